@@ -1,0 +1,34 @@
+# Sluice - entry points. See README.md.
+#   make        build libsluice, the sluice CLI and the C tests (build/)
+#   make test   every test, with MariaDB and an S3 server started on loopback (tests/run.sh)
+#   make demo   a volume on SQLite + local files, used through the sluice CLI
+#   make bench  the C benchmark against the raw limits of the same machine
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= 2
+
+.PHONY: all native asan test demo bench clean
+
+all: native
+
+native:
+	@bash tests/env/deps.sh
+	cmake -S native -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+asan:
+	@bash tests/env/deps.sh
+	cmake -S native -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test: native asan
+	bash tests/run.sh
+
+demo: native
+	bash tests/demo.sh
+
+bench: native
+	bash benchmarks/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,267 @@
+/*
+ * sluice.h - the one public C API of libsluice: a JuiceFS-compatible volume (metadata in SQL,
+ * data in object storage) exposed with the operations a Hadoop FileSystem needs.
+ *
+ * Conventions
+ *  - Every function returning int returns 0 (or a non-negative count) on success and a negative
+ *    errno value on failure. The message for the last failure on a volume (or one of its files) in
+ *    the calling thread is sluice_last_error(); messages never contain secrets.
+ *  - A sluice_volume is safe to use from many threads at once. A sluice_file may be used from many
+ *    threads too: writes and flushes are serialized inside, sluice_pread never moves the position.
+ *  - Paths are absolute, '/'-separated, without scheme or authority ("/user/alice/data.csv").
+ *  - Every call that checks permissions takes a sluice_user (name and groups, as Hadoop's UGI
+ *    knows them); NULL means the volume's default user from the config ("user", default: the
+ *    process owner).
+ */
+#ifndef SLUICE_H
+#define SLUICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SLUICE_VERSION_MAJOR 0
+#define SLUICE_VERSION_MINOR 1
+#define SLUICE_VERSION_PATCH 0
+#define SLUICE_VERSION_STRING "0.1.0"
+
+/* ABI version: bumped whenever a struct below or a signature changes; the JNI loader refuses a
+ * library whose ABI differs from the one it was built for. */
+#define SLUICE_ABI_VERSION 1
+
+typedef struct sluice_volume sluice_volume;
+typedef struct sluice_file sluice_file;
+typedef struct sluice_dir sluice_dir;
+
+/* ---- versions and errors ------------------------------------------------------------------ */
+const char *sluice_version(void);
+int sluice_abi_version(void);
+/* Message of the last failed call made by this thread on vol or on one of its files. */
+const char *sluice_last_error(sluice_volume *vol);
+
+/* ---- volume lifecycle ---------------------------------------------------------------------- */
+/* A configuration is a list of key/value pairs, see docs/configuration.md. The only required key
+ * is "meta" (a META-URL such as sqlite3:///var/lib/sluice/vol.db or
+ * mysql://user:pass@(host:3306)/db). On failure *out is NULL and errmsg (errmsg_size bytes, may be
+ * NULL) says why. */
+typedef struct sluice_kv {
+	const char *key;
+	const char *value;
+} sluice_kv;
+
+int sluice_init(const sluice_kv *conf, size_t nconf, sluice_volume **out, char *errmsg,
+		size_t errmsg_size);
+/* Creates a volume (or updates the settings that may change: storage, bucket, keys, trash days,
+ * quotas) with the same metadata tables, format record and object layout as `juicefs format`.
+ * Tests the object storage first (write, read back, delete) and refuses storage that already
+ * holds another volume's data under the same name. */
+typedef struct sluice_format_options {
+	const char *meta_url;
+	const char *name;          /* 3-63 of [a-z0-9-] */
+	const char *storage;       /* "file" (default), "s3", "minio" */
+	const char *bucket;        /* file: a directory; s3/minio: endpoint URL with bucket */
+	const char *access_key;    /* NULL: none / unchanged */
+	const char *secret_key;
+	uint32_t block_size_kib;   /* 0: 4096 */
+	const char *compression;   /* NULL or "none", "lz4" */
+	int trash_days;            /* -1: 1, as juicefs */
+	uint64_t capacity_bytes;   /* 0: no quota */
+	uint64_t inodes;           /* 0: no quota */
+	int hash_prefix;
+	int force;                 /* overwrite an existing volume record */
+} sluice_format_options;
+int sluice_format(const sluice_format_options *o, char *errmsg, size_t errmsg_size);
+
+/* Closes the session, waits for pending uploads and frees everything. Files still open are closed
+ * (and their data made durable) first. */
+int sluice_shutdown(sluice_volume *vol);
+
+/* ---- identity ------------------------------------------------------------------------------ */
+typedef struct sluice_user {
+	const char *name;          /* short user name, e.g. "alice" */
+	const char *const *groups; /* group names; groups[0] is the primary group */
+	size_t ngroups;
+} sluice_user;
+
+/* ---- attributes ---------------------------------------------------------------------------- */
+enum sluice_type {
+	SLUICE_FILE = 1,
+	SLUICE_DIR = 2,
+	SLUICE_SYMLINK = 3,
+	SLUICE_OTHER = 4 /* fifo, device, socket created through POSIX */
+};
+
+typedef struct sluice_stat {
+	uint64_t inode;
+	int type;            /* enum sluice_type */
+	uint32_t mode;       /* permission bits incl. setuid/setgid/sticky (07777) */
+	uint32_t nlink;
+	uint64_t length;     /* bytes for files, 0 for directories (Hadoop convention) */
+	int64_t mtime_ms, atime_ms, ctime_ms;
+	char owner[64];      /* user name, or the decimal uid if the id has no name */
+	char group[64];
+	uint32_t uid, gid;
+	uint64_t block_size; /* logical block size for split planning */
+} sluice_stat;
+
+int sluice_stat_path(sluice_volume *vol, const sluice_user *u, const char *path, sluice_stat *st);
+/* Like sluice_stat_path but does not follow a final symlink. */
+int sluice_lstat(sluice_volume *vol, const sluice_user *u, const char *path, sluice_stat *st);
+
+/* ---- files --------------------------------------------------------------------------------- */
+enum sluice_open_flags {
+	SLUICE_O_READ = 1 << 0,
+	SLUICE_O_WRITE = 1 << 1,
+	SLUICE_O_CREATE = 1 << 2,    /* create if missing */
+	SLUICE_O_EXCL = 1 << 3,      /* with CREATE: fail with -EEXIST if the path exists */
+	SLUICE_O_OVERWRITE = 1 << 4, /* with CREATE: atomically replace an existing file */
+	SLUICE_O_APPEND = 1 << 5,    /* writes go to the end of the file */
+	SLUICE_O_MKDIRS = 1 << 6,    /* with CREATE: create missing parent directories */
+};
+
+/* Opens or creates path. mode is the permission of a new file before umask. With OVERWRITE the
+ * new empty file replaces the old one atomically at open (Hadoop expects it visible at once);
+ * readers of the old file keep reading the old data until they close it. */
+int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int flags,
+		uint32_t mode, uint32_t umask, sluice_file **out);
+/* Makes written data durable and committed (as sluice_hsync) and frees the handle. Always frees,
+ * even when it returns an error. */
+int sluice_close(sluice_file *f);
+
+/* Sequential read at the current position; returns bytes read, 0 at EOF. */
+ssize_t sluice_read(sluice_file *f, void *buf, size_t len);
+/* Positional read: thread-safe, does not move the position; short only at EOF. */
+ssize_t sluice_pread(sluice_file *f, void *buf, size_t len, uint64_t off);
+/* Appends/writes at the current position (the end for APPEND); returns len or an error. */
+ssize_t sluice_write(sluice_file *f, const void *buf, size_t len);
+int sluice_seek(sluice_file *f, uint64_t off);
+uint64_t sluice_tell(const sluice_file *f);
+/* Length as this handle sees it (including its own unflushed writes). */
+uint64_t sluice_file_length(const sluice_file *f);
+/* hflush: after return, a new reader anywhere sees the data written so far. */
+int sluice_hflush(sluice_file *f);
+/* hsync: as hflush, and the data is in object storage. */
+int sluice_hsync(sluice_file *f);
+/* Drops buffers and readahead of a reader without closing it (CanUnbuffer). */
+void sluice_unbuffer(sluice_file *f);
+int sluice_fstat(sluice_file *f, sluice_stat *st);
+
+/* ---- namespace ----------------------------------------------------------------------------- */
+int sluice_mkdir(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t mode,
+		 uint32_t umask);
+/* Creates path and its missing parents; succeeds if path is already a directory. */
+int sluice_mkdirs(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t mode,
+		  uint32_t umask);
+
+enum sluice_rename_flags {
+	SLUICE_RENAME_NOREPLACE = 1 << 0, /* fail with -EEXIST if dst exists (Hadoop semantics) */
+};
+/* Atomic rename of a file or directory. Without NOREPLACE an existing dst file or empty directory
+ * is replaced atomically (POSIX). Never exchanges. */
+int sluice_rename(sluice_volume *vol, const sluice_user *u, const char *src, const char *dst,
+		  int flags);
+/* Deletes a file, symlink or directory; a non-empty directory needs recursive, otherwise
+ * -ENOTEMPTY. The root directory is never removed (a recursive delete of "/" empties it). */
+int sluice_delete(sluice_volume *vol, const sluice_user *u, const char *path, int recursive);
+int sluice_truncate(sluice_volume *vol, const sluice_user *u, const char *path, uint64_t length);
+/* Appends the contents of srcs to target, in order, and removes srcs, in one transaction. No data
+ * is copied: the target references the sources' slices. */
+int sluice_concat(sluice_volume *vol, const sluice_user *u, const char *target,
+		  const char *const *srcs, size_t nsrcs);
+
+enum sluice_setattr_flags {
+	SLUICE_SET_MODE = 1 << 0,
+	SLUICE_SET_OWNER = 1 << 1, /* owner may be NULL to keep it */
+	SLUICE_SET_GROUP = 1 << 2, /* group may be NULL to keep it */
+	SLUICE_SET_MTIME = 1 << 3,
+	SLUICE_SET_ATIME = 1 << 4,
+};
+int sluice_chmod(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t mode);
+int sluice_chown(sluice_volume *vol, const sluice_user *u, const char *path, const char *owner,
+		 const char *group);
+/* Times in milliseconds since the epoch; -1 leaves that time unchanged. */
+int sluice_utimes(sluice_volume *vol, const sluice_user *u, const char *path, int64_t mtime_ms,
+		  int64_t atime_ms);
+
+/* Readlink of a symlink (e.g. created through a juicefs mount); returns the target length. */
+ssize_t sluice_readlink(sluice_volume *vol, const sluice_user *u, const char *path, char *buf,
+			size_t size);
+
+/* ---- directory listing (paged) -------------------------------------------------------------- */
+typedef struct sluice_dirent {
+	const char *name; /* valid until the next sluice_readdir on this handle */
+	sluice_stat st;
+} sluice_dirent;
+
+int sluice_opendir(sluice_volume *vol, const sluice_user *u, const char *path, sluice_dir **out);
+/* Fills up to max entries in name order, continuing after the last one returned; returns the
+ * number filled, 0 at the end. Entries added or removed during listing may or may not show. */
+int sluice_readdir(sluice_dir *d, sluice_dirent *ents, size_t max);
+void sluice_closedir(sluice_dir *d);
+
+/* ---- xattrs -------------------------------------------------------------------------------- */
+enum sluice_xattr_flags { SLUICE_XATTR_CREATE = 1, SLUICE_XATTR_REPLACE = 2 };
+/* Returns the value length; with size 0 only the length. -ENODATA if missing. */
+ssize_t sluice_getxattr(sluice_volume *vol, const sluice_user *u, const char *path,
+			const char *name, void *value, size_t size);
+int sluice_setxattr(sluice_volume *vol, const sluice_user *u, const char *path, const char *name,
+		    const void *value, size_t size, int flags);
+/* Writes NUL-separated names; returns the total length (size 0: only the length). */
+ssize_t sluice_listxattr(sluice_volume *vol, const sluice_user *u, const char *path, char *list,
+			 size_t size);
+int sluice_removexattr(sluice_volume *vol, const sluice_user *u, const char *path,
+		       const char *name);
+
+/* ---- summaries and volume info ------------------------------------------------------------ */
+typedef struct sluice_summary {
+	uint64_t length;      /* bytes of all files below */
+	uint64_t files;
+	uint64_t directories; /* including path itself */
+	uint64_t space;       /* bytes used in storage (4 KiB-aligned, as JuiceFS counts) */
+} sluice_summary;
+int sluice_summary_path(sluice_volume *vol, const sluice_user *u, const char *path,
+			sluice_summary *out);
+
+typedef struct sluice_statfs {
+	uint64_t capacity;  /* bytes; the volume quota, or a large number without one */
+	uint64_t used;
+	uint64_t remaining;
+	uint64_t inodes_used;
+	uint64_t inodes_available;
+} sluice_statfs;
+int sluice_statfs_get(sluice_volume *vol, sluice_statfs *out);
+
+typedef struct sluice_volume_info {
+	char name[256];
+	char uuid[64];
+	char storage[32];
+	char bucket[1024];  /* without credentials */
+	uint32_t block_size; /* storage block size, bytes */
+	char compression[16];
+	int trash_days;
+	uint64_t logical_block_size; /* for split planning (sluice.block.size) */
+	uint64_t session_id;
+} sluice_volume_info;
+int sluice_volume_get_info(sluice_volume *vol, sluice_volume_info *out);
+
+/* ---- block locality inputs ------------------------------------------------------------------ */
+/* One logical block of a file: [offset, offset+length) and a stable key identifying the block
+ * (inode and block index) that a placement policy hashes to choose hosts. */
+typedef struct sluice_block {
+	uint64_t offset;
+	uint64_t length;
+	uint64_t inode;
+	uint64_t index;
+} sluice_block;
+/* Fills up to max logical blocks overlapping [start, start+len); returns how many. */
+int sluice_file_blocks(sluice_volume *vol, const sluice_user *u, const char *path, uint64_t start,
+		       uint64_t len, sluice_block *out, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,194 @@
+/* chunk.c - block keys, block math, slice encoding and the chunk view (see chunk.h). */
+#include "chunk.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <lz4.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sl_block_key(const struct sl_chunk_layout *l, uint64_t id, uint32_t indx, uint32_t slice_size,
+		  char key[SL_KEY_MAX])
+{
+	uint32_t len = sl_block_len(l, slice_size, indx);
+	if (l->hash_prefix)
+		snprintf(key, SL_KEY_MAX, "%schunks/%02X/%" PRIu64 "/%" PRIu64 "_%u_%u", l->prefix,
+			 (unsigned)(id % 256), id / 1000 / 1000, id, indx, len);
+	else
+		snprintf(key, SL_KEY_MAX, "%schunks/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "_%u_%u",
+			 l->prefix, id / 1000 / 1000, id / 1000, id, indx, len);
+}
+
+uint32_t sl_block_len(const struct sl_chunk_layout *l, uint32_t slice_size, uint32_t indx)
+{
+	uint64_t start = (uint64_t)indx * l->block_size;
+	if (start >= slice_size)
+		return 0;
+	uint64_t left = slice_size - start;
+	return left > l->block_size ? l->block_size : (uint32_t)left;
+}
+
+uint32_t sl_block_count(const struct sl_chunk_layout *l, uint32_t slice_size)
+{
+	return (uint32_t)(((uint64_t)slice_size + l->block_size - 1) / l->block_size);
+}
+
+int sl_compression_parse(const char *name, enum sl_compression *out, struct sl_err *err)
+{
+	if (!name || !*name || !strcmp(name, "none")) {
+		*out = SL_COMPRESS_NONE;
+		return 0;
+	}
+	if (!strcmp(name, "lz4")) {
+		*out = SL_COMPRESS_LZ4;
+		return 0;
+	}
+	return sl_errf(err, -ENOTSUP,
+		       "compression '%s' is not supported by this version of Sluice (none, lz4)",
+		       name);
+}
+
+size_t sl_compress_bound(enum sl_compression c, size_t n)
+{
+	return c == SL_COMPRESS_LZ4 ? (size_t)LZ4_compressBound((int)n) : n;
+}
+
+int64_t sl_compress(enum sl_compression c, const void *src, size_t n, void *dst, size_t cap,
+		    struct sl_err *err)
+{
+	if (c == SL_COMPRESS_NONE) {
+		if (cap < n)
+			return sl_errf(err, -EINVAL, "compress: buffer too small");
+		memcpy(dst, src, n);
+		return (int64_t)n;
+	}
+	int r = LZ4_compress_default(src, dst, (int)n, (int)cap);
+	if (r <= 0)
+		return sl_errf(err, -EIO, "lz4 compression of %zu bytes failed", n);
+	return r;
+}
+
+int sl_decompress(enum sl_compression c, const void *src, size_t n, void *dst, size_t expect,
+		  const char *key, struct sl_err *err)
+{
+	if (c == SL_COMPRESS_NONE) {
+		if (n != expect)
+			return sl_errf(err, -EIO, "object %s is corrupt: %zu bytes, expected %zu",
+				       key, n, expect);
+		memcpy(dst, src, n);
+		return 0;
+	}
+	if (n == 0)
+		return sl_errf(err, -EIO, "object %s is corrupt: empty lz4 block", key);
+	int r = LZ4_decompress_safe(src, dst, (int)n, (int)expect);
+	if (r < 0 || (size_t)r != expect)
+		return sl_errf(err, -EIO,
+			       "object %s is corrupt: lz4 block of %zu bytes does not decode to %zu bytes",
+			       key, n, expect);
+	return 0;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void sl_slice_encode(const struct sl_slice *s, uint8_t out[SL_SLICE_BYTES])
+{
+	put_be32(out, s->pos);
+	put_be32(out + 4, (uint32_t)(s->id >> 32));
+	put_be32(out + 8, (uint32_t)s->id);
+	put_be32(out + 12, s->size);
+	put_be32(out + 16, s->off);
+	put_be32(out + 20, s->len);
+}
+
+void sl_slice_decode(const uint8_t in[SL_SLICE_BYTES], struct sl_slice *s)
+{
+	s->pos = get_be32(in);
+	s->id = (uint64_t)get_be32(in + 4) << 32 | get_be32(in + 8);
+	s->size = get_be32(in + 12);
+	s->off = get_be32(in + 16);
+	s->len = get_be32(in + 20);
+}
+
+/* Inserts slice s over the sorted, non-overlapping view v (capacity grows as needed): segments it
+ * covers are cut or dropped. */
+static int view_apply(struct sl_slice **v, size_t *n, size_t *cap, const struct sl_slice *s)
+{
+	uint64_t s_end = (uint64_t)s->pos + s->len;
+	/* at most one segment splits into two, plus the new one */
+	if (*n + 2 > *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		struct sl_slice *nv = realloc(*v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	struct sl_slice *out = malloc((*n + 2) * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	size_t k = 0;
+	bool placed = false;
+	for (size_t i = 0; i < *n; i++) {
+		struct sl_slice seg = (*v)[i];
+		uint64_t seg_end = (uint64_t)seg.pos + seg.len;
+		if (seg_end <= s->pos || seg.pos >= s_end) {
+			if (!placed && seg.pos >= s_end) {
+				out[k++] = *s;
+				placed = true;
+			}
+			out[k++] = seg;
+			continue;
+		}
+		if (seg.pos < s->pos) { /* left part survives */
+			struct sl_slice left = seg;
+			left.len = s->pos - seg.pos;
+			out[k++] = left;
+		}
+		if (!placed) {
+			out[k++] = *s;
+			placed = true;
+		}
+		if (seg_end > s_end) { /* right part survives */
+			struct sl_slice right = seg;
+			uint32_t cut = (uint32_t)(s_end - seg.pos);
+			right.pos = (uint32_t)s_end;
+			right.off = seg.off + cut;
+			right.len = seg.len - cut;
+			out[k++] = right;
+		}
+	}
+	if (!placed)
+		out[k++] = *s;
+	memcpy(*v, out, k * sizeof(*out));
+	*n = k;
+	free(out);
+	return 0;
+}
+
+int sl_chunk_build_view(const struct sl_slice *slices, size_t n, struct sl_slice **out,
+			size_t *nout)
+{
+	struct sl_slice *v = NULL;
+	size_t nv = 0, cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (slices[i].len == 0)
+			continue;
+		int rc = view_apply(&v, &nv, &cap, &slices[i]);
+		if (rc) {
+			free(v);
+			return rc;
+		}
+	}
+	*out = v;
+	*nout = nv;
+	return 0;
+}

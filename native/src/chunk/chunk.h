@@ -1,0 +1,59 @@
+/*
+ * chunk.h - the JuiceFS data model: files are split into 64 MiB chunks; each write becomes a
+ * slice inside one chunk; a slice's data is stored as blocks of the volume's block size (the last
+ * one shorter) under "chunks/<id/1e6>/<id/1e3>/<id>_<index>_<size>" (or, with HashPrefix,
+ * "chunks/<%02X id%256>/<id/1e6>/<id>_<index>_<size>"), compressed as raw LZ4 blocks when the
+ * volume says "lz4". Keys are relative to the volume prefix "<name>/".
+ */
+#ifndef SL_CHUNK_H
+#define SL_CHUNK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../meta/meta.h"
+#include "../util/err.h"
+
+enum sl_compression { SL_COMPRESS_NONE = 0, SL_COMPRESS_LZ4 = 1 };
+
+struct sl_chunk_layout {
+	uint32_t block_size;      /* bytes */
+	bool hash_prefix;
+	enum sl_compression compression;
+	char prefix[300];         /* "<volume name>/" */
+};
+
+#define SL_KEY_MAX 400
+
+/* Key of block `indx` of slice id whose total size is slice_size. */
+void sl_block_key(const struct sl_chunk_layout *l, uint64_t id, uint32_t indx, uint32_t slice_size,
+		  char key[SL_KEY_MAX]);
+/* Size of block indx of a slice of slice_size bytes. */
+uint32_t sl_block_len(const struct sl_chunk_layout *l, uint32_t slice_size, uint32_t indx);
+/* Number of blocks of a slice. */
+uint32_t sl_block_count(const struct sl_chunk_layout *l, uint32_t slice_size);
+
+/* Parses "none"/"" or "lz4"; -ENOTSUP with a clear message for others (zstd...). */
+int sl_compression_parse(const char *name, enum sl_compression *out, struct sl_err *err);
+/* Worst-case size of a compressed block of n bytes. */
+size_t sl_compress_bound(enum sl_compression c, size_t n);
+/* Compresses src into dst (capacity from sl_compress_bound); returns the compressed size. */
+int64_t sl_compress(enum sl_compression c, const void *src, size_t n, void *dst, size_t cap,
+		    struct sl_err *err);
+/* Decompresses a whole stored block into dst, which must receive exactly expect bytes;
+ * -EIO naming the key if the object is corrupt or has the wrong size. */
+int sl_decompress(enum sl_compression c, const void *src, size_t n, void *dst, size_t expect,
+		  const char *key, struct sl_err *err);
+
+/* Encodes/decodes the jfs_chunk.slices blob (SL_SLICE_BYTES per slice, big-endian). */
+void sl_slice_encode(const struct sl_slice *s, uint8_t out[SL_SLICE_BYTES]);
+void sl_slice_decode(const uint8_t in[SL_SLICE_BYTES], struct sl_slice *s);
+
+/* The visible view of a chunk: slices applied in order, later ones covering earlier ones.
+ * Produces non-overlapping segments sorted by pos; parts of [0, chunk) not covered are holes
+ * (segments with id 0 are holes too). Caller frees *out. */
+int sl_chunk_build_view(const struct sl_slice *slices, size_t n, struct sl_slice **out,
+			size_t *nout);
+
+#endif

@@ -1,0 +1,19 @@
+/* cli.h - the `sluice` command: shared helpers of its subcommands. */
+#ifndef SL_CLI_H
+#define SL_CLI_H
+
+#include "sluice.h"
+#include "vfs/vfs.h"
+
+/* Prints "sluice <cmd>: message" to stderr and returns exit status 1. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Opens the volume at meta_url with extra "-o key=value" settings. */
+int cli_open_volume(const char *cmd, const char *meta_url, char **opts, int nopts,
+		    sluice_volume **out);
+
+int cmd_format(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_files(const char *cmd, int argc, char **argv);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * files.c - the file commands of `sluice` (ls, mkdir, put, get, cat, mv, rm): thin wrappers over
+ * the public API, for operators and for scripts that check a volume without Hadoop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define IO_BUF (4 << 20)
+
+static int do_ls(sluice_volume *vol, const char *path)
+{
+	sluice_dir *d;
+	if (sluice_opendir(vol, NULL, path, &d))
+		return cli_fail("ls", "%s", sluice_last_error(vol));
+	sluice_dirent ents[256];
+	int n, rc = 0;
+	while ((n = sluice_readdir(d, ents, 256)) > 0)
+		for (int i = 0; i < n; i++) {
+			const sluice_stat *st = &ents[i].st;
+			char tbuf[32];
+			time_t t = (time_t)(st->mtime_ms / 1000);
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M", &tm);
+			printf("%c%04o %-10s %-10s %12" PRIu64 " %s %s\n",
+			       st->type == SLUICE_DIR ? 'd' : st->type == SLUICE_SYMLINK ? 'l' : '-',
+			       st->mode, st->owner, st->group, st->length, tbuf, ents[i].name);
+		}
+	if (n < 0)
+		rc = cli_fail("ls", "%s", sluice_last_error(vol));
+	sluice_closedir(d);
+	return rc;
+}
+
+static int do_put(sluice_volume *vol, const char *local, const char *path)
+{
+	int fd = open(local, O_RDONLY);
+	if (fd < 0)
+		return cli_fail("put", "cannot open %s: %s", local, strerror(errno));
+	sluice_file *f;
+	if (sluice_open(vol, NULL, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE | SLUICE_O_MKDIRS, 0644,
+			022, &f)) {
+		close(fd);
+		return cli_fail("put", "%s", sluice_last_error(vol));
+	}
+	char *buf = malloc(IO_BUF);
+	int rc = buf ? 0 : cli_fail("put", "out of memory");
+	ssize_t n;
+	while (!rc && (n = read(fd, buf, IO_BUF)) != 0) {
+		if (n < 0)
+			rc = cli_fail("put", "reading %s: %s", local, strerror(errno));
+		else if (sluice_write(f, buf, (size_t)n) < 0)
+			rc = cli_fail("put", "%s", sluice_last_error(vol));
+	}
+	if (sluice_close(f) && !rc)
+		rc = cli_fail("put", "%s", sluice_last_error(vol));
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static int do_get(sluice_volume *vol, const char *path, int outfd, const char *cmd)
+{
+	sluice_file *f;
+	if (sluice_open(vol, NULL, path, SLUICE_O_READ, 0, 0, &f))
+		return cli_fail(cmd, "%s", sluice_last_error(vol));
+	char *buf = malloc(IO_BUF);
+	int rc = buf ? 0 : cli_fail(cmd, "out of memory");
+	ssize_t n;
+	while (!rc && (n = sluice_read(f, buf, IO_BUF)) != 0) {
+		if (n < 0) {
+			rc = cli_fail(cmd, "%s", sluice_last_error(vol));
+			break;
+		}
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(outfd, buf + done, (size_t)(n - done));
+			if (w < 0) {
+				rc = cli_fail(cmd, "writing: %s", strerror(errno));
+				break;
+			}
+			done += w;
+		}
+	}
+	sluice_close(f);
+	free(buf);
+	return rc;
+}
+
+int cmd_files(const char *cmd, int argc, char **argv)
+{
+	char **opts = calloc((size_t)argc + 1, sizeof(char *));
+	char **args = calloc((size_t)argc + 1, sizeof(char *));
+	int nopts = 0, nargs = 0, recursive = 0, rc = 0;
+	if (!opts || !args) {
+		rc = cli_fail(cmd, "out of memory");
+		goto out;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			opts[nopts++] = argv[++i];
+		else if (!strcmp(argv[i], "-r") && !strcmp(cmd, "rm"))
+			recursive = 1;
+		else
+			args[nargs++] = argv[i];
+	}
+	int need = !strcmp(cmd, "put") || !strcmp(cmd, "get") || !strcmp(cmd, "mv") ? 3 : 2;
+	if (nargs != need) {
+		rc = cli_fail(cmd, "wrong number of arguments (see sluice help)");
+		goto out;
+	}
+	sluice_volume *vol;
+	if ((rc = cli_open_volume(cmd, args[0], opts, nopts, &vol)))
+		goto out;
+	if (!strcmp(cmd, "ls")) {
+		rc = do_ls(vol, args[1]);
+	} else if (!strcmp(cmd, "mkdir")) {
+		if (sluice_mkdirs(vol, NULL, args[1], 0777, 022))
+			rc = cli_fail(cmd, "%s", sluice_last_error(vol));
+	} else if (!strcmp(cmd, "put")) {
+		rc = do_put(vol, args[1], args[2]);
+	} else if (!strcmp(cmd, "get")) {
+		int fd = open(args[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0) {
+			rc = cli_fail(cmd, "cannot create %s: %s", args[2], strerror(errno));
+		} else {
+			rc = do_get(vol, args[1], fd, cmd);
+			if (close(fd) && !rc)
+				rc = cli_fail(cmd, "closing %s: %s", args[2], strerror(errno));
+		}
+	} else if (!strcmp(cmd, "cat")) {
+		rc = do_get(vol, args[1], STDOUT_FILENO, cmd);
+	} else if (!strcmp(cmd, "mv")) {
+		if (sluice_rename(vol, NULL, args[1], args[2], SLUICE_RENAME_NOREPLACE))
+			rc = cli_fail(cmd, "%s", sluice_last_error(vol));
+	} else if (!strcmp(cmd, "rm")) {
+		if (sluice_delete(vol, NULL, args[1], recursive))
+			rc = cli_fail(cmd, "%s", sluice_last_error(vol));
+	}
+	if (sluice_shutdown(vol) && !rc)
+		rc = cli_fail(cmd, "%s", "closing the volume failed");
+out:
+	free(opts);
+	free(args);
+	return rc;
+}

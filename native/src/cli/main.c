@@ -1,0 +1,106 @@
+/*
+ * main.c - the `sluice` command line: dispatch to subcommands and the helpers they share.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sluice COMMAND [ARGS]\n"
+		"\n"
+		"Volume commands (META-URL: sqlite3://PATH or mysql://USER:PASS@(HOST:PORT)/DB):\n"
+		"  format META-URL NAME [--storage file|s3|minio] [--bucket B] [--access-key K]\n"
+		"         [--secret-key S] [--block-size KiB] [--compress none|lz4] [--trash-days N]\n"
+		"         [--capacity GiB] [--inodes N] [--hash-prefix] [--force]\n"
+		"  status META-URL                 the volume's settings, usage and sessions (JSON)\n"
+		"  info META-URL [PATH]            a path's inode, attributes and data layout\n"
+		"\n"
+		"File commands (each also takes -o KEY=VALUE settings, see docs/configuration.md):\n"
+		"  ls META-URL PATH                list a directory\n"
+		"  mkdir META-URL PATH             create a directory and its parents\n"
+		"  put META-URL LOCAL PATH         copy a local file in\n"
+		"  get META-URL PATH LOCAL         copy a file out\n"
+		"  cat META-URL PATH               print a file\n"
+		"  mv META-URL SRC DST             rename\n"
+		"  rm [-r] META-URL PATH           delete\n"
+		"\n"
+		"  version                         print the version\n");
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "sluice %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return 1;
+}
+
+int cli_open_volume(const char *cmd, const char *meta_url, char **opts, int nopts,
+		    sluice_volume **out)
+{
+	sluice_kv *kv = calloc((size_t)nopts + 1, sizeof(*kv));
+	char **copies = calloc((size_t)nopts + 1, sizeof(char *));
+	int n = 0, rc = 0;
+	if (!kv || !copies) {
+		rc = cli_fail(cmd, "out of memory");
+		goto out;
+	}
+	kv[n++] = (sluice_kv){"meta", meta_url};
+	for (int i = 0; i < nopts; i++) {
+		copies[i] = strdup(opts[i]);
+		char *eq = copies[i] ? strchr(copies[i], '=') : NULL;
+		if (!eq) {
+			rc = cli_fail(cmd, "option '%s' is not KEY=VALUE", opts[i]);
+			goto out;
+		}
+		*eq = 0;
+		kv[n++] = (sluice_kv){copies[i], eq + 1};
+	}
+	char msg[1024];
+	if (sluice_init(kv, (size_t)n, out, msg, sizeof(msg)))
+		rc = cli_fail(cmd, "%s", msg);
+out:
+	for (int i = 0; copies && i < nopts; i++)
+		free(copies[i]);
+	free(copies);
+	free(kv);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("sluice %s\n", sluice_version());
+		return 0;
+	}
+	if (!strcmp(cmd, "format"))
+		return cmd_format(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(cmd, "info"))
+		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||
+	    !strcmp(cmd, "get") || !strcmp(cmd, "cat") || !strcmp(cmd, "mv") || !strcmp(cmd, "rm"))
+		return cmd_files(cmd, argc - 1, argv + 1);
+	fprintf(stderr, "sluice: unknown command '%s'\n\n", cmd);
+	usage(stderr);
+	return 2;
+}

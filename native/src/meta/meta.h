@@ -1,0 +1,322 @@
+/*
+ * meta.h - metadata of a volume, in JuiceFS Community Edition's layout (docs/format.md). One table
+ * of functions per backend ("sql" now, "remote" for the Kerberos gateway later) and the core around
+ * it (meta.c): inode/slice id allocation in batches, the local open-file table, permission checks,
+ * and usage accounting (usedSpace/totalInodes counters and per-directory stats), which backends
+ * report after each commit and the core flushes in the background, as JuiceFS does.
+ *
+ * Every backend slot that changes metadata is one transaction: it either happens completely or not
+ * at all, and is retried inside the backend on deadlock/serialization/lost-connection errors.
+ * Errors are negative errno values with a message in err.
+ */
+#ifndef SL_META_H
+#define SL_META_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/err.h"
+#include "../util/log.h"
+
+typedef uint64_t sl_ino;
+
+#define SL_ROOT_INO 1ULL
+#define SL_TRASH_INO 0x7FFFFFFF10000000ULL
+#define SL_CHUNK_SIZE (64ULL << 20)
+#define SL_NAME_MAX 255
+
+/* JuiceFS node types. */
+enum sl_node_type {
+	SL_TYPE_FILE = 1,
+	SL_TYPE_DIR = 2,
+	SL_TYPE_SYMLINK = 3,
+	SL_TYPE_FIFO = 4,
+	SL_TYPE_BLOCKDEV = 5,
+	SL_TYPE_CHARDEV = 6,
+	SL_TYPE_SOCKET = 7,
+};
+
+/* JuiceFS node flags. */
+#define SL_FLAG_IMMUTABLE 1
+#define SL_FLAG_APPEND 2
+#define SL_FLAG_SKIPTRASH 4
+
+struct sl_attr {
+	uint8_t type;
+	uint8_t flags;
+	uint16_t mode;        /* 07777 */
+	uint32_t uid, gid;
+	int64_t atime_ns, mtime_ns, ctime_ns; /* JuiceFS stores microseconds + ns remainder */
+	uint32_t nlink;
+	uint64_t length;
+	uint32_t rdev;
+	sl_ino parent;        /* 0 for hard-linked files */
+};
+
+/* The caller of an operation, already mapped from names to ids by the vfs. */
+#define SL_MAX_GROUPS 64
+struct sl_meta_user {
+	uint32_t uid;
+	uint32_t gids[SL_MAX_GROUPS]; /* gids[0] is the primary group */
+	int ngids;
+	bool superuser;               /* skips permission checks (HDFS superuser/supergroup) */
+};
+
+/* A slice reference inside a chunk, 24 bytes big-endian in jfs_chunk.slices:
+ * pos(4) id(8) size(4) off(4) len(4). id 0 is a hole (reads as zeros). */
+struct sl_slice {
+	uint32_t pos;  /* offset in the chunk */
+	uint64_t id;   /* slice id (jfs_chunk_ref.chunkid); object keys derive from it */
+	uint32_t size; /* total size of the slice's data in object storage */
+	uint32_t off;  /* offset into the slice's data */
+	uint32_t len;  /* bytes used */
+};
+#define SL_SLICE_BYTES 24
+
+/* Permission masks for sl_meta_access. */
+#define SL_MAY_READ 4
+#define SL_MAY_WRITE 2
+#define SL_MAY_EXEC 1
+
+/* What an unlink/rename/overwrite removed: a file whose last link went away. The core then deletes
+ * its data (or keeps it while the file is open here, see jfs_sustained). */
+struct sl_removed {
+	sl_ino ino;      /* 0 if nothing was removed */
+	uint64_t length;
+	bool data_pending; /* a jfs_delfile row was written; call delete_file_data */
+};
+
+struct sl_dirent_info {
+	const char *name;
+	size_t name_len;
+	sl_ino ino;
+	struct sl_attr attr;
+};
+/* Return non-zero to stop. */
+typedef int (*sl_meta_dirent_cb)(void *arg, const struct sl_dirent_info *ent);
+
+struct sl_session_info {
+	uint64_t sid;
+	int64_t expire_s;
+	const char *info_json; /* hostname, process id, version, mount point... as JuiceFS writes */
+};
+typedef int (*sl_meta_session_cb)(void *arg, const struct sl_session_info *s);
+
+/* A slice whose reference count reached zero: the caller deletes its blocks, then calls
+ * forget_slice. */
+typedef int (*sl_meta_slice_cb)(void *arg, uint64_t id, uint32_t size);
+
+struct sl_meta_summary {
+	uint64_t length, space, files, dirs;
+};
+
+struct sl_meta;
+
+struct sl_meta_backend {
+	int version; /* SL_META_BACKEND_VERSION */
+	const char *name;
+	size_t priv_size;
+
+	/* Connects; does not require the volume to be formatted. */
+	int (*init)(struct sl_meta *m, const char *url, struct sl_err *err);
+	void (*cleanup)(struct sl_meta *m);
+
+	/* -- volume ------------------------------------------------------------------------------ */
+	/* The JSON of the `format` setting; -ENOENT if the database holds no volume. Caller frees. */
+	int (*load_format)(struct sl_meta *m, char **json, struct sl_err *err);
+	/* Creates the tables if missing, then writes the format record, the counters, the root and
+	 * trash directories (attributes given), in one transaction. If a format exists already it
+	 * is only replaced when `force`; callers compare name/block size/compression first. */
+	int (*format)(struct sl_meta *m, const char *json, const struct sl_attr *root,
+		      bool force, struct sl_err *err);
+
+	/* -- sessions and counters --------------------------------------------------------------- */
+	int (*new_session)(struct sl_meta *m, const char *info_json, int64_t expire_s,
+			   uint64_t *sid, struct sl_err *err);
+	int (*refresh_session)(struct sl_meta *m, uint64_t sid, int64_t expire_s,
+			       struct sl_err *err);
+	/* Removes the session and its jfs_sustained rows; files it was keeping alive get
+	 * jfs_delfile rows (list_delfiles finds them, the caller deletes their data). */
+	int (*close_session)(struct sl_meta *m, uint64_t sid, struct sl_err *err);
+	int (*list_sessions)(struct sl_meta *m, sl_meta_session_cb cb, void *arg,
+			     struct sl_err *err);
+	/* Adds delta to a jfs_counter row (created at 0 if missing); *value gets the new value. */
+	int (*incr_counter)(struct sl_meta *m, const char *name, int64_t delta, int64_t *value,
+			    struct sl_err *err);
+	/* Adds the accumulated deltas to jfs_dir_stats rows (one transaction for the batch). */
+	int (*update_dir_stats)(struct sl_meta *m, const sl_ino *inos, const int64_t *length,
+				const int64_t *space, const int64_t *inodes, size_t n,
+				struct sl_err *err);
+
+	/* -- namespace --------------------------------------------------------------------------- */
+	/* Resolves an absolute path in one round trip (recursive CTE), checking search (x)
+	 * permission on every directory on the way. Does not follow symlinks: a symlink as an
+	 * intermediate component gives -ENOTDIR. */
+	int (*resolve)(struct sl_meta *m, const struct sl_meta_user *u, const char *path,
+		       sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
+	int (*lookup)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		      const char *name, sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
+	int (*getattr)(struct sl_meta *m, sl_ino ino, struct sl_attr *attr, struct sl_err *err);
+	/* set is a mask of SL_SET_*; only owner/superuser may chmod/utimes, only superuser may change
+	 * the owner, an owner may change the group to one of its groups (HDFS rules). */
+	int (*setattr)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int set,
+		       const struct sl_attr *in, struct sl_attr *out, struct sl_err *err);
+	/* Creates a file, directory or symlink (target for symlinks) named name in parent. mode is
+	 * final (umask applied). Needs write+exec on parent. With SL_MKNOD_REPLACE an existing file
+	 * (not a directory) is replaced in the same transaction, reported in *replaced. Otherwise an
+	 * existing entry gives -EEXIST (and ino and attr describe it). */
+	int (*mknod)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		     const char *name, uint8_t type, uint16_t mode, int flags, const char *target,
+		     sl_ino *ino, struct sl_attr *attr, struct sl_removed *replaced,
+		     struct sl_err *err);
+	/* Removes a non-directory entry. Honors the sticky bit. */
+	int (*unlink)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		      const char *name, struct sl_removed *removed, struct sl_err *err);
+	/* Removes an empty directory (-ENOTEMPTY otherwise). */
+	int (*rmdir)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		     const char *name, struct sl_err *err);
+	/* Moves an entry. flags: SL_RENAME_NOREPLACE. Without it an existing destination file or
+	 * empty directory of a compatible type is replaced (reported in *replaced). Moving a
+	 * directory into its own subtree is -EINVAL. */
+	int (*rename)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
+		      const char *nsrc, sl_ino pdst, const char *ndst, int flags,
+		      struct sl_removed *replaced, struct sl_err *err);
+	/* Lists entries of a directory in name (byte) order, strictly after `after` (NULL: from the
+	 * start), at most limit. Needs read permission. */
+	int (*readdir)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino dir,
+		       const char *after, size_t limit, sl_meta_dirent_cb cb, void *arg,
+		       struct sl_err *err);
+	/* Symlink target; caller frees. */
+	int (*readlink)(struct sl_meta *m, sl_ino ino, char **target, struct sl_err *err);
+
+	/* -- file data --------------------------------------------------------------------------- */
+	/* Slices of one chunk in the order they were written (later ones win). Caller frees. */
+	int (*read_chunk)(struct sl_meta *m, sl_ino ino, uint32_t indx, struct sl_slice **slices,
+			  size_t *n, struct sl_err *err);
+	/* Appends a slice to a chunk, adds its jfs_chunk_ref row (refs 1), extends the length to at
+	 * least indx*chunk+pos+len, sets mtime/ctime. *attr gets the new attributes. */
+	int (*write_chunk)(struct sl_meta *m, sl_ino ino, uint32_t indx, const struct sl_slice *s,
+			   int64_t mtime_ns, struct sl_attr *attr, struct sl_err *err);
+	/* Sets the length (as JuiceFS: shrinking appends hole slices so old data never reappears).
+	 * Needs write permission unless u is NULL (the vfs already checked it at open). */
+	int (*truncate)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			uint64_t length, struct sl_attr *attr, struct sl_err *err);
+	/* Appends the data of srcs to target by slice reference (refs += 1 per reference) and
+	 * unlinks srcs from parent dirs, in one transaction. All must be files. */
+	int (*concat)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino target,
+		      const sl_ino *srcs, size_t n, struct sl_err *err);
+	/* Deletes the chunks of a removed file: for each chunk a transaction drops the row and
+	 * decrements the refs of its slices; slices reaching zero go to cb. When all chunks are gone
+	 * the jfs_delfile row is removed. */
+	int (*delete_file_data)(struct sl_meta *m, sl_ino ino, sl_meta_slice_cb cb, void *arg,
+				struct sl_err *err);
+	/* Drops the jfs_chunk_ref row of a slice whose blocks were deleted. */
+	int (*forget_slice)(struct sl_meta *m, uint64_t id, struct sl_err *err);
+	/* Pending deletions (jfs_delfile rows with expire <= before_s). */
+	int (*list_delfiles)(struct sl_meta *m, int64_t before_s,
+			     int (*cb)(void *arg, sl_ino ino, uint64_t length), void *arg,
+			     struct sl_err *err);
+	/* Called when the last local handle of a file closes: if the file was unlinked while open
+	 * (a jfs_sustained row of this session), turns it into a jfs_delfile row; sets *orphan. */
+	int (*release)(struct sl_meta *m, sl_ino ino, bool *orphan, struct sl_err *err);
+
+	/* -- xattrs (jfs_xattr) ------------------------------------------------------------------ */
+	int (*getxattr)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			const char *name, void **value, size_t *len, struct sl_err *err);
+	int (*setxattr)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			const char *name, const void *value, size_t len, int flags,
+			struct sl_err *err);
+	/* Names NUL-separated in *names (caller frees), total bytes in *len. */
+	int (*listxattr)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, char **names,
+			 size_t *len, struct sl_err *err);
+	int (*removexattr)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			   const char *name, struct sl_err *err);
+
+	/* -- summaries --------------------------------------------------------------------------- */
+	/* Totals of the subtree under ino (ino itself included), one query where possible. */
+	int (*summary)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		       struct sl_meta_summary *out, struct sl_err *err);
+	/* Counts of rows that mean the volume uses a feature Sluice does not implement yet
+	 * (directory quotas, ACL rules): the core refuses such volumes. */
+	int (*unsupported_features)(struct sl_meta *m, char *what, size_t what_size,
+				    struct sl_err *err);
+};
+#define SL_META_BACKEND_VERSION 1
+
+/* setattr masks */
+#define SL_SET_MODE 1
+#define SL_SET_UID 2
+#define SL_SET_GID 4
+#define SL_SET_ATIME 8
+#define SL_SET_MTIME 16
+/* mknod flags */
+#define SL_MKNOD_REPLACE 1
+/* rename flags */
+#define SL_RENAME_NOREPLACE 1
+/* setxattr flags */
+#define SL_XATTR_CREATE 1
+#define SL_XATTR_REPLACE 2
+
+/* Usage not yet flushed to the database (see meta.c). */
+struct sl_meta_dirstat {
+	sl_ino ino;
+	int64_t length, space, inodes;
+};
+
+struct sl_meta {
+	const struct sl_meta_backend *be;
+	void *priv;
+	const struct sl_logger *log;
+	char url_redacted[512]; /* the META-URL with the password replaced by **** */
+
+	/* core state, guarded by lock */
+	pthread_mutex_t lock;
+	uint64_t next_ino, max_ino;     /* current batch of inode numbers: [next, max) */
+	uint64_t next_slice, max_slice; /* current batch of slice ids */
+	int64_t pending_space, pending_inodes;
+	struct sl_meta_dirstat *pending_dirs;
+	size_t npending_dirs, cap_pending_dirs;
+	struct sl_open_file *open_files; /* hash table of locally open inodes */
+	size_t open_cap, open_count;
+	uint64_t sid;
+};
+
+/* ---- the core (meta.c) ---------------------------------------------------------------------- */
+/* Picks the backend by the URL scheme (sqlite3://, mysql://); -EINVAL for unknown schemes. */
+int sl_meta_open(const char *url, const struct sl_logger *log, struct sl_meta **out,
+		 struct sl_err *err);
+void sl_meta_close(struct sl_meta *m);
+
+/* Allocates a fresh inode number / slice id (batches from nextInode / nextChunk). */
+int sl_meta_next_inode(struct sl_meta *m, sl_ino *ino, struct sl_err *err);
+int sl_meta_next_slice_id(struct sl_meta *m, uint64_t *id, struct sl_err *err);
+
+/* POSIX permission check of u against attr for mask (SL_MAY_*): 0 or -EACCES. */
+int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr, int mask);
+
+/* Local open-file table: backends ask it whether an unlinked inode must be kept (sustained). */
+void sl_meta_open_inc(struct sl_meta *m, sl_ino ino);
+/* Returns true when the last local handle closed. */
+bool sl_meta_open_dec(struct sl_meta *m, sl_ino ino);
+bool sl_meta_is_open(struct sl_meta *m, sl_ino ino);
+
+/* Backends call this after a successful commit to account usage: the file system totals and the
+ * stats of directory `parent` (0: no directory stats to update). */
+void sl_meta_account(struct sl_meta *m, sl_ino parent, int64_t length, int64_t space,
+		     int64_t inodes);
+/* Writes the accumulated usage to jfs_counter (usedSpace, totalInodes) and jfs_dir_stats. */
+int sl_meta_flush_usage(struct sl_meta *m, struct sl_err *err);
+
+/* JuiceFS counts space in 4 KiB units. */
+static inline uint64_t sl_align4k(uint64_t n) { return (n + 4095) & ~4095ULL; }
+
+/* Time helpers for the JuiceFS encoding: microseconds plus a 0-999 ns remainder column. */
+static inline int64_t sl_time_us(int64_t ns) { return ns / 1000; }
+static inline int64_t sl_time_nsrem(int64_t ns) { return ns % 1000; }
+static inline int64_t sl_time_join(int64_t us, int64_t nsrem) { return us * 1000 + nsrem; }
+
+extern const struct sl_meta_backend sl_meta_sql_backend;
+
+#endif

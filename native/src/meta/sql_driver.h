@@ -1,0 +1,100 @@
+/*
+ * sql_driver.h - what the shared SQL logic (sql.c) needs from a database client library. One table
+ * per driver: sqlite_driver.c (SQLite 3, embedded) and mysql_driver.c (MySQL client API; MySQL,
+ * MariaDB, TiDB). sql.c writes portable SQL with '?' placeholders; dialect differences are data in
+ * this table (schema text, FOR UPDATE), never #ifdefs in sql.c.
+ *
+ * A connection is used by one thread at a time (the pool in sql_pool.c hands them out).
+ * Error mapping every driver must follow, so sql.c and the retry executor can act on errno:
+ *   deadlock, lock wait timeout, serialization failure, SQLITE_BUSY/LOCKED -> -EDEADLK (retryable)
+ *   lost connection / server gone away (2006, 2013), ER_CON_COUNT          -> -ENOTCONN (retryable)
+ *   cannot connect (2002, 2003)                                            -> -ECONNREFUSED
+ *   unknown host (2005)                                                    -> -EHOSTUNREACH
+ *   access denied (1044, 1045)                                             -> -EACCES
+ *   unknown database (1049), SQLite file missing when not creating        -> -ENOENT
+ *   duplicate key (1062), SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY                -> -EEXIST
+ *   disk full (SQLITE_FULL, 1021, 1114)                                    -> -ENOSPC
+ *   read-only database                                                     -> -EROFS
+ *   anything else                                                          -> -EIO
+ * The message in err carries the database's own error text and code.
+ */
+#ifndef SL_SQL_DRIVER_H
+#define SL_SQL_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/err.h"
+
+/* A parsed META-URL. JuiceFS syntax:
+ *   sqlite3://PATH[?params]                        (PATH relative or absolute: sqlite3:///abs/x.db)
+ *   mysql://[USER[:PASS]@](HOST[:PORT])/DB[?params]  also mysql://USER:PASS@tcp(HOST:PORT)/DB and
+ *   mysql://USER@unix(/path/to.sock)/DB ; the password may come from $META_PASSWORD. */
+struct sl_sql_url {
+	char *scheme;   /* "sqlite3" or "mysql" */
+	char *user, *password;
+	char *host;     /* NULL for sqlite or unix sockets */
+	int port;       /* 0: default */
+	char *socket;   /* unix socket path or NULL */
+	char *database; /* mysql database, or the sqlite file path */
+	char *params;   /* the raw query string after '?', or NULL */
+	char redacted[512]; /* the URL with the password replaced by "****", for messages */
+};
+int sl_sql_url_parse(const char *url, struct sl_sql_url *out, struct sl_err *err);
+void sl_sql_url_free(struct sl_sql_url *u);
+
+struct sl_sql_conn;
+struct sl_sql_stmt;
+
+struct sl_sql_driver {
+	int version; /* SL_SQL_DRIVER_VERSION */
+	const char *scheme; /* "sqlite3", "mysql" */
+
+	/* CREATE TABLE / CREATE INDEX statements, NULL-terminated, in this dialect, producing exactly
+	 * the tables `juicefs format` creates for this engine. Each must succeed if the object
+	 * already exists (IF NOT EXISTS). */
+	const char *const *schema;
+	/* Appended to SELECTs that lock rows in a write transaction: " FOR UPDATE" or "". */
+	const char *for_update;
+
+	int (*connect)(const struct sl_sql_url *url, struct sl_sql_conn **out, struct sl_err *err);
+	void (*disconnect)(struct sl_sql_conn *c);
+	/* Cheap liveness check used by the pool before handing out an idle connection. */
+	int (*ping)(struct sl_sql_conn *c, struct sl_err *err);
+
+	/* Transactions. write=true takes the write lock up front where the engine needs it (SQLite:
+	 * BEGIN IMMEDIATE) so that two writers never deadlock on a lock upgrade. */
+	int (*begin)(struct sl_sql_conn *c, bool write, struct sl_err *err);
+	int (*commit)(struct sl_sql_conn *c, struct sl_err *err);
+	void (*rollback)(struct sl_sql_conn *c);
+	/* Runs a statement without parameters or results (DDL). */
+	int (*exec)(struct sl_sql_conn *c, const char *sql, struct sl_err *err);
+
+	/* Prepared statements. A driver caches prepared statements per connection by SQL text, so
+	 * prepare is cheap after the first time; finalize returns the statement to that cache. */
+	int (*prepare)(struct sl_sql_conn *c, const char *sql, struct sl_sql_stmt **out,
+		       struct sl_err *err);
+	/* idx is 1-based, like SQLite. Blob/text data is copied or must stay valid until step. */
+	int (*bind_i64)(struct sl_sql_stmt *s, int idx, int64_t v);
+	int (*bind_blob)(struct sl_sql_stmt *s, int idx, const void *p, size_t n);
+	int (*bind_text)(struct sl_sql_stmt *s, int idx, const char *p);
+	int (*bind_null)(struct sl_sql_stmt *s, int idx);
+	/* Executes on the first call, then advances: 1 = a row is available, 0 = done, <0 error. */
+	int (*step)(struct sl_sql_stmt *s, struct sl_err *err);
+	/* Columns of the current row (0-based). Blob/text pointers stay valid until the next step,
+	 * reset or finalize. */
+	int64_t (*col_i64)(struct sl_sql_stmt *s, int col);
+	const void *(*col_blob)(struct sl_sql_stmt *s, int col, size_t *len);
+	bool (*col_null)(struct sl_sql_stmt *s, int col);
+	/* Rows changed by the last INSERT/UPDATE/DELETE executed with this statement. */
+	int64_t (*changes)(struct sl_sql_stmt *s);
+	/* Releases the statement (back to the per-connection cache); safe on a NULL statement. */
+	void (*finalize)(struct sl_sql_stmt *s);
+};
+#define SL_SQL_DRIVER_VERSION 1
+
+extern const struct sl_sql_driver sl_sqlite_driver;
+extern const struct sl_sql_driver sl_mysql_driver;
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * conf_keys.h - every configuration key of libsluice with its default and meaning, in one table.
+ * X(key string, default or NULL, is-size, description)
+ */
+#ifndef SL_CONF_KEYS_H
+#define SL_CONF_KEYS_H
+
+#define SL_CONF_KEYS(X)                                                                        \
+	X("meta", NULL, 0, "META-URL of the volume: sqlite3://PATH or mysql://USER:PASS@(HOST:PORT)/DB") \
+	X("user", NULL, 0, "default user name when a call passes none (default: the process owner)") \
+	X("superuser", "root", 0, "user with all permissions, as HDFS's superuser")              \
+	X("supergroup", "supergroup", 0, "members of this group are superusers")                 \
+	X("access-key", NULL, 0, "object storage access key; overrides the one in the format")   \
+	X("secret-key", NULL, 0, "object storage secret key; overrides the one in the format")   \
+	X("bucket", NULL, 0, "overrides the bucket (endpoint) recorded in the format")           \
+	X("s3.region", "us-east-1", 0, "region used in SigV4 signatures")                       \
+	X("s3.path-style", NULL, 0, "true/false; default: path style for IP/localhost endpoints") \
+	X("s3.ca-file", NULL, 0, "CA bundle to verify HTTPS endpoints (default: system store)")  \
+	X("io-retries", "10", 0, "attempts for a transient object storage or database failure")  \
+	X("io-timeout", "60", 0, "seconds before one object request is abandoned and retried")   \
+	X("connect-timeout", "10", 0, "seconds to connect to object storage")                    \
+	X("max-uploads", "20", 0, "parallel block uploads per volume")                           \
+	X("max-downloads", "20", 0, "parallel block downloads per volume")                       \
+	X("memory-size", "300M", 1, "hard limit for read and write buffers of a volume")          \
+	X("readahead", "8M", 1, "readahead window of a sequential reader (grows up to it)")      \
+	X("meta.pool-size", "8", 0, "database connections per volume")                           \
+	X("meta.retries", "10", 0, "attempts for a metadata transaction on deadlock or lost connection") \
+	X("block.size", "128M", 1, "logical block size reported for split planning")             \
+	X("heartbeat", "12", 0, "seconds between session heartbeats")                            \
+	X("read-only", "false", 0, "open the volume read-only (no session, no writes)")          \
+	X("users-file", NULL, 0, "passwd-style file mapping user names to uids (default: system)") \
+	X("groups-file", NULL, 0, "group-style file mapping group names to gids (default: system)") \
+	X("log-level", "warn", 0, "error, warn, info or debug (logged to stderr)")
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * err.h - the one error convention of the core: functions return 0 or a negative errno, and put a
+ * message a person can act on into the caller's sl_err. Retry policy (which errors are worth
+ * retrying) lives in retry.h, in one table.
+ */
+#ifndef SL_ERR_H
+#define SL_ERR_H
+
+#include <errno.h>
+#include <stdarg.h>
+
+#define SL_ERR_MSG_MAX 512
+
+struct sl_err {
+	int code;                 /* negative errno, 0 if none */
+	char msg[SL_ERR_MSG_MAX]; /* never contains secrets */
+};
+
+/* Sets err (if not NULL) and returns code (a negative errno). A message already set by a deeper
+ * layer is kept as the cause: "outer: inner". */
+int sl_errf(struct sl_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prefixes context to an error already set: "context: old message". Returns err->code. */
+int sl_err_wrap(struct sl_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sl_err_clear(struct sl_err *err);
+
+#endif

@@ -1,0 +1,355 @@
+/*
+ * blockcache.c - decompressed blocks in memory, shared by all readers of a volume: a hash table
+ * of entries plus an LRU list of the unused ones. Memory comes from the volume's hard limit; a
+ * full limit evicts unused blocks first, then makes foreground reads wait and prefetch give up.
+ *
+ * Entry states: LOADING (one thread fetches it; others wait on `loaded`) -> READY, or removed
+ * from the table on failure (the waiters get the error, the next read tries again).
+ * Invariant: an entry is on the LRU list iff it is READY and refs == 0.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfs.h"
+
+#define NBUCKETS 4096
+
+enum entry_state { LOADING, READY, FAILED };
+
+struct entry {
+	uint64_t id;
+	uint32_t indx, slice_size, len;
+	enum entry_state state;
+	int refs;
+	uint8_t *data;
+	struct sl_err err;
+	struct entry *hnext;
+	struct entry *lru_prev, *lru_next;
+};
+
+struct sl_blockcache {
+	struct sl_volume_core *v;
+	pthread_mutex_t lock;
+	pthread_cond_t loaded;
+	struct entry *buckets[NBUCKETS];
+	struct entry lru; /* sentinel; lru.lru_next is the oldest */
+	uint64_t bytes;
+};
+
+static size_t bucket_of(uint64_t id, uint32_t indx)
+{
+	return (size_t)((id * 0x9E3779B97F4A7C15ULL + indx) >> 52) % NBUCKETS;
+}
+
+static void lru_unlink(struct entry *e)
+{
+	if (e->lru_next) {
+		e->lru_prev->lru_next = e->lru_next;
+		e->lru_next->lru_prev = e->lru_prev;
+		e->lru_next = e->lru_prev = NULL;
+	}
+}
+
+static void lru_push(struct sl_blockcache *c, struct entry *e)
+{
+	e->lru_prev = c->lru.lru_prev;
+	e->lru_next = &c->lru;
+	c->lru.lru_prev->lru_next = e;
+	c->lru.lru_prev = e;
+}
+
+static void table_remove(struct sl_blockcache *c, struct entry *e)
+{
+	struct entry **pp = &c->buckets[bucket_of(e->id, e->indx)];
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+}
+
+static void entry_free(struct sl_blockcache *c, struct entry *e)
+{
+	if (e->data) {
+		free(e->data);
+		c->bytes -= e->len;
+		sl_mem_release(&c->v->mem, e->len);
+	}
+	free(e);
+}
+
+/* Evicts the least recently used unused block; false if there is none. Called with lock held. */
+static bool evict_one_locked(struct sl_blockcache *c)
+{
+	struct entry *e = c->lru.lru_next;
+	if (e == &c->lru)
+		return false;
+	lru_unlink(e);
+	table_remove(c, e);
+	entry_free(c, e);
+	return true;
+}
+
+/* Takes n bytes from the memory limit, evicting unused blocks as needed; if `wait` is false gives
+ * up instead of waiting for other users of memory. */
+static bool reserve(struct sl_blockcache *c, uint64_t n, bool wait)
+{
+	for (;;) {
+		if (sl_mem_try_acquire(&c->v->mem, n))
+			return true;
+		pthread_mutex_lock(&c->lock);
+		bool evicted = evict_one_locked(c);
+		pthread_mutex_unlock(&c->lock);
+		if (evicted)
+			continue;
+		if (!wait)
+			return false;
+		sl_mem_acquire(&c->v->mem, n);
+		return true;
+	}
+}
+
+int sl_blockcache_new(struct sl_volume_core *v, struct sl_blockcache **out)
+{
+	struct sl_blockcache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->v = v;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->loaded, NULL);
+	c->lru.lru_next = c->lru.lru_prev = &c->lru;
+	*out = c;
+	return 0;
+}
+
+void sl_blockcache_free(struct sl_blockcache *c)
+{
+	if (!c)
+		return;
+	for (size_t b = 0; b < NBUCKETS; b++) {
+		struct entry *e = c->buckets[b];
+		while (e) {
+			struct entry *next = e->hnext;
+			entry_free(c, e);
+			e = next;
+		}
+	}
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->loaded);
+	free(c);
+}
+
+/* Fetches and decodes one block into a new buffer of its length. */
+static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uint32_t indx,
+		       uint8_t **out, uint32_t *outlen, struct sl_err *err)
+{
+	char key[SL_KEY_MAX];
+	sl_block_key(&v->layout, id, indx, size, key);
+	uint32_t blen = sl_block_len(&v->layout, size, indx);
+	uint8_t *data = malloc(blen ? blen : 1);
+	if (!data)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	int rc = 0;
+	if (v->layout.compression == SL_COMPRESS_NONE) {
+		int64_t n = sl_obj_get(v->store, key, 0, data, blen, err);
+		if (n >= 0 && (uint64_t)n != blen)
+			n = sl_errf(err, -EIO, "object %s is truncated: %lld bytes, expected %u", key,
+				    (long long)n, blen);
+		rc = n < 0 ? (int)n : 0;
+	} else {
+		size_t cap = sl_compress_bound(v->layout.compression, blen);
+		uint8_t *raw = malloc(cap);
+		if (!raw) {
+			rc = sl_errf(err, -ENOMEM, "out of memory");
+		} else {
+			int64_t n = sl_obj_get(v->store, key, 0, raw, cap, err);
+			rc = n < 0 ? (int)n
+				   : sl_decompress(v->layout.compression, raw, (size_t)n, data, blen,
+						   key, err);
+			free(raw);
+		}
+	}
+	if (rc) {
+		if (rc == -ENOENT)
+			sl_errf(err, -EIO, "block %s is missing from object storage (%s)", key,
+				v->store->description);
+		free(data);
+		return err && err->code ? err->code : rc;
+	}
+	*out = data;
+	*outlen = blen;
+	return 0;
+}
+
+static struct entry *find_locked(struct sl_blockcache *c, uint64_t id, uint32_t indx)
+{
+	for (struct entry *e = c->buckets[bucket_of(id, indx)]; e; e = e->hnext)
+		if (e->id == id && e->indx == indx)
+			return e;
+	return NULL;
+}
+
+static struct entry *insert_loading_locked(struct sl_blockcache *c, uint64_t id, uint32_t size,
+					   uint32_t indx)
+{
+	struct entry *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->id = id;
+	e->indx = indx;
+	e->slice_size = size;
+	e->state = LOADING;
+	e->refs = 1;
+	size_t b = bucket_of(id, indx);
+	e->hnext = c->buckets[b];
+	c->buckets[b] = e;
+	return e;
+}
+
+/* Loads e (LOADING, referenced by the caller) and publishes the result. Memory for the block was
+ * reserved by the caller. */
+static void load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserved)
+{
+	struct sl_err err = {0};
+	uint8_t *data = NULL;
+	uint32_t len = 0;
+	int rc = fetch_block(c->v, e->id, e->slice_size, e->indx, &data, &len, &err);
+	pthread_mutex_lock(&c->lock);
+	if (rc) {
+		e->state = FAILED;
+		e->err = err;
+		e->err.code = rc;
+		table_remove(c, e);
+	} else {
+		e->state = READY;
+		e->data = data;
+		e->len = len;
+		c->bytes += len;
+	}
+	pthread_cond_broadcast(&c->loaded);
+	pthread_mutex_unlock(&c->lock);
+	/* The reservation was the block length; give back the difference (or all on failure). */
+	uint64_t used = rc ? 0 : len;
+	if (reserved > used)
+		sl_mem_release(&c->v->mem, reserved - used);
+	else if (used > reserved)
+		sl_mem_acquire(&c->v->mem, used - reserved);
+}
+
+static void release_locked(struct sl_blockcache *c, struct entry *e)
+{
+	if (--e->refs > 0)
+		return;
+	if (e->state == READY)
+		lru_push(c, e);
+	else if (e->state == FAILED)
+		entry_free(c, e);
+}
+
+int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
+		       uint32_t off, void *buf, uint32_t len, struct sl_err *err)
+{
+	pthread_mutex_lock(&c->lock);
+	struct entry *e = find_locked(c, id, indx);
+	if (e) {
+		if (e->refs++ == 0)
+			lru_unlink(e);
+		while (e->state == LOADING)
+			pthread_cond_wait(&c->loaded, &c->lock);
+		pthread_mutex_unlock(&c->lock);
+	} else {
+		e = insert_loading_locked(c, id, size, indx);
+		pthread_mutex_unlock(&c->lock);
+		if (!e)
+			return sl_errf(err, -ENOMEM, "out of memory");
+		uint32_t blen = sl_block_len(&c->v->layout, size, indx);
+		reserve(c, blen, true);
+		load_entry(c, e, blen);
+	}
+	int rc = 0;
+	if (e->state == READY) {
+		if ((uint64_t)off + len > e->len)
+			rc = sl_errf(err, -EIO, "read past the end of block %u of slice %llu", indx,
+				     (unsigned long long)id);
+		else
+			memcpy(buf, e->data + off, len);
+	} else {
+		rc = e->err.code ? e->err.code : -EIO;
+		if (err)
+			*err = e->err;
+	}
+	pthread_mutex_lock(&c->lock);
+	release_locked(c, e);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+struct prefetch_task {
+	struct sl_blockcache *c;
+	struct entry *e;
+	uint64_t reserved;
+};
+
+static void prefetch_run(void *arg)
+{
+	struct prefetch_task *t = arg;
+	load_entry(t->c, t->e, t->reserved);
+	pthread_mutex_lock(&t->c->lock);
+	release_locked(t->c, t->e);
+	pthread_mutex_unlock(&t->c->lock);
+	free(t);
+}
+
+void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx)
+{
+	pthread_mutex_lock(&c->lock);
+	bool present = find_locked(c, id, indx) != NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (present)
+		return;
+	uint32_t blen = sl_block_len(&c->v->layout, size, indx);
+	if (!reserve(c, blen, false))
+		return; /* memory is short: readahead shrinks to nothing rather than waiting */
+	struct prefetch_task *t = malloc(sizeof(*t));
+	pthread_mutex_lock(&c->lock);
+	struct entry *e = NULL;
+	if (t && !find_locked(c, id, indx))
+		e = insert_loading_locked(c, id, size, indx);
+	pthread_mutex_unlock(&c->lock);
+	if (!e) {
+		free(t);
+		sl_mem_release(&c->v->mem, blen);
+		return;
+	}
+	*t = (struct prefetch_task){.c = c, .e = e, .reserved = blen};
+	if (sl_pool_submit(c->v->downloads, prefetch_run, t))
+		prefetch_run(t);
+}
+
+void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size)
+{
+	uint32_t nblocks = sl_block_count(&c->v->layout, size);
+	pthread_mutex_lock(&c->lock);
+	for (uint32_t indx = 0; indx < nblocks; indx++) {
+		struct entry *e = find_locked(c, id, indx);
+		if (e && e->refs == 0 && e->state == READY) {
+			lru_unlink(e);
+			table_remove(c, e);
+			entry_free(c, e);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void sl_blockcache_reserve(struct sl_blockcache *c, uint64_t n)
+{
+	reserve(c, n, true);
+}
+
+void sl_blockcache_drop_all(struct sl_blockcache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	while (evict_one_locked(c))
+		;
+	pthread_mutex_unlock(&c->lock);
+}

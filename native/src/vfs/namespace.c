@@ -1,0 +1,893 @@
+/*
+ * namespace.c - the path-level operations of sluice.h: stat, mkdir(s), rename, delete, truncate,
+ * concat, attributes, symlinks, listing, xattrs, summaries. Each resolves paths (one round trip
+ * per path) and runs one metadata transaction; data of removed files is handed to the volume's
+ * background deletion. A recursive delete first moves the directory into the volume's trash
+ * (atomic: the whole tree disappears at once, as HDFS does it), then empties it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vfs.h"
+
+#define MAX_SYMLINK_HOPS 16
+#define LIST_PAGE 1000
+
+void sl_fill_stat(struct sl_volume_core *v, sl_ino ino, const struct sl_attr *a, sluice_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->inode = ino;
+	switch (a->type) {
+	case SL_TYPE_FILE: st->type = SLUICE_FILE; break;
+	case SL_TYPE_DIR: st->type = SLUICE_DIR; break;
+	case SL_TYPE_SYMLINK: st->type = SLUICE_SYMLINK; break;
+	default: st->type = SLUICE_OTHER;
+	}
+	st->mode = a->mode & 07777;
+	st->nlink = a->nlink;
+	st->length = a->type == SL_TYPE_DIR ? 0 : a->length;
+	st->mtime_ms = a->mtime_ns / 1000000;
+	st->atime_ms = a->atime_ns / 1000000;
+	st->ctime_ms = a->ctime_ns / 1000000;
+	st->uid = a->uid;
+	st->gid = a->gid;
+	sl_idmap_user_name(v->ids, a->uid, st->owner, sizeof(st->owner));
+	sl_idmap_group_name(v->ids, a->gid, st->group, sizeof(st->group));
+	st->block_size = v->logical_block_size;
+}
+
+/* Joins a symlink target to the directory holding the link and cleans "." and ".." lexically. */
+static int symlink_join(const char *dir, const char *target, char *out, size_t size)
+{
+	char tmp[PATH_MAX * 2];
+	if (target[0] == '/')
+		snprintf(tmp, sizeof(tmp), "%s", target);
+	else
+		snprintf(tmp, sizeof(tmp), "%s/%s", dir, target);
+	size_t k = 0;
+	char *save = NULL;
+	out[0] = 0;
+	for (char *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			while (k > 0 && out[k - 1] != '/')
+				k--;
+			if (k > 0)
+				k--;
+			out[k] = 0;
+			continue;
+		}
+		size_t len = strlen(c);
+		if (k + 1 + len + 1 > size)
+			return -ENAMETOOLONG;
+		out[k++] = '/';
+		memcpy(out + k, c, len + 1);
+		k += len;
+	}
+	if (k == 0)
+		snprintf(out, size, "/");
+	return 0;
+}
+
+/* Resolves path (normalized into norm) and, if follow, a final symlink (absolute or relative). */
+int sl_resolve(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
+	       bool follow, sl_ino *ino, struct sl_attr *attr, struct sl_err *err)
+{
+	struct sl_volume_core *v = &vol->core;
+	char norm[PATH_MAX];
+	int rc = sl_path_normalize(path, norm, sizeof(norm), err);
+	for (int hops = 0; !rc; hops++) {
+		rc = v->meta->be->resolve(v->meta, mu, norm, ino, attr, err);
+		if (rc || !follow || attr->type != SL_TYPE_SYMLINK)
+			break;
+		if (hops == MAX_SYMLINK_HOPS)
+			return sl_errf(err, -ELOOP, "too many symlinks resolving %s", path);
+		char *target = NULL;
+		if ((rc = v->meta->be->readlink(v->meta, *ino, &target, err)))
+			break;
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", norm);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			slash == dir ? (void)(dir[1] = 0) : (void)(*slash = 0);
+		rc = symlink_join(dir, target, norm, sizeof(norm));
+		free(target);
+		if (rc)
+			rc = sl_errf(err, rc, "symlink target of %s is too long", path);
+	}
+	return rc;
+}
+
+/* Resolves the parent directory of path; *name points into norm. */
+static int resolve_parent(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
+			  char norm[PATH_MAX], sl_ino *parent, const char **name, struct sl_err *err)
+{
+	int rc = sl_path_normalize(path, norm, PATH_MAX, err);
+	if (rc)
+		return rc;
+	char ppath[PATH_MAX];
+	if (sl_path_split(norm, ppath, sizeof(ppath), name))
+		return sl_errf(err, -EINVAL, "the root directory has no parent (path %s)", path);
+	struct sl_attr pattr;
+	rc = sl_resolve(vol, mu, ppath, true, parent, &pattr, err);
+	if (!rc && pattr.type != SL_TYPE_DIR)
+		rc = sl_errf(err, -ENOTDIR, "parent %s of %s is not a directory", ppath, norm);
+	return rc;
+}
+
+static int stat_common(sluice_volume *vol, const sluice_user *u, const char *path, bool follow,
+		       sluice_stat *st)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	sl_ino ino;
+	struct sl_attr attr;
+	int rc = sl_resolve(vol, &mu, path, follow, &ino, &attr, err);
+	if (!rc)
+		sl_fill_stat(&vol->core, ino, &attr, st);
+	return rc;
+}
+
+int sluice_stat_path(sluice_volume *vol, const sluice_user *u, const char *path, sluice_stat *st)
+{
+	return stat_common(vol, u, path, true, st);
+}
+
+int sluice_lstat(sluice_volume *vol, const sluice_user *u, const char *path, sluice_stat *st)
+{
+	return stat_common(vol, u, path, false, st);
+}
+
+static int check_writable(sluice_volume *vol, struct sl_err *err)
+{
+	if (vol->core.read_only)
+		return sl_errf(err, -EROFS, "volume %s is opened read-only", vol->core.format.name);
+	return 0;
+}
+
+static void doom_removed(sluice_volume *vol, const struct sl_removed *r)
+{
+	if (r->ino && r->data_pending)
+		sl_vol_doom(vol, r->ino);
+}
+
+int sl_create_entry(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
+		    uint8_t type, uint16_t mode, int flags, sl_ino *ino, struct sl_attr *attr,
+		    struct sl_err *err)
+{
+	char norm[PATH_MAX];
+	sl_ino parent;
+	const char *name;
+	int rc = check_writable(vol, err);
+	if (!rc)
+		rc = resolve_parent(vol, mu, path, norm, &parent, &name, err);
+	if (rc)
+		return rc;
+	struct sl_removed replaced = {0};
+	rc = vol->core.meta->be->mknod(vol->core.meta, mu, parent, name, type, mode, flags, NULL,
+				       ino, attr, &replaced, err);
+	doom_removed(vol, &replaced);
+	return rc;
+}
+
+int sluice_mkdir(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t mode,
+		 uint32_t umask)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	sl_ino ino;
+	struct sl_attr attr;
+	return sl_create_entry(vol, &mu, path, SL_TYPE_DIR, (uint16_t)(mode & ~umask & 07777), 0,
+			       &ino, &attr, err);
+}
+
+int sl_mkdirs_user(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
+		   uint16_t mode, struct sl_err *err)
+{
+	struct sl_volume_core *v = &vol->core;
+	char norm[PATH_MAX];
+	sl_ino ino;
+	struct sl_attr attr;
+	int rc = sl_path_normalize(path, norm, sizeof(norm), err);
+	if (rc)
+		return rc;
+	rc = sl_resolve(vol, mu, norm, true, &ino, &attr, err);
+	if (!rc)
+		return attr.type == SL_TYPE_DIR ? 0
+			: sl_errf(err, -EEXIST, "%s exists and is not a directory", norm);
+	if (rc != -ENOENT)
+		return rc;
+	if ((rc = check_writable(vol, err)))
+		return rc;
+	/* Walk down from the root, creating what is missing. Parents get the same mode with
+	 * u+wx so that the walk can continue, as Hadoop's mkdirs does. */
+	ino = SL_ROOT_INO;
+	char *save = NULL;
+	for (char *c = strtok_r(norm, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		sl_ino child;
+		rc = v->meta->be->lookup(v->meta, mu, ino, c, &child, &attr, err);
+		if (rc == -ENOENT) {
+			struct sl_removed none = {0};
+			rc = v->meta->be->mknod(v->meta, mu, ino, c, SL_TYPE_DIR, mode, 0, NULL,
+						&child, &attr, &none, err);
+			if (rc == -EEXIST) /* created concurrently by someone else */
+				rc = v->meta->be->lookup(v->meta, mu, ino, c, &child, &attr, err);
+		}
+		if (rc)
+			return rc;
+		if (attr.type == SL_TYPE_SYMLINK) {
+			rc = v->meta->be->getattr(v->meta, child, &attr, err);
+			return rc ? rc : sl_errf(err, -ENOTDIR, "%s is a symlink", c);
+		}
+		if (attr.type != SL_TYPE_DIR)
+			return sl_errf(err, save && *save ? -ENOTDIR : -EEXIST,
+				       "%s exists and is not a directory", c);
+		ino = child;
+	}
+	return 0;
+}
+
+int sluice_mkdirs(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t mode,
+		  uint32_t umask)
+{
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	return sl_mkdirs_user(vol, &mu, path, (uint16_t)(mode & ~umask & 07777), sl_vol_err(vol));
+}
+
+int sluice_rename(sluice_volume *vol, const sluice_user *u, const char *src, const char *dst,
+		  int flags)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	char nsrc[PATH_MAX], ndst[PATH_MAX];
+	sl_ino psrc, pdst;
+	const char *name_src, *name_dst;
+	int rc = check_writable(vol, err);
+	if (!rc)
+		rc = resolve_parent(vol, &mu, src, nsrc, &psrc, &name_src, err);
+	if (!rc)
+		rc = resolve_parent(vol, &mu, dst, ndst, &pdst, &name_dst, err);
+	if (rc)
+		return rc;
+	size_t sl = strlen(nsrc);
+	if (!strncmp(ndst, nsrc, sl) && ndst[sl] == '/')
+		return sl_errf(err, -EINVAL, "cannot move %s into itself (%s)", nsrc, ndst);
+	if (!strcmp(nsrc, ndst)) {
+		sl_ino ino;
+		struct sl_attr attr;
+		rc = vol->core.meta->be->lookup(vol->core.meta, &mu, psrc, name_src, &ino, &attr, err);
+		return rc ? rc : (flags & SLUICE_RENAME_NOREPLACE)
+			? sl_errf(err, -EEXIST, "%s exists", ndst) : 0;
+	}
+	struct sl_removed replaced = {0};
+	rc = vol->core.meta->be->rename(vol->core.meta, &mu, psrc, name_src, pdst, name_dst,
+					flags & SLUICE_RENAME_NOREPLACE ? SL_RENAME_NOREPLACE : 0,
+					&replaced, err);
+	doom_removed(vol, &replaced);
+	return rc;
+}
+
+/* ---- delete --------------------------------------------------------------------------------- */
+
+struct child_list {
+	char **names;
+	uint8_t *types;
+	size_t n, cap;
+};
+
+static int collect_child(void *arg, const struct sl_dirent_info *e)
+{
+	struct child_list *l = arg;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64;
+		char **nn = realloc(l->names, nc * sizeof(char *));
+		if (!nn)
+			return -ENOMEM;
+		l->names = nn;
+		uint8_t *nt = realloc(l->types, nc);
+		if (!nt)
+			return -ENOMEM;
+		l->types = nt;
+		l->cap = nc;
+	}
+	l->names[l->n] = strndup(e->name, e->name_len);
+	if (!l->names[l->n])
+		return -ENOMEM;
+	l->types[l->n++] = e->attr.type;
+	return 0;
+}
+
+static void child_list_free(struct child_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l->types);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Checks that mu may delete everything below dir (write+exec on every non-empty directory) */
+static int check_subtree(sluice_volume *vol, const struct sl_meta_user *mu, sl_ino dir,
+			 const struct sl_attr *dattr, struct sl_err *err, int depth)
+{
+	struct sl_meta *m = vol->core.meta;
+	if (mu->superuser)
+		return 0;
+	if (depth > 1000)
+		return sl_errf(err, -ELOOP, "directory tree too deep");
+	char *after = NULL;
+	int rc = 0;
+	bool first = true;
+	for (;;) {
+		struct child_list l = {0};
+		rc = m->be->readdir(m, mu, dir, after, LIST_PAGE, collect_child, &l, err);
+		if (!rc && first && l.n > 0)
+			rc = sl_meta_access(mu, dattr, SL_MAY_WRITE | SL_MAY_EXEC)
+				? sl_errf(err, -EACCES, "permission denied deleting inside inode %" PRIu64,
+					  dir) : 0;
+		first = false;
+		for (size_t i = 0; !rc && i < l.n; i++) {
+			if (l.types[i] != SL_TYPE_DIR)
+				continue;
+			sl_ino child;
+			struct sl_attr cattr;
+			rc = m->be->lookup(m, mu, dir, l.names[i], &child, &cattr, err);
+			if (!rc)
+				rc = check_subtree(vol, mu, child, &cattr, err, depth + 1);
+		}
+		free(after);
+		after = (!rc && l.n == LIST_PAGE) ? strdup(l.names[l.n - 1]) : NULL;
+		child_list_free(&l);
+		if (rc || !after)
+			break;
+	}
+	free(after);
+	return rc;
+}
+
+/* Removes everything below dir, as mu. */
+static int empty_dir(sluice_volume *vol, const struct sl_meta_user *mu, sl_ino dir,
+		     struct sl_err *err, int depth)
+{
+	struct sl_meta *m = vol->core.meta;
+	if (depth > 1000)
+		return sl_errf(err, -ELOOP, "directory tree too deep");
+	for (;;) {
+		struct child_list l = {0};
+		int rc = m->be->readdir(m, mu, dir, NULL, LIST_PAGE, collect_child, &l, err);
+		for (size_t i = 0; !rc && i < l.n; i++) {
+			if (l.types[i] == SL_TYPE_DIR) {
+				sl_ino child;
+				struct sl_attr cattr;
+				rc = m->be->lookup(m, mu, dir, l.names[i], &child, &cattr, err);
+				if (!rc)
+					rc = empty_dir(vol, mu, child, err, depth + 1);
+				if (!rc)
+					rc = m->be->rmdir(m, mu, dir, l.names[i], err);
+			} else {
+				struct sl_removed removed = {0};
+				rc = m->be->unlink(m, mu, dir, l.names[i], &removed, err);
+				doom_removed(vol, &removed);
+			}
+			if (rc == -ENOENT) /* removed concurrently */
+				rc = 0;
+		}
+		size_t n = l.n;
+		child_list_free(&l);
+		if (rc || n == 0)
+			return rc;
+	}
+}
+
+/* Moves a directory into the trash (.trash/<YYYY-MM-DD-HH>/<parent>-<inode>-<name>, the names
+ * JuiceFS uses, so that any client's trash cleaner can finish the job after a crash). */
+static int move_to_trash(sluice_volume *vol, sl_ino parent, const char *name, sl_ino ino,
+			 sl_ino *hour_dir, char *trash_name, size_t tsize, struct sl_err *err)
+{
+	struct sl_meta *m = vol->core.meta;
+	struct sl_meta_user root = {.uid = 0, .ngids = 1, .superuser = true};
+	char hour[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(hour, sizeof(hour), "%Y-%m-%d-%H", &tm);
+	struct sl_attr attr;
+	struct sl_removed none = {0};
+	int rc = m->be->mknod(m, &root, SL_TRASH_INO, hour, SL_TYPE_DIR, 0555, 0, NULL, hour_dir,
+			      &attr, &none, err);
+	if (rc == -EEXIST)
+		rc = m->be->lookup(m, &root, SL_TRASH_INO, hour, hour_dir, &attr, err);
+	if (rc)
+		return rc;
+	snprintf(trash_name, tsize, "%" PRIu64 "-%" PRIu64 "-%s", parent, ino, name);
+	if (strlen(trash_name) > SL_NAME_MAX)
+		trash_name[SL_NAME_MAX] = 0;
+	return m->be->rename(m, &root, parent, name, *hour_dir, trash_name, SL_RENAME_NOREPLACE,
+			     &none, err);
+}
+
+int sluice_delete(sluice_volume *vol, const sluice_user *u, const char *path, int recursive)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta *m = vol->core.meta;
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	char norm[PATH_MAX];
+	int rc = check_writable(vol, err);
+	if (!rc)
+		rc = sl_path_normalize(path, norm, sizeof(norm), err);
+	if (rc)
+		return rc;
+	if (!strcmp(norm, "/")) {
+		struct sl_attr rattr;
+		if ((rc = m->be->getattr(m, SL_ROOT_INO, &rattr, err)))
+			return rc;
+		if (!recursive) {
+			struct child_list l = {0};
+			rc = m->be->readdir(m, &mu, SL_ROOT_INO, NULL, 1, collect_child, &l, err);
+			size_t n = l.n;
+			child_list_free(&l);
+			return rc ? rc : n ? sl_errf(err, -ENOTEMPTY, "/ is not empty") : 0;
+		}
+		rc = check_subtree(vol, &mu, SL_ROOT_INO, &rattr, err, 0);
+		return rc ? rc : empty_dir(vol, &mu, SL_ROOT_INO, err, 0);
+	}
+	sl_ino parent;
+	const char *name;
+	char pnorm[PATH_MAX];
+	if ((rc = resolve_parent(vol, &mu, path, pnorm, &parent, &name, err)))
+		return rc;
+	sl_ino ino;
+	struct sl_attr attr;
+	if ((rc = m->be->lookup(m, &mu, parent, name, &ino, &attr, err)))
+		return rc;
+	if (attr.type != SL_TYPE_DIR) {
+		struct sl_removed removed = {0};
+		rc = m->be->unlink(m, &mu, parent, name, &removed, err);
+		doom_removed(vol, &removed);
+		return rc;
+	}
+	rc = m->be->rmdir(m, &mu, parent, name, err);
+	if (rc != -ENOTEMPTY || !recursive)
+		return rc;
+	/* Non-empty: check the whole subtree, take it away atomically, then empty it. */
+	sl_err_clear(err);
+	if ((rc = check_subtree(vol, &mu, ino, &attr, err, 0)))
+		return rc;
+	if (sl_meta_access(&mu, &attr, SL_MAY_WRITE | SL_MAY_EXEC))
+		return sl_errf(err, -EACCES, "permission denied deleting %s", norm);
+	struct sl_attr pattr;
+	if ((rc = m->be->getattr(m, parent, &pattr, err)))
+		return rc;
+	if (sl_meta_access(&mu, &pattr, SL_MAY_WRITE | SL_MAY_EXEC) ||
+	    ((pattr.mode & 01000) && !mu.superuser && mu.uid != attr.uid && mu.uid != pattr.uid))
+		return sl_errf(err, -EACCES, "permission denied deleting %s", norm);
+	sl_ino hour_dir;
+	char trash_name[SL_NAME_MAX + 64];
+	if ((rc = move_to_trash(vol, parent, name, ino, &hour_dir, trash_name, sizeof(trash_name), err)))
+		return rc;
+	struct sl_meta_user root = {.uid = 0, .ngids = 1, .superuser = true};
+	rc = empty_dir(vol, &root, ino, err, 0);
+	if (!rc)
+		rc = m->be->rmdir(m, &root, hour_dir, trash_name, err);
+	if (rc) /* the tree is gone from the namespace; the trash cleaner finishes the job */
+		sl_log(&vol->core.log, SL_LOG_WARN, "emptying %s in the trash: %s", norm, err->msg);
+	return 0;
+}
+
+/* ---- data-level namespace ops --------------------------------------------------------------- */
+
+int sluice_truncate(sluice_volume *vol, const sluice_user *u, const char *path, uint64_t length)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	sl_ino ino;
+	struct sl_attr attr;
+	int rc = check_writable(vol, err);
+	if (!rc)
+		rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
+	if (!rc && attr.type == SL_TYPE_DIR)
+		rc = sl_errf(err, -EISDIR, "%s is a directory", path);
+	if (!rc)
+		rc = vol->core.meta->be->truncate(vol->core.meta, &mu, ino, length, &attr, err);
+	return rc;
+}
+
+int sluice_concat(sluice_volume *vol, const sluice_user *u, const char *target,
+		  const char *const *srcs, size_t nsrcs)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	sl_ino tino;
+	struct sl_attr attr;
+	int rc = check_writable(vol, err);
+	if (!rc)
+		rc = sl_resolve(vol, &mu, target, true, &tino, &attr, err);
+	if (rc)
+		return rc;
+	sl_ino *inos = calloc(nsrcs ? nsrcs : 1, sizeof(sl_ino));
+	if (!inos)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < nsrcs; i++) {
+		struct sl_attr sattr;
+		rc = sl_resolve(vol, &mu, srcs[i], false, &inos[i], &sattr, err);
+		if (!rc && inos[i] == tino)
+			rc = sl_errf(err, -EINVAL, "cannot concat %s to itself", srcs[i]);
+		for (size_t j = 0; !rc && j < i; j++)
+			if (inos[j] == inos[i])
+				rc = sl_errf(err, -EINVAL, "%s is given twice", srcs[i]);
+	}
+	if (!rc)
+		rc = vol->core.meta->be->concat(vol->core.meta, &mu, tino, inos, nsrcs, err);
+	free(inos);
+	return rc;
+}
+
+static int set_attr(sluice_volume *vol, const sluice_user *u, const char *path, int set,
+		    const struct sl_attr *in)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	sl_ino ino;
+	struct sl_attr attr;
+	int rc = check_writable(vol, err);
+	if (!rc)
+		rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
+	if (!rc)
+		rc = vol->core.meta->be->setattr(vol->core.meta, &mu, ino, set, in, &attr, err);
+	return rc;
+}
+
+int sluice_chmod(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t mode)
+{
+	struct sl_attr in = {.mode = (uint16_t)(mode & 07777)};
+	return set_attr(vol, u, path, SL_SET_MODE, &in);
+}
+
+int sluice_chown(sluice_volume *vol, const sluice_user *u, const char *path, const char *owner,
+		 const char *group)
+{
+	struct sl_attr in = {0};
+	int set = 0;
+	if (owner && *owner) {
+		in.uid = sl_idmap_uid(vol->core.ids, owner);
+		set |= SL_SET_UID;
+	}
+	if (group && *group) {
+		in.gid = sl_idmap_gid(vol->core.ids, group);
+		set |= SL_SET_GID;
+	}
+	if (!set)
+		return 0;
+	return set_attr(vol, u, path, set, &in);
+}
+
+int sluice_utimes(sluice_volume *vol, const sluice_user *u, const char *path, int64_t mtime_ms,
+		  int64_t atime_ms)
+{
+	struct sl_attr in = {0};
+	int set = 0;
+	if (mtime_ms >= 0) {
+		in.mtime_ns = mtime_ms * 1000000;
+		set |= SL_SET_MTIME;
+	}
+	if (atime_ms >= 0) {
+		in.atime_ns = atime_ms * 1000000;
+		set |= SL_SET_ATIME;
+	}
+	if (!set)
+		return 0;
+	return set_attr(vol, u, path, set, &in);
+}
+
+ssize_t sluice_readlink(sluice_volume *vol, const sluice_user *u, const char *path, char *buf,
+			size_t size)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	sl_ino ino;
+	struct sl_attr attr;
+	int rc = sl_resolve(vol, &mu, path, false, &ino, &attr, err);
+	if (!rc && attr.type != SL_TYPE_SYMLINK)
+		rc = sl_errf(err, -EINVAL, "%s is not a symlink", path);
+	char *target = NULL;
+	if (!rc)
+		rc = vol->core.meta->be->readlink(vol->core.meta, ino, &target, err);
+	if (rc)
+		return rc;
+	size_t len = strlen(target);
+	if (size)
+		snprintf(buf, size, "%s", target);
+	free(target);
+	return (ssize_t)len;
+}
+
+/* ---- listing -------------------------------------------------------------------------------- */
+
+struct sluice_dir {
+	sluice_volume *vol;
+	struct sl_meta_user mu;
+	sl_ino ino;
+	char *last;            /* name after which the next page starts */
+	char **names;          /* names of the page returned last */
+	size_t nnames;
+	bool done;
+};
+
+int sluice_opendir(sluice_volume *vol, const sluice_user *u, const char *path, sluice_dir **out)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	sluice_dir *d = calloc(1, sizeof(*d));
+	if (!d)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	d->vol = vol;
+	sl_vol_user(&vol->core, u, &d->mu);
+	struct sl_attr attr;
+	int rc = sl_resolve(vol, &d->mu, path, true, &d->ino, &attr, err);
+	if (!rc && attr.type != SL_TYPE_DIR)
+		rc = sl_errf(err, -ENOTDIR, "%s is not a directory", path);
+	if (!rc && sl_meta_access(&d->mu, &attr, SL_MAY_READ))
+		rc = sl_errf(err, -EACCES, "permission denied listing %s", path);
+	if (rc) {
+		free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+struct fill_arg {
+	sluice_dir *d;
+	sluice_dirent *ents;
+	size_t n, max;
+};
+
+static int fill_entry(void *arg, const struct sl_dirent_info *e)
+{
+	struct fill_arg *a = arg;
+	if (a->n >= a->max)
+		return 1;
+	char *name = strndup(e->name, e->name_len);
+	if (!name)
+		return -ENOMEM;
+	a->d->names[a->n] = name;
+	a->ents[a->n].name = name;
+	sl_fill_stat(&a->d->vol->core, e->ino, &e->attr, &a->ents[a->n].st);
+	a->n++;
+	return 0;
+}
+
+static void free_page(sluice_dir *d)
+{
+	for (size_t i = 0; i < d->nnames; i++)
+		free(d->names[i]);
+	free(d->names);
+	d->names = NULL;
+	d->nnames = 0;
+}
+
+int sluice_readdir(sluice_dir *d, sluice_dirent *ents, size_t max)
+{
+	struct sl_err *err = sl_vol_err(d->vol);
+	if (d->done || max == 0)
+		return 0;
+	if (d->nnames) { /* the next page starts after the last name of this one */
+		free(d->last);
+		d->last = strdup(d->names[d->nnames - 1]);
+		free_page(d);
+		if (!d->last)
+			return sl_errf(err, -ENOMEM, "out of memory");
+	}
+	d->names = calloc(max, sizeof(char *));
+	if (!d->names)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	struct fill_arg a = {.d = d, .ents = ents, .max = max};
+	struct sl_meta *m = d->vol->core.meta;
+	int rc = m->be->readdir(m, &d->mu, d->ino, d->last, max, fill_entry, &a, err);
+	d->nnames = a.n;
+	if (rc < 0)
+		return rc;
+	if (a.n < max)
+		d->done = true;
+	return (int)a.n;
+}
+
+void sluice_closedir(sluice_dir *d)
+{
+	if (!d)
+		return;
+	free_page(d);
+	free(d->last);
+	free(d);
+}
+
+/* ---- xattrs --------------------------------------------------------------------------------- */
+
+static int resolve_for_xattr(sluice_volume *vol, const sluice_user *u, const char *path,
+			     struct sl_meta_user *mu, sl_ino *ino, struct sl_err *err)
+{
+	sl_vol_user(&vol->core, u, mu);
+	struct sl_attr attr;
+	return sl_resolve(vol, mu, path, true, ino, &attr, err);
+}
+
+ssize_t sluice_getxattr(sluice_volume *vol, const sluice_user *u, const char *path,
+			const char *name, void *value, size_t size)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_ino ino;
+	int rc = resolve_for_xattr(vol, u, path, &mu, &ino, err);
+	void *v = NULL;
+	size_t len = 0;
+	if (!rc)
+		rc = vol->core.meta->be->getxattr(vol->core.meta, &mu, ino, name, &v, &len, err);
+	if (rc)
+		return rc;
+	if (size && size < len)
+		rc = sl_errf(err, -ERANGE, "xattr %s is %zu bytes, buffer is %zu", name, len, size);
+	else if (size)
+		memcpy(value, v, len);
+	free(v);
+	return rc ? rc : (ssize_t)len;
+}
+
+int sluice_setxattr(sluice_volume *vol, const sluice_user *u, const char *path, const char *name,
+		    const void *value, size_t size, int flags)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_ino ino;
+	int rc = check_writable(vol, err);
+	if (!rc)
+		rc = resolve_for_xattr(vol, u, path, &mu, &ino, err);
+	int mflags = (flags & SLUICE_XATTR_CREATE ? SL_XATTR_CREATE : 0) |
+		     (flags & SLUICE_XATTR_REPLACE ? SL_XATTR_REPLACE : 0);
+	if (!rc)
+		rc = vol->core.meta->be->setxattr(vol->core.meta, &mu, ino, name, value, size, mflags,
+						  err);
+	return rc;
+}
+
+ssize_t sluice_listxattr(sluice_volume *vol, const sluice_user *u, const char *path, char *list,
+			 size_t size)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_ino ino;
+	int rc = resolve_for_xattr(vol, u, path, &mu, &ino, err);
+	char *names = NULL;
+	size_t len = 0;
+	if (!rc)
+		rc = vol->core.meta->be->listxattr(vol->core.meta, &mu, ino, &names, &len, err);
+	if (rc)
+		return rc;
+	if (size && size < len)
+		rc = sl_errf(err, -ERANGE, "xattr names need %zu bytes, buffer is %zu", len, size);
+	else if (size)
+		memcpy(list, names, len);
+	free(names);
+	return rc ? rc : (ssize_t)len;
+}
+
+int sluice_removexattr(sluice_volume *vol, const sluice_user *u, const char *path,
+		       const char *name)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_ino ino;
+	int rc = check_writable(vol, err);
+	if (!rc)
+		rc = resolve_for_xattr(vol, u, path, &mu, &ino, err);
+	if (!rc)
+		rc = vol->core.meta->be->removexattr(vol->core.meta, &mu, ino, name, err);
+	return rc;
+}
+
+/* ---- summaries, statfs, info, blocks ------------------------------------------------------- */
+
+int sluice_summary_path(sluice_volume *vol, const sluice_user *u, const char *path,
+			sluice_summary *out)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	sl_ino ino;
+	struct sl_attr attr;
+	int rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
+	struct sl_meta_summary s = {0};
+	if (!rc)
+		rc = vol->core.meta->be->summary(vol->core.meta, &mu, ino, &s, err);
+	if (!rc) {
+		out->length = s.length;
+		out->files = s.files;
+		out->directories = s.dirs;
+		out->space = s.space;
+	}
+	return rc;
+}
+
+int sluice_statfs_get(sluice_volume *vol, sluice_statfs *out)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta *m = vol->core.meta;
+	int64_t used = 0, inodes = 0;
+	int rc = sl_meta_flush_usage(m, err);
+	if (!rc)
+		rc = m->be->incr_counter(m, "usedSpace", 0, &used, err);
+	if (!rc)
+		rc = m->be->incr_counter(m, "totalInodes", 0, &inodes, err);
+	if (rc)
+		return rc;
+	if (used < 0)
+		used = 0;
+	if (inodes < 0)
+		inodes = 0;
+	const struct sl_format *f = &vol->core.format;
+	/* Without a quota, report 1 PiB free as JuiceFS does: object storage has no fixed size. */
+	uint64_t cap = f->capacity ? f->capacity : (uint64_t)used + (1ULL << 50);
+	out->capacity = cap;
+	out->used = (uint64_t)used;
+	out->remaining = cap > (uint64_t)used ? cap - (uint64_t)used : 0;
+	out->inodes_used = (uint64_t)inodes;
+	uint64_t icap = f->inodes ? f->inodes : (uint64_t)inodes + (10ULL << 20);
+	out->inodes_available = icap > (uint64_t)inodes ? icap - (uint64_t)inodes : 0;
+	return 0;
+}
+
+int sluice_volume_get_info(sluice_volume *vol, sluice_volume_info *out)
+{
+	const struct sl_volume_core *v = &vol->core;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", v->format.name);
+	snprintf(out->uuid, sizeof(out->uuid), "%s", v->format.uuid);
+	snprintf(out->storage, sizeof(out->storage), "%s", v->format.storage);
+	snprintf(out->bucket, sizeof(out->bucket), "%s", v->store->description);
+	out->block_size = v->layout.block_size;
+	snprintf(out->compression, sizeof(out->compression), "%s",
+		 v->format.compression[0] ? v->format.compression : "none");
+	out->trash_days = v->format.trash_days;
+	out->logical_block_size = v->logical_block_size;
+	out->session_id = v->meta->sid;
+	return 0;
+}
+
+int sluice_file_blocks(sluice_volume *vol, const sluice_user *u, const char *path, uint64_t start,
+		       uint64_t len, sluice_block *out, size_t max)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	sl_ino ino;
+	struct sl_attr attr;
+	int rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
+	if (rc)
+		return rc;
+	if (attr.type == SL_TYPE_DIR)
+		return 0;
+	uint64_t bs = vol->core.logical_block_size;
+	uint64_t end = start + len < start || start + len > attr.length ? attr.length : start + len;
+	size_t n = 0;
+	for (uint64_t b = start / bs; b * bs < end && n < max; b++) {
+		uint64_t off = b * bs;
+		out[n++] = (sluice_block){.offset = off,
+					  .length = off + bs > attr.length ? attr.length - off : bs,
+					  .inode = ino,
+					  .index = b};
+	}
+	return (int)n;
+}

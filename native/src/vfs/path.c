@@ -1,0 +1,53 @@
+/* path.c - checking, normalizing and splitting the absolute paths callers pass (see vfs.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vfs.h"
+
+int sl_path_normalize(const char *path, char *out, size_t size, struct sl_err *err)
+{
+	if (!path || path[0] != '/')
+		return sl_errf(err, -EINVAL, "path '%s' is not absolute", path ? path : "(null)");
+	size_t k = 0;
+	const char *p = path;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+			return sl_errf(err, -EINVAL, "path '%s' contains '.' or '..'", path);
+		if (len > SL_NAME_MAX)
+			return sl_errf(err, -ENAMETOOLONG, "a name in path '%s' is longer than %d bytes",
+				       path, SL_NAME_MAX);
+		if (k + 1 + len + 1 > size)
+			return sl_errf(err, -ENAMETOOLONG, "path '%s' is too long", path);
+		out[k++] = '/';
+		memcpy(out + k, p, len);
+		k += len;
+		p += len;
+	}
+	if (k == 0)
+		out[k++] = '/';
+	out[k] = 0;
+	return 0;
+}
+
+int sl_path_split(const char *path, char *parent, size_t psize, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || !slash[1])
+		return -EINVAL;
+	size_t plen = (size_t)(slash - path);
+	if (plen == 0)
+		plen = 1; /* parent is "/" */
+	if (plen + 1 > psize)
+		return -ENAMETOOLONG;
+	memcpy(parent, path, plen);
+	parent[plen] = 0;
+	*name = slash + 1;
+	return 0;
+}

@@ -1,0 +1,207 @@
+/*
+ * vfs.h - the internals behind sluice.h: the volume (config, format, metadata, object store,
+ * session, background work), the worker pools and the memory limit, user mapping, paths, and the
+ * reader/writer of file data. Only the vfs layer sees all the layers below it.
+ */
+#ifndef SL_VFS_H
+#define SL_VFS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sluice.h"
+#include "../chunk/chunk.h"
+#include "../meta/meta.h"
+#include "../object/object.h"
+#include "../util/conf.h"
+#include "../util/err.h"
+#include "../util/log.h"
+
+/* ---- format record (format.c) --------------------------------------------------------------- */
+/* The JuiceFS `format` JSON, as far as Sluice reads or writes it. */
+struct sl_format {
+	char name[256];
+	char uuid[64];
+	char storage[32];
+	char bucket[1024];
+	char access_key[256];
+	char secret_key[512];
+	char session_token[2048];
+	uint32_t block_size_kib;
+	char compression[16];
+	bool hash_prefix;
+	uint64_t capacity;  /* bytes, 0 = unlimited */
+	uint64_t inodes;    /* 0 = unlimited */
+	int trash_days;
+	int meta_version;
+	bool dir_stats;
+	bool enable_acl;
+	bool key_encrypted;
+	char encrypt_algo[32];
+	char storage_class[64];
+	/* the record as loaded, so that fields Sluice does not know survive a rewrite */
+	void *json; /* json_t* */
+};
+
+/* Parses a format record; refuses (with -ENOTSUP and a message naming the feature) any feature
+ * Sluice does not implement: encryption keys, shards, tiers, user/group quotas, ACLs, Ranger,
+ * changelog, zstd compression, meta versions above 1. Decrypts the secret key when the record
+ * says KeyEncrypted. */
+int sl_format_parse(const char *json, struct sl_format *f, struct sl_err *err);
+/* Serializes f as juicefs does (secret encrypted with the UUID when set). Caller frees. */
+int sl_format_dump(const struct sl_format *f, char **json, struct sl_err *err);
+void sl_format_free(struct sl_format *f);
+
+/* ---- worker pool and memory limit (pool.c) ------------------------------------------------- */
+struct sl_pool;
+typedef void (*sl_task_fn)(void *arg);
+int sl_pool_new(int threads, const char *name, struct sl_pool **out);
+/* Queues fn(arg); never fails once the pool exists (the queue is unbounded, its entries small;
+ * the memory they point at is bounded by the memory limit). */
+int sl_pool_submit(struct sl_pool *p, sl_task_fn fn, void *arg);
+/* Runs queued tasks to completion, then stops the threads. */
+void sl_pool_free(struct sl_pool *p);
+
+/* A hard limit on buffer memory: acquire blocks until bytes are available (backpressure). */
+struct sl_memlimit {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	uint64_t limit, used;
+};
+void sl_mem_init(struct sl_memlimit *m, uint64_t limit);
+void sl_mem_destroy(struct sl_memlimit *m);
+/* Waits for n bytes. A single request larger than the limit is clamped so it can proceed alone. */
+void sl_mem_acquire(struct sl_memlimit *m, uint64_t n);
+/* Takes n bytes only if available now. */
+bool sl_mem_try_acquire(struct sl_memlimit *m, uint64_t n);
+void sl_mem_release(struct sl_memlimit *m, uint64_t n);
+
+/* ---- block cache (blockcache.c) ------------------------------------------------------------ */
+struct sl_blockcache;
+struct sl_volume_core;
+int sl_blockcache_new(struct sl_volume_core *v, struct sl_blockcache **out);
+void sl_blockcache_free(struct sl_blockcache *c);
+/* Copies [off, off+len) of block indx of slice (id, size) into buf, loading the block if needed
+ * (whole block, decompressed). Returns 0 or a negative errno with err set. */
+int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
+		       uint32_t off, void *buf, uint32_t len, struct sl_err *err);
+/* Starts loading a block in the background if it is not cached and memory allows. */
+void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx);
+/* Drops a slice's blocks (after the slice was deleted). */
+void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size);
+/* Takes n bytes from the volume's memory limit for a writer, evicting unused cached blocks
+ * first and waiting (backpressure) if the rest is in use. Give back with sl_mem_release. */
+void sl_blockcache_reserve(struct sl_blockcache *c, uint64_t n);
+/* Drops everything not in use. */
+void sl_blockcache_drop_all(struct sl_blockcache *c);
+
+/* ---- the volume ---------------------------------------------------------------------------- */
+struct sl_idmap;
+
+/* Everything the readers and writers need, shared by all handles of one volume. */
+struct sl_volume_core {
+	struct sl_conf *conf;
+	struct sl_logger log;
+	struct sl_format format;
+	struct sl_chunk_layout layout;
+	struct sl_meta *meta;
+	struct sl_objstore *store;
+	struct sl_pool *uploads;
+	struct sl_pool *downloads;
+	struct sl_memlimit mem;
+	struct sl_blockcache *cache;
+	struct sl_idmap *ids;
+	uint64_t readahead_max;
+	uint64_t logical_block_size;
+	bool read_only;
+	char superuser[64], supergroup[64];
+	char default_user[64];
+};
+
+struct sluice_volume {
+	struct sl_volume_core core;
+	pthread_key_t err_key;   /* per-thread struct sl_err of the last failed call */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t bg_thread;
+	bool bg_running, stopping;
+	int heartbeat_s;
+	/* inodes whose data waits for deletion, processed by the background thread */
+	sl_ino *doomed;
+	size_t ndoomed, cap_doomed;
+	struct sluice_file *open_files; /* list of open handles, closed by shutdown */
+};
+
+/* The calling thread's error slot of the volume. */
+struct sl_err *sl_vol_err(sluice_volume *vol);
+/* Queues the data of a removed inode for deletion (background thread). */
+void sl_vol_doom(sluice_volume *vol, sl_ino ino);
+/* Deletes the blocks of every slice whose last reference went away with inode ino. */
+int sl_vol_delete_data(struct sl_volume_core *v, sl_ino ino, struct sl_err *err);
+
+/* ---- users (idmap.c) ----------------------------------------------------------------------- */
+int sl_idmap_new(const char *users_file, const char *groups_file, struct sl_idmap **out,
+		 struct sl_err *err);
+void sl_idmap_free(struct sl_idmap *m);
+uint32_t sl_idmap_uid(struct sl_idmap *m, const char *user);
+uint32_t sl_idmap_gid(struct sl_idmap *m, const char *group);
+/* Name of an id, or its decimal form. */
+void sl_idmap_user_name(struct sl_idmap *m, uint32_t uid, char *buf, size_t size);
+void sl_idmap_group_name(struct sl_idmap *m, uint32_t gid, char *buf, size_t size);
+/* Fills a meta user from a public one (NULL: the volume's default user). */
+void sl_vol_user(struct sl_volume_core *v, const sluice_user *u, struct sl_meta_user *out);
+
+/* ---- paths (path.c) ------------------------------------------------------------------------ */
+/* Checks and normalizes an absolute path: collapses "//", drops a trailing '/', rejects "." and
+ * ".." components, empty names, names over 255 bytes and NUL. Result in out (PATH_MAX). */
+int sl_path_normalize(const char *path, char *out, size_t size, struct sl_err *err);
+/* Splits a normalized path into parent path and last name ("/" has no name: -EINVAL). */
+int sl_path_split(const char *path, char *parent, size_t psize, const char **name);
+
+/* ---- namespace helpers shared with file.c (namespace.c) ------------------------------------ */
+void sl_fill_stat(struct sl_volume_core *v, sl_ino ino, const struct sl_attr *a, sluice_stat *st);
+/* Creates a file or directory at path (parent must exist); flags: SL_MKNOD_REPLACE. */
+int sl_create_entry(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
+		    uint8_t type, uint16_t mode, int flags, sl_ino *ino, struct sl_attr *attr,
+		    struct sl_err *err);
+int sl_mkdirs_user(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
+		   uint16_t mode, struct sl_err *err);
+/* Resolves path, following a final symlink if follow. */
+int sl_resolve(sluice_volume *vol, const struct sl_meta_user *mu, const char *path, bool follow,
+	       sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
+
+/* ---- file handles (reader.c, writer.c, file.c) --------------------------------------------- */
+struct sl_writer;
+struct sl_reader;
+
+struct sluice_file {
+	sluice_volume *vol;
+	sl_ino ino;
+	int flags;
+	pthread_mutex_t lock;   /* serializes writes, seeks and flushes on this handle */
+	uint64_t pos;           /* sequential read/write position */
+	struct sl_writer *w;    /* NULL for read-only handles */
+	struct sl_reader *r;
+	struct sluice_file *next_open, *prev_open;
+};
+
+int sl_writer_new(struct sl_volume_core *v, sl_ino ino, uint64_t start, struct sl_writer **out);
+/* Buffers data; full blocks go to the upload pool at once. */
+int sl_writer_write(struct sl_writer *w, const void *buf, size_t len, struct sl_err *err);
+/* Uploads everything buffered and commits it to metadata; returns when both are done. */
+int sl_writer_flush(struct sl_writer *w, struct sl_err *err);
+/* Length including buffered data. */
+uint64_t sl_writer_length(const struct sl_writer *w);
+/* Frees; the caller flushed first. Waits for uploads still running. */
+void sl_writer_free(struct sl_writer *w);
+
+int sl_reader_new(struct sl_volume_core *v, sl_ino ino, uint64_t length, struct sl_reader **out);
+/* Reads up to len bytes at off (short only at the end of the file as this reader knows it;
+ * at that end it re-reads the length once, so a reader tailing a growing file sees new data). */
+int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off,
+			struct sl_err *err);
+void sl_reader_unbuffer(struct sl_reader *r);
+void sl_reader_free(struct sl_reader *r);
+
+#endif

@@ -1,0 +1,406 @@
+/*
+ * volume.c - a volume handle's life: configuration, the format record, metadata and object store,
+ * the session and its heartbeat, usage flushing, deletion of removed files' data, and the
+ * per-thread error message. The background thread is the only timer; everything it does is also
+ * done once more at shutdown so nothing is left half-done.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vfs.h"
+
+#define USAGE_FLUSH_MS 1000
+#define STALE_DELFILE_S 3600  /* a delfile row this old belongs to a client that died */
+
+struct sl_err *sl_vol_err(sluice_volume *vol)
+{
+	struct sl_err *e = pthread_getspecific(vol->err_key);
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return NULL; /* callers tolerate a NULL err: the code still tells what failed */
+		pthread_setspecific(vol->err_key, e);
+	}
+	return e;
+}
+
+const char *sluice_last_error(sluice_volume *vol)
+{
+	struct sl_err *e = vol ? pthread_getspecific(vol->err_key) : NULL;
+	return e && e->msg[0] ? e->msg : "no error";
+}
+
+static int delete_slice_blocks(void *arg, uint64_t id, uint32_t size)
+{
+	struct sl_volume_core *v = arg;
+	struct sl_err err = {0};
+	uint32_t n = sl_block_count(&v->layout, size);
+	for (uint32_t i = 0; i < n; i++) {
+		char key[SL_KEY_MAX];
+		sl_block_key(&v->layout, id, i, size, key);
+		int rc = sl_obj_delete(v->store, key, &err);
+		if (rc) {
+			sl_log(&v->log, SL_LOG_WARN, "cannot delete %s: %s (left for gc)", key, err.msg);
+			return 0; /* keep the chunk_ref row so that a later cleanup retries */
+		}
+	}
+	sl_blockcache_forget(v->cache, id, size);
+	return v->meta->be->forget_slice(v->meta, id, &err);
+}
+
+int sl_vol_delete_data(struct sl_volume_core *v, sl_ino ino, struct sl_err *err)
+{
+	return v->meta->be->delete_file_data(v->meta, ino, delete_slice_blocks, v, err);
+}
+
+void sl_vol_doom(sluice_volume *vol, sl_ino ino)
+{
+	pthread_mutex_lock(&vol->lock);
+	if (vol->ndoomed == vol->cap_doomed) {
+		size_t nc = vol->cap_doomed ? vol->cap_doomed * 2 : 64;
+		sl_ino *nd = realloc(vol->doomed, nc * sizeof(*nd));
+		if (!nd) { /* the jfs_delfile row stays; the stale-row sweep picks it up later */
+			pthread_mutex_unlock(&vol->lock);
+			return;
+		}
+		vol->doomed = nd;
+		vol->cap_doomed = nc;
+	}
+	vol->doomed[vol->ndoomed++] = ino;
+	pthread_cond_signal(&vol->wake);
+	pthread_mutex_unlock(&vol->lock);
+}
+
+static void delete_doomed(sluice_volume *vol)
+{
+	for (;;) {
+		pthread_mutex_lock(&vol->lock);
+		if (!vol->ndoomed) {
+			pthread_mutex_unlock(&vol->lock);
+			return;
+		}
+		sl_ino ino = vol->doomed[--vol->ndoomed];
+		pthread_mutex_unlock(&vol->lock);
+		struct sl_err err = {0};
+		if (sl_vol_delete_data(&vol->core, ino, &err))
+			sl_log(&vol->core.log, SL_LOG_WARN, "deleting data of inode %" PRIu64 ": %s",
+			       ino, err.msg);
+	}
+}
+
+static int doom_stale(void *arg, sl_ino ino, uint64_t length)
+{
+	(void)length;
+	sl_vol_doom(arg, ino);
+	return 0;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *background_main(void *arg)
+{
+	sluice_volume *vol = arg;
+	struct sl_volume_core *v = &vol->core;
+	int64_t next_beat = mono_ms() + vol->heartbeat_s * 1000LL;
+	int64_t next_sweep = mono_ms() + 60 * 1000LL;
+	pthread_mutex_lock(&vol->lock);
+	while (!vol->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += USAGE_FLUSH_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		if (!vol->ndoomed)
+			pthread_cond_timedwait(&vol->wake, &vol->lock, &ts);
+		if (vol->stopping)
+			break;
+		pthread_mutex_unlock(&vol->lock);
+
+		struct sl_err err = {0};
+		delete_doomed(vol);
+		if (sl_meta_flush_usage(v->meta, &err))
+			sl_log(&v->log, SL_LOG_WARN, "flushing usage counters: %s", err.msg);
+		int64_t now = mono_ms();
+		if (now >= next_beat) {
+			next_beat = now + vol->heartbeat_s * 1000LL;
+			if (v->meta->be->refresh_session(v->meta, v->meta->sid,
+							 time(NULL) + 5LL * vol->heartbeat_s, &err))
+				sl_log(&v->log, SL_LOG_WARN, "session heartbeat: %s", err.msg);
+		}
+		if (now >= next_sweep) {
+			next_sweep = now + 600 * 1000LL;
+			if (v->meta->be->list_delfiles(v->meta, time(NULL) - STALE_DELFILE_S,
+						       doom_stale, vol, &err))
+				sl_log(&v->log, SL_LOG_WARN, "listing pending deletions: %s", err.msg);
+		}
+		pthread_mutex_lock(&vol->lock);
+	}
+	pthread_mutex_unlock(&vol->lock);
+	return NULL;
+}
+
+static int open_store(struct sl_volume_core *v, struct sl_err *err)
+{
+	uint64_t retries = 10, io_timeout = 60, connect_timeout = 10;
+	int rc = sl_conf_u64(v->conf, "io-retries", &retries, err);
+	if (!rc)
+		rc = sl_conf_u64(v->conf, "io-timeout", &io_timeout, err);
+	if (!rc)
+		rc = sl_conf_u64(v->conf, "connect-timeout", &connect_timeout, err);
+	if (rc)
+		return rc;
+	const char *ps = sl_conf_str(v->conf, "s3.path-style");
+	int path_style = -1;
+	if (ps) {
+		bool b;
+		if ((rc = sl_conf_bool(v->conf, "s3.path-style", &b, err)))
+			return rc;
+		path_style = b;
+	}
+	const char *ak = sl_conf_str(v->conf, "access-key");
+	const char *sk = sl_conf_str(v->conf, "secret-key");
+	const char *bucket = sl_conf_str(v->conf, "bucket");
+	struct sl_obj_config oc = {
+		.storage = v->format.storage,
+		.bucket = bucket ? bucket : v->format.bucket,
+		.access_key = ak ? ak : v->format.access_key,
+		.secret_key = sk ? sk : v->format.secret_key,
+		.session_token = v->format.session_token[0] ? v->format.session_token : NULL,
+		.region = sl_conf_str(v->conf, "s3.region"),
+		.path_style = path_style,
+		.ca_file = sl_conf_str(v->conf, "s3.ca-file"),
+		.connect_timeout_s = (int)connect_timeout,
+		.io_timeout_s = (int)io_timeout,
+		.retries = retries ? (int)retries : 1,
+	};
+	return sl_obj_open(&oc, &v->store, err);
+}
+
+static void session_info(char *buf, size_t size)
+{
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I}", "Version", "sluice-" SLUICE_VERSION_STRING,
+			      "HostName", host, "MountPoint", "sluice (Hadoop)", "ProcessID",
+			      (int)getpid(), "MountTime", (json_int_t)time(NULL));
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	snprintf(buf, size, "%s", s ? s : "{}");
+	free(s);
+	json_decref(o);
+}
+
+static int load_volume(sluice_volume *vol, struct sl_err *err)
+{
+	struct sl_volume_core *v = &vol->core;
+	int rc;
+	const char *level = sl_conf_str(v->conf, "log-level");
+	v->log.level = sl_log_parse_level(level);
+	if (v->log.level < 0)
+		return sl_errf(err, -EINVAL, "config key 'log-level': '%s' is not one of error, warn, "
+			       "info, debug", level);
+	const char *url = sl_conf_str(v->conf, "meta");
+	if (!url || !*url)
+		return sl_errf(err, -EINVAL, "config key 'meta' (the META-URL of the volume) is not set");
+	if ((rc = sl_meta_open(url, &v->log, &v->meta, err)))
+		return rc;
+	char *json = NULL;
+	rc = v->meta->be->load_format(v->meta, &json, err);
+	if (rc == -ENOENT)
+		return sl_errf(err, -ENOENT, "no volume found at %s (run `sluice format` first)",
+			       v->meta->url_redacted);
+	if (rc)
+		return rc;
+	rc = sl_format_parse(json, &v->format, err);
+	free(json);
+	if (rc)
+		return rc;
+	char what[256] = "";
+	if ((rc = v->meta->be->unsupported_features(v->meta, what, sizeof(what), err)))
+		return rc;
+	if (what[0])
+		return sl_errf(err, -ENOTSUP, "volume %s uses %s, which this version of Sluice does not "
+			       "support yet; refusing to open it rather than misread it",
+			       v->format.name, what);
+	v->layout.block_size = v->format.block_size_kib * 1024;
+	v->layout.hash_prefix = v->format.hash_prefix;
+	sl_compression_parse(v->format.compression, &v->layout.compression, NULL);
+	snprintf(v->layout.prefix, sizeof(v->layout.prefix), "%s/", v->format.name);
+	return open_store(v, err);
+}
+
+static int setup(sluice_volume *vol, struct sl_err *err)
+{
+	struct sl_volume_core *v = &vol->core;
+	uint64_t mem, ra, uploads, downloads, bsize, heartbeat;
+	bool ro;
+	int rc = sl_conf_check_keys(v->conf, err);
+	if (!rc) rc = sl_conf_u64(v->conf, "memory-size", &mem, err);
+	if (!rc) rc = sl_conf_u64(v->conf, "readahead", &ra, err);
+	if (!rc) rc = sl_conf_u64(v->conf, "max-uploads", &uploads, err);
+	if (!rc) rc = sl_conf_u64(v->conf, "max-downloads", &downloads, err);
+	if (!rc) rc = sl_conf_u64(v->conf, "block.size", &bsize, err);
+	if (!rc) rc = sl_conf_u64(v->conf, "heartbeat", &heartbeat, err);
+	if (!rc) rc = sl_conf_bool(v->conf, "read-only", &ro, err);
+	if (rc)
+		return rc;
+	if (!uploads || !downloads || uploads > 1024 || downloads > 1024 || !bsize || !heartbeat)
+		return sl_errf(err, -EINVAL, "max-uploads, max-downloads (1-1024), block.size and "
+			       "heartbeat must be positive");
+	v->read_only = ro;
+	v->readahead_max = ra;
+	v->logical_block_size = bsize;
+	vol->heartbeat_s = (int)(heartbeat > 600 ? 600 : heartbeat);
+	snprintf(v->superuser, sizeof(v->superuser), "%s", sl_conf_str(v->conf, "superuser"));
+	snprintf(v->supergroup, sizeof(v->supergroup), "%s", sl_conf_str(v->conf, "supergroup"));
+	const char *user = sl_conf_str(v->conf, "user");
+	if (!user) {
+		struct passwd pw, *res = NULL;
+		char buf[1024];
+		user = getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 && res ? res->pw_name
+										  : "nobody";
+		snprintf(v->default_user, sizeof(v->default_user), "%s", user);
+	} else {
+		snprintf(v->default_user, sizeof(v->default_user), "%s", user);
+	}
+	if ((rc = load_volume(vol, err)))
+		return rc;
+	/* Room for at least a couple of blocks per direction, whatever the setting says. */
+	if (mem < 4ULL * v->layout.block_size)
+		mem = 4ULL * v->layout.block_size;
+	sl_mem_init(&v->mem, mem);
+	if ((rc = sl_idmap_new(sl_conf_str(v->conf, "users-file"), sl_conf_str(v->conf, "groups-file"),
+			       &v->ids, err)))
+		return rc;
+	if (sl_pool_new((int)uploads, "up", &v->uploads) ||
+	    sl_pool_new((int)downloads, "down", &v->downloads) || sl_blockcache_new(v, &v->cache))
+		return sl_errf(err, -ENOMEM, "cannot start worker threads");
+	if (!v->read_only) {
+		char info[1024];
+		session_info(info, sizeof(info));
+		if ((rc = v->meta->be->new_session(v->meta, info, time(NULL) + 5LL * vol->heartbeat_s,
+						   &v->meta->sid, err)))
+			return sl_err_wrap(err, "registering a session");
+		if (pthread_create(&vol->bg_thread, NULL, background_main, vol))
+			return sl_errf(err, -EAGAIN, "cannot start the background thread");
+		vol->bg_running = true;
+	}
+	return 0;
+}
+
+static void err_free(void *p) { free(p); }
+
+static void teardown(sluice_volume *vol)
+{
+	struct sl_volume_core *v = &vol->core;
+	if (vol->bg_running) {
+		pthread_mutex_lock(&vol->lock);
+		vol->stopping = true;
+		pthread_cond_broadcast(&vol->wake);
+		pthread_mutex_unlock(&vol->lock);
+		pthread_join(vol->bg_thread, NULL);
+	}
+	/* Uploads first (writers are closed by now), then the last round of bookkeeping. */
+	sl_pool_free(v->uploads);
+	sl_pool_free(v->downloads);
+	if (v->meta && v->cache && v->store)
+		delete_doomed(vol);
+	if (v->meta) {
+		struct sl_err err = {0};
+		if (sl_meta_flush_usage(v->meta, &err))
+			sl_log(&v->log, SL_LOG_WARN, "flushing usage counters: %s", err.msg);
+		if (v->meta->sid && v->meta->be->close_session(v->meta, v->meta->sid, &err))
+			sl_log(&v->log, SL_LOG_WARN, "closing the session: %s", err.msg);
+	}
+	sl_blockcache_free(v->cache);
+	if (v->mem.limit)
+		sl_mem_destroy(&v->mem);
+	sl_idmap_free(v->ids);
+	sl_obj_close(v->store);
+	sl_meta_close(v->meta);
+	sl_format_free(&v->format);
+	sl_conf_free(v->conf);
+	free(vol->doomed);
+	struct sl_err *e = pthread_getspecific(vol->err_key);
+	free(e);
+	pthread_setspecific(vol->err_key, NULL);
+	pthread_key_delete(vol->err_key);
+	pthread_mutex_destroy(&vol->lock);
+	pthread_cond_destroy(&vol->wake);
+	free(vol);
+}
+
+int sluice_init(const sluice_kv *conf, size_t nconf, sluice_volume **out, char *errmsg,
+		size_t errmsg_size)
+{
+	struct sl_err err = {0};
+	*out = NULL;
+	sluice_volume *vol = calloc(1, sizeof(*vol));
+	const char **keys = calloc(nconf + 1, sizeof(char *));
+	const char **values = calloc(nconf + 1, sizeof(char *));
+	int rc;
+	if (!vol || !keys || !values) {
+		free(vol);
+		rc = sl_errf(&err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nconf; i++) {
+		keys[i] = conf[i].key;
+		values[i] = conf[i].value;
+	}
+	pthread_mutex_init(&vol->lock, NULL);
+	pthread_cond_init(&vol->wake, NULL);
+	if (pthread_key_create(&vol->err_key, err_free)) {
+		pthread_mutex_destroy(&vol->lock);
+		pthread_cond_destroy(&vol->wake);
+		free(vol);
+		rc = sl_errf(&err, -EAGAIN, "out of thread-specific keys");
+		goto out;
+	}
+	rc = sl_conf_new(keys, values, nconf, &vol->core.conf);
+	if (rc)
+		sl_errf(&err, rc, "out of memory");
+	else
+		rc = setup(vol, &err);
+	if (rc) {
+		teardown(vol);
+		goto out;
+	}
+	*out = vol;
+out:
+	free(keys);
+	free(values);
+	if (errmsg && errmsg_size)
+		snprintf(errmsg, errmsg_size, "%s", rc ? err.msg : "");
+	return rc;
+}
+
+int sluice_shutdown(sluice_volume *vol)
+{
+	if (!vol)
+		return 0;
+	int rc = 0;
+	pthread_mutex_lock(&vol->lock);
+	while (vol->open_files) {
+		sluice_file *f = vol->open_files;
+		pthread_mutex_unlock(&vol->lock);
+		int frc = sluice_close(f); /* unlinks itself from the list */
+		if (frc && !rc)
+			rc = frc;
+		pthread_mutex_lock(&vol->lock);
+	}
+	pthread_mutex_unlock(&vol->lock);
+	teardown(vol);
+	return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * testutil.h - the few helpers the C tests share: CHECK macros that report file:line and fail
+ * the test, and access to the services make test starts (S3 server, MariaDB).
+ */
+#ifndef SL_TESTUTIL_H
+#define SL_TESTUTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int tu_failures;
+
+#define CHECK(cond)                                                                        \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+			tu_failures++;                                                     \
+		}                                                                          \
+	} while (0)
+
+/* CHECK_RC(expr, expected): integer result with the actual value in the message. */
+#define CHECK_RC(expr, expected)                                                           \
+	do {                                                                               \
+		long long tu_rc_ = (long long)(expr);                                      \
+		if (tu_rc_ != (long long)(expected)) {                                     \
+			fprintf(stderr, "%s:%d: %s = %lld, expected %lld\n", __FILE__, __LINE__, \
+				#expr, tu_rc_, (long long)(expected));                     \
+			tu_failures++;                                                     \
+		}                                                                          \
+	} while (0)
+
+/* Stops the test at once (for setup that later checks depend on). */
+#define REQUIRE(cond)                                                                      \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond); \
+			exit(1);                                                           \
+		}                                                                          \
+	} while (0)
+
+/* Returns the value of a service variable, or exits with 77 (skip) if it is unset, or with 1 if
+ * make test requires the services (SLUICE_TEST_REQUIRE_SERVICES=1). */
+static inline const char *tu_service_env(const char *name)
+{
+	const char *v = getenv(name);
+	if (v && *v)
+		return v;
+	const char *req = getenv("SLUICE_TEST_REQUIRE_SERVICES");
+	if (req && !strcmp(req, "1")) {
+		fprintf(stderr, "%s is not set but services are required\n", name);
+		exit(1);
+	}
+	fprintf(stderr, "skipping: %s is not set (run through make test)\n", name);
+	exit(77);
+}
+
+/* A fresh private directory under $TMPDIR for one test. Caller frees. */
+static inline char *tu_tempdir(const char *tag)
+{
+	const char *base = getenv("TMPDIR");
+	char tmpl[512];
+	snprintf(tmpl, sizeof(tmpl), "%s/sluice-%s-XXXXXX", base && *base ? base : "/tmp", tag);
+	char *d = mkdtemp(tmpl);
+	REQUIRE(d != NULL);
+	return strdup(d);
+}
+
+static inline int tu_finish(const char *name)
+{
+	if (tu_failures) {
+		fprintf(stderr, "%s: %d check(s) failed\n", name, tu_failures);
+		return 1;
+	}
+	printf("%s: all checks passed\n", name);
+	return 0;
+}
+
+#endif

@@ -1,0 +1,695 @@
+/*
+ * vfs_suite.h - the end-to-end tests of the public API (sluice.h), run against one backend pair
+ * (test_vfs_local: SQLite + file storage; test_vfs_mysql_s3: MariaDB + the S3 server). Each test
+ * works in its own directory of one freshly formatted volume.
+ */
+#ifndef SL_VFS_SUITE_H
+#define SL_VFS_SUITE_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sluice.h"
+#include "testutil.h"
+#include "vfs/vfs.h"
+
+struct suite {
+	const char *meta_url;
+	sluice_format_options fmt;
+	sluice_kv conf[8];
+	size_t nconf;
+};
+
+static const sluice_user alice = {"alice", (const char *const[]){"staff"}, 1};
+static const sluice_user bob = {"bob", (const char *const[]){"bob"}, 1};
+static const sluice_user root_user = {"root", (const char *const[]){"root"}, 1};
+
+static void fill_pattern(uint8_t *buf, size_t n, uint64_t seed)
+{
+	uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (uint8_t)x;
+	}
+}
+
+static sluice_volume *open_vol(struct suite *s, const char *extra_key, const char *extra_value)
+{
+	sluice_kv conf[10];
+	size_t n = s->nconf;
+	memcpy(conf, s->conf, n * sizeof(sluice_kv));
+	if (extra_key)
+		conf[n++] = (sluice_kv){extra_key, extra_value};
+	sluice_volume *vol = NULL;
+	char msg[512];
+	int rc = sluice_init(conf, n, &vol, msg, sizeof(msg));
+	if (rc)
+		fprintf(stderr, "sluice_init: %s\n", msg);
+	REQUIRE(rc == 0);
+	return vol;
+}
+
+static int write_file(sluice_volume *vol, const sluice_user *u, const char *path,
+		      const uint8_t *data, size_t len, size_t chunk, int flags)
+{
+	sluice_file *f;
+	int rc = sluice_open(vol, u, path, SLUICE_O_CREATE | flags, 0644, 022, &f);
+	if (rc)
+		return rc;
+	for (size_t off = 0; off < len; off += chunk) {
+		size_t n = len - off < chunk ? len - off : chunk;
+		ssize_t w = sluice_write(f, data + off, n);
+		if (w != (ssize_t)n) {
+			sluice_close(f);
+			return w < 0 ? (int)w : -EIO;
+		}
+	}
+	return sluice_close(f);
+}
+
+/* Reads the whole file sequentially with the given read size and compares. */
+static int check_file(sluice_volume *vol, const sluice_user *u, const char *path,
+		      const uint8_t *want, size_t len, size_t chunk)
+{
+	sluice_file *f;
+	int rc = sluice_open(vol, u, path, SLUICE_O_READ, 0, 0, &f);
+	if (rc)
+		return rc;
+	uint8_t *buf = malloc(chunk);
+	size_t off = 0;
+	for (;;) {
+		ssize_t n = sluice_read(f, buf, chunk);
+		if (n < 0) {
+			rc = (int)n;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (off + (size_t)n > len || memcmp(buf, want + off, (size_t)n)) {
+			fprintf(stderr, "%s: content differs at %zu\n", path, off);
+			rc = -EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (!rc && off != len) {
+		fprintf(stderr, "%s: read %zu bytes, expected %zu\n", path, off, len);
+		rc = -EIO;
+	}
+	free(buf);
+	sluice_close(f);
+	return rc;
+}
+
+static void test_bad_input(struct suite *s)
+{
+	sluice_volume *vol = NULL;
+	char msg[512];
+	sluice_kv bad_url[] = {{"meta", "postgres://nowhere/db"}};
+	CHECK(sluice_init(bad_url, 1, &vol, msg, sizeof(msg)) < 0);
+	CHECK(vol == NULL);
+	CHECK(strstr(msg, "postgres") != NULL);
+
+	sluice_kv no_meta[] = {{"user", "alice"}};
+	CHECK_RC(sluice_init(no_meta, 1, &vol, msg, sizeof(msg)), -EINVAL);
+	CHECK(strstr(msg, "meta") != NULL);
+
+	sluice_kv typo[] = {{"meta", s->meta_url}, {"memory-sise", "10M"}};
+	CHECK_RC(sluice_init(typo, 2, &vol, msg, sizeof(msg)), -EINVAL);
+	CHECK(strstr(msg, "memory-sise") != NULL);
+
+	sluice_kv badnum[] = {{"meta", s->meta_url}, {"memory-size", "lots"}};
+	CHECK_RC(sluice_init(badnum, 2, &vol, msg, sizeof(msg)), -EINVAL);
+	CHECK(strstr(msg, "lots") != NULL);
+
+	sluice_format_options o = s->fmt;
+	o.name = "Bad_Name";
+	CHECK_RC(sluice_format(&o, msg, sizeof(msg)), -EINVAL);
+	o = s->fmt;
+	o.storage = "ftp";
+	CHECK_RC(sluice_format(&o, msg, sizeof(msg)), -EINVAL);
+	CHECK(strstr(msg, "ftp") != NULL);
+	/* Changing the name of an existing volume is refused and changes nothing. */
+	o = s->fmt;
+	o.name = "other-name";
+	CHECK_RC(sluice_format(&o, msg, sizeof(msg)), -EEXIST);
+	vol = open_vol(s, NULL, NULL);
+	sluice_volume_info vi;
+	sluice_volume_get_info(vol, &vi);
+	CHECK(!strcmp(vi.name, s->fmt.name));
+	sluice_shutdown(vol);
+}
+
+static void test_paths(sluice_volume *vol)
+{
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(vol, NULL, "relative/path", &st), -EINVAL);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/a/../b", &st), -EINVAL);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/no/such/file", &st), -ENOENT);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/", &st), 0);
+	CHECK(st.type == SLUICE_DIR && st.inode == 1);
+	char longname[300];
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[0] = '/';
+	longname[sizeof(longname) - 1] = 0;
+	CHECK_RC(sluice_mkdir(vol, NULL, longname, 0755, 0), -ENAMETOOLONG);
+}
+
+static void test_write_read(sluice_volume *vol)
+{
+	const size_t len = 70u << 20; /* crosses a chunk boundary */
+	uint8_t *data = malloc(len);
+	fill_pattern(data, len, 1);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/wr/deep/er", 0755, 022), 0);
+	CHECK_RC(write_file(vol, NULL, "/wr/deep/er/big", data, len, 1000003, 0), 0);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(vol, NULL, "/wr/deep/er/big", &st), 0);
+	CHECK(st.length == len && st.type == SLUICE_FILE && st.mode == 0644);
+	CHECK_RC(check_file(vol, NULL, "/wr/deep/er/big", data, len, 1 << 20), 0);
+	CHECK_RC(check_file(vol, NULL, "/wr/deep/er/big", data, len, 65536 + 7), 0);
+
+	/* positional reads, including across the chunk boundary and past the end */
+	sluice_file *f;
+	REQUIRE(sluice_open(vol, NULL, "/wr/deep/er/big", SLUICE_O_READ, 0, 0, &f) == 0);
+	uint8_t buf[100000];
+	uint64_t offs[] = {0, 4095, (64u << 20) - 500, len - 100, 12345678, 4u << 20};
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		ssize_t want = offs[i] + sizeof(buf) > len ? (ssize_t)(len - offs[i]) : (ssize_t)sizeof(buf);
+		CHECK_RC(sluice_pread(f, buf, sizeof(buf), offs[i]), want);
+		CHECK(!memcmp(buf, data + offs[i], (size_t)want));
+	}
+	CHECK_RC(sluice_pread(f, buf, 10, len), 0);
+	CHECK_RC(sluice_tell(f), 0);
+	CHECK_RC(sluice_seek(f, len - 10), 0);
+	CHECK_RC(sluice_read(f, buf, 100), 10);
+	CHECK(!memcmp(buf, data + len - 10, 10));
+	sluice_unbuffer(f);
+	CHECK_RC(sluice_close(f), 0);
+
+	/* an empty file */
+	CHECK_RC(write_file(vol, NULL, "/wr/empty", data, 0, 1, 0), 0);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/wr/empty", &st), 0);
+	CHECK(st.length == 0);
+	CHECK_RC(check_file(vol, NULL, "/wr/empty", data, 0, 10), 0);
+	free(data);
+}
+
+static void test_create_modes(sluice_volume *vol)
+{
+	uint8_t a[5000], b[3000];
+	fill_pattern(a, sizeof(a), 2);
+	fill_pattern(b, sizeof(b), 3);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/cm", 0755, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/cm/f", a, sizeof(a), 1000, 0), 0);
+	/* no-replace */
+	sluice_file *f;
+	CHECK_RC(sluice_open(vol, NULL, "/cm/f", SLUICE_O_CREATE | SLUICE_O_EXCL, 0644, 0, &f),
+		 -EEXIST);
+	CHECK_RC(sluice_open(vol, NULL, "/cm", SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f),
+		 -EISDIR);
+	CHECK_RC(sluice_open(vol, NULL, "/cm/nodir/x", SLUICE_O_CREATE, 0644, 0, &f), -ENOENT);
+	CHECK_RC(sluice_open(vol, NULL, "/cm/f/x", SLUICE_O_CREATE, 0644, 0, &f), -ENOTDIR);
+	CHECK_RC(sluice_open(vol, NULL, "/cm", SLUICE_O_READ, 0, 0, &f), -EISDIR);
+	/* overwrite is atomic; a reader of the old file keeps the old data */
+	sluice_file *old;
+	REQUIRE(sluice_open(vol, NULL, "/cm/f", SLUICE_O_READ, 0, 0, &old) == 0);
+	CHECK_RC(write_file(vol, NULL, "/cm/f", b, sizeof(b), 777, SLUICE_O_OVERWRITE), 0);
+	CHECK_RC(check_file(vol, NULL, "/cm/f", b, sizeof(b), 4096), 0);
+	uint8_t buf[5000];
+	CHECK_RC(sluice_pread(old, buf, sizeof(buf), 0), sizeof(a));
+	CHECK(!memcmp(buf, a, sizeof(a)));
+	CHECK_RC(sluice_close(old), 0);
+	/* append */
+	REQUIRE(sluice_open(vol, NULL, "/cm/f", SLUICE_O_APPEND, 0, 0, &f) == 0);
+	CHECK_RC(sluice_write(f, a, sizeof(a)), sizeof(a));
+	CHECK_RC(sluice_file_length(f), sizeof(a) + sizeof(b));
+	CHECK_RC(sluice_close(f), 0);
+	uint8_t both[8000];
+	memcpy(both, b, sizeof(b));
+	memcpy(both + sizeof(b), a, sizeof(a));
+	CHECK_RC(check_file(vol, NULL, "/cm/f", both, sizeof(both), 1000), 0);
+	/* create with missing parents */
+	CHECK_RC(write_file(vol, NULL, "/cm/p/q/r", a, 10, 10, SLUICE_O_MKDIRS), 0);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(vol, NULL, "/cm/p/q", &st), 0);
+	CHECK(st.type == SLUICE_DIR);
+	/* mkdir semantics */
+	CHECK_RC(sluice_mkdir(vol, NULL, "/cm/p", 0755, 0), -EEXIST);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/cm/p", 0755, 0), 0);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/cm/f/sub", 0755, 0), -ENOTDIR);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/cm/f", 0755, 0), -EEXIST);
+}
+
+static void test_hflush_visibility(struct suite *s, sluice_volume *vol)
+{
+	sluice_volume *other = open_vol(s, NULL, NULL);
+	uint8_t data[300000];
+	fill_pattern(data, sizeof(data), 4);
+	sluice_file *w;
+	REQUIRE(sluice_open(vol, NULL, "/hflush", SLUICE_O_CREATE, 0644, 0, &w) == 0);
+	size_t written = 0;
+	for (int round = 0; round < 5; round++) {
+		size_t n = 60000;
+		CHECK_RC(sluice_write(w, data + written, n), n);
+		written += n;
+		CHECK_RC(round % 2 ? sluice_hsync(w) : sluice_hflush(w), 0);
+		/* a new reader on another volume handle sees exactly the flushed bytes */
+		sluice_stat st;
+		CHECK_RC(sluice_stat_path(other, NULL, "/hflush", &st), 0);
+		CHECK(st.length == written);
+		uint8_t buf[300000];
+		sluice_file *r;
+		REQUIRE(sluice_open(other, NULL, "/hflush", SLUICE_O_READ, 0, 0, &r) == 0);
+		CHECK_RC(sluice_pread(r, buf, sizeof(buf), 0), written);
+		CHECK(!memcmp(buf, data, written));
+		CHECK_RC(sluice_close(r), 0);
+	}
+	CHECK_RC(sluice_close(w), 0);
+	sluice_shutdown(other);
+}
+
+static void test_rename(sluice_volume *vol)
+{
+	uint8_t d[100];
+	fill_pattern(d, sizeof(d), 5);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/rn/a/b", 0755, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/rn/a/b/f", d, sizeof(d), 100, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/rn/g", d, 50, 50, 0), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/a", "/rn/a/b/c", 0), -EINVAL);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/a/b/f", "/rn/g", SLUICE_RENAME_NOREPLACE), -EEXIST);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/missing", "/rn/x", 0), -ENOENT);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/a/b/f", "/rn/nodir/f", 0), -ENOENT);
+	/* replace a file (POSIX) */
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/a/b/f", "/rn/g", 0), 0);
+	CHECK_RC(check_file(vol, NULL, "/rn/g", d, sizeof(d), 64), 0);
+	/* a directory with content moves atomically */
+	CHECK_RC(write_file(vol, NULL, "/rn/a/b/h", d, 10, 10, 0), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/a", "/rn/moved", SLUICE_RENAME_NOREPLACE), 0);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(vol, NULL, "/rn/moved/b/h", &st), 0);
+	CHECK(st.length == 10);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/rn/a", &st), -ENOENT);
+	/* onto a non-empty directory */
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/rn/other/x", 0755, 0), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/moved", "/rn/other", 0), -ENOTEMPTY);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/g", "/rn/g", 0), 0);
+}
+
+static int count_objects_cb(void *arg, const struct sl_obj_info *info)
+{
+	(void)info;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static size_t count_chunk_objects(sluice_volume *vol)
+{
+	size_t n = 0;
+	char prefix[512];
+	snprintf(prefix, sizeof(prefix), "%schunks/", vol->core.layout.prefix);
+	struct sl_err err = {0};
+	REQUIRE(sl_obj_list(vol->core.store, prefix, NULL, count_objects_cb, &n, &err) == 0);
+	return n;
+}
+
+static void test_delete(struct suite *s)
+{
+	sluice_volume *vol = open_vol(s, NULL, NULL);
+	uint8_t *d = malloc(5u << 20);
+	fill_pattern(d, 5u << 20, 6);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/del/t/u/v", 0755, 0), 0);
+	size_t before = count_chunk_objects(vol);
+	for (int i = 0; i < 5; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), i % 2 ? "/del/t/u/v/f%d" : "/del/t/u/f%d", i);
+		CHECK_RC(write_file(vol, NULL, p, d, 5u << 20, 1 << 20, 0), 0);
+	}
+	CHECK(count_chunk_objects(vol) >= before + 10);
+	CHECK_RC(sluice_delete(vol, NULL, "/del/t", 0), -ENOTEMPTY);
+	CHECK_RC(sluice_delete(vol, NULL, "/del/t", 1), 0);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(vol, NULL, "/del/t", &st), -ENOENT);
+	CHECK_RC(sluice_delete(vol, NULL, "/del/t", 1), -ENOENT);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/del", &st), 0);
+	/* a file deleted while open stays readable until closed */
+	CHECK_RC(write_file(vol, NULL, "/del/open", d, 100000, 100000, 0), 0);
+	sluice_file *f;
+	REQUIRE(sluice_open(vol, NULL, "/del/open", SLUICE_O_READ, 0, 0, &f) == 0);
+	CHECK_RC(sluice_delete(vol, NULL, "/del/open", 0), 0);
+	uint8_t buf[100000];
+	CHECK_RC(sluice_pread(f, buf, sizeof(buf), 0), sizeof(buf));
+	CHECK(!memcmp(buf, d, sizeof(buf)));
+	CHECK_RC(sluice_close(f), 0);
+	CHECK_RC(sluice_shutdown(vol), 0); /* finishes pending deletions */
+	vol = open_vol(s, NULL, NULL);
+	CHECK_RC(count_chunk_objects(vol), before);
+	sluice_shutdown(vol);
+	free(d);
+}
+
+static void test_truncate_concat(sluice_volume *vol)
+{
+	uint8_t d[300000], want[900000];
+	fill_pattern(d, sizeof(d), 7);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/tc", 0755, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/tc/t", d, sizeof(d), 65536, 0), 0);
+	CHECK_RC(sluice_truncate(vol, NULL, "/tc/t", 1000), 0);
+	CHECK_RC(check_file(vol, NULL, "/tc/t", d, 1000, 4096), 0);
+	CHECK_RC(sluice_truncate(vol, NULL, "/tc/t", 5000), 0);
+	memcpy(want, d, 1000);
+	memset(want + 1000, 0, 4000); /* the old bytes never come back */
+	CHECK_RC(check_file(vol, NULL, "/tc/t", want, 5000, 4096), 0);
+	CHECK_RC(sluice_truncate(vol, NULL, "/tc", 0), -EISDIR);
+
+	/* concat: pieces of odd sizes */
+	CHECK_RC(write_file(vol, NULL, "/tc/c0", d, 1234, 1234, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/tc/c1", d + 1234, 100000, 30000, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/tc/c2", d + 101234, 77, 77, 0), 0);
+	const char *srcs[] = {"/tc/c1", "/tc/c2"};
+	CHECK_RC(sluice_concat(vol, NULL, "/tc/c0", srcs, 2), 0);
+	CHECK_RC(check_file(vol, NULL, "/tc/c0", d, 101311, 50000), 0);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(vol, NULL, "/tc/c1", &st), -ENOENT);
+	const char *self[] = {"/tc/c0"};
+	CHECK_RC(sluice_concat(vol, NULL, "/tc/c0", self, 1), -EINVAL);
+}
+
+static void test_listing(sluice_volume *vol)
+{
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/ls", 0755, 0), 0);
+	const int n = 2345;
+	for (int i = 0; i < n; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "/ls/f%05d", i);
+		sluice_file *f;
+		REQUIRE(sluice_open(vol, NULL, p, SLUICE_O_CREATE | SLUICE_O_EXCL, 0644, 0, &f) == 0);
+		if (i % 100 == 0)
+			sluice_write(f, p, strlen(p));
+		sluice_close(f);
+	}
+	CHECK_RC(sluice_mkdir(vol, NULL, "/ls/zdir", 0700, 0), 0);
+	sluice_dir *d;
+	REQUIRE(sluice_opendir(vol, NULL, "/ls", &d) == 0);
+	sluice_dirent ents[1000];
+	int got = 0, r;
+	char last[64] = "";
+	while ((r = sluice_readdir(d, ents, 1000)) > 0) {
+		for (int i = 0; i < r; i++) {
+			CHECK(strcmp(ents[i].name, last) > 0);
+			snprintf(last, sizeof(last), "%s", ents[i].name);
+			if (i + got < n) {
+				char want[64];
+				snprintf(want, sizeof(want), "f%05d", i + got);
+				CHECK(!strcmp(ents[i].name, want));
+				CHECK(ents[i].st.type == SLUICE_FILE);
+				CHECK(ents[i].st.length == ((i + got) % 100 == 0 ? strlen("/ls/f00000") : 0));
+			} else {
+				CHECK(!strcmp(ents[i].name, "zdir") && ents[i].st.type == SLUICE_DIR);
+				CHECK(ents[i].st.mode == 0700);
+			}
+		}
+		got += r;
+	}
+	CHECK_RC(r, 0);
+	CHECK_RC(got, n + 1);
+	sluice_closedir(d);
+	sluice_summary sum;
+	CHECK_RC(sluice_summary_path(vol, NULL, "/ls", &sum), 0);
+	CHECK(sum.files == (uint64_t)n && sum.directories == 2);
+	CHECK(sum.length == (uint64_t)(n + 99) / 100 * strlen("/ls/f00000"));
+	CHECK_RC(sluice_opendir(vol, NULL, "/ls/f00001", &d), -ENOTDIR);
+}
+
+static void test_permissions(sluice_volume *vol)
+{
+	uint8_t d[10] = {0};
+	CHECK_RC(sluice_mkdirs(vol, &root_user, "/perm", 0777, 0), 0);
+	CHECK_RC(sluice_mkdir(vol, &bob, "/perm/bob", 0700, 0), 0);
+	CHECK_RC(write_file(vol, &bob, "/perm/bob/secret", d, sizeof(d), 10, 0), 0);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(vol, &bob, "/perm/bob/secret", &st), 0);
+	CHECK(!strcmp(st.owner, "bob"));
+	CHECK_RC(sluice_stat_path(vol, &alice, "/perm/bob/secret", &st), -EACCES);
+	CHECK_RC(write_file(vol, &alice, "/perm/bob/mine", d, sizeof(d), 10, 0), -EACCES);
+	CHECK_RC(sluice_delete(vol, &alice, "/perm/bob", 1), -EACCES);
+	CHECK_RC(sluice_chmod(vol, &alice, "/perm/bob", 0777), -EPERM);
+	CHECK_RC(sluice_chown(vol, &bob, "/perm/bob", "alice", NULL), -EPERM);
+	CHECK_RC(sluice_stat_path(vol, &root_user, "/perm/bob/secret", &st), 0);
+	/* the owner opens it up; then alice may read but not write the 0644 file */
+	CHECK_RC(sluice_chmod(vol, &bob, "/perm/bob", 0755), 0);
+	CHECK_RC(check_file(vol, &alice, "/perm/bob/secret", d, sizeof(d), 10), 0);
+	sluice_file *f;
+	CHECK_RC(sluice_open(vol, &alice, "/perm/bob/secret", SLUICE_O_WRITE | SLUICE_O_APPEND, 0, 0, &f),
+		 -EACCES);
+	/* the superuser may chown; times are settable by the owner */
+	CHECK_RC(sluice_chown(vol, &root_user, "/perm/bob/secret", "alice", "staff"), 0);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/perm/bob/secret", &st), 0);
+	CHECK(!strcmp(st.owner, "alice") && !strcmp(st.group, "staff"));
+	CHECK_RC(sluice_utimes(vol, &alice, "/perm/bob/secret", 1500000000123LL, 1500000000456LL), 0);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/perm/bob/secret", &st), 0);
+	CHECK(st.mtime_ms == 1500000000123LL && st.atime_ms == 1500000000456LL);
+}
+
+static void test_xattrs(sluice_volume *vol)
+{
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/xa", 0755, 0), 0);
+	CHECK_RC(sluice_setxattr(vol, NULL, "/xa", "user.a", "hello", 5, 0), 0);
+	CHECK_RC(sluice_setxattr(vol, NULL, "/xa", "user.b", "", 0, 0), 0);
+	CHECK_RC(sluice_setxattr(vol, NULL, "/xa", "user.a", "x", 1, SLUICE_XATTR_CREATE), -EEXIST);
+	CHECK_RC(sluice_setxattr(vol, NULL, "/xa", "user.c", "x", 1, SLUICE_XATTR_REPLACE), -ENODATA);
+	char buf[64];
+	CHECK_RC(sluice_getxattr(vol, NULL, "/xa", "user.a", buf, sizeof(buf)), 5);
+	CHECK(!memcmp(buf, "hello", 5));
+	CHECK_RC(sluice_getxattr(vol, NULL, "/xa", "user.a", NULL, 0), 5);
+	CHECK_RC(sluice_getxattr(vol, NULL, "/xa", "user.a", buf, 2), -ERANGE);
+	CHECK_RC(sluice_listxattr(vol, NULL, "/xa", buf, sizeof(buf)), 14);
+	CHECK_RC(sluice_removexattr(vol, NULL, "/xa", "user.a"), 0);
+	CHECK_RC(sluice_getxattr(vol, NULL, "/xa", "user.a", buf, sizeof(buf)), -ENODATA);
+}
+
+struct writer_arg {
+	sluice_volume *vol;
+	int id;
+	int rc;
+};
+
+static void *concurrent_writer(void *p)
+{
+	struct writer_arg *a = p;
+	size_t len = (6u << 20) + (size_t)a->id * 1000;
+	uint8_t *d = malloc(len);
+	fill_pattern(d, len, 100 + (uint64_t)a->id);
+	char path[64];
+	snprintf(path, sizeof(path), "/conc/w%d", a->id);
+	a->rc = write_file(a->vol, NULL, path, d, len, 100000, 0);
+	if (!a->rc)
+		a->rc = check_file(a->vol, NULL, path, d, len, 1 << 20);
+	free(d);
+	return NULL;
+}
+
+struct reader_arg {
+	sluice_file *f;
+	const uint8_t *want;
+	size_t len;
+	int id, bad;
+};
+
+static void *concurrent_reader(void *p)
+{
+	struct reader_arg *a = p;
+	uint8_t buf[70000];
+	uint64_t x = (uint64_t)a->id + 1;
+	for (int i = 0; i < 200; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint64_t off = (x >> 11) % (a->len - sizeof(buf));
+		if (sluice_pread(a->f, buf, sizeof(buf), off) != (ssize_t)sizeof(buf) ||
+		    memcmp(buf, a->want + off, sizeof(buf)))
+			a->bad++;
+	}
+	return NULL;
+}
+
+static void test_concurrency(struct suite *s)
+{
+	/* A small memory limit: writers must wait for uploads instead of growing. */
+	sluice_volume *vol = open_vol(s, "memory-size", "24M");
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/conc", 0755, 0), 0);
+	pthread_t th[8];
+	struct writer_arg wa[8];
+	for (int i = 0; i < 8; i++) {
+		wa[i] = (struct writer_arg){.vol = vol, .id = i};
+		pthread_create(&th[i], NULL, concurrent_writer, &wa[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_RC(wa[i].rc, 0);
+	}
+	CHECK(vol->core.mem.used <= vol->core.mem.limit);
+
+	/* many threads reading one handle at random offsets */
+	size_t len = 20u << 20;
+	uint8_t *d = malloc(len);
+	fill_pattern(d, len, 9);
+	CHECK_RC(write_file(vol, NULL, "/conc/shared", d, len, 1 << 20, 0), 0);
+	sluice_file *f;
+	REQUIRE(sluice_open(vol, NULL, "/conc/shared", SLUICE_O_READ, 0, 0, &f) == 0);
+	struct reader_arg ra[6];
+	for (int i = 0; i < 6; i++) {
+		ra[i] = (struct reader_arg){.f = f, .want = d, .len = len, .id = i};
+		pthread_create(&th[i], NULL, concurrent_reader, &ra[i]);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_RC(ra[i].bad, 0);
+	}
+	sluice_close(f);
+	free(d);
+	sluice_shutdown(vol);
+}
+
+/* Damaged objects give a clear error, never wrong data. */
+static void test_corruption(sluice_volume *vol)
+{
+	uint8_t d[200000];
+	fill_pattern(d, sizeof(d), 11);
+	CHECK_RC(write_file(vol, NULL, "/corrupt", d, sizeof(d), sizeof(d), 0), 0);
+	sluice_stat st;
+	REQUIRE(sluice_stat_path(vol, NULL, "/corrupt", &st) == 0);
+	struct sl_slice *slices = NULL;
+	size_t n = 0;
+	struct sl_err err = {0};
+	REQUIRE(vol->core.meta->be->read_chunk(vol->core.meta, st.inode, 0, &slices, &n, &err) == 0);
+	REQUIRE(n == 1);
+	char key[SL_KEY_MAX];
+	sl_block_key(&vol->core.layout, slices[0].id, 0, slices[0].size, key);
+	free(slices);
+	/* truncated object */
+	REQUIRE(sl_obj_put(vol->core.store, key, d, 1000, &err) == 0);
+	sl_blockcache_drop_all(vol->core.cache);
+	sluice_file *f;
+	REQUIRE(sluice_open(vol, NULL, "/corrupt", SLUICE_O_READ, 0, 0, &f) == 0);
+	uint8_t buf[200000];
+	CHECK_RC(sluice_read(f, buf, sizeof(buf)), -EIO);
+	CHECK(strstr(sluice_last_error(vol), key) != NULL);
+	/* missing object */
+	REQUIRE(sl_obj_delete(vol->core.store, key, &err) == 0);
+	CHECK_RC(sluice_pread(f, buf, sizeof(buf), 0), -EIO);
+	CHECK(strstr(sluice_last_error(vol), "missing") != NULL);
+	sluice_close(f);
+}
+
+static void test_statfs_info(sluice_volume *vol)
+{
+	sluice_statfs fs;
+	CHECK_RC(sluice_statfs_get(vol, &fs), 0);
+	CHECK(fs.used > 0 && fs.inodes_used > 0 && fs.capacity > fs.used);
+	sluice_volume_info vi;
+	CHECK_RC(sluice_volume_get_info(vol, &vi), 0);
+	CHECK(vi.block_size == 4u << 20 && vi.logical_block_size == 128u << 20);
+	CHECK(strstr(vi.bucket, "secret") == NULL);
+	sluice_block blocks[4];
+	uint8_t d[10];
+	CHECK_RC(write_file(vol, NULL, "/blocks", d, 10, 10, 0), 0);
+	CHECK_RC(sluice_file_blocks(vol, NULL, "/blocks", 0, 100, blocks, 4), 1);
+	CHECK(blocks[0].offset == 0 && blocks[0].length == 10);
+}
+
+static void test_symlink(sluice_volume *vol)
+{
+	/* Symlinks are created by POSIX clients (juicefs mount); Sluice reads them. */
+	struct sl_meta *m = vol->core.meta;
+	struct sl_meta_user root = {.uid = 0, .ngids = 1, .superuser = true};
+	struct sl_err err = {0};
+	uint8_t d[321];
+	fill_pattern(d, sizeof(d), 12);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/sym/real", 0755, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/sym/real/target", d, sizeof(d), 100, 0), 0);
+	sluice_stat st;
+	REQUIRE(sluice_stat_path(vol, NULL, "/sym", &st) == 0);
+	sl_ino ino;
+	struct sl_attr attr;
+	struct sl_removed none = {0};
+	CHECK_RC(m->be->mknod(m, &root, st.inode, "link", SL_TYPE_SYMLINK, 0777, 0, "real/target",
+			      &ino, &attr, &none, &err), 0);
+	char buf[256];
+	CHECK_RC(sluice_readlink(vol, NULL, "/sym/link", buf, sizeof(buf)), 11);
+	CHECK(!strcmp(buf, "real/target"));
+	CHECK_RC(sluice_lstat(vol, NULL, "/sym/link", &st), 0);
+	CHECK(st.type == SLUICE_SYMLINK);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/sym/link", &st), 0);
+	CHECK(st.type == SLUICE_FILE && st.length == sizeof(d));
+	CHECK_RC(check_file(vol, NULL, "/sym/link", d, sizeof(d), 100), 0);
+}
+
+static void test_refuse_unsupported(struct suite *s)
+{
+	sluice_volume *vol = open_vol(s, NULL, NULL);
+	struct sl_meta *m = vol->core.meta;
+	struct sl_err err = {0};
+	char *json = NULL;
+	REQUIRE(m->be->load_format(m, &json, &err) == 0);
+	/* add an encryption key to the record */
+	char *patched = malloc(strlen(json) + 64);
+	char *brace = strrchr(json, '}');
+	REQUIRE(brace != NULL);
+	*brace = 0;
+	sprintf(patched, "%s,\"EncryptKey\":\"abc\"}", json);
+	struct sl_attr root = {.type = SL_TYPE_DIR, .mode = 0777, .nlink = 2};
+	*brace = '}';
+	REQUIRE(m->be->format(m, patched, &root, true, &err) == 0);
+	sluice_shutdown(vol);
+	sluice_volume *v2 = NULL;
+	char msg[512];
+	CHECK_RC(sluice_init(s->conf, s->nconf, &v2, msg, sizeof(msg)), -ENOTSUP);
+	CHECK(strstr(msg, "encryption") != NULL);
+	/* put the original back */
+	vol = NULL;
+	struct sl_logger lg = {.level = SL_LOG_WARN};
+	struct sl_meta *m2;
+	REQUIRE(sl_meta_open(s->meta_url, &lg, &m2, &err) == 0);
+	REQUIRE(m2->be->format(m2, json, &root, true, &err) == 0);
+	sl_meta_close(m2);
+	free(patched);
+	free(json);
+	vol = open_vol(s, NULL, NULL);
+	sluice_shutdown(vol);
+}
+
+static int run_suite(struct suite *s)
+{
+	char msg[512];
+	int rc = sluice_format(&s->fmt, msg, sizeof(msg));
+	if (rc)
+		fprintf(stderr, "sluice_format: %s\n", msg);
+	REQUIRE(rc == 0);
+	test_bad_input(s);
+	sluice_volume *vol = open_vol(s, NULL, NULL);
+	test_paths(vol);
+	test_write_read(vol);
+	test_create_modes(vol);
+	test_hflush_visibility(s, vol);
+	test_rename(vol);
+	test_truncate_concat(vol);
+	test_listing(vol);
+	test_permissions(vol);
+	test_xattrs(vol);
+	test_symlink(vol);
+	test_statfs_info(vol);
+	test_corruption(vol);
+	CHECK_RC(sluice_shutdown(vol), 0);
+	test_delete(s);
+	test_concurrency(s);
+	test_refuse_unsupported(s);
+	return tu_failures;
+}
+
+#endif

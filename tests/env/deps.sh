@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# deps.sh - installs the Debian packages Sluice needs to build and test, if any is missing.
+# Idempotent and quiet when everything is there already.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libcurl4-openssl-dev libssl-dev libmariadb-dev libsqlite3-dev sqlite3
+  libkrb5-dev krb5-user liblz4-dev libjansson-dev
+  mariadb-server mariadb-client
+  maven default-jdk-headless
+  python3-venv golang-go
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Go and a JDK may come with the base image outside Debian's packages.
+if command -v go >/dev/null; then missing=("${missing[@]/golang-go}"); fi
+if command -v javac >/dev/null; then missing=("${missing[@]/default-jdk-headless}"); fi
+if command -v mvn >/dev/null; then missing=("${missing[@]/maven}"); fi
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sed '/^$/d')
+
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

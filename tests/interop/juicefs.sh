@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# juicefs.sh - interoperability with the real JuiceFS client (1.3): a volume formatted and written
+# by Sluice passes `juicefs fsck` and reads back byte-identical through juicefs; files written by
+# juicefs into a juicefs-formatted volume read back byte-identical through Sluice; a volume using
+# a feature Sluice lacks (encryption) is refused with a clear message. On sqlite3+file and on
+# MariaDB+S3 (the servers tests/run.sh started).
+#   usage: tests/interop/juicefs.sh PATH-TO-sluice
+set -euo pipefail
+SLUICE=${1:?usage: juicefs.sh PATH-TO-sluice}
+JUICEFS=${SLUICE_JUICEFS:?run through make test (SLUICE_JUICEFS unset)}
+: "${SLUICE_TEST_MYSQL_ADMIN:?run through make test}" "${SLUICE_TEST_S3_ENDPOINT:?run through make test}"
+W=$(mktemp -d "${TMPDIR:-/tmp}/interop.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+jfs() { "$JUICEFS" --quiet "$@"; }
+
+# A tree of files of the sizes that matter: empty, tiny, around block and chunk boundaries.
+SRC=$W/src
+mkdir -p "$SRC/a/b" "$SRC/empty-dir"
+: > "$SRC/empty"
+printf 'hello sluice\n' > "$SRC/a/hello.txt"
+head -c 4095 /dev/urandom > "$SRC/a/4095"
+head -c 4194304 /dev/urandom > "$SRC/a/b/block"
+head -c 4194305 /dev/urandom > "$SRC/a/b/block-plus-1"
+head -c $((70 << 20)) /dev/urandom > "$SRC/a/b/big"
+FILES=(empty a/hello.txt a/4095 a/b/block a/b/block-plus-1 a/b/big)
+
+mysql_db() { # creates a fresh database, prints its META-URL
+  $SLUICE_TEST_MYSQL_ADMIN -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1"
+  echo "${SLUICE_TEST_MYSQL_URL%/*}/$1"
+}
+
+sluice_to_juicefs() { # META STORAGE BUCKET COMPRESS [keys...]
+  local meta=$1 storage=$2 bucket=$3 compress=$4
+  shift 4
+  "$SLUICE" format "$meta" sl-written --storage "$storage" --bucket "$bucket" --compress "$compress" "$@" >/dev/null
+  for f in "${FILES[@]}"; do
+    "$SLUICE" put "$meta" "$SRC/$f" "/$f" || fail "sluice put $f"
+  done
+  "$SLUICE" mkdir "$meta" /empty-dir
+  jfs fsck "$meta" >"$W/fsck.log" || { cat "$W/fsck.log"; fail "juicefs fsck of a Sluice volume ($meta)"; }
+  local out=$W/out-$RANDOM
+  mkdir "$out"
+  export JFS_META_URL=$meta
+  jfs sync --dirs jfs://JFS_META_URL/ "$out/" >/dev/null || fail "juicefs sync from a Sluice volume"
+  diff -r "$SRC" "$out" || fail "files written by Sluice differ when read by juicefs ($meta)"
+  echo "ok: Sluice -> juicefs ($storage, $compress)"
+}
+
+juicefs_to_sluice() { # META STORAGE BUCKET COMPRESS [keys...]
+  local meta=$1 storage=$2 bucket=$3 compress=$4
+  shift 4
+  jfs format "$meta" jfs-written --storage "$storage" --bucket "$bucket" --compress "$compress" "$@" >/dev/null \
+    || fail "juicefs format"
+  export JFS_META_URL=$meta
+  jfs sync --dirs "$SRC/" jfs://JFS_META_URL/ >/dev/null || fail "juicefs sync into its volume"
+  for f in "${FILES[@]}"; do
+    "$SLUICE" get "$meta" "/$f" "$W/got" || fail "sluice get $f"
+    cmp "$SRC/$f" "$W/got" || fail "$f written by juicefs differs when read by Sluice ($meta)"
+  done
+  "$SLUICE" ls "$meta" /a/b | grep -q 'block-plus-1' || fail "sluice ls of a juicefs volume"
+  "$SLUICE" status "$meta" | grep -q '"Name": "jfs-written"' || fail "sluice status"
+  echo "ok: juicefs -> Sluice ($storage, $compress)"
+}
+
+refuse_encrypted() { # META STORAGE BUCKET
+  openssl genrsa -out "$W/key.pem" 2048 2>/dev/null
+  jfs format "$1" jfs-encrypted --storage "$2" --bucket "$3" --encrypt-rsa-key "$W/key.pem" "${@:4}" >/dev/null \
+    || fail "juicefs format --encrypt-rsa-key"
+  if "$SLUICE" ls "$1" / >"$W/refused.log" 2>&1; then
+    fail "Sluice opened an encrypted volume"
+  fi
+  grep -q "encryption" "$W/refused.log" || { cat "$W/refused.log"; fail "no clear refusal message"; }
+  echo "ok: an encrypted juicefs volume is refused"
+}
+
+# sqlite3 + file
+sluice_to_juicefs "sqlite3://$W/s1.db" file "$W/data1" none
+sluice_to_juicefs "sqlite3://$W/s2.db" file "$W/data2" lz4
+juicefs_to_sluice "sqlite3://$W/j1.db" file "$W/data3" none
+juicefs_to_sluice "sqlite3://$W/j2.db" file "$W/data4" lz4
+refuse_encrypted "sqlite3://$W/e1.db" file "$W/data5"
+
+# MariaDB + S3
+S3KEYS=(--access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY")
+sluice_to_juicefs "$(mysql_db interop_s1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-s1" lz4 "${S3KEYS[@]}"
+juicefs_to_sluice "$(mysql_db interop_j1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-j1" none "${S3KEYS[@]}"
+refuse_encrypted "$(mysql_db interop_e1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-e1" "${S3KEYS[@]}"
+echo "interop with juicefs: all passed"

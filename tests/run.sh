@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# run.sh - `make test`: starts MariaDB and an S3 server (MinIO) on loopback in a private
+# temporary directory, runs the C tests (normal and ASan/UBSan builds) and the interoperability
+# tests with the real JuiceFS client against them, and stops everything, also on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+ASAN_BUILD=${ASAN_BUILD:-build-asan}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-test.XXXXXX")
+chmod 700 "$WORK"
+cleanup() {
+  set +e
+  "$ROOT/tests/env/s3-server.sh" stop "$WORK/s3" >/dev/null 2>&1
+  "$ROOT/tests/env/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+echo "== starting MariaDB and the S3 server in $WORK"
+tests/env/mariadb.sh start "$WORK/mariadb"
+# shellcheck disable=SC1091
+source "$WORK/mariadb/mariadb.env"
+tests/env/s3-server.sh start "$WORK/s3"
+# shellcheck disable=SC1091
+source "$WORK/s3/s3.env"
+SLUICE_JUICEFS=$(tests/env/juicefs.sh)
+export SLUICE_JUICEFS SLUICE_TEST_REQUIRE_SERVICES=1
+mkdir -p "$WORK/tmp"
+export TMPDIR=$WORK/tmp
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0
+failed=0
+failures=()
+run_step() {
+  local name=$1
+  shift
+  echo "== $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+  fi
+}
+
+run_step "C tests (release build)" ctest --test-dir "$BUILD" --output-on-failure
+run_step "C tests (ASan+UBSan build)" ctest --test-dir "$ASAN_BUILD" --output-on-failure
+for t in tests/interop/*.sh; do
+  run_step "interop: $(basename "$t" .sh)" bash "$t" "$ROOT/$BUILD/bin/sluice"
+done
+
+echo
+if ((failed)); then
+  echo "failed steps: ${failures[*]}"
+fi
+echo "test steps: $passed passed, $failed failed"
+((failed == 0))
