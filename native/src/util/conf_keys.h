@@ -23,8 +23,6 @@
 	X("max-downloads", "20", 0, "parallel block downloads per volume")                       \
 	X("memory-size", "300M", 1, "hard limit for read and write buffers of a volume")          \
 	X("readahead", "8M", 1, "readahead window of a sequential reader (grows up to it)")      \
-	X("meta.pool-size", "8", 0, "database connections per volume")                           \
-	X("meta.retries", "10", 0, "attempts for a metadata transaction on deadlock or lost connection") \
 	X("block.size", "128M", 1, "logical block size reported for split planning")             \
 	X("heartbeat", "12", 0, "seconds between session heartbeats")                            \
 	X("read-only", "false", 0, "open the volume read-only (no session, no writes)")          \

@@ -27,10 +27,10 @@ int sl_err_wrap(struct sl_err *err, const char *fmt, ...)
 	va_end(ap);
 	char old[SL_ERR_MSG_MAX];
 	memcpy(old, err->msg, sizeof(old));
-	if (old[0])
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
-	else
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, strerror(-err->code));
+	/* A message too long for the buffer is cut; the start says the most. */
+	int n = snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix,
+			 old[0] ? old : strerror(-err->code));
+	(void)n;
 	if (!err->code)
 		err->code = -EIO;
 	return err->code;

@@ -39,6 +39,7 @@ struct sl_writer {
 	pthread_mutex_t commit_lock;
 	struct wslice *cur;
 	struct wslice *head, *tail; /* sealed, not yet committed, in order */
+	int tasks;             /* upload tasks not finished; the writer outlives them */
 	struct sl_err err;     /* sticky */
 };
 
@@ -140,6 +141,10 @@ static void upload_run(void *arg)
 	pthread_mutex_unlock(&w->lock);
 	free(u);
 	commit_ready(w);
+	pthread_mutex_lock(&w->lock);
+	w->tasks--;
+	pthread_cond_broadcast(&w->changed);
+	pthread_mutex_unlock(&w->lock);
 }
 
 /* Hands block indx of s (len bytes) to the upload pool. Called with w->lock held. */
@@ -155,10 +160,12 @@ static int submit_block(struct sl_writer *w, struct wslice *s, uint32_t indx, ui
 	s->blocks[indx] = NULL;
 	s->uploading++;
 	s->submitted = indx + 1;
+	w->tasks++;
 	if (sl_pool_submit(w->v->uploads, upload_run, u)) {
 		s->blocks[indx] = u->data;
 		s->uploading--;
 		s->submitted = indx;
+		w->tasks--;
 		free(u);
 		return -ENOMEM;
 	}
@@ -308,7 +315,7 @@ void sl_writer_free(struct sl_writer *w)
 		slice_free(w->v, w->cur);
 		w->cur = NULL;
 	}
-	while (w->head)
+	while (w->head || w->tasks)
 		pthread_cond_wait(&w->changed, &w->lock);
 	pthread_mutex_unlock(&w->lock);
 	pthread_mutex_destroy(&w->lock);

@@ -1,0 +1,240 @@
+/*
+ * core_bench.c - the C benchmark of libsluice (not a test): sequential write and read of a large
+ * file through the public API, and create/stat/rename/delete of many files, each printed next to
+ * the raw limit measured in the same run: a plain file copy on the same disk (file storage), raw
+ * 4 MiB PUT/GET at the same concurrency (S3), the database's single-row transaction rate (meta).
+ *
+ *   core_bench data META-URL SIZE_MIB       (volume must be formatted)
+ *   core_bench meta META-URL NFILES
+ * Prints one line per figure: "name value unit".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sluice.h"
+#include "vfs/vfs.h"
+
+#define IO (1u << 20)
+#define RAW_BLOCK (4u << 20)
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static sluice_volume *open_volume(const char *meta)
+{
+	sluice_kv conf[] = {{"meta", meta}, {"memory-size", "512M"}, {"readahead", "32M"}};
+	sluice_volume *vol;
+	char msg[512];
+	if (sluice_init(conf, 3, &vol, msg, sizeof(msg))) {
+		fprintf(stderr, "core_bench: %s\n", msg);
+		exit(1);
+	}
+	return vol;
+}
+
+static void fail(sluice_volume *vol, const char *what)
+{
+	fprintf(stderr, "core_bench: %s: %s\n", what, sluice_last_error(vol));
+	exit(1);
+}
+
+/* Raw limit for file storage: the same bytes written to and read from a file next to the data. */
+static void raw_file(const char *dir, const uint8_t *buf, uint64_t size)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/raw-bench-file", dir);
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	if (fd < 0) {
+		perror(path);
+		exit(1);
+	}
+	double t0 = now_s();
+	for (uint64_t off = 0; off < size; off += IO)
+		if (write(fd, buf, IO) != (ssize_t)IO) {
+			perror("write");
+			exit(1);
+		}
+	fsync(fd);
+	close(fd);
+	double tw = now_s() - t0;
+	uint8_t *rbuf = malloc(IO);
+	fd = open(path, O_RDONLY);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	t0 = now_s();
+	while (read(fd, rbuf, IO) > 0)
+		;
+	double tr = now_s() - t0;
+	close(fd);
+	unlink(path);
+	free(rbuf);
+	printf("raw_file_write %.1f MiB/s\n", (double)size / tw / (1 << 20));
+	printf("raw_file_read %.1f MiB/s\n", (double)size / tr / (1 << 20));
+}
+
+struct raw_s3 {
+	struct sl_objstore *store;
+	const uint8_t *buf;
+	int id, count;
+	bool get;
+};
+
+static void *raw_s3_worker(void *p)
+{
+	struct raw_s3 *a = p;
+	struct sl_err err = {0};
+	uint8_t *rbuf = a->get ? malloc(RAW_BLOCK) : NULL;
+	for (int i = 0; i < a->count; i++) {
+		char key[128];
+		snprintf(key, sizeof(key), "raw-bench/%d-%d", a->id, i);
+		int64_t rc = a->get ? sl_obj_get(a->store, key, 0, rbuf, RAW_BLOCK, &err)
+				    : sl_obj_put(a->store, key, a->buf, RAW_BLOCK, &err);
+		if (rc < 0) {
+			fprintf(stderr, "raw s3: %s\n", err.msg);
+			exit(1);
+		}
+	}
+	free(rbuf);
+	return NULL;
+}
+
+/* Raw limit for S3: 4 MiB PUT then GET of the same amount at the writer's concurrency. */
+static void raw_s3(struct sl_objstore *store, const uint8_t *buf, uint64_t size, int threads)
+{
+	int per = (int)(size / RAW_BLOCK / (uint64_t)threads);
+	if (per < 1)
+		per = 1;
+	for (int pass = 0; pass < 2; pass++) {
+		pthread_t th[64];
+		struct raw_s3 a[64];
+		double t0 = now_s();
+		for (int i = 0; i < threads; i++) {
+			a[i] = (struct raw_s3){store, buf, i, per, pass == 1};
+			pthread_create(&th[i], NULL, raw_s3_worker, &a[i]);
+		}
+		for (int i = 0; i < threads; i++)
+			pthread_join(th[i], NULL);
+		double t = now_s() - t0;
+		printf("raw_s3_%s %.1f MiB/s\n", pass ? "get" : "put",
+		       (double)per * threads * RAW_BLOCK / t / (1 << 20));
+	}
+	struct sl_err err = {0};
+	for (int i = 0; i < threads; i++)
+		for (int j = 0; j < per; j++) {
+			char key[128];
+			snprintf(key, sizeof(key), "raw-bench/%d-%d", i, j);
+			sl_obj_delete(store, key, &err);
+		}
+}
+
+static int bench_data(const char *meta, uint64_t mib)
+{
+	uint64_t size = mib << 20;
+	uint8_t *buf = malloc(IO);
+	for (size_t i = 0; i < IO; i++)
+		buf[i] = (uint8_t)(i * 2654435761u >> 13);
+	sluice_volume *vol = open_volume(meta);
+	sluice_file *f;
+	double t0 = now_s();
+	if (sluice_open(vol, NULL, "/bench-seq", SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f))
+		fail(vol, "create");
+	for (uint64_t off = 0; off < size; off += IO) {
+		buf[0] = (uint8_t)(off >> 20); /* every block differs */
+		if (sluice_write(f, buf, IO) != (ssize_t)IO)
+			fail(vol, "write");
+	}
+	if (sluice_close(f))
+		fail(vol, "close");
+	double tw = now_s() - t0;
+	printf("sluice_write %.1f MiB/s\n", (double)size / tw / (1 << 20));
+	sluice_shutdown(vol);
+
+	vol = open_volume(meta); /* cold: a new handle has an empty block cache */
+	uint8_t *rbuf = malloc(IO);
+	t0 = now_s();
+	if (sluice_open(vol, NULL, "/bench-seq", SLUICE_O_READ, 0, 0, &f))
+		fail(vol, "open");
+	ssize_t n;
+	uint64_t total = 0;
+	while ((n = sluice_read(f, rbuf, IO)) > 0)
+		total += (uint64_t)n;
+	if (n < 0 || total != size)
+		fail(vol, "read");
+	sluice_close(f);
+	double tr = now_s() - t0;
+	printf("sluice_read %.1f MiB/s\n", (double)size / tr / (1 << 20));
+
+	struct sl_volume_core *v = &vol->core;
+	if (!strcmp(v->format.storage, "file"))
+		raw_file(v->format.bucket, buf, size);
+	else
+		raw_s3(v->store, buf, size, 20);
+	sluice_delete(vol, NULL, "/bench-seq", 0);
+	sluice_shutdown(vol);
+	free(buf);
+	free(rbuf);
+	return 0;
+}
+
+static int bench_meta(const char *meta, int nfiles)
+{
+	sluice_volume *vol = open_volume(meta);
+	sluice_delete(vol, NULL, "/bench-meta", 1);
+	if (sluice_mkdirs(vol, NULL, "/bench-meta/a", 0755, 0) ||
+	    sluice_mkdirs(vol, NULL, "/bench-meta/b", 0755, 0))
+		fail(vol, "mkdirs");
+	char p[128], q[128];
+	const char *names[] = {"create", "stat", "rename", "delete"};
+	for (int op = 0; op < 4; op++) {
+		double t0 = now_s();
+		for (int i = 0; i < nfiles; i++) {
+			snprintf(p, sizeof(p), "/bench-meta/a/f%d", i);
+			snprintf(q, sizeof(q), "/bench-meta/b/f%d", i);
+			sluice_file *f;
+			sluice_stat st;
+			int rc = op == 0 ? sluice_open(vol, NULL, p, SLUICE_O_CREATE | SLUICE_O_EXCL, 0644,
+						       0, &f)
+				 : op == 1 ? sluice_stat_path(vol, NULL, p, &st)
+				 : op == 2 ? sluice_rename(vol, NULL, p, q, SLUICE_RENAME_NOREPLACE)
+					   : sluice_delete(vol, NULL, q, 0);
+			if (rc)
+				fail(vol, names[op]);
+			if (op == 0 && sluice_close(f))
+				fail(vol, "close");
+		}
+		printf("sluice_%s %.0f ops/s\n", names[op], nfiles / (now_s() - t0));
+	}
+	/* Raw limit: one single-row update transaction, through the same connection pool. */
+	struct sl_meta *m = vol->core.meta;
+	struct sl_err err = {0};
+	int64_t value;
+	double t0 = now_s();
+	for (int i = 0; i < nfiles; i++)
+		if (m->be->incr_counter(m, "benchRawTxn", 1, &value, &err)) {
+			fprintf(stderr, "raw txn: %s\n", err.msg);
+			return 1;
+		}
+	printf("raw_db_txn %.0f ops/s\n", nfiles / (now_s() - t0));
+	sluice_delete(vol, NULL, "/bench-meta", 1);
+	sluice_shutdown(vol);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "data"))
+		return bench_data(argv[2], strtoull(argv[3], NULL, 10));
+	if (argc == 4 && !strcmp(argv[1], "meta"))
+		return bench_meta(argv[2], atoi(argv[3]));
+	fprintf(stderr, "usage: core_bench data META-URL SIZE_MIB | meta META-URL NFILES\n");
+	return 2;
+}
