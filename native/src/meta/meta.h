@@ -309,9 +309,6 @@ void sl_meta_account(struct sl_meta *m, sl_ino parent, int64_t length, int64_t s
 /* Writes the accumulated usage to jfs_counter (usedSpace, totalInodes) and jfs_dir_stats. */
 int sl_meta_flush_usage(struct sl_meta *m, struct sl_err *err);
 
-/* JuiceFS counts space in 4 KiB units. */
-static inline uint64_t sl_align4k(uint64_t n) { return (n + 4095) & ~4095ULL; }
-
 /* Time helpers for the JuiceFS encoding: microseconds plus a 0-999 ns remainder column. */
 static inline int64_t sl_time_us(int64_t ns) { return ns / 1000; }
 static inline int64_t sl_time_nsrem(int64_t ns) { return ns % 1000; }

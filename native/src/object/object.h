@@ -40,7 +40,8 @@ struct sl_obj_info {
 	uint64_t size;
 	int64_t mtime_s;
 };
-/* Return non-zero to stop listing early. */
+/* Return 0 to go on, a positive value to stop listing early (the listing then returns 0), or a
+ * negative errno to stop with that error. */
 typedef int (*sl_obj_list_cb)(void *arg, const struct sl_obj_info *info);
 
 /*

@@ -13,7 +13,7 @@
 	X("access-key", NULL, 0, "object storage access key; overrides the one in the format")   \
 	X("secret-key", NULL, 0, "object storage secret key; overrides the one in the format")   \
 	X("bucket", NULL, 0, "overrides the bucket (endpoint) recorded in the format")           \
-	X("s3.region", "us-east-1", 0, "region used in SigV4 signatures")                       \
+	X("s3.region", NULL, 0, "SigV4 region (default: from the endpoint URL, else us-east-1)")                       \
 	X("s3.path-style", NULL, 0, "true/false; default: path style for IP/localhost endpoints") \
 	X("s3.ca-file", NULL, 0, "CA bundle to verify HTTPS endpoints (default: system store)")  \
 	X("io-retries", "10", 0, "attempts for a transient object storage or database failure")  \

@@ -91,7 +91,9 @@ static bool evict_one_locked(struct sl_blockcache *c)
 }
 
 /* Takes n bytes from the memory limit, evicting unused blocks as needed; if `wait` is false gives
- * up instead of waiting for other users of memory. */
+ * up instead of waiting for other users of memory. Waiting never blocks on the limit alone:
+ * memory held by blocks that become unused must be reclaimed by the waiter itself, so it wakes
+ * up (sl_mem_notify) and tries to evict again. */
 static bool reserve(struct sl_blockcache *c, uint64_t n, bool wait)
 {
 	for (;;) {
@@ -104,8 +106,7 @@ static bool reserve(struct sl_blockcache *c, uint64_t n, bool wait)
 			continue;
 		if (!wait)
 			return false;
-		sl_mem_acquire(&c->v->mem, n);
-		return true;
+		sl_mem_wait(&c->v->mem, n);
 	}
 }
 
@@ -228,20 +229,19 @@ static void load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserv
 	}
 	pthread_cond_broadcast(&c->loaded);
 	pthread_mutex_unlock(&c->lock);
-	/* The reservation was the block length; give back the difference (or all on failure). */
-	uint64_t used = rc ? 0 : len;
-	if (reserved > used)
-		sl_mem_release(&c->v->mem, reserved - used);
-	else if (used > reserved)
-		sl_mem_acquire(&c->v->mem, used - reserved);
+	/* The reservation was the block length: keep it for the data, or give it back on failure. */
+	if (rc)
+		sl_mem_release(&c->v->mem, reserved);
 }
 
 static void release_locked(struct sl_blockcache *c, struct entry *e)
 {
 	if (--e->refs > 0)
 		return;
-	if (e->state == READY)
+	if (e->state == READY) {
 		lru_push(c, e);
+		sl_mem_notify(&c->v->mem);
+	}
 	else if (e->state == FAILED)
 		entry_free(c, e);
 }

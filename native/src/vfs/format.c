@@ -125,6 +125,17 @@ static bool version_newer_than_compat(const char *v)
 	       (major == SL_JUICEFS_COMPAT_MAJOR && minor > SL_JUICEFS_COMPAT_MINOR);
 }
 
+/* juicefs 1.4 records the default tier ("0") in every volume; more tiers put data elsewhere. */
+static bool only_default_tier(json_t *tiers)
+{
+	const char *key;
+	json_t *value;
+	json_object_foreach(tiers, key, value)
+		if (strcmp(key, "0"))
+			return false;
+	return true;
+}
+
 static int refuse(struct sl_err *err, const char *feature)
 {
 	return sl_errf(err, -ENOTSUP,
@@ -175,8 +186,8 @@ int sl_format_parse(const char *text, struct sl_format *f, struct sl_err *err)
 		rc = refuse(err, "data encryption (EncryptKey)");
 	else if (json_integer_value(json_object_get(o, "Shards")) > 0)
 		rc = refuse(err, "storage sharding (Shards)");
-	else if (tiers && !json_is_null(tiers) && json_object_size(tiers) > 0)
-		rc = refuse(err, "storage tiers (Tiers)");
+	else if (tiers && json_is_object(tiers) && !only_default_tier(tiers))
+		rc = refuse(err, "storage tiers other than the default one (Tiers)");
 	else if (json_is_true(json_object_get(o, "UserGroupQuota")))
 		rc = refuse(err, "user/group quotas (UserGroupQuota)");
 	else if (f->enable_acl)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "vfs.h"
 
@@ -122,16 +123,6 @@ void sl_mem_destroy(struct sl_memlimit *m)
 	pthread_cond_destroy(&m->freed);
 }
 
-void sl_mem_acquire(struct sl_memlimit *m, uint64_t n)
-{
-	pthread_mutex_lock(&m->lock);
-	/* A request bigger than the whole limit waits until it is alone, then proceeds. */
-	while (m->used > 0 && m->used + n > m->limit)
-		pthread_cond_wait(&m->freed, &m->lock);
-	m->used += n;
-	pthread_mutex_unlock(&m->lock);
-}
-
 bool sl_mem_try_acquire(struct sl_memlimit *m, uint64_t n)
 {
 	pthread_mutex_lock(&m->lock);
@@ -140,6 +131,28 @@ bool sl_mem_try_acquire(struct sl_memlimit *m, uint64_t n)
 		m->used += n;
 	pthread_mutex_unlock(&m->lock);
 	return ok;
+}
+
+void sl_mem_wait(struct sl_memlimit *m, uint64_t n)
+{
+	pthread_mutex_lock(&m->lock);
+	if (m->used > 0 && m->used + n > m->limit) {
+		/* Bounded, so that a wake-up that happened just before we slept costs little. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&m->freed, &m->lock, &ts);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void sl_mem_notify(struct sl_memlimit *m)
+{
+	pthread_mutex_lock(&m->lock);
+	pthread_cond_broadcast(&m->freed);
+	pthread_mutex_unlock(&m->lock);
 }
 
 void sl_mem_release(struct sl_memlimit *m, uint64_t n)

@@ -127,7 +127,7 @@ static int for_each_piece(struct sl_reader *r, uint64_t off, uint64_t len, piece
 		uint32_t indx = (uint32_t)(off / SL_CHUNK_SIZE);
 		uint64_t cstart = (uint64_t)indx * SL_CHUNK_SIZE;
 		uint64_t cend = cstart + SL_CHUNK_SIZE < end ? cstart + SL_CHUNK_SIZE : end;
-		const struct chunk_view *cv;
+		const struct chunk_view *cv = NULL;
 		int rc = get_view(r, indx, &cv, err);
 		if (rc)
 			return rc;

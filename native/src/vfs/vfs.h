@@ -63,7 +63,8 @@ int sl_pool_submit(struct sl_pool *p, sl_task_fn fn, void *arg);
 /* Runs queued tasks to completion, then stops the threads. */
 void sl_pool_free(struct sl_pool *p);
 
-/* A hard limit on buffer memory: acquire blocks until bytes are available (backpressure). */
+/* A hard limit on buffer memory. Users take memory with try_acquire and, when it does not fit,
+ * reclaim what they can (unused cached blocks) or wait (backpressure); see blockcache.c. */
 struct sl_memlimit {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
@@ -71,11 +72,14 @@ struct sl_memlimit {
 };
 void sl_mem_init(struct sl_memlimit *m, uint64_t limit);
 void sl_mem_destroy(struct sl_memlimit *m);
-/* Waits for n bytes. A single request larger than the limit is clamped so it can proceed alone. */
-void sl_mem_acquire(struct sl_memlimit *m, uint64_t n);
 /* Takes n bytes only if available now. */
 bool sl_mem_try_acquire(struct sl_memlimit *m, uint64_t n);
 void sl_mem_release(struct sl_memlimit *m, uint64_t n);
+/* Sleeps until memory is released or becomes reclaimable (sl_mem_notify), at most 100 ms, if n
+ * bytes do not fit now. Callers retry their reclaim loop after it. */
+void sl_mem_wait(struct sl_memlimit *m, uint64_t n);
+/* Wakes waiters because something they could reclaim appeared (an unused cached block). */
+void sl_mem_notify(struct sl_memlimit *m);
 
 /* ---- block cache (blockcache.c) ------------------------------------------------------------ */
 struct sl_blockcache;

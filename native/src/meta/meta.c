@@ -1,0 +1,403 @@
+/*
+ * meta.c - the core around the metadata backends: picks a backend by URL scheme, hands out inode
+ * numbers and slice ids in batches, checks POSIX permissions, keeps the table of locally open
+ * inodes, and accumulates usage (usedSpace/totalInodes and per-directory stats) until flushed.
+ *
+ * struct sl_meta is allocated here inside a larger private struct (meta_core) that holds what the
+ * public header does not show: the mutexes that serialize refills of the id batches. A refill
+ * is a database transaction, and m->lock must never be held across one: backends take m->lock
+ * (sl_meta_is_open) while they hold a connection, so waiting for a connection under m->lock
+ * could deadlock.
+ */
+#include "meta.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INODE_BATCH 1024 /* as juicefs */
+#define SLICE_BATCH 4096 /* as juicefs */
+
+struct sl_open_file {
+	sl_ino ino; /* 0: empty slot */
+	uint32_t count;
+};
+
+struct meta_core {
+	struct sl_meta m;
+	pthread_mutex_t ino_refill, slice_refill;
+};
+
+static struct meta_core *core_of(struct sl_meta *m)
+{
+	return (struct meta_core *)((char *)m - offsetof(struct meta_core, m));
+}
+
+/* ---- open / close ---------------------------------------------------------------------------- */
+
+static const struct {
+	const char *scheme;
+	const struct sl_meta_backend *be;
+} backends[] = {
+	{"sqlite3", &sl_meta_sql_backend},
+	{"mysql", &sl_meta_sql_backend},
+};
+
+int sl_meta_open(const char *url, const struct sl_logger *log, struct sl_meta **out,
+		 struct sl_err *err)
+{
+	*out = NULL;
+	const char *sep = url ? strstr(url, "://") : NULL;
+	if (!sep || sep == url)
+		return sl_errf(err, -EINVAL, "the META-URL has no scheme: expected sqlite3://PATH or "
+			       "mysql://USER:PASSWORD@(HOST:PORT)/DATABASE");
+	size_t slen = (size_t)(sep - url);
+	const struct sl_meta_backend *be = NULL;
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strlen(backends[i].scheme) == slen && !strncmp(url, backends[i].scheme, slen))
+			be = backends[i].be;
+	if (!be)
+		return sl_errf(err, -EINVAL, "unsupported META-URL scheme '%.*s://' (supported: "
+			       "sqlite3://, mysql://)", (int)(slen > 32 ? 32 : slen), url);
+	if (be->version != SL_META_BACKEND_VERSION)
+		return sl_errf(err, -EINVAL, "metadata backend %s has version %d, expected %d",
+			       be->name, be->version, SL_META_BACKEND_VERSION);
+	struct meta_core *mc = calloc(1, sizeof(*mc));
+	if (!mc)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	struct sl_meta *m = &mc->m;
+	m->be = be;
+	m->log = log;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&mc->ino_refill, NULL);
+	pthread_mutex_init(&mc->slice_refill, NULL);
+	/* Until the backend knows better: only the scheme, which holds no secret. */
+	snprintf(m->url_redacted, sizeof(m->url_redacted), "%.*s://...", (int)slen, url);
+	int rc = 0;
+	if (be->priv_size && !(m->priv = calloc(1, be->priv_size)))
+		rc = sl_errf(err, -ENOMEM, "out of memory");
+	if (!rc)
+		rc = be->init(m, url, err);
+	if (rc) {
+		free(m->priv);
+		m->priv = NULL;
+		m->be = NULL;
+		sl_meta_close(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+void sl_meta_close(struct sl_meta *m)
+{
+	if (!m)
+		return;
+	if (m->be) {
+		struct sl_err err = {0};
+		if (sl_meta_flush_usage(m, &err))
+			sl_log(m->log, SL_LOG_WARN, "flushing usage counters of %s: %s",
+			       m->url_redacted, err.msg);
+		m->be->cleanup(m);
+		free(m->priv);
+	}
+	struct meta_core *mc = core_of(m);
+	free(m->pending_dirs);
+	free(m->open_files);
+	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&mc->ino_refill);
+	pthread_mutex_destroy(&mc->slice_refill);
+	free(mc);
+}
+
+/* ---- id allocation --------------------------------------------------------------------------- */
+
+/* Takes the next id of [*next, *max) under m->lock, refilling the batch from the counter (the
+ * counter holds the next free id; adding n reserves [new - n, new)). */
+static int next_id(struct sl_meta *m, pthread_mutex_t *refill, uint64_t *next, uint64_t *max,
+		   const char *counter, int64_t batch, uint64_t min, uint64_t *id,
+		   struct sl_err *err)
+{
+	for (;;) {
+		pthread_mutex_lock(&m->lock);
+		while (*next < *max) {
+			uint64_t v = (*next)++;
+			if (v >= min) {
+				pthread_mutex_unlock(&m->lock);
+				*id = v;
+				return 0;
+			}
+		}
+		pthread_mutex_unlock(&m->lock);
+
+		pthread_mutex_lock(refill);
+		pthread_mutex_lock(&m->lock);
+		bool empty = *next >= *max;
+		pthread_mutex_unlock(&m->lock);
+		if (empty) { /* nobody refilled while we waited */
+			int64_t v = 0;
+			int rc = m->be->incr_counter(m, counter, batch, &v, err);
+			if (rc) {
+				pthread_mutex_unlock(refill);
+				return sl_err_wrap(err, "allocating ids from counter %s", counter);
+			}
+			pthread_mutex_lock(&m->lock);
+			*next = (uint64_t)(v - batch);
+			*max = (uint64_t)v;
+			pthread_mutex_unlock(&m->lock);
+		}
+		pthread_mutex_unlock(refill);
+	}
+}
+
+int sl_meta_next_inode(struct sl_meta *m, sl_ino *ino, struct sl_err *err)
+{
+	/* Inode 1 is the root; juicefs skips 0 and 1 the same way. */
+	return next_id(m, &core_of(m)->ino_refill, &m->next_ino, &m->max_ino, "nextInode",
+		       INODE_BATCH, 2, ino, err);
+}
+
+int sl_meta_next_slice_id(struct sl_meta *m, uint64_t *id, struct sl_err *err)
+{
+	return next_id(m, &core_of(m)->slice_refill, &m->next_slice, &m->max_slice, "nextChunk",
+		       SLICE_BATCH, 1, id, err);
+}
+
+/* ---- permissions ----------------------------------------------------------------------------- */
+
+int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr, int mask)
+{
+	mask &= 7;
+	if (!u || !mask)
+		return 0;
+	if (u->superuser) {
+		/* As POSIX: even the superuser may execute a file only if someone may. */
+		if ((mask & SL_MAY_EXEC) && attr->type != SL_TYPE_DIR && !(attr->mode & 0111))
+			return -EACCES;
+		return 0;
+	}
+	int bits;
+	if (u->uid == attr->uid) {
+		bits = (attr->mode >> 6) & 7;
+	} else {
+		bool member = false;
+		for (int i = 0; i < u->ngids && i < SL_MAX_GROUPS; i++)
+			if (u->gids[i] == attr->gid) {
+				member = true;
+				break;
+			}
+		bits = member ? (attr->mode >> 3) & 7 : attr->mode & 7;
+	}
+	return (bits & mask) == mask ? 0 : -EACCES;
+}
+
+/* ---- open-file table (open addressing, linear probing, guarded by m->lock) ------------------- */
+
+static size_t slot_of(sl_ino ino, size_t cap)
+{
+	uint64_t h = ino * 0x9E3779B97F4A7C15ULL;
+	return (size_t)(h >> 32) & (cap - 1);
+}
+
+static struct sl_open_file *open_find(struct sl_meta *m, sl_ino ino)
+{
+	if (!m->open_cap)
+		return NULL;
+	for (size_t i = slot_of(ino, m->open_cap);; i = (i + 1) & (m->open_cap - 1)) {
+		struct sl_open_file *f = &m->open_files[i];
+		if (f->ino == ino)
+			return f;
+		if (!f->ino)
+			return NULL;
+	}
+}
+
+static bool open_grow(struct sl_meta *m)
+{
+	size_t cap = m->open_cap ? m->open_cap * 2 : 64;
+	struct sl_open_file *t = calloc(cap, sizeof(*t));
+	if (!t)
+		return false;
+	for (size_t j = 0; j < m->open_cap; j++) {
+		struct sl_open_file *f = &m->open_files[j];
+		if (!f->ino)
+			continue;
+		size_t i = slot_of(f->ino, cap);
+		while (t[i].ino)
+			i = (i + 1) & (cap - 1);
+		t[i] = *f;
+	}
+	free(m->open_files);
+	m->open_files = t;
+	m->open_cap = cap;
+	return true;
+}
+
+void sl_meta_open_inc(struct sl_meta *m, sl_ino ino)
+{
+	pthread_mutex_lock(&m->lock);
+	struct sl_open_file *f = open_find(m, ino);
+	if (f) {
+		f->count++;
+	} else if ((m->open_count + 1) * 4 <= m->open_cap * 3 || open_grow(m)) {
+		size_t i = slot_of(ino, m->open_cap);
+		while (m->open_files[i].ino)
+			i = (i + 1) & (m->open_cap - 1);
+		m->open_files[i].ino = ino;
+		m->open_files[i].count = 1;
+		m->open_count++;
+	} else {
+		/* Out of memory: the file is not known to be open, so an unlink while it is open
+		 * deletes its data at once, as if another client had it open. */
+		sl_log(m->log, SL_LOG_WARN, "out of memory tracking open inode %llu",
+		       (unsigned long long)ino);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool sl_meta_open_dec(struct sl_meta *m, sl_ino ino)
+{
+	bool last = false;
+	pthread_mutex_lock(&m->lock);
+	struct sl_open_file *f = open_find(m, ino);
+	if (f && --f->count == 0) {
+		last = true;
+		/* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+		size_t cap = m->open_cap, i = (size_t)(f - m->open_files), j = i;
+		m->open_files[i].ino = 0;
+		for (;;) {
+			j = (j + 1) & (cap - 1);
+			if (!m->open_files[j].ino)
+				break;
+			size_t k = slot_of(m->open_files[j].ino, cap);
+			/* Move j to i unless its home slot k lies cyclically in (i, j]. */
+			bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+			if (!stays) {
+				m->open_files[i] = m->open_files[j];
+				m->open_files[j].ino = 0;
+				i = j;
+			}
+		}
+		m->open_count--;
+	} else if (!f) {
+		last = true; /* not tracked (see open_inc): treat as the last handle */
+	}
+	pthread_mutex_unlock(&m->lock);
+	return last;
+}
+
+bool sl_meta_is_open(struct sl_meta *m, sl_ino ino)
+{
+	pthread_mutex_lock(&m->lock);
+	bool open = open_find(m, ino) != NULL;
+	pthread_mutex_unlock(&m->lock);
+	return open;
+}
+
+/* ---- usage accounting ------------------------------------------------------------------------ */
+
+/* Adds to the pending stats of dir ino; returns false if out of memory. Caller holds m->lock. */
+static bool add_dirstat(struct sl_meta *m, sl_ino ino, int64_t length, int64_t space,
+			int64_t inodes)
+{
+	struct sl_meta_dirstat *d = NULL;
+	/* The most recent directory is the most likely one (a job writing into one directory). */
+	for (size_t i = m->npending_dirs; i > 0; i--)
+		if (m->pending_dirs[i - 1].ino == ino) {
+			d = &m->pending_dirs[i - 1];
+			break;
+		}
+	if (!d) {
+		if (m->npending_dirs == m->cap_pending_dirs) {
+			size_t cap = m->cap_pending_dirs ? m->cap_pending_dirs * 2 : 16;
+			struct sl_meta_dirstat *nd = realloc(m->pending_dirs, cap * sizeof(*nd));
+			if (!nd)
+				return false;
+			m->pending_dirs = nd;
+			m->cap_pending_dirs = cap;
+		}
+		d = &m->pending_dirs[m->npending_dirs++];
+		memset(d, 0, sizeof(*d));
+		d->ino = ino;
+	}
+	d->length += length;
+	d->space += space;
+	d->inodes += inodes;
+	return true;
+}
+
+void sl_meta_account(struct sl_meta *m, sl_ino parent, int64_t length, int64_t space,
+		     int64_t inodes)
+{
+	pthread_mutex_lock(&m->lock);
+	m->pending_space += space;
+	m->pending_inodes += inodes;
+	if (parent && (length || space || inodes) && !add_dirstat(m, parent, length, space, inodes))
+		sl_log(m->log, SL_LOG_WARN, "out of memory: stats of directory %llu are off until "
+		       "juicefs recomputes them", (unsigned long long)parent);
+	pthread_mutex_unlock(&m->lock);
+}
+
+int sl_meta_flush_usage(struct sl_meta *m, struct sl_err *err)
+{
+	pthread_mutex_lock(&m->lock);
+	int64_t space = m->pending_space, inodes = m->pending_inodes;
+	struct sl_meta_dirstat *dirs = m->pending_dirs;
+	size_t ndirs = m->npending_dirs;
+	m->pending_space = m->pending_inodes = 0;
+	m->pending_dirs = NULL;
+	m->npending_dirs = m->cap_pending_dirs = 0;
+	pthread_mutex_unlock(&m->lock);
+
+	int rc = 0;
+	int64_t v;
+	if (space) {
+		if ((rc = m->be->incr_counter(m, "usedSpace", space, &v, err)))
+			goto out;
+		space = 0;
+	}
+	if (inodes) {
+		if ((rc = m->be->incr_counter(m, "totalInodes", inodes, &v, err)))
+			goto out;
+		inodes = 0;
+	}
+	if (ndirs) {
+		sl_ino *inos = malloc(ndirs * sizeof(*inos));
+		int64_t *vals = malloc(3 * ndirs * sizeof(*vals));
+		if (!inos || !vals) {
+			free(inos);
+			free(vals);
+			rc = sl_errf(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < ndirs; i++) {
+			inos[i] = dirs[i].ino;
+			vals[i] = dirs[i].length;
+			vals[ndirs + i] = dirs[i].space;
+			vals[2 * ndirs + i] = dirs[i].inodes;
+		}
+		rc = m->be->update_dir_stats(m, inos, vals, vals + ndirs, vals + 2 * ndirs, ndirs,
+					     err);
+		free(inos);
+		free(vals);
+		if (!rc)
+			ndirs = 0;
+	}
+out:
+	/* Whatever was not written goes back, to be retried by the next flush. */
+	pthread_mutex_lock(&m->lock);
+	m->pending_space += space;
+	m->pending_inodes += inodes;
+	bool lost = false;
+	for (size_t i = 0; i < ndirs; i++)
+		if (!add_dirstat(m, dirs[i].ino, dirs[i].length, dirs[i].space, dirs[i].inodes))
+			lost = true;
+	pthread_mutex_unlock(&m->lock);
+	if (lost)
+		sl_log(m->log, SL_LOG_WARN, "out of memory: some directory stats were dropped");
+	free(dirs);
+	if (rc)
+		sl_err_wrap(err, "flushing usage to %s", m->url_redacted);
+	return rc;
+}

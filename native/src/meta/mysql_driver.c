@@ -1,0 +1,924 @@
+/*
+ * mysql_driver.c - the SQL driver for MySQL, MariaDB and TiDB through the MySQL client API (MariaDB
+ * Connector/C): connections, a per-connection cache of prepared statements, and the tables exactly
+ * as `juicefs format` creates them on these servers.
+ *
+ * Statements always buffer their whole result on the client (mysql_stmt_store_result), so several
+ * statements may be open on one connection at once, as SQLite allows. `changes` counts matched rows
+ * (CLIENT_FOUND_ROWS), as SQLite's does, not only rows whose values changed.
+ */
+#include "sql_driver.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+
+#define CONNECT_TIMEOUT_S 10
+#define READ_TIMEOUT_S 30
+#define WRITE_TIMEOUT_S 30
+#define MAX_PACKET (1UL << 30)
+/* Idle prepared statements kept per connection; each also holds server memory, and the server
+ * caps the total (max_prepared_stmt_count), so dynamic SQL must not grow the cache unbounded. */
+#define STMT_CACHE_MAX 128
+#define STMT_BUCKETS 64
+/* First buffer of a text/blob column; longer values grow it (see fetch_row). */
+#define COL_BUF_INIT 256
+/* A cached statement does not keep column buffers bigger than this (one huge value once). */
+#define COL_BUF_KEEP (256 << 10)
+/* How much of a statement's SQL goes into error messages. */
+#define SQL_IN_MSG 120
+
+struct sl_sql_conn {
+	MYSQL *my;
+	char where[200];   /* user@(host:port)/db for messages; never the password */
+	bool broken;       /* the server connection is gone: statements are not cached any more */
+	struct sl_sql_stmt *buckets[STMT_BUCKETS]; /* idle statements by hash of their SQL */
+	struct sl_sql_stmt *lru_head, *lru_tail;   /* idle statements, most recently used first */
+	size_t nidle;
+};
+
+struct param {
+	int64_t i;
+	char *buf; /* copy of blob/text data */
+	size_t cap;
+	unsigned long len;
+};
+
+struct col {
+	int64_t i;     /* integer and decimal columns */
+	char *buf;     /* other columns, NUL-terminated; allocated cap + 1 */
+	size_t cap;
+	unsigned long len;
+	my_bool is_null, error;
+	bool numeric, is_unsigned;
+	char text[24]; /* an integer column read as blob */
+};
+
+enum stmt_state { ST_READY, ST_ROWS, ST_DONE };
+
+struct sl_sql_stmt {
+	struct sl_sql_conn *c;
+	MYSQL_STMT *st;
+	char *sql;
+	uint32_t hash;
+	unsigned nparams;
+	MYSQL_BIND *pbind;
+	struct param *pv;
+	unsigned ncols, cols_cap;
+	MYSQL_BIND *rbind;
+	struct col *cv;
+	enum stmt_state state;
+	int64_t changes;
+	struct sl_sql_stmt *hnext, *lprev, *lnext; /* cache links while idle */
+};
+
+/* ---- library and thread initialisation -------------------------------------------------------
+ * mysql_library_init is not thread-safe and must run once per process before any mysql_init; the
+ * client library also wants mysql_thread_init in every thread that uses it and mysql_thread_end
+ * before that thread exits (libmysqlclient keeps per-thread state; Connector/C 3 tolerates both).
+ * This is process state by nature, so it lives here, written once under pthread_once. */
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_rc;
+static pthread_key_t thread_key;
+static char thread_marker;
+
+static void thread_end(void *p)
+{
+	(void)p;
+	mysql_thread_end();
+}
+
+static void lib_init_once(void)
+{
+	if (mysql_library_init(0, NULL, NULL)) {
+		lib_rc = -EIO;
+		return;
+	}
+	if (pthread_key_create(&thread_key, thread_end))
+		lib_rc = -EAGAIN;
+}
+
+/* Called on every entry point that may be the first use of the library in this thread. */
+static int enter(struct sl_err *err)
+{
+	pthread_once(&lib_once, lib_init_once);
+	if (lib_rc)
+		return sl_errf(err, lib_rc, "initialising the MySQL client library failed");
+	if (!pthread_getspecific(thread_key)) {
+		if (mysql_thread_init())
+			return sl_errf(err, -ENOMEM, "mysql_thread_init failed");
+		if (pthread_setspecific(thread_key, &thread_marker)) {
+			mysql_thread_end();
+			return sl_errf(err, -ENOMEM, "pthread_setspecific failed");
+		}
+	}
+	return 0;
+}
+
+/* ---- errors ------------------------------------------------------------------------------------ */
+
+/* Server (1xxx, 4xxx, TiDB 8xxx/9xxx) and client (2xxx) error numbers, mapped as sql_driver.h says. */
+static int map_errno(unsigned e)
+{
+	switch (e) {
+	case 1213: /* ER_LOCK_DEADLOCK */
+	case 1205: /* ER_LOCK_WAIT_TIMEOUT */
+	case 1020: /* ER_CHECKREAD: MariaDB innodb_snapshot_isolation write conflict */
+	case 8002: /* TiDB: cannot retry SELECT FOR UPDATE */
+	case 8022: /* TiDB: transaction commit failed, try again later */
+	case 8028: /* TiDB: information schema changed during the transaction */
+	case 9007: /* TiDB: write conflict */
+		return -EDEADLK;
+	case 2006: /* CR_SERVER_GONE_ERROR */
+	case 2013: /* CR_SERVER_LOST */
+	case 2055: /* CR_SERVER_LOST_EXTENDED */
+	case 1040: /* ER_CON_COUNT_ERROR: too many connections */
+	case 1053: /* ER_SERVER_SHUTDOWN */
+	case 1158: case 1159: case 1160: case 1161: /* ER_NET_*: network read/write errors */
+	case 1927: /* ER_CONNECTION_KILLED */
+	case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8) */
+		return -ENOTCONN;
+	case 2002: /* CR_CONNECTION_ERROR (socket) */
+	case 2003: /* CR_CONN_HOST_ERROR */
+		return -ECONNREFUSED;
+	case 2005: /* CR_UNKNOWN_HOST */
+		return -EHOSTUNREACH;
+	case 1044: /* ER_DBACCESS_DENIED_ERROR */
+	case 1045: /* ER_ACCESS_DENIED_ERROR */
+	case 1698: /* ER_ACCESS_DENIED_NO_PASSWORD_ERROR */
+	case 1142: /* ER_TABLEACCESS_DENIED_ERROR */
+		return -EACCES;
+	case 1049: /* ER_BAD_DB_ERROR */
+		return -ENOENT;
+	case 1062: /* ER_DUP_ENTRY */
+	case 1586: /* ER_DUP_ENTRY_WITH_KEY_NAME */
+		return -EEXIST;
+	case 1021: /* ER_DISK_FULL */
+	case 1114: /* ER_RECORD_FILE_FULL */
+		return -ENOSPC;
+	case 1290: /* ER_OPTION_PREVENTS_STATEMENT (--read-only) */
+	case 1792: /* ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION */
+	case 1836: /* ER_READ_ONLY_MODE */
+		return -EROFS;
+	default:
+		return -EIO;
+	}
+}
+
+static int conn_err(struct sl_sql_conn *c, struct sl_err *err, const char *what)
+{
+	unsigned e = mysql_errno(c->my);
+	int code = e ? map_errno(e) : -EIO;
+	if (code == -ENOTCONN)
+		c->broken = true;
+	return sl_errf(err, code, "%s %s: %s (mysql error %u)", what, c->where,
+		       e ? mysql_error(c->my) : "unknown error", e);
+}
+
+static int stmt_err(struct sl_sql_stmt *s, struct sl_err *err, const char *what)
+{
+	unsigned e = mysql_stmt_errno(s->st);
+	int code = e ? map_errno(e) : -EIO;
+	if (code == -ENOTCONN)
+		s->c->broken = true;
+	return sl_errf(err, code, "%s \"%.*s%s\" on %s: %s (mysql error %u)", what, SQL_IN_MSG,
+		       s->sql, strlen(s->sql) > SQL_IN_MSG ? "..." : "", s->c->where,
+		       e ? mysql_stmt_error(s->st) : "unknown error", e);
+}
+
+/* ---- connections ------------------------------------------------------------------------------- */
+
+static void stmt_destroy(struct sl_sql_stmt *s);
+
+static void my_disconnect(struct sl_sql_conn *c)
+{
+	if (!c)
+		return;
+	while (c->lru_head) {
+		struct sl_sql_stmt *s = c->lru_head;
+		c->lru_head = s->lnext;
+		stmt_destroy(s);
+	}
+	if (c->my)
+		mysql_close(c->my);
+	free(c);
+}
+
+static int set_opt(struct sl_sql_conn *c, enum mysql_option opt, const void *v, struct sl_err *err)
+{
+	if (mysql_options(c->my, opt, v))
+		return sl_errf(err, -EINVAL, "setting MySQL client option %d failed", (int)opt);
+	return 0;
+}
+
+static int my_connect(const struct sl_sql_url *u, struct sl_sql_conn **out, struct sl_err *err)
+{
+	*out = NULL;
+	int rc = enter(err);
+	if (rc)
+		return rc;
+	struct sl_sql_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	/* juicefs (Go's MySQL driver) talks TCP to 127.0.0.1:3306 when the address is empty, and
+	 * TCP even to "localhost", where libmysql would silently switch to the default socket. */
+	const char *host = u->socket ? "localhost" : (u->host && *u->host ? u->host : "127.0.0.1");
+	const char *db = u->database && *u->database ? u->database : NULL;
+	unsigned port = u->port > 0 ? (unsigned)u->port : 3306;
+	if (u->redacted[0])
+		snprintf(c->where, sizeof(c->where), "%.*s", (int)sizeof(c->where) - 1, u->redacted);
+	else if (u->socket)
+		snprintf(c->where, sizeof(c->where), "mysql://%s@unix(%s)/%s", u->user ? u->user : "",
+			 u->socket, db ? db : "");
+	else
+		snprintf(c->where, sizeof(c->where), "mysql://%s@(%s:%u)/%s", u->user ? u->user : "",
+			 host, port, db ? db : "");
+
+	c->my = mysql_init(NULL);
+	if (!c->my) {
+		rc = sl_errf(err, -ENOMEM, "mysql_init failed");
+		goto out;
+	}
+	unsigned connect_to = CONNECT_TIMEOUT_S, read_to = READ_TIMEOUT_S,
+		 write_to = WRITE_TIMEOUT_S;
+	unsigned long max_packet = MAX_PACKET;
+	/* The pool notices a dead connection (ping) and opens a new one; a silent reconnect inside
+	 * the library would lose the transaction and the session settings. */
+	my_bool reconnect = 0;
+	unsigned protocol = u->socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
+	unsigned local_infile = 0;
+	if ((rc = set_opt(c, MYSQL_OPT_CONNECT_TIMEOUT, &connect_to, err)) ||
+	    (rc = set_opt(c, MYSQL_OPT_READ_TIMEOUT, &read_to, err)) ||
+	    (rc = set_opt(c, MYSQL_OPT_WRITE_TIMEOUT, &write_to, err)) ||
+	    (rc = set_opt(c, MYSQL_OPT_RECONNECT, &reconnect, err)) ||
+	    (rc = set_opt(c, MYSQL_OPT_PROTOCOL, &protocol, err)) ||
+	    (rc = set_opt(c, MYSQL_OPT_LOCAL_INFILE, &local_infile, err)) ||
+	    (rc = set_opt(c, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet, err)) ||
+	    (rc = set_opt(c, MYSQL_SET_CHARSET_NAME, "utf8mb4", err)))
+		goto out;
+
+	/* No CLIENT_MULTI_STATEMENTS: one statement per call, nothing can be smuggled in. */
+	if (!mysql_real_connect(c->my, u->socket ? NULL : host, u->user, u->password, db,
+				u->socket ? 0 : port, u->socket, CLIENT_FOUND_ROWS)) {
+		rc = conn_err(c, err, "connecting to");
+		goto out;
+	}
+	/* juicefs sets transaction_isolation='repeatable-read' per session (InnoDB's default, but a
+	 * server may be configured otherwise); this spelling works on MySQL, MariaDB and TiDB. */
+	static const char iso[] = "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+	if (mysql_real_query(c->my, iso, sizeof(iso) - 1)) {
+		rc = conn_err(c, err, "setting the isolation level on");
+		goto out;
+	}
+	*out = c;
+	return 0;
+out:
+	my_disconnect(c);
+	return rc;
+}
+
+static int my_ping(struct sl_sql_conn *c, struct sl_err *err)
+{
+	int rc = enter(err);
+	if (rc)
+		return rc;
+	if (c->broken)
+		return sl_errf(err, -ENOTCONN, "connection to %s was lost", c->where);
+	if (mysql_ping(c->my))
+		return conn_err(c, err, "ping of");
+	return 0;
+}
+
+static int my_exec(struct sl_sql_conn *c, const char *sql, struct sl_err *err)
+{
+	int rc = enter(err);
+	if (rc)
+		return rc;
+	if (mysql_real_query(c->my, sql, strlen(sql))) {
+		char what[SQL_IN_MSG + 32];
+		snprintf(what, sizeof(what), "executing \"%.*s%s\" on", SQL_IN_MSG, sql,
+			 strlen(sql) > SQL_IN_MSG ? "..." : "");
+		return conn_err(c, err, what);
+	}
+	/* A statement that returns rows must have them read, or the connection is out of sync. */
+	MYSQL_RES *res = mysql_store_result(c->my);
+	if (res)
+		mysql_free_result(res);
+	else if (mysql_field_count(c->my))
+		return conn_err(c, err, "reading the result from");
+	return 0;
+}
+
+static int my_begin(struct sl_sql_conn *c, bool write, struct sl_err *err)
+{
+	/* InnoDB locks rows as they are written or read FOR UPDATE; there is no lock to take up
+	 * front for writers. */
+	(void)write;
+	return my_exec(c, "BEGIN", err);
+}
+
+static int my_commit(struct sl_sql_conn *c, struct sl_err *err)
+{
+	return my_exec(c, "COMMIT", err);
+}
+
+static void my_rollback(struct sl_sql_conn *c)
+{
+	if (enter(NULL) || c->broken)
+		return;
+	if (mysql_real_query(c->my, "ROLLBACK", 8))
+		(void)conn_err(c, NULL, "rollback on");
+}
+
+/* ---- statement cache --------------------------------------------------------------------------- */
+
+static uint32_t hash_sql(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static void lru_unlink(struct sl_sql_conn *c, struct sl_sql_stmt *s)
+{
+	if (s->lprev)
+		s->lprev->lnext = s->lnext;
+	else
+		c->lru_head = s->lnext;
+	if (s->lnext)
+		s->lnext->lprev = s->lprev;
+	else
+		c->lru_tail = s->lprev;
+	s->lprev = s->lnext = NULL;
+}
+
+static void bucket_unlink(struct sl_sql_conn *c, struct sl_sql_stmt *s)
+{
+	for (struct sl_sql_stmt **pp = &c->buckets[s->hash % STMT_BUCKETS]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == s) {
+			*pp = s->hnext;
+			break;
+		}
+	}
+	s->hnext = NULL;
+}
+
+static void stmt_destroy(struct sl_sql_stmt *s)
+{
+	if (!s)
+		return;
+	if (s->st)
+		mysql_stmt_close(s->st);
+	for (unsigned i = 0; i < s->nparams; i++)
+		free(s->pv[i].buf);
+	for (unsigned i = 0; i < s->cols_cap; i++)
+		free(s->cv[i].buf);
+	free(s->pbind);
+	free(s->pv);
+	free(s->rbind);
+	free(s->cv);
+	free(s->sql);
+	free(s);
+}
+
+static void cache_clear(struct sl_sql_conn *c)
+{
+	while (c->lru_head) {
+		struct sl_sql_stmt *s = c->lru_head;
+		lru_unlink(c, s);
+		bucket_unlink(c, s);
+		stmt_destroy(s);
+	}
+	c->nidle = 0;
+}
+
+static void param_clear(MYSQL_BIND *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_NULL;
+}
+
+static int stmt_create(struct sl_sql_conn *c, const char *sql, uint32_t h, struct sl_sql_stmt **out,
+		       unsigned *myerr, struct sl_err *err)
+{
+	*myerr = 0;
+	int rc;
+	struct sl_sql_stmt *s = calloc(1, sizeof(*s));
+	if (!s)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	s->c = c;
+	s->hash = h;
+	s->sql = strdup(sql);
+	if (!s->sql) {
+		rc = sl_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	s->st = mysql_stmt_init(c->my);
+	if (!s->st) {
+		rc = conn_err(c, err, "mysql_stmt_init on");
+		goto out;
+	}
+	if (mysql_stmt_prepare(s->st, sql, strlen(sql))) {
+		*myerr = mysql_stmt_errno(s->st);
+		rc = stmt_err(s, err, "preparing");
+		goto out;
+	}
+	s->nparams = (unsigned)mysql_stmt_param_count(s->st);
+	if (s->nparams) {
+		s->pbind = calloc(s->nparams, sizeof(*s->pbind));
+		s->pv = calloc(s->nparams, sizeof(*s->pv));
+		if (!s->pbind || !s->pv) {
+			rc = sl_errf(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		for (unsigned i = 0; i < s->nparams; i++)
+			param_clear(&s->pbind[i]);
+	}
+	*out = s;
+	return 0;
+out:
+	stmt_destroy(s);
+	return rc;
+}
+
+static int my_prepare(struct sl_sql_conn *c, const char *sql, struct sl_sql_stmt **out,
+		      struct sl_err *err)
+{
+	*out = NULL;
+	int rc = enter(err);
+	if (rc)
+		return rc;
+	if (c->broken)
+		return sl_errf(err, -ENOTCONN, "connection to %s was lost", c->where);
+	uint32_t h = hash_sql(sql);
+	for (struct sl_sql_stmt *s = c->buckets[h % STMT_BUCKETS]; s; s = s->hnext) {
+		if (s->hash == h && !strcmp(s->sql, sql)) {
+			bucket_unlink(c, s);
+			lru_unlink(c, s);
+			c->nidle--;
+			*out = s;
+			return 0;
+		}
+	}
+	unsigned myerr;
+	rc = stmt_create(c, sql, h, out, &myerr, err);
+	/* ER_MAX_PREPARED_STMT_COUNT_REACHED: the server-wide cap; give back what we hold. */
+	if (rc && myerr == 1461 && c->nidle) {
+		cache_clear(c);
+		sl_err_clear(err);
+		rc = stmt_create(c, sql, h, out, &myerr, err);
+	}
+	return rc;
+}
+
+static void my_finalize(struct sl_sql_stmt *s)
+{
+	if (!s)
+		return;
+	struct sl_sql_conn *c = s->c;
+	/* Client side only: drops the buffered rows (or drains an unread result) and the error. */
+	mysql_stmt_free_result(s->st);
+	for (unsigned i = 0; i < s->nparams; i++) {
+		param_clear(&s->pbind[i]);
+		if (s->pv[i].cap > COL_BUF_KEEP) {
+			free(s->pv[i].buf);
+			s->pv[i].buf = NULL;
+			s->pv[i].cap = 0;
+		}
+	}
+	for (unsigned i = 0; i < s->cols_cap; i++) {
+		if (s->cv[i].cap > COL_BUF_KEEP) {
+			free(s->cv[i].buf);
+			s->cv[i].buf = NULL;
+			s->cv[i].cap = 0;
+		}
+	}
+	s->state = ST_READY;
+	s->changes = 0;
+	s->ncols = 0;
+	if (c->broken) {
+		stmt_destroy(s);
+		return;
+	}
+	struct sl_sql_stmt **b = &c->buckets[s->hash % STMT_BUCKETS];
+	s->hnext = *b;
+	*b = s;
+	s->lprev = NULL;
+	s->lnext = c->lru_head;
+	if (c->lru_head)
+		c->lru_head->lprev = s;
+	c->lru_head = s;
+	if (!c->lru_tail)
+		c->lru_tail = s;
+	if (++c->nidle > STMT_CACHE_MAX) {
+		struct sl_sql_stmt *old = c->lru_tail;
+		lru_unlink(c, old);
+		bucket_unlink(c, old);
+		c->nidle--;
+		stmt_destroy(old);
+	}
+}
+
+/* ---- parameters -------------------------------------------------------------------------------- */
+
+static MYSQL_BIND *param_at(struct sl_sql_stmt *s, int idx)
+{
+	if (idx < 1 || (unsigned)idx > s->nparams)
+		return NULL;
+	return &s->pbind[idx - 1];
+}
+
+static int my_bind_i64(struct sl_sql_stmt *s, int idx, int64_t v)
+{
+	MYSQL_BIND *b = param_at(s, idx);
+	if (!b)
+		return -ERANGE;
+	struct param *p = &s->pv[idx - 1];
+	p->i = v;
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_LONGLONG;
+	b->buffer = &p->i;
+	return 0;
+}
+
+static int bind_bytes(struct sl_sql_stmt *s, int idx, const void *data, size_t n,
+		      enum enum_field_types type)
+{
+	MYSQL_BIND *b = param_at(s, idx);
+	if (!b)
+		return -ERANGE;
+	struct param *p = &s->pv[idx - 1];
+	if (n > p->cap || !p->buf) {
+		size_t cap = n > 64 ? n : 64;
+		char *nb = realloc(p->buf, cap);
+		if (!nb)
+			return -ENOMEM;
+		p->buf = nb;
+		p->cap = cap;
+	}
+	if (n)
+		memcpy(p->buf, data, n);
+	p->len = (unsigned long)n;
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = type;
+	b->buffer = p->buf;
+	b->buffer_length = (unsigned long)n;
+	b->length = &p->len;
+	return 0;
+}
+
+static int my_bind_blob(struct sl_sql_stmt *s, int idx, const void *p, size_t n)
+{
+	return bind_bytes(s, idx, p, n, MYSQL_TYPE_BLOB);
+}
+
+static int my_bind_text(struct sl_sql_stmt *s, int idx, const char *p)
+{
+	if (!p) {
+		MYSQL_BIND *b = param_at(s, idx);
+		if (!b)
+			return -ERANGE;
+		param_clear(b);
+		return 0;
+	}
+	return bind_bytes(s, idx, p, strlen(p), MYSQL_TYPE_STRING);
+}
+
+static int my_bind_null(struct sl_sql_stmt *s, int idx)
+{
+	MYSQL_BIND *b = param_at(s, idx);
+	if (!b)
+		return -ERANGE;
+	param_clear(b);
+	return 0;
+}
+
+/* ---- execution and results --------------------------------------------------------------------- */
+
+static bool is_numeric(enum enum_field_types t)
+{
+	switch (t) {
+	case MYSQL_TYPE_TINY:
+	case MYSQL_TYPE_SHORT:
+	case MYSQL_TYPE_LONG:
+	case MYSQL_TYPE_LONGLONG:
+	case MYSQL_TYPE_INT24:
+	case MYSQL_TYPE_YEAR:
+	case MYSQL_TYPE_DECIMAL:    /* SUM() of integers is a DECIMAL */
+	case MYSQL_TYPE_NEWDECIMAL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int grow_col(struct col *cv, size_t need)
+{
+	if (cv->buf && need <= cv->cap)
+		return 0;
+	size_t cap = cv->cap ? cv->cap : COL_BUF_INIT;
+	while (cap < need)
+		cap *= 2;
+	char *nb = realloc(cv->buf, cap + 1);
+	if (!nb)
+		return -ENOMEM;
+	cv->buf = nb;
+	cv->cap = cap;
+	return 0;
+}
+
+static int setup_result(struct sl_sql_stmt *s, unsigned nf, struct sl_err *err)
+{
+	if (nf > s->cols_cap) {
+		MYSQL_BIND *rb = realloc(s->rbind, nf * sizeof(*rb));
+		if (!rb)
+			return sl_errf(err, -ENOMEM, "out of memory");
+		s->rbind = rb;
+		struct col *cv = realloc(s->cv, nf * sizeof(*cv));
+		if (!cv)
+			return sl_errf(err, -ENOMEM, "out of memory");
+		memset(cv + s->cols_cap, 0, (nf - s->cols_cap) * sizeof(*cv));
+		s->cv = cv;
+		s->cols_cap = nf;
+	}
+	MYSQL_RES *md = mysql_stmt_result_metadata(s->st);
+	if (!md)
+		return stmt_err(s, err, "reading the result columns of");
+	MYSQL_FIELD *f = mysql_fetch_fields(md);
+	for (unsigned i = 0; i < nf; i++) {
+		MYSQL_BIND *b = &s->rbind[i];
+		struct col *cv = &s->cv[i];
+		memset(b, 0, sizeof(*b));
+		cv->numeric = is_numeric(f[i].type);
+		cv->is_unsigned = (f[i].flags & UNSIGNED_FLAG) != 0;
+		if (cv->numeric) {
+			b->buffer_type = MYSQL_TYPE_LONGLONG;
+			b->buffer = &cv->i;
+			b->is_unsigned = cv->is_unsigned;
+		} else {
+			if (grow_col(cv, COL_BUF_INIT)) {
+				mysql_free_result(md);
+				return sl_errf(err, -ENOMEM, "out of memory");
+			}
+			b->buffer_type = MYSQL_TYPE_BLOB;
+			b->buffer = cv->buf;
+			b->buffer_length = (unsigned long)cv->cap;
+		}
+		b->length = &cv->len;
+		b->is_null = &cv->is_null;
+		b->error = &cv->error;
+	}
+	mysql_free_result(md);
+	s->ncols = nf;
+	if (mysql_stmt_bind_result(s->st, s->rbind))
+		return stmt_err(s, err, "binding the result of");
+	return 0;
+}
+
+static int fetch_row(struct sl_sql_stmt *s, struct sl_err *err)
+{
+	int r = mysql_stmt_fetch(s->st);
+	if (r == MYSQL_NO_DATA) {
+		s->state = ST_DONE;
+		return 0;
+	}
+	if (r == 1) {
+		s->state = ST_DONE;
+		return stmt_err(s, err, "fetching a row of");
+	}
+	if (r == MYSQL_DATA_TRUNCATED) {
+		/* A value longer than its buffer: grow the buffer, read the whole value, and keep
+		 * the bigger buffer bound for the rows that follow. */
+		bool rebind = false;
+		for (unsigned i = 0; i < s->ncols; i++) {
+			struct col *cv = &s->cv[i];
+			if (cv->numeric || cv->is_null || cv->len <= cv->cap)
+				continue;
+			if (grow_col(cv, cv->len)) {
+				s->state = ST_DONE;
+				return sl_errf(err, -ENOMEM, "out of memory for a %lu-byte value",
+					       cv->len);
+			}
+			MYSQL_BIND *b = &s->rbind[i];
+			b->buffer = cv->buf;
+			b->buffer_length = (unsigned long)cv->cap;
+			if (mysql_stmt_fetch_column(s->st, b, i, 0)) {
+				s->state = ST_DONE;
+				return stmt_err(s, err, "fetching a column of");
+			}
+			rebind = true;
+		}
+		if (rebind && mysql_stmt_bind_result(s->st, s->rbind)) {
+			s->state = ST_DONE;
+			return stmt_err(s, err, "binding the result of");
+		}
+	}
+	for (unsigned i = 0; i < s->ncols; i++) {
+		struct col *cv = &s->cv[i];
+		if (!cv->numeric && cv->buf)
+			cv->buf[cv->is_null ? 0 : cv->len] = 0;
+	}
+	return 1;
+}
+
+static int my_step(struct sl_sql_stmt *s, struct sl_err *err)
+{
+	int rc;
+	switch (s->state) {
+	case ST_DONE:
+		return 0;
+	case ST_ROWS:
+		return fetch_row(s, err);
+	case ST_READY:
+		break;
+	}
+	s->state = ST_DONE;
+	if (s->nparams && mysql_stmt_bind_param(s->st, s->pbind))
+		return stmt_err(s, err, "binding the parameters of");
+	if (mysql_stmt_execute(s->st))
+		return stmt_err(s, err, "executing");
+	unsigned nf = mysql_stmt_field_count(s->st);
+	if (nf == 0) {
+		s->changes = (int64_t)mysql_stmt_affected_rows(s->st);
+		return 0;
+	}
+	rc = setup_result(s, nf, err);
+	if (rc)
+		return rc;
+	if (mysql_stmt_store_result(s->st))
+		return stmt_err(s, err, "reading the result of");
+	s->state = ST_ROWS;
+	return fetch_row(s, err);
+}
+
+static struct col *col_at(struct sl_sql_stmt *s, int col)
+{
+	if (s->state != ST_ROWS || col < 0 || (unsigned)col >= s->ncols)
+		return NULL;
+	return &s->cv[col];
+}
+
+static int64_t my_col_i64(struct sl_sql_stmt *s, int col)
+{
+	struct col *cv = col_at(s, col);
+	if (!cv || cv->is_null)
+		return 0;
+	if (cv->numeric)
+		return cv->i;
+	/* Text holding a number, as SQLite converts it. */
+	return cv->buf ? strtoll(cv->buf, NULL, 10) : 0;
+}
+
+static const void *my_col_blob(struct sl_sql_stmt *s, int col, size_t *len)
+{
+	struct col *cv = col_at(s, col);
+	if (!cv || cv->is_null) {
+		*len = 0;
+		return NULL;
+	}
+	if (cv->numeric) {
+		int n = cv->is_unsigned ? snprintf(cv->text, sizeof(cv->text), "%" PRIu64, (uint64_t)cv->i)
+					: snprintf(cv->text, sizeof(cv->text), "%" PRId64, cv->i);
+		*len = (size_t)n;
+		return cv->text;
+	}
+	*len = cv->len;
+	return cv->buf;
+}
+
+static bool my_col_null(struct sl_sql_stmt *s, int col)
+{
+	struct col *cv = col_at(s, col);
+	return !cv || cv->is_null;
+}
+
+static int64_t my_changes(struct sl_sql_stmt *s)
+{
+	return s->changes;
+}
+
+/* ---- schema -------------------------------------------------------------------------------------
+ * The statements juicefs 1.4 (xorm) sends to MySQL/MariaDB (1.3's plus jfs_node.tier_id, a TEXT
+ * jfs_setting.value and three tables: 1.3 works on this superset, 1.4 not on 1.3's), with its separate CREATE [UNIQUE]
+ * INDEX statements folded into the CREATE TABLE, same names and columns: MySQL has no CREATE INDEX
+ * IF NOT EXISTS, and this way every statement is idempotent on MySQL, MariaDB and TiDB. No charset
+ * is given, as juicefs gives none: the tables take the database's default. */
+static const char *const mysql_schema[] = {
+	"CREATE TABLE IF NOT EXISTS `jfs_setting` (`name` VARCHAR(255) PRIMARY KEY NOT NULL, "
+	"`value` TEXT NOT NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_counter` (`name` VARCHAR(255) PRIMARY KEY NOT NULL, "
+	"`value` BIGINT(20) NOT NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_edge` (`id` BIGINT(20) PRIMARY KEY AUTO_INCREMENT NOT NULL, "
+	"`parent` BIGINT(20) NOT NULL, `name` VARBINARY(255) NOT NULL, `inode` BIGINT(20) NOT NULL, "
+	"`type` INT NOT NULL, "
+	"UNIQUE KEY `UQE_jfs_edge_edge` (`parent`,`name`), "
+	"KEY `IDX_jfs_edge_inode` (`inode`)) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_node` (`inode` BIGINT(20) PRIMARY KEY NOT NULL, "
+	"`type` INT NOT NULL, `flags` INT NOT NULL, `mode` INT NOT NULL, `uid` INT NOT NULL, "
+	"`gid` INT NOT NULL, `atime` BIGINT(20) NOT NULL, `mtime` BIGINT(20) NOT NULL, "
+	"`ctime` BIGINT(20) NOT NULL, `atimensec` INT DEFAULT 0 NOT NULL, "
+	"`mtimensec` INT DEFAULT 0 NOT NULL, `ctimensec` INT DEFAULT 0 NOT NULL, "
+	"`nlink` INT NOT NULL, `length` BIGINT(20) NOT NULL, `rdev` INT NULL, "
+	"`parent` BIGINT(20) NULL, `access_acl_id` INT NULL, `default_acl_id` INT NULL, "
+	"`tier_id` INT NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_symlink` (`inode` BIGINT(20) PRIMARY KEY NOT NULL, "
+	"`target` VARBINARY(4096) NOT NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_xattr` (`id` BIGINT(20) PRIMARY KEY AUTO_INCREMENT NOT NULL, "
+	"`inode` BIGINT(20) NOT NULL, `name` VARCHAR(255) NOT NULL, `value` BLOB NOT NULL, "
+	"UNIQUE KEY `UQE_jfs_xattr_name` (`inode`,`name`)) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_chunk` (`id` BIGINT(20) PRIMARY KEY AUTO_INCREMENT NOT NULL, "
+	"`inode` BIGINT(20) NOT NULL, `indx` INT NOT NULL, `slices` BLOB NOT NULL, "
+	"UNIQUE KEY `UQE_jfs_chunk_chunk` (`inode`,`indx`)) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_chunk_ref` (`chunkid` BIGINT(20) PRIMARY KEY NOT NULL, "
+	"`size` INT NOT NULL, `refs` INT NOT NULL, "
+	"KEY `IDX_jfs_chunk_ref_refs` (`refs`)) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_delslices` (`chunkid` BIGINT(20) PRIMARY KEY NOT NULL, "
+	"`deleted` BIGINT(20) NOT NULL, `slices` BLOB NOT NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_session2` (`sid` BIGINT(20) PRIMARY KEY NOT NULL, "
+	"`expire` BIGINT(20) NOT NULL, `info` BLOB NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_sustained` (`id` BIGINT(20) PRIMARY KEY AUTO_INCREMENT NOT NULL, "
+	"`sid` BIGINT(20) NOT NULL, `inode` BIGINT(20) NOT NULL, "
+	"UNIQUE KEY `UQE_jfs_sustained_sustained` (`sid`,`inode`)) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_delfile` (`inode` BIGINT(20) PRIMARY KEY NOT NULL, "
+	"`length` BIGINT(20) NOT NULL, `expire` BIGINT(20) NOT NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_flock` (`id` BIGINT(20) PRIMARY KEY AUTO_INCREMENT NOT NULL, "
+	"`inode` BIGINT(20) NOT NULL, `sid` BIGINT(20) NOT NULL, `owner` BIGINT(20) NOT NULL, "
+	"`ltype` INT NOT NULL, "
+	"UNIQUE KEY `UQE_jfs_flock_flock` (`inode`,`sid`,`owner`)) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_plock` (`id` BIGINT(20) PRIMARY KEY AUTO_INCREMENT NOT NULL, "
+	"`inode` BIGINT(20) NOT NULL, `sid` BIGINT(20) NOT NULL, `owner` BIGINT(20) NOT NULL, "
+	"`records` BLOB NOT NULL, "
+	"UNIQUE KEY `UQE_jfs_plock_plock` (`inode`,`sid`,`owner`)) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_dir_quota` (`inode` BIGINT(20) PRIMARY KEY NOT NULL, "
+	"`max_space` BIGINT(20) NOT NULL, `max_inodes` BIGINT(20) NOT NULL, "
+	"`used_space` BIGINT(20) NOT NULL, `used_inodes` BIGINT(20) NOT NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_user_group_quota` (`qtype` INT NOT NULL, "
+	"`qkey` BIGINT(20) NOT NULL, `max_space` BIGINT(20) NOT NULL, "
+	"`max_inodes` BIGINT(20) NOT NULL, `used_space` BIGINT(20) NOT NULL, "
+	"`used_inodes` BIGINT(20) NOT NULL, PRIMARY KEY (`qtype`,`qkey`)) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_dir_stats` (`inode` BIGINT(20) PRIMARY KEY NOT NULL, "
+	"`data_length` BIGINT(20) NOT NULL, `used_space` BIGINT(20) NOT NULL, "
+	"`used_inodes` BIGINT(20) NOT NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_detached_node` (`inode` BIGINT(20) PRIMARY KEY NOT NULL, "
+	"`added` BIGINT(20) NOT NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_acl` (`id` INT PRIMARY KEY AUTO_INCREMENT NOT NULL, "
+	"`owner` INT NULL, `group` INT NULL, `mask` INT NULL, `other` INT NULL, "
+	"`named_users` BLOB NULL, `named_groups` BLOB NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_delegation_token` (`id` INT PRIMARY KEY AUTO_INCREMENT "
+	"NOT NULL, `token` BLOB NULL) ENGINE=InnoDB",
+
+	"CREATE TABLE IF NOT EXISTS `jfs_change_log` (`id` BIGINT(20) PRIMARY KEY AUTO_INCREMENT "
+	"NOT NULL, `entry` TEXT NOT NULL) ENGINE=InnoDB",
+
+	NULL,
+};
+
+const struct sl_sql_driver sl_mysql_driver = {
+	.version = SL_SQL_DRIVER_VERSION,
+	.scheme = "mysql",
+	.schema = mysql_schema,
+	.for_update = " FOR UPDATE",
+	.connect = my_connect,
+	.disconnect = my_disconnect,
+	.ping = my_ping,
+	.begin = my_begin,
+	.commit = my_commit,
+	.rollback = my_rollback,
+	.exec = my_exec,
+	.prepare = my_prepare,
+	.bind_i64 = my_bind_i64,
+	.bind_blob = my_bind_blob,
+	.bind_text = my_bind_text,
+	.bind_null = my_bind_null,
+	.step = my_step,
+	.col_i64 = my_col_i64,
+	.col_blob = my_col_blob,
+	.col_null = my_col_null,
+	.changes = my_changes,
+	.finalize = my_finalize,
+};

@@ -1,0 +1,41 @@
+/*
+ * sql_pool.h - a bounded pool of database connections of one driver, and the transaction runner
+ * that all SQL metadata operations go through. Private to src/meta.
+ *
+ * The runner is the only place that knows about retries: a transaction function may be called
+ * several times, so it must reset its outputs at its start and keep every side effect outside
+ * the database (usage accounting, callbacks) until sl_sql_txn has returned 0.
+ */
+#ifndef SL_SQL_POOL_H
+#define SL_SQL_POOL_H
+
+#include <stdbool.h>
+
+#include "sql_driver.h"
+
+struct sl_sql_pool;
+
+/* Takes ownership of *url (its strings; *url is zeroed). Connects once to fail early on a wrong
+ * address or password. size: connections at most (>= 1); attempts: transaction attempts (>= 1). */
+int sl_sql_pool_new(const struct sl_sql_driver *drv, struct sl_sql_url *url, int size,
+		    int attempts, struct sl_sql_pool **out, struct sl_err *err);
+void sl_sql_pool_free(struct sl_sql_pool *p);
+const struct sl_sql_driver *sl_sql_pool_driver(const struct sl_sql_pool *p);
+/* The META-URL with the password masked, for messages. */
+const char *sl_sql_pool_where(const struct sl_sql_pool *p);
+
+/* Borrows a connection, waiting while all are busy. Give it back with sl_sql_pool_put; broken
+ * connections (lost, or in an unknown state) are closed instead of reused. */
+int sl_sql_pool_get(struct sl_sql_pool *p, struct sl_sql_conn **c, struct sl_err *err);
+void sl_sql_pool_put(struct sl_sql_pool *p, struct sl_sql_conn *c, bool broken);
+
+typedef int (*sl_sql_txn_fn)(struct sl_sql_conn *c, void *arg, struct sl_err *err);
+
+/* Begins a transaction (write: takes the write lock up front where the engine needs it), runs
+ * fn, commits. On a transient error (sl_retryable: deadlock, busy, lost connection) rolls back
+ * and runs it again after a backoff, on a fresh connection after a lost one. fn returning any
+ * other error rolls back and returns it. */
+int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
+	       struct sl_err *err);
+
+#endif

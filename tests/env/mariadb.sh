@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# mariadb.sh - starts/stops a private MariaDB server for the tests: its own data directory, socket
+# and loopback port under DIR, a random root password, databases `sluice` and `jfs`.
+#
+#   tests/env/mariadb.sh start DIR   # then: source DIR/mariadb.env
+#   tests/env/mariadb.sh stop DIR
+#
+# DIR/mariadb.env exports SLUICE_TEST_MYSQL_URL (mysql://root:PASS@(127.0.0.1:PORT)/sluice), the
+# parts of it (SLUICE_TEST_MYSQL_HOST/PORT/USER/PASSWORD/SOCKET) and SLUICE_TEST_MYSQL_ADMIN, a
+# client command line logged in as root (e.g. `$SLUICE_TEST_MYSQL_ADMIN -e 'CREATE DATABASE x'`).
+# Both commands are idempotent; stop also cleans up a half-started server.
+set -euo pipefail
+
+usage() { echo "usage: $0 start|stop|status DIR" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+cmd=$1
+mkdir -p "$2"
+DIR=$(cd "$2" && pwd)
+
+DATA=$DIR/data
+LOG=$DIR/mariadb.log
+PIDFILE=$DIR/mariadb.pid       # written by mariadbd
+LAUNCHPID=$DIR/mariadbd.launch # the pid we started, for cleanup before mariadbd wrote its own
+CNF=$DIR/client.cnf            # client options with the root password (mode 600)
+PASSFILE=$DIR/root.pass
+ENVFILE=$DIR/mariadb.env
+START_TIMEOUT=${SLUICE_MARIADB_START_TIMEOUT:-120}
+STOP_TIMEOUT=${SLUICE_MARIADB_STOP_TIMEOUT:-30}
+# A server that never finished starting can hang on SIGTERM (seen with 10.11), and holds no data
+# worth a clean shutdown: it gets a short grace before SIGKILL.
+STOP_TIMEOUT_UNREADY=5
+
+die() {
+  echo "mariadb.sh: $*" >&2
+  if [ -f "$LOG" ]; then
+    echo "---- last lines of $LOG ----" >&2
+    tail -n 30 "$LOG" >&2 || true
+  fi
+  exit 1
+}
+
+find_bin() {
+  local b
+  for b in "$@"; do
+    if command -v "$b" >/dev/null 2>&1; then command -v "$b"; return 0; fi
+    if [ -x "/usr/sbin/$b" ]; then echo "/usr/sbin/$b"; return 0; fi
+  done
+  return 1
+}
+
+# The unix socket path must fit in sun_path (108 bytes); a deep DIR gets one under /tmp instead.
+socket_path() {
+  if [ -f "$DIR/socket.path" ]; then cat "$DIR/socket.path"; return; fi
+  local s=$DIR/mysqld.sock
+  if [ ${#s} -gt 100 ]; then
+    s=$(mktemp -d /tmp/sluice-mdb.XXXXXX)/mysqld.sock
+  fi
+  echo "$s" >"$DIR/socket.path"
+  echo "$s"
+}
+
+# A pid from a file, if that process is alive and is a mariadbd of this DIR (pids get reused).
+live_pid() {
+  local f=$1 pid
+  [ -f "$f" ] || return 1
+  pid=$(tr -dc '0-9' <"$f")
+  [ -n "$pid" ] || return 1
+  [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--datadir=$DATA" || return 1
+  echo "$pid"
+}
+
+server_pid() { live_pid "$PIDFILE" || live_pid "$LAUNCHPID"; }
+
+free_port() {
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  else
+    local p
+    for _ in $(seq 1 100); do
+      p=$((20000 + RANDOM % 40000))
+      if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+    done
+    return 1
+  fi
+}
+
+admin() { "$ADMIN_BIN" --defaults-file="$CNF" "$@"; }
+client() { "$CLIENT_BIN" --defaults-file="$CNF" "$@"; }
+
+write_cnf() { # password (may be empty)
+  local sock
+  sock=$(socket_path)
+  umask 077
+  {
+    echo "[client]"
+    echo "user=root"
+    [ -z "$1" ] || echo "password=$1"
+    echo "socket=$sock"
+    echo "connect-timeout=5"
+  } >"$CNF"
+}
+
+do_stop() { # [grace seconds]
+  local pid grace=${1:-$STOP_TIMEOUT}
+  if ! pid=$(server_pid); then
+    rm -f "$PIDFILE" "$LAUNCHPID"
+    echo "mariadb.sh: not running ($DIR)"
+    return 0
+  fi
+  # A clean shutdown first, then signals; a half-started server may not accept the admin command.
+  if [ -f "$CNF" ]; then admin shutdown >/dev/null 2>&1 || true; fi
+  # TERM again now and then: a server still initialising may not act on the first one.
+  local i
+  for ((i = 0; i < grace * 5; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    ((i % 10)) || kill -TERM "$pid" 2>/dev/null || true
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "mariadb.sh: server $pid did not stop in ${grace}s, killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$PIDFILE" "$LAUNCHPID"
+  echo "mariadb.sh: stopped ($DIR)"
+}
+
+# Launches mariadbd on a fresh port and waits until it answers; returns 3 when the port was taken
+# in the meantime (the caller retries with another one).
+launch() {
+  local port=$1 sock pid i
+  sock=$(socket_path)
+  rm -f "$PIDFILE"
+  echo "==== $(date '+%F %T') starting on 127.0.0.1:$port" >>"$LOG"
+  setsid "$SERVER_BIN" --no-defaults \
+    --user="$(id -un)" \
+    --datadir="$DATA" --socket="$sock" --pid-file="$PIDFILE" \
+    --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
+    --log-error="$LOG" --skip-log-bin \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+    --innodb-buffer-pool-size=128M --innodb-log-file-size=48M \
+    --innodb-flush-log-at-trx-commit=2 --max-connections=500 \
+    </dev/null >>"$LOG" 2>&1 &
+  pid=$!
+  echo "$pid" >"$LAUNCHPID"
+  for ((i = 0; i < START_TIMEOUT * 5; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      if tail -n 20 "$LOG" | grep -q -i -e "Address already in use" -e "Bind on TCP/IP port"; then
+        return 3
+      fi
+      die "mariadbd exited during startup"
+    fi
+    # ping exits 0 as soon as the server answers, even with "access denied".
+    if "$ADMIN_BIN" --no-defaults --socket="$sock" --connect-timeout=2 ping >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  do_stop "$STOP_TIMEOUT_UNREADY" >/dev/null 2>&1 || true
+  die "mariadbd did not answer within ${START_TIMEOUT}s"
+}
+
+do_start() {
+  SERVER_BIN=$(find_bin mariadbd mysqld) || die "mariadbd not found (run tests/env/deps.sh)"
+  INSTALL_BIN=$(find_bin mariadb-install-db mysql_install_db) || die "mariadb-install-db not found"
+  ADMIN_BIN=$(find_bin mariadb-admin mysqladmin) || die "mariadb-admin not found"
+  CLIENT_BIN=$(find_bin mariadb mysql) || die "mariadb client not found"
+
+  local pass port
+  if [ -s "$PASSFILE" ]; then
+    pass=$(cat "$PASSFILE")
+  else
+    pass=$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 || true)
+    [ ${#pass} -eq 24 ] || die "could not generate a password"
+    (umask 077 && echo "$pass" >"$PASSFILE")
+  fi
+
+  if server_pid >/dev/null && [ -f "$DIR/.ready" ] && [ -f "$ENVFILE" ] && admin ping >/dev/null 2>&1; then
+    echo "mariadb.sh: already running ($DIR)"
+    return 0
+  fi
+  # Whatever is left of an earlier attempt goes first.
+  if [ -f "$DIR/.ready" ]; then do_stop >/dev/null; else do_stop "$STOP_TIMEOUT_UNREADY" >/dev/null; fi
+  rm -f "$DIR/.ready" "$ENVFILE"
+
+  # The data directory appears only once it is complete (an interrupted install leaves a broken
+  # InnoDB behind), so it is built aside and renamed.
+  if [ ! -d "$DATA/mysql" ]; then
+    rm -rf "$DATA" "$DATA.new"
+    mkdir -p "$DATA.new"
+    "$INSTALL_BIN" --no-defaults --datadir="$DATA.new" --user="$(id -un)" \
+      --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+      --innodb-log-file-size=48M >>"$LOG" 2>&1 || { rm -rf "$DATA.new"; die "mariadb-install-db failed"; }
+    mv "$DATA.new" "$DATA"
+    rm -f "$DIR/.password_set"
+  fi
+
+  local try rc
+  for try in 1 2 3 4 5; do
+    port=$(free_port) || die "no free port"
+    rc=0
+    launch "$port" || rc=$?
+    [ "$rc" -eq 3 ] || break
+    echo "mariadb.sh: port $port was taken, retrying" >&2
+  done
+  [ "$rc" -eq 0 ] || die "could not find a free port"
+
+  # A fresh data directory has a root without password; set ours once.
+  if [ -f "$DIR/.password_set" ]; then
+    write_cnf "$pass"
+  else
+    write_cnf ""
+    client <<SQL || die "setting the root password failed"
+ALTER USER 'root'@'localhost' IDENTIFIED BY '$pass';
+CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '$pass';
+ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '$pass';
+GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+CREATE USER IF NOT EXISTS 'root'@'::1' IDENTIFIED BY '$pass';
+ALTER USER 'root'@'::1' IDENTIFIED BY '$pass';
+GRANT ALL PRIVILEGES ON *.* TO 'root'@'::1' WITH GRANT OPTION;
+FLUSH PRIVILEGES;
+SQL
+    touch "$DIR/.password_set"
+    write_cnf "$pass"
+  fi
+  client -e "CREATE DATABASE IF NOT EXISTS sluice; CREATE DATABASE IF NOT EXISTS jfs;" ||
+    die "creating the databases failed"
+
+  local pid sock
+  pid=$(server_pid) || die "server vanished"
+  sock=$(socket_path)
+  {
+    echo "# written by tests/env/mariadb.sh; source it"
+    echo "export SLUICE_TEST_MYSQL_URL='mysql://root:$pass@(127.0.0.1:$port)/sluice'"
+    echo "export SLUICE_TEST_MYSQL_HOST=127.0.0.1"
+    echo "export SLUICE_TEST_MYSQL_PORT=$port"
+    echo "export SLUICE_TEST_MYSQL_USER=root"
+    echo "export SLUICE_TEST_MYSQL_PASSWORD='$pass'"
+    echo "export SLUICE_TEST_MYSQL_SOCKET='$sock'"
+    echo "export SLUICE_TEST_MYSQL_ADMIN='$CLIENT_BIN --defaults-file=$CNF'"
+    echo "export SLUICE_TEST_MYSQL_PID=$pid"
+  } >"$ENVFILE.tmp"
+  chmod 600 "$ENVFILE.tmp"
+  mv "$ENVFILE.tmp" "$ENVFILE"
+  touch "$DIR/.ready"
+  echo "mariadb.sh: running on 127.0.0.1:$port, pid $pid; source $ENVFILE"
+}
+
+case $cmd in
+  start) do_start ;;
+  stop)
+    ADMIN_BIN=$(find_bin mariadb-admin mysqladmin) || ADMIN_BIN=false
+    if [ -f "$DIR/.ready" ]; then grace=$STOP_TIMEOUT; else grace=$STOP_TIMEOUT_UNREADY; fi
+    rm -f "$DIR/.ready" "$ENVFILE"
+    do_stop "$grace"
+    ;;
+  status)
+    if pid=$(server_pid); then echo "running, pid $pid"; else echo "not running"; exit 1; fi
+    ;;
+  *) usage ;;
+esac

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# s3-server.sh - starts/stops a private MinIO server for the tests: a pinned MinIO built once from
+# the Go module proxy into a tools cache, its data and config under DIR, a free loopback port.
+#
+#   tests/env/s3-server.sh start DIR   # then: source DIR/s3.env
+#   tests/env/s3-server.sh stop DIR
+#   tests/env/s3-server.sh status DIR
+#
+# DIR/s3.env exports SLUICE_TEST_S3_ENDPOINT (http://127.0.0.1:PORT), SLUICE_TEST_S3_ACCESS_KEY,
+# SLUICE_TEST_S3_SECRET_KEY and SLUICE_TEST_S3_PID. The cache is ${SLUICE_TOOLS_DIR:-~/.cache/sluice-tools}.
+# Both commands are idempotent; stop also cleans up a half-started server.
+set -euo pipefail
+
+MINIO_MODULE=github.com/minio/minio
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+
+usage() { echo "usage: $0 start|stop|status DIR" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+cmd=$1
+mkdir -p "$2"
+DIR=$(cd "$2" && pwd)
+
+TOOLS=${SLUICE_TOOLS_DIR:-$HOME/.cache/sluice-tools}
+MINIO_DIR=$TOOLS/minio-$MINIO_VERSION
+MINIO_BIN=$MINIO_DIR/minio
+DATA=$DIR/data
+LOG=$DIR/minio.log
+PIDFILE=$DIR/minio.pid
+PASSFILE=$DIR/root.pass
+ENVFILE=$DIR/s3.env
+ACCESS_KEY=sluiceadmin
+START_TIMEOUT=${SLUICE_MINIO_START_TIMEOUT:-60}
+STOP_TIMEOUT=${SLUICE_MINIO_STOP_TIMEOUT:-30}
+
+die() {
+  echo "s3-server.sh: $*" >&2
+  if [ -f "$LOG" ]; then
+    echo "---- last lines of $LOG ----" >&2
+    tail -n 30 "$LOG" >&2 || true
+  fi
+  exit 1
+}
+
+# Builds the pinned MinIO once; a lock keeps concurrent starts from building it twice.
+ensure_minio() {
+  [ -x "$MINIO_BIN" ] && return 0
+  command -v go >/dev/null 2>&1 || die "go not found (run tests/env/deps.sh)"
+  mkdir -p "$TOOLS"
+  exec 9>"$MINIO_DIR.lock"
+  flock 9
+  if [ ! -x "$MINIO_BIN" ]; then
+    local tmp
+    tmp=$(mktemp -d "$TOOLS/.minio-build.XXXXXX")
+    echo "s3-server.sh: building MinIO $MINIO_VERSION (takes a few minutes, once)" >&2
+    if ! GOBIN="$tmp" go install "$MINIO_MODULE@$MINIO_VERSION" >"$tmp.log" 2>&1; then
+      tail -n 30 "$tmp.log" >&2 || true
+      rm -rf "$tmp" "$tmp.log"
+      die "go install $MINIO_MODULE@$MINIO_VERSION failed"
+    fi
+    rm -rf "$MINIO_DIR"
+    mv "$tmp" "$MINIO_DIR"
+    rm -f "$tmp.log"
+  fi
+  exec 9>&-
+}
+
+# The pid in PIDFILE, if that process is alive and is a minio serving this DIR (pids get reused).
+server_pid() {
+  local pid
+  [ -f "$PIDFILE" ] || return 1
+  pid=$(tr -dc '0-9' <"$PIDFILE")
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- " $DATA " || return 1
+  echo "$pid"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+healthy() { # port
+  if command -v curl >/dev/null 2>&1; then
+    curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$1/minio/health/live"
+  else
+    python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+      "http://127.0.0.1:$1/minio/health/live" >/dev/null 2>&1
+  fi
+}
+
+do_stop() {
+  local pid i
+  if ! pid=$(server_pid); then
+    rm -f "$PIDFILE"
+    echo "s3-server.sh: not running ($DIR)"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "s3-server.sh: minio $pid did not stop in ${STOP_TIMEOUT}s, killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$PIDFILE"
+  echo "s3-server.sh: stopped ($DIR)"
+}
+
+# Launches minio and waits until it is live; returns 3 when a port was taken meanwhile.
+launch() { # port console-port password
+  local port=$1 console=$2 pass=$3 pid i
+  echo "==== $(date '+%F %T') starting on 127.0.0.1:$port" >>"$LOG"
+  MINIO_ROOT_USER=$ACCESS_KEY MINIO_ROOT_PASSWORD=$pass \
+    MINIO_BROWSER=off MINIO_UPDATE=off MINIO_CALLHOME_ENABLE=off \
+    setsid "$MINIO_BIN" server --quiet --anonymous \
+    --address "127.0.0.1:$port" --console-address "127.0.0.1:$console" \
+    --certs-dir "$DIR/certs" "$DATA" </dev/null >>"$LOG" 2>&1 &
+  pid=$!
+  echo "$pid" >"$PIDFILE"
+  for ((i = 0; i < START_TIMEOUT * 5; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$PIDFILE"
+      if tail -n 20 "$LOG" | grep -q -i "address already in use"; then return 3; fi
+      die "minio exited during startup"
+    fi
+    if healthy "$port"; then return 0; fi
+    sleep 0.2
+  done
+  do_stop >/dev/null 2>&1 || true
+  die "minio did not answer on 127.0.0.1:$port within ${START_TIMEOUT}s"
+}
+
+do_start() {
+  command -v python3 >/dev/null 2>&1 || die "python3 not found"
+  ensure_minio
+  local pass port console try rc pid
+  if [ -s "$PASSFILE" ]; then
+    pass=$(cat "$PASSFILE")
+  else
+    pass=$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 || true)
+    [ ${#pass} -eq 32 ] || die "could not generate a password"
+    (umask 077 && echo "$pass" >"$PASSFILE")
+  fi
+
+  if pid=$(server_pid) && [ -f "$ENVFILE" ] && port=$(sed -n 's/^# port //p' "$ENVFILE") &&
+    [ -n "$port" ] && healthy "$port"; then
+    echo "s3-server.sh: already running on 127.0.0.1:$port ($DIR)"
+    return 0
+  fi
+  do_stop >/dev/null # whatever is left of an earlier attempt
+  rm -f "$ENVFILE"
+  mkdir -p "$DATA" "$DIR/certs"
+
+  for try in 1 2 3 4 5; do
+    port=$(free_port) || die "no free port"
+    console=$(free_port) || die "no free port"
+    [ "$port" != "$console" ] || continue
+    rc=0
+    launch "$port" "$console" "$pass" || rc=$?
+    [ "$rc" -eq 3 ] || break
+    echo "s3-server.sh: a port was taken, retrying" >&2
+  done
+  [ "${rc:-1}" -eq 0 ] || die "could not find free ports"
+
+  pid=$(server_pid) || die "minio vanished"
+  {
+    echo "# written by tests/env/s3-server.sh; source it"
+    echo "# port $port"
+    echo "export SLUICE_TEST_S3_ENDPOINT=http://127.0.0.1:$port"
+    echo "export SLUICE_TEST_S3_ACCESS_KEY=$ACCESS_KEY"
+    echo "export SLUICE_TEST_S3_SECRET_KEY=$pass"
+    echo "export SLUICE_TEST_S3_PID=$pid"
+  } >"$ENVFILE.tmp"
+  chmod 600 "$ENVFILE.tmp"
+  mv "$ENVFILE.tmp" "$ENVFILE"
+  echo "s3-server.sh: running on 127.0.0.1:$port, pid $pid; source $ENVFILE"
+}
+
+case $cmd in
+  start) do_start ;;
+  stop) do_stop ;;
+  status)
+    if pid=$(server_pid); then echo "running, pid $pid"; else echo "not running"; exit 1; fi
+    ;;
+  *) usage ;;
+esac
