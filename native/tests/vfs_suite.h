@@ -122,6 +122,15 @@ static void test_bad_input(struct suite *s)
 	CHECK_RC(sluice_init(no_meta, 1, &vol, msg, sizeof(msg)), -EINVAL);
 	CHECK(strstr(msg, "meta") != NULL);
 
+	/* a database without a volume */
+	char empty_url[1024];
+	char *dir = tu_tempdir("novol");
+	snprintf(empty_url, sizeof(empty_url), "sqlite3://%s/empty.db", dir);
+	sluice_kv novol[] = {{"meta", empty_url}};
+	CHECK_RC(sluice_init(novol, 1, &vol, msg, sizeof(msg)), -ENOENT);
+	CHECK(strstr(msg, "no volume") != NULL);
+	free(dir);
+
 	sluice_kv typo[] = {{"meta", s->meta_url}, {"memory-sise", "10M"}};
 	CHECK_RC(sluice_init(typo, 2, &vol, msg, sizeof(msg)), -EINVAL);
 	CHECK(strstr(msg, "memory-sise") != NULL);
