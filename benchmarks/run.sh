@@ -14,18 +14,7 @@ SLUICE=$ROOT/build/bin/sluice
 OUT=$ROOT/benchmarks/results/$(date -u +%Y-%m-%d)-$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
 mkdir -p "$OUT"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX")
-cleanup() {
-  set +e
-  "$ROOT/tests/env/s3-server.sh" stop "$WORK/s3" >/dev/null 2>&1
-  "$ROOT/tests/env/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-tests/env/mariadb.sh start "$WORK/mariadb" >/dev/null
-source "$WORK/mariadb/mariadb.env"
-tests/env/s3-server.sh start "$WORK/s3" >/dev/null
-source "$WORK/s3/s3.env"
+source tests/env/services.sh bench >/dev/null
 $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE IF NOT EXISTS bench"
 MYSQL_META="${SLUICE_TEST_MYSQL_URL%/*}/bench"
 SQLITE_META="sqlite3://$WORK/bench.db"
@@ -36,16 +25,19 @@ SQLITE_META="sqlite3://$WORK/bench.db"
 declare -A R
 collect() { # PREFIX then lines "name value unit"
   local prefix=$1 name value unit
-  while read -r name value unit; do R[$prefix.$name]="$value $unit"; done
+  while read -r name value unit; do
+    echo "  $name $value $unit"
+    R[$prefix.$name]="$value $unit"
+  done
 }
 echo "== data, SQLite + file storage ($SIZE_MIB MiB)"
-collect file < <("$BENCH" data "$SQLITE_META" "$SIZE_MIB" | tee /dev/stderr)
+collect file < <("$BENCH" data "$SQLITE_META" "$SIZE_MIB")
 echo "== data, MariaDB + S3 ($SIZE_MIB MiB)"
-collect s3 < <("$BENCH" data "$MYSQL_META" "$SIZE_MIB" | tee /dev/stderr)
+collect s3 < <("$BENCH" data "$MYSQL_META" "$SIZE_MIB")
 echo "== metadata, SQLite ($NFILES files)"
-collect sqlite < <("$BENCH" meta "$SQLITE_META" "$NFILES" | tee /dev/stderr)
+collect sqlite < <("$BENCH" meta "$SQLITE_META" "$NFILES")
 echo "== metadata, MariaDB ($NFILES files)"
-collect mysql < <("$BENCH" meta "$MYSQL_META" "$NFILES" | tee /dev/stderr)
+collect mysql < <("$BENCH" meta "$MYSQL_META" "$NFILES")
 
 for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlite.sluice_delete mysql.sluice_delete; do
   [ -n "${R[$k]:-}" ] || { echo "benchmark step $k produced no figure; see the errors above" >&2; exit 1; }

@@ -8,30 +8,13 @@ ROOT=$PWD
 BUILD=${BUILD:-build}
 ASAN_BUILD=${ASAN_BUILD:-build-asan}
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-test.XXXXXX")
-chmod 700 "$WORK"
-cleanup() {
-  set +e
-  "$ROOT/tests/env/s3-server.sh" stop "$WORK/s3" >/dev/null 2>&1
-  "$ROOT/tests/env/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-echo "== starting MariaDB and the S3 server in $WORK"
-tests/env/mariadb.sh start "$WORK/mariadb"
-# shellcheck disable=SC1091
-source "$WORK/mariadb/mariadb.env"
-tests/env/s3-server.sh start "$WORK/s3"
-# shellcheck disable=SC1091
-source "$WORK/s3/s3.env"
+source tests/env/services.sh test
 SLUICE_JUICEFS=$(tests/env/juicefs.sh 1.4.2)
 SLUICE_JUICEFS_13=$(tests/env/juicefs.sh 1.3.1)
 export SLUICE_JUICEFS SLUICE_JUICEFS_13 SLUICE_TEST_REQUIRE_SERVICES=1
 mkdir -p "$WORK/tmp"
 export TMPDIR=$WORK/tmp
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 passed=0

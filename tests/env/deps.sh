@@ -4,11 +4,10 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config
+  build-essential cmake ninja-build pkg-config openssl
   libcurl4-openssl-dev libssl-dev libmariadb-dev libsqlite3-dev sqlite3
-  libkrb5-dev krb5-user liblz4-dev libjansson-dev
+  libkrb5-dev liblz4-dev libjansson-dev
   mariadb-server mariadb-client
-  maven default-jdk-headless
   python3-venv golang-go
 )
 
@@ -16,10 +15,8 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Go and a JDK may come with the base image outside Debian's packages.
-if command -v go >/dev/null; then missing=("${missing[@]/golang-go}"); fi
-if command -v javac >/dev/null; then missing=("${missing[@]/default-jdk-headless}"); fi
-if command -v mvn >/dev/null; then missing=("${missing[@]/maven}"); fi
+# Go may come with the base image outside Debian's packages.
+if command -v go >/dev/null || [ -x /usr/local/go/bin/go ]; then missing=("${missing[@]/golang-go}"); fi
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sed '/^$/d')
 
 if ((${#missing[@]})); then

@@ -44,6 +44,8 @@ die() {
 # Builds the pinned MinIO once; a lock keeps concurrent starts from building it twice.
 ensure_minio() {
   [ -x "$MINIO_BIN" ] && return 0
+  # The base image keeps its Go toolchain outside PATH for non-login shells.
+  command -v go >/dev/null 2>&1 || [ ! -x /usr/local/go/bin/go ] || PATH=$PATH:/usr/local/go/bin
   command -v go >/dev/null 2>&1 || die "go not found (run tests/env/deps.sh)"
   mkdir -p "$TOOLS"
   exec 9>"$MINIO_DIR.lock"

@@ -1112,8 +1112,11 @@ static int resolve_op(struct tx *t, void *arg)
 					i + 1);
 	snprintf(sql + len, cap - len,
 		 "), walk(d, ino) AS (SELECT 0, inode FROM jfs_node WHERE inode = 1 UNION ALL "
-		 "SELECT c.d, e.inode FROM walk w JOIN comps c ON c.d = w.d + 1 "
-		 "JOIN jfs_edge e ON e.parent = w.ino AND e.name = c.name) "
+		 /* The name comes from a scalar subquery, not a join with comps: MariaDB would
+		  * otherwise join jfs_edge first and use only the parent half of its unique key,
+		  * scanning every entry of each directory on the path. */
+		 "SELECT w.d + 1, e.inode FROM walk w JOIN jfs_edge e ON e.parent = w.ino AND "
+		 "e.name = (SELECT c.name FROM comps c WHERE c.d = w.d + 1)) "
 		 "SELECT w.d, w.ino, " NODE_COLS_N " FROM walk w LEFT JOIN jfs_node n "
 		 "ON n.inode = w.ino ORDER BY w.d");
 	struct sl_sql_stmt *s = NULL;

@@ -1,0 +1,20 @@
+# services.sh - sourced by tests/run.sh and benchmarks/run.sh: starts MariaDB and the S3 server
+# in a private temporary directory ($WORK), exports their addresses, and stops both (and removes
+# $WORK) when the calling script exits, also on failure or interrupt.
+#   usage: ROOT=<checkout>; source "$ROOT/tests/env/services.sh" TAG
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-$1.XXXXXX")
+chmod 700 "$WORK"
+sluice_services_stop() {
+  set +e
+  "$ROOT/tests/env/s3-server.sh" stop "$WORK/s3" >/dev/null 2>&1
+  "$ROOT/tests/env/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap sluice_services_stop EXIT INT TERM
+echo "== starting MariaDB and the S3 server in $WORK"
+"$ROOT/tests/env/mariadb.sh" start "$WORK/mariadb"
+# shellcheck disable=SC1091
+source "$WORK/mariadb/mariadb.env"
+"$ROOT/tests/env/s3-server.sh" start "$WORK/s3"
+# shellcheck disable=SC1091
+source "$WORK/s3/s3.env"
