@@ -280,16 +280,20 @@ static void test_open_files(void)
 		sl_meta_open_inc(m, i);
 	sl_meta_open_inc(m, 500);
 	CHECK(sl_meta_is_open(m, 100) && sl_meta_is_open(m, 1099) && !sl_meta_is_open(m, 1100));
-	CHECK(!sl_meta_open_dec(m, 500));
+	bool sustained;
+	CHECK(!sl_meta_open_dec(m, 500, &sustained));
 	CHECK(sl_meta_is_open(m, 500));
-	for (sl_ino i = 100; i < 1100; i += 2)
-		CHECK(sl_meta_open_dec(m, i));
+	sl_meta_open_sustain(m, 100);
+	for (sl_ino i = 100; i < 1100; i += 2) {
+		CHECK(sl_meta_open_dec(m, i, &sustained));
+		CHECK(sustained == (i == 100));
+	}
 	for (sl_ino i = 101; i < 1100; i += 2)
 		CHECK(sl_meta_is_open(m, i));
 	for (sl_ino i = 100; i < 1100; i += 2)
 		CHECK(!sl_meta_is_open(m, i));
 	for (sl_ino i = 101; i < 1100; i += 2)
-		CHECK(sl_meta_open_dec(m, i));
+		CHECK(sl_meta_open_dec(m, i, &sustained));
 	CHECK_RC(m->open_count, 0);
 }
 
@@ -873,8 +877,10 @@ static void test_sessions(void)
 	CHECK_RC(q1f("SELECT nlink FROM jfs_node WHERE inode = %" PRIu64, f), 0);
 	CHECK_RC(q1f("SELECT sid FROM jfs_sustained WHERE inode = %" PRIu64, f), 1);
 	test_usage(); /* sustained inodes still count in usedSpace/totalInodes, not in dir stats */
-	bool orphan = false;
-	CHECK(sl_meta_open_dec(m, f));
+	bool orphan = false, sustained = false;
+	sl_meta_open_sustain(m, f);
+	CHECK(sl_meta_open_dec(m, f, &sustained));
+	CHECK(sustained);
 	CHECK_RC(m->be->release(m, f, &orphan, &err), 0);
 	CHECK(orphan);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_sustained WHERE inode = %" PRIu64, f), 0);
@@ -893,7 +899,7 @@ static void test_sessions(void)
 	CHECK_RC(q1("SELECT COUNT(*) FROM jfs_session2"), 0);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_delfile WHERE inode = %" PRIu64, g), 1);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_node WHERE inode = %" PRIu64, g), 0);
-	sl_meta_open_dec(m, g);
+	sl_meta_open_dec(m, g, &sustained);
 	m->sid = 0;
 	test_usage();
 }

@@ -22,6 +22,7 @@
 struct sl_open_file {
 	sl_ino ino; /* 0: empty slot */
 	uint32_t count;
+	bool sustained; /* unlinked while open: a jfs_sustained row waits for release */
 };
 
 struct meta_core {
@@ -246,6 +247,7 @@ void sl_meta_open_inc(struct sl_meta *m, sl_ino ino)
 			i = (i + 1) & (m->open_cap - 1);
 		m->open_files[i].ino = ino;
 		m->open_files[i].count = 1;
+		m->open_files[i].sustained = false;
 		m->open_count++;
 	} else {
 		/* Out of memory: the file is not known to be open, so an unlink while it is open
@@ -256,13 +258,24 @@ void sl_meta_open_inc(struct sl_meta *m, sl_ino ino)
 	pthread_mutex_unlock(&m->lock);
 }
 
-bool sl_meta_open_dec(struct sl_meta *m, sl_ino ino)
+void sl_meta_open_sustain(struct sl_meta *m, sl_ino ino)
+{
+	pthread_mutex_lock(&m->lock);
+	struct sl_open_file *f = open_find(m, ino);
+	if (f)
+		f->sustained = true;
+	pthread_mutex_unlock(&m->lock);
+}
+
+bool sl_meta_open_dec(struct sl_meta *m, sl_ino ino, bool *sustained)
 {
 	bool last = false;
+	*sustained = false;
 	pthread_mutex_lock(&m->lock);
 	struct sl_open_file *f = open_find(m, ino);
 	if (f && --f->count == 0) {
 		last = true;
+		*sustained = f->sustained;
 		/* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
 		size_t cap = m->open_cap, i = (size_t)(f - m->open_files), j = i;
 		m->open_files[i].ino = 0;
@@ -281,7 +294,10 @@ bool sl_meta_open_dec(struct sl_meta *m, sl_ino ino)
 		}
 		m->open_count--;
 	} else if (!f) {
-		last = true; /* not tracked (see open_inc): treat as the last handle */
+		/* not tracked (see open_inc): treat as the last handle of a sustained file, so that
+		 * release checks the database */
+		last = true;
+		*sustained = true;
 	}
 	pthread_mutex_unlock(&m->lock);
 	return last;

@@ -298,8 +298,11 @@ int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr, int
 
 /* Local open-file table: backends ask it whether an unlinked inode must be kept (sustained). */
 void sl_meta_open_inc(struct sl_meta *m, sl_ino ino);
-/* Returns true when the last local handle closed. */
-bool sl_meta_open_dec(struct sl_meta *m, sl_ino ino);
+/* Records that ino was unlinked while open here (the backend reported it removed without data
+ * pending), so that its last close must call release. */
+void sl_meta_open_sustain(struct sl_meta *m, sl_ino ino);
+/* Returns true when the last local handle closed; *sustained says whether release is needed. */
+bool sl_meta_open_dec(struct sl_meta *m, sl_ino ino, bool *sustained);
 bool sl_meta_is_open(struct sl_meta *m, sl_ino ino);
 
 /* Backends call this after a successful commit to account usage: the file system totals and the

@@ -156,7 +156,12 @@ int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
 		bool broken = false;
 		sl_err_clear(err);
 		rc = sl_sql_pool_get(p, &c, err);
-		if (!rc) {
+		if (!rc && !write) {
+			/* Reads run in autocommit mode: each statement sees committed data, and the
+			 * BEGIN/COMMIT round trips that would double the cost of a lookup are saved.
+			 * No read operation needs a snapshot across its statements. */
+			rc = fn(c, arg, err);
+		} else if (!rc) {
 			rc = p->drv->begin(c, write, err);
 			if (rc) {
 				/* Busy is normal; anything else leaves the connection in doubt. */
@@ -168,6 +173,8 @@ int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
 				if (rc)
 					p->drv->rollback(c);
 			}
+		}
+		if (c) {
 			if (rc == -ENOTCONN)
 				broken = true;
 			sl_sql_pool_put(p, c, broken);

@@ -31,10 +31,11 @@ void sl_sql_pool_put(struct sl_sql_pool *p, struct sl_sql_conn *c, bool broken);
 
 typedef int (*sl_sql_txn_fn)(struct sl_sql_conn *c, void *arg, struct sl_err *err);
 
-/* Begins a transaction (write: takes the write lock up front where the engine needs it), runs
- * fn, commits. On a transient error (sl_retryable: deadlock, busy, lost connection) rolls back
- * and runs it again after a backoff, on a fresh connection after a lost one. fn returning any
- * other error rolls back and returns it. */
+/* Runs fn as one transaction: a write transaction (write: takes the write lock up front where the
+ * engine needs it) is begun and committed around fn; reads run in autocommit mode, each statement
+ * seeing committed data. On a transient error (sl_retryable: deadlock, busy, lost connection)
+ * rolls back and runs fn again after a backoff, on a fresh connection after a lost one. fn
+ * returning any other error rolls back and returns it. */
 int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
 	       struct sl_err *err);
 

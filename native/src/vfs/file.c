@@ -136,7 +136,8 @@ int sluice_close(sluice_file *f)
 	pthread_mutex_unlock(&f->lock);
 	sl_reader_free(f->r);
 	list_remove(vol, f);
-	if (sl_meta_open_dec(vol->core.meta, f->ino)) {
+	bool sustained;
+	if (sl_meta_open_dec(vol->core.meta, f->ino, &sustained) && sustained) {
 		bool orphan = false;
 		struct sl_err rerr = {0};
 		if (vol->core.meta->be->release(vol->core.meta, f->ino, &orphan, &rerr))

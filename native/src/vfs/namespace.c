@@ -152,10 +152,13 @@ static int check_writable(sluice_volume *vol, struct sl_err *err)
 	return 0;
 }
 
+/* Data of a removed file goes now, or at its last local close if it is open here. */
 static void doom_removed(sluice_volume *vol, const struct sl_removed *r)
 {
 	if (r->ino && r->data_pending)
 		sl_vol_doom(vol, r->ino);
+	else if (r->ino)
+		sl_meta_open_sustain(vol->core.meta, r->ino);
 }
 
 int sl_create_entry(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
