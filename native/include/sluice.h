@@ -173,13 +173,6 @@ int sluice_truncate(sluice_volume *vol, const sluice_user *u, const char *path, 
 int sluice_concat(sluice_volume *vol, const sluice_user *u, const char *target,
 		  const char *const *srcs, size_t nsrcs);
 
-enum sluice_setattr_flags {
-	SLUICE_SET_MODE = 1 << 0,
-	SLUICE_SET_OWNER = 1 << 1, /* owner may be NULL to keep it */
-	SLUICE_SET_GROUP = 1 << 2, /* group may be NULL to keep it */
-	SLUICE_SET_MTIME = 1 << 3,
-	SLUICE_SET_ATIME = 1 << 4,
-};
 int sluice_chmod(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t mode);
 int sluice_chown(sluice_volume *vol, const sluice_user *u, const char *path, const char *owner,
 		 const char *group);

@@ -75,6 +75,27 @@ refuse_encrypted() { # META STORAGE BUCKET
   echo "ok: an encrypted juicefs volume is refused"
 }
 
+session_visible() { # a Sluice client's session shows in `juicefs status`
+  local meta="sqlite3://$W/sess.db"
+  "$SLUICE" format "$meta" sessions --storage file --bucket "$W/data-sess" >/dev/null
+  mkfifo "$W/fifo"
+  "$SLUICE" put "$meta" "$W/fifo" /held-open &
+  local pid=$!
+  exec 3>"$W/fifo" # the put now waits for data, its session open
+  local found=1
+  for _ in $(seq 1 50); do
+    if jfs status "$meta" 2>/dev/null | grep -q '"Version": "sluice-'; then found=0; break; fi
+    sleep 0.1
+  done
+  echo done >&3
+  exec 3>&-
+  wait "$pid" || fail "sluice put from a fifo"
+  ((found == 0)) || fail "juicefs status does not list the Sluice session"
+  jfs status "$meta" 2>/dev/null | grep -q '"Version": "sluice-' && fail "the session outlived its client"
+  echo "ok: juicefs status lists a live Sluice session, and not after it closed"
+}
+session_visible
+
 # sqlite3 + file, juicefs 1.3
 JUICEFS_14=$JUICEFS
 JUICEFS=$JUICEFS_13

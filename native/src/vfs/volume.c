@@ -188,14 +188,19 @@ static int open_store(struct sl_volume_core *v, struct sl_err *err)
 	return sl_obj_open(&oc, &v->store, err);
 }
 
+/* The session record in JuiceFS's SessionInfo shape, so `juicefs status` lists Sluice clients. */
 static void session_info(char *buf, size_t size)
 {
-	char host[256] = "";
+	char host[256] = "", mounted[64];
 	gethostname(host, sizeof(host) - 1);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I}", "Version", "sluice-" SLUICE_VERSION_STRING,
-			      "HostName", host, "MountPoint", "sluice (Hadoop)", "ProcessID",
-			      (int)getpid(), "MountTime", (json_int_t)time(NULL));
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(mounted, sizeof(mounted), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i}", "Version", "sluice-" SLUICE_VERSION_STRING,
+			      "HostName", host, "MountPoint", "sluice (Hadoop)", "MountTime", mounted,
+			      "ProcessID", (int)getpid());
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	snprintf(buf, size, "%s", s ? s : "{}");
 	free(s);
 	json_decref(o);
