@@ -115,6 +115,7 @@ void sl_mem_init(struct sl_memlimit *m, uint64_t limit)
 	pthread_cond_init(&m->freed, NULL);
 	m->limit = limit;
 	m->used = 0;
+	m->peak = 0;
 }
 
 void sl_mem_destroy(struct sl_memlimit *m)
@@ -129,6 +130,8 @@ bool sl_mem_try_acquire(struct sl_memlimit *m, uint64_t n)
 	bool ok = m->used + n <= m->limit;
 	if (ok)
 		m->used += n;
+	if (m->used > m->peak)
+		m->peak = m->used;
 	pthread_mutex_unlock(&m->lock);
 	return ok;
 }

@@ -69,6 +69,7 @@ struct sl_memlimit {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	uint64_t limit, used;
+	uint64_t peak; /* the most ever used at once (<= limit): for tests and metrics */
 };
 void sl_mem_init(struct sl_memlimit *m, uint64_t limit);
 void sl_mem_destroy(struct sl_memlimit *m);
