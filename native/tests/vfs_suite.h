@@ -598,6 +598,45 @@ static void test_corruption(sluice_volume *vol)
 	sluice_close(f);
 }
 
+/* A WAL-like writer (a small record and an hflush, many times) gets its slices compacted; the
+ * data stays exact, replaced slices' blocks are deleted, and a reader that cached the old slice
+ * list finds the data again. */
+static void test_compaction(sluice_volume *vol)
+{
+	enum { REC = 1000, NREC = 650 };
+	uint8_t *want = malloc((size_t)REC * NREC);
+	fill_pattern(want, (size_t)REC * NREC, 13);
+	size_t objects_before = count_chunk_objects(vol);
+	sluice_file *w, *r = NULL;
+	REQUIRE(sluice_open(vol, NULL, "/wal", SLUICE_O_CREATE | SLUICE_O_EXCL, 0644, 0, &w) == 0);
+	uint8_t early[50 * REC];
+	for (int i = 0; i < NREC; i++) {
+		CHECK_RC(sluice_write(w, want + (size_t)i * REC, REC), REC);
+		CHECK_RC(sluice_hflush(w), 0);
+		if (i == 49) {
+			REQUIRE(sluice_open(vol, NULL, "/wal", SLUICE_O_READ, 0, 0, &r) == 0);
+			CHECK_RC(sluice_pread(r, early, sizeof(early), 0), sizeof(early));
+		}
+	}
+	CHECK_RC(sluice_close(w), 0);
+	sluice_stat st;
+	REQUIRE(sluice_stat_path(vol, NULL, "/wal", &st) == 0);
+	struct sl_slice *slices = NULL;
+	size_t n = 0;
+	struct sl_err err = {0};
+	REQUIRE(vol->core.meta->be->read_chunk(vol->core.meta, st.inode, 0, &slices, &n, &err) == 0);
+	free(slices);
+	CHECK(n < 100); /* 650 flushes, compacted at 300 and 600 */
+	CHECK_RC(count_chunk_objects(vol), objects_before + n);
+	CHECK_RC(check_file(vol, NULL, "/wal", want, (size_t)REC * NREC, 65536), 0);
+	/* the early reader's cached view names slices that are gone */
+	memset(early, 0, sizeof(early));
+	CHECK_RC(sluice_pread(r, early, sizeof(early), 0), sizeof(early));
+	CHECK(!memcmp(early, want, sizeof(early)));
+	CHECK_RC(sluice_close(r), 0);
+	free(want);
+}
+
 static void test_statfs_info(sluice_volume *vol)
 {
 	sluice_statfs fs;
@@ -694,6 +733,7 @@ static int run_suite(struct suite *s)
 	test_permissions(vol);
 	test_xattrs(vol);
 	test_symlink(vol);
+	test_compaction(vol);
 	test_statfs_info(vol);
 	test_corruption(vol);
 	CHECK_RC(sluice_shutdown(vol), 0);

@@ -212,6 +212,15 @@ struct sl_meta_backend {
 	 * the jfs_delfile row is removed. */
 	int (*delete_file_data)(struct sl_meta *m, sl_ino ino, sl_meta_slice_cb cb, void *arg,
 				struct sl_err *err);
+	/* Compaction: replaces records [skip, n) of a chunk's slice list, which must still begin
+	 * with expect[0..n) (else -ESTALE and nothing changes), by the single slice repl holding
+	 * the visible data of their range; records appended after them stay. Adds repl's
+	 * jfs_chunk_ref row and drops one reference per replaced record; slices reaching zero go
+	 * to cb after the commit. */
+	int (*compact_chunk)(struct sl_meta *m, sl_ino ino, uint32_t indx,
+			     const struct sl_slice *expect, size_t n, size_t skip,
+			     const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
+			     struct sl_err *err);
 	/* Drops the jfs_chunk_ref row of a slice whose blocks were deleted. */
 	int (*forget_slice)(struct sl_meta *m, uint64_t id, struct sl_err *err);
 	/* Pending deletions (jfs_delfile rows with expire <= before_s). */

@@ -2508,6 +2508,34 @@ struct del_chunk_arg {
 	size_t ndead, cap;
 };
 
+/* Drops refs references of slice id; appends it to dead[] when this takes its count to zero. */
+static int unref_slice(struct tx *t, uint64_t id, uint32_t refs, struct del_chunk_arg *a)
+{
+	char sql[128];
+	struct sl_sql_stmt *s;
+	int rc = q_row(t, &s, FU(t, sql, "SELECT refs, size FROM jfs_chunk_ref WHERE chunkid = ?"),
+		       "i", (int64_t)id);
+	if (rc <= 0)
+		return rc; /* no row: nothing to count (juicefs's gc finds such leaks) */
+	int64_t old = t->d->col_i64(s, 0);
+	uint32_t size = (uint32_t)col_u64(t, s, 1);
+	t->d->finalize(s);
+	rc = q_exec(t, NULL, "UPDATE jfs_chunk_ref SET refs = refs - ? WHERE chunkid = ?", "ii",
+		    (int64_t)refs, (int64_t)id);
+	if (rc || !(old > 0 && old - (int64_t)refs <= 0))
+		return rc;
+	if (a->ndead == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 16;
+		struct dead_slice *nd = realloc(a->dead, nc * sizeof(*nd));
+		if (!nd)
+			return nomem(t);
+		a->dead = nd;
+		a->cap = nc;
+	}
+	a->dead[a->ndead++] = (struct dead_slice){id, size};
+	return 0;
+}
+
 /* Drops one chunk row and one reference per slice record in it. A slice is reported dead only
  * by the transaction that takes its count from positive to zero, so exactly once. */
 static int del_chunk_op(struct tx *t, void *arg)
@@ -2528,7 +2556,6 @@ static int del_chunk_op(struct tx *t, void *arg)
 	for (size_t i = 0; i < cnt; i++)
 		slice_get(buf + i * SL_SLICE_BYTES, &ss[i]);
 	free(buf);
-	char sql[128];
 	for (size_t i = 0; !rc && i < cnt; i++) {
 		if (!ss[i].id)
 			continue;
@@ -2540,34 +2567,94 @@ static int del_chunk_op(struct tx *t, void *arg)
 			continue;
 		for (size_t j = i + 1; j < cnt; j++)
 			refs += ss[j].id == ss[i].id;
-		struct sl_sql_stmt *s;
-		rc = q_row(t, &s, FU(t, sql, "SELECT refs, size FROM jfs_chunk_ref WHERE chunkid = ?"),
-			   "i", (int64_t)ss[i].id);
-		if (rc <= 0)
-			continue; /* no row: nothing to count (juicefs's gc finds such leaks) */
-		int64_t old = t->d->col_i64(s, 0);
-		uint32_t size = (uint32_t)col_u64(t, s, 1);
-		t->d->finalize(s);
-		rc = q_exec(t, NULL, "UPDATE jfs_chunk_ref SET refs = refs - ? WHERE chunkid = ?", "ii",
-			    (int64_t)refs, (int64_t)ss[i].id);
-		if (rc || !(old > 0 && old - (int64_t)refs <= 0))
-			continue;
-		if (a->ndead == a->cap) {
-			size_t nc = a->cap ? a->cap * 2 : 16;
-			struct dead_slice *nd = realloc(a->dead, nc * sizeof(*nd));
-			if (!nd) {
-				rc = nomem(t);
-				break;
-			}
-			a->dead = nd;
-			a->cap = nc;
-		}
-		a->dead[a->ndead++] = (struct dead_slice){ss[i].id, size};
+		rc = unref_slice(t, ss[i].id, refs, a);
 	}
 	free(ss);
 	if (!rc)
 		rc = q_exec(t, NULL, "DELETE FROM jfs_chunk WHERE inode = ? AND indx = ?", "ii",
 			    (int64_t)a->ino, (int64_t)a->indx);
+	return rc;
+}
+
+struct compact_arg {
+	struct del_chunk_arg dead; /* ino, indx and the dead slices */
+	const uint8_t *expect;      /* n encoded records */
+	size_t n, skip;
+	const struct sl_slice *repl;
+};
+
+static int compact_op(struct tx *t, void *arg)
+{
+	struct compact_arg *a = arg;
+	a->dead.ndead = 0;
+	uint8_t *buf;
+	size_t len;
+	int rc = chunk_load(t, a->dead.ino, a->dead.indx, true, &buf, &len);
+	if (rc)
+		return rc;
+	size_t cnt = buf ? len / SL_SLICE_BYTES : 0;
+	if (cnt < a->n || memcmp(buf, a->expect, a->n * SL_SLICE_BYTES)) {
+		free(buf);
+		return sl_errf(t->err, -ESTALE, "chunk %u of inode %" PRIu64 " changed while it was "
+			       "compacted", a->dead.indx, a->dead.ino);
+	}
+	struct sl_slice *ss = malloc(a->n * sizeof(*ss));
+	if (!ss) {
+		free(buf);
+		return nomem(t);
+	}
+	for (size_t i = 0; i < a->n; i++)
+		slice_get(buf + i * SL_SLICE_BYTES, &ss[i]);
+	for (size_t i = a->skip; !rc && i < a->n; i++) {
+		if (!ss[i].id)
+			continue;
+		bool seen = false;
+		for (size_t j = a->skip; j < i && !seen; j++)
+			seen = ss[j].id == ss[i].id;
+		if (seen)
+			continue;
+		uint32_t refs = 1;
+		for (size_t j = i + 1; j < a->n; j++)
+			refs += ss[j].id == ss[i].id;
+		rc = unref_slice(t, ss[i].id, refs, &a->dead);
+	}
+	free(ss);
+	if (!rc)
+		rc = q_exec(t, NULL, "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (?, ?, 1)",
+			    "ii", (int64_t)a->repl->id, (int64_t)a->repl->size);
+	if (!rc) {
+		/* [0, skip) + repl + [n, cnt): the list shrinks, so it fits in the old buffer */
+		uint8_t *tail = buf + a->n * SL_SLICE_BYTES;
+		size_t tail_len = len - a->n * SL_SLICE_BYTES;
+		slice_put(buf + a->skip * SL_SLICE_BYTES, a->repl);
+		memmove(buf + (a->skip + 1) * SL_SLICE_BYTES, tail, tail_len);
+		rc = chunk_store(t, a->dead.ino, a->dead.indx, true, buf,
+				 (a->skip + 1) * SL_SLICE_BYTES + tail_len);
+	}
+	free(buf);
+	return rc;
+}
+
+static int sql_compact_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx,
+			     const struct sl_slice *expect, size_t n, size_t skip,
+			     const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
+			     struct sl_err *err)
+{
+	if (skip + 2 > n || !repl->id || !repl->len)
+		return sl_errf(err, -EINVAL, "compaction needs at least two records and a slice");
+	uint8_t *enc = malloc(n * SL_SLICE_BYTES);
+	if (!enc)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		slice_put(enc + i * SL_SLICE_BYTES, &expect[i]);
+	struct compact_arg a = {.dead = {.ino = ino, .indx = indx}, .expect = enc, .n = n,
+				.skip = skip, .repl = repl};
+	int rc = run(m, true, compact_op, &a, err);
+	for (size_t j = 0; !rc && j < a.dead.ndead; j++)
+		if (cb)
+			cb(arg, a.dead.dead[j].id, a.dead.dead[j].size);
+	free(a.dead.dead);
+	free(enc);
 	return rc;
 }
 
@@ -3071,6 +3158,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.truncate = sql_truncate,
 	.concat = sql_concat,
 	.delete_file_data = sql_delete_file_data,
+	.compact_chunk = sql_compact_chunk,
 	.forget_slice = sql_forget_slice,
 	.list_delfiles = sql_list_delfiles,
 	.release = sql_release,

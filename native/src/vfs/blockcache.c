@@ -171,11 +171,13 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 		}
 	}
 	if (rc) {
+		/* -ENOENT stays: the reader re-reads the chunk once, a compaction may have
+		 * replaced the slice since its view was built */
 		if (rc == -ENOENT)
-			sl_errf(err, -EIO, "block %s is missing from object storage (%s)", key,
+			sl_errf(err, -ENOENT, "block %s is missing from object storage (%s)", key,
 				v->store->description);
 		free(data);
-		return err && err->code ? err->code : rc;
+		return rc;
 	}
 	*out = data;
 	*outlen = blen;

@@ -193,7 +193,7 @@ static int copy_piece(struct sl_reader *r, const struct piece *p, void *arg, str
 		if (n >= 0 && (uint64_t)n != p->len)
 			return sl_errf(err, -EIO, "object %s is truncated", key);
 		if (n == -ENOENT)
-			return sl_errf(err, -EIO, "block %s is missing from object storage", key);
+			return sl_errf(err, -ENOENT, "block %s is missing from object storage", key);
 		return n < 0 ? (int)n : 0;
 	}
 	return sl_blockcache_read(r->v->cache, p->id, p->size, p->indx, p->boff, dst, p->len, err);
@@ -281,5 +281,18 @@ int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off
 			     .direct = !sequential && v->layout.compression == SL_COMPRESS_NONE &&
 				       len <= bs / 4};
 	int rc = for_each_piece(r, off, len, copy_piece, &a, err);
+	if (rc == -ENOENT) {
+		/* A compaction may have replaced slices of a view we cached: rebuild and retry. */
+		pthread_mutex_lock(&r->lock);
+		struct chunk_view **tail = &r->stale;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = r->views;
+		r->views = NULL;
+		pthread_mutex_unlock(&r->lock);
+		rc = for_each_piece(r, off, len, copy_piece, &a, err);
+		if (rc == -ENOENT) /* still missing: the data is lost, not moved */
+			rc = err ? (err->code = -EIO) : -EIO;
+	}
 	return rc ? rc : (int64_t)len;
 }

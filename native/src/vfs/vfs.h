@@ -144,6 +144,16 @@ struct sl_err *sl_vol_err(sluice_volume *vol);
 void sl_vol_doom(sluice_volume *vol, sl_ino ino);
 /* Deletes the blocks of every slice whose last reference went away with inode ino. */
 int sl_vol_delete_data(struct sl_volume_core *v, sl_ino ino, struct sl_err *err);
+/* An sl_meta_slice_cb (arg: the volume core): deletes a dead slice's blocks, then forgets it. */
+int sl_vol_delete_slice(void *core, uint64_t id, uint32_t size);
+/* Deletes the blocks of a slice; false if some could not be deleted (left for gc). */
+bool sl_vol_delete_slice_blocks(struct sl_volume_core *v, uint64_t id, uint32_t size);
+
+/* ---- compaction (compact.c) ---------------------------------------------------------------- */
+/* If chunk indx of ino has at least min_records slice records, merges its small trailing ones
+ * into one new slice. */
+int sl_compact_chunk(struct sl_volume_core *v, sl_ino ino, uint32_t indx, size_t min_records,
+		     struct sl_err *err);
 
 /* ---- users (idmap.c) ----------------------------------------------------------------------- */
 int sl_idmap_new(const char *users_file, const char *groups_file, struct sl_idmap **out,

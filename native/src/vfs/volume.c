@@ -37,27 +37,35 @@ const char *sluice_last_error(sluice_volume *vol)
 	return e && e->msg[0] ? e->msg : "no error";
 }
 
-static int delete_slice_blocks(void *arg, uint64_t id, uint32_t size)
+bool sl_vol_delete_slice_blocks(struct sl_volume_core *v, uint64_t id, uint32_t size)
 {
-	struct sl_volume_core *v = arg;
 	struct sl_err err = {0};
 	uint32_t n = sl_block_count(&v->layout, size);
 	for (uint32_t i = 0; i < n; i++) {
 		char key[SL_KEY_MAX];
 		sl_block_key(&v->layout, id, i, size, key);
-		int rc = sl_obj_delete(v->store, key, &err);
-		if (rc) {
+		if (sl_obj_delete(v->store, key, &err)) {
 			sl_log(&v->log, SL_LOG_WARN, "cannot delete %s: %s (left for gc)", key, err.msg);
-			return 0; /* keep the chunk_ref row so that a later cleanup retries */
+			return false;
 		}
 	}
 	sl_blockcache_forget(v->cache, id, size);
+	return true;
+}
+
+int sl_vol_delete_slice(void *core, uint64_t id, uint32_t size)
+{
+	struct sl_volume_core *v = core;
+	struct sl_err err = {0};
+	/* Blocks that could not be deleted keep the chunk_ref row, so a later cleanup retries. */
+	if (!sl_vol_delete_slice_blocks(v, id, size))
+		return 0;
 	return v->meta->be->forget_slice(v->meta, id, &err);
 }
 
 int sl_vol_delete_data(struct sl_volume_core *v, sl_ino ino, struct sl_err *err)
 {
-	return v->meta->be->delete_file_data(v->meta, ino, delete_slice_blocks, v, err);
+	return v->meta->be->delete_file_data(v->meta, ino, sl_vol_delete_slice, v, err);
 }
 
 void sl_vol_doom(sluice_volume *vol, sl_ino ino)

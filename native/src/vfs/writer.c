@@ -40,6 +40,7 @@ struct sl_writer {
 	struct wslice *cur;
 	struct wslice *head, *tail; /* sealed, not yet committed, in order */
 	int tasks;             /* upload tasks not finished; the writer outlives them */
+	uint32_t cc_chunk, cc_count; /* commits into chunk cc_chunk (under commit_lock) */
 	struct sl_err err;     /* sticky */
 };
 
@@ -67,6 +68,25 @@ static int64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Every COMPACT_EVERY commits into one chunk, its slices are merged if there are COMPACT_AT or
+ * more (an hflush per record makes a slice per record). Called under commit_lock. A failed
+ * compaction leaves the chunk as it was: correct, only slower to read. */
+#define COMPACT_EVERY 100
+#define COMPACT_AT 300
+static void maybe_compact(struct sl_writer *w, uint32_t chunk)
+{
+	if (chunk != w->cc_chunk) {
+		w->cc_chunk = chunk;
+		w->cc_count = 0;
+	}
+	if (++w->cc_count % COMPACT_EVERY)
+		return;
+	struct sl_err err = {0};
+	if (sl_compact_chunk(w->v, w->ino, chunk, COMPACT_AT, &err))
+		sl_log(&w->v->log, SL_LOG_WARN, "compacting chunk %u of inode %llu: %s", chunk,
+		       (unsigned long long)w->ino, err.msg);
 }
 
 /* Commits every sealed slice at the head of the queue whose blocks are all stored. */
@@ -97,6 +117,8 @@ static void commit_ready(struct sl_writer *w)
 			rc = w->v->meta->be->write_chunk(w->v->meta, w->ino, s->chunk, &sl, now_ns(),
 							 &attr, &err);
 		}
+		if (!rc && !failed && s->len > 0)
+			maybe_compact(w, s->chunk);
 		pthread_mutex_lock(&w->lock);
 		if (rc && !w->err.code) {
 			w->err = err;
