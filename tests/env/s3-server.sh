@@ -7,7 +7,8 @@
 #   tests/env/s3-server.sh status DIR
 #
 # DIR/s3.env exports SLUICE_TEST_S3_ENDPOINT (http://127.0.0.1:PORT), SLUICE_TEST_S3_ACCESS_KEY,
-# SLUICE_TEST_S3_SECRET_KEY and SLUICE_TEST_S3_PID. The cache is ${SLUICE_TOOLS_DIR:-~/.cache/sluice-tools}.
+# SLUICE_TEST_S3_SECRET_KEY and SLUICE_TEST_S3_PID. With SLUICE_S3_TLS=1 the server speaks HTTPS
+# with a self-signed certificate made for 127.0.0.1, and SLUICE_TEST_S3_CA names that certificate. The cache is ${SLUICE_TOOLS_DIR:-~/.cache/sluice-tools}.
 # Both commands are idempotent; stop also cleans up a half-started server.
 set -euo pipefail
 
@@ -30,6 +31,10 @@ PASSFILE=$DIR/root.pass
 ENVFILE=$DIR/s3.env
 ACCESS_KEY=sluiceadmin
 START_TIMEOUT=${SLUICE_MINIO_START_TIMEOUT:-60}
+TLS=${SLUICE_S3_TLS:-0}
+SCHEME=http
+[ "$TLS" = 1 ] && SCHEME=https
+CERT=$DIR/certs/public.crt
 STOP_TIMEOUT=${SLUICE_MINIO_STOP_TIMEOUT:-30}
 
 die() {
@@ -81,12 +86,22 @@ free_port() {
 }
 
 healthy() { # port
+  local url="$SCHEME://127.0.0.1:$1/minio/health/live" ca=()
+  [ "$TLS" = 1 ] && ca=(--cacert "$CERT")
   if command -v curl >/dev/null 2>&1; then
-    curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$1/minio/health/live"
+    curl -sf -o /dev/null --max-time 2 "${ca[@]}" "$url"
   else
-    python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
-      "http://127.0.0.1:$1/minio/health/live" >/dev/null 2>&1
+    python3 -c 'import sys,ssl,urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[2]) if sys.argv[2] else None
+urllib.request.urlopen(sys.argv[1], timeout=2, context=ctx)' "$url" "${ca[1]:-}" >/dev/null 2>&1
   fi
+}
+
+make_cert() { # a self-signed certificate for 127.0.0.1, where MinIO looks for it
+  [ -s "$CERT" ] && return 0
+  openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$DIR/certs/private.key" -out "$CERT" \
+    >/dev/null 2>&1 || die "could not make a TLS certificate (openssl)"
 }
 
 do_stop() {
@@ -154,6 +169,7 @@ do_start() {
   do_stop >/dev/null # whatever is left of an earlier attempt
   rm -f "$ENVFILE"
   mkdir -p "$DATA" "$DIR/certs"
+  [ "$TLS" = 1 ] && make_cert
 
   for try in 1 2 3 4 5; do
     port=$(free_port) || die "no free port"
@@ -170,7 +186,8 @@ do_start() {
   {
     echo "# written by tests/env/s3-server.sh; source it"
     echo "# port $port"
-    echo "export SLUICE_TEST_S3_ENDPOINT=http://127.0.0.1:$port"
+    echo "export SLUICE_TEST_S3_ENDPOINT=$SCHEME://127.0.0.1:$port"
+    [ "$TLS" = 1 ] && echo "export SLUICE_TEST_S3_CA=$CERT"
     echo "export SLUICE_TEST_S3_ACCESS_KEY=$ACCESS_KEY"
     echo "export SLUICE_TEST_S3_SECRET_KEY=$pass"
     echo "export SLUICE_TEST_S3_PID=$pid"

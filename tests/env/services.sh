@@ -1,5 +1,6 @@
 # services.sh - sourced by tests/run.sh and benchmarks/run.sh: starts MariaDB and the S3 server
-# in a private temporary directory ($WORK), exports their addresses, and stops both (and removes
+# (plain HTTP, and a second one over HTTPS) in a private temporary directory ($WORK), exports
+# their addresses, and stops both (and removes
 # $WORK) when the calling script exits, also on failure or interrupt.
 #   usage: ROOT=<checkout>; source "$ROOT/tests/env/services.sh" TAG
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-$1.XXXXXX")
@@ -7,6 +8,7 @@ chmod 700 "$WORK"
 sluice_services_stop() {
   set +e
   "$ROOT/tests/env/s3-server.sh" stop "$WORK/s3" >/dev/null 2>&1
+  "$ROOT/tests/env/s3-server.sh" stop "$WORK/s3tls" >/dev/null 2>&1
   "$ROOT/tests/env/mariadb.sh" stop "$WORK/mariadb" >/dev/null 2>&1
   rm -rf "$WORK"
 }
@@ -16,5 +18,10 @@ echo "== starting MariaDB and the S3 server in $WORK"
 # shellcheck disable=SC1091
 source "$WORK/mariadb/mariadb.env"
 "$ROOT/tests/env/s3-server.sh" start "$WORK/s3"
+# A second instance speaks HTTPS with its own CA, for the certificate checks.
+SLUICE_S3_TLS=1 "$ROOT/tests/env/s3-server.sh" start "$WORK/s3tls"
+# shellcheck disable=SC1091
+eval "$(source "$WORK/s3tls/s3.env" && for v in ENDPOINT CA ACCESS_KEY SECRET_KEY; do
+  n=SLUICE_TEST_S3_$v; printf 'export SLUICE_TEST_S3TLS_%s=%q\n' "$v" "${!n}"; done)"
 # shellcheck disable=SC1091
 source "$WORK/s3/s3.env"
