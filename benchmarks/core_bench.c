@@ -33,10 +33,12 @@ static double now_s(void)
 
 static sluice_volume *open_volume(const char *meta)
 {
-	sluice_kv conf[] = {{"meta", meta}, {"memory-size", "512M"}, {"readahead", "32M"}};
+	/* Readahead of 20 blocks and 20 upload threads: the concurrency the raw limits use. */
+	sluice_kv conf[] = {{"meta", meta}, {"memory-size", "512M"}, {"readahead", "80M"},
+			    {"max-uploads", "20"}, {"max-downloads", "20"}};
 	sluice_volume *vol;
 	char msg[512];
-	if (sluice_init(conf, 3, &vol, msg, sizeof(msg))) {
+	if (sluice_init(conf, sizeof(conf) / sizeof(conf[0]), &vol, msg, sizeof(msg))) {
 		fprintf(stderr, "core_bench: %s\n", msg);
 		exit(1);
 	}
@@ -125,8 +127,11 @@ static void *raw_s3_worker(void *p)
 }
 
 /* Raw limit for S3: 4 MiB PUT then GET of the same amount at the writer's concurrency. */
-static void raw_s3(struct sl_objstore *store, const uint8_t *buf, uint64_t size, int threads)
+static void raw_s3(struct sl_objstore *store, uint64_t size, int threads)
 {
+	uint8_t *buf = malloc(RAW_BLOCK);
+	for (size_t i = 0; i < RAW_BLOCK; i++)
+		buf[i] = (uint8_t)(i * 2654435761u >> 13);
 	int per = (int)(size / RAW_BLOCK / (uint64_t)threads);
 	if (per < 1)
 		per = 1;
@@ -151,6 +156,7 @@ static void raw_s3(struct sl_objstore *store, const uint8_t *buf, uint64_t size,
 			snprintf(key, sizeof(key), "raw-bench/%d-%d", i, j);
 			sl_obj_delete(store, key, &err);
 		}
+	free(buf);
 }
 
 static int bench_data(const char *meta, uint64_t mib)
@@ -196,7 +202,7 @@ static int bench_data(const char *meta, uint64_t mib)
 	if (!strcmp(v->format.storage, "file"))
 		raw_file(v->format.bucket, buf, size);
 	else
-		raw_s3(v->store, buf, size, 20);
+		raw_s3(v->store, size, 20);
 	sluice_delete(vol, NULL, "/bench-seq", 0);
 	sluice_shutdown(vol);
 	free(buf);
