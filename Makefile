@@ -1,5 +1,5 @@
 # Sluice - entry points. See README.md.
-#   make        build libsluice, the sluice CLI and the C tests (build/)
+#   make        build libsluice, the sluice CLI, the C tests (build/) and the jar (target/)
 #   make test   every test, with MariaDB and an S3 server started on loopback (tests/run.sh)
 #   make demo   a volume on SQLite + local files, used through the sluice CLI
 #   make bench  the C benchmark against the raw limits of the same machine
@@ -7,14 +7,18 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= 2
 
-.PHONY: all native asan test demo bench clean
+.PHONY: all native java asan test demo bench clean
 
-all: native
+all: native java
 
 native:
 	@bash tests/env/deps.sh
 	cmake -S native -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The jar, with libsluice.so inside; packaging runs the Java tests (about 10 s).
+java: native
+	mvn -B -q -ntp package -Dsluice.build.dir=$(CURDIR)/$(BUILD)
 
 asan:
 	@bash tests/env/deps.sh
@@ -31,4 +35,4 @@ bench: native
 	bash benchmarks/run.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) target

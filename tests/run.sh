@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh - `make test`: starts MariaDB and an S3 server (MinIO) on loopback in a private
-# temporary directory, runs the C tests (normal and ASan/UBSan builds) and the interoperability
-# tests with the real JuiceFS client against them, and stops everything, also on failure.
+# temporary directory, runs the C tests (normal and ASan/UBSan builds), the Java tests (JNI bridge,
+# FileSystem, Hadoop's contract suites) and the interoperability tests with the real JuiceFS client,
+# and stops everything, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -34,6 +35,8 @@ run_step() {
 
 run_step "C tests (release build)" ctest --test-dir "$BUILD" --output-on-failure
 run_step "C tests (ASan+UBSan build)" ctest --test-dir "$ASAN_BUILD" --output-on-failure
+run_step "Java: JNI bridge, FileSystem, Hadoop contract suites" \
+  mvn -B -ntp test -Dsluice.build.dir="$ROOT/$BUILD"
 for t in tests/interop/*.sh; do
   run_step "interop: $(basename "$t" .sh)" bash "$t" "$ROOT/$BUILD/bin/sluice"
 done

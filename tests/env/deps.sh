@@ -9,14 +9,17 @@ PACKAGES=(
   libkrb5-dev liblz4-dev libjansson-dev
   mariadb-server mariadb-client
   python3-venv golang-go
+  default-jdk-headless maven
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Go may come with the base image outside Debian's packages.
+# Go, a JDK and Maven may come with the base image outside Debian's packages.
 if command -v go >/dev/null || [ -x /usr/local/go/bin/go ]; then missing=("${missing[@]/golang-go}"); fi
+if command -v javac >/dev/null; then missing=("${missing[@]/default-jdk-headless}"); fi
+if command -v mvn >/dev/null; then missing=("${missing[@]/maven}"); fi
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sed '/^$/d')
 
 if ((${#missing[@]})); then

@@ -1,0 +1,130 @@
+package io.sluice.hadoop;
+
+/**
+ * Every Hadoop configuration key of the sluice:// FileSystem with its default beside it, in one
+ * place (docs/configuration.md describes the native keys these map onto).
+ *
+ * <p>Each native key {@code K} of libsluice is read from the Hadoop key {@code sluice.K}; a
+ * per-volume key {@code sluice.<volume>.K} wins over it, so one core-site.xml can describe several
+ * volumes. Only keys that are set are handed to the native layer (which rejects unknown keys and
+ * owns the real defaults); the defaults below are documentation and what the Java side assumes.
+ */
+public final class SluiceConstants {
+  private SluiceConstants() {}
+
+  /** The URI scheme: {@code sluice://<volume>/path}. */
+  public static final String SCHEME = "sluice";
+
+  /**
+   * Hadoop finds the FileSystem through META-INF/services; set this key only to override:
+   * {@code fs.sluice.impl = io.sluice.hadoop.SluiceFileSystem}.
+   */
+  public static final String FS_SLUICE_IMPL = "fs.sluice.impl";
+  public static final String FS_SLUICE_IMPL_DEFAULT = "io.sluice.hadoop.SluiceFileSystem";
+
+  /** FileContext binding (the AbstractFileSystem arrives separately). */
+  public static final String FS_ABSTRACT_SLUICE_IMPL = "fs.AbstractFileSystem.sluice.impl";
+  public static final String FS_ABSTRACT_SLUICE_IMPL_DEFAULT = "io.sluice.hadoop.Sluice";
+
+  /** Prefix of every sluice key; {@code sluice.<volume>.} is the per-volume prefix. */
+  public static final String PREFIX = "sluice.";
+
+  /** Path of an installed libsluice.so; unset: the copy inside the jar. Not per volume. */
+  public static final String NATIVE_PATH = "sluice.native.path";
+
+  // ---- keys handed to the native layer (sluice.<key> -> <key>) --------------------------------
+  // The constant is the native key; the Hadoop key is PREFIX + it (see hadoopKey()).
+
+  /** Required. META-URL: sqlite3://PATH or mysql://USER:PASS@(HOST:PORT)/DB. */
+  public static final String META = "meta";
+
+  public static final String SUPERUSER = "superuser";
+  public static final String SUPERUSER_DEFAULT = "root";
+
+  public static final String SUPERGROUP = "supergroup";
+  public static final String SUPERGROUP_DEFAULT = "supergroup";
+
+  /** Object storage credentials; default: those in the volume's format record. */
+  public static final String ACCESS_KEY = "access-key";
+  public static final String SECRET_KEY = "secret-key";
+
+  /** Overrides the bucket (endpoint) recorded in the volume's format record. */
+  public static final String BUCKET = "bucket";
+
+  /** SigV4 region; default: from the endpoint URL, else us-east-1. */
+  public static final String S3_REGION = "s3.region";
+
+  /** true/false; default (unset): path style for IP addresses, localhost and minio. */
+  public static final String S3_PATH_STYLE = "s3.path-style";
+
+  /** CA bundle for HTTPS endpoints; default: the system trust store. */
+  public static final String S3_CA_FILE = "s3.ca-file";
+
+  public static final String IO_RETRIES = "io-retries";
+  public static final int IO_RETRIES_DEFAULT = 10;
+
+  /** Seconds before one object request is abandoned and retried. */
+  public static final String IO_TIMEOUT = "io-timeout";
+  public static final int IO_TIMEOUT_DEFAULT = 60;
+
+  /** Seconds to connect to object storage. */
+  public static final String CONNECT_TIMEOUT = "connect-timeout";
+  public static final int CONNECT_TIMEOUT_DEFAULT = 10;
+
+  public static final String MAX_UPLOADS = "max-uploads";
+  public static final int MAX_UPLOADS_DEFAULT = 20;
+
+  public static final String MAX_DOWNLOADS = "max-downloads";
+  public static final int MAX_DOWNLOADS_DEFAULT = 20;
+
+  /** Hard limit of read and write buffers of one volume handle (k, M, G, T suffixes). */
+  public static final String MEMORY_SIZE = "memory-size";
+  public static final String MEMORY_SIZE_DEFAULT = "300M";
+
+  /** Largest readahead window of a sequential reader. */
+  public static final String READAHEAD = "readahead";
+  public static final String READAHEAD_DEFAULT = "8M";
+
+  /** Logical block size for split planning (getFileBlockLocations, getDefaultBlockSize). */
+  public static final String BLOCK_SIZE = "block.size";
+  public static final String BLOCK_SIZE_DEFAULT = "128M";
+
+  /** Seconds between session heartbeats. */
+  public static final String HEARTBEAT = "heartbeat";
+  public static final int HEARTBEAT_DEFAULT = 12;
+
+  /** Open without a session; every change fails. */
+  public static final String READ_ONLY = "read-only";
+  public static final boolean READ_ONLY_DEFAULT = false;
+
+  /** passwd-style / group-style files mapping names to ids; default: the system's. */
+  public static final String USERS_FILE = "users-file";
+  public static final String GROUPS_FILE = "groups-file";
+
+  /** error, warn, info or debug (to stderr). */
+  public static final String LOG_LEVEL = "log-level";
+  public static final String LOG_LEVEL_DEFAULT = "warn";
+
+  /**
+   * The native keys that may be set from Hadoop configuration, in the order they are passed.
+   * "user" is not here: the FileSystem passes its UGI user on every call instead.
+   */
+  static final String[] NATIVE_KEYS = {
+    META, SUPERUSER, SUPERGROUP, ACCESS_KEY, SECRET_KEY, BUCKET, S3_REGION, S3_PATH_STYLE,
+    S3_CA_FILE, IO_RETRIES, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS, MAX_DOWNLOADS, MEMORY_SIZE,
+    READAHEAD, BLOCK_SIZE, HEARTBEAT, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
+  };
+
+  /** Keys whose values are read through Configuration.getPassword (credential providers). */
+  static final String[] SECRET_KEYS = {META, ACCESS_KEY, SECRET_KEY};
+
+  /** {@code sluice.<key>}. */
+  public static String hadoopKey(String nativeKey) {
+    return PREFIX + nativeKey;
+  }
+
+  /** {@code sluice.<volume>.<key>}, which wins over {@link #hadoopKey}. */
+  public static String volumeKey(String volume, String nativeKey) {
+    return PREFIX + volume + "." + nativeKey;
+  }
+}

@@ -1,0 +1,855 @@
+package io.sluice.hadoop;
+
+import io.sluice.hadoop.nativeio.NativeLoader;
+import io.sluice.hadoop.nativeio.NativeStat;
+import io.sluice.hadoop.nativeio.NativeVolume;
+import java.io.Closeable;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.hadoop.HadoopIllegalArgumentException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.BlockLocation;
+import org.apache.hadoop.fs.CommonPathCapabilities;
+import org.apache.hadoop.fs.ContentSummary;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FsStatus;
+import org.apache.hadoop.fs.ParentNotDirectoryException;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.PathIsDirectoryException;
+import org.apache.hadoop.fs.PathIsNotEmptyDirectoryException;
+import org.apache.hadoop.fs.XAttrSetFlag;
+import org.apache.hadoop.fs.permission.FsPermission;
+import org.apache.hadoop.security.UserGroupInformation;
+import org.apache.hadoop.util.Progressable;
+
+/**
+ * The Hadoop FileSystem for {@code sluice://<volume>/path}: a thin layer over one native volume
+ * handle (libsluice through {@link NativeVolume}). Every operation is one native call (or a few,
+ * where Hadoop's return-value conventions need a look first); there is no storage logic here.
+ *
+ * <p>Identity: the UGI current at initialize() is this instance's user; its short name and groups
+ * go with every call, and the native layer enforces HDFS-style permissions with them. Hadoop's
+ * FileSystem cache keys instances by UGI, so each user gets its own instance (and volume handle).
+ *
+ * <p>Lifecycle: close() closes the streams still open on this instance (making written data
+ * durable), then waits for calls in flight and shuts the volume handle down.
+ */
+public class SluiceFileSystem extends FileSystem {
+  /** Entries fetched per native readdir call. */
+  static final int LIST_PAGE = 1024;
+
+  private URI uri;
+  private String volumeName;
+  private HandleGuard volume;
+  private String user;
+  private String[] groups;
+  private Path workingDir;
+  private long blockSize;
+  private int umask;
+  private final Set<Closeable> openStreams = ConcurrentHashMap.newKeySet();
+
+  @Override
+  public void initialize(URI name, Configuration conf) throws IOException {
+    super.initialize(name, conf);
+    setConf(conf);
+    String host = name.getHost();
+    if (host == null || host.isEmpty()) {
+      throw new IllegalArgumentException("A sluice URI names its volume: sluice://<volume>/path,"
+          + " not " + name);
+    }
+    volumeName = host;
+    uri = URI.create(SluiceConstants.SCHEME + "://" + name.getAuthority());
+
+    UserGroupInformation ugi = UserGroupInformation.getCurrentUser();
+    user = ugi.getShortUserName();
+    groups = ugi.getGroupNames();
+    umask = FsPermission.getUMask(conf).toShort();
+
+    String[][] settings = nativeSettings(conf, volumeName);
+    blockSize = conf.getLongBytes(SluiceConstants.volumeKey(volumeName,
+        SluiceConstants.BLOCK_SIZE), conf.getLongBytes(SluiceConstants.hadoopKey(
+            SluiceConstants.BLOCK_SIZE), parseSize(SluiceConstants.BLOCK_SIZE_DEFAULT)));
+
+    try {
+      NativeLoader.load(conf.getTrimmed(SluiceConstants.NATIVE_PATH));
+    } catch (UnsatisfiedLinkError e) {
+      throw new IOException("Cannot load libsluice for " + uri + ": " + e.getMessage(), e);
+    }
+    long handle = NativeVolume.init(settings[0], settings[1]);
+    volume = new HandleGuard(handle, "Filesystem closed: " + uri);
+    workingDir = getHomeDirectory();
+  }
+
+  /**
+   * The native settings from Hadoop configuration: for each native key K, sluice.VOLUME.K, else
+   * sluice.K; unset keys are left out. Secrets go through Configuration.getPassword so credential
+   * providers work. Returns {keys, values}.
+   */
+  static String[][] nativeSettings(Configuration conf, String volume) throws IOException {
+    Set<String> secret = new HashSet<>(Arrays.asList(SluiceConstants.SECRET_KEYS));
+    List<String> keys = new ArrayList<>();
+    List<String> values = new ArrayList<>();
+    for (String key : SluiceConstants.NATIVE_KEYS) {
+      String value = lookup(conf, SluiceConstants.volumeKey(volume, key), secret.contains(key));
+      if (value == null) {
+        value = lookup(conf, SluiceConstants.hadoopKey(key), secret.contains(key));
+      }
+      if (value != null) {
+        keys.add(key);
+        values.add(value);
+      }
+    }
+    if (!keys.contains(SluiceConstants.META)) {
+      throw new IOException("No META-URL for sluice volume '" + volume + "': set "
+          + SluiceConstants.volumeKey(volume, SluiceConstants.META) + " or "
+          + SluiceConstants.hadoopKey(SluiceConstants.META)
+          + " (e.g. sqlite3:///var/lib/sluice/" + volume + ".db)");
+    }
+    return new String[][] {keys.toArray(new String[0]), values.toArray(new String[0])};
+  }
+
+  private static String lookup(Configuration conf, String key, boolean secret)
+      throws IOException {
+    if (secret) {
+      char[] pw = conf.getPassword(key);
+      if (pw == null) {
+        return null;
+      }
+      String s = new String(pw).trim();
+      return s.isEmpty() ? null : s;
+    }
+    String s = conf.getTrimmed(key);
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  private static long parseSize(String s) {
+    return org.apache.hadoop.util.StringUtils.TraditionalBinaryPrefix.string2long(s);
+  }
+
+  // ---- identity and paths -----------------------------------------------------------------------
+
+  @Override
+  public String getScheme() {
+    return SluiceConstants.SCHEME;
+  }
+
+  @Override
+  public URI getUri() {
+    return uri;
+  }
+
+  @Override
+  public Path getWorkingDirectory() {
+    return workingDir;
+  }
+
+  @Override
+  public void setWorkingDirectory(Path dir) {
+    Path q = makeQualified(dir);
+    checkPath(q);
+    workingDir = q;
+  }
+
+  @Override
+  public Path getHomeDirectory() {
+    return makeQualified(new Path("/user/" + user));
+  }
+
+  @Override
+  @SuppressWarnings("deprecation")
+  public long getDefaultBlockSize() {
+    return blockSize;
+  }
+
+  @Override
+  public long getDefaultBlockSize(Path f) {
+    return blockSize;
+  }
+
+  @Override
+  @SuppressWarnings("deprecation")
+  public short getDefaultReplication() {
+    return 1;
+  }
+
+  /** No delegation tokens yet (they come with the Kerberos gateway). */
+  @Override
+  public String getCanonicalServiceName() {
+    return null;
+  }
+
+  /** The absolute path inside the volume ("/a/b") of a path of this filesystem. */
+  private String pathOf(Path p) {
+    Path q = makeQualified(p);
+    String s = q.toUri().getPath();
+    return s.isEmpty() ? "/" : s;
+  }
+
+  private long vol() throws IOException {
+    return volume.acquire();
+  }
+
+  // ---- files ------------------------------------------------------------------------------------
+
+  @Override
+  public FSDataInputStream open(Path f, int bufferSize) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementReadOps(1);
+    long v = vol();
+    try {
+      long file;
+      try {
+        file = NativeVolume.open(v, user, groups, p, NativeVolume.O_READ, 0, umask);
+      } catch (PathIsDirectoryException e) {
+        FileNotFoundException fnf = new FileNotFoundException("Cannot open " + f
+            + " for reading: it is a directory");
+        fnf.initCause(e);
+        throw fnf;
+      }
+      long length;
+      try {
+        length = NativeVolume.length(file);
+      } catch (IOException | RuntimeException e) {
+        closeQuietly(file, e);
+        throw e;
+      }
+      return new FSDataInputStream(track(new SluiceInputStream(p, file, length, statistics,
+          openStreams::remove)));
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public FSDataOutputStream create(Path f, FsPermission permission, boolean overwrite,
+      int bufferSize, short replication, long blockSize, Progressable progress)
+      throws IOException {
+    int flags = NativeVolume.O_WRITE | NativeVolume.O_CREATE | NativeVolume.O_MKDIRS
+        | (overwrite ? NativeVolume.O_OVERWRITE : NativeVolume.O_EXCL);
+    return openForWrite(f, flags, permission);
+  }
+
+  @Override
+  public FSDataOutputStream createNonRecursive(Path f, FsPermission permission,
+      EnumSet<org.apache.hadoop.fs.CreateFlag> flags, int bufferSize, short replication,
+      long blockSize, Progressable progress) throws IOException {
+    boolean overwrite = flags.contains(org.apache.hadoop.fs.CreateFlag.OVERWRITE);
+    if (flags.contains(org.apache.hadoop.fs.CreateFlag.APPEND)) {
+      throw new UnsupportedOperationException("createNonRecursive with APPEND: use append()");
+    }
+    int nflags = NativeVolume.O_WRITE | NativeVolume.O_CREATE
+        | (overwrite ? NativeVolume.O_OVERWRITE : NativeVolume.O_EXCL);
+    return openForWrite(f, nflags, permission);
+  }
+
+  @Override
+  public FSDataOutputStream append(Path f, int bufferSize, Progressable progress)
+      throws IOException {
+    return openForWrite(f, NativeVolume.O_WRITE | NativeVolume.O_APPEND, null);
+  }
+
+  private FSDataOutputStream openForWrite(Path f, int flags, FsPermission permission)
+      throws IOException {
+    String p = pathOf(f);
+    int mode = permission == null ? FsPermission.getFileDefault().toShort()
+        : permission.toShort();
+    statistics.incrementWriteOps(1);
+    long v = vol();
+    try {
+      long file;
+      try {
+        file = NativeVolume.open(v, user, groups, p, flags, mode & 07777, umask);
+      } catch (PathIsDirectoryException e) {
+        if ((flags & NativeVolume.O_CREATE) == 0) {
+          throw e;
+        }
+        // HDFS: creating a file where a directory is, with or without overwrite
+        FileAlreadyExistsException ex = new FileAlreadyExistsException(
+            "Cannot create file " + f + ": a directory exists there");
+        ex.initCause(e);
+        throw ex;
+      }
+      long start = 0;
+      if ((flags & NativeVolume.O_APPEND) != 0) {
+        try {
+          start = NativeVolume.length(file);
+        } catch (IOException | RuntimeException e) {
+          closeQuietly(file, e);
+          throw e;
+        }
+      }
+      return new FSDataOutputStream(track(new SluiceOutputStream(p, file, statistics,
+          openStreams::remove)),
+          statistics, start);
+    } finally {
+      volume.release();
+    }
+  }
+
+  private static void closeQuietly(long file, Throwable primary) {
+    try {
+      NativeVolume.close(file);
+    } catch (IOException | RuntimeException e) {
+      primary.addSuppressed(e);
+    }
+  }
+
+  /** Streams are remembered so that close() of the filesystem can close them first. */
+  private <T extends Closeable> T track(T stream) {
+    openStreams.add(stream);
+    return stream;
+  }
+
+  // ---- namespace --------------------------------------------------------------------------------
+
+  /**
+   * HDFS's rename: false (not an exception) when src is missing, dst's parent is missing or not
+   * a directory, or dst is an existing file; into an existing directory dst, src moves under it.
+   * Never replaces anything (RENAME_NOREPLACE), so a race loses with false, not with data loss.
+   */
+  @Override
+  public boolean rename(Path src, Path dst) throws IOException {
+    String s = pathOf(src);
+    String d = pathOf(dst);
+    statistics.incrementWriteOps(1);
+    if (s.equals("/")) {
+      return false;
+    }
+    long v = vol();
+    try {
+      if (s.equals(d)) {
+        return exists(v, s);
+      }
+      if (d.startsWith(s + "/")) {
+        throw new IOException("Cannot rename " + src + " into its own subtree: " + dst);
+      }
+      NativeStat dstStat = statOrNull(v, d);
+      if (dstStat != null) {
+        if (!dstStat.isDirectory()) {
+          return false;
+        }
+        d = (d.equals("/") ? "" : d) + "/" + new Path(s).getName();
+        if (d.equals(s)) {
+          return true; // already there
+        }
+      }
+      try {
+        NativeVolume.rename(v, user, groups, s, d, NativeVolume.RENAME_NOREPLACE);
+        return true;
+      } catch (FileNotFoundException | FileAlreadyExistsException
+          | ParentNotDirectoryException e) {
+        return false;
+      }
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public boolean delete(Path f, boolean recursive) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementWriteOps(1);
+    long v = vol();
+    try {
+      try {
+        NativeVolume.delete(v, user, groups, p, recursive);
+        return true;
+      } catch (FileNotFoundException e) {
+        return false;
+      } catch (PathIsNotEmptyDirectoryException e) {
+        throw e;
+      } catch (ParentNotDirectoryException e) {
+        return false; // a file where a parent should be: the path does not exist
+      }
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public boolean mkdirs(Path f, FsPermission permission) throws IOException {
+    String p = pathOf(f);
+    int mode = (permission == null ? FsPermission.getDirDefault() : permission).toShort();
+    statistics.incrementWriteOps(1);
+    long v = vol();
+    try {
+      try {
+        NativeVolume.mkdirs(v, user, groups, p, mode & 07777, umask);
+        return true;
+      } catch (FileAlreadyExistsException | ParentNotDirectoryException e) {
+        throw explainMkdirs(v, p, f, e);
+      }
+    } finally {
+      volume.release();
+    }
+  }
+
+  /** Names the file that is in the way of mkdirs. */
+  private IOException explainMkdirs(long v, String p, Path f, IOException e) throws IOException {
+    NativeStat st = statOrNull(v, p);
+    if (st != null && !st.isDirectory()) {
+      FileAlreadyExistsException ex = new FileAlreadyExistsException(
+          "Cannot create directory " + f + ": a file exists there");
+      ex.initCause(e);
+      return ex;
+    }
+    ParentNotDirectoryException ex = new ParentNotDirectoryException(
+        "Cannot create directory " + f + ": a parent is a file");
+    ex.initCause(e);
+    return ex;
+  }
+
+  @Override
+  public FileStatus getFileStatus(Path f) throws IOException {
+    Path q = makeQualified(f);
+    String p = pathOf(q);
+    statistics.incrementReadOps(1);
+    long v = vol();
+    try {
+      NativeStat st = new NativeStat();
+      try {
+        NativeVolume.stat(v, user, groups, p, true, st);
+      } catch (ParentNotDirectoryException e) {
+        FileNotFoundException fnf = new FileNotFoundException(f + ": a parent is a file");
+        fnf.initCause(e);
+        throw fnf;
+      }
+      return toStatus(st, q);
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public FileStatus[] listStatus(Path f) throws IOException {
+    Path q = makeQualified(f);
+    String p = pathOf(q);
+    statistics.incrementReadOps(1);
+    long v = vol();
+    try {
+      long dir;
+      try {
+        dir = NativeVolume.opendir(v, user, groups, p);
+      } catch (ParentNotDirectoryException e) {
+        // either p is a file (which lists itself) or a parent of p is a file (p is missing)
+        NativeStat st = statOrNull(v, p);
+        if (st == null) {
+          FileNotFoundException fnf = new FileNotFoundException("File " + f + " does not exist");
+          fnf.initCause(e);
+          throw fnf;
+        }
+        return new FileStatus[] {toStatus(st, q)};
+      }
+      List<FileStatus> out = new ArrayList<>();
+      try {
+        NativeStat[] page = newPage();
+        int n;
+        while ((n = NativeVolume.readdir(dir, page)) > 0) {
+          for (int i = 0; i < n; i++) {
+            NativeStat e = page[i];
+            if (e.name == null || e.name.equals(".") || e.name.equals("..")) {
+              continue;
+            }
+            Path child = new Path(q, e.name);
+            if (e.isSymlink()) {
+              NativeStat target = statOrNull(v, pathOf(child));
+              if (target != null) {
+                e = target;
+              }
+            }
+            out.add(toStatus(e, child));
+          }
+          page = newPage();
+        }
+      } finally {
+        NativeVolume.closedir(dir);
+      }
+      return out.toArray(new FileStatus[0]);
+    } finally {
+      volume.release();
+    }
+  }
+
+  private static NativeStat[] newPage() {
+    NativeStat[] page = new NativeStat[LIST_PAGE];
+    for (int i = 0; i < page.length; i++) {
+      page[i] = new NativeStat();
+    }
+    return page;
+  }
+
+  @Override
+  public boolean truncate(Path f, long newLength) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementWriteOps(1);
+    long v = vol();
+    try {
+      NativeStat st = new NativeStat();
+      NativeVolume.stat(v, user, groups, p, true, st);
+      if (st.isDirectory()) {
+        throw new FileNotFoundException("Cannot truncate " + f + ": it is a directory");
+      }
+      if (newLength < 0 || newLength > st.length) {
+        throw new HadoopIllegalArgumentException("Cannot truncate " + f + " of length "
+            + st.length + " to " + newLength + ": the new length must be in [0, length]");
+      }
+      NativeVolume.truncate(v, user, groups, p, newLength);
+      return true;
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public void concat(Path trg, Path[] psrcs) throws IOException {
+    if (psrcs == null || psrcs.length == 0) {
+      throw new IllegalArgumentException("concat into " + trg + ": no source files");
+    }
+    String t = pathOf(trg);
+    String[] srcs = new String[psrcs.length];
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < psrcs.length; i++) {
+      srcs[i] = pathOf(psrcs[i]);
+      if (srcs[i].equals(t)) {
+        throw new IllegalArgumentException("concat: the target " + trg + " is also a source");
+      }
+      if (!seen.add(srcs[i])) {
+        throw new IllegalArgumentException("concat: source " + psrcs[i] + " given twice");
+      }
+    }
+    statistics.incrementWriteOps(1);
+    long v = vol();
+    try {
+      NativeVolume.concat(v, user, groups, t, srcs);
+    } finally {
+      volume.release();
+    }
+  }
+
+  // ---- attributes -------------------------------------------------------------------------------
+
+  @Override
+  public void setPermission(Path f, FsPermission permission) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementWriteOps(1);
+    long v = vol();
+    try {
+      NativeVolume.chmod(v, user, groups, p, permission.toShort() & 07777);
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public void setOwner(Path f, String username, String groupname) throws IOException {
+    String p = pathOf(f);
+    if (username == null && groupname == null) {
+      throw new IOException("setOwner " + f + ": username and groupname cannot both be null");
+    }
+    statistics.incrementWriteOps(1);
+    long v = vol();
+    try {
+      NativeVolume.chown(v, user, groups, p, username, groupname);
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public void setTimes(Path f, long mtime, long atime) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementWriteOps(1);
+    long v = vol();
+    try {
+      NativeVolume.utimes(v, user, groups, p, mtime, atime);
+    } finally {
+      volume.release();
+    }
+  }
+
+  // ---- xattrs -----------------------------------------------------------------------------------
+
+  @Override
+  public void setXAttr(Path f, String name, byte[] value, EnumSet<XAttrSetFlag> flag)
+      throws IOException {
+    String p = pathOf(f);
+    boolean create = flag.contains(XAttrSetFlag.CREATE);
+    boolean replace = flag.contains(XAttrSetFlag.REPLACE);
+    int nflags = create && !replace ? NativeVolume.XATTR_CREATE
+        : replace && !create ? NativeVolume.XATTR_REPLACE : 0;
+    statistics.incrementWriteOps(1);
+    long v = vol();
+    try {
+      NativeVolume.setxattr(v, user, groups, p, name, value == null ? new byte[0] : value,
+          nflags);
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public byte[] getXAttr(Path f, String name) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementReadOps(1);
+    long v = vol();
+    try {
+      byte[] value = NativeVolume.getxattr(v, user, groups, p, name);
+      if (value == null) {
+        throw new IOException("No attribute " + name + " on " + f);
+      }
+      return value;
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public Map<String, byte[]> getXAttrs(Path f) throws IOException {
+    return getXAttrs(f, listXAttrs(f));
+  }
+
+  @Override
+  public Map<String, byte[]> getXAttrs(Path f, List<String> names) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementReadOps(1);
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    long v = vol();
+    try {
+      for (String name : names) {
+        byte[] value = NativeVolume.getxattr(v, user, groups, p, name);
+        if (value == null) {
+          throw new IOException("No attribute " + name + " on " + f);
+        }
+        out.put(name, value);
+      }
+      return out;
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public List<String> listXAttrs(Path f) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementReadOps(1);
+    long v = vol();
+    try {
+      String[] names = NativeVolume.listxattr(v, user, groups, p);
+      return names == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(names));
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public void removeXAttr(Path f, String name) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementWriteOps(1);
+    long v = vol();
+    try {
+      NativeVolume.removexattr(v, user, groups, p, name);
+    } finally {
+      volume.release();
+    }
+  }
+
+  // ---- summaries and locality -------------------------------------------------------------------
+
+  @Override
+  public ContentSummary getContentSummary(Path f) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementReadOps(1);
+    long v = vol();
+    try {
+      long[] s;
+      try {
+        s = NativeVolume.summary(v, user, groups, p);
+      } catch (ParentNotDirectoryException e) {
+        FileNotFoundException fnf = new FileNotFoundException(f + ": a parent is a file");
+        fnf.initCause(e);
+        throw fnf;
+      }
+      return new ContentSummary.Builder().length(s[0]).fileCount(s[1]).directoryCount(s[2])
+          .spaceConsumed(s[3]).quota(-1).spaceQuota(-1).build();
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  public FsStatus getStatus(Path p) throws IOException {
+    statistics.incrementReadOps(1);
+    long v = vol();
+    try {
+      long[] s = NativeVolume.statfs(v);
+      return new FsStatus(s[0], s[1], s[2]);
+    } finally {
+      volume.release();
+    }
+  }
+
+  /**
+   * One location per logical block (sluice.block.size); without a node list (the locality policy
+   * comes with the caching layer) every block is on "localhost", as the FileSystem spec says.
+   */
+  @Override
+  public BlockLocation[] getFileBlockLocations(FileStatus file, long start, long len)
+      throws IOException {
+    if (file == null) {
+      return null;
+    }
+    if (start < 0 || len < 0) {
+      throw new IllegalArgumentException("Invalid start or len parameter: " + start + ", " + len);
+    }
+    if (file.getLen() <= start) {
+      return new BlockLocation[0];
+    }
+    if (file.isDirectory()) {
+      return new BlockLocation[0];
+    }
+    String p = pathOf(file.getPath());
+    statistics.incrementReadOps(1);
+    long[] blocks;
+    long v = vol();
+    try {
+      blocks = NativeVolume.fileBlocks(v, user, groups, p, start, len);
+    } finally {
+      volume.release();
+    }
+    String[] hosts = {"localhost"};
+    String[] names = {"localhost:9866"};
+    BlockLocation[] out = new BlockLocation[blocks.length / 2];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = new BlockLocation(names, hosts, blocks[2 * i], blocks[2 * i + 1]);
+    }
+    return out;
+  }
+
+  @Override
+  public boolean hasPathCapability(Path path, String capability) throws IOException {
+    makeQualified(path); // validates the path
+    switch (capability.toLowerCase(Locale.ENGLISH)) {
+      case CommonPathCapabilities.FS_APPEND:
+      case CommonPathCapabilities.FS_CONCAT:
+      case CommonPathCapabilities.FS_PERMISSIONS:
+      case CommonPathCapabilities.FS_TRUNCATE:
+      case CommonPathCapabilities.FS_XATTRS:
+        return true;
+      case CommonPathCapabilities.FS_ACLS:
+      case CommonPathCapabilities.FS_CHECKSUMS:
+      case CommonPathCapabilities.FS_PATHHANDLES:
+      case CommonPathCapabilities.FS_SNAPSHOTS:
+      case CommonPathCapabilities.FS_STORAGEPOLICY:
+      case CommonPathCapabilities.FS_SYMLINKS:
+      case CommonPathCapabilities.FS_MULTIPART_UPLOADER:
+      case CommonPathCapabilities.FS_READ_ONLY_CONNECTOR:
+      case CommonPathCapabilities.ETAGS_AVAILABLE:
+      case CommonPathCapabilities.LEASE_RECOVERABLE:
+        return false;
+      default:
+        return super.hasPathCapability(path, capability);
+    }
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------
+
+  @Override
+  public void close() throws IOException {
+    if (volume == null || volume.isClosed()) {
+      super.close();
+      return;
+    }
+    IOException failure = null;
+    try {
+      super.close(); // deletes deleteOnExit paths, leaves the cache
+    } catch (IOException e) {
+      failure = e;
+    }
+    try {
+      failure = closeStreams(failure);
+      // streams opened by calls that were in flight are closed before the handle goes away
+      volume.close(h -> {
+        IOException late = closeStreams(null);
+        NativeVolume.shutdown(h);
+        if (late != null) {
+          throw late;
+        }
+      });
+    } catch (IOException e) {
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** Closes the streams still open (writers make their data durable); returns the failures. */
+  private IOException closeStreams(IOException failure) {
+    for (Closeable stream : openStreams.toArray(new Closeable[0])) {
+      try {
+        stream.close();
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      } finally {
+        openStreams.remove(stream);
+      }
+    }
+    return failure;
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private boolean exists(long v, String p) throws IOException {
+    return statOrNull(v, p) != null;
+  }
+
+  /** stat, or null when the path (or a parent) does not exist. */
+  private NativeStat statOrNull(long v, String p) throws IOException {
+    NativeStat st = new NativeStat();
+    try {
+      NativeVolume.stat(v, user, groups, p, true, st);
+      return st;
+    } catch (FileNotFoundException | ParentNotDirectoryException e) {
+      return null;
+    }
+  }
+
+  private FileStatus toStatus(NativeStat st, Path qualified) {
+    boolean dir = st.isDirectory();
+    long bs = st.blockSize > 0 ? st.blockSize : blockSize;
+    return new FileStatus(dir ? 0 : st.length, dir, 1, bs, st.mtimeMs, st.atimeMs,
+        new FsPermission((short) (st.mode & 01777)), st.owner, st.group, qualified);
+  }
+
+  String getVolumeName() {
+    return volumeName;
+  }
+
+  @Override
+  public String toString() {
+    return "SluiceFileSystem{" + uri + ", user=" + user + "}";
+  }
+}

@@ -1,0 +1,211 @@
+package io.sluice.hadoop;
+
+import io.sluice.hadoop.nativeio.NativeVolume;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Locale;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.apache.hadoop.fs.FSExceptionMessages;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.StreamCapabilities;
+import org.apache.hadoop.fs.Syncable;
+
+/**
+ * A writer of one sluice file over a native file handle (wrapped by FSDataOutputStream, which
+ * tracks the position). Small writes are gathered in a small Java buffer so that byte-at-a-time
+ * callers (DataOutputStream) do not pay one JNI call per byte; large writes go straight through.
+ *
+ * <p>Contract: flush() hands buffered bytes to the native writer; hflush() additionally commits
+ * them so any new reader sees them; hsync() and close() also make them durable in object storage.
+ * close() is idempotent and every operation after it fails with "Stream is closed!".
+ *
+ * <p>Thread safety: every operation holds one ReentrantLock (a java.util.concurrent lock, never a
+ * monitor), so writes, flushes and close from several threads are serialized.
+ */
+public class SluiceOutputStream extends OutputStream implements Syncable, StreamCapabilities {
+  /** Writes smaller than this are gathered before crossing into native code. */
+  static final int GATHER_SIZE = 8192;
+
+  private final String path;
+  private final long file;
+  private final FileSystem.Statistics statistics;
+  private final Consumer<Closeable> onClose;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final byte[] gather = new byte[GATHER_SIZE];
+  private int gathered;
+  private boolean closed;
+
+  SluiceOutputStream(String path, long file, FileSystem.Statistics statistics, Consumer<Closeable> onClose) {
+    this.path = path;
+    this.file = file;
+    this.statistics = statistics;
+    this.onClose = onClose;
+  }
+
+  @Override
+  public void write(int b) throws IOException {
+    lock.lock();
+    try {
+      checkOpen();
+      if (gathered == gather.length) {
+        drain();
+      }
+      gather[gathered++] = (byte) b;
+      count(1);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void write(byte[] buf, int off, int len) throws IOException {
+    if (buf == null) {
+      throw new NullPointerException("null buffer");
+    }
+    if (off < 0 || len < 0 || len > buf.length - off) {
+      throw new IndexOutOfBoundsException(String.format(Locale.ROOT,
+          "offset %d, length %d, buffer size %d", off, len, buf.length));
+    }
+    lock.lock();
+    try {
+      checkOpen();
+      if (len == 0) {
+        return;
+      }
+      if (len < gather.length - gathered) {
+        System.arraycopy(buf, off, gather, gathered, len);
+        gathered += len;
+      } else {
+        drain();
+        if (len < gather.length) {
+          System.arraycopy(buf, off, gather, 0, len);
+          gathered = len;
+        } else {
+          NativeVolume.write(file, buf, off, len);
+        }
+      }
+      count(len);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Hands gathered bytes to the native writer; not a durability point. */
+  @Override
+  public void flush() throws IOException {
+    lock.lock();
+    try {
+      checkOpen();
+      drain();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void hflush() throws IOException {
+    lock.lock();
+    try {
+      checkOpen();
+      drain();
+      NativeVolume.hflush(file);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void hsync() throws IOException {
+    lock.lock();
+    try {
+      checkOpen();
+      drain();
+      NativeVolume.hsync(file);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  @SuppressWarnings("deprecation") // HFLUSH: deprecated as a name, still the capability string
+  public boolean hasCapability(String capability) {
+    switch (capability.toLowerCase(Locale.ENGLISH)) {
+      case StreamCapabilities.HFLUSH:
+      case StreamCapabilities.HSYNC:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Makes everything durable and frees the native handle; later calls do nothing. */
+  @Override
+  public void close() throws IOException {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      IOException failure = null;
+      try {
+        drain();
+      } catch (IOException e) {
+        failure = e;
+      }
+      try {
+        NativeVolume.close(file); // frees the handle even when it throws
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    } finally {
+      lock.unlock();
+      if (onClose != null) {
+        onClose.accept(this);
+      }
+    }
+  }
+
+  boolean isClosed() {
+    lock.lock();
+    try {
+      return closed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void drain() throws IOException {
+    if (gathered > 0) {
+      int n = gathered;
+      gathered = 0; // on failure the bytes are not retried: the write already failed
+      NativeVolume.write(file, gather, 0, n);
+    }
+  }
+
+  private void count(int n) {
+    if (statistics != null) {
+      statistics.incrementBytesWritten(n);
+    }
+  }
+
+  private void checkOpen() throws IOException {
+    if (closed) {
+      throw new IOException(FSExceptionMessages.STREAM_IS_CLOSED + " " + path);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SluiceOutputStream{" + path + ", closed=" + closed + "}";
+  }
+}

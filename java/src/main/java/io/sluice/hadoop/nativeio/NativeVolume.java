@@ -1,0 +1,159 @@
+package io.sluice.hadoop.nativeio;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The JNI surface of libsluice (native/include/sluice.h), one static native per C call. Handles
+ * are the C pointers as longs; callers own them (see {@link io.sluice.hadoop.nativeio}). Every
+ * method throws the IOException subclass that matches the native errno (translated in one place,
+ * native/src/jni/jni_util.c): ENOENT FileNotFoundException, EEXIST FileAlreadyExistsException,
+ * EACCES/EPERM AccessControlException, ENOTEMPTY PathIsNotEmptyDirectoryException, ENOTDIR
+ * ParentNotDirectoryException, EDQUOT/ENOSPC DiskChecker-style quota/space exceptions, others
+ * IOException with the native message. Direct ByteBuffers are used without copying; array
+ * variants copy once. No method holds a Java lock while in native code.
+ *
+ * <p>user/groups: the caller's short name and groups (Hadoop UGI); user null means the volume's
+ * default user.
+ */
+public final class NativeVolume {
+  private NativeVolume() {}
+
+  /** The ABI number this class was written for; the loader refuses a library with another. */
+  public static final int ABI_VERSION = 1;
+
+  // open flags (sluice_open_flags)
+  public static final int O_READ = 1;
+  public static final int O_WRITE = 1 << 1;
+  public static final int O_CREATE = 1 << 2;
+  public static final int O_EXCL = 1 << 3;
+  public static final int O_OVERWRITE = 1 << 4;
+  public static final int O_APPEND = 1 << 5;
+  public static final int O_MKDIRS = 1 << 6;
+  // rename flags
+  public static final int RENAME_NOREPLACE = 1;
+  // xattr flags
+  public static final int XATTR_CREATE = 1;
+  public static final int XATTR_REPLACE = 2;
+
+  public static native int abiVersion();
+
+  public static native String version();
+
+  // ---- volume ---------------------------------------------------------------------------------
+  /** sluice_init with the given settings (keys and values of equal length). */
+  public static native long init(String[] keys, String[] values) throws IOException;
+
+  /** sluice_shutdown: closes open files (making their data durable) and frees the handle. */
+  public static native void shutdown(long vol) throws IOException;
+
+  // ---- metadata -------------------------------------------------------------------------------
+  /** Follows a final symlink if follow; fills st. */
+  public static native void stat(long vol, String user, String[] groups, String path,
+      boolean follow, NativeStat st) throws IOException;
+
+  public static native void mkdirs(long vol, String user, String[] groups, String path, int mode,
+      int umask) throws IOException;
+
+  public static native void mkdir(long vol, String user, String[] groups, String path, int mode,
+      int umask) throws IOException;
+
+  public static native void rename(long vol, String user, String[] groups, String src, String dst,
+      int flags) throws IOException;
+
+  public static native void delete(long vol, String user, String[] groups, String path,
+      boolean recursive) throws IOException;
+
+  public static native void truncate(long vol, String user, String[] groups, String path,
+      long length) throws IOException;
+
+  public static native void concat(long vol, String user, String[] groups, String target,
+      String[] srcs) throws IOException;
+
+  public static native void chmod(long vol, String user, String[] groups, String path, int mode)
+      throws IOException;
+
+  /** owner or group may be null to keep it. */
+  public static native void chown(long vol, String user, String[] groups, String path,
+      String owner, String group) throws IOException;
+
+  /** Times in ms since the epoch; -1 keeps a time. */
+  public static native void utimes(long vol, String user, String[] groups, String path,
+      long mtimeMs, long atimeMs) throws IOException;
+
+  public static native String readlink(long vol, String user, String[] groups, String path)
+      throws IOException;
+
+  /** {length, files, directories, space} */
+  public static native long[] summary(long vol, String user, String[] groups, String path)
+      throws IOException;
+
+  /** {capacity, used, remaining, inodesUsed, inodesAvailable} */
+  public static native long[] statfs(long vol) throws IOException;
+
+  /** Logical blocks overlapping [start, start+len): {offset, length} pairs, flattened. */
+  public static native long[] fileBlocks(long vol, String user, String[] groups, String path,
+      long start, long len) throws IOException;
+
+  // ---- listing --------------------------------------------------------------------------------
+  public static native long opendir(long vol, String user, String[] groups, String path)
+      throws IOException;
+
+  /** Fills up to out.length entries (name set) after the previous page; returns how many. */
+  public static native int readdir(long dir, NativeStat[] out) throws IOException;
+
+  public static native void closedir(long dir);
+
+  // ---- xattrs ---------------------------------------------------------------------------------
+  /** Returns null if the attribute does not exist. */
+  public static native byte[] getxattr(long vol, String user, String[] groups, String path,
+      String name) throws IOException;
+
+  public static native void setxattr(long vol, String user, String[] groups, String path,
+      String name, byte[] value, int flags) throws IOException;
+
+  public static native String[] listxattr(long vol, String user, String[] groups, String path)
+      throws IOException;
+
+  public static native void removexattr(long vol, String user, String[] groups, String path,
+      String name) throws IOException;
+
+  // ---- files ----------------------------------------------------------------------------------
+  public static native long open(long vol, String user, String[] groups, String path, int flags,
+      int mode, int umask) throws IOException;
+
+  /** Always frees the handle, even when it throws. */
+  public static native void close(long file) throws IOException;
+
+  /** Sequential read into buf[off, off+len); returns bytes read, -1 at EOF. */
+  public static native int read(long file, byte[] buf, int off, int len) throws IOException;
+
+  /** Sequential read into a direct buffer's [pos, pos+len); returns bytes read, -1 at EOF. */
+  public static native int readDirect(long file, ByteBuffer buf, int pos, int len)
+      throws IOException;
+
+  /** Positional read; thread-safe, position unchanged; -1 at EOF. */
+  public static native int pread(long file, long position, byte[] buf, int off, int len)
+      throws IOException;
+
+  public static native int preadDirect(long file, long position, ByteBuffer buf, int pos, int len)
+      throws IOException;
+
+  public static native void write(long file, byte[] buf, int off, int len) throws IOException;
+
+  public static native void writeDirect(long file, ByteBuffer buf, int pos, int len)
+      throws IOException;
+
+  public static native void seek(long file, long position) throws IOException;
+
+  public static native long tell(long file);
+
+  /** Length as the handle sees it, including its own unflushed writes. */
+  public static native long length(long file) throws IOException;
+
+  public static native void hflush(long file) throws IOException;
+
+  public static native void hsync(long file) throws IOException;
+
+  public static native void unbuffer(long file);
+}

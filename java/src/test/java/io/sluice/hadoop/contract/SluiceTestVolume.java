@@ -1,0 +1,96 @@
+package io.sluice.hadoop.contract;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * The volume the contract suites run on: an embedded one (SQLite metadata, a local directory as
+ * object storage) formatted once per JVM with the sluice CLI under target/.
+ *
+ * <p>Inputs (system property, else environment variable, else default):
+ * sluice.test.cli / SLUICE_TEST_CLI (build/bin/sluice), sluice.native.path / SLUICE_NATIVE_PATH
+ * (build/lib/libsluice.so), test.fs.sluice.name (sluice://testvol/). A run against another volume
+ * (MariaDB + S3) sets sluice.test.meta / SLUICE_TEST_META to its META-URL and skips formatting.
+ */
+public final class SluiceTestVolume {
+  public static final String DEFAULT_FS = "sluice://testvol/";
+
+  private static String meta; // guarded by SluiceTestVolume.class
+
+  private SluiceTestVolume() {}
+
+  /**
+   * Adds the test volume's settings to conf and returns it. fs.sluice.impl is left unset on
+   * purpose: the scheme must resolve through META-INF/services.
+   */
+  public static Configuration configure(Configuration conf) {
+    conf.set("sluice.meta", meta());
+    String lib = setting("sluice.native.path", "SLUICE_NATIVE_PATH", "build/lib/libsluice.so");
+    if (new File(lib).isFile()) {
+      conf.set("sluice.native.path", new File(lib).getAbsolutePath());
+    }
+    conf.set("fs.contract.test.fs.sluice", setting("test.fs.sluice.name", null, DEFAULT_FS));
+    return conf;
+  }
+
+  private static synchronized String meta() {
+    if (meta == null) {
+      String given = setting("sluice.test.meta", "SLUICE_TEST_META", null);
+      meta = given != null ? given : format();
+    }
+    return meta;
+  }
+
+  private static String format() {
+    try {
+      Path target = Paths.get("target");
+      Files.createDirectories(target);
+      Path dir = Files.createTempDirectory(target.toAbsolutePath(), "sluice-contract-");
+      String url = "sqlite3://" + dir.resolve("meta.db");
+      String cli = setting("sluice.test.cli", "SLUICE_TEST_CLI", "build/bin/sluice");
+      List<String> cmd = new ArrayList<>(Arrays.asList(new File(cli).getAbsolutePath(),
+          "format", url, "testvol", "--storage", "file", "--bucket",
+          dir.resolve("data").toString() + "/", "--trash-days", "0"));
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      byte[] out = readAll(p);
+      int rc = p.waitFor();
+      if (rc != 0) {
+        throw new IllegalStateException("sluice format failed (" + rc + "): " + cmd + "\n"
+            + new String(out, StandardCharsets.UTF_8));
+      }
+      return url;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot format the test volume", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while formatting the test volume", e);
+    }
+  }
+
+  private static byte[] readAll(Process p) throws IOException {
+    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    byte[] b = new byte[8192];
+    int n;
+    while ((n = p.getInputStream().read(b)) > 0) {
+      buf.write(b, 0, n);
+    }
+    return buf.toByteArray();
+  }
+
+  private static String setting(String property, String env, String dflt) {
+    String v = System.getProperty(property);
+    if ((v == null || v.isEmpty()) && env != null) {
+      v = System.getenv(env);
+    }
+    return v == null || v.isEmpty() ? dflt : v;
+  }
+}

@@ -1,0 +1,1030 @@
+/*
+ * native_volume.c - the natives of io.sluice.hadoop.nativeio.NativeVolume: argument conversion,
+ * bounds checks and error translation around each sluice_* call, nothing more.
+ * Handles: a volume is the sluice_volume pointer; a file or directory is a small struct that also
+ * remembers its volume, because the error message of a failed call lives on the volume
+ * (sluice_last_error). No Java monitor is held and no Java call is made during a sluice_* call.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jni/jni_util.h"
+
+#define JNAME(n) Java_io_sluice_hadoop_nativeio_NativeVolume_##n
+#define COPY_CHUNK (1u << 20)   /* heap-array reads/writes go through a temp of at most this */
+#define STACK_CHUNK (8u << 10)  /* ... and through the stack up to this */
+
+struct jfile {
+	sluice_file *f;
+	sluice_volume *vol;
+};
+
+struct jdir {
+	sluice_dir *d;
+	sluice_volume *vol;
+};
+
+static inline sluice_volume *VOL(jlong h)
+{
+	return (sluice_volume *)(intptr_t)h;
+}
+
+static inline jlong HANDLE(void *p)
+{
+	return (jlong)(intptr_t)p;
+}
+
+static int check_handle(JNIEnv *env, jlong h, const char *what)
+{
+	if (h)
+		return 0;
+	sj_throwf(env, sj.ioe, "%s is closed", what);
+	return -1;
+}
+
+static void throw_vol(JNIEnv *env, sluice_volume *vol, int rc, const char *path)
+{
+	sj_throw_errno(env, rc, sluice_last_error(vol), path);
+}
+
+/* The common frame of a path call: user, path, and cleanup on every return. */
+struct call {
+	struct sj_user user;
+	char *path;
+};
+
+static int call_begin(JNIEnv *env, jlong vol, jstring user, jobjectArray groups, jstring path,
+		      struct call *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (check_handle(env, vol, "volume"))
+		return -1;
+	if (sj_user_get(env, user, groups, &c->user))
+		return -1;
+	c->path = sj_utf8(env, path, "path");
+	if (!c->path) {
+		sj_user_free(&c->user);
+		return -1;
+	}
+	return 0;
+}
+
+static void call_end(struct call *c)
+{
+	sj_user_free(&c->user);
+	free(c->path);
+}
+
+/* ---- versions and volume ------------------------------------------------------------------- */
+
+JNIEXPORT jint JNICALL JNAME(abiVersion)(JNIEnv *env, jclass cls)
+{
+	(void)env, (void)cls;
+	return sluice_abi_version();
+}
+
+JNIEXPORT jstring JNICALL JNAME(version)(JNIEnv *env, jclass cls)
+{
+	(void)cls;
+	return sj_string(env, sluice_version());
+}
+
+JNIEXPORT jlong JNICALL JNAME(init)(JNIEnv *env, jclass cls, jobjectArray keys,
+				    jobjectArray values)
+{
+	(void)cls;
+	char **k = NULL, **v = NULL;
+	size_t nk = 0, nv = 0;
+	sluice_kv *kv = NULL;
+	sluice_volume *vol = NULL;
+	if (!keys || !values) {
+		sj_throwf(env, sj.npe, "keys and values must not be null");
+		return 0;
+	}
+	if (sj_strings(env, keys, "configuration key", &k, &nk))
+		goto out;
+	if (sj_strings(env, values, "configuration value", &v, &nv))
+		goto out;
+	if (nk != nv) {
+		sj_throwf(env, sj.iae, "%zu configuration keys but %zu values", nk, nv);
+		goto out;
+	}
+	kv = calloc(nk ? nk : 1, sizeof(*kv));
+	if (!kv) {
+		sj_throwf(env, sj.oome, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nk; i++)
+		kv[i] = (sluice_kv){.key = k[i], .value = v[i]};
+	char errmsg[1024] = "";
+	int rc = sluice_init(kv, nk, &vol, errmsg, sizeof(errmsg));
+	if (rc < 0) {
+		vol = NULL;
+		sj_throw_errno(env, rc, errmsg, NULL);
+	}
+out:
+	free(kv);
+	sj_free_strings(k, nk);
+	sj_free_strings(v, nv);
+	return HANDLE(vol);
+}
+
+JNIEXPORT void JNICALL JNAME(shutdown)(JNIEnv *env, jclass cls, jlong vol)
+{
+	(void)cls;
+	if (!vol)
+		return;
+	int rc = sluice_shutdown(VOL(vol));
+	/* the volume (and its last error) is gone now */
+	if (rc < 0)
+		sj_throw_errno(env, rc, "shutting the volume down: files could not be closed cleanly",
+			       NULL);
+}
+
+/* ---- metadata ------------------------------------------------------------------------------ */
+
+JNIEXPORT void JNICALL JNAME(stat)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				   jobjectArray groups, jstring path, jboolean follow, jobject st)
+{
+	(void)cls;
+	struct call c;
+	if (!st) {
+		sj_throwf(env, sj.npe, "stat: the NativeStat is null");
+		return;
+	}
+	if (call_begin(env, vol, user, groups, path, &c))
+		return;
+	sluice_stat s;
+	int rc = follow ? sluice_stat_path(VOL(vol), sj_user_ptr(&c.user), c.path, &s)
+			: sluice_lstat(VOL(vol), sj_user_ptr(&c.user), c.path, &s);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+	else
+		sj_fill_stat(env, st, &s, NULL, NULL, NULL);
+	call_end(&c);
+}
+
+JNIEXPORT void JNICALL JNAME(mkdirs)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				     jobjectArray groups, jstring path, jint mode, jint umask)
+{
+	(void)cls;
+	struct call c;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return;
+	int rc = sluice_mkdirs(VOL(vol), sj_user_ptr(&c.user), c.path, (uint32_t)mode,
+			       (uint32_t)umask);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+	call_end(&c);
+}
+
+JNIEXPORT void JNICALL JNAME(mkdir)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				    jobjectArray groups, jstring path, jint mode, jint umask)
+{
+	(void)cls;
+	struct call c;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return;
+	int rc = sluice_mkdir(VOL(vol), sj_user_ptr(&c.user), c.path, (uint32_t)mode,
+			      (uint32_t)umask);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+	call_end(&c);
+}
+
+JNIEXPORT void JNICALL JNAME(rename)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				     jobjectArray groups, jstring src, jstring dst, jint flags)
+{
+	(void)cls;
+	struct call c;
+	if (call_begin(env, vol, user, groups, src, &c))
+		return;
+	char *d = sj_utf8(env, dst, "destination path");
+	if (d) {
+		int rc = sluice_rename(VOL(vol), sj_user_ptr(&c.user), c.path, d, flags);
+		/* EEXIST is about the destination; other errors are usually about the source */
+		if (rc < 0)
+			throw_vol(env, VOL(vol), rc, rc == -EEXIST ? d : c.path);
+		free(d);
+	}
+	call_end(&c);
+}
+
+JNIEXPORT void JNICALL JNAME(delete)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				     jobjectArray groups, jstring path, jboolean recursive)
+{
+	(void)cls;
+	struct call c;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return;
+	int rc = sluice_delete(VOL(vol), sj_user_ptr(&c.user), c.path, recursive ? 1 : 0);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+	call_end(&c);
+}
+
+JNIEXPORT void JNICALL JNAME(truncate)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				       jobjectArray groups, jstring path, jlong length)
+{
+	(void)cls;
+	struct call c;
+	if (length < 0) {
+		sj_throwf(env, sj.iae, "truncate: negative length %lld", (long long)length);
+		return;
+	}
+	if (call_begin(env, vol, user, groups, path, &c))
+		return;
+	int rc = sluice_truncate(VOL(vol), sj_user_ptr(&c.user), c.path, (uint64_t)length);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+	call_end(&c);
+}
+
+JNIEXPORT void JNICALL JNAME(concat)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				     jobjectArray groups, jstring target, jobjectArray srcs)
+{
+	(void)cls;
+	struct call c;
+	if (!srcs) {
+		sj_throwf(env, sj.npe, "concat: srcs is null");
+		return;
+	}
+	if (call_begin(env, vol, user, groups, target, &c))
+		return;
+	char **s = NULL;
+	size_t n = 0;
+	if (!sj_strings(env, srcs, "source path", &s, &n)) {
+		int rc = sluice_concat(VOL(vol), sj_user_ptr(&c.user), c.path,
+				       (const char *const *)s, n);
+		if (rc < 0)
+			throw_vol(env, VOL(vol), rc, c.path);
+		sj_free_strings(s, n);
+	}
+	call_end(&c);
+}
+
+JNIEXPORT void JNICALL JNAME(chmod)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				    jobjectArray groups, jstring path, jint mode)
+{
+	(void)cls;
+	struct call c;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return;
+	int rc = sluice_chmod(VOL(vol), sj_user_ptr(&c.user), c.path, (uint32_t)mode);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+	call_end(&c);
+}
+
+JNIEXPORT void JNICALL JNAME(chown)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				    jobjectArray groups, jstring path, jstring owner,
+				    jstring group)
+{
+	(void)cls;
+	struct call c;
+	char *o = NULL, *g = NULL;
+	int failed;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return;
+	o = sj_utf8_opt(env, owner, &failed);
+	if (failed)
+		goto out;
+	g = sj_utf8_opt(env, group, &failed);
+	if (failed)
+		goto out;
+	int rc = sluice_chown(VOL(vol), sj_user_ptr(&c.user), c.path, o, g);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+out:
+	free(o);
+	free(g);
+	call_end(&c);
+}
+
+JNIEXPORT void JNICALL JNAME(utimes)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				     jobjectArray groups, jstring path, jlong mtime,
+				     jlong atime)
+{
+	(void)cls;
+	struct call c;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return;
+	int rc = sluice_utimes(VOL(vol), sj_user_ptr(&c.user), c.path, mtime, atime);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+	call_end(&c);
+}
+
+JNIEXPORT jstring JNICALL JNAME(readlink)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					  jobjectArray groups, jstring path)
+{
+	(void)cls;
+	struct call c;
+	jstring r = NULL;
+	char *buf = NULL;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return NULL;
+	size_t size = 4096;
+	for (;;) {
+		buf = malloc(size);
+		if (!buf) {
+			sj_throwf(env, sj.oome, "out of memory");
+			goto out;
+		}
+		ssize_t n = sluice_readlink(VOL(vol), sj_user_ptr(&c.user), c.path, buf, size);
+		if (n < 0) {
+			throw_vol(env, VOL(vol), (int)n, c.path);
+			goto out;
+		}
+		if ((size_t)n < size) { /* room for the NUL: complete */
+			buf[n] = 0;
+			r = sj_string(env, buf);
+			goto out;
+		}
+		free(buf);
+		buf = NULL;
+		size = (size_t)n + 1;
+	}
+out:
+	free(buf);
+	call_end(&c);
+	return r;
+}
+
+static jlongArray long_array(JNIEnv *env, const jlong *v, jsize n)
+{
+	jlongArray a = (*env)->NewLongArray(env, n);
+	if (a && n)
+		(*env)->SetLongArrayRegion(env, a, 0, n, v);
+	return a;
+}
+
+JNIEXPORT jlongArray JNICALL JNAME(summary)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					    jobjectArray groups, jstring path)
+{
+	(void)cls;
+	struct call c;
+	jlongArray r = NULL;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return NULL;
+	sluice_summary s;
+	int rc = sluice_summary_path(VOL(vol), sj_user_ptr(&c.user), c.path, &s);
+	if (rc < 0) {
+		throw_vol(env, VOL(vol), rc, c.path);
+	} else {
+		jlong v[4] = {(jlong)s.length, (jlong)s.files, (jlong)s.directories,
+			      (jlong)s.space};
+		r = long_array(env, v, 4);
+	}
+	call_end(&c);
+	return r;
+}
+
+JNIEXPORT jlongArray JNICALL JNAME(statfs)(JNIEnv *env, jclass cls, jlong vol)
+{
+	(void)cls;
+	if (check_handle(env, vol, "volume"))
+		return NULL;
+	sluice_statfs s;
+	int rc = sluice_statfs_get(VOL(vol), &s);
+	if (rc < 0) {
+		throw_vol(env, VOL(vol), rc, NULL);
+		return NULL;
+	}
+	/* a capacity without quota may exceed 2^63: clamp rather than turn negative */
+	uint64_t u[5] = {s.capacity, s.used, s.remaining, s.inodes_used, s.inodes_available};
+	jlong v[5];
+	for (int i = 0; i < 5; i++)
+		v[i] = u[i] > (uint64_t)INT64_MAX ? INT64_MAX : (jlong)u[i];
+	return long_array(env, v, 5);
+}
+
+JNIEXPORT jlongArray JNICALL JNAME(fileBlocks)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					       jobjectArray groups, jstring path, jlong start,
+					       jlong len)
+{
+	(void)cls;
+	struct call c;
+	jlongArray r = NULL;
+	sluice_block *b = NULL;
+	jlong *flat = NULL;
+	if (start < 0 || len < 0) {
+		sj_throwf(env, sj.iae, "fileBlocks: negative start %lld or length %lld",
+			  (long long)start, (long long)len);
+		return NULL;
+	}
+	if (call_begin(env, vol, user, groups, path, &c))
+		return NULL;
+	/* a full buffer may mean more blocks: retry with a larger one */
+	size_t max = 64;
+	int n;
+	for (;;) {
+		b = malloc(max * sizeof(*b));
+		if (!b) {
+			sj_throwf(env, sj.oome, "out of memory");
+			goto out;
+		}
+		n = sluice_file_blocks(VOL(vol), sj_user_ptr(&c.user), c.path, (uint64_t)start,
+				       (uint64_t)len, b, max);
+		if (n < 0) {
+			throw_vol(env, VOL(vol), n, c.path);
+			goto out;
+		}
+		if ((size_t)n < max || max >= (1u << 24))
+			break;
+		free(b);
+		b = NULL;
+		max *= 8;
+	}
+	flat = malloc(((size_t)n * 2 + 1) * sizeof(*flat));
+	if (!flat) {
+		sj_throwf(env, sj.oome, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		flat[2 * i] = (jlong)b[i].offset;
+		flat[2 * i + 1] = (jlong)b[i].length;
+	}
+	r = long_array(env, flat, (jsize)n * 2);
+out:
+	free(flat);
+	free(b);
+	call_end(&c);
+	return r;
+}
+
+/* ---- listing ------------------------------------------------------------------------------- */
+
+JNIEXPORT jlong JNICALL JNAME(opendir)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				       jobjectArray groups, jstring path)
+{
+	(void)cls;
+	struct call c;
+	struct jdir *jd = NULL;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return 0;
+	jd = calloc(1, sizeof(*jd));
+	if (!jd) {
+		sj_throwf(env, sj.oome, "out of memory");
+		goto out;
+	}
+	jd->vol = VOL(vol);
+	int rc = sluice_opendir(VOL(vol), sj_user_ptr(&c.user), c.path, &jd->d);
+	if (rc < 0) {
+		throw_vol(env, VOL(vol), rc, c.path);
+		free(jd);
+		jd = NULL;
+	}
+out:
+	call_end(&c);
+	return HANDLE(jd);
+}
+
+JNIEXPORT jint JNICALL JNAME(readdir)(JNIEnv *env, jclass cls, jlong dir, jobjectArray out)
+{
+	(void)cls;
+	struct jdir *jd = (struct jdir *)(intptr_t)dir;
+	if (check_handle(env, dir, "directory listing"))
+		return 0;
+	if (!out) {
+		sj_throwf(env, sj.npe, "readdir: the output array is null");
+		return 0;
+	}
+	jsize max = (*env)->GetArrayLength(env, out);
+	if (max == 0)
+		return 0;
+	sluice_dirent *ents = malloc((size_t)max * sizeof(*ents));
+	if (!ents) {
+		sj_throwf(env, sj.oome, "out of memory");
+		return 0;
+	}
+	int n = sluice_readdir(jd->d, ents, (size_t)max);
+	if (n < 0) {
+		throw_vol(env, jd->vol, n, NULL);
+		free(ents);
+		return 0;
+	}
+	/* entries of one directory mostly share owner and group: reuse the previous Strings */
+	jstring own = NULL, grp = NULL;
+	const char *own_c = NULL, *grp_c = NULL;
+	int i;
+	for (i = 0; i < n; i++) {
+		const sluice_stat *st = &ents[i].st;
+		jobject o = (*env)->GetObjectArrayElement(env, out, i);
+		if (!o) {
+			o = (*env)->NewObject(env, sj.stat_cls, sj.stat_ctor);
+			if (!o)
+				break;
+			(*env)->SetObjectArrayElement(env, out, i, o);
+		}
+		if (!own_c || strcmp(own_c, st->owner)) {
+			if (own)
+				(*env)->DeleteLocalRef(env, own);
+			own = sj_string(env, st->owner);
+			own_c = own ? st->owner : NULL;
+		}
+		if (!grp_c || strcmp(grp_c, st->group)) {
+			if (grp)
+				(*env)->DeleteLocalRef(env, grp);
+			grp = sj_string(env, st->group);
+			grp_c = grp ? st->group : NULL;
+		}
+		jstring name = sj_string(env, ents[i].name);
+		int rc = (own && grp && name) ? sj_fill_stat(env, o, st, name, own, grp) : -1;
+		if (name)
+			(*env)->DeleteLocalRef(env, name);
+		(*env)->DeleteLocalRef(env, o);
+		if (rc)
+			break;
+	}
+	if (own)
+		(*env)->DeleteLocalRef(env, own);
+	if (grp)
+		(*env)->DeleteLocalRef(env, grp);
+	free(ents);
+	return i == n ? n : 0; /* on a break an exception is pending */
+}
+
+JNIEXPORT void JNICALL JNAME(closedir)(JNIEnv *env, jclass cls, jlong dir)
+{
+	(void)env, (void)cls;
+	struct jdir *jd = (struct jdir *)(intptr_t)dir;
+	if (!jd)
+		return;
+	sluice_closedir(jd->d);
+	free(jd);
+}
+
+/* ---- xattrs -------------------------------------------------------------------------------- */
+
+JNIEXPORT jbyteArray JNICALL JNAME(getxattr)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					     jobjectArray groups, jstring path, jstring name)
+{
+	(void)cls;
+	struct call c;
+	jbyteArray r = NULL;
+	char *nm = NULL;
+	void *buf = NULL;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return NULL;
+	nm = sj_utf8(env, name, "xattr name");
+	if (!nm)
+		goto out;
+	/* size, then value; the value may grow in between (-ERANGE): ask again */
+	for (int attempt = 0;; attempt++) {
+		ssize_t n = sluice_getxattr(VOL(vol), sj_user_ptr(&c.user), c.path, nm, NULL, 0);
+		if (n == -ENODATA)
+			goto out;
+		if (n < 0) {
+			throw_vol(env, VOL(vol), (int)n, c.path);
+			goto out;
+		}
+		buf = malloc(n ? (size_t)n : 1);
+		if (!buf) {
+			sj_throwf(env, sj.oome, "out of memory");
+			goto out;
+		}
+		ssize_t m = n ? sluice_getxattr(VOL(vol), sj_user_ptr(&c.user), c.path, nm, buf,
+						(size_t)n)
+			      : 0;
+		if (m == -ERANGE && attempt < 8) {
+			free(buf);
+			buf = NULL;
+			continue;
+		}
+		if (m == -ENODATA)
+			goto out;
+		if (m < 0) {
+			throw_vol(env, VOL(vol), (int)m, c.path);
+			goto out;
+		}
+		r = (*env)->NewByteArray(env, (jsize)m);
+		if (r && m)
+			(*env)->SetByteArrayRegion(env, r, 0, (jsize)m, buf);
+		goto out;
+	}
+out:
+	free(buf);
+	free(nm);
+	call_end(&c);
+	return r;
+}
+
+JNIEXPORT void JNICALL JNAME(setxattr)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				       jobjectArray groups, jstring path, jstring name,
+				       jbyteArray value, jint flags)
+{
+	(void)cls;
+	struct call c;
+	char *nm = NULL;
+	jbyte *v = NULL;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return;
+	nm = sj_utf8(env, name, "xattr name");
+	if (!nm)
+		goto out;
+	jsize n = value ? (*env)->GetArrayLength(env, value) : 0;
+	v = malloc(n ? (size_t)n : 1);
+	if (!v) {
+		sj_throwf(env, sj.oome, "out of memory");
+		goto out;
+	}
+	if (n)
+		(*env)->GetByteArrayRegion(env, value, 0, n, v);
+	int rc = sluice_setxattr(VOL(vol), sj_user_ptr(&c.user), c.path, nm, v, (size_t)n, flags);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+out:
+	free(v);
+	free(nm);
+	call_end(&c);
+}
+
+JNIEXPORT jobjectArray JNICALL JNAME(listxattr)(JNIEnv *env, jclass cls, jlong vol,
+						jstring user, jobjectArray groups, jstring path)
+{
+	(void)cls;
+	struct call c;
+	jobjectArray r = NULL;
+	char *buf = NULL;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return NULL;
+	ssize_t m = 0;
+	for (int attempt = 0;; attempt++) {
+		ssize_t n = sluice_listxattr(VOL(vol), sj_user_ptr(&c.user), c.path, NULL, 0);
+		if (n < 0) {
+			throw_vol(env, VOL(vol), (int)n, c.path);
+			goto out;
+		}
+		buf = malloc((size_t)n + 1);
+		if (!buf) {
+			sj_throwf(env, sj.oome, "out of memory");
+			goto out;
+		}
+		m = n ? sluice_listxattr(VOL(vol), sj_user_ptr(&c.user), c.path, buf, (size_t)n) : 0;
+		if (m == -ERANGE && attempt < 8) {
+			free(buf);
+			buf = NULL;
+			continue;
+		}
+		if (m < 0) {
+			throw_vol(env, VOL(vol), (int)m, c.path);
+			goto out;
+		}
+		break;
+	}
+	buf[m] = 0;
+	jsize count = 0;
+	for (ssize_t i = 0; i < m; i += (ssize_t)strlen(buf + i) + 1)
+		if (buf[i])
+			count++;
+	r = (*env)->NewObjectArray(env, count, sj.string_cls, NULL);
+	if (!r)
+		goto out;
+	jsize k = 0;
+	for (ssize_t i = 0; i < m; i += (ssize_t)strlen(buf + i) + 1) {
+		if (!buf[i])
+			continue;
+		jstring s = sj_string(env, buf + i);
+		if (!s) {
+			(*env)->DeleteLocalRef(env, r);
+			r = NULL;
+			goto out;
+		}
+		(*env)->SetObjectArrayElement(env, r, k++, s);
+		(*env)->DeleteLocalRef(env, s);
+	}
+out:
+	free(buf);
+	call_end(&c);
+	return r;
+}
+
+JNIEXPORT void JNICALL JNAME(removexattr)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					  jobjectArray groups, jstring path, jstring name)
+{
+	(void)cls;
+	struct call c;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return;
+	char *nm = sj_utf8(env, name, "xattr name");
+	if (nm) {
+		int rc = sluice_removexattr(VOL(vol), sj_user_ptr(&c.user), c.path, nm);
+		if (rc < 0)
+			throw_vol(env, VOL(vol), rc, c.path);
+		free(nm);
+	}
+	call_end(&c);
+}
+
+/* ---- files --------------------------------------------------------------------------------- */
+
+static inline struct jfile *FILEH(jlong h)
+{
+	return (struct jfile *)(intptr_t)h;
+}
+
+JNIEXPORT jlong JNICALL JNAME(open)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+				    jobjectArray groups, jstring path, jint flags, jint mode,
+				    jint umask)
+{
+	(void)cls;
+	struct call c;
+	struct jfile *jf = NULL;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return 0;
+	jf = calloc(1, sizeof(*jf));
+	if (!jf) {
+		sj_throwf(env, sj.oome, "out of memory");
+		goto out;
+	}
+	jf->vol = VOL(vol);
+	int rc = sluice_open(VOL(vol), sj_user_ptr(&c.user), c.path, flags, (uint32_t)mode,
+			     (uint32_t)umask, &jf->f);
+	if (rc < 0) {
+		throw_vol(env, VOL(vol), rc, c.path);
+		free(jf);
+		jf = NULL;
+	}
+out:
+	call_end(&c);
+	return HANDLE(jf);
+}
+
+JNIEXPORT void JNICALL JNAME(close)(JNIEnv *env, jclass cls, jlong file)
+{
+	(void)cls;
+	struct jfile *jf = FILEH(file);
+	if (!jf)
+		return;
+	int rc = sluice_close(jf->f); /* frees the file even when it fails */
+	if (rc < 0)
+		throw_vol(env, jf->vol, rc, NULL);
+	free(jf);
+}
+
+/* Checks [off, off+len) against an array or buffer of cap bytes. */
+static int check_range(JNIEnv *env, const char *what, jlong cap, jint off, jint len)
+{
+	if (off < 0 || len < 0 || (jlong)off + (jlong)len > cap) {
+		sj_throwf(env, sj.ioobe, "%s: offset %d and length %d outside a buffer of %lld bytes",
+			  what, (int)off, (int)len, (long long)cap);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_array(JNIEnv *env, const char *what, jbyteArray buf, jint off, jint len)
+{
+	if (!buf) {
+		sj_throwf(env, sj.npe, "%s: the buffer is null", what);
+		return -1;
+	}
+	return check_range(env, what, (*env)->GetArrayLength(env, buf), off, len);
+}
+
+/* The address of a direct buffer's [pos, pos+len), or NULL with an exception pending. */
+static char *direct_range(JNIEnv *env, const char *what, jobject buf, jint pos, jint len)
+{
+	if (!buf) {
+		sj_throwf(env, sj.npe, "%s: the buffer is null", what);
+		return NULL;
+	}
+	char *addr = (*env)->GetDirectBufferAddress(env, buf);
+	jlong cap = (*env)->GetDirectBufferCapacity(env, buf);
+	if (!addr || cap < 0) {
+		sj_throwf(env, sj.iae, "%s: not a direct ByteBuffer", what);
+		return NULL;
+	}
+	if (check_range(env, what, cap, pos, len))
+		return NULL;
+	return addr + pos;
+}
+
+/* Reads into a heap array through a bounded temp: pread when position >= 0, else sequential.
+ * Loops until len bytes, EOF or an error; an error after some bytes returns those bytes (the
+ * error recurs on the next call). Returns bytes read, -1 at EOF, or 0 with an exception. */
+static jint read_heap(JNIEnv *env, struct jfile *jf, jlong position, jbyteArray buf, jint off,
+		      jint len)
+{
+	char stackbuf[STACK_CHUNK];
+	char *tmp = stackbuf;
+	size_t tmpsize = sizeof(stackbuf);
+	if ((size_t)len > tmpsize) {
+		tmpsize = (size_t)len < COPY_CHUNK ? (size_t)len : COPY_CHUNK;
+		tmp = malloc(tmpsize);
+		if (!tmp) {
+			sj_throwf(env, sj.oome, "out of memory for a read buffer");
+			return 0;
+		}
+	}
+	jint done = 0;
+	while (done < len) {
+		size_t want = (size_t)(len - done) < tmpsize ? (size_t)(len - done) : tmpsize;
+		ssize_t n = position >= 0
+				    ? sluice_pread(jf->f, tmp, want, (uint64_t)position + (uint64_t)done)
+				    : sluice_read(jf->f, tmp, want);
+		if (n < 0) {
+			if (!done)
+				throw_vol(env, jf->vol, (int)n, NULL);
+			break;
+		}
+		if (n == 0)
+			break;
+		(*env)->SetByteArrayRegion(env, buf, off + done, (jsize)n, (const jbyte *)tmp);
+		done += (jint)n;
+		if ((size_t)n < want) /* short: EOF */
+			break;
+	}
+	if (tmp != stackbuf)
+		free(tmp);
+	if (done == 0 && len > 0 && !(*env)->ExceptionCheck(env))
+		return -1;
+	return done;
+}
+
+/* As read_heap, straight into memory the caller owns. */
+static jint read_direct(JNIEnv *env, struct jfile *jf, jlong position, char *dst, jint len)
+{
+	jint done = 0;
+	while (done < len) {
+		size_t want = (size_t)(len - done);
+		ssize_t n = position >= 0 ? sluice_pread(jf->f, dst + done, want,
+							 (uint64_t)position + (uint64_t)done)
+					  : sluice_read(jf->f, dst + done, want);
+		if (n < 0) {
+			if (!done)
+				throw_vol(env, jf->vol, (int)n, NULL);
+			break;
+		}
+		if (n == 0)
+			break;
+		done += (jint)n;
+		if ((size_t)n < want)
+			break;
+	}
+	if (done == 0 && len > 0 && !(*env)->ExceptionCheck(env))
+		return -1;
+	return done;
+}
+
+static int check_position(JNIEnv *env, jlong position)
+{
+	if (position >= 0)
+		return 0;
+	sj_throwf(env, sj.eofe, "Cannot seek to a negative offset (%lld)", (long long)position);
+	return -1;
+}
+
+JNIEXPORT jint JNICALL JNAME(read)(JNIEnv *env, jclass cls, jlong file, jbyteArray buf, jint off,
+				   jint len)
+{
+	(void)cls;
+	if (check_handle(env, file, "file") || check_array(env, "read", buf, off, len))
+		return 0;
+	return read_heap(env, FILEH(file), -1, buf, off, len);
+}
+
+JNIEXPORT jint JNICALL JNAME(readDirect)(JNIEnv *env, jclass cls, jlong file, jobject buf,
+					 jint pos, jint len)
+{
+	(void)cls;
+	if (check_handle(env, file, "file"))
+		return 0;
+	char *dst = direct_range(env, "readDirect", buf, pos, len);
+	if (!dst)
+		return 0;
+	return read_direct(env, FILEH(file), -1, dst, len);
+}
+
+JNIEXPORT jint JNICALL JNAME(pread)(JNIEnv *env, jclass cls, jlong file, jlong position,
+				    jbyteArray buf, jint off, jint len)
+{
+	(void)cls;
+	if (check_handle(env, file, "file") || check_position(env, position) ||
+	    check_array(env, "pread", buf, off, len))
+		return 0;
+	return read_heap(env, FILEH(file), position, buf, off, len);
+}
+
+JNIEXPORT jint JNICALL JNAME(preadDirect)(JNIEnv *env, jclass cls, jlong file, jlong position,
+					  jobject buf, jint pos, jint len)
+{
+	(void)cls;
+	if (check_handle(env, file, "file") || check_position(env, position))
+		return 0;
+	char *dst = direct_range(env, "preadDirect", buf, pos, len);
+	if (!dst)
+		return 0;
+	return read_direct(env, FILEH(file), position, dst, len);
+}
+
+static int write_all(JNIEnv *env, struct jfile *jf, const char *src, size_t len)
+{
+	while (len) {
+		ssize_t n = sluice_write(jf->f, src, len);
+		if (n < 0) {
+			throw_vol(env, jf->vol, (int)n, NULL);
+			return -1;
+		}
+		if (n == 0) {
+			sj_throwf(env, sj.ioe, "write made no progress");
+			return -1;
+		}
+		src += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+JNIEXPORT void JNICALL JNAME(write)(JNIEnv *env, jclass cls, jlong file, jbyteArray buf,
+				    jint off, jint len)
+{
+	(void)cls;
+	if (check_handle(env, file, "file") || check_array(env, "write", buf, off, len) || !len)
+		return;
+	char stackbuf[STACK_CHUNK];
+	char *tmp = stackbuf;
+	size_t tmpsize = sizeof(stackbuf);
+	if ((size_t)len > tmpsize) {
+		tmpsize = (size_t)len < COPY_CHUNK ? (size_t)len : COPY_CHUNK;
+		tmp = malloc(tmpsize);
+		if (!tmp) {
+			sj_throwf(env, sj.oome, "out of memory for a write buffer");
+			return;
+		}
+	}
+	for (jint done = 0; done < len;) {
+		size_t n = (size_t)(len - done) < tmpsize ? (size_t)(len - done) : tmpsize;
+		(*env)->GetByteArrayRegion(env, buf, off + done, (jsize)n, (jbyte *)tmp);
+		if (write_all(env, FILEH(file), tmp, n))
+			break;
+		done += (jint)n;
+	}
+	if (tmp != stackbuf)
+		free(tmp);
+}
+
+JNIEXPORT void JNICALL JNAME(writeDirect)(JNIEnv *env, jclass cls, jlong file, jobject buf,
+					  jint pos, jint len)
+{
+	(void)cls;
+	if (check_handle(env, file, "file"))
+		return;
+	char *src = direct_range(env, "writeDirect", buf, pos, len);
+	if (src)
+		write_all(env, FILEH(file), src, (size_t)len);
+}
+
+JNIEXPORT void JNICALL JNAME(seek)(JNIEnv *env, jclass cls, jlong file, jlong position)
+{
+	(void)cls;
+	if (check_handle(env, file, "file") || check_position(env, position))
+		return;
+	int rc = sluice_seek(FILEH(file)->f, (uint64_t)position);
+	if (rc < 0)
+		throw_vol(env, FILEH(file)->vol, rc, NULL);
+}
+
+JNIEXPORT jlong JNICALL JNAME(tell)(JNIEnv *env, jclass cls, jlong file)
+{
+	(void)env, (void)cls;
+	return file ? (jlong)sluice_tell(FILEH(file)->f) : 0;
+}
+
+JNIEXPORT jlong JNICALL JNAME(length)(JNIEnv *env, jclass cls, jlong file)
+{
+	(void)cls;
+	if (check_handle(env, file, "file"))
+		return 0;
+	return (jlong)sluice_file_length(FILEH(file)->f);
+}
+
+JNIEXPORT void JNICALL JNAME(hflush)(JNIEnv *env, jclass cls, jlong file)
+{
+	(void)cls;
+	if (check_handle(env, file, "file"))
+		return;
+	int rc = sluice_hflush(FILEH(file)->f);
+	if (rc < 0)
+		throw_vol(env, FILEH(file)->vol, rc, NULL);
+}
+
+JNIEXPORT void JNICALL JNAME(hsync)(JNIEnv *env, jclass cls, jlong file)
+{
+	(void)cls;
+	if (check_handle(env, file, "file"))
+		return;
+	int rc = sluice_hsync(FILEH(file)->f);
+	if (rc < 0)
+		throw_vol(env, FILEH(file)->vol, rc, NULL);
+}
+
+JNIEXPORT void JNICALL JNAME(unbuffer)(JNIEnv *env, jclass cls, jlong file)
+{
+	(void)env, (void)cls;
+	if (file)
+		sluice_unbuffer(FILEH(file)->f);
+}
