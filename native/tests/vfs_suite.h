@@ -437,7 +437,7 @@ static void test_listing(sluice_volume *vol)
 	CHECK_RC(sluice_opendir(vol, NULL, "/ls/f00001", &d), -ENOTDIR);
 }
 
-static void test_permissions(sluice_volume *vol)
+static void test_permissions(struct suite *s, sluice_volume *vol)
 {
 	uint8_t d[10] = {0};
 	CHECK_RC(sluice_mkdirs(vol, &root_user, "/perm", 0777, 0), 0);
@@ -446,6 +446,12 @@ static void test_permissions(sluice_volume *vol)
 	sluice_stat st;
 	CHECK_RC(sluice_stat_path(vol, &bob, "/perm/bob/secret", &st), 0);
 	CHECK(!strcmp(st.owner, "bob"));
+	/* names unknown to the system map the same way in another client (the volume's registry) */
+	sluice_volume *other = open_vol(s, NULL, NULL);
+	sluice_stat ost;
+	CHECK_RC(sluice_stat_path(other, &root_user, "/perm/bob/secret", &ost), 0);
+	CHECK(!strcmp(ost.owner, "bob") && ost.uid == st.uid);
+	sluice_shutdown(other);
 	CHECK_RC(sluice_stat_path(vol, &alice, "/perm/bob/secret", &st), -EACCES);
 	CHECK_RC(write_file(vol, &alice, "/perm/bob/mine", d, sizeof(d), 10, 0), -EACCES);
 	CHECK_RC(sluice_delete(vol, &alice, "/perm/bob", 1), -EACCES);
@@ -730,7 +736,7 @@ static int run_suite(struct suite *s)
 	test_rename(vol);
 	test_truncate_concat(vol);
 	test_listing(vol);
-	test_permissions(vol);
+	test_permissions(s, vol);
 	test_xattrs(vol);
 	test_symlink(vol);
 	test_compaction(vol);

@@ -126,6 +126,12 @@ struct sl_meta_backend {
 	/* -- volume ------------------------------------------------------------------------------ */
 	/* The JSON of the `format` setting; -ENOENT if the database holds no volume. Caller frees. */
 	int (*load_format)(struct sl_meta *m, char **json, struct sl_err *err);
+	/* Sluice's own small records in jfs_setting, named "sluice.*" (JuiceFS reads only the
+	 * "format" row): get gives -ENOENT if missing (caller frees *value); add gives -EEXIST if
+	 * the name exists, so the first writer of a name wins. */
+	int (*get_setting)(struct sl_meta *m, const char *name, char **value, struct sl_err *err);
+	int (*add_setting)(struct sl_meta *m, const char *name, const char *value,
+			   struct sl_err *err);
 	/* Creates the tables if missing, then writes the format record, the counters, the root and
 	 * trash directories (attributes given), in one transaction. If a format exists already it
 	 * is only replaced when `force`; callers compare name/block size/compression first. */

@@ -650,7 +650,8 @@ static bool missing_table(const struct sl_err *err, int rc)
 }
 
 struct load_arg {
-	char *json;
+	const char *name; /* of the jfs_setting row */
+	char *json;       /* its value */
 };
 
 static int load_op(struct tx *t, void *arg)
@@ -659,7 +660,7 @@ static int load_op(struct tx *t, void *arg)
 	free(a->json);
 	a->json = NULL;
 	struct sl_sql_stmt *s;
-	int rc = q_row(t, &s, "SELECT value FROM jfs_setting WHERE name = ?", "t", "format");
+	int rc = q_row(t, &s, "SELECT value FROM jfs_setting WHERE name = ?", "t", a->name);
 	if (rc <= 0)
 		return rc < 0 ? rc : -ENOENT;
 	a->json = col_dup(t, s, 0, NULL);
@@ -667,10 +668,41 @@ static int load_op(struct tx *t, void *arg)
 	return a->json ? 0 : nomem(t);
 }
 
+static int sql_get_setting(struct sl_meta *m, const char *name, char **value,
+			   struct sl_err *err)
+{
+	*value = NULL;
+	struct load_arg a = {.name = name};
+	int rc = run(m, false, load_op, &a, err);
+	if (rc)
+		free(a.json);
+	else
+		*value = a.json;
+	return rc;
+}
+
+struct setting_arg {
+	const char *name, *value;
+};
+
+static int add_setting_op(struct tx *t, void *arg)
+{
+	struct setting_arg *a = arg;
+	return q_exec(t, NULL, "INSERT INTO jfs_setting (name, value) VALUES (?, ?)", "tt", a->name,
+		      a->value);
+}
+
+static int sql_add_setting(struct sl_meta *m, const char *name, const char *value,
+			   struct sl_err *err)
+{
+	struct setting_arg a = {name, value};
+	return run(m, true, add_setting_op, &a, err);
+}
+
 static int sql_load_format(struct sl_meta *m, char **json, struct sl_err *err)
 {
 	*json = NULL;
-	struct load_arg a = {0};
+	struct load_arg a = {.name = "format"};
 	int rc = run(m, false, load_op, &a, err);
 	if (rc && missing_table(err, rc)) {
 		sl_err_clear(err);
@@ -3136,6 +3168,8 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.init = sql_init,
 	.cleanup = sql_cleanup,
 	.load_format = sql_load_format,
+	.get_setting = sql_get_setting,
+	.add_setting = sql_add_setting,
 	.format = sql_format,
 	.new_session = sql_new_session,
 	.refresh_session = sql_refresh_session,

@@ -1,9 +1,11 @@
 /*
  * idmap.c - mapping between Hadoop's user/group names and the numeric ids JuiceFS stores.
  * Order of lookup: the volume's users/groups files (passwd/group format, so the same files can be
- * shared by every node and by juicefs mounts), then the local system, then a stable hash of the
- * name into [2^30, 2^31) so that a name unknown everywhere still maps to the same id on every
- * node. Names resolved here are remembered for the reverse direction.
+ * shared by every node and by juicefs mounts), then the local system, then the volume's own
+ * registry: a name unknown to both gets an id in [2^30, 2^31) starting at a hash of the name,
+ * recorded in jfs_setting as "sluice.uid.<id>" = name (or gid), so that every client maps it the
+ * same way in both directions. The first client to record an id wins it; a colliding name moves
+ * on to the next id. Names resolved here are remembered.
  */
 #include <errno.h>
 #include <grp.h>
@@ -25,9 +27,15 @@ struct id_table {
 	size_t n, cap;
 };
 
+#define REGISTRY_BASE (1u << 30)
+#define REGISTRY_PROBES 64
+
 struct sl_idmap {
 	pthread_mutex_t lock;
 	struct id_table users, groups;
+	struct sl_meta *meta; /* the registry; NULL: hash only */
+	bool may_record;      /* false for read-only volumes: look up, never add */
+	const struct sl_logger *log;
 };
 
 static int table_add(struct id_table *t, const char *name, uint32_t id)
@@ -87,13 +95,17 @@ static int load_file(struct id_table *t, const char *path, struct sl_err *err)
 	return rc;
 }
 
-int sl_idmap_new(const char *users_file, const char *groups_file, struct sl_idmap **out,
+int sl_idmap_new(const char *users_file, const char *groups_file, struct sl_meta *meta,
+		 bool may_record, const struct sl_logger *log, struct sl_idmap **out,
 		 struct sl_err *err)
 {
 	struct sl_idmap *m = calloc(1, sizeof(*m));
 	if (!m)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	pthread_mutex_init(&m->lock, NULL);
+	m->meta = meta;
+	m->may_record = may_record;
+	m->log = log;
 	int rc = 0;
 	if (users_file && *users_file)
 		rc = load_file(&m->users, users_file, err);
@@ -122,7 +134,44 @@ static uint32_t name_hash_id(const char *name)
 	uint32_t h = 2166136261u; /* FNV-1a */
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		h = (h ^ *p) * 16777619u;
-	return (1u << 30) | (h & ((1u << 30) - 1));
+	return REGISTRY_BASE | (h & (REGISTRY_BASE - 1));
+}
+
+static void registry_key(char *buf, size_t size, bool user, uint32_t id)
+{
+	snprintf(buf, size, "sluice.%s.%u", user ? "uid" : "gid", id);
+}
+
+/* The registry's id for name, recording one if the name has none yet. */
+static uint32_t registry_id(struct sl_idmap *m, const char *name, bool user)
+{
+	uint32_t id = name_hash_id(name);
+	if (!m->meta)
+		return id;
+	struct sl_err err = {0};
+	for (int probe = 0; probe < REGISTRY_PROBES;) {
+		char key[64], *value = NULL;
+		registry_key(key, sizeof(key), user, id);
+		int rc = m->meta->be->get_setting(m->meta, key, &value, &err);
+		if (rc == -ENOENT && !m->may_record)
+			return name_hash_id(name);
+		if (rc == -ENOENT)
+			rc = m->meta->be->add_setting(m->meta, key, name, &err);
+		if (rc == -EEXIST)
+			continue; /* someone recorded this id just now: read who */
+		if (rc)
+			break;
+		bool mine = !value || !strcmp(value, name);
+		free(value);
+		if (mine)
+			return id;
+		id = REGISTRY_BASE | ((id + 1) & (REGISTRY_BASE - 1));
+		probe++;
+	}
+	sl_log(m->log, SL_LOG_WARN, "cannot record an id for %s '%s' (%s); using %u unrecorded",
+	       user ? "user" : "group", name, err.msg[0] ? err.msg : "too many collisions",
+	       name_hash_id(name));
+	return name_hash_id(name);
 }
 
 static uint32_t lookup_id(struct sl_idmap *m, struct id_table *t, const char *name, bool user)
@@ -141,11 +190,11 @@ static uint32_t lookup_id(struct sl_idmap *m, struct id_table *t, const char *na
 	if (user) {
 		struct passwd pw, *res = NULL;
 		id = getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res ? res->pw_uid
-								 : name_hash_id(name);
+								 : registry_id(m, name, true);
 	} else {
 		struct group gr, *res = NULL;
 		id = getgrnam_r(name, &gr, buf, sizeof(buf), &res) == 0 && res ? res->gr_gid
-								 : name_hash_id(name);
+								 : registry_id(m, name, false);
 	}
 	pthread_mutex_lock(&m->lock);
 	table_add(t, name, id); /* on ENOMEM we just do not remember it */
@@ -182,6 +231,14 @@ static void lookup_name(struct sl_idmap *m, struct id_table *t, uint32_t id, boo
 		if (getgrgid_r(id, &gr, buf, sizeof(buf), &res) == 0 && res)
 			name = res->gr_name;
 	}
+	char *recorded = NULL;
+	if (!name && m->meta && id >= REGISTRY_BASE && id < 2 * REGISTRY_BASE) {
+		char key[64];
+		struct sl_err err = {0};
+		registry_key(key, sizeof(key), user, id);
+		if (!m->meta->be->get_setting(m->meta, key, &recorded, &err))
+			name = recorded;
+	}
 	if (name) {
 		snprintf(out, size, "%s", name);
 		pthread_mutex_lock(&m->lock);
@@ -190,6 +247,7 @@ static void lookup_name(struct sl_idmap *m, struct id_table *t, uint32_t id, boo
 	} else {
 		snprintf(out, size, "%u", id);
 	}
+	free(recorded);
 }
 
 void sl_idmap_user_name(struct sl_idmap *m, uint32_t uid, char *buf, size_t size)

@@ -156,7 +156,10 @@ int sl_compact_chunk(struct sl_volume_core *v, sl_ino ino, uint32_t indx, size_t
 		     struct sl_err *err);
 
 /* ---- users (idmap.c) ----------------------------------------------------------------------- */
-int sl_idmap_new(const char *users_file, const char *groups_file, struct sl_idmap **out,
+/* meta: the volume whose registry records ids of names unknown to files and system (NULL: none);
+ * may_record: whether this client may add to it (not when read-only). */
+int sl_idmap_new(const char *users_file, const char *groups_file, struct sl_meta *meta,
+		 bool may_record, const struct sl_logger *log, struct sl_idmap **out,
 		 struct sl_err *err);
 void sl_idmap_free(struct sl_idmap *m);
 uint32_t sl_idmap_uid(struct sl_idmap *m, const char *user);

@@ -294,7 +294,7 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 		mem = 4ULL * v->layout.block_size;
 	sl_mem_init(&v->mem, mem);
 	if ((rc = sl_idmap_new(sl_conf_str(v->conf, "users-file"), sl_conf_str(v->conf, "groups-file"),
-			       &v->ids, err)))
+			       v->meta, !v->read_only, &v->log, &v->ids, err)))
 		return rc;
 	if (sl_pool_new((int)uploads, "up", &v->uploads) ||
 	    sl_pool_new((int)downloads, "down", &v->downloads) || sl_blockcache_new(v, &v->cache))

@@ -22,7 +22,10 @@ public final class SluiceConstants {
   public static final String FS_SLUICE_IMPL = "fs.sluice.impl";
   public static final String FS_SLUICE_IMPL_DEFAULT = "io.sluice.hadoop.SluiceFileSystem";
 
-  /** FileContext binding (the AbstractFileSystem arrives separately). */
+  /**
+   * FileContext binding: Hadoop finds AbstractFileSystems only through this key (there is no
+   * service loader for them), so FileContext on sluice:// needs it set.
+   */
   public static final String FS_ABSTRACT_SLUICE_IMPL = "fs.AbstractFileSystem.sluice.impl";
   public static final String FS_ABSTRACT_SLUICE_IMPL_DEFAULT = "io.sluice.hadoop.Sluice";
 

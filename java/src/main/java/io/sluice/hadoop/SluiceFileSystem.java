@@ -15,26 +15,40 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.HadoopIllegalArgumentException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.BlockLocation;
+import org.apache.hadoop.fs.CommonConfigurationKeysPublic;
 import org.apache.hadoop.fs.CommonPathCapabilities;
 import org.apache.hadoop.fs.ContentSummary;
+import org.apache.hadoop.fs.CreateFlag;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FsServerDefaults;
 import org.apache.hadoop.fs.FsStatus;
 import org.apache.hadoop.fs.ParentNotDirectoryException;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.PathIsDirectoryException;
 import org.apache.hadoop.fs.PathIsNotEmptyDirectoryException;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.fs.XAttrSetFlag;
+import org.apache.hadoop.fs.Options.OpenFileOptions;
+import org.apache.hadoop.fs.StreamCapabilities;
+import org.apache.hadoop.fs.impl.AbstractFSBuilderImpl;
+import org.apache.hadoop.fs.impl.OpenFileParameters;
 import org.apache.hadoop.fs.permission.FsPermission;
+import org.apache.hadoop.fs.statistics.IOStatistics;
+import org.apache.hadoop.fs.statistics.IOStatisticsSource;
+import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
 import org.apache.hadoop.security.UserGroupInformation;
+import org.apache.hadoop.util.DataChecksum;
 import org.apache.hadoop.util.Progressable;
 
 /**
@@ -49,7 +63,7 @@ import org.apache.hadoop.util.Progressable;
  * <p>Lifecycle: close() closes the streams still open on this instance (making written data
  * durable), then waits for calls in flight and shuts the volume handle down.
  */
-public class SluiceFileSystem extends FileSystem {
+public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
   /** Entries fetched per native readdir call. */
   static final int LIST_PAGE = 1024;
 
@@ -60,8 +74,9 @@ public class SluiceFileSystem extends FileSystem {
   private String[] groups;
   private Path workingDir;
   private long blockSize;
-  private int umask;
   private final Set<Closeable> openStreams = ConcurrentHashMap.newKeySet();
+  /** Operation counters, and every stream's counters once it closes (SluiceStatistic). */
+  private final IOStatisticsStore iostats = SluiceStatistic.fileSystemStore();
 
   @Override
   public void initialize(URI name, Configuration conf) throws IOException {
@@ -78,7 +93,6 @@ public class SluiceFileSystem extends FileSystem {
     UserGroupInformation ugi = UserGroupInformation.getCurrentUser();
     user = ugi.getShortUserName();
     groups = ugi.getGroupNames();
-    umask = FsPermission.getUMask(conf).toShort();
 
     String[][] settings = nativeSettings(conf, volumeName);
     blockSize = conf.getLongBytes(SluiceConstants.volumeKey(volumeName,
@@ -200,6 +214,11 @@ public class SluiceFileSystem extends FileSystem {
     return s.isEmpty() ? "/" : s;
   }
 
+  /** Read at each call, as HDFS does: fs.permissions.umask-mode may change after initialize. */
+  private int umask() {
+    return FsPermission.getUMask(getConf()).toShort();
+  }
+
   private long vol() throws IOException {
     return volume.acquire();
   }
@@ -208,28 +227,103 @@ public class SluiceFileSystem extends FileSystem {
 
   @Override
   public FSDataInputStream open(Path f, int bufferSize) throws IOException {
+    return openInput(f, -1, null);
+  }
+
+  /**
+   * The openFile builder: fs.option.openfile.read.policy (a list; the first policy known wins,
+   * see SluiceInputStream for what each does), fs.option.openfile.length or a FileStatus (either
+   * saves the metadata round trip that asks the length), other standard options accepted and
+   * ignored; an unknown must() key fails build() with IllegalArgumentException. A missing file
+   * fails the future, not the call.
+   */
+  @Override
+  protected CompletableFuture<FSDataInputStream> openFileWithOptions(Path path,
+      OpenFileParameters parameters) throws IOException {
+    AbstractFSBuilderImpl.rejectUnknownMandatoryKeys(parameters.getMandatoryKeys(),
+        OpenFileOptions.FS_OPTION_OPENFILE_STANDARD_OPTIONS, "for " + path);
+    Configuration options = parameters.getOptions();
+    String policy = readPolicy(options.getTrimmedStrings(
+        OpenFileOptions.FS_OPTION_OPENFILE_READ_POLICY));
+    CompletableFuture<FSDataInputStream> result = new CompletableFuture<>();
+    try {
+      long length = -1;
+      FileStatus st = parameters.getStatus();
+      if (st != null) {
+        if (!st.getPath().getName().equals(path.getName())) {
+          throw new IllegalArgumentException("openFile " + path + ": the FileStatus given is of "
+              + st.getPath());
+        }
+        if (st.isDirectory()) {
+          throw new FileNotFoundException("Cannot open " + path + " for reading: it is a"
+              + " directory");
+        }
+        length = st.getLen();
+      } else {
+        length = parseLength(options.getTrimmed(OpenFileOptions.FS_OPTION_OPENFILE_LENGTH));
+      }
+      result.complete(openInput(path, length, policy));
+    } catch (IOException | RuntimeException e) {
+      result.completeExceptionally(e);
+    }
+    return result;
+  }
+
+  /** The first policy of the list that Hadoop defines, else null (the default). */
+  private static String readPolicy(String[] policies) {
+    for (String s : policies) {
+      String policy = s.toLowerCase(Locale.ENGLISH);
+      if (OpenFileOptions.FS_OPTION_OPENFILE_READ_POLICIES.contains(policy)) {
+        return policy;
+      }
+    }
+    return null;
+  }
+
+  /** A length option ("4096", or "4096.0" from opt(key, double)); -1 if unset or negative. */
+  private static long parseLength(String s) {
+    if (s == null || s.isEmpty()) {
+      return -1;
+    }
+    try {
+      return Math.max(-1, Long.parseLong(s));
+    } catch (NumberFormatException e) {
+      try {
+        return Math.max(-1, (long) Double.parseDouble(s));
+      } catch (NumberFormatException e2) {
+        return -1;
+      }
+    }
+  }
+
+  /** knownLength: the length if the caller knows it, else -1 (asked from the native handle). */
+  private FSDataInputStream openInput(Path f, long knownLength, String readPolicy)
+      throws IOException {
     String p = pathOf(f);
     statistics.incrementReadOps(1);
+    iostats.incrementCounter(SluiceStatistic.OP_OPEN.getSymbol());
     long v = vol();
     try {
       long file;
       try {
-        file = NativeVolume.open(v, user, groups, p, NativeVolume.O_READ, 0, umask);
+        file = NativeVolume.open(v, user, groups, p, NativeVolume.O_READ, 0, 0);
       } catch (PathIsDirectoryException e) {
         FileNotFoundException fnf = new FileNotFoundException("Cannot open " + f
             + " for reading: it is a directory");
         fnf.initCause(e);
         throw fnf;
       }
-      long length;
-      try {
-        length = NativeVolume.length(file);
-      } catch (IOException | RuntimeException e) {
-        closeQuietly(file, e);
-        throw e;
+      long length = knownLength;
+      if (length < 0) {
+        try {
+          length = NativeVolume.length(file);
+        } catch (IOException | RuntimeException e) {
+          closeQuietly(file, e);
+          throw e;
+        }
       }
       return new FSDataInputStream(track(new SluiceInputStream(p, file, length, statistics,
-          openStreams::remove)));
+          readPolicy, iostats, openStreams::remove)));
     } finally {
       volume.release();
     }
@@ -265,10 +359,18 @@ public class SluiceFileSystem extends FileSystem {
 
   private FSDataOutputStream openForWrite(Path f, int flags, FsPermission permission)
       throws IOException {
+    return openForWrite(f, flags, permission, umask());
+  }
+
+  /** umask: 0 when the permission is already absolute (FileContext applied its own umask). */
+  private FSDataOutputStream openForWrite(Path f, int flags, FsPermission permission,
+      int umask) throws IOException {
     String p = pathOf(f);
     int mode = permission == null ? FsPermission.getFileDefault().toShort()
         : permission.toShort();
     statistics.incrementWriteOps(1);
+    iostats.incrementCounter((flags & NativeVolume.O_CREATE) != 0
+        ? SluiceStatistic.OP_CREATE.getSymbol() : SluiceStatistic.OP_APPEND.getSymbol());
     long v = vol();
     try {
       long file;
@@ -293,12 +395,52 @@ public class SluiceFileSystem extends FileSystem {
           throw e;
         }
       }
-      return new FSDataOutputStream(track(new SluiceOutputStream(p, file, statistics,
+      // FSDataOutputStream counts the bytes in statistics; the stream keeps IOStatistics
+      return new FSDataOutputStream(track(new SluiceOutputStream(p, file, iostats,
           openStreams::remove)),
           statistics, start);
     } finally {
       volume.release();
     }
+  }
+
+  /**
+   * FileContext's create (through {@link Sluice}) with CreateFlag semantics: CREATE alone fails
+   * on an existing file, CREATE|OVERWRITE replaces it atomically, OVERWRITE alone needs it to
+   * exist, APPEND appends (and with CREATE creates a missing file). The permission is absolute;
+   * without createParent a missing parent is FileNotFoundException, a file parent
+   * ParentNotDirectoryException (both from the one native call).
+   */
+  FSDataOutputStream createAbsolute(Path f, FsPermission absolutePermission,
+      EnumSet<CreateFlag> flag, boolean createParent) throws IOException {
+    CreateFlag.validate(flag);
+    boolean create = flag.contains(CreateFlag.CREATE);
+    int nflags = NativeVolume.O_WRITE;
+    if (flag.contains(CreateFlag.APPEND)) {
+      nflags |= NativeVolume.O_APPEND | (create ? NativeVolume.O_CREATE : 0);
+    } else if (create) {
+      nflags |= NativeVolume.O_CREATE | (flag.contains(CreateFlag.OVERWRITE)
+          ? NativeVolume.O_OVERWRITE : NativeVolume.O_EXCL);
+    } else {
+      FileStatus st = getFileStatus(f); // OVERWRITE alone: FileNotFoundException if missing
+      if (st.isDirectory()) {
+        throw new FileAlreadyExistsException("Cannot overwrite " + f + ": it is a directory");
+      }
+      nflags |= NativeVolume.O_CREATE | NativeVolume.O_OVERWRITE;
+    }
+    if (createParent && (nflags & NativeVolume.O_CREATE) != 0) {
+      nflags |= NativeVolume.O_MKDIRS;
+    }
+    return openForWrite(f, nflags, absolutePermission, 0);
+  }
+
+  @Override
+  @SuppressWarnings("deprecation")
+  protected FSDataOutputStream primitiveCreate(Path f, FsPermission absolutePermission,
+      EnumSet<CreateFlag> flag, int bufferSize, short replication, long blockSize,
+      Progressable progress, org.apache.hadoop.fs.Options.ChecksumOpt checksumOpt)
+      throws IOException {
+    return createAbsolute(f, absolutePermission, flag, true);
   }
 
   private static void closeQuietly(long file, Throwable primary) {
@@ -327,16 +469,19 @@ public class SluiceFileSystem extends FileSystem {
     String s = pathOf(src);
     String d = pathOf(dst);
     statistics.incrementWriteOps(1);
+    iostats.incrementCounter(SluiceStatistic.OP_RENAME.getSymbol());
     if (s.equals("/")) {
       return false;
     }
     long v = vol();
     try {
       if (s.equals(d)) {
-        return exists(v, s);
+        // HDFS: a file onto itself succeeds; a directory onto itself would go under itself
+        NativeStat st = statOrNull(v, s);
+        return st != null && !st.isDirectory();
       }
       if (d.startsWith(s + "/")) {
-        throw new IOException("Cannot rename " + src + " into its own subtree: " + dst);
+        return false; // HDFS: a directory cannot move into its own subtree
       }
       NativeStat dstStat = statOrNull(v, d);
       if (dstStat != null) {
@@ -364,6 +509,7 @@ public class SluiceFileSystem extends FileSystem {
   public boolean delete(Path f, boolean recursive) throws IOException {
     String p = pathOf(f);
     statistics.incrementWriteOps(1);
+    iostats.incrementCounter(SluiceStatistic.OP_DELETE.getSymbol());
     long v = vol();
     try {
       try {
@@ -383,14 +529,56 @@ public class SluiceFileSystem extends FileSystem {
 
   @Override
   public boolean mkdirs(Path f, FsPermission permission) throws IOException {
+    mkdirs(f, permission, umask());
+    return true;
+  }
+
+  /**
+   * FileContext's mkdir (through {@link Sluice}): the permission is absolute; without
+   * createParent an existing path is FileAlreadyExistsException, a missing parent
+   * FileNotFoundException, a file parent ParentNotDirectoryException.
+   */
+  void mkdirAbsolute(Path f, FsPermission absolutePermission, boolean createParent)
+      throws IOException {
+    if (createParent) {
+      mkdirs(f, absolutePermission, 0);
+      return;
+    }
+    String p = pathOf(f);
+    int mode = (absolutePermission == null ? FsPermission.getDirDefault()
+        : absolutePermission).toShort();
+    statistics.incrementWriteOps(1);
+    iostats.incrementCounter(SluiceStatistic.OP_MKDIRS.getSymbol());
+    long v = vol();
+    try {
+      NativeVolume.mkdir(v, user, groups, p, mode & 07777, 0);
+    } finally {
+      volume.release();
+    }
+  }
+
+  @Override
+  protected boolean primitiveMkdir(Path f, FsPermission absolutePermission) throws IOException {
+    mkdirs(f, absolutePermission, 0);
+    return true;
+  }
+
+  @Override
+  protected void primitiveMkdir(Path f, FsPermission absolutePermission, boolean createParent)
+      throws IOException {
+    mkdirAbsolute(f, absolutePermission, createParent);
+  }
+
+  private void mkdirs(Path f, FsPermission permission, int umask) throws IOException {
     String p = pathOf(f);
     int mode = (permission == null ? FsPermission.getDirDefault() : permission).toShort();
     statistics.incrementWriteOps(1);
+    iostats.incrementCounter(SluiceStatistic.OP_MKDIRS.getSymbol());
     long v = vol();
     try {
       try {
         NativeVolume.mkdirs(v, user, groups, p, mode & 07777, umask);
-        return true;
+        return;
       } catch (FileAlreadyExistsException | ParentNotDirectoryException e) {
         throw explainMkdirs(v, p, f, e);
       }
@@ -419,6 +607,7 @@ public class SluiceFileSystem extends FileSystem {
     Path q = makeQualified(f);
     String p = pathOf(q);
     statistics.incrementReadOps(1);
+    iostats.incrementCounter(SluiceStatistic.OP_GET_FILE_STATUS.getSymbol());
     long v = vol();
     try {
       NativeStat st = new NativeStat();
@@ -437,9 +626,26 @@ public class SluiceFileSystem extends FileSystem {
 
   @Override
   public FileStatus[] listStatus(Path f) throws IOException {
+    List<FileStatus> out = new ArrayList<>();
+    RemoteIterator<FileStatus> it = listStatusIterator(f);
+    while (it.hasNext()) {
+      out.add(it.next());
+    }
+    return out.toArray(new FileStatus[0]);
+  }
+
+  /**
+   * Paged: keeps one native listing handle and reads {@link #LIST_PAGE} entries at a time, so a
+   * directory is never in memory whole. A missing path fails here, not at the first hasNext().
+   * The handle is closed at the end, on an error, or when this FileSystem closes (an abandoned
+   * iterator is tracked like an open stream).
+   */
+  @Override
+  public RemoteIterator<FileStatus> listStatusIterator(Path f) throws IOException {
     Path q = makeQualified(f);
     String p = pathOf(q);
     statistics.incrementReadOps(1);
+    iostats.incrementCounter(SluiceStatistic.OP_LIST_STATUS.getSymbol());
     long v = vol();
     try {
       long dir;
@@ -453,19 +659,99 @@ public class SluiceFileSystem extends FileSystem {
           fnf.initCause(e);
           throw fnf;
         }
-        return new FileStatus[] {toStatus(st, q)};
+        return new SingleStatus(toStatus(st, q));
       }
-      List<FileStatus> out = new ArrayList<>();
+      return track(new Listing(q, dir));
+    } finally {
+      volume.release();
+    }
+  }
+
+  /** listStatusIterator of a file: the file itself. */
+  private static final class SingleStatus implements RemoteIterator<FileStatus> {
+    private FileStatus status;
+
+    SingleStatus(FileStatus status) {
+      this.status = status;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return status != null;
+    }
+
+    @Override
+    public FileStatus next() {
+      if (status == null) {
+        throw new NoSuchElementException();
+      }
+      FileStatus s = status;
+      status = null;
+      return s;
+    }
+  }
+
+  /**
+   * One open native listing. The dir handle is guarded like the volume's, so a close() from
+   * FileSystem.close() on another thread never frees it under a readdir in flight.
+   */
+  private final class Listing implements RemoteIterator<FileStatus>, Closeable {
+    private final Path dir;
+    private final HandleGuard handle;
+    private final NativeStat[] page = newPage();
+    private FileStatus[] statuses = new FileStatus[0];
+    private int next;
+    /** The native listing returned its last page. */
+    private boolean done;
+
+    Listing(Path dir, long handle) {
+      this.dir = dir;
+      this.handle = new HandleGuard(handle, "Listing of " + dir + " closed");
+    }
+
+    @Override
+    public boolean hasNext() throws IOException {
+      while (next >= statuses.length) {
+        if (done) {
+          return false;
+        }
+        try {
+          fetch();
+        } catch (IOException | RuntimeException e) {
+          try {
+            close();
+          } catch (IOException | RuntimeException s) {
+            e.addSuppressed(s);
+          }
+          throw e;
+        }
+      }
+      return true;
+    }
+
+    @Override
+    public FileStatus next() throws IOException {
+      if (!hasNext()) {
+        throw new NoSuchElementException("No more entries in " + dir);
+      }
+      return statuses[next++];
+    }
+
+    /** Reads the next page; closes the handle as soon as the listing is known to be complete. */
+    private void fetch() throws IOException {
+      long v = vol();
       try {
-        NativeStat[] page = newPage();
+        long d = handle.acquire();
         int n;
-        while ((n = NativeVolume.readdir(dir, page)) > 0) {
+        List<FileStatus> out = new ArrayList<>();
+        try {
+          n = NativeVolume.readdir(d, page);
           for (int i = 0; i < n; i++) {
             NativeStat e = page[i];
             if (e.name == null || e.name.equals(".") || e.name.equals("..")) {
               continue;
             }
-            Path child = new Path(q, e.name);
+            Path child = new Path(dir, e.name);
             if (e.isSymlink()) {
               NativeStat target = statOrNull(v, pathOf(child));
               if (target != null) {
@@ -474,14 +760,25 @@ public class SluiceFileSystem extends FileSystem {
             }
             out.add(toStatus(e, child));
           }
-          page = newPage();
+        } finally {
+          handle.release();
+        }
+        statuses = out.toArray(new FileStatus[0]);
+        next = 0;
+        if (n < page.length) {
+          done = true;
+          close();
         }
       } finally {
-        NativeVolume.closedir(dir);
+        volume.release();
       }
-      return out.toArray(new FileStatus[0]);
-    } finally {
-      volume.release();
+    }
+
+    /** Closed before the end (an error, FileSystem.close()), the next fetch throws. */
+    @Override
+    public void close() throws IOException {
+      openStreams.remove(this);
+      handle.close(NativeVolume::closedir);
     }
   }
 
@@ -704,6 +1001,30 @@ public class SluiceFileSystem extends FileSystem {
   }
 
   /**
+   * The volume's logical block size, one replica (redundancy is the object store's), no
+   * client-side checksums (the checksum type is NULL: blocks are verified natively), and the
+   * client's buffer size and trash interval.
+   */
+  @Override
+  @SuppressWarnings("deprecation")
+  public FsServerDefaults getServerDefaults() throws IOException {
+    Configuration conf = getConf();
+    // bytes per checksum and write packet size: HDFS's defaults, meaningless without checksums
+    return new FsServerDefaults(blockSize, 512, 64 * 1024, (short) 1,
+        conf.getInt(CommonConfigurationKeysPublic.IO_FILE_BUFFER_SIZE_KEY,
+            CommonConfigurationKeysPublic.IO_FILE_BUFFER_SIZE_DEFAULT),
+        false,
+        conf.getLong(CommonConfigurationKeysPublic.FS_TRASH_INTERVAL_KEY,
+            CommonConfigurationKeysPublic.FS_TRASH_INTERVAL_DEFAULT),
+        DataChecksum.Type.NULL);
+  }
+
+  @Override
+  public FsServerDefaults getServerDefaults(Path p) throws IOException {
+    return getServerDefaults();
+  }
+
+  /**
    * One location per logical block (sluice.block.size); without a node list (the locality policy
    * comes with the caching layer) every block is on "localhost", as the FileSystem spec says.
    */
@@ -750,6 +1071,15 @@ public class SluiceFileSystem extends FileSystem {
       case CommonPathCapabilities.FS_TRUNCATE:
       case CommonPathCapabilities.FS_XATTRS:
         return true;
+      // what every stream of this filesystem offers (each stream's hasCapability agrees)
+      case StreamCapabilities.HFLUSH:
+      case StreamCapabilities.HSYNC:
+      case StreamCapabilities.UNBUFFER:
+      case StreamCapabilities.READBYTEBUFFER:
+      case StreamCapabilities.PREADBYTEBUFFER:
+      case StreamCapabilities.VECTOREDIO:
+      case StreamCapabilities.IOSTATISTICS:
+        return true;
       case CommonPathCapabilities.FS_ACLS:
       case CommonPathCapabilities.FS_CHECKSUMS:
       case CommonPathCapabilities.FS_PATHHANDLES:
@@ -764,6 +1094,12 @@ public class SluiceFileSystem extends FileSystem {
       default:
         return super.hasPathCapability(path, capability);
     }
+  }
+
+  /** Operation counters and the counters of every stream closed so far (SluiceStatistic). */
+  @Override
+  public IOStatistics getIOStatistics() {
+    return iostats;
   }
 
   // ---- lifecycle --------------------------------------------------------------------------------

@@ -5,16 +5,32 @@ import java.io.EOFException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import org.apache.hadoop.fs.ByteBufferPositionedReadable;
 import org.apache.hadoop.fs.ByteBufferReadable;
 import org.apache.hadoop.fs.CanUnbuffer;
 import org.apache.hadoop.fs.FSExceptionMessages;
 import org.apache.hadoop.fs.FSInputStream;
+import org.apache.hadoop.fs.FileRange;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options.OpenFileOptions;
 import org.apache.hadoop.fs.StreamCapabilities;
+import org.apache.hadoop.fs.VectoredReadUtils;
+import org.apache.hadoop.fs.statistics.IOStatistics;
+import org.apache.hadoop.fs.statistics.IOStatisticsAggregator;
+import org.apache.hadoop.fs.statistics.IOStatisticsSource;
+import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
 
 /**
  * A reader of one sluice file over a native file handle. Sequential reads use the native
@@ -24,15 +40,38 @@ import org.apache.hadoop.fs.StreamCapabilities;
  *
  * <p>Locking: sequential operations are serialized by a ReentrantLock (never a monitor); the
  * handle itself is protected from close-while-in-use by a {@link HandleGuard}.
+ *
+ * <p>Vectored reads: each range is one positioned read straight into the buffer the caller's
+ * allocator returns (a direct buffer crosses JNI without a copy), run on a small shared pool of
+ * daemon threads so ranges are fetched in parallel; ranges are not merged, because the native
+ * reader already fetches whole blocks through its block cache, so a merged read would only add
+ * a copy. Overlapping ranges are allowed (Hadoop 3.3 semantics): each is read on its own.
+ *
+ * <p>Read policy (openFile's fs.option.openfile.read.policy): the native reader's readahead is
+ * adaptive (it grows on sequential access and resets on a jump) and has no switch, so
+ * sequential, whole-file, adaptive, vector and default all use it as is; random additionally
+ * drops the readahead window (NativeVolume.unbuffer) on every seek that moves the position.
+ *
+ * <p>Statistics: every read path counts bytes in FileSystem.Statistics and in this stream's
+ * IOStatistics ({@link SluiceStatistic}), which close() adds to the filesystem's.
  */
 public class SluiceInputStream extends FSInputStream
-    implements ByteBufferReadable, ByteBufferPositionedReadable, CanUnbuffer, StreamCapabilities {
+    implements ByteBufferReadable, ByteBufferPositionedReadable, CanUnbuffer, StreamCapabilities,
+    IOStatisticsSource {
+  /** Threads reading the ranges of vectored reads, shared by all streams of the JVM. */
+  static final int VECTORED_THREADS = 4;
 
   private final String path;
   private final HandleGuard guard;
   private final FileSystem.Statistics statistics;
   private final Consumer<Closeable> onClose;
   private final ReentrantLock lock = new ReentrantLock();
+  private final IOStatisticsStore iostats = SluiceStatistic.inputStreamStore();
+  /** Receives this stream's statistics on close (the filesystem's store); may be null. */
+  private final IOStatisticsAggregator aggregateInto;
+  /** The openFile read policy, null for the default. */
+  private final String readPolicy;
+  private final boolean randomPolicy;
 
   /** Where the next sequential read starts (guarded by lock). */
   private long pos;
@@ -43,11 +82,29 @@ public class SluiceInputStream extends FSInputStream
 
   SluiceInputStream(String path, long file, long length, FileSystem.Statistics statistics,
       Consumer<Closeable> onClose) {
+    this(path, file, length, statistics, null, null, onClose);
+  }
+
+  /**
+   * @param readPolicy the openFile read policy (null: default)
+   * @param aggregateInto where close() adds this stream's IOStatistics (null: nowhere)
+   */
+  SluiceInputStream(String path, long file, long length, FileSystem.Statistics statistics,
+      String readPolicy, IOStatisticsAggregator aggregateInto, Consumer<Closeable> onClose) {
     this.path = path;
     this.guard = new HandleGuard(file, FSExceptionMessages.STREAM_IS_CLOSED + " " + path);
     this.knownLength = length;
     this.statistics = statistics;
+    this.readPolicy = readPolicy;
+    this.randomPolicy = OpenFileOptions.FS_OPTION_OPENFILE_READ_POLICY_RANDOM.equals(readPolicy);
+    this.aggregateInto = aggregateInto;
     this.onClose = onClose;
+    iostats.incrementCounter(SluiceStatistic.STREAM_READ_OPENED.getSymbol());
+  }
+
+  @Override
+  public IOStatistics getIOStatistics() {
+    return iostats;
   }
 
   // ---- position ---------------------------------------------------------------------------------
@@ -63,6 +120,12 @@ public class SluiceInputStream extends FSInputStream
       if (target > knownLength && target > refreshLength()) {
         throw new EOFException(FSExceptionMessages.CANNOT_SEEK_PAST_EOF + ": " + target
             + " > length " + knownLength + " of " + path);
+      }
+      if (target != pos) {
+        iostats.incrementCounter(SluiceStatistic.STREAM_READ_SEEK_OPERATIONS.getSymbol());
+        if (randomPolicy) {
+          dropReadahead();
+        }
       }
       pos = target;
     } finally {
@@ -146,6 +209,8 @@ public class SluiceInputStream extends FSInputStream
         syncPosition(file);
         int n = NativeVolume.read(file, buf, off, len);
         return advance(n);
+      } catch (IOException e) {
+        throw failed(e);
       } finally {
         guard.release();
       }
@@ -185,6 +250,8 @@ public class SluiceInputStream extends FSInputStream
           }
         }
         return advance(n);
+      } catch (IOException e) {
+        throw failed(e);
       } finally {
         guard.release();
       }
@@ -207,12 +274,8 @@ public class SluiceInputStream extends FSInputStream
       if (pos > knownLength) {
         knownLength = pos;
       }
-      if (statistics != null) {
-        statistics.incrementBytesRead(n);
-      }
-      return n;
     }
-    return -1;
+    return counted(n);
   }
 
   // ---- positioned reads (no lock, position unchanged) -------------------------------------------
@@ -226,6 +289,8 @@ public class SluiceInputStream extends FSInputStream
         return 0;
       }
       return counted(NativeVolume.pread(file, position, buf, off, len));
+    } catch (IOException e) {
+      throw failed(e);
     } finally {
       guard.release();
     }
@@ -263,13 +328,22 @@ public class SluiceInputStream extends FSInputStream
         }
       }
       return counted(n);
+    } catch (IOException e) {
+      throw failed(e);
     } finally {
       guard.release();
     }
   }
 
   @Override
+  public void readFully(long position, byte[] buf, int off, int len) throws IOException {
+    iostats.incrementCounter(SluiceStatistic.STREAM_READ_FULLY_OPERATIONS.getSymbol());
+    super.readFully(position, buf, off, len); // loops over read(position, ...), which counts
+  }
+
+  @Override
   public void readFully(long position, ByteBuffer buf) throws IOException {
+    iostats.incrementCounter(SluiceStatistic.STREAM_READ_FULLY_OPERATIONS.getSymbol());
     long at = position;
     while (buf.hasRemaining()) {
       int n = read(at, buf);
@@ -281,17 +355,99 @@ public class SluiceInputStream extends FSInputStream
     }
   }
 
+  /** Counts one native read that returned n (-1 or 0 at EOF); returns n, or -1 at EOF. */
   private int counted(int n) {
-    if (n > 0 && statistics != null) {
-      statistics.incrementBytesRead(n);
+    iostats.incrementCounter(SluiceStatistic.STREAM_READ_OPERATIONS.getSymbol());
+    if (n > 0) {
+      iostats.incrementCounter(SluiceStatistic.STREAM_READ_BYTES.getSymbol(), n);
+      if (statistics != null) {
+        statistics.incrementBytesRead(n);
+      }
     }
     return n > 0 ? n : -1;
+  }
+
+  private IOException failed(IOException e) {
+    iostats.incrementCounter(SluiceStatistic.STREAM_READ_EXCEPTIONS.getSymbol());
+    return e;
+  }
+
+  // ---- vectored reads ---------------------------------------------------------------------------
+
+  /**
+   * Reads each range with one positioned native read into a buffer from allocate, in parallel
+   * on a small pool; every range's future completes, with an EOFException when the range ends
+   * past the end of the file. Negative offsets (EOFException) and lengths
+   * (IllegalArgumentException) are rejected before anything is read.
+   */
+  @Override
+  public void readVectored(List<? extends FileRange> ranges, IntFunction<ByteBuffer> allocate)
+      throws IOException {
+    VectoredReadUtils.validateVectoredReadRanges(ranges);
+    checkOpen();
+    iostats.incrementCounter(SluiceStatistic.STREAM_READ_VECTORED_OPERATIONS.getSymbol());
+    iostats.incrementCounter(SluiceStatistic.STREAM_READ_VECTORED_INCOMING_RANGES.getSymbol(),
+        ranges.size());
+    for (FileRange range : ranges) {
+      CompletableFuture<ByteBuffer> result = new CompletableFuture<>();
+      range.setData(result);
+      long end = range.getOffset() + range.getLength();
+      if (end > knownLength && end > refreshLength()) {
+        result.completeExceptionally(new EOFException("Range [" + range.getOffset() + ", "
+            + end + ") of " + path + " ends past the end of the file (" + knownLength + ")"));
+        continue;
+      }
+      ByteBuffer buf = allocate.apply(range.getLength());
+      try {
+        VectoredPool.get().execute(() -> readRange(range, buf, result));
+      } catch (RejectedExecutionException e) {
+        readRange(range, buf, result); // the pool is never shut down; be safe anyway
+      }
+    }
+  }
+
+  private void readRange(FileRange range, ByteBuffer buf, CompletableFuture<ByteBuffer> result) {
+    try {
+      int start = buf.position();
+      buf.limit(start + range.getLength());
+      readFully(range.getOffset(), buf);
+      buf.position(start);
+      result.complete(buf);
+    } catch (IOException | RuntimeException e) {
+      result.completeExceptionally(e);
+    }
+  }
+
+  /** The JVM-wide pool for vectored reads: a few daemon threads that go away when idle. */
+  private static final class VectoredPool {
+    private static final ExecutorService POOL = create();
+
+    static ExecutorService get() {
+      return POOL;
+    }
+
+    private static ExecutorService create() {
+      AtomicInteger n = new AtomicInteger();
+      ThreadPoolExecutor pool = new ThreadPoolExecutor(VECTORED_THREADS, VECTORED_THREADS, 10,
+          TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "sluice-vectored-read-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
+      pool.allowCoreThreadTimeOut(true);
+      return pool;
+    }
   }
 
   // ---- lifecycle --------------------------------------------------------------------------------
 
   @Override
   public void unbuffer() {
+    iostats.incrementCounter(SluiceStatistic.STREAM_READ_UNBUFFERED.getSymbol());
+    dropReadahead();
+  }
+
+  private void dropReadahead() {
     try {
       long file = guard.acquire();
       try {
@@ -310,6 +466,8 @@ public class SluiceInputStream extends FSInputStream
       case StreamCapabilities.UNBUFFER:
       case StreamCapabilities.READBYTEBUFFER:
       case StreamCapabilities.PREADBYTEBUFFER:
+      case StreamCapabilities.VECTOREDIO:
+      case StreamCapabilities.IOSTATISTICS:
         return true;
       default:
         return false;
@@ -319,7 +477,9 @@ public class SluiceInputStream extends FSInputStream
   @Override
   public void close() throws IOException {
     try {
-      guard.close(NativeVolume::close);
+      if (guard.close(NativeVolume::close) && aggregateInto != null) {
+        aggregateInto.aggregate(iostats);
+      }
     } finally {
       if (onClose != null) {
         onClose.accept(this);
@@ -346,6 +506,8 @@ public class SluiceInputStream extends FSInputStream
 
   @Override
   public String toString() {
-    return "SluiceInputStream{" + path + ", pos=" + pos + ", closed=" + guard.isClosed() + "}";
+    return "SluiceInputStream{" + path + ", pos=" + pos + ", policy="
+        + (readPolicy == null ? OpenFileOptions.FS_OPTION_OPENFILE_READ_POLICY_DEFAULT : readPolicy)
+        + ", closed=" + guard.isClosed() + "}";
   }
 }

@@ -11,6 +11,10 @@ import org.apache.hadoop.fs.FSExceptionMessages;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.StreamCapabilities;
 import org.apache.hadoop.fs.Syncable;
+import org.apache.hadoop.fs.statistics.IOStatistics;
+import org.apache.hadoop.fs.statistics.IOStatisticsAggregator;
+import org.apache.hadoop.fs.statistics.IOStatisticsSource;
+import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
 
 /**
  * A writer of one sluice file over a native file handle (wrapped by FSDataOutputStream, which
@@ -23,25 +27,44 @@ import org.apache.hadoop.fs.Syncable;
  *
  * <p>Thread safety: every operation holds one ReentrantLock (a java.util.concurrent lock, never a
  * monitor), so writes, flushes and close from several threads are serialized.
+ *
+ * <p>Statistics: bytes written go to FileSystem.Statistics through the FSDataOutputStream that
+ * wraps this stream (counting them here too would count them twice); this stream keeps its
+ * IOStatistics ({@link SluiceStatistic}) and adds them to the filesystem's on close.
  */
-public class SluiceOutputStream extends OutputStream implements Syncable, StreamCapabilities {
+public class SluiceOutputStream extends OutputStream implements Syncable, StreamCapabilities,
+    IOStatisticsSource {
   /** Writes smaller than this are gathered before crossing into native code. */
   static final int GATHER_SIZE = 8192;
 
   private final String path;
   private final long file;
-  private final FileSystem.Statistics statistics;
+  private final IOStatisticsAggregator aggregateInto;
   private final Consumer<Closeable> onClose;
   private final ReentrantLock lock = new ReentrantLock();
+  private final IOStatisticsStore iostats = SluiceStatistic.outputStreamStore();
   private final byte[] gather = new byte[GATHER_SIZE];
   private int gathered;
   private boolean closed;
 
-  SluiceOutputStream(String path, long file, FileSystem.Statistics statistics, Consumer<Closeable> onClose) {
+  /** statistics is not used: FSDataOutputStream counts the bytes (see the class comment). */
+  SluiceOutputStream(String path, long file, FileSystem.Statistics statistics,
+      Consumer<Closeable> onClose) {
+    this(path, file, (IOStatisticsAggregator) null, onClose);
+  }
+
+  /** @param aggregateInto where close() adds this stream's IOStatistics (null: nowhere) */
+  SluiceOutputStream(String path, long file, IOStatisticsAggregator aggregateInto,
+      Consumer<Closeable> onClose) {
     this.path = path;
     this.file = file;
-    this.statistics = statistics;
+    this.aggregateInto = aggregateInto;
     this.onClose = onClose;
+  }
+
+  @Override
+  public IOStatistics getIOStatistics() {
+    return iostats;
   }
 
   @Override
@@ -54,6 +77,8 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
       }
       gather[gathered++] = (byte) b;
       count(1);
+    } catch (IOException e) {
+      throw failed(e);
     } finally {
       lock.unlock();
     }
@@ -87,6 +112,8 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
         }
       }
       count(len);
+    } catch (IOException e) {
+      throw failed(e);
     } finally {
       lock.unlock();
     }
@@ -99,6 +126,8 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
     try {
       checkOpen();
       drain();
+    } catch (IOException e) {
+      throw failed(e);
     } finally {
       lock.unlock();
     }
@@ -109,8 +138,11 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
     lock.lock();
     try {
       checkOpen();
+      iostats.incrementCounter(SluiceStatistic.OP_HFLUSH.getSymbol());
       drain();
       NativeVolume.hflush(file);
+    } catch (IOException e) {
+      throw failed(e);
     } finally {
       lock.unlock();
     }
@@ -121,8 +153,11 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
     lock.lock();
     try {
       checkOpen();
+      iostats.incrementCounter(SluiceStatistic.OP_HSYNC.getSymbol());
       drain();
       NativeVolume.hsync(file);
+    } catch (IOException e) {
+      throw failed(e);
     } finally {
       lock.unlock();
     }
@@ -134,6 +169,7 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
     switch (capability.toLowerCase(Locale.ENGLISH)) {
       case StreamCapabilities.HFLUSH:
       case StreamCapabilities.HSYNC:
+      case StreamCapabilities.IOSTATISTICS:
         return true;
       default:
         return false;
@@ -165,6 +201,12 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
         }
       }
       if (failure != null) {
+        failed(failure);
+      }
+      if (aggregateInto != null) {
+        aggregateInto.aggregate(iostats);
+      }
+      if (failure != null) {
         throw failure;
       }
     } finally {
@@ -193,9 +235,13 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
   }
 
   private void count(int n) {
-    if (statistics != null) {
-      statistics.incrementBytesWritten(n);
-    }
+    iostats.incrementCounter(SluiceStatistic.STREAM_WRITE_OPERATIONS.getSymbol());
+    iostats.incrementCounter(SluiceStatistic.STREAM_WRITE_BYTES.getSymbol(), n);
+  }
+
+  private IOException failed(IOException e) {
+    iostats.incrementCounter(SluiceStatistic.STREAM_WRITE_EXCEPTIONS.getSymbol());
+    return e;
   }
 
   private void checkOpen() throws IOException {
