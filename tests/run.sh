@@ -37,7 +37,7 @@ run_step "C tests (release build)" ctest --test-dir "$BUILD" --output-on-failure
 run_step "C tests (ASan+UBSan build)" ctest --test-dir "$ASAN_BUILD" --output-on-failure
 run_step "Java on sqlite3+file: JNI bridge, FileSystem, Hadoop suites" \
   mvn -B -ntp test -Dsluice.build.dir="$ROOT/$BUILD"
-# The contract suites once more on MariaDB + S3, on a volume of their own.
+# The Hadoop suites once more on MariaDB + S3, on a volume of their own.
 contract_on_mysql_s3() {
   $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE contract"
   local meta="${SLUICE_TEST_MYSQL_URL%/*}/contract"
@@ -45,9 +45,9 @@ contract_on_mysql_s3() {
     --bucket "$SLUICE_TEST_S3_ENDPOINT/contract" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
     --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
     SLUICE_TEST_META=$meta mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
-      -Dtest='TestSluiceContract*' -DreportsDirectory="$ROOT/target/surefire-reports-mysql-s3"
+      -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceFileSystemContract,TestSluiceConcurrencyAndUsers' -DreportsDirectory="$ROOT/target/surefire-reports-mysql-s3"
 }
-run_step "Java on MariaDB+S3: Hadoop contract suites" contract_on_mysql_s3
+run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contract_on_mysql_s3
 for t in tests/interop/*.sh; do
   run_step "interop: $(basename "$t" .sh)" bash "$t" "$ROOT/$BUILD/bin/sluice"
 done
