@@ -30,6 +30,7 @@ cmp "$DEMO/numbers.txt" "$DEMO/from-juicefs/numbers.txt" && echo "juicefs read t
 echo
 echo "== Hadoop on the same volume: sluice://demo/ =="
 echo "\$ mvn -DskipTests package   (target/sluice-hadoop-*.jar, with libsluice.so inside)"
+# Packaging only: the demo shows the jar at work; `make test` runs its tests.
 if ! mvn -B -q -ntp -DskipTests package -Dsluice.build.dir="$PWD/build" > "$DEMO/mvn.log" 2>&1; then
   cat "$DEMO/mvn.log" >&2
   exit 1
