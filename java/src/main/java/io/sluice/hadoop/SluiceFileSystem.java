@@ -38,6 +38,8 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.PathIsDirectoryException;
 import org.apache.hadoop.fs.PathIsNotEmptyDirectoryException;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.fs.SafeMode;
+import org.apache.hadoop.fs.SafeModeAction;
 import org.apache.hadoop.fs.XAttrSetFlag;
 import org.apache.hadoop.fs.Options.OpenFileOptions;
 import org.apache.hadoop.fs.StreamCapabilities;
@@ -63,7 +65,7 @@ import org.apache.hadoop.util.Progressable;
  * <p>Lifecycle: close() closes the streams still open on this instance (making written data
  * durable), then waits for calls in flight and shuts the volume handle down.
  */
-public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
+public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, SafeMode {
   /** Entries fetched per native readdir call. */
   static final int LIST_PAGE = 1024;
 
@@ -1093,6 +1095,24 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
         return false;
       default:
         return super.hasPathCapability(path, capability);
+    }
+  }
+
+  /**
+   * A sluice volume has no safe mode (no NameNode, no block reports to wait for): GET, LEAVE and
+   * FORCE_EXIT report false (not in safe mode), and ENTER is refused rather than pretended.
+   */
+  @Override
+  public boolean setSafeMode(SafeModeAction action, boolean isChecked) throws IOException {
+    switch (action) {
+      case GET:
+      case LEAVE:
+      case FORCE_EXIT:
+        return false;
+      default:
+        throw new UnsupportedOperationException("setSafeMode(" + action + ") on " + uri
+            + ": a sluice volume has no safe mode; to stop writes, open it with "
+            + SluiceConstants.hadoopKey(SluiceConstants.READ_ONLY) + "=true");
     }
   }
 

@@ -91,12 +91,17 @@ public final class NativeLoader {
       err.initCause(e);
       throw err;
     }
-    if (abi != NativeVolume.ABI_VERSION) {
-      throw new UnsatisfiedLinkError("libsluice at " + path + " has ABI version " + abi
-          + " but these classes need ABI version " + NativeVolume.ABI_VERSION
+    checkAbi(path, abi, NativeVolume.ABI_VERSION);
+    loadedPath = path;
+  }
+
+  /** Refuses a library whose ABI number (found) is not the one these classes need (expected). */
+  static void checkAbi(String path, int found, int expected) {
+    if (found != expected) {
+      throw new UnsatisfiedLinkError("libsluice at " + path + " has ABI version " + found
+          + " but these classes need ABI version " + expected
           + "; use the libsluice.so built with this jar");
     }
-    loadedPath = path;
   }
 
   /** The absolute path of an explicitly named library; a clear error if it is not a file. */
@@ -116,22 +121,35 @@ public final class NativeLoader {
 
   /** Extracts the packed library; returns its path, or null if the jar has none. */
   private static String extract() throws IOException {
-    byte[] lib;
     try (InputStream in = NativeLoader.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         return null;
       }
-      lib = readAll(in);
+      return extractTo(cacheDir(System.getProperty("user.home")), in,
+          System.getProperty("user.name"));
     }
+  }
+
+  /** The per-user cache the packed library is extracted under: home/.cache/sluice/native. */
+  static Path cacheDir(String home) {
+    return Paths.get(home, ".cache", "sluice", "native");
+  }
+
+  /**
+   * Writes the library read from in to base/&lt;sha256&gt;/libsluice.so unless an identical copy
+   * is already there; returns its path. base and the hash directory must be directories that user
+   * owns and no one else can write (they are created with mode 0700 when missing).
+   */
+  static String extractTo(Path base, InputStream in, String user) throws IOException {
+    byte[] lib = readAll(in);
     String hash = sha256(lib);
-    Path base = Paths.get(System.getProperty("user.home"), ".cache", "sluice", "native");
     Path dir = base.resolve(hash);
     createPrivateDirs(dir);
-    checkPrivate(base); // whoever can write here can swap the hash directory
-    checkPrivate(dir);
+    checkPrivate(base, user); // whoever can write here can swap the hash directory
+    checkPrivate(dir, user);
     Path target = dir.resolve(LIB_NAME);
     if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-      checkOwned(target);
+      checkOwned(target, user);
       if (hash.equals(sha256(Files.readAllBytes(target)))) {
         return target.toString();
       }
@@ -171,11 +189,11 @@ public final class NativeLoader {
   }
 
   /** Refuses a directory another user owns or could write: it could swap the library. */
-  private static void checkPrivate(Path dir) throws IOException {
+  private static void checkPrivate(Path dir, String user) throws IOException {
     if (Files.isSymbolicLink(dir) || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new IOException(dir + " is not a directory");
     }
-    checkOwned(dir);
+    checkOwned(dir, user);
     Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
     if (perms.contains(PosixFilePermission.GROUP_WRITE)
         || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
@@ -184,11 +202,10 @@ public final class NativeLoader {
     }
   }
 
-  private static void checkOwned(Path p) throws IOException {
+  private static void checkOwned(Path p, String user) throws IOException {
     UserPrincipal owner = Files.getOwner(p, LinkOption.NOFOLLOW_LINKS);
-    String me = System.getProperty("user.name");
-    if (!owner.getName().equals(me)) {
-      throw new IOException(p + " is owned by " + owner.getName() + ", not by " + me
+    if (!owner.getName().equals(user)) {
+      throw new IOException(p + " is owned by " + owner.getName() + ", not by " + user
           + "; refusing to load a library from it");
     }
   }
