@@ -45,7 +45,7 @@ contract_on_mysql_s3() {
     --bucket "$SLUICE_TEST_S3_ENDPOINT/contract" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
     --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
     SLUICE_TEST_META=$meta mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
-      -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceFileSystemContract,TestSluiceConcurrencyAndUsers'
+      -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceConcurrencyAndUsers'
 }
 run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contract_on_mysql_s3
 for t in tests/interop/*.sh; do
