@@ -31,7 +31,7 @@ extern "C" {
 
 /* ABI version: bumped whenever a struct below or a signature changes; the JNI loader refuses a
  * library whose ABI differs from the one it was built for. */
-#define SLUICE_ABI_VERSION 1
+#define SLUICE_ABI_VERSION 2
 
 typedef struct sluice_volume sluice_volume;
 typedef struct sluice_file sluice_file;
@@ -242,13 +242,19 @@ typedef struct sluice_volume_info {
 int sluice_volume_get_info(sluice_volume *vol, sluice_volume_info *out);
 
 /* ---- block locality inputs ------------------------------------------------------------------ */
-/* One logical block of a file: [offset, offset+length) and a stable key identifying the block
- * (inode and block index) that a placement policy hashes to choose hosts. */
+/* One logical block of a file: [offset, offset+length), a stable key identifying the block
+ * (inode and block index), and the hosts the placement policy chose for it: with the "nodes"
+ * setting, the first "cache-replicas" distinct hosts of a consistent hash ring (weighted virtual
+ * nodes), the same in every process; the strings belong to the volume and stay valid until
+ * sluice_shutdown. Without "nodes", nhosts is 0. */
+#define SLUICE_BLOCK_MAX_HOSTS 4
 typedef struct sluice_block {
 	uint64_t offset;
 	uint64_t length;
 	uint64_t inode;
 	uint64_t index;
+	const char *hosts[SLUICE_BLOCK_MAX_HOSTS];
+	int nhosts;
 } sluice_block;
 /* Fills up to max logical blocks overlapping [start, start+len); returns how many. */
 int sluice_file_blocks(sluice_volume *vol, const sluice_user *u, const char *path, uint64_t start,

@@ -401,6 +401,41 @@ JNIEXPORT jlongArray JNICALL JNAME(statfs)(JNIEnv *env, jclass cls, jlong vol)
 	return long_array(env, v, 5);
 }
 
+/* The logical blocks of [start, start+len) of the call's path, malloc'd into *out; returns the
+ * count, or -1 with an exception pending. */
+static int fetch_blocks(JNIEnv *env, jlong vol, struct call *c, const char *what, jlong start,
+			jlong len, sluice_block **out)
+{
+	*out = NULL;
+	if (start < 0 || len < 0) {
+		sj_throwf(env, sj.iae, "%s: negative start %lld or length %lld", what,
+			  (long long)start, (long long)len);
+		return -1;
+	}
+	/* a full buffer may mean more blocks: retry with a larger one */
+	size_t max = 64;
+	for (;;) {
+		sluice_block *b = malloc(max * sizeof(*b));
+		if (!b) {
+			sj_throwf(env, sj.oome, "out of memory");
+			return -1;
+		}
+		int n = sluice_file_blocks(VOL(vol), sj_user_ptr(&c->user), c->path,
+					   (uint64_t)start, (uint64_t)len, b, max);
+		if (n < 0) {
+			free(b);
+			throw_vol(env, VOL(vol), n, c->path);
+			return -1;
+		}
+		if ((size_t)n < max || max >= (1u << 24)) {
+			*out = b;
+			return n;
+		}
+		free(b);
+		max *= 8;
+	}
+}
+
 JNIEXPORT jlongArray JNICALL JNAME(fileBlocks)(JNIEnv *env, jclass cls, jlong vol, jstring user,
 					       jobjectArray groups, jstring path, jlong start,
 					       jlong len)
@@ -410,34 +445,11 @@ JNIEXPORT jlongArray JNICALL JNAME(fileBlocks)(JNIEnv *env, jclass cls, jlong vo
 	jlongArray r = NULL;
 	sluice_block *b = NULL;
 	jlong *flat = NULL;
-	if (start < 0 || len < 0) {
-		sj_throwf(env, sj.iae, "fileBlocks: negative start %lld or length %lld",
-			  (long long)start, (long long)len);
-		return NULL;
-	}
 	if (call_begin(env, vol, user, groups, path, &c))
 		return NULL;
-	/* a full buffer may mean more blocks: retry with a larger one */
-	size_t max = 64;
-	int n;
-	for (;;) {
-		b = malloc(max * sizeof(*b));
-		if (!b) {
-			sj_throwf(env, sj.oome, "out of memory");
-			goto out;
-		}
-		n = sluice_file_blocks(VOL(vol), sj_user_ptr(&c.user), c.path, (uint64_t)start,
-				       (uint64_t)len, b, max);
-		if (n < 0) {
-			throw_vol(env, VOL(vol), n, c.path);
-			goto out;
-		}
-		if ((size_t)n < max || max >= (1u << 24))
-			break;
-		free(b);
-		b = NULL;
-		max *= 8;
-	}
+	int n = fetch_blocks(env, vol, &c, "fileBlocks", start, len, &b);
+	if (n < 0)
+		goto out;
 	flat = malloc(((size_t)n * 2 + 1) * sizeof(*flat));
 	if (!flat) {
 		sj_throwf(env, sj.oome, "out of memory");
@@ -450,6 +462,57 @@ JNIEXPORT jlongArray JNICALL JNAME(fileBlocks)(JNIEnv *env, jclass cls, jlong vo
 	r = long_array(env, flat, (jsize)n * 2);
 out:
 	free(flat);
+	free(b);
+	call_end(&c);
+	return r;
+}
+
+/* The hosts of each logical block of [start, start+len) (the same blocks as fileBlocks): one
+ * String[] per block, empty when the volume has no node list. */
+JNIEXPORT jobjectArray JNICALL JNAME(fileBlockHosts)(JNIEnv *env, jclass cls, jlong vol,
+						     jstring user, jobjectArray groups,
+						     jstring path, jlong start, jlong len)
+{
+	(void)cls;
+	struct call c;
+	jobjectArray r = NULL;
+	sluice_block *b = NULL;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return NULL;
+	int n = fetch_blocks(env, vol, &c, "fileBlockHosts", start, len, &b);
+	if (n < 0)
+		goto out;
+	/* String[] has no cached class: take it from an empty instance */
+	jobjectArray probe = (*env)->NewObjectArray(env, 0, sj.string_cls, NULL);
+	if (!probe)
+		goto out;
+	jclass sarr = (*env)->GetObjectClass(env, probe);
+	(*env)->DeleteLocalRef(env, probe);
+	r = (*env)->NewObjectArray(env, n, sarr, NULL);
+	(*env)->DeleteLocalRef(env, sarr);
+	if (!r)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		jobjectArray hosts = (*env)->NewObjectArray(env, b[i].nhosts, sj.string_cls, NULL);
+		if (!hosts)
+			goto fail;
+		for (int k = 0; k < b[i].nhosts; k++) {
+			jstring h = sj_string(env, b[i].hosts[k]);
+			if (!h) {
+				(*env)->DeleteLocalRef(env, hosts);
+				goto fail;
+			}
+			(*env)->SetObjectArrayElement(env, hosts, k, h);
+			(*env)->DeleteLocalRef(env, h);
+		}
+		(*env)->SetObjectArrayElement(env, r, i, hosts);
+		(*env)->DeleteLocalRef(env, hosts);
+	}
+	goto out;
+fail:
+	(*env)->DeleteLocalRef(env, r);
+	r = NULL;
+out:
 	free(b);
 	call_end(&c);
 	return r;

@@ -891,6 +891,10 @@ int sluice_file_blocks(sluice_volume *vol, const sluice_user *u, const char *pat
 					  .length = off + bs > attr.length ? attr.length - off : bs,
 					  .inode = ino,
 					  .index = b};
+		if (vol->core.ring)
+			out[n - 1].nhosts = (int)sl_ring_lookup(vol->core.ring, ino, b,
+								out[n - 1].hosts,
+								vol->core.cache_replicas);
 	}
 	return (int)n;
 }

@@ -101,6 +101,23 @@ void sl_blockcache_reserve(struct sl_blockcache *c, uint64_t n);
 /* Drops everything not in use. */
 void sl_blockcache_drop_all(struct sl_blockcache *c);
 
+/* ---- block locality (locality.c) ------------------------------------------------------------ */
+/* A consistent hash ring with weighted virtual nodes over the "nodes" list; immutable once built,
+ * so lookups from many threads need no lock. */
+struct sl_ring;
+#define SL_RING_MAX_REPLICAS SLUICE_BLOCK_MAX_HOSTS
+/* Parses "host1:3,host2,host3:2" (weight 1-1000, default 1; host names of letters, digits, '.',
+ * '-', '_'; no duplicates) and builds the ring; -EINVAL with a message naming the bad entry. */
+int sl_ring_new(const char *spec, struct sl_ring **out, struct sl_err *err);
+void sl_ring_free(struct sl_ring *r);
+size_t sl_ring_nhosts(const struct sl_ring *r);
+const char *sl_ring_host(const struct sl_ring *r, size_t i);
+/* Fills out with the first n distinct hosts clockwise from the hash of block (ino, index); n is
+ * capped at the number of hosts and at SL_RING_MAX_REPLICAS. Returns how many were filled. The
+ * strings belong to the ring. */
+size_t sl_ring_lookup(const struct sl_ring *r, uint64_t ino, uint64_t index, const char **out,
+		      size_t n);
+
 /* ---- the volume ---------------------------------------------------------------------------- */
 struct sl_idmap;
 
@@ -119,6 +136,8 @@ struct sl_volume_core {
 	struct sl_idmap *ids;
 	uint64_t readahead_max;
 	uint64_t logical_block_size;
+	struct sl_ring *ring; /* from "nodes"; NULL without a node list */
+	uint32_t cache_replicas; /* hosts per block, 1-SL_RING_MAX_REPLICAS */
 	bool read_only;
 	char superuser[64], supergroup[64];
 	char default_user[64];

@@ -256,7 +256,7 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 static int setup(sluice_volume *vol, struct sl_err *err)
 {
 	struct sl_volume_core *v = &vol->core;
-	uint64_t mem, ra, uploads, downloads, bsize, heartbeat;
+	uint64_t mem, ra, uploads, downloads, bsize, heartbeat, replicas;
 	bool ro;
 	int rc = sl_conf_check_keys(v->conf, err);
 	if (!rc) rc = sl_conf_u64(v->conf, "memory-size", &mem, err);
@@ -266,11 +266,19 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	if (!rc) rc = sl_conf_u64(v->conf, "block.size", &bsize, err);
 	if (!rc) rc = sl_conf_u64(v->conf, "heartbeat", &heartbeat, err);
 	if (!rc) rc = sl_conf_bool(v->conf, "read-only", &ro, err);
+	if (!rc) rc = sl_conf_u64(v->conf, "cache-replicas", &replicas, err);
 	if (rc)
 		return rc;
 	if (!uploads || !downloads || uploads > 1024 || downloads > 1024 || !bsize || !heartbeat)
 		return sl_errf(err, -EINVAL, "max-uploads, max-downloads (1-1024), block.size and "
 			       "heartbeat must be positive");
+	if (replicas < 1 || replicas > SL_RING_MAX_REPLICAS)
+		return sl_errf(err, -EINVAL, "cache-replicas must be from 1 to %d, not %llu",
+			       SL_RING_MAX_REPLICAS, (unsigned long long)replicas);
+	v->cache_replicas = (uint32_t)replicas;
+	if (sl_conf_str(v->conf, "nodes") && (rc = sl_ring_new(sl_conf_str(v->conf, "nodes"),
+							       &v->ring, err)))
+		return rc;
 	v->read_only = ro;
 	v->readahead_max = ra;
 	v->logical_block_size = bsize;
@@ -340,6 +348,7 @@ static void teardown(sluice_volume *vol)
 	if (v->mem.limit)
 		sl_mem_destroy(&v->mem);
 	sl_idmap_free(v->ids);
+	sl_ring_free(v->ring);
 	sl_obj_close(v->store);
 	sl_meta_close(v->meta);
 	sl_format_free(&v->format);

@@ -92,6 +92,17 @@ public final class SluiceConstants {
   public static final String BLOCK_SIZE = "block.size";
   public static final String BLOCK_SIZE_DEFAULT = "128M";
 
+  /**
+   * Hosts that logical blocks are placed on: {@code host[:weight],...} (weight 1-1000, default 1).
+   * getFileBlockLocations reports, per block, hosts chosen by a consistent hash ring with weighted
+   * virtual nodes, the same in every process. Unset: every block is on "localhost".
+   */
+  public static final String NODES = "nodes";
+
+  /** Hosts per logical block in getFileBlockLocations (1-4, capped at the number of nodes). */
+  public static final String CACHE_REPLICAS = "cache-replicas";
+  public static final int CACHE_REPLICAS_DEFAULT = 1;
+
   /** Seconds between session heartbeats. */
   public static final String HEARTBEAT = "heartbeat";
   public static final int HEARTBEAT_DEFAULT = 12;
@@ -115,7 +126,8 @@ public final class SluiceConstants {
   static final String[] NATIVE_KEYS = {
     META, SUPERUSER, SUPERGROUP, ACCESS_KEY, SECRET_KEY, BUCKET, S3_REGION, S3_PATH_STYLE,
     S3_CA_FILE, IO_RETRIES, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS, MAX_DOWNLOADS, MEMORY_SIZE,
-    READAHEAD, BLOCK_SIZE, HEARTBEAT, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
+    READAHEAD, BLOCK_SIZE, NODES, CACHE_REPLICAS, HEARTBEAT, READ_ONLY, USERS_FILE, GROUPS_FILE,
+    LOG_LEVEL,
   };
 
   /** Keys whose values are read through Configuration.getPassword (credential providers). */

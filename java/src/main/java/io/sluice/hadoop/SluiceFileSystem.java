@@ -76,6 +76,8 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
   private String[] groups;
   private Path workingDir;
   private long blockSize;
+  /** Whether the volume has a node list (sluice.nodes), i.e. blocks have hosts to report. */
+  private boolean hasNodes;
   private final Set<Closeable> openStreams = ConcurrentHashMap.newKeySet();
   /** Operation counters, and every stream's counters once it closes (SluiceStatistic). */
   private final IOStatisticsStore iostats = SluiceStatistic.fileSystemStore();
@@ -97,6 +99,7 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
     groups = ugi.getGroupNames();
 
     String[][] settings = nativeSettings(conf, volumeName);
+    hasNodes = Arrays.asList(settings[0]).contains(SluiceConstants.NODES);
     blockSize = conf.getLongBytes(SluiceConstants.volumeKey(volumeName,
         SluiceConstants.BLOCK_SIZE), conf.getLongBytes(SluiceConstants.hadoopKey(
             SluiceConstants.BLOCK_SIZE), parseSize(SluiceConstants.BLOCK_SIZE_DEFAULT)));
@@ -1027,8 +1030,10 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
   }
 
   /**
-   * One location per logical block (sluice.block.size); without a node list (the locality policy
-   * comes with the caching layer) every block is on "localhost", as the FileSystem spec says.
+   * One location per logical block (sluice.block.size). With a node list (sluice.nodes) its hosts
+   * are those the volume's consistent hash ring picks for the block (sluice.cache-replicas of
+   * them), the same in every process, under topology path /default-rack/HOST; without one every
+   * block is on "localhost", as the FileSystem spec says.
    */
   @Override
   public BlockLocation[] getFileBlockLocations(FileStatus file, long start, long len)
@@ -1048,9 +1053,13 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
     String p = pathOf(file.getPath());
     statistics.incrementReadOps(1);
     long[] blocks;
+    String[][] blockHosts = null;
     long v = vol();
     try {
       blocks = NativeVolume.fileBlocks(v, user, groups, p, start, len);
+      if (hasNodes) {
+        blockHosts = NativeVolume.fileBlockHosts(v, user, groups, p, start, len);
+      }
     } finally {
       volume.release();
     }
@@ -1058,7 +1067,17 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
     String[] names = {"localhost:9866"};
     BlockLocation[] out = new BlockLocation[blocks.length / 2];
     for (int i = 0; i < out.length; i++) {
-      out[i] = new BlockLocation(names, hosts, blocks[2 * i], blocks[2 * i + 1]);
+      // block i of both calls is the same (inode, index) key even if the file changed between them
+      String[] h = blockHosts != null && i < blockHosts.length ? blockHosts[i] : null;
+      if (h == null || h.length == 0) {
+        out[i] = new BlockLocation(names, hosts, blocks[2 * i], blocks[2 * i + 1]);
+        continue;
+      }
+      String[] topology = new String[h.length];
+      for (int k = 0; k < h.length; k++) {
+        topology[k] = "/default-rack/" + h[k];
+      }
+      out[i] = new BlockLocation(h.clone(), h, topology, blocks[2 * i], blocks[2 * i + 1]);
     }
     return out;
   }

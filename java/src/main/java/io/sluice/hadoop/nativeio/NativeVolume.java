@@ -20,7 +20,7 @@ public final class NativeVolume {
   private NativeVolume() {}
 
   /** The ABI number this class was written for; the loader refuses a library with another. */
-  public static final int ABI_VERSION = 1;
+  public static final int ABI_VERSION = 2;
 
   // open flags (sluice_open_flags)
   public static final int O_READ = 1;
@@ -94,6 +94,14 @@ public final class NativeVolume {
   /** Logical blocks overlapping [start, start+len): {offset, length} pairs, flattened. */
   public static native long[] fileBlocks(long vol, String user, String[] groups, String path,
       long start, long len) throws IOException;
+
+  /**
+   * The hosts of each logical block overlapping [start, start+len) (the blocks of fileBlocks, in
+   * the same order): one array per block, chosen by the volume's consistent hash ring over its
+   * "nodes" setting; empty arrays when the volume has no node list.
+   */
+  public static native String[][] fileBlockHosts(long vol, String user, String[] groups,
+      String path, long start, long len) throws IOException;
 
   // ---- listing --------------------------------------------------------------------------------
   public static native long opendir(long vol, String user, String[] groups, String path)
