@@ -1,6 +1,7 @@
 /* test_vfs_locality.c - the block placement policy: the consistent hash ring of locality.c (stable,
  * weighted, minimal movement, distinct replicas, strict parsing) and its use by sluice_file_blocks. */
 #include <stdint.h>
+#include <unistd.h>
 
 #include "sluice.h"
 #include "testutil.h"
@@ -193,6 +194,48 @@ static int open_vol(const char *url, const char *nodes, const char *replicas, sl
 
 /* Through the public API: sluice_file_blocks fills the hosts from "nodes", two volume handles
  * agree, and bad settings fail sluice_init with a message naming them. */
+static void write_text(sluice_volume *vol, const char *path, const char *text)
+{
+	sluice_file *f;
+	REQUIRE(sluice_open(vol, NULL, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE | SLUICE_O_MKDIRS,
+			    0644, 022, &f) == 0);
+	CHECK_RC(sluice_write(f, text, strlen(text)), (long long)strlen(text));
+	CHECK_RC(sluice_close(f), 0);
+}
+
+/* A nodes list kept in a file on the volume: read at init, re-read every nodes-refresh seconds;
+ * a malformed rewrite keeps the ring there is. */
+static void test_nodes_file(const char *url)
+{
+	char msg[512];
+	sluice_volume *writer = NULL, *vol = NULL;
+	REQUIRE(open_vol(url, NULL, NULL, &writer, msg, sizeof(msg)) == 0);
+	write_text(writer, "/.sluice/nodes", "# cache nodes\nn1\nn2:2\n");
+	sluice_kv conf[] = {{"meta", url}, {"nodes", "/.sluice/nodes"}, {"nodes-refresh", "1"}};
+	REQUIRE(sluice_init(conf, 3, &vol, msg, sizeof(msg)) == 0);
+	sluice_block b[2];
+	CHECK_RC(sluice_file_blocks(vol, NULL, "/multi", 0, 1, b, 2), 1);
+	CHECK(b[0].nhosts == 1 && (!strcmp(b[0].hosts[0], "n1") || !strcmp(b[0].hosts[0], "n2")));
+	const char *before = b[0].hosts[0];
+
+	write_text(writer, "/.sluice/nodes", "n9\n");
+	int changed = 0;
+	for (int i = 0; i < 40 && !changed; i++) { /* refreshed within about a second */
+		usleep(100 * 1000);
+		CHECK_RC(sluice_file_blocks(vol, NULL, "/multi", 0, 1, b, 2), 1);
+		changed = b[0].nhosts == 1 && !strcmp(b[0].hosts[0], "n9");
+	}
+	CHECK(changed);
+	CHECK(strlen(before) == 2); /* hosts handed out earlier stay valid */
+
+	write_text(writer, "/.sluice/nodes", "n9:zz\n"); /* malformed: the old ring stays */
+	usleep(1500 * 1000);
+	CHECK_RC(sluice_file_blocks(vol, NULL, "/multi", 0, 1, b, 2), 1);
+	CHECK(b[0].nhosts == 1 && !strcmp(b[0].hosts[0], "n9"));
+	CHECK_RC(sluice_shutdown(vol), 0);
+	CHECK_RC(sluice_shutdown(writer), 0);
+}
+
 static void test_volume(void)
 {
 	char *dir = tu_tempdir("locality");
@@ -250,6 +293,8 @@ static void test_volume(void)
 	CHECK_RC(sluice_file_blocks(a, NULL, "/multi", 0, 1, ba, 8), 1);
 	CHECK(ba[0].nhosts == 1 && !strcmp(ba[0].hosts[0], "only"));
 	CHECK_RC(sluice_shutdown(a), 0);
+
+	test_nodes_file(url);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	CHECK_RC(system(cmd), 0);

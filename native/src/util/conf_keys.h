@@ -24,7 +24,8 @@
 	X("memory-size", "300M", 1, "hard limit for read and write buffers of a volume")          \
 	X("readahead", "8M", 1, "readahead window of a sequential reader (grows up to it)")      \
 	X("block.size", "128M", 1, "logical block size reported for split planning")             \
-	X("nodes", NULL, 0, "host[:weight],... that logical blocks are placed on by a consistent hash") \
+	X("nodes", NULL, 0, "host[:weight],... (or /path of such a list on the volume) for block placement") \
+	X("nodes-refresh", "60", 0, "seconds between re-reads of a nodes list kept in a file on the volume") \
 	X("cache-replicas", "1", 0, "hosts per logical block in getFileBlockLocations (1-4)")   \
 	X("heartbeat", "12", 0, "seconds between session heartbeats")                            \
 	X("read-only", "false", 0, "open the volume read-only (no session, no writes)")          \

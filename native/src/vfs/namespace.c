@@ -885,15 +885,15 @@ int sluice_file_blocks(sluice_volume *vol, const sluice_user *u, const char *pat
 	uint64_t bs = vol->core.logical_block_size;
 	uint64_t end = start + len < start || start + len > attr.length ? attr.length : start + len;
 	size_t n = 0;
+	struct sl_ring *ring = sl_vol_ring(&vol->core);
 	for (uint64_t b = start / bs; b * bs < end && n < max; b++) {
 		uint64_t off = b * bs;
 		out[n++] = (sluice_block){.offset = off,
 					  .length = off + bs > attr.length ? attr.length - off : bs,
 					  .inode = ino,
 					  .index = b};
-		if (vol->core.ring)
-			out[n - 1].nhosts = (int)sl_ring_lookup(vol->core.ring, ino, b,
-								out[n - 1].hosts,
+		if (ring)
+			out[n - 1].nhosts = (int)sl_ring_lookup(ring, ino, b, out[n - 1].hosts,
 								vol->core.cache_replicas);
 	}
 	return (int)n;

@@ -136,7 +136,8 @@ struct sl_volume_core {
 	struct sl_idmap *ids;
 	uint64_t readahead_max;
 	uint64_t logical_block_size;
-	struct sl_ring *ring; /* from "nodes"; NULL without a node list */
+	struct sl_ring *ring; /* from "nodes"; NULL without a node list; read under ring_lock */
+	pthread_mutex_t ring_lock;
 	uint32_t cache_replicas; /* hosts per block, 1-SL_RING_MAX_REPLICAS */
 	bool read_only;
 	char superuser[64], supergroup[64];
@@ -155,7 +156,16 @@ struct sluice_volume {
 	sl_ino *doomed;
 	size_t ndoomed, cap_doomed;
 	struct sluice_file *open_files; /* list of open handles, closed by shutdown */
+	/* "nodes" naming a file on the volume ("/..."): re-read every nodes_refresh_s; rings it
+	 * replaced stay until shutdown, since sluice_block.hosts point into them */
+	int nodes_refresh_s;
+	char *nodes_text;
+	struct sl_ring **old_rings;
+	size_t nold_rings;
 };
+
+/* The current node ring (NULL without one). */
+struct sl_ring *sl_vol_ring(struct sl_volume_core *v);
 
 /* The calling thread's error slot of the volume. */
 struct sl_err *sl_vol_err(sluice_volume *vol);

@@ -110,6 +110,77 @@ static int doom_stale(void *arg, sl_ino ino, uint64_t length)
 	return 0;
 }
 
+struct sl_ring *sl_vol_ring(struct sl_volume_core *v)
+{
+	pthread_mutex_lock(&v->ring_lock);
+	struct sl_ring *r = v->ring;
+	pthread_mutex_unlock(&v->ring_lock);
+	return r;
+}
+
+/* Re-reads a nodes list kept in a file on the volume and swaps in a new ring if it changed.
+ * A missing or malformed file keeps the ring there is (and says so in the log). */
+static void refresh_nodes(sluice_volume *vol)
+{
+	struct sl_volume_core *v = &vol->core;
+	const char *path = sl_conf_str(v->conf, "nodes");
+	if (!path || path[0] != '/')
+		return;
+	const char *groups[] = {v->supergroup};
+	sluice_user su = {v->superuser, groups, 1};
+	sluice_file *f;
+	char text[65536];
+	ssize_t n = 0;
+	int rc = sluice_open(vol, &su, path, SLUICE_O_READ, 0, 0, &f);
+	if (!rc) {
+		n = sluice_pread(f, text, sizeof(text) - 1, 0);
+		sluice_close(f);
+		rc = n < 0 ? (int)n : 0;
+	}
+	if (rc) {
+		sl_log(&v->log, SL_LOG_WARN, "reading the nodes list %s: %s", path,
+		       sluice_last_error(vol));
+		return;
+	}
+	text[n] = 0;
+	/* one entry per line or comma-separated; '#' starts a comment line */
+	char spec[65536];
+	size_t k = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t\r");
+		if (!*line || *line == '#')
+			continue;
+		k += (size_t)snprintf(spec + k, sizeof(spec) - k, "%s%s", k ? "," : "", line);
+		if (k >= sizeof(spec))
+			break;
+	}
+	while (k > 0 && (spec[k - 1] == '\r' || spec[k - 1] == ' '))
+		spec[--k] = 0;
+	if (vol->nodes_text && !strcmp(vol->nodes_text, spec))
+		return;
+	struct sl_ring *ring = NULL;
+	struct sl_err err = {0};
+	char *copy = strdup(spec);
+	struct sl_ring **old = realloc(vol->old_rings, (vol->nold_rings + 1) * sizeof(*old));
+	if (!copy || !old || (k && sl_ring_new(spec, &ring, &err))) {
+		sl_log(&v->log, SL_LOG_WARN, "nodes list %s: %s", path,
+		       err.msg[0] ? err.msg : "out of memory");
+		free(copy);
+		if (old)
+			vol->old_rings = old;
+		return;
+	}
+	vol->old_rings = old;
+	pthread_mutex_lock(&v->ring_lock);
+	if (v->ring)
+		vol->old_rings[vol->nold_rings++] = v->ring;
+	v->ring = ring;
+	pthread_mutex_unlock(&v->ring_lock);
+	free(vol->nodes_text);
+	vol->nodes_text = copy;
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -123,6 +194,7 @@ static void *background_main(void *arg)
 	struct sl_volume_core *v = &vol->core;
 	int64_t next_beat = mono_ms() + vol->heartbeat_s * 1000LL;
 	int64_t next_sweep = mono_ms() + 60 * 1000LL;
+	int64_t next_nodes = mono_ms() + vol->nodes_refresh_s * 1000LL;
 	pthread_mutex_lock(&vol->lock);
 	while (!vol->stopping) {
 		struct timespec ts;
@@ -146,6 +218,10 @@ static void *background_main(void *arg)
 			if (v->meta->be->refresh_session(v->meta, v->meta->sid,
 							 time(NULL) + 5LL * vol->heartbeat_s, &err))
 				sl_log(&v->log, SL_LOG_WARN, "session heartbeat: %s", err.msg);
+		}
+		if (now >= next_nodes) {
+			next_nodes = now + vol->nodes_refresh_s * 1000LL;
+			refresh_nodes(vol);
 		}
 		if (now >= next_sweep) {
 			next_sweep = now + 600 * 1000LL;
@@ -276,8 +352,14 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 		return sl_errf(err, -EINVAL, "cache-replicas must be from 1 to %d, not %llu",
 			       SL_RING_MAX_REPLICAS, (unsigned long long)replicas);
 	v->cache_replicas = (uint32_t)replicas;
-	if (sl_conf_str(v->conf, "nodes") && (rc = sl_ring_new(sl_conf_str(v->conf, "nodes"),
-							       &v->ring, err)))
+	uint64_t refresh;
+	if ((rc = sl_conf_u64(v->conf, "nodes-refresh", &refresh, err)))
+		return rc;
+	if (!refresh || refresh > 86400)
+		return sl_errf(err, -EINVAL, "nodes-refresh must be from 1 to 86400 seconds");
+	vol->nodes_refresh_s = (int)refresh;
+	const char *nodes = sl_conf_str(v->conf, "nodes");
+	if (nodes && nodes[0] != '/' && (rc = sl_ring_new(nodes, &v->ring, err)))
 		return rc;
 	v->read_only = ro;
 	v->readahead_max = ra;
@@ -307,6 +389,7 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	if (sl_pool_new((int)uploads, "up", &v->uploads) ||
 	    sl_pool_new((int)downloads, "down", &v->downloads) || sl_blockcache_new(v, &v->cache))
 		return sl_errf(err, -ENOMEM, "cannot start worker threads");
+	refresh_nodes(vol); /* before the background thread, which refreshes it from then on */
 	if (!v->read_only) {
 		char info[1024];
 		session_info(info, sizeof(info));
@@ -349,6 +432,11 @@ static void teardown(sluice_volume *vol)
 		sl_mem_destroy(&v->mem);
 	sl_idmap_free(v->ids);
 	sl_ring_free(v->ring);
+	for (size_t i = 0; i < vol->nold_rings; i++)
+		sl_ring_free(vol->old_rings[i]);
+	free(vol->old_rings);
+	free(vol->nodes_text);
+	pthread_mutex_destroy(&v->ring_lock);
 	sl_obj_close(v->store);
 	sl_meta_close(v->meta);
 	sl_format_free(&v->format);
@@ -382,9 +470,11 @@ int sluice_init(const sluice_kv *conf, size_t nconf, sluice_volume **out, char *
 		values[i] = conf[i].value;
 	}
 	pthread_mutex_init(&vol->lock, NULL);
+	pthread_mutex_init(&vol->core.ring_lock, NULL);
 	pthread_cond_init(&vol->wake, NULL);
 	if (pthread_key_create(&vol->err_key, err_free)) {
 		pthread_mutex_destroy(&vol->lock);
+		pthread_mutex_destroy(&vol->core.ring_lock);
 		pthread_cond_destroy(&vol->wake);
 		free(vol);
 		rc = sl_errf(&err, -EAGAIN, "out of thread-specific keys");
