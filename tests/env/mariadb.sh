@@ -10,6 +10,8 @@
 # client command line logged in as root (e.g. `$SLUICE_TEST_MYSQL_ADMIN -e 'CREATE DATABASE x'`).
 # Both commands are idempotent; stop also cleans up a half-started server.
 set -euo pipefail
+# `|| true` below marks best-effort steps of failure reporting and shutdown (showing a log that
+# may not exist, signalling a process that may be gone); they are not checks.
 
 usage() { echo "usage: $0 start|stop|status DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage

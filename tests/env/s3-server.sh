@@ -11,6 +11,8 @@
 # with a self-signed certificate made for 127.0.0.1, and SLUICE_TEST_S3_CA names that certificate. The cache is ${SLUICE_TOOLS_DIR:-~/.cache/sluice-tools}.
 # Both commands are idempotent; stop also cleans up a half-started server.
 set -euo pipefail
+# `|| true` below marks best-effort steps of failure reporting and shutdown (showing a log that
+# may not exist, signalling a process that may be gone); they are not checks.
 
 MINIO_MODULE=github.com/minio/minio
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
