@@ -4,8 +4,14 @@
  * the raw limit measured in the same run: a plain file copy on the same disk (file storage), raw
  * 4 MiB PUT/GET at the same concurrency (S3), the database's single-row transaction rate (meta).
  *
+ * It also measures the durability calls of a write-ahead log (1 KiB record + hflush, + hsync:
+ * latency percentiles, next to one raw PUT plus one database transaction) and reads through the
+ * disk cache (warm, next to a plain read of a local file holding the same bytes).
+ *
  *   core_bench data META-URL SIZE_MIB       (volume must be formatted)
  *   core_bench meta META-URL NFILES
+ *   core_bench wal META-URL CACHE-DIR NRECORDS
+ *   core_bench cache META-URL CACHE-DIR SIZE_MIB
  * Prints one line per figure: "name value unit".
  */
 #include <errno.h>
@@ -31,18 +37,24 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static sluice_volume *open_volume(const char *meta)
+static sluice_volume *open_volume_cache(const char *meta, const char *cache_dir)
 {
 	/* Readahead of 20 blocks and 20 upload threads: the concurrency the raw limits use. */
 	sluice_kv conf[] = {{"meta", meta}, {"memory-size", "512M"}, {"readahead", "80M"},
-			    {"max-uploads", "20"}, {"max-downloads", "20"}};
+			    {"max-uploads", "20"}, {"max-downloads", "20"}, {"cache-dir", cache_dir}};
+	size_t n = sizeof(conf) / sizeof(conf[0]) - (cache_dir ? 0 : 1);
 	sluice_volume *vol;
 	char msg[512];
-	if (sluice_init(conf, sizeof(conf) / sizeof(conf[0]), &vol, msg, sizeof(msg))) {
+	if (sluice_init(conf, n, &vol, msg, sizeof(msg))) {
 		fprintf(stderr, "core_bench: %s\n", msg);
 		exit(1);
 	}
 	return vol;
+}
+
+static sluice_volume *open_volume(const char *meta)
+{
+	return open_volume_cache(meta, NULL);
 }
 
 static void fail(sluice_volume *vol, const char *what)
@@ -254,12 +266,166 @@ static int bench_meta(const char *meta, int nfiles)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Prints p50/p99/p999 of n latencies (seconds) in microseconds. */
+static void percentiles(const char *name, double *lat, int n)
+{
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_double);
+	const char *tag[] = {"p50", "p99", "p999"};
+	double q[] = {0.50, 0.99, 0.999};
+	for (int i = 0; i < 3; i++)
+		printf("%s_%s %.0f us\n", name, tag[i], lat[(int)(q[i] * (n - 1))] * 1e6);
+}
+
+/* 1 KiB record + hflush (staging in cache_dir), + hsync, and hflush without a cache dir; then
+ * the raw parts of an hsync: one 1 KiB PUT and one single-row transaction. */
+static int bench_wal(const char *meta, const char *cache_dir, int n)
+{
+	uint8_t rec[1024];
+	memset(rec, 'w', sizeof(rec));
+	double *lat = malloc((size_t)n * sizeof(*lat));
+	const char *names[] = {"hflush", "hsync", "hflush_nocache"};
+	for (int mode = 0; mode < 3; mode++) {
+		sluice_volume *vol = open_volume_cache(meta, mode < 2 ? cache_dir : NULL);
+		sluice_file *f;
+		if (sluice_open(vol, NULL, "/bench-wal", SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644,
+				0, &f))
+			fail(vol, "create");
+		for (int i = 0; i < n; i++) {
+			double t0 = now_s();
+			if (sluice_write(f, rec, sizeof(rec)) != (ssize_t)sizeof(rec) ||
+			    (mode == 1 ? sluice_hsync(f) : sluice_hflush(f)))
+				fail(vol, names[mode]);
+			lat[i] = now_s() - t0;
+		}
+		if (sluice_close(f))
+			fail(vol, "close");
+		percentiles(names[mode], lat, n);
+		if (mode == 2) {
+			struct sl_volume_core *v = &vol->core;
+			struct sl_err err = {0};
+			for (int i = 0; i < n; i++) {
+				double t0 = now_s();
+				if (sl_obj_put(v->store, "bench-raw-put", rec, sizeof(rec), &err)) {
+					fprintf(stderr, "raw put: %s\n", err.msg);
+					return 1;
+				}
+				lat[i] = now_s() - t0;
+			}
+			sl_obj_delete(v->store, "bench-raw-put", &err);
+			percentiles("raw_put_1k", lat, n);
+			int64_t value;
+			for (int i = 0; i < n; i++) {
+				double t0 = now_s();
+				if (v->meta->be->incr_counter(v->meta, "benchRawTxn", 1, &value, &err)) {
+					fprintf(stderr, "raw txn: %s\n", err.msg);
+					return 1;
+				}
+				lat[i] = now_s() - t0;
+			}
+			percentiles("raw_txn", lat, n);
+		}
+		sluice_delete(vol, NULL, "/bench-wal", 0);
+		sluice_shutdown(vol);
+	}
+	free(lat);
+	return 0;
+}
+
+static double read_all(sluice_volume *vol, const char *path, uint64_t size)
+{
+	uint8_t *buf = malloc(IO);
+	sluice_file *f;
+	double t0 = now_s();
+	if (sluice_open(vol, NULL, path, SLUICE_O_READ, 0, 0, &f))
+		fail(vol, "open");
+	ssize_t n;
+	uint64_t total = 0;
+	while ((n = sluice_read(f, buf, IO)) > 0)
+		total += (uint64_t)n;
+	if (n < 0 || total != size)
+		fail(vol, "read");
+	sluice_close(f);
+	free(buf);
+	return (double)size / (now_s() - t0) / (1 << 20);
+}
+
+/* Cold read (fills the disk cache), then warm reads through a new handle (empty memory cache,
+ * blocks from the disk cache), next to a plain read of a local file beside the cache. */
+static int bench_cache(const char *meta, const char *cache_dir, uint64_t mib)
+{
+	uint64_t size = mib << 20;
+	uint8_t *buf = malloc(IO);
+	for (size_t i = 0; i < IO; i++)
+		buf[i] = (uint8_t)(i * 2654435761u >> 13);
+	sluice_volume *vol = open_volume(meta);
+	sluice_file *f;
+	if (sluice_open(vol, NULL, "/bench-cache", SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f))
+		fail(vol, "create");
+	for (uint64_t off = 0; off < size; off += IO) {
+		buf[0] = (uint8_t)(off >> 20);
+		if (sluice_write(f, buf, IO) != (ssize_t)IO)
+			fail(vol, "write");
+	}
+	if (sluice_close(f))
+		fail(vol, "close");
+	sluice_shutdown(vol);
+
+	vol = open_volume_cache(meta, cache_dir);
+	printf("cold_read %.1f MiB/s\n", read_all(vol, "/bench-cache", size));
+	sluice_shutdown(vol);
+	double best = 0;
+	for (int i = 0; i < 3; i++) {
+		vol = open_volume_cache(meta, cache_dir);
+		double r = read_all(vol, "/bench-cache", size);
+		best = r > best ? r : best;
+		sluice_shutdown(vol);
+	}
+	printf("warm_read %.1f MiB/s\n", best);
+
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/plain-file", cache_dir);
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	for (uint64_t off = 0; fd >= 0 && off < size; off += IO)
+		if (write(fd, buf, IO) != (ssize_t)IO)
+			return 1;
+	close(fd);
+	best = 0;
+	for (int i = 0; i < 3; i++) {
+		fd = open(path, O_RDONLY);
+		double t0 = now_s();
+		ssize_t n;
+		while ((n = read(fd, buf, IO)) > 0)
+			;
+		close(fd);
+		double r = (double)size / (now_s() - t0) / (1 << 20);
+		best = r > best ? r : best;
+	}
+	unlink(path);
+	printf("plain_file_read %.1f MiB/s\n", best);
+	vol = open_volume(meta);
+	sluice_delete(vol, NULL, "/bench-cache", 0);
+	sluice_shutdown(vol);
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "wal"))
+		return bench_wal(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 5 && !strcmp(argv[1], "cache"))
+		return bench_cache(argv[2], argv[3], strtoull(argv[4], NULL, 10));
 	if (argc == 4 && !strcmp(argv[1], "data"))
 		return bench_data(argv[2], strtoull(argv[3], NULL, 10));
 	if (argc == 4 && !strcmp(argv[1], "meta"))
 		return bench_meta(argv[2], atoi(argv[3]));
-	fprintf(stderr, "usage: core_bench data META-URL SIZE_MIB | meta META-URL NFILES\n");
+	fprintf(stderr, "usage: core_bench data META-URL SIZE_MIB | meta META-URL NFILES | "
+		"wal META-URL CACHE-DIR NRECORDS | cache META-URL CACHE-DIR SIZE_MIB\n");
 	return 2;
 }

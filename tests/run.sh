@@ -37,14 +37,15 @@ run_step "C tests (release build)" ctest --test-dir "$BUILD" --output-on-failure
 run_step "C tests (ASan+UBSan build)" ctest --test-dir "$ASAN_BUILD" --output-on-failure
 run_step "Java on sqlite3+file: JNI bridge, FileSystem, Hadoop suites" \
   mvn -B -ntp test -Dsluice.build.dir="$ROOT/$BUILD"
-# The Hadoop suites once more on MariaDB + S3, on a volume of their own.
+# The Hadoop suites once more on MariaDB + S3, on a volume of their own, with the disk cache and
+# hflush staging on.
 contract_on_mysql_s3() {
   $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE contract"
   local meta="${SLUICE_TEST_MYSQL_URL%/*}/contract"
   "$ROOT/$BUILD/bin/sluice" format "$meta" testvol --storage minio --trash-days 0 \
     --bucket "$SLUICE_TEST_S3_ENDPOINT/contract" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
     --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
-    SLUICE_TEST_META=$meta mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
+    SLUICE_TEST_META=$meta SLUICE_TEST_CACHE_DIR=$WORK/contract-cache mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
       -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceConcurrencyAndUsers'
 }
 run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contract_on_mysql_s3

@@ -2,7 +2,8 @@
  * once uncompressed and once with LZ4. */
 #include "vfs_suite.h"
 
-static void run_local(const char *tag, const char *compression, uint32_t block_kib)
+/* cached: with a cache dir, so that hflush stages blocks and reads go through the disk cache */
+static void run_local(const char *tag, const char *compression, uint32_t block_kib, bool cached)
 {
 	char *dir = tu_tempdir(tag);
 	char url[1024], bucket[1024];
@@ -14,13 +15,19 @@ static void run_local(const char *tag, const char *compression, uint32_t block_k
 					.block_size_kib = block_kib, .trash_days = -1};
 	s.conf[s.nconf++] = (sluice_kv){"meta", url};
 	s.conf[s.nconf++] = (sluice_kv){"superuser", "root"};
+	s.conf[s.nconf++] = (sluice_kv){"get-timeout", "1"};
+	char cache[1100];
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	if (cached)
+		s.conf[s.nconf++] = (sluice_kv){"cache-dir", cache};
 	run_suite(&s);
 	free(dir);
 }
 
 int main(void)
 {
-	run_local("vfs-none", "none", 0);
-	run_local("vfs-lz4", "lz4", 0);
+	run_local("vfs-none", "none", 0, false);
+	run_local("vfs-lz4", "lz4", 0, false);
+	run_local("vfs-cached", "lz4", 0, true);
 	return tu_finish("test_vfs_local");
 }

@@ -22,6 +22,7 @@ int main(void)
 					.bucket = bucket, .access_key = ak, .secret_key = sk,
 					.compression = "lz4", .trash_days = -1};
 	s.conf[s.nconf++] = (sluice_kv){"meta", url};
+	s.conf[s.nconf++] = (sluice_kv){"get-timeout", "1"};
 	run_suite(&s);
 	snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
 	CHECK(system(cmd) == 0);

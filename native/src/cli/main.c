@@ -29,6 +29,8 @@ static void usage(FILE *out)
 		"  cat META-URL PATH               print a file\n"
 		"  mv META-URL SRC DST             rename\n"
 		"  rm [-r] META-URL PATH           delete\n"
+		"  warmup [-p N] META-URL PATH...  read files (directories recursively) into the disk\n"
+		"                                  cache (needs -o cache-dir=DIR); N files at a time\n"
 		"\n"
 		"  version                         print the version\n");
 }
@@ -97,6 +99,8 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(cmd, "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(cmd, "warmup"))
+		return cmd_warmup(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||
 	    !strcmp(cmd, "get") || !strcmp(cmd, "cat") || !strcmp(cmd, "mv") || !strcmp(cmd, "rm"))
 		return cmd_files(cmd, argc - 1, argv + 1);

@@ -334,4 +334,33 @@ static inline int64_t sl_time_join(int64_t us, int64_t nsrem) { return us * 1000
 
 extern const struct sl_meta_backend sl_meta_sql_backend;
 
+/* ---- metadata cache (cache.c) --------------------------------------------------------------- */
+/* A layer over m->be that answers getattr, resolve, lookup and read_chunk from memory within
+ * their TTLs and forwards every other slot. Every mutating slot called through m drops what it
+ * may have changed, so a handle always sees its own changes; other clients' changes may be seen
+ * up to a TTL late. Path and name entries are kept per caller identity (uid, gids, superuser). */
+struct sl_meta_cache_conf {
+	uint64_t attr_s;      /* attr-cache: getattr, and the attributes resolve/lookup return */
+	uint64_t entry_s;     /* entry-cache: path/name -> inode of non-directories */
+	uint64_t dir_entry_s; /* dir-entry-cache: path/name -> inode of directories */
+	uint64_t open_s;      /* open-cache: read_chunk slice lists */
+	size_t max_entries;   /* 0: SL_META_CACHE_MAX_ENTRIES */
+};
+#define SL_META_CACHE_MAX_ENTRIES 100000
+#define SL_META_CACHE_MAX_TTL 86400 /* seconds */
+struct sl_meta_cache_stats {
+	uint64_t hits, misses;
+	size_t entries, bytes;
+};
+/* Wraps m->be (call before m is shared between threads); freed by sl_meta_close. All TTLs 0:
+ * does nothing. -EINVAL for a TTL above SL_META_CACHE_MAX_TTL or a second enable. */
+int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *conf,
+			 struct sl_err *err);
+/* Drops what is cached about ino (its attributes and slice lists); a no-op without the cache.
+ * For readers that find a block missing: another client's compaction may have replaced the
+ * slices of a list cached here. */
+void sl_meta_cache_forget(struct sl_meta *m, sl_ino ino);
+/* false (and *out zeroed) when the cache is not enabled on m. */
+bool sl_meta_cache_stats(struct sl_meta *m, struct sl_meta_cache_stats *out);
+
 #endif

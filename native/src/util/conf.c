@@ -113,6 +113,21 @@ int sl_conf_u64(const struct sl_conf *c, const char *key, uint64_t *out, struct 
 	return 0;
 }
 
+int sl_conf_double(const struct sl_conf *c, const char *key, double *out, struct sl_err *err)
+{
+	const char *v = sl_conf_str(c, key);
+	if (!v || !*v)
+		return sl_errf(err, -EINVAL, "config key '%s' has no value", key);
+	char *end;
+	errno = 0;
+	double x = strtod(v, &end);
+	if (end == v || *end || errno || !(x >= 0) || x > 1e15)
+		return sl_errf(err, -EINVAL, "config key '%s': '%s' is not a non-negative number",
+			       key, v);
+	*out = x;
+	return 0;
+}
+
 int sl_conf_bool(const struct sl_conf *c, const char *key, bool *out, struct sl_err *err)
 {
 	const char *v = sl_conf_str(c, key);

@@ -21,6 +21,8 @@ void sl_conf_free(struct sl_conf *c);
 const char *sl_conf_str(const struct sl_conf *c, const char *key);
 /* Integers accept suffixes k/K, m/M, g/G (powers of 1024) where the key says it is a size. */
 int sl_conf_u64(const struct sl_conf *c, const char *key, uint64_t *out, struct sl_err *err);
+/* A non-negative decimal number such as "0.1" or "2.5". */
+int sl_conf_double(const struct sl_conf *c, const char *key, double *out, struct sl_err *err);
 int sl_conf_bool(const struct sl_conf *c, const char *key, bool *out, struct sl_err *err);
 /* Rejects keys that are not declared in conf_keys.h (a typo must not be silently ignored). */
 int sl_conf_check_keys(const struct sl_conf *c, struct sl_err *err);

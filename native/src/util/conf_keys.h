@@ -27,6 +27,15 @@
 	X("nodes", NULL, 0, "host[:weight],... (or /path of such a list on the volume) for block placement") \
 	X("nodes-refresh", "60", 0, "seconds between re-reads of a nodes list kept in a file on the volume") \
 	X("cache-replicas", "1", 0, "hosts per logical block in getFileBlockLocations (1-4)")   \
+	X("cache-dir", NULL, 0, "':'-separated local directories for the disk block cache and hflush staging (unset: none; hflush then waits for object storage)") \
+	X("cache-size", "100G", 1, "total size of cached blocks over all cache directories")      \
+	X("free-space-ratio", "0.1", 0, "keep at least this fraction of each cache file system free") \
+	X("cache-full-block", "true", 0, "cache blocks read sequentially too (false: only random reads)") \
+	X("get-timeout", "60", 0, "seconds a reader waits for a committed block that is not in object storage yet") \
+	X("attr-cache", "0", 0, "seconds attributes may be served from the metadata cache (0: off)") \
+	X("entry-cache", "0", 0, "seconds a file's path lookup may be served from the metadata cache (0: off)") \
+	X("dir-entry-cache", "0", 0, "seconds a directory's path lookup may be served from the metadata cache (0: off)") \
+	X("open-cache", "0", 0, "seconds the chunk lists of a file opened for reading may be reused (0: off)") \
 	X("heartbeat", "12", 0, "seconds between session heartbeats")                            \
 	X("read-only", "false", 0, "open the volume read-only (no session, no writes)")          \
 	X("users-file", NULL, 0, "passwd-style file mapping user names to uids (default: system)") \

@@ -6,6 +6,10 @@
  * Entry states: LOADING (one thread fetches it; others wait on `loaded`) -> READY, or removed
  * from the table on failure (the waiters get the error, the next read tries again).
  * Invariant: an entry is on the LRU list iff it is READY and refs == 0.
+ *
+ * Below it sits the disk cache (diskcache.c): a load tries it first, and a block downloaded from
+ * object storage is stored there after the readers got it, while the loader still holds its
+ * reference (a READY block's data never changes, so no lock is needed to write it out).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +25,7 @@ struct entry {
 	uint64_t id;
 	uint32_t indx, slice_size, len;
 	enum entry_state state;
+	bool random; /* wanted by a small random read: goes to disk even without cache-full-block */
 	int refs;
 	uint8_t *data;
 	struct sl_err err;
@@ -140,9 +145,10 @@ void sl_blockcache_free(struct sl_blockcache *c)
 	free(c);
 }
 
-/* Fetches and decodes one block into a new buffer of its length. */
+/* Fetches and decodes one block into a new buffer of its length, from the disk cache if it is
+ * there (*remote false) or else from object storage (*remote true). */
 static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uint32_t indx,
-		       uint8_t **out, uint32_t *outlen, struct sl_err *err)
+		       uint8_t **out, uint32_t *outlen, bool *remote, struct sl_err *err)
 {
 	char key[SL_KEY_MAX];
 	sl_block_key(&v->layout, id, indx, size, key);
@@ -151,6 +157,32 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 	if (!data)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	int rc = 0;
+	*remote = false;
+	if (v->disk && blen) {
+		struct sl_err derr = {0};
+		int64_t n = sl_diskcache_read(v->disk, key, 0, data, blen, &derr);
+		if (n == (int64_t)blen) {
+			*out = data;
+			*outlen = blen;
+			return 0;
+		}
+		if (n >= 0) /* a cache file of the wrong length is no copy of this block */
+			sl_diskcache_forget(v->disk, key);
+	}
+	if (v->stage && blen) {
+		/* hflushed here and maybe not uploaded yet (compaction reads such slices) */
+		uint8_t *staged = NULL;
+		uint32_t slen = 0;
+		struct sl_err serr = {0};
+		if (!sl_stage_read(v->stage, key, &staged, &slen, &serr) && slen == blen) {
+			free(data);
+			*out = staged;
+			*outlen = blen;
+			return 0;
+		}
+		free(staged);
+	}
+	*remote = true;
 	if (v->layout.compression == SL_COMPRESS_NONE) {
 		int64_t n = sl_obj_get(v->store, key, 0, data, blen, err);
 		if (n >= 0 && (uint64_t)n != blen)
@@ -210,13 +242,15 @@ static struct entry *insert_loading_locked(struct sl_blockcache *c, uint64_t id,
 }
 
 /* Loads e (LOADING, referenced by the caller) and publishes the result. Memory for the block was
- * reserved by the caller. */
-static void load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserved)
+ * reserved by the caller. True if the block came from object storage: the caller then stores it
+ * on disk (store_on_disk) before it lets go of e. */
+static bool load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserved)
 {
 	struct sl_err err = {0};
 	uint8_t *data = NULL;
 	uint32_t len = 0;
-	int rc = fetch_block(c->v, e->id, e->slice_size, e->indx, &data, &len, &err);
+	bool remote = false;
+	int rc = fetch_block(c->v, e->id, e->slice_size, e->indx, &data, &len, &remote, &err);
 	pthread_mutex_lock(&c->lock);
 	if (rc) {
 		e->state = FAILED;
@@ -234,6 +268,18 @@ static void load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserv
 	/* The reservation was the block length: keep it for the data, or give it back on failure. */
 	if (rc)
 		sl_mem_release(&c->v->mem, reserved);
+	return !rc && remote && c->v->disk;
+}
+
+/* Writes a READY block the caller holds a reference to into the disk cache. */
+static void store_on_disk(struct sl_blockcache *c, struct entry *e)
+{
+	char key[SL_KEY_MAX];
+	sl_block_key(&c->v->layout, e->id, e->indx, e->slice_size, key);
+	pthread_mutex_lock(&c->lock);
+	bool random = e->random;
+	pthread_mutex_unlock(&c->lock);
+	sl_diskcache_put(c->v->disk, key, e->data, e->len, random);
 }
 
 static void release_locked(struct sl_blockcache *c, struct entry *e)
@@ -253,6 +299,7 @@ int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 {
 	pthread_mutex_lock(&c->lock);
 	struct entry *e = find_locked(c, id, indx);
+	bool store = false;
 	if (e) {
 		if (e->refs++ == 0)
 			lru_unlink(e);
@@ -266,7 +313,7 @@ int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 			return sl_errf(err, -ENOMEM, "out of memory");
 		uint32_t blen = sl_block_len(&c->v->layout, size, indx);
 		reserve(c, blen, true);
-		load_entry(c, e, blen);
+		store = load_entry(c, e, blen);
 	}
 	int rc = 0;
 	if (e->state == READY) {
@@ -280,6 +327,8 @@ int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 		if (err)
 			*err = e->err;
 	}
+	if (store) /* after the copy: the reader does not wait for the disk */
+		store_on_disk(c, e);
 	pthread_mutex_lock(&c->lock);
 	release_locked(c, e);
 	pthread_mutex_unlock(&c->lock);
@@ -290,33 +339,48 @@ struct prefetch_task {
 	struct sl_blockcache *c;
 	struct entry *e;
 	uint64_t reserved;
+	bool loaded; /* only store e, READY, on disk */
 };
 
 static void prefetch_run(void *arg)
 {
 	struct prefetch_task *t = arg;
-	load_entry(t->c, t->e, t->reserved);
+	if (t->loaded || load_entry(t->c, t->e, t->reserved))
+		store_on_disk(t->c, t->e);
 	pthread_mutex_lock(&t->c->lock);
 	release_locked(t->c, t->e);
 	pthread_mutex_unlock(&t->c->lock);
 	free(t);
 }
 
-void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx)
+static void prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
+		     bool random)
 {
 	pthread_mutex_lock(&c->lock);
-	bool present = find_locked(c, id, indx) != NULL;
+	struct entry *e = find_locked(c, id, indx);
+	struct prefetch_task *t = NULL;
+	if (e && random && c->v->disk) {
+		/* Loading: its loader stores it on disk. In memory already (the disk cache missed
+		 * it): a task stores it, so the random read does not wait for the disk. */
+		e->random = true;
+		if (e->state == READY && (t = malloc(sizeof(*t)))) {
+			if (e->refs++ == 0)
+				lru_unlink(e);
+			*t = (struct prefetch_task){.c = c, .e = e, .loaded = true};
+		}
+	}
 	pthread_mutex_unlock(&c->lock);
-	if (present)
+	if (t && sl_pool_submit(c->v->downloads, prefetch_run, t))
+		prefetch_run(t);
+	if (e)
 		return;
 	uint32_t blen = sl_block_len(&c->v->layout, size, indx);
 	if (!reserve(c, blen, false))
 		return; /* memory is short: readahead shrinks to nothing rather than waiting */
-	struct prefetch_task *t = malloc(sizeof(*t));
+	t = malloc(sizeof(*t));
 	pthread_mutex_lock(&c->lock);
-	struct entry *e = NULL;
-	if (t && !find_locked(c, id, indx))
-		e = insert_loading_locked(c, id, size, indx);
+	if (t && !find_locked(c, id, indx) && (e = insert_loading_locked(c, id, size, indx)))
+		e->random = random;
 	pthread_mutex_unlock(&c->lock);
 	if (!e) {
 		free(t);
@@ -326,6 +390,17 @@ void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size,
 	*t = (struct prefetch_task){.c = c, .e = e, .reserved = blen};
 	if (sl_pool_submit(c->v->downloads, prefetch_run, t))
 		prefetch_run(t);
+}
+
+void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx)
+{
+	prefetch(c, id, size, indx, false);
+}
+
+void sl_blockcache_prefetch_random(struct sl_blockcache *c, uint64_t id, uint32_t size,
+				   uint32_t indx)
+{
+	prefetch(c, id, size, indx, true);
 }
 
 void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size)

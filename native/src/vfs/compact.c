@@ -29,8 +29,7 @@ static int write_merged(struct sl_volume_core *v, sl_ino ino, uint32_t indx, uin
 	struct sl_reader *r = NULL;
 	uint32_t bs = v->layout.block_size;
 	uint8_t *buf = malloc(bs);
-	uint8_t *z = malloc(sl_compress_bound(v->layout.compression, bs));
-	if (!buf || !z || sl_reader_new(v, ino, attr.length, &r)) {
+	if (!buf || sl_reader_new(v, ino, attr.length, &r)) {
 		rc = sl_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -45,14 +44,11 @@ static int write_merged(struct sl_volume_core *v, sl_ino ino, uint32_t indx, uin
 		memset(buf + got, 0, n - (size_t)got); /* beyond the length: a truncated tail */
 		char key[SL_KEY_MAX];
 		sl_block_key(&v->layout, id, b, len, key);
-		int64_t zn = sl_compress(v->layout.compression, buf, n, z,
-					 sl_compress_bound(v->layout.compression, bs), err);
-		rc = zn < 0 ? (int)zn : sl_obj_put(v->store, key, z, (size_t)zn, err);
+		rc = sl_store_block(v, key, buf, n, err);
 	}
 out:
 	sl_reader_free(r);
 	free(buf);
-	free(z);
 	return rc;
 }
 

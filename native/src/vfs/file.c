@@ -216,15 +216,20 @@ int sluice_hflush(sluice_file *f)
 	if (!f->w)
 		return sl_errf(err, -EBADF, "file is not open for writing");
 	pthread_mutex_lock(&f->lock);
-	int rc = sl_writer_flush(f->w, err);
+	int rc = sl_writer_hflush(f->w, err);
 	pthread_mutex_unlock(&f->lock);
 	return rc;
 }
 
 int sluice_hsync(sluice_file *f)
 {
-	/* Until the write cache exists, hflush already waits for object storage. */
-	return sluice_hflush(f);
+	struct sl_err *err = sl_vol_err(f->vol);
+	if (!f->w)
+		return sl_errf(err, -EBADF, "file is not open for writing");
+	pthread_mutex_lock(&f->lock);
+	int rc = sl_writer_flush(f->w, err);
+	pthread_mutex_unlock(&f->lock);
+	return rc;
 }
 
 void sluice_unbuffer(sluice_file *f)

@@ -4,13 +4,22 @@
  * volume's block cache. Sequential access grows a readahead window (up to `readahead`) whose
  * blocks are fetched in parallel by the download pool; a large read prefetches all its blocks
  * first so that they download in parallel. Small random reads of uncompressed volumes fetch only
- * the bytes asked for (a range GET), without caching the whole block.
+ * the bytes asked for (a range GET), without caching the whole block in memory; with a disk
+ * cache they are served from it, and a miss also has the whole block downloaded into it.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vfs.h"
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct chunk_view {
 	uint32_t indx;
@@ -189,6 +198,14 @@ static int copy_piece(struct sl_reader *r, const struct piece *p, void *arg, str
 	if (a->direct) {
 		char key[SL_KEY_MAX];
 		sl_block_key(&r->v->layout, p->id, p->indx, p->size, key);
+		if (r->v->disk) {
+			/* From the disk cache if it is there; else the range now for this read, and
+			 * the whole block into the disk cache for the random reads to come. */
+			if (sl_diskcache_read(r->v->disk, key, p->boff, dst, p->len, NULL) ==
+			    (int64_t)p->len)
+				return 0;
+			sl_blockcache_prefetch_random(r->v->cache, p->id, p->size, p->indx);
+		}
 		int64_t n = sl_obj_get(r->v->store, key, p->boff, dst, p->len, err);
 		if (n >= 0 && (uint64_t)n != p->len)
 			return sl_errf(err, -EIO, "object %s is truncated", key);
@@ -281,8 +298,20 @@ int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off
 			     .direct = !sequential && v->layout.compression == SL_COMPRESS_NONE &&
 				       len <= bs / 4};
 	int rc = for_each_piece(r, off, len, copy_piece, &a, err);
-	if (rc == -ENOENT) {
-		/* A compaction may have replaced slices of a view we cached: rebuild and retry. */
+	/* A block missing from object storage: a compaction may have replaced slices of a view we
+	 * cached (rebuild the views and retry at once), or another client's hflush committed a
+	 * slice whose upload is still running (keep retrying, up to get-timeout). Never zeros. */
+	int64_t deadline = mono_ms() + v->get_timeout_s * 1000LL;
+	int delay_ms = 0;
+	while (rc == -ENOENT) {
+		if (delay_ms) {
+			if (mono_ms() + delay_ms > deadline)
+				break;
+			struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+		delay_ms = delay_ms ? (delay_ms * 2 > 1000 ? 1000 : delay_ms * 2) : 20;
+		sl_meta_cache_forget(v->meta, r->ino); /* open-cache may hold the same old list */
 		pthread_mutex_lock(&r->lock);
 		struct chunk_view **tail = &r->stale;
 		while (*tail)
@@ -290,9 +319,16 @@ int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off
 		*tail = r->views;
 		r->views = NULL;
 		pthread_mutex_unlock(&r->lock);
+		if (err)
+			sl_err_clear(err);
 		rc = for_each_piece(r, off, len, copy_piece, &a, err);
-		if (rc == -ENOENT) /* still missing: the data is lost, not moved */
-			rc = err ? (err->code = -EIO) : -EIO;
+	}
+	if (rc == -ENOENT) { /* still missing: the data is lost, not moved or late */
+		rc = -EIO;
+		if (err) {
+			err->code = rc;
+			sl_err_wrap(err, "waited %d s (get-timeout)", v->get_timeout_s);
+		}
 	}
 	return rc ? rc : (int64_t)len;
 }

@@ -100,6 +100,92 @@ void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size);
 void sl_blockcache_reserve(struct sl_blockcache *c, uint64_t n);
 /* Drops everything not in use. */
 void sl_blockcache_drop_all(struct sl_blockcache *c);
+/* Like sl_blockcache_prefetch for a block a small random read missed in the disk cache: the
+ * block also goes into the disk cache when cache-full-block is false. */
+void sl_blockcache_prefetch_random(struct sl_blockcache *c, uint64_t id, uint32_t size,
+				   uint32_t indx);
+
+/* ---- cache files (cachefile.c) ------------------------------------------------------------ */
+/* One block on local disk, for the disk cache and for hflush staging: the raw (decompressed)
+ * bytes, then a CRC32C per 64 KiB segment, then a footer (magic, version, length, CRC32C of the
+ * CRC list). A read verifies the segments it touches, so a flipped byte is detected, never
+ * returned. */
+#define SL_CACHEFILE_SEGMENT 65536
+/* Temporary files of unfinished writes are named SL_CACHEFILE_TMP_PREFIX "<name>.tmp.<random>"
+ * in the target's directory. */
+#define SL_CACHEFILE_TMP_PREFIX ".slcb-"
+/* Writes data to path atomically (a temporary file renamed over it), creating missing parent
+ * directories (mode 0700). With sync, the file is fdatasync'ed and its directory fsync'ed
+ * before returning: the block survives a crash of the process or the machine. */
+int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
+		       struct sl_err *err);
+/* Reads [off, off+n) of the block in path (n is cut at the block's end) and returns the bytes
+ * read; *blen (may be NULL) gets the block's length. -ENOENT if there is no such file,
+ * -EBADMSG if it is corrupt or truncated (callers delete it and fetch the block elsewhere). */
+int64_t sl_cachefile_read(const char *path, uint32_t off, void *buf, uint32_t n, uint32_t *blen,
+			  struct sl_err *err);
+/* Reads and verifies the whole block into a new buffer (caller frees). */
+int sl_cachefile_read_all(const char *path, uint8_t **data, uint32_t *len, struct sl_err *err);
+
+/* ---- disk cache (diskcache.c) ---------------------------------------------------------------- */
+/* Blocks on local disk under `cache-dir` (several directories, ':'-separated; a block's key picks
+ * one), at most `cache-size` bytes in all, keeping `free-space-ratio` of each file system free,
+ * least recently used evicted first. The index is rebuilt from the files at start, so the cache
+ * survives restarts. Files live under DIR/<volume uuid>/raw/<object key>; hflush staging uses
+ * DIR/<volume uuid>/rawstaging/ beside it (stage.c). */
+struct sl_diskcache;
+/* *out is NULL when no cache-dir is configured. A directory that cannot be created or written
+ * is skipped with a warning; none usable leaves *out NULL as well. */
+int sl_diskcache_new(struct sl_volume_core *v, struct sl_diskcache **out, struct sl_err *err);
+void sl_diskcache_free(struct sl_diskcache *dc);
+/* Like sl_cachefile_read for the cached block key; -ENOENT when not cached. A corrupt file is
+ * deleted (and logged) and reported as -ENOENT, so the caller fetches the block elsewhere. */
+int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off, void *buf,
+			  uint32_t n, struct sl_err *err);
+/* Stores a block (best effort: a full or failing disk only logs). random: the block was fetched
+ * for a small random read; blocks fetched otherwise (sequential reads, readahead) are stored only
+ * with cache-full-block=true. */
+void sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data, uint32_t len,
+		      bool random);
+/* Moves a finished cache file (a staged block, after its upload) into the cache as key; the file
+ * must be on the directory sl_diskcache_root(dc, key) names. Deletes it if it cannot be kept. */
+void sl_diskcache_adopt(struct sl_diskcache *dc, const char *key, const char *path);
+/* Removes a block (its slice was deleted). */
+void sl_diskcache_forget(struct sl_diskcache *dc, const char *key);
+/* "DIR/<volume uuid>" of the cache directory that holds key. */
+const char *sl_diskcache_root(const struct sl_diskcache *dc, const char *key);
+/* Every configured directory's "DIR/<volume uuid>" (for staging recovery): count and i-th. */
+size_t sl_diskcache_nroots(const struct sl_diskcache *dc);
+const char *sl_diskcache_root_at(const struct sl_diskcache *dc, size_t i);
+/* What the cache holds now: bytes of its files, their number, and the cache-size limit. */
+void sl_diskcache_usage(struct sl_diskcache *dc, uint64_t *bytes, uint64_t *blocks,
+			uint64_t *limit);
+
+/* ---- hflush staging (stage.c) ---------------------------------------------------------------- */
+/* The local write cache: blocks an hflush made visible before they reached object storage. */
+struct sl_stage;
+/* *out stays NULL without a disk cache (hflush then waits for object storage, as hsync). Takes
+ * over the staging directories of clients that are gone and queues their blocks for upload. */
+int sl_stage_new(struct sl_volume_core *v, struct sl_stage **out, struct sl_err *err);
+/* After the upload pool was drained. Blocks still not uploaded stay for the next client. */
+void sl_stage_free(struct sl_stage *st);
+/* Writes block key durably (fdatasync'ed) to the staging area. */
+int sl_stage_put(struct sl_stage *st, const char *key, const void *data, uint32_t len,
+		 struct sl_err *err);
+/* The staged block (verified) for readers in this process; -ENOENT if not staged here. */
+int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,
+		  struct sl_err *err);
+/* The block is in object storage now: its staged copy moves into the disk cache. */
+void sl_stage_uploaded(struct sl_stage *st, const char *key);
+/* A staged block its writer could not upload: the background thread retries it. */
+void sl_stage_orphan(struct sl_stage *st, const char *key);
+/* Background thread: starts uploads of queued blocks that are due. */
+void sl_stage_sweep(struct sl_stage *st);
+/* Slices with uploads in flight. A deletion of a held slice is deferred: defer_delete records it
+ * (true if held), and the last unhold returns true with the size so the caller deletes it. */
+void sl_stage_hold(struct sl_stage *st, uint64_t id);
+bool sl_stage_unhold(struct sl_stage *st, uint64_t id, uint32_t *size);
+bool sl_stage_defer_delete(struct sl_stage *st, uint64_t id, uint32_t size);
 
 /* ---- block locality (locality.c) ------------------------------------------------------------ */
 /* A consistent hash ring with weighted virtual nodes over the "nodes" list; immutable once built,
@@ -133,6 +219,9 @@ struct sl_volume_core {
 	struct sl_pool *downloads;
 	struct sl_memlimit mem;
 	struct sl_blockcache *cache;
+	struct sl_diskcache *disk;  /* NULL without cache-dir */
+	struct sl_stage *stage;     /* NULL without a usable cache-dir: hflush acts as hsync */
+	int get_timeout_s;          /* how long a reader waits for a committed, missing block */
 	struct sl_idmap *ids;
 	uint64_t readahead_max;
 	uint64_t logical_block_size;
@@ -236,12 +325,20 @@ struct sluice_file {
 int sl_writer_new(struct sl_volume_core *v, sl_ino ino, uint64_t start, struct sl_writer **out);
 /* Buffers data; full blocks go to the upload pool at once. */
 int sl_writer_write(struct sl_writer *w, const void *buf, size_t len, struct sl_err *err);
-/* Uploads everything buffered and commits it to metadata; returns when both are done. */
+/* hsync: uploads everything written (and anything an hflush staged) and commits it; returns
+ * when all of it is in object storage and metadata. */
 int sl_writer_flush(struct sl_writer *w, struct sl_err *err);
 /* Length including buffered data. */
 uint64_t sl_writer_length(const struct sl_writer *w);
-/* Frees; the caller flushed first. Waits for uploads still running. */
+/* hflush: makes everything written visible to new readers. With a staging area the blocks not
+ * uploaded yet are staged and the upload continues after the return; without one it is sync. */
+int sl_writer_hflush(struct sl_writer *w, struct sl_err *err);
+/* Frees; the caller flushed first. Waits for uploads still running; staged blocks whose upload
+ * failed are left to the staging area's retries. */
 void sl_writer_free(struct sl_writer *w);
+/* Compresses (as the volume says) and stores one block. */
+int sl_store_block(struct sl_volume_core *v, const char *key, const void *data, uint32_t len,
+		   struct sl_err *err);
 
 int sl_reader_new(struct sl_volume_core *v, sl_ino ino, uint64_t length, struct sl_reader **out);
 /* Reads up to len bytes at off (short only at the end of the file as this reader knows it;

@@ -44,6 +44,7 @@ bool sl_vol_delete_slice_blocks(struct sl_volume_core *v, uint64_t id, uint32_t 
 	for (uint32_t i = 0; i < n; i++) {
 		char key[SL_KEY_MAX];
 		sl_block_key(&v->layout, id, i, size, key);
+		sl_diskcache_forget(v->disk, key);
 		if (sl_obj_delete(v->store, key, &err)) {
 			sl_log(&v->log, SL_LOG_WARN, "cannot delete %s: %s (left for gc)", key, err.msg);
 			return false;
@@ -57,6 +58,9 @@ int sl_vol_delete_slice(void *core, uint64_t id, uint32_t size)
 {
 	struct sl_volume_core *v = core;
 	struct sl_err err = {0};
+	/* A slice this process is still uploading is deleted when the uploads end (stage.c). */
+	if (v->stage && sl_stage_defer_delete(v->stage, id, size))
+		return 0;
 	/* Blocks that could not be deleted keep the chunk_ref row, so a later cleanup retries. */
 	if (!sl_vol_delete_slice_blocks(v, id, size))
 		return 0;
@@ -219,6 +223,8 @@ static void *background_main(void *arg)
 							 time(NULL) + 5LL * vol->heartbeat_s, &err))
 				sl_log(&v->log, SL_LOG_WARN, "session heartbeat: %s", err.msg);
 		}
+		if (v->stage)
+			sl_stage_sweep(v->stage);
 		if (now >= next_nodes) {
 			next_nodes = now + vol->nodes_refresh_s * 1000LL;
 			refresh_nodes(vol);
@@ -343,8 +349,11 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	if (!rc) rc = sl_conf_u64(v->conf, "heartbeat", &heartbeat, err);
 	if (!rc) rc = sl_conf_bool(v->conf, "read-only", &ro, err);
 	if (!rc) rc = sl_conf_u64(v->conf, "cache-replicas", &replicas, err);
+	uint64_t get_timeout;
+	if (!rc) rc = sl_conf_u64(v->conf, "get-timeout", &get_timeout, err);
 	if (rc)
 		return rc;
+	v->get_timeout_s = (int)(get_timeout > 86400 ? 86400 : get_timeout);
 	if (!uploads || !downloads || uploads > 1024 || downloads > 1024 || !bsize || !heartbeat)
 		return sl_errf(err, -EINVAL, "max-uploads, max-downloads (1-1024), block.size and "
 			       "heartbeat must be positive");
@@ -379,6 +388,13 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	}
 	if ((rc = load_volume(vol, err)))
 		return rc;
+	struct sl_meta_cache_conf mcache = {0}; /* the metadata cache (meta/cache.c), off at 0 */
+	if ((rc = sl_conf_u64(v->conf, "attr-cache", &mcache.attr_s, err)) ||
+	    (rc = sl_conf_u64(v->conf, "entry-cache", &mcache.entry_s, err)) ||
+	    (rc = sl_conf_u64(v->conf, "dir-entry-cache", &mcache.dir_entry_s, err)) ||
+	    (rc = sl_conf_u64(v->conf, "open-cache", &mcache.open_s, err)) ||
+	    (rc = sl_meta_cache_enable(v->meta, &mcache, err)))
+		return rc;
 	/* Room for at least a couple of blocks per direction, whatever the setting says. */
 	if (mem < 4ULL * v->layout.block_size)
 		mem = 4ULL * v->layout.block_size;
@@ -389,6 +405,16 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	if (sl_pool_new((int)uploads, "up", &v->uploads) ||
 	    sl_pool_new((int)downloads, "down", &v->downloads) || sl_blockcache_new(v, &v->cache))
 		return sl_errf(err, -ENOMEM, "cannot start worker threads");
+	if (!v->disk && (rc = sl_diskcache_new(v, &v->disk, err)))
+		return rc;
+	if ((rc = sl_stage_new(v, &v->stage, err)))
+		return rc;
+	if (v->stage && v->read_only) { /* nothing to stage; leave other clients' blocks alone */
+		sl_stage_free(v->stage);
+		v->stage = NULL;
+	}
+	if (v->stage)
+		sl_stage_sweep(v->stage); /* blocks recovered from clients that are gone */
 	refresh_nodes(vol); /* before the background thread, which refreshes it from then on */
 	if (!v->read_only) {
 		char info[1024];
@@ -416,10 +442,14 @@ static void teardown(sluice_volume *vol)
 		pthread_join(vol->bg_thread, NULL);
 	}
 	/* Uploads first (writers are closed by now), then the last round of bookkeeping. */
+	if (v->stage)
+		sl_stage_sweep(v->stage); /* one last try for staged blocks that are due */
 	sl_pool_free(v->uploads);
 	sl_pool_free(v->downloads);
 	if (v->meta && v->cache && v->store)
 		delete_doomed(vol);
+	sl_stage_free(v->stage); /* after the uploads it queued and the deletions it deferred */
+	v->stage = NULL;
 	if (v->meta) {
 		struct sl_err err = {0};
 		if (sl_meta_flush_usage(v->meta, &err))
@@ -428,6 +458,7 @@ static void teardown(sluice_volume *vol)
 			sl_log(&v->log, SL_LOG_WARN, "closing the session: %s", err.msg);
 	}
 	sl_blockcache_free(v->cache);
+	sl_diskcache_free(v->disk); /* after delete_doomed, which forgets deleted blocks in it */
 	if (v->mem.limit)
 		sl_mem_destroy(&v->mem);
 	sl_idmap_free(v->ids);

@@ -1,12 +1,15 @@
 /*
  * writer.c - the data path of an output stream. Written bytes fill the current slice (one per
  * chunk, at most 64 MiB); every full block is handed to the upload pool at once; a slice is sealed
- * at a chunk boundary or by flush. Commit order is the invariant that keeps metadata honest:
- *   - a slice is committed to metadata (write_chunk) only after all its blocks are stored, and
+ * at a chunk boundary or by a flush. Commit order is the invariant that keeps metadata honest:
+ *   - a slice is committed to metadata (write_chunk) only when every block of it is stored in
+ *     object storage or, for hflush, durably staged on local disk (stage.c), and
  *   - slices are committed in the order they were sealed (only the head of the queue commits,
- *     under commit_lock), so the file never references data that is not in object storage and
- *     a later slice never lands before an earlier one.
- * The first failure is sticky: later writes and flushes return it.
+ *     under commit_lock), so a later slice never lands before an earlier one.
+ * A committed slice whose staged blocks are still uploading waits on the `pending` list; hsync
+ * and close wait for those uploads too. A failed upload of a block that is not staged is
+ * retried once by the next hsync and then fails the stream for good (sticky error); one of a
+ * staged block is retried by every flush, and after close by the staging area.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +18,17 @@
 
 #include "vfs.h"
 
+struct wblock {
+	uint8_t *data;   /* NULL once stored or staged (and not in use) */
+	uint32_t acct;   /* bytes of the memory limit data holds */
+	bool inflight;   /* an upload is queued or running */
+	bool stored;     /* in object storage */
+	bool failed;     /* the last upload attempt failed (err) */
+	bool staged;     /* durable in the staging area */
+	bool pinned;     /* being staged from data right now */
+	struct sl_err err;
+};
+
 struct wslice {
 	struct sl_writer *w;
 	uint64_t id;
@@ -22,45 +36,118 @@ struct wslice {
 	uint32_t pos;        /* offset of the slice in its chunk */
 	uint32_t len;        /* bytes written so far */
 	uint32_t cap;        /* bytes that fit before the chunk boundary */
-	uint8_t **blocks;    /* buffers of blocks not yet uploaded */
-	uint32_t nblocks;
-	uint32_t submitted;  /* blocks [0, submitted) are queued or stored */
-	int uploading;       /* uploads in flight */
-	struct sl_err err;   /* first upload failure */
-	struct wslice *next;
+	struct wblock *b;
+	uint32_t nblocks;    /* capacity of b */
+	uint32_t submitted;  /* blocks [0, submitted) were complete and handed to uploads */
+	int inflight;        /* uploads queued or running */
+	bool committed;      /* in metadata */
+	bool dropped;        /* given up after an error; never committed */
+	struct wslice *next; /* in the queue or on the pending list */
 };
 
 struct sl_writer {
 	struct sl_volume_core *v;
 	sl_ino ino;
 	uint64_t pos;          /* file offset of the next byte */
-	pthread_mutex_t lock;  /* guards everything below and the slices' counters */
+	pthread_mutex_t lock;  /* guards everything below and the slices' state */
 	pthread_cond_t changed;
 	pthread_mutex_t commit_lock;
 	struct wslice *cur;
 	struct wslice *head, *tail; /* sealed, not yet committed, in order */
+	struct wslice *pending;     /* committed or dropped, with uploads unfinished */
 	int tasks;             /* upload tasks not finished; the writer outlives them */
 	uint32_t cc_chunk, cc_count; /* commits into chunk cc_chunk (under commit_lock) */
+	bool staging_broken;   /* staging failed once: flushes wait for object storage */
 	struct sl_err err;     /* sticky */
 };
 
 struct upload {
 	struct wslice *s;
 	uint32_t indx;
-	uint32_t len;
-	uint8_t *data;
+	uint32_t len; /* the block's length (s->len may still grow while it uploads) */
+	const uint8_t *data; /* stays valid while inflight; NULL: upload the staged copy */
 	char key[SL_KEY_MAX];
 };
 
-static void slice_free(struct sl_volume_core *v, struct wslice *s)
+static uint32_t used_blocks(const struct sl_writer *w, const struct wslice *s)
 {
+	return sl_block_count(&w->v->layout, s->len);
+}
+
+static void block_key(const struct sl_writer *w, const struct wslice *s, uint32_t indx,
+		      char key[SL_KEY_MAX])
+{
+	/* The key names the block's length, final here: only full blocks are handed out before
+	 * the slice is sealed, the last one after. */
+	uint32_t bs = w->v->layout.block_size;
+	sl_block_key(&w->v->layout, s->id, indx, indx * bs + sl_block_len(&w->v->layout, s->len, indx),
+		     key);
+}
+
+static void drop_data(struct sl_volume_core *v, struct wblock *b)
+{
+	if (b->data) {
+		free(b->data);
+		sl_mem_release(&v->mem, b->acct);
+		b->data = NULL;
+		b->acct = 0;
+	}
+}
+
+/* Frees a block's buffer once nothing needs it. Called with w->lock held. */
+static void settle_block(struct sl_writer *w, struct wblock *b)
+{
+	if (!b->pinned && !b->inflight && (b->stored || b->staged))
+		drop_data(w->v, b);
+}
+
+static bool slice_done(const struct sl_writer *w, const struct wslice *s)
+{
+	if (s->inflight)
+		return false;
+	for (uint32_t i = 0; i < used_blocks(w, s); i++)
+		if (s->b[i].pinned || (!s->dropped && !s->b[i].stored))
+			return false;
+	return true;
+}
+
+static void slice_free(struct sl_writer *w, struct wslice *s)
+{
+	struct sl_volume_core *v = w->v;
 	for (uint32_t i = 0; i < s->nblocks; i++)
-		if (s->blocks[i]) {
-			free(s->blocks[i]);
-			sl_mem_release(&v->mem, v->layout.block_size);
-		}
-	free(s->blocks);
+		drop_data(v, &s->b[i]);
+	uint32_t size;
+	if (v->stage && sl_stage_unhold(v->stage, s->id, &size))
+		sl_vol_delete_slice(v, s->id, size); /* deleted while it was uploading */
+	free(s->b);
 	free(s);
+}
+
+/* Takes finished slices off the pending list. Called with w->lock held; frees after unlock. */
+static struct wslice *reap_locked(struct sl_writer *w)
+{
+	struct wslice *done = NULL;
+	struct wslice **pp = &w->pending;
+	while (*pp) {
+		struct wslice *s = *pp;
+		if (slice_done(w, s)) {
+			*pp = s->next;
+			s->next = done;
+			done = s;
+		} else {
+			pp = &s->next;
+		}
+	}
+	return done;
+}
+
+static void free_list(struct sl_writer *w, struct wslice *s)
+{
+	while (s) {
+		struct wslice *next = s->next;
+		slice_free(w, s);
+		s = next;
+	}
 }
 
 static int64_t now_ns(void)
@@ -89,36 +176,63 @@ static void maybe_compact(struct sl_writer *w, uint32_t chunk)
 		       (unsigned long long)w->ino, err.msg);
 }
 
-/* Commits every sealed slice at the head of the queue whose blocks are all stored. */
+enum head_state { HEAD_WAIT, HEAD_READY, HEAD_FAILED };
+
+/* Whether the head slice can be committed. Called with w->lock held. Without a staging area a
+ * failed upload fails the slice; with one, a flush may still stage the block, so it waits. */
+static enum head_state head_state(struct sl_writer *w, struct wslice *s, struct sl_err *why)
+{
+	if (w->err.code)
+		return HEAD_FAILED;
+	bool wait = false;
+	for (uint32_t i = 0; i < used_blocks(w, s); i++) {
+		struct wblock *b = &s->b[i];
+		if (b->pinned || (i >= s->submitted && !b->staged))
+			wait = true;
+		else if (b->stored || b->staged)
+			continue;
+		else if (b->inflight)
+			wait = true;
+		else if (b->failed && !w->v->stage) {
+			*why = b->err;
+			return HEAD_FAILED;
+		} else
+			wait = true;
+	}
+	return wait ? HEAD_WAIT : HEAD_READY;
+}
+
+/* Commits every sealed slice at the head of the queue whose blocks are all stored or staged. */
 static void commit_ready(struct sl_writer *w)
 {
 	pthread_mutex_lock(&w->commit_lock);
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
 		struct wslice *s = w->head;
-		if (!s || s->uploading > 0 || s->submitted < sl_block_count(&w->v->layout, s->len)) {
+		struct sl_err why = {0};
+		enum head_state hs = s ? head_state(w, s, &why) : HEAD_WAIT;
+		if (hs == HEAD_WAIT) {
 			pthread_mutex_unlock(&w->lock);
 			break;
 		}
 		w->head = s->next;
 		if (!w->head)
 			w->tail = NULL;
-		bool failed = w->err.code || s->err.code;
-		if (s->err.code && !w->err.code)
-			w->err = s->err;
+		if (hs == HEAD_FAILED && !w->err.code)
+			w->err = why;
 		pthread_mutex_unlock(&w->lock);
 
 		struct sl_err err = {0};
 		int rc = 0;
-		if (!failed && s->len > 0) {
+		if (hs == HEAD_READY && s->len > 0) {
 			struct sl_slice sl = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
 					      .len = s->len};
 			struct sl_attr attr;
 			rc = w->v->meta->be->write_chunk(w->v->meta, w->ino, s->chunk, &sl, now_ns(),
 							 &attr, &err);
+			if (!rc)
+				maybe_compact(w, s->chunk);
 		}
-		if (!rc && !failed && s->len > 0)
-			maybe_compact(w, s->chunk);
 		pthread_mutex_lock(&w->lock);
 		if (rc && !w->err.code) {
 			w->err = err;
@@ -126,11 +240,30 @@ static void commit_ready(struct sl_writer *w)
 			sl_err_wrap(&w->err, "commit of a slice of inode %llu",
 				    (unsigned long long)w->ino);
 		}
+		s->committed = hs == HEAD_READY && !rc;
+		s->dropped = !s->committed;
+		s->next = w->pending;
+		w->pending = s;
+		struct wslice *done = reap_locked(w);
 		pthread_cond_broadcast(&w->changed);
 		pthread_mutex_unlock(&w->lock);
-		slice_free(w->v, s);
+		free_list(w, done);
 	}
 	pthread_mutex_unlock(&w->commit_lock);
+}
+
+int sl_store_block(struct sl_volume_core *v, const char *key, const void *data, uint32_t len,
+		   struct sl_err *err)
+{
+	if (v->layout.compression == SL_COMPRESS_NONE)
+		return sl_obj_put(v->store, key, data, len, err);
+	size_t cap = sl_compress_bound(v->layout.compression, len);
+	uint8_t *z = malloc(cap ? cap : 1);
+	int64_t n = z ? sl_compress(v->layout.compression, data, len, z, cap, err)
+		      : sl_errf(err, -ENOMEM, "out of memory");
+	int rc = n < 0 ? (int)n : sl_obj_put(v->store, key, z, (size_t)n, err);
+	free(z);
+	return rc;
 }
 
 static void upload_run(void *arg)
@@ -139,28 +272,36 @@ static void upload_run(void *arg)
 	struct wslice *s = u->s;
 	struct sl_writer *w = s->w;
 	struct sl_volume_core *v = w->v;
+	struct wblock *b = &s->b[u->indx];
 	struct sl_err err = {0};
-	const char *key = u->key;
+	uint32_t len = u->len;
 	int rc;
-	if (v->layout.compression == SL_COMPRESS_NONE) {
-		rc = sl_obj_put(v->store, key, u->data, u->len, &err);
-	} else {
-		size_t cap = sl_compress_bound(v->layout.compression, u->len);
-		uint8_t *z = malloc(cap);
-		int64_t n = z ? sl_compress(v->layout.compression, u->data, u->len, z, cap, &err)
-			      : sl_errf(&err, -ENOMEM, "out of memory");
-		rc = n < 0 ? (int)n : sl_obj_put(v->store, key, z, (size_t)n, &err);
-		free(z);
+	if (u->data) {
+		rc = sl_store_block(v, u->key, u->data, len, &err);
+	} else { /* staged earlier, then freed: upload the staged copy */
+		uint8_t *data = NULL;
+		uint32_t dlen = 0;
+		rc = sl_stage_read(v->stage, u->key, &data, &dlen, &err);
+		if (!rc)
+			rc = sl_store_block(v, u->key, data, dlen, &err);
+		free(data);
 	}
-	free(u->data);
-	sl_mem_release(&v->mem, v->layout.block_size);
 	pthread_mutex_lock(&w->lock);
-	if (rc && !s->err.code) {
-		s->err = err;
-		s->err.code = rc;
+	b->inflight = false;
+	s->inflight--;
+	b->failed = rc != 0;
+	if (rc) {
+		b->err = err;
+		b->err.code = rc;
 	}
-	s->uploading--;
+	b->stored = !rc;
+	bool retire = b->stored && b->staged;
+	settle_block(w, b);
+	struct wslice *done = reap_locked(w);
 	pthread_mutex_unlock(&w->lock);
+	if (retire)
+		sl_stage_uploaded(v->stage, u->key);
+	free_list(w, done);
 	free(u);
 	commit_ready(w);
 	pthread_mutex_lock(&w->lock);
@@ -169,24 +310,24 @@ static void upload_run(void *arg)
 	pthread_mutex_unlock(&w->lock);
 }
 
-/* Hands block indx of s (len bytes) to the upload pool. Called with w->lock held. */
-static int submit_block(struct sl_writer *w, struct wslice *s, uint32_t indx, uint32_t len)
+/* Hands block indx of s to the upload pool. Called with w->lock held. */
+static int submit_block(struct sl_writer *w, struct wslice *s, uint32_t indx)
 {
 	struct upload *u = malloc(sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	*u = (struct upload){.s = s, .indx = indx, .len = len, .data = s->blocks[indx]};
-	/* The key names the block's length, final here: only full blocks are uploaded before the
-	 * slice is sealed, the last one after. */
-	sl_block_key(&w->v->layout, s->id, indx, indx * w->v->layout.block_size + len, u->key);
-	s->blocks[indx] = NULL;
-	s->uploading++;
-	s->submitted = indx + 1;
+	*u = (struct upload){.s = s, .indx = indx,
+			     .len = sl_block_len(&w->v->layout, s->len, indx),
+			     .data = s->b[indx].data};
+	block_key(w, s, indx, u->key);
+	struct wblock *b = &s->b[indx];
+	b->inflight = true;
+	b->failed = false;
+	s->inflight++;
 	w->tasks++;
 	if (sl_pool_submit(w->v->uploads, upload_run, u)) {
-		s->blocks[indx] = u->data;
-		s->uploading--;
-		s->submitted = indx;
+		b->inflight = false;
+		s->inflight--;
 		w->tasks--;
 		free(u);
 		return -ENOMEM;
@@ -194,19 +335,30 @@ static int submit_block(struct sl_writer *w, struct wslice *s, uint32_t indx, ui
 	return 0;
 }
 
-/* Seals the current slice: uploads its last partial block and queues it for commit.
- * Called with w->lock held. */
+/* Seals the current slice: uploads its last partial block and queues it for commit. The last
+ * block's buffer shrinks to its length, so that many small hflushed slices waiting for upload
+ * do not hold a whole block of the memory limit each. Called with w->lock held. */
 static int seal_current(struct sl_writer *w)
 {
 	struct wslice *s = w->cur;
 	if (!s)
 		return 0;
 	w->cur = NULL;
-	uint32_t bs = w->v->layout.block_size;
-	uint32_t nblocks = sl_block_count(&w->v->layout, s->len);
+	uint32_t nblocks = used_blocks(w, s);
 	int rc = 0;
-	if (s->submitted < nblocks)
-		rc = submit_block(w, s, nblocks - 1, s->len - (nblocks - 1) * bs);
+	if (s->submitted < nblocks) {
+		uint32_t last = nblocks - 1;
+		struct wblock *b = &s->b[last];
+		uint32_t len = sl_block_len(&w->v->layout, s->len, last);
+		uint8_t *shrunk = len < b->acct ? realloc(b->data, len) : NULL;
+		if (shrunk) {
+			sl_mem_release(&w->v->mem, b->acct - len);
+			b->data = shrunk;
+			b->acct = len;
+		}
+		s->submitted = nblocks;
+		rc = submit_block(w, s, last);
+	}
 	if (w->tail)
 		w->tail->next = s;
 	else
@@ -226,14 +378,16 @@ static int new_slice(struct sl_writer *w, struct sl_err *err)
 	s->pos = (uint32_t)(w->pos % SL_CHUNK_SIZE);
 	s->cap = (uint32_t)(SL_CHUNK_SIZE - s->pos);
 	s->nblocks = sl_block_count(&v->layout, s->cap);
-	s->blocks = calloc(s->nblocks, sizeof(uint8_t *));
-	int rc = s->blocks ? sl_meta_next_slice_id(v->meta, &s->id, err)
-			   : sl_errf(err, -ENOMEM, "out of memory");
+	s->b = calloc(s->nblocks, sizeof(*s->b));
+	int rc = s->b ? sl_meta_next_slice_id(v->meta, &s->id, err)
+		      : sl_errf(err, -ENOMEM, "out of memory");
 	if (rc) {
-		free(s->blocks);
+		free(s->b);
 		free(s);
 		return rc;
 	}
+	if (v->stage)
+		sl_stage_hold(v->stage, s->id);
 	w->cur = s;
 	return 0;
 }
@@ -266,39 +420,42 @@ int sl_writer_write(struct sl_writer *w, const void *buf, size_t len, struct sl_
 			break;
 		struct wslice *s = w->cur;
 		uint32_t indx = s->len / bs, boff = s->len % bs;
-		if (!s->blocks[indx]) {
+		if (!s->b[indx].data) {
 			/* Backpressure: wait for memory without holding the writer lock, so that
 			 * finished uploads can update this writer meanwhile. */
 			pthread_mutex_unlock(&w->lock);
 			sl_blockcache_reserve(w->v->cache, bs);
-			uint8_t *b = malloc(bs);
+			uint8_t *data = malloc(bs);
 			pthread_mutex_lock(&w->lock);
-			if (!b) {
+			if (!data) {
 				sl_mem_release(&w->v->mem, bs);
 				rc = sl_errf(err, -ENOMEM, "out of memory");
 				break;
 			}
-			if (w->cur != s || s->blocks[indx]) { /* changed while we waited */
-				free(b);
+			if (w->cur != s || s->b[indx].data) { /* changed while we waited */
+				free(data);
 				sl_mem_release(&w->v->mem, bs);
 				continue;
 			}
-			s->blocks[indx] = b;
+			s->b[indx].data = data;
+			s->b[indx].acct = bs;
 		}
 		uint32_t n = bs - boff;
 		if (n > s->cap - s->len)
 			n = s->cap - s->len;
 		if (n > len)
 			n = (uint32_t)len;
-		memcpy(s->blocks[indx] + boff, p, n);
+		memcpy(s->b[indx].data + boff, p, n);
 		s->len += n;
 		w->pos += n;
 		p += n;
 		len -= n;
-		if (s->len % bs == 0 && s->len / bs == indx + 1 && s->len < s->cap)
-			rc = submit_block(w, s, indx, bs);
-		else if (s->len == s->cap)
+		if (s->len % bs == 0 && s->len / bs == indx + 1 && s->len < s->cap) {
+			s->submitted = indx + 1;
+			rc = submit_block(w, s, indx);
+		} else if (s->len == s->cap) {
 			rc = seal_current(w);
+		}
 		if (rc)
 			rc = sl_errf(err, rc, "cannot queue an upload: out of memory");
 	}
@@ -306,12 +463,127 @@ int sl_writer_write(struct sl_writer *w, const void *buf, size_t len, struct sl_
 	return rc;
 }
 
+/* Queues another upload of every block whose last one failed. Called with w->lock held. */
+static void resubmit_failed(struct sl_writer *w)
+{
+	struct wslice *lists[] = {w->head, w->pending};
+	for (size_t l = 0; l < 2; l++)
+		for (struct wslice *s = lists[l]; s; s = s->next)
+			for (uint32_t i = 0; i < s->submitted && !s->dropped; i++) {
+				struct wblock *b = &s->b[i];
+				if (b->failed && !b->inflight && !b->stored &&
+				    (b->data || b->staged))
+					submit_block(w, s, i);
+			}
+}
+
+/* Stages every block of the queued slices that is neither stored nor staged. Returns 0, or the
+ * error of a staging failure (the caller then waits for the uploads instead). Called with
+ * w->lock held; drops it while writing. */
+static int stage_queued(struct sl_writer *w, struct sl_err *err)
+{
+restart:
+	for (struct wslice *s = w->head; s; s = s->next)
+		for (uint32_t i = 0; i < used_blocks(w, s); i++) {
+			struct wblock *b = &s->b[i];
+			if (b->stored || b->staged || b->pinned || !b->data)
+				continue;
+			char key[SL_KEY_MAX];
+			block_key(w, s, i, key);
+			uint32_t len = sl_block_len(&w->v->layout, s->len, i);
+			b->pinned = true; /* keeps b->data and the slice */
+			pthread_mutex_unlock(&w->lock);
+			int rc = sl_stage_put(w->v->stage, key, b->data, len, err);
+			pthread_mutex_lock(&w->lock);
+			b->pinned = false;
+			if (!rc)
+				b->staged = true;
+			bool retire = !rc && b->stored; /* the upload finished while we staged */
+			settle_block(w, b);
+			struct wslice *done = reap_locked(w);
+			pthread_mutex_unlock(&w->lock);
+			if (retire)
+				sl_stage_uploaded(w->v->stage, key);
+			free_list(w, done);
+			pthread_mutex_lock(&w->lock);
+			if (rc)
+				return rc;
+			goto restart; /* the queue may have moved on meanwhile */
+		}
+	return 0;
+}
+
+static int sticky(struct sl_writer *w, struct sl_err *err)
+{
+	if (w->err.code && err)
+		*err = w->err;
+	return w->err.code;
+}
+
+int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
+{
+	if (!w->v->stage)
+		return sl_writer_flush(w, err);
+	pthread_mutex_lock(&w->lock);
+	int rc = sticky(w, err);
+	if (!rc)
+		rc = seal_current(w);
+	if (!rc && !w->staging_broken) {
+		resubmit_failed(w);
+		struct sl_err serr = {0};
+		if (stage_queued(w, &serr)) {
+			w->staging_broken = true;
+			sl_log(&w->v->log, SL_LOG_WARN, "hflush staging failed (%s); this stream's "
+			       "flushes wait for object storage from now on", serr.msg);
+		}
+	}
+	bool sync = w->staging_broken;
+	pthread_mutex_unlock(&w->lock);
+	if (rc)
+		return sl_errf(err, rc, "cannot queue an upload: out of memory");
+	if (sync)
+		return sl_writer_flush(w, err);
+	commit_ready(w);
+	pthread_mutex_lock(&w->lock);
+	while (w->head && !w->err.code)
+		pthread_cond_wait(&w->changed, &w->lock);
+	rc = sticky(w, err);
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+/* The first block of this writer that is not in object storage, or NULL. */
+static struct wblock *first_unstored(struct sl_writer *w)
+{
+	for (struct wslice *s = w->pending; s; s = s->next)
+		for (uint32_t i = 0; i < used_blocks(w, s) && s->committed; i++)
+			if (!s->b[i].stored)
+				return &s->b[i];
+	return NULL;
+}
+
 int sl_writer_flush(struct sl_writer *w, struct sl_err *err)
 {
 	pthread_mutex_lock(&w->lock);
 	int rc = seal_current(w);
+	if (!rc)
+		resubmit_failed(w); /* one more try for what failed before */
 	pthread_mutex_unlock(&w->lock);
 	commit_ready(w); /* an empty or already-uploaded slice commits here */
+	pthread_mutex_lock(&w->lock);
+	while (w->tasks > 0)
+		pthread_cond_wait(&w->changed, &w->lock);
+	if (w->head && !w->err.code) {
+		/* Uploads are over and the head still cannot commit: one of its blocks failed. */
+		for (uint32_t i = 0; i < used_blocks(w, w->head); i++)
+			if (w->head->b[i].failed && !w->err.code)
+				w->err = w->head->b[i].err;
+		if (!w->err.code)
+			sl_errf(&w->err, -EIO, "a block of inode %llu could not be uploaded",
+				(unsigned long long)w->ino);
+	}
+	pthread_mutex_unlock(&w->lock);
+	commit_ready(w); /* drops the queue after a failure */
 	pthread_mutex_lock(&w->lock);
 	while (w->head)
 		pthread_cond_wait(&w->changed, &w->lock);
@@ -319,6 +591,18 @@ int sl_writer_flush(struct sl_writer *w, struct sl_err *err)
 		rc = w->err.code;
 	if (rc && err)
 		*err = w->err.code ? w->err : (struct sl_err){.code = rc, .msg = "out of memory"};
+	struct wblock *b = rc ? NULL : first_unstored(w);
+	if (b) {
+		/* Committed after an hflush, staged, and still not uploaded: not sticky, a later
+		 * flush tries again, and after close the staging area does. */
+		rc = b->err.code ? b->err.code : -EIO;
+		if (err) {
+			*err = b->err;
+			err->code = rc;
+			sl_err_wrap(err, "data hflushed to the local staging area could not be "
+				    "uploaded yet (it stays staged and is retried)");
+		}
+	}
 	pthread_mutex_unlock(&w->lock);
 	return rc;
 }
@@ -333,13 +617,34 @@ void sl_writer_free(struct sl_writer *w)
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->lock);
+	struct wslice *dead = NULL;
 	if (w->cur) { /* never flushed: drop it (close flushes first, so only after errors) */
-		slice_free(w->v, w->cur);
+		w->cur->dropped = true;
+		w->cur->next = w->pending;
+		w->pending = w->cur;
 		w->cur = NULL;
 	}
-	while (w->head || w->tasks)
+	while (w->head) { /* sealed, never committed: only after errors too */
+		struct wslice *s = w->head;
+		w->head = s->next;
+		s->dropped = true;
+		s->next = w->pending;
+		w->pending = s;
+	}
+	w->tail = NULL;
+	while (w->tasks)
 		pthread_cond_wait(&w->changed, &w->lock);
+	for (struct wslice *s = w->pending; s; s = s->next)
+		for (uint32_t i = 0; i < used_blocks(w, s) && s->committed; i++)
+			if (s->b[i].staged && !s->b[i].stored) {
+				char key[SL_KEY_MAX];
+				block_key(w, s, i, key);
+				sl_stage_orphan(w->v->stage, key);
+			}
+	dead = w->pending;
+	w->pending = NULL;
 	pthread_mutex_unlock(&w->lock);
+	free_list(w, dead);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->changed);
 	pthread_mutex_destroy(&w->commit_lock);

@@ -19,7 +19,8 @@ import org.apache.hadoop.conf.Configuration;
  * <p>Inputs (system property, else environment variable, else default):
  * sluice.test.cli / SLUICE_TEST_CLI (build/bin/sluice), sluice.native.path / SLUICE_NATIVE_PATH
  * (build/lib/libsluice.so), test.fs.sluice.name (sluice://testvol/). A run against another volume
- * (MariaDB + S3) sets sluice.test.meta / SLUICE_TEST_META to its META-URL and skips formatting.
+ * (MariaDB + S3) sets sluice.test.meta / SLUICE_TEST_META to its META-URL and skips formatting;
+ * sluice.test.cache-dir / SLUICE_TEST_CACHE_DIR turns on the disk cache and hflush staging.
  */
 public final class SluiceTestVolume {
   public static final String DEFAULT_FS = "sluice://testvol/";
@@ -37,6 +38,10 @@ public final class SluiceTestVolume {
     String lib = setting("sluice.native.path", "SLUICE_NATIVE_PATH", "build/lib/libsluice.so");
     if (new File(lib).isFile()) {
       conf.set("sluice.native.path", new File(lib).getAbsolutePath());
+    }
+    String cacheDir = setting("sluice.test.cache-dir", "SLUICE_TEST_CACHE_DIR", null);
+    if (cacheDir != null) {
+      conf.set("sluice.cache-dir", cacheDir);
     }
     conf.set("fs.contract.test.fs.sluice", setting("test.fs.sluice.name", null, DEFAULT_FS));
     return conf;

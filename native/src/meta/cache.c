@@ -1,0 +1,906 @@
+/*
+ * cache.c - the metadata cache: a layer over a volume's backend table that answers getattr,
+ * resolve, lookup and read_chunk from memory within their TTLs (attr-cache, entry-cache,
+ * dir-entry-cache, open-cache) and forwards every other slot. Off unless sl_meta_cache_enable.
+ *
+ * The contract: a handle sees its OWN changes at once, because every mutating slot called
+ * through this table invalidates, after the backend returns (whatever it returned), what it may
+ * have changed; another client's change may be seen up to a TTL late, counted from the moment
+ * the cached value was fetched.
+ *
+ * What is kept, in one hash table with one use list (least recently used evicted first, at most
+ * max_entries entries and MAX_BYTES bytes):
+ *   K_NODE  inode -> its attributes (served while attr-cache lasts) and a generation `gen`
+ *   K_CHUNK (inode, chunk index) -> slice list, tagged with the K_NODE gen it was fetched under
+ *   K_PATH  (identity, path) -> inode;  K_NAME (identity, parent, name) -> inode
+ *   K_USER  identity (uid, superuser flag, gids in order) -> a small id used in the keys above
+ * Path and name entries are keyed by the caller's identity, so the permission checks the backend
+ * made along the path are reused only for the same uid/gids/superuser; they hold no attributes.
+ *
+ * Invalidation, cheapest first:
+ *   drop_node(ino)  one inode's data or attributes changed (write_chunk, truncate, setattr,
+ *                   compact_chunk, release, delete_file_data, xattrs): its K_NODE record goes,
+ *                   and with it, lazily, its slice lists (their gen no longer matches).
+ *   drop_names()    the namespace changed (mknod, unlink, rmdir, rename, concat, a directory's
+ *                   mode/owner/group): `ngen` moves on, so every path/name entry and every cached
+ *                   attribute is stale at once; slice lists survive, since a rename or unlink
+ *                   changes no file's data.
+ *   drop_all()      format: everything is freed.
+ * A reader that finds a block missing calls sl_meta_cache_forget (= drop_node): another
+ * client's compaction may have deleted the slices of a list cached here, which changes no
+ * attribute and so cannot be noticed otherwise.
+ *
+ * Invariants:
+ *  1. A fill (a miss answered by the backend) is stored only if `seq` did not move since the
+ *     miss; every invalidation moves it. So a value read before one of our own changes committed
+ *     is never stored after that change invalidated the cache.
+ *  2. A K_NODE record's gen changes whenever the length, mtime or ctime it holds change, and a
+ *     new record gets a gen never used before. A slice list is served only under the gen it was
+ *     fetched under, and that gen existed before the fetch began, so the list is at least as new
+ *     as the attributes the cache holds: a reader is never given a length beyond what its slice
+ *     lists cover (which would read as zeros). A fresh attribute that cannot be stored (invariant
+ *     1) and differs from the record removes the record instead.
+ *  3. The backend is never called with the lock held.
+ */
+#include "meta.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MIN_BUCKETS 256
+#define MAX_BUCKETS (1u << 18)
+#define MAX_BYTES (64u << 20) /* a slice list may be 64 KiB: bound the memory, not only the count */
+#define NS_PER_S 1000000000LL
+
+enum kind { K_USER = 1, K_NODE, K_CHUNK, K_PATH, K_NAME };
+
+struct centry {
+	struct centry *hnext;         /* hash chain */
+	struct centry *older, *newer; /* use list */
+	uint64_t hash;
+	uint8_t kind;
+	uint64_t who;    /* K_PATH, K_NAME: the caller's identity id */
+	sl_ino ino;      /* K_NODE, K_CHUNK: the inode; K_NAME: the parent */
+	uint32_t indx;   /* K_CHUNK */
+	int64_t born_ns; /* when the fetch of the value began (CLOCK_MONOTONIC) */
+	uint64_t ngen;   /* K_NODE attributes, K_PATH, K_NAME: valid only while == cache ngen */
+	size_t bytes;
+	union {
+		uint64_t id; /* K_USER */
+		struct {
+			struct sl_attr attr;
+			bool has_attr; /* false: a record made only to anchor slice lists */
+			uint64_t gen;
+		} node;
+		struct {
+			struct sl_slice *s;
+			size_t n;
+			uint64_t gen;
+		} chunk;
+		struct {
+			sl_ino ino;
+			bool dir;
+		} ent;
+	} v;
+	size_t klen;
+	unsigned char key[]; /* K_USER: identity bytes; K_PATH: the path; K_NAME: the name */
+};
+
+struct meta_cache {
+	struct sl_meta_backend table; /* m->be points here */
+	const struct sl_meta_backend *inner;
+	int64_t attr_ns, entry_ns, dir_entry_ns, open_ns;
+	size_t max_entries;
+
+	pthread_mutex_t lock; /* guards everything below */
+	struct centry **buckets;
+	size_t nbuckets, count, bytes;
+	struct centry *oldest, *newest;
+	uint64_t seq;      /* moves on every invalidation (invariant 1) */
+	uint64_t ngen;     /* moves on every namespace change */
+	uint64_t next_gen; /* K_NODE generations, never reused */
+	uint64_t next_who; /* identity ids, never reused */
+	uint64_t hits, misses;
+};
+
+/* The key of an entry, for lookups. */
+struct ckey {
+	uint8_t kind;
+	uint64_t who;
+	sl_ino ino;
+	uint32_t indx;
+	const void *key;
+	size_t klen;
+};
+
+static struct meta_cache *cache_of(struct sl_meta *m)
+{
+	return (struct meta_cache *)((const char *)m->be - offsetof(struct meta_cache, table));
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static bool fresh(const struct centry *e, int64_t ttl_ns, int64_t now)
+{
+	return ttl_ns > 0 && now - e->born_ns < ttl_ns;
+}
+
+/* ---- the table (all under c->lock) ---------------------------------------------------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static uint64_t key_hash(const struct ckey *k)
+{
+	uint64_t h = 1469598103934665603ULL;
+	h = fnv(h, &k->kind, sizeof(k->kind));
+	h = fnv(h, &k->who, sizeof(k->who));
+	h = fnv(h, &k->ino, sizeof(k->ino));
+	h = fnv(h, &k->indx, sizeof(k->indx));
+	if (k->klen)
+		h = fnv(h, k->key, k->klen);
+	return h ^ (h >> 31);
+}
+
+static bool key_eq(const struct centry *e, uint64_t h, const struct ckey *k)
+{
+	return e->hash == h && e->kind == k->kind && e->who == k->who && e->ino == k->ino &&
+	       e->indx == k->indx && e->klen == k->klen &&
+	       (!k->klen || !memcmp(e->key, k->key, k->klen));
+}
+
+static struct centry *find(struct meta_cache *c, const struct ckey *k)
+{
+	uint64_t h = key_hash(k);
+	for (struct centry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext)
+		if (key_eq(e, h, k))
+			return e;
+	return NULL;
+}
+
+/* A new entry for key k, not yet in the table; extra bytes are charged for owned memory. */
+static struct centry *entry_new(const struct ckey *k, size_t extra)
+{
+	struct centry *e = calloc(1, sizeof(*e) + k->klen);
+	if (!e)
+		return NULL;
+	e->hash = key_hash(k);
+	e->kind = k->kind;
+	e->who = k->who;
+	e->ino = k->ino;
+	e->indx = k->indx;
+	e->klen = k->klen;
+	if (k->klen)
+		memcpy(e->key, k->key, k->klen);
+	e->bytes = sizeof(*e) + k->klen + extra;
+	return e;
+}
+
+static void entry_free(struct centry *e)
+{
+	if (e && e->kind == K_CHUNK)
+		free(e->v.chunk.s);
+	free(e);
+}
+
+static void list_unlink(struct meta_cache *c, struct centry *e)
+{
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		c->oldest = e->newer;
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		c->newest = e->older;
+	e->older = e->newer = NULL;
+}
+
+static void list_append(struct meta_cache *c, struct centry *e)
+{
+	e->older = c->newest;
+	e->newer = NULL;
+	if (c->newest)
+		c->newest->newer = e;
+	else
+		c->oldest = e;
+	c->newest = e;
+}
+
+static void touch(struct meta_cache *c, struct centry *e)
+{
+	if (c->newest != e) {
+		list_unlink(c, e);
+		list_append(c, e);
+	}
+}
+
+static void entry_remove(struct meta_cache *c, struct centry *e)
+{
+	struct centry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	list_unlink(c, e);
+	c->count--;
+	c->bytes -= e->bytes;
+	entry_free(e);
+}
+
+/* More buckets as the table grows; if that fails, chains just get longer. */
+static void maybe_grow(struct meta_cache *c)
+{
+	if (c->count < c->nbuckets || c->nbuckets >= MAX_BUCKETS)
+		return;
+	size_t n = c->nbuckets * 2;
+	struct centry **b = calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	for (struct centry *e = c->oldest; e; e = e->newer) {
+		size_t i = e->hash & (n - 1);
+		e->hnext = b[i];
+		b[i] = e;
+	}
+	free(c->buckets);
+	c->buckets = b;
+	c->nbuckets = n;
+}
+
+/* Puts e in the table (replacing an entry with the same key) and evicts the least recently used
+ * entries over the limits, never e itself. */
+static void insert(struct meta_cache *c, struct centry *e)
+{
+	struct ckey k = {e->kind, e->who, e->ino, e->indx, e->key, e->klen};
+	struct centry *old = find(c, &k);
+	if (old)
+		entry_remove(c, old);
+	size_t i = e->hash & (c->nbuckets - 1);
+	e->hnext = c->buckets[i];
+	c->buckets[i] = e;
+	list_append(c, e);
+	c->count++;
+	c->bytes += e->bytes;
+	while ((c->count > c->max_entries || c->bytes > MAX_BYTES) && c->oldest != e)
+		entry_remove(c, c->oldest);
+	maybe_grow(c);
+}
+
+static void clear_all(struct meta_cache *c)
+{
+	for (struct centry *e = c->oldest, *next; e; e = next) {
+		next = e->newer;
+		entry_free(e);
+	}
+	memset(c->buckets, 0, c->nbuckets * sizeof(*c->buckets));
+	c->oldest = c->newest = NULL;
+	c->count = c->bytes = 0;
+}
+
+/* The id of the caller's identity (made on first sight); 0 if out of memory (do not cache). */
+static uint64_t user_id(struct meta_cache *c, const struct sl_meta_user *u)
+{
+	unsigned char buf[1 + 2 * sizeof(uint32_t) + SL_MAX_GROUPS * sizeof(uint32_t)];
+	size_t len = 1;
+	if (!u) {
+		buf[0] = 2; /* no caller: the backend checks nothing */
+	} else {
+		uint32_t ngids = u->ngids < 0 ? 0 : u->ngids > SL_MAX_GROUPS ? SL_MAX_GROUPS
+									  : (uint32_t)u->ngids;
+		buf[0] = u->superuser ? 1 : 0;
+		memcpy(buf + len, &u->uid, sizeof(u->uid));
+		len += sizeof(u->uid);
+		memcpy(buf + len, &ngids, sizeof(ngids));
+		len += sizeof(ngids);
+		memcpy(buf + len, u->gids, ngids * sizeof(u->gids[0]));
+		len += ngids * sizeof(u->gids[0]);
+	}
+	struct ckey k = {.kind = K_USER, .key = buf, .klen = len};
+	struct centry *e = find(c, &k);
+	if (e) {
+		touch(c, e);
+		return e->v.id;
+	}
+	if (!(e = entry_new(&k, 0)))
+		return 0;
+	e->v.id = ++c->next_who;
+	insert(c, e);
+	return e->v.id;
+}
+
+static struct centry *find_node(struct meta_cache *c, sl_ino ino)
+{
+	struct ckey k = {.kind = K_NODE, .ino = ino};
+	return find(c, &k);
+}
+
+/* The cached attributes of ino if attr-cache allows serving them now. */
+static bool attr_hit(struct meta_cache *c, sl_ino ino, int64_t now, struct sl_attr *out)
+{
+	if (!c->attr_ns)
+		return false;
+	struct centry *e = find_node(c, ino);
+	if (!e || !e->v.node.has_attr || e->ngen != c->ngen || !fresh(e, c->attr_ns, now))
+		return false;
+	*out = e->v.node.attr;
+	touch(c, e);
+	return true;
+}
+
+static bool same_stamp(const struct sl_attr *a, const struct sl_attr *b)
+{
+	return a->length == b->length && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+/* ---- invalidation ------------------------------------------------------------------------------ */
+
+static void drop_node(struct meta_cache *c, sl_ino ino)
+{
+	pthread_mutex_lock(&c->lock);
+	struct centry *e = find_node(c, ino);
+	if (e)
+		entry_remove(c, e);
+	c->seq++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void drop_names(struct meta_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->ngen++;
+	c->seq++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void drop_all(struct meta_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	clear_all(c);
+	c->ngen++;
+	c->seq++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- fills ------------------------------------------------------------------------------------- */
+
+struct fill {
+	int64_t born; /* taken before the backend call */
+	uint64_t seq;
+};
+
+static struct fill fill_begin(struct meta_cache *c)
+{
+	struct fill f = {.born = now_ns()};
+	pthread_mutex_lock(&c->lock);
+	f.seq = c->seq;
+	pthread_mutex_unlock(&c->lock);
+	return f;
+}
+
+/* Records attributes fresh from the backend (invariant 2). Node records are kept whenever
+ * attr-cache or open-cache is on: open-cache needs them to notice that a file changed. */
+static void learn(struct meta_cache *c, sl_ino ino, const struct sl_attr *attr, struct fill f)
+{
+	if (!c->attr_ns && !c->open_ns)
+		return;
+	pthread_mutex_lock(&c->lock);
+	struct centry *e = find_node(c, ino);
+	/* nlink 0: unlinked but still open, or an entry without its node; neither is cached */
+	bool keep = attr->nlink > 0 && c->seq == f.seq;
+	bool changed = !e || !e->v.node.has_attr || !same_stamp(&e->v.node.attr, attr);
+	if (!keep) {
+		if (e && (changed || attr->nlink == 0))
+			entry_remove(c, e);
+	} else if (e) {
+		if (changed)
+			e->v.node.gen = ++c->next_gen;
+		if (!e->v.node.has_attr || e->ngen != c->ngen || f.born >= e->born_ns) {
+			e->v.node.attr = *attr;
+			e->v.node.has_attr = true;
+			e->born_ns = f.born;
+			e->ngen = c->ngen;
+		}
+		touch(c, e);
+	} else {
+		struct ckey k = {.kind = K_NODE, .ino = ino};
+		if ((e = entry_new(&k, 0))) {
+			e->v.node.attr = *attr;
+			e->v.node.has_attr = true;
+			e->v.node.gen = ++c->next_gen;
+			e->born_ns = f.born;
+			e->ngen = c->ngen;
+			insert(c, e);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Records a path or name entry fresh from the backend. */
+static void store_entry(struct meta_cache *c, const struct ckey *k, sl_ino ino, bool dir,
+			struct fill f)
+{
+	if (!(dir ? c->dir_entry_ns : c->entry_ns) || !k->who)
+		return;
+	struct centry *e = entry_new(k, 0);
+	if (!e)
+		return;
+	e->v.ent.ino = ino;
+	e->v.ent.dir = dir;
+	e->born_ns = f.born;
+	pthread_mutex_lock(&c->lock);
+	if (c->seq == f.seq) {
+		e->ngen = c->ngen;
+		insert(c, e);
+		e = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	entry_free(e);
+}
+
+/* ---- cached slots ------------------------------------------------------------------------------ */
+
+static int c_getattr(struct sl_meta *m, sl_ino ino, struct sl_attr *attr, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	struct fill f = {.born = now_ns()};
+	pthread_mutex_lock(&c->lock);
+	if (attr_hit(c, ino, f.born, attr)) {
+		c->hits++;
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	if (c->attr_ns)
+		c->misses++;
+	f.seq = c->seq;
+	pthread_mutex_unlock(&c->lock);
+	int rc = c->inner->getattr(m, ino, attr, err);
+	if (!rc) {
+		learn(c, ino, attr, f);
+	} else if (rc == -ENOENT) {
+		pthread_mutex_lock(&c->lock);
+		struct centry *e = find_node(c, ino);
+		if (e)
+			entry_remove(c, e);
+		pthread_mutex_unlock(&c->lock);
+	}
+	return rc;
+}
+
+/*
+ * resolve and lookup share this: k is the entry's key without its identity. A hit gives the
+ * inode; its attributes come from the node record when attr-cache allows, else from the
+ * backend. An inode that has gone (another client removed it) drops the entry and the full
+ * lookup runs instead.
+ */
+static int entry_cached(struct meta_cache *c, struct sl_meta *m, const struct sl_meta_user *u,
+			struct ckey *k, sl_ino *ino, struct sl_attr *attr, struct fill *f,
+			bool *done, struct sl_err *err)
+{
+	*done = false;
+	f->born = now_ns();
+	sl_ino hit = 0;
+	pthread_mutex_lock(&c->lock);
+	k->who = user_id(c, u);
+	struct centry *e = k->who ? find(c, k) : NULL;
+	if (e) {
+		int64_t ttl = e->v.ent.dir ? c->dir_entry_ns : c->entry_ns;
+		if (e->ngen == c->ngen && fresh(e, ttl, f->born)) {
+			hit = e->v.ent.ino;
+			touch(c, e);
+		} else {
+			entry_remove(c, e);
+		}
+	}
+	if (hit && attr_hit(c, hit, f->born, attr)) {
+		c->hits++;
+		pthread_mutex_unlock(&c->lock);
+		*ino = hit;
+		*done = true;
+		return 0;
+	}
+	if (hit)
+		c->hits++;
+	else
+		c->misses++;
+	f->seq = c->seq;
+	pthread_mutex_unlock(&c->lock);
+	if (!hit)
+		return 0;
+
+	int rc = c->inner->getattr(m, hit, attr, err);
+	if (rc != -ENOENT) {
+		if (!rc) {
+			learn(c, hit, attr, *f);
+			*ino = hit;
+		}
+		*done = true;
+		return rc;
+	}
+	sl_err_clear(err);
+	pthread_mutex_lock(&c->lock);
+	if ((e = find(c, k)) && e->v.ent.ino == hit)
+		entry_remove(c, e);
+	if ((e = find_node(c, hit)))
+		entry_remove(c, e);
+	pthread_mutex_unlock(&c->lock);
+	*f = fill_begin(c);
+	return 0;
+}
+
+static int c_resolve(struct sl_meta *m, const struct sl_meta_user *u, const char *path,
+		     sl_ino *ino, struct sl_attr *attr, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	struct ckey k = {.kind = K_PATH, .key = path, .klen = path ? strlen(path) : 0};
+	struct fill f;
+	int rc = 0;
+	if (path && (c->entry_ns || c->dir_entry_ns)) {
+		bool done;
+		rc = entry_cached(c, m, u, &k, ino, attr, &f, &done, err);
+		if (done)
+			return rc;
+	} else {
+		f = fill_begin(c);
+	}
+	rc = c->inner->resolve(m, u, path, ino, attr, err);
+	if (!rc) {
+		learn(c, *ino, attr, f);
+		if (path)
+			store_entry(c, &k, *ino, attr->type == SL_TYPE_DIR, f);
+	}
+	return rc;
+}
+
+static int c_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		    const char *name, sl_ino *ino, struct sl_attr *attr, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	struct ckey k = {.kind = K_NAME, .ino = parent, .key = name, .klen = name ? strlen(name) : 0};
+	struct fill f;
+	int rc = 0;
+	if (name && (c->entry_ns || c->dir_entry_ns)) {
+		bool done;
+		rc = entry_cached(c, m, u, &k, ino, attr, &f, &done, err);
+		if (done)
+			return rc;
+	} else {
+		f = fill_begin(c);
+	}
+	rc = c->inner->lookup(m, u, parent, name, ino, attr, err);
+	/* nlink 0: the entry exists without its node (a damaged volume); report, do not keep */
+	if (!rc && attr->nlink > 0) {
+		learn(c, *ino, attr, f);
+		if (name)
+			store_entry(c, &k, *ino, attr->type == SL_TYPE_DIR, f);
+	}
+	return rc;
+}
+
+static int c_read_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx, struct sl_slice **slices,
+			size_t *n, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	if (!c->open_ns)
+		return c->inner->read_chunk(m, ino, indx, slices, n, err);
+	*slices = NULL;
+	*n = 0;
+	struct fill f = {.born = now_ns()};
+	struct ckey k = {.kind = K_CHUNK, .ino = ino, .indx = indx};
+	pthread_mutex_lock(&c->lock);
+	struct centry *node = find_node(c, ino), *e = find(c, &k);
+	if (e && node && node->v.node.gen == e->v.chunk.gen && fresh(e, c->open_ns, f.born)) {
+		struct sl_slice *copy = NULL;
+		if (e->v.chunk.n && !(copy = malloc(e->v.chunk.n * sizeof(*copy)))) {
+			pthread_mutex_unlock(&c->lock);
+			return sl_errf(err, -ENOMEM, "out of memory");
+		}
+		if (copy)
+			memcpy(copy, e->v.chunk.s, e->v.chunk.n * sizeof(*copy));
+		*slices = copy;
+		*n = e->v.chunk.n;
+		touch(c, node);
+		touch(c, e);
+		c->hits++;
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	c->misses++;
+	if (e)
+		entry_remove(c, e);
+	if (node) {
+		touch(c, node); /* its slice lists live only as long as it does */
+	} else {
+		/* the anchor for the slice list: its gen exists before the fetch (invariant 2) */
+		struct ckey nk = {.kind = K_NODE, .ino = ino};
+		if ((node = entry_new(&nk, 0))) {
+			node->v.node.gen = ++c->next_gen;
+			node->born_ns = f.born;
+			insert(c, node);
+		}
+	}
+	uint64_t gen = node ? node->v.node.gen : 0;
+	f.seq = c->seq;
+	pthread_mutex_unlock(&c->lock);
+
+	int rc = c->inner->read_chunk(m, ino, indx, slices, n, err);
+	if (rc || !gen)
+		return rc;
+	size_t sz = *n * sizeof(struct sl_slice);
+	if (!(e = entry_new(&k, sz)))
+		return 0;
+	if (*n && !(e->v.chunk.s = malloc(sz))) {
+		free(e);
+		return 0;
+	}
+	if (*n)
+		memcpy(e->v.chunk.s, *slices, sz);
+	e->v.chunk.n = *n;
+	e->v.chunk.gen = gen;
+	e->born_ns = f.born;
+	pthread_mutex_lock(&c->lock);
+	node = find_node(c, ino);
+	if (c->seq == f.seq && node && node->v.node.gen == gen) {
+		touch(c, node);
+		insert(c, e);
+		e = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	entry_free(e);
+	return 0;
+}
+
+/* ---- mutating slots: forward, then invalidate whatever the outcome ---------------------------- */
+
+static int c_format(struct sl_meta *m, const char *json, const struct sl_attr *root, bool force,
+		    struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->format(m, json, root, force, err);
+	drop_all(c);
+	return rc;
+}
+
+static int c_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int set,
+		     const struct sl_attr *in, struct sl_attr *out, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->setattr(m, u, ino, set, in, out, err);
+	drop_node(c, ino);
+	/* a directory's mode or owner decides who may search it: cached paths below may change */
+	if (rc || (out->type == SL_TYPE_DIR && (set & (SL_SET_MODE | SL_SET_UID | SL_SET_GID))))
+		drop_names(c);
+	return rc;
+}
+
+static int c_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		   const char *name, uint8_t type, uint16_t mode, int flags, const char *target,
+		   sl_ino *ino, struct sl_attr *attr, struct sl_removed *replaced, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->mknod(m, u, parent, name, type, mode, flags, target, ino, attr,
+				 replaced, err);
+	drop_names(c);
+	return rc;
+}
+
+static int c_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		    const char *name, struct sl_removed *removed, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->unlink(m, u, parent, name, removed, err);
+	drop_names(c);
+	return rc;
+}
+
+static int c_rmdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		   const char *name, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->rmdir(m, u, parent, name, err);
+	drop_names(c);
+	return rc;
+}
+
+static int c_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
+		    const char *nsrc, sl_ino pdst, const char *ndst, int flags,
+		    struct sl_removed *replaced, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->rename(m, u, psrc, nsrc, pdst, ndst, flags, replaced, err);
+	drop_names(c);
+	return rc;
+}
+
+static int c_write_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx, const struct sl_slice *s,
+			 int64_t mtime_ns, struct sl_attr *attr, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->write_chunk(m, ino, indx, s, mtime_ns, attr, err);
+	drop_node(c, ino);
+	return rc;
+}
+
+static int c_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		      uint64_t length, struct sl_attr *attr, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->truncate(m, u, ino, length, attr, err);
+	drop_node(c, ino);
+	return rc;
+}
+
+static int c_concat(struct sl_meta *m, const struct sl_meta_user *u, sl_ino target,
+		    const sl_ino *srcs, size_t n, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->concat(m, u, target, srcs, n, err);
+	drop_node(c, target);
+	for (size_t i = 0; i < n; i++)
+		drop_node(c, srcs[i]);
+	drop_names(c);
+	return rc;
+}
+
+static int c_delete_file_data(struct sl_meta *m, sl_ino ino, sl_meta_slice_cb cb, void *arg,
+			      struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->delete_file_data(m, ino, cb, arg, err);
+	drop_node(c, ino);
+	return rc;
+}
+
+static int c_compact_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx,
+			   const struct sl_slice *expect, size_t n, size_t skip,
+			   const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
+			   struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->compact_chunk(m, ino, indx, expect, n, skip, repl, cb, arg, err);
+	drop_node(c, ino);
+	return rc;
+}
+
+static int c_release(struct sl_meta *m, sl_ino ino, bool *orphan, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->release(m, ino, orphan, err);
+	drop_node(c, ino);
+	return rc;
+}
+
+static int c_setxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		      const char *name, const void *value, size_t len, int flags,
+		      struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->setxattr(m, u, ino, name, value, len, flags, err);
+	drop_node(c, ino);
+	return rc;
+}
+
+static int c_removexattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			 const char *name, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->removexattr(m, u, ino, name, err);
+	drop_node(c, ino);
+	return rc;
+}
+
+/* ---- life cycle --------------------------------------------------------------------------------- */
+
+static void c_cleanup(struct sl_meta *m)
+{
+	struct meta_cache *c = cache_of(m);
+	m->be = c->inner;
+	if (c->inner->cleanup)
+		c->inner->cleanup(m);
+	clear_all(c);
+	free(c->buckets);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *conf,
+			 struct sl_err *err)
+{
+	static const char *const keys[] = {"attr-cache", "entry-cache", "dir-entry-cache",
+					   "open-cache"};
+	const uint64_t ttl[] = {conf->attr_s, conf->entry_s, conf->dir_entry_s, conf->open_s};
+	bool any = false;
+	for (size_t i = 0; i < 4; i++) {
+		if (ttl[i] > SL_META_CACHE_MAX_TTL)
+			return sl_errf(err, -EINVAL, "%s is %llu seconds; it must be from 0 (off) to "
+				       "%d (one day)", keys[i], (unsigned long long)ttl[i],
+				       SL_META_CACHE_MAX_TTL);
+		any |= ttl[i] > 0;
+	}
+	if (!any)
+		return 0;
+	if (m->be->cleanup == c_cleanup)
+		return sl_errf(err, -EINVAL, "the metadata cache of %s is already enabled",
+			       m->url_redacted);
+	struct meta_cache *c = calloc(1, sizeof(*c));
+	if (!c || !(c->buckets = calloc(MIN_BUCKETS, sizeof(*c->buckets)))) {
+		free(c);
+		return sl_errf(err, -ENOMEM, "out of memory");
+	}
+	c->nbuckets = MIN_BUCKETS;
+	c->inner = m->be;
+	c->attr_ns = (int64_t)conf->attr_s * NS_PER_S;
+	c->entry_ns = (int64_t)conf->entry_s * NS_PER_S;
+	c->dir_entry_ns = (int64_t)conf->dir_entry_s * NS_PER_S;
+	c->open_ns = (int64_t)conf->open_s * NS_PER_S;
+	c->max_entries = conf->max_entries ? conf->max_entries : SL_META_CACHE_MAX_ENTRIES;
+	pthread_mutex_init(&c->lock, NULL);
+
+	/* Every slot starts as the backend's own; the ones below are replaced (only where the
+	 * backend has them: optional slots stay NULL). A slot added to the table that changes
+	 * metadata must be wrapped here too, or this cache will not see that change. */
+	struct sl_meta_backend *t = &c->table;
+	*t = *c->inner;
+	t->cleanup = c_cleanup;
+#define WRAP(slot, fn)                     \
+	do {                               \
+		if (c->inner->slot)        \
+			t->slot = fn;      \
+	} while (0)
+	WRAP(getattr, c_getattr);
+	WRAP(resolve, c_resolve);
+	WRAP(lookup, c_lookup);
+	WRAP(read_chunk, c_read_chunk);
+	WRAP(format, c_format);
+	WRAP(setattr, c_setattr);
+	WRAP(mknod, c_mknod);
+	WRAP(unlink, c_unlink);
+	WRAP(rmdir, c_rmdir);
+	WRAP(rename, c_rename);
+	WRAP(write_chunk, c_write_chunk);
+	WRAP(truncate, c_truncate);
+	WRAP(concat, c_concat);
+	WRAP(delete_file_data, c_delete_file_data);
+	WRAP(compact_chunk, c_compact_chunk);
+	WRAP(release, c_release);
+	WRAP(setxattr, c_setxattr);
+	WRAP(removexattr, c_removexattr);
+#undef WRAP
+	m->be = t;
+	return 0;
+}
+
+void sl_meta_cache_forget(struct sl_meta *m, sl_ino ino)
+{
+	if (m->be->cleanup == c_cleanup)
+		drop_node(cache_of(m), ino);
+}
+
+bool sl_meta_cache_stats(struct sl_meta *m, struct sl_meta_cache_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (m->be->cleanup != c_cleanup)
+		return false;
+	struct meta_cache *c = cache_of(m);
+	pthread_mutex_lock(&c->lock);
+	out->hits = c->hits;
+	out->misses = c->misses;
+	out->entries = c->count;
+	out->bytes = c->bytes;
+	pthread_mutex_unlock(&c->lock);
+	return true;
+}

@@ -1,0 +1,372 @@
+/*
+ * cachefile.c - one block in a local file that checks itself: the data, a CRC32C per 64 KiB
+ * segment, then a 16-byte footer. Shared by the disk cache and hflush staging (layout in vfs.h).
+ *
+ * File layout (all integers u32 little-endian):
+ *   data[len] | crc[0..nseg) | "SLCB" | version (1) | len | CRC32C(crc[0..nseg) as stored)
+ * nseg = ceil(len / 64 KiB). The file size must be exactly len + 4*nseg + 16; since that size
+ * grows strictly with len, a damaged length field never matches a real file size.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util/crc32c.h"
+#include "vfs.h"
+
+#define SEG SL_CACHEFILE_SEGMENT
+#define FOOTER 16
+#define VERSION 1
+static const char MAGIC[4] = {'S', 'L', 'C', 'B'};
+
+static uint64_t nsegs(uint32_t len)
+{
+	return ((uint64_t)len + SEG - 1) / SEG;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads exactly len bytes at off; 0, an errno, or -1 if the file ended first. */
+static int pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return -1;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* mkdir -p of path[0..len), mode 0700: cached and staged blocks are file data of the volume,
+ * readable by no one else on this machine. */
+static int make_dirs(const char *path, size_t len)
+{
+	char dir[PATH_MAX];
+	if (len >= sizeof(dir))
+		return ENAMETOOLONG;
+	memcpy(dir, path, len);
+	dir[len] = 0;
+	for (char *p = dir + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+		*p = 0;
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return errno;
+		*p = c;
+		if (!c)
+			return 0;
+	}
+}
+
+static int fsync_dir(const char *path, size_t dirlen)
+{
+	char dir[PATH_MAX] = "/";
+	if (dirlen) {
+		if (dirlen >= sizeof(dir))
+			return ENAMETOOLONG;
+		memcpy(dir, path, dirlen);
+		dir[dirlen] = 0;
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	int e = fsync(fd) ? errno : 0;
+	close(fd);
+	return e;
+}
+
+int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
+		       struct sl_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path) : 0;
+	const char *name = slash ? slash + 1 : path;
+	char tmp[PATH_MAX];
+	uint64_t rnd;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return sl_errf(err, -EIO, "writing cache file %s: getrandom: %s", path,
+			       strerror(errno));
+	int n = snprintf(tmp, sizeof(tmp), "%.*s%s" SL_CACHEFILE_TMP_PREFIX "%.180s.tmp.%016llx",
+			 (int)dirlen, path, slash ? "/" : "", name, (unsigned long long)rnd);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return sl_errf(err, -ENAMETOOLONG, "cache file path %s is too long", path);
+
+	uint64_t ns = nsegs(len);
+	size_t tlen = (size_t)(4 * ns + FOOTER);
+	uint8_t *trailer = malloc(tlen);
+	if (!trailer)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	const uint8_t *d = data;
+	for (uint64_t s = 0; s < ns; s++) {
+		uint64_t start = s * SEG;
+		size_t slen = len - start < SEG ? (size_t)(len - start) : SEG;
+		put_le32(trailer + 4 * s, sl_crc32c(0, d + start, slen));
+	}
+	uint8_t *f = trailer + 4 * ns;
+	memcpy(f, MAGIC, 4);
+	put_le32(f + 4, VERSION);
+	put_le32(f + 8, len);
+	put_le32(f + 12, sl_crc32c(0, trailer, (size_t)(4 * ns)));
+
+	int rc = 0, e = 0;
+	const char *step = "create";
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT && dirlen) {
+		if ((e = make_dirs(path, dirlen))) {
+			rc = sl_errf(err, -e, "creating the directory of cache file %s: %s", path,
+				     strerror(e));
+			goto out;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	}
+	if (fd < 0) {
+		e = errno;
+		goto fail;
+	}
+	step = "write";
+	e = write_all(fd, data, len);
+	if (!e)
+		e = write_all(fd, trailer, tlen);
+	if (!e && sync && fdatasync(fd))
+		e = errno, step = "fdatasync";
+	if (close(fd) && !e)
+		e = errno, step = "close";
+	if (!e && rename(tmp, path))
+		e = errno, step = "rename";
+	if (e) {
+		unlink(tmp);
+		goto fail;
+	}
+	if (sync && (e = fsync_dir(path, dirlen))) {
+		step = "fsync of the directory of";
+		goto fail;
+	}
+	goto out;
+fail:
+	rc = sl_errf(err, -e, "writing cache file %s: %s: %s", path, step, strerror(e));
+out:
+	free(trailer);
+	return rc;
+}
+
+/* What the footer and checksum list of an open cache file say, once checked. */
+struct layout {
+	uint32_t len;
+	uint64_t nseg;
+	uint8_t *crcs; /* nseg little-endian u32, owned */
+};
+
+static int corrupt(struct sl_err *err, const char *path, const char *why)
+{
+	return sl_errf(err, -EBADMSG, "cache file %s is corrupt: %s", path, why);
+}
+
+static int read_err(int e, const char *path, struct sl_err *err)
+{
+	return e < 0 ? corrupt(err, path, "truncated while reading")
+		     : sl_errf(err, -e, "reading cache file %s: %s", path, strerror(e));
+}
+
+static int read_layout(int fd, const char *path, struct layout *lo, struct sl_err *err)
+{
+	struct stat st;
+	if (fstat(fd, &st))
+		return sl_errf(err, -errno, "cache file %s: fstat: %s", path, strerror(errno));
+	if (st.st_size < FOOTER)
+		return corrupt(err, path, "shorter than its footer (truncated)");
+	uint8_t f[FOOTER];
+	int e = pread_all(fd, f, FOOTER, (uint64_t)st.st_size - FOOTER);
+	if (e)
+		return read_err(e, path, err);
+	if (memcmp(f, MAGIC, 4))
+		return corrupt(err, path, "bad magic (not a Sluice cache file, or truncated)");
+	if (get_le32(f + 4) != VERSION)
+		return corrupt(err, path, "unknown version");
+	lo->len = get_le32(f + 8);
+	lo->nseg = nsegs(lo->len);
+	if ((uint64_t)st.st_size != lo->len + 4 * lo->nseg + FOOTER)
+		return corrupt(err, path, "size does not match the length in its footer (truncated)");
+	lo->crcs = malloc(lo->nseg ? (size_t)(4 * lo->nseg) : 1);
+	if (!lo->crcs)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	e = pread_all(fd, lo->crcs, (size_t)(4 * lo->nseg), lo->len);
+	if (e)
+		return read_err(e, path, err);
+	if (sl_crc32c(0, lo->crcs, (size_t)(4 * lo->nseg)) != get_le32(f + 12))
+		return corrupt(err, path, "checksum list does not match its checksum");
+	return 0;
+}
+
+static int check_seg(const struct layout *lo, uint64_t s, const uint8_t *p, size_t n,
+		     const char *path, struct sl_err *err)
+{
+	if (sl_crc32c(0, p, n) == get_le32(lo->crcs + 4 * s))
+		return 0;
+	return sl_errf(err, -EBADMSG, "cache file %s is corrupt: checksum mismatch in bytes "
+		       "%llu-%llu", path, (unsigned long long)(s * SEG),
+		       (unsigned long long)(s * SEG + n - 1));
+}
+
+static uint64_t seg_len(const struct layout *lo, uint64_t s)
+{
+	uint64_t start = s * SEG;
+	return lo->len - start < SEG ? lo->len - start : SEG;
+}
+
+/* Whether all of segment s lies inside [off, end). */
+static bool seg_wanted(const struct layout *lo, uint64_t s, uint64_t off, uint64_t end)
+{
+	return s * SEG >= off && s * SEG + seg_len(lo, s) <= end;
+}
+
+/* Reads [off, off+n) (inside the block) into buf, verifying every segment it touches. Runs of
+ * whole segments go straight into buf; a partly wanted one at either end goes through scratch. */
+static int read_range(int fd, const char *path, const struct layout *lo, uint32_t off,
+		      uint8_t *buf, uint32_t n, struct sl_err *err)
+{
+	uint64_t end = (uint64_t)off + n;
+	uint64_t last = (end - 1) / SEG;
+	uint8_t *scratch = NULL;
+	int rc = 0, e;
+	for (uint64_t s = off / SEG; s <= last && !rc;) {
+		uint64_t start = s * SEG;
+		if (seg_wanted(lo, s, off, end)) {
+			uint64_t t = s;
+			while (t < last && seg_wanted(lo, t + 1, off, end))
+				t++;
+			uint64_t run_end = t * SEG + seg_len(lo, t);
+			if ((e = pread_all(fd, buf + (start - off), (size_t)(run_end - start), start))) {
+				rc = read_err(e, path, err);
+				break;
+			}
+			for (uint64_t k = s; k <= t && !rc; k++)
+				rc = check_seg(lo, k, buf + (k * SEG - off), (size_t)seg_len(lo, k), path,
+					       err);
+			s = t + 1;
+			continue;
+		}
+		uint64_t slen = seg_len(lo, s);
+		if (!scratch && !(scratch = malloc(SEG))) {
+			rc = sl_errf(err, -ENOMEM, "out of memory");
+			break;
+		}
+		if ((e = pread_all(fd, scratch, (size_t)slen, start))) {
+			rc = read_err(e, path, err);
+			break;
+		}
+		rc = check_seg(lo, s, scratch, (size_t)slen, path, err);
+		if (!rc) {
+			uint64_t from = off > start ? off : start;
+			uint64_t to = end < start + slen ? end : start + slen;
+			memcpy(buf + (from - off), scratch + (from - start), (size_t)(to - from));
+		}
+		s++;
+	}
+	free(scratch);
+	return rc;
+}
+
+static int open_checked(const char *path, struct layout *lo, struct sl_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT || e == ENOTDIR)
+			return sl_errf(err, -ENOENT, "cache file %s does not exist", path);
+		return sl_errf(err, -e, "opening cache file %s: %s", path, strerror(e));
+	}
+	int rc = read_layout(fd, path, lo, err);
+	if (rc) {
+		close(fd);
+		free(lo->crcs);
+		lo->crcs = NULL;
+		return rc;
+	}
+	return fd;
+}
+
+int64_t sl_cachefile_read(const char *path, uint32_t off, void *buf, uint32_t n, uint32_t *blen,
+			  struct sl_err *err)
+{
+	struct layout lo = {0};
+	int fd = open_checked(path, &lo, err);
+	if (fd < 0)
+		return fd;
+	if (blen)
+		*blen = lo.len;
+	int64_t rc = 0;
+	if (off < lo.len && n) {
+		if (n > lo.len - off)
+			n = lo.len - off;
+		rc = read_range(fd, path, &lo, off, buf, n, err);
+		if (!rc)
+			rc = n;
+	}
+	close(fd);
+	free(lo.crcs);
+	return rc;
+}
+
+int sl_cachefile_read_all(const char *path, uint8_t **data, uint32_t *len, struct sl_err *err)
+{
+	struct layout lo = {0};
+	int fd = open_checked(path, &lo, err);
+	if (fd < 0)
+		return fd;
+	int rc = 0;
+	uint8_t *buf = malloc(lo.len ? lo.len : 1);
+	if (!buf)
+		rc = sl_errf(err, -ENOMEM, "out of memory");
+	else if (lo.len)
+		rc = read_range(fd, path, &lo, 0, buf, lo.len, err);
+	close(fd);
+	free(lo.crcs);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*data = buf;
+	*len = lo.len;
+	return 0;
+}

@@ -1,0 +1,479 @@
+/*
+ * stage.c - the local write cache behind hflush. A flushed block that is not in object storage
+ * yet is written (fdatasync'ed) under CACHEDIR/<uuid>/rawstaging/<owner>/<object key> before its
+ * slice is committed, so a reader anywhere may see the slice while the upload still runs.
+ *
+ * Ownership: each volume handle stages into its own <owner> directory and holds an flock on
+ * <owner>/.lock for its life. A directory whose lock can be taken belongs to a client that is
+ * gone (killed, crashed, or closed with uploads that kept failing): at start its blocks are
+ * verified and uploaded, then moved into the disk cache. A block that fails verification was
+ * torn by the crash before its hflush returned, so nothing acknowledged is lost by dropping it.
+ *
+ * Blocks whose writer could not upload them, and recovered ones, wait in `queue`; the volume's
+ * background thread calls sl_stage_sweep to retry them with a growing delay.
+ *
+ * Holds: a committed slice can have uploads in flight. Deleting it then (compaction replaced it,
+ * or its file was removed) would race the upload and leave the object behind, so the deletion
+ * is deferred until the slice's writer ends its hold.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vfs.h"
+
+#define HOLD_BUCKETS 256
+#define RETRY_MIN_S 5
+#define RETRY_MAX_S 300
+
+struct hold {
+	uint64_t id;
+	int count;
+	bool doomed;
+	uint32_t size;
+	struct hold *next;
+};
+
+/* A staging directory: our own one per cache root, or a dead client's we took over. */
+struct sdir {
+	char path[PATH_MAX];
+	int lock_fd;
+	bool own;
+	size_t waiting; /* queued blocks staged in it; a taken-over one is removed at 0 */
+};
+
+/* A staged block waiting for (another) upload attempt. */
+struct queued {
+	char key[SL_KEY_MAX];
+	struct sdir *dir;
+	bool uploading;
+	int attempts;
+	int64_t next_try;
+	struct queued *next;
+};
+
+struct sl_stage {
+	struct sl_volume_core *v;
+	pthread_mutex_t lock;
+	struct sdir **dirs;
+	size_t ndirs;
+	size_t nown;            /* dirs[0..nown) are ours, dirs[i] for cache root i */
+	char owner[64];
+	struct queued *queue;
+	struct hold *holds[HOLD_BUCKETS];
+};
+
+static int64_t now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static int mkdirs(char *path)
+{
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			int rc = mkdir(path, 0700);
+			*p = '/';
+			if (rc && errno != EEXIST)
+				return -errno;
+		}
+	return mkdir(path, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+static int lock_dir(const char *dir, int op)
+{
+	char lp[PATH_MAX];
+	snprintf(lp, sizeof(lp), "%s/.lock", dir);
+	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, op)) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static struct sdir *sdir_add(struct sl_stage *st, const char *path, int fd, bool own)
+{
+	struct sdir *d = calloc(1, sizeof(*d));
+	struct sdir **nd = realloc(st->dirs, (st->ndirs + 1) * sizeof(*nd));
+	if (!d || !nd) {
+		free(d);
+		if (nd)
+			st->dirs = nd;
+		return NULL;
+	}
+	st->dirs = nd;
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	d->lock_fd = fd;
+	d->own = own;
+	st->dirs[st->ndirs++] = d;
+	return d;
+}
+
+static void queue_add_locked(struct sl_stage *st, const char *key, struct sdir *d, int64_t when)
+{
+	for (struct queued *q = st->queue; q; q = q->next)
+		if (q->dir == d && !strcmp(q->key, key))
+			return;
+	struct queued *q = calloc(1, sizeof(*q));
+	if (!q) {
+		/* the file stays; the next start of a client on this cache dir uploads it */
+		sl_log(&st->v->log, SL_LOG_WARN, "out of memory queueing staged block %s", key);
+		return;
+	}
+	snprintf(q->key, sizeof(q->key), "%s", key);
+	q->dir = d;
+	q->next_try = when;
+	q->next = st->queue;
+	st->queue = q;
+	d->waiting++;
+}
+
+/* Removes a directory tree bottom-up as far as it is empty (only .lock files go too). */
+static int rm_empty(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else if (!strcmp(path + strlen(path) - 6, "/.lock"))
+		unlink(path);
+	return 0;
+}
+
+static void remove_dir(struct sdir *d)
+{
+	/* The lock file goes while we still hold it; a client that opens a new one meanwhile
+	 * finds an empty directory and removes it too. */
+	nftw(d->path, rm_empty, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Queues the blocks of a dead client's directory (at start, before anyone else sees st). */
+static int collect_files(struct sl_stage *st, struct sdir *d, const char *dir, size_t base)
+{
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return -errno;
+	struct dirent *e;
+	while ((e = readdir(dp))) {
+		if (e->d_name[0] == '.')
+			continue; /* ".", "..", ".lock", and temporaries of unfinished writes */
+		char p[PATH_MAX];
+		if (snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= (int)sizeof(p))
+			continue;
+		struct stat sb;
+		if (lstat(p, &sb))
+			continue;
+		if (S_ISDIR(sb.st_mode))
+			collect_files(st, d, p, base);
+		else if (S_ISREG(sb.st_mode) && strstr(e->d_name, ".tmp") == NULL)
+			queue_add_locked(st, p + base, d, 0);
+		else if (S_ISREG(sb.st_mode))
+			unlink(p); /* an unfinished write: its hflush never returned */
+	}
+	closedir(dp);
+	return 0;
+}
+
+/* Takes over the staging directories in root/rawstaging whose owners are gone. */
+static void recover_root(struct sl_stage *st, const char *staging)
+{
+	DIR *dp = opendir(staging);
+	if (!dp)
+		return;
+	struct dirent *e;
+	while ((e = readdir(dp))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, st->owner))
+			continue;
+		char p[PATH_MAX];
+		if (snprintf(p, sizeof(p), "%s/%s", staging, e->d_name) >= (int)sizeof(p))
+			continue;
+		int fd = lock_dir(p, LOCK_EX | LOCK_NB);
+		if (fd < 0)
+			continue; /* alive (EWOULDBLOCK), or not ours to touch */
+		struct sdir *d = sdir_add(st, p, fd, false);
+		if (!d) {
+			close(fd);
+			continue;
+		}
+		collect_files(st, d, p, strlen(p) + 1);
+		if (d->waiting)
+			sl_log(&st->v->log, SL_LOG_INFO,
+			       "uploading %zu blocks staged by a client that stopped (%s)", d->waiting,
+			       p);
+	}
+	closedir(dp);
+}
+
+int sl_stage_new(struct sl_volume_core *v, struct sl_stage **out, struct sl_err *err)
+{
+	*out = NULL;
+	if (!v->disk)
+		return 0;
+	struct sl_stage *st = calloc(1, sizeof(*st));
+	if (!st)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	st->v = v;
+	pthread_mutex_init(&st->lock, NULL);
+	uint64_t rnd = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rnd = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)st;
+	snprintf(st->owner, sizeof(st->owner), "%d-%016" PRIx64, (int)getpid(), rnd);
+	size_t nroots = sl_diskcache_nroots(v->disk);
+	for (size_t i = 0; i < nroots; i++) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/rawstaging/%s", sl_diskcache_root_at(v->disk, i),
+			 st->owner);
+		int rc = mkdirs(p);
+		int fd = rc ? rc : lock_dir(p, LOCK_EX | LOCK_NB);
+		if (fd < 0 || !sdir_add(st, p, fd, true)) {
+			if (fd >= 0)
+				close(fd);
+			sl_log(&v->log, SL_LOG_WARN, "cannot use %s for hflush staging (%s); hflush "
+			       "waits for object storage", p, strerror(fd < 0 ? -fd : ENOMEM));
+			sl_stage_free(st);
+			return 0;
+		}
+	}
+	st->nown = st->ndirs;
+	for (size_t i = 0; i < nroots; i++) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/rawstaging", sl_diskcache_root_at(v->disk, i));
+		recover_root(st, p);
+	}
+	*out = st;
+	return 0;
+}
+
+void sl_stage_free(struct sl_stage *st)
+{
+	if (!st)
+		return;
+	size_t left = 0;
+	while (st->queue) {
+		struct queued *q = st->queue;
+		st->queue = q->next;
+		left++;
+		free(q);
+	}
+	if (left)
+		sl_log(&st->v->log, SL_LOG_WARN, "%zu staged blocks are not in object storage yet; "
+		       "the next client started on this cache directory uploads them", left);
+	for (size_t i = 0; i < st->ndirs; i++) {
+		remove_dir(st->dirs[i]); /* only what is empty: blocks left stay for recovery */
+		close(st->dirs[i]->lock_fd);
+		free(st->dirs[i]);
+	}
+	free(st->dirs);
+	for (size_t b = 0; b < HOLD_BUCKETS; b++)
+		while (st->holds[b]) {
+			struct hold *h = st->holds[b];
+			st->holds[b] = h->next;
+			free(h);
+		}
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+/* Our staging directory for key: the one on the cache root the disk cache uses for it, so a
+ * staged block moves into the cache by rename. */
+static struct sdir *own_dir(struct sl_stage *st, const char *key)
+{
+	const char *root = sl_diskcache_root(st->v->disk, key);
+	for (size_t i = 0; i < st->nown; i++) {
+		size_t n = strlen(root);
+		if (!strncmp(st->dirs[i]->path, root, n) && st->dirs[i]->path[n] == '/')
+			return st->dirs[i];
+	}
+	return st->dirs[0];
+}
+
+static void path_of(const struct sdir *d, const char *key, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", d->path, key);
+}
+
+int sl_stage_put(struct sl_stage *st, const char *key, const void *data, uint32_t len,
+		 struct sl_err *err)
+{
+	char p[PATH_MAX];
+	path_of(own_dir(st, key), key, p, sizeof(p));
+	return sl_cachefile_write(p, data, len, true, err);
+}
+
+int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,
+		  struct sl_err *err)
+{
+	char p[PATH_MAX];
+	path_of(own_dir(st, key), key, p, sizeof(p));
+	return sl_cachefile_read_all(p, data, len, err);
+}
+
+/* The staged copy of key in d is in object storage now: keep it as a cached block. */
+static void retire(struct sl_stage *st, struct sdir *d, const char *key)
+{
+	char p[PATH_MAX];
+	path_of(d, key, p, sizeof(p));
+	if (!strncmp(d->path, sl_diskcache_root(st->v->disk, key),
+		     strlen(sl_diskcache_root(st->v->disk, key))))
+		sl_diskcache_adopt(st->v->disk, key, p);
+	else
+		unlink(p);
+}
+
+void sl_stage_uploaded(struct sl_stage *st, const char *key)
+{
+	retire(st, own_dir(st, key), key);
+}
+
+void sl_stage_orphan(struct sl_stage *st, const char *key)
+{
+	pthread_mutex_lock(&st->lock);
+	queue_add_locked(st, key, own_dir(st, key), now_s() + RETRY_MIN_S);
+	pthread_mutex_unlock(&st->lock);
+}
+
+struct retry_task {
+	struct sl_stage *st;
+	struct queued *q;
+};
+
+static void retry_run(void *arg)
+{
+	struct retry_task *t = arg;
+	struct sl_stage *st = t->st;
+	struct queued *q = t->q;
+	struct sl_err err = {0};
+	char p[PATH_MAX];
+	path_of(q->dir, q->key, p, sizeof(p));
+	uint8_t *data = NULL;
+	uint32_t len = 0;
+	int rc = sl_cachefile_read_all(p, &data, &len, &err);
+	bool drop = false;
+	if (rc == -ENOENT || rc == -EBADMSG) {
+		if (rc == -EBADMSG) {
+			sl_log(&st->v->log, SL_LOG_WARN, "dropping staged block %s: %s (a write cut "
+			       "short by a crash; its hflush had not returned)", q->key, err.msg);
+			unlink(p);
+		}
+		drop = true;
+	} else if (!rc) {
+		rc = sl_store_block(st->v, q->key, data, len, &err);
+		if (!rc) {
+			retire(st, q->dir, q->key);
+			drop = true;
+		}
+	}
+	free(data);
+	pthread_mutex_lock(&st->lock);
+	q->uploading = false;
+	if (drop) {
+		struct queued **pp = &st->queue;
+		while (*pp != q)
+			pp = &(*pp)->next;
+		*pp = q->next;
+		struct sdir *d = q->dir;
+		if (--d->waiting == 0 && !d->own)
+			remove_dir(d); /* its lock stays held until free: no one else recovers it */
+		free(q);
+	} else {
+		int delay = RETRY_MIN_S << (q->attempts < 6 ? q->attempts : 6);
+		q->attempts++;
+		q->next_try = now_s() + (delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
+		sl_log(&st->v->log, SL_LOG_WARN, "uploading staged block %s: %s (retrying in %d s)",
+		       q->key, err.msg, delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
+	}
+	pthread_mutex_unlock(&st->lock);
+	free(t);
+}
+
+void sl_stage_sweep(struct sl_stage *st)
+{
+	int64_t now = now_s();
+	pthread_mutex_lock(&st->lock);
+	for (struct queued *q = st->queue; q; q = q->next) {
+		if (q->uploading || q->next_try > now)
+			continue;
+		struct retry_task *t = malloc(sizeof(*t));
+		if (!t)
+			break;
+		*t = (struct retry_task){.st = st, .q = q};
+		q->uploading = true;
+		if (sl_pool_submit(st->v->uploads, retry_run, t)) {
+			q->uploading = false;
+			free(t);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+static struct hold **hold_find_locked(struct sl_stage *st, uint64_t id)
+{
+	struct hold **pp = &st->holds[(id * 0x9E3779B97F4A7C15ULL) >> 56];
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+void sl_stage_hold(struct sl_stage *st, uint64_t id)
+{
+	pthread_mutex_lock(&st->lock);
+	struct hold **pp = hold_find_locked(st, id);
+	if (*pp) {
+		(*pp)->count++;
+	} else {
+		struct hold *h = calloc(1, sizeof(*h));
+		if (h) { /* without it a deletion is not deferred: at worst an object leaks */
+			h->id = id;
+			h->count = 1;
+			*pp = h;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+bool sl_stage_unhold(struct sl_stage *st, uint64_t id, uint32_t *size)
+{
+	bool doomed = false;
+	pthread_mutex_lock(&st->lock);
+	struct hold **pp = hold_find_locked(st, id);
+	struct hold *h = *pp;
+	if (h && --h->count == 0) {
+		doomed = h->doomed;
+		*size = h->size;
+		*pp = h->next;
+		free(h);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return doomed;
+}
+
+bool sl_stage_defer_delete(struct sl_stage *st, uint64_t id, uint32_t size)
+{
+	pthread_mutex_lock(&st->lock);
+	struct hold *h = *hold_find_locked(st, id);
+	if (h) {
+		h->doomed = true;
+		h->size = size;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return h != NULL;
+}

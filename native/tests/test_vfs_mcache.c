@@ -1,0 +1,217 @@
+/*
+ * test_vfs_mcache.c - the public API with the metadata cache on (SQLite + file storage): the
+ * end-to-end suite must pass, since a client always sees its own changes, and the cache keys of
+ * sluice_init are checked and reach the metadata layer.
+ */
+#include <time.h>
+
+#include "vfs_suite.h"
+
+static void base_conf(struct suite *s, const char *dir, char *url, size_t url_size, char *bucket,
+		      size_t bucket_size)
+{
+	snprintf(url, url_size, "sqlite3://%s/meta.db", dir);
+	snprintf(bucket, bucket_size, "%s/data", dir);
+	s->meta_url = url;
+	s->fmt = (sluice_format_options){.meta_url = url, .name = "testvol", .storage = "file",
+					 .bucket = bucket, .compression = "lz4",
+					 .trash_days = -1};
+	s->conf[s->nconf++] = (sluice_kv){"meta", url};
+	s->conf[s->nconf++] = (sluice_kv){"superuser", "root"};
+	s->conf[s->nconf++] = (sluice_kv){"get-timeout", "1"};
+}
+
+/* Entry, directory-entry and open caches, attributes fresh: even the suite's checks of what
+ * another handle sees hold, since slice lists follow the attributes. */
+static void run_without_attr_cache(void)
+{
+	char *dir = tu_tempdir("vfs-mcache-a");
+	char url[1024], bucket[1024];
+	struct suite s = {0};
+	base_conf(&s, dir, url, sizeof(url), bucket, sizeof(bucket));
+	s.conf[s.nconf++] = (sluice_kv){"entry-cache", "60"};
+	s.conf[s.nconf++] = (sluice_kv){"dir-entry-cache", "60"};
+	s.conf[s.nconf++] = (sluice_kv){"open-cache", "60"};
+	run_suite(&s);
+	free(dir);
+}
+
+/* Everything cached for a minute: every test of one client's own view must pass. Left out:
+ * test_hflush_visibility, which checks that ANOTHER handle sees new lengths at once - exactly
+ * what attr-cache gives up. */
+static void run_all_caches(void)
+{
+	char *dir = tu_tempdir("vfs-mcache-b");
+	char url[1024], bucket[1024];
+	struct suite s = {0};
+	base_conf(&s, dir, url, sizeof(url), bucket, sizeof(bucket));
+	s.conf[s.nconf++] = (sluice_kv){"attr-cache", "60"};
+	s.conf[s.nconf++] = (sluice_kv){"entry-cache", "60"};
+	s.conf[s.nconf++] = (sluice_kv){"dir-entry-cache", "60"};
+	s.conf[s.nconf++] = (sluice_kv){"open-cache", "60"};
+	char msg[512];
+	int rc = sluice_format(&s.fmt, msg, sizeof(msg));
+	if (rc)
+		fprintf(stderr, "sluice_format: %s\n", msg);
+	REQUIRE(rc == 0);
+	sluice_volume *vol = open_vol(&s, NULL, NULL);
+	struct sl_meta_cache_stats st;
+	CHECK(sl_meta_cache_stats(vol->core.meta, &st));
+	test_paths(vol);
+	test_write_read(vol);
+	test_create_modes(vol);
+	test_rename(vol);
+	test_truncate_concat(vol);
+	test_listing(vol);
+	test_permissions(&s, vol);
+	test_xattrs(vol);
+	test_symlink(vol);
+	test_compaction(vol);
+	test_statfs_info(vol);
+	test_corruption(vol);
+	CHECK(sl_meta_cache_stats(vol->core.meta, &st) && st.hits > 0);
+	CHECK_RC(sluice_shutdown(vol), 0);
+	test_delete(&s);
+	test_concurrency(&s);
+	test_refuse_unsupported(&s);
+	free(dir);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Bad values are refused; a reader with all caches at 2 s sees a writer's appends on another
+ * handle late but never wrong: no zeros in place of data. */
+static void test_keys_and_staleness(void)
+{
+	char *dir = tu_tempdir("vfs-mcache-c");
+	char url[1024], bucket[1024];
+	struct suite s = {0};
+	base_conf(&s, dir, url, sizeof(url), bucket, sizeof(bucket));
+	char msg[512];
+	REQUIRE(sluice_format(&s.fmt, msg, sizeof(msg)) == 0);
+	sluice_volume *bad = NULL;
+	const char *bad_values[][2] = {{"attr-cache", "1.5"}, {"entry-cache", "-1"},
+				       {"dir-entry-cache", "abc"}, {"open-cache", "86401"}};
+	for (size_t i = 0; i < 4; i++) {
+		sluice_kv conf[8];
+		memcpy(conf, s.conf, s.nconf * sizeof(conf[0]));
+		conf[s.nconf] = (sluice_kv){bad_values[i][0], bad_values[i][1]};
+		msg[0] = 0;
+		CHECK_RC(sluice_init(conf, s.nconf + 1, &bad, msg, sizeof(msg)), -EINVAL);
+		CHECK(strstr(msg, bad_values[i][0]) != NULL);
+	}
+	sluice_volume *w = open_vol(&s, NULL, NULL);
+	CHECK(!sl_meta_cache_stats(w->core.meta, &(struct sl_meta_cache_stats){0})); /* off */
+	s.conf[s.nconf++] = (sluice_kv){"attr-cache", "2"};
+	s.conf[s.nconf++] = (sluice_kv){"entry-cache", "2"};
+	s.conf[s.nconf++] = (sluice_kv){"dir-entry-cache", "2"};
+	s.conf[s.nconf++] = (sluice_kv){"open-cache", "2"};
+	sluice_volume *r = open_vol(&s, NULL, NULL);
+
+	uint8_t data[200000], buf[200000];
+	fill_pattern(data, sizeof(data), 42);
+	sluice_file *wf, *rf;
+	REQUIRE(sluice_open(w, NULL, "/tail", SLUICE_O_CREATE, 0644, 0, &wf) == 0);
+	CHECK_RC(sluice_write(wf, data, 100000), 100000);
+	CHECK_RC(sluice_hflush(wf), 0);
+	double t0 = now_s();
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(r, NULL, "/tail", &st), 0);
+	CHECK_RC(st.length, 100000);
+	REQUIRE(sluice_open(r, NULL, "/tail", SLUICE_O_READ, 0, 0, &rf) == 0);
+	CHECK_RC(sluice_pread(rf, buf, sizeof(buf), 0), 100000);
+	CHECK(!memcmp(buf, data, 100000));
+
+	CHECK_RC(sluice_write(wf, data + 100000, 100000), 100000);
+	CHECK_RC(sluice_hflush(wf), 0);
+	/* within the TTL: the reader's handle still has the old length */
+	CHECK(now_s() - t0 < 1.5);
+	CHECK_RC(sluice_stat_path(r, NULL, "/tail", &st), 0);
+	CHECK_RC(st.length, 100000);
+	CHECK_RC(sluice_pread(rf, buf, 1000, 100000), 0);
+	/* after it: the new bytes, exactly */
+	while (now_s() < t0 + 2.2)
+		usleep(50000);
+	CHECK_RC(sluice_stat_path(r, NULL, "/tail", &st), 0);
+	CHECK_RC(st.length, 200000);
+	memset(buf, 0, sizeof(buf));
+	CHECK_RC(sluice_pread(rf, buf, sizeof(buf), 0), 200000);
+	CHECK(!memcmp(buf, data, 200000));
+	sluice_file *rf2;
+	REQUIRE(sluice_open(r, NULL, "/tail", SLUICE_O_READ, 0, 0, &rf2) == 0);
+	memset(buf, 0, sizeof(buf));
+	CHECK_RC(sluice_pread(rf2, buf, sizeof(buf), 0), 200000);
+	CHECK(!memcmp(buf, data, 200000));
+	CHECK_RC(sluice_close(rf2), 0);
+	CHECK_RC(sluice_close(rf), 0);
+	CHECK_RC(sluice_close(wf), 0);
+
+	/* the reader's own change is seen by itself at once, whatever the TTL */
+	CHECK_RC(sluice_rename(r, NULL, "/tail", "/tail2", 0), 0);
+	CHECK_RC(sluice_stat_path(r, NULL, "/tail", &st), -ENOENT);
+	CHECK_RC(sluice_stat_path(r, NULL, "/tail2", &st), 0);
+	CHECK_RC(st.length, 200000);
+	CHECK_RC(sluice_shutdown(r), 0);
+	CHECK_RC(sluice_shutdown(w), 0);
+	free(dir);
+}
+
+/* Another client compacts a file (deleting the blocks of the slices it merged) while this
+ * client holds the old slice list in its open-cache: a reader that then finds a block missing
+ * must get the new list, not the cached one again. */
+static void test_foreign_compaction(void)
+{
+	char *dir = tu_tempdir("vfs-mcache-d");
+	char url[1024], bucket[1024];
+	struct suite s = {0};
+	base_conf(&s, dir, url, sizeof(url), bucket, sizeof(bucket));
+	char msg[512];
+	REQUIRE(sluice_format(&s.fmt, msg, sizeof(msg)) == 0);
+	sluice_volume *w = open_vol(&s, NULL, NULL);
+	s.conf[s.nconf++] = (sluice_kv){"open-cache", "600"};
+	sluice_volume *r = open_vol(&s, NULL, NULL);
+
+	enum { REC = 1000, NREC = 320 };
+	uint8_t *want = malloc((size_t)REC * NREC), *got = malloc((size_t)REC * NREC);
+	fill_pattern(want, (size_t)REC * NREC, 77);
+	sluice_file *wf, *rf;
+	REQUIRE(sluice_open(w, NULL, "/wal", SLUICE_O_CREATE, 0644, 0, &wf) == 0);
+	for (int i = 0; i < 50; i++) {
+		CHECK_RC(sluice_write(wf, want + (size_t)i * REC, REC), REC);
+		CHECK_RC(sluice_hflush(wf), 0);
+	}
+	REQUIRE(sluice_open(r, NULL, "/wal", SLUICE_O_READ, 0, 0, &rf) == 0);
+	CHECK_RC(sluice_pread(rf, got, 50 * REC, 0), 50 * REC);
+	CHECK(!memcmp(got, want, 50 * REC));
+	for (int i = 50; i < NREC; i++) { /* compacted at 300 records */
+		CHECK_RC(sluice_write(wf, want + (size_t)i * REC, REC), REC);
+		CHECK_RC(sluice_hflush(wf), 0);
+	}
+	CHECK_RC(sluice_close(wf), 0);
+	sl_blockcache_drop_all(r->core.cache); /* the reader must go to object storage */
+	memset(got, 0, (size_t)REC * NREC);
+	CHECK_RC(sluice_pread(rf, got, 50 * REC, 0), 50 * REC);
+	CHECK(!memcmp(got, want, 50 * REC));
+	CHECK_RC(sluice_pread(rf, got, (size_t)REC * NREC, 0), REC * NREC);
+	CHECK(!memcmp(got, want, (size_t)REC * NREC));
+	CHECK_RC(sluice_close(rf), 0);
+	CHECK_RC(sluice_shutdown(r), 0);
+	CHECK_RC(sluice_shutdown(w), 0);
+	free(want);
+	free(got);
+	free(dir);
+}
+
+int main(void)
+{
+	test_foreign_compaction();
+	test_keys_and_staleness();
+	run_without_attr_cache();
+	run_all_caches();
+	return tu_finish("test_vfs_mcache");
+}
