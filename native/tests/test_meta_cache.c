@@ -441,6 +441,51 @@ static void test_own_changes(void)
 	sl_meta_close(mc);
 }
 
+/* A file another client deleted with its data, whose path and attributes are still cached
+ * here: reading it gives an error, never an empty list (zeros). A real hole reads as one. */
+static void test_deleted_elsewhere(void)
+{
+	struct sl_err err = {0};
+	struct sl_removed rm;
+	struct sl_attr a;
+	int rc;
+	sl_ino t = mk(m0, &root_u, SL_ROOT_INO, "t8", SL_TYPE_DIR, 0755);
+	sl_ino hole = mk(m0, &root_u, t, "hole", SL_TYPE_FILE, 0644);
+	CHECK_RC(m0->be->truncate(m0, &root_u, hole, 3 * SL_CHUNK_SIZE, &a, &err), 0);
+	for (int with_open = 0; with_open < 2; with_open++) {
+		struct sl_meta *mc = open_cached(600, 600, 600, with_open ? 600 : 0, 0);
+		const char *name = with_open ? "f1" : "f0";
+		char path[32];
+		snprintf(path, sizeof(path), "/t8/%s", name);
+		sl_ino f = mk(m0, &root_u, t, name, SL_TYPE_FILE, 0644);
+		write_slice(m0, f, 0, 1000);
+		CHECK_RC(res(mc, &alice, path, &rc, &a), f);
+		CHECK_RC(a.length, 1000);
+		CHECK_RC(res(mc, &alice, "/t8/hole", &rc, &a), hole);
+		CHECK_RC(nslices(mc, hole, 1), 0); /* a hole: the inode is there */
+		CHECK_RC(nslices(mc, hole, 1), 0);
+		CHECK_RC(nslices(mc, f, 0), 1);
+
+		CHECK_RC(m0->be->unlink(m0, &root_u, t, name, &rm, &err), 0);
+		CHECK(rm.ino == f && rm.data_pending);
+		CHECK_RC(m0->be->delete_file_data(m0, f, no_slice_cb, NULL, &err), 0);
+
+		CHECK_RC(res(mc, &alice, path, &rc, &a), f); /* stale, as promised */
+		CHECK_RC(a.length, 1000);
+		if (with_open) {
+			CHECK_RC(nslices(mc, f, 0), 1); /* the cached list, whose blocks are gone */
+			sl_meta_cache_forget(mc, f);    /* as a reader that found a block missing */
+		}
+		struct sl_slice *ss = NULL;
+		size_t n = 7;
+		CHECK_RC(mc->be->read_chunk(mc, f, 0, &ss, &n, &err), -ESTALE);
+		CHECK(strstr(err.msg, "deleted"));
+		CHECK(ss == NULL);
+		sl_err_clear(&err);
+		sl_meta_close(mc);
+	}
+}
+
 /* ---- identities ------------------------------------------------------------------------------ */
 
 static void test_permissions(void)
@@ -579,6 +624,7 @@ int main(void)
 	test_other_client();
 	test_open_cache_follows_attrs();
 	test_own_changes();
+	test_deleted_elsewhere();
 	test_permissions();
 	test_bound();
 	test_concurrency();

@@ -207,8 +207,50 @@ static void test_foreign_compaction(void)
 	free(dir);
 }
 
+/* A file deleted by another client while this one has its path and attributes cached: opening
+ * it may still succeed (stale), but reading must fail, never return zeros. */
+static void test_deleted_elsewhere(void)
+{
+	char *dir = tu_tempdir("vfs-mcache-e");
+	char url[1024], bucket[1024];
+	struct suite s = {0};
+	base_conf(&s, dir, url, sizeof(url), bucket, sizeof(bucket));
+	char msg[512];
+	REQUIRE(sluice_format(&s.fmt, msg, sizeof(msg)) == 0);
+	sluice_volume *w = open_vol(&s, NULL, NULL);
+	s.conf[s.nconf++] = (sluice_kv){"attr-cache", "600"};
+	s.conf[s.nconf++] = (sluice_kv){"entry-cache", "600"};
+	s.conf[s.nconf++] = (sluice_kv){"dir-entry-cache", "600"};
+	s.conf[s.nconf++] = (sluice_kv){"open-cache", "600"};
+	sluice_volume *r = open_vol(&s, NULL, NULL);
+	uint8_t data[100000], buf[100000];
+	fill_pattern(data, sizeof(data), 9);
+	CHECK_RC(write_file(w, NULL, "/read-before", data, sizeof(data), sizeof(data), 0), 0);
+	CHECK_RC(write_file(w, NULL, "/stat-before", data, sizeof(data), sizeof(data), 0), 0);
+	CHECK_RC(check_file(r, NULL, "/read-before", data, sizeof(data), 10000), 0);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(r, NULL, "/stat-before", &st), 0);
+	CHECK_RC(sluice_delete(w, NULL, "/read-before", 0), 0);
+	CHECK_RC(sluice_delete(w, NULL, "/stat-before", 0), 0);
+	CHECK_RC(sluice_shutdown(w), 0); /* finishes deleting the data */
+	sl_blockcache_drop_all(r->core.cache);
+	const char *paths[] = {"/read-before", "/stat-before"};
+	for (int i = 0; i < 2; i++) {
+		sluice_file *f;
+		CHECK_RC(sluice_stat_path(r, NULL, paths[i], &st), 0); /* stale, as promised */
+		REQUIRE(sluice_open(r, NULL, paths[i], SLUICE_O_READ, 0, 0, &f) == 0);
+		memset(buf, 0, sizeof(buf));
+		CHECK_RC(sluice_pread(f, buf, sizeof(buf), 0), -ESTALE);
+		CHECK(strstr(sluice_last_error(r), "deleted") != NULL);
+		CHECK_RC(sluice_close(f), 0);
+	}
+	CHECK_RC(sluice_shutdown(r), 0);
+	free(dir);
+}
+
 int main(void)
 {
+	test_deleted_elsewhere();
 	test_foreign_compaction();
 	test_keys_and_staleness();
 	run_without_attr_cache();

@@ -181,6 +181,7 @@ void sj_throw_errno(JNIEnv *env, int rc, const char *msg, const char *path)
 	int add_errno = 0;
 	switch (e) {
 	case ENOENT:
+	case ESTALE: /* the file was deleted by another client while this one read it */
 		cls = sj.fnfe;
 		break;
 	case EEXIST:

@@ -58,6 +58,9 @@ struct sl_writer {
 	int tasks;             /* upload tasks not finished; the writer outlives them */
 	uint32_t cc_chunk, cc_count; /* commits into chunk cc_chunk (under commit_lock) */
 	bool staging_broken;   /* staging failed once: flushes wait for object storage */
+	bool compacting;       /* a compaction task runs; the writer outlives it */
+	bool compact_again;    /* another was due meanwhile (of compact_again_chunk) */
+	uint32_t compact_again_chunk;
 	struct sl_err err;     /* sticky */
 };
 
@@ -158,10 +161,42 @@ static int64_t now_ns(void)
 }
 
 /* Every COMPACT_EVERY commits into one chunk, its slices are merged if there are COMPACT_AT or
- * more (an hflush per record makes a slice per record). Called under commit_lock. A failed
- * compaction leaves the chunk as it was: correct, only slower to read. */
+ * more (an hflush per record makes a slice per record). The merge runs on the upload pool, one at
+ * a time per writer, so that an hflush never waits for it; commits meanwhile are safe because
+ * compaction only replaces the records it read. A failed compaction leaves the chunk as it was:
+ * correct, only slower to read. */
 #define COMPACT_EVERY 100
 #define COMPACT_AT 300
+
+struct compaction {
+	struct sl_writer *w;
+	uint32_t chunk;
+};
+
+static void compact_run(void *arg)
+{
+	struct compaction *c = arg;
+	struct sl_writer *w = c->w;
+	uint32_t chunk = c->chunk;
+	free(c);
+	for (;;) {
+		struct sl_err err = {0};
+		if (sl_compact_chunk(w->v, w->ino, chunk, COMPACT_AT, &err))
+			sl_log(&w->v->log, SL_LOG_WARN, "compacting chunk %u of inode %llu: %s",
+			       chunk, (unsigned long long)w->ino, err.msg);
+		pthread_mutex_lock(&w->lock);
+		bool again = w->compact_again;
+		chunk = w->compact_again_chunk;
+		w->compact_again = false;
+		w->compacting = again;
+		pthread_cond_broadcast(&w->changed);
+		pthread_mutex_unlock(&w->lock);
+		if (!again)
+			break;
+	}
+}
+
+/* Called under commit_lock. */
 static void maybe_compact(struct sl_writer *w, uint32_t chunk)
 {
 	if (chunk != w->cc_chunk) {
@@ -170,10 +205,21 @@ static void maybe_compact(struct sl_writer *w, uint32_t chunk)
 	}
 	if (++w->cc_count % COMPACT_EVERY)
 		return;
-	struct sl_err err = {0};
-	if (sl_compact_chunk(w->v, w->ino, chunk, COMPACT_AT, &err))
-		sl_log(&w->v->log, SL_LOG_WARN, "compacting chunk %u of inode %llu: %s", chunk,
-		       (unsigned long long)w->ino, err.msg);
+	pthread_mutex_lock(&w->lock);
+	if (w->compacting) { /* the running task goes on with this one */
+		w->compact_again = true;
+		w->compact_again_chunk = chunk;
+	}
+	struct compaction *c = w->compacting ? NULL : malloc(sizeof(*c));
+	if (c) {
+		*c = (struct compaction){w, chunk};
+		w->compacting = true;
+		if (sl_pool_submit(w->v->uploads, compact_run, c)) {
+			w->compacting = false;
+			free(c);
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
 }
 
 enum head_state { HEAD_WAIT, HEAD_READY, HEAD_FAILED };
@@ -632,7 +678,7 @@ void sl_writer_free(struct sl_writer *w)
 		w->pending = s;
 	}
 	w->tail = NULL;
-	while (w->tasks)
+	while (w->tasks || w->compacting)
 		pthread_cond_wait(&w->changed, &w->lock);
 	for (struct wslice *s = w->pending; s; s = s->next)
 		for (uint32_t i = 0; i < used_blocks(w, s) && s->committed; i++)
