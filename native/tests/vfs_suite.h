@@ -285,6 +285,31 @@ static void test_hflush_visibility(struct suite *s, sluice_volume *vol)
 	sluice_shutdown(other);
 }
 
+/* A reader whose file another client deletes gets an error once the data is gone, never zeros. */
+static void test_read_deleted_elsewhere(struct suite *s, sluice_volume *vol)
+{
+	static uint8_t d[100000], buf[100000];
+	fill_pattern(d, sizeof(d), 21);
+	CHECK_RC(write_file(vol, NULL, "/gone", d, sizeof(d), sizeof(d), 0), 0);
+	sluice_volume *other = open_vol(s, NULL, NULL);
+	sluice_file *r;
+	REQUIRE(sluice_open(other, NULL, "/gone", SLUICE_O_READ, 0, 0, &r) == 0);
+	CHECK_RC(sluice_delete(vol, NULL, "/gone", 0), 0);
+	ssize_t n = 0;
+	for (int i = 0; i < 100; i++) { /* until the deleting client removed the data */
+		n = sluice_pread(r, buf, sizeof(buf), 0);
+		if (n != (ssize_t)sizeof(buf) || memcmp(buf, d, sizeof(buf)))
+			break;
+		sluice_unbuffer(r);
+		sl_blockcache_drop_all(other->core.cache);
+		usleep(100000);
+	}
+	CHECK_RC(n, -ESTALE);
+	CHECK(strstr(sluice_last_error(other), "deleted") != NULL);
+	sluice_close(r);
+	sluice_shutdown(other);
+}
+
 static void test_rename(sluice_volume *vol)
 {
 	uint8_t d[100];
@@ -735,6 +760,7 @@ static int run_suite(struct suite *s)
 	test_write_read(vol);
 	test_create_modes(vol);
 	test_hflush_visibility(s, vol);
+	test_read_deleted_elsewhere(s, vol);
 	test_rename(vol);
 	test_truncate_concat(vol);
 	test_listing(vol);

@@ -591,43 +591,14 @@ static int c_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino pare
 	return rc;
 }
 
-/*
- * An empty slice list is a hole, or the chunk of a file another client deleted with its data.
- * Without the cache a reader opens only files its fresh lookup found; with cached paths or
- * attributes it may open one deleted elsewhere a moment ago, and it must get an error, never
- * zeros in place of the data. So an empty list is checked against the inode (one query, only
- * for holes).
- */
-static int check_empty(struct meta_cache *c, struct sl_meta *m, sl_ino ino, size_t n,
-		       struct sl_err *err)
-{
-	if (n || (!c->attr_ns && !c->entry_ns && !c->dir_entry_ns))
-		return 0;
-	struct fill f = fill_begin(c);
-	struct sl_attr a;
-	int rc = c->inner->getattr(m, ino, &a, err);
-	if (!rc) {
-		learn(c, ino, &a, f);
-	} else if (rc == -ENOENT) {
-		drop_node(c, ino);
-		sl_err_clear(err);
-		rc = sl_errf(err, -ESTALE, "inode %llu was deleted, probably by another client "
-			     "while this one had its path or attributes cached (entry-cache, "
-			     "attr-cache)", (unsigned long long)ino);
-	}
-	return rc;
-}
-
 static int c_read_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx, struct sl_slice **slices,
 			size_t *n, struct sl_err *err)
 {
 	struct meta_cache *c = cache_of(m);
 	if (!c->open_ns) {
 		int rc = c->inner->read_chunk(m, ino, indx, slices, n, err);
-		if (!rc && (rc = check_empty(c, m, ino, *n, err))) {
-			free(*slices);
-			*slices = NULL;
-		}
+		if (rc == -ESTALE) /* deleted elsewhere: its path is looked up again next time */
+			drop_node(c, ino);
 		return rc;
 	}
 	*slices = NULL;
@@ -671,10 +642,8 @@ static int c_read_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx, struct sl_
 	pthread_mutex_unlock(&c->lock);
 
 	int rc = c->inner->read_chunk(m, ino, indx, slices, n, err);
-	if (!rc && (rc = check_empty(c, m, ino, *n, err))) {
-		free(*slices);
-		*slices = NULL;
-	}
+	if (rc == -ESTALE)
+		drop_node(c, ino);
 	if (rc || !gen)
 		return rc;
 	size_t sz = *n * sizeof(struct sl_slice);

@@ -198,7 +198,8 @@ struct sl_meta_backend {
 	int (*readlink)(struct sl_meta *m, sl_ino ino, char **target, struct sl_err *err);
 
 	/* -- file data --------------------------------------------------------------------------- */
-	/* Slices of one chunk in the order they were written (later ones win). Caller frees. */
+	/* Slices of one chunk in the order they were written (later ones win). Caller frees.
+	 * -ESTALE if the inode is gone (deleted while being read): never an empty list for it. */
 	int (*read_chunk)(struct sl_meta *m, sl_ino ino, uint32_t indx, struct sl_slice **slices,
 			  size_t *n, struct sl_err *err);
 	/* Appends a slice to a chunk, adds its jfs_chunk_ref row (refs 1), extends the length to at

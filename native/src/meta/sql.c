@@ -2042,7 +2042,20 @@ static int read_chunk_op(struct tx *t, void *arg)
 {
 	struct read_chunk_arg *a = arg;
 	free(a->buf);
-	return chunk_load(t, a->ino, a->indx, false, &a->buf, &a->len);
+	a->buf = NULL;
+	int rc = chunk_load(t, a->ino, a->indx, false, &a->buf, &a->len);
+	if (rc || a->len)
+		return rc;
+	/* No slices: a hole, or a file deleted (by another client) while it was read, whose data
+	 * is gone. The second must fail, not read as zeros. */
+	struct sl_attr attr;
+	rc = node_get(t, a->ino, false, &attr);
+	if (rc == -ENOENT) {
+		sl_err_clear(t->err);
+		rc = sl_errf(t->err, -ESTALE, "inode %" PRIu64 " was deleted while it was being read",
+			     a->ino);
+	}
+	return rc;
 }
 
 static int sql_read_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx, struct sl_slice **slices,
