@@ -680,8 +680,11 @@ void sl_writer_free(struct sl_writer *w)
 	w->tail = NULL;
 	while (w->tasks || w->compacting)
 		pthread_cond_wait(&w->changed, &w->lock);
+	/* Staged and not uploaded: the staging area takes over. That includes slices whose commit
+	 * failed, since a commit whose reply was lost may have happened after all; if it did not,
+	 * the upload only leaves an unreferenced object for gc. */
 	for (struct wslice *s = w->pending; s; s = s->next)
-		for (uint32_t i = 0; i < used_blocks(w, s) && s->committed; i++)
+		for (uint32_t i = 0; i < used_blocks(w, s); i++)
 			if (s->b[i].staged && !s->b[i].stored) {
 				char key[SL_KEY_MAX];
 				block_key(w, s, i, key);

@@ -103,6 +103,38 @@ public final class SluiceConstants {
   public static final String CACHE_REPLICAS = "cache-replicas";
   public static final int CACHE_REPLICAS_DEFAULT = 1;
 
+  /** Seconds between re-reads of a nodes list kept in a file on the volume. */
+  public static final String NODES_REFRESH = "nodes-refresh";
+  public static final int NODES_REFRESH_DEFAULT = 60;
+
+  /**
+   * ':'-separated local directories for the disk block cache and hflush staging. Unset (or none
+   * usable): no disk cache, and hflush waits for object storage like hsync.
+   */
+  public static final String CACHE_DIR = "cache-dir";
+
+  /** Total size of cached blocks over all cache directories. */
+  public static final String CACHE_SIZE = "cache-size";
+  public static final String CACHE_SIZE_DEFAULT = "100G";
+
+  /** Keep at least this fraction of each cache file system free. */
+  public static final String FREE_SPACE_RATIO = "free-space-ratio";
+  public static final double FREE_SPACE_RATIO_DEFAULT = 0.1;
+
+  /** Cache blocks read sequentially too (false: only random reads). */
+  public static final String CACHE_FULL_BLOCK = "cache-full-block";
+  public static final boolean CACHE_FULL_BLOCK_DEFAULT = true;
+
+  /** Seconds a reader waits for a committed block that is not in object storage yet. */
+  public static final String GET_TIMEOUT = "get-timeout";
+  public static final int GET_TIMEOUT_DEFAULT = 60;
+
+  /** Seconds the metadata cache may serve attributes, file and directory lookups, chunk lists. */
+  public static final String ATTR_CACHE = "attr-cache";
+  public static final String ENTRY_CACHE = "entry-cache";
+  public static final String DIR_ENTRY_CACHE = "dir-entry-cache";
+  public static final String OPEN_CACHE = "open-cache";
+
   /** Seconds between session heartbeats. */
   public static final String HEARTBEAT = "heartbeat";
   public static final int HEARTBEAT_DEFAULT = 12;
@@ -126,8 +158,9 @@ public final class SluiceConstants {
   static final String[] NATIVE_KEYS = {
     META, SUPERUSER, SUPERGROUP, ACCESS_KEY, SECRET_KEY, BUCKET, S3_REGION, S3_PATH_STYLE,
     S3_CA_FILE, IO_RETRIES, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS, MAX_DOWNLOADS, MEMORY_SIZE,
-    READAHEAD, BLOCK_SIZE, NODES, CACHE_REPLICAS, HEARTBEAT, READ_ONLY, USERS_FILE, GROUPS_FILE,
-    LOG_LEVEL,
+    READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS, CACHE_DIR, CACHE_SIZE,
+    FREE_SPACE_RATIO, CACHE_FULL_BLOCK, GET_TIMEOUT, ATTR_CACHE, ENTRY_CACHE, DIR_ENTRY_CACHE,
+    OPEN_CACHE, HEARTBEAT, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
   };
 
   /** Keys whose values are read through Configuration.getPassword (credential providers). */
