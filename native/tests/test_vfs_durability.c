@@ -562,7 +562,13 @@ int main(int argc, char **argv)
 
 	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
 	if (!endpoint || !*endpoint) {
-		tu_service_env("SLUICE_TEST_S3_ENDPOINT"); /* fails if services are required */
+		const char *req = getenv("SLUICE_TEST_REQUIRE_SERVICES");
+		if (req && !strcmp(req, "1")) {
+			fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");
+			tu_failures++;
+		} else {
+			fprintf(stderr, "MariaDB + S3 part skipped: no services (run through make test)\n");
+		}
 	} else {
 		const char *base_url = tu_service_env("SLUICE_TEST_MYSQL_URL");
 		const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
