@@ -2,7 +2,8 @@
 #   make        build libsluice, the sluice CLI, the C tests (build/) and the jar (target/)
 #   make test   every test, with MariaDB and an S3 server started on loopback (tests/run.sh)
 #   make demo   a volume on SQLite + local files, used through the sluice CLI
-#   make bench  the C benchmark against the raw limits of the same machine
+#   make bench  Sluice against its peers (JuiceFS SDK, S3A, HDFS, local disk) and the raw limits;
+#               SLUICE_BENCH_MODE=quick for a first look (benchmarks/run.sh)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= 2
@@ -31,7 +32,7 @@ test: native asan
 demo: native
 	bash tests/demo.sh
 
-bench: native
+bench: all
 	bash benchmarks/run.sh
 
 clean:

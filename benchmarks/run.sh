@@ -1,101 +1,164 @@
 #!/usr/bin/env bash
-# run.sh - `make bench`: the C benchmark of libsluice on SQLite + file storage and on MariaDB +
-# the S3 server (started here on loopback, as for the tests), each figure next to the raw limit
-# measured in the same run. Writes benchmarks/results/<date>-<commit>/core.md and prints it.
-# The side-by-side comparison with the peers (JuiceFS SDK, S3A, HDFS) arrives with the benchmark
-# issue; this run says so in its report.
+# run.sh - `make bench`: Sluice side by side with its peers on this machine, in one run, through
+# one driver over the Hadoop FileSystem API (benchmarks/hadoop): the JuiceFS Hadoop SDK on the
+# same databases and S3 server (it even uses the same volumes), S3A on the same S3 server, HDFS
+# (a MiniDFSCluster on loopback) and the local disk. Peers run interleaved, repetition by
+# repetition. Then the C benchmark of libsluice against the raw limits (benchmarks/core_bench.c).
+# Writes benchmarks/results/<date>-<commit>/: report.md, PNG charts, results.jsonl/csv, raw
+# latencies, logs. Nothing here is a test.
+#
+#   SLUICE_BENCH_MODE=quick|full (default full: about 30 minutes; quick: a first look)
+#   SLUICE_BENCH_REPS=N          (default: quick 1, full 3)
+#   SLUICE_BENCH_PEERS="..."     (default: all; names below)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SIZE_MIB=${SLUICE_BENCH_SIZE_MIB:-1024}
-NFILES=${SLUICE_BENCH_FILES:-10000}
-BENCH=$ROOT/build/bin/core_bench
-SLUICE=$ROOT/build/bin/sluice
-OUT=$ROOT/benchmarks/results/$(date -u +%Y-%m-%d)-$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
+MODE=${SLUICE_BENCH_MODE:-full}
+case $MODE in quick) DEF_REPS=1 ;; full) DEF_REPS=3 ;; *) echo "SLUICE_BENCH_MODE: quick or full" >&2; exit 2 ;; esac
+REPS=${SLUICE_BENCH_REPS:-$DEF_REPS}
+PEERS=${SLUICE_BENCH_PEERS:-"sluice-mysql juicefs-mysql s3a hdfs local sluice-sqlite juicefs-sqlite"}
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
+OUT=$ROOT/benchmarks/results/$(date -u +%Y-%m-%d)-$COMMIT
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+log() { echo "== $*" >&2; }
+
+bash tests/env/deps.sh bench
+SLUICE_JAR=$(ls "$ROOT"/target/sluice-hadoop-*.jar 2>/dev/null | grep -v -e sources -e original | head -1)
+[ -n "$SLUICE_JAR" ] || { echo "no Sluice jar in target/: run make first" >&2; exit 1; }
+log "building the driver (benchmarks/hadoop)"
+(cd benchmarks/hadoop && mvn -B -ntp -q package -DskipTests)
+DRIVER_CP=$ROOT/benchmarks/hadoop/target/classes:$(cat benchmarks/hadoop/target/classpath.txt)
+
+declare -A UNAVAILABLE
+JFS_JAR=""
+if [[ " $PEERS " == *" juicefs-"* ]]; then
+  log "obtaining the JuiceFS Hadoop SDK"
+  if ! JFS_JAR=$(benchmarks/peers/juicefs-sdk.sh 2>"$OUT/juicefs-sdk.log"); then
+    UNAVAILABLE[juicefs]="$(tail -1 "$OUT/juicefs-sdk.log")"
+    JFS_JAR=""
+  fi
+fi
 
 source tests/env/services.sh bench >/dev/null
+S3=$SLUICE_TEST_S3_ENDPOINT
 $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE IF NOT EXISTS bench"
 MYSQL_META="${SLUICE_TEST_MYSQL_URL%/*}/bench"
 SQLITE_META="sqlite3://$WORK/bench.db"
-"$SLUICE" format "$SQLITE_META" bench --storage file --bucket "$WORK/data" >/dev/null
-"$SLUICE" format "$MYSQL_META" bench --storage minio --bucket "$SLUICE_TEST_S3_ENDPOINT/bench" \
-  --access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null
+SLUICE=$ROOT/build/bin/sluice
+# One volume per database, on the S3 server; Sluice and JuiceFS both use it (each in its own
+# directory), which is what a format-compatible pair allows.
+for m in "$MYSQL_META" "$SQLITE_META"; do
+  b=bench-mysql; [[ $m == sqlite3* ]] && b=bench-sqlite
+  "$SLUICE" format "$m" bench --storage minio --bucket "$S3/$b" --trash-days 0 \
+    --access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null
+done
+# S3A writes into the MariaDB volume's bucket under a prefix of its own (no clash with chunks/).
+S3_HOSTPORT=${S3#http://}
 
-declare -A R
-collect() { # PREFIX then lines "name value unit"
-  local prefix=$1 name value unit
-  while read -r name value unit; do
-    echo "  $name $value $unit"
-    R[$prefix.$name]="$value $unit"
-  done
+# HDFS: a MiniDFSCluster in its own process, so the driver's RSS and CPU are the client's only.
+HDFS_PID=""
+if [[ " $PEERS " == *" hdfs "* ]]; then
+  log "starting a MiniDFSCluster"
+  java -cp "$DRIVER_CP" io.sluice.bench.MiniDfs "$WORK/minidfs" "$WORK/minidfs.uri" \
+    >"$OUT/minidfs.log" 2>&1 &
+  HDFS_PID=$!
+  for _ in $(seq 120); do [ -s "$WORK/minidfs.uri" ] && break; sleep 1; done
+  [ -s "$WORK/minidfs.uri" ] || { UNAVAILABLE[hdfs]="MiniDFSCluster did not start (see minidfs.log)"; kill "$HDFS_PID" 2>/dev/null; HDFS_PID=""; }
+fi
+stop_hdfs() { [ -z "$HDFS_PID" ] || { kill "$HDFS_PID" 2>/dev/null; wait "$HDFS_PID" 2>/dev/null || true; }; }
+trap 'stop_hdfs; sluice_services_stop' EXIT INT TERM
+
+# Settings every peer gets on equal terms: 300 MiB-class buffers, 20 parallel transfers, a disk
+# cache of its own where the peer has one.
+common_sluice=(--conf "sluice.native.path=$ROOT/build/lib/libsluice.so" --conf sluice.memory-size=300M
+               --conf sluice.max-uploads=20 --conf sluice.max-downloads=20)
+common_jfs=(--conf fs.jfs.impl=io.juicefs.JuiceFileSystem --conf juicefs.memory-size=300
+            --conf juicefs.max-uploads=20 --conf juicefs.cache-size=10240)
+
+# peer_args NAME -> the driver's arguments for that peer (empty: not available)
+peer_args() {
+  local p=$1 cache=$WORK/cache-$1
+  case $p in
+    sluice-mysql|sluice-sqlite)
+      local meta=$MYSQL_META; [ $p = sluice-sqlite ] && meta=$SQLITE_META
+      echo --peer "$p" --fs "sluice://bench/$p" "${common_sluice[@]}" --conf "sluice.meta=$meta" \
+        --conf "sluice.cache-dir=$cache" --cache-dir "$cache" ;;
+    juicefs-mysql|juicefs-sqlite)
+      [ -n "$JFS_JAR" ] || return 0
+      local meta=$MYSQL_META; [ $p = juicefs-sqlite ] && meta=$SQLITE_META
+      echo --peer "$p" --fs "jfs://bench/$p" "${common_jfs[@]}" --conf "juicefs.meta=$meta" \
+        --conf "juicefs.cache-dir=$cache" --cache-dir "$cache" ;;
+    s3a)
+      echo --peer s3a --fs "s3a://bench-mysql/s3a" --conf "fs.s3a.endpoint=$S3" \
+        --conf fs.s3a.path.style.access=true --conf fs.s3a.connection.ssl.enabled=false \
+        --conf "fs.s3a.access.key=$SLUICE_TEST_S3_ACCESS_KEY" \
+        --conf "fs.s3a.secret.key=$SLUICE_TEST_S3_SECRET_KEY" --conf fs.s3a.connection.maximum=40 \
+        --conf fs.s3a.threads.max=20 --conf fs.s3a.change.detection.version.required=false ;;
+    hdfs)
+      [ -n "$HDFS_PID" ] || return 0
+      echo --peer hdfs --fs "$(cat "$WORK/minidfs.uri")/bench" \
+        --conf dfs.client.block.write.locateFollowingBlock.initial.delay.ms=20 ;;
+    local)
+      echo --peer local --fs "file://$WORK/local" ;;
+    *) echo "unknown peer $p" >&2; return 1 ;;
+  esac
 }
-echo "== data, SQLite + file storage ($SIZE_MIB MiB)"
-collect file < <("$BENCH" data "$SQLITE_META" "$SIZE_MIB")
-echo "== data, MariaDB + S3 ($SIZE_MIB MiB)"
-collect s3 < <("$BENCH" data "$MYSQL_META" "$SIZE_MIB")
-echo "== metadata, SQLite ($NFILES files)"
-collect sqlite < <("$BENCH" meta "$SQLITE_META" "$NFILES")
-echo "== metadata, MariaDB ($NFILES files)"
-collect mysql < <("$BENCH" meta "$MYSQL_META" "$NFILES")
 
-NWAL=${SLUICE_BENCH_WAL:-2000}
-CACHE_MIB=${SLUICE_BENCH_CACHE_MIB:-512}
-for b in file s3; do
-  meta=$SQLITE_META; [ $b = s3 ] && meta=$MYSQL_META
-  echo "== write-ahead log, $b ($NWAL records of 1 KiB)"
-  collect wal$b < <("$BENCH" wal "$meta" "$WORK/cache-wal-$b" "$NWAL")
-  echo "== disk cache, $b ($CACHE_MIB MiB)"
-  collect cache$b < <("$BENCH" cache "$meta" "$WORK/cache-read-$b" "$CACHE_MIB")
+# What each peer runs: the database-bound workloads on the SQLite pair; everything elsewhere.
+peer_workloads() {
+  case $1 in
+    *-sqlite) echo meta,wal,smallfiles,nnbench ;;
+    sluice-*) echo all ;;
+    *) echo seqwrite,seqread,pread,meta,wal,smallfiles,dfsio,nnbench ;;
+  esac
+}
+
+for p in $PEERS; do
+  case $p in juicefs-*) [ -n "$JFS_JAR" ] || UNAVAILABLE[$p]="${UNAVAILABLE[juicefs]:-not obtained}" ;; esac
 done
+unset 'UNAVAILABLE[juicefs]'
 
-for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlite.sluice_delete mysql.sluice_delete; do
-  [ -n "${R[$k]:-}" ] || { echo "benchmark step $k produced no figure; see the errors above" >&2; exit 1; }
+mkdir -p "$OUT/work"
+started=$(date +%s)
+for rep in $(seq "$REPS"); do
+  for p in $PEERS; do
+    [ -z "${UNAVAILABLE[$p]:-}" ] || continue
+    args=$(peer_args "$p")
+    [ -n "$args" ] || continue
+    log "rep $rep/$REPS: $p"
+    # shellcheck disable=SC2086 # args is a list of words without spaces
+    (cd "$OUT/work" && java -Xmx2g -cp "$DRIVER_CP:$SLUICE_JAR${JFS_JAR:+:$JFS_JAR}" \
+      io.sluice.bench.Main $args --mode "$MODE" --reps 1 --first-rep "$rep" \
+      --workload "$(peer_workloads "$p")" --out "$OUT/results.jsonl" \
+      >>"$OUT/driver-$p.log" 2>&1) || log "driver for $p exited with $? (see driver-$p.log)"
+  done
 done
+peers_seconds=$(( $(date +%s) - started ))
+mv "$OUT"/work/wal-*.csv "$OUT"/ 2>/dev/null || true
 
-ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-{
-  echo "# Sluice core benchmark, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null)"
-  echo
-  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB. Sequential I/O of $SIZE_MIB MiB"
-  echo "in 1 MiB calls; metadata over $NFILES files in one thread. Peers (JuiceFS SDK, S3A, HDFS) come"
-  echo "with the benchmark issue; here each figure stands next to the raw limit of the same run."
-  echo
-  echo "| workload | Sluice | raw limit | ratio |"
-  echo "|---|---|---|---|"
-  echo "| write, file storage | ${R[file.sluice_write]} | ${R[file.raw_file_write]} (plain file) | $(ratio "${R[file.sluice_write]}" "${R[file.raw_file_write]}") |"
-  echo "| read (cold), file storage | ${R[file.sluice_read]} | ${R[file.raw_file_read]} (plain file) | $(ratio "${R[file.sluice_read]}" "${R[file.raw_file_read]}") |"
-  echo "| write, S3 | ${R[s3.sluice_write]} | ${R[s3.raw_s3_put]} (4 MiB PUT x20) | $(ratio "${R[s3.sluice_write]}" "${R[s3.raw_s3_put]}") |"
-  echo "| read (cold), S3 | ${R[s3.sluice_read]} | ${R[s3.raw_s3_get]} (4 MiB GET x20) | $(ratio "${R[s3.sluice_read]}" "${R[s3.raw_s3_get]}") |"
-  for db in sqlite mysql; do
-    for op in create stat rename delete; do
-      echo "| $op, $db | ${R[$db.sluice_$op]} | ${R[$db.raw_db_txn]} (1-row txn) | $(ratio "${R[$db.sluice_$op]}" "${R[$db.raw_db_txn]}") |"
-    done
-  done
-  echo
-  echo "Write-ahead log: a 1 KiB record then hflush (staged in the local cache dir) or hsync (in"
-  echo "object storage), latency in microseconds; hsync is read against one raw 1 KiB PUT plus one"
-  echo "single-row transaction measured in the same run."
-  echo
-  echo "| backend | call | p50 | p99 | p999 |"
-  echo "|---|---|---|---|---|"
-  for b in file s3; do
-    name="SQLite + file"; [ $b = s3 ] && name="MariaDB + S3"
-    for c in hflush hsync hflush_nocache raw_put_1k raw_txn; do
-      echo "| $name | $c | ${R[wal$b.${c}_p50]} | ${R[wal$b.${c}_p99]} | ${R[wal$b.${c}_p999]} |"
-    done
-  done
-  echo
-  echo "Disk cache: sequential read of $CACHE_MIB MiB through a new volume handle (memory cache empty)."
-  echo
-  echo "| backend | cold (fills the cache) | warm (disk cache) | plain local file | warm / plain |"
-  echo "|---|---|---|---|---|"
-  for b in file s3; do
-    name="SQLite + file"; [ $b = s3 ] && name="MariaDB + S3"
-    echo "| $name | ${R[cache$b.cold_read]} | ${R[cache$b.warm_read]} | ${R[cache$b.plain_file_read]} | $(ratio "${R[cache$b.warm_read]}" "${R[cache$b.plain_file_read]}") |"
-  done
-} > "$OUT/core.md"
+log "the C benchmark against the raw limits"
+core_size=1024; core_files=10000; core_wal=2000; core_cache=512
+[ "$MODE" = quick ] && { core_size=128; core_files=1000; core_wal=300; core_cache=128; }
+bash benchmarks/core.sh "$OUT" "$MYSQL_META" "$WORK" "$core_size" "$core_files" "$core_wal" "$core_cache" \
+  >"$OUT/core.log" 2>&1 || log "core benchmark failed (see core.log)"
+
+stop_hdfs
+export B_TITLE="$MODE mode, commit $COMMIT, $(date -u +%Y-%m-%dT%H:%MZ)"
+export B_MACHINE="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
+export B_VERSIONS="Hadoop 3.3.6 client, hadoop-aws 3.3.6 (S3A), MiniDFSCluster 3.3.6; JuiceFS SDK: ${JFS_JAR:+$(basename "$JFS_JAR")}${JFS_JAR:-none}; $($SLUICE_TEST_MYSQL_ADMIN -N -e 'SELECT VERSION()' 2>/dev/null) (MariaDB); MinIO from tests/env/s3-server.sh; $(java -version 2>&1 | head -1)"
+export B_SETTINGS="$REPS repetition(s), peers interleaved per repetition; buffers 300 MiB, 20 parallel transfers, a disk cache per peer that has one; cold = new FileSystem instance, emptied cache dir, dropped page cache; the peers ran for ${peers_seconds} s"
+export B_MODE=$MODE
+B_UNAVAILABLE=$(for k in "${!UNAVAILABLE[@]}"; do printf '%s\t%s\n' "$k" "${UNAVAILABLE[$k]}"; done)
+export B_UNAVAILABLE
+/usr/bin/python3 - "$OUT/meta.json" <<'EOF'
+import json, os, sys
+e = os.environ
+unavailable = dict(l.split("\t", 1) for l in e["B_UNAVAILABLE"].splitlines() if "\t" in l)
+json.dump({"title": e["B_TITLE"], "machine": e["B_MACHINE"], "versions": e["B_VERSIONS"],
+           "settings": e["B_SETTINGS"], "mode": e["B_MODE"], "unavailable": unavailable,
+           "appendix": ["core.md"]}, open(sys.argv[1], "w"), indent=1)
+EOF
+report=$(/usr/bin/python3 benchmarks/report.py "$OUT")
 echo
-cat "$OUT/core.md"
-echo
-echo "report: $OUT/core.md"
+echo "report: $report"

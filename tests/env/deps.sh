@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# deps.sh - installs the Debian packages Sluice needs to build and test, if any is missing.
+# deps.sh - installs the Debian packages Sluice needs to build and test (and, with the argument
+# "bench", to benchmark), if any is missing.
 # Idempotent and quiet when everything is there already.
 set -euo pipefail
 
@@ -11,6 +12,9 @@ PACKAGES=(
   python3-venv golang-go
   default-jdk-headless maven
 )
+
+# `deps.sh bench` also installs what `make bench` needs (charts in the report).
+if [ "${1:-}" = bench ]; then PACKAGES+=(python3-matplotlib); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

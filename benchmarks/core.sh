@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# core.sh - the C benchmark of libsluice (benchmarks/core_bench.c), each figure next to the raw
+# limit measured in the same run; called by run.sh with the services already up. Writes
+# OUT/core.md.
+#   core.sh OUT MYSQL-META-BASE WORK SIZE_MIB NFILES NWAL CACHE_MIB
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$1 WORK=$3 SIZE_MIB=$4 NFILES=$5 NWAL=$6 CACHE_MIB=$7
+BENCH=$ROOT/build/bin/core_bench
+SLUICE=$ROOT/build/bin/sluice
+$SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE IF NOT EXISTS corebench"
+MYSQL_META="${2%/*}/corebench"
+SQLITE_META="sqlite3://$WORK/corebench.db"
+"$SLUICE" format "$SQLITE_META" corebench --storage file --bucket "$WORK/coredata" >/dev/null
+"$SLUICE" format "$MYSQL_META" corebench --storage minio --bucket "$SLUICE_TEST_S3_ENDPOINT/corebench" \
+  --access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null
+
+declare -A R
+collect() { # PREFIX then lines "name value unit"
+  local prefix=$1 name value unit
+  while read -r name value unit; do
+    echo "  $name $value $unit"
+    R[$prefix.$name]="$value $unit"
+  done
+}
+echo "== data, SQLite + file storage ($SIZE_MIB MiB)"
+collect file < <("$BENCH" data "$SQLITE_META" "$SIZE_MIB")
+echo "== data, MariaDB + S3 ($SIZE_MIB MiB)"
+collect s3 < <("$BENCH" data "$MYSQL_META" "$SIZE_MIB")
+echo "== metadata, SQLite ($NFILES files)"
+collect sqlite < <("$BENCH" meta "$SQLITE_META" "$NFILES")
+echo "== metadata, MariaDB ($NFILES files)"
+collect mysql < <("$BENCH" meta "$MYSQL_META" "$NFILES")
+
+for b in file s3; do
+  meta=$SQLITE_META; [ $b = s3 ] && meta=$MYSQL_META
+  echo "== write-ahead log, $b ($NWAL records of 1 KiB)"
+  collect wal$b < <("$BENCH" wal "$meta" "$WORK/cache-wal-$b" "$NWAL")
+  echo "== disk cache, $b ($CACHE_MIB MiB)"
+  collect cache$b < <("$BENCH" cache "$meta" "$WORK/cache-read-$b" "$CACHE_MIB")
+done
+
+for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlite.sluice_delete mysql.sluice_delete; do
+  [ -n "${R[$k]:-}" ] || { echo "benchmark step $k produced no figure; see the errors above" >&2; exit 1; }
+done
+
+ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+{
+  echo "## libsluice against the raw limits (C, benchmarks/core_bench.c)"
+  echo
+  echo "Sequential I/O of $SIZE_MIB MiB in 1 MiB calls through the C API; metadata over $NFILES files in one"
+  echo "thread. Each figure stands next to the raw limit measured in the same run: a plain file on the"
+  echo "same disk, 4 MiB PUT/GET x20 on the S3 server, one single-row database transaction."
+  echo
+  echo "| workload | Sluice | raw limit | ratio |"
+  echo "|---|---|---|---|"
+  echo "| write, file storage | ${R[file.sluice_write]} | ${R[file.raw_file_write]} (plain file) | $(ratio "${R[file.sluice_write]}" "${R[file.raw_file_write]}") |"
+  echo "| read (cold), file storage | ${R[file.sluice_read]} | ${R[file.raw_file_read]} (plain file) | $(ratio "${R[file.sluice_read]}" "${R[file.raw_file_read]}") |"
+  echo "| write, S3 | ${R[s3.sluice_write]} | ${R[s3.raw_s3_put]} (4 MiB PUT x20) | $(ratio "${R[s3.sluice_write]}" "${R[s3.raw_s3_put]}") |"
+  echo "| read (cold), S3 | ${R[s3.sluice_read]} | ${R[s3.raw_s3_get]} (4 MiB GET x20) | $(ratio "${R[s3.sluice_read]}" "${R[s3.raw_s3_get]}") |"
+  for db in sqlite mysql; do
+    for op in create stat rename delete; do
+      echo "| $op, $db | ${R[$db.sluice_$op]} | ${R[$db.raw_db_txn]} (1-row txn) | $(ratio "${R[$db.sluice_$op]}" "${R[$db.raw_db_txn]}") |"
+    done
+  done
+  echo
+  echo "Write-ahead log: a 1 KiB record then hflush (staged in the local cache dir) or hsync (in"
+  echo "object storage), latency in microseconds; hsync is read against one raw 1 KiB PUT plus one"
+  echo "single-row transaction measured in the same run."
+  echo
+  echo "| backend | call | p50 | p99 | p999 |"
+  echo "|---|---|---|---|---|"
+  for b in file s3; do
+    name="SQLite + file"; [ $b = s3 ] && name="MariaDB + S3"
+    for c in hflush hsync hflush_nocache raw_put_1k raw_txn; do
+      echo "| $name | $c | ${R[wal$b.${c}_p50]} | ${R[wal$b.${c}_p99]} | ${R[wal$b.${c}_p999]} |"
+    done
+  done
+  echo
+  echo "Disk cache: sequential read of $CACHE_MIB MiB through a new volume handle (memory cache empty)."
+  echo
+  echo "| backend | cold (fills the cache) | warm (disk cache) | plain local file | warm / plain |"
+  echo "|---|---|---|---|---|"
+  for b in file s3; do
+    name="SQLite + file"; [ $b = s3 ] && name="MariaDB + S3"
+    echo "| $name | ${R[cache$b.cold_read]} | ${R[cache$b.warm_read]} | ${R[cache$b.plain_file_read]} | $(ratio "${R[cache$b.warm_read]}" "${R[cache$b.plain_file_read]}") |"
+  done
+} > "$OUT/core.md"
+echo "$OUT/core.md"

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""report.py - turns the measurements of one `make bench` run into report.md and PNG charts.
+
+Input: results.jsonl from the driver (benchmarks/hadoop: one JSON object per measurement with
+peer, workload, variant, metric, rep, value, unit; a failed workload has value null and an error),
+the driver's raw latency files wal-<peer>-<call>-rep<K>.csv (record,latency_us), and meta.json
+(title, machine, versions, settings, peers that could not be obtained and why, appendix files).
+Output, beside them: report.md, results.csv, *.png.
+
+A figure is the median of its repetitions; min and max are kept. Sluice's ratio to a peer is
+written so that above 1 means Sluice is better: Sluice/peer for rates, peer/Sluice for times.
+"""
+import csv
+import json
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+LOWER_IS_BETTER = {"ns", "us", "ms", "s", "MiB", "KiB", "bytes", "s/GiB"}
+SLUICE_PREFIX = "sluice"
+CHARTED = {"throughput", "ops_per_s", "files_per_s", "tps", "p99_us"}  # the rest: tables only
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except ValueError as e:
+                sys.exit(f"{path}:{n}: not JSON: {e}")
+    return rows
+
+
+def summarize(rows):
+    """{(workload, variant, metric): {peer: (median, min, max, unit, n)}} in first-seen order."""
+    groups = defaultdict(lambda: defaultdict(list))
+    units = {}
+    order = []
+    for r in rows:
+        if r.get("value") is None:
+            continue
+        key = (r["workload"], str(r.get("variant", "")), str(r.get("metric", "")))
+        if key not in groups:
+            order.append(key)
+        groups[key][r["peer"]].append(float(r["value"]))
+        units[key] = r["unit"]
+    out = {}
+    for key in order:
+        out[key] = {p: (statistics.median(v), min(v), max(v), units[key], len(v))
+                    for p, v in groups[key].items()}
+    return out
+
+
+def fmt(x):
+    if x >= 100:
+        return f"{x:,.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def sluice_peers(peers):
+    return [p for p in peers if p.startswith(SLUICE_PREFIX)]
+
+
+def ratio(s, p, unit):
+    if s <= 0 or p <= 0:
+        return "n/a"
+    r = p / s if unit in LOWER_IS_BETTER else s / p
+    return f"{r:.2f}x"
+
+
+def chart(key, figs, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    peers = list(figs)
+    med = [figs[p][0] for p in peers]
+    lo = [figs[p][0] - figs[p][1] for p in peers]
+    hi = [figs[p][2] - figs[p][0] for p in peers]
+    colors = ["#1f77b4" if p.startswith(SLUICE_PREFIX) else "#999999" for p in peers]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(peers) + 1.2))
+    ax.barh(peers, med, xerr=[lo, hi], color=colors, capsize=3)
+    ax.invert_yaxis()
+    unit = figs[peers[0]][3]
+    better = "lower is better" if unit in LOWER_IS_BETTER else "higher is better"
+    ax.set_xlabel(f"{unit} ({better}; bar: median, whiskers: min-max)")
+    ax.set_title(" ".join(key).strip())
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def latency_chart(samples, title, path):
+    """samples: {peer: [micros]}: one CDF line per peer, log x axis."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for peer, xs in sorted(samples.items()):
+        xs = sorted(xs)
+        ys = [(i + 1) / len(xs) for i in range(len(xs))]
+        ax.plot(xs, ys, label=peer, linewidth=2 if peer.startswith(SLUICE_PREFIX) else 1)
+    ax.set_xscale("log")
+    ax.set_xlabel("latency (us, log scale)")
+    ax.set_ylabel("fraction of calls")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def slug(*parts):
+    s = "-".join(p for p in parts if p)
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in s)
+
+
+def main(outdir):
+    rows = load(os.path.join(outdir, "results.jsonl"))
+    meta = {}
+    mp = os.path.join(outdir, "meta.json")
+    if os.path.exists(mp):
+        with open(mp) as f:
+            meta = json.load(f)
+    figures = summarize(rows)
+
+    with open(os.path.join(outdir, "results.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["workload", "variant", "metric", "peer", "median", "min", "max", "unit",
+                    "reps"])
+        for (wl, var, metric), figs in figures.items():
+            for peer, (m, lo, hi, unit, n) in figs.items():
+                w.writerow([wl, var, metric, peer, m, lo, hi, unit, n])
+    errors = [r for r in rows if r.get("value") is None]
+
+    charts_ok = True
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        charts_ok = False
+
+    lines = [f"# Sluice benchmark: {meta.get('title', os.path.basename(outdir))}", ""]
+    for k in ("machine", "versions", "settings", "mode"):
+        if k in meta:
+            lines.append(f"**{k.capitalize()}:** {meta[k]}  ")
+    lines.append("")
+    for peer, why in meta.get("unavailable", {}).items():
+        lines.append(f"- **{peer}: not measured** - {why}")
+    if meta.get("unavailable"):
+        lines.append("")
+    for r in errors:
+        lines.append(f"- **{r['peer']} {r['workload']}: failed** - {r.get('error', '?')}")
+    if errors:
+        lines.append("")
+    lines += ["Each figure is the median of its repetitions (min-max in brackets); peers ran "
+              "interleaved. Ratios are Sluice's advantage: above 1 means Sluice is better "
+              "(Sluice/peer for rates, peer/Sluice for times and sizes).", ""]
+
+    by_workload = defaultdict(list)
+    for key in figures:
+        by_workload[key[0]].append(key)
+    for wl, keys in by_workload.items():
+        lines += [f"## {wl}", ""]
+        for key in keys:
+            figs = figures[key]
+            peers = list(figs)
+            sl = sluice_peers(peers)
+            others = [p for p in peers if p not in sl]
+            head = ["peer", "figure"] + [f"{s} vs it" for s in sl]
+            lines.append(f"**{key[1]} {key[2]}** ({figs[peers[0]][3]})")
+            lines.append("")
+            lines.append("| " + " | ".join(head) + " |")
+            lines.append("|" + "---|" * len(head))
+            for p in sl + others:
+                m, lo, hi, unit, n = figs[p]
+                cells = [p, f"{fmt(m)} [{fmt(lo)}-{fmt(hi)}]"]
+                for s in sl:  # Sluice against the peers, not against its own variants
+                    cells.append("" if p in sl else ratio(figs[s][0], m, unit))
+                lines.append("| " + " | ".join(cells) + " |")
+            lines.append("")
+            if charts_ok and len(peers) > 1 and key[2] in CHARTED:
+                png = slug(*key) + ".png"
+                chart(key, figs, os.path.join(outdir, png))
+                lines += [f"![{' '.join(key)}]({png})", ""]
+
+    # latency distributions: every sample of the WAL workload, all repetitions together
+    samples = defaultdict(lambda: defaultdict(list))
+    for name in sorted(os.listdir(outdir)):
+        if not (name.startswith("wal-") and name.endswith(".csv")):
+            continue
+        peer, call = name[4:-4].rsplit("-rep", 1)[0].rsplit("-", 1)
+        with open(os.path.join(outdir, name)) as f:
+            for rec in csv.reader(f):
+                if len(rec) >= 2 and rec[0] != "record":
+                    samples[("wal", call)][peer].append(float(rec[1]))
+    if samples and charts_ok:
+        lines += ["## Latency distributions", ""]
+        for (wl, var), per_peer in samples.items():
+            png = slug("cdf", wl, var) + ".png"
+            latency_chart(per_peer, f"{wl} {var}", os.path.join(outdir, png))
+            lines += [f"![{wl} {var}]({png})", ""]
+    if not charts_ok:
+        lines += ["(No charts: matplotlib is missing; `tests/env/deps.sh bench` installs it.)", ""]
+
+    for extra in meta.get("appendix", []):
+        p = os.path.join(outdir, extra)
+        if os.path.exists(p):
+            with open(p) as f:
+                lines += [f.read().rstrip(), ""]
+
+    with open(os.path.join(outdir, "report.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(os.path.join(outdir, "report.md"))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: report.py RESULTS-DIR")
+    main(sys.argv[1])
