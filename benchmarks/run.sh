@@ -16,7 +16,7 @@ ROOT=$PWD
 MODE=${SLUICE_BENCH_MODE:-full}
 case $MODE in quick) DEF_REPS=1 ;; full) DEF_REPS=3 ;; *) echo "SLUICE_BENCH_MODE: quick or full" >&2; exit 2 ;; esac
 REPS=${SLUICE_BENCH_REPS:-$DEF_REPS}
-PEERS=${SLUICE_BENCH_PEERS:-"sluice-mysql juicefs-mysql s3a hdfs local sluice-sqlite juicefs-sqlite"}
+PEERS=${SLUICE_BENCH_PEERS:-"sluice-mysql juicefs-mysql s3a hdfs local sluice-sqlite juicefs-sqlite juicefs-mysql-writeback"}
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
 OUT=$ROOT/benchmarks/results/$(date -u +%Y-%m-%d)-$COMMIT
 mkdir -p "$OUT"
@@ -74,7 +74,9 @@ trap 'stop_hdfs; sluice_services_stop' EXIT INT TERM
 common_sluice=(--conf "sluice.native.path=$ROOT/build/lib/libsluice.so" --conf sluice.memory-size=300M
                --conf sluice.max-uploads=20 --conf sluice.max-downloads=20)
 common_jfs=(--conf fs.jfs.impl=io.juicefs.JuiceFileSystem --conf juicefs.memory-size=300
-            --conf juicefs.max-uploads=20 --conf juicefs.cache-size=10240)
+            --conf juicefs.max-uploads=20 --conf juicefs.max-downloads=20
+            --conf juicefs.cache-size=102400 --conf juicefs.no-usage-report=true
+            --conf juicefs.backup-meta=0)
 
 # peer_args NAME -> the driver's arguments for that peer (empty: not available)
 peer_args() {
@@ -84,11 +86,13 @@ peer_args() {
       local meta=$MYSQL_META; [ $p = sluice-sqlite ] && meta=$SQLITE_META
       echo --peer "$p" --fs "sluice://bench/$p" "${common_sluice[@]}" --conf "sluice.meta=$meta" \
         --conf "sluice.cache-dir=$cache" --cache-dir "$cache" ;;
-    juicefs-mysql|juicefs-sqlite)
+    juicefs-mysql|juicefs-sqlite|juicefs-mysql-writeback)
       [ -n "$JFS_JAR" ] || return 0
-      local meta=$MYSQL_META; [ $p = juicefs-sqlite ] && meta=$SQLITE_META
+      local meta=$MYSQL_META wb=false; [ $p = juicefs-sqlite ] && meta=$SQLITE_META
+      # writeback: the SDK's hflush then only writes blocks to its cache dir (not fsync'ed)
+      [ $p = juicefs-mysql-writeback ] && wb=true
       echo --peer "$p" --fs "jfs://bench/$p" "${common_jfs[@]}" --conf "juicefs.meta=$meta" \
-        --conf "juicefs.cache-dir=$cache" --cache-dir "$cache" ;;
+        --conf "juicefs.cache-dir=$cache" --cache-dir "$cache" --conf "juicefs.writeback=$wb" ;;
     s3a)
       echo --peer s3a --fs "s3a://bench-mysql/s3a" --conf "fs.s3a.endpoint=$S3" \
         --conf fs.s3a.path.style.access=true --conf fs.s3a.connection.ssl.enabled=false \
@@ -109,6 +113,7 @@ peer_args() {
 peer_workloads() {
   case $1 in
     *-sqlite) echo meta,wal,smallfiles,nnbench ;;
+    *-writeback) echo wal ;;
     sluice-*) echo all ;;
     *) echo seqwrite,seqread,pread,meta,wal,smallfiles,dfsio,nnbench ;;
   esac
@@ -146,7 +151,7 @@ bash benchmarks/core.sh "$OUT" "$MYSQL_META" "$WORK" "$core_size" "$core_files" 
 stop_hdfs
 export B_TITLE="$MODE mode, commit $COMMIT, $(date -u +%Y-%m-%dT%H:%MZ)"
 export B_MACHINE="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
-export B_VERSIONS="Hadoop 3.3.6 client, hadoop-aws 3.3.6 (S3A), MiniDFSCluster 3.3.6; JuiceFS SDK: ${JFS_JAR:+$(basename "$JFS_JAR")}${JFS_JAR:-none}; $($SLUICE_TEST_MYSQL_ADMIN -N -e 'SELECT VERSION()' 2>/dev/null) (MariaDB); MinIO from tests/env/s3-server.sh; $(java -version 2>&1 | head -1)"
+export B_VERSIONS="Hadoop 3.3.6 client, hadoop-aws 3.3.6 (S3A), MiniDFSCluster 3.3.6; JuiceFS SDK: ${JFS_JAR:+$(basename "$JFS_JAR") built from its Go module with Maven (benchmarks/peers/juicefs-sdk.sh)}${JFS_JAR:-none}; $($SLUICE_TEST_MYSQL_ADMIN -N -e 'SELECT VERSION()' 2>/dev/null) (MariaDB); MinIO from tests/env/s3-server.sh; $(java -version 2>&1 | head -1)"
 export B_SETTINGS="$REPS repetition(s), peers interleaved per repetition; buffers 300 MiB, 20 parallel transfers, a disk cache per peer that has one; cold = new FileSystem instance, emptied cache dir, dropped page cache; the peers ran for ${peers_seconds} s"
 export B_MODE=$MODE
 B_UNAVAILABLE=$(for k in "${!UNAVAILABLE[@]}"; do printf '%s\t%s\n' "$k" "${UNAVAILABLE[$k]}"; done)

@@ -22,7 +22,7 @@
 	X("max-uploads", "20", 0, "parallel block uploads per volume")                           \
 	X("max-downloads", "20", 0, "parallel block downloads per volume")                       \
 	X("memory-size", "300M", 1, "hard limit for read and write buffers of a volume")          \
-	X("readahead", "8M", 1, "readahead window of a sequential reader (grows up to it)")      \
+	X("readahead", "64M", 1, "readahead window of a sequential reader (grows up to it)")     \
 	X("block.size", "128M", 1, "logical block size reported for split planning")             \
 	X("nodes", NULL, 0, "host[:weight],... (or /path of such a list on the volume) for block placement") \
 	X("nodes-refresh", "60", 0, "seconds between re-reads of a nodes list kept in a file on the volume") \

@@ -86,7 +86,7 @@ public final class SluiceConstants {
 
   /** Largest readahead window of a sequential reader. */
   public static final String READAHEAD = "readahead";
-  public static final String READAHEAD_DEFAULT = "8M";
+  public static final String READAHEAD_DEFAULT = "64M";
 
   /** Logical block size for split planning (getFileBlockLocations, getDefaultBlockSize). */
   public static final String BLOCK_SIZE = "block.size";
