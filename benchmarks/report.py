@@ -139,6 +139,9 @@ def main(outdir):
             for peer, (m, lo, hi, unit, n) in figs.items():
                 w.writerow([wl, var, metric, peer, m, lo, hi, unit, n])
     errors = [r for r in rows if r.get("value") is None]
+    # streams that do not claim the call (hasCapability false): their "flush" promises nothing
+    no_op = {(r["peer"], r["variant"]) for r in rows
+             if r["workload"] == "wal" and r.get("capability") is False}
 
     charts_ok = True
     try:
@@ -180,9 +183,12 @@ def main(outdir):
             lines.append("|" + "---|" * len(head))
             for p in sl + others:
                 m, lo, hi, unit, n = figs[p]
-                cells = [p, f"{fmt(m)} [{fmt(lo)}-{fmt(hi)}]"]
+                hollow = (p, key[1]) in no_op and key[0] == "wal"
+                cells = [p + (" (no-op: the stream does not claim it)" if hollow else ""),
+                         f"{fmt(m)} [{fmt(lo)}-{fmt(hi)}]"]
                 for s in sl:  # Sluice against the peers, not against its own variants
-                    cells.append("" if p in sl else ratio(figs[s][0], m, unit))
+                    cells.append("" if p in sl else "n/a" if hollow
+                                 else ratio(figs[s][0], m, unit))
                 lines.append("| " + " | ".join(cells) + " |")
             lines.append("")
             if charts_ok and len(peers) > 1 and key[2] in CHARTED:

@@ -83,12 +83,7 @@ public final class Main {
     boolean cold() throws IOException {
       closeFs();
       for (File d : cacheDirs) {
-        File[] kids = d.listFiles();
-        if (kids != null) {
-          for (File k : kids) {
-            deleteTree(k);
-          }
-        }
+        emptyDir(d);
       }
       boolean dropped = false;
       if (dropCaches) {
@@ -112,6 +107,34 @@ public final class Main {
 
     int rep(int i) {
       return firstRep + i;
+    }
+  }
+
+  /**
+   * Empties d. A peer's background threads may still write into its cache for a moment after
+   * the file system was closed (the JuiceFS SDK's do), so a failure is retried for up to 5 s.
+   */
+  static void emptyDir(File d) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        File[] kids = d.listFiles();
+        if (kids != null) {
+          for (File k : kids) {
+            deleteTree(k);
+          }
+        }
+        return;
+      } catch (IOException e) {
+        if (attempt == 50) {
+          throw e;
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted", ie);
+        }
+      }
     }
   }
 
