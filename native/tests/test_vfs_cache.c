@@ -361,6 +361,8 @@ static sluice_volume *open_vol(struct env *e, ...)
 	sluice_kv kv[16];
 	size_t n = 0;
 	kv[n++] = (sluice_kv){"meta", e->url};
+	/* these tests count cached blocks: no put may be skipped for a busy disk (test_writers) */
+	kv[n++] = (sluice_kv){"cache-writers", "0"};
 	va_list ap;
 	va_start(ap, e);
 	const char *k;
@@ -1088,6 +1090,57 @@ static void test_warmup(struct backend *be)
 	free_volume(&e);
 }
 
+/* cache-writers: puts beyond the limit of files being written to a directory are skipped (a
+ * reader must not wait for the cache disk); 0 writes every block. 8 threads put 64 blocks. */
+struct put_arg {
+	struct sl_diskcache *dc;
+	int id;
+	const uint8_t *block;
+};
+
+static void *put_main(void *p)
+{
+	struct put_arg *a = p;
+	for (int i = 0; i < 8; i++) {
+		char key[128];
+		snprintf(key, sizeof(key), "testvol/chunks/0/0/%d_0_%u", 1000 + a->id * 8 + i, BLOCK);
+		sl_diskcache_put(a->dc, key, a->block, BLOCK, false);
+	}
+	return NULL;
+}
+
+static void test_writers(struct backend *b)
+{
+	for (int limit = 0; limit <= 1; limit++) {
+		struct env e;
+		make_volume(&e, b, "dc-writers", "none");
+		char cache[1200];
+		snprintf(cache, sizeof(cache), "%s/cache", e.dir);
+		sluice_volume *vol = open_vol(&e, "cache-dir", cache, "cache-writers",
+					      limit ? "1" : "0", NULL);
+		uint8_t *block = malloc(BLOCK);
+		fill(block, BLOCK, 9);
+		pthread_t t[8];
+		struct put_arg a[8];
+		for (int i = 0; i < 8; i++) {
+			a[i] = (struct put_arg){vol->core.disk, i, block};
+			REQUIRE(pthread_create(&t[i], NULL, put_main, &a[i]) == 0);
+		}
+		for (int i = 0; i < 8; i++)
+			pthread_join(t[i], NULL);
+		uint64_t blocks, skipped = sl_diskcache_skipped(vol->core.disk);
+		sl_diskcache_usage(vol->core.disk, NULL, &blocks, NULL);
+		CHECK_RC(blocks + skipped, 64);
+		if (limit)
+			CHECK(skipped > 0); /* 8 writers, room for one */
+		else
+			CHECK_RC(skipped, 0);
+		free(block);
+		sluice_shutdown(vol);
+		free_volume(&e);
+	}
+}
+
 int main(void)
 {
 	test_crc32c();
@@ -1105,6 +1158,7 @@ int main(void)
 	test_index(&local);
 	test_free_space(&local);
 	test_concurrent(&local);
+	test_writers(&local);
 	test_warmup(&local);
 
 	/* The read path once more on MariaDB + S3. Without the services the local results stand

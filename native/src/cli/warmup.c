@@ -224,7 +224,7 @@ static int run(struct warmup *w, char **paths, int npaths, int threads)
 
 int cmd_warmup(int argc, char **argv)
 {
-	char **opts = calloc((size_t)argc + 2, sizeof(char *));
+	char **opts = calloc((size_t)argc + 3, sizeof(char *));
 	char **args = calloc((size_t)argc + 1, sizeof(char *));
 	int nopts = 0, nargs = 0, rc = 0, threads = 4;
 	struct warmup w = {.tty = isatty(STDERR_FILENO)};
@@ -258,8 +258,10 @@ int cmd_warmup(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	/* Later settings win: blocks read in sequence must be cached, whatever the config says. */
+	/* Later settings win: every block read must be cached, whatever the config says, even
+	 * when that makes reading wait for the cache disk. */
 	opts[nopts++] = "cache-full-block=true";
+	opts[nopts++] = "cache-writers=0";
 	if ((rc = cli_open_volume(CMD, args[0], opts, nopts, &w.vol)))
 		goto out;
 	if (!w.vol->core.disk) {

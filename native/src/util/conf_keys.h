@@ -30,6 +30,7 @@
 	X("cache-dir", NULL, 0, "':'-separated local directories for the disk block cache and hflush staging (unset: none; hflush then waits for object storage)") \
 	X("cache-size", "100G", 1, "total size of cached blocks over all cache directories")      \
 	X("free-space-ratio", "0.1", 0, "keep at least this fraction of each cache file system free") \
+	X("cache-writers", "4", 0, "blocks written into one cache directory at once; more are not cached (0: no limit)") \
 	X("cache-full-block", "true", 0, "cache blocks read sequentially too (false: only random reads)") \
 	X("get-timeout", "60", 0, "seconds a reader waits for a committed block that is not in object storage yet") \
 	X("attr-cache", "0", 0, "seconds attributes may be served from the metadata cache (0: off)") \

@@ -57,6 +57,7 @@ struct dc_dir {
 	struct dc_entry lru; /* sentinel */
 	bool low_space;
 	time_t last_warn;
+	uint32_t writers; /* puts writing a file now */
 };
 
 struct sl_diskcache {
@@ -69,6 +70,8 @@ struct sl_diskcache {
 	uint64_t capacity, used, tick, gen;
 	double free_ratio;
 	bool full_block;
+	uint32_t max_writers; /* per directory; 0: no limit */
+	uint64_t skipped;     /* puts given up because the disk was busy */
 };
 
 /* FNV-1a: stable across runs, so a key picks the same directory after a restart. */
@@ -520,13 +523,19 @@ int sl_diskcache_new(struct sl_volume_core *v, struct sl_diskcache **out, struct
 	uint64_t capacity;
 	double ratio;
 	bool full;
+	uint64_t writers;
 	int rc = sl_conf_u64(v->conf, "cache-size", &capacity, err);
+	if (!rc)
+		rc = sl_conf_u64(v->conf, "cache-writers", &writers, err);
 	if (!rc)
 		rc = sl_conf_double(v->conf, "free-space-ratio", &ratio, err);
 	if (!rc)
 		rc = sl_conf_bool(v->conf, "cache-full-block", &full, err);
 	if (rc)
 		return rc;
+	if (writers > 1024)
+		return sl_errf(err, -EINVAL, "cache-writers is from 0 (no limit) to 1024, not %llu",
+			       (unsigned long long)writers);
 	if (ratio >= 1)
 		return sl_errf(err, -EINVAL, "free-space-ratio is the fraction of each cache file "
 			       "system to keep free: from 0 to below 1, not %g", ratio);
@@ -549,6 +558,7 @@ int sl_diskcache_new(struct sl_volume_core *v, struct sl_diskcache **out, struct
 	dc->capacity = capacity;
 	dc->free_ratio = ratio;
 	dc->full_block = full;
+	dc->max_writers = (uint32_t)writers;
 	pthread_mutex_init(&dc->lock, NULL);
 	char *save = NULL;
 	for (char *dir = strtok_r(list, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
@@ -685,8 +695,17 @@ void sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data
 	bool have_vfs = dc->free_ratio > 0 && statvfs(d->raw, &vfs) == 0;
 	struct dc_entry *victims = NULL;
 	pthread_mutex_lock(&dc->lock);
+	/* A reader must not run at the cache disk's write speed: when enough files are being
+	 * written to this directory already, the block is simply not cached. */
+	if (dc->max_writers && d->writers >= dc->max_writers) {
+		dc->skipped++;
+		pthread_mutex_unlock(&dc->lock);
+		return;
+	}
 	struct dc_entry *e =
 		reserve_locked(dc, key, h, di, file_size(len), have_vfs ? &vfs : NULL, &victims);
+	if (e)
+		d->writers++;
 	pthread_mutex_unlock(&dc->lock);
 	delete_victims(dc, victims);
 	if (!e)
@@ -697,6 +716,9 @@ void sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data
 	int rc = sl_cachefile_write(p, data, len, false, &err);
 	if (rc)
 		warn_dir(dc, d, "disk cache: %s (the block is not cached)", err.msg);
+	pthread_mutex_lock(&dc->lock);
+	d->writers--;
+	pthread_mutex_unlock(&dc->lock);
 	finish(dc, e, rc == 0);
 }
 
@@ -785,6 +807,14 @@ size_t sl_diskcache_nroots(const struct sl_diskcache *dc)
 const char *sl_diskcache_root_at(const struct sl_diskcache *dc, size_t i)
 {
 	return i < dc->ndirs ? dc->dirs[i].root : NULL;
+}
+
+uint64_t sl_diskcache_skipped(struct sl_diskcache *dc)
+{
+	pthread_mutex_lock(&dc->lock);
+	uint64_t n = dc->skipped;
+	pthread_mutex_unlock(&dc->lock);
+	return n;
 }
 
 void sl_diskcache_usage(struct sl_diskcache *dc, uint64_t *bytes, uint64_t *blocks,

@@ -160,6 +160,8 @@ const char *sl_diskcache_root_at(const struct sl_diskcache *dc, size_t i);
 /* What the cache holds now: bytes of its files, their number, and the cache-size limit. */
 void sl_diskcache_usage(struct sl_diskcache *dc, uint64_t *bytes, uint64_t *blocks,
 			uint64_t *limit);
+/* Puts not done because cache-writers files were being written to the directory already. */
+uint64_t sl_diskcache_skipped(struct sl_diskcache *dc);
 
 /* ---- hflush staging (stage.c) ---------------------------------------------------------------- */
 /* The local write cache: blocks an hflush made visible before they reached object storage. */

@@ -121,6 +121,10 @@ public final class SluiceConstants {
   public static final String FREE_SPACE_RATIO = "free-space-ratio";
   public static final double FREE_SPACE_RATIO_DEFAULT = 0.1;
 
+  /** Blocks written into one cache directory at once; more are not cached (0: no limit). */
+  public static final String CACHE_WRITERS = "cache-writers";
+  public static final int CACHE_WRITERS_DEFAULT = 4;
+
   /** Cache blocks read sequentially too (false: only random reads). */
   public static final String CACHE_FULL_BLOCK = "cache-full-block";
   public static final boolean CACHE_FULL_BLOCK_DEFAULT = true;
@@ -159,8 +163,8 @@ public final class SluiceConstants {
     META, SUPERUSER, SUPERGROUP, ACCESS_KEY, SECRET_KEY, BUCKET, S3_REGION, S3_PATH_STYLE,
     S3_CA_FILE, IO_RETRIES, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS, MAX_DOWNLOADS, MEMORY_SIZE,
     READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS, CACHE_DIR, CACHE_SIZE,
-    FREE_SPACE_RATIO, CACHE_FULL_BLOCK, GET_TIMEOUT, ATTR_CACHE, ENTRY_CACHE, DIR_ENTRY_CACHE,
-    OPEN_CACHE, HEARTBEAT, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
+    FREE_SPACE_RATIO, CACHE_WRITERS, CACHE_FULL_BLOCK, GET_TIMEOUT, ATTR_CACHE, ENTRY_CACHE,
+    DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
   };
 
   /** Keys whose values are read through Configuration.getPassword (credential providers). */
