@@ -28,7 +28,7 @@ bash tests/env/deps.sh bench
 SLUICE_JAR=$(ls "$ROOT"/target/sluice-hadoop-*.jar 2>/dev/null | grep -v -e sources -e original | head -1)
 [ -n "$SLUICE_JAR" ] || { echo "no Sluice jar in target/: run make first" >&2; exit 1; }
 log "building the driver (benchmarks/hadoop)"
-(cd benchmarks/hadoop && mvn -B -ntp -q package -DskipTests)
+(cd benchmarks/hadoop && mvn -B -ntp -q package)
 DRIVER_CP=$ROOT/benchmarks/hadoop/target/classes:$(cat benchmarks/hadoop/target/classpath.txt)
 
 declare -A UNAVAILABLE
@@ -67,12 +67,12 @@ if [[ " $PEERS " == *" hdfs "* ]]; then
   for _ in $(seq 120); do [ -s "$WORK/minidfs.uri" ] && break; sleep 1; done
   [ -s "$WORK/minidfs.uri" ] || { UNAVAILABLE[hdfs]="MiniDFSCluster did not start (see minidfs.log)"; kill "$HDFS_PID" 2>/dev/null; HDFS_PID=""; }
 fi
-stop_hdfs() {
-  if [ -n "$HDFS_PID" ]; then
-    kill "$HDFS_PID" 2>/dev/null || true
-    wait "$HDFS_PID" 2>/dev/null || true
-    HDFS_PID=""
+stop_hdfs() { # SIGTERM shuts the cluster down; its exit status is of no interest
+  if [ -n "$HDFS_PID" ] && kill "$HDFS_PID" 2>/dev/null; then
+    wait "$HDFS_PID" 2>/dev/null
   fi
+  HDFS_PID=""
+  return 0
 }
 trap 'stop_hdfs; sluice_services_stop' EXIT INT TERM
 
@@ -162,7 +162,7 @@ for rep in $(seq "$REPS"); do
   done
 done
 peers_seconds=$(( $(date +%s) - started ))
-mv "$OUT"/work/wal-*.csv "$OUT"/ 2>/dev/null || true
+for f in "$OUT"/work/wal-*.csv; do if [ -e "$f" ]; then mv "$f" "$OUT"/; fi; done
 
 log "the C benchmark against the raw limits"
 core_size=512; core_files=5000; core_wal=1000; core_cache=256
