@@ -391,9 +391,15 @@ static int bench_cache(const char *meta, const char *cache_dir, uint64_t mib)
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/plain-file", cache_dir);
 	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-	for (uint64_t off = 0; fd >= 0 && off < size; off += IO)
-		if (write(fd, buf, IO) != (ssize_t)IO)
+	if (fd < 0) {
+		perror(path);
+		return 1;
+	}
+	for (uint64_t off = 0; off < size; off += IO)
+		if (write(fd, buf, IO) != (ssize_t)IO) {
+			perror(path);
 			return 1;
+		}
 	close(fd);
 	best = 0;
 	for (int i = 0; i < 3; i++) {
