@@ -246,6 +246,8 @@ struct sluice_volume {
 	/* inodes whose data waits for deletion, processed by the background thread */
 	sl_ino *doomed;
 	size_t ndoomed, cap_doomed;
+	bool deleting;           /* the background thread is deleting a doomed inode's data */
+	pthread_cond_t settled;  /* signalled when the queue is empty and nothing is being deleted */
 	struct sluice_file *open_files; /* list of open handles, closed by shutdown */
 	/* "nodes" naming a file on the volume ("/..."): re-read every nodes_refresh_s; rings it
 	 * replaced stay until shutdown, since sluice_block.hosts point into them */
@@ -262,6 +264,9 @@ struct sl_ring *sl_vol_ring(struct sl_volume_core *v);
 struct sl_err *sl_vol_err(sluice_volume *vol);
 /* Queues the data of a removed inode for deletion (background thread). */
 void sl_vol_doom(sluice_volume *vol, sl_ino ino);
+/* Waits up to timeout_ms until every queued deletion has ended; -ETIMEDOUT if not. Lets a caller
+ * (tests, tools) observe the state after the deleting client's background work. */
+int sl_vol_settle_deletions(sluice_volume *vol, int timeout_ms);
 /* Deletes the blocks of every slice whose last reference went away with inode ino. */
 int sl_vol_delete_data(struct sl_volume_core *v, sl_ino ino, struct sl_err *err);
 /* An sl_meta_slice_cb (arg: the volume core): deletes a dead slice's blocks, then forgets it. */

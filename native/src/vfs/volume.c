@@ -92,19 +92,39 @@ void sl_vol_doom(sluice_volume *vol, sl_ino ino)
 
 static void delete_doomed(sluice_volume *vol)
 {
-	for (;;) {
-		pthread_mutex_lock(&vol->lock);
-		if (!vol->ndoomed) {
-			pthread_mutex_unlock(&vol->lock);
-			return;
-		}
+	pthread_mutex_lock(&vol->lock);
+	while (vol->ndoomed) {
 		sl_ino ino = vol->doomed[--vol->ndoomed];
+		vol->deleting = true;
 		pthread_mutex_unlock(&vol->lock);
 		struct sl_err err = {0};
 		if (sl_vol_delete_data(&vol->core, ino, &err))
 			sl_log(&vol->core.log, SL_LOG_WARN, "deleting data of inode %" PRIu64 ": %s",
 			       ino, err.msg);
+		pthread_mutex_lock(&vol->lock);
+		vol->deleting = false;
 	}
+	pthread_cond_broadcast(&vol->settled);
+	pthread_mutex_unlock(&vol->lock);
+}
+
+int sl_vol_settle_deletions(sluice_volume *vol, int timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	int rc = 0;
+	pthread_mutex_lock(&vol->lock);
+	while (!rc && (vol->ndoomed || vol->deleting))
+		if (pthread_cond_timedwait(&vol->settled, &vol->lock, &until) == ETIMEDOUT)
+			rc = -ETIMEDOUT;
+	pthread_mutex_unlock(&vol->lock);
+	return rc;
 }
 
 static int doom_stale(void *arg, sl_ino ino, uint64_t length)
@@ -479,6 +499,7 @@ static void teardown(sluice_volume *vol)
 	pthread_key_delete(vol->err_key);
 	pthread_mutex_destroy(&vol->lock);
 	pthread_cond_destroy(&vol->wake);
+	pthread_cond_destroy(&vol->settled);
 	free(vol);
 }
 
@@ -503,10 +524,12 @@ int sluice_init(const sluice_kv *conf, size_t nconf, sluice_volume **out, char *
 	pthread_mutex_init(&vol->lock, NULL);
 	pthread_mutex_init(&vol->core.ring_lock, NULL);
 	pthread_cond_init(&vol->wake, NULL);
+	pthread_cond_init(&vol->settled, NULL);
 	if (pthread_key_create(&vol->err_key, err_free)) {
 		pthread_mutex_destroy(&vol->lock);
 		pthread_mutex_destroy(&vol->core.ring_lock);
 		pthread_cond_destroy(&vol->wake);
+		pthread_cond_destroy(&vol->settled);
 		free(vol);
 		rc = sl_errf(&err, -EAGAIN, "out of thread-specific keys");
 		goto out;
