@@ -45,7 +45,7 @@ static struct sl_meta *open_cached(uint64_t attr_s, uint64_t entry_s, uint64_t d
 {
 	struct sl_err err = {0};
 	struct sl_meta *h = NULL;
-	REQUIRE(sl_meta_open(url, NULL, &h, &err) == 0);
+	REQUIRE(sl_meta_open(url, NULL, NULL, &h, &err) == 0);
 	struct sl_meta_cache_conf conf = {attr_s, entry_s, dir_s, open_s, max_entries};
 	int rc = sl_meta_cache_enable(h, &conf, &err);
 	if (rc)
@@ -102,7 +102,7 @@ static size_t nslices(struct sl_meta *h, sl_ino ino, uint32_t indx)
 	struct sl_err err = {0};
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	CHECK_RC(h->be->read_chunk(h, ino, indx, &ss, &n, &err), 0);
+	CHECK_RC(h->be->read_chunk(h, NULL, ino, indx, &ss, &n, &err), 0);
 	free(ss);
 	return n;
 }
@@ -114,7 +114,7 @@ static void write_slice(struct sl_meta *h, sl_ino ino, uint32_t pos, uint32_t le
 	CHECK_RC(sl_meta_next_slice_id(h, &id, &err), 0);
 	struct sl_slice s = {.pos = pos, .id = id, .size = len, .off = 0, .len = len};
 	struct sl_attr attr;
-	int rc = h->be->write_chunk(h, ino, 0, &s, 1700000000000000000LL + pos, &attr, &err);
+	int rc = h->be->write_chunk(h, NULL, ino, 0, &s, 1700000000000000000LL + pos, &attr, &err);
 	if (rc)
 		fprintf(stderr, "write_chunk: %s\n", err.msg);
 	CHECK_RC(rc, 0);
@@ -134,7 +134,7 @@ static void test_enable(void)
 	struct sl_err err = {0};
 	struct sl_meta *h = NULL;
 	struct sl_meta_cache_stats st;
-	REQUIRE(sl_meta_open(url, NULL, &h, &err) == 0);
+	REQUIRE(sl_meta_open(url, NULL, NULL, &h, &err) == 0);
 	struct sl_meta_cache_conf off = {0};
 	CHECK_RC(sl_meta_cache_enable(h, &off, &err), 0);
 	CHECK(h->be == &sl_meta_sql_backend); /* all TTLs 0: nothing is wrapped */
@@ -368,14 +368,14 @@ static void test_own_changes(void)
 	/* compaction */
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	CHECK_RC(mc->be->read_chunk(mc, f, 0, &ss, &n, &err), 0);
+	CHECK_RC(mc->be->read_chunk(mc, NULL, f, 0, &ss, &n, &err), 0);
 	uint64_t id = 0;
 	CHECK_RC(sl_meta_next_slice_id(mc, &id, &err), 0);
 	struct sl_slice merged = {.pos = 0, .id = id, .size = 10, .off = 0, .len = 10};
-	CHECK_RC(mc->be->compact_chunk(mc, f, 0, ss, n, 0, &merged, no_slice_cb, NULL, &err), 0);
+	CHECK_RC(mc->be->compact_chunk(mc, NULL, f, 0, ss, n, 0, &merged, no_slice_cb, NULL, &err), 0);
 	free(ss);
 	ss = NULL;
-	CHECK_RC(mc->be->read_chunk(mc, f, 0, &ss, &n, &err), 0);
+	CHECK_RC(mc->be->read_chunk(mc, NULL, f, 0, &ss, &n, &err), 0);
 	CHECK(n == 1 && ss && ss[0].id == id);
 	free(ss);
 
@@ -478,7 +478,7 @@ static void test_deleted_elsewhere(void)
 		}
 		struct sl_slice *ss = NULL;
 		size_t n = 7;
-		CHECK_RC(mc->be->read_chunk(mc, f, 0, &ss, &n, &err), -ESTALE);
+		CHECK_RC(mc->be->read_chunk(mc, NULL, f, 0, &ss, &n, &err), -ESTALE);
 		CHECK(strstr(err.msg, "deleted"));
 		CHECK(ss == NULL);
 		sl_err_clear(&err);
@@ -612,7 +612,7 @@ int main(void)
 	char *dir = tu_tempdir("mcache");
 	snprintf(url, sizeof(url), "sqlite3://%s/meta.db", dir);
 	struct sl_err err = {0};
-	REQUIRE(sl_meta_open(url, NULL, &m0, &err) == 0);
+	REQUIRE(sl_meta_open(url, NULL, NULL, &m0, &err) == 0);
 	const char *fmt = "{\n\"Name\": \"test\",\n\"UUID\": \"00000000-0000-0000-0000-000000000002\","
 			  "\n\"Storage\": \"file\",\n\"BlockSize\": 4096\n}";
 	struct sl_attr root = {.type = SL_TYPE_DIR, .mode = 0777, .nlink = 2, .length = 4096,

@@ -80,7 +80,7 @@ static void write_slice(sl_ino ino, uint32_t indx, uint32_t pos, uint64_t id, ui
 	struct sl_err err = {0};
 	struct sl_slice s = {.pos = pos, .id = id, .size = len, .off = 0, .len = len};
 	struct sl_attr attr;
-	int rc = m->be->write_chunk(m, ino, indx, &s, 123456789012345LL, &attr, &err);
+	int rc = m->be->write_chunk(m, NULL, ino, indx, &s, 123456789012345LL, &attr, &err);
 	if (rc)
 		fprintf(stderr, "write_chunk: %s\n", err.msg);
 	CHECK_RC(rc, 0);
@@ -93,7 +93,7 @@ static uint64_t byte_at(sl_ino ino, uint64_t off, uint64_t *data_off)
 	struct sl_err err = {0};
 	struct sl_slice *ss;
 	size_t n;
-	CHECK_RC(m->be->read_chunk(m, ino, (uint32_t)(off / CHUNK), &ss, &n, &err), 0);
+	CHECK_RC(m->be->read_chunk(m, NULL, ino, (uint32_t)(off / CHUNK), &ss, &n, &err), 0);
 	uint32_t pos = (uint32_t)(off % CHUNK);
 	uint64_t id = UINT64_MAX;
 	for (size_t i = 0; i < n; i++)
@@ -248,7 +248,7 @@ static void test_urls(void)
 	CHECK(strstr(err.msg, "redis"));
 	CHECK_RC(sl_sql_url_parse("/just/a/path", &u, &err), -EINVAL);
 	struct sl_meta *x = NULL;
-	CHECK_RC(sl_meta_open("tikv://h", NULL, &x, &err), -EINVAL);
+	CHECK_RC(sl_meta_open("tikv://h", NULL, NULL, &x, &err), -EINVAL);
 	CHECK(!x);
 }
 
@@ -608,12 +608,12 @@ static void test_data(void)
 	write_slice(f, 0, MiB, s2, MiB);
 	struct sl_slice *ss;
 	size_t n;
-	CHECK_RC(m->be->read_chunk(m, f, 0, &ss, &n, &err), 0);
+	CHECK_RC(m->be->read_chunk(m, NULL, f, 0, &ss, &n, &err), 0);
 	CHECK_RC(n, 2);
 	CHECK(ss[0].id == s1 && ss[0].pos == 0 && ss[0].len == 3 * MiB && ss[0].size == 3 * MiB);
 	CHECK(ss[1].id == s2 && ss[1].pos == MiB && ss[1].len == MiB);
 	free(ss);
-	CHECK_RC(m->be->read_chunk(m, f, 5, &ss, &n, &err), 0);
+	CHECK_RC(m->be->read_chunk(m, NULL, f, 5, &ss, &n, &err), 0);
 	CHECK(n == 0 && !ss);
 	CHECK_RC(m->be->getattr(m, f, &attr, &err), 0);
 	CHECK(attr.length == 3 * MiB && attr.mtime_ns == 123456789012345LL);
@@ -624,7 +624,30 @@ static void test_data(void)
 	CHECK_RC(q1f("SELECT hex(substr(slices, 25, 4)) = '00100000' FROM jfs_chunk WHERE "
 		     "inode = %" PRIu64, f), 1);
 	struct sl_slice bad = {.pos = CHUNK - 10, .id = 99, .size = 20, .len = 20};
-	CHECK_RC(m->be->write_chunk(m, f, 0, &bad, 0, &attr, &err), -EINVAL);
+	CHECK_RC(m->be->write_chunk(m, NULL, f, 0, &bad, 0, &attr, &err), -EINVAL);
+
+	/* with a caller (the gateway's case) the data slots check the file's permissions */
+	CHECK_RC(m->be->read_chunk(m, &bob, f, 0, &ss, &n, &err), 0); /* 0644: bob may read */
+	free(ss);
+	struct sl_slice more = {.pos = 3 * MiB, .id = new_slice(), .size = 10, .len = 10};
+	CHECK_RC(m->be->write_chunk(m, &bob, f, 0, &more, 0, &attr, &err), -EACCES);
+	CHECK(strstr(err.msg, "permission") != NULL);
+	sl_err_clear(&err);
+	struct sl_slice list[2];
+	CHECK_RC(m->be->read_chunk(m, NULL, f, 0, &ss, &n, &err), 0);
+	memcpy(list, ss, sizeof(list));
+	free(ss);
+	struct sl_slice merged = {.id = new_slice(), .size = 3 * MiB, .len = 3 * MiB};
+	CHECK_RC(m->be->compact_chunk(m, &bob, f, 0, list, 2, 0, &merged, NULL, NULL, &err),
+		 -EACCES);
+	sl_ino priv = mk(&alice, dir, "private", SL_TYPE_FILE, 0600);
+	write_slice(priv, 0, 0, new_slice(), 100);
+	CHECK_RC(m->be->read_chunk(m, &bob, priv, 0, &ss, &n, &err), -EACCES);
+	CHECK_RC(m->be->read_chunk(m, &alice, priv, 0, &ss, &n, &err), 0);
+	CHECK_RC(n, 1);
+	free(ss);
+	CHECK_RC(m->be->write_chunk(m, &alice, priv, 0, &more, 0, &attr, &err), 0);
+	CHECK_RC(m->be->read_chunk(m, &bob, 987654321, 0, &ss, &n, &err), -ESTALE);
 
 	/* truncate shrink, then extend: the shrunk range reads as a hole */
 	CHECK_RC(m->be->truncate(m, &alice, f, MiB / 2, &attr, &err), 0);
@@ -1007,12 +1030,12 @@ static void test_small_pool(const char *path)
 	char url[700];
 	struct sl_meta *m1 = NULL;
 	snprintf(url, sizeof(url), "sqlite3://%s?max_open_conns=abc", path);
-	CHECK_RC(sl_meta_open(url, NULL, &m1, &err), -EINVAL);
+	CHECK_RC(sl_meta_open(url, NULL, NULL, &m1, &err), -EINVAL);
 	CHECK(strstr(err.msg, "max_open_conns"));
 	snprintf(url, sizeof(url), "sqlite3://%s?table_prefix=x", path);
-	CHECK_RC(sl_meta_open(url, NULL, &m1, &err), -ENOTSUP);
+	CHECK_RC(sl_meta_open(url, NULL, NULL, &m1, &err), -ENOTSUP);
 	snprintf(url, sizeof(url), "sqlite3://%s?max_open_conns=1&_busy_timeout=2000", path);
-	REQUIRE(sl_meta_open(url, NULL, &m1, &err) == 0);
+	REQUIRE(sl_meta_open(url, NULL, NULL, &m1, &err) == 0);
 	struct sl_meta *saved = m;
 	m = m1;
 	conc_dir = mk(&root_u, SL_ROOT_INO, "conc1", SL_TYPE_DIR, 0777);
@@ -1073,7 +1096,7 @@ int main(void)
 	test_urls();
 	test_access();
 
-	REQUIRE(sl_meta_open(url, NULL, &m, &err) == 0);
+	REQUIRE(sl_meta_open(url, NULL, NULL, &m, &err) == 0);
 	CHECK(!strcmp(m->url_redacted, url));
 	char *json = NULL;
 	CHECK_RC(m->be->load_format(m, &json, &err), -ENOENT);
@@ -1121,7 +1144,7 @@ int main(void)
 
 	/* a reopened volume reads what was written */
 	sl_meta_close(m);
-	REQUIRE(sl_meta_open(url, NULL, &m, &err) == 0);
+	REQUIRE(sl_meta_open(url, NULL, NULL, &m, &err) == 0);
 	sl_ino ino;
 	struct sl_attr attr;
 	CHECK_RC(m->be->resolve(m, &alice, "/a/b/c/d/f", &ino, &attr, &err), 0);
@@ -1131,12 +1154,12 @@ int main(void)
 
 	/* an empty file is "no volume"; a directory that cannot hold a database is an error */
 	snprintf(url, sizeof(url), "sqlite3://%s/empty.db", dir);
-	REQUIRE(sl_meta_open(url, NULL, &m, &err) == 0);
+	REQUIRE(sl_meta_open(url, NULL, NULL, &m, &err) == 0);
 	CHECK_RC(m->be->load_format(m, &json, &err), -ENOENT);
 	sl_meta_close(m);
 	snprintf(url, sizeof(url), "sqlite3://%s/missing/dir/x.db", dir);
 	m = NULL;
-	CHECK(sl_meta_open(url, NULL, &m, &err) < 0);
+	CHECK(sl_meta_open(url, NULL, NULL, &m, &err) < 0);
 	CHECK(!m && strstr(err.msg, "missing/dir"));
 
 	char cmd[700];

@@ -604,7 +604,7 @@ static void test_corruption(sluice_volume *vol)
 	struct sl_slice *slices = NULL;
 	size_t n = 0;
 	struct sl_err err = {0};
-	REQUIRE(vol->core.meta->be->read_chunk(vol->core.meta, st.inode, 0, &slices, &n, &err) == 0);
+	REQUIRE(vol->core.meta->be->read_chunk(vol->core.meta, NULL, st.inode, 0, &slices, &n, &err) == 0);
 	REQUIRE(n == 1);
 	char key[SL_KEY_MAX];
 	sl_block_key(&vol->core.layout, slices[0].id, 0, slices[0].size, key);
@@ -653,7 +653,7 @@ static void test_compaction(sluice_volume *vol)
 	struct sl_slice *slices = NULL;
 	size_t n = 0;
 	struct sl_err err = {0};
-	REQUIRE(vol->core.meta->be->read_chunk(vol->core.meta, st.inode, 0, &slices, &n, &err) == 0);
+	REQUIRE(vol->core.meta->be->read_chunk(vol->core.meta, NULL, st.inode, 0, &slices, &n, &err) == 0);
 	free(slices);
 	CHECK(n < 100); /* 650 flushes, compacted at 300 and 600 */
 	CHECK_RC(count_chunk_objects(vol), objects_before + n);
@@ -734,7 +734,7 @@ static void test_refuse_unsupported(struct suite *s)
 	vol = NULL;
 	struct sl_logger lg = {.level = SL_LOG_WARN};
 	struct sl_meta *m2;
-	REQUIRE(sl_meta_open(s->meta_url, &lg, &m2, &err) == 0);
+	REQUIRE(sl_meta_open(s->meta_url, NULL, &lg, &m2, &err) == 0);
 	REQUIRE(m2->be->format(m2, json, &root, true, &err) == 0);
 	sl_meta_close(m2);
 	free(patched);

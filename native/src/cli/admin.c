@@ -108,7 +108,7 @@ int cmd_status(int argc, char **argv)
 	char *json = NULL;
 	json_t *out = NULL;
 	int64_t used = 0, inodes = 0;
-	int rc = sl_meta_open(argv[1], &log, &meta, &err);
+	int rc = sl_meta_open(argv[1], NULL, &log, &meta, &err);
 	if (!rc)
 		rc = meta->be->load_format(meta, &json, &err);
 	if (rc == -ENOENT)
@@ -203,7 +203,7 @@ int cmd_info(int argc, char **argv)
 			struct sl_slice *slices = NULL;
 			size_t n = 0;
 			struct sl_err err = {0};
-			if (v->meta->be->read_chunk(v->meta, st.inode, c, &slices, &n, &err)) {
+			if (v->meta->be->read_chunk(v->meta, NULL, st.inode, c, &slices, &n, &err)) {
 				rc = cli_fail(cmd, "%s", err.msg);
 				goto out;
 			}

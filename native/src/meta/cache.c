@@ -591,12 +591,13 @@ static int c_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino pare
 	return rc;
 }
 
-static int c_read_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx, struct sl_slice **slices,
+static int c_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			sl_ino ino, uint32_t indx, struct sl_slice **slices,
 			size_t *n, struct sl_err *err)
 {
 	struct meta_cache *c = cache_of(m);
-	if (!c->open_ns) {
-		int rc = c->inner->read_chunk(m, ino, indx, slices, n, err);
+	if (!c->open_ns || u) { /* lists are cached without a caller: only for checked opens */
+		int rc = c->inner->read_chunk(m, u, ino, indx, slices, n, err);
 		if (rc == -ESTALE) /* deleted elsewhere: its path is looked up again next time */
 			drop_node(c, ino);
 		return rc;
@@ -641,7 +642,7 @@ static int c_read_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx, struct sl_
 	f.seq = c->seq;
 	pthread_mutex_unlock(&c->lock);
 
-	int rc = c->inner->read_chunk(m, ino, indx, slices, n, err);
+	int rc = c->inner->read_chunk(m, u, ino, indx, slices, n, err);
 	if (rc == -ESTALE)
 		drop_node(c, ino);
 	if (rc || !gen)
@@ -732,11 +733,12 @@ static int c_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc
 	return rc;
 }
 
-static int c_write_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx, const struct sl_slice *s,
+static int c_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			 sl_ino ino, uint32_t indx, const struct sl_slice *s,
 			 int64_t mtime_ns, struct sl_attr *attr, struct sl_err *err)
 {
 	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->write_chunk(m, ino, indx, s, mtime_ns, attr, err);
+	int rc = c->inner->write_chunk(m, u, ino, indx, s, mtime_ns, attr, err);
 	drop_node(c, ino);
 	return rc;
 }
@@ -771,13 +773,14 @@ static int c_delete_file_data(struct sl_meta *m, sl_ino ino, sl_meta_slice_cb cb
 	return rc;
 }
 
-static int c_compact_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx,
+static int c_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			   sl_ino ino, uint32_t indx,
 			   const struct sl_slice *expect, size_t n, size_t skip,
 			   const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
 			   struct sl_err *err)
 {
 	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->compact_chunk(m, ino, indx, expect, n, skip, repl, cb, arg, err);
+	int rc = c->inner->compact_chunk(m, u, ino, indx, expect, n, skip, repl, cb, arg, err);
 	drop_node(c, ino);
 	return rc;
 }

@@ -45,8 +45,8 @@ static const struct {
 	{"mysql", &sl_meta_sql_backend},
 };
 
-int sl_meta_open(const char *url, const struct sl_logger *log, struct sl_meta **out,
-		 struct sl_err *err)
+int sl_meta_open(const char *url, const struct sl_conf *conf, const struct sl_logger *log,
+		 struct sl_meta **out, struct sl_err *err)
 {
 	*out = NULL;
 	const char *sep = url ? strstr(url, "://") : NULL;
@@ -70,6 +70,7 @@ int sl_meta_open(const char *url, const struct sl_logger *log, struct sl_meta **
 	struct sl_meta *m = &mc->m;
 	m->be = be;
 	m->log = log;
+	m->conf = conf;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&mc->ino_refill, NULL);
 	pthread_mutex_init(&mc->slice_refill, NULL);

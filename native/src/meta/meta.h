@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/conf.h"
 #include "../util/err.h"
 #include "../util/log.h"
 
@@ -198,13 +199,18 @@ struct sl_meta_backend {
 	int (*readlink)(struct sl_meta *m, sl_ino ino, char **target, struct sl_err *err);
 
 	/* -- file data --------------------------------------------------------------------------- */
+	/* The three data slots below check u's read (read_chunk) or write permission on the file
+	 * in their transaction; u is NULL where the caller checked at open (the vfs in direct mode).
+	 * The gateway always passes the caller, since a stream's open happened on the client. */
 	/* Slices of one chunk in the order they were written (later ones win). Caller frees.
 	 * -ESTALE if the inode is gone (deleted while being read): never an empty list for it. */
-	int (*read_chunk)(struct sl_meta *m, sl_ino ino, uint32_t indx, struct sl_slice **slices,
+	int (*read_chunk)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  uint32_t indx, struct sl_slice **slices,
 			  size_t *n, struct sl_err *err);
 	/* Appends a slice to a chunk, adds its jfs_chunk_ref row (refs 1), extends the length to at
 	 * least indx*chunk+pos+len, sets mtime/ctime. *attr gets the new attributes. */
-	int (*write_chunk)(struct sl_meta *m, sl_ino ino, uint32_t indx, const struct sl_slice *s,
+	int (*write_chunk)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			   uint32_t indx, const struct sl_slice *s,
 			   int64_t mtime_ns, struct sl_attr *attr, struct sl_err *err);
 	/* Sets the length (as JuiceFS: shrinking appends hole slices so old data never reappears).
 	 * Needs write permission unless u is NULL (the vfs already checked it at open). */
@@ -224,7 +230,8 @@ struct sl_meta_backend {
 	 * the visible data of their range; records appended after them stay. Adds repl's
 	 * jfs_chunk_ref row and drops one reference per replaced record; slices reaching zero go
 	 * to cb after the commit. */
-	int (*compact_chunk)(struct sl_meta *m, sl_ino ino, uint32_t indx,
+	int (*compact_chunk)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			     uint32_t indx,
 			     const struct sl_slice *expect, size_t n, size_t skip,
 			     const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
 			     struct sl_err *err);
@@ -285,6 +292,7 @@ struct sl_meta {
 	const struct sl_meta_backend *be;
 	void *priv;
 	const struct sl_logger *log;
+	const struct sl_conf *conf; /* the volume's settings for backends that need some, or NULL */
 	char url_redacted[512]; /* the META-URL with the password replaced by **** */
 
 	/* core state, guarded by lock */
@@ -300,9 +308,10 @@ struct sl_meta {
 };
 
 /* ---- the core (meta.c) ---------------------------------------------------------------------- */
-/* Picks the backend by the URL scheme (sqlite3://, mysql://); -EINVAL for unknown schemes. */
-int sl_meta_open(const char *url, const struct sl_logger *log, struct sl_meta **out,
-		 struct sl_err *err);
+/* Picks the backend by the URL scheme (sqlite3://, mysql://); -EINVAL for unknown schemes. conf
+ * (settings for backends that need some; may be NULL) must outlive the handle. */
+int sl_meta_open(const char *url, const struct sl_conf *conf, const struct sl_logger *log,
+		 struct sl_meta **out, struct sl_err *err);
 void sl_meta_close(struct sl_meta *m);
 
 /* Allocates a fresh inode number / slice id (batches from nextInode / nextChunk). */

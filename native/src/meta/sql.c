@@ -2031,7 +2031,24 @@ static int append_hole(struct tx *t, sl_ino ino, uint32_t indx, uint32_t pos, ui
 	return chunk_append(t, ino, indx, rec, sizeof(rec));
 }
 
+/* The gateway's check for the data slots (meta.h): u may read or write the file ino. */
+static int data_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
+		       struct sl_attr *attr)
+{
+	int rc = node_get(t, ino, false, attr);
+	if (rc == -ENOENT && mask == SL_MAY_READ) {
+		sl_err_clear(t->err);
+		return sl_errf(t->err, -ESTALE, "inode %" PRIu64 " was deleted while it was being read",
+			       ino);
+	}
+	if (!rc && sl_meta_access(u, attr, mask))
+		rc = sl_errf(t->err, -EACCES, "permission denied: %s inode %" PRIu64,
+			     mask == SL_MAY_READ ? "reading" : "writing", ino);
+	return rc;
+}
+
 struct read_chunk_arg {
+	const struct sl_meta_user *u;
 	sl_ino ino;
 	uint32_t indx;
 	uint8_t *buf;
@@ -2043,12 +2060,14 @@ static int read_chunk_op(struct tx *t, void *arg)
 	struct read_chunk_arg *a = arg;
 	free(a->buf);
 	a->buf = NULL;
-	int rc = chunk_load(t, a->ino, a->indx, false, &a->buf, &a->len);
+	struct sl_attr attr;
+	int rc = a->u ? data_access(t, a->u, a->ino, SL_MAY_READ, &attr) : 0;
+	if (!rc)
+		rc = chunk_load(t, a->ino, a->indx, false, &a->buf, &a->len);
 	if (rc || a->len)
 		return rc;
 	/* No slices: a hole, or a file deleted (by another client) while it was read, whose data
 	 * is gone. The second must fail, not read as zeros. */
-	struct sl_attr attr;
 	rc = node_get(t, a->ino, false, &attr);
 	if (rc == -ENOENT) {
 		sl_err_clear(t->err);
@@ -2058,10 +2077,11 @@ static int read_chunk_op(struct tx *t, void *arg)
 	return rc;
 }
 
-static int sql_read_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx, struct sl_slice **slices,
+static int sql_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			  sl_ino ino, uint32_t indx, struct sl_slice **slices,
 			  size_t *n, struct sl_err *err)
 {
-	struct read_chunk_arg a = {.ino = ino, .indx = indx};
+	struct read_chunk_arg a = {.u = u, .ino = ino, .indx = indx};
 	*slices = NULL;
 	*n = 0;
 	int rc = run(m, false, read_chunk_op, &a, err);
@@ -2103,6 +2123,7 @@ static int set_length(struct tx *t, sl_ino ino, uint64_t length, int64_t mtime, 
 }
 
 struct write_chunk_arg {
+	const struct sl_meta_user *u;
 	sl_ino ino;
 	uint32_t indx;
 	const struct sl_slice *s;
@@ -2119,6 +2140,8 @@ static int write_chunk_op(struct tx *t, void *arg)
 	int rc = file_for_data(t, a->ino, n);
 	if (rc)
 		return rc;
+	if (a->u && sl_meta_access(a->u, n, SL_MAY_WRITE))
+		return sl_errf(t->err, -EACCES, "permission denied: writing inode %" PRIu64, a->ino);
 	if (n->flags & SL_FLAG_IMMUTABLE)
 		return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", a->ino);
 	uint64_t end = (uint64_t)a->indx * SL_CHUNK_SIZE + a->s->pos + a->s->len;
@@ -2140,14 +2163,15 @@ static int write_chunk_op(struct tx *t, void *arg)
 	return set_length(t, a->ino, n->length, n->mtime_ns, n->ctime_ns);
 }
 
-static int sql_write_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx, const struct sl_slice *s,
+static int sql_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			   sl_ino ino, uint32_t indx, const struct sl_slice *s,
 			   int64_t mtime_ns, struct sl_attr *attr, struct sl_err *err)
 {
 	if (!s->id || !s->len || (uint64_t)s->pos + s->len > SL_CHUNK_SIZE ||
 	    (uint64_t)s->off + s->len > s->size)
 		return sl_errf(err, -EINVAL, "invalid slice (id %" PRIu64 ", pos %u, size %u, off %u, "
 			       "len %u)", s->id, s->pos, s->size, s->off, s->len);
-	struct write_chunk_arg a = {.ino = ino, .indx = indx, .s = s, .mtime = mtime_ns};
+	struct write_chunk_arg a = {.u = u, .ino = ino, .indx = indx, .s = s, .mtime = mtime_ns};
 	int rc = run(m, true, write_chunk_op, &a, err);
 	if (rc)
 		return rc;
@@ -2626,15 +2650,19 @@ struct compact_arg {
 	const uint8_t *expect;      /* n encoded records */
 	size_t n, skip;
 	const struct sl_slice *repl;
+	const struct sl_meta_user *u;
 };
 
 static int compact_op(struct tx *t, void *arg)
 {
 	struct compact_arg *a = arg;
 	a->dead.ndead = 0;
-	uint8_t *buf;
-	size_t len;
-	int rc = chunk_load(t, a->dead.ino, a->dead.indx, true, &buf, &len);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct sl_attr attr;
+	int rc = a->u ? data_access(t, a->u, a->dead.ino, SL_MAY_WRITE, &attr) : 0;
+	if (!rc)
+		rc = chunk_load(t, a->dead.ino, a->dead.indx, true, &buf, &len);
 	if (rc)
 		return rc;
 	size_t cnt = buf ? len / SL_SLICE_BYTES : 0;
@@ -2680,7 +2708,8 @@ static int compact_op(struct tx *t, void *arg)
 	return rc;
 }
 
-static int sql_compact_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx,
+static int sql_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			     sl_ino ino, uint32_t indx,
 			     const struct sl_slice *expect, size_t n, size_t skip,
 			     const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
 			     struct sl_err *err)
@@ -2693,7 +2722,7 @@ static int sql_compact_chunk(struct sl_meta *m, sl_ino ino, uint32_t indx,
 	for (size_t i = 0; i < n; i++)
 		slice_put(enc + i * SL_SLICE_BYTES, &expect[i]);
 	struct compact_arg a = {.dead = {.ino = ino, .indx = indx}, .expect = enc, .n = n,
-				.skip = skip, .repl = repl};
+				.skip = skip, .repl = repl, .u = u};
 	int rc = run(m, true, compact_op, &a, err);
 	for (size_t j = 0; !rc && j < a.dead.ndead; j++)
 		if (cb)

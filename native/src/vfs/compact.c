@@ -59,7 +59,7 @@ static bool chunk_references(struct sl_volume_core *v, sl_ino ino, uint32_t indx
 	struct sl_err err = {0};
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	if (v->meta->be->read_chunk(v->meta, ino, indx, &ss, &n, &err))
+	if (v->meta->be->read_chunk(v->meta, NULL, ino, indx, &ss, &n, &err))
 		return true;
 	bool found = false;
 	for (size_t i = 0; i < n && !found; i++)
@@ -73,7 +73,7 @@ int sl_compact_chunk(struct sl_volume_core *v, sl_ino ino, uint32_t indx, size_t
 {
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	int rc = v->meta->be->read_chunk(v->meta, ino, indx, &ss, &n, err);
+	int rc = v->meta->be->read_chunk(v->meta, NULL, ino, indx, &ss, &n, err);
 	if (rc || n < min_records)
 		goto out;
 	size_t skip = 0;
@@ -95,7 +95,7 @@ int sl_compact_chunk(struct sl_volume_core *v, sl_ino ino, uint32_t indx, size_t
 				  .len = end - start};
 	rc = write_merged(v, ino, indx, start, end - start, id, err);
 	if (!rc)
-		rc = v->meta->be->compact_chunk(v->meta, ino, indx, ss, n, skip, &merged,
+		rc = v->meta->be->compact_chunk(v->meta, NULL, ino, indx, ss, n, skip, &merged,
 						sl_vol_delete_slice, v, err);
 	if (rc && !chunk_references(v, ino, indx, id))
 		sl_vol_delete_slice_blocks(v, id, merged.size); /* nothing uses what was uploaded */

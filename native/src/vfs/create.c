@@ -133,7 +133,7 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 	else if (!rc)
 		snprintf(bucket, sizeof(bucket), "%s", o->bucket);
 	if (!rc)
-		rc = sl_meta_open(o->meta_url, &log, &meta, err);
+		rc = sl_meta_open(o->meta_url, NULL, &log, &meta, err);
 	if (rc)
 		goto out;
 	rc = meta->be->load_format(meta, &old_json, err);

@@ -97,7 +97,7 @@ static int get_view(struct sl_reader *r, uint32_t indx, const struct chunk_view 
 
 	struct sl_slice *slices = NULL;
 	size_t n = 0;
-	int rc = r->v->meta->be->read_chunk(r->v->meta, r->ino, indx, &slices, &n, err);
+	int rc = r->v->meta->be->read_chunk(r->v->meta, NULL, r->ino, indx, &slices, &n, err);
 	if (rc)
 		return rc;
 	struct chunk_view *cv = calloc(1, sizeof(*cv));

@@ -328,7 +328,7 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 	const char *url = sl_conf_str(v->conf, "meta");
 	if (!url || !*url)
 		return sl_errf(err, -EINVAL, "config key 'meta' (the META-URL of the volume) is not set");
-	if ((rc = sl_meta_open(url, &v->log, &v->meta, err)))
+	if ((rc = sl_meta_open(url, v->conf, &v->log, &v->meta, err)))
 		return rc;
 	char *json = NULL;
 	rc = v->meta->be->load_format(v->meta, &json, err);

@@ -274,7 +274,7 @@ static void commit_ready(struct sl_writer *w)
 			struct sl_slice sl = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
 					      .len = s->len};
 			struct sl_attr attr;
-			rc = w->v->meta->be->write_chunk(w->v->meta, w->ino, s->chunk, &sl, now_ns(),
+			rc = w->v->meta->be->write_chunk(w->v->meta, NULL, w->ino, s->chunk, &sl, now_ns(),
 							 &attr, &err);
 			if (!rc)
 				maybe_compact(w, s->chunk);
