@@ -2031,16 +2031,20 @@ static int append_hole(struct tx *t, sl_ino ino, uint32_t indx, uint32_t pos, ui
 	return chunk_append(t, ino, indx, rec, sizeof(rec));
 }
 
+/* A read of a file deleted (by another client) while it was read must fail, not read as zeros. */
+static int deleted_while_read(struct tx *t, sl_ino ino)
+{
+	sl_err_clear(t->err);
+	return sl_errf(t->err, -ESTALE, "inode %" PRIu64 " was deleted while it was being read", ino);
+}
+
 /* The gateway's check for the data slots (meta.h): u may read or write the file ino. */
 static int data_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
 		       struct sl_attr *attr)
 {
 	int rc = node_get(t, ino, false, attr);
-	if (rc == -ENOENT && mask == SL_MAY_READ) {
-		sl_err_clear(t->err);
-		return sl_errf(t->err, -ESTALE, "inode %" PRIu64 " was deleted while it was being read",
-			       ino);
-	}
+	if (rc == -ENOENT && mask == SL_MAY_READ)
+		return deleted_while_read(t, ino);
 	if (!rc && sl_meta_access(u, attr, mask))
 		rc = sl_errf(t->err, -EACCES, "permission denied: %s inode %" PRIu64,
 			     mask == SL_MAY_READ ? "reading" : "writing", ino);
@@ -2064,17 +2068,11 @@ static int read_chunk_op(struct tx *t, void *arg)
 	int rc = a->u ? data_access(t, a->u, a->ino, SL_MAY_READ, &attr) : 0;
 	if (!rc)
 		rc = chunk_load(t, a->ino, a->indx, false, &a->buf, &a->len);
-	if (rc || a->len)
+	if (rc || a->len || a->u) /* with a caller, data_access has seen the inode */
 		return rc;
-	/* No slices: a hole, or a file deleted (by another client) while it was read, whose data
-	 * is gone. The second must fail, not read as zeros. */
+	/* No slices: a hole, or a file deleted while it was read, whose data is gone. */
 	rc = node_get(t, a->ino, false, &attr);
-	if (rc == -ENOENT) {
-		sl_err_clear(t->err);
-		rc = sl_errf(t->err, -ESTALE, "inode %" PRIu64 " was deleted while it was being read",
-			     a->ino);
-	}
-	return rc;
+	return rc == -ENOENT ? deleted_while_read(t, a->ino) : rc;
 }
 
 static int sql_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
