@@ -90,8 +90,11 @@ static int writer_main(int argc, char **argv)
 	sluice_kv conf[8];
 	size_t n = 0;
 	conf[n++] = (sluice_kv){"meta", argv[2]};
-	if (strcmp(cache, "-"))
+	if (strcmp(cache, "-")) {
 		conf[n++] = (sluice_kv){"cache-dir", cache};
+		/* a machine's disk fuller than the default 10% free must not change what is staged */
+		conf[n++] = (sluice_kv){"free-space-ratio", "0"};
+	}
 	if (strcmp(bucket, "-")) {
 		conf[n++] = (sluice_kv){"bucket", bucket};
 		conf[n++] = (sluice_kv){"io-retries", "1"};

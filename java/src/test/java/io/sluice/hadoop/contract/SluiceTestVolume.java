@@ -10,6 +10,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import io.sluice.hadoop.SluiceConstants;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -39,6 +40,9 @@ public final class SluiceTestVolume {
     if (new File(lib).isFile()) {
       conf.set("sluice.native.path", new File(lib).getAbsolutePath());
     }
+    // A machine whose disk is fuller than the default 10% free (CI machines can be) must not
+    // change what the tests cache and stage.
+    conf.setDouble(SluiceConstants.hadoopKey(SluiceConstants.FREE_SPACE_RATIO), 0);
     String cacheDir = setting("sluice.test.cache-dir", "SLUICE_TEST_CACHE_DIR", null);
     if (cacheDir != null) {
       conf.set("sluice.cache-dir", cacheDir);
