@@ -32,6 +32,11 @@ static void usage(FILE *out)
 		"  warmup [-p N] META-URL PATH...  read files (directories recursively) into the disk\n"
 		"                                  cache (needs -o cache-dir=DIR); N files at a time\n"
 		"\n"
+		"\n"
+		"  gateway [-c FILE] [-o KEY=VALUE]... [META-URL]\n"
+		"                                  serve the volume to Kerberos clients (gateway://);\n"
+		"                                  FILE holds KEY=VALUE lines (docs/security.md)\n"
+		"\n"
 		"  version                         print the version\n");
 }
 
@@ -101,6 +106,8 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (!strcmp(cmd, "warmup"))
 		return cmd_warmup(argc - 1, argv + 1);
+	if (!strcmp(cmd, "gateway"))
+		return cmd_gateway(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||
 	    !strcmp(cmd, "get") || !strcmp(cmd, "cat") || !strcmp(cmd, "mv") || !strcmp(cmd, "rm"))
 		return cmd_files(cmd, argc - 1, argv + 1);

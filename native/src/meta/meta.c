@@ -43,6 +43,7 @@ static const struct {
 } backends[] = {
 	{"sqlite3", &sl_meta_sql_backend},
 	{"mysql", &sl_meta_sql_backend},
+	{"gateway", &sl_meta_remote_backend},
 };
 
 int sl_meta_open(const char *url, const struct sl_conf *conf, const struct sl_logger *log,
@@ -52,7 +53,7 @@ int sl_meta_open(const char *url, const struct sl_conf *conf, const struct sl_lo
 	const char *sep = url ? strstr(url, "://") : NULL;
 	if (!sep || sep == url)
 		return sl_errf(err, -EINVAL, "the META-URL has no scheme: expected sqlite3://PATH or "
-			       "mysql://USER:PASSWORD@(HOST:PORT)/DATABASE");
+			       "mysql://USER:PASSWORD@(HOST:PORT)/DATABASE or gateway://HOST:PORT");
 	size_t slen = (size_t)(sep - url);
 	const struct sl_meta_backend *be = NULL;
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
@@ -60,7 +61,7 @@ int sl_meta_open(const char *url, const struct sl_conf *conf, const struct sl_lo
 			be = backends[i].be;
 	if (!be)
 		return sl_errf(err, -EINVAL, "unsupported META-URL scheme '%.*s://' (supported: "
-			       "sqlite3://, mysql://)", (int)(slen > 32 ? 32 : slen), url);
+			       "sqlite3://, mysql://, gateway://)", (int)(slen > 32 ? 32 : slen), url);
 	if (be->version != SL_META_BACKEND_VERSION)
 		return sl_errf(err, -EINVAL, "metadata backend %s has version %d, expected %d",
 			       be->name, be->version, SL_META_BACKEND_VERSION);

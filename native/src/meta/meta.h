@@ -63,6 +63,7 @@ struct sl_meta_user {
 	uint32_t gids[SL_MAX_GROUPS]; /* gids[0] is the primary group */
 	int ngids;
 	bool superuser;               /* skips permission checks (HDFS superuser/supergroup) */
+	const char *name;             /* the user's name (the gateway backend sends it), or NULL */
 };
 
 /* A slice reference inside a chunk, 24 bytes big-endian in jfs_chunk.slices:
@@ -200,8 +201,10 @@ struct sl_meta_backend {
 
 	/* -- file data --------------------------------------------------------------------------- */
 	/* The three data slots below check u's read (read_chunk) or write permission on the file
-	 * in their transaction; u is NULL where the caller checked at open (the vfs in direct mode).
-	 * The gateway always passes the caller, since a stream's open happened on the client. */
+	 * in their transaction, so that a gateway checks every access of a stream opened on a
+	 * client (HDFS too re-checks when a reader fetches more block locations). The owner always
+	 * passes: it may grant itself the bits anyway, and a file it created read-only stays
+	 * writable through the creating stream. u is NULL for the volume's own maintenance. */
 	/* Slices of one chunk in the order they were written (later ones win). Caller frees.
 	 * -ESTALE if the inode is gone (deleted while being read): never an empty list for it. */
 	int (*read_chunk)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
@@ -308,8 +311,8 @@ struct sl_meta {
 };
 
 /* ---- the core (meta.c) ---------------------------------------------------------------------- */
-/* Picks the backend by the URL scheme (sqlite3://, mysql://); -EINVAL for unknown schemes. conf
- * (settings for backends that need some; may be NULL) must outlive the handle. */
+/* Picks the backend by the URL scheme (sqlite3://, mysql://, gateway://); -EINVAL for unknown
+ * schemes. conf (may be NULL: defaults) must outlive the handle. */
 int sl_meta_open(const char *url, const struct sl_conf *conf, const struct sl_logger *log,
 		 struct sl_meta **out, struct sl_err *err);
 void sl_meta_close(struct sl_meta *m);
@@ -343,6 +346,7 @@ static inline int64_t sl_time_nsrem(int64_t ns) { return ns % 1000; }
 static inline int64_t sl_time_join(int64_t us, int64_t nsrem) { return us * 1000 + nsrem; }
 
 extern const struct sl_meta_backend sl_meta_sql_backend;
+extern const struct sl_meta_backend sl_meta_remote_backend;
 
 /* ---- metadata cache (cache.c) --------------------------------------------------------------- */
 /* A layer over m->be that answers getattr, resolve, lookup and read_chunk from memory within

@@ -2038,14 +2038,14 @@ static int deleted_while_read(struct tx *t, sl_ino ino)
 	return sl_errf(t->err, -ESTALE, "inode %" PRIu64 " was deleted while it was being read", ino);
 }
 
-/* The gateway's check for the data slots (meta.h): u may read or write the file ino. */
+/* The data slots' check (meta.h): u may read or write the file ino; its owner always may. */
 static int data_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
 		       struct sl_attr *attr)
 {
 	int rc = node_get(t, ino, false, attr);
 	if (rc == -ENOENT && mask == SL_MAY_READ)
 		return deleted_while_read(t, ino);
-	if (!rc && sl_meta_access(u, attr, mask))
+	if (!rc && u->uid != attr->uid && sl_meta_access(u, attr, mask))
 		rc = sl_errf(t->err, -EACCES, "permission denied: %s inode %" PRIu64,
 			     mask == SL_MAY_READ ? "reading" : "writing", ino);
 	return rc;

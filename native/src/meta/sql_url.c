@@ -32,16 +32,6 @@ void sl_sql_url_free(struct sl_sql_url *u)
 	memset(u, 0, sizeof(*u));
 }
 
-static char *dup_range(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = 0;
-	}
-	return d;
-}
-
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -90,7 +80,7 @@ static int parse_sqlite(const char *rest, struct sl_sql_url *out, struct sl_err 
 	if (n == 0)
 		return sl_errf(err, -EINVAL, "META-URL %s has no database file: expected "
 			       "sqlite3://PATH (relative) or sqlite3:///ABSOLUTE/PATH", out->redacted);
-	out->database = dup_range(rest, n);
+	out->database = strndup(rest, n);
 	if (!out->database || (q && !(out->params = strdup(q + 1))))
 		return nomem(err);
 	return 0;
@@ -113,7 +103,7 @@ static int parse_mysql_addr(const char *a, size_t n, struct sl_sql_url *out, str
 		if (inlen == 0)
 			return sl_errf(err, -EINVAL, "META-URL %s: unix() needs the socket path",
 				       out->redacted);
-		if (!(out->socket = dup_range(in, inlen)))
+		if (!(out->socket = strndup(in, inlen)))
 			return nomem(err);
 		return 0;
 	}
@@ -158,7 +148,7 @@ static int parse_mysql_addr(const char *a, size_t n, struct sl_sql_url *out, str
 				       out->redacted, port);
 		out->port = (int)port;
 	}
-	if (!(out->host = dup_range(hs, (size_t)(he - hs))))
+	if (!(out->host = strndup(hs, (size_t)(he - hs))))
 		return nomem(err);
 	return 0;
 }
@@ -206,7 +196,7 @@ static int parse_mysql(const char *url, const char *rest, struct sl_sql_url *out
 	if (slash + 1 == rest + n)
 		return sl_errf(err, -EINVAL, "META-URL %s: the database name after '/' is empty "
 			       "(expected %s)", out->redacted, MYSQL_EXAMPLE);
-	if (!(out->database = dup_range(slash + 1, (size_t)(rest + n - slash - 1))))
+	if (!(out->database = strndup(slash + 1, (size_t)(rest + n - slash - 1))))
 		return nomem(err);
 	if (q && !(out->params = strdup(q + 1)))
 		return nomem(err);
@@ -250,7 +240,7 @@ int sl_sql_url_parse(const char *url, struct sl_sql_url *out, struct sl_err *err
 			     MYSQL_EXAMPLE);
 		goto out;
 	}
-	if (!(out->scheme = dup_range(url, (size_t)(sep - url)))) {
+	if (!(out->scheme = strndup(url, (size_t)(sep - url)))) {
 		rc = nomem(err);
 		goto out;
 	}

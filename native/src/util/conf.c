@@ -29,9 +29,13 @@ struct sl_conf {
 
 static const struct conf_key *find_key(const char *key)
 {
-	for (size_t i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
-		if (!strcmp(known_keys[i].key, key))
+	for (size_t i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++) {
+		const char *k = known_keys[i].key;
+		size_t n = strlen(k);
+		/* "prefix.*" declares a family of keys, such as proxyuser.<user>.hosts */
+		if (n > 2 && k[n - 1] == '*' ? !strncmp(k, key, n - 1) && key[n - 1] : !strcmp(k, key))
 			return &known_keys[i];
+	}
 	return NULL;
 }
 
@@ -140,6 +144,15 @@ int sl_conf_bool(const struct sl_conf *c, const char *key, bool *out, struct sl_
 	else
 		return sl_errf(err, -EINVAL, "config key '%s': '%s' is not true or false", key, v);
 	return 0;
+}
+
+bool sl_conf_entry(const struct sl_conf *c, size_t i, const char **key, const char **value)
+{
+	if (!c || i >= c->n)
+		return false;
+	*key = c->keys[i];
+	*value = c->values[i];
+	return true;
 }
 
 int sl_conf_check_keys(const struct sl_conf *c, struct sl_err *err)

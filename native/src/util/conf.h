@@ -24,6 +24,8 @@ int sl_conf_u64(const struct sl_conf *c, const char *key, uint64_t *out, struct 
 /* A non-negative decimal number such as "0.1" or "2.5". */
 int sl_conf_double(const struct sl_conf *c, const char *key, double *out, struct sl_err *err);
 int sl_conf_bool(const struct sl_conf *c, const char *key, bool *out, struct sl_err *err);
+/* The i-th pair as given (to collect families of keys such as proxyuser.*); false past the end. */
+bool sl_conf_entry(const struct sl_conf *c, size_t i, const char **key, const char **value);
 /* Rejects keys that are not declared in conf_keys.h (a typo must not be silently ignored). */
 int sl_conf_check_keys(const struct sl_conf *c, struct sl_err *err);
 

@@ -41,6 +41,23 @@
 	X("read-only", "false", 0, "open the volume read-only (no session, no writes)")          \
 	X("users-file", NULL, 0, "passwd-style file mapping user names to uids (default: system)") \
 	X("groups-file", NULL, 0, "group-style file mapping group names to gids (default: system)") \
-	X("log-level", "warn", 0, "error, warn, info or debug (logged to stderr)")
+	X("log-level", "warn", 0, "error, warn, info or debug (logged to stderr)")                \
+	X("kerberos.principal", NULL, 0, "gateway mode: the client principal (default: the ticket cache's or keytab's)") \
+	X("kerberos.keytab", NULL, 0, "gateway mode: log in from this keytab instead of the ticket cache") \
+	X("kerberos.ccache", NULL, 0, "gateway mode: ticket cache name (default: KRB5CCNAME or the system default)") \
+	X("gateway.principal", NULL, 0, "the gateway's service principal (default: sluice/HOST, HOST from the META-URL)") \
+	X("gateway.protection", "integrity", 0, "integrity or privacy (also encrypt): what this end requires of gateway messages") \
+	X("gateway.connections", "8", 0, "connections a client keeps open to the gateway")        \
+	X("gateway.listen", "0.0.0.0:9810", 0, "gateway: address and port to listen on")           \
+	X("gateway.keytab", NULL, 0, "gateway: keytab with the service principal's keys (required)") \
+	X("gateway.rcache", NULL, 0, "gateway: replay cache (default: MIT's, in the system temp directory)") \
+	X("gateway.max-connections", "256", 0, "gateway: connections served at once; more are refused") \
+	X("gateway.idle-timeout", "300", 0, "gateway: seconds before an idle connection is closed") \
+	X("gateway.handshake-timeout", "20", 0, "gateway: seconds for a client to authenticate")   \
+	X("gateway.max-frame", "16M", 1, "gateway: largest message accepted")                     \
+	X("auth-to-local", "DEFAULT", 0, "gateway: Hadoop auth_to_local rules mapping principals to user names") \
+	X("auth-to-local.mechanism", "hadoop", 0, "gateway: hadoop or mit (what happens when no rule applies)") \
+	X("group-mapping.static", NULL, 0, "gateway: user1=g1,g2;user2=; groups that override the system's") \
+	X("proxyuser.*", NULL, 0, "gateway: proxyuser.<user>.hosts/users/groups, as Hadoop's hadoop.proxyuser.*")
 
 #endif

@@ -19,7 +19,7 @@
 #define BIG_SLICE (1u << 20)
 
 /* Writes the visible bytes [start, start+len) of chunk indx as slice id. */
-static int write_merged(struct sl_volume_core *v, sl_ino ino, uint32_t indx, uint32_t start,
+static int write_merged(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino, uint32_t indx, uint32_t start,
 			uint32_t len, uint64_t id, struct sl_err *err)
 {
 	struct sl_attr attr;
@@ -29,7 +29,7 @@ static int write_merged(struct sl_volume_core *v, sl_ino ino, uint32_t indx, uin
 	struct sl_reader *r = NULL;
 	uint32_t bs = v->layout.block_size;
 	uint8_t *buf = malloc(bs);
-	if (!buf || sl_reader_new(v, ino, attr.length, &r)) {
+	if (!buf || sl_reader_new(v, u, ino, attr.length, &r)) {
 		rc = sl_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -54,12 +54,12 @@ out:
 
 /* Whether the chunk's list holds slice id: a commit whose reply was lost may have happened. When
  * in doubt (the check fails), it does, and the blocks stay for gc. */
-static bool chunk_references(struct sl_volume_core *v, sl_ino ino, uint32_t indx, uint64_t id)
+static bool chunk_references(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino, uint32_t indx, uint64_t id)
 {
 	struct sl_err err = {0};
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	if (v->meta->be->read_chunk(v->meta, NULL, ino, indx, &ss, &n, &err))
+	if (v->meta->be->read_chunk(v->meta, u, ino, indx, &ss, &n, &err))
 		return true;
 	bool found = false;
 	for (size_t i = 0; i < n && !found; i++)
@@ -68,12 +68,12 @@ static bool chunk_references(struct sl_volume_core *v, sl_ino ino, uint32_t indx
 	return found;
 }
 
-int sl_compact_chunk(struct sl_volume_core *v, sl_ino ino, uint32_t indx, size_t min_records,
+int sl_compact_chunk(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino, uint32_t indx, size_t min_records,
 		     struct sl_err *err)
 {
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	int rc = v->meta->be->read_chunk(v->meta, NULL, ino, indx, &ss, &n, err);
+	int rc = v->meta->be->read_chunk(v->meta, u, ino, indx, &ss, &n, err);
 	if (rc || n < min_records)
 		goto out;
 	size_t skip = 0;
@@ -93,11 +93,11 @@ int sl_compact_chunk(struct sl_volume_core *v, sl_ino ino, uint32_t indx, size_t
 		goto out;
 	struct sl_slice merged = {.pos = start, .id = id, .size = end - start, .off = 0,
 				  .len = end - start};
-	rc = write_merged(v, ino, indx, start, end - start, id, err);
+	rc = write_merged(v, u, ino, indx, start, end - start, id, err);
 	if (!rc)
-		rc = v->meta->be->compact_chunk(v->meta, NULL, ino, indx, ss, n, skip, &merged,
+		rc = v->meta->be->compact_chunk(v->meta, u, ino, indx, ss, n, skip, &merged,
 						sl_vol_delete_slice, v, err);
-	if (rc && !chunk_references(v, ino, indx, id))
+	if (rc && !chunk_references(v, u, ino, indx, id))
 		sl_vol_delete_slice_blocks(v, id, merged.size); /* nothing uses what was uploaded */
 out:
 	free(ss);

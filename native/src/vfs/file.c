@@ -106,9 +106,9 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 	pthread_mutex_init(&f->lock, NULL);
 	if (flags & SLUICE_O_APPEND)
 		f->pos = attr.length;
-	rc = sl_reader_new(v, ino, attr.length, &f->r);
+	rc = sl_reader_new(v, &mu, ino, attr.length, &f->r);
 	if (!rc && (flags & SLUICE_O_WRITE))
-		rc = sl_writer_new(v, ino, f->pos, &f->w);
+		rc = sl_writer_new(v, &mu, ino, f->pos, &f->w);
 	if (rc) {
 		sl_reader_free(f->r);
 		pthread_mutex_destroy(&f->lock);

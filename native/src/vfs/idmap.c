@@ -265,6 +265,8 @@ void sl_vol_user(struct sl_volume_core *v, const sluice_user *u, struct sl_meta_
 	memset(out, 0, sizeof(*out));
 	const char *name = u && u->name && *u->name ? u->name : v->default_user;
 	out->uid = sl_idmap_uid(v->ids, name);
+	/* only a name the caller gave: without one, a gateway acts as the authenticated principal */
+	out->name = u && u->name && *u->name ? u->name : NULL;
 	out->superuser = !strcmp(name, v->superuser);
 	size_t ng = u && u->groups ? u->ngroups : 0;
 	for (size_t i = 0; i < ng && out->ngids < SL_MAX_GROUPS; i++) {
@@ -278,4 +280,19 @@ void sl_vol_user(struct sl_volume_core *v, const sluice_user *u, struct sl_meta_
 		out->gids[0] = sl_idmap_gid(v->ids, name);
 		out->ngids = 1;
 	}
+}
+
+int sl_held_user_set(struct sl_held_user *h, const struct sl_meta_user *u)
+{
+	h->mu = *u;
+	h->name = u->name ? strdup(u->name) : NULL;
+	h->mu.name = h->name;
+	return u->name && !h->name ? -ENOMEM : 0;
+}
+
+void sl_held_user_clear(struct sl_held_user *h)
+{
+	free(h->name);
+	h->name = NULL;
+	h->mu.name = NULL;
 }

@@ -30,6 +30,7 @@ struct chunk_view {
 
 struct sl_reader {
 	struct sl_volume_core *v;
+	struct sl_held_user user;
 	sl_ino ino;
 	pthread_mutex_t lock;     /* guards the fields below */
 	uint64_t length;
@@ -50,11 +51,16 @@ static void free_views(struct chunk_view *v)
 	}
 }
 
-int sl_reader_new(struct sl_volume_core *v, sl_ino ino, uint64_t length, struct sl_reader **out)
+int sl_reader_new(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino,
+		  uint64_t length, struct sl_reader **out)
 {
 	struct sl_reader *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	if (sl_held_user_set(&r->user, u)) {
+		free(r);
+		return -ENOMEM;
+	}
 	r->v = v;
 	r->ino = ino;
 	r->length = length;
@@ -70,6 +76,7 @@ void sl_reader_free(struct sl_reader *r)
 	free_views(r->views);
 	free_views(r->stale);
 	pthread_mutex_destroy(&r->lock);
+	sl_held_user_clear(&r->user);
 	free(r);
 }
 
@@ -97,7 +104,7 @@ static int get_view(struct sl_reader *r, uint32_t indx, const struct chunk_view 
 
 	struct sl_slice *slices = NULL;
 	size_t n = 0;
-	int rc = r->v->meta->be->read_chunk(r->v->meta, NULL, r->ino, indx, &slices, &n, err);
+	int rc = r->v->meta->be->read_chunk(r->v->meta, &r->user.mu, r->ino, indx, &slices, &n, err);
 	if (rc)
 		return rc;
 	struct chunk_view *cv = calloc(1, sizeof(*cv));

@@ -277,7 +277,7 @@ bool sl_vol_delete_slice_blocks(struct sl_volume_core *v, uint64_t id, uint32_t 
 /* ---- compaction (compact.c) ---------------------------------------------------------------- */
 /* If chunk indx of ino has at least min_records slice records, merges its small trailing ones
  * into one new slice. */
-int sl_compact_chunk(struct sl_volume_core *v, sl_ino ino, uint32_t indx, size_t min_records,
+int sl_compact_chunk(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino, uint32_t indx, size_t min_records,
 		     struct sl_err *err);
 
 /* ---- users (idmap.c) ----------------------------------------------------------------------- */
@@ -329,7 +329,17 @@ struct sluice_file {
 	struct sluice_file *next_open, *prev_open;
 };
 
-int sl_writer_new(struct sl_volume_core *v, sl_ino ino, uint64_t start, struct sl_writer **out);
+/* A caller kept by a stream past the call that named it: a copy of its identity and name. */
+struct sl_held_user {
+	struct sl_meta_user mu;
+	char *name;
+};
+int sl_held_user_set(struct sl_held_user *h, const struct sl_meta_user *u);
+void sl_held_user_clear(struct sl_held_user *h);
+
+/* u: the opener, whose write permission the metadata checks at every commit. */
+int sl_writer_new(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino,
+		  uint64_t start, struct sl_writer **out);
 /* Buffers data; full blocks go to the upload pool at once. */
 int sl_writer_write(struct sl_writer *w, const void *buf, size_t len, struct sl_err *err);
 /* hsync: uploads everything written (and anything an hflush staged) and commits it; returns
@@ -347,7 +357,9 @@ void sl_writer_free(struct sl_writer *w);
 int sl_store_block(struct sl_volume_core *v, const char *key, const void *data, uint32_t len,
 		   struct sl_err *err);
 
-int sl_reader_new(struct sl_volume_core *v, sl_ino ino, uint64_t length, struct sl_reader **out);
+/* u: the opener, whose read permission the metadata checks whenever the reader lists a chunk. */
+int sl_reader_new(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino,
+		  uint64_t length, struct sl_reader **out);
 /* Reads up to len bytes at off (short only at the end of the file as this reader knows it;
  * at that end it re-reads the length once, so a reader tailing a growing file sees new data). */
 int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off,

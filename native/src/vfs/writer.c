@@ -47,6 +47,7 @@ struct wslice {
 
 struct sl_writer {
 	struct sl_volume_core *v;
+	struct sl_held_user user;
 	sl_ino ino;
 	uint64_t pos;          /* file offset of the next byte */
 	pthread_mutex_t lock;  /* guards everything below and the slices' state */
@@ -181,7 +182,7 @@ static void compact_run(void *arg)
 	free(c);
 	for (;;) {
 		struct sl_err err = {0};
-		if (sl_compact_chunk(w->v, w->ino, chunk, COMPACT_AT, &err))
+		if (sl_compact_chunk(w->v, &w->user.mu, w->ino, chunk, COMPACT_AT, &err))
 			sl_log(&w->v->log, SL_LOG_WARN, "compacting chunk %u of inode %llu: %s",
 			       chunk, (unsigned long long)w->ino, err.msg);
 		pthread_mutex_lock(&w->lock);
@@ -274,7 +275,7 @@ static void commit_ready(struct sl_writer *w)
 			struct sl_slice sl = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
 					      .len = s->len};
 			struct sl_attr attr;
-			rc = w->v->meta->be->write_chunk(w->v->meta, NULL, w->ino, s->chunk, &sl, now_ns(),
+			rc = w->v->meta->be->write_chunk(w->v->meta, &w->user.mu, w->ino, s->chunk, &sl, now_ns(),
 							 &attr, &err);
 			if (!rc)
 				maybe_compact(w, s->chunk);
@@ -438,11 +439,16 @@ static int new_slice(struct sl_writer *w, struct sl_err *err)
 	return 0;
 }
 
-int sl_writer_new(struct sl_volume_core *v, sl_ino ino, uint64_t start, struct sl_writer **out)
+int sl_writer_new(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino,
+		  uint64_t start, struct sl_writer **out)
 {
 	struct sl_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
+	if (sl_held_user_set(&w->user, u)) {
+		free(w);
+		return -ENOMEM;
+	}
 	w->v = v;
 	w->ino = ino;
 	w->pos = start;
@@ -697,5 +703,6 @@ void sl_writer_free(struct sl_writer *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->changed);
 	pthread_mutex_destroy(&w->commit_lock);
+	sl_held_user_clear(&w->user);
 	free(w);
 }

@@ -1,0 +1,510 @@
+/*
+ * dispatch.c - the gateway's operations: decodes a request (rpc/proto.h; the mirror of
+ * meta/remote.c), decides who the caller acts as (itself, or another user when proxy rules allow
+ * it), and runs the metadata backend slot with that identity, so that every permission check
+ * happens here, inside the slot's transaction. What a client must not do with the gateway's
+ * database rights is refused or done by the gateway itself: formatting, usage counters, settings
+ * other than the user/group registry, and deleting data (the gateway deletes what an operation
+ * frees, in its own background thread).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../rpc/proto.h"
+#include "internal.h"
+
+#define MAX_ID_BATCH (1 << 20)
+
+struct req {
+	struct sl_gateway *gw;
+	struct sl_meta *m;
+	struct sl_rbuf r;
+	struct sl_wbuf out; /* the results */
+	struct sl_meta_user mu;
+	struct sl_err err;
+};
+
+/* The identity of a request: the authenticated user, or the one it acts for if proxy rules let it.
+ * Groups always come from the gateway's own mapping, never from the client. */
+static int identify(struct req *q, const struct sl_gw_caller *caller, const char *acting)
+{
+	const char *user = acting ? acting : caller->name;
+	if (!*user || strchr(user, '/') || strchr(user, '@'))
+		return sl_errf(&q->err, -EINVAL, "'%s' is not a user name", user);
+	char gbuf[8192];
+	const char *gnames[SL_MAX_GROUPS];
+	size_t ng = SL_MAX_GROUPS;
+	int rc = sl_groups_of(q->gw->groups, user, gbuf, sizeof(gbuf), gnames, &ng, &q->err);
+	if (!rc && strcmp(user, caller->name))
+		rc = sl_proxy_check(q->gw->proxy, caller->name, caller->addr, user, gnames, ng,
+				    &q->err);
+	if (rc)
+		return rc;
+	sluice_user su = {.name = user, .groups = gnames, .ngroups = ng};
+	sl_vol_user(&q->gw->vol->core, &su, &q->mu);
+	q->mu.name = NULL; /* points into gbuf's neighbour: not needed past this call */
+	return 0;
+}
+
+/* What was removed is deleted here; the client learns there is nothing left for it to do. */
+static void put_removed(struct req *q, const struct sl_removed *rm)
+{
+	if (rm->ino && rm->data_pending)
+		sl_vol_doom(q->gw->vol, rm->ino);
+	sl_w_u64(&q->out, rm->ino);
+	sl_w_u64(&q->out, rm->length);
+	sl_w_bool(&q->out, false);
+}
+
+/* The format record without the object storage credentials, which stay on the gateway. */
+static int op_load_format(struct req *q)
+{
+	char *json = NULL;
+	int rc = q->m->be->load_format(q->m, &json, &q->err);
+	if (rc)
+		return rc;
+	json_error_t je;
+	json_t *o = json_loads(json, 0, &je);
+	free(json);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return sl_errf(&q->err, -EIO, "the volume's format record is not a JSON object");
+	}
+	static const char *const secret[] = {"AccessKey", "SecretKey", "SessionToken",
+					     "EncryptKey", "EncryptKeyFile"};
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		json_object_del(o, secret[i]);
+	char *text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!text)
+		return sl_errf(&q->err, -ENOMEM, "out of memory");
+	sl_w_str(&q->out, text);
+	free(text);
+	return 0;
+}
+
+static bool registry_name(const char *name)
+{
+	return name && (!strncmp(name, "sluice.uid.", 11) || !strncmp(name, "sluice.gid.", 11));
+}
+
+static int op_next_ids(struct req *q, const char *name, int64_t delta)
+{
+	if (!name || (strcmp(name, "nextInode") && strcmp(name, "nextChunk")))
+		return sl_errf(&q->err, -EPERM, "counter '%s' is not the client's to change",
+			       name ? name : "");
+	if (delta <= 0 || delta > MAX_ID_BATCH)
+		return sl_errf(&q->err, -EINVAL, "id batch of %lld is out of range",
+			       (long long)delta);
+	int64_t v;
+	int rc = q->m->be->incr_counter(q->m, name, delta, &v, &q->err);
+	if (!rc)
+		sl_w_i64(&q->out, v);
+	return rc;
+}
+
+struct list_ctx {
+	struct sl_wbuf *w;
+	uint32_t n;
+};
+
+static int put_dirent(void *arg, const struct sl_dirent_info *e)
+{
+	struct list_ctx *l = arg;
+	char name[SL_NAME_MAX + 1];
+	size_t n = e->name_len > SL_NAME_MAX ? SL_NAME_MAX : e->name_len;
+	memcpy(name, e->name, n);
+	name[n] = 0;
+	sl_w_str(l->w, name);
+	sl_w_u64(l->w, e->ino);
+	sl_w_attr(l->w, &e->attr);
+	l->n++;
+	return 0;
+}
+
+static int put_session(void *arg, const struct sl_session_info *s)
+{
+	struct list_ctx *l = arg;
+	sl_w_u64(l->w, s->sid);
+	sl_w_i64(l->w, s->expire_s);
+	sl_w_str(l->w, s->info_json);
+	l->n++;
+	return 0;
+}
+
+/* Writes the count, then the entries a listing collected in a buffer of its own. */
+static int put_list(struct req *q, int rc, struct sl_wbuf *items, uint32_t n)
+{
+	if (!rc) {
+		sl_w_u32(&q->out, n);
+		sl_w_raw(&q->out, items->p, items->len);
+		if (items->oom)
+			q->out.oom = true;
+	}
+	sl_wbuf_free(items);
+	return rc;
+}
+
+static bool valid_slice(const struct sl_slice *s)
+{
+	return s->id && s->len && (uint64_t)s->pos + s->len <= SL_CHUNK_SIZE &&
+	       (uint64_t)s->off + s->len <= s->size;
+}
+
+/* One op: reads its arguments (all of them, before acting), runs it, writes its results. */
+static int run_op(struct req *q, uint16_t op)
+{
+	struct sl_rbuf *r = &q->r;
+	struct sl_meta *m = q->m;
+	const struct sl_meta_backend *be = m->be;
+	struct sl_meta_user *u = &q->mu;
+	struct sl_err *err = &q->err;
+	struct sl_attr a;
+	sl_ino ino;
+	int rc;
+#define ARGS_DONE()                                                                          \
+	do {                                                                                 \
+		if (!sl_r_done(r))                                                           \
+			return sl_errf(err, -EPROTO, "malformed arguments of operation %u", op); \
+	} while (0)
+
+	switch (op) {
+	case SL_OP_LOAD_FORMAT:
+		ARGS_DONE();
+		return op_load_format(q);
+	case SL_OP_GET_SETTING: {
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		ARGS_DONE();
+		if (!name || strncmp(name, "sluice.", 7))
+			return sl_errf(err, -EPERM, "setting '%s' is not readable through the "
+				       "gateway", name ? name : "");
+		char *v = NULL;
+		if (!(rc = be->get_setting(m, name, &v, err)))
+			sl_w_str(&q->out, v);
+		free(v);
+		return rc;
+	}
+	case SL_OP_ADD_SETTING: {
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		const char *value = sl_r_str(r, SL_RPC_MAX_NAME);
+		ARGS_DONE();
+		if (!registry_name(name) || !value)
+			return sl_errf(err, -EPERM, "only the user and group registry may be added "
+				       "to through the gateway");
+		return be->add_setting(m, name, value, err);
+	}
+	case SL_OP_NEW_SESSION: {
+		const char *info = sl_r_str(r, SL_RPC_MAX_JSON);
+		int64_t expire = sl_r_i64(r);
+		ARGS_DONE();
+		uint64_t sid;
+		if (!(rc = be->new_session(m, info ? info : "{}", expire, &sid, err)))
+			sl_w_u64(&q->out, sid);
+		return rc;
+	}
+	case SL_OP_REFRESH_SESSION: {
+		uint64_t sid = sl_r_u64(r);
+		int64_t expire = sl_r_i64(r);
+		ARGS_DONE();
+		return be->refresh_session(m, sid, expire, err);
+	}
+	case SL_OP_CLOSE_SESSION: {
+		uint64_t sid = sl_r_u64(r);
+		ARGS_DONE();
+		return be->close_session(m, sid, err);
+	}
+	case SL_OP_LIST_SESSIONS: {
+		ARGS_DONE();
+		struct sl_wbuf items = {0};
+		struct list_ctx l = {.w = &items};
+		rc = be->list_sessions(m, put_session, &l, err);
+		return put_list(q, rc, &items, l.n);
+	}
+	case SL_OP_NEXT_IDS: {
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		int64_t delta = sl_r_i64(r);
+		ARGS_DONE();
+		return op_next_ids(q, name, delta);
+	}
+	case SL_OP_RESOLVE: {
+		const char *path = sl_r_str(r, SL_RPC_MAX_PATH);
+		ARGS_DONE();
+		if (!path)
+			return sl_errf(err, -EINVAL, "no path");
+		if (!(rc = be->resolve(m, u, path, &ino, &a, err))) {
+			sl_w_u64(&q->out, ino);
+			sl_w_attr(&q->out, &a);
+		}
+		return rc;
+	}
+	case SL_OP_LOOKUP: {
+		sl_ino parent = sl_r_u64(r);
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		ARGS_DONE();
+		if (!name)
+			return sl_errf(err, -EINVAL, "no name");
+		if (!(rc = be->lookup(m, u, parent, name, &ino, &a, err))) {
+			sl_w_u64(&q->out, ino);
+			sl_w_attr(&q->out, &a);
+		}
+		return rc;
+	}
+	case SL_OP_GETATTR:
+		ino = sl_r_u64(r);
+		ARGS_DONE();
+		if (!(rc = be->getattr(m, ino, &a, err)))
+			sl_w_attr(&q->out, &a);
+		return rc;
+	case SL_OP_SETATTR: {
+		ino = sl_r_u64(r);
+		int set = (int)sl_r_u32(r);
+		struct sl_attr in;
+		sl_r_attr(r, &in);
+		ARGS_DONE();
+		if (!(rc = be->setattr(m, u, ino, set, &in, &a, err)))
+			sl_w_attr(&q->out, &a);
+		return rc;
+	}
+	case SL_OP_MKNOD: {
+		sl_ino parent = sl_r_u64(r);
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		uint8_t type = sl_r_u8(r);
+		uint16_t mode = sl_r_u16(r);
+		int flags = (int)sl_r_u32(r);
+		const char *target = sl_r_str(r, SL_RPC_MAX_PATH);
+		ARGS_DONE();
+		if (!name)
+			return sl_errf(err, -EINVAL, "no name");
+		struct sl_removed rm = {0};
+		ino = 0;
+		memset(&a, 0, sizeof(a));
+		rc = be->mknod(m, u, parent, name, type, mode, flags, target, &ino, &a, &rm, err);
+		if (!rc || rc == -EEXIST) { /* the existing entry is reported with -EEXIST */
+			sl_w_u64(&q->out, ino);
+			sl_w_attr(&q->out, &a);
+			put_removed(q, &rm);
+		}
+		return rc;
+	}
+	case SL_OP_UNLINK: {
+		sl_ino parent = sl_r_u64(r);
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		ARGS_DONE();
+		if (!name)
+			return sl_errf(err, -EINVAL, "no name");
+		struct sl_removed rm = {0};
+		if (!(rc = be->unlink(m, u, parent, name, &rm, err)))
+			put_removed(q, &rm);
+		return rc;
+	}
+	case SL_OP_RMDIR: {
+		sl_ino parent = sl_r_u64(r);
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		ARGS_DONE();
+		if (!name)
+			return sl_errf(err, -EINVAL, "no name");
+		return be->rmdir(m, u, parent, name, err);
+	}
+	case SL_OP_RENAME: {
+		sl_ino psrc = sl_r_u64(r);
+		const char *nsrc = sl_r_str(r, SL_RPC_MAX_NAME);
+		sl_ino pdst = sl_r_u64(r);
+		const char *ndst = sl_r_str(r, SL_RPC_MAX_NAME);
+		int flags = (int)sl_r_u32(r);
+		ARGS_DONE();
+		if (!nsrc || !ndst)
+			return sl_errf(err, -EINVAL, "no name");
+		struct sl_removed rm = {0};
+		if (!(rc = be->rename(m, u, psrc, nsrc, pdst, ndst, flags, &rm, err)))
+			put_removed(q, &rm);
+		return rc;
+	}
+	case SL_OP_READDIR: {
+		ino = sl_r_u64(r);
+		const char *after = sl_r_str(r, SL_RPC_MAX_NAME);
+		uint32_t limit = sl_r_u32(r);
+		ARGS_DONE();
+		if (!limit || limit > SL_RPC_MAX_LIST)
+			return sl_errf(err, -EINVAL, "a listing page must hold 1-%u entries",
+				       SL_RPC_MAX_LIST);
+		struct sl_wbuf items = {0};
+		struct list_ctx l = {.w = &items};
+		rc = be->readdir(m, u, ino, after, limit, put_dirent, &l, err);
+		return put_list(q, rc, &items, l.n);
+	}
+	case SL_OP_READLINK: {
+		ino = sl_r_u64(r);
+		ARGS_DONE();
+		char *target = NULL;
+		if (!(rc = be->readlink(m, ino, &target, err)))
+			sl_w_str(&q->out, target);
+		free(target);
+		return rc;
+	}
+	case SL_OP_READ_CHUNK: {
+		ino = sl_r_u64(r);
+		uint32_t indx = sl_r_u32(r);
+		ARGS_DONE();
+		struct sl_slice *ss = NULL;
+		size_t n = 0;
+		if (!(rc = be->read_chunk(m, u, ino, indx, &ss, &n, err))) {
+			sl_w_u32(&q->out, (uint32_t)n);
+			for (size_t i = 0; i < n; i++)
+				sl_w_slice(&q->out, &ss[i]);
+		}
+		free(ss);
+		return rc;
+	}
+	case SL_OP_WRITE_CHUNK: {
+		ino = sl_r_u64(r);
+		uint32_t indx = sl_r_u32(r);
+		struct sl_slice s;
+		sl_r_slice(r, &s);
+		int64_t mtime = sl_r_i64(r);
+		ARGS_DONE();
+		if (!(rc = be->write_chunk(m, u, ino, indx, &s, mtime, &a, err)))
+			sl_w_attr(&q->out, &a);
+		return rc;
+	}
+	case SL_OP_TRUNCATE: {
+		ino = sl_r_u64(r);
+		uint64_t length = sl_r_u64(r);
+		ARGS_DONE();
+		if (!(rc = be->truncate(m, u, ino, length, &a, err)))
+			sl_w_attr(&q->out, &a);
+		return rc;
+	}
+	case SL_OP_CONCAT: {
+		sl_ino target = sl_r_u64(r);
+		uint32_t n = sl_r_u32(r);
+		if (n > SL_RPC_MAX_CONCAT || (size_t)n * 8 > r->len - r->pos)
+			return sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
+		sl_ino *srcs = malloc((n ? n : 1) * sizeof(*srcs));
+		if (!srcs)
+			return sl_errf(err, -ENOMEM, "out of memory");
+		for (uint32_t i = 0; i < n; i++)
+			srcs[i] = sl_r_u64(r);
+		rc = sl_r_done(r) ? be->concat(m, u, target, srcs, n, err)
+				  : sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
+		free(srcs);
+		return rc;
+	}
+	case SL_OP_COMPACT_CHUNK: {
+		ino = sl_r_u64(r);
+		uint32_t indx = sl_r_u32(r);
+		uint32_t n = sl_r_u32(r);
+		if (n > SL_RPC_MAX_SLICES || (size_t)n * SL_SLICE_BYTES > r->len - r->pos)
+			return sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
+		struct sl_slice *expect = malloc((n ? n : 1) * sizeof(*expect));
+		if (!expect)
+			return sl_errf(err, -ENOMEM, "out of memory");
+		for (uint32_t i = 0; i < n; i++)
+			sl_r_slice(r, &expect[i]);
+		uint32_t skip = sl_r_u32(r);
+		struct sl_slice repl;
+		sl_r_slice(r, &repl);
+		if (!sl_r_done(r))
+			rc = sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
+		else if (!valid_slice(&repl))
+			rc = sl_errf(err, -EINVAL, "invalid replacement slice");
+		else /* the slices it frees are deleted by the gateway, as after an unlink */
+			rc = be->compact_chunk(m, u, ino, indx, expect, n, skip, &repl,
+					       sl_vol_delete_slice, &q->gw->vol->core, err);
+		free(expect);
+		return rc;
+	}
+	case SL_OP_GETXATTR: {
+		ino = sl_r_u64(r);
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		ARGS_DONE();
+		if (!name)
+			return sl_errf(err, -EINVAL, "no name");
+		void *v = NULL;
+		size_t len = 0;
+		if (!(rc = be->getxattr(m, u, ino, name, &v, &len, err)))
+			sl_w_bytes(&q->out, v, len);
+		free(v);
+		return rc;
+	}
+	case SL_OP_SETXATTR: {
+		ino = sl_r_u64(r);
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		const void *v;
+		size_t len = sl_r_bytes(r, &v, SL_RPC_MAX_XATTR);
+		int flags = (int)sl_r_u32(r);
+		ARGS_DONE();
+		if (!name)
+			return sl_errf(err, -EINVAL, "no name");
+		return be->setxattr(m, u, ino, name, v, len, flags, err);
+	}
+	case SL_OP_LISTXATTR: {
+		ino = sl_r_u64(r);
+		ARGS_DONE();
+		char *names = NULL;
+		size_t len = 0;
+		if (!(rc = be->listxattr(m, u, ino, &names, &len, err)))
+			sl_w_bytes(&q->out, names, len);
+		free(names);
+		return rc;
+	}
+	case SL_OP_REMOVEXATTR: {
+		ino = sl_r_u64(r);
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		ARGS_DONE();
+		if (!name)
+			return sl_errf(err, -EINVAL, "no name");
+		return be->removexattr(m, u, ino, name, err);
+	}
+	case SL_OP_SUMMARY: {
+		ino = sl_r_u64(r);
+		ARGS_DONE();
+		struct sl_meta_summary s;
+		if (!(rc = be->summary(m, u, ino, &s, err))) {
+			sl_w_u64(&q->out, s.length);
+			sl_w_u64(&q->out, s.space);
+			sl_w_u64(&q->out, s.files);
+			sl_w_u64(&q->out, s.dirs);
+		}
+		return rc;
+	}
+	case SL_OP_UNSUPPORTED_FEATURES: {
+		ARGS_DONE();
+		char what[512] = "";
+		if (!(rc = be->unsupported_features(m, what, sizeof(what), err)))
+			sl_w_str(&q->out, what);
+		return rc;
+	}
+	default:
+		return sl_errf(err, -ENOSYS, "unknown operation %u", op);
+	}
+#undef ARGS_DONE
+}
+
+void sl_gw_dispatch(struct sl_gateway *gw, const struct sl_gw_caller *caller, const void *req,
+		    size_t len, struct sl_wbuf *resp)
+{
+	struct req q = {.gw = gw, .m = gw->vol->core.meta, .r = sl_rbuf_of(req, len)};
+	uint16_t op = sl_r_u16(&q.r);
+	const char *acting = sl_r_str(&q.r, SL_RPC_MAX_USER);
+	int rc;
+	if (q.r.bad)
+		rc = sl_errf(&q.err, -EPROTO, "malformed request");
+	else
+		rc = identify(&q, caller, acting);
+	if (!rc)
+		rc = run_op(&q, op);
+	if (q.out.oom)
+		rc = sl_errf(&q.err, -ENOMEM, "out of memory");
+	*resp = (struct sl_wbuf){0};
+	sl_w_u32(resp, (uint32_t)rc);
+	if (rc) {
+		if (!q.err.msg[0])
+			sl_errf(&q.err, rc, "%s", strerror(-rc));
+		sl_w_str(resp, q.err.msg);
+	}
+	if (!rc || (rc == -EEXIST && op == SL_OP_MKNOD))
+		sl_w_raw(resp, q.out.p, q.out.len);
+	sl_wbuf_free(&q.out);
+}

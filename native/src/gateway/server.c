@@ -1,0 +1,361 @@
+/*
+ * server.c - the gateway's listener and connections: one thread per connection up to
+ * gateway.max-connections (further clients are refused with a message), a deadline for the
+ * handshake, an idle timeout, and a connection ends when its Kerberos ticket does.
+ */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../rpc/conn.h"
+
+struct conn_job {
+	struct sl_gateway *gw;
+	int fd, slot;
+	char addr[INET6_ADDRSTRLEN];
+};
+
+static int split_listen(const char *s, char *host, size_t hsize, char *port, size_t psize)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s || !colon[1])
+		return -EINVAL;
+	const char *h = s;
+	size_t hl = (size_t)(colon - s);
+	if (*h == '[' && hl >= 2 && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	if (hl >= hsize || strlen(colon + 1) >= psize)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	snprintf(port, psize, "%s", colon + 1);
+	return 0;
+}
+
+static int do_listen(struct sl_gateway *gw, const char *where, struct sl_err *err)
+{
+	char host[256], port[32];
+	if (split_listen(where, host, sizeof(host), port, sizeof(port)))
+		return sl_errf(err, -EINVAL, "config key 'gateway.listen': '%s' is not HOST:PORT",
+			       where);
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *res = NULL;
+	int g = getaddrinfo(host, port, &hints, &res);
+	if (g)
+		return sl_errf(err, -EINVAL, "gateway.listen %s: %s", where, gai_strerror(g));
+	int rc = 0, fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 128))
+		rc = sl_errf(err, -errno, "listening on %s: %s", where, strerror(errno));
+	freeaddrinfo(res);
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	gw->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						   : ((struct sockaddr_in *)&ss)->sin_port);
+	gw->listen_fd = fd;
+	return 0;
+}
+
+static int conf_ms(const struct sl_conf *c, const char *key, int *out, struct sl_err *err)
+{
+	uint64_t v;
+	int rc = sl_conf_u64(c, key, &v, err);
+	if (rc)
+		return rc;
+	if (!v || v > 86400)
+		return sl_errf(err, -EINVAL, "config key '%s' must be 1-86400 seconds", key);
+	*out = (int)v * 1000;
+	return 0;
+}
+
+static int setup(struct sl_gateway *gw, struct sl_err *err)
+{
+	const struct sl_conf *c = gw->vol->core.conf;
+	uint64_t max_conns, max_frame;
+	int rc;
+	if ((rc = sl_conf_u64(c, "gateway.max-connections", &max_conns, err)) ||
+	    (rc = sl_conf_u64(c, "gateway.max-frame", &max_frame, err)) ||
+	    (rc = conf_ms(c, "gateway.idle-timeout", &gw->idle_timeout_ms, err)) ||
+	    (rc = conf_ms(c, "gateway.handshake-timeout", &gw->handshake_timeout_ms, err)) ||
+	    (rc = sl_rpc_conf_privacy(c, &gw->privacy, err)))
+		return rc;
+	if (!max_conns || max_conns > 65536 || max_frame < 4096 || max_frame > (1u << 30))
+		return sl_errf(err, -EINVAL, "gateway.max-connections must be 1-65536 and "
+			       "gateway.max-frame 4K-1G");
+	gw->max_conns = max_conns;
+	gw->max_frame = (uint32_t)max_frame;
+	gw->gss.keytab = sl_conf_str(c, "gateway.keytab");
+	gw->gss.principal = sl_conf_str(c, "gateway.principal");
+	gw->gss.rcache = sl_conf_str(c, "gateway.rcache");
+	if (!gw->gss.keytab || !*gw->gss.keytab)
+		return sl_errf(err, -EINVAL, "config key 'gateway.keytab' (the service keytab) is "
+			       "not set");
+	if (access(gw->gss.keytab, R_OK))
+		return sl_errf(err, -errno, "gateway.keytab %s: %s", gw->gss.keytab,
+			       strerror(errno));
+	/* DEFAULT and $0 rules need the default realm: the realm of the gateway's own principal */
+	const char *at = gw->gss.principal ? strrchr(gw->gss.principal, '@') : NULL;
+	if (!at || !at[1])
+		return sl_errf(err, -EINVAL, "config key 'gateway.principal' must name the service "
+			       "principal with its realm, e.g. sluice/host.example.com@EXAMPLE.COM");
+	if ((rc = sl_auth_rules_parse(sl_conf_str(c, "auth-to-local"), at + 1,
+				      sl_conf_str(c, "auth-to-local.mechanism"), &gw->rules, err)))
+		return sl_err_wrap(err, "config key 'auth-to-local'");
+	const char *keys[256], *values[256];
+	size_t np = 0;
+	const char *k, *v;
+	for (size_t i = 0; sl_conf_entry(c, i, &k, &v); i++) {
+		if (strncmp(k, "proxyuser.", 10))
+			continue;
+		if (np == 256)
+			return sl_errf(err, -EINVAL, "more than 256 proxyuser.* keys");
+		keys[np] = k;
+		values[np++] = v;
+	}
+	if ((rc = sl_proxy_rules_parse(keys, values, np, &gw->proxy, err)) ||
+	    (rc = sl_groups_new(sl_conf_str(c, "group-mapping.static"), &gw->groups, err)))
+		return rc;
+	if (!(gw->conn_fds = malloc(gw->max_conns * sizeof(int))))
+		return sl_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < gw->max_conns; i++)
+		gw->conn_fds[i] = -1;
+	if (pipe2(gw->wake, O_CLOEXEC | O_NONBLOCK))
+		return sl_errf(err, -errno, "pipe: %s", strerror(errno));
+	return do_listen(gw, sl_conf_str(c, "gateway.listen"), err);
+}
+
+int sl_gateway_new(const sluice_kv *conf, size_t nconf, struct sl_gateway **out, char *errmsg,
+		   size_t errmsg_size)
+{
+	*out = NULL;
+	struct sl_gateway *gw = calloc(1, sizeof(*gw));
+	if (!gw) {
+		snprintf(errmsg, errmsg_size, "out of memory");
+		return -ENOMEM;
+	}
+	gw->listen_fd = gw->wake[0] = gw->wake[1] = -1;
+	pthread_mutex_init(&gw->lock, NULL);
+	pthread_cond_init(&gw->idle, NULL);
+	int rc = sluice_init(conf, nconf, &gw->vol, errmsg, errmsg_size);
+	if (!rc) {
+		struct sl_err err = {0};
+		if ((rc = setup(gw, &err)))
+			snprintf(errmsg, errmsg_size, "%s", err.msg);
+	}
+	if (rc) {
+		sl_gateway_free(gw);
+		return rc;
+	}
+	*out = gw;
+	return 0;
+}
+
+int sl_gateway_port(const struct sl_gateway *gw) { return gw->port; }
+
+void sl_gateway_stop(struct sl_gateway *gw)
+{
+	char b = 1;
+	ssize_t n = write(gw->wake[1], &b, 1);
+	(void)n; /* a full pipe already holds a wake-up */
+}
+
+void sl_gateway_free(struct sl_gateway *gw)
+{
+	if (!gw)
+		return;
+	if (gw->listen_fd >= 0)
+		close(gw->listen_fd);
+	for (int i = 0; i < 2; i++)
+		if (gw->wake[i] >= 0)
+			close(gw->wake[i]);
+	free(gw->conn_fds);
+	sl_groups_free(gw->groups);
+	sl_proxy_rules_free(gw->proxy);
+	sl_auth_rules_free(gw->rules);
+	if (gw->vol)
+		sluice_shutdown(gw->vol);
+	pthread_cond_destroy(&gw->idle);
+	pthread_mutex_destroy(&gw->lock);
+	free(gw);
+}
+
+/* ---- one connection ------------------------------------------------------------------------- */
+
+static void welcome(struct sl_rpc_conn *c, int status, const char *text)
+{
+	struct sl_wbuf w = {0};
+	struct sl_err err = {0};
+	sl_w_u32(&w, (uint32_t)status);
+	sl_w_str(&w, text);
+	sl_rpc_send(c, &w, &err);
+	sl_wbuf_free(&w);
+}
+
+static void serve(struct conn_job *job)
+{
+	struct sl_gateway *gw = job->gw;
+	struct sl_logger *log = &gw->vol->core.log;
+	struct sl_rpc_conn c = {.fd = job->fd, .max_frame = gw->max_frame,
+				.timeout_ms = gw->handshake_timeout_ms, .confidential = gw->privacy};
+	struct sl_err err = {0};
+	char name[256];
+	if (sl_rpc_server_handshake(&c, &gw->gss, &err)) {
+		sl_log(log, SL_LOG_INFO, "gateway: refused %s: %s", job->addr, err.msg);
+		goto out;
+	}
+	const char *principal = sl_gss_peer(c.gss);
+	if (sl_auth_rules_map(gw->rules, principal, name, sizeof(name), &err)) {
+		sl_log(log, SL_LOG_WARN, "gateway: %s from %s: %s", principal, job->addr, err.msg);
+		welcome(&c, -EACCES, err.msg);
+		goto out;
+	}
+	welcome(&c, 0, name);
+	sl_log(log, SL_LOG_DEBUG, "gateway: %s (%s) connected from %s", principal, name, job->addr);
+	struct sl_gw_caller caller = {.name = name, .addr = job->addr};
+	for (;;) {
+		int64_t left = sl_gss_lifetime(c.gss);
+		if (left <= 0) /* the ticket expired: the client reconnects with a fresh one */
+			break;
+		int wait = gw->idle_timeout_ms;
+		if (left * 1000 < wait)
+			wait = (int)(left * 1000);
+		void *req = NULL;
+		size_t len = 0;
+		c.timeout_ms = gw->idle_timeout_ms;
+		if (sl_rpc_recv(&c, wait, &req, &len, &err)) {
+			if (err.code != -ECONNRESET && err.code != -ETIMEDOUT)
+				sl_log(log, SL_LOG_INFO, "gateway: %s from %s: %s", name, job->addr,
+				       err.msg);
+			break;
+		}
+		struct sl_wbuf resp = {0};
+		sl_gw_dispatch(gw, &caller, req, len, &resp);
+		free(req);
+		int rc = sl_rpc_send(&c, &resp, &err);
+		sl_wbuf_free(&resp);
+		if (rc)
+			break;
+	}
+out:
+	sl_rpc_conn_close(&c);
+}
+
+static void *conn_main(void *arg)
+{
+	struct conn_job *job = arg;
+	struct sl_gateway *gw = job->gw;
+	serve(job); /* closes job->fd */
+	pthread_mutex_lock(&gw->lock);
+	gw->conn_fds[job->slot] = -1;
+	if (--gw->nconns == 0)
+		pthread_cond_broadcast(&gw->idle);
+	pthread_mutex_unlock(&gw->lock);
+	free(job);
+	return NULL;
+}
+
+/* A client beyond the limit reads this in place of the gateway's opening answer. */
+static void refuse_busy(int fd, size_t max)
+{
+	char msg[96];
+	int n = snprintf(msg, sizeof(msg), "SLGW%c%c%cthe gateway serves %zu connections already",
+			 0, SL_RPC_VERSION, 1, max);
+	struct sl_err err = {0};
+	sl_rpc_frame_write(fd, msg, (size_t)n, 1000, &err);
+	close(fd);
+}
+
+static void accept_one(struct sl_gateway *gw)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = accept4(gw->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	struct conn_job *job = calloc(1, sizeof(*job));
+	if (!job) {
+		close(fd);
+		return;
+	}
+	job->gw = gw;
+	job->fd = fd;
+	getnameinfo((struct sockaddr *)&ss, sl, job->addr, sizeof(job->addr), NULL, 0,
+		    NI_NUMERICHOST);
+	pthread_mutex_lock(&gw->lock);
+	job->slot = -1;
+	for (size_t i = 0; i < gw->max_conns && job->slot < 0; i++)
+		if (gw->conn_fds[i] < 0)
+			job->slot = (int)i;
+	if (job->slot >= 0) {
+		gw->conn_fds[job->slot] = fd;
+		gw->nconns++;
+	}
+	pthread_mutex_unlock(&gw->lock);
+	if (job->slot < 0) {
+		refuse_busy(fd, gw->max_conns);
+		free(job);
+		return;
+	}
+	pthread_attr_t attr;
+	pthread_t t;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&t, &attr, conn_main, job);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		pthread_mutex_lock(&gw->lock);
+		gw->conn_fds[job->slot] = -1;
+		if (--gw->nconns == 0)
+			pthread_cond_broadcast(&gw->idle);
+		pthread_mutex_unlock(&gw->lock);
+		close(fd);
+		free(job);
+	}
+}
+
+int sl_gateway_run(struct sl_gateway *gw)
+{
+	sl_log(&gw->vol->core.log, SL_LOG_INFO, "gateway: listening on port %d", gw->port);
+	for (;;) {
+		struct pollfd p[2] = {{.fd = gw->listen_fd, .events = POLLIN},
+				      {.fd = gw->wake[0], .events = POLLIN}};
+		int n = poll(p, 2, -1);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (p[1].revents)
+			break;
+		if (p[0].revents & POLLIN)
+			accept_one(gw);
+	}
+	/* Stop: end every connection (their threads see the socket shut) and wait for them. */
+	pthread_mutex_lock(&gw->lock);
+	for (size_t i = 0; i < gw->max_conns; i++)
+		if (gw->conn_fds[i] >= 0)
+			shutdown(gw->conn_fds[i], SHUT_RDWR);
+	while (gw->nconns)
+		pthread_cond_wait(&gw->idle, &gw->lock);
+	pthread_mutex_unlock(&gw->lock);
+	return 0;
+}

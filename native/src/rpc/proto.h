@@ -1,0 +1,57 @@
+/*
+ * proto.h - the operations of the gateway protocol (version SL_RPC_VERSION in conn.h).
+ *
+ * After the handshake the gateway sends a welcome: u32 status, then the caller's short name (or,
+ * for a refusal, a message). Then each request is: u16 op, str acting user (NULL: the authenticated
+ * one; another name asks to act as a proxy user), the op's arguments; each response: u32 status
+ * (0 or a negative errno), str message (only when status != 0), the op's results. The argument and
+ * result layouts are written out once, in meta/remote.c (client) and gateway/dispatch.c (server),
+ * next to each other op by op. A new op gets a new number; numbers are never reused.
+ */
+#ifndef SL_RPC_PROTO_H
+#define SL_RPC_PROTO_H
+
+enum sl_rpc_op {
+	SL_OP_LOAD_FORMAT = 1,
+	SL_OP_GET_SETTING = 2,
+	SL_OP_ADD_SETTING = 3,
+	SL_OP_NEW_SESSION = 4,
+	SL_OP_REFRESH_SESSION = 5,
+	SL_OP_CLOSE_SESSION = 6,
+	SL_OP_LIST_SESSIONS = 7,
+	SL_OP_NEXT_IDS = 8, /* incr_counter, for nextInode and nextChunk only */
+	SL_OP_RESOLVE = 9,
+	SL_OP_LOOKUP = 10,
+	SL_OP_GETATTR = 11,
+	SL_OP_SETATTR = 12,
+	SL_OP_MKNOD = 13,
+	SL_OP_UNLINK = 14,
+	SL_OP_RMDIR = 15,
+	SL_OP_RENAME = 16,
+	SL_OP_READDIR = 17,
+	SL_OP_READLINK = 18,
+	SL_OP_READ_CHUNK = 19,
+	SL_OP_WRITE_CHUNK = 20,
+	SL_OP_TRUNCATE = 21,
+	SL_OP_CONCAT = 22,
+	SL_OP_COMPACT_CHUNK = 23,
+	SL_OP_GETXATTR = 24,
+	SL_OP_SETXATTR = 25,
+	SL_OP_LISTXATTR = 26,
+	SL_OP_REMOVEXATTR = 27,
+	SL_OP_SUMMARY = 28,
+	SL_OP_UNSUPPORTED_FEATURES = 29,
+	SL_OP_MAX
+};
+
+/* Limits both ends enforce on what they decode. */
+#define SL_RPC_MAX_PATH 4096
+#define SL_RPC_MAX_NAME 255
+#define SL_RPC_MAX_USER 255
+#define SL_RPC_MAX_XATTR (64u << 10)
+#define SL_RPC_MAX_SLICES (1u << 20)
+#define SL_RPC_MAX_LIST 4096     /* directory entries per readdir call */
+#define SL_RPC_MAX_CONCAT 4096
+#define SL_RPC_MAX_JSON (1u << 20)
+
+#endif

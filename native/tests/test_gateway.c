@@ -1,0 +1,318 @@
+/*
+ * test_gateway.c - Kerberos mode end to end against a real MIT KDC (tests/env/kdc.sh): a gateway
+ * in this process serves an SQLite + file volume; clients log in from keytabs and reach it through
+ * gateway:// volumes. Checks who may do what (users, proxy users, superuser), that unauthenticated
+ * or misdirected clients are refused, and that malformed traffic neither crashes nor stalls it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+#include "rpc/conn.h"
+#include "sluice.h"
+#include "testutil.h"
+
+static const char *kdir;
+static char url[256], bucket[1024];
+static int port, private_port; /* the second gateway requires privacy */
+
+struct served {
+	struct sl_gateway *gw;
+	pthread_t t;
+};
+
+static void *run_gateway(void *arg)
+{
+	struct served *s = arg;
+	sl_gateway_run(s->gw);
+	return NULL;
+}
+
+/* A client volume logged in from who's keytab (its only principal); NULL and the error on
+ * failure. */
+static sluice_volume *client_at(const char *who, const char *service, const char *meta,
+				const char *protection, char *msg, size_t size)
+{
+	char keytab[1024];
+	snprintf(keytab, sizeof(keytab), "%s/%s.keytab", kdir, who);
+	sluice_kv conf[] = {
+		{"meta", meta},
+		{"gateway.principal", service ? service : "sluice/localhost@SLUICE.TEST"},
+		{"gateway.protection", protection},
+		{"kerberos.keytab", keytab},
+		{"bucket", bucket}, /* data access stays direct until presigned URLs */
+		{"io-timeout", "10"},
+	};
+	sluice_volume *v = NULL;
+	msg[0] = 0;
+	if (sluice_init(conf, sizeof(conf) / sizeof(conf[0]), &v, msg, size))
+		return NULL;
+	return v;
+}
+
+static sluice_volume *client(const char *who, const char *service, char *msg, size_t size)
+{
+	return client_at(who, service, url, "integrity", msg, size);
+}
+
+static int put(sluice_volume *v, const sluice_user *u, const char *path, const char *text,
+	       uint32_t mode)
+{
+	sluice_file *f;
+	int rc = sluice_open(v, u, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, mode, 0, &f);
+	if (rc)
+		return rc;
+	ssize_t n = sluice_write(f, text, strlen(text));
+	rc = sluice_close(f);
+	return n < 0 ? (int)n : rc;
+}
+
+static int get(sluice_volume *v, const sluice_user *u, const char *path, char *buf, size_t size)
+{
+	sluice_file *f;
+	int rc = sluice_open(v, u, path, SLUICE_O_READ, 0, 0, &f);
+	if (rc)
+		return rc;
+	ssize_t n = sluice_pread(f, buf, size - 1, 0);
+	sluice_close(f);
+	if (n < 0)
+		return (int)n;
+	buf[n] = 0;
+	return 0;
+}
+
+static void test_users(void)
+{
+	char msg[512], buf[256];
+	sluice_volume *alice = client("alice", NULL, msg, sizeof(msg));
+	sluice_volume *bob = client("bob", NULL, msg, sizeof(msg));
+	sluice_volume *hive = client("hive", NULL, msg, sizeof(msg));
+	REQUIRE(alice && bob && hive);
+
+	CHECK_RC(sluice_mkdir(alice, NULL, "/alice", 0700, 0), 0);
+	CHECK_RC(put(alice, NULL, "/alice/private", "alice's secret", 0600), 0);
+	CHECK_RC(sluice_mkdir(alice, NULL, "/pub", 0755, 0), 0);
+	CHECK_RC(put(alice, NULL, "/pub/shared", "for everyone", 0644), 0);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(alice, NULL, "/alice/private", &st), 0);
+	CHECK(!strcmp(st.owner, "alice"));
+	CHECK_RC(get(alice, NULL, "/alice/private", buf, sizeof(buf)), 0);
+	CHECK(!strcmp(buf, "alice's secret"));
+
+	/* bob: cannot look into, read, change or remove alice's private files */
+	CHECK_RC(get(bob, NULL, "/alice/private", buf, sizeof(buf)), -EACCES);
+	CHECK_RC(sluice_delete(bob, NULL, "/alice/private", 0), -EACCES);
+	CHECK_RC(sluice_rename(bob, NULL, "/alice/private", "/stolen", 0), -EACCES);
+	CHECK_RC(sluice_chmod(bob, NULL, "/pub/shared", 0666), -EACCES); /* as HDFS says it */
+	CHECK_RC(put(bob, NULL, "/pub/shared", "overwritten", 0644), -EACCES);
+	CHECK_RC(get(bob, NULL, "/pub/shared", buf, sizeof(buf)), 0);
+	CHECK(!strcmp(buf, "for everyone"));
+	/* nor by claiming to be alice: that is a proxy request, and bob is no proxy user */
+	const sluice_user as_alice = {.name = "alice"};
+	CHECK_RC(get(bob, &as_alice, "/alice/private", buf, sizeof(buf)), -EACCES);
+	CHECK(strstr(sluice_last_error(bob), "bob") != NULL);
+	/* nor by claiming alice's groups: groups come from the gateway */
+	const char *groups[] = {"alice", "supergroup"};
+	const sluice_user bob_super = {.name = "bob", .groups = groups, .ngroups = 2};
+	CHECK_RC(get(bob, &bob_super, "/alice/private", buf, sizeof(buf)), -EACCES);
+
+	/* hive may act for alice (proxyuser.hive.users), not for bob */
+	CHECK_RC(get(hive, &as_alice, "/alice/private", buf, sizeof(buf)), 0);
+	CHECK(!strcmp(buf, "alice's secret"));
+	CHECK_RC(put(hive, &as_alice, "/alice/by-hive", "written for alice", 0600), 0);
+	CHECK_RC(sluice_stat_path(alice, NULL, "/alice/by-hive", &st), 0);
+	CHECK(!strcmp(st.owner, "alice"));
+	const sluice_user as_bob = {.name = "bob"};
+	CHECK_RC(put(hive, &as_bob, "/by-hive-for-bob", "x", 0644), -EACCES);
+	CHECK(strstr(sluice_last_error(hive), "impersonate") != NULL);
+	/* hive as itself is an ordinary user */
+	CHECK_RC(get(hive, NULL, "/alice/private", buf, sizeof(buf)), -EACCES);
+
+	/* the superuser (carol is in supergroup on the gateway) reads and removes anything */
+	sluice_volume *carol = client("carol", NULL, msg, sizeof(msg));
+	REQUIRE(carol);
+	CHECK_RC(get(carol, NULL, "/alice/private", buf, sizeof(buf)), 0);
+	CHECK_RC(sluice_delete(carol, NULL, "/alice/by-hive", 0), 0);
+	sluice_shutdown(carol);
+
+	/* data of a deleted file is deleted by the gateway, and a listing works through it */
+	CHECK_RC(sluice_delete(alice, NULL, "/pub/shared", 0), 0);
+	sluice_dir *d;
+	REQUIRE(sluice_opendir(alice, NULL, "/alice", &d) == 0);
+	sluice_dirent ents[8];
+	CHECK_RC(sluice_readdir(d, ents, 8), 1);
+	CHECK(!strcmp(ents[0].name, "private"));
+	sluice_closedir(d);
+
+	sluice_shutdown(alice);
+	sluice_shutdown(bob);
+	sluice_shutdown(hive);
+}
+
+static void test_refusals(void)
+{
+	char msg[512];
+	/* a ticket for another service; the refusal does not tell an unauthenticated peer which
+	 * principals the gateway saw (that stays in its log) */
+	CHECK(client("alice", "other/localhost@SLUICE.TEST", msg, sizeof(msg)) == NULL);
+	CHECK(strstr(msg, "authentication failed") != NULL);
+	CHECK(strstr(msg, "alice@") == NULL && strstr(msg, "other/") == NULL);
+	/* no credentials at all */
+	char ccache[1100];
+	snprintf(ccache, sizeof(ccache), "FILE:%s/empty-ccache", kdir);
+	sluice_kv conf[] = {{"meta", url}, {"gateway.principal", "sluice/localhost@SLUICE.TEST"},
+			    {"kerberos.ccache", ccache}, {"bucket", bucket}};
+	sluice_volume *v = NULL;
+	CHECK(sluice_init(conf, 4, &v, msg, sizeof(msg)) != 0);
+	CHECK(strstr(msg, "redential") != NULL || strstr(msg, "ticket") != NULL);
+}
+
+/* Protection is each end's own demand, never negotiated in the clear: a gateway requiring privacy
+ * serves a client configured for integrity by answering encrypted (the client then follows), and
+ * refuses a message that arrives integrity-protected only. */
+static void test_protection(void)
+{
+	char msg[512], buf[64];
+	char purl[64];
+	snprintf(purl, sizeof(purl), "gateway://127.0.0.1:%d", private_port);
+	sluice_volume *a = client_at("alice", NULL, purl, "integrity", msg, sizeof(msg));
+	CHECK(a != NULL);
+	if (a) {
+		CHECK_RC(get(a, NULL, "/alice/private", buf, sizeof(buf)), 0);
+		sluice_shutdown(a);
+	}
+	/* a client demanding privacy of a gateway that asks only integrity gets it */
+	a = client_at("alice", NULL, url, "privacy", msg, sizeof(msg));
+	CHECK(a != NULL);
+	if (a) {
+		CHECK_RC(get(a, NULL, "/alice/private", buf, sizeof(buf)), 0);
+		sluice_shutdown(a);
+	}
+
+	/* by hand: an integrity-only request sent before the encrypted welcome is read */
+	char keytab[1100], p[16];
+	snprintf(keytab, sizeof(keytab), "%s/alice.keytab", kdir);
+	snprintf(p, sizeof(p), "%d", private_port);
+	struct sl_gss_client_conf gc = {.service = "sluice/localhost@SLUICE.TEST", .keytab = keytab};
+	struct sl_rpc_conn c = {.fd = -1, .max_frame = 1 << 20, .timeout_ms = 5000};
+	struct sl_err err = {0};
+	REQUIRE(sl_rpc_connect("127.0.0.1", p, 2000, &c.fd, &err) == 0);
+	CHECK_RC(sl_rpc_client_handshake(&c, &gc, &err), 0);
+	struct sl_wbuf w = {0};
+	sl_w_u16(&w, 1);
+	sl_w_str(&w, NULL);
+	CHECK_RC(sl_rpc_send(&c, &w, &err), 0);
+	sl_wbuf_free(&w);
+	void *m = NULL;
+	size_t len = 0;
+	CHECK_RC(sl_rpc_recv(&c, 5000, &m, &len, &err), 0); /* the welcome */
+	free(m);
+	m = NULL;
+	CHECK(sl_rpc_recv(&c, 5000, &m, &len, &err) == -ECONNRESET); /* no answer: hung up */
+	free(m);
+	sl_rpc_conn_close(&c);
+}
+
+/* Raw bytes at the gateway: it must answer or hang up, and go on serving others. */
+static void test_bad_traffic(void)
+{
+	struct sl_err err = {0};
+	char p[16];
+	snprintf(p, sizeof(p), "%d", port);
+	static const char *const junk[] = {
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"\x00\x00\x00\x08SLGW\x00\x01\x01\x00", /* a proper opening, then nothing */
+		"\x7f\xff\xff\xff",                     /* an oversized frame */
+		"\x00\x00\x00\x08SLGW\x00\x09\x01\x00", /* an unknown version */
+		"\x00\x00\x00\x08SLGW\x00\x01\x01\x00\x00\x00\x00\x05\x00\x01\x02\x03\x04", /* a bad token */
+	};
+	static const size_t lens[] = {27, 12, 4, 12, 21};
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		int fd;
+		REQUIRE(sl_rpc_connect("127.0.0.1", p, 2000, &fd, &err) == 0);
+		CHECK(write(fd, junk[i], lens[i]) == (ssize_t)lens[i]);
+		/* the gateway ends the connection within its handshake timeout (2 s here) */
+		char buf[4096];
+		ssize_t n;
+		int rounds = 0;
+		for (;;) {
+			usleep(50000);
+			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno != EAGAIN) || ++rounds > 100)
+				break;
+		}
+		CHECK(rounds <= 100);
+		close(fd);
+	}
+	/* still serving */
+	char msg[512];
+	sluice_volume *alice = client("alice", NULL, msg, sizeof(msg));
+	CHECK(alice != NULL);
+	if (alice)
+		sluice_shutdown(alice);
+}
+
+int main(void)
+{
+	kdir = tu_service_env("SLUICE_TEST_KRB5_DIR");
+	char *dir = tu_tempdir("gateway");
+	char meta[1100], keytab[1100], rcache[1100];
+	snprintf(meta, sizeof(meta), "sqlite3://%s/meta.db", dir);
+	snprintf(bucket, sizeof(bucket), "%s/data", dir);
+	snprintf(keytab, sizeof(keytab), "%s/gateway.keytab", kdir);
+	snprintf(rcache, sizeof(rcache), "%s/rcache", dir);
+	char msg[1024];
+	sluice_format_options fo = {.meta_url = meta, .name = "gwvol", .storage = "file",
+				    .bucket = bucket, .trash_days = 0};
+	REQUIRE(sluice_format(&fo, msg, sizeof(msg)) == 0);
+
+	sluice_kv conf[] = {
+		{"meta", meta},
+		{"gateway.listen", "127.0.0.1:0"},
+		{"gateway.keytab", keytab},
+		{"gateway.principal", "sluice/localhost@SLUICE.TEST"},
+		{"gateway.rcache", rcache},
+		{"gateway.handshake-timeout", "2"},
+		{"superuser", "hdfs"},
+		{"group-mapping.static", "alice=alice,staff;bob=bob;hive=hive;carol=carol,supergroup"},
+		{"proxyuser.hive.hosts", "127.0.0.1"},
+		{"proxyuser.hive.users", "alice"},
+		{"gateway.protection", "integrity"},
+	};
+	struct served s = {0};
+	if (sl_gateway_new(conf, sizeof(conf) / sizeof(conf[0]), &s.gw, msg, sizeof(msg))) {
+		fprintf(stderr, "gateway: %s\n", msg);
+		return 1;
+	}
+	port = sl_gateway_port(s.gw);
+	snprintf(url, sizeof(url), "gateway://127.0.0.1:%d", port);
+	REQUIRE(pthread_create(&s.t, NULL, run_gateway, &s) == 0);
+	/* a second gateway on the same volume (they keep no state of their own) */
+	conf[sizeof(conf) / sizeof(conf[0]) - 1] = (sluice_kv){"gateway.protection", "privacy"};
+	struct served s2 = {0};
+	if (sl_gateway_new(conf, sizeof(conf) / sizeof(conf[0]), &s2.gw, msg, sizeof(msg))) {
+		fprintf(stderr, "gateway: %s\n", msg);
+		return 1;
+	}
+	private_port = sl_gateway_port(s2.gw);
+	REQUIRE(pthread_create(&s2.t, NULL, run_gateway, &s2) == 0);
+
+	test_users();
+	test_protection();
+	test_refusals();
+	test_bad_traffic();
+
+	sl_gateway_stop(s.gw);
+	pthread_join(s.t, NULL);
+	sl_gateway_free(s.gw);
+	sl_gateway_stop(s2.gw);
+	pthread_join(s2.t, NULL);
+	sl_gateway_free(s2.gw);
+	free(dir);
+	return tu_finish("test_gateway");
+}
