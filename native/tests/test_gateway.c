@@ -140,6 +140,11 @@ static void test_users(void)
 	CHECK_RC(sluice_delete(carol, NULL, "/alice/by-hive", 0), 0);
 	sluice_shutdown(carol);
 
+	/* usage is read through the gateway (statfs), never written by a client */
+	sluice_statfs sf;
+	CHECK_RC(sluice_statfs_get(alice, &sf), 0);
+	CHECK(sf.inodes_used >= 4);
+
 	/* data of a deleted file is deleted by the gateway, and a listing works through it */
 	CHECK_RC(sluice_delete(alice, NULL, "/pub/shared", 0), 0);
 	sluice_dir *d;

@@ -4,10 +4,12 @@
  * password, so keep it readable only by the service account) and from -o KEY=VALUE.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "gateway/gateway.h"
@@ -65,14 +67,41 @@ static int read_file(struct kvs *k, const char *path)
 	return rc;
 }
 
-/* The one gateway of this process, for the signal handler (which cannot be given a context). */
-static struct sl_gateway *running;
+struct served {
+	struct sl_gateway *gw;
+	int rc;
+};
 
-static void on_signal(int sig)
+static void *serve_main(void *arg)
 {
-	(void)sig;
-	if (running)
-		sl_gateway_stop(running);
+	struct served *s = arg;
+	s->rc = sl_gateway_run(s->gw);
+	if (s->rc) /* wake the waiting thread */
+		kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+/* Serves in a thread while this one waits for SIGINT or SIGTERM (blocked in every thread, so
+ * sigwait takes them and no handler needs the gateway in a global), then stops the gateway. */
+static int serve_until_signal(struct sl_gateway *gw)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct served s = {.gw = gw};
+	pthread_t t;
+	if (pthread_create(&t, NULL, serve_main, &s))
+		return cli_fail("gateway", "cannot start the accept loop");
+	printf("sluice gateway: listening on port %d\n", sl_gateway_port(gw));
+	fflush(stdout);
+	int sig;
+	sigwait(&set, &sig);
+	sl_gateway_stop(gw);
+	pthread_join(t, NULL);
+	return s.rc ? cli_fail("gateway", "the accept loop failed") : 0;
 }
 
 int cmd_gateway(int argc, char **argv)
@@ -98,18 +127,8 @@ int cmd_gateway(int argc, char **argv)
 		if (sl_gateway_new(k.kv, k.n, &gw, msg, sizeof(msg)))
 			rc = cli_fail("gateway", "%s", msg);
 	}
-	if (!rc) {
-		running = gw;
-		struct sigaction sa = {.sa_handler = on_signal};
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		signal(SIGPIPE, SIG_IGN);
-		printf("sluice gateway: listening on port %d\n", sl_gateway_port(gw));
-		fflush(stdout);
-		if (sl_gateway_run(gw))
-			rc = cli_fail("gateway", "the accept loop failed");
-		running = NULL;
-	}
+	if (!rc)
+		rc = serve_until_signal(gw);
 	sl_gateway_free(gw);
 	for (size_t i = 0; i < k.n; i++)
 		free(k.owned[i]);

@@ -90,12 +90,13 @@ static bool registry_name(const char *name)
 	return name && (!strncmp(name, "sluice.uid.", 11) || !strncmp(name, "sluice.gid.", 11));
 }
 
+/* Any counter may be read (delta 0: usage for statfs); only id batches may be taken. */
 static int op_next_ids(struct req *q, const char *name, int64_t delta)
 {
-	if (!name || (strcmp(name, "nextInode") && strcmp(name, "nextChunk")))
+	if (!name || (delta && strcmp(name, "nextInode") && strcmp(name, "nextChunk")))
 		return sl_errf(&q->err, -EPERM, "counter '%s' is not the client's to change",
 			       name ? name : "");
-	if (delta <= 0 || delta > MAX_ID_BATCH)
+	if (delta < 0 || delta > MAX_ID_BATCH)
 		return sl_errf(&q->err, -EINVAL, "id batch of %lld is out of range",
 			       (long long)delta);
 	int64_t v;

@@ -19,7 +19,7 @@ enum sl_rpc_op {
 	SL_OP_REFRESH_SESSION = 5,
 	SL_OP_CLOSE_SESSION = 6,
 	SL_OP_LIST_SESSIONS = 7,
-	SL_OP_NEXT_IDS = 8, /* incr_counter, for nextInode and nextChunk only */
+	SL_OP_NEXT_IDS = 8, /* incr_counter: id batches of nextInode/nextChunk; reads (delta 0) of any */
 	SL_OP_RESOLVE = 9,
 	SL_OP_LOOKUP = 10,
 	SL_OP_GETATTR = 11,

@@ -623,7 +623,7 @@ ssize_t sluice_readlink(sluice_volume *vol, const sluice_user *u, const char *pa
 
 struct sluice_dir {
 	sluice_volume *vol;
-	struct sl_meta_user mu;
+	struct sl_held_user user; /* the caller's name outlives the opendir call */
 	sl_ino ino;
 	char *last;            /* name after which the next page starts */
 	char **names;          /* names of the page returned last */
@@ -638,14 +638,18 @@ int sluice_opendir(sluice_volume *vol, const sluice_user *u, const char *path, s
 	if (!d)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	d->vol = vol;
-	sl_vol_user(&vol->core, u, &d->mu);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
 	struct sl_attr attr;
-	int rc = sl_resolve(vol, &d->mu, path, true, &d->ino, &attr, err);
+	int rc = sl_held_user_set(&d->user, &mu) ? sl_errf(err, -ENOMEM, "out of memory") : 0;
+	if (!rc)
+		rc = sl_resolve(vol, &mu, path, true, &d->ino, &attr, err);
 	if (!rc && attr.type != SL_TYPE_DIR)
 		rc = sl_errf(err, -ENOTDIR, "%s is not a directory", path);
-	if (!rc && sl_meta_access(&d->mu, &attr, SL_MAY_READ))
+	if (!rc && sl_meta_access(&mu, &attr, SL_MAY_READ))
 		rc = sl_errf(err, -EACCES, "permission denied listing %s", path);
 	if (rc) {
+		sl_held_user_clear(&d->user);
 		free(d);
 		return rc;
 	}
@@ -700,7 +704,7 @@ int sluice_readdir(sluice_dir *d, sluice_dirent *ents, size_t max)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	struct fill_arg a = {.d = d, .ents = ents, .max = max};
 	struct sl_meta *m = d->vol->core.meta;
-	int rc = m->be->readdir(m, &d->mu, d->ino, d->last, max, fill_entry, &a, err);
+	int rc = m->be->readdir(m, &d->user.mu, d->ino, d->last, max, fill_entry, &a, err);
 	d->nnames = a.n;
 	if (rc < 0)
 		return rc;
@@ -715,6 +719,7 @@ void sluice_closedir(sluice_dir *d)
 		return;
 	free_page(d);
 	free(d->last);
+	sl_held_user_clear(&d->user);
 	free(d);
 }
 

@@ -156,6 +156,26 @@ public final class SluiceConstants {
   public static final String LOG_LEVEL_DEFAULT = "warn";
 
   /**
+   * Kerberos mode (sluice.meta = gateway://HOST[:PORT], docs/security.md): the client principal
+   * and the keytab to log in from, or the ticket cache (default: Hadoop's
+   * hadoop.security.kerberos.ticket.cache.path, else KRB5CCNAME, else the system's).
+   */
+  public static final String KERBEROS_PRINCIPAL = "kerberos.principal";
+  public static final String KERBEROS_KEYTAB = "kerberos.keytab";
+  public static final String KERBEROS_CCACHE = "kerberos.ccache";
+  /** Hadoop's own ticket cache setting, the default of {@link #KERBEROS_CCACHE}. */
+  public static final String HADOOP_TICKET_CACHE = "hadoop.security.kerberos.ticket.cache.path";
+
+  /** The gateway's service principal; default sluice/HOST with HOST from the META-URL. */
+  public static final String GATEWAY_PRINCIPAL = "gateway.principal";
+  /** integrity, or privacy (also encrypted): the least this client accepts. */
+  public static final String GATEWAY_PROTECTION = "gateway.protection";
+  public static final String GATEWAY_PROTECTION_DEFAULT = "integrity";
+  /** Authenticated connections a client keeps open to the gateway. */
+  public static final String GATEWAY_CONNECTIONS = "gateway.connections";
+  public static final int GATEWAY_CONNECTIONS_DEFAULT = 8;
+
+  /**
    * The native keys that may be set from Hadoop configuration, in the order they are passed.
    * "user" is not here: the FileSystem passes its UGI user on every call instead.
    */
@@ -165,6 +185,8 @@ public final class SluiceConstants {
     READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS, CACHE_DIR, CACHE_SIZE,
     FREE_SPACE_RATIO, CACHE_WRITERS, CACHE_FULL_BLOCK, GET_TIMEOUT, ATTR_CACHE, ENTRY_CACHE,
     DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
+    KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, KERBEROS_CCACHE, GATEWAY_PRINCIPAL, GATEWAY_PROTECTION,
+    GATEWAY_CONNECTIONS,
   };
 
   /** Keys whose values are read through Configuration.getPassword (credential providers). */

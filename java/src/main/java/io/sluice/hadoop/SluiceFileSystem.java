@@ -133,6 +133,11 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
         values.add(value);
       }
     }
+    String ticketCache = conf.getTrimmed(SluiceConstants.HADOOP_TICKET_CACHE, "");
+    if (!keys.contains(SluiceConstants.KERBEROS_CCACHE) && !ticketCache.isEmpty()) {
+      keys.add(SluiceConstants.KERBEROS_CCACHE);
+      values.add(ticketCache);
+    }
     if (!keys.contains(SluiceConstants.META)) {
       throw new IOException("No META-URL for sluice volume '" + volume + "': set "
           + SluiceConstants.volumeKey(volume, SluiceConstants.META) + " or "

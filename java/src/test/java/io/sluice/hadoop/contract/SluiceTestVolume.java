@@ -21,7 +21,8 @@ import org.apache.hadoop.conf.Configuration;
  * sluice.test.cli / SLUICE_TEST_CLI (build/bin/sluice), sluice.native.path / SLUICE_NATIVE_PATH
  * (build/lib/libsluice.so), test.fs.sluice.name (sluice://testvol/). A run against another volume
  * (MariaDB + S3) sets sluice.test.meta / SLUICE_TEST_META to its META-URL and skips formatting;
- * sluice.test.cache-dir / SLUICE_TEST_CACHE_DIR turns on the disk cache and hflush staging.
+ * sluice.test.cache-dir / SLUICE_TEST_CACHE_DIR turns on the disk cache and hflush staging;
+ * sluice.test.conf / SLUICE_TEST_CONF adds settings ("KEY=VALUE;...", each as sluice.KEY).
  */
 public final class SluiceTestVolume {
   public static final String DEFAULT_FS = "sluice://testvol/";
@@ -46,6 +47,13 @@ public final class SluiceTestVolume {
     String cacheDir = setting("sluice.test.cache-dir", "SLUICE_TEST_CACHE_DIR", null);
     if (cacheDir != null) {
       conf.set("sluice.cache-dir", cacheDir);
+    }
+    // More settings for the volume, "KEY=VALUE;KEY=VALUE" (e.g. the Kerberos login for a gateway).
+    for (String kv : setting("sluice.test.conf", "SLUICE_TEST_CONF", "").split(";")) {
+      int eq = kv.indexOf('=');
+      if (eq > 0) {
+        conf.set(SluiceConstants.hadoopKey(kv.substring(0, eq).trim()), kv.substring(eq + 1));
+      }
     }
     conf.set("fs.contract.test.fs.sluice", setting("test.fs.sluice.name", null, DEFAULT_FS));
     return conf;
