@@ -32,6 +32,15 @@ echo "== metadata, SQLite ($NFILES files)"
 collect sqlite < <("$BENCH" meta "$SQLITE_META" "$NFILES")
 echo "== metadata, MariaDB ($NFILES files)"
 collect mysql < <("$BENCH" meta "$MYSQL_META" "$NFILES")
+# Kerberos mode on the same database: the client logs in with a keytab and reaches MariaDB only
+# through `sluice gateway` on loopback.
+echo "== metadata, MariaDB through the Kerberos gateway ($NFILES files)"
+tests/env/gateway.sh start "$WORK/gateway" "$SLUICE" "$MYSQL_META"
+# shellcheck disable=SC1091
+source "$WORK/gateway/gateway.env"
+collect gateway < <(SLUICE_BENCH_CONF="kerberos.keytab=$SLUICE_TEST_GATEWAY_KEYTAB;gateway.principal=$SLUICE_TEST_GATEWAY_PRINCIPAL;access-key=$SLUICE_TEST_S3_ACCESS_KEY;secret-key=$SLUICE_TEST_S3_SECRET_KEY" \
+  "$BENCH" meta "$SLUICE_TEST_GATEWAY_URL" "$NFILES")
+tests/env/gateway.sh stop "$WORK/gateway"
 
 for b in file s3; do
   meta=$SQLITE_META; [ $b = s3 ] && meta=$MYSQL_META
@@ -41,7 +50,7 @@ for b in file s3; do
   collect cache$b < <("$BENCH" cache "$meta" "$WORK/cache-read-$b" "$CACHE_MIB")
 done
 
-for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlite.sluice_delete mysql.sluice_delete; do
+for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlite.sluice_delete mysql.sluice_delete gateway.sluice_delete; do
   [ -n "${R[$k]:-}" ] || { echo "benchmark step $k produced no figure; see the errors above" >&2; exit 1; }
 done
 
@@ -63,6 +72,16 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
     for op in create stat rename delete; do
       echo "| $op, $db | ${R[$db.sluice_$op]} | ${R[$db.raw_db_txn]} (1-row txn) | $(ratio "${R[$db.sluice_$op]}" "${R[$db.raw_db_txn]}") |"
     done
+  done
+  echo
+  echo "Kerberos mode: the same metadata workload on the same MariaDB database, directly and through"
+  echo "\`sluice gateway\` on loopback (GSSAPI-authenticated, integrity-protected messages, permission"
+  echo "checks on the gateway), one thread."
+  echo
+  echo "| workload | direct | through the gateway | gateway / direct |"
+  echo "|---|---|---|---|"
+  for op in create stat rename delete; do
+    echo "| $op | ${R[mysql.sluice_$op]} | ${R[gateway.sluice_$op]} | $(ratio "${R[gateway.sluice_$op]}" "${R[mysql.sluice_$op]}") |"
   done
   echo
   echo "Write-ahead log: a 1 KiB record then hflush (staged in the local cache dir) or hsync (in"

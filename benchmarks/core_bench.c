@@ -12,7 +12,8 @@
  *   core_bench meta META-URL NFILES
  *   core_bench wal META-URL CACHE-DIR NRECORDS
  *   core_bench cache META-URL CACHE-DIR SIZE_MIB
- * Prints one line per figure: "name value unit".
+ * Prints one line per figure: "name value unit". SLUICE_BENCH_CONF="KEY=VALUE;..." adds settings
+ * (the Kerberos login of a gateway:// META-URL, say).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,15 +38,33 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define MAX_EXTRA 16
+
 static sluice_volume *open_volume_cache(const char *meta, const char *cache_dir)
 {
 	/* Readahead of 20 blocks and 20 upload threads: the concurrency the raw limits use. */
-	sluice_kv conf[] = {{"meta", meta}, {"memory-size", "512M"}, {"readahead", "80M"},
-			    {"max-uploads", "20"}, {"max-downloads", "20"}, {"cache-dir", cache_dir}};
-	size_t n = sizeof(conf) / sizeof(conf[0]) - (cache_dir ? 0 : 1);
+	sluice_kv conf[6 + MAX_EXTRA] = {{"meta", meta}, {"memory-size", "512M"},
+					 {"readahead", "80M"}, {"max-uploads", "20"},
+					 {"max-downloads", "20"}};
+	size_t n = 5;
+	if (cache_dir)
+		conf[n++] = (sluice_kv){"cache-dir", cache_dir};
+	const char *env = getenv("SLUICE_BENCH_CONF");
+	char *extra = strdup(env ? env : "");
+	char *save = NULL;
+	for (char *kv = strtok_r(extra, ";", &save); kv && n < 6 + MAX_EXTRA;
+	     kv = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(kv, '=');
+		if (eq) {
+			*eq = 0;
+			conf[n++] = (sluice_kv){kv, eq + 1};
+		}
+	}
 	sluice_volume *vol;
 	char msg[512];
-	if (sluice_init(conf, n, &vol, msg, sizeof(msg))) {
+	int rc = sluice_init(conf, n, &vol, msg, sizeof(msg));
+	free(extra);
+	if (rc) {
 		fprintf(stderr, "core_bench: %s\n", msg);
 		exit(1);
 	}
@@ -250,8 +269,11 @@ static int bench_meta(const char *meta, int nfiles)
 		}
 		printf("sluice_%s %.0f ops/s\n", names[op], nfiles / (now_s() - t0));
 	}
-	/* Raw limit: one single-row update transaction, through the same connection pool. */
+	/* Raw limit: one single-row update transaction, through the same connection pool (not
+	 * through a gateway, which takes no such writes from clients). */
 	struct sl_meta *m = vol->core.meta;
+	if (!strcmp(m->be->name, "gateway"))
+		goto out;
 	struct sl_err err = {0};
 	int64_t value;
 	double t0 = now_s();
@@ -261,6 +283,7 @@ static int bench_meta(const char *meta, int nfiles)
 			return 1;
 		}
 	printf("raw_db_txn %.0f ops/s\n", nfiles / (now_s() - t0));
+out:
 	sluice_delete(vol, NULL, "/bench-meta", 1);
 	sluice_shutdown(vol);
 	return 0;

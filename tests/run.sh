@@ -52,33 +52,21 @@ run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contr
 # Kerberos mode: the Hadoop suites once more through `sluice gateway` (on MariaDB + S3), which alone
 # holds the database password; the tests log in from the keytab of root@SLUICE.TEST.
 contract_through_gateway() {
-  local meta="${SLUICE_TEST_MYSQL_URL%/*}/gateway" kdir=$SLUICE_TEST_KRB5_DIR
-  local log=$WORK/gateway.log port= pid rc=0
+  local meta="${SLUICE_TEST_MYSQL_URL%/*}/gateway" rc=0
   $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE gateway" &&
     "$ROOT/$BUILD/bin/sluice" format "$meta" testvol --storage minio --trash-days 0 \
       --bucket "$SLUICE_TEST_S3_ENDPOINT/gateway" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
       --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
-    tests/env/kdc.sh addprinc "$kdir" root root.keytab >/dev/null &&
-    mkdir -p "$WORK/gateway-rcache" || return 1
-  "$ROOT/$BUILD/bin/sluice" gateway -o "meta=$meta" -o gateway.listen=127.0.0.1:0 \
-    -o "gateway.keytab=$kdir/gateway.keytab" -o gateway.principal=sluice/localhost@SLUICE.TEST \
-    -o "gateway.rcache=$WORK/gateway-rcache" >"$log" 2>&1 &
-  pid=$!
-  for _ in $(seq 200); do
-    port=$(sed -n 's/^sluice gateway: listening on port \([0-9]*\)$/\1/p' "$log")
-    [ -n "$port" ] || ! kill -0 "$pid" 2>/dev/null && break
-    sleep 0.1
-  done
-  if [ -z "$port" ]; then
-    echo "the gateway did not start:"; cat "$log"; kill "$pid" 2>/dev/null; return 1
-  fi
+    tests/env/gateway.sh start "$WORK/gateway" "$ROOT/$BUILD/bin/sluice" "$meta" || return 1
+  # shellcheck disable=SC1091
+  source "$WORK/gateway/gateway.env"
   # Object storage is still reached with the client's own keys (presigned access is to come).
-  SLUICE_TEST_META=gateway://127.0.0.1:$port \
-    SLUICE_TEST_CONF="kerberos.keytab=$kdir/root.keytab;gateway.principal=sluice/localhost@SLUICE.TEST;access-key=$SLUICE_TEST_S3_ACCESS_KEY;secret-key=$SLUICE_TEST_S3_SECRET_KEY" \
+  SLUICE_TEST_META=$SLUICE_TEST_GATEWAY_URL \
+    SLUICE_TEST_CONF="kerberos.keytab=$SLUICE_TEST_GATEWAY_KEYTAB;gateway.principal=$SLUICE_TEST_GATEWAY_PRINCIPAL;access-key=$SLUICE_TEST_S3_ACCESS_KEY;secret-key=$SLUICE_TEST_S3_SECRET_KEY" \
     mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
     -Dtest='TestSluiceContract*,TestSluiceFileSystemContract' || rc=$?
-  kill "$pid" && wait "$pid" || rc=$((rc ? rc : 1))
-  if ((rc)); then echo "---- gateway log ----"; tail -n 50 "$log"; fi
+  tests/env/gateway.sh stop "$WORK/gateway" || rc=$((rc ? rc : 1))
+  if ((rc)); then echo "---- gateway log ----"; tail -n 50 "$WORK/gateway/gateway.log"; fi
   return $rc
 }
 run_step "Java through the Kerberos gateway (MariaDB+S3): contract suites" contract_through_gateway
