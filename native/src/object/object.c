@@ -12,6 +12,7 @@
 static const struct sl_obj_backend *const backends[] = {
 	&sl_obj_file_backend,
 	&sl_obj_s3_backend,
+	&sl_obj_presigned_backend,
 };
 /* Other names JuiceFS uses for a storage that one of our backends speaks. */
 static const struct {

@@ -18,10 +18,11 @@
 #include "../util/retry.h"
 
 struct sl_objstore;
+struct sl_presign_provider; /* presign.h */
 
 /* Everything a backend needs to connect; strings owned by the caller for the duration of init. */
 struct sl_obj_config {
-	const char *storage;     /* "file", "s3", "minio" */
+	const char *storage;     /* "file", "s3", "minio", "presigned" */
 	const char *bucket;      /* file: a directory path; s3/minio: an endpoint URL with bucket */
 	const char *access_key;  /* may be NULL for file */
 	const char *secret_key;
@@ -32,6 +33,9 @@ struct sl_obj_config {
 	int connect_timeout_s;
 	int io_timeout_s;
 	int retries;             /* attempts for transient errors, >= 1 */
+	/* storage "presigned" only: where URLs come from (presign.h); copied, its arg must outlive
+	 * the store */
+	const struct sl_presign_provider *presign;
 };
 
 /* One listed object. */
@@ -107,5 +111,6 @@ int sl_obj_list(struct sl_objstore *s, const char *prefix, const char *after, sl
 /* Backends (one line each in the registry in object.c). */
 extern const struct sl_obj_backend sl_obj_file_backend;
 extern const struct sl_obj_backend sl_obj_s3_backend;
+extern const struct sl_obj_backend sl_obj_presigned_backend;
 
 #endif

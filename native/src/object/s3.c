@@ -75,14 +75,21 @@ int sl_s3_uri_encode(const char *s, bool keep_slash, char *out, size_t size)
 	return (int)o;
 }
 
-int sl_s3_sign(const struct sl_s3_sign_input *in, char *out, size_t size)
+/* "host;range;x-amz-date": the SignedHeaders list of a request. */
+static int signed_header_list(const struct sl_s3_sign_input *in, char *out, size_t size)
 {
-	char signed_headers[256] = "";
 	size_t sh = 0;
-	for (size_t i = 0; i < in->nheaders && sh < sizeof(signed_headers); i++)
-		sh += (size_t)snprintf(signed_headers + sh, sizeof(signed_headers) - sh, "%s%s",
-				       i ? ";" : "", in->headers[i].name);
-	if (sh >= sizeof(signed_headers))
+	out[0] = 0;
+	for (size_t i = 0; i < in->nheaders && sh < size; i++)
+		sh += (size_t)snprintf(out + sh, size - sh, "%s%s", i ? ";" : "",
+				       in->headers[i].name);
+	return sh >= size ? -ENAMETOOLONG : 0;
+}
+
+int sl_s3_signature(const struct sl_s3_sign_input *in, char out[65])
+{
+	char signed_headers[256];
+	if (signed_header_list(in, signed_headers, sizeof(signed_headers)))
 		return -ENAMETOOLONG;
 
 	char *creq = NULL;
@@ -124,12 +131,22 @@ int sl_s3_sign(const struct sl_s3_sign_input *in, char *out, size_t size)
 	hmac(k2, 32, sts, sig);
 	OPENSSL_cleanse(k1, sizeof(k1));
 	OPENSSL_cleanse(k2, sizeof(k2));
-	char sighex[65];
-	hex(sig, 32, sighex);
+	hex(sig, 32, out);
+	return 0;
+}
 
+int sl_s3_sign(const struct sl_s3_sign_input *in, char *out, size_t size)
+{
+	char signed_headers[256], sighex[65];
+	int rc = signed_header_list(in, signed_headers, sizeof(signed_headers));
+	if (!rc)
+		rc = sl_s3_signature(in, sighex);
+	if (rc)
+		return rc;
 	int n = snprintf(out, size,
-			 "AWS4-HMAC-SHA256 Credential=%s/%s,SignedHeaders=%s,Signature=%s",
-			 in->access_key, scope, signed_headers, sighex);
+			 "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/s3/aws4_request,SignedHeaders=%s,"
+			 "Signature=%s",
+			 in->access_key, in->amz_date, in->region, signed_headers, sighex);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -262,14 +279,19 @@ int sl_s3_parse_endpoint(const char *storage, const char *url, int path_style, c
 
 /* ---- requests ---- */
 
-struct s3 {
-	struct sl_s3_endpoint ep;
-	char *access_key, *secret_key, *token, *ca_file;
+/* The transport, shared with the presigned backend: curl handles kept for reuse, and timeouts. */
+struct sl_s3_http {
+	char *ca_file;
 	long connect_timeout_s, io_timeout_s;
 	pthread_mutex_t lock; /* guards idle[] */
-	bool lock_ready;
 	CURL *idle[POOL_MAX];
 	int nidle;
+};
+
+struct s3 {
+	struct sl_s3_endpoint ep;
+	char *access_key, *secret_key, *token;
+	struct sl_s3_http *http;
 };
 
 struct buf {
@@ -279,6 +301,9 @@ struct buf {
 };
 
 struct req {
+	const struct s3 *p; /* signs the request; NULL: url carries its own authorisation */
+	const char *url;    /* a presigned URL (when p is NULL); never shown in messages */
+	const char *label;  /* names a presigned request in messages */
 	const char *method;
 	const char *key;         /* NULL: the bucket itself */
 	const char *query;       /* canonical query string */
@@ -294,6 +319,7 @@ struct req {
 	const char *abort_why;
 	long status;
 	curl_off_t size, mtime; /* HEAD */
+	bool expired;           /* refused because a presigned URL's time ran out */
 	CURL *h;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -306,17 +332,18 @@ static void curl_init_once(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static int req_errf(struct sl_objstore *s, const struct req *r, struct sl_err *err, int code,
-		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int req_errf(struct sl_objstore *s, const struct req *r, struct sl_err *err, int code,
-		    const char *fmt, ...)
+static int req_errf(const struct req *r, struct sl_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int req_errf(const struct req *r, struct sl_err *err, int code, const char *fmt, ...)
 {
-	const struct s3 *p = s->priv;
+	const struct s3 *p = r->p;
 	char detail[SL_ERR_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	if (!p)
+		return sl_errf(err, code, "%s: %s", r->label, detail);
 	if (r->list_prefix)
 		return sl_errf(err, code, "s3 list %s%s prefix '%s': %s", p->ep.base, p->ep.prefix,
 			       r->list_prefix, detail);
@@ -396,7 +423,7 @@ static int seek_cb(void *arg, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
-static CURL *pool_take(struct s3 *p)
+static CURL *pool_take(struct sl_s3_http *p)
 {
 	CURL *h = NULL;
 	pthread_mutex_lock(&p->lock);
@@ -408,7 +435,7 @@ static CURL *pool_take(struct s3 *p)
 	return h ? h : curl_easy_init();
 }
 
-static void pool_give(struct s3 *p, CURL *h)
+static void pool_give(struct sl_s3_http *p, CURL *h)
 {
 	pthread_mutex_lock(&p->lock);
 	if (p->nidle < POOL_MAX) {
@@ -476,8 +503,7 @@ static int build_headers(const struct s3 *p, const struct req *r, const char *pa
 	return rc ? rc : l ? 0 : -ENOMEM;
 }
 
-static int curl_error(struct sl_objstore *s, const struct req *r, CURLcode cc,
-		      struct sl_err *err)
+static int curl_error(const struct req *r, CURLcode cc, struct sl_err *err)
 {
 	const char *detail = r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc);
 	const char *what = "request failed";
@@ -485,7 +511,7 @@ static int curl_error(struct sl_objstore *s, const struct req *r, CURLcode cc,
 	switch (cc) {
 	case CURLE_WRITE_ERROR:
 		if (r->abort_code)
-			return req_errf(s, r, err, r->abort_code, "%s", r->abort_why);
+			return req_errf(r, err, r->abort_code, "%s", r->abort_why);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		code = -ETIMEDOUT, what = "timed out";
@@ -511,7 +537,7 @@ static int curl_error(struct sl_objstore *s, const struct req *r, CURLcode cc,
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_ISSUER_ERROR:
 	case CURLE_SSL_CRL_BADFILE:
-		return req_errf(s, r, err, -EACCES,
+		return req_errf(r, err, -EACCES,
 				"TLS certificate verification failed (%s); set s3.ca-file to the "
 				"CA bundle that signed the server's certificate", detail);
 	case CURLE_OUT_OF_MEMORY:
@@ -524,55 +550,75 @@ static int curl_error(struct sl_objstore *s, const struct req *r, CURLcode cc,
 	default:
 		break;
 	}
-	return req_errf(s, r, err, code, "%s (%s)", what, detail);
+	return req_errf(r, err, code, "%s (%s)", what, detail);
 }
 
-/* One HTTP exchange. 0 when a response arrived (whatever its status), else a transport error. */
-static int s3_call(struct sl_objstore *s, struct req *r, struct sl_err *err)
+/* The headers of a request to a presigned URL: nothing to sign, a Range to ask for. */
+static int url_headers(const struct req *r, struct curl_slist **out)
 {
-	struct s3 *p = s->priv;
+	int rc = r->range ? add_header(out, "Range", r->range) : 0;
+	struct curl_slist *l = rc ? NULL : curl_slist_append(*out, "Expect:");
+	if (l)
+		*out = l;
+	return rc ? rc : l ? 0 : -ENOMEM;
+}
+
+/* One HTTP exchange. 0 when a response arrived (whatever its status), else a transport error.
+ * With r->p the request goes to r->key in p's bucket, signed; without, to r->url as it is. */
+static int http_call(struct sl_s3_http *t, struct req *r, struct sl_err *err)
+{
+	const struct s3 *p = r->p;
 	struct curl_slist *hdrs = NULL;
 	char *url = NULL, *path = NULL;
 	CURL *h = NULL;
 	int rc = 0;
 
-	size_t klen = r->key ? strlen(r->key) : 0, size = sizeof(p->ep.prefix) + 3 * klen + 2;
-	if (!(path = malloc(size))) {
-		rc = sl_errf(err, -ENOMEM, "out of memory");
+	if (p) {
+		size_t klen = r->key ? strlen(r->key) : 0;
+		size_t size = sizeof(p->ep.prefix) + 3 * klen + 2;
+		if (!(path = malloc(size))) {
+			rc = sl_errf(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		int n = snprintf(path, size, "%s%s", p->ep.prefix,
+				 r->key || !p->ep.prefix[0] ? "/" : "");
+		if (r->key)
+			sl_s3_uri_encode(r->key, true, path + n, size - (size_t)n);
+		if (asprintf(&url, "%s%s%s%s", p->ep.base, path, r->query[0] ? "?" : "",
+			     r->query) < 0) {
+			url = NULL;
+			rc = sl_errf(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = build_headers(p, r, path, &hdrs);
+	} else {
+		rc = url_headers(r, &hdrs);
+	}
+	if (rc) {
+		rc = req_errf(r, err, rc, "cannot %s the request: %s", p ? "sign" : "prepare",
+			      strerror(-rc));
 		goto out;
 	}
-	int n = snprintf(path, size, "%s%s", p->ep.prefix, r->key || !p->ep.prefix[0] ? "/" : "");
-	if (r->key)
-		sl_s3_uri_encode(r->key, true, path + n, size - (size_t)n);
-	if (asprintf(&url, "%s%s%s%s", p->ep.base, path, r->query[0] ? "?" : "", r->query) < 0) {
-		url = NULL;
-		rc = sl_errf(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = build_headers(p, r, path, &hdrs))) {
-		rc = req_errf(s, r, err, rc, "cannot sign the request: %s", strerror(-rc));
-		goto out;
-	}
-	if (!(h = pool_take(p))) {
-		rc = req_errf(s, r, err, -ENOMEM, "cannot create a curl handle");
+	if (!(h = pool_take(t))) {
+		rc = req_errf(r, err, -ENOMEM, "cannot create a curl handle");
 		goto out;
 	}
 	r->h = h;
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_URL, p ? url : r->url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L); /* "a/../b" is a key, not a path to squash */
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, p->connect_timeout_s);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, p->io_timeout_s);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, t->connect_timeout_s);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, t->io_timeout_s);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	if (p->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, p->ca_file);
+	if (t->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, t->ca_file);
 	if (!strcmp(r->method, "HEAD")) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 		curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
@@ -592,14 +638,20 @@ static int s3_call(struct sl_objstore *s, struct req *r, struct sl_err *err)
 	curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &r->size);
 	curl_easy_getinfo(h, CURLINFO_FILETIME_T, &r->mtime);
 	if (cc != CURLE_OK)
-		rc = curl_error(s, r, cc, err);
+		rc = curl_error(r, cc, err);
 out:
 	if (h)
-		pool_give(p, h);
+		pool_give(t, h);
 	curl_slist_free_all(hdrs);
 	free(url);
 	free(path);
 	return rc;
+}
+
+static int s3_call(struct sl_objstore *s, struct req *r, struct sl_err *err)
+{
+	r->p = s->priv;
+	return http_call(r->p->http, r, err);
 }
 
 /* The text between <tag> and </tag> in [p, end), or NULL. */
@@ -727,15 +779,22 @@ static int classify(long status, const char *code)
 	return -EIO;
 }
 
-static int http_error(struct sl_objstore *s, const struct req *r, struct sl_err *err)
+/* Also notes in r->expired whether a presigned URL was refused for its age, the one refusal a fresh
+ * URL can cure. S3 and MinIO word it the same; a HEAD response carries no text to tell by. */
+static int http_error(struct req *r, struct sl_err *err)
 {
 	char code[64], msg[256];
 	error_fields(r, code, sizeof(code), msg, sizeof(msg));
 	int rc = classify(r->status, code);
-	const char *hint = rc == -EACCES ? " (check access-key, secret-key and the bucket policy)"
+	r->expired = !r->p && r->status == 403 && strstr(msg, "Request has expired");
+	const char *hint = rc == -EACCES && !r->p ? " (a presigned URL for another object or method, "
+						     "or signed with wrong keys)"
+			   : rc == -EACCES ? " (check access-key, secret-key and the bucket policy)"
 			   : !strcmp(code, "NoSuchBucket") ? " (create the bucket or fix its URL)"
 							   : "";
-	return req_errf(s, r, err, rc, "HTTP %ld%s%s%s%s%s", r->status, code[0] ? " " : "", code,
+	if (r->expired)
+		hint = " (the presigned URL has expired)";
+	return req_errf(r, err, rc, "HTTP %ld%s%s%s%s%s", r->status, code[0] ? " " : "", code,
 			msg[0] ? ": " : "", msg, hint);
 }
 
@@ -744,17 +803,89 @@ static void req_free(struct req *r)
 	free(r->resp.data);
 }
 
+/* An object request (r->method on r->key) and its outcome in object.h's terms: GET returns the
+ * bytes read (0 for a range past the end), HEAD fills *info, DELETE of a missing object succeeds. */
+static int64_t object_call(struct sl_s3_http *t, struct req *r, struct sl_obj_info *info,
+			   struct sl_err *err)
+{
+	char range[64];
+	bool get = r->dst != NULL, head = !strcmp(r->method, "HEAD");
+	if (get) {
+		snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)r->off,
+			 (unsigned long long)(r->off + r->dst_cap - 1));
+		r->range = range;
+	}
+	r->resp.max = ERROR_BODY_MAX;
+	int64_t rc = http_call(t, r, err);
+	if (rc)
+		;
+	else if ((get && r->status == 416) || (!strcmp(r->method, "DELETE") && r->status == 404))
+		rc = 0; /* 416: the range starts at or after the end, a read of 0 bytes */
+	else if (r->status / 100 != 2)
+		rc = http_error(r, err);
+	else if (get)
+		rc = (int64_t)r->dst_len;
+	else if (head && r->size < 0)
+		rc = req_errf(r, err, -EIO, "response without Content-Length");
+	else if (head && info)
+		*info = (struct sl_obj_info){.key = r->key, .size = (uint64_t)r->size,
+					     .mtime_s = r->mtime > 0 ? (int64_t)r->mtime : 0};
+	req_free(r);
+	return rc;
+}
+
+int64_t sl_s3_url_call(struct sl_s3_http *t, struct sl_s3_url_op *op, struct sl_err *err)
+{
+	struct req r = {.url = op->url, .label = op->label, .method = op->method, .key = op->key,
+			.query = "", .body = op->body, .body_len = op->body_len, .dst = op->dst,
+			.dst_cap = op->len, .off = op->off};
+	int64_t rc = object_call(t, &r, op->info, err);
+	op->expired = r.expired;
+	return rc;
+}
+
+int sl_s3_http_new(const struct sl_obj_config *cfg, struct sl_s3_http **out, struct sl_err *err)
+{
+	*out = NULL;
+	if (pthread_once(&curl_once, curl_init_once) || curl_init_rc != CURLE_OK)
+		return sl_errf(err, -EIO, "%s: libcurl failed to initialise: %s", cfg->storage,
+			       curl_easy_strerror(curl_init_rc));
+	struct sl_s3_http *t = calloc(1, sizeof(*t));
+	if (!t)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	int rc = pthread_mutex_init(&t->lock, NULL);
+	if (rc) {
+		free(t);
+		return sl_errf(err, -rc, "%s: cannot create a mutex", cfg->storage);
+	}
+	if (cfg->ca_file && cfg->ca_file[0] && !(t->ca_file = strdup(cfg->ca_file))) {
+		sl_s3_http_free(t);
+		return sl_errf(err, -ENOMEM, "out of memory");
+	}
+	t->connect_timeout_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 10;
+	t->io_timeout_s = cfg->io_timeout_s > 0 ? cfg->io_timeout_s : 60;
+	*out = t;
+	return 0;
+}
+
+void sl_s3_http_free(struct sl_s3_http *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < t->nidle; i++)
+		curl_easy_cleanup(t->idle[i]);
+	pthread_mutex_destroy(&t->lock);
+	free(t->ca_file);
+	free(t);
+}
+
 /* ---- the backend ---- */
 
 static void s3_cleanup(struct sl_objstore *s)
 {
 	struct s3 *p = s->priv;
-	for (int i = 0; i < p->nidle; i++)
-		curl_easy_cleanup(p->idle[i]);
-	p->nidle = 0;
-	if (p->lock_ready)
-		pthread_mutex_destroy(&p->lock);
-	p->lock_ready = false;
+	sl_s3_http_free(p->http);
+	p->http = NULL;
 	if (p->secret_key)
 		OPENSSL_cleanse(p->secret_key, strlen(p->secret_key));
 	if (p->token)
@@ -762,7 +893,6 @@ static void s3_cleanup(struct sl_objstore *s)
 	free(p->access_key);
 	free(p->secret_key);
 	free(p->token);
-	free(p->ca_file);
 }
 
 static char *dup_opt(const char *s, bool *oom)
@@ -780,24 +910,19 @@ static int s3_init(struct sl_objstore *s, const struct sl_obj_config *cfg, struc
 				      &p->ep, err);
 	if (rc)
 		return rc;
-	if (pthread_once(&curl_once, curl_init_once) || curl_init_rc != CURLE_OK)
-		return sl_errf(err, -EIO, "s3: libcurl failed to initialise: %s",
-			       curl_easy_strerror(curl_init_rc));
-	if (p->ep.https && !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_SSL))
-		return sl_errf(err, -EINVAL, "s3: this libcurl has no TLS support for %s",
-			       p->ep.base);
 	if (cfg->access_key && cfg->access_key[0] && !(cfg->secret_key && cfg->secret_key[0]))
 		return sl_errf(err, -EINVAL, "s3: access key given without a secret key");
-	if ((rc = pthread_mutex_init(&p->lock, NULL)))
-		return sl_errf(err, -rc, "s3: cannot create a mutex");
-	p->lock_ready = true;
+	if ((rc = sl_s3_http_new(cfg, &p->http, err)))
+		return rc;
+	if (p->ep.https && !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_SSL)) {
+		s3_cleanup(s);
+		return sl_errf(err, -EINVAL, "s3: this libcurl has no TLS support for %s",
+			       p->ep.base);
+	}
 	bool oom = false;
 	p->access_key = dup_opt(cfg->access_key, &oom);
 	p->secret_key = p->access_key ? dup_opt(cfg->secret_key, &oom) : NULL;
 	p->token = p->access_key ? dup_opt(cfg->session_token, &oom) : NULL;
-	p->ca_file = dup_opt(cfg->ca_file, &oom);
-	p->connect_timeout_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 10;
-	p->io_timeout_s = cfg->io_timeout_s > 0 ? cfg->io_timeout_s : 60;
 	if (oom) {
 		s3_cleanup(s);
 		return sl_errf(err, -ENOMEM, "out of memory");
@@ -823,7 +948,7 @@ static int s3_create_bucket(struct sl_objstore *s, struct sl_err *err)
 		error_fields(&r, code, sizeof(code), msg, sizeof(msg));
 		if (r.status != 409 || (strcmp(code, "BucketAlreadyOwnedByYou") &&
 					strcmp(code, "BucketAlreadyExists")))
-			rc = http_error(s, &r, err);
+			rc = http_error(&r, err);
 	}
 	req_free(&r);
 	return rc;
@@ -832,56 +957,30 @@ static int s3_create_bucket(struct sl_objstore *s, struct sl_err *err)
 static int s3_put(struct sl_objstore *s, const char *key, const void *buf, size_t len,
 		  struct sl_err *err)
 {
-	struct req r = {.method = "PUT", .key = key, .query = "", .body = buf, .body_len = len,
-			.resp.max = ERROR_BODY_MAX};
-	int rc = s3_call(s, &r, err);
-	if (!rc && r.status / 100 != 2)
-		rc = http_error(s, &r, err);
-	req_free(&r);
-	return rc;
+	struct req r = {.p = s->priv, .method = "PUT", .key = key, .query = "", .body = buf,
+			.body_len = len};
+	return (int)object_call(r.p->http, &r, NULL, err);
 }
 
 static int64_t s3_get(struct sl_objstore *s, const char *key, uint64_t off, void *buf, size_t len,
 		      struct sl_err *err)
 {
-	char range[64];
-	snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)off,
-		 (unsigned long long)(off + len - 1));
-	struct req r = {.method = "GET", .key = key, .query = "", .range = range, .dst = buf,
-			.dst_cap = len, .off = off, .resp.max = ERROR_BODY_MAX};
-	int rc = s3_call(s, &r, err);
-	/* 416: the range starts at or after the end, which is a read of 0 bytes. */
-	if (!rc && r.status / 100 != 2 && r.status != 416)
-		rc = http_error(s, &r, err);
-	int64_t n = r.status == 416 ? 0 : (int64_t)r.dst_len;
-	req_free(&r);
-	return rc ? rc : n;
+	struct req r = {.p = s->priv, .method = "GET", .key = key, .query = "", .dst = buf,
+			.dst_cap = len, .off = off};
+	return object_call(r.p->http, &r, NULL, err);
 }
 
 static int s3_head(struct sl_objstore *s, const char *key, struct sl_obj_info *out,
 		   struct sl_err *err)
 {
-	struct req r = {.method = "HEAD", .key = key, .query = "", .resp.max = ERROR_BODY_MAX};
-	int rc = s3_call(s, &r, err);
-	if (!rc && r.status / 100 != 2)
-		rc = http_error(s, &r, err);
-	else if (!rc && r.size < 0)
-		rc = req_errf(s, &r, err, -EIO, "response without Content-Length");
-	if (!rc)
-		*out = (struct sl_obj_info){.key = key, .size = (uint64_t)r.size,
-					    .mtime_s = r.mtime > 0 ? (int64_t)r.mtime : 0};
-	req_free(&r);
-	return rc;
+	struct req r = {.p = s->priv, .method = "HEAD", .key = key, .query = ""};
+	return (int)object_call(r.p->http, &r, out, err);
 }
 
 static int s3_del(struct sl_objstore *s, const char *key, struct sl_err *err)
 {
-	struct req r = {.method = "DELETE", .key = key, .query = "", .resp.max = ERROR_BODY_MAX};
-	int rc = s3_call(s, &r, err);
-	if (!rc && r.status / 100 != 2 && r.status != 404)
-		rc = http_error(s, &r, err);
-	req_free(&r);
-	return rc;
+	struct req r = {.p = s->priv, .method = "DELETE", .key = key, .query = ""};
+	return (int)object_call(r.p->http, &r, NULL, err);
 }
 
 static int64_t parse_time(const char *s, size_t n)
@@ -898,8 +997,8 @@ static int64_t parse_time(const char *s, size_t n)
 }
 
 /* Hands the keys of one ListObjectsV2 page to cb; sets *token to the next page's, or NULL. */
-static int list_page(struct sl_objstore *s, const struct req *r, sl_obj_list_cb cb, void *arg,
-		     bool *stopped, char **token, struct sl_err *err)
+static int list_page(const struct req *r, sl_obj_list_cb cb, void *arg, bool *stopped,
+		     char **token, struct sl_err *err)
 {
 	const char *p = r->resp.data ? r->resp.data : "", *end = p + r->resp.len, *c, *start = p;
 	size_t n;
@@ -910,11 +1009,11 @@ static int list_page(struct sl_objstore *s, const struct req *r, sl_obj_list_cb 
 		const char *sz = k ? xml_elem(c, ce, "Size", &slen) : NULL;
 		const char *mt = sz ? xml_elem(c, ce, "LastModified", &mlen) : NULL;
 		if (!sz)
-			return req_errf(s, r, err, -EIO,
+			return req_errf(r, err, -EIO,
 					"malformed listing (<Contents> without Key or Size)");
 		char *key = xml_text(k, klen);
 		if (!key)
-			return req_errf(s, r, err, errno == EINVAL ? -EIO : -ENOMEM,
+			return req_errf(r, err, errno == EINVAL ? -EIO : -ENOMEM,
 					"cannot decode key '%.*s' in the listing", (int)klen, k);
 		struct sl_obj_info info = {.key = key, .size = strtoull(sz, NULL, 10),
 					   .mtime_s = mt ? parse_time(mt, mlen) : 0};
@@ -927,7 +1026,7 @@ static int list_page(struct sl_objstore *s, const struct req *r, sl_obj_list_cb 
 	if (*stopped || !t || n != 4 || memcmp(t, "true", 4))
 		return 0;
 	if (!(t = xml_elem(start, end, "NextContinuationToken", &n)) || !(*token = xml_text(t, n)))
-		return req_errf(s, r, err, -EIO, "truncated listing without a usable "
+		return req_errf(r, err, -EIO, "truncated listing without a usable "
 				"NextContinuationToken");
 	return 0;
 }
@@ -969,12 +1068,12 @@ static int s3_list(struct sl_objstore *s, const char *prefix, const char *after,
 		if (!rc)
 			rc = s3_call(s, &r, err);
 		if (!rc && r.status / 100 != 2)
-			rc = http_error(s, &r, err);
+			rc = http_error(&r, err);
 		else if (!rc && r.resp.overflow)
-			rc = req_errf(s, &r, err, -EIO, "listing page larger than %d bytes",
+			rc = req_errf(&r, err, -EIO, "listing page larger than %d bytes",
 				      LIST_BODY_MAX);
 		if (!rc)
-			rc = list_page(s, &r, cb, arg, &stopped, &token, err);
+			rc = list_page(&r, cb, arg, &stopped, &token, err);
 		req_free(&r);
 		free(query);
 	} while (!rc && token);
