@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #define MAX_ID_BATCH (1 << 20)
+#define MAX_FILE_LENGTH (SL_CHUNK_SIZE << 31) /* as juicefs (vfs.maxFileSize) */
 
 struct req {
 	struct sl_gateway *gw;
@@ -99,6 +100,10 @@ static int op_next_ids(struct req *q, const char *name, int64_t delta)
 	if (delta < 0 || delta > MAX_ID_BATCH)
 		return sl_errf(&q->err, -EINVAL, "id batch of %lld is out of range",
 			       (long long)delta);
+	if (!delta) { /* a read: this gateway's unflushed usage first, so that statfs is current */
+		struct sl_err ignored = {0}; /* what fails to flush stays pending for the next flush */
+		sl_meta_flush_usage(q->m, &ignored);
+	}
 	int64_t v;
 	int rc = q->m->be->incr_counter(q->m, name, delta, &v, &q->err);
 	if (!rc)
@@ -373,6 +378,9 @@ static int run_op(struct req *q, uint16_t op)
 		ino = sl_r_u64(r);
 		uint64_t length = sl_r_u64(r);
 		ARGS_DONE();
+		if (length >= MAX_FILE_LENGTH) /* its usage deltas would overflow int64 */
+			return sl_errf(err, -EFBIG, "a length of %llu is past the largest file size",
+				       (unsigned long long)length);
 		if (!(rc = be->truncate(m, u, ino, length, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
