@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh - `make test`: starts MariaDB, an S3 server (MinIO) and an MIT KDC on loopback in a private
 # temporary directory, runs the C tests (normal and ASan/UBSan builds), the Java tests (JNI bridge,
-# FileSystem, Hadoop's contract suites; directly and through the Kerberos gateway) and the
-# interoperability tests with the real JuiceFS client, and stops everything, also on failure.
+# FileSystem, Hadoop's contract suites) and the interoperability tests with the real JuiceFS
+# client, and stops everything, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -49,27 +49,6 @@ contract_on_mysql_s3() {
       -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceConcurrencyAndUsers,TestSluiceDurability'
 }
 run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contract_on_mysql_s3
-# Kerberos mode: the Hadoop suites once more through `sluice gateway` (on MariaDB + S3), which alone
-# holds the database password; the tests log in from the keytab of root@SLUICE.TEST.
-contract_through_gateway() {
-  local meta="${SLUICE_TEST_MYSQL_URL%/*}/gateway" rc=0
-  $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE gateway" &&
-    "$ROOT/$BUILD/bin/sluice" format "$meta" testvol --storage minio --trash-days 0 \
-      --bucket "$SLUICE_TEST_S3_ENDPOINT/gateway" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
-      --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
-    tests/env/gateway.sh start "$WORK/gateway" "$ROOT/$BUILD/bin/sluice" "$meta" || return 1
-  # shellcheck disable=SC1091
-  source "$WORK/gateway/gateway.env"
-  # Object storage is still reached with the client's own keys (presigned access is to come).
-  SLUICE_TEST_META=$SLUICE_TEST_GATEWAY_URL \
-    SLUICE_TEST_CONF="kerberos.keytab=$SLUICE_TEST_GATEWAY_KEYTAB;gateway.principal=$SLUICE_TEST_GATEWAY_PRINCIPAL;access-key=$SLUICE_TEST_S3_ACCESS_KEY;secret-key=$SLUICE_TEST_S3_SECRET_KEY" \
-    mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
-    -Dtest='TestSluiceContract*,TestSluiceFileSystemContract' || rc=$?
-  tests/env/gateway.sh stop "$WORK/gateway" || rc=$((rc ? rc : 1))
-  if ((rc)); then echo "---- gateway log ----"; tail -n 50 "$WORK/gateway/gateway.log"; fi
-  return $rc
-}
-run_step "Java through the Kerberos gateway (MariaDB+S3): contract suites" contract_through_gateway
 for t in tests/interop/*.sh; do
   run_step "interop: $(basename "$t" .sh)" bash "$t" "$ROOT/$BUILD/bin/sluice"
 done

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# gateway-contract.sh - Hadoop's contract suites through `sluice gateway` (Kerberos mode) on
+# MariaDB + S3, with a keytab login; needs `make` first. Not yet part of `make test`: one run in
+# seven failed with an unexplained HTTP 403 from the S3 server on a client PUT (see the closing note
+# of session 4); it goes back into tests/run.sh once that is understood.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+source tests/env/services.sh gwcontract
+contract_through_gateway() {
+  local meta="${SLUICE_TEST_MYSQL_URL%/*}/gateway" rc=0
+  $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE gateway" &&
+    "$ROOT/$BUILD/bin/sluice" format "$meta" testvol --storage minio --trash-days 0 \
+      --bucket "$SLUICE_TEST_S3_ENDPOINT/gateway" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
+      --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
+    tests/env/gateway.sh start "$WORK/gateway" "$ROOT/$BUILD/bin/sluice" "$meta" || return 1
+  # shellcheck disable=SC1091
+  source "$WORK/gateway/gateway.env"
+  # Object storage is still reached with the client's own keys (presigned access is to come).
+  SLUICE_TEST_META=$SLUICE_TEST_GATEWAY_URL \
+    SLUICE_TEST_CONF="kerberos.keytab=$SLUICE_TEST_GATEWAY_KEYTAB;gateway.principal=$SLUICE_TEST_GATEWAY_PRINCIPAL;access-key=$SLUICE_TEST_S3_ACCESS_KEY;secret-key=$SLUICE_TEST_S3_SECRET_KEY" \
+    mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
+    -Dtest='TestSluiceContract*,TestSluiceFileSystemContract' || rc=$?
+  tests/env/gateway.sh stop "$WORK/gateway" || rc=$((rc ? rc : 1))
+  if ((rc)); then echo "---- gateway log ----"; tail -n 50 "$WORK/gateway/gateway.log"; fi
+  return $rc
+}
+contract_through_gateway
