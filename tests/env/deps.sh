@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config openssl
   libcurl4-openssl-dev libssl-dev libmariadb-dev libsqlite3-dev sqlite3
   libkrb5-dev liblz4-dev libjansson-dev
-  krb5-kdc krb5-admin-server krb5-user
+  krb5-kdc krb5-admin-server krb5-user clang-16 libclang-rt-16-dev
   mariadb-server mariadb-client
   python3-venv golang-go
   default-jdk-headless maven
