@@ -647,6 +647,12 @@ static void test_data(void)
 	CHECK_RC(n, 1);
 	free(ss);
 	CHECK_RC(m->be->write_chunk(m, &alice, priv, 0, &more, 0, &attr, &err), 0);
+	/* the owner writes and reads a file it made read-only (it could grant itself the bits) */
+	sl_ino ro = mk(&alice, dir, "read-only", SL_TYPE_FILE, 0400);
+	struct sl_slice first = {.id = new_slice(), .size = 10, .len = 10};
+	CHECK_RC(m->be->write_chunk(m, &alice, ro, 0, &first, 0, &attr, &err), 0);
+	CHECK_RC(m->be->write_chunk(m, &bob, ro, 0, &first, 0, &attr, &err), -EACCES);
+	sl_err_clear(&err);
 	CHECK_RC(m->be->read_chunk(m, &bob, 987654321, 0, &ss, &n, &err), -ESTALE);
 
 	/* truncate shrink, then extend: the shrunk range reads as a hole */

@@ -2038,17 +2038,25 @@ static int deleted_while_read(struct tx *t, sl_ino ino)
 	return sl_errf(t->err, -ESTALE, "inode %" PRIu64 " was deleted while it was being read", ino);
 }
 
-/* The data slots' check (meta.h): u may read or write the file ino; its owner always may. */
+/* The data slots' rule (meta.h): u may read or write the file attr describes; its owner always
+ * may. */
+static int data_denied(struct tx *t, const struct sl_meta_user *u, sl_ino ino,
+		       const struct sl_attr *attr, int mask)
+{
+	if (u->uid == attr->uid || !sl_meta_access(u, attr, mask))
+		return 0;
+	return sl_errf(t->err, -EACCES, "permission denied: %s inode %" PRIu64,
+		       mask == SL_MAY_READ ? "reading" : "writing", ino);
+}
+
+/* Loads ino and applies data_denied. */
 static int data_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
 		       struct sl_attr *attr)
 {
 	int rc = node_get(t, ino, false, attr);
 	if (rc == -ENOENT && mask == SL_MAY_READ)
 		return deleted_while_read(t, ino);
-	if (!rc && u->uid != attr->uid && sl_meta_access(u, attr, mask))
-		rc = sl_errf(t->err, -EACCES, "permission denied: %s inode %" PRIu64,
-			     mask == SL_MAY_READ ? "reading" : "writing", ino);
-	return rc;
+	return rc ? rc : data_denied(t, u, ino, attr, mask);
 }
 
 struct read_chunk_arg {
@@ -2138,8 +2146,8 @@ static int write_chunk_op(struct tx *t, void *arg)
 	int rc = file_for_data(t, a->ino, n);
 	if (rc)
 		return rc;
-	if (a->u && sl_meta_access(a->u, n, SL_MAY_WRITE))
-		return sl_errf(t->err, -EACCES, "permission denied: writing inode %" PRIu64, a->ino);
+	if (a->u && (rc = data_denied(t, a->u, a->ino, n, SL_MAY_WRITE)))
+		return rc;
 	if (n->flags & SL_FLAG_IMMUTABLE)
 		return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", a->ino);
 	uint64_t end = (uint64_t)a->indx * SL_CHUNK_SIZE + a->s->pos + a->s->len;
