@@ -816,7 +816,17 @@ static int64_t object_call(struct sl_s3_http *t, struct req *r, struct sl_obj_in
 		r->range = range;
 	}
 	r->resp.max = ERROR_BODY_MAX;
+	const struct req fresh = *r;
 	int64_t rc = http_call(t, r, err);
+	if (!rc && r->status == 403 && !strcmp(r->method, "PUT")) {
+		/* MinIO refuses a PUT with AccessDenied when a DELETE of the last object under the
+		 * same prefix removes the directory the upload is being renamed into (its on-disk
+		 * layout mirrors the key's slashes). A real refusal says the same twice; that race
+		 * does not, so one immediate second try tells them apart. */
+		req_free(r);
+		*r = fresh;
+		rc = http_call(t, r, err);
+	}
 	if (rc)
 		;
 	else if ((get && r->status == 416) || (!strcmp(r->method, "DELETE") && r->status == 404))
