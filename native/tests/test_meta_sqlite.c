@@ -625,6 +625,8 @@ static void test_data(void)
 		     "inode = %" PRIu64, f), 1);
 	struct sl_slice bad = {.pos = CHUNK - 10, .id = 99, .size = 20, .len = 20};
 	CHECK_RC(m->be->write_chunk(m, NULL, f, 0, &bad, 0, &attr, &err), -EINVAL);
+	struct sl_slice far = {.id = 98, .size = 20, .len = 20}; /* chunk 2^31: past 2^57 bytes */
+	CHECK_RC(m->be->write_chunk(m, NULL, f, 1u << 31, &far, 0, &attr, &err), -EFBIG);
 
 	/* with a caller (the gateway's case) the data slots check the file's permissions */
 	CHECK_RC(m->be->read_chunk(m, &bob, f, 0, &ss, &n, &err), 0); /* 0644: bob may read */

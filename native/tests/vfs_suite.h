@@ -397,6 +397,12 @@ static void test_truncate_concat(sluice_volume *vol)
 	memset(want + 1000, 0, 4000); /* the old bytes never come back */
 	CHECK_RC(check_file(vol, NULL, "/tc/t", want, 5000, 4096), 0);
 	CHECK_RC(sluice_truncate(vol, NULL, "/tc", 0), -EISDIR);
+	/* past the largest file (2^57 bytes, as JuiceFS): refused, nothing changes (Hadoop callers
+	 * can pass Long.MAX_VALUE; the usage arithmetic would overflow) */
+	CHECK_RC(sluice_truncate(vol, NULL, "/tc/t", UINT64_MAX), -EFBIG);
+	CHECK_RC(sluice_truncate(vol, NULL, "/tc/t", (uint64_t)INT64_MAX), -EFBIG);
+	CHECK_RC(sluice_truncate(vol, NULL, "/tc/t", 64ULL << 51), -EFBIG);
+	CHECK_RC(check_file(vol, NULL, "/tc/t", want, 5000, 4096), 0);
 
 	/* concat: pieces of odd sizes */
 	CHECK_RC(write_file(vol, NULL, "/tc/c0", d, 1234, 1234, 0), 0);

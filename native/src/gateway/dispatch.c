@@ -16,7 +16,6 @@
 #include "internal.h"
 
 #define MAX_ID_BATCH (1 << 20)
-#define MAX_FILE_LENGTH (SL_CHUNK_SIZE << 31) /* as juicefs (vfs.maxFileSize) */
 
 struct req {
 	struct sl_gateway *gw;
@@ -378,9 +377,6 @@ static int run_op(struct req *q, uint16_t op)
 		ino = sl_r_u64(r);
 		uint64_t length = sl_r_u64(r);
 		ARGS_DONE();
-		if (length >= MAX_FILE_LENGTH) /* its usage deltas would overflow int64 */
-			return sl_errf(err, -EFBIG, "a length of %llu is past the largest file size",
-				       (unsigned long long)length);
 		if (!(rc = be->truncate(m, u, ino, length, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;

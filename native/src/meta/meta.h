@@ -26,6 +26,9 @@ typedef uint64_t sl_ino;
 #define SL_ROOT_INO 1ULL
 #define SL_TRASH_INO 0x7FFFFFFF10000000ULL
 #define SL_CHUNK_SIZE (64ULL << 20)
+/* The largest file: JuiceFS's limit (chunk indexes below 2^31), which keeps every length and usage
+ * sum within an int64. Longer truncates, writes and concats are refused with EFBIG. */
+#define SL_MAX_FILE_LENGTH (SL_CHUNK_SIZE << 31)
 #define SL_NAME_MAX 255
 
 /* JuiceFS node types. */

@@ -2173,6 +2173,8 @@ static int sql_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			   sl_ino ino, uint32_t indx, const struct sl_slice *s,
 			   int64_t mtime_ns, struct sl_attr *attr, struct sl_err *err)
 {
+	if (indx >= SL_MAX_FILE_LENGTH / SL_CHUNK_SIZE)
+		return sl_errf(err, -EFBIG, "chunk %u is past the largest file size", indx);
 	if (!s->id || !s->len || (uint64_t)s->pos + s->len > SL_CHUNK_SIZE ||
 	    (uint64_t)s->off + s->len > s->size)
 		return sl_errf(err, -EINVAL, "invalid slice (id %" PRIu64 ", pos %u, size %u, off %u, "
@@ -2265,6 +2267,9 @@ static int truncate_op(struct tx *t, void *arg)
 static int sql_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			uint64_t length, struct sl_attr *attr, struct sl_err *err)
 {
+	if (length >= SL_MAX_FILE_LENGTH)
+		return sl_errf(err, -EFBIG, "a length of %" PRIu64 " is past the largest file size",
+			       length);
 	struct truncate_arg a = {.u = u, .ino = ino, .length = length};
 	int rc = run(m, true, truncate_op, &a, err);
 	if (rc)
@@ -2479,6 +2484,11 @@ static int concat_op(struct tx *t, void *arg)
 			break;
 		if (sticky_denies(a->u, &pa, &sa)) {
 			rc = deny(t, "sticky directory: cannot remove a concat source", sa.parent);
+			break;
+		}
+		if (sa.length >= SL_MAX_FILE_LENGTH - off) {
+			rc = sl_errf(t->err, -EFBIG, "concat would make inode %" PRIu64 " longer than "
+				     "the largest file size", a->target);
 			break;
 		}
 		bool leftover = false;
