@@ -49,6 +49,9 @@ contract_on_mysql_s3() {
       -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceConcurrencyAndUsers,TestSluiceDurability'
 }
 run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contract_on_mysql_s3
+run_step "Java through the Kerberos gateway on MariaDB+S3: contract suites" \
+  env BUILD="$BUILD" bash tests/gateway-contract.sh
+run_step "fuzz: the gateway's decoders, bounded" bash tests/fuzz.sh
 for t in tests/interop/*.sh; do
   run_step "interop: $(basename "$t" .sh)" bash "$t" "$ROOT/$BUILD/bin/sluice"
 done
