@@ -14,6 +14,7 @@
 
 #include "gateway/gateway.h"
 #include "rpc/conn.h"
+#include "rpc/proto.h"
 #include "sluice.h"
 #include "testutil.h"
 
@@ -224,6 +225,45 @@ static void test_protection(void)
 }
 
 /* Raw bytes at the gateway: it must answer or hang up, and go on serving others. */
+/* One request through the dispatcher as `who` (already authenticated); its status. */
+static int session_op(struct sl_gateway *gw, const char *who, uint16_t op, uint64_t sid)
+{
+	struct sl_wbuf req = {0}, resp = {0};
+	sl_w_u16(&req, op);
+	sl_w_str(&req, NULL);
+	sl_w_u64(&req, sid);
+	if (op == SL_OP_REFRESH_SESSION)
+		sl_w_i64(&req, 60);
+	struct sl_gw_caller caller = {.name = who, .addr = "127.0.0.1"};
+	sl_gw_dispatch(gw, &caller, req.p, req.len, &resp);
+	struct sl_rbuf r = sl_rbuf_of(resp.p, resp.len);
+	int status = (int)sl_r_u32(&r);
+	sl_wbuf_free(&req);
+	sl_wbuf_free(&resp);
+	return status;
+}
+
+/* Sessions belong to their opener: nobody else refreshes or closes them, and the gateways' own
+ * sessions (1 and 2: they started first) belong to no client. */
+static void test_sessions(struct sl_gateway *gw)
+{
+	char msg[512];
+	sluice_volume *alice = client("alice", NULL, msg, sizeof(msg));
+	REQUIRE(alice != NULL);
+	sluice_volume_info info;
+	CHECK_RC(sluice_volume_get_info(alice, &info), 0);
+	uint64_t sid = info.session_id;
+	CHECK(sid > 2);
+	CHECK_RC(session_op(gw, "bob", SL_OP_CLOSE_SESSION, sid), -EPERM);
+	CHECK_RC(session_op(gw, "bob", SL_OP_REFRESH_SESSION, sid), -EPERM);
+	CHECK_RC(session_op(gw, "alice", SL_OP_CLOSE_SESSION, 1), -EPERM);
+	CHECK_RC(session_op(gw, "alice", SL_OP_CLOSE_SESSION, 2), -EPERM);
+	CHECK_RC(session_op(gw, "alice", SL_OP_CLOSE_SESSION, 1u << 30), -ENOENT);
+	CHECK_RC(session_op(gw, "alice", SL_OP_REFRESH_SESSION, sid), 0);
+	CHECK_RC(sluice_shutdown(alice), 0); /* closes its own */
+	CHECK_RC(session_op(gw, "alice", SL_OP_REFRESH_SESSION, sid), -ENOENT);
+}
+
 static void test_bad_traffic(void)
 {
 	struct sl_err err = {0};
@@ -307,6 +347,7 @@ int main(void)
 	private_port = sl_gateway_port(s2.gw);
 	REQUIRE(pthread_create(&s2.t, NULL, run_gateway, &s2) == 0);
 
+	test_sessions(s.gw);
 	test_users();
 	test_protection();
 	test_refusals();

@@ -8,6 +8,7 @@
  * frees, in its own background thread).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 struct req {
 	struct sl_gateway *gw;
+	const struct sl_gw_caller *caller;
 	struct sl_meta *m;
 	struct sl_rbuf r;
 	struct sl_wbuf out; /* the results */
@@ -108,6 +110,66 @@ static int op_next_ids(struct req *q, const char *name, int64_t delta)
 	if (!rc)
 		sl_w_i64(&q->out, v);
 	return rc;
+}
+
+/* A session belongs to the user who opened it: the gateway writes that name into the session's
+ * record (JuiceFS readers ignore the extra field), and only that user may refresh or close it. The
+ * gateway's own session has no owner, so no client can end it. */
+#define SESSION_OWNER "SluiceOwner"
+
+static int op_new_session(struct req *q, const char *info, int64_t expire)
+{
+	json_error_t je;
+	json_t *o = json_loads(info ? info : "{}", 0, &je);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return sl_errf(&q->err, -EINVAL, "the session record is not a JSON object");
+	}
+	char *text = NULL;
+	if (!json_object_set_new(o, SESSION_OWNER, json_string(q->caller->name)))
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!text)
+		return sl_errf(&q->err, -ENOMEM, "out of memory");
+	uint64_t sid;
+	int rc = q->m->be->new_session(q->m, text, expire, &sid, &q->err);
+	free(text);
+	if (!rc)
+		sl_w_u64(&q->out, sid);
+	return rc;
+}
+
+struct session_owner {
+	uint64_t sid;
+	const char *name;
+	bool found, owned;
+};
+
+static int match_session(void *arg, const struct sl_session_info *s)
+{
+	struct session_owner *so = arg;
+	if (s->sid != so->sid)
+		return 0;
+	json_t *o = json_loads(s->info_json ? s->info_json : "", 0, NULL);
+	const char *owner = json_string_value(json_object_get(o, SESSION_OWNER));
+	so->found = true;
+	so->owned = owner && !strcmp(owner, so->name);
+	json_decref(o);
+	return 1;
+}
+
+static int check_session_owner(struct req *q, uint64_t sid)
+{
+	struct session_owner so = {.sid = sid, .name = q->caller->name};
+	int rc = q->m->be->list_sessions(q->m, match_session, &so, &q->err);
+	if (rc < 0)
+		return rc;
+	if (!so.found)
+		return sl_errf(&q->err, -ENOENT, "no session %" PRIu64, sid);
+	if (!so.owned)
+		return sl_errf(&q->err, -EPERM, "session %" PRIu64 " is not %s's", sid,
+			       q->caller->name);
+	return 0;
 }
 
 struct list_ctx {
@@ -204,20 +266,21 @@ static int run_op(struct req *q, uint16_t op)
 		const char *info = sl_r_str(r, SL_RPC_MAX_JSON);
 		int64_t expire = sl_r_i64(r);
 		ARGS_DONE();
-		uint64_t sid;
-		if (!(rc = be->new_session(m, info ? info : "{}", expire, &sid, err)))
-			sl_w_u64(&q->out, sid);
-		return rc;
+		return op_new_session(q, info, expire);
 	}
 	case SL_OP_REFRESH_SESSION: {
 		uint64_t sid = sl_r_u64(r);
 		int64_t expire = sl_r_i64(r);
 		ARGS_DONE();
+		if ((rc = check_session_owner(q, sid)))
+			return rc;
 		return be->refresh_session(m, sid, expire, err);
 	}
 	case SL_OP_CLOSE_SESSION: {
 		uint64_t sid = sl_r_u64(r);
 		ARGS_DONE();
+		if ((rc = check_session_owner(q, sid)))
+			return rc;
 		return be->close_session(m, sid, err);
 	}
 	case SL_OP_LIST_SESSIONS: {
@@ -490,7 +553,8 @@ static int run_op(struct req *q, uint16_t op)
 void sl_gw_dispatch(struct sl_gateway *gw, const struct sl_gw_caller *caller, const void *req,
 		    size_t len, struct sl_wbuf *resp)
 {
-	struct req q = {.gw = gw, .m = gw->vol->core.meta, .r = sl_rbuf_of(req, len)};
+	struct req q = {.gw = gw, .caller = caller, .m = gw->vol->core.meta,
+			.r = sl_rbuf_of(req, len)};
 	uint16_t op = sl_r_u16(&q.r);
 	const char *acting = sl_r_str(&q.r, SL_RPC_MAX_USER);
 	int rc;
