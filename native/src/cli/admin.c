@@ -43,7 +43,7 @@ int cmd_format(int argc, char **argv)
 	sluice_format_options o = {.storage = "file", .trash_days = -1,
 				   .access_key = getenv("ACCESS_KEY"),
 				   .secret_key = getenv("SECRET_KEY")};
-	uint64_t n;
+	uint64_t n = 0; /* -O3 cannot tell that parse_num sets it whenever it returns 0 */
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", format_opts, NULL)) != -1) {
