@@ -25,7 +25,7 @@ contract_through_gateway() {
   SLUICE_TEST_META=$SLUICE_TEST_GATEWAY_URL \
     SLUICE_TEST_CONF="kerberos.keytab=$SLUICE_TEST_GATEWAY_KEYTAB;gateway.principal=$SLUICE_TEST_GATEWAY_PRINCIPAL;access-key=$SLUICE_TEST_S3_ACCESS_KEY;secret-key=$SLUICE_TEST_S3_SECRET_KEY" \
     mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
-    -Dtest='TestSluiceContract*,TestSluiceFileSystemContract' || rc=$?
+    -Dtest='TestSluiceContract*,TestSluiceFileSystemContract,TestSluiceDelegationTokensThroughGateway' || rc=$?
   tests/env/gateway.sh stop "$WORK/gateway" || rc=$((rc ? rc : 1))
   if ((rc)); then echo "---- gateway log ----"; tail -n 50 "$WORK/gateway/gateway.log"; fi
   return $rc

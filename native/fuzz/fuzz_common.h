@@ -15,6 +15,11 @@
 #define FZ_CLIENT "alice@" FZ_REALM
 #define FZ_PASSWORD "fuzz-service-password" /* a test realm's key: nothing to protect */
 #define FZ_KVNO 1
+/* The one delegation token fuzz_frames' lookup knows: a Hadoop identifier (owner alice, renewer
+ * yarn, issue/max dates, sequence number 7, key 1) and its password (SL_TS_PASSWORD_LEN bytes). */
+#define FZ_TOKEN_IDENT "\x00\x05" "alice" "\x04" "yarn" "\x00\x8a\x01\x8b\xcf\xe5\x68\x00" \
+	"\x8a\x01\x8b\xf3\xf1\xec\x00\x07\x01"
+#define FZ_TOKEN_PASSWORD "fuzz-token-password!"
 
 /* A new directory under $TMPDIR (default /tmp) named after tag, removed with its contents when
  * the process exits normally. Exits the process on failure: a fuzz target cannot run without it. */

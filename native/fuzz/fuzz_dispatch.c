@@ -1,8 +1,9 @@
 /*
  * fuzz_dispatch.c - libFuzzer target for the gateway's operations: the bytes are one request as
  * sl_rpc_recv hands it over (after unwrap), run by sl_gw_dispatch for the caller "fuzz" from
- * 127.0.0.1 on a real SQLite + file volume formatted once per process. Every response must be
- * well formed: a status that is 0 or a negative errno, and a message with every error.
+ * 127.0.0.1 (authenticated with Kerberos) on a real SQLite + file volume formatted once per
+ * process, with the delegation token store. Every response must be well formed: a status that is
+ * 0 or a negative errno, and a message with every error.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -93,6 +94,7 @@ static void verify_fixture(void)
 
 static void teardown(void)
 {
+	sl_gw_tokens_free(gw.tokens);
 	if (gw.vol)
 		sluice_shutdown(gw.vol);
 	sl_proxy_rules_free(gw.proxy);
@@ -126,6 +128,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (sl_groups_new(FZ_GROUPS, &gw.groups, &err) ||
 	    sl_proxy_rules_parse(keys, values, 2, &gw.proxy, &err))
 		die("identity rules", err.msg);
+	/* the token store's tables, so the token ops run (without the sweeper thread) */
+	if (sl_gw_tokens_new(gw.vol->core.meta, gw.vol->core.conf, &gw.vol->core.log, &gw.tokens,
+			     &err))
+		die("delegation tokens", err.msg);
 	gw.max_frame = SL_RPC_DEFAULT_MAX_FRAME;
 	gw.listen_fd = gw.wake[0] = gw.wake[1] = -1;
 	const char *v = getenv("SLUICE_FUZZ_VERBOSE");

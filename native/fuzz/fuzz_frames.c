@@ -1,8 +1,9 @@
 /*
  * fuzz_frames.c - libFuzzer target for what an unauthenticated peer sends: the bytes arrive on a
- * socket whose sender then closes, and the server side of the opening exchange and GSSAPI
- * handshake (sl_rpc_server_handshake) runs against them with a keytab made offline (no KDC); if a
- * handshake succeeds, the rest is read as protected messages. The same bytes also go through
+ * socket whose sender then closes, and the server side of the opening exchange and handshake
+ * (sl_rpc_server_handshake) runs against them: GSSAPI with a keytab made offline (no KDC), or the
+ * delegation token mechanism with a lookup that knows one token (FZ_TOKEN_IDENT, fuzz_common.h);
+ * if a handshake succeeds, the rest is read as protected messages. The same bytes also go through
  * sl_rpc_frame_read with a small limit. Whatever the bytes, both must end (never wait for more
  * than arrived) without a crash or a leak.
  */
@@ -67,6 +68,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* The gateway's token lookup stands in here: one known identifier, every other one refused. */
+static int token_lookup(void *arg, const uint8_t *ident, size_t len, uint8_t *password,
+			struct sl_err *err)
+{
+	(void)arg;
+	if (len != sizeof(FZ_TOKEN_IDENT) - 1 || memcmp(ident, FZ_TOKEN_IDENT, len))
+		return sl_errf(err, -EACCES, "no such delegation token");
+	memcpy(password, FZ_TOKEN_PASSWORD, SL_TS_PASSWORD_LEN);
+	return 0;
+}
+
 static void handshake(const uint8_t *data, size_t size)
 {
 	int peer;
@@ -77,12 +89,13 @@ static void handshake(const uint8_t *data, size_t size)
 	snprintf(rcache, sizeof(rcache), "%s/rcache-%lu", dir, inputs);
 	struct sl_gss_server_conf gc = {.keytab = keytab, .principal = FZ_SERVICE,
 					.rcache = rcache};
+	struct sl_rpc_server_auth auth = {.gss = &gc, .token_lookup = token_lookup};
 	struct sl_err err = {0};
-	int rc = sl_rpc_server_handshake(&c, &gc, &err);
+	int rc = sl_rpc_server_handshake(&c, &auth, &err);
 	if (verbose)
 		fprintf(stderr, "fuzz_frames: handshake: %d %s\n", rc, rc ? err.msg : "");
 	if (!rc) {
-		if (!sl_gss_peer(c.gss)) {
+		if (c.mech == SL_RPC_MECH_KERBEROS ? !sl_gss_peer(c.gss) : !c.ts) {
 			fprintf(stderr, "fuzz_frames: a handshake succeeded without a peer name\n");
 			abort();
 		}

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "fuzz_common.h"
 #include "meta/meta.h"
 #include "rpc/proto.h"
 
@@ -276,6 +277,27 @@ void fz_seed_requests(fz_emit emit, void *arg)
 
 	SEED(SL_OP_UNSUPPORTED_FEATURES, "unsupported-features");
 	begin(&w, SL_OP_UNSUPPORTED_FEATURES, NULL);
+	done(emit, arg, name, &w);
+
+	/* Delegation tokens: the caller authenticated with Kerberos, so it may ask for one; the
+	 * identifier below (fuzz_common.h) names a token this volume never issued. */
+	SEED(SL_OP_ISSUE_TOKEN, "issue-token");
+	begin(&w, SL_OP_ISSUE_TOKEN, NULL);
+	sl_w_str(&w, "yarn");
+	done(emit, arg, name, &w);
+	SEED(SL_OP_ISSUE_TOKEN, "issue-token-as-alice");
+	begin(&w, SL_OP_ISSUE_TOKEN, "alice");
+	sl_w_str(&w, NULL);
+	done(emit, arg, name, &w);
+	SEED(SL_OP_RENEW_TOKEN, "renew-token");
+	begin(&w, SL_OP_RENEW_TOKEN, NULL);
+	sl_w_bytes(&w, FZ_TOKEN_IDENT, sizeof(FZ_TOKEN_IDENT) - 1);
+	sl_w_bytes(&w, FZ_TOKEN_PASSWORD, 20);
+	done(emit, arg, name, &w);
+	SEED(SL_OP_CANCEL_TOKEN, "cancel-token");
+	begin(&w, SL_OP_CANCEL_TOKEN, NULL);
+	sl_w_bytes(&w, FZ_TOKEN_IDENT, sizeof(FZ_TOKEN_IDENT) - 1);
+	sl_w_bytes(&w, FZ_TOKEN_PASSWORD, 20);
 	done(emit, arg, name, &w);
 
 	/* Numbers nobody uses (yet): 0 and past the last op. */

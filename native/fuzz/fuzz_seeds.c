@@ -1,7 +1,8 @@
 /*
  * fuzz_seeds.c - writes the fuzz targets' starting corpus into OUT/{dispatch,frames,wire}:
  * one valid request per gateway op, openings and handshakes (a complete one with a service ticket
- * forged offline from the keytab's key, followed by protected messages) and decoder scripts.
+ * forged offline from the keytab's key, followed by protected messages; the first messages of the
+ * delegation token mechanism) and decoder scripts.
  * Usage: fuzz_seeds OUT
  */
 #include <errno.h>
@@ -55,6 +56,12 @@ static void hello(struct sl_wbuf *w, uint16_t version, uint8_t privacy)
 {
 	uint8_t h[8] = {'S', 'L', 'G', 'W', (uint8_t)(version >> 8), (uint8_t)version,
 			SL_RPC_MECH_KERBEROS, privacy};
+	frame(w, h, sizeof(h));
+}
+
+static void token_hello(struct sl_wbuf *w)
+{
+	uint8_t h[8] = {'S', 'L', 'G', 'W', 0, SL_RPC_VERSION, SL_RPC_MECH_TOKEN, 1};
 	frame(w, h, sizeof(h));
 }
 
@@ -172,6 +179,35 @@ static void handshake_seed(const char *name, const char *keytab, const char *dir
 	sl_gss_free(srv);
 }
 
+/* The token mechanism: its first message (identifier, nonce) with the identifier fuzz_frames'
+ * lookup knows or another one, and a last message with a proof that cannot be right (the
+ * server's nonce is random, so no stored input gets further). */
+static void token_seeds(void)
+{
+	static const uint8_t nonce[SL_TS_NONCE_LEN] = {1, 2, 3};
+	static const uint8_t proof[SL_TS_PROOF_LEN] = {4, 5, 6};
+	struct sl_wbuf w = {0}, m = {0};
+	token_hello(&w);
+	seed("frames", "token-opening-only", w.p, w.len);
+	sl_w_bytes(&m, FZ_TOKEN_IDENT, sizeof(FZ_TOKEN_IDENT) - 1);
+	sl_w_bytes(&m, nonce, sizeof(nonce));
+	token_frame(&w, 0, m.p, m.len);
+	seed("frames", "token-first-message", w.p, w.len);
+	sl_wbuf_free(&m);
+	sl_w_bytes(&m, proof, sizeof(proof));
+	token_frame(&w, 0, m.p, m.len);
+	seed("frames", "token-wrong-proof", w.p, w.len);
+	sl_wbuf_free(&m);
+	sl_wbuf_free(&w);
+	token_hello(&w);
+	sl_w_bytes(&m, "\x00\x03" "bob", 5); /* a token nobody issued (and malformed) */
+	sl_w_bytes(&m, nonce, sizeof(nonce));
+	token_frame(&w, 0, m.p, m.len);
+	seed("frames", "token-unknown", w.p, w.len);
+	sl_wbuf_free(&m);
+	sl_wbuf_free(&w);
+}
+
 static void frames_seeds(void)
 {
 	const char *dir = fz_tempdir("seeds");
@@ -268,6 +304,7 @@ int main(int argc, char **argv)
 	fz_fixture_requests(emit_dispatch, NULL, true);
 	fz_seed_requests(emit_dispatch, NULL);
 	frames_seeds();
+	token_seeds();
 	wire_seeds();
 	return 0;
 }

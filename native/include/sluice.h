@@ -260,6 +260,39 @@ typedef struct sluice_block {
 int sluice_file_blocks(sluice_volume *vol, const sluice_user *u, const char *path, uint64_t start,
 		       uint64_t len, sluice_block *out, size_t max);
 
+/* ---- delegation tokens (Kerberos mode: "meta" is gateway://HOST[:PORT]) ----------------------- */
+/* A Hadoop delegation token of kind SLUICE_TOKEN_KIND: its identifier is the Writable form of
+ * Hadoop's AbstractDelegationTokenIdentifier (owner, renewer, real user, issue and max dates,
+ * sequence number, master key id), its password the HMAC-SHA1 of the identifier under the gateway's
+ * current master key, and its service the gateway's "HOST:PORT" (as in the META-URL, port filled
+ * in). A process holding only the token uses the volume as its owner by setting the configuration
+ * keys "token.identifier" and "token.password" (standard base64) for sluice_init, instead of any
+ * Kerberos credentials. */
+#define SLUICE_TOKEN_KIND "SLUICE_DELEGATION_TOKEN"
+#define SLUICE_TOKEN_IDENT_MAX 1024
+#define SLUICE_TOKEN_PASSWORD_LEN 20
+typedef struct sluice_token {
+	unsigned char identifier[SLUICE_TOKEN_IDENT_MAX];
+	size_t identifier_len;
+	unsigned char password[SLUICE_TOKEN_PASSWORD_LEN];
+	char service[300];
+} sluice_token;
+/* Issues a token owned by u (the Kerberos caller, or the user it acts for as a proxy user; the
+ * caller then is the token's real user) that `renewer` (a short user name or a principal; NULL or
+ * "": nobody) may renew. -EOPNOTSUPP when vol is not reached through a gateway; -EPERM when vol's
+ * own connection uses a token (a token cannot beget tokens, as in HDFS). */
+int sluice_token_issue(sluice_volume *vol, const sluice_user *u, const char *renewer,
+		       sluice_token *out);
+/* Renewal and cancellation need no volume: conf names the gateway ("meta", which must be a
+ * gateway:// URL; callers build it from the token's service) and the caller's Kerberos
+ * credentials, as for sluice_init. Renewal is for the token's renewer only and moves its
+ * expiry to min(now + renew interval, max date) (*expiry_ms, ms since the epoch); cancellation
+ * is for its owner or renewer. Errors as sluice_init: a negative errno and errmsg. */
+int sluice_token_renew(const sluice_kv *conf, size_t nconf, const sluice_token *t,
+		       int64_t *expiry_ms, char *errmsg, size_t errmsg_size);
+int sluice_token_cancel(const sluice_kv *conf, size_t nconf, const sluice_token *t, char *errmsg,
+			size_t errmsg_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,5 +17,6 @@ int cmd_info(int argc, char **argv);
 int cmd_files(const char *cmd, int argc, char **argv);
 int cmd_warmup(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 #endif

@@ -36,6 +36,10 @@ static void usage(FILE *out)
 		"  gateway [-c FILE] [-o KEY=VALUE]... [META-URL]\n"
 		"                                  serve the volume to Kerberos clients (gateway://);\n"
 		"                                  FILE holds KEY=VALUE lines (docs/security.md)\n"
+		"  token issue [-o KEY=VALUE]... [--renewer USER] [--user USER] gateway://HOST[:PORT] FILE\n"
+		"  token renew|cancel [-o KEY=VALUE]... FILE\n"
+		"                                  delegation tokens of a gateway (Kerberos login);\n"
+		"                                  FILE holds the token (base64 lines)\n"
 		"\n"
 		"  version                         print the version\n");
 }
@@ -108,6 +112,8 @@ int main(int argc, char **argv)
 		return cmd_warmup(argc - 1, argv + 1);
 	if (!strcmp(cmd, "gateway"))
 		return cmd_gateway(argc - 1, argv + 1);
+	if (!strcmp(cmd, "token"))
+		return cmd_token(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||
 	    !strcmp(cmd, "get") || !strcmp(cmd, "cat") || !strcmp(cmd, "mv") || !strcmp(cmd, "rm"))
 		return cmd_files(cmd, argc - 1, argv + 1);

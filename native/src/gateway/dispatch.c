@@ -5,11 +5,14 @@
  * happens here, inside the slot's transaction. What a client must not do with the gateway's
  * database rights is refused or done by the gateway itself: formatting, usage counters, settings
  * other than the user/group registry, and deleting data (the gateway deletes what an operation
- * frees, in its own background thread).
+ * frees, in its own background thread). Delegation tokens (issue, renew, cancel) are tokens.c's;
+ * a connection authenticated with a token acts only as the token's owner.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,11 +23,12 @@
 
 struct req {
 	struct sl_gateway *gw;
-	const struct sl_gw_caller *caller;
 	struct sl_meta *m;
 	struct sl_rbuf r;
 	struct sl_wbuf out; /* the results */
 	struct sl_meta_user mu;
+	const char *user;   /* whom the request acts for (the caller, or whom it acts for) */
+	const struct sl_gw_caller *caller;
 	struct sl_err err;
 };
 
@@ -35,6 +39,9 @@ static int identify(struct req *q, const struct sl_gw_caller *caller, const char
 	const char *user = acting ? acting : caller->name;
 	if (!*user || strchr(user, '/') || strchr(user, '@'))
 		return sl_errf(&q->err, -EINVAL, "'%s' is not a user name", user);
+	if (caller->token && strcmp(user, caller->name))
+		return sl_errf(&q->err, -EACCES, "a connection authenticated with a delegation token "
+			       "of %s acts only as %s, not as %s", caller->name, caller->name, user);
 	char gbuf[8192];
 	const char *gnames[SL_MAX_GROUPS];
 	size_t ng = SL_MAX_GROUPS;
@@ -47,6 +54,7 @@ static int identify(struct req *q, const struct sl_gw_caller *caller, const char
 	sluice_user su = {.name = user, .groups = gnames, .ngroups = ng};
 	sl_vol_user(&q->gw->vol->core, &su, &q->mu);
 	q->mu.name = NULL; /* points into gbuf's neighbour: not needed past this call */
+	q->user = user;
 	return 0;
 }
 
@@ -218,6 +226,45 @@ static bool valid_slice(const struct sl_slice *s)
 {
 	return s->id && s->len && (uint64_t)s->pos + s->len <= SL_CHUNK_SIZE &&
 	       (uint64_t)s->off + s->len <= s->size;
+}
+
+/* ---- delegation tokens -------------------------------------------------------------------- */
+
+static int tokens_of(struct req *q, struct sl_gw_tokens **t)
+{
+	if (!(*t = q->gw->tokens))
+		return sl_errf(&q->err, -EOPNOTSUPP, "this gateway does not handle delegation tokens");
+	return 0;
+}
+
+/* Owner: whom the request acts for; real user: the authenticated caller when that differs (a
+ * proxy user). A renewer given as a principal is mapped to its short name, as Hadoop does. */
+static int op_issue_token(struct req *q, const char *renewer)
+{
+	struct sl_gw_tokens *t;
+	int rc = tokens_of(q, &t);
+	if (rc)
+		return rc;
+	if (q->caller->token)
+		return sl_errf(&q->err, -EPERM, "a connection authenticated with a delegation token "
+			       "cannot obtain delegation tokens (use Kerberos)");
+	char rshort[256] = "";
+	if (renewer && (strchr(renewer, '@') || strchr(renewer, '/'))) {
+		if (!q->gw->rules)
+			return sl_errf(&q->err, -EINVAL, "renewer %s: no auth_to_local rules", renewer);
+		if ((rc = sl_auth_rules_map(q->gw->rules, renewer, rshort, sizeof(rshort), &q->err)))
+			return sl_err_wrap(&q->err, "renewer %s", renewer);
+	} else if (renewer) {
+		snprintf(rshort, sizeof(rshort), "%s", renewer);
+	}
+	const char *real = strcmp(q->user, q->caller->name) ? q->caller->name : NULL;
+	struct sl_meta_token tok;
+	if ((rc = sl_gw_token_issue(t, q->user, real, rshort, &tok, &q->err)))
+		return rc;
+	sl_w_bytes(&q->out, tok.ident, tok.ident_len);
+	sl_w_bytes(&q->out, tok.password, sizeof(tok.password));
+	OPENSSL_cleanse(&tok, sizeof(tok));
+	return 0;
 }
 
 /* One op: reads its arguments (all of them, before acting), runs it, writes its results. */
@@ -544,6 +591,43 @@ static int run_op(struct req *q, uint16_t op)
 			sl_w_str(&q->out, what);
 		return rc;
 	}
+	case SL_OP_ISSUE_TOKEN: {
+		const char *renewer = sl_r_str(r, SL_RPC_MAX_USER);
+		ARGS_DONE();
+		return op_issue_token(q, renewer && *renewer ? renewer : NULL);
+	}
+	case SL_OP_RENEW_TOKEN: {
+		const void *ident, *password;
+		size_t ilen = sl_r_bytes(r, &ident, SL_DT_IDENT_MAX);
+		size_t plen = sl_r_bytes(r, &password, SL_DT_PASSWORD_LEN);
+		ARGS_DONE();
+		struct sl_gw_tokens *t;
+		if ((rc = tokens_of(q, &t)))
+			return rc;
+		if (q->caller->token) /* as HDFS: renewal needs the renewer's own credentials */
+			return sl_errf(err, -EPERM, "a delegation token cannot be renewed over a "
+				       "connection authenticated with a token (use Kerberos)");
+		if (plen != SL_DT_PASSWORD_LEN)
+			return sl_errf(err, -EACCES, "a delegation token password has %d bytes",
+				       SL_DT_PASSWORD_LEN);
+		int64_t expiry = 0;
+		if (!(rc = sl_gw_token_renew(t, q->user, ident, ilen, password, &expiry, err)))
+			sl_w_i64(&q->out, expiry);
+		return rc;
+	}
+	case SL_OP_CANCEL_TOKEN: {
+		const void *ident, *password;
+		size_t ilen = sl_r_bytes(r, &ident, SL_DT_IDENT_MAX);
+		size_t plen = sl_r_bytes(r, &password, SL_DT_PASSWORD_LEN);
+		ARGS_DONE();
+		struct sl_gw_tokens *t;
+		if ((rc = tokens_of(q, &t)))
+			return rc;
+		if (plen != SL_DT_PASSWORD_LEN)
+			return sl_errf(err, -EACCES, "a delegation token password has %d bytes",
+				       SL_DT_PASSWORD_LEN);
+		return sl_gw_token_cancel(t, q->user, ident, ilen, password, err);
+	}
 	default:
 		return sl_errf(err, -ENOSYS, "unknown operation %u", op);
 	}
@@ -553,8 +637,8 @@ static int run_op(struct req *q, uint16_t op)
 void sl_gw_dispatch(struct sl_gateway *gw, const struct sl_gw_caller *caller, const void *req,
 		    size_t len, struct sl_wbuf *resp)
 {
-	struct req q = {.gw = gw, .caller = caller, .m = gw->vol->core.meta,
-			.r = sl_rbuf_of(req, len)};
+	struct req q = {.gw = gw, .m = gw->vol->core.meta, .r = sl_rbuf_of(req, len),
+			.caller = caller};
 	uint16_t op = sl_r_u16(&q.r);
 	const char *acting = sl_r_str(&q.r, SL_RPC_MAX_USER);
 	int rc;

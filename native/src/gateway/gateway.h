@@ -8,6 +8,7 @@
 #ifndef SL_GATEWAY_H
 #define SL_GATEWAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sluice.h"
@@ -31,6 +32,8 @@ void sl_gateway_free(struct sl_gateway *gw);
 struct sl_gw_caller {
 	const char *name;    /* the authenticated short name */
 	const char *addr;    /* the client's numeric address */
+	bool token;          /* authenticated with a delegation token of `name` (not Kerberos): may
+	                        act only as name, and may not issue or renew tokens */
 };
 /* Runs one request of caller and writes the response (status, message, results). Never fails:
  * malformed requests get an error status. Exposed for the decoder's fuzz target. */

@@ -1,4 +1,5 @@
-/* internal.h - the gateway's state, shared by server.c (connections) and dispatch.c (operations). */
+/* internal.h - the gateway's state, shared by server.c (connections), dispatch.c (operations) and
+ * tokens.c (delegation tokens). */
 #ifndef SL_GATEWAY_INTERNAL_H
 #define SL_GATEWAY_INTERNAL_H
 
@@ -7,11 +8,15 @@
 
 #include "../auth/gss.h"
 #include "../auth/rules.h"
+#include "../auth/token.h"
 #include "gateway.h"
 #include "vfs/vfs.h"
 
+struct sl_gw_tokens;
+
 struct sl_gateway {
 	sluice_volume *vol;            /* direct mode: the database and the object store */
+	struct sl_gw_tokens *tokens;   /* delegation tokens (tokens.c); NULL: refused */
 	struct sl_auth_rules *rules;   /* principal -> short name */
 	struct sl_proxy_rules *proxy;  /* who may act for whom */
 	struct sl_groups *groups;      /* user -> groups */
@@ -28,5 +33,47 @@ struct sl_gateway {
 	size_t nconns;
 	int *conn_fds;                 /* max_conns slots, -1 when free; shut down at stop */
 };
+
+/* ---- delegation tokens (tokens.c) ---------------------------------------------------------- */
+/* A request of a token connection re-reads its token when the last read is this old. */
+#define SL_GW_TOKEN_RECHECK_MS 1000
+
+/* Reads gateway.token.* of c, creates the token tables of m if missing and sweeps them once. */
+int sl_gw_tokens_new(struct sl_meta *m, const struct sl_conf *c, const struct sl_logger *log,
+		     struct sl_gw_tokens **out, struct sl_err *err);
+/* Stops the sweeper if it runs. */
+void sl_gw_tokens_free(struct sl_gw_tokens *t);
+/* The background sweep of expired tokens and keys, while the gateway serves. */
+int sl_gw_tokens_start(struct sl_gw_tokens *t, struct sl_err *err);
+void sl_gw_tokens_stop(struct sl_gw_tokens *t);
+/* Deletes the tokens and keys that expired. */
+int sl_gw_tokens_sweep(struct sl_gw_tokens *t, struct sl_err *err);
+
+/* What a connection authenticated with a token knows of it. */
+struct sl_gw_token_conn {
+	uint8_t ident[SL_DT_IDENT_MAX];
+	size_t ident_len;
+	char owner[256];   /* the identity of the connection */
+	int32_t seq;
+	int64_t expiry_ms;  /* as last read (ms since the epoch) */
+	int64_t checked_ms; /* when it was last read (monotonic ms) */
+};
+/* The handshake's lookup (sl_rpc_token_lookup_fn): the password of the valid token that ident
+ * names; fills *st. -EACCES with the reason (for the log) when it is not valid. */
+int sl_gw_token_verify(struct sl_gw_tokens *t, const uint8_t *ident, size_t len,
+		       uint8_t password[SL_DT_PASSWORD_LEN], struct sl_gw_token_conn *st,
+		       struct sl_err *err);
+/* Before each request of a token connection (see SL_GW_TOKEN_RECHECK_MS): -EACCES once the token
+ * was cancelled or expired. */
+int sl_gw_token_recheck(struct sl_gw_tokens *t, struct sl_gw_token_conn *st, struct sl_err *err);
+/* owner: the short name the token is for; real_user: the proxy user who asked (NULL: none);
+ * renewer: a short name (NULL: nobody may renew). */
+int sl_gw_token_issue(struct sl_gw_tokens *t, const char *owner, const char *real_user,
+		      const char *renewer, struct sl_meta_token *out, struct sl_err *err);
+/* caller: the short name of who asks. */
+int sl_gw_token_renew(struct sl_gw_tokens *t, const char *caller, const uint8_t *ident,
+		      size_t len, const uint8_t *password, int64_t *expiry_ms, struct sl_err *err);
+int sl_gw_token_cancel(struct sl_gw_tokens *t, const char *caller, const uint8_t *ident,
+		       size_t len, const uint8_t *password, struct sl_err *err);
 
 #endif

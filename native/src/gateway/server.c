@@ -1,7 +1,10 @@
 /*
  * server.c - the gateway's listener and connections: one thread per connection up to
  * gateway.max-connections (further clients are refused with a message), a deadline for the
- * handshake, an idle timeout, and a connection ends when its Kerberos ticket does.
+ * handshake, an idle timeout, and a connection ends when its Kerberos ticket does. A connection
+ * authenticated with a delegation token acts as the token's owner and has its token re-checked
+ * before requests (tokens.c); once the token is cancelled or expired its next request is refused
+ * and the connection closed.
  */
 #include "internal.h"
 
@@ -11,6 +14,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,7 +137,8 @@ static int setup(struct sl_gateway *gw, struct sl_err *err)
 		values[np++] = v;
 	}
 	if ((rc = sl_proxy_rules_parse(keys, values, np, &gw->proxy, err)) ||
-	    (rc = sl_groups_new(sl_conf_str(c, "group-mapping.static"), &gw->groups, err)))
+	    (rc = sl_groups_new(sl_conf_str(c, "group-mapping.static"), &gw->groups, err)) ||
+	    (rc = sl_gw_tokens_new(gw->vol->core.meta, c, &gw->vol->core.log, &gw->tokens, err)))
 		return rc;
 	if (!(gw->conn_fds = malloc(gw->max_conns * sizeof(int))))
 		return sl_errf(err, -ENOMEM, "out of memory");
@@ -189,6 +194,7 @@ void sl_gateway_free(struct sl_gateway *gw)
 		if (gw->wake[i] >= 0)
 			close(gw->wake[i]);
 	free(gw->conn_fds);
+	sl_gw_tokens_free(gw->tokens);
 	sl_groups_free(gw->groups);
 	sl_proxy_rules_free(gw->proxy);
 	sl_auth_rules_free(gw->rules);
@@ -211,6 +217,40 @@ static void welcome(struct sl_rpc_conn *c, int status, const char *text)
 	sl_wbuf_free(&w);
 }
 
+/* The handshake's token lookup: the connection's token state is its argument. */
+struct token_lookup {
+	struct sl_gateway *gw;
+	struct sl_gw_token_conn st;
+};
+
+static int token_lookup(void *arg, const uint8_t *ident, size_t len, uint8_t *password,
+			struct sl_err *err)
+{
+	struct token_lookup *tl = arg;
+	return sl_gw_token_verify(tl->gw->tokens, ident, len, password, &tl->st, err);
+}
+
+/* Whether a token connection may go on; if not, the request gets the reason as its answer. */
+static bool token_still_valid(struct sl_gateway *gw, struct sl_rpc_conn *c,
+			      struct token_lookup *tl, const char *addr)
+{
+	struct sl_err err = {0};
+	int rc = sl_gw_token_recheck(gw->tokens, &tl->st, &err);
+	if (!rc)
+		return true;
+	sl_log(&gw->vol->core.log, SL_LOG_INFO, "gateway: token connection of %s from %s ends: %s",
+	       tl->st.owner, addr, err.msg);
+	struct sl_wbuf w = {0};
+	sl_w_u32(&w, (uint32_t)(rc == -EACCES ? rc : -EACCES));
+	sl_w_str(&w, rc == -EACCES ? "the delegation token of this connection was cancelled or has "
+				     "expired" : "the delegation token of this connection could not "
+				     "be checked; the gateway's log says why");
+	struct sl_err ignored = {0};
+	sl_rpc_send(c, &w, &ignored);
+	sl_wbuf_free(&w);
+	return false;
+}
+
 static void serve(struct conn_job *job)
 {
 	struct sl_gateway *gw = job->gw;
@@ -219,26 +259,44 @@ static void serve(struct conn_job *job)
 				.timeout_ms = gw->handshake_timeout_ms, .confidential = gw->privacy};
 	struct sl_err err = {0};
 	char name[256];
-	if (sl_rpc_server_handshake(&c, &gw->gss, &err)) {
+	struct token_lookup *tl = calloc(1, sizeof(*tl));
+	if (!tl)
+		goto out;
+	tl->gw = gw;
+	struct sl_rpc_server_auth auth = {.gss = &gw->gss,
+					  .token_lookup = gw->tokens ? token_lookup : NULL,
+					  .token_arg = tl};
+	if (sl_rpc_server_handshake(&c, &auth, &err)) {
 		sl_log(log, SL_LOG_INFO, "gateway: refused %s: %s", job->addr, err.msg);
 		goto out;
 	}
-	const char *principal = sl_gss_peer(c.gss);
-	if (sl_auth_rules_map(gw->rules, principal, name, sizeof(name), &err)) {
-		sl_log(log, SL_LOG_WARN, "gateway: %s from %s: %s", principal, job->addr, err.msg);
-		welcome(&c, -EACCES, err.msg);
-		goto out;
+	bool token = c.mech == SL_RPC_MECH_TOKEN;
+	if (token) {
+		snprintf(name, sizeof(name), "%s", tl->st.owner);
+		sl_log(log, SL_LOG_DEBUG, "gateway: delegation token %d of %s connected from %s",
+		       (int)tl->st.seq, name, job->addr);
+	} else {
+		const char *principal = sl_gss_peer(c.gss);
+		if (sl_auth_rules_map(gw->rules, principal, name, sizeof(name), &err)) {
+			sl_log(log, SL_LOG_WARN, "gateway: %s from %s: %s", principal, job->addr,
+			       err.msg);
+			welcome(&c, -EACCES, err.msg);
+			goto out;
+		}
+		sl_log(log, SL_LOG_DEBUG, "gateway: %s (%s) connected from %s", principal, name,
+		       job->addr);
 	}
 	welcome(&c, 0, name);
-	sl_log(log, SL_LOG_DEBUG, "gateway: %s (%s) connected from %s", principal, name, job->addr);
-	struct sl_gw_caller caller = {.name = name, .addr = job->addr};
+	struct sl_gw_caller caller = {.name = name, .addr = job->addr, .token = token};
 	for (;;) {
-		int64_t left = sl_gss_lifetime(c.gss);
-		if (left <= 0) /* the ticket expired: the client reconnects with a fresh one */
-			break;
 		int wait = gw->idle_timeout_ms;
-		if (left * 1000 < wait)
-			wait = (int)(left * 1000);
+		if (!token) {
+			int64_t left = sl_gss_lifetime(c.gss);
+			if (left <= 0) /* the ticket expired: the client reconnects with a fresh one */
+				break;
+			if (left * 1000 < wait)
+				wait = (int)(left * 1000);
+		}
 		void *req = NULL;
 		size_t len = 0;
 		c.timeout_ms = gw->idle_timeout_ms;
@@ -246,6 +304,10 @@ static void serve(struct conn_job *job)
 			if (err.code != -ECONNRESET && err.code != -ETIMEDOUT)
 				sl_log(log, SL_LOG_INFO, "gateway: %s from %s: %s", name, job->addr,
 				       err.msg);
+			break;
+		}
+		if (token && !token_still_valid(gw, &c, tl, job->addr)) {
+			free(req);
 			break;
 		}
 		struct sl_wbuf resp = {0};
@@ -258,6 +320,9 @@ static void serve(struct conn_job *job)
 	}
 out:
 	sl_rpc_conn_close(&c);
+	if (tl)
+		OPENSSL_cleanse(tl, sizeof(*tl));
+	free(tl);
 }
 
 static void *conn_main(void *arg)
@@ -337,13 +402,21 @@ static void accept_one(struct sl_gateway *gw)
 
 int sl_gateway_run(struct sl_gateway *gw)
 {
+	struct sl_err err = {0};
+	if (gw->tokens && sl_gw_tokens_start(gw->tokens, &err)) {
+		sl_log(&gw->vol->core.log, SL_LOG_ERROR, "gateway: %s", err.msg);
+		return err.code;
+	}
 	sl_log(&gw->vol->core.log, SL_LOG_INFO, "gateway: listening on port %d", gw->port);
+	int rc = 0;
 	for (;;) {
 		struct pollfd p[2] = {{.fd = gw->listen_fd, .events = POLLIN},
 				      {.fd = gw->wake[0], .events = POLLIN}};
 		int n = poll(p, 2, -1);
-		if (n < 0 && errno != EINTR)
-			return -errno;
+		if (n < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
 		if (p[1].revents)
 			break;
 		if (p[0].revents & POLLIN)
@@ -357,5 +430,7 @@ int sl_gateway_run(struct sl_gateway *gw)
 	while (gw->nconns)
 		pthread_cond_wait(&gw->idle, &gw->lock);
 	pthread_mutex_unlock(&gw->lock);
-	return 0;
+	if (gw->tokens)
+		sl_gw_tokens_stop(gw->tokens);
+	return rc;
 }

@@ -91,43 +91,62 @@ JNIEXPORT jstring JNICALL JNAME(version)(JNIEnv *env, jclass cls)
 	return sj_string(env, sluice_version());
 }
 
+/* A configuration from two String[] of equal length; every field is owned by the struct. */
+struct jconf {
+	char **k, **v;
+	size_t nk, nv;
+	sluice_kv *kv;
+};
+
+/* Returns 0, or -1 with an exception pending (conf_end is still needed). */
+static int conf_begin(JNIEnv *env, jobjectArray keys, jobjectArray values, struct jconf *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (!keys || !values) {
+		sj_throwf(env, sj.npe, "keys and values must not be null");
+		return -1;
+	}
+	if (sj_strings(env, keys, "configuration key", &c->k, &c->nk) ||
+	    sj_strings(env, values, "configuration value", &c->v, &c->nv))
+		return -1;
+	if (c->nk != c->nv) {
+		sj_throwf(env, sj.iae, "%zu configuration keys but %zu values", c->nk, c->nv);
+		return -1;
+	}
+	c->kv = calloc(c->nk ? c->nk : 1, sizeof(*c->kv));
+	if (!c->kv) {
+		sj_throwf(env, sj.oome, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < c->nk; i++)
+		c->kv[i] = (sluice_kv){.key = c->k[i], .value = c->v[i]};
+	return 0;
+}
+
+static void conf_end(struct jconf *c)
+{
+	free(c->kv);
+	sj_free_strings(c->k, c->nk);
+	sj_free_strings(c->v, c->nv);
+	memset(c, 0, sizeof(*c));
+}
+
 JNIEXPORT jlong JNICALL JNAME(init)(JNIEnv *env, jclass cls, jobjectArray keys,
 				    jobjectArray values)
 {
 	(void)cls;
-	char **k = NULL, **v = NULL;
-	size_t nk = 0, nv = 0;
-	sluice_kv *kv = NULL;
+	struct jconf c;
 	sluice_volume *vol = NULL;
-	if (!keys || !values) {
-		sj_throwf(env, sj.npe, "keys and values must not be null");
-		return 0;
-	}
-	if (sj_strings(env, keys, "configuration key", &k, &nk))
+	if (conf_begin(env, keys, values, &c))
 		goto out;
-	if (sj_strings(env, values, "configuration value", &v, &nv))
-		goto out;
-	if (nk != nv) {
-		sj_throwf(env, sj.iae, "%zu configuration keys but %zu values", nk, nv);
-		goto out;
-	}
-	kv = calloc(nk ? nk : 1, sizeof(*kv));
-	if (!kv) {
-		sj_throwf(env, sj.oome, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < nk; i++)
-		kv[i] = (sluice_kv){.key = k[i], .value = v[i]};
 	char errmsg[1024] = "";
-	int rc = sluice_init(kv, nk, &vol, errmsg, sizeof(errmsg));
+	int rc = sluice_init(c.kv, c.nk, &vol, errmsg, sizeof(errmsg));
 	if (rc < 0) {
 		vol = NULL;
 		sj_throw_errno(env, rc, errmsg, NULL);
 	}
 out:
-	free(kv);
-	sj_free_strings(k, nk);
-	sj_free_strings(v, nv);
+	conf_end(&c);
 	return HANDLE(vol);
 }
 
@@ -1090,4 +1109,132 @@ JNIEXPORT void JNICALL JNAME(unbuffer)(JNIEnv *env, jclass cls, jlong file)
 	(void)env, (void)cls;
 	if (file)
 		sluice_unbuffer(FILEH(file)->f);
+}
+
+/* ---- delegation tokens ---------------------------------------------------------------------- */
+/* The token's password is a credential: every copy on this side is wiped before it goes. */
+
+static jbyteArray byte_array(JNIEnv *env, const void *p, size_t n)
+{
+	jbyteArray a = (*env)->NewByteArray(env, (jsize)n);
+	if (a && n)
+		(*env)->SetByteArrayRegion(env, a, 0, (jsize)n, (const jbyte *)p);
+	return a;
+}
+
+JNIEXPORT jobjectArray JNICALL JNAME(issueToken)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+						 jobjectArray groups, jstring renewer)
+{
+	(void)cls;
+	struct sj_user su;
+	sluice_token t;
+	char *ren = NULL;
+	jbyteArray ident = NULL, pw = NULL;
+	jobjectArray r = NULL;
+	int failed = 0;
+	memset(&t, 0, sizeof(t));
+	if (check_handle(env, vol, "volume"))
+		return NULL;
+	if (sj_user_get(env, user, groups, &su))
+		return NULL;
+	ren = sj_utf8_opt(env, renewer, &failed);
+	if (failed)
+		goto out;
+	int rc = sluice_token_issue(VOL(vol), sj_user_ptr(&su), ren, &t);
+	if (rc < 0) {
+		throw_vol(env, VOL(vol), rc, NULL);
+		goto out;
+	}
+	if (!t.identifier_len || t.identifier_len > sizeof(t.identifier)) {
+		sj_throwf(env, sj.ioe,
+			  "libsluice issued a delegation token identifier of %zu bytes (1-%zu expected)",
+			  t.identifier_len, sizeof(t.identifier));
+		goto out;
+	}
+	if (!(ident = byte_array(env, t.identifier, t.identifier_len)) ||
+	    !(pw = byte_array(env, t.password, sizeof(t.password))))
+		goto out;
+	r = (*env)->NewObjectArray(env, 2, (*env)->GetObjectClass(env, ident), NULL);
+	if (!r)
+		goto out;
+	(*env)->SetObjectArrayElement(env, r, 0, ident);
+	(*env)->SetObjectArrayElement(env, r, 1, pw);
+out:
+	if (ident)
+		(*env)->DeleteLocalRef(env, ident);
+	if (pw)
+		(*env)->DeleteLocalRef(env, pw);
+	explicit_bzero(&t, sizeof(t));
+	free(ren);
+	sj_user_free(&su);
+	return r;
+}
+
+/* A token from the Java arrays, bounds-checked against sluice_token. Returns 0, or -1 with an
+ * exception pending. */
+static int token_get(JNIEnv *env, jbyteArray identifier, jbyteArray password, sluice_token *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (!identifier || !password) {
+		sj_throwf(env, sj.npe, "the token's identifier and password must not be null");
+		return -1;
+	}
+	jsize n = (*env)->GetArrayLength(env, identifier);
+	jsize pn = (*env)->GetArrayLength(env, password);
+	if (n <= 0 || (size_t)n > sizeof(t->identifier)) {
+		sj_throwf(env, sj.ioe,
+			  "not a sluice delegation token: its identifier has %d bytes (1-%zu expected)",
+			  (int)n, sizeof(t->identifier));
+		return -1;
+	}
+	if ((size_t)pn != sizeof(t->password)) {
+		sj_throwf(env, sj.ioe,
+			  "not a sluice delegation token: its password has %d bytes (%zu expected)",
+			  (int)pn, sizeof(t->password));
+		return -1;
+	}
+	(*env)->GetByteArrayRegion(env, identifier, 0, n, (jbyte *)t->identifier);
+	(*env)->GetByteArrayRegion(env, password, 0, pn, (jbyte *)t->password);
+	t->identifier_len = (size_t)n;
+	return 0;
+}
+
+JNIEXPORT jlong JNICALL JNAME(renewToken)(JNIEnv *env, jclass cls, jobjectArray keys,
+					  jobjectArray values, jbyteArray identifier,
+					  jbyteArray password)
+{
+	(void)cls;
+	struct jconf c;
+	sluice_token t;
+	int64_t expiry = 0;
+	memset(&t, 0, sizeof(t));
+	if (conf_begin(env, keys, values, &c) || token_get(env, identifier, password, &t))
+		goto out;
+	char errmsg[1024] = "";
+	int rc = sluice_token_renew(c.kv, c.nk, &t, &expiry, errmsg, sizeof(errmsg));
+	if (rc < 0)
+		sj_throw_errno(env, rc, errmsg, NULL);
+out:
+	explicit_bzero(&t, sizeof(t));
+	conf_end(&c);
+	return (jlong)expiry;
+}
+
+JNIEXPORT void JNICALL JNAME(cancelToken)(JNIEnv *env, jclass cls, jobjectArray keys,
+					  jobjectArray values, jbyteArray identifier,
+					  jbyteArray password)
+{
+	(void)cls;
+	struct jconf c;
+	sluice_token t;
+	memset(&t, 0, sizeof(t));
+	if (conf_begin(env, keys, values, &c) || token_get(env, identifier, password, &t))
+		goto out;
+	char errmsg[1024] = "";
+	int rc = sluice_token_cancel(c.kv, c.nk, &t, errmsg, sizeof(errmsg));
+	if (rc < 0)
+		sj_throw_errno(env, rc, errmsg, NULL);
+out:
+	explicit_bzero(&t, sizeof(t));
+	conf_end(&c);
 }

@@ -119,6 +119,34 @@ struct sl_meta_summary {
 
 struct sl_meta;
 
+/* ---- delegation tokens (Kerberos mode) -------------------------------------------------------
+ * A client holds a token as Hadoop does: the identifier's bytes (auth/token.h) and its HMAC-SHA1
+ * password. The gateway keeps what it issued in two tables of its own (sql_tokens.c): master keys
+ * and tokens; the password is never stored, it is recomputed from the key and the identifier. */
+#define SL_META_TOKEN_IDENT_MAX 1024
+#define SL_META_TOKEN_PASSWORD_LEN 20
+#define SL_META_DT_SECRET_LEN 64
+struct sl_meta_token {
+	uint8_t ident[SL_META_TOKEN_IDENT_MAX];
+	size_t ident_len;
+	uint8_t password[SL_META_TOKEN_PASSWORD_LEN];
+};
+/* A master key: signs the tokens issued while it is the newest; kept until expiry_ms, when every
+ * token it signed is past its max date. */
+struct sl_dt_key {
+	int32_t id;
+	uint8_t secret[SL_META_DT_SECRET_LEN];
+	int64_t created_ms, expiry_ms;
+};
+/* A token as stored (names are short user names; real_user "" unless issued to a proxy user). */
+struct sl_dt_row {
+	int32_t seq;
+	char owner[256], renewer[256], real_user[256];
+	int64_t issue_ms, max_ms;
+	int64_t expiry_ms; /* renewal moves it, never past max_ms */
+	int32_t key_id;
+};
+
 struct sl_meta_backend {
 	int version; /* SL_META_BACKEND_VERSION */
 	const char *name;
@@ -271,6 +299,46 @@ struct sl_meta_backend {
 	 * (directory quotas, ACL rules): the core refuses such volumes. */
 	int (*unsupported_features)(struct sl_meta *m, char *what, size_t what_size,
 				    struct sl_err *err);
+
+	/* -- delegation tokens, the client's side (the gateway backend; NULL elsewhere) ----------- */
+	/* A token owned by u (NULL: the authenticated caller) that renewer (a short name or a
+	 * principal, NULL: nobody) may renew; service gets the gateway's "HOST:PORT". -EPERM when
+	 * this client itself authenticates with a token. */
+	int (*issue_token)(struct sl_meta *m, const struct sl_meta_user *u, const char *renewer,
+			   struct sl_meta_token *out, char *service, size_t service_size,
+			   struct sl_err *err);
+	/* For the token's renewer: *expiry_ms gets the new expiry (ms since the epoch). */
+	int (*renew_token)(struct sl_meta *m, const struct sl_meta_token *t, int64_t *expiry_ms,
+			   struct sl_err *err);
+	/* For the token's owner or renewer. */
+	int (*cancel_token)(struct sl_meta *m, const struct sl_meta_token *t, struct sl_err *err);
+
+	/* -- delegation token store, the gateway's side (sql; NULL elsewhere) --------------------
+	 * Times are ms since the epoch. Each slot is one transaction, retried as the others. */
+	/* Creates the two tables (and their id counters) if missing. */
+	int (*dt_setup)(struct sl_meta *m, struct sl_err *err);
+	/* The key to sign with at now_ms: the newest one, if it was created after
+	 * now_ms - update_ms and lives until now_ms + lifetime_ms at least; otherwise a new key with
+	 * the secret `fresh`, a new id, created now_ms, expiring now_ms + update_ms + lifetime_ms.
+	 * Gateways racing here each get a valid key (unique ids; all of them stay valid). */
+	int (*dt_signing_key)(struct sl_meta *m, int64_t now_ms, int64_t update_ms,
+			      int64_t lifetime_ms, const uint8_t fresh[SL_META_DT_SECRET_LEN],
+			      struct sl_dt_key *out, struct sl_err *err);
+	/* -ENOENT when there is no such key (any more). */
+	int (*dt_get_key)(struct sl_meta *m, int32_t id, struct sl_dt_key *out, struct sl_err *err);
+	/* Stores a token under a new sequence number, which row->seq gets. */
+	int (*dt_add_token)(struct sl_meta *m, struct sl_dt_row *row, struct sl_err *err);
+	/* -ENOENT when there is no such token (never issued, cancelled, or swept). */
+	int (*dt_get_token)(struct sl_meta *m, int32_t seq, struct sl_dt_row *out,
+			    struct sl_err *err);
+	/* Sets the expiry of a token whose expiry is not before now_ms; -ENOENT if there is none. */
+	int (*dt_renew_token)(struct sl_meta *m, int32_t seq, int64_t now_ms, int64_t expiry_ms,
+			      struct sl_err *err);
+	/* Deletes a token; -ENOENT if there is none. */
+	int (*dt_cancel_token)(struct sl_meta *m, int32_t seq, struct sl_err *err);
+	/* Deletes tokens and keys whose expiry is before now_ms; counts them (either may be NULL). */
+	int (*dt_sweep)(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
+			struct sl_err *err);
 };
 #define SL_META_BACKEND_VERSION 1
 

@@ -4,6 +4,10 @@
  * connection (rpc/conn.h). The gateway runs the transaction with the identity it verified; the
  * user a slot is given only names whom the caller acts for (a proxy user request when it differs).
  *
+ * The client authenticates with Kerberos (ticket cache or keytab), or, when the configuration holds
+ * "token.identifier" and "token.password" (standard base64), with that delegation token instead
+ * (no Kerberos credentials needed; the gateway then serves it as the token's owner only).
+ *
  * What the client does not do in this mode, because it holds no database password: it never
  * deletes data or sweeps deletions (the gateway does both), never formats, and never writes usage
  * counters (the gateway accounts every change it commits). The argument and result layouts of each
@@ -13,6 +17,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <openssl/crypto.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +41,8 @@ struct remote {
 	char host[256], port[16];
 	char service[512];
 	char *principal, *keytab, *ccache;
+	bool use_token;            /* authenticate with tok, not Kerberos */
+	struct sl_meta_token tok;
 	bool confidential;
 	int timeout_ms;
 	size_t max_idle;
@@ -91,6 +99,67 @@ static int parse_url(struct remote *r, const char *url, struct sl_err *err)
 	return 0;
 }
 
+/* Standard base64 (padding optional; the URL-safe alphabet is accepted too), at most size bytes. */
+static int b64_decode(const char *key, const char *in, uint8_t *out, size_t size, size_t *len,
+		      struct sl_err *err)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t n = 0, i = 0, end = strlen(in);
+	while (end && in[end - 1] == '=')
+		end--;
+	for (; i < end; i++) {
+		char ch = in[i];
+		int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
+			: ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+			: ch >= '0' && ch <= '9' ? ch - '0' + 52
+			: ch == '+' || ch == '-' ? 62
+			: ch == '/' || ch == '_' ? 63
+						 : -1;
+		if (v < 0)
+			return sl_errf(err, -EINVAL, "config key '%s' is not base64", key);
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == size)
+				return sl_errf(err, -EINVAL, "config key '%s' is longer than %zu bytes",
+					       key, size);
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if (bits >= 6) /* a lone character: not the end of any encoding */
+		return sl_errf(err, -EINVAL, "config key '%s' is not base64", key);
+	*len = n;
+	return 0;
+}
+
+static void remote_cleanup(struct sl_meta *m);
+
+static int read_token(struct remote *r, const struct sl_conf *conf, struct sl_err *err)
+{
+	const char *ident = sl_conf_str(conf, "token.identifier");
+	const char *pass = sl_conf_str(conf, "token.password");
+	bool has_i = ident && *ident, has_p = pass && *pass;
+	if (!has_i && !has_p)
+		return 0;
+	if (!has_i || !has_p)
+		return sl_errf(err, -EINVAL, "config keys 'token.identifier' and 'token.password' "
+			       "must be set together");
+	size_t plen = 0;
+	int rc = b64_decode("token.identifier", ident, r->tok.ident, sizeof(r->tok.ident),
+			    &r->tok.ident_len, err);
+	if (!rc)
+		rc = b64_decode("token.password", pass, r->tok.password, sizeof(r->tok.password),
+				&plen, err);
+	if (!rc && (!r->tok.ident_len || plen != sizeof(r->tok.password)))
+		rc = sl_errf(err, -EINVAL, "config keys 'token.identifier' and 'token.password' "
+			     "do not hold a delegation token (an identifier and %zu password bytes)",
+			     sizeof(r->tok.password));
+	r->use_token = !rc;
+	return rc;
+}
+
 static int remote_init(struct sl_meta *m, const char *url, struct sl_err *err)
 {
 	struct remote *r = rm_of(m);
@@ -118,7 +187,9 @@ static int remote_init(struct sl_meta *m, const char *url, struct sl_err *err)
 	r->principal = dup_opt(sl_conf_str(m->conf, "kerberos.principal"));
 	r->keytab = dup_opt(sl_conf_str(m->conf, "kerberos.keytab"));
 	r->ccache = dup_opt(sl_conf_str(m->conf, "kerberos.ccache"));
-	return 0;
+	if ((rc = read_token(r, m->conf, err)))
+		remote_cleanup(m); /* the core calls cleanup only after a successful init */
+	return rc;
 }
 
 static void drop(struct pooled *p)
@@ -136,6 +207,7 @@ static void remote_cleanup(struct sl_meta *m)
 	free(r->principal);
 	free(r->keytab);
 	free(r->ccache);
+	OPENSSL_cleanse(&r->tok, sizeof(r->tok));
 	pthread_mutex_destroy(&r->lock);
 }
 
@@ -154,7 +226,10 @@ static int dial(struct remote *r, struct pooled **out, struct sl_err *err)
 	void *msg = NULL;
 	size_t len = 0;
 	int rc = sl_rpc_connect(r->host, r->port, r->timeout_ms, &p->c.fd, err);
-	if (!rc)
+	if (!rc && r->use_token)
+		rc = sl_rpc_client_token_handshake(&p->c, r->tok.ident, r->tok.ident_len,
+						   r->tok.password, err);
+	else if (!rc)
 		rc = sl_rpc_client_handshake(&p->c, &gc, err);
 	if (!rc)
 		rc = sl_rpc_recv(&p->c, r->timeout_ms, &msg, &len, err);
@@ -166,7 +241,8 @@ static int dial(struct remote *r, struct pooled **out, struct sl_err *err)
 			rc = sl_errf(err, -EPROTO, "malformed welcome from the gateway");
 		else if (status)
 			rc = sl_errf(err, status < 0 ? status : -EACCES, "the gateway refused %s: %s",
-				     r->principal ? r->principal : "this client",
+				     r->use_token ? "this delegation token"
+				     : r->principal ? r->principal : "this client",
 				     text ? text : "no reason given");
 	}
 	free(msg);
@@ -195,6 +271,14 @@ static void begin(struct call *c, enum sl_rpc_op op, const struct sl_meta_user *
 	sl_w_str(&c->req, u ? u->name : NULL);
 }
 
+/* An idle connection with something to read was closed by the gateway (its idle timeout, a
+ * ticket or token that ended) or is out of step: it cannot carry a request. */
+static bool peer_gone(const struct pooled *p)
+{
+	struct pollfd pf = {.fd = p->c.fd, .events = POLLIN};
+	return poll(&pf, 1, 0) != 0;
+}
+
 static int exchange(struct remote *r, struct pooled *p, struct call *c, struct sl_err *err)
 {
 	int rc = sl_rpc_send(&p->c, &c->req, err);
@@ -214,7 +298,7 @@ static int invoke(struct sl_meta *m, struct call *c, struct sl_err *err)
 	pthread_mutex_lock(&r->lock);
 	while (r->nidle && !p) {
 		p = r->idle[--r->nidle];
-		if (now - p->last_used_ms > POOL_IDLE_MS) {
+		if (now - p->last_used_ms > POOL_IDLE_MS || peer_gone(p)) {
 			drop(p);
 			p = NULL;
 		}
@@ -844,6 +928,73 @@ static int remote_unsupported_features(struct sl_meta *m, char *what, size_t wha
 	return finish(&c, rc, err);
 }
 
+/* ---- delegation tokens ----------------------------------------------------------------------- */
+
+/* Ends a call whose request carried a token's password. */
+static int finish_secret(struct call *c, int rc, struct sl_err *err)
+{
+	if (c->req.p)
+		OPENSSL_cleanse(c->req.p, c->req.len);
+	return finish(c, rc, err);
+}
+
+static int remote_issue_token(struct sl_meta *m, const struct sl_meta_user *u, const char *renewer,
+			      struct sl_meta_token *out, char *service, size_t service_size,
+			      struct sl_err *err)
+{
+	struct remote *r = rm_of(m);
+	if (r->use_token)
+		return sl_errf(err, -EPERM, "this client authenticates with a delegation token "
+			       "itself; tokens are issued to Kerberos clients only");
+	struct call c;
+	begin(&c, SL_OP_ISSUE_TOKEN, u);
+	sl_w_str(&c.req, renewer && *renewer ? renewer : NULL);
+	int rc = invoke(m, &c, err);
+	if (!rc) {
+		const void *ident, *pass;
+		size_t ilen = sl_r_bytes(&c.r, &ident, sizeof(out->ident));
+		size_t plen = sl_r_bytes(&c.r, &pass, sizeof(out->password));
+		if (sl_r_done(&c.r) && ilen && plen == sizeof(out->password)) {
+			memcpy(out->ident, ident, ilen);
+			out->ident_len = ilen;
+			memcpy(out->password, pass, plen);
+			OPENSSL_cleanse((void *)pass, plen);
+		} else {
+			c.r.bad = true;
+		}
+	}
+	rc = finish(&c, rc, err);
+	if (rc)
+		return rc;
+	/* The name this client reaches the gateway by: what Hadoop's token selection matches. */
+	snprintf(service, service_size, strchr(r->host, ':') ? "[%s]:%s" : "%s:%s", r->host,
+		 r->port);
+	return 0;
+}
+
+static int remote_renew_token(struct sl_meta *m, const struct sl_meta_token *t,
+			      int64_t *expiry_ms, struct sl_err *err)
+{
+	struct call c;
+	begin(&c, SL_OP_RENEW_TOKEN, NULL);
+	sl_w_bytes(&c.req, t->ident, t->ident_len);
+	sl_w_bytes(&c.req, t->password, sizeof(t->password));
+	int rc = invoke(m, &c, err);
+	if (!rc)
+		*expiry_ms = sl_r_i64(&c.r);
+	return finish_secret(&c, rc, err);
+}
+
+static int remote_cancel_token(struct sl_meta *m, const struct sl_meta_token *t,
+			       struct sl_err *err)
+{
+	struct call c;
+	begin(&c, SL_OP_CANCEL_TOKEN, NULL);
+	sl_w_bytes(&c.req, t->ident, t->ident_len);
+	sl_w_bytes(&c.req, t->password, sizeof(t->password));
+	return finish_secret(&c, invoke(m, &c, err), err);
+}
+
 const struct sl_meta_backend sl_meta_remote_backend = {
 	.version = SL_META_BACKEND_VERSION,
 	.name = "gateway",
@@ -885,4 +1036,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.removexattr = remote_removexattr,
 	.summary = remote_summary,
 	.unsupported_features = remote_unsupported_features,
+	.issue_token = remote_issue_token,
+	.renew_token = remote_renew_token,
+	.cancel_token = remote_cancel_token,
 };

@@ -25,20 +25,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "sql_driver.h"
-#include "sql_pool.h"
+#include "sql_internal.h"
 
 #define DEFAULT_POOL_SIZE 8
 #define DEFAULT_ATTEMPTS 10
 #define XATTR_VALUE_MAX 65536
 #define DIR_SPACE 4096 /* what juicefs counts for a directory (align4K(0)) */
-
-struct sqlbe {
-	const struct sl_sql_driver *d;
-	struct sl_sql_pool *pool;
-	pthread_mutex_t lock; /* guards info */
-	char *info;           /* our session's info, to register it again if it was cleaned */
-};
 
 static struct sqlbe *be_of(struct sl_meta *m) { return m->priv; }
 
@@ -91,15 +83,6 @@ static void slice_get(const uint8_t *p, struct sl_slice *s)
 }
 
 /* ---- transactions and statements ------------------------------------------------------------- */
-
-struct tx {
-	struct sl_meta *m;
-	const struct sl_sql_driver *d;
-	struct sl_sql_conn *c;
-	struct sl_err *err;
-};
-
-typedef int (*op_fn)(struct tx *t, void *arg);
 
 struct run_ctx {
 	struct sl_meta *m;
@@ -175,14 +158,10 @@ static int q_open(struct tx *t, struct sl_sql_stmt **s, const char *sql, const c
 	return rc;
 }
 
-/* Runs a statement without results; *changes (if not NULL) gets the rows it changed. */
-static int q_exec(struct tx *t, int64_t *changes, const char *sql, const char *fmt, ...)
+static int q_vexec(struct tx *t, int64_t *changes, const char *sql, const char *fmt, va_list ap)
 {
 	struct sl_sql_stmt *s;
-	va_list ap;
-	va_start(ap, fmt);
 	int rc = q_vopen(t, &s, sql, fmt, ap);
-	va_end(ap);
 	if (rc)
 		return rc;
 	while ((rc = t->d->step(s, t->err)) > 0)
@@ -193,13 +172,20 @@ static int q_exec(struct tx *t, int64_t *changes, const char *sql, const char *f
 	return rc;
 }
 
-/* Runs a query for its first row: 1 with *s on the row (caller finalizes), 0 if there is none. */
-static int q_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt, ...)
+/* Runs a statement without results; *changes (if not NULL) gets the rows it changed. */
+static int q_exec(struct tx *t, int64_t *changes, const char *sql, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = q_vopen(t, s, sql, fmt, ap);
+	int rc = q_vexec(t, changes, sql, fmt, ap);
 	va_end(ap);
+	return rc;
+}
+
+static int q_vrow(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt,
+		  va_list ap)
+{
+	int rc = q_vopen(t, s, sql, fmt, ap);
 	if (rc)
 		return rc;
 	rc = t->d->step(*s, t->err);
@@ -207,6 +193,40 @@ static int q_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const ch
 		t->d->finalize(*s);
 		*s = NULL;
 	}
+	return rc;
+}
+
+/* Runs a query for its first row: 1 with *s on the row (caller finalizes), 0 if there is none. */
+static int q_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = q_vrow(t, s, sql, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The same for the backend's other files (sql_internal.h). */
+int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_err *err)
+{
+	return run(m, write, fn, arg, err);
+}
+
+int sl_sqlq_exec(struct tx *t, int64_t *changes, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = q_vexec(t, changes, sql, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = q_vrow(t, s, sql, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -3260,4 +3280,12 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.removexattr = sql_removexattr,
 	.summary = sql_summary,
 	.unsupported_features = sql_unsupported_features,
+	.dt_setup = sl_sql_dt_setup,
+	.dt_signing_key = sl_sql_dt_signing_key,
+	.dt_get_key = sl_sql_dt_get_key,
+	.dt_add_token = sl_sql_dt_add_token,
+	.dt_get_token = sl_sql_dt_get_token,
+	.dt_renew_token = sl_sql_dt_renew_token,
+	.dt_cancel_token = sl_sql_dt_cancel_token,
+	.dt_sweep = sl_sql_dt_sweep,
 };

@@ -1,10 +1,12 @@
-/* conn.c - frames, the opening exchange, the GSSAPI handshake and message protection (conn.h). */
+/* conn.c - frames, the opening exchange, the handshakes (GSSAPI, delegation token) and message
+ * protection (conn.h). */
 #include "conn.h"
 
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +174,47 @@ int sl_rpc_connect(const char *host, const char *port, int timeout_ms, int *fd, 
 	return 0;
 }
 
+/* ---- protection ----------------------------------------------------------------------------- */
+
+/* One per mechanism: how a message is protected once the handshake established its keys. */
+struct sl_rpc_protection {
+	int (*wrap)(struct sl_rpc_conn *c, const void *in, size_t len, void **out, size_t *outlen,
+		    struct sl_err *err);
+	int (*unwrap)(struct sl_rpc_conn *c, const void *in, size_t len, void **out,
+		      size_t *outlen, struct sl_err *err);
+};
+
+/* The server answers as the stronger of its own demand, the client's and the message's. */
+static int gss_wrap(struct sl_rpc_conn *c, const void *in, size_t len, void **out, size_t *outlen,
+		    struct sl_err *err)
+{
+	bool conf = c->confidential || sl_gss_last_confidential(c->gss);
+	return sl_gss_wrap(c->gss, conf, in, len, out, outlen, err);
+}
+
+static int gss_unwrap(struct sl_rpc_conn *c, const void *in, size_t len, void **out,
+		      size_t *outlen, struct sl_err *err)
+{
+	return sl_gss_unwrap(c->gss, in, len, out, outlen, err);
+}
+
+static const struct sl_rpc_protection gss_protection = {.wrap = gss_wrap, .unwrap = gss_unwrap};
+
+static int token_wrap(struct sl_rpc_conn *c, const void *in, size_t len, void **out,
+		      size_t *outlen, struct sl_err *err)
+{
+	return sl_ts_seal(c->ts, in, len, out, outlen, err);
+}
+
+static int token_unwrap(struct sl_rpc_conn *c, const void *in, size_t len, void **out,
+			size_t *outlen, struct sl_err *err)
+{
+	return sl_ts_open(c->ts, in, len, out, outlen, err);
+}
+
+static const struct sl_rpc_protection token_protection = {.wrap = token_wrap,
+							   .unwrap = token_unwrap};
+
 /* ---- handshake ------------------------------------------------------------------------------ */
 
 static int send_kind(struct sl_rpc_conn *c, uint8_t kind, const void *p, size_t len,
@@ -212,35 +255,41 @@ static int recv_token(struct sl_rpc_conn *c, void **p, size_t *len, struct sl_er
 	return 0;
 }
 
+/* The client's opening and the server's answer to it; hello gets the 8 bytes sent. */
+static int client_opening(struct sl_rpc_conn *c, uint8_t mech, uint8_t hello[8],
+			  struct sl_err *err)
+{
+	memcpy(hello, MAGIC, 4);
+	hello[4] = 0;
+	hello[5] = SL_RPC_VERSION;
+	hello[6] = mech;
+	hello[7] = c->confidential ? 1 : 0;
+	void *in = NULL;
+	size_t inlen = 0;
+	int rc = sl_rpc_frame_write(c->fd, hello, 8, c->timeout_ms, err);
+	if (!rc)
+		rc = sl_rpc_frame_read(c->fd, 4096, c->timeout_ms, c->timeout_ms, &in, &inlen, err);
+	if (rc)
+		return rc;
+	const uint8_t *a = in;
+	if (inlen < 7 || memcmp(a, MAGIC, 4))
+		rc = sl_errf(err, -EPROTO, "the peer is not a Sluice gateway");
+	else if (a[6])
+		rc = sl_errf(err, -EPROTO, "the gateway refused the connection: %.*s",
+			     (int)(inlen - 7 > 400 ? 400 : inlen - 7), (const char *)a + 7);
+	free(in);
+	return rc;
+}
+
 int sl_rpc_client_handshake(struct sl_rpc_conn *c, const struct sl_gss_client_conf *gc,
 			    struct sl_err *err)
 {
 	uint8_t hello[8];
-	memcpy(hello, MAGIC, 4);
-	hello[4] = 0;
-	hello[5] = SL_RPC_VERSION;
-	hello[6] = SL_RPC_MECH_KERBEROS;
-	hello[7] = c->confidential ? 1 : 0;
 	void *in = NULL, *out = NULL;
 	size_t inlen = 0, outlen = 0;
-	int rc = sl_rpc_frame_write(c->fd, hello, sizeof(hello), c->timeout_ms, err);
-	if (!rc)
-		rc = sl_rpc_frame_read(c->fd, 4096, c->timeout_ms, c->timeout_ms, &in, &inlen, err);
+	int rc = client_opening(c, SL_RPC_MECH_KERBEROS, hello, err);
 	if (rc)
 		goto out;
-	const uint8_t *a = in;
-	if (inlen < 7 || memcmp(a, MAGIC, 4)) {
-		rc = sl_errf(err, -EPROTO, "the peer is not a Sluice gateway");
-		goto out;
-	}
-	if (a[6]) {
-		rc = sl_errf(err, -EPROTO, "the gateway refused the connection: %.*s",
-			     (int)(inlen - 7 > 400 ? 400 : inlen - 7), (const char *)a + 7);
-		goto out;
-	}
-	free(in);
-	in = NULL;
-	inlen = 0;
 	if ((rc = sl_gss_client_new(gc, &c->gss, err)))
 		goto out;
 	sl_gss_set_require_confidentiality(c->gss, c->confidential);
@@ -260,13 +309,98 @@ int sl_rpc_client_handshake(struct sl_rpc_conn *c, const struct sl_gss_client_co
 		if ((rc = recv_token(c, &in, &inlen, err)))
 			break;
 	}
+	if (!rc) {
+		c->mech = SL_RPC_MECH_KERBEROS;
+		c->prot = &gss_protection;
+	}
 out:
 	free(in);
 	free(out);
 	return rc;
 }
 
-/* The reason (in err) stays in the server's log: MIT's error text can name principals. */
+/* Reads a token handshake message: n fields of bytes, field i exactly sizes[i] long (0: up to
+ * SL_RPC_TOKEN_IDENT_MAX). p[i] point into *msg, which the caller frees. */
+static int recv_fields(struct sl_rpc_conn *c, void **msg, size_t n, const void **p,
+		       size_t *lens, const size_t *sizes, struct sl_err *err)
+{
+	size_t len = 0;
+	int rc = recv_token(c, msg, &len, err);
+	if (rc)
+		return rc;
+	struct sl_rbuf r = sl_rbuf_of(*msg, len);
+	for (size_t i = 0; i < n; i++) {
+		lens[i] = sl_r_bytes(&r, &p[i], sizes[i] ? sizes[i] : SL_RPC_TOKEN_IDENT_MAX);
+		if (sizes[i] && lens[i] != sizes[i])
+			r.bad = true;
+	}
+	if (!sl_r_done(&r))
+		return sl_errf(err, -EPROTO, "malformed token handshake message");
+	return 0;
+}
+
+static int send_fields(struct sl_rpc_conn *c, size_t n, const void *const *p, const size_t *lens,
+		       struct sl_err *err)
+{
+	struct sl_wbuf w = {0};
+	for (size_t i = 0; i < n; i++)
+		sl_w_bytes(&w, p[i], lens[i]);
+	int rc = w.oom ? sl_errf(err, -ENOMEM, "out of memory") : send_kind(c, 0, w.p, w.len, err);
+	sl_wbuf_free(&w);
+	return rc;
+}
+
+int sl_rpc_client_token_handshake(struct sl_rpc_conn *c, const uint8_t *ident, size_t ident_len,
+				  const uint8_t password[SL_TS_PASSWORD_LEN], struct sl_err *err)
+{
+	uint8_t hello[8], nonce_c[SL_TS_NONCE_LEN], mine[SL_TS_PROOF_LEN];
+	void *in = NULL;
+	const void *f[2];
+	size_t flen[2];
+	static const size_t sizes[2] = {SL_TS_NONCE_LEN, SL_TS_PROOF_LEN};
+	if (!ident_len || ident_len > SL_RPC_TOKEN_IDENT_MAX)
+		return sl_errf(err, -EINVAL, "a delegation token identifier must have 1-%d bytes",
+			       SL_RPC_TOKEN_IDENT_MAX);
+	c->confidential = true;
+	int rc = sl_ts_random(nonce_c, sizeof(nonce_c), err);
+	if (!rc)
+		rc = client_opening(c, SL_RPC_MECH_TOKEN, hello, err);
+	if (!rc) {
+		const void *snd[2] = {ident, nonce_c};
+		const size_t sndlen[2] = {ident_len, SL_TS_NONCE_LEN};
+		rc = send_fields(c, 2, snd, sndlen, err);
+	}
+	if (!rc)
+		rc = recv_fields(c, &in, 2, f, flen, sizes, err);
+	if (rc)
+		goto out;
+	struct sl_ts_transcript t = {.opening = hello, .opening_len = sizeof(hello),
+				     .ident = ident, .ident_len = ident_len,
+				     .nonce_c = nonce_c, .nonce_s = f[0]};
+	if ((rc = sl_ts_proof(password, true, &t, mine, err)))
+		goto out;
+	if (!sl_ts_proof_equal(mine, f[1])) {
+		rc = sl_errf(err, -EACCES, "the gateway did not prove that it knows the delegation "
+			     "token's key: the token's password is wrong, or the peer is not a "
+			     "gateway of this volume");
+		goto out;
+	}
+	if ((rc = sl_ts_proof(password, false, &t, mine, err)))
+		goto out;
+	const void *snd[1] = {mine};
+	const size_t sndlen[1] = {SL_TS_PROOF_LEN};
+	if ((rc = send_fields(c, 1, snd, sndlen, err)) ||
+	    (rc = sl_ts_new(password, nonce_c, f[0], false, &c->ts, err)))
+		goto out;
+	c->mech = SL_RPC_MECH_TOKEN;
+	c->prot = &token_protection;
+out:
+	free(in);
+	return rc;
+}
+
+/* The reason (in err) stays in the server's log: MIT's error text can name principals, and a
+ * token lookup's says whether a token exists. */
 static void refuse(struct sl_rpc_conn *c)
 {
 	static const char why[] = "authentication failed; the gateway's log says why";
@@ -274,44 +408,13 @@ static void refuse(struct sl_rpc_conn *c)
 	send_kind(c, 1, why, sizeof(why) - 1, &ignored);
 }
 
-int sl_rpc_server_handshake(struct sl_rpc_conn *c, const struct sl_gss_server_conf *gc,
-			    struct sl_err *err)
+static int server_gss(struct sl_rpc_conn *c, const struct sl_gss_server_conf *gc,
+		      struct sl_err *err)
 {
 	void *in = NULL, *out = NULL;
 	size_t inlen = 0, outlen = 0;
-	int rc = sl_rpc_frame_read(c->fd, 64, c->timeout_ms, c->timeout_ms, &in, &inlen, err);
-	if (rc)
-		return rc;
-	const uint8_t *h = in;
-	uint8_t reply[7 + 64];
-	memcpy(reply, MAGIC, 4);
-	reply[4] = 0;
-	reply[5] = SL_RPC_VERSION;
-	reply[6] = 0;
-	size_t rlen = 7;
-	if (inlen != 8 || memcmp(h, MAGIC, 4)) {
-		rc = sl_errf(err, -EPROTO, "not a Sluice client (bad opening)");
-		free(in);
-		return rc; /* not our protocol: no answer */
-	}
-	uint16_t version = (uint16_t)(h[4] << 8 | h[5]);
-	if (version != SL_RPC_VERSION || h[6] != SL_RPC_MECH_KERBEROS || h[7] > 1) {
-		rc = sl_errf(err, -EPROTONOSUPPORT, "unsupported protocol version %u / mechanism %u "
-			     "(this gateway speaks version %u with Kerberos)", version, h[6],
-			     SL_RPC_VERSION);
-		reply[6] = 1;
-		int m = snprintf((char *)reply + 7, 64, "protocol version %u is not supported",
-				 version);
-		rlen += (size_t)(m < 64 ? m : 63);
-	}
-	c->confidential |= h[7] == 1;
-	free(in);
-	in = NULL;
-	struct sl_err ignored = {0};
-	int wrc = sl_rpc_frame_write(c->fd, reply, rlen, c->timeout_ms, rc ? &ignored : err);
-	if (rc || wrc)
-		return rc ? rc : wrc;
-	if ((rc = sl_gss_server_new(gc, &c->gss, err))) {
+	int rc = sl_gss_server_new(gc, &c->gss, err);
+	if (rc) {
 		refuse(c);
 		return rc;
 	}
@@ -334,7 +437,117 @@ int sl_rpc_server_handshake(struct sl_rpc_conn *c, const struct sl_gss_server_co
 		outlen = 0;
 	}
 	free(out);
+	if (!rc) {
+		c->mech = SL_RPC_MECH_KERBEROS;
+		c->prot = &gss_protection;
+	}
 	return rc;
+}
+
+static int server_token(struct sl_rpc_conn *c, const struct sl_rpc_server_auth *auth,
+			const uint8_t hello[8], struct sl_err *err)
+{
+	uint8_t password[SL_TS_PASSWORD_LEN], nonce_s[SL_TS_NONCE_LEN], proof[SL_TS_PROOF_LEN];
+	void *m1 = NULL, *m3 = NULL;
+	const void *f[2], *g[1];
+	size_t flen[2], glen[1];
+	static const size_t sizes1[2] = {0, SL_TS_NONCE_LEN}, sizes3[1] = {SL_TS_PROOF_LEN};
+	c->confidential = true;
+	int rc = recv_fields(c, &m1, 2, f, flen, sizes1, err);
+	if (rc) {
+		refuse(c);
+		goto out;
+	}
+	if (!flen[0]) {
+		rc = sl_errf(err, -EPROTO, "an empty delegation token identifier");
+		refuse(c);
+		goto out;
+	}
+	if ((rc = auth->token_lookup(auth->token_arg, f[0], flen[0], password, err))) {
+		refuse(c);
+		goto out;
+	}
+	struct sl_ts_transcript t = {.opening = hello, .opening_len = 8, .ident = f[0],
+				     .ident_len = flen[0], .nonce_c = f[1], .nonce_s = nonce_s};
+	if ((rc = sl_ts_random(nonce_s, sizeof(nonce_s), err)) ||
+	    (rc = sl_ts_proof(password, true, &t, proof, err))) {
+		refuse(c);
+		goto out;
+	}
+	const void *snd[2] = {nonce_s, proof};
+	const size_t sndlen[2] = {SL_TS_NONCE_LEN, SL_TS_PROOF_LEN};
+	if ((rc = send_fields(c, 2, snd, sndlen, err)))
+		goto out;
+	if ((rc = recv_fields(c, &m3, 1, g, glen, sizes3, err)) ||
+	    (rc = sl_ts_proof(password, false, &t, proof, err))) {
+		refuse(c);
+		goto out;
+	}
+	if (!sl_ts_proof_equal(proof, g[0])) {
+		rc = sl_errf(err, -EACCES, "the client's proof of the delegation token's password "
+			     "is wrong");
+		refuse(c);
+		goto out;
+	}
+	if ((rc = sl_ts_new(password, f[1], nonce_s, true, &c->ts, err))) {
+		refuse(c);
+		goto out;
+	}
+	c->mech = SL_RPC_MECH_TOKEN;
+	c->prot = &token_protection;
+out:
+	OPENSSL_cleanse(password, sizeof(password));
+	free(m1);
+	free(m3);
+	return rc;
+}
+
+int sl_rpc_server_handshake(struct sl_rpc_conn *c, const struct sl_rpc_server_auth *auth,
+			    struct sl_err *err)
+{
+	void *in = NULL;
+	size_t inlen = 0;
+	int rc = sl_rpc_frame_read(c->fd, 64, c->timeout_ms, c->timeout_ms, &in, &inlen, err);
+	if (rc)
+		return rc;
+	uint8_t hello[8];
+	uint8_t reply[7 + 64];
+	memcpy(reply, MAGIC, 4);
+	reply[4] = 0;
+	reply[5] = SL_RPC_VERSION;
+	reply[6] = 0;
+	size_t rlen = 7;
+	if (inlen != 8 || memcmp(in, MAGIC, 4)) {
+		rc = sl_errf(err, -EPROTO, "not a Sluice client (bad opening)");
+		free(in);
+		return rc; /* not our protocol: no answer */
+	}
+	memcpy(hello, in, 8);
+	free(in);
+	uint16_t version = (uint16_t)(hello[4] << 8 | hello[5]);
+	uint8_t mech = hello[6];
+	bool token_ok = mech == SL_RPC_MECH_TOKEN && auth->token_lookup;
+	if (version != SL_RPC_VERSION || (mech != SL_RPC_MECH_KERBEROS && !token_ok) ||
+	    hello[7] > 1) {
+		rc = sl_errf(err, -EPROTONOSUPPORT, "unsupported protocol version %u / mechanism %u "
+			     "(this gateway speaks version %u with Kerberos%s)", version, mech,
+			     SL_RPC_VERSION, auth->token_lookup ? " or delegation tokens" : "");
+		reply[6] = 1;
+		int m = version != SL_RPC_VERSION
+				? snprintf((char *)reply + 7, 64, "protocol version %u is not supported",
+					   version)
+				: snprintf((char *)reply + 7, 64, "authentication mechanism %u is not "
+					   "accepted", mech);
+		rlen += (size_t)(m < 64 ? m : 63);
+	}
+	c->confidential |= hello[7] == 1;
+	struct sl_err ignored = {0};
+	int wrc = sl_rpc_frame_write(c->fd, reply, rlen, c->timeout_ms, rc ? &ignored : err);
+	if (rc || wrc)
+		return rc ? rc : wrc;
+	if (mech == SL_RPC_MECH_TOKEN)
+		return server_token(c, auth, hello, err);
+	return server_gss(c, auth->gss, err);
 }
 
 /* ---- protected messages --------------------------------------------------------------------- */
@@ -343,10 +556,11 @@ int sl_rpc_send(struct sl_rpc_conn *c, const struct sl_wbuf *msg, struct sl_err 
 {
 	if (msg->oom)
 		return sl_errf(err, -ENOMEM, "out of memory building a gateway message");
+	if (!c->prot)
+		return sl_errf(err, -EINVAL, "the gateway connection is not authenticated");
 	void *w = NULL;
 	size_t wlen = 0;
-	bool conf = c->confidential || sl_gss_last_confidential(c->gss);
-	int rc = sl_gss_wrap(c->gss, conf, msg->p, msg->len, &w, &wlen, err);
+	int rc = c->prot->wrap(c, msg->p, msg->len, &w, &wlen, err);
 	if (!rc)
 		rc = sl_rpc_frame_write(c->fd, w, wlen, c->timeout_ms, err);
 	free(w);
@@ -359,9 +573,11 @@ int sl_rpc_recv(struct sl_rpc_conn *c, int wait_ms, void **msg, size_t *len, str
 	size_t wlen = 0;
 	*msg = NULL;
 	*len = 0;
+	if (!c->prot)
+		return sl_errf(err, -EINVAL, "the gateway connection is not authenticated");
 	int rc = sl_rpc_frame_read(c->fd, c->max_frame, wait_ms, c->timeout_ms, &w, &wlen, err);
 	if (!rc)
-		rc = sl_gss_unwrap(c->gss, w, wlen, msg, len, err);
+		rc = c->prot->unwrap(c, w, wlen, msg, len, err);
 	free(w);
 	return rc;
 }
@@ -383,4 +599,8 @@ void sl_rpc_conn_close(struct sl_rpc_conn *c)
 	c->fd = -1;
 	sl_gss_free(c->gss);
 	c->gss = NULL;
+	sl_ts_free(c->ts);
+	c->ts = NULL;
+	c->prot = NULL;
+	c->mech = 0;
 }

@@ -41,6 +41,10 @@ enum sl_rpc_op {
 	SL_OP_REMOVEXATTR = 27,
 	SL_OP_SUMMARY = 28,
 	SL_OP_UNSUPPORTED_FEATURES = 29,
+	/* 30: presigned object URLs (another branch) */
+	SL_OP_ISSUE_TOKEN = 31,  /* delegation tokens: not over a connection that used a token */
+	SL_OP_RENEW_TOKEN = 32,  /* for the token's renewer, not over a token connection */
+	SL_OP_CANCEL_TOKEN = 33, /* for the token's owner or renewer */
 	SL_OP_MAX
 };
 

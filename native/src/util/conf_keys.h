@@ -45,6 +45,8 @@
 	X("kerberos.principal", NULL, 0, "gateway mode: the client principal (default: the ticket cache's or keytab's)") \
 	X("kerberos.keytab", NULL, 0, "gateway mode: log in from this keytab instead of the ticket cache") \
 	X("kerberos.ccache", NULL, 0, "gateway mode: ticket cache name (default: KRB5CCNAME or the system default)") \
+	X("token.identifier", NULL, 0, "gateway mode: a delegation token's identifier (base64); with token.password the client authenticates with it instead of Kerberos") \
+	X("token.password", NULL, 0, "gateway mode: the delegation token's password (base64)")    \
 	X("gateway.principal", NULL, 0, "the gateway's service principal (default: sluice/HOST, HOST from the META-URL)") \
 	X("gateway.protection", "integrity", 0, "integrity or privacy (also encrypt): what this end requires of gateway messages") \
 	X("gateway.connections", "8", 0, "connections a client keeps open to the gateway")        \
@@ -55,6 +57,9 @@
 	X("gateway.idle-timeout", "300", 0, "gateway: seconds before an idle connection is closed") \
 	X("gateway.handshake-timeout", "20", 0, "gateway: seconds for a client to authenticate")   \
 	X("gateway.max-frame", "16M", 1, "gateway: largest message accepted")                     \
+	X("gateway.token.max-lifetime", "604800", 0, "gateway: seconds a delegation token can live at most, renewals included") \
+	X("gateway.token.renew-interval", "86400", 0, "gateway: seconds a delegation token lives after its issue or last renewal") \
+	X("gateway.token.key-update-interval", "86400", 0, "gateway: seconds a master key signs new delegation tokens before a new one is made") \
 	X("auth-to-local", "DEFAULT", 0, "gateway: Hadoop auth_to_local rules mapping principals to user names") \
 	X("auth-to-local.mechanism", "hadoop", 0, "gateway: hadoop or mit (what happens when no rule applies)") \
 	X("group-mapping.static", NULL, 0, "gateway: user1=g1,g2;user2=; groups that override the system's") \

@@ -38,7 +38,10 @@ public final class SluiceConstants {
   // ---- keys handed to the native layer (sluice.<key> -> <key>) --------------------------------
   // The constant is the native key; the Hadoop key is PREFIX + it (see hadoopKey()).
 
-  /** Required. META-URL: sqlite3://PATH or mysql://USER:PASS@(HOST:PORT)/DB. */
+  /**
+   * Required. META-URL: sqlite3://PATH or mysql://USER:PASS@(HOST:PORT)/DB (direct mode), or
+   * gateway://HOST[:PORT] (Kerberos mode, docs/security.md).
+   */
   public static final String META = "meta";
 
   public static final String SUPERUSER = "superuser";
@@ -175,6 +178,25 @@ public final class SluiceConstants {
   public static final String GATEWAY_CONNECTIONS = "gateway.connections";
   public static final int GATEWAY_CONNECTIONS_DEFAULT = 8;
 
+  // ---- delegation tokens (Kerberos mode) -------------------------------------------------------
+
+  /** Scheme of a gateway META-URL: {@code gateway://HOST[:PORT]} selects Kerberos mode. */
+  public static final String GATEWAY_SCHEME = "gateway";
+  /** Port of a gateway META-URL that names none. */
+  public static final int GATEWAY_PORT_DEFAULT = 9810;
+
+  /** Kind of the delegation tokens a gateway issues (SLUICE_TOKEN_KIND in sluice.h). */
+  public static final String TOKEN_KIND = "SLUICE_DELEGATION_TOKEN";
+
+  /**
+   * Native keys that make a volume handle authenticate to the gateway with a delegation token
+   * (base64 of the token's identifier and password) instead of Kerberos. Never read from Hadoop
+   * configuration: the FileSystem sets them from a token in the caller's UGI (see
+   * SluiceFileSystem's class comment).
+   */
+  public static final String TOKEN_IDENTIFIER = "token.identifier";
+  public static final String TOKEN_PASSWORD = "token.password";
+
   /**
    * The native keys that may be set from Hadoop configuration, in the order they are passed.
    * "user" is not here: the FileSystem passes its UGI user on every call instead.
@@ -188,6 +210,9 @@ public final class SluiceConstants {
     KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, KERBEROS_CCACHE, GATEWAY_PRINCIPAL, GATEWAY_PROTECTION,
     GATEWAY_CONNECTIONS,
   };
+
+  /** The Kerberos login keys, which a delegation token replaces. */
+  static final String[] KERBEROS_KEYS = {KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, KERBEROS_CCACHE};
 
   /** Keys whose values are read through Configuration.getPassword (credential providers). */
   static final String[] SECRET_KEYS = {META, ACCESS_KEY, SECRET_KEY};

@@ -3,12 +3,15 @@ package io.sluice.hadoop;
 import io.sluice.hadoop.nativeio.NativeLoader;
 import io.sluice.hadoop.nativeio.NativeStat;
 import io.sluice.hadoop.nativeio.NativeVolume;
+import io.sluice.hadoop.security.SluiceDelegationTokenIdentifier;
+import io.sluice.hadoop.security.SluiceDelegationTokens;
 import java.io.Closeable;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -17,8 +20,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import org.apache.hadoop.HadoopIllegalArgumentException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.BlockLocation;
@@ -49,7 +54,9 @@ import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.fs.statistics.IOStatistics;
 import org.apache.hadoop.fs.statistics.IOStatisticsSource;
 import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
+import org.apache.hadoop.io.Text;
 import org.apache.hadoop.security.UserGroupInformation;
+import org.apache.hadoop.security.token.Token;
 import org.apache.hadoop.util.DataChecksum;
 import org.apache.hadoop.util.Progressable;
 
@@ -61,6 +68,19 @@ import org.apache.hadoop.util.Progressable;
  * <p>Identity: the UGI current at initialize() is this instance's user; its short name and groups
  * go with every call, and the native layer enforces HDFS-style permissions with them. Hadoop's
  * FileSystem cache keys instances by UGI, so each user gets its own instance (and volume handle).
+ *
+ * <p>Kerberos mode ({@code sluice.meta = gateway://HOST[:PORT]}): the volume handle authenticates
+ * to the gateway once, for all of this instance's calls, in one of two ways, chosen at
+ * initialize(). If the current UGI has no Kerberos credentials of its own (no ticket, not a keytab
+ * login) and its credentials hold a token of kind {@value SluiceConstants#TOKEN_KIND} whose
+ * service is this instance's canonical service name (the gateway's "HOST:PORT"), the handle uses
+ * that token, and the sluice.kerberos.* settings are not passed on: that is a YARN container's
+ * process, which holds only the tokens its job collected. Otherwise it logs in with Kerberos as
+ * the sluice.kerberos.* settings say (keytab, or ticket cache). {@link
+ * #getCanonicalServiceName()} and {@link #getDelegationToken(String)} let Hadoop's
+ * addDelegationTokens (MapReduce, Spark, YARN log aggregation) collect tokens, which
+ * SluiceTokenRenewer renews and cancels. A process holding only a token can issue no new
+ * tokens. Direct mode has no tokens: the canonical service name is null.
  *
  * <p>Lifecycle: close() closes the streams still open on this instance (making written data
  * durable), then waits for calls in flight and shuts the volume handle down.
@@ -78,6 +98,8 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
   private long blockSize;
   /** Whether the volume has a node list (sluice.nodes), i.e. blocks have hosts to report. */
   private boolean hasNodes;
+  /** The gateway's "HOST:PORT" in Kerberos mode (the tokens' service), else null. */
+  private String service;
   private final Set<Closeable> openStreams = ConcurrentHashMap.newKeySet();
   /** Operation counters, and every stream's counters once it closes (SluiceStatistic). */
   private final IOStatisticsStore iostats = SluiceStatistic.fileSystemStore();
@@ -99,6 +121,12 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
     groups = ugi.getGroupNames();
 
     String[][] settings = nativeSettings(conf, volumeName);
+    service = SluiceDelegationTokens.canonicalService(setting(settings, SluiceConstants.META));
+    Token<SluiceDelegationTokenIdentifier> token = SluiceDelegationTokens.selectToken(ugi,
+        service);
+    if (token != null) {
+      settings = withToken(settings, token);
+    }
     hasNodes = Arrays.asList(settings[0]).contains(SluiceConstants.NODES);
     blockSize = conf.getLongBytes(SluiceConstants.volumeKey(volumeName,
         SluiceConstants.BLOCK_SIZE), conf.getLongBytes(SluiceConstants.hadoopKey(
@@ -120,11 +148,25 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
    * providers work. Returns {keys, values}.
    */
   static String[][] nativeSettings(Configuration conf, String volume) throws IOException {
-    Set<String> secret = new HashSet<>(Arrays.asList(SluiceConstants.SECRET_KEYS));
     List<String> keys = new ArrayList<>();
     List<String> values = new ArrayList<>();
+    collectSettings(conf, volume, keys, values);
+    if (!keys.contains(SluiceConstants.META)) {
+      throw new IOException("No META-URL for sluice volume '" + volume + "': set "
+          + SluiceConstants.volumeKey(volume, SluiceConstants.META) + " or "
+          + SluiceConstants.hadoopKey(SluiceConstants.META)
+          + " (e.g. sqlite3:///var/lib/sluice/" + volume + ".db)");
+    }
+    return new String[][] {keys.toArray(new String[0]), values.toArray(new String[0])};
+  }
+
+  /** The settings of volume (null: the global sluice.K keys only) into keys and values. */
+  private static void collectSettings(Configuration conf, String volume, List<String> keys,
+      List<String> values) throws IOException {
+    Set<String> secret = new HashSet<>(Arrays.asList(SluiceConstants.SECRET_KEYS));
     for (String key : SluiceConstants.NATIVE_KEYS) {
-      String value = lookup(conf, SluiceConstants.volumeKey(volume, key), secret.contains(key));
+      String value = volume == null ? null
+          : lookup(conf, SluiceConstants.volumeKey(volume, key), secret.contains(key));
       if (value == null) {
         value = lookup(conf, SluiceConstants.hadoopKey(key), secret.contains(key));
       }
@@ -138,12 +180,68 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
       keys.add(SluiceConstants.KERBEROS_CCACHE);
       values.add(ticketCache);
     }
-    if (!keys.contains(SluiceConstants.META)) {
-      throw new IOException("No META-URL for sluice volume '" + volume + "': set "
-          + SluiceConstants.volumeKey(volume, SluiceConstants.META) + " or "
-          + SluiceConstants.hadoopKey(SluiceConstants.META)
-          + " (e.g. sqlite3:///var/lib/sluice/" + volume + ".db)");
+  }
+
+  /**
+   * The native settings for reaching the gateway {@code service} ("HOST:PORT", a token's
+   * service) without a volume, as SluiceTokenRenewer does: those of the first volume (by name)
+   * whose sluice.VOLUME.meta names that gateway, else the global sluice.K keys, with "meta" set
+   * to gateway://service. Returns {keys, values}.
+   */
+  public static String[][] gatewaySettings(Configuration conf, String service)
+      throws IOException {
+    if (service == null || service.isEmpty()) {
+      throw new IOException("A sluice delegation token without a service (the gateway's"
+          + " HOST:PORT) names no gateway to renew or cancel it with");
     }
+    String volume = null;
+    String suffix = "." + SluiceConstants.META;
+    for (Map.Entry<String, String> e : new TreeMap<>(conf.getValByRegex(
+        "^" + Pattern.quote(SluiceConstants.PREFIX) + "[a-z0-9-]+"
+            + Pattern.quote(suffix) + "$")).entrySet()) {
+      if (service.equals(SluiceDelegationTokens.canonicalService(e.getValue().trim()))) {
+        String key = e.getKey();
+        volume = key.substring(SluiceConstants.PREFIX.length(), key.length() - suffix.length());
+        break;
+      }
+    }
+    List<String> keys = new ArrayList<>();
+    List<String> values = new ArrayList<>();
+    collectSettings(conf, volume, keys, values);
+    String meta = SluiceConstants.GATEWAY_SCHEME + "://" + service;
+    int i = keys.indexOf(SluiceConstants.META);
+    if (i >= 0) {
+      values.set(i, meta);
+    } else {
+      keys.add(0, SluiceConstants.META);
+      values.add(0, meta);
+    }
+    return new String[][] {keys.toArray(new String[0]), values.toArray(new String[0])};
+  }
+
+  /** The value of key in {keys, values}, or null. */
+  private static String setting(String[][] settings, String key) {
+    int i = Arrays.asList(settings[0]).indexOf(key);
+    return i < 0 ? null : settings[1][i];
+  }
+
+  /** settings without the Kerberos login, with token's identifier and password (base64). */
+  private static String[][] withToken(String[][] settings,
+      Token<SluiceDelegationTokenIdentifier> token) {
+    Set<String> kerberos = new HashSet<>(Arrays.asList(SluiceConstants.KERBEROS_KEYS));
+    List<String> keys = new ArrayList<>();
+    List<String> values = new ArrayList<>();
+    for (int i = 0; i < settings[0].length; i++) {
+      if (!kerberos.contains(settings[0][i])) {
+        keys.add(settings[0][i]);
+        values.add(settings[1][i]);
+      }
+    }
+    Base64.Encoder b64 = Base64.getEncoder();
+    keys.add(SluiceConstants.TOKEN_IDENTIFIER);
+    values.add(b64.encodeToString(token.getIdentifier()));
+    keys.add(SluiceConstants.TOKEN_PASSWORD);
+    values.add(b64.encodeToString(token.getPassword()));
     return new String[][] {keys.toArray(new String[0]), values.toArray(new String[0])};
   }
 
@@ -211,10 +309,39 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
     return 1;
   }
 
-  /** No delegation tokens yet (they come with the Kerberos gateway). */
+  /**
+   * In Kerberos mode the gateway's "HOST:PORT" from {@code gateway://HOST[:PORT]} (port 9810 if
+   * the URL names none), the service of the tokens it issues and the alias under which
+   * addDelegationTokens keeps them; null in direct mode, which has no tokens (Hadoop then
+   * collects none).
+   */
   @Override
   public String getCanonicalServiceName() {
-    return null;
+    return service;
+  }
+
+  /**
+   * A new delegation token from the gateway, owned by this instance's user, which renewer (a
+   * short name or a principal; null: nobody) may renew; its service is {@link
+   * #getCanonicalServiceName()}. null in direct mode. The gateway issues tokens only to a
+   * Kerberos-authenticated caller: an instance that itself uses a token gets an
+   * AccessControlException.
+   */
+  @Override
+  public Token<SluiceDelegationTokenIdentifier> getDelegationToken(String renewer)
+      throws IOException {
+    if (service == null) {
+      return null;
+    }
+    byte[][] token;
+    long v = vol();
+    try {
+      token = NativeVolume.issueToken(v, user, groups, renewer);
+    } finally {
+      volume.release();
+    }
+    return new Token<>(token[0], token[1], SluiceDelegationTokenIdentifier.KIND,
+        new Text(service));
   }
 
   /** The absolute path inside the volume ("/a/b") of a path of this filesystem. */

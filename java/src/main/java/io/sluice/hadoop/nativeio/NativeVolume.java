@@ -164,4 +164,23 @@ public final class NativeVolume {
   public static native void hsync(long file) throws IOException;
 
   public static native void unbuffer(long file);
+
+  // ---- delegation tokens (Kerberos mode) ------------------------------------------------------
+  /**
+   * sluice_token_issue: a token owned by user, which renewer (null or "": nobody) may renew.
+   * Returns {identifier, password}; the token's service is the gateway's "HOST:PORT".
+   */
+  public static native byte[][] issueToken(long vol, String user, String[] groups,
+      String renewer) throws IOException;
+
+  /**
+   * sluice_token_renew with the given settings ("meta" names the gateway; the caller's Kerberos
+   * login as for init): returns the new expiry in ms since the epoch.
+   */
+  public static native long renewToken(String[] keys, String[] values, byte[] identifier,
+      byte[] password) throws IOException;
+
+  /** sluice_token_cancel, with settings as for renewToken. */
+  public static native void cancelToken(String[] keys, String[] values, byte[] identifier,
+      byte[] password) throws IOException;
 }

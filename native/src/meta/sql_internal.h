@@ -1,0 +1,59 @@
+/*
+ * sql_internal.h - what sql.c shares with the other files of the "sql" backend (sql_tokens.c): its
+ * private state, and the transaction runner and statement helpers, so those files follow the same
+ * rules (sql.c's header: portable SQL, retry-safe transaction functions). Private to src/meta.
+ */
+#ifndef SL_SQL_INTERNAL_H
+#define SL_SQL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "meta.h"
+#include "sql_driver.h"
+#include "sql_pool.h"
+
+struct sqlbe {
+	const struct sl_sql_driver *d;
+	struct sl_sql_pool *pool;
+	pthread_mutex_t lock; /* guards info */
+	char *info;           /* our session's info, to register it again if it was cleaned */
+};
+
+/* One attempt of a transaction: the connection it runs on. */
+struct tx {
+	struct sl_meta *m;
+	const struct sl_sql_driver *d;
+	struct sl_sql_conn *c;
+	struct sl_err *err;
+};
+
+typedef int (*op_fn)(struct tx *t, void *arg);
+
+/* One transaction of fn (write: a write transaction; otherwise autocommit reads), retried by
+ * the runner as needed. */
+int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_err *err);
+/* A statement without results, arguments described by fmt: 'i' int64_t, 'b' const void * +
+ * size_t (blob), 't' const char * (text); *changes (may be NULL) gets the rows it changed. */
+int sl_sqlq_exec(struct tx *t, int64_t *changes, const char *sql, const char *fmt, ...);
+/* A query for its first row: 1 with *s on the row (caller finalizes with t->d->finalize), 0 if
+ * there is none, or a negative errno. */
+int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt, ...);
+
+/* ---- the delegation token store (sql_tokens.c; slots of sl_meta_sql_backend) ---------------- */
+int sl_sql_dt_setup(struct sl_meta *m, struct sl_err *err);
+int sl_sql_dt_signing_key(struct sl_meta *m, int64_t now_ms, int64_t update_ms,
+			  int64_t lifetime_ms, const uint8_t fresh[SL_META_DT_SECRET_LEN],
+			  struct sl_dt_key *out, struct sl_err *err);
+int sl_sql_dt_get_key(struct sl_meta *m, int32_t id, struct sl_dt_key *out, struct sl_err *err);
+int sl_sql_dt_add_token(struct sl_meta *m, struct sl_dt_row *row, struct sl_err *err);
+int sl_sql_dt_get_token(struct sl_meta *m, int32_t seq, struct sl_dt_row *out,
+			struct sl_err *err);
+int sl_sql_dt_renew_token(struct sl_meta *m, int32_t seq, int64_t now_ms, int64_t expiry_ms,
+			  struct sl_err *err);
+int sl_sql_dt_cancel_token(struct sl_meta *m, int32_t seq, struct sl_err *err);
+int sl_sql_dt_sweep(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
+		    struct sl_err *err);
+
+#endif
