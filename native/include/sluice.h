@@ -31,7 +31,7 @@ extern "C" {
 
 /* ABI version: bumped whenever a struct below or a signature changes; the JNI loader refuses a
  * library whose ABI differs from the one it was built for. */
-#define SLUICE_ABI_VERSION 2
+#define SLUICE_ABI_VERSION 3
 
 typedef struct sluice_volume sluice_volume;
 typedef struct sluice_file sluice_file;

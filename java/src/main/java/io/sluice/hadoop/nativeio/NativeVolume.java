@@ -20,7 +20,7 @@ public final class NativeVolume {
   private NativeVolume() {}
 
   /** The ABI number this class was written for; the loader refuses a library with another. */
-  public static final int ABI_VERSION = 2;
+  public static final int ABI_VERSION = 3;
 
   // open flags (sluice_open_flags)
   public static final int O_READ = 1;
