@@ -115,6 +115,7 @@ struct sl_meta_summary {
 };
 
 struct sl_meta;
+struct sl_presign_provider; /* object/presign.h */
 
 struct sl_meta_backend {
 	int version; /* SL_META_BACKEND_VERSION */
@@ -268,6 +269,13 @@ struct sl_meta_backend {
 	 * (directory quotas, ACL rules): the core refuses such volumes. */
 	int (*unsupported_features)(struct sl_meta *m, char *what, size_t what_size,
 				    struct sl_err *err);
+
+	/* -- data access (optional: NULL for backends whose clients hold the bucket keys) --------- */
+	/* Kerberos mode: fills *out with the URL provider (object/presign.h) through which the
+	 * `presigned` object backend gets each object URL from the gateway, for a client that holds
+	 * no bucket keys. out->arg stays valid until cleanup; the store must be closed first. */
+	int (*object_provider)(struct sl_meta *m, struct sl_presign_provider *out,
+			       struct sl_err *err);
 };
 #define SL_META_BACKEND_VERSION 1
 

@@ -55,6 +55,8 @@
 	X("gateway.idle-timeout", "300", 0, "gateway: seconds before an idle connection is closed") \
 	X("gateway.handshake-timeout", "20", 0, "gateway: seconds for a client to authenticate")   \
 	X("gateway.max-frame", "16M", 1, "gateway: largest message accepted")                     \
+	X("gateway.presign-expiry", "900", 0, "gateway: seconds a presigned object URL handed to a client stays valid (1-604800)") \
+	X("gateway.grant-lifetime", "86400", 0, "gateway: seconds a client may upload blocks of the slice ids it was handed (staged writes included)") \
 	X("auth-to-local", "DEFAULT", 0, "gateway: Hadoop auth_to_local rules mapping principals to user names") \
 	X("auth-to-local.mechanism", "hadoop", 0, "gateway: hadoop or mit (what happens when no rule applies)") \
 	X("group-mapping.static", NULL, 0, "gateway: user1=g1,g2;user2=; groups that override the system's") \
