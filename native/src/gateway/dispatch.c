@@ -100,8 +100,11 @@ static bool registry_name(const char *name)
 	return name && (!strncmp(name, "sluice.uid.", 11) || !strncmp(name, "sluice.gid.", 11));
 }
 
-/* Any counter may be read (delta 0: usage for statfs); only id batches may be taken. */
-static int op_next_ids(struct req *q, const char *name, int64_t delta)
+/* Any counter may be read (delta 0: usage for statfs); only id batches may be taken. A batch of
+ * slice ids comes with its grant, which the caller shows to have blocks of them presigned for
+ * upload. */
+static int op_next_ids(struct req *q, const struct sl_gw_caller *caller, const char *name,
+		       int64_t delta)
 {
 	if (!name || (delta && strcmp(name, "nextInode") && strcmp(name, "nextChunk")))
 		return sl_errf(&q->err, -EPERM, "counter '%s' is not the client's to change",
@@ -115,9 +118,18 @@ static int op_next_ids(struct req *q, const char *name, int64_t delta)
 	}
 	int64_t v;
 	int rc = q->m->be->incr_counter(q->m, name, delta, &v, &q->err);
-	if (!rc)
-		sl_w_i64(&q->out, v);
-	return rc;
+	if (rc)
+		return rc;
+	sl_w_i64(&q->out, v);
+	struct sl_slice_grant g;
+	bool granted = delta && !strcmp(name, "nextChunk") && v >= delta &&
+		       sl_gw_grant(q->gw, caller->name, (uint64_t)(v - delta), (uint32_t)delta, &g);
+	sl_w_bool(&q->out, granted);
+	if (granted) {
+		sl_w_i64(&q->out, g.issued);
+		sl_w_bytes(&q->out, g.mac, SL_GRANT_MAC_BYTES);
+	}
+	return 0;
 }
 
 /* A session belongs to the user who opened it: the gateway writes that name into the session's
@@ -267,8 +279,42 @@ static int op_issue_token(struct req *q, const char *renewer)
 	return 0;
 }
 
+/* PRESIGN (the mirror of remote_presign): method, key, the read it is for (GET/HEAD), the grant
+ * (PUT); answers the URL and how long it is valid. */
+static int op_presign(struct req *q, const struct sl_gw_caller *caller)
+{
+	struct sl_rbuf *r = &q->r;
+	struct sl_gw_presign_req p = {0};
+	p.method = sl_r_str(r, 16);
+	p.key = sl_r_str(r, SL_RPC_MAX_KEY);
+	p.ino = sl_r_u64(r);
+	p.indx = sl_r_u32(r);
+	p.grant.first = sl_r_u64(r);
+	p.grant.count = sl_r_u32(r);
+	p.grant.issued = sl_r_i64(r);
+	const void *mac;
+	size_t maclen = sl_r_bytes(r, &mac, SL_GRANT_MAC_BYTES);
+	if (!sl_r_done(r) || (maclen && maclen != SL_GRANT_MAC_BYTES))
+		return sl_errf(&q->err, -EPROTO, "malformed arguments of operation %u",
+			       SL_OP_PRESIGN);
+	if ((p.has_mac = maclen == SL_GRANT_MAC_BYTES))
+		memcpy(p.grant.mac, mac, SL_GRANT_MAC_BYTES);
+	char *url = malloc(SL_PRESIGN_URL_MAX);
+	if (!url)
+		return sl_errf(&q->err, -ENOMEM, "out of memory");
+	uint32_t expires = 0;
+	int rc = sl_gw_presign(q->gw, caller, &q->mu, &p, url, SL_PRESIGN_URL_MAX, &expires,
+			       &q->err);
+	if (!rc) {
+		sl_w_str(&q->out, url);
+		sl_w_u32(&q->out, expires);
+	}
+	free(url);
+	return rc;
+}
+
 /* One op: reads its arguments (all of them, before acting), runs it, writes its results. */
-static int run_op(struct req *q, uint16_t op)
+static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 {
 	struct sl_rbuf *r = &q->r;
 	struct sl_meta *m = q->m;
@@ -341,7 +387,7 @@ static int run_op(struct req *q, uint16_t op)
 		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
 		int64_t delta = sl_r_i64(r);
 		ARGS_DONE();
-		return op_next_ids(q, name, delta);
+		return op_next_ids(q, caller, name, delta);
 	}
 	case SL_OP_RESOLVE: {
 		const char *path = sl_r_str(r, SL_RPC_MAX_PATH);
@@ -628,6 +674,8 @@ static int run_op(struct req *q, uint16_t op)
 				       SL_DT_PASSWORD_LEN);
 		return sl_gw_token_cancel(t, q->user, ident, ilen, password, err);
 	}
+	case SL_OP_PRESIGN:
+		return op_presign(q, caller);
 	default:
 		return sl_errf(err, -ENOSYS, "unknown operation %u", op);
 	}
@@ -647,7 +695,7 @@ void sl_gw_dispatch(struct sl_gateway *gw, const struct sl_gw_caller *caller, co
 	else
 		rc = identify(&q, caller, acting);
 	if (!rc)
-		rc = run_op(&q, op);
+		rc = run_op(&q, caller, op);
 	if (q.out.oom)
 		rc = sl_errf(&q.err, -ENOMEM, "out of memory");
 	*resp = (struct sl_wbuf){0};

@@ -138,7 +138,8 @@ static int setup(struct sl_gateway *gw, struct sl_err *err)
 	}
 	if ((rc = sl_proxy_rules_parse(keys, values, np, &gw->proxy, err)) ||
 	    (rc = sl_groups_new(sl_conf_str(c, "group-mapping.static"), &gw->groups, err)) ||
-	    (rc = sl_gw_tokens_new(gw->vol->core.meta, c, &gw->vol->core.log, &gw->tokens, err)))
+	    (rc = sl_gw_tokens_new(gw->vol->core.meta, c, &gw->vol->core.log, &gw->tokens, err)) ||
+	    (rc = sl_gw_data_setup(gw, err)))
 		return rc;
 	if (!(gw->conn_fds = malloc(gw->max_conns * sizeof(int))))
 		return sl_errf(err, -ENOMEM, "out of memory");
@@ -198,6 +199,7 @@ void sl_gateway_free(struct sl_gateway *gw)
 	sl_groups_free(gw->groups);
 	sl_proxy_rules_free(gw->proxy);
 	sl_auth_rules_free(gw->rules);
+	sl_gw_data_free(gw);
 	if (gw->vol)
 		sluice_shutdown(gw->vol);
 	pthread_cond_destroy(&gw->idle);

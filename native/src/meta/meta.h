@@ -118,6 +118,7 @@ struct sl_meta_summary {
 };
 
 struct sl_meta;
+struct sl_presign_provider; /* object/presign.h */
 
 /* ---- delegation tokens (Kerberos mode) -------------------------------------------------------
  * A client holds a token as Hadoop does: the identifier's bytes (auth/token.h) and its HMAC-SHA1
@@ -339,6 +340,13 @@ struct sl_meta_backend {
 	/* Deletes tokens and keys whose expiry is before now_ms; counts them (either may be NULL). */
 	int (*dt_sweep)(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
 			struct sl_err *err);
+
+	/* -- data access (optional: NULL for backends whose clients hold the bucket keys) --------- */
+	/* Kerberos mode: fills *out with the URL provider (object/presign.h) through which the
+	 * `presigned` object backend gets each object URL from the gateway, for a client that holds
+	 * no bucket keys. out->arg stays valid until cleanup; the store must be closed first. */
+	int (*object_provider)(struct sl_meta *m, struct sl_presign_provider *out,
+			       struct sl_err *err);
 };
 #define SL_META_BACKEND_VERSION 1
 

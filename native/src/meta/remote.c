@@ -12,9 +12,15 @@
  * deletes data or sweeps deletions (the gateway does both), never formats, and never writes usage
  * counters (the gateway accounts every change it commits). The argument and result layouts of each
  * op are the mirror of gateway/dispatch.c.
+ *
+ * Without bucket keys either, it reaches object storage through presigned URLs the gateway signs
+ * (object_provider, used by the `presigned` object backend): a GET for a block of a slice this
+ * client saw in a chunk list (the gateway repeats that read's permission check), a PUT for a
+ * block of a slice whose id the gateway granted it (remote_data.h keeps both, and the URLs).
  */
 #include "meta.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
@@ -24,9 +30,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "../object/presign.h"
 #include "../rpc/conn.h"
 #include "../rpc/proto.h"
 #include "../rpc/wire.h"
+#include "remote_data.h"
 
 #define DEFAULT_PORT "9810"
 #define MAX_POOL 64
@@ -49,6 +57,7 @@ struct remote {
 	pthread_mutex_t lock;
 	struct pooled *idle[MAX_POOL];
 	size_t nidle;
+	struct sl_rdata *data; /* read contexts, slice grants and URLs for presigned data access */
 };
 
 static struct remote *rm_of(struct sl_meta *m) { return m->priv; }
@@ -184,6 +193,8 @@ static int remote_init(struct sl_meta *m, const char *url, struct sl_err *err)
 			       "1-%d", MAX_POOL);
 	r->timeout_ms = (int)timeout * 1000;
 	r->max_idle = conns;
+	if (sl_rdata_new(&r->data))
+		return sl_errf(err, -ENOMEM, "out of memory");
 	r->principal = dup_opt(sl_conf_str(m->conf, "kerberos.principal"));
 	r->keytab = dup_opt(sl_conf_str(m->conf, "kerberos.keytab"));
 	r->ccache = dup_opt(sl_conf_str(m->conf, "kerberos.ccache"));
@@ -208,6 +219,7 @@ static void remote_cleanup(struct sl_meta *m)
 	free(r->keytab);
 	free(r->ccache);
 	OPENSSL_cleanse(&r->tok, sizeof(r->tok));
+	sl_rdata_free(r->data);
 	pthread_mutex_destroy(&r->lock);
 }
 
@@ -492,6 +504,8 @@ static int remote_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *
 	return rc;
 }
 
+/* The results: i64 the counter's new value, u8 whether a grant follows, and for a batch of
+ * "nextChunk" ids [value - delta, value) when the gateway can presign: i64 issued, bytes mac. */
 static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delta, int64_t *value,
 			       struct sl_err *err)
 {
@@ -500,9 +514,26 @@ static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delt
 	sl_w_str(&c.req, name);
 	sl_w_i64(&c.req, delta);
 	int rc = invoke(m, &c, err);
-	if (!rc)
+	struct sl_slice_grant g = {0};
+	bool granted = false;
+	if (!rc) {
 		*value = sl_r_i64(&c.r);
-	return finish(&c, rc, err);
+		if ((granted = sl_r_bool(&c.r))) {
+			g.issued = sl_r_i64(&c.r);
+			const void *mac;
+			if (sl_r_bytes(&c.r, &mac, SL_GRANT_MAC_BYTES) == SL_GRANT_MAC_BYTES)
+				memcpy(g.mac, mac, SL_GRANT_MAC_BYTES);
+			else
+				c.r.bad = true;
+		}
+	}
+	rc = finish(&c, rc, err);
+	if (!rc && granted && delta > 0 && delta <= UINT32_MAX && *value >= delta) {
+		g.first = (uint64_t)(*value - delta);
+		g.count = (uint32_t)delta;
+		sl_rdata_add_grant(rm_of(m)->data, &g);
+	}
+	return rc;
 }
 
 static int remote_update_dir_stats(struct sl_meta *m, const sl_ino *inos, const int64_t *length,
@@ -719,6 +750,10 @@ static int remote_read_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl
 		free(ss);
 		return rc;
 	}
+	/* what a PRESIGN GET of their blocks names, so that the gateway can repeat this check */
+	for (uint32_t i = 0; i < cnt; i++)
+		if (ss[i].id)
+			sl_rdata_note_read(rm_of(m)->data, ss[i].id, ino, indx, u ? u->name : NULL);
 	*slices = ss;
 	*n = cnt;
 	return 0;
@@ -995,6 +1030,127 @@ static int remote_cancel_token(struct sl_meta *m, const struct sl_meta_token *t,
 	return finish_secret(&c, invoke(m, &c, err), err);
 }
 
+/* ---- data access: presigned URLs ------------------------------------------------------------ */
+
+/* The slice id of a block key ".../<id>_<indx>_<len>" (three runs of digits); the gateway checks
+ * the rest of the key. */
+static bool slice_of_key(const char *key, uint64_t *id)
+{
+	const char *p = strrchr(key, '/');
+	p = p ? p + 1 : key;
+	const char *start = p;
+	uint64_t v = 0;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == start || *p++ != '_')
+		return false;
+	size_t n = strspn(p, "0123456789");
+	if (!n || p[n] != '_')
+		return false;
+	p += n + 1;
+	n = strspn(p, "0123456789");
+	if (!n || p[n])
+		return false;
+	*id = v;
+	return true;
+}
+
+/* Arguments: str method, str key, u64 inode, u32 chunk index (GET/HEAD: the read the URL is
+ * for; 0 otherwise), u64 grant first, u32 count, i64 issued, bytes mac (PUT: the grant of the
+ * key's slice; zeros and no mac otherwise). Results: str URL, u32 seconds it is valid for. The
+ * acting user of a GET is the one that read the chunk. */
+static int remote_presign(struct sl_meta *m, const char *method, const char *key,
+			  const char *user, sl_ino ino, uint32_t indx,
+			  const struct sl_slice_grant *g, char *out, size_t size,
+			  uint32_t *expires_s, struct sl_err *err)
+{
+	struct sl_meta_user as = {.name = user && *user ? user : NULL};
+	struct call c;
+	begin(&c, SL_OP_PRESIGN, &as);
+	sl_w_str(&c.req, method);
+	sl_w_str(&c.req, key);
+	sl_w_u64(&c.req, ino);
+	sl_w_u32(&c.req, indx);
+	sl_w_u64(&c.req, g ? g->first : 0);
+	sl_w_u32(&c.req, g ? g->count : 0);
+	sl_w_i64(&c.req, g ? g->issued : 0);
+	sl_w_bytes(&c.req, g ? g->mac : NULL, g ? SL_GRANT_MAC_BYTES : 0);
+	int rc = invoke(m, &c, err);
+	const char *url = rc ? NULL : sl_r_str(&c.r, SL_PRESIGN_URL_MAX - 1);
+	*expires_s = rc ? 0 : sl_r_u32(&c.r);
+	if (!rc && sl_r_done(&c.r)) { /* url points into the response: copy before finish */
+		if (!url || !*expires_s)
+			rc = sl_errf(err, -EPROTO, "malformed presigned URL from the gateway");
+		else if (strlen(url) >= size)
+			rc = sl_errf(err, -ENAMETOOLONG, "the URL for %s does not fit %zu bytes", key,
+				     size);
+		else
+			memcpy(out, url, strlen(url) + 1);
+	}
+	return finish(&c, rc, err);
+}
+
+/* struct sl_presign_provider's url() (arg: the sl_meta): from the cache, or from the gateway
+ * with this client's proof that it may (the read context or the grant of the key's slice). */
+static int remote_url(void *arg, const char *method, const char *key, unsigned flags, char *out,
+		      size_t size, struct sl_err *err)
+{
+	struct sl_meta *m = arg;
+	struct remote *r = rm_of(m);
+	bool put = !strcmp(method, "PUT");
+	if (!strcmp(method, "DELETE"))
+		return sl_errf(err, -EPERM, "%s: a client in Kerberos mode does not delete objects; "
+			       "the gateway deletes the data of removed files and slices (%s is "
+			       "left for it or for gc)", m->url_redacted, key);
+	if (!put && strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return sl_errf(err, -EINVAL, "presign: method %s is not GET, HEAD or PUT", method);
+	uint64_t id;
+	if (!slice_of_key(key, &id))
+		return sl_errf(err, put ? -EPERM : -EACCES, "%s: '%s' is not a data block key; the "
+			       "gateway presigns data blocks only", m->url_redacted, key);
+	int64_t start = now_ms();
+	if (!(flags & SL_PRESIGN_FRESH) && sl_rdata_url_get(r->data, method, key, start, out, size))
+		return 0;
+	sl_ino ino = 0;
+	uint32_t indx = 0, expires = 0;
+	char user[SL_RPC_MAX_USER + 1] = "";
+	struct sl_slice_grant g;
+	int rc;
+	if (put) {
+		if (!sl_rdata_grant_of(r->data, id, &g))
+			return sl_errf(err, -EPERM, "%s: slice %" PRIu64 " was not granted to this "
+				       "client by the gateway (written by an earlier process, or its "
+				       "grant was forgotten), so it cannot be uploaded",
+				       m->url_redacted, id);
+		rc = remote_presign(m, method, key, NULL, 0, 0, &g, out, size, &expires, err);
+	} else {
+		/* -ENOENT makes a reader re-read the chunk list (as for a block a compaction
+		 * replaced), which records the context again */
+		if (!sl_rdata_read_of(r->data, id, &ino, &indx, user))
+			return sl_errf(err, -ENOENT, "%s: no chunk list read here holds slice %" PRIu64
+				       " (any more): read the file's chunk again", m->url_redacted, id);
+		rc = remote_presign(m, method, key, user, ino, indx, NULL, out, size, &expires, err);
+	}
+	if (rc)
+		return rc;
+	/* used until a fifth of its life (at most a minute) is left, counted from before asking */
+	int64_t margin = (int64_t)expires * 200 < 60000 ? (int64_t)expires * 200 : 60000;
+	sl_rdata_url_put(r->data, method, key, out, start + (int64_t)expires * 1000 - margin);
+	return 0;
+}
+
+static int remote_object_provider(struct sl_meta *m, struct sl_presign_provider *out,
+				  struct sl_err *err)
+{
+	(void)err;
+	out->url = remote_url;
+	out->arg = m;
+	return 0;
+}
+
 const struct sl_meta_backend sl_meta_remote_backend = {
 	.version = SL_META_BACKEND_VERSION,
 	.name = "gateway",
@@ -1039,4 +1195,5 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.issue_token = remote_issue_token,
 	.renew_token = remote_renew_token,
 	.cancel_token = remote_cancel_token,
+	.object_provider = remote_object_provider,
 };

@@ -7,9 +7,17 @@
  * (0 or a negative errno), str message (only when status != 0), the op's results. The argument and
  * result layouts are written out once, in meta/remote.c (client) and gateway/dispatch.c (server),
  * next to each other op by op. A new op gets a new number; numbers are never reused.
+ *
+ * Data access (Kerberos clients hold no bucket keys): a NEXT_IDS answer for "nextChunk" carries a
+ * slice grant (struct sl_slice_grant) when the gateway can presign, and PRESIGN asks for a URL for
+ * one block: GET/HEAD of a block of a slice in a chunk the acting user may read, PUT of a block of
+ * a slice whose ids were granted to the authenticated caller. The gateway deletes; DELETE is
+ * refused.
  */
 #ifndef SL_RPC_PROTO_H
 #define SL_RPC_PROTO_H
+
+#include <stdint.h>
 
 enum sl_rpc_op {
 	SL_OP_LOAD_FORMAT = 1,
@@ -41,7 +49,7 @@ enum sl_rpc_op {
 	SL_OP_REMOVEXATTR = 27,
 	SL_OP_SUMMARY = 28,
 	SL_OP_UNSUPPORTED_FEATURES = 29,
-	/* 30: presigned object URLs (another branch) */
+	SL_OP_PRESIGN = 30, /* a presigned URL for one block (see above) */
 	SL_OP_ISSUE_TOKEN = 31,  /* delegation tokens: not over a connection that used a token */
 	SL_OP_RENEW_TOKEN = 32,  /* for the token's renewer, not over a token connection */
 	SL_OP_CANCEL_TOKEN = 33, /* for the token's owner or renewer */
@@ -57,5 +65,19 @@ enum sl_rpc_op {
 #define SL_RPC_MAX_LIST 4096     /* directory entries per readdir call */
 #define SL_RPC_MAX_CONCAT 4096
 #define SL_RPC_MAX_JSON (1u << 20)
+#define SL_RPC_MAX_KEY 1024      /* an object key (S3's limit) */
+
+/* The proof that the gateway handed slice ids [first, first + count) to a principal at `issued`
+ * (Unix seconds): mac = HMAC-SHA256(K, the grant's fields and the principal's short name), K =
+ * HMAC-SHA256(bucket secret key, "sluice slice grant v1"), so that every gateway of the volume can
+ * check it without shared state (gateway/data.c). The client keeps it and shows it with PRESIGN
+ * PUT. */
+#define SL_GRANT_MAC_BYTES 32
+struct sl_slice_grant {
+	uint64_t first;
+	uint32_t count;
+	int64_t issued;
+	uint8_t mac[SL_GRANT_MAC_BYTES];
+};
 
 #endif

@@ -60,6 +60,8 @@
 	X("gateway.token.max-lifetime", "604800", 0, "gateway: seconds a delegation token can live at most, renewals included") \
 	X("gateway.token.renew-interval", "86400", 0, "gateway: seconds a delegation token lives after its issue or last renewal") \
 	X("gateway.token.key-update-interval", "86400", 0, "gateway: seconds a master key signs new delegation tokens before a new one is made") \
+	X("gateway.presign-expiry", "900", 0, "gateway: seconds a presigned object URL handed to a client stays valid (1-604800)") \
+	X("gateway.grant-lifetime", "86400", 0, "gateway: seconds a client may upload blocks of the slice ids it was handed (staged writes included)") \
 	X("auth-to-local", "DEFAULT", 0, "gateway: Hadoop auth_to_local rules mapping principals to user names") \
 	X("auth-to-local.mechanism", "hadoop", 0, "gateway: hadoop or mit (what happens when no rule applies)") \
 	X("group-mapping.static", NULL, 0, "gateway: user1=g1,g2;user2=; groups that override the system's") \

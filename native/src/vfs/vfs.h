@@ -367,4 +367,10 @@ int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off
 void sl_reader_unbuffer(struct sl_reader *r);
 void sl_reader_free(struct sl_reader *r);
 
+/* ---- object store configuration (volume.c) ------------------------------------------------- */
+/* The volume's object store as the format and config say (storage, bucket, keys, s3.*, timeouts,
+ * retries); strings point into v's format and config. The store is opened from it, and a gateway
+ * builds its URL signer from it. */
+int sl_vol_obj_config(struct sl_volume_core *v, struct sl_obj_config *oc, struct sl_err *err);
+
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "vfs.h"
+#include "../object/presign.h"
 
 #define USAGE_FLUSH_MS 1000
 #define STALE_DELFILE_S 3600  /* a delfile row this old belongs to a client that died */
@@ -261,7 +262,7 @@ static void *background_main(void *arg)
 	return NULL;
 }
 
-static int open_store(struct sl_volume_core *v, struct sl_err *err)
+int sl_vol_obj_config(struct sl_volume_core *v, struct sl_obj_config *oc, struct sl_err *err)
 {
 	uint64_t retries = 10, io_timeout = 60, connect_timeout = 10;
 	int rc = sl_conf_u64(v->conf, "io-retries", &retries, err);
@@ -282,7 +283,7 @@ static int open_store(struct sl_volume_core *v, struct sl_err *err)
 	const char *ak = sl_conf_str(v->conf, "access-key");
 	const char *sk = sl_conf_str(v->conf, "secret-key");
 	const char *bucket = sl_conf_str(v->conf, "bucket");
-	struct sl_obj_config oc = {
+	*oc = (struct sl_obj_config){
 		.storage = v->format.storage,
 		.bucket = bucket ? bucket : v->format.bucket,
 		.access_key = ak ? ak : v->format.access_key,
@@ -295,6 +296,28 @@ static int open_store(struct sl_volume_core *v, struct sl_err *err)
 		.io_timeout_s = (int)io_timeout,
 		.retries = retries ? (int)retries : 1,
 	};
+	return 0;
+}
+
+/* Direct mode, or a gateway client configured with bucket keys: the storage itself. A gateway
+ * client without access-key (Kerberos mode: the gateway strips the keys from the format it
+ * hands out) goes through presigned URLs from the gateway instead; a `file` storage is a local
+ * directory that needs no keys and stays direct. */
+static int open_store(struct sl_volume_core *v, struct sl_err *err)
+{
+	struct sl_obj_config oc;
+	int rc = sl_vol_obj_config(v, &oc, err);
+	if (rc)
+		return rc;
+	struct sl_presign_provider prov;
+	if (v->meta->be->object_provider && !sl_conf_str(v->conf, "access-key") &&
+	    strcmp(v->format.storage, "file")) {
+		if ((rc = v->meta->be->object_provider(v->meta, &prov, err)))
+			return rc;
+		oc.storage = "presigned";
+		oc.access_key = oc.secret_key = oc.session_token = NULL;
+		oc.presign = &prov;
+	}
 	return sl_obj_open(&oc, &v->store, err);
 }
 

@@ -1,0 +1,218 @@
+/*
+ * data.c - the gateway's part of presigned data access: it signs a short-lived URL for exactly
+ * one block, GET/HEAD when the acting user may read the chunk that lists the block's slice (the
+ * read_chunk slot decides, with its own permission rule), PUT when the block belongs to a slice
+ * whose id the gateway granted to the authenticated caller (slice grants: an HMAC under a key
+ * derived from the bucket's secret key, so every gateway of the volume checks them alike and
+ * none keeps state). DELETE is never signed: the gateway deletes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define GRANT_KEY_LABEL "sluice slice grant v1"
+#define GRANT_SKEW_S 300 /* how far in the future another gateway's clock may date a grant */
+#define GRANT_LIFETIME_MAX (366 * 86400)
+
+int sl_gw_data_setup(struct sl_gateway *gw, struct sl_err *err)
+{
+	struct sl_volume_core *v = &gw->vol->core;
+	uint64_t expiry, lifetime;
+	int rc;
+	if ((rc = sl_conf_u64(v->conf, "gateway.presign-expiry", &expiry, err)) ||
+	    (rc = sl_conf_u64(v->conf, "gateway.grant-lifetime", &lifetime, err)))
+		return rc;
+	if (!expiry || expiry > SL_PRESIGN_EXPIRES_MAX)
+		return sl_errf(err, -EINVAL, "config key 'gateway.presign-expiry' must be 1-%d "
+			       "seconds", SL_PRESIGN_EXPIRES_MAX);
+	if (!lifetime || lifetime > GRANT_LIFETIME_MAX)
+		return sl_errf(err, -EINVAL, "config key 'gateway.grant-lifetime' must be 1-%d "
+			       "seconds", GRANT_LIFETIME_MAX);
+	gw->presign_expiry_s = (int)expiry;
+	gw->grant_lifetime_s = (int64_t)lifetime;
+	struct sl_obj_config oc;
+	if ((rc = sl_vol_obj_config(v, &oc, err)))
+		return rc;
+	struct sl_err why = {0};
+	if (sl_presigner_new(&oc, &gw->presigner, &why)) {
+		snprintf(gw->presign_why, sizeof(gw->presign_why), "%s", why.msg);
+		sl_log(&v->log, SL_LOG_INFO, "gateway: clients get no presigned URLs: %s", why.msg);
+		return 0;
+	}
+	unsigned len = 0;
+	if (!HMAC(EVP_sha256(), oc.secret_key, (int)strlen(oc.secret_key),
+		  (const unsigned char *)GRANT_KEY_LABEL, strlen(GRANT_KEY_LABEL), gw->grant_key,
+		  &len) || len != SL_GRANT_MAC_BYTES) {
+		sl_presigner_free(gw->presigner);
+		gw->presigner = NULL;
+		return sl_errf(err, -EIO, "cannot derive the slice grant key (HMAC-SHA256 failed)");
+	}
+	return 0;
+}
+
+void sl_gw_data_free(struct sl_gateway *gw)
+{
+	sl_presigner_free(gw->presigner);
+	gw->presigner = NULL;
+	OPENSSL_cleanse(gw->grant_key, sizeof(gw->grant_key));
+}
+
+/* HMAC-SHA256 over u64 first, u32 count, i64 issued, str principal (the wire encoding, so that no
+ * two inputs share bytes). */
+static bool grant_mac(const struct sl_gateway *gw, const char *principal,
+		      const struct sl_slice_grant *g, uint8_t mac[SL_GRANT_MAC_BYTES])
+{
+	struct sl_wbuf w = {0};
+	sl_w_u64(&w, g->first);
+	sl_w_u32(&w, g->count);
+	sl_w_i64(&w, g->issued);
+	sl_w_str(&w, principal);
+	unsigned len = 0;
+	bool ok = !w.oom && HMAC(EVP_sha256(), gw->grant_key, SL_GRANT_MAC_BYTES, w.p, w.len, mac,
+				 &len) && len == SL_GRANT_MAC_BYTES;
+	sl_wbuf_free(&w);
+	return ok;
+}
+
+bool sl_gw_grant(const struct sl_gateway *gw, const char *principal, uint64_t first,
+		 uint32_t count, struct sl_slice_grant *out)
+{
+	if (!gw->presigner)
+		return false;
+	*out = (struct sl_slice_grant){.first = first, .count = count, .issued = time(NULL)};
+	return grant_mac(gw, principal, out, out->mac);
+}
+
+/* A run of 1-20 decimal digits at *p (no sign, no space) that fits max. */
+static bool number(const char **p, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+	while (*s >= '0' && *s <= '9' && s - *p < 20) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+		s++;
+	}
+	if (s == *p)
+		return false;
+	*p = s;
+	*out = v;
+	return true;
+}
+
+/* Whether key is exactly the key of block indx (len bytes) of slice id of this volume, as
+ * sl_block_key writes it: the volume's prefix, the directory levels and no other spelling. */
+static bool parse_block_key(const struct sl_chunk_layout *l, const char *key, uint64_t *id,
+			    uint32_t *indx, uint32_t *len)
+{
+	const char *base = strrchr(key, '/');
+	uint64_t i, x, n;
+	if (!base || strlen(key) >= SL_KEY_MAX)
+		return false;
+	base++;
+	if (!number(&base, UINT64_MAX, &i) || *base++ != '_' || !number(&base, UINT32_MAX, &x) ||
+	    *base++ != '_' || !number(&base, UINT32_MAX, &n) || *base)
+		return false;
+	/* a slice lies within one chunk; only its last block may be shorter */
+	if (!n || n > l->block_size || x * l->block_size + n > SL_CHUNK_SIZE)
+		return false;
+	char want[SL_KEY_MAX];
+	sl_block_key(l, i, (uint32_t)x, (uint32_t)(x * l->block_size + n), want);
+	if (strcmp(want, key))
+		return false;
+	*id = i;
+	*indx = (uint32_t)x;
+	*len = (uint32_t)n;
+	return true;
+}
+
+/* GET/HEAD: u may read chunk p->indx of p->ino (read_chunk checks it, exactly as for a READ_CHUNK
+ * request), and one of its slices has this block. */
+static int check_read(struct sl_gateway *gw, const struct sl_meta_user *u,
+		      const struct sl_gw_presign_req *p, uint64_t id, uint32_t bindx, uint32_t blen,
+		      struct sl_err *err)
+{
+	struct sl_meta *m = gw->vol->core.meta;
+	const struct sl_chunk_layout *l = &gw->vol->core.layout;
+	struct sl_slice *ss = NULL;
+	size_t n = 0;
+	int rc = m->be->read_chunk(m, u, p->ino, p->indx, &ss, &n, err);
+	if (rc)
+		return rc;
+	bool found = false;
+	for (size_t i = 0; i < n && !found; i++)
+		found = ss[i].id == id && bindx < sl_block_count(l, ss[i].size) &&
+			sl_block_len(l, ss[i].size, bindx) == blen;
+	free(ss);
+	if (!found) /* -ENOENT: a reader re-reads the chunk, as for a block a compaction replaced */
+		return sl_errf(err, -ENOENT, "%s is not a block of chunk %u of inode %" PRIu64
+			       " (any more)", p->key, p->indx, p->ino);
+	return 0;
+}
+
+/* PUT: the grant is one a gateway of this volume issued to this caller, recently enough, and
+ * its range holds the block's slice. */
+static int check_put(struct sl_gateway *gw, const struct sl_gw_caller *caller,
+		     const struct sl_gw_presign_req *p, uint64_t id, struct sl_err *err)
+{
+	const struct sl_slice_grant *g = &p->grant;
+	uint8_t want[SL_GRANT_MAC_BYTES];
+	if (!p->has_mac || !g->count || g->first + g->count < g->first)
+		return sl_errf(err, -EPERM, "PUT %s: no slice grant; blocks may be written only for "
+			       "slice ids this gateway hands out", p->key);
+	if (!grant_mac(gw, caller->name, g, want))
+		return sl_errf(err, -ENOMEM, "out of memory");
+	if (CRYPTO_memcmp(want, g->mac, sizeof(want)))
+		return sl_errf(err, -EPERM, "PUT %s: the slice grant was not issued to %s by a gateway "
+			       "of this volume (altered, forged, or another user's)", p->key,
+			       caller->name);
+	int64_t now = (int64_t)time(NULL);
+	if (g->issued > now + GRANT_SKEW_S || now - g->issued > gw->grant_lifetime_s)
+		return sl_errf(err, -EPERM, "PUT %s: the slice grant was issued %" PRId64 " s ago; "
+			       "grants last gateway.grant-lifetime = %" PRId64 " s", p->key,
+			       now - g->issued, gw->grant_lifetime_s);
+	if (id < g->first || id - g->first >= g->count)
+		return sl_errf(err, -EPERM, "PUT %s: slice %" PRIu64 " is not among the ids granted "
+			       "(%" PRIu64 "-%" PRIu64 ")", p->key, id, g->first,
+			       g->first + g->count - 1);
+	return 0;
+}
+
+int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,
+		  const struct sl_meta_user *u, const struct sl_gw_presign_req *p, char *url,
+		  size_t size, uint32_t *expires_s, struct sl_err *err)
+{
+	const char *method = p->method ? p->method : "";
+	if (!gw->presigner)
+		return sl_errf(err, -EOPNOTSUPP, "this gateway does not presign object URLs (%s); "
+			       "configure access-key/secret-key on the client",
+			       gw->presign_why[0] ? gw->presign_why : "no URL signer");
+	if (!strcmp(method, "DELETE"))
+		return sl_errf(err, -EPERM, "objects are deleted by the gateway, never by clients");
+	bool put = !strcmp(method, "PUT");
+	if (!put && strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return sl_errf(err, -EINVAL, "presign: method '%.16s' is not GET, HEAD or PUT", method);
+	uint64_t id;
+	uint32_t bindx, blen;
+	if (!p->key || !parse_block_key(&gw->vol->core.layout, p->key, &id, &bindx, &blen))
+		return sl_errf(err, -EINVAL, "'%.200s' is not a data block key of volume %s",
+			       p->key ? p->key : "", gw->vol->core.format.name);
+	int rc = put ? check_put(gw, caller, p, id, err)
+		     : check_read(gw, u, p, id, bindx, blen, err);
+	if (rc)
+		return rc;
+	if ((rc = sl_presign(gw->presigner, method, p->key, gw->presign_expiry_s, time(NULL), url,
+			     size, err)))
+		return rc;
+	*expires_s = (uint32_t)gw->presign_expiry_s;
+	return 0;
+}
