@@ -2,7 +2,7 @@
  * fuzz_dispatch.c - libFuzzer target for the gateway's operations: the bytes are one request as
  * sl_rpc_recv hands it over (after unwrap), run by sl_gw_dispatch for the caller "fuzz" from
  * 127.0.0.1 (authenticated with Kerberos) on a real SQLite + file volume formatted once per
- * process, with the delegation token store. Every response must be well formed: a status that is
+ * process, with the delegation token store and a URL signer. Every response must be well formed: a status that is
  * 0 or a negative errno, and a message with every error.
  */
 #include <errno.h>
@@ -95,6 +95,7 @@ static void verify_fixture(void)
 static void teardown(void)
 {
 	sl_gw_tokens_free(gw.tokens);
+	sl_presigner_free(gw.presigner);
 	if (gw.vol)
 		sluice_shutdown(gw.vol);
 	sl_proxy_rules_free(gw.proxy);
@@ -132,6 +133,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (sl_gw_tokens_new(gw.vol->core.meta, gw.vol->core.conf, &gw.vol->core.log, &gw.tokens,
 			     &err))
 		die("delegation tokens", err.msg);
+	/* A URL signer for an S3 bucket nobody contacts (signing is offline), so that PRESIGN gets
+	 * past "this gateway does not presign" to its key, permission and grant checks. */
+	const struct sl_obj_config oc = {.storage = "minio", .bucket = "http://127.0.0.1:9/fuzz",
+					 .access_key = "fuzz", .secret_key = "fuzz-secret"};
+	if (sl_presigner_new(&oc, &gw.presigner, &err))
+		die("presigner", err.msg);
+	gw.presign_expiry_s = 900;
+	gw.grant_lifetime_s = 86400;
+	memset(gw.grant_key, 0x5a, sizeof(gw.grant_key));
 	gw.max_frame = SL_RPC_DEFAULT_MAX_FRAME;
 	gw.listen_fd = gw.wake[0] = gw.wake[1] = -1;
 	const char *v = getenv("SLUICE_FUZZ_VERBOSE");

@@ -279,6 +279,24 @@ void fz_seed_requests(fz_emit emit, void *arg)
 	begin(&w, SL_OP_UNSUPPORTED_FEATURES, NULL);
 	done(emit, arg, name, &w);
 
+	/* Presigned URLs (fuzz_dispatch signs for an S3 bucket it never contacts): a block of the
+	 * fixture's slice for a read, a PUT whose grant is not the gateway's, a delete. */
+	static const char *const methods[] = {"GET", "HEAD", "PUT", "DELETE"};
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		SEED(SL_OP_PRESIGN, methods[i]);
+		begin(&w, SL_OP_PRESIGN, NULL);
+		sl_w_str(&w, methods[i]);
+		sl_w_str(&w, "fuzzvol/chunks/1/1000/1000000_0_4096");
+		sl_w_u64(&w, FZ_INO_FILE);
+		sl_w_u32(&w, 0);
+		sl_w_u64(&w, FZ_SLICE_ID);
+		sl_w_u32(&w, 16);
+		sl_w_i64(&w, 1767225600);
+		static const uint8_t mac[32] = {1, 2, 3};
+		sl_w_bytes(&w, mac, sizeof(mac));
+		done(emit, arg, name, &w);
+	}
+
 	/* Delegation tokens: the caller authenticated with Kerberos, so it may ask for one; the
 	 * identifier below (fuzz_common.h) names a token this volume never issued. */
 	SEED(SL_OP_ISSUE_TOKEN, "issue-token");
