@@ -38,8 +38,11 @@ echo "== metadata, MariaDB through the Kerberos gateway ($NFILES files)"
 tests/env/gateway.sh start "$WORK/gateway" "$SLUICE" "$MYSQL_META"
 # shellcheck disable=SC1091
 source "$WORK/gateway/gateway.env"
-collect gateway < <(SLUICE_BENCH_CONF="kerberos.keytab=$SLUICE_TEST_GATEWAY_KEYTAB;gateway.principal=$SLUICE_TEST_GATEWAY_PRINCIPAL;access-key=$SLUICE_TEST_S3_ACCESS_KEY;secret-key=$SLUICE_TEST_S3_SECRET_KEY" \
-  "$BENCH" meta "$SLUICE_TEST_GATEWAY_URL" "$NFILES")
+# No object storage keys on the client: data flows through URLs the gateway presigns.
+gwconf="kerberos.keytab=$SLUICE_TEST_GATEWAY_KEYTAB;gateway.principal=$SLUICE_TEST_GATEWAY_PRINCIPAL"
+collect gateway < <(SLUICE_BENCH_CONF=$gwconf "$BENCH" meta "$SLUICE_TEST_GATEWAY_URL" "$NFILES")
+echo "== data, MariaDB + S3 through the Kerberos gateway, presigned URLs ($SIZE_MIB MiB)"
+collect gwdata < <(SLUICE_BENCH_CONF=$gwconf "$BENCH" data "$SLUICE_TEST_GATEWAY_URL" "$SIZE_MIB")
 tests/env/gateway.sh stop "$WORK/gateway"
 
 for b in file s3; do
@@ -50,7 +53,7 @@ for b in file s3; do
   collect cache$b < <("$BENCH" cache "$meta" "$WORK/cache-read-$b" "$CACHE_MIB")
 done
 
-for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlite.sluice_delete mysql.sluice_delete gateway.sluice_delete; do
+for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlite.sluice_delete mysql.sluice_delete gateway.sluice_delete gwdata.sluice_read; do
   [ -n "${R[$k]:-}" ] || { echo "benchmark step $k produced no figure; see the errors above" >&2; exit 1; }
 done
 
@@ -83,6 +86,8 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
   for op in create stat rename delete; do
     echo "| $op | ${R[mysql.sluice_$op]} | ${R[gateway.sluice_$op]} | $(ratio "${R[gateway.sluice_$op]}" "${R[mysql.sluice_$op]}") |"
   done
+  echo "| write $SIZE_MIB MiB (client with bucket keys / presigned URLs) | ${R[s3.sluice_write]} | ${R[gwdata.sluice_write]} | $(ratio "${R[gwdata.sluice_write]}" "${R[s3.sluice_write]}") |"
+  echo "| read $SIZE_MIB MiB, cold | ${R[s3.sluice_read]} | ${R[gwdata.sluice_read]} | $(ratio "${R[gwdata.sluice_read]}" "${R[s3.sluice_read]}") |"
   echo
   echo "Write-ahead log: a 1 KiB record then hflush (staged in the local cache dir) or hsync (in"
   echo "object storage), latency in microseconds; hsync is read against one raw 1 KiB PUT plus one"
