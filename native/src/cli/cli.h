@@ -7,6 +7,17 @@
 
 /* Prints "sluice <cmd>: message" to stderr and returns exit status 1. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* meta_url and the "-o key=value" options as settings (a later key wins); owns copies of the
+ * options. On failure the message is printed; cli_conf_free in any case. */
+struct cli_conf {
+	sluice_kv *kv;
+	size_t n;
+	char **copies;
+	int ncopies;
+};
+int cli_conf_build(const char *cmd, const char *meta_url, char **opts, int nopts,
+		   struct cli_conf *c);
+void cli_conf_free(struct cli_conf *c);
 /* Opens the volume at meta_url with extra "-o key=value" settings. */
 int cli_open_volume(const char *cmd, const char *meta_url, char **opts, int nopts,
 		    sluice_volume **out);

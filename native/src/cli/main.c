@@ -55,35 +55,43 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 	return 1;
 }
 
+int cli_conf_build(const char *cmd, const char *meta_url, char **opts, int nopts,
+		   struct cli_conf *c)
+{
+	*c = (struct cli_conf){.kv = calloc((size_t)nopts + 1, sizeof(sluice_kv)),
+			       .copies = calloc((size_t)nopts + 1, sizeof(char *)), .ncopies = nopts};
+	if (!c->kv || !c->copies)
+		return cli_fail(cmd, "out of memory");
+	c->kv[c->n++] = (sluice_kv){"meta", meta_url};
+	for (int i = 0; i < nopts; i++) {
+		c->copies[i] = strdup(opts[i]);
+		char *eq = c->copies[i] ? strchr(c->copies[i], '=') : NULL;
+		if (!eq)
+			return cli_fail(cmd, "option '%s' is not KEY=VALUE", opts[i]);
+		*eq = 0;
+		c->kv[c->n++] = (sluice_kv){c->copies[i], eq + 1};
+	}
+	return 0;
+}
+
+void cli_conf_free(struct cli_conf *c)
+{
+	for (int i = 0; c->copies && i < c->ncopies; i++)
+		free(c->copies[i]);
+	free(c->copies);
+	free(c->kv);
+	*c = (struct cli_conf){0};
+}
+
 int cli_open_volume(const char *cmd, const char *meta_url, char **opts, int nopts,
 		    sluice_volume **out)
 {
-	sluice_kv *kv = calloc((size_t)nopts + 1, sizeof(*kv));
-	char **copies = calloc((size_t)nopts + 1, sizeof(char *));
-	int n = 0, rc = 0;
-	if (!kv || !copies) {
-		rc = cli_fail(cmd, "out of memory");
-		goto out;
-	}
-	kv[n++] = (sluice_kv){"meta", meta_url};
-	for (int i = 0; i < nopts; i++) {
-		copies[i] = strdup(opts[i]);
-		char *eq = copies[i] ? strchr(copies[i], '=') : NULL;
-		if (!eq) {
-			rc = cli_fail(cmd, "option '%s' is not KEY=VALUE", opts[i]);
-			goto out;
-		}
-		*eq = 0;
-		kv[n++] = (sluice_kv){copies[i], eq + 1};
-	}
+	struct cli_conf c;
+	int rc = cli_conf_build(cmd, meta_url, opts, nopts, &c);
 	char msg[1024];
-	if (sluice_init(kv, (size_t)n, out, msg, sizeof(msg)))
+	if (!rc && sluice_init(c.kv, c.n, out, msg, sizeof(msg)))
 		rc = cli_fail(cmd, "%s", msg);
-out:
-	for (int i = 0; copies && i < nopts; i++)
-		free(copies[i]);
-	free(copies);
-	free(kv);
+	cli_conf_free(&c);
 	return rc;
 }
 

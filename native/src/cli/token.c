@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "util/base64.h"
 
 #define CMD "token"
 #define MAX_OPTS 64
@@ -53,24 +54,6 @@ static int write_token(const char *path, const sluice_token *t)
 	return 0;
 }
 
-static int unb64(const char *in, uint8_t *out, size_t size, size_t *len)
-{
-	size_t n = strlen(in);
-	if (n % 4 || n / 4 * 3 > size + 2)
-		return -EINVAL;
-	uint8_t buf[4 * ((SLUICE_TOKEN_IDENT_MAX + 2) / 3)];
-	int got = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)n);
-	if (got < 0)
-		return -EINVAL;
-	size_t pad = (n && in[n - 1] == '=') + (n > 1 && in[n - 2] == '=');
-	if ((size_t)got < pad || (size_t)got - pad > size)
-		return -EINVAL;
-	*len = (size_t)got - pad;
-	memcpy(out, buf, *len);
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return 0;
-}
-
 static int read_token(const char *path, sluice_token *t)
 {
 	FILE *f = fopen(path, "r");
@@ -91,10 +74,11 @@ static int read_token(const char *path, sluice_token *t)
 		if (!strcmp(line, "service")) {
 			snprintf(t->service, sizeof(t->service), "%s", v);
 		} else if (!strcmp(line, "token.identifier")) {
-			ident = !unb64(v, t->identifier, sizeof(t->identifier), &t->identifier_len);
+			ident = !sl_base64_decode(v, t->identifier, sizeof(t->identifier),
+						 &t->identifier_len);
 			rc = ident ? 0 : -EINVAL;
 		} else if (!strcmp(line, "token.password")) {
-			pass = !unb64(v, t->password, sizeof(t->password), &plen) &&
+			pass = !sl_base64_decode(v, t->password, sizeof(t->password), &plen) &&
 			       plen == sizeof(t->password);
 			rc = pass ? 0 : -EINVAL;
 		}
@@ -104,23 +88,6 @@ static int read_token(const char *path, sluice_token *t)
 	if (rc || !ident || !pass || !t->service[0])
 		return cli_fail(CMD, "%s is not a token file (service, token.identifier and "
 				"token.password lines, base64)", path);
-	return 0;
-}
-
-/* The -o options followed by meta, as sluice_kv; *owned gets the copies to free. */
-static int build_conf(char **opts, int nopts, const char *meta, sluice_kv *kv, size_t *n,
-		      char **owned)
-{
-	*n = 0;
-	for (int i = 0; i < nopts; i++) {
-		owned[i] = strdup(opts[i]);
-		char *eq = owned[i] ? strchr(owned[i], '=') : NULL;
-		if (!eq)
-			return cli_fail(CMD, "option '%s' is not KEY=VALUE", opts[i]);
-		*eq = 0;
-		kv[(*n)++] = (sluice_kv){owned[i], eq + 1};
-	}
-	kv[(*n)++] = (sluice_kv){"meta", meta};
 	return 0;
 }
 
@@ -170,13 +137,11 @@ int cmd_token(int argc, char **argv)
 		return 1;
 	char meta[320];
 	snprintf(meta, sizeof(meta), "gateway://%s", t.service);
-	sluice_kv kv[MAX_OPTS + 1];
-	char *owned[MAX_OPTS] = {0};
-	size_t n = 0;
-	rc = build_conf(opts, nopts, meta, kv, &n, owned);
+	struct cli_conf c;
+	rc = cli_conf_build(CMD, meta, opts, nopts, &c);
 	if (!rc && !strcmp(sub, "renew")) {
 		int64_t expiry = 0;
-		if (sluice_token_renew(kv, n, &t, &expiry, msg, sizeof(msg))) {
+		if (sluice_token_renew(c.kv, c.n, &t, &expiry, msg, sizeof(msg))) {
 			rc = cli_fail(CMD, "%s", msg);
 		} else {
 			time_t secs = (time_t)(expiry / 1000);
@@ -187,13 +152,12 @@ int cmd_token(int argc, char **argv)
 			printf("renewed: expires %s (%" PRId64 " ms since the epoch)\n", when, expiry);
 		}
 	} else if (!rc) {
-		if (sluice_token_cancel(kv, n, &t, msg, sizeof(msg)))
+		if (sluice_token_cancel(c.kv, c.n, &t, msg, sizeof(msg)))
 			rc = cli_fail(CMD, "%s", msg);
 		else
 			printf("cancelled\n");
 	}
-	for (int i = 0; i < nopts; i++)
-		free(owned[i]);
+	cli_conf_free(&c);
 	OPENSSL_cleanse(&t, sizeof(t));
 	return rc;
 }

@@ -34,6 +34,7 @@
 #include "../rpc/conn.h"
 #include "../rpc/proto.h"
 #include "../rpc/wire.h"
+#include "../util/base64.h"
 #include "remote_data.h"
 
 #define DEFAULT_PORT "9810"
@@ -108,38 +109,15 @@ static int parse_url(struct remote *r, const char *url, struct sl_err *err)
 	return 0;
 }
 
-/* Standard base64 (padding optional; the URL-safe alphabet is accepted too), at most size bytes. */
-static int b64_decode(const char *key, const char *in, uint8_t *out, size_t size, size_t *len,
-		      struct sl_err *err)
+/* A base64 setting decoded into at most size bytes. */
+static int b64_setting(const char *key, const char *in, uint8_t *out, size_t size, size_t *len,
+		       struct sl_err *err)
 {
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t n = 0, i = 0, end = strlen(in);
-	while (end && in[end - 1] == '=')
-		end--;
-	for (; i < end; i++) {
-		char ch = in[i];
-		int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
-			: ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
-			: ch >= '0' && ch <= '9' ? ch - '0' + 52
-			: ch == '+' || ch == '-' ? 62
-			: ch == '/' || ch == '_' ? 63
-						 : -1;
-		if (v < 0)
-			return sl_errf(err, -EINVAL, "config key '%s' is not base64", key);
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == size)
-				return sl_errf(err, -EINVAL, "config key '%s' is longer than %zu bytes",
-					       key, size);
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	if (bits >= 6) /* a lone character: not the end of any encoding */
+	int rc = sl_base64_decode(in, out, size, len);
+	if (rc == -EMSGSIZE)
+		return sl_errf(err, -EINVAL, "config key '%s' is longer than %zu bytes", key, size);
+	if (rc)
 		return sl_errf(err, -EINVAL, "config key '%s' is not base64", key);
-	*len = n;
 	return 0;
 }
 
@@ -156,10 +134,10 @@ static int read_token(struct remote *r, const struct sl_conf *conf, struct sl_er
 		return sl_errf(err, -EINVAL, "config keys 'token.identifier' and 'token.password' "
 			       "must be set together");
 	size_t plen = 0;
-	int rc = b64_decode("token.identifier", ident, r->tok.ident, sizeof(r->tok.ident),
+	int rc = b64_setting("token.identifier", ident, r->tok.ident, sizeof(r->tok.ident),
 			    &r->tok.ident_len, err);
 	if (!rc)
-		rc = b64_decode("token.password", pass, r->tok.password, sizeof(r->tok.password),
+		rc = b64_setting("token.password", pass, r->tok.password, sizeof(r->tok.password),
 				&plen, err);
 	if (!rc && (!r->tok.ident_len || plen != sizeof(r->tok.password)))
 		rc = sl_errf(err, -EINVAL, "config keys 'token.identifier' and 'token.password' "
