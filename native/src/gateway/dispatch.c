@@ -181,7 +181,7 @@ static int match_session(void *arg, const struct sl_session_info *s)
 static int check_session_owner(struct req *q, uint64_t sid)
 {
 	struct session_owner so = {.sid = sid, .name = q->caller->name};
-	int rc = q->m->be->list_sessions(q->m, match_session, &so, &q->err);
+	int rc = q->m->be->get_session(q->m, sid, match_session, &so, &q->err);
 	if (rc < 0)
 		return rc;
 	if (!so.found)

@@ -182,6 +182,10 @@ struct sl_meta_backend {
 	int (*close_session)(struct sl_meta *m, uint64_t sid, struct sl_err *err);
 	int (*list_sessions)(struct sl_meta *m, sl_meta_session_cb cb, void *arg,
 			     struct sl_err *err);
+	/* The one session sid, if it exists, to cb (the sql backend, for the gateway; NULL in
+	 * remote). */
+	int (*get_session)(struct sl_meta *m, uint64_t sid, sl_meta_session_cb cb, void *arg,
+			   struct sl_err *err);
 	/* Adds delta to a jfs_counter row (created at 0 if missing); *value gets the new value. */
 	int (*incr_counter)(struct sl_meta *m, const char *name, int64_t delta, int64_t *value,
 			    struct sl_err *err);

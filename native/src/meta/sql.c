@@ -980,6 +980,7 @@ struct session_row {
 	char *info;
 };
 struct list_sessions_arg {
+	uint64_t sid; /* 0: every session */
 	struct session_row *rows;
 	size_t n, cap;
 };
@@ -996,7 +997,9 @@ static int list_sessions_op(struct tx *t, void *arg)
 	struct list_sessions_arg *a = arg;
 	session_rows_free(a);
 	struct sl_sql_stmt *s;
-	int rc = q_open(t, &s, "SELECT sid, expire, info FROM jfs_session2 ORDER BY sid", "");
+	int rc = a->sid ? q_open(t, &s, "SELECT sid, expire, info FROM jfs_session2 WHERE sid = ?",
+				 "i", (int64_t)a->sid)
+			: q_open(t, &s, "SELECT sid, expire, info FROM jfs_session2 ORDER BY sid", "");
 	while (!rc && (rc = t->d->step(s, t->err)) > 0) {
 		rc = 0;
 		if (a->n == a->cap) {
@@ -1024,10 +1027,10 @@ static int list_sessions_op(struct tx *t, void *arg)
 	return rc;
 }
 
-static int sql_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *arg,
-			     struct sl_err *err)
+static int sessions(struct sl_meta *m, uint64_t sid, sl_meta_session_cb cb, void *arg,
+		    struct sl_err *err)
 {
-	struct list_sessions_arg a = {0};
+	struct list_sessions_arg a = {.sid = sid};
 	int rc = run(m, false, list_sessions_op, &a, err);
 	for (size_t i = 0; !rc && i < a.n; i++) {
 		struct sl_session_info si = {a.rows[i].sid, a.rows[i].expire, a.rows[i].info};
@@ -1037,6 +1040,18 @@ static int sql_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *arg
 	session_rows_free(&a);
 	free(a.rows);
 	return rc;
+}
+
+static int sql_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *arg,
+			     struct sl_err *err)
+{
+	return sessions(m, 0, cb, arg, err);
+}
+
+static int sql_get_session(struct sl_meta *m, uint64_t sid, sl_meta_session_cb cb, void *arg,
+			   struct sl_err *err)
+{
+	return sid ? sessions(m, sid, cb, arg, err) : 0; /* ids start at 1 */
 }
 
 struct counter_arg {
@@ -3253,6 +3268,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.refresh_session = sql_refresh_session,
 	.close_session = sql_close_session,
 	.list_sessions = sql_list_sessions,
+	.get_session = sql_get_session,
 	.incr_counter = sql_incr_counter,
 	.update_dir_stats = sql_update_dir_stats,
 	.resolve = sql_resolve,
