@@ -160,6 +160,34 @@ static void test_users(void)
 	sluice_shutdown(hive);
 }
 
+/* A recursive delete through the gateway, as an ordinary user: the owner's tree goes at once and
+ * leaves nothing in the trash or the usage; another user is refused and the tree stays. */
+static void test_recursive_delete(void)
+{
+	char msg[512], buf[64];
+	sluice_volume *alice = client("alice", NULL, msg, sizeof(msg));
+	sluice_volume *bob = client("bob", NULL, msg, sizeof(msg));
+	REQUIRE(alice && bob);
+	CHECK_RC(sluice_mkdir(alice, NULL, "/alice-rm", 0755, 0), 0);
+	sluice_statfs before, after;
+	CHECK_RC(sluice_statfs_get(alice, &before), 0);
+	CHECK_RC(sluice_mkdirs(alice, NULL, "/alice-rm/d1/a/b", 0755, 0), 0);
+	CHECK_RC(sluice_mkdir(alice, NULL, "/alice-rm/d1/empty", 0700, 0), 0);
+	CHECK_RC(put(alice, NULL, "/alice-rm/d1/f", "one", 0644), 0);
+	CHECK_RC(put(alice, NULL, "/alice-rm/d1/a/b/g", "two", 0600), 0);
+	CHECK_RC(sluice_delete(bob, NULL, "/alice-rm/d1", 1), -EACCES);
+	CHECK_RC(get(alice, NULL, "/alice-rm/d1/a/b/g", buf, sizeof(buf)), 0);
+	CHECK_RC(sluice_delete(alice, NULL, "/alice-rm/d1", 0), -ENOTEMPTY);
+	CHECK_RC(sluice_delete(alice, NULL, "/alice-rm/d1", 1), 0);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(alice, NULL, "/alice-rm/d1", &st), -ENOENT);
+	CHECK_RC(sluice_statfs_get(alice, &after), 0);
+	CHECK(after.inodes_used == before.inodes_used);
+	CHECK(after.used == before.used);
+	sluice_shutdown(alice);
+	sluice_shutdown(bob);
+}
+
 static void test_refusals(void)
 {
 	char msg[512];
@@ -349,6 +377,7 @@ int main(void)
 
 	test_sessions(s.gw);
 	test_users();
+	test_recursive_delete();
 	test_protection();
 	test_refusals();
 	test_bad_traffic();

@@ -349,11 +349,31 @@ static size_t count_chunk_objects(sluice_volume *vol)
 	return n;
 }
 
+static int count_entry(void *arg, const struct sl_dirent_info *e)
+{
+	(void)e;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* Entries of the volume's .trash (its hour directories). */
+static size_t trash_entries(sluice_volume *vol)
+{
+	struct sl_meta *m = vol->core.meta;
+	struct sl_err err = {0};
+	size_t n = 0;
+	REQUIRE(m->be->readdir(m, NULL, SL_TRASH_INO, NULL, 100, count_entry, &n, &err) == 0);
+	return n;
+}
+
 static void test_delete(struct suite *s)
 {
 	sluice_volume *vol = open_vol(s, NULL, NULL);
 	uint8_t *d = malloc(5u << 20);
 	fill_pattern(d, 5u << 20, 6);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/del", 0755, 0), 0);
+	sluice_statfs fs0, fs1;
+	CHECK_RC(sluice_statfs_get(vol, &fs0), 0);
 	CHECK_RC(sluice_mkdirs(vol, NULL, "/del/t/u/v", 0755, 0), 0);
 	size_t before = count_chunk_objects(vol);
 	for (int i = 0; i < 5; i++) {
@@ -367,6 +387,10 @@ static void test_delete(struct suite *s)
 	sluice_stat st;
 	CHECK_RC(sluice_stat_path(vol, NULL, "/del/t", &st), -ENOENT);
 	CHECK_RC(sluice_delete(vol, NULL, "/del/t", 1), -ENOENT);
+	/* nothing stays behind in the trash, nor in the usage counted */
+	CHECK(trash_entries(vol) == 0);
+	CHECK_RC(sluice_statfs_get(vol, &fs1), 0);
+	CHECK(fs1.inodes_used == fs0.inodes_used && fs1.used == fs0.used);
 	CHECK_RC(sluice_stat_path(vol, NULL, "/del", &st), 0);
 	/* a file deleted while open stays readable until closed */
 	CHECK_RC(write_file(vol, NULL, "/del/open", d, 100000, 100000, 0), 0);
@@ -481,6 +505,19 @@ static void test_permissions(struct suite *s, sluice_volume *vol)
 	CHECK_RC(sluice_stat_path(vol, &alice, "/perm/bob/secret", &st), -EACCES);
 	CHECK_RC(write_file(vol, &alice, "/perm/bob/mine", d, sizeof(d), 10, 0), -EACCES);
 	CHECK_RC(sluice_delete(vol, &alice, "/perm/bob", 1), -EACCES);
+	/* a recursive delete needs rwx on every non-empty directory of the tree (as HDFS), none on
+	 * empty ones; a refusal leaves the whole tree in place */
+	CHECK_RC(sluice_mkdirs(vol, &alice, "/perm/at/empty", 0755, 0), 0);
+	CHECK_RC(sluice_mkdir(vol, &alice, "/perm/at/full", 0755, 0), 0);
+	CHECK_RC(write_file(vol, &alice, "/perm/at/full/f", d, sizeof(d), 10, 0), 0);
+	CHECK_RC(sluice_chmod(vol, &alice, "/perm/at/empty", 0), 0);
+	CHECK_RC(sluice_chmod(vol, &alice, "/perm/at/full", 0555), 0);
+	CHECK_RC(sluice_delete(vol, &alice, "/perm/at", 1), -EACCES);
+	CHECK_RC(sluice_stat_path(vol, &alice, "/perm/at/full/f", &st), 0);
+	CHECK_RC(sluice_chmod(vol, &alice, "/perm/at/full", 0700), 0);
+	CHECK_RC(sluice_delete(vol, &bob, "/perm/at", 1), -EACCES); /* not bob's to delete */
+	CHECK_RC(sluice_delete(vol, &alice, "/perm/at", 1), 0);
+	CHECK_RC(sluice_stat_path(vol, &alice, "/perm/at", &st), -ENOENT);
 	CHECK_RC(sluice_chmod(vol, &alice, "/perm/bob", 0777), -EACCES);
 	CHECK_RC(sluice_chown(vol, &bob, "/perm/bob", "alice", NULL), -EACCES);
 	CHECK_RC(sluice_stat_path(vol, &root_user, "/perm/bob/secret", &st), 0);

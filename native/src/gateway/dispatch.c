@@ -68,6 +68,12 @@ static void put_removed(struct req *q, const struct sl_removed *rm)
 	sl_w_bool(&q->out, false);
 }
 
+static void doom_removed(void *vol, const struct sl_removed *rm)
+{
+	if (rm->data_pending)
+		sl_vol_doom(vol, rm->ino);
+}
+
 /* The format record without the object storage credentials, which stay on the gateway. */
 static int op_load_format(struct req *q)
 {
@@ -481,6 +487,14 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if (!(rc = be->rename(m, u, psrc, nsrc, pdst, ndst, flags, &rm, err)))
 			put_removed(q, &rm);
 		return rc;
+	}
+	case SL_OP_REMOVE_TREE: {
+		sl_ino parent = sl_r_u64(r);
+		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
+		ARGS_DONE();
+		if (!name)
+			return sl_errf(err, -EINVAL, "no name");
+		return be->remove_tree(m, u, parent, name, doom_removed, q->gw->vol, err);
 	}
 	case SL_OP_READDIR: {
 		ino = sl_r_u64(r);

@@ -21,10 +21,10 @@
  *   drop_node(ino)  one inode's data or attributes changed (write_chunk, truncate, setattr,
  *                   compact_chunk, release, delete_file_data, xattrs): its K_NODE record goes,
  *                   and with it, lazily, its slice lists (their gen no longer matches).
- *   drop_names()    the namespace changed (mknod, unlink, rmdir, rename, concat, a directory's
- *                   mode/owner/group): `ngen` moves on, so every path/name entry and every cached
- *                   attribute is stale at once; slice lists survive, since a rename or unlink
- *                   changes no file's data.
+ *   drop_names()    the namespace changed (mknod, unlink, rmdir, rename, remove_tree, concat,
+ *                   a directory's mode/owner/group): `ngen` moves on, so every path/name entry
+ *                   and every cached attribute is stale at once; slice lists survive, since a
+ *                   rename or unlink changes no file's data.
  *   drop_all()      format: everything is freed.
  * A reader that finds a block missing calls sl_meta_cache_forget (= drop_node): another
  * client's compaction may have deleted the slices of a list cached here, which changes no
@@ -733,6 +733,16 @@ static int c_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc
 	return rc;
 }
 
+static int c_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+			 const char *name, sl_meta_removed_cb removed, void *arg,
+			 struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->remove_tree(m, u, parent, name, removed, arg, err);
+	drop_names(c);
+	return rc;
+}
+
 static int c_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			 sl_ino ino, uint32_t indx, const struct sl_slice *s,
 			 int64_t mtime_ns, struct sl_attr *attr, struct sl_err *err)
@@ -880,6 +890,7 @@ int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *con
 	WRAP(unlink, c_unlink);
 	WRAP(rmdir, c_rmdir);
 	WRAP(rename, c_rename);
+	WRAP(remove_tree, c_remove_tree);
 	WRAP(write_chunk, c_write_chunk);
 	WRAP(truncate, c_truncate);
 	WRAP(concat, c_concat);

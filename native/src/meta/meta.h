@@ -109,6 +109,9 @@ struct sl_session_info {
 };
 typedef int (*sl_meta_session_cb)(void *arg, const struct sl_session_info *s);
 
+/* A file whose last link a slot removed (see struct sl_removed): the caller deletes its data. */
+typedef void (*sl_meta_removed_cb)(void *arg, const struct sl_removed *r);
+
 /* A slice whose reference count reached zero: the caller deletes its blocks, then calls
  * forget_slice. */
 typedef int (*sl_meta_slice_cb)(void *arg, uint64_t id, uint32_t size);
@@ -227,6 +230,18 @@ struct sl_meta_backend {
 	int (*rename)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
 		      const char *nsrc, sl_ino pdst, const char *ndst, int flags,
 		      struct sl_removed *replaced, struct sl_err *err);
+	/* Removes the directory parent/name and everything below it (a recursive delete), in one
+	 * step for every other client: one transaction checks that u may (write and search on
+	 * parent, the sticky bit, and as HDFS: read, write and search on every non-empty directory
+	 * below) and moves the tree into the trash; then the backend empties it there with its own
+	 * rights, calling removed (if not NULL) for each file whose data the caller is to delete
+	 * (through the gateway, never: the gateway deletes it), and removes the trash's hour
+	 * directory once it is empty.
+	 * Once the move committed the call succeeds: whatever emptying leaves behind (logged) is a
+	 * trash cleaner's. */
+	int (*remove_tree)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+			   const char *name, sl_meta_removed_cb removed, void *arg,
+			   struct sl_err *err);
 	/* Lists entries of a directory in name (byte) order, strictly after `after` (NULL: from the
 	 * start), at most limit. Needs read permission. */
 	int (*readdir)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino dir,

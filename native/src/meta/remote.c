@@ -634,6 +634,20 @@ static int remote_rmdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino 
 	return finish(&c, invoke(m, &c, err), err);
 }
 
+/* The gateway deletes the data of what it removes: removed is never called here. */
+static int remote_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+			      const char *name, sl_meta_removed_cb removed, void *arg,
+			      struct sl_err *err)
+{
+	(void)removed;
+	(void)arg;
+	struct call c;
+	begin(&c, SL_OP_REMOVE_TREE, u);
+	sl_w_u64(&c.req, parent);
+	sl_w_str(&c.req, name);
+	return finish(&c, invoke(m, &c, err), err);
+}
+
 static int remote_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
 			 const char *nsrc, sl_ino pdst, const char *ndst, int flags,
 			 struct sl_removed *replaced, struct sl_err *err)
@@ -1153,6 +1167,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.unlink = remote_unlink,
 	.rmdir = remote_rmdir,
 	.rename = remote_rename,
+	.remove_tree = remote_remove_tree,
 	.readdir = remote_readdir,
 	.readlink = remote_readlink,
 	.read_chunk = remote_read_chunk,

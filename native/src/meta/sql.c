@@ -1994,6 +1994,167 @@ static int sql_readlink(struct sl_meta *m, sl_ino ino, char **target, struct sl_
 	return rc;
 }
 
+/* ---- removing a tree ------------------------------------------------------------------------- */
+
+/* A recursive delete takes the whole tree out of the namespace in one transaction, by moving it
+ * into the trash, then empties it there with the volume's own rights. JuiceFS's names
+ * (.trash/<YYYY-MM-DD-HH>/<parent>-<inode>-<name>) let any client's trash cleaner finish the job
+ * after a crash. */
+struct tree_arg {
+	const struct sl_meta_user *u;
+	sl_ino parent;
+	const char *name;
+	char hour[32];
+	char trash_name[SL_NAME_MAX + 1];
+	sl_ino ino; /* the tree's top directory */
+	struct mknod_arg hour_dir;
+	struct rename_arg move;
+};
+
+/* Hadoop: deleting a tree needs read, write and search permission on every non-empty directory
+ * in it, as HDFS checks it (empty ones need nothing). One query collects the directories. */
+static int check_tree(struct tx *t, const struct sl_meta_user *u, sl_ino top)
+{
+	struct sl_sql_stmt *s;
+	/* UNION (not UNION ALL) ends the walk even if corrupt entries form a loop. */
+	int rc = q_open(t, &s,
+			"WITH RECURSIVE sub(ino) AS (SELECT ? UNION SELECT e.inode FROM jfs_edge e "
+			"JOIN sub ON e.parent = sub.ino WHERE e.type = 2) "
+			"SELECT n.inode, n.mode, n.uid, n.gid FROM sub JOIN jfs_node n "
+			"ON n.inode = sub.ino WHERE EXISTS (SELECT 1 FROM jfs_edge c "
+			"WHERE c.parent = n.inode)",
+			"i", (int64_t)top);
+	sl_ino denied = 0;
+	while (!rc && !denied && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		struct sl_attr d = {.type = SL_TYPE_DIR,
+				    .mode = (uint16_t)(col_u64(t, s, 1) & 07777),
+				    .uid = (uint32_t)col_u64(t, s, 2),
+				    .gid = (uint32_t)col_u64(t, s, 3)};
+		if (sl_meta_access(u, &d, SL_MAY_READ | SL_MAY_WRITE | SL_MAY_EXEC))
+			denied = col_u64(t, s, 0);
+	}
+	t->d->finalize(s);
+	if (rc < 0)
+		return rc;
+	return denied ? deny(t, "cannot delete inside the directory", denied) : 0;
+}
+
+static int trash_tree_op(struct tx *t, void *arg)
+{
+	struct tree_arg *a = arg;
+	struct sl_attr p, n;
+	int rc = dir_for_change(t, a->u, a->parent, &p);
+	if (rc)
+		return rc;
+	if (p.flags & SL_FLAG_APPEND)
+		return sl_errf(t->err, -EPERM, "directory %" PRIu64 " is append-only", a->parent);
+	uint8_t type;
+	if ((rc = edge_get(t, a->parent, a->name, true, &a->ino, &type)))
+		return rc == -ENOENT ? sl_errf(t->err, -ENOENT, "'%s' does not exist in directory "
+					       "%" PRIu64, a->name, a->parent) : rc;
+	if (type != SL_TYPE_DIR)
+		return sl_errf(t->err, -ENOTDIR, "'%s' is not a directory", a->name);
+	if ((rc = node_get(t, a->ino, true, &n)))
+		return rc;
+	if (sticky_denies(a->u, &p, &n))
+		return deny(t, "sticky directory: cannot remove another user's entry", a->parent);
+	if (n.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
+		return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->name);
+	if (!superuser(a->u) && (rc = check_tree(t, a->u, a->ino)))
+		return rc;
+	/* The hour's directory, made if missing (numbered from the trash's own counter). */
+	a->hour_dir = (struct mknod_arg){.parent = SL_TRASH_INO, .name = a->hour,
+					 .type = SL_TYPE_DIR, .mode = 0555};
+	rc = mknod_op(t, &a->hour_dir);
+	if (rc == -EEXIST) {
+		sl_err_clear(t->err);
+		rc = a->hour_dir.attr.type == SL_TYPE_DIR
+			? 0 : sl_errf(t->err, -EIO, "trash entry %s is not a directory", a->hour);
+	}
+	if (rc)
+		return rc;
+	snprintf(a->trash_name, sizeof(a->trash_name), "%" PRIu64 "-%" PRIu64 "-%s", a->parent,
+		 a->ino, a->name);
+	a->move = (struct rename_arg){.psrc = a->parent, .nsrc = a->name, .pdst = a->hour_dir.ino,
+				      .ndst = a->trash_name, .flags = SL_RENAME_NOREPLACE};
+	return rename_op(t, &a->move);
+}
+
+/* Removes everything below dir with the volume's rights; removed files go to cb. */
+static int empty_tree(struct sl_meta *m, sl_ino dir, sl_meta_removed_cb cb, void *arg,
+		      struct sl_err *err, int depth)
+{
+	if (depth > 1000)
+		return sl_errf(err, -ELOOP, "directory tree too deep");
+	for (;;) {
+		struct readdir_arg l = {.dir = dir, .limit = 1000};
+		int rc = run(m, false, readdir_op, &l, err);
+		size_t n = rc ? 0 : l.n;
+		for (size_t i = 0; !rc && i < n; i++) {
+			char name[SL_NAME_MAX + 1];
+			snprintf(name, sizeof(name), "%.*s", (int)l.rows[i].len, l.rows[i].name);
+			if (l.rows[i].attr.type == SL_TYPE_DIR) {
+				rc = empty_tree(m, l.rows[i].ino, cb, arg, err, depth + 1);
+				if (!rc)
+					rc = sql_rmdir(m, NULL, dir, name, err);
+			} else {
+				struct sl_removed removed = {0};
+				rc = sql_unlink(m, NULL, dir, name, &removed, err);
+				if (!rc && removed.ino && cb)
+					cb(arg, &removed);
+			}
+			if (rc == -ENOENT) { /* removed meanwhile (by a trash cleaner) */
+				sl_err_clear(err);
+				rc = 0;
+			}
+		}
+		dirent_rows_clear(&l);
+		free(l.rows);
+		if (rc || n == 0)
+			return rc;
+	}
+}
+
+static int sql_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+			   const char *name, sl_meta_removed_cb cb, void *arg, struct sl_err *err)
+{
+	struct tree_arg a = {.u = u, .parent = parent, .name = name};
+	int rc = check_name(name, err);
+	if (!rc)
+		rc = check_reserved(parent, name, err);
+	if (rc)
+		return rc;
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(a.hour, sizeof(a.hour), "%Y-%m-%d-%H", &tm);
+	rc = run(m, true, trash_tree_op, &a, err);
+	if (!rc) {
+		acct_apply(m, &a.hour_dir.ac);
+		acct_apply(m, &a.move.ac);
+	}
+	acct_free(&a.hour_dir.ac);
+	acct_free(&a.move.ac);
+	if (rc)
+		return rc;
+	/* The tree is gone for every client; what fails from here is left to a trash cleaner. */
+	struct sl_err e = {0};
+	int erc = empty_tree(m, a.ino, cb, arg, &e, 0);
+	if (!erc)
+		erc = sql_rmdir(m, NULL, a.hour_dir.ino, a.trash_name, &e);
+	if (erc) {
+		sl_log(m->log, SL_LOG_WARN, "emptying .trash/%s/%s: %s", a.hour, a.trash_name, e.msg);
+		return 0;
+	}
+	/* The hour's directory goes too once empty (a volume without trash days keeps no trash);
+	 * if another delete or juicefs put something there meanwhile, it stays. */
+	rc = sql_rmdir(m, NULL, SL_TRASH_INO, a.hour, &e);
+	if (rc && rc != -ENOTEMPTY && rc != -ENOENT)
+		sl_log(m->log, SL_LOG_WARN, "removing .trash/%s: %s", a.hour, e.msg);
+	return 0;
+}
+
 /* ---- file data ------------------------------------------------------------------------------- */
 
 /* The slices blob of a chunk (locked for update when lock); *buf is NULL if there is none. */
@@ -3279,6 +3440,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.unlink = sql_unlink,
 	.rmdir = sql_rmdir,
 	.rename = sql_rename,
+	.remove_tree = sql_remove_tree,
 	.readdir = sql_readdir,
 	.readlink = sql_readlink,
 	.read_chunk = sql_read_chunk,

@@ -280,7 +280,31 @@ int sluice_rename(sluice_volume *vol, const sluice_user *u, const char *src, con
 	return rc;
 }
 
-/* ---- delete --------------------------------------------------------------------------------- */
+/* ---- delete ----------------------------------------------------------------------------------- */
+
+static void doom_removed_cb(void *vol, const struct sl_removed *r)
+{
+	doom_removed(vol, r);
+}
+
+/* Deletes one entry of dir: a file, an empty directory, or (recursive) a whole tree, which the
+ * backend takes away in one step (meta.h, remove_tree). */
+static int delete_entry(sluice_volume *vol, const struct sl_meta_user *mu, sl_ino dir,
+			const char *name, uint8_t type, bool recursive, struct sl_err *err)
+{
+	struct sl_meta *m = vol->core.meta;
+	if (type != SL_TYPE_DIR) {
+		struct sl_removed removed = {0};
+		int rc = m->be->unlink(m, mu, dir, name, &removed, err);
+		doom_removed(vol, &removed);
+		return rc;
+	}
+	int rc = m->be->rmdir(m, mu, dir, name, err);
+	if (rc != -ENOTEMPTY || !recursive)
+		return rc;
+	sl_err_clear(err);
+	return m->be->remove_tree(m, mu, dir, name, doom_removed_cb, vol, err);
+}
 
 struct child_list {
 	char **names;
@@ -319,104 +343,30 @@ static void child_list_free(struct child_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Checks that mu may delete everything below dir (write+exec on every non-empty directory) */
-static int check_subtree(sluice_volume *vol, const struct sl_meta_user *mu, sl_ino dir,
-			 const struct sl_attr *dattr, struct sl_err *err, int depth)
+/* The root cannot go away: deleting it recursively deletes what it holds, entry by entry (HDFS
+ * refuses; Hadoop's specification allows either). */
+static int empty_root(sluice_volume *vol, const struct sl_meta_user *mu, bool recursive,
+		      struct sl_err *err)
 {
 	struct sl_meta *m = vol->core.meta;
-	if (mu->superuser)
-		return 0;
-	if (depth > 1000)
-		return sl_errf(err, -ELOOP, "directory tree too deep");
-	char *after = NULL;
-	int rc = 0;
-	bool first = true;
 	for (;;) {
 		struct child_list l = {0};
-		rc = m->be->readdir(m, mu, dir, after, LIST_PAGE, collect_child, &l, err);
-		if (!rc && first && l.n > 0)
-			rc = sl_meta_access(mu, dattr, SL_MAY_WRITE | SL_MAY_EXEC)
-				? sl_errf(err, -EACCES, "permission denied deleting inside inode %" PRIu64,
-					  dir) : 0;
-		first = false;
-		for (size_t i = 0; !rc && i < l.n; i++) {
-			if (l.types[i] != SL_TYPE_DIR)
-				continue;
-			sl_ino child;
-			struct sl_attr cattr;
-			rc = m->be->lookup(m, mu, dir, l.names[i], &child, &cattr, err);
-			if (!rc)
-				rc = check_subtree(vol, mu, child, &cattr, err, depth + 1);
-		}
-		free(after);
-		after = (!rc && l.n == LIST_PAGE) ? strdup(l.names[l.n - 1]) : NULL;
-		child_list_free(&l);
-		if (rc || !after)
-			break;
-	}
-	free(after);
-	return rc;
-}
-
-/* Removes everything below dir, as mu. */
-static int empty_dir(sluice_volume *vol, const struct sl_meta_user *mu, sl_ino dir,
-		     struct sl_err *err, int depth)
-{
-	struct sl_meta *m = vol->core.meta;
-	if (depth > 1000)
-		return sl_errf(err, -ELOOP, "directory tree too deep");
-	for (;;) {
-		struct child_list l = {0};
-		int rc = m->be->readdir(m, mu, dir, NULL, LIST_PAGE, collect_child, &l, err);
-		for (size_t i = 0; !rc && i < l.n; i++) {
-			if (l.types[i] == SL_TYPE_DIR) {
-				sl_ino child;
-				struct sl_attr cattr;
-				rc = m->be->lookup(m, mu, dir, l.names[i], &child, &cattr, err);
-				if (!rc)
-					rc = empty_dir(vol, mu, child, err, depth + 1);
-				if (!rc)
-					rc = m->be->rmdir(m, mu, dir, l.names[i], err);
-			} else {
-				struct sl_removed removed = {0};
-				rc = m->be->unlink(m, mu, dir, l.names[i], &removed, err);
-				doom_removed(vol, &removed);
-			}
-			if (rc == -ENOENT) /* removed concurrently */
+		int rc = m->be->readdir(m, mu, SL_ROOT_INO, NULL, recursive ? LIST_PAGE : 1,
+					collect_child, &l, err);
+		size_t n = rc ? 0 : l.n;
+		if (n && !recursive)
+			rc = sl_errf(err, -ENOTEMPTY, "/ is not empty");
+		for (size_t i = 0; !rc && i < n; i++) {
+			rc = delete_entry(vol, mu, SL_ROOT_INO, l.names[i], l.types[i], true, err);
+			if (rc == -ENOENT) { /* removed concurrently */
+				sl_err_clear(err);
 				rc = 0;
+			}
 		}
-		size_t n = l.n;
 		child_list_free(&l);
 		if (rc || n == 0)
 			return rc;
 	}
-}
-
-/* Moves a directory into the trash (.trash/<YYYY-MM-DD-HH>/<parent>-<inode>-<name>, the names
- * JuiceFS uses, so that any client's trash cleaner can finish the job after a crash). */
-static int move_to_trash(sluice_volume *vol, sl_ino parent, const char *name, sl_ino ino,
-			 sl_ino *hour_dir, char *trash_name, size_t tsize, struct sl_err *err)
-{
-	struct sl_meta *m = vol->core.meta;
-	struct sl_meta_user root = {.uid = 0, .ngids = 1, .superuser = true};
-	char hour[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(hour, sizeof(hour), "%Y-%m-%d-%H", &tm);
-	struct sl_attr attr;
-	struct sl_removed none = {0};
-	int rc = m->be->mknod(m, &root, SL_TRASH_INO, hour, SL_TYPE_DIR, 0555, 0, NULL, hour_dir,
-			      &attr, &none, err);
-	if (rc == -EEXIST)
-		rc = m->be->lookup(m, &root, SL_TRASH_INO, hour, hour_dir, &attr, err);
-	if (rc)
-		return rc;
-	snprintf(trash_name, tsize, "%" PRIu64 "-%" PRIu64 "-%s", parent, ino, name);
-	if (strlen(trash_name) > SL_NAME_MAX)
-		trash_name[SL_NAME_MAX] = 0;
-	return m->be->rename(m, &root, parent, name, *hour_dir, trash_name, SL_RENAME_NOREPLACE,
-			     &none, err);
 }
 
 int sluice_delete(sluice_volume *vol, const sluice_user *u, const char *path, int recursive)
@@ -431,20 +381,8 @@ int sluice_delete(sluice_volume *vol, const sluice_user *u, const char *path, in
 		rc = sl_path_normalize(path, norm, sizeof(norm), err);
 	if (rc)
 		return rc;
-	if (!strcmp(norm, "/")) {
-		struct sl_attr rattr;
-		if ((rc = m->be->getattr(m, SL_ROOT_INO, &rattr, err)))
-			return rc;
-		if (!recursive) {
-			struct child_list l = {0};
-			rc = m->be->readdir(m, &mu, SL_ROOT_INO, NULL, 1, collect_child, &l, err);
-			size_t n = l.n;
-			child_list_free(&l);
-			return rc ? rc : n ? sl_errf(err, -ENOTEMPTY, "/ is not empty") : 0;
-		}
-		rc = check_subtree(vol, &mu, SL_ROOT_INO, &rattr, err, 0);
-		return rc ? rc : empty_dir(vol, &mu, SL_ROOT_INO, err, 0);
-	}
+	if (!strcmp(norm, "/"))
+		return empty_root(vol, &mu, recursive, err);
 	sl_ino parent;
 	const char *name;
 	char pnorm[PATH_MAX];
@@ -454,38 +392,7 @@ int sluice_delete(sluice_volume *vol, const sluice_user *u, const char *path, in
 	struct sl_attr attr;
 	if ((rc = m->be->lookup(m, &mu, parent, name, &ino, &attr, err)))
 		return rc;
-	if (attr.type != SL_TYPE_DIR) {
-		struct sl_removed removed = {0};
-		rc = m->be->unlink(m, &mu, parent, name, &removed, err);
-		doom_removed(vol, &removed);
-		return rc;
-	}
-	rc = m->be->rmdir(m, &mu, parent, name, err);
-	if (rc != -ENOTEMPTY || !recursive)
-		return rc;
-	/* Non-empty: check the whole subtree, take it away atomically, then empty it. */
-	sl_err_clear(err);
-	if ((rc = check_subtree(vol, &mu, ino, &attr, err, 0)))
-		return rc;
-	if (sl_meta_access(&mu, &attr, SL_MAY_WRITE | SL_MAY_EXEC))
-		return sl_errf(err, -EACCES, "permission denied deleting %s", norm);
-	struct sl_attr pattr;
-	if ((rc = m->be->getattr(m, parent, &pattr, err)))
-		return rc;
-	if (sl_meta_access(&mu, &pattr, SL_MAY_WRITE | SL_MAY_EXEC) ||
-	    ((pattr.mode & 01000) && !mu.superuser && mu.uid != attr.uid && mu.uid != pattr.uid))
-		return sl_errf(err, -EACCES, "permission denied deleting %s", norm);
-	sl_ino hour_dir;
-	char trash_name[SL_NAME_MAX + 64];
-	if ((rc = move_to_trash(vol, parent, name, ino, &hour_dir, trash_name, sizeof(trash_name), err)))
-		return rc;
-	struct sl_meta_user root = {.uid = 0, .ngids = 1, .superuser = true};
-	rc = empty_dir(vol, &root, ino, err, 0);
-	if (!rc)
-		rc = m->be->rmdir(m, &root, hour_dir, trash_name, err);
-	if (rc) /* the tree is gone from the namespace; the trash cleaner finishes the job */
-		sl_log(&vol->core.log, SL_LOG_WARN, "emptying %s in the trash: %s", norm, err->msg);
-	return 0;
+	return delete_entry(vol, &mu, parent, name, attr.type, recursive, err);
 }
 
 /* ---- data-level namespace ops --------------------------------------------------------------- */
