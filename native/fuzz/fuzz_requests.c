@@ -187,6 +187,12 @@ void fz_seed_requests(fz_emit emit, void *arg)
 	sl_w_str(&w, "sub");
 	done(emit, arg, name, &w);
 
+	SEED(SL_OP_REMOVE_TREE, "remove-tree");
+	begin(&w, SL_OP_REMOVE_TREE, NULL);
+	sl_w_u64(&w, FZ_INO_DIR);
+	sl_w_str(&w, "sub");
+	done(emit, arg, name, &w);
+
 	SEED(SL_OP_RENAME, "rename");
 	begin(&w, SL_OP_RENAME, NULL);
 	sl_w_u64(&w, FZ_INO_DIR);

@@ -271,6 +271,88 @@ static int session_op(struct sl_gateway *gw, const char *who, uint16_t op, uint6
 	return status;
 }
 
+/* A request naming an inode, through the dispatcher as `who`; its status. args: u64 values (the
+ * inode first), then for LOOKUP/MKNOD a name, for MKNOD a symlink's type, mode, flags, target. */
+static int inode_op(struct sl_gateway *gw, const char *who, uint16_t op, uint64_t ino,
+		    const char *name)
+{
+	struct sl_wbuf req = {0}, resp = {0};
+	sl_w_u16(&req, op);
+	sl_w_str(&req, NULL);
+	sl_w_u64(&req, ino);
+	switch (op) {
+	case SL_OP_LOOKUP:
+		sl_w_str(&req, name);
+		break;
+	case SL_OP_MKNOD:
+		sl_w_str(&req, name);
+		sl_w_u8(&req, 3); /* a symlink */
+		sl_w_u16(&req, 0777);
+		sl_w_u32(&req, 0);
+		sl_w_str(&req, "private");
+		break;
+	case SL_OP_READDIR:
+		sl_w_str(&req, NULL);
+		sl_w_u32(&req, 10);
+		break;
+	case SL_OP_READ_CHUNK:
+		sl_w_u32(&req, 0);
+		break;
+	case SL_OP_GETXATTR:
+		sl_w_str(&req, "user.x");
+		break;
+	default:
+		break;
+	}
+	struct sl_gw_caller caller = {.name = who, .addr = "127.0.0.1"};
+	sl_gw_dispatch(gw, &caller, req.p, req.len, &resp);
+	struct sl_rbuf r = sl_rbuf_of(resp.p, resp.len);
+	int status = (int)sl_r_u32(&r);
+	sl_wbuf_free(&req);
+	sl_wbuf_free(&resp);
+	return status;
+}
+
+/* Inode numbers are no key: bob cannot get at what lies in alice's 0700 directory by naming its
+ * inodes, while alice (and the superuser) can. */
+static void test_inode_requests(struct sl_gateway *gw)
+{
+	char msg[512];
+	sluice_volume *alice = client("alice", NULL, msg, sizeof(msg));
+	REQUIRE(alice != NULL);
+	sluice_stat dir, file, pub;
+	REQUIRE(sluice_stat_path(alice, NULL, "/alice", &dir) == 0);
+	REQUIRE(sluice_stat_path(alice, NULL, "/alice/private", &file) == 0);
+	REQUIRE(sluice_stat_path(alice, NULL, "/pub", &pub) == 0);
+	CHECK_RC(inode_op(gw, "alice", SL_OP_MKNOD, dir.inode, "link"), 0);
+	sluice_stat link;
+	REQUIRE(sluice_lstat(alice, NULL, "/alice/link", &link) == 0);
+	static const uint16_t on_file[] = {SL_OP_GETATTR, SL_OP_READ_CHUNK, SL_OP_LISTXATTR,
+					   SL_OP_GETXATTR, SL_OP_SUMMARY};
+	for (size_t i = 0; i < sizeof(on_file) / sizeof(on_file[0]); i++) {
+		CHECK_RC(inode_op(gw, "bob", on_file[i], file.inode, NULL), -EACCES);
+		int rc = inode_op(gw, "alice", on_file[i], file.inode, NULL);
+		CHECK(rc == 0 || (on_file[i] == SL_OP_GETXATTR && rc == -ENODATA));
+	}
+	CHECK_RC(inode_op(gw, "bob", SL_OP_READLINK, link.inode, NULL), -EACCES);
+	CHECK_RC(inode_op(gw, "alice", SL_OP_READLINK, link.inode, NULL), 0);
+	CHECK_RC(inode_op(gw, "carol", SL_OP_READLINK, link.inode, NULL), 0); /* superuser */
+	/* the directory itself: bob may reach it (the root is searchable), not list or enter it */
+	CHECK_RC(inode_op(gw, "bob", SL_OP_GETATTR, dir.inode, NULL), 0);
+	CHECK_RC(inode_op(gw, "bob", SL_OP_READDIR, dir.inode, NULL), -EACCES);
+	CHECK_RC(inode_op(gw, "bob", SL_OP_LOOKUP, dir.inode, "private"), -EACCES);
+	CHECK_RC(inode_op(gw, "bob", SL_OP_GETATTR, pub.inode, NULL), 0);
+	/* once alice opens the directory for search, bob gets in */
+	CHECK_RC(sluice_chmod(alice, NULL, "/alice", 0711), 0);
+	CHECK_RC(inode_op(gw, "bob", SL_OP_GETATTR, file.inode, NULL), 0);
+	CHECK_RC(inode_op(gw, "bob", SL_OP_READ_CHUNK, file.inode, NULL), -EACCES); /* 0600 */
+	CHECK_RC(sluice_chmod(alice, NULL, "/alice", 0700), 0);
+	CHECK_RC(inode_op(gw, "bob", SL_OP_GETATTR, file.inode, NULL), -EACCES);
+	CHECK_RC(inode_op(gw, "bob", SL_OP_GETATTR, 1u << 30, NULL), -ENOENT);
+	CHECK_RC(sluice_delete(alice, NULL, "/alice/link", 0), 0);
+	sluice_shutdown(alice);
+}
+
 /* Sessions belong to their opener: nobody else refreshes or closes them, and the gateways' own
  * sessions (1 and 2: they started first) belong to no client. */
 static void test_sessions(struct sl_gateway *gw)
@@ -378,6 +460,7 @@ int main(void)
 	test_sessions(s.gw);
 	test_users();
 	test_recursive_delete();
+	test_inode_requests(s.gw);
 	test_protection();
 	test_refusals();
 	test_bad_traffic();

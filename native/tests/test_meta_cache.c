@@ -93,7 +93,7 @@ static struct sl_attr getattr_ok(struct sl_meta *h, sl_ino ino)
 {
 	struct sl_err err = {0};
 	struct sl_attr a = {0};
-	CHECK_RC(h->be->getattr(h, ino, &a, &err), 0);
+	CHECK_RC(h->be->getattr(h, NULL, ino, &a, &err), 0);
 	return a;
 }
 

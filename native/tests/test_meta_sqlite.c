@@ -321,10 +321,10 @@ static void test_namespace(void)
 	struct sl_attr attr;
 	sl_ino ino;
 	/* root and trash as format wrote them */
-	CHECK_RC(m->be->getattr(m, SL_ROOT_INO, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, SL_ROOT_INO, &attr, &err), 0);
 	CHECK(attr.type == SL_TYPE_DIR && attr.mode == 0777 && attr.nlink == 2 &&
 	      attr.length == 4096 && attr.parent == 1);
-	CHECK_RC(m->be->getattr(m, SL_TRASH_INO, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, SL_TRASH_INO, &attr, &err), 0);
 	CHECK(attr.type == SL_TYPE_DIR && attr.mode == 0555 && attr.parent == 1);
 
 	dir_a = mk(&alice, SL_ROOT_INO, "a", SL_TYPE_DIR, 0755);
@@ -333,18 +333,18 @@ static void test_namespace(void)
 	dir_d = mk(&alice, c, "d", SL_TYPE_DIR, 0755);
 	file_f = mk(&alice, dir_d, "f", SL_TYPE_FILE, 0644);
 	sl_ino lnk = mk(&alice, dir_d, "l", SL_TYPE_SYMLINK, 0777);
-	CHECK_RC(m->be->getattr(m, SL_ROOT_INO, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, SL_ROOT_INO, &attr, &err), 0);
 	CHECK_RC(attr.nlink, 3);
-	CHECK_RC(m->be->getattr(m, file_f, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, file_f, &attr, &err), 0);
 	CHECK(attr.type == SL_TYPE_FILE && attr.uid == 1000 && attr.gid == 0 /* root's group */ &&
 	      attr.mode == 0644 && attr.nlink == 1 && attr.length == 0 && attr.parent == dir_d);
-	CHECK_RC(m->be->getattr(m, lnk, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, lnk, &attr, &err), 0);
 	CHECK(attr.type == SL_TYPE_SYMLINK && attr.length == strlen("/target/of/link"));
 	char *target = NULL;
-	CHECK_RC(m->be->readlink(m, lnk, &target, &err), 0);
+	CHECK_RC(m->be->readlink(m, NULL, lnk, &target, &err), 0);
 	CHECK(target && !strcmp(target, "/target/of/link"));
 	free(target);
-	CHECK_RC(m->be->readlink(m, file_f, &target, &err), -EINVAL);
+	CHECK_RC(m->be->readlink(m, NULL, file_f, &target, &err), -EINVAL);
 
 	/* mknod of an existing name */
 	struct sl_removed rm;
@@ -506,16 +506,16 @@ static void test_rename_unlink(void)
 	CHECK_RC(m->be->rename(m, &alice, x, "g", y, "empty", 0, &rm, &err), -EISDIR);
 	CHECK_RC(m->be->rename(m, &alice, x, "x2", x, "g", 0, &rm, &err), -ENOTDIR);
 	/* a directory replaces an empty one in another parent: link counts follow */
-	CHECK_RC(m->be->getattr(m, x, &pa, &err), 0);
-	CHECK_RC(m->be->getattr(m, y, &pb, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, x, &pa, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, y, &pb, &err), 0);
 	CHECK_RC(pa.nlink, 3); /* x2 */
 	CHECK_RC(pb.nlink, 4); /* full, empty */
 	CHECK_RC(m->be->rename(m, &alice, x, "x2", y, "empty", 0, &rm, &err), 0);
-	CHECK_RC(m->be->getattr(m, x, &pa, &err), 0);
-	CHECK_RC(m->be->getattr(m, y, &pb, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, x, &pa, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, y, &pb, &err), 0);
 	CHECK_RC(pa.nlink, 2);
 	CHECK_RC(pb.nlink, 4);
-	CHECK_RC(m->be->getattr(m, x2, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, x2, &attr, &err), 0);
 	CHECK_RC(attr.parent, y);
 	CHECK(pb.mtime_ns >= attr.ctime_ns - 1000000000LL);
 	CHECK_RC(m->be->resolve(m, &alice, "/r/y/empty/x3", &ino, &attr, &err), 0);
@@ -534,7 +534,7 @@ static void test_rename_unlink(void)
 	CHECK_RC(m->be->unlink(m, &alice, full, "inside", &rm, &err), 0);
 	CHECK(rm.ino && rm.data_pending && rm.length == 0);
 	CHECK_RC(m->be->rmdir(m, &alice, y, "full", &err), 0);
-	CHECK_RC(m->be->getattr(m, y, &pb, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, y, &pb, &err), 0);
 	CHECK_RC(pb.nlink, 3);
 	CHECK_RC(m->be->unlink(m, &alice, y, "full", &rm, &err), -ENOENT);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_dir_stats WHERE inode = %" PRIu64, full), 0);
@@ -586,7 +586,7 @@ static void test_permissions(void)
 	in.atime_ns = 42000;
 	CHECK_RC(m->be->setattr(m, &bob, f, SL_SET_MTIME, &in, &attr, &err), -EACCES);
 	CHECK_RC(m->be->setattr(m, &alice, f, SL_SET_MTIME | SL_SET_ATIME, &in, &attr, &err), 0);
-	CHECK_RC(m->be->getattr(m, f, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, f, &attr, &err), 0);
 	CHECK(attr.mtime_ns == 1234567891234LL && attr.atime_ns == 42000);
 	CHECK_RC(q1f("SELECT mtime FROM jfs_node WHERE inode = %" PRIu64, f), 1234567891);
 	CHECK_RC(q1f("SELECT mtimensec FROM jfs_node WHERE inode = %" PRIu64, f), 234);
@@ -615,7 +615,7 @@ static void test_data(void)
 	free(ss);
 	CHECK_RC(m->be->read_chunk(m, NULL, f, 5, &ss, &n, &err), 0);
 	CHECK(n == 0 && !ss);
-	CHECK_RC(m->be->getattr(m, f, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, f, &attr, &err), 0);
 	CHECK(attr.length == 3 * MiB && attr.mtime_ns == 123456789012345LL);
 	CHECK_RC(q1f("SELECT refs FROM jfs_chunk_ref WHERE chunkid = %" PRIu64, s1), 1);
 	CHECK_RC(q1f("SELECT size FROM jfs_chunk_ref WHERE chunkid = %" PRIu64, s2), MiB);
@@ -708,7 +708,7 @@ static void test_concat(void)
 	/* s2: sparse, with data in its second chunk only */
 	uint64_t b1 = new_slice();
 	write_slice(s2, 1, 100, b1, 1000);
-	CHECK_RC(m->be->getattr(m, s2, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, s2, &attr, &err), 0);
 	CHECK_RC(attr.length, CHUNK + 1100);
 
 	sl_ino srcs[2] = {s1, s2};
@@ -716,7 +716,7 @@ static void test_concat(void)
 	sl_ino twice[2] = {s1, s1};
 	CHECK_RC(m->be->concat(m, &alice, t, twice, 2, &err), -EINVAL);
 	CHECK_RC(m->be->concat(m, &alice, t, srcs, 2, &err), 0);
-	CHECK_RC(m->be->getattr(m, t, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, t, &attr, &err), 0);
 	uint64_t tlen = CHUNK - MiB + 3 * MiB + CHUNK + 1100;
 	CHECK_RC(attr.length, tlen);
 	/* s1's data: first MiB of a1 at 63 MiB, a2 over 1 MiB of it, a1 continues across the
@@ -991,18 +991,18 @@ static void test_trash_and_counters(void)
 	struct sl_attr attr, tattr;
 	struct sl_removed rm;
 	sl_ino hour;
-	CHECK_RC(m->be->getattr(m, SL_TRASH_INO, &tattr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, SL_TRASH_INO, &tattr, &err), 0);
 	CHECK_RC(m->be->mknod(m, &root_u, SL_TRASH_INO, "2026-01-01-00", SL_TYPE_DIR, 0555, 0, NULL,
 			      &hour, &attr, &rm, &err), 0);
 	CHECK_RC(hour, SL_TRASH_INO + 1);
 	CHECK_RC(counter("nextTrash"), 1);
-	CHECK_RC(m->be->getattr(m, SL_TRASH_INO, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, SL_TRASH_INO, &attr, &err), 0);
 	CHECK(attr.nlink == tattr.nlink && attr.mtime_ns == tattr.mtime_ns);
 	sl_ino doomed = mk(&alice, SL_ROOT_INO, "doomed", SL_TYPE_DIR, 0755);
 	sl_ino inner = mk(&alice, doomed, "inner", SL_TYPE_FILE, 0644);
 	CHECK_RC(m->be->rename(m, &root_u, SL_ROOT_INO, "doomed", hour, "1-x-doomed",
 			       SL_RENAME_NOREPLACE, &rm, &err), 0);
-	CHECK_RC(m->be->getattr(m, doomed, &attr, &err), 0);
+	CHECK_RC(m->be->getattr(m, NULL, doomed, &attr, &err), 0);
 	CHECK_RC(attr.parent, hour);
 	/* nothing new may appear inside a directory that is being deleted */
 	sl_ino ino;

@@ -135,7 +135,7 @@ static bool parse_block_key(const struct sl_chunk_layout *l, const char *key, ui
 	return true;
 }
 
-/* GET/HEAD: u may read chunk p->indx of p->ino (read_chunk checks it, exactly as for a READ_CHUNK
+/* GET/HEAD: u may reach p->ino and read its chunk p->indx (exactly the checks of a READ_CHUNK
  * request), and one of its slices has this block. */
 static int check_read(struct sl_gateway *gw, const struct sl_meta_user *u,
 		      const struct sl_gw_presign_req *p, uint64_t id, uint32_t bindx, uint32_t blen,
@@ -145,7 +145,9 @@ static int check_read(struct sl_gateway *gw, const struct sl_meta_user *u,
 	const struct sl_chunk_layout *l = &gw->vol->core.layout;
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	int rc = m->be->read_chunk(m, u, p->ino, p->indx, &ss, &n, err);
+	int rc = m->be->reach(m, u, p->ino, err);
+	if (!rc)
+		rc = m->be->read_chunk(m, u, p->ino, p->indx, &ss, &n, err);
 	if (rc)
 		return rc;
 	bool found = false;

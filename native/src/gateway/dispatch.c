@@ -68,6 +68,14 @@ static void put_removed(struct req *q, const struct sl_removed *rm)
 	sl_w_bool(&q->out, false);
 }
 
+/* A request that names an inode reaches it only if its caller could by a path (meta.h, reach):
+ * inode numbers are easy to guess, and HDFS never lets a caller at an entry it cannot traverse
+ * to. */
+static int reach(struct req *q, sl_ino ino)
+{
+	return q->m->be->reach(q->m, &q->mu, ino, &q->err);
+}
+
 static void doom_removed(void *vol, const struct sl_removed *rm)
 {
 	if (rm->data_pending)
@@ -412,6 +420,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if (!name)
 			return sl_errf(err, -EINVAL, "no name");
+		if ((rc = reach(q, parent)))
+			return rc;
 		if (!(rc = be->lookup(m, u, parent, name, &ino, &a, err))) {
 			sl_w_u64(&q->out, ino);
 			sl_w_attr(&q->out, &a);
@@ -421,7 +431,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 	case SL_OP_GETATTR:
 		ino = sl_r_u64(r);
 		ARGS_DONE();
-		if (!(rc = be->getattr(m, ino, &a, err)))
+		if (!(rc = reach(q, ino)) && !(rc = be->getattr(m, u, ino, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
 	case SL_OP_SETATTR: {
@@ -430,6 +440,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_attr in;
 		sl_r_attr(r, &in);
 		ARGS_DONE();
+		if ((rc = reach(q, ino)))
+			return rc;
 		if (!(rc = be->setattr(m, u, ino, set, &in, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
@@ -444,6 +456,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if (!name)
 			return sl_errf(err, -EINVAL, "no name");
+		if ((rc = reach(q, parent)))
+			return rc;
 		struct sl_removed rm = {0};
 		ino = 0;
 		memset(&a, 0, sizeof(a));
@@ -461,6 +475,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if (!name)
 			return sl_errf(err, -EINVAL, "no name");
+		if ((rc = reach(q, parent)))
+			return rc;
 		struct sl_removed rm = {0};
 		if (!(rc = be->unlink(m, u, parent, name, &rm, err)))
 			put_removed(q, &rm);
@@ -472,6 +488,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if (!name)
 			return sl_errf(err, -EINVAL, "no name");
+		if ((rc = reach(q, parent)))
+			return rc;
 		return be->rmdir(m, u, parent, name, err);
 	}
 	case SL_OP_RENAME: {
@@ -483,6 +501,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if (!nsrc || !ndst)
 			return sl_errf(err, -EINVAL, "no name");
+		if ((rc = reach(q, psrc)) || (rc = reach(q, pdst)))
+			return rc;
 		struct sl_removed rm = {0};
 		if (!(rc = be->rename(m, u, psrc, nsrc, pdst, ndst, flags, &rm, err)))
 			put_removed(q, &rm);
@@ -494,6 +514,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if (!name)
 			return sl_errf(err, -EINVAL, "no name");
+		if ((rc = reach(q, parent)))
+			return rc;
 		return be->remove_tree(m, u, parent, name, doom_removed, q->gw->vol, err);
 	}
 	case SL_OP_READDIR: {
@@ -504,6 +526,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if (!limit || limit > SL_RPC_MAX_LIST)
 			return sl_errf(err, -EINVAL, "a listing page must hold 1-%u entries",
 				       SL_RPC_MAX_LIST);
+		if ((rc = reach(q, ino)))
+			return rc;
 		struct sl_wbuf items = {0};
 		struct list_ctx l = {.w = &items};
 		rc = be->readdir(m, u, ino, after, limit, put_dirent, &l, err);
@@ -512,8 +536,10 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 	case SL_OP_READLINK: {
 		ino = sl_r_u64(r);
 		ARGS_DONE();
+		if ((rc = reach(q, ino)))
+			return rc;
 		char *target = NULL;
-		if (!(rc = be->readlink(m, ino, &target, err)))
+		if (!(rc = be->readlink(m, u, ino, &target, err)))
 			sl_w_str(&q->out, target);
 		free(target);
 		return rc;
@@ -522,6 +548,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ino = sl_r_u64(r);
 		uint32_t indx = sl_r_u32(r);
 		ARGS_DONE();
+		if ((rc = reach(q, ino)))
+			return rc;
 		struct sl_slice *ss = NULL;
 		size_t n = 0;
 		if (!(rc = be->read_chunk(m, u, ino, indx, &ss, &n, err))) {
@@ -539,6 +567,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		sl_r_slice(r, &s);
 		int64_t mtime = sl_r_i64(r);
 		ARGS_DONE();
+		if ((rc = reach(q, ino)))
+			return rc;
 		if (!(rc = be->write_chunk(m, u, ino, indx, &s, mtime, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
@@ -547,6 +577,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ino = sl_r_u64(r);
 		uint64_t length = sl_r_u64(r);
 		ARGS_DONE();
+		if ((rc = reach(q, ino)))
+			return rc;
 		if (!(rc = be->truncate(m, u, ino, length, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
@@ -561,8 +593,12 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			return sl_errf(err, -ENOMEM, "out of memory");
 		for (uint32_t i = 0; i < n; i++)
 			srcs[i] = sl_r_u64(r);
-		rc = sl_r_done(r) ? be->concat(m, u, target, srcs, n, err)
+		rc = sl_r_done(r) ? reach(q, target)
 				  : sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
+		for (uint32_t i = 0; !rc && i < n; i++)
+			rc = reach(q, srcs[i]);
+		if (!rc)
+			rc = be->concat(m, u, target, srcs, n, err);
 		free(srcs);
 		return rc;
 	}
@@ -584,7 +620,9 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			rc = sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
 		else if (!valid_slice(&repl))
 			rc = sl_errf(err, -EINVAL, "invalid replacement slice");
-		else /* the slices it frees are deleted by the gateway, as after an unlink */
+		else
+			rc = reach(q, ino);
+		if (!rc) /* the slices it frees are deleted by the gateway, as after an unlink */
 			rc = be->compact_chunk(m, u, ino, indx, expect, n, skip, &repl,
 					       sl_vol_delete_slice, &q->gw->vol->core, err);
 		free(expect);
@@ -596,6 +634,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if (!name)
 			return sl_errf(err, -EINVAL, "no name");
+		if ((rc = reach(q, ino)))
+			return rc;
 		void *v = NULL;
 		size_t len = 0;
 		if (!(rc = be->getxattr(m, u, ino, name, &v, &len, err)))
@@ -612,11 +652,15 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if (!name)
 			return sl_errf(err, -EINVAL, "no name");
+		if ((rc = reach(q, ino)))
+			return rc;
 		return be->setxattr(m, u, ino, name, v, len, flags, err);
 	}
 	case SL_OP_LISTXATTR: {
 		ino = sl_r_u64(r);
 		ARGS_DONE();
+		if ((rc = reach(q, ino)))
+			return rc;
 		char *names = NULL;
 		size_t len = 0;
 		if (!(rc = be->listxattr(m, u, ino, &names, &len, err)))
@@ -630,11 +674,15 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if (!name)
 			return sl_errf(err, -EINVAL, "no name");
+		if ((rc = reach(q, ino)))
+			return rc;
 		return be->removexattr(m, u, ino, name, err);
 	}
 	case SL_OP_SUMMARY: {
 		ino = sl_r_u64(r);
 		ARGS_DONE();
+		if ((rc = reach(q, ino)))
+			return rc;
 		struct sl_meta_summary s;
 		if (!(rc = be->summary(m, u, ino, &s, err))) {
 			sl_w_u64(&q->out, s.length);

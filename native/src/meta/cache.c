@@ -454,7 +454,8 @@ static void store_entry(struct meta_cache *c, const struct ckey *k, sl_ino ino, 
 
 /* ---- cached slots ------------------------------------------------------------------------------ */
 
-static int c_getattr(struct sl_meta *m, sl_ino ino, struct sl_attr *attr, struct sl_err *err)
+static int c_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		     struct sl_attr *attr, struct sl_err *err)
 {
 	struct meta_cache *c = cache_of(m);
 	struct fill f = {.born = now_ns()};
@@ -468,7 +469,7 @@ static int c_getattr(struct sl_meta *m, sl_ino ino, struct sl_attr *attr, struct
 		c->misses++;
 	f.seq = c->seq;
 	pthread_mutex_unlock(&c->lock);
-	int rc = c->inner->getattr(m, ino, attr, err);
+	int rc = c->inner->getattr(m, u, ino, attr, err);
 	if (!rc) {
 		learn(c, ino, attr, f);
 	} else if (rc == -ENOENT) {
@@ -522,7 +523,7 @@ static int entry_cached(struct meta_cache *c, struct sl_meta *m, const struct sl
 	if (!hit)
 		return 0;
 
-	int rc = c->inner->getattr(m, hit, attr, err);
+	int rc = c->inner->getattr(m, u, hit, attr, err);
 	if (rc != -ENOENT) {
 		if (!rc) {
 			learn(c, hit, attr, *f);

@@ -205,7 +205,16 @@ struct sl_meta_backend {
 		       sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
 	int (*lookup)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		      const char *name, sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
-	int (*getattr)(struct sl_meta *m, sl_ino ino, struct sl_attr *attr, struct sl_err *err);
+	/* getattr and readlink check nothing themselves: u is whom they are for (the gateway
+	 * checks that u may reach ino). */
+	int (*getattr)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		       struct sl_attr *attr, struct sl_err *err);
+	/* Whether u may reach ino by a path: search permission on every directory from the root
+	 * down to ino's parent (for a file with several links, to one of them), as HDFS checks
+	 * every path. 0, -EACCES, or -ENOENT if ino does not exist. The gateway asks before every
+	 * request that names an inode (the sql backend; NULL elsewhere). */
+	int (*reach)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		     struct sl_err *err);
 	/* set is a mask of SL_SET_*; only owner/superuser may chmod/utimes, only superuser may change
 	 * the owner, an owner may change the group to one of its groups (HDFS rules). */
 	int (*setattr)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int set,
@@ -248,7 +257,8 @@ struct sl_meta_backend {
 		       const char *after, size_t limit, sl_meta_dirent_cb cb, void *arg,
 		       struct sl_err *err);
 	/* Symlink target; caller frees. */
-	int (*readlink)(struct sl_meta *m, sl_ino ino, char **target, struct sl_err *err);
+	int (*readlink)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, char **target,
+			struct sl_err *err);
 
 	/* -- file data --------------------------------------------------------------------------- */
 	/* The three data slots below check u's read (read_chunk) or write permission on the file

@@ -554,10 +554,11 @@ static int remote_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 	return take_entry(&c, invoke(m, &c, err), ino, attr, err);
 }
 
-static int remote_getattr(struct sl_meta *m, sl_ino ino, struct sl_attr *attr, struct sl_err *err)
+static int remote_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  struct sl_attr *attr, struct sl_err *err)
 {
 	struct call c;
-	begin(&c, SL_OP_GETATTR, NULL);
+	begin(&c, SL_OP_GETATTR, u);
 	sl_w_u64(&c.req, ino);
 	return take_attr(&c, invoke(m, &c, err), attr, err);
 }
@@ -708,10 +709,11 @@ static int remote_readdir(struct sl_meta *m, const struct sl_meta_user *u, sl_in
 	return rc;
 }
 
-static int remote_readlink(struct sl_meta *m, sl_ino ino, char **target, struct sl_err *err)
+static int remote_readlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			   char **target, struct sl_err *err)
 {
 	struct call c;
-	begin(&c, SL_OP_READLINK, NULL);
+	begin(&c, SL_OP_READLINK, u);
 	sl_w_u64(&c.req, ino);
 	return take_str(&c, invoke(m, &c, err), SL_RPC_MAX_PATH, target, err);
 }

@@ -1367,8 +1367,10 @@ static int getattr_op(struct tx *t, void *arg)
 	return node_get(t, a->ino, false, &a->attr);
 }
 
-static int sql_getattr(struct sl_meta *m, sl_ino ino, struct sl_attr *attr, struct sl_err *err)
+static int sql_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		       struct sl_attr *attr, struct sl_err *err)
 {
+	(void)u;
 	struct getattr_arg a = {.ino = ino};
 	int rc = run(m, false, getattr_op, &a, err);
 	if (!rc)
@@ -1445,6 +1447,74 @@ static int sql_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino i
 	if (!rc && out)
 		*out = a.out;
 	return rc;
+}
+
+/* Whether u may search every directory from the root down to dir (dir included): one query walks
+ * up the parent column. Sets *ok; a chain that breaks off (a missing node) or loops is not ok. */
+static int search_up(struct tx *t, const struct sl_meta_user *u, sl_ino dir, bool *ok)
+{
+	struct sl_sql_stmt *s;
+	int rc = q_open(t, &s,
+			"WITH RECURSIVE up(ino, d) AS (SELECT ?, 0 UNION ALL SELECT n.parent, up.d + 1 "
+			"FROM jfs_node n JOIN up ON n.inode = up.ino WHERE up.ino <> 1 AND up.d < 1000) "
+			"SELECT up.ino, n.type, n.mode, n.uid, n.gid FROM up LEFT JOIN jfs_node n "
+			"ON n.inode = up.ino",
+			"i", (int64_t)dir);
+	bool root = false, denied = false;
+	while (!rc && !denied && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		struct sl_attr d = {.type = (uint8_t)col_u64(t, s, 1),
+				    .mode = (uint16_t)(col_u64(t, s, 2) & 07777),
+				    .uid = (uint32_t)col_u64(t, s, 3),
+				    .gid = (uint32_t)col_u64(t, s, 4)};
+		denied = t->d->col_null(s, 1) || d.type != SL_TYPE_DIR ||
+			 sl_meta_access(u, &d, SL_MAY_EXEC);
+		root = root || col_u64(t, s, 0) == SL_ROOT_INO;
+	}
+	t->d->finalize(s);
+	*ok = rc >= 0 && root && !denied;
+	return rc < 0 ? rc : 0;
+}
+
+struct reach_arg {
+	const struct sl_meta_user *u;
+	sl_ino ino;
+};
+
+static int reach_op(struct tx *t, void *arg)
+{
+	struct reach_arg *a = arg;
+	struct sl_attr n;
+	int rc = node_get(t, a->ino, false, &n);
+	if (rc || a->ino == SL_ROOT_INO)
+		return rc;
+	bool ok = false;
+	if (n.parent) /* hard-linked files have none: any of their entries will do */
+		return (rc = search_up(t, a->u, n.parent, &ok)) ? rc : ok ? 0
+			: deny(t, "cannot reach it from the root", a->ino);
+	struct sl_sql_stmt *s;
+	if ((rc = q_open(t, &s, "SELECT parent FROM jfs_edge WHERE inode = ?", "i",
+			 (int64_t)a->ino)))
+		return rc;
+	sl_ino parents[16];
+	size_t np = 0;
+	while (np < 16 && (rc = t->d->step(s, t->err)) > 0)
+		parents[np++] = col_u64(t, s, 0);
+	t->d->finalize(s);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; !rc && !ok && i < np; i++)
+		rc = search_up(t, a->u, parents[i], &ok);
+	return rc ? rc : ok ? 0 : deny(t, "cannot reach it from the root", a->ino);
+}
+
+static int sql_reach(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		     struct sl_err *err)
+{
+	if (superuser(u))
+		return 0;
+	struct reach_arg a = {.u = u, .ino = ino};
+	return run(m, false, reach_op, &a, err);
 }
 
 /* ---- namespace: changes ---------------------------------------------------------------------- */
@@ -1984,8 +2054,10 @@ static int readlink_op(struct tx *t, void *arg)
 	return rc;
 }
 
-static int sql_readlink(struct sl_meta *m, sl_ino ino, char **target, struct sl_err *err)
+static int sql_readlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			char **target, struct sl_err *err)
 {
+	(void)u;
 	struct readlink_arg a = {.ino = ino};
 	int rc = run(m, false, readlink_op, &a, err);
 	*target = rc ? NULL : a.target;
@@ -3435,6 +3507,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.resolve = sql_resolve,
 	.lookup = sql_lookup,
 	.getattr = sql_getattr,
+	.reach = sql_reach,
 	.setattr = sql_setattr,
 	.mknod = sql_mknod,
 	.unlink = sql_unlink,

@@ -23,7 +23,7 @@ static int write_merged(struct sl_volume_core *v, const struct sl_meta_user *u, 
 			uint32_t len, uint64_t id, struct sl_err *err)
 {
 	struct sl_attr attr;
-	int rc = v->meta->be->getattr(v->meta, ino, &attr, err);
+	int rc = v->meta->be->getattr(v->meta, u, ino, &attr, err);
 	if (rc)
 		return rc;
 	struct sl_reader *r = NULL;

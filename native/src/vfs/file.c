@@ -241,7 +241,8 @@ int sluice_fstat(sluice_file *f, sluice_stat *st)
 {
 	struct sl_volume_core *v = &f->vol->core;
 	struct sl_attr attr;
-	int rc = v->meta->be->getattr(v->meta, f->ino, &attr, sl_vol_err(f->vol));
+	int rc = v->meta->be->getattr(v->meta, sl_reader_user(f->r), f->ino, &attr,
+				     sl_vol_err(f->vol));
 	if (!rc) {
 		sl_fill_stat(v, f->ino, &attr, st);
 		if (f->w && sl_writer_length(f->w) > st->length)

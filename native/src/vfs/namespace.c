@@ -89,7 +89,7 @@ int sl_resolve(sluice_volume *vol, const struct sl_meta_user *mu, const char *pa
 		if (hops == MAX_SYMLINK_HOPS)
 			return sl_errf(err, -ELOOP, "too many symlinks resolving %s", path);
 		char *target = NULL;
-		if ((rc = v->meta->be->readlink(v->meta, *ino, &target, err)))
+		if ((rc = v->meta->be->readlink(v->meta, mu, *ino, &target, err)))
 			break;
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof(dir), "%s", norm);
@@ -227,7 +227,7 @@ int sl_mkdirs_user(sluice_volume *vol, const struct sl_meta_user *mu, const char
 		if (rc)
 			return rc;
 		if (attr.type == SL_TYPE_SYMLINK) {
-			rc = v->meta->be->getattr(v->meta, child, &attr, err);
+			rc = v->meta->be->getattr(v->meta, mu, child, &attr, err);
 			return rc ? rc : sl_errf(err, -ENOTDIR, "%s is a symlink", c);
 		}
 		if (attr.type != SL_TYPE_DIR)
@@ -516,7 +516,7 @@ ssize_t sluice_readlink(sluice_volume *vol, const sluice_user *u, const char *pa
 		rc = sl_errf(err, -EINVAL, "%s is not a symlink", path);
 	char *target = NULL;
 	if (!rc)
-		rc = vol->core.meta->be->readlink(vol->core.meta, ino, &target, err);
+		rc = vol->core.meta->be->readlink(vol->core.meta, &mu, ino, &target, err);
 	if (rc)
 		return rc;
 	size_t len = strlen(target);

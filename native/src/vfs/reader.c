@@ -233,6 +233,11 @@ static int prefetch_piece(struct sl_reader *r, const struct piece *p, void *arg,
 	return 0;
 }
 
+const struct sl_meta_user *sl_reader_user(const struct sl_reader *r)
+{
+	return &r->user.mu;
+}
+
 int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off,
 			struct sl_err *err)
 {
@@ -243,7 +248,7 @@ int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off
 	if (off + len > length) {
 		/* At the end as we know it: the file may have grown (a writer hflushed). */
 		struct sl_attr attr;
-		int rc = v->meta->be->getattr(v->meta, r->ino, &attr, err);
+		int rc = v->meta->be->getattr(v->meta, &r->user.mu, r->ino, &attr, err);
 		if (rc)
 			return rc;
 		pthread_mutex_lock(&r->lock);

@@ -360,6 +360,8 @@ int sl_store_block(struct sl_volume_core *v, const char *key, const void *data, 
 /* u: the opener, whose read permission the metadata checks whenever the reader lists a chunk. */
 int sl_reader_new(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino,
 		  uint64_t length, struct sl_reader **out);
+/* The opener the reader acts for. */
+const struct sl_meta_user *sl_reader_user(const struct sl_reader *r);
 /* Reads up to len bytes at off (short only at the end of the file as this reader knows it;
  * at that end it re-reads the length once, so a reader tailing a growing file sees new data). */
 int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off,
