@@ -374,6 +374,40 @@ static void test_sessions(struct sl_gateway *gw)
 	CHECK_RC(session_op(gw, "alice", SL_OP_REFRESH_SESSION, sid), -ENOENT);
 }
 
+/* A gateway at its connection limit tells every further client so, never a broken pipe. */
+static void test_connection_limit(int limited_port)
+{
+	char keytab[1100], p[16], msg[512];
+	snprintf(keytab, sizeof(keytab), "%s/alice.keytab", kdir);
+	snprintf(p, sizeof(p), "%d", limited_port);
+	struct sl_gss_client_conf gc = {.service = "sluice/localhost@SLUICE.TEST", .keytab = keytab};
+	struct sl_rpc_conn held[2];
+	struct sl_err err = {0};
+	for (int i = 0; i < 2; i++) {
+		held[i] = (struct sl_rpc_conn){.fd = -1, .max_frame = 1 << 20, .timeout_ms = 5000};
+		REQUIRE(sl_rpc_connect("127.0.0.1", p, 2000, &held[i].fd, &err) == 0);
+		CHECK_RC(sl_rpc_client_handshake(&held[i], &gc, &err), 0);
+	}
+	char lurl[64];
+	snprintf(lurl, sizeof(lurl), "gateway://127.0.0.1:%d", limited_port);
+	for (int i = 0; i < 10; i++) {
+		sluice_volume *v = client_at("alice", NULL, lurl, "integrity", msg, sizeof(msg));
+		CHECK(v == NULL);
+		if (v)
+			sluice_shutdown(v);
+		if (!strstr(msg, "serves 2 connections already"))
+			fprintf(stderr, "try %d: %s\n", i, msg);
+		CHECK(strstr(msg, "serves 2 connections already") != NULL);
+	}
+	sl_rpc_conn_close(&held[0]);
+	usleep(200000); /* the gateway notices the hang-up */
+	sluice_volume *v = client_at("alice", NULL, lurl, "integrity", msg, sizeof(msg));
+	CHECK(v != NULL);
+	if (v)
+		sluice_shutdown(v);
+	sl_rpc_conn_close(&held[1]);
+}
+
 static void test_bad_traffic(void)
 {
 	struct sl_err err = {0};
@@ -456,6 +490,14 @@ int main(void)
 	}
 	private_port = sl_gateway_port(s2.gw);
 	REQUIRE(pthread_create(&s2.t, NULL, run_gateway, &s2) == 0);
+	/* a third that serves two connections at a time */
+	conf[sizeof(conf) / sizeof(conf[0]) - 1] = (sluice_kv){"gateway.max-connections", "2"};
+	struct served s3 = {0};
+	if (sl_gateway_new(conf, sizeof(conf) / sizeof(conf[0]), &s3.gw, msg, sizeof(msg))) {
+		fprintf(stderr, "gateway: %s\n", msg);
+		return 1;
+	}
+	REQUIRE(pthread_create(&s3.t, NULL, run_gateway, &s3) == 0);
 
 	test_sessions(s.gw);
 	test_users();
@@ -464,6 +506,7 @@ int main(void)
 	test_protection();
 	test_refusals();
 	test_bad_traffic();
+	test_connection_limit(sl_gateway_port(s3.gw));
 
 	sl_gateway_stop(s.gw);
 	pthread_join(s.t, NULL);
@@ -471,6 +514,9 @@ int main(void)
 	sl_gateway_stop(s2.gw);
 	pthread_join(s2.t, NULL);
 	sl_gateway_free(s2.gw);
+	sl_gateway_stop(s3.gw);
+	pthread_join(s3.t, NULL);
+	sl_gateway_free(s3.gw);
 	free(dir);
 	return tu_finish("test_gateway");
 }

@@ -31,8 +31,9 @@ struct sl_gateway {
 	int wake[2];                   /* a byte written to wake[1] stops the accept loop */
 
 	pthread_mutex_t lock;
-	pthread_cond_t idle;           /* signalled when nconns drops to 0 */
+	pthread_cond_t idle;           /* signalled when nconns and nrefusing drop to 0 */
 	size_t nconns;
+	size_t nrefusing;              /* clients over the limit being told so (server.c) */
 	int *conn_fds;                 /* max_conns slots, -1 when free; shut down at stop */
 
 	/* presigned data access (data.c); no signer when the storage cannot be presigned */

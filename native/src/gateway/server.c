@@ -334,22 +334,82 @@ static void *conn_main(void *arg)
 	serve(job); /* closes job->fd */
 	pthread_mutex_lock(&gw->lock);
 	gw->conn_fds[job->slot] = -1;
-	if (--gw->nconns == 0)
+	if (--gw->nconns == 0 && gw->nrefusing == 0)
 		pthread_cond_broadcast(&gw->idle);
 	pthread_mutex_unlock(&gw->lock);
 	free(job);
 	return NULL;
 }
 
-/* A client beyond the limit reads this in place of the gateway's opening answer. */
-static void refuse_busy(int fd, size_t max)
+/* A client beyond the limit reads the refusal in place of the gateway's opening answer. The
+ * gateway then reads what the client sends (its opening) until the client hangs up, for at most
+ * REFUSE_LINGER_MS: closing a socket with unread input makes the kernel answer with a reset, and
+ * the client would see "broken pipe" instead of the message. At most MAX_REFUSING clients are
+ * told at once; beyond that they are just hung up on. */
+#define REFUSE_LINGER_MS 2000
+#define MAX_REFUSING 32
+
+struct refusal {
+	struct sl_gateway *gw;
+	int fd;
+};
+
+static void *refuse_main(void *arg)
 {
+	struct refusal *rf = arg;
+	struct sl_gateway *gw = rf->gw;
 	char msg[96];
-	int n = snprintf(msg, sizeof(msg), "SLGW%c%c%cthe gateway serves %zu connections already",
-			 0, SL_RPC_VERSION, 1, max);
+	int n = snprintf(msg, sizeof(msg), "SLGW%c%c%cthe gateway serves %zu connections already "
+			 "(gateway.max-connections)", 0, SL_RPC_VERSION, 1, gw->max_conns);
 	struct sl_err err = {0};
-	sl_rpc_frame_write(fd, msg, (size_t)n, 1000, &err);
-	close(fd);
+	if (!sl_rpc_frame_write(rf->fd, msg, (size_t)(n < (int)sizeof(msg) ? n : (int)sizeof(msg) - 1),
+				1000, &err)) {
+		shutdown(rf->fd, SHUT_WR);
+		char sink[512];
+		for (int rounds = 0; rounds < REFUSE_LINGER_MS / 100; rounds++) {
+			struct pollfd p = {.fd = rf->fd, .events = POLLIN};
+			if (poll(&p, 1, 100) <= 0)
+				continue;
+			ssize_t got = recv(rf->fd, sink, sizeof(sink), MSG_DONTWAIT);
+			if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+				break; /* the client hung up */
+		}
+	}
+	close(rf->fd);
+	free(rf);
+	pthread_mutex_lock(&gw->lock);
+	if (--gw->nrefusing == 0 && gw->nconns == 0)
+		pthread_cond_broadcast(&gw->idle);
+	pthread_mutex_unlock(&gw->lock);
+	return NULL;
+}
+
+static void refuse_busy(struct sl_gateway *gw, int fd)
+{
+	struct refusal *rf = NULL;
+	pthread_mutex_lock(&gw->lock);
+	if (gw->nrefusing < MAX_REFUSING && (rf = malloc(sizeof(*rf))))
+		gw->nrefusing++;
+	pthread_mutex_unlock(&gw->lock);
+	if (!rf) {
+		close(fd);
+		return;
+	}
+	*rf = (struct refusal){.gw = gw, .fd = fd};
+	pthread_attr_t attr;
+	pthread_t t;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&t, &attr, refuse_main, rf);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		close(fd);
+		free(rf);
+		pthread_mutex_lock(&gw->lock);
+		if (--gw->nrefusing == 0 && gw->nconns == 0)
+			pthread_cond_broadcast(&gw->idle);
+		pthread_mutex_unlock(&gw->lock);
+	}
 }
 
 static void accept_one(struct sl_gateway *gw)
@@ -381,7 +441,7 @@ static void accept_one(struct sl_gateway *gw)
 	}
 	pthread_mutex_unlock(&gw->lock);
 	if (job->slot < 0) {
-		refuse_busy(fd, gw->max_conns);
+		refuse_busy(gw, fd);
 		free(job);
 		return;
 	}
@@ -394,7 +454,7 @@ static void accept_one(struct sl_gateway *gw)
 	if (rc) {
 		pthread_mutex_lock(&gw->lock);
 		gw->conn_fds[job->slot] = -1;
-		if (--gw->nconns == 0)
+		if (--gw->nconns == 0 && gw->nrefusing == 0)
 			pthread_cond_broadcast(&gw->idle);
 		pthread_mutex_unlock(&gw->lock);
 		close(fd);
@@ -429,7 +489,7 @@ int sl_gateway_run(struct sl_gateway *gw)
 	for (size_t i = 0; i < gw->max_conns; i++)
 		if (gw->conn_fds[i] >= 0)
 			shutdown(gw->conn_fds[i], SHUT_RDWR);
-	while (gw->nconns)
+	while (gw->nconns || gw->nrefusing)
 		pthread_cond_wait(&gw->idle, &gw->lock);
 	pthread_mutex_unlock(&gw->lock);
 	if (gw->tokens)

@@ -266,11 +266,17 @@ static int client_opening(struct sl_rpc_conn *c, uint8_t mech, uint8_t hello[8],
 	hello[7] = c->confidential ? 1 : 0;
 	void *in = NULL;
 	size_t inlen = 0;
-	int rc = sl_rpc_frame_write(c->fd, hello, 8, c->timeout_ms, err);
-	if (!rc)
-		rc = sl_rpc_frame_read(c->fd, 4096, c->timeout_ms, c->timeout_ms, &in, &inlen, err);
-	if (rc)
+	/* A gateway refusing the connection (at its limit) may answer and hang up before the
+	 * opening arrives: its answer is read even if sending failed, since it says why. */
+	int wrc = sl_rpc_frame_write(c->fd, hello, 8, c->timeout_ms, err);
+	struct sl_err rerr = {0};
+	int rc = sl_rpc_frame_read(c->fd, 4096, c->timeout_ms, c->timeout_ms, &in, &inlen, &rerr);
+	if (rc && wrc)
+		return wrc;
+	if (rc) {
+		*err = rerr;
 		return rc;
+	}
 	const uint8_t *a = in;
 	if (inlen < 7 || memcmp(a, MAGIC, 4))
 		rc = sl_errf(err, -EPROTO, "the peer is not a Sluice gateway");
