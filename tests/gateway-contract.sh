@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gateway-contract.sh - Hadoop's contract suites through `sluice gateway` (Kerberos mode) on
-# MariaDB + S3, with a keytab login; needs `make` first. A step of `make test` (tests/run.sh, which
+# MariaDB + S3, with keytab logins: once as the superuser (root here), once as an ordinary user
+# (alice) on a volume of her own, as most jobs run; needs `make` first. A step of `make test` (tests/run.sh, which
 # has started the services already); run by hand, it starts its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,22 +13,31 @@ if [ -n "${SLUICE_TEST_MYSQL_URL:-}" ]; then
 else
   source tests/env/services.sh gwcontract
 fi
+# contract_through_gateway DB USER: a volume in database DB, the suites logged in as USER
 contract_through_gateway() {
-  local meta="${SLUICE_TEST_MYSQL_URL%/*}/gateway" rc=0
-  $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE gateway" &&
+  local db=$1 user=$2 rc=0
+  local meta="${SLUICE_TEST_MYSQL_URL%/*}/$db"
+  $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE $db" &&
     "$ROOT/$BUILD/bin/sluice" format "$meta" testvol --storage minio --trash-days 0 \
-      --bucket "$SLUICE_TEST_S3_ENDPOINT/gateway" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
+      --bucket "$SLUICE_TEST_S3_ENDPOINT/$db" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
       --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
-    tests/env/gateway.sh start "$WORK/gateway" "$ROOT/$BUILD/bin/sluice" "$meta" || return 1
+    tests/env/gateway.sh start "$WORK/$db" "$ROOT/$BUILD/bin/sluice" "$meta" superuser=root || return 1
   # shellcheck disable=SC1091
-  source "$WORK/gateway/gateway.env"
+  source "$WORK/$db/gateway.env"
+  local keytab=$SLUICE_TEST_GATEWAY_KEYTAB
+  [ "$user" = root ] || keytab=$SLUICE_TEST_GATEWAY_USER_KEYTAB
+  echo "== the suites through the gateway as $user"
   # The client holds no bucket keys (only the gateway does): its data goes through presigned URLs.
-  SLUICE_TEST_META=$SLUICE_TEST_GATEWAY_URL \
-    SLUICE_TEST_CONF="kerberos.keytab=$SLUICE_TEST_GATEWAY_KEYTAB;gateway.principal=$SLUICE_TEST_GATEWAY_PRINCIPAL" \
+  # Hadoop's user is the login's, as in a Kerberized cluster (the suites expect /user/<UGI user>).
+  HADOOP_USER_NAME=$user SLUICE_TEST_GATEWAY_AS=$user SLUICE_TEST_META=$SLUICE_TEST_GATEWAY_URL \
+    SLUICE_TEST_CONF="kerberos.keytab=$keytab;gateway.principal=$SLUICE_TEST_GATEWAY_PRINCIPAL" \
     mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
-    -Dtest='TestSluiceContract*,TestSluiceFileSystemContract,TestSluiceDelegationTokensThroughGateway' || rc=$?
-  tests/env/gateway.sh stop "$WORK/gateway" || rc=$((rc ? rc : 1))
-  if ((rc)); then echo "---- gateway log ----"; tail -n 50 "$WORK/gateway/gateway.log"; fi
+    -Dtest='TestSluiceContract*,TestSluiceFileSystemContract,TestSluiceDelegationTokensThroughGateway,TestSluiceGatewayIdentity' || rc=$?
+  tests/env/gateway.sh stop "$WORK/$db" || rc=$((rc ? rc : 1))
+  if ((rc)); then echo "---- gateway log ----"; tail -n 50 "$WORK/$db/gateway.log"; fi
   return $rc
 }
-contract_through_gateway
+rc=0
+contract_through_gateway gateway root || rc=1
+contract_through_gateway gatewayuser alice || rc=1
+exit $rc

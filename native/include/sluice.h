@@ -31,7 +31,7 @@ extern "C" {
 
 /* ABI version: bumped whenever a struct below or a signature changes; the JNI loader refuses a
  * library whose ABI differs from the one it was built for. */
-#define SLUICE_ABI_VERSION 3
+#define SLUICE_ABI_VERSION 4
 
 typedef struct sluice_volume sluice_volume;
 typedef struct sluice_file sluice_file;
@@ -238,6 +238,9 @@ typedef struct sluice_volume_info {
 	int trash_days;
 	uint64_t logical_block_size; /* for split planning (sluice.block.size) */
 	uint64_t session_id;
+	/* whom a call without a sluice_user acts as: the "user" setting (default: the process's
+	 * user), or in Kerberos mode the gateway's name for this client's principal or token */
+	char user[256];
 } sluice_volume_info;
 int sluice_volume_get_info(sluice_volume *vol, sluice_volume_info *out);
 

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # gateway.sh - starts/stops `sluice gateway` for tests and benchmarks: Kerberos mode's metadata
 # server on a free loopback port, serving META-URL with the keytab of the test realm
-# (tests/env/kdc.sh, whose kdc.env must be sourced). Also adds the client principal root@REALM
-# (keytab DIR/root.keytab) the Java suites and benchmarks log in as.
+# (tests/env/kdc.sh, whose kdc.env must be sourced). Also adds the client principals root@REALM
+# (keytab DIR/root.keytab: the Java suites and benchmarks log in as root, which tests make the
+# superuser) and alice@REALM (alice.keytab: an ordinary user).
 #
 #   tests/env/gateway.sh start DIR SLUICE-CLI META-URL [KEY=VALUE...]  # then: source DIR/gateway.env
 #   tests/env/gateway.sh stop DIR   # stops it (SIGTERM; fails if it does not exit cleanly)
 #
 # DIR/gateway.env exports SLUICE_TEST_GATEWAY_URL (gateway://127.0.0.1:PORT),
-# SLUICE_TEST_GATEWAY_PRINCIPAL and SLUICE_TEST_GATEWAY_KEYTAB (the client's keytab).
+# SLUICE_TEST_GATEWAY_PRINCIPAL, SLUICE_TEST_GATEWAY_KEYTAB (root's keytab) and
+# SLUICE_TEST_GATEWAY_USER_KEYTAB (alice's).
 set -euo pipefail
 usage() { echo "usage: $0 start DIR SLUICE-CLI META-URL [KEY=VALUE...] | stop DIR" >&2; exit 2; }
 [ $# -ge 2 ] || usage
@@ -21,8 +23,10 @@ start)
   : "${SLUICE_TEST_KRB5_DIR:?source kdc.env of tests/env/kdc.sh first}"
   mkdir -p "$DIR/rcache"
   here=$(cd "$(dirname "$0")" && pwd)
-  [ -f "$SLUICE_TEST_KRB5_DIR/root.keytab" ] ||
-    "$here/kdc.sh" addprinc "$SLUICE_TEST_KRB5_DIR" root root.keytab >/dev/null
+  for user in root alice; do
+    [ -f "$SLUICE_TEST_KRB5_DIR/$user.keytab" ] ||
+      "$here/kdc.sh" addprinc "$SLUICE_TEST_KRB5_DIR" $user $user.keytab >/dev/null
+  done
   principal=sluice/localhost@$SLUICE_TEST_KRB5_REALM
   opts=(-o "meta=$meta" -o gateway.listen=127.0.0.1:0 -o "gateway.principal=$principal"
         -o "gateway.keytab=$SLUICE_TEST_KRB5_DIR/gateway.keytab" -o "gateway.rcache=$DIR/rcache")
@@ -46,6 +50,7 @@ start)
 export SLUICE_TEST_GATEWAY_URL=gateway://127.0.0.1:$port
 export SLUICE_TEST_GATEWAY_PRINCIPAL=$principal
 export SLUICE_TEST_GATEWAY_KEYTAB=$SLUICE_TEST_KRB5_DIR/root.keytab
+export SLUICE_TEST_GATEWAY_USER_KEYTAB=$SLUICE_TEST_KRB5_DIR/alice.keytab
 ENV
   echo "gateway.sh: serving on 127.0.0.1:$port, pid $pid; source $DIR/gateway.env"
   ;;

@@ -401,6 +401,20 @@ JNIEXPORT jlongArray JNICALL JNAME(summary)(JNIEnv *env, jclass cls, jlong vol, 
 	return r;
 }
 
+JNIEXPORT jstring JNICALL JNAME(userName)(JNIEnv *env, jclass cls, jlong vol)
+{
+	(void)cls;
+	if (check_handle(env, vol, "volume"))
+		return NULL;
+	sluice_volume_info info;
+	int rc = sluice_volume_get_info(VOL(vol), &info);
+	if (rc < 0) {
+		throw_vol(env, VOL(vol), rc, NULL);
+		return NULL;
+	}
+	return sj_string(env, info.user);
+}
+
 JNIEXPORT jlongArray JNICALL JNAME(statfs)(JNIEnv *env, jclass cls, jlong vol)
 {
 	(void)cls;

@@ -370,6 +370,11 @@ struct sl_meta_backend {
 	int (*dt_sweep)(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
 			struct sl_err *err);
 
+	/* The gateway backend: the short name the gateway knows this client as (its Kerberos
+	 * principal mapped by auth_to_local, or the owner of its delegation token), whom a request
+	 * without an acting user acts for. NULL elsewhere. */
+	int (*whoami)(struct sl_meta *m, char *name, size_t size, struct sl_err *err);
+
 	/* -- data access (optional: NULL for backends whose clients hold the bucket keys) --------- */
 	/* Kerberos mode: fills *out with the URL provider (object/presign.h) through which the
 	 * `presigned` object backend gets each object URL from the gateway, for a client that holds

@@ -59,6 +59,7 @@ struct remote {
 	struct pooled *idle[MAX_POOL];
 	size_t nidle;
 	struct sl_rdata *data; /* read contexts, slice grants and URLs for presigned data access */
+	char self[256];        /* the gateway's name for us (its welcome), guarded by lock */
 };
 
 static struct remote *rm_of(struct sl_meta *m) { return m->priv; }
@@ -234,6 +235,11 @@ static int dial(struct remote *r, struct pooled **out, struct sl_err *err)
 				     r->use_token ? "this delegation token"
 				     : r->principal ? r->principal : "this client",
 				     text ? text : "no reason given");
+		else if (text) {
+			pthread_mutex_lock(&r->lock);
+			snprintf(r->self, sizeof(r->self), "%s", text);
+			pthread_mutex_unlock(&r->lock);
+		}
 	}
 	free(msg);
 	if (rc) {
@@ -633,6 +639,15 @@ static int remote_rmdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino 
 	sl_w_u64(&c.req, parent);
 	sl_w_str(&c.req, name);
 	return finish(&c, invoke(m, &c, err), err);
+}
+
+static int remote_whoami(struct sl_meta *m, char *name, size_t size, struct sl_err *err)
+{
+	struct remote *r = rm_of(m);
+	pthread_mutex_lock(&r->lock);
+	int n = snprintf(name, size, "%s", r->self);
+	pthread_mutex_unlock(&r->lock);
+	return n > 0 ? 0 : sl_errf(err, -ENOTCONN, "not connected to the gateway yet");
 }
 
 /* The gateway deletes the data of what it removes: removed is never called here. */
@@ -1190,5 +1205,6 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.issue_token = remote_issue_token,
 	.renew_token = remote_renew_token,
 	.cancel_token = remote_cancel_token,
+	.whoami = remote_whoami,
 	.object_provider = remote_object_provider,
 };

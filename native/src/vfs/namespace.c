@@ -778,6 +778,10 @@ int sluice_volume_get_info(sluice_volume *vol, sluice_volume_info *out)
 	out->trash_days = v->format.trash_days;
 	out->logical_block_size = v->logical_block_size;
 	out->session_id = v->meta->sid;
+	struct sl_err ignored = {0};
+	if (!v->meta->be->whoami ||
+	    v->meta->be->whoami(v->meta, out->user, sizeof(out->user), &ignored))
+		snprintf(out->user, sizeof(out->user), "%s", v->default_user);
 	return 0;
 }
 

@@ -66,7 +66,11 @@ import org.apache.hadoop.util.Progressable;
  * where Hadoop's return-value conventions need a look first); there is no storage logic here.
  *
  * <p>Identity: the UGI current at initialize() is this instance's user; its short name and groups
- * go with every call, and the native layer enforces HDFS-style permissions with them. Hadoop's
+ * go with every call, and the native layer enforces HDFS-style permissions with them. In Kerberos
+ * mode the gateway knows the caller already (its principal, or its token's owner), so calls name
+ * no user unless the UGI is a proxy user (then the gateway applies its proxy rules): a process
+ * whose UGI comes from the OS ("simple") but which logs in with sluice.kerberos.keytab acts as
+ * that principal, not as the OS user. Hadoop's
  * FileSystem cache keys instances by UGI, so each user gets its own instance (and volume handle).
  *
  * <p>Kerberos mode ({@code sluice.meta = gateway://HOST[:PORT]}): the volume handle authenticates
@@ -92,8 +96,11 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
   private URI uri;
   private String volumeName;
   private HandleGuard volume;
+  /** The user calls act for (null in Kerberos mode: the authenticated one), and its groups. */
   private String user;
   private String[] groups;
+  /** This instance's user by name, for its home directory. */
+  private String userName;
   private Path workingDir;
   private long blockSize;
   /** Whether the volume has a node list (sluice.nodes), i.e. blocks have hosts to report. */
@@ -139,6 +146,12 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
     }
     long handle = NativeVolume.init(settings[0], settings[1]);
     volume = new HandleGuard(handle, "Filesystem closed: " + uri);
+    userName = user;
+    if (service != null && ugi.getRealUser() == null) {
+      user = null;
+      groups = null;
+      userName = NativeVolume.userName(handle);
+    }
     workingDir = getHomeDirectory();
   }
 
@@ -289,7 +302,7 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
 
   @Override
   public Path getHomeDirectory() {
-    return makeQualified(new Path("/user/" + user));
+    return makeQualified(new Path("/user/" + userName));
   }
 
   @Override
@@ -1357,6 +1370,6 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
 
   @Override
   public String toString() {
-    return "SluiceFileSystem{" + uri + ", user=" + user + "}";
+    return "SluiceFileSystem{" + uri + ", user=" + userName + "}";
   }
 }

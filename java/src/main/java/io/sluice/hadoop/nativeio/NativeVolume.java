@@ -20,7 +20,7 @@ public final class NativeVolume {
   private NativeVolume() {}
 
   /** The ABI number this class was written for; the loader refuses a library with another. */
-  public static final int ABI_VERSION = 3;
+  public static final int ABI_VERSION = 4;
 
   // open flags (sluice_open_flags)
   public static final int O_READ = 1;
@@ -90,6 +90,12 @@ public final class NativeVolume {
 
   /** {capacity, used, remaining, inodesUsed, inodesAvailable} */
   public static native long[] statfs(long vol) throws IOException;
+
+  /**
+   * Whom a call without a user acts as: the "user" setting (default: the process's user), or in
+   * Kerberos mode the gateway's name for the handle's principal or delegation token.
+   */
+  public static native String userName(long vol) throws IOException;
 
   /** Logical blocks overlapping [start, start+len): {offset, length} pairs, flattened. */
   public static native long[] fileBlocks(long vol, String user, String[] groups, String path,

@@ -5,6 +5,7 @@ import java.net.URI;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileSystemContractBaseTest;
+import org.apache.hadoop.security.UserGroupInformation;
 import org.junit.After;
 import org.junit.Before;
 
@@ -18,6 +19,16 @@ public class TestSluiceFileSystemContract extends FileSystemContractBaseTest {
   public void setUp() throws Exception {
     Configuration conf = SluiceTestVolume.configure(new Configuration());
     fs = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
+  }
+
+  /** As HDFS: the home directory follows the UGI's user, not the JVM's user.name. */
+  @Override
+  protected String getDefaultWorkingDirectory() {
+    try {
+      return "/user/" + UserGroupInformation.getCurrentUser().getShortUserName();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Override
