@@ -46,6 +46,16 @@ fi
 oldest=${VERSIONS%% *}
 mvn_quiet -f "$POM" -Dhadoop.version="${oldest%%:*}" compile
 
+# A class path file to (re)make: missing, older than the pom, or naming a jar no longer in ~/.m2.
+stale() {
+  [[ -s $1 && ! $POM -nt $1 ]] || return 0
+  local jar
+  for jar in $(tr ':' ' ' < "$1"); do
+    [[ -f $jar ]] || return 0
+  done
+  return 1
+}
+
 passed=0
 failed=0
 for entry in $VERSIONS; do
@@ -54,7 +64,7 @@ for entry in $VERSIONS; do
   profile=()
   [[ $layout == shaded ]] && profile=(-Pshaded-client)
   cp_file=$OUT/classpath-$version-$layout.txt
-  if [[ ! -s $cp_file || $POM -nt $cp_file ]]; then
+  if stale "$cp_file"; then
     mvn_quiet -f "$POM" "${profile[@]}" -Dhadoop.version="$version" dependency:build-classpath \
       -Dmdep.outputFile="$cp_file"
   fi
