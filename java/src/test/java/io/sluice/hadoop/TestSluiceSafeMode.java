@@ -52,6 +52,7 @@ public class TestSluiceSafeMode {
 
   @Test
   public void thisHadoopGetsTheSafeModeClassWithoutFsSluiceImpl() throws IOException {
+    assertThat(HadoopCompat.fileSystemClass()).isEqualTo(SluiceFileSystem336.class);
     Configuration conf = new Configuration();
     assertThat(FileSystem.getFileSystemClass(SluiceConstants.SCHEME, conf))
         .isEqualTo(SluiceFileSystem336.class);
