@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh - `make test`: starts MariaDB, an S3 server (MinIO) and an MIT KDC on loopback in a private
 # temporary directory, runs the C tests (normal and ASan/UBSan builds), the Java tests (JNI bridge,
-# FileSystem, Hadoop's contract suites) and the interoperability tests with the real JuiceFS
-# client, and stops everything, also on failure.
+# FileSystem, Hadoop's contract suites, the jar on older and newer Hadoop versions) and the
+# interoperability tests with the real JuiceFS client, and stops everything, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -37,6 +37,8 @@ run_step "C tests (release build)" ctest --test-dir "$BUILD" --output-on-failure
 run_step "C tests (ASan+UBSan build)" ctest --test-dir "$ASAN_BUILD" --output-on-failure
 run_step "Java on sqlite3+file: JNI bridge, FileSystem, Hadoop suites" \
   mvn -B -ntp test -Dsluice.build.dir="$ROOT/$BUILD"
+run_step "Java on the real jars of Hadoop 3.3.1, 3.3.4 (shaded), 3.3.6, 3.4.1: FsShell, FileSystem class" \
+  env BUILD="$BUILD" bash tests/hadoop-compat.sh
 # The Hadoop suites once more on MariaDB + S3, on a volume of their own, with the disk cache and
 # hflush staging on.
 contract_on_mysql_s3() {

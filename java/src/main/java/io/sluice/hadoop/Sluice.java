@@ -24,12 +24,15 @@ import org.apache.hadoop.util.Progressable;
  *
  * <p>FileContext does not close an AbstractFileSystem, so the volume handle of this instance lives
  * as long as the JVM (as with Hadoop's other DelegateToFileSystem bindings).
+ *
+ * <p>Like SluiceFileSystem, this class loads on every Hadoop client from 3.3.1 on; FileContext
+ * reaches no FileSystem interface of the wrapped instance, so the plain SluiceFileSystem serves.
  */
 public class Sluice extends DelegateToFileSystem {
   private final SluiceFileSystem sluice;
 
   public Sluice(URI theUri, Configuration conf) throws IOException, URISyntaxException {
-    this(theUri, new SluiceFileSystem(), conf);
+    this(theUri, new SluiceFileSystem(true), conf);
   }
 
   private Sluice(URI theUri, SluiceFileSystem fs, Configuration conf)

@@ -16,11 +16,16 @@ public final class SluiceConstants {
   public static final String SCHEME = "sluice";
 
   /**
-   * Hadoop finds the FileSystem through META-INF/services; set this key only to override:
-   * {@code fs.sluice.impl = io.sluice.hadoop.SluiceFileSystem}.
+   * Hadoop finds the FileSystem through META-INF/services (SluiceFileSystem, which loads on every
+   * Hadoop from 3.3.1 on), and on Hadoop 3.3.6+ a default resource of the jar sets this key to
+   * {@link #FS_SLUICE_IMPL_336} (see HadoopCompat). Set it only where the services file is not
+   * read (Spark's spark.jars): {@link #FS_SLUICE_IMPL_DEFAULT} works on every version,
+   * {@link #FS_SLUICE_IMPL_336} on 3.3.6+ only.
    */
   public static final String FS_SLUICE_IMPL = "fs.sluice.impl";
   public static final String FS_SLUICE_IMPL_DEFAULT = "io.sluice.hadoop.SluiceFileSystem";
+  /** The FileSystem with Hadoop 3.3.6's interfaces (SafeMode); fails to load on older Hadoop. */
+  public static final String FS_SLUICE_IMPL_336 = "io.sluice.hadoop.SluiceFileSystem336";
 
   /**
    * FileContext binding: Hadoop finds AbstractFileSystems only through this key (there is no

@@ -43,8 +43,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.PathIsDirectoryException;
 import org.apache.hadoop.fs.PathIsNotEmptyDirectoryException;
 import org.apache.hadoop.fs.RemoteIterator;
-import org.apache.hadoop.fs.SafeMode;
-import org.apache.hadoop.fs.SafeModeAction;
 import org.apache.hadoop.fs.XAttrSetFlag;
 import org.apache.hadoop.fs.Options.OpenFileOptions;
 import org.apache.hadoop.fs.StreamCapabilities;
@@ -88,8 +86,18 @@ import org.apache.hadoop.util.Progressable;
  *
  * <p>Lifecycle: close() closes the streams still open on this instance (making written data
  * durable), then waits for calls in flight and shuts the volume handle down.
+ *
+ * <p>Hadoop versions: this class loads on every Hadoop client from 3.3.1 on (META-INF/services
+ * names it, and Hadoop instantiates every class named there), so it implements no interface
+ * newer than 3.3.1 and touches no newer type on a path that runs there (newer types go through
+ * {@link HadoopCompat}). {@link SluiceFileSystem336} adds Hadoop 3.3.6's interfaces, and the
+ * static initialiser below makes Hadoop 3.3.6+ pick that class for sluice://.
  */
-public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, SafeMode {
+public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
+  static {
+    HadoopCompat.register();
+  }
+
   /** Entries fetched per native readdir call. */
   static final int LIST_PAGE = 1024;
 
@@ -110,11 +118,24 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
   private final Set<Closeable> openStreams = ConcurrentHashMap.newKeySet();
   /** Operation counters, and every stream's counters once it closes (SluiceStatistic). */
   private final IOStatisticsStore iostats = SluiceStatistic.fileSystemStore();
+  /** Made by {@link Sluice} for FileContext, not chosen through fs.sluice.impl. */
+  private final boolean delegate;
+
+  public SluiceFileSystem() {
+    this(false);
+  }
+
+  SluiceFileSystem(boolean delegate) {
+    this.delegate = delegate;
+  }
 
   @Override
   public void initialize(URI name, Configuration conf) throws IOException {
     super.initialize(name, conf);
     setConf(conf);
+    if (!delegate) {
+      HadoopCompat.warnIfLacking(this, conf);
+    }
     String host = name.getHost();
     if (host == null || host.isEmpty()) {
       throw new IllegalArgumentException("A sluice URI names its volume: sluice://<volume>/path,"
@@ -391,7 +412,7 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
   protected CompletableFuture<FSDataInputStream> openFileWithOptions(Path path,
       OpenFileParameters parameters) throws IOException {
     AbstractFSBuilderImpl.rejectUnknownMandatoryKeys(parameters.getMandatoryKeys(),
-        OpenFileOptions.FS_OPTION_OPENFILE_STANDARD_OPTIONS, "for " + path);
+        HadoopCompat.OPEN_FILE_STANDARD_OPTIONS, "for " + path);
     Configuration options = parameters.getOptions();
     String policy = readPolicy(options.getTrimmedStrings(
         OpenFileOptions.FS_OPTION_OPENFILE_READ_POLICY));
@@ -423,7 +444,7 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
   private static String readPolicy(String[] policies) {
     for (String s : policies) {
       String policy = s.toLowerCase(Locale.ENGLISH);
-      if (OpenFileOptions.FS_OPTION_OPENFILE_READ_POLICIES.contains(policy)) {
+      if (HadoopCompat.READ_POLICIES.contains(policy)) {
         return policy;
       }
     }
@@ -1259,24 +1280,6 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
         return false;
       default:
         return super.hasPathCapability(path, capability);
-    }
-  }
-
-  /**
-   * A sluice volume has no safe mode (no NameNode, no block reports to wait for): GET, LEAVE and
-   * FORCE_EXIT report false (not in safe mode), and ENTER is refused rather than pretended.
-   */
-  @Override
-  public boolean setSafeMode(SafeModeAction action, boolean isChecked) throws IOException {
-    switch (action) {
-      case GET:
-      case LEAVE:
-      case FORCE_EXIT:
-        return false;
-      default:
-        throw new UnsupportedOperationException("setSafeMode(" + action + ") on " + uri
-            + ": a sluice volume has no safe mode; to stop writes, open it with "
-            + SluiceConstants.hadoopKey(SluiceConstants.READ_ONLY) + "=true");
     }
   }
 

@@ -45,7 +45,8 @@ import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
  * allocator returns (a direct buffer crosses JNI without a copy), run on a small shared pool of
  * daemon threads so ranges are fetched in parallel; ranges are not merged, because the native
  * reader already fetches whole blocks through its block cache, so a merged read would only add
- * a copy. Overlapping ranges are allowed (Hadoop 3.3 semantics): each is read on its own.
+ * a copy. Overlapping ranges are allowed (Hadoop 3.3 semantics): each is read on its own. Only
+ * Hadoop 3.3.5+ calls readVectored, so its types (FileRange) are never resolved on older Hadoop.
  *
  * <p>Read policy (openFile's fs.option.openfile.read.policy): the native reader's readahead is
  * adaptive (it grows on sequential access and resets on a jump) and has no switch, so

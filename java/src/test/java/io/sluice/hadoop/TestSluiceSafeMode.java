@@ -18,6 +18,11 @@ import org.junit.Test;
 /**
  * SafeMode on sluice://: a volume has no safe mode, so it is never reported on and ENTER is
  * refused. Hadoop's AbstractContractSafeModeTest is not run: it requires ENTER to succeed.
+ *
+ * <p>The FileSystem comes the normal way (no fs.sluice.impl: META-INF/services names
+ * SluiceFileSystem, which loads on any Hadoop 3.3.x), and on this Hadoop (3.3.6) it must still
+ * be the SafeMode class. tests/hadoop-compat.sh checks the same on the real jars of older and
+ * newer Hadoop versions.
  */
 public class TestSluiceSafeMode {
   private FileSystem fs;
@@ -43,6 +48,36 @@ public class TestSluiceSafeMode {
     assertThat(sm.setSafeMode(SafeModeAction.LEAVE)).isFalse();
     assertThat(sm.setSafeMode(SafeModeAction.FORCE_EXIT)).isFalse();
     assertThat(sm.setSafeMode(SafeModeAction.GET, true)).isFalse();
+  }
+
+  @Test
+  public void thisHadoopGetsTheSafeModeClassWithoutFsSluiceImpl() throws IOException {
+    assertThat(HadoopCompat.fileSystemClass()).isEqualTo(SluiceFileSystem336.class);
+    Configuration conf = new Configuration();
+    assertThat(FileSystem.getFileSystemClass(SluiceConstants.SCHEME, conf))
+        .isEqualTo(SluiceFileSystem336.class);
+    // from the jar's default resource, which a site file or conf.set would override
+    assertThat(conf.getPropertySources(SluiceConstants.FS_SLUICE_IMPL))
+        .containsExactly(HadoopCompat.DEFAULTS_336);
+    assertThat(SluiceConstants.FS_SLUICE_IMPL_336).isEqualTo(SluiceFileSystem336.class.getName());
+    assertThat(fs.getClass()).isEqualTo(SluiceFileSystem336.class);
+    assertThat(HadoopCompat.lackingWarning((SluiceFileSystem) fs, conf)).isNull();
+  }
+
+  @Test
+  public void theEverywhereClassNamedExplicitlyWorksAndIsWarnedAbout() throws IOException {
+    Configuration conf = SluiceTestVolume.configure(new Configuration());
+    conf.set(SluiceConstants.FS_SLUICE_IMPL, SluiceConstants.FS_SLUICE_IMPL_DEFAULT);
+    try (FileSystem base = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS),
+        conf)) {
+      assertThat(base.getClass()).isEqualTo(SluiceFileSystem.class);
+      assertThat(base).isNotInstanceOf(SafeMode.class);
+      assertThat(base.exists(new Path("/"))).isTrue();
+      assertThat(HadoopCompat.lackingWarning((SluiceFileSystem) base, conf))
+          .contains("fs.sluice.impl = io.sluice.hadoop.SluiceFileSystem)")
+          .contains("Set fs.sluice.impl = io.sluice.hadoop.SluiceFileSystem336")
+          .contains("SafeMode");
+    }
   }
 
   @Test

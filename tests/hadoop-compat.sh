@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# hadoop-compat.sh - the Sluice jar on the real client jars of several Hadoop versions (issue 19):
+# for each VERSION:LAYOUT below, one JVM with that jar set and the Sluice jar runs
+# io.sluice.compat.CompatCheck (tests/hadoop-compat/) on a fresh SQLite + file volume: FsShell
+# mkdir/put/cat/ls/rm -r on sluice:// and ls on file:// in the same JVM, then the FileSystem
+# class Hadoop picks with no fs.sluice.impl (SluiceFileSystem336, instanceof SafeMode, from 3.3.6
+# on), openFile, an explicit fs.sluice.impl, FileContext.
+#
+#   LAYOUT common  hadoop-common and its dependencies (a Hadoop install's jars)
+#   LAYOUT shaded  hadoop-client-api + hadoop-client-runtime (Spark's and PySpark's jars;
+#                  PySpark 3.5 bundles 3.3.4)
+#
+# Maven resolves each jar set once (cached in ~/.m2, the class path in target/hadoop-compat/).
+# Environment: BUILD (build), HADOOP_COMPAT_VERSIONS (the list below), JAVA (java), SLUICE_JAR
+# (check this jar instead of packaging the work tree's).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+JAVA=${JAVA:-java}
+# The oldest supported version first; its jars also compile the check.
+VERSIONS=${HADOOP_COMPAT_VERSIONS:-3.3.1:common 3.3.4:shaded 3.3.6:shaded 3.4.1:shaded}
+OUT=$ROOT/target/hadoop-compat
+POM=$ROOT/tests/hadoop-compat/pom.xml
+WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/sluice-hadoop-compat.XXXXXX")
+trap 'rm -rf "$WORKDIR"' EXIT
+
+# Maven, quiet; its output only on failure.
+mvn_quiet() {
+  local log=$WORKDIR/mvn.log
+  if ! mvn -B -q -ntp "$@" > "$log" 2>&1; then
+    cat "$log" >&2
+    echo "hadoop-compat: mvn $* failed" >&2
+    return 1
+  fi
+}
+
+# The Sluice jar as users get it (the tests ran before this step).
+JAR=${SLUICE_JAR:-}
+if [[ -z $JAR ]]; then
+  mvn_quiet -f "$ROOT/pom.xml" -DskipTests package -Dsluice.build.dir="$ROOT/$BUILD"
+  JAR=$(ls "$ROOT"/target/sluice-hadoop-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' |
+    head -1)
+fi
+
+oldest=${VERSIONS%% *}
+mvn_quiet -f "$POM" -Dhadoop.version="${oldest%%:*}" compile
+
+# A class path file to (re)make: missing, older than the pom, or naming a jar no longer in ~/.m2.
+stale() {
+  [[ -s $1 && ! $POM -nt $1 ]] || return 0
+  local jar
+  for jar in $(tr ':' ' ' < "$1"); do
+    [[ -f $jar ]] || return 0
+  done
+  return 1
+}
+
+passed=0
+failed=0
+for entry in $VERSIONS; do
+  version=${entry%%:*}
+  layout=${entry#*:}
+  profile=()
+  [[ $layout == shaded ]] && profile=(-Pshaded-client)
+  cp_file=$OUT/classpath-$version-$layout.txt
+  if stale "$cp_file"; then
+    mvn_quiet -f "$POM" "${profile[@]}" -Dhadoop.version="$version" dependency:build-classpath \
+      -Dmdep.outputFile="$cp_file"
+  fi
+  dir=$WORKDIR/$version-$layout
+  mkdir -p "$dir/local"
+  meta=sqlite3://$dir/meta.db
+  "$ROOT/$BUILD/bin/sluice" format "$meta" compatvol --storage file --bucket "$dir/data/" \
+    --trash-days 0 > /dev/null
+  echo "-- Hadoop $version ($layout jars)"
+  # tools/conf: FsShell wants a core-site.xml; tools/log4j.properties: warnings only (common)
+  if "$JAVA" -Dlog4j.configuration="file:$ROOT/tools/log4j.properties" \
+    -cp "$ROOT/tools/conf:$OUT/classes:$JAR:$(cat "$cp_file")" io.sluice.compat.CompatCheck \
+    "$version" "$meta" compatvol "$dir/local" 2> "$dir/stderr"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "   stderr of the failed run:"
+    sed 's/^/   | /' "$dir/stderr"
+  fi
+done
+echo "hadoop-compat: $passed passed, $failed failed"
+((failed == 0))
