@@ -76,6 +76,19 @@ static int reach(struct req *q, sl_ino ino)
 	return q->m->be->reach(q->m, &q->mu, ino, &q->err);
 }
 
+/* The arguments of an op on one entry (LOOKUP, UNLINK, RMDIR, REMOVE_TREE): a directory the
+ * caller can reach and a name in it. */
+static int entry_args(struct req *q, uint16_t op, sl_ino *parent, const char **name)
+{
+	*parent = sl_r_u64(&q->r);
+	*name = sl_r_str(&q->r, SL_RPC_MAX_NAME);
+	if (!sl_r_done(&q->r))
+		return sl_errf(&q->err, -EPROTO, "malformed arguments of operation %u", op);
+	if (!*name)
+		return sl_errf(&q->err, -EINVAL, "no name");
+	return reach(q, *parent);
+}
+
 static void doom_removed(void *vol, const struct sl_removed *rm)
 {
 	if (rm->data_pending)
@@ -415,12 +428,9 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		return rc;
 	}
 	case SL_OP_LOOKUP: {
-		sl_ino parent = sl_r_u64(r);
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		ARGS_DONE();
-		if (!name)
-			return sl_errf(err, -EINVAL, "no name");
-		if ((rc = reach(q, parent)))
+		sl_ino parent;
+		const char *name;
+		if ((rc = entry_args(q, op, &parent, &name)))
 			return rc;
 		if (!(rc = be->lookup(m, u, parent, name, &ino, &a, err))) {
 			sl_w_u64(&q->out, ino);
@@ -470,12 +480,9 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		return rc;
 	}
 	case SL_OP_UNLINK: {
-		sl_ino parent = sl_r_u64(r);
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		ARGS_DONE();
-		if (!name)
-			return sl_errf(err, -EINVAL, "no name");
-		if ((rc = reach(q, parent)))
+		sl_ino parent;
+		const char *name;
+		if ((rc = entry_args(q, op, &parent, &name)))
 			return rc;
 		struct sl_removed rm = {0};
 		if (!(rc = be->unlink(m, u, parent, name, &rm, err)))
@@ -483,12 +490,9 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		return rc;
 	}
 	case SL_OP_RMDIR: {
-		sl_ino parent = sl_r_u64(r);
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		ARGS_DONE();
-		if (!name)
-			return sl_errf(err, -EINVAL, "no name");
-		if ((rc = reach(q, parent)))
+		sl_ino parent;
+		const char *name;
+		if ((rc = entry_args(q, op, &parent, &name)))
 			return rc;
 		return be->rmdir(m, u, parent, name, err);
 	}
@@ -509,12 +513,9 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		return rc;
 	}
 	case SL_OP_REMOVE_TREE: {
-		sl_ino parent = sl_r_u64(r);
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		ARGS_DONE();
-		if (!name)
-			return sl_errf(err, -EINVAL, "no name");
-		if ((rc = reach(q, parent)))
+		sl_ino parent;
+		const char *name;
+		if ((rc = entry_args(q, op, &parent, &name)))
 			return rc;
 		return be->remove_tree(m, u, parent, name, doom_removed, q->gw->vol, err);
 	}

@@ -354,6 +354,14 @@ struct refusal {
 	int fd;
 };
 
+static void refusal_done(struct sl_gateway *gw)
+{
+	pthread_mutex_lock(&gw->lock);
+	if (--gw->nrefusing == 0 && gw->nconns == 0)
+		pthread_cond_broadcast(&gw->idle);
+	pthread_mutex_unlock(&gw->lock);
+}
+
 static void *refuse_main(void *arg)
 {
 	struct refusal *rf = arg;
@@ -377,10 +385,7 @@ static void *refuse_main(void *arg)
 	}
 	close(rf->fd);
 	free(rf);
-	pthread_mutex_lock(&gw->lock);
-	if (--gw->nrefusing == 0 && gw->nconns == 0)
-		pthread_cond_broadcast(&gw->idle);
-	pthread_mutex_unlock(&gw->lock);
+	refusal_done(gw);
 	return NULL;
 }
 
@@ -405,10 +410,7 @@ static void refuse_busy(struct sl_gateway *gw, int fd)
 	if (rc) {
 		close(fd);
 		free(rf);
-		pthread_mutex_lock(&gw->lock);
-		if (--gw->nrefusing == 0 && gw->nconns == 0)
-			pthread_cond_broadcast(&gw->idle);
-		pthread_mutex_unlock(&gw->lock);
+		refusal_done(gw);
 	}
 }
 

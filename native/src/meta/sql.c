@@ -1667,22 +1667,33 @@ struct unlink_arg {
 	struct acct ac;
 };
 
+/* The entry name of parent that u is about to remove: parent (*p) writable and not append-only,
+ * the entry locked for update. */
+static int entry_to_remove(struct tx *t, const struct sl_meta_user *u, sl_ino parent,
+			   const char *name, struct sl_attr *p, sl_ino *ino, uint8_t *type)
+{
+	int rc = dir_for_change(t, u, parent, p);
+	if (rc)
+		return rc;
+	if (p->flags & SL_FLAG_APPEND)
+		return sl_errf(t->err, -EPERM, "directory %" PRIu64 " is append-only", parent);
+	if ((rc = edge_get(t, parent, name, true, ino, type)))
+		return rc == -ENOENT ? sl_errf(t->err, -ENOENT, "'%s' does not exist in directory "
+					       "%" PRIu64, name, parent) : rc;
+	return 0;
+}
+
 static int unlink_op(struct tx *t, void *arg)
 {
 	struct unlink_arg *a = arg;
 	memset(&a->removed, 0, sizeof(a->removed));
 	acct_reset(&a->ac);
 	struct sl_attr p, n;
-	int rc = dir_for_change(t, a->u, a->parent, &p);
-	if (rc)
-		return rc;
-	if (p.flags & SL_FLAG_APPEND)
-		return sl_errf(t->err, -EPERM, "directory %" PRIu64 " is append-only", a->parent);
 	sl_ino ino;
 	uint8_t type;
-	if ((rc = edge_get(t, a->parent, a->name, true, &ino, &type)))
-		return rc == -ENOENT ? sl_errf(t->err, -ENOENT, "'%s' does not exist in directory "
-					       "%" PRIu64, a->name, a->parent) : rc;
+	int rc = entry_to_remove(t, a->u, a->parent, a->name, &p, &ino, &type);
+	if (rc)
+		return rc;
 	if (a->dir && type != SL_TYPE_DIR)
 		return sl_errf(t->err, -ENOTDIR, "'%s' is not a directory", a->name);
 	if (!a->dir && type == SL_TYPE_DIR)
@@ -2116,15 +2127,10 @@ static int trash_tree_op(struct tx *t, void *arg)
 {
 	struct tree_arg *a = arg;
 	struct sl_attr p, n;
-	int rc = dir_for_change(t, a->u, a->parent, &p);
+	uint8_t type;
+	int rc = entry_to_remove(t, a->u, a->parent, a->name, &p, &a->ino, &type);
 	if (rc)
 		return rc;
-	if (p.flags & SL_FLAG_APPEND)
-		return sl_errf(t->err, -EPERM, "directory %" PRIu64 " is append-only", a->parent);
-	uint8_t type;
-	if ((rc = edge_get(t, a->parent, a->name, true, &a->ino, &type)))
-		return rc == -ENOENT ? sl_errf(t->err, -ENOENT, "'%s' does not exist in directory "
-					       "%" PRIu64, a->name, a->parent) : rc;
 	if (type != SL_TYPE_DIR)
 		return sl_errf(t->err, -ENOTDIR, "'%s' is not a directory", a->name);
 	if ((rc = node_get(t, a->ino, true, &n)))
