@@ -28,7 +28,12 @@ struct suite {
 
 static const sluice_user alice = {"alice", (const char *const[]){"staff"}, 1};
 static const sluice_user bob = {"bob", (const char *const[]){"bob"}, 1};
+/* The superuser by default ("superuser" unset), as HDFS's NameNode user; the suites leave the key
+ * unset. root is an ordinary user unless configured (a process running as root, as in containers,
+ * gets no more rights than anyone). */
+static const sluice_user su_hdfs = {"hdfs", (const char *const[]){"hdfs"}, 1};
 static const sluice_user root_user = {"root", (const char *const[]){"root"}, 1};
+static const sluice_user carol_super = {"carol", (const char *const[]){"carol", "supergroup"}, 2};
 
 static void fill_pattern(uint8_t *buf, size_t n, uint64_t seed)
 {
@@ -466,7 +471,7 @@ static void test_listing(sluice_volume *vol)
 static void test_permissions(struct suite *s, sluice_volume *vol)
 {
 	uint8_t d[10] = {0};
-	CHECK_RC(sluice_mkdirs(vol, &root_user, "/perm", 0777, 0), 0);
+	CHECK_RC(sluice_mkdirs(vol, &su_hdfs, "/perm", 0777, 0), 0);
 	CHECK_RC(sluice_mkdir(vol, &bob, "/perm/bob", 0700, 0), 0);
 	CHECK_RC(write_file(vol, &bob, "/perm/bob/secret", d, sizeof(d), 10, 0), 0);
 	sluice_stat st;
@@ -475,7 +480,7 @@ static void test_permissions(struct suite *s, sluice_volume *vol)
 	/* names unknown to the system map the same way in another client (the volume's registry) */
 	sluice_volume *other = open_vol(s, NULL, NULL);
 	sluice_stat ost;
-	CHECK_RC(sluice_stat_path(other, &root_user, "/perm/bob/secret", &ost), 0);
+	CHECK_RC(sluice_stat_path(other, &su_hdfs, "/perm/bob/secret", &ost), 0);
 	CHECK(!strcmp(ost.owner, "bob") && ost.uid == st.uid);
 	sluice_shutdown(other);
 	CHECK_RC(sluice_stat_path(vol, &alice, "/perm/bob/secret", &st), -EACCES);
@@ -483,7 +488,24 @@ static void test_permissions(struct suite *s, sluice_volume *vol)
 	CHECK_RC(sluice_delete(vol, &alice, "/perm/bob", 1), -EACCES);
 	CHECK_RC(sluice_chmod(vol, &alice, "/perm/bob", 0777), -EACCES);
 	CHECK_RC(sluice_chown(vol, &bob, "/perm/bob", "alice", NULL), -EACCES);
-	CHECK_RC(sluice_stat_path(vol, &root_user, "/perm/bob/secret", &st), 0);
+	CHECK_RC(sluice_stat_path(vol, &su_hdfs, "/perm/bob/secret", &st), 0);
+	CHECK_RC(sluice_stat_path(vol, &carol_super, "/perm/bob/secret", &st), 0);
+	/* root is not the superuser unless configured so; the process owner (NULL) neither */
+	CHECK_RC(sluice_stat_path(vol, &root_user, "/perm/bob/secret", &st), -EACCES);
+	sluice_dir *dh;
+	CHECK_RC(sluice_mkdir(vol, &bob, "/perm/none", 0000, 0), 0);
+	CHECK_RC(sluice_opendir(vol, &root_user, "/perm/none", &dh), -EACCES);
+	CHECK_RC(sluice_opendir(vol, NULL, "/perm/none", &dh), -EACCES);
+	CHECK_RC(sluice_opendir(vol, &alice, "/perm/none", &dh), -EACCES);
+	CHECK_RC(sluice_opendir(vol, &su_hdfs, "/perm/none", &dh), 0);
+	sluice_closedir(dh);
+	CHECK_RC(sluice_opendir(vol, &carol_super, "/perm/none", &dh), 0);
+	sluice_closedir(dh);
+	sluice_volume *rooted = open_vol(s, "superuser", "root");
+	CHECK_RC(sluice_opendir(rooted, &root_user, "/perm/none", &dh), 0);
+	sluice_closedir(dh);
+	CHECK_RC(sluice_opendir(rooted, &su_hdfs, "/perm/none", &dh), -EACCES);
+	sluice_shutdown(rooted);
 	/* the owner opens it up; then alice may read but not write the 0644 file */
 	CHECK_RC(sluice_chmod(vol, &bob, "/perm/bob", 0755), 0);
 	CHECK_RC(check_file(vol, &alice, "/perm/bob/secret", d, sizeof(d), 10), 0);
@@ -491,7 +513,8 @@ static void test_permissions(struct suite *s, sluice_volume *vol)
 	CHECK_RC(sluice_open(vol, &alice, "/perm/bob/secret", SLUICE_O_WRITE | SLUICE_O_APPEND, 0, 0, &f),
 		 -EACCES);
 	/* the superuser may chown; times are settable by the owner */
-	CHECK_RC(sluice_chown(vol, &root_user, "/perm/bob/secret", "alice", "staff"), 0);
+	CHECK_RC(sluice_chown(vol, &root_user, "/perm/bob/secret", "alice", "staff"), -EACCES);
+	CHECK_RC(sluice_chown(vol, &su_hdfs, "/perm/bob/secret", "alice", "staff"), 0);
 	CHECK_RC(sluice_stat_path(vol, NULL, "/perm/bob/secret", &st), 0);
 	CHECK(!strcmp(st.owner, "alice") && !strcmp(st.group, "staff"));
 	CHECK_RC(sluice_utimes(vol, &alice, "/perm/bob/secret", 1500000000123LL, 1500000000456LL), 0);
