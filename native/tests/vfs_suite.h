@@ -711,6 +711,31 @@ static void test_statfs_info(sluice_volume *vol)
 	CHECK(blocks[0].offset == 0 && blocks[0].length == 10);
 }
 
+/* Usage is counted in memory and flushed about once a second per handle; a statfs on any handle
+ * of the process first flushes every handle on the volume, so it sees the others' changes. */
+static void test_statfs_across_handles(struct suite *s, sluice_volume *vol)
+{
+	sluice_volume *other = open_vol(s, NULL, NULL);
+	sluice_statfs a, b;
+	size_t len = 1u << 20;
+	uint8_t *d = calloc(1, len);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/usage", 0755, 0), 0);
+	CHECK_RC(sluice_statfs_get(vol, &a), 0);
+	CHECK_RC(write_file(vol, NULL, "/usage/f", d, len, len, 0), 0);
+	CHECK_RC(sluice_statfs_get(other, &b), 0);
+	CHECK(b.used == a.used + len && b.inodes_used == a.inodes_used + 1);
+	CHECK_RC(sluice_delete(other, NULL, "/usage/f", 0), 0);
+	CHECK_RC(sluice_statfs_get(vol, &b), 0);
+	CHECK(b.used == a.used && b.inodes_used == a.inodes_used);
+	/* a closed handle is off the list; statfs goes on working with the rest */
+	CHECK_RC(write_file(other, NULL, "/usage/g", d, 4096, 4096, 0), 0);
+	CHECK_RC(sluice_shutdown(other), 0);
+	CHECK_RC(sluice_statfs_get(vol, &b), 0);
+	CHECK(b.used == a.used + 4096);
+	CHECK_RC(sluice_delete(vol, NULL, "/usage", 1), 0);
+	free(d);
+}
+
 static void test_symlink(sluice_volume *vol)
 {
 	/* Symlinks are created by POSIX clients (juicefs mount); Sluice reads them. */
@@ -794,6 +819,7 @@ static int run_suite(struct suite *s)
 	test_symlink(vol);
 	test_compaction(vol);
 	test_statfs_info(vol);
+	test_statfs_across_handles(s, vol);
 	test_corruption(vol);
 	CHECK_RC(sluice_shutdown(vol), 0);
 	test_delete(s);

@@ -422,6 +422,11 @@ void sl_meta_account(struct sl_meta *m, sl_ino parent, int64_t length, int64_t s
 		     int64_t inodes);
 /* Writes the accumulated usage to jfs_counter (usedSpace, totalInodes) and jfs_dir_stats. */
 int sl_meta_flush_usage(struct sl_meta *m, struct sl_err *err);
+/* As sl_meta_flush_usage, after flushing every other open handle of this process on the same
+ * database (same META-URL): a usage read after it counts every change this process committed.
+ * Other processes' changes count once they flushed (each handle does about once a second). Only
+ * m's own failure is returned; what a handle fails to flush stays pending for its next flush. */
+int sl_meta_flush_usage_shared(struct sl_meta *m, struct sl_err *err);
 
 /* Time helpers for the JuiceFS encoding: microseconds plus a 0-999 ns remainder column. */
 static inline int64_t sl_time_us(int64_t ns) { return ns / 1000; }

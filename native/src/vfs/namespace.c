@@ -834,7 +834,8 @@ int sluice_statfs_get(sluice_volume *vol, sluice_statfs *out)
 	struct sl_err *err = sl_vol_err(vol);
 	struct sl_meta *m = vol->core.meta;
 	int64_t used = 0, inodes = 0;
-	int rc = sl_meta_flush_usage(m, err);
+	/* every handle of this process first, so that the counters hold all of its changes */
+	int rc = sl_meta_flush_usage_shared(m, err);
 	if (!rc)
 		rc = m->be->incr_counter(m, "usedSpace", 0, &used, err);
 	if (!rc)

@@ -1125,6 +1125,12 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource, 
     }
   }
 
+  /**
+   * Capacity (the volume's quota, else 1 PiB more than used), used and remaining bytes. Used
+   * counts every change committed in this process, through any instance (the native call first
+   * flushes the usage every handle of the process keeps in memory); other processes' changes
+   * count within about a second (each flushes its usage once a second).
+   */
   @Override
   public FsStatus getStatus(Path p) throws IOException {
     statistics.incrementReadOps(1);
