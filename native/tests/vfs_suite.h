@@ -736,6 +736,41 @@ static void test_statfs_across_handles(struct suite *s, sluice_volume *vol)
 	free(d);
 }
 
+/* A file's path from its inode number, across renames, as the caller may reach it. */
+static void test_inode_path(sluice_volume *vol)
+{
+	uint8_t d[10] = {0};
+	char buf[256];
+	sluice_stat st;
+	CHECK_RC(sluice_inode_path(vol, NULL, 1, buf, sizeof(buf)), 1);
+	CHECK(!strcmp(buf, "/"));
+	CHECK_RC(write_file(vol, NULL, "/ip/a/f", d, sizeof(d), 10, SLUICE_O_MKDIRS), 0);
+	REQUIRE(sluice_stat_path(vol, NULL, "/ip/a/f", &st) == 0);
+	CHECK(st.mtime_ns / 1000000 == st.mtime_ms && st.mtime_ns > 0);
+	uint64_t ino = st.inode;
+	CHECK_RC(sluice_inode_path(vol, NULL, ino, buf, sizeof(buf)), 7);
+	CHECK(!strcmp(buf, "/ip/a/f"));
+	CHECK_RC(sluice_rename(vol, NULL, "/ip/a", "/ip/b", 0), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/ip/b/f", "/ip/b/g", 0), 0);
+	CHECK_RC(sluice_inode_path(vol, NULL, ino, buf, sizeof(buf)), 7);
+	CHECK(!strcmp(buf, "/ip/b/g"));
+	CHECK_RC(sluice_inode_path(vol, NULL, ino, buf, 7), -ERANGE);
+	REQUIRE(sluice_stat_path(vol, NULL, "/ip/b", &st) == 0);
+	CHECK_RC(sluice_inode_path(vol, NULL, st.inode, buf, sizeof(buf)), 5);
+	/* a name the caller could not resolve is not given away */
+	CHECK_RC(sluice_chmod(vol, NULL, "/ip/b", 0700), 0);
+	CHECK_RC(sluice_inode_path(vol, &alice, ino, buf, sizeof(buf)), -EACCES);
+	CHECK_RC(sluice_inode_path(vol, &su_hdfs, ino, buf, sizeof(buf)), 7);
+	CHECK_RC(sluice_delete(vol, NULL, "/ip/b/g", 0), 0);
+	CHECK_RC(sluice_inode_path(vol, NULL, ino, buf, sizeof(buf)), -ENOENT);
+	CHECK_RC(sluice_inode_path(vol, NULL, 1u << 30, buf, sizeof(buf)), -ENOENT);
+	/* a directory deleted recursively passes through the trash: no name there either */
+	CHECK_RC(write_file(vol, NULL, "/ip/b/t/x", d, sizeof(d), 10, SLUICE_O_MKDIRS), 0);
+	REQUIRE(sluice_stat_path(vol, NULL, "/ip/b/t/x", &st) == 0);
+	CHECK_RC(sluice_delete(vol, NULL, "/ip", 1), 0);
+	CHECK_RC(sluice_inode_path(vol, NULL, st.inode, buf, sizeof(buf)), -ENOENT);
+}
+
 static void test_symlink(sluice_volume *vol)
 {
 	/* Symlinks are created by POSIX clients (juicefs mount); Sluice reads them. */
@@ -820,6 +855,7 @@ static int run_suite(struct suite *s)
 	test_compaction(vol);
 	test_statfs_info(vol);
 	test_statfs_across_handles(s, vol);
+	test_inode_path(vol);
 	test_corruption(vol);
 	CHECK_RC(sluice_shutdown(vol), 0);
 	test_delete(s);

@@ -18,6 +18,7 @@
 #include "meta.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,6 +351,36 @@ bool sl_meta_is_open(struct sl_meta *m, sl_ino ino)
 	bool open = open_find(m, ino) != NULL;
 	pthread_mutex_unlock(&m->lock);
 	return open;
+}
+
+/* ---- names by inode -------------------------------------------------------------------------- */
+
+int sl_meta_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, char **path,
+		       struct sl_err *err)
+{
+	*path = NULL;
+	if (!m->be->inode_path)
+		return sl_errf(err, -EOPNOTSUPP, "%s cannot look files up by inode number",
+			       m->url_redacted);
+	int rc = 0;
+	/* A rename between the two lookups moves the file away from the path found: look again. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		char *p = NULL;
+		if ((rc = m->be->inode_path(m, u, ino, &p, err)))
+			return rc;
+		sl_ino got;
+		struct sl_attr attr;
+		rc = m->be->resolve(m, u, p, &got, &attr, err);
+		if (!rc && got == ino) {
+			*path = p;
+			return 0;
+		}
+		free(p);
+		if (rc && rc != -ENOENT && rc != -ENOTDIR)
+			return rc; /* a permission check failed, or worse */
+	}
+	return sl_errf(err, -ENOENT, "inode %" PRIu64 " moved while its path was looked up; "
+		       "try again", ino);
 }
 
 /* ---- usage accounting ------------------------------------------------------------------------ */

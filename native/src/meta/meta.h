@@ -351,6 +351,14 @@ struct sl_meta_backend {
 	 * no bucket keys. out->arg stays valid until cleanup; the store must be closed first. */
 	int (*object_provider)(struct sl_meta *m, struct sl_presign_provider *out,
 			       struct sl_err *err);
+
+	/* -- names by inode (optional: NULL when the backend cannot look them up) -------------- */
+	/* One path of inode ino from the root ("/a/b", caller frees): of a hard-linked file, the
+	 * name it got first. -ENOENT if no name of it is reachable from the root (deleted, or in
+	 * the trash). The SQL backend checks no permission; the gateway's backend asks the gateway,
+	 * which answers only a path u may resolve. Callers use sl_meta_inode_path. */
+	int (*inode_path)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  char **path, struct sl_err *err);
 };
 #define SL_META_BACKEND_VERSION 1
 
@@ -420,6 +428,12 @@ bool sl_meta_is_open(struct sl_meta *m, sl_ino ino);
  * stats of directory `parent` (0: no directory stats to update). */
 void sl_meta_account(struct sl_meta *m, sl_ino parent, int64_t length, int64_t space,
 		     int64_t inodes);
+/* The path of inode ino as u may reach it: the backend's inode_path, then resolved as u (search
+ * permission on every directory of it) and checked to lead to ino (retried if a rename moved it
+ * in between). -EOPNOTSUPP if the backend has no inode_path; -ENOENT if ino has no name. */
+int sl_meta_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, char **path,
+		       struct sl_err *err);
+
 /* Writes the accumulated usage to jfs_counter (usedSpace, totalInodes) and jfs_dir_stats. */
 int sl_meta_flush_usage(struct sl_meta *m, struct sl_err *err);
 /* As sl_meta_flush_usage, after flushing every other open handle of this process on the same

@@ -702,6 +702,15 @@ static int remote_readlink(struct sl_meta *m, sl_ino ino, char **target, struct 
 	return take_str(&c, invoke(m, &c, err), SL_RPC_MAX_PATH, target, err);
 }
 
+static int remote_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			     char **path, struct sl_err *err)
+{
+	struct call c;
+	begin(&c, SL_OP_INODE_PATH, u);
+	sl_w_u64(&c.req, ino);
+	return take_str(&c, invoke(m, &c, err), SL_RPC_MAX_PATH, path, err);
+}
+
 /* ---- file data ------------------------------------------------------------------------------- */
 
 static int remote_read_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
@@ -1155,6 +1164,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.rename = remote_rename,
 	.readdir = remote_readdir,
 	.readlink = remote_readlink,
+	.inode_path = remote_inode_path,
 	.read_chunk = remote_read_chunk,
 	.write_chunk = remote_write_chunk,
 	.truncate = remote_truncate,

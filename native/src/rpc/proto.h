@@ -53,6 +53,7 @@ enum sl_rpc_op {
 	SL_OP_ISSUE_TOKEN = 31,  /* delegation tokens: not over a connection that used a token */
 	SL_OP_RENEW_TOKEN = 32,  /* for the token's renewer, not over a token connection */
 	SL_OP_CANCEL_TOKEN = 33, /* for the token's owner or renewer */
+	SL_OP_INODE_PATH = 34,   /* a path the acting user may resolve, or an error */
 	SL_OP_MAX
 };
 
