@@ -148,10 +148,17 @@ struct sl_dt_row {
 	int32_t key_id;
 };
 
+/* Capability bits of a backend (sl_meta_backend.caps). */
+/* The server checks every permission as the authenticated caller (or the user it lets the caller
+ * act for), with its own groups and superusers, which the client does not know: the client's own
+ * checks could only refuse wrongly, so it makes none (sl_vol_user). */
+#define SL_META_CAP_SERVER_CHECKS 1
+
 struct sl_meta_backend {
 	int version; /* SL_META_BACKEND_VERSION */
 	const char *name;
 	size_t priv_size;
+	unsigned caps; /* SL_META_CAP_* */
 
 	/* Connects; does not require the volume to be formatted. */
 	int (*init)(struct sl_meta *m, const char *url, struct sl_err *err);
