@@ -2,7 +2,9 @@
 # gateway.sh - starts/stops `sluice gateway` for tests and benchmarks: Kerberos mode's metadata
 # server on a free loopback port, serving META-URL with the keytab of the test realm
 # (tests/env/kdc.sh, whose kdc.env must be sourced). Also adds the client principal root@REALM
-# (keytab DIR/root.keytab) the Java suites and benchmarks log in as.
+# (keytab DIR/root.keytab) the Java suites and benchmarks log in as, and makes its user, root, the
+# gateway's superuser: a recursive delete of a non-empty directory parks the tree in .trash, which
+# through a gateway only the superuser may write to (the suites delete their trees recursively).
 #
 #   tests/env/gateway.sh start DIR SLUICE-CLI META-URL [KEY=VALUE...]  # then: source DIR/gateway.env
 #   tests/env/gateway.sh stop DIR   # stops it (SIGTERM; fails if it does not exit cleanly)
@@ -25,7 +27,8 @@ start)
     "$here/kdc.sh" addprinc "$SLUICE_TEST_KRB5_DIR" root root.keytab >/dev/null
   principal=sluice/localhost@$SLUICE_TEST_KRB5_REALM
   opts=(-o "meta=$meta" -o gateway.listen=127.0.0.1:0 -o "gateway.principal=$principal"
-        -o "gateway.keytab=$SLUICE_TEST_KRB5_DIR/gateway.keytab" -o "gateway.rcache=$DIR/rcache")
+        -o "gateway.keytab=$SLUICE_TEST_KRB5_DIR/gateway.keytab" -o "gateway.rcache=$DIR/rcache"
+        -o superuser=root)
   for kv in "$@"; do opts+=(-o "$kv"); done
   "$cli" gateway "${opts[@]}" >"$DIR/gateway.log" 2>&1 &
   pid=$!
