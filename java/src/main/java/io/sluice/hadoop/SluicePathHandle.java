@@ -105,7 +105,7 @@ public final class SluicePathHandle implements PathHandle {
       long length = b.getLong();
       long mtimeNs = b.getLong();
       int n = b.getInt();
-      if (n < 0 || n > b.remaining() || b.remaining() != n) {
+      if (n != b.remaining()) {
         throw new InvalidPathHandleException("a damaged sluice PathHandle");
       }
       byte[] p = new byte[n];
@@ -113,10 +113,7 @@ public final class SluicePathHandle implements PathHandle {
       String path = (flags & HAS_PATH) != 0 ? new String(p, StandardCharsets.UTF_8) : null;
       return new SluicePathHandle(inode, path, (flags & HAS_CONTENT) != 0, length, mtimeNs);
     } catch (BufferUnderflowException e) {
-      InvalidPathHandleException ex = new InvalidPathHandleException(
-          "a damaged sluice PathHandle");
-      ex.initCause(e);
-      throw ex;
+      throw new InvalidPathHandleException("a damaged sluice PathHandle", e);
     }
   }
 
