@@ -209,6 +209,11 @@ void fz_seed_requests(fz_emit emit, void *arg)
 	sl_w_u32(&w, 100);
 	done(emit, arg, name, &w);
 
+	SEED(SL_OP_INODE_PATH, "inode-path");
+	begin(&w, SL_OP_INODE_PATH, NULL);
+	sl_w_u64(&w, FZ_INO_DIR);
+	done(emit, arg, name, &w);
+
 	SEED(SL_OP_READLINK, "readlink");
 	begin(&w, SL_OP_READLINK, NULL);
 	sl_w_u64(&w, FZ_INO_LINK);

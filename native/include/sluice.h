@@ -106,6 +106,8 @@ typedef struct sluice_stat {
 	char group[64];
 	uint32_t uid, gid;
 	uint64_t block_size; /* logical block size for split planning */
+	int64_t mtime_ns;    /* mtime in nanoseconds: with inode and length, what changes when the
+			      * content does (etags, PathHandle content checks) */
 } sluice_stat;
 
 int sluice_stat_path(sluice_volume *vol, const sluice_user *u, const char *path, sluice_stat *st);
@@ -179,6 +181,15 @@ int sluice_chown(sluice_volume *vol, const sluice_user *u, const char *path, con
 /* Times in milliseconds since the epoch; -1 leaves that time unchanged. */
 int sluice_utimes(sluice_volume *vol, const sluice_user *u, const char *path, int64_t mtime_ms,
 		  int64_t atime_ms);
+
+/* The current path of the file or directory with inode number `inode`, as u may reach it: one of
+ * its names (of a hard-linked file, the first it got), checked as resolving that path as u would
+ * be (search permission on every directory of it). Returns the path's length; -ENOENT if it has
+ * no name any more (deleted, or being deleted); -EOPNOTSUPP if the metadata backend cannot look
+ * files up by inode; -ERANGE if size is too small. Lets a handle follow a file across renames
+ * (Hadoop's PathHandle). */
+ssize_t sluice_inode_path(sluice_volume *vol, const sluice_user *u, uint64_t inode, char *buf,
+			  size_t size);
 
 /* Readlink of a symlink (e.g. created through a juicefs mount); returns the target length. */
 ssize_t sluice_readlink(sluice_volume *vol, const sluice_user *u, const char *path, char *buf,

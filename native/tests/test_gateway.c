@@ -122,6 +122,13 @@ static void test_users(void)
 	const sluice_user bob_super = {.name = "bob", .groups = groups, .ngroups = 2};
 	CHECK_RC(get(bob, &bob_super, "/alice/private", buf, sizeof(buf)), -EACCES);
 
+	/* a path by inode number, only for a caller who may resolve it */
+	char ipath[256];
+	CHECK_RC(sluice_inode_path(alice, NULL, st.inode, ipath, sizeof(ipath)), 14);
+	CHECK(!strcmp(ipath, "/alice/private"));
+	CHECK_RC(sluice_inode_path(bob, NULL, st.inode, ipath, sizeof(ipath)), -EACCES);
+	CHECK_RC(sluice_inode_path(bob, &as_alice, st.inode, ipath, sizeof(ipath)), -EACCES);
+
 	/* hive may act for alice (proxyuser.hive.users), not for bob */
 	CHECK_RC(get(hive, &as_alice, "/alice/private", buf, sizeof(buf)), 0);
 	CHECK(!strcmp(buf, "alice's secret"));

@@ -1081,6 +1081,26 @@ static void test_warmup(struct backend *be)
 	CHECK(file_contains(errfile, "/nope"));
 	CHECK(file_contains(errfile, "files 1/1"));
 
+	/* warmup and info act as the superuser: a directory only bob may read is warmed and shown;
+	 * a file command acts as the process owner (not the superuser, even as root) and is refused */
+	vol = open_vol(&e, NULL);
+	const char *bob_groups[] = {"bob"};
+	const sluice_user bob = {"bob", bob_groups, 1};
+	sluice_file *f;
+	REQUIRE(sluice_mkdirs(vol, &bob, "/bobs", 0700, 0) == 0);
+	REQUIRE(sluice_open(vol, &bob, "/bobs/x", SLUICE_O_CREATE, 0600, 0, &f) == 0);
+	REQUIRE(sluice_write(f, c, lc) == (ssize_t)lc);
+	REQUIRE(sluice_close(f) == 0);
+	REQUIRE(sluice_shutdown(vol) == 0);
+	char *argv3[] = {cli, "warmup", "-o", opt, "-o", "free-space-ratio=0", e.url, "/bobs", NULL};
+	CHECK_RC(run_cli(argv3, errfile), 0);
+	CHECK(file_contains(errfile, "files 1/1"));
+	char *argv4[] = {cli, "info", e.url, "/bobs/x", NULL};
+	CHECK_RC(run_cli(argv4, errfile), 0);
+	char *argv5[] = {cli, "cat", e.url, "/bobs/x", NULL};
+	CHECK_RC(run_cli(argv5, errfile), 1);
+	CHECK(file_contains(errfile, "ermission denied"));
+
 	CHECK(delete_chunks(&e) >= 7);
 	vol = open_vol(&e, "cache-dir", cache, NULL);
 	CHECK_RC(read_seq(vol, "/wm/a", a, la, MIB), 0);

@@ -14,7 +14,6 @@ static void run_local(const char *tag, const char *compression, uint32_t block_k
 					.bucket = bucket, .compression = compression,
 					.block_size_kib = block_kib, .trash_days = -1};
 	s.conf[s.nconf++] = (sluice_kv){"meta", url};
-	s.conf[s.nconf++] = (sluice_kv){"superuser", "root"};
 	s.conf[s.nconf++] = (sluice_kv){"get-timeout", "1"};
 	char cache[1100];
 	snprintf(cache, sizeof(cache), "%s/cache", dir);

@@ -17,7 +17,6 @@ static void base_conf(struct suite *s, const char *dir, char *url, size_t url_si
 					 .bucket = bucket, .compression = "lz4",
 					 .trash_days = -1};
 	s->conf[s->nconf++] = (sluice_kv){"meta", url};
-	s->conf[s->nconf++] = (sluice_kv){"superuser", "root"};
 	s->conf[s->nconf++] = (sluice_kv){"get-timeout", "1"};
 }
 

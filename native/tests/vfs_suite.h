@@ -28,7 +28,12 @@ struct suite {
 
 static const sluice_user alice = {"alice", (const char *const[]){"staff"}, 1};
 static const sluice_user bob = {"bob", (const char *const[]){"bob"}, 1};
+/* The superuser by default ("superuser" unset), as HDFS's NameNode user; the suites leave the key
+ * unset. root is an ordinary user unless configured (a process running as root, as in containers,
+ * gets no more rights than anyone). */
+static const sluice_user su_hdfs = {"hdfs", (const char *const[]){"hdfs"}, 1};
 static const sluice_user root_user = {"root", (const char *const[]){"root"}, 1};
+static const sluice_user carol_super = {"carol", (const char *const[]){"carol", "supergroup"}, 2};
 
 static void fill_pattern(uint8_t *buf, size_t n, uint64_t seed)
 {
@@ -490,7 +495,7 @@ static void test_listing(sluice_volume *vol)
 static void test_permissions(struct suite *s, sluice_volume *vol)
 {
 	uint8_t d[10] = {0};
-	CHECK_RC(sluice_mkdirs(vol, &root_user, "/perm", 0777, 0), 0);
+	CHECK_RC(sluice_mkdirs(vol, &su_hdfs, "/perm", 0777, 0), 0);
 	CHECK_RC(sluice_mkdir(vol, &bob, "/perm/bob", 0700, 0), 0);
 	CHECK_RC(write_file(vol, &bob, "/perm/bob/secret", d, sizeof(d), 10, 0), 0);
 	sluice_stat st;
@@ -499,7 +504,7 @@ static void test_permissions(struct suite *s, sluice_volume *vol)
 	/* names unknown to the system map the same way in another client (the volume's registry) */
 	sluice_volume *other = open_vol(s, NULL, NULL);
 	sluice_stat ost;
-	CHECK_RC(sluice_stat_path(other, &root_user, "/perm/bob/secret", &ost), 0);
+	CHECK_RC(sluice_stat_path(other, &su_hdfs, "/perm/bob/secret", &ost), 0);
 	CHECK(!strcmp(ost.owner, "bob") && ost.uid == st.uid);
 	sluice_shutdown(other);
 	CHECK_RC(sluice_stat_path(vol, &alice, "/perm/bob/secret", &st), -EACCES);
@@ -520,7 +525,24 @@ static void test_permissions(struct suite *s, sluice_volume *vol)
 	CHECK_RC(sluice_stat_path(vol, &alice, "/perm/at", &st), -ENOENT);
 	CHECK_RC(sluice_chmod(vol, &alice, "/perm/bob", 0777), -EACCES);
 	CHECK_RC(sluice_chown(vol, &bob, "/perm/bob", "alice", NULL), -EACCES);
-	CHECK_RC(sluice_stat_path(vol, &root_user, "/perm/bob/secret", &st), 0);
+	CHECK_RC(sluice_stat_path(vol, &su_hdfs, "/perm/bob/secret", &st), 0);
+	CHECK_RC(sluice_stat_path(vol, &carol_super, "/perm/bob/secret", &st), 0);
+	/* root is not the superuser unless configured so; the process owner (NULL) neither */
+	CHECK_RC(sluice_stat_path(vol, &root_user, "/perm/bob/secret", &st), -EACCES);
+	sluice_dir *dh;
+	CHECK_RC(sluice_mkdir(vol, &bob, "/perm/none", 0000, 0), 0);
+	CHECK_RC(sluice_opendir(vol, &root_user, "/perm/none", &dh), -EACCES);
+	CHECK_RC(sluice_opendir(vol, NULL, "/perm/none", &dh), -EACCES);
+	CHECK_RC(sluice_opendir(vol, &alice, "/perm/none", &dh), -EACCES);
+	CHECK_RC(sluice_opendir(vol, &su_hdfs, "/perm/none", &dh), 0);
+	sluice_closedir(dh);
+	CHECK_RC(sluice_opendir(vol, &carol_super, "/perm/none", &dh), 0);
+	sluice_closedir(dh);
+	sluice_volume *rooted = open_vol(s, "superuser", "root");
+	CHECK_RC(sluice_opendir(rooted, &root_user, "/perm/none", &dh), 0);
+	sluice_closedir(dh);
+	CHECK_RC(sluice_opendir(rooted, &su_hdfs, "/perm/none", &dh), -EACCES);
+	sluice_shutdown(rooted);
 	/* the owner opens it up; then alice may read but not write the 0644 file */
 	CHECK_RC(sluice_chmod(vol, &bob, "/perm/bob", 0755), 0);
 	CHECK_RC(check_file(vol, &alice, "/perm/bob/secret", d, sizeof(d), 10), 0);
@@ -528,7 +550,8 @@ static void test_permissions(struct suite *s, sluice_volume *vol)
 	CHECK_RC(sluice_open(vol, &alice, "/perm/bob/secret", SLUICE_O_WRITE | SLUICE_O_APPEND, 0, 0, &f),
 		 -EACCES);
 	/* the superuser may chown; times are settable by the owner */
-	CHECK_RC(sluice_chown(vol, &root_user, "/perm/bob/secret", "alice", "staff"), 0);
+	CHECK_RC(sluice_chown(vol, &root_user, "/perm/bob/secret", "alice", "staff"), -EACCES);
+	CHECK_RC(sluice_chown(vol, &su_hdfs, "/perm/bob/secret", "alice", "staff"), 0);
 	CHECK_RC(sluice_stat_path(vol, NULL, "/perm/bob/secret", &st), 0);
 	CHECK(!strcmp(st.owner, "alice") && !strcmp(st.group, "staff"));
 	CHECK_RC(sluice_utimes(vol, &alice, "/perm/bob/secret", 1500000000123LL, 1500000000456LL), 0);
@@ -725,6 +748,66 @@ static void test_statfs_info(sluice_volume *vol)
 	CHECK(blocks[0].offset == 0 && blocks[0].length == 10);
 }
 
+/* Usage is counted in memory and flushed about once a second per handle; a statfs on any handle
+ * of the process first flushes every handle on the volume, so it sees the others' changes. */
+static void test_statfs_across_handles(struct suite *s, sluice_volume *vol)
+{
+	sluice_volume *other = open_vol(s, NULL, NULL);
+	sluice_statfs a, b;
+	size_t len = 1u << 20;
+	uint8_t *d = calloc(1, len);
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/usage", 0755, 0), 0);
+	CHECK_RC(sluice_statfs_get(vol, &a), 0);
+	CHECK_RC(write_file(vol, NULL, "/usage/f", d, len, len, 0), 0);
+	CHECK_RC(sluice_statfs_get(other, &b), 0);
+	CHECK(b.used == a.used + len && b.inodes_used == a.inodes_used + 1);
+	CHECK_RC(sluice_delete(other, NULL, "/usage/f", 0), 0);
+	CHECK_RC(sluice_statfs_get(vol, &b), 0);
+	CHECK(b.used == a.used && b.inodes_used == a.inodes_used);
+	/* a closed handle is off the list; statfs goes on working with the rest */
+	CHECK_RC(write_file(other, NULL, "/usage/g", d, 4096, 4096, 0), 0);
+	CHECK_RC(sluice_shutdown(other), 0);
+	CHECK_RC(sluice_statfs_get(vol, &b), 0);
+	CHECK(b.used == a.used + 4096);
+	CHECK_RC(sluice_delete(vol, NULL, "/usage", 1), 0);
+	free(d);
+}
+
+/* A file's path from its inode number, across renames, as the caller may reach it. */
+static void test_inode_path(sluice_volume *vol)
+{
+	uint8_t d[10] = {0};
+	char buf[256];
+	sluice_stat st;
+	CHECK_RC(sluice_inode_path(vol, NULL, 1, buf, sizeof(buf)), 1);
+	CHECK(!strcmp(buf, "/"));
+	CHECK_RC(write_file(vol, NULL, "/ip/a/f", d, sizeof(d), 10, SLUICE_O_MKDIRS), 0);
+	REQUIRE(sluice_stat_path(vol, NULL, "/ip/a/f", &st) == 0);
+	CHECK(st.mtime_ns / 1000000 == st.mtime_ms && st.mtime_ns > 0);
+	uint64_t ino = st.inode;
+	CHECK_RC(sluice_inode_path(vol, NULL, ino, buf, sizeof(buf)), 7);
+	CHECK(!strcmp(buf, "/ip/a/f"));
+	CHECK_RC(sluice_rename(vol, NULL, "/ip/a", "/ip/b", 0), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/ip/b/f", "/ip/b/g", 0), 0);
+	CHECK_RC(sluice_inode_path(vol, NULL, ino, buf, sizeof(buf)), 7);
+	CHECK(!strcmp(buf, "/ip/b/g"));
+	CHECK_RC(sluice_inode_path(vol, NULL, ino, buf, 7), -ERANGE);
+	REQUIRE(sluice_stat_path(vol, NULL, "/ip/b", &st) == 0);
+	CHECK_RC(sluice_inode_path(vol, NULL, st.inode, buf, sizeof(buf)), 5);
+	/* a name the caller could not resolve is not given away */
+	CHECK_RC(sluice_chmod(vol, NULL, "/ip/b", 0700), 0);
+	CHECK_RC(sluice_inode_path(vol, &alice, ino, buf, sizeof(buf)), -EACCES);
+	CHECK_RC(sluice_inode_path(vol, &su_hdfs, ino, buf, sizeof(buf)), 7);
+	CHECK_RC(sluice_delete(vol, NULL, "/ip/b/g", 0), 0);
+	CHECK_RC(sluice_inode_path(vol, NULL, ino, buf, sizeof(buf)), -ENOENT);
+	CHECK_RC(sluice_inode_path(vol, NULL, 1u << 30, buf, sizeof(buf)), -ENOENT);
+	/* a directory deleted recursively passes through the trash: no name there either */
+	CHECK_RC(write_file(vol, NULL, "/ip/b/t/x", d, sizeof(d), 10, SLUICE_O_MKDIRS), 0);
+	REQUIRE(sluice_stat_path(vol, NULL, "/ip/b/t/x", &st) == 0);
+	CHECK_RC(sluice_delete(vol, NULL, "/ip", 1), 0);
+	CHECK_RC(sluice_inode_path(vol, NULL, st.inode, buf, sizeof(buf)), -ENOENT);
+}
+
 static void test_symlink(sluice_volume *vol)
 {
 	/* Symlinks are created by POSIX clients (juicefs mount); Sluice reads them. */
@@ -808,6 +891,8 @@ static int run_suite(struct suite *s)
 	test_symlink(vol);
 	test_compaction(vol);
 	test_statfs_info(vol);
+	test_statfs_across_handles(s, vol);
+	test_inode_path(vol);
 	test_corruption(vol);
 	CHECK_RC(sluice_shutdown(vol), 0);
 	test_delete(s);

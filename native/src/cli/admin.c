@@ -163,6 +163,8 @@ int cmd_info(int argc, char **argv)
 		return 1;
 	int rc = 0;
 	struct sl_volume_core *v = &vol->core;
+	struct cli_admin admin;
+	const sluice_user *su = cli_admin_user(vol, &admin);
 	if (argc == 2) {
 		sluice_volume_info vi;
 		sluice_statfs fs;
@@ -180,7 +182,7 @@ int cmd_info(int argc, char **argv)
 	}
 	const char *path = argv[2];
 	sluice_stat st;
-	if (sluice_lstat(vol, NULL, path, &st)) {
+	if (sluice_lstat(vol, su, path, &st)) {
 		rc = cli_fail(cmd, "%s", sluice_last_error(vol));
 		goto out;
 	}
@@ -190,7 +192,7 @@ int cmd_info(int argc, char **argv)
 	       st.mtime_ms);
 	if (st.type == SLUICE_DIR) {
 		sluice_summary s;
-		if (sluice_summary_path(vol, NULL, path, &s)) {
+		if (sluice_summary_path(vol, su, path, &s)) {
 			rc = cli_fail(cmd, "%s", sluice_last_error(vol));
 			goto out;
 		}
@@ -218,7 +220,7 @@ int cmd_info(int argc, char **argv)
 		}
 	} else if (st.type == SLUICE_SYMLINK) {
 		char target[PATH_MAX];
-		if (sluice_readlink(vol, NULL, path, target, sizeof(target)) >= 0)
+		if (sluice_readlink(vol, su, path, target, sizeof(target)) >= 0)
 			printf("  target: %s\n", target);
 	}
 out:

@@ -22,6 +22,17 @@ void cli_conf_free(struct cli_conf *c);
 int cli_open_volume(const char *cmd, const char *meta_url, char **opts, int nopts,
 		    sluice_volume **out);
 
+/* Who the admin commands (info, warmup) act as. Direct mode: the volume's superuser ("superuser",
+ * with "supergroup"), since whoever holds the META-URL can read every row anyway and an operator
+ * inspecting or warming a path expects no permission errors. Through a gateway: NULL, the
+ * logged-in principal, whom the gateway checks like any client. The file commands (ls, put, ...)
+ * act as "user" (default: the process owner), like `hadoop fs`. */
+struct cli_admin {
+	sluice_user user;
+	const char *groups[1];
+};
+const sluice_user *cli_admin_user(sluice_volume *vol, struct cli_admin *a);
+
 int cmd_format(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_info(int argc, char **argv);

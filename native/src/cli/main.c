@@ -21,7 +21,8 @@ static void usage(FILE *out)
 		"  status META-URL                 the volume's settings, usage and sessions (JSON)\n"
 		"  info META-URL [PATH]            a path's inode, attributes and data layout\n"
 		"\n"
-		"File commands (each also takes -o KEY=VALUE settings, see docs/configuration.md):\n"
+		"File commands (each also takes -o KEY=VALUE settings, see docs/configuration.md; they\n"
+		"act as -o user=NAME, default the process owner; info and warmup as the superuser):\n"
 		"  ls META-URL PATH                list a directory\n"
 		"  mkdir META-URL PATH             create a directory and its parents\n"
 		"  put META-URL LOCAL PATH         copy a local file in\n"
@@ -93,6 +94,16 @@ int cli_open_volume(const char *cmd, const char *meta_url, char **opts, int nopt
 		rc = cli_fail(cmd, "%s", msg);
 	cli_conf_free(&c);
 	return rc;
+}
+
+const sluice_user *cli_admin_user(sluice_volume *vol, struct cli_admin *a)
+{
+	struct sl_volume_core *v = &vol->core;
+	if (v->meta->be->caps & SL_META_CAP_SERVER_CHECKS) /* a gateway: as the principal */
+		return NULL;
+	a->groups[0] = v->supergroup;
+	a->user = (sluice_user){.name = v->superuser, .groups = a->groups, .ngroups = 1};
+	return &a->user;
 }
 
 int main(int argc, char **argv)

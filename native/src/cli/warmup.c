@@ -1,6 +1,7 @@
 /*
  * warmup.c - `sluice warmup`: reads files (directories recursively) so that their blocks land in
- * the disk cache of this machine, with a progress display on stderr.
+ * the disk cache of this machine, with a progress display on stderr. It reads as the volume's
+ * superuser (cli_admin_user), so that no file is skipped for its permissions.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +28,8 @@ struct wfile {
 
 struct warmup {
 	sluice_volume *vol;
+	const sluice_user *user; /* cli_admin_user: the superuser in direct mode */
+	struct cli_admin admin;
 	struct wfile *files;
 	size_t nfiles, cap;
 	uint64_t total;
@@ -84,7 +87,7 @@ static int add_file(struct warmup *w, const char *path, uint64_t length)
 static int walk(struct warmup *w, const char *path)
 {
 	sluice_dir *d;
-	if (sluice_opendir(w->vol, NULL, path, &d)) {
+	if (sluice_opendir(w->vol, w->user, path, &d)) {
 		say(w, "%s: %s", path, sluice_last_error(w->vol));
 		atomic_fetch_add(&w->failures, 1);
 		return 0;
@@ -113,7 +116,7 @@ static int walk(struct warmup *w, const char *path)
 static void warm_one(struct warmup *w, const struct wfile *f, char *buf)
 {
 	sluice_file *fh;
-	if (sluice_open(w->vol, NULL, f->path, SLUICE_O_READ, 0, 0, &fh)) {
+	if (sluice_open(w->vol, w->user, f->path, SLUICE_O_READ, 0, 0, &fh)) {
 		say(w, "%s: %s", f->path, sluice_last_error(w->vol));
 		atomic_fetch_add(&w->failures, 1);
 		return;
@@ -179,7 +182,7 @@ static int run(struct warmup *w, char **paths, int npaths, int threads)
 {
 	for (int i = 0; i < npaths; i++) {
 		sluice_stat st;
-		if (sluice_stat_path(w->vol, NULL, paths[i], &st)) {
+		if (sluice_stat_path(w->vol, w->user, paths[i], &st)) {
 			say(w, "%s: %s", paths[i], sluice_last_error(w->vol));
 			atomic_fetch_add(&w->failures, 1);
 			continue;
@@ -264,6 +267,7 @@ int cmd_warmup(int argc, char **argv)
 	opts[nopts++] = "cache-writers=0";
 	if ((rc = cli_open_volume(CMD, args[0], opts, nopts, &w.vol)))
 		goto out;
+	w.user = cli_admin_user(w.vol, &w.admin);
 	if (!w.vol->core.disk) {
 		cli_fail(CMD, "there is no disk cache to fill: set one or more cache directories "
 			 "with -o cache-dir=DIR[:DIR...] (a directory that cannot be created or "

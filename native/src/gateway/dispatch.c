@@ -545,6 +545,15 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		free(target);
 		return rc;
 	}
+	case SL_OP_INODE_PATH: {
+		ino = sl_r_u64(r);
+		ARGS_DONE();
+		char *path = NULL;
+		if (!(rc = sl_meta_inode_path(m, u, ino, &path, err))) /* resolved as the caller */
+			sl_w_str(&q->out, path);
+		free(path);
+		return rc;
+	}
 	case SL_OP_READ_CHUNK: {
 		ino = sl_r_u64(r);
 		uint32_t indx = sl_r_u32(r);

@@ -120,6 +120,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved)
 		{&sj.st_owner, "owner", "Ljava/lang/String;"},
 		{&sj.st_group, "group", "Ljava/lang/String;"},
 		{&sj.st_block_size, "blockSize", "J"},
+		{&sj.st_mtime_ns, "mtimeNs", "J"},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		*fields[i].slot = (*env)->GetFieldID(env, sj.stat_cls, fields[i].name, fields[i].sig);
@@ -456,6 +457,7 @@ int sj_fill_stat(JNIEnv *env, jobject obj, const sluice_stat *st, jstring name, 
 	(*env)->SetObjectField(env, obj, sj.st_owner, own);
 	(*env)->SetObjectField(env, obj, sj.st_group, grp);
 	(*env)->SetLongField(env, obj, sj.st_block_size, (jlong)st->block_size);
+	(*env)->SetLongField(env, obj, sj.st_mtime_ns, st->mtime_ns);
 	rc = 0;
 out:
 	if (own && own != owner)

@@ -6,6 +6,7 @@
  * (sluice_last_error). No Java monitor is held and no Java call is made during a sluice_* call.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,32 @@ JNIEXPORT void JNICALL JNAME(stat)(JNIEnv *env, jclass cls, jlong vol, jstring u
 	else
 		sj_fill_stat(env, st, &s, NULL, NULL, NULL);
 	call_end(&c);
+}
+
+JNIEXPORT jstring JNICALL JNAME(inodePath)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					   jobjectArray groups, jlong inode)
+{
+	(void)cls;
+	if (check_handle(env, vol, "volume"))
+		return NULL;
+	struct sj_user u;
+	if (sj_user_get(env, user, groups, &u))
+		return NULL;
+	jstring r = NULL;
+	char *buf = malloc(PATH_MAX + 1);
+	if (!buf) {
+		sj_throwf(env, sj.oome, "out of memory");
+	} else {
+		ssize_t n = sluice_inode_path(VOL(vol), sj_user_ptr(&u), (uint64_t)inode, buf,
+					      PATH_MAX + 1);
+		if (n < 0)
+			throw_vol(env, VOL(vol), (int)n, NULL);
+		else
+			r = sj_string(env, buf);
+	}
+	free(buf);
+	sj_user_free(&u);
+	return r;
 }
 
 JNIEXPORT void JNICALL JNAME(mkdirs)(JNIEnv *env, jclass cls, jlong vol, jstring user,
@@ -1096,6 +1123,23 @@ JNIEXPORT jlong JNICALL JNAME(length)(JNIEnv *env, jclass cls, jlong file)
 	if (check_handle(env, file, "file"))
 		return 0;
 	return (jlong)sluice_file_length(FILEH(file)->f);
+}
+
+JNIEXPORT void JNICALL JNAME(fstat)(JNIEnv *env, jclass cls, jlong file, jobject st)
+{
+	(void)cls;
+	if (check_handle(env, file, "file"))
+		return;
+	if (!st) {
+		sj_throwf(env, sj.npe, "fstat: the NativeStat is null");
+		return;
+	}
+	sluice_stat s;
+	int rc = sluice_fstat(FILEH(file)->f, &s);
+	if (rc < 0)
+		throw_vol(env, FILEH(file)->vol, rc, NULL);
+	else
+		sj_fill_stat(env, st, &s, NULL, NULL, NULL);
 }
 
 JNIEXPORT void JNICALL JNAME(hflush)(JNIEnv *env, jclass cls, jlong file)

@@ -8,10 +8,17 @@
  * is a database transaction, and m->lock must never be held across one: backends take m->lock
  * (sl_meta_is_open) while they hold a connection, so waiting for a connection under m->lock
  * could deadlock.
+ *
+ * The one piece of process-wide state: the list of open handles (open_handles), so that a usage
+ * read flushes what every handle of this process on the same database has pending
+ * (sl_meta_flush_usage_shared). A handle is pinned while another thread flushes it, and
+ * sl_meta_close takes it off the list and waits for its pins before freeing it. No database
+ * call runs under the list's lock.
  */
 #include "meta.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +35,38 @@ struct sl_open_file {
 struct meta_core {
 	struct sl_meta m;
 	pthread_mutex_t ino_refill, slice_refill;
+	/* open_handles: the next open handle, and how many flushes of other threads use this one */
+	struct meta_core *next_open;
+	unsigned pins;
 };
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t unpinned;
+	struct meta_core *first;
+} open_handles = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL};
+
+static void handles_add(struct meta_core *mc)
+{
+	pthread_mutex_lock(&open_handles.lock);
+	mc->next_open = open_handles.first;
+	open_handles.first = mc;
+	pthread_mutex_unlock(&open_handles.lock);
+}
+
+/* Takes mc off the list and waits until no flush of another thread uses it. */
+static void handles_remove(struct meta_core *mc)
+{
+	pthread_mutex_lock(&open_handles.lock);
+	for (struct meta_core **p = &open_handles.first; *p; p = &(*p)->next_open)
+		if (*p == mc) {
+			*p = mc->next_open;
+			break;
+		}
+	while (mc->pins)
+		pthread_cond_wait(&open_handles.unpinned, &open_handles.lock);
+	pthread_mutex_unlock(&open_handles.lock);
+}
 
 static struct meta_core *core_of(struct sl_meta *m)
 {
@@ -89,6 +127,7 @@ int sl_meta_open(const char *url, const struct sl_conf *conf, const struct sl_lo
 		sl_meta_close(m);
 		return rc;
 	}
+	handles_add(mc);
 	*out = m;
 	return 0;
 }
@@ -98,6 +137,7 @@ void sl_meta_close(struct sl_meta *m)
 	if (!m)
 		return;
 	if (m->be) {
+		handles_remove(core_of(m));
 		struct sl_err err = {0};
 		if (sl_meta_flush_usage(m, &err))
 			sl_log(m->log, SL_LOG_WARN, "flushing usage counters of %s: %s",
@@ -313,6 +353,36 @@ bool sl_meta_is_open(struct sl_meta *m, sl_ino ino)
 	return open;
 }
 
+/* ---- names by inode -------------------------------------------------------------------------- */
+
+int sl_meta_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, char **path,
+		       struct sl_err *err)
+{
+	*path = NULL;
+	if (!m->be->inode_path)
+		return sl_errf(err, -EOPNOTSUPP, "%s cannot look files up by inode number",
+			       m->url_redacted);
+	int rc = 0;
+	/* A rename between the two lookups moves the file away from the path found: look again. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		char *p = NULL;
+		if ((rc = m->be->inode_path(m, u, ino, &p, err)))
+			return rc;
+		sl_ino got;
+		struct sl_attr attr;
+		rc = m->be->resolve(m, u, p, &got, &attr, err);
+		if (!rc && got == ino) {
+			*path = p;
+			return 0;
+		}
+		free(p);
+		if (rc && rc != -ENOENT && rc != -ENOTDIR)
+			return rc; /* a permission check failed, or worse */
+	}
+	return sl_errf(err, -ENOENT, "inode %" PRIu64 " moved while its path was looked up; "
+		       "try again", ino);
+}
+
 /* ---- usage accounting ------------------------------------------------------------------------ */
 
 /* Adds to the pending stats of dir ino; returns false if out of memory. Caller holds m->lock. */
@@ -417,5 +487,44 @@ out:
 	free(dirs);
 	if (rc)
 		sl_err_wrap(err, "flushing usage to %s", m->url_redacted);
+	return rc;
+}
+
+int sl_meta_flush_usage_shared(struct sl_meta *m, struct sl_err *err)
+{
+	/* Pin the other handles on m's database, so that none is freed while it is flushed. */
+	size_t n = 0, cap = 0;
+	struct meta_core **peers = NULL;
+	pthread_mutex_lock(&open_handles.lock);
+	for (struct meta_core *mc = open_handles.first; mc; mc = mc->next_open) {
+		if (&mc->m == m || strcmp(mc->m.url_redacted, m->url_redacted))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 8;
+			struct meta_core **np = realloc(peers, nc * sizeof(*np));
+			if (!np)
+				break; /* flush those found so far */
+			peers = np;
+			cap = nc;
+		}
+		mc->pins++;
+		peers[n++] = mc;
+	}
+	pthread_mutex_unlock(&open_handles.lock);
+	for (size_t i = 0; i < n; i++) {
+		/* Theirs to report: what fails stays pending for their own next flush. */
+		struct sl_err ignored = {0};
+		if (sl_meta_flush_usage(&peers[i]->m, &ignored))
+			sl_log(m->log, SL_LOG_DEBUG, "%s", ignored.msg);
+	}
+	int rc = sl_meta_flush_usage(m, err);
+	if (n) {
+		pthread_mutex_lock(&open_handles.lock);
+		for (size_t i = 0; i < n; i++)
+			peers[i]->pins--;
+		pthread_cond_broadcast(&open_handles.unpinned);
+		pthread_mutex_unlock(&open_handles.lock);
+	}
+	free(peers);
 	return rc;
 }

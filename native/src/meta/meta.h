@@ -151,10 +151,17 @@ struct sl_dt_row {
 	int32_t key_id;
 };
 
+/* Capability bits of a backend (sl_meta_backend.caps). */
+/* The server checks every permission as the authenticated caller (or the user it lets the caller
+ * act for), with its own groups and superusers, which the client does not know: the client's own
+ * checks could only refuse wrongly, so it makes none (sl_vol_user). */
+#define SL_META_CAP_SERVER_CHECKS 1
+
 struct sl_meta_backend {
 	int version; /* SL_META_BACKEND_VERSION */
 	const char *name;
 	size_t priv_size;
+	unsigned caps; /* SL_META_CAP_* */
 
 	/* Connects; does not require the volume to be formatted. */
 	int (*init)(struct sl_meta *m, const char *url, struct sl_err *err);
@@ -381,6 +388,14 @@ struct sl_meta_backend {
 	 * no bucket keys. out->arg stays valid until cleanup; the store must be closed first. */
 	int (*object_provider)(struct sl_meta *m, struct sl_presign_provider *out,
 			       struct sl_err *err);
+
+	/* -- names by inode (optional: NULL when the backend cannot look them up) -------------- */
+	/* One path of inode ino from the root ("/a/b", caller frees): of a hard-linked file, the
+	 * name it got first. -ENOENT if no name of it is reachable from the root (deleted, or in
+	 * the trash). The SQL backend checks no permission; the gateway's backend asks the gateway,
+	 * which answers only a path u may resolve. Callers use sl_meta_inode_path. */
+	int (*inode_path)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  char **path, struct sl_err *err);
 };
 #define SL_META_BACKEND_VERSION 1
 
@@ -450,8 +465,19 @@ bool sl_meta_is_open(struct sl_meta *m, sl_ino ino);
  * stats of directory `parent` (0: no directory stats to update). */
 void sl_meta_account(struct sl_meta *m, sl_ino parent, int64_t length, int64_t space,
 		     int64_t inodes);
+/* The path of inode ino as u may reach it: the backend's inode_path, then resolved as u (search
+ * permission on every directory of it) and checked to lead to ino (retried if a rename moved it
+ * in between). -EOPNOTSUPP if the backend has no inode_path; -ENOENT if ino has no name. */
+int sl_meta_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, char **path,
+		       struct sl_err *err);
+
 /* Writes the accumulated usage to jfs_counter (usedSpace, totalInodes) and jfs_dir_stats. */
 int sl_meta_flush_usage(struct sl_meta *m, struct sl_err *err);
+/* As sl_meta_flush_usage, after flushing every other open handle of this process on the same
+ * database (same META-URL): a usage read after it counts every change this process committed.
+ * Other processes' changes count once they flushed (each handle does about once a second). Only
+ * m's own failure is returned; what a handle fails to flush stays pending for its next flush. */
+int sl_meta_flush_usage_shared(struct sl_meta *m, struct sl_err *err);
 
 /* Time helpers for the JuiceFS encoding: microseconds plus a 0-999 ns remainder column. */
 static inline int64_t sl_time_us(int64_t ns) { return ns / 1000; }

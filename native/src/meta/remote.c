@@ -733,6 +733,15 @@ static int remote_readlink(struct sl_meta *m, const struct sl_meta_user *u, sl_i
 	return take_str(&c, invoke(m, &c, err), SL_RPC_MAX_PATH, target, err);
 }
 
+static int remote_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			     char **path, struct sl_err *err)
+{
+	struct call c;
+	begin(&c, SL_OP_INODE_PATH, u);
+	sl_w_u64(&c.req, ino);
+	return take_str(&c, invoke(m, &c, err), SL_RPC_MAX_PATH, path, err);
+}
+
 /* ---- file data ------------------------------------------------------------------------------- */
 
 static int remote_read_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
@@ -1164,6 +1173,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.version = SL_META_BACKEND_VERSION,
 	.name = "gateway",
 	.priv_size = sizeof(struct remote),
+	.caps = SL_META_CAP_SERVER_CHECKS,
 	.init = remote_init,
 	.cleanup = remote_cleanup,
 	.load_format = remote_load_format,
@@ -1187,6 +1197,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.remove_tree = remote_remove_tree,
 	.readdir = remote_readdir,
 	.readlink = remote_readlink,
+	.inode_path = remote_inode_path,
 	.read_chunk = remote_read_chunk,
 	.write_chunk = remote_write_chunk,
 	.truncate = remote_truncate,

@@ -2077,6 +2077,84 @@ static int sql_readlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino 
 	return rc;
 }
 
+struct inode_path_arg {
+	sl_ino ino;
+	char *path;
+};
+
+/* Walks up from the inode's first edge (jfs_edge's inode index) to the root in one query. */
+static int inode_path_op(struct tx *t, void *arg)
+{
+	struct inode_path_arg *a = arg;
+	free(a->path);
+	a->path = NULL;
+	if (a->ino == SL_ROOT_INO)
+		return (a->path = strdup("/")) ? 0 : nomem(t);
+	struct sl_sql_stmt *s;
+	int rc = q_open(t, &s,
+			"WITH RECURSIVE up(d, parent, name) AS (SELECT 0, parent, name FROM jfs_edge "
+			"WHERE id = (SELECT MIN(id) FROM jfs_edge WHERE inode = ?) UNION ALL "
+			"SELECT u.d + 1, e.parent, e.name FROM up u JOIN jfs_edge e ON e.inode = "
+			"u.parent WHERE u.parent <> 1 AND u.d < 4096) "
+			"SELECT d, parent, name FROM up ORDER BY d", "i", (int64_t)a->ino);
+	if (rc)
+		return rc;
+	/* names from the file up; the path is built from the root down */
+	char **names = NULL;
+	size_t n = 0, cap = 0, total = 0;
+	sl_ino top = 0;
+	bool in_trash = false;
+	while (!rc && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			char **nn = realloc(names, nc * sizeof(*nn));
+			if (!nn) {
+				rc = nomem(t);
+				break;
+			}
+			names = nn;
+			cap = nc;
+		}
+		size_t len;
+		if (!(names[n] = col_dup(t, s, 2, &len))) {
+			rc = nomem(t);
+			break;
+		}
+		n++;
+		total += len + 1;
+		top = col_u64(t, s, 1);
+		in_trash |= top == SL_TRASH_INO;
+	}
+	t->d->finalize(s);
+	if (!rc && (n == 0 || top != SL_ROOT_INO || in_trash))
+		rc = sl_errf(t->err, -ENOENT, "inode %" PRIu64 " has no name under the root (it was "
+			     "deleted or is in the trash)", a->ino);
+	if (!rc && !(a->path = malloc(total + 1)))
+		rc = nomem(t);
+	if (!rc) {
+		size_t off = 0;
+		for (size_t i = n; i > 0; i--)
+			off += (size_t)sprintf(a->path + off, "/%s", names[i - 1]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+static int sql_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  char **path, struct sl_err *err)
+{
+	(void)u; /* the core resolves the path as u */
+	struct inode_path_arg a = {.ino = ino};
+	int rc = run(m, false, inode_path_op, &a, err);
+	*path = rc ? NULL : a.path;
+	if (rc)
+		free(a.path);
+	return rc;
+}
+
 /* ---- removing a tree ------------------------------------------------------------------------- */
 
 /* A recursive delete takes the whole tree out of the namespace in one transaction, by moving it
@@ -3522,6 +3600,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.remove_tree = sql_remove_tree,
 	.readdir = sql_readdir,
 	.readlink = sql_readlink,
+	.inode_path = sql_inode_path,
 	.read_chunk = sql_read_chunk,
 	.write_chunk = sql_write_chunk,
 	.truncate = sql_truncate,

@@ -54,6 +54,7 @@ enum sl_rpc_op {
 	SL_OP_RENEW_TOKEN = 32,  /* for the token's renewer, not over a token connection */
 	SL_OP_CANCEL_TOKEN = 33, /* for the token's owner or renewer */
 	SL_OP_REMOVE_TREE = 34,  /* a recursive delete; the gateway empties the trashed tree */
+	SL_OP_INODE_PATH = 38,   /* a path the acting user may resolve, or an error */
 	SL_OP_MAX
 };
 

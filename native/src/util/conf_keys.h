@@ -8,7 +8,7 @@
 #define SL_CONF_KEYS(X)                                                                        \
 	X("meta", NULL, 0, "META-URL of the volume: sqlite3://PATH or mysql://USER:PASS@(HOST:PORT)/DB") \
 	X("user", NULL, 0, "default user name when a call passes none (default: the process owner)") \
-	X("superuser", "root", 0, "user with all permissions, as HDFS's superuser")              \
+	X("superuser", "hdfs", 0, "user with all permissions, as HDFS's superuser (its NameNode user)") \
 	X("supergroup", "supergroup", 0, "members of this group are superusers")                 \
 	X("access-key", NULL, 0, "object storage access key; overrides the one in the format")   \
 	X("secret-key", NULL, 0, "object storage secret key; overrides the one in the format")   \

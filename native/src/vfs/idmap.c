@@ -280,6 +280,10 @@ void sl_vol_user(struct sl_volume_core *v, const sluice_user *u, struct sl_meta_
 		out->gids[0] = sl_idmap_gid(v->ids, name);
 		out->ngids = 1;
 	}
+	/* Through a gateway, the gateway checks every operation as the acting user with its own
+	 * groups and superusers; the flag is never sent, it only turns this client's checks off. */
+	if (v->meta && (v->meta->be->caps & SL_META_CAP_SERVER_CHECKS))
+		out->superuser = true;
 }
 
 int sl_held_user_set(struct sl_held_user *h, const struct sl_meta_user *u)

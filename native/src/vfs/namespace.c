@@ -32,6 +32,7 @@ void sl_fill_stat(struct sl_volume_core *v, sl_ino ino, const struct sl_attr *a,
 	st->nlink = a->nlink;
 	st->length = a->type == SL_TYPE_DIR ? 0 : a->length;
 	st->mtime_ms = a->mtime_ns / 1000000;
+	st->mtime_ns = a->mtime_ns;
 	st->atime_ms = a->atime_ns / 1000000;
 	st->ctime_ms = a->ctime_ns / 1000000;
 	st->uid = a->uid;
@@ -741,7 +742,8 @@ int sluice_statfs_get(sluice_volume *vol, sluice_statfs *out)
 	struct sl_err *err = sl_vol_err(vol);
 	struct sl_meta *m = vol->core.meta;
 	int64_t used = 0, inodes = 0;
-	int rc = sl_meta_flush_usage(m, err);
+	/* every handle of this process first, so that the counters hold all of its changes */
+	int rc = sl_meta_flush_usage_shared(m, err);
 	if (!rc)
 		rc = m->be->incr_counter(m, "usedSpace", 0, &used, err);
 	if (!rc)

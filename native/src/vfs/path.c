@@ -1,6 +1,9 @@
-/* path.c - checking, normalizing and splitting the absolute paths callers pass (see vfs.h). */
+/* path.c - checking, normalizing and splitting the absolute paths callers pass (see vfs.h), and
+ * finding a file's path from its inode number (sluice_inode_path). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vfs.h"
@@ -50,4 +53,24 @@ int sl_path_split(const char *path, char *parent, size_t psize, const char **nam
 	parent[plen] = 0;
 	*name = slash + 1;
 	return 0;
+}
+
+ssize_t sluice_inode_path(sluice_volume *vol, const sluice_user *u, uint64_t inode, char *buf,
+			  size_t size)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_meta_user mu;
+	sl_vol_user(&vol->core, u, &mu);
+	char *path;
+	int rc = sl_meta_inode_path(vol->core.meta, &mu, inode, &path, err);
+	if (rc)
+		return rc;
+	size_t len = strlen(path);
+	if (len >= size)
+		rc = sl_errf(err, -ERANGE, "the path of inode %" PRIu64 " is %zu bytes long", inode,
+			     len);
+	else
+		memcpy(buf, path, len + 1);
+	free(path);
+	return rc ? rc : (ssize_t)len;
 }

@@ -49,8 +49,12 @@ public final class SluiceConstants {
    */
   public static final String META = "meta";
 
+  /**
+   * The user who passes every permission check, as HDFS's superuser (the NameNode's user); root is
+   * an ordinary user unless named here. Members of {@link #SUPERGROUP} are superusers too.
+   */
   public static final String SUPERUSER = "superuser";
-  public static final String SUPERUSER_DEFAULT = "root";
+  public static final String SUPERUSER_DEFAULT = "hdfs";
 
   public static final String SUPERGROUP = "supergroup";
   public static final String SUPERGROUP_DEFAULT = "supergroup";

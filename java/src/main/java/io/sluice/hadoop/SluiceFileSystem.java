@@ -38,8 +38,13 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FsServerDefaults;
 import org.apache.hadoop.fs.FsStatus;
+import org.apache.hadoop.fs.InvalidPathHandleException;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Options.HandleOpt;
 import org.apache.hadoop.fs.ParentNotDirectoryException;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.PathFilter;
+import org.apache.hadoop.fs.PathHandle;
 import org.apache.hadoop.fs.PathIsDirectoryException;
 import org.apache.hadoop.fs.PathIsNotEmptyDirectoryException;
 import org.apache.hadoop.fs.RemoteIterator;
@@ -500,6 +505,92 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
     }
   }
 
+  // ---- path handles -----------------------------------------------------------------------------
+
+  /**
+   * getPathHandle: a {@link SluicePathHandle} of a file, from a status this filesystem made (it
+   * carries the inode number and the mtime in nanoseconds). Every combination of
+   * HandleOpt.changed and HandleOpt.moved is supported; an option left out is the strict one.
+   * A directory, or a FileStatus made elsewhere, is IllegalArgumentException.
+   */
+  @Override
+  protected PathHandle createPathHandle(FileStatus stat, HandleOpt... opts) {
+    long inode = SluiceFileStatuses.inodeOf(stat);
+    if (inode < 0) {
+      throw new IllegalArgumentException("getPathHandle needs a FileStatus from this file"
+          + " system's getFileStatus or listings (it carries the inode number), not a "
+          + stat.getClass().getName() + " of " + stat.getPath());
+    }
+    if (!stat.isFile()) {
+      throw new IllegalArgumentException("getPathHandle: " + stat.getPath()
+          + " is not a file");
+    }
+    boolean changed = HandleOpt.getOpt(HandleOpt.Data.class, opts)
+        .map(HandleOpt.Data::allowChange).orElse(false);
+    boolean moved = HandleOpt.getOpt(HandleOpt.Location.class, opts)
+        .map(HandleOpt.Location::allowChange).orElse(false);
+    return new SluicePathHandle(inode, moved ? null : pathOf(stat.getPath()), !changed,
+        stat.getLen(), SluiceFileStatuses.mtimeNsOf(stat));
+  }
+
+  /**
+   * Opens the file of a handle from {@link #createPathHandle}: at the handle's path, which must
+   * still name the same inode, or wherever the inode is now (as the caller may reach it), and,
+   * if the handle fixes the content, only with the same length and mtime. Otherwise
+   * InvalidPathHandleException; a file found by inode that no longer exists is
+   * FileNotFoundException.
+   */
+  @Override
+  public FSDataInputStream open(PathHandle fd, int bufferSize) throws IOException {
+    SluicePathHandle h = SluicePathHandle.of(fd);
+    statistics.incrementReadOps(1);
+    iostats.incrementCounter(SluiceStatistic.OP_OPEN.getSymbol());
+    long v = vol();
+    try {
+      // a handle that follows renames looks again if the file moved between lookup and open
+      for (int attempt = 1; ; attempt++) {
+        boolean last = h.path() != null || attempt == 3;
+        String p = h.path() != null ? h.path()
+            : NativeVolume.inodePath(v, user, groups, h.inode());
+        long file;
+        try {
+          file = NativeVolume.open(v, user, groups, p, NativeVolume.O_READ, 0, 0);
+        } catch (FileNotFoundException | PathIsDirectoryException
+            | ParentNotDirectoryException e) {
+          if (!last) {
+            continue;
+          }
+          throw h.path() == null ? e : new InvalidPathHandleException(p + " no longer"
+              + " names the file of " + h, e);
+        }
+        NativeStat st = new NativeStat();
+        try {
+          NativeVolume.fstat(file, st);
+        } catch (IOException | RuntimeException e) {
+          closeQuietly(file, e);
+          throw e;
+        }
+        String mismatch = st.inode != h.inode() ? p + " names another file now than " + h
+            : h.checksContent() && (st.length != h.length() || st.mtimeNs != h.mtimeNs())
+                ? p + " changed since " + h + " was made (length " + st.length + ", mtime "
+                    + st.mtimeNs + " ns now)"
+                : null;
+        if (mismatch != null) {
+          InvalidPathHandleException e = new InvalidPathHandleException(mismatch);
+          closeQuietly(file, e);
+          if (!last && st.inode != h.inode()) {
+            continue;
+          }
+          throw e;
+        }
+        return new FSDataInputStream(track(new SluiceInputStream(p, file, st.length,
+            statistics, null, iostats, openStreams::remove)));
+      }
+    } finally {
+      volume.release();
+    }
+  }
+
   @Override
   public FSDataOutputStream create(Path f, FsPermission permission, boolean overwrite,
       int bufferSize, short replication, long blockSize, Progressable progress)
@@ -838,6 +929,41 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
     }
   }
 
+  /**
+   * listLocatedStatus (and listFiles, built on it): the paged listing, each entry with its block
+   * locations, as {@link SluiceLocatedFileStatus} (etags and path handles work on them).
+   */
+  @Override
+  protected RemoteIterator<LocatedFileStatus> listLocatedStatus(Path f, PathFilter filter)
+      throws IOException {
+    RemoteIterator<FileStatus> it = listStatusIterator(f);
+    return new RemoteIterator<LocatedFileStatus>() {
+      private LocatedFileStatus next;
+
+      @Override
+      public boolean hasNext() throws IOException {
+        while (next == null && it.hasNext()) {
+          FileStatus st = it.next();
+          if (filter.accept(st.getPath())) {
+            next = SluiceFileStatuses.located((SluiceFileStatus) st, st.isFile()
+                ? getFileBlockLocations(st, 0, st.getLen()) : null);
+          }
+        }
+        return next != null;
+      }
+
+      @Override
+      public LocatedFileStatus next() throws IOException {
+        if (!hasNext()) {
+          throw new NoSuchElementException("No more entries in " + f);
+        }
+        LocatedFileStatus st = next;
+        next = null;
+        return st;
+      }
+    };
+  }
+
   /** listStatusIterator of a file: the file itself. */
   private static final class SingleStatus implements RemoteIterator<FileStatus> {
     private FileStatus status;
@@ -1159,6 +1285,12 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
     }
   }
 
+  /**
+   * Capacity (the volume's quota, else 1 PiB more than used), used and remaining bytes. Used
+   * counts every change committed in this process, through any instance (the native call first
+   * flushes the usage every handle of the process keeps in memory); other processes' changes
+   * count within about a second (each flushes its usage once a second).
+   */
   @Override
   public FsStatus getStatus(Path p) throws IOException {
     statistics.incrementReadOps(1);
@@ -1254,10 +1386,16 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
     switch (capability.toLowerCase(Locale.ENGLISH)) {
       case CommonPathCapabilities.FS_APPEND:
       case CommonPathCapabilities.FS_CONCAT:
+      case CommonPathCapabilities.FS_PATHHANDLES:
       case CommonPathCapabilities.FS_PERMISSIONS:
       case CommonPathCapabilities.FS_TRUNCATE:
       case CommonPathCapabilities.FS_XATTRS:
         return true;
+      // statuses implement EtagSource where Hadoop has it (3.3.2+); a rename keeps the inode,
+      // length and mtime the etag is made of
+      case CommonPathCapabilities.ETAGS_AVAILABLE:
+      case CommonPathCapabilities.ETAGS_PRESERVED_IN_RENAME:
+        return SluiceFileStatuses.ETAGS;
       // what every stream of this filesystem offers (each stream's hasCapability agrees)
       case StreamCapabilities.HFLUSH:
       case StreamCapabilities.HSYNC:
@@ -1269,13 +1407,11 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
         return true;
       case CommonPathCapabilities.FS_ACLS:
       case CommonPathCapabilities.FS_CHECKSUMS:
-      case CommonPathCapabilities.FS_PATHHANDLES:
       case CommonPathCapabilities.FS_SNAPSHOTS:
       case CommonPathCapabilities.FS_STORAGEPOLICY:
       case CommonPathCapabilities.FS_SYMLINKS:
       case CommonPathCapabilities.FS_MULTIPART_UPLOADER:
       case CommonPathCapabilities.FS_READ_ONLY_CONNECTOR:
-      case CommonPathCapabilities.ETAGS_AVAILABLE:
       case CommonPathCapabilities.LEASE_RECOVERABLE:
         return false;
       default:
@@ -1360,11 +1496,9 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
     }
   }
 
+  /** A SluiceFileStatus (with an etag where Hadoop has EtagSource): see SluiceFileStatuses. */
   private FileStatus toStatus(NativeStat st, Path qualified) {
-    boolean dir = st.isDirectory();
-    long bs = st.blockSize > 0 ? st.blockSize : blockSize;
-    return new FileStatus(dir ? 0 : st.length, dir, 1, bs, st.mtimeMs, st.atimeMs,
-        new FsPermission((short) (st.mode & 01777)), st.owner, st.group, qualified);
+    return SluiceFileStatuses.status(st, blockSize, qualified);
   }
 
   String getVolumeName() {

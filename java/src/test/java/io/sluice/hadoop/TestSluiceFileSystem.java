@@ -112,6 +112,24 @@ public class TestSluiceFileSystem {
     assertThat(fs.getHomeDirectory().toUri().getPath()).startsWith("/user/");
   }
 
+  /**
+   * Each instance (volume handle) counts usage in memory and flushes it about once a second;
+   * getStatus() flushes every instance of the process first, so a second instance sees the
+   * first one's writes and deletes at once (FileContextURIBase#testFileStatus depends on it).
+   */
+  @Test
+  public void usedSpaceIsCurrentAcrossInstances() throws IOException {
+    try (FileSystem other = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS),
+        SluiceTestVolume.configure(new Configuration()))) {
+      long before = fs.getStatus().getUsed();
+      Path p = new Path(dir, "used");
+      write(p, 1 << 20);
+      assertThat(other.getStatus().getUsed()).isEqualTo(before + (1 << 20));
+      assertThat(other.delete(p, false)).isTrue();
+      assertThat(fs.getStatus().getUsed()).isEqualTo(before);
+    }
+  }
+
   @Test
   public void hflushIsVisibleToANewReaderAndStreamsCloseWithTheFileSystem() throws IOException {
     Path p = new Path(dir, "wal");

@@ -23,6 +23,8 @@ public final class NativeStat {
   public String owner;
   public String group;
   public long blockSize;
+  /** mtime in nanoseconds: with inode and length, what changes when the content does. */
+  public long mtimeNs;
 
   public boolean isDirectory() {
     return type == TYPE_DIR;

@@ -52,6 +52,15 @@ public final class NativeVolume {
   public static native void stat(long vol, String user, String[] groups, String path,
       boolean follow, NativeStat st) throws IOException;
 
+  /**
+   * sluice_inode_path: the current path of the file or directory with this inode number, as the
+   * caller may reach it (search permission on every directory of it). FileNotFoundException if
+   * it has no name any more; UnsupportedOperationException (EOPNOTSUPP) if the metadata backend
+   * cannot look files up by inode.
+   */
+  public static native String inodePath(long vol, String user, String[] groups, long inode)
+      throws IOException;
+
   public static native void mkdirs(long vol, String user, String[] groups, String path, int mode,
       int umask) throws IOException;
 
@@ -164,6 +173,9 @@ public final class NativeVolume {
 
   /** Length as the handle sees it, including its own unflushed writes. */
   public static native long length(long file) throws IOException;
+
+  /** sluice_fstat: the open file's attributes, read again (the length includes own writes). */
+  public static native void fstat(long file, NativeStat st) throws IOException;
 
   public static native void hflush(long file) throws IOException;
 

@@ -43,6 +43,8 @@ import org.junit.rules.Timeout;
  */
 public class TestNativeVolume {
   private static final String[] NO_GROUPS = new String[0];
+  /** The volume's superuser by default (sluice.superuser unset). */
+  private static final String SUPERUSER = "hdfs";
   private static final int UMASK = 022;
 
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
@@ -358,7 +360,13 @@ public class TestNativeVolume {
 
     NativeVolume.chmod(vol, null, null, "/s/file.txt", 0600);
     NativeVolume.utimes(vol, null, null, "/s/file.txt", 1_000_000L, -1);
-    NativeVolume.chown(vol, null, null, "/s/file.txt", "alice", null);
+    try {
+      NativeVolume.chown(vol, null, null, "/s/file.txt", "alice", null);
+      fail("the process owner changed a file's owner; only the superuser may");
+    } catch (AccessControlException expected) {
+      // the process owner (root, in containers) is not the superuser by default
+    }
+    NativeVolume.chown(vol, SUPERUSER, new String[] {SUPERUSER}, "/s/file.txt", "alice", null);
     NativeVolume.stat(vol, null, null, "/s/file.txt", true, st);
     assertEquals(0600, st.mode & 07777);
     assertEquals(1_000_000L, st.mtimeMs);
