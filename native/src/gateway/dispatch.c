@@ -569,7 +569,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if ((rc = reach(q, ino)))
 			return rc;
-		if (!(rc = be->write_chunk(m, u, ino, indx, &s, mtime, &a, err)))
+		if (!(rc = be->write_chunk(m, u, NULL, ino, indx, &s, mtime, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
 	}
@@ -623,7 +623,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		else
 			rc = reach(q, ino);
 		if (!rc) /* the slices it frees are deleted by the gateway, as after an unlink */
-			rc = be->compact_chunk(m, u, ino, indx, expect, n, skip, &repl,
+			rc = be->compact_chunk(m, u, NULL, ino, indx, expect, n, skip, &repl,
 					       sl_vol_delete_slice, &q->gw->vol->core, err);
 		free(expect);
 		return rc;
