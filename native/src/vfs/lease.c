@@ -16,6 +16,12 @@ int sl_lease_take(struct sl_volume_core *v, const struct sl_meta_user *mu, sl_in
 	if (!v->leases || !v->meta->be->lease_acquire || !v->meta->sid)
 		return 0;
 	int rc = v->meta->be->lease_acquire(v->meta, mu, ino, v->meta->sid, lease, err);
+	if (rc == -ENOSYS) { /* a gateway older than leases: write as before, unfenced */
+		sl_log(&v->log, SL_LOG_WARN, "%s: the metadata service keeps no writer leases (%s); "
+		       "writing without one", path, err->msg);
+		sl_err_clear(err);
+		return 0;
+	}
 	if (rc)
 		return sl_err_wrap(err, "opening %s for writing", path);
 	*leased = true;
@@ -47,8 +53,8 @@ static int lease_call(sluice_volume *vol, const sluice_user *u, const char *path
 	if (recover && v->read_only)
 		return sl_errf(err, -EROFS, "volume %s is opened read-only", v->format.name);
 	if (!v->meta->be->lease_recover) {
-		/* no leases here (the gateway, for now): nobody is fenced, so say so for a
-		 * recovery; a file without leases is always "closed" */
+		/* a backend without leases: nobody is fenced, so say so for a recovery; a file
+		 * without leases is always "closed" */
 		if (recover)
 			return sl_errf(err, -ENOTSUP, "%s: this metadata backend (%s) keeps no "
 				       "writer leases, so a writer cannot be fenced", path,

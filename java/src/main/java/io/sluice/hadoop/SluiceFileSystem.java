@@ -113,8 +113,7 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
   private long blockSize;
   /** Whether the volume has a node list (sluice.nodes), i.e. blocks have hosts to report. */
   private boolean hasNodes;
-  /** Whether output streams hold writer leases that recoverLease can end (sluice.leases, not
-   * through the gateway yet). */
+  /** Whether output streams hold writer leases that recoverLease can end (sluice.leases). */
   private boolean leases;
   /** The gateway's "HOST:PORT" in Kerberos mode (the tokens' service), else null. */
   private String service;
@@ -160,7 +159,8 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
     }
     hasNodes = Arrays.asList(settings[0]).contains(SluiceConstants.NODES);
     String leaseSetting = setting(settings, SluiceConstants.LEASES);
-    leases = service == null && (leaseSetting == null || Boolean.parseBoolean(leaseSetting));
+    leases = leaseSetting == null ? SluiceConstants.LEASES_DEFAULT
+        : Boolean.parseBoolean(leaseSetting);
     blockSize = conf.getLongBytes(SluiceConstants.volumeKey(volumeName,
         SluiceConstants.BLOCK_SIZE), conf.getLongBytes(SluiceConstants.hadoopKey(
             SluiceConstants.BLOCK_SIZE), parseSize(SluiceConstants.BLOCK_SIZE_DEFAULT)));
@@ -997,7 +997,6 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
    * is closed at once (there are no blocks to recover). Needs write permission on f.
    *
    * @throws FileNotFoundException if f does not exist or is a directory
-   * @throws UnsupportedOperationException in Kerberos mode, where the gateway keeps no leases yet
    */
   public boolean recoverLease(Path f) throws IOException {
     return leaseCall(f, true);
