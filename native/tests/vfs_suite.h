@@ -786,6 +786,29 @@ static void test_refuse_unsupported(struct suite *s)
 	sluice_shutdown(vol);
 }
 
+struct wal_writer {
+	sluice_file *f;
+	const uint8_t *d;
+	size_t acked; /* bytes whose hflush returned 0 (atomic) */
+	int rc;       /* the first failure (atomic) */
+};
+
+/* An HBase WAL: a record and an hflush, until one fails. */
+static void *wal_writer_run(void *p)
+{
+	struct wal_writer *a = p;
+	for (size_t off = 0; off + 100 <= 200000; off += 100) {
+		ssize_t n = sluice_write(a->f, a->d + off, 100);
+		int rc = n < 0 ? (int)n : sluice_hflush(a->f);
+		if (rc) {
+			__atomic_store_n(&a->rc, rc, __ATOMIC_RELEASE);
+			break;
+		}
+		__atomic_store_n(&a->acked, off + 100, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
 /* Writer leases (HDFS semantics, what HBase's WAL recovery needs): recoverLease fences the old
  * writer inside its next commit; isFileClosed; a dead writer's lease is free; leases=false. */
 static void test_leases(struct suite *s, sluice_volume *a)
@@ -846,6 +869,26 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	CHECK_RC(sluice_close(fb), 0);
 	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/wal"), 1);
 	CHECK_RC(check_file(a, NULL, "/lease/wal", d, 2000, 700), 0);
+
+	/* recovery in the middle of a stream of hflushes: the file holds exactly what the writer
+	 * was told is flushed (the check runs inside the commit, not before it) */
+	static uint8_t w[200000];
+	fill_pattern(w, sizeof(w), 78);
+	struct wal_writer ww = {.d = w};
+	REQUIRE(sluice_open(a, NULL, "/lease/busy", SLUICE_O_CREATE, 0644, 0, &ww.f) == 0);
+	pthread_t th;
+	REQUIRE(pthread_create(&th, NULL, wal_writer_run, &ww) == 0);
+	while (__atomic_load_n(&ww.acked, __ATOMIC_ACQUIRE) < 1000 &&
+	       !__atomic_load_n(&ww.rc, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	CHECK_RC(sluice_recover_lease(b, NULL, "/lease/busy"), 1);
+	pthread_join(th, NULL);
+	CHECK_RC(ww.rc, -ENOLCK);
+	CHECK(ww.acked > 0);
+	CHECK_RC(sluice_close(ww.f), -ENOLCK);
+	CHECK_RC(sluice_stat_path(b, NULL, "/lease/busy", &st), 0);
+	CHECK(st.length == ww.acked);
+	CHECK_RC(check_file(b, NULL, "/lease/busy", w, ww.acked, 4096), 0);
 
 	/* a fenced stream with nothing left to commit still fails its close, as in HDFS */
 	REQUIRE(sluice_open(a, NULL, "/lease/idle", SLUICE_O_CREATE, 0644, 0, &fa) == 0);
