@@ -329,6 +329,30 @@ void fz_seed_requests(fz_emit emit, void *arg)
 	sl_w_bytes(&w, FZ_TOKEN_PASSWORD, 20);
 	done(emit, arg, name, &w);
 
+	/* Writer leases: of a session the caller opened with the new-session seed (if it ran
+	 * first), and a slice commit carrying one. */
+	SEED(SL_OP_LEASE_ACQUIRE, "lease-acquire");
+	begin(&w, SL_OP_LEASE_ACQUIRE, NULL);
+	sl_w_u64(&w, FZ_INO_FILE);
+	sl_w_u64(&w, 3);
+	done(emit, arg, name, &w);
+	SEED(SL_OP_LEASE_RELEASE, "lease-release");
+	begin(&w, SL_OP_LEASE_RELEASE, NULL);
+	sl_w_u64(&w, FZ_INO_FILE);
+	sl_w_u64(&w, 3);
+	sl_w_u64(&w, 1);
+	done(emit, arg, name, &w);
+	SEED(SL_OP_LEASE_RECOVER, "lease-recover");
+	begin(&w, SL_OP_LEASE_RECOVER, NULL);
+	sl_w_u64(&w, FZ_INO_FILE);
+	sl_w_bool(&w, true);
+	done(emit, arg, name, &w);
+	SEED(SL_OP_WRITE_CHUNK, "write-chunk-leased");
+	write_req(&w, FZ_INO_FILE, slice(0, 7, 10));
+	sl_w_u64(&w, 3);
+	sl_w_u64(&w, 1);
+	done(emit, arg, name, &w);
+
 	/* Numbers nobody uses (yet): 0 and past the last op. */
 	static const uint16_t unknown[] = {0, SL_OP_MAX, SL_OP_MAX + 1, SL_OP_MAX + 2,
 					   SL_OP_MAX + 3, 0xffff};

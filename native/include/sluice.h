@@ -170,6 +170,18 @@ int sluice_rename(sluice_volume *vol, const sluice_user *u, const char *src, con
  * -ENOTEMPTY. The root directory is never removed (a recursive delete of "/" empties it). */
 int sluice_delete(sluice_volume *vol, const sluice_user *u, const char *path, int recursive);
 int sluice_truncate(sluice_volume *vol, const sluice_user *u, const char *path, uint64_t length);
+
+/* ---- writer leases (HDFS semantics; setting "leases", on by default) ------------------------
+ * Opening a file for writing takes its lease; another writer's open then fails with -EBUSY until
+ * the stream closes, its process is gone (its session expired) or the lease is recovered:
+ * -ETXTBSY ("held by another writer"). */
+/* recoverLease: ends the lease of whoever writes path (needs write permission). The fenced
+ * stream's next commit, hflush, hsync or close fails with -ENOLCK and nothing it writes from then
+ * on becomes visible; what it committed (hflushed) before stays. Returns 1: the file is closed
+ * now (there is no block to recover, so never 0 on success), or a negative errno. */
+int sluice_recover_lease(sluice_volume *vol, const sluice_user *u, const char *path);
+/* isFileClosed: 1 if no live writer holds path's lease, 0 if one does, or a negative errno. */
+int sluice_is_file_closed(sluice_volume *vol, const sluice_user *u, const char *path);
 /* Appends the contents of srcs to target, in order, and removes srcs, in one transaction. No data
  * is copied: the target references the sources' slices. */
 int sluice_concat(sluice_volume *vol, const sluice_user *u, const char *target,

@@ -17,6 +17,7 @@
 #include "rpc/proto.h"
 #include "sluice.h"
 #include "testutil.h"
+#include "vfs/vfs.h"
 
 static const char *kdir;
 static char url[256], bucket[1024];
@@ -381,6 +382,84 @@ static void test_sessions(struct sl_gateway *gw)
 	CHECK_RC(session_op(gw, "alice", SL_OP_REFRESH_SESSION, sid), -ENOENT);
 }
 
+/* A lease request through the dispatcher as `who`: LEASE_ACQUIRE (ino, sid), LEASE_RELEASE or
+ * WRITE_CHUNK with a lease (ino, sid, gen); its status. */
+static int lease_op(struct sl_gateway *gw, const char *who, uint16_t op, uint64_t ino,
+		    uint64_t sid, uint64_t gen)
+{
+	struct sl_wbuf req = {0}, resp = {0};
+	sl_w_u16(&req, op);
+	sl_w_str(&req, NULL);
+	sl_w_u64(&req, ino);
+	if (op == SL_OP_WRITE_CHUNK) {
+		sl_w_u32(&req, 0);
+		sl_w_slice(&req, &(struct sl_slice){.id = 1u << 30, .size = 1, .len = 1});
+		sl_w_i64(&req, 0);
+	}
+	sl_w_u64(&req, sid);
+	if (op != SL_OP_LEASE_ACQUIRE)
+		sl_w_u64(&req, gen);
+	struct sl_gw_caller caller = {.name = who, .addr = "127.0.0.1"};
+	sl_gw_dispatch(gw, &caller, req.p, req.len, &resp);
+	struct sl_rbuf r = sl_rbuf_of(resp.p, resp.len);
+	int status = (int)sl_r_u32(&r);
+	sl_wbuf_free(&req);
+	sl_wbuf_free(&resp);
+	return status;
+}
+
+/* Writer leases through the gateway: recovery fences the old writer (two clients of one user,
+ * as a region server and the HBase master may be), and a client uses only leases of its own
+ * sessions. */
+static void test_leases(struct sl_gateway *gw)
+{
+	char msg[512], buf[256];
+	sluice_volume *a = client("alice", NULL, msg, sizeof(msg));
+	sluice_volume *b = client("alice", NULL, msg, sizeof(msg));
+	sluice_volume *bob = client("bob", NULL, msg, sizeof(msg));
+	REQUIRE(a && b && bob);
+	CHECK_RC(sluice_mkdir(a, NULL, "/leases", 0755, 0), 0);
+	sluice_file *fa, *fb;
+	REQUIRE(sluice_open(a, NULL, "/leases/wal", SLUICE_O_CREATE, 0644, 0, &fa) == 0);
+	CHECK(fa->leased);
+	CHECK_RC(sluice_write(fa, "first;", 6), 6);
+	CHECK_RC(sluice_hflush(fa), 0);
+	CHECK_RC(sluice_is_file_closed(b, NULL, "/leases/wal"), 0);
+	CHECK_RC(sluice_is_file_closed(bob, NULL, "/leases/wal"), 0);
+	CHECK_RC(sluice_open(b, NULL, "/leases/wal", SLUICE_O_APPEND, 0, 0, &fb), -ETXTBSY);
+	CHECK_RC(sluice_recover_lease(bob, NULL, "/leases/wal"), -EACCES); /* cannot write it */
+
+	/* nobody uses a lease of alice's sessions but alice: not to take, end or write with */
+	CHECK_RC(lease_op(gw, "bob", SL_OP_LEASE_ACQUIRE, fa->ino, fa->lease.sid, 0), -EPERM);
+	CHECK_RC(lease_op(gw, "bob", SL_OP_LEASE_RELEASE, fa->ino, fa->lease.sid, fa->lease.gen),
+		 -EPERM);
+	CHECK_RC(lease_op(gw, "carol", SL_OP_WRITE_CHUNK, fa->ino, fa->lease.sid, fa->lease.gen),
+		 -EPERM);
+	CHECK_RC(lease_op(gw, "alice", SL_OP_LEASE_RELEASE, fa->ino, fa->lease.sid,
+			  fa->lease.gen + 1), -ENOLCK); /* not this stream's */
+
+	CHECK_RC(sluice_recover_lease(b, NULL, "/leases/wal"), 1);
+	CHECK_RC(sluice_is_file_closed(bob, NULL, "/leases/wal"), 1);
+	CHECK_RC(sluice_write(fa, "late;", 5), 5);
+	CHECK_RC(sluice_hflush(fa), -ENOLCK);
+	CHECK(strstr(sluice_last_error(a), "recovered") != NULL);
+	CHECK_RC(sluice_close(fa), -ENOLCK);
+	CHECK_RC(get(b, NULL, "/leases/wal", buf, sizeof(buf)), 0);
+	CHECK(!strcmp(buf, "first;"));
+	/* the recovering client carries on writing the file */
+	REQUIRE(sluice_open(b, NULL, "/leases/wal", SLUICE_O_APPEND, 0, 0, &fb) == 0);
+	CHECK_RC(sluice_write(fb, "second;", 7), 7);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/leases/wal"), 0);
+	CHECK_RC(sluice_close(fb), 0);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/leases/wal"), 1);
+	CHECK_RC(get(bob, NULL, "/leases/wal", buf, sizeof(buf)), 0);
+	CHECK(!strcmp(buf, "first;second;"));
+	CHECK_RC(sluice_delete(a, NULL, "/leases", 1), 0);
+	sluice_shutdown(a);
+	sluice_shutdown(b);
+	sluice_shutdown(bob);
+}
+
 /* A gateway at its connection limit tells every further client so, never a broken pipe. */
 static void test_connection_limit(int limited_port)
 {
@@ -510,6 +589,7 @@ int main(void)
 	test_users();
 	test_recursive_delete();
 	test_inode_requests(s.gw);
+	test_leases(s.gw);
 	test_protection();
 	test_refusals();
 	test_bad_traffic();

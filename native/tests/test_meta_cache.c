@@ -114,7 +114,7 @@ static void write_slice(struct sl_meta *h, sl_ino ino, uint32_t pos, uint32_t le
 	CHECK_RC(sl_meta_next_slice_id(h, &id, &err), 0);
 	struct sl_slice s = {.pos = pos, .id = id, .size = len, .off = 0, .len = len};
 	struct sl_attr attr;
-	int rc = h->be->write_chunk(h, NULL, ino, 0, &s, 1700000000000000000LL + pos, &attr, &err);
+	int rc = h->be->write_chunk(h, NULL, NULL, ino, 0, &s, 1700000000000000000LL + pos, &attr, &err);
 	if (rc)
 		fprintf(stderr, "write_chunk: %s\n", err.msg);
 	CHECK_RC(rc, 0);
@@ -372,7 +372,7 @@ static void test_own_changes(void)
 	uint64_t id = 0;
 	CHECK_RC(sl_meta_next_slice_id(mc, &id, &err), 0);
 	struct sl_slice merged = {.pos = 0, .id = id, .size = 10, .off = 0, .len = 10};
-	CHECK_RC(mc->be->compact_chunk(mc, NULL, f, 0, ss, n, 0, &merged, no_slice_cb, NULL, &err), 0);
+	CHECK_RC(mc->be->compact_chunk(mc, NULL, NULL, f, 0, ss, n, 0, &merged, no_slice_cb, NULL, &err), 0);
 	free(ss);
 	ss = NULL;
 	CHECK_RC(mc->be->read_chunk(mc, NULL, f, 0, &ss, &n, &err), 0);

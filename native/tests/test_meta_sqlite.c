@@ -80,7 +80,7 @@ static void write_slice(sl_ino ino, uint32_t indx, uint32_t pos, uint64_t id, ui
 	struct sl_err err = {0};
 	struct sl_slice s = {.pos = pos, .id = id, .size = len, .off = 0, .len = len};
 	struct sl_attr attr;
-	int rc = m->be->write_chunk(m, NULL, ino, indx, &s, 123456789012345LL, &attr, &err);
+	int rc = m->be->write_chunk(m, NULL, NULL, ino, indx, &s, 123456789012345LL, &attr, &err);
 	if (rc)
 		fprintf(stderr, "write_chunk: %s\n", err.msg);
 	CHECK_RC(rc, 0);
@@ -624,15 +624,15 @@ static void test_data(void)
 	CHECK_RC(q1f("SELECT hex(substr(slices, 25, 4)) = '00100000' FROM jfs_chunk WHERE "
 		     "inode = %" PRIu64, f), 1);
 	struct sl_slice bad = {.pos = CHUNK - 10, .id = 99, .size = 20, .len = 20};
-	CHECK_RC(m->be->write_chunk(m, NULL, f, 0, &bad, 0, &attr, &err), -EINVAL);
+	CHECK_RC(m->be->write_chunk(m, NULL, NULL, f, 0, &bad, 0, &attr, &err), -EINVAL);
 	struct sl_slice far = {.id = 98, .size = 20, .len = 20}; /* chunk 2^31: past 2^57 bytes */
-	CHECK_RC(m->be->write_chunk(m, NULL, f, 1u << 31, &far, 0, &attr, &err), -EFBIG);
+	CHECK_RC(m->be->write_chunk(m, NULL, NULL, f, 1u << 31, &far, 0, &attr, &err), -EFBIG);
 
 	/* with a caller (the gateway's case) the data slots check the file's permissions */
 	CHECK_RC(m->be->read_chunk(m, &bob, f, 0, &ss, &n, &err), 0); /* 0644: bob may read */
 	free(ss);
 	struct sl_slice more = {.pos = 3 * MiB, .id = new_slice(), .size = 10, .len = 10};
-	CHECK_RC(m->be->write_chunk(m, &bob, f, 0, &more, 0, &attr, &err), -EACCES);
+	CHECK_RC(m->be->write_chunk(m, &bob, NULL, f, 0, &more, 0, &attr, &err), -EACCES);
 	CHECK(strstr(err.msg, "permission") != NULL);
 	sl_err_clear(&err);
 	struct sl_slice list[2];
@@ -640,7 +640,7 @@ static void test_data(void)
 	memcpy(list, ss, sizeof(list));
 	free(ss);
 	struct sl_slice merged = {.id = new_slice(), .size = 3 * MiB, .len = 3 * MiB};
-	CHECK_RC(m->be->compact_chunk(m, &bob, f, 0, list, 2, 0, &merged, NULL, NULL, &err),
+	CHECK_RC(m->be->compact_chunk(m, &bob, NULL, f, 0, list, 2, 0, &merged, NULL, NULL, &err),
 		 -EACCES);
 	sl_ino priv = mk(&alice, dir, "private", SL_TYPE_FILE, 0600);
 	write_slice(priv, 0, 0, new_slice(), 100);
@@ -648,12 +648,12 @@ static void test_data(void)
 	CHECK_RC(m->be->read_chunk(m, &alice, priv, 0, &ss, &n, &err), 0);
 	CHECK_RC(n, 1);
 	free(ss);
-	CHECK_RC(m->be->write_chunk(m, &alice, priv, 0, &more, 0, &attr, &err), 0);
+	CHECK_RC(m->be->write_chunk(m, &alice, NULL, priv, 0, &more, 0, &attr, &err), 0);
 	/* the owner writes and reads a file it made read-only (it could grant itself the bits) */
 	sl_ino ro = mk(&alice, dir, "read-only", SL_TYPE_FILE, 0400);
 	struct sl_slice first = {.id = new_slice(), .size = 10, .len = 10};
-	CHECK_RC(m->be->write_chunk(m, &alice, ro, 0, &first, 0, &attr, &err), 0);
-	CHECK_RC(m->be->write_chunk(m, &bob, ro, 0, &first, 0, &attr, &err), -EACCES);
+	CHECK_RC(m->be->write_chunk(m, &alice, NULL, ro, 0, &first, 0, &attr, &err), 0);
+	CHECK_RC(m->be->write_chunk(m, &bob, NULL, ro, 0, &first, 0, &attr, &err), -EACCES);
 	sl_err_clear(&err);
 	CHECK_RC(m->be->read_chunk(m, &bob, 987654321, 0, &ss, &n, &err), -ESTALE);
 

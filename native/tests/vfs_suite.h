@@ -869,6 +869,164 @@ static void test_refuse_unsupported(struct suite *s)
 	sluice_shutdown(vol);
 }
 
+struct wal_writer {
+	sluice_file *f;
+	const uint8_t *d;
+	size_t acked; /* bytes whose hflush returned 0 (atomic) */
+	int rc;       /* the first failure (atomic) */
+};
+
+/* An HBase WAL: a record and an hflush, until one fails. */
+static void *wal_writer_run(void *p)
+{
+	struct wal_writer *a = p;
+	for (size_t off = 0; off + 100 <= 200000; off += 100) {
+		ssize_t n = sluice_write(a->f, a->d + off, 100);
+		int rc = n < 0 ? (int)n : sluice_hflush(a->f);
+		if (rc) {
+			__atomic_store_n(&a->rc, rc, __ATOMIC_RELEASE);
+			break;
+		}
+		__atomic_store_n(&a->acked, off + 100, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/* Writer leases (HDFS semantics, what HBase's WAL recovery needs): recoverLease fences the old
+ * writer inside its next commit; isFileClosed; a dead writer's lease is free; leases=false. */
+static void test_leases(struct suite *s, sluice_volume *a)
+{
+	static uint8_t d[3000];
+	fill_pattern(d, sizeof(d), 77);
+	sluice_volume *b = open_vol(s, NULL, NULL);
+	CHECK_RC(sluice_mkdirs(a, NULL, "/lease", 0777, 0), 0);
+
+	/* A writes and hflushes twice; B cannot write beside it, then recovers the lease */
+	sluice_file *fa, *fb;
+	REQUIRE(sluice_open(a, NULL, "/lease/wal", SLUICE_O_CREATE, 0644, 0, &fa) == 0);
+	CHECK_RC(sluice_write(fa, d, 600), 600);
+	CHECK_RC(sluice_hflush(fa), 0);
+	CHECK_RC(sluice_write(fa, d + 600, 400), 400);
+	CHECK_RC(sluice_hflush(fa), 0);
+	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/wal"), 0);
+	CHECK_RC(sluice_open(b, NULL, "/lease/wal", SLUICE_O_APPEND, 0, 0, &fb), -ETXTBSY);
+	CHECK(strstr(sluice_last_error(b), "being written") != NULL);
+	CHECK_RC(sluice_open(a, NULL, "/lease/wal", SLUICE_O_APPEND, 0, 0, &fb), -ETXTBSY);
+	CHECK_RC(sluice_recover_lease(b, NULL, "/lease/wal"), 1);
+	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/wal"), 1);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/wal"), 1);
+
+	/* the fenced writer's commits fail in their transaction: slices and compaction alike */
+	struct sl_meta *m = a->core.meta;
+	struct sl_err err = {0};
+	struct sl_slice *ss = NULL;
+	size_t n = 0;
+	CHECK_RC(m->be->read_chunk(m, NULL, fa->ino, 0, &ss, &n, &err), 0);
+	CHECK(n == 2);
+	uint64_t id = 0;
+	CHECK_RC(sl_meta_next_slice_id(m, &id, &err), 0);
+	struct sl_slice merged = {.pos = 0, .id = id, .size = 1000, .off = 0, .len = 1000};
+	if (n == 2)
+		CHECK_RC(m->be->compact_chunk(m, NULL, &fa->lease, fa->ino, 0, ss, n, 0, &merged,
+					      NULL, NULL, &err), -ENOLCK);
+	free(ss);
+	struct sl_attr attr;
+	CHECK_RC(m->be->write_chunk(m, NULL, &fa->lease, fa->ino, 0, &merged, 0, &attr, &err),
+		 -ENOLCK);
+	CHECK(strstr(err.msg, "recovered") != NULL);
+	CHECK_RC(sluice_write(fa, d + 1000, 500), 500); /* buffered: fails at the commit */
+	CHECK_RC(sluice_hflush(fa), -ENOLCK);
+	CHECK(strstr(sluice_last_error(a), "lease") != NULL);
+	CHECK(strstr(sluice_last_error(a), "recovered") != NULL);
+	CHECK_RC(sluice_hsync(fa), -ENOLCK);
+	CHECK_RC(sluice_close(fa), -ENOLCK);
+
+	/* B reads exactly what A hflushed before the recovery, then appends as the new writer */
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(b, NULL, "/lease/wal", &st), 0);
+	CHECK(st.length == 1000);
+	CHECK_RC(check_file(b, NULL, "/lease/wal", d, 1000, 333), 0);
+	REQUIRE(sluice_open(b, NULL, "/lease/wal", SLUICE_O_APPEND, 0, 0, &fb) == 0);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/wal"), 0);
+	CHECK_RC(sluice_write(fb, d + 1000, 1000), 1000);
+	CHECK_RC(sluice_close(fb), 0);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/wal"), 1);
+	CHECK_RC(check_file(a, NULL, "/lease/wal", d, 2000, 700), 0);
+
+	/* recovery in the middle of a stream of hflushes: the file holds exactly what the writer
+	 * was told is flushed (the check runs inside the commit, not before it) */
+	static uint8_t w[200000];
+	fill_pattern(w, sizeof(w), 78);
+	struct wal_writer ww = {.d = w};
+	REQUIRE(sluice_open(a, NULL, "/lease/busy", SLUICE_O_CREATE, 0644, 0, &ww.f) == 0);
+	pthread_t th;
+	REQUIRE(pthread_create(&th, NULL, wal_writer_run, &ww) == 0);
+	while (__atomic_load_n(&ww.acked, __ATOMIC_ACQUIRE) < 1000 &&
+	       !__atomic_load_n(&ww.rc, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	CHECK_RC(sluice_recover_lease(b, NULL, "/lease/busy"), 1);
+	pthread_join(th, NULL);
+	CHECK_RC(ww.rc, -ENOLCK);
+	CHECK(ww.acked > 0);
+	CHECK_RC(sluice_close(ww.f), -ENOLCK);
+	CHECK_RC(sluice_stat_path(b, NULL, "/lease/busy", &st), 0);
+	CHECK(st.length == ww.acked);
+	CHECK_RC(check_file(b, NULL, "/lease/busy", w, ww.acked, 4096), 0);
+
+	/* a fenced stream with nothing left to commit still fails its close, as in HDFS */
+	REQUIRE(sluice_open(a, NULL, "/lease/idle", SLUICE_O_CREATE, 0644, 0, &fa) == 0);
+	CHECK_RC(sluice_write(fa, d, 100), 100);
+	CHECK_RC(sluice_hflush(fa), 0);
+	CHECK_RC(sluice_recover_lease(b, NULL, "/lease/idle"), 1);
+	CHECK_RC(sluice_close(fa), -ENOLCK);
+	CHECK_RC(check_file(b, NULL, "/lease/idle", d, 100, 100), 0);
+	/* a closed file: closed, and recovering it is a no-op */
+	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/idle"), 1);
+	CHECK_RC(sluice_recover_lease(b, NULL, "/lease/idle"), 1);
+	CHECK_RC(sluice_recover_lease(b, NULL, "/lease/none"), -ENOENT);
+	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease"), -EISDIR);
+	/* recovery needs write permission on the file, as in HDFS */
+	CHECK_RC(write_file(a, &alice, "/lease/alices", d, 10, 10, 0), 0);
+	CHECK_RC(sluice_recover_lease(b, &bob, "/lease/alices"), -EACCES);
+	CHECK_RC(sluice_is_file_closed(b, &bob, "/lease/alices"), 1);
+
+	/* a writer whose process died (its session expired) holds nothing: the next writer takes
+	 * the lease over, and the dead one (were it only paused) is fenced */
+	sluice_volume *c = open_vol(s, "heartbeat", "600");
+	REQUIRE(sluice_open(c, NULL, "/lease/dead", SLUICE_O_CREATE, 0644, 0, &fa) == 0);
+	CHECK_RC(sluice_write(fa, d, 700), 700);
+	CHECK_RC(sluice_hsync(fa), 0);
+	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/dead"), 0);
+	CHECK_RC(c->core.meta->be->refresh_session(c->core.meta, c->core.meta->sid, 1, &err), 0);
+	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/dead"), 1);
+	REQUIRE(sluice_open(b, NULL, "/lease/dead", SLUICE_O_APPEND, 0, 0, &fb) == 0);
+	CHECK_RC(sluice_write(fa, d + 700, 50), 50);
+	CHECK_RC(sluice_hflush(fa), -ENOLCK);
+	CHECK_RC(sluice_write(fb, d + 700, 300), 300);
+	CHECK_RC(sluice_close(fb), 0);
+	CHECK_RC(sluice_close(fa), -ENOLCK);
+	sluice_shutdown(c);
+	CHECK_RC(check_file(a, NULL, "/lease/dead", d, 1000, 1000), 0);
+
+	/* leases=false: several writers per file, as JuiceFS; nobody holds a lease */
+	sluice_volume *x = open_vol(s, "leases", "false");
+	sluice_volume *y = open_vol(s, "leases", "false");
+	REQUIRE(sluice_open(x, NULL, "/lease/multi", SLUICE_O_CREATE, 0644, 0, &fa) == 0);
+	REQUIRE(sluice_open(y, NULL, "/lease/multi", SLUICE_O_APPEND, 0, 0, &fb) == 0);
+	CHECK_RC(sluice_write(fa, d, 100), 100);
+	CHECK_RC(sluice_hflush(fa), 0);
+	CHECK_RC(sluice_write(fb, d + 100, 100), 100);
+	CHECK_RC(sluice_hflush(fb), 0);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/multi"), 1);
+	CHECK_RC(sluice_close(fa), 0);
+	CHECK_RC(sluice_close(fb), 0);
+	CHECK_RC(sluice_stat_path(a, NULL, "/lease/multi", &st), 0);
+	CHECK(st.length == 100); /* both wrote at offset 0: the later commit won */
+	sluice_shutdown(x);
+	sluice_shutdown(y);
+	sluice_shutdown(b);
+}
+
 static int run_suite(struct suite *s)
 {
 	char msg[512];
@@ -883,6 +1041,7 @@ static int run_suite(struct suite *s)
 	test_create_modes(vol);
 	test_hflush_visibility(s, vol);
 	test_read_deleted_elsewhere(s, vol);
+	test_leases(s, vol);
 	test_rename(vol);
 	test_truncate_concat(vol);
 	test_listing(vol);

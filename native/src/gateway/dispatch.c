@@ -205,6 +205,16 @@ static int match_session(void *arg, const struct sl_session_info *s)
 	return 1;
 }
 
+/* The optional lease after a data op's arguments (proto.h): false if there is none. */
+static bool take_lease(struct sl_rbuf *r, struct sl_meta_lease *l)
+{
+	if (r->bad || r->pos == r->len)
+		return false;
+	l->sid = sl_r_u64(r);
+	l->gen = sl_r_u64(r);
+	return true;
+}
+
 static int check_session_owner(struct req *q, uint64_t sid)
 {
 	struct session_owner so = {.sid = sid, .name = q->caller->name};
@@ -576,10 +586,13 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_slice s;
 		sl_r_slice(r, &s);
 		int64_t mtime = sl_r_i64(r);
+		struct sl_meta_lease lease;
+		bool leased = take_lease(r, &lease);
 		ARGS_DONE();
-		if ((rc = reach(q, ino)))
+		if ((rc = reach(q, ino)) || (leased && (rc = check_session_owner(q, lease.sid))))
 			return rc;
-		if (!(rc = be->write_chunk(m, u, ino, indx, &s, mtime, &a, err)))
+		if (!(rc = be->write_chunk(m, u, leased ? &lease : NULL, ino, indx, &s, mtime, &a,
+					   err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
 	}
@@ -626,14 +639,17 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		uint32_t skip = sl_r_u32(r);
 		struct sl_slice repl;
 		sl_r_slice(r, &repl);
+		struct sl_meta_lease lease;
+		bool leased = take_lease(r, &lease);
 		if (!sl_r_done(r))
 			rc = sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
 		else if (!valid_slice(&repl))
 			rc = sl_errf(err, -EINVAL, "invalid replacement slice");
-		else
-			rc = reach(q, ino);
+		else if (!(rc = reach(q, ino)) && leased)
+			rc = check_session_owner(q, lease.sid);
 		if (!rc) /* the slices it frees are deleted by the gateway, as after an unlink */
-			rc = be->compact_chunk(m, u, ino, indx, expect, n, skip, &repl,
+			rc = be->compact_chunk(m, u, leased ? &lease : NULL, ino, indx, expect, n,
+					       skip, &repl,
 					       sl_vol_delete_slice, &q->gw->vol->core, err);
 		free(expect);
 		return rc;
@@ -748,6 +764,37 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 	}
 	case SL_OP_PRESIGN:
 		return op_presign(q, caller);
+	case SL_OP_LEASE_ACQUIRE: {
+		ino = sl_r_u64(r);
+		uint64_t sid = sl_r_u64(r);
+		ARGS_DONE();
+		struct sl_meta_lease lease;
+		if ((rc = reach(q, ino)) || (rc = check_session_owner(q, sid)))
+			return rc;
+		if (!(rc = be->lease_acquire(m, u, ino, sid, &lease, err)))
+			sl_w_u64(&q->out, lease.gen);
+		return rc;
+	}
+	case SL_OP_LEASE_RELEASE: {
+		ino = sl_r_u64(r);
+		struct sl_meta_lease lease = {.sid = sl_r_u64(r)};
+		lease.gen = sl_r_u64(r);
+		ARGS_DONE();
+		if ((rc = check_session_owner(q, lease.sid)))
+			return rc;
+		return be->lease_release(m, ino, &lease, err);
+	}
+	case SL_OP_LEASE_RECOVER: {
+		ino = sl_r_u64(r);
+		bool recover = sl_r_bool(r);
+		ARGS_DONE();
+		bool closed = false;
+		if ((rc = reach(q, ino)))
+			return rc;
+		if (!(rc = be->lease_recover(m, u, ino, recover, &closed, err)))
+			sl_w_bool(&q->out, closed);
+		return rc;
+	}
 	default:
 		return sl_errf(err, -ENOSYS, "unknown operation %u", op);
 	}

@@ -215,6 +215,8 @@ void sj_throw_errno(JNIEnv *env, int rc, const char *msg, const char *path)
 		break;
 	case EINVAL:
 	case EROFS:
+	case ENOLCK:  /* a writer fenced by lease recovery (HDFS: LeaseExpiredException) */
+	case ETXTBSY: /* a lease held by another writer (HDFS: AlreadyBeingCreatedException) */
 		cls = sj.ioe;
 		break;
 	default:

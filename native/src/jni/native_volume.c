@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,35 @@ JNIEXPORT void JNICALL JNAME(truncate)(JNIEnv *env, jclass cls, jlong vol, jstri
 	if (rc < 0)
 		throw_vol(env, VOL(vol), rc, c.path);
 	call_end(&c);
+}
+
+/* recover: sluice_recover_lease, else sluice_is_file_closed; true when the file is closed. */
+static jboolean lease_call(JNIEnv *env, jlong vol, jstring user, jobjectArray groups,
+			   jstring path, bool recover)
+{
+	struct call c;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return JNI_FALSE;
+	int rc = recover ? sluice_recover_lease(VOL(vol), sj_user_ptr(&c.user), c.path)
+			 : sluice_is_file_closed(VOL(vol), sj_user_ptr(&c.user), c.path);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+	call_end(&c);
+	return rc > 0 ? JNI_TRUE : JNI_FALSE;
+}
+
+JNIEXPORT jboolean JNICALL JNAME(recoverLease)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					       jobjectArray groups, jstring path)
+{
+	(void)cls;
+	return lease_call(env, vol, user, groups, path, true);
+}
+
+JNIEXPORT jboolean JNICALL JNAME(isFileClosed)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					       jobjectArray groups, jstring path)
+{
+	(void)cls;
+	return lease_call(env, vol, user, groups, path, false);
 }
 
 JNIEXPORT void JNICALL JNAME(concat)(JNIEnv *env, jclass cls, jlong vol, jstring user,

@@ -745,11 +745,12 @@ static int c_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 }
 
 static int c_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
-			 sl_ino ino, uint32_t indx, const struct sl_slice *s,
-			 int64_t mtime_ns, struct sl_attr *attr, struct sl_err *err)
+			 const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+			 const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
+			 struct sl_err *err)
 {
 	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->write_chunk(m, u, ino, indx, s, mtime_ns, attr, err);
+	int rc = c->inner->write_chunk(m, u, lease, ino, indx, s, mtime_ns, attr, err);
 	drop_node(c, ino);
 	return rc;
 }
@@ -785,13 +786,14 @@ static int c_delete_file_data(struct sl_meta *m, sl_ino ino, sl_meta_slice_cb cb
 }
 
 static int c_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
-			   sl_ino ino, uint32_t indx,
+			   const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
 			   const struct sl_slice *expect, size_t n, size_t skip,
 			   const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
 			   struct sl_err *err)
 {
 	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->compact_chunk(m, u, ino, indx, expect, n, skip, repl, cb, arg, err);
+	int rc = c->inner->compact_chunk(m, u, lease, ino, indx, expect, n, skip, repl, cb, arg,
+					 err);
 	drop_node(c, ino);
 	return rc;
 }

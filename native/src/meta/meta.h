@@ -12,6 +12,7 @@
 #ifndef SL_META_H
 #define SL_META_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -122,6 +123,21 @@ struct sl_meta_summary {
 
 struct sl_meta;
 struct sl_presign_provider; /* object/presign.h */
+
+/* ---- writer leases (HDFS semantics; docs/format.md, table sluice_lease) ----------------------
+ * An output stream holds a lease on its inode: the session it was opened in and a generation
+ * unique within that session. At most one lease per inode. A lease lives as long as its stream
+ * (released at close) or its session (a session that expired holds nothing); recovery by another
+ * client ends it at once. The data slots that change a file through a stream (write_chunk,
+ * compact_chunk) take the stream's lease and check it inside their transaction: a lease that is
+ * no longer the inode's gives -SL_ELEASE_LOST and nothing changes, so nothing a fenced writer commits
+ * after the recovery becomes visible. A NULL lease skips the check (leases off, maintenance). */
+#define SL_ELEASE_LOST ENOLCK  /* the stream's lease was recovered: it is fenced */
+#define SL_ELEASE_HELD ETXTBSY /* another live writer holds the lease */
+struct sl_meta_lease {
+	uint64_t sid; /* the holder's session */
+	uint64_t gen; /* unique within sid (the backend picks it) */
+};
 
 /* ---- delegation tokens (Kerberos mode) -------------------------------------------------------
  * A client holds a token as Hadoop does: the identifier's bytes (auth/token.h) and its HMAC-SHA1
@@ -280,9 +296,10 @@ struct sl_meta_backend {
 			  size_t *n, struct sl_err *err);
 	/* Appends a slice to a chunk, adds its jfs_chunk_ref row (refs 1), extends the length to at
 	 * least indx*chunk+pos+len, sets mtime/ctime. *attr gets the new attributes. */
-	int (*write_chunk)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
-			   uint32_t indx, const struct sl_slice *s,
-			   int64_t mtime_ns, struct sl_attr *attr, struct sl_err *err);
+	int (*write_chunk)(struct sl_meta *m, const struct sl_meta_user *u,
+			   const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+			   const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
+			   struct sl_err *err);
 	/* Sets the length (as JuiceFS: shrinking appends hole slices so old data never reappears).
 	 * Needs write permission unless u is NULL (the vfs already checked it at open). */
 	int (*truncate)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
@@ -301,11 +318,31 @@ struct sl_meta_backend {
 	 * the visible data of their range; records appended after them stay. Adds repl's
 	 * jfs_chunk_ref row and drops one reference per replaced record; slices reaching zero go
 	 * to cb after the commit. */
-	int (*compact_chunk)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
-			     uint32_t indx,
+	int (*compact_chunk)(struct sl_meta *m, const struct sl_meta_user *u,
+			     const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
 			     const struct sl_slice *expect, size_t n, size_t skip,
 			     const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
 			     struct sl_err *err);
+	/* -- writer leases (optional: NULL where the backend has none; then streams write without
+	 * one). See struct sl_meta_lease. Each slot is one transaction. -------------------------- */
+	/* Takes the lease on file ino for a new output stream of session sid: *out gets it. A lease
+	 * of a session that is gone or expired is taken over; one that lives (any session, this one
+	 * too, as HDFS refuses a second create by the same client) gives -SL_ELEASE_HELD naming its
+	 * session. u needs write permission (the opener checked it; the gateway checks again). */
+	int (*lease_acquire)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			     uint64_t sid, struct sl_meta_lease *out, struct sl_err *err);
+	/* Ends the lease at close: 0, or -SL_ELEASE_LOST (as write_chunk's) if it is no longer ino's (it
+	 * was recovered, or taken over after its session expired), so the close of a fenced
+	 * stream fails as in HDFS. */
+	int (*lease_release)(struct sl_meta *m, sl_ino ino, const struct sl_meta_lease *lease,
+			     struct sl_err *err);
+	/* recoverLease: ends whatever lease ino has, so its writer is fenced from the next commit
+	 * on; *closed is then true (committed data is final as committed: there is no block to
+	 * recover). u needs write permission on ino. With recover false only reports whether ino
+	 * has no live lease (isFileClosed; u needs no permission on the file itself). */
+	int (*lease_recover)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			     bool recover, bool *closed, struct sl_err *err);
+
 	/* Drops the jfs_chunk_ref row of a slice whose blocks were deleted. */
 	int (*forget_slice)(struct sl_meta *m, uint64_t id, struct sl_err *err);
 	/* Pending deletions (jfs_delfile rows with expire <= before_s). */

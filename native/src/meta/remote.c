@@ -777,9 +777,19 @@ static int remote_read_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl
 	return 0;
 }
 
-static int remote_write_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
-			      uint32_t indx, const struct sl_slice *s, int64_t mtime_ns,
-			      struct sl_attr *attr, struct sl_err *err)
+/* The stream's lease after a data op's arguments (proto.h), if it holds one. */
+static void put_lease(struct call *c, const struct sl_meta_lease *lease)
+{
+	if (lease) {
+		sl_w_u64(&c->req, lease->sid);
+		sl_w_u64(&c->req, lease->gen);
+	}
+}
+
+static int remote_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			      const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+			      const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
+			      struct sl_err *err)
 {
 	struct call c;
 	begin(&c, SL_OP_WRITE_CHUNK, u);
@@ -787,6 +797,7 @@ static int remote_write_chunk(struct sl_meta *m, const struct sl_meta_user *u, s
 	sl_w_u32(&c.req, indx);
 	sl_w_slice(&c.req, s);
 	sl_w_i64(&c.req, mtime_ns);
+	put_lease(&c, lease);
 	return take_attr(&c, invoke(m, &c, err), attr, err);
 }
 
@@ -824,10 +835,11 @@ static int remote_delete_file_data(struct sl_meta *m, sl_ino ino, sl_meta_slice_
 }
 
 /* Slices the compaction frees are deleted by the gateway (cb is not called here). */
-static int remote_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
-				uint32_t indx, const struct sl_slice *expect, size_t n,
-				size_t skip, const struct sl_slice *repl, sl_meta_slice_cb cb,
-				void *arg, struct sl_err *err)
+static int remote_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+				const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+				const struct sl_slice *expect, size_t n, size_t skip,
+				const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
+				struct sl_err *err)
 {
 	(void)cb, (void)arg;
 	if (n > SL_RPC_MAX_SLICES)
@@ -841,7 +853,44 @@ static int remote_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 		sl_w_slice(&c.req, &expect[i]);
 	sl_w_u32(&c.req, (uint32_t)skip);
 	sl_w_slice(&c.req, repl);
+	put_lease(&c, lease);
 	return finish(&c, invoke(m, &c, err), err);
+}
+
+static int remote_lease_acquire(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+				uint64_t sid, struct sl_meta_lease *out, struct sl_err *err)
+{
+	struct call c;
+	begin(&c, SL_OP_LEASE_ACQUIRE, u);
+	sl_w_u64(&c.req, ino);
+	sl_w_u64(&c.req, sid);
+	int rc = invoke(m, &c, err);
+	if (!rc)
+		*out = (struct sl_meta_lease){.sid = sid, .gen = sl_r_u64(&c.r)};
+	return finish(&c, rc, err);
+}
+
+static int remote_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_meta_lease *lease,
+				struct sl_err *err)
+{
+	struct call c;
+	begin(&c, SL_OP_LEASE_RELEASE, NULL);
+	sl_w_u64(&c.req, ino);
+	sl_w_u64(&c.req, lease->sid);
+	sl_w_u64(&c.req, lease->gen);
+	return finish(&c, invoke(m, &c, err), err);
+}
+
+static int remote_lease_recover(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+				bool recover, bool *closed, struct sl_err *err)
+{
+	struct call c;
+	begin(&c, SL_OP_LEASE_RECOVER, u);
+	sl_w_u64(&c.req, ino);
+	sl_w_bool(&c.req, recover);
+	int rc = invoke(m, &c, err);
+	*closed = !rc && sl_r_bool(&c.r);
+	return finish(&c, rc, err);
 }
 
 static int remote_forget_slice(struct sl_meta *m, uint64_t id, struct sl_err *err)
@@ -1201,6 +1250,9 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.read_chunk = remote_read_chunk,
 	.write_chunk = remote_write_chunk,
 	.truncate = remote_truncate,
+	.lease_acquire = remote_lease_acquire,
+	.lease_release = remote_lease_release,
+	.lease_recover = remote_lease_recover,
 	.concat = remote_concat,
 	.delete_file_data = remote_delete_file_data,
 	.compact_chunk = remote_compact_chunk,

@@ -2411,6 +2411,17 @@ static int data_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, i
 	return rc ? rc : data_denied(t, u, ino, attr, mask);
 }
 
+int sl_sqlq_file_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
+			struct sl_attr *attr)
+{
+	int rc = node_get(t, ino, false, attr);
+	if (!rc && attr->type != SL_TYPE_FILE)
+		rc = attr->type == SL_TYPE_DIR
+			     ? sl_errf(t->err, -EISDIR, "inode %" PRIu64 " is a directory", ino)
+			     : sl_errf(t->err, -EINVAL, "inode %" PRIu64 " is not a regular file", ino);
+	return rc || !u ? rc : data_denied(t, u, ino, attr, mask);
+}
+
 struct read_chunk_arg {
 	const struct sl_meta_user *u;
 	sl_ino ino;
@@ -2482,6 +2493,7 @@ static int set_length(struct tx *t, sl_ino ino, uint64_t length, int64_t mtime, 
 
 struct write_chunk_arg {
 	const struct sl_meta_user *u;
+	const struct sl_meta_lease *lease;
 	sl_ino ino;
 	uint32_t indx;
 	const struct sl_slice *s;
@@ -2499,6 +2511,8 @@ static int write_chunk_op(struct tx *t, void *arg)
 	if (rc)
 		return rc;
 	if (a->u && (rc = data_denied(t, a->u, a->ino, n, SL_MAY_WRITE)))
+		return rc;
+	if ((rc = sl_sql_lease_check(t, a->ino, a->lease)))
 		return rc;
 	if (n->flags & SL_FLAG_IMMUTABLE)
 		return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", a->ino);
@@ -2522,8 +2536,9 @@ static int write_chunk_op(struct tx *t, void *arg)
 }
 
 static int sql_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
-			   sl_ino ino, uint32_t indx, const struct sl_slice *s,
-			   int64_t mtime_ns, struct sl_attr *attr, struct sl_err *err)
+			   const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+			   const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
+			   struct sl_err *err)
 {
 	if (indx >= SL_MAX_FILE_LENGTH / SL_CHUNK_SIZE)
 		return sl_errf(err, -EFBIG, "chunk %u is past the largest file size", indx);
@@ -2531,7 +2546,8 @@ static int sql_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	    (uint64_t)s->off + s->len > s->size)
 		return sl_errf(err, -EINVAL, "invalid slice (id %" PRIu64 ", pos %u, size %u, off %u, "
 			       "len %u)", s->id, s->pos, s->size, s->off, s->len);
-	struct write_chunk_arg a = {.u = u, .ino = ino, .indx = indx, .s = s, .mtime = mtime_ns};
+	struct write_chunk_arg a = {.u = u, .lease = lease, .ino = ino, .indx = indx, .s = s,
+				    .mtime = mtime_ns};
 	int rc = run(m, true, write_chunk_op, &a, err);
 	if (rc)
 		return rc;
@@ -3019,6 +3035,7 @@ struct compact_arg {
 	size_t n, skip;
 	const struct sl_slice *repl;
 	const struct sl_meta_user *u;
+	const struct sl_meta_lease *lease;
 };
 
 static int compact_op(struct tx *t, void *arg)
@@ -3029,6 +3046,8 @@ static int compact_op(struct tx *t, void *arg)
 	size_t len = 0;
 	struct sl_attr attr;
 	int rc = a->u ? data_access(t, a->u, a->dead.ino, SL_MAY_WRITE, &attr) : 0;
+	if (!rc)
+		rc = sl_sql_lease_check(t, a->dead.ino, a->lease);
 	if (!rc)
 		rc = chunk_load(t, a->dead.ino, a->dead.indx, true, &buf, &len);
 	if (rc)
@@ -3077,7 +3096,7 @@ static int compact_op(struct tx *t, void *arg)
 }
 
 static int sql_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
-			     sl_ino ino, uint32_t indx,
+			     const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
 			     const struct sl_slice *expect, size_t n, size_t skip,
 			     const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
 			     struct sl_err *err)
@@ -3090,7 +3109,7 @@ static int sql_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	for (size_t i = 0; i < n; i++)
 		slice_put(enc + i * SL_SLICE_BYTES, &expect[i]);
 	struct compact_arg a = {.dead = {.ino = ino, .indx = indx}, .expect = enc, .n = n,
-				.skip = skip, .repl = repl, .u = u};
+				.skip = skip, .repl = repl, .u = u, .lease = lease};
 	int rc = run(m, true, compact_op, &a, err);
 	for (size_t j = 0; !rc && j < a.dead.ndead; j++)
 		if (cb)
@@ -3607,6 +3626,9 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.concat = sql_concat,
 	.delete_file_data = sql_delete_file_data,
 	.compact_chunk = sql_compact_chunk,
+	.lease_acquire = sl_sql_lease_acquire,
+	.lease_release = sl_sql_lease_release,
+	.lease_recover = sl_sql_lease_recover,
 	.forget_slice = sql_forget_slice,
 	.list_delfiles = sql_list_delfiles,
 	.release = sql_release,

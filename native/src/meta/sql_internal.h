@@ -17,8 +17,10 @@
 struct sqlbe {
 	const struct sl_sql_driver *d;
 	struct sl_sql_pool *pool;
-	pthread_mutex_t lock; /* guards info */
+	pthread_mutex_t lock; /* guards info and the lease fields */
 	char *info;           /* our session's info, to register it again if it was cleaned */
+	bool lease_table;     /* sluice_lease exists (sql_leases.c creates it on first use) */
+	uint64_t lease_gen;   /* the last lease generation handed out by this handle */
 };
 
 /* One attempt of a transaction: the connection it runs on. */
@@ -55,5 +57,21 @@ int sl_sql_dt_renew_token(struct sl_meta *m, int32_t seq, int64_t now_ms, int64_
 int sl_sql_dt_cancel_token(struct sl_meta *m, int32_t seq, struct sl_err *err);
 int sl_sql_dt_sweep(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
 		    struct sl_err *err);
+
+/* Loads file ino (-ENOENT, -EISDIR, -EINVAL for other types) and checks u's data permission
+ * mask as the data slots do (the owner always passes; u NULL: no check). */
+int sl_sqlq_file_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
+			struct sl_attr *attr);
+
+/* ---- writer leases (sql_leases.c; slots of sl_meta_sql_backend) ------------------------------ */
+/* Inside a data slot's transaction: 0 if lease (NULL: none to check) is still ino's, else
+ * -SL_ELEASE_LOST saying the lease was recovered. Locks the lease row until the commit. */
+int sl_sql_lease_check(struct tx *t, sl_ino ino, const struct sl_meta_lease *lease);
+int sl_sql_lease_acquire(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			 uint64_t sid, struct sl_meta_lease *out, struct sl_err *err);
+int sl_sql_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_meta_lease *lease,
+			 struct sl_err *err);
+int sl_sql_lease_recover(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			 bool recover, bool *closed, struct sl_err *err);
 
 #endif

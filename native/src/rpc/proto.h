@@ -54,6 +54,12 @@ enum sl_rpc_op {
 	SL_OP_RENEW_TOKEN = 32,  /* for the token's renewer, not over a token connection */
 	SL_OP_CANCEL_TOKEN = 33, /* for the token's owner or renewer */
 	SL_OP_REMOVE_TREE = 34,  /* a recursive delete; the gateway empties the trashed tree */
+	/* Writer leases (meta.h), only of the caller's own sessions. WRITE_CHUNK and COMPACT_CHUNK
+	 * carry the stream's lease (u64 sid, u64 gen) after their other arguments when it holds
+	 * one; a client whose gateway answers LEASE_ACQUIRE with ENOSYS (older) writes without. */
+	SL_OP_LEASE_ACQUIRE = 35, /* u64 ino, u64 sid -> u64 gen */
+	SL_OP_LEASE_RELEASE = 36, /* u64 ino, u64 sid, u64 gen */
+	SL_OP_LEASE_RECOVER = 37, /* u64 ino, bool recover -> bool closed */
 	SL_OP_INODE_PATH = 38,   /* a path the acting user may resolve, or an error */
 	SL_OP_MAX
 };

@@ -38,6 +38,7 @@
 	X("dir-entry-cache", "0", 0, "seconds a directory's path lookup may be served from the metadata cache (0: off)") \
 	X("open-cache", "0", 0, "seconds the chunk lists of a file opened for reading may be reused (0: off)") \
 	X("heartbeat", "12", 0, "seconds between session heartbeats")                            \
+	X("leases", "true", 0, "output streams hold a writer lease as in HDFS (recoverLease fences them); false: several writers per file, as JuiceFS") \
 	X("read-only", "false", 0, "open the volume read-only (no session, no writes)")          \
 	X("users-file", NULL, 0, "passwd-style file mapping user names to uids (default: system)") \
 	X("groups-file", NULL, 0, "group-style file mapping group names to gids (default: system)") \

@@ -68,8 +68,9 @@ static bool chunk_references(struct sl_volume_core *v, const struct sl_meta_user
 	return found;
 }
 
-int sl_compact_chunk(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino, uint32_t indx, size_t min_records,
-		     struct sl_err *err)
+int sl_compact_chunk(struct sl_volume_core *v, const struct sl_meta_user *u,
+		     const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+		     size_t min_records, struct sl_err *err)
 {
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
@@ -95,7 +96,7 @@ int sl_compact_chunk(struct sl_volume_core *v, const struct sl_meta_user *u, sl_
 				  .len = end - start};
 	rc = write_merged(v, u, ino, indx, start, end - start, id, err);
 	if (!rc)
-		rc = v->meta->be->compact_chunk(v->meta, u, ino, indx, ss, n, skip, &merged,
+		rc = v->meta->be->compact_chunk(v->meta, u, lease, ino, indx, ss, n, skip, &merged,
 						sl_vol_delete_slice, v, err);
 	if (rc && !chunk_references(v, u, ino, indx, id))
 		sl_vol_delete_slice_blocks(v, id, merged.size); /* nothing uses what was uploaded */

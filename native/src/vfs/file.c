@@ -106,11 +106,20 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 	pthread_mutex_init(&f->lock, NULL);
 	if (flags & SLUICE_O_APPEND)
 		f->pos = attr.length;
+	if (flags & SLUICE_O_WRITE)
+		rc = sl_lease_take(v, &mu, ino, path, &f->lease, &f->leased, err);
+	if (rc) {
+		pthread_mutex_destroy(&f->lock);
+		free(f);
+		return rc;
+	}
 	rc = sl_reader_new(v, &mu, ino, attr.length, &f->r);
 	if (!rc && (flags & SLUICE_O_WRITE))
-		rc = sl_writer_new(v, &mu, ino, f->pos, &f->w);
+		rc = sl_writer_new(v, &mu, f->leased ? &f->lease : NULL, ino, f->pos, &f->w);
 	if (rc) {
 		sl_reader_free(f->r);
+		if (f->leased)
+			sl_lease_end(v, ino, &f->lease, err);
 		pthread_mutex_destroy(&f->lock);
 		free(f);
 		return sl_errf(err, -ENOMEM, "out of memory");
@@ -133,6 +142,16 @@ int sluice_close(sluice_file *f)
 		rc = sl_writer_flush(f->w, err);
 	sl_writer_free(f->w);
 	f->w = NULL;
+	if (f->leased) {
+		/* after a failed flush: its error is the one to report */
+		struct sl_err lerr = {0};
+		int lrc = sl_lease_end(&vol->core, f->ino, &f->lease, &lerr);
+		if (lrc && !rc) {
+			rc = lrc;
+			*err = lerr;
+		}
+		f->leased = false;
+	}
 	pthread_mutex_unlock(&f->lock);
 	sl_reader_free(f->r);
 	list_remove(vol, f);

@@ -231,6 +231,7 @@ struct sl_volume_core {
 	pthread_mutex_t ring_lock;
 	uint32_t cache_replicas; /* hosts per block, 1-SL_RING_MAX_REPLICAS */
 	bool read_only;
+	bool leases;          /* output streams take writer leases ("leases", meta.h) */
 	char superuser[64], supergroup[64];
 	char default_user[64];
 };
@@ -276,9 +277,10 @@ bool sl_vol_delete_slice_blocks(struct sl_volume_core *v, uint64_t id, uint32_t 
 
 /* ---- compaction (compact.c) ---------------------------------------------------------------- */
 /* If chunk indx of ino has at least min_records slice records, merges its small trailing ones
- * into one new slice. */
-int sl_compact_chunk(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino, uint32_t indx, size_t min_records,
-		     struct sl_err *err);
+ * into one new slice; the commit checks lease (NULL: none), the writer's. */
+int sl_compact_chunk(struct sl_volume_core *v, const struct sl_meta_user *u,
+		     const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+		     size_t min_records, struct sl_err *err);
 
 /* ---- users (idmap.c) ----------------------------------------------------------------------- */
 /* meta: the volume whose registry records ids of names unknown to files and system (NULL: none);
@@ -325,9 +327,21 @@ struct sluice_file {
 	pthread_mutex_t lock;   /* serializes writes, seeks and flushes on this handle */
 	uint64_t pos;           /* sequential read/write position */
 	struct sl_writer *w;    /* NULL for read-only handles */
+	struct sl_meta_lease lease; /* the writer's, if leased (lease.c) */
+	bool leased;
 	struct sl_reader *r;
 	struct sluice_file *next_open, *prev_open;
 };
+
+/* ---- writer leases (lease.c) ---------------------------------------------------------------- */
+/* Takes the lease of an output stream on ino, if the volume uses leases and its backend has
+ * them: *leased says whether it did. -SL_ELEASE_HELD (a live writer holds it) or another error. */
+int sl_lease_take(struct sl_volume_core *v, const struct sl_meta_user *mu, sl_ino ino,
+		  const char *path, struct sl_meta_lease *lease, bool *leased, struct sl_err *err);
+/* Ends a stream's lease at close: 0, or -SL_ELEASE_LOST if it had been recovered (the stream was fenced;
+ * its close fails as HDFS's does). */
+int sl_lease_end(struct sl_volume_core *v, sl_ino ino, const struct sl_meta_lease *lease,
+		 struct sl_err *err);
 
 /* A caller kept by a stream past the call that named it: a copy of its identity and name. */
 struct sl_held_user {
@@ -337,9 +351,11 @@ struct sl_held_user {
 int sl_held_user_set(struct sl_held_user *h, const struct sl_meta_user *u);
 void sl_held_user_clear(struct sl_held_user *h);
 
-/* u: the opener, whose write permission the metadata checks at every commit. */
-int sl_writer_new(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino,
-		  uint64_t start, struct sl_writer **out);
+/* u: the opener, whose write permission the metadata checks at every commit; lease (NULL: none)
+ * the stream's lease, which every commit and compaction checks too (meta.h). */
+int sl_writer_new(struct sl_volume_core *v, const struct sl_meta_user *u,
+		  const struct sl_meta_lease *lease, sl_ino ino, uint64_t start,
+		  struct sl_writer **out);
 /* Buffers data; full blocks go to the upload pool at once. */
 int sl_writer_write(struct sl_writer *w, const void *buf, size_t len, struct sl_err *err);
 /* hsync: uploads everything written (and anything an hflush staged) and commits it; returns

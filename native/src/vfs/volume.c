@@ -413,6 +413,10 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	const char *nodes = sl_conf_str(v->conf, "nodes");
 	if (nodes && nodes[0] != '/' && (rc = sl_ring_new(nodes, &v->ring, err)))
 		return rc;
+	bool leases;
+	if ((rc = sl_conf_bool(v->conf, "leases", &leases, err)))
+		return rc;
+	v->leases = leases;
 	v->read_only = ro;
 	v->readahead_max = ra;
 	v->logical_block_size = bsize;

@@ -48,6 +48,8 @@ struct wslice {
 struct sl_writer {
 	struct sl_volume_core *v;
 	struct sl_held_user user;
+	struct sl_meta_lease lease; /* checked by every commit, if leased */
+	bool leased;
 	sl_ino ino;
 	uint64_t pos;          /* file offset of the next byte */
 	pthread_mutex_t lock;  /* guards everything below and the slices' state */
@@ -182,7 +184,8 @@ static void compact_run(void *arg)
 	free(c);
 	for (;;) {
 		struct sl_err err = {0};
-		if (sl_compact_chunk(w->v, &w->user.mu, w->ino, chunk, COMPACT_AT, &err))
+		if (sl_compact_chunk(w->v, &w->user.mu, w->leased ? &w->lease : NULL, w->ino, chunk,
+				     COMPACT_AT, &err))
 			sl_log(&w->v->log, SL_LOG_WARN, "compacting chunk %u of inode %llu: %s",
 			       chunk, (unsigned long long)w->ino, err.msg);
 		pthread_mutex_lock(&w->lock);
@@ -275,8 +278,9 @@ static void commit_ready(struct sl_writer *w)
 			struct sl_slice sl = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
 					      .len = s->len};
 			struct sl_attr attr;
-			rc = w->v->meta->be->write_chunk(w->v->meta, &w->user.mu, w->ino, s->chunk, &sl, now_ns(),
-							 &attr, &err);
+			rc = w->v->meta->be->write_chunk(w->v->meta, &w->user.mu,
+							 w->leased ? &w->lease : NULL, w->ino,
+							 s->chunk, &sl, now_ns(), &attr, &err);
 			if (!rc)
 				maybe_compact(w, s->chunk);
 		}
@@ -439,8 +443,9 @@ static int new_slice(struct sl_writer *w, struct sl_err *err)
 	return 0;
 }
 
-int sl_writer_new(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino ino,
-		  uint64_t start, struct sl_writer **out)
+int sl_writer_new(struct sl_volume_core *v, const struct sl_meta_user *u,
+		  const struct sl_meta_lease *lease, sl_ino ino, uint64_t start,
+		  struct sl_writer **out)
 {
 	struct sl_writer *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -450,6 +455,10 @@ int sl_writer_new(struct sl_volume_core *v, const struct sl_meta_user *u, sl_ino
 		return -ENOMEM;
 	}
 	w->v = v;
+	if (lease) {
+		w->lease = *lease;
+		w->leased = true;
+	}
 	w->ino = ino;
 	w->pos = start;
 	pthread_mutex_init(&w->lock, NULL);

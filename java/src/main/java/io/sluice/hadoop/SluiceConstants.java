@@ -155,6 +155,13 @@ public final class SluiceConstants {
   public static final String HEARTBEAT = "heartbeat";
   public static final int HEARTBEAT_DEFAULT = 12;
 
+  /**
+   * Output streams hold their file's writer lease, as in HDFS (recoverLease fences them); false:
+   * several writers per file, as JuiceFS.
+   */
+  public static final String LEASES = "leases";
+  public static final boolean LEASES_DEFAULT = true;
+
   /** Open without a session; every change fails. */
   public static final String READ_ONLY = "read-only";
   public static final boolean READ_ONLY_DEFAULT = false;
@@ -215,7 +222,7 @@ public final class SluiceConstants {
     S3_CA_FILE, IO_RETRIES, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS, MAX_DOWNLOADS, MEMORY_SIZE,
     READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS, CACHE_DIR, CACHE_SIZE,
     FREE_SPACE_RATIO, CACHE_WRITERS, CACHE_FULL_BLOCK, GET_TIMEOUT, ATTR_CACHE, ENTRY_CACHE,
-    DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
+    DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, LEASES, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
     KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, KERBEROS_CCACHE, GATEWAY_PRINCIPAL, GATEWAY_PROTECTION,
     GATEWAY_CONNECTIONS,
   };

@@ -118,6 +118,8 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
   private long blockSize;
   /** Whether the volume has a node list (sluice.nodes), i.e. blocks have hosts to report. */
   private boolean hasNodes;
+  /** Whether output streams hold writer leases that recoverLease can end (sluice.leases). */
+  private boolean leases;
   /** The gateway's "HOST:PORT" in Kerberos mode (the tokens' service), else null. */
   private String service;
   private final Set<Closeable> openStreams = ConcurrentHashMap.newKeySet();
@@ -161,6 +163,9 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
       settings = withToken(settings, token);
     }
     hasNodes = Arrays.asList(settings[0]).contains(SluiceConstants.NODES);
+    String leaseSetting = setting(settings, SluiceConstants.LEASES);
+    leases = leaseSetting == null ? SluiceConstants.LEASES_DEFAULT
+        : Boolean.parseBoolean(leaseSetting);
     blockSize = conf.getLongBytes(SluiceConstants.volumeKey(volumeName,
         SluiceConstants.BLOCK_SIZE), conf.getLongBytes(SluiceConstants.hadoopKey(
             SluiceConstants.BLOCK_SIZE), parseSize(SluiceConstants.BLOCK_SIZE_DEFAULT)));
@@ -1107,6 +1112,62 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
     } finally {
       volume.release();
     }
+  }
+
+  /**
+   * HDFS's recoverLease (Hadoop 3.3.6's LeaseRecoverable, which {@link SluiceFileSystem336}
+   * implements; public here for older Hadoop and callers that look it up by reflection, as
+   * HBase does): ends the writer lease of f, so that its writer's next hflush, hsync, write
+   * commit or close fails with an IOException saying the lease was recovered, and nothing it
+   * writes from then on becomes visible; what it hflushed before stays. Returns true: the file
+   * is closed at once (there are no blocks to recover). Needs write permission on f.
+   *
+   * @throws FileNotFoundException if f does not exist or is a directory
+   */
+  public boolean recoverLease(Path f) throws IOException {
+    return leaseCall(f, true);
+  }
+
+  /**
+   * HDFS's isFileClosed: true when no live writer holds the lease of f (its writer closed it,
+   * its lease was recovered, or its process died and its session expired).
+   *
+   * @throws FileNotFoundException if f does not exist or is a directory
+   */
+  public boolean isFileClosed(Path f) throws IOException {
+    return leaseCall(f, false);
+  }
+
+  private boolean leaseCall(Path f, boolean recover) throws IOException {
+    String p = pathOf(f);
+    if (recover) {
+      statistics.incrementWriteOps(1);
+    } else {
+      statistics.incrementReadOps(1);
+    }
+    long v = vol();
+    try {
+      NativeStat st = new NativeStat();
+      try {
+        NativeVolume.stat(v, user, groups, p, true, st);
+      } catch (FileNotFoundException e) {
+        // HDFS's wording, which Hadoop's lease recovery contract expects
+        throw (FileNotFoundException) new FileNotFoundException("File does not exist: " + f)
+            .initCause(e);
+      }
+      if (st.isDirectory()) {
+        throw new FileNotFoundException("Path is not a file: " + f);
+      }
+      return recover ? NativeVolume.recoverLease(v, user, groups, p)
+          : NativeVolume.isFileClosed(v, user, groups, p);
+    } finally {
+      volume.release();
+    }
+  }
+
+  /** Whether recoverLease can fence writers here (capability fs.capability.lease.recoverable). */
+  boolean leaseRecoverable() {
+    return leases;
   }
 
   @Override

@@ -76,6 +76,14 @@ public final class NativeVolume {
   public static native void truncate(long vol, String user, String[] groups, String path,
       long length) throws IOException;
 
+  /** recoverLease: ends the writer lease of path; true when the file is closed (always). */
+  public static native boolean recoverLease(long vol, String user, String[] groups, String path)
+      throws IOException;
+
+  /** isFileClosed: true when no live writer holds the lease of path. */
+  public static native boolean isFileClosed(long vol, String user, String[] groups, String path)
+      throws IOException;
+
   public static native void concat(long vol, String user, String[] groups, String target,
       String[] srcs) throws IOException;
 

@@ -1,0 +1,161 @@
+package io.sluice.hadoop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.hadoop.contract.SluiceTestVolume;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.net.URI;
+import java.util.Arrays;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.CommonPathCapabilities;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LeaseRecoverable;
+import org.apache.hadoop.fs.Path;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * Lease recovery as HBase uses it for a dead region server's WAL: two FileSystem instances (two
+ * clients, two sessions); B recovers A's lease, after which A can neither hflush nor close, and B
+ * reads exactly what A hflushed before.
+ */
+public class TestSluiceLeaseRecovery {
+  private FileSystem a;
+  private FileSystem b;
+  private Path dir;
+
+  @Before
+  public void setUp() throws IOException {
+    Configuration conf = SluiceTestVolume.configure(new Configuration());
+    a = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
+    b = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
+    dir = new Path("/test/leases-" + System.nanoTime());
+    a.mkdirs(dir);
+  }
+
+  @After
+  public void tearDown() throws IOException {
+    if (b != null) {
+      b.delete(dir, true);
+      b.close();
+    }
+    if (a != null) {
+      try {
+        a.close();
+      } catch (IOException e) {
+        // a fenced stream still open: already reported by the test
+      }
+    }
+  }
+
+  private static byte[] bytes(int n, int seed) {
+    byte[] d = new byte[n];
+    for (int i = 0; i < n; i++) {
+      d[i] = (byte) (i * 31 + seed);
+    }
+    return d;
+  }
+
+  private byte[] readAll(FileSystem fs, Path p) throws IOException {
+    int len = (int) fs.getFileStatus(p).getLen();
+    byte[] d = new byte[len];
+    try (FSDataInputStream in = fs.open(p)) {
+      in.readFully(0, d);
+    }
+    return d;
+  }
+
+  @Test
+  public void recoveryFencesTheOldWriter() throws IOException {
+    assertThat(b).isInstanceOf(LeaseRecoverable.class);
+    LeaseRecoverable lr = (LeaseRecoverable) b;
+    Path wal = new Path(dir, "wal");
+    byte[] first = bytes(5000, 1);
+    FSDataOutputStream out = a.create(wal);
+    out.write(first);
+    out.hflush();
+    assertThat(lr.isFileClosed(wal)).isFalse();
+    // a second writer is refused while A holds the lease
+    assertThatThrownBy(() -> b.append(wal)).isInstanceOf(IOException.class)
+        .hasMessageContaining("being written");
+
+    assertThat(lr.recoverLease(wal)).isTrue();
+    assertThat(lr.isFileClosed(wal)).isTrue();
+    out.write(bytes(3000, 2));
+    assertThatThrownBy(out::hflush).isInstanceOf(IOException.class)
+        .isNotInstanceOf(FileNotFoundException.class)
+        .hasMessageContaining("lease").hasMessageContaining("recovered");
+    assertThatThrownBy(out::close).isInstanceOf(IOException.class)
+        .hasMessageContaining("recovered");
+    out.close(); // idempotent after the failure
+
+    assertThat(b.getFileStatus(wal).getLen()).isEqualTo(first.length);
+    assertThat(readAll(b, wal)).isEqualTo(first);
+    // B replays and may write now
+    try (FSDataOutputStream more = b.append(wal)) {
+      assertThat(((SluiceFileSystem) a).isFileClosed(wal)).isFalse();
+      more.write(bytes(10, 3));
+    }
+    assertThat(((SluiceFileSystem) a).isFileClosed(wal)).isTrue();
+    assertThat(readAll(a, wal)).hasSize(first.length + 10);
+    assertThat(Arrays.copyOf(readAll(a, wal), first.length)).isEqualTo(first);
+  }
+
+  @Test
+  public void closedAfterClose() throws IOException {
+    Path p = new Path(dir, "closed");
+    SluiceFileSystem sb = (SluiceFileSystem) b;
+    try (FSDataOutputStream out = a.create(p)) {
+      out.write(bytes(100, 4));
+      out.hflush();
+      assertThat(sb.isFileClosed(p)).isFalse();
+    }
+    assertThat(sb.isFileClosed(p)).isTrue();
+    assertThat(sb.recoverLease(p)).isTrue();
+    assertThat(readAll(b, p)).isEqualTo(bytes(100, 4));
+  }
+
+  @Test
+  public void fencedWriterWithNothingPendingFailsItsClose() throws IOException {
+    Path p = new Path(dir, "idle");
+    FSDataOutputStream out = a.create(p);
+    out.write(bytes(64, 5));
+    out.hflush();
+    assertThat(((SluiceFileSystem) b).recoverLease(p)).isTrue();
+    assertThatThrownBy(out::close).isInstanceOf(IOException.class)
+        .hasMessageContaining("recovered");
+    assertThat(readAll(b, p)).isEqualTo(bytes(64, 5));
+  }
+
+  @Test
+  public void capabilityAndErrors() throws IOException {
+    assertThat(b.hasPathCapability(dir, CommonPathCapabilities.LEASE_RECOVERABLE)).isTrue();
+    LeaseRecoverable lr = (LeaseRecoverable) b;
+    assertThatThrownBy(() -> lr.recoverLease(new Path(dir, "missing")))
+        .isInstanceOf(FileNotFoundException.class).hasMessageContaining("File does not exist");
+    assertThatThrownBy(() -> lr.isFileClosed(dir))
+        .isInstanceOf(FileNotFoundException.class).hasMessageContaining("Path is not a file");
+  }
+
+  @Test
+  public void leasesOffAllowSeveralWriters() throws IOException {
+    Configuration conf = SluiceTestVolume.configure(new Configuration());
+    conf.setBoolean(SluiceConstants.hadoopKey(SluiceConstants.LEASES), false);
+    Path p = new Path(dir, "multi");
+    try (FileSystem x = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
+        FileSystem y = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf)) {
+      assertThat(x.hasPathCapability(p, CommonPathCapabilities.LEASE_RECOVERABLE)).isFalse();
+      try (FSDataOutputStream o1 = x.create(p); FSDataOutputStream o2 = y.append(p)) {
+        o1.write(1);
+        o1.hflush();
+        o2.write(2);
+        o2.hflush();
+      }
+    }
+  }
+}

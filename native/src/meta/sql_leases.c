@@ -1,0 +1,240 @@
+/*
+ * sql_leases.c - writer leases (HDFS semantics) in a table of Sluice's own, created on first use
+ * beside JuiceFS's tables (juicefs ignores it):
+ *   sluice_lease (inode, sid, gen, since)   one row per file with an output stream open
+ * A row is the lease of session `sid`'s stream number `gen` (unique within the session; `since`
+ * is when it was taken, unix seconds, for people reading the table). It is live while the
+ * session's jfs_session2 row exists and has not expired; a row of a dead session is free to take
+ * over and is replaced by the next lease taken on the inode.
+ *
+ * Invariant: a stream may change its file only while its (sid, gen) is the inode's row, checked
+ * by sl_sql_lease_check inside the data slot's transaction with the row locked, so a recovery
+ * (which deletes the row) either commits before that transaction, which then fails, or after it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sql_internal.h"
+
+static const char *const sqlite_table =
+	"CREATE TABLE IF NOT EXISTS `sluice_lease` (`inode` INTEGER PRIMARY KEY NOT NULL, "
+	"`sid` INTEGER NOT NULL, `gen` INTEGER NOT NULL, `since` INTEGER NOT NULL)";
+static const char *const mysql_table =
+	"CREATE TABLE IF NOT EXISTS `sluice_lease` (`inode` BIGINT NOT NULL PRIMARY KEY, "
+	"`sid` BIGINT NOT NULL, `gen` BIGINT NOT NULL, `since` BIGINT NOT NULL) ENGINE=InnoDB";
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static const char *fu(struct tx *t, char *buf, size_t size, const char *sql)
+{
+	snprintf(buf, size, "%s%s", sql, t->d->for_update);
+	return buf;
+}
+
+static int create_op(struct tx *t, void *arg)
+{
+	return t->d->exec(t->c, arg, t->err);
+}
+
+/* Creates the table once per handle (DDL outside a transaction: MySQL would commit one). */
+static int ensure_table(struct sl_meta *m, struct sl_err *err)
+{
+	struct sqlbe *b = m->priv;
+	pthread_mutex_lock(&b->lock);
+	bool ready = b->lease_table;
+	pthread_mutex_unlock(&b->lock);
+	if (ready)
+		return 0;
+	const char *ddl = !strcmp(b->d->scheme, "mysql") ? mysql_table : sqlite_table;
+	int rc = sl_sqlq_run(m, false, create_op, (void *)ddl, err);
+	if (rc)
+		return sl_err_wrap(err, "creating the lease table in %s", m->url_redacted);
+	pthread_mutex_lock(&b->lock);
+	b->lease_table = true;
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+/* A generation unique within every session of this handle: increasing from the clock at the
+ * first lease, so a restarted gateway does not repeat the numbers of its predecessor. */
+static uint64_t next_gen(struct sl_meta *m)
+{
+	struct sqlbe *b = m->priv;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	pthread_mutex_lock(&b->lock);
+	b->lease_gen = now > b->lease_gen ? now : b->lease_gen + 1;
+	uint64_t g = b->lease_gen;
+	pthread_mutex_unlock(&b->lock);
+	return g;
+}
+
+/* The inode's lease row: 1 with *sid and *gen set, 0 if there is none. */
+static int lease_row(struct tx *t, sl_ino ino, bool lock, uint64_t *sid, uint64_t *gen)
+{
+	char buf[128];
+	const char *sql = "SELECT sid, gen FROM sluice_lease WHERE inode = ?";
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s, lock ? fu(t, buf, sizeof(buf), sql) : sql, "i", (int64_t)ino);
+	if (rc <= 0)
+		return rc;
+	*sid = (uint64_t)t->d->col_i64(s, 0);
+	*gen = (uint64_t)t->d->col_i64(s, 1);
+	t->d->finalize(s);
+	return 1;
+}
+
+/* Whether session sid exists and has not expired. */
+static int session_live(struct tx *t, uint64_t sid, bool *live)
+{
+	struct sl_sql_stmt *s;
+	*live = false;
+	int rc = sl_sqlq_row(t, &s, "SELECT expire FROM jfs_session2 WHERE sid = ?", "i",
+			     (int64_t)sid);
+	if (rc <= 0)
+		return rc;
+	*live = t->d->col_i64(s, 0) >= now_s();
+	t->d->finalize(s);
+	return 0;
+}
+
+int sl_sql_lease_check(struct tx *t, sl_ino ino, const struct sl_meta_lease *lease)
+{
+	if (!lease)
+		return 0;
+	uint64_t sid = 0, gen = 0;
+	int rc = lease_row(t, ino, true, &sid, &gen);
+	if (rc < 0)
+		return rc;
+	if (rc && sid == lease->sid && gen == lease->gen)
+		return 0;
+	return sl_errf(t->err, -SL_ELEASE_LOST, "the lease on inode %" PRIu64 " was recovered by another "
+		       "client (lease recovery); this output stream can no longer write to the file",
+		       ino);
+}
+
+struct acquire_arg {
+	const struct sl_meta_user *u;
+	sl_ino ino;
+	struct sl_meta_lease l;
+};
+
+static int acquire_op(struct tx *t, void *arg)
+{
+	struct acquire_arg *a = arg;
+	struct sl_attr attr;
+	int rc = sl_sqlq_file_access(t, a->u, a->ino, SL_MAY_WRITE, &attr);
+	uint64_t sid = 0, gen = 0;
+	if (!rc)
+		rc = lease_row(t, a->ino, true, &sid, &gen);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		bool live;
+		if ((rc = session_live(t, sid, &live)))
+			return rc;
+		if (live)
+			return sl_errf(t->err, -SL_ELEASE_HELD, "inode %" PRIu64 " is being written by another "
+				       "output stream (its lease is held by session %" PRIu64 "); "
+				       "recover the lease first, or turn leases off for several "
+				       "writers", a->ino, sid);
+		rc = sl_sqlq_exec(t, NULL, "UPDATE sluice_lease SET sid = ?, gen = ?, since = ? "
+				  "WHERE inode = ?", "iiii", (int64_t)a->l.sid, (int64_t)a->l.gen,
+				  now_s(), (int64_t)a->ino);
+	} else {
+		rc = sl_sqlq_exec(t, NULL, "INSERT INTO sluice_lease (inode, sid, gen, since) "
+				  "VALUES (?, ?, ?, ?)", "iiii", (int64_t)a->ino, (int64_t)a->l.sid,
+				  (int64_t)a->l.gen, now_s());
+	}
+	return rc;
+}
+
+int sl_sql_lease_acquire(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			 uint64_t sid, struct sl_meta_lease *out, struct sl_err *err)
+{
+	if (!sid)
+		return sl_errf(err, -EINVAL, "a lease needs a session");
+	int rc = ensure_table(m, err);
+	if (rc)
+		return rc;
+	struct acquire_arg a = {.u = u, .ino = ino, .l = {.sid = sid, .gen = next_gen(m)}};
+	rc = sl_sqlq_run(m, true, acquire_op, &a, err);
+	if (!rc)
+		*out = a.l;
+	return rc;
+}
+
+struct release_arg {
+	sl_ino ino;
+	const struct sl_meta_lease *l;
+};
+
+static int release_op(struct tx *t, void *arg)
+{
+	struct release_arg *a = arg;
+	int64_t n = 0;
+	int rc = sl_sqlq_exec(t, &n, "DELETE FROM sluice_lease WHERE inode = ? AND sid = ? AND "
+			      "gen = ?", "iii", (int64_t)a->ino, (int64_t)a->l->sid,
+			      (int64_t)a->l->gen);
+	if (!rc && !n)
+		rc = sl_sql_lease_check(t, a->ino, a->l); /* gone: says why */
+	return rc;
+}
+
+int sl_sql_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_meta_lease *lease,
+			 struct sl_err *err)
+{
+	int rc = ensure_table(m, err);
+	struct release_arg a = {.ino = ino, .l = lease};
+	return rc ? rc : sl_sqlq_run(m, true, release_op, &a, err);
+}
+
+struct recover_arg {
+	const struct sl_meta_user *u;
+	sl_ino ino;
+	bool recover, closed;
+};
+
+static int recover_op(struct tx *t, void *arg)
+{
+	struct recover_arg *a = arg;
+	a->closed = false;
+	struct sl_attr attr;
+	int rc = sl_sqlq_file_access(t, a->recover ? a->u : NULL, a->ino, SL_MAY_WRITE, &attr);
+	uint64_t sid = 0, gen = 0;
+	if (!rc)
+		rc = lease_row(t, a->ino, a->recover, &sid, &gen);
+	if (rc < 0)
+		return rc;
+	if (rc && a->recover) {
+		rc = sl_sqlq_exec(t, NULL, "DELETE FROM sluice_lease WHERE inode = ?", "i",
+				  (int64_t)a->ino);
+		a->closed = !rc;
+		return rc;
+	}
+	bool live = false;
+	if (rc && (rc = session_live(t, sid, &live)))
+		return rc;
+	a->closed = !live;
+	return 0;
+}
+
+int sl_sql_lease_recover(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			 bool recover, bool *closed, struct sl_err *err)
+{
+	*closed = false;
+	int rc = ensure_table(m, err);
+	if (rc)
+		return rc;
+	struct recover_arg a = {.u = u, .ino = ino, .recover = recover};
+	rc = sl_sqlq_run(m, recover, recover_op, &a, err);
+	if (!rc)
+		*closed = a.closed;
+	return rc;
+}

@@ -1,0 +1,80 @@
+/*
+ * lease.c - writer leases of sluice.h (HDFS semantics over the backend's lease slots, meta.h):
+ * an output stream takes the lease of its file at open and ends it at close; recoverLease ends
+ * another client's, whose next commit then fails inside its transaction; isFileClosed asks
+ * whether a live writer holds one. With "leases=false", or a backend without lease slots, streams
+ * hold none and any number of them may write one file (JuiceFS's semantics).
+ */
+#include <errno.h>
+
+#include "vfs.h"
+
+int sl_lease_take(struct sl_volume_core *v, const struct sl_meta_user *mu, sl_ino ino,
+		  const char *path, struct sl_meta_lease *lease, bool *leased, struct sl_err *err)
+{
+	*leased = false;
+	if (!v->leases || !v->meta->be->lease_acquire || !v->meta->sid)
+		return 0;
+	int rc = v->meta->be->lease_acquire(v->meta, mu, ino, v->meta->sid, lease, err);
+	if (rc == -ENOSYS) { /* a gateway older than leases: write as before, unfenced */
+		sl_log(&v->log, SL_LOG_WARN, "%s: the metadata service keeps no writer leases (%s); "
+		       "writing without one", path, err->msg);
+		sl_err_clear(err);
+		return 0;
+	}
+	if (rc)
+		return sl_err_wrap(err, "opening %s for writing", path);
+	*leased = true;
+	return 0;
+}
+
+int sl_lease_end(struct sl_volume_core *v, sl_ino ino, const struct sl_meta_lease *lease,
+		 struct sl_err *err)
+{
+	return v->meta->be->lease_release(v->meta, ino, lease, err);
+}
+
+/* recover: sluice_recover_lease; otherwise sluice_is_file_closed. */
+static int lease_call(sluice_volume *vol, const sluice_user *u, const char *path, bool recover)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_volume_core *v = &vol->core;
+	struct sl_meta_user mu;
+	sl_vol_user(v, u, &mu);
+	sl_ino ino;
+	struct sl_attr attr;
+	int rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
+	if (rc)
+		return rc;
+	if (attr.type == SL_TYPE_DIR)
+		return sl_errf(err, -EISDIR, "%s is a directory", path);
+	if (attr.type != SL_TYPE_FILE)
+		return sl_errf(err, -EINVAL, "%s is not a regular file", path);
+	if (recover && v->read_only)
+		return sl_errf(err, -EROFS, "volume %s is opened read-only", v->format.name);
+	if (!v->meta->be->lease_recover) {
+		/* a backend without leases: nobody is fenced, so say so for a recovery; a file
+		 * without leases is always "closed" */
+		if (recover)
+			return sl_errf(err, -ENOTSUP, "%s: this metadata backend (%s) keeps no "
+				       "writer leases, so a writer cannot be fenced", path,
+				       v->meta->be->name);
+		return 1;
+	}
+	bool closed = false;
+	rc = v->meta->be->lease_recover(v->meta, &mu, ino, recover, &closed, err);
+	if (rc)
+		return sl_err_wrap(err, "%s the lease of %s", recover ? "recovering" : "checking",
+				   path);
+	return closed ? 1 : 0;
+}
+
+int sluice_recover_lease(sluice_volume *vol, const sluice_user *u, const char *path)
+{
+	return lease_call(vol, u, path, true);
+}
+
+int sluice_is_file_closed(sluice_volume *vol, const sluice_user *u, const char *path)
+{
+	return lease_call(vol, u, path, false);
+}
