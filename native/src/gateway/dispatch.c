@@ -6,12 +6,15 @@
  * database rights is refused or done by the gateway itself: formatting, usage counters, settings
  * other than the user/group registry, and deleting data (the gateway deletes what an operation
  * frees, in its own background thread). Delegation tokens (issue, renew, cancel) are tokens.c's;
- * a connection authenticated with a token acts only as the token's owner.
+ * a connection authenticated with a token acts only as the token's owner. Error texts that name
+ * internals (SQL, the database, the object store) go to the gateway's log, and the client gets
+ * the errno with a request id (hide_error).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -682,6 +685,42 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 #undef ARGS_DONE
 }
 
+/* Whether a client may read the message of an error of this class: the answers about its own
+ * request (permissions, names, arguments, limits, conflicts). The other classes (I/O, the
+ * database, the object store, timeouts, memory) are the gateway's business. */
+static bool client_errno(int rc)
+{
+	switch (-rc) {
+	case EPERM: case ENOENT: case EACCES: case EEXIST: case ENOTDIR: case EISDIR:
+	case EINVAL: case EFBIG: case ENOSPC: case EROFS: case ENAMETOOLONG: case ENOTEMPTY:
+	case ELOOP: case ESTALE: case EXDEV: case E2BIG: case EPROTO: case ENOSYS:
+	case EOPNOTSUPP: case EBUSY: case ENODATA: case ERANGE: case EDQUOT: case EMLINK:
+	case EBADF:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* An error whose text is not for the client (it names SQL, the database, the object store, or
+ * is of an internal class): the full text goes to the log under a random request id, the client
+ * gets the errno, a generic text and that id. */
+static void hide_error(struct sl_gateway *gw, const struct sl_gw_caller *caller, uint16_t op,
+		       struct sl_err *err)
+{
+	uint8_t r[8];
+	char id[2 * sizeof(r) + 1];
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		memset(r, 0, sizeof(r));
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(id + 2 * i, 3, "%02x", r[i]);
+	sl_log(&gw->vol->core.log, SL_LOG_WARN, "gateway: request %s (operation %u of %s from %s) "
+	       "failed: %s", id, op, caller->name, caller->addr, err->msg);
+	int rc = err->code;
+	sl_errf(err, rc, "%s (the gateway's log has the details under request %s)",
+		strerror(-rc), id);
+}
+
 void sl_gw_dispatch(struct sl_gateway *gw, const struct sl_gw_caller *caller, const void *req,
 		    size_t len, struct sl_wbuf *resp)
 {
@@ -703,6 +742,9 @@ void sl_gw_dispatch(struct sl_gateway *gw, const struct sl_gw_caller *caller, co
 	if (rc) {
 		if (!q.err.msg[0])
 			sl_errf(&q.err, rc, "%s", strerror(-rc));
+		q.err.code = rc;
+		if (q.err.internal || !client_errno(rc))
+			hide_error(gw, caller, op, &q.err);
 		sl_w_str(resp, q.err.msg);
 	}
 	if (!rc || (rc == -EEXIST && op == SL_OP_MKNOD))

@@ -726,7 +726,8 @@ static int sql_load_format(struct sl_meta *m, char **json, struct sl_err *err)
 	int rc = run(m, false, load_op, &a, err);
 	if (rc && missing_table(err, rc)) {
 		sl_err_clear(err);
-		return sl_errf(err, -ENOENT, "no volume is formatted in %s", m->url_redacted);
+		sl_errf(err, -ENOENT, "no volume is formatted in %s", m->url_redacted);
+		return sl_err_internal(err, -ENOENT);
 	}
 	if (rc) {
 		free(a.json);
