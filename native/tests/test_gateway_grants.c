@@ -1,8 +1,9 @@
 /*
  * test_gateway_grants.c - what a modified Kerberos client cannot learn or do through the gateway,
  * on the production stack: a gateway in this process serves a MariaDB + S3 volume, alice and bob
- * send hand-made requests. Error texts that name SQL or the database reach the gateway's log,
- * not the client.
+ * send hand-made requests. Bob cannot read the counters that name the next ids, nor settings
+ * other than the user registry. Error texts that name SQL or the database reach the gateway's
+ * log, not the client.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -160,6 +161,30 @@ static int call(struct raw *x, struct sl_wbuf *req, void **resp, struct sl_rbuf 
 	return status;
 }
 
+/* NEXT_IDS of counter with delta; the value into *v. */
+static int counter(struct raw *x, const char *name, int64_t delta, int64_t *v)
+{
+	struct sl_wbuf w;
+	begin(&w, SL_OP_NEXT_IDS, NULL);
+	sl_w_str(&w, name);
+	sl_w_i64(&w, delta);
+	void *resp;
+	struct sl_rbuf r;
+	int rc = call(x, &w, &resp, &r);
+	if (!rc)
+		*v = sl_r_i64(&r);
+	free(resp);
+	return rc;
+}
+
+static int get_setting(struct raw *x, const char *name)
+{
+	struct sl_wbuf w;
+	begin(&w, SL_OP_GET_SETTING, NULL);
+	sl_w_str(&w, name);
+	return call(x, &w, NULL, NULL);
+}
+
 /* ---- the volume as the gateway sees it ------------------------------------------------------ */
 
 static sl_ino inode_of(sluice_volume *v, const char *path)
@@ -195,6 +220,36 @@ static int write_pattern(sluice_volume *v, const char *path, size_t len, unsigne
 }
 
 /* ---- the tests ------------------------------------------------------------------------------ */
+
+/* The counters that name the next inode and slice ids are nobody's to read; usage is. */
+static void test_counters(void)
+{
+	struct raw b;
+	raw_open(&b, "bob", &gw_a);
+	int64_t v = -1;
+	CHECK_RC(counter(&b, "nextChunk", 0, &v), -EPERM);
+	CHECK(strstr(b.msg, "not readable") != NULL);
+	CHECK_RC(counter(&b, "nextInode", 0, &v), -EPERM);
+	CHECK_RC(counter(&b, "nextSession", 0, &v), -EPERM);
+	CHECK_RC(counter(&b, "nextTrash", 0, &v), -EPERM);
+	CHECK_RC(counter(&b, "usedSpace", 1, &v), -EPERM);
+	CHECK_RC(counter(&b, "usedSpace", 0, &v), 0);
+	CHECK_RC(counter(&b, "totalInodes", 0, &v), 0);
+	/* nor the secret the grants are made with, nor other settings */
+	CHECK_RC(get_setting(&b, "sluice.grant-secret"), -EPERM);
+	CHECK_RC(get_setting(&b, "format"), -EPERM);
+	CHECK_RC(get_setting(&b, "sluice.uid.1073741824"), -ENOENT); /* the registry is readable */
+	raw_close(&b);
+
+	/* statfs through an ordinary client still works */
+	sluice_volume *a = client("alice", &gw_a, NULL);
+	REQUIRE(a);
+	sluice_statfs sf;
+	CHECK_RC(sluice_mkdir(a, NULL, "/counted", 0755, 0), 0);
+	CHECK_RC(sluice_statfs_get(a, &sf), 0);
+	CHECK(sf.inodes_used >= 1);
+	sluice_shutdown(a);
+}
 
 /* Runs fn with stderr (the gateway's log) going to file; returns what was logged. */
 static char *logged_during(const char *file, int (*fn)(void *), void *arg, int *rc)
@@ -354,6 +409,7 @@ int main(void)
 	snprintf(rc1, sizeof(rc1), "%s/rcache1", dir);
 	serve(&gw_a, meta, rc1);
 
+	test_counters();
 	test_error_texts(dir);
 
 	unserve(&gw_a);

@@ -103,15 +103,24 @@ static bool registry_name(const char *name)
 	return name && (!strncmp(name, "sluice.uid.", 11) || !strncmp(name, "sluice.gid.", 11));
 }
 
-/* Any counter may be read (delta 0: usage for statfs); only id batches may be taken. A batch of
- * slice ids comes with its grant, which the caller shows to have blocks of them presigned for
- * upload. */
+/* Clients read the usage counters (statfs) and take batches of inode numbers and slice ids;
+ * nothing else. The next free ids stay unknown to them: they are no one's business before they
+ * are handed out. A batch of slice ids comes with its grant, which the caller shows to have
+ * blocks of them presigned for upload and to commit them. */
+static bool readable_counter(const char *name)
+{
+	return !strcmp(name, "usedSpace") || !strcmp(name, "totalInodes");
+}
+
 static int op_next_ids(struct req *q, const struct sl_gw_caller *caller, const char *name,
 		       int64_t delta)
 {
 	if (!name || (delta && strcmp(name, "nextInode") && strcmp(name, "nextChunk")))
 		return sl_errf(&q->err, -EPERM, "counter '%s' is not the client's to change",
 			       name ? name : "");
+	if (!delta && !readable_counter(name))
+		return sl_errf(&q->err, -EPERM, "counter '%s' is not readable through the gateway "
+			       "(usedSpace and totalInodes are)", name);
 	if (delta < 0 || delta > MAX_ID_BATCH)
 		return sl_errf(&q->err, -EINVAL, "id batch of %lld is out of range",
 			       (long long)delta);
@@ -340,9 +349,10 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 	case SL_OP_GET_SETTING: {
 		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
 		ARGS_DONE();
-		if (!name || strncmp(name, "sluice.", 7))
+		if (!registry_name(name))
 			return sl_errf(err, -EPERM, "setting '%s' is not readable through the "
-				       "gateway", name ? name : "");
+				       "gateway (only the user and group registry is)",
+				       name ? name : "");
 		char *v = NULL;
 		if (!(rc = be->get_setting(m, name, &v, err)))
 			sl_w_str(&q->out, v);
