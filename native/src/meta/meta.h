@@ -148,10 +148,17 @@ struct sl_dt_row {
 	int32_t key_id;
 };
 
+/* Capability bits of a backend (struct sl_meta_backend's caps). */
+/* A new slice may be committed (write_chunk, compact_chunk's replacement) only once its last
+ * block is in object storage, not merely staged: the gateway checks the slice's size there
+ * (gateway/data.c). The writer's hflush then waits for that one upload. */
+#define SL_META_CAP_COMMIT_STORED 1u
+
 struct sl_meta_backend {
 	int version; /* SL_META_BACKEND_VERSION */
 	const char *name;
 	size_t priv_size;
+	unsigned caps; /* SL_META_CAP_* */
 
 	/* Connects; does not require the volume to be formatted. */
 	int (*init)(struct sl_meta *m, const char *url, struct sl_err *err);

@@ -1133,6 +1133,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.version = SL_META_BACKEND_VERSION,
 	.name = "gateway",
 	.priv_size = sizeof(struct remote),
+	.caps = SL_META_CAP_COMMIT_STORED,
 	.init = remote_init,
 	.cleanup = remote_cleanup,
 	.load_format = remote_load_format,
