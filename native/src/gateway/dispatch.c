@@ -134,8 +134,11 @@ static int op_next_ids(struct req *q, const struct sl_gw_caller *caller, const c
 		return rc;
 	sl_w_i64(&q->out, v);
 	struct sl_slice_grant g;
-	bool granted = delta && !strcmp(name, "nextChunk") && v >= delta &&
-		       sl_gw_grant(q->gw, caller->name, (uint64_t)(v - delta), (uint32_t)delta, &g);
+	bool granted = delta && !strcmp(name, "nextChunk");
+	if (granted && (v < delta ||
+			!sl_gw_grant(q->gw, caller->name, (uint64_t)(v - delta), (uint32_t)delta, &g)))
+		return sl_errf(&q->err, -EIO, "cannot grant slice ids %" PRId64 "-%" PRId64, v - delta,
+			       v - 1);
 	sl_w_bool(&q->out, granted);
 	if (granted) {
 		sl_w_i64(&q->out, g.issued);
@@ -246,12 +249,6 @@ static int put_list(struct req *q, int rc, struct sl_wbuf *items, uint32_t n)
 	return rc;
 }
 
-static bool valid_slice(const struct sl_slice *s)
-{
-	return s->id && s->len && (uint64_t)s->pos + s->len <= SL_CHUNK_SIZE &&
-	       (uint64_t)s->off + s->len <= s->size;
-}
-
 /* ---- delegation tokens -------------------------------------------------------------------- */
 
 static int tokens_of(struct req *q, struct sl_gw_tokens **t)
@@ -301,16 +298,10 @@ static int op_presign(struct req *q, const struct sl_gw_caller *caller)
 	p.key = sl_r_str(r, SL_RPC_MAX_KEY);
 	p.ino = sl_r_u64(r);
 	p.indx = sl_r_u32(r);
-	p.grant.first = sl_r_u64(r);
-	p.grant.count = sl_r_u32(r);
-	p.grant.issued = sl_r_i64(r);
-	const void *mac;
-	size_t maclen = sl_r_bytes(r, &mac, SL_GRANT_MAC_BYTES);
-	if (!sl_r_done(r) || (maclen && maclen != SL_GRANT_MAC_BYTES))
+	p.has_mac = sl_r_grant(r, &p.grant);
+	if (!sl_r_done(r))
 		return sl_errf(&q->err, -EPROTO, "malformed arguments of operation %u",
 			       SL_OP_PRESIGN);
-	if ((p.has_mac = maclen == SL_GRANT_MAC_BYTES))
-		memcpy(p.grant.mac, mac, SL_GRANT_MAC_BYTES);
 	char *url = malloc(SL_PRESIGN_URL_MAX);
 	if (!url)
 		return sl_errf(&q->err, -ENOMEM, "out of memory");
@@ -537,7 +528,12 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_slice s;
 		sl_r_slice(r, &s);
 		int64_t mtime = sl_r_i64(r);
+		struct sl_slice_grant g;
+		bool shown = sl_r_grant(r, &g);
 		ARGS_DONE();
+		/* a new slice: granted to the caller, stored with its size (data.c) */
+		if ((rc = sl_gw_check_new_slice(q->gw, caller, shown ? &g : NULL, &s, err)))
+			return rc;
 		if (!(rc = be->write_chunk(m, u, ino, indx, &s, mtime, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
@@ -551,6 +547,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		return rc;
 	}
 	case SL_OP_CONCAT: {
+		/* No slice ids on the wire: the slot moves the slices of sources the acting user may
+		 * read and remove (Hadoop's rule) into a target it may write, in one transaction. */
 		sl_ino target = sl_r_u64(r);
 		uint32_t n = sl_r_u32(r);
 		if (n > SL_RPC_MAX_CONCAT || (size_t)n * 8 > r->len - r->pos)
@@ -579,11 +577,15 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		uint32_t skip = sl_r_u32(r);
 		struct sl_slice repl;
 		sl_r_slice(r, &repl);
+		struct sl_slice_grant g;
+		bool shown = sl_r_grant(r, &g);
+		/* The replacement is a new slice (granted, stored with its size); the records it
+		 * replaces are matched byte for byte against the chunk in the slot's transaction,
+		 * which checks write permission on the file: no other slice gets in. */
 		if (!sl_r_done(r))
 			rc = sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
-		else if (!valid_slice(&repl))
-			rc = sl_errf(err, -EINVAL, "invalid replacement slice");
-		else /* the slices it frees are deleted by the gateway, as after an unlink */
+		else if (!(rc = sl_gw_check_new_slice(q->gw, caller, shown ? &g : NULL, &repl, err)))
+			/* the slices it frees are deleted by the gateway, as after an unlink */
 			rc = be->compact_chunk(m, u, ino, indx, expect, n, skip, &repl,
 					       sl_vol_delete_slice, &q->gw->vol->core, err);
 		free(expect);
