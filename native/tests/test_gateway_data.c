@@ -205,6 +205,7 @@ static bool next_ids(struct sl_rpc_conn *c, uint32_t count, struct sl_slice_gran
 			CHECK(sl_r_bytes(&r, &mac, SL_GRANT_MAC_BYTES) == SL_GRANT_MAC_BYTES);
 			if (!r.bad)
 				memcpy(g->mac, mac, SL_GRANT_MAC_BYTES);
+			CHECK(sl_r_u32(&r) > 0); /* its lifetime */
 		}
 		CHECK(sl_r_done(&r));
 	}

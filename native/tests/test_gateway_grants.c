@@ -39,6 +39,7 @@ struct served {
 	char url[64];
 };
 static struct served gw_a, gw_b; /* two gateways of one volume */
+static struct served gw_short;    /* a third, with gateway.grant-lifetime=2 */
 
 static void *run_gateway(void *arg)
 {
@@ -202,6 +203,7 @@ static struct sl_slice_grant take_ids(struct raw *x, uint32_t count)
 	const void *mac;
 	REQUIRE(sl_r_bytes(&r, &mac, SL_GRANT_MAC_BYTES) == SL_GRANT_MAC_BYTES);
 	memcpy(g.mac, mac, SL_GRANT_MAC_BYTES);
+	REQUIRE(sl_r_u32(&r) > 0); /* how long gateways accept it */
 	REQUIRE(sl_r_done(&r));
 	free(resp);
 	return g;
@@ -637,6 +639,33 @@ static void test_hflush(const char *dir)
 	sluice_shutdown(r);
 }
 
+/* A grant is accepted for gateway.grant-lifetime (2 s at gw_short); a client uses the ids of a
+ * batch during the first half of it and then takes a new batch, so that a long-lived client
+ * never commits with a grant past its time. */
+static void test_grant_lifetime(void)
+{
+	sluice_volume *a = client("alice", &gw_short, NULL);
+	REQUIRE(a);
+	CHECK_RC(write_pattern(a, "/alice/early", 100, 12, 0600), 0);
+	sleep(3);
+	CHECK_RC(write_pattern(a, "/alice/late", 100, 13, 0600), 0);
+	CHECK_RC(check_pattern(a, "/alice/late", 100, 13), 0);
+	struct sl_slice e[2], l[2];
+	REQUIRE(slices_of(inode_of(a, "/alice/early"), e, 2) == 1);
+	REQUIRE(slices_of(inode_of(a, "/alice/late"), l, 2) == 1);
+	CHECK(l[0].id >= e[0].id + 4096 - 1); /* from a batch of its own */
+	/* a grant past its time is refused, for commits as for PUTs */
+	struct raw x;
+	raw_open(&x, "alice", &gw_short);
+	struct sl_slice_grant g = take_ids(&x, 2);
+	CHECK_RC(put_block(&x, &g, g.first, 0, 10, 10), 0);
+	sleep(3);
+	CHECK_RC(commit(&x, NULL, inode_of(a, "/alice/late"), slice(0, g.first, 10, 10), &g), -EPERM);
+	CHECK(strstr(x.msg, "grant-lifetime") != NULL);
+	raw_close(&x);
+	sluice_shutdown(a);
+}
+
 /* Runs fn with stderr (the gateway's log) going to file; returns what was logged. */
 static char *logged_during(const char *file, int (*fn)(void *), void *arg, int *rc)
 {
@@ -777,7 +806,7 @@ int main(void)
 	const char *sk = tu_service_env("SLUICE_TEST_S3_SECRET_KEY");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	char *dir = tu_tempdir("gwgrants");
-	char cmd[2048], meta[1024], bucket[1024], rc1[1100], rc2[1100], msg[1024];
+	char cmd[2048], meta[1024], bucket[1024], rc1[1100], rc2[1100], rc3[1100], msg[1024];
 	snprintf(db, sizeof(db), "gwgrants_%d", (int)getpid());
 	snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
 	REQUIRE(system(cmd) == 0);
@@ -795,18 +824,22 @@ int main(void)
 	}
 	snprintf(rc1, sizeof(rc1), "%s/rcache1", dir);
 	snprintf(rc2, sizeof(rc2), "%s/rcache2", dir);
+	snprintf(rc3, sizeof(rc3), "%s/rcache3", dir);
 	serve(&gw_a, meta, rc1, "86400");
 	serve(&gw_b, meta, rc2, "86400");
+	serve(&gw_short, meta, rc3, "2");
 
 	test_counters();
 	test_commits();
 	test_compaction();
 	test_concat();
 	test_hflush(dir);
+	test_grant_lifetime();
 	test_error_texts(dir);
 
 	unserve(&gw_a);
 	unserve(&gw_b);
+	unserve(&gw_short);
 	snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
 	CHECK(system(cmd) == 0);
 	curl_global_cleanup();

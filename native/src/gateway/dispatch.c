@@ -143,6 +143,7 @@ static int op_next_ids(struct req *q, const struct sl_gw_caller *caller, const c
 	if (granted) {
 		sl_w_i64(&q->out, g.issued);
 		sl_w_bytes(&q->out, g.mac, SL_GRANT_MAC_BYTES);
+		sl_w_u32(&q->out, (uint32_t)q->gw->grant_lifetime_s); /* how long it is accepted */
 	}
 	return 0;
 }

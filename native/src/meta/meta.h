@@ -392,6 +392,10 @@ struct sl_meta {
 	pthread_mutex_t lock;
 	uint64_t next_ino, max_ino;     /* current batch of inode numbers: [next, max) */
 	uint64_t next_slice, max_slice; /* current batch of slice ids */
+	int64_t slice_batch_until_ms;   /* its ids are handed out until then (CLOCK_MONOTONIC ms; 0:
+	                                   no limit): a backend whose batches come with a grant of
+	                                   limited life (remote) sets it in incr_counter("nextChunk"),
+	                                   so that ids are used while their grant has time left */
 	int64_t pending_space, pending_inodes;
 	struct sl_meta_dirstat *pending_dirs;
 	size_t npending_dirs, cap_pending_dirs;

@@ -486,11 +486,14 @@ static int remote_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *
 
 /* Reads (delta 0) of usedSpace and totalInodes, batches (delta > 0) of nextInode and nextChunk;
  * the gateway refuses the rest. The results: i64 the counter's new value, u8 whether a grant
- * follows, and for a batch of "nextChunk" ids [value - delta, value): i64 issued, bytes mac. The
- * grant is kept (remote_data.h) for the PUTs and commits of those ids. */
+ * follows, and for a batch of "nextChunk" ids [value - delta, value): i64 issued, bytes mac, u32
+ * the seconds the gateway accepts it. The grant is kept (remote_data.h) for the PUTs and commits
+ * of those ids, and the core hands the ids out during the first half of that time only, so that
+ * the slices begun with them have the other half to be uploaded and committed. */
 static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delta, int64_t *value,
 			       struct sl_err *err)
 {
+	int64_t asked = now_ms();
 	struct call c;
 	begin(&c, SL_OP_NEXT_IDS, NULL);
 	sl_w_str(&c.req, name);
@@ -498,6 +501,7 @@ static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delt
 	int rc = invoke(m, &c, err);
 	struct sl_slice_grant g = {0};
 	bool granted = false;
+	uint32_t lifetime = 0;
 	if (!rc) {
 		*value = sl_r_i64(&c.r);
 		if ((granted = sl_r_bool(&c.r))) {
@@ -507,6 +511,7 @@ static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delt
 				memcpy(g.mac, mac, SL_GRANT_MAC_BYTES);
 			else
 				c.r.bad = true;
+			lifetime = sl_r_u32(&c.r);
 		}
 	}
 	rc = finish(&c, rc, err);
@@ -514,6 +519,9 @@ static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delt
 		g.first = (uint64_t)(*value - delta);
 		g.count = (uint32_t)delta;
 		sl_rdata_add_grant(rm_of(m)->data, &g);
+		pthread_mutex_lock(&m->lock);
+		m->slice_batch_until_ms = asked + (int64_t)lifetime * 500;
+		pthread_mutex_unlock(&m->lock);
 	}
 	return rc;
 }

@@ -9,7 +9,7 @@
  * next to each other op by op. A new op gets a new number; numbers are never reused.
  *
  * Slice ids: a NEXT_IDS batch of "nextChunk" ids carries a slice grant (struct sl_slice_grant) for
- * the authenticated caller. Every request that places a new slice into a file shows the grant of
+ * the authenticated caller, and how many seconds gateways accept it (gateway.grant-lifetime). Every request that places a new slice into a file shows the grant of
  * its id: WRITE_CHUNK and COMPACT_CHUNK (its replacement slice); the gateway also checks that the
  * slice's last block is in object storage with the size committed. CONCAT carries no slice ids:
  * it moves the references of files the acting user may read and remove. NEXT_IDS with delta 0
