@@ -542,14 +542,18 @@ static void resubmit_failed(struct sl_writer *w)
 
 /* Stages every block of the queued slices that is neither stored nor staged. Returns 0, or the
  * error of a staging failure (the caller then waits for the uploads instead). Called with
- * w->lock held; drops it while writing. */
+ * w->lock held; drops it while writing. A slice's last block is not staged when the backend
+ * needs it stored before the commit (SL_META_CAP_COMMIT_STORED): the hflush waits for its
+ * upload anyway, and a second copy with an fdatasync would only add to that wait. */
 static int stage_queued(struct sl_writer *w, struct sl_err *err)
 {
+	bool stored_last = w->v->meta->be->caps & SL_META_CAP_COMMIT_STORED;
 restart:
 	for (struct wslice *s = w->head; s; s = s->next)
 		for (uint32_t i = 0; i < used_blocks(w, s); i++) {
 			struct wblock *b = &s->b[i];
-			if (b->stored || b->staged || b->pinned || !b->data)
+			if (b->stored || b->staged || b->pinned || !b->data ||
+			    (stored_last && i == used_blocks(w, s) - 1))
 				continue;
 			char key[SL_KEY_MAX];
 			block_key(w, s, i, key);
