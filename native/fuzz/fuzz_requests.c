@@ -253,14 +253,17 @@ void fz_seed_requests(fz_emit emit, void *arg)
 
 	SEED(SL_OP_COMPACT_CHUNK, "compact-chunk");
 	{
-		struct sl_slice expect = slice(0, FZ_SLICE_ID, FZ_BLOCK_LEN);
+		/* the records of /d/f after the write-chunk seed */
+		struct sl_slice expect[2] = {slice(0, FZ_SLICE_ID, FZ_BLOCK_LEN),
+					     slice(4096, FZ_SLICE_ID + 2, FZ_BLOCK_LEN)};
 		struct sl_slice repl = slice(0, FZ_SLICE_ID + 3, FZ_BLOCK_LEN);
 		struct sl_slice_grant g = fixture_grant();
 		begin(&w, SL_OP_COMPACT_CHUNK, NULL);
 		sl_w_u64(&w, FZ_INO_FILE);
 		sl_w_u32(&w, 0);
-		sl_w_u32(&w, 1);
-		sl_w_slice(&w, &expect);
+		sl_w_u32(&w, 2);
+		sl_w_slice(&w, &expect[0]);
+		sl_w_slice(&w, &expect[1]);
 		sl_w_u32(&w, 0);
 		sl_w_slice(&w, &repl);
 		sl_w_grant(&w, &g);
