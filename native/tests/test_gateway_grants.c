@@ -231,8 +231,10 @@ static int put_block(struct raw *x, const struct sl_slice_grant *g, uint64_t id,
 	void *resp;
 	struct sl_rbuf r;
 	int rc = call(x, &w, &resp, &r);
-	if (rc)
+	if (rc) {
+		free(resp);
 		return rc;
+	}
 	const char *url = sl_r_str(&r, SL_PRESIGN_URL_MAX);
 	REQUIRE(url);
 	char *body = malloc(len ? len : 1);
