@@ -141,7 +141,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		die("presigner", err.msg);
 	gw.presign_expiry_s = 900;
 	gw.grant_lifetime_s = 86400;
-	memset(gw.grant_key, 0x5a, sizeof(gw.grant_key));
+	memset(gw.grant_key, FZ_GRANT_KEY_BYTE, sizeof(gw.grant_key));
+	/* the blocks of the fixture's and the seeds' slices, which commits find stored */
+	static uint8_t block[FZ_BLOCK_LEN];
+	for (uint64_t id = FZ_SLICE_ID; id < FZ_SLICE_ID + 4; id++) {
+		char key[SL_KEY_MAX];
+		sl_block_key(&gw.vol->core.layout, id, 0, FZ_BLOCK_LEN, key);
+		if (sl_obj_put(gw.vol->core.store, key, block, sizeof(block), &err))
+			die("block", err.msg);
+	}
 	gw.max_frame = SL_RPC_DEFAULT_MAX_FRAME;
 	gw.listen_fd = gw.wake[0] = gw.wake[1] = -1;
 	const char *v = getenv("SLUICE_FUZZ_VERBOSE");

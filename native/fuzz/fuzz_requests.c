@@ -2,8 +2,11 @@
 #include "fuzz_requests.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "fuzz_common.h"
+#include "gateway/internal.h"
 #include "meta/meta.h"
 #include "rpc/proto.h"
 
@@ -37,13 +40,25 @@ static struct sl_slice slice(uint32_t pos, uint64_t id, uint32_t len)
 	return (struct sl_slice){.pos = pos, .id = id, .size = len, .off = 0, .len = len};
 }
 
+/* The grant of the fixture's slice ids (fuzz_requests.h), issued now. */
+static struct sl_slice_grant fixture_grant(void)
+{
+	struct sl_slice_grant g = {.first = FZ_SLICE_ID, .count = 16, .issued = time(NULL)};
+	uint8_t key[SL_GRANT_MAC_BYTES];
+	memset(key, FZ_GRANT_KEY_BYTE, sizeof(key));
+	sl_gw_grant_mac(key, FZ_CALLER, &g, g.mac);
+	return g;
+}
+
 static void write_req(struct sl_wbuf *w, sl_ino ino, struct sl_slice s)
 {
+	struct sl_slice_grant g = fixture_grant();
 	begin(w, SL_OP_WRITE_CHUNK, NULL);
 	sl_w_u64(w, ino);
 	sl_w_u32(w, 0);
 	sl_w_slice(w, &s);
 	sl_w_i64(w, 1700000000000000000LL);
+	sl_w_grant(w, &g);
 }
 
 static void chmod_req(struct sl_wbuf *w, const char *acting, sl_ino ino, uint16_t mode)
@@ -59,9 +74,9 @@ static void chmod_req(struct sl_wbuf *w, const char *acting, sl_ino ino, uint16_
 static void fixture_data(fz_emit emit, void *arg)
 {
 	struct sl_wbuf w;
-	write_req(&w, FZ_INO_FILE, slice(0, FZ_SLICE_ID, 4096));
+	write_req(&w, FZ_INO_FILE, slice(0, FZ_SLICE_ID, FZ_BLOCK_LEN));
 	done(emit, arg, "write-f", &w);
-	write_req(&w, FZ_INO_SRC, slice(0, FZ_SLICE_ID + 1, 4096));
+	write_req(&w, FZ_INO_SRC, slice(0, FZ_SLICE_ID + 1, FZ_BLOCK_LEN));
 	done(emit, arg, "write-src", &w);
 	begin(&w, SL_OP_SETXATTR, NULL);
 	sl_w_u64(&w, FZ_INO_FILE);
@@ -143,6 +158,11 @@ void fz_seed_requests(fz_emit emit, void *arg)
 	begin(&w, SL_OP_NEXT_IDS, NULL);
 	sl_w_str(&w, "nextChunk");
 	sl_w_i64(&w, 10);
+	done(emit, arg, name, &w);
+	SEED(SL_OP_NEXT_IDS, "read-usage");
+	begin(&w, SL_OP_NEXT_IDS, NULL);
+	sl_w_str(&w, "usedSpace");
+	sl_w_i64(&w, 0);
 	done(emit, arg, name, &w);
 
 	SEED(SL_OP_RESOLVE, "resolve");
@@ -226,7 +246,7 @@ void fz_seed_requests(fz_emit emit, void *arg)
 	done(emit, arg, name, &w);
 
 	SEED(SL_OP_WRITE_CHUNK, "write-chunk");
-	write_req(&w, FZ_INO_FILE, slice(4096, FZ_SLICE_ID + 2, 4096));
+	write_req(&w, FZ_INO_FILE, slice(4096, FZ_SLICE_ID + 2, FZ_BLOCK_LEN));
 	done(emit, arg, name, &w);
 
 	SEED(SL_OP_TRUNCATE, "truncate");
@@ -244,15 +264,20 @@ void fz_seed_requests(fz_emit emit, void *arg)
 
 	SEED(SL_OP_COMPACT_CHUNK, "compact-chunk");
 	{
-		struct sl_slice expect = slice(0, FZ_SLICE_ID, 4096);
-		struct sl_slice repl = slice(0, FZ_SLICE_ID + 3, 4096);
+		/* the records of /d/f after the write-chunk seed */
+		struct sl_slice expect[2] = {slice(0, FZ_SLICE_ID, FZ_BLOCK_LEN),
+					     slice(4096, FZ_SLICE_ID + 2, FZ_BLOCK_LEN)};
+		struct sl_slice repl = slice(0, FZ_SLICE_ID + 3, FZ_BLOCK_LEN);
+		struct sl_slice_grant g = fixture_grant();
 		begin(&w, SL_OP_COMPACT_CHUNK, NULL);
 		sl_w_u64(&w, FZ_INO_FILE);
 		sl_w_u32(&w, 0);
-		sl_w_u32(&w, 1);
-		sl_w_slice(&w, &expect);
+		sl_w_u32(&w, 2);
+		sl_w_slice(&w, &expect[0]);
+		sl_w_slice(&w, &expect[1]);
 		sl_w_u32(&w, 0);
 		sl_w_slice(&w, &repl);
+		sl_w_grant(&w, &g);
 		done(emit, arg, name, &w);
 	}
 

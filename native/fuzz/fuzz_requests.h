@@ -18,6 +18,12 @@
 #define FZ_INO_SUB 6  /* /d/sub, an empty directory */
 #define FZ_INO_MV 7   /* /d/mv, a file to rename */
 #define FZ_SLICE_ID 1000000 /* the fixture's slices are FZ_SLICE_ID + 0, 1 */
+/* The requests that commit slices (FZ_SLICE_ID + 0..3, FZ_BLOCK_LEN bytes each) show a grant of
+ * [FZ_SLICE_ID, FZ_SLICE_ID + 16) to FZ_CALLER under fuzz_dispatch's grant key (FZ_GRANT_KEY_BYTE
+ * in every byte), and fuzz_dispatch stores those slices' blocks, so that commits get past the
+ * gateway's checks to the database. */
+#define FZ_GRANT_KEY_BYTE 0x5a
+#define FZ_BLOCK_LEN 4096
 
 /* Users: the caller is "fuzz"; it may act for "alice" and for the superuser "hdfs", not "bob". */
 #define FZ_CALLER "fuzz"

@@ -1,25 +1,81 @@
 /*
- * data.c - the gateway's part of presigned data access: it signs a short-lived URL for exactly
- * one block, GET/HEAD when the acting user may read the chunk that lists the block's slice (the
- * read_chunk slot decides, with its own permission rule), PUT when the block belongs to a slice
- * whose id the gateway granted to the authenticated caller (slice grants: an HMAC under a key
- * derived from the bucket's secret key, so every gateway of the volume checks them alike and
- * none keeps state). DELETE is never signed: the gateway deletes.
+ * data.c - the gateway's part of data access. Slice grants: every batch of slice ids a client
+ * takes comes with an HMAC over (first id, count, issue time, the authenticated caller) under a
+ * key derived from a random secret the volume's database keeps, so every gateway of the volume
+ * checks them alike and none keeps state. A client shows the grant of a slice to have its blocks
+ * presigned for upload (PUT) and to commit it into a file (WRITE_CHUNK, a compaction's
+ * replacement: sl_gw_check_new_slice), so that nobody places an id into a file that was not
+ * handed to them. Presigned URLs: a short-lived URL for exactly one block, GET/HEAD when the
+ * acting user may read the chunk that lists the block's slice (the read_chunk slot decides, with
+ * its own permission rule), PUT when the block belongs to a slice granted to the caller. DELETE is
+ * never signed: the gateway deletes.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
 
-#define GRANT_KEY_LABEL "sluice slice grant v1"
+#define GRANT_KEY_LABEL "sluice slice grant v2"
+#define GRANT_SECRET_SETTING "sluice.grant-secret" /* never readable through the gateway */
+#define GRANT_SECRET_BYTES 32
 #define GRANT_SKEW_S 300 /* how far in the future another gateway's clock may date a grant */
 #define GRANT_LIFETIME_MAX (366 * 86400)
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The volume's grant secret, made by the first gateway that needs it (the first writer of the
+ * setting wins, so racing gateways agree). */
+static int grant_secret(struct sl_meta *m, uint8_t secret[GRANT_SECRET_BYTES], struct sl_err *err)
+{
+	char *hex = NULL;
+	int rc = m->be->get_setting(m, GRANT_SECRET_SETTING, &hex, err);
+	if (rc == -ENOENT) {
+		uint8_t fresh[GRANT_SECRET_BYTES];
+		char text[2 * GRANT_SECRET_BYTES + 1];
+		if (RAND_bytes(fresh, sizeof(fresh)) != 1)
+			return sl_errf(err, -EIO, "no random bytes for the slice grant secret");
+		for (size_t i = 0; i < sizeof(fresh); i++)
+			snprintf(text + 2 * i, 3, "%02x", fresh[i]);
+		OPENSSL_cleanse(fresh, sizeof(fresh));
+		sl_err_clear(err);
+		rc = m->be->add_setting(m, GRANT_SECRET_SETTING, text, err);
+		OPENSSL_cleanse(text, sizeof(text));
+		if (!rc || rc == -EEXIST) {
+			sl_err_clear(err);
+			rc = m->be->get_setting(m, GRANT_SECRET_SETTING, &hex, err);
+		}
+	}
+	if (rc)
+		return sl_err_wrap(err, "reading the slice grant secret (setting %s)",
+				   GRANT_SECRET_SETTING);
+	bool ok = strlen(hex) == 2 * GRANT_SECRET_BYTES;
+	for (size_t i = 0; ok && i < GRANT_SECRET_BYTES; i++) {
+		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+		ok = hi >= 0 && lo >= 0;
+		secret[i] = (uint8_t)(hi << 4 | lo);
+	}
+	OPENSSL_cleanse(hex, strlen(hex));
+	free(hex);
+	if (!ok)
+		return sl_errf(err, -EIO, "setting %s is not %d hex digits", GRANT_SECRET_SETTING,
+			       2 * GRANT_SECRET_BYTES);
+	return 0;
+}
 
 int sl_gw_data_setup(struct sl_gateway *gw, struct sl_err *err)
 {
@@ -37,6 +93,16 @@ int sl_gw_data_setup(struct sl_gateway *gw, struct sl_err *err)
 			       "seconds", GRANT_LIFETIME_MAX);
 	gw->presign_expiry_s = (int)expiry;
 	gw->grant_lifetime_s = (int64_t)lifetime;
+	uint8_t secret[GRANT_SECRET_BYTES];
+	if ((rc = grant_secret(v->meta, secret, err)))
+		return rc;
+	unsigned len = 0;
+	bool derived = HMAC(EVP_sha256(), secret, sizeof(secret),
+			    (const unsigned char *)GRANT_KEY_LABEL, strlen(GRANT_KEY_LABEL),
+			    gw->grant_key, &len) && len == SL_GRANT_MAC_BYTES;
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (!derived)
+		return sl_errf(err, -EIO, "cannot derive the slice grant key (HMAC-SHA256 failed)");
 	struct sl_obj_config oc;
 	if ((rc = sl_vol_obj_config(v, &oc, err)))
 		return rc;
@@ -44,15 +110,6 @@ int sl_gw_data_setup(struct sl_gateway *gw, struct sl_err *err)
 	if (sl_presigner_new(&oc, &gw->presigner, &why)) {
 		snprintf(gw->presign_why, sizeof(gw->presign_why), "%s", why.msg);
 		sl_log(&v->log, SL_LOG_INFO, "gateway: clients get no presigned URLs: %s", why.msg);
-		return 0;
-	}
-	unsigned len = 0;
-	if (!HMAC(EVP_sha256(), oc.secret_key, (int)strlen(oc.secret_key),
-		  (const unsigned char *)GRANT_KEY_LABEL, strlen(GRANT_KEY_LABEL), gw->grant_key,
-		  &len) || len != SL_GRANT_MAC_BYTES) {
-		sl_presigner_free(gw->presigner);
-		gw->presigner = NULL;
-		return sl_errf(err, -EIO, "cannot derive the slice grant key (HMAC-SHA256 failed)");
 	}
 	return 0;
 }
@@ -66,8 +123,8 @@ void sl_gw_data_free(struct sl_gateway *gw)
 
 /* HMAC-SHA256 over u64 first, u32 count, i64 issued, str principal (the wire encoding, so that no
  * two inputs share bytes). */
-static bool grant_mac(const struct sl_gateway *gw, const char *principal,
-		      const struct sl_slice_grant *g, uint8_t mac[SL_GRANT_MAC_BYTES])
+bool sl_gw_grant_mac(const uint8_t key[SL_GRANT_MAC_BYTES], const char *principal,
+		     const struct sl_slice_grant *g, uint8_t mac[SL_GRANT_MAC_BYTES])
 {
 	struct sl_wbuf w = {0};
 	sl_w_u64(&w, g->first);
@@ -75,8 +132,8 @@ static bool grant_mac(const struct sl_gateway *gw, const char *principal,
 	sl_w_i64(&w, g->issued);
 	sl_w_str(&w, principal);
 	unsigned len = 0;
-	bool ok = !w.oom && HMAC(EVP_sha256(), gw->grant_key, SL_GRANT_MAC_BYTES, w.p, w.len, mac,
-				 &len) && len == SL_GRANT_MAC_BYTES;
+	bool ok = !w.oom && HMAC(EVP_sha256(), key, SL_GRANT_MAC_BYTES, w.p, w.len, mac, &len) &&
+		  len == SL_GRANT_MAC_BYTES;
 	sl_wbuf_free(&w);
 	return ok;
 }
@@ -84,10 +141,82 @@ static bool grant_mac(const struct sl_gateway *gw, const char *principal,
 bool sl_gw_grant(const struct sl_gateway *gw, const char *principal, uint64_t first,
 		 uint32_t count, struct sl_slice_grant *out)
 {
-	if (!gw->presigner)
-		return false;
 	*out = (struct sl_slice_grant){.first = first, .count = count, .issued = time(NULL)};
-	return grant_mac(gw, principal, out, out->mac);
+	return sl_gw_grant_mac(gw->grant_key, principal, out, out->mac);
+}
+
+/* g (NULL: none shown) is a grant a gateway of this volume issued to the caller, recently
+ * enough, and its range holds slice id. `what` names the request for the message. */
+static int check_grant(const struct sl_gateway *gw, const struct sl_gw_caller *caller,
+		       const struct sl_slice_grant *g, uint64_t id, const char *what,
+		       struct sl_err *err)
+{
+	uint8_t want[SL_GRANT_MAC_BYTES];
+	if (!g || !g->count || g->first + g->count < g->first)
+		return sl_errf(err, -EPERM, "%s: no slice grant; slices may be written only with "
+			       "the ids a gateway hands out", what);
+	if (!sl_gw_grant_mac(gw->grant_key, caller->name, g, want))
+		return sl_errf(err, -ENOMEM, "out of memory");
+	if (CRYPTO_memcmp(want, g->mac, sizeof(want)))
+		return sl_errf(err, -EPERM, "%s: the slice grant was not issued to %s by a gateway "
+			       "of this volume (altered, forged, or another user's)", what,
+			       caller->name);
+	int64_t now = (int64_t)time(NULL);
+	if (g->issued > now + GRANT_SKEW_S || now - g->issued > gw->grant_lifetime_s)
+		return sl_errf(err, -EPERM, "%s: the slice grant was issued %" PRId64 " s ago; "
+			       "grants last gateway.grant-lifetime = %" PRId64 " s", what,
+			       now - g->issued, gw->grant_lifetime_s);
+	if (id < g->first || id - g->first >= g->count)
+		return sl_errf(err, -EPERM, "%s: slice %" PRIu64 " is not among the ids granted "
+			       "(%" PRIu64 "-%" PRIu64 ")", what, id, g->first,
+			       g->first + g->count - 1);
+	return 0;
+}
+
+/* The size of a new slice is what its PUTs stored. The key of its last block spells the size
+ * (the block's index and length), so that object must exist and, on a volume without
+ * compression, hold exactly that many bytes (a compressed block holds at most the bound). One
+ * HEAD, whatever the slice's size; the full blocks before it have keys that do not depend on the
+ * size. */
+static int check_stored(struct sl_gateway *gw, const struct sl_slice *s, struct sl_err *err)
+{
+	const struct sl_chunk_layout *l = &gw->vol->core.layout;
+	uint32_t last = sl_block_count(l, s->size) - 1;
+	uint32_t blen = sl_block_len(l, s->size, last);
+	char key[SL_KEY_MAX];
+	sl_block_key(l, s->id, last, s->size, key);
+	struct sl_obj_info info = {0};
+	int rc = sl_obj_head(gw->vol->core.store, key, &info, err);
+	if (rc == -ENOENT)
+		return sl_errf(err, -EINVAL, "slice %" PRIu64 " of %u bytes: its last block %s is "
+			       "not in object storage (a slice is committed after its blocks were "
+			       "uploaded, with the size they were stored with)", s->id, s->size, key);
+	if (rc) {
+		sl_err_wrap(err, "checking the blocks of slice %" PRIu64, s->id);
+		return sl_err_internal(err, rc);
+	}
+	bool fits = l->compression == SL_COMPRESS_NONE
+			    ? info.size == blen
+			    : info.size > 0 && info.size <= sl_compress_bound(l->compression, blen);
+	if (!fits)
+		return sl_errf(err, -EINVAL, "slice %" PRIu64 " of %u bytes: its last block %s holds "
+			       "%" PRIu64 " bytes, which is no block of %u bytes", s->id, s->size, key,
+			       info.size, blen);
+	return 0;
+}
+
+int sl_gw_check_new_slice(struct sl_gateway *gw, const struct sl_gw_caller *caller,
+			  const struct sl_slice_grant *g, const struct sl_slice *s,
+			  struct sl_err *err)
+{
+	if (!s->id || !s->len || !s->size || s->size > SL_CHUNK_SIZE ||
+	    (uint64_t)s->off + s->len > s->size || (uint64_t)s->pos + s->len > SL_CHUNK_SIZE)
+		return sl_errf(err, -EINVAL, "invalid slice (id %" PRIu64 ", pos %u, size %u, off "
+			       "%u, len %u)", s->id, s->pos, s->size, s->off, s->len);
+	char what[64];
+	snprintf(what, sizeof(what), "commit of slice %" PRIu64, s->id);
+	int rc = check_grant(gw, caller, g, s->id, what, err);
+	return rc ? rc : check_stored(gw, s, err);
 }
 
 /* A run of 1-20 decimal digits at *p (no sign, no space) that fits max. */
@@ -166,27 +295,9 @@ static int check_read(struct sl_gateway *gw, const struct sl_meta_user *u,
 static int check_put(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 		     const struct sl_gw_presign_req *p, uint64_t id, struct sl_err *err)
 {
-	const struct sl_slice_grant *g = &p->grant;
-	uint8_t want[SL_GRANT_MAC_BYTES];
-	if (!p->has_mac || !g->count || g->first + g->count < g->first)
-		return sl_errf(err, -EPERM, "PUT %s: no slice grant; blocks may be written only for "
-			       "slice ids this gateway hands out", p->key);
-	if (!grant_mac(gw, caller->name, g, want))
-		return sl_errf(err, -ENOMEM, "out of memory");
-	if (CRYPTO_memcmp(want, g->mac, sizeof(want)))
-		return sl_errf(err, -EPERM, "PUT %s: the slice grant was not issued to %s by a gateway "
-			       "of this volume (altered, forged, or another user's)", p->key,
-			       caller->name);
-	int64_t now = (int64_t)time(NULL);
-	if (g->issued > now + GRANT_SKEW_S || now - g->issued > gw->grant_lifetime_s)
-		return sl_errf(err, -EPERM, "PUT %s: the slice grant was issued %" PRId64 " s ago; "
-			       "grants last gateway.grant-lifetime = %" PRId64 " s", p->key,
-			       now - g->issued, gw->grant_lifetime_s);
-	if (id < g->first || id - g->first >= g->count)
-		return sl_errf(err, -EPERM, "PUT %s: slice %" PRIu64 " is not among the ids granted "
-			       "(%" PRIu64 "-%" PRIu64 ")", p->key, id, g->first,
-			       g->first + g->count - 1);
-	return 0;
+	char what[SL_RPC_MAX_KEY + 8];
+	snprintf(what, sizeof(what), "PUT %s", p->key);
+	return check_grant(gw, caller, p->has_mac ? &p->grant : NULL, id, what, err);
 }
 
 int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,

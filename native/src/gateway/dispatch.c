@@ -6,12 +6,15 @@
  * database rights is refused or done by the gateway itself: formatting, usage counters, settings
  * other than the user/group registry, and deleting data (the gateway deletes what an operation
  * frees, in its own background thread). Delegation tokens (issue, renew, cancel) are tokens.c's;
- * a connection authenticated with a token acts only as the token's owner.
+ * a connection authenticated with a token acts only as the token's owner. Error texts that name
+ * internals (SQL, the database, the object store) go to the gateway's log, and the client gets
+ * the errno with a request id (hide_error).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,15 +130,24 @@ static bool registry_name(const char *name)
 	return name && (!strncmp(name, "sluice.uid.", 11) || !strncmp(name, "sluice.gid.", 11));
 }
 
-/* Any counter may be read (delta 0: usage for statfs); only id batches may be taken. A batch of
- * slice ids comes with its grant, which the caller shows to have blocks of them presigned for
- * upload. */
+/* Clients read the usage counters (statfs) and take batches of inode numbers and slice ids;
+ * nothing else. The next free ids stay unknown to them: they are no one's business before they
+ * are handed out. A batch of slice ids comes with its grant, which the caller shows to have
+ * blocks of them presigned for upload and to commit them. */
+static bool readable_counter(const char *name)
+{
+	return !strcmp(name, "usedSpace") || !strcmp(name, "totalInodes");
+}
+
 static int op_next_ids(struct req *q, const struct sl_gw_caller *caller, const char *name,
 		       int64_t delta)
 {
 	if (!name || (delta && strcmp(name, "nextInode") && strcmp(name, "nextChunk")))
 		return sl_errf(&q->err, -EPERM, "counter '%s' is not the client's to change",
 			       name ? name : "");
+	if (!delta && !readable_counter(name))
+		return sl_errf(&q->err, -EPERM, "counter '%s' is not readable through the gateway "
+			       "(usedSpace and totalInodes are)", name);
 	if (delta < 0 || delta > MAX_ID_BATCH)
 		return sl_errf(&q->err, -EINVAL, "id batch of %lld is out of range",
 			       (long long)delta);
@@ -149,12 +161,16 @@ static int op_next_ids(struct req *q, const struct sl_gw_caller *caller, const c
 		return rc;
 	sl_w_i64(&q->out, v);
 	struct sl_slice_grant g;
-	bool granted = delta && !strcmp(name, "nextChunk") && v >= delta &&
-		       sl_gw_grant(q->gw, caller->name, (uint64_t)(v - delta), (uint32_t)delta, &g);
+	bool granted = delta && !strcmp(name, "nextChunk");
+	if (granted && (v < delta ||
+			!sl_gw_grant(q->gw, caller->name, (uint64_t)(v - delta), (uint32_t)delta, &g)))
+		return sl_errf(&q->err, -EIO, "cannot grant slice ids %" PRId64 "-%" PRId64, v - delta,
+			       v - 1);
 	sl_w_bool(&q->out, granted);
 	if (granted) {
 		sl_w_i64(&q->out, g.issued);
 		sl_w_bytes(&q->out, g.mac, SL_GRANT_MAC_BYTES);
+		sl_w_u32(&q->out, (uint32_t)q->gw->grant_lifetime_s); /* how long it is accepted */
 	}
 	return 0;
 }
@@ -271,12 +287,6 @@ static int put_list(struct req *q, int rc, struct sl_wbuf *items, uint32_t n)
 	return rc;
 }
 
-static bool valid_slice(const struct sl_slice *s)
-{
-	return s->id && s->len && (uint64_t)s->pos + s->len <= SL_CHUNK_SIZE &&
-	       (uint64_t)s->off + s->len <= s->size;
-}
-
 /* ---- delegation tokens -------------------------------------------------------------------- */
 
 static int tokens_of(struct req *q, struct sl_gw_tokens **t)
@@ -326,16 +336,10 @@ static int op_presign(struct req *q, const struct sl_gw_caller *caller)
 	p.key = sl_r_str(r, SL_RPC_MAX_KEY);
 	p.ino = sl_r_u64(r);
 	p.indx = sl_r_u32(r);
-	p.grant.first = sl_r_u64(r);
-	p.grant.count = sl_r_u32(r);
-	p.grant.issued = sl_r_i64(r);
-	const void *mac;
-	size_t maclen = sl_r_bytes(r, &mac, SL_GRANT_MAC_BYTES);
-	if (!sl_r_done(r) || (maclen && maclen != SL_GRANT_MAC_BYTES))
+	p.has_mac = sl_r_grant(r, &p.grant);
+	if (!sl_r_done(r))
 		return sl_errf(&q->err, -EPROTO, "malformed arguments of operation %u",
 			       SL_OP_PRESIGN);
-	if ((p.has_mac = maclen == SL_GRANT_MAC_BYTES))
-		memcpy(p.grant.mac, mac, SL_GRANT_MAC_BYTES);
 	char *url = malloc(SL_PRESIGN_URL_MAX);
 	if (!url)
 		return sl_errf(&q->err, -ENOMEM, "out of memory");
@@ -374,9 +378,10 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 	case SL_OP_GET_SETTING: {
 		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
 		ARGS_DONE();
-		if (!name || strncmp(name, "sluice.", 7))
+		if (!registry_name(name))
 			return sl_errf(err, -EPERM, "setting '%s' is not readable through the "
-				       "gateway", name ? name : "");
+				       "gateway (only the user and group registry is)",
+				       name ? name : "");
 		char *v = NULL;
 		if (!(rc = be->get_setting(m, name, &v, err)))
 			sl_w_str(&q->out, v);
@@ -586,10 +591,15 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_slice s;
 		sl_r_slice(r, &s);
 		int64_t mtime = sl_r_i64(r);
+		struct sl_slice_grant g;
+		bool shown = sl_r_grant(r, &g);
 		struct sl_meta_lease lease;
 		bool leased = take_lease(r, &lease);
 		ARGS_DONE();
 		if ((rc = reach(q, ino)) || (leased && (rc = check_session_owner(q, lease.sid))))
+			return rc;
+		/* a new slice: granted to the caller, stored with its size (data.c) */
+		if ((rc = sl_gw_check_new_slice(q->gw, caller, shown ? &g : NULL, &s, err)))
 			return rc;
 		if (!(rc = be->write_chunk(m, u, leased ? &lease : NULL, ino, indx, &s, mtime, &a,
 					   err)))
@@ -607,6 +617,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		return rc;
 	}
 	case SL_OP_CONCAT: {
+		/* No slice ids on the wire: the slot moves the slices of sources the acting user may
+		 * read and remove (Hadoop's rule) into a target it may write, in one transaction. */
 		sl_ino target = sl_r_u64(r);
 		uint32_t n = sl_r_u32(r);
 		if (n > SL_RPC_MAX_CONCAT || (size_t)n * 8 > r->len - r->pos)
@@ -639,14 +651,19 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		uint32_t skip = sl_r_u32(r);
 		struct sl_slice repl;
 		sl_r_slice(r, &repl);
+		struct sl_slice_grant g;
+		bool shown = sl_r_grant(r, &g);
 		struct sl_meta_lease lease;
 		bool leased = take_lease(r, &lease);
+		/* The replacement is a new slice (granted, stored with its size); the records it
+		 * replaces are matched byte for byte against the chunk in the slot's transaction,
+		 * which checks write permission on the file: no other slice gets in. */
 		if (!sl_r_done(r))
 			rc = sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
-		else if (!valid_slice(&repl))
-			rc = sl_errf(err, -EINVAL, "invalid replacement slice");
 		else if (!(rc = reach(q, ino)) && leased)
 			rc = check_session_owner(q, lease.sid);
+		if (!rc)
+			rc = sl_gw_check_new_slice(q->gw, caller, shown ? &g : NULL, &repl, err);
 		if (!rc) /* the slices it frees are deleted by the gateway, as after an unlink */
 			rc = be->compact_chunk(m, u, leased ? &lease : NULL, ino, indx, expect, n,
 					       skip, &repl,
@@ -801,6 +818,42 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 #undef ARGS_DONE
 }
 
+/* Whether a client may read the message of an error of this class: the answers about its own
+ * request (permissions, names, arguments, limits, conflicts). The other classes (I/O, the
+ * database, the object store, timeouts, memory) are the gateway's business. */
+static bool client_errno(int rc)
+{
+	switch (-rc) {
+	case EPERM: case ENOENT: case EACCES: case EEXIST: case ENOTDIR: case EISDIR:
+	case EINVAL: case EFBIG: case ENOSPC: case EROFS: case ENAMETOOLONG: case ENOTEMPTY:
+	case ELOOP: case ESTALE: case EXDEV: case E2BIG: case EPROTO: case ENOSYS:
+	case EOPNOTSUPP: case EBUSY: case ENODATA: case ERANGE: case EDQUOT: case EMLINK:
+	case EBADF:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* An error whose text is not for the client (it names SQL, the database, the object store, or
+ * is of an internal class): the full text goes to the log under a random request id, the client
+ * gets the errno, a generic text and that id. */
+static void hide_error(struct sl_gateway *gw, const struct sl_gw_caller *caller, uint16_t op,
+		       struct sl_err *err)
+{
+	uint8_t r[8];
+	char id[2 * sizeof(r) + 1];
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		memset(r, 0, sizeof(r));
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(id + 2 * i, 3, "%02x", r[i]);
+	sl_log(&gw->vol->core.log, SL_LOG_WARN, "gateway: request %s (operation %u of %s from %s) "
+	       "failed: %s", id, op, caller->name, caller->addr, err->msg);
+	int rc = err->code;
+	sl_errf(err, rc, "%s (the gateway's log has the details under request %s)",
+		strerror(-rc), id);
+}
+
 void sl_gw_dispatch(struct sl_gateway *gw, const struct sl_gw_caller *caller, const void *req,
 		    size_t len, struct sl_wbuf *resp)
 {
@@ -822,6 +875,9 @@ void sl_gw_dispatch(struct sl_gateway *gw, const struct sl_gw_caller *caller, co
 	if (rc) {
 		if (!q.err.msg[0])
 			sl_errf(&q.err, rc, "%s", strerror(-rc));
+		q.err.code = rc;
+		if (q.err.internal || !client_errno(rc))
+			hide_error(gw, caller, op, &q.err);
 		sl_w_str(resp, q.err.msg);
 	}
 	if (!rc || (rc == -EEXIST && op == SL_OP_MKNOD))

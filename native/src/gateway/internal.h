@@ -36,10 +36,12 @@ struct sl_gateway {
 	size_t nrefusing;              /* clients over the limit being told so (server.c) */
 	int *conn_fds;                 /* max_conns slots, -1 when free; shut down at stop */
 
-	/* presigned data access (data.c); no signer when the storage cannot be presigned */
+	/* slice grants and presigned data access (data.c); no signer when the storage cannot be
+	 * presigned */
+	uint8_t grant_key[SL_GRANT_MAC_BYTES]; /* HMAC key of slice grants (from the volume's
+	                                          grant secret in the database) */
 	struct sl_presigner *presigner;
 	char presign_why[256];         /* then: why not, for the clients that ask */
-	uint8_t grant_key[SL_GRANT_MAC_BYTES]; /* HMAC key of slice grants (from the secret key) */
 	int presign_expiry_s;
 	int64_t grant_lifetime_s;
 };
@@ -86,16 +88,27 @@ int sl_gw_token_renew(struct sl_gw_tokens *t, const char *caller, const uint8_t 
 int sl_gw_token_cancel(struct sl_gw_tokens *t, const char *caller, const uint8_t *ident,
 		       size_t len, const uint8_t *password, struct sl_err *err);
 
-/* ---- data.c: presigned data access ------------------------------------------------------------ */
-/* Builds the URL signer and the grant key from the volume's object config and reads
- * gateway.presign-expiry and gateway.grant-lifetime. A storage that cannot be presigned (file,
- * no secret key) is no error: PRESIGN then answers -EOPNOTSUPP with the reason. */
+/* ---- data.c: slice grants and presigned data access ------------------------------------------ */
+/* Derives the grant key from the volume's grant secret (made on first use), builds the URL
+ * signer from the volume's object config and reads gateway.presign-expiry and
+ * gateway.grant-lifetime. A storage that cannot be presigned (file, no secret key) is no error:
+ * PRESIGN then answers -EOPNOTSUPP with the reason; grants are issued and checked all the same. */
 int sl_gw_data_setup(struct sl_gateway *gw, struct sl_err *err);
 void sl_gw_data_free(struct sl_gateway *gw);
 /* The grant of slice ids [first, first + count) to the authenticated caller `principal` (short
- * name); false when this gateway does not presign (clients then get no grants). */
+ * name), issued now; false only if HMAC fails. */
 bool sl_gw_grant(const struct sl_gateway *gw, const char *principal, uint64_t first,
 		 uint32_t count, struct sl_slice_grant *out);
+/* The MAC of grant g (its mac field aside) for principal under key (rpc/proto.h). */
+bool sl_gw_grant_mac(const uint8_t key[SL_GRANT_MAC_BYTES], const char *principal,
+		     const struct sl_slice_grant *g, uint8_t mac[SL_GRANT_MAC_BYTES]);
+/* Whether caller may place the new slice s into a file (WRITE_CHUNK, a compaction's
+ * replacement): s is well formed and at most a chunk, g (NULL: none shown) is a live grant of
+ * s->id to the caller, and s->size is the size its blocks were stored with (its last block is
+ * in object storage with that length). -EPERM, -EINVAL, or an object store error (internal). */
+int sl_gw_check_new_slice(struct sl_gateway *gw, const struct sl_gw_caller *caller,
+			  const struct sl_slice_grant *g, const struct sl_slice *s,
+			  struct sl_err *err);
 /* One PRESIGN request, decoded (dispatch.c). */
 struct sl_gw_presign_req {
 	const char *method, *key;

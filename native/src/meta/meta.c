@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define INODE_BATCH 1024 /* as juicefs */
 #define SLICE_BATCH 4096 /* as juicefs */
@@ -156,14 +157,25 @@ void sl_meta_close(struct sl_meta *m)
 
 /* ---- id allocation --------------------------------------------------------------------------- */
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Takes the next id of [*next, *max) under m->lock, refilling the batch from the counter (the
- * counter holds the next free id; adding n reserves [new - n, new)). */
+ * counter holds the next free id; adding n reserves [new - n, new)). until (NULL: none) is the
+ * batch's deadline (see slice_batch_until_ms): past it, the rest of the batch is dropped. */
 static int next_id(struct sl_meta *m, pthread_mutex_t *refill, uint64_t *next, uint64_t *max,
-		   const char *counter, int64_t batch, uint64_t min, uint64_t *id,
+		   int64_t *until, const char *counter, int64_t batch, uint64_t min, uint64_t *id,
 		   struct sl_err *err)
 {
+	bool refilled = false; /* by this call: its ids are used even if the deadline is near */
 	for (;;) {
 		pthread_mutex_lock(&m->lock);
+		if (until && *until && !refilled && *next < *max && mono_ms() >= *until)
+			*next = *max;
 		while (*next < *max) {
 			uint64_t v = (*next)++;
 			if (v >= min) {
@@ -177,6 +189,8 @@ static int next_id(struct sl_meta *m, pthread_mutex_t *refill, uint64_t *next, u
 		pthread_mutex_lock(refill);
 		pthread_mutex_lock(&m->lock);
 		bool empty = *next >= *max;
+		if (until && empty)
+			*until = 0; /* the backend sets it anew, if its batches have a deadline */
 		pthread_mutex_unlock(&m->lock);
 		if (empty) { /* nobody refilled while we waited */
 			int64_t v = 0;
@@ -189,6 +203,7 @@ static int next_id(struct sl_meta *m, pthread_mutex_t *refill, uint64_t *next, u
 			*next = (uint64_t)(v - batch);
 			*max = (uint64_t)v;
 			pthread_mutex_unlock(&m->lock);
+			refilled = true;
 		}
 		pthread_mutex_unlock(refill);
 	}
@@ -197,14 +212,14 @@ static int next_id(struct sl_meta *m, pthread_mutex_t *refill, uint64_t *next, u
 int sl_meta_next_inode(struct sl_meta *m, sl_ino *ino, struct sl_err *err)
 {
 	/* Inode 1 is the root; juicefs skips 0 and 1 the same way. */
-	return next_id(m, &core_of(m)->ino_refill, &m->next_ino, &m->max_ino, "nextInode",
+	return next_id(m, &core_of(m)->ino_refill, &m->next_ino, &m->max_ino, NULL, "nextInode",
 		       INODE_BATCH, 2, ino, err);
 }
 
 int sl_meta_next_slice_id(struct sl_meta *m, uint64_t *id, struct sl_err *err)
 {
-	return next_id(m, &core_of(m)->slice_refill, &m->next_slice, &m->max_slice, "nextChunk",
-		       SLICE_BATCH, 1, id, err);
+	return next_id(m, &core_of(m)->slice_refill, &m->next_slice, &m->max_slice,
+		       &m->slice_batch_until_ms, "nextChunk", SLICE_BATCH, 1, id, err);
 }
 
 /* ---- permissions ----------------------------------------------------------------------------- */

@@ -167,11 +167,15 @@ struct sl_dt_row {
 	int32_t key_id;
 };
 
-/* Capability bits of a backend (sl_meta_backend.caps). */
+/* Capability bits of a backend (struct sl_meta_backend's caps). */
 /* The server checks every permission as the authenticated caller (or the user it lets the caller
  * act for), with its own groups and superusers, which the client does not know: the client's own
  * checks could only refuse wrongly, so it makes none (sl_vol_user). */
-#define SL_META_CAP_SERVER_CHECKS 1
+#define SL_META_CAP_SERVER_CHECKS 1u
+/* A new slice may be committed (write_chunk, compact_chunk's replacement) only once its last
+ * block is in object storage, not merely staged: the gateway checks the slice's size there
+ * (gateway/data.c). The writer's hflush then waits for that one upload. */
+#define SL_META_CAP_COMMIT_STORED 2u
 
 struct sl_meta_backend {
 	int version; /* SL_META_BACKEND_VERSION */
@@ -467,6 +471,10 @@ struct sl_meta {
 	pthread_mutex_t lock;
 	uint64_t next_ino, max_ino;     /* current batch of inode numbers: [next, max) */
 	uint64_t next_slice, max_slice; /* current batch of slice ids */
+	int64_t slice_batch_until_ms;   /* its ids are handed out until then (CLOCK_MONOTONIC ms; 0:
+	                                   no limit): a backend whose batches come with a grant of
+	                                   limited life (remote) sets it in incr_counter("nextChunk"),
+	                                   so that ids are used while their grant has time left */
 	int64_t pending_space, pending_inodes;
 	struct sl_meta_dirstat *pending_dirs;
 	size_t npending_dirs, cap_pending_dirs;

@@ -176,8 +176,9 @@ static int conn_err(struct sl_sql_conn *c, struct sl_err *err, const char *what)
 	int code = e ? map_errno(e) : -EIO;
 	if (code == -ENOTCONN)
 		c->broken = true;
-	return sl_errf(err, code, "%s %s: %s (mysql error %u)", what, c->where,
-		       e ? mysql_error(c->my) : "unknown error", e);
+	sl_errf(err, code, "%s %s: %s (mysql error %u)", what, c->where,
+		e ? mysql_error(c->my) : "unknown error", e);
+	return sl_err_internal(err, code);
 }
 
 static int stmt_err(struct sl_sql_stmt *s, struct sl_err *err, const char *what)
@@ -186,9 +187,16 @@ static int stmt_err(struct sl_sql_stmt *s, struct sl_err *err, const char *what)
 	int code = e ? map_errno(e) : -EIO;
 	if (code == -ENOTCONN)
 		s->c->broken = true;
-	return sl_errf(err, code, "%s \"%.*s%s\" on %s: %s (mysql error %u)", what, SQL_IN_MSG,
-		       s->sql, strlen(s->sql) > SQL_IN_MSG ? "..." : "", s->c->where,
-		       e ? mysql_stmt_error(s->st) : "unknown error", e);
+	sl_errf(err, code, "%s \"%.*s%s\" on %s: %s (mysql error %u)", what, SQL_IN_MSG, s->sql,
+		strlen(s->sql) > SQL_IN_MSG ? "..." : "", s->c->where,
+		e ? mysql_stmt_error(s->st) : "unknown error", e);
+	return sl_err_internal(err, code);
+}
+
+static int lost(struct sl_sql_conn *c, struct sl_err *err)
+{
+	sl_errf(err, -ENOTCONN, "connection to %s was lost", c->where);
+	return sl_err_internal(err, -ENOTCONN);
 }
 
 /* ---- connections ------------------------------------------------------------------------------- */
@@ -288,7 +296,7 @@ static int my_ping(struct sl_sql_conn *c, struct sl_err *err)
 	if (rc)
 		return rc;
 	if (c->broken)
-		return sl_errf(err, -ENOTCONN, "connection to %s was lost", c->where);
+		return lost(c, err);
 	if (mysql_ping(c->my))
 		return conn_err(c, err, "ping of");
 	return 0;
@@ -455,7 +463,7 @@ static int my_prepare(struct sl_sql_conn *c, const char *sql, struct sl_sql_stmt
 	if (rc)
 		return rc;
 	if (c->broken)
-		return sl_errf(err, -ENOTCONN, "connection to %s was lost", c->where);
+		return lost(c, err);
 	uint32_t h = hash_sql(sql);
 	for (struct sl_sql_stmt *s = c->buckets[h % STMT_BUCKETS]; s; s = s->hnext) {
 		if (s->hash == h && !strcmp(s->sql, sql)) {

@@ -17,6 +17,8 @@
  * (object_provider, used by the `presigned` object backend): a GET for a block of a slice this
  * client saw in a chunk list (the gateway repeats that read's permission check), a PUT for a
  * block of a slice whose id the gateway granted it (remote_data.h keeps both, and the URLs).
+ * With or without keys, a commit of a new slice shows the grant of its id, and the gateway
+ * checks there that its last block is stored with the size committed (SL_META_CAP_COMMIT_STORED).
  */
 #include "meta.h"
 
@@ -488,11 +490,16 @@ static int remote_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *
 	return rc;
 }
 
-/* The results: i64 the counter's new value, u8 whether a grant follows, and for a batch of
- * "nextChunk" ids [value - delta, value) when the gateway can presign: i64 issued, bytes mac. */
+/* Reads (delta 0) of usedSpace and totalInodes, batches (delta > 0) of nextInode and nextChunk;
+ * the gateway refuses the rest. The results: i64 the counter's new value, u8 whether a grant
+ * follows, and for a batch of "nextChunk" ids [value - delta, value): i64 issued, bytes mac, u32
+ * the seconds the gateway accepts it. The grant is kept (remote_data.h) for the PUTs and commits
+ * of those ids, and the core hands the ids out during the first half of that time only, so that
+ * the slices begun with them have the other half to be uploaded and committed. */
 static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delta, int64_t *value,
 			       struct sl_err *err)
 {
+	int64_t asked = now_ms();
 	struct call c;
 	begin(&c, SL_OP_NEXT_IDS, NULL);
 	sl_w_str(&c.req, name);
@@ -500,6 +507,7 @@ static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delt
 	int rc = invoke(m, &c, err);
 	struct sl_slice_grant g = {0};
 	bool granted = false;
+	uint32_t lifetime = 0;
 	if (!rc) {
 		*value = sl_r_i64(&c.r);
 		if ((granted = sl_r_bool(&c.r))) {
@@ -509,6 +517,7 @@ static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delt
 				memcpy(g.mac, mac, SL_GRANT_MAC_BYTES);
 			else
 				c.r.bad = true;
+			lifetime = sl_r_u32(&c.r);
 		}
 	}
 	rc = finish(&c, rc, err);
@@ -516,6 +525,9 @@ static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delt
 		g.first = (uint64_t)(*value - delta);
 		g.count = (uint32_t)delta;
 		sl_rdata_add_grant(rm_of(m)->data, &g);
+		pthread_mutex_lock(&m->lock);
+		m->slice_batch_until_ms = asked + (int64_t)lifetime * 500;
+		pthread_mutex_unlock(&m->lock);
 	}
 	return rc;
 }
@@ -786,17 +798,36 @@ static void put_lease(struct call *c, const struct sl_meta_lease *lease)
 	}
 }
 
+/* The grant of a slice this client is about to commit (the gateway accepts new slices only with
+ * the grant of their id). */
+static int grant_for_commit(struct sl_meta *m, uint64_t id, struct sl_slice_grant *g,
+			    struct sl_err *err)
+{
+	if (!sl_rdata_grant_of(rm_of(m)->data, id, g))
+		return sl_errf(err, -EPERM, "%s: slice %" PRIu64 " was not granted to this client "
+			       "by the gateway (taken by an earlier process, or its grant was "
+			       "forgotten), so it cannot be committed", m->url_redacted, id);
+	return 0;
+}
+
+/* Arguments: u64 inode, u32 chunk index, the slice, i64 mtime, the slice's grant, the stream's
+ * lease if it holds one. */
 static int remote_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			      const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
 			      const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
 			      struct sl_err *err)
 {
+	struct sl_slice_grant g;
+	int rc = grant_for_commit(m, s->id, &g, err);
+	if (rc)
+		return rc;
 	struct call c;
 	begin(&c, SL_OP_WRITE_CHUNK, u);
 	sl_w_u64(&c.req, ino);
 	sl_w_u32(&c.req, indx);
 	sl_w_slice(&c.req, s);
 	sl_w_i64(&c.req, mtime_ns);
+	sl_w_grant(&c.req, &g);
 	put_lease(&c, lease);
 	return take_attr(&c, invoke(m, &c, err), attr, err);
 }
@@ -834,7 +865,9 @@ static int remote_delete_file_data(struct sl_meta *m, sl_ino ino, sl_meta_slice_
 		       m->url_redacted, ino);
 }
 
-/* Slices the compaction frees are deleted by the gateway (cb is not called here). */
+/* Slices the compaction frees are deleted by the gateway (cb is not called here). Arguments:
+ * u64 inode, u32 chunk index, u32 n and the n records expected, u32 skip, the replacement slice,
+ * its grant, the stream's lease if it holds one. */
 static int remote_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 				const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
 				const struct sl_slice *expect, size_t n, size_t skip,
@@ -844,6 +877,10 @@ static int remote_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	(void)cb, (void)arg;
 	if (n > SL_RPC_MAX_SLICES)
 		return sl_errf(err, -E2BIG, "too many slices to compact at once");
+	struct sl_slice_grant g;
+	int rc = grant_for_commit(m, repl->id, &g, err);
+	if (rc)
+		return rc;
 	struct call c;
 	begin(&c, SL_OP_COMPACT_CHUNK, u);
 	sl_w_u64(&c.req, ino);
@@ -853,6 +890,7 @@ static int remote_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 		sl_w_slice(&c.req, &expect[i]);
 	sl_w_u32(&c.req, (uint32_t)skip);
 	sl_w_slice(&c.req, repl);
+	sl_w_grant(&c.req, &g);
 	put_lease(&c, lease);
 	return finish(&c, invoke(m, &c, err), err);
 }
@@ -1141,10 +1179,7 @@ static int remote_presign(struct sl_meta *m, const char *method, const char *key
 	sl_w_str(&c.req, key);
 	sl_w_u64(&c.req, ino);
 	sl_w_u32(&c.req, indx);
-	sl_w_u64(&c.req, g ? g->first : 0);
-	sl_w_u32(&c.req, g ? g->count : 0);
-	sl_w_i64(&c.req, g ? g->issued : 0);
-	sl_w_bytes(&c.req, g ? g->mac : NULL, g ? SL_GRANT_MAC_BYTES : 0);
+	sl_w_grant(&c.req, g);
 	int rc = invoke(m, &c, err);
 	const char *url = rc ? NULL : sl_r_str(&c.r, SL_PRESIGN_URL_MAX - 1);
 	*expires_s = rc ? 0 : sl_r_u32(&c.r);
@@ -1222,7 +1257,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.version = SL_META_BACKEND_VERSION,
 	.name = "gateway",
 	.priv_size = sizeof(struct remote),
-	.caps = SL_META_CAP_SERVER_CHECKS,
+	.caps = SL_META_CAP_SERVER_CHECKS | SL_META_CAP_COMMIT_STORED,
 	.init = remote_init,
 	.cleanup = remote_cleanup,
 	.load_format = remote_load_format,

@@ -726,7 +726,8 @@ static int sql_load_format(struct sl_meta *m, char **json, struct sl_err *err)
 	int rc = run(m, false, load_op, &a, err);
 	if (rc && missing_table(err, rc)) {
 		sl_err_clear(err);
-		return sl_errf(err, -ENOENT, "no volume is formatted in %s", m->url_redacted);
+		sl_errf(err, -ENOENT, "no volume is formatted in %s", m->url_redacted);
+		return sl_err_internal(err, -ENOENT);
 	}
 	if (rc) {
 		free(a.json);
@@ -2535,6 +2536,14 @@ static int write_chunk_op(struct tx *t, void *arg)
 	return set_length(t, a->ino, n->length, n->mtime_ns, n->ctime_ns);
 }
 
+/* A slice to be added to a chunk: data of its own (no hole), within the chunk, and within its
+ * slice, which is at most a chunk (so it has at most a chunk's blocks to store and delete). */
+static bool new_slice_ok(const struct sl_slice *s)
+{
+	return s->id && s->len && s->size <= SL_CHUNK_SIZE &&
+	       (uint64_t)s->pos + s->len <= SL_CHUNK_SIZE && (uint64_t)s->off + s->len <= s->size;
+}
+
 static int sql_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			   const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
 			   const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
@@ -2542,8 +2551,7 @@ static int sql_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 {
 	if (indx >= SL_MAX_FILE_LENGTH / SL_CHUNK_SIZE)
 		return sl_errf(err, -EFBIG, "chunk %u is past the largest file size", indx);
-	if (!s->id || !s->len || (uint64_t)s->pos + s->len > SL_CHUNK_SIZE ||
-	    (uint64_t)s->off + s->len > s->size)
+	if (!new_slice_ok(s))
 		return sl_errf(err, -EINVAL, "invalid slice (id %" PRIu64 ", pos %u, size %u, off %u, "
 			       "len %u)", s->id, s->pos, s->size, s->off, s->len);
 	struct write_chunk_arg a = {.u = u, .lease = lease, .ino = ino, .indx = indx, .s = s,
@@ -3101,8 +3109,9 @@ static int sql_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			     const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
 			     struct sl_err *err)
 {
-	if (skip + 2 > n || !repl->id || !repl->len)
-		return sl_errf(err, -EINVAL, "compaction needs at least two records and a slice");
+	if (skip + 2 > n || !new_slice_ok(repl))
+		return sl_errf(err, -EINVAL, "compaction needs at least two records and a valid "
+			       "slice");
 	uint8_t *enc = malloc(n * SL_SLICE_BYTES);
 	if (!enc)
 		return sl_errf(err, -ENOMEM, "out of memory");

@@ -118,7 +118,8 @@ int sl_sql_pool_get(struct sl_sql_pool *p, struct sl_sql_conn **out, struct sl_e
 				p->total--;
 				pthread_cond_signal(&p->freed);
 				pthread_mutex_unlock(&p->lock);
-				return sl_err_wrap(err, "connecting to %s", p->url.redacted);
+				sl_err_wrap(err, "connecting to %s", p->url.redacted);
+				return sl_err_internal(err, rc);
 			}
 			return 0;
 		}

@@ -161,10 +161,11 @@ static int conn_err(struct sl_sql_conn *c, int rc, struct sl_err *err, const cha
 	int code = map_code(c->db, ext);
 	const char *msg = c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
 	if (sql)
-		return sl_errf(err, code, "%s \"%.*s%s\" on %s: %s (sqlite error %d)", what,
-			       SQL_IN_MSG, sql, strlen(sql) > SQL_IN_MSG ? "..." : "", c->path, msg,
-			       ext);
-	return sl_errf(err, code, "%s on %s: %s (sqlite error %d)", what, c->path, msg, ext);
+		sl_errf(err, code, "%s \"%.*s%s\" on %s: %s (sqlite error %d)", what, SQL_IN_MSG,
+			sql, strlen(sql) > SQL_IN_MSG ? "..." : "", c->path, msg, ext);
+	else
+		sl_errf(err, code, "%s on %s: %s (sqlite error %d)", what, c->path, msg, ext);
+	return sl_err_internal(err, code); /* the statement and the file stay on the server */
 }
 
 /* ---- connections ----------------------------------------------------------------------------- */

@@ -33,7 +33,9 @@
 #include "../util/err.h"
 #include "wire.h"
 
-#define SL_RPC_VERSION 1
+/* 2: WRITE_CHUNK and COMPACT_CHUNK carry the grant of the new slice; NEXT_IDS reads only the
+ * usage counters. A gateway refuses clients of another version in the opening exchange. */
+#define SL_RPC_VERSION 2
 #define SL_RPC_MECH_KERBEROS 1
 #define SL_RPC_MECH_TOKEN 2
 #define SL_RPC_TOKEN_IDENT_MAX 1024 /* identifiers longer than this are refused */

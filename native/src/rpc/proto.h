@@ -8,11 +8,16 @@
  * result layouts are written out once, in meta/remote.c (client) and gateway/dispatch.c (server),
  * next to each other op by op. A new op gets a new number; numbers are never reused.
  *
- * Data access (Kerberos clients hold no bucket keys): a NEXT_IDS answer for "nextChunk" carries a
- * slice grant (struct sl_slice_grant) when the gateway can presign, and PRESIGN asks for a URL for
- * one block: GET/HEAD of a block of a slice in a chunk the acting user may read, PUT of a block of
- * a slice whose ids were granted to the authenticated caller. The gateway deletes; DELETE is
- * refused.
+ * Slice ids: a NEXT_IDS batch of "nextChunk" ids carries a slice grant (struct sl_slice_grant) for
+ * the authenticated caller, and how many seconds gateways accept it (gateway.grant-lifetime). Every request that places a new slice into a file shows the grant of
+ * its id: WRITE_CHUNK and COMPACT_CHUNK (its replacement slice); the gateway also checks that the
+ * slice's last block is in object storage with the size committed. CONCAT carries no slice ids:
+ * it moves the references of files the acting user may read and remove. NEXT_IDS with delta 0
+ * reads only usedSpace and totalInodes.
+ *
+ * Data access (Kerberos clients hold no bucket keys): PRESIGN asks for a URL for one block:
+ * GET/HEAD of a block of a slice in a chunk the acting user may read, PUT of a block of a slice
+ * whose ids were granted to the authenticated caller. The gateway deletes; DELETE is refused.
  */
 #ifndef SL_RPC_PROTO_H
 #define SL_RPC_PROTO_H
@@ -27,7 +32,8 @@ enum sl_rpc_op {
 	SL_OP_REFRESH_SESSION = 5,
 	SL_OP_CLOSE_SESSION = 6,
 	SL_OP_LIST_SESSIONS = 7,
-	SL_OP_NEXT_IDS = 8, /* incr_counter: id batches of nextInode/nextChunk; reads (delta 0) of any */
+	SL_OP_NEXT_IDS = 8, /* incr_counter: id batches of nextInode/nextChunk; reads (delta 0) of
+			       usedSpace/totalInodes */
 	SL_OP_RESOLVE = 9,
 	SL_OP_LOOKUP = 10,
 	SL_OP_GETATTR = 11,
@@ -77,9 +83,13 @@ enum sl_rpc_op {
 
 /* The proof that the gateway handed slice ids [first, first + count) to a principal at `issued`
  * (Unix seconds): mac = HMAC-SHA256(K, the grant's fields and the principal's short name), K =
- * HMAC-SHA256(bucket secret key, "sluice slice grant v1"), so that every gateway of the volume can
- * check it without shared state (gateway/data.c). The client keeps it and shows it with PRESIGN
- * PUT. */
+ * HMAC-SHA256(the volume's grant secret, "sluice slice grant v2"); the secret is random, made by
+ * the first gateway and kept in the database (setting sluice.grant-secret, which clients cannot
+ * read), so that every gateway of the volume can check a grant without shared state
+ * (gateway/data.c). The client keeps it and shows it with PRESIGN PUT, WRITE_CHUNK and
+ * COMPACT_CHUNK (encoded by sl_w_grant: u64 first, u32 count, i64 issued, bytes mac). A grant is
+ * valid for gateway.grant-lifetime; each id is committed at most once (the database refuses a
+ * slice id that is committed already). */
 #define SL_GRANT_MAC_BYTES 32
 struct sl_slice_grant {
 	uint64_t first;

@@ -97,6 +97,14 @@ void sl_w_slice(struct sl_wbuf *w, const struct sl_slice *s)
 	sl_w_u32(w, s->len);
 }
 
+void sl_w_grant(struct sl_wbuf *w, const struct sl_slice_grant *g)
+{
+	sl_w_u64(w, g ? g->first : 0);
+	sl_w_u32(w, g ? g->count : 0);
+	sl_w_i64(w, g ? g->issued : 0);
+	sl_w_bytes(w, g ? g->mac : NULL, g ? SL_GRANT_MAC_BYTES : 0);
+}
+
 void sl_wbuf_free(struct sl_wbuf *w)
 {
 	free(w->p);
@@ -188,4 +196,20 @@ void sl_r_slice(struct sl_rbuf *r, struct sl_slice *s)
 	s->size = sl_r_u32(r);
 	s->off = sl_r_u32(r);
 	s->len = sl_r_u32(r);
+}
+
+bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g)
+{
+	*g = (struct sl_slice_grant){0};
+	g->first = sl_r_u64(r);
+	g->count = sl_r_u32(r);
+	g->issued = sl_r_i64(r);
+	const void *mac;
+	size_t n = sl_r_bytes(r, &mac, SL_GRANT_MAC_BYTES);
+	if (n && n != SL_GRANT_MAC_BYTES)
+		r->bad = true;
+	if (r->bad || !n)
+		return false;
+	memcpy(g->mac, mac, SL_GRANT_MAC_BYTES);
+	return true;
 }

@@ -13,6 +13,7 @@ int sl_errf(struct sl_err *err, int code, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	err->code = code;
+	err->internal = false;
 	return code;
 }
 
@@ -41,5 +42,13 @@ void sl_err_clear(struct sl_err *err)
 	if (err) {
 		err->code = 0;
 		err->msg[0] = 0;
+		err->internal = false;
 	}
+}
+
+int sl_err_internal(struct sl_err *err, int code)
+{
+	if (err)
+		err->internal = true;
+	return code;
 }

@@ -3,7 +3,9 @@
  * chunk, at most 64 MiB); every full block is handed to the upload pool at once; a slice is sealed
  * at a chunk boundary or by a flush. Commit order is the invariant that keeps metadata honest:
  *   - a slice is committed to metadata (write_chunk) only when every block of it is stored in
- *     object storage or, for hflush, durably staged on local disk (stage.c), and
+ *     object storage or, for hflush, durably staged on local disk (stage.c) - except its last
+ *     block, which must be stored when the backend checks sizes there (Kerberos mode,
+ *     SL_META_CAP_COMMIT_STORED) - and
  *   - slices are committed in the order they were sealed (only the head of the queue commits,
  *     under commit_lock), so a later slice never lands before an earlier one.
  * A committed slice whose staged blocks are still uploading waits on the `pending` list; hsync
@@ -229,17 +231,26 @@ static void maybe_compact(struct sl_writer *w, uint32_t chunk)
 enum head_state { HEAD_WAIT, HEAD_READY, HEAD_FAILED };
 
 /* Whether the head slice can be committed. Called with w->lock held. Without a staging area a
- * failed upload fails the slice; with one, a flush may still stage the block, so it waits. */
+ * failed upload fails the slice; with one, a flush may still stage the block, so it waits. A
+ * backend with SL_META_CAP_COMMIT_STORED needs the last block stored, staged is not enough: its
+ * upload failing fails the slice too. */
 static enum head_state head_state(struct sl_writer *w, struct wslice *s, struct sl_err *why)
 {
 	if (w->err.code)
 		return HEAD_FAILED;
 	bool wait = false;
-	for (uint32_t i = 0; i < used_blocks(w, s); i++) {
+	uint32_t n = used_blocks(w, s);
+	bool stored_last = w->v->meta->be->caps & SL_META_CAP_COMMIT_STORED;
+	for (uint32_t i = 0; i < n; i++) {
 		struct wblock *b = &s->b[i];
+		bool must_store = stored_last && i == n - 1;
+		if (must_store && !b->stored && !b->pinned && !b->inflight && b->failed) {
+			*why = b->err;
+			return HEAD_FAILED;
+		}
 		if (b->pinned || (i >= s->submitted && !b->staged))
 			wait = true;
-		else if (b->stored || b->staged)
+		else if (b->stored || (b->staged && !must_store))
 			continue;
 		else if (b->inflight)
 			wait = true;
@@ -540,14 +551,18 @@ static void resubmit_failed(struct sl_writer *w)
 
 /* Stages every block of the queued slices that is neither stored nor staged. Returns 0, or the
  * error of a staging failure (the caller then waits for the uploads instead). Called with
- * w->lock held; drops it while writing. */
+ * w->lock held; drops it while writing. A slice's last block is not staged when the backend
+ * needs it stored before the commit (SL_META_CAP_COMMIT_STORED): the hflush waits for its
+ * upload anyway, and a second copy with an fdatasync would only add to that wait. */
 static int stage_queued(struct sl_writer *w, struct sl_err *err)
 {
+	bool stored_last = w->v->meta->be->caps & SL_META_CAP_COMMIT_STORED;
 restart:
 	for (struct wslice *s = w->head; s; s = s->next)
 		for (uint32_t i = 0; i < used_blocks(w, s); i++) {
 			struct wblock *b = &s->b[i];
-			if (b->stored || b->staged || b->pinned || !b->data)
+			if (b->stored || b->staged || b->pinned || !b->data ||
+			    (stored_last && i == used_blocks(w, s) - 1))
 				continue;
 			char key[SL_KEY_MAX];
 			block_key(w, s, i, key);
