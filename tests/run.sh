@@ -51,6 +51,17 @@ contract_on_mysql_s3() {
       -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceFSMainOperations,TestSluiceConcurrencyAndUsers,TestSluiceDurability'
 }
 run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contract_on_mysql_s3
+# Hadoop 3.4's own suites (and the newer cases of the old ones) with the classes compiled against
+# Hadoop 3.4.1, in a copy of the Java tree so that the 3.3.6 build above stays as it is.
+java_on_hadoop34() {
+  local dir=$WORK/hadoop-3.4
+  mkdir -p "$dir" && cp -r pom.xml java "$dir/" &&
+    (cd "$dir" && mvn -B -ntp test -Dhadoop.version=3.4.1 -Dhadoop.examples.version=3.3.6 \
+      -Dsluice.build.dir="$ROOT/$BUILD" \
+      -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceFSMainOperations,TestSluiceSafeMode,TestSluiceLeaseRecovery,TestSluicePathHandlesAndEtags,TestSluiceBulkDelete')
+}
+run_step "Java on Hadoop 3.4.1's jars: its contract, FSMainOperations, FileContext suites" \
+  java_on_hadoop34
 run_step "Java through the Kerberos gateway on MariaDB+S3: contract suites" \
   env BUILD="$BUILD" bash tests/gateway-contract.sh
 run_step "fuzz: the gateway's decoders, bounded" bash tests/fuzz.sh
