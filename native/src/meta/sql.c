@@ -623,7 +623,9 @@ static int sql_init(struct sl_meta *m, const char *url, struct sl_err *err)
 		goto out;
 	}
 	/* juicefs's own parameters: max_open_conns sizes the pool; table_prefix names other
-	 * tables, which this backend does not support. "retries" is Sluice's (meta.retries). */
+	 * tables, which this backend does not support. "retries" is Sluice's: the attempts of a
+	 * transaction that meets deadlocks; an unreachable database is retried for
+	 * meta-retry-seconds instead. */
 	if (url_has_param(u.params, "table_prefix")) {
 		rc = sl_errf(err, -ENOTSUP, "%s: table_prefix is not supported by Sluice",
 			     u.redacted);
@@ -637,8 +639,18 @@ static int sql_init(struct sl_meta *m, const char *url, struct sl_err *err)
 			     "to 1024", u.redacted);
 		goto out;
 	}
+	uint64_t retry_s = 60;
+	if ((rc = sl_conf_u64(m->conf, "meta-retry-seconds", &retry_s, err)))
+		goto out;
+	if (retry_s > 86400) {
+		rc = sl_errf(err, -EINVAL, "meta-retry-seconds must be at most 86400, not %llu",
+			     (unsigned long long)retry_s);
+		goto out;
+	}
+	struct sl_sql_pool_conf pc = {.size = size, .attempts = attempts, .retry_s = (int)retry_s,
+				      .log = m->log};
 	pthread_mutex_init(&b->lock, NULL);
-	rc = sl_sql_pool_new(b->d, &u, size, attempts, &b->pool, err);
+	rc = sl_sql_pool_new(b->d, &u, &pc, &b->pool, err);
 	if (rc)
 		pthread_mutex_destroy(&b->lock);
 out:

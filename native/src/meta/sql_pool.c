@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../util/log.h"
 #include "../util/retry.h"
 
 /* An idle connection older than this is pinged before it is handed out: servers close idle
@@ -25,7 +26,8 @@ struct idle_conn {
 struct sl_sql_pool {
 	const struct sl_sql_driver *drv;
 	struct sl_sql_url url;
-	int size, attempts;
+	int size, attempts, retry_s;
+	const struct sl_logger *log;
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	int total;                /* connections open or being opened */
@@ -40,10 +42,19 @@ static int64_t mono_s(void)
 	return ts.tv_sec;
 }
 
-int sl_sql_pool_new(const struct sl_sql_driver *drv, struct sl_sql_url *url, int size,
-		    int attempts, struct sl_sql_pool **out, struct sl_err *err)
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sl_sql_pool_new(const struct sl_sql_driver *drv, struct sl_sql_url *url,
+		    const struct sl_sql_pool_conf *conf, struct sl_sql_pool **out,
+		    struct sl_err *err)
 {
 	*out = NULL;
+	int size = conf->size;
 	if (drv->version != SL_SQL_DRIVER_VERSION)
 		return sl_errf(err, -EINVAL, "SQL driver %s has version %d, expected %d",
 			       drv->scheme, drv->version, SL_SQL_DRIVER_VERSION);
@@ -60,7 +71,9 @@ int sl_sql_pool_new(const struct sl_sql_driver *drv, struct sl_sql_url *url, int
 	p->url = *url;
 	memset(url, 0, sizeof(*url));
 	p->size = size > 0 ? size : 1;
-	p->attempts = attempts > 0 ? attempts : 1;
+	p->attempts = conf->attempts > 0 ? conf->attempts : 1;
+	p->retry_s = conf->retry_s > 0 ? conf->retry_s : 0;
+	p->log = conf->log;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->freed, NULL);
 	struct sl_sql_conn *c;
@@ -112,15 +125,15 @@ int sl_sql_pool_get(struct sl_sql_pool *p, struct sl_sql_conn **out, struct sl_e
 		if (p->total < p->size) {
 			p->total++;
 			pthread_mutex_unlock(&p->lock);
+			/* The driver's message names the database already. */
 			int rc = p->drv->connect(&p->url, out, err);
 			if (rc) {
 				pthread_mutex_lock(&p->lock);
 				p->total--;
 				pthread_cond_signal(&p->freed);
 				pthread_mutex_unlock(&p->lock);
-				return sl_err_wrap(err, "connecting to %s", p->url.redacted);
 			}
-			return 0;
+			return rc;
 		}
 		pthread_cond_wait(&p->freed, &p->lock);
 	}
@@ -145,45 +158,87 @@ void sl_sql_pool_put(struct sl_sql_pool *p, struct sl_sql_conn *c, bool broken)
 		p->drv->disconnect(c);
 }
 
+/* ---- the transaction runner ---------------------------------------------------------------- */
+
+/* What one attempt learned beyond its result. */
+struct attempt {
+	bool in_doubt;     /* a COMMIT ended in doubt */
+	bool broken;       /* the connection is lost or in an unknown state */
+};
+
+static int write_attempt(struct sl_sql_pool *p, struct sl_sql_conn *c, sl_sql_txn_fn fn,
+			 void *arg, struct attempt *at, struct sl_err *err)
+{
+	const struct sl_sql_driver *d = p->drv;
+	int rc = d->begin(c, true, err);
+	if (rc) {
+		/* Busy is normal; anything else leaves the connection in doubt. */
+		at->broken = !sl_retryable(rc);
+		d->rollback(c);
+		return rc;
+	}
+	rc = fn(c, arg, err);
+	if (!rc) {
+		rc = d->commit(c, err);
+		/* A COMMIT that failed for want of a connection may have happened all the same. */
+		if (rc && sl_retry_class_of(rc) == SL_RETRY_CONNECTION)
+			at->in_doubt = true;
+	}
+	if (rc)
+		d->rollback(c);
+	return rc;
+}
+
 int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
 	       struct sl_err *err)
 {
-	const struct sl_retry_policy pol = {.max_attempts = p->attempts, .base_ms = 2,
-					    .max_ms = 1000};
-	int rc = 0;
-	for (int attempt = 1;; attempt++) {
+	const struct sl_retry_policy contention = {.max_attempts = p->attempts, .base_ms = 2,
+						   .max_ms = 1000};
+	const struct sl_retry_policy connection = {.max_attempts = 1, .base_ms = 20,
+						   .max_ms = 1000};
+	const int64_t start = mono_ms(), budget = (int64_t)p->retry_s * 1000;
+	struct attempt at = {0};
+	int rc, attempts = 0, ncontention = 0, nconnection = 0;
+	for (;;) {
 		struct sl_sql_conn *c = NULL;
-		bool broken = false;
+		attempts++;
+		at.broken = false;
 		sl_err_clear(err);
 		rc = sl_sql_pool_get(p, &c, err);
-		if (!rc && !write) {
+		if (!rc && !write)
 			/* Reads run in autocommit mode: each statement sees committed data, and the
 			 * BEGIN/COMMIT round trips that would double the cost of a lookup are saved.
 			 * No read operation needs a snapshot across its statements. */
 			rc = fn(c, arg, err);
-		} else if (!rc) {
-			rc = p->drv->begin(c, write, err);
-			if (rc) {
-				/* Busy is normal; anything else leaves the connection in doubt. */
-				broken = !sl_retryable(rc);
-			} else {
-				rc = fn(c, arg, err);
-				if (!rc)
-					rc = p->drv->commit(c, err);
-				if (rc)
-					p->drv->rollback(c);
+		else if (!rc)
+			rc = write_attempt(p, c, fn, arg, &at, err);
+		if (c)
+			sl_sql_pool_put(p, c, at.broken || sl_retry_class_of(rc) == SL_RETRY_CONNECTION);
+		if (!rc)
+			return 0;
+		enum sl_retry_class cls = sl_retry_class_of(rc);
+		if (cls == SL_RETRY_CONTENTION) {
+			if (++ncontention >= contention.max_attempts) {
+				if (contention.max_attempts > 1)
+					sl_err_wrap(err, "gave up after %d attempts", attempts);
+				break;
 			}
-		}
-		if (c) {
-			if (rc == -ENOTCONN)
-				broken = true;
-			sl_sql_pool_put(p, c, broken);
-		}
-		if (!rc || !sl_retryable(rc) || attempt >= pol.max_attempts)
+			sl_backoff(&contention, ncontention);
+		} else if (cls == SL_RETRY_CONNECTION) {
+			int64_t left = budget - (mono_ms() - start);
+			if (left <= 0) {
+				if (budget > 0)
+					sl_err_wrap(err, "gave up after %d s (%d attempts%s)",
+						    (int)((mono_ms() - start + 500) / 1000), attempts,
+						    at.in_doubt ? "; whether the last COMMIT took "
+						    "effect is unknown" : "");
+				break;
+			}
+			uint64_t ms = sl_backoff_ms(&connection, ++nconnection);
+			sl_sleep_ms(ms < (uint64_t)left ? ms : (uint64_t)left);
+		} else {
 			break;
-		sl_backoff(&pol, attempt);
+		}
 	}
-	if (rc && sl_retryable(rc) && pol.max_attempts > 1)
-		sl_err_wrap(err, "gave up after %d attempts", pol.max_attempts);
 	return rc;
 }
