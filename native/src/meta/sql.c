@@ -908,6 +908,10 @@ static int sql_refresh_session(struct sl_meta *m, uint64_t sid, int64_t expire_s
 	struct session_arg a = {.info = info, .expire = expire_s, .sid = sid};
 	int rc = run(m, true, refresh_session_op, &a, err);
 	free(info);
+	/* The heartbeat is the background thread's, so it also drops expired operation ids. */
+	struct sl_err ignored = {0};
+	if (!rc && sl_sql_pool_expire_ops(b->pool, &ignored))
+		sl_log(m->log, SL_LOG_DEBUG, "expiring operation ids: %s", ignored.msg);
 	return rc;
 }
 

@@ -4,7 +4,9 @@
  *
  * The runner is the only place that knows about retries: a transaction function may be called
  * several times, so it must reset its outputs at its start and keep every side effect outside
- * the database (usage accounting, callbacks) until sl_sql_txn has returned 0.
+ * the database (usage accounting, callbacks) until sl_sql_txn has returned 0. When a COMMIT ends
+ * in doubt and the retry finds that it happened, the function is not called again: the outputs
+ * of the attempt that committed stand.
  */
 #ifndef SL_SQL_POOL_H
 #define SL_SQL_POOL_H
@@ -48,8 +50,17 @@ typedef int (*sl_sql_txn_fn)(struct sl_sql_conn *c, void *arg, struct sl_err *er
  * seeing committed data. On a transient error rolls back and runs fn again after a jittered
  * backoff, on a fresh connection after a lost one: contention (deadlock, busy) for `attempts`
  * attempts, an unreachable database for `retry_s` seconds. fn returning any other error rolls
- * back and returns it.*/
+ * back and returns it.
+ * Write transactions of drivers with an op_table record a unique operation id in it: a retry
+ * after a COMMIT that ended in doubt begins by recording the same id again, and a duplicate key
+ * means the COMMIT happened (the row is locked until that transaction ended either way), so the
+ * runner returns 0 without running fn again: nothing is applied twice, and nothing that happened
+ * is reported as failed. */
 int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
 	       struct sl_err *err);
+
+/* Deletes operation ids too old for any retry to ask for (drivers with an op_table; 0 at once
+ * otherwise). For a background thread: one statement in autocommit mode. */
+int sl_sql_pool_expire_ops(struct sl_sql_pool *p, struct sl_err *err);
 
 #endif
