@@ -282,6 +282,13 @@ static void *background_main(void *arg)
 			next_nodes = now + vol->nodes_refresh_s * 1000LL;
 			refresh_nodes(vol);
 		}
+		if (vol->slices_due) {
+			/* A dead client's staging directory was taken over: the deletions it had
+			 * deferred died with it. Its staged blocks of such slices are dropped by the
+			 * staging area; this deletes the slices themselves, at once. */
+			vol->slices_due = false;
+			cleanup_slices(vol);
+		}
 		if (now >= next_slices) {
 			unsigned seed = (unsigned)now;
 			next_slices = now + CLEANUP_SLICES_S * 1000LL * (90 + rand_r(&seed) % 21) / 100;
@@ -496,6 +503,7 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	}
 	if (v->stage)
 		sl_stage_sweep(v->stage); /* blocks recovered from clients that are gone */
+	vol->slices_due = v->stage && sl_stage_recovered(v->stage);
 	refresh_nodes(vol); /* before the background thread, which refreshes it from then on */
 	if (!v->read_only) {
 		char info[1024];
@@ -529,6 +537,8 @@ static void teardown(sluice_volume *vol)
 	sl_pool_free(v->downloads);
 	if (v->meta && v->cache && v->store)
 		delete_doomed(vol);
+	if (vol->slices_due && v->meta && v->cache && v->store)
+		cleanup_slices(vol); /* a client that lived shorter than one background round */
 	sl_stage_free(v->stage); /* after the uploads it queued and the deletions it deferred */
 	v->stage = NULL;
 	if (v->meta) {
