@@ -11,15 +11,23 @@
  * slices the dead one had dropped: afterwards `juicefs gc` finds no leaked object and no pending
  * deletion (JFS_GC_SKIPPEDTIME=0, so that new objects are judged too), `juicefs fsck` finds
  * nothing missing, no jfs_chunk_ref row has refs <= 0, nothing is left staged, and every hflushed
- * byte reads back. On MariaDB + S3 (make test's services). */
+ * byte reads back. Then: after an object store outage (a relay that refuses, then lets through),
+ * a closed file's staged block is uploaded as soon as the store answers again, not after its
+ * retry delay. On MariaDB + S3 (make test's services). */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -134,6 +142,92 @@ static int writer_main(const char *meta, const char *cache, const char *path)
 		pause(); /* until killed */
 }
 
+/* ---- a relay to the S3 server that can refuse everything ------------------------------------ */
+
+static struct {
+	int fd, port;
+	struct sockaddr_in to;
+	atomic_bool down, stop;
+	pthread_t th;
+} relay;
+
+static void *pipe_main(void *arg)
+{
+	int *fds = arg, a = fds[0], b = fds[1];
+	free(fds);
+	char buf[65536];
+	for (;;) {
+		struct pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+		if (poll(p, 2, 200) < 0 || atomic_load(&relay.stop) || atomic_load(&relay.down))
+			break;
+		for (int i = 0; i < 2; i++) {
+			if (!p[i].revents)
+				continue;
+			ssize_t n = recv(i ? b : a, buf, sizeof(buf), 0);
+			if (n <= 0 || send(i ? a : b, buf, (size_t)n, MSG_NOSIGNAL) != n)
+				goto out;
+		}
+	}
+out:
+	close(a);
+	close(b);
+	return NULL;
+}
+
+static void *relay_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int c = accept(relay.fd, NULL, NULL);
+		if (c < 0)
+			break;
+		if (atomic_load(&relay.down)) { /* the store is out: nothing answers */
+			close(c);
+			continue;
+		}
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		if (s < 0 || connect(s, (struct sockaddr *)&relay.to, sizeof(relay.to))) {
+			close(c);
+			if (s >= 0)
+				close(s);
+			continue;
+		}
+		int *fds = malloc(2 * sizeof(int));
+		REQUIRE(fds != NULL);
+		fds[0] = c;
+		fds[1] = s;
+		pthread_t th;
+		REQUIRE(pthread_create(&th, NULL, pipe_main, fds) == 0);
+		pthread_detach(th);
+	}
+	return NULL;
+}
+
+static void relay_start(const char *endpoint)
+{
+	unsigned port;
+	REQUIRE(sscanf(endpoint, "http://127.0.0.1:%u", &port) == 1);
+	relay.to = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	relay.to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	relay.fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	REQUIRE(bind(relay.fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	REQUIRE(listen(relay.fd, 64) == 0);
+	REQUIRE(getsockname(relay.fd, (struct sockaddr *)&a, &alen) == 0);
+	relay.port = ntohs(a.sin_port);
+	REQUIRE(pthread_create(&relay.th, NULL, relay_main, NULL) == 0);
+}
+
+static void relay_stop(void)
+{
+	atomic_store(&relay.stop, true);
+	shutdown(relay.fd, SHUT_RDWR);
+	pthread_join(relay.th, NULL);
+	close(relay.fd);
+	usleep(300 * 1000); /* the pipes notice stop within 200 ms */
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -243,6 +337,68 @@ static void test_kill_during_compaction(const char *self, const char *meta, cons
 	CHECK(found);
 	snprintf(cmd, sizeof(cmd), "%s fsck '%s' >/dev/null 2>&1", juicefs, meta);
 	CHECK(system(cmd) == 0);
+}
+
+/* Stages a block of a new file while the store is out and closes the file (which reports that
+ * the block is not in object storage yet), then keeps the store out for 12 s: by then the
+ * block's own retry delay has grown to 20 s. */
+static void staged_during_outage(sluice_volume *vol, const char *path, const char *staging,
+				 int before)
+{
+	atomic_store(&relay.down, true);
+	sluice_file *f;
+	REQUIRE(sluice_open(vol, NULL, path, SLUICE_O_CREATE, 0644, 022, &f) == 0);
+	CHECK(sluice_write(f, "staged while the store was out", 30) == 30);
+	CHECK_RC(sluice_hflush(f), 0);
+	CHECK(sluice_close(f) != 0); /* durable locally, not in object storage yet */
+	CHECK_RC(count_files(staging), before + 1);
+	sleep(12);
+	CHECK_RC(count_files(staging), before + 1);
+	atomic_store(&relay.down, false);
+}
+
+static double until_uploaded(const char *staging, int before, int64_t up)
+{
+	while (count_files(staging) > before && mono_ms() - up < 30000)
+		usleep(100 * 1000);
+	return (mono_ms() - up) / 1000.0;
+}
+
+/* A closed file's block staged during an outage is uploaded soon after the store answers, not
+ * after its grown retry delay: at once when another upload succeeds, and without any other
+ * traffic within a few seconds (one waiting block is tried every 2 s). */
+static void test_outage(const char *meta, const char *cache, const char *endpoint,
+			const char *bucket_name)
+{
+	relay_start(endpoint);
+	char bucket[512];
+	snprintf(bucket, sizeof(bucket), "http://127.0.0.1:%d/%s", relay.port, bucket_name);
+	sluice_volume *vol = open_vol(meta, cache, bucket, NULL);
+	REQUIRE(vol != NULL);
+	sluice_volume_info info;
+	REQUIRE(sluice_volume_get_info(vol, &info) == 0);
+	char staging[1200];
+	snprintf(staging, sizeof(staging), "%s/%s/rawstaging", cache, info.uuid);
+	int before = count_files(staging);
+
+	staged_during_outage(vol, "/outage-1", staging, before);
+	int64_t up = mono_ms();
+	sluice_file *f;
+	REQUIRE(sluice_open(vol, NULL, "/after-outage", SLUICE_O_CREATE, 0644, 022, &f) == 0);
+	CHECK(sluice_write(f, "x", 1) == 1);
+	CHECK_RC(sluice_close(f), 0); /* an upload that succeeds */
+	double took = until_uploaded(staging, before, up);
+	printf("after an outage the staged block was uploaded %.1f s after the store answered "
+	       "(another upload succeeded)\n", took);
+	CHECK(took < 3.0);
+
+	staged_during_outage(vol, "/outage-2", staging, before);
+	took = until_uploaded(staging, before, mono_ms());
+	printf("after an outage the staged block was uploaded %.1f s after the store answered "
+	       "(no other traffic)\n", took);
+	CHECK(took < 5.0);
+	CHECK_RC(sluice_shutdown(vol), 0);
+	relay_stop();
 }
 
 static bool object_exists(const char *bucket, const char *key)
@@ -391,13 +547,14 @@ int main(int argc, char **argv)
 	self[n] = 0;
 
 	snprintf(dbname, sizeof(dbname), "crash_%d", (int)getpid());
-	char cmd[2048], meta[1024], bucket[1024];
+	char cmd[2048], meta[1024], bucket[1024], bucket_name[64];
 	snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, dbname);
 	REQUIRE(system(cmd) == 0);
 	const char *slash = strrchr(base_url, '/');
 	REQUIRE(slash != NULL);
 	snprintf(meta, sizeof(meta), "%.*s/%s", (int)(slash - base_url), base_url, dbname);
-	snprintf(bucket, sizeof(bucket), "%s/crash-%d", endpoint, (int)getpid());
+	snprintf(bucket_name, sizeof(bucket_name), "crash-%d", (int)getpid());
+	snprintf(bucket, sizeof(bucket), "%s/%s", endpoint, bucket_name);
 	sluice_format_options fo = {
 		.meta_url = meta, .name = "crash", .storage = "minio", .bucket = bucket,
 		.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
@@ -413,6 +570,7 @@ int main(int argc, char **argv)
 	snprintf(cache, sizeof(cache), "%s/cache", dir);
 
 	test_kill_during_compaction(self, meta, cache, juicefs);
+	test_outage(meta, cache, endpoint, bucket_name);
 
 	snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, dbname);
 	CHECK(system(cmd) == 0);

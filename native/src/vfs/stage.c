@@ -11,6 +11,8 @@
  *
  * Blocks whose writer could not upload them, and recovered ones, wait in `queue`; the volume's
  * background thread calls sl_stage_sweep to retry them with a growing delay (5 s to 5 min).
+ * While some wait after failures, one of them is tried every 2 s whatever its delay, and any
+ * upload that succeeds (sl_stage_store_ok) makes them all due: the store answers again.
  *
  * Nothing is uploaded for a slice that is gone: before each upload of a queued block the slice's
  * jfs_chunk_ref row is read. No row (never committed: its writer died first; or deleted) or no
@@ -38,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -48,6 +51,7 @@
 #define HOLD_BUCKETS 256
 #define RETRY_MIN_S 5
 #define RETRY_MAX_S 300
+#define PROBE_S 2      /* while blocks wait after failures, one is tried this often */
 #define PENDING_DIR ".pending"
 
 struct hold {
@@ -96,6 +100,8 @@ struct sl_stage {
 	struct queued *queue;
 	struct pending *pending;
 	bool recovered;         /* took over a dead client's directory at start */
+	atomic_bool backing_off; /* some queued block failed and waits */
+	int64_t next_probe;
 	struct hold *holds[HOLD_BUCKETS];
 };
 
@@ -454,6 +460,18 @@ static void bury(struct sl_stage *st, const char *key, uint64_t id, enum livenes
 		sl_vol_delete_slice(st->v, id, size);
 }
 
+void sl_stage_store_ok(struct sl_stage *st)
+{
+	if (!atomic_load(&st->backing_off) || !atomic_exchange(&st->backing_off, false))
+		return;
+	int64_t now = now_s();
+	pthread_mutex_lock(&st->lock);
+	for (struct queued *q = st->queue; q; q = q->next)
+		if (q->next_try > now)
+			q->next_try = now;
+	pthread_mutex_unlock(&st->lock);
+}
+
 struct retry_task {
 	struct sl_stage *st;
 	struct queued *q;
@@ -471,7 +489,7 @@ static void retry_run(void *arg)
 	uint32_t len = 0, size = 0;
 	uint64_t id = key_slice(q->key);
 	int rc = sl_cachefile_read_all(p, &data, &len, &err);
-	bool drop = false;
+	bool drop = false, stored = false;
 	enum liveness l = SLICE_LIVE;
 	if (rc == -ENOENT || rc == -EBADMSG) {
 		if (rc == -EBADMSG) {
@@ -491,7 +509,7 @@ static void retry_run(void *arg)
 	} else if (!rc) {
 		rc = sl_store_block(st->v, q->key, data, len, &err);
 		if (!rc) {
-			drop = true;
+			stored = drop = true;
 			/* Deleted by another client while this upload ran: it must not stay. */
 			struct sl_err lerr = {0};
 			l = liveness(st, id, &size, &lerr);
@@ -504,6 +522,8 @@ static void retry_run(void *arg)
 		}
 	}
 	free(data);
+	if (stored)
+		sl_stage_store_ok(st);
 	pthread_mutex_lock(&st->lock);
 	q->uploading = false;
 	if (drop) {
@@ -519,6 +539,7 @@ static void retry_run(void *arg)
 		int delay = RETRY_MIN_S << (q->attempts < 6 ? q->attempts : 6);
 		q->attempts++;
 		q->next_try = now_s() + (delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
+		atomic_store(&st->backing_off, true);
 		sl_log(&st->v->log, SL_LOG_WARN, "uploading staged block %s: %s (retrying in %d s)",
 		       q->key, err.msg, delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
 	}
@@ -573,6 +594,21 @@ void sl_stage_sweep(struct sl_stage *st)
 {
 	int64_t now = now_s();
 	pthread_mutex_lock(&st->lock);
+	/* While blocks wait after failures, try the one due first now and then, whatever its
+	 * delay: if it gets through, the store answers again and all of them become due. */
+	struct queued *first = NULL;
+	bool due = false;
+	for (struct queued *q = st->queue; q; q = q->next) {
+		if (q->uploading)
+			continue;
+		due |= q->next_try <= now;
+		if (!first || q->next_try < first->next_try)
+			first = q;
+	}
+	if (first && !due && atomic_load(&st->backing_off) && now >= st->next_probe) {
+		first->next_try = now;
+		st->next_probe = now + PROBE_S;
+	}
 	for (struct queued *q = st->queue; q; q = q->next) {
 		if (q->uploading || q->next_try > now)
 			continue;

@@ -188,6 +188,8 @@ void sl_stage_orphan(struct sl_stage *st, const char *key);
  * slice is still referenced, and drops it otherwise), and the checks of dead clients' merged
  * slices. */
 void sl_stage_sweep(struct sl_stage *st);
+/* An upload succeeded: blocks waiting after failed uploads become due at once. */
+void sl_stage_store_ok(struct sl_stage *st);
 /* Whether a dead client's staging directory was taken over at start (its deferred deletions
  * died with it: the volume then sweeps unreferenced slices). */
 bool sl_stage_recovered(const struct sl_stage *st);

@@ -362,6 +362,8 @@ static void upload_run(void *arg)
 	pthread_mutex_unlock(&w->lock);
 	if (retire)
 		sl_stage_uploaded(v->stage, u->key);
+	if (!rc && v->stage)
+		sl_stage_store_ok(v->stage);
 	free_list(w, done);
 	free(u);
 	commit_ready(w);
