@@ -489,7 +489,7 @@ static void retry_run(void *arg)
 	uint32_t len = 0, size = 0;
 	uint64_t id = key_slice(q->key);
 	int rc = sl_cachefile_read_all(p, &data, &len, &err);
-	bool drop = false, stored = false;
+	bool drop = false, stored = false, store_failed = false;
 	enum liveness l = SLICE_LIVE;
 	if (rc == -ENOENT || rc == -EBADMSG) {
 		if (rc == -EBADMSG) {
@@ -508,6 +508,7 @@ static void retry_run(void *arg)
 		drop = true;
 	} else if (!rc) {
 		rc = sl_store_block(st->v, q->key, data, len, &err);
+		store_failed = rc != 0;
 		if (!rc) {
 			stored = drop = true;
 			/* Deleted by another client while this upload ran: it must not stay. */
@@ -539,7 +540,8 @@ static void retry_run(void *arg)
 		int delay = RETRY_MIN_S << (q->attempts < 6 ? q->attempts : 6);
 		q->attempts++;
 		q->next_try = now_s() + (delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
-		atomic_store(&st->backing_off, true);
+		if (store_failed) /* (not when the database could not tell the slice's state) */
+			atomic_store(&st->backing_off, true);
 		sl_log(&st->v->log, SL_LOG_WARN, "uploading staged block %s: %s (retrying in %d s)",
 		       q->key, err.msg, delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
 	}
@@ -597,15 +599,16 @@ void sl_stage_sweep(struct sl_stage *st)
 	/* While blocks wait after failures, try the one due first now and then, whatever its
 	 * delay: if it gets through, the store answers again and all of them become due. */
 	struct queued *first = NULL;
-	bool due = false;
+	bool due = false, busy = false;
 	for (struct queued *q = st->queue; q; q = q->next) {
+		busy |= q->uploading;
 		if (q->uploading)
 			continue;
 		due |= q->next_try <= now;
 		if (!first || q->next_try < first->next_try)
 			first = q;
 	}
-	if (first && !due && atomic_load(&st->backing_off) && now >= st->next_probe) {
+	if (first && !due && !busy && atomic_load(&st->backing_off) && now >= st->next_probe) {
 		first->next_try = now;
 		st->next_probe = now + PROBE_S;
 	}
