@@ -296,7 +296,7 @@ static void commit_ready(struct sl_writer *w)
 			if (!s->b[i].stored || !s->b[i].staged)
 				continue;
 			if (!retire && !(retire = malloc(used_blocks(w, s) * sizeof(*retire))))
-				break; /* the copies stay staged; the staging area retires them later */
+				break; /* the copies stay staged: the next client here uploads them again */
 			block_key(w, s, i, retire[nretire++]);
 		}
 		s->next = w->pending;
