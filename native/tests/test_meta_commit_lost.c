@@ -4,7 +4,8 @@
  * kind of modifying operation then must succeed, and its effect must be there exactly once: a
  * retried mknod does not fail with EEXIST for the file it created itself, a retried rename not
  * with ENOENT, a write_chunk is not appended twice, a counter not added twice, and so on. The
- * state is checked through a second handle that talks to the server directly. */
+ * state is checked through a second handle that talks to the server directly. Last, a server
+ * that stays away: the operation gives up after meta-retry-seconds, naming the database once. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -19,10 +20,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "meta/meta.h"
 #include "meta/sql_driver.h"
+#include "util/retry.h"
 #include "testutil.h"
 
 /* ---- the proxy -------------------------------------------------------------------------------- */
@@ -38,6 +41,7 @@ static struct {
 	atomic_int commits;     /* COMMITs seen */
 	atomic_int cuts;        /* connections cut */
 	atomic_bool stopping;
+	atomic_bool down;       /* the server is unreachable: connections are cut and refused */
 	pthread_t acceptor;
 	pthread_mutex_t lock;
 	pthread_t threads[MAX_CONNS];
@@ -89,7 +93,7 @@ static void *relay_main(void *arg)
 	REQUIRE(buf != NULL);
 	for (;;) {
 		struct pollfd p[2] = {{r.client, POLLIN, 0}, {r.server, POLLIN, 0}};
-		if (poll(p, 2, 200) < 0 || atomic_load(&px.stopping))
+		if (poll(p, 2, 200) < 0 || atomic_load(&px.stopping) || atomic_load(&px.down))
 			break;
 		if (p[1].revents) { /* server to client: relayed as it comes */
 			ssize_t n = recv(r.server, tmp, sizeof(tmp), 0);
@@ -148,6 +152,10 @@ static void *accept_main(void *arg)
 		int c = accept(px.listen_fd, NULL, NULL);
 		if (c < 0)
 			break;
+		if (atomic_load(&px.down)) {
+			close(c);
+			continue;
+		}
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 		REQUIRE(s >= 0);
 		if (connect(s, (struct sockaddr *)&px.server, sizeof(px.server))) {
@@ -389,6 +397,34 @@ static void round_of_ops(const char *tag)
 		CHECK(atomic_load(&px.cuts) - cuts >= 12);
 }
 
+/* A database that stays away: an operation retries for meta-retry-seconds, then fails with a
+ * message that names the database once. */
+static void test_gives_up(const char *proxied)
+{
+	const char *keys[] = {"meta-retry-seconds"}, *values[] = {"2"};
+	struct sl_conf *conf;
+	REQUIRE(sl_conf_new(keys, values, 1, &conf) == 0);
+	struct sl_meta *mg;
+	struct sl_err err = {0};
+	REQUIRE(sl_meta_open(proxied, conf, NULL, &mg, &err) == 0);
+	atomic_store(&px.down, true);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t v = 0;
+	int rc = mg->be->incr_counter(mg, "sluiceTestCounter", 1, &v, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("an unreachable database: gave up after %.1f s: %s\n", took, err.msg);
+	CHECK(sl_retryable(rc));
+	CHECK(took >= 1.9 && took < 5);
+	CHECK(strstr(err.msg, "gave up after 2 s") != NULL);
+	const char *first = strstr(err.msg, "connecting to");
+	CHECK(first && !strstr(first + 1, "connecting to"));
+	atomic_store(&px.down, false);
+	sl_meta_close(mg);
+	sl_conf_free(conf);
+}
+
 int main(void)
 {
 	const char *base = tu_service_env("SLUICE_TEST_MYSQL_URL");
@@ -424,6 +460,7 @@ int main(void)
 	atomic_store(&px.mode, CUT_BEFORE);
 	round_of_ops("before");
 	atomic_store(&px.mode, CUT_NONE);
+	test_gives_up(proxied);
 
 	sl_meta_close(m);
 	sl_meta_close(md);
