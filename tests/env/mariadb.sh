@@ -4,27 +4,31 @@
 #
 #   tests/env/mariadb.sh start DIR   # then: source DIR/mariadb.env
 #   tests/env/mariadb.sh stop DIR
+#   tests/env/mariadb.sh restart DIR [SECONDS]   # a clean shutdown, SECONDS down, the same port
 #
 # DIR/mariadb.env exports SLUICE_TEST_MYSQL_URL (mysql://root:PASS@(127.0.0.1:PORT)/sluice), the
-# parts of it (SLUICE_TEST_MYSQL_HOST/PORT/USER/PASSWORD/SOCKET) and SLUICE_TEST_MYSQL_ADMIN, a
-# client command line logged in as root (e.g. `$SLUICE_TEST_MYSQL_ADMIN -e 'CREATE DATABASE x'`).
-# Both commands are idempotent; stop also cleans up a half-started server.
+# parts of it (SLUICE_TEST_MYSQL_HOST/PORT/USER/PASSWORD/SOCKET), SLUICE_TEST_MYSQL_ADMIN, a
+# client command line logged in as root (e.g. `$SLUICE_TEST_MYSQL_ADMIN -e 'CREATE DATABASE x'`),
+# and SLUICE_TEST_MYSQL_RESTART, the restart command line for this DIR (append SECONDS).
+# start and stop are idempotent; stop also cleans up a half-started server.
 set -euo pipefail
 # `|| true` below marks best-effort steps of failure reporting and shutdown (showing a log that
 # may not exist, signalling a process that may be gone); they are not checks.
 
-usage() { echo "usage: $0 start|stop|status DIR" >&2; exit 2; }
-[ $# -eq 2 ] || usage
+usage() { echo "usage: $0 start|stop|status DIR | restart DIR [SECONDS]" >&2; exit 2; }
+[ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$1" = restart ]; } || usage
 cmd=$1
 mkdir -p "$2"
 DIR=$(cd "$2" && pwd)
 
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 DATA=$DIR/data
 LOG=$DIR/mariadb.log
 PIDFILE=$DIR/mariadb.pid       # written by mariadbd
 LAUNCHPID=$DIR/mariadbd.launch # the pid we started, for cleanup before mariadbd wrote its own
 CNF=$DIR/client.cnf            # client options with the root password (mode 600)
 PASSFILE=$DIR/root.pass
+PORTFILE=$DIR/port             # the port of the last start, kept by restart
 ENVFILE=$DIR/mariadb.env
 START_TIMEOUT=${SLUICE_MARIADB_START_TIMEOUT:-120}
 STOP_TIMEOUT=${SLUICE_MARIADB_STOP_TIMEOUT:-30}
@@ -199,14 +203,23 @@ do_start() {
   fi
 
   local try rc
-  for try in 1 2 3 4 5; do
-    port=$(free_port) || die "no free port"
+  if [ -n "${KEEP_PORT:-}" ]; then
+    # A restart: clients keep their URL, so the server comes back where it was.
+    port=$(cat "$PORTFILE") || die "no port recorded in $PORTFILE"
     rc=0
     launch "$port" || rc=$?
-    [ "$rc" -eq 3 ] || break
-    echo "mariadb.sh: port $port was taken, retrying" >&2
-  done
+    [ "$rc" -ne 3 ] || die "port $port was taken while the server was down"
+  else
+    for try in 1 2 3 4 5; do
+      port=$(free_port) || die "no free port"
+      rc=0
+      launch "$port" || rc=$?
+      [ "$rc" -eq 3 ] || break
+      echo "mariadb.sh: port $port was taken, retrying" >&2
+    done
+  fi
   [ "$rc" -eq 0 ] || die "could not find a free port"
+  echo "$port" >"$PORTFILE"
 
   # A fresh data directory has a root without password; set ours once.
   if [ -f "$DIR/.password_set" ]; then
@@ -242,6 +255,7 @@ SQL
     echo "export SLUICE_TEST_MYSQL_SOCKET='$sock'"
     echo "export SLUICE_TEST_MYSQL_ADMIN='$CLIENT_BIN --defaults-file=$CNF'"
     echo "export SLUICE_TEST_MYSQL_PID=$pid"
+    echo "export SLUICE_TEST_MYSQL_RESTART='$SELF restart $DIR'"
   } >"$ENVFILE.tmp"
   chmod 600 "$ENVFILE.tmp"
   mv "$ENVFILE.tmp" "$ENVFILE"
@@ -256,6 +270,16 @@ case $cmd in
     if [ -f "$DIR/.ready" ]; then grace=$STOP_TIMEOUT; else grace=$STOP_TIMEOUT_UNREADY; fi
     rm -f "$DIR/.ready" "$ENVFILE"
     do_stop "$grace"
+    ;;
+  restart)
+    # As `systemctl restart`: clients see their connections closed by the shutdown, then
+    # refused connections for SECONDS (default 0), then the server on the same port.
+    ADMIN_BIN=$(find_bin mariadb-admin mysqladmin) || die "mariadb-admin not found"
+    [ -f "$PORTFILE" ] || die "not started by this script ($DIR)"
+    rm -f "$DIR/.ready" "$ENVFILE"
+    do_stop "$STOP_TIMEOUT"
+    sleep "${3:-0}"
+    KEEP_PORT=1 do_start
     ;;
   status)
     if pid=$(server_pid); then echo "running, pid $pid"; else echo "not running"; exit 1; fi

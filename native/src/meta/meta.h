@@ -437,6 +437,23 @@ struct sl_meta_backend {
 	 * which answers only a path u may resolve. Callers use sl_meta_inode_path. */
 	int (*inode_path)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			  char **path, struct sl_err *err);
+
+	/* -- cleanup of unreferenced slices (optional: NULL where the client cannot see
+	 * jfs_chunk_ref, i.e. the gateway backend) ---------------------------------------------- */
+	/* The jfs_chunk_ref row of slice id: its reference count and size; -ENOENT when there is
+	 * none (the slice was never committed, or it was deleted). */
+	int (*slice_refs)(struct sl_meta *m, uint64_t id, int64_t *refs, uint32_t *size,
+			  struct sl_err *err);
+	/* Every slice whose reference count is zero or less (its last reference went, its blocks
+	 * and row did not: a client died in between, or a deletion failed), to cb after the query,
+	 * as JuiceFS's cleanup of slices finds them. cb deletes the blocks, then forget_slice. */
+	int (*list_dead_slices)(struct sl_meta *m, sl_meta_slice_cb cb, void *arg,
+				struct sl_err *err);
+	/* JuiceFS's setIfSmall, in one transaction: sets counter name to value if it holds at most
+	 * value - diff (or is missing); *changed says whether it did. Of clients racing with the
+	 * same value, one wins: it takes the periodic task the counter stands for. */
+	int (*set_if_small)(struct sl_meta *m, const char *name, int64_t value, int64_t diff,
+			    bool *changed, struct sl_err *err);
 };
 #define SL_META_BACKEND_VERSION 1
 

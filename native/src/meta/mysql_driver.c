@@ -270,9 +270,11 @@ static int my_connect(const struct sl_sql_url *u, struct sl_sql_conn **out, stru
 	    (rc = set_opt(c, MYSQL_SET_CHARSET_NAME, "utf8mb4", err)))
 		goto out;
 
-	/* No CLIENT_MULTI_STATEMENTS: one statement per call, nothing can be smuggled in. */
+	/* CLIENT_MULTI_STATEMENTS only for my_begin_op's two statements of its own making: every
+	 * other query is a prepared statement (never more than one) or a constant. */
 	if (!mysql_real_connect(c->my, u->socket ? NULL : host, u->user, u->password, db,
-				u->socket ? 0 : port, u->socket, CLIENT_FOUND_ROWS)) {
+				u->socket ? 0 : port, u->socket,
+				CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS)) {
 		rc = conn_err(c, err, "connecting to");
 		goto out;
 	}
@@ -328,6 +330,32 @@ static int my_begin(struct sl_sql_conn *c, bool write, struct sl_err *err)
 	 * front for writers. */
 	(void)write;
 	return my_exec(c, "BEGIN", err);
+}
+
+/* BEGIN and the operation id's INSERT as one query of two statements: the id costs no round trip
+ * of its own. The connection allows several statements per query for this (CLIENT_MULTI_STATEMENTS);
+ * only this function sends more than one, from numbers it formats itself, and sql.c's statements
+ * are all prepared, which never run more than one. */
+static int my_begin_op(struct sl_sql_conn *c, int64_t op, int64_t expire, struct sl_err *err)
+{
+	int rc = enter(err);
+	if (rc)
+		return rc;
+	char sql[128];
+	int n = snprintf(sql, sizeof(sql), "BEGIN; INSERT INTO sluice_op (id, expire) VALUES "
+			 "(%" PRId64 ", %" PRId64 ")", op, expire);
+	if (mysql_real_query(c->my, sql, (unsigned long)n))
+		return conn_err(c, err, "beginning a transaction on");
+	for (;;) { /* neither statement returns rows; an error of the INSERT shows here */
+		MYSQL_RES *res = mysql_store_result(c->my);
+		if (res)
+			mysql_free_result(res);
+		int r = mysql_next_result(c->my);
+		if (r < 0)
+			return 0;
+		if (r > 0)
+			return conn_err(c, err, "recording the operation id on");
+	}
 }
 
 static int my_commit(struct sl_sql_conn *c, struct sl_err *err)
@@ -911,6 +939,9 @@ const struct sl_sql_driver sl_mysql_driver = {
 	.scheme = "mysql",
 	.schema = mysql_schema,
 	.for_update = " FOR UPDATE",
+	.op_table = "CREATE TABLE IF NOT EXISTS `sluice_op` (`id` BIGINT(20) PRIMARY KEY NOT NULL, "
+		    "`expire` BIGINT(20) NOT NULL, KEY `IDX_sluice_op_expire` (`expire`)) ENGINE=InnoDB",
+	.begin_op = my_begin_op,
 	.connect = my_connect,
 	.disconnect = my_disconnect,
 	.ping = my_ping,

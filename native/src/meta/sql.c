@@ -623,7 +623,9 @@ static int sql_init(struct sl_meta *m, const char *url, struct sl_err *err)
 		goto out;
 	}
 	/* juicefs's own parameters: max_open_conns sizes the pool; table_prefix names other
-	 * tables, which this backend does not support. "retries" is Sluice's (meta.retries). */
+	 * tables, which this backend does not support. "retries" is Sluice's: the attempts of a
+	 * transaction that meets deadlocks; an unreachable database is retried for
+	 * meta-retry-seconds instead. */
 	if (url_has_param(u.params, "table_prefix")) {
 		rc = sl_errf(err, -ENOTSUP, "%s: table_prefix is not supported by Sluice",
 			     u.redacted);
@@ -637,8 +639,18 @@ static int sql_init(struct sl_meta *m, const char *url, struct sl_err *err)
 			     "to 1024", u.redacted);
 		goto out;
 	}
+	uint64_t retry_s = 60;
+	if ((rc = sl_conf_u64(m->conf, "meta-retry-seconds", &retry_s, err)))
+		goto out;
+	if (retry_s > 86400) {
+		rc = sl_errf(err, -EINVAL, "meta-retry-seconds must be at most 86400, not %llu",
+			     (unsigned long long)retry_s);
+		goto out;
+	}
+	struct sl_sql_pool_conf pc = {.size = size, .attempts = attempts, .retry_s = (int)retry_s,
+				      .log = m->log};
 	pthread_mutex_init(&b->lock, NULL);
-	rc = sl_sql_pool_new(b->d, &u, size, attempts, &b->pool, err);
+	rc = sl_sql_pool_new(b->d, &u, &pc, &b->pool, err);
 	if (rc)
 		pthread_mutex_destroy(&b->lock);
 out:
@@ -897,6 +909,10 @@ static int sql_refresh_session(struct sl_meta *m, uint64_t sid, int64_t expire_s
 	struct session_arg a = {.info = info, .expire = expire_s, .sid = sid};
 	int rc = run(m, true, refresh_session_op, &a, err);
 	free(info);
+	/* The heartbeat is the background thread's, so it also drops expired operation ids. */
+	struct sl_err ignored = {0};
+	if (!rc && sl_sql_pool_expire_ops(b->pool, &ignored))
+		sl_log(m->log, SL_LOG_DEBUG, "expiring operation ids: %s", ignored.msg);
 	return rc;
 }
 
@@ -3190,6 +3206,120 @@ static int sql_forget_slice(struct sl_meta *m, uint64_t id, struct sl_err *err)
 	return run(m, true, forget_slice_op, &a, err);
 }
 
+struct slice_refs_arg {
+	uint64_t id;
+	int64_t refs;
+	uint32_t size;
+};
+
+static int slice_refs_op(struct tx *t, void *arg)
+{
+	struct slice_refs_arg *a = arg;
+	struct sl_sql_stmt *s;
+	int rc = q_row(t, &s, "SELECT refs, size FROM jfs_chunk_ref WHERE chunkid = ?", "i",
+		       (int64_t)a->id);
+	if (rc <= 0)
+		return rc < 0 ? rc : sl_errf(t->err, -ENOENT, "slice %" PRIu64 " has no jfs_chunk_ref "
+					     "row", a->id);
+	a->refs = t->d->col_i64(s, 0);
+	a->size = (uint32_t)col_u64(t, s, 1);
+	t->d->finalize(s);
+	return 0;
+}
+
+static int sql_slice_refs(struct sl_meta *m, uint64_t id, int64_t *refs, uint32_t *size,
+			  struct sl_err *err)
+{
+	struct slice_refs_arg a = {.id = id};
+	int rc = run(m, false, slice_refs_op, &a, err);
+	if (!rc) {
+		*refs = a.refs;
+		*size = a.size;
+	}
+	return rc;
+}
+
+struct dead_slices_arg {
+	struct dead_slice *rows;
+	size_t n, cap;
+};
+
+static int dead_slices_op(struct tx *t, void *arg)
+{
+	struct dead_slices_arg *a = arg;
+	a->n = 0;
+	struct sl_sql_stmt *s;
+	int rc = q_open(t, &s, "SELECT chunkid, size FROM jfs_chunk_ref WHERE refs <= 0", "");
+	while (!rc && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		if (a->n == a->cap) {
+			size_t nc = a->cap ? a->cap * 2 : 64;
+			struct dead_slice *nr = realloc(a->rows, nc * sizeof(*nr));
+			if (!nr) {
+				rc = nomem(t);
+				break;
+			}
+			a->rows = nr;
+			a->cap = nc;
+		}
+		a->rows[a->n++] = (struct dead_slice){col_u64(t, s, 0), (uint32_t)col_u64(t, s, 1)};
+	}
+	t->d->finalize(s);
+	return rc;
+}
+
+static int sql_list_dead_slices(struct sl_meta *m, sl_meta_slice_cb cb, void *arg,
+				struct sl_err *err)
+{
+	struct dead_slices_arg a = {0};
+	int rc = run(m, false, dead_slices_op, &a, err);
+	for (size_t i = 0; !rc && i < a.n; i++)
+		cb(arg, a.rows[i].id, a.rows[i].size);
+	free(a.rows);
+	return rc;
+}
+
+struct set_if_small_arg {
+	const char *name;
+	int64_t value, diff;
+	bool changed;
+};
+
+static int set_if_small_op(struct tx *t, void *arg)
+{
+	struct set_if_small_arg *a = arg;
+	a->changed = false;
+	char buf[128];
+	struct sl_sql_stmt *s;
+	int rc = q_row(t, &s, FU(t, buf, "SELECT value FROM jfs_counter WHERE name = ?"), "t",
+		       a->name);
+	if (rc < 0)
+		return rc;
+	bool exists = rc > 0;
+	if (exists) {
+		int64_t old = t->d->col_i64(s, 0);
+		t->d->finalize(s);
+		if (old > a->value - a->diff)
+			return 0;
+		rc = q_exec(t, NULL, "UPDATE jfs_counter SET value = ? WHERE name = ?", "it", a->value,
+			    a->name);
+	} else {
+		rc = q_exec(t, NULL, "INSERT INTO jfs_counter (name, value) VALUES (?, ?)", "ti",
+			    a->name, a->value);
+	}
+	a->changed = !rc;
+	return rc;
+}
+
+static int sql_set_if_small(struct sl_meta *m, const char *name, int64_t value, int64_t diff,
+			    bool *changed, struct sl_err *err)
+{
+	struct set_if_small_arg a = {.name = name, .value = value, .diff = diff};
+	int rc = run(m, true, set_if_small_op, &a, err);
+	*changed = !rc && a.changed;
+	return rc;
+}
+
 struct delfiles_arg {
 	int64_t before;
 	struct {
@@ -3655,4 +3785,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.dt_renew_token = sl_sql_dt_renew_token,
 	.dt_cancel_token = sl_sql_dt_cancel_token,
 	.dt_sweep = sl_sql_dt_sweep,
+	.slice_refs = sql_slice_refs,
+	.list_dead_slices = sql_list_dead_slices,
+	.set_if_small = sql_set_if_small,
 };

@@ -57,6 +57,18 @@ struct sl_sql_driver {
 	const char *const *schema;
 	/* Appended to SELECTs that lock rows in a write transaction: " FOR UPDATE" or "". */
 	const char *for_update;
+	/* A client-server database can lose the connection after the server committed and before
+	 * its answer arrived: the COMMIT ends in doubt. Such a driver names here, as a CREATE TABLE
+	 * IF NOT EXISTS statement of its dialect, Sluice's table of operation ids `sluice_op` (id
+	 * BIGINT primary key, expire BIGINT, indexed): the pool records an id per write transaction
+	 * in it, so that a retry learns whether the transaction happened (sql_pool.c). NULL: a
+	 * commit is never in doubt (SQLite, in-process). */
+	const char *op_table;
+	/* Optional, with op_table: begins a write transaction whose first statement records
+	 * operation id `op` (INSERT INTO sluice_op (id, expire) VALUES (op, expire)), in one round
+	 * trip. A duplicate id is -EEXIST, with the transaction begun (the caller rolls back). NULL:
+	 * the pool runs begin and the INSERT one after the other. */
+	int (*begin_op)(struct sl_sql_conn *c, int64_t op, int64_t expire, struct sl_err *err);
 
 	int (*connect)(const struct sl_sql_url *url, struct sl_sql_conn **out, struct sl_err *err);
 	void (*disconnect)(struct sl_sql_conn *c);
@@ -92,7 +104,7 @@ struct sl_sql_driver {
 	/* Releases the statement (back to the per-connection cache); safe on a NULL statement. */
 	void (*finalize)(struct sl_sql_stmt *s);
 };
-#define SL_SQL_DRIVER_VERSION 1
+#define SL_SQL_DRIVER_VERSION 2
 
 extern const struct sl_sql_driver sl_sqlite_driver;
 extern const struct sl_sql_driver sl_mysql_driver;

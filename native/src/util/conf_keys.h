@@ -16,7 +16,8 @@
 	X("s3.region", NULL, 0, "SigV4 region (default: from the endpoint URL, else us-east-1)")                       \
 	X("s3.path-style", NULL, 0, "true/false; default: path style for IP/localhost endpoints") \
 	X("s3.ca-file", NULL, 0, "CA bundle to verify HTTPS endpoints (default: system store)")  \
-	X("io-retries", "10", 0, "attempts for a transient object storage or database failure")  \
+	X("io-retries", "10", 0, "attempts for a transient object storage failure")               \
+	X("meta-retry-seconds", "60", 0, "seconds a metadata operation keeps retrying while the database cannot be reached (restart, failover); it stalls, then completes") \
 	X("io-timeout", "60", 0, "seconds before one object request is abandoned and retried")   \
 	X("connect-timeout", "10", 0, "seconds to connect to object storage")                    \
 	X("max-uploads", "20", 0, "parallel block uploads per volume")                           \

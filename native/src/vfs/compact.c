@@ -94,12 +94,20 @@ int sl_compact_chunk(struct sl_volume_core *v, const struct sl_meta_user *u,
 		goto out;
 	struct sl_slice merged = {.pos = start, .id = id, .size = end - start, .off = 0,
 				  .len = end - start};
+	/* Uploaded before it is committed: marked meanwhile, so that a crash here leaves nothing
+	 * behind (the client that takes over the staging directory deletes it unless committed).
+	 * Without a staging area such a crash leaves the objects for gc, as JuiceFS's does. */
+	if (v->stage && (rc = sl_stage_pending_begin(v->stage, id, merged.size, err)))
+		goto out;
 	rc = write_merged(v, u, ino, indx, start, end - start, id, err);
 	if (!rc)
 		rc = v->meta->be->compact_chunk(v->meta, u, lease, ino, indx, ss, n, skip, &merged,
 						sl_vol_delete_slice, v, err);
+	bool settled = !rc; /* committed; or, below, known not to be and deleted */
 	if (rc && !chunk_references(v, u, ino, indx, id))
-		sl_vol_delete_slice_blocks(v, id, merged.size); /* nothing uses what was uploaded */
+		settled = sl_vol_delete_slice_blocks(v, id, merged.size); /* nothing uses them */
+	if (v->stage && settled)
+		sl_stage_pending_end(v->stage, id, merged.size);
 out:
 	free(ss);
 	return rc;

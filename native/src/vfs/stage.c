@@ -10,11 +10,26 @@
  * torn by the crash before its hflush returned, so nothing acknowledged is lost by dropping it.
  *
  * Blocks whose writer could not upload them, and recovered ones, wait in `queue`; the volume's
- * background thread calls sl_stage_sweep to retry them with a growing delay.
+ * background thread calls sl_stage_sweep to retry them with a growing delay (5 s to 5 min).
+ * While some wait after failures, one of them is tried every 2 s whatever its delay, and any
+ * upload that succeeds (sl_stage_store_ok) makes them all due: the store answers again.
+ *
+ * Nothing is uploaded for a slice that is gone: before each upload of a queued block the slice's
+ * jfs_chunk_ref row is read. No row (never committed: its writer died first; or deleted) or no
+ * reference left (compaction replaced it, its file was removed, and the client that should have
+ * deleted it died) means the staged copy is dropped and the block's object deleted, with the rest
+ * of the slice when its row is left; after an upload the row is read once more, so that a
+ * deletion by another client meanwhile does not leave the new object behind.
  *
  * Holds: a committed slice can have uploads in flight. Deleting it then (compaction replaced it,
  * or its file was removed) would race the upload and leave the object behind, so the deletion
- * is deferred until the slice's writer ends its hold.
+ * is deferred until the slice's writer ends its hold. A client killed meanwhile loses the
+ * deferral; the next one on the cache directory finds the slice unreferenced (above), and the
+ * volume sweeps unreferenced slices when it took over a dead client's directory (volume.c).
+ *
+ * Compaction's merged slice is uploaded before its commit, so a client killed in between would
+ * leave objects no slice names: `<own dir>/.pending/<id>_<size>` marks it meanwhile, and a client
+ * taking over the directory deletes such a slice unless it was committed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -35,6 +51,8 @@
 #define HOLD_BUCKETS 256
 #define RETRY_MIN_S 5
 #define RETRY_MAX_S 300
+#define PROBE_S 2      /* while blocks wait after failures, one is tried this often */
+#define PENDING_DIR ".pending"
 
 struct hold {
 	uint64_t id;
@@ -62,6 +80,16 @@ struct queued {
 	struct queued *next;
 };
 
+/* A merged slice a dead client's compaction may have uploaded without committing it. */
+struct pending {
+	uint64_t id;
+	uint32_t size;
+	struct sdir *dir;
+	bool checking;
+	int64_t next_try;
+	struct pending *next;
+};
+
 struct sl_stage {
 	struct sl_volume_core *v;
 	pthread_mutex_t lock;
@@ -70,6 +98,10 @@ struct sl_stage {
 	size_t nown;            /* dirs[0..nown) are ours, dirs[i] for cache root i */
 	char owner[64];
 	struct queued *queue;
+	struct pending *pending;
+	bool recovered;         /* took over a dead client's directory at start */
+	atomic_bool backing_off; /* some queued block failed and waits */
+	int64_t next_probe;
 	struct hold *holds[HOLD_BUCKETS];
 };
 
@@ -172,8 +204,10 @@ static int collect_files(struct sl_stage *st, struct sdir *d, const char *dir, s
 		return -errno;
 	struct dirent *e;
 	while ((e = readdir(dp))) {
-		if (e->d_name[0] == '.')
-			continue; /* ".", "..", ".lock", and temporaries of unfinished writes */
+		bool tmp = !strncmp(e->d_name, SL_CACHEFILE_TMP_PREFIX,
+				    strlen(SL_CACHEFILE_TMP_PREFIX));
+		if (e->d_name[0] == '.' && !tmp)
+			continue; /* ".", "..", ".lock", .pending (collect_pending) */
 		char p[PATH_MAX];
 		if (snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= (int)sizeof(p))
 			continue;
@@ -182,13 +216,38 @@ static int collect_files(struct sl_stage *st, struct sdir *d, const char *dir, s
 			continue;
 		if (S_ISDIR(sb.st_mode))
 			collect_files(st, d, p, base);
-		else if (S_ISREG(sb.st_mode) && strstr(e->d_name, ".tmp") == NULL)
-			queue_add_locked(st, p + base, d, 0);
-		else if (S_ISREG(sb.st_mode))
+		else if (S_ISREG(sb.st_mode) && tmp)
 			unlink(p); /* an unfinished write: its hflush never returned */
+		else if (S_ISREG(sb.st_mode))
+			queue_add_locked(st, p + base, d, 0);
 	}
 	closedir(dp);
 	return 0;
+}
+
+/* Queues the merged slices a dead client's compactions marked (.pending/<id>_<size>). */
+static void collect_pending(struct sl_stage *st, struct sdir *d)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/" PENDING_DIR, d->path);
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return;
+	struct dirent *e;
+	while ((e = readdir(dp))) {
+		unsigned long long id;
+		unsigned size;
+		char extra;
+		if (sscanf(e->d_name, "%llu_%u%c", &id, &size, &extra) != 2)
+			continue;
+		struct pending *pd = calloc(1, sizeof(*pd));
+		if (!pd)
+			break; /* the marker stays for the next client */
+		*pd = (struct pending){.id = id, .size = size, .dir = d, .next = st->pending};
+		st->pending = pd;
+		d->waiting++;
+	}
+	closedir(dp);
 }
 
 /* Takes over the staging directories in root/rawstaging whose owners are gone. */
@@ -213,6 +272,8 @@ static void recover_root(struct sl_stage *st, const char *staging)
 			continue;
 		}
 		collect_files(st, d, p, strlen(p) + 1);
+		collect_pending(st, d);
+		st->recovered = true;
 		if (d->waiting)
 			sl_log(&st->v->log, SL_LOG_INFO,
 			       "uploading %zu blocks staged by a client that stopped (%s)", d->waiting,
@@ -276,6 +337,11 @@ void sl_stage_free(struct sl_stage *st)
 	if (left)
 		sl_log(&st->v->log, SL_LOG_WARN, "%zu staged blocks are not in object storage yet; "
 		       "the next client started on this cache directory uploads them", left);
+	while (st->pending) { /* their markers stay for the next client */
+		struct pending *pd = st->pending;
+		st->pending = pd->next;
+		free(pd);
+	}
 	for (size_t i = 0; i < st->ndirs; i++) {
 		remove_dir(st->dirs[i]); /* only what is empty: blocks left stay for recovery */
 		close(st->dirs[i]->lock_fd);
@@ -350,6 +416,62 @@ void sl_stage_orphan(struct sl_stage *st, const char *key)
 	pthread_mutex_unlock(&st->lock);
 }
 
+/* The slice id of a block key ".../<id>_<index>_<length>"; 0 if it is not one. */
+static uint64_t key_slice(const char *key)
+{
+	const char *base = strrchr(key, '/');
+	unsigned long long id;
+	unsigned indx, len;
+	char extra;
+	if (sscanf(base ? base + 1 : key, "%llu_%u_%u%c", &id, &indx, &len, &extra) != 3)
+		return 0;
+	return id;
+}
+
+enum liveness { SLICE_LIVE, SLICE_GONE, SLICE_UNREFERENCED, SLICE_UNKNOWN };
+
+/* Whether slice id is still referenced; *size gets its size when it has a row. Backends that
+ * cannot tell (a gateway client) say live: the upload goes ahead as it always did. */
+static enum liveness liveness(struct sl_stage *st, uint64_t id, uint32_t *size, struct sl_err *err)
+{
+	struct sl_meta *m = st->v->meta;
+	int64_t refs = 0;
+	*size = 0;
+	if (!id || !m->be->slice_refs)
+		return SLICE_LIVE;
+	int rc = m->be->slice_refs(m, id, &refs, size, err);
+	if (rc == -ENOENT) {
+		sl_err_clear(err);
+		return SLICE_GONE;
+	}
+	if (rc)
+		return SLICE_UNKNOWN;
+	return refs > 0 ? SLICE_LIVE : SLICE_UNREFERENCED;
+}
+
+/* Deletes what is left of a slice that is gone or unreferenced: the object of key (an upload may
+ * have stored it), and with a row left every block and the row. */
+static void bury(struct sl_stage *st, const char *key, uint64_t id, enum liveness l, uint32_t size)
+{
+	struct sl_err err = {0};
+	if (sl_obj_delete(st->v->store, key, &err))
+		sl_log(&st->v->log, SL_LOG_WARN, "cannot delete %s: %s (left for gc)", key, err.msg);
+	if (l == SLICE_UNREFERENCED)
+		sl_vol_delete_slice(st->v, id, size);
+}
+
+void sl_stage_store_ok(struct sl_stage *st)
+{
+	if (!atomic_load(&st->backing_off) || !atomic_exchange(&st->backing_off, false))
+		return;
+	int64_t now = now_s();
+	pthread_mutex_lock(&st->lock);
+	for (struct queued *q = st->queue; q; q = q->next)
+		if (q->next_try > now)
+			q->next_try = now;
+	pthread_mutex_unlock(&st->lock);
+}
+
 struct retry_task {
 	struct sl_stage *st;
 	struct queued *q;
@@ -364,9 +486,11 @@ static void retry_run(void *arg)
 	char p[PATH_MAX];
 	path_of(q->dir, q->key, p, sizeof(p));
 	uint8_t *data = NULL;
-	uint32_t len = 0;
+	uint32_t len = 0, size = 0;
+	uint64_t id = key_slice(q->key);
 	int rc = sl_cachefile_read_all(p, &data, &len, &err);
-	bool drop = false;
+	bool drop = false, stored = false, store_failed = false;
+	enum liveness l = SLICE_LIVE;
 	if (rc == -ENOENT || rc == -EBADMSG) {
 		if (rc == -EBADMSG) {
 			sl_log(&st->v->log, SL_LOG_WARN, "dropping staged block %s: %s (a write cut "
@@ -374,14 +498,33 @@ static void retry_run(void *arg)
 			unlink(p);
 		}
 		drop = true;
+	} else if (!rc && (l = liveness(st, id, &size, &err)) == SLICE_UNKNOWN) {
+		rc = err.code ? err.code : -EIO;
+	} else if (!rc && l != SLICE_LIVE) {
+		sl_log(&st->v->log, SL_LOG_INFO, "dropping staged block %s: its slice is %s", q->key,
+		       l == SLICE_GONE ? "not committed or deleted" : "no longer referenced");
+		bury(st, q->key, id, l, size);
+		unlink(p);
+		drop = true;
 	} else if (!rc) {
 		rc = sl_store_block(st->v, q->key, data, len, &err);
+		store_failed = rc != 0;
 		if (!rc) {
-			retire(st, q->dir, q->key);
-			drop = true;
+			stored = drop = true;
+			/* Deleted by another client while this upload ran: it must not stay. */
+			struct sl_err lerr = {0};
+			l = liveness(st, id, &size, &lerr);
+			if (l == SLICE_GONE || l == SLICE_UNREFERENCED) {
+				bury(st, q->key, id, l, size);
+				unlink(p);
+			} else {
+				retire(st, q->dir, q->key);
+			}
 		}
 	}
 	free(data);
+	if (stored)
+		sl_stage_store_ok(st);
 	pthread_mutex_lock(&st->lock);
 	q->uploading = false;
 	if (drop) {
@@ -397,8 +540,53 @@ static void retry_run(void *arg)
 		int delay = RETRY_MIN_S << (q->attempts < 6 ? q->attempts : 6);
 		q->attempts++;
 		q->next_try = now_s() + (delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
+		if (store_failed) /* (not when the database could not tell the slice's state) */
+			atomic_store(&st->backing_off, true);
 		sl_log(&st->v->log, SL_LOG_WARN, "uploading staged block %s: %s (retrying in %d s)",
 		       q->key, err.msg, delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
+	}
+	pthread_mutex_unlock(&st->lock);
+	free(t);
+}
+
+struct pending_task {
+	struct sl_stage *st;
+	struct pending *pd;
+};
+
+/* A dead client's merged slice: kept if its compaction committed, deleted otherwise. */
+static void pending_run(void *arg)
+{
+	struct pending_task *t = arg;
+	struct sl_stage *st = t->st;
+	struct pending *pd = t->pd;
+	struct sl_err err = {0};
+	uint32_t size = 0;
+	enum liveness l = liveness(st, pd->id, &size, &err);
+	bool done = l != SLICE_UNKNOWN;
+	if (l == SLICE_GONE)
+		done = sl_vol_delete_slice_blocks(st->v, pd->id, pd->size);
+	else if (l == SLICE_UNREFERENCED)
+		sl_vol_delete_slice(st->v, pd->id, size);
+	if (l == SLICE_GONE)
+		sl_log(&st->v->log, SL_LOG_INFO, "deleted slice %" PRIu64 " of a compaction that "
+		       "did not commit (%s)", pd->id, pd->dir->path);
+	pthread_mutex_lock(&st->lock);
+	pd->checking = false;
+	if (done) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/" PENDING_DIR "/%" PRIu64 "_%u", pd->dir->path, pd->id,
+			 pd->size);
+		unlink(p);
+		struct pending **pp = &st->pending;
+		while (*pp != pd)
+			pp = &(*pp)->next;
+		*pp = pd->next;
+		if (--pd->dir->waiting == 0 && !pd->dir->own)
+			remove_dir(pd->dir);
+		free(pd);
+	} else {
+		pd->next_try = now_s() + RETRY_MIN_S;
 	}
 	pthread_mutex_unlock(&st->lock);
 	free(t);
@@ -408,6 +596,22 @@ void sl_stage_sweep(struct sl_stage *st)
 {
 	int64_t now = now_s();
 	pthread_mutex_lock(&st->lock);
+	/* While blocks wait after failures, try the one due first now and then, whatever its
+	 * delay: if it gets through, the store answers again and all of them become due. */
+	struct queued *first = NULL;
+	bool due = false, busy = false;
+	for (struct queued *q = st->queue; q; q = q->next) {
+		busy |= q->uploading;
+		if (q->uploading)
+			continue;
+		due |= q->next_try <= now;
+		if (!first || q->next_try < first->next_try)
+			first = q;
+	}
+	if (first && !due && !busy && atomic_load(&st->backing_off) && now >= st->next_probe) {
+		first->next_try = now;
+		st->next_probe = now + PROBE_S;
+	}
 	for (struct queued *q = st->queue; q; q = q->next) {
 		if (q->uploading || q->next_try > now)
 			continue;
@@ -422,7 +626,53 @@ void sl_stage_sweep(struct sl_stage *st)
 			break;
 		}
 	}
+	for (struct pending *pd = st->pending; pd; pd = pd->next) {
+		if (pd->checking || pd->next_try > now)
+			continue;
+		struct pending_task *t = malloc(sizeof(*t));
+		if (!t)
+			break;
+		*t = (struct pending_task){.st = st, .pd = pd};
+		pd->checking = true;
+		if (sl_pool_submit(st->v->uploads, pending_run, t)) {
+			pd->checking = false;
+			free(t);
+			break;
+		}
+	}
 	pthread_mutex_unlock(&st->lock);
+}
+
+bool sl_stage_recovered(const struct sl_stage *st)
+{
+	return st->recovered;
+}
+
+/* The marker of a merged slice in our first directory. */
+static void pending_path(struct sl_stage *st, uint64_t id, uint32_t size, char *out, size_t n)
+{
+	snprintf(out, n, "%s/" PENDING_DIR "/%" PRIu64 "_%u", st->dirs[0]->path, id, size);
+}
+
+int sl_stage_pending_begin(struct sl_stage *st, uint64_t id, uint32_t size, struct sl_err *err)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/" PENDING_DIR, st->dirs[0]->path);
+	if (mkdir(p, 0700) && errno != EEXIST)
+		return sl_errf(err, -errno, "creating %s: %s", p, strerror(errno));
+	pending_path(st, id, size, p, sizeof(p));
+	int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sl_errf(err, -errno, "creating %s: %s", p, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+void sl_stage_pending_end(struct sl_stage *st, uint64_t id, uint32_t size)
+{
+	char p[PATH_MAX];
+	pending_path(st, id, size, p, sizeof(p));
+	unlink(p);
 }
 
 static struct hold **hold_find_locked(struct sl_stage *st, uint64_t id)

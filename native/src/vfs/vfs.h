@@ -177,12 +177,26 @@ int sl_stage_put(struct sl_stage *st, const char *key, const void *data, uint32_
 /* The staged block (verified) for readers in this process; -ENOENT if not staged here. */
 int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,
 		  struct sl_err *err);
-/* The block is in object storage now: its staged copy moves into the disk cache. */
+/* The block is in object storage and its slice committed: its staged copy moves into the disk
+ * cache. (Until then the copy stays, so that a client taking over after a crash finds every
+ * block of an uncommitted slice and deletes its object.) */
 void sl_stage_uploaded(struct sl_stage *st, const char *key);
-/* A staged block its writer could not upload: the background thread retries it. */
+/* A staged block its writer did not retire (not uploaded, or its slice not committed): the
+ * background thread uploads it if its slice is still referenced, and drops it otherwise. */
 void sl_stage_orphan(struct sl_stage *st, const char *key);
-/* Background thread: starts uploads of queued blocks that are due. */
+/* Background thread: starts uploads of queued blocks that are due (each checks first that its
+ * slice is still referenced, and drops it otherwise), and the checks of dead clients' merged
+ * slices. */
 void sl_stage_sweep(struct sl_stage *st);
+/* An upload succeeded: blocks waiting after failed uploads become due at once. */
+void sl_stage_store_ok(struct sl_stage *st);
+/* Whether a dead client's staging directory was taken over at start (its deferred deletions
+ * died with it: the volume then sweeps unreferenced slices). */
+bool sl_stage_recovered(const struct sl_stage *st);
+/* Marks a slice that is uploaded before it is committed (compaction's merged slice) until
+ * pending_end, so that a client taking over after a crash deletes it unless it was committed. */
+int sl_stage_pending_begin(struct sl_stage *st, uint64_t id, uint32_t size, struct sl_err *err);
+void sl_stage_pending_end(struct sl_stage *st, uint64_t id, uint32_t size);
 /* Slices with uploads in flight. A deletion of a held slice is deferred: defer_delete records it
  * (true if held), and the last unhold returns true with the size so the caller deletes it. */
 void sl_stage_hold(struct sl_stage *st, uint64_t id);
@@ -248,6 +262,7 @@ struct sluice_volume {
 	sl_ino *doomed;
 	size_t ndoomed, cap_doomed;
 	bool deleting;           /* the background thread is deleting a doomed inode's data */
+	bool slices_due;         /* sweep unreferenced slices at once (a dead client was found) */
 	pthread_cond_t settled;  /* signalled when the queue is empty and nothing is being deleted */
 	struct sluice_file *open_files; /* list of open handles, closed by shutdown */
 	/* "nodes" naming a file on the volume ("/..."): re-read every nodes_refresh_s; rings it

@@ -19,6 +19,10 @@
 
 #define USAGE_FLUSH_MS 1000
 #define STALE_DELFILE_S 3600  /* a delfile row this old belongs to a client that died */
+/* Unreferenced slices are swept about once an hour by one client of the volume, as JuiceFS's
+ * clients do it: whoever moves the nextCleanupSlices counter (a unix time) forward by at least
+ * 9/10 of the period takes the turn. */
+#define CLEANUP_SLICES_S 3600
 
 struct sl_err *sl_vol_err(sluice_volume *vol)
 {
@@ -128,6 +132,33 @@ int sl_vol_settle_deletions(sluice_volume *vol, int timeout_ms)
 	return rc;
 }
 
+/* Deletes every slice whose reference count is zero or less: its last reference went but its
+ * blocks and row stayed, because the client deleting it died (its deletion was deferred in memory
+ * behind an upload, or it was killed half-way) or a deletion failed. Slices this process is
+ * still uploading are deferred as usual. */
+static void cleanup_slices(sluice_volume *vol)
+{
+	struct sl_volume_core *v = &vol->core;
+	struct sl_err err = {0};
+	if (v->meta->be->list_dead_slices &&
+	    v->meta->be->list_dead_slices(v->meta, sl_vol_delete_slice, v, &err))
+		sl_log(&v->log, SL_LOG_WARN, "cleaning up unreferenced slices: %s", err.msg);
+}
+
+/* JuiceFS's turn-taking for the hourly sweep: true if this client moved the counter. */
+static bool cleanup_slices_turn(sluice_volume *vol)
+{
+	struct sl_volume_core *v = &vol->core;
+	struct sl_err err = {0};
+	bool mine = false;
+	if (!v->meta->be->set_if_small)
+		return false;
+	if (v->meta->be->set_if_small(v->meta, "nextCleanupSlices", (int64_t)time(NULL),
+				      CLEANUP_SLICES_S * 9 / 10, &mine, &err))
+		sl_log(&v->log, SL_LOG_WARN, "checking counter nextCleanupSlices: %s", err.msg);
+	return mine;
+}
+
 static int doom_stale(void *arg, sl_ino ino, uint64_t length)
 {
 	(void)length;
@@ -220,6 +251,7 @@ static void *background_main(void *arg)
 	int64_t next_beat = mono_ms() + vol->heartbeat_s * 1000LL;
 	int64_t next_sweep = mono_ms() + 60 * 1000LL;
 	int64_t next_nodes = mono_ms() + vol->nodes_refresh_s * 1000LL;
+	int64_t next_slices = mono_ms() + 60 * 1000LL;
 	pthread_mutex_lock(&vol->lock);
 	while (!vol->stopping) {
 		struct timespec ts;
@@ -249,6 +281,19 @@ static void *background_main(void *arg)
 		if (now >= next_nodes) {
 			next_nodes = now + vol->nodes_refresh_s * 1000LL;
 			refresh_nodes(vol);
+		}
+		if (vol->slices_due) {
+			/* A dead client's staging directory was taken over: the deletions it had
+			 * deferred died with it. Its staged blocks of such slices are dropped by the
+			 * staging area; this deletes the slices themselves, at once. */
+			vol->slices_due = false;
+			cleanup_slices(vol);
+		}
+		if (now >= next_slices) {
+			unsigned seed = (unsigned)now;
+			next_slices = now + CLEANUP_SLICES_S * 1000LL * (90 + rand_r(&seed) % 21) / 100;
+			if (cleanup_slices_turn(vol))
+				cleanup_slices(vol);
 		}
 		if (now >= next_sweep) {
 			next_sweep = now + 600 * 1000LL;
@@ -462,6 +507,7 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	}
 	if (v->stage)
 		sl_stage_sweep(v->stage); /* blocks recovered from clients that are gone */
+	vol->slices_due = v->stage && sl_stage_recovered(v->stage);
 	refresh_nodes(vol); /* before the background thread, which refreshes it from then on */
 	if (!v->read_only) {
 		char info[1024];
@@ -495,6 +541,8 @@ static void teardown(sluice_volume *vol)
 	sl_pool_free(v->downloads);
 	if (v->meta && v->cache && v->store)
 		delete_doomed(vol);
+	if (vol->slices_due && v->meta && v->cache && v->store)
+		cleanup_slices(vol); /* a client that lived shorter than one background round */
 	sl_stage_free(v->stage); /* after the uploads it queued and the deletions it deferred */
 	v->stage = NULL;
 	if (v->meta) {

@@ -304,11 +304,24 @@ static void commit_ready(struct sl_writer *w)
 		}
 		s->committed = hs == HEAD_READY && !rc;
 		s->dropped = !s->committed;
+		/* Blocks uploaded and staged before the commit: their staged copies can go now. */
+		char (*retire)[SL_KEY_MAX] = NULL;
+		uint32_t nretire = 0;
+		for (uint32_t i = 0; s->committed && i < used_blocks(w, s); i++) {
+			if (!s->b[i].stored || !s->b[i].staged)
+				continue;
+			if (!retire && !(retire = malloc(used_blocks(w, s) * sizeof(*retire))))
+				break; /* the copies stay staged: the next client here uploads them again */
+			block_key(w, s, i, retire[nretire++]);
+		}
 		s->next = w->pending;
 		w->pending = s;
 		struct wslice *done = reap_locked(w);
 		pthread_cond_broadcast(&w->changed);
 		pthread_mutex_unlock(&w->lock);
+		for (uint32_t i = 0; i < nretire; i++)
+			sl_stage_uploaded(w->v->stage, retire[i]);
+		free(retire);
 		free_list(w, done);
 	}
 	pthread_mutex_unlock(&w->commit_lock);
@@ -357,12 +370,15 @@ static void upload_run(void *arg)
 		b->err.code = rc;
 	}
 	b->stored = !rc;
-	bool retire = b->stored && b->staged;
+	/* A staged copy stays until the slice is committed too (commit_ready retires it then). */
+	bool retire = b->stored && b->staged && s->committed;
 	settle_block(w, b);
 	struct wslice *done = reap_locked(w);
 	pthread_mutex_unlock(&w->lock);
 	if (retire)
 		sl_stage_uploaded(v->stage, u->key);
+	if (!rc && v->stage)
+		sl_stage_store_ok(v->stage);
 	free_list(w, done);
 	free(u);
 	commit_ready(w);
@@ -574,12 +590,11 @@ restart:
 			b->pinned = false;
 			if (!rc)
 				b->staged = true;
-			bool retire = !rc && b->stored; /* the upload finished while we staged */
+			/* The queue holds uncommitted slices only: their staged copies stay until
+			 * the commit (commit_ready), even if the upload finished while we staged. */
 			settle_block(w, b);
 			struct wslice *done = reap_locked(w);
 			pthread_mutex_unlock(&w->lock);
-			if (retire)
-				sl_stage_uploaded(w->v->stage, key);
 			free_list(w, done);
 			pthread_mutex_lock(&w->lock);
 			if (rc)
@@ -710,12 +725,13 @@ void sl_writer_free(struct sl_writer *w)
 	w->tail = NULL;
 	while (w->tasks || w->compacting)
 		pthread_cond_wait(&w->changed, &w->lock);
-	/* Staged and not uploaded: the staging area takes over. That includes slices whose commit
-	 * failed, since a commit whose reply was lost may have happened after all; if it did not,
-	 * the upload only leaves an unreferenced object for gc. */
+	/* Staged and not retired (not uploaded, or the slice not committed): the staging area
+	 * takes over. It uploads a block only while its slice is referenced, which covers a commit
+	 * that failed but happened (its reply lost past every retry), and deletes the object of a
+	 * slice that was never committed. */
 	for (struct wslice *s = w->pending; s; s = s->next)
 		for (uint32_t i = 0; i < used_blocks(w, s); i++)
-			if (s->b[i].staged && !s->b[i].stored) {
+			if (s->b[i].staged && !(s->b[i].stored && s->committed)) {
 				char key[SL_KEY_MAX];
 				block_key(w, s, i, key);
 				sl_stage_orphan(w->v->stage, key);

@@ -78,6 +78,13 @@ public final class SluiceConstants {
   public static final String IO_RETRIES = "io-retries";
   public static final int IO_RETRIES_DEFAULT = 10;
 
+  /**
+   * Seconds a metadata operation keeps retrying while the database cannot be reached (a restart,
+   * a failover): the operation stalls, then completes.
+   */
+  public static final String META_RETRY_SECONDS = "meta-retry-seconds";
+  public static final int META_RETRY_SECONDS_DEFAULT = 60;
+
   /** Seconds before one object request is abandoned and retried. */
   public static final String IO_TIMEOUT = "io-timeout";
   public static final int IO_TIMEOUT_DEFAULT = 60;
@@ -219,7 +226,7 @@ public final class SluiceConstants {
    */
   static final String[] NATIVE_KEYS = {
     META, SUPERUSER, SUPERGROUP, ACCESS_KEY, SECRET_KEY, BUCKET, S3_REGION, S3_PATH_STYLE,
-    S3_CA_FILE, IO_RETRIES, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS, MAX_DOWNLOADS, MEMORY_SIZE,
+    S3_CA_FILE, IO_RETRIES, META_RETRY_SECONDS, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS, MAX_DOWNLOADS, MEMORY_SIZE,
     READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS, CACHE_DIR, CACHE_SIZE,
     FREE_SPACE_RATIO, CACHE_WRITERS, CACHE_FULL_BLOCK, GET_TIMEOUT, ATTR_CACHE, ENTRY_CACHE,
     DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, LEASES, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
