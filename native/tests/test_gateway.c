@@ -395,6 +395,7 @@ static int lease_op(struct sl_gateway *gw, const char *who, uint16_t op, uint64_
 		sl_w_u32(&req, 0);
 		sl_w_slice(&req, &(struct sl_slice){.id = 1u << 30, .size = 1, .len = 1});
 		sl_w_i64(&req, 0);
+		sl_w_grant(&req, NULL);
 	}
 	sl_w_u64(&req, sid);
 	if (op != SL_OP_LEASE_ACQUIRE)

@@ -828,7 +828,7 @@ static bool client_errno(int rc)
 	case EINVAL: case EFBIG: case ENOSPC: case EROFS: case ENAMETOOLONG: case ENOTEMPTY:
 	case ELOOP: case ESTALE: case EXDEV: case E2BIG: case EPROTO: case ENOSYS:
 	case EOPNOTSUPP: case EBUSY: case ENODATA: case ERANGE: case EDQUOT: case EMLINK:
-	case EBADF:
+	case EBADF: case ENOLCK: case ETXTBSY: /* writer leases: lost, held by another stream */
 		return true;
 	default:
 		return false;
