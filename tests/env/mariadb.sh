@@ -138,10 +138,11 @@ launch() {
   local port=$1 sock pid i
   sock=$(socket_path)
   rm -f "$PIDFILE"
+  mkdir -p "$DIR/tmp" # its temporary tables: private, so that nothing cleaning /tmp breaks a query
   echo "==== $(date '+%F %T') starting on 127.0.0.1:$port" >>"$LOG"
   setsid "$SERVER_BIN" --no-defaults \
     --user="$(id -un)" \
-    --datadir="$DATA" --socket="$sock" --pid-file="$PIDFILE" \
+    --datadir="$DATA" --tmpdir="$DIR/tmp" --socket="$sock" --pid-file="$PIDFILE" \
     --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
     --log-error="$LOG" --skip-log-bin \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
