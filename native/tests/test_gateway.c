@@ -261,22 +261,30 @@ static void test_protection(void)
 }
 
 /* Raw bytes at the gateway: it must answer or hang up, and go on serving others. */
+/* Runs one hand-made request (then frees it) through the dispatcher as `who` (already
+ * authenticated); its status. */
+static int dispatch_status(struct sl_gateway *gw, const char *who, struct sl_wbuf *req)
+{
+	struct sl_wbuf resp = {0};
+	struct sl_gw_caller caller = {.name = who, .addr = "127.0.0.1"};
+	sl_gw_dispatch(gw, &caller, req->p, req->len, &resp);
+	struct sl_rbuf r = sl_rbuf_of(resp.p, resp.len);
+	int status = (int)sl_r_u32(&r);
+	sl_wbuf_free(req);
+	sl_wbuf_free(&resp);
+	return status;
+}
+
 /* One request through the dispatcher as `who` (already authenticated); its status. */
 static int session_op(struct sl_gateway *gw, const char *who, uint16_t op, uint64_t sid)
 {
-	struct sl_wbuf req = {0}, resp = {0};
+	struct sl_wbuf req = {0};
 	sl_w_u16(&req, op);
 	sl_w_str(&req, NULL);
 	sl_w_u64(&req, sid);
 	if (op == SL_OP_REFRESH_SESSION)
 		sl_w_i64(&req, 60);
-	struct sl_gw_caller caller = {.name = who, .addr = "127.0.0.1"};
-	sl_gw_dispatch(gw, &caller, req.p, req.len, &resp);
-	struct sl_rbuf r = sl_rbuf_of(resp.p, resp.len);
-	int status = (int)sl_r_u32(&r);
-	sl_wbuf_free(&req);
-	sl_wbuf_free(&resp);
-	return status;
+	return dispatch_status(gw, who, &req);
 }
 
 /* A request naming an inode, through the dispatcher as `who`; its status. args: u64 values (the
@@ -284,7 +292,7 @@ static int session_op(struct sl_gateway *gw, const char *who, uint16_t op, uint6
 static int inode_op(struct sl_gateway *gw, const char *who, uint16_t op, uint64_t ino,
 		    const char *name)
 {
-	struct sl_wbuf req = {0}, resp = {0};
+	struct sl_wbuf req = {0};
 	sl_w_u16(&req, op);
 	sl_w_str(&req, NULL);
 	sl_w_u64(&req, ino);
@@ -312,13 +320,7 @@ static int inode_op(struct sl_gateway *gw, const char *who, uint16_t op, uint64_
 	default:
 		break;
 	}
-	struct sl_gw_caller caller = {.name = who, .addr = "127.0.0.1"};
-	sl_gw_dispatch(gw, &caller, req.p, req.len, &resp);
-	struct sl_rbuf r = sl_rbuf_of(resp.p, resp.len);
-	int status = (int)sl_r_u32(&r);
-	sl_wbuf_free(&req);
-	sl_wbuf_free(&resp);
-	return status;
+	return dispatch_status(gw, who, &req);
 }
 
 /* Inode numbers are no key: bob cannot get at what lies in alice's 0700 directory by naming its
@@ -387,7 +389,7 @@ static void test_sessions(struct sl_gateway *gw)
 static int lease_op(struct sl_gateway *gw, const char *who, uint16_t op, uint64_t ino,
 		    uint64_t sid, uint64_t gen)
 {
-	struct sl_wbuf req = {0}, resp = {0};
+	struct sl_wbuf req = {0};
 	sl_w_u16(&req, op);
 	sl_w_str(&req, NULL);
 	sl_w_u64(&req, ino);
@@ -400,13 +402,7 @@ static int lease_op(struct sl_gateway *gw, const char *who, uint16_t op, uint64_
 	sl_w_u64(&req, sid);
 	if (op != SL_OP_LEASE_ACQUIRE)
 		sl_w_u64(&req, gen);
-	struct sl_gw_caller caller = {.name = who, .addr = "127.0.0.1"};
-	sl_gw_dispatch(gw, &caller, req.p, req.len, &resp);
-	struct sl_rbuf r = sl_rbuf_of(resp.p, resp.len);
-	int status = (int)sl_r_u32(&r);
-	sl_wbuf_free(&req);
-	sl_wbuf_free(&resp);
-	return status;
+	return dispatch_status(gw, who, &req);
 }
 
 /* Writer leases through the gateway: recovery fences the old writer (two clients of one user,
