@@ -332,6 +332,8 @@ static void test_namespace(hdfsFS fs, const char *user)
 	CHECK_ERR(hdfsCreateDirectory(fs, "/ns/h"), EEXIST);
 	CHECK_ERR(hdfsGetPathInfo(fs, "sluice://othervol/ns/h"), EINVAL);
 	CHECK_ERR(hdfsGetPathInfo(fs, "hdfs://nn:8020/ns/h"), EINVAL);
+	CHECK_ERR(hdfsGetPathInfo(fs, "s3a://hdvol/ns/h"), EINVAL);
+	CHECK_RC(hdfsExists(fs, "hdfs://hdvol/ns/h"), 0); /* what HDFS-minded engines build */
 	CHECK_ERR(hdfsGetPathInfo(fs, ""), EINVAL);
 	CHECK_ERR(hadoopRzOptionsAlloc(), ENOTSUP);
 	struct hdfsHedgedReadMetrics *hm = NULL;
@@ -437,7 +439,10 @@ static void test_core_site(const struct target *t)
 	CHECK_RC(hdfsDisconnect(b), 0);
 	/* sluice.VOLUME.meta wins over sluice.meta; another volume gets the (bad) global one */
 	CHECK_ERR(hdfsConnect("othervol", 0), ENOENT);
-	CHECK_ERR(hdfsConnect("hdfs://namenode", 8020), EINVAL);
+	CHECK_ERR(hdfsConnect("s3a://bucket", 0), EINVAL);
+	hdfsFS e = hdfsConnect("hdfs://" "hdvol", 0); /* pyarrow: "hdfs://" + host */
+	REQUIRE(e);
+	CHECK_RC(hdfsDisconnect(e), 0);
 
 	f = fopen(path, "w");
 	REQUIRE(f);

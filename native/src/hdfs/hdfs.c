@@ -56,7 +56,7 @@ char *hdfsGetLastExceptionStackTrace(void)
 /* ---- paths ----------------------------------------------------------------------------------- */
 
 /* path as an absolute, normalised path inside fs's volume: absolute, relative to the working
- * directory, or sluice://VOLUME/path naming fs's volume. */
+ * directory, or sluice://VOLUME/path (or hdfs://VOLUME/path) naming fs's volume. */
 static int resolve(hdfsFS fs, const char *path, char *out)
 {
 	if (!fs)
@@ -65,8 +65,11 @@ static int resolve(hdfsFS fs, const char *path, char *out)
 		return hd_fail(EINVAL, "empty path");
 	char joined[2 * HD_PATH_MAX + 2];
 	const char *p = path;
-	if (!strncmp(path, HD_SCHEME, strlen(HD_SCHEME))) {
-		const char *auth = path + strlen(HD_SCHEME);
+	size_t scheme = !strncmp(path, HD_SCHEME, strlen(HD_SCHEME)) ? strlen(HD_SCHEME)
+			: !strncmp(path, "hdfs://", 7)			     ? 7
+									     : 0;
+	if (scheme) { /* sluice://VOLUME/path, or hdfs://VOLUME/path from engines that build those */
+		const char *auth = path + scheme;
 		size_t alen = strcspn(auth, "/");
 		if (alen != strlen(fs->volume) || strncmp(auth, fs->volume, alen))
 			return hd_fail(EINVAL, "path %s is not on volume '%s' of this connection",
@@ -212,6 +215,9 @@ static int volume_of(const char *nn, const struct hd_conf *c, char *out, size_t 
 			return hd_fail(EINVAL, "name node 'default': set sluice.default.volume, or "
 					       "fs.defaultFS to sluice://VOLUME");
 	}
+	/* engines written for HDFS add hdfs:// themselves (pyarrow: "hdfs://" + host) */
+	if (!strncmp(v, "hdfs://", 7))
+		v += 7;
 	if (!strncmp(v, HD_SCHEME, strlen(HD_SCHEME)))
 		v += strlen(HD_SCHEME);
 	else if (strstr(v, "://"))
@@ -333,6 +339,10 @@ fail:
 	free_fs(fs);
 	fs = NULL;
 out:
+	/* as libhdfs, which prints the exception: callers such as pyarrow only say "failed" */
+	if (!fs)
+		fprintf(stderr, "hdfsBuilderConnect(nn=%s, user=%s): %s\n",
+			bld->nn ? bld->nn : "(null)", bld->user ? bld->user : "(default)", t_error);
 	hd_conf_free(&conf);
 	hdfsFreeBuilder(bld);
 	return fs;
