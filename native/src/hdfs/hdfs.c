@@ -240,8 +240,8 @@ static void lookup_groups(hdfsFS fs)
 		return;
 	gid_t gids[256];
 	int ng = 256;
-	if (getgrouplist(fs->user, pw.pw_gid, gids, &ng) < 0)
-		ng = 256;
+	if (getgrouplist(fs->user, pw.pw_gid, gids, &ng) < 0 || ng > 256)
+		ng = 256; /* more than 256 groups: the first 256 */
 	fs->groups = calloc((size_t)ng, sizeof(char *));
 	if (!fs->groups)
 		return;
@@ -634,9 +634,11 @@ int hdfsPreadFully(hdfsFS fs, hdfsFile file, tOffset position, void *buffer, tSi
 	tSize n = hdfsPread(fs, file, position, buffer, length);
 	if (n < 0)
 		return -1;
-	/* sluice_pread is short only at the end of the file */
+	/* sluice_pread is short only at the end of the file. libhdfs gets an EOFException there,
+	 * which it has no errno for (EINTERNAL); EINVAL says "that range is not in the file" and,
+	 * unlike EINTR, no caller retries it. */
 	if (n < length)
-		return hd_fail(EINTR, "hdfsPreadFully: end of file at %lld, %d bytes short",
+		return hd_fail(EINVAL, "hdfsPreadFully: end of file at %lld, %d bytes short",
 			       (long long)position + n, (int)(length - n));
 	return 0;
 }
