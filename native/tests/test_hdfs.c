@@ -122,6 +122,44 @@ static void *pread_thread(void *arg)
 	return NULL;
 }
 
+/* Threads connecting, reading and disconnecting at once share one volume handle safely. */
+struct connector {
+	const struct target *t;
+	int bad;
+};
+
+static void *connect_thread(void *arg)
+{
+	struct connector *c = arg;
+	unsigned char buf[1000];
+	for (int i = 0; i < 10; i++) {
+		hdfsFS fs = connect_as(c->t, i % 2 ? "alice" : NULL);
+		hdfsFile f = hdfsOpenFile(fs, "/data/f1", O_RDONLY, 0, 0, 0);
+		if (!f || hdfsPread(fs, f, 777, buf, sizeof(buf)) != sizeof(buf) ||
+		    !check_pattern(buf, sizeof(buf), 777))
+			c->bad++;
+		if (f && hdfsCloseFile(fs, f))
+			c->bad++;
+		if (hdfsDisconnect(fs))
+			c->bad++;
+	}
+	return NULL;
+}
+
+static void test_connect_threads(const struct target *t)
+{
+	pthread_t th[8];
+	struct connector c[8];
+	for (int i = 0; i < 8; i++) {
+		c[i] = (struct connector){.t = t};
+		REQUIRE(pthread_create(&th[i], NULL, connect_thread, &c[i]) == 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_RC(c[i].bad, 0);
+	}
+}
+
 static void test_streams(hdfsFS fs, const struct target *t)
 {
 	write_file(fs, "/data/f1", FILE_SIZE);
@@ -478,6 +516,7 @@ static void run(struct target *t, const sluice_format_options *fmt)
 	CHECK_RC(hdfsChmod(su, "/", 0777), 0);
 	CHECK_RC(hdfsDisconnect(su), 0);
 	test_streams(fs, t);
+	test_connect_threads(t);
 	test_namespace(fs, user);
 	test_users(t);
 	test_core_site(t);
