@@ -471,18 +471,7 @@ static hdfsFile open_file(hdfsFS fs, const char *path, int flags)
 		hd_fail(ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (acc == O_RDONLY) {
-		/* a directory is not a stream (HDFS: FileNotFoundException "is a directory") */
-		sluice_stat st;
-		int rc = sluice_stat_path(fs->vol, hd_user(fs), p, &st);
-		if (rc == 0 && st.type == SLUICE_DIR)
-			rc = -EISDIR;
-		if (rc < 0) {
-			hd_fail_rc(fs, rc, "open", p);
-			free(file);
-			return NULL;
-		}
-	}
+	/* a directory is no stream: sluice_open fails with -EISDIR */
 	int rc = sluice_open(fs->vol, hd_user(fs), p, sflags, 0666, fs->umask, &file->f);
 	if (rc < 0) {
 		hd_fail_rc(fs, rc, "open", p);
