@@ -372,6 +372,9 @@ static void test_namespace(hdfsFS fs, const char *user)
 	CHECK_ERR(hdfsGetPathInfo(fs, "hdfs://nn:8020/ns/h"), EINVAL);
 	CHECK_ERR(hdfsGetPathInfo(fs, "s3a://hdvol/ns/h"), EINVAL);
 	CHECK_RC(hdfsExists(fs, "hdfs://hdvol/ns/h"), 0); /* what HDFS-minded engines build */
+	CHECK_RC(hdfsExists(fs, "hdfs://hdvol:8020/ns/h"), 0);
+	CHECK_RC(hdfsExists(fs, "sluice://hdvol:0/ns/h"), 0);
+	CHECK_ERR(hdfsExists(fs, "sluice://hdvolx/ns/h"), EINVAL);
 	CHECK_ERR(hdfsGetPathInfo(fs, ""), EINVAL);
 	CHECK_ERR(hadoopRzOptionsAlloc(), ENOTSUP);
 	struct hdfsHedgedReadMetrics *hm = NULL;

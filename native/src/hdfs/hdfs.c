@@ -70,8 +70,8 @@ static int resolve(hdfsFS fs, const char *path, char *out)
 									     : 0;
 	if (scheme) { /* sluice://VOLUME/path, or hdfs://VOLUME/path from engines that build those */
 		const char *auth = path + scheme;
-		size_t alen = strcspn(auth, "/");
-		if (alen != strlen(fs->volume) || strncmp(auth, fs->volume, alen))
+		size_t alen = strcspn(auth, "/"), vlen = strcspn(auth, ":/"); /* a port is ignored */
+		if (vlen != strlen(fs->volume) || strncmp(auth, fs->volume, vlen))
 			return hd_fail(EINVAL, "path %s is not on volume '%s' of this connection",
 				       path, fs->volume);
 		p = auth[alen] ? auth + alen : "/";
