@@ -65,6 +65,8 @@ run_step "Java on Hadoop 3.4.1's jars: its contract, FSMainOperations, FileConte
 run_step "Java through the Kerberos gateway on MariaDB+S3: contract suites" \
   env BUILD="$BUILD" bash tests/gateway-contract.sh
 run_step "fuzz: the gateway's decoders, bounded" bash tests/fuzz.sh
+run_step "libhdfs: pyarrow's HadoopFileSystem on libsluice-hdfs.so, no JVM (Parquet dataset)" \
+  bash tests/libhdfs-pyarrow.sh "$BUILD"
 for t in tests/interop/*.sh; do
   run_step "interop: $(basename "$t" .sh)" bash "$t" "$ROOT/$BUILD/bin/sluice"
 done
