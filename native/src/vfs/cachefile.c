@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../util/crc32c.h"
@@ -116,8 +117,15 @@ static int fsync_dir(const char *path, size_t dirlen)
 	return e;
 }
 
-int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
-		       struct sl_err *err)
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
+			   int64_t *sync_ns, struct sl_err *err)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dirlen = slash ? (size_t)(slash - path) : 0;
@@ -168,8 +176,11 @@ int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sy
 	e = write_all(fd, data, len);
 	if (!e)
 		e = write_all(fd, trailer, tlen);
+	int64_t t0 = sync ? mono_ns() : 0;
 	if (!e && sync && fdatasync(fd))
 		e = errno, step = "fdatasync";
+	if (sync_ns)
+		*sync_ns = mono_ns() - t0;
 	if (close(fd) && !e)
 		e = errno, step = "close";
 	if (!e && rename(tmp, path))
@@ -178,16 +189,32 @@ int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sy
 		unlink(tmp);
 		goto fail;
 	}
+	t0 = sync ? mono_ns() : 0;
 	if (sync && (e = fsync_dir(path, dirlen))) {
 		step = "fsync of the directory of";
 		goto fail;
 	}
+	if (sync_ns)
+		*sync_ns += mono_ns() - t0;
 	goto out;
 fail:
 	rc = sl_errf(err, -e, "writing cache file %s: %s: %s", path, step, strerror(e));
 out:
 	free(trailer);
 	return rc;
+}
+
+int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
+		       struct sl_err *err)
+{
+	return cachefile_write(path, data, len, sync, NULL, err);
+}
+
+int sl_cachefile_write_synced(const char *path, const void *data, uint32_t len,
+			      int64_t *sync_ns, struct sl_err *err)
+{
+	*sync_ns = 0;
+	return cachefile_write(path, data, len, true, sync_ns, err);
 }
 
 /* What the footer and checksum list of an open cache file say, once checked. */

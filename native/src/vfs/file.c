@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "vfs.h"
 
 static void list_add(sluice_volume *vol, sluice_file *f)
@@ -234,7 +236,12 @@ int sluice_hflush(sluice_file *f)
 	struct sl_err *err = sl_vol_err(f->vol);
 	if (!f->w)
 		return sl_errf(err, -EBADF, "file is not open for writing");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&f->lock);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	sl_stat_add(&f->vol->core.flush.wait_ns, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+							     (t1.tv_nsec - t0.tv_nsec)));
 	int rc = sl_writer_hflush(f->w, err);
 	pthread_mutex_unlock(&f->lock);
 	return rc;

@@ -112,6 +112,13 @@ static int64_t now_s(void)
 	return ts.tv_sec;
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static int mkdirs(char *path)
 {
 	for (char *p = path + 1; *p; p++)
@@ -381,7 +388,13 @@ int sl_stage_put(struct sl_stage *st, const char *key, const void *data, uint32_
 {
 	char p[PATH_MAX];
 	path_of(own_dir(st, key), key, p, sizeof(p));
-	return sl_cachefile_write(p, data, len, true, err);
+	struct sl_flush_stats *fs = &st->v->flush;
+	int64_t t0 = now_ns(), sync_ns = 0;
+	int rc = sl_cachefile_write_synced(p, data, len, &sync_ns, err);
+	sl_stat_add(&fs->stages, 1);
+	sl_stat_add(&fs->stage_ns, (uint64_t)(now_ns() - t0));
+	sl_stat_add(&fs->stage_sync_ns, (uint64_t)sync_ns);
+	return rc;
 }
 
 int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,

@@ -7,6 +7,7 @@
 #define SL_VFS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -119,6 +120,10 @@ void sl_blockcache_prefetch_random(struct sl_blockcache *c, uint64_t id, uint32_
  * before returning: the block survives a crash of the process or the machine. */
 int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
 		       struct sl_err *err);
+/* sl_cachefile_write with sync; *sync_ns gets the time spent in fdatasync and the directory's
+ * fsync (the benchmark's per-phase breakdown of hflush). */
+int sl_cachefile_write_synced(const char *path, const void *data, uint32_t len,
+			      int64_t *sync_ns, struct sl_err *err);
 /* Reads [off, off+n) of the block in path (n is cut at the block's end) and returns the bytes
  * read; *blen (may be NULL) gets the block's length. -ENOENT if there is no such file,
  * -EBADMSG if it is corrupt or truncated (callers delete it and fetch the block elsewhere). */
@@ -224,6 +229,24 @@ size_t sl_ring_lookup(const struct sl_ring *r, uint64_t ino, uint64_t index, con
 struct sl_idmap;
 
 /* Everything the readers and writers need, shared by all handles of one volume. */
+/* What hflush spends its time on, summed over the volume handle's streams (read by the benchmark
+ * and the tests; relaxed counters, not a consistent snapshot). */
+struct sl_flush_stats {
+	atomic_uint_fast64_t hflushes;      /* sl_writer_hflush calls */
+	atomic_uint_fast64_t stages;        /* blocks staged by hflush */
+	atomic_uint_fast64_t stage_ns;      /* writing them, fdatasync included */
+	atomic_uint_fast64_t stage_sync_ns; /* of which fdatasync and the directory's fsync */
+	atomic_uint_fast64_t commits;       /* metadata transactions committing slices */
+	atomic_uint_fast64_t records;       /* slices they committed */
+	atomic_uint_fast64_t commit_ns;     /* time in those transactions */
+	atomic_uint_fast64_t wait_ns;       /* hflush waiting for locks and for other flushes */
+};
+
+static inline void sl_stat_add(atomic_uint_fast64_t *c, uint64_t v)
+{
+	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+
 struct sl_volume_core {
 	struct sl_conf *conf;
 	struct sl_logger log;
@@ -248,6 +271,7 @@ struct sl_volume_core {
 	bool leases;          /* output streams take writer leases ("leases", meta.h) */
 	char superuser[64], supergroup[64];
 	char default_user[64];
+	struct sl_flush_stats flush;
 };
 
 struct sluice_volume {

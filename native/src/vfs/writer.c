@@ -165,6 +165,13 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* Every COMPACT_EVERY commits into one chunk, its slices are merged if there are COMPACT_AT or
  * more (an hflush per record makes a slice per record). The merge runs on the upload pool, one at
  * a time per writer, so that an hflush never waits for it; commits meanwhile are safe because
@@ -266,7 +273,9 @@ static enum head_state head_state(struct sl_writer *w, struct wslice *s, struct 
 /* Commits every sealed slice at the head of the queue whose blocks are all stored or staged. */
 static void commit_ready(struct sl_writer *w)
 {
+	int64_t t0 = mono_ns();
 	pthread_mutex_lock(&w->commit_lock);
+	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
 		struct wslice *s = w->head;
@@ -289,9 +298,13 @@ static void commit_ready(struct sl_writer *w)
 			struct sl_slice sl = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
 					      .len = s->len};
 			struct sl_attr attr;
+			int64_t t0 = mono_ns();
 			rc = w->v->meta->be->write_chunk(w->v->meta, &w->user.mu,
 							 w->leased ? &w->lease : NULL, w->ino,
 							 s->chunk, &sl, now_ns(), &attr, &err);
+			sl_stat_add(&w->v->flush.commits, 1);
+			sl_stat_add(&w->v->flush.records, 1);
+			sl_stat_add(&w->v->flush.commit_ns, (uint64_t)(mono_ns() - t0));
 			if (!rc)
 				maybe_compact(w, s->chunk);
 		}
@@ -613,6 +626,7 @@ static int sticky(struct sl_writer *w, struct sl_err *err)
 
 int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 {
+	sl_stat_add(&w->v->flush.hflushes, 1);
 	if (!w->v->stage)
 		return sl_writer_flush(w, err);
 	pthread_mutex_lock(&w->lock);
@@ -636,8 +650,10 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 		return sl_writer_flush(w, err);
 	commit_ready(w);
 	pthread_mutex_lock(&w->lock);
+	int64_t t0 = mono_ns();
 	while (w->head && !w->err.code)
 		pthread_cond_wait(&w->changed, &w->lock);
+	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
 	rc = sticky(w, err);
 	pthread_mutex_unlock(&w->lock);
 	return rc;
