@@ -247,6 +247,23 @@ static inline void sl_stat_add(atomic_uint_fast64_t *c, uint64_t v)
 	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 }
 
+/* Group commit of the slices of every stream of a volume handle (commit.c). */
+struct sl_commit_req;
+struct sl_commit_group {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	struct sl_commit_req *queue; /* waiting for the next transaction, in arrival order */
+	bool busy;                   /* a leader is committing */
+};
+void sl_commit_init(struct sl_commit_group *g);
+void sl_commit_destroy(struct sl_commit_group *g);
+/* Commits recs (n slices of one writer, in order), together with what other streams of the
+ * volume commit at the same time: one transaction for all when the backend has write_chunks.
+ * Returns when recs are committed (0, *done = n, attributes filled) or failed (*done records
+ * from the first were committed: only a backend without write_chunks commits some). */
+int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs, size_t n,
+		     size_t *done, struct sl_err *err);
+
 struct sl_volume_core {
 	struct sl_conf *conf;
 	struct sl_logger log;
@@ -272,6 +289,7 @@ struct sl_volume_core {
 	char superuser[64], supergroup[64];
 	char default_user[64];
 	struct sl_flush_stats flush;
+	struct sl_commit_group commits;
 };
 
 struct sluice_volume {
@@ -363,7 +381,10 @@ struct sluice_file {
 	sluice_volume *vol;
 	sl_ino ino;
 	int flags;
-	pthread_mutex_t lock;   /* serializes writes, seeks and flushes on this handle */
+	pthread_mutex_t lock;   /* serializes writes, seeks, hsyncs and close on this handle */
+	pthread_cond_t idle;    /* flushing dropped to 0 */
+	int flushing;           /* hflushes running: they hold no lock here, so that concurrent
+				   ones commit together (writer.c); close waits for them */
 	uint64_t pos;           /* sequential read/write position */
 	struct sl_writer *w;    /* NULL for read-only handles */
 	struct sl_meta_lease lease; /* the writer's, if leased (lease.c) */

@@ -44,6 +44,7 @@ struct wslice {
 	int inflight;        /* uploads queued or running */
 	bool committed;      /* in metadata */
 	bool dropped;        /* given up after an error; never committed */
+	uint64_t seq;        /* 1, 2, ... in the order slices are sealed */
 	struct wslice *next; /* in the queue or on the pending list */
 };
 
@@ -57,6 +58,12 @@ struct sl_writer {
 	pthread_mutex_t lock;  /* guards everything below and the slices' state */
 	pthread_cond_t changed;
 	pthread_mutex_t commit_lock;
+	/* hflushes hold it shared, so that several threads' hflushes of this stream stage their
+	 * blocks at once and commit together; hsync and close hold it exclusively (writers
+	 * preferred: a stream of hflushes cannot starve them). */
+	pthread_rwlock_t gate;
+	uint64_t sealed_seq;   /* seq of the last slice sealed */
+	uint64_t done_seq;     /* seq of the last slice committed or dropped (in order) */
 	struct wslice *cur;
 	struct wslice *head, *tail; /* sealed, not yet committed, in order */
 	struct wslice *pending;     /* committed or dropped, with uploads unfinished */
@@ -270,44 +277,78 @@ static enum head_state head_state(struct sl_writer *w, struct wslice *s, struct 
 	return wait ? HEAD_WAIT : HEAD_READY;
 }
 
-/* Commits every sealed slice at the head of the queue whose blocks are all stored or staged. */
+/* Settles s after its commit (committed or not). Called with w->lock held; returns the slices
+ * to free after unlock and the staged copies to retire (caller frees *retire). */
+static struct wslice *commit_settle(struct sl_writer *w, struct wslice *s, bool committed,
+				    char (**retire)[SL_KEY_MAX], uint32_t *nretire)
+{
+	s->committed = committed;
+	s->dropped = !committed;
+	w->done_seq = s->seq;
+	/* Blocks uploaded and staged before the commit: their staged copies can go now. */
+	for (uint32_t i = 0; committed && i < used_blocks(w, s); i++) {
+		if (!s->b[i].stored || !s->b[i].staged)
+			continue;
+		char (*more)[SL_KEY_MAX] = realloc(*retire, (*nretire + 1) * sizeof(**retire));
+		if (!more)
+			break; /* the copies stay staged: the next client here uploads them again */
+		*retire = more;
+		block_key(w, s, i, (*retire)[(*nretire)++]);
+	}
+	s->next = w->pending;
+	w->pending = s;
+	return reap_locked(w);
+}
+
+/* Commits every sealed slice at the head of the queue whose blocks are all stored or staged:
+ * up to COMMIT_BATCH at a time in one request to the volume's group commit (commit.c), which
+ * shares the transaction with other streams' commits. Threads of this stream that hflush
+ * meanwhile wait for commit_lock and then commit all their slices together (leader/follower
+ * within the stream too). */
+#define COMMIT_BATCH 64
 static void commit_ready(struct sl_writer *w)
 {
 	int64_t t0 = mono_ns();
 	pthread_mutex_lock(&w->commit_lock);
 	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
 	for (;;) {
-		pthread_mutex_lock(&w->lock);
-		struct wslice *s = w->head;
+		struct wslice *batch[COMMIT_BATCH];
+		struct sl_meta_chunk_write recs[COMMIT_BATCH];
+		size_t nb = 0, nrec = 0;
+		bool failed = false;
 		struct sl_err why = {0};
-		enum head_state hs = s ? head_state(w, s, &why) : HEAD_WAIT;
-		if (hs == HEAD_WAIT) {
-			pthread_mutex_unlock(&w->lock);
-			break;
+		pthread_mutex_lock(&w->lock);
+		while (w->head && nb < COMMIT_BATCH) {
+			struct wslice *s = w->head;
+			enum head_state hs = head_state(w, s, &why);
+			if (hs == HEAD_WAIT || (hs == HEAD_FAILED && nb))
+				break; /* a failed head is settled alone, after the batch before it */
+			w->head = s->next;
+			if (!w->head)
+				w->tail = NULL;
+			batch[nb++] = s;
+			if (hs == HEAD_FAILED) {
+				failed = true;
+				if (!w->err.code)
+					w->err = why;
+				break;
+			}
+			if (s->len > 0)
+				recs[nrec++] = (struct sl_meta_chunk_write){
+					.u = &w->user.mu, .lease = w->leased ? &w->lease : NULL,
+					.ino = w->ino, .indx = s->chunk, .mtime_ns = now_ns(),
+					.s = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
+					      .len = s->len}};
 		}
-		w->head = s->next;
-		if (!w->head)
-			w->tail = NULL;
-		if (hs == HEAD_FAILED && !w->err.code)
-			w->err = why;
 		pthread_mutex_unlock(&w->lock);
+		if (!nb)
+			break;
 
 		struct sl_err err = {0};
-		int rc = 0;
-		if (hs == HEAD_READY && s->len > 0) {
-			struct sl_slice sl = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
-					      .len = s->len};
-			struct sl_attr attr;
-			int64_t t0 = mono_ns();
-			rc = w->v->meta->be->write_chunk(w->v->meta, &w->user.mu,
-							 w->leased ? &w->lease : NULL, w->ino,
-							 s->chunk, &sl, now_ns(), &attr, &err);
-			sl_stat_add(&w->v->flush.commits, 1);
-			sl_stat_add(&w->v->flush.records, 1);
-			sl_stat_add(&w->v->flush.commit_ns, (uint64_t)(mono_ns() - t0));
-			if (!rc)
-				maybe_compact(w, s->chunk);
-		}
+		size_t done = 0;
+		int rc = failed ? 0 : sl_commit_slices(w->v, recs, nrec, &done, &err);
+		for (size_t i = 0; i < done; i++)
+			maybe_compact(w, recs[i].indx);
 		pthread_mutex_lock(&w->lock);
 		if (rc && !w->err.code) {
 			w->err = err;
@@ -315,27 +356,29 @@ static void commit_ready(struct sl_writer *w)
 			sl_err_wrap(&w->err, "commit of a slice of inode %llu",
 				    (unsigned long long)w->ino);
 		}
-		s->committed = hs == HEAD_READY && !rc;
-		s->dropped = !s->committed;
-		/* Blocks uploaded and staged before the commit: their staged copies can go now. */
 		char (*retire)[SL_KEY_MAX] = NULL;
 		uint32_t nretire = 0;
-		for (uint32_t i = 0; s->committed && i < used_blocks(w, s); i++) {
-			if (!s->b[i].stored || !s->b[i].staged)
-				continue;
-			if (!retire && !(retire = malloc(used_blocks(w, s) * sizeof(*retire))))
-				break; /* the copies stay staged: the next client here uploads them again */
-			block_key(w, s, i, retire[nretire++]);
+		struct wslice *done_list = NULL;
+		size_t r = 0; /* records of batch[0..i) */
+		for (size_t i = 0; i < nb; i++) {
+			struct wslice *s = batch[i];
+			bool committed = !failed && (s->len > 0 ? r < done : !rc);
+			if (s->len > 0)
+				r++;
+			struct wslice *d = commit_settle(w, s, committed, &retire, &nretire);
+			while (d) { /* gather what the reaps freed */
+				struct wslice *next = d->next;
+				d->next = done_list;
+				done_list = d;
+				d = next;
+			}
 		}
-		s->next = w->pending;
-		w->pending = s;
-		struct wslice *done = reap_locked(w);
 		pthread_cond_broadcast(&w->changed);
 		pthread_mutex_unlock(&w->lock);
 		for (uint32_t i = 0; i < nretire; i++)
 			sl_stage_uploaded(w->v->stage, retire[i]);
 		free(retire);
-		free_list(w, done);
+		free_list(w, done_list);
 	}
 	pthread_mutex_unlock(&w->commit_lock);
 }
@@ -450,6 +493,7 @@ static int seal_current(struct sl_writer *w)
 		s->submitted = nblocks;
 		rc = submit_block(w, s, last);
 	}
+	s->seq = ++w->sealed_seq;
 	if (w->tail)
 		w->tail->next = s;
 	else
@@ -504,6 +548,11 @@ int sl_writer_new(struct sl_volume_core *v, const struct sl_meta_user *u,
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->changed, NULL);
 	pthread_mutex_init(&w->commit_lock, NULL);
+	pthread_rwlockattr_t ga;
+	pthread_rwlockattr_init(&ga);
+	pthread_rwlockattr_setkind_np(&ga, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&w->gate, &ga);
+	pthread_rwlockattr_destroy(&ga);
 	*out = w;
 	return 0;
 }
@@ -629,10 +678,16 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 	sl_stat_add(&w->v->flush.hflushes, 1);
 	if (!w->v->stage)
 		return sl_writer_flush(w, err);
+	int64_t t0 = mono_ns();
+	pthread_rwlock_rdlock(&w->gate);
+	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
 	pthread_mutex_lock(&w->lock);
 	int rc = sticky(w, err);
 	if (!rc)
 		rc = seal_current(w);
+	/* This hflush covers every byte written before it: all of it is in slices sealed by now
+	 * (by this thread or another one), so it is done when slice `target` is committed. */
+	uint64_t target = w->sealed_seq;
 	if (!rc && !w->staging_broken) {
 		resubmit_failed(w);
 		struct sl_err serr = {0};
@@ -644,18 +699,21 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 	}
 	bool sync = w->staging_broken;
 	pthread_mutex_unlock(&w->lock);
-	if (rc)
-		return sl_errf(err, rc, "cannot queue an upload: out of memory");
-	if (sync)
+	if (rc || sync) {
+		pthread_rwlock_unlock(&w->gate);
+		if (rc)
+			return sl_errf(err, rc, "cannot queue an upload: out of memory");
 		return sl_writer_flush(w, err);
+	}
 	commit_ready(w);
 	pthread_mutex_lock(&w->lock);
-	int64_t t0 = mono_ns();
-	while (w->head && !w->err.code)
+	t0 = mono_ns();
+	while (w->done_seq < target && !w->err.code)
 		pthread_cond_wait(&w->changed, &w->lock);
 	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
 	rc = sticky(w, err);
 	pthread_mutex_unlock(&w->lock);
+	pthread_rwlock_unlock(&w->gate);
 	return rc;
 }
 
@@ -671,6 +729,7 @@ static struct wblock *first_unstored(struct sl_writer *w)
 
 int sl_writer_flush(struct sl_writer *w, struct sl_err *err)
 {
+	pthread_rwlock_wrlock(&w->gate);
 	pthread_mutex_lock(&w->lock);
 	int rc = seal_current(w);
 	if (!rc)
@@ -711,6 +770,7 @@ int sl_writer_flush(struct sl_writer *w, struct sl_err *err)
 		}
 	}
 	pthread_mutex_unlock(&w->lock);
+	pthread_rwlock_unlock(&w->gate);
 	return rc;
 }
 
@@ -759,6 +819,7 @@ void sl_writer_free(struct sl_writer *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->changed);
 	pthread_mutex_destroy(&w->commit_lock);
+	pthread_rwlock_destroy(&w->gate);
 	sl_held_user_clear(&w->user);
 	free(w);
 }
