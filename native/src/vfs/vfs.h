@@ -124,6 +124,12 @@ int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sy
  * fsync (the benchmark's per-phase breakdown of hflush). */
 int sl_cachefile_write_synced(const char *path, const void *data, uint32_t len,
 			      int64_t *sync_ns, struct sl_err *err);
+/* Writes n cache files with sync, sharing the cost of making them durable: all are written
+ * and their writeback started, then each is fdatasync'ed and renamed, then each directory is
+ * fsync'ed once. rcs[i] gets each file's outcome; returns the first error (in *err), or 0. */
+int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data,
+			    const uint32_t *lens, size_t n, int *rcs, int64_t *sync_ns,
+			    struct sl_err *err);
 /* Reads [off, off+n) of the block in path (n is cut at the block's end) and returns the bytes
  * read; *blen (may be NULL) gets the block's length. -ENOENT if there is no such file,
  * -EBADMSG if it is corrupt or truncated (callers delete it and fetch the block elsewhere). */
@@ -176,9 +182,10 @@ struct sl_stage;
 int sl_stage_new(struct sl_volume_core *v, struct sl_stage **out, struct sl_err *err);
 /* After the upload pool was drained. Blocks still not uploaded stay for the next client. */
 void sl_stage_free(struct sl_stage *st);
-/* Writes block key durably (fdatasync'ed) to the staging area. */
-int sl_stage_put(struct sl_stage *st, const char *key, const void *data, uint32_t len,
-		 struct sl_err *err);
+/* Writes n blocks durably (fdatasync'ed, renamed, directory synced) to the staging area, in one round with what other threads stage at
+ * the same time (group staging). rcs[i] gets each block's outcome; returns the first error. */
+int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_t *const *data,
+		      const uint32_t *lens, size_t n, int *rcs, struct sl_err *err);
 /* The staged block (verified) for readers in this process; -ENOENT if not staged here. */
 int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,
 		  struct sl_err *err);

@@ -12,6 +12,11 @@
  * and close wait for those uploads too. A failed upload of a block that is not staged is
  * retried once by the next hsync and then fails the stream for good (sticky error); one of a
  * staged block is retried by every flush, and after close by the staging area.
+ * Group commit: hflushes of several threads run at once (the gate, shared; hsync and close hold
+ * it alone). Each seals what was written before it, notes the seq of the last sealed slice, and
+ * returns once done_seq reaches it; the blocks go to the volume's staging rounds together
+ * (stage.c) and the ready slices to its group commit (commit.c), so hflushes that meet share
+ * fdatasyncs and one metadata transaction.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -632,38 +637,55 @@ static void resubmit_failed(struct sl_writer *w)
  * w->lock held; drops it while writing. A slice's last block is not staged when the backend
  * needs it stored before the commit (SL_META_CAP_COMMIT_STORED): the hflush waits for its
  * upload anyway, and a second copy with an fdatasync would only add to that wait. */
+#define STAGE_BATCH 16
 static int stage_queued(struct sl_writer *w, struct sl_err *err)
 {
 	bool stored_last = w->v->meta->be->caps & SL_META_CAP_COMMIT_STORED;
-restart:
-	for (struct wslice *s = w->head; s; s = s->next)
-		for (uint32_t i = 0; i < used_blocks(w, s); i++) {
-			struct wblock *b = &s->b[i];
-			if (b->stored || b->staged || b->pinned || !b->data ||
-			    (stored_last && i == used_blocks(w, s) - 1))
-				continue;
-			char key[SL_KEY_MAX];
-			block_key(w, s, i, key);
-			uint32_t len = sl_block_len(&w->v->layout, s->len, i);
-			b->pinned = true; /* keeps b->data and the slice */
-			pthread_mutex_unlock(&w->lock);
-			int rc = sl_stage_put(w->v->stage, key, b->data, len, err);
-			pthread_mutex_lock(&w->lock);
-			b->pinned = false;
-			if (!rc)
-				b->staged = true;
+	for (;;) {
+		/* Pins what needs staging (up to STAGE_BATCH blocks), stages it in one group round
+		 * (stage.c: with what other threads and streams stage now), then looks again: the
+		 * queue may have grown meanwhile. */
+		struct wblock *bs[STAGE_BATCH];
+		char keys[STAGE_BATCH][SL_KEY_MAX];
+		const char *kp[STAGE_BATCH];
+		const uint8_t *data[STAGE_BATCH];
+		uint32_t lens[STAGE_BATCH];
+		int rcs[STAGE_BATCH];
+		size_t n = 0;
+		for (struct wslice *s = w->head; s && n < STAGE_BATCH; s = s->next)
+			for (uint32_t i = 0; i < used_blocks(w, s) && n < STAGE_BATCH; i++) {
+				struct wblock *b = &s->b[i];
+				if (b->stored || b->staged || b->pinned || !b->data ||
+				    (stored_last && i == used_blocks(w, s) - 1))
+					continue;
+				block_key(w, s, i, keys[n]);
+				kp[n] = keys[n];
+				data[n] = b->data;
+				lens[n] = sl_block_len(&w->v->layout, s->len, i);
+				b->pinned = true; /* keeps b->data and the slice */
+				bs[n++] = b;
+			}
+		if (!n)
+			return 0;
+		pthread_mutex_unlock(&w->lock);
+		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
+		pthread_mutex_lock(&w->lock);
+		for (size_t k = 0; k < n; k++) {
+			bs[k]->pinned = false;
+			if (!rcs[k])
+				bs[k]->staged = true;
 			/* The queue holds uncommitted slices only: their staged copies stay until
 			 * the commit (commit_ready), even if the upload finished while we staged. */
-			settle_block(w, b);
-			struct wslice *done = reap_locked(w);
-			pthread_mutex_unlock(&w->lock);
-			free_list(w, done);
-			pthread_mutex_lock(&w->lock);
-			if (rc)
-				return rc;
-			goto restart; /* the queue may have moved on meanwhile */
+			settle_block(w, bs[k]);
 		}
-	return 0;
+		struct wslice *done = reap_locked(w);
+		pthread_cond_broadcast(&w->changed);
+		pthread_mutex_unlock(&w->lock);
+		free_list(w, done);
+		pthread_mutex_lock(&w->lock);
+		if (rc)
+			return rc;
+	}
 }
 
 static int sticky(struct sl_writer *w, struct sl_err *err)
