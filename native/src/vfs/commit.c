@@ -9,6 +9,9 @@
  * meanwhile wait and go together in the next one. Every caller returns only after its own
  * records were committed or failed, so an acknowledged hflush is as durable as before.
  *
+ * A backend without write_chunks (the gateway's, for now) has nothing to share: each stream
+ * commits on its own, by one write_chunk per record, in parallel with the others as before.
+ *
  * Isolation: a batch is all or nothing, so when a batch of several requests fails (one stream's
  * lease was recovered, one caller lacks permission, the database is gone), each request is
  * committed again on its own, and only the failing stream sees an error. A writer has at most
@@ -113,6 +116,15 @@ int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs,
 	*done = 0;
 	if (!n)
 		return 0;
+	if (!v->meta->be->write_chunks) {
+		/* Nothing to share (the gateway backend, for now): streams commit side by side
+		 * as before instead of queueing behind one leader. */
+		struct sl_err e = {0};
+		int rc = commit_once(v, recs, n, done, &e);
+		if (rc && err)
+			*err = e;
+		return rc;
+	}
 	int64_t t0 = mono_ns();
 	pthread_mutex_lock(&g->lock);
 	struct sl_commit_req **pp = &g->queue;
