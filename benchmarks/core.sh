@@ -49,6 +49,13 @@ for b in file s3; do
   meta=$SQLITE_META; [ $b = s3 ] && meta=$MYSQL_META
   echo "== write-ahead log, $b ($NWAL records of 1 KiB)"
   collect wal$b < <("$BENCH" wal "$meta" "$WORK/cache-wal-$b" "$NWAL")
+  for mode in shared streams; do
+    for t in 1 4 16; do
+      [ $mode = streams ] && [ $t = 1 ] && continue
+      echo "== concurrent hflush, $b, $t thread(s), $mode ($NWAL records of 1 KiB)"
+      collect walmt$b < <("$BENCH" walmt "$meta" "$WORK/cache-walmt-$b-$mode-$t" "$NWAL" $t $mode)
+    done
+  done
   echo "== disk cache, $b ($CACHE_MIB MiB)"
   collect cache$b < <("$BENCH" cache "$meta" "$WORK/cache-read-$b" "$CACHE_MIB")
 done
@@ -99,6 +106,24 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
     name="SQLite + file"; [ $b = s3 ] && name="MariaDB + S3"
     for c in hflush hsync hflush_nocache raw_put_1k raw_txn; do
       echo "| $name | $c | ${R[wal$b.${c}_p50]} | ${R[wal$b.${c}_p99]} | ${R[wal$b.${c}_p999]} |"
+    done
+  done
+  echo
+  echo "Concurrent hflush (group commit): THREADS threads append 1 KiB records and hflush each, into"
+  echo "one stream they share (HBase's WAL) or one stream each; latency in microseconds, and per"
+  echo "hflush the time spent staging (of which fdatasync), committing and waiting, and the metadata"
+  echo "transactions it cost."
+  echo
+  echo "| backend | streams | threads | p50 | p99 | p999 | hflush/s | staging (fdatasync) | commit | wait | txn/hflush |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  for b in file s3; do
+    name="SQLite + file"; [ $b = s3 ] && name="MariaDB + S3"
+    for mode in shared streams; do
+      for t in 1 4 16; do
+        [ $mode = streams ] && [ $t = 1 ] && continue
+        k=walmt$b.hflush_${mode}_t$t
+        echo "| $name | $mode | $t | ${R[${k}_p50]} | ${R[${k}_p99]} | ${R[${k}_p999]} | ${R[${k}_rate]} | ${R[${k}_stage]} (${R[${k}_fdatasync]}) | ${R[${k}_commit]} | ${R[${k}_wait]} | ${R[${k}_txn_per_hflush]} |"
+      done
     done
   done
   echo

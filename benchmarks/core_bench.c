@@ -12,6 +12,12 @@
  *   core_bench meta META-URL NFILES
  *   core_bench wal META-URL CACHE-DIR NRECORDS
  *   core_bench cache META-URL CACHE-DIR SIZE_MIB
+ *   core_bench walmt META-URL CACHE-DIR NRECORDS THREADS shared|streams
+ * walmt: THREADS threads append 1 KiB records and hflush each, NRECORDS in all, into one stream
+ * they share (HBase's WAL with several syncer threads) or one stream each (several WALs of one
+ * volume handle); prints latency percentiles, hflush/s, and where an hflush spends its time
+ * (per hflush, averaged: staging, of which fdatasync, metadata commit, lock waits) with the
+ * metadata transactions per hflush.
  * Prints one line per figure: "name value unit". SLUICE_BENCH_CONF="KEY=VALUE;..." adds settings
  * (the Kerberos login of a gateway:// META-URL, say).
  */
@@ -360,6 +366,96 @@ static int bench_wal(const char *meta, const char *cache_dir, int n)
 	return 0;
 }
 
+struct walmt {
+	sluice_volume *vol;
+	sluice_file *f; /* shared, or NULL: each thread opens its own */
+	int id, n;
+	double *lat;
+	int failed;
+};
+
+static void *walmt_thread(void *p)
+{
+	struct walmt *a = p;
+	uint8_t rec[1024];
+	memset(rec, 'w', sizeof(rec));
+	sluice_file *f = a->f;
+	char path[64];
+	snprintf(path, sizeof(path), "/bench-walmt-%d", a->id);
+	if (!f && sluice_open(a->vol, NULL, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f)) {
+		a->failed = 1;
+		return NULL;
+	}
+	for (int i = 0; i < a->n; i++) {
+		double t0 = now_s();
+		if (sluice_write(f, rec, sizeof(rec)) != (ssize_t)sizeof(rec) || sluice_hflush(f)) {
+			a->failed = 1;
+			break;
+		}
+		a->lat[i] = now_s() - t0;
+	}
+	if (!a->f && sluice_close(f))
+		a->failed = 1;
+	return NULL;
+}
+
+static int bench_walmt(const char *meta, const char *cache_dir, int n, int threads, bool shared)
+{
+	sluice_volume *vol = open_volume_cache(meta, cache_dir);
+	sluice_file *f = NULL;
+	if (shared && sluice_open(vol, NULL, "/bench-walmt", SLUICE_O_CREATE | SLUICE_O_OVERWRITE,
+				  0644, 0, &f))
+		fail(vol, "create");
+	int per = n / threads;
+	double *lat = malloc((size_t)per * threads * sizeof(*lat));
+	struct walmt *a = calloc((size_t)threads, sizeof(*a));
+	pthread_t *t = calloc((size_t)threads, sizeof(*t));
+	struct sl_flush_stats *fs = &vol->core.flush;
+	uint64_t h0 = fs->hflushes, st0 = fs->stage_ns, sy0 = fs->stage_sync_ns, c0 = fs->commit_ns,
+		 n0 = fs->commits, w0 = fs->wait_ns;
+	double t0 = now_s();
+	for (int i = 0; i < threads; i++) {
+		a[i] = (struct walmt){vol, f, i, per, lat + (size_t)i * per, 0};
+		pthread_create(&t[i], NULL, walmt_thread, &a[i]);
+	}
+	int failed = 0;
+	for (int i = 0; i < threads; i++) {
+		pthread_join(t[i], NULL);
+		failed |= a[i].failed;
+	}
+	double secs = now_s() - t0;
+	if (failed)
+		fail(vol, "hflush");
+	double h = (double)(fs->hflushes - h0);
+	if (h < 1)
+		h = 1;
+	if (f && sluice_close(f))
+		fail(vol, "close");
+	char name[64];
+	snprintf(name, sizeof(name), "hflush_%s_t%d", shared ? "shared" : "streams", threads);
+	percentiles(name, lat, per * threads);
+	printf("%s_rate %.0f ops/s\n", name, per * threads / secs);
+	printf("%s_stage %.0f us\n", name, (double)(fs->stage_ns - st0) / h / 1e3);
+	printf("%s_fdatasync %.0f us\n", name, (double)(fs->stage_sync_ns - sy0) / h / 1e3);
+	printf("%s_commit %.0f us\n", name, (double)(fs->commit_ns - c0) / h / 1e3);
+	printf("%s_wait %.0f us\n", name, (double)(fs->wait_ns - w0) / h / 1e3);
+	printf("%s_txn_per_hflush %.3f txn\n", name, (double)(fs->commits - n0) / h);
+	if (shared) {
+		sluice_delete(vol, NULL, "/bench-walmt", 0);
+	} else {
+		for (int i = 0; i < threads; i++) {
+			char path[64];
+			snprintf(path, sizeof(path), "/bench-walmt-%d", i);
+			sluice_delete(vol, NULL, path, 0);
+		}
+	}
+	sluice_shutdown(vol);
+	free(lat);
+	free(a);
+	free(t);
+	return 0;
+}
+
 static double read_all(sluice_volume *vol, const char *path, uint64_t size)
 {
 	uint8_t *buf = malloc(IO);
@@ -448,6 +544,9 @@ int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "wal"))
 		return bench_wal(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 7 && !strcmp(argv[1], "walmt"))
+		return bench_walmt(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]),
+				   !strcmp(argv[6], "shared"));
 	if (argc == 5 && !strcmp(argv[1], "cache"))
 		return bench_cache(argv[2], argv[3], strtoull(argv[4], NULL, 10));
 	if (argc == 4 && !strcmp(argv[1], "data"))
@@ -455,6 +554,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "meta"))
 		return bench_meta(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: core_bench data META-URL SIZE_MIB | meta META-URL NFILES | "
-		"wal META-URL CACHE-DIR NRECORDS | cache META-URL CACHE-DIR SIZE_MIB\n");
+		"wal META-URL CACHE-DIR NRECORDS | cache META-URL CACHE-DIR SIZE_MIB | "
+		"walmt META-URL CACHE-DIR NRECORDS THREADS shared|streams\n");
 	return 2;
 }

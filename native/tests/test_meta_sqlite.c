@@ -879,6 +879,70 @@ static int sess_cb(void *arg, const struct sl_session_info *s)
 	return 0;
 }
 
+/* write_chunks (hflush's group commit): several records of several files in one transaction,
+ * each checked as write_chunk checks it; a record that fails leaves none of them committed. The
+ * core's fallback without the slot commits one write_chunk per record and stops at a failure. */
+static void test_write_chunks(void)
+{
+	struct sl_err err = {0};
+	sl_ino dir = mk(&alice, SL_ROOT_INO, "batch", SL_TYPE_DIR, 0755);
+	sl_ino f = mk(&alice, dir, "f", SL_TYPE_FILE, 0644);
+	sl_ino g = mk(&alice, dir, "g", SL_TYPE_FILE, 0644);
+	struct sl_meta_chunk_write r[4] = {
+		{.u = &alice, .ino = f, .s = {.pos = 0, .id = new_slice(), .size = 100, .len = 100},
+		 .mtime_ns = 5},
+		{.u = &alice, .ino = g, .s = {.pos = 0, .id = new_slice(), .size = 7, .len = 7},
+		 .mtime_ns = 6},
+		{.u = &alice, .ino = f, .s = {.pos = 100, .id = new_slice(), .size = 50, .len = 50},
+		 .mtime_ns = 7},
+		{.u = &alice, .ino = f, .indx = 1, .s = {.id = new_slice(), .size = 10, .len = 10},
+		 .mtime_ns = 8},
+	};
+	size_t done = 9;
+	unsigned txns = 0;
+	int64_t before = q1("SELECT COUNT(*) FROM jfs_chunk_ref");
+	CHECK_RC(sl_meta_write_chunks(m, r, 4, &done, &txns, &err), 0);
+	CHECK(done == 4 && txns == 1);
+	CHECK_RC(r[2].attr.length, 150);
+	CHECK_RC(r[3].attr.length, CHUNK + 10);
+	CHECK_RC(r[1].attr.length, 7);
+	CHECK_RC(q1("SELECT COUNT(*) FROM jfs_chunk_ref") - before, 4);
+	CHECK_RC(q1f("SELECT length(slices) FROM jfs_chunk WHERE inode = %" PRIu64 " AND indx = 0",
+		     f), 48);
+
+	/* bob may not write alice's 0644 file: the whole batch fails, nothing changes */
+	struct sl_meta_chunk_write bad[2] = {
+		{.u = &alice, .ino = g, .s = {.pos = 7, .id = new_slice(), .size = 3, .len = 3}},
+		{.u = &bob, .ino = f, .indx = 2, .s = {.id = new_slice(), .size = 3, .len = 3}},
+	};
+	CHECK_RC(sl_meta_write_chunks(m, bad, 2, &done, &txns, &err), -EACCES);
+	CHECK_RC(done, 0);
+	CHECK(strstr(err.msg, "permission") != NULL);
+	sl_err_clear(&err);
+	struct sl_attr attr;
+	CHECK_RC(m->be->getattr(m, NULL, g, &attr, &err), 0);
+	CHECK_RC(attr.length, 7);
+	/* a slice past the chunk: refused before the transaction */
+	struct sl_meta_chunk_write big = {.ino = g, .s = {.pos = CHUNK - 1, .id = 77, .size = 2,
+							  .len = 2}};
+	CHECK_RC(sl_meta_write_chunks(m, &big, 1, &done, &txns, &err), -EINVAL);
+	sl_err_clear(&err);
+
+	/* the fallback: record by record, the ones before the failure stay committed */
+	const struct sl_meta_backend *saved = m->be;
+	struct sl_meta_backend plain = *saved;
+	plain.write_chunks = NULL;
+	m->be = &plain;
+	bad[0].s.id = new_slice();
+	bad[1].s.id = new_slice();
+	CHECK_RC(sl_meta_write_chunks(m, bad, 2, &done, &txns, &err), -EACCES);
+	CHECK(done == 1 && txns == 2);
+	sl_err_clear(&err);
+	m->be = saved;
+	CHECK_RC(m->be->getattr(m, NULL, g, &attr, &err), 0);
+	CHECK_RC(attr.length, 10);
+}
+
 static void test_sessions(void)
 {
 	struct sl_err err = {0};
@@ -1140,6 +1204,7 @@ int main(void)
 	test_rename_unlink();
 	test_permissions();
 	test_data();
+	test_write_chunks();
 	test_concat();
 	test_xattrs();
 	test_summary();

@@ -3,7 +3,10 @@
  * a writer killed after hflush loses nothing once a client restarts on its cache dir; one killed
  * after hsync loses nothing even without its cache dir; without a usable cache dir hflush is
  * hsync; and an HBase-style WAL (many threads appending and hflushing one stream, one hsyncing)
- * is read back complete and in order by a tailing reader. Runs on SQLite + file storage, and on
+ * is read back complete and in order by a tailing reader. Group commit: many threads hflushing
+ * one stream and several streams of a handle share metadata transactions (the volume's flush
+ * counters show fewer transactions than committed slices), and every record whose hflush
+ * returned is there after a kill -9 of such a writer and a restart on its cache dir. Runs on SQLite + file storage, and on
  * MariaDB + S3 when make test provides them. The writer is this program run as a child
  * ("--writer ..."), so that it can be killed with SIGKILL. */
 #include <dirent.h>
@@ -22,6 +25,7 @@
 
 #include "sluice.h"
 #include "testutil.h"
+#include "vfs/vfs.h"
 
 /* The content of every test file: byte o is a hash of o, so any range can be checked. */
 static uint8_t byte_at(uint64_t o)
@@ -131,6 +135,101 @@ static int writer_main(int argc, char **argv)
 	int rc = sluice_close(f);
 	sluice_shutdown(vol);
 	return rc ? 1 : 0;
+}
+
+/* ---- group commit: threads x streams appending records, each acknowledged on stdout ---------- */
+
+enum { GC_MAGIC = 0x47435231 };
+
+/* A record of thread t: magic, t, seq, payload length, payload (a hash of the three). */
+static size_t gc_record(uint8_t *buf, uint32_t t, uint32_t seq)
+{
+	uint32_t plen = 40 + (t * 37 + seq * 11) % 700;
+	uint32_t hdr[4] = {GC_MAGIC, t, seq, plen};
+	memcpy(buf, hdr, sizeof(hdr));
+	for (uint32_t i = 0; i < plen; i++)
+		buf[16 + i] = (uint8_t)((t + 3) * 5 + seq * 17 + i);
+	return 16 + plen;
+}
+
+struct gc_thread {
+	sluice_volume *vol;
+	sluice_file *f;
+	uint32_t id;
+	int nrec;
+	int errors;
+	pthread_mutex_t *out_lock; /* NULL: do not report */
+};
+
+static void *gc_thread_main(void *p)
+{
+	struct gc_thread *g = p;
+	uint8_t buf[1024];
+	for (int seq = 0; seq < g->nrec; seq++) {
+		size_t n = gc_record(buf, g->id, (uint32_t)seq);
+		if (sluice_write(g->f, buf, n) != (ssize_t)n || sluice_hflush(g->f)) {
+			fprintf(stderr, "gc writer %u: %s\n", g->id, sluice_last_error(g->vol));
+			g->errors++;
+			break;
+		}
+		if (g->out_lock) { /* acknowledged: the hflush returned */
+			pthread_mutex_lock(g->out_lock);
+			printf("%u %d\n", g->id, seq);
+			fflush(stdout);
+			pthread_mutex_unlock(g->out_lock);
+		}
+	}
+	return NULL;
+}
+
+/* Runs nthreads threads over nstreams streams /gc-<i> (thread t writes stream t % nstreams),
+ * nrec records each. Returns the number of failed threads. */
+static int gc_run(sluice_volume *vol, const char *prefix, int nthreads, int nstreams, int nrec,
+		  pthread_mutex_t *out_lock)
+{
+	sluice_file *f[16];
+	pthread_t t[32];
+	struct gc_thread g[32];
+	REQUIRE(nthreads <= 32 && nstreams <= 16);
+	for (int i = 0; i < nstreams; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "%s-%d", prefix, i);
+		REQUIRE(sluice_open(vol, NULL, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 022,
+				    &f[i]) == 0);
+	}
+	for (int i = 0; i < nthreads; i++) {
+		g[i] = (struct gc_thread){vol, f[i % nstreams], (uint32_t)i, nrec, 0, out_lock};
+		REQUIRE(pthread_create(&t[i], NULL, gc_thread_main, &g[i]) == 0);
+	}
+	int failed = 0;
+	for (int i = 0; i < nthreads; i++) {
+		pthread_join(t[i], NULL);
+		failed += g[i].errors > 0;
+	}
+	for (int i = 0; i < nstreams; i++)
+		if (sluice_close(f[i]))
+			failed++;
+	return failed;
+}
+
+static int group_writer_main(int argc, char **argv)
+{
+	/* --group META CACHEDIR BUCKET NTHREADS NSTREAMS NRECORDS: reports "thread seq" per
+	 * acknowledged record, then waits to be killed */
+	if (argc != 8)
+		return 2;
+	sluice_kv conf[] = {{"meta", argv[2]}, {"cache-dir", argv[3]}, {"free-space-ratio", "0"},
+			    {"bucket", argv[4]}, {"io-retries", "1"}, {"connect-timeout", "1"}};
+	sluice_volume *vol;
+	char msg[512];
+	if (sluice_init(conf, 6, &vol, msg, sizeof(msg))) {
+		fprintf(stderr, "group writer: %s\n", msg);
+		return 1;
+	}
+	pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+	gc_run(vol, "/gc", atoi(argv[5]), atoi(argv[6]), atoi(argv[7]), &out_lock);
+	for (;;)
+		pause(); /* until the test kills us */
 }
 
 struct child {
@@ -528,6 +627,151 @@ static void test_wal(struct backend *b)
 	sluice_shutdown(wv);
 }
 
+/* Many threads hflushing one stream, then one stream per thread: the slices of hflushes that
+ * meet go in one transaction (more slices committed than transactions; before group commit
+ * every slice had its own), and the files hold every record. */
+static void test_group_commit_counts(struct backend *b)
+{
+	char kv[700];
+	snprintf(kv, sizeof(kv), "cache-dir=%s/gc-count", b->scratch);
+	const char *extra[] = {kv, "free-space-ratio=0", NULL};
+	sluice_volume *vol = open_with(b, extra);
+	struct sl_flush_stats *fs = &vol->core.flush;
+	const int nthreads = 8, nrec = 40;
+	for (int streams = 1; streams <= nthreads; streams *= nthreads) {
+		uint64_t h0 = fs->hflushes, c0 = fs->commits, r0 = fs->records;
+		char prefix[32];
+		snprintf(prefix, sizeof(prefix), "/gc-count-%d", streams);
+		CHECK_RC(gc_run(vol, prefix, nthreads, streams, nrec, NULL), 0);
+		uint64_t h = fs->hflushes - h0, c = fs->commits - c0, r = fs->records - r0;
+		fprintf(stderr, "  %d threads, %d stream(s): %llu hflushes, %llu slices committed in "
+			"%llu transactions\n", nthreads, streams, (unsigned long long)h,
+			(unsigned long long)r, (unsigned long long)c);
+		CHECK(h >= (uint64_t)(nthreads * nrec));
+		CHECK(c < h);
+		CHECK(c < r); /* some transactions carried several slices */
+		/* every record is there, each thread's in order */
+		for (int i = 0; i < streams; i++) {
+			char path[64];
+			snprintf(path, sizeof(path), "%s-%d", prefix, i);
+			uint64_t len = length_of(vol, path);
+			sluice_file *f;
+			REQUIRE(sluice_open(vol, NULL, path, SLUICE_O_READ, 0, 0, &f) == 0);
+			uint8_t *buf = malloc(len + 1);
+			CHECK_RC(sluice_pread(f, buf, len, 0), (ssize_t)len);
+			sluice_close(f);
+			int next[32] = {0}, count = 0;
+			for (uint64_t off = 0; off + 16 <= len;) {
+				uint32_t hdr[4];
+				memcpy(hdr, buf + off, sizeof(hdr));
+				uint8_t want[1024];
+				if (hdr[0] != GC_MAGIC || hdr[1] >= 32 ||
+				    gc_record(want, hdr[1], hdr[2]) > len - off ||
+				    memcmp(want, buf + off, 16 + hdr[3]) || next[hdr[1]] != (int)hdr[2]) {
+					CHECK(!"a bad record");
+					break;
+				}
+				next[hdr[1]]++;
+				count++;
+				off += 16 + hdr[3];
+			}
+			CHECK_RC(count, nthreads / streams * nrec);
+			free(buf);
+		}
+	}
+	sluice_shutdown(vol);
+}
+
+/* A writer process with 12 threads over 4 streams (3 threads hflushing each), whose object store
+ * refuses everything, is killed with SIGKILL in the middle; a client restarted on its cache dir
+ * uploads what was staged, and every record whose hflush returned is in its file. */
+static void test_group_commit_kill(const char *self, struct backend *b)
+{
+	enum { THREADS = 12, STREAMS = 4, RECORDS = 200, KILL_AFTER = 600 };
+	char wcache[600], cache_kv[700];
+	snprintf(wcache, sizeof(wcache), "%s/gc-kill", b->scratch);
+	int fds[2];
+	REQUIRE(pipe(fds) == 0);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		char nt[16], ns[16], nr[16];
+		snprintf(nt, sizeof(nt), "%d", THREADS);
+		snprintf(ns, sizeof(ns), "%d", STREAMS);
+		snprintf(nr, sizeof(nr), "%d", RECORDS);
+		execl(self, self, "--group", b->meta, wcache, b->broken_bucket, nt, ns, nr,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	struct child c = {pid, fdopen(fds[0], "r")};
+	REQUIRE(c.out != NULL);
+	int acked[THREADS];
+	for (int i = 0; i < THREADS; i++)
+		acked[i] = -1;
+	int lines = 0;
+	unsigned t;
+	int seq;
+	while (lines < KILL_AFTER && fscanf(c.out, "%u %d", &t, &seq) == 2) {
+		REQUIRE(t < THREADS);
+		CHECK(seq == acked[t] + 1); /* each thread's acknowledgements come in order */
+		acked[t] = seq;
+		lines++;
+	}
+	CHECK_RC(finish(&c, true), 0);
+	CHECK_RC(lines, KILL_AFTER);
+	/* an acknowledgement printed after the last one we read still counts: kill -9 came later */
+
+	snprintf(cache_kv, sizeof(cache_kv), "cache-dir=%s", wcache);
+	const char *restart[] = {cache_kv, "get-timeout=120", NULL};
+	sluice_volume *rec = open_with(b, restart);
+	int found[THREADS];
+	for (int i = 0; i < THREADS; i++)
+		found[i] = -1;
+	for (int s = 0; s < STREAMS; s++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/gc-%d", s);
+		uint64_t len = length_of(rec, path);
+		REQUIRE(len != UINT64_MAX);
+		sluice_file *f;
+		REQUIRE(sluice_open(rec, NULL, path, SLUICE_O_READ, 0, 0, &f) == 0);
+		uint8_t *buf = malloc(len + 1);
+		ssize_t n = sluice_pread(f, buf, len, 0);
+		CHECK_RC(n, (ssize_t)len);
+		if (n != (ssize_t)len)
+			fprintf(stderr, "reading %s: %s\n", path, sluice_last_error(rec));
+		sluice_close(f);
+		for (uint64_t off = 0; n == (ssize_t)len && off < len;) {
+			uint32_t hdr[4];
+			uint8_t want[1024];
+			if (len - off < 16)
+				break;
+			memcpy(hdr, buf + off, sizeof(hdr));
+			if (hdr[0] != GC_MAGIC || hdr[1] >= THREADS || (int)hdr[1] % STREAMS != s ||
+			    gc_record(want, hdr[1], hdr[2]) > len - off ||
+			    memcmp(want, buf + off, 16 + hdr[3]) || (int)hdr[2] != found[hdr[1]] + 1) {
+				fprintf(stderr, "%s: a bad record at offset %llu\n", path,
+					(unsigned long long)off);
+				CHECK(!"a bad record");
+				break;
+			}
+			found[hdr[1]] = (int)hdr[2];
+			off += 16 + hdr[3];
+		}
+		free(buf);
+	}
+	for (int i = 0; i < THREADS; i++)
+		if (found[i] < acked[i]) {
+			fprintf(stderr, "thread %d: record %d was acknowledged, the file ends at %d\n",
+				i, acked[i], found[i]);
+			CHECK(!"an acknowledged record is lost");
+		}
+	CHECK_RC(sluice_shutdown(rec), 0);
+}
+
 static void run(const char *self, struct backend *b)
 {
 	char msg[512];
@@ -541,12 +785,16 @@ static void run(const char *self, struct backend *b)
 	test_kill_after_hsync(self, b);
 	test_hflush_without_cache(b);
 	test_wal(b);
+	test_group_commit_counts(b);
+	test_group_commit_kill(self, b);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--writer"))
 		return writer_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "--group"))
+		return group_writer_main(argc, argv);
 	char self[1024];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	REQUIRE(n > 0);

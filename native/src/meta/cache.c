@@ -755,6 +755,17 @@ static int c_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	return rc;
 }
 
+static int c_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
+			  size_t *done, struct sl_err *err)
+{
+	struct meta_cache *c = cache_of(m);
+	int rc = c->inner->write_chunks(m, recs, n, done, err);
+	for (size_t i = 0; i < n; i++)
+		if (!i || recs[i].ino != recs[i - 1].ino)
+			drop_node(c, recs[i].ino);
+	return rc;
+}
+
 static int c_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		      uint64_t length, struct sl_attr *attr, struct sl_err *err)
 {
@@ -895,6 +906,7 @@ int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *con
 	WRAP(rename, c_rename);
 	WRAP(remove_tree, c_remove_tree);
 	WRAP(write_chunk, c_write_chunk);
+	WRAP(write_chunks, c_write_chunks);
 	WRAP(truncate, c_truncate);
 	WRAP(concat, c_concat);
 	WRAP(delete_file_data, c_delete_file_data);

@@ -224,6 +224,32 @@ int sl_meta_next_slice_id(struct sl_meta *m, uint64_t *id, struct sl_err *err)
 
 /* ---- permissions ----------------------------------------------------------------------------- */
 
+int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
+			 size_t *done, unsigned *txns, struct sl_err *err)
+{
+	*done = 0;
+	if (txns)
+		*txns = 0;
+	if (!n)
+		return 0;
+	if (m->be->write_chunks) {
+		if (txns)
+			*txns = 1;
+		return m->be->write_chunks(m, recs, n, done, err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sl_meta_chunk_write *r = &recs[i];
+		if (txns)
+			++*txns;
+		int rc = m->be->write_chunk(m, r->u, r->lease, r->ino, r->indx, &r->s, r->mtime_ns,
+					    &r->attr, err);
+		if (rc)
+			return rc;
+		*done = i + 1;
+	}
+	return 0;
+}
+
 int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr, int mask)
 {
 	mask &= 7;

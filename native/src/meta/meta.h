@@ -139,6 +139,17 @@ struct sl_meta_lease {
 	uint64_t gen; /* unique within sid (the backend picks it) */
 };
 
+/* One record of write_chunks: the arguments of a write_chunk, and its attributes out. */
+struct sl_meta_chunk_write {
+	const struct sl_meta_user *u;
+	const struct sl_meta_lease *lease;
+	sl_ino ino;
+	uint32_t indx;
+	struct sl_slice s;
+	int64_t mtime_ns;
+	struct sl_attr attr; /* out: the file's attributes after this record */
+};
+
 /* ---- delegation tokens (Kerberos mode) -------------------------------------------------------
  * A client holds a token as Hadoop does: the identifier's bytes (auth/token.h) and its HMAC-SHA1
  * password. The gateway keeps what it issued in two tables of its own (sql_tokens.c): master keys
@@ -304,6 +315,13 @@ struct sl_meta_backend {
 			   const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
 			   const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
 			   struct sl_err *err);
+	/* Optional (group commit of hflush): n write_chunk records, of one file or several, in ONE
+	 * transaction, applied in array order, each with write_chunk's checks (its u's permission,
+	 * its lease, the sizes) and effects; all or nothing. *done gets the number of records
+	 * committed: n, or 0 after an error (whose message names the failing record's inode).
+	 * Callers go through sl_meta_write_chunks, which falls back to write_chunk per record. */
+	int (*write_chunks)(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
+			    size_t *done, struct sl_err *err);
 	/* Sets the length (as JuiceFS: shrinking appends hole slices so old data never reappears).
 	 * Needs write permission unless u is NULL (the vfs already checked it at open). */
 	int (*truncate)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
@@ -510,6 +528,13 @@ void sl_meta_close(struct sl_meta *m);
 /* Allocates a fresh inode number / slice id (batches from nextInode / nextChunk). */
 int sl_meta_next_inode(struct sl_meta *m, sl_ino *ino, struct sl_err *err);
 int sl_meta_next_slice_id(struct sl_meta *m, uint64_t *id, struct sl_err *err);
+
+/* Commits n slices (struct sl_meta_chunk_write): with the backend's write_chunks in one
+ * transaction (all or nothing), else by one write_chunk per record in order, stopping at the
+ * first failure. *done gets the number of records committed, from the first: records past it
+ * are not. *txns (may be NULL) gets the number of transactions used. */
+int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
+			 size_t *done, unsigned *txns, struct sl_err *err);
 
 /* POSIX permission check of u against attr for mask (SL_MAY_*): 0 or -EACCES. */
 int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr, int mask);

@@ -2582,6 +2582,56 @@ static int sql_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	return 0;
 }
 
+struct write_chunks_arg {
+	struct sl_meta_chunk_write *recs;
+	struct write_chunk_arg *a;
+	size_t n;
+};
+
+static int write_chunks_op(struct tx *t, void *arg)
+{
+	struct write_chunks_arg *b = arg;
+	for (size_t i = 0; i < b->n; i++) {
+		struct sl_meta_chunk_write *r = &b->recs[i];
+		b->a[i] = (struct write_chunk_arg){.u = r->u, .lease = r->lease, .ino = r->ino,
+						   .indx = r->indx, .s = &r->s, .mtime = r->mtime_ns};
+		int rc = write_chunk_op(t, &b->a[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* write_chunk's checks and effects for every record, in one transaction (group commit). */
+static int sql_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
+			    size_t *done, struct sl_err *err)
+{
+	*done = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct sl_slice *s = &recs[i].s;
+		if (recs[i].indx >= SL_MAX_FILE_LENGTH / SL_CHUNK_SIZE)
+			return sl_errf(err, -EFBIG, "chunk %u is past the largest file size",
+				       recs[i].indx);
+		if (!new_slice_ok(s))
+			return sl_errf(err, -EINVAL, "invalid slice (id %" PRIu64 ", pos %u, size %u, "
+				       "off %u, len %u)", s->id, s->pos, s->size, s->off, s->len);
+	}
+	struct write_chunks_arg b = {.recs = recs, .n = n, .a = calloc(n, sizeof(*b.a))};
+	if (!b.a)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	int rc = run(m, true, write_chunks_op, &b, err);
+	if (!rc) {
+		for (size_t i = 0; i < n; i++) {
+			if (b.a[i].dlen || b.a[i].dspace)
+				sl_meta_account(m, b.a[i].attr.parent, b.a[i].dlen, b.a[i].dspace, 0);
+			recs[i].attr = b.a[i].attr;
+		}
+		*done = n;
+	}
+	free(b.a);
+	return rc;
+}
+
 struct truncate_arg {
 	const struct sl_meta_user *u;
 	sl_ino ino;
@@ -3761,6 +3811,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.inode_path = sql_inode_path,
 	.read_chunk = sql_read_chunk,
 	.write_chunk = sql_write_chunk,
+	.write_chunks = sql_write_chunks,
 	.truncate = sql_truncate,
 	.concat = sql_concat,
 	.delete_file_data = sql_delete_file_data,

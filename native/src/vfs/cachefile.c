@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../util/crc32c.h"
@@ -116,20 +117,39 @@ static int fsync_dir(const char *path, size_t dirlen)
 	return e;
 }
 
-int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
-		       struct sl_err *err)
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A cache file being written: its temporary file is open until finish_write. */
+struct pending_write {
+	const char *path;
+	size_t dirlen;
+	char tmp[PATH_MAX];
+	int fd;
+};
+
+/* Creates the temporary file of path (and missing directories) and writes data and the
+ * trailer into it: 0 with pw->fd open, or an error (nothing left behind). */
+static int begin_write(struct pending_write *pw, const char *path, const void *data,
+		       uint32_t len, struct sl_err *err)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dirlen = slash ? (size_t)(slash - path) : 0;
 	const char *name = slash ? slash + 1 : path;
-	char tmp[PATH_MAX];
+	pw->path = path;
+	pw->dirlen = dirlen;
+	pw->fd = -1;
 	uint64_t rnd;
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return sl_errf(err, -EIO, "writing cache file %s: getrandom: %s", path,
 			       strerror(errno));
-	int n = snprintf(tmp, sizeof(tmp), "%.*s%s" SL_CACHEFILE_TMP_PREFIX "%.180s.tmp.%016llx",
+	int n = snprintf(pw->tmp, sizeof(pw->tmp), "%.*s%s" SL_CACHEFILE_TMP_PREFIX "%.180s.tmp.%016llx",
 			 (int)dirlen, path, slash ? "/" : "", name, (unsigned long long)rnd);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
+	if (n < 0 || (size_t)n >= sizeof(pw->tmp))
 		return sl_errf(err, -ENAMETOOLONG, "cache file path %s is too long", path);
 
 	uint64_t ns = nsegs(len);
@@ -150,44 +170,139 @@ int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sy
 	put_le32(f + 12, sl_crc32c(0, trailer, (size_t)(4 * ns)));
 
 	int rc = 0, e = 0;
-	const char *step = "create";
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = open(pw->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == ENOENT && dirlen) {
 		if ((e = make_dirs(path, dirlen))) {
 			rc = sl_errf(err, -e, "creating the directory of cache file %s: %s", path,
 				     strerror(e));
 			goto out;
 		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = open(pw->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	}
 	if (fd < 0) {
 		e = errno;
-		goto fail;
+		rc = sl_errf(err, -e, "writing cache file %s: create: %s", path, strerror(e));
+		goto out;
 	}
-	step = "write";
 	e = write_all(fd, data, len);
 	if (!e)
 		e = write_all(fd, trailer, tlen);
-	if (!e && sync && fdatasync(fd))
-		e = errno, step = "fdatasync";
-	if (close(fd) && !e)
-		e = errno, step = "close";
-	if (!e && rename(tmp, path))
-		e = errno, step = "rename";
 	if (e) {
-		unlink(tmp);
-		goto fail;
+		close(fd);
+		unlink(pw->tmp);
+		rc = sl_errf(err, -e, "writing cache file %s: write: %s", path, strerror(e));
+		goto out;
 	}
-	if (sync && (e = fsync_dir(path, dirlen))) {
-		step = "fsync of the directory of";
-		goto fail;
-	}
-	goto out;
-fail:
-	rc = sl_errf(err, -e, "writing cache file %s: %s: %s", path, step, strerror(e));
+	pw->fd = fd;
 out:
 	free(trailer);
 	return rc;
+}
+
+/* fdatasync (with sync), close and rename into place; the directory is not synced here. */
+static int finish_write(struct pending_write *pw, bool sync, int64_t *sync_ns, struct sl_err *err)
+{
+	int e = 0;
+	const char *step = "fdatasync";
+	int64_t t0 = mono_ns();
+	if (sync && fdatasync(pw->fd))
+		e = errno;
+	if (sync_ns)
+		*sync_ns += mono_ns() - t0;
+	if (close(pw->fd) && !e)
+		e = errno, step = "close";
+	pw->fd = -1;
+	if (!e && rename(pw->tmp, pw->path))
+		e = errno, step = "rename";
+	if (!e)
+		return 0;
+	unlink(pw->tmp);
+	return sl_errf(err, -e, "writing cache file %s: %s: %s", pw->path, step, strerror(e));
+}
+
+static int sync_dir_of(const struct pending_write *pw, int64_t *sync_ns, struct sl_err *err)
+{
+	int64_t t0 = mono_ns();
+	int e = fsync_dir(pw->path, pw->dirlen);
+	if (sync_ns)
+		*sync_ns += mono_ns() - t0;
+	return e ? sl_errf(err, -e, "writing cache file %s: fsync of the directory of: %s",
+			   pw->path, strerror(e)) : 0;
+}
+
+static int cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
+			   int64_t *sync_ns, struct sl_err *err)
+{
+	struct pending_write pw;
+	int rc = begin_write(&pw, path, data, len, err);
+	if (!rc)
+		rc = finish_write(&pw, sync, sync_ns, err);
+	if (!rc && sync)
+		rc = sync_dir_of(&pw, sync_ns, err);
+	return rc;
+}
+
+int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
+		       struct sl_err *err)
+{
+	return cachefile_write(path, data, len, sync, NULL, err);
+}
+
+int sl_cachefile_write_synced(const char *path, const void *data, uint32_t len,
+			      int64_t *sync_ns, struct sl_err *err)
+{
+	*sync_ns = 0;
+	return cachefile_write(path, data, len, true, sync_ns, err);
+}
+
+int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data,
+			    const uint32_t *lens, size_t n, int *rcs, int64_t *sync_ns,
+			    struct sl_err *err)
+{
+	*sync_ns = 0;
+	struct pending_write *pw = calloc(n, sizeof(*pw));
+	if (!pw)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	int first = 0;
+	/* 1: every file written, its writeback started, so that the first fdatasync's journal
+	 * commit finds the others' blocks allocated and covers them */
+	for (size_t i = 0; i < n; i++) {
+		struct sl_err e = {0};
+		rcs[i] = begin_write(&pw[i], paths[i], data[i], lens[i], &e);
+		if (!rcs[i])
+			sync_file_range(pw[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		else if (!first && (first = rcs[i]))
+			*err = e;
+	}
+	/* 2: each made durable and renamed into place */
+	for (size_t i = 0; i < n; i++) {
+		struct sl_err e = {0};
+		if (!rcs[i] && (rcs[i] = finish_write(&pw[i], true, sync_ns, &e)) && !first)
+			first = rcs[i], *err = e;
+	}
+	/* 3: each directory synced once (its renames with it) */
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i])
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !rcs[j] && pw[j].dirlen == pw[i].dirlen &&
+			       !memcmp(pw[j].path, pw[i].path, pw[i].dirlen);
+		if (seen)
+			continue;
+		struct sl_err e = {0};
+		int rc = sync_dir_of(&pw[i], sync_ns, &e);
+		if (!rc)
+			continue;
+		if (!first)
+			first = rc, *err = e;
+		for (size_t j = i; j < n; j++) /* every file of that directory */
+			if (!rcs[j] && pw[j].dirlen == pw[i].dirlen &&
+			    !memcmp(pw[j].path, pw[i].path, pw[i].dirlen))
+				rcs[j] = rc;
+	}
+	free(pw);
+	return first;
 }
 
 /* What the footer and checksum list of an open cache file say, once checked. */

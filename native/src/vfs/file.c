@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "vfs.h"
 
 static void list_add(sluice_volume *vol, sluice_file *f)
@@ -104,12 +106,14 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 	f->ino = ino;
 	f->flags = flags;
 	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->idle, NULL);
 	if (flags & SLUICE_O_APPEND)
 		f->pos = attr.length;
 	if (flags & SLUICE_O_WRITE)
 		rc = sl_lease_take(v, &mu, ino, path, &f->lease, &f->leased, err);
 	if (rc) {
 		pthread_mutex_destroy(&f->lock);
+		pthread_cond_destroy(&f->idle);
 		free(f);
 		return rc;
 	}
@@ -121,6 +125,7 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 		if (f->leased)
 			sl_lease_end(v, ino, &f->lease, err);
 		pthread_mutex_destroy(&f->lock);
+		pthread_cond_destroy(&f->idle);
 		free(f);
 		return sl_errf(err, -ENOMEM, "out of memory");
 	}
@@ -138,6 +143,8 @@ int sluice_close(sluice_file *f)
 	struct sl_err *err = sl_vol_err(vol);
 	int rc = 0;
 	pthread_mutex_lock(&f->lock);
+	while (f->flushing)
+		pthread_cond_wait(&f->idle, &f->lock);
 	if (f->w)
 		rc = sl_writer_flush(f->w, err);
 	sl_writer_free(f->w);
@@ -166,6 +173,7 @@ int sluice_close(sluice_file *f)
 			sl_vol_doom(vol, f->ino);
 	}
 	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->idle);
 	free(f);
 	return rc;
 }
@@ -232,10 +240,25 @@ uint64_t sluice_file_length(const sluice_file *f)
 int sluice_hflush(sluice_file *f)
 {
 	struct sl_err *err = sl_vol_err(f->vol);
-	if (!f->w)
-		return sl_errf(err, -EBADF, "file is not open for writing");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&f->lock);
-	int rc = sl_writer_hflush(f->w, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	sl_stat_add(&f->vol->core.flush.wait_ns, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+							     (t1.tv_nsec - t0.tv_nsec)));
+	struct sl_writer *w = f->w;
+	if (!w) {
+		pthread_mutex_unlock(&f->lock);
+		return sl_errf(err, -EBADF, "file is not open for writing");
+	}
+	/* Not under f->lock: hflushes of several threads run at once and share their commits
+	 * (writer.c). The writer outlives them: close waits for flushing to drop to 0. */
+	f->flushing++;
+	pthread_mutex_unlock(&f->lock);
+	int rc = sl_writer_hflush(w, err);
+	pthread_mutex_lock(&f->lock);
+	if (--f->flushing == 0)
+		pthread_cond_broadcast(&f->idle);
 	pthread_mutex_unlock(&f->lock);
 	return rc;
 }

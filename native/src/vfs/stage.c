@@ -27,6 +27,12 @@
  * deferral; the next one on the cache directory finds the slice unreferenced (above), and the
  * volume sweeps unreferenced slices when it took over a dead client's directory (volume.c).
  *
+ * Group staging: hflushes that stage at the same time (threads of one stream, or streams of
+ * the handle) share the cost of durability (sl_stage_put_many): one of them, the leader, writes
+ * every waiting block, then fdatasyncs them together and fsyncs each directory once; blocks
+ * that arrive meanwhile go in the next round. Each caller returns once its own blocks are
+ * durable (fdatasync'ed, renamed, its directory fsync'ed).
+ *
  * Compaction's merged slice is uploaded before its commit, so a client killed in between would
  * leave objects no slice names: `<own dir>/.pending/<id>_<size>` marks it meanwhile, and a client
  * taking over the directory deletes such a slice unless it was committed.
@@ -90,8 +96,25 @@ struct pending {
 	struct pending *next;
 };
 
+/* A caller's blocks waiting for a group staging round. */
+struct put_req {
+	const char *const *keys;
+	const uint8_t *const *data;
+	const uint32_t *lens;
+	size_t n;
+	int *rcs;
+	int rc;
+	struct sl_err err;
+	bool finished;
+	struct put_req *next;
+};
+
 struct sl_stage {
 	struct sl_volume_core *v;
+	pthread_mutex_t put_lock;  /* the group staging queue */
+	pthread_cond_t put_done;
+	struct put_req *put_queue;
+	bool putting;              /* a leader is staging */
 	pthread_mutex_t lock;
 	struct sdir **dirs;
 	size_t ndirs;
@@ -110,6 +133,13 @@ static int64_t now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static int mkdirs(char *path)
@@ -292,6 +322,8 @@ int sl_stage_new(struct sl_volume_core *v, struct sl_stage **out, struct sl_err 
 		return sl_errf(err, -ENOMEM, "out of memory");
 	st->v = v;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->put_lock, NULL);
+	pthread_cond_init(&st->put_done, NULL);
 	uint64_t rnd = 0;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -355,6 +387,8 @@ void sl_stage_free(struct sl_stage *st)
 			free(h);
 		}
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->put_lock);
+	pthread_cond_destroy(&st->put_done);
 	free(st);
 }
 
@@ -376,12 +410,92 @@ static void path_of(const struct sdir *d, const char *key, char *out, size_t siz
 	snprintf(out, size, "%s/%s", d->path, key);
 }
 
-int sl_stage_put(struct sl_stage *st, const char *key, const void *data, uint32_t len,
-		 struct sl_err *err)
+/* The leader's round: every block of batch in one sl_cachefile_write_many. */
+static void put_round(struct sl_stage *st, struct put_req *batch)
 {
-	char p[PATH_MAX];
-	path_of(own_dir(st, key), key, p, sizeof(p));
-	return sl_cachefile_write(p, data, len, true, err);
+	size_t total = 0;
+	for (struct put_req *r = batch; r; r = r->next)
+		total += r->n;
+	char (*paths)[PATH_MAX] = malloc(total * sizeof(*paths));
+	const char **pp = malloc(total * sizeof(*pp));
+	const uint8_t **data = malloc(total * sizeof(*data));
+	uint32_t *lens = malloc(total * sizeof(*lens));
+	int *rcs = malloc(total * sizeof(*rcs));
+	struct sl_err err = {0};
+	int64_t t0 = now_ns(), sync_ns = 0;
+	if (!paths || !pp || !data || !lens || !rcs) {
+		for (struct put_req *r = batch; r; r = r->next) {
+			for (size_t i = 0; i < r->n; i++)
+				r->rcs[i] = -ENOMEM;
+			r->rc = sl_errf(&r->err, -ENOMEM, "out of memory");
+		}
+		goto out;
+	}
+	size_t k = 0;
+	for (struct put_req *r = batch; r; r = r->next)
+		for (size_t i = 0; i < r->n; i++, k++) {
+			path_of(own_dir(st, r->keys[i]), r->keys[i], paths[k], sizeof(paths[k]));
+			pp[k] = paths[k];
+			data[k] = r->data[i];
+			lens[k] = r->lens[i];
+		}
+	sl_cachefile_write_many(pp, data, lens, total, rcs, &sync_ns, &err);
+	k = 0;
+	for (struct put_req *r = batch; r; r = r->next)
+		for (size_t i = 0; i < r->n; i++, k++) {
+			r->rcs[i] = rcs[k];
+			if (rcs[k] && !r->rc) {
+				r->rc = rcs[k];
+				sl_errf(&r->err, rcs[k], "staging block %s: %s", r->keys[i],
+					strerror(-rcs[k]));
+			}
+		}
+	struct sl_flush_stats *fs = &st->v->flush;
+	sl_stat_add(&fs->stages, total);
+	sl_stat_add(&fs->stage_ns, (uint64_t)(now_ns() - t0));
+	sl_stat_add(&fs->stage_sync_ns, (uint64_t)sync_ns);
+out:
+	free(paths);
+	free(pp);
+	free(data);
+	free(lens);
+	free(rcs);
+}
+
+int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_t *const *data,
+		      const uint32_t *lens, size_t n, int *rcs, struct sl_err *err)
+{
+	struct put_req me = {.keys = keys, .data = data, .lens = lens, .n = n, .rcs = rcs};
+	if (!n)
+		return 0;
+	pthread_mutex_lock(&st->put_lock);
+	struct put_req **pp = &st->put_queue;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = &me;
+	while (!me.finished) {
+		if (st->putting) {
+			pthread_cond_wait(&st->put_done, &st->put_lock);
+			continue;
+		}
+		st->putting = true;
+		struct put_req *batch = st->put_queue;
+		st->put_queue = NULL;
+		pthread_mutex_unlock(&st->put_lock);
+		put_round(st, batch);
+		pthread_mutex_lock(&st->put_lock);
+		for (struct put_req *r = batch; r;) {
+			struct put_req *next = r->next;
+			r->finished = true;
+			r = next;
+		}
+		st->putting = false;
+		pthread_cond_broadcast(&st->put_done);
+	}
+	pthread_mutex_unlock(&st->put_lock);
+	if (me.rc && err)
+		*err = me.err;
+	return me.rc;
 }
 
 int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,

@@ -7,6 +7,7 @@
 #define SL_VFS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -119,6 +120,16 @@ void sl_blockcache_prefetch_random(struct sl_blockcache *c, uint64_t id, uint32_
  * before returning: the block survives a crash of the process or the machine. */
 int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
 		       struct sl_err *err);
+/* sl_cachefile_write with sync; *sync_ns gets the time spent in fdatasync and the directory's
+ * fsync (the benchmark's per-phase breakdown of hflush). */
+int sl_cachefile_write_synced(const char *path, const void *data, uint32_t len,
+			      int64_t *sync_ns, struct sl_err *err);
+/* Writes n cache files with sync, sharing the cost of making them durable: all are written
+ * and their writeback started, then each is fdatasync'ed and renamed, then each directory is
+ * fsync'ed once. rcs[i] gets each file's outcome; returns the first error (in *err), or 0. */
+int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data,
+			    const uint32_t *lens, size_t n, int *rcs, int64_t *sync_ns,
+			    struct sl_err *err);
 /* Reads [off, off+n) of the block in path (n is cut at the block's end) and returns the bytes
  * read; *blen (may be NULL) gets the block's length. -ENOENT if there is no such file,
  * -EBADMSG if it is corrupt or truncated (callers delete it and fetch the block elsewhere). */
@@ -171,9 +182,10 @@ struct sl_stage;
 int sl_stage_new(struct sl_volume_core *v, struct sl_stage **out, struct sl_err *err);
 /* After the upload pool was drained. Blocks still not uploaded stay for the next client. */
 void sl_stage_free(struct sl_stage *st);
-/* Writes block key durably (fdatasync'ed) to the staging area. */
-int sl_stage_put(struct sl_stage *st, const char *key, const void *data, uint32_t len,
-		 struct sl_err *err);
+/* Writes n blocks durably (fdatasync'ed, renamed, directory synced) to the staging area, in one round with what other threads stage at
+ * the same time (group staging). rcs[i] gets each block's outcome; returns the first error. */
+int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_t *const *data,
+		      const uint32_t *lens, size_t n, int *rcs, struct sl_err *err);
 /* The staged block (verified) for readers in this process; -ENOENT if not staged here. */
 int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,
 		  struct sl_err *err);
@@ -224,6 +236,41 @@ size_t sl_ring_lookup(const struct sl_ring *r, uint64_t ino, uint64_t index, con
 struct sl_idmap;
 
 /* Everything the readers and writers need, shared by all handles of one volume. */
+/* What hflush spends its time on, summed over the volume handle's streams (read by the benchmark
+ * and the tests; relaxed counters, not a consistent snapshot). */
+struct sl_flush_stats {
+	atomic_uint_fast64_t hflushes;      /* sl_writer_hflush calls */
+	atomic_uint_fast64_t stages;        /* blocks staged by hflush */
+	atomic_uint_fast64_t stage_ns;      /* writing them, fdatasync included */
+	atomic_uint_fast64_t stage_sync_ns; /* of which fdatasync and the directory's fsync */
+	atomic_uint_fast64_t commits;       /* metadata transactions committing slices */
+	atomic_uint_fast64_t records;       /* slices they committed */
+	atomic_uint_fast64_t commit_ns;     /* time in those transactions */
+	atomic_uint_fast64_t wait_ns;       /* hflush waiting for locks and for other flushes */
+};
+
+static inline void sl_stat_add(atomic_uint_fast64_t *c, uint64_t v)
+{
+	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+
+/* Group commit of the slices of every stream of a volume handle (commit.c). */
+struct sl_commit_req;
+struct sl_commit_group {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	struct sl_commit_req *queue; /* waiting for the next transaction, in arrival order */
+	bool busy;                   /* a leader is committing */
+};
+void sl_commit_init(struct sl_commit_group *g);
+void sl_commit_destroy(struct sl_commit_group *g);
+/* Commits recs (n slices of one writer, in order), together with what other streams of the
+ * volume commit at the same time: one transaction for all when the backend has write_chunks.
+ * Returns when recs are committed (0, *done = n, attributes filled) or failed (*done records
+ * from the first were committed: only a backend without write_chunks commits some). */
+int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs, size_t n,
+		     size_t *done, struct sl_err *err);
+
 struct sl_volume_core {
 	struct sl_conf *conf;
 	struct sl_logger log;
@@ -248,6 +295,8 @@ struct sl_volume_core {
 	bool leases;          /* output streams take writer leases ("leases", meta.h) */
 	char superuser[64], supergroup[64];
 	char default_user[64];
+	struct sl_flush_stats flush;
+	struct sl_commit_group commits;
 };
 
 struct sluice_volume {
@@ -339,7 +388,10 @@ struct sluice_file {
 	sluice_volume *vol;
 	sl_ino ino;
 	int flags;
-	pthread_mutex_t lock;   /* serializes writes, seeks and flushes on this handle */
+	pthread_mutex_t lock;   /* serializes writes, seeks, hsyncs and close on this handle */
+	pthread_cond_t idle;    /* flushing dropped to 0 */
+	int flushing;           /* hflushes running: they hold no lock here, so that concurrent
+				   ones commit together (writer.c); close waits for them */
 	uint64_t pos;           /* sequential read/write position */
 	struct sl_writer *w;    /* NULL for read-only handles */
 	struct sl_meta_lease lease; /* the writer's, if leased (lease.c) */

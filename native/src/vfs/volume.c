@@ -563,6 +563,7 @@ static void teardown(sluice_volume *vol)
 	free(vol->old_rings);
 	free(vol->nodes_text);
 	pthread_mutex_destroy(&v->ring_lock);
+	sl_commit_destroy(&v->commits);
 	sl_obj_close(v->store);
 	sl_meta_close(v->meta);
 	sl_format_free(&v->format);
@@ -598,11 +599,13 @@ int sluice_init(const sluice_kv *conf, size_t nconf, sluice_volume **out, char *
 	}
 	pthread_mutex_init(&vol->lock, NULL);
 	pthread_mutex_init(&vol->core.ring_lock, NULL);
+	sl_commit_init(&vol->core.commits);
 	pthread_cond_init(&vol->wake, NULL);
 	pthread_cond_init(&vol->settled, NULL);
 	if (pthread_key_create(&vol->err_key, err_free)) {
 		pthread_mutex_destroy(&vol->lock);
 		pthread_mutex_destroy(&vol->core.ring_lock);
+		sl_commit_destroy(&vol->core.commits);
 		pthread_cond_destroy(&vol->wake);
 		pthread_cond_destroy(&vol->settled);
 		free(vol);

@@ -12,6 +12,11 @@
  * and close wait for those uploads too. A failed upload of a block that is not staged is
  * retried once by the next hsync and then fails the stream for good (sticky error); one of a
  * staged block is retried by every flush, and after close by the staging area.
+ * Group commit: hflushes of several threads run at once (the gate, shared; hsync and close hold
+ * it alone). Each seals what was written before it, notes the seq of the last sealed slice, and
+ * returns once done_seq reaches it; the blocks go to the volume's staging rounds together
+ * (stage.c) and the ready slices to its group commit (commit.c), so hflushes that meet share
+ * fdatasyncs and one metadata transaction.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,6 +49,7 @@ struct wslice {
 	int inflight;        /* uploads queued or running */
 	bool committed;      /* in metadata */
 	bool dropped;        /* given up after an error; never committed */
+	uint64_t seq;        /* 1, 2, ... in the order slices are sealed */
 	struct wslice *next; /* in the queue or on the pending list */
 };
 
@@ -57,6 +63,12 @@ struct sl_writer {
 	pthread_mutex_t lock;  /* guards everything below and the slices' state */
 	pthread_cond_t changed;
 	pthread_mutex_t commit_lock;
+	/* hflushes hold it shared, so that several threads' hflushes of this stream stage their
+	 * blocks at once and commit together; hsync and close hold it exclusively (writers
+	 * preferred: a stream of hflushes cannot starve them). */
+	pthread_rwlock_t gate;
+	uint64_t sealed_seq;   /* seq of the last slice sealed */
+	uint64_t done_seq;     /* seq of the last slice committed or dropped (in order) */
 	struct wslice *cur;
 	struct wslice *head, *tail; /* sealed, not yet committed, in order */
 	struct wslice *pending;     /* committed or dropped, with uploads unfinished */
@@ -165,6 +177,13 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* Every COMPACT_EVERY commits into one chunk, its slices are merged if there are COMPACT_AT or
  * more (an hflush per record makes a slice per record). The merge runs on the upload pool, one at
  * a time per writer, so that an hflush never waits for it; commits meanwhile are safe because
@@ -263,38 +282,78 @@ static enum head_state head_state(struct sl_writer *w, struct wslice *s, struct 
 	return wait ? HEAD_WAIT : HEAD_READY;
 }
 
-/* Commits every sealed slice at the head of the queue whose blocks are all stored or staged. */
+/* Settles s after its commit (committed or not). Called with w->lock held; returns the slices
+ * to free after unlock and the staged copies to retire (caller frees *retire). */
+static struct wslice *commit_settle(struct sl_writer *w, struct wslice *s, bool committed,
+				    char (**retire)[SL_KEY_MAX], uint32_t *nretire)
+{
+	s->committed = committed;
+	s->dropped = !committed;
+	w->done_seq = s->seq;
+	/* Blocks uploaded and staged before the commit: their staged copies can go now. */
+	for (uint32_t i = 0; committed && i < used_blocks(w, s); i++) {
+		if (!s->b[i].stored || !s->b[i].staged)
+			continue;
+		char (*more)[SL_KEY_MAX] = realloc(*retire, (*nretire + 1) * sizeof(**retire));
+		if (!more)
+			break; /* the copies stay staged: the next client here uploads them again */
+		*retire = more;
+		block_key(w, s, i, (*retire)[(*nretire)++]);
+	}
+	s->next = w->pending;
+	w->pending = s;
+	return reap_locked(w);
+}
+
+/* Commits every sealed slice at the head of the queue whose blocks are all stored or staged:
+ * up to COMMIT_BATCH at a time in one request to the volume's group commit (commit.c), which
+ * shares the transaction with other streams' commits. Threads of this stream that hflush
+ * meanwhile wait for commit_lock and then commit all their slices together (leader/follower
+ * within the stream too). */
+#define COMMIT_BATCH 64
 static void commit_ready(struct sl_writer *w)
 {
+	int64_t t0 = mono_ns();
 	pthread_mutex_lock(&w->commit_lock);
+	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
 	for (;;) {
-		pthread_mutex_lock(&w->lock);
-		struct wslice *s = w->head;
+		struct wslice *batch[COMMIT_BATCH];
+		struct sl_meta_chunk_write recs[COMMIT_BATCH];
+		size_t nb = 0, nrec = 0;
+		bool failed = false;
 		struct sl_err why = {0};
-		enum head_state hs = s ? head_state(w, s, &why) : HEAD_WAIT;
-		if (hs == HEAD_WAIT) {
-			pthread_mutex_unlock(&w->lock);
-			break;
+		pthread_mutex_lock(&w->lock);
+		while (w->head && nb < COMMIT_BATCH) {
+			struct wslice *s = w->head;
+			enum head_state hs = head_state(w, s, &why);
+			if (hs == HEAD_WAIT || (hs == HEAD_FAILED && nb))
+				break; /* a failed head is settled alone, after the batch before it */
+			w->head = s->next;
+			if (!w->head)
+				w->tail = NULL;
+			batch[nb++] = s;
+			if (hs == HEAD_FAILED) {
+				failed = true;
+				if (!w->err.code)
+					w->err = why;
+				break;
+			}
+			if (s->len > 0)
+				recs[nrec++] = (struct sl_meta_chunk_write){
+					.u = &w->user.mu, .lease = w->leased ? &w->lease : NULL,
+					.ino = w->ino, .indx = s->chunk, .mtime_ns = now_ns(),
+					.s = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
+					      .len = s->len}};
 		}
-		w->head = s->next;
-		if (!w->head)
-			w->tail = NULL;
-		if (hs == HEAD_FAILED && !w->err.code)
-			w->err = why;
 		pthread_mutex_unlock(&w->lock);
+		if (!nb)
+			break;
 
 		struct sl_err err = {0};
-		int rc = 0;
-		if (hs == HEAD_READY && s->len > 0) {
-			struct sl_slice sl = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
-					      .len = s->len};
-			struct sl_attr attr;
-			rc = w->v->meta->be->write_chunk(w->v->meta, &w->user.mu,
-							 w->leased ? &w->lease : NULL, w->ino,
-							 s->chunk, &sl, now_ns(), &attr, &err);
-			if (!rc)
-				maybe_compact(w, s->chunk);
-		}
+		size_t done = 0;
+		int rc = failed ? 0 : sl_commit_slices(w->v, recs, nrec, &done, &err);
+		for (size_t i = 0; i < done; i++)
+			maybe_compact(w, recs[i].indx);
 		pthread_mutex_lock(&w->lock);
 		if (rc && !w->err.code) {
 			w->err = err;
@@ -302,27 +361,29 @@ static void commit_ready(struct sl_writer *w)
 			sl_err_wrap(&w->err, "commit of a slice of inode %llu",
 				    (unsigned long long)w->ino);
 		}
-		s->committed = hs == HEAD_READY && !rc;
-		s->dropped = !s->committed;
-		/* Blocks uploaded and staged before the commit: their staged copies can go now. */
 		char (*retire)[SL_KEY_MAX] = NULL;
 		uint32_t nretire = 0;
-		for (uint32_t i = 0; s->committed && i < used_blocks(w, s); i++) {
-			if (!s->b[i].stored || !s->b[i].staged)
-				continue;
-			if (!retire && !(retire = malloc(used_blocks(w, s) * sizeof(*retire))))
-				break; /* the copies stay staged: the next client here uploads them again */
-			block_key(w, s, i, retire[nretire++]);
+		struct wslice *done_list = NULL;
+		size_t r = 0; /* records of batch[0..i) */
+		for (size_t i = 0; i < nb; i++) {
+			struct wslice *s = batch[i];
+			bool committed = !failed && (s->len > 0 ? r < done : !rc);
+			if (s->len > 0)
+				r++;
+			struct wslice *d = commit_settle(w, s, committed, &retire, &nretire);
+			while (d) { /* gather what the reaps freed */
+				struct wslice *next = d->next;
+				d->next = done_list;
+				done_list = d;
+				d = next;
+			}
 		}
-		s->next = w->pending;
-		w->pending = s;
-		struct wslice *done = reap_locked(w);
 		pthread_cond_broadcast(&w->changed);
 		pthread_mutex_unlock(&w->lock);
 		for (uint32_t i = 0; i < nretire; i++)
 			sl_stage_uploaded(w->v->stage, retire[i]);
 		free(retire);
-		free_list(w, done);
+		free_list(w, done_list);
 	}
 	pthread_mutex_unlock(&w->commit_lock);
 }
@@ -437,6 +498,7 @@ static int seal_current(struct sl_writer *w)
 		s->submitted = nblocks;
 		rc = submit_block(w, s, last);
 	}
+	s->seq = ++w->sealed_seq;
 	if (w->tail)
 		w->tail->next = s;
 	else
@@ -491,6 +553,11 @@ int sl_writer_new(struct sl_volume_core *v, const struct sl_meta_user *u,
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->changed, NULL);
 	pthread_mutex_init(&w->commit_lock, NULL);
+	pthread_rwlockattr_t ga;
+	pthread_rwlockattr_init(&ga);
+	pthread_rwlockattr_setkind_np(&ga, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&w->gate, &ga);
+	pthread_rwlockattr_destroy(&ga);
 	*out = w;
 	return 0;
 }
@@ -570,38 +637,55 @@ static void resubmit_failed(struct sl_writer *w)
  * w->lock held; drops it while writing. A slice's last block is not staged when the backend
  * needs it stored before the commit (SL_META_CAP_COMMIT_STORED): the hflush waits for its
  * upload anyway, and a second copy with an fdatasync would only add to that wait. */
+#define STAGE_BATCH 16
 static int stage_queued(struct sl_writer *w, struct sl_err *err)
 {
 	bool stored_last = w->v->meta->be->caps & SL_META_CAP_COMMIT_STORED;
-restart:
-	for (struct wslice *s = w->head; s; s = s->next)
-		for (uint32_t i = 0; i < used_blocks(w, s); i++) {
-			struct wblock *b = &s->b[i];
-			if (b->stored || b->staged || b->pinned || !b->data ||
-			    (stored_last && i == used_blocks(w, s) - 1))
-				continue;
-			char key[SL_KEY_MAX];
-			block_key(w, s, i, key);
-			uint32_t len = sl_block_len(&w->v->layout, s->len, i);
-			b->pinned = true; /* keeps b->data and the slice */
-			pthread_mutex_unlock(&w->lock);
-			int rc = sl_stage_put(w->v->stage, key, b->data, len, err);
-			pthread_mutex_lock(&w->lock);
-			b->pinned = false;
-			if (!rc)
-				b->staged = true;
+	for (;;) {
+		/* Pins what needs staging (up to STAGE_BATCH blocks), stages it in one group round
+		 * (stage.c: with what other threads and streams stage now), then looks again: the
+		 * queue may have grown meanwhile. */
+		struct wblock *bs[STAGE_BATCH];
+		char keys[STAGE_BATCH][SL_KEY_MAX];
+		const char *kp[STAGE_BATCH];
+		const uint8_t *data[STAGE_BATCH];
+		uint32_t lens[STAGE_BATCH];
+		int rcs[STAGE_BATCH];
+		size_t n = 0;
+		for (struct wslice *s = w->head; s && n < STAGE_BATCH; s = s->next)
+			for (uint32_t i = 0; i < used_blocks(w, s) && n < STAGE_BATCH; i++) {
+				struct wblock *b = &s->b[i];
+				if (b->stored || b->staged || b->pinned || !b->data ||
+				    (stored_last && i == used_blocks(w, s) - 1))
+					continue;
+				block_key(w, s, i, keys[n]);
+				kp[n] = keys[n];
+				data[n] = b->data;
+				lens[n] = sl_block_len(&w->v->layout, s->len, i);
+				b->pinned = true; /* keeps b->data and the slice */
+				bs[n++] = b;
+			}
+		if (!n)
+			return 0;
+		pthread_mutex_unlock(&w->lock);
+		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
+		pthread_mutex_lock(&w->lock);
+		for (size_t k = 0; k < n; k++) {
+			bs[k]->pinned = false;
+			if (!rcs[k])
+				bs[k]->staged = true;
 			/* The queue holds uncommitted slices only: their staged copies stay until
 			 * the commit (commit_ready), even if the upload finished while we staged. */
-			settle_block(w, b);
-			struct wslice *done = reap_locked(w);
-			pthread_mutex_unlock(&w->lock);
-			free_list(w, done);
-			pthread_mutex_lock(&w->lock);
-			if (rc)
-				return rc;
-			goto restart; /* the queue may have moved on meanwhile */
+			settle_block(w, bs[k]);
 		}
-	return 0;
+		struct wslice *done = reap_locked(w);
+		pthread_cond_broadcast(&w->changed);
+		pthread_mutex_unlock(&w->lock);
+		free_list(w, done);
+		pthread_mutex_lock(&w->lock);
+		if (rc)
+			return rc;
+	}
 }
 
 static int sticky(struct sl_writer *w, struct sl_err *err)
@@ -613,12 +697,19 @@ static int sticky(struct sl_writer *w, struct sl_err *err)
 
 int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 {
+	sl_stat_add(&w->v->flush.hflushes, 1);
 	if (!w->v->stage)
 		return sl_writer_flush(w, err);
+	int64_t t0 = mono_ns();
+	pthread_rwlock_rdlock(&w->gate);
+	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
 	pthread_mutex_lock(&w->lock);
 	int rc = sticky(w, err);
 	if (!rc)
 		rc = seal_current(w);
+	/* This hflush covers every byte written before it: all of it is in slices sealed by now
+	 * (by this thread or another one), so it is done when slice `target` is committed. */
+	uint64_t target = w->sealed_seq;
 	if (!rc && !w->staging_broken) {
 		resubmit_failed(w);
 		struct sl_err serr = {0};
@@ -630,16 +721,21 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 	}
 	bool sync = w->staging_broken;
 	pthread_mutex_unlock(&w->lock);
-	if (rc)
-		return sl_errf(err, rc, "cannot queue an upload: out of memory");
-	if (sync)
+	if (rc || sync) {
+		pthread_rwlock_unlock(&w->gate);
+		if (rc)
+			return sl_errf(err, rc, "cannot queue an upload: out of memory");
 		return sl_writer_flush(w, err);
+	}
 	commit_ready(w);
 	pthread_mutex_lock(&w->lock);
-	while (w->head && !w->err.code)
+	t0 = mono_ns();
+	while (w->done_seq < target && !w->err.code)
 		pthread_cond_wait(&w->changed, &w->lock);
+	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
 	rc = sticky(w, err);
 	pthread_mutex_unlock(&w->lock);
+	pthread_rwlock_unlock(&w->gate);
 	return rc;
 }
 
@@ -655,6 +751,7 @@ static struct wblock *first_unstored(struct sl_writer *w)
 
 int sl_writer_flush(struct sl_writer *w, struct sl_err *err)
 {
+	pthread_rwlock_wrlock(&w->gate);
 	pthread_mutex_lock(&w->lock);
 	int rc = seal_current(w);
 	if (!rc)
@@ -695,6 +792,7 @@ int sl_writer_flush(struct sl_writer *w, struct sl_err *err)
 		}
 	}
 	pthread_mutex_unlock(&w->lock);
+	pthread_rwlock_unlock(&w->gate);
 	return rc;
 }
 
@@ -743,6 +841,7 @@ void sl_writer_free(struct sl_writer *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->changed);
 	pthread_mutex_destroy(&w->commit_lock);
+	pthread_rwlock_destroy(&w->gate);
 	sl_held_user_clear(&w->user);
 	free(w);
 }
