@@ -1,4 +1,8 @@
-/* test_vfs_checksum.c - file checksums (Hadoop's COMPOSITE-CRC32C): the CRC32C composition. */
+/* test_vfs_checksum.c - file checksums (Hadoop's COMPOSITE-CRC32C): the CRC32C composition, and
+ * sluice_file_checksum on a SQLite + file volume against the CRC32C of the bytes the file holds,
+ * after appends, overwrites by a newer slice, truncation and concat, whole and ranged. */
+#include <sys/stat.h>
+
 #include "util/crc32c.h"
 #include "vfs_suite.h"
 
@@ -53,9 +57,155 @@ static void test_combine(void)
 	free(buf);
 }
 
+/* The checksum of path (whole or first `length` bytes) must be the CRC32C of want[0, len). */
+static void check_sum(sluice_volume *vol, const char *path, uint64_t length, const uint8_t *want,
+		      size_t len, int line)
+{
+	uint32_t crc = 0xdeadbeef;
+	int rc = sluice_file_checksum(vol, NULL, path, length, &crc);
+	uint32_t expect = sl_crc32c(0, want, len);
+	if (rc || crc != expect) {
+		fprintf(stderr, "line %d: checksum of %s (length %" PRIu64 "): rc %d (%s), "
+			"%08x, expected %08x\n", line, path, length, rc,
+			rc ? sluice_last_error(vol) : "", crc, expect);
+		tu_failures++;
+	}
+}
+#define CHECK_SUM(vol, path, length, want, len) check_sum(vol, path, length, want, len, __LINE__)
+
+#define MIB (1ULL << 20)
+
+/* Removes every stored object of the volume (file storage under dir/data). */
+static void remove_objects(const char *dir)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "find '%s/data' -type f -path '*/chunks/*' -delete", dir);
+	REQUIRE(system(cmd) == 0);
+}
+
+static void test_files(struct suite *s, const char *dir)
+{
+	sluice_volume *vol = open_vol(s, NULL, NULL);
+	size_t big = 70 * MIB + 123;
+	uint8_t *d = malloc(big), *want = malloc(big);
+	fill_pattern(d, big, 11);
+	REQUIRE(sluice_mkdirs(vol, NULL, "/c", 0755, 0) == 0);
+
+	/* sizes around the 512-byte checksum chunks and the 4 MiB blocks; 70 MiB spans 2 chunks */
+	const size_t sizes[] = {0, 1, 511, 512, 513, 4 * MIB - 1, 4 * MIB, 4 * MIB + 1, big};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/c/s%zu", sizes[i]);
+		CHECK_RC(write_file(vol, NULL, path, d, sizes[i], 3 * MIB, 0), 0);
+		CHECK_SUM(vol, path, UINT64_MAX, d, sizes[i]);
+		CHECK_SUM(vol, path, UINT64_MAX, d, sizes[i]); /* now from the recorded CRCs */
+	}
+	/* ranged: prefixes ending inside blocks, at block and chunk ends, past the end */
+	const uint64_t lens[] = {0, 1, 511, 4 * MIB - 1, 4 * MIB, 4 * MIB + 3, 64 * MIB - 1,
+				 64 * MIB, 64 * MIB + 5, big - 1};
+	char bigpath[64];
+	snprintf(bigpath, sizeof(bigpath), "/c/s%zu", big);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		CHECK_SUM(vol, bigpath, lens[i], d, lens[i]);
+	CHECK_SUM(vol, bigpath, big + 100, d, big);
+
+	/* append: a second slice after hflushed ones */
+	sluice_file *f;
+	REQUIRE(sluice_open(vol, NULL, "/c/app", SLUICE_O_CREATE, 0644, 022, &f) == 0);
+	CHECK_RC(sluice_write(f, d, 1000), 1000);
+	CHECK_RC(sluice_hflush(f), 0);
+	CHECK_SUM(vol, "/c/app", UINT64_MAX, d, 1000);
+	CHECK_RC(sluice_write(f, d + 1000, 5 * MIB), (long long)(5 * MIB));
+	CHECK_RC(sluice_close(f), 0);
+	CHECK_SUM(vol, "/c/app", UINT64_MAX, d, 1000 + 5 * MIB);
+	REQUIRE(sluice_open(vol, NULL, "/c/app", SLUICE_O_WRITE | SLUICE_O_APPEND, 0, 022, &f) == 0);
+	CHECK_RC(sluice_write(f, d + 1000 + 5 * MIB, 777), 777);
+	CHECK_RC(sluice_close(f), 0);
+	CHECK_SUM(vol, "/c/app", UINT64_MAX, d, 1777 + 5 * MIB);
+	CHECK_SUM(vol, "/c/app", 3000, d, 3000);
+
+	/* overwrite by a newer slice: truncate into the first block of a 9 MiB slice and append;
+	 * the old slice stays visible only up to the cut (part of its first block) */
+	CHECK_RC(write_file(vol, NULL, "/c/ow", d, 9 * MIB, 9 * MIB, 0), 0);
+	CHECK_SUM(vol, "/c/ow", UINT64_MAX, d, 9 * MIB);
+	CHECK_RC(sluice_truncate(vol, NULL, "/c/ow", MIB + 17), 0);
+	REQUIRE(sluice_open(vol, NULL, "/c/ow", SLUICE_O_WRITE | SLUICE_O_APPEND, 0, 022, &f) == 0);
+	CHECK_RC(sluice_write(f, d + 20 * MIB, 6 * MIB), (long long)(6 * MIB));
+	CHECK_RC(sluice_close(f), 0);
+	memcpy(want, d, MIB + 17);
+	memcpy(want + MIB + 17, d + 20 * MIB, 6 * MIB);
+	CHECK_SUM(vol, "/c/ow", UINT64_MAX, want, 7 * MIB + 17);
+	CHECK_SUM(vol, "/c/ow", 5 * MIB, want, 5 * MIB);
+
+	/* truncate: shorter, then longer (zeros, never the old bytes) */
+	CHECK_RC(write_file(vol, NULL, "/c/tr", d, 6 * MIB, MIB, 0), 0);
+	CHECK_RC(sluice_truncate(vol, NULL, "/c/tr", 4 * MIB + 5), 0);
+	CHECK_SUM(vol, "/c/tr", UINT64_MAX, d, 4 * MIB + 5);
+	CHECK_RC(sluice_truncate(vol, NULL, "/c/tr", 66 * MIB), 0);
+	memcpy(want, d, 4 * MIB + 5);
+	memset(want + 4 * MIB + 5, 0, 62 * MIB - 5);
+	CHECK_SUM(vol, "/c/tr", UINT64_MAX, want, 66 * MIB);
+	CHECK_SUM(vol, "/c/tr", 65 * MIB, want, 65 * MIB);
+	CHECK_RC(sluice_truncate(vol, NULL, "/c/tr", 0), 0);
+	CHECK_SUM(vol, "/c/tr", UINT64_MAX, want, 0);
+
+	/* concat: pieces of odd sizes, the second crossing the chunk boundary */
+	CHECK_RC(write_file(vol, NULL, "/c/k0", d, 3 * MIB + 7, MIB, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/c/k1", d + 3 * MIB + 7, 62 * MIB, 8 * MIB, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/c/k2", d + 65 * MIB + 7, 99, 99, 0), 0);
+	const char *srcs[] = {"/c/k1", "/c/k2"};
+	CHECK_RC(sluice_concat(vol, NULL, "/c/k0", srcs, 2), 0);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(vol, NULL, "/c/k0", &st), 0);
+	CHECK_RC(st.length, 65 * MIB + 106);
+	CHECK_RC(check_file(vol, NULL, "/c/k0", d, 65 * MIB + 106, 8 * MIB), 0);
+	CHECK_SUM(vol, "/c/k0", UINT64_MAX, d, 65 * MIB + 106);
+
+	/* errors: a directory, a missing file, no read permission */
+	uint32_t crc;
+	CHECK_RC(sluice_file_checksum(vol, NULL, "/c", UINT64_MAX, &crc), -EISDIR);
+	CHECK_RC(sluice_file_checksum(vol, NULL, "/c/none", UINT64_MAX, &crc), -ENOENT);
+	CHECK_RC(sluice_chmod(vol, NULL, "/c/s1", 0600), 0);
+	CHECK_RC(sluice_file_checksum(vol, &bob, "/c/s1", UINT64_MAX, &crc), -EACCES);
+	CHECK_RC(sluice_shutdown(vol), 0);
+
+	/* Whole blocks come from the recorded CRCs: with every object gone, a fresh handle (no
+	 * cached blocks) still computes the checksums of files made of whole blocks... */
+	remove_objects(dir);
+	vol = open_vol(s, NULL, NULL);
+	CHECK_SUM(vol, bigpath, UINT64_MAX, d, big);
+	CHECK_SUM(vol, "/c/s4194304", UINT64_MAX, d, 4 * MIB);
+	CHECK_SUM(vol, "/c/app", UINT64_MAX, d, 1777 + 5 * MIB);
+	/* ...while a prefix ending inside a block needs that block's bytes */
+	CHECK_RC(sluice_file_checksum(vol, NULL, bigpath, 4 * MIB + 3, &crc), -EIO);
+	CHECK_RC(sluice_shutdown(vol), 0);
+	free(d);
+	free(want);
+}
+
 int main(void)
 {
 	(void)run_suite; /* this test uses vfs_suite.h's helpers only */
 	test_combine();
+	char *dir = tu_tempdir("checksum");
+	char url[1024], bucket[1024];
+	snprintf(url, sizeof(url), "sqlite3://%s/meta.db", dir);
+	snprintf(bucket, sizeof(bucket), "%s/data", dir);
+	struct suite s = {.meta_url = url};
+	s.fmt = (sluice_format_options){.meta_url = url, .name = "testvol", .storage = "file",
+					.bucket = bucket, .compression = "none", .trash_days = -1};
+	s.conf[s.nconf++] = (sluice_kv){"meta", url};
+	s.conf[s.nconf++] = (sluice_kv){"get-timeout", "1"};
+	char msg[512];
+	int rc = sluice_format(&s.fmt, msg, sizeof(msg));
+	if (rc)
+		fprintf(stderr, "sluice_format: %s\n", msg);
+	REQUIRE(rc == 0);
+	test_files(&s, dir);
+	char cmd[1100];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	free(dir);
 	return tu_finish("test_vfs_checksum");
 }

@@ -3788,4 +3788,6 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.slice_refs = sql_slice_refs,
 	.list_dead_slices = sql_list_dead_slices,
 	.set_if_small = sql_set_if_small,
+	.block_crc_get = sl_sql_block_crc_get,
+	.block_crc_put = sl_sql_block_crc_put,
 };

@@ -21,6 +21,7 @@ struct sqlbe {
 	char *info;           /* our session's info, to register it again if it was cleaned */
 	bool lease_table;     /* sluice_lease exists (sql_leases.c creates it on first use) */
 	uint64_t lease_gen;   /* the last lease generation handed out by this handle */
+	bool crc_table;       /* sluice_block_crc exists (sql_crc.c creates it on first use) */
 };
 
 /* One attempt of a transaction: the connection it runs on. */
@@ -73,5 +74,11 @@ int sl_sql_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_meta_lea
 			 struct sl_err *err);
 int sl_sql_lease_recover(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			 bool recover, bool *closed, struct sl_err *err);
+
+/* ---- per-block CRC32C (sql_crc.c; slots of sl_meta_sql_backend) ----------------------------- */
+int sl_sql_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t *crc,
+			 uint32_t *len, struct sl_err *err);
+int sl_sql_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,
+			 uint32_t len, struct sl_err *err);
 
 #endif

@@ -1,0 +1,101 @@
+/*
+ * sql_crc.c - the CRC32C of each stored block, for file checksums, in a table of Sluice's own
+ * created on first use beside JuiceFS's tables (juicefs ignores it):
+ *   sluice_block_crc (id, indx, crc, len)   block indx of slice id: its CRC32C and length
+ * A slice's blocks never change once stored and slice ids are never reused (nextChunk), so a row
+ * stays true for as long as its block exists; rows are only ever added or replaced by the same
+ * values. Rows of deleted slices are harmless leftovers (docs/format.md).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "sql_internal.h"
+
+static const char *const sqlite_table =
+	"CREATE TABLE IF NOT EXISTS `sluice_block_crc` (`id` INTEGER NOT NULL, "
+	"`indx` INTEGER NOT NULL, `crc` INTEGER NOT NULL, `len` INTEGER NOT NULL, "
+	"PRIMARY KEY (`id`, `indx`))";
+static const char *const mysql_table =
+	"CREATE TABLE IF NOT EXISTS `sluice_block_crc` (`id` BIGINT NOT NULL, "
+	"`indx` INT NOT NULL, `crc` BIGINT NOT NULL, `len` INT NOT NULL, "
+	"PRIMARY KEY (`id`, `indx`)) ENGINE=InnoDB";
+
+static int create_op(struct tx *t, void *arg)
+{
+	return t->d->exec(t->c, arg, t->err);
+}
+
+/* Creates the table once per handle (DDL outside a transaction: MySQL would commit one). */
+static int ensure_table(struct sl_meta *m, struct sl_err *err)
+{
+	struct sqlbe *b = m->priv;
+	pthread_mutex_lock(&b->lock);
+	bool ready = b->crc_table;
+	pthread_mutex_unlock(&b->lock);
+	if (ready)
+		return 0;
+	const char *ddl = !strcmp(b->d->scheme, "mysql") ? mysql_table : sqlite_table;
+	int rc = sl_sqlq_run(m, false, create_op, (void *)ddl, err);
+	if (rc)
+		return sl_err_wrap(err, "creating the block CRC table in %s", m->url_redacted);
+	pthread_mutex_lock(&b->lock);
+	b->crc_table = true;
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+struct crc_arg {
+	uint64_t id;
+	uint32_t indx, crc, len;
+};
+
+static int get_op(struct tx *t, void *arg)
+{
+	struct crc_arg *a = arg;
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s, "SELECT crc, len FROM sluice_block_crc WHERE id = ? AND indx = ?",
+			     "ii", (int64_t)a->id, (int64_t)a->indx);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return -ENOENT; /* not an error worth a message: the caller computes it */
+	a->crc = (uint32_t)t->d->col_i64(s, 0);
+	a->len = (uint32_t)t->d->col_i64(s, 1);
+	t->d->finalize(s);
+	return 0;
+}
+
+int sl_sql_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t *crc,
+			 uint32_t *len, struct sl_err *err)
+{
+	int rc = ensure_table(m, err);
+	if (rc)
+		return rc;
+	struct crc_arg a = {.id = id, .indx = indx};
+	rc = sl_sqlq_run(m, false, get_op, &a, err);
+	if (!rc) {
+		*crc = a.crc;
+		*len = a.len;
+	}
+	return rc;
+}
+
+static int put_op(struct tx *t, void *arg)
+{
+	struct crc_arg *a = arg;
+	/* REPLACE: SQLite and MySQL both know it; a concurrent writer of the row writes the same. */
+	return sl_sqlq_exec(t, NULL, "REPLACE INTO sluice_block_crc (id, indx, crc, len) "
+			    "VALUES (?, ?, ?, ?)", "iiii", (int64_t)a->id, (int64_t)a->indx,
+			    (int64_t)a->crc, (int64_t)a->len);
+}
+
+int sl_sql_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,
+			 uint32_t len, struct sl_err *err)
+{
+	int rc = ensure_table(m, err);
+	if (rc)
+		return rc;
+	struct crc_arg a = {.id = id, .indx = indx, .crc = crc, .len = len};
+	return sl_sqlq_run(m, true, put_op, &a, err);
+}

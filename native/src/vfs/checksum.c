@@ -1,0 +1,200 @@
+/*
+ * checksum.c - file checksums Hadoop can compare with HDFS's: the CRC32C of a file's first
+ * `length` bytes, as HDFS's COMPOSITE-CRC32C checksum is (the CRC of the whole byte stream,
+ * whatever the block sizes), composed from the CRC32C of each stored block without reading it
+ * again.
+ *
+ * Granularity: one CRC per stored block (at most 4 MiB by default), in the metadata table
+ * sluice_block_crc (meta slots block_crc_get/put; docs/format.md). A chunk's visible bytes are
+ * segments of slices (newest slice wins); a segment covers whole blocks of its slice except
+ * perhaps the first and last one, where a newer slice overlaps or the file ends. Whole blocks
+ * use their recorded CRC (computed from the block and recorded the first time one is missing:
+ * blocks juicefs or an older Sluice wrote); partial blocks are read and their bytes hashed; holes
+ * are zeros, composed in O(log n). Finer granularity (per 512 bytes, as HDFS keeps) would avoid
+ * reading the partial blocks at segment edges, but costs 8192 values per block; overlaps are
+ * rare (compaction merges them) and edges read at most two blocks per segment.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/crc32c.h"
+#include "vfs.h"
+
+struct sum {
+	struct sl_volume_core *v;
+	uint8_t *buf; /* one block, allocated on first need */
+	uint32_t crc; /* of the bytes so far */
+};
+
+static void add_crc(struct sum *s, uint32_t crc, uint64_t len)
+{
+	s->crc = sl_crc32c_combine(s->crc, crc, len);
+}
+
+static int need_buf(struct sum *s, struct sl_err *err)
+{
+	if (!s->buf && !(s->buf = malloc(s->v->layout.block_size)))
+		return sl_errf(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The CRC of block indx (of blen bytes) of slice id: recorded, or computed and recorded. */
+static int whole_block(struct sum *s, uint64_t id, uint32_t size, uint32_t indx, uint32_t blen,
+		       struct sl_err *err)
+{
+	struct sl_meta *m = s->v->meta;
+	uint32_t crc = 0, len = 0;
+	struct sl_err ignored = {0};
+	if (m->be->block_crc_get &&
+	    m->be->block_crc_get(m, id, indx, &crc, &len, &ignored) == 0 && len == blen) {
+		add_crc(s, crc, blen);
+		return 0;
+	}
+	int rc = need_buf(s, err);
+	if (!rc)
+		rc = sl_blockcache_read(s->v->cache, id, size, indx, 0, s->buf, blen, err);
+	if (rc)
+		return rc;
+	crc = sl_crc32c(0, s->buf, blen);
+	if (m->be->block_crc_put) {
+		sl_err_clear(&ignored);
+		if (m->be->block_crc_put(m, id, indx, crc, blen, &ignored))
+			sl_log(&s->v->log, SL_LOG_WARN, "recording the CRC of block %" PRIu64 "_%u: %s",
+			       id, indx, ignored.msg);
+	}
+	add_crc(s, crc, blen);
+	return 0;
+}
+
+/* Bytes [off, off+len) of slice seg's data (offsets within the slice). */
+static int slice_range(struct sum *s, const struct sl_slice *seg, uint32_t off, uint32_t len,
+		       struct sl_err *err)
+{
+	const struct sl_chunk_layout *l = &s->v->layout;
+	uint32_t bs = l->block_size;
+	while (len) {
+		uint32_t indx = off / bs, boff = off % bs;
+		uint32_t blen = sl_block_len(l, seg->size, indx);
+		uint32_t n = bs - boff < len ? bs - boff : len;
+		int rc;
+		if (boff == 0 && n == blen) {
+			rc = whole_block(s, seg->id, seg->size, indx, blen, err);
+		} else {
+			rc = need_buf(s, err);
+			if (!rc)
+				rc = sl_blockcache_read(s->v->cache, seg->id, seg->size, indx, boff,
+							s->buf, n, err);
+			if (!rc)
+				add_crc(s, sl_crc32c(0, s->buf, n), n);
+		}
+		if (rc)
+			return rc;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The first `end` bytes of chunk indx. */
+static int chunk_sum(struct sum *s, const struct sl_meta_user *mu, sl_ino ino, uint32_t indx,
+		     uint32_t end, struct sl_err *err)
+{
+	struct sl_meta *m = s->v->meta;
+	struct sl_slice *slices = NULL, *segs = NULL;
+	size_t n = 0, nsegs = 0;
+	int rc = m->be->read_chunk(m, mu, ino, indx, &slices, &n, err);
+	if (rc)
+		return rc;
+	rc = sl_chunk_build_view(slices, n, &segs, &nsegs);
+	free(slices);
+	if (rc)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	uint32_t pos = 0;
+	for (size_t i = 0; i < nsegs && pos < end && !rc; i++) {
+		const struct sl_slice *seg = &segs[i];
+		if (seg->pos >= end)
+			break;
+		if (seg->pos > pos) { /* a hole */
+			add_crc(s, sl_crc32c_zeros(seg->pos - pos), seg->pos - pos);
+			pos = seg->pos;
+		}
+		uint32_t seg_end = seg->pos + seg->len < end ? seg->pos + seg->len : end;
+		if (seg_end <= pos)
+			continue;
+		if (seg->id == 0)
+			add_crc(s, sl_crc32c_zeros(seg_end - pos), seg_end - pos);
+		else
+			rc = slice_range(s, seg, seg->off + (pos - seg->pos), seg_end - pos, err);
+		pos = seg_end;
+	}
+	if (!rc && pos < end)
+		add_crc(s, sl_crc32c_zeros(end - pos), end - pos);
+	free(segs);
+	return rc;
+}
+
+static int file_sum(struct sum *s, const struct sl_meta_user *mu, sl_ino ino, uint64_t length,
+		    struct sl_err *err)
+{
+	s->crc = 0;
+	for (uint64_t off = 0; off < length; off += SL_CHUNK_SIZE) {
+		uint64_t n = length - off < SL_CHUNK_SIZE ? length - off : SL_CHUNK_SIZE;
+		int rc = chunk_sum(s, mu, ino, (uint32_t)(off / SL_CHUNK_SIZE), (uint32_t)n, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int sluice_file_checksum(sluice_volume *vol, const sluice_user *u, const char *path,
+			 uint64_t length, uint32_t *crc)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	struct sl_volume_core *v = &vol->core;
+	struct sl_meta_user mu;
+	sl_vol_user(v, u, &mu);
+	sl_ino ino;
+	struct sl_attr attr;
+	int rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
+	if (rc)
+		return rc;
+	if (attr.type == SL_TYPE_DIR)
+		return sl_errf(err, -EISDIR, "%s is a directory, not a file", path);
+	if (attr.type != SL_TYPE_FILE)
+		return sl_errf(err, -EINVAL, "%s is not a regular file", path);
+	if (length > attr.length)
+		length = attr.length;
+	struct sum s = {.v = v};
+	rc = file_sum(&s, &mu, ino, length, err);
+	/* A block missing from object storage: a compaction replaced slices we listed (list them
+	 * again), or another client's hflush committed a slice still uploading (wait, up to
+	 * get-timeout), as the reader does. */
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	long delay_ms = 20;
+	while (rc == -ENOENT) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000L + delay_ms > v->get_timeout_s * 1000L) {
+			rc = -EIO;
+			if (err) {
+				err->code = rc;
+				sl_err_wrap(err, "waited %d s (get-timeout)", v->get_timeout_s);
+			}
+			break;
+		}
+		struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		delay_ms = delay_ms * 2 > 1000 ? 1000 : delay_ms * 2;
+		sl_meta_cache_forget(v->meta, ino);
+		sl_err_clear(err);
+		rc = file_sum(&s, &mu, ino, length, err);
+	}
+	free(s.buf);
+	if (!rc)
+		*crc = s.crc;
+	return rc;
+}
