@@ -167,6 +167,8 @@ static void test_files(struct suite *s, const char *dir)
 	CHECK_RC(sluice_file_checksum(vol, NULL, "/c/none", UINT64_MAX, &crc), -ENOENT);
 	CHECK_RC(sluice_chmod(vol, NULL, "/c/s1", 0600), 0);
 	CHECK_RC(sluice_file_checksum(vol, &bob, "/c/s1", UINT64_MAX, &crc), -EACCES);
+	/* never checksummed: the writer recorded its full blocks' CRCs, not the short last one */
+	CHECK_RC(write_file(vol, NULL, "/c/w9", d, 9 * MIB, MIB, 0), 0);
 	CHECK_RC(sluice_shutdown(vol), 0);
 
 	/* Whole blocks come from the recorded CRCs: with every object gone, a fresh handle (no
@@ -176,8 +178,11 @@ static void test_files(struct suite *s, const char *dir)
 	CHECK_SUM(vol, bigpath, UINT64_MAX, d, big);
 	CHECK_SUM(vol, "/c/s4194304", UINT64_MAX, d, 4 * MIB);
 	CHECK_SUM(vol, "/c/app", UINT64_MAX, d, 1777 + 5 * MIB);
-	/* ...while a prefix ending inside a block needs that block's bytes */
+	CHECK_SUM(vol, "/c/w9", 8 * MIB, d, 8 * MIB);
+	/* ...while a prefix ending inside a block needs that block's bytes, and so does a short
+	 * block nobody recorded */
 	CHECK_RC(sluice_file_checksum(vol, NULL, bigpath, 4 * MIB + 3, &crc), -EIO);
+	CHECK_RC(sluice_file_checksum(vol, NULL, "/c/w9", UINT64_MAX, &crc), -EIO);
 	CHECK_RC(sluice_shutdown(vol), 0);
 	free(d);
 	free(want);

@@ -5,7 +5,10 @@
  * again.
  *
  * Granularity: one CRC per stored block (at most 4 MiB by default), in the metadata table
- * sluice_block_crc (meta slots block_crc_get/put; docs/format.md). A chunk's visible bytes are
+ * sluice_block_crc (meta slots block_crc_get/put; docs/format.md). The writer records each full
+ * block's CRC once it is stored (one statement per 4 MiB); short blocks (a slice's last, hflushed
+ * records) are left to the first checksum, which reads them once and records them, as it does
+ * for blocks juicefs or an older Sluice wrote. A chunk's visible bytes are
  * segments of slices (newest slice wins); a segment covers whole blocks of its slice except
  * perhaps the first and last one, where a newer slice overlaps or the file ends. Whole blocks
  * use their recorded CRC (computed from the block and recorded the first time one is missing:
@@ -41,6 +44,16 @@ static int need_buf(struct sum *s, struct sl_err *err)
 	return 0;
 }
 
+void sl_checksum_note_block(struct sl_volume_core *v, uint64_t id, uint32_t indx, uint32_t crc,
+			    uint32_t len)
+{
+	struct sl_meta *m = v->meta;
+	struct sl_err err = {0};
+	if (m->be->block_crc_put && m->be->block_crc_put(m, id, indx, crc, len, &err))
+		sl_log(&v->log, SL_LOG_WARN, "recording the CRC of block %" PRIu64 "_%u: %s", id,
+		       indx, err.msg);
+}
+
 /* The CRC of block indx (of blen bytes) of slice id: recorded, or computed and recorded. */
 static int whole_block(struct sum *s, uint64_t id, uint32_t size, uint32_t indx, uint32_t blen,
 		       struct sl_err *err)
@@ -59,12 +72,7 @@ static int whole_block(struct sum *s, uint64_t id, uint32_t size, uint32_t indx,
 	if (rc)
 		return rc;
 	crc = sl_crc32c(0, s->buf, blen);
-	if (m->be->block_crc_put) {
-		sl_err_clear(&ignored);
-		if (m->be->block_crc_put(m, id, indx, crc, blen, &ignored))
-			sl_log(&s->v->log, SL_LOG_WARN, "recording the CRC of block %" PRIu64 "_%u: %s",
-			       id, indx, ignored.msg);
-	}
+	sl_checksum_note_block(s->v, id, indx, crc, blen);
 	add_crc(s, crc, blen);
 	return 0;
 }
