@@ -167,6 +167,25 @@ static void test_files(struct suite *s, const char *dir)
 	CHECK_RC(sluice_file_checksum(vol, NULL, "/c/none", UINT64_MAX, &crc), -ENOENT);
 	CHECK_RC(sluice_chmod(vol, NULL, "/c/s1", 0600), 0);
 	CHECK_RC(sluice_file_checksum(vol, &bob, "/c/s1", UINT64_MAX, &crc), -EACCES);
+	/* a deleted file's slices take their rows along */
+	CHECK_RC(write_file(vol, NULL, "/c/del", d, 9 * MIB, MIB, 0), 0);
+	REQUIRE(sluice_stat_path(vol, NULL, "/c/del", &st) == 0);
+	struct sl_meta *m = vol->core.meta;
+	struct sl_slice *slices = NULL;
+	size_t nslices = 0;
+	struct sl_err err = {0};
+	REQUIRE(m->be->read_chunk(m, NULL, st.inode, 0, &slices, &nslices, &err) == 0);
+	REQUIRE(nslices == 1);
+	uint64_t del_id = slices[0].id;
+	free(slices);
+	uint32_t rcrc = 0, rlen = 0;
+	CHECK_RC(m->be->block_crc_get(m, del_id, 1, &rcrc, &rlen, &err), 0); /* by the writer */
+	CHECK_RC(rcrc, sl_crc32c(0, d + 4 * MIB, 4 * MIB));
+	CHECK_RC(rlen, 4 * MIB);
+	CHECK_RC(sluice_delete(vol, NULL, "/c/del", 0), 0);
+	CHECK_RC(sl_vol_settle_deletions(vol, 60000), 0);
+	CHECK_RC(m->be->block_crc_get(m, del_id, 0, &rcrc, &rlen, &err), -ENOENT);
+	CHECK_RC(m->be->block_crc_get(m, del_id, 1, &rcrc, &rlen, &err), -ENOENT);
 	/* never checksummed: the writer recorded its full blocks' CRCs, not the short last one */
 	CHECK_RC(write_file(vol, NULL, "/c/w9", d, 9 * MIB, MIB, 0), 0);
 	CHECK_RC(sluice_shutdown(vol), 0);

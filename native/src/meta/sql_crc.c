@@ -4,7 +4,9 @@
  *   sluice_block_crc (id, indx, crc, len)   block indx of slice id: its CRC32C and length
  * A slice's blocks never change once stored and slice ids are never reused (nextChunk), so a row
  * stays true for as long as its block exists; rows are only ever added or replaced by the same
- * values. Rows of deleted slices are harmless leftovers (docs/format.md).
+ * values. A slice's rows go in the transaction that deletes its jfs_chunk_ref row (forget_slice,
+ * after its blocks); rows of slices deleted otherwise (by juicefs, or never committed) are
+ * harmless leftovers.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,7 +29,7 @@ static int create_op(struct tx *t, void *arg)
 }
 
 /* Creates the table once per handle (DDL outside a transaction: MySQL would commit one). */
-static int ensure_table(struct sl_meta *m, struct sl_err *err)
+int sl_sql_block_crc_table(struct sl_meta *m, struct sl_err *err)
 {
 	struct sqlbe *b = m->priv;
 	pthread_mutex_lock(&b->lock);
@@ -69,7 +71,7 @@ static int get_op(struct tx *t, void *arg)
 int sl_sql_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t *crc,
 			 uint32_t *len, struct sl_err *err)
 {
-	int rc = ensure_table(m, err);
+	int rc = sl_sql_block_crc_table(m, err);
 	if (rc)
 		return rc;
 	struct crc_arg a = {.id = id, .indx = indx};
@@ -93,9 +95,14 @@ static int put_op(struct tx *t, void *arg)
 int sl_sql_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,
 			 uint32_t len, struct sl_err *err)
 {
-	int rc = ensure_table(m, err);
+	int rc = sl_sql_block_crc_table(m, err);
 	if (rc)
 		return rc;
 	struct crc_arg a = {.id = id, .indx = indx, .crc = crc, .len = len};
 	return sl_sqlq_run(m, true, put_op, &a, err);
+}
+
+int sl_sql_block_crc_forget(struct tx *t, uint64_t id)
+{
+	return sl_sqlq_exec(t, NULL, "DELETE FROM sluice_block_crc WHERE id = ?", "i", (int64_t)id);
 }

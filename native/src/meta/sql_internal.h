@@ -80,5 +80,9 @@ int sl_sql_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t
 			 uint32_t *len, struct sl_err *err);
 int sl_sql_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,
 			 uint32_t len, struct sl_err *err);
+/* Creates sluice_block_crc if this handle has not seen it yet (DDL: outside transactions). */
+int sl_sql_block_crc_table(struct sl_meta *m, struct sl_err *err);
+/* Inside the transaction that deletes slice id's jfs_chunk_ref row: deletes its blocks' rows. */
+int sl_sql_block_crc_forget(struct tx *t, uint64_t id);
 
 #endif
