@@ -12,15 +12,18 @@ import java.nio.file.Files;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.CommonPathCapabilities;
 import org.apache.hadoop.fs.CompositeCrcFileChecksum;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileChecksum;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.hadoop.tools.DistCp;
 import org.apache.hadoop.util.CrcComposer;
 import org.apache.hadoop.util.CrcUtil;
 import org.apache.hadoop.util.DataChecksum;
+import org.apache.hadoop.util.ToolRunner;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -168,6 +171,46 @@ public class TestSluiceFileChecksum {
     assertThat(fs.getFileChecksum(p)).isNotEqualTo(dfs.getFileChecksum(p));
     // the bytes before the flipped one still agree
     assertThat(fs.getFileChecksum(p, 3 * MIB + 5)).isEqualTo(dfs.getFileChecksum(p, 3 * MIB + 5));
+  }
+
+  /**
+   * DistCp -update from HDFS to Sluice compares the files' checksums: a copy is verified, and a
+   * target file of the right length with other bytes is found and copied again.
+   */
+  @Test
+  public void distCpUpdateComparesChecksums() throws Exception {
+    Path src = dfs.makeQualified(new Path(dir, "distcp-src"));
+    Path dst = fs.makeQualified(new Path(dir, "distcp-dst"));
+    byte[] a = bytes(5 * MIB + 11, 21);
+    byte[] b = bytes(100, 22);
+    write(dfs, new Path(src, "a"), a, 0, a.length, false);
+    write(dfs, new Path(src, "b"), b, 0, b.length, false);
+    Configuration conf = SluiceTestVolume.configure(new Configuration());
+    conf.set(FileSystem.FS_DEFAULT_NAME_KEY, fs.getUri().toString());
+    conf.set("mapreduce.framework.name", "local");
+    conf.set("mapreduce.cluster.local.dir", hdfsDir + "/mr-local");
+    conf.set("mapreduce.jobtracker.staging.root.dir", hdfsDir + "/mr-staging");
+    conf.set("dfs.checksum.combine.mode", "COMPOSITE_CRC");
+    String[] args = {"-update", src.toString(), dst.toString()};
+    assertThat(ToolRunner.run(conf, new DistCp(conf, null), args)).isZero();
+    for (String n : new String[] {"a", "b"}) {
+      assertThat(fs.getFileChecksum(new Path(dst, n)))
+          .isEqualTo(dfs.getFileChecksum(new Path(src, n)));
+    }
+    // same length, other bytes: only the checksum tells; -update copies it again
+    byte[] wrong = b.clone();
+    wrong[50] ^= 0x40;
+    write(fs, new Path(dst, "b"), wrong, 0, wrong.length, false);
+    assertThat(fs.getFileChecksum(new Path(dst, "b")))
+        .isNotEqualTo(dfs.getFileChecksum(new Path(src, "b")));
+    assertThat(ToolRunner.run(conf, new DistCp(conf, null), args)).isZero();
+    assertThat(fs.getFileChecksum(new Path(dst, "b")))
+        .isEqualTo(dfs.getFileChecksum(new Path(src, "b")));
+    byte[] back = new byte[b.length];
+    try (FSDataInputStream in = fs.open(new Path(dst, "b"))) {
+      in.readFully(0, back);
+    }
+    assertThat(back).isEqualTo(b);
   }
 
   @Test
