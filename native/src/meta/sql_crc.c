@@ -52,35 +52,41 @@ struct crc_arg {
 	uint32_t indx, crc, len;
 };
 
+struct get_arg {
+	uint64_t id;
+	uint32_t first, n;
+	uint32_t *crcs, *lens;
+};
+
 static int get_op(struct tx *t, void *arg)
 {
-	struct crc_arg *a = arg;
-	struct sl_sql_stmt *s;
-	int rc = sl_sqlq_row(t, &s, "SELECT crc, len FROM sluice_block_crc WHERE id = ? AND indx = ?",
-			     "ii", (int64_t)a->id, (int64_t)a->indx);
-	if (rc < 0)
-		return rc;
-	if (rc == 0)
-		return -ENOENT; /* not an error worth a message: the caller computes it */
-	a->crc = (uint32_t)t->d->col_i64(s, 0);
-	a->len = (uint32_t)t->d->col_i64(s, 1);
-	t->d->finalize(s);
-	return 0;
+	struct get_arg *a = arg;
+	memset(a->lens, 0, a->n * sizeof(*a->lens)); /* a retry starts over */
+	struct sl_sql_stmt *s = NULL;
+	int rc = sl_sqlq_row(t, &s, "SELECT indx, crc, len FROM sluice_block_crc WHERE id = ? AND "
+			     "indx >= ? AND indx < ?", "iii", (int64_t)a->id, (int64_t)a->first,
+			     (int64_t)a->first + a->n);
+	while (rc > 0) {
+		int64_t i = t->d->col_i64(s, 0) - a->first;
+		if (i >= 0 && i < a->n) {
+			a->crcs[i] = (uint32_t)t->d->col_i64(s, 1);
+			a->lens[i] = (uint32_t)t->d->col_i64(s, 2);
+		}
+		rc = t->d->step(s, t->err);
+	}
+	if (s)
+		t->d->finalize(s);
+	return rc;
 }
 
-int sl_sql_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t *crc,
-			 uint32_t *len, struct sl_err *err)
+int sl_sql_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t first, uint32_t n,
+			 uint32_t *crcs, uint32_t *lens, struct sl_err *err)
 {
 	int rc = sl_sql_block_crc_table(m, err);
 	if (rc)
 		return rc;
-	struct crc_arg a = {.id = id, .indx = indx};
-	rc = sl_sqlq_run(m, false, get_op, &a, err);
-	if (!rc) {
-		*crc = a.crc;
-		*len = a.len;
-	}
-	return rc;
+	struct get_arg a = {.id = id, .first = first, .n = n, .crcs = crcs, .lens = lens};
+	return sl_sqlq_run(m, false, get_op, &a, err);
 }
 
 static int put_op(struct tx *t, void *arg)

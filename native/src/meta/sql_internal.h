@@ -76,8 +76,8 @@ int sl_sql_lease_recover(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 			 bool recover, bool *closed, struct sl_err *err);
 
 /* ---- per-block CRC32C (sql_crc.c; slots of sl_meta_sql_backend) ----------------------------- */
-int sl_sql_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t *crc,
-			 uint32_t *len, struct sl_err *err);
+int sl_sql_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t first, uint32_t n,
+			 uint32_t *crcs, uint32_t *lens, struct sl_err *err);
 int sl_sql_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,
 			 uint32_t len, struct sl_err *err);
 /* Creates sluice_block_crc if this handle has not seen it yet (DDL: outside transactions). */

@@ -54,56 +54,60 @@ void sl_checksum_note_block(struct sl_volume_core *v, uint64_t id, uint32_t indx
 		       indx, err.msg);
 }
 
-/* The CRC of block indx (of blen bytes) of slice id: recorded, or computed and recorded. */
+/* The CRC of block indx (of blen bytes) of slice id, not recorded: computed and recorded. */
 static int whole_block(struct sum *s, uint64_t id, uint32_t size, uint32_t indx, uint32_t blen,
 		       struct sl_err *err)
 {
-	struct sl_meta *m = s->v->meta;
-	uint32_t crc = 0, len = 0;
-	struct sl_err ignored = {0};
-	if (m->be->block_crc_get &&
-	    m->be->block_crc_get(m, id, indx, &crc, &len, &ignored) == 0 && len == blen) {
-		add_crc(s, crc, blen);
-		return 0;
-	}
 	int rc = need_buf(s, err);
 	if (!rc)
 		rc = sl_blockcache_read(s->v->cache, id, size, indx, 0, s->buf, blen, err);
 	if (rc)
 		return rc;
-	crc = sl_crc32c(0, s->buf, blen);
+	uint32_t crc = sl_crc32c(0, s->buf, blen);
 	sl_checksum_note_block(s->v, id, indx, crc, blen);
 	add_crc(s, crc, blen);
 	return 0;
 }
 
-/* Bytes [off, off+len) of slice seg's data (offsets within the slice). */
+/* Bytes [off, off+len) of slice seg's data (offsets within the slice); the recorded CRCs of
+ * its blocks come in one query. */
 static int slice_range(struct sum *s, const struct sl_slice *seg, uint32_t off, uint32_t len,
 		       struct sl_err *err)
 {
 	const struct sl_chunk_layout *l = &s->v->layout;
+	struct sl_meta *m = s->v->meta;
 	uint32_t bs = l->block_size;
-	while (len) {
+	uint32_t first = off / bs, n = (off + len - 1) / bs - first + 1;
+	uint32_t *crcs = calloc(2 * (size_t)n, sizeof(*crcs));
+	if (!crcs)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	uint32_t *lens = crcs + n; /* 0: not recorded */
+	struct sl_err ignored = {0};
+	if (m->be->block_crc_get &&
+	    m->be->block_crc_get(m, seg->id, first, n, crcs, lens, &ignored))
+		memset(lens, 0, n * sizeof(*lens)); /* compute them all */
+	int rc = 0;
+	while (len && !rc) {
 		uint32_t indx = off / bs, boff = off % bs;
 		uint32_t blen = sl_block_len(l, seg->size, indx);
-		uint32_t n = bs - boff < len ? bs - boff : len;
-		int rc;
-		if (boff == 0 && n == blen) {
+		uint32_t k = (uint32_t)(len < bs - boff ? len : bs - boff);
+		if (boff == 0 && k == blen && lens[indx - first] == blen) {
+			add_crc(s, crcs[indx - first], blen);
+		} else if (boff == 0 && k == blen) {
 			rc = whole_block(s, seg->id, seg->size, indx, blen, err);
 		} else {
 			rc = need_buf(s, err);
 			if (!rc)
 				rc = sl_blockcache_read(s->v->cache, seg->id, seg->size, indx, boff,
-							s->buf, n, err);
+							s->buf, k, err);
 			if (!rc)
-				add_crc(s, sl_crc32c(0, s->buf, n), n);
+				add_crc(s, sl_crc32c(0, s->buf, k), k);
 		}
-		if (rc)
-			return rc;
-		off += n;
-		len -= n;
+		off += k;
+		len -= k;
 	}
-	return 0;
+	free(crcs);
+	return rc;
 }
 
 /* The first `end` bytes of chunk indx. */
