@@ -4,18 +4,19 @@
  * whatever the block sizes), composed from the CRC32C of each stored block without reading it
  * again.
  *
- * Granularity: one CRC per stored block (at most 4 MiB by default), in the metadata table
- * sluice_block_crc (meta slots block_crc_get/put; docs/format.md). The writer records each full
- * block's CRC once it is stored (one statement per 4 MiB); short blocks (a slice's last, hflushed
- * records) are left to the first checksum, which reads them once and records them, as it does
- * for blocks juicefs or an older Sluice wrote. A chunk's visible bytes are
- * segments of slices (newest slice wins); a segment covers whole blocks of its slice except
- * perhaps the first and last one, where a newer slice overlaps or the file ends. Whole blocks
- * use their recorded CRC (computed from the block and recorded the first time one is missing:
- * blocks juicefs or an older Sluice wrote); partial blocks are read and their bytes hashed; holes
- * are zeros, composed in O(log n). Finer granularity (per 512 bytes, as HDFS keeps) would avoid
- * reading the partial blocks at segment edges, but costs 8192 values per block; overlaps are
- * rare (compaction merges them) and edges read at most two blocks per segment.
+ * A chunk's visible bytes are segments of slices (the newest slice wins); a segment covers whole
+ * blocks of its slice except perhaps the first and the last, where a newer slice overlaps, a
+ * concat split the slice or the range ends. Whole blocks use their CRC recorded in the metadata
+ * table sluice_block_crc (meta slots block_crc_get/put, one query per segment; docs/format.md),
+ * partial blocks are read and their visible bytes hashed, holes are zeros composed in O(log n).
+ * The writer records each full block's CRC once it is stored; blocks without one (a slice's
+ * short last block, blocks juicefs or an older Sluice wrote) are read by the first checksum that
+ * needs them and recorded then.
+ *
+ * Granularity: one CRC per stored block (4 MiB by default), one row per object. A finer one (HDFS
+ * keeps a CRC per 512 bytes) would spare reading the partial blocks at segment edges, but costs
+ * 8192 values per block; overlaps are rare once compaction has run, and each segment reads at
+ * most its two edge blocks.
  */
 #include <errno.h>
 #include <inttypes.h>
