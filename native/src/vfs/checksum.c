@@ -87,6 +87,11 @@ static int slice_range(struct sum *s, const struct sl_slice *seg, uint32_t off, 
 	if (m->be->block_crc_get &&
 	    m->be->block_crc_get(m, seg->id, first, n, crcs, lens, &ignored))
 		memset(lens, 0, n * sizeof(*lens)); /* compute them all */
+	/* the blocks to read download in parallel (juicefs's files, before their CRCs are known) */
+	for (uint32_t i = 0; i < n; i++)
+		if (lens[i] != sl_block_len(l, seg->size, first + i) || (i == 0 && off % bs) ||
+		    (i == n - 1 && (off + len) % bs && off + len < seg->size))
+			sl_blockcache_prefetch(s->v->cache, seg->id, seg->size, first + i);
 	int rc = 0;
 	while (len && !rc) {
 		uint32_t indx = off / bs, boff = off % bs;
