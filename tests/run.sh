@@ -58,7 +58,7 @@ java_on_hadoop34() {
   mkdir -p "$dir" && cp -r pom.xml java "$dir/" &&
     (cd "$dir" && mvn -B -ntp test -Dhadoop.version=3.4.1 -Dhadoop.examples.version=3.3.6 \
       -Dsluice.build.dir="$ROOT/$BUILD" \
-      -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceFSMainOperations,TestSluiceSafeMode,TestSluiceLeaseRecovery,TestSluicePathHandlesAndEtags,TestSluiceBulkDelete')
+      -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceFSMainOperations,TestSluiceSafeMode,TestSluiceLeaseRecovery,TestSluicePathHandlesAndEtags,TestSluiceBulkDelete,TestSluiceFileChecksum')
 }
 run_step "Java on Hadoop 3.4.1's jars: its contract, FSMainOperations, FileContext suites" \
   java_on_hadoop34

@@ -286,6 +286,17 @@ typedef struct sluice_block {
 int sluice_file_blocks(sluice_volume *vol, const sluice_user *u, const char *path, uint64_t start,
 		       uint64_t len, sluice_block *out, size_t max);
 
+/* ---- file checksums (Hadoop's COMPOSITE-CRC32C) ---------------------------------------------
+ * *crc gets the CRC-32C (Castagnoli; the value of "123456789" is 0xE3069283) of path's first
+ * `length` bytes (the whole file when length is at least its size; 0 for no bytes): what HDFS's
+ * getFileChecksum returns with dfs.checksum.combine.mode=COMPOSITE_CRC, as Hadoop's
+ * CompositeCrcFileChecksum(crc, CRC32C, 512), for any HDFS block size. Composed from the CRC of
+ * each stored block (recorded in the metadata the first time it is needed), so only blocks
+ * partly visible (overlapped by a newer write, or cut by `length`) are read. Needs read
+ * permission; -EISDIR for a directory. */
+int sluice_file_checksum(sluice_volume *vol, const sluice_user *u, const char *path,
+			 uint64_t length, uint32_t *crc);
+
 /* ---- delegation tokens (Kerberos mode: "meta" is gateway://HOST[:PORT]) ----------------------- */
 /* A Hadoop delegation token of kind SLUICE_TOKEN_KIND: its identifier is the Writable form of
  * Hadoop's AbstractDelegationTokenIdentifier (owner, renewer, real user, issue and max dates,

@@ -318,6 +318,26 @@ JNIEXPORT jboolean JNICALL JNAME(isFileClosed)(JNIEnv *env, jclass cls, jlong vo
 	return lease_call(env, vol, user, groups, path, false);
 }
 
+JNIEXPORT jint JNICALL JNAME(fileChecksum)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					   jobjectArray groups, jstring path, jlong length)
+{
+	(void)cls;
+	if (length < 0) {
+		sj_throwf(env, sj.iae, "fileChecksum: negative length %lld", (long long)length);
+		return 0;
+	}
+	struct call c;
+	if (call_begin(env, vol, user, groups, path, &c))
+		return 0;
+	uint32_t crc = 0;
+	int rc = sluice_file_checksum(VOL(vol), sj_user_ptr(&c.user), c.path, (uint64_t)length,
+				      &crc);
+	if (rc < 0)
+		throw_vol(env, VOL(vol), rc, c.path);
+	call_end(&c);
+	return (jint)crc;
+}
+
 JNIEXPORT void JNICALL JNAME(concat)(JNIEnv *env, jclass cls, jlong vol, jstring user,
 				     jobjectArray groups, jstring target, jobjectArray srcs)
 {

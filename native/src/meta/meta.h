@@ -472,6 +472,18 @@ struct sl_meta_backend {
 	 * same value, one wins: it takes the periodic task the counter stands for. */
 	int (*set_if_small)(struct sl_meta *m, const char *name, int64_t value, int64_t diff,
 			    bool *changed, struct sl_err *err);
+
+	/* -- per-block CRC32C of stored blocks, for file checksums (optional: NULL where the
+	 * backend keeps none, the gateway's; file checksums then read every block). A slice's
+	 * blocks never change once stored and slice ids are never reused, so a recorded value stays
+	 * true for as long as the block exists. Each slot is one statement. ------------------------ */
+	/* The CRC32C and length recorded for blocks [first, first + n) of slice id, in one query:
+	 * crcs[i] and lens[i] for block first + i, lens[i] = 0 where none is recorded. */
+	int (*block_crc_get)(struct sl_meta *m, uint64_t id, uint32_t first, uint32_t n,
+			     uint32_t *crcs, uint32_t *lens, struct sl_err *err);
+	/* Records them (replacing any row of the block: the same values, by the rule above). */
+	int (*block_crc_put)(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,
+			     uint32_t len, struct sl_err *err);
 };
 #define SL_META_BACKEND_VERSION 1
 

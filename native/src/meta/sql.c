@@ -3246,14 +3246,19 @@ static int forget_slice_op(struct tx *t, void *arg)
 {
 	struct slice_arg *a = arg;
 	/* Only while unreferenced: a slice must never lose a row that something points at. */
-	return q_exec(t, NULL, "DELETE FROM jfs_chunk_ref WHERE chunkid = ? AND refs <= 0", "i",
-		      (int64_t)a->id);
+	int64_t n = 0;
+	int rc = q_exec(t, &n, "DELETE FROM jfs_chunk_ref WHERE chunkid = ? AND refs <= 0", "i",
+			(int64_t)a->id);
+	if (!rc && n)
+		rc = sl_sql_block_crc_forget(t, a->id); /* its blocks are gone: so are their CRCs */
+	return rc;
 }
 
 static int sql_forget_slice(struct sl_meta *m, uint64_t id, struct sl_err *err)
 {
 	struct slice_arg a = {id};
-	return run(m, true, forget_slice_op, &a, err);
+	int rc = sl_sql_block_crc_table(m, err);
+	return rc ? rc : run(m, true, forget_slice_op, &a, err);
 }
 
 struct slice_refs_arg {
@@ -3839,4 +3844,6 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.slice_refs = sql_slice_refs,
 	.list_dead_slices = sql_list_dead_slices,
 	.set_if_small = sql_set_if_small,
+	.block_crc_get = sl_sql_block_crc_get,
+	.block_crc_put = sl_sql_block_crc_put,
 };

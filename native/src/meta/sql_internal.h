@@ -21,6 +21,7 @@ struct sqlbe {
 	char *info;           /* our session's info, to register it again if it was cleaned */
 	bool lease_table;     /* sluice_lease exists (sql_leases.c creates it on first use) */
 	uint64_t lease_gen;   /* the last lease generation handed out by this handle */
+	bool crc_table;       /* sluice_block_crc exists (sql_crc.c creates it on first use) */
 };
 
 /* One attempt of a transaction: the connection it runs on. */
@@ -73,5 +74,15 @@ int sl_sql_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_meta_lea
 			 struct sl_err *err);
 int sl_sql_lease_recover(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			 bool recover, bool *closed, struct sl_err *err);
+
+/* ---- per-block CRC32C (sql_crc.c; slots of sl_meta_sql_backend) ----------------------------- */
+int sl_sql_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t first, uint32_t n,
+			 uint32_t *crcs, uint32_t *lens, struct sl_err *err);
+int sl_sql_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,
+			 uint32_t len, struct sl_err *err);
+/* Creates sluice_block_crc if this handle has not seen it yet (DDL: outside transactions). */
+int sl_sql_block_crc_table(struct sl_meta *m, struct sl_err *err);
+/* Inside the transaction that deletes slice id's jfs_chunk_ref row: deletes its blocks' rows. */
+int sl_sql_block_crc_forget(struct tx *t, uint64_t id);
 
 #endif

@@ -444,3 +444,52 @@ uint32_t sl_crc32c(uint32_t crc, const void *data, size_t n)
 #endif
 	return ~crc_tables(~crc, data, n);
 }
+
+/* ---- composition --------------------------------------------------------------------------
+ * A CRC register is a polynomial over GF(2) of degree < 32, kept reflected: bit 31 holds the
+ * coefficient of x^0, bit 0 that of x^31, and the (reflected) generator is 0x82F63B78. Feeding
+ * n zero bytes into a register multiplies it by x^(8n) modulo the generator; the initial and
+ * final inversion of CRC-32C cancel in the composition, so
+ *     CRC(A || B) = CRC(A) * x^(8|B|)  xor  CRC(B)      (mod the generator).
+ */
+#define CRC32C_POLY 0x82F63B78u
+#define X0 0x80000000u /* the polynomial 1 */
+
+/* a * b modulo the generator, both reflected. */
+static uint32_t gf2_mulmod(uint32_t a, uint32_t b)
+{
+	uint32_t product = 0;
+	/* Walk a's coefficients from x^0 up; b holds b * x^i mod the generator meanwhile. */
+	for (int i = 0; i < 32; i++) {
+		if (a & (X0 >> i))
+			product ^= b;
+		b = (b & 1) ? (b >> 1) ^ CRC32C_POLY : b >> 1;
+	}
+	return product;
+}
+
+/* x^(8 * nbytes) modulo the generator, by squaring. */
+static uint32_t x_pow_8n(uint64_t nbytes)
+{
+	uint32_t result = X0;
+	uint32_t power = X0 >> 8; /* x^8: one zero byte */
+	while (nbytes) {
+		if (nbytes & 1)
+			result = gf2_mulmod(result, power);
+		power = gf2_mulmod(power, power);
+		nbytes >>= 1;
+	}
+	return result;
+}
+
+uint32_t sl_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+	return gf2_mulmod(x_pow_8n(len_b), crc_a) ^ crc_b;
+}
+
+uint32_t sl_crc32c_zeros(uint64_t n)
+{
+	/* The register starts inverted (all ones), is shifted over n zero bytes, and is inverted
+	 * at the end. */
+	return gf2_mulmod(x_pow_8n(n), 0xFFFFFFFFu) ^ 0xFFFFFFFFu;
+}

@@ -437,6 +437,13 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err);
  * failed are left to the staging area's retries. */
 void sl_writer_free(struct sl_writer *w);
 /* Compresses (as the volume says) and stores one block. */
+/* ---- file checksums (checksum.c) ------------------------------------------------------------ */
+/* Records the CRC32C of block indx of slice id (len bytes) for file checksums, best effort (a
+ * failure is logged: the checksum computes it from the block later). The writer calls it for
+ * each full block it stored. */
+void sl_checksum_note_block(struct sl_volume_core *v, uint64_t id, uint32_t indx, uint32_t crc,
+			    uint32_t len);
+
 int sl_store_block(struct sl_volume_core *v, const char *key, const void *data, uint32_t len,
 		   struct sl_err *err);
 

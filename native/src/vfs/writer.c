@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../util/crc32c.h"
 #include "vfs.h"
 
 struct wblock {
@@ -411,9 +412,17 @@ static void upload_run(void *arg)
 	struct wblock *b = &s->b[u->indx];
 	struct sl_err err = {0};
 	uint32_t len = u->len;
+	uint64_t id = s->id;
+	uint32_t indx = u->indx;
+	bool note_crc = false;
+	uint32_t crc = 0;
 	int rc;
 	if (u->data) {
 		rc = sl_store_block(v, u->key, u->data, len, &err);
+		/* a full block's CRC for file checksums (checksum.c), recorded after commit_ready */
+		note_crc = !rc && len == v->layout.block_size && v->meta->be->block_crc_put;
+		if (note_crc)
+			crc = sl_crc32c(0, u->data, len);
 	} else { /* staged earlier, then freed: upload the staged copy */
 		uint8_t *data = NULL;
 		uint32_t dlen = 0;
@@ -443,6 +452,8 @@ static void upload_run(void *arg)
 	free_list(w, done);
 	free(u);
 	commit_ready(w);
+	if (note_crc)
+		sl_checksum_note_block(v, id, indx, crc, len);
 	pthread_mutex_lock(&w->lock);
 	w->tasks--;
 	pthread_cond_broadcast(&w->changed);

@@ -29,17 +29,20 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.BlockLocation;
 import org.apache.hadoop.fs.CommonConfigurationKeysPublic;
 import org.apache.hadoop.fs.CommonPathCapabilities;
+import org.apache.hadoop.fs.CompositeCrcFileChecksum;
 import org.apache.hadoop.fs.ContentSummary;
 import org.apache.hadoop.fs.CreateFlag;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileChecksum;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FsServerDefaults;
 import org.apache.hadoop.fs.FsStatus;
 import org.apache.hadoop.fs.InvalidPathHandleException;
 import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.MD5MD5CRC32GzipFileChecksum;
 import org.apache.hadoop.fs.Options.HandleOpt;
 import org.apache.hadoop.fs.ParentNotDirectoryException;
 import org.apache.hadoop.fs.Path;
@@ -57,6 +60,7 @@ import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.fs.statistics.IOStatistics;
 import org.apache.hadoop.fs.statistics.IOStatisticsSource;
 import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
+import org.apache.hadoop.io.MD5Hash;
 import org.apache.hadoop.io.Text;
 import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.hadoop.security.token.Token;
@@ -1165,6 +1169,63 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
     }
   }
 
+  /** Bytes per CRC HDFS's default checksums use; the composite value does not depend on it. */
+  static final int CHECKSUM_BYTES_PER_CRC = 512;
+
+  /**
+   * The file's COMPOSITE-CRC32C checksum: the CRC-32C of all its bytes, equal to what HDFS
+   * returns for the same bytes with dfs.checksum.combine.mode=COMPOSITE_CRC (whatever its block
+   * size), so DistCp can compare a copy between HDFS and Sluice. Composed from per-block CRCs
+   * the volume keeps, without reading the file again.
+   *
+   * @throws FileNotFoundException if f does not exist or is a directory
+   */
+  @Override
+  public FileChecksum getFileChecksum(Path f) throws IOException {
+    return getFileChecksum(f, Long.MAX_VALUE);
+  }
+
+  /** The COMPOSITE-CRC32C checksum of the first length bytes of f (all of it if it is shorter). */
+  @Override
+  public FileChecksum getFileChecksum(Path f, long length) throws IOException {
+    if (length < 0) {
+      throw new HadoopIllegalArgumentException("getFileChecksum: negative length " + length
+          + " for " + f);
+    }
+    String p = pathOf(f);
+    statistics.incrementReadOps(1);
+    iostats.incrementCounter(SluiceStatistic.OP_GET_FILE_CHECKSUM.getSymbol());
+    long v = vol();
+    try {
+      int crc;
+      try {
+        crc = NativeVolume.fileChecksum(v, user, groups, p, length);
+      } catch (PathIsDirectoryException e) {
+        // HDFS's answer for a directory
+        throw (FileNotFoundException) new FileNotFoundException("Path is not a file: " + f)
+            .initCause(e);
+      }
+      if (crc == 0 && (length == 0 || fileLength(v, p) == 0)) {
+        // no bytes (0 is their CRC; other data has it once in 2^32): HDFS answers a range
+        // without blocks with this fixed value in every combine mode (HDFS-4090)
+        return NO_BYTES_CHECKSUM;
+      }
+      return new CompositeCrcFileChecksum(crc, DataChecksum.Type.CRC32C, CHECKSUM_BYTES_PER_CRC);
+    } finally {
+      volume.release();
+    }
+  }
+
+  /** HDFS's checksum of an empty file or range: MD5-of-0MD5-of-0CRC32 of 32 zero bytes. */
+  private static final FileChecksum NO_BYTES_CHECKSUM =
+      new MD5MD5CRC32GzipFileChecksum(0, 0, MD5Hash.digest(new byte[32]));
+
+  private long fileLength(long v, String p) throws IOException {
+    NativeStat st = new NativeStat();
+    NativeVolume.stat(v, user, groups, p, true, st);
+    return st.length;
+  }
+
   /** Whether recoverLease can fence writers here (capability fs.capability.lease.recoverable). */
   boolean leaseRecoverable() {
     return leases;
@@ -1446,6 +1507,7 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
     makeQualified(path); // validates the path
     switch (capability.toLowerCase(Locale.ENGLISH)) {
       case CommonPathCapabilities.FS_APPEND:
+      case CommonPathCapabilities.FS_CHECKSUMS:
       case CommonPathCapabilities.FS_CONCAT:
       case CommonPathCapabilities.FS_PATHHANDLES:
       case CommonPathCapabilities.FS_PERMISSIONS:
@@ -1467,7 +1529,6 @@ public class SluiceFileSystem extends FileSystem implements IOStatisticsSource {
       case StreamCapabilities.IOSTATISTICS:
         return true;
       case CommonPathCapabilities.FS_ACLS:
-      case CommonPathCapabilities.FS_CHECKSUMS:
       case CommonPathCapabilities.FS_SNAPSHOTS:
       case CommonPathCapabilities.FS_STORAGEPOLICY:
       case CommonPathCapabilities.FS_SYMLINKS:

@@ -27,6 +27,8 @@ public enum SluiceStatistic {
       Scope.FS),
   OP_GET_FILE_STATUS(StoreStatisticNames.OP_GET_FILE_STATUS, "getFileStatus() calls",
       Type.COUNTER, Scope.FS),
+  OP_GET_FILE_CHECKSUM(StoreStatisticNames.OP_GET_FILE_CHECKSUM, "getFileChecksum() calls",
+      Type.COUNTER, Scope.FS),
 
   // ---- input streams ----
   STREAM_READ_OPENED(StreamStatisticNames.STREAM_READ_OPENED, "input streams opened",

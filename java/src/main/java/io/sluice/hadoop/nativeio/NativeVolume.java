@@ -84,6 +84,13 @@ public final class NativeVolume {
   public static native boolean isFileClosed(long vol, String user, String[] groups, String path)
       throws IOException;
 
+  /**
+   * The CRC-32C of the first length bytes of path (all of it when length is at least its size):
+   * Hadoop's COMPOSITE-CRC32C value, as HDFS computes it in COMPOSITE_CRC mode.
+   */
+  public static native int fileChecksum(long vol, String user, String[] groups, String path,
+      long length) throws IOException;
+
   public static native void concat(long vol, String user, String[] groups, String target,
       String[] srcs) throws IOException;
 

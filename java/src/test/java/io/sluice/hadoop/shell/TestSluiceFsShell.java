@@ -24,6 +24,7 @@ import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.io.IOUtils;
 import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.hadoop.test.GenericTestUtils.LogCapturer;
+import org.apache.hadoop.util.DataChecksum;
 import org.apache.hadoop.util.ToolRunner;
 import org.junit.After;
 import org.junit.AfterClass;
@@ -489,13 +490,17 @@ public class TestSluiceFsShell {
   }
 
   @Test
-  public void checksumIsNoneWithoutAnAlgorithm() throws Exception {
+  public void checksumIsCompositeCrc32c() throws Exception {
     write(new Path(dir, "f"), "some data");
-    // sluice:// has no file checksum algorithm yet (getFileChecksum returns null, as
-    // FileSystem's default does), and the shell says so with NONE rather than failing.
-    assertThat(fs.getFileChecksum(new Path(dir, "f"))).isNull();
+    // HDFS's COMPOSITE-CRC32C: the CRC-32C of the bytes, four bytes big-endian
+    DataChecksum sum = DataChecksum.newDataChecksum(DataChecksum.Type.CRC32C, 512);
+    byte[] data = "some data".getBytes(StandardCharsets.UTF_8);
+    sum.update(data, 0, data.length);
+    String hex = String.format("%08x", (int) sum.getValue());
+    assertThat(fs.getFileChecksum(new Path(dir, "f")).getAlgorithmName())
+        .isEqualTo("COMPOSITE-CRC32C");
     assertThat(fs.hasPathCapability(new Path(dir, "f"), "fs.capability.paths.checksums"))
-        .isFalse();
-    assertThat(ok("-checksum", d + "/f").trim()).isEqualTo(d + "/f\tNONE");
+        .isTrue();
+    assertThat(ok("-checksum", d + "/f").trim()).isEqualTo(d + "/f\tCOMPOSITE-CRC32C\t" + hex);
   }
 }
