@@ -212,6 +212,29 @@ int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_er
 	return run(m, write, fn, arg, err);
 }
 
+static int ddl_op(struct tx *t, void *arg)
+{
+	return t->d->exec(t->c, arg, t->err);
+}
+
+int sl_sqlq_own_table(struct sl_meta *m, bool *ready, const char *const ddl[2], const char *what,
+		      struct sl_err *err)
+{
+	struct sqlbe *b = be_of(m);
+	pthread_mutex_lock(&b->lock);
+	bool done = *ready;
+	pthread_mutex_unlock(&b->lock);
+	if (done)
+		return 0;
+	int rc = run(m, false, ddl_op, (void *)ddl[!strcmp(b->d->scheme, "mysql")], err);
+	if (rc)
+		return sl_err_wrap(err, "creating the %s table in %s", what, m->url_redacted);
+	pthread_mutex_lock(&b->lock);
+	*ready = true;
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
 int sl_sqlq_exec(struct tx *t, int64_t *changes, const char *sql, const char *fmt, ...)
 {
 	va_list ap;

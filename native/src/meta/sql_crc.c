@@ -14,37 +14,20 @@
 
 #include "sql_internal.h"
 
-static const char *const sqlite_table =
+/* [0] SQLite, [1] MySQL */
+static const char *const table_ddl[2] = {
 	"CREATE TABLE IF NOT EXISTS `sluice_block_crc` (`id` INTEGER NOT NULL, "
 	"`indx` INTEGER NOT NULL, `crc` INTEGER NOT NULL, `len` INTEGER NOT NULL, "
-	"PRIMARY KEY (`id`, `indx`))";
-static const char *const mysql_table =
+	"PRIMARY KEY (`id`, `indx`))",
 	"CREATE TABLE IF NOT EXISTS `sluice_block_crc` (`id` BIGINT NOT NULL, "
 	"`indx` INT NOT NULL, `crc` BIGINT NOT NULL, `len` INT NOT NULL, "
-	"PRIMARY KEY (`id`, `indx`)) ENGINE=InnoDB";
+	"PRIMARY KEY (`id`, `indx`)) ENGINE=InnoDB",
+};
 
-static int create_op(struct tx *t, void *arg)
-{
-	return t->d->exec(t->c, arg, t->err);
-}
-
-/* Creates the table once per handle (DDL outside a transaction: MySQL would commit one). */
 int sl_sql_block_crc_table(struct sl_meta *m, struct sl_err *err)
 {
 	struct sqlbe *b = m->priv;
-	pthread_mutex_lock(&b->lock);
-	bool ready = b->crc_table;
-	pthread_mutex_unlock(&b->lock);
-	if (ready)
-		return 0;
-	const char *ddl = !strcmp(b->d->scheme, "mysql") ? mysql_table : sqlite_table;
-	int rc = sl_sqlq_run(m, false, create_op, (void *)ddl, err);
-	if (rc)
-		return sl_err_wrap(err, "creating the block CRC table in %s", m->url_redacted);
-	pthread_mutex_lock(&b->lock);
-	b->crc_table = true;
-	pthread_mutex_unlock(&b->lock);
-	return 0;
+	return sl_sqlq_own_table(m, &b->crc_table, table_ddl, "block CRC", err);
 }
 
 struct crc_arg {

@@ -37,6 +37,11 @@ typedef int (*op_fn)(struct tx *t, void *arg);
 /* One transaction of fn (write: a write transaction; otherwise autocommit reads), retried by
  * the runner as needed. */
 int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_err *err);
+/* A table of Sluice's own, created on first use (ddl: [0] for SQLite, [1] for MySQL) unless *ready
+ * says this handle made sure of it already; what names it in an error message. DDL runs outside
+ * a transaction (MySQL would commit one). */
+int sl_sqlq_own_table(struct sl_meta *m, bool *ready, const char *const ddl[2], const char *what,
+		      struct sl_err *err);
 /* A statement without results, arguments described by fmt: 'i' int64_t, 'b' const void * +
  * size_t (blob), 't' const char * (text); *changes (may be NULL) gets the rows it changed. */
 int sl_sqlq_exec(struct tx *t, int64_t *changes, const char *sql, const char *fmt, ...);

@@ -18,12 +18,13 @@
 
 #include "sql_internal.h"
 
-static const char *const sqlite_table =
+/* [0] SQLite, [1] MySQL */
+static const char *const table_ddl[2] = {
 	"CREATE TABLE IF NOT EXISTS `sluice_lease` (`inode` INTEGER PRIMARY KEY NOT NULL, "
-	"`sid` INTEGER NOT NULL, `gen` INTEGER NOT NULL, `since` INTEGER NOT NULL)";
-static const char *const mysql_table =
+	"`sid` INTEGER NOT NULL, `gen` INTEGER NOT NULL, `since` INTEGER NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS `sluice_lease` (`inode` BIGINT NOT NULL PRIMARY KEY, "
-	"`sid` BIGINT NOT NULL, `gen` BIGINT NOT NULL, `since` BIGINT NOT NULL) ENGINE=InnoDB";
+	"`sid` BIGINT NOT NULL, `gen` BIGINT NOT NULL, `since` BIGINT NOT NULL) ENGINE=InnoDB",
+};
 
 static int64_t now_s(void)
 {
@@ -36,28 +37,10 @@ static const char *fu(struct tx *t, char *buf, size_t size, const char *sql)
 	return buf;
 }
 
-static int create_op(struct tx *t, void *arg)
-{
-	return t->d->exec(t->c, arg, t->err);
-}
-
-/* Creates the table once per handle (DDL outside a transaction: MySQL would commit one). */
 static int ensure_table(struct sl_meta *m, struct sl_err *err)
 {
 	struct sqlbe *b = m->priv;
-	pthread_mutex_lock(&b->lock);
-	bool ready = b->lease_table;
-	pthread_mutex_unlock(&b->lock);
-	if (ready)
-		return 0;
-	const char *ddl = !strcmp(b->d->scheme, "mysql") ? mysql_table : sqlite_table;
-	int rc = sl_sqlq_run(m, false, create_op, (void *)ddl, err);
-	if (rc)
-		return sl_err_wrap(err, "creating the lease table in %s", m->url_redacted);
-	pthread_mutex_lock(&b->lock);
-	b->lease_table = true;
-	pthread_mutex_unlock(&b->lock);
-	return 0;
+	return sl_sqlq_own_table(m, &b->lease_table, table_ddl, "lease", err);
 }
 
 /* A generation unique within every session of this handle: increasing from the clock at the
