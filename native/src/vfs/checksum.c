@@ -176,13 +176,9 @@ int sluice_file_checksum(sluice_volume *vol, const sluice_user *u, const char *p
 	sl_vol_user(v, u, &mu);
 	sl_ino ino;
 	struct sl_attr attr;
-	int rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
+	int rc = sl_resolve_file(vol, &mu, path, &ino, &attr, err);
 	if (rc)
 		return rc;
-	if (attr.type == SL_TYPE_DIR)
-		return sl_errf(err, -EISDIR, "%s is a directory, not a file", path);
-	if (attr.type != SL_TYPE_FILE)
-		return sl_errf(err, -EINVAL, "%s is not a regular file", path);
 	if (length > attr.length)
 		length = attr.length;
 	struct sum s = {.v = v};

@@ -43,13 +43,9 @@ static int lease_call(sluice_volume *vol, const sluice_user *u, const char *path
 	sl_vol_user(v, u, &mu);
 	sl_ino ino;
 	struct sl_attr attr;
-	int rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
+	int rc = sl_resolve_file(vol, &mu, path, &ino, &attr, err);
 	if (rc)
 		return rc;
-	if (attr.type == SL_TYPE_DIR)
-		return sl_errf(err, -EISDIR, "%s is a directory", path);
-	if (attr.type != SL_TYPE_FILE)
-		return sl_errf(err, -EINVAL, "%s is not a regular file", path);
 	if (recover && v->read_only)
 		return sl_errf(err, -EROFS, "volume %s is opened read-only", v->format.name);
 	if (!v->meta->be->lease_recover) {

@@ -105,6 +105,19 @@ int sl_resolve(sluice_volume *vol, const struct sl_meta_user *mu, const char *pa
 	return rc;
 }
 
+int sl_resolve_file(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
+		    sl_ino *ino, struct sl_attr *attr, struct sl_err *err)
+{
+	int rc = sl_resolve(vol, mu, path, true, ino, attr, err);
+	if (rc)
+		return rc;
+	if (attr->type == SL_TYPE_DIR)
+		return sl_errf(err, -EISDIR, "%s is a directory, not a file", path);
+	if (attr->type != SL_TYPE_FILE)
+		return sl_errf(err, -EINVAL, "%s is not a regular file", path);
+	return 0;
+}
+
 /* Resolves the parent directory of path; *name points into norm. */
 static int resolve_parent(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
 			  char norm[PATH_MAX], sl_ino *parent, const char **name, struct sl_err *err)

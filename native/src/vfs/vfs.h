@@ -379,6 +379,9 @@ int sl_mkdirs_user(sluice_volume *vol, const struct sl_meta_user *mu, const char
 /* Resolves path, following a final symlink if follow. */
 int sl_resolve(sluice_volume *vol, const struct sl_meta_user *mu, const char *path, bool follow,
 	       sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
+/* Resolves path (following symlinks) to a regular file: -EISDIR or -EINVAL for anything else. */
+int sl_resolve_file(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
+		    sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
 
 /* ---- file handles (reader.c, writer.c, file.c) --------------------------------------------- */
 struct sl_writer;
