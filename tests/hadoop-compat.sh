@@ -35,7 +35,8 @@ mvn_quiet() {
   fi
 }
 
-# The Sluice jar as users get it (the tests ran before this step).
+# The Sluice jar as users get it. -DskipTests: packaging only; make test ran the Java tests in the
+# step before this one, and this step checks the packaged jar on other Hadoop versions.
 JAR=${SLUICE_JAR:-}
 if [[ -z $JAR ]]; then
   mvn_quiet -f "$ROOT/pom.xml" -DskipTests package -Dsluice.build.dir="$ROOT/$BUILD"

@@ -16,24 +16,13 @@
 #include "rpc/conn.h"
 #include "rpc/proto.h"
 #include "sluice.h"
+#include "gateway_testutil.h"
 #include "testutil.h"
 #include "vfs/vfs.h"
 
 static const char *kdir;
 static char url[256], bucket[1024];
 static int port, private_port; /* the second gateway requires privacy */
-
-struct served {
-	struct sl_gateway *gw;
-	pthread_t t;
-};
-
-static void *run_gateway(void *arg)
-{
-	struct served *s = arg;
-	sl_gateway_run(s->gw);
-	return NULL;
-}
 
 /* A client volume logged in from who's keytab (its only principal); NULL and the error on
  * failure. */
@@ -556,31 +545,18 @@ int main(void)
 		{"proxyuser.hive.users", "alice"},
 		{"gateway.protection", "integrity"},
 	};
-	struct served s = {0};
-	if (sl_gateway_new(conf, sizeof(conf) / sizeof(conf[0]), &s.gw, msg, sizeof(msg))) {
-		fprintf(stderr, "gateway: %s\n", msg);
-		return 1;
-	}
-	port = sl_gateway_port(s.gw);
-	snprintf(url, sizeof(url), "gateway://127.0.0.1:%d", port);
-	REQUIRE(pthread_create(&s.t, NULL, run_gateway, &s) == 0);
+	size_t nconf = sizeof(conf) / sizeof(conf[0]);
+	struct served s, s2, s3;
+	tu_serve(&s, conf, nconf);
+	port = s.port;
+	snprintf(url, sizeof(url), "%s", s.url);
 	/* a second gateway on the same volume (they keep no state of their own) */
-	conf[sizeof(conf) / sizeof(conf[0]) - 1] = (sluice_kv){"gateway.protection", "privacy"};
-	struct served s2 = {0};
-	if (sl_gateway_new(conf, sizeof(conf) / sizeof(conf[0]), &s2.gw, msg, sizeof(msg))) {
-		fprintf(stderr, "gateway: %s\n", msg);
-		return 1;
-	}
-	private_port = sl_gateway_port(s2.gw);
-	REQUIRE(pthread_create(&s2.t, NULL, run_gateway, &s2) == 0);
+	conf[nconf - 1] = (sluice_kv){"gateway.protection", "privacy"};
+	tu_serve(&s2, conf, nconf);
+	private_port = s2.port;
 	/* a third that serves two connections at a time */
-	conf[sizeof(conf) / sizeof(conf[0]) - 1] = (sluice_kv){"gateway.max-connections", "2"};
-	struct served s3 = {0};
-	if (sl_gateway_new(conf, sizeof(conf) / sizeof(conf[0]), &s3.gw, msg, sizeof(msg))) {
-		fprintf(stderr, "gateway: %s\n", msg);
-		return 1;
-	}
-	REQUIRE(pthread_create(&s3.t, NULL, run_gateway, &s3) == 0);
+	conf[nconf - 1] = (sluice_kv){"gateway.max-connections", "2"};
+	tu_serve(&s3, conf, nconf);
 
 	test_sessions(s.gw);
 	test_users();
@@ -590,17 +566,11 @@ int main(void)
 	test_protection();
 	test_refusals();
 	test_bad_traffic();
-	test_connection_limit(sl_gateway_port(s3.gw));
+	test_connection_limit(s3.port);
 
-	sl_gateway_stop(s.gw);
-	pthread_join(s.t, NULL);
-	sl_gateway_free(s.gw);
-	sl_gateway_stop(s2.gw);
-	pthread_join(s2.t, NULL);
-	sl_gateway_free(s2.gw);
-	sl_gateway_stop(s3.gw);
-	pthread_join(s3.t, NULL);
-	sl_gateway_free(s3.gw);
+	tu_unserve(&s);
+	tu_unserve(&s2);
+	tu_unserve(&s3);
 	free(dir);
 	return tu_finish("test_gateway");
 }

@@ -19,6 +19,7 @@
 #include "rpc/conn.h"
 #include "rpc/proto.h"
 #include "sluice.h"
+#include "gateway_testutil.h"
 #include "testutil.h"
 
 #define VOL "gwdata"
@@ -29,27 +30,14 @@ static const char *kdir, *s3_endpoint, *s3_access, *s3_secret;
 static char bucket[512];
 static struct sl_objstore *direct; /* the bucket with its real keys: what is really there */
 
-struct served {
-	struct sl_gateway *gw;
-	pthread_t t;
-	int port;
-	char url[64];
-};
 static struct served gw_main;   /* defaults */
 static struct served gw_short;  /* gateway.presign-expiry=1, gateway.grant-lifetime=3 */
 static struct served gw_file;   /* a file-storage volume: nothing to presign */
 
-static void *run_gateway(void *arg)
-{
-	struct served *s = arg;
-	sl_gateway_run(s->gw);
-	return NULL;
-}
-
 static void serve(struct served *s, const char *meta, const char *rcache, const char *expiry,
 		  const char *lifetime)
 {
-	char keytab[1100], msg[1024];
+	char keytab[1100];
 	snprintf(keytab, sizeof(keytab), "%s/gateway.keytab", kdir);
 	sluice_kv conf[] = {
 		{"meta", meta},
@@ -64,20 +52,7 @@ static void serve(struct served *s, const char *meta, const char *rcache, const 
 		{"gateway.presign-expiry", expiry},
 		{"gateway.grant-lifetime", lifetime},
 	};
-	if (sl_gateway_new(conf, sizeof(conf) / sizeof(conf[0]), &s->gw, msg, sizeof(msg))) {
-		fprintf(stderr, "gateway: %s\n", msg);
-		exit(1);
-	}
-	s->port = sl_gateway_port(s->gw);
-	snprintf(s->url, sizeof(s->url), "gateway://127.0.0.1:%d", s->port);
-	REQUIRE(pthread_create(&s->t, NULL, run_gateway, s) == 0);
-}
-
-static void unserve(struct served *s)
-{
-	sl_gateway_stop(s->gw);
-	pthread_join(s->t, NULL);
-	sl_gateway_free(s->gw);
+	tu_serve(s, conf, sizeof(conf) / sizeof(conf[0]));
 }
 
 /* A client logged in from who's keytab, configured with no bucket keys (unless keys). */
@@ -761,9 +736,9 @@ int main(void)
 	test_put_grants();
 	test_expiry();
 
-	unserve(&gw_main);
-	unserve(&gw_short);
-	unserve(&gw_file);
+	tu_unserve(&gw_main);
+	tu_unserve(&gw_short);
+	tu_unserve(&gw_file);
 	sl_obj_close(direct);
 	curl_global_cleanup();
 	free(dir);

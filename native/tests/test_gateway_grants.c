@@ -23,6 +23,7 @@
 #include "rpc/conn.h"
 #include "rpc/proto.h"
 #include "sluice.h"
+#include "gateway_testutil.h"
 #include "testutil.h"
 
 #define VOL "gwgrants"
@@ -32,25 +33,12 @@
 static const char *kdir, *admin;
 static char db[64];
 
-struct served {
-	struct sl_gateway *gw;
-	pthread_t t;
-	int port;
-	char url[64];
-};
 static struct served gw_a, gw_b; /* two gateways of one volume */
 static struct served gw_short;    /* a third, with gateway.grant-lifetime=2 */
 
-static void *run_gateway(void *arg)
-{
-	struct served *s = arg;
-	sl_gateway_run(s->gw);
-	return NULL;
-}
-
 static void serve(struct served *s, const char *meta, const char *rcache, const char *lifetime)
 {
-	char keytab[1100], msg[1024];
+	char keytab[1100];
 	snprintf(keytab, sizeof(keytab), "%s/gateway.keytab", kdir);
 	sluice_kv conf[] = {
 		{"meta", meta},
@@ -64,20 +52,7 @@ static void serve(struct served *s, const char *meta, const char *rcache, const 
 		{"proxyuser.hive.users", "alice"},
 		{"gateway.grant-lifetime", lifetime},
 	};
-	if (sl_gateway_new(conf, sizeof(conf) / sizeof(conf[0]), &s->gw, msg, sizeof(msg))) {
-		fprintf(stderr, "gateway: %s\n", msg);
-		exit(1);
-	}
-	s->port = sl_gateway_port(s->gw);
-	snprintf(s->url, sizeof(s->url), "gateway://127.0.0.1:%d", s->port);
-	REQUIRE(pthread_create(&s->t, NULL, run_gateway, s) == 0);
-}
-
-static void unserve(struct served *s)
-{
-	sl_gateway_stop(s->gw);
-	pthread_join(s->t, NULL);
-	sl_gateway_free(s->gw);
+	tu_serve(s, conf, sizeof(conf) / sizeof(conf[0]));
 }
 
 /* An ordinary client of who (keytab login, no bucket keys); with cache_dir, hflush stages. */
@@ -839,9 +814,9 @@ int main(void)
 	test_grant_lifetime();
 	test_error_texts(dir);
 
-	unserve(&gw_a);
-	unserve(&gw_b);
-	unserve(&gw_short);
+	tu_unserve(&gw_a);
+	tu_unserve(&gw_b);
+	tu_unserve(&gw_short);
 	snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
 	CHECK(system(cmd) == 0);
 	curl_global_cleanup();

@@ -24,6 +24,7 @@
 #include "rpc/conn.h"
 #include "rpc/proto.h"
 #include "sluice.h"
+#include "gateway_testutil.h"
 #include "testutil.h"
 
 /* Gateway 1: tokens live 30 s (60 s at most); gateway 2: 2 s (6 s at most). Both make a new
@@ -33,24 +34,10 @@
 #define G2_RENEW_MS 2000
 #define G2_MAX_MS 6000
 
-struct served {
-	struct sl_gateway *gw;
-	pthread_t t;
-	int port;
-	char url[64];
-};
-
 static const char *kdir;
 static const char *meta;
 static char bucket[1024], no_ccache[1200];
 static struct served g1, g2;
-
-static void *run_gateway(void *arg)
-{
-	struct served *s = arg;
-	sl_gateway_run(s->gw);
-	return NULL;
-}
 
 static int64_t now_ms(void)
 {
@@ -63,7 +50,7 @@ static void sleep_ms(int ms) { usleep((useconds_t)ms * 1000); }
 
 static void start(struct served *s, const char *renew, const char *max)
 {
-	char keytab[1100], rcache[1100], msg[1024];
+	char keytab[1100], rcache[1100];
 	snprintf(keytab, sizeof(keytab), "%s/gateway.keytab", kdir);
 	snprintf(rcache, sizeof(rcache), "%s/rcache", bucket);
 	sluice_kv conf[] = {
@@ -80,21 +67,7 @@ static void start(struct served *s, const char *renew, const char *max)
 		{"gateway.token.max-lifetime", max},
 		{"gateway.token.key-update-interval", "1"},
 	};
-	*s = (struct served){0};
-	if (sl_gateway_new(conf, sizeof(conf) / sizeof(conf[0]), &s->gw, msg, sizeof(msg))) {
-		fprintf(stderr, "gateway: %s\n", msg);
-		exit(1);
-	}
-	s->port = sl_gateway_port(s->gw);
-	snprintf(s->url, sizeof(s->url), "gateway://127.0.0.1:%d", s->port);
-	REQUIRE(pthread_create(&s->t, NULL, run_gateway, s) == 0);
-}
-
-static void stop(struct served *s)
-{
-	sl_gateway_stop(s->gw);
-	pthread_join(s->t, NULL);
-	sl_gateway_free(s->gw);
+	tu_serve(s, conf, sizeof(conf) / sizeof(conf[0]));
 }
 
 /* ---- clients -------------------------------------------------------------------------------- */
@@ -749,8 +722,8 @@ static void run_all(const char *label)
 	test_renew();
 	test_key_race();
 	test_cli();
-	stop(&g1);
-	stop(&g2);
+	tu_unserve(&g1);
+	tu_unserve(&g2);
 }
 
 static void format(const char *url, const char *dir)
