@@ -341,6 +341,18 @@ static void *conn_main(void *arg)
 	return NULL;
 }
 
+/* A thread nobody joins: a connection's, or a refusal's (the gateway counts them instead). */
+static int spawn_detached(void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
 /* A client beyond the limit reads the refusal in place of the gateway's opening answer. The
  * gateway then reads what the client sends (its opening) until the client hangs up, for at most
  * REFUSE_LINGER_MS: closing a socket with unread input makes the kernel answer with a reset, and
@@ -401,12 +413,7 @@ static void refuse_busy(struct sl_gateway *gw, int fd)
 		return;
 	}
 	*rf = (struct refusal){.gw = gw, .fd = fd};
-	pthread_attr_t attr;
-	pthread_t t;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int rc = pthread_create(&t, &attr, refuse_main, rf);
-	pthread_attr_destroy(&attr);
+	int rc = spawn_detached(refuse_main, rf);
 	if (rc) {
 		close(fd);
 		free(rf);
@@ -447,12 +454,7 @@ static void accept_one(struct sl_gateway *gw)
 		free(job);
 		return;
 	}
-	pthread_attr_t attr;
-	pthread_t t;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int rc = pthread_create(&t, &attr, conn_main, job);
-	pthread_attr_destroy(&attr);
+	int rc = spawn_detached(conn_main, job);
 	if (rc) {
 		pthread_mutex_lock(&gw->lock);
 		gw->conn_fds[job->slot] = -1;
