@@ -180,7 +180,8 @@ int sluice_truncate(sluice_volume *vol, const sluice_user *u, const char *path, 
  * on becomes visible; what it committed (hflushed) before stays. Returns 1: the file is closed
  * now (there is no block to recover, so never 0 on success), or a negative errno. */
 int sluice_recover_lease(sluice_volume *vol, const sluice_user *u, const char *path);
-/* isFileClosed: 1 if no live writer holds path's lease, 0 if one does, or a negative errno. */
+/* isFileClosed: 1 if no writer holds path's lease, 0 if one does, or a negative errno. As in HDFS
+ * a dead writer's file stays open until its lease is recovered or "lease-hard-limit" passes. */
 int sluice_is_file_closed(sluice_volume *vol, const sluice_user *u, const char *path);
 /* Appends the contents of srcs to target, in order, and removes srcs, in one transaction. No data
  * is copied: the target references the sources' slices. */

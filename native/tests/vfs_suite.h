@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sluice.h"
@@ -1030,15 +1031,16 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	CHECK_RC(sluice_recover_lease(b, &bob, "/lease/alices"), -EACCES);
 	CHECK_RC(sluice_is_file_closed(b, &bob, "/lease/alices"), 1);
 
-	/* a writer whose process died (its session expired) holds nothing: the next writer takes
-	 * the lease over, and the dead one (were it only paused) is fenced */
+	/* a writer whose process died (its session expired): its file stays open (isFileClosed
+	 * false, as HDFS's until recovery), but the next writer takes the lease over, and the
+	 * dead one (were it only paused) is fenced */
 	sluice_volume *c = open_vol(s, "heartbeat", "600");
 	REQUIRE(sluice_open(c, NULL, "/lease/dead", SLUICE_O_CREATE, 0644, 0, &fa) == 0);
 	CHECK_RC(sluice_write(fa, d, 700), 700);
 	CHECK_RC(sluice_hsync(fa), 0);
 	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/dead"), 0);
 	CHECK_RC(c->core.meta->be->refresh_session(c->core.meta, c->core.meta->sid, 1, &err), 0);
-	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/dead"), 1);
+	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/dead"), 0);
 	REQUIRE(sluice_open(b, NULL, "/lease/dead", SLUICE_O_APPEND, 0, 0, &fb) == 0);
 	CHECK_RC(sluice_write(fa, d + 700, 50), 50);
 	CHECK_RC(sluice_hflush(fa), -ENOLCK);
@@ -1047,6 +1049,69 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	CHECK_RC(sluice_close(fa), -ENOLCK);
 	sluice_shutdown(c);
 	CHECK_RC(check_file(a, NULL, "/lease/dead", d, 1000, 1000), 0);
+
+	/* HDFS's hard limit: the sweep closes the files of writers whose session expired longer
+	 * ago, and forgets the leases of files that are gone; live writers keep theirs */
+	sluice_file *fc;
+	c = open_vol(s, "heartbeat", "600");
+	REQUIRE(sluice_open(c, NULL, "/lease/hard", SLUICE_O_CREATE, 0644, 0, &fc) == 0);
+	REQUIRE(sluice_open(b, NULL, "/lease/alive", SLUICE_O_CREATE, 0644, 0, &fb) == 0);
+	CHECK_RC(sluice_write(fc, d, 10), 10);
+	CHECK_RC(sluice_hflush(fc), 0);
+	CHECK_RC(c->core.meta->be->refresh_session(c->core.meta, c->core.meta->sid,
+						   time(NULL) - 100, &err), 0);
+	uint64_t ended = 99;
+	CHECK_RC(m->be->lease_sweep(m, 3600, &ended, &err), 0);
+	CHECK(ended == 0);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/hard"), 0);
+	CHECK_RC(m->be->lease_sweep(m, 50, &ended, &err), 0);
+	CHECK(ended == 1);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/hard"), 1);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/alive"), 0);
+	CHECK_RC(sluice_write(fc, d, 10), 10);
+	CHECK_RC(sluice_hflush(fc), -ENOLCK);
+	CHECK_RC(sluice_close(fc), -ENOLCK);
+	sluice_shutdown(c);
+
+	/* HDFS refuses truncate and concat on a file under construction: a live writer's lease
+	 * holds them off, a dead writer's is taken over (and that writer fenced) */
+	CHECK_RC(write_file(a, NULL, "/lease/src", d, 100, 100, 0), 0);
+	CHECK_RC(sluice_write(fb, d, 100), 100);
+	CHECK_RC(sluice_hflush(fb), 0);
+	CHECK_RC(sluice_truncate(a, NULL, "/lease/alive", 10), -ETXTBSY);
+	CHECK(strstr(sluice_last_error(a), "open for writing") != NULL);
+	const char *srcs[] = {"/lease/src"};
+	CHECK_RC(sluice_concat(a, NULL, "/lease/alive", srcs, 1), -ETXTBSY);
+	const char *alive[] = {"/lease/alive"};
+	CHECK_RC(sluice_concat(a, NULL, "/lease/src", alive, 1), -ETXTBSY);
+	CHECK_RC(check_file(a, NULL, "/lease/src", d, 100, 100), 0);
+	CHECK_RC(sluice_close(fb), 0);
+	CHECK_RC(sluice_truncate(a, NULL, "/lease/alive", 10), 0);
+	c = open_vol(s, "heartbeat", "600");
+	REQUIRE(sluice_open(c, NULL, "/lease/src", SLUICE_O_APPEND, 0, 0, &fc) == 0);
+	CHECK_RC(c->core.meta->be->refresh_session(c->core.meta, c->core.meta->sid, 1, &err), 0);
+	CHECK_RC(sluice_concat(a, NULL, "/lease/alive", srcs, 1), 0);
+	CHECK_RC(sluice_stat_path(a, NULL, "/lease/alive", &st), 0);
+	CHECK(st.length == 110);
+	CHECK_RC(sluice_write(fc, d, 10), 10);
+	CHECK(sluice_close(fc) < 0); /* its file is gone into the target */
+	CHECK_RC(sluice_stat_path(a, NULL, "/lease/alive", &st), 0);
+	CHECK(st.length == 110);
+	sluice_shutdown(c);
+
+	/* a session that closes ends its leases: a client that exits with a stream still open
+	 * leaves its file closed */
+	c = open_vol(s, NULL, NULL);
+	REQUIRE(sluice_open(c, NULL, "/lease/left-open", SLUICE_O_CREATE, 0644, 0, &fc) == 0);
+	CHECK_RC(sluice_write(fc, d, 10), 10);
+	CHECK_RC(sluice_hflush(fc), 0);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/left-open"), 0);
+	CHECK_RC(c->core.meta->be->close_session(c->core.meta, c->core.meta->sid, &err), 0);
+	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/left-open"), 1);
+	CHECK_RC(sluice_write(fc, d, 10), 10);
+	CHECK_RC(sluice_hflush(fc), -ENOLCK);
+	sluice_close(fc);
+	sluice_shutdown(c);
 
 	/* leases=false: several writers per file, as JuiceFS; nobody holds a lease */
 	sluice_volume *x = open_vol(s, "leases", "false");

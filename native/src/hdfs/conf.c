@@ -207,7 +207,7 @@ static const char *const native_keys[] = {
 	"connect-timeout", "max-uploads", "max-downloads", "memory-size", "readahead",
 	"block.size", "nodes", "nodes-refresh", "cache-replicas", "cache-dir", "cache-size",
 	"free-space-ratio", "cache-writers", "cache-full-block", "get-timeout", "attr-cache",
-	"entry-cache", "dir-entry-cache", "open-cache", "heartbeat", "leases", "read-only",
+	"entry-cache", "dir-entry-cache", "open-cache", "heartbeat", "leases", "lease-hard-limit", "read-only",
 	"users-file", "groups-file", "log-level", "kerberos.principal", "kerberos.keytab",
 	"kerberos.ccache", "gateway.principal", "gateway.protection", "gateway.connections",
 };

@@ -361,9 +361,16 @@ struct sl_meta_backend {
 	/* recoverLease: ends whatever lease ino has, so its writer is fenced from the next commit
 	 * on; *closed is then true (committed data is final as committed: there is no block to
 	 * recover). u needs write permission on ino. With recover false only reports whether ino
-	 * has no live lease (isFileClosed; u needs no permission on the file itself). */
+	 * has no lease (isFileClosed; u needs no permission on the file itself): as in HDFS, the
+	 * file of a writer that died stays open until its lease is recovered, its session closes
+	 * or lease_sweep ends it. */
 	int (*lease_recover)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			     bool recover, bool *closed, struct sl_err *err);
+	/* HDFS's hard limit: ends the leases of sessions that expired more than hard_limit_s
+	 * ago (or are gone, for leases older than that), and those of files that no longer
+	 * exist; *ended gets how many. Any client may run it, at any time. */
+	int (*lease_sweep)(struct sl_meta *m, int64_t hard_limit_s, uint64_t *ended,
+			   struct sl_err *err);
 
 	/* Drops the jfs_chunk_ref row of a slice whose blocks were deleted. */
 	int (*forget_slice)(struct sl_meta *m, uint64_t id, struct sl_err *err);

@@ -994,6 +994,8 @@ static int close_session_op(struct tx *t, void *arg)
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = unsustain(t, a->sid, inos[i], &a->ac, NULL);
 	free(inos);
+	if (!rc)
+		rc = sl_sql_lease_drop_session(t, a->sid);
 	static const char *const drops[] = {
 		"DELETE FROM jfs_flock WHERE sid = ?",
 		"DELETE FROM jfs_plock WHERE sid = ?",
@@ -1007,7 +1009,9 @@ static int close_session_op(struct tx *t, void *arg)
 static int sql_close_session(struct sl_meta *m, uint64_t sid, struct sl_err *err)
 {
 	struct close_session_arg a = {.sid = sid};
-	int rc = run(m, true, close_session_op, &a, err);
+	int rc = sl_sql_lease_ready(m, err);
+	if (!rc)
+		rc = run(m, true, close_session_op, &a, err);
 	if (!rc)
 		acct_apply(m, &a.ac);
 	acct_free(&a.ac);
@@ -2679,6 +2683,8 @@ static int truncate_op(struct tx *t, void *arg)
 			       a->ino);
 	if (sl_meta_access(a->u, n, SL_MAY_WRITE))
 		return deny(t, "cannot write to the file", a->ino);
+	if ((rc = sl_sql_lease_idle(t, a->ino, "truncate")))
+		return rc;
 	if (a->length == n->length)
 		return 0;
 	a->dlen = (int64_t)a->length - (int64_t)n->length;
@@ -2736,7 +2742,9 @@ static int sql_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino 
 		return sl_errf(err, -EFBIG, "a length of %" PRIu64 " is past the largest file size",
 			       length);
 	struct truncate_arg a = {.u = u, .ino = ino, .length = length};
-	int rc = run(m, true, truncate_op, &a, err);
+	int rc = sl_sql_lease_ready(m, err);
+	if (!rc)
+		rc = run(m, true, truncate_op, &a, err);
 	if (rc)
 		return rc;
 	if (a.dlen || a.dspace)
@@ -2925,6 +2933,8 @@ static int concat_op(struct tx *t, void *arg)
 		return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", a->target);
 	if (sl_meta_access(a->u, &ta, SL_MAY_WRITE))
 		return deny(t, "cannot write to the concat target", a->target);
+	if ((rc = sl_sql_lease_idle(t, a->target, "concat to")))
+		return rc;
 	uint64_t off = ta.length;
 	int64_t now = now_ns();
 	for (size_t i = 0; !rc && i < a->n; i++) {
@@ -2951,6 +2961,8 @@ static int concat_op(struct tx *t, void *arg)
 			rc = deny(t, "sticky directory: cannot remove a concat source", sa.parent);
 			break;
 		}
+		if ((rc = sl_sql_lease_idle(t, src, "concat")))
+			break;
 		if (sa.length >= SL_MAX_FILE_LENGTH - off) {
 			rc = sl_errf(t->err, -EFBIG, "concat would make inode %" PRIu64 " longer than "
 				     "the largest file size", a->target);
@@ -2998,7 +3010,9 @@ static int sql_concat(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ta
 		if (srcs[i] == target)
 			return sl_errf(err, -EINVAL, "cannot concat inode %" PRIu64 " to itself",
 				       target);
-	int rc = n ? run(m, true, concat_op, &a, err) : 0;
+	int rc = n ? sl_sql_lease_ready(m, err) : 0;
+	if (n && !rc)
+		rc = run(m, true, concat_op, &a, err);
 	if (!rc)
 		acct_apply(m, &a.ac);
 	acct_free(&a.ac);
@@ -3847,6 +3861,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.lease_acquire = sl_sql_lease_acquire,
 	.lease_release = sl_sql_lease_release,
 	.lease_recover = sl_sql_lease_recover,
+	.lease_sweep = sl_sql_lease_sweep,
 	.forget_slice = sql_forget_slice,
 	.list_delfiles = sql_list_delfiles,
 	.release = sql_release,

@@ -73,6 +73,16 @@ int sl_sqlq_file_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, 
 /* Inside a data slot's transaction: 0 if lease (NULL: none to check) is still ino's, else
  * -SL_ELEASE_LOST saying the lease was recovered. Locks the lease row until the commit. */
 int sl_sql_lease_check(struct tx *t, sl_ino ino, const struct sl_meta_lease *lease);
+/* Makes sure sluice_lease exists, before a transaction that calls the two below. */
+int sl_sql_lease_ready(struct sl_meta *m, struct sl_err *err);
+/* Inside a transaction that changes file ino outside any stream (truncate, concat; `what` names
+ * it in the error): -SL_ELEASE_HELD if a live writer holds ino's lease, as HDFS refuses them on a
+ * file under construction; a dead holder's lease ends here (it is fenced, as by recoverLease). */
+int sl_sql_lease_idle(struct tx *t, sl_ino ino, const char *what);
+/* Inside close_session's transaction: ends the leases of session sid (its files are closed). */
+int sl_sql_lease_drop_session(struct tx *t, uint64_t sid);
+int sl_sql_lease_sweep(struct sl_meta *m, int64_t hard_limit_s, uint64_t *ended,
+		       struct sl_err *err);
 int sl_sql_lease_acquire(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			 uint64_t sid, struct sl_meta_lease *out, struct sl_err *err);
 int sl_sql_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_meta_lease *lease,

@@ -3,9 +3,14 @@
  * beside JuiceFS's tables (juicefs ignores it):
  *   sluice_lease (inode, sid, gen, since)   one row per file with an output stream open
  * A row is the lease of session `sid`'s stream number `gen` (unique within the session; `since`
- * is when it was taken, unix seconds, for people reading the table). It is live while the
- * session's jfs_session2 row exists and has not expired; a row of a dead session is free to take
- * over and is replaced by the next lease taken on the inode.
+ * is when it was taken, unix seconds). As in HDFS, a file with a row is open for writing (not
+ * closed) until the row goes: at the stream's close, by recoverLease, when its session closes, or
+ * by the sweep past the hard limit. Its holder is live while the session's jfs_session2 row exists
+ * and has not expired (HDFS's soft limit): a row of a dead holder is free for the next writer, a
+ * truncate or a concat to take over, which fences the holder were it only paused. The sweep ends
+ * leases whose session expired more than the hard limit ago (or is gone, and the lease older than
+ * the hard limit: juicefs removes expired sessions without a trace of when), and rows of inodes
+ * that no longer exist.
  *
  * Invariant: a stream may change its file only while its (sid, gen) is the inode's row, checked
  * by sl_sql_lease_check inside the data slot's transaction with the row locked, so a recovery
@@ -201,10 +206,7 @@ static int recover_op(struct tx *t, void *arg)
 		a->closed = !rc;
 		return rc;
 	}
-	bool live = false;
-	if (rc && (rc = session_live(t, sid, &live)))
-		return rc;
-	a->closed = !live;
+	a->closed = rc == 0; /* a dead holder's file stays open until recovered, as in HDFS */
 	return 0;
 }
 
@@ -219,5 +221,60 @@ int sl_sql_lease_recover(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 	rc = sl_sqlq_run(m, recover, recover_op, &a, err);
 	if (!rc)
 		*closed = a.closed;
+	return rc;
+}
+
+int sl_sql_lease_ready(struct sl_meta *m, struct sl_err *err)
+{
+	return ensure_table(m, err);
+}
+
+int sl_sql_lease_idle(struct tx *t, sl_ino ino, const char *what)
+{
+	uint64_t sid = 0, gen = 0;
+	int rc = lease_row(t, ino, true, &sid, &gen);
+	if (rc <= 0)
+		return rc;
+	bool live;
+	if ((rc = session_live(t, sid, &live)))
+		return rc;
+	if (live)
+		return sl_errf(t->err, -SL_ELEASE_HELD, "cannot %s inode %" PRIu64 ": it is open for "
+			       "writing (its lease is held by session %" PRIu64 "); close it or "
+			       "recover the lease first", what, ino, sid);
+	return sl_sqlq_exec(t, NULL, "DELETE FROM sluice_lease WHERE inode = ?", "i", (int64_t)ino);
+}
+
+int sl_sql_lease_drop_session(struct tx *t, uint64_t sid)
+{
+	return sl_sqlq_exec(t, NULL, "DELETE FROM sluice_lease WHERE sid = ?", "i", (int64_t)sid);
+}
+
+struct sweep_arg {
+	int64_t before;
+	int64_t ended;
+};
+
+static int sweep_op(struct tx *t, void *arg)
+{
+	struct sweep_arg *a = arg;
+	return sl_sqlq_exec(t, &a->ended,
+			    "DELETE FROM sluice_lease WHERE NOT EXISTS (SELECT 1 FROM jfs_node n "
+			    "WHERE n.inode = sluice_lease.inode) OR EXISTS (SELECT 1 FROM "
+			    "jfs_session2 s WHERE s.sid = sluice_lease.sid AND s.expire < ?) OR "
+			    "(sluice_lease.since < ? AND NOT EXISTS (SELECT 1 FROM jfs_session2 s "
+			    "WHERE s.sid = sluice_lease.sid))", "ii", a->before, a->before);
+}
+
+int sl_sql_lease_sweep(struct sl_meta *m, int64_t hard_limit_s, uint64_t *ended,
+		       struct sl_err *err)
+{
+	*ended = 0;
+	int rc = ensure_table(m, err);
+	struct sweep_arg a = {.before = now_s() - hard_limit_s};
+	if (!rc)
+		rc = sl_sqlq_run(m, true, sweep_op, &a, err);
+	if (!rc)
+		*ended = (uint64_t)a.ended;
 	return rc;
 }

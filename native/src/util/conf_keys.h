@@ -40,6 +40,7 @@
 	X("open-cache", "0", 0, "seconds the chunk lists of a file opened for reading may be reused (0: off)") \
 	X("heartbeat", "12", 0, "seconds between session heartbeats")                            \
 	X("leases", "true", 0, "output streams hold a writer lease as in HDFS (recoverLease fences them); false: several writers per file, as JuiceFS") \
+	X("lease-hard-limit", "1200", 0, "seconds after a writer's session expired (its process died) before its files are closed by themselves, as HDFS's hard limit; until then isFileClosed is false unless the lease is recovered") \
 	X("read-only", "false", 0, "open the volume read-only (no session, no writes)")          \
 	X("users-file", NULL, 0, "passwd-style file mapping user names to uids (default: system)") \
 	X("groups-file", NULL, 0, "group-style file mapping group names to gids (default: system)") \

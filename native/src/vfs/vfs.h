@@ -307,6 +307,7 @@ struct sluice_volume {
 	pthread_t bg_thread;
 	bool bg_running, stopping;
 	int heartbeat_s;
+	int64_t lease_hard_limit_s; /* "lease-hard-limit" (sweep_leases) */
 	/* inodes whose data waits for deletion, processed by the background thread */
 	sl_ino *doomed;
 	size_t ndoomed, cap_doomed;

@@ -23,6 +23,7 @@
  * clients do it: whoever moves the nextCleanupSlices counter (a unix time) forward by at least
  * 9/10 of the period takes the turn. */
 #define CLEANUP_SLICES_S 3600
+#define LEASE_SWEEP_S 60      /* how often leases past lease-hard-limit are looked for */
 
 struct sl_err *sl_vol_err(sluice_volume *vol)
 {
@@ -159,6 +160,21 @@ static bool cleanup_slices_turn(sluice_volume *vol)
 	return mine;
 }
 
+/* HDFS's hard limit: the leases of writers gone for longer end, so their files count as closed
+ * (isFileClosed) without a recoverLease. */
+static void sweep_leases(sluice_volume *vol)
+{
+	struct sl_volume_core *v = &vol->core;
+	struct sl_err err = {0};
+	uint64_t ended = 0;
+	if (v->meta->be->lease_sweep(v->meta, vol->lease_hard_limit_s, &ended, &err))
+		sl_log(&v->log, SL_LOG_WARN, "ending the leases of writers gone for over %" PRId64
+		       " s: %s", vol->lease_hard_limit_s, err.msg);
+	else if (ended)
+		sl_log(&v->log, SL_LOG_INFO, "ended %" PRIu64 " leases of writers gone for over %"
+		       PRId64 " s (lease-hard-limit)", ended, vol->lease_hard_limit_s);
+}
+
 static int doom_stale(void *arg, sl_ino ino, uint64_t length)
 {
 	(void)length;
@@ -252,6 +268,7 @@ static void *background_main(void *arg)
 	int64_t next_sweep = mono_ms() + 60 * 1000LL;
 	int64_t next_nodes = mono_ms() + vol->nodes_refresh_s * 1000LL;
 	int64_t next_slices = mono_ms() + 60 * 1000LL;
+	int64_t next_leases = mono_ms() + LEASE_SWEEP_S * 1000LL;
 	pthread_mutex_lock(&vol->lock);
 	while (!vol->stopping) {
 		struct timespec ts;
@@ -294,6 +311,11 @@ static void *background_main(void *arg)
 			next_slices = now + CLEANUP_SLICES_S * 1000LL * (90 + rand_r(&seed) % 21) / 100;
 			if (cleanup_slices_turn(vol))
 				cleanup_slices(vol);
+		}
+		if (now >= next_leases && !v->read_only && v->meta->be->lease_sweep) {
+			unsigned seed = (unsigned)now;
+			next_leases = now + LEASE_SWEEP_S * 1000LL * (90 + rand_r(&seed) % 21) / 100;
+			sweep_leases(vol);
 		}
 		if (now >= next_sweep) {
 			next_sweep = now + 600 * 1000LL;
@@ -459,9 +481,15 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	if (nodes && nodes[0] != '/' && (rc = sl_ring_new(nodes, &v->ring, err)))
 		return rc;
 	bool leases;
-	if ((rc = sl_conf_bool(v->conf, "leases", &leases, err)))
+	uint64_t hard_limit;
+	if ((rc = sl_conf_bool(v->conf, "leases", &leases, err)) ||
+	    (rc = sl_conf_u64(v->conf, "lease-hard-limit", &hard_limit, err)))
 		return rc;
+	if (hard_limit > 30 * 86400)
+		return sl_errf(err, -EINVAL, "lease-hard-limit must be at most 30 days (%d seconds)",
+			       30 * 86400);
 	v->leases = leases;
+	vol->lease_hard_limit_s = (int64_t)hard_limit;
 	v->read_only = ro;
 	v->readahead_max = ra;
 	v->logical_block_size = bsize;

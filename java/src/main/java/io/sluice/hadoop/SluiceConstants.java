@@ -169,6 +169,14 @@ public final class SluiceConstants {
   public static final String LEASES = "leases";
   public static final boolean LEASES_DEFAULT = true;
 
+  /**
+   * Seconds after a writer's session expired (its process died) before its files close by
+   * themselves, as HDFS's lease hard limit; until then isFileClosed is false unless the lease is
+   * recovered.
+   */
+  public static final String LEASE_HARD_LIMIT = "lease-hard-limit";
+  public static final int LEASE_HARD_LIMIT_DEFAULT = 1200;
+
   /** Open without a session; every change fails. */
   public static final String READ_ONLY = "read-only";
   public static final boolean READ_ONLY_DEFAULT = false;
@@ -229,7 +237,7 @@ public final class SluiceConstants {
     S3_CA_FILE, IO_RETRIES, META_RETRY_SECONDS, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS, MAX_DOWNLOADS, MEMORY_SIZE,
     READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS, CACHE_DIR, CACHE_SIZE,
     FREE_SPACE_RATIO, CACHE_WRITERS, CACHE_FULL_BLOCK, GET_TIMEOUT, ATTR_CACHE, ENTRY_CACHE,
-    DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, LEASES, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
+    DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, LEASES, LEASE_HARD_LIMIT, READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL,
     KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, KERBEROS_CCACHE, GATEWAY_PRINCIPAL, GATEWAY_PROTECTION,
     GATEWAY_CONNECTIONS,
   };

@@ -4,10 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.hadoop.contract.SluiceTestVolume;
+import java.io.BufferedReader;
+import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.CommonPathCapabilities;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -53,7 +61,7 @@ public class TestSluiceLeaseRecovery {
     }
   }
 
-  private static byte[] bytes(int n, int seed) {
+  static byte[] bytes(int n, int seed) {
     byte[] d = new byte[n];
     for (int i = 0; i < n; i++) {
       d[i] = (byte) (i * 31 + seed);
@@ -104,6 +112,46 @@ public class TestSluiceLeaseRecovery {
     assertThat(((SluiceFileSystem) a).isFileClosed(wal)).isTrue();
     assertThat(readAll(a, wal)).hasSize(first.length + 10);
     assertThat(Arrays.copyOf(readAll(a, wal), first.length)).isEqualTo(first);
+  }
+
+  /**
+   * HBase's case: the region server's JVM is killed with SIGKILL after an hflush. Its file stays
+   * open (isFileClosed false, and no one else may write it) until recoverLease, after which the
+   * hflushed bytes, and only they, are there and the file can be appended to.
+   */
+  @Test
+  public void recoveryOfAKilledWritersFile() throws Exception {
+    Path wal = new Path(dir, "killed-wal");
+    Configuration conf = SluiceTestVolume.configure(new Configuration());
+    List<String> cmd = new ArrayList<>(Arrays.asList(
+        new File(System.getProperty("java.home"), "bin/java").getPath(),
+        "-cp", System.getProperty("java.class.path"),
+        LeaseWriterChild.class.getName(), SluiceTestVolume.DEFAULT_FS, wal.toString(), "5000"));
+    for (Map.Entry<String, String> e : conf) {
+      if (e.getKey().startsWith("sluice.") || e.getKey().startsWith("fs.sluice.")) {
+        cmd.add(e.getKey() + "=" + e.getValue());
+      }
+    }
+    Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try {
+      BufferedReader said = new BufferedReader(
+          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(said.readLine()).isEqualTo("hflushed");
+    } finally {
+      child.destroyForcibly(); // SIGKILL: no close, no session cleanup
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    LeaseRecoverable lr = (LeaseRecoverable) b;
+    assertThat(lr.isFileClosed(wal)).isFalse();
+    assertThatThrownBy(() -> b.append(wal)).isInstanceOf(IOException.class)
+        .hasMessageContaining("being written");
+    assertThat(lr.recoverLease(wal)).isTrue();
+    assertThat(lr.isFileClosed(wal)).isTrue();
+    assertThat(readAll(b, wal)).isEqualTo(bytes(5000, 9));
+    try (FSDataOutputStream more = b.append(wal)) {
+      more.write(bytes(10, 3));
+    }
+    assertThat(b.getFileStatus(wal).getLen()).isEqualTo(5010);
   }
 
   @Test
