@@ -18,6 +18,7 @@
 #include "sluice.h"
 #include "gateway_testutil.h"
 #include "testutil.h"
+#include "util/crc32c.h"
 #include "vfs/vfs.h"
 
 static const char *kdir;
@@ -94,6 +95,16 @@ static void test_users(void)
 	CHECK(!strcmp(st.owner, "alice"));
 	CHECK_RC(get(alice, NULL, "/alice/private", buf, sizeof(buf)), 0);
 	CHECK(!strcmp(buf, "alice's secret"));
+
+	/* file checksums are computed by the gateway (FILE_CRC) with the caller's permissions */
+	uint32_t crc = 0;
+	CHECK_RC(sluice_file_checksum(alice, NULL, "/alice/private", UINT64_MAX, &crc), 0);
+	CHECK(crc == sl_crc32c(0, "alice's secret", 14));
+	CHECK_RC(sluice_file_checksum(alice, NULL, "/alice/private", 5, &crc), 0);
+	CHECK(crc == sl_crc32c(0, "alice", 5));
+	CHECK_RC(sluice_file_checksum(bob, NULL, "/pub/shared", UINT64_MAX, &crc), 0);
+	CHECK(crc == sl_crc32c(0, "for everyone", 12));
+	CHECK_RC(sluice_file_checksum(bob, NULL, "/alice/private", UINT64_MAX, &crc), -EACCES);
 
 	/* bob: cannot look into, read, change or remove alice's private files */
 	CHECK_RC(get(bob, NULL, "/alice/private", buf, sizeof(buf)), -EACCES);

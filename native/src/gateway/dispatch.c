@@ -812,6 +812,23 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			sl_w_bool(&q->out, closed);
 		return rc;
 	}
+	case SL_OP_FILE_CRC: {
+		ino = sl_r_u64(r);
+		uint64_t length = sl_r_u64(r);
+		ARGS_DONE();
+		uint32_t crc = 0;
+		struct sl_attr a;
+		if ((rc = reach(q, ino)) || (rc = be->getattr(m, u, ino, &a, err)))
+			return rc;
+		if (a.type != SL_TYPE_FILE)
+			return sl_errf(err, -EISDIR, "inode %" PRIu64 " is not a file", ino);
+		if (length > a.length)
+			length = a.length;
+		/* read_chunk, as the caller, checks its read permission on every chunk */
+		if (!(rc = sl_checksum_inode(&q->gw->vol->core, u, ino, length, &crc, err)))
+			sl_w_u32(&q->out, crc);
+		return rc;
+	}
 	default:
 		return sl_errf(err, -ENOSYS, "unknown operation %u", op);
 	}

@@ -481,7 +481,7 @@ struct sl_meta_backend {
 			    bool *changed, struct sl_err *err);
 
 	/* -- per-block CRC32C of stored blocks, for file checksums (optional: NULL where the
-	 * backend keeps none, the gateway's; file checksums then read every block). A slice's
+	 * backend keeps none, the gateway's, which has file_crc instead). A slice's
 	 * blocks never change once stored and slice ids are never reused, so a recorded value stays
 	 * true for as long as the block exists. Each slot is one statement. ------------------------ */
 	/* The CRC32C and length recorded for blocks [first, first + n) of slice id, in one query:
@@ -491,6 +491,11 @@ struct sl_meta_backend {
 	/* Records them (replacing any row of the block: the same values, by the rule above). */
 	int (*block_crc_put)(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,
 			     uint32_t len, struct sl_err *err);
+	/* The whole COMPOSITE-CRC32C of the first length bytes of file ino, computed by the backend
+	 * (optional: the gateway's, which reads the data it needs as u and records the CRCs of the
+	 * blocks it read; NULL: the client composes it from the slots above). */
+	int (*file_crc)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			uint64_t length, uint32_t *crc, struct sl_err *err);
 };
 #define SL_META_BACKEND_VERSION 1
 

@@ -931,6 +931,18 @@ static int remote_lease_recover(struct sl_meta *m, const struct sl_meta_user *u,
 	return finish(&c, rc, err);
 }
 
+static int remote_file_crc(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			   uint64_t length, uint32_t *crc, struct sl_err *err)
+{
+	struct call c;
+	begin(&c, SL_OP_FILE_CRC, u);
+	sl_w_u64(&c.req, ino);
+	sl_w_u64(&c.req, length);
+	int rc = invoke(m, &c, err);
+	*crc = rc ? 0 : sl_r_u32(&c.r);
+	return finish(&c, rc, err);
+}
+
 static int remote_forget_slice(struct sl_meta *m, uint64_t id, struct sl_err *err)
 {
 	return sl_errf(err, -EPERM, "%s: the gateway deletes slice %" PRIu64 " itself",
@@ -1288,6 +1300,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.lease_acquire = remote_lease_acquire,
 	.lease_release = remote_lease_release,
 	.lease_recover = remote_lease_recover,
+	.file_crc = remote_file_crc,
 	.concat = remote_concat,
 	.delete_file_data = remote_delete_file_data,
 	.compact_chunk = remote_compact_chunk,

@@ -67,6 +67,7 @@ enum sl_rpc_op {
 	SL_OP_LEASE_RELEASE = 36, /* u64 ino, u64 sid, u64 gen */
 	SL_OP_LEASE_RECOVER = 37, /* u64 ino, bool recover -> bool closed */
 	SL_OP_INODE_PATH = 38,   /* a path the acting user may resolve, or an error */
+	SL_OP_FILE_CRC = 39,     /* u64 ino, u64 length -> u32 COMPOSITE-CRC32C (meta.h file_crc) */
 	SL_OP_MAX
 };
 

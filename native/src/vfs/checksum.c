@@ -11,7 +11,9 @@
  * partial blocks are read and their visible bytes hashed, holes are zeros composed in O(log n).
  * The writer records each full block's CRC once it is stored; blocks without one (a slice's
  * short last block, blocks juicefs or an older Sluice wrote) are read by the first checksum that
- * needs them and recorded then.
+ * needs them and recorded then. Through a gateway the client records nothing (the gateway does
+ * not take a client's word for a block's CRC): the gateway computes the whole checksum itself
+ * (meta slot file_crc, op FILE_CRC), with the caller's permissions, and records what it read.
  *
  * Granularity: one CRC per stored block (4 MiB by default), one row per object. A finer one (HDFS
  * keeps a CRC per 512 bytes) would spare reading the partial blocks at segment edges, but costs
@@ -181,8 +183,16 @@ int sluice_file_checksum(sluice_volume *vol, const sluice_user *u, const char *p
 		return rc;
 	if (length > attr.length)
 		length = attr.length;
+	if (v->meta->be->file_crc) /* the gateway's, which reads and records what it must */
+		return v->meta->be->file_crc(v->meta, &mu, ino, length, crc, err);
+	return sl_checksum_inode(v, &mu, ino, length, crc, err);
+}
+
+int sl_checksum_inode(struct sl_volume_core *v, const struct sl_meta_user *mu, sl_ino ino,
+		      uint64_t length, uint32_t *crc, struct sl_err *err)
+{
 	struct sum s = {.v = v};
-	rc = file_sum(&s, &mu, ino, length, err);
+	int rc = file_sum(&s, mu, ino, length, err);
 	/* A block missing from object storage: a compaction replaced slices we listed (list them
 	 * again), or another client's hflush committed a slice still uploading (wait, up to
 	 * get-timeout), as the reader does. */
@@ -205,7 +215,7 @@ int sluice_file_checksum(sluice_volume *vol, const sluice_user *u, const char *p
 		delay_ms = delay_ms * 2 > 1000 ? 1000 : delay_ms * 2;
 		sl_meta_cache_forget(v->meta, ino);
 		sl_err_clear(err);
-		rc = file_sum(&s, &mu, ino, length, err);
+		rc = file_sum(&s, mu, ino, length, err);
 	}
 	free(s.buf);
 	if (!rc)

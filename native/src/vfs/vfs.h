@@ -445,6 +445,10 @@ void sl_writer_free(struct sl_writer *w);
 /* Records the CRC32C of block indx of slice id (len bytes) for file checksums, best effort (a
  * failure is logged: the checksum computes it from the block later). The writer calls it for
  * each full block it stored. */
+/* The COMPOSITE-CRC32C of the first length bytes of file ino (length within its size), read as
+ * mu; waits up to get-timeout for blocks still uploading, as sluice_file_checksum. */
+int sl_checksum_inode(struct sl_volume_core *v, const struct sl_meta_user *mu, sl_ino ino,
+		      uint64_t length, uint32_t *crc, struct sl_err *err);
 void sl_checksum_note_block(struct sl_volume_core *v, uint64_t id, uint32_t indx, uint32_t crc,
 			    uint32_t len);
 
