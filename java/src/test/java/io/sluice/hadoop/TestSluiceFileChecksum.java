@@ -18,6 +18,7 @@ import org.apache.hadoop.fs.FileChecksum;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.hdfs.DistributedFileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.apache.hadoop.tools.DistCp;
 import org.apache.hadoop.util.CrcComposer;
@@ -160,6 +161,44 @@ public class TestSluiceFileChecksum {
     }
   }
 
+  /** Truncate (inside a block, so that HDFS recovers its last block) and concat, on both. */
+  @Test
+  public void sameAsHdfsAfterTruncateAndConcat() throws Exception {
+    byte[] d = bytes(6 * MIB + 5, 13);
+    Path p = new Path(dir, "truncated");
+    write(fs, p, d, 0, d.length, false);
+    write(dfs, p, d, 0, d.length, false);
+    int cut = 5 * MIB + 3;
+    assertThat(fs.truncate(p, cut)).isTrue();
+    if (!dfs.truncate(p, cut)) {
+      waitClosed(p);
+    }
+    checkSame(p, d, cut);
+    // grown again after the cut: the cut-off bytes must not come back, on either
+    write(fs, p, d, 0, 100, true);
+    write(dfs, p, d, 0, 100, true);
+    assertThat(fs.getFileChecksum(p)).isEqualTo(dfs.getFileChecksum(p));
+
+    Path target = new Path(dir, "concat-target");
+    Path[] srcs = {new Path(dir, "concat-src1"), new Path(dir, "concat-src2")};
+    int[][] parts = {{0, 3 * MIB + 7}, {3 * MIB + 7, MIB + 1}, {4 * MIB + 8, 2}};
+    for (FileSystem f : new FileSystem[] {fs, dfs}) {
+      write(f, target, d, parts[0][0], parts[0][1], false);
+      write(f, srcs[0], d, parts[1][0], parts[1][1], false);
+      write(f, srcs[1], d, parts[2][0], parts[2][1], false);
+      f.concat(target, srcs);
+    }
+    checkSame(target, d, 4 * MIB + 10);
+  }
+
+  private static void waitClosed(Path p) throws Exception {
+    DistributedFileSystem hd = (DistributedFileSystem) dfs;
+    for (int i = 0; i < 600 && !hd.isFileClosed(p); i++) {
+      Thread.sleep(100);
+    }
+    assertThat(hd.isFileClosed(p)).as("HDFS recovered the truncated block of %s", p).isTrue();
+  }
+
   @Test
   public void aCorruptedCopyDiffers() throws IOException {
     byte[] d = bytes(5 * MIB + 17, 3);
@@ -211,6 +250,16 @@ public class TestSluiceFileChecksum {
       in.readFully(0, back);
     }
     assertThat(back).isEqualTo(b);
+
+    // and back, from Sluice to HDFS: verified by the same checksums
+    Path home = dfs.makeQualified(new Path(dir, "distcp-back"));
+    String[] backArgs = {"-update", dst.toString(), home.toString()};
+    assertThat(ToolRunner.run(conf, new DistCp(conf, null), backArgs)).isZero();
+    for (String n : new String[] {"a", "b"}) {
+      assertThat(dfs.getFileChecksum(new Path(home, n)))
+          .isEqualTo(fs.getFileChecksum(new Path(dst, n)));
+    }
+    assertThat(dfs.getFileStatus(new Path(home, "a")).getLen()).isEqualTo(a.length);
   }
 
   @Test
