@@ -616,6 +616,91 @@ static void test_hflush(const char *dir)
 	sluice_shutdown(r);
 }
 
+/* Group commit through the gateway: streams hflushing at the same time share WRITE_CHUNKS
+ * requests (one transaction each), every record lands, and a fenced stream fails alone. */
+struct gc_writer {
+	sluice_volume *vol;
+	int id;
+	int rc;
+};
+
+enum { GC_THREADS = 6, GC_RECORDS = 40, GC_LEN = 200 };
+
+static void *gc_main(void *arg)
+{
+	struct gc_writer *w = arg;
+	char path[64];
+	snprintf(path, sizeof(path), "/alice/gc-%d", w->id);
+	sluice_file *f;
+	w->rc = sluice_open(w->vol, NULL, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0600, 0, &f);
+	uint8_t rec[GC_LEN];
+	for (int i = 0; !w->rc && i < GC_RECORDS; i++) {
+		for (size_t k = 0; k < sizeof(rec); k++)
+			rec[k] = byte_at((uint64_t)i * sizeof(rec) + k, (unsigned)w->id);
+		if (sluice_write(f, rec, sizeof(rec)) != (ssize_t)sizeof(rec))
+			w->rc = -EIO;
+		else
+			w->rc = sluice_hflush(f);
+	}
+	if (f) {
+		int rc = sluice_close(f);
+		if (!w->rc)
+			w->rc = rc;
+	}
+	return NULL;
+}
+
+static void test_group_commit(const char *dir)
+{
+	char cache[1100];
+	snprintf(cache, sizeof(cache), "%s/cache-gc", dir);
+	sluice_volume *a = client("alice", &gw_a, cache);
+	sluice_volume *r = client("alice", &gw_b, NULL);
+	REQUIRE(a && r);
+	struct sl_flush_stats *fs = &a->core.flush;
+	uint64_t c0 = fs->commits, r0 = fs->records;
+	struct gc_writer w[GC_THREADS];
+	pthread_t t[GC_THREADS];
+	for (int i = 0; i < GC_THREADS; i++) {
+		w[i] = (struct gc_writer){.vol = a, .id = i + 1};
+		REQUIRE(pthread_create(&t[i], NULL, gc_main, &w[i]) == 0);
+	}
+	for (int i = 0; i < GC_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_RC(w[i].rc, 0);
+	}
+	uint64_t commits = fs->commits - c0, records = fs->records - r0;
+	fprintf(stderr, "  %d streams through the gateway: %llu slices in %llu transactions\n",
+		GC_THREADS, (unsigned long long)records, (unsigned long long)commits);
+	CHECK(records >= (uint64_t)GC_THREADS * GC_RECORDS);
+	CHECK(commits < records);
+	for (int i = 0; i < GC_THREADS; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/alice/gc-%d", i + 1);
+		CHECK_RC(check_pattern(r, path, (size_t)GC_RECORDS * GC_LEN, (unsigned)(i + 1)), 0);
+	}
+
+	/* a stream whose lease another client recovered fails; the other stream goes on */
+	sluice_file *x, *y;
+	REQUIRE(sluice_open(a, NULL, "/alice/gc-x", SLUICE_O_CREATE, 0600, 0, &x) == 0);
+	REQUIRE(sluice_open(a, NULL, "/alice/gc-y", SLUICE_O_CREATE, 0600, 0, &y) == 0);
+	uint8_t rec[GC_LEN] = {1};
+	CHECK_RC(sluice_write(x, rec, sizeof(rec)), sizeof(rec));
+	CHECK_RC(sluice_hflush(x), 0);
+	CHECK_RC(sluice_recover_lease(r, NULL, "/alice/gc-x"), 1);
+	CHECK_RC(sluice_write(x, rec, sizeof(rec)), sizeof(rec));
+	CHECK_RC(sluice_write(y, rec, sizeof(rec)), sizeof(rec));
+	CHECK_RC(sluice_hflush(x), -ENOLCK);
+	CHECK_RC(sluice_hflush(y), 0);
+	CHECK_RC(sluice_close(x), -ENOLCK);
+	CHECK_RC(sluice_close(y), 0);
+	struct sluice_stat st;
+	CHECK_RC(sluice_stat_path(r, NULL, "/alice/gc-x", &st), 0);
+	CHECK(st.length == GC_LEN);
+	sluice_shutdown(a);
+	sluice_shutdown(r);
+}
+
 /* A grant is accepted for gateway.grant-lifetime (2 s at gw_short); a client uses the ids of a
  * batch during the first half of it and then takes a new batch, so that a long-lived client
  * never commits with a grant past its time. */
@@ -811,6 +896,7 @@ int main(void)
 	test_compaction();
 	test_concat();
 	test_hflush(dir);
+	test_group_commit(dir);
 	test_grant_lifetime();
 	test_error_texts(dir);
 

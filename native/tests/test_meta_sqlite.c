@@ -901,7 +901,7 @@ static void test_write_chunks(void)
 	size_t done = 9;
 	unsigned txns = 0;
 	int64_t before = q1("SELECT COUNT(*) FROM jfs_chunk_ref");
-	CHECK_RC(sl_meta_write_chunks(m, r, 4, &done, &txns, &err), 0);
+	CHECK_RC(sl_meta_write_chunks(m, r, 4, true, &done, &txns, &err), 0);
 	CHECK(done == 4 && txns == 1);
 	CHECK_RC(r[2].attr.length, 150);
 	CHECK_RC(r[3].attr.length, CHUNK + 10);
@@ -915,7 +915,7 @@ static void test_write_chunks(void)
 		{.u = &alice, .ino = g, .s = {.pos = 7, .id = new_slice(), .size = 3, .len = 3}},
 		{.u = &bob, .ino = f, .indx = 2, .s = {.id = new_slice(), .size = 3, .len = 3}},
 	};
-	CHECK_RC(sl_meta_write_chunks(m, bad, 2, &done, &txns, &err), -EACCES);
+	CHECK_RC(sl_meta_write_chunks(m, bad, 2, true, &done, &txns, &err), -EACCES);
 	CHECK_RC(done, 0);
 	CHECK(strstr(err.msg, "permission") != NULL);
 	sl_err_clear(&err);
@@ -925,7 +925,7 @@ static void test_write_chunks(void)
 	/* a slice past the chunk: refused before the transaction */
 	struct sl_meta_chunk_write big = {.ino = g, .s = {.pos = CHUNK - 1, .id = 77, .size = 2,
 							  .len = 2}};
-	CHECK_RC(sl_meta_write_chunks(m, &big, 1, &done, &txns, &err), -EINVAL);
+	CHECK_RC(sl_meta_write_chunks(m, &big, 1, true, &done, &txns, &err), -EINVAL);
 	sl_err_clear(&err);
 
 	/* the fallback: record by record, the ones before the failure stay committed */
@@ -935,7 +935,10 @@ static void test_write_chunks(void)
 	m->be = &plain;
 	bad[0].s.id = new_slice();
 	bad[1].s.id = new_slice();
-	CHECK_RC(sl_meta_write_chunks(m, bad, 2, &done, &txns, &err), -EACCES);
+	CHECK_RC(sl_meta_write_chunks(m, bad, 2, true, &done, &txns, &err), -ENOSYS);
+	CHECK(done == 0 && txns == 0); /* records of several streams are never committed in part */
+	sl_err_clear(&err);
+	CHECK_RC(sl_meta_write_chunks(m, bad, 2, false, &done, &txns, &err), -EACCES);
 	CHECK(done == 1 && txns == 2);
 	sl_err_clear(&err);
 	m->be = saved;

@@ -355,6 +355,60 @@ static int op_presign(struct req *q, const struct sl_gw_caller *caller)
 }
 
 /* One op: reads its arguments (all of them, before acting), runs it, writes its results. */
+/* WRITE_CHUNKS: every record passes WRITE_CHUNK's checks as its own acting user (the streams
+ * of one client may act for several users), then all commit in one transaction. */
+static int op_write_chunks(struct req *q, const struct sl_gw_caller *caller)
+{
+	struct sl_rbuf *r = &q->r;
+	struct sl_err *err = &q->err;
+	uint32_t n = sl_r_u32(r);
+	if (r->bad || !n || n > SL_RPC_MAX_BATCH)
+		return sl_errf(err, -EPROTO, "malformed arguments of operation %u",
+			       SL_OP_WRITE_CHUNKS);
+	struct sl_meta_chunk_write *recs = calloc(n, sizeof(*recs));
+	struct sl_meta_user *users = calloc(n, sizeof(*users));
+	struct sl_meta_lease *leases = calloc(n, sizeof(*leases));
+	int rc = recs && users && leases ? 0 : sl_errf(err, -ENOMEM, "out of memory");
+	for (uint32_t i = 0; !rc && i < n; i++) {
+		struct sl_meta_chunk_write *w = &recs[i];
+		const char *acting = sl_r_str(r, SL_RPC_MAX_NAME);
+		w->ino = sl_r_u64(r);
+		w->indx = sl_r_u32(r);
+		sl_r_slice(r, &w->s);
+		w->mtime_ns = sl_r_i64(r);
+		struct sl_slice_grant g;
+		bool shown = sl_r_grant(r, &g);
+		if (sl_r_bool(r)) {
+			leases[i].sid = sl_r_u64(r);
+			leases[i].gen = sl_r_u64(r);
+			w->lease = &leases[i];
+		}
+		if (r->bad) {
+			rc = sl_errf(err, -EPROTO, "malformed arguments of operation %u",
+				     SL_OP_WRITE_CHUNKS);
+			break;
+		}
+		if ((rc = identify(q, caller, acting && *acting ? acting : NULL)) ||
+		    (rc = reach(q, w->ino)) ||
+		    (w->lease && (rc = check_session_owner(q, w->lease->sid))) ||
+		    (rc = sl_gw_check_new_slice(q->gw, caller, shown ? &g : NULL, &w->s, err)))
+			break;
+		users[i] = q->mu;
+		w->u = &users[i];
+	}
+	if (!rc && !sl_r_done(r))
+		rc = sl_errf(err, -EPROTO, "malformed arguments of operation %u", SL_OP_WRITE_CHUNKS);
+	size_t done = 0;
+	if (!rc)
+		rc = q->m->be->write_chunks(q->m, recs, n, &done, err);
+	for (uint32_t i = 0; !rc && i < n; i++)
+		sl_w_attr(&q->out, &recs[i].attr);
+	free(recs);
+	free(users);
+	free(leases);
+	return rc;
+}
+
 static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 {
 	struct sl_rbuf *r = &q->r;
@@ -606,6 +660,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			sl_w_attr(&q->out, &a);
 		return rc;
 	}
+	case SL_OP_WRITE_CHUNKS:
+		return op_write_chunks(q, caller);
 	case SL_OP_TRUNCATE: {
 		ino = sl_r_u64(r);
 		uint64_t length = sl_r_u64(r);

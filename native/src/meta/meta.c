@@ -225,7 +225,7 @@ int sl_meta_next_slice_id(struct sl_meta *m, uint64_t *id, struct sl_err *err)
 /* ---- permissions ----------------------------------------------------------------------------- */
 
 int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
-			 size_t *done, unsigned *txns, struct sl_err *err)
+			 bool atomic, size_t *done, unsigned *txns, struct sl_err *err)
 {
 	*done = 0;
 	if (txns)
@@ -235,7 +235,14 @@ int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, si
 	if (m->be->write_chunks) {
 		if (txns)
 			*txns = 1;
-		return m->be->write_chunks(m, recs, n, done, err);
+		int rc = m->be->write_chunks(m, recs, n, done, err);
+		if (rc != -ENOSYS || atomic) /* ENOSYS: a gateway older than the slot */
+			return rc;
+		sl_err_clear(err);
+		if (txns)
+			*txns = 0;
+	} else if (atomic) {
+		return sl_errf(err, -ENOSYS, "%s commits one slice per transaction", m->be->name);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct sl_meta_chunk_write *r = &recs[i];

@@ -319,6 +319,7 @@ struct sl_meta_backend {
 	 * transaction, applied in array order, each with write_chunk's checks (its u's permission,
 	 * its lease, the sizes) and effects; all or nothing. *done gets the number of records
 	 * committed: n, or 0 after an error (whose message names the failing record's inode).
+	 * -ENOSYS: this backend cannot now (a gateway older than the op), nothing is done.
 	 * Callers go through sl_meta_write_chunks, which falls back to write_chunk per record. */
 	int (*write_chunks)(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
 			    size_t *done, struct sl_err *err);
@@ -556,8 +557,9 @@ int sl_meta_next_slice_id(struct sl_meta *m, uint64_t *id, struct sl_err *err);
 /* Commits n slices (struct sl_meta_chunk_write): with the backend's write_chunks in one
  * transaction (all or nothing), else by one write_chunk per record in order, stopping at the
  * first failure. *done gets the number of records committed, from the first: records past it
- * are not. *txns (may be NULL) gets the number of transactions used. */
-int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
+ * are not. *txns (may be NULL) gets the number of transactions used. atomic: all or nothing or
+ * -ENOSYS (records of several streams, which must not be committed in part). */
+int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n, bool atomic,
 			 size_t *done, unsigned *txns, struct sl_err *err);
 
 /* POSIX permission check of u against attr for mask (SL_MAY_*): 0 or -EACCES. */

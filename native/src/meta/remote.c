@@ -62,6 +62,7 @@ struct remote {
 	size_t nidle;
 	struct sl_rdata *data; /* read contexts, slice grants and URLs for presigned data access */
 	char self[256];        /* the gateway's name for us (its welcome), guarded by lock */
+	bool no_write_chunks;  /* the gateway has no WRITE_CHUNKS (older): guarded by lock */
 };
 
 static struct remote *rm_of(struct sl_meta *m) { return m->priv; }
@@ -832,6 +833,55 @@ static int remote_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	return take_attr(&c, invoke(m, &c, err), attr, err);
 }
 
+/* Group commit in one request (op WRITE_CHUNKS). A gateway older than the op answers ENOSYS,
+ * remembered: sl_meta_write_chunks then commits record by record, as before. */
+static int remote_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
+			       size_t *done, struct sl_err *err)
+{
+	struct remote *r = rm_of(m);
+	*done = 0;
+	pthread_mutex_lock(&r->lock);
+	bool old_gateway = r->no_write_chunks;
+	pthread_mutex_unlock(&r->lock);
+	if (old_gateway)
+		return sl_errf(err, -ENOSYS, "the gateway commits one slice per request");
+	if (n > SL_RPC_MAX_BATCH)
+		return sl_errf(err, -E2BIG, "a group commit of more than %u records",
+			       SL_RPC_MAX_BATCH);
+	struct call c;
+	begin(&c, SL_OP_WRITE_CHUNKS, NULL);
+	sl_w_u32(&c.req, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		const struct sl_meta_chunk_write *w = &recs[i];
+		struct sl_slice_grant g;
+		int rc = grant_for_commit(m, w->s.id, &g, err);
+		if (rc) {
+			sl_wbuf_free(&c.req);
+			return rc;
+		}
+		sl_w_str(&c.req, w->u ? w->u->name : NULL);
+		sl_w_u64(&c.req, w->ino);
+		sl_w_u32(&c.req, w->indx);
+		sl_w_slice(&c.req, &w->s);
+		sl_w_i64(&c.req, w->mtime_ns);
+		sl_w_grant(&c.req, &g);
+		sl_w_bool(&c.req, w->lease != NULL);
+		put_lease(&c, w->lease);
+	}
+	int rc = invoke(m, &c, err);
+	if (rc == -ENOSYS) {
+		pthread_mutex_lock(&r->lock);
+		r->no_write_chunks = true;
+		pthread_mutex_unlock(&r->lock);
+	}
+	for (size_t i = 0; !rc && i < n; i++)
+		sl_r_attr(&c.r, &recs[i].attr);
+	rc = finish(&c, rc, err);
+	if (!rc)
+		*done = n;
+	return rc;
+}
+
 static int remote_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			   uint64_t length, struct sl_attr *attr, struct sl_err *err)
 {
@@ -1296,6 +1346,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.inode_path = remote_inode_path,
 	.read_chunk = remote_read_chunk,
 	.write_chunk = remote_write_chunk,
+	.write_chunks = remote_write_chunks,
 	.truncate = remote_truncate,
 	.lease_acquire = remote_lease_acquire,
 	.lease_release = remote_lease_release,

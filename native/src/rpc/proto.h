@@ -68,6 +68,10 @@ enum sl_rpc_op {
 	SL_OP_LEASE_RECOVER = 37, /* u64 ino, bool recover -> bool closed */
 	SL_OP_INODE_PATH = 38,   /* a path the acting user may resolve, or an error */
 	SL_OP_FILE_CRC = 39,     /* u64 ino, u64 length -> u32 COMPOSITE-CRC32C (meta.h file_crc) */
+	/* Group commit (meta.h write_chunks): u32 n, then n records, each WRITE_CHUNK's arguments
+	 * preceded by the record's acting user (str, empty: the caller) and followed by bool leased
+	 * [u64 sid, u64 gen] -> n attrs; one transaction, all or nothing. */
+	SL_OP_WRITE_CHUNKS = 40,
 	SL_OP_MAX
 };
 
@@ -79,6 +83,7 @@ enum sl_rpc_op {
 #define SL_RPC_MAX_SLICES (1u << 20)
 #define SL_RPC_MAX_LIST 4096     /* directory entries per readdir call */
 #define SL_RPC_MAX_CONCAT 4096
+#define SL_RPC_MAX_BATCH 1024 /* records of one WRITE_CHUNKS */
 #define SL_RPC_MAX_JSON (1u << 20)
 #define SL_RPC_MAX_KEY 1024      /* an object key (S3's limit) */
 

@@ -9,8 +9,10 @@
  * meanwhile wait and go together in the next one. Every caller returns only after its own
  * records were committed or failed, so an acknowledged hflush is as durable as before.
  *
- * A backend without write_chunks (the gateway's, for now) has nothing to share: each stream
- * commits on its own, by one write_chunk per record, in parallel with the others as before.
+ * A backend without write_chunks has nothing to share: each stream commits on its own, by one
+ * write_chunk per record, in parallel with the others. Through a gateway, the batch is one
+ * WRITE_CHUNKS request; a gateway older than that op makes every batch fail with ENOSYS at no
+ * cost (remembered), and each request then goes on its own.
  *
  * Isolation: a batch is all or nothing, so when a batch of several requests fails (one stream's
  * lease was recovered, one caller lacks permission, the database is gone), each request is
@@ -58,13 +60,14 @@ void sl_commit_destroy(struct sl_commit_group *g)
 	pthread_cond_destroy(&g->done);
 }
 
-/* One transaction over recs; counts it. */
+/* One transaction over recs (atomic: of several requests, all or nothing, or -ENOSYS); counts
+ * it. */
 static int commit_once(struct sl_volume_core *v, struct sl_meta_chunk_write *recs, size_t n,
-		       size_t *done, struct sl_err *err)
+		       bool atomic, size_t *done, struct sl_err *err)
 {
 	int64_t t0 = mono_ns();
 	unsigned txns = 0;
-	int rc = sl_meta_write_chunks(v->meta, recs, n, done, &txns, err);
+	int rc = sl_meta_write_chunks(v->meta, recs, n, atomic, done, &txns, err);
 	sl_stat_add(&v->flush.commits, txns);
 	sl_stat_add(&v->flush.records, *done);
 	sl_stat_add(&v->flush.commit_ns, (uint64_t)(mono_ns() - t0));
@@ -90,7 +93,7 @@ static void commit_batch(struct sl_volume_core *v, struct sl_commit_req *batch)
 			k += r->n;
 		}
 		struct sl_err err = {0};
-		if (!commit_once(v, all, total, &done, &err) && done == total) {
+		if (!commit_once(v, all, total, true, &done, &err) && done == total) {
 			k = 0;
 			for (struct sl_commit_req *r = batch; r; r = r->next) {
 				memcpy(r->recs, all + k, r->n * sizeof(*all)); /* the attributes */
@@ -105,7 +108,7 @@ static void commit_batch(struct sl_volume_core *v, struct sl_commit_req *batch)
 	/* One request, no write_chunks, out of memory, or a failed batch: each on its own. */
 	for (struct sl_commit_req *r = batch; r; r = r->next)
 		if (!r->batched)
-			r->rc = commit_once(v, r->recs, r->n, &r->done, &r->err);
+			r->rc = commit_once(v, r->recs, r->n, false, &r->done, &r->err);
 }
 
 int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs, size_t n,
@@ -117,10 +120,10 @@ int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs,
 	if (!n)
 		return 0;
 	if (!v->meta->be->write_chunks) {
-		/* Nothing to share (the gateway backend, for now): streams commit side by side
-		 * as before instead of queueing behind one leader. */
+		/* Nothing to share: streams commit side by side instead of queueing behind one
+		 * leader. */
 		struct sl_err e = {0};
-		int rc = commit_once(v, recs, n, done, &e);
+		int rc = commit_once(v, recs, n, false, done, &e);
 		if (rc && err)
 			*err = e;
 		return rc;
