@@ -378,6 +378,31 @@ void fz_seed_requests(fz_emit emit, void *arg)
 	sl_w_u64(&w, 1);
 	done(emit, arg, name, &w);
 
+	SEED(SL_OP_FILE_CRC, "file-crc");
+	begin(&w, SL_OP_FILE_CRC, NULL);
+	sl_w_u64(&w, FZ_INO_FILE);
+	sl_w_u64(&w, UINT64_MAX);
+	done(emit, arg, name, &w);
+
+	SEED(SL_OP_WRITE_CHUNKS, "write-chunks");
+	{
+		struct sl_slice_grant g = fixture_grant();
+		begin(&w, SL_OP_WRITE_CHUNKS, NULL);
+		sl_w_u32(&w, 2);
+		for (int i = 0; i < 2; i++) {
+			struct sl_slice s = slice(8192 + 4096 * (uint32_t)i, FZ_SLICE_ID + 3 + (uint64_t)i,
+						  FZ_BLOCK_LEN);
+			sl_w_str(&w, i ? "alice" : NULL);
+			sl_w_u64(&w, FZ_INO_FILE);
+			sl_w_u32(&w, 0);
+			sl_w_slice(&w, &s);
+			sl_w_i64(&w, 1700000000000000000LL);
+			sl_w_grant(&w, &g);
+			sl_w_bool(&w, false);
+		}
+		done(emit, arg, name, &w);
+	}
+
 	/* Numbers nobody uses (yet): 0 and past the last op. */
 	static const uint16_t unknown[] = {0, SL_OP_MAX, SL_OP_MAX + 1, SL_OP_MAX + 2,
 					   SL_OP_MAX + 3, 0xffff};
