@@ -23,7 +23,7 @@ BUILD=${BUILD:-build}
 JAVA=${JAVA:-java}
 # The oldest supported version first; its jars also compile the check. Java 8 is not here: no
 # registry this runs with offers it (docs/configuration.md, "Hadoop versions").
-VERSIONS=${HADOOP_COMPAT_VERSIONS:-2.10.2:common:11,17 3.3.1:common 3.3.4:shaded \
+VERSIONS=${HADOOP_COMPAT_VERSIONS:-2.10.2:common:11,17,21 3.3.1:common 3.3.4:shaded \
   3.3.6:shaded:11,17,21,25 3.4.1:shaded:11,17,21,25}
 OUT=$ROOT/target/hadoop-compat
 POM=$ROOT/tests/hadoop-compat/pom.xml

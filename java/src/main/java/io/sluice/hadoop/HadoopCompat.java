@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * same way, from DistributedFileSystem's static initialiser in the same loop. On Hadoop 2.10
  * nothing is added and the services file's SluiceFileSystem210 serves.
  *
- * <p>Tested (tests/hadoop-compat.sh) on the client jars of Hadoop 2.10.2 (Java 11, 17), 3.3.1,
+ * <p>Tested (tests/hadoop-compat.sh) on the client jars of Hadoop 2.10.2 (Java 11, 17, 21), 3.3.1,
  * 3.3.4 (Java 17), 3.3.6 and 3.4.1 (Java 11, 17, 21; on Java 25 Hadoop's own
  * UserGroupInformation fails, so only the class choice is checked there). Java 8, which the
  * bytecode targets, is untested. See docs/configuration.md, "Hadoop versions".

@@ -10,6 +10,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Locale;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import java.util.concurrent.Future;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -20,6 +22,8 @@ import org.apache.hadoop.fs.FsShell;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.security.UserGroupInformation;
+import org.apache.hadoop.security.token.TokenIdentifier;
+import org.apache.hadoop.security.token.TokenRenewer;
 import org.apache.hadoop.util.ReflectionUtils;
 import org.apache.hadoop.util.DataChecksum;
 import org.apache.hadoop.util.StringUtils;
@@ -89,6 +93,7 @@ public final class CompatCheck {
       } else {
         c.classChoice();
       }
+      c.tokenServices();
     } catch (Exception | LinkageError e) {
       ByteArrayOutputStream trace = new ByteArrayOutputStream();
       e.printStackTrace(new PrintStream(trace, true, "UTF-8"));
@@ -237,6 +242,25 @@ public final class CompatCheck {
     FileSystem local = FileSystem.getLocal(conf);
     check("file:// through FileSystem.getLocal",
         local.exists(new Path(new File(localDir, "hello.txt").toURI())), localDir.toString());
+  }
+
+  /**
+   * Hadoop instantiates every TokenIdentifier and TokenRenewer of the services files when it
+   * decodes or renews a token (a job's credentials): Sluice's must link here too.
+   */
+  private void tokenServices() {
+    for (Class<?> service : new Class<?>[] {TokenIdentifier.class, TokenRenewer.class}) {
+      StringBuilder found = new StringBuilder();
+      try {
+        for (Object o : ServiceLoader.load(service)) {
+          found.append(o.getClass().getName()).append(' ');
+        }
+        check("the " + service.getSimpleName() + " services load, Sluice's among them",
+            found.toString().contains("io.sluice.hadoop.security."), found.toString());
+      } catch (ServiceConfigurationError | LinkageError e) {
+        check("the " + service.getSimpleName() + " services load", false, found + e.toString());
+      }
+    }
   }
 
   private void check(String what, boolean ok, String detail) {
