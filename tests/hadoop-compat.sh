@@ -52,17 +52,6 @@ fi
 oldest=${VERSIONS%% *}
 mvn_quiet -f "$POM" -Dhadoop.version="${oldest%%:*}" compile
 
-# The java binary of a major version (empty: $JAVA), each looked up once.
-declare -A javas=()
-java_of() {
-  if [[ -z $1 ]]; then
-    echo "$JAVA"
-  else
-    [[ -n ${javas[$1]:-} ]] || javas[$1]=$("$ROOT/tests/env/jdk.sh" "$1")
-    echo "${javas[$1]}"
-  fi
-}
-
 # A class path file to (re)make: missing, older than the pom, or naming a jar no longer in ~/.m2.
 stale() {
   [[ -s $1 && ! $POM -nt $1 ]] || return 0
@@ -89,7 +78,12 @@ for entry in $VERSIONS; do
   IFS=, read -r -a majors <<< "${majors:-}"
   ((${#majors[@]})) || majors=("")
   for major in "${majors[@]}"; do
-    java=$(java_of "$major")
+    java=$JAVA
+    if [[ -n $major ]] && ! java=$("$ROOT/tests/env/jdk.sh" "$major"); then
+      failed=$((failed + 1))
+      summary+=("FAIL    Hadoop $version $layout, Java $major: no such Java (tests/env/jdk.sh)")
+      continue
+    fi
     jv=$("$java" -XshowSettings:properties -version 2>&1 |
       sed -n 's/^ *java\.runtime\.version = //p')
     dir=$WORKDIR/$version-$layout-java${major:-default}
