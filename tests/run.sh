@@ -37,7 +37,7 @@ run_step "C tests (release build)" ctest --test-dir "$BUILD" --output-on-failure
 run_step "C tests (ASan+UBSan build)" ctest --test-dir "$ASAN_BUILD" --output-on-failure
 run_step "Java on sqlite3+file: JNI bridge, FileSystem, Hadoop suites" \
   mvn -B -ntp test -Dsluice.build.dir="$ROOT/$BUILD"
-run_step "Java on the real jars of Hadoop 3.3.1, 3.3.4 (shaded), 3.3.6, 3.4.1: FsShell, FileSystem class" \
+run_step "Java on the real jars of Hadoop 2.10.2, 3.3.1, 3.3.4 (shaded), 3.3.6, 3.4.1, Java 11-25: FsShell, FileSystem class" \
   env BUILD="$BUILD" bash tests/hadoop-compat.sh
 # The Hadoop suites once more on MariaDB + S3, on a volume of their own, with the disk cache and
 # hflush staging on.

@@ -10,7 +10,7 @@ PACKAGES=(
   libkrb5-dev liblz4-dev libjansson-dev libexpat1-dev
   krb5-kdc krb5-admin-server krb5-user clang-16 libclang-rt-16-dev
   mariadb-server mariadb-client
-  python3-venv golang-go
+  python3-venv golang-go unzip
   default-jdk-headless maven
 )
 

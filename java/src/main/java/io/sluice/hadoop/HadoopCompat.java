@@ -1,5 +1,7 @@
 package io.sluice.hadoop;
 
+import java.io.IOException;
+import java.lang.reflect.Constructor;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
@@ -12,28 +14,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the running Hadoop offers. The classes Hadoop loads by name ({@link SluiceFileSystem},
- * {@link Sluice}) load on every Hadoop client from 3.3.1 on and reach newer Hadoop types only
- * through here, where they exist.
+ * What the running Hadoop offers. The classes Hadoop loads by name ({@link SluiceFileSystem210},
+ * {@link Sluice}) load on every Hadoop client from 2.10 on and reach newer Hadoop types only
+ * through their subclasses and here, where they exist.
  *
- * <p>Choosing the FileSystem class. While Hadoop loads file systems (FileSystem.loadFileSystems,
- * once per JVM) it instantiates every class named in META-INF/services/org.apache.hadoop.fs.
+ * <p>Choosing the FileSystem class. Three classes serve sluice://, each extending the one before
+ * and each loading only on Hadoop that has the types it names: {@link SluiceFileSystem210} (every
+ * operation; Hadoop 2.10+), {@link SluiceFileSystem} (IOStatistics, openFile, path handles, path
+ * capabilities, CompositeCrcFileChecksum; 3.3.1+) and {@link SluiceFileSystem336} (SafeMode,
+ * LeaseRecoverable; 3.3.6+). While Hadoop loads file systems (FileSystem.loadFileSystems, once
+ * per JVM) it instantiates every class named in META-INF/services/org.apache.hadoop.fs.
  * FileSystem, and a class whose superinterface is missing throws a LinkageError out of that
  * loop, which Hadoop does not catch: every scheme, file:// too, is broken for the JVM. So the
- * services file names SluiceFileSystem, which loads everywhere, and {@link SluiceFileSystem336}
- * adds the interfaces of Hadoop 3.3.6 (SafeMode). Instantiating SluiceFileSystem in that loop
- * runs its static initialiser, which calls {@link #register()}: if SluiceFileSystem336 loads on
- * this Hadoop, the default resource {@value #DEFAULTS_336} is added to every Configuration; it
- * sets fs.sluice.impl to SluiceFileSystem336. FileSystem.getFileSystemClass reads fs.sluice.impl
- * before it looks at the classes the services file registered, so FileSystem.get then makes a
- * SluiceFileSystem336, while an fs.sluice.impl that the user sets (a site file, conf.set,
- * spark.hadoop.*) still wins over a default resource. HDFS adds hdfs-default.xml the same way,
- * from DistributedFileSystem's static initialiser in the same loop.
+ * services file names SluiceFileSystem210, which loads everywhere. Instantiating it in that loop
+ * runs its static initialiser, which calls {@link #register()}: the richest class that loads on
+ * this Hadoop is chosen, and unless that is SluiceFileSystem210 itself its default resource
+ * ({@value #DEFAULTS_331} or {@value #DEFAULTS_336}, in the jar) is added to every
+ * Configuration; it sets fs.sluice.impl to that class. FileSystem.getFileSystemClass reads
+ * fs.sluice.impl before it looks at the classes the services file registered, so FileSystem.get
+ * then makes the chosen class, while an fs.sluice.impl that the user sets (a site file,
+ * conf.set, spark.hadoop.*) still wins over a default resource. HDFS adds hdfs-default.xml the
+ * same way, from DistributedFileSystem's static initialiser in the same loop. On Hadoop 2.10
+ * nothing is added and the services file's SluiceFileSystem210 serves.
+ *
+ * <p>Tested (tests/hadoop-compat.sh) on the client jars of Hadoop 2.10.2 (Java 11, 17, 21), 3.3.1,
+ * 3.3.4 (Java 17), 3.3.6 and 3.4.1 (Java 11, 17, 21; on Java 25 Hadoop's own
+ * UserGroupInformation fails, so only the class choice is checked there). Java 8, which the
+ * bytecode targets, is untested. See docs/configuration.md, "Hadoop versions".
  */
 final class HadoopCompat {
-  private static final Logger LOG = LoggerFactory.getLogger(SluiceFileSystem.class);
+  private static final Logger LOG = LoggerFactory.getLogger(SluiceFileSystem210.class);
 
-  /** The default resource naming SluiceFileSystem336 in fs.sluice.impl (in the jar). */
+  /** The default resource naming SluiceFileSystem in fs.sluice.impl (Hadoop 3.3.1 to 3.3.5). */
+  static final String DEFAULTS_331 = "io/sluice/hadoop/sluice-default-331.xml";
+  /** The default resource naming SluiceFileSystem336 in fs.sluice.impl (Hadoop 3.3.6+). */
   static final String DEFAULTS_336 = "io/sluice/hadoop/sluice-default-336.xml";
 
   /** Whether Options.OpenFileOptions (Hadoop 3.3.5) is there. */
@@ -64,33 +78,65 @@ final class HadoopCompat {
           OpenFileOptions.FS_OPTION_OPENFILE_READ_POLICY_WHOLE_FILE);
 
   /** The richest FileSystem class that loads on this Hadoop. */
-  private static final Class<? extends SluiceFileSystem> FILE_SYSTEM_CLASS = chooseClass();
+  private static final Class<? extends SluiceFileSystem210> FILE_SYSTEM_CLASS = chooseClass();
 
   private static final AtomicBoolean WARNED = new AtomicBoolean();
 
   private HadoopCompat() {}
 
   /**
-   * Makes fs.sluice.impl default to {@link #fileSystemClass()} when that is not SluiceFileSystem
-   * (see the class comment). Idempotent: Configuration adds a default resource once.
+   * Makes fs.sluice.impl default to {@link #fileSystemClass()} when that is not
+   * SluiceFileSystem210 (see the class comment). Idempotent: Configuration adds a default
+   * resource once.
    */
   static void register() {
     LOG.debug("sluice:// FileSystem class for this Hadoop: {}", FILE_SYSTEM_CLASS.getName());
-    if (FILE_SYSTEM_CLASS != SluiceFileSystem.class) {
-      Configuration.addDefaultResource(DEFAULTS_336);
+    String resource = defaultResource(FILE_SYSTEM_CLASS);
+    if (resource != null) {
+      Configuration.addDefaultResource(resource);
     }
   }
 
-  /** SluiceFileSystem336 on Hadoop 3.3.6 and later, else SluiceFileSystem. */
-  static Class<? extends SluiceFileSystem> fileSystemClass() {
+  /** The default resource that names cls in fs.sluice.impl; null for SluiceFileSystem210. */
+  static String defaultResource(Class<?> cls) {
+    switch (cls.getName()) {
+      case SluiceConstants.FS_SLUICE_IMPL_336:
+        return DEFAULTS_336;
+      case SluiceConstants.FS_SLUICE_IMPL_DEFAULT:
+        return DEFAULTS_331;
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * SluiceFileSystem336 on Hadoop 3.3.6 and later, SluiceFileSystem on 3.3.1 to 3.3.5, else
+   * SluiceFileSystem210.
+   */
+  static Class<? extends SluiceFileSystem210> fileSystemClass() {
     return FILE_SYSTEM_CLASS;
   }
 
   /**
-   * Once per JVM, {@link #lackingWarning} as a warning: a plain SluiceFileSystem serves sluice://
-   * on a Hadoop where {@link #fileSystemClass()} would offer more interfaces.
+   * A new instance of {@link #fileSystemClass()} for FileContext's {@link Sluice} (delegate: not
+   * chosen through fs.sluice.impl, so never warned about).
    */
-  static void warnIfLacking(SluiceFileSystem fs, Configuration conf) {
+  static SluiceFileSystem210 newDelegate() throws IOException {
+    try {
+      Constructor<? extends SluiceFileSystem210> c =
+          FILE_SYSTEM_CLASS.getDeclaredConstructor(boolean.class);
+      return c.newInstance(true);
+    } catch (ReflectiveOperationException e) {
+      throw new IOException("Cannot make a " + FILE_SYSTEM_CLASS.getName() + " for"
+          + " FileContext", e);
+    }
+  }
+
+  /**
+   * Once per JVM, {@link #lackingWarning} as a warning: a poorer class than {@link
+   * #fileSystemClass()} serves sluice:// on this Hadoop.
+   */
+  static void warnIfLacking(SluiceFileSystem210 fs, Configuration conf) {
     String warning = lackingWarning(fs, conf);
     if (warning != null && WARNED.compareAndSet(false, true)) {
       LOG.warn(warning);
@@ -98,31 +144,49 @@ final class HadoopCompat {
   }
 
   /**
-   * What to tell a user whose fs is a plain SluiceFileSystem on a Hadoop where {@link
-   * #fileSystemClass()} is richer (fs.sluice.impl names it, or conf was made without default
-   * resources); null when there is nothing to say.
+   * What to tell a user whose fs is one of Sluice's classes but poorer than {@link
+   * #fileSystemClass()} on this Hadoop (fs.sluice.impl names it, or conf was made without
+   * default resources); null when there is nothing to say.
    */
-  static String lackingWarning(SluiceFileSystem fs, Configuration conf) {
-    if (fs.getClass() != SluiceFileSystem.class || FILE_SYSTEM_CLASS == SluiceFileSystem.class) {
+  static String lackingWarning(SluiceFileSystem210 fs, Configuration conf) {
+    Class<?> cls = fs.getClass();
+    if (cls == FILE_SYSTEM_CLASS || !cls.isAssignableFrom(FILE_SYSTEM_CLASS)) {
       return null;
     }
     String impl = conf.get(SluiceConstants.FS_SLUICE_IMPL);
-    return "sluice:// is served by " + SluiceFileSystem.class.getName() + " ("
+    return "sluice:// is served by " + cls.getName() + " ("
         + SluiceConstants.FS_SLUICE_IMPL + " = " + (impl == null ? "unset" : impl)
         + "), which lacks interfaces of this Hadoop that " + FILE_SYSTEM_CLASS.getName()
-        + " implements (SafeMode, which HBase and others test for). Set "
+        + " implements (" + lacking(cls) + "). Set "
         + SluiceConstants.FS_SLUICE_IMPL + " = " + FILE_SYSTEM_CLASS.getName() + ", or leave "
         + SluiceConstants.FS_SLUICE_IMPL + " unset so the jar picks the class that fits the"
         + " running Hadoop.";
   }
 
-  private static Class<? extends SluiceFileSystem> chooseClass() {
-    try {
-      return Class.forName(SluiceConstants.FS_SLUICE_IMPL_336, false,
-          SluiceFileSystem.class.getClassLoader()).asSubclass(SluiceFileSystem.class);
-    } catch (ClassNotFoundException | LinkageError e) {
-      return SluiceFileSystem.class; // before Hadoop 3.3.6: NoClassDefFoundError SafeMode
+  /** What cls lacks that {@link #fileSystemClass()} has, in words. */
+  private static String lacking(Class<?> cls) {
+    StringBuilder s = new StringBuilder();
+    if (cls == SluiceFileSystem210.class) {
+      s.append("IOStatistics, openFile options, path handles, path capabilities");
     }
+    if (FILE_SYSTEM_CLASS.getName().equals(SluiceConstants.FS_SLUICE_IMPL_336)) {
+      s.append(s.length() == 0 ? "" : ", ").append("SafeMode and LeaseRecoverable, which HBase"
+          + " and others test for");
+    }
+    return s.toString();
+  }
+
+  private static Class<? extends SluiceFileSystem210> chooseClass() {
+    for (String name : new String[] {SluiceConstants.FS_SLUICE_IMPL_336,
+        SluiceConstants.FS_SLUICE_IMPL_DEFAULT}) {
+      try {
+        return Class.forName(name, false, SluiceFileSystem210.class.getClassLoader())
+            .asSubclass(SluiceFileSystem210.class);
+      } catch (ClassNotFoundException | LinkageError e) {
+        // NoClassDefFoundError: SafeMode before Hadoop 3.3.6, IOStatisticsSource before 3.3.1
+      }
+    }
+    return SluiceFileSystem210.class;
   }
 
   /**

@@ -18,27 +18,27 @@ import org.apache.hadoop.util.Progressable;
 /**
  * The AbstractFileSystem behind {@code FileContext} for {@code sluice://<volume>/path}, bound by
  * {@code fs.AbstractFileSystem.sluice.impl = io.sluice.hadoop.Sluice}: a {@link
- * DelegateToFileSystem} over its own {@link SluiceFileSystem}. FileContext hands over permissions
+ * DelegateToFileSystem} over its own instance of the richest FileSystem class this Hadoop loads
+ * ({@link HadoopCompat#fileSystemClass()}). FileContext hands over permissions
  * with its umask already applied, so create and mkdir go to entry points that apply none, and the
  * parent check of a non-recursive create is the native call's own (one transaction, no race).
  *
  * <p>FileContext does not close an AbstractFileSystem, so the volume handle of this instance lives
  * as long as the JVM (as with Hadoop's other DelegateToFileSystem bindings).
  *
- * <p>Like SluiceFileSystem, this class loads on every Hadoop client from 3.3.1 on; FileContext
- * reaches no FileSystem interface of the wrapped instance, so the plain SluiceFileSystem serves.
+ * <p>Like SluiceFileSystem210, this class loads on every Hadoop client from 2.10 on.
  */
 public class Sluice extends DelegateToFileSystem {
-  private final SluiceFileSystem sluice;
+  private final SluiceFileSystem210 sluice;
 
   public Sluice(URI theUri, Configuration conf) throws IOException, URISyntaxException {
-    this(theUri, new SluiceFileSystem(true), conf);
+    this(theUri, HadoopCompat.newDelegate(), conf);
   }
 
-  private Sluice(URI theUri, SluiceFileSystem fs, Configuration conf)
+  private Sluice(URI theUri, SluiceFileSystem210 fs, Configuration conf)
       throws IOException, URISyntaxException {
     // The authority (the volume name) is required, but AbstractFileSystem only accepts that
-    // with a default port; SluiceFileSystem.initialize refuses a URI without a volume instead.
+    // with a default port; SluiceFileSystem210.initialize refuses a URI without a volume instead.
     super(theUri, fs, conf, SluiceConstants.SCHEME, false);
     this.sluice = fs;
   }

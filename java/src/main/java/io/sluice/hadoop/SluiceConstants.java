@@ -16,16 +16,20 @@ public final class SluiceConstants {
   public static final String SCHEME = "sluice";
 
   /**
-   * Hadoop finds the FileSystem through META-INF/services (SluiceFileSystem, which loads on every
-   * Hadoop from 3.3.1 on), and on Hadoop 3.3.6+ a default resource of the jar sets this key to
-   * {@link #FS_SLUICE_IMPL_336} (see HadoopCompat). Set it only where the services file is not
-   * read (Spark's spark.jars): {@link #FS_SLUICE_IMPL_DEFAULT} works on every version,
-   * {@link #FS_SLUICE_IMPL_336} on 3.3.6+ only.
+   * Hadoop finds the FileSystem through META-INF/services ({@link #FS_SLUICE_IMPL_210}, which
+   * loads on every Hadoop from 2.10 on), and a default resource of the jar sets this key to the
+   * richest class that loads ({@link #FS_SLUICE_IMPL_DEFAULT} on Hadoop 3.3.1 to 3.3.5, {@link
+   * #FS_SLUICE_IMPL_336} on 3.3.6+; see HadoopCompat). Set it only where the services file is not
+   * read (Spark's spark.jars): {@link #FS_SLUICE_IMPL_DEFAULT} works on every version from 3.3.1
+   * on, {@link #FS_SLUICE_IMPL_336} on 3.3.6+ only, {@link #FS_SLUICE_IMPL_210} on 2.10.
    */
   public static final String FS_SLUICE_IMPL = "fs.sluice.impl";
+  /** The FileSystem with Hadoop 3.3.1's API (IOStatistics, openFile, path handles). */
   public static final String FS_SLUICE_IMPL_DEFAULT = "io.sluice.hadoop.SluiceFileSystem";
   /** The FileSystem with Hadoop 3.3.6's interfaces (SafeMode); fails to load on older Hadoop. */
   public static final String FS_SLUICE_IMPL_336 = "io.sluice.hadoop.SluiceFileSystem336";
+  /** The FileSystem that loads on every Hadoop from 2.10 on (the one to name on 2.10). */
+  public static final String FS_SLUICE_IMPL_210 = "io.sluice.hadoop.SluiceFileSystem210";
 
   /**
    * FileContext binding: Hadoop finds AbstractFileSystems only through this key (there is no
@@ -223,7 +227,7 @@ public final class SluiceConstants {
    * Native keys that make a volume handle authenticate to the gateway with a delegation token
    * (base64 of the token's identifier and password) instead of Kerberos. Never read from Hadoop
    * configuration: the FileSystem sets them from a token in the caller's UGI (see
-   * SluiceFileSystem's class comment).
+   * SluiceFileSystem210's class comment).
    */
   public static final String TOKEN_IDENTIFIER = "token.identifier";
   public static final String TOKEN_PASSWORD = "token.password";

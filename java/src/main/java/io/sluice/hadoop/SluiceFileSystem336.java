@@ -9,13 +9,21 @@ import org.apache.hadoop.fs.SafeModeAction;
 
 /**
  * {@link SluiceFileSystem} with the FileSystem interfaces Hadoop 3.3.6 added (SafeMode,
- * LeaseRecoverable), which
- * HBase and others look for with instanceof. It loads only on Hadoop 3.3.6 and later (its
- * interfaces are missing before), so META-INF/services names SluiceFileSystem, and on a Hadoop
+ * LeaseRecoverable), which HBase and others look for with instanceof. It loads only on Hadoop
+ * 3.3.6 and later (its interfaces are missing before), so META-INF/services names
+ * SluiceFileSystem210, and on a Hadoop
  * that has them FileSystem.get picks this class for sluice:// by itself through a default
  * fs.sluice.impl ({@link HadoopCompat}). Name it in fs.sluice.impl only on Hadoop 3.3.6+.
  */
 public class SluiceFileSystem336 extends SluiceFileSystem implements SafeMode, LeaseRecoverable {
+  public SluiceFileSystem336() {
+    this(false);
+  }
+
+  SluiceFileSystem336(boolean delegate) {
+    super(delegate);
+  }
+
   @Override
   public boolean recoverLease(Path file) throws IOException {
     return super.recoverLease(file);

@@ -27,10 +27,6 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options.OpenFileOptions;
 import org.apache.hadoop.fs.StreamCapabilities;
 import org.apache.hadoop.fs.VectoredReadUtils;
-import org.apache.hadoop.fs.statistics.IOStatistics;
-import org.apache.hadoop.fs.statistics.IOStatisticsAggregator;
-import org.apache.hadoop.fs.statistics.IOStatisticsSource;
-import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
 
 /**
  * A reader of one sluice file over a native file handle. Sequential reads use the native
@@ -54,11 +50,15 @@ import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
  * drops the readahead window (NativeVolume.unbuffer) on every seek that moves the position.
  *
  * <p>Statistics: every read path counts bytes in FileSystem.Statistics and in this stream's
- * IOStatistics ({@link SluiceStatistic}), which close() adds to the filesystem's.
+ * counters ({@link SluiceStatistic}), which close() adds to the filesystem's; on Hadoop 3.3+ the
+ * stream is a {@link SluiceIOStatistics.Input}, which shows them as IOStatistics.
+ *
+ * <p>Hadoop versions: this class loads on Hadoop 2.10 (whose ByteBufferPositionedReadable has
+ * read(long, ByteBuffer) only). readVectored names Hadoop 3.3.5's FileRange, which the JVM
+ * resolves only when the method runs, and only Hadoop 3.3.5+ calls it.
  */
 public class SluiceInputStream extends FSInputStream
-    implements ByteBufferReadable, ByteBufferPositionedReadable, CanUnbuffer, StreamCapabilities,
-    IOStatisticsSource {
+    implements ByteBufferReadable, ByteBufferPositionedReadable, CanUnbuffer, StreamCapabilities {
   /** Threads reading the ranges of vectored reads, shared by all streams of the JVM. */
   static final int VECTORED_THREADS = 4;
 
@@ -67,9 +67,9 @@ public class SluiceInputStream extends FSInputStream
   private final FileSystem.Statistics statistics;
   private final Consumer<Closeable> onClose;
   private final ReentrantLock lock = new ReentrantLock();
-  private final IOStatisticsStore iostats = SluiceStatistic.inputStreamStore();
+  private final SluiceCounters counters = new SluiceCounters(SluiceStatistic.Scope.INPUT);
   /** Receives this stream's statistics on close (the filesystem's store); may be null. */
-  private final IOStatisticsAggregator aggregateInto;
+  private final SluiceCounters aggregateInto;
   /** The openFile read policy, null for the default. */
   private final String readPolicy;
   private final boolean randomPolicy;
@@ -88,10 +88,10 @@ public class SluiceInputStream extends FSInputStream
 
   /**
    * @param readPolicy the openFile read policy (null: default)
-   * @param aggregateInto where close() adds this stream's IOStatistics (null: nowhere)
+   * @param aggregateInto where close() adds this stream's counters (null: nowhere)
    */
   SluiceInputStream(String path, long file, long length, FileSystem.Statistics statistics,
-      String readPolicy, IOStatisticsAggregator aggregateInto, Consumer<Closeable> onClose) {
+      String readPolicy, SluiceCounters aggregateInto, Consumer<Closeable> onClose) {
     this.path = path;
     this.guard = new HandleGuard(file, FSExceptionMessages.STREAM_IS_CLOSED + " " + path);
     this.knownLength = length;
@@ -100,12 +100,12 @@ public class SluiceInputStream extends FSInputStream
     this.randomPolicy = OpenFileOptions.FS_OPTION_OPENFILE_READ_POLICY_RANDOM.equals(readPolicy);
     this.aggregateInto = aggregateInto;
     this.onClose = onClose;
-    iostats.incrementCounter(SluiceStatistic.STREAM_READ_OPENED.getSymbol());
+    counters.increment(SluiceStatistic.STREAM_READ_OPENED);
   }
 
-  @Override
-  public IOStatistics getIOStatistics() {
-    return iostats;
+  /** This stream's counters ({@link SluiceIOStatistics} shows them as IOStatistics). */
+  SluiceCounters counters() {
+    return counters;
   }
 
   // ---- position ---------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ public class SluiceInputStream extends FSInputStream
             + " > length " + knownLength + " of " + path);
       }
       if (target != pos) {
-        iostats.incrementCounter(SluiceStatistic.STREAM_READ_SEEK_OPERATIONS.getSymbol());
+        counters.increment(SluiceStatistic.STREAM_READ_SEEK_OPERATIONS);
         if (randomPolicy) {
           dropReadahead();
         }
@@ -338,13 +338,13 @@ public class SluiceInputStream extends FSInputStream
 
   @Override
   public void readFully(long position, byte[] buf, int off, int len) throws IOException {
-    iostats.incrementCounter(SluiceStatistic.STREAM_READ_FULLY_OPERATIONS.getSymbol());
+    counters.increment(SluiceStatistic.STREAM_READ_FULLY_OPERATIONS);
     super.readFully(position, buf, off, len); // loops over read(position, ...), which counts
   }
 
   @Override
   public void readFully(long position, ByteBuffer buf) throws IOException {
-    iostats.incrementCounter(SluiceStatistic.STREAM_READ_FULLY_OPERATIONS.getSymbol());
+    counters.increment(SluiceStatistic.STREAM_READ_FULLY_OPERATIONS);
     long at = position;
     while (buf.hasRemaining()) {
       int n = read(at, buf);
@@ -358,9 +358,9 @@ public class SluiceInputStream extends FSInputStream
 
   /** Counts one native read that returned n (-1 or 0 at EOF); returns n, or -1 at EOF. */
   private int counted(int n) {
-    iostats.incrementCounter(SluiceStatistic.STREAM_READ_OPERATIONS.getSymbol());
+    counters.increment(SluiceStatistic.STREAM_READ_OPERATIONS);
     if (n > 0) {
-      iostats.incrementCounter(SluiceStatistic.STREAM_READ_BYTES.getSymbol(), n);
+      counters.increment(SluiceStatistic.STREAM_READ_BYTES, n);
       if (statistics != null) {
         statistics.incrementBytesRead(n);
       }
@@ -369,7 +369,7 @@ public class SluiceInputStream extends FSInputStream
   }
 
   private IOException failed(IOException e) {
-    iostats.incrementCounter(SluiceStatistic.STREAM_READ_EXCEPTIONS.getSymbol());
+    counters.increment(SluiceStatistic.STREAM_READ_EXCEPTIONS);
     return e;
   }
 
@@ -386,9 +386,8 @@ public class SluiceInputStream extends FSInputStream
       throws IOException {
     VectoredReadUtils.validateVectoredReadRanges(ranges);
     checkOpen();
-    iostats.incrementCounter(SluiceStatistic.STREAM_READ_VECTORED_OPERATIONS.getSymbol());
-    iostats.incrementCounter(SluiceStatistic.STREAM_READ_VECTORED_INCOMING_RANGES.getSymbol(),
-        ranges.size());
+    counters.increment(SluiceStatistic.STREAM_READ_VECTORED_OPERATIONS);
+    counters.increment(SluiceStatistic.STREAM_READ_VECTORED_INCOMING_RANGES, ranges.size());
     for (FileRange range : ranges) {
       CompletableFuture<ByteBuffer> result = new CompletableFuture<>();
       range.setData(result);
@@ -444,7 +443,7 @@ public class SluiceInputStream extends FSInputStream
 
   @Override
   public void unbuffer() {
-    iostats.incrementCounter(SluiceStatistic.STREAM_READ_UNBUFFERED.getSymbol());
+    counters.increment(SluiceStatistic.STREAM_READ_UNBUFFERED);
     dropReadahead();
   }
 
@@ -468,7 +467,6 @@ public class SluiceInputStream extends FSInputStream
       case StreamCapabilities.READBYTEBUFFER:
       case StreamCapabilities.PREADBYTEBUFFER:
       case StreamCapabilities.VECTOREDIO:
-      case StreamCapabilities.IOSTATISTICS:
         return true;
       default:
         return false;
@@ -479,7 +477,7 @@ public class SluiceInputStream extends FSInputStream
   public void close() throws IOException {
     try {
       if (guard.close(NativeVolume::close) && aggregateInto != null) {
-        aggregateInto.aggregate(iostats);
+        aggregateInto.aggregate(counters);
       }
     } finally {
       if (onClose != null) {

@@ -11,10 +11,6 @@ import org.apache.hadoop.fs.FSExceptionMessages;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.StreamCapabilities;
 import org.apache.hadoop.fs.Syncable;
-import org.apache.hadoop.fs.statistics.IOStatistics;
-import org.apache.hadoop.fs.statistics.IOStatisticsAggregator;
-import org.apache.hadoop.fs.statistics.IOStatisticsSource;
-import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
 
 /**
  * A writer of one sluice file over a native file handle (wrapped by FSDataOutputStream, which
@@ -30,19 +26,20 @@ import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
  *
  * <p>Statistics: bytes written go to FileSystem.Statistics through the FSDataOutputStream that
  * wraps this stream (counting them here too would count them twice); this stream keeps its
- * IOStatistics ({@link SluiceStatistic}) and adds them to the filesystem's on close.
+ * counters ({@link SluiceStatistic}) and adds them to the filesystem's on close; on Hadoop 3.3+
+ * it is a {@link SluiceIOStatistics.Output}, which shows them as IOStatistics. Loads on Hadoop
+ * 2.10 (Syncable and StreamCapabilities are there).
  */
-public class SluiceOutputStream extends OutputStream implements Syncable, StreamCapabilities,
-    IOStatisticsSource {
+public class SluiceOutputStream extends OutputStream implements Syncable, StreamCapabilities {
   /** Writes smaller than this are gathered before crossing into native code. */
   static final int GATHER_SIZE = 8192;
 
   private final String path;
   private final long file;
-  private final IOStatisticsAggregator aggregateInto;
+  private final SluiceCounters aggregateInto;
   private final Consumer<Closeable> onClose;
   private final ReentrantLock lock = new ReentrantLock();
-  private final IOStatisticsStore iostats = SluiceStatistic.outputStreamStore();
+  private final SluiceCounters counters = new SluiceCounters(SluiceStatistic.Scope.OUTPUT);
   private final byte[] gather = new byte[GATHER_SIZE];
   private int gathered;
   private boolean closed;
@@ -50,11 +47,11 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
   /** statistics is not used: FSDataOutputStream counts the bytes (see the class comment). */
   SluiceOutputStream(String path, long file, FileSystem.Statistics statistics,
       Consumer<Closeable> onClose) {
-    this(path, file, (IOStatisticsAggregator) null, onClose);
+    this(path, file, (SluiceCounters) null, onClose);
   }
 
-  /** @param aggregateInto where close() adds this stream's IOStatistics (null: nowhere) */
-  SluiceOutputStream(String path, long file, IOStatisticsAggregator aggregateInto,
+  /** @param aggregateInto where close() adds this stream's counters (null: nowhere) */
+  SluiceOutputStream(String path, long file, SluiceCounters aggregateInto,
       Consumer<Closeable> onClose) {
     this.path = path;
     this.file = file;
@@ -62,9 +59,9 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
     this.onClose = onClose;
   }
 
-  @Override
-  public IOStatistics getIOStatistics() {
-    return iostats;
+  /** This stream's counters ({@link SluiceIOStatistics} shows them as IOStatistics). */
+  SluiceCounters counters() {
+    return counters;
   }
 
   @Override
@@ -138,7 +135,7 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
     lock.lock();
     try {
       checkOpen();
-      iostats.incrementCounter(SluiceStatistic.OP_HFLUSH.getSymbol());
+      counters.increment(SluiceStatistic.OP_HFLUSH);
       drain();
       NativeVolume.hflush(file);
     } catch (IOException e) {
@@ -153,7 +150,7 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
     lock.lock();
     try {
       checkOpen();
-      iostats.incrementCounter(SluiceStatistic.OP_HSYNC.getSymbol());
+      counters.increment(SluiceStatistic.OP_HSYNC);
       drain();
       NativeVolume.hsync(file);
     } catch (IOException e) {
@@ -163,13 +160,18 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
     }
   }
 
+  /** Hadoop 2's Syncable.sync() (removed in Hadoop 3), the old name of hflush(). */
+  @Deprecated
+  public void sync() throws IOException {
+    hflush();
+  }
+
   @Override
   @SuppressWarnings("deprecation") // HFLUSH: deprecated as a name, still the capability string
   public boolean hasCapability(String capability) {
     switch (capability.toLowerCase(Locale.ENGLISH)) {
       case StreamCapabilities.HFLUSH:
       case StreamCapabilities.HSYNC:
-      case StreamCapabilities.IOSTATISTICS:
         return true;
       default:
         return false;
@@ -204,7 +206,7 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
         failed(failure);
       }
       if (aggregateInto != null) {
-        aggregateInto.aggregate(iostats);
+        aggregateInto.aggregate(counters);
       }
       if (failure != null) {
         throw failure;
@@ -235,12 +237,12 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
   }
 
   private void count(int n) {
-    iostats.incrementCounter(SluiceStatistic.STREAM_WRITE_OPERATIONS.getSymbol());
-    iostats.incrementCounter(SluiceStatistic.STREAM_WRITE_BYTES.getSymbol(), n);
+    counters.increment(SluiceStatistic.STREAM_WRITE_OPERATIONS);
+    counters.increment(SluiceStatistic.STREAM_WRITE_BYTES, n);
   }
 
   private IOException failed(IOException e) {
-    iostats.incrementCounter(SluiceStatistic.STREAM_WRITE_EXCEPTIONS.getSymbol());
+    counters.increment(SluiceStatistic.STREAM_WRITE_EXCEPTIONS);
     return e;
   }
 

@@ -1,18 +1,15 @@
 package io.sluice.hadoop;
 
-import static org.apache.hadoop.fs.statistics.impl.IOStatisticsBinding.iostatisticsStore;
-
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.hadoop.fs.statistics.StoreStatisticNames;
 import org.apache.hadoop.fs.statistics.StreamStatisticNames;
-import org.apache.hadoop.fs.statistics.impl.IOStatisticsStore;
 
 /**
  * Every IOStatistics counter sluice keeps, one place (as S3A's Statistic): its name (Hadoop's
  * StoreStatisticNames/StreamStatisticNames where one exists, so Spark and MapReduce tools find
- * the usual keys), a description, its type and which object keeps it. The filesystem's store
- * holds every statistic: streams count into their own store and are aggregated into it on close.
+ * the usual keys), a description, its type and which object keeps it. The filesystem's {@link
+ * SluiceCounters} hold every statistic: streams count into their own and are added to it on
+ * close. The names are compile-time constants, so this class loads on Hadoop 2.10, which has no
+ * IOStatistics.
  */
 public enum SluiceStatistic {
   // ---- filesystem operations (one per call, successful or not) ----
@@ -105,45 +102,5 @@ public enum SluiceStatistic {
   @Override
   public String toString() {
     return symbol;
-  }
-
-  /** A store for a filesystem instance: every statistic (streams aggregate into it). */
-  static IOStatisticsStore fileSystemStore() {
-    return store(null);
-  }
-
-  static IOStatisticsStore inputStreamStore() {
-    return store(Scope.INPUT);
-  }
-
-  static IOStatisticsStore outputStreamStore() {
-    return store(Scope.OUTPUT);
-  }
-
-  private static IOStatisticsStore store(Scope only) {
-    List<String> counters = new ArrayList<>();
-    List<String> gauges = new ArrayList<>();
-    List<String> durations = new ArrayList<>();
-    for (SluiceStatistic s : values()) {
-      if (only != null && s.scope != only) {
-        continue;
-      }
-      switch (s.type) {
-        case COUNTER:
-          counters.add(s.symbol);
-          break;
-        case GAUGE:
-          gauges.add(s.symbol);
-          break;
-        default:
-          durations.add(s.symbol);
-          break;
-      }
-    }
-    return iostatisticsStore()
-        .withCounters(counters.toArray(new String[0]))
-        .withGauges(gauges.toArray(new String[0]))
-        .withDurationTracking(durations.toArray(new String[0]))
-        .build();
   }
 }

@@ -1,7 +1,7 @@
 package io.sluice.hadoop.security;
 
 import io.sluice.hadoop.SluiceConstants;
-import io.sluice.hadoop.SluiceFileSystem;
+import io.sluice.hadoop.SluiceFileSystem210;
 import io.sluice.hadoop.nativeio.NativeLoader;
 import io.sluice.hadoop.nativeio.NativeVolume;
 import java.io.IOException;
@@ -54,7 +54,8 @@ public class SluiceTokenRenewer extends TokenRenewer {
     if (!SluiceDelegationTokenIdentifier.KIND.equals(token.getKind())) {
       throw new IOException("Not a sluice delegation token: kind " + token.getKind());
     }
-    String[][] settings = SluiceFileSystem.gatewaySettings(conf, token.getService().toString());
+    String[][] settings = SluiceFileSystem210.gatewaySettings(conf,
+        token.getService().toString());
     try {
       NativeLoader.load(conf.getTrimmed(SluiceConstants.NATIVE_PATH));
     } catch (UnsatisfiedLinkError e) {
