@@ -2,11 +2,13 @@
 # juicefs.sh - interoperability with the real JuiceFS client (1.3): a volume formatted and written
 # by Sluice passes `juicefs fsck` and reads back byte-identical through juicefs; files written by
 # juicefs into a juicefs-formatted volume read back byte-identical through Sluice; a volume using
-# a feature Sluice lacks (encryption) is refused with a clear message. On sqlite3+file and on
-# MariaDB+S3 (the servers tests/run.sh started).
+# a feature Sluice lacks (encryption) is refused with a clear message; a file written through
+# libhdfs (libsluice-hdfs.so, the build's hdfs_copy) reads back identical through juicefs. On
+# sqlite3+file and on MariaDB+S3 (the servers tests/run.sh started).
 #   usage: tests/interop/juicefs.sh PATH-TO-sluice
 set -euo pipefail
 SLUICE=${1:?usage: juicefs.sh PATH-TO-sluice}
+HDFS_COPY=$(dirname "$SLUICE")/hdfs_copy
 JUICEFS=${SLUICE_JUICEFS:?run through make test (SLUICE_JUICEFS unset)}
 JUICEFS_13=${SLUICE_JUICEFS_13:?run through make test (SLUICE_JUICEFS_13 unset)}
 : "${SLUICE_TEST_MYSQL_ADMIN:?run through make test}" "${SLUICE_TEST_S3_ENDPOINT:?run through make test}"
@@ -35,9 +37,16 @@ sluice_to_juicefs() { # META STORAGE BUCKET COMPRESS [keys...]
   local meta=$1 storage=$2 bucket=$3 compress=$4
   shift 4
   "$SLUICE" format "$meta" sl-written --storage "$storage" --bucket "$bucket" --compress "$compress" "$@" >/dev/null
+  # the biggest file through libhdfs (libsluice-hdfs.so), the others through the CLI
   for f in "${FILES[@]}"; do
+    [[ $f == a/b/big ]] && continue
     "$SLUICE" put "$meta" "$SRC/$f" "/$f" || fail "sluice put $f"
   done
+  mkdir -p "$W/hconf"
+  printf '<configuration><property><name>sluice.sl-written.meta</name><value>%s</value></property></configuration>\n' \
+    "$meta" >"$W/hconf/core-site.xml"
+  HADOOP_CONF_DIR=$W/hconf "$HDFS_COPY" put "$SRC/a/b/big" sluice://sl-written/a/b/big ||
+    fail "hdfs_copy put a/b/big (libhdfs)"
   "$SLUICE" mkdir "$meta" /empty-dir
   jfs fsck "$meta" >"$W/fsck.log" || { cat "$W/fsck.log"; fail "juicefs fsck of a Sluice volume ($meta)"; }
   local out=$W/out-$RANDOM

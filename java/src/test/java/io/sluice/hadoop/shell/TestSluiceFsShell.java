@@ -503,4 +503,40 @@ public class TestSluiceFsShell {
         .isTrue();
     assertThat(ok("-checksum", d + "/f").trim()).isEqualTo(d + "/f\tCOMPOSITE-CRC32C\t" + hex);
   }
+  /**
+   * {@code hadoop distcp} as an operator runs it (the same Tool through ToolRunner, local job
+   * runner): a local tree into Sluice, again with -update after one file changed (only that one
+   * is copied: the local file system has no checksum, so DistCp compares lengths), and Sluice
+   * back to local disk.
+   */
+  @Test
+  public void distcpIntoSluiceAndBack() throws Exception {
+    java.io.File src = local.newFolder("distcp-src");
+    Files.write(new java.io.File(src, "a").toPath(), "alpha".getBytes(StandardCharsets.UTF_8));
+    java.io.File sub = new java.io.File(src, "sub");
+    assertThat(sub.mkdir()).isTrue();
+    Files.write(new java.io.File(sub, "b").toPath(), "bravo".getBytes(StandardCharsets.UTF_8));
+    Configuration c = new Configuration(conf);
+    c.set("mapreduce.framework.name", "local");
+    c.set("mapreduce.cluster.local.dir", local.newFolder("mr-local").getAbsolutePath());
+    c.set("mapreduce.jobtracker.staging.root.dir",
+        local.newFolder("mr-staging").getAbsolutePath());
+    String target = d + "/copy";
+    String[] update = {"-update", src.toURI().toString(), target};
+    assertThat(ToolRunner.run(c, new org.apache.hadoop.tools.DistCp(c, null), update)).isZero();
+    assertThat(read(new Path(dir, "copy/a"))).isEqualTo("alpha");
+    assertThat(read(new Path(dir, "copy/sub/b"))).isEqualTo("bravo");
+    long mtime = fs.getFileStatus(new Path(dir, "copy/a")).getModificationTime();
+    Files.write(new java.io.File(sub, "b").toPath(),
+        "bravo, changed".getBytes(StandardCharsets.UTF_8));
+    assertThat(ToolRunner.run(c, new org.apache.hadoop.tools.DistCp(c, null), update)).isZero();
+    assertThat(read(new Path(dir, "copy/sub/b"))).isEqualTo("bravo, changed");
+    assertThat(fs.getFileStatus(new Path(dir, "copy/a")).getModificationTime())
+        .as("an unchanged file is skipped").isEqualTo(mtime);
+    java.io.File back = new java.io.File(local.getRoot(), "distcp-back");
+    String[] home = {target, back.toURI().toString()};
+    assertThat(ToolRunner.run(c, new org.apache.hadoop.tools.DistCp(c, null), home)).isZero();
+    assertThat(new String(Files.readAllBytes(new java.io.File(back, "sub/b").toPath()),
+        StandardCharsets.UTF_8)).isEqualTo("bravo, changed");
+  }
 }
