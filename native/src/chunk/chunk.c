@@ -192,3 +192,46 @@ int sl_chunk_build_view(const struct sl_slice *slices, size_t n, struct sl_slice
 	*nout = nv;
 	return 0;
 }
+
+/* A run of 1-20 decimal digits at *p (no sign, no space) that fits max. */
+static bool number(const char **p, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+	while (*s >= '0' && *s <= '9' && s - *p < 20) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+		s++;
+	}
+	if (s == *p)
+		return false;
+	*p = s;
+	*out = v;
+	return true;
+}
+
+bool sl_block_key_parse(const struct sl_chunk_layout *l, const char *key, uint64_t *id,
+			uint32_t *indx, uint32_t *len)
+{
+	const char *base = strrchr(key, '/');
+	uint64_t i, x, n;
+	if (!base || strlen(key) >= SL_KEY_MAX)
+		return false;
+	base++;
+	if (!number(&base, UINT64_MAX, &i) || *base++ != '_' || !number(&base, UINT32_MAX, &x) ||
+	    *base++ != '_' || !number(&base, UINT32_MAX, &n) || *base)
+		return false;
+	/* a slice lies within one chunk; only its last block may be shorter */
+	if (!n || n > l->block_size || x * l->block_size + n > SL_CHUNK_SIZE)
+		return false;
+	char want[SL_KEY_MAX];
+	sl_block_key(l, i, (uint32_t)x, (uint32_t)(x * l->block_size + n), want);
+	if (strcmp(want, key))
+		return false;
+	*id = i;
+	*indx = (uint32_t)x;
+	*len = (uint32_t)n;
+	return true;
+}

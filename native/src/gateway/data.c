@@ -24,58 +24,9 @@
 #include "internal.h"
 
 #define GRANT_KEY_LABEL "sluice slice grant v2"
-#define GRANT_SECRET_SETTING "sluice.grant-secret" /* never readable through the gateway */
-#define GRANT_SECRET_BYTES 32
+_Static_assert(SL_GRANT_MAC_BYTES == SL_META_KEY_BYTES, "the grant key is a volume key");
 #define GRANT_SKEW_S 300 /* how far in the future another gateway's clock may date a grant */
 #define GRANT_LIFETIME_MAX (366 * 86400)
-
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* The volume's grant secret, made by the first gateway that needs it (the first writer of the
- * setting wins, so racing gateways agree). */
-static int grant_secret(struct sl_meta *m, uint8_t secret[GRANT_SECRET_BYTES], struct sl_err *err)
-{
-	char *hex = NULL;
-	int rc = m->be->get_setting(m, GRANT_SECRET_SETTING, &hex, err);
-	if (rc == -ENOENT) {
-		uint8_t fresh[GRANT_SECRET_BYTES];
-		char text[2 * GRANT_SECRET_BYTES + 1];
-		if (RAND_bytes(fresh, sizeof(fresh)) != 1)
-			return sl_errf(err, -EIO, "no random bytes for the slice grant secret");
-		for (size_t i = 0; i < sizeof(fresh); i++)
-			snprintf(text + 2 * i, 3, "%02x", fresh[i]);
-		OPENSSL_cleanse(fresh, sizeof(fresh));
-		sl_err_clear(err);
-		rc = m->be->add_setting(m, GRANT_SECRET_SETTING, text, err);
-		OPENSSL_cleanse(text, sizeof(text));
-		if (!rc || rc == -EEXIST) {
-			sl_err_clear(err);
-			rc = m->be->get_setting(m, GRANT_SECRET_SETTING, &hex, err);
-		}
-	}
-	if (rc)
-		return sl_err_wrap(err, "reading the slice grant secret (setting %s)",
-				   GRANT_SECRET_SETTING);
-	bool ok = strlen(hex) == 2 * GRANT_SECRET_BYTES;
-	for (size_t i = 0; ok && i < GRANT_SECRET_BYTES; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-		ok = hi >= 0 && lo >= 0;
-		secret[i] = (uint8_t)(hi << 4 | lo);
-	}
-	OPENSSL_cleanse(hex, strlen(hex));
-	free(hex);
-	if (!ok)
-		return sl_errf(err, -EIO, "setting %s is not %d hex digits", GRANT_SECRET_SETTING,
-			       2 * GRANT_SECRET_BYTES);
-	return 0;
-}
 
 int sl_gw_data_setup(struct sl_gateway *gw, struct sl_err *err)
 {
@@ -93,16 +44,8 @@ int sl_gw_data_setup(struct sl_gateway *gw, struct sl_err *err)
 			       "seconds", GRANT_LIFETIME_MAX);
 	gw->presign_expiry_s = (int)expiry;
 	gw->grant_lifetime_s = (int64_t)lifetime;
-	uint8_t secret[GRANT_SECRET_BYTES];
-	if ((rc = grant_secret(v->meta, secret, err)))
-		return rc;
-	unsigned len = 0;
-	bool derived = HMAC(EVP_sha256(), secret, sizeof(secret),
-			    (const unsigned char *)GRANT_KEY_LABEL, strlen(GRANT_KEY_LABEL),
-			    gw->grant_key, &len) && len == SL_GRANT_MAC_BYTES;
-	OPENSSL_cleanse(secret, sizeof(secret));
-	if (!derived)
-		return sl_errf(err, -EIO, "cannot derive the slice grant key (HMAC-SHA256 failed)");
+	if ((rc = sl_meta_volume_key(v->meta, GRANT_KEY_LABEL, gw->grant_key, err)))
+		return sl_err_wrap(err, "deriving the slice grant key");
 	struct sl_obj_config oc;
 	if ((rc = sl_vol_obj_config(v, &oc, err)))
 		return rc;
@@ -219,51 +162,6 @@ int sl_gw_check_new_slice(struct sl_gateway *gw, const struct sl_gw_caller *call
 	return rc ? rc : check_stored(gw, s, err);
 }
 
-/* A run of 1-20 decimal digits at *p (no sign, no space) that fits max. */
-static bool number(const char **p, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	const char *s = *p;
-	while (*s >= '0' && *s <= '9' && s - *p < 20) {
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
-		s++;
-	}
-	if (s == *p)
-		return false;
-	*p = s;
-	*out = v;
-	return true;
-}
-
-/* Whether key is exactly the key of block indx (len bytes) of slice id of this volume, as
- * sl_block_key writes it: the volume's prefix, the directory levels and no other spelling. */
-static bool parse_block_key(const struct sl_chunk_layout *l, const char *key, uint64_t *id,
-			    uint32_t *indx, uint32_t *len)
-{
-	const char *base = strrchr(key, '/');
-	uint64_t i, x, n;
-	if (!base || strlen(key) >= SL_KEY_MAX)
-		return false;
-	base++;
-	if (!number(&base, UINT64_MAX, &i) || *base++ != '_' || !number(&base, UINT32_MAX, &x) ||
-	    *base++ != '_' || !number(&base, UINT32_MAX, &n) || *base)
-		return false;
-	/* a slice lies within one chunk; only its last block may be shorter */
-	if (!n || n > l->block_size || x * l->block_size + n > SL_CHUNK_SIZE)
-		return false;
-	char want[SL_KEY_MAX];
-	sl_block_key(l, i, (uint32_t)x, (uint32_t)(x * l->block_size + n), want);
-	if (strcmp(want, key))
-		return false;
-	*id = i;
-	*indx = (uint32_t)x;
-	*len = (uint32_t)n;
-	return true;
-}
-
 /* GET/HEAD: u may reach p->ino and read its chunk p->indx (exactly the checks of a READ_CHUNK
  * request), and one of its slices has this block. */
 static int check_read(struct sl_gateway *gw, const struct sl_meta_user *u,
@@ -316,7 +214,7 @@ int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 		return sl_errf(err, -EINVAL, "presign: method '%.16s' is not GET, HEAD or PUT", method);
 	uint64_t id;
 	uint32_t bindx, blen;
-	if (!p->key || !parse_block_key(&gw->vol->core.layout, p->key, &id, &bindx, &blen))
+	if (!p->key || !sl_block_key_parse(&gw->vol->core.layout, p->key, &id, &bindx, &blen))
 		return sl_errf(err, -EINVAL, "'%.200s' is not a data block key of volume %s",
 			       p->key ? p->key : "", gw->vol->core.format.name);
 	int rc = put ? check_put(gw, caller, p, id, err)

@@ -19,6 +19,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,4 +579,71 @@ int sl_meta_flush_usage_shared(struct sl_meta *m, struct sl_err *err)
 	}
 	free(peers);
 	return rc;
+}
+
+/* ---- the volume's secret --------------------------------------------------------------------- */
+
+#define VOLUME_SECRET_SETTING "sluice.grant-secret" /* its first use; never readable through a gateway */
+#define VOLUME_SECRET_BYTES 32
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The volume's secret, made by the first client that needs it (the first writer of the setting
+ * wins, so racing clients agree). */
+static int volume_secret(struct sl_meta *m, uint8_t secret[VOLUME_SECRET_BYTES], struct sl_err *err)
+{
+	char *hex = NULL;
+	int rc = m->be->get_setting(m, VOLUME_SECRET_SETTING, &hex, err);
+	if (rc == -ENOENT) {
+		uint8_t fresh[VOLUME_SECRET_BYTES];
+		char text[2 * VOLUME_SECRET_BYTES + 1];
+		if (RAND_bytes(fresh, sizeof(fresh)) != 1)
+			return sl_errf(err, -EIO, "no random bytes for the volume secret");
+		for (size_t i = 0; i < sizeof(fresh); i++)
+			snprintf(text + 2 * i, 3, "%02x", fresh[i]);
+		OPENSSL_cleanse(fresh, sizeof(fresh));
+		sl_err_clear(err);
+		rc = m->be->add_setting(m, VOLUME_SECRET_SETTING, text, err);
+		OPENSSL_cleanse(text, sizeof(text));
+		if (!rc || rc == -EEXIST) {
+			sl_err_clear(err);
+			rc = m->be->get_setting(m, VOLUME_SECRET_SETTING, &hex, err);
+		}
+	}
+	if (rc)
+		return sl_err_wrap(err, "reading the volume secret (setting %s)",
+				   VOLUME_SECRET_SETTING);
+	bool ok = strlen(hex) == 2 * VOLUME_SECRET_BYTES;
+	for (size_t i = 0; ok && i < VOLUME_SECRET_BYTES; i++) {
+		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+		ok = hi >= 0 && lo >= 0;
+		secret[i] = (uint8_t)(hi << 4 | lo);
+	}
+	OPENSSL_cleanse(hex, strlen(hex));
+	free(hex);
+	if (!ok)
+		return sl_errf(err, -EIO, "setting %s is not %d hex digits", VOLUME_SECRET_SETTING,
+			       2 * VOLUME_SECRET_BYTES);
+	return 0;
+}
+
+int sl_meta_volume_key(struct sl_meta *m, const char *label, uint8_t key[SL_META_KEY_BYTES],
+		       struct sl_err *err)
+{
+	uint8_t secret[VOLUME_SECRET_BYTES];
+	int rc = volume_secret(m, secret, err);
+	if (rc)
+		return rc;
+	unsigned len = 0;
+	bool derived = HMAC(EVP_sha256(), secret, sizeof(secret), (const unsigned char *)label,
+			    strlen(label), key, &len) && len == SL_META_KEY_BYTES;
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return derived ? 0 : sl_errf(err, -EIO, "cannot derive a key (HMAC-SHA256 failed)");
 }

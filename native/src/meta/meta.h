@@ -554,6 +554,13 @@ void sl_meta_close(struct sl_meta *m);
 int sl_meta_next_inode(struct sl_meta *m, sl_ino *ino, struct sl_err *err);
 int sl_meta_next_slice_id(struct sl_meta *m, uint64_t *id, struct sl_err *err);
 
+/* A key for one purpose (label), derived from the volume's secret: a random value in the
+ * metadata (jfs_setting), made by the first client that needs one. Every client with direct
+ * access to the metadata can derive it; a gateway never lets its clients read the secret. */
+#define SL_META_KEY_BYTES 32
+int sl_meta_volume_key(struct sl_meta *m, const char *label, uint8_t key[SL_META_KEY_BYTES],
+		       struct sl_err *err);
+
 /* Commits n slices (struct sl_meta_chunk_write): with the backend's write_chunks in one
  * transaction (all or nothing), else by one write_chunk per record in order, stopping at the
  * first failure. *done gets the number of records committed, from the first: records past it
