@@ -27,6 +27,9 @@
 	X("block.size", "128M", 1, "logical block size reported for split planning")             \
 	X("nodes", NULL, 0, "host[:weight],... (or /path of such a list on the volume) for block placement") \
 	X("nodes-refresh", "60", 0, "seconds between re-reads of a nodes list kept in a file on the volume") \
+	X("cache-group.port", NULL, 0, "TCP port of the cache group's block servers, the same on every node of nodes (unset: no cache group)") \
+	X("cache-group.host", NULL, 0, "this node's name in nodes; the block server listens at its address (default: the host name)") \
+	X("cache-group.timeout", "1000", 0, "milliseconds a read waits for a peer before it asks the next owner or object storage") \
 	X("cache-replicas", "1", 0, "hosts per logical block in getFileBlockLocations (1-4)")   \
 	X("cache-dir", NULL, 0, "':'-separated local directories for the disk block cache and hflush staging (unset: none; hflush then waits for object storage)") \
 	X("cache-size", "100G", 1, "total size of cached blocks over all cache directories")      \

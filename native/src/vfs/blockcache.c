@@ -7,8 +7,9 @@
  * from the table on failure (the waiters get the error, the next read tries again).
  * Invariant: an entry is on the LRU list iff it is READY and refs == 0.
  *
- * Below it sits the disk cache (diskcache.c): a load tries it first, and a block downloaded from
- * object storage is stored there after the readers got it, while the loader still holds its
+ * Below it sits the disk cache (diskcache.c): a load tries it first, then the staging area, then
+ * the block's owners in the cache group (peer.c), then object storage; a block downloaded from
+ * object storage is stored on disk after the readers got it, while the loader still holds its
  * reference (a READY block's data never changes, so no lock is needed to write it out).
  */
 #include <errno.h>
@@ -181,6 +182,13 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 			return 0;
 		}
 		free(staged);
+	}
+	if (v->peers && blen) {
+		if (!sl_peers_fetch(v->peers, key, id, indx, data, blen)) {
+			*out = data;
+			*outlen = blen;
+			return 0; /* the owner caches it: not here too */
+		}
 	}
 	*remote = true;
 	if (v->layout.compression == SL_COMPRESS_NONE) {

@@ -232,6 +232,26 @@ const char *sl_ring_host(const struct sl_ring *r, size_t i);
 size_t sl_ring_lookup(const struct sl_ring *r, uint64_t ino, uint64_t index, const char **out,
 		      size_t n);
 
+/* ---- the cache group (peer.c) -------------------------------------------------------------- */
+struct sl_peers;
+/* What the block server and the reads from peers did (relaxed counters, for tests and stats). */
+struct sl_peer_stats {
+	atomic_uint_fast64_t served;  /* blocks this node sent to peers */
+	atomic_uint_fast64_t fetched; /* blocks this node got from peers */
+	atomic_uint_fast64_t refused; /* requests refused: unauthenticated, too old, not a key */
+	atomic_uint_fast64_t failed;  /* asks of a peer that failed other than "not there" */
+};
+/* Starts the cache group when "cache-group.port" is set (*out stays NULL otherwise): the block
+ * server on this node's address, unless another process of the node has it. */
+int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err *err);
+void sl_peers_free(struct sl_peers *p);
+/* Block indx of slice id (key, blen bytes) from its owners on the ring, into buf: 0, or -ENOENT
+ * when none of them has it (or there is no group, p NULL). */
+int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t indx, uint8_t *buf,
+		   uint32_t blen);
+const struct sl_peer_stats *sl_peers_stats(const struct sl_peers *p);
+bool sl_peers_serving(const struct sl_peers *p);
+
 /* ---- the volume ---------------------------------------------------------------------------- */
 struct sl_idmap;
 
@@ -284,6 +304,7 @@ struct sl_volume_core {
 	struct sl_blockcache *cache;
 	struct sl_diskcache *disk;  /* NULL without cache-dir */
 	struct sl_stage *stage;     /* NULL without a usable cache-dir: hflush acts as hsync */
+	struct sl_peers *peers;     /* the cache group; NULL without cache-group.port */
 	int get_timeout_s;          /* how long a reader waits for a committed, missing block */
 	struct sl_idmap *ids;
 	uint64_t readahead_max;

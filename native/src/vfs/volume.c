@@ -533,6 +533,8 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 		sl_stage_free(v->stage);
 		v->stage = NULL;
 	}
+	if ((rc = sl_peers_new(v, &v->peers, err)))
+		return rc;
 	if (v->stage)
 		sl_stage_sweep(v->stage); /* blocks recovered from clients that are gone */
 	vol->slices_due = v->stage && sl_stage_recovered(v->stage);
@@ -562,6 +564,8 @@ static void teardown(sluice_volume *vol)
 		pthread_mutex_unlock(&vol->lock);
 		pthread_join(vol->bg_thread, NULL);
 	}
+	sl_peers_free(v->peers); /* it reads the disk cache and the staging area */
+	v->peers = NULL;
 	/* Uploads first (writers are closed by now), then the last round of bookkeeping. */
 	if (v->stage)
 		sl_stage_sweep(v->stage); /* one last try for staged blocks that are due */

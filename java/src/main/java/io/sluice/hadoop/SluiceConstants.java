@@ -126,6 +126,19 @@ public final class SluiceConstants {
   public static final String CACHE_REPLICAS = "cache-replicas";
   public static final int CACHE_REPLICAS_DEFAULT = 1;
 
+  /**
+   * TCP port of the cache group's block servers, the same on every node of {@link #NODES};
+   * unset: no cache group.
+   */
+  public static final String CACHE_GROUP_PORT = "cache-group.port";
+
+  /** This node's name in {@link #NODES} (default: the host name). */
+  public static final String CACHE_GROUP_HOST = "cache-group.host";
+
+  /** Milliseconds a read waits for a peer before it asks the next owner or object storage. */
+  public static final String CACHE_GROUP_TIMEOUT = "cache-group.timeout";
+  public static final int CACHE_GROUP_TIMEOUT_DEFAULT = 1000;
+
   /** Seconds between re-reads of a nodes list kept in a file on the volume. */
   public static final String NODES_REFRESH = "nodes-refresh";
   public static final int NODES_REFRESH_DEFAULT = 60;
@@ -240,6 +253,7 @@ public final class SluiceConstants {
     META, SUPERUSER, SUPERGROUP, ACCESS_KEY, SECRET_KEY, BUCKET, S3_REGION, S3_PATH_STYLE,
     S3_CA_FILE, IO_RETRIES, META_RETRY_SECONDS, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS,
     MAX_DOWNLOADS, MEMORY_SIZE, READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS,
+    CACHE_GROUP_PORT, CACHE_GROUP_HOST, CACHE_GROUP_TIMEOUT,
     CACHE_DIR, CACHE_SIZE, FREE_SPACE_RATIO, CACHE_WRITERS, CACHE_FULL_BLOCK, GET_TIMEOUT,
     ATTR_CACHE, ENTRY_CACHE, DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, LEASES, LEASE_HARD_LIMIT,
     READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL, KERBEROS_PRINCIPAL, KERBEROS_KEYTAB,
