@@ -3,7 +3,7 @@
  * block cached on the nodes is read by another client from them, not from object storage (whose
  * objects are deleted first, so nothing else could answer); a node that stopped costs a fallback,
  * not a failure; a corrupted cached copy is not served; a client of another volume (its own group
- * key) is refused by the servers and reads from its own store. */
+ * key) is refused by the servers and reads from its own store; replicated hflush (below). */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -58,12 +58,14 @@ static void format(const char *meta, const char *name, const char *bucket)
 	REQUIRE(rc == 0);
 }
 
-/* A node (host) of the group on volume meta, with a cache dir of its own unless cache is NULL. */
-static sluice_volume *node(const char *meta, const char *host, const char *cache)
+/* A node (host) of the group on volume meta, with a cache dir of its own unless cache is NULL;
+ * with bucket, an object store of its own instead of the volume's. */
+static sluice_volume *node_on(const char *meta, const char *host, const char *cache,
+			      const char *bucket)
 {
 	char cdir[1100], msg[1024];
 	snprintf(cdir, sizeof(cdir), "%s/cache-%s", dir, cache ? cache : "");
-	sluice_kv conf[] = {
+	sluice_kv conf[11] = {
 		{"meta", meta},
 		{"nodes", NODES},
 		{"cache-group.port", port},
@@ -71,14 +73,25 @@ static sluice_volume *node(const char *meta, const char *host, const char *cache
 		{"cache-group.timeout", "2000"},
 		{"get-timeout", "1"}, /* a block no one has fails the read at once */
 		{"free-space-ratio", "0"},
-		{"cache-dir", cdir},
 	};
+	size_t n = 7;
+	if (cache)
+		conf[n++] = (sluice_kv){"cache-dir", cdir};
+	if (bucket) {
+		conf[n++] = (sluice_kv){"bucket", bucket};
+		conf[n++] = (sluice_kv){"io-retries", "1"};
+	}
 	sluice_volume *v = NULL;
-	int rc = sluice_init(conf, cache ? 8 : 7, &v, msg, sizeof(msg));
+	int rc = sluice_init(conf, n, &v, msg, sizeof(msg));
 	if (rc)
 		fprintf(stderr, "node %s: %s\n", host, msg);
 	REQUIRE(rc == 0);
 	return v;
+}
+
+static sluice_volume *node(const char *meta, const char *host, const char *cache)
+{
+	return node_on(meta, host, cache, NULL);
 }
 
 static int check_file(sluice_volume *v, const char *path, unsigned seed)
@@ -167,6 +180,77 @@ static uint64_t gets(sluice_volume *v)
 	return atomic_load(&v->core.store->stats.gets);
 }
 
+/* Replicated hflush: a writer whose uploads all fail (its node's link to object storage is down)
+ * hflushes records; each is kept on another owner too, so a reader on another node reads them at
+ * once from the group, and once the writer's node is gone (its cache dir deleted) the holders
+ * upload them: a client without the group reads every acknowledged record from object storage. */
+enum { RECORDS = 30, RECORD_LEN = 1000 };
+
+static void test_replicated_hflush(const char *meta)
+{
+	char broken[1100];
+	snprintf(broken, sizeof(broken), "%s/meta.db/not-a-directory", dir);
+	sluice_volume *w = node_on(meta, "127.0.0.2", "w", broken);
+	sluice_volume *b = node(meta, "127.0.0.3", "b2");
+	sluice_volume *c = node(meta, "127.0.0.4", "c2");
+	sluice_file *f;
+	REQUIRE(sluice_open(w, NULL, "/wal", SLUICE_O_CREATE, 0644, 0, &f) == 0);
+	uint8_t rec[RECORD_LEN];
+	for (int i = 0; i < RECORDS; i++) {
+		for (size_t k = 0; k < sizeof(rec); k++)
+			rec[k] = byte_at((size_t)i * RECORD_LEN + k, 3);
+		CHECK_RC(sluice_write(f, rec, sizeof(rec)), sizeof(rec));
+		CHECK_RC(sluice_hflush(f), 0);
+	}
+	const struct sl_peer_stats *ws = sl_peers_stats(w->core.peers);
+	CHECK(atomic_load(&ws->replicated) >= RECORDS);
+	CHECK(atomic_load(&ws->degraded) == 0);
+	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->kept) +
+	      atomic_load(&sl_peers_stats(c->core.peers)->kept) >= RECORDS);
+
+	/* a reader on a node of its own: every record at once, none from object storage */
+	sluice_volume *r = node(meta, "127.0.0.9", NULL);
+	uint64_t g0 = gets(r);
+	uint8_t *got = malloc(RECORDS * RECORD_LEN);
+	sluice_file *g;
+	REQUIRE(sluice_open(r, NULL, "/wal", SLUICE_O_READ, 0, 0, &g) == 0);
+	CHECK_RC(sluice_pread(g, got, RECORDS * RECORD_LEN, 0), RECORDS * RECORD_LEN);
+	sluice_close(g);
+	for (size_t i = 0; i < RECORDS * RECORD_LEN; i++)
+		if (got[i] != byte_at(i, 3)) {
+			CHECK(!"a record differs");
+			break;
+		}
+	CHECK(gets(r) == g0);
+	sluice_shutdown(r);
+
+	/* the writer's node is lost: its process ends without uploading, its disk goes */
+	CHECK(sluice_close(f) < 0); /* close waits for object storage, which refuses */
+	sluice_shutdown(w);
+	char wcache[1100];
+	snprintf(wcache, sizeof(wcache), "%s/cache-w", dir);
+	CHECK(nblocks_under(wcache) >= 1);
+	CHECK(sl_peers_sweep(b->core.peers, 0) + sl_peers_sweep(c->core.peers, 0) >= RECORDS);
+
+	/* every acknowledged record is in object storage now */
+	char msg[512];
+	sluice_kv plain[] = {{"meta", meta}};
+	REQUIRE(sluice_init(plain, 1, &r, msg, sizeof(msg)) == 0);
+	REQUIRE(sluice_open(r, NULL, "/wal", SLUICE_O_READ, 0, 0, &g) == 0);
+	memset(got, 0, RECORDS * RECORD_LEN);
+	CHECK_RC(sluice_pread(g, got, RECORDS * RECORD_LEN, 0), RECORDS * RECORD_LEN);
+	sluice_close(g);
+	for (size_t i = 0; i < RECORDS * RECORD_LEN; i++)
+		if (got[i] != byte_at(i, 3)) {
+			CHECK(!"a record differs after the takeover");
+			break;
+		}
+	free(got);
+	sluice_shutdown(r);
+	sluice_shutdown(b);
+	sluice_shutdown(c);
+}
+
 int main(void)
 {
 	char *tmp = tu_tempdir("peers");
@@ -247,5 +331,6 @@ int main(void)
 
 	sluice_shutdown(a);
 	sluice_shutdown(b);
+	test_replicated_hflush(meta);
 	return tu_finish("test_vfs_peers");
 }

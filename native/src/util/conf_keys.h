@@ -30,6 +30,7 @@
 	X("cache-group.port", NULL, 0, "TCP port of the cache group's block servers, the same on every node of nodes (unset: no cache group)") \
 	X("cache-group.host", NULL, 0, "this node's name in nodes; the block server listens at its address (default: the host name)") \
 	X("cache-group.timeout", "1000", 0, "milliseconds a read waits for a peer before it asks the next owner or object storage") \
+	X("hflush.replicas", NULL, 0, "copies of an hflushed block before hflush returns, the writer's staged one included, kept by the block's owners in the cache group (default 2 with cache-group.port, else 1)") \
 	X("cache-replicas", "1", 0, "hosts per logical block in getFileBlockLocations (1-4)")   \
 	X("cache-dir", NULL, 0, "':'-separated local directories for the disk block cache and hflush staging (unset: none; hflush then waits for object storage)") \
 	X("cache-size", "100G", 1, "total size of cached blocks over all cache directories")      \

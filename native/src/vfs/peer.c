@@ -13,12 +13,23 @@
  * reader asks them in ring order, skipping itself, each within cache-group.timeout, and falls
  * back to object storage when none has the block. A slow or dead peer costs one timeout.
  *
+ * Replicated hflush (hflush.replicas = R): a block the writer staged for an hflush is sent to
+ * R-1 owners (the next ones on the ring when one fails), which keep it durably (fdatasync'ed)
+ * in DIR/<uuid>/replicas/<key> of their cache dir and serve it like their own; the hflush
+ * returns once they have it, so a reader anywhere gets it at once and it survives the loss of
+ * the writer's node. Fewer reachable owners than R-1: the hflush still returns, the block is
+ * counted as degraded and logged. A holder's sweep (sl_peers_sweep) hands a replica over once
+ * it is older than the grace period: into its disk cache if the block is in object storage by
+ * then, else uploaded first if its slice was committed (its writer is gone), or dropped if the
+ * slice never was after an hour (its writer died before the commit).
+ *
  * Protocol, big-endian; a connection carries requests one after the other (the client opens one
  * per block for now):
- *   request  "SLPG", u8 version (1), u8 op (1: GET), u16 key length, key, i64 unix time, and an
- *            HMAC-SHA256 under the group key of everything before it
- *   answer   u8 status (0 or an errno), u32 length, the block, and an HMAC-SHA256 of (the
- *            request's HMAC, status, length, block)
+ *   request  "SLPG", u8 version (1), u8 op (1: GET, 2: PUT), u16 key length, key, i64 unix
+ *            time, for PUT u32 length and the block, and an HMAC-SHA256 under the group key of
+ *            everything before it
+ *   answer   u8 status (0 or an errno), u32 length, the block (GET), and an HMAC-SHA256 of
+ *            (the request's HMAC, status, length, block)
  * The group key is derived from the volume's secret (sl_meta_volume_key): every client with
  * direct access to the metadata has it, and nobody else, so a peer of another volume or a
  * stranger is refused and a forged or altered answer is dropped. A request's time must be
@@ -26,8 +37,10 @@
  * Keys must be data block keys of this volume (sl_block_key_parse). The disk cache verifies a
  * block's CRC32Cs before it is served, and the answer's HMAC covers it on the way.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +61,9 @@
 #define PEER_MAGIC "SLPG"
 #define PEER_VERSION 1
 #define OP_GET 1
+#define OP_PUT 2
+#define REPLICA_DIR "replicas"
+#define ABANDON_S 3600 /* an uncommitted replica older than this: its writer died */
 #define MAC_BYTES SL_META_KEY_BYTES
 #define KEY_LABEL "sluice cache group v1"
 #define CLOCK_SKEW_S 300
@@ -61,6 +78,7 @@ struct sl_peers {
 	char self[256]; /* this node's name in the node list */
 	char port[16];
 	int timeout_ms;
+	int replicas; /* hflush.replicas: copies of an hflushed block, the writer's included */
 	int lfd; /* -1: not serving */
 	pthread_t acceptor;
 	pthread_mutex_t lock;
@@ -177,7 +195,10 @@ struct conn {
 	int fd;
 };
 
-/* The block named by key, from the disk cache or the staging area, into a new buffer of its
+static bool replica_path(struct sl_volume_core *v, const char *key, char *out, size_t size);
+
+/* The block named by key, from the disk cache, the staging area or the replicas, into a new
+ * buffer of its
  * length: 0, or -ENOENT where this node does not hold it. */
 static int local_block(struct sl_peers *p, const char *key, uint32_t blen, uint8_t **out)
 {
@@ -198,7 +219,37 @@ static int local_block(struct sl_peers *p, const char *key, uint32_t blen, uint8
 		return 0;
 	}
 	free(staged);
+	char path[PATH_MAX];
+	if (v->disk && replica_path(v, key, path, sizeof(path)) &&
+	    !sl_cachefile_read_all(path, &staged, &slen, &err) && slen == blen) {
+		*out = staged;
+		return 0;
+	}
+	free(staged);
 	return -ENOENT;
+}
+
+/* Where this node keeps the replica of key: false if the path does not fit. */
+static bool replica_path(struct sl_volume_core *v, const char *key, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s/%s/%s", sl_diskcache_root(v->disk, key), REPLICA_DIR, key);
+	return n > 0 && (size_t)n < size;
+}
+
+/* PUT: keeps a replica of key durably (fdatasync'ed) in this node's cache dir. */
+static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data, uint32_t len)
+{
+	struct sl_volume_core *v = p->v;
+	char path[PATH_MAX];
+	if (!v->disk)
+		return -EROFS; /* nowhere durable to keep it: the writer asks the next owner */
+	if (!replica_path(v, key, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	struct sl_err err = {0};
+	int rc = sl_cachefile_write(path, data, len, true, &err);
+	if (rc)
+		sl_log(&v->log, SL_LOG_WARN, "cache group: keeping a replica: %s", err.msg);
+	return rc;
 }
 
 /* Answers one request whose head was read; false when the connection must close. */
@@ -206,19 +257,32 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 {
 	int64_t deadline = mono_ms() + p->timeout_ms;
 	uint16_t klen = get_u16(head + 6);
-	if (memcmp(head, PEER_MAGIC, 4) || head[4] != PEER_VERSION || head[5] != OP_GET ||
-	    !klen || klen >= SL_KEY_MAX)
+	uint8_t op = head[5];
+	if (memcmp(head, PEER_MAGIC, 4) || head[4] != PEER_VERSION ||
+	    (op != OP_GET && op != OP_PUT) || !klen || klen >= SL_KEY_MAX)
 		return false;
-	uint8_t req[REQ_HEAD + SL_KEY_MAX + 8 + MAC_BYTES];
-	memcpy(req, head, REQ_HEAD);
-	size_t body = (size_t)klen + 8;
-	if (read_full(fd, req + REQ_HEAD, body + MAC_BYTES, deadline))
+	/* the request as its HMAC covers it: head, key, time, [length, block] */
+	uint8_t fixed[REQ_HEAD + SL_KEY_MAX + 8 + 4];
+	memcpy(fixed, head, REQ_HEAD);
+	size_t nfixed = REQ_HEAD + (size_t)klen + 8 + (op == OP_PUT ? 4 : 0);
+	if (read_full(fd, fixed + REQ_HEAD, nfixed - REQ_HEAD, deadline))
 		return false;
-	const uint8_t *got = req + REQ_HEAD + body;
+	uint32_t plen = op == OP_PUT ? get_u32(fixed + nfixed - 4) : 0;
+	if (plen > p->v->layout.block_size)
+		return false;
+	uint8_t *req = malloc(nfixed + plen + MAC_BYTES);
+	if (!req)
+		return false;
+	memcpy(req, fixed, nfixed);
+	if (read_full(fd, req + nfixed, (size_t)plen + MAC_BYTES, deadline)) {
+		free(req);
+		return false;
+	}
+	const uint8_t *got = req + nfixed + plen;
 	uint8_t want[MAC_BYTES];
-	int status = 0;
-	if (!mac(p, req, REQ_HEAD + body, want) || CRYPTO_memcmp(want, got, MAC_BYTES)) {
+	if (!mac(p, req, nfixed + plen, want) || CRYPTO_memcmp(want, got, MAC_BYTES)) {
 		atomic_fetch_add(&p->stats.refused, 1);
+		free(req);
 		return false; /* not a member of the group: nothing to say to it */
 	}
 	char key[SL_KEY_MAX];
@@ -228,32 +292,39 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	uint64_t id;
 	uint32_t indx, blen = 0;
 	uint8_t *block = NULL;
+	int status = 0;
 	if (skew > CLOCK_SKEW_S || skew < -CLOCK_SKEW_S) {
 		atomic_fetch_add(&p->stats.refused, 1);
 		status = EACCES;
-	} else if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen)) {
+	} else if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen) ||
+		   (op == OP_PUT && plen != blen)) {
 		atomic_fetch_add(&p->stats.refused, 1);
 		status = EINVAL;
+	} else if (op == OP_PUT) {
+		status = -keep_replica(p, key, req + nfixed, plen);
+		if (!status)
+			atomic_fetch_add(&p->stats.kept, 1);
 	} else {
 		status = -local_block(p, key, blen, &block);
 	}
-	uint32_t len = status ? 0 : blen;
+	uint32_t len = status || op == OP_PUT ? 0 : blen;
 	/* the answer as its HMAC covers it: the request's HMAC, status, length, block */
 	uint8_t *ans = malloc(MAC_BYTES + ANS_HEAD + (size_t)len + MAC_BYTES);
 	bool ok = ans != NULL;
 	if (ok) {
 		memcpy(ans, got, MAC_BYTES);
-		ans[MAC_BYTES] = (uint8_t)status;
+		ans[MAC_BYTES] = (uint8_t)(status > 255 ? EIO : status);
 		put_u32(ans + MAC_BYTES + 1, len);
 		if (len)
 			memcpy(ans + MAC_BYTES + ANS_HEAD, block, len);
 		ok = mac(p, ans, MAC_BYTES + ANS_HEAD + len, ans + MAC_BYTES + ANS_HEAD + len) &&
 		     !write_full(fd, ans + MAC_BYTES, ANS_HEAD + (size_t)len + MAC_BYTES, deadline);
 	}
-	if (ok && !status)
+	if (ok && !status && op == OP_GET)
 		atomic_fetch_add(&p->stats.served, 1);
 	free(ans);
 	free(block);
+	free(req);
 	return ok;
 }
 
@@ -369,12 +440,19 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 			       port);
 	if (!timeout_ms || timeout_ms > 60000)
 		return sl_errf(err, -EINVAL, "cache-group.timeout must be 1-60000 milliseconds");
+	uint64_t replicas = 2;
+	if (sl_conf_str(v->conf, "hflush.replicas") &&
+	    (rc = sl_conf_u64(v->conf, "hflush.replicas", &replicas, err)))
+		return rc;
+	if (!replicas || replicas > SL_RING_MAX_REPLICAS)
+		return sl_errf(err, -EINVAL, "hflush.replicas must be 1-%d", SL_RING_MAX_REPLICAS);
 	struct sl_peers *p = calloc(1, sizeof(*p));
 	if (!p)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	p->v = v;
 	p->lfd = -1;
 	p->timeout_ms = (int)timeout_ms;
+	p->replicas = (int)replicas;
 	snprintf(p->port, sizeof(p->port), "%" PRIu64, portnum);
 	const char *self = sl_conf_str(v->conf, "cache-group.host");
 	if (self && *self)
@@ -481,33 +559,46 @@ static int dial(const struct sl_peers *p, const char *host, int64_t deadline)
 	return rc;
 }
 
-/* One GET of key from host: 0 with the block in buf (blen bytes), or an error. */
-static int ask(struct sl_peers *p, const char *host, const char *key, uint8_t *buf, uint32_t blen)
+/* One request to host: GET (put NULL) fills buf with the block's blen bytes; PUT sends put's
+ * blen bytes. 0, or an error. */
+static int ask(struct sl_peers *p, const char *host, const char *key, const uint8_t *put,
+	       uint8_t *buf, uint32_t blen)
 {
 	int64_t deadline = mono_ms() + p->timeout_ms;
 	size_t klen = strlen(key);
-	uint8_t req[REQ_HEAD + SL_KEY_MAX + 8 + MAC_BYTES];
+	size_t n = REQ_HEAD + klen + 8 + (put ? 4 + (size_t)blen : 0);
+	uint8_t *req = malloc(n + MAC_BYTES);
+	if (!req)
+		return -ENOMEM;
 	memcpy(req, PEER_MAGIC, 4);
 	req[4] = PEER_VERSION;
-	req[5] = OP_GET;
+	req[5] = put ? OP_PUT : OP_GET;
 	put_u16(req + 6, (uint16_t)klen);
 	memcpy(req + REQ_HEAD, key, klen);
 	put_i64(req + REQ_HEAD + klen, (int64_t)time(NULL));
-	size_t n = REQ_HEAD + klen + 8;
-	if (!mac(p, req, n, req + n))
+	if (put) {
+		put_u32(req + REQ_HEAD + klen + 8, blen);
+		memcpy(req + REQ_HEAD + klen + 12, put, blen);
+	}
+	if (!mac(p, req, n, req + n)) {
+		free(req);
 		return -EIO;
+	}
 	int fd = dial(p, host, deadline);
-	if (fd < 0)
+	if (fd < 0) {
+		free(req);
 		return fd;
+	}
 	/* the answer as its HMAC covers it, behind the request's HMAC */
-	uint8_t *ans = malloc(MAC_BYTES + ANS_HEAD + (size_t)blen + MAC_BYTES);
+	uint32_t want_len = put ? 0 : blen;
+	uint8_t *ans = malloc(MAC_BYTES + ANS_HEAD + (size_t)want_len + MAC_BYTES);
 	int rc = ans ? write_full(fd, req, n + MAC_BYTES, deadline) : -ENOMEM;
 	if (!rc) {
 		memcpy(ans, req + n, MAC_BYTES);
 		rc = read_full(fd, ans + MAC_BYTES, ANS_HEAD, deadline);
 	}
 	uint32_t len = rc ? 0 : get_u32(ans + MAC_BYTES + 1);
-	if (!rc && len != (ans[MAC_BYTES] ? 0 : blen))
+	if (!rc && len != (ans[MAC_BYTES] ? 0 : want_len))
 		rc = -EPROTO;
 	if (!rc)
 		rc = read_full(fd, ans + MAC_BYTES + ANS_HEAD, (size_t)len + MAC_BYTES, deadline);
@@ -517,9 +608,10 @@ static int ask(struct sl_peers *p, const char *host, const char *key, uint8_t *b
 		rc = -EBADMSG;
 	if (!rc && ans[MAC_BYTES])
 		rc = -(int)ans[MAC_BYTES];
-	if (!rc)
+	if (!rc && !put)
 		memcpy(buf, ans + MAC_BYTES + ANS_HEAD, blen);
 	free(ans);
+	free(req);
 	close(fd);
 	return rc;
 }
@@ -530,6 +622,17 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t in
 	struct sl_ring *ring = p ? sl_vol_ring(p->v) : NULL;
 	if (!ring)
 		return -ENOENT;
+	char path[PATH_MAX];
+	uint8_t *copy = NULL;
+	uint32_t clen = 0;
+	struct sl_err err = {0};
+	if (p->v->disk && replica_path(p->v, key, path, sizeof(path)) &&
+	    !sl_cachefile_read_all(path, &copy, &clen, &err) && clen == blen) {
+		memcpy(buf, copy, blen); /* a replica this node keeps for a writer */
+		free(copy);
+		return 0;
+	}
+	free(copy);
 	const char *owners[SL_RING_MAX_REPLICAS];
 	size_t n = sl_ring_lookup(ring, id, indx, owners, SL_RING_MAX_REPLICAS);
 	size_t asked = 0;
@@ -537,7 +640,7 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t in
 		if (!strcmp(owners[i], p->self))
 			continue;
 		asked++;
-		int rc = ask(p, owners[i], key, buf, blen);
+		int rc = ask(p, owners[i], key, NULL, buf, blen);
 		if (!rc) {
 			atomic_fetch_add(&p->stats.fetched, 1);
 			return 0;
@@ -549,4 +652,163 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t in
 		}
 	}
 	return -ENOENT;
+}
+
+int sl_peers_replicate(struct sl_peers *p, const char *const *keys, const uint8_t *const *data,
+		       const uint32_t *lens, const int *staged, size_t n)
+{
+	int want = p ? p->replicas - 1 : 0;
+	struct sl_ring *ring = want > 0 ? sl_vol_ring(p->v) : NULL;
+	if (want <= 0)
+		return 0;
+	int short_of = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (staged[k])
+			continue; /* not staged here either: this hflush waits for its upload */
+		uint64_t id;
+		uint32_t indx, blen;
+		const char *owners[SL_RING_MAX_REPLICAS];
+		size_t nowners = 0;
+		if (ring && sl_block_key_parse(&p->v->layout, keys[k], &id, &indx, &blen))
+			nowners = sl_ring_lookup(ring, id, indx, owners, SL_RING_MAX_REPLICAS);
+		int got = 0;
+		for (size_t i = 0; i < nowners && got < want; i++) {
+			if (!strcmp(owners[i], p->self))
+				continue;
+			int rc = ask(p, owners[i], keys[k], data[k], NULL, lens[k]);
+			if (!rc)
+				got++;
+			else
+				sl_log(&p->v->log, SL_LOG_DEBUG, "cache group: replica of %s on %s: %s",
+				       keys[k], owners[i], strerror(-rc));
+		}
+		atomic_fetch_add(&p->stats.replicated, (uint64_t)got);
+		if (got < want) {
+			short_of++;
+			if (atomic_fetch_add(&p->stats.degraded, 1) == 0)
+				sl_log(&p->v->log, SL_LOG_WARN, "cache group: hflush kept %d of %d "
+				       "copies of %s (peers unreachable or too few nodes); such "
+				       "blocks are counted as degraded from now on", got + 1,
+				       p->replicas, keys[k]);
+		}
+	}
+	return short_of;
+}
+
+/* ---- handing replicas over ------------------------------------------------------------------- */
+
+struct sweep {
+	struct sl_peers *p;
+	const char *root; /* DIR/<uuid>/replicas of the directory being walked */
+	int64_t grace_s, now;
+	unsigned handed;
+};
+
+/* Whether slice id is referenced (committed, not deleted): 1, 0, or -1 if the metadata cannot
+ * tell now. */
+static int referenced(struct sl_volume_core *v, uint64_t id)
+{
+	int64_t refs = 0;
+	uint32_t size = 0;
+	struct sl_err err = {0};
+	if (!v->meta->be->slice_refs)
+		return -1;
+	int rc = v->meta->be->slice_refs(v->meta, id, &refs, &size, &err);
+	return rc == -ENOENT ? 0 : rc ? -1 : refs > 0;
+}
+
+static void hand_over(struct sweep *sw, const char *path, const char *key)
+{
+	struct sl_volume_core *v = sw->p->v;
+	uint64_t id;
+	uint32_t indx, blen;
+	struct sl_err err = {0};
+	struct sl_obj_info info;
+	if (!sl_block_key_parse(&v->layout, key, &id, &indx, &blen)) {
+		unlink(path); /* nothing a peer may have sent */
+		return;
+	}
+	int rc = sl_obj_head(v->store, key, &info, &err);
+	if (!rc) { /* its writer uploaded it: the copy is a cached block now */
+		sl_diskcache_adopt(v->disk, key, path);
+		sw->handed++;
+		return;
+	}
+	if (rc != -ENOENT)
+		return; /* the store does not answer: next round */
+	int live = referenced(v, id);
+	if (live == 0) {
+		struct stat st;
+		if (!stat(path, &st) && sw->now - st.st_mtime > ABANDON_S)
+			unlink(path); /* never committed (or deleted): its writer died first */
+		return;
+	}
+	if (live < 0)
+		return;
+	/* committed, and not in object storage past the grace: its writer is gone */
+	uint8_t *data = NULL;
+	uint32_t len = 0;
+	rc = sl_cachefile_read_all(path, &data, &len, &err);
+	if (rc || len != blen) {
+		sl_log(&v->log, SL_LOG_WARN, "cache group: replica %s is unreadable (%s); dropping it",
+		       path, rc ? err.msg : "wrong length");
+		unlink(path);
+		free(data);
+		return;
+	}
+	rc = sl_store_block(v, key, data, len, &err);
+	free(data);
+	if (rc) {
+		sl_log(&v->log, SL_LOG_WARN, "cache group: uploading the replica of %s: %s", key,
+		       err.msg);
+		return;
+	}
+	if (referenced(v, id) == 0) { /* deleted meanwhile: take the object back */
+		sl_obj_delete(v->store, key, &err);
+		unlink(path);
+		return;
+	}
+	sl_log(&v->log, SL_LOG_INFO, "cache group: uploaded %s, hflushed by a writer that is gone",
+	       key);
+	sl_diskcache_adopt(v->disk, key, path);
+	sw->handed++;
+}
+
+/* Every replica file under dir (depth-first; keys are a few directory levels deep). */
+static void walk(struct sweep *sw, const char *dir, int depth)
+{
+	DIR *d = depth < 16 ? opendir(dir) : NULL;
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.') /* ".", "..", unfinished writes (SL_CACHEFILE_TMP_PREFIX) */
+			continue;
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		struct stat st;
+		if (lstat(path, &st))
+			continue;
+		if (S_ISDIR(st.st_mode))
+			walk(sw, path, depth + 1);
+		else if (S_ISREG(st.st_mode) && sw->now - st.st_mtime >= sw->grace_s)
+			hand_over(sw, path, path + strlen(sw->root) + 1);
+	}
+	closedir(d);
+}
+
+unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s)
+{
+	if (!p || !p->v->disk || p->lfd < 0)
+		return 0;
+	struct sweep sw = {.p = p, .grace_s = grace_s, .now = (int64_t)time(NULL)};
+	for (size_t i = 0; i < sl_diskcache_nroots(p->v->disk); i++) {
+		char root[PATH_MAX];
+		snprintf(root, sizeof(root), "%s/%s", sl_diskcache_root_at(p->v->disk, i),
+			 REPLICA_DIR);
+		sw.root = root;
+		walk(&sw, root, 0);
+	}
+	return sw.handed;
 }

@@ -240,6 +240,9 @@ struct sl_peer_stats {
 	atomic_uint_fast64_t fetched; /* blocks this node got from peers */
 	atomic_uint_fast64_t refused; /* requests refused: unauthenticated, too old, not a key */
 	atomic_uint_fast64_t failed;  /* asks of a peer that failed other than "not there" */
+	atomic_uint_fast64_t kept;    /* replicas this node keeps for writers (PUTs taken) */
+	atomic_uint_fast64_t replicated; /* copies of this node's hflushed blocks on peers */
+	atomic_uint_fast64_t degraded;   /* hflushed blocks with fewer copies than hflush.replicas */
 };
 /* Starts the cache group when "cache-group.port" is set (*out stays NULL otherwise): the block
  * server on this node's address, unless another process of the node has it. */
@@ -249,6 +252,15 @@ void sl_peers_free(struct sl_peers *p);
  * when none of them has it (or there is no group, p NULL). */
 int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t indx, uint8_t *buf,
 		   uint32_t blen);
+/* Sends each block k staged for an hflush (staged[k] == 0) to hflush.replicas - 1 of its owners
+ * (the next ones when one fails), which keep it durably: returns how many blocks got fewer
+ * copies (degraded, counted and logged). */
+int sl_peers_replicate(struct sl_peers *p, const char *const *keys, const uint8_t *const *data,
+		       const uint32_t *lens, const int *staged, size_t n);
+/* Hands over the replicas this node keeps that are older than grace_s: into the disk cache when
+ * their block is in object storage, uploaded first when their slice is committed, dropped when it
+ * never was after an hour. Returns how many were handed over. */
+unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s);
 const struct sl_peer_stats *sl_peers_stats(const struct sl_peers *p);
 bool sl_peers_serving(const struct sl_peers *p);
 

@@ -24,6 +24,8 @@
  * 9/10 of the period takes the turn. */
 #define CLEANUP_SLICES_S 3600
 #define LEASE_SWEEP_S 60      /* how often leases past lease-hard-limit are looked for */
+#define REPLICA_SWEEP_S 30    /* how often the cache group's replicas are looked at */
+#define REPLICA_GRACE_S 120   /* a replica's block should be in object storage by then */
 
 struct sl_err *sl_vol_err(sluice_volume *vol)
 {
@@ -269,6 +271,7 @@ static void *background_main(void *arg)
 	int64_t next_nodes = mono_ms() + vol->nodes_refresh_s * 1000LL;
 	int64_t next_slices = mono_ms() + 60 * 1000LL;
 	int64_t next_leases = mono_ms() + LEASE_SWEEP_S * 1000LL;
+	int64_t next_replicas = mono_ms() + REPLICA_SWEEP_S * 1000LL;
 	pthread_mutex_lock(&vol->lock);
 	while (!vol->stopping) {
 		struct timespec ts;
@@ -295,6 +298,10 @@ static void *background_main(void *arg)
 		}
 		if (v->stage)
 			sl_stage_sweep(v->stage);
+		if (v->peers && now >= next_replicas) {
+			next_replicas = now + REPLICA_SWEEP_S * 1000LL;
+			sl_peers_sweep(v->peers, REPLICA_GRACE_S);
+		}
 		if (now >= next_nodes) {
 			next_nodes = now + vol->nodes_refresh_s * 1000LL;
 			refresh_nodes(vol);

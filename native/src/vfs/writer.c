@@ -680,6 +680,8 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 			return 0;
 		pthread_mutex_unlock(&w->lock);
 		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
+		if (w->v->peers) /* and on hflush.replicas - 1 owners in the cache group */
+			sl_peers_replicate(w->v->peers, kp, data, lens, rcs, n);
 		pthread_mutex_lock(&w->lock);
 		for (size_t k = 0; k < n; k++) {
 			bs[k]->pinned = false;

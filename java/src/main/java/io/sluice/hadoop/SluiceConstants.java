@@ -139,6 +139,12 @@ public final class SluiceConstants {
   public static final String CACHE_GROUP_TIMEOUT = "cache-group.timeout";
   public static final int CACHE_GROUP_TIMEOUT_DEFAULT = 1000;
 
+  /**
+   * Copies of an hflushed block before hflush returns, the writer's included (default 2 with a
+   * cache group, else 1).
+   */
+  public static final String HFLUSH_REPLICAS = "hflush.replicas";
+
   /** Seconds between re-reads of a nodes list kept in a file on the volume. */
   public static final String NODES_REFRESH = "nodes-refresh";
   public static final int NODES_REFRESH_DEFAULT = 60;
@@ -253,7 +259,7 @@ public final class SluiceConstants {
     META, SUPERUSER, SUPERGROUP, ACCESS_KEY, SECRET_KEY, BUCKET, S3_REGION, S3_PATH_STYLE,
     S3_CA_FILE, IO_RETRIES, META_RETRY_SECONDS, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS,
     MAX_DOWNLOADS, MEMORY_SIZE, READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS,
-    CACHE_GROUP_PORT, CACHE_GROUP_HOST, CACHE_GROUP_TIMEOUT,
+    CACHE_GROUP_PORT, CACHE_GROUP_HOST, CACHE_GROUP_TIMEOUT, HFLUSH_REPLICAS,
     CACHE_DIR, CACHE_SIZE, FREE_SPACE_RATIO, CACHE_WRITERS, CACHE_FULL_BLOCK, GET_TIMEOUT,
     ATTR_CACHE, ENTRY_CACHE, DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, LEASES, LEASE_HARD_LIMIT,
     READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL, KERBEROS_PRINCIPAL, KERBEROS_KEYTAB,
