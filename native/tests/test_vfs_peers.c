@@ -3,11 +3,14 @@
  * block cached on the nodes is read by another client from them, not from object storage (whose
  * objects are deleted first, so nothing else could answer); a node that stopped costs a fallback,
  * not a failure; a corrupted cached copy is not served; a client of another volume (its own group
- * key) is refused by the servers and reads from its own store; replicated hflush (below). */
+ * key) is refused by the servers and reads from its own store; replicated hflush with a writer
+ * killed with SIGKILL (below), on SQLite + files and on MariaDB + S3. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sluice.h"
@@ -180,79 +184,165 @@ static uint64_t gets(sluice_volume *v)
 	return atomic_load(&v->core.store->stats.gets);
 }
 
-/* Replicated hflush: a writer whose uploads all fail (its node's link to object storage is down)
- * hflushes records; each is kept on another owner too, so a reader on another node reads them at
- * once from the group, and once the writer's node is gone (its cache dir deleted) the holders
- * upload them: a client without the group reads every acknowledged record from object storage. */
-enum { RECORDS = 30, RECORD_LEN = 1000 };
+/* ---- replicated hflush, with a writer killed with SIGKILL ----------------------------------- *
+ * The writer is node 127.0.0.2 in a process of its own, whose object store refuses everything
+ * (its node's link to object storage is down): THREADS threads append 1 KiB records to files of
+ * their own, hflush each, and report each acknowledged end on stdout. It is killed, and its cache
+ * dir deleted (the node is lost). A reader on another node has read every acknowledged record
+ * from the group meanwhile; the holders then upload the replicas, and a client without the group
+ * reads every acknowledged record from object storage. */
+enum { THREADS = 4, RECORD_LEN = 1024, KILL_AFTER = 120 };
 
-static void test_replicated_hflush(const char *meta)
+struct wal_thread {
+	sluice_volume *vol;
+	pthread_mutex_t *out_lock;
+	int t;
+};
+
+static void *wal_main(void *arg)
 {
-	char broken[1100];
-	snprintf(broken, sizeof(broken), "%s/meta.db/not-a-directory", dir);
-	sluice_volume *w = node_on(meta, "127.0.0.2", "w", broken);
-	sluice_volume *b = node(meta, "127.0.0.3", "b2");
-	sluice_volume *c = node(meta, "127.0.0.4", "c2");
+	struct wal_thread *w = arg;
+	char path[32];
+	snprintf(path, sizeof(path), "/wal-%d", w->t);
 	sluice_file *f;
-	REQUIRE(sluice_open(w, NULL, "/wal", SLUICE_O_CREATE, 0644, 0, &f) == 0);
-	uint8_t rec[RECORD_LEN];
-	for (int i = 0; i < RECORDS; i++) {
-		for (size_t k = 0; k < sizeof(rec); k++)
-			rec[k] = byte_at((size_t)i * RECORD_LEN + k, 3);
-		CHECK_RC(sluice_write(f, rec, sizeof(rec)), sizeof(rec));
-		CHECK_RC(sluice_hflush(f), 0);
+	if (sluice_open(w->vol, NULL, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f)) {
+		fprintf(stderr, "writer: %s\n", sluice_last_error(w->vol));
+		exit(1);
 	}
-	const struct sl_peer_stats *ws = sl_peers_stats(w->core.peers);
-	CHECK(atomic_load(&ws->replicated) >= RECORDS);
-	CHECK(atomic_load(&ws->degraded) == 0);
-	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->kept) +
-	      atomic_load(&sl_peers_stats(c->core.peers)->kept) >= RECORDS);
-
-	/* a reader on a node of its own: every record at once, none from object storage */
-	sluice_volume *r = node(meta, "127.0.0.9", NULL);
-	uint64_t g0 = gets(r);
-	uint8_t *got = malloc(RECORDS * RECORD_LEN);
-	sluice_file *g;
-	REQUIRE(sluice_open(r, NULL, "/wal", SLUICE_O_READ, 0, 0, &g) == 0);
-	CHECK_RC(sluice_pread(g, got, RECORDS * RECORD_LEN, 0), RECORDS * RECORD_LEN);
-	sluice_close(g);
-	for (size_t i = 0; i < RECORDS * RECORD_LEN; i++)
-		if (got[i] != byte_at(i, 3)) {
-			CHECK(!"a record differs");
-			break;
+	uint8_t rec[RECORD_LEN];
+	for (size_t off = 0;; off += RECORD_LEN) {
+		for (size_t k = 0; k < RECORD_LEN; k++)
+			rec[k] = byte_at(off + k, (unsigned)w->t);
+		if (sluice_write(f, rec, RECORD_LEN) != RECORD_LEN || sluice_hflush(f)) {
+			fprintf(stderr, "writer: %s\n", sluice_last_error(w->vol));
+			exit(1);
 		}
-	CHECK(gets(r) == g0);
+		pthread_mutex_lock(w->out_lock);
+		printf("%d %zu\n", w->t, off + RECORD_LEN);
+		fflush(stdout);
+		pthread_mutex_unlock(w->out_lock);
+	}
+	return NULL;
+}
+
+static int writer_main(char **argv)
+{
+	/* --writer META BUCKET CACHEDIR PORT */
+	sluice_kv conf[] = {
+		{"meta", argv[2]}, {"bucket", argv[3]}, {"cache-dir", argv[4]},
+		{"cache-group.port", argv[5]}, {"cache-group.host", "127.0.0.2"},
+		{"nodes", NODES}, {"free-space-ratio", "0"}, {"io-retries", "1"},
+		{"connect-timeout", "1"},
+	};
+	sluice_volume *vol;
+	char msg[512];
+	if (sluice_init(conf, sizeof(conf) / sizeof(conf[0]), &vol, msg, sizeof(msg))) {
+		fprintf(stderr, "writer: %s\n", msg);
+		return 1;
+	}
+	pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct wal_thread w[THREADS];
+	pthread_t t[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (struct wal_thread){.vol = vol, .out_lock = &out_lock, .t = i};
+		if (pthread_create(&t[i], NULL, wal_main, &w[i]))
+			return 1;
+	}
+	for (;;)
+		pause(); /* until the test kills us */
+}
+
+static int read_records(sluice_volume *v, int t, size_t len)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "/wal-%d", t);
+	sluice_file *f;
+	int rc = sluice_open(v, NULL, path, SLUICE_O_READ, 0, 0, &f);
+	if (rc)
+		return rc;
+	uint8_t *buf = malloc(len ? len : 1);
+	ssize_t n = sluice_pread(f, buf, len, 0);
+	sluice_close(f);
+	rc = n < 0 ? (int)n : (size_t)n != len ? -EIO : 0;
+	for (size_t i = 0; !rc && i < len; i++)
+		if (buf[i] != byte_at(i, (unsigned)t))
+			rc = -EBADMSG;
+	free(buf);
+	return rc;
+}
+
+static void test_replicated_hflush(const char *self, const char *meta, const char *broken,
+				   const char *tag)
+{
+	char wcache[1100], bname[32], cname[32];
+	snprintf(wcache, sizeof(wcache), "%s/cache-w-%s", dir, tag);
+	snprintf(bname, sizeof(bname), "b-%s", tag);
+	snprintf(cname, sizeof(cname), "c-%s", tag);
+	sluice_volume *b = node(meta, "127.0.0.3", bname);
+	sluice_volume *c = node(meta, "127.0.0.4", cname);
+	int fds[2];
+	REQUIRE(pipe(fds) == 0);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(self, self, "--writer", meta, broken, wcache, port, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	FILE *out = fdopen(fds[0], "r");
+	REQUIRE(out);
+	size_t acked[THREADS] = {0};
+	int t, n = 0;
+	size_t end;
+	while (n < KILL_AFTER && fscanf(out, "%d %zu", &t, &end) == 2 && t >= 0 && t < THREADS) {
+		acked[t] = end > acked[t] ? end : acked[t];
+		n++;
+	}
+	kill(pid, SIGKILL);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	fclose(out);
+	CHECK_RC(n, KILL_AFTER);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->kept) +
+	      atomic_load(&sl_peers_stats(c->core.peers)->kept) >= KILL_AFTER);
+
+	/* a reader on a node of its own reads every acknowledged record, none from object storage
+	 * (which never got them) and none from the writer (dead): from the replicas */
+	sluice_volume *r = node(meta, "127.0.0.9", NULL);
+	for (t = 0; t < THREADS; t++)
+		CHECK_RC(read_records(r, t, acked[t]), 0);
+	CHECK(atomic_load(&sl_peers_stats(r->core.peers)->fetched) > 0);
 	sluice_shutdown(r);
 
-	/* the writer's node is lost: its process ends without uploading, its disk goes */
-	CHECK(sluice_close(f) < 0); /* close waits for object storage, which refuses */
-	sluice_shutdown(w);
-	char wcache[1100];
-	snprintf(wcache, sizeof(wcache), "%s/cache-w", dir);
-	CHECK(nblocks_under(wcache) >= 1);
-	CHECK(sl_peers_sweep(b->core.peers, 0) + sl_peers_sweep(c->core.peers, 0) >= RECORDS);
-
-	/* every acknowledged record is in object storage now */
+	/* the writer's node is lost with its disk; the holders upload what they keep */
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", wcache);
+	CHECK(system(cmd) == 0);
+	CHECK(sl_peers_sweep(b->core.peers, 0) + sl_peers_sweep(c->core.peers, 0) >= 1);
 	char msg[512];
 	sluice_kv plain[] = {{"meta", meta}};
 	REQUIRE(sluice_init(plain, 1, &r, msg, sizeof(msg)) == 0);
-	REQUIRE(sluice_open(r, NULL, "/wal", SLUICE_O_READ, 0, 0, &g) == 0);
-	memset(got, 0, RECORDS * RECORD_LEN);
-	CHECK_RC(sluice_pread(g, got, RECORDS * RECORD_LEN, 0), RECORDS * RECORD_LEN);
-	sluice_close(g);
-	for (size_t i = 0; i < RECORDS * RECORD_LEN; i++)
-		if (got[i] != byte_at(i, 3)) {
-			CHECK(!"a record differs after the takeover");
-			break;
-		}
-	free(got);
+	for (t = 0; t < THREADS; t++)
+		CHECK_RC(read_records(r, t, acked[t]), 0);
 	sluice_shutdown(r);
 	sluice_shutdown(b);
 	sluice_shutdown(c);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 5 && !strcmp(argv[1], "--writer")) {
+		snprintf(port, sizeof(port), "%s", argv[5]);
+		return writer_main(argv);
+	}
+	char self[1024];
+	ssize_t sn = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	REQUIRE(sn > 0);
+	self[sn] = 0;
 	char *tmp = tu_tempdir("peers");
 	snprintf(dir, sizeof(dir), "%s", tmp);
 	free(tmp);
@@ -331,6 +421,41 @@ int main(void)
 
 	sluice_shutdown(a);
 	sluice_shutdown(b);
-	test_replicated_hflush(meta);
+	char broken[1100];
+	snprintf(broken, sizeof(broken), "%s/meta.db/not-a-directory", dir);
+	test_replicated_hflush(self, meta, broken, "sqlite");
+
+	/* on MariaDB + S3 too (make test's services) */
+	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
+	if (endpoint && *endpoint) {
+		const char *base_url = tu_service_env("SLUICE_TEST_MYSQL_URL");
+		const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
+		char db[64], cmd[2048], murl[1024], s3bucket[1024], msg[512];
+		snprintf(db, sizeof(db), "peers_%d", (int)getpid());
+		snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
+		REQUIRE(system(cmd) == 0);
+		const char *slash = strrchr(base_url, '/');
+		REQUIRE(slash != NULL);
+		snprintf(murl, sizeof(murl), "%.*s/%s", (int)(slash - base_url), base_url, db);
+		snprintf(s3bucket, sizeof(s3bucket), "%s/peers-%d", endpoint, (int)getpid());
+		sluice_format_options fo = {
+			.meta_url = murl, .name = "peervol", .storage = "minio", .bucket = s3bucket,
+			.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
+			.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"),
+			.compression = "lz4"};
+		int frc = sluice_format(&fo, msg, sizeof(msg));
+		if (frc)
+			fprintf(stderr, "format: %s\n", msg);
+		REQUIRE(frc == 0);
+		test_replicated_hflush(self, murl, "http://127.0.0.1:9/refused", "mysql");
+		snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
+		CHECK(system(cmd) == 0);
+	} else if (getenv("SLUICE_TEST_REQUIRE_SERVICES") &&
+		   !strcmp(getenv("SLUICE_TEST_REQUIRE_SERVICES"), "1")) {
+		fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");
+		CHECK(!"services");
+	} else {
+		fprintf(stderr, "MariaDB + S3 part skipped: no services (run through make test)\n");
+	}
 	return tu_finish("test_vfs_peers");
 }
