@@ -1,8 +1,9 @@
 /* test_vfs_peers.c - the cache group (peer.c) with three nodes on loopback addresses 127.0.0.2-4
  * (weights 1:2:3), each a volume handle of its own with its own cache dir, in this process: a
- * block cached on the nodes is read by another client from them, not from object storage (whose
- * objects are deleted first, so nothing else could answer); a node that stopped costs a fallback,
- * not a failure; a corrupted cached copy is not served; a client of another volume (its own group
+ * cold read puts each block in its owner's cache, in the proportions of the weights; a stopped
+ * node costs a fallback to object storage, not a failure; blocks cached in the group are read
+ * from it, not from object storage (whose objects are deleted first, so nothing else could
+ * answer); a corrupted cached copy is not served; a client of another volume (its own group
  * key) is refused by the servers and reads from its own store; replicated hflush with a writer
  * killed with SIGKILL (below), on SQLite + files and on MariaDB + S3. */
 #include <arpa/inet.h>
@@ -27,8 +28,9 @@
 #include "vfs/vfs.h"
 
 #define MiB (1u << 20)
-#define FILE_LEN (6 * 4 * MiB + 12345) /* 7 blocks of 4 MiB, the last one short */
-#define NBLOCKS 7
+#define BLOCK_KIB 64 /* many blocks, so that the shares of the weights show */
+#define FILE_LEN (64 * MiB + 12345)
+#define NBLOCKS 1025 /* of 64 KiB, the last one short */
 #define NODES "127.0.0.2:1,127.0.0.3:2,127.0.0.4:3"
 
 static char dir[1024], port[16];
@@ -55,7 +57,7 @@ static void format(const char *meta, const char *name, const char *bucket)
 {
 	char msg[512];
 	sluice_format_options fo = {.meta_url = meta, .name = name, .storage = "file",
-				    .bucket = bucket, .trash_days = 0};
+				    .bucket = bucket, .trash_days = 0, .block_size_kib = BLOCK_KIB};
 	int rc = sluice_format(&fo, msg, sizeof(msg));
 	if (rc)
 		fprintf(stderr, "format: %s\n", msg);
@@ -69,7 +71,7 @@ static sluice_volume *node_on(const char *meta, const char *host, const char *ca
 {
 	char cdir[1100], msg[1024];
 	snprintf(cdir, sizeof(cdir), "%s/cache-%s", dir, cache ? cache : "");
-	sluice_kv conf[11] = {
+	sluice_kv conf[12] = {
 		{"meta", meta},
 		{"nodes", NODES},
 		{"cache-group.port", port},
@@ -77,8 +79,9 @@ static sluice_volume *node_on(const char *meta, const char *host, const char *ca
 		{"cache-group.timeout", "2000"},
 		{"get-timeout", "1"}, /* a block no one has fails the read at once */
 		{"free-space-ratio", "0"},
+		{"cache-writers", "0"}, /* every block offered is kept, so the counts are exact */
 	};
-	size_t n = 7;
+	size_t n = 8;
 	if (cache)
 		conf[n++] = (sluice_kv){"cache-dir", cdir};
 	if (bucket) {
@@ -358,46 +361,57 @@ int main(int argc, char **argv)
 	CHECK(sl_peers_serving(a->core.peers) && sl_peers_serving(b->core.peers) &&
 	      sl_peers_serving(c->core.peers));
 
-	/* A writes; B and C read everything (B's and C's caches now hold every block). */
+	/* A writes (a writer caches nothing); a client on a node outside the list reads the file
+	 * cold: from object storage, and each block goes to its first owner's cache, in the
+	 * proportions of the weights 1:2:3 */
 	write_file(a, "/f", 1);
-	CHECK_RC(check_file(b, "/f", 1), 0);
-	CHECK_RC(check_file(c, "/f", 1), 0);
-
-	/* object storage loses the blocks: only the group can answer now */
-	CHECK_RC(nblocks_under(bucket), NBLOCKS);
-
-	/* a client on node A's address (A serves the port; this one only reads from the group)
-	 * without a cache of its own reads every block from B or C */
-	sluice_volume *d = node(meta, "127.0.0.2", NULL);
-	CHECK(!sl_peers_serving(d->core.peers));
+	sluice_volume *d = node(meta, "127.0.0.9", NULL);
 	uint64_t g0 = gets(d);
 	CHECK_RC(check_file(d, "/f", 1), 0);
-	CHECK(gets(d) == g0); /* nothing from object storage */
-	const struct sl_peer_stats *ds = sl_peers_stats(d->core.peers);
-	CHECK_RC((int)atomic_load(&ds->fetched), NBLOCKS);
-	uint64_t served = atomic_load(&sl_peers_stats(b->core.peers)->served) +
-			  atomic_load(&sl_peers_stats(c->core.peers)->served);
-	CHECK(served >= NBLOCKS);
+	CHECK(gets(d) - g0 >= NBLOCKS);
+	uint64_t shares[3] = {atomic_load(&sl_peers_stats(a->core.peers)->offered),
+			      atomic_load(&sl_peers_stats(b->core.peers)->offered),
+			      atomic_load(&sl_peers_stats(c->core.peers)->offered)};
+	fprintf(stderr, "  blocks offered to A:B:C = %llu:%llu:%llu\n", (unsigned long long)shares[0],
+		(unsigned long long)shares[1], (unsigned long long)shares[2]);
+	CHECK_RC((int)(shares[0] + shares[1] + shares[2]), NBLOCKS);
+	for (int i = 0; i < 3; i++) { /* within 6 points of 1/6, 2/6, 3/6 */
+		double share = (double)shares[i] / NBLOCKS, want = (i + 1) / 6.0;
+		CHECK(share > want - 0.06 && share < want + 0.06);
+	}
 	sluice_shutdown(d);
 
-	/* C stops: the blocks it owned come from B; a stopped node costs a refused connection */
+	/* C stops: its blocks cost a refused connection and come from object storage; the
+	 * others come from A and B */
 	sluice_shutdown(c);
-	d = node(meta, "127.0.0.2", NULL);
+	d = node(meta, "127.0.0.9", NULL);
+	g0 = gets(d);
 	CHECK_RC(check_file(d, "/f", 1), 0);
+	CHECK_RC((int)atomic_load(&sl_peers_stats(d->core.peers)->fetched),
+		 (int)(shares[0] + shares[1]));
+	CHECK(gets(d) - g0 >= shares[2]);
+	sluice_shutdown(d);
+	c = node(meta, "127.0.0.4", "c"); /* back, with its disk cache */
+
+	/* object storage loses the blocks: only the group can answer now, and it does */
+	CHECK_RC(nblocks_under(bucket), NBLOCKS);
+	d = node(meta, "127.0.0.9", NULL);
+	g0 = gets(d);
+	CHECK_RC(check_file(d, "/f", 1), 0);
+	CHECK(gets(d) == g0);
 	CHECK_RC((int)atomic_load(&sl_peers_stats(d->core.peers)->fetched), NBLOCKS);
 	sluice_shutdown(d);
 
 	/* B's copies are corrupted: its disk cache finds out and serves none of them (and drops
-	 * them), so with C gone no copy is left anywhere; the read fails with an error, in time */
+	 * them); no copy of B's share is left, so the read fails with an error, in time */
 	char bcache[1100];
 	snprintf(bcache, sizeof(bcache), "%s/cache-b", dir);
 	blocks_seen = 0;
 	nftw(bcache, corrupt_one, 16, FTW_PHYS);
-	CHECK(blocks_seen >= NBLOCKS);
+	CHECK(blocks_seen >= (int)shares[1]);
 	uint64_t served_b = atomic_load(&sl_peers_stats(b->core.peers)->served);
-	d = node(meta, "127.0.0.2", NULL);
+	d = node(meta, "127.0.0.9", NULL);
 	CHECK(check_file(d, "/f", 1) < 0);
-	CHECK_RC((int)atomic_load(&sl_peers_stats(d->core.peers)->fetched), 0);
 	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->served) == served_b);
 	sluice_shutdown(d);
 
@@ -421,6 +435,7 @@ int main(int argc, char **argv)
 
 	sluice_shutdown(a);
 	sluice_shutdown(b);
+	sluice_shutdown(c);
 	char broken[1100];
 	snprintf(broken, sizeof(broken), "%s/meta.db/not-a-directory", dir);
 	test_replicated_hflush(self, meta, broken, "sqlite");

@@ -276,14 +276,17 @@ static bool load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserv
 	/* The reservation was the block length: keep it for the data, or give it back on failure. */
 	if (rc)
 		sl_mem_release(&c->v->mem, reserved);
-	return !rc && remote && c->v->disk;
+	return !rc && remote && (c->v->disk || c->v->peers);
 }
 
-/* Writes a READY block the caller holds a reference to into the disk cache. */
+/* Writes a READY block the caller holds a reference to into the disk cache, or, in a cache group,
+ * into its owner's when that is another node. */
 static void store_on_disk(struct sl_blockcache *c, struct entry *e)
 {
 	char key[SL_KEY_MAX];
 	sl_block_key(&c->v->layout, e->id, e->indx, e->slice_size, key);
+	if (sl_peers_offer(c->v->peers, key, e->id, e->indx, e->data, e->len))
+		return;
 	pthread_mutex_lock(&c->lock);
 	bool random = e->random;
 	pthread_mutex_unlock(&c->lock);

@@ -683,11 +683,11 @@ int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off
 	return sl_errf(err, -ENOENT, "block %s is not in the disk cache", key);
 }
 
-void sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data, uint32_t len,
+bool sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data, uint32_t len,
 		      bool random)
 {
 	if (!dc || (!random && !dc->full_block) || !key_ok(key))
-		return;
+		return false;
 	uint64_t h = key_hash(key);
 	size_t di = dir_of(dc, h);
 	struct dc_dir *d = &dc->dirs[di];
@@ -700,7 +700,7 @@ void sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data
 	if (dc->max_writers && d->writers >= dc->max_writers) {
 		dc->skipped++;
 		pthread_mutex_unlock(&dc->lock);
-		return;
+		return false;
 	}
 	struct dc_entry *e =
 		reserve_locked(dc, key, h, di, file_size(len), have_vfs ? &vfs : NULL, &victims);
@@ -709,7 +709,7 @@ void sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data
 	pthread_mutex_unlock(&dc->lock);
 	delete_victims(dc, victims);
 	if (!e)
-		return;
+		return false;
 	char p[PATH_MAX];
 	path_of(d, key, p);
 	struct sl_err err = {0};
@@ -720,6 +720,7 @@ void sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data
 	d->writers--;
 	pthread_mutex_unlock(&dc->lock);
 	finish(dc, e, rc == 0);
+	return rc == 0;
 }
 
 void sl_diskcache_adopt(struct sl_diskcache *dc, const char *key, const char *path)

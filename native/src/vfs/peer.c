@@ -11,7 +11,9 @@
  *
  * Client: a block's owners are the first hosts of the ring at (slice id, block index); the
  * reader asks them in ring order, skipping itself, each within cache-group.timeout, and falls
- * back to object storage when none has the block. A slow or dead peer costs one timeout.
+ * back to object storage when none has the block. A slow or dead peer costs one timeout. A block
+ * it then downloads goes to its first owner's disk cache (OFFER), not its own, unless it is that
+ * owner: a node's disk holds its share of the group's cache.
  *
  * Replicated hflush (hflush.replicas = R): a block the writer staged for an hflush is sent to
  * R-1 owners (the next ones on the ring when one fails), which keep it durably (fdatasync'ed)
@@ -25,9 +27,10 @@
  *
  * Protocol, big-endian; a connection carries requests one after the other (the client opens one
  * per block for now):
- *   request  "SLPG", u8 version (1), u8 op (1: GET, 2: PUT), u16 key length, key, i64 unix
- *            time, for PUT u32 length and the block, and an HMAC-SHA256 under the group key of
- *            everything before it
+ *   request  "SLPG", u8 version (1), u8 op (1: GET, 2: PUT a replica, 3: OFFER a block to
+ *            its owner's cache), u16 key length, key, i64 unix time, for PUT and OFFER u32
+ *            length and the block, and an HMAC-SHA256 under the group key of everything before
+ *            it
  *   answer   u8 status (0 or an errno), u32 length, the block (GET), and an HMAC-SHA256 of
  *            (the request's HMAC, status, length, block)
  * The group key is derived from the volume's secret (sl_meta_volume_key): every client with
@@ -62,12 +65,13 @@
 #define PEER_VERSION 1
 #define OP_GET 1
 #define OP_PUT 2
+#define OP_OFFER 3
 #define REPLICA_DIR "replicas"
 #define ABANDON_S 3600 /* an uncommitted replica older than this: its writer died */
 #define MAC_BYTES SL_META_KEY_BYTES
 #define KEY_LABEL "sluice cache group v1"
 #define CLOCK_SKEW_S 300
-#define MAX_CONNS 64
+#define MAX_CONNS 1024
 #define REQ_HEAD 8 /* magic, version, op, key length */
 #define ANS_HEAD 5 /* status, length */
 #define PEER_TRIES 2 /* owners asked for one block before object storage */
@@ -259,15 +263,16 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	uint16_t klen = get_u16(head + 6);
 	uint8_t op = head[5];
 	if (memcmp(head, PEER_MAGIC, 4) || head[4] != PEER_VERSION ||
-	    (op != OP_GET && op != OP_PUT) || !klen || klen >= SL_KEY_MAX)
+	    (op != OP_GET && op != OP_PUT && op != OP_OFFER) || !klen || klen >= SL_KEY_MAX)
 		return false;
+	bool carries = op != OP_GET; /* a block comes with the request */
 	/* the request as its HMAC covers it: head, key, time, [length, block] */
 	uint8_t fixed[REQ_HEAD + SL_KEY_MAX + 8 + 4];
 	memcpy(fixed, head, REQ_HEAD);
-	size_t nfixed = REQ_HEAD + (size_t)klen + 8 + (op == OP_PUT ? 4 : 0);
+	size_t nfixed = REQ_HEAD + (size_t)klen + 8 + (carries ? 4 : 0);
 	if (read_full(fd, fixed + REQ_HEAD, nfixed - REQ_HEAD, deadline))
 		return false;
-	uint32_t plen = op == OP_PUT ? get_u32(fixed + nfixed - 4) : 0;
+	uint32_t plen = carries ? get_u32(fixed + nfixed - 4) : 0;
 	if (plen > p->v->layout.block_size)
 		return false;
 	uint8_t *req = malloc(nfixed + plen + MAC_BYTES);
@@ -297,17 +302,21 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 		atomic_fetch_add(&p->stats.refused, 1);
 		status = EACCES;
 	} else if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen) ||
-		   (op == OP_PUT && plen != blen)) {
+		   (carries && plen != blen)) {
 		atomic_fetch_add(&p->stats.refused, 1);
 		status = EINVAL;
 	} else if (op == OP_PUT) {
 		status = -keep_replica(p, key, req + nfixed, plen);
 		if (!status)
 			atomic_fetch_add(&p->stats.kept, 1);
+	} else if (op == OP_OFFER) { /* declined (busy, full, no cache): the sender keeps it */
+		status = sl_diskcache_put(p->v->disk, key, req + nfixed, plen, true) ? 0 : EBUSY;
+		if (!status)
+			atomic_fetch_add(&p->stats.offered, 1);
 	} else {
 		status = -local_block(p, key, blen, &block);
 	}
-	uint32_t len = status || op == OP_PUT ? 0 : blen;
+	uint32_t len = status || carries ? 0 : blen;
 	/* the answer as its HMAC covers it: the request's HMAC, status, length, block */
 	uint8_t *ans = malloc(MAC_BYTES + ANS_HEAD + (size_t)len + MAC_BYTES);
 	bool ok = ans != NULL;
@@ -559,10 +568,10 @@ static int dial(const struct sl_peers *p, const char *host, int64_t deadline)
 	return rc;
 }
 
-/* One request to host: GET (put NULL) fills buf with the block's blen bytes; PUT sends put's
- * blen bytes. 0, or an error. */
-static int ask(struct sl_peers *p, const char *host, const char *key, const uint8_t *put,
-	       uint8_t *buf, uint32_t blen)
+/* One request to host: GET (put NULL) fills buf with the block's blen bytes; PUT and OFFER
+ * (op) send put's blen bytes. 0, or an error. */
+static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key,
+	       const uint8_t *put, uint8_t *buf, uint32_t blen)
 {
 	int64_t deadline = mono_ms() + p->timeout_ms;
 	size_t klen = strlen(key);
@@ -572,7 +581,7 @@ static int ask(struct sl_peers *p, const char *host, const char *key, const uint
 		return -ENOMEM;
 	memcpy(req, PEER_MAGIC, 4);
 	req[4] = PEER_VERSION;
-	req[5] = put ? OP_PUT : OP_GET;
+	req[5] = op;
 	put_u16(req + 6, (uint16_t)klen);
 	memcpy(req + REQ_HEAD, key, klen);
 	put_i64(req + REQ_HEAD + klen, (int64_t)time(NULL));
@@ -640,14 +649,14 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t in
 		if (!strcmp(owners[i], p->self))
 			continue;
 		asked++;
-		int rc = ask(p, owners[i], key, NULL, buf, blen);
+		int rc = ask(p, owners[i], OP_GET, key, NULL, buf, blen);
 		if (!rc) {
 			atomic_fetch_add(&p->stats.fetched, 1);
 			return 0;
 		}
 		if (rc != -ENOENT) {
 			atomic_fetch_add(&p->stats.failed, 1);
-			sl_log(&p->v->log, SL_LOG_DEBUG, "cache group: %s from %s: %s", key,
+			sl_log(&p->v->log, SL_LOG_WARN, "cache group: %s from %s: %s", key,
 			       owners[i], strerror(-rc));
 		}
 	}
@@ -675,7 +684,7 @@ int sl_peers_replicate(struct sl_peers *p, const char *const *keys, const uint8_
 		for (size_t i = 0; i < nowners && got < want; i++) {
 			if (!strcmp(owners[i], p->self))
 				continue;
-			int rc = ask(p, owners[i], keys[k], data[k], NULL, lens[k]);
+			int rc = ask(p, owners[i], OP_PUT, keys[k], data[k], NULL, lens[k]);
 			if (!rc)
 				got++;
 			else
@@ -811,4 +820,18 @@ unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s)
 		walk(&sw, root, 0);
 	}
 	return sw.handed;
+}
+
+bool sl_peers_offer(struct sl_peers *p, const char *key, uint64_t id, uint32_t indx,
+		    const uint8_t *data, uint32_t blen)
+{
+	struct sl_ring *ring = p ? sl_vol_ring(p->v) : NULL;
+	const char *owner[1];
+	if (!ring || sl_ring_lookup(ring, id, indx, owner, 1) != 1 || !strcmp(owner[0], p->self))
+		return false;
+	int rc = ask(p, owner[0], OP_OFFER, key, data, NULL, blen);
+	if (rc)
+		sl_log(&p->v->log, SL_LOG_DEBUG, "cache group: offering %s to %s: %s", key, owner[0],
+		       strerror(-rc));
+	return !rc;
 }

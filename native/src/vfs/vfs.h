@@ -153,10 +153,11 @@ void sl_diskcache_free(struct sl_diskcache *dc);
  * deleted (and logged) and reported as -ENOENT, so the caller fetches the block elsewhere. */
 int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off, void *buf,
 			  uint32_t n, struct sl_err *err);
-/* Stores a block (best effort: a full or failing disk only logs). random: the block was fetched
- * for a small random read; blocks fetched otherwise (sequential reads, readahead) are stored only
- * with cache-full-block=true. */
-void sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data, uint32_t len,
+/* Stores a block (best effort: a full or failing disk only logs; so many writes at once into
+ * its directory that cache-writers is reached skip it): whether it was stored. random: the block
+ * was fetched for a small random read; blocks fetched otherwise (sequential reads, readahead)
+ * are stored only with cache-full-block=true. */
+bool sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data, uint32_t len,
 		      bool random);
 /* Moves a finished cache file (a staged block, after its upload) into the cache as key; the file
  * must be on the directory sl_diskcache_root(dc, key) names. Deletes it if it cannot be kept. */
@@ -241,6 +242,7 @@ struct sl_peer_stats {
 	atomic_uint_fast64_t refused; /* requests refused: unauthenticated, too old, not a key */
 	atomic_uint_fast64_t failed;  /* asks of a peer that failed other than "not there" */
 	atomic_uint_fast64_t kept;    /* replicas this node keeps for writers (PUTs taken) */
+	atomic_uint_fast64_t offered; /* blocks other nodes downloaded and gave this owner */
 	atomic_uint_fast64_t replicated; /* copies of this node's hflushed blocks on peers */
 	atomic_uint_fast64_t degraded;   /* hflushed blocks with fewer copies than hflush.replicas */
 };
@@ -261,6 +263,11 @@ int sl_peers_replicate(struct sl_peers *p, const char *const *keys, const uint8_
  * their block is in object storage, uploaded first when their slice is committed, dropped when it
  * never was after an hour. Returns how many were handed over. */
 unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s);
+/* A block this node downloaded from object storage, given to its first owner on the ring for
+ * its disk cache: true if the owner is another node and took it (the caller then does not keep
+ * it), false otherwise (no group, this node owns it, or the owner did not answer). */
+bool sl_peers_offer(struct sl_peers *p, const char *key, uint64_t id, uint32_t indx,
+		    const uint8_t *data, uint32_t blen);
 const struct sl_peer_stats *sl_peers_stats(const struct sl_peers *p);
 bool sl_peers_serving(const struct sl_peers *p);
 
