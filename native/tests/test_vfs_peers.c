@@ -3,7 +3,8 @@
  * cold read puts each block in its owner's cache, in the proportions of the weights; a stopped
  * node costs a fallback to object storage, not a failure; blocks cached in the group are read
  * from it, not from object storage (whose objects are deleted first, so nothing else could
- * answer); a corrupted cached copy is not served; a client of another volume (its own group
+ * answer), also by `sluice cache-server` in place of a client; a corrupted cached copy is not
+ * served; a client of another volume (its own group
  * key) is refused by the servers and reads from its own store; replicated hflush with a writer
  * killed with SIGKILL (below), on SQLite + files and on MariaDB + S3. */
 #include <arpa/inet.h>
@@ -402,6 +403,45 @@ int main(int argc, char **argv)
 	CHECK_RC((int)atomic_load(&sl_peers_stats(d->core.peers)->fetched), NBLOCKS);
 	sluice_shutdown(d);
 
+	/* C's node runs `sluice cache-server` on C's cache dir instead of a client: it serves the
+	 * same share */
+	sluice_shutdown(c);
+	c = NULL;
+	char cli[1100], ccache[1100], copt[1200], popt[64];
+	snprintf(cli, sizeof(cli), "%.*s/bin/sluice", (int)(strrchr(self, '/') - self), self);
+	snprintf(ccache, sizeof(ccache), "%s/cache-c", dir);
+	snprintf(copt, sizeof(copt), "cache-dir=%s", ccache);
+	snprintf(popt, sizeof(popt), "cache-group.port=%s", port);
+	int sfd[2];
+	REQUIRE(pipe(sfd) == 0);
+	pid_t server = fork();
+	REQUIRE(server >= 0);
+	if (server == 0) {
+		dup2(sfd[1], 1);
+		close(sfd[0]);
+		close(sfd[1]);
+		execl(cli, cli, "cache-server", "-o", popt, "-o", "cache-group.host=127.0.0.4",
+		      "-o", copt, "-o", "nodes=" NODES, "-o", "free-space-ratio=0", meta,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(sfd[1]);
+	FILE *said = fdopen(sfd[0], "r");
+	char line[256] = "";
+	CHECK(said && fgets(line, sizeof(line), said) && strstr(line, "serving volume peervol"));
+	d = node(meta, "127.0.0.9", NULL);
+	g0 = gets(d);
+	CHECK_RC(check_file(d, "/f", 1), 0);
+	CHECK(gets(d) == g0);
+	CHECK_RC((int)atomic_load(&sl_peers_stats(d->core.peers)->fetched), NBLOCKS);
+	sluice_shutdown(d);
+	kill(server, SIGTERM);
+	int sstatus = 0;
+	waitpid(server, &sstatus, 0);
+	CHECK(WIFEXITED(sstatus) && WEXITSTATUS(sstatus) == 0);
+	if (said)
+		fclose(said);
+
 	/* B's copies are corrupted: its disk cache finds out and serves none of them (and drops
 	 * them); no copy of B's share is left, so the read fails with an error, in time */
 	char bcache[1100];
@@ -435,7 +475,6 @@ int main(int argc, char **argv)
 
 	sluice_shutdown(a);
 	sluice_shutdown(b);
-	sluice_shutdown(c);
 	char broken[1100];
 	snprintf(broken, sizeof(broken), "%s/meta.db/not-a-directory", dir);
 	test_replicated_hflush(self, meta, broken, "sqlite");

@@ -41,6 +41,9 @@ static void usage(FILE *out)
 		"  token renew|cancel [-o KEY=VALUE]... FILE\n"
 		"                                  delegation tokens of a gateway (Kerberos login);\n"
 		"                                  FILE holds the token (base64 lines)\n"
+		"  cache-server [-o KEY=VALUE]... META-URL\n"
+		"                                  serve this node's share of the cache group (needs\n"
+		"                                  cache-group.port, cache-dir and nodes)\n"
 		"\n"
 		"  version                         print the version\n");
 }
@@ -133,6 +136,8 @@ int main(int argc, char **argv)
 		return cmd_gateway(argc - 1, argv + 1);
 	if (!strcmp(cmd, "token"))
 		return cmd_token(argc - 1, argv + 1);
+	if (!strcmp(cmd, "cache-server"))
+		return cmd_cache_server(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||
 	    !strcmp(cmd, "get") || !strcmp(cmd, "cat") || !strcmp(cmd, "mv") || !strcmp(cmd, "rm"))
 		return cmd_files(cmd, argc - 1, argv + 1);
