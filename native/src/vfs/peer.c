@@ -17,8 +17,8 @@
  *
  * Replicated hflush (hflush.replicas = R): a block the writer staged for an hflush is sent to
  * R-1 owners (the next ones on the ring when one fails), which keep it durably (fdatasync'ed)
- * in DIR/<uuid>/replicas/<key> of their cache dir and serve it like their own; the hflush
- * returns once they have it, so a reader anywhere gets it at once and it survives the loss of
+ * in DIR/<uuid>/replicas/<key> of their cache dir and serve it like their own: one thread per
+ * block, while the writer stages the same blocks locally; the hflush returns once they have it, so a reader anywhere gets it at once and it survives the loss of
  * the writer's node. Fewer reachable owners than R-1: the hflush still returns, the block is
  * counted as degraded and logged. A holder's sweep (sl_peers_sweep) hands a replica over once
  * it is older than the grace period: into its disk cache if the block is in object storage by
@@ -71,10 +71,12 @@
 #define MAC_BYTES SL_META_KEY_BYTES
 #define KEY_LABEL "sluice cache group v1"
 #define CLOCK_SKEW_S 300
-#define MAX_CONNS 1024
+#define MAX_CONNS 256
 #define REQ_HEAD 8 /* magic, version, op, key length */
 #define ANS_HEAD 5 /* status, length */
 #define PEER_TRIES 2 /* owners asked for one block before object storage */
+#define POOL_SIZE 32 /* idle connections kept to peers */
+#define POOL_IDLE_MS 30000 /* the server closes after 60 s idle; we let go before */
 
 struct sl_peers {
 	struct sl_volume_core *v;
@@ -90,6 +92,14 @@ struct sl_peers {
 	bool stopping;
 	int conns[MAX_CONNS]; /* connections being served (their threads are detached) */
 	size_t nconns;
+	/* idle client connections to peers, reused by the next request to the same host */
+	pthread_mutex_t pool_lock;
+	struct idle_conn {
+		char host[256];
+		int fd;
+		int64_t since_ms;
+	} pool[POOL_SIZE];
+	size_t npool;
 	struct sl_peer_stats stats;
 };
 
@@ -470,6 +480,7 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 		snprintf(p->self, sizeof(p->self), "localhost");
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->idle, NULL);
+	pthread_mutex_init(&p->pool_lock, NULL);
 	if ((rc = sl_meta_volume_key(v->meta, KEY_LABEL, p->key, err))) {
 		sl_err_wrap(err, "cache group: the group key (the cache group needs direct access "
 			    "to the metadata)");
@@ -513,7 +524,10 @@ void sl_peers_free(struct sl_peers *p)
 	while (p->nconns)
 		pthread_cond_wait(&p->idle, &p->lock);
 	pthread_mutex_unlock(&p->lock);
+	for (size_t i = 0; i < p->npool; i++)
+		close(p->pool[i].fd);
 	OPENSSL_cleanse(p->key, sizeof(p->key));
+	pthread_mutex_destroy(&p->pool_lock);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->idle);
 	free(p);
@@ -568,6 +582,65 @@ static int dial(const struct sl_peers *p, const char *host, int64_t deadline)
 	return rc;
 }
 
+/* An idle connection to host, or a new one: an fd, or a negative errno. *reused says which (a
+ * reused one may have been closed by the server meanwhile: the caller tries once more). */
+static int take_conn(struct sl_peers *p, const char *host, int64_t deadline, bool *reused)
+{
+	int64_t now = mono_ms();
+	int fd = -1;
+	pthread_mutex_lock(&p->pool_lock);
+	for (size_t i = p->npool; i-- > 0 && fd < 0;) {
+		struct idle_conn *c = &p->pool[i];
+		struct pollfd pf = {.fd = c->fd, .events = POLLIN};
+		bool stale = now - c->since_ms > POOL_IDLE_MS || poll(&pf, 1, 0) != 0;
+		if (stale || !strcmp(c->host, host)) {
+			if (stale)
+				close(c->fd);
+			else
+				fd = c->fd;
+			*c = p->pool[--p->npool];
+		}
+	}
+	pthread_mutex_unlock(&p->pool_lock);
+	*reused = fd >= 0;
+	return fd >= 0 ? fd : dial(p, host, deadline);
+}
+
+/* Keeps a connection that finished a request cleanly for the next one to host. */
+static void give_conn(struct sl_peers *p, const char *host, int fd)
+{
+	pthread_mutex_lock(&p->pool_lock);
+	if (p->npool < POOL_SIZE && strlen(host) < sizeof(p->pool[0].host)) {
+		struct idle_conn *c = &p->pool[p->npool++];
+		snprintf(c->host, sizeof(c->host), "%s", host);
+		c->fd = fd;
+		c->since_ms = mono_ms();
+		fd = -1;
+	}
+	pthread_mutex_unlock(&p->pool_lock);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* One exchange on fd: sends req (n bytes and its HMAC), reads the answer into ans (behind the
+ * request's HMAC, as the answer's HMAC covers it). 0 when the whole answer was read (whatever
+ * its status: the connection stays in step), or an error of the connection. */
+static int exchange(int fd, const uint8_t *req, size_t n, uint8_t *ans, uint32_t want_len,
+		    int64_t deadline)
+{
+	int rc = write_full(fd, req, n + MAC_BYTES, deadline);
+	if (!rc) {
+		memcpy(ans, req + n, MAC_BYTES);
+		rc = read_full(fd, ans + MAC_BYTES, ANS_HEAD, deadline);
+	}
+	uint32_t len = rc ? 0 : get_u32(ans + MAC_BYTES + 1);
+	if (!rc && len != (ans[MAC_BYTES] ? 0 : want_len))
+		rc = -EPROTO;
+	if (!rc)
+		rc = read_full(fd, ans + MAC_BYTES + ANS_HEAD, (size_t)len + MAC_BYTES, deadline);
+	return rc;
+}
+
 /* One request to host: GET (put NULL) fills buf with the block's blen bytes; PUT and OFFER
  * (op) send put's blen bytes. 0, or an error. */
 static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key,
@@ -576,9 +649,14 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 	int64_t deadline = mono_ms() + p->timeout_ms;
 	size_t klen = strlen(key);
 	size_t n = REQ_HEAD + klen + 8 + (put ? 4 + (size_t)blen : 0);
+	uint32_t want_len = put ? 0 : blen;
 	uint8_t *req = malloc(n + MAC_BYTES);
-	if (!req)
+	uint8_t *ans = malloc(MAC_BYTES + ANS_HEAD + (size_t)want_len + MAC_BYTES);
+	if (!req || !ans) {
+		free(req);
+		free(ans);
 		return -ENOMEM;
+	}
 	memcpy(req, PEER_MAGIC, 4);
 	req[4] = PEER_VERSION;
 	req[5] = op;
@@ -589,29 +667,29 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 		put_u32(req + REQ_HEAD + klen + 8, blen);
 		memcpy(req + REQ_HEAD + klen + 12, put, blen);
 	}
-	if (!mac(p, req, n, req + n)) {
-		free(req);
-		return -EIO;
+	int rc = mac(p, req, n, req + n) ? 0 : -EIO;
+	int fd = -1;
+	bool reused = false;
+	while (!rc) {
+		fd = take_conn(p, host, deadline, &reused);
+		if (fd < 0) {
+			rc = fd;
+			break;
+		}
+		rc = exchange(fd, req, n, ans, want_len, deadline);
+		if (!rc)
+			break;
+		close(fd);
+		fd = -1;
+		/* a pooled connection the server closed meanwhile: once more on a new one */
+		if (!reused || (rc != -ECONNRESET && rc != -EPIPE))
+			break;
+		rc = 0;
 	}
-	int fd = dial(p, host, deadline);
-	if (fd < 0) {
-		free(req);
-		return fd;
-	}
-	/* the answer as its HMAC covers it, behind the request's HMAC */
-	uint32_t want_len = put ? 0 : blen;
-	uint8_t *ans = malloc(MAC_BYTES + ANS_HEAD + (size_t)want_len + MAC_BYTES);
-	int rc = ans ? write_full(fd, req, n + MAC_BYTES, deadline) : -ENOMEM;
-	if (!rc) {
-		memcpy(ans, req + n, MAC_BYTES);
-		rc = read_full(fd, ans + MAC_BYTES, ANS_HEAD, deadline);
-	}
-	uint32_t len = rc ? 0 : get_u32(ans + MAC_BYTES + 1);
-	if (!rc && len != (ans[MAC_BYTES] ? 0 : want_len))
-		rc = -EPROTO;
-	if (!rc)
-		rc = read_full(fd, ans + MAC_BYTES + ANS_HEAD, (size_t)len + MAC_BYTES, deadline);
+	if (fd >= 0) /* the whole answer was read: the connection serves the next request */
+		give_conn(p, host, fd);
 	uint8_t want[MAC_BYTES];
+	uint32_t len = rc ? 0 : get_u32(ans + MAC_BYTES + 1);
 	size_t covered = MAC_BYTES + ANS_HEAD + (size_t)len;
 	if (!rc && (!mac(p, ans, covered, want) || CRYPTO_memcmp(want, ans + covered, MAC_BYTES)))
 		rc = -EBADMSG;
@@ -621,7 +699,6 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 		memcpy(buf, ans + MAC_BYTES + ANS_HEAD, blen);
 	free(ans);
 	free(req);
-	close(fd);
 	return rc;
 }
 
@@ -663,44 +740,95 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t in
 	return -ENOENT;
 }
 
-int sl_peers_replicate(struct sl_peers *p, const char *const *keys, const uint8_t *const *data,
-		       const uint32_t *lens, const int *staged, size_t n)
+/* The copies of one hflushed block, sent by a thread of its own. */
+struct replica_job {
+	struct sl_peers *p;
+	const char *key;
+	const uint8_t *data;
+	uint32_t len;
+	int got;
+	bool started;
+	pthread_t t;
+};
+
+struct sl_peer_batch {
+	size_t n;
+	struct replica_job jobs[];
+};
+
+static void replicate_one(struct replica_job *j)
 {
-	int want = p ? p->replicas - 1 : 0;
-	struct sl_ring *ring = want > 0 ? sl_vol_ring(p->v) : NULL;
-	if (want <= 0)
+	struct sl_peers *p = j->p;
+	int want = p->replicas - 1;
+	struct sl_ring *ring = sl_vol_ring(p->v);
+	uint64_t id;
+	uint32_t indx, blen;
+	const char *owners[SL_RING_MAX_REPLICAS];
+	size_t nowners = 0;
+	if (ring && sl_block_key_parse(&p->v->layout, j->key, &id, &indx, &blen))
+		nowners = sl_ring_lookup(ring, id, indx, owners, SL_RING_MAX_REPLICAS);
+	for (size_t i = 0; i < nowners && j->got < want; i++) {
+		if (!strcmp(owners[i], p->self))
+			continue;
+		int rc = ask(p, owners[i], OP_PUT, j->key, j->data, NULL, j->len);
+		if (!rc)
+			j->got++;
+		else
+			sl_log(&p->v->log, SL_LOG_DEBUG, "cache group: replica of %s on %s: %s", j->key,
+			       owners[i], strerror(-rc));
+	}
+}
+
+static void *replicate_main(void *arg)
+{
+	replicate_one(arg);
+	return NULL;
+}
+
+struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *const *keys,
+					       const uint8_t *const *data, const uint32_t *lens,
+					       size_t n)
+{
+	if (!p || p->replicas < 2 || !n)
+		return NULL;
+	struct sl_peer_batch *b = calloc(1, sizeof(*b) + n * sizeof(b->jobs[0]));
+	if (!b)
+		return NULL; /* out of memory: the blocks count as degraded in finish */
+	b->n = n;
+	for (size_t k = 0; k < n; k++) {
+		struct replica_job *j = &b->jobs[k];
+		*j = (struct replica_job){.p = p, .key = keys[k], .data = data[k], .len = lens[k]};
+		j->started = !pthread_create(&j->t, NULL, replicate_main, j);
+	}
+	return b;
+}
+
+int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const int *staged,
+			      size_t n)
+{
+	if (!p || p->replicas < 2 || !n)
 		return 0;
 	int short_of = 0;
 	for (size_t k = 0; k < n; k++) {
+		struct replica_job *j = b ? &b->jobs[k] : NULL;
+		if (j && j->started)
+			pthread_join(j->t, NULL);
+		else if (j) /* no thread for it: here, after the others */
+			replicate_one(j);
 		if (staged[k])
 			continue; /* not staged here either: this hflush waits for its upload */
-		uint64_t id;
-		uint32_t indx, blen;
-		const char *owners[SL_RING_MAX_REPLICAS];
-		size_t nowners = 0;
-		if (ring && sl_block_key_parse(&p->v->layout, keys[k], &id, &indx, &blen))
-			nowners = sl_ring_lookup(ring, id, indx, owners, SL_RING_MAX_REPLICAS);
-		int got = 0;
-		for (size_t i = 0; i < nowners && got < want; i++) {
-			if (!strcmp(owners[i], p->self))
-				continue;
-			int rc = ask(p, owners[i], OP_PUT, keys[k], data[k], NULL, lens[k]);
-			if (!rc)
-				got++;
-			else
-				sl_log(&p->v->log, SL_LOG_DEBUG, "cache group: replica of %s on %s: %s",
-				       keys[k], owners[i], strerror(-rc));
-		}
+		int got = j ? j->got : 0;
 		atomic_fetch_add(&p->stats.replicated, (uint64_t)got);
-		if (got < want) {
+		if (got < p->replicas - 1) {
 			short_of++;
 			if (atomic_fetch_add(&p->stats.degraded, 1) == 0)
 				sl_log(&p->v->log, SL_LOG_WARN, "cache group: hflush kept %d of %d "
-				       "copies of %s (peers unreachable or too few nodes); such "
-				       "blocks are counted as degraded from now on", got + 1,
-				       p->replicas, keys[k]);
+				       "copies of block %zu of a batch (peers unreachable or too few "
+				       "nodes); such blocks are counted as degraded from now on",
+				       got + 1, p->replicas, k);
 		}
 	}
+	free(b);
 	return short_of;
 }
 

@@ -254,11 +254,17 @@ void sl_peers_free(struct sl_peers *p);
  * when none of them has it (or there is no group, p NULL). */
 int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t indx, uint8_t *buf,
 		   uint32_t blen);
-/* Sends each block k staged for an hflush (staged[k] == 0) to hflush.replicas - 1 of its owners
- * (the next ones when one fails), which keep it durably: returns how many blocks got fewer
- * copies (degraded, counted and logged). */
-int sl_peers_replicate(struct sl_peers *p, const char *const *keys, const uint8_t *const *data,
-		       const uint32_t *lens, const int *staged, size_t n);
+/* Replicated hflush: starts sending blocks [0, n) to hflush.replicas - 1 of their owners each
+ * (the next ones when one fails), which keep them durably; data must stay valid until finish.
+ * NULL when there is nothing to do (or no memory: finish then sends them itself). */
+struct sl_peer_batch;
+struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *const *keys,
+					       const uint8_t *const *data, const uint32_t *lens,
+					       size_t n);
+/* Waits for the copies, frees b, and counts those of the blocks staged here (staged[k] == 0)
+ * that got fewer copies than hflush.replicas - 1 as degraded (logged once): returns how many. */
+int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const int *staged,
+			      size_t n);
 /* Hands over the replicas this node keeps that are older than grace_s: into the disk cache when
  * their block is in object storage, uploaded first when their slice is committed, dropped when it
  * never was after an hour. Returns how many were handed over. */

@@ -679,9 +679,11 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 		if (!n)
 			return 0;
 		pthread_mutex_unlock(&w->lock);
+		/* in a cache group, copies on hflush.replicas - 1 owners, made meanwhile */
+		struct sl_peer_batch *copies =
+			sl_peers_replicate_start(w->v->peers, kp, data, lens, n);
 		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
-		if (w->v->peers) /* and on hflush.replicas - 1 owners in the cache group */
-			sl_peers_replicate(w->v->peers, kp, data, lens, rcs, n);
+		sl_peers_replicate_finish(w->v->peers, copies, rcs, n);
 		pthread_mutex_lock(&w->lock);
 		for (size_t k = 0; k < n; k++) {
 			bs[k]->pinned = false;
