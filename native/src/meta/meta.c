@@ -40,6 +40,9 @@ struct sl_open_file {
 struct meta_core {
 	struct sl_meta m;
 	pthread_mutex_t ino_refill, slice_refill;
+	/* held through a whole flush of usage, so that a flush that finds nothing pending returns
+	 * only after one in progress has written its counters (statfs reads them right after) */
+	pthread_mutex_t flushing;
 	/* open_handles: the next open handle, and how many flushes of other threads use this one */
 	struct meta_core *next_open;
 	unsigned pins;
@@ -118,6 +121,7 @@ int sl_meta_open(const char *url, const struct sl_conf *conf, const struct sl_lo
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&mc->ino_refill, NULL);
 	pthread_mutex_init(&mc->slice_refill, NULL);
+	pthread_mutex_init(&mc->flushing, NULL);
 	/* Until the backend knows better: only the scheme, which holds no secret. */
 	snprintf(m->url_redacted, sizeof(m->url_redacted), "%.*s://...", (int)slen, url);
 	int rc = 0;
@@ -156,6 +160,7 @@ void sl_meta_close(struct sl_meta *m)
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&mc->ino_refill);
 	pthread_mutex_destroy(&mc->slice_refill);
+	pthread_mutex_destroy(&mc->flushing);
 	free(mc);
 }
 
@@ -479,7 +484,18 @@ void sl_meta_account(struct sl_meta *m, sl_ino parent, int64_t length, int64_t s
 	pthread_mutex_unlock(&m->lock);
 }
 
+static int flush_usage(struct sl_meta *m, struct sl_err *err);
+
 int sl_meta_flush_usage(struct sl_meta *m, struct sl_err *err)
+{
+	struct meta_core *mc = core_of(m);
+	pthread_mutex_lock(&mc->flushing);
+	int rc = flush_usage(m, err);
+	pthread_mutex_unlock(&mc->flushing);
+	return rc;
+}
+
+static int flush_usage(struct sl_meta *m, struct sl_err *err)
 {
 	pthread_mutex_lock(&m->lock);
 	int64_t space = m->pending_space, inodes = m->pending_inodes;
