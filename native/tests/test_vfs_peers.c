@@ -1,6 +1,7 @@
 /* test_vfs_peers.c - the cache group (peer.c) with three nodes on loopback addresses 127.0.0.2-4
  * (weights 1:2:3), each a volume handle of its own with its own cache dir, in this process: a
- * cold read puts each block in its owner's cache, in the proportions of the weights; a stopped
+ * cold read puts each block in its owner's cache, in the proportions of the weights, on the host
+ * getFileBlockLocations names for it; a stopped
  * node costs a fallback to object storage, not a failure; blocks cached in the group are read
  * from it, not from object storage (whose objects are deleted first, so nothing else could
  * answer), also by `sluice cache-server` in place of a client; a corrupted cached copy is not
@@ -72,7 +73,7 @@ static sluice_volume *node_on(const char *meta, const char *host, const char *ca
 {
 	char cdir[1100], msg[1024];
 	snprintf(cdir, sizeof(cdir), "%s/cache-%s", dir, cache ? cache : "");
-	sluice_kv conf[12] = {
+	sluice_kv conf[13] = {
 		{"meta", meta},
 		{"nodes", NODES},
 		{"cache-group.port", port},
@@ -81,8 +82,9 @@ static sluice_volume *node_on(const char *meta, const char *host, const char *ca
 		{"get-timeout", "1"}, /* a block no one has fails the read at once */
 		{"free-space-ratio", "0"},
 		{"cache-writers", "0"}, /* every block offered is kept, so the counts are exact */
+		{"block.size", "65536"}, /* logical blocks (placement) as small as stored blocks */
 	};
-	size_t n = 8;
+	size_t n = 9;
 	if (cache)
 		conf[n++] = (sluice_kv){"cache-dir", cdir};
 	if (bucket) {
@@ -236,6 +238,7 @@ static int writer_main(char **argv)
 		{"meta", argv[2]}, {"bucket", argv[3]}, {"cache-dir", argv[4]},
 		{"cache-group.port", argv[5]}, {"cache-group.host", "127.0.0.2"},
 		{"nodes", NODES}, {"free-space-ratio", "0"}, {"io-retries", "1"},
+		{"block.size", "65536"},
 		{"connect-timeout", "1"},
 	};
 	sluice_volume *vol;
@@ -380,6 +383,20 @@ int main(int argc, char **argv)
 		double share = (double)shares[i] / NBLOCKS, want = (i + 1) / 6.0;
 		CHECK(share > want - 0.06 && share < want + 0.06);
 	}
+	/* and on the hosts getFileBlockLocations names (a logical block per stored block here),
+	 * where Hadoop runs the tasks that read them */
+	sluice_block *blocks = calloc(NBLOCKS, sizeof(*blocks));
+	CHECK_RC(sluice_file_blocks(d, NULL, "/f", 0, FILE_LEN, blocks, NBLOCKS), NBLOCKS);
+	uint64_t located[3] = {0};
+	for (int i = 0; i < NBLOCKS; i++)
+		for (int h = 0; h < 3; h++) {
+			char name[16];
+			snprintf(name, sizeof(name), "127.0.0.%d", h + 2);
+			located[h] += blocks[i].nhosts && !strcmp(blocks[i].hosts[0], name);
+		}
+	free(blocks);
+	for (int h = 0; h < 3; h++)
+		CHECK(located[h] == shares[h]);
 	sluice_shutdown(d);
 
 	/* C stops: its blocks cost a refused connection and come from object storage; the

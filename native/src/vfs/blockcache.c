@@ -27,6 +27,7 @@ struct entry {
 	uint32_t indx, slice_size, len;
 	enum entry_state state;
 	bool random; /* wanted by a small random read: goes to disk even without cache-full-block */
+	struct sl_place at; /* where it lives in a cache group (its first requester's word) */
 	int refs;
 	uint8_t *data;
 	struct sl_err err;
@@ -149,7 +150,8 @@ void sl_blockcache_free(struct sl_blockcache *c)
 /* Fetches and decodes one block into a new buffer of its length, from the disk cache if it is
  * there (*remote false) or else from object storage (*remote true). */
 static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uint32_t indx,
-		       uint8_t **out, uint32_t *outlen, bool *remote, struct sl_err *err)
+		       const struct sl_place *at, uint8_t **out, uint32_t *outlen, bool *remote,
+		       struct sl_err *err)
 {
 	char key[SL_KEY_MAX];
 	sl_block_key(&v->layout, id, indx, size, key);
@@ -184,7 +186,7 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 		free(staged);
 	}
 	if (v->peers && blen) {
-		if (!sl_peers_fetch(v->peers, key, id, indx, data, blen)) {
+		if (!sl_peers_fetch(v->peers, key, at, data, blen)) {
 			*out = data;
 			*outlen = blen;
 			return 0; /* the owner caches it: not here too */
@@ -233,7 +235,7 @@ static struct entry *find_locked(struct sl_blockcache *c, uint64_t id, uint32_t 
 }
 
 static struct entry *insert_loading_locked(struct sl_blockcache *c, uint64_t id, uint32_t size,
-					   uint32_t indx)
+					   uint32_t indx, const struct sl_place *at)
 {
 	struct entry *e = calloc(1, sizeof(*e));
 	if (!e)
@@ -241,6 +243,8 @@ static struct entry *insert_loading_locked(struct sl_blockcache *c, uint64_t id,
 	e->id = id;
 	e->indx = indx;
 	e->slice_size = size;
+	if (at)
+		e->at = *at;
 	e->state = LOADING;
 	e->refs = 1;
 	size_t b = bucket_of(id, indx);
@@ -258,7 +262,8 @@ static bool load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserv
 	uint8_t *data = NULL;
 	uint32_t len = 0;
 	bool remote = false;
-	int rc = fetch_block(c->v, e->id, e->slice_size, e->indx, &data, &len, &remote, &err);
+	int rc = fetch_block(c->v, e->id, e->slice_size, e->indx, &e->at, &data, &len, &remote,
+			     &err);
 	pthread_mutex_lock(&c->lock);
 	if (rc) {
 		e->state = FAILED;
@@ -285,7 +290,7 @@ static void store_on_disk(struct sl_blockcache *c, struct entry *e)
 {
 	char key[SL_KEY_MAX];
 	sl_block_key(&c->v->layout, e->id, e->indx, e->slice_size, key);
-	if (sl_peers_offer(c->v->peers, key, e->id, e->indx, e->data, e->len))
+	if (sl_peers_offer(c->v->peers, key, &e->at, e->data, e->len))
 		return;
 	pthread_mutex_lock(&c->lock);
 	bool random = e->random;
@@ -306,7 +311,8 @@ static void release_locked(struct sl_blockcache *c, struct entry *e)
 }
 
 int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
-		       uint32_t off, void *buf, uint32_t len, struct sl_err *err)
+		       const struct sl_place *at, uint32_t off, void *buf, uint32_t len,
+		       struct sl_err *err)
 {
 	pthread_mutex_lock(&c->lock);
 	struct entry *e = find_locked(c, id, indx);
@@ -318,7 +324,7 @@ int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 			pthread_cond_wait(&c->loaded, &c->lock);
 		pthread_mutex_unlock(&c->lock);
 	} else {
-		e = insert_loading_locked(c, id, size, indx);
+		e = insert_loading_locked(c, id, size, indx, at);
 		pthread_mutex_unlock(&c->lock);
 		if (!e)
 			return sl_errf(err, -ENOMEM, "out of memory");
@@ -365,7 +371,7 @@ static void prefetch_run(void *arg)
 }
 
 static void prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
-		     bool random)
+		     const struct sl_place *at, bool random)
 {
 	pthread_mutex_lock(&c->lock);
 	struct entry *e = find_locked(c, id, indx);
@@ -390,7 +396,7 @@ static void prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32
 		return; /* memory is short: readahead shrinks to nothing rather than waiting */
 	t = malloc(sizeof(*t));
 	pthread_mutex_lock(&c->lock);
-	if (t && !find_locked(c, id, indx) && (e = insert_loading_locked(c, id, size, indx)))
+	if (t && !find_locked(c, id, indx) && (e = insert_loading_locked(c, id, size, indx, at)))
 		e->random = random;
 	pthread_mutex_unlock(&c->lock);
 	if (!e) {
@@ -403,15 +409,16 @@ static void prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32
 		prefetch_run(t);
 }
 
-void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx)
+void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
+			    const struct sl_place *at)
 {
-	prefetch(c, id, size, indx, false);
+	prefetch(c, id, size, indx, at, false);
 }
 
 void sl_blockcache_prefetch_random(struct sl_blockcache *c, uint64_t id, uint32_t size,
-				   uint32_t indx)
+				   uint32_t indx, const struct sl_place *at)
 {
-	prefetch(c, id, size, indx, true);
+	prefetch(c, id, size, indx, at, true);
 }
 
 void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size)

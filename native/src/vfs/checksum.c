@@ -63,7 +63,7 @@ static int whole_block(struct sum *s, uint64_t id, uint32_t size, uint32_t indx,
 {
 	int rc = need_buf(s, err);
 	if (!rc)
-		rc = sl_blockcache_read(s->v->cache, id, size, indx, 0, s->buf, blen, err);
+		rc = sl_blockcache_read(s->v->cache, id, size, indx, NULL, 0, s->buf, blen, err);
 	if (rc)
 		return rc;
 	uint32_t crc = sl_crc32c(0, s->buf, blen);
@@ -93,7 +93,7 @@ static int slice_range(struct sum *s, const struct sl_slice *seg, uint32_t off, 
 	for (uint32_t i = 0; i < n; i++)
 		if (lens[i] != sl_block_len(l, seg->size, first + i) || (i == 0 && off % bs) ||
 		    (i == n - 1 && (off + len) % bs && off + len < seg->size))
-			sl_blockcache_prefetch(s->v->cache, seg->id, seg->size, first + i);
+			sl_blockcache_prefetch(s->v->cache, seg->id, seg->size, first + i, NULL);
 	int rc = 0;
 	while (len && !rc) {
 		uint32_t indx = off / bs, boff = off % bs;
@@ -106,7 +106,7 @@ static int slice_range(struct sum *s, const struct sl_slice *seg, uint32_t off, 
 		} else {
 			rc = need_buf(s, err);
 			if (!rc)
-				rc = sl_blockcache_read(s->v->cache, seg->id, seg->size, indx, boff,
+				rc = sl_blockcache_read(s->v->cache, seg->id, seg->size, indx, NULL, boff,
 							s->buf, k, err);
 			if (!rc)
 				add_crc(s, sl_crc32c(0, s->buf, k), k);

@@ -9,8 +9,9 @@
  * its staging area. One process per node can listen; another one (the port is taken) reads from
  * the group without serving. At most MAX_CONNS connections are served at once.
  *
- * Client: a block's owners are the first hosts of the ring at (slice id, block index); the
- * reader asks them in ring order, skipping itself, each within cache-group.timeout, and falls
+ * Client: a block's owners are the first hosts of the ring at its logical block (file, offset /
+ * block.size), the hosts getFileBlockLocations names, so that a task Hadoop schedules there reads
+ * from its own disk (at (slice id, block index) where a caller cannot say); the reader asks them in ring order, skipping itself, each within cache-group.timeout, and falls
  * back to object storage when none has the block. A slow or dead peer costs one timeout. A block
  * it then downloads goes to its first owner's disk cache (OFFER), not its own, unless it is that
  * owner: a node's disk holds its share of the group's cache.
@@ -702,11 +703,27 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 	return rc;
 }
 
-int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t indx, uint8_t *buf,
-		   uint32_t blen)
+/* The block's owners on the ring, first first: those of its logical block where at says, else
+ * those of (slice id, block index) from its key. How many were filled. */
+static size_t owners_of(struct sl_peers *p, const char *key, const struct sl_place *at,
+			const char *owners[SL_RING_MAX_REPLICAS])
 {
 	struct sl_ring *ring = p ? sl_vol_ring(p->v) : NULL;
+	uint64_t id;
+	uint32_t indx, blen;
 	if (!ring)
+		return 0;
+	if (at && at->ino)
+		return sl_ring_lookup(ring, at->ino, at->lblock, owners, SL_RING_MAX_REPLICAS);
+	if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen))
+		return 0;
+	return sl_ring_lookup(ring, id, indx, owners, SL_RING_MAX_REPLICAS);
+}
+
+int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint8_t *buf,
+		   uint32_t blen)
+{
+	if (!p)
 		return -ENOENT;
 	char path[PATH_MAX];
 	uint8_t *copy = NULL;
@@ -720,7 +737,7 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t in
 	}
 	free(copy);
 	const char *owners[SL_RING_MAX_REPLICAS];
-	size_t n = sl_ring_lookup(ring, id, indx, owners, SL_RING_MAX_REPLICAS);
+	size_t n = owners_of(p, key, at, owners);
 	size_t asked = 0;
 	for (size_t i = 0; i < n && asked < PEER_TRIES; i++) {
 		if (!strcmp(owners[i], p->self))
@@ -744,6 +761,7 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t in
 struct replica_job {
 	struct sl_peers *p;
 	const char *key;
+	struct sl_place at;
 	const uint8_t *data;
 	uint32_t len;
 	int got;
@@ -760,13 +778,8 @@ static void replicate_one(struct replica_job *j)
 {
 	struct sl_peers *p = j->p;
 	int want = p->replicas - 1;
-	struct sl_ring *ring = sl_vol_ring(p->v);
-	uint64_t id;
-	uint32_t indx, blen;
 	const char *owners[SL_RING_MAX_REPLICAS];
-	size_t nowners = 0;
-	if (ring && sl_block_key_parse(&p->v->layout, j->key, &id, &indx, &blen))
-		nowners = sl_ring_lookup(ring, id, indx, owners, SL_RING_MAX_REPLICAS);
+	size_t nowners = owners_of(p, j->key, &j->at, owners);
 	for (size_t i = 0; i < nowners && j->got < want; i++) {
 		if (!strcmp(owners[i], p->self))
 			continue;
@@ -786,6 +799,7 @@ static void *replicate_main(void *arg)
 }
 
 struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *const *keys,
+					       const struct sl_place *at,
 					       const uint8_t *const *data, const uint32_t *lens,
 					       size_t n)
 {
@@ -797,7 +811,8 @@ struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *c
 	b->n = n;
 	for (size_t k = 0; k < n; k++) {
 		struct replica_job *j = &b->jobs[k];
-		*j = (struct replica_job){.p = p, .key = keys[k], .data = data[k], .len = lens[k]};
+		*j = (struct replica_job){.p = p, .key = keys[k], .at = at[k], .data = data[k],
+					  .len = lens[k]};
 		j->started = !pthread_create(&j->t, NULL, replicate_main, j);
 	}
 	return b;
@@ -950,12 +965,11 @@ unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s)
 	return sw.handed;
 }
 
-bool sl_peers_offer(struct sl_peers *p, const char *key, uint64_t id, uint32_t indx,
+bool sl_peers_offer(struct sl_peers *p, const char *key, const struct sl_place *at,
 		    const uint8_t *data, uint32_t blen)
 {
-	struct sl_ring *ring = p ? sl_vol_ring(p->v) : NULL;
-	const char *owner[1];
-	if (!ring || sl_ring_lookup(ring, id, indx, owner, 1) != 1 || !strcmp(owner[0], p->self))
+	const char *owner[SL_RING_MAX_REPLICAS];
+	if (!p || !owners_of(p, key, at, owner) || !strcmp(owner[0], p->self))
 		return false;
 	int rc = ask(p, owner[0], OP_OFFER, key, data, NULL, blen);
 	if (rc)

@@ -194,6 +194,13 @@ struct copy_arg {
 	bool direct; /* small random read: fetch only the bytes needed */
 };
 
+/* The logical block the piece's bytes belong to: where the cache group keeps its block. */
+static struct sl_place place_of(const struct sl_reader *r, const struct piece *p)
+{
+	uint64_t lbs = r->v->logical_block_size ? r->v->logical_block_size : 1;
+	return (struct sl_place){.ino = r->ino, .lblock = p->file_off / lbs};
+}
+
 static int copy_piece(struct sl_reader *r, const struct piece *p, void *arg, struct sl_err *err)
 {
 	struct copy_arg *a = arg;
@@ -211,7 +218,8 @@ static int copy_piece(struct sl_reader *r, const struct piece *p, void *arg, str
 			if (sl_diskcache_read(r->v->disk, key, p->boff, dst, p->len, NULL) ==
 			    (int64_t)p->len)
 				return 0;
-			sl_blockcache_prefetch_random(r->v->cache, p->id, p->size, p->indx);
+			struct sl_place at = place_of(r, p);
+			sl_blockcache_prefetch_random(r->v->cache, p->id, p->size, p->indx, &at);
 		}
 		int64_t n = sl_obj_get(r->v->store, key, p->boff, dst, p->len, err);
 		if (n >= 0 && (uint64_t)n != p->len)
@@ -220,7 +228,9 @@ static int copy_piece(struct sl_reader *r, const struct piece *p, void *arg, str
 			return sl_errf(err, -ENOENT, "block %s is missing from object storage", key);
 		return n < 0 ? (int)n : 0;
 	}
-	return sl_blockcache_read(r->v->cache, p->id, p->size, p->indx, p->boff, dst, p->len, err);
+	struct sl_place at = place_of(r, p);
+	return sl_blockcache_read(r->v->cache, p->id, p->size, p->indx, &at, p->boff, dst, p->len,
+				  err);
 }
 
 static int prefetch_piece(struct sl_reader *r, const struct piece *p, void *arg,
@@ -228,8 +238,10 @@ static int prefetch_piece(struct sl_reader *r, const struct piece *p, void *arg,
 {
 	(void)arg;
 	(void)err;
-	if (p->id)
-		sl_blockcache_prefetch(r->v->cache, p->id, p->size, p->indx);
+	if (p->id) {
+		struct sl_place at = place_of(r, p);
+		sl_blockcache_prefetch(r->v->cache, p->id, p->size, p->indx, &at);
+	}
 	return 0;
 }
 

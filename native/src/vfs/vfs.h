@@ -86,14 +86,24 @@ void sl_mem_notify(struct sl_memlimit *m);
 /* ---- block cache (blockcache.c) ------------------------------------------------------------ */
 struct sl_blockcache;
 struct sl_volume_core;
+/* Where a block lives in the cache group (peer.c): the owners of the logical block lblock of
+ * file ino on the ring, the hosts getFileBlockLocations names, so that a task Hadoop runs there
+ * finds its blocks on its own disk. NULL (or ino 0): where the owners of (slice id, block index)
+ * are. */
+struct sl_place {
+	uint64_t ino;
+	uint64_t lblock;
+};
 int sl_blockcache_new(struct sl_volume_core *v, struct sl_blockcache **out);
 void sl_blockcache_free(struct sl_blockcache *c);
 /* Copies [off, off+len) of block indx of slice (id, size) into buf, loading the block if needed
  * (whole block, decompressed). Returns 0 or a negative errno with err set. */
 int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
-		       uint32_t off, void *buf, uint32_t len, struct sl_err *err);
+		       const struct sl_place *at, uint32_t off, void *buf, uint32_t len,
+		       struct sl_err *err);
 /* Starts loading a block in the background if it is not cached and memory allows. */
-void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx);
+void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
+			    const struct sl_place *at);
 /* Drops a slice's blocks (after the slice was deleted). */
 void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size);
 /* Takes n bytes from the volume's memory limit for a writer, evicting unused cached blocks
@@ -104,7 +114,7 @@ void sl_blockcache_drop_all(struct sl_blockcache *c);
 /* Like sl_blockcache_prefetch for a block a small random read missed in the disk cache: the
  * block also goes into the disk cache when cache-full-block is false. */
 void sl_blockcache_prefetch_random(struct sl_blockcache *c, uint64_t id, uint32_t size,
-				   uint32_t indx);
+				   uint32_t indx, const struct sl_place *at);
 
 /* ---- cache files (cachefile.c) ------------------------------------------------------------ */
 /* One block on local disk, for the disk cache and for hflush staging: the raw (decompressed)
@@ -250,15 +260,16 @@ struct sl_peer_stats {
  * server on this node's address, unless another process of the node has it. */
 int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err *err);
 void sl_peers_free(struct sl_peers *p);
-/* Block indx of slice id (key, blen bytes) from its owners on the ring, into buf: 0, or -ENOENT
+/* The block of key (blen bytes, placed at) from its owners on the ring, into buf: 0, or -ENOENT
  * when none of them has it (or there is no group, p NULL). */
-int sl_peers_fetch(struct sl_peers *p, const char *key, uint64_t id, uint32_t indx, uint8_t *buf,
+int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint8_t *buf,
 		   uint32_t blen);
 /* Replicated hflush: starts sending blocks [0, n) to hflush.replicas - 1 of their owners each
  * (the next ones when one fails), which keep them durably; data must stay valid until finish.
  * NULL when there is nothing to do (or no memory: finish then sends them itself). */
 struct sl_peer_batch;
 struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *const *keys,
+					       const struct sl_place *at,
 					       const uint8_t *const *data, const uint32_t *lens,
 					       size_t n);
 /* Waits for the copies, frees b, and counts those of the blocks staged here (staged[k] == 0)
@@ -272,7 +283,7 @@ unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s);
 /* A block this node downloaded from object storage, given to its first owner on the ring for
  * its disk cache: true if the owner is another node and took it (the caller then does not keep
  * it), false otherwise (no group, this node owns it, or the owner did not answer). */
-bool sl_peers_offer(struct sl_peers *p, const char *key, uint64_t id, uint32_t indx,
+bool sl_peers_offer(struct sl_peers *p, const char *key, const struct sl_place *at,
 		    const uint8_t *data, uint32_t blen);
 const struct sl_peer_stats *sl_peers_stats(const struct sl_peers *p);
 bool sl_peers_serving(const struct sl_peers *p);

@@ -661,6 +661,8 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 		const char *kp[STAGE_BATCH];
 		const uint8_t *data[STAGE_BATCH];
 		uint32_t lens[STAGE_BATCH];
+		struct sl_place at[STAGE_BATCH]; /* where the cache group keeps copies */
+		uint64_t lbs = w->v->logical_block_size ? w->v->logical_block_size : 1;
 		int rcs[STAGE_BATCH];
 		size_t n = 0;
 		for (struct wslice *s = w->head; s && n < STAGE_BATCH; s = s->next)
@@ -673,6 +675,10 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 				kp[n] = keys[n];
 				data[n] = b->data;
 				lens[n] = sl_block_len(&w->v->layout, s->len, i);
+				at[n] = (struct sl_place){
+					.ino = w->ino,
+					.lblock = ((uint64_t)s->chunk * SL_CHUNK_SIZE + s->pos +
+						   (uint64_t)i * w->v->layout.block_size) / lbs};
 				b->pinned = true; /* keeps b->data and the slice */
 				bs[n++] = b;
 			}
@@ -681,7 +687,7 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 		pthread_mutex_unlock(&w->lock);
 		/* in a cache group, copies on hflush.replicas - 1 owners, made meanwhile */
 		struct sl_peer_batch *copies =
-			sl_peers_replicate_start(w->v->peers, kp, data, lens, n);
+			sl_peers_replicate_start(w->v->peers, kp, at, data, lens, n);
 		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
 		sl_peers_replicate_finish(w->v->peers, copies, rcs, n);
 		pthread_mutex_lock(&w->lock);
