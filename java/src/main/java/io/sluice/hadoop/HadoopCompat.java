@@ -29,9 +29,18 @@ import org.slf4j.LoggerFactory;
  * SluiceFileSystem336, while an fs.sluice.impl that the user sets (a site file, conf.set,
  * spark.hadoop.*) still wins over a default resource. HDFS adds hdfs-default.xml the same way,
  * from DistributedFileSystem's static initialiser in the same loop.
+ *
+ * <p>Binding FileContext. Hadoop finds an AbstractFileSystem only through
+ * fs.AbstractFileSystem.SCHEME.impl (core-default.xml sets it for hdfs), so {@link #register()}
+ * adds {@value #DEFAULTS} on every Hadoop: FileContext works on sluice:// wherever the services
+ * file was read, as Spark's Structured Streaming checkpoints expect, with no setting. A JVM
+ * that asks FileContext for sluice:// before it has used any FileSystem still needs the key.
  */
 final class HadoopCompat {
   private static final Logger LOG = LoggerFactory.getLogger(SluiceFileSystem.class);
+
+  /** The default resource binding FileContext (fs.AbstractFileSystem.sluice.impl; in the jar). */
+  static final String DEFAULTS = "io/sluice/hadoop/sluice-default.xml";
 
   /** The default resource naming SluiceFileSystem336 in fs.sluice.impl (in the jar). */
   static final String DEFAULTS_336 = "io/sluice/hadoop/sluice-default-336.xml";
@@ -71,11 +80,13 @@ final class HadoopCompat {
   private HadoopCompat() {}
 
   /**
-   * Makes fs.sluice.impl default to {@link #fileSystemClass()} when that is not SluiceFileSystem
-   * (see the class comment). Idempotent: Configuration adds a default resource once.
+   * Makes fs.AbstractFileSystem.sluice.impl default to {@link Sluice}, and fs.sluice.impl to
+   * {@link #fileSystemClass()} when that is not SluiceFileSystem (see the class comment).
+   * Idempotent: Configuration adds a default resource once.
    */
   static void register() {
     LOG.debug("sluice:// FileSystem class for this Hadoop: {}", FILE_SYSTEM_CLASS.getName());
+    Configuration.addDefaultResource(DEFAULTS);
     if (FILE_SYSTEM_CLASS != SluiceFileSystem.class) {
       Configuration.addDefaultResource(DEFAULTS_336);
     }
