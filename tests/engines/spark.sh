@@ -94,8 +94,45 @@ run() {
   grep -v -e '^\s*at ' -e '^\s*File "' "$REPORT_DIR/spark-$vol.log" | tail -25 | sed 's/^/   | /'
   return 1
 }
+# The other way of docs/configuration.md ("Spark"): the jar on the JVM class path, no fs.* lines;
+# a short job (tests/engines/spark_classpath_job.py). Spark must not fall back from FileContext.
+run_classpath() {
+  local conf=$WORK/conf-classpath log=$REPORT_DIR/spark-classpath.log
+  mkdir -p "$conf"
+  cat >"$conf/spark-defaults.conf" <<CONF
+spark.master                         local[2]
+spark.driver.memory                  1g
+spark.ui.enabled                     false
+spark.ui.showConsoleProgress         false
+spark.sql.shuffle.partitions         4
+spark.driver.extraClassPath          $JAR
+spark.executor.extraClassPath        $JAR
+spark.hadoop.sluice.sparkvol.meta    $META
+CONF
+  cp "$WORK/conf-sparkvol/log4j2.properties" "$conf/"
+  echo "-- Spark $VERSION on sparkvol, the jar on the class path"
+  local ok=0
+  SPARK_CONF_DIR=$conf PYSPARK_PYTHON=$VENV/bin/python SPARK_LOCAL_IP=127.0.0.1 \
+    "$VENV/bin/python" tests/engines/spark_classpath_job.py sparkvol "$TAP.lines" 2>"$log" || ok=1
+  if grep -q 'Could not use FileContext' "$log"; then
+    echo "not ok - sparkvol (jar on the class path): Spark kept its checkpoints with FileContext" \
+      >>"$TAP.lines"
+    ok=1
+  else
+    echo "ok - sparkvol (jar on the class path): Spark kept its checkpoints with FileContext" \
+      >>"$TAP.lines"
+  fi
+  if ((ok)); then
+    echo "   the run failed:"
+    grep -e '^FAILED' -e 'Could not use FileContext' "$log" | cut -c1-300 | sed 's/^/   /' || true
+    echo "   the end of its log (all of it: ${log#"$ROOT"/}):"
+    grep -v -e '^\s*at ' -e '^\s*File "' "$log" | tail -25 | sed 's/^/   | /'
+  fi
+  return $ok
+}
 rc=0
 run sparkvol "$META" || rc=1
+run_classpath || rc=1
 if [ -n "$S3META" ]; then
   run sparks3vol "$S3META" || rc=1
 fi

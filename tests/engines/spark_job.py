@@ -233,6 +233,27 @@ check(split_reads[SL] == split_reads[LO], "split reads: the same splits and rows
 spark.conf.unset("spark.sql.files.maxPartitionBytes")
 spark.conf.unset("spark.sql.files.openCostInBytes")
 
+# -- the RDD API: the old mapred committer (saveAsTextFile), FileInputFormat splits (textFile),
+# CombineFileInputFormat (wholeTextFiles), a file shipped to tasks from sluice:// (addFile)
+for base in (LO, SL):
+    fs_b, p_b = fs_of(f"{base}/rdd-text")
+    fs_b.delete(p_b, True)
+    sc.parallelize(range(100_000), 3).map(lambda x: f"r{x}").saveAsTextFile(f"{base}/rdd-text")
+    committed(f"{base}/rdd-text", "saveAsTextFile")
+    back = sc.textFile(f"{base}/rdd-text", 12)
+    check(back.getNumPartitions() >= 12 and back.count() == 100_000 and
+          back.distinct().count() == 100_000,
+          f"textFile in {back.getNumPartitions()} splits from {base.split(':')[0]}://")
+    whole = sc.wholeTextFiles(f"{base}/rdd-text").collect()
+    check(sorted(n.rsplit("/", 1)[-1] for n, _ in whole) == ["part-00000", "part-00001",
+                                                            "part-00002"] and
+          sum(t.count("\n") for _, t in whole) == 100_000,
+          f"wholeTextFiles from {base.split(':')[0]}://", [n for n, _ in whole])
+sc.addFile(f"{SL}/rdd-text/part-00001")
+shipped = sc.parallelize([0], 1).map(
+    lambda _: open(__import__("pyspark").SparkFiles.get("part-00001")).read().count("\n")).first()
+check(shipped == 33_333, "addFile from sluice://: the file reaches the tasks", shipped)
+
 # -- RDD checkpoint on sluice://
 sc.setCheckpointDir(f"{SL}/rdd-checkpoints")
 rdd = sc.parallelize(range(100_000), 4).map(lambda x: x * 2)
