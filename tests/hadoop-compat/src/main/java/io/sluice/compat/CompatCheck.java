@@ -25,8 +25,9 @@ import org.apache.hadoop.util.VersionInfo;
  * that fails to load breaks every scheme); then the FileSystem API picks the class that fits the
  * running Hadoop with no fs.sluice.impl set (SafeMode from Hadoop 3.3.6 on), openFile with a
  * read policy works, an explicit fs.sluice.impl naming the everywhere-class works, and FileContext
- * works through fs.AbstractFileSystem.sluice.impl. Compiled against the oldest supported Hadoop
- * (3.3.1), so it uses nothing newer itself; newer types are looked up by name.
+ * works through fs.AbstractFileSystem.sluice.impl, which the jar's default resource sets.
+ * Compiled against the oldest supported Hadoop (3.3.1), so it uses nothing newer itself; newer
+ * types are looked up by name.
  *
  * <p>Usage: CompatCheck HADOOP-VERSION META-URL VOLUME LOCAL-DIR. Prints one line per check and
  * "hadoop VERSION: N passed, N failed"; exits 1 if a check failed.
@@ -133,9 +134,12 @@ public final class CompatCheck {
           base.getClass().getName());
     }
 
-    // FileContext through the AbstractFileSystem binding
+    // FileContext through the AbstractFileSystem binding, which the jar's default resource
+    // sets once Hadoop has read META-INF/services (nothing set here)
     Configuration fcConf = new Configuration(conf);
-    fcConf.set("fs.AbstractFileSystem.sluice.impl", "io.sluice.hadoop.Sluice");
+    check("fs.AbstractFileSystem.sluice.impl bound by the jar",
+        "io.sluice.hadoop.Sluice".equals(fcConf.get("fs.AbstractFileSystem.sluice.impl")),
+        String.valueOf(fcConf.get("fs.AbstractFileSystem.sluice.impl")));
     FileContext fc = FileContext.getFileContext(URI.create(root), fcConf);
     Path d = new Path(root + "compat-fc");
     fc.mkdir(d, FsPermission.getDirDefault(), true);
