@@ -5,21 +5,14 @@
 # services are set (SLUICE_TEST_MYSQL_URL, SLUICE_TEST_S3_*), on one on MariaDB + S3, each
 # compared with the same jobs on file://. Writes the TAP report target/engines/spark.tap; fails
 # if any check failed. PySpark is installed once into a virtualenv under the tools directory
-# (keyed by its version); it bundles its own Spark and Hadoop (3.3.4, shaded) jars.
+# (tests/env/pyspark.sh, keyed by its version); it bundles Spark's and Hadoop's (3.3.4, shaded)
+# jars.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=$(cd "${1:-build}" && pwd)
 VERSION=${SLUICE_PYSPARK_VERSION:-3.5.9}
-TOOLS=${SLUICE_TOOLS_DIR:-$HOME/.cache/sluice-tools}
-VENV=$TOOLS/pyspark-$VERSION
-if [ ! -f "$VENV/.complete" ]; then
-  mkdir -p "$TOOLS"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "pyspark==$VERSION" || { rm -rf "$VENV"; exit 1; }
-  touch "$VENV/.complete"
-fi
+VENV=$(bash tests/env/pyspark.sh "$VERSION")
 
 # The Sluice jar as users get it (packaging only: make test ran the Java tests before this step).
 JAR=${SLUICE_JAR:-}

@@ -140,6 +140,32 @@ for base in (LO, SL):
     want[2] = (300, ["new"])
     check(counts == want, f"dynamic overwrite replaced p=2 only in {path}", counts)
 
+# -- partition values that paths must escape, an external table on them, partitions recovered
+odd = ["a b", "x/y", "\u00e9 \u00fc", "50%", "c:d", "q?r", "h#i", "t=u", "[br]", "{c,u}", "st*ar",
+       "pl+us", "semi;colon", "back\\slash", "quote'", 'dq"']
+odd_df = spark.createDataFrame([(i, odd[i % len(odd)]) for i in range(len(odd) * 10)],
+                               "id long, s string")
+odd_trees = {}
+for base in (LO, SL):
+    odd_df.write.mode("overwrite").partitionBy("s").parquet(f"{base}/odd")
+    committed(f"{base}/odd", "odd partition values")
+    odd_trees[base] = sorted(e for e in tree(f"{base}/odd") if e.endswith("/"))
+    got = sorted(tuple(r) for r in spark.read.parquet(f"{base}/odd").groupBy("s").count().collect())
+    check(got == sorted((v, 10) for v in odd), f"odd partition values read back from "
+          f"{base.split(':')[0]}://", got)
+    check(spark.read.parquet(f"{base}/odd/s=a*").count() == 10, f"a glob in {base.split(':')[0]}://")
+check(odd_trees[SL] == odd_trees[LO], "odd partition values: the same directory names as file://",
+      odd_trees)
+spark.sql(f"CREATE TABLE spark_ext (id long, s string) USING parquet PARTITIONED BY (s) "
+          f"LOCATION '{SL}/odd'")
+spark.sql("ALTER TABLE spark_ext RECOVER PARTITIONS")
+check(spark.sql("SHOW PARTITIONS spark_ext").count() == len(odd) and
+      spark.table("spark_ext").count() == len(odd) * 10,
+      "external table: RECOVER PARTITIONS finds every partition")
+spark.sql("DROP TABLE spark_ext")
+check(spark.read.parquet(f"{SL}/odd").count() == len(odd) * 10,
+      "external table: DROP TABLE keeps the data")
+
 # -- mode append and overwrite
 path = f"{SL}/modes"
 spark.range(0, 1000, 1, 2).write.mode("overwrite").parquet(path)
