@@ -49,7 +49,7 @@ for run in (1, 2):
          .writeStream.format("parquet").option("path", f"{SL}/stream-out")
          .option("checkpointLocation", f"{SL}/stream-checkpoint")
          .trigger(processingTime="0 seconds").start())
-    while q.lastProgress is None or q.lastProgress["batchId"] < 2:
+    while len([p for p in q.recentProgress if p["numInputRows"] > 0]) < 3:  # 3 batches a run
         q.awaitTermination(0.2)
         if q.exception() is not None:
             break
