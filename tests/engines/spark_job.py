@@ -369,6 +369,47 @@ leaked = [e for e in ck + (tree(stream_out) or []) if e.rsplit("/", 1)[-1].endsw
 check(not leaked, "stream: no temporary files left in checkpoint or sink", leaked)
 
 
+# -- stateful streaming (a running count and sum per key, complete mode): the state store's files
+# in the sluice:// checkpoint carry the state across a restart; both of Spark's providers
+def state_run(name, provider, ckpt_dir):
+    spark.conf.set("spark.sql.streaming.stateStore.providerClass", provider)
+    q = (spark.readStream.schema(stream_schema).option("maxFilesPerTrigger", 2).csv(stream_in)
+         .groupBy("src").agg(F.count("*").alias("n"), F.sum("id").alias("s"))
+         .writeStream.outputMode("complete").format("memory").queryName(name)
+         .option("checkpointLocation", ckpt_dir).start())
+    q.processAllAvailable()
+    q.stop()
+    return sorted(tuple(r) for r in spark.table(name).collect())
+
+
+def state_want(files):
+    return sorted((f"f{i}", 1000, sum(range(i * 1000, i * 1000 + 1000))) for i in files)
+
+
+providers = {"HDFSBackedStateStoreProvider": "org.apache.spark.sql.execution.streaming.state."
+             "HDFSBackedStateStoreProvider",
+             "RocksDBStateStoreProvider": "org.apache.spark.sql.execution.streaming.state."
+             "RocksDBStateStoreProvider"}
+for i in range(7, 9):
+    drop_file(i)
+state_files = list(range(0, 9))
+for short, provider in providers.items():
+    state_ckpt = f"{SL}/stream/state-{short}"
+    got = state_run(f"state_{short}_1", provider, state_ckpt)
+    check(got == state_want(state_files), f"stateful stream ({short}), first run", got)
+state_files += [9, 10]
+for i in (9, 10):
+    drop_file(i)
+for short, provider in providers.items():
+    state_ckpt = f"{SL}/stream/state-{short}"
+    got = state_run(f"state_{short}_2", provider, state_ckpt)
+    check(got == state_want(state_files),
+          f"stateful stream ({short}), restarted: the state came back from sluice://", got)
+    st = tree(state_ckpt) or []
+    check(any(e.startswith("state/0/") and not e.endswith("/") for e in st),
+          f"stateful stream ({short}): state files in the checkpoint", st[:20])
+spark.conf.unset("spark.sql.streaming.stateStore.providerClass")
+
 # -- a task attempt that fails once: the retry's output only, nothing of the failed attempt
 @F.udf("long")
 def fail_first_attempt(i):
