@@ -82,7 +82,10 @@ run() {
     return 0
   fi
   echo "   the run on $vol failed:"
-  grep '^FAILED' "$REPORT_DIR/spark-$vol.log" | sed 's/^/   /' || true
+  if ! grep '^FAILED' "$REPORT_DIR/spark-$vol.log" | sed 's/^/   /'; then
+    echo "not ok - $vol: spark_job.py ran to its end (it stopped on an error)" >>"$TAP.lines"
+    echo "   spark_job.py stopped on an error"
+  fi
   echo "   the end of its log (all of it: ${REPORT_DIR#"$ROOT"/}/spark-$vol.log):"
   grep -v -e '^\s*at ' -e '^\s*File "' "$REPORT_DIR/spark-$vol.log" | tail -25 | sed 's/^/   | /'
   return 1
@@ -107,6 +110,10 @@ CONF
   local ok=0
   SPARK_CONF_DIR=$conf PYSPARK_PYTHON=$VENV/bin/python SPARK_LOCAL_IP=127.0.0.1 \
     "$VENV/bin/python" tests/engines/spark_classpath_job.py sparkvol "$TAP.lines" 2>"$log" || ok=1
+  if ((ok)) && ! grep -q '^FAILED' "$log"; then
+    echo "not ok - sparkvol (jar on the class path): spark_classpath_job.py ran to its end" \
+      >>"$TAP.lines"
+  fi
   if grep -q 'Could not use FileContext' "$log"; then
     echo "not ok - sparkvol (jar on the class path): Spark kept its checkpoints with FileContext" \
       >>"$TAP.lines"
