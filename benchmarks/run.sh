@@ -3,7 +3,8 @@
 # one driver over the Hadoop FileSystem API (benchmarks/hadoop): the JuiceFS Hadoop SDK on the
 # same databases and S3 server (it even uses the same volumes), S3A on the same S3 server, HDFS
 # (a MiniDFSCluster on loopback) and the local disk. Peers run interleaved, repetition by
-# repetition. Then the C benchmark of libsluice against the raw limits (benchmarks/core_bench.c).
+# repetition. Then the C benchmark of libsluice against the raw limits (benchmarks/core_bench.c),
+# and Spark's Parquet write/read on Sluice against file:// (benchmarks/spark.sh).
 # Writes benchmarks/results/<date>-<commit>/: report.md, PNG charts, results.jsonl/csv, raw
 # latencies, logs. Nothing here is a test.
 #
@@ -170,6 +171,12 @@ core_size=512; core_files=5000; core_wal=1000; core_cache=256
 bash benchmarks/core.sh "$OUT" "$MYSQL_META" "$WORK" "$core_size" "$core_files" "$core_wal" "$core_cache" \
   >"$OUT/core.log" 2>&1 || log "core benchmark failed (see core.log)"
 
+log "Spark: Parquet write and read against file://"
+spark_rows=10000000; spark_reps=$REPS
+[ "$MODE" = quick ] && spark_rows=2000000
+bash benchmarks/spark.sh "$OUT" "$MYSQL_META" "$WORK" "$spark_rows" "$spark_reps" "$SLUICE_JAR" \
+  >"$OUT/spark.log" 2>&1 || log "Spark benchmark failed (see spark.log)"
+
 stop_hdfs
 export B_TITLE="$MODE mode, commit $COMMIT, $(date -u +%Y-%m-%dT%H:%MZ)"
 export B_MACHINE="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
@@ -184,7 +191,7 @@ e = os.environ
 unavailable = dict(l.split("\t", 1) for l in e["B_UNAVAILABLE"].splitlines() if "\t" in l)
 json.dump({"title": e["B_TITLE"], "machine": e["B_MACHINE"], "versions": e["B_VERSIONS"],
            "settings": e["B_SETTINGS"], "mode": e["B_MODE"], "unavailable": unavailable,
-           "appendix": ["core.md"]}, open(sys.argv[1], "w"), indent=1)
+           "appendix": ["core.md", "spark.md"]}, open(sys.argv[1], "w"), indent=1)
 EOF
 report=$(/usr/bin/python3 benchmarks/report.py "$OUT")
 echo

@@ -41,9 +41,18 @@ import org.slf4j.LoggerFactory;
  * 3.3.4 (Java 17), 3.3.6 and 3.4.1 (Java 11, 17, 21; on Java 25 Hadoop's own
  * UserGroupInformation fails, so only the class choice is checked there). Java 8, which the
  * bytecode targets, is untested. See docs/configuration.md, "Hadoop versions".
+ *
+ * <p>Binding FileContext. Hadoop finds an AbstractFileSystem only through
+ * fs.AbstractFileSystem.SCHEME.impl (core-default.xml sets it for hdfs), so {@link #register()}
+ * adds {@value #DEFAULTS} on every Hadoop: FileContext works on sluice:// wherever the services
+ * file was read, as Spark's Structured Streaming checkpoints expect, with no setting. A JVM
+ * that asks FileContext for sluice:// before it has used any FileSystem still needs the key.
  */
 final class HadoopCompat {
   private static final Logger LOG = LoggerFactory.getLogger(SluiceFileSystem210.class);
+
+  /** The default resource binding FileContext (fs.AbstractFileSystem.sluice.impl; in the jar). */
+  static final String DEFAULTS = "io/sluice/hadoop/sluice-default.xml";
 
   /** The default resource naming SluiceFileSystem in fs.sluice.impl (Hadoop 3.3.1 to 3.3.5). */
   static final String DEFAULTS_331 = "io/sluice/hadoop/sluice-default-331.xml";
@@ -85,12 +94,13 @@ final class HadoopCompat {
   private HadoopCompat() {}
 
   /**
-   * Makes fs.sluice.impl default to {@link #fileSystemClass()} when that is not
-   * SluiceFileSystem210 (see the class comment). Idempotent: Configuration adds a default
-   * resource once.
+   * Makes fs.AbstractFileSystem.sluice.impl default to {@link Sluice}, and fs.sluice.impl to
+   * {@link #fileSystemClass()} when that is not SluiceFileSystem210 (see the class comment).
+   * Idempotent: Configuration adds a default resource once.
    */
   static void register() {
     LOG.debug("sluice:// FileSystem class for this Hadoop: {}", FILE_SYSTEM_CLASS.getName());
+    Configuration.addDefaultResource(DEFAULTS);
     String resource = defaultResource(FILE_SYSTEM_CLASS);
     if (resource != null) {
       Configuration.addDefaultResource(resource);

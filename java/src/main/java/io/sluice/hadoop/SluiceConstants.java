@@ -33,7 +33,9 @@ public final class SluiceConstants {
 
   /**
    * FileContext binding: Hadoop finds AbstractFileSystems only through this key (there is no
-   * service loader for them), so FileContext on sluice:// needs it set.
+   * service loader for them). A default resource of the jar sets it once Hadoop has loaded the
+   * FileSystem from META-INF/services (see HadoopCompat); set it where that is not read (Spark's
+   * spark.jars) or where FileContext comes before any FileSystem.
    */
   public static final String FS_ABSTRACT_SLUICE_IMPL = "fs.AbstractFileSystem.sluice.impl";
   public static final String FS_ABSTRACT_SLUICE_IMPL_DEFAULT = "io.sluice.hadoop.Sluice";

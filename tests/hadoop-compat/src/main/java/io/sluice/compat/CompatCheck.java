@@ -39,7 +39,8 @@ import org.apache.hadoop.util.VersionInfo;
  * class that fits the running Hadoop with no fs.sluice.impl set (SluiceFileSystem210 on Hadoop 2,
  * SluiceFileSystem from 3.3.1, SluiceFileSystem336 with SafeMode from 3.3.6), openFile with a
  * read policy works (Hadoop 3), an explicit fs.sluice.impl naming the documented class works, and
- * FileContext works through fs.AbstractFileSystem.sluice.impl. Compiled against the oldest
+ * FileContext works through fs.AbstractFileSystem.sluice.impl, which the jar's default resource
+ * sets. Compiled against the oldest
  * supported Hadoop (2.10), so it uses nothing newer itself: newer types and methods (openFile)
  * are reached by name.
  *
@@ -229,9 +230,12 @@ public final class CompatCheck {
           base.getClass().getName());
     }
 
-    // FileContext through the AbstractFileSystem binding
+    // FileContext through the AbstractFileSystem binding, which the jar's default resource
+    // sets once Hadoop has read META-INF/services (nothing set here)
     Configuration fcConf = new Configuration(conf);
-    fcConf.set("fs.AbstractFileSystem.sluice.impl", "io.sluice.hadoop.Sluice");
+    check("fs.AbstractFileSystem.sluice.impl bound by the jar",
+        "io.sluice.hadoop.Sluice".equals(fcConf.get("fs.AbstractFileSystem.sluice.impl")),
+        String.valueOf(fcConf.get("fs.AbstractFileSystem.sluice.impl")));
     FileContext fc = FileContext.getFileContext(URI.create(root), fcConf);
     Path d = new Path(root + "compat-fc");
     fc.mkdir(d, FsPermission.getDirDefault(), true);
