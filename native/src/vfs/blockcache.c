@@ -186,7 +186,7 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 		free(staged);
 	}
 	if (v->peers && blen) {
-		if (!sl_peers_fetch(v->peers, key, at, data, blen)) {
+		if (!sl_peers_fetch(v->peers, key, at, 0, data, blen)) {
 			*out = data;
 			*outlen = blen;
 			return 0; /* the owner caches it: not here too */

@@ -29,11 +29,11 @@
  * Protocol, big-endian; a connection carries requests one after the other (the client opens one
  * per block for now):
  *   request  "SLPG", u8 version (1), u8 op (1: GET, 2: PUT a replica, 3: OFFER a block to
- *            its owner's cache), u16 key length, key, i64 unix time, for PUT and OFFER u32
- *            length and the block, and an HMAC-SHA256 under the group key of everything before
- *            it
- *   answer   u8 status (0 or an errno), u32 length, the block (GET), and an HMAC-SHA256 of
- *            (the request's HMAC, status, length, block)
+ *            its owner's cache), u16 key length, key, i64 unix time, for GET u32 offset and
+ *            u32 length of the bytes wanted, for PUT and OFFER u32 length and the block, and an
+ *            HMAC-SHA256 under the group key of everything before it
+ *   answer   u8 status (0 or an errno), u32 length, the bytes (GET), and an HMAC-SHA256 of
+ *            (the request's HMAC, status, length, bytes)
  * The group key is derived from the volume's secret (sl_meta_volume_key): every client with
  * direct access to the metadata has it, and nobody else, so a peer of another volume or a
  * stranger is refused and a forged or altered answer is dropped. A request's time must be
@@ -212,36 +212,40 @@ struct conn {
 
 static bool replica_path(struct sl_volume_core *v, const char *key, char *out, size_t size);
 
-/* The block named by key, from the disk cache, the staging area or the replicas, into a new
- * buffer of its
- * length: 0, or -ENOENT where this node does not hold it. */
-static int local_block(struct sl_peers *p, const char *key, uint32_t blen, uint8_t **out)
+/* Bytes [off, off+len) of the block named by key (blen bytes), from the disk cache, the staging
+ * area or the replicas, into a new buffer: 0, or -ENOENT where this node does not hold it. */
+static int local_block(struct sl_peers *p, const char *key, uint32_t blen, uint32_t off,
+		       uint32_t len, uint8_t **out)
 {
 	struct sl_volume_core *v = p->v;
-	uint8_t *data = malloc(blen);
+	uint8_t *data = malloc(len ? len : 1);
 	if (!data)
 		return -ENOMEM;
 	struct sl_err err = {0};
-	if (v->disk && sl_diskcache_read(v->disk, key, 0, data, blen, &err) == (int64_t)blen) {
+	uint32_t whole = 0;
+	if (v->disk && sl_diskcache_read(v->disk, key, off, data, len, &err) == (int64_t)len) {
 		*out = data;
 		return 0;
 	}
-	free(data);
-	uint8_t *staged = NULL;
-	uint32_t slen = 0;
-	if (v->stage && !sl_stage_read(v->stage, key, &staged, &slen, &err) && slen == blen) {
-		*out = staged;
-		return 0;
-	}
-	free(staged);
+	/* staged or a replica: whole blocks (small ones, the last of an hflush's slice mostly) */
+	uint8_t *copy = NULL;
+	bool found = v->stage && !sl_stage_read(v->stage, key, &copy, &whole, &err) &&
+		     whole == blen;
 	char path[PATH_MAX];
-	if (v->disk && replica_path(v, key, path, sizeof(path)) &&
-	    !sl_cachefile_read_all(path, &staged, &slen, &err) && slen == blen) {
-		*out = staged;
-		return 0;
+	if (!found && v->disk && replica_path(v, key, path, sizeof(path))) {
+		free(copy);
+		copy = NULL;
+		found = !sl_cachefile_read_all(path, &copy, &whole, &err) && whole == blen;
 	}
-	free(staged);
-	return -ENOENT;
+	if (found)
+		memcpy(data, copy + off, len);
+	free(copy);
+	if (!found) {
+		free(data);
+		return -ENOENT;
+	}
+	*out = data;
+	return 0;
 }
 
 /* Where this node keeps the replica of key: false if the path does not fit. */
@@ -280,10 +284,12 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	/* the request as its HMAC covers it: head, key, time, [length, block] */
 	uint8_t fixed[REQ_HEAD + SL_KEY_MAX + 8 + 4];
 	memcpy(fixed, head, REQ_HEAD);
-	size_t nfixed = REQ_HEAD + (size_t)klen + 8 + (carries ? 4 : 0);
+	size_t nfixed = REQ_HEAD + (size_t)klen + 8 + (carries ? 4 : 8);
 	if (read_full(fd, fixed + REQ_HEAD, nfixed - REQ_HEAD, deadline))
 		return false;
 	uint32_t plen = carries ? get_u32(fixed + nfixed - 4) : 0;
+	uint32_t goff = carries ? 0 : get_u32(fixed + nfixed - 8);
+	uint32_t glen = carries ? 0 : get_u32(fixed + nfixed - 4);
 	if (plen > p->v->layout.block_size)
 		return false;
 	uint8_t *req = malloc(nfixed + plen + MAC_BYTES);
@@ -313,7 +319,8 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 		atomic_fetch_add(&p->stats.refused, 1);
 		status = EACCES;
 	} else if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen) ||
-		   (carries && plen != blen)) {
+		   (carries && plen != blen) ||
+		   (!carries && (!glen || goff > blen || glen > blen - goff))) {
 		atomic_fetch_add(&p->stats.refused, 1);
 		status = EINVAL;
 	} else if (op == OP_PUT) {
@@ -325,9 +332,9 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 		if (!status)
 			atomic_fetch_add(&p->stats.offered, 1);
 	} else {
-		status = -local_block(p, key, blen, &block);
+		status = -local_block(p, key, blen, goff, glen, &block);
 	}
-	uint32_t len = status || carries ? 0 : blen;
+	uint32_t len = status || carries ? 0 : glen;
 	/* the answer as its HMAC covers it: the request's HMAC, status, length, block */
 	uint8_t *ans = malloc(MAC_BYTES + ANS_HEAD + (size_t)len + MAC_BYTES);
 	bool ok = ans != NULL;
@@ -642,15 +649,15 @@ static int exchange(int fd, const uint8_t *req, size_t n, uint8_t *ans, uint32_t
 	return rc;
 }
 
-/* One request to host: GET (put NULL) fills buf with the block's blen bytes; PUT and OFFER
- * (op) send put's blen bytes. 0, or an error. */
+/* One request to host: GET (put NULL) fills buf with bytes [off, off+len) of the block; PUT and
+ * OFFER (op) send put's len bytes (off 0). 0, or an error. */
 static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key,
-	       const uint8_t *put, uint8_t *buf, uint32_t blen)
+	       const uint8_t *put, uint8_t *buf, uint32_t off, uint32_t len)
 {
 	int64_t deadline = mono_ms() + p->timeout_ms;
 	size_t klen = strlen(key);
-	size_t n = REQ_HEAD + klen + 8 + (put ? 4 + (size_t)blen : 0);
-	uint32_t want_len = put ? 0 : blen;
+	size_t n = REQ_HEAD + klen + 8 + (put ? 4 + (size_t)len : 8);
+	uint32_t want_len = put ? 0 : len;
 	uint8_t *req = malloc(n + MAC_BYTES);
 	uint8_t *ans = malloc(MAC_BYTES + ANS_HEAD + (size_t)want_len + MAC_BYTES);
 	if (!req || !ans) {
@@ -665,8 +672,11 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 	memcpy(req + REQ_HEAD, key, klen);
 	put_i64(req + REQ_HEAD + klen, (int64_t)time(NULL));
 	if (put) {
-		put_u32(req + REQ_HEAD + klen + 8, blen);
-		memcpy(req + REQ_HEAD + klen + 12, put, blen);
+		put_u32(req + REQ_HEAD + klen + 8, len);
+		memcpy(req + REQ_HEAD + klen + 12, put, len);
+	} else {
+		put_u32(req + REQ_HEAD + klen + 8, off);
+		put_u32(req + REQ_HEAD + klen + 12, len);
 	}
 	int rc = mac(p, req, n, req + n) ? 0 : -EIO;
 	int fd = -1;
@@ -690,14 +700,14 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 	if (fd >= 0) /* the whole answer was read: the connection serves the next request */
 		give_conn(p, host, fd);
 	uint8_t want[MAC_BYTES];
-	uint32_t len = rc ? 0 : get_u32(ans + MAC_BYTES + 1);
-	size_t covered = MAC_BYTES + ANS_HEAD + (size_t)len;
+	uint32_t got = rc ? 0 : get_u32(ans + MAC_BYTES + 1);
+	size_t covered = MAC_BYTES + ANS_HEAD + (size_t)got;
 	if (!rc && (!mac(p, ans, covered, want) || CRYPTO_memcmp(want, ans + covered, MAC_BYTES)))
 		rc = -EBADMSG;
 	if (!rc && ans[MAC_BYTES])
 		rc = -(int)ans[MAC_BYTES];
 	if (!rc && !put)
-		memcpy(buf, ans + MAC_BYTES + ANS_HEAD, blen);
+		memcpy(buf, ans + MAC_BYTES + ANS_HEAD, len);
 	free(ans);
 	free(req);
 	return rc;
@@ -720,8 +730,8 @@ static size_t owners_of(struct sl_peers *p, const char *key, const struct sl_pla
 	return sl_ring_lookup(ring, id, indx, owners, SL_RING_MAX_REPLICAS);
 }
 
-int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint8_t *buf,
-		   uint32_t blen)
+int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint32_t off,
+		   uint8_t *buf, uint32_t len)
 {
 	if (!p)
 		return -ENOENT;
@@ -730,8 +740,8 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *a
 	uint32_t clen = 0;
 	struct sl_err err = {0};
 	if (p->v->disk && replica_path(p->v, key, path, sizeof(path)) &&
-	    !sl_cachefile_read_all(path, &copy, &clen, &err) && clen == blen) {
-		memcpy(buf, copy, blen); /* a replica this node keeps for a writer */
+	    !sl_cachefile_read_all(path, &copy, &clen, &err) && off <= clen && len <= clen - off) {
+		memcpy(buf, copy + off, len); /* a replica this node keeps for a writer */
 		free(copy);
 		return 0;
 	}
@@ -743,9 +753,10 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *a
 		if (!strcmp(owners[i], p->self))
 			continue;
 		asked++;
-		int rc = ask(p, owners[i], OP_GET, key, NULL, buf, blen);
+		int rc = ask(p, owners[i], OP_GET, key, NULL, buf, off, len);
 		if (!rc) {
 			atomic_fetch_add(&p->stats.fetched, 1);
+			atomic_fetch_add(&p->stats.fetched_bytes, len);
 			return 0;
 		}
 		if (rc != -ENOENT) {
@@ -783,7 +794,7 @@ static void replicate_one(struct replica_job *j)
 	for (size_t i = 0; i < nowners && j->got < want; i++) {
 		if (!strcmp(owners[i], p->self))
 			continue;
-		int rc = ask(p, owners[i], OP_PUT, j->key, j->data, NULL, j->len);
+		int rc = ask(p, owners[i], OP_PUT, j->key, j->data, NULL, 0, j->len);
 		if (!rc)
 			j->got++;
 		else
@@ -971,7 +982,7 @@ bool sl_peers_offer(struct sl_peers *p, const char *key, const struct sl_place *
 	const char *owner[SL_RING_MAX_REPLICAS];
 	if (!p || !owners_of(p, key, at, owner) || !strcmp(owner[0], p->self))
 		return false;
-	int rc = ask(p, owner[0], OP_OFFER, key, data, NULL, blen);
+	int rc = ask(p, owner[0], OP_OFFER, key, data, NULL, 0, blen);
 	if (rc)
 		sl_log(&p->v->log, SL_LOG_DEBUG, "cache group: offering %s to %s: %s", key, owner[0],
 		       strerror(-rc));

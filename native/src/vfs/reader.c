@@ -212,13 +212,16 @@ static int copy_piece(struct sl_reader *r, const struct piece *p, void *arg, str
 	if (a->direct) {
 		char key[SL_KEY_MAX];
 		sl_block_key(&r->v->layout, p->id, p->indx, p->size, key);
+		struct sl_place at = place_of(r, p);
+		/* in a cache group, the bytes from the block's owner (which caches it) */
+		if (!sl_peers_fetch(r->v->peers, key, &at, p->boff, dst, p->len))
+			return 0;
 		if (r->v->disk) {
 			/* From the disk cache if it is there; else the range now for this read, and
 			 * the whole block into the disk cache for the random reads to come. */
 			if (sl_diskcache_read(r->v->disk, key, p->boff, dst, p->len, NULL) ==
 			    (int64_t)p->len)
 				return 0;
-			struct sl_place at = place_of(r, p);
 			sl_blockcache_prefetch_random(r->v->cache, p->id, p->size, p->indx, &at);
 		}
 		int64_t n = sl_obj_get(r->v->store, key, p->boff, dst, p->len, err);

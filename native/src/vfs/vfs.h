@@ -248,7 +248,8 @@ struct sl_peers;
 /* What the block server and the reads from peers did (relaxed counters, for tests and stats). */
 struct sl_peer_stats {
 	atomic_uint_fast64_t served;  /* blocks this node sent to peers */
-	atomic_uint_fast64_t fetched; /* blocks this node got from peers */
+	atomic_uint_fast64_t fetched; /* blocks (or ranges of them) this node got from peers */
+	atomic_uint_fast64_t fetched_bytes;
 	atomic_uint_fast64_t refused; /* requests refused: unauthenticated, too old, not a key */
 	atomic_uint_fast64_t failed;  /* asks of a peer that failed other than "not there" */
 	atomic_uint_fast64_t kept;    /* replicas this node keeps for writers (PUTs taken) */
@@ -260,10 +261,10 @@ struct sl_peer_stats {
  * server on this node's address, unless another process of the node has it. */
 int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err *err);
 void sl_peers_free(struct sl_peers *p);
-/* The block of key (blen bytes, placed at) from its owners on the ring, into buf: 0, or -ENOENT
- * when none of them has it (or there is no group, p NULL). */
-int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint8_t *buf,
-		   uint32_t blen);
+/* Bytes [off, off+len) of the block of key (placed at) from its owners on the ring, into buf: 0,
+ * or -ENOENT when none of them has it (or there is no group, p NULL). */
+int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint32_t off,
+		   uint8_t *buf, uint32_t len);
 /* Replicated hflush: starts sending blocks [0, n) to hflush.replicas - 1 of their owners each
  * (the next ones when one fails), which keep them durably; data must stay valid until finish.
  * NULL when there is nothing to do (or no memory: finish then sends them itself). */
