@@ -465,7 +465,13 @@ int main(int argc, char **argv)
 	FILE *said = fdopen(sfd[0], "r");
 	char line[256] = "";
 	CHECK(said && fgets(line, sizeof(line), said) && strstr(line, "serving volume peervol"));
-	d = node(meta, "127.0.0.9", NULL);
+	/* a client on the cache server's host that only reads from the group */
+	sluice_kv rconf[] = {{"meta", meta}, {"nodes", NODES}, {"cache-group.port", port},
+			     {"cache-group.host", "127.0.0.4"}, {"cache-group.serve", "false"},
+			     {"block.size", "65536"}};
+	char rmsg[512];
+	REQUIRE(sluice_init(rconf, sizeof(rconf) / sizeof(rconf[0]), &d, rmsg, sizeof(rmsg)) == 0);
+	CHECK(d->core.peers && !sl_peers_serving(d->core.peers));
 	g0 = gets(d);
 	CHECK_RC(check_file(d, "/f", 1), 0);
 	CHECK(gets(d) == g0);

@@ -206,7 +206,7 @@ static const char *const native_keys[] = {
 	"s3.path-style", "s3.ca-file", "io-retries", "meta-retry-seconds", "io-timeout",
 	"connect-timeout", "max-uploads", "max-downloads", "memory-size", "readahead",
 	"block.size", "nodes", "nodes-refresh", "cache-replicas", "cache-group.port",
-	"cache-group.host", "cache-group.timeout", "hflush.replicas", "cache-dir", "cache-size",
+	"cache-group.host", "cache-group.serve", "cache-group.timeout", "hflush.replicas", "cache-dir", "cache-size",
 	"free-space-ratio", "cache-writers", "cache-full-block", "get-timeout", "attr-cache",
 	"entry-cache", "dir-entry-cache", "open-cache", "heartbeat", "leases", "lease-hard-limit", "read-only",
 	"users-file", "groups-file", "log-level", "kerberos.principal", "kerberos.keytab",

@@ -29,6 +29,7 @@
 	X("nodes-refresh", "60", 0, "seconds between re-reads of a nodes list kept in a file on the volume") \
 	X("cache-group.port", NULL, 0, "TCP port of the cache group's block servers, the same on every node of nodes (unset: no cache group)") \
 	X("cache-group.host", NULL, 0, "this node's name in nodes; the block server listens at its address (default: the host name)") \
+	X("cache-group.serve", "true", 0, "serve this node's blocks to the group (false: only read from it, where `sluice cache-server` serves the node)") \
 	X("cache-group.timeout", "1000", 0, "milliseconds a read waits for a peer before it asks the next owner or object storage") \
 	X("hflush.replicas", NULL, 0, "copies of an hflushed block before hflush returns, the writer's staged one included, kept by the block's owners in the cache group (default 2 with cache-group.port, else 1)") \
 	X("cache-replicas", "1", 0, "hosts per logical block in getFileBlockLocations (1-4)")   \

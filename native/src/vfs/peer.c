@@ -6,14 +6,17 @@
  *
  * Server: with cache-group.port set, a volume handle listens on that port at the address of
  * cache-group.host (its name in the node list) and answers each GET from its disk cache, then
- * its staging area. One process per node can listen; another one (the port is taken) reads from
- * the group without serving. At most MAX_CONNS connections are served at once.
+ * its staging area. One process per node can listen; another one (the port is taken, or
+ * cache-group.serve=false where `sluice cache-server` serves the node) reads from the group
+ * without serving. At most MAX_CONNS connections are served at once.
  *
  * Client: a block's owners are the first hosts of the ring at its logical block (file, offset /
  * block.size), the hosts getFileBlockLocations names, so that a task Hadoop schedules there reads
- * from its own disk (at (slice id, block index) where a caller cannot say); the reader asks them in ring order, skipping itself, each within cache-group.timeout, and falls
- * back to object storage when none has the block. A slow or dead peer costs one timeout. A block
- * it then downloads goes to its first owner's disk cache (OFFER), not its own, unless it is that
+ * from its own disk (at (slice id, block index) where a caller cannot say). The reader asks them
+ * in ring order, skipping itself if it serves (else its node's server is asked like any other),
+ * each within cache-group.timeout, and falls back to object storage when none has the block; a
+ * slow or dead peer costs one timeout. Small random reads ask for just their bytes. A block it
+ * then downloads goes to its first owner's disk cache (OFFER), not its own, unless it is that
  * owner: a node's disk holds its share of the group's cache.
  *
  * Replicated hflush (hflush.replicas = R): a block the writer staged for an hflush is sent to
@@ -495,7 +498,12 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 		sl_peers_free(p);
 		return rc;
 	}
-	rc = listen_on(p, err);
+	bool serve = true;
+	if ((rc = sl_conf_bool(v->conf, "cache-group.serve", &serve, err))) {
+		sl_peers_free(p);
+		return rc;
+	}
+	rc = serve ? listen_on(p, err) : 0;
 	if (rc == -EADDRINUSE) {
 		sl_log(&v->log, SL_LOG_INFO, "cache group: another process serves %s:%s; this one "
 		       "reads from the group without serving", p->self, p->port);
@@ -713,6 +721,13 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 	return rc;
 }
 
+/* Whether host is this process's own server: the one owner never to ask. A client that does not
+ * serve asks its node's server (another process, `sluice cache-server`) like any other. */
+static bool is_me(const struct sl_peers *p, const char *host)
+{
+	return p->lfd >= 0 && !strcmp(host, p->self);
+}
+
 /* The block's owners on the ring, first first: those of its logical block where at says, else
  * those of (slice id, block index) from its key. How many were filled. */
 static size_t owners_of(struct sl_peers *p, const char *key, const struct sl_place *at,
@@ -750,7 +765,7 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *a
 	size_t n = owners_of(p, key, at, owners);
 	size_t asked = 0;
 	for (size_t i = 0; i < n && asked < PEER_TRIES; i++) {
-		if (!strcmp(owners[i], p->self))
+		if (is_me(p, owners[i]))
 			continue;
 		asked++;
 		int rc = ask(p, owners[i], OP_GET, key, NULL, buf, off, len);
@@ -792,7 +807,7 @@ static void replicate_one(struct replica_job *j)
 	const char *owners[SL_RING_MAX_REPLICAS];
 	size_t nowners = owners_of(p, j->key, &j->at, owners);
 	for (size_t i = 0; i < nowners && j->got < want; i++) {
-		if (!strcmp(owners[i], p->self))
+		if (is_me(p, owners[i]))
 			continue;
 		int rc = ask(p, owners[i], OP_PUT, j->key, j->data, NULL, 0, j->len);
 		if (!rc)
@@ -980,7 +995,7 @@ bool sl_peers_offer(struct sl_peers *p, const char *key, const struct sl_place *
 		    const uint8_t *data, uint32_t blen)
 {
 	const char *owner[SL_RING_MAX_REPLICAS];
-	if (!p || !owners_of(p, key, at, owner) || !strcmp(owner[0], p->self))
+	if (!p || !owners_of(p, key, at, owner) || is_me(p, owner[0]))
 		return false;
 	int rc = ask(p, owner[0], OP_OFFER, key, data, NULL, 0, blen);
 	if (rc)

@@ -137,6 +137,13 @@ public final class SluiceConstants {
   /** This node's name in {@link #NODES} (default: the host name). */
   public static final String CACHE_GROUP_HOST = "cache-group.host";
 
+  /**
+   * Whether this process serves its node's blocks to the group (false: it only reads from it,
+   * where {@code sluice cache-server} serves the node).
+   */
+  public static final String CACHE_GROUP_SERVE = "cache-group.serve";
+  public static final boolean CACHE_GROUP_SERVE_DEFAULT = true;
+
   /** Milliseconds a read waits for a peer before it asks the next owner or object storage. */
   public static final String CACHE_GROUP_TIMEOUT = "cache-group.timeout";
   public static final int CACHE_GROUP_TIMEOUT_DEFAULT = 1000;
@@ -261,7 +268,7 @@ public final class SluiceConstants {
     META, SUPERUSER, SUPERGROUP, ACCESS_KEY, SECRET_KEY, BUCKET, S3_REGION, S3_PATH_STYLE,
     S3_CA_FILE, IO_RETRIES, META_RETRY_SECONDS, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS,
     MAX_DOWNLOADS, MEMORY_SIZE, READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS,
-    CACHE_GROUP_PORT, CACHE_GROUP_HOST, CACHE_GROUP_TIMEOUT, HFLUSH_REPLICAS,
+    CACHE_GROUP_PORT, CACHE_GROUP_HOST, CACHE_GROUP_SERVE, CACHE_GROUP_TIMEOUT, HFLUSH_REPLICAS,
     CACHE_DIR, CACHE_SIZE, FREE_SPACE_RATIO, CACHE_WRITERS, CACHE_FULL_BLOCK, GET_TIMEOUT,
     ATTR_CACHE, ENTRY_CACHE, DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, LEASES, LEASE_HARD_LIMIT,
     READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL, KERBEROS_PRINCIPAL, KERBEROS_KEYTAB,
