@@ -508,7 +508,7 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 		sl_log(&v->log, SL_LOG_INFO, "cache group: another process serves %s:%s; this one "
 		       "reads from the group without serving", p->self, p->port);
 		rc = 0;
-	} else if (!rc && pthread_create(&p->acceptor, NULL, accept_main, p)) {
+	} else if (!rc && p->lfd >= 0 && pthread_create(&p->acceptor, NULL, accept_main, p)) {
 		close(p->lfd);
 		p->lfd = -1;
 		rc = sl_errf(err, -EAGAIN, "cache group: cannot start the block server's thread");
