@@ -22,15 +22,15 @@
  * Replicated hflush (hflush.replicas = R): a block the writer staged for an hflush is sent to
  * R-1 owners (the next ones on the ring when one fails), which keep it durably (fdatasync'ed)
  * in DIR/<uuid>/replicas/<key> of their cache dir and serve it like their own: one thread per
- * block, while the writer stages the same blocks locally; the hflush returns once they have it, so a reader anywhere gets it at once and it survives the loss of
- * the writer's node. Fewer reachable owners than R-1: the hflush still returns, the block is
+ * block, while the writer stages the same blocks locally. The hflush returns once they have it,
+ * so a reader anywhere gets it at once and it survives the loss of the writer's node. Fewer reachable owners than R-1: the hflush still returns, the block is
  * counted as degraded and logged. A holder's sweep (sl_peers_sweep) hands a replica over once
  * it is older than the grace period: into its disk cache if the block is in object storage by
  * then, else uploaded first if its slice was committed (its writer is gone), or dropped if the
  * slice never was after an hour (its writer died before the commit).
  *
- * Protocol, big-endian; a connection carries requests one after the other (the client opens one
- * per block for now):
+ * Protocol, big-endian; a connection carries requests one after the other (clients keep idle
+ * connections for the next request to the same peer):
  *   request  "SLPG", u8 version (1), u8 op (1: GET, 2: PUT a replica, 3: OFFER a block to
  *            its owner's cache), u16 key length, key, i64 unix time, for GET u32 offset and
  *            u32 length of the bytes wanted, for PUT and OFFER u32 length and the block, and an
