@@ -23,8 +23,9 @@
  * R-1 owners (the next ones on the ring when one fails), which keep it durably (fdatasync'ed)
  * in DIR/<uuid>/replicas/<key> of their cache dir and serve it like their own: one thread per
  * block, while the writer stages the same blocks locally. The hflush returns once they have it,
- * so a reader anywhere gets it at once and it survives the loss of the writer's node. Fewer reachable owners than R-1: the hflush still returns, the block is
- * counted as degraded and logged. A holder's sweep (sl_peers_sweep) hands a replica over once
+ * so a reader anywhere gets it at once and it survives the loss of the writer's node. Fewer
+ * reachable owners than R-1: the hflush still returns, the block is counted as degraded and
+ * logged. A holder's sweep (sl_peers_sweep) hands a replica over once
  * it is older than the grace period: into its disk cache if the block is in object storage by
  * then, else uploaded first if its slice was committed (its writer is gone), or dropped if the
  * slice never was after an hour (its writer died before the commit).
