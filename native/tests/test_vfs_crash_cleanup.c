@@ -240,20 +240,9 @@ static int64_t mono_ms(void)
 static void test_kill_during_compaction(const char *self, const char *meta, const char *cache,
 					const char *juicefs)
 {
-	int fds[2];
-	REQUIRE(pipe(fds) == 0);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execl(self, self, "--writer", meta, cache, "/wal", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	FILE *out = fdopen(fds[0], "r");
-	REQUIRE(out != NULL);
+	char *const argv[] = {(char *)self, "--writer", (char *)meta, (char *)cache, "/wal", NULL};
+	FILE *out;
+	pid_t pid = tu_spawn(argv, &out);
 	/* Let it run until compaction has replaced slices whose deletion waits for their uploads
 	 * (rows with refs 0), then kill it. */
 	unsigned long long len = 0, v;

@@ -241,23 +241,12 @@ static struct child spawn_writer(const char *self, const struct backend *b, cons
 				 const char *bucket, const char *path, const char *mode, int nrec,
 				 const char *end)
 {
-	int fds[2];
-	REQUIRE(pipe(fds) == 0);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		char nbuf[16];
-		snprintf(nbuf, sizeof(nbuf), "%d", nrec);
-		execl(self, self, "--writer", b->meta, cache, bucket, path, mode, nbuf, end,
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	struct child c = {pid, fdopen(fds[0], "r")};
-	REQUIRE(c.out != NULL);
+	char nbuf[16];
+	snprintf(nbuf, sizeof(nbuf), "%d", nrec);
+	char *const argv[] = {(char *)self, "--writer", (char *)b->meta, (char *)cache,
+			      (char *)bucket, (char *)path, (char *)mode, nbuf, (char *)end, NULL};
+	struct child c;
+	c.pid = tu_spawn(argv, &c.out);
 	return c;
 }
 
@@ -690,25 +679,14 @@ static void test_group_commit_kill(const char *self, struct backend *b)
 	enum { THREADS = 12, STREAMS = 4, RECORDS = 200, KILL_AFTER = 600 };
 	char wcache[600], cache_kv[700];
 	snprintf(wcache, sizeof(wcache), "%s/gc-kill", b->scratch);
-	int fds[2];
-	REQUIRE(pipe(fds) == 0);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		char nt[16], ns[16], nr[16];
-		snprintf(nt, sizeof(nt), "%d", THREADS);
-		snprintf(ns, sizeof(ns), "%d", STREAMS);
-		snprintf(nr, sizeof(nr), "%d", RECORDS);
-		execl(self, self, "--group", b->meta, wcache, b->broken_bucket, nt, ns, nr,
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	struct child c = {pid, fdopen(fds[0], "r")};
-	REQUIRE(c.out != NULL);
+	char nt[16], ns[16], nr[16];
+	snprintf(nt, sizeof(nt), "%d", THREADS);
+	snprintf(ns, sizeof(ns), "%d", STREAMS);
+	snprintf(nr, sizeof(nr), "%d", RECORDS);
+	char *const argv[] = {(char *)self, "--group", (char *)b->meta, wcache,
+			      (char *)b->broken_bucket, nt, ns, nr, NULL};
+	struct child c;
+	c.pid = tu_spawn(argv, &c.out);
 	int acked[THREADS];
 	for (int i = 0; i < THREADS; i++)
 		acked[i] = -1;

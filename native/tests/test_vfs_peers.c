@@ -287,20 +287,10 @@ static void test_replicated_hflush(const char *self, const char *meta, const cha
 	snprintf(cname, sizeof(cname), "c-%s", tag);
 	sluice_volume *b = node(meta, "127.0.0.3", bname);
 	sluice_volume *c = node(meta, "127.0.0.4", cname);
-	int fds[2];
-	REQUIRE(pipe(fds) == 0);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execl(self, self, "--writer", meta, broken, wcache, port, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	FILE *out = fdopen(fds[0], "r");
-	REQUIRE(out);
+	FILE *out;
+	char *const wargv[] = {(char *)self, "--writer", (char *)meta, (char *)broken, wcache, port,
+			       NULL};
+	pid_t pid = tu_spawn(wargv, &out);
 	size_t acked[THREADS] = {0};
 	int t, n = 0;
 	size_t end;
@@ -448,23 +438,13 @@ int main(int argc, char **argv)
 	snprintf(ccache, sizeof(ccache), "%s/cache-c", dir);
 	snprintf(copt, sizeof(copt), "cache-dir=%s", ccache);
 	snprintf(popt, sizeof(popt), "cache-group.port=%s", port);
-	int sfd[2];
-	REQUIRE(pipe(sfd) == 0);
-	pid_t server = fork();
-	REQUIRE(server >= 0);
-	if (server == 0) {
-		dup2(sfd[1], 1);
-		close(sfd[0]);
-		close(sfd[1]);
-		execl(cli, cli, "cache-server", "-o", popt, "-o", "cache-group.host=127.0.0.4",
-		      "-o", copt, "-o", "nodes=" NODES, "-o", "free-space-ratio=0", meta,
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(sfd[1]);
-	FILE *said = fdopen(sfd[0], "r");
+	char *const sargv[] = {cli, "cache-server", "-o", popt, "-o", "cache-group.host=127.0.0.4",
+			       "-o", copt, "-o", "nodes=" NODES, "-o", "free-space-ratio=0", meta,
+			       NULL};
+	FILE *said;
+	pid_t server = tu_spawn(sargv, &said);
 	char line[256] = "";
-	CHECK(said && fgets(line, sizeof(line), said) && strstr(line, "serving volume peervol"));
+	CHECK(fgets(line, sizeof(line), said) && strstr(line, "serving volume peervol"));
 	/* a client on the cache server's host that only reads from the group */
 	sluice_kv rconf[] = {{"meta", meta}, {"nodes", NODES}, {"cache-group.port", port},
 			     {"cache-group.host", "127.0.0.4"}, {"cache-group.serve", "false"},
@@ -481,8 +461,7 @@ int main(int argc, char **argv)
 	int sstatus = 0;
 	waitpid(server, &sstatus, 0);
 	CHECK(WIFEXITED(sstatus) && WEXITSTATUS(sstatus) == 0);
-	if (said)
-		fclose(said);
+	fclose(said);
 
 	/* B's copies are corrupted: its disk cache finds out and serves none of them (and drops
 	 * them); no copy of B's share is left, so the read fails with an error, in time */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 static int tu_failures;
 
@@ -64,6 +66,27 @@ static inline char *tu_tempdir(const char *tag)
 	char *d = mkdtemp(tmpl);
 	REQUIRE(d != NULL);
 	return strdup(d);
+}
+
+/* Runs argv (argv[0] a path, NULL-terminated) in a child process whose stdout comes back in *out
+ * (the caller reads it, reaps the child and fcloses *out): the child's pid. */
+static inline pid_t tu_spawn(char *const argv[], FILE **out)
+{
+	int fds[2];
+	REQUIRE(pipe(fds) == 0);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	*out = fdopen(fds[0], "r");
+	REQUIRE(*out != NULL);
+	return pid;
 }
 
 static inline int tu_finish(const char *name)
