@@ -38,7 +38,10 @@ if ! APACHE=$(JAVA_HOME=$JDK benchmarks/peers/apache-libhdfs.sh 2>"$OUT/apache-l
   UNAVAILABLE=$(tail -n 1 "$OUT/apache-libhdfs.log")
   APACHE=""
 fi
-[ -n "$APACHE" ] && [ ! -f "$JDK/lib/server/libjvm.so" ] && { UNAVAILABLE="no JVM in $JDK"; APACHE=""; }
+if [ -n "$APACHE" ] && [ ! -f "$JDK/lib/server/libjvm.so" ]; then
+  UNAVAILABLE="no JVM in $JDK"
+  APACHE=""
+fi
 log "Apache libhdfs: ${APACHE:-$UNAVAILABLE}"
 
 L=$WORK/libhdfs
@@ -105,7 +108,8 @@ for rep in $(seq "$REPS"); do
   for v in file s3; do
     parquet sluice-libhdfs "$v" "$rep" || log "sluice-libhdfs $v failed"
     if [ -n "$APACHE" ]; then
-      parquet apache-libhdfs "$v" "$rep" 2> >(grep -v ' WARN ' >&2) || log "apache-libhdfs $v failed"
+      parquet apache-libhdfs "$v" "$rep" 2> >(grep -v ' WARN ' >&2) ||
+        log "apache-libhdfs $v failed"
     fi
   done
 done
@@ -116,7 +120,11 @@ for v in file s3; do
   log "the shim's overhead, ${NAME[$v]} ($SIZE_MIB MiB, $PREAD_OPS preads, $ROUNDS rounds)"
   HADOOP_CONF_DIR=$L "$ROOT/build/bin/hdfs_bench" "${META[$v]}" "libhdfs-$v" "$SIZE_MIB" \
     "$PREAD_OPS" "$ROUNDS" | tee "$L/shim-$v.txt" |
-    awk -v v="$v" '{ printf "{\"peer\": \"shim\", \"workload\": \"libhdfs-shim\", \"variant\": \"%s\", \"metric\": \"%s\", \"value\": %s, \"unit\": \"%s\"}\n", v, $1, $2, $3 }' \
+    /usr/bin/python3 -c 'import json, sys
+for line in sys.stdin:
+    metric, value, unit = line.split()
+    print(json.dumps({"peer": "shim", "workload": "libhdfs-shim", "variant": sys.argv[1],
+                      "metric": metric, "value": float(value), "unit": unit}))' "$v" \
       >>"$JSONL" || log "hdfs_bench $v failed"
 done
 shim_seconds=$(( $(date +%s) - started ))

@@ -35,7 +35,8 @@ def table(n):
     raw[7::8] = b"\x3f" * n
     raw[6::8] = bytes(b | 0xF0 for b in raw[6::8])
     dbl = pc.subtract(pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(bytes(raw))]), 1.0)
-    names = pc.binary_join_element_wise("row-", pc.cast(pc.bit_wise_and(ints, 0xFFFF), pa.string()), "")
+    names = pc.binary_join_element_wise(
+        "row-", pc.cast(pc.bit_wise_and(ints, 0xFFFF), pa.string()), "")
     return pa.table({"id": ids, "key": ints, "value": dbl, "name": names})
 
 

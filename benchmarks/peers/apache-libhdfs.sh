@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# apache-libhdfs.sh - prints the directory of Apache Hadoop's libhdfs.so (the JNI one, which starts
-# a JVM and goes through Hadoop's Java FileSystem), for the libhdfs benchmark (benchmarks/libhdfs.sh).
+# apache-libhdfs.sh - prints the directory of Apache Hadoop's libhdfs.so (the JNI one, which
+# starts a JVM and goes through Hadoop's Java FileSystem), for benchmarks/libhdfs.sh.
 #
 #   DIR=$(benchmarks/peers/apache-libhdfs.sh) || echo "Apache libhdfs: not obtainable: ..."
 #
