@@ -10,10 +10,13 @@ metric, rep, value, unit) to OUT.
 The dataset is the same in every process (seeded): ROWS rows of an int64 id, a random int64, a
 random float64 and a short string; random numbers so that Parquet cannot shrink them away (about
 34 bytes a row on disk), in 8 files of row groups of up to 256 Ki rows. Timings start after the
-connection (reported on its own: it starts the JVM for Apache's libhdfs).
+connection (reported on its own: it starts the JVM for Apache's libhdfs). Also reported: the CPU
+time of the process (all its threads) over the write and the reads, and its peak RSS (which
+includes the dataset in memory, the same for every peer).
 """
 import json
 import random
+import resource
 import sys
 import time
 
@@ -58,6 +61,7 @@ def put(metric, value, unit):
                     "rep": rep, "value": value, "unit": unit})
 
 
+cpu0 = time.process_time()  # every thread of the process, the JVM's too
 per_file = -(-rows // 8)
 group = min(256 * 1024, per_file)
 t0 = time.monotonic()
@@ -81,11 +85,14 @@ sel = ds.dataset(root, filesystem=fs, format="parquet").to_table(
 column_s = time.monotonic() - t0
 if not 0 < sel.num_rows < rows // 50:
     sys.exit(f"{peer}: the filtered read gave {sel.num_rows} rows")
+cpu_s = time.process_time() - cpu0
 
 fs.delete_dir_contents(root)
 put("write", mib / write_s, "MiB/s")
 put("read", mib / read_s, "MiB/s")
 put("read_column", column_s * 1000, "ms")
+put("cpu", cpu_s, "s")
+put("rss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MiB")
 put("connect", connect, "s")
 put("dataset", mib, "MiB")
 with open(out, "a") as f:

@@ -68,14 +68,18 @@ def main(path):
         "Hadoop 3.3.6's client and the Sluice jar on the same volume with the same settings "
         "(300 MiB buffers, 20 transfers, a disk cache each); the local disk through pyarrow's "
         "LocalFileSystem. Reads follow the write in the same process (warm caches for every "
-        "peer). Connecting (starting the JVM for Apache's) is timed apart. Ratios: Sluice's "
-        "libhdfs against the peer, above 1 = Sluice's faster.",
+        "peer). Connecting (starting the JVM for Apache's) is timed apart. CPU time: all "
+        "threads of the process (the JVM's too) during the write and the reads; peak RSS "
+        "includes the dataset held in memory, the same for every peer. Ratios: Sluice's "
+        "libhdfs against the peer, above 1 = Sluice's better (faster, less CPU or memory).",
         ""]
     if e.get("LH_UNAVAILABLE"):
         out += [f"- **apache-libhdfs: not measured** - {e['LH_UNAVAILABLE']}", ""]
     names = {"file": "SQLite + file", "s3": "MariaDB + S3"}
     metrics = [("write", "write"), ("read", "read whole dataset"),
-               ("read_column", "read one column, filtered"), ("connect", "connect")]
+               ("read_column", "read one column, filtered"),
+               ("cpu", "CPU time of the write and reads"), ("rss", "peak RSS"),
+               ("connect", "connect")]
     out += ["| volume | step | Sluice libhdfs | Apache libhdfs + jar | Sluice vs Apache | "
             "local disk | Sluice vs local |", "|---|---|---|---|---|---|---|"]
     for v in ("file", "s3"):
