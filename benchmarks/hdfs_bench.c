@@ -7,10 +7,10 @@
  *
  * The file (SIZE_MIB) is written through a libsluice handle that is then shut down, and read once
  * by each side before the measured rounds, so both measure warm reads (memory and page cache) of
- * data neither wrote itself: what is left is the cost of the layers, not of the storage. Each round: sequential reads of the whole file in 1 MiB calls,
- * each from a newly opened handle, as many as take about 0.25 s; then positional reads of 64 KiB
- * at random offsets (the same seeded offsets for both sides) in batches of 64, at least PREAD_OPS
- * and as many as take about 0.25 s. The sides alternate pass by pass and batch by batch, so that
+ * data neither wrote itself: what is left is the cost of the layers, not of the storage. Each
+ * round: sequential reads of the whole file in 1 MiB calls, each from a newly opened handle, as
+ * many as take about 0.25 s; then positional reads of 64 KiB at random offsets (the same seeded
+ * offsets for both sides) in batches of 64, at least PREAD_OPS and as many as take about 0.25 s. The sides alternate pass by pass and batch by batch, so that
  * the load of a shared machine falls on both alike. The shim opens its own volume handle:
  * libsluice-hdfs.so carries its own copy of the core, with its symbols hidden.
  * Prints one line per figure, "name value unit": each side's median rate over the rounds, the
