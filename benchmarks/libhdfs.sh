@@ -79,7 +79,7 @@ XML
   echo "$d"
 }
 
-parquet() { # PEER VARIANT: one process, one repetition
+parquet() { # PEER VARIANT REP: one process, one repetition
   local peer=$1 variant=$2 rep=$3 d
   case $peer in
     sluice-libhdfs)
