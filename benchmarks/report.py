@@ -123,7 +123,8 @@ def slug(*parts):
 
 
 def main(outdir):
-    rows = load(os.path.join(outdir, "results.jsonl"))
+    rp = os.path.join(outdir, "results.jsonl")  # none when only the C parts ran
+    rows = load(rp) if os.path.exists(rp) else []
     meta = {}
     mp = os.path.join(outdir, "meta.json")
     if os.path.exists(mp):

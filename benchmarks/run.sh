@@ -4,13 +4,17 @@
 # same databases and S3 server (it even uses the same volumes), S3A on the same S3 server, HDFS
 # (a MiniDFSCluster on loopback) and the local disk. Peers run interleaved, repetition by
 # repetition. Then the C benchmark of libsluice against the raw limits (benchmarks/core_bench.c),
-# and Spark's Parquet write/read on Sluice against file:// (benchmarks/spark.sh).
+# Spark's Parquet write/read on Sluice against file:// (benchmarks/spark.sh), and the libhdfs
+# benchmark (benchmarks/libhdfs.sh: pyarrow on Sluice's libhdfs, on Apache's libhdfs with the
+# Sluice jar and on the local disk; the shim's overhead against libsluice).
 # Writes benchmarks/results/<date>-<commit>/: report.md, PNG charts, results.jsonl/csv, raw
 # latencies, logs. Nothing here is a test.
 #
 #   SLUICE_BENCH_MODE=quick|full (default full: about 30 minutes; quick: a first look)
 #   SLUICE_BENCH_REPS=N          (default: quick 1, full 3)
 #   SLUICE_BENCH_PEERS="..."     (default: all; names below)
+#   SLUICE_BENCH_ONLY="..."      (default: "peers core libhdfs spark", the parts to run; e.g.
+#                                 SLUICE_BENCH_ONLY=libhdfs for the libhdfs section alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -18,11 +22,20 @@ MODE=${SLUICE_BENCH_MODE:-full}
 case $MODE in quick) DEF_REPS=1 ;; full) DEF_REPS=3 ;; *) echo "SLUICE_BENCH_MODE: quick or full" >&2; exit 2 ;; esac
 REPS=${SLUICE_BENCH_REPS:-$DEF_REPS}
 PEERS=${SLUICE_BENCH_PEERS:-"sluice-mysql juicefs-mysql s3a hdfs local sluice-sqlite juicefs-sqlite juicefs-mysql-writeback"}
+PARTS=${SLUICE_BENCH_ONLY:-"peers core libhdfs spark"}
+for part in $PARTS; do
+  case $part in peers|core|libhdfs|spark) ;;
+    *) echo "SLUICE_BENCH_ONLY: peers, core, libhdfs, spark" >&2; exit 2 ;;
+  esac
+done
+has_part() { [[ " $PARTS " == *" $1 "* ]]; }
+has_part peers || PEERS=""
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
 OUT=$ROOT/benchmarks/results/$(date -u +%Y-%m-%d)-$COMMIT
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-rm -rf "$OUT"/results.jsonl "$OUT"/wal-*.csv "$OUT"/*.png "$OUT"/work # a rerun starts afresh
+rm -rf "$OUT"/results.jsonl "$OUT"/wal-*.csv "$OUT"/*.png "$OUT"/work "$OUT"/core.md \
+  "$OUT"/libhdfs.md "$OUT"/libhdfs.jsonl # a rerun starts afresh
 log() { echo "== $*" >&2; }
 
 bash tests/env/deps.sh bench
@@ -165,23 +178,41 @@ done
 peers_seconds=$(( $(date +%s) - started ))
 for f in "$OUT"/work/wal-*.csv; do if [ -e "$f" ]; then mv "$f" "$OUT"/; fi; done
 
-log "the C benchmark against the raw limits"
-core_size=512; core_files=5000; core_wal=1000; core_cache=256
-[ "$MODE" = quick ] && { core_size=128; core_files=1000; core_wal=300; core_cache=128; }
-bash benchmarks/core.sh "$OUT" "$MYSQL_META" "$WORK" "$core_size" "$core_files" "$core_wal" "$core_cache" \
-  >"$OUT/core.log" 2>&1 || log "core benchmark failed (see core.log)"
+if has_part core; then
+  log "the C benchmark against the raw limits"
+  core_size=512; core_files=5000; core_wal=1000; core_cache=256
+  [ "$MODE" = quick ] && { core_size=128; core_files=1000; core_wal=300; core_cache=128; }
+  bash benchmarks/core.sh "$OUT" "$MYSQL_META" "$WORK" "$core_size" "$core_files" "$core_wal" "$core_cache" \
+    >"$OUT/core.log" 2>&1 || log "core benchmark failed (see core.log)"
+fi
 
-log "Spark: Parquet write and read against file://"
-spark_rows=10000000; spark_reps=$REPS
-[ "$MODE" = quick ] && spark_rows=2000000
-bash benchmarks/spark.sh "$OUT" "$MYSQL_META" "$WORK" "$spark_rows" "$spark_reps" "$SLUICE_JAR" \
-  >"$OUT/spark.log" 2>&1 || log "Spark benchmark failed (see spark.log)"
+if has_part libhdfs; then
+  # pyarrow: 8 M rows (about 230 MiB of Parquet) full, 2 M quick, at least 3 repetitions (a
+  # quick one takes seconds, and one alone is noise); the shim: a file of 256 MiB (128 quick),
+  # 5,000 (2,000) random preads per round, 9 (5) rounds
+  log "libhdfs: pyarrow through Sluice's and Apache's libhdfs and on the local disk; the shim"
+  lh_rows=8000000; lh_size=256; lh_ops=5000; lh_rounds=9; lh_reps=$(( REPS < 3 ? 3 : REPS ))
+  [ "$MODE" = quick ] && { lh_rows=2000000; lh_size=128; lh_ops=2000; lh_rounds=5; }
+  lh_started=$(date +%s)
+  bash benchmarks/libhdfs.sh "$OUT" "$MYSQL_META" "$WORK" "$lh_rows" "$lh_reps" "$lh_size" "$lh_ops" \
+    "$lh_rounds" "$SLUICE_JAR" "$(cat benchmarks/hadoop/target/classpath.txt)" \
+    >"$OUT/libhdfs.log" 2>&1 || log "libhdfs benchmark failed (see libhdfs.log)"
+  log "libhdfs part: $(( $(date +%s) - lh_started )) s"
+fi
+
+if has_part spark; then
+  log "Spark: Parquet write and read against file://"
+  spark_rows=10000000; spark_reps=$REPS
+  [ "$MODE" = quick ] && spark_rows=2000000
+  bash benchmarks/spark.sh "$OUT" "$MYSQL_META" "$WORK" "$spark_rows" "$spark_reps" "$SLUICE_JAR" \
+    >"$OUT/spark.log" 2>&1 || log "Spark benchmark failed (see spark.log)"
+fi
 
 stop_hdfs
 export B_TITLE="$MODE mode, commit $COMMIT, $(date -u +%Y-%m-%dT%H:%MZ)"
 export B_MACHINE="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
 export B_VERSIONS="Hadoop 3.3.6 client, hadoop-aws 3.3.6 (S3A), MiniDFSCluster 3.3.6; JuiceFS SDK: $(if [ -n "$JFS_JAR" ]; then echo "$(basename "$JFS_JAR") built from its Go module with Maven (benchmarks/peers/juicefs-sdk.sh)"; else echo none; fi); $($SLUICE_TEST_MYSQL_ADMIN -N -e 'SELECT VERSION()' 2>/dev/null) (MariaDB); MinIO from tests/env/s3-server.sh; $(java -version 2>&1 | head -1)"
-export B_SETTINGS="$REPS repetition(s), peers interleaved per repetition; $SIZES_TEXT; buffers 300 MiB, 20 parallel transfers, a disk cache per peer that has one; cold = new FileSystem instance, emptied cache dir, dropped page cache; the peers ran for ${peers_seconds} s"
+export B_SETTINGS="$REPS repetition(s), peers interleaved per repetition; $SIZES_TEXT; buffers 300 MiB, 20 parallel transfers, a disk cache per peer that has one; cold = new FileSystem instance, emptied cache dir, dropped page cache; the peers ran for ${peers_seconds} s; parts run: $PARTS"
 export B_MODE=$MODE
 B_UNAVAILABLE=$(for k in "${!UNAVAILABLE[@]}"; do printf '%s\t%s\n' "$k" "${UNAVAILABLE[$k]}"; done)
 export B_UNAVAILABLE
@@ -191,7 +222,7 @@ e = os.environ
 unavailable = dict(l.split("\t", 1) for l in e["B_UNAVAILABLE"].splitlines() if "\t" in l)
 json.dump({"title": e["B_TITLE"], "machine": e["B_MACHINE"], "versions": e["B_VERSIONS"],
            "settings": e["B_SETTINGS"], "mode": e["B_MODE"], "unavailable": unavailable,
-           "appendix": ["core.md", "spark.md"]}, open(sys.argv[1], "w"), indent=1)
+           "appendix": ["core.md", "spark.md", "libhdfs.md"]}, open(sys.argv[1], "w"), indent=1)
 EOF
 report=$(/usr/bin/python3 benchmarks/report.py "$OUT")
 echo
