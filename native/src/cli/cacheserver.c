@@ -30,13 +30,8 @@ int cmd_cache_server(int argc, char **argv)
 	if (!meta)
 		return cli_fail(CMD, "usage: sluice cache-server [-o KEY=VALUE]... META-URL (with -o "
 				"cache-group.port=PORT -o cache-dir=DIR -o nodes=LIST)");
-	/* signals are taken by sigwait below, in no handler: blocked before any thread starts */
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_block_stop_signals(&set);
 	sluice_volume *vol = NULL;
 	if (cli_open_volume(CMD, meta, opts, nopts, &vol))
 		return 1;

@@ -2,6 +2,8 @@
 #ifndef SL_CLI_H
 #define SL_CLI_H
 
+#include <signal.h>
+
 #include "sluice.h"
 #include "vfs/vfs.h"
 
@@ -18,6 +20,10 @@ struct cli_conf {
 int cli_conf_build(const char *cmd, const char *meta_url, char **opts, int nopts,
 		   struct cli_conf *c);
 void cli_conf_free(struct cli_conf *c);
+/* For the commands that run until SIGINT or SIGTERM: blocks both in this thread and every thread
+ * it starts from now on, so that sigwait(set) takes them and no handler needs global state; and
+ * ignores SIGPIPE (peers that hang up). Call before any thread starts. */
+void cli_block_stop_signals(sigset_t *set);
 /* Opens the volume at meta_url with extra "-o key=value" settings. */
 int cli_open_volume(const char *cmd, const char *meta_url, char **opts, int nopts,
 		    sluice_volume **out);

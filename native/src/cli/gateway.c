@@ -86,11 +86,7 @@ static void *serve_main(void *arg)
 static int serve_until_signal(struct sl_gateway *gw)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_block_stop_signals(&set);
 	struct served s = {.gw = gw};
 	pthread_t t;
 	if (pthread_create(&t, NULL, serve_main, &s))

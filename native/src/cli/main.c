@@ -2,6 +2,8 @@
  * main.c - the `sluice` command line: dispatch to subcommands and the helpers they share.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +87,15 @@ void cli_conf_free(struct cli_conf *c)
 	free(c->copies);
 	free(c->kv);
 	*c = (struct cli_conf){0};
+}
+
+void cli_block_stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 int cli_open_volume(const char *cmd, const char *meta_url, char **opts, int nopts,
