@@ -212,6 +212,16 @@ static void test_refusals(void)
 	sluice_volume *v = NULL;
 	CHECK(sluice_init(conf, 4, &v, msg, sizeof(msg)) != 0);
 	CHECK(strstr(msg, "redential") != NULL || strstr(msg, "ticket") != NULL);
+	/* a cache group needs the volume's secret, which no gateway client may read: refused with
+	 * a message that says so, and the secret stays unread */
+	char keytab[1100];
+	snprintf(keytab, sizeof(keytab), "%s/alice.keytab", kdir);
+	sluice_kv group[] = {{"meta", url}, {"gateway.principal", "sluice/localhost@SLUICE.TEST"},
+			     {"kerberos.keytab", keytab}, {"bucket", bucket},
+			     {"cache-group.port", "9821"}, {"nodes", "127.0.0.2"},
+			     {"cache-group.host", "127.0.0.2"}};
+	CHECK(sluice_init(group, sizeof(group) / sizeof(group[0]), &v, msg, sizeof(msg)) != 0);
+	CHECK(strstr(msg, "cache group") != NULL && strstr(msg, "direct access") != NULL);
 }
 
 /* Protection is each end's own demand, never negotiated in the clear: a gateway requiring privacy
