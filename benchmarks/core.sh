@@ -60,6 +60,30 @@ for b in file s3; do
   collect cache$b < <("$BENCH" cache "$meta" "$WORK/cache-read-$b" "$CACHE_MIB")
 done
 
+# Replicated hflush: two `sluice cache-server` nodes (127.0.0.3 and 127.0.0.4) keep the copies of
+# the writer's (127.0.0.2) hflushed blocks; the same WAL loop with 1 and 2 copies.
+CG_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0)); print(s.getsockname()[1])')
+CG_NODES=127.0.0.2,127.0.0.3,127.0.0.4
+cg_pids=()
+for h in 3 4; do
+  "$SLUICE" cache-server -o cache-group.port="$CG_PORT" -o cache-group.host=127.0.0.$h \
+    -o cache-dir="$WORK/cg-$h" -o nodes=$CG_NODES -o free-space-ratio=0 "$SQLITE_META" \
+    >"$WORK/cg-$h.log" 2>&1 &
+  cg_pids+=($!)
+done
+for h in 3 4; do
+  for _ in $(seq 50); do grep -q serving "$WORK/cg-$h.log" && break; sleep 0.1; done
+done
+for r in 1 2; do
+  for t in 1 4; do
+    echo "== replicated hflush, SQLite + file, $r cop(ies), $t thread(s) ($NWAL records of 1 KiB)"
+    collect cg$r < <(SLUICE_BENCH_CONF="cache-group.port=$CG_PORT;cache-group.host=127.0.0.2;nodes=$CG_NODES;hflush.replicas=$r" \
+      "$BENCH" walmt "$SQLITE_META" "$WORK/cg-w-$r-$t" "$NWAL" "$t" shared)
+  done
+done
+kill "${cg_pids[@]}" 2>/dev/null || true
+wait "${cg_pids[@]}" 2>/dev/null || true
+
 for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlite.sluice_delete mysql.sluice_delete gateway.sluice_delete gwdata.sluice_read; do
   [ -n "${R[$k]:-}" ] || { echo "benchmark step $k produced no figure; see the errors above" >&2; exit 1; }
 done
@@ -124,6 +148,19 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
         k=walmt$b.hflush_${mode}_t$t
         echo "| $name | $mode | $t | ${R[${k}_p50]} | ${R[${k}_p99]} | ${R[${k}_p999]} | ${R[${k}_rate]} | ${R[${k}_stage]} (${R[${k}_fdatasync]}) | ${R[${k}_commit]} | ${R[${k}_wait]} | ${R[${k}_txn_per_hflush]} |"
       done
+    done
+  done
+  echo
+  echo "Replicated hflush (cache group, docs/cache-group.md): the writer's hflush also waits for a"
+  echo "fdatasync'ed copy on another node (\`hflush.replicas\` = 2) or not (1); SQLite + file, one shared"
+  echo "stream, latency in microseconds. Loopback: the network costs nothing here."
+  echo
+  echo "| copies | threads | p50 | p99 | p999 | hflush/s | 2 copies / 1, p50 |"
+  echo "|---|---|---|---|---|---|---|"
+  for r in 1 2; do
+    for t in 1 4; do
+      k=cg$r.hflush_shared_t$t
+      echo "| $r | $t | ${R[${k}_p50]:-} | ${R[${k}_p99]:-} | ${R[${k}_p999]:-} | ${R[${k}_rate]:-} | $(ratio "${R[cg$r.hflush_shared_t${t}_p50]:-0}" "${R[cg1.hflush_shared_t${t}_p50]:-0}") |"
     done
   done
   echo
