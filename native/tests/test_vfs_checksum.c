@@ -161,8 +161,23 @@ static void test_files(struct suite *s, const char *dir)
 	CHECK_RC(check_file(vol, NULL, "/c/k0", d, 65 * MIB + 106, 8 * MIB), 0);
 	CHECK_SUM(vol, "/c/k0", UINT64_MAX, d, 65 * MIB + 106);
 
-	/* errors: a directory, a missing file, no read permission */
+	/* a sparse file of 2^56 bytes: the holes are composed as zeros, chunk lookups skip them */
 	uint32_t crc;
+	const uint64_t huge = 1ULL << 56;
+	CHECK_RC(sluice_truncate(vol, NULL, "/c/k2", 0), -ENOENT); /* concat took it */
+	CHECK_RC(write_file(vol, NULL, "/c/sparse", d, 100, 100, 0), 0);
+	CHECK_RC(sluice_truncate(vol, NULL, "/c/sparse", huge - 50), 0);
+	sluice_file *sf;
+	REQUIRE(sluice_open(vol, NULL, "/c/sparse", SLUICE_O_APPEND, 0, 0, &sf) == 0);
+	CHECK_RC(sluice_write(sf, d + 100, 50), 50);
+	CHECK_RC(sluice_close(sf), 0);
+	CHECK_RC(sluice_file_checksum(vol, NULL, "/c/sparse", UINT64_MAX, &crc), 0);
+	uint32_t want_sparse = sl_crc32c_combine(sl_crc32c(0, d, 100),
+						 sl_crc32c_zeros(huge - 150), huge - 150);
+	want_sparse = sl_crc32c_combine(want_sparse, sl_crc32c(0, d + 100, 50), 50);
+	CHECK(crc == want_sparse);
+
+	/* errors: a directory, a missing file, no read permission */
 	CHECK_RC(sluice_file_checksum(vol, NULL, "/c", UINT64_MAX, &crc), -EISDIR);
 	CHECK_RC(sluice_file_checksum(vol, NULL, "/c/none", UINT64_MAX, &crc), -ENOENT);
 	CHECK_RC(sluice_chmod(vol, NULL, "/c/s1", 0600), 0);

@@ -309,6 +309,11 @@ struct sl_meta_backend {
 	int (*read_chunk)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			  uint32_t indx, struct sl_slice **slices,
 			  size_t *n, struct sl_err *err);
+	/* Optional: the index of file ino's first chunk row at or after chunk `from` into *next,
+	 * or -ENOENT if there is none (the rest of the file is a hole). u needs read permission.
+	 * Lets a whole-file walk (checksums) skip holes instead of asking for every chunk. */
+	int (*next_chunk)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  uint32_t from, uint32_t *next, struct sl_err *err);
 	/* Appends a slice to a chunk, adds its jfs_chunk_ref row (refs 1), extends the length to at
 	 * least indx*chunk+pos+len, sets mtime/ctime. *attr gets the new attributes. */
 	int (*write_chunk)(struct sl_meta *m, const struct sl_meta_user *u,

@@ -2466,6 +2466,43 @@ int sl_sqlq_file_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, 
 	return rc || !u ? rc : data_denied(t, u, ino, attr, mask);
 }
 
+struct next_chunk_arg {
+	const struct sl_meta_user *u;
+	sl_ino ino;
+	uint32_t from, next;
+};
+
+static int next_chunk_op(struct tx *t, void *arg)
+{
+	struct next_chunk_arg *a = arg;
+	struct sl_attr attr;
+	int rc = data_access(t, a->u, a->ino, SL_MAY_READ, &attr);
+	struct sl_sql_stmt *s;
+	if (!rc)
+		rc = q_row(t, &s, "SELECT MIN(indx) FROM jfs_chunk WHERE inode = ? AND indx >= ?",
+			   "ii", (int64_t)a->ino, (int64_t)a->from);
+	if (rc < 0)
+		return rc;
+	bool none = !rc || t->d->col_null(s, 0);
+	if (rc)
+		a->next = none ? 0 : (uint32_t)t->d->col_i64(s, 0);
+	if (rc)
+		t->d->finalize(s);
+	return none ? -ENOENT : 0;
+}
+
+static int sql_next_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  uint32_t from, uint32_t *next, struct sl_err *err)
+{
+	struct next_chunk_arg a = {.u = u, .ino = ino, .from = from};
+	int rc = run(m, false, next_chunk_op, &a, err);
+	if (rc == -ENOENT)
+		sl_err_clear(err);
+	else if (!rc)
+		*next = a.next;
+	return rc;
+}
+
 struct read_chunk_arg {
 	const struct sl_meta_user *u;
 	sl_ino ino;
@@ -3852,6 +3889,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.readlink = sql_readlink,
 	.inode_path = sql_inode_path,
 	.read_chunk = sql_read_chunk,
+	.next_chunk = sql_next_chunk,
 	.write_chunk = sql_write_chunk,
 	.write_chunks = sql_write_chunks,
 	.truncate = sql_truncate,
