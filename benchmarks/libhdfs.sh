@@ -16,22 +16,13 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$1 WORK=$3 ROWS=$4 REPS=$5 SIZE_MIB=$6 PREAD_OPS=$7 ROUNDS=$8 SLUICE_JAR=$9 HADOOP_CP=${10}
 SLUICE=$ROOT/build/bin/sluice
-TOOLS=${SLUICE_TOOLS_DIR:-$HOME/.cache/sluice-tools}
 JDK=${SLUICE_BENCH_JDK:-/usr/lib/jvm/java-17-openjdk-amd64}
 JSONL=$OUT/libhdfs.jsonl
 rm -f "$JSONL"
 log() { echo "== $*" >&2; }
 
 # pyarrow: the virtualenv of tests/libhdfs-pyarrow.sh (same version, same place)
-VERSION=${SLUICE_PYARROW_VERSION:-26.0.1}
-VENV=$TOOLS/pyarrow-$VERSION
-if [ ! -f "$VENV/.complete" ]; then
-  mkdir -p "$TOOLS"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "pyarrow==$VERSION" || { rm -rf "$VENV"; exit 1; }
-  touch "$VENV/.complete"
-fi
+VENV=$(bash tests/env/pyvenv.sh pyarrow "${SLUICE_PYARROW_VERSION:-26.0.1}")
 
 UNAVAILABLE=""
 if ! APACHE=$(JAVA_HOME=$JDK benchmarks/peers/apache-libhdfs.sh 2>"$OUT/apache-libhdfs.log"); then

@@ -9,16 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$(cd "${1:-build}" && pwd)
-VERSION=${SLUICE_PYARROW_VERSION:-26.0.1}
-TOOLS=${SLUICE_TOOLS_DIR:-$HOME/.cache/sluice-tools}
-VENV=$TOOLS/pyarrow-$VERSION
-if [ ! -f "$VENV/.complete" ]; then
-  mkdir -p "$TOOLS"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "pyarrow==$VERSION" || { rm -rf "$VENV"; exit 1; }
-  touch "$VENV/.complete"
-fi
+VENV=$(bash tests/env/pyvenv.sh pyarrow "${SLUICE_PYARROW_VERSION:-26.0.1}")
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-pyarrow-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

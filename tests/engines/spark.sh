@@ -5,14 +5,14 @@
 # services are set (SLUICE_TEST_MYSQL_URL, SLUICE_TEST_S3_*), on one on MariaDB + S3, each
 # compared with the same jobs on file://. Writes the TAP report target/engines/spark.tap; fails
 # if any check failed. PySpark is installed once into a virtualenv under the tools directory
-# (tests/env/pyspark.sh, keyed by its version); it bundles Spark's and Hadoop's (3.3.4, shaded)
+# (tests/env/pyvenv.sh, keyed by its version); it bundles Spark's and Hadoop's (3.3.4, shaded)
 # jars.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=$(cd "${1:-build}" && pwd)
 VERSION=${SLUICE_PYSPARK_VERSION:-3.5.9}
-VENV=$(bash tests/env/pyspark.sh "$VERSION")
+VENV=$(bash tests/env/pyvenv.sh pyspark "$VERSION")
 
 # The Sluice jar as users get it (packaging only: make test ran the Java tests before this step).
 JAR=${SLUICE_JAR:-}
