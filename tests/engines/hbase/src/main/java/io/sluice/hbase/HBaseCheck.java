@@ -8,6 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LeaseRecoverable;
+import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.hbase.HBaseConfiguration;
 import org.apache.hadoop.hbase.HConstants;
 import org.apache.hadoop.hbase.LocalHBaseCluster;
@@ -224,6 +227,9 @@ public final class HBaseCheck {
         try (Admin admin = conn.getAdmin()) {
           createTable(admin);
           check(admin.tableExists(TABLE), "create table t on " + vol);
+          FileSystem fs = new Path(vol).getFileSystem(conf);
+          check(fs instanceof LeaseRecoverable, "the FileSystem of " + vol + " ("
+              + fs.getClass().getSimpleName() + ") is LeaseRecoverable");
           load(conn, 0, n, null, null);
           System.err.printf("HBaseCheck: %d rows put in %.1f s%n", n,
               (System.nanoTime() - t0) / 1e9);
