@@ -7,8 +7,11 @@
 # (SLUICE_TEST_MYSQL_URL, SLUICE_TEST_S3_*), on one on MariaDB + S3:
 #   full   create a table, put 100,000 rows, flush, split, major compact, scan after each
 #   crash  put rows until kill -9 (the JVM: region server and master), start again, and find
-#          every acknowledged row (WAL replay through recoverLease/isFileClosed)
-#   crash with hbase.wal.hsync=true and the killed process's cache dir deleted before the restart
+#          every acknowledged row (WAL replay; HBase 2.x calls recoverLease only on HDFS)
+#   crash-hsync-nocache  the same with hbase.wal.hsync=true and the killed process's cache dir
+#          deleted before the restart
+#   rs-crash  master, region server and client in JVMs of their own; kill -9 the region server
+#          alone, start a new one: the live master has the dead one's WAL split
 # Writes the TAP report target/engines/hbase.tap; fails if any check failed. Maven resolves
 # HBase's jars once (~/.m2; the class path in target/engines/hbase/classpath.txt).
 set -euo pipefail
@@ -146,6 +149,20 @@ show_log() {
   grep -v -e '^\s*at ' -e 'MetricsConfig' "$1" | tail -25 | cut -c1-300 | sed 's/^/   | /'
 }
 
+# wal_split LOG LABEL: a TAP line: after the restart marker, HBase's WALSplitter processed edits of
+# the killed server's WAL (not meta's, not the master's region) and read it to its end, not corrupt
+wal_split() {
+  local n
+  n=$(sed -n '/^--- restart/,$p' "$1" | grep 'WALSplitter: Processed [1-9][0-9]* edits' |
+    grep -v -e '\.meta,' -e 'MasterData' | grep -c 'corrupted=false, cancelled=false' || true)
+  if ((n > 0)); then
+    echo "ok - $2: the killed server's WAL was split, not corrupt" >>"$TAP.lines"
+    return 0
+  fi
+  echo "not ok - $2: the killed server's WAL was split, not corrupt" >>"$TAP.lines"
+  return 1
+}
+
 full() {
   local vol=$1 meta=$2 dir=$WORK/full-$1 log=$REPORT_DIR/hbase-$1-full.log
   : >"$log"
@@ -200,18 +217,8 @@ crash() {
   t0=$SECONDS
   local ok=0
   check "$dir" "$log" "$vol ($label)" verify "$acks" || ok=1
-  # The rows came back through the WAL of the killed server (its memstore was never flushed):
-  # HBase split that WAL, read to its end without finding it corrupt.
-  local split
-  split=$(sed -n '/^--- restart/,$p' "$log" | grep 'WALSplitter: Processed [1-9][0-9]* edits' |
-    grep -v -e '\.meta,' -e 'MasterData' | grep -c 'corrupted=false, cancelled=false' || true)
-  if ((split > 0)); then
-    echo "ok - $vol ($label): the restart split the killed server's WAL, not corrupt" >>"$TAP.lines"
-  else
-    echo "not ok - $vol ($label): the restart split the killed server's WAL, not corrupt" \
-      >>"$TAP.lines"
-    ok=1
-  fi
+  # The rows came back through the WAL of the killed server (its memstore was never flushed)
+  wal_split "$log" "$vol ($label)" || ok=1
   if ((ok == 0)); then
     echo "   restarted and verified in $((SECONDS - t0)) s"
     return 0
@@ -221,15 +228,86 @@ crash() {
   return 1
 }
 
+# hbase VAR DIR ARGS...: an HBaseCheck JVM with DIR's configuration, in the background, its pid
+# in VAR and in pids (killed on exit)
+hbase_bg() {
+  local -n pid_=$1
+  local dir=$2
+  shift 2
+  java "${JAVA_FLAGS[@]}" -Dhbase.check.zk.dir="$dir/zk" \
+    -cp "$dir:$OUT/classes:$JAR:$(cat "$CP_FILE")" io.sluice.hbase.HBaseCheck "$@" \
+    >/dev/null 2>>"$dir/log" &
+  pid_=$!
+  pids+=("$pid_")
+}
+
+# crash_rs VOL META: a distributed cluster on one machine, the master (with ZooKeeper), the
+# region server and the client each in a JVM of its own; kill -9 the region server while the
+# client puts rows, start a new one: the master finds the dead server (its ZooKeeper session
+# ends), has its WAL split, and reopens its regions on the new server.
+crash_rs() {
+  local vol=$1 meta=$2 label=rs-crash
+  local dir=$WORK/crash-$vol-$label log=$REPORT_DIR/hbase-$vol-rs-crash.log
+  local acks=$dir/acks master rs client rs2 t0=$SECONDS want=$((ROWS / 1000))
+  conf "$dir" "$vol" "$meta" "hbase-$label" hbase.cluster.distributed true
+  : >"$dir/log"
+  : >"$acks"
+  echo "-- HBase on $vol ($label): master, region server and client in JVMs of their own"
+  hbase_bg master "$dir" master "$dir/master-ready"
+  while [[ ! -e $dir/master-ready ]] && ((SECONDS - t0 < 120)) && kill -0 "$master"; do
+    sleep 0.2
+  done
+  hbase_bg rs "$dir" regionserver
+  hbase_bg client "$dir" client-load "$acks" 0
+  while (($(wc -l <"$acks") < want && SECONDS - t0 < 300)) && kill -0 "$client" 2>/dev/null
+  do
+    sleep 0.2
+  done
+  kill -9 "$rs" 2>/dev/null || true
+  local n
+  n=$(wc -l <"$acks")
+  kill -9 "$client" 2>/dev/null || true
+  wait "$rs" "$client" 2>/dev/null || true
+  echo "   region server killed after $n acknowledged batches ($((SECONDS - t0)) s)"
+  local ok=0
+  if ((n < want)); then
+    echo "not ok - $vol ($label): $want batches of 1000 rows acknowledged before kill -9 ($n)" \
+      >>"$TAP.lines"
+    ok=1
+  else
+    echo "ok - $vol ($label): $n batches of 1000 rows acknowledged before kill -9 of the" \
+      "region server" >>"$TAP.lines"
+    echo "--- restart ($label)" >>"$dir/log"
+    t0=$SECONDS
+    hbase_bg rs2 "$dir" regionserver
+    check "$dir" "$dir/log" "$vol ($label)" client-verify "$acks" || ok=1
+    wal_split "$dir/log" "$vol ($label)" || ok=1
+  fi
+  kill -9 "$master" "${rs2:-}" 2>/dev/null || true
+  wait "$master" "${rs2:-}" 2>/dev/null || true
+  cp "$dir/log" "$log"
+  if ((ok == 0)); then
+    echo "   a new region server took over, verified in $((SECONDS - t0)) s"
+    return 0
+  fi
+  echo "   failed:"
+  show_log "$log"
+  return 1
+}
+
+# SLUICE_HBASE_ONLY=NAME runs only that one (full, crash, crash-hsync-nocache, rs-crash)
+only() { [[ -n ${SLUICE_HBASE_ONLY:-} && $SLUICE_HBASE_ONLY != "$1" ]]; }
 rc=0
 vols=(hbvol)
 [ -n "$S3META" ] && vols+=(hbs3vol)
 for vol in "${vols[@]}"; do
   meta=$META
   [[ $vol == hbs3vol ]] && meta=$S3META
-  full "$vol" "$meta" || rc=1
-  crash "$vol" "$meta" crash || rc=1
-  crash "$vol" "$meta" crash-hsync-nocache hbase.wal.hsync true || rc=1
+  only full || full "$vol" "$meta" || rc=1
+  only crash || crash "$vol" "$meta" crash || rc=1
+  only crash-hsync-nocache || crash "$vol" "$meta" crash-hsync-nocache hbase.wal.hsync true ||
+    rc=1
+  only rs-crash || crash_rs "$vol" "$meta" || rc=1
 done
 
 # TAP: numbered lines, the plan first

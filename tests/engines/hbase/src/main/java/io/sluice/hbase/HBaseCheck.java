@@ -26,6 +26,8 @@ import org.apache.hadoop.hbase.client.ResultScanner;
 import org.apache.hadoop.hbase.client.Scan;
 import org.apache.hadoop.hbase.client.Table;
 import org.apache.hadoop.hbase.client.TableDescriptorBuilder;
+import org.apache.hadoop.hbase.master.HMaster;
+import org.apache.hadoop.hbase.regionserver.HRegionServer;
 import org.apache.hadoop.hbase.util.Bytes;
 import org.apache.hadoop.hbase.zookeeper.MiniZooKeeperCluster;
 
@@ -42,6 +44,12 @@ import org.apache.hadoop.hbase.zookeeper.MiniZooKeeperCluster;
  *   verify ACKFILE    start again (WAL replay), check that every row up to the last
  *                     acknowledged one is present with its value
  *   full N            load N rows, flush, split, major compact, scan and count
+ *
+ *   With hbase.cluster.distributed=true, each in a JVM of its own:
+ *   master READYFILE  ZooKeeper and a master; creates READYFILE once active; runs until killed
+ *   regionserver      a region server; runs until killed
+ *   client-load ACKFILE N, client-verify ACKFILE
+ *                     load and verify as clients of that cluster
  * </pre>
  */
 public final class HBaseCheck {
@@ -193,7 +201,30 @@ public final class HBaseCheck {
   static void run(String[] args) throws Exception {
     Configuration conf = HBaseConfiguration.create();
     String mode = args[0];
-    Connection conn = start(conf);
+    if (mode.equals("master")) {
+      zk = new MiniZooKeeperCluster(conf);
+      zk.setDefaultClientPort(conf.getInt(HConstants.ZOOKEEPER_CLIENT_PORT, 2181));
+      zk.startup(new File(System.getProperty("hbase.check.zk.dir")));
+      HMaster master = new HMaster(conf);
+      master.start();
+      while (!master.isActiveMaster()) {
+        Thread.sleep(200);
+      }
+      new File(args[1]).createNewFile();
+      master.join();
+      return;
+    }
+    if (mode.equals("regionserver")) {
+      HRegionServer rs = new HRegionServer(conf);
+      rs.start();
+      rs.join();
+      return;
+    }
+    boolean client = mode.startsWith("client-");
+    if (client) {
+      mode = mode.substring("client-".length());
+    }
+    Connection conn = client ? ConnectionFactory.createConnection(conf) : start(conf);
     String vol = conf.get(HConstants.HBASE_DIR);
     switch (mode) {
       case "load": {
@@ -258,6 +289,10 @@ public final class HBaseCheck {
       default:
         throw new IllegalArgumentException("unknown mode " + mode);
     }
-    stop(conn);
+    if (client) {
+      conn.close();
+    } else {
+      stop(conn);
+    }
   }
 }
