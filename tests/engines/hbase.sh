@@ -5,6 +5,7 @@
 # Sluice jar on the class path, hbase.unsafe.stream.capability.enforce at its default (true). On
 # a volume on SQLite + local files with a disk cache and, when make test's services are set
 # (SLUICE_TEST_MYSQL_URL, SLUICE_TEST_S3_*), on one on MariaDB + S3:
+# SLUICE_HBASE_VERSION picks another HBase (e.g. 2.6.1-hadoop3), SLUICE_HBASE_ONLY one case.
 #   full   create a table, put 100,000 rows, flush, split, major compact, scan after each
 #   crash  put rows until kill -9 (the JVM: region server and master), start again, and find
 #          every acknowledged row (WAL replay; HBase 2.x calls recoverLease only on HDFS)
@@ -13,12 +14,14 @@
 #   rs-crash  master, region server and client in JVMs of their own; kill -9 the region server
 #          alone, start a new one: the live master has the dead one's WAL split
 # Writes the TAP report target/engines/hbase.tap; fails if any check failed. Maven resolves
-# HBase's jars once (~/.m2; the class path in target/engines/hbase/classpath.txt).
+# HBase's jars once (~/.m2; the class path in target/engines/hbase/classpath-VERSION.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=$(cd "${1:-build}" && pwd)
 ROWS=${SLUICE_HBASE_ROWS:-100000}
+# the Hadoop 3 build of an HBase release (the pom's default: 2.5.11-hadoop3)
+VERSION=${SLUICE_HBASE_VERSION:-2.5.11-hadoop3}
 POM=$ROOT/tests/engines/hbase/pom.xml
 OUT=$ROOT/target/engines/hbase
 REPORT_DIR=$ROOT/target/engines
@@ -49,11 +52,12 @@ if [[ -z $JAR ]]; then
   JAR=$(ls "$ROOT"/target/sluice-hadoop-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' |
     head -1)
 fi
-mvn_quiet -f "$POM" compile
-CP_FILE=$OUT/classpath.txt
+mvn_quiet -f "$POM" -Dhbase.version="$VERSION" compile
+CP_FILE=$OUT/classpath-$VERSION.txt
 if [[ ! -s $CP_FILE || $POM -nt $CP_FILE ]] || ! ls $(tr ':' ' ' <"$CP_FILE") >/dev/null 2>&1
 then
-  mvn_quiet -f "$POM" dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
+  mvn_quiet -f "$POM" -Dhbase.version="$VERSION" dependency:build-classpath \
+    -Dmdep.outputFile="$CP_FILE"
 fi
 
 # What HBase's bin/hbase passes to Java 17 (its hbase-surefire.jdk17.flags), nothing else.
