@@ -60,9 +60,9 @@ then
     -Dmdep.outputFile="$CP_FILE"
 fi
 
-# What HBase's bin/hbase passes to Java 17 (its hbase-surefire.jdk17.flags), nothing else.
+# What HBase's bin/hbase passes to Java 11+ (add_jdk11_jvm_flags), nothing else for Sluice.
 JAVA_FLAGS=(-Xmx1g -Dorg.apache.hbase.thirdparty.io.netty.tryReflectionSetAccessible=true
-  --add-modules jdk.unsupported
+  --add-modules jdk.unsupported --add-opens java.base/java.io=ALL-UNNAMED
   --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
   --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/jdk.internal.ref=ALL-UNNAMED
   --add-opens java.base/java.lang.reflect=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED
