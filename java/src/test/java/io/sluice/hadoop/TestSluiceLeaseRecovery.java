@@ -30,7 +30,9 @@ import org.junit.Test;
 /**
  * Lease recovery as HBase uses it for a dead region server's WAL: two FileSystem instances (two
  * clients, two sessions); B recovers A's lease, after which A can neither hflush nor close, and B
- * reads exactly what A hflushed before.
+ * reads exactly what A hflushed before. HBase 2.5 and 2.6 call recoverLease only on HDFS
+ * (RecoverLeaseFSUtils): on Sluice they split a killed server's WAL without it, which
+ * {@link #killedWritersFileWithoutRecovery} covers.
  */
 public class TestSluiceLeaseRecovery {
   private FileSystem a;
@@ -122,17 +124,7 @@ public class TestSluiceLeaseRecovery {
   @Test
   public void recoveryOfAKilledWritersFile() throws Exception {
     Path wal = new Path(dir, "killed-wal");
-    Configuration conf = SluiceTestVolume.configure(new Configuration());
-    List<String> cmd = new ArrayList<>(Arrays.asList(
-        new File(System.getProperty("java.home"), "bin/java").getPath(),
-        "-cp", System.getProperty("java.class.path"),
-        LeaseWriterChild.class.getName(), SluiceTestVolume.DEFAULT_FS, wal.toString(), "5000"));
-    for (Map.Entry<String, String> e : conf) {
-      if (e.getKey().startsWith("sluice.") || e.getKey().startsWith("fs.sluice.")) {
-        cmd.add(e.getKey() + "=" + e.getValue());
-      }
-    }
-    Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    Process child = startKilledWriter(wal, 5000);
     try {
       BufferedReader said = new BufferedReader(
           new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
@@ -152,6 +144,62 @@ public class TestSluiceLeaseRecovery {
       more.write(bytes(10, 3));
     }
     assertThat(b.getFileStatus(wal).getLen()).isEqualTo(5010);
+  }
+
+  private Process startKilledWriter(Path wal, int n) throws IOException {
+    Configuration conf = SluiceTestVolume.configure(new Configuration());
+    List<String> cmd = new ArrayList<>(Arrays.asList(
+        new File(System.getProperty("java.home"), "bin/java").getPath(),
+        "-cp", System.getProperty("java.class.path"),
+        LeaseWriterChild.class.getName(), SluiceTestVolume.DEFAULT_FS, wal.toString(),
+        Integer.toString(n)));
+    for (Map.Entry<String, String> e : conf) {
+      if (e.getKey().startsWith("sluice.") || e.getKey().startsWith("fs.sluice.")) {
+        cmd.add(e.getKey() + "=" + e.getValue());
+      }
+    }
+    return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+  }
+
+  /**
+   * HBase 2.x's case (tests/engines/hbase.sh): the region server is killed with SIGKILL after an
+   * hflush, and the master splits its WAL with no recoverLease (HBase 2.5/2.6 recover leases
+   * only on HDFS): it renames the server's WAL directory to "-splitting", reads the WAL while
+   * the dead writer's lease is still held, then archives it with a rename and deletes it later.
+   * Each must work on the open file, and the reader must see exactly the hflushed bytes.
+   */
+  @Test
+  public void killedWritersFileWithoutRecovery() throws Exception {
+    Path walDir = new Path(dir, "WALs/server1");
+    Path wal = new Path(walDir, "wal.1");
+    Process child = startKilledWriter(wal, 70000);
+    try {
+      BufferedReader said = new BufferedReader(
+          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(said.readLine()).isEqualTo("hflushed");
+    } finally {
+      child.destroyForcibly();
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    Path splitting = new Path(dir, "WALs/server1-splitting");
+    assertThat(b.rename(walDir, splitting)).isTrue();
+    Path moved = new Path(splitting, "wal.1");
+    assertThat(b.getFileStatus(moved).getLen()).isEqualTo(70000);
+    assertThat(readAll(b, moved)).isEqualTo(bytes(70000, 9));
+    // a reader that reads past the hflushed length finds the end of the file, not an error
+    try (FSDataInputStream in = b.open(moved)) {
+      in.seek(69990);
+      byte[] tail = new byte[100];
+      assertThat(in.read(tail)).isEqualTo(10);
+      assertThat(in.read(tail)).isEqualTo(-1);
+    }
+    Path archived = new Path(dir, "oldWALs/wal.1");
+    b.mkdirs(archived.getParent());
+    assertThat(b.rename(moved, archived)).isTrue();
+    assertThat(readAll(b, archived)).isEqualTo(bytes(70000, 9));
+    assertThat(b.delete(splitting, true)).isTrue();
+    assertThat(b.delete(archived, false)).isTrue();
+    assertThat(b.exists(archived)).isFalse();
   }
 
   @Test
