@@ -40,14 +40,8 @@ mvn_quiet() {
   fi
 }
 
-# The Sluice jar as users get it. -DskipTests: packaging only; make test ran the Java tests in the
-# step before this one, and this step checks the packaged jar on other Hadoop versions.
-JAR=${SLUICE_JAR:-}
-if [[ -z $JAR ]]; then
-  mvn_quiet -f "$ROOT/pom.xml" -DskipTests package -Dsluice.build.dir="$ROOT/$BUILD"
-  JAR=$(ls "$ROOT"/target/sluice-hadoop-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' |
-    head -1)
-fi
+# The Sluice jar as users get it; this step checks it on other Hadoop versions.
+JAR=$(bash tests/env/sluice-jar.sh "$BUILD")
 
 oldest=${VERSIONS%% *}
 mvn_quiet -f "$POM" -Dhadoop.version="${oldest%%:*}" compile

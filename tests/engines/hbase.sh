@@ -45,13 +45,7 @@ mvn_quiet() {
   fi
 }
 
-# The Sluice jar as users get it (packaging only: make test ran the Java tests before this step).
-JAR=${SLUICE_JAR:-}
-if [[ -z $JAR ]]; then
-  mvn_quiet -f "$ROOT/pom.xml" -DskipTests package -Dsluice.build.dir="$BUILD"
-  JAR=$(ls "$ROOT"/target/sluice-hadoop-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' |
-    head -1)
-fi
+JAR=$(bash tests/env/sluice-jar.sh "$BUILD")
 mvn_quiet -f "$POM" -Dhbase.version="$VERSION" compile
 CP_FILE=$OUT/classpath-$VERSION.txt
 if [[ ! -s $CP_FILE || $POM -nt $CP_FILE ]] || ! ls $(tr ':' ' ' <"$CP_FILE") >/dev/null 2>&1

@@ -14,13 +14,7 @@ BUILD=$(cd "${1:-build}" && pwd)
 VERSION=${SLUICE_PYSPARK_VERSION:-3.5.9}
 VENV=$(bash tests/env/pyvenv.sh pyspark "$VERSION")
 
-# The Sluice jar as users get it (packaging only: make test ran the Java tests before this step).
-JAR=${SLUICE_JAR:-}
-if [[ -z $JAR ]]; then
-  mvn -B -q -ntp -DskipTests package -Dsluice.build.dir="$BUILD" >/dev/null
-  JAR=$(ls "$ROOT"/target/sluice-hadoop-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' |
-    head -1)
-fi
+JAR=$(bash tests/env/sluice-jar.sh "$BUILD")
 
 REPORT_DIR=$ROOT/target/engines
 mkdir -p "$REPORT_DIR"
