@@ -58,6 +58,10 @@
 #define RETRY_MIN_S 5
 #define RETRY_MAX_S 300
 #define PROBE_S 2      /* while blocks wait after failures, one is tried this often */
+/* A dead client's uploads that were on the wire when it died may still complete at the object
+ * store: its blocks and merged slices are looked at only this long after the takeover, so that
+ * an object deleted for a slice that is gone is not stored again behind the deletion. */
+#define SETTLE_S 5
 #define PENDING_DIR ".pending"
 
 struct hold {
@@ -83,6 +87,7 @@ struct queued {
 	bool uploading;
 	int attempts;
 	int64_t next_try;
+	int64_t not_before; /* a dead client's block: SETTLE_S after the takeover */
 	struct queued *next;
 };
 
@@ -188,7 +193,8 @@ static struct sdir *sdir_add(struct sl_stage *st, const char *path, int fd, bool
 	return d;
 }
 
-static void queue_add_locked(struct sl_stage *st, const char *key, struct sdir *d, int64_t when)
+static void queue_add_locked(struct sl_stage *st, const char *key, struct sdir *d, int64_t when,
+			     int64_t not_before)
 {
 	for (struct queued *q = st->queue; q; q = q->next)
 		if (q->dir == d && !strcmp(q->key, key))
@@ -202,6 +208,7 @@ static void queue_add_locked(struct sl_stage *st, const char *key, struct sdir *
 	snprintf(q->key, sizeof(q->key), "%s", key);
 	q->dir = d;
 	q->next_try = when;
+	q->not_before = not_before;
 	q->next = st->queue;
 	st->queue = q;
 	d->waiting++;
@@ -249,7 +256,7 @@ static int collect_files(struct sl_stage *st, struct sdir *d, const char *dir, s
 		else if (S_ISREG(sb.st_mode) && tmp)
 			unlink(p); /* an unfinished write: its hflush never returned */
 		else if (S_ISREG(sb.st_mode))
-			queue_add_locked(st, p + base, d, 0);
+			queue_add_locked(st, p + base, d, 0, now_s() + SETTLE_S);
 	}
 	closedir(dp);
 	return 0;
@@ -273,7 +280,8 @@ static void collect_pending(struct sl_stage *st, struct sdir *d)
 		struct pending *pd = calloc(1, sizeof(*pd));
 		if (!pd)
 			break; /* the marker stays for the next client */
-		*pd = (struct pending){.id = id, .size = size, .dir = d, .next = st->pending};
+		*pd = (struct pending){.id = id, .size = size, .dir = d,
+				       .next_try = now_s() + SETTLE_S, .next = st->pending};
 		st->pending = pd;
 		d->waiting++;
 	}
@@ -526,7 +534,7 @@ void sl_stage_uploaded(struct sl_stage *st, const char *key)
 void sl_stage_orphan(struct sl_stage *st, const char *key)
 {
 	pthread_mutex_lock(&st->lock);
-	queue_add_locked(st, key, own_dir(st, key), now_s() + RETRY_MIN_S);
+	queue_add_locked(st, key, own_dir(st, key), now_s() + RETRY_MIN_S, 0);
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -727,7 +735,7 @@ void sl_stage_sweep(struct sl_stage *st)
 		st->next_probe = now + PROBE_S;
 	}
 	for (struct queued *q = st->queue; q; q = q->next) {
-		if (q->uploading || q->next_try > now)
+		if (q->uploading || q->next_try > now || q->not_before > now)
 			continue;
 		struct retry_task *t = malloc(sizeof(*t));
 		if (!t)
