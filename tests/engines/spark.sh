@@ -8,6 +8,9 @@
 # (tests/env/pyvenv.sh, keyed by its version); it bundles Spark's and Hadoop's (3.3.4, shaded)
 # jars.
 set -euo pipefail
+# `|| true` in this script marks best-effort cleanup and reporting only (stopping processes that
+# may be gone already, dropping a scratch database, showing a log, counting zero matches); no
+# check is ever made to pass by it.
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=$(cd "${1:-build}" && pwd)
