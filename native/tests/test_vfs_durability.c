@@ -341,6 +341,7 @@ static void test_two_processes(const char *self, struct backend *b)
 }
 
 struct bg_read {
+	const char *path;
 	sluice_volume *vol;
 	uint64_t len;
 	int rc;
@@ -349,34 +350,92 @@ struct bg_read {
 static void *bg_read_main(void *p)
 {
 	struct bg_read *a = p;
-	a->rc = read_range(a->vol, "/crash", 0, a->len);
+	a->rc = read_range(a->vol, a->path, 0, a->len);
 	return NULL;
+}
+
+/* What a crash of the machine may do to staged files that were never synced (the staging
+ * journal is the only durable copy of an hflushed block): the files under dir (dot files
+ * excepted) are emptied and every other one removed. Returns how many were damaged. */
+static size_t lose_unsynced(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[1024];
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		struct stat sb;
+		if (lstat(p, &sb))
+			continue;
+		if (S_ISDIR(sb.st_mode))
+			n += lose_unsynced(p);
+		else if (S_ISREG(sb.st_mode))
+			CHECK(n++ % 2 ? unlink(p) == 0 : truncate(p, 0) == 0);
+	}
+	closedir(d);
+	return n;
+}
+
+/* The files named name under dir, at any depth. */
+static size_t count_named(const char *dir, const char *name)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char p[1024];
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		struct stat sb;
+		if (lstat(p, &sb))
+			continue;
+		if (S_ISDIR(sb.st_mode))
+			n += count_named(p, name);
+		else if (!strcmp(e->d_name, name))
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 /* The writer's object store refuses everything, so its hflushed blocks exist only in its
  * staging area; it is killed; a client restarted on that cache dir uploads them, and a reader
- * that was waiting for them (get-timeout) gets the bytes. */
-static void test_kill_after_hflush(const char *self, struct backend *b)
+ * that was waiting for them (get-timeout) gets the bytes. With machine_crash, the staged files
+ * the writer never synced are also damaged before the restart, as a power loss may do: the
+ * restart restores them from the staging journal. */
+static void test_kill_after_hflush(const char *self, struct backend *b, bool machine_crash)
 {
 	char wcache[600], cache_kv[700];
-	snprintf(wcache, sizeof(wcache), "%s/crash-w", b->scratch);
-	struct child c = spawn_writer(self, b, wcache, b->broken_bucket, "/crash", "hflush", 40,
+	snprintf(wcache, sizeof(wcache), "%s/crash-w%s", b->scratch, machine_crash ? "-power" : "");
+	const char *path = machine_crash ? "/crash-power" : "/crash";
+	struct child c = spawn_writer(self, b, wcache, b->broken_bucket, path, "hflush", 40,
 				      "hold");
 	uint64_t len = 0, l;
 	for (int i = 0; i < 40 && (l = next_length(&c)); i++)
 		len = l;
 	CHECK_RC(finish(&c, true), 0);
 	REQUIRE(len > 0);
+	CHECK(count_named(wcache, ".journal") == 1);
+	if (machine_crash)
+		CHECK(lose_unsynced(wcache) >= 10);
 
 	const char *quick[] = {"get-timeout=1", NULL};
 	sluice_volume *probe = open_with(b, quick);
-	CHECK_RC(length_of(probe, "/crash"), len);
+	CHECK_RC(length_of(probe, path), len);
 	/* committed, but not in object storage: hflush did not wait for the upload */
-	CHECK_RC(read_range(probe, "/crash", 0, len), -EIO);
+	CHECK_RC(read_range(probe, path, 0, len), -EIO);
 	CHECK(count_files(wcache) > 0);
 
 	const char *patient[] = {"get-timeout=120", NULL};
-	struct bg_read r = {open_with(b, patient), len, -1};
+	struct bg_read r = {path, open_with(b, patient), len, -1};
 	pthread_t t;
 	REQUIRE(pthread_create(&t, NULL, bg_read_main, &r) == 0);
 	usleep(300000); /* let the reader find the blocks missing and start waiting */
@@ -402,7 +461,8 @@ static void test_kill_after_hflush(const char *self, struct backend *b)
 	if (d)
 		closedir(d);
 	CHECK_RC(staged, 0);
-	CHECK_RC(read_range(probe, "/crash", 0, len), 0);
+	CHECK_RC(count_named(wcache, ".journal"), 0); /* replayed, then removed */
+	CHECK_RC(read_range(probe, path, 0, len), 0);
 	sluice_shutdown(probe);
 }
 
@@ -759,7 +819,8 @@ static void run(const char *self, struct backend *b)
 	REQUIRE(rc == 0);
 	fprintf(stderr, "== %s\n", b->name);
 	test_two_processes(self, b);
-	test_kill_after_hflush(self, b);
+	test_kill_after_hflush(self, b, false);
+	test_kill_after_hflush(self, b, true);
 	test_kill_after_hsync(self, b);
 	test_hflush_without_cache(b);
 	test_wal(b);

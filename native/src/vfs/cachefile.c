@@ -256,7 +256,7 @@ int sl_cachefile_write_synced(const char *path, const void *data, uint32_t len,
 }
 
 int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data,
-			    const uint32_t *lens, size_t n, int *rcs, int64_t *sync_ns,
+			    const uint32_t *lens, size_t n, bool sync, int *rcs, int64_t *sync_ns,
 			    struct sl_err *err)
 {
 	*sync_ns = 0;
@@ -269,7 +269,7 @@ int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data
 	for (size_t i = 0; i < n; i++) {
 		struct sl_err e = {0};
 		rcs[i] = begin_write(&pw[i], paths[i], data[i], lens[i], &e);
-		if (!rcs[i])
+		if (!rcs[i] && sync)
 			sync_file_range(pw[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		else if (!first && (first = rcs[i]))
 			*err = e;
@@ -277,11 +277,11 @@ int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data
 	/* 2: each made durable and renamed into place */
 	for (size_t i = 0; i < n; i++) {
 		struct sl_err e = {0};
-		if (!rcs[i] && (rcs[i] = finish_write(&pw[i], true, sync_ns, &e)) && !first)
+		if (!rcs[i] && (rcs[i] = finish_write(&pw[i], sync, sync_ns, &e)) && !first)
 			first = rcs[i], *err = e;
 	}
 	/* 3: each directory synced once (its renames with it) */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && sync; i++) {
 		if (rcs[i])
 			continue;
 		bool seen = false;

@@ -78,6 +78,10 @@ struct sdir {
 	int lock_fd;
 	bool own;
 	size_t waiting; /* queued blocks staged in it; a taken-over one is removed at 0 */
+	/* own ones: the journal that makes a round durable (opened by the first round; only the
+	 * leader of a round touches it), or none after it could not be created */
+	struct sl_journal *journal;
+	bool no_journal;
 };
 
 /* A staged block waiting for (another) upload attempt. */
@@ -309,6 +313,11 @@ static void recover_root(struct sl_stage *st, const char *staging)
 			close(fd);
 			continue;
 		}
+		/* what a crash of the machine took from its unsynced staged files comes back first */
+		struct sl_err jerr = {0};
+		if (sl_journal_replay(p, &st->v->log, &jerr))
+			sl_log(&st->v->log, SL_LOG_WARN, "%s; its blocks that were lost stay lost "
+			       "until a later start restores them", jerr.msg);
 		collect_files(st, d, p, strlen(p) + 1);
 		collect_pending(st, d);
 		st->recovered = true;
@@ -383,6 +392,7 @@ void sl_stage_free(struct sl_stage *st)
 		free(pd);
 	}
 	for (size_t i = 0; i < st->ndirs; i++) {
+		sl_journal_close(st->dirs[i]->journal, &st->v->log);
 		remove_dir(st->dirs[i]); /* only what is empty: blocks left stay for recovery */
 		close(st->dirs[i]->lock_fd);
 		free(st->dirs[i]);
@@ -418,6 +428,66 @@ static void path_of(const struct sdir *d, const char *key, char *out, size_t siz
 	snprintf(out, size, "%s/%s", d->path, key);
 }
 
+/* Whether d (own) has a journal, opening it at its first round. Called by a round's leader. */
+static bool open_journal(struct sl_stage *st, struct sdir *d)
+{
+	if (d->journal || d->no_journal)
+		return d->journal;
+	struct sl_err err = {0};
+	if (sl_journal_open(d->path, &d->journal, &err)) {
+		d->no_journal = true;
+		sl_log(&st->v->log, SL_LOG_WARN, "%s; hflush syncs each staged block instead",
+		       err.msg);
+	}
+	return d->journal;
+}
+
+/* Journals the blocks of the round that were written, one append per directory; a block whose
+ * directory's append failed fails with it, and its file goes (it was never durable). */
+static void journal_round(const char **paths, const char **keys, struct sdir **dirs,
+			  const uint8_t **data, const uint32_t *lens, size_t n, int *rcs,
+			  int64_t *sync_ns)
+{
+	size_t *idx = malloc(n * sizeof(*idx));
+	const char **jk = malloc(n * sizeof(*jk));
+	const uint8_t **jd = malloc(n * sizeof(*jd));
+	uint32_t *jl = malloc(n * sizeof(*jl));
+	bool *done = calloc(n, sizeof(*done));
+	if (!idx || !jk || !jd || !jl || !done) {
+		for (size_t i = 0; i < n; i++)
+			if (!rcs[i]) {
+				rcs[i] = -ENOMEM;
+				unlink(paths[i]);
+			}
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (done[i] || rcs[i])
+			continue;
+		size_t m = 0;
+		for (size_t k = i; k < n; k++)
+			if (!done[k] && !rcs[k] && dirs[k] == dirs[i]) {
+				done[k] = true;
+				idx[m] = k;
+				jk[m] = keys[k];
+				jd[m] = data[k];
+				jl[m++] = lens[k];
+			}
+		struct sl_err err = {0};
+		int rc = sl_journal_append(dirs[i]->journal, jk, jd, jl, m, sync_ns, &err);
+		for (size_t k = 0; rc && k < m; k++) {
+			rcs[idx[k]] = rc;
+			unlink(paths[idx[k]]);
+		}
+	}
+out:
+	free(idx);
+	free(jk);
+	free(jd);
+	free(jl);
+	free(done);
+}
+
 /* The leader's round: every block of batch in one sl_cachefile_write_many. */
 static void put_round(struct sl_stage *st, struct put_req *batch)
 {
@@ -426,12 +496,14 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 		total += r->n;
 	char (*paths)[PATH_MAX] = malloc(total * sizeof(*paths));
 	const char **pp = malloc(total * sizeof(*pp));
+	const char **keys = malloc(total * sizeof(*keys));
+	struct sdir **dirs = malloc(total * sizeof(*dirs));
 	const uint8_t **data = malloc(total * sizeof(*data));
 	uint32_t *lens = malloc(total * sizeof(*lens));
 	int *rcs = malloc(total * sizeof(*rcs));
 	struct sl_err err = {0};
 	int64_t t0 = now_ns(), sync_ns = 0;
-	if (!paths || !pp || !data || !lens || !rcs) {
+	if (!paths || !pp || !keys || !dirs || !data || !lens || !rcs) {
 		for (struct put_req *r = batch; r; r = r->next) {
 			for (size_t i = 0; i < r->n; i++)
 				r->rcs[i] = -ENOMEM;
@@ -440,14 +512,23 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 		goto out;
 	}
 	size_t k = 0;
+	bool journaled = true;
 	for (struct put_req *r = batch; r; r = r->next)
 		for (size_t i = 0; i < r->n; i++, k++) {
-			path_of(own_dir(st, r->keys[i]), r->keys[i], paths[k], sizeof(paths[k]));
+			struct sdir *d = own_dir(st, r->keys[i]);
+			path_of(d, r->keys[i], paths[k], sizeof(paths[k]));
 			pp[k] = paths[k];
+			keys[k] = r->keys[i];
+			dirs[k] = d;
 			data[k] = r->data[i];
 			lens[k] = r->lens[i];
+			journaled = journaled && open_journal(st, d);
 		}
-	sl_cachefile_write_many(pp, data, lens, total, rcs, &sync_ns, &err);
+	/* Journaled, the files need no sync of their own: the journal's one fdatasync covers
+	 * them. Where no journal could be kept, each file is synced (slower, as safe). */
+	sl_cachefile_write_many(pp, data, lens, total, !journaled, rcs, &sync_ns, &err);
+	if (journaled)
+		journal_round(pp, keys, dirs, data, lens, total, rcs, &sync_ns);
 	k = 0;
 	for (struct put_req *r = batch; r; r = r->next)
 		for (size_t i = 0; i < r->n; i++, k++) {
@@ -465,6 +546,8 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 out:
 	free(paths);
 	free(pp);
+	free(keys);
+	free(dirs);
 	free(data);
 	free(lens);
 	free(rcs);

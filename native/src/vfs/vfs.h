@@ -134,11 +134,11 @@ int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sy
  * fsync (the benchmark's per-phase breakdown of hflush). */
 int sl_cachefile_write_synced(const char *path, const void *data, uint32_t len,
 			      int64_t *sync_ns, struct sl_err *err);
-/* Writes n cache files with sync, sharing the cost of making them durable: all are written
+/* Writes n cache files. With sync, sharing the cost of making them durable: all are written
  * and their writeback started, then each is fdatasync'ed and renamed, then each directory is
  * fsync'ed once. rcs[i] gets each file's outcome; returns the first error (in *err), or 0. */
 int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data,
-			    const uint32_t *lens, size_t n, int *rcs, int64_t *sync_ns,
+			    const uint32_t *lens, size_t n, bool sync, int *rcs, int64_t *sync_ns,
 			    struct sl_err *err);
 /* Reads [off, off+n) of the block in path (n is cut at the block's end) and returns the bytes
  * read; *blen (may be NULL) gets the block's length. -ENOENT if there is no such file,
@@ -185,6 +185,24 @@ void sl_diskcache_usage(struct sl_diskcache *dc, uint64_t *bytes, uint64_t *bloc
 /* Puts not done because cache-writers files were being written to the directory already. */
 uint64_t sl_diskcache_skipped(struct sl_diskcache *dc);
 
+/* ---- the staging journal (journal.c) ------------------------------------------------------- */
+/* The write-ahead journal of one staging directory: a round of staged cache files, written
+ * without syncing, is made durable by one append and fdatasync here. */
+struct sl_journal;
+/* The bytes of one generation (a larger round grows the file). */
+#define SL_JOURNAL_CAPACITY (8u << 20)
+/* Creates DIR/.journal (DIR is new and ours: the file must not exist). */
+int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err);
+/* Records n blocks (keys relative to DIR) and makes them durable; when the current generation
+ * is full, the still-staged blocks of it are synced first and the generation retired. */
+int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8_t *const *data,
+		      const uint32_t *lens, size_t n, int64_t *sync_ns, struct sl_err *err);
+/* Syncs the blocks still staged and removes the journal (kept, with a warning, if that fails). */
+void sl_journal_close(struct sl_journal *j, const struct sl_logger *log);
+/* In a dead client's DIR: rewrites every journaled block whose cache file is missing, torn or
+ * different, then removes the journal. 0, or an error (the journal then stays). */
+int sl_journal_replay(const char *dir, const struct sl_logger *log, struct sl_err *err);
+
 /* ---- hflush staging (stage.c) ---------------------------------------------------------------- */
 /* The local write cache: blocks an hflush made visible before they reached object storage. */
 struct sl_stage;
@@ -193,8 +211,9 @@ struct sl_stage;
 int sl_stage_new(struct sl_volume_core *v, struct sl_stage **out, struct sl_err *err);
 /* After the upload pool was drained. Blocks still not uploaded stay for the next client. */
 void sl_stage_free(struct sl_stage *st);
-/* Writes n blocks durably (fdatasync'ed, renamed, directory synced) to the staging area, in one round with what other threads stage at
- * the same time (group staging). rcs[i] gets each block's outcome; returns the first error. */
+/* Writes n blocks durably to the staging area (journaled, journal.c; or each file synced where
+ * no journal can be kept), in one round with what other threads stage at the same time (group
+ * staging). rcs[i] gets each block's outcome; returns the first error. */
 int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_t *const *data,
 		      const uint32_t *lens, size_t n, int *rcs, struct sl_err *err);
 /* The staged block (verified) for readers in this process; -ENOENT if not staged here. */

@@ -1,0 +1,450 @@
+/*
+ * journal.c - the write-ahead journal of a staging directory (stage.c). An hflush must not
+ * return before its blocks survive a crash of the machine. Making each staged cache file
+ * durable costs an fdatasync of a new file, a rename and an fsync of its directory per round;
+ * instead a round appends its blocks to DIR/.journal, one preallocated file, and fdatasyncs that
+ * alone. The cache files themselves are written without syncing: a crash of the process keeps
+ * them (they are in the page cache), a crash of the machine may lose or tear them, and the
+ * client that takes the directory over replays the journal first, rewriting every block whose
+ * cache file is missing or fails verification.
+ *
+ * The file is reused in generations. When a round does not fit, the blocks of the generation
+ * that are still staged are fdatasync'ed with their directories, then the generation number in
+ * the header is bumped, which retires every older record at once. Each record carries its
+ * generation and a CRC32C, so replay stops at the first torn or stale one: nothing after it was
+ * acknowledged.
+ *
+ * Layout (little-endian): a 32-byte header ("SLJN", version, generation u64, CRC32C of the 16
+ * bytes before it), then records: "SLJR", key length, data length, low 32 bits of the
+ * generation, CRC32C of those 16 bytes + key + data, 0; the key, the block's bytes, zeros up to
+ * a multiple of 8.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../util/crc32c.h"
+#include "vfs.h"
+
+#define JOURNAL_FILE ".journal"
+#define HEADER 32
+#define REC_HEADER 24
+#define VERSION 1
+#define MAX_IOV 1020        /* under IOV_MAX, a multiple of the 4 pieces of a record */
+
+static const uint8_t FILE_MAGIC[4] = {'S', 'L', 'J', 'N'};
+static const uint8_t REC_MAGIC[4] = {'S', 'L', 'J', 'R'};
+
+struct sl_journal {
+	char dir[PATH_MAX];
+	int fd;
+	uint64_t gen;
+	uint64_t off;   /* end of this generation's records */
+	char *keys;     /* this generation's keys, each NUL-terminated */
+	size_t keys_len, keys_cap;
+};
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static size_t padding(size_t n)
+{
+	return (8 - n % 8) % 8;
+}
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+static int write_header(struct sl_journal *j)
+{
+	uint8_t h[HEADER] = {0};
+	memcpy(h, FILE_MAGIC, 4);
+	put_le32(h + 4, VERSION);
+	put_le64(h + 8, j->gen);
+	put_le32(h + 16, sl_crc32c(0, h, 16));
+	ssize_t n = pwrite(j->fd, h, HEADER, 0);
+	if (n != HEADER)
+		return n < 0 ? -errno : -EIO;
+	return fdatasync(j->fd) ? -errno : 0;
+}
+
+int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err)
+{
+	*out = NULL;
+	struct sl_journal *j = calloc(1, sizeof(*j));
+	if (!j)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	char path[PATH_MAX];
+	snprintf(j->dir, sizeof(j->dir), "%s", dir);
+	snprintf(path, sizeof(path), "%s/" JOURNAL_FILE, dir);
+	j->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (j->fd < 0) {
+		int e = errno;
+		free(j);
+		return sl_errf(err, -e, "creating staging journal %s: %s", path, strerror(e));
+	}
+	/* Allocated up front, so that an append changes no metadata the fdatasync must carry
+	 * (where the file system supports it; otherwise the first generation pays for it). */
+	(void)posix_fallocate(j->fd, 0, SL_JOURNAL_CAPACITY);
+	j->gen = 1;
+	j->off = HEADER;
+	int rc = write_header(j);
+	if (!rc)
+		rc = fsync_path(dir); /* the journal's own entry must survive the crash too */
+	if (rc) {
+		close(j->fd);
+		unlink(path);
+		free(j);
+		return sl_errf(err, rc, "creating staging journal %s: %s", path, strerror(-rc));
+	}
+	*out = j;
+	return 0;
+}
+
+/* Writes every iovec at off, whatever pwritev accepts at a time. */
+static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
+{
+	while (n > 0) {
+		ssize_t w = pwritev(fd, iov, n, (off_t)off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += (uint64_t)w;
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/* Makes the blocks of this generation that are still staged durable with their directories
+ * (up to the journal's directory), so that its records are no longer needed. */
+static int sync_staged(struct sl_journal *j, int64_t *sync_ns)
+{
+	int64_t t0 = mono_ns();
+	int rc = 0;
+	char last_dir[PATH_MAX] = "";
+	for (size_t at = 0; at < j->keys_len && !rc; at += strlen(j->keys + at) + 1) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/%s", j->dir, j->keys + at);
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno != ENOENT) /* ENOENT: uploaded and moved to the cache, or dropped */
+				rc = -errno;
+			continue;
+		}
+		if (fdatasync(fd))
+			rc = -errno;
+		close(fd);
+		/* its directory and those above it, up to ours; keys of a stream share them */
+		char *slash = strrchr(p, '/');
+		*slash = 0;
+		if (!strcmp(p, last_dir))
+			continue;
+		snprintf(last_dir, sizeof(last_dir), "%s", p);
+		size_t base = strlen(j->dir);
+		while (!rc && strlen(p) > base) {
+			rc = fsync_path(p);
+			*strrchr(p, '/') = 0;
+		}
+	}
+	if (!rc)
+		rc = fsync_path(j->dir);
+	if (sync_ns)
+		*sync_ns += mono_ns() - t0;
+	return rc;
+}
+
+static int note_key(struct sl_journal *j, const char *key)
+{
+	size_t n = strlen(key) + 1;
+	if (j->keys_len + n > j->keys_cap) {
+		size_t cap = j->keys_cap ? j->keys_cap * 2 : 4096;
+		while (cap < j->keys_len + n)
+			cap *= 2;
+		char *k = realloc(j->keys, cap);
+		if (!k)
+			return -ENOMEM;
+		j->keys = k;
+		j->keys_cap = cap;
+	}
+	memcpy(j->keys + j->keys_len, key, n);
+	j->keys_len += n;
+	return 0;
+}
+
+/* Starts the next generation: what the current one holds is made durable elsewhere first. */
+static int next_generation(struct sl_journal *j, int64_t *sync_ns)
+{
+	int rc = sync_staged(j, sync_ns);
+	if (rc)
+		return rc;
+	j->gen++;
+	if ((rc = write_header(j)))
+		return rc;
+	j->off = HEADER;
+	j->keys_len = 0;
+	return 0;
+}
+
+int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8_t *const *data,
+		      const uint32_t *lens, size_t n, int64_t *sync_ns, struct sl_err *err)
+{
+	if (!n)
+		return 0;
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += REC_HEADER + strlen(keys[i]) + lens[i] + padding(strlen(keys[i]) + lens[i]);
+	int rc = 0;
+	if (j->off > HEADER && j->off + total > SL_JOURNAL_CAPACITY &&
+	    (rc = next_generation(j, sync_ns)))
+		return sl_errf(err, rc, "staging journal in %s: making staged blocks durable: %s",
+			       j->dir, strerror(-rc));
+	/* Each record is written from where its pieces are; only the headers are built here. */
+	uint8_t (*hdr)[REC_HEADER] = malloc(n * sizeof(*hdr));
+	struct iovec *iov = malloc(4 * n * sizeof(*iov));
+	static const uint8_t zeros[8] = {0};
+	if (!hdr || !iov) {
+		free(hdr);
+		free(iov);
+		return sl_errf(err, -ENOMEM, "out of memory");
+	}
+	int niov = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t klen = (uint32_t)strlen(keys[i]);
+		memcpy(hdr[i], REC_MAGIC, 4);
+		put_le32(hdr[i] + 4, klen);
+		put_le32(hdr[i] + 8, lens[i]);
+		put_le32(hdr[i] + 12, (uint32_t)j->gen);
+		uint32_t crc = sl_crc32c(0, hdr[i], 16);
+		crc = sl_crc32c(crc, keys[i], klen);
+		put_le32(hdr[i] + 16, sl_crc32c(crc, data[i], lens[i]));
+		put_le32(hdr[i] + 20, 0);
+		iov[niov++] = (struct iovec){hdr[i], REC_HEADER};
+		iov[niov++] = (struct iovec){(void *)keys[i], klen};
+		iov[niov++] = (struct iovec){(void *)data[i], lens[i]};
+		iov[niov++] = (struct iovec){(void *)zeros, padding(klen + lens[i])};
+	}
+	uint64_t off = j->off;
+	for (int at = 0; at < niov && !rc; at += MAX_IOV) {
+		int cnt = niov - at < MAX_IOV ? niov - at : MAX_IOV;
+		uint64_t bytes = 0;
+		for (int k = at; k < at + cnt; k++)
+			bytes += iov[k].iov_len;
+		rc = pwritev_all(j->fd, iov + at, cnt, off);
+		off += bytes;
+	}
+	free(iov);
+	free(hdr);
+	int64_t t0 = mono_ns();
+	if (!rc && fdatasync(j->fd))
+		rc = -errno;
+	if (sync_ns)
+		*sync_ns += mono_ns() - t0;
+	if (rc) /* the next round writes over whatever part of this one landed */
+		return sl_errf(err, rc, "writing staging journal in %s: %s", j->dir, strerror(-rc));
+	j->off = off;
+	for (size_t i = 0; i < n; i++)
+		if (note_key(j, keys[i]) && (rc = next_generation(j, sync_ns)))
+			/* without the key, the generation cannot be retired safely: retire it now */
+			return sl_errf(err, rc, "staging journal in %s: %s", j->dir, strerror(-rc));
+	return 0;
+}
+
+void sl_journal_close(struct sl_journal *j, const struct sl_logger *log)
+{
+	if (!j)
+		return;
+	/* The blocks still staged stay for the next client; made durable, they no longer need
+	 * the journal. If that fails, the journal stays and is replayed by the next client. */
+	int rc = sync_staged(j, NULL);
+	close(j->fd);
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/" JOURNAL_FILE, j->dir);
+	if (!rc) {
+		unlink(path);
+		fsync_path(j->dir);
+	} else {
+		sl_log(log, SL_LOG_WARN, "cannot make staged blocks in %s durable (%s); the next "
+		       "client on this cache directory restores them from %s", j->dir,
+		       strerror(-rc), path);
+	}
+	free(j->keys);
+	free(j);
+}
+
+static int pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (n) {
+		ssize_t r = pread(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -ENODATA;
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* A key names a file below the directory: no absolute path, no "..", no empty component. */
+static bool key_is_safe(const char *key)
+{
+	if (!*key || key[0] == '/')
+		return false;
+	for (const char *c = key; *c;) {
+		const char *end = strchr(c, '/');
+		size_t len = end ? (size_t)(end - c) : strlen(c);
+		if (!len || (len == 2 && !memcmp(c, "..", 2)) || (len == 1 && *c == '.'))
+			return false;
+		c += len + (end ? 1 : 0);
+		if (end && !*c)
+			return false;
+	}
+	return true;
+}
+
+/* Restores one journaled block: kept if its cache file verifies (then made durable), else
+ * rewritten durably. Returns 1 if rewritten, 0 if kept, or a negative errno. */
+static int restore(const char *dir, const char *key, const uint8_t *data, uint32_t len,
+		   struct sl_err *err)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof(p), "%s/%s", dir, key) >= (int)sizeof(p))
+		return sl_errf(err, -ENAMETOOLONG, "staged block path too long: %s/%s", dir, key);
+	uint8_t *have = NULL;
+	uint32_t have_len = 0;
+	struct sl_err e = {0};
+	if (!sl_cachefile_read_all(p, &have, &have_len, &e)) {
+		bool same = have_len == len && !memcmp(have, data, len);
+		free(have);
+		if (same) {
+			int rc = fsync_path(p);
+			return rc ? sl_errf(err, rc, "fsync of %s: %s", p, strerror(-rc)) : 0;
+		}
+	}
+	int rc = sl_cachefile_write(p, data, len, true, err);
+	return rc ? rc : 1;
+}
+
+int sl_journal_replay(const char *dir, const struct sl_logger *log, struct sl_err *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/" JOURNAL_FILE, dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0
+				       : sl_errf(err, -errno, "opening staging journal %s: %s", path,
+						 strerror(errno));
+	uint8_t h[HEADER];
+	int rc = pread_all(fd, h, HEADER, 0);
+	bool valid = !rc && !memcmp(h, FILE_MAGIC, 4) && get_le32(h + 4) == VERSION &&
+		     get_le32(h + 16) == sl_crc32c(0, h, 16);
+	/* A torn header: the journal was being created (no record yet) or a generation was
+	 * being retired (its blocks were durable already). Nothing to restore either way. */
+	uint32_t gen = valid ? (uint32_t)get_le64(h + 8) : 0;
+	uint64_t off = HEADER;
+	size_t records = 0, rewritten = 0;
+	rc = 0;
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	while (valid && !rc) {
+		uint8_t r[REC_HEADER];
+		if (pread_all(fd, r, REC_HEADER, off) || memcmp(r, REC_MAGIC, 4) ||
+		    get_le32(r + 12) != gen)
+			break; /* the end of the generation, or a torn tail */
+		uint32_t klen = get_le32(r + 4), dlen = get_le32(r + 8);
+		if (!klen || klen >= SL_KEY_MAX || dlen > SL_CHUNK_SIZE)
+			break;
+		size_t need = (size_t)klen + 1 + dlen;
+		if (need > cap) {
+			uint8_t *nb = realloc(buf, need);
+			if (!nb) {
+				rc = sl_errf(err, -ENOMEM, "out of memory");
+				break;
+			}
+			buf = nb;
+			cap = need;
+		}
+		/* the key NUL-terminated in front, the block's bytes after it */
+		if (pread_all(fd, buf, klen, off + REC_HEADER) ||
+		    pread_all(fd, buf + klen + 1, dlen, off + REC_HEADER + klen))
+			break;
+		uint32_t crc = sl_crc32c(sl_crc32c(0, r, 16), buf, klen);
+		if (sl_crc32c(crc, buf + klen + 1, dlen) != get_le32(r + 16))
+			break;
+		buf[klen] = 0;
+		off += REC_HEADER + klen + dlen + padding((size_t)klen + dlen);
+		records++;
+		if (!key_is_safe((char *)buf)) {
+			sl_log(log, SL_LOG_WARN, "staging journal %s names an unsafe path (%s); "
+			       "skipped", path, (char *)buf);
+			continue;
+		}
+		int r2 = restore(dir, (char *)buf, buf + klen + 1, dlen, err);
+		if (r2 < 0)
+			rc = r2;
+		else
+			rewritten += (size_t)r2;
+	}
+	free(buf);
+	close(fd);
+	if (rc) /* the journal stays: the next client tries again */
+		return sl_err_wrap(err, "replaying staging journal %s", path);
+	if (rewritten)
+		sl_log(log, SL_LOG_INFO, "restored %zu of %zu blocks from the staging journal %s "
+		       "(their staged copies were lost or torn)", rewritten, records, path);
+	if (unlink(path) == 0)
+		fsync_path(dir);
+	return 0;
+}

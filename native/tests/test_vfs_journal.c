@@ -1,0 +1,175 @@
+/* test_vfs_journal.c - the staging journal (vfs/journal.c) on its own: a writer process appends
+ * blocks and dies without closing; its staged files are then damaged as a crash of the machine
+ * may leave files that were never synced; replay restores exactly the blocks of the journal's
+ * current generation (a full generation was retired after its files were synced, and its
+ * stale records left behind the new ones are not replayed), stops at a torn tail, refuses a key
+ * that leaves the directory, and removes the journal. A clean close removes it too. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "vfs/vfs.h"
+
+#define BLOCK 4096
+
+static void key_of(int i, char *out, size_t n)
+{
+	snprintf(out, n, "chunks/0/%d/%06d_0_%d", i / 1000, i, BLOCK);
+}
+
+static void fill(uint8_t *buf, int i)
+{
+	for (int k = 0; k < BLOCK; k++)
+		buf[k] = (uint8_t)(i * 131 + k * 7);
+}
+
+/* In a child: stages blocks [0, n) (one append each, as n rounds would), the one at `unsafe`
+ * (if >= 0) under a key outside the directory, then dies without closing the journal. */
+static void writer(const char *dir, int n, int unsafe)
+{
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid) {
+		int st;
+		REQUIRE(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		return;
+	}
+	struct sl_journal *j;
+	struct sl_err err = {0};
+	if (sl_journal_open(dir, &j, &err))
+		_exit(1);
+	uint8_t buf[BLOCK];
+	for (int i = 0; i < n; i++) {
+		char key[128], path[600];
+		if (i == unsafe)
+			snprintf(key, sizeof(key), "../escaped_%d", i);
+		else
+			key_of(i, key, sizeof(key));
+		fill(buf, i);
+		snprintf(path, sizeof(path), "%s/%s", dir, key);
+		const char *k = key;
+		const uint8_t *d = buf;
+		uint32_t len = BLOCK;
+		if ((i != unsafe && sl_cachefile_write(path, buf, BLOCK, false, &err)) ||
+		    sl_journal_append(j, &k, &d, &len, 1, NULL, &err))
+			_exit(2);
+	}
+	_exit(0); /* no close: the journal stays, as after a crash */
+}
+
+/* Empties every staged file of blocks [0, n). */
+static void damage(const char *dir, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char key[128], path[600];
+		key_of(i, key, sizeof(key));
+		snprintf(path, sizeof(path), "%s/%s", dir, key);
+		truncate(path, 0);
+	}
+}
+
+/* Which of blocks [0, n) are whole: their count, and the first whole one in *first. */
+static int whole(const char *dir, int n, int *first)
+{
+	int count = 0;
+	*first = -1;
+	uint8_t want[BLOCK];
+	for (int i = 0; i < n; i++) {
+		char key[128], path[600];
+		key_of(i, key, sizeof(key));
+		snprintf(path, sizeof(path), "%s/%s", dir, key);
+		uint8_t *data = NULL;
+		uint32_t len = 0;
+		struct sl_err err = {0};
+		fill(want, i);
+		if (!sl_cachefile_read_all(path, &data, &len, &err) && len == BLOCK &&
+		    !memcmp(data, want, BLOCK)) {
+			count++;
+			if (*first < 0)
+				*first = i;
+		}
+		free(data);
+	}
+	return count;
+}
+
+static bool exists(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0;
+}
+
+int main(void)
+{
+	char *base = tu_tempdir("journal");
+	struct sl_logger log = {0};
+	struct sl_err err = {0};
+	char dir[600], jpath[700];
+
+	/* 1. more than a generation: only the current one is replayed */
+	size_t rec = 24 + strlen("chunks/0/0/000000_0_4096") + BLOCK;
+	rec += (8 - rec % 8) % 8;
+	int per_gen = (int)((SL_JOURNAL_CAPACITY - 32) / rec);
+	int n = per_gen + 100;
+	snprintf(dir, sizeof(dir), "%s/gens", base);
+	REQUIRE(mkdir(dir, 0700) == 0);
+	writer(dir, n, -1);
+	snprintf(jpath, sizeof(jpath), "%s/.journal", dir);
+	CHECK(exists(jpath));
+	damage(dir, n);
+	int first;
+	CHECK_RC(whole(dir, n, &first), 0);
+	CHECK_RC(sl_journal_replay(dir, &log, &err), 0);
+	CHECK_RC(whole(dir, n, &first), 100);
+	CHECK_RC(first, per_gen);
+	CHECK(!exists(jpath));
+	CHECK_RC(sl_journal_replay(dir, &log, &err), 0); /* nothing left to replay */
+
+	/* 2. a torn tail and a key that leaves the directory */
+	snprintf(dir, sizeof(dir), "%s/torn", base);
+	REQUIRE(mkdir(dir, 0700) == 0);
+	writer(dir, 16, 10);
+	snprintf(jpath, sizeof(jpath), "%s/.journal", dir);
+	/* the last record cut in the middle of its block (the unsafe key is 8 bytes shorter) */
+	REQUIRE(truncate(jpath, (off_t)(32 + 15 * rec - 8 + rec / 2)) == 0);
+	damage(dir, 16);
+	CHECK_RC(sl_journal_replay(dir, &log, &err), 0);
+	CHECK_RC(whole(dir, 16, &first), 14); /* not the unsafe one, not the torn one */
+	CHECK_RC(first, 0);
+	char escaped[700];
+	snprintf(escaped, sizeof(escaped), "%s/escaped_10", base);
+	CHECK(!exists(escaped));
+	CHECK(!exists(jpath));
+
+	/* 3. a clean close removes the journal; a second journal in the same place starts anew */
+	snprintf(dir, sizeof(dir), "%s/close", base);
+	REQUIRE(mkdir(dir, 0700) == 0);
+	struct sl_journal *j;
+	CHECK_RC(sl_journal_open(dir, &j, &err), 0);
+	uint8_t buf[BLOCK];
+	fill(buf, 1);
+	const char *k = "chunks/0/0/000001_0_4096";
+	const uint8_t *d = buf;
+	uint32_t len = BLOCK;
+	CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, NULL, &err), 0);
+	snprintf(jpath, sizeof(jpath), "%s/.journal", dir);
+	CHECK(exists(jpath));
+	sl_journal_close(j, &log);
+	CHECK(!exists(jpath));
+	CHECK_RC(sl_journal_open(dir, &j, &err), 0);
+	CHECK(exists(jpath));
+	sl_journal_close(j, &log);
+
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	if (!tu_failures)
+		CHECK(system(cmd) == 0);
+	free(base);
+	return tu_finish("test_vfs_journal");
+}
