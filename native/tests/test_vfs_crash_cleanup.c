@@ -68,7 +68,7 @@ static long long dead_rows(void)
 	return q1("SELECT COUNT(*) FROM jfs_chunk_ref WHERE refs <= 0");
 }
 
-/* Regular files under dir, recursively (staged blocks; not .lock). */
+/* Regular files under dir, recursively (staged blocks; not .lock or .journal). */
 static int count_files(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -77,7 +77,9 @@ static int count_files(const char *dir)
 	int n = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".lock"))
+		/* a handle's lock and staging journal live as long as it does */
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strcmp(e->d_name, ".lock") || !strcmp(e->d_name, ".journal"))
 			continue;
 		char p[2048];
 		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);

@@ -69,11 +69,11 @@ static void format(const char *meta, const char *name, const char *bucket)
 /* A node (host) of the group on volume meta, with a cache dir of its own unless cache is NULL;
  * with bucket, an object store of its own instead of the volume's. */
 static sluice_volume *node_on(const char *meta, const char *host, const char *cache,
-			      const char *bucket)
+			      const char *bucket, const char *cache_size)
 {
 	char cdir[1100], msg[1024];
 	snprintf(cdir, sizeof(cdir), "%s/cache-%s", dir, cache ? cache : "");
-	sluice_kv conf[13] = {
+	sluice_kv conf[14] = {
 		{"meta", meta},
 		{"nodes", NODES},
 		{"cache-group.port", port},
@@ -87,6 +87,8 @@ static sluice_volume *node_on(const char *meta, const char *host, const char *ca
 	size_t n = 9;
 	if (cache)
 		conf[n++] = (sluice_kv){"cache-dir", cdir};
+	if (cache_size)
+		conf[n++] = (sluice_kv){"cache-size", cache_size};
 	if (bucket) {
 		conf[n++] = (sluice_kv){"bucket", bucket};
 		conf[n++] = (sluice_kv){"io-retries", "1"};
@@ -101,7 +103,7 @@ static sluice_volume *node_on(const char *meta, const char *host, const char *ca
 
 static sluice_volume *node(const char *meta, const char *host, const char *cache)
 {
-	return node_on(meta, host, cache, NULL);
+	return node_on(meta, host, cache, NULL, NULL);
 }
 
 static int check_file(sluice_volume *v, const char *path, unsigned seed)
@@ -330,6 +332,56 @@ static void test_replicated_hflush(const char *self, const char *meta, const cha
 	sluice_shutdown(c);
 }
 
+/* A holder keeps replicas within its cache-size: cached blocks are evicted to make room for
+ * them, and a replica that does not fit is refused, so that the writer counts the block as
+ * degraded instead of filling the holder's disk. */
+static void test_replica_room(const char *meta)
+{
+	/* C (127.0.0.4) is not running: every replica of W's blocks goes to H, or nowhere */
+	sluice_volume *w = node(meta, "127.0.0.2", "room-w");
+	sluice_volume *h = node_on(meta, "127.0.0.3", "room-h", NULL, "1M");
+	enum { BLK = BLOCK_KIB * 1024, FILE_BYTES = BLK + 4 + 16, FIT = (1 << 20) / FILE_BYTES };
+	static uint8_t blk[BLK];
+	for (int i = 0; i < 12; i++) { /* blocks H cached for readers, nothing a writer needs */
+		char key[64];
+		snprintf(key, sizeof(key), "peervol/chunks/9/9/%d_0_%d", 900000 + i, BLK);
+		memset(blk, i, sizeof(blk));
+		CHECK(sl_diskcache_put(h->core.disk, key, blk, BLK, true));
+	}
+	uint64_t cached0, cached;
+	sl_diskcache_usage(h->core.disk, &cached0, NULL, NULL);
+	CHECK_RC(cached0, 12 * FILE_BYTES);
+	uint64_t kept0 = atomic_load(&sl_peers_stats(h->core.peers)->kept);
+
+	sluice_file *f;
+	REQUIRE(sluice_open(w, NULL, "/room", SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 022,
+			    &f) == 0);
+	for (int i = 0; i < FIT + 5; i++) { /* a block per hflush */
+		memset(blk, 100 + i, sizeof(blk));
+		CHECK_RC(sluice_write(f, blk, BLK), BLK);
+		CHECK_RC(sluice_hflush(f), 0);
+		if (i == 7) { /* 8 replicas: cached blocks made way for them */
+			sl_diskcache_usage(h->core.disk, &cached, NULL, NULL);
+			CHECK(cached + 8 * FILE_BYTES <= (1 << 20));
+			CHECK(cached < cached0);
+			CHECK_RC(atomic_load(&sl_peers_stats(w->core.peers)->degraded), 0);
+		}
+	}
+	/* as many as fit; the rest refused and counted by the writer */
+	CHECK_RC(atomic_load(&sl_peers_stats(h->core.peers)->kept) - kept0, FIT);
+	CHECK_RC(atomic_load(&sl_peers_stats(w->core.peers)->degraded), 5);
+	sl_diskcache_usage(h->core.disk, &cached, NULL, NULL);
+	CHECK_RC(cached, 0);
+	CHECK_RC(sluice_close(f), 0);
+	/* the writer uploaded everything: the holder's sweep hands the replicas over (into its
+	 * cache, as far as it has room) and counts none as kept any more */
+	sl_peers_sweep(h->core.peers, 0);
+	sl_diskcache_usage(h->core.disk, &cached, NULL, NULL);
+	CHECK(cached > 0 && cached <= (1 << 20));
+	sluice_shutdown(w);
+	sluice_shutdown(h);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 5 && !strcmp(argv[1], "--writer")) {
@@ -499,6 +551,7 @@ int main(int argc, char **argv)
 	char broken[1100];
 	snprintf(broken, sizeof(broken), "%s/meta.db/not-a-directory", dir);
 	test_replicated_hflush(self, meta, broken, "sqlite");
+	test_replica_room(meta);
 
 	/* on MariaDB + S3 too (make test's services) */
 	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");

@@ -68,6 +68,7 @@ struct sl_diskcache {
 	struct dc_entry **buckets;
 	size_t nbuckets, nentries;
 	uint64_t capacity, used, tick, gen;
+	uint64_t kept;        /* bytes of files held for others (peer.c's replicas), within capacity */
 	double free_ratio;
 	bool full_block;
 	uint32_t max_writers; /* per directory; 0: no limit */
@@ -266,13 +267,26 @@ static uint64_t file_size(uint32_t len)
  * with nothing left to evict, or the file system below free-space-ratio even after evicting
  * every block of this directory. Files of evicted entries are for the caller to delete.
  */
+static bool room_locked(struct sl_diskcache *dc, size_t di, uint64_t fsize,
+			const struct statvfs *vfs, struct dc_entry **victims);
+
 static struct dc_entry *reserve_locked(struct sl_diskcache *dc, const char *key, uint64_t h,
 				       size_t di, uint64_t fsize, const struct statvfs *vfs,
 				       struct dc_entry **victims)
 {
-	struct dc_dir *d = &dc->dirs[di];
-	if (find_locked(dc, key, h) || fsize > dc->capacity)
+	if (find_locked(dc, key, h) || !room_locked(dc, di, fsize, vfs, victims))
 		return NULL;
+	return insert_locked(dc, key, h, di, fsize, WRITING);
+}
+
+/* Evicts what it takes for fsize more bytes in directory di: within cache-size (with what is
+ * kept for others) and, with vfs, above free-space-ratio. false: no room even so. */
+static bool room_locked(struct sl_diskcache *dc, size_t di, uint64_t fsize,
+			const struct statvfs *vfs, struct dc_entry **victims)
+{
+	struct dc_dir *d = &dc->dirs[di];
+	if (dc->kept + fsize > dc->capacity)
+		return false;
 	if (vfs && dc->free_ratio > 0) {
 		double total = (double)vfs->f_blocks * (double)vfs->f_frsize;
 		double avail = (double)vfs->f_bavail * (double)vfs->f_frsize;
@@ -288,17 +302,17 @@ static struct dc_entry *reserve_locked(struct sl_diskcache *dc, const char *key,
 				       "file system is free; not caching blocks there until there is",
 				       d->root, dc->free_ratio * 100);
 			d->low_space = true;
-			return NULL;
+			return false;
 		}
 		d->low_space = false;
 	}
-	while (dc->used + fsize > dc->capacity) {
+	while (dc->used + dc->kept + fsize > dc->capacity) {
 		struct dc_entry *e = oldest_locked(dc, -1);
 		if (!e)
-			return NULL; /* the rest is being written by other threads */
+			return false; /* the rest is being written by other threads */
 		evict_locked(dc, e, victims);
 	}
-	return insert_locked(dc, key, h, di, fsize, WRITING);
+	return true;
 }
 
 /* Ends a WRITING entry: READY if its file is in place, else out of the index. */
@@ -503,7 +517,7 @@ static void scan_all(struct sl_diskcache *dc)
 	for (size_t i = 0; i < s.nfound; i++)
 		lru_push(dc, s.found[i].e);
 	struct dc_entry *e;
-	while (dc->used > dc->capacity && (e = oldest_locked(dc, -1)))
+	while (dc->used + dc->kept > dc->capacity && (e = oldest_locked(dc, -1)))
 		evict_locked(dc, e, &s.victims);
 	uint64_t used = dc->used, n = dc->nentries;
 	pthread_mutex_unlock(&dc->lock);
@@ -655,7 +669,8 @@ int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off
 			if (!find_locked(dc, key, h)) {
 				enter_found_locked(dc, key, h, di, file_size(blen));
 				struct dc_entry *old;
-				while (dc->used > dc->capacity && (old = oldest_locked(dc, -1)))
+				while (dc->used + dc->kept > dc->capacity &&
+				       (old = oldest_locked(dc, -1)))
 					evict_locked(dc, old, &victims);
 			}
 			pthread_mutex_unlock(&dc->lock);
@@ -816,6 +831,46 @@ uint64_t sl_diskcache_skipped(struct sl_diskcache *dc)
 	uint64_t n = dc->skipped;
 	pthread_mutex_unlock(&dc->lock);
 	return n;
+}
+
+bool sl_diskcache_keep_room(struct sl_diskcache *dc, const char *key, uint32_t len)
+{
+	if (!dc || !key_ok(key))
+		return false;
+	size_t di = dir_of(dc, key_hash(key));
+	struct statvfs vfs;
+	bool have_vfs = dc->free_ratio > 0 && statvfs(dc->dirs[di].raw, &vfs) == 0;
+	struct dc_entry *victims = NULL;
+	pthread_mutex_lock(&dc->lock);
+	uint64_t fsize = file_size(len);
+	bool ok = room_locked(dc, di, fsize, have_vfs ? &vfs : NULL, &victims);
+	if (ok)
+		dc->kept += fsize;
+	pthread_mutex_unlock(&dc->lock);
+	delete_victims(dc, victims);
+	return ok;
+}
+
+void sl_diskcache_unkeep(struct sl_diskcache *dc, uint64_t bytes)
+{
+	if (!dc)
+		return;
+	pthread_mutex_lock(&dc->lock);
+	dc->kept -= bytes < dc->kept ? bytes : dc->kept;
+	pthread_mutex_unlock(&dc->lock);
+}
+
+void sl_diskcache_set_kept(struct sl_diskcache *dc, uint64_t bytes)
+{
+	if (!dc)
+		return;
+	struct dc_entry *victims = NULL, *e;
+	pthread_mutex_lock(&dc->lock);
+	dc->kept = bytes;
+	while (dc->used + dc->kept > dc->capacity && (e = oldest_locked(dc, -1)))
+		evict_locked(dc, e, &victims);
+	pthread_mutex_unlock(&dc->lock);
+	delete_victims(dc, victims);
 }
 
 void sl_diskcache_usage(struct sl_diskcache *dc, uint64_t *bytes, uint64_t *blocks,

@@ -259,7 +259,8 @@ static bool replica_path(struct sl_volume_core *v, const char *key, char *out, s
 	return n > 0 && (size_t)n < size;
 }
 
-/* PUT: keeps a replica of key durably (fdatasync'ed) in this node's cache dir. */
+/* PUT: keeps a replica of key durably (fdatasync'ed) in this node's cache dir, within its
+ * cache-size and free-space-ratio (cached blocks are evicted for it). */
 static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data, uint32_t len)
 {
 	struct sl_volume_core *v = p->v;
@@ -268,6 +269,8 @@ static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data
 		return -EROFS; /* nowhere durable to keep it: the writer asks the next owner */
 	if (!replica_path(v, key, path, sizeof(path)))
 		return -ENAMETOOLONG;
+	if (!sl_diskcache_keep_room(v->disk, key, len))
+		return -ENOSPC; /* the writer asks the next owner */
 	struct sl_err err = {0};
 	int rc = sl_cachefile_write(path, data, len, true, &err);
 	if (rc)
@@ -881,6 +884,7 @@ struct sweep {
 	const char *root; /* DIR/<uuid>/replicas of the directory being walked */
 	int64_t grace_s, now;
 	unsigned handed;
+	uint64_t bytes; /* of the replicas still kept */
 };
 
 /* Whether slice id is referenced (committed, not deleted): 1, 0, or -1 if the metadata cannot
@@ -971,8 +975,16 @@ static void walk(struct sweep *sw, const char *dir, int depth)
 			continue;
 		if (S_ISDIR(st.st_mode))
 			walk(sw, path, depth + 1);
-		else if (S_ISREG(st.st_mode) && sw->now - st.st_mtime >= sw->grace_s)
-			hand_over(sw, path, path + strlen(sw->root) + 1);
+		else if (S_ISREG(st.st_mode)) {
+			if (sw->now - st.st_mtime >= sw->grace_s) {
+				/* moved into the cache, it needs room as a cached block */
+				sl_diskcache_unkeep(sw->p->v->disk, (uint64_t)st.st_size);
+				hand_over(sw, path, path + strlen(sw->root) + 1);
+				if (lstat(path, &st))
+					continue; /* handed over or dropped */
+			}
+			sw->bytes += (uint64_t)st.st_size;
+		}
 	}
 	closedir(d);
 }
@@ -989,6 +1001,8 @@ unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s)
 		sw.root = root;
 		walk(&sw, root, 0);
 	}
+	/* the count of kept bytes as on disk: what was handed over or dropped leaves it */
+	sl_diskcache_set_kept(p->v->disk, sw.bytes);
 	return sw.handed;
 }
 

@@ -172,6 +172,14 @@ bool sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data
 /* Moves a finished cache file (a staged block, after its upload) into the cache as key; the file
  * must be on the directory sl_diskcache_root(dc, key) names. Deletes it if it cannot be kept. */
 void sl_diskcache_adopt(struct sl_diskcache *dc, const char *key, const char *path);
+/* Room for a file of a block of len bytes that the cache does not own but must leave room for
+ * (a replica a peer keeps for a writer): evicts cached blocks as needed, counts it as kept, and
+ * says whether it fits within cache-size and free-space-ratio. */
+bool sl_diskcache_keep_room(struct sl_diskcache *dc, const char *key, uint32_t len);
+/* Such a file of bytes is leaving (moved into the cache, or deleted). */
+void sl_diskcache_unkeep(struct sl_diskcache *dc, uint64_t bytes);
+/* What such files take now, as counted on disk (corrects the count; the owner recounts). */
+void sl_diskcache_set_kept(struct sl_diskcache *dc, uint64_t bytes);
 /* Removes a block (its slice was deleted). */
 void sl_diskcache_forget(struct sl_diskcache *dc, const char *key);
 /* "DIR/<volume uuid>" of the cache directory that holds key. */
