@@ -244,10 +244,10 @@ public final class Main {
     b.metaThreads = ints(take(opts, "--meta-threads", "1,16"));
     b.preadOps = Integer.parseInt(take(opts, "--pread-ops", b.full ? "1000" : "200"));
     b.walRecords = Integer.parseInt(take(opts, "--wal-records", b.full ? "2000" : "200"));
-    b.hflushRecords = Integer.parseInt(take(opts, "--hflush-records", b.full ? "2000" : "400"));
+    b.hflushRecords = Integer.parseInt(take(opts, "--hflush-records", b.full ? "1000" : "400"));
     b.hflushThreads = ints(take(opts, "--hflush-threads", "1,4,16"));
     b.hflushShared = Integer.parseInt(take(opts, "--hflush-shared", "4"));
-    b.hsyncRecords = Integer.parseInt(take(opts, "--hsync-records", b.full ? "500" : "100"));
+    b.hsyncRecords = Integer.parseInt(take(opts, "--hsync-records", b.full ? "300" : "100"));
     b.smallFiles = Integer.parseInt(take(opts, "--small-files", b.full ? "1000" : "200"));
     b.smallKib = Integer.parseInt(take(opts, "--small-kib", "128"));
     b.smallThreads = Integer.parseInt(take(opts, "--small-threads", "1"));
