@@ -171,20 +171,21 @@ for name, (value, unit) in figs.items():
                       "mode": mode, "ts": int(time.time())}))
 EOF
 }
-# The first read in the group downloads the blocks and offers each to its owner's cache. Some
-# offers fail (the owner declines or the exchange breaks, see coldread.log), so group reads are
-# repeated, unrecorded, until one needs no GET (at most 4): what the peers-fill record's
-# fill_reads says.
+# The first read in the group downloads the blocks and offers each to its owner's cache. An
+# owner declines an offer while it writes cache-writers (4) blocks already, and some exchanges
+# fail (coldread.log), so group reads are repeated, unrecorded, until one needs no GET (at most
+# 5 more): the peers-fill record fill_reads counts the reads that downloaded (0: the peers
+# never held every block). The servers keep the default cache-writers: what a real group has.
 log "cold read: filling the peers"
 gets=$(cold_read peers-fill 1 "$CR_GROUP")
 fills=1
-while [ "$gets" != 0 ] && [ $fills -lt 5 ]; do
+while [ "$gets" != 0 ] && [ $fills -le 5 ]; do
   gets=$(cold_read - "$fills" "$CR_GROUP")
-  fills=$((fills + 1))
+  [ "$gets" = 0 ] || fills=$((fills + 1))
 done
-[ "$gets" = 0 ] || fills=0 # the peers never held every block
-echo "{\"peer\": \"sluice-mysql\", \"workload\": \"coldread\", \"variant\": \"peers-fill\", \"metric\": \"fill_reads\", \"rep\": 1, \"value\": $fills, \"unit\": \"reads\", \"mode\": \"$MODE\"}" \
-  >>"$OUT/results.jsonl"
+[ "$gets" = 0 ] || fills=0
+printf '{"peer": "sluice-mysql", "workload": "coldread", "variant": "peers-fill", "metric": "fill_reads", "rep": 1, "value": %d, "unit": "reads", "mode": "%s"}\n' \
+  "$fills" "$MODE" >>"$OUT/results.jsonl"
 for rep in $(seq "$REPS"); do
   log "cold read rep $rep/$REPS"
   cold_read object-storage "$rep" >/dev/null

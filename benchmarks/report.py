@@ -217,10 +217,12 @@ def hflush_section(rows, figures, outdir, charts_ok):
                        if r["workload"] == "coldread" and r["variant"] == "peers"), None)
         fill_text = ""
         if fills is not None:
-            fill_text = (f"The peers held every block after {fills:.0f} group read(s) "
-                         if fills else "The peers did not hold every block even after 5 group "
-                         "reads ") + ("(some offers fail: hflush/coldread.log); " if fills != 1
-                                      else "; ")
+            fill_text = (f"The peers held every block after {fills:.0f} group read(s) that "
+                         "downloaded " if fills else "The peers did not hold every block even "
+                         "after 6 group reads ") + (
+                             "(an owner declines offers while it writes 4 blocks, and some "
+                             "exchanges fail: hflush/coldread.log); " if fills != 1
+                             else "; ")
         if spread:
             fill_text += (f"their caches then held {spread[0]} and {spread[1]} MiB (blocks go "
                           "to owners by 128 MiB logical block). ")
