@@ -36,8 +36,10 @@ else
   HF_RECORDS=400 HS_RECORDS=100 CR_MIB=256
 fi
 
-free_port() { # HOST -> a TCP port free on it now
-  python3 -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$1"
+# A TCP port free on every address now (the writer serves on 127.0.0.1 what a server serves on
+# 127.0.0.2); taken before the next one is chosen, so that two choices cannot coincide.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'
 }
 pids=()
 stop_all() {
@@ -63,10 +65,10 @@ cache_server() {
 # ---- 1. hflush latency ------------------------------------------------------------------------
 # R=2: the writer (127.0.0.1, serving its own staging area in process) and one cache server; with
 # two nodes every block's other owner is the server, so each hflush waits for its copy there.
-HF_PORT_MYSQL=$(free_port 127.0.0.2)
-HF_PORT_SQLITE=$(free_port 127.0.0.2)
 HF_NODES=127.0.0.1,127.0.0.2
+HF_PORT_MYSQL=$(free_port)
 cache_server hf-mysql 127.0.0.2 "$HF_PORT_MYSQL" "$HF_NODES" "$MYSQL_META"
+HF_PORT_SQLITE=$(free_port)
 cache_server hf-sqlite 127.0.0.2 "$HF_PORT_SQLITE" "$HF_NODES" "$SQLITE_META"
 
 # HDFS: its own MiniDFSCluster with 3 DataNodes (the peers part keeps its 1-DataNode one, whose
@@ -130,7 +132,7 @@ log "hflush latency: $(( $(date +%s) - started )) s"
 stop_all
 
 # ---- 2. cold read: cache group against object storage ----------------------------------------
-CR_PORT=$(free_port 127.0.0.2)
+CR_PORT=$(free_port)
 CR_NODES=127.0.0.2,127.0.0.3
 cache_server cr-2 127.0.0.2 "$CR_PORT" "$CR_NODES" "$MYSQL_META"
 cache_server cr-3 127.0.0.3 "$CR_PORT" "$CR_NODES" "$MYSQL_META"
