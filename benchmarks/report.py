@@ -247,7 +247,8 @@ def hflush_section(rows, figures, outdir, charts_ok):
         base = cfig("object-storage", "throughput")
         names = {"object-storage": "object storage (no cache group)",
                  "peers-fill": "cache group, first read (fills the peers)",
-                 "peers": "cache group, blocks on 2 peers"}
+                 "peers": "cache group, from the peers" + (
+                     f" (cached {spread[0]} / {spread[1]} MiB)" if spread else "")}
         for variant, name in names.items():
             rate = cfig(variant, "throughput")
             if rate is None:
