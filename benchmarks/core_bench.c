@@ -13,11 +13,17 @@
  *   core_bench wal META-URL CACHE-DIR NRECORDS
  *   core_bench cache META-URL CACHE-DIR SIZE_MIB
  *   core_bench walmt META-URL CACHE-DIR NRECORDS THREADS shared|streams
+ *   core_bench coldread META-URL CACHE-DIR|- SIZE_MIB write|read|delete
  * walmt: THREADS threads append 1 KiB records and hflush each, NRECORDS in all, into one stream
  * they share (HBase's WAL with several syncer threads) or one stream each (several WALs of one
  * volume handle); prints latency percentiles, hflush/s, and where an hflush spends its time
  * (per hflush, averaged: staging, of which fdatasync, metadata commit, lock waits) with the
  * metadata transactions per hflush.
+ * coldread: the cold read of benchmarks/hflush.sh: `write` stores /bench-coldread of SIZE_MIB,
+ * `read` reads it through a new volume handle (CACHE-DIR, "-" for none, emptied by the caller)
+ * and prints its rate with the object-store GETs and the blocks fetched from cache-group peers
+ * (the handle's own counters, so other processes' traffic does not count), `delete` removes it.
+ * Whether the handle is in a cache group is SLUICE_BENCH_CONF's business.
  * Prints one line per figure: "name value unit". SLUICE_BENCH_CONF="KEY=VALUE;..." adds settings
  * (the Kerberos login of a gateway:// META-URL, say).
  */
@@ -540,6 +546,62 @@ static int bench_cache(const char *meta, const char *cache_dir, uint64_t mib)
 	return 0;
 }
 
+static int bench_coldread(const char *meta, const char *cache_dir, uint64_t mib, const char *what)
+{
+	const char *path = "/bench-coldread";
+	uint64_t size = mib << 20;
+	if (!strcmp(what, "delete")) {
+		sluice_volume *vol = open_volume(meta);
+		sluice_delete(vol, NULL, path, 0);
+		sluice_shutdown(vol);
+		return 0;
+	}
+	if (!strcmp(what, "write")) {
+		/* xorshift bytes: nothing for a compressing volume to gain */
+		uint8_t *buf = malloc(IO);
+		uint64_t x = 0x9e3779b97f4a7c15ull;
+		sluice_volume *vol = open_volume(meta);
+		sluice_file *f;
+		if (sluice_open(vol, NULL, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f))
+			fail(vol, "create");
+		for (uint64_t off = 0; off < size; off += IO) {
+			for (size_t i = 0; i < IO; i += 8) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				memcpy(buf + i, &x, 8);
+			}
+			if (sluice_write(f, buf, IO) != (ssize_t)IO)
+				fail(vol, "write");
+		}
+		if (sluice_close(f))
+			fail(vol, "close");
+		sluice_shutdown(vol);
+		free(buf);
+		return 0;
+	}
+	if (strcmp(what, "read"))
+		return 2;
+	sluice_volume *vol = open_volume_cache(meta, strcmp(cache_dir, "-") ? cache_dir : NULL);
+	struct sl_obj_stats *os = &vol->core.store->stats;
+	const struct sl_peer_stats *ps = vol->core.peers ? sl_peers_stats(vol->core.peers) : NULL;
+	uint64_t g0 = os->gets, gb0 = os->get_bytes;
+	uint64_t f0 = ps ? ps->fetched : 0, fb0 = ps ? ps->fetched_bytes : 0;
+	uint64_t fail0 = ps ? ps->failed : 0;
+	double t0 = now_s();
+	double rate = read_all(vol, path, size);
+	double secs = now_s() - t0;
+	printf("read %.1f MiB/s\n", rate);
+	printf("seconds %.2f s\n", secs);
+	printf("obj_gets %llu GETs\n", (unsigned long long)(os->gets - g0));
+	printf("obj_get_mib %.1f MiB\n", (double)(os->get_bytes - gb0) / (1 << 20));
+	printf("peer_fetched %llu blocks\n", (unsigned long long)(ps ? ps->fetched - f0 : 0));
+	printf("peer_fetched_mib %.1f MiB\n",
+	       (double)(ps ? ps->fetched_bytes - fb0 : 0) / (1 << 20));
+	printf("peer_failed %llu asks\n", (unsigned long long)(ps ? ps->failed - fail0 : 0));
+	/* the offers to the owners happen while the handle lives: shut down before the next step */
+	sluice_shutdown(vol);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "wal"))
@@ -547,6 +609,8 @@ int main(int argc, char **argv)
 	if (argc == 7 && !strcmp(argv[1], "walmt"))
 		return bench_walmt(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]),
 				   !strcmp(argv[6], "shared"));
+	if (argc == 6 && !strcmp(argv[1], "coldread"))
+		return bench_coldread(argv[2], argv[3], strtoull(argv[4], NULL, 10), argv[5]);
 	if (argc == 5 && !strcmp(argv[1], "cache"))
 		return bench_cache(argv[2], argv[3], strtoull(argv[4], NULL, 10));
 	if (argc == 4 && !strcmp(argv[1], "data"))
@@ -555,6 +619,7 @@ int main(int argc, char **argv)
 		return bench_meta(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: core_bench data META-URL SIZE_MIB | meta META-URL NFILES | "
 		"wal META-URL CACHE-DIR NRECORDS | cache META-URL CACHE-DIR SIZE_MIB | "
-		"walmt META-URL CACHE-DIR NRECORDS THREADS shared|streams\n");
+		"walmt META-URL CACHE-DIR NRECORDS THREADS shared|streams | "
+		"coldread META-URL CACHE-DIR|- SIZE_MIB write|read|delete\n");
 	return 2;
 }

@@ -7,6 +7,10 @@ the driver's raw latency files wal-<peer>-<call>-rep<K>.csv (record,latency_us),
 (title, machine, versions, settings, peers that could not be obtained and why, appendix files).
 Output, beside them: report.md, results.csv, *.png.
 
+The hflush part (benchmarks/hflush.sh: workloads "hflush" and "coldread") gets tables of its own
+(hflush_section): one row per peer and thread count, with Sluice's latency as a multiple of
+HDFS's in the same run, and the cold read from the cache group next to object storage.
+
 A figure is the median of its repetitions; min and max are kept. Sluice's ratio to a peer is
 written so that above 1 means Sluice is better: Sluice/peer for rates, peer/Sluice for times.
 """
@@ -20,6 +24,8 @@ from collections import defaultdict
 LOWER_IS_BETTER = {"ns", "us", "ms", "s", "MiB", "KiB", "bytes", "s/GiB"}
 SLUICE_PREFIX = "sluice"
 CHARTED = {"throughput", "ops_per_s", "files_per_s", "tps", "p99_us"}  # the rest: tables only
+OWN_SECTION = {"hflush", "coldread"}  # rendered by hflush_section, not as generic tables
+HDFS_REF = "hdfs-3dn"  # the peer the hflush ratios are taken against
 
 
 def load(path):
@@ -122,6 +128,143 @@ def slug(*parts):
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in s)
 
 
+def ms(us):
+    return fmt(us / 1000.0)
+
+
+def hflush_section(rows, figures, outdir, charts_ok):
+    """Markdown lines for the hflush part; empty when it did not run."""
+    if not any(r["workload"] in OWN_SECTION for r in rows):
+        return []
+    labels, info = {}, {}
+    for r in rows:
+        if r["workload"] == "hflush" and r.get("value") is not None:
+            labels.setdefault(r["peer"], r.get("label", r["peer"]))
+            if r["metric"] == "ops_per_s":
+                info[r["variant"]] = (r.get("call"), r.get("threads"), r.get("streams"),
+                                      r.get("records"))
+    lines = ["## hflush: WAL latency at 1-16 threads, next to HDFS with 3 DataNodes", ""]
+    if info:
+        reps = max((f[4] for k, v in figures.items() if k[0] == "hflush" for f in v.values()),
+                   default=0)
+        lines += [
+            "Threads append 1 KiB records and call hflush after each (hsync: the last rows), "
+            "each thread into a file of its own, or all into one stream (`shared`: HBase's WAL, "
+            "whose syncer threads hflush one stream; the appends are serialized by the driver, "
+            "the hflush calls are not). Latency of write+hflush in ms; ops/s = all records over "
+            "the wall time. R = copies of an hflushed block before hflush returns: R=1 is "
+            "Sluice without a cache group (staged on the writer's disk), R=2 adds a fdatasync'ed "
+            "copy on a `sluice cache-server` at 127.0.0.2; HDFS is a MiniDFSCluster with 3 "
+            "DataNodes and replication 3, so its hflush goes through a 3-node pipeline (acked "
+            "in the DataNodes' memory, not on disk). All on one machine over loopback: the "
+            f"network costs nothing. Median of {reps} repetition(s), peers interleaved; "
+            "×HDFS = Sluice's figure over HDFS's for the same variant (below 1: Sluice is "
+            "faster; issue 21 asks for at most 1 at p50 and p99).", ""]
+        head = ["variant", "threads", "streams", "peer", "p50 ms", "p99 ms", "p999 ms", "ops/s",
+                "p50 ×HDFS", "p99 ×HDFS"]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        peers = sorted(labels, key=lambda p: (p == HDFS_REF, p))
+        for variant, (call, t, streams, n) in info.items():
+            def fig(peer, metric):
+                f = figures.get(("hflush", variant, metric), {}).get(peer)
+                return f[0] if f else None
+            ref50, ref99 = fig(HDFS_REF, "p50_us"), fig(HDFS_REF, "p99_us")
+            for p in peers:
+                p50, p99, p999 = fig(p, "p50_us"), fig(p, "p99_us"), fig(p, "p999_us")
+                ops = fig(p, "ops_per_s")
+                if p50 is None:
+                    continue
+                x50 = x99 = ""
+                if p != HDFS_REF and ref50 and ref99:
+                    x50, x99 = f"{p50 / ref50:.2f}", f"{p99 / ref99:.2f}"
+                lines.append("| " + " | ".join([
+                    f"{call} {variant}", str(t), str(streams), labels[p], ms(p50), ms(p99),
+                    ms(p999), fmt(ops), x50, x99]) + " |")
+        lines += ["", f"Records per variant: {', '.join(f'{v} {i[3]}' for v, i in info.items())}"
+                  " (split over the threads); p999 of fewer than 1,000 records is close to the "
+                  "maximum.", ""]
+        # one latency CDF per variant, every repetition's samples together
+        samples = defaultdict(lambda: defaultdict(list))
+        for name in sorted(os.listdir(outdir)):
+            if not (name.startswith("hflush-") and name.endswith(".csv")):
+                continue
+            stem = name[len("hflush-"):-4].rsplit("-rep", 1)[0]
+            # longest first: "shared-t4" must not be taken for "t4" of a peer "...-shared"
+            for variant in sorted(info, key=len, reverse=True):
+                if stem.endswith("-" + variant):
+                    peer = stem[:-len(variant) - 1]
+                    with open(os.path.join(outdir, name)) as f:
+                        for rec in csv.reader(f):
+                            if len(rec) >= 3 and rec[0] != "record":
+                                samples[variant][labels.get(peer, peer)].append(float(rec[2]))
+                    break
+        if charts_ok:
+            for variant in info:
+                if samples.get(variant):
+                    png = slug("cdf", "hflush", variant) + ".png"
+                    latency_chart(samples[variant], f"{info[variant][0]} {variant}",
+                                  os.path.join(outdir, png))
+                    lines += [f"![hflush {variant}]({png})", ""]
+
+    cold = {k: v for k, v in figures.items() if k[0] == "coldread"}
+    if cold:
+        def cfig(variant, metric):
+            f = cold.get(("coldread", variant, metric), {}).get("sluice-mysql")
+            return f[0] if f else None
+        mib = next((r.get("file_mib") for r in rows if r["workload"] == "coldread"), "?")
+        fills = cfig("peers-fill", "fill_reads")
+        spread = next((r.get("peer_cache_mib") for r in reversed(rows)
+                       if r["workload"] == "coldread" and r["variant"] == "peers"), None)
+        fill_text = ""
+        if fills is not None:
+            fill_text = (f"The peers held every block after {fills:.0f} group read(s) that "
+                         "downloaded " if fills else "The peers did not hold every block even "
+                         "after 6 group reads ") + (
+                             "(an owner declines offers while it writes 4 blocks, and some "
+                             "exchanges fail: hflush/coldread.log); " if fills != 1
+                             else "; ")
+        if spread:
+            fill_text += (f"their caches then held {spread[0]} and {spread[1]} MiB (blocks go "
+                          "to owners by 128 MiB logical block). ")
+        dropped = all(r["os_cache_dropped"] for r in rows
+                      if r["workload"] == "coldread" and "os_cache_dropped" in r)
+        lines += ["## Cold read from the cache group, next to object storage", "",
+                  f"Sluice on MariaDB+S3 (C API, core_bench coldread): one sequential read of a "
+                  f"{mib} MiB file by a new process with an empty cache dir, on 127.0.0.1. Without "
+                  "a cache group it reads object storage; in the group it asks the blocks' owners, "
+                  "two `sluice cache-server` nodes (127.0.0.2 and 127.0.0.3, node list of those "
+                  "two). The first read in the group finds their caches empty, downloads the "
+                  "blocks and gives each to its owner; the next cold reads get them from the "
+                  "peers. GETs and peer fetches are the reader's own counters. "
+                  + fill_text
+                  + ("The OS page cache was dropped before every read. " if dropped else
+                     "The OS page cache could not be dropped (not root): the peers' and the S3 "
+                     "server's files may come from memory. ")
+                  + "Median of the repetitions (the fill: once).", "",
+                  "| read | MiB/s | ×object storage | object-store GETs | MiB from object "
+                  "storage | blocks from peers | MiB from peers | failed peer asks |",
+                  "|---|---|---|---|---|---|---|---|"]
+        base = cfig("object-storage", "throughput")
+        names = {"object-storage": "object storage (no cache group)",
+                 "peers-fill": "cache group, first read (fills the peers)",
+                 "peers": "cache group, from the peers" + (
+                     f" (cached {spread[0]} / {spread[1]} MiB)" if spread else "")}
+        for variant, name in names.items():
+            rate = cfig(variant, "throughput")
+            if rate is None:
+                continue
+            x = f"{rate / base:.2f}" if base else ""
+            cells = [name, fmt(rate), x] + [
+                f"{cfig(variant, m):.0f}" if cfig(variant, m) is not None else "" for m in
+                ("obj_gets",)] + [fmt(cfig(variant, "obj_get_mib") or 0)] + [
+                f"{cfig(variant, m) or 0:.0f}" for m in ("peer_fetched",)] + [
+                fmt(cfig(variant, "peer_fetched_mib") or 0),
+                f"{cfig(variant, 'peer_failed') or 0:.0f}"]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
 def main(outdir):
     rp = os.path.join(outdir, "results.jsonl")  # none when only the C parts ran
     rows = load(rp) if os.path.exists(rp) else []
@@ -167,9 +310,12 @@ def main(outdir):
               "interleaved. Ratios are Sluice's advantage: above 1 means Sluice is better "
               "(Sluice/peer for rates, peer/Sluice for times and sizes).", ""]
 
+    lines += hflush_section(rows, figures, outdir, charts_ok)
+
     by_workload = defaultdict(list)
     for key in figures:
-        by_workload[key[0]].append(key)
+        if key[0] not in OWN_SECTION:
+            by_workload[key[0]].append(key)
     for wl, keys in by_workload.items():
         lines += [f"## {wl}", ""]
         for key in keys:

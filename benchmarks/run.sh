@@ -6,14 +6,16 @@
 # repetition. Then the C benchmark of libsluice against the raw limits (benchmarks/core_bench.c),
 # Spark's Parquet write/read on Sluice against file:// (benchmarks/spark.sh), and the libhdfs
 # benchmark (benchmarks/libhdfs.sh: pyarrow on Sluice's libhdfs, on Apache's libhdfs with the
-# Sluice jar and on the local disk; the shim's overhead against libsluice).
+# Sluice jar and on the local disk; the shim's overhead against libsluice). The hflush part
+# (benchmarks/hflush.sh): WAL hflush latency at 1-16 threads with one and two copies next to a
+# 3-DataNode HDFS, and cold reads from the cache group next to object storage.
 # Writes benchmarks/results/<date>-<commit>/: report.md, PNG charts, results.jsonl/csv, raw
 # latencies, logs. Nothing here is a test.
 #
 #   SLUICE_BENCH_MODE=quick|full (default full: about 30 minutes; quick: a first look)
 #   SLUICE_BENCH_REPS=N          (default: quick 1, full 3)
 #   SLUICE_BENCH_PEERS="..."     (default: all; names below)
-#   SLUICE_BENCH_ONLY="..."      (default: "peers core libhdfs spark", the parts to run; e.g.
+#   SLUICE_BENCH_ONLY="..."      (default: "peers core libhdfs spark hflush", the parts to run; e.g.
 #                                 SLUICE_BENCH_ONLY=libhdfs for the libhdfs section alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,10 +24,10 @@ MODE=${SLUICE_BENCH_MODE:-full}
 case $MODE in quick) DEF_REPS=1 ;; full) DEF_REPS=3 ;; *) echo "SLUICE_BENCH_MODE: quick or full" >&2; exit 2 ;; esac
 REPS=${SLUICE_BENCH_REPS:-$DEF_REPS}
 PEERS=${SLUICE_BENCH_PEERS:-"sluice-mysql juicefs-mysql s3a hdfs local sluice-sqlite juicefs-sqlite juicefs-mysql-writeback"}
-PARTS=${SLUICE_BENCH_ONLY:-"peers core libhdfs spark"}
+PARTS=${SLUICE_BENCH_ONLY:-"peers core libhdfs spark hflush"}
 for part in $PARTS; do
-  case $part in peers|core|libhdfs|spark) ;;
-    *) echo "SLUICE_BENCH_ONLY: peers, core, libhdfs, spark" >&2; exit 2 ;;
+  case $part in peers|core|libhdfs|spark|hflush) ;;
+    *) echo "SLUICE_BENCH_ONLY: peers, core, libhdfs, spark, hflush" >&2; exit 2 ;;
   esac
 done
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -177,6 +179,15 @@ for rep in $(seq "$REPS"); do
 done
 peers_seconds=$(( $(date +%s) - started ))
 for f in "$OUT"/work/wal-*.csv; do if [ -e "$f" ]; then mv "$f" "$OUT"/; fi; done
+
+# ---- hflush (issues 13 and 21): its own script, its own MiniDFSCluster and cache servers ----
+if has_part hflush; then
+  log "hflush at 1-16 threads, 1 and 2 copies, next to HDFS with 3 DataNodes; cold reads from peers"
+  hf_started=$(date +%s)
+  bash benchmarks/hflush.sh "$OUT" "$MODE" "$REPS" "$MYSQL_META" "$SQLITE_META" "$WORK" \
+    "$SLUICE_JAR" "$DRIVER_CP" >"$OUT/hflush.log" 2>&1 || log "hflush part failed (see hflush.log)"
+  log "hflush part: $(( $(date +%s) - hf_started )) s"
+fi
 
 if has_part core; then
   log "the C benchmark against the raw limits"

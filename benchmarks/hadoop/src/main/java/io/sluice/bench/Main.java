@@ -23,6 +23,8 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
 public final class Main {
   static final List<String> ALL = Arrays.asList("seqwrite", "seqread", "pread", "meta", "wal",
       "smallfiles", "dfsio", "nnbench", "jni");
+  /** Workloads run only when named: not part of "all" (hflush: benchmarks/hflush.sh). */
+  static final List<String> NAMED_ONLY = Arrays.asList("hflush");
 
   private Main() {}
 
@@ -42,6 +44,10 @@ public final class Main {
     int[] metaThreads = {1, 16};
     int preadOps;
     int walRecords;
+    int hflushRecords;
+    int[] hflushThreads = {1, 4, 16};
+    int hflushShared = 4;
+    int hsyncRecords;
     int smallFiles;
     int smallKib = 128;
     int smallThreads = 1;
@@ -158,9 +164,12 @@ public final class Main {
         + " [--mode quick|full] [--reps N] [--first-rep K] [--cache-dir DIR]... [--no-drop-caches]"
         + " [--tag K=V]... [--size MIB] [--threads 1,4] [--meta-files N] [--meta-threads 1,16]"
         + " [--pread-ops N] [--wal-records N] [--small-files N] [--small-kib N]"
+        + " [--hflush-records N] [--hflush-threads 1,4,16] [--hflush-shared T]"
+        + " [--hsync-records N]"
         + " [--small-threads N] [--dfsio-files N] [--dfsio-mib N] [--nnbench-files N]"
         + " [--jni-calls N] [--jni-file-mib N] [--jni-seconds S]\n"
-        + "workloads: " + ALL + " (all = every one; jni only on sluice://); see README.md");
+        + "workloads: " + ALL + " (all = every one; jni only on sluice://), and " + NAMED_ONLY
+        + " when named; see README.md");
     System.exit(2);
   }
 
@@ -235,6 +244,10 @@ public final class Main {
     b.metaThreads = ints(take(opts, "--meta-threads", "1,16"));
     b.preadOps = Integer.parseInt(take(opts, "--pread-ops", b.full ? "1000" : "200"));
     b.walRecords = Integer.parseInt(take(opts, "--wal-records", b.full ? "2000" : "200"));
+    b.hflushRecords = Integer.parseInt(take(opts, "--hflush-records", b.full ? "1000" : "400"));
+    b.hflushThreads = ints(take(opts, "--hflush-threads", "1,4,16"));
+    b.hflushShared = Integer.parseInt(take(opts, "--hflush-shared", "4"));
+    b.hsyncRecords = Integer.parseInt(take(opts, "--hsync-records", b.full ? "300" : "100"));
     b.smallFiles = Integer.parseInt(take(opts, "--small-files", b.full ? "1000" : "200"));
     b.smallKib = Integer.parseInt(take(opts, "--small-kib", "128"));
     b.smallThreads = Integer.parseInt(take(opts, "--small-threads", "1"));
@@ -251,7 +264,7 @@ public final class Main {
       workloads = new ArrayList<>(ALL);
     }
     for (String w : workloads) {
-      if (!ALL.contains(w)) {
+      if (!ALL.contains(w) && !NAMED_ONLY.contains(w)) {
         usage("unknown workload " + w);
       }
     }

@@ -1,6 +1,8 @@
 // MiniDfs: the HDFS peer, a MiniDFSCluster (one NameNode, one DataNode, replication 1) on
 // loopback under a given directory. Main starts it in process with --minidfs DIR; main() here runs
-// it as its own process instead, so the driver's RSS and CPU figures hold only the client.
+// it as its own process instead, so the driver's RSS and CPU figures hold only the client. The
+// hflush part (benchmarks/hflush.sh) runs a second one with 3 DataNodes and replication 3, so
+// that an hflush goes through the 3-node pipeline a real cluster has.
 package io.sluice.bench;
 
 import java.io.File;
@@ -13,9 +15,16 @@ final class MiniDfs {
   private MiniDfs() {}
 
   static MiniDFSCluster start(File dir, Configuration conf, int port) throws Exception {
+    return start(dir, conf, port, 1);
+  }
+
+  /** A cluster of dataNodes DataNodes whose default replication is their number (at most 3). */
+  static MiniDFSCluster start(File dir, Configuration conf, int port, int dataNodes)
+      throws Exception {
     conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, dir.getAbsolutePath());
-    conf.setInt("dfs.replication", 1);
-    MiniDFSCluster.Builder b = new MiniDFSCluster.Builder(conf).numDataNodes(1).format(true);
+    conf.setInt("dfs.replication", Math.min(3, dataNodes));
+    MiniDFSCluster.Builder b = new MiniDFSCluster.Builder(conf).numDataNodes(dataNodes)
+        .format(true);
     if (port > 0) {
       b.nameNodePort(port);
     }
@@ -25,17 +34,19 @@ final class MiniDfs {
   }
 
   /**
-   * {@code MiniDfs DIR [URI-FILE [PORT]]}: starts the cluster, prints its URI (and writes it to
-   * URI-FILE when given), then runs until the process is killed (SIGTERM shuts it down cleanly). Clients must set
-   * dfs.replication=1 (Main does so for hdfs:// peers unless told otherwise).
+   * {@code MiniDfs DIR [URI-FILE [PORT [DATANODES]]]}: starts the cluster (PORT 0: any free one;
+   * DATANODES default 1), prints its URI (and writes it to URI-FILE when given), then runs until
+   * the process is killed (SIGTERM shuts it down cleanly). Clients must set dfs.replication to
+   * the cluster's (Main sets 1 for hdfs:// peers; --conf dfs.replication=3 overrides it).
    */
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: io.sluice.bench.MiniDfs DIR [URI-FILE [PORT]]");
+      System.err.println("usage: io.sluice.bench.MiniDfs DIR [URI-FILE [PORT [DATANODES]]]");
       System.exit(2);
     }
     int port = args.length > 2 ? Integer.parseInt(args[2]) : 0;
-    MiniDFSCluster c = start(new File(args[0]), new Configuration(), port);
+    int dataNodes = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+    MiniDFSCluster c = start(new File(args[0]), new Configuration(), port, dataNodes);
     String uri = c.getURI().toString();
     if (args.length > 1) {
       File tmp = new File(args[1] + ".tmp");

@@ -47,6 +47,7 @@ final class Workloads {
       case "dfsio": new HadoopTools(b).dfsio(); break;
       case "nnbench": new HadoopTools(b).nnbench(); break;
       case "jni": new JniProbe(b).run(); break;
+      case "hflush": new Hflush(b).run(); break;
       default: throw new IllegalArgumentException(name);
     }
   }
