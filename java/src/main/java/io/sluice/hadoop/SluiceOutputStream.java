@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.apache.hadoop.fs.FSExceptionMessages;
 import org.apache.hadoop.fs.FileSystem;
@@ -22,7 +23,10 @@ import org.apache.hadoop.fs.Syncable;
  * close() is idempotent and every operation after it fails with "Stream is closed!".
  *
  * <p>Thread safety: every operation holds one ReentrantLock (a java.util.concurrent lock, never a
- * monitor), so writes, flushes and close from several threads are serialized.
+ * monitor), so writes, flushes and close from several threads are serialized - except the native
+ * part of hflush: hflushes of several threads (HBase's WAL syncers share a stream) meet in the
+ * native writer, which commits them together, and writes go on meanwhile. A read-write lock on
+ * the native handle keeps close() from freeing it under them.
  *
  * <p>Statistics: bytes written go to FileSystem.Statistics through the FSDataOutputStream that
  * wraps this stream (counting them here too would count them twice); this stream keeps its
@@ -39,6 +43,8 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
   private final SluiceCounters aggregateInto;
   private final Consumer<Closeable> onClose;
   private final ReentrantLock lock = new ReentrantLock();
+  /** Held shared by hflushes in native code, exclusively by close() (always before lock). */
+  private final ReentrantReadWriteLock handle = new ReentrantReadWriteLock();
   private final SluiceCounters counters = new SluiceCounters(SluiceStatistic.Scope.OUTPUT);
   private final byte[] gather = new byte[GATHER_SIZE];
   private int gathered;
@@ -132,16 +138,23 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
 
   @Override
   public void hflush() throws IOException {
-    lock.lock();
+    handle.readLock().lock();
     try {
-      checkOpen();
-      counters.increment(SluiceStatistic.OP_HFLUSH);
-      drain();
+      lock.lock();
+      try {
+        checkOpen();
+        counters.increment(SluiceStatistic.OP_HFLUSH);
+        drain();
+      } finally {
+        lock.unlock();
+      }
+      // Outside the stream's lock: the native writer lets concurrent hflushes of the stream
+      // share their staging and commit, and covers every byte written before each one.
       NativeVolume.hflush(file);
     } catch (IOException e) {
       throw failed(e);
     } finally {
-      lock.unlock();
+      handle.readLock().unlock();
     }
   }
 
@@ -181,6 +194,7 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
   /** Makes everything durable and frees the native handle; later calls do nothing. */
   @Override
   public void close() throws IOException {
+    handle.writeLock().lock(); // no hflush is in native code from here on
     lock.lock();
     try {
       if (closed) {
@@ -213,6 +227,7 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
       }
     } finally {
       lock.unlock();
+      handle.writeLock().unlock();
       if (onClose != null) {
         onClose.accept(this);
       }
