@@ -3,9 +3,11 @@
  * may leave files that were never synced; replay restores exactly the blocks of the journal's
  * current generation (a full generation was retired after its files were synced, and its
  * stale records left behind the new ones are not replayed), stops at a torn tail, refuses a key
- * that leaves the directory, and removes the journal. A clean close removes it too. */
+ * that leaves the directory, and removes the journal. A clean close removes it too. Threads
+ * appending at once (a block server's connections) all get their blocks journaled. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,62 @@ static void writer(const char *dir, int n, int unsafe)
 			_exit(2);
 	}
 	_exit(0); /* no close: the journal stays, as after a crash */
+}
+
+struct appender {
+	struct sl_journal *j;
+	const char *dir;
+	int first, n;
+	bool failed;
+};
+
+static void *append_main(void *arg)
+{
+	struct appender *a = arg;
+	uint8_t buf[BLOCK];
+	for (int i = a->first; i < a->first + a->n; i++) {
+		char key[128], path[600];
+		key_of(i, key, sizeof(key));
+		fill(buf, i);
+		snprintf(path, sizeof(path), "%s/%s", a->dir, key);
+		const char *k = key;
+		const uint8_t *d = buf;
+		uint32_t len = BLOCK;
+		struct sl_err err = {0};
+		if (sl_cachefile_write(path, buf, BLOCK, false, &err) ||
+		    sl_journal_append(a->j, &k, &d, &len, 1, NULL, &err))
+			a->failed = true;
+	}
+	return NULL;
+}
+
+/* In a child: `threads` threads stage `each` blocks apiece at once, then it dies. */
+static void concurrent_writers(const char *dir, int threads, int each)
+{
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid) {
+		int st;
+		REQUIRE(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		return;
+	}
+	struct sl_journal *j;
+	struct sl_err err = {0};
+	if (sl_journal_open(dir, &j, &err))
+		_exit(1);
+	pthread_t t[16];
+	struct appender a[16];
+	for (int i = 0; i < threads; i++) {
+		a[i] = (struct appender){j, dir, i * each, each, false};
+		if (pthread_create(&t[i], NULL, append_main, &a[i]))
+			_exit(2);
+	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(t[i], NULL);
+		if (a[i].failed)
+			_exit(3);
+	}
+	_exit(0);
 }
 
 /* Empties every staged file of blocks [0, n). */
@@ -147,7 +205,15 @@ int main(void)
 	CHECK(!exists(escaped));
 	CHECK(!exists(jpath));
 
-	/* 3. a clean close removes the journal; a second journal in the same place starts anew */
+	/* 3. many threads at once: every block is in the journal */
+	snprintf(dir, sizeof(dir), "%s/threads", base);
+	REQUIRE(mkdir(dir, 0700) == 0);
+	concurrent_writers(dir, 8, 150);
+	damage(dir, 1200);
+	CHECK_RC(sl_journal_replay(dir, &log, &err), 0);
+	CHECK_RC(whole(dir, 1200, &first), 1200);
+
+	/* 4. a clean close removes the journal; a second journal in the same place starts anew */
 	snprintf(dir, sizeof(dir), "%s/close", base);
 	REQUIRE(mkdir(dir, 0700) == 0);
 	struct sl_journal *j;

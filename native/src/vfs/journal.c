@@ -14,6 +14,10 @@
  * generation and a CRC32C, so replay stops at the first torn or stale one: nothing after it was
  * acknowledged.
  *
+ * Appenders may be many threads (a block server's connections): each writes its records under
+ * the lock, then waits until an fdatasync that started after its write has finished; one of
+ * the waiters runs it for all (group sync), so concurrent appends share the sync.
+ *
  * Layout (little-endian): a 32-byte header ("SLJN", version, generation u64, CRC32C of the 16
  * bytes before it), then records: "SLJR", key length, data length, low 32 bits of the
  * generation, CRC32C of those 16 bytes + key + data, 0; the key, the block's bytes, zeros up to
@@ -22,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +50,19 @@ static const uint8_t REC_MAGIC[4] = {'S', 'L', 'J', 'R'};
 struct sl_journal {
 	char dir[PATH_MAX];
 	int fd;
+	pthread_mutex_t lock; /* guards everything below */
+	pthread_cond_t synced_cond;
 	uint64_t gen;
-	uint64_t off;   /* end of this generation's records */
-	char *keys;     /* this generation's keys, each NUL-terminated */
+	uint64_t off;     /* end of this generation's records */
+	char *keys;       /* this generation's keys, each NUL-terminated */
 	size_t keys_len, keys_cap;
+	/* bytes appended over all generations, and how many of them are durable */
+	uint64_t written, synced;
+	bool syncing;     /* a waiter runs the fdatasync for everyone */
+	/* A failed fdatasync fails every append it covered, (failed_from, failed_upto]: a later
+	 * sync could succeed with their pages lost (the kernel reports a writeback error once). */
+	uint64_t failed_from, failed_upto;
+	int sync_err;
 };
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -126,6 +140,8 @@ int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err
 	/* Allocated up front, so that an append changes no metadata the fdatasync must carry
 	 * (where the file system supports it; otherwise the first generation pays for it). */
 	(void)posix_fallocate(j->fd, 0, SL_JOURNAL_CAPACITY);
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->synced_cond, NULL);
 	j->gen = 1;
 	j->off = HEADER;
 	int rc = write_header(j);
@@ -134,6 +150,8 @@ int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err
 	if (rc) {
 		close(j->fd);
 		unlink(path);
+		pthread_mutex_destroy(&j->lock);
+		pthread_cond_destroy(&j->synced_cond);
 		free(j);
 		return sl_errf(err, rc, "creating staging journal %s: %s", path, strerror(-rc));
 	}
@@ -221,7 +239,8 @@ static int note_key(struct sl_journal *j, const char *key)
 	return 0;
 }
 
-/* Starts the next generation: what the current one holds is made durable elsewhere first. */
+/* Starts the next generation: what the current one holds is made durable elsewhere first (so
+ * records still waiting for their group sync are covered too). Called with the lock held. */
 static int next_generation(struct sl_journal *j, int64_t *sync_ns)
 {
 	int rc = sync_staged(j, sync_ns);
@@ -230,9 +249,47 @@ static int next_generation(struct sl_journal *j, int64_t *sync_ns)
 	j->gen++;
 	if ((rc = write_header(j)))
 		return rc;
+	j->synced = j->written;
 	j->off = HEADER;
 	j->keys_len = 0;
+	pthread_cond_broadcast(&j->synced_cond);
 	return 0;
+}
+
+/* Returns once the first `upto` bytes ever appended are durable: by an fdatasync this thread
+ * runs for everyone waiting, or one another thread started after they were written. Called
+ * with the lock held. */
+static int group_sync(struct sl_journal *j, uint64_t upto, int64_t *sync_ns)
+{
+	for (;;) {
+		if (upto > j->failed_from && upto <= j->failed_upto)
+			return j->sync_err;
+		if (j->synced >= upto)
+			return 0;
+		if (j->syncing) {
+			pthread_cond_wait(&j->synced_cond, &j->lock);
+			continue;
+		}
+		j->syncing = true;
+		uint64_t target = j->written, from = j->synced;
+		pthread_mutex_unlock(&j->lock);
+		int64_t t0 = mono_ns();
+		int rc = fdatasync(j->fd) ? -errno : 0;
+		if (sync_ns)
+			*sync_ns += mono_ns() - t0;
+		pthread_mutex_lock(&j->lock);
+		j->syncing = false;
+		if (rc) {
+			j->sync_err = rc;
+			if (!j->failed_upto || from < j->failed_from)
+				j->failed_from = from;
+			if (target > j->failed_upto)
+				j->failed_upto = target;
+		} else if (target > j->synced) {
+			j->synced = target;
+		}
+		pthread_cond_broadcast(&j->synced_cond);
+	}
 }
 
 int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8_t *const *data,
@@ -243,11 +300,6 @@ int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++)
 		total += REC_HEADER + strlen(keys[i]) + lens[i] + padding(strlen(keys[i]) + lens[i]);
-	int rc = 0;
-	if (j->off > HEADER && j->off + total > SL_JOURNAL_CAPACITY &&
-	    (rc = next_generation(j, sync_ns)))
-		return sl_errf(err, rc, "staging journal in %s: making staged blocks durable: %s",
-			       j->dir, strerror(-rc));
 	/* Each record is written from where its pieces are; only the headers are built here. */
 	uint8_t (*hdr)[REC_HEADER] = malloc(n * sizeof(*hdr));
 	struct iovec *iov = malloc(4 * n * sizeof(*iov));
@@ -256,6 +308,16 @@ int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8
 		free(hdr);
 		free(iov);
 		return sl_errf(err, -ENOMEM, "out of memory");
+	}
+	pthread_mutex_lock(&j->lock);
+	int rc = 0;
+	if (j->off > HEADER && j->off + total > SL_JOURNAL_CAPACITY &&
+	    (rc = next_generation(j, sync_ns))) {
+		pthread_mutex_unlock(&j->lock);
+		free(hdr);
+		free(iov);
+		return sl_errf(err, rc, "staging journal in %s: making staged blocks durable: %s",
+			       j->dir, strerror(-rc));
 	}
 	int niov = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -284,19 +346,19 @@ int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8
 	}
 	free(iov);
 	free(hdr);
-	int64_t t0 = mono_ns();
-	if (!rc && fdatasync(j->fd))
-		rc = -errno;
-	if (sync_ns)
-		*sync_ns += mono_ns() - t0;
-	if (rc) /* the next round writes over whatever part of this one landed */
-		return sl_errf(err, rc, "writing staging journal in %s: %s", j->dir, strerror(-rc));
-	j->off = off;
-	for (size_t i = 0; i < n; i++)
-		if (note_key(j, keys[i]) && (rc = next_generation(j, sync_ns)))
-			/* without the key, the generation cannot be retired safely: retire it now */
-			return sl_errf(err, rc, "staging journal in %s: %s", j->dir, strerror(-rc));
-	return 0;
+	if (!rc) { /* the next append writes over whatever part of a failed one landed */
+		j->off = off;
+		j->written += total;
+		for (size_t i = 0; i < n && !rc; i++)
+			if (note_key(j, keys[i]))
+				/* without the key the generation cannot be retired safely: now, then */
+				rc = next_generation(j, sync_ns);
+	}
+	if (!rc)
+		rc = group_sync(j, j->written, sync_ns);
+	pthread_mutex_unlock(&j->lock);
+	return rc ? sl_errf(err, rc, "writing staging journal in %s: %s", j->dir, strerror(-rc))
+		  : 0;
 }
 
 void sl_journal_close(struct sl_journal *j, const struct sl_logger *log)
@@ -307,6 +369,8 @@ void sl_journal_close(struct sl_journal *j, const struct sl_logger *log)
 	 * the journal. If that fails, the journal stays and is replayed by the next client. */
 	int rc = sync_staged(j, NULL);
 	close(j->fd);
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->synced_cond);
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/" JOURNAL_FILE, j->dir);
 	if (!rc) {
