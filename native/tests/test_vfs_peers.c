@@ -528,6 +528,26 @@ int main(int argc, char **argv)
 	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->served) == served_b);
 	sluice_shutdown(d);
 
+	/* a stranger's GET with the longest key the protocol allows, read in full before its HMAC
+	 * can be checked (under ASan, a buffer too small for it is an error), is refused */
+	{
+		uint64_t refused0 = atomic_load(&sl_peers_stats(b->core.peers)->refused);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+		inet_pton(AF_INET, "127.0.0.3", &sa.sin_addr);
+		REQUIRE(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		uint8_t req[8 + SL_KEY_MAX - 1 + 16 + 32];
+		memset(req, 'k', sizeof(req));
+		memcpy(req, "SLPG\1\1", 6);
+		req[6] = (uint8_t)((SL_KEY_MAX - 1) >> 8);
+		req[7] = (uint8_t)(SL_KEY_MAX - 1);
+		CHECK(write(fd, req, sizeof(req)) == (ssize_t)sizeof(req));
+		char c;
+		CHECK(read(fd, &c, 1) == 0); /* closed without an answer */
+		close(fd);
+		CHECK_RC(atomic_load(&sl_peers_stats(b->core.peers)->refused) - refused0, 1);
+	}
+
 	/* a volume of its own (another secret, so another group key) with the same node names:
 	 * B refuses its requests, and it reads its own store */
 	char meta2[1100], bucket2[1100];

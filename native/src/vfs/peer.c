@@ -289,7 +289,7 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 		return false;
 	bool carries = op != OP_GET; /* a block comes with the request */
 	/* the request as its HMAC covers it: head, key, time, [length, block] */
-	uint8_t fixed[REQ_HEAD + SL_KEY_MAX + 8 + 4];
+	uint8_t fixed[REQ_HEAD + SL_KEY_MAX + 8 + 8]; /* the longest: GET's offset and length */
 	memcpy(fixed, head, REQ_HEAD);
 	size_t nfixed = REQ_HEAD + (size_t)klen + 8 + (carries ? 4 : 8);
 	if (read_full(fd, fixed + REQ_HEAD, nfixed - REQ_HEAD, deadline))
