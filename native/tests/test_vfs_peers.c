@@ -332,6 +332,94 @@ static void test_replicated_hflush(const char *self, const char *meta, const cha
 	sluice_shutdown(c);
 }
 
+/* nftw helpers of test_holder_crash: replica files under a cache dir are emptied, as a crash
+ * of the machine may leave files that were never synced, and journals counted. */
+static int replicas_damaged, journals_seen;
+static int damage_replica(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	const char *name = path + ftw->base;
+	if (flag != FTW_F || !strstr(path, "/replicas/"))
+		return 0;
+	if (!strcmp(name, ".journal"))
+		journals_seen++;
+	else if (name[0] != '.' && truncate(path, 0) == 0)
+		replicas_damaged++;
+	return 0;
+}
+
+static int count_journals(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	journals_seen += flag == FTW_F && !strcmp(path + ftw->base, ".journal");
+	return 0;
+}
+
+/* A holder that crashes with its machine keeps the copies it acknowledged: they are journaled,
+ * and the server that starts on its cache dir restores the files the crash lost. The holder is a
+ * `sluice cache-server` (127.0.0.3; 127.0.0.4 is down, so every copy goes to it); the writer is
+ * killed and its node lost; the holder is killed, its replica files emptied, and restarted; a
+ * reader then gets every acknowledged record from it. */
+static void test_holder_crash(const char *self, const char *meta, const char *broken)
+{
+	char cli[1100], hcache[1100], copt[1200], popt[64], wcache[1100];
+	snprintf(cli, sizeof(cli), "%.*s/bin/sluice", (int)(strrchr(self, '/') - self), self);
+	snprintf(hcache, sizeof(hcache), "%s/cache-holder", dir);
+	snprintf(wcache, sizeof(wcache), "%s/cache-w-holder", dir);
+	snprintf(copt, sizeof(copt), "cache-dir=%s", hcache);
+	snprintf(popt, sizeof(popt), "cache-group.port=%s", port);
+	char *const sargv[] = {cli, "cache-server", "-o", popt, "-o", "cache-group.host=127.0.0.3",
+			       "-o", copt, "-o", "nodes=" NODES, "-o", "free-space-ratio=0",
+			       (char *)meta, NULL};
+	FILE *said;
+	pid_t holder = tu_spawn(sargv, &said);
+	char line[256] = "";
+	CHECK(fgets(line, sizeof(line), said) && strstr(line, "serving volume peervol"));
+
+	FILE *out;
+	char *const wargv[] = {(char *)self, "--writer", (char *)meta, (char *)broken, wcache, port,
+			       NULL};
+	pid_t pid = tu_spawn(wargv, &out);
+	size_t acked[THREADS] = {0};
+	int t, n = 0;
+	size_t end;
+	while (n < KILL_AFTER && fscanf(out, "%d %zu", &t, &end) == 2 && t >= 0 && t < THREADS) {
+		acked[t] = end > acked[t] ? end : acked[t];
+		n++;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fclose(out);
+	CHECK_RC(n, KILL_AFTER);
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", wcache);
+	CHECK(system(cmd) == 0);
+
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	fclose(said);
+	replicas_damaged = journals_seen = 0;
+	nftw(hcache, damage_replica, 16, FTW_PHYS);
+	CHECK(replicas_damaged > 0);
+	CHECK_RC(journals_seen, 1);
+
+	holder = tu_spawn(sargv, &said);
+	CHECK(fgets(line, sizeof(line), said) && strstr(line, "serving volume peervol"));
+	sluice_volume *r = node(meta, "127.0.0.9", NULL);
+	for (t = 0; t < THREADS; t++)
+		CHECK_RC(read_records(r, t, acked[t]), 0);
+	CHECK(atomic_load(&sl_peers_stats(r->core.peers)->fetched) > 0);
+	sluice_shutdown(r);
+	kill(holder, SIGTERM);
+	int status = 0;
+	waitpid(holder, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fclose(said);
+	journals_seen = 0; /* a server that stops cleanly syncs its replicas and drops the journal */
+	nftw(hcache, count_journals, 16, FTW_PHYS);
+	CHECK_RC(journals_seen, 0);
+}
+
 /* A holder keeps replicas within its cache-size: cached blocks are evicted to make room for
  * them, and a replica that does not fit is refused, so that the writer counts the block as
  * degraded instead of filling the holder's disk. */
@@ -572,6 +660,7 @@ int main(int argc, char **argv)
 	snprintf(broken, sizeof(broken), "%s/meta.db/not-a-directory", dir);
 	test_replicated_hflush(self, meta, broken, "sqlite");
 	test_replica_room(meta);
+	test_holder_crash(self, meta, broken);
 
 	/* on MariaDB + S3 too (make test's services) */
 	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");

@@ -20,8 +20,9 @@
  * owner: a node's disk holds its share of the group's cache.
  *
  * Replicated hflush (hflush.replicas = R): a block the writer staged for an hflush is sent to
- * R-1 owners (the next ones on the ring when one fails), which keep it durably (fdatasync'ed)
- * in DIR/<uuid>/replicas/<key> of their cache dir and serve it like their own: one thread per
+ * R-1 owners (the next ones on the ring when one fails), which keep it durably (journaled as
+ * hflush staging is, in DIR/<uuid>/replicas/.journal) in DIR/<uuid>/replicas/<key> of their
+ * cache dir and serve it like their own: one thread per
  * block, while the writer stages the same blocks locally. The hflush returns once they have it,
  * so a reader anywhere gets it at once and it survives the loss of the writer's node. Fewer
  * reachable owners than R-1: the hflush still returns, the block is counted as degraded and
@@ -105,6 +106,10 @@ struct sl_peers {
 		int64_t since_ms;
 	} pool[POOL_SIZE];
 	size_t npool;
+	/* a serving node's journals of its replicas, one per cache directory (NULL where none
+	 * could be kept: each replica is then synced on its own) */
+	struct sl_journal **journals;
+	size_t njournals;
 	struct sl_peer_stats stats;
 };
 
@@ -259,8 +264,20 @@ static bool replica_path(struct sl_volume_core *v, const char *key, char *out, s
 	return n > 0 && (size_t)n < size;
 }
 
-/* PUT: keeps a replica of key durably (fdatasync'ed) in this node's cache dir, within its
- * cache-size and free-space-ratio (cached blocks are evicted for it). */
+/* The journal of the cache directory that keeps key's replica, or NULL. */
+static struct sl_journal *journal_for(struct sl_peers *p, const char *key)
+{
+	const char *root = sl_diskcache_root(p->v->disk, key);
+	for (size_t i = 0; i < p->njournals; i++)
+		if (sl_diskcache_root_at(p->v->disk, i) == root)
+			return p->journals[i];
+	return NULL;
+}
+
+/* PUT: keeps a replica of key durably in this node's cache dir, within its cache-size and
+ * free-space-ratio (cached blocks are evicted for it). Durably as hflush staging is: the file
+ * unsynced and the block in the directory's journal, whose fdatasync the PUTs that arrive
+ * together share (journal.c). */
 static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data, uint32_t len)
 {
 	struct sl_volume_core *v = p->v;
@@ -272,10 +289,37 @@ static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data
 	if (!sl_diskcache_keep_room(v->disk, key, len))
 		return -ENOSPC; /* the writer asks the next owner */
 	struct sl_err err = {0};
-	int rc = sl_cachefile_write(path, data, len, true, &err);
+	struct sl_journal *j = journal_for(p, key);
+	int rc = sl_cachefile_write(path, data, len, !j, &err);
+	if (!rc && j && (rc = sl_journal_append(j, &key, &data, &len, 1, NULL, &err)))
+		unlink(path); /* never durable: the writer asks the next owner */
 	if (rc)
 		sl_log(&v->log, SL_LOG_WARN, "cache group: keeping a replica: %s", err.msg);
 	return rc;
+}
+
+/* A serving node's replica journals: first what a server that died here left is restored
+ * (replicas it acknowledged whose files a crash of the machine lost), then new ones open.
+ * Before the server takes connections. */
+static void open_journals(struct sl_peers *p)
+{
+	struct sl_volume_core *v = p->v;
+	size_t n = v->disk ? sl_diskcache_nroots(v->disk) : 0;
+	if (!n || !(p->journals = calloc(n, sizeof(*p->journals))))
+		return;
+	p->njournals = n;
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+		struct sl_err err = {0};
+		snprintf(dir, sizeof(dir), "%s/%s", sl_diskcache_root_at(v->disk, i), REPLICA_DIR);
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			sl_errf(&err, -errno, "cannot create %s: %s", dir, strerror(errno));
+		else if (!sl_journal_replay(dir, &v->log, &err))
+			sl_journal_open(dir, &p->journals[i], &err);
+		if (!p->journals[i])
+			sl_log(&v->log, SL_LOG_WARN, "cache group: %s; replicas there are synced one "
+			       "by one", err.msg);
+	}
 }
 
 /* Answers one request whose head was read; false when the connection must close. */
@@ -512,7 +556,10 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 		sl_log(&v->log, SL_LOG_INFO, "cache group: another process serves %s:%s; this one "
 		       "reads from the group without serving", p->self, p->port);
 		rc = 0;
-	} else if (!rc && p->lfd >= 0 && pthread_create(&p->acceptor, NULL, accept_main, p)) {
+	}
+	if (!rc && p->lfd >= 0)
+		open_journals(p);
+	if (!rc && p->lfd >= 0 && pthread_create(&p->acceptor, NULL, accept_main, p)) {
 		close(p->lfd);
 		p->lfd = -1;
 		rc = sl_errf(err, -EAGAIN, "cache group: cannot start the block server's thread");
@@ -546,6 +593,9 @@ void sl_peers_free(struct sl_peers *p)
 	pthread_mutex_unlock(&p->lock);
 	for (size_t i = 0; i < p->npool; i++)
 		close(p->pool[i].fd);
+	for (size_t i = 0; i < p->njournals; i++) /* no connection is served any more */
+		sl_journal_close(p->journals[i], &p->v->log);
+	free(p->journals);
 	OPENSSL_cleanse(p->key, sizeof(p->key));
 	pthread_mutex_destroy(&p->pool_lock);
 	pthread_mutex_destroy(&p->lock);
