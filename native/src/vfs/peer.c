@@ -22,8 +22,8 @@
  * Replicated hflush (hflush.replicas = R): a block the writer staged for an hflush is sent to
  * R-1 owners (the next ones on the ring when one fails), which keep it durably (journaled as
  * hflush staging is, in DIR/<uuid>/replicas/.journal) in DIR/<uuid>/replicas/<key> of their
- * cache dir and serve it like their own: one thread per
- * block, while the writer stages the same blocks locally. The hflush returns once they have it,
+ * cache dir and serve it like their own: sent by the volume's replicator threads, while the
+ * writer stages the same blocks locally. The hflush returns once they have it,
  * so a reader anywhere gets it at once and it survives the loss of the writer's node. Fewer
  * reachable owners than R-1: the hflush still returns, the block is counted as degraded and
  * logged. A holder's sweep (sl_peers_sweep) hands a replica over once
@@ -82,6 +82,7 @@
 #define ANS_HEAD 5 /* status, length */
 #define PEER_TRIES 2 /* owners asked for one block before object storage */
 #define POOL_SIZE 32 /* idle connections kept to peers */
+#define REPLICATORS 16 /* hflush copies sent at once (as many as the writer's threads, mostly) */
 #define POOL_IDLE_MS 30000 /* the server closes after 60 s idle; we let go before */
 
 struct sl_peers {
@@ -110,6 +111,9 @@ struct sl_peers {
 	 * could be kept: each replica is then synced on its own) */
 	struct sl_journal **journals;
 	size_t njournals;
+	/* threads that send an hflush's copies while the writer stages them itself (with
+	 * hflush.replicas >= 2; a thread per copy cost more than the copy on loopback) */
+	struct sl_pool *replicators;
 	struct sl_peer_stats stats;
 };
 
@@ -559,6 +563,8 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 	}
 	if (!rc && p->lfd >= 0)
 		open_journals(p);
+	if (!rc && p->replicas >= 2 && sl_pool_new(REPLICATORS, "sluice-replica", &p->replicators))
+		p->replicators = NULL; /* each hflush then sends its copies itself, one by one */
 	if (!rc && p->lfd >= 0 && pthread_create(&p->acceptor, NULL, accept_main, p)) {
 		close(p->lfd);
 		p->lfd = -1;
@@ -591,6 +597,7 @@ void sl_peers_free(struct sl_peers *p)
 	while (p->nconns)
 		pthread_cond_wait(&p->idle, &p->lock);
 	pthread_mutex_unlock(&p->lock);
+	sl_pool_free(p->replicators); /* no hflush runs any more: nothing is queued */
 	for (size_t i = 0; i < p->npool; i++)
 		close(p->pool[i].fd);
 	for (size_t i = 0; i < p->njournals; i++) /* no connection is served any more */
@@ -840,16 +847,19 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *a
 /* The copies of one hflushed block, sent by a thread of its own. */
 struct replica_job {
 	struct sl_peers *p;
+	struct sl_peer_batch *batch;
 	const char *key;
 	struct sl_place at;
 	const uint8_t *data;
 	uint32_t len;
 	int got;
-	bool started;
-	pthread_t t;
+	bool queued; /* handed to the replicators (else finish sends it itself) */
 };
 
 struct sl_peer_batch {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	size_t pending; /* queued jobs not finished */
 	size_t n;
 	struct replica_job jobs[];
 };
@@ -872,10 +882,15 @@ static void replicate_one(struct replica_job *j)
 	}
 }
 
-static void *replicate_main(void *arg)
+static void replicate_task(void *arg)
 {
-	replicate_one(arg);
-	return NULL;
+	struct replica_job *j = arg;
+	replicate_one(j);
+	struct sl_peer_batch *b = j->batch;
+	pthread_mutex_lock(&b->lock);
+	if (--b->pending == 0)
+		pthread_cond_signal(&b->done);
+	pthread_mutex_unlock(&b->lock);
 }
 
 struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *const *keys,
@@ -888,13 +903,18 @@ struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *c
 	struct sl_peer_batch *b = calloc(1, sizeof(*b) + n * sizeof(b->jobs[0]));
 	if (!b)
 		return NULL; /* out of memory: the blocks count as degraded in finish */
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->done, NULL);
 	b->n = n;
+	pthread_mutex_lock(&b->lock); /* no task finishes before every one is counted */
 	for (size_t k = 0; k < n; k++) {
 		struct replica_job *j = &b->jobs[k];
-		*j = (struct replica_job){.p = p, .key = keys[k], .at = at[k], .data = data[k],
-					  .len = lens[k]};
-		j->started = !pthread_create(&j->t, NULL, replicate_main, j);
+		*j = (struct replica_job){.p = p, .batch = b, .key = keys[k], .at = at[k],
+					  .data = data[k], .len = lens[k]};
+		j->queued = p->replicators && !sl_pool_submit(p->replicators, replicate_task, j);
+		b->pending += j->queued;
 	}
+	pthread_mutex_unlock(&b->lock);
 	return b;
 }
 
@@ -904,11 +924,15 @@ int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const
 	if (!p || p->replicas < 2 || !n)
 		return 0;
 	int short_of = 0;
+	if (b) {
+		pthread_mutex_lock(&b->lock);
+		while (b->pending)
+			pthread_cond_wait(&b->done, &b->lock);
+		pthread_mutex_unlock(&b->lock);
+	}
 	for (size_t k = 0; k < n; k++) {
 		struct replica_job *j = b ? &b->jobs[k] : NULL;
-		if (j && j->started)
-			pthread_join(j->t, NULL);
-		else if (j) /* no thread for it: here, after the others */
+		if (j && !j->queued) /* no replicator took it: here, after the others */
 			replicate_one(j);
 		if (staged[k])
 			continue; /* not staged here either: this hflush waits for its upload */
@@ -922,6 +946,10 @@ int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const
 				       "nodes); such blocks are counted as degraded from now on",
 				       got + 1, p->replicas, k);
 		}
+	}
+	if (b) {
+		pthread_mutex_destroy(&b->lock);
+		pthread_cond_destroy(&b->done);
 	}
 	free(b);
 	return short_of;
