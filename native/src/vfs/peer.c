@@ -112,7 +112,7 @@ struct sl_peers {
 	struct sl_journal **journals;
 	size_t njournals;
 	/* threads that send an hflush's copies while the writer stages them itself (with
-	 * hflush.replicas >= 2; a thread per copy cost more than the copy on loopback) */
+	 * hflush.replicas >= 2), so that no hflush creates a thread */
 	struct sl_pool *replicators;
 	struct sl_peer_stats stats;
 };
