@@ -81,12 +81,11 @@ static void *serve_main(void *arg)
 	return NULL;
 }
 
-/* Serves in a thread while this one waits for SIGINT or SIGTERM (blocked in every thread, so
- * sigwait takes them and no handler needs the gateway in a global), then stops the gateway. */
-static int serve_until_signal(struct sl_gateway *gw)
+/* Serves in a thread while this one waits for SIGINT or SIGTERM (in set, blocked in every
+ * thread before the gateway started any, so sigwait takes them and no handler needs the gateway
+ * in a global), then stops the gateway. */
+static int serve_until_signal(struct sl_gateway *gw, sigset_t *set)
 {
-	sigset_t set;
-	cli_block_stop_signals(&set);
 	struct served s = {.gw = gw};
 	pthread_t t;
 	if (pthread_create(&t, NULL, serve_main, &s))
@@ -94,7 +93,7 @@ static int serve_until_signal(struct sl_gateway *gw)
 	printf("sluice gateway: listening on port %d\n", sl_gateway_port(gw));
 	fflush(stdout);
 	int sig;
-	sigwait(&set, &sig);
+	sigwait(set, &sig);
 	sl_gateway_stop(gw);
 	pthread_join(t, NULL);
 	return s.rc ? cli_fail("gateway", "the accept loop failed") : 0;
@@ -118,13 +117,15 @@ int cmd_gateway(int argc, char **argv)
 				      "[META-URL]");
 	}
 	struct sl_gateway *gw = NULL;
+	sigset_t set;
+	cli_block_stop_signals(&set); /* before sl_gateway_new starts threads that inherit it */
 	if (!rc) {
 		char msg[1024];
 		if (sl_gateway_new(k.kv, k.n, &gw, msg, sizeof(msg)))
 			rc = cli_fail("gateway", "%s", msg);
 	}
 	if (!rc)
-		rc = serve_until_signal(gw);
+		rc = serve_until_signal(gw, &set);
 	sl_gateway_free(gw);
 	for (size_t i = 0; i < k.n; i++)
 		free(k.owned[i]);
