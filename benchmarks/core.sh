@@ -155,15 +155,16 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
   done
   echo
   echo "Replicated hflush (cache group, docs/cache-group.md): the writer's hflush also waits for a"
-  echo "fdatasync'ed copy on another node (\`hflush.replicas\` = 2) or not (1); SQLite + file, one shared"
-  echo "stream, latency in microseconds. Loopback: the network costs nothing here."
+  echo "durable copy on another node (\`hflush.replicas\` = 2) or not (1); SQLite + file, one shared"
+  echo "stream, latency in microseconds, and the time an hflush waited for the copies after its own"
+  echo "staging. Loopback: the network costs nothing here."
   echo
-  echo "| copies | threads | p50 | p99 | p999 | hflush/s | 2 copies / 1, p50 |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| copies | threads | p50 | p99 | p999 | hflush/s | waiting for copies | 2 copies / 1, p50 |"
+  echo "|---|---|---|---|---|---|---|---|"
   for r in 1 2; do
     for t in 1 4; do
       k=cg$r.hflush_shared_t$t
-      echo "| $r | $t | ${R[${k}_p50]:-} | ${R[${k}_p99]:-} | ${R[${k}_p999]:-} | ${R[${k}_rate]:-} | $(ratio "${R[cg$r.hflush_shared_t${t}_p50]:-0}" "${R[cg1.hflush_shared_t${t}_p50]:-0}") |"
+      echo "| $r | $t | ${R[${k}_p50]:-} | ${R[${k}_p99]:-} | ${R[${k}_p999]:-} | ${R[${k}_rate]:-} | ${R[${k}_replicas]:-} | $(ratio "${R[cg$r.hflush_shared_t${t}_p50]:-0}" "${R[cg1.hflush_shared_t${t}_p50]:-0}") |"
     done
   done
   echo

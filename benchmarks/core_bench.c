@@ -17,8 +17,8 @@
  * walmt: THREADS threads append 1 KiB records and hflush each, NRECORDS in all, into one stream
  * they share (HBase's WAL with several syncer threads) or one stream each (several WALs of one
  * volume handle); prints latency percentiles, hflush/s, and where an hflush spends its time
- * (per hflush, averaged: staging, of which fdatasync, metadata commit, lock waits) with the
- * metadata transactions per hflush.
+ * (per hflush, averaged: staging, of which fdatasync, waiting for peers' copies, metadata
+ * commit, lock waits) with the metadata transactions per hflush.
  * coldread: the cold read of benchmarks/hflush.sh: `write` stores /bench-coldread of SIZE_MIB,
  * `read` reads it through a new volume handle (CACHE-DIR, "-" for none, emptied by the caller)
  * and prints its rate with the object-store GETs and the blocks fetched from cache-group peers
@@ -418,7 +418,7 @@ static int bench_walmt(const char *meta, const char *cache_dir, int n, int threa
 	pthread_t *t = calloc((size_t)threads, sizeof(*t));
 	struct sl_flush_stats *fs = &vol->core.flush;
 	uint64_t h0 = fs->hflushes, st0 = fs->stage_ns, sy0 = fs->stage_sync_ns, c0 = fs->commit_ns,
-		 n0 = fs->commits, w0 = fs->wait_ns;
+		 n0 = fs->commits, w0 = fs->wait_ns, r0 = fs->replica_wait_ns;
 	double t0 = now_s();
 	for (int i = 0; i < threads; i++) {
 		a[i] = (struct walmt){vol, f, i, per, lat + (size_t)i * per, 0};
@@ -443,6 +443,7 @@ static int bench_walmt(const char *meta, const char *cache_dir, int n, int threa
 	printf("%s_rate %.0f ops/s\n", name, per * threads / secs);
 	printf("%s_stage %.0f us\n", name, (double)(fs->stage_ns - st0) / h / 1e3);
 	printf("%s_fdatasync %.0f us\n", name, (double)(fs->stage_sync_ns - sy0) / h / 1e3);
+	printf("%s_replicas %.0f us\n", name, (double)(fs->replica_wait_ns - r0) / h / 1e3);
 	printf("%s_commit %.0f us\n", name, (double)(fs->commit_ns - c0) / h / 1e3);
 	printf("%s_wait %.0f us\n", name, (double)(fs->wait_ns - w0) / h / 1e3);
 	printf("%s_txn_per_hflush %.3f txn\n", name, (double)(fs->commits - n0) / h);

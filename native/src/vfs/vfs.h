@@ -326,7 +326,8 @@ struct sl_flush_stats {
 	atomic_uint_fast64_t hflushes;      /* sl_writer_hflush calls */
 	atomic_uint_fast64_t stages;        /* blocks staged by hflush */
 	atomic_uint_fast64_t stage_ns;      /* writing them, fdatasync included */
-	atomic_uint_fast64_t stage_sync_ns; /* of which fdatasync and the directory's fsync */
+	atomic_uint_fast64_t stage_sync_ns; /* of which fdatasync (the journal's, or the files') */
+	atomic_uint_fast64_t replica_wait_ns; /* waiting for peers' copies after staging locally */
 	atomic_uint_fast64_t commits;       /* metadata transactions committing slices */
 	atomic_uint_fast64_t records;       /* slices they committed */
 	atomic_uint_fast64_t commit_ns;     /* time in those transactions */

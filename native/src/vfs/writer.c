@@ -689,7 +689,9 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 		struct sl_peer_batch *copies =
 			sl_peers_replicate_start(w->v->peers, kp, at, data, lens, n);
 		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
+		int64_t t0 = mono_ns();
 		sl_peers_replicate_finish(w->v->peers, copies, rcs, n);
+		sl_stat_add(&w->v->flush.replica_wait_ns, (uint64_t)(mono_ns() - t0));
 		pthread_mutex_lock(&w->lock);
 		for (size_t k = 0; k < n; k++) {
 			bs[k]->pinned = false;
