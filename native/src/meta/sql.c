@@ -2583,37 +2583,100 @@ struct write_chunk_arg {
 	int64_t dlen, dspace;
 };
 
-static int write_chunk_op(struct tx *t, void *arg)
+struct write_chunks_arg {
+	struct write_chunk_arg *a;
+	size_t n;
+	bool *done; /* records of inodes handled already (per attempt) */
+};
+
+static bool same_lease(const struct sl_meta_lease *x, const struct sl_meta_lease *y)
 {
-	struct write_chunk_arg *a = arg;
-	struct sl_attr *n = &a->attr;
-	a->dlen = a->dspace = 0;
-	int rc = file_for_data(t, a->ino, n);
+	return x == y || (x && y && x->sid == y->sid && x->gen == y->gen);
+}
+
+/* The records of inode a[first].ino, from first on: checked one by one as write_chunk checks
+ * them (permission, lease, immutability, sizes), but the inode, its lease and each chunk are read
+ * and written once for all of them. A stream's hflushes that meet commit several slices of one
+ * file; the cost of the transaction then grows by one statement per slice, not six. */
+static int write_inode_records(struct tx *t, struct write_chunks_arg *b, size_t first)
+{
+	struct write_chunk_arg *a = b->a;
+	sl_ino ino = a[first].ino;
+	struct sl_attr n;
+	int rc = file_for_data(t, ino, &n);
 	if (rc)
 		return rc;
-	if (a->u && (rc = data_denied(t, a->u, a->ino, n, SL_MAY_WRITE)))
-		return rc;
-	if ((rc = sl_sql_lease_check(t, a->ino, a->lease)))
-		return rc;
-	if (n->flags & SL_FLAG_IMMUTABLE)
-		return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", a->ino);
-	uint64_t end = (uint64_t)a->indx * SL_CHUNK_SIZE + a->s->pos + a->s->len;
-	if (end > n->length) {
-		a->dlen = (int64_t)(end - n->length);
-		a->dspace = jfs_space(end) - jfs_space(n->length);
-		n->length = end;
+	const struct sl_meta_lease *checked = NULL;
+	bool any_checked = false;
+	for (size_t i = first; i < b->n; i++) {
+		if (a[i].ino != ino)
+			continue;
+		b->done[i] = true;
+		if (a[i].u && (rc = data_denied(t, a[i].u, ino, &n, SL_MAY_WRITE)))
+			return rc;
+		if (!any_checked || !same_lease(checked, a[i].lease)) {
+			if ((rc = sl_sql_lease_check(t, ino, a[i].lease)))
+				return rc;
+			checked = a[i].lease;
+			any_checked = true;
+		}
+		if (n.flags & SL_FLAG_IMMUTABLE)
+			return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", ino);
+		uint64_t end = (uint64_t)a[i].indx * SL_CHUNK_SIZE + a[i].s->pos + a[i].s->len;
+		a[i].dlen = a[i].dspace = 0;
+		if (end > n.length) {
+			a[i].dlen = (int64_t)(end - n.length);
+			a[i].dspace = jfs_space(end) - jfs_space(n.length);
+			n.length = end;
+		}
+		n.mtime_ns = a[i].mtime;
+		n.ctime_ns = now_ns();
+		a[i].attr = n; /* the file as this record leaves it */
+		if ((rc = q_exec(t, NULL,
+				 "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (?, ?, 1)", "ii",
+				 (int64_t)a[i].s->id, (int64_t)a[i].s->size)))
+			return rc == -EEXIST ? sl_errf(t->err, -EEXIST, "slice %" PRIu64 " is already "
+						       "committed", a[i].s->id) : rc;
 	}
-	n->mtime_ns = a->mtime;
-	n->ctime_ns = now_ns();
-	uint8_t rec[SL_SLICE_BYTES];
-	slice_put(rec, a->s);
-	if ((rc = chunk_append(t, a->ino, a->indx, rec, sizeof(rec))))
-		return rc;
-	if ((rc = q_exec(t, NULL, "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (?, ?, 1)",
-			 "ii", (int64_t)a->s->id, (int64_t)a->s->size)))
-		return rc == -EEXIST ? sl_errf(t->err, -EEXIST, "slice %" PRIu64 " is already "
-					       "committed", a->s->id) : rc;
-	return set_length(t, a->ino, n->length, n->mtime_ns, n->ctime_ns);
+	/* each chunk once, its new slices appended in the order of the records */
+	for (size_t i = first; i < b->n; i++) {
+		if (a[i].ino != ino)
+			continue;
+		bool seen = false;
+		for (size_t k = first; k < i && !seen; k++)
+			seen = a[k].ino == ino && a[k].indx == a[i].indx;
+		if (seen)
+			continue;
+		size_t cnt = 0;
+		for (size_t k = i; k < b->n; k++)
+			cnt += a[k].ino == ino && a[k].indx == a[i].indx;
+		uint8_t *recs = malloc(cnt * SL_SLICE_BYTES);
+		if (!recs)
+			return nomem(t);
+		size_t at = 0;
+		for (size_t k = i; k < b->n; k++)
+			if (a[k].ino == ino && a[k].indx == a[i].indx)
+				slice_put(recs + SL_SLICE_BYTES * at++, a[k].s);
+		rc = chunk_append(t, ino, a[i].indx, recs, cnt * SL_SLICE_BYTES);
+		free(recs);
+		if (rc)
+			return rc;
+	}
+	return set_length(t, ino, n.length, n.mtime_ns, n.ctime_ns);
+}
+
+static int write_chunks_op(struct tx *t, void *arg)
+{
+	struct write_chunks_arg *b = arg;
+	memset(b->done, 0, b->n * sizeof(*b->done));
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->done[i])
+			continue;
+		int rc = write_inode_records(t, b, i);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 /* A slice to be added to a chunk: data of its own (no hole), within the chunk, and within its
@@ -2624,75 +2687,67 @@ static bool new_slice_ok(const struct sl_slice *s)
 	       (uint64_t)s->pos + s->len <= SL_CHUNK_SIZE && (uint64_t)s->off + s->len <= s->size;
 }
 
-static int sql_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
-			   const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
-			   const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
-			   struct sl_err *err)
+static int check_new_slice(uint32_t indx, const struct sl_slice *s, struct sl_err *err)
 {
 	if (indx >= SL_MAX_FILE_LENGTH / SL_CHUNK_SIZE)
 		return sl_errf(err, -EFBIG, "chunk %u is past the largest file size", indx);
 	if (!new_slice_ok(s))
 		return sl_errf(err, -EINVAL, "invalid slice (id %" PRIu64 ", pos %u, size %u, off %u, "
 			       "len %u)", s->id, s->pos, s->size, s->off, s->len);
-	struct write_chunk_arg a = {.u = u, .lease = lease, .ino = ino, .indx = indx, .s = s,
-				    .mtime = mtime_ns};
-	int rc = run(m, true, write_chunk_op, &a, err);
-	if (rc)
-		return rc;
-	if (a.dlen || a.dspace)
-		sl_meta_account(m, a.attr.parent, a.dlen, a.dspace, 0);
-	if (attr)
-		*attr = a.attr;
 	return 0;
 }
 
-struct write_chunks_arg {
-	struct sl_meta_chunk_write *recs;
-	struct write_chunk_arg *a;
-	size_t n;
-};
-
-static int write_chunks_op(struct tx *t, void *arg)
+/* write_chunk's checks and effects for every record, in one transaction (group commit); the
+ * usage of each record's parent directory is accounted once it committed. */
+static int write_records(struct sl_meta *m, struct write_chunk_arg *a, size_t n,
+			 struct sl_err *err)
 {
-	struct write_chunks_arg *b = arg;
-	for (size_t i = 0; i < b->n; i++) {
-		struct sl_meta_chunk_write *r = &b->recs[i];
-		b->a[i] = (struct write_chunk_arg){.u = r->u, .lease = r->lease, .ino = r->ino,
-						   .indx = r->indx, .s = &r->s, .mtime = r->mtime_ns};
-		int rc = write_chunk_op(t, &b->a[i]);
+	for (size_t i = 0; i < n; i++) {
+		int rc = check_new_slice(a[i].indx, a[i].s, err);
 		if (rc)
 			return rc;
 	}
-	return 0;
+	struct write_chunks_arg b = {.a = a, .n = n, .done = calloc(n, sizeof(*b.done))};
+	if (!b.done)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	int rc = run(m, true, write_chunks_op, &b, err);
+	free(b.done);
+	for (size_t i = 0; !rc && i < n; i++)
+		if (a[i].dlen || a[i].dspace)
+			sl_meta_account(m, a[i].attr.parent, a[i].dlen, a[i].dspace, 0);
+	return rc;
 }
 
-/* write_chunk's checks and effects for every record, in one transaction (group commit). */
+static int sql_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			   const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+			   const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
+			   struct sl_err *err)
+{
+	struct write_chunk_arg a = {.u = u, .lease = lease, .ino = ino, .indx = indx, .s = s,
+				    .mtime = mtime_ns};
+	int rc = write_records(m, &a, 1, err);
+	if (!rc && attr)
+		*attr = a.attr;
+	return rc;
+}
+
 static int sql_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
 			    size_t *done, struct sl_err *err)
 {
 	*done = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct sl_slice *s = &recs[i].s;
-		if (recs[i].indx >= SL_MAX_FILE_LENGTH / SL_CHUNK_SIZE)
-			return sl_errf(err, -EFBIG, "chunk %u is past the largest file size",
-				       recs[i].indx);
-		if (!new_slice_ok(s))
-			return sl_errf(err, -EINVAL, "invalid slice (id %" PRIu64 ", pos %u, size %u, "
-				       "off %u, len %u)", s->id, s->pos, s->size, s->off, s->len);
-	}
-	struct write_chunks_arg b = {.recs = recs, .n = n, .a = calloc(n, sizeof(*b.a))};
-	if (!b.a)
+	struct write_chunk_arg *a = calloc(n ? n : 1, sizeof(*a));
+	if (!a)
 		return sl_errf(err, -ENOMEM, "out of memory");
-	int rc = run(m, true, write_chunks_op, &b, err);
-	if (!rc) {
-		for (size_t i = 0; i < n; i++) {
-			if (b.a[i].dlen || b.a[i].dspace)
-				sl_meta_account(m, b.a[i].attr.parent, b.a[i].dlen, b.a[i].dspace, 0);
-			recs[i].attr = b.a[i].attr;
-		}
+	for (size_t i = 0; i < n; i++)
+		a[i] = (struct write_chunk_arg){.u = recs[i].u, .lease = recs[i].lease,
+						.ino = recs[i].ino, .indx = recs[i].indx,
+						.s = &recs[i].s, .mtime = recs[i].mtime_ns};
+	int rc = write_records(m, a, n, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		recs[i].attr = a[i].attr;
+	if (!rc)
 		*done = n;
-	}
-	free(b.a);
+	free(a);
 	return rc;
 }
 
