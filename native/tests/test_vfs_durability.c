@@ -11,6 +11,7 @@
  * ("--writer ..."), so that it can be killed with SIGKILL. */
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -355,55 +356,40 @@ static void *bg_read_main(void *p)
 }
 
 /* What a crash of the machine may do to staged files that were never synced (the staging
- * journal is the only durable copy of an hflushed block): the files under dir (dot files
- * excepted) are emptied and every other one removed. Returns how many were damaged. */
+ * journal is the only durable copy of an hflushed block): lose_unsynced empties every other file
+ * under dir and removes the rest (dot files and directories excepted) and says how many. */
+static size_t walked;
+static const char *wanted_name;
+
+static int damage_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)ftw;
+	if (flag == FTW_F && !strstr(path, "/."))
+		CHECK(walked++ % 2 ? unlink(path) == 0 : truncate(path, 0) == 0);
+	return 0;
+}
+
 static size_t lose_unsynced(const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	size_t n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char p[1024];
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		struct stat sb;
-		if (lstat(p, &sb))
-			continue;
-		if (S_ISDIR(sb.st_mode))
-			n += lose_unsynced(p);
-		else if (S_ISREG(sb.st_mode))
-			CHECK(n++ % 2 ? unlink(p) == 0 : truncate(p, 0) == 0);
-	}
-	closedir(d);
-	return n;
+	walked = 0;
+	nftw(dir, damage_one, 16, FTW_PHYS);
+	return walked;
+}
+
+static int count_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	walked += flag == FTW_F && !strcmp(path + ftw->base, wanted_name);
+	return 0;
 }
 
 /* The files named name under dir, at any depth. */
 static size_t count_named(const char *dir, const char *name)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	size_t n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char p[1024];
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		struct stat sb;
-		if (lstat(p, &sb))
-			continue;
-		if (S_ISDIR(sb.st_mode))
-			n += count_named(p, name);
-		else if (!strcmp(e->d_name, name))
-			n++;
-	}
-	closedir(d);
-	return n;
+	walked = 0;
+	wanted_name = name;
+	nftw(dir, count_one, 16, FTW_PHYS);
+	return walked;
 }
 
 /* The writer's object store refuses everything, so its hflushed blocks exist only in its

@@ -31,6 +31,33 @@ static void fill(uint8_t *buf, int i)
 		buf[k] = (uint8_t)(i * 131 + k * 7);
 }
 
+/* Stages block i as stage.c does: its cache file unsynced, then journaled; with unsafe, under a
+ * key outside the directory (journaled only). 0 or an error. */
+static int stage_block(struct sl_journal *j, const char *dir, int i, bool unsafe)
+{
+	char key[128], path[600];
+	uint8_t buf[BLOCK];
+	if (unsafe)
+		snprintf(key, sizeof(key), "../escaped_%d", i);
+	else
+		key_of(i, key, sizeof(key));
+	fill(buf, i);
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	const char *k = key;
+	const uint8_t *d = buf;
+	uint32_t len = BLOCK;
+	struct sl_err err = {0};
+	int rc = unsafe ? 0 : sl_cachefile_write(path, buf, BLOCK, false, &err);
+	return rc ? rc : sl_journal_append(j, &k, &d, &len, 1, NULL, &err);
+}
+
+/* Waits for the child pid, which must exit with 0. */
+static void reap(pid_t pid)
+{
+	int st;
+	REQUIRE(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* In a child: stages blocks [0, n) (one append each, as n rounds would), the one at `unsafe`
  * (if >= 0) under a key outside the directory, then dies without closing the journal. */
 static void writer(const char *dir, int n, int unsafe)
@@ -38,30 +65,16 @@ static void writer(const char *dir, int n, int unsafe)
 	pid_t pid = fork();
 	REQUIRE(pid >= 0);
 	if (pid) {
-		int st;
-		REQUIRE(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		reap(pid);
 		return;
 	}
 	struct sl_journal *j;
 	struct sl_err err = {0};
 	if (sl_journal_open(dir, &j, &err))
 		_exit(1);
-	uint8_t buf[BLOCK];
-	for (int i = 0; i < n; i++) {
-		char key[128], path[600];
-		if (i == unsafe)
-			snprintf(key, sizeof(key), "../escaped_%d", i);
-		else
-			key_of(i, key, sizeof(key));
-		fill(buf, i);
-		snprintf(path, sizeof(path), "%s/%s", dir, key);
-		const char *k = key;
-		const uint8_t *d = buf;
-		uint32_t len = BLOCK;
-		if ((i != unsafe && sl_cachefile_write(path, buf, BLOCK, false, &err)) ||
-		    sl_journal_append(j, &k, &d, &len, 1, NULL, &err))
+	for (int i = 0; i < n; i++)
+		if (stage_block(j, dir, i, i == unsafe))
 			_exit(2);
-	}
 	_exit(0); /* no close: the journal stays, as after a crash */
 }
 
@@ -75,20 +88,8 @@ struct appender {
 static void *append_main(void *arg)
 {
 	struct appender *a = arg;
-	uint8_t buf[BLOCK];
-	for (int i = a->first; i < a->first + a->n; i++) {
-		char key[128], path[600];
-		key_of(i, key, sizeof(key));
-		fill(buf, i);
-		snprintf(path, sizeof(path), "%s/%s", a->dir, key);
-		const char *k = key;
-		const uint8_t *d = buf;
-		uint32_t len = BLOCK;
-		struct sl_err err = {0};
-		if (sl_cachefile_write(path, buf, BLOCK, false, &err) ||
-		    sl_journal_append(a->j, &k, &d, &len, 1, NULL, &err))
-			a->failed = true;
-	}
+	for (int i = a->first; i < a->first + a->n; i++)
+		a->failed |= stage_block(a->j, a->dir, i, false) != 0;
 	return NULL;
 }
 
@@ -98,8 +99,7 @@ static void concurrent_writers(const char *dir, int threads, int each)
 	pid_t pid = fork();
 	REQUIRE(pid >= 0);
 	if (pid) {
-		int st;
-		REQUIRE(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		reap(pid);
 		return;
 	}
 	struct sl_journal *j;

@@ -280,22 +280,18 @@ static int read_records(sluice_volume *v, int t, size_t len)
 	return rc;
 }
 
-static void test_replicated_hflush(const char *self, const char *meta, const char *broken,
-				   const char *tag)
+/* Runs the writer (cache dir wcache, object store broken) until it acknowledged KILL_AFTER
+ * records, then kills it with SIGKILL; acked[t] gets thread t's acknowledged length. */
+static void wal_until_killed(const char *self, const char *meta, const char *broken,
+			     const char *wcache, size_t acked[THREADS])
 {
-	char wcache[1100], bname[32], cname[32];
-	snprintf(wcache, sizeof(wcache), "%s/cache-w-%s", dir, tag);
-	snprintf(bname, sizeof(bname), "b-%s", tag);
-	snprintf(cname, sizeof(cname), "c-%s", tag);
-	sluice_volume *b = node(meta, "127.0.0.3", bname);
-	sluice_volume *c = node(meta, "127.0.0.4", cname);
 	FILE *out;
-	char *const wargv[] = {(char *)self, "--writer", (char *)meta, (char *)broken, wcache, port,
-			       NULL};
+	char *const wargv[] = {(char *)self, "--writer", (char *)meta, (char *)broken,
+			       (char *)wcache, port, NULL};
 	pid_t pid = tu_spawn(wargv, &out);
-	size_t acked[THREADS] = {0};
 	int t, n = 0;
 	size_t end;
+	memset(acked, 0, THREADS * sizeof(*acked));
 	while (n < KILL_AFTER && fscanf(out, "%d %zu", &t, &end) == 2 && t >= 0 && t < THREADS) {
 		acked[t] = end > acked[t] ? end : acked[t];
 		n++;
@@ -306,6 +302,20 @@ static void test_replicated_hflush(const char *self, const char *meta, const cha
 	fclose(out);
 	CHECK_RC(n, KILL_AFTER);
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+static void test_replicated_hflush(const char *self, const char *meta, const char *broken,
+				   const char *tag)
+{
+	char wcache[1100], bname[32], cname[32];
+	snprintf(wcache, sizeof(wcache), "%s/cache-w-%s", dir, tag);
+	snprintf(bname, sizeof(bname), "b-%s", tag);
+	snprintf(cname, sizeof(cname), "c-%s", tag);
+	sluice_volume *b = node(meta, "127.0.0.3", bname);
+	sluice_volume *c = node(meta, "127.0.0.4", cname);
+	size_t acked[THREADS];
+	int t;
+	wal_until_killed(self, meta, broken, wcache, acked);
 	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->kept) +
 	      atomic_load(&sl_peers_stats(c->core.peers)->kept) >= KILL_AFTER);
 
@@ -376,21 +386,9 @@ static void test_holder_crash(const char *self, const char *meta, const char *br
 	char line[256] = "";
 	CHECK(fgets(line, sizeof(line), said) && strstr(line, "serving volume peervol"));
 
-	FILE *out;
-	char *const wargv[] = {(char *)self, "--writer", (char *)meta, (char *)broken, wcache, port,
-			       NULL};
-	pid_t pid = tu_spawn(wargv, &out);
-	size_t acked[THREADS] = {0};
-	int t, n = 0;
-	size_t end;
-	while (n < KILL_AFTER && fscanf(out, "%d %zu", &t, &end) == 2 && t >= 0 && t < THREADS) {
-		acked[t] = end > acked[t] ? end : acked[t];
-		n++;
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	fclose(out);
-	CHECK_RC(n, KILL_AFTER);
+	size_t acked[THREADS];
+	int t;
+	wal_until_killed(self, meta, broken, wcache, acked);
 	char cmd[1200];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", wcache);
 	CHECK(system(cmd) == 0);
