@@ -287,6 +287,7 @@ struct sl_peer_stats {
 /* Starts the cache group when "cache-group.port" is set (*out stays NULL otherwise): the block
  * server on this node's address, unless another process of the node has it. */
 int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err *err);
+/* Once nothing can call into p any more: the pools' tasks (readahead, compaction) do. */
 void sl_peers_free(struct sl_peers *p);
 /* Bytes [off, off+len) of the block of key (placed at) from its owners on the ring, into buf: 0,
  * or -ENOENT when none of them has it (or there is no group, p NULL). */

@@ -571,13 +571,17 @@ static void teardown(sluice_volume *vol)
 		pthread_mutex_unlock(&vol->lock);
 		pthread_join(vol->bg_thread, NULL);
 	}
-	sl_peers_free(v->peers); /* it reads the disk cache and the staging area */
-	v->peers = NULL;
 	/* Uploads first (writers are closed by now), then the last round of bookkeeping. */
 	if (v->stage)
 		sl_stage_sweep(v->stage); /* one last try for staged blocks that are due */
 	sl_pool_free(v->uploads);
 	sl_pool_free(v->downloads);
+	/* Only now: the pools' tasks ask and offer blocks in the group (readahead offers what it
+	 * downloaded after the reader has its bytes, compaction reads through the group), and
+	 * freed under them an offer checks its answer with a key that is gone. Before the disk
+	 * cache and the staging area, which its server reads. */
+	sl_peers_free(v->peers);
+	v->peers = NULL;
 	if (v->meta && v->cache && v->store)
 		delete_doomed(vol);
 	if (vol->slices_due && v->meta && v->cache && v->store)
