@@ -8,15 +8,18 @@
 # benchmark (benchmarks/libhdfs.sh: pyarrow on Sluice's libhdfs, on Apache's libhdfs with the
 # Sluice jar and on the local disk; the shim's overhead against libsluice). The hflush part
 # (benchmarks/hflush.sh): WAL hflush latency at 1-16 threads with one and two copies next to a
-# 3-DataNode HDFS, and cold reads from the cache group next to object storage.
+# 3-DataNode HDFS, and cold reads from the cache group next to object storage. The walpe part
+# (benchmarks/walpe.sh): HBase's WALPerformanceEvaluation on Sluice, HDFS and the JuiceFS SDK.
 # Writes benchmarks/results/<date>-<commit>/: report.md, PNG charts, results.jsonl/csv, raw
 # latencies, logs. Nothing here is a test.
 #
 #   SLUICE_BENCH_MODE=quick|full (default full: about 30 minutes; quick: a first look)
 #   SLUICE_BENCH_REPS=N          (default: quick 1, full 3)
 #   SLUICE_BENCH_PEERS="..."     (default: all; names below)
-#   SLUICE_BENCH_ONLY="..."      (default: "peers core libhdfs spark hflush", the parts to run; e.g.
-#                                 SLUICE_BENCH_ONLY=libhdfs for the libhdfs section alone)
+#   SLUICE_BENCH_ONLY="..."      (default: "peers core libhdfs spark hflush walpe", the parts to
+#                                 run; e.g. SLUICE_BENCH_ONLY=libhdfs for the libhdfs section alone)
+#   walpe runs those of SLUICE_BENCH_PEERS it has: sluice-mysql sluice-sqlite juicefs-mysql
+#   juicefs-sqlite hdfs (the MiniDFSCluster and the JuiceFS SDK are started or obtained for it too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -24,20 +27,28 @@ MODE=${SLUICE_BENCH_MODE:-full}
 case $MODE in quick) DEF_REPS=1 ;; full) DEF_REPS=3 ;; *) echo "SLUICE_BENCH_MODE: quick or full" >&2; exit 2 ;; esac
 REPS=${SLUICE_BENCH_REPS:-$DEF_REPS}
 PEERS=${SLUICE_BENCH_PEERS:-"sluice-mysql juicefs-mysql s3a hdfs local sluice-sqlite juicefs-sqlite juicefs-mysql-writeback"}
-PARTS=${SLUICE_BENCH_ONLY:-"peers core libhdfs spark hflush"}
+PARTS=${SLUICE_BENCH_ONLY:-"peers core libhdfs spark hflush walpe"}
 for part in $PARTS; do
-  case $part in peers|core|libhdfs|spark|hflush) ;;
-    *) echo "SLUICE_BENCH_ONLY: peers, core, libhdfs, spark, hflush" >&2; exit 2 ;;
+  case $part in peers|core|libhdfs|spark|hflush|walpe) ;;
+    *) echo "SLUICE_BENCH_ONLY: peers, core, libhdfs, spark, hflush, walpe" >&2; exit 2 ;;
   esac
 done
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
+# walpe (HBase's WAL benchmark): the peers it has among the chosen ones
+WALPE_PEERS=""
+if has_part walpe; then
+  for p in $PEERS; do
+    case $p in sluice-mysql|sluice-sqlite|juicefs-mysql|juicefs-sqlite|hdfs) WALPE_PEERS+=" $p" ;; esac
+  done
+fi
 has_part peers || PEERS=""
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo nogit)
 OUT=$ROOT/benchmarks/results/$(date -u +%Y-%m-%d)-$COMMIT
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -rf "$OUT"/results.jsonl "$OUT"/wal-*.csv "$OUT"/*.png "$OUT"/work "$OUT"/core.md \
-  "$OUT"/libhdfs.md "$OUT"/libhdfs.jsonl # a rerun starts afresh
+  "$OUT"/libhdfs.md "$OUT"/libhdfs.jsonl \
+  "$OUT"/walpe "$OUT"/walpe.md "$OUT"/walpe.jsonl # a rerun starts afresh
 log() { echo "== $*" >&2; }
 
 bash tests/env/deps.sh bench
@@ -49,7 +60,7 @@ DRIVER_CP=$ROOT/benchmarks/hadoop/target/classes:$(cat benchmarks/hadoop/target/
 
 declare -A UNAVAILABLE
 JFS_JAR=""
-if [[ " $PEERS " == *" juicefs-"* ]]; then
+if [[ " $PEERS $WALPE_PEERS " == *" juicefs-"* ]]; then
   log "obtaining the JuiceFS Hadoop SDK"
   if ! JFS_JAR=$(benchmarks/peers/juicefs-sdk.sh 2>"$OUT/juicefs-sdk.log"); then
     UNAVAILABLE[juicefs]="$(tail -1 "$OUT/juicefs-sdk.log")"
@@ -75,7 +86,7 @@ S3_HOSTPORT=${S3#http://}
 
 # HDFS: a MiniDFSCluster in its own process, so the driver's RSS and CPU are the client's only.
 HDFS_PID=""
-if [[ " $PEERS " == *" hdfs "* ]]; then
+if [[ " $PEERS $WALPE_PEERS " == *" hdfs "* ]]; then
   log "starting a MiniDFSCluster"
   java -cp "$DRIVER_CP" io.sluice.bench.MiniDfs "$WORK/minidfs" "$WORK/minidfs.uri" \
     >"$OUT/minidfs.log" 2>&1 &
@@ -219,6 +230,15 @@ if has_part spark; then
     >"$OUT/spark.log" 2>&1 || log "Spark benchmark failed (see spark.log)"
 fi
 
+if has_part walpe; then
+  # each peer with the settings the peer driver gets (peer_args; empty: unavailable)
+  log "HBase WALPerformanceEvaluation: ${WALPE_PEERS# }"
+  walpe_args=()
+  for p in $WALPE_PEERS; do walpe_args+=("$p" "$(peer_args "$p")"); done
+  bash benchmarks/walpe.sh "$OUT" "$WORK" "$MODE" "$REPS" "$SLUICE_JAR" "$JFS_JAR" \
+    "${walpe_args[@]}" >"$OUT/walpe.log" 2>&1 || log "WALPE benchmark failed (see walpe.log)"
+fi
+
 stop_hdfs
 export B_TITLE="$MODE mode, commit $COMMIT, $(date -u +%Y-%m-%dT%H:%MZ)"
 export B_MACHINE="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
@@ -233,7 +253,7 @@ e = os.environ
 unavailable = dict(l.split("\t", 1) for l in e["B_UNAVAILABLE"].splitlines() if "\t" in l)
 json.dump({"title": e["B_TITLE"], "machine": e["B_MACHINE"], "versions": e["B_VERSIONS"],
            "settings": e["B_SETTINGS"], "mode": e["B_MODE"], "unavailable": unavailable,
-           "appendix": ["core.md", "spark.md", "libhdfs.md"]}, open(sys.argv[1], "w"), indent=1)
+           "appendix": ["core.md", "spark.md", "libhdfs.md", "walpe.md"]}, open(sys.argv[1], "w"), indent=1)
 EOF
 report=$(/usr/bin/python3 benchmarks/report.py "$OUT")
 echo
