@@ -48,17 +48,7 @@ log "building the WALPE launcher (benchmarks/walpe)"
 (cd benchmarks/walpe && mvn -B -ntp -q package)
 CP=$ROOT/benchmarks/walpe/target/classes:$(cat benchmarks/walpe/target/classpath.txt)
 
-# What HBase's bin/hbase passes to Java 11+ (add_jdk11_jvm_flags), as tests/engines/hbase.sh
-# does; nothing for Sluice.
-JAVA_FLAGS=(-Xmx1g -Dorg.apache.hbase.thirdparty.io.netty.tryReflectionSetAccessible=true
-  --add-modules jdk.unsupported --add-opens java.base/java.io=ALL-UNNAMED
-  --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/jdk.internal.ref=ALL-UNNAMED
-  --add-opens java.base/java.lang.reflect=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED
-  --add-opens java.base/java.util.concurrent=ALL-UNNAMED
-  --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
-  --add-exports java.security.jgss/sun.security.krb5=ALL-UNNAMED
-  --add-exports java.base/sun.net.dns=ALL-UNNAMED --add-exports java.base/sun.net.util=ALL-UNNAMED)
+source "$ROOT/tests/env/hbase-java-flags.sh"
 
 W=$WORK/walpe
 RAW=$OUT/walpe
@@ -151,7 +141,7 @@ for rep in $(seq "$REPS"); do
       for c in ${CACHES[$peer]}; do rm -rf "$c" && mkdir -p "$c"; done
       t0=$(date +%s%N)
       status=ok
-      timeout -s KILL "$LIMIT" java "${JAVA_FLAGS[@]}" \
+      timeout -s KILL "$LIMIT" java "${HBASE_JAVA_FLAGS[@]}" \
         -cp "$W/conf-$peer:$CP${JARS[$peer]:+:${JARS[$peer]}}" io.sluice.bench.walpe.Run \
         -threads "$t" -regions "$t" -iterations "$n" -path "${BASE[$peer]}" -verify \
         >"$RAW/$name.out" 2>"$RAW/$name.log" || status="exit $?"

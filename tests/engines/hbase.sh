@@ -57,16 +57,7 @@ then
     -Dmdep.outputFile="$CP_FILE"
 fi
 
-# What HBase's bin/hbase passes to Java 11+ (add_jdk11_jvm_flags), nothing else for Sluice.
-JAVA_FLAGS=(-Xmx1g -Dorg.apache.hbase.thirdparty.io.netty.tryReflectionSetAccessible=true
-  --add-modules jdk.unsupported --add-opens java.base/java.io=ALL-UNNAMED
-  --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/jdk.internal.ref=ALL-UNNAMED
-  --add-opens java.base/java.lang.reflect=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED
-  --add-opens java.base/java.util.concurrent=ALL-UNNAMED
-  --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
-  --add-exports java.security.jgss/sun.security.krb5=ALL-UNNAMED
-  --add-exports java.base/sun.net.dns=ALL-UNNAMED --add-exports java.base/sun.net.util=ALL-UNNAMED)
+source "$ROOT/tests/env/hbase-java-flags.sh"
 
 META="sqlite3://$WORK/meta.db"
 "$BUILD/bin/sluice" format "$META" hbvol --storage file --bucket "$WORK/data" --trash-days 0 \
@@ -138,7 +129,7 @@ conf() {
 check() {
   local dir=$1 log=$2 label=$3
   shift 3
-  timeout -s KILL 600 java "${JAVA_FLAGS[@]}" -Dhbase.check.zk.dir="$dir/zk" \
+  timeout -s KILL 600 java "${HBASE_JAVA_FLAGS[@]}" -Dhbase.check.zk.dir="$dir/zk" \
     -cp "$dir:$OUT/classes:$JAR:$(cat "$CP_FILE")" io.sluice.hbase.HBaseCheck "$@" \
     2>>"$log" | sed "s/^\(\(not \)\{0,1\}ok\) - /\1 - $label: /" >>"$TAP.lines"
   return "${PIPESTATUS[0]}"
@@ -190,7 +181,7 @@ crash() {
   echo "-- HBase on $vol ($label): acknowledged puts, kill -9, restart"
   local t0=$SECONDS want=$((ROWS / 1000))
   : >"$acks"
-  java "${JAVA_FLAGS[@]}" -Dhbase.check.zk.dir="$dir/zk" \
+  java "${HBASE_JAVA_FLAGS[@]}" -Dhbase.check.zk.dir="$dir/zk" \
     -cp "$dir:$OUT/classes:$JAR:$(cat "$CP_FILE")" io.sluice.hbase.HBaseCheck load "$acks" 0 \
     >/dev/null 2>>"$log" &
   local pid=$!
@@ -235,7 +226,7 @@ hbase_bg() {
   local -n pid_=$1
   local dir=$2
   shift 2
-  java "${JAVA_FLAGS[@]}" -Dhbase.check.zk.dir="$dir/zk" \
+  java "${HBASE_JAVA_FLAGS[@]}" -Dhbase.check.zk.dir="$dir/zk" \
     -cp "$dir:$OUT/classes:$JAR:$(cat "$CP_FILE")" io.sluice.hbase.HBaseCheck "$@" \
     >/dev/null 2>>"$dir/log" &
   pid_=$!
