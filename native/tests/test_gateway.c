@@ -3,8 +3,13 @@
  * in this process serves an SQLite + file volume; clients log in from keytabs and reach it through
  * gateway:// volumes. Checks who may do what (users, proxy users, superuser), that unauthenticated
  * or misdirected clients are refused, and that malformed traffic neither crashes nor stalls it.
+ * A Kerberos client reads from a cache group's server with per-block tickets from the gateway.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,16 +217,162 @@ static void test_refusals(void)
 	sluice_volume *v = NULL;
 	CHECK(sluice_init(conf, 4, &v, msg, sizeof(msg)) != 0);
 	CHECK(strstr(msg, "redential") != NULL || strstr(msg, "ticket") != NULL);
-	/* a cache group needs the volume's secret, which no gateway client may read: refused with
-	 * a message that says so, and the secret stays unread */
+	/* copies of hflushed blocks need the group key, which no gateway client may have: asking
+	 * for them is refused with a message that says so */
 	char keytab[1100];
 	snprintf(keytab, sizeof(keytab), "%s/alice.keytab", kdir);
 	sluice_kv group[] = {{"meta", url}, {"gateway.principal", "sluice/localhost@SLUICE.TEST"},
 			     {"kerberos.keytab", keytab}, {"bucket", bucket},
 			     {"cache-group.port", "9821"}, {"nodes", "127.0.0.2"},
-			     {"cache-group.host", "127.0.0.2"}};
+			     {"cache-group.host", "127.0.0.3"}, {"hflush.replicas", "2"}};
 	CHECK(sluice_init(group, sizeof(group) / sizeof(group[0]), &v, msg, sizeof(msg)) != 0);
-	CHECK(strstr(msg, "cache group") != NULL && strstr(msg, "direct access") != NULL);
+	CHECK(strstr(msg, "hflush.replicas") != NULL && strstr(msg, "direct access") != NULL);
+}
+
+/* ---- the cache group in Kerberos mode --------------------------------------------------------
+ * A server of the group (direct access, as `sluice cache-server` has) on 127.0.0.2; Kerberos
+ * clients on 127.0.0.9 read from it with a ticket per block from the gateway. The server reads
+ * through what it does not hold (such a client may not offer blocks), so the first reader gets
+ * every block from it; no forged, altered or expired ticket is honoured. */
+#define GROUP_BLOCKS 3
+static char group_port[16];
+
+static sluice_volume *group_client(const char *who)
+{
+	char keytab[1100], msg[512];
+	snprintf(keytab, sizeof(keytab), "%s/%s.keytab", kdir, who);
+	sluice_kv conf[] = {{"meta", url}, {"gateway.principal", "sluice/localhost@SLUICE.TEST"},
+			    {"kerberos.keytab", keytab}, {"bucket", bucket},
+			    {"nodes", "127.0.0.2"}, {"cache-group.port", group_port},
+			    {"cache-group.host", "127.0.0.9"}, {"cache-group.timeout", "10000"}};
+	sluice_volume *v = NULL;
+	if (sluice_init(conf, sizeof(conf) / sizeof(conf[0]), &v, msg, sizeof(msg)))
+		fprintf(stderr, "group client: %s\n", msg);
+	return v;
+}
+
+static uint8_t group_byte(size_t i)
+{
+	return (uint8_t)(i * 2654435761u >> 11);
+}
+
+/* A ticketed GET of bytes [0, 100) of key, signed with the ticket's key for (key, expiry) - or
+ * with a wrong key: the first byte of the answer's status, or -1 when the server closed the
+ * connection without answering. */
+static int raw_ticketed_get(const uint8_t group[SL_META_KEY_BYTES], const char *key,
+			    int64_t expiry, bool wrong_key)
+{
+	char ticket[256];
+	struct sl_err err = {0};
+	REQUIRE(sl_peers_ticket(group, key, expiry, ticket, sizeof(ticket), &err) == 0);
+	uint8_t t[32];
+	const char *hex = strrchr(ticket, ':') + 1;
+	for (int i = 0; i < 32; i++) {
+		unsigned x;
+		REQUIRE(sscanf(hex + 2 * i, "%2x", &x) == 1);
+		t[i] = (uint8_t)(x ^ (wrong_key && i == 0));
+	}
+	size_t klen = strlen(key), n = 8 + klen + 8 + 32;
+	uint8_t req[8 + 512 + 40 + 32] = {'S', 'L', 'P', 'G', 1, 4};
+	req[6] = (uint8_t)(klen >> 8);
+	req[7] = (uint8_t)klen;
+	memcpy(req + 8, key, klen);
+	int64_t now = (int64_t)time(NULL);
+	uint8_t *tail = req + 8 + klen;
+	for (int i = 0; i < 8; i++) {
+		tail[i] = (uint8_t)((uint64_t)now >> (56 - 8 * i));
+		tail[16 + i] = (uint8_t)((uint64_t)expiry >> (56 - 8 * i));
+	}
+	tail[8 + 7] = 100; /* offset 0, length 100; then the expiry; place (0, 0) */
+	unsigned mlen = 0;
+	REQUIRE(HMAC(EVP_sha256(), t, 32, req, n, req + n, &mlen) && mlen == 32);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(group_port))};
+	inet_pton(AF_INET, "127.0.0.2", &sa.sin_addr);
+	REQUIRE(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	REQUIRE(write(fd, req, n + 32) == (ssize_t)(n + 32));
+	uint8_t status;
+	ssize_t got = read(fd, &status, 1);
+	close(fd);
+	return got == 1 ? status : -1;
+}
+
+static void test_cache_group(const char *meta, const char *dir)
+{
+	/* a port free on 127.0.0.2 */
+	int pfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
+	socklen_t alen = sizeof(a);
+	REQUIRE(pfd >= 0 && !bind(pfd, (struct sockaddr *)&a, sizeof(a)) &&
+		!getsockname(pfd, (struct sockaddr *)&a, &alen));
+	snprintf(group_port, sizeof(group_port), "%d", ntohs(a.sin_port));
+	close(pfd);
+	char cache[1100], msg[512];
+	snprintf(cache, sizeof(cache), "%s/group-server-cache", dir);
+	sluice_kv sconf[] = {{"meta", meta}, {"cache-dir", cache}, {"nodes", "127.0.0.2"},
+			     {"cache-group.port", group_port}, {"cache-group.host", "127.0.0.2"},
+			     {"free-space-ratio", "0"}, {"cache-writers", "0"}};
+	sluice_volume *srv = NULL;
+	REQUIRE(sluice_init(sconf, sizeof(sconf) / sizeof(sconf[0]), &srv, msg, sizeof(msg)) == 0);
+	REQUIRE(sl_peers_serving(srv->core.peers));
+
+	/* alice writes a file of GROUP_BLOCKS blocks through the gateway (no group) */
+	char err_msg[512];
+	sluice_volume *w = client("alice", NULL, err_msg, sizeof(err_msg));
+	REQUIRE(w);
+	size_t len = GROUP_BLOCKS * (size_t)srv->core.layout.block_size - 1000;
+	uint8_t *data = malloc(len), *back = malloc(len);
+	REQUIRE(data && back);
+	for (size_t i = 0; i < len; i++)
+		data[i] = group_byte(i);
+	sluice_file *f;
+	REQUIRE(sluice_open(w, NULL, "/alice/grouped", SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0600, 0,
+			    &f) == 0);
+	CHECK_RC(sluice_write(f, data, len), (long long)len);
+	CHECK_RC(sluice_close(f), 0);
+	sluice_shutdown(w);
+
+	/* a reader in the group: every block from the server, which read them through */
+	for (int round = 0; round < 2; round++) {
+		sluice_volume *r = group_client("alice");
+		REQUIRE(r && r->core.peers);
+		REQUIRE(sluice_open(r, NULL, "/alice/grouped", SLUICE_O_READ, 0, 0, &f) == 0);
+		CHECK_RC(sluice_pread(f, back, len, 0), (long long)len);
+		sluice_close(f);
+		CHECK(memcmp(back, data, len) == 0);
+		CHECK_RC(atomic_load(&sl_peers_stats(r->core.peers)->fetched), GROUP_BLOCKS);
+		sluice_shutdown(r);
+	}
+	CHECK(atomic_load(&sl_peers_stats(srv->core.peers)->served) >= 2 * GROUP_BLOCKS);
+	uint64_t cached = 0;
+	sl_diskcache_usage(srv->core.disk, NULL, &cached, NULL);
+	CHECK(cached >= GROUP_BLOCKS);
+
+	/* tickets: a valid one is served, an expired one refused with an answer, a forged one
+	 * (wrong key) or one for another block gets no answer at all */
+	uint8_t group[SL_META_KEY_BYTES];
+	struct sl_err err = {0};
+	REQUIRE(sl_peers_group_key(srv->core.meta, group, &err) == 0);
+	struct sl_slice *ss = NULL;
+	size_t ns = 0;
+	sluice_stat st;
+	const sluice_user hdfs = {.name = "hdfs"}; /* the superuser: /alice is alice's alone */
+	REQUIRE(sluice_stat_path(srv, &hdfs, "/alice/grouped", &st) == 0);
+	REQUIRE(srv->core.meta->be->read_chunk(srv->core.meta, NULL, st.inode, 0, &ss, &ns,
+					       &err) == 0 && ns >= 1);
+	char key[SL_KEY_MAX];
+	sl_block_key(&srv->core.layout, ss[0].id, 0, ss[0].size, key);
+	free(ss);
+	int64_t now = (int64_t)time(NULL);
+	uint64_t refused0 = atomic_load(&sl_peers_stats(srv->core.peers)->refused);
+	CHECK_RC(raw_ticketed_get(group, key, now + 60, false), 0);
+	CHECK_RC(raw_ticketed_get(group, key, now - 1, false), EACCES);
+	CHECK_RC(raw_ticketed_get(group, key, now + 60, true), -1);
+	CHECK_RC(atomic_load(&sl_peers_stats(srv->core.peers)->refused) - refused0, 2);
+	free(data);
+	free(back);
+	sluice_shutdown(srv);
 }
 
 /* Protection is each end's own demand, never negotiated in the clear: a gateway requiring privacy
@@ -588,6 +739,7 @@ int main(void)
 	test_refusals();
 	test_bad_traffic();
 	test_connection_limit(s3.port);
+	test_cache_group(meta, dir);
 
 	tu_unserve(&s);
 	tu_unserve(&s2);

@@ -46,6 +46,8 @@ int sl_gw_data_setup(struct sl_gateway *gw, struct sl_err *err)
 	gw->grant_lifetime_s = (int64_t)lifetime;
 	if ((rc = sl_meta_volume_key(v->meta, GRANT_KEY_LABEL, gw->grant_key, err)))
 		return sl_err_wrap(err, "deriving the slice grant key");
+	if ((rc = sl_peers_group_key(v->meta, gw->group_key, err)))
+		return sl_err_wrap(err, "deriving the cache group key");
 	struct sl_obj_config oc;
 	if ((rc = sl_vol_obj_config(v, &oc, err)))
 		return rc;
@@ -62,6 +64,7 @@ void sl_gw_data_free(struct sl_gateway *gw)
 	sl_presigner_free(gw->presigner);
 	gw->presigner = NULL;
 	OPENSSL_cleanse(gw->grant_key, sizeof(gw->grant_key));
+	OPENSSL_cleanse(gw->group_key, sizeof(gw->group_key));
 }
 
 /* HMAC-SHA256 over u64 first, u32 count, i64 issued, str principal (the wire encoding, so that no
@@ -198,11 +201,33 @@ static int check_put(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 	return check_grant(gw, caller, p->has_mac ? &p->grant : NULL, id, what, err);
 }
 
+/* PEER: a ticket for GETs of one block from the cache group's servers (peer.c), for a caller
+ * that may read it as for a GET URL; valid as long as a presigned URL would be. */
+static int peer_ticket(struct sl_gateway *gw, const struct sl_meta_user *u,
+		       const struct sl_gw_presign_req *p, char *out, size_t size,
+		       uint32_t *expires_s, struct sl_err *err)
+{
+	uint64_t id;
+	uint32_t bindx, blen;
+	if (!p->key || !sl_block_key_parse(&gw->vol->core.layout, p->key, &id, &bindx, &blen))
+		return sl_errf(err, -EINVAL, "'%.200s' is not a data block key of volume %s",
+			       p->key ? p->key : "", gw->vol->core.format.name);
+	int rc = check_read(gw, u, p, id, bindx, blen, err);
+	if (!rc)
+		rc = sl_peers_ticket(gw->group_key, p->key,
+				     (int64_t)time(NULL) + gw->presign_expiry_s, out, size, err);
+	if (!rc)
+		*expires_s = (uint32_t)gw->presign_expiry_s;
+	return rc;
+}
+
 int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 		  const struct sl_meta_user *u, const struct sl_gw_presign_req *p, char *url,
 		  size_t size, uint32_t *expires_s, struct sl_err *err)
 {
 	const char *method = p->method ? p->method : "";
+	if (!strcmp(method, "PEER"))
+		return peer_ticket(gw, u, p, url, size, expires_s, err);
 	if (!gw->presigner)
 		return sl_errf(err, -EOPNOTSUPP, "this gateway does not presign object URLs (%s); "
 			       "configure access-key/secret-key on the client",

@@ -40,6 +40,7 @@ struct sl_gateway {
 	 * presigned */
 	uint8_t grant_key[SL_GRANT_MAC_BYTES]; /* HMAC key of slice grants (from the volume's
 	                                          grant secret in the database) */
+	uint8_t group_key[SL_META_KEY_BYTES]; /* the cache group's, for clients' peer tickets */
 	struct sl_presigner *presigner;
 	char presign_why[256];         /* then: why not, for the clients that ask */
 	int presign_expiry_s;

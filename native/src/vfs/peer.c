@@ -34,11 +34,17 @@
  * Protocol, big-endian; a connection carries requests one after the other (clients keep idle
  * connections for the next request to the same peer):
  *   request  "SLPG", u8 version (1), u8 op (1: GET, 2: PUT a replica, 3: OFFER a block to
- *            its owner's cache), u16 key length, key, i64 unix time, for GET u32 offset and
- *            u32 length of the bytes wanted, for PUT and OFFER u32 length and the block, and an
- *            HMAC-SHA256 under the group key of everything before it
- *   answer   u8 status (0 or an errno), u32 length, the bytes (GET), and an HMAC-SHA256 of
- *            (the request's HMAC, status, length, bytes)
+ *            its owner's cache, 4: a ticketed GET), u16 key length, key, i64 unix time, for
+ *            GET u32 offset and u32 length of the bytes wanted (a ticketed GET then i64 the
+ *            ticket's expiry, u64 ino and u64 logical block of the block's place), for PUT and
+ *            OFFER u32 length and the block, and an HMAC-SHA256 under the group key (a ticketed
+ *            GET: under its ticket's key) of everything before it
+ *   answer   u8 status (0 or an errno), u32 length, the bytes (GET), and an HMAC-SHA256 under
+ *            the same key of (the request's HMAC, status, length, bytes)
+ * Kerberos mode: a client has no group key; the gateway gives it a ticket per block it may read
+ * (ticket_key: the group key's HMAC of the block's key and an expiry), which it uses as the key of
+ * a ticketed GET; the owner derives the same, and reads the block through from object storage if
+ * it does not hold it (such a client never offers: it cannot prove a block's content).
  * The group key is derived from the volume's secret (sl_meta_volume_key): every client with
  * direct access to the metadata has it, and nobody else, so a peer of another volume or a
  * stranger is refused and a forged or altered answer is dropped. A request's time must be
@@ -65,6 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../object/presign.h"
 #include "vfs.h"
 
 #define PEER_MAGIC "SLPG"
@@ -72,6 +79,9 @@
 #define OP_GET 1
 #define OP_PUT 2
 #define OP_OFFER 3
+#define OP_GET_TICKETED 4 /* a GET from a client without the group key (Kerberos mode) */
+#define TICKET_LABEL "sluice peer ticket v1"
+#define TICKET_PREFIX "peer-ticket:"
 #define REPLICA_DIR "replicas"
 #define ABANDON_S 3600 /* an uncommitted replica older than this: its writer died */
 #define MAC_BYTES SL_META_KEY_BYTES
@@ -114,6 +124,11 @@ struct sl_peers {
 	/* threads that send an hflush's copies while the writer stages them itself (with
 	 * hflush.replicas >= 2), so that no hflush creates a thread */
 	struct sl_pool *replicators;
+	/* Kerberos mode (no group key): tickets for ticketed GETs come from the gateway through
+	 * this provider (method "PEER"); none after a gateway said it issues none */
+	bool ticketed;
+	struct sl_presign_provider tickets;
+	atomic_bool no_tickets;
 	struct sl_peer_stats stats;
 };
 
@@ -152,10 +167,71 @@ static int64_t get_i64(const uint8_t *p)
 	return (int64_t)x;
 }
 
-static bool mac(const struct sl_peers *p, const uint8_t *data, size_t n, uint8_t out[MAC_BYTES])
+static bool mac(const uint8_t key[MAC_BYTES], const uint8_t *data, size_t n,
+		     uint8_t out[MAC_BYTES])
 {
 	unsigned len = 0;
-	return HMAC(EVP_sha256(), p->key, MAC_BYTES, data, n, out, &len) && len == MAC_BYTES;
+	return HMAC(EVP_sha256(), key, MAC_BYTES, data, n, out, &len) && len == MAC_BYTES;
+}
+
+/* A ticket's key: what a gateway gives a client allowed to read the block `key` until `expiry`
+ * (unix seconds), derived from the group key, so that any member can check it. The client never
+ * sends it: it signs its request and checks the answer with it. */
+static bool ticket_key(const uint8_t group[MAC_BYTES], const char *key, int64_t expiry,
+		       uint8_t out[MAC_BYTES])
+{
+	size_t klen = strlen(key), n = sizeof(TICKET_LABEL) + klen + 8;
+	uint8_t *msg = malloc(n);
+	if (!msg)
+		return false;
+	memcpy(msg, TICKET_LABEL, sizeof(TICKET_LABEL)); /* with its NUL: the label ends there */
+	memcpy(msg + sizeof(TICKET_LABEL), key, klen);
+	put_i64(msg + sizeof(TICKET_LABEL) + klen, expiry);
+	bool ok = mac(group, msg, n, out);
+	free(msg);
+	return ok;
+}
+
+int sl_peers_group_key(struct sl_meta *m, uint8_t out[SL_META_KEY_BYTES], struct sl_err *err)
+{
+	return sl_meta_volume_key(m, KEY_LABEL, out, err);
+}
+
+int sl_peers_ticket(const uint8_t group[SL_META_KEY_BYTES], const char *key, int64_t expiry,
+		    char *out, size_t size, struct sl_err *err)
+{
+	uint8_t t[MAC_BYTES];
+	if (!ticket_key(group, key, expiry, t))
+		return sl_errf(err, -ENOMEM, "cache group: cannot derive a ticket");
+	char hex[2 * MAC_BYTES + 1];
+	for (size_t i = 0; i < MAC_BYTES; i++)
+		snprintf(hex + 2 * i, 3, "%02x", t[i]);
+	OPENSSL_cleanse(t, sizeof(t));
+	int n = snprintf(out, size, TICKET_PREFIX "%" PRId64 ":%s", expiry, hex);
+	OPENSSL_cleanse(hex, sizeof(hex));
+	if (n < 0 || (size_t)n >= size)
+		return sl_errf(err, -ENAMETOOLONG, "cache group: a ticket does not fit %zu bytes",
+			       size);
+	return 0;
+}
+
+/* "peer-ticket:EXPIRY:HEX" into its expiry and key. */
+static bool parse_ticket(const char *s, int64_t *expiry, uint8_t t[MAC_BYTES])
+{
+	if (strncmp(s, TICKET_PREFIX, strlen(TICKET_PREFIX)))
+		return false;
+	char *end;
+	long long e = strtoll(s + strlen(TICKET_PREFIX), &end, 10);
+	if (*end != ':' || strlen(end + 1) != 2 * MAC_BYTES)
+		return false;
+	for (size_t i = 0; i < MAC_BYTES; i++) {
+		unsigned x;
+		if (sscanf(end + 1 + 2 * i, "%2x", &x) != 1)
+			return false;
+		t[i] = (uint8_t)x;
+	}
+	*expiry = e;
+	return true;
 }
 
 /* Waits until fd is ready for events or the deadline (monotonic ms) passes: 0, -ETIMEDOUT or
@@ -261,6 +337,30 @@ static int local_block(struct sl_peers *p, const char *key, uint32_t blen, uint3
 	return 0;
 }
 
+/* A ticketed GET of a block this node does not hold: its client, in Kerberos mode, cannot be
+ * trusted to offer what it downloaded (it could plant a wrong block for others), so the owner
+ * loads the block from object storage itself, keeps it as any block it reads, and serves it. */
+static int read_through(struct sl_peers *p, uint64_t id, uint32_t indx, uint32_t blen,
+			const struct sl_place *at, uint32_t off, uint32_t len, uint8_t **out)
+{
+	struct sl_volume_core *v = p->v;
+	uint8_t *data = malloc(len ? len : 1);
+	if (!data)
+		return -ENOMEM;
+	/* a slice size whose block indx is blen long: the block's key is the one asked for */
+	uint32_t size = indx * v->layout.block_size + blen;
+	struct sl_err err = {0};
+	int rc = sl_blockcache_read(v->cache, id, size, indx, at, off, data, len, &err);
+	if (rc) {
+		sl_log(&v->log, SL_LOG_DEBUG, "cache group: reading through for a ticketed GET: %s",
+		       err.msg);
+		free(data);
+		return rc == -EIO || rc == -ENOENT ? -ENOENT : rc;
+	}
+	*out = data;
+	return 0;
+}
+
 /* Where this node keeps the replica of key: false if the path does not fit. */
 static bool replica_path(struct sl_volume_core *v, const char *key, char *out, size_t size)
 {
@@ -333,19 +433,33 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	uint16_t klen = get_u16(head + 6);
 	uint8_t op = head[5];
 	if (memcmp(head, PEER_MAGIC, 4) || head[4] != PEER_VERSION ||
-	    (op != OP_GET && op != OP_PUT && op != OP_OFFER) || !klen || klen >= SL_KEY_MAX)
+	    (op != OP_GET && op != OP_PUT && op != OP_OFFER && op != OP_GET_TICKETED) || !klen ||
+	    klen >= SL_KEY_MAX)
 		return false;
-	bool carries = op != OP_GET; /* a block comes with the request */
-	/* the request as its HMAC covers it: head, key, time, [length, block] */
-	uint8_t fixed[REQ_HEAD + SL_KEY_MAX + 8 + 8]; /* the longest: GET's offset and length */
+	bool carries = op == OP_PUT || op == OP_OFFER; /* a block comes with the request */
+	bool ticketed = op == OP_GET_TICKETED;
+	/* the request as its HMAC covers it: head, key, time, then [length, block] or [offset,
+	 * length, and for a ticketed GET the ticket's expiry and the block's place] */
+	uint8_t fixed[REQ_HEAD + SL_KEY_MAX + 8 + 8 + 24]; /* the longest: a ticketed GET's */
 	memcpy(fixed, head, REQ_HEAD);
-	size_t nfixed = REQ_HEAD + (size_t)klen + 8 + (carries ? 4 : 8);
+	size_t nfixed = REQ_HEAD + (size_t)klen + 8 + (carries ? 4 : ticketed ? 32 : 8);
 	if (read_full(fd, fixed + REQ_HEAD, nfixed - REQ_HEAD, deadline))
 		return false;
-	uint32_t plen = carries ? get_u32(fixed + nfixed - 4) : 0;
-	uint32_t goff = carries ? 0 : get_u32(fixed + nfixed - 8);
-	uint32_t glen = carries ? 0 : get_u32(fixed + nfixed - 4);
+	const uint8_t *tail = fixed + REQ_HEAD + klen + 8;
+	uint32_t plen = carries ? get_u32(tail) : 0;
+	uint32_t goff = carries ? 0 : get_u32(tail);
+	uint32_t glen = carries ? 0 : get_u32(tail + 4);
+	int64_t expiry = ticketed ? get_i64(tail + 8) : 0;
+	struct sl_place place = {.ino = ticketed ? (uint64_t)get_i64(tail + 16) : 0,
+				 .lblock = ticketed ? (uint64_t)get_i64(tail + 24) : 0};
 	if (plen > p->v->layout.block_size)
+		return false;
+	/* a ticketed request is signed with its ticket's key, the rest with the group key */
+	char key[SL_KEY_MAX];
+	memcpy(key, fixed + REQ_HEAD, klen);
+	key[klen] = 0;
+	uint8_t rkey[MAC_BYTES];
+	if (ticketed ? !ticket_key(p->key, key, expiry, rkey) : !memcpy(rkey, p->key, MAC_BYTES))
 		return false;
 	uint8_t *req = malloc(nfixed + plen + MAC_BYTES);
 	if (!req)
@@ -357,20 +471,19 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	}
 	const uint8_t *got = req + nfixed + plen;
 	uint8_t want[MAC_BYTES];
-	if (!mac(p, req, nfixed + plen, want) || CRYPTO_memcmp(want, got, MAC_BYTES)) {
+	if (!mac(rkey, req, nfixed + plen, want) || CRYPTO_memcmp(want, got, MAC_BYTES)) {
 		atomic_fetch_add(&p->stats.refused, 1);
 		free(req);
-		return false; /* not a member of the group: nothing to say to it */
+		OPENSSL_cleanse(rkey, sizeof(rkey));
+		return false; /* not a member of the group, no valid ticket: nothing to say */
 	}
-	char key[SL_KEY_MAX];
-	memcpy(key, req + REQ_HEAD, klen);
-	key[klen] = 0;
 	int64_t skew = get_i64(req + REQ_HEAD + klen) - (int64_t)time(NULL);
 	uint64_t id;
 	uint32_t indx, blen = 0;
 	uint8_t *block = NULL;
 	int status = 0;
-	if (skew > CLOCK_SKEW_S || skew < -CLOCK_SKEW_S) {
+	if (skew > CLOCK_SKEW_S || skew < -CLOCK_SKEW_S ||
+	    (ticketed && expiry < (int64_t)time(NULL))) {
 		atomic_fetch_add(&p->stats.refused, 1);
 		status = EACCES;
 	} else if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen) ||
@@ -388,6 +501,8 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 			atomic_fetch_add(&p->stats.offered, 1);
 	} else {
 		status = -local_block(p, key, blen, goff, glen, &block);
+		if (status == ENOENT && ticketed) /* its client cannot offer it: read through */
+			status = -read_through(p, id, indx, blen, &place, goff, glen, &block);
 	}
 	uint32_t len = status || carries ? 0 : glen;
 	/* the answer as its HMAC covers it: the request's HMAC, status, length, block */
@@ -399,11 +514,13 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 		put_u32(ans + MAC_BYTES + 1, len);
 		if (len)
 			memcpy(ans + MAC_BYTES + ANS_HEAD, block, len);
-		ok = mac(p, ans, MAC_BYTES + ANS_HEAD + len, ans + MAC_BYTES + ANS_HEAD + len) &&
+		ok = mac(rkey, ans, MAC_BYTES + ANS_HEAD + len,
+			      ans + MAC_BYTES + ANS_HEAD + len) &&
 		     !write_full(fd, ans + MAC_BYTES, ANS_HEAD + (size_t)len + MAC_BYTES, deadline);
 	}
-	if (ok && !status && op == OP_GET)
+	if (ok && !status && !carries)
 		atomic_fetch_add(&p->stats.served, 1);
+	OPENSSL_cleanse(rkey, sizeof(rkey));
 	free(ans);
 	free(block);
 	free(req);
@@ -544,6 +661,30 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->idle, NULL);
 	pthread_mutex_init(&p->pool_lock, NULL);
+	if (v->meta->be->caps & SL_META_CAP_SERVER_CHECKS) {
+		/* Kerberos mode: the volume's secret is not for clients, so no group key. Such a
+		 * client reads from the group's servers (`sluice cache-server`, direct access)
+		 * with a ticket per block from the gateway, and neither serves nor keeps copies. */
+		if (sl_conf_str(v->conf, "hflush.replicas") && replicas > 1)
+			rc = sl_errf(err, -EINVAL, "cache group: hflush.replicas needs the group key, "
+				     "which only clients with direct access to the metadata have; a "
+				     "client through a Kerberos gateway reads from the group only");
+		else if (!v->meta->be->object_provider)
+			rc = sl_errf(err, -ENOTSUP, "cache group: this metadata backend issues no "
+				     "tickets");
+		else
+			rc = v->meta->be->object_provider(v->meta, &p->tickets, err);
+		if (rc) {
+			sl_peers_free(p);
+			return rc;
+		}
+		p->ticketed = true;
+		p->replicas = 1;
+		sl_log(&v->log, SL_LOG_INFO, "cache group: reading from the group's servers with "
+		       "tickets from the gateway");
+		*out = p;
+		return 0;
+	}
 	if ((rc = sl_meta_volume_key(v->meta, KEY_LABEL, p->key, err))) {
 		sl_err_wrap(err, "cache group: the group key (the cache group needs direct access "
 			    "to the metadata)");
@@ -720,13 +861,23 @@ static int exchange(int fd, const uint8_t *req, size_t n, uint8_t *ans, uint32_t
 
 /* One request to host: GET (put NULL) fills buf with bytes [off, off+len) of the block; PUT and
  * OFFER (op) send put's len bytes (off 0). 0, or an error. */
+/* A ticket from the gateway for one block (Kerberos mode): its expiry and key, and where the
+ * block is placed (so that the owner that reads it through keeps it). */
+struct ticket {
+	int64_t expiry;
+	uint8_t key[MAC_BYTES];
+	struct sl_place at;
+};
+
 static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key,
-	       const uint8_t *put, uint8_t *buf, uint32_t off, uint32_t len)
+	       const uint8_t *put, uint8_t *buf, uint32_t off, uint32_t len,
+	       const struct ticket *t)
 {
 	int64_t deadline = mono_ms() + p->timeout_ms;
 	size_t klen = strlen(key);
-	size_t n = REQ_HEAD + klen + 8 + (put ? 4 + (size_t)len : 8);
+	size_t n = REQ_HEAD + klen + 8 + (put ? 4 + (size_t)len : t ? 32 : 8);
 	uint32_t want_len = put ? 0 : len;
+	const uint8_t *mkey = t ? t->key : p->key;
 	uint8_t *req = malloc(n + MAC_BYTES);
 	uint8_t *ans = malloc(MAC_BYTES + ANS_HEAD + (size_t)want_len + MAC_BYTES);
 	if (!req || !ans) {
@@ -740,14 +891,20 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 	put_u16(req + 6, (uint16_t)klen);
 	memcpy(req + REQ_HEAD, key, klen);
 	put_i64(req + REQ_HEAD + klen, (int64_t)time(NULL));
+	uint8_t *tail = req + REQ_HEAD + klen + 8;
 	if (put) {
-		put_u32(req + REQ_HEAD + klen + 8, len);
-		memcpy(req + REQ_HEAD + klen + 12, put, len);
+		put_u32(tail, len);
+		memcpy(tail + 4, put, len);
 	} else {
-		put_u32(req + REQ_HEAD + klen + 8, off);
-		put_u32(req + REQ_HEAD + klen + 12, len);
+		put_u32(tail, off);
+		put_u32(tail + 4, len);
 	}
-	int rc = mac(p, req, n, req + n) ? 0 : -EIO;
+	if (t) {
+		put_i64(tail + 8, t->expiry);
+		put_i64(tail + 16, (int64_t)t->at.ino);
+		put_i64(tail + 24, (int64_t)t->at.lblock);
+	}
+	int rc = mac(mkey, req, n, req + n) ? 0 : -EIO;
 	int fd = -1;
 	bool reused = false;
 	while (!rc) {
@@ -771,7 +928,8 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 	uint8_t want[MAC_BYTES];
 	uint32_t got = rc ? 0 : get_u32(ans + MAC_BYTES + 1);
 	size_t covered = MAC_BYTES + ANS_HEAD + (size_t)got;
-	if (!rc && (!mac(p, ans, covered, want) || CRYPTO_memcmp(want, ans + covered, MAC_BYTES)))
+	if (!rc &&
+	    (!mac(mkey, ans, covered, want) || CRYPTO_memcmp(want, ans + covered, MAC_BYTES)))
 		rc = -EBADMSG;
 	if (!rc && ans[MAC_BYTES])
 		rc = -(int)ans[MAC_BYTES];
@@ -806,11 +964,55 @@ static size_t owners_of(struct sl_peers *p, const char *key, const struct sl_pla
 	return sl_ring_lookup(ring, id, indx, owners, SL_RING_MAX_REPLICAS);
 }
 
+/* sl_peers_fetch in Kerberos mode: a ticket for the block from the gateway, then the owners. */
+static int fetch_ticketed(struct sl_peers *p, const char *key, const struct sl_place *at,
+			  uint32_t off, uint8_t *buf, uint32_t len)
+{
+	if (atomic_load(&p->no_tickets))
+		return -ENOENT;
+	char *s = malloc(SL_PRESIGN_URL_MAX);
+	struct ticket t = {.at = at ? *at : (struct sl_place){0}};
+	struct sl_err err = {0};
+	int rc = s ? p->tickets.url(p->tickets.arg, "PEER", key, 0, s, SL_PRESIGN_URL_MAX, &err)
+		   : -ENOMEM;
+	bool parsed = !rc && parse_ticket(s, &t.expiry, t.key);
+	if (s)
+		OPENSSL_cleanse(s, SL_PRESIGN_URL_MAX);
+	free(s);
+	if (rc == -EINVAL || rc == -EOPNOTSUPP || rc == -ENOSYS) {
+		/* a gateway that does not issue tickets (older, or without the group key) */
+		if (!atomic_exchange(&p->no_tickets, true))
+			sl_log(&p->v->log, SL_LOG_WARN, "cache group: the gateway issues no tickets "
+			       "(%s); reading from object storage only", err.msg);
+		return -ENOENT;
+	}
+	if (!parsed)
+		return -ENOENT; /* no read context here, or a malformed answer: object storage */
+	const char *owners[SL_RING_MAX_REPLICAS];
+	size_t n = owners_of(p, key, at, owners);
+	rc = -ENOENT;
+	for (size_t i = 0; i < n && i < PEER_TRIES && rc; i++) {
+		rc = ask(p, owners[i], OP_GET_TICKETED, key, NULL, buf, off, len, &t);
+		if (!rc) {
+			atomic_fetch_add(&p->stats.fetched, 1);
+			atomic_fetch_add(&p->stats.fetched_bytes, len);
+		} else if (rc != -ENOENT) {
+			atomic_fetch_add(&p->stats.failed, 1);
+			sl_log(&p->v->log, SL_LOG_WARN, "cache group: %s from %s: %s", key,
+			       owners[i], strerror(-rc));
+		}
+	}
+	OPENSSL_cleanse(t.key, sizeof(t.key));
+	return rc ? -ENOENT : 0;
+}
+
 int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint32_t off,
 		   uint8_t *buf, uint32_t len)
 {
 	if (!p)
 		return -ENOENT;
+	if (p->ticketed)
+		return fetch_ticketed(p, key, at, off, buf, len);
 	char path[PATH_MAX];
 	uint8_t *copy = NULL;
 	uint32_t clen = 0;
@@ -829,7 +1031,7 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *a
 		if (is_me(p, owners[i]))
 			continue;
 		asked++;
-		int rc = ask(p, owners[i], OP_GET, key, NULL, buf, off, len);
+		int rc = ask(p, owners[i], OP_GET, key, NULL, buf, off, len, NULL);
 		if (!rc) {
 			atomic_fetch_add(&p->stats.fetched, 1);
 			atomic_fetch_add(&p->stats.fetched_bytes, len);
@@ -873,7 +1075,7 @@ static void replicate_one(struct replica_job *j)
 	for (size_t i = 0; i < nowners && j->got < want; i++) {
 		if (is_me(p, owners[i]))
 			continue;
-		int rc = ask(p, owners[i], OP_PUT, j->key, j->data, NULL, 0, j->len);
+		int rc = ask(p, owners[i], OP_PUT, j->key, j->data, NULL, 0, j->len, NULL);
 		if (!rc)
 			j->got++;
 		else
@@ -1088,9 +1290,10 @@ bool sl_peers_offer(struct sl_peers *p, const char *key, const struct sl_place *
 		    const uint8_t *data, uint32_t blen)
 {
 	const char *owner[SL_RING_MAX_REPLICAS];
-	if (!p || !owners_of(p, key, at, owner) || is_me(p, owner[0]))
+	/* a Kerberos client cannot prove a block's content: the owner reads it through itself */
+	if (!p || p->ticketed || !owners_of(p, key, at, owner) || is_me(p, owner[0]))
 		return false;
-	int rc = ask(p, owner[0], OP_OFFER, key, data, NULL, 0, blen);
+	int rc = ask(p, owner[0], OP_OFFER, key, data, NULL, 0, blen, NULL);
 	if (rc)
 		sl_log(&p->v->log, SL_LOG_DEBUG, "cache group: offering %s to %s: %s", key, owner[0],
 		       strerror(-rc));

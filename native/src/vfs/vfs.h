@@ -314,6 +314,12 @@ unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s);
  * it), false otherwise (no group, this node owns it, or the owner did not answer). */
 bool sl_peers_offer(struct sl_peers *p, const char *key, const struct sl_place *at,
 		    const uint8_t *data, uint32_t blen);
+/* Kerberos mode: what a gateway gives a client that may read the block `key`, for GETs from
+ * the group's servers until expiry (unix seconds): a ticket derived from the group key
+ * (sl_peers_group_key), as "peer-ticket:EXPIRY:HEX" in out. */
+int sl_peers_group_key(struct sl_meta *m, uint8_t out[SL_META_KEY_BYTES], struct sl_err *err);
+int sl_peers_ticket(const uint8_t group[SL_META_KEY_BYTES], const char *key, int64_t expiry,
+		    char *out, size_t size, struct sl_err *err);
 const struct sl_peer_stats *sl_peers_stats(const struct sl_peers *p);
 bool sl_peers_serving(const struct sl_peers *p);
 
