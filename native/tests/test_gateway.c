@@ -256,15 +256,15 @@ static uint8_t group_byte(size_t i)
 	return (uint8_t)(i * 2654435761u >> 11);
 }
 
-/* A ticketed GET of bytes [0, 100) of key, signed with the ticket's key for (key, expiry) - or
- * with a wrong key: the first byte of the answer's status, or -1 when the server closed the
+/* A ticketed GET of bytes [0, 100) of key, signed with the key of the ticket for (ticket_for,
+ * expiry) - or with a wrong key: the answer's status, or -1 when the server closed the
  * connection without answering. */
 static int raw_ticketed_get(const uint8_t group[SL_META_KEY_BYTES], const char *key,
-			    int64_t expiry, bool wrong_key)
+			    const char *ticket_for, int64_t expiry, bool wrong_key)
 {
 	char ticket[256];
 	struct sl_err err = {0};
-	REQUIRE(sl_peers_ticket(group, key, expiry, ticket, sizeof(ticket), &err) == 0);
+	REQUIRE(sl_peers_ticket(group, ticket_for, expiry, ticket, sizeof(ticket), &err) == 0);
 	uint8_t t[32];
 	const char *hex = strrchr(ticket, ':') + 1;
 	for (int i = 0; i < 32; i++) {
@@ -361,15 +361,17 @@ static void test_cache_group(const char *meta, const char *dir)
 	REQUIRE(sluice_stat_path(srv, &hdfs, "/alice/grouped", &st) == 0);
 	REQUIRE(srv->core.meta->be->read_chunk(srv->core.meta, NULL, st.inode, 0, &ss, &ns,
 					       &err) == 0 && ns >= 1);
-	char key[SL_KEY_MAX];
+	char key[SL_KEY_MAX], other[SL_KEY_MAX];
 	sl_block_key(&srv->core.layout, ss[0].id, 0, ss[0].size, key);
+	sl_block_key(&srv->core.layout, ss[0].id, 1, ss[0].size, other);
 	free(ss);
 	int64_t now = (int64_t)time(NULL);
 	uint64_t refused0 = atomic_load(&sl_peers_stats(srv->core.peers)->refused);
-	CHECK_RC(raw_ticketed_get(group, key, now + 60, false), 0);
-	CHECK_RC(raw_ticketed_get(group, key, now - 1, false), EACCES);
-	CHECK_RC(raw_ticketed_get(group, key, now + 60, true), -1);
-	CHECK_RC(atomic_load(&sl_peers_stats(srv->core.peers)->refused) - refused0, 2);
+	CHECK_RC(raw_ticketed_get(group, key, key, now + 60, false), 0);
+	CHECK_RC(raw_ticketed_get(group, key, key, now - 1, false), EACCES);
+	CHECK_RC(raw_ticketed_get(group, key, key, now + 60, true), -1);
+	CHECK_RC(raw_ticketed_get(group, key, other, now + 60, false), -1);
+	CHECK_RC(atomic_load(&sl_peers_stats(srv->core.peers)->refused) - refused0, 3);
 	free(data);
 	free(back);
 	sluice_shutdown(srv);
