@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../util/conf_keys.h"
 
 int hd_conf_set(struct hd_conf *c, const char *key, const char *val)
 {
@@ -200,18 +201,11 @@ int hd_conf_load_site(struct hd_conf *c)
 
 /* ---- volumes ------------------------------------------------------------------------------ */
 
-/* The native keys a connection may take from configuration, as SluiceConstants.NATIVE_KEYS. */
-static const char *const native_keys[] = {
-	"meta", "superuser", "supergroup", "access-key", "secret-key", "bucket", "s3.region",
-	"s3.path-style", "s3.ca-file", "io-retries", "meta-retry-seconds", "io-timeout",
-	"connect-timeout", "max-uploads", "max-downloads", "memory-size", "readahead",
-	"block.size", "nodes", "nodes-refresh", "cache-replicas", "cache-group.port",
-	"cache-group.host", "cache-group.serve", "cache-group.timeout", "hflush.replicas", "cache-dir", "cache-size",
-	"free-space-ratio", "cache-writers", "cache-full-block", "get-timeout", "attr-cache",
-	"entry-cache", "dir-entry-cache", "open-cache", "heartbeat", "leases", "lease-hard-limit", "read-only",
-	"users-file", "groups-file", "log-level", "kerberos.principal", "kerberos.keytab",
-	"kerberos.ccache", "gateway.principal", "gateway.protection", "gateway.connections",
-};
+/* The native keys a connection may take from configuration: the client ones of conf_keys.h
+ * (NULL in place of the others). */
+#define HD_CLIENT_KEY(key, def, size, client, desc) (client) ? key : NULL,
+static const char *const native_keys[] = {SL_CONF_KEYS(HD_CLIENT_KEY)};
+#undef HD_CLIENT_KEY
 #define NKEYS (sizeof(native_keys) / sizeof(native_keys[0]))
 
 struct hd_shared {
@@ -233,6 +227,8 @@ struct hd_shared *hd_volume_acquire(const char *volume, const struct hd_conf *co
 	size_t keylen = strlen(volume) + 1;
 	char hk[512];
 	for (size_t i = 0; i < NKEYS; i++) {
+		if (!native_keys[i])
+			continue;
 		snprintf(hk, sizeof(hk), "sluice.%s.%s", volume, native_keys[i]);
 		const char *v = hd_conf_get(conf, hk);
 		if (!v) {

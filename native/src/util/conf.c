@@ -16,7 +16,7 @@ struct conf_key {
 };
 
 static const struct conf_key known_keys[] = {
-#define SL_KEY_ROW(k, d, size, desc) {k, d, size},
+#define SL_KEY_ROW(k, d, size, client, desc) {k, d, size},
 	SL_CONF_KEYS(SL_KEY_ROW)
 #undef SL_KEY_ROW
 };

@@ -261,7 +261,8 @@ public final class SluiceConstants {
   public static final String TOKEN_PASSWORD = "token.password";
 
   /**
-   * The native keys that may be set from Hadoop configuration, in the order they are passed.
+   * The native keys that may be set from Hadoop configuration, in the order they are passed: the
+   * client keys of native/src/util/conf_keys.h (TestSluiceConfKeys holds the two together).
    * "user" is not here: the FileSystem passes its UGI user on every call instead.
    */
   static final String[] NATIVE_KEYS = {
