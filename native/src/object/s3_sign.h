@@ -41,6 +41,8 @@ int sl_s3_signature(const struct sl_s3_sign_input *in, char out[65]);
  * length written, or -ENAMETOOLONG if out (3 * strlen(s) + 1 always suffices) is too small. */
 int sl_s3_uri_encode(const char *s, bool keep_slash, char *out, size_t size);
 
+/* Base64 of the big-endian CRC32C of data (x-amz-checksum-crc32c): 8 characters and a NUL. */
+void sl_s3_crc32c_b64(const void *data, size_t len, char out[16]);
 /* Lower-case hex SHA-256 of data. */
 void sl_s3_sha256_hex(const void *data, size_t len, char out[65]);
 
