@@ -58,24 +58,34 @@ static void reap(pid_t pid)
 	REQUIRE(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
-/* In a child: stages blocks [0, n) (one append each, as n rounds would), the one at `unsafe`
- * (if >= 0) under a key outside the directory, then dies without closing the journal. */
-static void writer(const char *dir, int n, int unsafe)
+/* Forks: the parent waits for the child (which must exit with 0) and gets NULL; the child gets a
+ * new journal in dir, and dies without closing it, as after a crash. */
+static struct sl_journal *in_child(const char *dir)
 {
 	pid_t pid = fork();
 	REQUIRE(pid >= 0);
 	if (pid) {
 		reap(pid);
-		return;
+		return NULL;
 	}
 	struct sl_journal *j;
 	struct sl_err err = {0};
 	if (sl_journal_open(dir, &j, &err))
 		_exit(1);
+	return j;
+}
+
+/* In a child: stages blocks [0, n) (one append each, as n rounds would), the one at `unsafe`
+ * (if >= 0) under a key outside the directory. */
+static void writer(const char *dir, int n, int unsafe)
+{
+	struct sl_journal *j = in_child(dir);
+	if (!j)
+		return;
 	for (int i = 0; i < n; i++)
 		if (stage_block(j, dir, i, i == unsafe))
 			_exit(2);
-	_exit(0); /* no close: the journal stays, as after a crash */
+	_exit(0);
 }
 
 struct appender {
@@ -93,19 +103,12 @@ static void *append_main(void *arg)
 	return NULL;
 }
 
-/* In a child: `threads` threads stage `each` blocks apiece at once, then it dies. */
+/* In a child: `threads` threads stage `each` blocks apiece at once. */
 static void concurrent_writers(const char *dir, int threads, int each)
 {
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid) {
-		reap(pid);
+	struct sl_journal *j = in_child(dir);
+	if (!j)
 		return;
-	}
-	struct sl_journal *j;
-	struct sl_err err = {0};
-	if (sl_journal_open(dir, &j, &err))
-		_exit(1);
 	pthread_t t[16];
 	struct appender a[16];
 	for (int i = 0; i < threads; i++) {
