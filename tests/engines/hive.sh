@@ -125,11 +125,25 @@ run() {
     -Dlog4j2.configurationFile="$dir/log4j2.properties" \
     -cp "$dir:$OUT/classes:$JAR:$(cat "$CP_FILE")" io.sluice.hive.HiveCheck "$vol" "$ROWS" \
     2>"$log") | sed "s/^\(\(not \)\{0,1\}ok\) - /\1 - $vol: /" >>"$TAP.lines" || ok=1
+  # Hive marks its own session's scratch directory and its query results cache deleteOnExit:
+  # Hadoop's shutdown hook closes the FileSystem, which deletes them
+  local left
+  left=$("$BUILD/bin/sluice" ls "$meta" "/tmp/hive/$(id -un)" 2>&1 &&
+    "$BUILD/bin/sluice" ls "$meta" /tmp/hive/_resultscache_ 2>&1) || true
+  if [[ -z $left ]]; then
+    echo "ok - $vol: after the JVM exited, Hive's scratch directory holds no session or results" \
+      "cache directory (deleteOnExit)" >>"$TAP.lines"
+  else
+    echo "not ok - $vol: after the JVM exited, Hive's scratch directory holds no session or" \
+      "results cache directory (deleteOnExit): $(tr '\n' ' ' <<<"$left")" >>"$TAP.lines"
+    ok=1
+  fi
   if ((ok == 0)); then
     echo "   done in $((SECONDS - t0)) s"
     return 0
   fi
-  if ! grep -q "^not ok - $vol:" "$TAP.lines"; then
+  # HiveCheck's last line in its log; without it, it stopped on an error (or the timeout)
+  if ! grep -q '^--- done' "$log"; then
     echo "not ok - $vol: HiveCheck ran to its end (it stopped on an error)" >>"$TAP.lines"
   fi
   echo "   failed:"

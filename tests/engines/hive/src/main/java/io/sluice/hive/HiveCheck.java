@@ -19,6 +19,7 @@ import java.util.TreeSet;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -165,6 +166,17 @@ public final class HiveCheck {
     }
   }
 
+  /** The session directories in DIR (hive.exec.scratchdir/USER) */
+  static TreeSet<String> sessionDirs(Path dir) throws IOException {
+    TreeSet<String> out = new TreeSet<>();
+    if (fs.exists(dir)) {
+      for (FileStatus st : fs.listStatus(dir)) {
+        out.add(st.getPath().getName());
+      }
+    }
+    return out;
+  }
+
   /** The data files of a listing: no directories, no hidden files (Hive skips "." and "_"). */
   static List<String> dataFiles(TreeSet<String> listing) {
     List<String> out = new ArrayList<>();
@@ -190,6 +202,20 @@ public final class HiveCheck {
     return out;
   }
 
+  /**
+   * The listing of DIR once it holds no staging or temporary files, or after 30 s: HiveServer2
+   * deletes a query's staging directories in the background after the query
+   * (hive.async.cleanup.service.thread.count).
+   */
+  static TreeSet<String> settled(Path dir) throws IOException, InterruptedException {
+    TreeSet<String> l = listing(dir);
+    for (int i = 0; i < 300 && !leftovers(l).isEmpty(); i++) {
+      Thread.sleep(100);
+      l = listing(dir);
+    }
+    return l;
+  }
+
   /** The table's directory is on the volume under the warehouse and holds its data files. */
   static void checkManagedDir(String table, String what) throws Exception {
     String loc = describe(table, "Location:");
@@ -202,7 +228,7 @@ public final class HiveCheck {
     check("MANAGED_TABLE".equals(type) || "EXTERNAL_TABLE".equals(type) && "TRUE".equals(purge),
         table + ": a managed table, or an external one with external.table.purge=TRUE (type "
             + type + ", external.table.purge " + purge + ")");
-    TreeSet<String> l = listing(vpath("/warehouse/" + table));
+    TreeSet<String> l = settled(vpath("/warehouse/" + table));
     check(!dataFiles(l).isEmpty(), table + ": data files in its directory on the volume " + l);
     List<String> left = leftovers(l);
     check(left.isEmpty(), table + ": no staging or temporary files left in its directory "
@@ -260,6 +286,19 @@ public final class HiveCheck {
         x.close();
       }
     }
+  }
+
+  /** count and sum(amount) of a sales text file on the volume */
+  static long[] totals(Path p) throws IOException {
+    long[] t = new long[2];
+    try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+        fs.open(p), StandardCharsets.UTF_8))) {
+      for (String line; (line = r.readLine()) != null; ) {
+        t[0]++;
+        t[1] += Long.parseLong(line.split(",")[2]);
+      }
+    }
+    return t;
   }
 
   static <K> void add(TreeMap<K, long[]> m, K key, long amount) {
@@ -330,6 +369,54 @@ public final class HiveCheck {
       checkEq(expectTotals(1), one("SELECT count(*), sum(amount) FROM sales_text"),
           "sales_text (TEXTFILE): INSERT INTO ... SELECT, count(*) and sum(amount)");
       checkManagedDir("sales_text", "a TEXTFILE");
+      // LOAD DATA INPATH moves (renames) the files into the table's directory
+      FileUtil.copy(fs, vpath("/ext/sales/part-0.txt"), fs, vpath("/incoming/part-0.txt"), false,
+          fs.getConf());
+      long[] part0 = totals(vpath("/incoming/part-0.txt"));
+      exec("LOAD DATA INPATH 'sluice://" + vol + "/incoming/part-0.txt' INTO TABLE sales_text");
+      checkEq((rows + part0[0]) + "," + (totalAmount + part0[1]),
+          one("SELECT count(*), sum(amount) FROM sales_text"),
+          "sales_text: LOAD DATA INPATH adds the rows of the loaded file");
+      check(!fs.exists(vpath("/incoming/part-0.txt"))
+          && fs.exists(vpath("/warehouse/sales_text/part-0.txt")),
+          "sales_text: LOAD DATA INPATH moved the file into the table's directory");
+      exec("INSERT OVERWRITE TABLE sales_text SELECT * FROM sales_ext");
+      checkEq(expectTotals(1), one("SELECT count(*), sum(amount) FROM sales_text"),
+          "sales_text: INSERT OVERWRITE replaces the loaded rows");
+    });
+
+    section("msck", () -> {
+      // an external partitioned table whose partition directories are written by another
+      // program; MSCK REPAIR TABLE finds them by listing the table's directory
+      Map<String, Writer> w = new TreeMap<>();
+      for (String d : byDay.keySet()) {
+        w.put(d, new OutputStreamWriter(fs.create(vpath("/ext/sales_by_day/day=" + d
+            + "/data.txt")), StandardCharsets.UTF_8));
+      }
+      try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+          fs.open(vpath("/ext/sales/part-1.txt")), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          int c = line.lastIndexOf(',');
+          w.get(line.substring(c + 1)).write(line.substring(0, c) + "\n");
+        }
+      } finally {
+        for (Writer x : w.values()) {
+          x.close();
+        }
+      }
+      exec("CREATE EXTERNAL TABLE sales_by_day (id BIGINT, customer INT, amount BIGINT)"
+          + " PARTITIONED BY (day STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ','"
+          + " LOCATION 'sluice://" + vol + "/ext/sales_by_day'");
+      exec("MSCK REPAIR TABLE sales_by_day");
+      List<String> parts = new ArrayList<>();
+      for (String d : byDay.keySet()) {
+        parts.add("day=" + d);
+      }
+      checkEq(parts, joined(query("SHOW PARTITIONS sales_by_day")),
+          "sales_by_day: MSCK REPAIR TABLE finds the partition directories on the volume");
+      long[] part1 = totals(vpath("/ext/sales/part-1.txt"));
+      checkEq(part1[0] + "," + part1[1], one("SELECT count(*), sum(amount) FROM sales_by_day"),
+          "sales_by_day: count(*) and sum(amount) over its partitions");
     });
 
     section("orc", () -> {
@@ -397,7 +484,7 @@ public final class HiveCheck {
       }
       checkEq(parts, joined(query("SHOW PARTITIONS sales_part")),
           "sales_part: SHOW PARTITIONS");
-      TreeSet<String> l = listing(vpath("/warehouse/sales_part"));
+      TreeSet<String> l = settled(vpath("/warehouse/sales_part"));
       List<String> missing = new ArrayList<>();
       for (String p : parts) {
         if (dataFiles(l).stream().noneMatch(f -> f.startsWith(p + "/"))) {
@@ -418,6 +505,27 @@ public final class HiveCheck {
           + " ORDER BY customer")),
           "customer_totals: CTAS with GROUP BY customer, count and sum of every customer");
       checkManagedDir("customer_totals", "a CTAS");
+    });
+
+    section("directory", () -> {
+      // a query's result written to a directory on the volume, read back here
+      exec("INSERT OVERWRITE DIRECTORY 'sluice://" + vol + "/export/by_day'"
+          + " ROW FORMAT DELIMITED FIELDS TERMINATED BY ','"
+          + " SELECT day, count(*), sum(amount) FROM sales_orc GROUP BY day");
+      TreeSet<String> l = settled(vpath("/export/by_day"));
+      TreeSet<String> got = new TreeSet<>();
+      for (String f : dataFiles(l)) {
+        try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+            fs.open(vpath("/export/by_day/" + f)), StandardCharsets.UTF_8))) {
+          for (String line; (line = r.readLine()) != null; ) {
+            got.add(line);
+          }
+        }
+      }
+      checkEq(new TreeSet<>(lines(byDay)), got,
+          "INSERT OVERWRITE DIRECTORY: the files hold count and sum per day");
+      check(leftovers(l).isEmpty(), "INSERT OVERWRITE DIRECTORY: no staging or temporary"
+          + " files left in the directory " + l);
     });
 
     section("join", () -> {
@@ -444,13 +552,24 @@ public final class HiveCheck {
     section("drop", () -> {
       // fs.trash.interval > 0 in hive-site.xml: Hive moves a dropped managed table's directory
       // to the trash of the user; PURGE deletes it at once.
+      // The trash holds the files INSERT OVERWRITE replaced already, so the table's directory
+      // may get a new name there (TrashPolicyDefault adds a time stamp to a name in use).
       Path text = vpath("/warehouse/sales_text");
-      TreeSet<String> files = listing(text);
-      Path trash = new Path(fs.getTrashRoot(text), "Current" + text.toUri().getPath());
+      TreeSet<String> files = settled(text);
+      Path trash = new Path(fs.getTrashRoot(text), "Current/warehouse");
+      TreeSet<String> before = fs.exists(trash) ? listing(trash) : new TreeSet<>();
       exec("DROP TABLE sales_text");
       check(!fs.exists(text), "DROP TABLE sales_text: its directory is gone from the warehouse");
-      checkEq(files, fs.exists(trash) ? listing(trash) : null,
-          "DROP TABLE sales_text: its files are in the trash (" + trash.toUri().getPath() + ")");
+      TreeSet<String> added = new TreeSet<>();
+      if (fs.exists(trash)) {
+        for (String f : listing(trash)) {
+          if (!before.contains(f) && f.startsWith("sales_text") && !f.endsWith("/")) {
+            added.add(f.substring(f.indexOf('/') + 1));
+          }
+        }
+      }
+      checkEq(files, added, "DROP TABLE sales_text: its files went to the trash ("
+          + trash.toUri().getPath() + "/sales_text...)");
 
       // The INSERT OVERWRITE of partition d00 moved the partition's old file to the trash
       // already; PURGE adds nothing to it.
@@ -471,20 +590,48 @@ public final class HiveCheck {
       for (List<String> row : query("SHOW TABLES")) {
         tables.add(row.get(0));
       }
-      checkEq("[customer_totals, customers_ext, sales_orc, sales_parquet]", tables.toString(),
+      checkEq("[customer_totals, customers_ext, sales_by_day, sales_orc, sales_parquet]",
+          tables.toString(),
           "SHOW TABLES after the drops");
       checkEq(lines(byCustomer), joined(query("SELECT customer, n, total FROM customer_totals"
           + " ORDER BY customer")), "customer_totals: still readable after the drops");
     });
 
     section("leftovers", () -> {
-      TreeSet<String> l = listing(vpath("/warehouse"));
-      l.addAll(listing(vpath("/ext")));
-      check(leftovers(l).isEmpty(), "no staging or temporary files anywhere in the warehouse"
-          + " or /ext after the queries " + leftovers(l));
+      TreeSet<String> l = settled(vpath("/warehouse"));
+      l.addAll(settled(vpath("/ext")));
+      l.addAll(settled(vpath("/export")));
+      check(leftovers(l).isEmpty(), "no staging or temporary files anywhere in the warehouse,"
+          + " /ext or /export after the queries " + leftovers(l));
     });
 
+    // Hive's scratch directory (hive.exec.scratchdir, /tmp/hive on the default file system,
+    // here the volume) holds a directory per session while it is open. HiveServer2 deletes a
+    // closed session's in the background (hive.async.cleanup.service.thread.count); its own
+    // session's, and the query results cache's, when the JVM exits (hive.sh checks those).
+    Path scratch = vpath("/tmp/hive/" + user);
+    TreeSet<String> open = sessionDirs(scratch);
     conn.close();
+    section("after close", () -> {
+      TreeSet<String> closed = sessionDirs(scratch);
+      for (int i = 0; i < 300 && closed.size() >= open.size(); i++) {
+        Thread.sleep(100);
+        closed = sessionDirs(scratch);
+      }
+      check(open.size() == 2 && open.containsAll(closed) && closed.size() == 1,
+          "the connection's session directory in hive.exec.scratchdir on the volume is gone"
+              + " after it closed (while open: " + open + ", after: " + closed + ")");
+      TreeSet<String> all = listing(vpath("/"));
+      System.err.println("the volume after the session: " + all);
+      List<String> left = new ArrayList<>();
+      for (String f : leftovers(all)) {
+        if (!f.startsWith("tmp/hive/")) {
+          left.add(f);
+        }
+      }
+      check(left.isEmpty(), "no staging or temporary files anywhere on the volume but in the"
+          + " scratch directory " + left);
+    });
     System.err.println("--- done, " + failed + " failed");
     System.exit(failed == 0 ? 0 : 1);
   }
