@@ -101,6 +101,9 @@ conf() {
     prop fs.trash.interval 1440
     # The embedded metastore on Derby (schematool creates its schema below)
     prop javax.jdo.option.ConnectionURL "jdbc:derby:;databaseName=$dir/metastore_db;create=true"
+    # Transactional (ACID) tables: Hive's transaction manager, its state in the metastore
+    prop hive.support.concurrency true
+    prop hive.txn.manager org.apache.hadoop.hive.ql.lockmgr.DbTxnManager
     # Hive 4's MapReduce engine (deprecated, still there) on MapReduce's local runner: no
     # cluster, no Tez
     prop hive.execution.engine mr

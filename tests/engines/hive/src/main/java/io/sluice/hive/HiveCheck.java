@@ -497,6 +497,42 @@ public final class HiveCheck {
           + leftovers(l));
     });
 
+    section("acid", () -> {
+      // A transactional table: Hive writes each transaction's rows into a delta directory of
+      // its own, UPDATE and DELETE into delete deltas, INSERT OVERWRITE into a base directory,
+      // and readers merge them by their names
+      exec("CREATE TABLE sales_acid (id BIGINT, customer INT, amount BIGINT, day STRING)"
+          + " STORED AS ORC TBLPROPERTIES ('transactional'='true')");
+      exec("INSERT INTO sales_acid SELECT * FROM sales_ext");
+      checkEq(expectTotals(1), one("SELECT count(*), sum(amount) FROM sales_acid"),
+          "sales_acid (transactional ORC): INSERT INTO, count(*) and sum(amount)");
+      long[] d1 = byDay.get("d01");
+      long[] d2 = byDay.get("d02");
+      exec("UPDATE sales_acid SET amount = amount + 1 WHERE day = 'd01'");
+      checkEq(rows + "," + (totalAmount + d1[0]),
+          one("SELECT count(*), sum(amount) FROM sales_acid"),
+          "sales_acid: UPDATE adds 1 to the amount of each row of day d01");
+      exec("DELETE FROM sales_acid WHERE day = 'd02'");
+      checkEq((rows - d2[0]) + "," + (totalAmount + d1[0] - d2[1]),
+          one("SELECT count(*), sum(amount) FROM sales_acid"),
+          "sales_acid: DELETE removes the rows of day d02");
+      checkEq("MANAGED_TABLE", describe("sales_acid", "Table Type:"),
+          "sales_acid: a managed table");
+      checkEq("sluice://" + vol + "/warehouse/sales_acid", describe("sales_acid", "Location:"),
+          "sales_acid: its LOCATION is in the warehouse on sluice://");
+      TreeSet<String> l = settled(vpath("/warehouse/sales_acid"));
+      check(l.stream().anyMatch(f -> f.matches("delta_[0-9_]+/"))
+          && l.stream().anyMatch(f -> f.matches("delete_delta_[0-9_]+/"))
+          && leftovers(l).isEmpty(),
+          "sales_acid: delta and delete_delta directories, no staging files " + l);
+      exec("INSERT OVERWRITE TABLE sales_acid SELECT * FROM sales_ext");
+      checkEq(expectTotals(1), one("SELECT count(*), sum(amount) FROM sales_acid"),
+          "sales_acid: INSERT OVERWRITE, the rows of sales_ext only");
+      l = settled(vpath("/warehouse/sales_acid"));
+      check(l.stream().anyMatch(f -> f.matches("base_[0-9_]+/")) && leftovers(l).isEmpty(),
+          "sales_acid: a base directory after INSERT OVERWRITE " + l);
+    });
+
     section("ctas", () -> {
       exec("CREATE TABLE customer_totals STORED AS PARQUET AS"
           + " SELECT customer, count(*) AS n, sum(amount) AS total FROM sales_orc"
@@ -570,6 +606,24 @@ public final class HiveCheck {
       }
       checkEq(files, added, "DROP TABLE sales_text: its files went to the trash ("
           + trash.toUri().getPath() + "/sales_text...)");
+
+      Path acid = vpath("/warehouse/sales_acid");
+      TreeSet<String> acidFiles = settled(acid);
+      before = fs.exists(trash) ? listing(trash) : new TreeSet<>();
+      exec("DROP TABLE sales_acid");
+      check(!fs.exists(acid), "DROP TABLE sales_acid (managed): its directory is gone from the"
+          + " warehouse");
+      added.clear();
+      if (fs.exists(trash)) {
+        for (String f : listing(trash)) {
+          if (!before.contains(f) && f.startsWith("sales_acid")) {
+            added.add(f.substring(f.indexOf('/') + 1));
+          }
+        }
+      }
+      added.remove("");
+      checkEq(acidFiles, added, "DROP TABLE sales_acid (managed): its files and directories"
+          + " went to the trash (" + trash.toUri().getPath() + "/sales_acid...)");
 
       // The INSERT OVERWRITE of partition d00 moved the partition's old file to the trash
       // already; PURGE adds nothing to it.
