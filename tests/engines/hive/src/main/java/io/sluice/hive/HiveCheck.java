@@ -233,6 +233,16 @@ public final class HiveCheck {
     List<String> left = leftovers(l);
     check(left.isEmpty(), table + ": no staging or temporary files left in its directory "
         + left);
+    // Hive's basic statistics, gathered from the file system after the write, against the
+    // listing: the files' count and total length
+    long size = 0;
+    for (String f : dataFiles(l)) {
+      size += fs.getFileStatus(vpath("/warehouse/" + table + "/" + f)).getLen();
+    }
+    checkEq(dataFiles(l).size() + "," + size,
+        describe(table, "numFiles") + "," + describe(table, "totalSize"),
+        table + ": numFiles and totalSize of its statistics match the volume's listing ("
+            + dataFiles(l).size() + " files, " + size + " bytes)");
   }
 
   static String expectTotals(long factor) {
@@ -607,23 +617,48 @@ public final class HiveCheck {
       checkEq(files, added, "DROP TABLE sales_text: its files went to the trash ("
           + trash.toUri().getPath() + "/sales_text...)");
 
-      Path acid = vpath("/warehouse/sales_acid");
+      // ALTER TABLE RENAME of a managed table moves its directory in the warehouse
+      exec("ALTER TABLE sales_acid RENAME TO sales_acid2");
+      Path acid = vpath("/warehouse/sales_acid2");
+      check(!fs.exists(vpath("/warehouse/sales_acid")) && fs.exists(acid),
+          "ALTER TABLE sales_acid RENAME TO sales_acid2: its directory moved");
+      checkEq(acid.toString(), describe("sales_acid2", "Location:"),
+          "sales_acid2: its LOCATION is the new directory");
+      checkEq(expectTotals(1), one("SELECT count(*), sum(amount) FROM sales_acid2"),
+          "sales_acid2: the same rows after the rename");
       TreeSet<String> acidFiles = settled(acid);
       before = fs.exists(trash) ? listing(trash) : new TreeSet<>();
-      exec("DROP TABLE sales_acid");
-      check(!fs.exists(acid), "DROP TABLE sales_acid (managed): its directory is gone from the"
+      exec("DROP TABLE sales_acid2");
+      check(!fs.exists(acid), "DROP TABLE sales_acid2 (managed): its directory is gone from the"
           + " warehouse");
       added.clear();
       if (fs.exists(trash)) {
         for (String f : listing(trash)) {
-          if (!before.contains(f) && f.startsWith("sales_acid")) {
+          if (!before.contains(f) && f.startsWith("sales_acid2")) {
             added.add(f.substring(f.indexOf('/') + 1));
           }
         }
       }
       added.remove("");
-      checkEq(acidFiles, added, "DROP TABLE sales_acid (managed): its files and directories"
-          + " went to the trash (" + trash.toUri().getPath() + "/sales_acid...)");
+      checkEq(acidFiles, added, "DROP TABLE sales_acid2 (managed): its files and directories"
+          + " went to the trash (" + trash.toUri().getPath() + "/sales_acid2...)");
+
+      // ALTER TABLE DROP PARTITION deletes the partition's directory (into the trash)
+      Path d7 = vpath("/warehouse/sales_part/day=d07");
+      check(fs.exists(d7), "sales_part: partition day=d07 has its directory");
+      exec("ALTER TABLE sales_part DROP PARTITION (day = 'd07')");
+      check(!fs.exists(d7), "ALTER TABLE sales_part DROP PARTITION (day='d07'): its directory"
+          + " is gone");
+      checkEq((rows - byDay.get("d07")[0]) + "," + (totalAmount - byDay.get("d07")[1]),
+          one("SELECT count(*), sum(amount) FROM sales_part"),
+          "sales_part: count(*) and sum(amount) without day d07");
+
+      // TRUNCATE TABLE deletes the table's files, keeps the table and its directory
+      exec("TRUNCATE TABLE sales_parquet");
+      check(fs.exists(vpath("/warehouse/sales_parquet"))
+          && dataFiles(listing(vpath("/warehouse/sales_parquet"))).isEmpty(),
+          "TRUNCATE TABLE sales_parquet: its directory is there, without data files");
+      checkEq("0", one("SELECT count(*) FROM sales_parquet"), "sales_parquet: empty");
 
       // The INSERT OVERWRITE of partition d00 moved the partition's old file to the trash
       // already; PURGE adds nothing to it.
