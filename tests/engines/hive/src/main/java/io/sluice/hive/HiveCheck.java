@@ -134,7 +134,8 @@ public final class HiveCheck {
         return row.get(1);
       }
     }
-    // the table parameters (e.g. EXTERNAL) are in the second and third columns
+    // the table parameters (numFiles, external.table.purge, ...) are in the second and third
+    // columns
     for (List<String> row : query("DESCRIBE FORMATTED " + table)) {
       if (row.size() > 2 && key.equals(row.get(1))) {
         return row.get(2);
