@@ -349,6 +349,13 @@ public final class HiveCheck {
     String user = System.getProperty("user.name");
     conn = DriverManager.getConnection("jdbc:hive2://", user, "");
 
+    section("scratch", () -> {
+      // Hive creates its root scratch directory writable by all (733, with a umask of 000 set
+      // for the call) and refuses to start a session if it is not
+      checkEq("rwx-wx-wx", fs.getFileStatus(vpath("/tmp/hive")).getPermission().toString(),
+          "hive.exec.scratchdir (/tmp/hive) on the volume has the permission Hive gave it");
+    });
+
     section("warehouse", () -> {
       String loc = null;
       for (List<String> row : query("DESCRIBE DATABASE default")) {
