@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # hive.sh [BUILD] - Hive (4.0, from the registry) on Sluice: io.sluice.hive.HiveCheck
 # (tests/engines/hive/) runs Hive as `beeline -u jdbc:hive2://` does, HiveServer2 embedded in the
-# client JVM behind Hive's JDBC driver, an embedded Derby metastore in the test's directory and
-# MapReduce's local runner, with the Sluice jar on the class path and a hive-site.xml as a user
-# writes it (docs/hive.md): fs.defaultFS, hive.metastore.warehouse.dir and an external table's
-# LOCATION on sluice://. On a volume on SQLite + local files with a disk cache and, when make
-# test's services are set (SLUICE_TEST_MYSQL_URL, SLUICE_TEST_S3_*), on one on MariaDB + S3:
-# text, ORC and Parquet tables, static and dynamic partitions, INSERT INTO/OVERWRITE, CTAS,
-# aggregation and joins (compared with results computed from the generated input), DROP TABLE
-# into the trash, with PURGE, of an external table, and the listings on the volume.
+# client JVM behind Hive's JDBC driver, an embedded Derby metastore in the test's directory
+# (its schema from schematool) and MapReduce's local runner, with the Sluice jar on the class path
+# and a hive-site.xml as a user writes it (docs/hive.md): fs.defaultFS,
+# hive.metastore.warehouse.dir and external tables' LOCATIONs on sluice://. On a volume on
+# SQLite + local files with a disk cache and, when make test's services are set
+# (SLUICE_TEST_MYSQL_URL, SLUICE_TEST_S3_*), on one on MariaDB + S3: text, ORC, Parquet and
+# transactional tables, static and dynamic partitions, INSERT INTO/OVERWRITE, LOAD DATA, MSCK,
+# CTAS, aggregation and joins (compared with results computed from the generated input), RENAME,
+# TRUNCATE, DROP PARTITION, DROP TABLE (into the trash, with PURGE, of an external table), and
+# the listings on the volume (no staging directories left).
 # SLUICE_HIVE_VERSION picks another Hive 4 release (e.g. 4.0.0), SLUICE_HIVE_ROWS the input size,
 # SLUICE_HIVE_JAVA the java (default: Java 11, tests/env/jdk.sh).
 # Writes the TAP report target/engines/hive.tap; fails if any check failed. Maven resolves Hive's
@@ -63,8 +65,12 @@ if [[ ! -d $METASTORE_HOME/scripts ]]; then
   mkdir -p "$TOOLS"
   # unpacked beside its place and renamed into it, as tests/env/jdk.sh does
   tmp=$(mktemp -d "$TOOLS/.hive-metastore-$VERSION.XXXXXX")
-  tar xzf "$WORK"/dist/hive-standalone-metastore-server-*-bin.tar.gz -C "$tmp" \
-    --strip-components=1 --wildcards '*/scripts/metastore/upgrade/derby/*'
+  if ! tar xzf "$WORK"/dist/hive-standalone-metastore-server-*-bin.tar.gz -C "$tmp" \
+    --strip-components=1 --wildcards '*/scripts/metastore/upgrade/derby/*'; then
+    rm -rf "$tmp"
+    echo "hive: unpacking the metastore's schema scripts failed" >&2
+    exit 1
+  fi
   mv -T "$tmp" "$METASTORE_HOME" 2>/dev/null || { rm -rf "$tmp"; [[ -d $METASTORE_HOME/scripts ]]; }
   rm -rf "$WORK/dist"
 fi
