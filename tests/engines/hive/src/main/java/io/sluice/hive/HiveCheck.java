@@ -167,12 +167,14 @@ public final class HiveCheck {
     }
   }
 
-  /** The session directories in DIR (hive.exec.scratchdir/USER) */
+  /** The session directories in DIR (hive.exec.scratchdir/USER; not Tez's _tez_session_dir) */
   static TreeSet<String> sessionDirs(Path dir) throws IOException {
     TreeSet<String> out = new TreeSet<>();
     if (fs.exists(dir)) {
       for (FileStatus st : fs.listStatus(dir)) {
-        out.add(st.getPath().getName());
+        if (!st.getPath().getName().startsWith("_")) {
+          out.add(st.getPath().getName());
+        }
       }
     }
     return out;
