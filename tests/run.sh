@@ -49,7 +49,7 @@ contract_on_mysql_s3() {
     --bucket "$SLUICE_TEST_S3_ENDPOINT/contract" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
     --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
     SLUICE_TEST_META=$meta SLUICE_TEST_CACHE_DIR=$WORK/contract-cache mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
-      -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceFSMainOperations,TestSluiceConcurrencyAndUsers,TestSluiceDurability,TestSluiceLibhdfsInterop,TestSluiceLeaseRecovery,TestSluiceFileChecksum'
+      -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceFSMainOperations,TestSluiceConcurrencyAndUsers,TestSluiceDurability,TestSluiceLibhdfsInterop,TestSluiceLeaseRecovery,TestSluiceFileChecksum,TestSluiceExitWithOpenVolume'
 }
 run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contract_on_mysql_s3
 # Hadoop 3.4's own suites (and the newer cases of the old ones) with the classes compiled against
