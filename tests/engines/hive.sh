@@ -160,14 +160,27 @@ run() {
     show_log "$log"
     return 1
   fi
-  # Derby's log (derby.log) in the test's directory, not the working directory
+  # Derby's log (derby.log) in the test's directory, not the working directory; a crash report
+  # of the JVM (hs_err) beside the logs, since the test's directory goes
+  rm -f "$REPORT_DIR/hive-$vol-hs_err_pid"*.log
   (cd "$dir" && timeout -s KILL 600 "$JAVA" -Xmx1g -Dderby.system.home="$dir" \
+    -XX:ErrorFile="$REPORT_DIR/hive-$vol-hs_err_pid%p.log" \
     -Dlog4j2.configurationFile="$dir/log4j2.properties" \
     -cp "$dir:$OUT/classes:$JAR:$(cat "$CP_FILE")" io.sluice.hive.HiveCheck "$vol" "$ROWS" \
     >"$dir/stdout" 2>>"$log") || ok=1
   # HiveCheck's TAP lines; the rest of its standard output (Tez prints there) into the log
   sed -n "s/^\(\(not \)\{0,1\}ok\) - /\1 - $vol: /p" "$dir/stdout" >>"$TAP.lines"
   grep -v -E '^(not )?ok - ' "$dir/stdout" >>"$log" || true
+  # A JVM that crashes on its way out may still exit with 0 (its crash report half written)
+  local crash
+  crash=$(ls "$REPORT_DIR/hive-$vol-hs_err_pid"*.log 2>/dev/null || true)
+  if [[ -z $crash ]]; then
+    echo "ok - $vol: the JVM exited without a crash report" >>"$TAP.lines"
+  else
+    echo "not ok - $vol: the JVM exited without a crash report (${crash#"$ROOT"/})" \
+      >>"$TAP.lines"
+    ok=1
+  fi
   # Hive marks its own session's scratch directory and its query results cache deleteOnExit:
   # Hadoop's shutdown hook closes the FileSystem, which deletes them. (Tez's session directories
   # are in _tez_session_dir, which stays, empty, as on HDFS.)
