@@ -160,7 +160,13 @@ public final class HiveCheck {
       String name = prefix + st.getPath().getName();
       if (st.isDirectory()) {
         out.add(name + "/");
-        walk(st.getPath(), name + "/", out);
+        try {
+          walk(st.getPath(), name + "/", out);
+        } catch (java.io.FileNotFoundException e) {
+          // deleted since its parent was listed: HiveServer2 removes a query's staging
+          // directories in the background
+          out.remove(name + "/");
+        }
       } else {
         out.add(name);
       }
