@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh - `make test`: starts MariaDB, an S3 server (MinIO) and an MIT KDC on loopback in a private
 # temporary directory, runs the C tests (normal and ASan/UBSan builds), the Java tests (JNI bridge,
-# FileSystem, Hadoop's contract suites, the jar on older and newer Hadoop versions), Spark's jobs
-# and HBase (tests/engines/) and the interoperability tests with the real JuiceFS client, and
+# FileSystem, Hadoop's contract suites, the jar on older and newer Hadoop versions), Spark's jobs,
+# HBase and Hive (tests/engines/) and the interoperability tests with the real JuiceFS client, and
 # stops everything, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +49,7 @@ contract_on_mysql_s3() {
     --bucket "$SLUICE_TEST_S3_ENDPOINT/contract" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
     --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
     SLUICE_TEST_META=$meta SLUICE_TEST_CACHE_DIR=$WORK/contract-cache mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
-      -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceFSMainOperations,TestSluiceConcurrencyAndUsers,TestSluiceDurability,TestSluiceLibhdfsInterop,TestSluiceLeaseRecovery,TestSluiceFileChecksum'
+      -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceFSMainOperations,TestSluiceConcurrencyAndUsers,TestSluiceDurability,TestSluiceLibhdfsInterop,TestSluiceLeaseRecovery,TestSluiceFileChecksum,TestSluiceExitWithOpenVolume'
 }
 run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contract_on_mysql_s3
 # Hadoop 3.4's own suites (and the newer cases of the old ones) with the classes compiled against
@@ -72,6 +72,8 @@ run_step "Spark (PySpark, local mode) on sqlite3+file and MariaDB+S3: Parquet, O
   bash tests/engines/spark.sh "$BUILD"
 run_step "HBase 2.5 (standalone, one JVM) on sqlite3+file and MariaDB+S3: 100,000 rows, split, compaction, kill -9 and WAL replay" \
   bash tests/engines/hbase.sh "$BUILD"
+run_step "Hive 4.0 (embedded HiveServer2, Derby metastore, MapReduce local runner) on sqlite3+file and MariaDB+S3: text, ORC, Parquet, partitions, INSERT INTO/OVERWRITE, CTAS, joins, DROP TABLE" \
+  bash tests/engines/hive.sh "$BUILD"
 for t in tests/interop/*.sh; do
   run_step "interop: $(basename "$t" .sh)" bash "$t" "$ROOT/$BUILD/bin/sluice"
 done

@@ -333,6 +333,17 @@ struct req {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* OpenSSL frees its global state in an atexit handler unless told not to. A process may call
+ * exit() while threads of ours still sign requests: a JVM closes no volume that its shutdown
+ * hooks do not (FileContext never closes its AbstractFileSystem; Hive on Tez exited with some
+ * volume open), and the volume's workers, uploading or deleting blocks, then crashed in libcrypto
+ * (SIGSEGV in pthread_rwlock_rdlock, SIGBUS) after that handler ran. The state stays until the
+ * process is gone. Runs when the library is loaded, before any OpenSSL call of ours. */
+__attribute__((constructor)) static void openssl_keep_at_exit(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 
