@@ -33,9 +33,11 @@ mkdir -p "$REPORT_DIR"
 : >"$TAP.lines"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-hbase-XXXXXX")
 pids=()
+source "$ROOT/tests/env/engine-volumes.sh"
 cleanup() {
   local p
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  engine_volumes_drop
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -59,24 +61,7 @@ fi
 
 source "$ROOT/tests/env/hbase-java-flags.sh"
 
-META="sqlite3://$WORK/meta.db"
-"$BUILD/bin/sluice" format "$META" hbvol --storage file --bucket "$WORK/data" --trash-days 0 \
-  >/dev/null
-S3META=""
-if [ -n "${SLUICE_TEST_MYSQL_URL:-}" ]; then
-  db=hbase_$$
-  $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE $db"
-  cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    $SLUICE_TEST_MYSQL_ADMIN -e "DROP DATABASE IF EXISTS $db" || true
-    rm -rf "$WORK"
-  }
-  S3META="${SLUICE_TEST_MYSQL_URL%/*}/$db"
-  "$BUILD/bin/sluice" format "$S3META" hbs3vol --storage minio --trash-days 0 \
-    --bucket "$SLUICE_TEST_S3_ENDPOINT/hbase-$$" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
-    --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null
-fi
+engine_volumes hbase hbvol hbs3vol
 
 # A free TCP port for ZooKeeper
 free_port() {

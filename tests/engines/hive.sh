@@ -32,7 +32,11 @@ TAP=$REPORT_DIR/hive.tap
 mkdir -p "$REPORT_DIR"
 : >"$TAP.lines"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-hive-XXXXXX")
-cleanup() { rm -rf "$WORK"; }
+source "$ROOT/tests/env/engine-volumes.sh"
+cleanup() {
+  engine_volumes_drop
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 mvn_quiet() {
@@ -78,19 +82,7 @@ if [[ ! -d $METASTORE_HOME/scripts ]]; then
 fi
 export METASTORE_HOME
 
-META="sqlite3://$WORK/meta.db"
-"$BUILD/bin/sluice" format "$META" hivevol --storage file --bucket "$WORK/data" --trash-days 0 \
-  >/dev/null
-S3META=""
-if [ -n "${SLUICE_TEST_MYSQL_URL:-}" ]; then
-  db=hive_$$
-  $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE $db"
-  cleanup() { $SLUICE_TEST_MYSQL_ADMIN -e "DROP DATABASE IF EXISTS $db" || true; rm -rf "$WORK"; }
-  S3META="${SLUICE_TEST_MYSQL_URL%/*}/$db"
-  "$BUILD/bin/sluice" format "$S3META" hives3vol --storage minio --trash-days 0 \
-    --bucket "$SLUICE_TEST_S3_ENDPOINT/hive-$$" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
-    --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null
-fi
+engine_volumes hive hivevol hives3vol
 
 # conf DIR VOL META: hive-site.xml and log4j2.properties in DIR, as a user writes them for Hive on
 # Sluice (docs/hive.md), plus the test's local directories.

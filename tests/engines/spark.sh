@@ -24,22 +24,14 @@ mkdir -p "$REPORT_DIR"
 TAP=$REPORT_DIR/spark.tap
 : >"$TAP.lines"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-spark-XXXXXX")
-cleanup() { rm -rf "$WORK"; }
+source "$ROOT/tests/env/engine-volumes.sh"
+cleanup() {
+  engine_volumes_drop
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
-META="sqlite3://$WORK/meta.db"
-"$BUILD/bin/sluice" format "$META" sparkvol --storage file --bucket "$WORK/data" --trash-days 0 \
-  >/dev/null
-S3META=""
-if [ -n "${SLUICE_TEST_MYSQL_URL:-}" ]; then
-  db=spark_$$
-  $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE $db"
-  cleanup() { $SLUICE_TEST_MYSQL_ADMIN -e "DROP DATABASE IF EXISTS $db" || true; rm -rf "$WORK"; }
-  S3META="${SLUICE_TEST_MYSQL_URL%/*}/$db"
-  "$BUILD/bin/sluice" format "$S3META" sparks3vol --storage minio --trash-days 0 \
-    --bucket "$SLUICE_TEST_S3_ENDPOINT/spark-$$" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
-    --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null
-fi
+engine_volumes spark sparkvol sparks3vol
 
 # spark-defaults.conf as docs/spark.md shows it, plus the test's sizing: local mode with two
 # threads and two attempts per task (local[2,2]: a task that fails once is retried), few shuffle
