@@ -42,13 +42,18 @@ run_step "Java on the real jars of Hadoop 2.10.2, 3.3.1, 3.3.4 (shaded), 3.3.6, 
   env BUILD="$BUILD" bash tests/hadoop-compat.sh
 # The Hadoop suites once more on MariaDB + S3, on a volume of their own, with the disk cache and
 # hflush staging on.
+# Tests whose clients die get a volume of their own (SluiceTestVolume.configureScratch).
+format_mysql_s3_volume() {
+  $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE $1" &&
+    "$ROOT/$BUILD/bin/sluice" format "${SLUICE_TEST_MYSQL_URL%/*}/$1" testvol --storage minio \
+      --trash-days 0 --bucket "$SLUICE_TEST_S3_ENDPOINT/$1" \
+      --access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null
+}
 contract_on_mysql_s3() {
-  $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE contract"
-  local meta="${SLUICE_TEST_MYSQL_URL%/*}/contract"
-  "$ROOT/$BUILD/bin/sluice" format "$meta" testvol --storage minio --trash-days 0 \
-    --bucket "$SLUICE_TEST_S3_ENDPOINT/contract" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
-    --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
-    SLUICE_TEST_META=$meta SLUICE_TEST_CACHE_DIR=$WORK/contract-cache mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
+  format_mysql_s3_volume contract && format_mysql_s3_volume contractscratch &&
+    SLUICE_TEST_META="${SLUICE_TEST_MYSQL_URL%/*}/contract" \
+    SLUICE_TEST_SCRATCH_META="${SLUICE_TEST_MYSQL_URL%/*}/contractscratch" \
+    SLUICE_TEST_CACHE_DIR=$WORK/contract-cache mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
       -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceFSMainOperations,TestSluiceConcurrencyAndUsers,TestSluiceDurability,TestSluiceLibhdfsInterop,TestSluiceLeaseRecovery,TestSluiceFileChecksum,TestSluiceExitWithOpenVolume'
 }
 run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contract_on_mysql_s3

@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -52,6 +53,8 @@ public class TestSluiceDurability {
   private static final int HEADER = 12;
   private static final int WAL_THREADS = 6;
   private static final int WAL_RECORDS = 200;
+  /** Records of writer 0 that the tailer must have read before that writer goes on. */
+  private static final int TAILER_CHECKPOINTS = 10;
 
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
   @Rule public Timeout timeout = new Timeout(180, TimeUnit.SECONDS);
@@ -177,6 +180,8 @@ public class TestSluiceDurability {
     long lastLen;
     int records;
     int growths; // polls that found bytes past the parsed records
+    /** Records parsed per writer thread, published for the writers that wait on the tailer. */
+    final AtomicIntegerArray parsed = new AtomicIntegerArray(WAL_THREADS);
 
     Tailer(FileSystem fs, Path path) {
       this.fs = fs;
@@ -225,6 +230,7 @@ public class TestSluiceDurability {
           }
         }
         nextSeq[thread]++;
+        parsed.set(thread, nextSeq[thread]);
         records++;
       }
       consumed += b.position();
@@ -258,6 +264,17 @@ public class TestSluiceDurability {
           for (int seq = 0; seq < WAL_RECORDS; seq++) {
             out.write(record(thread, seq)); // one call: a record is appended whole
             out.hflush();
+            if (thread == 0 && seq % (WAL_RECORDS / TAILER_CHECKPOINTS) == 0) {
+              // The tailer must see this record while the WAL is open: the writers' speed
+              // then cannot decide how often it saw the file grow.
+              long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+              while (tailer.parsed.get(0) <= seq) {
+                assertFalse("the tailer stopped", tail.isDone());
+                assertTrue("hflushed record 0/" + seq + " not visible to the tailer in 60 s",
+                    System.nanoTime() < deadline);
+                Thread.sleep(1);
+              }
+            }
           }
           return null;
         }));
@@ -281,7 +298,7 @@ public class TestSluiceDurability {
       tail.get(); // surfaces a tailer failure while the writer is still open
       // it followed the file as it grew, not just read it once at the end
       assertTrue("the tailer saw the WAL grow only " + tailer.growths + " times",
-          tailer.growths >= 10);
+          tailer.growths >= TAILER_CHECKPOINTS);
     } finally {
       writing.set(false);
       pool.shutdownNow();

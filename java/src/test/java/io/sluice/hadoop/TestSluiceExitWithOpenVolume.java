@@ -44,7 +44,7 @@ public class TestSluiceExitWithOpenVolume {
 
   @Test
   public void exitWhileWorkersSignRequests() throws Exception {
-    Configuration conf = SluiceTestVolume.configure(new Configuration());
+    Configuration conf = SluiceTestVolume.configureScratch(new Configuration());
     Path dir = new Path("/exit-" + UUID.randomUUID());
     File reports = tmp.newFolder();
     try {

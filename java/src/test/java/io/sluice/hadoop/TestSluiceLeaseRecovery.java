@@ -41,7 +41,7 @@ public class TestSluiceLeaseRecovery {
 
   @Before
   public void setUp() throws IOException {
-    Configuration conf = SluiceTestVolume.configure(new Configuration());
+    Configuration conf = SluiceTestVolume.configureScratch(new Configuration());
     a = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
     b = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
     dir = new Path("/test/leases-" + System.nanoTime());
@@ -147,7 +147,7 @@ public class TestSluiceLeaseRecovery {
   }
 
   private Process startKilledWriter(Path wal, int n) throws IOException {
-    Configuration conf = SluiceTestVolume.configure(new Configuration());
+    Configuration conf = SluiceTestVolume.configureScratch(new Configuration());
     List<String> cmd = new ArrayList<>(Arrays.asList(
         new File(System.getProperty("java.home"), "bin/java").getPath(),
         "-cp", System.getProperty("java.class.path"),
@@ -240,7 +240,7 @@ public class TestSluiceLeaseRecovery {
 
   @Test
   public void leasesOffAllowSeveralWriters() throws IOException {
-    Configuration conf = SluiceTestVolume.configure(new Configuration());
+    Configuration conf = SluiceTestVolume.configureScratch(new Configuration());
     conf.setBoolean(SluiceConstants.hadoopKey(SluiceConstants.LEASES), false);
     Path p = new Path(dir, "multi");
     try (FileSystem x = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);

@@ -23,11 +23,18 @@ import org.apache.hadoop.conf.Configuration;
  * (MariaDB + S3) sets sluice.test.meta / SLUICE_TEST_META to its META-URL and skips formatting;
  * sluice.test.cache-dir / SLUICE_TEST_CACHE_DIR turns on the disk cache and hflush staging;
  * sluice.test.conf / SLUICE_TEST_CONF adds settings ("KEY=VALUE;...", each as sluice.KEY).
+ *
+ * <p>Tests whose child processes are killed or exit with the volume open use a second volume
+ * ({@link #configureScratch}): a client that dies loses the usage it had not flushed yet (at most
+ * a second's worth, as a JuiceFS client does), and the used-space and inode counters of the shared
+ * volume must stay exact for the tests that read them. A run against another volume names that
+ * one with sluice.test.scratch-meta / SLUICE_TEST_SCRATCH_META.
  */
 public final class SluiceTestVolume {
   public static final String DEFAULT_FS = "sluice://testvol/";
 
   private static String meta; // guarded by SluiceTestVolume.class
+  private static String scratchMeta; // guarded by SluiceTestVolume.class
 
   private SluiceTestVolume() {}
 
@@ -36,7 +43,16 @@ public final class SluiceTestVolume {
    * purpose: the scheme must resolve through META-INF/services.
    */
   public static Configuration configure(Configuration conf) {
-    conf.set("sluice.meta", meta());
+    return configure(conf, meta());
+  }
+
+  /** As {@link #configure}, for the scratch volume of tests whose clients die. */
+  public static Configuration configureScratch(Configuration conf) {
+    return configure(conf, scratchMeta());
+  }
+
+  private static Configuration configure(Configuration conf, String metaUrl) {
+    conf.set("sluice.meta", metaUrl);
     String lib = setting("sluice.native.path", "SLUICE_NATIVE_PATH", "build/lib/libsluice.so");
     if (new File(lib).isFile()) {
       conf.set("sluice.native.path", new File(lib).getAbsolutePath());
@@ -65,6 +81,18 @@ public final class SluiceTestVolume {
       meta = given != null ? given : format();
     }
     return meta;
+  }
+
+  private static synchronized String scratchMeta() {
+    if (scratchMeta == null) {
+      String given = setting("sluice.test.scratch-meta", "SLUICE_TEST_SCRATCH_META", null);
+      if (given == null && setting("sluice.test.meta", "SLUICE_TEST_META", null) != null) {
+        throw new IllegalStateException("SLUICE_TEST_META names the test volume, but no "
+            + "SLUICE_TEST_SCRATCH_META the volume for tests whose clients die");
+      }
+      scratchMeta = given != null ? given : format();
+    }
+    return scratchMeta;
   }
 
   private static String format() {
