@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../util/crc32c.h"
+#include "../util/fileio.h"
 #include "vfs.h"
 
 #define SEG SL_CACHEFILE_SEGMENT
@@ -31,19 +32,6 @@ static uint64_t nsegs(uint32_t len)
 	return ((uint64_t)len + SEG - 1) / SEG;
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static int write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -54,25 +42,6 @@ static int write_all(int fd, const void *buf, size_t len)
 		if (n < 0)
 			return errno;
 		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads exactly len bytes at off; 0, an errno, or -1 if the file ended first. */
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			return -1;
-		p += n;
-		off += (uint64_t)n;
 		len -= (size_t)n;
 	}
 	return 0;
@@ -109,12 +78,7 @@ static int fsync_dir(const char *path, size_t dirlen)
 		memcpy(dir, path, dirlen);
 		dir[dirlen] = 0;
 	}
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	int e = fsync(fd) ? errno : 0;
-	close(fd);
-	return e;
+	return sl_fsync_path(dir);
 }
 
 static int64_t mono_ns(void)
@@ -161,13 +125,13 @@ static int begin_write(struct pending_write *pw, const char *path, const void *d
 	for (uint64_t s = 0; s < ns; s++) {
 		uint64_t start = s * SEG;
 		size_t slen = len - start < SEG ? (size_t)(len - start) : SEG;
-		put_le32(trailer + 4 * s, sl_crc32c(0, d + start, slen));
+		sl_put_le32(trailer + 4 * s, sl_crc32c(0, d + start, slen));
 	}
 	uint8_t *f = trailer + 4 * ns;
 	memcpy(f, MAGIC, 4);
-	put_le32(f + 4, VERSION);
-	put_le32(f + 8, len);
-	put_le32(f + 12, sl_crc32c(0, trailer, (size_t)(4 * ns)));
+	sl_put_le32(f + 4, VERSION);
+	sl_put_le32(f + 8, len);
+	sl_put_le32(f + 12, sl_crc32c(0, trailer, (size_t)(4 * ns)));
 
 	int rc = 0, e = 0;
 	int fd = open(pw->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -331,24 +295,24 @@ static int read_layout(int fd, const char *path, struct layout *lo, struct sl_er
 	if (st.st_size < FOOTER)
 		return corrupt(err, path, "shorter than its footer (truncated)");
 	uint8_t f[FOOTER];
-	int e = pread_all(fd, f, FOOTER, (uint64_t)st.st_size - FOOTER);
+	int e = sl_pread_all(fd, f, FOOTER, (uint64_t)st.st_size - FOOTER);
 	if (e)
 		return read_err(e, path, err);
 	if (memcmp(f, MAGIC, 4))
 		return corrupt(err, path, "bad magic (not a Sluice cache file, or truncated)");
-	if (get_le32(f + 4) != VERSION)
+	if (sl_get_le32(f + 4) != VERSION)
 		return corrupt(err, path, "unknown version");
-	lo->len = get_le32(f + 8);
+	lo->len = sl_get_le32(f + 8);
 	lo->nseg = nsegs(lo->len);
 	if ((uint64_t)st.st_size != lo->len + 4 * lo->nseg + FOOTER)
 		return corrupt(err, path, "size does not match the length in its footer (truncated)");
 	lo->crcs = malloc(lo->nseg ? (size_t)(4 * lo->nseg) : 1);
 	if (!lo->crcs)
 		return sl_errf(err, -ENOMEM, "out of memory");
-	e = pread_all(fd, lo->crcs, (size_t)(4 * lo->nseg), lo->len);
+	e = sl_pread_all(fd, lo->crcs, (size_t)(4 * lo->nseg), lo->len);
 	if (e)
 		return read_err(e, path, err);
-	if (sl_crc32c(0, lo->crcs, (size_t)(4 * lo->nseg)) != get_le32(f + 12))
+	if (sl_crc32c(0, lo->crcs, (size_t)(4 * lo->nseg)) != sl_get_le32(f + 12))
 		return corrupt(err, path, "checksum list does not match its checksum");
 	return 0;
 }
@@ -356,7 +320,7 @@ static int read_layout(int fd, const char *path, struct layout *lo, struct sl_er
 static int check_seg(const struct layout *lo, uint64_t s, const uint8_t *p, size_t n,
 		     const char *path, struct sl_err *err)
 {
-	if (sl_crc32c(0, p, n) == get_le32(lo->crcs + 4 * s))
+	if (sl_crc32c(0, p, n) == sl_get_le32(lo->crcs + 4 * s))
 		return 0;
 	return sl_errf(err, -EBADMSG, "cache file %s is corrupt: checksum mismatch in bytes "
 		       "%llu-%llu", path, (unsigned long long)(s * SEG),
@@ -391,7 +355,7 @@ static int read_range(int fd, const char *path, const struct layout *lo, uint32_
 			while (t < last && seg_wanted(lo, t + 1, off, end))
 				t++;
 			uint64_t run_end = t * SEG + seg_len(lo, t);
-			if ((e = pread_all(fd, buf + (start - off), (size_t)(run_end - start), start))) {
+			if ((e = sl_pread_all(fd, buf + (start - off), (size_t)(run_end - start), start))) {
 				rc = read_err(e, path, err);
 				break;
 			}
@@ -406,7 +370,7 @@ static int read_range(int fd, const char *path, const struct layout *lo, uint32_
 			rc = sl_errf(err, -ENOMEM, "out of memory");
 			break;
 		}
-		if ((e = pread_all(fd, scratch, (size_t)slen, start))) {
+		if ((e = sl_pread_all(fd, scratch, (size_t)slen, start))) {
 			rc = read_err(e, path, err);
 			break;
 		}

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "../util/crc32c.h"
+#include "../util/fileio.h"
 #include "vfs.h"
 
 #define JOURNAL_FILE ".journal"
@@ -65,28 +66,6 @@ struct sl_journal {
 	int sync_err;
 };
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -99,23 +78,19 @@ static size_t padding(size_t n)
 	return (8 - n % 8) % 8;
 }
 
+/* sl_fsync_path with the sign of this file's errors. */
 static int fsync_path(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) ? -errno : 0;
-	close(fd);
-	return rc;
+	return -sl_fsync_path(path);
 }
 
 static int write_header(struct sl_journal *j)
 {
 	uint8_t h[HEADER] = {0};
 	memcpy(h, FILE_MAGIC, 4);
-	put_le32(h + 4, VERSION);
-	put_le64(h + 8, j->gen);
-	put_le32(h + 16, sl_crc32c(0, h, 16));
+	sl_put_le32(h + 4, VERSION);
+	sl_put_le64(h + 8, j->gen);
+	sl_put_le32(h + 16, sl_crc32c(0, h, 16));
 	ssize_t n = pwrite(j->fd, h, HEADER, 0);
 	if (n != HEADER)
 		return n < 0 ? -errno : -EIO;
@@ -336,13 +311,13 @@ int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8
 	for (size_t i = 0; i < n; i++) {
 		uint32_t klen = (uint32_t)strlen(keys[i]);
 		memcpy(hdr[i], REC_MAGIC, 4);
-		put_le32(hdr[i] + 4, klen);
-		put_le32(hdr[i] + 8, lens[i]);
-		put_le32(hdr[i] + 12, (uint32_t)j->gen);
+		sl_put_le32(hdr[i] + 4, klen);
+		sl_put_le32(hdr[i] + 8, lens[i]);
+		sl_put_le32(hdr[i] + 12, (uint32_t)j->gen);
 		uint32_t crc = sl_crc32c(0, hdr[i], 16);
 		crc = sl_crc32c(crc, keys[i], klen);
-		put_le32(hdr[i] + 16, sl_crc32c(crc, data[i], lens[i]));
-		put_le32(hdr[i] + 20, 0);
+		sl_put_le32(hdr[i] + 16, sl_crc32c(crc, data[i], lens[i]));
+		sl_put_le32(hdr[i] + 20, 0);
 		iov[niov++] = (struct iovec){hdr[i], REC_HEADER};
 		iov[niov++] = (struct iovec){(void *)keys[i], klen};
 		iov[niov++] = (struct iovec){(void *)data[i], lens[i]};
@@ -398,21 +373,6 @@ void sl_journal_close(struct sl_journal *j, const struct sl_logger *log)
 	free(j);
 }
 
-static int pread_all(int fd, void *buf, size_t n, uint64_t off)
-{
-	uint8_t *p = buf;
-	while (n) {
-		ssize_t r = pread(fd, p, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -ENODATA;
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
 
 /* A key names a file below the directory: no absolute path, no "..", no empty component. */
 static bool key_is_safe(const char *key)
@@ -464,12 +424,12 @@ int sl_journal_replay(const char *dir, const struct sl_logger *log, struct sl_er
 				       : sl_errf(err, -errno, "opening staging journal %s: %s", path,
 						 strerror(errno));
 	uint8_t h[HEADER];
-	int rc = pread_all(fd, h, HEADER, 0);
-	bool valid = !rc && !memcmp(h, FILE_MAGIC, 4) && get_le32(h + 4) == VERSION &&
-		     get_le32(h + 16) == sl_crc32c(0, h, 16);
+	int rc = sl_pread_all(fd, h, HEADER, 0);
+	bool valid = !rc && !memcmp(h, FILE_MAGIC, 4) && sl_get_le32(h + 4) == VERSION &&
+		     sl_get_le32(h + 16) == sl_crc32c(0, h, 16);
 	/* A torn header: the journal was being created (no record yet) or a generation was
 	 * being retired (its blocks were durable already). Nothing to restore either way. */
-	uint32_t gen = valid ? (uint32_t)get_le64(h + 8) : 0;
+	uint32_t gen = valid ? (uint32_t)sl_get_le64(h + 8) : 0;
 	uint64_t off = HEADER;
 	size_t records = 0, rewritten = 0;
 	rc = 0;
@@ -477,10 +437,10 @@ int sl_journal_replay(const char *dir, const struct sl_logger *log, struct sl_er
 	size_t cap = 0;
 	while (valid && !rc) {
 		uint8_t r[REC_HEADER];
-		if (pread_all(fd, r, REC_HEADER, off) || memcmp(r, REC_MAGIC, 4) ||
-		    get_le32(r + 12) != gen)
+		if (sl_pread_all(fd, r, REC_HEADER, off) || memcmp(r, REC_MAGIC, 4) ||
+		    sl_get_le32(r + 12) != gen)
 			break; /* the end of the generation, or a torn tail */
-		uint32_t klen = get_le32(r + 4), dlen = get_le32(r + 8);
+		uint32_t klen = sl_get_le32(r + 4), dlen = sl_get_le32(r + 8);
 		if (!klen || klen >= SL_KEY_MAX || dlen > SL_CHUNK_SIZE)
 			break;
 		size_t need = (size_t)klen + 1 + dlen;
@@ -494,11 +454,11 @@ int sl_journal_replay(const char *dir, const struct sl_logger *log, struct sl_er
 			cap = need;
 		}
 		/* the key NUL-terminated in front, the block's bytes after it */
-		if (pread_all(fd, buf, klen, off + REC_HEADER) ||
-		    pread_all(fd, buf + klen + 1, dlen, off + REC_HEADER + klen))
+		if (sl_pread_all(fd, buf, klen, off + REC_HEADER) ||
+		    sl_pread_all(fd, buf + klen + 1, dlen, off + REC_HEADER + klen))
 			break;
 		uint32_t crc = sl_crc32c(sl_crc32c(0, r, 16), buf, klen);
-		if (sl_crc32c(crc, buf + klen + 1, dlen) != get_le32(r + 16))
+		if (sl_crc32c(crc, buf + klen + 1, dlen) != sl_get_le32(r + 16))
 			break;
 		buf[klen] = 0;
 		off += REC_HEADER + klen + dlen + padding((size_t)klen + dlen);
