@@ -7,7 +7,8 @@
  * replacement: sl_gw_check_new_slice), so that nobody places an id into a file that was not
  * handed to them. Presigned URLs: a short-lived URL for exactly one block, GET/HEAD when the
  * acting user may read the chunk that lists the block's slice (the read_chunk slot decides, with
- * its own permission rule), PUT when the block belongs to a slice granted to the caller. DELETE is
+ * its own permission rule) - or, for those reads, PEER: a ticket for the cache group's servers
+ * (vfs/peer.c) -, PUT when the block belongs to a slice granted to the caller. DELETE is
  * never signed: the gateway deletes.
  */
 #include <errno.h>
@@ -201,42 +202,24 @@ static int check_put(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 	return check_grant(gw, caller, p->has_mac ? &p->grant : NULL, id, what, err);
 }
 
-/* PEER: a ticket for GETs of one block from the cache group's servers (peer.c), for a caller
- * that may read it as for a GET URL; valid as long as a presigned URL would be. */
-static int peer_ticket(struct sl_gateway *gw, const struct sl_meta_user *u,
-		       const struct sl_gw_presign_req *p, char *out, size_t size,
-		       uint32_t *expires_s, struct sl_err *err)
-{
-	uint64_t id;
-	uint32_t bindx, blen;
-	if (!p->key || !sl_block_key_parse(&gw->vol->core.layout, p->key, &id, &bindx, &blen))
-		return sl_errf(err, -EINVAL, "'%.200s' is not a data block key of volume %s",
-			       p->key ? p->key : "", gw->vol->core.format.name);
-	int rc = check_read(gw, u, p, id, bindx, blen, err);
-	if (!rc)
-		rc = sl_peers_ticket(gw->group_key, p->key,
-				     (int64_t)time(NULL) + gw->presign_expiry_s, out, size, err);
-	if (!rc)
-		*expires_s = (uint32_t)gw->presign_expiry_s;
-	return rc;
-}
-
 int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 		  const struct sl_meta_user *u, const struct sl_gw_presign_req *p, char *url,
 		  size_t size, uint32_t *expires_s, struct sl_err *err)
 {
 	const char *method = p->method ? p->method : "";
-	if (!strcmp(method, "PEER"))
-		return peer_ticket(gw, u, p, url, size, expires_s, err);
-	if (!gw->presigner)
+	/* PEER: for the same reads as GET, a ticket for the cache group's servers (peer.c), valid
+	 * as long as a URL would be; it needs the group key, not a URL signer */
+	bool peer = !strcmp(method, "PEER");
+	if (!peer && !gw->presigner)
 		return sl_errf(err, -EOPNOTSUPP, "this gateway does not presign object URLs (%s); "
 			       "configure access-key/secret-key on the client",
 			       gw->presign_why[0] ? gw->presign_why : "no URL signer");
 	if (!strcmp(method, "DELETE"))
 		return sl_errf(err, -EPERM, "objects are deleted by the gateway, never by clients");
 	bool put = !strcmp(method, "PUT");
-	if (!put && strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return sl_errf(err, -EINVAL, "presign: method '%.16s' is not GET, HEAD or PUT", method);
+	if (!put && !peer && strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return sl_errf(err, -EINVAL, "presign: method '%.16s' is not GET, HEAD, PEER or PUT",
+			       method);
 	uint64_t id;
 	uint32_t bindx, blen;
 	if (!p->key || !sl_block_key_parse(&gw->vol->core.layout, p->key, &id, &bindx, &blen))
@@ -244,10 +227,13 @@ int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 			       p->key ? p->key : "", gw->vol->core.format.name);
 	int rc = put ? check_put(gw, caller, p, id, err)
 		     : check_read(gw, u, p, id, bindx, blen, err);
+	if (!rc && peer)
+		rc = sl_peers_ticket(gw->group_key, p->key,
+				     (int64_t)time(NULL) + gw->presign_expiry_s, url, size, err);
+	else if (!rc)
+		rc = sl_presign(gw->presigner, method, p->key, gw->presign_expiry_s, time(NULL), url,
+				size, err);
 	if (rc)
-		return rc;
-	if ((rc = sl_presign(gw->presigner, method, p->key, gw->presign_expiry_s, time(NULL), url,
-			     size, err)))
 		return rc;
 	*expires_s = (uint32_t)gw->presign_expiry_s;
 	return 0;

@@ -459,7 +459,9 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	memcpy(key, fixed + REQ_HEAD, klen);
 	key[klen] = 0;
 	uint8_t rkey[MAC_BYTES];
-	if (ticketed ? !ticket_key(p->key, key, expiry, rkey) : !memcpy(rkey, p->key, MAC_BYTES))
+	if (!ticketed)
+		memcpy(rkey, p->key, MAC_BYTES);
+	else if (!ticket_key(p->key, key, expiry, rkey))
 		return false;
 	uint8_t *req = malloc(nfixed + plen + MAC_BYTES);
 	if (!req)
