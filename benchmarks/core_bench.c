@@ -284,13 +284,13 @@ static int bench_meta(const char *meta, int nfiles)
 	/* Raw limit: one single-row update transaction, through the same connection pool (not
 	 * through a gateway, which takes no such writes from clients). */
 	struct sl_meta *m = vol->core.meta;
-	if (!strcmp(m->be->name, "gateway"))
+	if (!strcmp(sl_meta_backend_name(m), "gateway"))
 		goto out;
 	struct sl_err err = {0};
 	int64_t value;
 	double t0 = now_s();
 	for (int i = 0; i < nfiles; i++)
-		if (m->be->incr_counter(m, "benchRawTxn", 1, &value, &err)) {
+		if (sl_meta_incr_counter(m, "benchRawTxn", 1, &value, &err)) {
 			fprintf(stderr, "raw txn: %s\n", err.msg);
 			return 1;
 		}
@@ -357,7 +357,7 @@ static int bench_wal(const char *meta, const char *cache_dir, int n)
 			int64_t value;
 			for (int i = 0; i < n; i++) {
 				double t0 = now_s();
-				if (v->meta->be->incr_counter(v->meta, "benchRawTxn", 1, &value, &err)) {
+				if (sl_meta_incr_counter(v->meta, "benchRawTxn", 1, &value, &err)) {
 					fprintf(stderr, "raw txn: %s\n", err.msg);
 					return 1;
 				}

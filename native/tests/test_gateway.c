@@ -359,8 +359,8 @@ static void test_cache_group(const char *meta, const char *dir)
 	sluice_stat st;
 	const sluice_user hdfs = {.name = "hdfs"}; /* the superuser: /alice is alice's alone */
 	REQUIRE(sluice_stat_path(srv, &hdfs, "/alice/grouped", &st) == 0);
-	REQUIRE(srv->core.meta->be->read_chunk(srv->core.meta, NULL, st.inode, 0, &ss, &ns,
-					       &err) == 0 && ns >= 1);
+	REQUIRE(sl_meta_read_chunk(srv->core.meta, NULL, st.inode, 0, &ss, &ns,
+				   &err) == 0 && ns >= 1);
 	char key[SL_KEY_MAX], other[SL_KEY_MAX];
 	sl_block_key(&srv->core.layout, ss[0].id, 0, ss[0].size, key);
 	sl_block_key(&srv->core.layout, ss[0].id, 1, ss[0].size, other);

@@ -265,7 +265,7 @@ static size_t chunk_keys(sl_ino ino, uint32_t indx, char keys[][SL_KEY_MAX], siz
 	struct sl_slice *ss = NULL;
 	size_t n = 0, k = 0;
 	struct sl_err err = {0};
-	CHECK_RC(v->meta->be->read_chunk(v->meta, NULL, ino, indx, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(v->meta, NULL, ino, indx, &ss, &n, &err), 0);
 	for (size_t i = 0; i < n; i++)
 		for (uint32_t b = 0; ss[i].id && b < sl_block_count(&v->layout, ss[i].size); b++)
 			if (k < max)
@@ -500,7 +500,7 @@ static void test_read_permission(void)
 	sluice_volume *a2 = client("alice", &gw_main, false);
 	REQUIRE(a2);
 	struct sl_presign_provider prov2;
-	REQUIRE(a2->core.meta->be->object_provider(a2->core.meta, &prov2, &err) == 0);
+	REQUIRE(sl_meta_object_provider(a2->core.meta, &prov2, &err) == 0);
 	CHECK_RC(prov2.url(prov2.arg, "GET", pk[0], 0, url, SL_PRESIGN_URL_MAX, &err), -ENOENT);
 	CHECK_RC(prov2.url(prov2.arg, "DELETE", pk[0], 0, url, SL_PRESIGN_URL_MAX, &err), -EPERM);
 	CHECK_RC(prov2.url(prov2.arg, "PUT", pk[0], 0, url, SL_PRESIGN_URL_MAX, &err), -EPERM);

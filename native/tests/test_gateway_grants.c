@@ -308,7 +308,7 @@ static size_t slices_of(sl_ino ino, struct sl_slice *out, size_t max)
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
 	struct sl_err err = {0};
-	CHECK_RC(m->be->read_chunk(m, NULL, ino, 0, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(m, NULL, ino, 0, &ss, &n, &err), 0);
 	for (size_t i = 0; i < n && i < max; i++)
 		out[i] = ss[i];
 	free(ss);

@@ -369,7 +369,7 @@ static void test_expiry(void)
 	struct sl_err err = {0};
 	REQUIRE(sl_meta_open(meta, NULL, NULL, &m, &err) == 0);
 	struct sl_dt_row row;
-	CHECK_RC(m->be->dt_get_token(m, id.seq, &row, &err), -ENOENT);
+	CHECK_RC(sl_meta_dt_get_token(m, id.seq, &row, &err), -ENOENT);
 	sl_meta_close(m);
 	sluice_shutdown(alice);
 }
@@ -454,7 +454,7 @@ static void *race(void *arg)
 	for (int i = 0; !r->rc && i < 20; i++) {
 		uint8_t secret[64];
 		memset(secret, i + 1, sizeof(secret));
-		r->rc = m->be->dt_signing_key(m, now_ms(), 1, 1000, secret, &r->keys[i], &err);
+		r->rc = sl_meta_dt_signing_key(m, now_ms(), 1, 1000, secret, &r->keys[i], &err);
 	}
 	if (r->rc)
 		fprintf(stderr, "race: %s\n", err.msg);
@@ -479,13 +479,13 @@ static void test_key_race(void)
 		CHECK_RC(r[i].rc, 0);
 		for (int k = 0; !r[i].rc && k < 20; k++) {
 			struct sl_dt_key got;
-			CHECK_RC(m->be->dt_get_key(m, r[i].keys[k].id, &got, &err), 0);
+			CHECK_RC(sl_meta_dt_get_key(m, r[i].keys[k].id, &got, &err), 0);
 			CHECK(!memcmp(got.secret, r[i].keys[k].secret, sizeof(got.secret)));
 		}
 	}
 	/* keys are swept after their expiry (these: 1 ms + 1 s after they were made) */
 	sleep_ms(2500);
-	CHECK_RC(m->be->dt_get_key(m, r[0].keys[0].id, &(struct sl_dt_key){0}, &err), -ENOENT);
+	CHECK_RC(sl_meta_dt_get_key(m, r[0].keys[0].id, &(struct sl_dt_key){0}, &err), -ENOENT);
 	sl_meta_close(m);
 }
 

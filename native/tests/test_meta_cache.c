@@ -61,7 +61,7 @@ static sl_ino mk(struct sl_meta *h, const struct sl_meta_user *u, sl_ino parent,
 	sl_ino ino = 0;
 	struct sl_attr attr;
 	struct sl_removed rm;
-	int rc = h->be->mknod(h, u, parent, name, type, mode, 0, NULL, &ino, &attr, &rm, &err);
+	int rc = sl_meta_mknod(h, u, parent, name, type, mode, 0, NULL, &ino, &attr, &rm, &err);
 	if (rc)
 		fprintf(stderr, "mknod %s: %d %s\n", name, rc, err.msg);
 	CHECK_RC(rc, 0);
@@ -75,7 +75,7 @@ static sl_ino res(struct sl_meta *h, const struct sl_meta_user *u, const char *p
 	struct sl_err err = {0};
 	sl_ino ino = 0;
 	struct sl_attr a;
-	*rc = h->be->resolve(h, u, path, &ino, attr ? attr : &a, &err);
+	*rc = sl_meta_resolve(h, u, path, &ino, attr ? attr : &a, &err);
 	return *rc ? 0 : ino;
 }
 
@@ -85,7 +85,7 @@ static sl_ino look(struct sl_meta *h, const struct sl_meta_user *u, sl_ino paren
 	struct sl_err err = {0};
 	sl_ino ino = 0;
 	struct sl_attr a;
-	*rc = h->be->lookup(h, u, parent, name, &ino, &a, &err);
+	*rc = sl_meta_lookup(h, u, parent, name, &ino, &a, &err);
 	return *rc ? 0 : ino;
 }
 
@@ -93,7 +93,7 @@ static struct sl_attr getattr_ok(struct sl_meta *h, sl_ino ino)
 {
 	struct sl_err err = {0};
 	struct sl_attr a = {0};
-	CHECK_RC(h->be->getattr(h, NULL, ino, &a, &err), 0);
+	CHECK_RC(sl_meta_getattr(h, NULL, ino, &a, &err), 0);
 	return a;
 }
 
@@ -102,7 +102,7 @@ static size_t nslices(struct sl_meta *h, sl_ino ino, uint32_t indx)
 	struct sl_err err = {0};
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	CHECK_RC(h->be->read_chunk(h, NULL, ino, indx, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(h, NULL, ino, indx, &ss, &n, &err), 0);
 	free(ss);
 	return n;
 }
@@ -114,7 +114,7 @@ static void write_slice(struct sl_meta *h, sl_ino ino, uint32_t pos, uint32_t le
 	CHECK_RC(sl_meta_next_slice_id(h, &id, &err), 0);
 	struct sl_slice s = {.pos = pos, .id = id, .size = len, .off = 0, .len = len};
 	struct sl_attr attr;
-	int rc = h->be->write_chunk(h, NULL, NULL, ino, 0, &s, 1700000000000000000LL + pos, &attr, &err);
+	int rc = sl_meta_write_chunk(h, NULL, NULL, ino, 0, &s, 1700000000000000000LL + pos, &attr, &err);
 	if (rc)
 		fprintf(stderr, "write_chunk: %s\n", err.msg);
 	CHECK_RC(rc, 0);
@@ -124,7 +124,7 @@ static void chmod_(struct sl_meta *h, const struct sl_meta_user *u, sl_ino ino, 
 {
 	struct sl_err err = {0};
 	struct sl_attr in = {.mode = mode}, out;
-	CHECK_RC(h->be->setattr(h, u, ino, SL_SET_MODE, &in, &out, &err), 0);
+	CHECK_RC(sl_meta_setattr(h, u, ino, SL_SET_MODE, &in, &out, &err), 0);
 }
 
 /* ---- enabling ------------------------------------------------------------------------------ */
@@ -151,7 +151,7 @@ static void test_enable(void)
 	struct sl_meta_cache_conf on = {.attr_s = 1};
 	CHECK_RC(sl_meta_cache_enable(h, &on, &err), 0);
 	CHECK(h->be != &sl_meta_sql_backend);
-	CHECK(!strcmp(h->be->name, "sql"));
+	CHECK(!strcmp(sl_meta_backend_name(h), "sql"));
 	CHECK(sl_meta_cache_stats(h, &st) && st.entries == 0);
 	CHECK_RC(sl_meta_cache_enable(h, &on, &err), -EINVAL);
 	CHECK(strstr(err.msg, "already"));
@@ -204,14 +204,14 @@ static void test_other_client(void)
 	/* the other client changes everything */
 	struct sl_removed rm;
 	chmod_(m0, &root_u, f, 0600);
-	CHECK_RC(m0->be->rename(m0, &root_u, t, "f", t, "g", 0, &rm, &err), 0);
-	CHECK_RC(m0->be->unlink(m0, &root_u, t, "k", &rm, &err), 0);
-	CHECK_RC(m0->be->rmdir(m0, &root_u, t, "sub", &err), 0);
+	CHECK_RC(sl_meta_rename(m0, &root_u, t, "f", t, "g", 0, &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(m0, &root_u, t, "k", &rm, &err), 0);
+	CHECK_RC(sl_meta_rmdir(m0, &root_u, t, "sub", &err), 0);
 	write_slice(m0, h, 0, 1000);
 	sl_ino nw = mk(m0, &root_u, t, "new", SL_TYPE_FILE, 0644);
-	CHECK_RC(m0->be->unlink(m0, &root_u, t, "k2", &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(m0, &root_u, t, "k2", &rm, &err), 0);
 	sl_ino k3 = mk(m0, &root_u, t, "k2", SL_TYPE_FILE, 0600);
-	CHECK_RC(m0->be->rename(m0, &root_u, t, "m2", t, "m3", 0, &rm, &err), 0);
+	CHECK_RC(sl_meta_rename(m0, &root_u, t, "m2", t, "m3", 0, &rm, &err), 0);
 	CHECK_RC(res(me, &alice, "/t2/k2", &rc, &a), k3); /* the old inode is gone */
 	CHECK_RC(a.mode, 0600);
 	CHECK_RC(res(me, &alice, "/t2/m2", &rc, &a), m2); /* moved away, still there: stale */
@@ -331,7 +331,7 @@ static void test_own_changes(void)
 	CHECK_RC(a.mode, 0600);
 
 	/* rename */
-	CHECK_RC(mc->be->rename(mc, &alice, t, "a", t, "b", 0, &rm, &err), 0);
+	CHECK_RC(sl_meta_rename(mc, &alice, t, "a", t, "b", 0, &rm, &err), 0);
 	CHECK_RC(res(mc, &alice, "/t4/a", &rc, NULL), 0);
 	CHECK_RC(rc, -ENOENT);
 	CHECK_RC(look(mc, &alice, t, "a", &rc), 0);
@@ -341,7 +341,7 @@ static void test_own_changes(void)
 	/* a directory moves with everything under it */
 	sl_ino in_d = mk(mc, &alice, d, "in", SL_TYPE_FILE, 0644);
 	CHECK_RC(res(mc, &alice, "/t4/d/in", &rc, NULL), in_d);
-	CHECK_RC(mc->be->rename(mc, &alice, t, "d", t, "e", 0, &rm, &err), 0);
+	CHECK_RC(sl_meta_rename(mc, &alice, t, "d", t, "e", 0, &rm, &err), 0);
 	CHECK_RC(res(mc, &alice, "/t4/d/in", &rc, NULL), 0);
 	CHECK_RC(rc, -ENOENT);
 	CHECK_RC(res(mc, &alice, "/t4/e/in", &rc, NULL), in_d);
@@ -359,7 +359,7 @@ static void test_own_changes(void)
 	CHECK_RC(getattr_ok(mc, f).length, 1000);
 
 	/* truncate */
-	CHECK_RC(mc->be->truncate(mc, &alice, f, 10, &a, &err), 0);
+	CHECK_RC(sl_meta_truncate(mc, &alice, f, 10, &a, &err), 0);
 	CHECK_RC(getattr_ok(mc, f).length, 10);
 	CHECK(nslices(mc, f, 0) >= 2);
 	CHECK_RC(res(mc, &alice, "/t4/b", &rc, &a), f);
@@ -368,14 +368,14 @@ static void test_own_changes(void)
 	/* compaction */
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	CHECK_RC(mc->be->read_chunk(mc, NULL, f, 0, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(mc, NULL, f, 0, &ss, &n, &err), 0);
 	uint64_t id = 0;
 	CHECK_RC(sl_meta_next_slice_id(mc, &id, &err), 0);
 	struct sl_slice merged = {.pos = 0, .id = id, .size = 10, .off = 0, .len = 10};
-	CHECK_RC(mc->be->compact_chunk(mc, NULL, NULL, f, 0, ss, n, 0, &merged, no_slice_cb, NULL, &err), 0);
+	CHECK_RC(sl_meta_compact_chunk(mc, NULL, NULL, f, 0, ss, n, 0, &merged, no_slice_cb, NULL, &err), 0);
 	free(ss);
 	ss = NULL;
-	CHECK_RC(mc->be->read_chunk(mc, NULL, f, 0, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(mc, NULL, f, 0, &ss, &n, &err), 0);
 	CHECK(n == 1 && ss && ss[0].id == id);
 	free(ss);
 
@@ -385,7 +385,7 @@ static void test_own_changes(void)
 	CHECK_RC(res(mc, &alice, "/t4/s1", &rc, NULL), s1);
 	CHECK_RC(getattr_ok(mc, f).length, 10);
 	CHECK_RC(nslices(mc, f, 0), 1);
-	rc = mc->be->concat(mc, &alice, f, &s1, 1, &err);
+	rc = sl_meta_concat(mc, &alice, f, &s1, 1, &err);
 	if (rc)
 		fprintf(stderr, "concat: %s\n", err.msg);
 	CHECK_RC(rc, 0);
@@ -395,15 +395,15 @@ static void test_own_changes(void)
 	CHECK(nslices(mc, f, 0) + nslices(mc, f, 1) > 1);
 
 	/* delete */
-	CHECK_RC(mc->be->unlink(mc, &alice, t, "b", &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(mc, &alice, t, "b", &rm, &err), 0);
 	CHECK_RC(res(mc, &alice, "/t4/b", &rc, NULL), 0);
 	CHECK_RC(rc, -ENOENT);
 	CHECK_RC(look(mc, &alice, t, "b", &rc), 0);
 	CHECK_RC(rc, -ENOENT);
-	CHECK_RC(mc->be->unlink(mc, &alice, in_d, "x", &rm, &err), -ENOTDIR);
-	CHECK_RC(mc->be->unlink(mc, &alice, d, "in", &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(mc, &alice, in_d, "x", &rm, &err), -ENOTDIR);
+	CHECK_RC(sl_meta_unlink(mc, &alice, d, "in", &rm, &err), 0);
 	CHECK_RC(res(mc, &alice, "/t4/e", &rc, NULL), d);
-	CHECK_RC(mc->be->rmdir(mc, &alice, t, "e", &err), 0);
+	CHECK_RC(sl_meta_rmdir(mc, &alice, t, "e", &err), 0);
 	CHECK_RC(res(mc, &alice, "/t4/e", &rc, NULL), 0);
 	CHECK_RC(rc, -ENOENT);
 
@@ -411,7 +411,7 @@ static void test_own_changes(void)
 	sl_ino c1 = mk(m0, &root_u, t, "c", SL_TYPE_FILE, 0644);
 	CHECK_RC(res(mc, &alice, "/t4/c", &rc, NULL), c1);
 	CHECK_RC(look(mc, &alice, t, "c", &rc), c1);
-	CHECK_RC(m0->be->unlink(m0, &root_u, t, "c", &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(m0, &root_u, t, "c", &rm, &err), 0);
 	CHECK_RC(res(mc, &alice, "/t4/c", &rc, NULL), c1); /* stale, as promised */
 	sl_ino c2 = mk(mc, &alice, t, "c", SL_TYPE_FILE, 0644);
 	CHECK(c2 != c1);
@@ -419,7 +419,7 @@ static void test_own_changes(void)
 	CHECK_RC(look(mc, &alice, t, "c", &rc), c2);
 	/* overwrite (create replacing an existing file) */
 	sl_ino c3 = 0;
-	CHECK_RC(mc->be->mknod(mc, &alice, t, "c", SL_TYPE_FILE, 0644, SL_MKNOD_REPLACE, NULL, &c3,
+	CHECK_RC(sl_meta_mknod(mc, &alice, t, "c", SL_TYPE_FILE, 0644, SL_MKNOD_REPLACE, NULL, &c3,
 			       &a, &rm, &err), 0);
 	CHECK(c3 != c2);
 	CHECK_RC(res(mc, &alice, "/t4/c", &rc, NULL), c3);
@@ -436,8 +436,8 @@ static void test_own_changes(void)
 	CHECK_RC(rc, -EACCES);
 
 	/* xattrs change nothing cached, but go through */
-	CHECK_RC(mc->be->setxattr(mc, &root_u, pf, "user.k", "v", 1, 0, &err), 0);
-	CHECK_RC(mc->be->removexattr(mc, &root_u, pf, "user.k", &err), 0);
+	CHECK_RC(sl_meta_setxattr(mc, &root_u, pf, "user.k", "v", 1, 0, &err), 0);
+	CHECK_RC(sl_meta_removexattr(mc, &root_u, pf, "user.k", &err), 0);
 	sl_meta_close(mc);
 }
 
@@ -451,7 +451,7 @@ static void test_deleted_elsewhere(void)
 	int rc;
 	sl_ino t = mk(m0, &root_u, SL_ROOT_INO, "t8", SL_TYPE_DIR, 0755);
 	sl_ino hole = mk(m0, &root_u, t, "hole", SL_TYPE_FILE, 0644);
-	CHECK_RC(m0->be->truncate(m0, &root_u, hole, 3 * SL_CHUNK_SIZE, &a, &err), 0);
+	CHECK_RC(sl_meta_truncate(m0, &root_u, hole, 3 * SL_CHUNK_SIZE, &a, &err), 0);
 	for (int with_open = 0; with_open < 2; with_open++) {
 		struct sl_meta *mc = open_cached(600, 600, 600, with_open ? 600 : 0, 0);
 		const char *name = with_open ? "f1" : "f0";
@@ -466,9 +466,9 @@ static void test_deleted_elsewhere(void)
 		CHECK_RC(nslices(mc, hole, 1), 0);
 		CHECK_RC(nslices(mc, f, 0), 1);
 
-		CHECK_RC(m0->be->unlink(m0, &root_u, t, name, &rm, &err), 0);
+		CHECK_RC(sl_meta_unlink(m0, &root_u, t, name, &rm, &err), 0);
 		CHECK(rm.ino == f && rm.data_pending);
-		CHECK_RC(m0->be->delete_file_data(m0, f, no_slice_cb, NULL, &err), 0);
+		CHECK_RC(sl_meta_delete_file_data(m0, f, no_slice_cb, NULL, &err), 0);
 
 		CHECK_RC(res(mc, &alice, path, &rc, &a), f); /* stale, as promised */
 		CHECK_RC(a.length, 1000);
@@ -478,7 +478,7 @@ static void test_deleted_elsewhere(void)
 		}
 		struct sl_slice *ss = NULL;
 		size_t n = 7;
-		CHECK_RC(mc->be->read_chunk(mc, NULL, f, 0, &ss, &n, &err), -ESTALE);
+		CHECK_RC(sl_meta_read_chunk(mc, NULL, f, 0, &ss, &n, &err), -ESTALE);
 		CHECK(strstr(err.msg, "deleted"));
 		CHECK(ss == NULL);
 		sl_err_clear(&err);
@@ -498,7 +498,7 @@ static void test_permissions(void)
 	sl_ino grp = mk(m0, &root_u, t, "grp", SL_TYPE_DIR, 0750);
 	struct sl_err err = {0};
 	struct sl_attr in = {.gid = 50}, out;
-	CHECK_RC(m0->be->setattr(m0, &root_u, grp, SL_SET_GID, &in, &out, &err), 0);
+	CHECK_RC(sl_meta_setattr(m0, &root_u, grp, SL_SET_GID, &in, &out, &err), 0);
 	sl_ino gf = mk(m0, &root_u, grp, "file", SL_TYPE_FILE, 0644);
 
 	for (int round = 0; round < 2; round++) { /* the second round runs on cached entries */
@@ -578,7 +578,7 @@ static void *churn_main(void *arg)
 	for (int j = 0; j < 60; j++) {
 		sl_ino d = mk(conc_m, &alice, conc_dir, "tmp", SL_TYPE_DIR, 0755);
 		bad += res(conc_m, &alice, "/t7/tmp", &rc, NULL) != d;
-		bad += conc_m->be->rmdir(conc_m, &alice, conc_dir, "tmp", &err) != 0;
+		bad += sl_meta_rmdir(conc_m, &alice, conc_dir, "tmp", &err) != 0;
 		bad += res(conc_m, &alice, "/t7/tmp", &rc, NULL) != 0 || rc != -ENOENT;
 		for (int i = 0; i < 4; i++) {
 			char name[16];
@@ -618,7 +618,7 @@ int main(void)
 	struct sl_attr root = {.type = SL_TYPE_DIR, .mode = 0777, .nlink = 2, .length = 4096,
 			       .atime_ns = 1700000000000000000LL, .mtime_ns = 1700000000000000000LL,
 			       .ctime_ns = 1700000000000000000LL};
-	REQUIRE(m0->be->format(m0, fmt, &root, false, &err) == 0);
+	REQUIRE(sl_meta_format(m0, fmt, &root, false, &err) == 0);
 
 	test_enable();
 	test_other_client();

@@ -247,7 +247,7 @@ static size_t records(sl_ino ino, uint32_t indx, uint64_t id)
 	struct sl_err err = {0};
 	struct sl_slice *ss = NULL;
 	size_t n = 0, found = 0;
-	CHECK_RC(report("read_chunk", md->be->read_chunk(md, NULL, ino, indx, &ss, &n, &err), &err),
+	CHECK_RC(report("read_chunk", sl_meta_read_chunk(md, NULL, ino, indx, &ss, &n, &err), &err),
 		 0);
 	for (size_t i = 0; i < n; i++)
 		found += !id || ss[i].id == id;
@@ -260,7 +260,7 @@ static bool exists(sl_ino parent, const char *name, sl_ino *ino)
 	struct sl_err err = {0};
 	struct sl_attr a;
 	sl_ino i = 0;
-	int rc = md->be->lookup(md, &root_u, parent, name, &i, &a, &err);
+	int rc = sl_meta_lookup(md, &root_u, parent, name, &i, &a, &err);
 	if (ino)
 		*ino = i;
 	return rc == 0;
@@ -270,7 +270,7 @@ static uint32_t nlink(sl_ino ino)
 {
 	struct sl_err err = {0};
 	struct sl_attr a = {0};
-	CHECK_RC(md->be->getattr(md, NULL, ino, &a, &err), 0);
+	CHECK_RC(sl_meta_getattr(md, NULL, ino, &a, &err), 0);
 	return a.nlink;
 }
 
@@ -310,21 +310,21 @@ static void round_of_ops(const char *tag)
 	snprintf(name, sizeof(name), "file-%s", tag);
 	snprintf(dname, sizeof(dname), "dir-%s", tag);
 	uint32_t root_links = nlink(SL_ROOT_INO);
-	CHECK_RC(report("mknod", m->be->mknod(m, &root_u, SL_ROOT_INO, name, SL_TYPE_FILE, 0644, 0,
-					      NULL, &f, &a, &rm, &err), &err), 0);
+	CHECK_RC(report("mknod", sl_meta_mknod(m, &root_u, SL_ROOT_INO, name, SL_TYPE_FILE, 0644, 0,
+					       NULL, &f, &a, &rm, &err), &err), 0);
 	sl_ino seen = 0;
 	CHECK(exists(SL_ROOT_INO, name, &seen) && seen == f);
-	CHECK_RC(report("mkdir", m->be->mknod(m, &root_u, SL_ROOT_INO, dname, SL_TYPE_DIR, 0755, 0,
-					      NULL, &d, &a, &rm, &err), &err), 0);
+	CHECK_RC(report("mkdir", sl_meta_mknod(m, &root_u, SL_ROOT_INO, dname, SL_TYPE_DIR, 0755, 0,
+					       NULL, &d, &a, &rm, &err), &err), 0);
 	CHECK_RC(nlink(SL_ROOT_INO), root_links + 1);
 
 	/* write_chunk, twice */
 	uint64_t s1 = slice_id(), s2 = slice_id();
 	struct sl_slice sl1 = {.pos = 0, .id = s1, .size = 1000, .len = 1000};
 	struct sl_slice sl2 = {.pos = 1000, .id = s2, .size = 500, .len = 500};
-	CHECK_RC(report("write_chunk", m->be->write_chunk(m, &root_u, NULL, f, 0, &sl1, 1, &a, &err), &err),
+	CHECK_RC(report("write_chunk", sl_meta_write_chunk(m, &root_u, NULL, f, 0, &sl1, 1, &a, &err), &err),
 		 0);
-	CHECK_RC(report("write_chunk", m->be->write_chunk(m, &root_u, NULL, f, 0, &sl2, 2, &a, &err), &err),
+	CHECK_RC(report("write_chunk", sl_meta_write_chunk(m, &root_u, NULL, f, 0, &sl2, 2, &a, &err), &err),
 		 0);
 	CHECK_RC(records(f, 0, s1), 1);
 	CHECK_RC(records(f, 0, s2), 1);
@@ -332,17 +332,17 @@ static void round_of_ops(const char *tag)
 	CHECK_RC(a.length, 1500);
 
 	/* truncate: one hole record, not two */
-	CHECK_RC(report("truncate", m->be->truncate(m, &root_u, f, 1200, &a, &err), &err), 0);
+	CHECK_RC(report("truncate", sl_meta_truncate(m, &root_u, f, 1200, &a, &err), &err), 0);
 	CHECK_RC(records(f, 0, 0), 3);
 
 	/* setxattr with CREATE: a retry must not find "its" attribute and fail */
-	CHECK_RC(report("setxattr", m->be->setxattr(m, &root_u, f, "user.k", "v", 1,
-						    SL_XATTR_CREATE, &err), &err), 0);
+	CHECK_RC(report("setxattr", sl_meta_setxattr(m, &root_u, f, "user.k", "v", 1,
+						     SL_XATTR_CREATE, &err), &err), 0);
 
 	/* counters: added once */
 	int64_t v0 = 0, v1 = 0;
-	CHECK_RC(md->be->incr_counter(md, "sluiceTestCounter", 0, &v0, &err), 0);
-	CHECK_RC(report("incr_counter", m->be->incr_counter(m, "sluiceTestCounter", 7, &v1, &err),
+	CHECK_RC(sl_meta_incr_counter(md, "sluiceTestCounter", 0, &v0, &err), 0);
+	CHECK_RC(report("incr_counter", sl_meta_incr_counter(m, "sluiceTestCounter", 7, &v1, &err),
 			&err), 0);
 	CHECK_RC(v1, v0 + 7);
 	CHECK_RC(q1("SELECT value FROM jfs_counter WHERE name = 'sluiceTestCounter'"), v0 + 7);
@@ -350,12 +350,12 @@ static void round_of_ops(const char *tag)
 	/* compact_chunk: the callback hears of each dead slice once */
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	CHECK_RC(md->be->read_chunk(md, NULL, f, 0, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(md, NULL, f, 0, &ss, &n, &err), 0);
 	uint64_t merged_id = slice_id();
 	struct sl_slice merged = {.pos = 0, .id = merged_id, .size = 1500, .len = 1500};
 	struct dead dead = {0};
-	CHECK_RC(report("compact_chunk", m->be->compact_chunk(m, &root_u, NULL, f, 0, ss, n, 0, &merged,
-							      on_dead, &dead, &err), &err), 0);
+	CHECK_RC(report("compact_chunk", sl_meta_compact_chunk(m, &root_u, NULL, f, 0, ss, n, 0, &merged,
+							       on_dead, &dead, &err), &err), 0);
 	free(ss);
 	CHECK_RC(dead.n, 2); /* s1 and s2; the hole has no slice */
 	CHECK_RC(records(f, 0, 0), 1);
@@ -364,30 +364,30 @@ static void round_of_ops(const char *tag)
 
 	/* concat: another file's slice moves over once */
 	snprintf(name, sizeof(name), "src-%s", tag);
-	CHECK_RC(report("mknod", m->be->mknod(m, &root_u, d, name, SL_TYPE_FILE, 0644, 0, NULL, &g,
-					      &a, &rm, &err), &err), 0);
+	CHECK_RC(report("mknod", sl_meta_mknod(m, &root_u, d, name, SL_TYPE_FILE, 0644, 0, NULL, &g,
+					       &a, &rm, &err), &err), 0);
 	uint64_t s3 = slice_id();
 	struct sl_slice sl3 = {.pos = 0, .id = s3, .size = 300, .len = 300};
-	CHECK_RC(report("write_chunk", m->be->write_chunk(m, &root_u, NULL, g, 0, &sl3, 3, &a, &err), &err),
+	CHECK_RC(report("write_chunk", sl_meta_write_chunk(m, &root_u, NULL, g, 0, &sl3, 3, &a, &err), &err),
 		 0);
-	CHECK_RC(report("concat", m->be->concat(m, &root_u, f, &g, 1, &err), &err), 0);
+	CHECK_RC(report("concat", sl_meta_concat(m, &root_u, f, &g, 1, &err), &err), 0);
 	CHECK_RC(records(f, 0, s3), 1);
 	CHECK(!exists(d, name, NULL));
-	CHECK_RC(md->be->getattr(md, NULL, f, &a, &err), 0);
+	CHECK_RC(sl_meta_getattr(md, NULL, f, &a, &err), 0);
 	CHECK_RC(a.length, 1500);
 
 	/* rename into the directory, and back under another name */
 	snprintf(name, sizeof(name), "file-%s", tag);
-	CHECK_RC(report("rename", m->be->rename(m, &root_u, SL_ROOT_INO, name, d, "moved", 0, &rm,
-						&err), &err), 0);
+	CHECK_RC(report("rename", sl_meta_rename(m, &root_u, SL_ROOT_INO, name, d, "moved", 0, &rm,
+						 &err), &err), 0);
 	CHECK(!exists(SL_ROOT_INO, name, NULL));
 	CHECK(exists(d, "moved", &seen) && seen == f);
 
 	/* unlink and rmdir */
-	CHECK_RC(report("unlink", m->be->unlink(m, &root_u, d, "moved", &rm, &err), &err), 0);
+	CHECK_RC(report("unlink", sl_meta_unlink(m, &root_u, d, "moved", &rm, &err), &err), 0);
 	CHECK(!exists(d, "moved", NULL));
 	CHECK_RC(q1("SELECT COUNT(*) FROM jfs_delfile WHERE inode = %" PRIu64, f), 1);
-	CHECK_RC(report("rmdir", m->be->rmdir(m, &root_u, SL_ROOT_INO, dname, &err), &err), 0);
+	CHECK_RC(report("rmdir", sl_meta_rmdir(m, &root_u, SL_ROOT_INO, dname, &err), &err), 0);
 	CHECK(!exists(SL_ROOT_INO, dname, NULL));
 	CHECK_RC(nlink(SL_ROOT_INO), root_links);
 
@@ -411,7 +411,7 @@ static void test_gives_up(const char *proxied)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int64_t v = 0;
-	int rc = mg->be->incr_counter(mg, "sluiceTestCounter", 1, &v, &err);
+	int rc = sl_meta_incr_counter(mg, "sluiceTestCounter", 1, &v, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("an unreachable database: gave up after %.1f s: %s\n", took, err.msg);
@@ -450,7 +450,7 @@ int main(void)
 	const char *fmt = "{\"Name\": \"lost\", \"UUID\": \"00000000-0000-0000-0000-00000000c0de\","
 			  " \"Storage\": \"file\", \"BlockSize\": 4096}";
 	struct sl_attr root = {.type = SL_TYPE_DIR, .mode = 0777, .nlink = 2, .length = 4096};
-	REQUIRE(md->be->format(md, fmt, &root, false, &err) == 0);
+	REQUIRE(sl_meta_format(md, fmt, &root, false, &err) == 0);
 	REQUIRE(sl_meta_open(proxied, NULL, NULL, &m, &err) == 0);
 
 	round_of_ops("none"); /* the proxy itself changes nothing */

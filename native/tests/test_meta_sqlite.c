@@ -58,9 +58,9 @@ static sl_ino mk(const struct sl_meta_user *u, sl_ino parent, const char *name, 
 	sl_ino ino = 0;
 	struct sl_attr attr;
 	struct sl_removed rm;
-	int rc = m->be->mknod(m, u, parent, name, type, mode, 0,
-			      type == SL_TYPE_SYMLINK ? "/target/of/link" : NULL, &ino, &attr, &rm,
-			      &err);
+	int rc = sl_meta_mknod(m, u, parent, name, type, mode, 0,
+			       type == SL_TYPE_SYMLINK ? "/target/of/link" : NULL, &ino, &attr, &rm,
+			       &err);
 	if (rc)
 		fprintf(stderr, "mknod %s: %d %s\n", name, rc, err.msg);
 	CHECK_RC(rc, 0);
@@ -80,7 +80,7 @@ static void write_slice(sl_ino ino, uint32_t indx, uint32_t pos, uint64_t id, ui
 	struct sl_err err = {0};
 	struct sl_slice s = {.pos = pos, .id = id, .size = len, .off = 0, .len = len};
 	struct sl_attr attr;
-	int rc = m->be->write_chunk(m, NULL, NULL, ino, indx, &s, 123456789012345LL, &attr, &err);
+	int rc = sl_meta_write_chunk(m, NULL, NULL, ino, indx, &s, 123456789012345LL, &attr, &err);
 	if (rc)
 		fprintf(stderr, "write_chunk: %s\n", err.msg);
 	CHECK_RC(rc, 0);
@@ -93,7 +93,7 @@ static uint64_t byte_at(sl_ino ino, uint64_t off, uint64_t *data_off)
 	struct sl_err err = {0};
 	struct sl_slice *ss;
 	size_t n;
-	CHECK_RC(m->be->read_chunk(m, NULL, ino, (uint32_t)(off / CHUNK), &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(m, NULL, ino, (uint32_t)(off / CHUNK), &ss, &n, &err), 0);
 	uint32_t pos = (uint32_t)(off % CHUNK);
 	uint64_t id = UINT64_MAX;
 	for (size_t i = 0; i < n; i++)
@@ -321,10 +321,10 @@ static void test_namespace(void)
 	struct sl_attr attr;
 	sl_ino ino;
 	/* root and trash as format wrote them */
-	CHECK_RC(m->be->getattr(m, NULL, SL_ROOT_INO, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, SL_ROOT_INO, &attr, &err), 0);
 	CHECK(attr.type == SL_TYPE_DIR && attr.mode == 0777 && attr.nlink == 2 &&
 	      attr.length == 4096 && attr.parent == 1);
-	CHECK_RC(m->be->getattr(m, NULL, SL_TRASH_INO, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, SL_TRASH_INO, &attr, &err), 0);
 	CHECK(attr.type == SL_TYPE_DIR && attr.mode == 0555 && attr.parent == 1);
 
 	dir_a = mk(&alice, SL_ROOT_INO, "a", SL_TYPE_DIR, 0755);
@@ -333,62 +333,62 @@ static void test_namespace(void)
 	dir_d = mk(&alice, c, "d", SL_TYPE_DIR, 0755);
 	file_f = mk(&alice, dir_d, "f", SL_TYPE_FILE, 0644);
 	sl_ino lnk = mk(&alice, dir_d, "l", SL_TYPE_SYMLINK, 0777);
-	CHECK_RC(m->be->getattr(m, NULL, SL_ROOT_INO, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, SL_ROOT_INO, &attr, &err), 0);
 	CHECK_RC(attr.nlink, 3);
-	CHECK_RC(m->be->getattr(m, NULL, file_f, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, file_f, &attr, &err), 0);
 	CHECK(attr.type == SL_TYPE_FILE && attr.uid == 1000 && attr.gid == 0 /* root's group */ &&
 	      attr.mode == 0644 && attr.nlink == 1 && attr.length == 0 && attr.parent == dir_d);
-	CHECK_RC(m->be->getattr(m, NULL, lnk, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, lnk, &attr, &err), 0);
 	CHECK(attr.type == SL_TYPE_SYMLINK && attr.length == strlen("/target/of/link"));
 	char *target = NULL;
-	CHECK_RC(m->be->readlink(m, NULL, lnk, &target, &err), 0);
+	CHECK_RC(sl_meta_readlink(m, NULL, lnk, &target, &err), 0);
 	CHECK(target && !strcmp(target, "/target/of/link"));
 	free(target);
-	CHECK_RC(m->be->readlink(m, NULL, file_f, &target, &err), -EINVAL);
+	CHECK_RC(sl_meta_readlink(m, NULL, file_f, &target, &err), -EINVAL);
 
 	/* mknod of an existing name */
 	struct sl_removed rm;
-	CHECK_RC(m->be->mknod(m, &alice, dir_d, "f", SL_TYPE_FILE, 0600, 0, NULL, &ino, &attr, &rm,
-			      &err), -EEXIST);
+	CHECK_RC(sl_meta_mknod(m, &alice, dir_d, "f", SL_TYPE_FILE, 0600, 0, NULL, &ino, &attr, &rm,
+			       &err), -EEXIST);
 	CHECK(ino == file_f && attr.type == SL_TYPE_FILE);
-	CHECK_RC(m->be->mknod(m, &alice, dir_a, "b", SL_TYPE_FILE, 0600, SL_MKNOD_REPLACE, NULL,
-			      &ino, &attr, &rm, &err), -EEXIST);
+	CHECK_RC(sl_meta_mknod(m, &alice, dir_a, "b", SL_TYPE_FILE, 0600, SL_MKNOD_REPLACE, NULL,
+			       &ino, &attr, &rm, &err), -EEXIST);
 	CHECK(attr.type == SL_TYPE_DIR);
-	CHECK_RC(m->be->mknod(m, &alice, SL_ROOT_INO, ".trash", SL_TYPE_DIR, 0755, 0, NULL, &ino,
-			      &attr, &rm, &err), -EPERM);
-	CHECK_RC(m->be->mknod(m, &alice, dir_a, "x/y", SL_TYPE_DIR, 0755, 0, NULL, &ino, &attr, &rm,
-			      &err), -EINVAL);
-	CHECK_RC(m->be->mknod(m, &alice, file_f, "x", SL_TYPE_DIR, 0755, 0, NULL, &ino, &attr, &rm,
-			      &err), -ENOTDIR);
+	CHECK_RC(sl_meta_mknod(m, &alice, SL_ROOT_INO, ".trash", SL_TYPE_DIR, 0755, 0, NULL, &ino,
+			       &attr, &rm, &err), -EPERM);
+	CHECK_RC(sl_meta_mknod(m, &alice, dir_a, "x/y", SL_TYPE_DIR, 0755, 0, NULL, &ino, &attr, &rm,
+			       &err), -EINVAL);
+	CHECK_RC(sl_meta_mknod(m, &alice, file_f, "x", SL_TYPE_DIR, 0755, 0, NULL, &ino, &attr, &rm,
+			       &err), -ENOTDIR);
 
 	/* resolve */
-	CHECK_RC(m->be->resolve(m, &bob, "/a/b/c/d/f", &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_resolve(m, &bob, "/a/b/c/d/f", &ino, &attr, &err), 0);
 	CHECK(ino == file_f && attr.type == SL_TYPE_FILE);
-	CHECK_RC(m->be->resolve(m, &bob, "/", &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_resolve(m, &bob, "/", &ino, &attr, &err), 0);
 	CHECK(ino == SL_ROOT_INO);
-	CHECK_RC(m->be->resolve(m, &bob, "//a/./b//c/", &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_resolve(m, &bob, "//a/./b//c/", &ino, &attr, &err), 0);
 	CHECK(ino == c);
-	CHECK_RC(m->be->resolve(m, &bob, "/a/b/x/d", &ino, &attr, &err), -ENOENT);
+	CHECK_RC(sl_meta_resolve(m, &bob, "/a/b/x/d", &ino, &attr, &err), -ENOENT);
 	CHECK(strstr(err.msg, "/a/b/x does not exist"));
-	CHECK_RC(m->be->resolve(m, &bob, "/a/b/c/d/f/g", &ino, &attr, &err), -ENOTDIR);
+	CHECK_RC(sl_meta_resolve(m, &bob, "/a/b/c/d/f/g", &ino, &attr, &err), -ENOTDIR);
 	CHECK(strstr(err.msg, "/a/b/c/d/f is not a directory"));
-	CHECK_RC(m->be->resolve(m, &bob, "/a/b/c/d/l/g", &ino, &attr, &err), -ENOTDIR);
-	CHECK_RC(m->be->resolve(m, &bob, "a/b", &ino, &attr, &err), -EINVAL);
+	CHECK_RC(sl_meta_resolve(m, &bob, "/a/b/c/d/l/g", &ino, &attr, &err), -ENOTDIR);
+	CHECK_RC(sl_meta_resolve(m, &bob, "a/b", &ino, &attr, &err), -EINVAL);
 	struct sl_attr in = {.mode = 0700};
-	CHECK_RC(m->be->setattr(m, &alice, b, SL_SET_MODE, &in, &attr, &err), 0);
-	CHECK_RC(m->be->resolve(m, &bob, "/a/b/c/d/f", &ino, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_setattr(m, &alice, b, SL_SET_MODE, &in, &attr, &err), 0);
+	CHECK_RC(sl_meta_resolve(m, &bob, "/a/b/c/d/f", &ino, &attr, &err), -EACCES);
 	CHECK(strstr(err.msg, "/a/b"));
-	CHECK_RC(m->be->resolve(m, &bob, "/a/b/zz", &ino, &attr, &err), -EACCES);
-	CHECK_RC(m->be->resolve(m, &bob, "/a/b", &ino, &attr, &err), 0); /* b itself: no search */
-	CHECK_RC(m->be->resolve(m, &alice, "/a/b/c/d/f", &ino, &attr, &err), 0);
-	CHECK_RC(m->be->resolve(m, &root_u, "/a/b/c/d/f", &ino, &attr, &err), 0);
-	CHECK_RC(m->be->lookup(m, &bob, b, "c", &ino, &attr, &err), -EACCES);
-	CHECK_RC(m->be->lookup(m, &alice, b, "c", &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_resolve(m, &bob, "/a/b/zz", &ino, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_resolve(m, &bob, "/a/b", &ino, &attr, &err), 0); /* b itself: no search */
+	CHECK_RC(sl_meta_resolve(m, &alice, "/a/b/c/d/f", &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_resolve(m, &root_u, "/a/b/c/d/f", &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_lookup(m, &bob, b, "c", &ino, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_lookup(m, &alice, b, "c", &ino, &attr, &err), 0);
 	CHECK(ino == c && attr.type == SL_TYPE_DIR);
-	CHECK_RC(m->be->lookup(m, &alice, b, "nope", &ino, &attr, &err), -ENOENT);
-	CHECK_RC(m->be->lookup(m, &alice, file_f, "nope", &ino, &attr, &err), -ENOTDIR);
+	CHECK_RC(sl_meta_lookup(m, &alice, b, "nope", &ino, &attr, &err), -ENOENT);
+	CHECK_RC(sl_meta_lookup(m, &alice, file_f, "nope", &ino, &attr, &err), -ENOTDIR);
 	in.mode = 0755;
-	CHECK_RC(m->be->setattr(m, &alice, b, SL_SET_MODE, &in, &attr, &err), 0);
+	CHECK_RC(sl_meta_setattr(m, &alice, b, SL_SET_MODE, &in, &attr, &err), 0);
 	/* a 40-deep path in one query */
 	char path[512] = "";
 	sl_ino p = dir_d;
@@ -401,7 +401,7 @@ static void test_namespace(void)
 	}
 	char full[600];
 	snprintf(full, sizeof(full), "/a/b/c/d%s", path);
-	CHECK_RC(m->be->resolve(m, &bob, full, &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_resolve(m, &bob, full, &ino, &attr, &err), 0);
 	CHECK(ino == p);
 }
 
@@ -435,12 +435,12 @@ static void test_readdir(void)
 	struct collect pages[3] = {0};
 	const char *after = NULL;
 	for (int pg = 0; pg < 3; pg++) {
-		CHECK_RC(m->be->readdir(m, &bob, d, after, 10, collect_cb, &pages[pg], &err), 0);
+		CHECK_RC(sl_meta_readdir(m, &bob, d, after, 10, collect_cb, &pages[pg], &err), 0);
 		CHECK_RC(pages[pg].n, pg < 2 ? 10 : 5);
 		after = pages[pg].names[pages[pg].n - 1];
 	}
 	struct collect rest = {0};
-	CHECK_RC(m->be->readdir(m, &bob, d, after, 10, collect_cb, &rest, &err), 0);
+	CHECK_RC(sl_meta_readdir(m, &bob, d, after, 10, collect_cb, &rest, &err), 0);
 	CHECK_RC(rest.n, 0);
 	/* byte order: every 'B..' (0x42) before every 'a..' (0x61), all distinct, sorted */
 	const char *prev = "";
@@ -456,13 +456,13 @@ static void test_readdir(void)
 	CHECK_RC(dirs, 5);
 	CHECK(pages[0].names[0][0] == 'B' && pages[2].names[4][0] == 'a');
 	struct collect all = {0};
-	CHECK_RC(m->be->readdir(m, &bob, d, NULL, 0, collect_cb, &all, &err), 0);
+	CHECK_RC(sl_meta_readdir(m, &bob, d, NULL, 0, collect_cb, &all, &err), 0);
 	CHECK_RC(all.n, 25);
 	/* listing needs r-x on the directory */
 	struct sl_attr in = {.mode = 0711}, attr;
-	CHECK_RC(m->be->setattr(m, &alice, d, SL_SET_MODE, &in, &attr, &err), 0);
-	CHECK_RC(m->be->readdir(m, &bob, d, NULL, 0, collect_cb, &all, &err), -EACCES);
-	CHECK_RC(m->be->readdir(m, &alice, file_f, NULL, 0, collect_cb, &all, &err), -ENOTDIR);
+	CHECK_RC(sl_meta_setattr(m, &alice, d, SL_SET_MODE, &in, &attr, &err), 0);
+	CHECK_RC(sl_meta_readdir(m, &bob, d, NULL, 0, collect_cb, &all, &err), -EACCES);
+	CHECK_RC(sl_meta_readdir(m, &alice, file_f, NULL, 0, collect_cb, &all, &err), -ENOTDIR);
 }
 
 static void test_rename_unlink(void)
@@ -479,81 +479,81 @@ static void test_rename_unlink(void)
 	write_slice(f2, 0, 0, new_slice(), 5000);
 
 	/* replace a file: the old one goes to jfs_delfile */
-	CHECK_RC(m->be->rename(m, &alice, x, "f1", y, "f2", 0, &rm, &err), 0);
+	CHECK_RC(sl_meta_rename(m, &alice, x, "f1", y, "f2", 0, &rm, &err), 0);
 	CHECK(rm.ino == f2 && rm.length == 5000 && rm.data_pending);
 	CHECK_RC(q1f("SELECT length FROM jfs_delfile WHERE inode = %" PRIu64, f2), 5000);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_node WHERE inode = %" PRIu64, f2), 0);
-	CHECK_RC(m->be->lookup(m, &alice, y, "f2", &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_lookup(m, &alice, y, "f2", &ino, &attr, &err), 0);
 	CHECK(ino == f1 && attr.parent == y);
-	CHECK_RC(m->be->lookup(m, &alice, x, "f1", &ino, &attr, &err), -ENOENT);
+	CHECK_RC(sl_meta_lookup(m, &alice, x, "f1", &ino, &attr, &err), -ENOENT);
 	/* NOREPLACE */
 	mk(&alice, x, "g", SL_TYPE_FILE, 0644);
-	CHECK_RC(m->be->rename(m, &alice, y, "f2", x, "g", SL_RENAME_NOREPLACE, &rm, &err), -EEXIST);
-	CHECK_RC(m->be->rename(m, &alice, y, "f2", x, "h", SL_RENAME_NOREPLACE, &rm, &err), 0);
+	CHECK_RC(sl_meta_rename(m, &alice, y, "f2", x, "g", SL_RENAME_NOREPLACE, &rm, &err), -EEXIST);
+	CHECK_RC(sl_meta_rename(m, &alice, y, "f2", x, "h", SL_RENAME_NOREPLACE, &rm, &err), 0);
 	CHECK(rm.ino == 0);
 	/* a directory into its own subtree */
 	sl_ino x2 = mk(&alice, x, "x2", SL_TYPE_DIR, 0755);
 	sl_ino x3 = mk(&alice, x2, "x3", SL_TYPE_DIR, 0755);
-	CHECK_RC(m->be->rename(m, &alice, r, "x", x3, "x", 0, &rm, &err), -EINVAL);
-	CHECK_RC(m->be->rename(m, &alice, r, "x", x, "self", 0, &rm, &err), -EINVAL);
+	CHECK_RC(sl_meta_rename(m, &alice, r, "x", x3, "x", 0, &rm, &err), -EINVAL);
+	CHECK_RC(sl_meta_rename(m, &alice, r, "x", x, "self", 0, &rm, &err), -EINVAL);
 	/* dst directory not empty; type mismatches */
 	mk(&alice, y, "full", SL_TYPE_DIR, 0755);
 	mk(&alice, y, "empty", SL_TYPE_DIR, 0755);
 	sl_ino full = 0;
-	CHECK_RC(m->be->lookup(m, &alice, y, "full", &full, &attr, &err), 0);
+	CHECK_RC(sl_meta_lookup(m, &alice, y, "full", &full, &attr, &err), 0);
 	mk(&alice, full, "inside", SL_TYPE_FILE, 0644);
-	CHECK_RC(m->be->rename(m, &alice, x, "x2", y, "full", 0, &rm, &err), -ENOTEMPTY);
-	CHECK_RC(m->be->rename(m, &alice, x, "g", y, "empty", 0, &rm, &err), -EISDIR);
-	CHECK_RC(m->be->rename(m, &alice, x, "x2", x, "g", 0, &rm, &err), -ENOTDIR);
+	CHECK_RC(sl_meta_rename(m, &alice, x, "x2", y, "full", 0, &rm, &err), -ENOTEMPTY);
+	CHECK_RC(sl_meta_rename(m, &alice, x, "g", y, "empty", 0, &rm, &err), -EISDIR);
+	CHECK_RC(sl_meta_rename(m, &alice, x, "x2", x, "g", 0, &rm, &err), -ENOTDIR);
 	/* a directory replaces an empty one in another parent: link counts follow */
-	CHECK_RC(m->be->getattr(m, NULL, x, &pa, &err), 0);
-	CHECK_RC(m->be->getattr(m, NULL, y, &pb, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, x, &pa, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, y, &pb, &err), 0);
 	CHECK_RC(pa.nlink, 3); /* x2 */
 	CHECK_RC(pb.nlink, 4); /* full, empty */
-	CHECK_RC(m->be->rename(m, &alice, x, "x2", y, "empty", 0, &rm, &err), 0);
-	CHECK_RC(m->be->getattr(m, NULL, x, &pa, &err), 0);
-	CHECK_RC(m->be->getattr(m, NULL, y, &pb, &err), 0);
+	CHECK_RC(sl_meta_rename(m, &alice, x, "x2", y, "empty", 0, &rm, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, x, &pa, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, y, &pb, &err), 0);
 	CHECK_RC(pa.nlink, 2);
 	CHECK_RC(pb.nlink, 4);
-	CHECK_RC(m->be->getattr(m, NULL, x2, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, x2, &attr, &err), 0);
 	CHECK_RC(attr.parent, y);
 	CHECK(pb.mtime_ns >= attr.ctime_ns - 1000000000LL);
-	CHECK_RC(m->be->resolve(m, &alice, "/r/y/empty/x3", &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_resolve(m, &alice, "/r/y/empty/x3", &ino, &attr, &err), 0);
 	CHECK(ino == x3);
 	/* rename onto itself is a no-op; a missing source is ENOENT */
-	CHECK_RC(m->be->rename(m, &alice, y, "empty", y, "empty", 0, &rm, &err), 0);
-	CHECK_RC(m->be->rename(m, &alice, y, "nothing", y, "other", 0, &rm, &err), -ENOENT);
+	CHECK_RC(sl_meta_rename(m, &alice, y, "empty", y, "empty", 0, &rm, &err), 0);
+	CHECK_RC(sl_meta_rename(m, &alice, y, "nothing", y, "other", 0, &rm, &err), -ENOENT);
 	/* permission: bob may not move alice's entries (no write on the directories) */
-	CHECK_RC(m->be->rename(m, &bob, y, "empty", x, "moved", 0, &rm, &err), -EACCES);
+	CHECK_RC(sl_meta_rename(m, &bob, y, "empty", x, "moved", 0, &rm, &err), -EACCES);
 
 	/* unlink and rmdir */
-	CHECK_RC(m->be->rmdir(m, &alice, y, "full", &err), -ENOTEMPTY);
-	CHECK_RC(m->be->unlink(m, &alice, y, "full", &rm, &err), -EISDIR);
-	CHECK_RC(m->be->rmdir(m, &alice, full, "inside", &err), -ENOTDIR);
-	CHECK_RC(m->be->unlink(m, &bob, full, "inside", &rm, &err), -EACCES);
-	CHECK_RC(m->be->unlink(m, &alice, full, "inside", &rm, &err), 0);
+	CHECK_RC(sl_meta_rmdir(m, &alice, y, "full", &err), -ENOTEMPTY);
+	CHECK_RC(sl_meta_unlink(m, &alice, y, "full", &rm, &err), -EISDIR);
+	CHECK_RC(sl_meta_rmdir(m, &alice, full, "inside", &err), -ENOTDIR);
+	CHECK_RC(sl_meta_unlink(m, &bob, full, "inside", &rm, &err), -EACCES);
+	CHECK_RC(sl_meta_unlink(m, &alice, full, "inside", &rm, &err), 0);
 	CHECK(rm.ino && rm.data_pending && rm.length == 0);
-	CHECK_RC(m->be->rmdir(m, &alice, y, "full", &err), 0);
-	CHECK_RC(m->be->getattr(m, NULL, y, &pb, &err), 0);
+	CHECK_RC(sl_meta_rmdir(m, &alice, y, "full", &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, y, &pb, &err), 0);
 	CHECK_RC(pb.nlink, 3);
-	CHECK_RC(m->be->unlink(m, &alice, y, "full", &rm, &err), -ENOENT);
+	CHECK_RC(sl_meta_unlink(m, &alice, y, "full", &rm, &err), -ENOENT);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_dir_stats WHERE inode = %" PRIu64, full), 0);
 	/* replace through mknod (create with overwrite) */
 	sl_ino h = 0;
-	CHECK_RC(m->be->lookup(m, &alice, x, "h", &h, &attr, &err), 0);
-	CHECK_RC(m->be->mknod(m, &alice, x, "h", SL_TYPE_FILE, 0600, SL_MKNOD_REPLACE, NULL, &ino,
-			      &attr, &rm, &err), 0);
+	CHECK_RC(sl_meta_lookup(m, &alice, x, "h", &h, &attr, &err), 0);
+	CHECK_RC(sl_meta_mknod(m, &alice, x, "h", SL_TYPE_FILE, 0600, SL_MKNOD_REPLACE, NULL, &ino,
+			       &attr, &rm, &err), 0);
 	CHECK(ino != h && rm.ino == h && rm.data_pending);
-	CHECK_RC(m->be->lookup(m, &alice, x, "h", &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_lookup(m, &alice, x, "h", &ino, &attr, &err), 0);
 	CHECK(attr.mode == 0600);
 	/* sticky directories: bob cannot remove alice's file in a 1777 directory */
 	sl_ino tmp = mk(&root_u, SL_ROOT_INO, "tmp", SL_TYPE_DIR, 01777);
 	mk(&alice, tmp, "mine", SL_TYPE_FILE, 0666);
-	CHECK_RC(m->be->unlink(m, &bob, tmp, "mine", &rm, &err), -EACCES);
-	CHECK_RC(m->be->rename(m, &bob, tmp, "mine", tmp, "bobs", 0, &rm, &err), -EACCES);
+	CHECK_RC(sl_meta_unlink(m, &bob, tmp, "mine", &rm, &err), -EACCES);
+	CHECK_RC(sl_meta_rename(m, &bob, tmp, "mine", tmp, "bobs", 0, &rm, &err), -EACCES);
 	mk(&bob, tmp, "bobs", SL_TYPE_FILE, 0666);
-	CHECK_RC(m->be->unlink(m, &bob, tmp, "bobs", &rm, &err), 0);
-	CHECK_RC(m->be->unlink(m, &alice, tmp, "mine", &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(m, &bob, tmp, "bobs", &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(m, &alice, tmp, "mine", &rm, &err), 0);
 	(void)f1;
 }
 
@@ -565,34 +565,34 @@ static void test_permissions(void)
 	struct sl_removed rm;
 	sl_ino home = mk(&alice, SL_ROOT_INO, "home", SL_TYPE_DIR, 0755);
 	sl_ino f = mk(&alice, home, "file", SL_TYPE_FILE, 0644);
-	CHECK_RC(m->be->mknod(m, &bob, home, "x", SL_TYPE_FILE, 0644, 0, NULL, &ino, &attr, &rm,
-			      &err), -EACCES);
+	CHECK_RC(sl_meta_mknod(m, &bob, home, "x", SL_TYPE_FILE, 0644, 0, NULL, &ino, &attr, &rm,
+			       &err), -EACCES);
 	CHECK(strstr(err.msg, "permission denied"));
 	in.mode = 0777;
-	CHECK_RC(m->be->setattr(m, &bob, f, SL_SET_MODE, &in, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_setattr(m, &bob, f, SL_SET_MODE, &in, &attr, &err), -EACCES);
 	in.uid = 1001;
-	CHECK_RC(m->be->setattr(m, &bob, f, SL_SET_UID, &in, &attr, &err), -EACCES);
-	CHECK_RC(m->be->setattr(m, &alice, f, SL_SET_UID, &in, &attr, &err), -EACCES);
-	CHECK_RC(m->be->setattr(m, &root_u, f, SL_SET_UID, &in, &attr, &err), 0);
+	CHECK_RC(sl_meta_setattr(m, &bob, f, SL_SET_UID, &in, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_setattr(m, &alice, f, SL_SET_UID, &in, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_setattr(m, &root_u, f, SL_SET_UID, &in, &attr, &err), 0);
 	CHECK(attr.uid == 1001);
 	in.uid = 1000;
-	CHECK_RC(m->be->setattr(m, &root_u, f, SL_SET_UID, &in, &attr, &err), 0);
+	CHECK_RC(sl_meta_setattr(m, &root_u, f, SL_SET_UID, &in, &attr, &err), 0);
 	in.gid = 77;
-	CHECK_RC(m->be->setattr(m, &alice, f, SL_SET_GID, &in, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_setattr(m, &alice, f, SL_SET_GID, &in, &attr, &err), -EACCES);
 	in.gid = 50;
-	CHECK_RC(m->be->setattr(m, &alice, f, SL_SET_GID, &in, &attr, &err), 0);
+	CHECK_RC(sl_meta_setattr(m, &alice, f, SL_SET_GID, &in, &attr, &err), 0);
 	CHECK(attr.gid == 50 && attr.uid == 1000 && attr.mode == 0644);
 	in.mtime_ns = 1234567891234LL;
 	in.atime_ns = 42000;
-	CHECK_RC(m->be->setattr(m, &bob, f, SL_SET_MTIME, &in, &attr, &err), -EACCES);
-	CHECK_RC(m->be->setattr(m, &alice, f, SL_SET_MTIME | SL_SET_ATIME, &in, &attr, &err), 0);
-	CHECK_RC(m->be->getattr(m, NULL, f, &attr, &err), 0);
+	CHECK_RC(sl_meta_setattr(m, &bob, f, SL_SET_MTIME, &in, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_setattr(m, &alice, f, SL_SET_MTIME | SL_SET_ATIME, &in, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, f, &attr, &err), 0);
 	CHECK(attr.mtime_ns == 1234567891234LL && attr.atime_ns == 42000);
 	CHECK_RC(q1f("SELECT mtime FROM jfs_node WHERE inode = %" PRIu64, f), 1234567891);
 	CHECK_RC(q1f("SELECT mtimensec FROM jfs_node WHERE inode = %" PRIu64, f), 234);
-	CHECK_RC(m->be->truncate(m, &bob, f, 10, &attr, &err), -EACCES);
-	CHECK_RC(m->be->truncate(m, NULL, f, 0, &attr, &err), 0);
-	CHECK_RC(m->be->rmdir(m, &bob, SL_ROOT_INO, "home", &err), -ENOTEMPTY);
+	CHECK_RC(sl_meta_truncate(m, &bob, f, 10, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_truncate(m, NULL, f, 0, &attr, &err), 0);
+	CHECK_RC(sl_meta_rmdir(m, &bob, SL_ROOT_INO, "home", &err), -ENOTEMPTY);
 }
 
 /* ---- file data ------------------------------------------------------------------------------ */
@@ -608,14 +608,14 @@ static void test_data(void)
 	write_slice(f, 0, MiB, s2, MiB);
 	struct sl_slice *ss;
 	size_t n;
-	CHECK_RC(m->be->read_chunk(m, NULL, f, 0, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(m, NULL, f, 0, &ss, &n, &err), 0);
 	CHECK_RC(n, 2);
 	CHECK(ss[0].id == s1 && ss[0].pos == 0 && ss[0].len == 3 * MiB && ss[0].size == 3 * MiB);
 	CHECK(ss[1].id == s2 && ss[1].pos == MiB && ss[1].len == MiB);
 	free(ss);
-	CHECK_RC(m->be->read_chunk(m, NULL, f, 5, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(m, NULL, f, 5, &ss, &n, &err), 0);
 	CHECK(n == 0 && !ss);
-	CHECK_RC(m->be->getattr(m, NULL, f, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, f, &attr, &err), 0);
 	CHECK(attr.length == 3 * MiB && attr.mtime_ns == 123456789012345LL);
 	CHECK_RC(q1f("SELECT refs FROM jfs_chunk_ref WHERE chunkid = %" PRIu64, s1), 1);
 	CHECK_RC(q1f("SELECT size FROM jfs_chunk_ref WHERE chunkid = %" PRIu64, s2), MiB);
@@ -624,43 +624,43 @@ static void test_data(void)
 	CHECK_RC(q1f("SELECT hex(substr(slices, 25, 4)) = '00100000' FROM jfs_chunk WHERE "
 		     "inode = %" PRIu64, f), 1);
 	struct sl_slice bad = {.pos = CHUNK - 10, .id = 99, .size = 20, .len = 20};
-	CHECK_RC(m->be->write_chunk(m, NULL, NULL, f, 0, &bad, 0, &attr, &err), -EINVAL);
+	CHECK_RC(sl_meta_write_chunk(m, NULL, NULL, f, 0, &bad, 0, &attr, &err), -EINVAL);
 	struct sl_slice far = {.id = 98, .size = 20, .len = 20}; /* chunk 2^31: past 2^57 bytes */
-	CHECK_RC(m->be->write_chunk(m, NULL, NULL, f, 1u << 31, &far, 0, &attr, &err), -EFBIG);
+	CHECK_RC(sl_meta_write_chunk(m, NULL, NULL, f, 1u << 31, &far, 0, &attr, &err), -EFBIG);
 
 	/* with a caller (the gateway's case) the data slots check the file's permissions */
-	CHECK_RC(m->be->read_chunk(m, &bob, f, 0, &ss, &n, &err), 0); /* 0644: bob may read */
+	CHECK_RC(sl_meta_read_chunk(m, &bob, f, 0, &ss, &n, &err), 0); /* 0644: bob may read */
 	free(ss);
 	struct sl_slice more = {.pos = 3 * MiB, .id = new_slice(), .size = 10, .len = 10};
-	CHECK_RC(m->be->write_chunk(m, &bob, NULL, f, 0, &more, 0, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_write_chunk(m, &bob, NULL, f, 0, &more, 0, &attr, &err), -EACCES);
 	CHECK(strstr(err.msg, "permission") != NULL);
 	sl_err_clear(&err);
 	struct sl_slice list[2];
-	CHECK_RC(m->be->read_chunk(m, NULL, f, 0, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(m, NULL, f, 0, &ss, &n, &err), 0);
 	memcpy(list, ss, sizeof(list));
 	free(ss);
 	struct sl_slice merged = {.id = new_slice(), .size = 3 * MiB, .len = 3 * MiB};
-	CHECK_RC(m->be->compact_chunk(m, &bob, NULL, f, 0, list, 2, 0, &merged, NULL, NULL, &err),
+	CHECK_RC(sl_meta_compact_chunk(m, &bob, NULL, f, 0, list, 2, 0, &merged, NULL, NULL, &err),
 		 -EACCES);
 	sl_ino priv = mk(&alice, dir, "private", SL_TYPE_FILE, 0600);
 	write_slice(priv, 0, 0, new_slice(), 100);
-	CHECK_RC(m->be->read_chunk(m, &bob, priv, 0, &ss, &n, &err), -EACCES);
-	CHECK_RC(m->be->read_chunk(m, &alice, priv, 0, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(m, &bob, priv, 0, &ss, &n, &err), -EACCES);
+	CHECK_RC(sl_meta_read_chunk(m, &alice, priv, 0, &ss, &n, &err), 0);
 	CHECK_RC(n, 1);
 	free(ss);
-	CHECK_RC(m->be->write_chunk(m, &alice, NULL, priv, 0, &more, 0, &attr, &err), 0);
+	CHECK_RC(sl_meta_write_chunk(m, &alice, NULL, priv, 0, &more, 0, &attr, &err), 0);
 	/* the owner writes and reads a file it made read-only (it could grant itself the bits) */
 	sl_ino ro = mk(&alice, dir, "read-only", SL_TYPE_FILE, 0400);
 	struct sl_slice first = {.id = new_slice(), .size = 10, .len = 10};
-	CHECK_RC(m->be->write_chunk(m, &alice, NULL, ro, 0, &first, 0, &attr, &err), 0);
-	CHECK_RC(m->be->write_chunk(m, &bob, NULL, ro, 0, &first, 0, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_write_chunk(m, &alice, NULL, ro, 0, &first, 0, &attr, &err), 0);
+	CHECK_RC(sl_meta_write_chunk(m, &bob, NULL, ro, 0, &first, 0, &attr, &err), -EACCES);
 	sl_err_clear(&err);
-	CHECK_RC(m->be->read_chunk(m, &bob, 987654321, 0, &ss, &n, &err), -ESTALE);
+	CHECK_RC(sl_meta_read_chunk(m, &bob, 987654321, 0, &ss, &n, &err), -ESTALE);
 
 	/* truncate shrink, then extend: the shrunk range reads as a hole */
-	CHECK_RC(m->be->truncate(m, &alice, f, MiB / 2, &attr, &err), 0);
+	CHECK_RC(sl_meta_truncate(m, &alice, f, MiB / 2, &attr, &err), 0);
 	CHECK_RC(attr.length, MiB / 2);
-	CHECK_RC(m->be->truncate(m, &alice, f, 2 * CHUNK + 100, &attr, &err), 0);
+	CHECK_RC(sl_meta_truncate(m, &alice, f, 2 * CHUNK + 100, &attr, &err), 0);
 	CHECK_RC(attr.length, 2 * CHUNK + 100);
 	CHECK(byte_at(f, 100, NULL) == s1);
 	CHECK(byte_at(f, MiB / 2, NULL) == 0);
@@ -670,10 +670,10 @@ static void test_data(void)
 	CHECK(byte_at(f, 2 * CHUNK + 50, NULL) == 0);
 	/* a shrink across chunks holes every existing chunk in between */
 	write_slice(f, 1, 0, new_slice(), 4096);
-	CHECK_RC(m->be->truncate(m, &alice, f, 10, &attr, &err), 0);
+	CHECK_RC(sl_meta_truncate(m, &alice, f, 10, &attr, &err), 0);
 	CHECK(byte_at(f, CHUNK + 1, NULL) == 0);
 	CHECK(byte_at(f, 20, NULL) == 0 && byte_at(f, 5, NULL) == s1);
-	CHECK_RC(m->be->truncate(m, &alice, dir, 10, &attr, &err), -EISDIR);
+	CHECK_RC(sl_meta_truncate(m, &alice, dir, 10, &attr, &err), -EISDIR);
 }
 
 static int count_slice(void *arg, uint64_t id, uint32_t size)
@@ -683,7 +683,7 @@ static int count_slice(void *arg, uint64_t id, uint32_t size)
 	seen[0]++;
 	seen[1 + id % 63]++;
 	struct sl_err err = {0};
-	CHECK_RC(m->be->forget_slice(m, id, &err), 0);
+	CHECK_RC(sl_meta_forget_slice(m, id, &err), 0);
 	return 0;
 }
 
@@ -704,19 +704,19 @@ static void test_concat(void)
 	write_slice(s1, 0, 0, a1, 3 * MiB);
 	write_slice(s1, 0, MiB, a2, 4096);
 	write_slice(s1, 0, 3 * MiB, a3, MiB);
-	CHECK_RC(m->be->truncate(m, &alice, s1, 3 * MiB, &attr, &err), 0); /* a3 is hidden */
+	CHECK_RC(sl_meta_truncate(m, &alice, s1, 3 * MiB, &attr, &err), 0); /* a3 is hidden */
 	/* s2: sparse, with data in its second chunk only */
 	uint64_t b1 = new_slice();
 	write_slice(s2, 1, 100, b1, 1000);
-	CHECK_RC(m->be->getattr(m, NULL, s2, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, s2, &attr, &err), 0);
 	CHECK_RC(attr.length, CHUNK + 1100);
 
 	sl_ino srcs[2] = {s1, s2};
-	CHECK_RC(m->be->concat(m, &bob, t, srcs, 2, &err), -EACCES);
+	CHECK_RC(sl_meta_concat(m, &bob, t, srcs, 2, &err), -EACCES);
 	sl_ino twice[2] = {s1, s1};
-	CHECK_RC(m->be->concat(m, &alice, t, twice, 2, &err), -EINVAL);
-	CHECK_RC(m->be->concat(m, &alice, t, srcs, 2, &err), 0);
-	CHECK_RC(m->be->getattr(m, NULL, t, &attr, &err), 0);
+	CHECK_RC(sl_meta_concat(m, &alice, t, twice, 2, &err), -EINVAL);
+	CHECK_RC(sl_meta_concat(m, &alice, t, srcs, 2, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, t, &attr, &err), 0);
 	uint64_t tlen = CHUNK - MiB + 3 * MiB + CHUNK + 1100;
 	CHECK_RC(attr.length, tlen);
 	/* s1's data: first MiB of a1 at 63 MiB, a2 over 1 MiB of it, a1 continues across the
@@ -734,23 +734,23 @@ static void test_concat(void)
 	CHECK_RC(q1f("SELECT refs FROM jfs_chunk_ref WHERE chunkid = %" PRIu64, a3), 1);
 	CHECK_RC(q1f("SELECT refs FROM jfs_chunk_ref WHERE chunkid = %" PRIu64, b1), 1);
 	/* sources are gone; s1 left its hidden a3 behind under jfs_delfile */
-	CHECK_RC(m->be->lookup(m, &alice, dir, "s1", &srcs[0], &attr, &err), -ENOENT);
+	CHECK_RC(sl_meta_lookup(m, &alice, dir, "s1", &srcs[0], &attr, &err), -ENOENT);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_node WHERE inode = %" PRIu64, s2), 0);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_delfile WHERE inode = %" PRIu64, s1), 1);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_delfile WHERE inode = %" PRIu64, s2), 0);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_chunk WHERE inode = %" PRIu64, s2), 0);
 	int seen[64] = {0};
-	CHECK_RC(m->be->delete_file_data(m, s1, count_slice, seen, &err), 0);
+	CHECK_RC(sl_meta_delete_file_data(m, s1, count_slice, seen, &err), 0);
 	CHECK_RC(seen[0], 1);
 	CHECK_RC(seen[1 + a3 % 63], 1);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_chunk_ref WHERE chunkid = %" PRIu64, a3), 0);
 
 	/* delete the target: every slice reported exactly once, all refs gone */
-	CHECK_RC(m->be->unlink(m, &alice, dir, "target", &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(m, &alice, dir, "target", &rm, &err), 0);
 	CHECK(rm.ino == t && rm.data_pending && rm.length == tlen);
-	CHECK_RC(m->be->delete_file_data(m, dir, count_slice, seen, &err), -EBUSY);
+	CHECK_RC(sl_meta_delete_file_data(m, dir, count_slice, seen, &err), -EBUSY);
 	memset(seen, 0, sizeof(seen));
-	CHECK_RC(m->be->delete_file_data(m, t, count_slice, seen, &err), 0);
+	CHECK_RC(sl_meta_delete_file_data(m, t, count_slice, seen, &err), 0);
 	CHECK_RC(seen[0], 4);
 	CHECK(seen[1 + ta % 63] == 1 && seen[1 + a1 % 63] == 1 && seen[1 + a2 % 63] == 1 &&
 	      seen[1 + b1 % 63] == 1);
@@ -768,36 +768,36 @@ static void test_xattrs(void)
 	sl_ino f = mk(&alice, SL_ROOT_INO, "xa", SL_TYPE_FILE, 0644);
 	void *v;
 	size_t len;
-	CHECK_RC(m->be->getxattr(m, &alice, f, "user.a", &v, &len, &err), -ENODATA);
-	CHECK_RC(m->be->setxattr(m, &alice, f, "user.a", "1", 1, 0, &err), 0);
-	CHECK_RC(m->be->setxattr(m, &alice, f, "user.a", "22", 2, SL_XATTR_CREATE, &err), -EEXIST);
-	CHECK_RC(m->be->setxattr(m, &alice, f, "user.b", "22", 2, SL_XATTR_REPLACE, &err), -ENODATA);
-	CHECK_RC(m->be->setxattr(m, &alice, f, "user.a", "22", 2, SL_XATTR_REPLACE, &err), 0);
-	CHECK_RC(m->be->setxattr(m, &alice, f, "user.empty", "", 0, 0, &err), 0);
-	CHECK_RC(m->be->setxattr(m, &bob, f, "user.c", "x", 1, 0, &err), -EACCES);
-	CHECK_RC(m->be->getxattr(m, &bob, f, "user.a", &v, &len, &err), 0);
+	CHECK_RC(sl_meta_getxattr(m, &alice, f, "user.a", &v, &len, &err), -ENODATA);
+	CHECK_RC(sl_meta_setxattr(m, &alice, f, "user.a", "1", 1, 0, &err), 0);
+	CHECK_RC(sl_meta_setxattr(m, &alice, f, "user.a", "22", 2, SL_XATTR_CREATE, &err), -EEXIST);
+	CHECK_RC(sl_meta_setxattr(m, &alice, f, "user.b", "22", 2, SL_XATTR_REPLACE, &err), -ENODATA);
+	CHECK_RC(sl_meta_setxattr(m, &alice, f, "user.a", "22", 2, SL_XATTR_REPLACE, &err), 0);
+	CHECK_RC(sl_meta_setxattr(m, &alice, f, "user.empty", "", 0, 0, &err), 0);
+	CHECK_RC(sl_meta_setxattr(m, &bob, f, "user.c", "x", 1, 0, &err), -EACCES);
+	CHECK_RC(sl_meta_getxattr(m, &bob, f, "user.a", &v, &len, &err), 0);
 	CHECK(len == 2 && !memcmp(v, "22", 2));
 	free(v);
-	CHECK_RC(m->be->getxattr(m, &alice, f, "user.empty", &v, &len, &err), 0);
+	CHECK_RC(sl_meta_getxattr(m, &alice, f, "user.empty", &v, &len, &err), 0);
 	CHECK(len == 0);
 	free(v);
 	char *names;
-	CHECK_RC(m->be->listxattr(m, &alice, f, &names, &len, &err), 0);
+	CHECK_RC(sl_meta_listxattr(m, &alice, f, &names, &len, &err), 0);
 	CHECK(len == strlen("user.a") + 1 + strlen("user.empty") + 1 &&
 	      !memcmp(names, "user.a\0user.empty\0", len));
 	free(names);
-	CHECK_RC(m->be->removexattr(m, &bob, f, "user.a", &err), -EACCES);
-	CHECK_RC(m->be->removexattr(m, &alice, f, "user.a", &err), 0);
-	CHECK_RC(m->be->removexattr(m, &alice, f, "user.a", &err), -ENODATA);
+	CHECK_RC(sl_meta_removexattr(m, &bob, f, "user.a", &err), -EACCES);
+	CHECK_RC(sl_meta_removexattr(m, &alice, f, "user.a", &err), 0);
+	CHECK_RC(sl_meta_removexattr(m, &alice, f, "user.a", &err), -ENODATA);
 	struct sl_removed rm;
-	CHECK_RC(m->be->unlink(m, &alice, SL_ROOT_INO, "xa", &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(m, &alice, SL_ROOT_INO, "xa", &rm, &err), 0);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_xattr WHERE inode = %" PRIu64, f), 0);
 	char what[256];
-	CHECK_RC(m->be->unsupported_features(m, what, sizeof(what), &err), 0);
+	CHECK_RC(sl_meta_unsupported_features(m, what, sizeof(what), &err), 0);
 	CHECK(what[0] == 0);
 	CHECK_RC(sqlite3_exec(db, "INSERT INTO jfs_dir_quota VALUES (1, 100, 10, 0, 0)", NULL, NULL,
 			      NULL), SQLITE_OK);
-	CHECK_RC(m->be->unsupported_features(m, what, sizeof(what), &err), 0);
+	CHECK_RC(sl_meta_unsupported_features(m, what, sizeof(what), &err), 0);
 	CHECK(strstr(what, "directory quotas (1 rows in jfs_dir_quota)"));
 	CHECK_RC(sqlite3_exec(db, "DELETE FROM jfs_dir_quota", NULL, NULL, NULL), SQLITE_OK);
 }
@@ -814,18 +814,18 @@ static void test_summary(void)
 	mk(&alice, sub, "link", SL_TYPE_SYMLINK, 0777);
 	write_slice(f1, 0, 0, new_slice(), 5000);
 	write_slice(f2, 1, 0, new_slice(), 1);
-	CHECK_RC(m->be->summary(m, &bob, top, &s, &err), 0);
+	CHECK_RC(sl_meta_summary(m, &bob, top, &s, &err), 0);
 	CHECK_RC(s.dirs, 2);
 	CHECK_RC(s.files, 4);
 	CHECK_RC(s.length, 5000 + CHUNK + 1);
 	/* juicefs: 4 KiB per dir, align4K(length) per file, 4 KiB for an empty file or link */
 	CHECK_RC(s.space, 2 * 4096 + 8192 + (CHUNK + 4096) + 4096 + 4096);
-	CHECK_RC(m->be->summary(m, &bob, f1, &s, &err), 0);
+	CHECK_RC(sl_meta_summary(m, &bob, f1, &s, &err), 0);
 	CHECK(s.files == 1 && s.dirs == 0 && s.length == 5000 && s.space == 8192);
 	struct sl_attr in = {.mode = 0700}, attr;
-	CHECK_RC(m->be->setattr(m, &alice, sub, SL_SET_MODE, &in, &attr, &err), 0);
-	CHECK_RC(m->be->summary(m, &bob, top, &s, &err), -EACCES);
-	CHECK_RC(m->be->summary(m, &alice, top, &s, &err), 0);
+	CHECK_RC(sl_meta_setattr(m, &alice, sub, SL_SET_MODE, &in, &attr, &err), 0);
+	CHECK_RC(sl_meta_summary(m, &bob, top, &s, &err), -EACCES);
+	CHECK_RC(sl_meta_summary(m, &alice, top, &s, &err), 0);
 }
 
 /* Compares the flushed counters and directory stats with a count from the tables, as juicefs
@@ -920,7 +920,7 @@ static void test_write_chunks(void)
 	CHECK(strstr(err.msg, "permission") != NULL);
 	sl_err_clear(&err);
 	struct sl_attr attr;
-	CHECK_RC(m->be->getattr(m, NULL, g, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, g, &attr, &err), 0);
 	CHECK_RC(attr.length, 7);
 	/* a slice past the chunk: refused before the transaction */
 	struct sl_meta_chunk_write big = {.ino = g, .s = {.pos = CHUNK - 1, .id = 77, .size = 2,
@@ -942,7 +942,7 @@ static void test_write_chunks(void)
 	CHECK(done == 1 && txns == 2);
 	sl_err_clear(&err);
 	m->be = saved;
-	CHECK_RC(m->be->getattr(m, NULL, g, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, g, &attr, &err), 0);
 	CHECK_RC(attr.length, 10);
 }
 
@@ -950,17 +950,17 @@ static void test_sessions(void)
 {
 	struct sl_err err = {0};
 	uint64_t sid;
-	CHECK_RC(m->be->new_session(m, "{\"HostName\":\"h\"}", 1000, &sid, &err), 0);
+	CHECK_RC(sl_meta_new_session(m, "{\"HostName\":\"h\"}", 1000, &sid, &err), 0);
 	CHECK_RC(sid, 1); /* nextSession starts at 0; the session takes the incremented value */
 	m->sid = sid;
 	struct sess_seen seen = {0};
-	CHECK_RC(m->be->list_sessions(m, sess_cb, &seen, &err), 0);
+	CHECK_RC(sl_meta_list_sessions(m, sess_cb, &seen, &err), 0);
 	CHECK(seen.n == 1 && seen.sid == 1 && !strcmp(seen.info, "{\"HostName\":\"h\"}"));
-	CHECK_RC(m->be->refresh_session(m, sid, 2000, &err), 0);
+	CHECK_RC(sl_meta_refresh_session(m, sid, 2000, &err), 0);
 	CHECK_RC(q1("SELECT expire FROM jfs_session2 WHERE sid = 1"), 2000);
 	/* cleaned by someone else: refresh registers it again */
 	CHECK_RC(sqlite3_exec(db, "DELETE FROM jfs_session2", NULL, NULL, NULL), SQLITE_OK);
-	CHECK_RC(m->be->refresh_session(m, sid, 3000, &err), 0);
+	CHECK_RC(sl_meta_refresh_session(m, sid, 3000, &err), 0);
 	CHECK_RC(q1("SELECT expire FROM jfs_session2 WHERE sid = 1"), 3000);
 
 	/* unlink while open: sustained, then release turns it into a deletion */
@@ -970,7 +970,7 @@ static void test_sessions(void)
 	write_slice(f, 0, 0, s1, 10000);
 	sl_meta_open_inc(m, f);
 	struct sl_removed rm;
-	CHECK_RC(m->be->unlink(m, &alice, dir, "f", &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(m, &alice, dir, "f", &rm, &err), 0);
 	CHECK(rm.ino == f && !rm.data_pending);
 	CHECK_RC(q1f("SELECT nlink FROM jfs_node WHERE inode = %" PRIu64, f), 0);
 	CHECK_RC(q1f("SELECT sid FROM jfs_sustained WHERE inode = %" PRIu64, f), 1);
@@ -979,21 +979,21 @@ static void test_sessions(void)
 	sl_meta_open_sustain(m, f);
 	CHECK(sl_meta_open_dec(m, f, &sustained));
 	CHECK(sustained);
-	CHECK_RC(m->be->release(m, f, &orphan, &err), 0);
+	CHECK_RC(sl_meta_release(m, f, &orphan, &err), 0);
 	CHECK(orphan);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_sustained WHERE inode = %" PRIu64, f), 0);
 	CHECK_RC(q1f("SELECT length FROM jfs_delfile WHERE inode = %" PRIu64, f), 10000);
-	CHECK_RC(m->be->release(m, f, &orphan, &err), 0);
+	CHECK_RC(sl_meta_release(m, f, &orphan, &err), 0);
 	CHECK(!orphan);
 	int seen_slices[64] = {0};
-	CHECK_RC(m->be->delete_file_data(m, f, count_slice, seen_slices, &err), 0);
+	CHECK_RC(sl_meta_delete_file_data(m, f, count_slice, seen_slices, &err), 0);
 	CHECK_RC(seen_slices[0], 1);
 
 	/* close_session turns what it kept alive into deletions */
 	sl_ino g = mk(&alice, dir, "g", SL_TYPE_FILE, 0644);
 	sl_meta_open_inc(m, g);
-	CHECK_RC(m->be->unlink(m, &alice, dir, "g", &rm, &err), 0);
-	CHECK_RC(m->be->close_session(m, sid, &err), 0);
+	CHECK_RC(sl_meta_unlink(m, &alice, dir, "g", &rm, &err), 0);
+	CHECK_RC(sl_meta_close_session(m, sid, &err), 0);
 	CHECK_RC(q1("SELECT COUNT(*) FROM jfs_session2"), 0);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_delfile WHERE inode = %" PRIu64, g), 1);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_node WHERE inode = %" PRIu64, g), 0);
@@ -1009,7 +1009,7 @@ static int delfile_cb(void *arg, sl_ino ino, uint64_t length)
 	(*n)++;
 	struct sl_err err = {0};
 	int seen[64] = {0};
-	CHECK_RC(m->be->delete_file_data(m, ino, count_slice, seen, &err), 0);
+	CHECK_RC(sl_meta_delete_file_data(m, ino, count_slice, seen, &err), 0);
 	return 0;
 }
 
@@ -1017,7 +1017,7 @@ static void test_delfiles(void)
 {
 	struct sl_err err = {0};
 	int n = 0;
-	CHECK_RC(m->be->list_delfiles(m, (int64_t)time(NULL) + 10, delfile_cb, &n, &err), 0);
+	CHECK_RC(sl_meta_list_delfiles(m, (int64_t)time(NULL) + 10, delfile_cb, &n, &err), 0);
 	CHECK(n > 0);
 	CHECK_RC(q1("SELECT COUNT(*) FROM jfs_delfile"), 0);
 	CHECK_RC(q1("SELECT COUNT(*) FROM jfs_chunk c LEFT JOIN jfs_node n ON n.inode = c.inode "
@@ -1040,8 +1040,8 @@ static void *creator(void *arg)
 		sl_ino ino;
 		struct sl_attr attr;
 		struct sl_removed rm;
-		int rc = m->be->mknod(m, &u, conc_dir, name, SL_TYPE_FILE, 0644, 0, NULL, &ino, &attr,
-				      &rm, &err);
+		int rc = sl_meta_mknod(m, &u, conc_dir, name, SL_TYPE_FILE, 0644, 0, NULL, &ino, &attr,
+				       &rm, &err);
 		if (rc) {
 			fprintf(stderr, "thread %d: %s: %s\n", id, name, err.msg);
 			failures++;
@@ -1058,33 +1058,33 @@ static void test_trash_and_counters(void)
 	struct sl_attr attr, tattr;
 	struct sl_removed rm;
 	sl_ino hour;
-	CHECK_RC(m->be->getattr(m, NULL, SL_TRASH_INO, &tattr, &err), 0);
-	CHECK_RC(m->be->mknod(m, &root_u, SL_TRASH_INO, "2026-01-01-00", SL_TYPE_DIR, 0555, 0, NULL,
-			      &hour, &attr, &rm, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, SL_TRASH_INO, &tattr, &err), 0);
+	CHECK_RC(sl_meta_mknod(m, &root_u, SL_TRASH_INO, "2026-01-01-00", SL_TYPE_DIR, 0555, 0, NULL,
+			       &hour, &attr, &rm, &err), 0);
 	CHECK_RC(hour, SL_TRASH_INO + 1);
 	CHECK_RC(counter("nextTrash"), 1);
-	CHECK_RC(m->be->getattr(m, NULL, SL_TRASH_INO, &attr, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, SL_TRASH_INO, &attr, &err), 0);
 	CHECK(attr.nlink == tattr.nlink && attr.mtime_ns == tattr.mtime_ns);
 	sl_ino doomed = mk(&alice, SL_ROOT_INO, "doomed", SL_TYPE_DIR, 0755);
 	sl_ino inner = mk(&alice, doomed, "inner", SL_TYPE_FILE, 0644);
-	CHECK_RC(m->be->rename(m, &root_u, SL_ROOT_INO, "doomed", hour, "1-x-doomed",
-			       SL_RENAME_NOREPLACE, &rm, &err), 0);
-	CHECK_RC(m->be->getattr(m, NULL, doomed, &attr, &err), 0);
+	CHECK_RC(sl_meta_rename(m, &root_u, SL_ROOT_INO, "doomed", hour, "1-x-doomed",
+				SL_RENAME_NOREPLACE, &rm, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, doomed, &attr, &err), 0);
 	CHECK_RC(attr.parent, hour);
 	/* nothing new may appear inside a directory that is being deleted */
 	sl_ino ino;
-	CHECK_RC(m->be->mknod(m, &root_u, doomed, "late", SL_TYPE_FILE, 0644, 0, NULL, &ino, &attr,
-			      &rm, &err), -ENOENT);
-	CHECK_RC(m->be->unlink(m, &root_u, doomed, "inner", &rm, &err), 0);
+	CHECK_RC(sl_meta_mknod(m, &root_u, doomed, "late", SL_TYPE_FILE, 0644, 0, NULL, &ino, &attr,
+			       &rm, &err), -ENOENT);
+	CHECK_RC(sl_meta_unlink(m, &root_u, doomed, "inner", &rm, &err), 0);
 	CHECK(rm.ino == inner && rm.data_pending);
-	CHECK_RC(m->be->rmdir(m, &root_u, hour, "1-x-doomed", &err), 0);
-	CHECK_RC(m->be->rmdir(m, &root_u, SL_TRASH_INO, "2026-01-01-00", &err), 0);
+	CHECK_RC(sl_meta_rmdir(m, &root_u, hour, "1-x-doomed", &err), 0);
+	CHECK_RC(sl_meta_rmdir(m, &root_u, SL_TRASH_INO, "2026-01-01-00", &err), 0);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_node WHERE inode = %" PRIu64, hour), 0);
 
 	int64_t v = 0;
-	CHECK_RC(m->be->incr_counter(m, "sluiceTest", 5, &v, &err), 0);
+	CHECK_RC(sl_meta_incr_counter(m, "sluiceTest", 5, &v, &err), 0);
 	CHECK_RC(v, 5);
-	CHECK_RC(m->be->incr_counter(m, "sluiceTest", -7, &v, &err), 0);
+	CHECK_RC(sl_meta_incr_counter(m, "sluiceTest", -7, &v, &err), 0);
 	CHECK_RC(v, -2);
 	CHECK_RC(counter("sluiceTest"), -2);
 	/* update_dir_stats: a directory without a row gets one counted from its entries */
@@ -1092,7 +1092,7 @@ static void test_trash_and_counters(void)
 		 SQLITE_OK);
 	sl_ino inos[2] = {SL_ROOT_INO, 999999999};
 	int64_t len[2] = {1, 1}, space[2] = {1, 1}, inodes[2] = {1, 1};
-	CHECK_RC(m->be->update_dir_stats(m, inos, len, space, inodes, 2, &err), 0);
+	CHECK_RC(sl_meta_update_dir_stats(m, inos, len, space, inodes, 2, &err), 0);
 	CHECK_RC(q1("SELECT used_inodes FROM jfs_dir_stats WHERE inode = 1"),
 		 q1("SELECT COUNT(*) FROM jfs_edge WHERE parent = 1"));
 	CHECK_RC(q1("SELECT COUNT(*) FROM jfs_dir_stats WHERE inode = 999999999"), 0);
@@ -1161,6 +1161,54 @@ static void test_concurrency(void)
 	test_usage();
 }
 
+/* The calls layer (calls.c): every call counted, a slot the backend lacks refused by name, a
+ * fault injected by a test failing the call before the backend sees it. */
+static void test_calls(void)
+{
+	struct sl_err err = {0};
+	for (int op = 0; op < SL_META_NOPS; op++)
+		CHECK(sl_meta_op_name(op) && sl_meta_op_name(op)[0] && strcmp(sl_meta_op_name(op), "?"));
+	CHECK(!strcmp(sl_meta_op_name(SL_META_OP_READ_CHUNK), "read_chunk"));
+	CHECK(!strcmp(sl_meta_backend_name(m), "sql"));
+
+	struct sl_meta_op_stats before, after;
+	sl_meta_op_stats(m, SL_META_OP_GETATTR, &before);
+	struct sl_attr a;
+	CHECK_RC(sl_meta_getattr(m, NULL, SL_ROOT_INO, &a, &err), 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, 999999, &a, &err), -ENOENT);
+	sl_meta_op_stats(m, SL_META_OP_GETATTR, &after);
+	CHECK_RC(after.calls - before.calls, 2);
+	CHECK_RC(after.failures - before.failures, 1);
+	CHECK(after.ns > before.ns);
+
+	/* the sql backend is no gateway: it has no whoami */
+	CHECK(!sl_meta_supports(m, SL_META_OP_WHOAMI));
+	CHECK(sl_meta_supports(m, SL_META_OP_READ_CHUNK));
+	char name[64];
+	CHECK_RC(sl_meta_whoami(m, name, sizeof(name), &err), -EOPNOTSUPP);
+	CHECK(strstr(err.msg, "whoami") && strstr(err.msg, "sql"));
+	sl_meta_op_stats(m, SL_META_OP_WHOAMI, &after);
+	CHECK_RC(after.failures, 1);
+
+	/* two mknods fail as injected and create nothing; the third goes through */
+	sl_meta_inject_fault(m, SL_META_OP_MKNOD, -EIO, 2);
+	sl_ino ino;
+	struct sl_removed rm = {0};
+	for (int i = 0; i < 2; i++) {
+		CHECK_RC(sl_meta_mknod(m, &root_u, SL_ROOT_INO, "faulty", SL_TYPE_FILE, 0644, 0, NULL,
+				       &ino, &a, &rm, &err), -EIO);
+		CHECK(strstr(err.msg, "mknod") && strstr(err.msg, "injected"));
+		CHECK_RC(sl_meta_lookup(m, &root_u, SL_ROOT_INO, "faulty", &ino, &a, &err), -ENOENT);
+	}
+	CHECK_RC(sl_meta_mknod(m, &root_u, SL_ROOT_INO, "faulty", SL_TYPE_FILE, 0644, 0, NULL, &ino,
+			       &a, &rm, &err), 0);
+	CHECK_RC(sl_meta_unlink(m, &root_u, SL_ROOT_INO, "faulty", &rm, &err), 0);
+	/* count 0 clears a fault */
+	sl_meta_inject_fault(m, SL_META_OP_GETATTR, -EIO, 5);
+	sl_meta_inject_fault(m, SL_META_OP_GETATTR, 0, 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, SL_ROOT_INO, &a, &err), 0);
+}
+
 int main(void)
 {
 	char *dir = tu_tempdir("meta");
@@ -1174,17 +1222,17 @@ int main(void)
 	REQUIRE(sl_meta_open(url, NULL, NULL, &m, &err) == 0);
 	CHECK(!strcmp(m->url_redacted, url));
 	char *json = NULL;
-	CHECK_RC(m->be->load_format(m, &json, &err), -ENOENT);
+	CHECK_RC(sl_meta_load_format(m, &json, &err), -ENOENT);
 	CHECK(strstr(err.msg, "no volume"));
 	const char *fmt = "{\n\"Name\": \"test\",\n\"UUID\": \"00000000-0000-0000-0000-000000000001\","
 			  "\n\"Storage\": \"file\",\n\"BlockSize\": 4096\n}";
 	struct sl_attr root = {.type = SL_TYPE_DIR, .mode = 0777, .nlink = 2, .length = 4096,
 			       .atime_ns = 1700000000123456789LL, .mtime_ns = 1700000000123456789LL,
 			       .ctime_ns = 1700000000123456789LL};
-	CHECK_RC(m->be->format(m, fmt, &root, false, &err), 0);
-	CHECK_RC(m->be->format(m, fmt, &root, false, &err), -EEXIST);
-	CHECK_RC(m->be->format(m, fmt, &root, true, &err), 0);
-	CHECK_RC(m->be->load_format(m, &json, &err), 0);
+	CHECK_RC(sl_meta_format(m, fmt, &root, false, &err), 0);
+	CHECK_RC(sl_meta_format(m, fmt, &root, false, &err), -EEXIST);
+	CHECK_RC(sl_meta_format(m, fmt, &root, true, &err), 0);
+	CHECK_RC(sl_meta_load_format(m, &json, &err), 0);
 	CHECK(json && !strcmp(json, fmt));
 	free(json);
 	REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
@@ -1223,15 +1271,16 @@ int main(void)
 	REQUIRE(sl_meta_open(url, NULL, NULL, &m, &err) == 0);
 	sl_ino ino;
 	struct sl_attr attr;
-	CHECK_RC(m->be->resolve(m, &alice, "/a/b/c/d/f", &ino, &attr, &err), 0);
+	CHECK_RC(sl_meta_resolve(m, &alice, "/a/b/c/d/f", &ino, &attr, &err), 0);
 	CHECK(ino == file_f);
+	test_calls();
 	sl_meta_close(m);
 	sqlite3_close(db);
 
 	/* an empty file is "no volume"; a directory that cannot hold a database is an error */
 	snprintf(url, sizeof(url), "sqlite3://%s/empty.db", dir);
 	REQUIRE(sl_meta_open(url, NULL, NULL, &m, &err) == 0);
-	CHECK_RC(m->be->load_format(m, &json, &err), -ENOENT);
+	CHECK_RC(sl_meta_load_format(m, &json, &err), -ENOENT);
 	sl_meta_close(m);
 	snprintf(url, sizeof(url), "sqlite3://%s/missing/dir/x.db", dir);
 	m = NULL;

@@ -189,23 +189,23 @@ static void test_files(struct suite *s, const char *dir)
 	struct sl_slice *slices = NULL;
 	size_t nslices = 0;
 	struct sl_err err = {0};
-	REQUIRE(m->be->read_chunk(m, NULL, st.inode, 0, &slices, &nslices, &err) == 0);
+	REQUIRE(sl_meta_read_chunk(m, NULL, st.inode, 0, &slices, &nslices, &err) == 0);
 	REQUIRE(nslices == 1);
 	uint64_t del_id = slices[0].id;
 	free(slices);
 	uint32_t rcrc[4] = {0}, rlen[4] = {0};
 	/* by the writer: the full blocks, not the short last one */
-	CHECK_RC(m->be->block_crc_get(m, del_id, 0, 4, rcrc, rlen, &err), 0);
+	CHECK_RC(sl_meta_block_crc_get(m, del_id, 0, 4, rcrc, rlen, &err), 0);
 	CHECK_RC(rcrc[1], sl_crc32c(0, d + 4 * MIB, 4 * MIB));
 	CHECK_RC(rlen[0], 4 * MIB);
 	CHECK_RC(rlen[1], 4 * MIB);
 	CHECK_RC(rlen[2], 0);
 	CHECK_RC(rlen[3], 0);
-	CHECK_RC(m->be->block_crc_get(m, del_id, 1, 1, rcrc, rlen, &err), 0);
+	CHECK_RC(sl_meta_block_crc_get(m, del_id, 1, 1, rcrc, rlen, &err), 0);
 	CHECK_RC(rcrc[0], sl_crc32c(0, d + 4 * MIB, 4 * MIB));
 	CHECK_RC(sluice_delete(vol, NULL, "/c/del", 0), 0);
 	CHECK_RC(sl_vol_settle_deletions(vol, 60000), 0);
-	CHECK_RC(m->be->block_crc_get(m, del_id, 0, 4, rcrc, rlen, &err), 0);
+	CHECK_RC(sl_meta_block_crc_get(m, del_id, 0, 4, rcrc, rlen, &err), 0);
 	CHECK_RC(rlen[0] + rlen[1], 0);
 	/* never checksummed: the writer recorded its full blocks' CRCs, not the short last one */
 	CHECK_RC(write_file(vol, NULL, "/c/w9", d, 9 * MIB, MIB, 0), 0);

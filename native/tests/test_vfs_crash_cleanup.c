@@ -428,7 +428,7 @@ static void commit_slice(sluice_volume *vol, sl_ino ino, uint64_t id, uint32_t l
 	struct sl_err err = {0};
 	struct sl_slice sl = {.pos = 0, .id = id, .size = len, .len = len};
 	struct sl_attr a;
-	REQUIRE(vol->core.meta->be->write_chunk(vol->core.meta, NULL, NULL, ino, 0, &sl, 1, &a, &err) == 0);
+	REQUIRE(sl_meta_write_chunk(vol->core.meta, NULL, NULL, ino, 0, &sl, 1, &a, &err) == 0);
 }
 
 static void test_recovery_rules(void)

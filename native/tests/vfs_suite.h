@@ -369,7 +369,7 @@ static size_t trash_entries(sluice_volume *vol)
 	struct sl_meta *m = vol->core.meta;
 	struct sl_err err = {0};
 	size_t n = 0;
-	REQUIRE(m->be->readdir(m, NULL, SL_TRASH_INO, NULL, 100, count_entry, &n, &err) == 0);
+	REQUIRE(sl_meta_readdir(m, NULL, SL_TRASH_INO, NULL, 100, count_entry, &n, &err) == 0);
 	return n;
 }
 
@@ -672,7 +672,7 @@ static void test_corruption(sluice_volume *vol)
 	struct sl_slice *slices = NULL;
 	size_t n = 0;
 	struct sl_err err = {0};
-	REQUIRE(vol->core.meta->be->read_chunk(vol->core.meta, NULL, st.inode, 0, &slices, &n, &err) == 0);
+	REQUIRE(sl_meta_read_chunk(vol->core.meta, NULL, st.inode, 0, &slices, &n, &err) == 0);
 	REQUIRE(n == 1);
 	char key[SL_KEY_MAX];
 	sl_block_key(&vol->core.layout, slices[0].id, 0, slices[0].size, key);
@@ -721,7 +721,7 @@ static void test_compaction(sluice_volume *vol)
 	struct sl_slice *slices = NULL;
 	size_t n = 0;
 	struct sl_err err = {0};
-	REQUIRE(vol->core.meta->be->read_chunk(vol->core.meta, NULL, st.inode, 0, &slices, &n, &err) == 0);
+	REQUIRE(sl_meta_read_chunk(vol->core.meta, NULL, st.inode, 0, &slices, &n, &err) == 0);
 	free(slices);
 	CHECK(n < 100); /* 650 flushes, compacted at 300 and 600 */
 	CHECK_RC(count_chunk_objects(vol), objects_before + n);
@@ -864,8 +864,8 @@ static void test_symlink(sluice_volume *vol)
 	sl_ino ino;
 	struct sl_attr attr;
 	struct sl_removed none = {0};
-	CHECK_RC(m->be->mknod(m, &root, st.inode, "link", SL_TYPE_SYMLINK, 0777, 0, "real/target",
-			      &ino, &attr, &none, &err), 0);
+	CHECK_RC(sl_meta_mknod(m, &root, st.inode, "link", SL_TYPE_SYMLINK, 0777, 0, "real/target",
+			       &ino, &attr, &none, &err), 0);
 	char buf[256];
 	CHECK_RC(sluice_readlink(vol, NULL, "/sym/link", buf, sizeof(buf)), 11);
 	CHECK(!strcmp(buf, "real/target"));
@@ -882,7 +882,7 @@ static void test_refuse_unsupported(struct suite *s)
 	struct sl_meta *m = vol->core.meta;
 	struct sl_err err = {0};
 	char *json = NULL;
-	REQUIRE(m->be->load_format(m, &json, &err) == 0);
+	REQUIRE(sl_meta_load_format(m, &json, &err) == 0);
 	/* add an encryption key to the record */
 	char *patched = malloc(strlen(json) + 64);
 	char *brace = strrchr(json, '}');
@@ -891,7 +891,7 @@ static void test_refuse_unsupported(struct suite *s)
 	sprintf(patched, "%s,\"EncryptKey\":\"abc\"}", json);
 	struct sl_attr root = {.type = SL_TYPE_DIR, .mode = 0777, .nlink = 2};
 	*brace = '}';
-	REQUIRE(m->be->format(m, patched, &root, true, &err) == 0);
+	REQUIRE(sl_meta_format(m, patched, &root, true, &err) == 0);
 	sluice_shutdown(vol);
 	sluice_volume *v2 = NULL;
 	char msg[512];
@@ -902,7 +902,7 @@ static void test_refuse_unsupported(struct suite *s)
 	struct sl_logger lg = {.level = SL_LOG_WARN};
 	struct sl_meta *m2;
 	REQUIRE(sl_meta_open(s->meta_url, NULL, &lg, &m2, &err) == 0);
-	REQUIRE(m2->be->format(m2, json, &root, true, &err) == 0);
+	REQUIRE(sl_meta_format(m2, json, &root, true, &err) == 0);
 	sl_meta_close(m2);
 	free(patched);
 	free(json);
@@ -962,17 +962,17 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	struct sl_err err = {0};
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	CHECK_RC(m->be->read_chunk(m, NULL, fa->ino, 0, &ss, &n, &err), 0);
+	CHECK_RC(sl_meta_read_chunk(m, NULL, fa->ino, 0, &ss, &n, &err), 0);
 	CHECK(n == 2);
 	uint64_t id = 0;
 	CHECK_RC(sl_meta_next_slice_id(m, &id, &err), 0);
 	struct sl_slice merged = {.pos = 0, .id = id, .size = 1000, .off = 0, .len = 1000};
 	if (n == 2)
-		CHECK_RC(m->be->compact_chunk(m, NULL, &fa->lease, fa->ino, 0, ss, n, 0, &merged,
-					      NULL, NULL, &err), -ENOLCK);
+		CHECK_RC(sl_meta_compact_chunk(m, NULL, &fa->lease, fa->ino, 0, ss, n, 0, &merged,
+					       NULL, NULL, &err), -ENOLCK);
 	free(ss);
 	struct sl_attr attr;
-	CHECK_RC(m->be->write_chunk(m, NULL, &fa->lease, fa->ino, 0, &merged, 0, &attr, &err),
+	CHECK_RC(sl_meta_write_chunk(m, NULL, &fa->lease, fa->ino, 0, &merged, 0, &attr, &err),
 		 -ENOLCK);
 	CHECK(strstr(err.msg, "recovered") != NULL);
 	CHECK_RC(sluice_write(fa, d + 1000, 500), 500); /* buffered: fails at the commit */
@@ -1039,7 +1039,7 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	CHECK_RC(sluice_write(fa, d, 700), 700);
 	CHECK_RC(sluice_hsync(fa), 0);
 	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/dead"), 0);
-	CHECK_RC(c->core.meta->be->refresh_session(c->core.meta, c->core.meta->sid, 1, &err), 0);
+	CHECK_RC(sl_meta_refresh_session(c->core.meta, c->core.meta->sid, 1, &err), 0);
 	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/dead"), 0);
 	REQUIRE(sluice_open(b, NULL, "/lease/dead", SLUICE_O_APPEND, 0, 0, &fb) == 0);
 	CHECK_RC(sluice_write(fa, d + 700, 50), 50);
@@ -1058,13 +1058,13 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	REQUIRE(sluice_open(b, NULL, "/lease/alive", SLUICE_O_CREATE, 0644, 0, &fb) == 0);
 	CHECK_RC(sluice_write(fc, d, 10), 10);
 	CHECK_RC(sluice_hflush(fc), 0);
-	CHECK_RC(c->core.meta->be->refresh_session(c->core.meta, c->core.meta->sid,
-						   time(NULL) - 100, &err), 0);
+	CHECK_RC(sl_meta_refresh_session(c->core.meta, c->core.meta->sid,
+					 time(NULL) - 100, &err), 0);
 	uint64_t ended = 99;
-	CHECK_RC(m->be->lease_sweep(m, 3600, &ended, &err), 0);
+	CHECK_RC(sl_meta_lease_sweep(m, 3600, &ended, &err), 0);
 	CHECK(ended == 0);
 	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/hard"), 0);
-	CHECK_RC(m->be->lease_sweep(m, 50, &ended, &err), 0);
+	CHECK_RC(sl_meta_lease_sweep(m, 50, &ended, &err), 0);
 	CHECK(ended == 1);
 	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/hard"), 1);
 	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/alive"), 0);
@@ -1089,7 +1089,7 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	CHECK_RC(sluice_truncate(a, NULL, "/lease/alive", 10), 0);
 	c = open_vol(s, "heartbeat", "600");
 	REQUIRE(sluice_open(c, NULL, "/lease/src", SLUICE_O_APPEND, 0, 0, &fc) == 0);
-	CHECK_RC(c->core.meta->be->refresh_session(c->core.meta, c->core.meta->sid, 1, &err), 0);
+	CHECK_RC(sl_meta_refresh_session(c->core.meta, c->core.meta->sid, 1, &err), 0);
 	CHECK_RC(sluice_concat(a, NULL, "/lease/alive", srcs, 1), 0);
 	CHECK_RC(sluice_stat_path(a, NULL, "/lease/alive", &st), 0);
 	CHECK(st.length == 110);
@@ -1106,7 +1106,7 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	CHECK_RC(sluice_write(fc, d, 10), 10);
 	CHECK_RC(sluice_hflush(fc), 0);
 	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/left-open"), 0);
-	CHECK_RC(c->core.meta->be->close_session(c->core.meta, c->core.meta->sid, &err), 0);
+	CHECK_RC(sl_meta_close_session(c->core.meta, c->core.meta->sid, &err), 0);
 	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/left-open"), 1);
 	CHECK_RC(sluice_write(fc, d, 10), 10);
 	CHECK_RC(sluice_hflush(fc), -ENOLCK);

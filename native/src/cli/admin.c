@@ -110,13 +110,13 @@ int cmd_status(int argc, char **argv)
 	int64_t used = 0, inodes = 0;
 	int rc = sl_meta_open(argv[1], NULL, &log, &meta, &err);
 	if (!rc)
-		rc = meta->be->load_format(meta, &json, &err);
+		rc = sl_meta_load_format(meta, &json, &err);
 	if (rc == -ENOENT)
 		sl_errf(&err, rc, "no volume found at %s", meta->url_redacted);
 	if (!rc)
-		rc = meta->be->incr_counter(meta, "usedSpace", 0, &used, &err);
+		rc = sl_meta_incr_counter(meta, "usedSpace", 0, &used, &err);
 	if (!rc)
-		rc = meta->be->incr_counter(meta, "totalInodes", 0, &inodes, &err);
+		rc = sl_meta_incr_counter(meta, "totalInodes", 0, &inodes, &err);
 	if (rc) {
 		rc = cli_fail(cmd, "%s", err.msg);
 		goto out;
@@ -132,7 +132,7 @@ int cmd_status(int argc, char **argv)
 	out = json_pack("{s:o, s:{s:I, s:I}, s:o}", "Setting", setting ? setting : json_object(),
 			"Usage", "UsedSpace", (json_int_t)used, "Inodes", (json_int_t)inodes,
 			"Sessions", sessions);
-	if (!out || meta->be->list_sessions(meta, add_session, sessions, &err)) {
+	if (!out || sl_meta_list_sessions(meta, add_session, sessions, &err)) {
 		rc = cli_fail(cmd, "listing sessions: %s", err.msg);
 		goto out;
 	}
@@ -205,7 +205,7 @@ int cmd_info(int argc, char **argv)
 			struct sl_slice *slices = NULL;
 			size_t n = 0;
 			struct sl_err err = {0};
-			if (v->meta->be->read_chunk(v->meta, NULL, st.inode, c, &slices, &n, &err)) {
+			if (sl_meta_read_chunk(v->meta, NULL, st.inode, c, &slices, &n, &err)) {
 				rc = cli_fail(cmd, "%s", err.msg);
 				goto out;
 			}

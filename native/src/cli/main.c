@@ -113,7 +113,7 @@ int cli_open_volume(const char *cmd, const char *meta_url, char **opts, int nopt
 const sluice_user *cli_admin_user(sluice_volume *vol, struct cli_admin *a)
 {
 	struct sl_volume_core *v = &vol->core;
-	if (v->meta->be->caps & SL_META_CAP_SERVER_CHECKS) /* a gateway: as the principal */
+	if (sl_meta_caps(v->meta) & SL_META_CAP_SERVER_CHECKS) /* a gateway: as the principal */
 		return NULL;
 	a->groups[0] = v->supergroup;
 	a->user = (sluice_user){.name = v->superuser, .groups = a->groups, .ngroups = 1};

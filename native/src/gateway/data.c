@@ -176,9 +176,9 @@ static int check_read(struct sl_gateway *gw, const struct sl_meta_user *u,
 	const struct sl_chunk_layout *l = &gw->vol->core.layout;
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	int rc = m->be->reach(m, u, p->ino, err);
+	int rc = sl_meta_reach(m, u, p->ino, err);
 	if (!rc)
-		rc = m->be->read_chunk(m, u, p->ino, p->indx, &ss, &n, err);
+		rc = sl_meta_read_chunk(m, u, p->ino, p->indx, &ss, &n, err);
 	if (rc)
 		return rc;
 	bool found = false;

@@ -76,7 +76,7 @@ static void put_removed(struct req *q, const struct sl_removed *rm)
  * to. */
 static int reach(struct req *q, sl_ino ino)
 {
-	return q->m->be->reach(q->m, &q->mu, ino, &q->err);
+	return sl_meta_reach(q->m, &q->mu, ino, &q->err);
 }
 
 /* The arguments of an op on one entry (LOOKUP, UNLINK, RMDIR, REMOVE_TREE): a directory the
@@ -102,7 +102,7 @@ static void doom_removed(void *vol, const struct sl_removed *rm)
 static int op_load_format(struct req *q)
 {
 	char *json = NULL;
-	int rc = q->m->be->load_format(q->m, &json, &q->err);
+	int rc = sl_meta_load_format(q->m, &json, &q->err);
 	if (rc)
 		return rc;
 	json_error_t je;
@@ -156,7 +156,7 @@ static int op_next_ids(struct req *q, const struct sl_gw_caller *caller, const c
 		sl_meta_flush_usage(q->m, &ignored);
 	}
 	int64_t v;
-	int rc = q->m->be->incr_counter(q->m, name, delta, &v, &q->err);
+	int rc = sl_meta_incr_counter(q->m, name, delta, &v, &q->err);
 	if (rc)
 		return rc;
 	sl_w_i64(&q->out, v);
@@ -195,7 +195,7 @@ static int op_new_session(struct req *q, const char *info, int64_t expire)
 	if (!text)
 		return sl_errf(&q->err, -ENOMEM, "out of memory");
 	uint64_t sid;
-	int rc = q->m->be->new_session(q->m, text, expire, &sid, &q->err);
+	int rc = sl_meta_new_session(q->m, text, expire, &sid, &q->err);
 	free(text);
 	if (!rc)
 		sl_w_u64(&q->out, sid);
@@ -234,7 +234,7 @@ static bool take_lease(struct sl_rbuf *r, struct sl_meta_lease *l)
 static int check_session_owner(struct req *q, uint64_t sid)
 {
 	struct session_owner so = {.sid = sid, .name = q->caller->name};
-	int rc = q->m->be->get_session(q->m, sid, match_session, &so, &q->err);
+	int rc = sl_meta_get_session(q->m, sid, match_session, &so, &q->err);
 	if (rc < 0)
 		return rc;
 	if (!so.found)
@@ -400,7 +400,7 @@ static int op_write_chunks(struct req *q, const struct sl_gw_caller *caller)
 		rc = sl_errf(err, -EPROTO, "malformed arguments of operation %u", SL_OP_WRITE_CHUNKS);
 	size_t done = 0;
 	if (!rc)
-		rc = q->m->be->write_chunks(q->m, recs, n, &done, err);
+		rc = sl_meta_slot_write_chunks(q->m, recs, n, &done, err);
 	for (uint32_t i = 0; !rc && i < n; i++)
 		sl_w_attr(&q->out, &recs[i].attr);
 	free(recs);
@@ -413,7 +413,6 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 {
 	struct sl_rbuf *r = &q->r;
 	struct sl_meta *m = q->m;
-	const struct sl_meta_backend *be = m->be;
 	struct sl_meta_user *u = &q->mu;
 	struct sl_err *err = &q->err;
 	struct sl_attr a;
@@ -437,7 +436,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 				       "gateway (only the user and group registry is)",
 				       name ? name : "");
 		char *v = NULL;
-		if (!(rc = be->get_setting(m, name, &v, err)))
+		if (!(rc = sl_meta_get_setting(m, name, &v, err)))
 			sl_w_str(&q->out, v);
 		free(v);
 		return rc;
@@ -449,7 +448,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if (!registry_name(name) || !value)
 			return sl_errf(err, -EPERM, "only the user and group registry may be added "
 				       "to through the gateway");
-		return be->add_setting(m, name, value, err);
+		return sl_meta_add_setting(m, name, value, err);
 	}
 	case SL_OP_NEW_SESSION: {
 		const char *info = sl_r_str(r, SL_RPC_MAX_JSON);
@@ -463,20 +462,20 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if ((rc = check_session_owner(q, sid)))
 			return rc;
-		return be->refresh_session(m, sid, expire, err);
+		return sl_meta_refresh_session(m, sid, expire, err);
 	}
 	case SL_OP_CLOSE_SESSION: {
 		uint64_t sid = sl_r_u64(r);
 		ARGS_DONE();
 		if ((rc = check_session_owner(q, sid)))
 			return rc;
-		return be->close_session(m, sid, err);
+		return sl_meta_close_session(m, sid, err);
 	}
 	case SL_OP_LIST_SESSIONS: {
 		ARGS_DONE();
 		struct sl_wbuf items = {0};
 		struct list_ctx l = {.w = &items};
-		rc = be->list_sessions(m, put_session, &l, err);
+		rc = sl_meta_list_sessions(m, put_session, &l, err);
 		return put_list(q, rc, &items, l.n);
 	}
 	case SL_OP_NEXT_IDS: {
@@ -490,7 +489,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if (!path)
 			return sl_errf(err, -EINVAL, "no path");
-		if (!(rc = be->resolve(m, u, path, &ino, &a, err))) {
+		if (!(rc = sl_meta_resolve(m, u, path, &ino, &a, err))) {
 			sl_w_u64(&q->out, ino);
 			sl_w_attr(&q->out, &a);
 		}
@@ -501,7 +500,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		const char *name;
 		if ((rc = entry_args(q, op, &parent, &name)))
 			return rc;
-		if (!(rc = be->lookup(m, u, parent, name, &ino, &a, err))) {
+		if (!(rc = sl_meta_lookup(m, u, parent, name, &ino, &a, err))) {
 			sl_w_u64(&q->out, ino);
 			sl_w_attr(&q->out, &a);
 		}
@@ -510,7 +509,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 	case SL_OP_GETATTR:
 		ino = sl_r_u64(r);
 		ARGS_DONE();
-		if (!(rc = reach(q, ino)) && !(rc = be->getattr(m, u, ino, &a, err)))
+		if (!(rc = reach(q, ino)) && !(rc = sl_meta_getattr(m, u, ino, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
 	case SL_OP_SETATTR: {
@@ -521,7 +520,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if ((rc = reach(q, ino)))
 			return rc;
-		if (!(rc = be->setattr(m, u, ino, set, &in, &a, err)))
+		if (!(rc = sl_meta_setattr(m, u, ino, set, &in, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
 	}
@@ -540,7 +539,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_removed rm = {0};
 		ino = 0;
 		memset(&a, 0, sizeof(a));
-		rc = be->mknod(m, u, parent, name, type, mode, flags, target, &ino, &a, &rm, err);
+		rc = sl_meta_mknod(m, u, parent, name, type, mode, flags, target, &ino, &a, &rm, err);
 		if (!rc || rc == -EEXIST) { /* the existing entry is reported with -EEXIST */
 			sl_w_u64(&q->out, ino);
 			sl_w_attr(&q->out, &a);
@@ -554,7 +553,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if ((rc = entry_args(q, op, &parent, &name)))
 			return rc;
 		struct sl_removed rm = {0};
-		if (!(rc = be->unlink(m, u, parent, name, &rm, err)))
+		if (!(rc = sl_meta_unlink(m, u, parent, name, &rm, err)))
 			put_removed(q, &rm);
 		return rc;
 	}
@@ -563,7 +562,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		const char *name;
 		if ((rc = entry_args(q, op, &parent, &name)))
 			return rc;
-		return be->rmdir(m, u, parent, name, err);
+		return sl_meta_rmdir(m, u, parent, name, err);
 	}
 	case SL_OP_RENAME: {
 		sl_ino psrc = sl_r_u64(r);
@@ -577,7 +576,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if ((rc = reach(q, psrc)) || (rc = reach(q, pdst)))
 			return rc;
 		struct sl_removed rm = {0};
-		if (!(rc = be->rename(m, u, psrc, nsrc, pdst, ndst, flags, &rm, err)))
+		if (!(rc = sl_meta_rename(m, u, psrc, nsrc, pdst, ndst, flags, &rm, err)))
 			put_removed(q, &rm);
 		return rc;
 	}
@@ -586,7 +585,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		const char *name;
 		if ((rc = entry_args(q, op, &parent, &name)))
 			return rc;
-		return be->remove_tree(m, u, parent, name, doom_removed, q->gw->vol, err);
+		return sl_meta_remove_tree(m, u, parent, name, doom_removed, q->gw->vol, err);
 	}
 	case SL_OP_READDIR: {
 		ino = sl_r_u64(r);
@@ -600,7 +599,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			return rc;
 		struct sl_wbuf items = {0};
 		struct list_ctx l = {.w = &items};
-		rc = be->readdir(m, u, ino, after, limit, put_dirent, &l, err);
+		rc = sl_meta_readdir(m, u, ino, after, limit, put_dirent, &l, err);
 		return put_list(q, rc, &items, l.n);
 	}
 	case SL_OP_READLINK: {
@@ -609,7 +608,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if ((rc = reach(q, ino)))
 			return rc;
 		char *target = NULL;
-		if (!(rc = be->readlink(m, u, ino, &target, err)))
+		if (!(rc = sl_meta_readlink(m, u, ino, &target, err)))
 			sl_w_str(&q->out, target);
 		free(target);
 		return rc;
@@ -631,7 +630,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			return rc;
 		struct sl_slice *ss = NULL;
 		size_t n = 0;
-		if (!(rc = be->read_chunk(m, u, ino, indx, &ss, &n, err))) {
+		if (!(rc = sl_meta_read_chunk(m, u, ino, indx, &ss, &n, err))) {
 			sl_w_u32(&q->out, (uint32_t)n);
 			for (size_t i = 0; i < n; i++)
 				sl_w_slice(&q->out, &ss[i]);
@@ -655,8 +654,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		/* a new slice: granted to the caller, stored with its size (data.c) */
 		if ((rc = sl_gw_check_new_slice(q->gw, caller, shown ? &g : NULL, &s, err)))
 			return rc;
-		if (!(rc = be->write_chunk(m, u, leased ? &lease : NULL, ino, indx, &s, mtime, &a,
-					   err)))
+		if (!(rc = sl_meta_write_chunk(m, u, leased ? &lease : NULL, ino, indx, &s, mtime, &a,
+					       err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
 	}
@@ -668,7 +667,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if ((rc = reach(q, ino)))
 			return rc;
-		if (!(rc = be->truncate(m, u, ino, length, &a, err)))
+		if (!(rc = sl_meta_truncate(m, u, ino, length, &a, err)))
 			sl_w_attr(&q->out, &a);
 		return rc;
 	}
@@ -689,7 +688,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		for (uint32_t i = 0; !rc && i < n; i++)
 			rc = reach(q, srcs[i]);
 		if (!rc)
-			rc = be->concat(m, u, target, srcs, n, err);
+			rc = sl_meta_concat(m, u, target, srcs, n, err);
 		free(srcs);
 		return rc;
 	}
@@ -721,9 +720,9 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if (!rc)
 			rc = sl_gw_check_new_slice(q->gw, caller, shown ? &g : NULL, &repl, err);
 		if (!rc) /* the slices it frees are deleted by the gateway, as after an unlink */
-			rc = be->compact_chunk(m, u, leased ? &lease : NULL, ino, indx, expect, n,
-					       skip, &repl,
-					       sl_vol_delete_slice, &q->gw->vol->core, err);
+			rc = sl_meta_compact_chunk(m, u, leased ? &lease : NULL, ino, indx, expect, n,
+						   skip, &repl,
+						   sl_vol_delete_slice, &q->gw->vol->core, err);
 		free(expect);
 		return rc;
 	}
@@ -737,7 +736,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			return rc;
 		void *v = NULL;
 		size_t len = 0;
-		if (!(rc = be->getxattr(m, u, ino, name, &v, &len, err)))
+		if (!(rc = sl_meta_getxattr(m, u, ino, name, &v, &len, err)))
 			sl_w_bytes(&q->out, v, len);
 		free(v);
 		return rc;
@@ -753,7 +752,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			return sl_errf(err, -EINVAL, "no name");
 		if ((rc = reach(q, ino)))
 			return rc;
-		return be->setxattr(m, u, ino, name, v, len, flags, err);
+		return sl_meta_setxattr(m, u, ino, name, v, len, flags, err);
 	}
 	case SL_OP_LISTXATTR: {
 		ino = sl_r_u64(r);
@@ -762,7 +761,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			return rc;
 		char *names = NULL;
 		size_t len = 0;
-		if (!(rc = be->listxattr(m, u, ino, &names, &len, err)))
+		if (!(rc = sl_meta_listxattr(m, u, ino, &names, &len, err)))
 			sl_w_bytes(&q->out, names, len);
 		free(names);
 		return rc;
@@ -775,7 +774,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			return sl_errf(err, -EINVAL, "no name");
 		if ((rc = reach(q, ino)))
 			return rc;
-		return be->removexattr(m, u, ino, name, err);
+		return sl_meta_removexattr(m, u, ino, name, err);
 	}
 	case SL_OP_SUMMARY: {
 		ino = sl_r_u64(r);
@@ -783,7 +782,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if ((rc = reach(q, ino)))
 			return rc;
 		struct sl_meta_summary s;
-		if (!(rc = be->summary(m, u, ino, &s, err))) {
+		if (!(rc = sl_meta_summary(m, u, ino, &s, err))) {
 			sl_w_u64(&q->out, s.length);
 			sl_w_u64(&q->out, s.space);
 			sl_w_u64(&q->out, s.files);
@@ -794,7 +793,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 	case SL_OP_UNSUPPORTED_FEATURES: {
 		ARGS_DONE();
 		char what[512] = "";
-		if (!(rc = be->unsupported_features(m, what, sizeof(what), err)))
+		if (!(rc = sl_meta_unsupported_features(m, what, sizeof(what), err)))
 			sl_w_str(&q->out, what);
 		return rc;
 	}
@@ -844,7 +843,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_meta_lease lease;
 		if ((rc = reach(q, ino)) || (rc = check_session_owner(q, sid)))
 			return rc;
-		if (!(rc = be->lease_acquire(m, u, ino, sid, &lease, err)))
+		if (!(rc = sl_meta_lease_acquire(m, u, ino, sid, &lease, err)))
 			sl_w_u64(&q->out, lease.gen);
 		return rc;
 	}
@@ -855,7 +854,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		if ((rc = check_session_owner(q, lease.sid)))
 			return rc;
-		return be->lease_release(m, ino, &lease, err);
+		return sl_meta_lease_release(m, ino, &lease, err);
 	}
 	case SL_OP_LEASE_RECOVER: {
 		ino = sl_r_u64(r);
@@ -864,7 +863,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		bool closed = false;
 		if ((rc = reach(q, ino)))
 			return rc;
-		if (!(rc = be->lease_recover(m, u, ino, recover, &closed, err)))
+		if (!(rc = sl_meta_lease_recover(m, u, ino, recover, &closed, err)))
 			sl_w_bool(&q->out, closed);
 		return rc;
 	}
@@ -874,7 +873,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS_DONE();
 		uint32_t crc = 0;
 		struct sl_attr a;
-		if ((rc = reach(q, ino)) || (rc = be->getattr(m, u, ino, &a, err)))
+		if ((rc = reach(q, ino)) || (rc = sl_meta_getattr(m, u, ino, &a, err)))
 			return rc;
 		if (a.type != SL_TYPE_FILE)
 			return sl_errf(err, -EISDIR, "inode %" PRIu64 " is not a file", ino);

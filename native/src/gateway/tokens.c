@@ -78,9 +78,7 @@ int sl_gw_tokens_new(struct sl_meta *m, const struct sl_conf *c, const struct sl
 		     struct sl_gw_tokens **out, struct sl_err *err)
 {
 	*out = NULL;
-	const struct sl_meta_backend *be = m->be;
-	if (!be->dt_setup || !be->dt_signing_key || !be->dt_get_key || !be->dt_add_token ||
-	    !be->dt_get_token || !be->dt_renew_token || !be->dt_cancel_token || !be->dt_sweep)
+	if (!sl_meta_supports(m, SL_META_OP_DT_SETUP))
 		return sl_errf(err, -ENOTSUP, "%s cannot store delegation tokens", m->url_redacted);
 	struct sl_gw_tokens *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -97,7 +95,7 @@ int sl_gw_tokens_new(struct sl_meta *m, const struct sl_conf *c, const struct sl
 	if ((rc = conf_seconds(c, "gateway.token.max-lifetime", &t->max_lifetime_ms, err)) ||
 	    (rc = conf_seconds(c, "gateway.token.renew-interval", &t->renew_ms, err)) ||
 	    (rc = conf_seconds(c, "gateway.token.key-update-interval", &t->update_ms, err)) ||
-	    (rc = be->dt_setup(m, err)) || (rc = sl_gw_tokens_sweep(t, err))) {
+	    (rc = sl_meta_dt_setup(m, err)) || (rc = sl_gw_tokens_sweep(t, err))) {
 		sl_gw_tokens_free(t);
 		return rc;
 	}
@@ -125,7 +123,7 @@ int sl_gw_tokens_sweep(struct sl_gw_tokens *t, struct sl_err *err)
 {
 	uint64_t ntok = 0, nkey = 0;
 	int64_t now = wall_ms();
-	int rc = t->m->be->dt_sweep(t->m, now, &ntok, &nkey, err);
+	int rc = sl_meta_dt_sweep(t->m, now, &ntok, &nkey, err);
 	if (rc)
 		return sl_err_wrap(err, "sweeping expired delegation tokens");
 	pthread_mutex_lock(&t->lock);
@@ -216,8 +214,8 @@ static int signing_key(struct sl_gw_tokens *t, int64_t now, struct sl_dt_key *ou
 	uint8_t fresh[SL_META_DT_SECRET_LEN];
 	int rc = sl_ts_random(fresh, sizeof(fresh), err);
 	if (!rc)
-		rc = t->m->be->dt_signing_key(t->m, now, t->update_ms, t->max_lifetime_ms, fresh,
-					      out, err);
+		rc = sl_meta_dt_signing_key(t->m, now, t->update_ms, t->max_lifetime_ms, fresh,
+					    out, err);
 	OPENSSL_cleanse(fresh, sizeof(fresh));
 	if (rc)
 		return sl_err_wrap(err, "choosing a delegation token master key");
@@ -244,7 +242,7 @@ static int verify_key(struct sl_gw_tokens *t, int32_t id, int64_t now, struct sl
 		}
 	pthread_mutex_unlock(&t->lock);
 	if (!found) {
-		int rc = t->m->be->dt_get_key(t->m, id, out, err);
+		int rc = sl_meta_dt_get_key(t->m, id, out, err);
 		if (rc == -ENOENT) {
 			sl_err_clear(err);
 			return sl_errf(err, -EACCES, "the master key %d of the delegation token is "
@@ -287,7 +285,7 @@ static int check(struct sl_gw_tokens *t, const uint8_t *ident, size_t len, int64
 		sl_err_clear(err);
 		return sl_errf(err, -EACCES, "a malformed delegation token identifier");
 	}
-	int rc = t->m->be->dt_get_token(t->m, id.seq, row, err);
+	int rc = sl_meta_dt_get_token(t->m, id.seq, row, err);
 	if (rc == -ENOENT) {
 		sl_err_clear(err);
 		return sl_errf(err, -EACCES, "delegation token %d of %s is not known (never issued, "
@@ -387,7 +385,7 @@ int sl_gw_token_issue(struct sl_gw_tokens *t, const char *owner, const char *rea
 	row.expiry_ms = now + t->renew_ms < row.max_ms ? now + t->renew_ms : row.max_ms;
 	row.key_id = key.id;
 	struct sl_dt_ident id;
-	if (!(rc = t->m->be->dt_add_token(t->m, &row, err))) {
+	if (!(rc = sl_meta_dt_add_token(t->m, &row, err))) {
 		ident_of(&row, &id);
 		rc = sl_dt_encode(&id, out->ident, sizeof(out->ident), &out->ident_len, err);
 	}
@@ -419,7 +417,7 @@ int sl_gw_token_renew(struct sl_gw_tokens *t, const char *caller, const uint8_t 
 		return sl_errf(err, -EACCES, "delegation token %d of %s is past its max date",
 			       (int)row.seq, row.owner);
 	int64_t expiry = now + t->renew_ms < row.max_ms ? now + t->renew_ms : row.max_ms;
-	rc = t->m->be->dt_renew_token(t->m, row.seq, now, expiry, err);
+	rc = sl_meta_dt_renew_token(t->m, row.seq, now, expiry, err);
 	if (rc == -ENOENT) {
 		sl_err_clear(err);
 		return sl_errf(err, -EACCES, "delegation token %d of %s was cancelled or expired",
@@ -443,7 +441,7 @@ int sl_gw_token_cancel(struct sl_gw_tokens *t, const char *caller, const uint8_t
 	if (strcmp(row.owner, caller) && (!*row.renewer || strcmp(row.renewer, caller)))
 		return sl_errf(err, -EACCES, "%s may not cancel delegation token %d of %s: only its "
 			       "owner or renewer may", caller, (int)row.seq, row.owner);
-	rc = t->m->be->dt_cancel_token(t->m, row.seq, err);
+	rc = sl_meta_dt_cancel_token(t->m, row.seq, err);
 	if (rc == -ENOENT) {
 		sl_err_clear(err);
 		return sl_errf(err, -EACCES, "delegation token %d of %s was cancelled already",

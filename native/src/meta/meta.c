@@ -128,6 +128,8 @@ int sl_meta_open(const char *url, const struct sl_conf *conf, const struct sl_lo
 	if (be->priv_size && !(m->priv = calloc(1, be->priv_size)))
 		rc = sl_errf(err, -ENOMEM, "out of memory");
 	if (!rc)
+		rc = sl_meta_calls_init(m, err);
+	if (!rc)
 		rc = be->init(m, url, err);
 	if (rc) {
 		free(m->priv);
@@ -155,6 +157,7 @@ void sl_meta_close(struct sl_meta *m)
 		free(m->priv);
 	}
 	struct meta_core *mc = core_of(m);
+	sl_meta_calls_free(m);
 	free(m->pending_dirs);
 	free(m->open_files);
 	pthread_mutex_destroy(&m->lock);
@@ -203,7 +206,7 @@ static int next_id(struct sl_meta *m, pthread_mutex_t *refill, uint64_t *next, u
 		pthread_mutex_unlock(&m->lock);
 		if (empty) { /* nobody refilled while we waited */
 			int64_t v = 0;
-			int rc = m->be->incr_counter(m, counter, batch, &v, err);
+			int rc = sl_meta_incr_counter(m, counter, batch, &v, err);
 			if (rc) {
 				pthread_mutex_unlock(refill);
 				return sl_err_wrap(err, "allocating ids from counter %s", counter);
@@ -241,10 +244,10 @@ int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, si
 		*txns = 0;
 	if (!n)
 		return 0;
-	if (m->be->write_chunks) {
+	if (sl_meta_supports(m, SL_META_OP_WRITE_CHUNKS)) {
 		if (txns)
 			*txns = 1;
-		int rc = m->be->write_chunks(m, recs, n, done, err);
+		int rc = sl_meta_slot_write_chunks(m, recs, n, done, err);
 		if (rc != -ENOSYS || atomic) /* ENOSYS: a gateway older than the slot */
 			return rc;
 		sl_err_clear(err);
@@ -257,8 +260,8 @@ int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, si
 		struct sl_meta_chunk_write *r = &recs[i];
 		if (txns)
 			++*txns;
-		int rc = m->be->write_chunk(m, r->u, r->lease, r->ino, r->indx, &r->s, r->mtime_ns,
-					    &r->attr, err);
+		int rc = sl_meta_write_chunk(m, r->u, r->lease, r->ino, r->indx, &r->s, r->mtime_ns,
+					     &r->attr, err);
 		if (rc)
 			return rc;
 		*done = i + 1;
@@ -416,18 +419,18 @@ int sl_meta_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino i
 		       struct sl_err *err)
 {
 	*path = NULL;
-	if (!m->be->inode_path)
+	if (!sl_meta_supports(m, SL_META_OP_INODE_PATH))
 		return sl_errf(err, -EOPNOTSUPP, "%s cannot look files up by inode number",
 			       m->url_redacted);
 	int rc = 0;
 	/* A rename between the two lookups moves the file away from the path found: look again. */
 	for (int attempt = 0; attempt < 3; attempt++) {
 		char *p = NULL;
-		if ((rc = m->be->inode_path(m, u, ino, &p, err)))
+		if ((rc = sl_meta_slot_inode_path(m, u, ino, &p, err)))
 			return rc;
 		sl_ino got;
 		struct sl_attr attr;
-		rc = m->be->resolve(m, u, p, &got, &attr, err);
+		rc = sl_meta_resolve(m, u, p, &got, &attr, err);
 		if (!rc && got == ino) {
 			*path = p;
 			return 0;
@@ -509,12 +512,12 @@ static int flush_usage(struct sl_meta *m, struct sl_err *err)
 	int rc = 0;
 	int64_t v;
 	if (space) {
-		if ((rc = m->be->incr_counter(m, "usedSpace", space, &v, err)))
+		if ((rc = sl_meta_incr_counter(m, "usedSpace", space, &v, err)))
 			goto out;
 		space = 0;
 	}
 	if (inodes) {
-		if ((rc = m->be->incr_counter(m, "totalInodes", inodes, &v, err)))
+		if ((rc = sl_meta_incr_counter(m, "totalInodes", inodes, &v, err)))
 			goto out;
 		inodes = 0;
 	}
@@ -533,8 +536,8 @@ static int flush_usage(struct sl_meta *m, struct sl_err *err)
 			vals[ndirs + i] = dirs[i].space;
 			vals[2 * ndirs + i] = dirs[i].inodes;
 		}
-		rc = m->be->update_dir_stats(m, inos, vals, vals + ndirs, vals + 2 * ndirs, ndirs,
-					     err);
+		rc = sl_meta_update_dir_stats(m, inos, vals, vals + ndirs, vals + 2 * ndirs, ndirs,
+					      err);
 		free(inos);
 		free(vals);
 		if (!rc)
@@ -616,7 +619,7 @@ static int hex_nibble(char c)
 static int volume_secret(struct sl_meta *m, uint8_t secret[VOLUME_SECRET_BYTES], struct sl_err *err)
 {
 	char *hex = NULL;
-	int rc = m->be->get_setting(m, VOLUME_SECRET_SETTING, &hex, err);
+	int rc = sl_meta_get_setting(m, VOLUME_SECRET_SETTING, &hex, err);
 	if (rc == -ENOENT) {
 		uint8_t fresh[VOLUME_SECRET_BYTES];
 		char text[2 * VOLUME_SECRET_BYTES + 1];
@@ -626,11 +629,11 @@ static int volume_secret(struct sl_meta *m, uint8_t secret[VOLUME_SECRET_BYTES],
 			snprintf(text + 2 * i, 3, "%02x", fresh[i]);
 		OPENSSL_cleanse(fresh, sizeof(fresh));
 		sl_err_clear(err);
-		rc = m->be->add_setting(m, VOLUME_SECRET_SETTING, text, err);
+		rc = sl_meta_add_setting(m, VOLUME_SECRET_SETTING, text, err);
 		OPENSSL_cleanse(text, sizeof(text));
 		if (!rc || rc == -EEXIST) {
 			sl_err_clear(err);
-			rc = m->be->get_setting(m, VOLUME_SECRET_SETTING, &hex, err);
+			rc = sl_meta_get_setting(m, VOLUME_SECRET_SETTING, &hex, err);
 		}
 	}
 	if (rc)

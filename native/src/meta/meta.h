@@ -188,6 +188,36 @@ struct sl_dt_row {
  * (gateway/data.c). The writer's hflush then waits for that one upload. */
 #define SL_META_CAP_COMMIT_STORED 2u
 
+/* The gateway's store of delegation tokens and their signing keys, apart from the metadata
+ * engine's slots (sl_meta_backend.token_store). Times are ms since the epoch. Each slot is one
+ * transaction, retried as the others. Reached through sl_meta_dt_*. */
+struct sl_meta_token_store {
+	/* Creates the two tables (and their id counters) if missing. */
+	int (*setup)(struct sl_meta *m, struct sl_err *err);
+	/* The key to sign with at now_ms: the newest one, if it was created after
+	 * now_ms - update_ms and lives until now_ms + lifetime_ms at least; otherwise a new key with
+	 * the secret `fresh`, a new id, created now_ms, expiring now_ms + update_ms + lifetime_ms.
+	 * Gateways racing here each get a valid key (unique ids; all of them stay valid). */
+	int (*signing_key)(struct sl_meta *m, int64_t now_ms, int64_t update_ms,
+			   int64_t lifetime_ms, const uint8_t fresh[SL_META_DT_SECRET_LEN],
+			   struct sl_dt_key *out, struct sl_err *err);
+	/* -ENOENT when there is no such key (any more). */
+	int (*get_key)(struct sl_meta *m, int32_t id, struct sl_dt_key *out, struct sl_err *err);
+	/* Stores a token under a new sequence number, which row->seq gets. */
+	int (*add_token)(struct sl_meta *m, struct sl_dt_row *row, struct sl_err *err);
+	/* -ENOENT when there is no such token (never issued, cancelled, or swept). */
+	int (*get_token)(struct sl_meta *m, int32_t seq, struct sl_dt_row *out,
+			 struct sl_err *err);
+	/* Sets the expiry of a token whose expiry is not before now_ms; -ENOENT if there is none. */
+	int (*renew_token)(struct sl_meta *m, int32_t seq, int64_t now_ms, int64_t expiry_ms,
+			   struct sl_err *err);
+	/* Deletes a token; -ENOENT if there is none. */
+	int (*cancel_token)(struct sl_meta *m, int32_t seq, struct sl_err *err);
+	/* Deletes tokens and keys whose expiry is before now_ms; counts them (either may be NULL). */
+	int (*sweep)(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
+		     struct sl_err *err);
+};
+
 struct sl_meta_backend {
 	int version; /* SL_META_BACKEND_VERSION */
 	const char *name;
@@ -422,32 +452,8 @@ struct sl_meta_backend {
 	/* For the token's owner or renewer. */
 	int (*cancel_token)(struct sl_meta *m, const struct sl_meta_token *t, struct sl_err *err);
 
-	/* -- delegation token store, the gateway's side (sql; NULL elsewhere) --------------------
-	 * Times are ms since the epoch. Each slot is one transaction, retried as the others. */
-	/* Creates the two tables (and their id counters) if missing. */
-	int (*dt_setup)(struct sl_meta *m, struct sl_err *err);
-	/* The key to sign with at now_ms: the newest one, if it was created after
-	 * now_ms - update_ms and lives until now_ms + lifetime_ms at least; otherwise a new key with
-	 * the secret `fresh`, a new id, created now_ms, expiring now_ms + update_ms + lifetime_ms.
-	 * Gateways racing here each get a valid key (unique ids; all of them stay valid). */
-	int (*dt_signing_key)(struct sl_meta *m, int64_t now_ms, int64_t update_ms,
-			      int64_t lifetime_ms, const uint8_t fresh[SL_META_DT_SECRET_LEN],
-			      struct sl_dt_key *out, struct sl_err *err);
-	/* -ENOENT when there is no such key (any more). */
-	int (*dt_get_key)(struct sl_meta *m, int32_t id, struct sl_dt_key *out, struct sl_err *err);
-	/* Stores a token under a new sequence number, which row->seq gets. */
-	int (*dt_add_token)(struct sl_meta *m, struct sl_dt_row *row, struct sl_err *err);
-	/* -ENOENT when there is no such token (never issued, cancelled, or swept). */
-	int (*dt_get_token)(struct sl_meta *m, int32_t seq, struct sl_dt_row *out,
-			    struct sl_err *err);
-	/* Sets the expiry of a token whose expiry is not before now_ms; -ENOENT if there is none. */
-	int (*dt_renew_token)(struct sl_meta *m, int32_t seq, int64_t now_ms, int64_t expiry_ms,
-			      struct sl_err *err);
-	/* Deletes a token; -ENOENT if there is none. */
-	int (*dt_cancel_token)(struct sl_meta *m, int32_t seq, struct sl_err *err);
-	/* Deletes tokens and keys whose expiry is before now_ms; counts them (either may be NULL). */
-	int (*dt_sweep)(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
-			struct sl_err *err);
+	/* -- the gateway's delegation token store (sql; NULL elsewhere) ------------------------- */
+	const struct sl_meta_token_store *token_store;
 
 	/* The gateway backend: the short name the gateway knows this client as (its Kerberos
 	 * principal mapped by auth_to_local, or the owner of its delegation token), whom a request
@@ -505,6 +511,234 @@ struct sl_meta_backend {
 };
 #define SL_META_BACKEND_VERSION 1
 
+/* ---- calls of the backend (calls.c) ---------------------------------------------------------
+ * Everything above meta/ reaches the backend through these: sl_meta_SLOT(m, ...) for each slot
+ * of the table above (sl_meta_dt_SLOT for its token store), with the slot's arguments and
+ * contract (see its comment there). Each call is counted (calls, failures, time) per operation;
+ * an optional slot the backend lacks gives -EOPNOTSUPP naming the operation and the backend (ask
+ * sl_meta_supports first where the caller has another way); a fault a test injected fails the
+ * call before the backend sees it. init and cleanup are the core's (sl_meta_open/close);
+ * write_chunks and inode_path have callers' versions with more to them (sl_meta_write_chunks,
+ * sl_meta_inode_path). */
+#define SL_META_OPS(X) \
+	X(LOAD_FORMAT, load_format) \
+	X(GET_SETTING, get_setting) \
+	X(ADD_SETTING, add_setting) \
+	X(FORMAT, format) \
+	X(NEW_SESSION, new_session) \
+	X(REFRESH_SESSION, refresh_session) \
+	X(CLOSE_SESSION, close_session) \
+	X(LIST_SESSIONS, list_sessions) \
+	X(GET_SESSION, get_session) \
+	X(INCR_COUNTER, incr_counter) \
+	X(UPDATE_DIR_STATS, update_dir_stats) \
+	X(RESOLVE, resolve) \
+	X(LOOKUP, lookup) \
+	X(GETATTR, getattr) \
+	X(REACH, reach) \
+	X(SETATTR, setattr) \
+	X(MKNOD, mknod) \
+	X(UNLINK, unlink) \
+	X(RMDIR, rmdir) \
+	X(RENAME, rename) \
+	X(REMOVE_TREE, remove_tree) \
+	X(READDIR, readdir) \
+	X(READLINK, readlink) \
+	X(READ_CHUNK, read_chunk) \
+	X(NEXT_CHUNK, next_chunk) \
+	X(WRITE_CHUNK, write_chunk) \
+	X(WRITE_CHUNKS, write_chunks) \
+	X(TRUNCATE, truncate) \
+	X(CONCAT, concat) \
+	X(DELETE_FILE_DATA, delete_file_data) \
+	X(COMPACT_CHUNK, compact_chunk) \
+	X(LEASE_ACQUIRE, lease_acquire) \
+	X(LEASE_RELEASE, lease_release) \
+	X(LEASE_RECOVER, lease_recover) \
+	X(LEASE_SWEEP, lease_sweep) \
+	X(FORGET_SLICE, forget_slice) \
+	X(LIST_DELFILES, list_delfiles) \
+	X(RELEASE, release) \
+	X(GETXATTR, getxattr) \
+	X(SETXATTR, setxattr) \
+	X(LISTXATTR, listxattr) \
+	X(REMOVEXATTR, removexattr) \
+	X(SUMMARY, summary) \
+	X(UNSUPPORTED_FEATURES, unsupported_features) \
+	X(ISSUE_TOKEN, issue_token) \
+	X(RENEW_TOKEN, renew_token) \
+	X(CANCEL_TOKEN, cancel_token) \
+	X(WHOAMI, whoami) \
+	X(OBJECT_PROVIDER, object_provider) \
+	X(INODE_PATH, inode_path) \
+	X(SLICE_REFS, slice_refs) \
+	X(LIST_DEAD_SLICES, list_dead_slices) \
+	X(SET_IF_SMALL, set_if_small) \
+	X(BLOCK_CRC_GET, block_crc_get) \
+	X(BLOCK_CRC_PUT, block_crc_put) \
+	X(FILE_CRC, file_crc)
+
+#define SL_META_TOKEN_OPS(X) \
+	X(DT_SETUP, setup) \
+	X(DT_SIGNING_KEY, signing_key) \
+	X(DT_GET_KEY, get_key) \
+	X(DT_ADD_TOKEN, add_token) \
+	X(DT_GET_TOKEN, get_token) \
+	X(DT_RENEW_TOKEN, renew_token) \
+	X(DT_CANCEL_TOKEN, cancel_token) \
+	X(DT_SWEEP, sweep)
+enum sl_meta_op {
+#define SL_META_OP_ENUM(OP, slot) SL_META_OP_##OP,
+	SL_META_OPS(SL_META_OP_ENUM)
+	SL_META_TOKEN_OPS(SL_META_OP_ENUM)
+#undef SL_META_OP_ENUM
+	SL_META_NOPS
+};
+
+/* The operation's name as in the table ("read_chunk"). */
+const char *sl_meta_op_name(enum sl_meta_op op);
+/* Whether m's backend has the slot of op (the optional ones are NULL where it has none). */
+bool sl_meta_supports(const struct sl_meta *m, enum sl_meta_op op);
+/* SL_META_CAP_* of m's backend, and its name ("sql", "remote"). */
+unsigned sl_meta_caps(const struct sl_meta *m);
+const char *sl_meta_backend_name(const struct sl_meta *m);
+
+struct sl_meta_op_stats {
+	uint64_t calls, failures; /* failures: calls that returned an error */
+	uint64_t ns;              /* time spent in them, in total */
+};
+/* What m counted for op since it was opened. */
+void sl_meta_op_stats(const struct sl_meta *m, enum sl_meta_op op, struct sl_meta_op_stats *out);
+/* For tests: the next `count` calls of op through m fail with rc (a negative errno) without
+ * reaching the backend. count 0 clears the fault. */
+void sl_meta_inject_fault(struct sl_meta *m, enum sl_meta_op op, int rc, unsigned count);
+/* meta.c's: the counters' life, and the slots behind sl_meta_write_chunks / sl_meta_inode_path. */
+int sl_meta_calls_init(struct sl_meta *m, struct sl_err *err);
+void sl_meta_calls_free(struct sl_meta *m);
+int sl_meta_slot_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
+			      size_t *done, struct sl_err *err);
+int sl_meta_slot_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			    char **path, struct sl_err *err);
+
+int sl_meta_load_format(struct sl_meta *m, char **json, struct sl_err *err);
+int sl_meta_get_setting(struct sl_meta *m, const char *name, char **value, struct sl_err *err);
+int sl_meta_add_setting(struct sl_meta *m, const char *name, const char *value, struct sl_err *err);
+int sl_meta_format(struct sl_meta *m, const char *json, const struct sl_attr *root, bool force,
+		   struct sl_err *err);
+int sl_meta_new_session(struct sl_meta *m, const char *info_json, int64_t expire_s, uint64_t *sid,
+			struct sl_err *err);
+int sl_meta_refresh_session(struct sl_meta *m, uint64_t sid, int64_t expire_s, struct sl_err *err);
+int sl_meta_close_session(struct sl_meta *m, uint64_t sid, struct sl_err *err);
+int sl_meta_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *arg, struct sl_err *err);
+int sl_meta_get_session(struct sl_meta *m, uint64_t sid, sl_meta_session_cb cb, void *arg,
+			struct sl_err *err);
+int sl_meta_incr_counter(struct sl_meta *m, const char *name, int64_t delta, int64_t *value,
+			 struct sl_err *err);
+int sl_meta_update_dir_stats(struct sl_meta *m, const sl_ino *inos, const int64_t *length,
+			     const int64_t *space, const int64_t *inodes, size_t n,
+			     struct sl_err *err);
+int sl_meta_resolve(struct sl_meta *m, const struct sl_meta_user *u, const char *path, sl_ino *ino,
+		    struct sl_attr *attr, struct sl_err *err);
+int sl_meta_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		   const char *name, sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
+int sl_meta_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    struct sl_attr *attr, struct sl_err *err);
+int sl_meta_reach(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, struct sl_err *err);
+int sl_meta_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int set,
+		    const struct sl_attr *in, struct sl_attr *out, struct sl_err *err);
+int sl_meta_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent, const char *name,
+		  uint8_t type, uint16_t mode, int flags, const char *target, sl_ino *ino,
+		  struct sl_attr *attr, struct sl_removed *replaced, struct sl_err *err);
+int sl_meta_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		   const char *name, struct sl_removed *removed, struct sl_err *err);
+int sl_meta_rmdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent, const char *name,
+		  struct sl_err *err);
+int sl_meta_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc, const char *nsrc,
+		   sl_ino pdst, const char *ndst, int flags, struct sl_removed *replaced,
+		   struct sl_err *err);
+int sl_meta_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+			const char *name, sl_meta_removed_cb removed, void *arg,
+			struct sl_err *err);
+int sl_meta_readdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino dir, const char *after,
+		    size_t limit, sl_meta_dirent_cb cb, void *arg, struct sl_err *err);
+int sl_meta_readlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, char **target,
+		     struct sl_err *err);
+int sl_meta_read_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, uint32_t indx,
+		       struct sl_slice **slices, size_t *n, struct sl_err *err);
+int sl_meta_next_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, uint32_t from,
+		       uint32_t *next, struct sl_err *err);
+int sl_meta_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+			const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
+			struct sl_err *err);
+int sl_meta_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, uint64_t length,
+		     struct sl_attr *attr, struct sl_err *err);
+int sl_meta_concat(struct sl_meta *m, const struct sl_meta_user *u, sl_ino target,
+		   const sl_ino *srcs, size_t n, struct sl_err *err);
+int sl_meta_delete_file_data(struct sl_meta *m, sl_ino ino, sl_meta_slice_cb cb, void *arg,
+			     struct sl_err *err);
+int sl_meta_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			  const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+			  const struct sl_slice *expect, size_t n, size_t skip,
+			  const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
+			  struct sl_err *err);
+int sl_meta_lease_acquire(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  uint64_t sid, struct sl_meta_lease *out, struct sl_err *err);
+int sl_meta_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_meta_lease *lease,
+			  struct sl_err *err);
+int sl_meta_lease_recover(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  bool recover, bool *closed, struct sl_err *err);
+int sl_meta_lease_sweep(struct sl_meta *m, int64_t hard_limit_s, uint64_t *ended,
+			struct sl_err *err);
+int sl_meta_forget_slice(struct sl_meta *m, uint64_t id, struct sl_err *err);
+int sl_meta_list_delfiles(struct sl_meta *m, int64_t before_s,
+			  int (*cb)(void *arg, sl_ino ino, uint64_t length), void *arg,
+			  struct sl_err *err);
+int sl_meta_release(struct sl_meta *m, sl_ino ino, bool *orphan, struct sl_err *err);
+int sl_meta_getxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, const char *name,
+		     void **value, size_t *len, struct sl_err *err);
+int sl_meta_setxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, const char *name,
+		     const void *value, size_t len, int flags, struct sl_err *err);
+int sl_meta_listxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, char **names,
+		      size_t *len, struct sl_err *err);
+int sl_meta_removexattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			const char *name, struct sl_err *err);
+int sl_meta_summary(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    struct sl_meta_summary *out, struct sl_err *err);
+int sl_meta_unsupported_features(struct sl_meta *m, char *what, size_t what_size,
+				 struct sl_err *err);
+int sl_meta_issue_token(struct sl_meta *m, const struct sl_meta_user *u, const char *renewer,
+			struct sl_meta_token *out, char *service, size_t service_size,
+			struct sl_err *err);
+int sl_meta_renew_token(struct sl_meta *m, const struct sl_meta_token *t, int64_t *expiry_ms,
+			struct sl_err *err);
+int sl_meta_cancel_token(struct sl_meta *m, const struct sl_meta_token *t, struct sl_err *err);
+int sl_meta_dt_setup(struct sl_meta *m, struct sl_err *err);
+int sl_meta_dt_signing_key(struct sl_meta *m, int64_t now_ms, int64_t update_ms,
+			   int64_t lifetime_ms, const uint8_t fresh[SL_META_DT_SECRET_LEN],
+			   struct sl_dt_key *out, struct sl_err *err);
+int sl_meta_dt_get_key(struct sl_meta *m, int32_t id, struct sl_dt_key *out, struct sl_err *err);
+int sl_meta_dt_add_token(struct sl_meta *m, struct sl_dt_row *row, struct sl_err *err);
+int sl_meta_dt_get_token(struct sl_meta *m, int32_t seq, struct sl_dt_row *out, struct sl_err *err);
+int sl_meta_dt_renew_token(struct sl_meta *m, int32_t seq, int64_t now_ms, int64_t expiry_ms,
+			   struct sl_err *err);
+int sl_meta_dt_cancel_token(struct sl_meta *m, int32_t seq, struct sl_err *err);
+int sl_meta_dt_sweep(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
+		     struct sl_err *err);
+int sl_meta_whoami(struct sl_meta *m, char *name, size_t size, struct sl_err *err);
+int sl_meta_object_provider(struct sl_meta *m, struct sl_presign_provider *out, struct sl_err *err);
+int sl_meta_slice_refs(struct sl_meta *m, uint64_t id, int64_t *refs, uint32_t *size,
+		       struct sl_err *err);
+int sl_meta_list_dead_slices(struct sl_meta *m, sl_meta_slice_cb cb, void *arg, struct sl_err *err);
+int sl_meta_set_if_small(struct sl_meta *m, const char *name, int64_t value, int64_t diff,
+			 bool *changed, struct sl_err *err);
+int sl_meta_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t first, uint32_t n,
+			  uint32_t *crcs, uint32_t *lens, struct sl_err *err);
+int sl_meta_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,
+			  uint32_t len, struct sl_err *err);
+int sl_meta_file_crc(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, uint64_t length,
+		     uint32_t *crc, struct sl_err *err);
+
 /* setattr masks */
 #define SL_SET_MODE 1
 #define SL_SET_UID 2
@@ -546,6 +780,7 @@ struct sl_meta {
 	struct sl_open_file *open_files; /* hash table of locally open inodes */
 	size_t open_cap, open_count;
 	uint64_t sid;
+	struct sl_meta_calls *calls; /* counters and injected faults of sl_meta_SLOT (calls.c) */
 };
 
 /* ---- the core (meta.c) ---------------------------------------------------------------------- */

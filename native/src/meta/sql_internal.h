@@ -49,20 +49,8 @@ int sl_sqlq_exec(struct tx *t, int64_t *changes, const char *sql, const char *fm
  * there is none, or a negative errno. */
 int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt, ...);
 
-/* ---- the delegation token store (sql_tokens.c; slots of sl_meta_sql_backend) ---------------- */
-int sl_sql_dt_setup(struct sl_meta *m, struct sl_err *err);
-int sl_sql_dt_signing_key(struct sl_meta *m, int64_t now_ms, int64_t update_ms,
-			  int64_t lifetime_ms, const uint8_t fresh[SL_META_DT_SECRET_LEN],
-			  struct sl_dt_key *out, struct sl_err *err);
-int sl_sql_dt_get_key(struct sl_meta *m, int32_t id, struct sl_dt_key *out, struct sl_err *err);
-int sl_sql_dt_add_token(struct sl_meta *m, struct sl_dt_row *row, struct sl_err *err);
-int sl_sql_dt_get_token(struct sl_meta *m, int32_t seq, struct sl_dt_row *out,
-			struct sl_err *err);
-int sl_sql_dt_renew_token(struct sl_meta *m, int32_t seq, int64_t now_ms, int64_t expiry_ms,
-			  struct sl_err *err);
-int sl_sql_dt_cancel_token(struct sl_meta *m, int32_t seq, struct sl_err *err);
-int sl_sql_dt_sweep(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
-		    struct sl_err *err);
+/* ---- the delegation token store (sql_tokens.c; sl_meta_sql_backend.token_store) ------------- */
+extern const struct sl_meta_token_store sl_sql_token_store;
 
 /* Loads file ino (-ENOENT, -EISDIR, -EINVAL for other types) and checks u's data permission
  * mask as the data slots do (the owner always passes; u NULL: no check). */

@@ -101,7 +101,7 @@ static int counter_op(struct tx *t, void *arg)
 			    "t", name);
 }
 
-int sl_sql_dt_setup(struct sl_meta *m, struct sl_err *err)
+static int dt_setup(struct sl_meta *m, struct sl_err *err)
 {
 	const struct sqlbe *b = m->priv;
 	const char *const *tables = NULL;
@@ -218,7 +218,7 @@ static int signing_op(struct tx *t, void *arg)
 	return 0;
 }
 
-int sl_sql_dt_signing_key(struct sl_meta *m, int64_t now_ms, int64_t update_ms,
+static int dt_signing_key(struct sl_meta *m, int64_t now_ms, int64_t update_ms,
 			  int64_t lifetime_ms, const uint8_t fresh[SL_META_DT_SECRET_LEN],
 			  struct sl_dt_key *out, struct sl_err *err)
 {
@@ -246,7 +246,7 @@ static int get_key_op(struct tx *t, void *arg)
 	return rc;
 }
 
-int sl_sql_dt_get_key(struct sl_meta *m, int32_t id, struct sl_dt_key *out, struct sl_err *err)
+static int dt_get_key(struct sl_meta *m, int32_t id, struct sl_dt_key *out, struct sl_err *err)
 {
 	struct key_arg a = {.id = id, .out = out};
 	return sl_sqlq_run(m, false, get_key_op, &a, err);
@@ -269,7 +269,7 @@ static int add_token_op(struct tx *t, void *arg)
 			    (int64_t)r->key_id);
 }
 
-int sl_sql_dt_add_token(struct sl_meta *m, struct sl_dt_row *row, struct sl_err *err)
+static int dt_add_token(struct sl_meta *m, struct sl_dt_row *row, struct sl_err *err)
 {
 	if (!memchr(row->owner, 0, sizeof(row->owner)) ||
 	    !memchr(row->renewer, 0, sizeof(row->renewer)) ||
@@ -307,7 +307,7 @@ static int get_token_op(struct tx *t, void *arg)
 	return rc;
 }
 
-int sl_sql_dt_get_token(struct sl_meta *m, int32_t seq, struct sl_dt_row *out,
+static int dt_get_token(struct sl_meta *m, int32_t seq, struct sl_dt_row *out,
 			struct sl_err *err)
 {
 	struct token_arg a = {.seq = seq, .out = out};
@@ -326,7 +326,7 @@ static int renew_op(struct tx *t, void *arg)
 	return rc;
 }
 
-int sl_sql_dt_renew_token(struct sl_meta *m, int32_t seq, int64_t now_ms, int64_t expiry_ms,
+static int dt_renew_token(struct sl_meta *m, int32_t seq, int64_t now_ms, int64_t expiry_ms,
 			  struct sl_err *err)
 {
 	struct token_arg a = {.seq = seq, .now = now_ms, .expiry = expiry_ms};
@@ -345,7 +345,7 @@ static int cancel_op(struct tx *t, void *arg)
 	return rc;
 }
 
-int sl_sql_dt_cancel_token(struct sl_meta *m, int32_t seq, struct sl_err *err)
+static int dt_cancel_token(struct sl_meta *m, int32_t seq, struct sl_err *err)
 {
 	struct token_arg a = {.seq = seq};
 	return sl_sqlq_run(m, true, cancel_op, &a, err);
@@ -368,7 +368,7 @@ static int sweep_op(struct tx *t, void *arg)
 	return rc;
 }
 
-int sl_sql_dt_sweep(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
+static int dt_sweep(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_t *keys,
 		    struct sl_err *err)
 {
 	struct sweep_arg a = {.now = now_ms};
@@ -379,3 +379,14 @@ int sl_sql_dt_sweep(struct sl_meta *m, int64_t now_ms, uint64_t *tokens, uint64_
 		*keys = rc ? 0 : (uint64_t)a.keys;
 	return rc;
 }
+
+const struct sl_meta_token_store sl_sql_token_store = {
+	.setup = dt_setup,
+	.signing_key = dt_signing_key,
+	.get_key = dt_get_key,
+	.add_token = dt_add_token,
+	.get_token = dt_get_token,
+	.renew_token = dt_renew_token,
+	.cancel_token = dt_cancel_token,
+	.sweep = dt_sweep,
+};

@@ -52,7 +52,8 @@ void sl_checksum_note_block(struct sl_volume_core *v, uint64_t id, uint32_t indx
 {
 	struct sl_meta *m = v->meta;
 	struct sl_err err = {0};
-	if (m->be->block_crc_put && m->be->block_crc_put(m, id, indx, crc, len, &err))
+	if (sl_meta_supports(m, SL_META_OP_BLOCK_CRC_PUT) &&
+	    sl_meta_block_crc_put(m, id, indx, crc, len, &err))
 		sl_log(&v->log, SL_LOG_WARN, "recording the CRC of block %" PRIu64 "_%u: %s", id,
 		       indx, err.msg);
 }
@@ -86,8 +87,8 @@ static int slice_range(struct sum *s, const struct sl_slice *seg, uint32_t off, 
 		return sl_errf(err, -ENOMEM, "out of memory");
 	uint32_t *lens = crcs + n; /* 0: not recorded */
 	struct sl_err ignored = {0};
-	if (m->be->block_crc_get &&
-	    m->be->block_crc_get(m, seg->id, first, n, crcs, lens, &ignored))
+	if (sl_meta_supports(m, SL_META_OP_BLOCK_CRC_GET) &&
+	    sl_meta_block_crc_get(m, seg->id, first, n, crcs, lens, &ignored))
 		memset(lens, 0, n * sizeof(*lens)); /* compute them all */
 	/* the blocks to read download in parallel (juicefs's files, before their CRCs are known) */
 	for (uint32_t i = 0; i < n; i++)
@@ -125,7 +126,7 @@ static int chunk_sum(struct sum *s, const struct sl_meta_user *mu, sl_ino ino, u
 	struct sl_meta *m = s->v->meta;
 	struct sl_slice *slices = NULL, *segs = NULL;
 	size_t n = 0, nsegs = 0;
-	int rc = m->be->read_chunk(m, mu, ino, indx, &slices, &n, err);
+	int rc = sl_meta_read_chunk(m, mu, ino, indx, &slices, &n, err);
 	if (rc)
 		return rc;
 	rc = sl_chunk_build_view(slices, n, &segs, &nsegs);
@@ -167,9 +168,9 @@ static int file_sum(struct sum *s, const struct sl_meta_user *mu, sl_ino ino, ui
 	uint64_t off = 0;
 	while (off < length) {
 		uint32_t indx = (uint32_t)(off / SL_CHUNK_SIZE);
-		if (m->be->next_chunk) {
+		if (sl_meta_supports(m, SL_META_OP_NEXT_CHUNK)) {
 			uint32_t next = 0;
-			int rc = m->be->next_chunk(m, mu, ino, indx, &next, err);
+			int rc = sl_meta_next_chunk(m, mu, ino, indx, &next, err);
 			if (rc && rc != -ENOENT)
 				return rc;
 			uint64_t upto = rc ? length : (uint64_t)next * SL_CHUNK_SIZE;
@@ -204,8 +205,9 @@ int sluice_file_checksum(sluice_volume *vol, const sluice_user *u, const char *p
 		return rc;
 	if (length > attr.length)
 		length = attr.length;
-	if (v->meta->be->file_crc) /* the gateway's, which reads and records what it must */
-		return v->meta->be->file_crc(v->meta, &mu, ino, length, crc, err);
+	/* the gateway's, which reads and records what it must */
+	if (sl_meta_supports(v->meta, SL_META_OP_FILE_CRC))
+		return sl_meta_file_crc(v->meta, &mu, ino, length, crc, err);
 	return sl_checksum_inode(v, &mu, ino, length, crc, err);
 }
 

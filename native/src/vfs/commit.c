@@ -84,7 +84,7 @@ static void commit_batch(struct sl_volume_core *v, struct sl_commit_req *batch)
 		total += r->n;
 		nreq++;
 	}
-	bool atomic = v->meta->be->write_chunks != NULL;
+	bool atomic = sl_meta_supports(v->meta, SL_META_OP_WRITE_CHUNKS);
 	struct sl_meta_chunk_write *all = nreq > 1 && atomic ? malloc(total * sizeof(*all)) : NULL;
 	if (all) {
 		size_t k = 0, done = 0;
@@ -119,7 +119,7 @@ int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs,
 	*done = 0;
 	if (!n)
 		return 0;
-	if (!v->meta->be->write_chunks) {
+	if (!sl_meta_supports(v->meta, SL_META_OP_WRITE_CHUNKS)) {
 		/* Nothing to share: streams commit side by side instead of queueing behind one
 		 * leader. */
 		struct sl_err e = {0};

@@ -23,7 +23,7 @@ static int write_merged(struct sl_volume_core *v, const struct sl_meta_user *u, 
 			uint32_t len, uint64_t id, struct sl_err *err)
 {
 	struct sl_attr attr;
-	int rc = v->meta->be->getattr(v->meta, u, ino, &attr, err);
+	int rc = sl_meta_getattr(v->meta, u, ino, &attr, err);
 	if (rc)
 		return rc;
 	struct sl_reader *r = NULL;
@@ -59,7 +59,7 @@ static bool chunk_references(struct sl_volume_core *v, const struct sl_meta_user
 	struct sl_err err = {0};
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	if (v->meta->be->read_chunk(v->meta, u, ino, indx, &ss, &n, &err))
+	if (sl_meta_read_chunk(v->meta, u, ino, indx, &ss, &n, &err))
 		return true;
 	bool found = false;
 	for (size_t i = 0; i < n && !found; i++)
@@ -74,7 +74,7 @@ int sl_compact_chunk(struct sl_volume_core *v, const struct sl_meta_user *u,
 {
 	struct sl_slice *ss = NULL;
 	size_t n = 0;
-	int rc = v->meta->be->read_chunk(v->meta, u, ino, indx, &ss, &n, err);
+	int rc = sl_meta_read_chunk(v->meta, u, ino, indx, &ss, &n, err);
 	if (rc || n < min_records)
 		goto out;
 	size_t skip = 0;
@@ -101,8 +101,8 @@ int sl_compact_chunk(struct sl_volume_core *v, const struct sl_meta_user *u,
 		goto out;
 	rc = write_merged(v, u, ino, indx, start, end - start, id, err);
 	if (!rc)
-		rc = v->meta->be->compact_chunk(v->meta, u, lease, ino, indx, ss, n, skip, &merged,
-						sl_vol_delete_slice, v, err);
+		rc = sl_meta_compact_chunk(v->meta, u, lease, ino, indx, ss, n, skip, &merged,
+					   sl_vol_delete_slice, v, err);
 	bool settled = !rc; /* committed; or, below, known not to be and deleted */
 	if (rc && !chunk_references(v, u, ino, indx, id))
 		settled = sl_vol_delete_slice_blocks(v, id, merged.size); /* nothing uses them */

@@ -136,7 +136,7 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 		rc = sl_meta_open(o->meta_url, NULL, &log, &meta, err);
 	if (rc)
 		goto out;
-	rc = meta->be->load_format(meta, &old_json, err);
+	rc = sl_meta_load_format(meta, &old_json, err);
 	bool create = rc == -ENOENT;
 	if (rc && !create)
 		goto out;
@@ -225,7 +225,7 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 	struct sl_attr root = {.type = SL_TYPE_DIR, .mode = 0777, .nlink = 2, .length = 4096,
 			       .atime_ns = ns, .mtime_ns = ns, .ctime_ns = ns,
 			       .parent = SL_ROOT_INO};
-	rc = meta->be->format(meta, json, &root, !create, err);
+	rc = sl_meta_format(meta, json, &root, !create, err);
 	if (rc)
 		sl_err_wrap(err, "writing the volume record to %s", meta->url_redacted);
 out:

@@ -166,7 +166,7 @@ int sluice_close(sluice_file *f)
 	if (sl_meta_open_dec(vol->core.meta, f->ino, &sustained) && sustained) {
 		bool orphan = false;
 		struct sl_err rerr = {0};
-		if (vol->core.meta->be->release(vol->core.meta, f->ino, &orphan, &rerr))
+		if (sl_meta_release(vol->core.meta, f->ino, &orphan, &rerr))
 			sl_log(&vol->core.log, SL_LOG_WARN, "releasing inode %llu: %s",
 			       (unsigned long long)f->ino, rerr.msg);
 		else if (orphan)
@@ -283,7 +283,7 @@ int sluice_fstat(sluice_file *f, sluice_stat *st)
 {
 	struct sl_volume_core *v = &f->vol->core;
 	struct sl_attr attr;
-	int rc = v->meta->be->getattr(v->meta, sl_reader_user(f->r), f->ino, &attr,
+	int rc = sl_meta_getattr(v->meta, sl_reader_user(f->r), f->ino, &attr,
 				     sl_vol_err(f->vol));
 	if (!rc) {
 		sl_fill_stat(v, f->ino, &attr, st);

@@ -152,11 +152,11 @@ static uint32_t registry_id(struct sl_idmap *m, const char *name, bool user)
 	for (int probe = 0; probe < REGISTRY_PROBES;) {
 		char key[64], *value = NULL;
 		registry_key(key, sizeof(key), user, id);
-		int rc = m->meta->be->get_setting(m->meta, key, &value, &err);
+		int rc = sl_meta_get_setting(m->meta, key, &value, &err);
 		if (rc == -ENOENT && !m->may_record)
 			return name_hash_id(name);
 		if (rc == -ENOENT)
-			rc = m->meta->be->add_setting(m->meta, key, name, &err);
+			rc = sl_meta_add_setting(m->meta, key, name, &err);
 		if (rc == -EEXIST)
 			continue; /* someone recorded this id just now: read who */
 		if (rc)
@@ -236,7 +236,7 @@ static void lookup_name(struct sl_idmap *m, struct id_table *t, uint32_t id, boo
 		char key[64];
 		struct sl_err err = {0};
 		registry_key(key, sizeof(key), user, id);
-		if (!m->meta->be->get_setting(m->meta, key, &recorded, &err))
+		if (!sl_meta_get_setting(m->meta, key, &recorded, &err))
 			name = recorded;
 	}
 	if (name) {
@@ -282,7 +282,7 @@ void sl_vol_user(struct sl_volume_core *v, const sluice_user *u, struct sl_meta_
 	}
 	/* Through a gateway, the gateway checks every operation as the acting user with its own
 	 * groups and superusers; the flag is never sent, it only turns this client's checks off. */
-	if (v->meta && (v->meta->be->caps & SL_META_CAP_SERVER_CHECKS))
+	if (v->meta && (sl_meta_caps(v->meta) & SL_META_CAP_SERVER_CHECKS))
 		out->superuser = true;
 }
 

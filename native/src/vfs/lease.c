@@ -13,9 +13,9 @@ int sl_lease_take(struct sl_volume_core *v, const struct sl_meta_user *mu, sl_in
 		  const char *path, struct sl_meta_lease *lease, bool *leased, struct sl_err *err)
 {
 	*leased = false;
-	if (!v->leases || !v->meta->be->lease_acquire || !v->meta->sid)
+	if (!v->leases || !sl_meta_supports(v->meta, SL_META_OP_LEASE_ACQUIRE) || !v->meta->sid)
 		return 0;
-	int rc = v->meta->be->lease_acquire(v->meta, mu, ino, v->meta->sid, lease, err);
+	int rc = sl_meta_lease_acquire(v->meta, mu, ino, v->meta->sid, lease, err);
 	if (rc == -ENOSYS) { /* a gateway older than leases: write as before, unfenced */
 		sl_log(&v->log, SL_LOG_WARN, "%s: the metadata service keeps no writer leases (%s); "
 		       "writing without one", path, err->msg);
@@ -31,7 +31,7 @@ int sl_lease_take(struct sl_volume_core *v, const struct sl_meta_user *mu, sl_in
 int sl_lease_end(struct sl_volume_core *v, sl_ino ino, const struct sl_meta_lease *lease,
 		 struct sl_err *err)
 {
-	return v->meta->be->lease_release(v->meta, ino, lease, err);
+	return sl_meta_lease_release(v->meta, ino, lease, err);
 }
 
 /* recover: sluice_recover_lease; otherwise sluice_is_file_closed. */
@@ -48,17 +48,17 @@ static int lease_call(sluice_volume *vol, const sluice_user *u, const char *path
 		return rc;
 	if (recover && v->read_only)
 		return sl_errf(err, -EROFS, "volume %s is opened read-only", v->format.name);
-	if (!v->meta->be->lease_recover) {
+	if (!sl_meta_supports(v->meta, SL_META_OP_LEASE_RECOVER)) {
 		/* a backend without leases: nobody is fenced, so say so for a recovery; a file
 		 * without leases is always "closed" */
 		if (recover)
 			return sl_errf(err, -ENOTSUP, "%s: this metadata backend (%s) keeps no "
 				       "writer leases, so a writer cannot be fenced", path,
-				       v->meta->be->name);
+				       sl_meta_backend_name(v->meta));
 		return 1;
 	}
 	bool closed = false;
-	rc = v->meta->be->lease_recover(v->meta, &mu, ino, recover, &closed, err);
+	rc = sl_meta_lease_recover(v->meta, &mu, ino, recover, &closed, err);
 	if (rc)
 		return sl_err_wrap(err, "%s the lease of %s", recover ? "recovering" : "checking",
 				   path);

@@ -84,13 +84,13 @@ int sl_resolve(sluice_volume *vol, const struct sl_meta_user *mu, const char *pa
 	char norm[PATH_MAX];
 	int rc = sl_path_normalize(path, norm, sizeof(norm), err);
 	for (int hops = 0; !rc; hops++) {
-		rc = v->meta->be->resolve(v->meta, mu, norm, ino, attr, err);
+		rc = sl_meta_resolve(v->meta, mu, norm, ino, attr, err);
 		if (rc || !follow || attr->type != SL_TYPE_SYMLINK)
 			break;
 		if (hops == MAX_SYMLINK_HOPS)
 			return sl_errf(err, -ELOOP, "too many symlinks resolving %s", path);
 		char *target = NULL;
-		if ((rc = v->meta->be->readlink(v->meta, mu, *ino, &target, err)))
+		if ((rc = sl_meta_readlink(v->meta, mu, *ino, &target, err)))
 			break;
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof(dir), "%s", norm);
@@ -188,8 +188,8 @@ int sl_create_entry(sluice_volume *vol, const struct sl_meta_user *mu, const cha
 	if (rc)
 		return rc;
 	struct sl_removed replaced = {0};
-	rc = vol->core.meta->be->mknod(vol->core.meta, mu, parent, name, type, mode, flags, NULL,
-				       ino, attr, &replaced, err);
+	rc = sl_meta_mknod(vol->core.meta, mu, parent, name, type, mode, flags, NULL,
+			   ino, attr, &replaced, err);
 	doom_removed(vol, &replaced);
 	return rc;
 }
@@ -230,18 +230,18 @@ int sl_mkdirs_user(sluice_volume *vol, const struct sl_meta_user *mu, const char
 	char *save = NULL;
 	for (char *c = strtok_r(norm, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		sl_ino child;
-		rc = v->meta->be->lookup(v->meta, mu, ino, c, &child, &attr, err);
+		rc = sl_meta_lookup(v->meta, mu, ino, c, &child, &attr, err);
 		if (rc == -ENOENT) {
 			struct sl_removed none = {0};
-			rc = v->meta->be->mknod(v->meta, mu, ino, c, SL_TYPE_DIR, mode, 0, NULL,
-						&child, &attr, &none, err);
+			rc = sl_meta_mknod(v->meta, mu, ino, c, SL_TYPE_DIR, mode, 0, NULL,
+					   &child, &attr, &none, err);
 			if (rc == -EEXIST) /* created concurrently by someone else */
-				rc = v->meta->be->lookup(v->meta, mu, ino, c, &child, &attr, err);
+				rc = sl_meta_lookup(v->meta, mu, ino, c, &child, &attr, err);
 		}
 		if (rc)
 			return rc;
 		if (attr.type == SL_TYPE_SYMLINK) {
-			rc = v->meta->be->getattr(v->meta, mu, child, &attr, err);
+			rc = sl_meta_getattr(v->meta, mu, child, &attr, err);
 			return rc ? rc : sl_errf(err, -ENOTDIR, "%s is a symlink", c);
 		}
 		if (attr.type != SL_TYPE_DIR)
@@ -282,14 +282,14 @@ int sluice_rename(sluice_volume *vol, const sluice_user *u, const char *src, con
 	if (!strcmp(nsrc, ndst)) {
 		sl_ino ino;
 		struct sl_attr attr;
-		rc = vol->core.meta->be->lookup(vol->core.meta, &mu, psrc, name_src, &ino, &attr, err);
+		rc = sl_meta_lookup(vol->core.meta, &mu, psrc, name_src, &ino, &attr, err);
 		return rc ? rc : (flags & SLUICE_RENAME_NOREPLACE)
 			? sl_errf(err, -EEXIST, "%s exists", ndst) : 0;
 	}
 	struct sl_removed replaced = {0};
-	rc = vol->core.meta->be->rename(vol->core.meta, &mu, psrc, name_src, pdst, name_dst,
-					flags & SLUICE_RENAME_NOREPLACE ? SL_RENAME_NOREPLACE : 0,
-					&replaced, err);
+	rc = sl_meta_rename(vol->core.meta, &mu, psrc, name_src, pdst, name_dst,
+			    flags & SLUICE_RENAME_NOREPLACE ? SL_RENAME_NOREPLACE : 0,
+			    &replaced, err);
 	doom_removed(vol, &replaced);
 	return rc;
 }
@@ -309,15 +309,15 @@ static int delete_entry(sluice_volume *vol, const struct sl_meta_user *mu, sl_in
 	struct sl_meta *m = vol->core.meta;
 	if (type != SL_TYPE_DIR) {
 		struct sl_removed removed = {0};
-		int rc = m->be->unlink(m, mu, dir, name, &removed, err);
+		int rc = sl_meta_unlink(m, mu, dir, name, &removed, err);
 		doom_removed(vol, &removed);
 		return rc;
 	}
-	int rc = m->be->rmdir(m, mu, dir, name, err);
+	int rc = sl_meta_rmdir(m, mu, dir, name, err);
 	if (rc != -ENOTEMPTY || !recursive)
 		return rc;
 	sl_err_clear(err);
-	return m->be->remove_tree(m, mu, dir, name, doom_removed_cb, vol, err);
+	return sl_meta_remove_tree(m, mu, dir, name, doom_removed_cb, vol, err);
 }
 
 struct child_list {
@@ -365,8 +365,8 @@ static int empty_root(sluice_volume *vol, const struct sl_meta_user *mu, bool re
 	struct sl_meta *m = vol->core.meta;
 	for (;;) {
 		struct child_list l = {0};
-		int rc = m->be->readdir(m, mu, SL_ROOT_INO, NULL, recursive ? LIST_PAGE : 1,
-					collect_child, &l, err);
+		int rc = sl_meta_readdir(m, mu, SL_ROOT_INO, NULL, recursive ? LIST_PAGE : 1,
+					 collect_child, &l, err);
 		size_t n = rc ? 0 : l.n;
 		if (n && !recursive)
 			rc = sl_errf(err, -ENOTEMPTY, "/ is not empty");
@@ -404,7 +404,7 @@ int sluice_delete(sluice_volume *vol, const sluice_user *u, const char *path, in
 		return rc;
 	sl_ino ino;
 	struct sl_attr attr;
-	if ((rc = m->be->lookup(m, &mu, parent, name, &ino, &attr, err)))
+	if ((rc = sl_meta_lookup(m, &mu, parent, name, &ino, &attr, err)))
 		return rc;
 	return delete_entry(vol, &mu, parent, name, attr.type, recursive, err);
 }
@@ -424,7 +424,7 @@ int sluice_truncate(sluice_volume *vol, const sluice_user *u, const char *path, 
 	if (!rc && attr.type == SL_TYPE_DIR)
 		rc = sl_errf(err, -EISDIR, "%s is a directory", path);
 	if (!rc)
-		rc = vol->core.meta->be->truncate(vol->core.meta, &mu, ino, length, &attr, err);
+		rc = sl_meta_truncate(vol->core.meta, &mu, ino, length, &attr, err);
 	return rc;
 }
 
@@ -454,7 +454,7 @@ int sluice_concat(sluice_volume *vol, const sluice_user *u, const char *target,
 				rc = sl_errf(err, -EINVAL, "%s is given twice", srcs[i]);
 	}
 	if (!rc)
-		rc = vol->core.meta->be->concat(vol->core.meta, &mu, tino, inos, nsrcs, err);
+		rc = sl_meta_concat(vol->core.meta, &mu, tino, inos, nsrcs, err);
 	free(inos);
 	return rc;
 }
@@ -471,7 +471,7 @@ static int set_attr(sluice_volume *vol, const sluice_user *u, const char *path, 
 	if (!rc)
 		rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
 	if (!rc)
-		rc = vol->core.meta->be->setattr(vol->core.meta, &mu, ino, set, in, &attr, err);
+		rc = sl_meta_setattr(vol->core.meta, &mu, ino, set, in, &attr, err);
 	return rc;
 }
 
@@ -530,7 +530,7 @@ ssize_t sluice_readlink(sluice_volume *vol, const sluice_user *u, const char *pa
 		rc = sl_errf(err, -EINVAL, "%s is not a symlink", path);
 	char *target = NULL;
 	if (!rc)
-		rc = vol->core.meta->be->readlink(vol->core.meta, &mu, ino, &target, err);
+		rc = sl_meta_readlink(vol->core.meta, &mu, ino, &target, err);
 	if (rc)
 		return rc;
 	size_t len = strlen(target);
@@ -625,7 +625,7 @@ int sluice_readdir(sluice_dir *d, sluice_dirent *ents, size_t max)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	struct fill_arg a = {.d = d, .ents = ents, .max = max};
 	struct sl_meta *m = d->vol->core.meta;
-	int rc = m->be->readdir(m, &d->user.mu, d->ino, d->last, max, fill_entry, &a, err);
+	int rc = sl_meta_readdir(m, &d->user.mu, d->ino, d->last, max, fill_entry, &a, err);
 	d->nnames = a.n;
 	if (rc < 0)
 		return rc;
@@ -664,7 +664,7 @@ ssize_t sluice_getxattr(sluice_volume *vol, const sluice_user *u, const char *pa
 	void *v = NULL;
 	size_t len = 0;
 	if (!rc)
-		rc = vol->core.meta->be->getxattr(vol->core.meta, &mu, ino, name, &v, &len, err);
+		rc = sl_meta_getxattr(vol->core.meta, &mu, ino, name, &v, &len, err);
 	if (rc)
 		return rc;
 	if (size && size < len)
@@ -687,8 +687,8 @@ int sluice_setxattr(sluice_volume *vol, const sluice_user *u, const char *path, 
 	int mflags = (flags & SLUICE_XATTR_CREATE ? SL_XATTR_CREATE : 0) |
 		     (flags & SLUICE_XATTR_REPLACE ? SL_XATTR_REPLACE : 0);
 	if (!rc)
-		rc = vol->core.meta->be->setxattr(vol->core.meta, &mu, ino, name, value, size, mflags,
-						  err);
+		rc = sl_meta_setxattr(vol->core.meta, &mu, ino, name, value, size, mflags,
+				      err);
 	return rc;
 }
 
@@ -702,7 +702,7 @@ ssize_t sluice_listxattr(sluice_volume *vol, const sluice_user *u, const char *p
 	char *names = NULL;
 	size_t len = 0;
 	if (!rc)
-		rc = vol->core.meta->be->listxattr(vol->core.meta, &mu, ino, &names, &len, err);
+		rc = sl_meta_listxattr(vol->core.meta, &mu, ino, &names, &len, err);
 	if (rc)
 		return rc;
 	if (size && size < len)
@@ -723,7 +723,7 @@ int sluice_removexattr(sluice_volume *vol, const sluice_user *u, const char *pat
 	if (!rc)
 		rc = resolve_for_xattr(vol, u, path, &mu, &ino, err);
 	if (!rc)
-		rc = vol->core.meta->be->removexattr(vol->core.meta, &mu, ino, name, err);
+		rc = sl_meta_removexattr(vol->core.meta, &mu, ino, name, err);
 	return rc;
 }
 
@@ -740,7 +740,7 @@ int sluice_summary_path(sluice_volume *vol, const sluice_user *u, const char *pa
 	int rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
 	struct sl_meta_summary s = {0};
 	if (!rc)
-		rc = vol->core.meta->be->summary(vol->core.meta, &mu, ino, &s, err);
+		rc = sl_meta_summary(vol->core.meta, &mu, ino, &s, err);
 	if (!rc) {
 		out->length = s.length;
 		out->files = s.files;
@@ -758,9 +758,9 @@ int sluice_statfs_get(sluice_volume *vol, sluice_statfs *out)
 	/* every handle of this process first, so that the counters hold all of its changes */
 	int rc = sl_meta_flush_usage_shared(m, err);
 	if (!rc)
-		rc = m->be->incr_counter(m, "usedSpace", 0, &used, err);
+		rc = sl_meta_incr_counter(m, "usedSpace", 0, &used, err);
 	if (!rc)
-		rc = m->be->incr_counter(m, "totalInodes", 0, &inodes, err);
+		rc = sl_meta_incr_counter(m, "totalInodes", 0, &inodes, err);
 	if (rc)
 		return rc;
 	if (used < 0)
@@ -794,8 +794,8 @@ int sluice_volume_get_info(sluice_volume *vol, sluice_volume_info *out)
 	out->logical_block_size = v->logical_block_size;
 	out->session_id = v->meta->sid;
 	struct sl_err ignored = {0};
-	if (!v->meta->be->whoami ||
-	    v->meta->be->whoami(v->meta, out->user, sizeof(out->user), &ignored))
+	if (!sl_meta_supports(v->meta, SL_META_OP_WHOAMI) ||
+	    sl_meta_whoami(v->meta, out->user, sizeof(out->user), &ignored))
 		snprintf(out->user, sizeof(out->user), "%s", v->default_user);
 	return 0;
 }

@@ -663,7 +663,7 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->idle, NULL);
 	pthread_mutex_init(&p->pool_lock, NULL);
-	if (v->meta->be->caps & SL_META_CAP_SERVER_CHECKS) {
+	if (sl_meta_caps(v->meta) & SL_META_CAP_SERVER_CHECKS) {
 		/* Kerberos mode: the volume's secret is not for clients, so no group key. Such a
 		 * client reads from the group's servers (`sluice cache-server`, direct access)
 		 * with a ticket per block from the gateway, and neither serves nor keeps copies. */
@@ -671,11 +671,11 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 			rc = sl_errf(err, -EINVAL, "cache group: hflush.replicas needs the group key, "
 				     "which only clients with direct access to the metadata have; a "
 				     "client through a Kerberos gateway reads from the group only");
-		else if (!v->meta->be->object_provider)
+		else if (!sl_meta_supports(v->meta, SL_META_OP_OBJECT_PROVIDER))
 			rc = sl_errf(err, -ENOTSUP, "cache group: this metadata backend issues no "
 				     "tickets");
 		else
-			rc = v->meta->be->object_provider(v->meta, &p->tickets, err);
+			rc = sl_meta_object_provider(v->meta, &p->tickets, err);
 		if (rc) {
 			sl_peers_free(p);
 			return rc;
@@ -1176,9 +1176,9 @@ static int referenced(struct sl_volume_core *v, uint64_t id)
 	int64_t refs = 0;
 	uint32_t size = 0;
 	struct sl_err err = {0};
-	if (!v->meta->be->slice_refs)
+	if (!sl_meta_supports(v->meta, SL_META_OP_SLICE_REFS))
 		return -1;
-	int rc = v->meta->be->slice_refs(v->meta, id, &refs, &size, &err);
+	int rc = sl_meta_slice_refs(v->meta, id, &refs, &size, &err);
 	return rc == -ENOENT ? 0 : rc ? -1 : refs > 0;
 }
 

@@ -104,7 +104,7 @@ static int get_view(struct sl_reader *r, uint32_t indx, const struct chunk_view 
 
 	struct sl_slice *slices = NULL;
 	size_t n = 0;
-	int rc = r->v->meta->be->read_chunk(r->v->meta, &r->user.mu, r->ino, indx, &slices, &n, err);
+	int rc = sl_meta_read_chunk(r->v->meta, &r->user.mu, r->ino, indx, &slices, &n, err);
 	if (rc)
 		return rc;
 	struct chunk_view *cv = calloc(1, sizeof(*cv));
@@ -263,7 +263,7 @@ int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off
 	if (off + len > length) {
 		/* At the end as we know it: the file may have grown (a writer hflushed). */
 		struct sl_attr attr;
-		int rc = v->meta->be->getattr(v->meta, &r->user.mu, r->ino, &attr, err);
+		int rc = sl_meta_getattr(v->meta, &r->user.mu, r->ino, &attr, err);
 		if (rc)
 			return rc;
 		pthread_mutex_lock(&r->lock);

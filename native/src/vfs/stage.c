@@ -642,9 +642,9 @@ static enum liveness liveness(struct sl_stage *st, uint64_t id, uint32_t *size, 
 	struct sl_meta *m = st->v->meta;
 	int64_t refs = 0;
 	*size = 0;
-	if (!id || !m->be->slice_refs)
+	if (!id || !sl_meta_supports(m, SL_META_OP_SLICE_REFS))
 		return SLICE_LIVE;
-	int rc = m->be->slice_refs(m, id, &refs, size, err);
+	int rc = sl_meta_slice_refs(m, id, &refs, size, err);
 	if (rc == -ENOENT) {
 		sl_err_clear(err);
 		return SLICE_GONE;

@@ -16,14 +16,14 @@ int sluice_token_issue(sluice_volume *vol, const sluice_user *u, const char *ren
 {
 	struct sl_err *err = sl_vol_err(vol);
 	struct sl_meta *m = vol->core.meta;
-	if (!m->be->issue_token)
+	if (!sl_meta_supports(m, SL_META_OP_ISSUE_TOKEN))
 		return sl_errf(err, -EOPNOTSUPP, "%s is reached directly: delegation tokens come from "
 			       "a gateway (a gateway:// META-URL)", m->url_redacted);
 	struct sl_meta_user mu;
 	sl_vol_user(&vol->core, u, &mu);
 	struct sl_meta_token t;
 	char service[sizeof(out->service)];
-	int rc = m->be->issue_token(m, &mu, renewer, &t, service, sizeof(service), err);
+	int rc = sl_meta_issue_token(m, &mu, renewer, &t, service, sizeof(service), err);
 	if (!rc && t.ident_len > sizeof(out->identifier))
 		rc = sl_errf(err, -EOVERFLOW, "the gateway issued an identifier of %zu bytes",
 			     t.ident_len);
@@ -86,9 +86,9 @@ static int token_call(const sluice_kv *conf, size_t nconf, const sluice_token *t
 	mt.ident_len = t->identifier_len;
 	memcpy(mt.password, t->password, sizeof(mt.password));
 	if (expiry_ms)
-		rc = m->be->renew_token(m, &mt, expiry_ms, err);
+		rc = sl_meta_renew_token(m, &mt, expiry_ms, err);
 	else
-		rc = m->be->cancel_token(m, &mt, err);
+		rc = sl_meta_cancel_token(m, &mt, err);
 	OPENSSL_cleanse(&mt, sizeof(mt));
 out:
 	sl_meta_close(m);

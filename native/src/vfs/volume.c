@@ -72,12 +72,12 @@ int sl_vol_delete_slice(void *core, uint64_t id, uint32_t size)
 	/* Blocks that could not be deleted keep the chunk_ref row, so a later cleanup retries. */
 	if (!sl_vol_delete_slice_blocks(v, id, size))
 		return 0;
-	return v->meta->be->forget_slice(v->meta, id, &err);
+	return sl_meta_forget_slice(v->meta, id, &err);
 }
 
 int sl_vol_delete_data(struct sl_volume_core *v, sl_ino ino, struct sl_err *err)
 {
-	return v->meta->be->delete_file_data(v->meta, ino, sl_vol_delete_slice, v, err);
+	return sl_meta_delete_file_data(v->meta, ino, sl_vol_delete_slice, v, err);
 }
 
 void sl_vol_doom(sluice_volume *vol, sl_ino ino)
@@ -143,8 +143,8 @@ static void cleanup_slices(sluice_volume *vol)
 {
 	struct sl_volume_core *v = &vol->core;
 	struct sl_err err = {0};
-	if (v->meta->be->list_dead_slices &&
-	    v->meta->be->list_dead_slices(v->meta, sl_vol_delete_slice, v, &err))
+	if (sl_meta_supports(v->meta, SL_META_OP_LIST_DEAD_SLICES) &&
+	    sl_meta_list_dead_slices(v->meta, sl_vol_delete_slice, v, &err))
 		sl_log(&v->log, SL_LOG_WARN, "cleaning up unreferenced slices: %s", err.msg);
 }
 
@@ -154,10 +154,10 @@ static bool cleanup_slices_turn(sluice_volume *vol)
 	struct sl_volume_core *v = &vol->core;
 	struct sl_err err = {0};
 	bool mine = false;
-	if (!v->meta->be->set_if_small)
+	if (!sl_meta_supports(v->meta, SL_META_OP_SET_IF_SMALL))
 		return false;
-	if (v->meta->be->set_if_small(v->meta, "nextCleanupSlices", (int64_t)time(NULL),
-				      CLEANUP_SLICES_S * 9 / 10, &mine, &err))
+	if (sl_meta_set_if_small(v->meta, "nextCleanupSlices", (int64_t)time(NULL),
+				 CLEANUP_SLICES_S * 9 / 10, &mine, &err))
 		sl_log(&v->log, SL_LOG_WARN, "checking counter nextCleanupSlices: %s", err.msg);
 	return mine;
 }
@@ -169,7 +169,7 @@ static void sweep_leases(sluice_volume *vol)
 	struct sl_volume_core *v = &vol->core;
 	struct sl_err err = {0};
 	uint64_t ended = 0;
-	if (v->meta->be->lease_sweep(v->meta, vol->lease_hard_limit_s, &ended, &err))
+	if (sl_meta_lease_sweep(v->meta, vol->lease_hard_limit_s, &ended, &err))
 		sl_log(&v->log, SL_LOG_WARN, "ending the leases of writers gone for over %" PRId64
 		       " s: %s", vol->lease_hard_limit_s, err.msg);
 	else if (ended)
@@ -292,8 +292,8 @@ static void *background_main(void *arg)
 		int64_t now = mono_ms();
 		if (now >= next_beat) {
 			next_beat = now + vol->heartbeat_s * 1000LL;
-			if (v->meta->be->refresh_session(v->meta, v->meta->sid,
-							 time(NULL) + 5LL * vol->heartbeat_s, &err))
+			if (sl_meta_refresh_session(v->meta, v->meta->sid,
+						    time(NULL) + 5LL * vol->heartbeat_s, &err))
 				sl_log(&v->log, SL_LOG_WARN, "session heartbeat: %s", err.msg);
 		}
 		if (v->stage)
@@ -319,15 +319,16 @@ static void *background_main(void *arg)
 			if (cleanup_slices_turn(vol))
 				cleanup_slices(vol);
 		}
-		if (now >= next_leases && !v->read_only && v->meta->be->lease_sweep) {
+		if (now >= next_leases && !v->read_only &&
+		    sl_meta_supports(v->meta, SL_META_OP_LEASE_SWEEP)) {
 			unsigned seed = (unsigned)now;
 			next_leases = now + LEASE_SWEEP_S * 1000LL * (90 + rand_r(&seed) % 21) / 100;
 			sweep_leases(vol);
 		}
 		if (now >= next_sweep) {
 			next_sweep = now + 600 * 1000LL;
-			if (v->meta->be->list_delfiles(v->meta, time(NULL) - STALE_DELFILE_S,
-						       doom_stale, vol, &err))
+			if (sl_meta_list_delfiles(v->meta, time(NULL) - STALE_DELFILE_S,
+						  doom_stale, vol, &err))
 				sl_log(&v->log, SL_LOG_WARN, "listing pending deletions: %s", err.msg);
 		}
 		pthread_mutex_lock(&vol->lock);
@@ -384,9 +385,9 @@ static int open_store(struct sl_volume_core *v, struct sl_err *err)
 	if (rc)
 		return rc;
 	struct sl_presign_provider prov;
-	if (v->meta->be->object_provider && !sl_conf_str(v->conf, "access-key") &&
-	    strcmp(v->format.storage, "file")) {
-		if ((rc = v->meta->be->object_provider(v->meta, &prov, err)))
+	if (sl_meta_supports(v->meta, SL_META_OP_OBJECT_PROVIDER) &&
+	    !sl_conf_str(v->conf, "access-key") && strcmp(v->format.storage, "file")) {
+		if ((rc = sl_meta_object_provider(v->meta, &prov, err)))
 			return rc;
 		oc.storage = "presigned";
 		oc.access_key = oc.secret_key = oc.session_token = NULL;
@@ -428,7 +429,7 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 	if ((rc = sl_meta_open(url, v->conf, &v->log, &v->meta, err)))
 		return rc;
 	char *json = NULL;
-	rc = v->meta->be->load_format(v->meta, &json, err);
+	rc = sl_meta_load_format(v->meta, &json, err);
 	if (rc == -ENOENT)
 		return sl_errf(err, -ENOENT, "no volume found at %s (run `sluice format` first)",
 			       v->meta->url_redacted);
@@ -439,7 +440,7 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 	if (rc)
 		return rc;
 	char what[256] = "";
-	if ((rc = v->meta->be->unsupported_features(v->meta, what, sizeof(what), err)))
+	if ((rc = sl_meta_unsupported_features(v->meta, what, sizeof(what), err)))
 		return rc;
 	if (what[0])
 		return sl_errf(err, -ENOTSUP, "volume %s uses %s, which this version of Sluice does not "
@@ -549,8 +550,8 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	if (!v->read_only) {
 		char info[1024];
 		session_info(info, sizeof(info));
-		if ((rc = v->meta->be->new_session(v->meta, info, time(NULL) + 5LL * vol->heartbeat_s,
-						   &v->meta->sid, err)))
+		if ((rc = sl_meta_new_session(v->meta, info, time(NULL) + 5LL * vol->heartbeat_s,
+					      &v->meta->sid, err)))
 			return sl_err_wrap(err, "registering a session");
 		if (pthread_create(&vol->bg_thread, NULL, background_main, vol))
 			return sl_errf(err, -EAGAIN, "cannot start the background thread");
@@ -592,7 +593,7 @@ static void teardown(sluice_volume *vol)
 		struct sl_err err = {0};
 		if (sl_meta_flush_usage(v->meta, &err))
 			sl_log(&v->log, SL_LOG_WARN, "flushing usage counters: %s", err.msg);
-		if (v->meta->sid && v->meta->be->close_session(v->meta, v->meta->sid, &err))
+		if (v->meta->sid && sl_meta_close_session(v->meta, v->meta->sid, &err))
 			sl_log(&v->log, SL_LOG_WARN, "closing the session: %s", err.msg);
 	}
 	sl_blockcache_free(v->cache);

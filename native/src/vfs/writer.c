@@ -260,7 +260,7 @@ static enum head_state head_state(struct sl_writer *w, struct wslice *s, struct 
 		return HEAD_FAILED;
 	bool wait = false;
 	uint32_t n = used_blocks(w, s);
-	bool stored_last = w->v->meta->be->caps & SL_META_CAP_COMMIT_STORED;
+	bool stored_last = sl_meta_caps(w->v->meta) & SL_META_CAP_COMMIT_STORED;
 	for (uint32_t i = 0; i < n; i++) {
 		struct wblock *b = &s->b[i];
 		bool must_store = stored_last && i == n - 1;
@@ -420,7 +420,8 @@ static void upload_run(void *arg)
 	if (u->data) {
 		rc = sl_store_block(v, u->key, u->data, len, &err);
 		/* a full block's CRC for file checksums (checksum.c), recorded after commit_ready */
-		note_crc = !rc && len == v->layout.block_size && v->meta->be->block_crc_put;
+		note_crc = !rc && len == v->layout.block_size &&
+			   sl_meta_supports(v->meta, SL_META_OP_BLOCK_CRC_PUT);
 		if (note_crc)
 			crc = sl_crc32c(0, u->data, len);
 	} else { /* staged earlier, then freed: upload the staged copy */
@@ -651,7 +652,7 @@ static void resubmit_failed(struct sl_writer *w)
 #define STAGE_BATCH 16
 static int stage_queued(struct sl_writer *w, struct sl_err *err)
 {
-	bool stored_last = w->v->meta->be->caps & SL_META_CAP_COMMIT_STORED;
+	bool stored_last = sl_meta_caps(w->v->meta) & SL_META_CAP_COMMIT_STORED;
 	for (;;) {
 		/* Pins what needs staging (up to STAGE_BATCH blocks), stages it in one group round
 		 * (stage.c: with what other threads and streams stage now), then looks again: the
