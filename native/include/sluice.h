@@ -76,6 +76,12 @@ typedef struct sluice_format_options {
 } sluice_format_options;
 int sluice_format(const sluice_format_options *o, char *errmsg, size_t errmsg_size);
 
+/* The volume's log lines, when it was opened with "log-queue" set (a number of lines to keep;
+ * otherwise they go to stderr): takes the oldest one, with its level (0 error, 1 warn, 2 info,
+ * 3 debug; "log-level" filters), cut to line_size. 1 if there was one, 0 if not. Safe from any
+ * thread. Lines logged while the volume shuts down, and any left untaken, go to stderr. */
+int sluice_log_next(sluice_volume *vol, int *level, char *line, size_t line_size);
+
 /* Closes the session, waits for pending uploads and frees everything. Files still open are closed
  * (and their data made durable) first. */
 int sluice_shutdown(sluice_volume *vol);

@@ -1167,6 +1167,50 @@ static void test_writers(struct backend *b)
 	}
 }
 
+/* log-queue: the warnings of an unusable cache dir are queued for the program to take, in order,
+ * and a full queue keeps the newest lines and says how many it dropped. */
+static void test_log_queue(struct backend *b)
+{
+	struct env e;
+	make_volume(&e, b, "dc-log", "none");
+	char plain[1200], bad[1300];
+	snprintf(plain, sizeof(plain), "%s/plain", e.dir);
+	FILE *fp = fopen(plain, "w");
+	REQUIRE(fp != NULL);
+	fclose(fp);
+	snprintf(bad, sizeof(bad), "%s/sub", plain); /* below a regular file */
+	int level = -1;
+	char line[2048];
+
+	sluice_volume *vol = open_vol(&e, "cache-dir", bad, "log-queue", "10", NULL);
+	CHECK_RC(sluice_log_next(vol, &level, line, sizeof(line)), 1);
+	CHECK_RC(level, 1);
+	CHECK(strstr(line, bad) && strstr(line, "is not used"));
+	CHECK_RC(sluice_log_next(vol, &level, line, sizeof(line)), 1);
+	CHECK(strstr(line, "no usable directory"));
+	CHECK_RC(sluice_log_next(vol, &level, line, sizeof(line)), 0);
+	REQUIRE(sluice_shutdown(vol) == 0);
+
+	vol = open_vol(&e, "cache-dir", bad, "log-queue", "1", NULL);
+	CHECK_RC(sluice_log_next(vol, &level, line, sizeof(line)), 1);
+	CHECK(strstr(line, "1 log lines were dropped"));
+	CHECK_RC(sluice_log_next(vol, &level, line, 16), 1);
+	CHECK(strlen(line) == 15 && !strncmp(line, "cache-dir: no u", 15)); /* cut to the size */
+	CHECK_RC(sluice_log_next(vol, &level, line, sizeof(line)), 0);
+	REQUIRE(sluice_shutdown(vol) == 0);
+
+	vol = open_vol(&e, "cache-dir", bad, NULL); /* no queue: to stderr, nothing to take */
+	CHECK_RC(sluice_log_next(vol, &level, line, sizeof(line)), 0);
+	REQUIRE(sluice_shutdown(vol) == 0);
+
+	sluice_kv kv[] = {{"meta", e.url}, {"log-queue", "100001"}};
+	char msg[512] = "";
+	vol = NULL;
+	CHECK_RC(sluice_init(kv, 2, &vol, msg, sizeof(msg)), -EINVAL);
+	CHECK(vol == NULL && strstr(msg, "log-queue"));
+	free_volume(&e);
+}
+
 int main(void)
 {
 	test_crc32c();
@@ -1181,6 +1225,7 @@ int main(void)
 	test_limit(&local);
 	test_full_block_false(&local);
 	test_dirs(&local);
+	test_log_queue(&local);
 	test_index(&local);
 	test_free_space(&local);
 	test_concurrent(&local);

@@ -152,6 +152,19 @@ out:
 	return HANDLE(vol);
 }
 
+JNIEXPORT jstring JNICALL JNAME(logNext)(JNIEnv *env, jclass cls, jlong vol)
+{
+	(void)cls;
+	if (check_handle(env, vol, "the volume"))
+		return NULL;
+	char line[1 + 1024];
+	int level;
+	if (!sluice_log_next(VOL(vol), &level, line + 1, sizeof(line) - 1))
+		return NULL;
+	line[0] = (char)('0' + (level >= 0 && level <= 3 ? level : 1));
+	return sj_string(env, line);
+}
+
 JNIEXPORT void JNICALL JNAME(shutdown)(JNIEnv *env, jclass cls, jlong vol)
 {
 	(void)cls;

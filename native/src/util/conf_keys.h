@@ -51,7 +51,8 @@
 	X("read-only", "false", 0, 1, "open the volume read-only (no session, no writes)")          \
 	X("users-file", NULL, 0, 1, "passwd-style file mapping user names to uids (default: system)") \
 	X("groups-file", NULL, 0, 1, "group-style file mapping group names to gids (default: system)") \
-	X("log-level", "warn", 0, 1, "error, warn, info or debug (logged to stderr)")                \
+	X("log-level", "warn", 0, 1, "error, warn, info or debug (to stderr; from Hadoop, to SLF4J: log-queue)")                \
+	X("log-queue", "0", 0, 0, "lines kept for the program to take (sluice_log_next) instead of writing them to stderr; 0: stderr. The Hadoop client sets it and hands the lines to SLF4J") \
 	X("kerberos.principal", NULL, 0, 1, "gateway mode: the client principal (default: the ticket cache's or keytab's)") \
 	X("kerberos.keytab", NULL, 0, 1, "gateway mode: log in from this keytab instead of the ticket cache") \
 	X("kerberos.ccache", NULL, 0, 1, "gateway mode: ticket cache name (default: KRB5CCNAME or the system default)") \

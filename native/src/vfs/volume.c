@@ -423,6 +423,14 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 	if (v->log.level < 0)
 		return sl_errf(err, -EINVAL, "config key 'log-level': '%s' is not one of error, warn, "
 			       "info, debug", level);
+	uint64_t queued;
+	if ((rc = sl_conf_u64(v->conf, "log-queue", &queued, err)))
+		return rc;
+	if (queued > SL_LOG_QUEUE_MAX)
+		return sl_errf(err, -EINVAL, "config key 'log-queue' must be 0-%d lines, not %" PRIu64,
+			       SL_LOG_QUEUE_MAX, queued);
+	if (queued && !(v->log.queue = sl_log_queue_new(queued)))
+		return sl_errf(err, -ENOMEM, "out of memory");
 	const char *url = sl_conf_str(v->conf, "meta");
 	if (!url || !*url)
 		return sl_errf(err, -EINVAL, "config key 'meta' (the META-URL of the volume) is not set");
@@ -620,7 +628,14 @@ static void teardown(sluice_volume *vol)
 	pthread_mutex_destroy(&vol->lock);
 	pthread_cond_destroy(&vol->wake);
 	pthread_cond_destroy(&vol->settled);
+	sl_log_queue_free(v->log.queue); /* last: every thread that logs is gone */
 	free(vol);
+}
+
+int sluice_log_next(sluice_volume *vol, int *level, char *line, size_t size)
+{
+	struct sl_logger *lg = &vol->core.log;
+	return lg->queue ? sl_log_queue_take(lg->queue, level, line, size) : 0;
 }
 
 int sluice_init(const sluice_kv *conf, size_t nconf, sluice_volume **out, char *errmsg,

@@ -220,6 +220,8 @@ public final class SluiceConstants {
   /** error, warn, info or debug (to stderr). */
   public static final String LOG_LEVEL = "log-level";
   public static final String LOG_LEVEL_DEFAULT = "warn";
+  /** Not a Hadoop setting: the client has libsluice queue its log lines for SLF4J. */
+  public static final String LOG_QUEUE = "log-queue";
 
   /**
    * Kerberos mode (sluice.meta = gateway://HOST[:PORT], docs/security.md): the client principal

@@ -21,6 +21,7 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.regex.Pattern;
 import org.apache.hadoop.HadoopIllegalArgumentException;
 import org.apache.hadoop.conf.Configuration;
@@ -103,6 +104,7 @@ public class SluiceFileSystem210 extends FileSystem {
   private URI uri;
   private String volumeName;
   private HandleGuard volume;
+  private ScheduledFuture<?> nativeLog; // takes libsluice's log lines (SluiceNativeLog)
   /** The user calls act for (null in Kerberos mode: the authenticated one), and its groups. */
   String user;
   String[] groups;
@@ -169,8 +171,10 @@ public class SluiceFileSystem210 extends FileSystem {
     } catch (UnsatisfiedLinkError e) {
       throw new IOException("Cannot load libsluice for " + uri + ": " + e.getMessage(), e);
     }
+    settings = withSetting(settings, SluiceConstants.LOG_QUEUE, SluiceNativeLog.QUEUE_LINES);
     long handle = NativeVolume.init(settings[0], settings[1]);
     volume = new HandleGuard(handle, "Filesystem closed: " + uri);
+    nativeLog = SluiceNativeLog.follow(volume, uri.toString());
     userName = user;
     if (service != null && ugi.getRealUser() == null) {
       user = null;
@@ -264,6 +268,14 @@ public class SluiceFileSystem210 extends FileSystem {
   }
 
   /** settings without the Kerberos login, with token's identifier and password (base64). */
+  private static String[][] withSetting(String[][] settings, String key, String value) {
+    String[] keys = Arrays.copyOf(settings[0], settings[0].length + 1);
+    String[] values = Arrays.copyOf(settings[1], settings[1].length + 1);
+    keys[keys.length - 1] = key;
+    values[values.length - 1] = value;
+    return new String[][] {keys, values};
+  }
+
   private static String[][] withToken(String[][] settings,
       Token<SluiceDelegationTokenIdentifier> token) {
     Set<String> kerberos = new HashSet<>(Arrays.asList(SluiceConstants.KERBEROS_KEYS));
@@ -1383,8 +1395,10 @@ public class SluiceFileSystem210 extends FileSystem {
     try {
       failure = closeStreams(failure);
       // streams opened by calls that were in flight are closed before the handle goes away
+      nativeLog.cancel(false);
       volume.close(h -> {
         IOException late = closeStreams(null);
+        SluiceNativeLog.drain(h, uri.toString());
         NativeVolume.shutdown(h);
         if (late != null) {
           throw late;

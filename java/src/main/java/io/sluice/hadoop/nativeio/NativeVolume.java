@@ -44,6 +44,12 @@ public final class NativeVolume {
   /** sluice_init with the given settings (keys and values of equal length). */
   public static native long init(String[] keys, String[] values) throws IOException;
 
+  /**
+   * sluice_log_next: the oldest log line the volume queued (opened with log-queue set), as its
+   * level digit (0 error, 1 warn, 2 info, 3 debug) followed by the text; null when none is left.
+   */
+  public static native String logNext(long vol);
+
   /** sluice_shutdown: closes open files (making their data durable) and frees the handle. */
   public static native void shutdown(long vol) throws IOException;
 
