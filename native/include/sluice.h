@@ -82,6 +82,15 @@ int sluice_format(const sluice_format_options *o, char *errmsg, size_t errmsg_si
  * thread. Lines logged while the volume shuts down, and any left untaken, go to stderr. */
 int sluice_log_next(sluice_volume *vol, int *level, char *line, size_t line_size);
 
+/* The counters of this volume handle since it opened, each passed to fn with its name, in a
+ * fixed order: object storage requests ("object.gets", ...), where the blocks read came from
+ * ("block_reads.memory", ".disk", ".staged", ".peers", ".object"), hflush and commit time
+ * ("hflush.stage_ns", "commit.transactions", ...; times in ns), each metadata operation used
+ * ("meta.read_chunk.calls", ".failures", ".ns"), the metadata cache and the cache group when
+ * they are on. Read one by one: totals, not a consistent snapshot across counters. */
+typedef void (*sluice_counter_fn)(void *arg, const char *name, uint64_t value);
+void sluice_stats(sluice_volume *vol, sluice_counter_fn fn, void *arg);
+
 /* Closes the session, waits for pending uploads and frees everything. Files still open are closed
  * (and their data made durable) first. */
 int sluice_shutdown(sluice_volume *vol);

@@ -1211,6 +1211,65 @@ static void test_log_queue(struct backend *b)
 	free_volume(&e);
 }
 
+struct counter_find {
+	const char *name;
+	uint64_t value;
+	int found, total;
+};
+
+static void find_counter(void *arg, const char *name, uint64_t value)
+{
+	struct counter_find *f = arg;
+	f->total++;
+	if (!strcmp(name, f->name)) {
+		f->value = value;
+		f->found++;
+	}
+}
+
+/* sluice_stats's value of one counter; -1 if it was not named exactly once. */
+static int64_t counter(sluice_volume *vol, const char *name)
+{
+	struct counter_find f = {.name = name};
+	sluice_stats(vol, find_counter, &f);
+	return f.found == 1 ? (int64_t)f.value : -1;
+}
+
+/* sluice_stats: object requests, where blocks came from, metadata operations used. */
+static void test_stats(struct backend *b)
+{
+	struct env e;
+	make_volume(&e, b, "dc-stats", "none");
+	size_t len = 5 * MIB; /* two blocks */
+	uint8_t *data = malloc(len);
+	fill(data, len, 9);
+	sluice_volume *vol = open_vol(&e, NULL);
+	CHECK_RC(counter(vol, "object.puts"), 0);
+	CHECK_RC(counter(vol, "meta.whoami.calls"), -1); /* never used: not listed */
+	put_file(vol, "/s", data, len);
+	CHECK(counter(vol, "object.puts") >= 2);
+	CHECK(counter(vol, "object.put_bytes") >= (int64_t)len);
+	CHECK(counter(vol, "commit.slices") >= 1);
+	CHECK(counter(vol, "meta.mknod.calls") >= 1);
+	REQUIRE(sluice_shutdown(vol) == 0);
+
+	vol = open_vol(&e, NULL); /* nothing cached: no cache dir, a new memory cache */
+	CHECK_RC(read_seq(vol, "/s", data, len, 1 * MIB), 0);
+	CHECK_RC(counter(vol, "block_reads.object"), 2);
+	CHECK(counter(vol, "object.gets") >= 2);
+	CHECK(counter(vol, "object.get_bytes") >= (int64_t)len);
+	int64_t memory = counter(vol, "block_reads.memory");
+	CHECK_RC(read_seq(vol, "/s", data, len, 1 * MIB), 0);
+	CHECK(counter(vol, "block_reads.memory") > memory);
+	CHECK_RC(counter(vol, "block_reads.object"), 2);
+	CHECK(counter(vol, "meta.read_chunk.calls") >= 1);
+	CHECK_RC(counter(vol, "meta.read_chunk.failures"), 0);
+	CHECK(counter(vol, "meta.read_chunk.ns") > 0);
+	REQUIRE(sluice_shutdown(vol) == 0);
+	free(data);
+	free_volume(&e);
+}
+
 int main(void)
 {
 	test_crc32c();
@@ -1226,6 +1285,7 @@ int main(void)
 	test_full_block_false(&local);
 	test_dirs(&local);
 	test_log_queue(&local);
+	test_stats(&local);
 	test_index(&local);
 	test_free_space(&local);
 	test_concurrent(&local);

@@ -165,6 +165,7 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 		struct sl_err derr = {0};
 		int64_t n = sl_diskcache_read(v->disk, key, 0, data, blen, &derr);
 		if (n == (int64_t)blen) {
+			sl_stat_add(&v->reads.disk, 1);
 			*out = data;
 			*outlen = blen;
 			return 0;
@@ -178,6 +179,7 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 		uint32_t slen = 0;
 		struct sl_err serr = {0};
 		if (!sl_stage_read(v->stage, key, &staged, &slen, &serr) && slen == blen) {
+			sl_stat_add(&v->reads.staged, 1);
 			free(data);
 			*out = staged;
 			*outlen = blen;
@@ -187,12 +189,14 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 	}
 	if (v->peers && blen) {
 		if (!sl_peers_fetch(v->peers, key, at, 0, data, blen)) {
+			sl_stat_add(&v->reads.peers, 1);
 			*out = data;
 			*outlen = blen;
 			return 0; /* the owner caches it: not here too */
 		}
 	}
 	*remote = true;
+	sl_stat_add(&v->reads.object, 1);
 	if (v->layout.compression == SL_COMPRESS_NONE) {
 		int64_t n = sl_obj_get(v->store, key, 0, data, blen, err);
 		if (n >= 0 && (uint64_t)n != blen)
@@ -318,6 +322,7 @@ int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 	struct entry *e = find_locked(c, id, indx);
 	bool store = false;
 	if (e) {
+		sl_stat_add(&c->v->reads.memory, 1);
 		if (e->refs++ == 0)
 			lru_unlink(e);
 		while (e->state == LOADING)

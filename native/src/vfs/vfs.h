@@ -341,6 +341,15 @@ struct sl_flush_stats {
 	atomic_uint_fast64_t wait_ns;       /* hflush waiting for locks and for other flushes */
 };
 
+/* Where the blocks that readers (and readahead, prefetch, compaction) needed came from. */
+struct sl_read_stats {
+	atomic_uint_fast64_t memory; /* in the block cache already, or being loaded by another */
+	atomic_uint_fast64_t disk;   /* the disk cache */
+	atomic_uint_fast64_t staged; /* this handle's staging area (hflushed, not uploaded yet) */
+	atomic_uint_fast64_t peers;  /* another node of the cache group */
+	atomic_uint_fast64_t object; /* object storage */
+};
+
 static inline void sl_stat_add(atomic_uint_fast64_t *c, uint64_t v)
 {
 	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
@@ -389,6 +398,7 @@ struct sl_volume_core {
 	char superuser[64], supergroup[64];
 	char default_user[64];
 	struct sl_flush_stats flush;
+	struct sl_read_stats reads;
 	struct sl_commit_group commits;
 };
 

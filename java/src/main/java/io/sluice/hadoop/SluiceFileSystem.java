@@ -57,10 +57,14 @@ public class SluiceFileSystem extends SluiceFileSystem210 implements IOStatistic
     return new SluiceIOStatistics.Output(p, file, counters, openStreams::remove);
   }
 
-  /** Operation counters and the counters of every stream closed so far (SluiceStatistic). */
+  /**
+   * Operation counters and the counters of every stream closed so far (SluiceStatistic), and
+   * libsluice's counters of this instance's volume handle (object requests, where blocks were
+   * read from, hflush and commit times, metadata operations: see sluice_stats).
+   */
   @Override
   public IOStatistics getIOStatistics() {
-    return new SluiceIOStatistics(counters);
+    return new SluiceIOStatistics(counters, this::nativeCounters);
   }
 
   /** Hadoop's own class (3.1+), equal to HDFS's COMPOSITE_CRC checksum of the same bytes. */

@@ -268,6 +268,33 @@ public class SluiceFileSystem210 extends FileSystem {
   }
 
   /** settings without the Kerberos login, with token's identifier and password (base64). */
+  /** libsluice's counters of this instance's volume handle by name; none once it is closed. */
+  Map<String, Long> nativeCounters() {
+    if (volume == null) {
+      return new LinkedHashMap<>();
+    }
+    long h;
+    try {
+      h = volume.acquire();
+    } catch (IOException closed) {
+      return new LinkedHashMap<>();
+    }
+    String text;
+    try {
+      text = NativeVolume.stats(h);
+    } finally {
+      volume.release();
+    }
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      int sp = line.lastIndexOf(' ');
+      if (sp > 0) {
+        out.put(line.substring(0, sp), Long.parseUnsignedLong(line.substring(sp + 1)));
+      }
+    }
+    return out;
+  }
+
   private static String[][] withSetting(String[][] settings, String key, String value) {
     String[] keys = Arrays.copyOf(settings[0], settings[0].length + 1);
     String[] values = Arrays.copyOf(settings[1], settings[1].length + 1);

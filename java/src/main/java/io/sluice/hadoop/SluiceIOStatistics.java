@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.util.Collections;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.StreamCapabilities;
 import org.apache.hadoop.fs.statistics.IOStatistics;
@@ -18,14 +19,23 @@ import org.apache.hadoop.fs.statistics.MeanStatistic;
  */
 final class SluiceIOStatistics implements IOStatistics {
   private final SluiceCounters counters;
+  private final Supplier<Map<String, Long>> more;
 
   SluiceIOStatistics(SluiceCounters counters) {
+    this(counters, Collections::emptyMap);
+  }
+
+  /** With more counters (a filesystem's: libsluice's, sluice_stats), read at each call. */
+  SluiceIOStatistics(SluiceCounters counters, Supplier<Map<String, Long>> more) {
     this.counters = counters;
+    this.more = more;
   }
 
   @Override
   public Map<String, Long> counters() {
-    return counters.snapshot();
+    Map<String, Long> all = counters.snapshot();
+    all.putAll(more.get());
+    return all;
   }
 
   @Override

@@ -81,6 +81,37 @@ public class TestSluiceStatistics {
     return p;
   }
 
+  /** The filesystem's IOStatistics carry libsluice's counters of its volume handle. */
+  @Test
+  public void nativeCountersOfTheVolumeHandle() throws IOException {
+    IOStatistics stats = ((IOStatisticsSource) fs).getIOStatistics();
+    long putsBefore = stats.counters().get("object.puts");
+    byte[] b = data(3 << 20);
+    Path p = write("native", b);
+    Map<String, Long> c = stats.counters(); // read anew at each call
+    assertThat(c.get("object.puts")).isGreaterThan(putsBefore);
+    assertThat(c.get("object.put_bytes")).isGreaterThanOrEqualTo(b.length);
+    assertThat(c.get("meta.mknod.calls")).isPositive();
+    assertThat(c.get("commit.slices")).isPositive();
+    assertThat(c).containsKeys("block_reads.memory", "block_reads.object", "hflush.calls",
+        "meta.resolve.ns");
+    long reads = blockReads(c);
+    try (FSDataInputStream in = fs.open(p)) {
+      in.readFully(0, new byte[b.length]);
+    }
+    assertThat(blockReads(stats.counters())).isGreaterThan(reads);
+    assertThat(stats.counters()).doesNotContainKey("meta.whoami.calls"); // never used
+    fs.delete(dir, true);
+    fs.close();
+    assertThat(stats.counters()).doesNotContainKey("object.puts"); // the handle is gone
+    fs = null;
+  }
+
+  private static long blockReads(Map<String, Long> c) {
+    return c.get("block_reads.memory") + c.get("block_reads.disk") + c.get("block_reads.staged")
+        + c.get("block_reads.peers") + c.get("block_reads.object");
+  }
+
   @Test
   public void bytesWrittenAreCountedOnceOnEveryWritePath() throws IOException {
     FileSystem.Statistics st = statistics();

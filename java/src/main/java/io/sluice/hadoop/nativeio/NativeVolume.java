@@ -50,6 +50,9 @@ public final class NativeVolume {
    */
   public static native String logNext(long vol);
 
+  /** sluice_stats: the handle's counters, a "name value" line each. */
+  public static native String stats(long vol);
+
   /** sluice_shutdown: closes open files (making their data durable) and frees the handle. */
   public static native void shutdown(long vol) throws IOException;
 
