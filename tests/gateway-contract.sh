@@ -13,6 +13,20 @@ if [ -n "${SLUICE_TEST_MYSQL_URL:-}" ]; then
 else
   source tests/env/services.sh gwcontract
 fi
+# The gateway's /metrics after the suites: Prometheus text with its volume handle's counters,
+# which the suites moved; another path is 404.
+check_metrics() {
+  local url=$1 body resolves
+  [ -n "$url" ] || { echo "FAIL: the gateway printed no metrics port"; return 1; }
+  body=$(curl -sf "$url") || { echo "FAIL: GET $url"; return 1; }
+  resolves=$(sed -n 's/^sluice_meta_resolve_calls_total \([0-9]*\)$/\1/p' <<<"$body")
+  if ! grep -q '^# TYPE sluice_object_puts_total counter$' <<<"$body" || [ "${resolves:-0}" -lt 1 ]; then
+    echo "FAIL: $url lacks the counters the suites moved:"; head -20 <<<"$body"; return 1
+  fi
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "${url%/metrics}/other")" = 404 ] ||
+    { echo "FAIL: ${url%/metrics}/other is not 404"; return 1; }
+  echo "ok: the gateway's /metrics ($resolves resolves)"
+}
 # contract_through_gateway DB USER: a volume in database DB, the suites logged in as USER
 contract_through_gateway() {
   local db=$1 user=$2 rc=0
@@ -21,7 +35,8 @@ contract_through_gateway() {
     "$ROOT/$BUILD/bin/sluice" format "$meta" testvol --storage minio --trash-days 0 \
       --bucket "$SLUICE_TEST_S3_ENDPOINT/$db" --access-key "$SLUICE_TEST_S3_ACCESS_KEY" \
       --secret-key "$SLUICE_TEST_S3_SECRET_KEY" >/dev/null &&
-    tests/env/gateway.sh start "$WORK/$db" "$ROOT/$BUILD/bin/sluice" "$meta" superuser=root || return 1
+    tests/env/gateway.sh start "$WORK/$db" "$ROOT/$BUILD/bin/sluice" "$meta" superuser=root \
+      metrics.listen=127.0.0.1:0 || return 1
   # shellcheck disable=SC1091
   source "$WORK/$db/gateway.env"
   local keytab=$SLUICE_TEST_GATEWAY_KEYTAB
@@ -33,6 +48,7 @@ contract_through_gateway() {
     SLUICE_TEST_CONF="kerberos.keytab=$keytab;gateway.principal=$SLUICE_TEST_GATEWAY_PRINCIPAL" \
     mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
     -Dtest='TestSluiceContract*,TestSluiceFileSystemContract,TestSluiceDelegationTokensThroughGateway,TestSluiceGatewayIdentity' || rc=$?
+  check_metrics "$SLUICE_TEST_GATEWAY_METRICS" || rc=1
   tests/env/gateway.sh stop "$WORK/$db" || rc=$((rc ? rc : 1))
   if ((rc)); then echo "---- gateway log ----"; tail -n 50 "$WORK/$db/gateway.log"; fi
   return $rc

@@ -9,6 +9,7 @@
 #   tests/env/gateway.sh stop DIR   # stops it (SIGTERM; fails if it does not exit cleanly)
 #
 # DIR/gateway.env exports SLUICE_TEST_GATEWAY_URL (gateway://127.0.0.1:PORT),
+# SLUICE_TEST_GATEWAY_METRICS (its /metrics URL, with metrics.listen=127.0.0.1:0 given, else empty),
 # SLUICE_TEST_GATEWAY_PRINCIPAL, SLUICE_TEST_GATEWAY_KEYTAB (root's keytab) and
 # SLUICE_TEST_GATEWAY_USER_KEYTAB (alice's).
 set -euo pipefail
@@ -46,7 +47,10 @@ start)
     kill "$pid" 2>/dev/null || true # it may have exited already
     exit 1
   fi
+  # with metrics.listen among the settings, where its /metrics is
+  metrics=$(sed -n 's/^sluice gateway: metrics on port \([0-9]*\)$/\1/p' "$DIR/gateway.log")
   cat >"$DIR/gateway.env" <<ENV
+export SLUICE_TEST_GATEWAY_METRICS=${metrics:+http://127.0.0.1:$metrics/metrics}
 export SLUICE_TEST_GATEWAY_URL=gateway://127.0.0.1:$port
 export SLUICE_TEST_GATEWAY_PRINCIPAL=$principal
 export SLUICE_TEST_GATEWAY_KEYTAB=$SLUICE_TEST_KRB5_DIR/root.keytab

@@ -43,12 +43,16 @@ int cmd_cache_server(int argc, char **argv)
 		rc = cli_fail(CMD, "nothing to serve from: set -o cache-dir=DIR");
 	else if (!sl_peers_serving(v->peers))
 		rc = cli_fail(CMD, "another process of this node serves the cache group's port");
+	struct cli_metrics *metrics = NULL;
+	if (!rc)
+		rc = cli_metrics_start(CMD, vol, &metrics);
 	if (!rc) {
 		printf("sluice cache-server: serving volume %s\n", v->format.name);
 		fflush(stdout);
 		int sig;
 		sigwait(&set, &sig);
 	}
+	cli_metrics_stop(metrics);
 	sluice_shutdown(vol);
 	return rc;
 }

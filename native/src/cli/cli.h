@@ -39,6 +39,13 @@ struct cli_admin {
 };
 const sluice_user *cli_admin_user(sluice_volume *vol, struct cli_admin *a);
 
+/* /metrics (metrics.c): when vol's settings have metrics.listen, serves the volume's counters
+ * there in Prometheus's text format until cli_metrics_stop, and prints "sluice CMD: metrics on
+ * port N"; *out stays NULL without the setting. Returns 0, or 1 after printing why not. */
+struct cli_metrics;
+int cli_metrics_start(const char *cmd, sluice_volume *vol, struct cli_metrics **out);
+void cli_metrics_stop(struct cli_metrics *m);
+
 int cmd_format(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_info(int argc, char **argv);

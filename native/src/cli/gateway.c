@@ -87,15 +87,21 @@ static void *serve_main(void *arg)
 static int serve_until_signal(struct sl_gateway *gw, sigset_t *set)
 {
 	struct served s = {.gw = gw};
+	struct cli_metrics *metrics;
+	if (cli_metrics_start("gateway", sl_gateway_volume(gw), &metrics))
+		return 1;
 	pthread_t t;
-	if (pthread_create(&t, NULL, serve_main, &s))
+	if (pthread_create(&t, NULL, serve_main, &s)) {
+		cli_metrics_stop(metrics);
 		return cli_fail("gateway", "cannot start the accept loop");
+	}
 	printf("sluice gateway: listening on port %d\n", sl_gateway_port(gw));
 	fflush(stdout);
 	int sig;
 	sigwait(set, &sig);
 	sl_gateway_stop(gw);
 	pthread_join(t, NULL);
+	cli_metrics_stop(metrics);
 	return s.rc ? cli_fail("gateway", "the accept loop failed") : 0;
 }
 

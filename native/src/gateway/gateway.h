@@ -20,6 +20,8 @@ struct sl_gateway;
  * identity rules and starts listening. -errno with a message in errmsg. */
 int sl_gateway_new(const sluice_kv *conf, size_t nconf, struct sl_gateway **out, char *errmsg,
 		   size_t errmsg_size);
+/* Its volume handle (direct mode), whose counters /metrics shows. */
+sluice_volume *sl_gateway_volume(struct sl_gateway *gw);
 /* The port it listens on (useful with gateway.listen=127.0.0.1:0). */
 int sl_gateway_port(const struct sl_gateway *gw);
 /* Serves connections until sl_gateway_stop; returns 0 or -errno. */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../rpc/conn.h"
+#include "../util/net.h"
 
 struct conn_job {
 	struct sl_gateway *gw;
@@ -30,54 +31,9 @@ struct conn_job {
 	char addr[INET6_ADDRSTRLEN];
 };
 
-static int split_listen(const char *s, char *host, size_t hsize, char *port, size_t psize)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s || !colon[1])
-		return -EINVAL;
-	const char *h = s;
-	size_t hl = (size_t)(colon - s);
-	if (*h == '[' && hl >= 2 && h[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	if (hl >= hsize || strlen(colon + 1) >= psize)
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	snprintf(port, psize, "%s", colon + 1);
-	return 0;
-}
-
 static int do_listen(struct sl_gateway *gw, const char *where, struct sl_err *err)
 {
-	char host[256], port[32];
-	if (split_listen(where, host, sizeof(host), port, sizeof(port)))
-		return sl_errf(err, -EINVAL, "config key 'gateway.listen': '%s' is not HOST:PORT",
-			       where);
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-	struct addrinfo *res = NULL;
-	int g = getaddrinfo(host, port, &hints, &res);
-	if (g)
-		return sl_errf(err, -EINVAL, "gateway.listen %s: %s", where, gai_strerror(g));
-	int rc = 0, fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 128))
-		rc = sl_errf(err, -errno, "listening on %s: %s", where, strerror(errno));
-	freeaddrinfo(res);
-	if (rc) {
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &sl);
-	gw->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						   : ((struct sockaddr_in *)&ss)->sin_port);
-	gw->listen_fd = fd;
-	return 0;
+	return sl_net_listen(where, "gateway.listen", &gw->listen_fd, &gw->port, err);
 }
 
 static int conf_ms(const struct sl_conf *c, const char *key, int *out, struct sl_err *err)
@@ -174,6 +130,11 @@ int sl_gateway_new(const sluice_kv *conf, size_t nconf, struct sl_gateway **out,
 	}
 	*out = gw;
 	return 0;
+}
+
+sluice_volume *sl_gateway_volume(struct sl_gateway *gw)
+{
+	return gw->vol;
 }
 
 int sl_gateway_port(const struct sl_gateway *gw) { return gw->port; }

@@ -62,6 +62,7 @@
 	X("gateway.protection", "integrity", 0, 1, "integrity or privacy (also encrypt): what this end requires of gateway messages") \
 	X("gateway.connections", "8", 0, 1, "connections a client keeps open to the gateway")        \
 	X("gateway.listen", "0.0.0.0:9810", 0, 0, "gateway: address and port to listen on")           \
+	X("metrics.listen", NULL, 0, 0, "gateway and cache-server: HOST:PORT to serve /metrics on (Prometheus text format; port 0 picks one); unset: none") \
 	X("gateway.keytab", NULL, 0, 0, "gateway: keytab with the service principal's keys (required)") \
 	X("gateway.rcache", NULL, 0, 0, "gateway: replay cache (default: MIT's, in the system temp directory)") \
 	X("gateway.max-connections", "256", 0, 0, "gateway: connections served at once; more are refused") \
