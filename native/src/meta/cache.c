@@ -883,38 +883,25 @@ int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *con
 	c->max_entries = conf->max_entries ? conf->max_entries : SL_META_CACHE_MAX_ENTRIES;
 	pthread_mutex_init(&c->lock, NULL);
 
-	/* Every slot starts as the backend's own; the ones below are replaced (only where the
-	 * backend has them: optional slots stay NULL). A slot added to the table that changes
-	 * metadata must be wrapped here too, or this cache will not see that change. */
+	/* Every slot starts as the backend's own; the CACHED and DROPS ones of SL_META_OPS are
+	 * replaced by this file's c_SLOT (only where the backend has them: optional slots stay
+	 * NULL). */
 	struct sl_meta_backend *t = &c->table;
 	*t = *c->inner;
 	t->cleanup = c_cleanup;
-#define WRAP(slot, fn)                     \
+#define WRAP_PASS(slot)
+#define WRAP_CACHED(slot) WRAP_DROPS(slot)
+#define WRAP_DROPS(slot)                   \
 	do {                               \
 		if (c->inner->slot)        \
-			t->slot = fn;      \
-	} while (0)
-	WRAP(getattr, c_getattr);
-	WRAP(resolve, c_resolve);
-	WRAP(lookup, c_lookup);
-	WRAP(read_chunk, c_read_chunk);
-	WRAP(format, c_format);
-	WRAP(setattr, c_setattr);
-	WRAP(mknod, c_mknod);
-	WRAP(unlink, c_unlink);
-	WRAP(rmdir, c_rmdir);
-	WRAP(rename, c_rename);
-	WRAP(remove_tree, c_remove_tree);
-	WRAP(write_chunk, c_write_chunk);
-	WRAP(write_chunks, c_write_chunks);
-	WRAP(truncate, c_truncate);
-	WRAP(concat, c_concat);
-	WRAP(delete_file_data, c_delete_file_data);
-	WRAP(compact_chunk, c_compact_chunk);
-	WRAP(release, c_release);
-	WRAP(setxattr, c_setxattr);
-	WRAP(removexattr, c_removexattr);
+			t->slot = c_##slot; \
+	} while (0);
+#define WRAP(OP, slot, cache) WRAP_##cache(slot)
+	SL_META_OPS(WRAP)
 #undef WRAP
+#undef WRAP_DROPS
+#undef WRAP_CACHED
+#undef WRAP_PASS
 	m->be = t;
 	return 0;
 }

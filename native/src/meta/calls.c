@@ -25,10 +25,10 @@ struct sl_meta_calls {
 };
 
 static const char *const op_names[SL_META_NOPS] = {
-#define OP_NAME(OP, slot) [SL_META_OP_##OP] = #slot,
+#define OP_NAME(OP, slot, cache) [SL_META_OP_##OP] = #slot,
 	SL_META_OPS(OP_NAME)
 #undef OP_NAME
-#define TOKEN_OP_NAME(OP, slot) [SL_META_OP_##OP] = "token_store." #slot,
+#define TOKEN_OP_NAME(OP, slot, cache) [SL_META_OP_##OP] = "token_store." #slot,
 	SL_META_TOKEN_OPS(TOKEN_OP_NAME)
 #undef TOKEN_OP_NAME
 };
@@ -53,12 +53,12 @@ const char *sl_meta_op_name(enum sl_meta_op op)
 bool sl_meta_supports(const struct sl_meta *m, enum sl_meta_op op)
 {
 	switch (op) {
-#define OP_SUPPORTED(OP, slot)                                                                     \
+#define OP_SUPPORTED(OP, slot, cache)                                                              \
 	case SL_META_OP_##OP:                                                                      \
 		return m->be->slot != NULL;
 		SL_META_OPS(OP_SUPPORTED)
 #undef OP_SUPPORTED
-#define TOKEN_OP_SUPPORTED(OP, slot)                                                               \
+#define TOKEN_OP_SUPPORTED(OP, slot, cache)                                                        \
 	case SL_META_OP_##OP:                                                                      \
 		return m->be->token_store && m->be->token_store->slot;
 		SL_META_TOKEN_OPS(TOKEN_OP_SUPPORTED)

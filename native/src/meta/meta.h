@@ -519,76 +519,79 @@ struct sl_meta_backend {
  * sl_meta_supports first where the caller has another way); a fault a test injected fails the
  * call before the backend sees it. init and cleanup are the core's (sl_meta_open/close);
  * write_chunks and inode_path have callers' versions with more to them (sl_meta_write_chunks,
- * sl_meta_inode_path). */
+ * sl_meta_inode_path).
+ * The list names each slot's relation to the metadata cache (cache.c): CACHED, answered from it;
+ * DROPS, changes what it may hold, so the cache must wrap it (a c_SLOT there, or it does not
+ * compile); PASS, neither. A new slot takes its place here, and with it that decision. */
 #define SL_META_OPS(X) \
-	X(LOAD_FORMAT, load_format) \
-	X(GET_SETTING, get_setting) \
-	X(ADD_SETTING, add_setting) \
-	X(FORMAT, format) \
-	X(NEW_SESSION, new_session) \
-	X(REFRESH_SESSION, refresh_session) \
-	X(CLOSE_SESSION, close_session) \
-	X(LIST_SESSIONS, list_sessions) \
-	X(GET_SESSION, get_session) \
-	X(INCR_COUNTER, incr_counter) \
-	X(UPDATE_DIR_STATS, update_dir_stats) \
-	X(RESOLVE, resolve) \
-	X(LOOKUP, lookup) \
-	X(GETATTR, getattr) \
-	X(REACH, reach) \
-	X(SETATTR, setattr) \
-	X(MKNOD, mknod) \
-	X(UNLINK, unlink) \
-	X(RMDIR, rmdir) \
-	X(RENAME, rename) \
-	X(REMOVE_TREE, remove_tree) \
-	X(READDIR, readdir) \
-	X(READLINK, readlink) \
-	X(READ_CHUNK, read_chunk) \
-	X(NEXT_CHUNK, next_chunk) \
-	X(WRITE_CHUNK, write_chunk) \
-	X(WRITE_CHUNKS, write_chunks) \
-	X(TRUNCATE, truncate) \
-	X(CONCAT, concat) \
-	X(DELETE_FILE_DATA, delete_file_data) \
-	X(COMPACT_CHUNK, compact_chunk) \
-	X(LEASE_ACQUIRE, lease_acquire) \
-	X(LEASE_RELEASE, lease_release) \
-	X(LEASE_RECOVER, lease_recover) \
-	X(LEASE_SWEEP, lease_sweep) \
-	X(FORGET_SLICE, forget_slice) \
-	X(LIST_DELFILES, list_delfiles) \
-	X(RELEASE, release) \
-	X(GETXATTR, getxattr) \
-	X(SETXATTR, setxattr) \
-	X(LISTXATTR, listxattr) \
-	X(REMOVEXATTR, removexattr) \
-	X(SUMMARY, summary) \
-	X(UNSUPPORTED_FEATURES, unsupported_features) \
-	X(ISSUE_TOKEN, issue_token) \
-	X(RENEW_TOKEN, renew_token) \
-	X(CANCEL_TOKEN, cancel_token) \
-	X(WHOAMI, whoami) \
-	X(OBJECT_PROVIDER, object_provider) \
-	X(INODE_PATH, inode_path) \
-	X(SLICE_REFS, slice_refs) \
-	X(LIST_DEAD_SLICES, list_dead_slices) \
-	X(SET_IF_SMALL, set_if_small) \
-	X(BLOCK_CRC_GET, block_crc_get) \
-	X(BLOCK_CRC_PUT, block_crc_put) \
-	X(FILE_CRC, file_crc)
+	X(LOAD_FORMAT, load_format, PASS) \
+	X(GET_SETTING, get_setting, PASS) \
+	X(ADD_SETTING, add_setting, PASS) \
+	X(FORMAT, format, DROPS) \
+	X(NEW_SESSION, new_session, PASS) \
+	X(REFRESH_SESSION, refresh_session, PASS) \
+	X(CLOSE_SESSION, close_session, PASS) \
+	X(LIST_SESSIONS, list_sessions, PASS) \
+	X(GET_SESSION, get_session, PASS) \
+	X(INCR_COUNTER, incr_counter, PASS) \
+	X(UPDATE_DIR_STATS, update_dir_stats, PASS) \
+	X(RESOLVE, resolve, CACHED) \
+	X(LOOKUP, lookup, CACHED) \
+	X(GETATTR, getattr, CACHED) \
+	X(REACH, reach, PASS) \
+	X(SETATTR, setattr, DROPS) \
+	X(MKNOD, mknod, DROPS) \
+	X(UNLINK, unlink, DROPS) \
+	X(RMDIR, rmdir, DROPS) \
+	X(RENAME, rename, DROPS) \
+	X(REMOVE_TREE, remove_tree, DROPS) \
+	X(READDIR, readdir, PASS) \
+	X(READLINK, readlink, PASS) \
+	X(READ_CHUNK, read_chunk, CACHED) \
+	X(NEXT_CHUNK, next_chunk, PASS) \
+	X(WRITE_CHUNK, write_chunk, DROPS) \
+	X(WRITE_CHUNKS, write_chunks, DROPS) \
+	X(TRUNCATE, truncate, DROPS) \
+	X(CONCAT, concat, DROPS) \
+	X(DELETE_FILE_DATA, delete_file_data, DROPS) \
+	X(COMPACT_CHUNK, compact_chunk, DROPS) \
+	X(LEASE_ACQUIRE, lease_acquire, PASS) \
+	X(LEASE_RELEASE, lease_release, PASS) \
+	X(LEASE_RECOVER, lease_recover, PASS) \
+	X(LEASE_SWEEP, lease_sweep, PASS) \
+	X(FORGET_SLICE, forget_slice, PASS) \
+	X(LIST_DELFILES, list_delfiles, PASS) \
+	X(RELEASE, release, DROPS) \
+	X(GETXATTR, getxattr, PASS) \
+	X(SETXATTR, setxattr, DROPS) \
+	X(LISTXATTR, listxattr, PASS) \
+	X(REMOVEXATTR, removexattr, DROPS) \
+	X(SUMMARY, summary, PASS) \
+	X(UNSUPPORTED_FEATURES, unsupported_features, PASS) \
+	X(ISSUE_TOKEN, issue_token, PASS) \
+	X(RENEW_TOKEN, renew_token, PASS) \
+	X(CANCEL_TOKEN, cancel_token, PASS) \
+	X(WHOAMI, whoami, PASS) \
+	X(OBJECT_PROVIDER, object_provider, PASS) \
+	X(INODE_PATH, inode_path, PASS) \
+	X(SLICE_REFS, slice_refs, PASS) \
+	X(LIST_DEAD_SLICES, list_dead_slices, PASS) \
+	X(SET_IF_SMALL, set_if_small, PASS) \
+	X(BLOCK_CRC_GET, block_crc_get, PASS) \
+	X(BLOCK_CRC_PUT, block_crc_put, PASS) \
+	X(FILE_CRC, file_crc, PASS)
 
 #define SL_META_TOKEN_OPS(X) \
-	X(DT_SETUP, setup) \
-	X(DT_SIGNING_KEY, signing_key) \
-	X(DT_GET_KEY, get_key) \
-	X(DT_ADD_TOKEN, add_token) \
-	X(DT_GET_TOKEN, get_token) \
-	X(DT_RENEW_TOKEN, renew_token) \
-	X(DT_CANCEL_TOKEN, cancel_token) \
-	X(DT_SWEEP, sweep)
+	X(DT_SETUP, setup, PASS) \
+	X(DT_SIGNING_KEY, signing_key, PASS) \
+	X(DT_GET_KEY, get_key, PASS) \
+	X(DT_ADD_TOKEN, add_token, PASS) \
+	X(DT_GET_TOKEN, get_token, PASS) \
+	X(DT_RENEW_TOKEN, renew_token, PASS) \
+	X(DT_CANCEL_TOKEN, cancel_token, PASS) \
+	X(DT_SWEEP, sweep, PASS)
 enum sl_meta_op {
-#define SL_META_OP_ENUM(OP, slot) SL_META_OP_##OP,
+#define SL_META_OP_ENUM(OP, slot, cache) SL_META_OP_##OP,
 	SL_META_OPS(SL_META_OP_ENUM)
 	SL_META_TOKEN_OPS(SL_META_OP_ENUM)
 #undef SL_META_OP_ENUM
