@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # fuzz.sh - builds the libFuzzer targets of native/fuzz (the gateway's request dispatcher, its
-# opening/handshake/frame reader and the wire decoder) into build-fuzz/ and runs each for a bounded
-# time under ASan+UBSan. Fails on any crash, sanitizer report, leak, hang or memory blowup, and
-# prints the input that reproduces it.
+# opening/handshake/frame reader, the wire decoder, the S3 XML parser) into build-fuzz/ and runs
+# each for a bounded time under ASan+UBSan. Fails on any crash, sanitizer report, leak, hang or
+# memory blowup, and prints the input that reproduces it.
 #
 #   SLUICE_FUZZ_SECONDS   fuzzing time over all targets (default 60)
 #   SLUICE_FUZZ_TIMEOUT   seconds one input may take before it counts as a hang (default 5)
@@ -55,9 +55,10 @@ done
 
 # target, share of the time (percent), largest input
 TARGETS=(
-  "dispatch 50 8192"
-  "frames 30 4096"
-  "wire 20 1024"
+  "dispatch 45 8192"
+  "frames 25 4096"
+  "wire 15 1024"
+  "s3_xml 15 16384"
 )
 failed=()
 for spec in "${TARGETS[@]}"; do

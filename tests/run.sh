@@ -70,7 +70,7 @@ run_step "Java on Hadoop 3.4.1's jars: its contract, FSMainOperations, FileConte
   java_on_hadoop34
 run_step "Java through the Kerberos gateway on MariaDB+S3: contract suites" \
   env BUILD="$BUILD" bash tests/gateway-contract.sh
-run_step "fuzz: the gateway's decoders, bounded" bash tests/fuzz.sh
+run_step "fuzz: the gateway's decoders and the S3 XML parser, bounded" bash tests/fuzz.sh
 run_step "libhdfs: pyarrow's HadoopFileSystem on libsluice-hdfs.so, no JVM (Parquet dataset)" \
   bash tests/libhdfs-pyarrow.sh "$BUILD"
 run_step "Spark (PySpark, local mode) on sqlite3+file and MariaDB+S3: Parquet, ORC, tables, streaming" \

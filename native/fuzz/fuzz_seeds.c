@@ -1,5 +1,5 @@
 /*
- * fuzz_seeds.c - writes the fuzz targets' starting corpus into OUT/{dispatch,frames,wire}:
+ * fuzz_seeds.c - writes the fuzz targets' starting corpus into OUT/{dispatch,frames,wire,s3_xml}:
  * one valid request per gateway op, openings and handshakes (a complete one with a service ticket
  * forged offline from the keytab's key, followed by protected messages; the first messages of the
  * delegation token mechanism) and decoder scripts.
@@ -287,6 +287,26 @@ static void wire_seeds(void)
 	sl_wbuf_free(&f);
 }
 
+/* ---- s3_xml ----------------------------------------------------------------------------------- */
+
+static void s3_xml_seeds(void)
+{
+	static const char *const docs[][2] = {
+		{"error", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>"
+			  "<Message>The key &amp; &#233;</Message></Error>"},
+		{"listing", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http:"
+			    "//s3.amazonaws.com/doc/2006-03-01/\"><IsTruncated>true</IsTruncated>"
+			    "<Contents><Key>v/a&amp;b</Key><LastModified>2026-12-06T01:02:03.000Z"
+			    "</LastModified><Size>4194304</Size></Contents><CommonPrefixes><Prefix>p/"
+			    "</Prefix></CommonPrefixes><NextContinuationToken>t</NextContinuationToken>"
+			    "</ListBucketResult>"},
+		{"doctype", "<!DOCTYPE r [<!ENTITY a \"x\">]><ListBucketResult><Contents><Key>&a;"
+			    "</Key><Size>1</Size></Contents></ListBucketResult>"},
+	};
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		seed("s3_xml", docs[i][0], docs[i][1], strlen(docs[i][1]));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -294,7 +314,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(out, sizeof(out), "%s", argv[1]);
-	static const char *const targets[] = {"", "/dispatch", "/frames", "/wire"};
+	static const char *const targets[] = {"", "/dispatch", "/frames", "/wire", "/s3_xml"};
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		char path[1200];
 		snprintf(path, sizeof(path), "%s%s", out, targets[i]);
@@ -306,5 +326,6 @@ int main(int argc, char **argv)
 	frames_seeds();
 	token_seeds();
 	wire_seeds();
+	s3_xml_seeds();
 	return 0;
 }

@@ -5,6 +5,7 @@
  */
 #include "object.h"
 #include "s3_sign.h"
+#include "s3_xml.h"
 #include "../util/crc32c.h"
 
 #include <arpa/inet.h>
@@ -683,100 +684,12 @@ static int s3_call(struct sl_objstore *s, struct req *r, struct sl_err *err)
 	return http_call(r->p->http, r, err);
 }
 
-/* The text between <tag> and </tag> in [p, end), or NULL. */
-static const char *xml_elem(const char *p, const char *end, const char *tag, size_t *len)
-{
-	char open[40], close[40];
-	int on = snprintf(open, sizeof(open), "<%s>", tag);
-	int cn = snprintf(close, sizeof(close), "</%s>", tag);
-	const char *a = p ? memmem(p, (size_t)(end - p), open, (size_t)on) : NULL;
-	const char *b = a ? memmem(a + on, (size_t)(end - a - on), close, (size_t)cn) : NULL;
-	if (!b)
-		return NULL;
-	*len = (size_t)(b - a - on);
-	return a + on;
-}
-
-static size_t utf8_put(unsigned long c, char *out)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xC0 | c >> 6);
-		out[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xE0 | c >> 12);
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | c >> 18);
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
-}
-
-/* Decodes the five XML entities and character references into a new string (never longer). */
-static char *xml_text(const char *s, size_t n)
-{
-	static const struct {
-		const char *name;
-		char c;
-	} ents[] = {{"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}};
-	char *out = malloc(n + 1);
-	size_t o = 0;
-	for (size_t i = 0; out && i < n;) {
-		if (s[i] != '&') {
-			out[o++] = s[i++];
-			continue;
-		}
-		const char *e = s + i + 1, *semi = memchr(e, ';', n - i - 1);
-		size_t elen = semi ? (size_t)(semi - e) : 0, k;
-		for (k = 0; k < 5; k++)
-			if (elen == strlen(ents[k].name) && !memcmp(e, ents[k].name, elen))
-				break;
-		if (k < 5) {
-			out[o++] = ents[k].c;
-		} else if (elen > 1 && e[0] == '#') {
-			char *endp;
-			bool hexa = e[1] == 'x' || e[1] == 'X';
-			unsigned long c = strtoul(e + 1 + hexa, &endp, hexa ? 16 : 10);
-			if (endp != semi || !c || c > 0x10FFFF)
-				goto bad;
-			o += utf8_put(c, out + o);
-		} else {
-			goto bad;
-		}
-		i += elen + 2;
-	}
-	if (out)
-		out[o] = 0;
-	return out;
-bad:
-	free(out);
-	errno = EINVAL;
-	return NULL;
-}
-
 /* Code and Message of an S3 error document, if the body is one. */
 static void error_fields(const struct req *r, char *code, size_t csize, char *msg, size_t msize)
 {
 	code[0] = msg[0] = 0;
-	if (!r->resp.data)
-		return;
-	const char *end = r->resp.data + r->resp.len;
-	size_t n;
-	const char *c = xml_elem(r->resp.data, end, "Code", &n);
-	snprintf(code, csize, "%.*s", c ? (int)n : 0, c ? c : "");
-	const char *m = xml_elem(r->resp.data, end, "Message", &n);
-	char *text = m ? xml_text(m, n) : NULL;
-	snprintf(msg, msize, "%s", text ? text : "");
-	free(text);
+	if (r->resp.data)
+		sl_s3_xml_error(r->resp.data, r->resp.len, code, csize, msg, msize);
 }
 
 static int classify(long status, const char *code)
@@ -1022,51 +935,35 @@ static int s3_del(struct sl_objstore *s, const char *key, struct sl_err *err)
 	return (int)object_call(r.p->http, &r, NULL, err);
 }
 
-static int64_t parse_time(const char *s, size_t n)
+struct list_call {
+	sl_obj_list_cb cb;
+	void *arg;
+};
+
+static int list_object(void *arg, const char *key, uint64_t size, int64_t mtime_s)
 {
-	char b[40];
-	struct tm tm = {0};
-	snprintf(b, sizeof(b), "%.*s", (int)(n < sizeof(b) ? n : sizeof(b) - 1), s);
-	if (sscanf(b, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-		   &tm.tm_min, &tm.tm_sec) != 6)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm);
+	const struct list_call *l = arg;
+	struct sl_obj_info info = {.key = key, .size = size, .mtime_s = mtime_s};
+	return l->cb(l->arg, &info);
 }
 
 /* Hands the keys of one ListObjectsV2 page to cb; sets *token to the next page's, or NULL. */
 static int list_page(const struct req *r, sl_obj_list_cb cb, void *arg, bool *stopped,
 		     char **token, struct sl_err *err)
 {
-	const char *p = r->resp.data ? r->resp.data : "", *end = p + r->resp.len, *c, *start = p;
-	size_t n;
-	while (!*stopped && (c = memmem(p, (size_t)(end - p), "<Contents>", 10))) {
-		const char *ce = memmem(c, (size_t)(end - c), "</Contents>", 11);
-		size_t klen, slen, mlen;
-		const char *k = ce ? xml_elem(c, ce, "Key", &klen) : NULL;
-		const char *sz = k ? xml_elem(c, ce, "Size", &slen) : NULL;
-		const char *mt = sz ? xml_elem(c, ce, "LastModified", &mlen) : NULL;
-		if (!sz)
-			return req_errf(r, err, -EIO,
-					"malformed listing (<Contents> without Key or Size)");
-		char *key = xml_text(k, klen);
-		if (!key)
-			return req_errf(r, err, errno == EINVAL ? -EIO : -ENOMEM,
-					"cannot decode key '%.*s' in the listing", (int)klen, k);
-		struct sl_obj_info info = {.key = key, .size = strtoull(sz, NULL, 10),
-					   .mtime_s = mt ? parse_time(mt, mlen) : 0};
-		if (cb(arg, &info))
-			*stopped = true;
-		free(key);
-		p = ce + 11;
+	struct list_call l = {cb, arg};
+	struct sl_s3_xml_page page;
+	int rc = sl_s3_xml_list(r->resp.data ? r->resp.data : "", r->resp.len, list_object, &l,
+				&page);
+	*stopped = page.stopped;
+	if (rc) {
+		free(page.next);
+		return rc == -ENOMEM ? sl_errf(err, rc, "out of memory")
+				     : req_errf(r, err, rc, "%s", page.error);
 	}
-	const char *t = xml_elem(start, end, "IsTruncated", &n);
-	if (*stopped || !t || n != 4 || memcmp(t, "true", 4))
-		return 0;
-	if (!(t = xml_elem(start, end, "NextContinuationToken", &n)) || !(*token = xml_text(t, n)))
-		return req_errf(r, err, -EIO, "truncated listing without a usable "
-				"NextContinuationToken");
+	*token = page.truncated && !page.stopped ? page.next : NULL;
+	if (!*token)
+		free(page.next);
 	return 0;
 }
 
