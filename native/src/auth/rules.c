@@ -22,60 +22,8 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/strbuf.h"
 #include "util/retry.h"
-
-/* ---- a growable string, for results whose length depends on the input ----------------------- */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-	sb_putn(b, s, strlen(s));
-}
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	sb_putn(b, &c, 1);
-}
-
-/* The text, "" when nothing was put; NULL only after an allocation failure. */
-static const char *sb_str(struct sbuf *b)
-{
-	if (!b->p && !b->oom)
-		sb_putn(b, "", 0);
-	return b->oom ? NULL : b->p;
-}
-
-static void sb_free(struct sbuf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
 
 /* Java's \s: the separators allowed between auth_to_local rules. */
 static bool java_space(char c)
@@ -174,7 +122,7 @@ void sl_auth_rules_free(struct sl_auth_rules *r)
 struct cls {
 	bool neg;
 	bool has_rbracket, has_lbracket, has_caret, has_dash;
-	struct sbuf body; /* chars and ranges other than ] [ ^ - */
+	struct sl_strbuf body; /* chars and ranges other than ] [ ^ - */
 };
 
 static void cls_add_char(struct cls *c, char ch)
@@ -188,35 +136,35 @@ static void cls_add_char(struct cls *c, char ch)
 	else if (ch == '[')
 		c->has_lbracket = true; /* kept off "[:" "[." "[=", which POSIX reads as classes */
 	else
-		sb_putc(&c->body, ch);
+		sl_strbuf_putc(&c->body, ch);
 }
 
-static void cls_emit(struct cls *c, struct sbuf *out)
+static void cls_emit(struct cls *c, struct sl_strbuf *out)
 {
 	bool empty_body = c->body.len == 0 && !c->has_lbracket;
 	if (!c->neg && c->has_caret && empty_body && !c->has_rbracket && !c->has_dash) {
-		sb_puts(out, "\\^"); /* "[^]" would be a negation */
+		sl_strbuf_puts(out, "\\^"); /* "[^]" would be a negation */
 		return;
 	}
-	sb_putc(out, '[');
+	sl_strbuf_putc(out, '[');
 	if (c->neg)
-		sb_putc(out, '^');
+		sl_strbuf_putc(out, '^');
 	if (c->has_rbracket)
-		sb_putc(out, ']');
+		sl_strbuf_putc(out, ']');
 	if (!c->neg && c->has_caret && empty_body && !c->has_rbracket) {
-		sb_puts(out, "-^"); /* has_dash here; '-' first, then '^' not in first place */
-		sb_putc(out, ']');
+		sl_strbuf_puts(out, "-^"); /* has_dash here; '-' first, then '^' not in first place */
+		sl_strbuf_putc(out, ']');
 		return;
 	}
 	if (c->body.len)
-		sb_putn(out, c->body.p, c->body.len);
+		sl_strbuf_putn(out, c->body.p, c->body.len);
 	if (c->has_lbracket)
-		sb_putc(out, '[');
+		sl_strbuf_putc(out, '[');
 	if (c->has_caret)
-		sb_putc(out, '^');
+		sl_strbuf_putc(out, '^');
 	if (c->has_dash)
-		sb_putc(out, '-');
-	sb_putc(out, ']');
+		sl_strbuf_putc(out, '-');
+	sl_strbuf_putc(out, ']');
 }
 
 static const char *shorthand_set(char c)
@@ -250,7 +198,7 @@ static int escape_char(char c)
 }
 
 /* Translates the Java class starting after '[' at re[*i]; *i ends after its ']'. */
-static int java_class(const char *re, size_t *i, struct sbuf *out, const char **why)
+static int java_class(const char *re, size_t *i, struct sl_strbuf *out, const char **why)
 {
 	struct cls c = {0};
 	int rc = 0;
@@ -285,7 +233,7 @@ static int java_class(const char *re, size_t *i, struct sbuf *out, const char **
 			char e = re[p + 1];
 			const char *set = shorthand_set(e);
 			if (set) {
-				sb_puts(&c.body, set);
+				sl_strbuf_puts(&c.body, set);
 				p += 2;
 				continue;
 			}
@@ -323,9 +271,9 @@ static int java_class(const char *re, size_t *i, struct sbuf *out, const char **
 				rc = -EINVAL;
 				goto out;
 			}
-			sb_putc(&c.body, (char)lit);
-			sb_putc(&c.body, '-');
-			sb_putc(&c.body, (char)hi);
+			sl_strbuf_putc(&c.body, (char)lit);
+			sl_strbuf_putc(&c.body, '-');
+			sl_strbuf_putc(&c.body, (char)hi);
 			p = q;
 			continue;
 		}
@@ -334,12 +282,12 @@ static int java_class(const char *re, size_t *i, struct sbuf *out, const char **
 	*i = p + 1;
 	cls_emit(&c, out);
 out:
-	sb_free(&c.body);
+	sl_strbuf_free(&c.body);
 	return rc;
 }
 
 /* Java regex -> POSIX ERE (see the comment at the top of this section). */
-static int java_to_ere(const char *re, struct sbuf *out, const char **why)
+static int java_to_ere(const char *re, struct sl_strbuf *out, const char **why)
 {
 	size_t i = 0;
 	while (re[i]) {
@@ -348,16 +296,16 @@ static int java_to_ere(const char *re, struct sbuf *out, const char **why)
 			char e = re[i + 1];
 			const char *set = shorthand_set(e);
 			if (set) {
-				sb_putc(out, '[');
-				sb_puts(out, set);
-				sb_putc(out, ']');
+				sl_strbuf_putc(out, '[');
+				sl_strbuf_puts(out, set);
+				sl_strbuf_putc(out, ']');
 			} else if (e == 'D' || e == 'W' || e == 'S') {
-				sb_puts(out, "[^");
-				sb_puts(out, shorthand_set((char)tolower((unsigned char)e)));
-				sb_putc(out, ']');
+				sl_strbuf_puts(out, "[^");
+				sl_strbuf_puts(out, shorthand_set((char)tolower((unsigned char)e)));
+				sl_strbuf_putc(out, ']');
 			} else if (e >= '1' && e <= '9') {
-				sb_putc(out, '\\');
-				sb_putc(out, e);
+				sl_strbuf_putc(out, '\\');
+				sl_strbuf_putc(out, e);
 			} else {
 				int lit = e ? escape_char(e) : -1;
 				if (lit < 0) {
@@ -365,8 +313,8 @@ static int java_to_ere(const char *re, struct sbuf *out, const char **why)
 					return -EINVAL;
 				}
 				if (strchr(".[]()*+?{}|^$\\", lit))
-					sb_putc(out, '\\');
-				sb_putc(out, (char)lit);
+					sl_strbuf_putc(out, '\\');
+				sl_strbuf_putc(out, (char)lit);
 			}
 			i += 2;
 			continue;
@@ -386,7 +334,7 @@ static int java_to_ere(const char *re, struct sbuf *out, const char **why)
 			*why = "lazy and possessive quantifiers are Java-only";
 			return -EINVAL;
 		}
-		sb_putc(out, ch);
+		sl_strbuf_putc(out, ch);
 		i++;
 	}
 	return 0;
@@ -396,14 +344,14 @@ static int java_to_ere(const char *re, struct sbuf *out, const char **why)
 static int compile_java(const char *java, bool anchored, regex_t *re, const char *rule_text,
 			struct sl_err *err)
 {
-	struct sbuf ere = {0};
+	struct sl_strbuf ere = {0};
 	const char *why = NULL;
 	int rc = java_to_ere(java, &ere, &why);
 	if (rc) {
 		rc = sl_errf(err, -EINVAL, "auth_to_local rule %s: regex '%s': %s", rule_text, java, why);
 		goto out;
 	}
-	if (!sb_str(&ere)) {
+	if (!sl_strbuf_str(&ere)) {
 		rc = sl_errf(err, -ENOMEM, "out of memory parsing auth_to_local rules");
 		goto out;
 	}
@@ -412,17 +360,17 @@ static int compile_java(const char *java, bool anchored, regex_t *re, const char
 	int e = regcomp(re, ere.p, REG_EXTENDED);
 	if (e == 0 && anchored) {
 		regfree(re);
-		struct sbuf wrapped = {0};
-		sb_puts(&wrapped, "^(");
-		sb_puts(&wrapped, ere.p);
-		sb_puts(&wrapped, ")$");
-		if (!sb_str(&wrapped)) {
-			sb_free(&wrapped);
+		struct sl_strbuf wrapped = {0};
+		sl_strbuf_puts(&wrapped, "^(");
+		sl_strbuf_puts(&wrapped, ere.p);
+		sl_strbuf_puts(&wrapped, ")$");
+		if (!sl_strbuf_str(&wrapped)) {
+			sl_strbuf_free(&wrapped);
 			rc = sl_errf(err, -ENOMEM, "out of memory parsing auth_to_local rules");
 			goto out;
 		}
 		e = regcomp(re, wrapped.p, REG_EXTENDED);
-		sb_free(&wrapped);
+		sl_strbuf_free(&wrapped);
 	}
 	if (e) {
 		char msg[128];
@@ -431,19 +379,19 @@ static int compile_java(const char *java, bool anchored, regex_t *re, const char
 			     msg);
 	}
 out:
-	sb_free(&ere);
+	sl_strbuf_free(&ere);
 	return rc;
 }
 
 /* Expands a <format> ($n = params[n]) into out, or checks it when params is NULL (then n is the
  * number of components). Java's parameter syntax: '$' must be followed by digits. */
-static int expand_format(const char *fmt, const char *const *params, int ncomp, struct sbuf *out,
+static int expand_format(const char *fmt, const char *const *params, int ncomp, struct sl_strbuf *out,
 			 const char **why)
 {
 	for (size_t i = 0; fmt[i];) {
 		if (fmt[i] != '$') {
 			if (out)
-				sb_putc(out, fmt[i]);
+				sl_strbuf_putc(out, fmt[i]);
 			i++;
 			continue;
 		}
@@ -466,7 +414,7 @@ static int expand_format(const char *fmt, const char *const *params, int ncomp, 
 			return -EINVAL;
 		}
 		if (out && params)
-			sb_puts(out, params[num]);
+			sl_strbuf_puts(out, params[num]);
 	}
 	return 0;
 }
@@ -474,7 +422,7 @@ static int expand_format(const char *fmt, const char *const *params, int ncomp, 
 /* Expands a Java replacement string for one match (pm, of subject s), or checks it when s is NULL
  * (ngroups = the pattern's group count). */
 static int expand_replacement(const char *to, const char *s, const regmatch_t *pm, size_t ngroups,
-			      struct sbuf *out, const char **why)
+			      struct sl_strbuf *out, const char **why)
 {
 	for (size_t i = 0; to[i];) {
 		char c = to[i];
@@ -484,13 +432,13 @@ static int expand_replacement(const char *to, const char *s, const regmatch_t *p
 				return -EINVAL;
 			}
 			if (s)
-				sb_putc(out, to[i + 1]);
+				sl_strbuf_putc(out, to[i + 1]);
 			i += 2;
 			continue;
 		}
 		if (c != '$') {
 			if (s)
-				sb_putc(out, c);
+				sl_strbuf_putc(out, c);
 			i++;
 			continue;
 		}
@@ -522,7 +470,7 @@ static int expand_replacement(const char *to, const char *s, const regmatch_t *p
 			return -EINVAL;
 		}
 		if (s && pm[g].rm_so >= 0)
-			sb_putn(out, s + pm[g].rm_so, (size_t)(pm[g].rm_eo - pm[g].rm_so));
+			sl_strbuf_putn(out, s + pm[g].rm_so, (size_t)(pm[g].rm_eo - pm[g].rm_so));
 	}
 	return 0;
 }
@@ -750,7 +698,7 @@ out:
 
 /* Applies s/<from>/<to>/[g] to base with Java's Matcher.replaceFirst/replaceAll loop: after an
  * empty match the next search starts one character further. */
-static int substitute(const struct a2l_rule *r, const char *base, struct sbuf *out)
+static int substitute(const struct a2l_rule *r, const char *base, struct sl_strbuf *out)
 {
 	size_t len = strlen(base), from = 0, copied = 0;
 	size_t nmatch = max_group_ref(r->to) + 1;
@@ -767,7 +715,7 @@ static int substitute(const struct a2l_rule *r, const char *base, struct sbuf *o
 				pm[g].rm_eo += (regoff_t)from;
 			}
 		}
-		sb_putn(out, base + copied, (size_t)pm[0].rm_so - copied);
+		sl_strbuf_putn(out, base + copied, (size_t)pm[0].rm_so - copied);
 		const char *why = NULL;
 		int rc = expand_replacement(r->to, base, pm, r->from.re_nsub, out, &why);
 		if (rc)
@@ -777,31 +725,31 @@ static int substitute(const struct a2l_rule *r, const char *base, struct sbuf *o
 			break;
 		from = pm[0].rm_eo == pm[0].rm_so ? (size_t)pm[0].rm_eo + 1 : (size_t)pm[0].rm_eo;
 	}
-	sb_putn(out, base + copied, len - copied);
+	sl_strbuf_putn(out, base + copied, len - copied);
 	return 0;
 }
 
 /* One rule against params (realm, components); *applies says whether it produced out. */
 static int apply_rule(const struct sl_auth_rules *rs, const struct a2l_rule *r,
-		      const char *const *params, int ncomp, bool has_realm, struct sbuf *out,
+		      const char *const *params, int ncomp, bool has_realm, struct sl_strbuf *out,
 		      bool *applies)
 {
 	*applies = false;
 	if (r->is_default) {
 		if (has_realm && !strcmp(params[0], rs->default_realm)) {
-			sb_puts(out, params[1]);
+			sl_strbuf_puts(out, params[1]);
 			*applies = true;
 		}
 		return 0;
 	}
 	if (ncomp != r->ncomp)
 		return 0;
-	struct sbuf base = {0};
+	struct sl_strbuf base = {0};
 	const char *why = NULL;
 	int rc = expand_format(r->format, params, ncomp, &base, &why);
 	if (rc)
 		goto out;
-	if (!sb_str(&base)) {
+	if (!sl_strbuf_str(&base)) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -819,14 +767,14 @@ static int apply_rule(const struct sl_auth_rules *rs, const struct a2l_rule *r,
 		if (rc)
 			goto out;
 	} else {
-		sb_puts(out, base.p);
+		sl_strbuf_puts(out, base.p);
 	}
 	if (r->lower && out->p)
 		for (char *c = out->p; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
 	*applies = true;
 out:
-	sb_free(&base);
+	sl_strbuf_free(&base);
 	return rc;
 }
 
@@ -835,7 +783,7 @@ int sl_auth_rules_map(const struct sl_auth_rules *r, const char *principal, char
 {
 	int rc = 0;
 	char *copy = NULL;
-	struct sbuf res = {0};
+	struct sl_strbuf res = {0};
 	if (!principal || !*principal)
 		return sl_errf(err, -EINVAL, "empty Kerberos principal");
 
@@ -863,9 +811,9 @@ int sl_auth_rules_map(const struct sl_auth_rules *r, const char *principal, char
 			goto out;
 		}
 		/* Hadoop takes a string without '@' that is not a name as a short name as is. */
-		sb_puts(&res, principal);
+		sl_strbuf_puts(&res, principal);
 	} else if (!host && !realm) {
-		sb_puts(&res, copy); /* already a short name */
+		sl_strbuf_puts(&res, copy); /* already a short name */
 	} else {
 		const char *params[3] = {realm ? realm : "", copy, host};
 		int ncomp = host ? 2 : 1;
@@ -892,10 +840,10 @@ int sl_auth_rules_map(const struct sl_auth_rules *r, const char *principal, char
 					     principal);
 				goto out;
 			}
-			sb_puts(&res, principal);
+			sl_strbuf_puts(&res, principal);
 		}
 	}
-	if (!sb_str(&res)) {
+	if (!sl_strbuf_str(&res)) {
 		rc = sl_errf(err, -ENOMEM, "out of memory mapping principal %s", principal);
 		goto out;
 	}
@@ -914,7 +862,7 @@ int sl_auth_rules_map(const struct sl_auth_rules *r, const char *principal, char
 	}
 	memcpy(out, res.p, res.len + 1);
 out:
-	sb_free(&res);
+	sl_strbuf_free(&res);
 	free(copy);
 	return rc;
 }

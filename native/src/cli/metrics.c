@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "util/net.h"
+#include "util/strbuf.h"
 
 #define IO_TIMEOUT_S 5
 #define REQUEST_MAX 8192
@@ -28,33 +29,6 @@ struct cli_metrics {
 	int stop[2]; /* a byte written to stop[1] ends the thread */
 	pthread_t thread;
 };
-
-struct text {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-};
-
-static void append(struct text *t, const char *s, size_t n)
-{
-	if (t->oom)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 8192;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		char *nb = realloc(t->buf, cap);
-		if (!nb) {
-			t->oom = true;
-			return;
-		}
-		t->buf = nb;
-		t->cap = cap;
-	}
-	memcpy(t->buf + t->len, s, n);
-	t->len += n;
-	t->buf[t->len] = 0;
-}
 
 /* "object.get_bytes" -> sluice_object_get_bytes_total (a counter); a gauge keeps its name. */
 static void add_sample(void *arg, const char *name, uint64_t value)
@@ -67,12 +41,9 @@ static void add_sample(void *arg, const char *name, uint64_t value)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
 			*c = '_';
 	bool gauge = !strcmp(name, "meta_cache.entries");
-	char lines[512];
-	int len = snprintf(lines, sizeof(lines), "# TYPE %s%s %s\n%s%s %llu\n", metric,
-			   gauge ? "" : "_total", gauge ? "gauge" : "counter", metric,
-			   gauge ? "" : "_total", (unsigned long long)value);
-	if (len > 0 && (size_t)len < sizeof(lines))
-		append(arg, lines, (size_t)len);
+	const char *suffix = gauge ? "" : "_total";
+	sl_strbuf_printf(arg, "# TYPE %s%s %s\n%s%s %llu\n", metric, suffix,
+			 gauge ? "gauge" : "counter", metric, suffix, (unsigned long long)value);
 }
 
 static void send_all(int fd, const char *p, size_t n)
@@ -123,14 +94,13 @@ static void serve(struct cli_metrics *m, int fd)
 		respond(fd, "404 Not Found", text_type, "GET /metrics\n", 13);
 		return;
 	}
-	struct text t = {0};
+	struct sl_strbuf t = {0};
 	sluice_stats(m->vol, add_sample, &t);
-	if (t.oom)
+	if (!sl_strbuf_str(&t))
 		respond(fd, "503 Service Unavailable", text_type, "out of memory\n", 14);
 	else
-		respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", t.buf ? t.buf : "",
-			t.len);
-	free(t.buf);
+		respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", t.p, t.len);
+	sl_strbuf_free(&t);
 }
 
 static void *accept_main(void *arg)
