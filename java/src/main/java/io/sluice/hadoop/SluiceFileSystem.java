@@ -181,8 +181,7 @@ public class SluiceFileSystem extends SluiceFileSystem210 implements IOStatistic
     SluicePathHandle h = SluicePathHandle.of(fd);
     statistics.incrementReadOps(1);
     counters.increment(SluiceStatistic.OP_OPEN);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       // a handle that follows renames looks again if the file moved between lookup and open
       for (int attempt = 1; ; attempt++) {
         boolean last = h.path() != null || attempt == 3;
@@ -221,9 +220,7 @@ public class SluiceFileSystem extends SluiceFileSystem210 implements IOStatistic
         }
         return new FSDataInputStream(track(newInputStream(p, file, st.length, null)));
       }
-    } finally {
-      release();
-    }
+    });
   }
 
   // ---- capabilities -----------------------------------------------------------------------------

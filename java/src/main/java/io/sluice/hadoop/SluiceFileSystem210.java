@@ -410,13 +410,7 @@ public class SluiceFileSystem210 extends FileSystem {
     if (service == null) {
       return null;
     }
-    byte[][] token;
-    long v = vol();
-    try {
-      token = NativeVolume.issueToken(v, user, groups, renewer);
-    } finally {
-      volume.release();
-    }
+    byte[][] token = withVolume(v -> NativeVolume.issueToken(v, user, groups, renewer));
     return new Token<>(token[0], token[1], SluiceDelegationTokenIdentifier.KIND,
         new Text(service));
   }
@@ -433,14 +427,21 @@ public class SluiceFileSystem210 extends FileSystem {
     return FsPermission.getUMask(getConf()).toShort();
   }
 
-  /** The native volume handle, held until {@link #release()} (a try/finally around each call). */
-  long vol() throws IOException {
-    return volume.acquire();
+  /** A call that uses the native volume handle. */
+  interface VolumeCall<T> {
+    T call(long vol) throws IOException;
   }
 
-  void release() {
-    volume.release();
+  /** Runs call with the native volume handle, which stays open until it returns. */
+  <T> T withVolume(VolumeCall<T> call) throws IOException {
+    long v = volume.acquire();
+    try {
+      return call.call(v);
+    } finally {
+      volume.release();
+    }
   }
+
 
   // ---- files ------------------------------------------------------------------------------------
 
@@ -455,8 +456,7 @@ public class SluiceFileSystem210 extends FileSystem {
     String p = pathOf(f);
     statistics.incrementReadOps(1);
     counters.increment(SluiceStatistic.OP_OPEN);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       long file;
       try {
         file = NativeVolume.open(v, user, groups, p, NativeVolume.O_READ, 0, 0);
@@ -476,9 +476,7 @@ public class SluiceFileSystem210 extends FileSystem {
         }
       }
       return new FSDataInputStream(track(newInputStream(p, file, length, readPolicy)));
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   @Override
@@ -523,8 +521,7 @@ public class SluiceFileSystem210 extends FileSystem {
     statistics.incrementWriteOps(1);
     counters.increment((flags & NativeVolume.O_CREATE) != 0 ? SluiceStatistic.OP_CREATE
         : SluiceStatistic.OP_APPEND);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       long file;
       try {
         file = NativeVolume.open(v, user, groups, p, flags, mode & 07777, umask);
@@ -549,9 +546,7 @@ public class SluiceFileSystem210 extends FileSystem {
       }
       // FSDataOutputStream counts the bytes in statistics; the stream keeps its counters
       return new FSDataOutputStream(track(newOutputStream(p, file)), statistics, start);
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   /**
@@ -637,8 +632,7 @@ public class SluiceFileSystem210 extends FileSystem {
     if (s.equals("/")) {
       return false;
     }
-    long v = vol();
-    try {
+    return withVolume(v -> {
       if (s.equals(d)) {
         // HDFS: a file onto itself succeeds; a directory onto itself would go under itself
         NativeStat st = statOrNull(v, s);
@@ -647,26 +641,25 @@ public class SluiceFileSystem210 extends FileSystem {
       if (d.startsWith(s + "/")) {
         return false; // HDFS: a directory cannot move into its own subtree
       }
+      String target = d;
       NativeStat dstStat = statOrNull(v, d);
       if (dstStat != null) {
         if (!dstStat.isDirectory()) {
           return false;
         }
-        d = (d.equals("/") ? "" : d) + "/" + new Path(s).getName();
-        if (d.equals(s)) {
+        target = (d.equals("/") ? "" : d) + "/" + new Path(s).getName();
+        if (target.equals(s)) {
           return true; // already there
         }
       }
       try {
-        NativeVolume.rename(v, user, groups, s, d, NativeVolume.RENAME_NOREPLACE);
+        NativeVolume.rename(v, user, groups, s, target, NativeVolume.RENAME_NOREPLACE);
         return true;
       } catch (FileNotFoundException | FileAlreadyExistsException
           | ParentNotDirectoryException e) {
         return false;
       }
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   @Override
@@ -674,8 +667,7 @@ public class SluiceFileSystem210 extends FileSystem {
     String p = pathOf(f);
     statistics.incrementWriteOps(1);
     counters.increment(SluiceStatistic.OP_DELETE);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       try {
         NativeVolume.delete(v, user, groups, p, recursive);
         return true;
@@ -686,9 +678,7 @@ public class SluiceFileSystem210 extends FileSystem {
       } catch (ParentNotDirectoryException e) {
         return false; // a file where a parent should be: the path does not exist
       }
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   @Override
@@ -713,12 +703,10 @@ public class SluiceFileSystem210 extends FileSystem {
         : absolutePermission).toShort();
     statistics.incrementWriteOps(1);
     counters.increment(SluiceStatistic.OP_MKDIRS);
-    long v = vol();
-    try {
+    withVolume(v -> {
       NativeVolume.mkdir(v, user, groups, p, mode & 07777, 0);
-    } finally {
-      volume.release();
-    }
+      return null;
+    });
   }
 
   @Override
@@ -738,17 +726,14 @@ public class SluiceFileSystem210 extends FileSystem {
     int mode = (permission == null ? FsPermission.getDirDefault() : permission).toShort();
     statistics.incrementWriteOps(1);
     counters.increment(SluiceStatistic.OP_MKDIRS);
-    long v = vol();
-    try {
+    withVolume(v -> {
       try {
         NativeVolume.mkdirs(v, user, groups, p, mode & 07777, umask);
-        return;
+        return null;
       } catch (FileAlreadyExistsException | ParentNotDirectoryException e) {
         throw explainMkdirs(v, p, f, e);
       }
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   /** Names the file that is in the way of mkdirs. */
@@ -772,8 +757,7 @@ public class SluiceFileSystem210 extends FileSystem {
     String p = pathOf(q);
     statistics.incrementReadOps(1);
     counters.increment(SluiceStatistic.OP_GET_FILE_STATUS);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       NativeStat st = new NativeStat();
       try {
         NativeVolume.stat(v, user, groups, p, true, st);
@@ -783,9 +767,7 @@ public class SluiceFileSystem210 extends FileSystem {
         throw fnf;
       }
       return toStatus(st, q);
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   @Override
@@ -810,8 +792,7 @@ public class SluiceFileSystem210 extends FileSystem {
     String p = pathOf(q);
     statistics.incrementReadOps(1);
     counters.increment(SluiceStatistic.OP_LIST_STATUS);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       long dir;
       try {
         dir = NativeVolume.opendir(v, user, groups, p);
@@ -826,9 +807,7 @@ public class SluiceFileSystem210 extends FileSystem {
         return new SingleStatus(toStatus(st, q));
       }
       return track(new Listing(q, dir));
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   /**
@@ -938,8 +917,7 @@ public class SluiceFileSystem210 extends FileSystem {
 
     /** Reads the next page; closes the handle as soon as the listing is known to be complete. */
     private void fetch() throws IOException {
-      long v = vol();
-      try {
+      withVolume(v -> {
         long d = handle.acquire();
         int n;
         List<FileStatus> out = new ArrayList<>();
@@ -968,9 +946,8 @@ public class SluiceFileSystem210 extends FileSystem {
           done = true;
           close();
         }
-      } finally {
-        volume.release();
-      }
+        return null;
+      });
     }
 
     /** Closed before the end (an error, FileSystem.close()), the next fetch throws. */
@@ -993,8 +970,7 @@ public class SluiceFileSystem210 extends FileSystem {
   public boolean truncate(Path f, long newLength) throws IOException {
     String p = pathOf(f);
     statistics.incrementWriteOps(1);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       NativeStat st = new NativeStat();
       NativeVolume.stat(v, user, groups, p, true, st);
       if (st.isDirectory()) {
@@ -1006,9 +982,7 @@ public class SluiceFileSystem210 extends FileSystem {
       }
       NativeVolume.truncate(v, user, groups, p, newLength);
       return true;
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   /**
@@ -1042,8 +1016,7 @@ public class SluiceFileSystem210 extends FileSystem {
     } else {
       statistics.incrementReadOps(1);
     }
-    long v = vol();
-    try {
+    return withVolume(v -> {
       NativeStat st = new NativeStat();
       try {
         NativeVolume.stat(v, user, groups, p, true, st);
@@ -1057,9 +1030,7 @@ public class SluiceFileSystem210 extends FileSystem {
       }
       return recover ? NativeVolume.recoverLease(v, user, groups, p)
           : NativeVolume.isFileClosed(v, user, groups, p);
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   /** Bytes per CRC HDFS's default checksums use; the composite value does not depend on it. */
@@ -1088,8 +1059,7 @@ public class SluiceFileSystem210 extends FileSystem {
     String p = pathOf(f);
     statistics.incrementReadOps(1);
     counters.increment(SluiceStatistic.OP_GET_FILE_CHECKSUM);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       int crc;
       try {
         crc = NativeVolume.fileChecksum(v, user, groups, p, length);
@@ -1104,9 +1074,7 @@ public class SluiceFileSystem210 extends FileSystem {
         return NO_BYTES_CHECKSUM;
       }
       return compositeCrc32c(crc);
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   /**
@@ -1151,12 +1119,10 @@ public class SluiceFileSystem210 extends FileSystem {
       }
     }
     statistics.incrementWriteOps(1);
-    long v = vol();
-    try {
+    withVolume(v -> {
       NativeVolume.concat(v, user, groups, t, srcs);
-    } finally {
-      volume.release();
-    }
+      return null;
+    });
   }
 
   // ---- attributes -------------------------------------------------------------------------------
@@ -1165,12 +1131,10 @@ public class SluiceFileSystem210 extends FileSystem {
   public void setPermission(Path f, FsPermission permission) throws IOException {
     String p = pathOf(f);
     statistics.incrementWriteOps(1);
-    long v = vol();
-    try {
+    withVolume(v -> {
       NativeVolume.chmod(v, user, groups, p, permission.toShort() & 07777);
-    } finally {
-      volume.release();
-    }
+      return null;
+    });
   }
 
   @Override
@@ -1180,24 +1144,20 @@ public class SluiceFileSystem210 extends FileSystem {
       throw new IOException("setOwner " + f + ": username and groupname cannot both be null");
     }
     statistics.incrementWriteOps(1);
-    long v = vol();
-    try {
+    withVolume(v -> {
       NativeVolume.chown(v, user, groups, p, username, groupname);
-    } finally {
-      volume.release();
-    }
+      return null;
+    });
   }
 
   @Override
   public void setTimes(Path f, long mtime, long atime) throws IOException {
     String p = pathOf(f);
     statistics.incrementWriteOps(1);
-    long v = vol();
-    try {
+    withVolume(v -> {
       NativeVolume.utimes(v, user, groups, p, mtime, atime);
-    } finally {
-      volume.release();
-    }
+      return null;
+    });
   }
 
   // ---- xattrs -----------------------------------------------------------------------------------
@@ -1211,29 +1171,24 @@ public class SluiceFileSystem210 extends FileSystem {
     int nflags = create && !replace ? NativeVolume.XATTR_CREATE
         : replace && !create ? NativeVolume.XATTR_REPLACE : 0;
     statistics.incrementWriteOps(1);
-    long v = vol();
-    try {
+    withVolume(v -> {
       NativeVolume.setxattr(v, user, groups, p, name, value == null ? new byte[0] : value,
           nflags);
-    } finally {
-      volume.release();
-    }
+      return null;
+    });
   }
 
   @Override
   public byte[] getXAttr(Path f, String name) throws IOException {
     String p = pathOf(f);
     statistics.incrementReadOps(1);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       byte[] value = NativeVolume.getxattr(v, user, groups, p, name);
       if (value == null) {
         throw new IOException("No attribute " + name + " on " + f);
       }
       return value;
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   @Override
@@ -1246,8 +1201,7 @@ public class SluiceFileSystem210 extends FileSystem {
     String p = pathOf(f);
     statistics.incrementReadOps(1);
     Map<String, byte[]> out = new LinkedHashMap<>();
-    long v = vol();
-    try {
+    return withVolume(v -> {
       for (String name : names) {
         byte[] value = NativeVolume.getxattr(v, user, groups, p, name);
         if (value == null) {
@@ -1256,34 +1210,27 @@ public class SluiceFileSystem210 extends FileSystem {
         out.put(name, value);
       }
       return out;
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   @Override
   public List<String> listXAttrs(Path f) throws IOException {
     String p = pathOf(f);
     statistics.incrementReadOps(1);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       String[] names = NativeVolume.listxattr(v, user, groups, p);
       return names == null ? new ArrayList<>() : new ArrayList<>(Arrays.asList(names));
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   @Override
   public void removeXAttr(Path f, String name) throws IOException {
     String p = pathOf(f);
     statistics.incrementWriteOps(1);
-    long v = vol();
-    try {
+    withVolume(v -> {
       NativeVolume.removexattr(v, user, groups, p, name);
-    } finally {
-      volume.release();
-    }
+      return null;
+    });
   }
 
   // ---- summaries and locality -------------------------------------------------------------------
@@ -1292,8 +1239,7 @@ public class SluiceFileSystem210 extends FileSystem {
   public ContentSummary getContentSummary(Path f) throws IOException {
     String p = pathOf(f);
     statistics.incrementReadOps(1);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       long[] s;
       try {
         s = NativeVolume.summary(v, user, groups, p);
@@ -1304,9 +1250,7 @@ public class SluiceFileSystem210 extends FileSystem {
       }
       return new ContentSummary.Builder().length(s[0]).fileCount(s[1]).directoryCount(s[2])
           .spaceConsumed(s[3]).quota(-1).spaceQuota(-1).build();
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   /**
@@ -1318,13 +1262,10 @@ public class SluiceFileSystem210 extends FileSystem {
   @Override
   public FsStatus getStatus(Path p) throws IOException {
     statistics.incrementReadOps(1);
-    long v = vol();
-    try {
+    return withVolume(v -> {
       long[] s = NativeVolume.statfs(v);
       return new FsStatus(s[0], s[1], s[2]);
-    } finally {
-      volume.release();
-    }
+    });
   }
 
   /**
@@ -1374,17 +1315,9 @@ public class SluiceFileSystem210 extends FileSystem {
     }
     String p = pathOf(file.getPath());
     statistics.incrementReadOps(1);
-    long[] blocks;
-    String[][] blockHosts = null;
-    long v = vol();
-    try {
-      blocks = NativeVolume.fileBlocks(v, user, groups, p, start, len);
-      if (hasNodes) {
-        blockHosts = NativeVolume.fileBlockHosts(v, user, groups, p, start, len);
-      }
-    } finally {
-      volume.release();
-    }
+    long[] blocks = withVolume(v -> NativeVolume.fileBlocks(v, user, groups, p, start, len));
+    String[][] blockHosts = !hasNodes ? null
+        : withVolume(v -> NativeVolume.fileBlockHosts(v, user, groups, p, start, len));
     String[] hosts = {"localhost"};
     String[] names = {"localhost:9866"};
     BlockLocation[] out = new BlockLocation[blocks.length / 2];
