@@ -135,17 +135,42 @@ static int resolve_parent(sluice_volume *vol, const struct sl_meta_user *mu, con
 	return rc;
 }
 
+static int check_writable(sluice_volume *vol, struct sl_err *err)
+{
+	if (vol->core.read_only)
+		return sl_errf(err, -EROFS, "volume %s is opened read-only", vol->core.format.name);
+	return 0;
+}
+
+/* What a call on one path needs: the calling thread's error, the caller as the metadata sees
+ * it, and the path resolved. */
+struct path_call {
+	struct sl_err *err;
+	struct sl_meta_user mu;
+	sl_ino ino;
+	struct sl_attr attr;
+};
+
+enum { READS = 0, WRITES = 1 };
+
+/* Resolves path for u (a final symlink followed when follow), after checking that the volume
+ * takes changes when the call writes. */
+static int path_begin(sluice_volume *vol, const sluice_user *u, const char *path, bool follow,
+		      int writes, struct path_call *c)
+{
+	c->err = sl_vol_err(vol);
+	sl_vol_user(&vol->core, u, &c->mu);
+	int rc = writes == WRITES ? check_writable(vol, c->err) : 0;
+	return rc ? rc : sl_resolve(vol, &c->mu, path, follow, &c->ino, &c->attr, c->err);
+}
+
 static int stat_common(sluice_volume *vol, const sluice_user *u, const char *path, bool follow,
 		       sluice_stat *st)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_vol_user(&vol->core, u, &mu);
-	sl_ino ino;
-	struct sl_attr attr;
-	int rc = sl_resolve(vol, &mu, path, follow, &ino, &attr, err);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, follow, READS, &c);
 	if (!rc)
-		sl_fill_stat(&vol->core, ino, &attr, st);
+		sl_fill_stat(&vol->core, c.ino, &c.attr, st);
 	return rc;
 }
 
@@ -157,13 +182,6 @@ int sluice_stat_path(sluice_volume *vol, const sluice_user *u, const char *path,
 int sluice_lstat(sluice_volume *vol, const sluice_user *u, const char *path, sluice_stat *st)
 {
 	return stat_common(vol, u, path, false, st);
-}
-
-static int check_writable(sluice_volume *vol, struct sl_err *err)
-{
-	if (vol->core.read_only)
-		return sl_errf(err, -EROFS, "volume %s is opened read-only", vol->core.format.name);
-	return 0;
 }
 
 /* Data of a removed file goes now, or at its last local close if it is open here. */
@@ -413,40 +431,30 @@ int sluice_delete(sluice_volume *vol, const sluice_user *u, const char *path, in
 
 int sluice_truncate(sluice_volume *vol, const sluice_user *u, const char *path, uint64_t length)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_vol_user(&vol->core, u, &mu);
-	sl_ino ino;
-	struct sl_attr attr;
-	int rc = check_writable(vol, err);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, true, WRITES, &c);
+	if (!rc && c.attr.type == SL_TYPE_DIR)
+		rc = sl_errf(c.err, -EISDIR, "%s is a directory", path);
 	if (!rc)
-		rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
-	if (!rc && attr.type == SL_TYPE_DIR)
-		rc = sl_errf(err, -EISDIR, "%s is a directory", path);
-	if (!rc)
-		rc = sl_meta_truncate(vol->core.meta, &mu, ino, length, &attr, err);
+		rc = sl_meta_truncate(vol->core.meta, &c.mu, c.ino, length, &c.attr, c.err);
 	return rc;
 }
 
 int sluice_concat(sluice_volume *vol, const sluice_user *u, const char *target,
 		  const char *const *srcs, size_t nsrcs)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_vol_user(&vol->core, u, &mu);
-	sl_ino tino;
-	struct sl_attr attr;
-	int rc = check_writable(vol, err);
-	if (!rc)
-		rc = sl_resolve(vol, &mu, target, true, &tino, &attr, err);
+	struct path_call c;
+	int rc = path_begin(vol, u, target, true, WRITES, &c);
 	if (rc)
 		return rc;
+	struct sl_err *err = c.err;
+	sl_ino tino = c.ino;
 	sl_ino *inos = calloc(nsrcs ? nsrcs : 1, sizeof(sl_ino));
 	if (!inos)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; !rc && i < nsrcs; i++) {
 		struct sl_attr sattr;
-		rc = sl_resolve(vol, &mu, srcs[i], false, &inos[i], &sattr, err);
+		rc = sl_resolve(vol, &c.mu, srcs[i], false, &inos[i], &sattr, err);
 		if (!rc && inos[i] == tino)
 			rc = sl_errf(err, -EINVAL, "cannot concat %s to itself", srcs[i]);
 		for (size_t j = 0; !rc && j < i; j++)
@@ -454,7 +462,7 @@ int sluice_concat(sluice_volume *vol, const sluice_user *u, const char *target,
 				rc = sl_errf(err, -EINVAL, "%s is given twice", srcs[i]);
 	}
 	if (!rc)
-		rc = sl_meta_concat(vol->core.meta, &mu, tino, inos, nsrcs, err);
+		rc = sl_meta_concat(vol->core.meta, &c.mu, tino, inos, nsrcs, err);
 	free(inos);
 	return rc;
 }
@@ -462,16 +470,10 @@ int sluice_concat(sluice_volume *vol, const sluice_user *u, const char *target,
 static int set_attr(sluice_volume *vol, const sluice_user *u, const char *path, int set,
 		    const struct sl_attr *in)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_vol_user(&vol->core, u, &mu);
-	sl_ino ino;
-	struct sl_attr attr;
-	int rc = check_writable(vol, err);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, true, WRITES, &c);
 	if (!rc)
-		rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
-	if (!rc)
-		rc = sl_meta_setattr(vol->core.meta, &mu, ino, set, in, &attr, err);
+		rc = sl_meta_setattr(vol->core.meta, &c.mu, c.ino, set, in, &c.attr, c.err);
 	return rc;
 }
 
@@ -520,17 +522,13 @@ int sluice_utimes(sluice_volume *vol, const sluice_user *u, const char *path, in
 ssize_t sluice_readlink(sluice_volume *vol, const sluice_user *u, const char *path, char *buf,
 			size_t size)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_vol_user(&vol->core, u, &mu);
-	sl_ino ino;
-	struct sl_attr attr;
-	int rc = sl_resolve(vol, &mu, path, false, &ino, &attr, err);
-	if (!rc && attr.type != SL_TYPE_SYMLINK)
-		rc = sl_errf(err, -EINVAL, "%s is not a symlink", path);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, false, READS, &c);
+	if (!rc && c.attr.type != SL_TYPE_SYMLINK)
+		rc = sl_errf(c.err, -EINVAL, "%s is not a symlink", path);
 	char *target = NULL;
 	if (!rc)
-		rc = sl_meta_readlink(vol->core.meta, &mu, ino, &target, err);
+		rc = sl_meta_readlink(vol->core.meta, &c.mu, c.ino, &target, c.err);
 	if (rc)
 		return rc;
 	size_t len = strlen(target);
@@ -646,29 +644,19 @@ void sluice_closedir(sluice_dir *d)
 
 /* ---- xattrs --------------------------------------------------------------------------------- */
 
-static int resolve_for_xattr(sluice_volume *vol, const sluice_user *u, const char *path,
-			     struct sl_meta_user *mu, sl_ino *ino, struct sl_err *err)
-{
-	sl_vol_user(&vol->core, u, mu);
-	struct sl_attr attr;
-	return sl_resolve(vol, mu, path, true, ino, &attr, err);
-}
-
 ssize_t sluice_getxattr(sluice_volume *vol, const sluice_user *u, const char *path,
 			const char *name, void *value, size_t size)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_ino ino;
-	int rc = resolve_for_xattr(vol, u, path, &mu, &ino, err);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, true, READS, &c);
 	void *v = NULL;
 	size_t len = 0;
 	if (!rc)
-		rc = sl_meta_getxattr(vol->core.meta, &mu, ino, name, &v, &len, err);
+		rc = sl_meta_getxattr(vol->core.meta, &c.mu, c.ino, name, &v, &len, c.err);
 	if (rc)
 		return rc;
 	if (size && size < len)
-		rc = sl_errf(err, -ERANGE, "xattr %s is %zu bytes, buffer is %zu", name, len, size);
+		rc = sl_errf(c.err, -ERANGE, "xattr %s is %zu bytes, buffer is %zu", name, len, size);
 	else if (size)
 		memcpy(value, v, len);
 	free(v);
@@ -678,35 +666,29 @@ ssize_t sluice_getxattr(sluice_volume *vol, const sluice_user *u, const char *pa
 int sluice_setxattr(sluice_volume *vol, const sluice_user *u, const char *path, const char *name,
 		    const void *value, size_t size, int flags)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_ino ino;
-	int rc = check_writable(vol, err);
-	if (!rc)
-		rc = resolve_for_xattr(vol, u, path, &mu, &ino, err);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, true, WRITES, &c);
 	int mflags = (flags & SLUICE_XATTR_CREATE ? SL_XATTR_CREATE : 0) |
 		     (flags & SLUICE_XATTR_REPLACE ? SL_XATTR_REPLACE : 0);
 	if (!rc)
-		rc = sl_meta_setxattr(vol->core.meta, &mu, ino, name, value, size, mflags,
-				      err);
+		rc = sl_meta_setxattr(vol->core.meta, &c.mu, c.ino, name, value, size, mflags,
+				      c.err);
 	return rc;
 }
 
 ssize_t sluice_listxattr(sluice_volume *vol, const sluice_user *u, const char *path, char *list,
 			 size_t size)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_ino ino;
-	int rc = resolve_for_xattr(vol, u, path, &mu, &ino, err);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, true, READS, &c);
 	char *names = NULL;
 	size_t len = 0;
 	if (!rc)
-		rc = sl_meta_listxattr(vol->core.meta, &mu, ino, &names, &len, err);
+		rc = sl_meta_listxattr(vol->core.meta, &c.mu, c.ino, &names, &len, c.err);
 	if (rc)
 		return rc;
 	if (size && size < len)
-		rc = sl_errf(err, -ERANGE, "xattr names need %zu bytes, buffer is %zu", len, size);
+		rc = sl_errf(c.err, -ERANGE, "xattr names need %zu bytes, buffer is %zu", len, size);
 	else if (size)
 		memcpy(list, names, len);
 	free(names);
@@ -716,14 +698,10 @@ ssize_t sluice_listxattr(sluice_volume *vol, const sluice_user *u, const char *p
 int sluice_removexattr(sluice_volume *vol, const sluice_user *u, const char *path,
 		       const char *name)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_ino ino;
-	int rc = check_writable(vol, err);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, true, WRITES, &c);
 	if (!rc)
-		rc = resolve_for_xattr(vol, u, path, &mu, &ino, err);
-	if (!rc)
-		rc = sl_meta_removexattr(vol->core.meta, &mu, ino, name, err);
+		rc = sl_meta_removexattr(vol->core.meta, &c.mu, c.ino, name, c.err);
 	return rc;
 }
 
@@ -732,15 +710,11 @@ int sluice_removexattr(sluice_volume *vol, const sluice_user *u, const char *pat
 int sluice_summary_path(sluice_volume *vol, const sluice_user *u, const char *path,
 			sluice_summary *out)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_vol_user(&vol->core, u, &mu);
-	sl_ino ino;
-	struct sl_attr attr;
-	int rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, true, READS, &c);
 	struct sl_meta_summary s = {0};
 	if (!rc)
-		rc = sl_meta_summary(vol->core.meta, &mu, ino, &s, err);
+		rc = sl_meta_summary(vol->core.meta, &c.mu, c.ino, &s, c.err);
 	if (!rc) {
 		out->length = s.length;
 		out->files = s.files;
@@ -803,14 +777,12 @@ int sluice_volume_get_info(sluice_volume *vol, sluice_volume_info *out)
 int sluice_file_blocks(sluice_volume *vol, const sluice_user *u, const char *path, uint64_t start,
 		       uint64_t len, sluice_block *out, size_t max)
 {
-	struct sl_err *err = sl_vol_err(vol);
-	struct sl_meta_user mu;
-	sl_vol_user(&vol->core, u, &mu);
-	sl_ino ino;
-	struct sl_attr attr;
-	int rc = sl_resolve(vol, &mu, path, true, &ino, &attr, err);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, true, READS, &c);
 	if (rc)
 		return rc;
+	const struct sl_attr attr = c.attr;
+	const sl_ino ino = c.ino;
 	if (attr.type == SL_TYPE_DIR)
 		return 0;
 	uint64_t bs = vol->core.logical_block_size;
