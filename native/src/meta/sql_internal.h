@@ -1,7 +1,9 @@
 /*
- * sql_internal.h - what sql.c shares with the other files of the "sql" backend (sql_tokens.c): its
- * private state, and the transaction runner and statement helpers, so those files follow the same
- * rules (sql.c's header: portable SQL, retry-safe transaction functions). Private to src/meta.
+ * sql_internal.h - what the files of the "sql" backend share: sql.c's private state, transaction
+ * runner, statement and node helpers, so that every file follows the same rules (sql.c's header:
+ * portable SQL, retry-safe transaction functions), and the slots that sql_sessions.c,
+ * sql_namespace.c, sql_changes.c, sql_data.c, sql_delete.c, sql_xattr.c, sql_leases.c and
+ * sql_crc.c give to sl_meta_sql_backend (sql.c). Private to src/meta.
  */
 #ifndef SL_SQL_INTERNAL_H
 #define SL_SQL_INTERNAL_H
@@ -48,6 +50,225 @@ int sl_sqlq_exec(struct tx *t, int64_t *changes, const char *sql, const char *fm
 /* A query for its first row: 1 with *s on the row (caller finalizes with t->d->finalize), 0 if
  * there is none, or a negative errno. */
 int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt, ...);
+/* A query to step through: *s prepared and bound (caller steps and finalizes it), or a negative
+ * errno. */
+int sl_sqlq_open(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt, ...);
+
+/* ---- the backend's core (sql.c), for the files of its operations ----------------------------- */
+#define DIR_SPACE 4096 /* what juicefs counts for a directory (align4K(0)) */
+
+/* The columns of jfs_node in the order sl_sql_node_row reads them; _N: of a node joined as n. */
+#define NODE_COLS "inode, type, flags, mode, uid, gid, atime, mtime, ctime, atimensec, " \
+	"mtimensec, ctimensec, nlink, length, rdev, parent"
+#define NODE_COLS_N "n.inode, n.type, n.flags, n.mode, n.uid, n.gid, n.atime, n.mtime, n.ctime, " \
+	"n.atimensec, n.mtimensec, n.ctimensec, n.nlink, n.length, n.rdev, n.parent"
+#define NODE_NCOLS 16
+
+/* sql followed by the driver's FOR UPDATE clause, in the array buf. */
+#define FU(t, buf, sql) sl_sql_fu(t, buf, sizeof(buf), sql)
+
+/* Usage deltas of a transaction, applied after its commit (sl_sql_acct_*).
+ * Directory stats and file system totals change separately: removing the last link of an open
+ * file takes it out of its directory at once, but its space stays in usedSpace until the file
+ * is really deleted (at release), as juicefs counts it. */
+struct acct_dir {
+	sl_ino dir;
+	int64_t len, space, inodes;
+};
+struct acct {
+	struct acct_dir *d;
+	size_t n, cap;
+	int64_t tspace, tinodes;
+};
+
+/* The backend's state of handle m (m->priv). */
+struct sqlbe *sl_sql_be_of(struct sl_meta *m);
+/* JuiceFS's align4K: the space of a file of n bytes; an empty one counts as 4 KiB. */
+int64_t sl_sql_jfs_space(uint64_t n);
+/* The time now (CLOCK_REALTIME) in ns since the epoch. */
+int64_t sl_sql_now_ns(void);
+/* Encodes s at p as a slice record of jfs_chunk (SL_SLICE_BYTES, big-endian). */
+void sl_sql_slice_put(uint8_t *p, const struct sl_slice *s);
+/* Decodes the slice record at p into s. */
+void sl_sql_slice_get(const uint8_t *p, struct sl_slice *s);
+/* sql followed by the driver's FOR UPDATE clause, in buf of size bytes (FU for an array). */
+const char *sl_sql_fu(struct tx *t, char *buf, size_t size, const char *sql);
+/* An integer column as uint64_t; NULL reads as 0. */
+uint64_t sl_sql_col_u64(struct tx *t, struct sl_sql_stmt *s, int col);
+/* A blob column copied into a fresh NUL-terminated buffer (NULL: no memory); *len (may be NULL)
+ * gets its size. */
+char *sl_sql_col_dup(struct tx *t, struct sl_sql_stmt *s, int col, size_t *len);
+/* Says "out of memory" in t->err: -ENOMEM. */
+int sl_sql_nomem(struct tx *t);
+/* Reads a node from the NODE_COLS columns of s that start at column c0 (ino may be NULL). */
+void sl_sql_node_row(struct tx *t, struct sl_sql_stmt *s, int c0, sl_ino *ino, struct sl_attr *a);
+/* Reads a node (locked for update when lock); -ENOENT if it does not exist. */
+int sl_sql_node_get(struct tx *t, sl_ino ino, bool lock, struct sl_attr *a);
+/* Inserts node ino with the attributes a (no ACLs). */
+int sl_sql_node_insert(struct tx *t, sl_ino ino, const struct sl_attr *a);
+/* Adds dnlink to a directory's link count and sets its mtime and ctime; -ENOENT if it vanished. */
+int sl_sql_dir_touch(struct tx *t, sl_ino dir, int64_t dnlink, int64_t now);
+/* Adds delta to a counter inside a transaction (creating it at 0); *value gets the new value. */
+int sl_sql_counter_add(struct tx *t, const char *name, int64_t delta, int64_t *value);
+/* Checks an entry name: not empty, at most SL_NAME_MAX bytes, no '/', not "." or "..". */
+int sl_sql_check_name(const char *name, struct sl_err *err);
+/* Whether u may do anything (NULL: the volume's own rights). */
+bool sl_sql_superuser(const struct sl_meta_user *u);
+/* -EACCES with a message saying what u may not do to inode ino. */
+int sl_sql_deny(struct tx *t, const char *what, sl_ino ino);
+/* Whether a sticky dir keeps u from removing or renaming its entry victim. */
+bool sl_sql_sticky_denies(const struct sl_meta_user *u, const struct sl_attr *dir,
+			  const struct sl_attr *victim);
+/* Loads dir, the parent of a modifying operation: a directory u may write and search. */
+int sl_sql_dir_for_change(struct tx *t, const struct sl_meta_user *u, sl_ino dir,
+			  struct sl_attr *a);
+/* Empties a, at the start of an attempt of the transaction. */
+void sl_sql_acct_reset(struct acct *a);
+/* Adds to the stats of directory dir (0: none). */
+int sl_sql_acct_dir(struct tx *t, struct acct *a, sl_ino dir, int64_t len, int64_t space,
+		    int64_t inodes);
+/* Adds to the file system's totals. */
+void sl_sql_acct_total(struct acct *a, int64_t space, int64_t inodes);
+/* Accounts a's deltas to m (after the commit). */
+void sl_sql_acct_apply(struct sl_meta *m, struct acct *a);
+/* Frees a's memory. */
+void sl_sql_acct_free(struct acct *a);
+
+/* ---- sessions and counters (sql_sessions.c; slots of sl_meta_sql_backend) -------------------- */
+/* Turns sustained inode ino of session sid into a jfs_delfile row (its data is deleted later);
+ * *orphan (may be NULL) is set if the inode still existed. */
+int sl_sql_unsustain(struct tx *t, uint64_t sid, sl_ino ino, struct acct *ac, bool *orphan);
+int sl_sql_new_session(struct sl_meta *m, const char *info_json, int64_t expire_s,
+		       uint64_t *sid, struct sl_err *err);
+int sl_sql_refresh_session(struct sl_meta *m, uint64_t sid, int64_t expire_s,
+			   struct sl_err *err);
+int sl_sql_close_session(struct sl_meta *m, uint64_t sid, struct sl_err *err);
+int sl_sql_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *arg,
+			 struct sl_err *err);
+int sl_sql_get_session(struct sl_meta *m, uint64_t sid, sl_meta_session_cb cb, void *arg,
+		       struct sl_err *err);
+int sl_sql_incr_counter(struct sl_meta *m, const char *name, int64_t delta, int64_t *value,
+			struct sl_err *err);
+int sl_sql_update_dir_stats(struct sl_meta *m, const sl_ino *inos, const int64_t *length,
+			    const int64_t *space, const int64_t *inodes, size_t n,
+			    struct sl_err *err);
+
+/* ---- namespace lookups and listing (sql_namespace.c; slots of sl_meta_sql_backend) ----------- */
+struct dirent_row {
+	char *name;
+	size_t len;
+	sl_ino ino;
+	struct sl_attr attr;
+};
+
+struct readdir_arg {
+	const struct sl_meta_user *u;
+	sl_ino dir;
+	const char *after;
+	size_t limit;
+	struct dirent_row *rows;
+	size_t n, cap;
+};
+
+/* Transaction function (struct readdir_arg): the entries of a directory u may list, in rows. */
+int sl_sql_readdir_op(struct tx *t, void *arg);
+/* Frees the names of a's rows and empties the list (the array stays). */
+void sl_sql_dirent_rows_clear(struct readdir_arg *a);
+int sl_sql_resolve(struct sl_meta *m, const struct sl_meta_user *u, const char *path,
+		   sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
+int sl_sql_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		  const char *name, sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
+int sl_sql_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		   struct sl_attr *attr, struct sl_err *err);
+int sl_sql_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int set,
+		   const struct sl_attr *in, struct sl_attr *out, struct sl_err *err);
+int sl_sql_reach(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		 struct sl_err *err);
+int sl_sql_readdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino dir,
+		   const char *after, size_t limit, sl_meta_dirent_cb cb, void *arg,
+		   struct sl_err *err);
+int sl_sql_readlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    char **target, struct sl_err *err);
+int sl_sql_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		      char **path, struct sl_err *err);
+
+/* ---- namespace changes (sql_changes.c; slots of sl_meta_sql_backend) ------------------------- */
+int sl_sql_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		 const char *name, uint8_t type, uint16_t mode, int flags, const char *target,
+		 sl_ino *ino, struct sl_attr *attr, struct sl_removed *replaced,
+		 struct sl_err *err);
+int sl_sql_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		  const char *name, struct sl_removed *removed, struct sl_err *err);
+int sl_sql_rmdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		 const char *name, struct sl_err *err);
+int sl_sql_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
+		  const char *nsrc, sl_ino pdst, const char *ndst, int flags,
+		  struct sl_removed *replaced, struct sl_err *err);
+int sl_sql_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		       const char *name, sl_meta_removed_cb cb, void *arg, struct sl_err *err);
+
+/* ---- file data (sql_data.c; slots of sl_meta_sql_backend) ------------------------------------ */
+/* The slices blob of a chunk (locked for update when lock); *buf is NULL if there is none. */
+int sl_sql_chunk_load(struct tx *t, sl_ino ino, uint32_t indx, bool lock, uint8_t **buf,
+		      size_t *len);
+/* Writes a chunk's slices back (existed: the row was there, from sl_sql_chunk_load). */
+int sl_sql_chunk_store(struct tx *t, sl_ino ino, uint32_t indx, bool existed, const uint8_t *buf,
+		       size_t len);
+/* Loads ino and checks u's data permission mask as the data slots do (the owner always may). */
+int sl_sql_data_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
+		       struct sl_attr *attr);
+/* Whether s may be added to a chunk: data of its own, within the chunk and within its slice. */
+bool sl_sql_new_slice_ok(const struct sl_slice *s);
+int sl_sql_next_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		      uint32_t from, uint32_t *next, struct sl_err *err);
+int sl_sql_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+		      sl_ino ino, uint32_t indx, struct sl_slice **slices,
+		      size_t *n, struct sl_err *err);
+int sl_sql_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+		       const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+		       const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
+		       struct sl_err *err);
+int sl_sql_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
+			size_t *done, struct sl_err *err);
+int sl_sql_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    uint64_t length, struct sl_attr *attr, struct sl_err *err);
+int sl_sql_concat(struct sl_meta *m, const struct sl_meta_user *u, sl_ino target,
+		  const sl_ino *srcs, size_t n, struct sl_err *err);
+
+/* ---- deletion of file data (sql_delete.c; slots of sl_meta_sql_backend) ---------------------- */
+int sl_sql_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
+			 const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
+			 const struct sl_slice *expect, size_t n, size_t skip,
+			 const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
+			 struct sl_err *err);
+int sl_sql_delete_file_data(struct sl_meta *m, sl_ino ino, sl_meta_slice_cb cb, void *arg,
+			    struct sl_err *err);
+int sl_sql_forget_slice(struct sl_meta *m, uint64_t id, struct sl_err *err);
+int sl_sql_slice_refs(struct sl_meta *m, uint64_t id, int64_t *refs, uint32_t *size,
+		      struct sl_err *err);
+int sl_sql_list_dead_slices(struct sl_meta *m, sl_meta_slice_cb cb, void *arg,
+			    struct sl_err *err);
+int sl_sql_set_if_small(struct sl_meta *m, const char *name, int64_t value, int64_t diff,
+			bool *changed, struct sl_err *err);
+int sl_sql_list_delfiles(struct sl_meta *m, int64_t before_s,
+			 int (*cb)(void *arg, sl_ino ino, uint64_t length), void *arg,
+			 struct sl_err *err);
+int sl_sql_release(struct sl_meta *m, sl_ino ino, bool *orphan, struct sl_err *err);
+
+/* ---- xattrs, summaries and features (sql_xattr.c; slots of sl_meta_sql_backend) -------------- */
+int sl_sql_getxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    const char *name, void **value, size_t *len, struct sl_err *err);
+int sl_sql_setxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    const char *name, const void *value, size_t len, int flags,
+		    struct sl_err *err);
+int sl_sql_listxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		     char **names, size_t *len, struct sl_err *err);
+int sl_sql_removexattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		       const char *name, struct sl_err *err);
+int sl_sql_summary(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		   struct sl_meta_summary *out, struct sl_err *err);
+int sl_sql_unsupported_features(struct sl_meta *m, char *what, size_t what_size,
+				struct sl_err *err);
 
 /* ---- the delegation token store (sql_tokens.c; sl_meta_sql_backend.token_store) ------------- */
 extern const struct sl_meta_token_store sl_sql_token_store;

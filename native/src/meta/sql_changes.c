@@ -1,0 +1,714 @@
+/*
+ * sql_changes.c - the "sql" backend's namespace changes: mknod, unlink and rmdir, rename, and
+ * removing a tree (moved into the trash in one transaction, then emptied there); and removing a
+ * link, where a file's last link hands its data to deletion (jfs_delfile) unless the file is
+ * open here (jfs_sustained). The rules of sql.c's header hold here too.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sql_internal.h"
+
+/* ---- removing a link ------------------------------------------------------------------------- */
+
+/* Drops one link of non-directory ino (node already read for update as a) whose entry in parent
+ * the caller removes. The last link of a file becomes a jfs_delfile row (data deleted by the
+ * caller), or a jfs_sustained row of our session while the file is open here. */
+static int drop_link(struct tx *t, sl_ino parent, sl_ino ino, struct sl_attr *a, int64_t now,
+		     struct sl_removed *out, struct acct *ac)
+{
+	int rc;
+	uint64_t flen = a->type == SL_TYPE_FILE ? a->length : 0;
+	if ((rc = sl_sql_acct_dir(t, ac, parent, -(int64_t)flen, -sl_sql_jfs_space(flen), -1)))
+		return rc;
+	a->nlink = a->nlink ? a->nlink - 1 : 0;
+	a->ctime_ns = now;
+	if (a->nlink > 0)
+		return sl_sqlq_exec(t, NULL,
+				    "UPDATE jfs_node SET nlink = ?, ctime = ?, ctimensec = ? "
+				    "WHERE inode = ?",
+				    "iiii", (int64_t)a->nlink, sl_time_us(now), sl_time_nsrem(now),
+				    (int64_t)ino);
+	out->ino = ino;
+	out->length = a->length;
+	out->data_pending = false;
+	if (a->type == SL_TYPE_FILE && t->m->sid && sl_meta_is_open(t->m, ino)) {
+		/* Open here: keep the inode until the last handle closes (release). */
+		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_sustained (sid, inode) VALUES (?, ?)",
+				  "ii", (int64_t)t->m->sid, (int64_t)ino);
+		if (!rc)
+			rc = sl_sqlq_exec(t, NULL,
+					  "UPDATE jfs_node SET nlink = 0, ctime = ?, ctimensec = ? "
+					  "WHERE inode = ?",
+					  "iii", sl_time_us(now), sl_time_nsrem(now), (int64_t)ino);
+	} else {
+		if (a->type == SL_TYPE_FILE) {
+			rc = sl_sqlq_exec(t, NULL,
+					  "INSERT INTO jfs_delfile (inode, length, expire) VALUES "
+					  "(?, ?, ?)", "iii", (int64_t)ino, (int64_t)a->length,
+					  now / 1000000000LL);
+			out->data_pending = true;
+		} else if (a->type == SL_TYPE_SYMLINK) {
+			rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_symlink WHERE inode = ?", "i",
+					  (int64_t)ino);
+		}
+		if (!rc)
+			rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_node WHERE inode = ?", "i",
+					  (int64_t)ino);
+		sl_sql_acct_total(ac, -sl_sql_jfs_space(flen), -1);
+	}
+	if (!rc)
+		rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_xattr WHERE inode = ?", "i",
+				  (int64_t)ino);
+	return rc;
+}
+
+/* Removes an empty directory node (its entry is removed by the caller). */
+static int drop_dir(struct tx *t, sl_ino parent, sl_ino ino, struct acct *ac)
+{
+	int rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_node WHERE inode = ?", "i", (int64_t)ino);
+	if (!rc)
+		rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_dir_stats WHERE inode = ?", "i",
+				  (int64_t)ino);
+	if (!rc)
+		rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_dir_quota WHERE inode = ?", "i",
+				  (int64_t)ino);
+	if (!rc)
+		rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_xattr WHERE inode = ?", "i",
+				  (int64_t)ino);
+	if (!rc)
+		rc = sl_sql_acct_dir(t, ac, parent, 0, -DIR_SPACE, -1);
+	sl_sql_acct_total(ac, -DIR_SPACE, -1);
+	return rc;
+}
+
+static int dir_is_empty(struct tx *t, sl_ino dir, bool *empty)
+{
+	char buf[128];
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s,
+			     FU(t, buf, "SELECT inode FROM jfs_edge WHERE parent = ? LIMIT 1"),
+			     "i", (int64_t)dir);
+	if (rc < 0)
+		return rc;
+	*empty = rc == 0;
+	t->d->finalize(s);
+	return 0;
+}
+
+/* ---- namespace: changes ---------------------------------------------------------------------- */
+
+static int edge_get(struct tx *t, sl_ino parent, const char *name, bool lock, sl_ino *ino,
+		    uint8_t *type)
+{
+	char buf[256];
+	const char *sql = "SELECT inode, type FROM jfs_edge WHERE parent = ? AND name = ?";
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s, lock ? FU(t, buf, sql) : sql, "ib", (int64_t)parent, name,
+			     strlen(name));
+	if (rc <= 0)
+		return rc < 0 ? rc : -ENOENT;
+	*ino = sl_sql_col_u64(t, s, 0);
+	*type = (uint8_t)sl_sql_col_u64(t, s, 1);
+	t->d->finalize(s);
+	return 0;
+}
+
+/* juicefs shows the trash as /.trash; an entry of that name in the root would clash with it. */
+static int check_reserved(sl_ino parent, const char *name, struct sl_err *err)
+{
+	if (parent == SL_ROOT_INO && !strcmp(name, ".trash"))
+		return sl_errf(err, -EPERM, "/.trash is reserved for the JuiceFS trash");
+	return 0;
+}
+
+struct mknod_arg {
+	const struct sl_meta_user *u;
+	sl_ino parent;
+	const char *name;
+	uint8_t type;
+	uint16_t mode;
+	int flags;
+	const char *target;
+	sl_ino ino; /* allocated before the transaction (except in the trash) */
+	struct sl_attr attr;
+	struct sl_removed replaced;
+	struct acct ac;
+};
+
+static int mknod_op(struct tx *t, void *arg)
+{
+	struct mknod_arg *a = arg;
+	struct sl_attr p;
+	memset(&a->replaced, 0, sizeof(a->replaced));
+	sl_sql_acct_reset(&a->ac);
+	int rc = sl_sql_dir_for_change(t, a->u, a->parent, &p);
+	if (rc)
+		return rc;
+	if (p.parent > SL_TRASH_INO) /* a directory that was deleted into the trash */
+		return sl_errf(t->err, -ENOENT, "directory %" PRIu64 " is being deleted", a->parent);
+	int64_t now = sl_sql_now_ns();
+	sl_ino old;
+	uint8_t otype;
+	rc = edge_get(t, a->parent, a->name, true, &old, &otype);
+	if (rc && rc != -ENOENT)
+		return rc;
+	bool replace = false;
+	if (!rc) {
+		struct sl_attr oa;
+		int grc = sl_sql_node_get(t, old, true, &oa);
+		if (grc == -ENOENT) {
+			sl_err_clear(t->err);
+			oa = (struct sl_attr){.type = otype, .parent = a->parent};
+		} else if (grc) {
+			return grc;
+		}
+		if (!(a->flags & SL_MKNOD_REPLACE) || otype == SL_TYPE_DIR || a->type == SL_TYPE_DIR) {
+			a->ino = old;
+			a->attr = oa;
+			return sl_errf(t->err, -EEXIST, "'%s' exists in directory %" PRIu64, a->name,
+				       a->parent);
+		}
+		if (sl_sql_sticky_denies(a->u, &p, &oa))
+			return sl_sql_deny(t,
+					   "sticky directory: cannot replace another user's file",
+					   a->parent);
+		if (oa.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
+			return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->name);
+		if (grc == 0 && (rc = drop_link(t, a->parent, old, &oa, now, &a->replaced, &a->ac)))
+			return rc;
+		if (grc)
+			rc = sl_sql_acct_dir(t, &a->ac, a->parent, 0, -DIR_SPACE, -1);
+		if (rc)
+			return rc;
+		replace = true;
+	}
+	if (a->parent == SL_TRASH_INO) {
+		/* juicefs numbers the entries of the trash from their own counter */
+		int64_t v;
+		if ((rc = sl_sql_counter_add(t, "nextTrash", 1, &v)))
+			return rc;
+		a->ino = SL_TRASH_INO + (uint64_t)v;
+	}
+	struct sl_attr *n = &a->attr;
+	memset(n, 0, sizeof(*n));
+	n->type = a->type;
+	n->mode = a->mode & 07777;
+	n->uid = a->u ? a->u->uid : 0;
+	n->gid = p.gid; /* Hadoop: a new inode takes the group of its directory (BSD rule) */
+	n->flags = p.flags & SL_FLAG_SKIPTRASH;
+	n->atime_ns = n->mtime_ns = n->ctime_ns = now;
+	n->nlink = a->type == SL_TYPE_DIR ? 2 : 1;
+	n->length = a->type == SL_TYPE_DIR ? DIR_SPACE
+		    : a->type == SL_TYPE_SYMLINK ? strlen(a->target) : 0;
+	n->parent = a->parent;
+	if (replace)
+		rc = sl_sqlq_exec(t, NULL,
+				  "UPDATE jfs_edge SET inode = ?, type = ? WHERE parent = ? AND "
+				  "name = ?", "iiib", (int64_t)a->ino, (int64_t)a->type,
+				  (int64_t)a->parent, a->name, strlen(a->name));
+	else
+		rc = sl_sqlq_exec(t, NULL,
+				  "INSERT INTO jfs_edge (parent, name, inode, type) VALUES "
+				  "(?, ?, ?, ?)", "ibii", (int64_t)a->parent, a->name,
+				  strlen(a->name), (int64_t)a->ino, (int64_t)a->type);
+	if (!rc)
+		rc = sl_sql_node_insert(t, a->ino, n);
+	if (!rc && a->type == SL_TYPE_SYMLINK)
+		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_symlink (inode, target) VALUES (?, ?)",
+				  "ib", (int64_t)a->ino, a->target, strlen(a->target));
+	if (!rc && a->type == SL_TYPE_DIR)
+		rc = sl_sqlq_exec(t, NULL,
+				  "INSERT INTO jfs_dir_stats (inode, data_length, used_space, "
+				  "used_inodes) VALUES (?, 0, 0, 0)", "i", (int64_t)a->ino);
+	/* juicefs leaves the trash directory itself untouched when it adds to it */
+	if (!rc && a->parent != SL_TRASH_INO)
+		rc = sl_sql_dir_touch(t, a->parent, a->type == SL_TYPE_DIR ? 1 : 0, now);
+	if (!rc)
+		rc = sl_sql_acct_dir(t, &a->ac, a->parent, 0, DIR_SPACE, 1);
+	sl_sql_acct_total(&a->ac, DIR_SPACE, 1);
+	return rc;
+}
+
+int sl_sql_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		 const char *name, uint8_t type, uint16_t mode, int flags, const char *target,
+		 sl_ino *ino, struct sl_attr *attr, struct sl_removed *replaced,
+		 struct sl_err *err)
+{
+	struct mknod_arg a = {.u = u, .parent = parent, .name = name, .type = type, .mode = mode,
+			      .flags = flags, .target = target};
+	if (replaced)
+		memset(replaced, 0, sizeof(*replaced));
+	int rc = sl_sql_check_name(name, err);
+	if (!rc)
+		rc = check_reserved(parent, name, err);
+	if (rc)
+		return rc;
+	if (type != SL_TYPE_FILE && type != SL_TYPE_DIR && type != SL_TYPE_SYMLINK)
+		return sl_errf(err, -EINVAL, "cannot create inodes of type %d", type);
+	if (type == SL_TYPE_SYMLINK && (!target || !*target || strlen(target) > 4096))
+		return sl_errf(err, -EINVAL, "a symlink needs a target of 1 to 4096 bytes");
+	if (parent != SL_TRASH_INO && (rc = sl_meta_next_inode(m, &a.ino, err)))
+		return rc;
+	rc = sl_sqlq_run(m, true, mknod_op, &a, err);
+	if (!rc)
+		sl_sql_acct_apply(m, &a.ac);
+	sl_sql_acct_free(&a.ac);
+	if (!rc || rc == -EEXIST) {
+		if (ino)
+			*ino = a.ino;
+		if (attr)
+			*attr = a.attr;
+	}
+	if (!rc && replaced)
+		*replaced = a.replaced;
+	return rc;
+}
+
+struct unlink_arg {
+	const struct sl_meta_user *u;
+	sl_ino parent;
+	const char *name;
+	bool dir; /* rmdir */
+	struct sl_removed removed;
+	struct acct ac;
+};
+
+/* The entry name of parent that u is about to remove: parent (*p) writable and not append-only,
+ * the entry locked for update. */
+static int entry_to_remove(struct tx *t, const struct sl_meta_user *u, sl_ino parent,
+			   const char *name, struct sl_attr *p, sl_ino *ino, uint8_t *type)
+{
+	int rc = sl_sql_dir_for_change(t, u, parent, p);
+	if (rc)
+		return rc;
+	if (p->flags & SL_FLAG_APPEND)
+		return sl_errf(t->err, -EPERM, "directory %" PRIu64 " is append-only", parent);
+	if ((rc = edge_get(t, parent, name, true, ino, type)))
+		return rc == -ENOENT ? sl_errf(t->err, -ENOENT, "'%s' does not exist in directory "
+					       "%" PRIu64, name, parent) : rc;
+	return 0;
+}
+
+static int unlink_op(struct tx *t, void *arg)
+{
+	struct unlink_arg *a = arg;
+	memset(&a->removed, 0, sizeof(a->removed));
+	sl_sql_acct_reset(&a->ac);
+	struct sl_attr p, n;
+	sl_ino ino;
+	uint8_t type;
+	int rc = entry_to_remove(t, a->u, a->parent, a->name, &p, &ino, &type);
+	if (rc)
+		return rc;
+	if (a->dir && type != SL_TYPE_DIR)
+		return sl_errf(t->err, -ENOTDIR, "'%s' is not a directory", a->name);
+	if (!a->dir && type == SL_TYPE_DIR)
+		return sl_errf(t->err, -EISDIR, "'%s' is a directory", a->name);
+	int grc = sl_sql_node_get(t, ino, true, &n);
+	if (grc == -ENOENT) { /* a dangling entry: remove it all the same */
+		sl_err_clear(t->err);
+		n = (struct sl_attr){.type = type, .nlink = 1};
+	} else if (grc) {
+		return grc;
+	}
+	if (sl_sql_sticky_denies(a->u, &p, &n))
+		return sl_sql_deny(t, "sticky directory: cannot remove another user's entry",
+				   a->parent);
+	if (n.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
+		return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->name);
+	int64_t now = sl_sql_now_ns();
+	if (a->dir) {
+		bool empty;
+		if ((rc = dir_is_empty(t, ino, &empty)))
+			return rc;
+		if (!empty)
+			return sl_errf(t->err, -ENOTEMPTY, "directory '%s' is not empty", a->name);
+		rc = drop_dir(t, a->parent, ino, &a->ac);
+	} else if (grc == 0) {
+		rc = drop_link(t, a->parent, ino, &n, now, &a->removed, &a->ac);
+	} else {
+		rc = sl_sql_acct_dir(t, &a->ac, a->parent, 0, -DIR_SPACE, -1);
+	}
+	if (!rc)
+		rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_edge WHERE parent = ? AND name = ?",
+				  "ib", (int64_t)a->parent, a->name, strlen(a->name));
+	if (!rc && a->parent != SL_TRASH_INO)
+		rc = sl_sql_dir_touch(t, a->parent, a->dir ? -1 : 0, now);
+	return rc;
+}
+
+static int do_unlink(struct sl_meta *m, struct unlink_arg *a, struct sl_err *err)
+{
+	int rc = sl_sql_check_name(a->name, err);
+	if (!rc)
+		rc = sl_sqlq_run(m, true, unlink_op, a, err);
+	if (!rc)
+		sl_sql_acct_apply(m, &a->ac);
+	sl_sql_acct_free(&a->ac);
+	return rc;
+}
+
+int sl_sql_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		  const char *name, struct sl_removed *removed, struct sl_err *err)
+{
+	struct unlink_arg a = {.u = u, .parent = parent, .name = name};
+	int rc = do_unlink(m, &a, err);
+	if (removed)
+		*removed = rc ? (struct sl_removed){0} : a.removed;
+	return rc;
+}
+
+int sl_sql_rmdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		 const char *name, struct sl_err *err)
+{
+	struct unlink_arg a = {.u = u, .parent = parent, .name = name, .dir = true};
+	return do_unlink(m, &a, err);
+}
+
+/* True if dir is anc or lies below it, following the parent column up to the root. */
+static int is_below(struct tx *t, sl_ino dir, sl_ino anc, bool *below)
+{
+	*below = dir == anc;
+	if (*below || dir == SL_ROOT_INO)
+		return 0;
+	/* UNION (not UNION ALL) ends the walk even if corrupt parents form a loop. */
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s,
+			     "WITH RECURSIVE up(ino) AS ("
+			     "SELECT parent FROM jfs_node WHERE inode = ? "
+			     "UNION SELECT n.parent FROM jfs_node n JOIN up ON n.inode = up.ino "
+			     "WHERE up.ino <> 1 AND n.parent IS NOT NULL AND n.parent <> 0) "
+			     "SELECT ino FROM up WHERE ino = ?",
+			     "ii", (int64_t)dir, (int64_t)anc);
+	if (rc < 0)
+		return rc;
+	*below = rc > 0;
+	t->d->finalize(s);
+	return 0;
+}
+
+struct rename_arg {
+	const struct sl_meta_user *u;
+	sl_ino psrc, pdst;
+	const char *nsrc, *ndst;
+	int flags;
+	struct sl_removed replaced;
+	struct acct ac;
+};
+
+static int rename_op(struct tx *t, void *arg)
+{
+	struct rename_arg *a = arg;
+	memset(&a->replaced, 0, sizeof(a->replaced));
+	sl_sql_acct_reset(&a->ac);
+	struct sl_attr sp, dp, sn, dn;
+	int rc = sl_sql_dir_for_change(t, a->u, a->psrc, &sp);
+	if (!rc)
+		rc = sl_sql_dir_for_change(t, a->u, a->pdst, &dp);
+	if (rc)
+		return rc;
+	if (sp.flags & SL_FLAG_APPEND)
+		return sl_errf(t->err, -EPERM, "directory %" PRIu64 " is append-only", a->psrc);
+	if (dp.parent > SL_TRASH_INO)
+		return sl_errf(t->err, -ENOENT, "directory %" PRIu64 " is being deleted", a->pdst);
+	sl_ino sino, dino;
+	uint8_t stype, dtype;
+	if ((rc = edge_get(t, a->psrc, a->nsrc, true, &sino, &stype)))
+		return rc == -ENOENT ? sl_errf(t->err, -ENOENT, "'%s' does not exist in directory "
+					       "%" PRIu64, a->nsrc, a->psrc) : rc;
+	if (a->psrc == a->pdst && !strcmp(a->nsrc, a->ndst))
+		return (a->flags & SL_RENAME_NOREPLACE)
+			? sl_errf(t->err, -EEXIST, "'%s' exists", a->ndst) : 0;
+	if ((rc = sl_sql_node_get(t, sino, true, &sn)))
+		return rc;
+	if (sn.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
+		return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->nsrc);
+	if (sl_sql_sticky_denies(a->u, &sp, &sn))
+		return sl_sql_deny(t, "sticky directory: cannot move another user's entry",
+				   a->psrc);
+	if (stype == SL_TYPE_DIR && a->psrc != a->pdst) {
+		bool below;
+		if ((rc = is_below(t, a->pdst, sino, &below)))
+			return rc;
+		if (below)
+			return sl_errf(t->err, -EINVAL, "cannot move directory '%s' into itself",
+				       a->nsrc);
+	}
+	int64_t now = sl_sql_now_ns();
+	int64_t snlink = 0, dnlink = 0;
+	rc = edge_get(t, a->pdst, a->ndst, true, &dino, &dtype);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (!rc) {
+		if (a->flags & SL_RENAME_NOREPLACE)
+			return sl_errf(t->err, -EEXIST, "'%s' exists in directory %" PRIu64, a->ndst,
+				       a->pdst);
+		if (dino == sino) /* two links of one file: nothing to do, as POSIX says */
+			return 0;
+		int grc = sl_sql_node_get(t, dino, true, &dn);
+		if (grc == -ENOENT) {
+			sl_err_clear(t->err);
+			dn = (struct sl_attr){.type = dtype, .nlink = 1};
+		} else if (grc) {
+			return grc;
+		}
+		if (stype == SL_TYPE_DIR && dtype != SL_TYPE_DIR)
+			return sl_errf(t->err, -ENOTDIR, "cannot replace non-directory '%s' by a "
+				       "directory", a->ndst);
+		if (stype != SL_TYPE_DIR && dtype == SL_TYPE_DIR)
+			return sl_errf(t->err, -EISDIR, "cannot replace directory '%s' by a "
+				       "non-directory", a->ndst);
+		if (dn.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
+			return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->ndst);
+		if (sl_sql_sticky_denies(a->u, &dp, &dn))
+			return sl_sql_deny(t,
+					   "sticky directory: cannot replace another user's entry",
+					   a->pdst);
+		if (dtype == SL_TYPE_DIR) {
+			bool empty;
+			if ((rc = dir_is_empty(t, dino, &empty)))
+				return rc;
+			if (!empty)
+				return sl_errf(t->err, -ENOTEMPTY, "directory '%s' is not empty",
+					       a->ndst);
+			rc = drop_dir(t, a->pdst, dino, &a->ac);
+			dnlink--;
+		} else if (grc == 0) {
+			rc = drop_link(t, a->pdst, dino, &dn, now, &a->replaced, &a->ac);
+		} else {
+			rc = sl_sql_acct_dir(t, &a->ac, a->pdst, 0, -DIR_SPACE, -1);
+		}
+		if (!rc)
+			rc = sl_sqlq_exec(t, NULL,
+					  "DELETE FROM jfs_edge WHERE parent = ? AND name = ?",
+					  "ib", (int64_t)a->pdst, a->ndst, strlen(a->ndst));
+		if (rc)
+			return rc;
+	} else {
+		sl_err_clear(t->err);
+	}
+	if ((rc = sl_sqlq_exec(t, NULL,
+			       "UPDATE jfs_edge SET parent = ?, name = ? WHERE parent = ? AND "
+			       "name = ?", "ibib", (int64_t)a->pdst, a->ndst, strlen(a->ndst),
+			       (int64_t)a->psrc, a->nsrc, strlen(a->nsrc))))
+		return rc;
+	sl_ino newparent = sn.parent;
+	if (a->psrc != a->pdst) {
+		if (stype == SL_TYPE_DIR) {
+			snlink--;
+			dnlink++;
+		}
+		if (sn.parent) /* hard-linked files keep parent 0 */
+			newparent = a->pdst;
+		uint64_t flen = stype == SL_TYPE_FILE ? sn.length : 0;
+		int64_t space = stype == SL_TYPE_FILE ? sl_sql_jfs_space(flen) : DIR_SPACE;
+		if ((rc = sl_sql_acct_dir(t, &a->ac, a->psrc, -(int64_t)flen, -space, -1)) ||
+		    (rc = sl_sql_acct_dir(t, &a->ac, a->pdst, (int64_t)flen, space, 1)))
+			return rc;
+	}
+	if ((rc = sl_sqlq_exec(t, NULL, "UPDATE jfs_node SET ctime = ?, ctimensec = ?, parent = ? "
+			       "WHERE inode = ?", "iiii", sl_time_us(now), sl_time_nsrem(now),
+			       (int64_t)newparent, (int64_t)sino)))
+		return rc;
+	/* Lower inode first, so that two renames never wait for each other in a cycle. */
+	if (a->psrc == a->pdst)
+		return a->psrc == SL_TRASH_INO
+			? 0 : sl_sql_dir_touch(t, a->psrc, snlink + dnlink, now);
+	sl_ino first = a->psrc < a->pdst ? a->psrc : a->pdst;
+	sl_ino second = first == a->psrc ? a->pdst : a->psrc;
+	if (first != SL_TRASH_INO &&
+	    (rc = sl_sql_dir_touch(t, first, first == a->psrc ? snlink : dnlink, now)))
+		return rc;
+	if (second != SL_TRASH_INO)
+		rc = sl_sql_dir_touch(t, second, second == a->psrc ? snlink : dnlink, now);
+	return rc;
+}
+
+int sl_sql_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
+		  const char *nsrc, sl_ino pdst, const char *ndst, int flags,
+		  struct sl_removed *replaced, struct sl_err *err)
+{
+	struct rename_arg a = {.u = u, .psrc = psrc, .pdst = pdst, .nsrc = nsrc, .ndst = ndst,
+			       .flags = flags};
+	if (replaced)
+		memset(replaced, 0, sizeof(*replaced));
+	int rc = sl_sql_check_name(nsrc, err);
+	if (!rc)
+		rc = sl_sql_check_name(ndst, err);
+	if (!rc)
+		rc = check_reserved(psrc, nsrc, err);
+	if (!rc)
+		rc = check_reserved(pdst, ndst, err);
+	if (!rc && (flags & ~SL_RENAME_NOREPLACE))
+		rc = sl_errf(err, -EINVAL, "unknown rename flags %#x", flags);
+	if (!rc)
+		rc = sl_sqlq_run(m, true, rename_op, &a, err);
+	if (!rc) {
+		sl_sql_acct_apply(m, &a.ac);
+		if (replaced)
+			*replaced = a.replaced;
+	}
+	sl_sql_acct_free(&a.ac);
+	return rc;
+}
+
+/* ---- removing a tree ------------------------------------------------------------------------- */
+
+/* A recursive delete takes the whole tree out of the namespace in one transaction, by moving it
+ * into the trash, then empties it there with the volume's own rights. JuiceFS's names
+ * (.trash/<YYYY-MM-DD-HH>/<parent>-<inode>-<name>) let any client's trash cleaner finish the job
+ * after a crash. */
+struct tree_arg {
+	const struct sl_meta_user *u;
+	sl_ino parent;
+	const char *name;
+	char hour[32];
+	char trash_name[SL_NAME_MAX + 1];
+	sl_ino ino; /* the tree's top directory */
+	struct mknod_arg hour_dir;
+	struct rename_arg move;
+};
+
+/* Hadoop: deleting a tree needs read, write and search permission on every non-empty directory
+ * in it, as HDFS checks it (empty ones need nothing). One query collects the directories. */
+static int check_tree(struct tx *t, const struct sl_meta_user *u, sl_ino top)
+{
+	struct sl_sql_stmt *s;
+	/* UNION (not UNION ALL) ends the walk even if corrupt entries form a loop. */
+	int rc = sl_sqlq_open(t, &s,
+			      "WITH RECURSIVE sub(ino) AS (SELECT ? UNION SELECT e.inode "
+			      "FROM jfs_edge e JOIN sub ON e.parent = sub.ino WHERE e.type = 2) "
+			      "SELECT n.inode, n.mode, n.uid, n.gid FROM sub JOIN jfs_node n "
+			      "ON n.inode = sub.ino WHERE EXISTS (SELECT 1 FROM jfs_edge c "
+			      "WHERE c.parent = n.inode)",
+			      "i", (int64_t)top);
+	sl_ino denied = 0;
+	while (!rc && !denied && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		struct sl_attr d = {.type = SL_TYPE_DIR,
+				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 1) & 07777),
+				    .uid = (uint32_t)sl_sql_col_u64(t, s, 2),
+				    .gid = (uint32_t)sl_sql_col_u64(t, s, 3)};
+		if (sl_meta_access(u, &d, SL_MAY_READ | SL_MAY_WRITE | SL_MAY_EXEC))
+			denied = sl_sql_col_u64(t, s, 0);
+	}
+	t->d->finalize(s);
+	if (rc < 0)
+		return rc;
+	return denied ? sl_sql_deny(t, "cannot delete inside the directory", denied) : 0;
+}
+
+static int trash_tree_op(struct tx *t, void *arg)
+{
+	struct tree_arg *a = arg;
+	struct sl_attr p, n;
+	uint8_t type;
+	int rc = entry_to_remove(t, a->u, a->parent, a->name, &p, &a->ino, &type);
+	if (rc)
+		return rc;
+	if (type != SL_TYPE_DIR)
+		return sl_errf(t->err, -ENOTDIR, "'%s' is not a directory", a->name);
+	if ((rc = sl_sql_node_get(t, a->ino, true, &n)))
+		return rc;
+	if (sl_sql_sticky_denies(a->u, &p, &n))
+		return sl_sql_deny(t, "sticky directory: cannot remove another user's entry",
+				   a->parent);
+	if (n.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
+		return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->name);
+	if (!sl_sql_superuser(a->u) && (rc = check_tree(t, a->u, a->ino)))
+		return rc;
+	/* The hour's directory, made if missing (numbered from the trash's own counter). */
+	a->hour_dir = (struct mknod_arg){.parent = SL_TRASH_INO, .name = a->hour,
+					 .type = SL_TYPE_DIR, .mode = 0555};
+	rc = mknod_op(t, &a->hour_dir);
+	if (rc == -EEXIST) {
+		sl_err_clear(t->err);
+		rc = a->hour_dir.attr.type == SL_TYPE_DIR
+			? 0 : sl_errf(t->err, -EIO, "trash entry %s is not a directory", a->hour);
+	}
+	if (rc)
+		return rc;
+	snprintf(a->trash_name, sizeof(a->trash_name), "%" PRIu64 "-%" PRIu64 "-%s", a->parent,
+		 a->ino, a->name);
+	a->move = (struct rename_arg){.psrc = a->parent, .nsrc = a->name, .pdst = a->hour_dir.ino,
+				      .ndst = a->trash_name, .flags = SL_RENAME_NOREPLACE};
+	return rename_op(t, &a->move);
+}
+
+/* Removes everything below dir with the volume's rights; removed files go to cb. */
+static int empty_tree(struct sl_meta *m, sl_ino dir, sl_meta_removed_cb cb, void *arg,
+		      struct sl_err *err, int depth)
+{
+	if (depth > 1000)
+		return sl_errf(err, -ELOOP, "directory tree too deep");
+	for (;;) {
+		struct readdir_arg l = {.dir = dir, .limit = 1000};
+		int rc = sl_sqlq_run(m, false, sl_sql_readdir_op, &l, err);
+		size_t n = rc ? 0 : l.n;
+		for (size_t i = 0; !rc && i < n; i++) {
+			char name[SL_NAME_MAX + 1];
+			snprintf(name, sizeof(name), "%.*s", (int)l.rows[i].len, l.rows[i].name);
+			if (l.rows[i].attr.type == SL_TYPE_DIR) {
+				rc = empty_tree(m, l.rows[i].ino, cb, arg, err, depth + 1);
+				if (!rc)
+					rc = sl_sql_rmdir(m, NULL, dir, name, err);
+			} else {
+				struct sl_removed removed = {0};
+				rc = sl_sql_unlink(m, NULL, dir, name, &removed, err);
+				if (!rc && removed.ino && cb)
+					cb(arg, &removed);
+			}
+			if (rc == -ENOENT) { /* removed meanwhile (by a trash cleaner) */
+				sl_err_clear(err);
+				rc = 0;
+			}
+		}
+		sl_sql_dirent_rows_clear(&l);
+		free(l.rows);
+		if (rc || n == 0)
+			return rc;
+	}
+}
+
+int sl_sql_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		       const char *name, sl_meta_removed_cb cb, void *arg, struct sl_err *err)
+{
+	struct tree_arg a = {.u = u, .parent = parent, .name = name};
+	int rc = sl_sql_check_name(name, err);
+	if (!rc)
+		rc = check_reserved(parent, name, err);
+	if (rc)
+		return rc;
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(a.hour, sizeof(a.hour), "%Y-%m-%d-%H", &tm);
+	rc = sl_sqlq_run(m, true, trash_tree_op, &a, err);
+	if (!rc) {
+		sl_sql_acct_apply(m, &a.hour_dir.ac);
+		sl_sql_acct_apply(m, &a.move.ac);
+	}
+	sl_sql_acct_free(&a.hour_dir.ac);
+	sl_sql_acct_free(&a.move.ac);
+	if (rc)
+		return rc;
+	/* The tree is gone for every client; what fails from here is left to a trash cleaner. */
+	struct sl_err e = {0};
+	int erc = empty_tree(m, a.ino, cb, arg, &e, 0);
+	if (!erc)
+		erc = sl_sql_rmdir(m, NULL, a.hour_dir.ino, a.trash_name, &e);
+	if (erc) {
+		sl_log(m->log, SL_LOG_WARN, "emptying .trash/%s/%s: %s", a.hour, a.trash_name, e.msg);
+		return 0;
+	}
+	/* The hour's directory goes too once empty (a volume without trash days keeps no trash);
+	 * if another delete or juicefs put something there meanwhile, it stays. */
+	rc = sl_sql_rmdir(m, NULL, SL_TRASH_INO, a.hour, &e);
+	if (rc && rc != -ENOTEMPTY && rc != -ENOENT)
+		sl_log(m->log, SL_LOG_WARN, "removing .trash/%s: %s", a.hour, e.msg);
+	return 0;
+}

@@ -1,0 +1,592 @@
+/*
+ * sql_namespace.c - the "sql" backend's namespace lookups: resolving a path (one query for the
+ * whole walk), lookup, getattr and setattr, whether an inode can be reached from the root;
+ * listing a directory, reading a symlink and an inode's path. The rules of sql.c's header hold
+ * here too.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql_internal.h"
+
+/* ---- namespace: lookups ---------------------------------------------------------------------- */
+
+struct getattr_arg {
+	sl_ino ino;
+	struct sl_attr attr;
+};
+static int getattr_op(struct tx *t, void *arg);
+
+struct resolve_arg {
+	char **names;     /* components of the path */
+	size_t n;
+	sl_ino *inos;     /* [0..found): inode at each depth (0: the root) */
+	struct sl_attr *attrs;
+	bool *valid;      /* the node row exists */
+	size_t found;
+};
+
+/* One query walks the path from the root: the components are a small table (d, name), and a
+ * recursive CTE follows jfs_edge one depth at a time, so the walk stops where a name is missing
+ * (or below a file, which has no entries). The node of every step comes back, so that the caller
+ * can tell ENOENT from ENOTDIR and check search permission on each directory. */
+static int resolve_op(struct tx *t, void *arg)
+{
+	struct resolve_arg *a = arg;
+	a->found = 0;
+	size_t cap = 512 + a->n * 24;
+	char *sql = malloc(cap);
+	if (!sql)
+		return sl_sql_nomem(t);
+	size_t len = (size_t)snprintf(sql, cap, "WITH RECURSIVE comps(d, name) AS (");
+	for (size_t i = 0; i < a->n; i++)
+		len += (size_t)snprintf(sql + len, cap - len, "%sSELECT %zu, ?", i ? " UNION ALL " : "",
+					i + 1);
+	snprintf(sql + len, cap - len,
+		 "), walk(d, ino) AS (SELECT 0, inode FROM jfs_node WHERE inode = 1 UNION ALL "
+		 /* The name comes from a scalar subquery, not a join with comps: MariaDB would
+		  * otherwise join jfs_edge first and use only the parent half of its unique key,
+		  * scanning every entry of each directory on the path. */
+		 "SELECT w.d + 1, e.inode FROM walk w JOIN jfs_edge e ON e.parent = w.ino AND "
+		 "e.name = (SELECT c.name FROM comps c WHERE c.d = w.d + 1)) "
+		 "SELECT w.d, w.ino, " NODE_COLS_N " FROM walk w LEFT JOIN jfs_node n "
+		 "ON n.inode = w.ino ORDER BY w.d");
+	struct sl_sql_stmt *s = NULL;
+	int rc = t->d->prepare(t->c, sql, &s, t->err);
+	for (size_t i = 0; !rc && i < a->n; i++)
+		if (t->d->bind_blob(s, (int)i + 1, a->names[i], strlen(a->names[i])))
+			rc = sl_errf(t->err, -EIO, "binding a path component");
+	while (!rc && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		size_t d = (size_t)t->d->col_i64(s, 0);
+		if (d != a->found || d > a->n) /* cannot happen: names are unique per directory */
+			continue;
+		a->inos[d] = sl_sql_col_u64(t, s, 1);
+		a->valid[d] = !t->d->col_null(s, 2);
+		if (a->valid[d])
+			sl_sql_node_row(t, s, 2, NULL, &a->attrs[d]);
+		a->found = d + 1;
+	}
+	t->d->finalize(s);
+	free(sql);
+	return rc;
+}
+
+/* "/a/b" for the first n components, for messages. */
+static const char *path_prefix(char **names, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = 0;
+	if (!n)
+		snprintf(buf, size, "/");
+	for (size_t i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "/%s", names[i]);
+	return buf;
+}
+
+int sl_sql_resolve(struct sl_meta *m, const struct sl_meta_user *u, const char *path,
+		   sl_ino *ino, struct sl_attr *attr, struct sl_err *err)
+{
+	if (!path || path[0] != '/')
+		return sl_errf(err, -EINVAL, "path '%s' is not absolute", path ? path : "");
+	char *copy = strdup(path);
+	size_t maxn = 1;
+	for (const char *p = path; *p; p++)
+		maxn += *p == '/';
+	struct resolve_arg a = {0};
+	a.names = calloc(maxn, sizeof(char *));
+	a.inos = calloc(maxn + 1, sizeof(sl_ino));
+	a.attrs = calloc(maxn + 1, sizeof(struct sl_attr));
+	a.valid = calloc(maxn + 1, sizeof(bool));
+	int rc = 0;
+	if (!copy || !a.names || !a.inos || !a.attrs || !a.valid) {
+		rc = sl_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	char *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			rc = sl_errf(err, -EINVAL, "path '%s' contains '..'", path);
+			goto out;
+		}
+		if (strlen(c) > SL_NAME_MAX) {
+			rc = sl_errf(err, -ENAMETOOLONG, "a name in path '%.200s' is longer than %d "
+				     "bytes", path, SL_NAME_MAX);
+			goto out;
+		}
+		a.names[a.n++] = c;
+	}
+	if (a.n == 0) { /* the root itself */
+		struct getattr_arg g = {.ino = SL_ROOT_INO};
+		if (!(rc = sl_sqlq_run(m, false, getattr_op, &g, err))) {
+			*ino = SL_ROOT_INO;
+			*attr = g.attr;
+		}
+		goto out;
+	}
+	if ((rc = sl_sqlq_run(m, false, resolve_op, &a, err)))
+		goto out;
+	char pbuf[1024];
+	if (!a.found || !a.valid[0]) {
+		rc = sl_errf(err, -EIO, "the root directory (inode 1) is missing in %s",
+			     m->url_redacted);
+		goto out;
+	}
+	for (size_t i = 0; i < a.found; i++) {
+		if (!a.valid[i]) {
+			rc = sl_errf(err, -EIO, "%s: entry points to inode %" PRIu64 ", which does not "
+				     "exist (run juicefs fsck)",
+				     path_prefix(a.names, i, pbuf, sizeof(pbuf)), a.inos[i]);
+			goto out;
+		}
+		if (i == a.n)
+			break;
+		if (a.attrs[i].type != SL_TYPE_DIR) {
+			rc = sl_errf(err, -ENOTDIR, "%s is not a directory",
+				     path_prefix(a.names, i, pbuf, sizeof(pbuf)));
+			goto out;
+		}
+		if (sl_meta_access(u, &a.attrs[i], SL_MAY_EXEC)) {
+			rc = sl_errf(err, -EACCES, "permission denied: cannot search %s",
+				     path_prefix(a.names, i, pbuf, sizeof(pbuf)));
+			goto out;
+		}
+	}
+	if (a.found <= a.n) {
+		rc = sl_errf(err, -ENOENT, "%s does not exist",
+			     path_prefix(a.names, a.found, pbuf, sizeof(pbuf)));
+		goto out;
+	}
+	*ino = a.inos[a.n];
+	*attr = a.attrs[a.n];
+out:
+	free(copy);
+	free(a.names);
+	free(a.inos);
+	free(a.attrs);
+	free(a.valid);
+	return rc;
+}
+
+struct lookup_arg {
+	const struct sl_meta_user *u;
+	sl_ino parent;
+	const char *name;
+	sl_ino ino;
+	struct sl_attr attr;
+};
+
+static int lookup_op(struct tx *t, void *arg)
+{
+	struct lookup_arg *a = arg;
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s,
+			     "SELECT p.type, p.mode, p.uid, p.gid, e.inode, e.type, " NODE_COLS_N
+			     " FROM jfs_node p LEFT JOIN jfs_edge e "
+			     "ON e.parent = p.inode AND e.name = ? "
+			     "LEFT JOIN jfs_node n ON n.inode = e.inode WHERE p.inode = ?",
+			     "bi", a->name, strlen(a->name), (int64_t)a->parent);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return sl_errf(t->err, -ENOENT, "directory %" PRIu64 " does not exist", a->parent);
+	struct sl_attr p = {.type = (uint8_t)sl_sql_col_u64(t, s, 0),
+			    .mode = (uint16_t)(sl_sql_col_u64(t, s, 1) & 07777),
+			    .uid = (uint32_t)sl_sql_col_u64(t, s, 2),
+			    .gid = (uint32_t)sl_sql_col_u64(t, s, 3)};
+	bool exists = !t->d->col_null(s, 4), corrupt = t->d->col_null(s, 6);
+	a->ino = sl_sql_col_u64(t, s, 4);
+	if (exists && !corrupt)
+		sl_sql_node_row(t, s, 6, NULL, &a->attr);
+	else if (exists) /* the entry without its node: report what the entry says */
+		a->attr = (struct sl_attr){.type = (uint8_t)sl_sql_col_u64(t, s, 5),
+					   .parent = a->parent};
+	t->d->finalize(s);
+	if (p.type != SL_TYPE_DIR)
+		return sl_errf(t->err, -ENOTDIR, "inode %" PRIu64 " is not a directory", a->parent);
+	if (sl_meta_access(a->u, &p, SL_MAY_EXEC))
+		return sl_sql_deny(t, "cannot search the directory", a->parent);
+	if (!exists)
+		return sl_errf(t->err, -ENOENT, "'%s' does not exist in directory %" PRIu64, a->name,
+			       a->parent);
+	return 0;
+}
+
+int sl_sql_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+		  const char *name, sl_ino *ino, struct sl_attr *attr, struct sl_err *err)
+{
+	struct lookup_arg a = {.u = u, .parent = parent, .name = name};
+	int rc = sl_sql_check_name(name, err);
+	if (!rc)
+		rc = sl_sqlq_run(m, false, lookup_op, &a, err);
+	if (!rc) {
+		*ino = a.ino;
+		*attr = a.attr;
+	}
+	return rc;
+}
+
+static int getattr_op(struct tx *t, void *arg)
+{
+	struct getattr_arg *a = arg;
+	return sl_sql_node_get(t, a->ino, false, &a->attr);
+}
+
+int sl_sql_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		   struct sl_attr *attr, struct sl_err *err)
+{
+	(void)u;
+	struct getattr_arg a = {.ino = ino};
+	int rc = sl_sqlq_run(m, false, getattr_op, &a, err);
+	if (!rc)
+		*attr = a.attr;
+	return rc;
+}
+
+struct setattr_arg {
+	const struct sl_meta_user *u;
+	sl_ino ino;
+	int set;
+	const struct sl_attr *in;
+	struct sl_attr out;
+};
+
+static bool in_group(const struct sl_meta_user *u, uint32_t gid)
+{
+	for (int i = 0; i < u->ngids && i < SL_MAX_GROUPS; i++)
+		if (u->gids[i] == gid)
+			return true;
+	return false;
+}
+
+/* Hadoop (HDFS) rules: chmod by the owner; chown only by a superuser; chgrp by the owner to one
+ * of its own groups; setTimes by the owner or anyone who may write (HDFS checks WRITE). A
+ * refusal is EACCES (AccessControlException), where POSIX would say EPERM. */
+static int setattr_op(struct tx *t, void *arg)
+{
+	struct setattr_arg *a = arg;
+	struct sl_attr *n = &a->out;
+	int rc = sl_sql_node_get(t, a->ino, true, n);
+	if (rc)
+		return rc;
+	const struct sl_meta_user *u = a->u;
+	bool su = sl_sql_superuser(u), owner = su || u->uid == n->uid;
+	if (n->flags & SL_FLAG_IMMUTABLE)
+		return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", a->ino);
+	if ((a->set & SL_SET_MODE) && !owner)
+		return sl_sql_deny(t, "only the owner may change the permissions", a->ino);
+	if ((a->set & SL_SET_UID) && a->in->uid != n->uid && !su)
+		return sl_sql_deny(t, "only a superuser may change the owner", a->ino);
+	if ((a->set & (SL_SET_UID | SL_SET_GID)) && !owner)
+		return sl_sql_deny(t, "only the owner may change the owner or group", a->ino);
+	if ((a->set & SL_SET_GID) && a->in->gid != n->gid && !su && !in_group(u, a->in->gid))
+		return sl_sql_deny(t, "the new group is not one of the caller's groups", a->ino);
+	if ((a->set & (SL_SET_ATIME | SL_SET_MTIME)) && !owner &&
+	    sl_meta_access(u, n, SL_MAY_WRITE))
+		return sl_sql_deny(t, "cannot change the times", a->ino);
+	if (a->set & SL_SET_MODE)
+		n->mode = a->in->mode & 07777;
+	if (a->set & SL_SET_UID)
+		n->uid = a->in->uid;
+	if (a->set & SL_SET_GID)
+		n->gid = a->in->gid;
+	if (a->set & SL_SET_ATIME)
+		n->atime_ns = a->in->atime_ns;
+	if (a->set & SL_SET_MTIME)
+		n->mtime_ns = a->in->mtime_ns;
+	n->ctime_ns = sl_sql_now_ns();
+	return sl_sqlq_exec(t, NULL,
+			    "UPDATE jfs_node SET mode = ?, uid = ?, gid = ?, atime = ?, "
+			    "atimensec = ?, mtime = ?, mtimensec = ?, ctime = ?, ctimensec = ? "
+			    "WHERE inode = ?",
+			    "iiiiiiiiii", (int64_t)n->mode, (int64_t)n->uid, (int64_t)n->gid,
+			    sl_time_us(n->atime_ns), sl_time_nsrem(n->atime_ns),
+			    sl_time_us(n->mtime_ns), sl_time_nsrem(n->mtime_ns),
+			    sl_time_us(n->ctime_ns), sl_time_nsrem(n->ctime_ns), (int64_t)a->ino);
+}
+
+int sl_sql_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int set,
+		   const struct sl_attr *in, struct sl_attr *out, struct sl_err *err)
+{
+	struct setattr_arg a = {.u = u, .ino = ino, .set = set, .in = in};
+	int rc = sl_sqlq_run(m, true, setattr_op, &a, err);
+	if (!rc && out)
+		*out = a.out;
+	return rc;
+}
+
+/* Whether u may search every directory from the root down to dir (dir included): one query walks
+ * up the parent column. Sets *ok; a chain that breaks off (a missing node) or loops is not ok. */
+static int search_up(struct tx *t, const struct sl_meta_user *u, sl_ino dir, bool *ok)
+{
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_open(t, &s,
+			      "WITH RECURSIVE up(ino, d) AS (SELECT ?, 0 UNION ALL "
+			      "SELECT n.parent, up.d + 1 FROM jfs_node n JOIN up "
+			      "ON n.inode = up.ino WHERE up.ino <> 1 AND up.d < 1000) "
+			      "SELECT up.ino, n.type, n.mode, n.uid, n.gid FROM up "
+			      "LEFT JOIN jfs_node n ON n.inode = up.ino",
+			      "i", (int64_t)dir);
+	bool root = false, denied = false;
+	while (!rc && !denied && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		struct sl_attr d = {.type = (uint8_t)sl_sql_col_u64(t, s, 1),
+				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 2) & 07777),
+				    .uid = (uint32_t)sl_sql_col_u64(t, s, 3),
+				    .gid = (uint32_t)sl_sql_col_u64(t, s, 4)};
+		denied = t->d->col_null(s, 1) || d.type != SL_TYPE_DIR ||
+			 sl_meta_access(u, &d, SL_MAY_EXEC);
+		root = root || sl_sql_col_u64(t, s, 0) == SL_ROOT_INO;
+	}
+	t->d->finalize(s);
+	*ok = rc >= 0 && root && !denied;
+	return rc < 0 ? rc : 0;
+}
+
+struct reach_arg {
+	const struct sl_meta_user *u;
+	sl_ino ino;
+};
+
+static int reach_op(struct tx *t, void *arg)
+{
+	struct reach_arg *a = arg;
+	struct sl_attr n;
+	int rc = sl_sql_node_get(t, a->ino, false, &n);
+	if (rc || a->ino == SL_ROOT_INO)
+		return rc;
+	bool ok = false;
+	if (n.parent) /* hard-linked files have none: any of their entries will do */
+		return (rc = search_up(t, a->u, n.parent, &ok)) ? rc : ok ? 0
+			: sl_sql_deny(t, "cannot reach it from the root", a->ino);
+	struct sl_sql_stmt *s;
+	if ((rc = sl_sqlq_open(t, &s, "SELECT parent FROM jfs_edge WHERE inode = ?", "i",
+			       (int64_t)a->ino)))
+		return rc;
+	sl_ino parents[16];
+	size_t np = 0;
+	while (np < 16 && (rc = t->d->step(s, t->err)) > 0)
+		parents[np++] = sl_sql_col_u64(t, s, 0);
+	t->d->finalize(s);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; !rc && !ok && i < np; i++)
+		rc = search_up(t, a->u, parents[i], &ok);
+	return rc ? rc : ok ? 0 : sl_sql_deny(t, "cannot reach it from the root", a->ino);
+}
+
+int sl_sql_reach(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		 struct sl_err *err)
+{
+	if (sl_sql_superuser(u))
+		return 0;
+	struct reach_arg a = {.u = u, .ino = ino};
+	return sl_sqlq_run(m, false, reach_op, &a, err);
+}
+
+/* ---- listing and symlinks -------------------------------------------------------------------- */
+
+void sl_sql_dirent_rows_clear(struct readdir_arg *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->rows[i].name);
+	a->n = 0;
+}
+
+int sl_sql_readdir_op(struct tx *t, void *arg)
+{
+	struct readdir_arg *a = arg;
+	sl_sql_dirent_rows_clear(a);
+	struct sl_attr d;
+	int rc = sl_sql_node_get(t, a->dir, false, &d);
+	if (rc)
+		return rc;
+	if (d.type != SL_TYPE_DIR)
+		return sl_errf(t->err, -ENOTDIR, "inode %" PRIu64 " is not a directory", a->dir);
+	/* Hadoop: listing needs READ_EXECUTE on the directory, as HDFS checks it. */
+	if (sl_meta_access(a->u, &d, SL_MAY_READ | SL_MAY_EXEC))
+		return sl_sql_deny(t, "cannot list the directory", a->dir);
+	char sql[512];
+	/* Names are compared and ordered as bytes (BLOB in SQLite, VARBINARY in MySQL). */
+	snprintf(sql, sizeof(sql),
+		 "SELECT e.name, e.inode, e.type, " NODE_COLS_N " FROM jfs_edge e LEFT JOIN jfs_node n "
+		 "ON n.inode = e.inode WHERE e.parent = ?%s ORDER BY e.name%s",
+		 a->after ? " AND e.name > ?" : "", a->limit ? " LIMIT ?" : "");
+	struct sl_sql_stmt *s;
+	if (a->after && a->limit)
+		rc = sl_sqlq_open(t, &s, sql, "ibi", (int64_t)a->dir, a->after, strlen(a->after),
+				  (int64_t)a->limit);
+	else if (a->after)
+		rc = sl_sqlq_open(t, &s, sql, "ib", (int64_t)a->dir, a->after, strlen(a->after));
+	else if (a->limit)
+		rc = sl_sqlq_open(t, &s, sql, "ii", (int64_t)a->dir, (int64_t)a->limit);
+	else
+		rc = sl_sqlq_open(t, &s, sql, "i", (int64_t)a->dir);
+	while (!rc && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		if (a->n == a->cap) {
+			size_t nc = a->cap ? a->cap * 2 : 64;
+			struct dirent_row *nr = realloc(a->rows, nc * sizeof(*nr));
+			if (!nr) {
+				rc = sl_sql_nomem(t);
+				break;
+			}
+			a->rows = nr;
+			a->cap = nc;
+		}
+		struct dirent_row *r = &a->rows[a->n];
+		if (!(r->name = sl_sql_col_dup(t, s, 0, &r->len))) {
+			rc = sl_sql_nomem(t);
+			break;
+		}
+		a->n++;
+		r->ino = sl_sql_col_u64(t, s, 1);
+		if (t->d->col_null(s, 3)) /* the entry without its node */
+			r->attr = (struct sl_attr){.type = (uint8_t)sl_sql_col_u64(t, s, 2),
+						   .parent = a->dir};
+		else
+			sl_sql_node_row(t, s, 3, NULL, &r->attr);
+	}
+	t->d->finalize(s);
+	return rc;
+}
+
+int sl_sql_readdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino dir,
+		   const char *after, size_t limit, sl_meta_dirent_cb cb, void *arg,
+		   struct sl_err *err)
+{
+	struct readdir_arg a = {.u = u, .dir = dir, .after = after, .limit = limit};
+	int rc = sl_sqlq_run(m, false, sl_sql_readdir_op, &a, err);
+	for (size_t i = 0; !rc && i < a.n; i++) {
+		struct sl_dirent_info e = {a.rows[i].name, a.rows[i].len, a.rows[i].ino,
+					   a.rows[i].attr};
+		if (cb(arg, &e))
+			break;
+	}
+	sl_sql_dirent_rows_clear(&a);
+	free(a.rows);
+	return rc;
+}
+
+struct readlink_arg {
+	sl_ino ino;
+	char *target;
+};
+
+static int readlink_op(struct tx *t, void *arg)
+{
+	struct readlink_arg *a = arg;
+	free(a->target);
+	a->target = NULL;
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s,
+			     "SELECT n.type, l.target FROM jfs_node n LEFT JOIN jfs_symlink l "
+			     "ON l.inode = n.inode WHERE n.inode = ?", "i", (int64_t)a->ino);
+	if (rc <= 0)
+		return rc < 0 ? rc : sl_errf(t->err, -ENOENT, "inode %" PRIu64 " does not exist",
+					     a->ino);
+	rc = 0;
+	if (sl_sql_col_u64(t, s, 0) != SL_TYPE_SYMLINK)
+		rc = sl_errf(t->err, -EINVAL, "inode %" PRIu64 " is not a symlink", a->ino);
+	else if (t->d->col_null(s, 1))
+		rc = sl_errf(t->err, -EIO, "symlink %" PRIu64 " has no target", a->ino);
+	else if (!(a->target = sl_sql_col_dup(t, s, 1, NULL)))
+		rc = sl_sql_nomem(t);
+	t->d->finalize(s);
+	return rc;
+}
+
+int sl_sql_readlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    char **target, struct sl_err *err)
+{
+	(void)u;
+	struct readlink_arg a = {.ino = ino};
+	int rc = sl_sqlq_run(m, false, readlink_op, &a, err);
+	*target = rc ? NULL : a.target;
+	if (rc)
+		free(a.target);
+	return rc;
+}
+
+struct inode_path_arg {
+	sl_ino ino;
+	char *path;
+};
+
+/* Walks up from the inode's first edge (jfs_edge's inode index) to the root in one query. */
+static int inode_path_op(struct tx *t, void *arg)
+{
+	struct inode_path_arg *a = arg;
+	free(a->path);
+	a->path = NULL;
+	if (a->ino == SL_ROOT_INO)
+		return (a->path = strdup("/")) ? 0 : sl_sql_nomem(t);
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_open(t, &s,
+			      "WITH RECURSIVE up(d, parent, name) AS (SELECT 0, parent, name "
+			      "FROM jfs_edge WHERE id = (SELECT MIN(id) FROM jfs_edge "
+			      "WHERE inode = ?) UNION ALL "
+			      "SELECT u.d + 1, e.parent, e.name FROM up u JOIN jfs_edge e "
+			      "ON e.inode = u.parent WHERE u.parent <> 1 AND u.d < 4096) "
+			      "SELECT d, parent, name FROM up ORDER BY d", "i", (int64_t)a->ino);
+	if (rc)
+		return rc;
+	/* names from the file up; the path is built from the root down */
+	char **names = NULL;
+	size_t n = 0, cap = 0, total = 0;
+	sl_ino top = 0;
+	bool in_trash = false;
+	while (!rc && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			char **nn = realloc(names, nc * sizeof(*nn));
+			if (!nn) {
+				rc = sl_sql_nomem(t);
+				break;
+			}
+			names = nn;
+			cap = nc;
+		}
+		size_t len;
+		if (!(names[n] = sl_sql_col_dup(t, s, 2, &len))) {
+			rc = sl_sql_nomem(t);
+			break;
+		}
+		n++;
+		total += len + 1;
+		top = sl_sql_col_u64(t, s, 1);
+		in_trash |= top == SL_TRASH_INO;
+	}
+	t->d->finalize(s);
+	if (!rc && (n == 0 || top != SL_ROOT_INO || in_trash))
+		rc = sl_errf(t->err, -ENOENT, "inode %" PRIu64 " has no name under the root (it was "
+			     "deleted or is in the trash)", a->ino);
+	if (!rc && !(a->path = malloc(total + 1)))
+		rc = sl_sql_nomem(t);
+	if (!rc) {
+		size_t off = 0;
+		for (size_t i = n; i > 0; i--)
+			off += (size_t)sprintf(a->path + off, "/%s", names[i - 1]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+int sl_sql_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		      char **path, struct sl_err *err)
+{
+	(void)u; /* the core resolves the path as u */
+	struct inode_path_arg a = {.ino = ino};
+	int rc = sl_sqlq_run(m, false, inode_path_op, &a, err);
+	*path = rc ? NULL : a.path;
+	if (rc)
+		free(a.path);
+	return rc;
+}
