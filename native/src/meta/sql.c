@@ -102,12 +102,6 @@ static int run_cb(struct sl_sql_conn *c, void *a, struct sl_err *err)
 }
 
 /* One transaction (retried by the runner as needed). */
-static int run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_err *err)
-{
-	struct run_ctx r = {.m = m, .fn = fn, .arg = arg};
-	return sl_sql_txn(sl_sql_be_of(m)->pool, write, run_cb, &r, err);
-}
-
 /* Binds arguments described by fmt: 'i' int64_t, 'b' const void * + size_t (blob),
  * 't' const char * (text). */
 static int q_vbind(struct tx *t, struct sl_sql_stmt *s, const char *sql, const char *fmt,
@@ -177,15 +171,6 @@ static int q_vexec(struct tx *t, int64_t *changes, const char *sql, const char *
 }
 
 /* Runs a statement without results; *changes (if not NULL) gets the rows it changed. */
-static int q_exec(struct tx *t, int64_t *changes, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = q_vexec(t, changes, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static int q_vrow(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt,
 		  va_list ap)
 {
@@ -201,19 +186,11 @@ static int q_vrow(struct tx *t, struct sl_sql_stmt **s, const char *sql, const c
 }
 
 /* Runs a query for its first row: 1 with *s on the row (caller finalizes), 0 if there is none. */
-static int q_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = q_vrow(t, s, sql, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* The same for the backend's other files (sql_internal.h). */
 int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_err *err)
 {
-	return run(m, write, fn, arg, err);
+	struct run_ctx r = {.m = m, .fn = fn, .arg = arg};
+	return sl_sql_txn(sl_sql_be_of(m)->pool, write, run_cb, &r, err);
 }
 
 static int ddl_op(struct tx *t, void *arg)
@@ -230,7 +207,7 @@ int sl_sqlq_own_table(struct sl_meta *m, bool *ready, const char *const ddl[2], 
 	pthread_mutex_unlock(&b->lock);
 	if (done)
 		return 0;
-	int rc = run(m, false, ddl_op, (void *)ddl[!strcmp(b->d->scheme, "mysql")], err);
+	int rc = sl_sqlq_run(m, false, ddl_op, (void *)ddl[!strcmp(b->d->scheme, "mysql")], err);
 	if (rc)
 		return sl_err_wrap(err, "creating the %s table in %s", what, m->url_redacted);
 	pthread_mutex_lock(&b->lock);
@@ -314,7 +291,7 @@ int sl_sql_node_get(struct tx *t, sl_ino ino, bool lock, struct sl_attr *a)
 	char buf[256];
 	const char *sql = "SELECT " NODE_COLS " FROM jfs_node WHERE inode = ?";
 	struct sl_sql_stmt *s;
-	int rc = q_row(t, &s, lock ? FU(t, buf, sql) : sql, "i", (int64_t)ino);
+	int rc = sl_sqlq_row(t, &s, lock ? FU(t, buf, sql) : sql, "i", (int64_t)ino);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
@@ -326,27 +303,27 @@ int sl_sql_node_get(struct tx *t, sl_ino ino, bool lock, struct sl_attr *a)
 
 int sl_sql_node_insert(struct tx *t, sl_ino ino, const struct sl_attr *a)
 {
-	return q_exec(t, NULL,
-		      "INSERT INTO jfs_node (inode, type, flags, mode, uid, gid, atime, mtime, ctime, "
-		      "atimensec, mtimensec, ctimensec, nlink, length, rdev, parent, access_acl_id, "
-		      "default_acl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
-		      "iiiiiiiiiiiiiiii", (int64_t)ino, (int64_t)a->type, (int64_t)a->flags,
-		      (int64_t)(a->mode & 07777), (int64_t)a->uid, (int64_t)a->gid,
-		      sl_time_us(a->atime_ns), sl_time_us(a->mtime_ns), sl_time_us(a->ctime_ns),
-		      sl_time_nsrem(a->atime_ns), sl_time_nsrem(a->mtime_ns),
-		      sl_time_nsrem(a->ctime_ns), (int64_t)a->nlink, (int64_t)a->length,
-		      (int64_t)a->rdev, (int64_t)a->parent);
+	return sl_sqlq_exec(t, NULL,
+			    "INSERT INTO jfs_node (inode, type, flags, mode, uid, gid, atime, mtime, ctime, "
+			    "atimensec, mtimensec, ctimensec, nlink, length, rdev, parent, access_acl_id, "
+			    "default_acl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
+			    "iiiiiiiiiiiiiiii", (int64_t)ino, (int64_t)a->type, (int64_t)a->flags,
+			    (int64_t)(a->mode & 07777), (int64_t)a->uid, (int64_t)a->gid,
+			    sl_time_us(a->atime_ns), sl_time_us(a->mtime_ns), sl_time_us(a->ctime_ns),
+			    sl_time_nsrem(a->atime_ns), sl_time_nsrem(a->mtime_ns),
+			    sl_time_nsrem(a->ctime_ns), (int64_t)a->nlink, (int64_t)a->length,
+			    (int64_t)a->rdev, (int64_t)a->parent);
 }
 
 /* Adds dnlink to a directory's link count and sets its mtime and ctime; -ENOENT if it vanished. */
 int sl_sql_dir_touch(struct tx *t, sl_ino dir, int64_t dnlink, int64_t now)
 {
 	int64_t n = 0;
-	int rc = q_exec(t, &n,
-			"UPDATE jfs_node SET nlink = nlink + ?, mtime = ?, mtimensec = ?, ctime = ?, "
-			"ctimensec = ? WHERE inode = ?",
-			"iiiiii", dnlink, sl_time_us(now), sl_time_nsrem(now), sl_time_us(now),
-			sl_time_nsrem(now), (int64_t)dir);
+	int rc = sl_sqlq_exec(t, &n,
+			      "UPDATE jfs_node SET nlink = nlink + ?, mtime = ?, mtimensec = ?, ctime = ?, "
+			      "ctimensec = ? WHERE inode = ?",
+			      "iiiiii", dnlink, sl_time_us(now), sl_time_nsrem(now), sl_time_us(now),
+			      sl_time_nsrem(now), (int64_t)dir);
 	if (!rc && n == 0)
 		rc = sl_errf(t->err, -ENOENT, "directory %" PRIu64 " was removed meanwhile", dir);
 	return rc;
@@ -357,18 +334,18 @@ int sl_sql_counter_add(struct tx *t, const char *name, int64_t delta, int64_t *v
 {
 	char buf[128];
 	struct sl_sql_stmt *s;
-	int rc = q_row(t, &s, FU(t, buf, "SELECT value FROM jfs_counter WHERE name = ?"), "t",
-		       name);
+	int rc = sl_sqlq_row(t, &s, FU(t, buf, "SELECT value FROM jfs_counter WHERE name = ?"), "t",
+			     name);
 	if (rc < 0)
 		return rc;
 	int64_t v = delta;
 	if (rc) {
 		v += t->d->col_i64(s, 0);
 		t->d->finalize(s);
-		rc = q_exec(t, NULL, "UPDATE jfs_counter SET value = ? WHERE name = ?", "it", v, name);
+		rc = sl_sqlq_exec(t, NULL, "UPDATE jfs_counter SET value = ? WHERE name = ?", "it", v, name);
 	} else {
-		rc = q_exec(t, NULL, "INSERT INTO jfs_counter (name, value) VALUES (?, ?)", "ti", name,
-			    v);
+		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_counter (name, value) VALUES (?, ?)", "ti", name,
+				  v);
 	}
 	if (!rc && value)
 		*value = v;
@@ -597,7 +574,7 @@ static int load_op(struct tx *t, void *arg)
 	free(a->json);
 	a->json = NULL;
 	struct sl_sql_stmt *s;
-	int rc = q_row(t, &s, "SELECT value FROM jfs_setting WHERE name = ?", "t", a->name);
+	int rc = sl_sqlq_row(t, &s, "SELECT value FROM jfs_setting WHERE name = ?", "t", a->name);
 	if (rc <= 0)
 		return rc < 0 ? rc : -ENOENT;
 	a->json = sl_sql_col_dup(t, s, 0, NULL);
@@ -610,7 +587,7 @@ static int sql_get_setting(struct sl_meta *m, const char *name, char **value,
 {
 	*value = NULL;
 	struct load_arg a = {.name = name};
-	int rc = run(m, false, load_op, &a, err);
+	int rc = sl_sqlq_run(m, false, load_op, &a, err);
 	if (rc)
 		free(a.json);
 	else
@@ -625,22 +602,22 @@ struct setting_arg {
 static int add_setting_op(struct tx *t, void *arg)
 {
 	struct setting_arg *a = arg;
-	return q_exec(t, NULL, "INSERT INTO jfs_setting (name, value) VALUES (?, ?)", "tt", a->name,
-		      a->value);
+	return sl_sqlq_exec(t, NULL, "INSERT INTO jfs_setting (name, value) VALUES (?, ?)", "tt", a->name,
+			    a->value);
 }
 
 static int sql_add_setting(struct sl_meta *m, const char *name, const char *value,
 			   struct sl_err *err)
 {
 	struct setting_arg a = {name, value};
-	return run(m, true, add_setting_op, &a, err);
+	return sl_sqlq_run(m, true, add_setting_op, &a, err);
 }
 
 static int sql_load_format(struct sl_meta *m, char **json, struct sl_err *err)
 {
 	*json = NULL;
 	struct load_arg a = {.name = "format"};
-	int rc = run(m, false, load_op, &a, err);
+	int rc = sl_sqlq_run(m, false, load_op, &a, err);
 	if (rc && missing_table(err, rc)) {
 		sl_err_clear(err);
 		sl_errf(err, -ENOENT, "no volume is formatted in %s", m->url_redacted);
@@ -664,7 +641,7 @@ struct format_arg {
 static int node_insert_missing(struct tx *t, sl_ino ino, const struct sl_attr *a)
 {
 	struct sl_sql_stmt *s;
-	int rc = q_row(t, &s, "SELECT inode FROM jfs_node WHERE inode = ?", "i", (int64_t)ino);
+	int rc = sl_sqlq_row(t, &s, "SELECT inode FROM jfs_node WHERE inode = ?", "i", (int64_t)ino);
 	if (rc < 0)
 		return rc;
 	t->d->finalize(s);
@@ -676,8 +653,8 @@ static int format_op(struct tx *t, void *arg)
 	struct format_arg *a = arg;
 	char buf[128];
 	struct sl_sql_stmt *s;
-	int rc = q_row(t, &s, FU(t, buf, "SELECT name FROM jfs_setting WHERE name = ?"), "t",
-		       "format");
+	int rc = sl_sqlq_row(t, &s, FU(t, buf, "SELECT name FROM jfs_setting WHERE name = ?"), "t",
+			     "format");
 	if (rc < 0)
 		return rc;
 	t->d->finalize(s);
@@ -685,11 +662,11 @@ static int format_op(struct tx *t, void *arg)
 		if (!a->force)
 			return sl_errf(t->err, -EEXIST, "a volume is already formatted in %s",
 				       t->m->url_redacted);
-		return q_exec(t, NULL, "UPDATE jfs_setting SET value = ? WHERE name = ?", "tt",
-			      a->json, "format");
+		return sl_sqlq_exec(t, NULL, "UPDATE jfs_setting SET value = ? WHERE name = ?", "tt",
+				    a->json, "format");
 	}
-	if ((rc = q_exec(t, NULL, "INSERT INTO jfs_setting (name, value) VALUES (?, ?)", "tt",
-			 "format", a->json)))
+	if ((rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_setting (name, value) VALUES (?, ?)", "tt",
+			       "format", a->json)))
 		return rc;
 	static const struct {
 		const char *name;
@@ -704,13 +681,13 @@ static int format_op(struct tx *t, void *arg)
 	};
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		/* A half-cleaned database may still hold counters: keep their values. */
-		rc = q_row(t, &s, "SELECT value FROM jfs_counter WHERE name = ?", "t",
-			   counters[i].name);
+		rc = sl_sqlq_row(t, &s, "SELECT value FROM jfs_counter WHERE name = ?", "t",
+				 counters[i].name);
 		if (rc < 0)
 			return rc;
 		t->d->finalize(s);
-		if (!rc && (rc = q_exec(t, NULL, "INSERT INTO jfs_counter (name, value) VALUES (?, ?)",
-					"ti", counters[i].name, counters[i].value)))
+		if (!rc && (rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_counter (name, value) VALUES (?, ?)",
+					      "ti", counters[i].name, counters[i].value)))
 			return rc;
 	}
 	struct sl_attr root = *a->root;
@@ -747,7 +724,7 @@ static int sql_format(struct sl_meta *m, const char *json, const struct sl_attr 
 	if (rc)
 		return sl_err_wrap(err, "creating the tables in %s", m->url_redacted);
 	struct format_arg a = {.json = json, .root = root, .force = force};
-	return run(m, true, format_op, &a, err);
+	return sl_sqlq_run(m, true, format_op, &a, err);
 }
 
 const struct sl_meta_backend sl_meta_sql_backend = {
