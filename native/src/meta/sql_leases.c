@@ -36,12 +36,6 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
-static const char *fu(struct tx *t, char *buf, size_t size, const char *sql)
-{
-	snprintf(buf, size, "%s%s", sql, t->d->for_update);
-	return buf;
-}
-
 static int ensure_table(struct sl_meta *m, struct sl_err *err)
 {
 	struct sqlbe *b = m->priv;
@@ -69,7 +63,7 @@ static int lease_row(struct tx *t, sl_ino ino, bool lock, uint64_t *sid, uint64_
 	char buf[128];
 	const char *sql = "SELECT sid, gen FROM sluice_lease WHERE inode = ?";
 	struct sl_sql_stmt *s;
-	int rc = sl_sqlq_row(t, &s, lock ? fu(t, buf, sizeof(buf), sql) : sql, "i", (int64_t)ino);
+	int rc = sl_sqlq_row(t, &s, lock ? FU(t, buf, sql) : sql, "i", (int64_t)ino);
 	if (rc <= 0)
 		return rc;
 	*sid = (uint64_t)t->d->col_i64(s, 0);

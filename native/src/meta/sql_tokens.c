@@ -53,12 +53,6 @@ static const struct {
 #define KEY_COUNTER "key"
 #define TOKEN_COUNTER "token"
 
-static const char *fu(struct tx *t, char *buf, size_t size, const char *sql)
-{
-	snprintf(buf, size, "%s%s", sql, t->d->for_update);
-	return buf;
-}
-
 static int64_t col_i64(struct tx *t, struct sl_sql_stmt *s, int col)
 {
 	return t->d->col_null(s, col) ? 0 : t->d->col_i64(s, col);
@@ -183,8 +177,8 @@ static int signing_op(struct tx *t, void *arg)
 	struct sl_sql_stmt *s = NULL;
 	/* The counter's row lock first: gateways that both find the newest key too old then create
 	 * their keys one after the other, and the second one sees the first's. */
-	int rc = sl_sqlq_row(t, &s, fu(t, buf, sizeof(buf), "SELECT value FROM sluice_dt_counter "
-				       "WHERE name = ?"), "t", KEY_COUNTER);
+	int rc = sl_sqlq_row(t, &s, FU(t, buf, "SELECT value FROM sluice_dt_counter "
+					       "WHERE name = ?"), "t", KEY_COUNTER);
 	if (rc > 0)
 		t->d->finalize(s);
 	if (!rc)
@@ -192,8 +186,8 @@ static int signing_op(struct tx *t, void *arg)
 			     KEY_COUNTER);
 	if (rc < 0)
 		return rc;
-	rc = sl_sqlq_row(t, &s, fu(t, buf, sizeof(buf), "SELECT " KEY_COLS " FROM sluice_dt_key "
-				   "ORDER BY created DESC, id DESC LIMIT 1"), "");
+	rc = sl_sqlq_row(t, &s, FU(t, buf, "SELECT " KEY_COLS " FROM sluice_dt_key "
+					   "ORDER BY created DESC, id DESC LIMIT 1"), "");
 	if (rc < 0)
 		return rc;
 	if (rc > 0) {
