@@ -30,7 +30,7 @@
 #include "vfs/vfs.h"
 
 #define BLK 65536
-#define KEY_LABEL "sluice cache group v1" /* peer.c's: the owner answers as a member */
+#define KEY_LABEL "sluice cache group v1" /* vfs/peer_internal.h's: the owner answers as a member */
 #define MAC_BYTES SL_META_KEY_BYTES
 #define HOLD_MS 2000 /* a teardown that frees the group first does so within milliseconds */
 #define MAX_FDS 8

@@ -1,7 +1,7 @@
 /*
  * internal.h - what the files of libsluice-hdfs share: the connection and stream structs behind
- * hdfsFS and hdfsFile, the per-process volume registry, configuration lookup and the error
- * convention (errno plus the calling thread's message, returned as -1 or NULL).
+ * hdfsFS and hdfsFile, the per-process volume registry, configuration lookup, path resolution and
+ * the error convention (errno plus the calling thread's message, returned as -1 or NULL).
  */
 #ifndef SL_HDFS_INTERNAL_H
 #define SL_HDFS_INTERNAL_H
@@ -53,6 +53,14 @@ static inline const sluice_user *hd_user(hdfsFS fs)
 {
 	return fs->user ? &fs->u : NULL;
 }
+
+#define HD_PATH_MAX 4096
+#define HD_SCHEME "sluice://"
+
+/* path as an absolute, normalised path inside fs's volume: absolute, relative to the working
+ * directory, or sluice://VOLUME/path (or hdfs://VOLUME/path) naming fs's volume. out has
+ * HD_PATH_MAX bytes. Returns 0 or -1 with errno and the thread's message set (hdfs.c). */
+int hd_resolve(hdfsFS fs, const char *path, char *out);
 
 /* Error convention: records the message for hdfsGetLastExceptionRootCause, sets errno to err and
  * returns -1. */

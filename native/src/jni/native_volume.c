@@ -1,9 +1,10 @@
 /*
- * native_volume.c - the natives of io.sluice.hadoop.nativeio.NativeVolume: argument conversion,
- * bounds checks and error translation around each sluice_* call, nothing more.
- * Handles: a volume is the sluice_volume pointer; a file or directory is a small struct that also
- * remembers its volume, because the error message of a failed call lives on the volume
- * (sluice_last_error). No Java monitor is held and no Java call is made during a sluice_* call.
+ * native_volume.c - the natives of io.sluice.hadoop.nativeio.NativeVolume on a volume: versions,
+ * the volume's life (init, log lines, counters, shutdown) and its path calls (metadata, block
+ * locations, xattrs). Open files are native_file.c's, directory listings native_dir.c's and
+ * delegation tokens native_token.c's; what they share is native_internal.h, defined here.
+ * Every native is argument conversion, bounds checks and error translation around each sluice_*
+ * call, nothing more. No Java monitor is held and no Java call is made during a sluice_* call.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,56 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jni/jni_util.h"
+#include "jni/native_internal.h"
 
-#define JNAME(n) Java_io_sluice_hadoop_nativeio_NativeVolume_##n
-#define COPY_CHUNK (1u << 20)   /* heap-array reads/writes go through a temp of at most this */
-#define STACK_CHUNK (8u << 10)  /* ... and through the stack up to this */
+/* The frame of a path call (native_internal.h). */
 
-struct jfile {
-	sluice_file *f;
-	sluice_volume *vol;
-};
-
-struct jdir {
-	sluice_dir *d;
-	sluice_volume *vol;
-};
-
-static inline sluice_volume *VOL(jlong h)
-{
-	return (sluice_volume *)(intptr_t)h;
-}
-
-static inline jlong HANDLE(void *p)
-{
-	return (jlong)(intptr_t)p;
-}
-
-static int check_handle(JNIEnv *env, jlong h, const char *what)
-{
-	if (h)
-		return 0;
-	sj_throwf(env, sj.ioe, "%s is closed", what);
-	return -1;
-}
-
-static void throw_vol(JNIEnv *env, sluice_volume *vol, int rc, const char *path)
-{
-	sj_throw_errno(env, rc, sluice_last_error(vol), path);
-}
-
-/* The common frame of a path call: user, path, and cleanup on every return. */
-struct call {
-	struct sj_user user;
-	char *path;
-};
-
-static int call_begin(JNIEnv *env, jlong vol, jstring user, jobjectArray groups, jstring path,
-		      struct call *c)
+int sj_call_begin(JNIEnv *env, jlong vol, jstring user, jobjectArray groups, jstring path,
+		  struct call *c)
 {
 	memset(c, 0, sizeof(*c));
-	if (check_handle(env, vol, "volume"))
+	if (sj_check_handle(env, vol, "volume"))
 		return -1;
 	if (sj_user_get(env, user, groups, &c->user))
 		return -1;
@@ -73,7 +33,7 @@ static int call_begin(JNIEnv *env, jlong vol, jstring user, jobjectArray groups,
 	return 0;
 }
 
-static void call_end(struct call *c)
+void sj_call_end(struct call *c)
 {
 	sj_user_free(&c->user);
 	free(c->path);
@@ -93,15 +53,9 @@ JNIEXPORT jstring JNICALL JNAME(version)(JNIEnv *env, jclass cls)
 	return sj_string(env, sluice_version());
 }
 
-/* A configuration from two String[] of equal length; every field is owned by the struct. */
-struct jconf {
-	char **k, **v;
-	size_t nk, nv;
-	sluice_kv *kv;
-};
-
-/* Returns 0, or -1 with an exception pending (conf_end is still needed). */
-static int conf_begin(JNIEnv *env, jobjectArray keys, jobjectArray values, struct jconf *c)
+/* A configuration from two String[] (native_internal.h): init's, and renewToken's and
+ * cancelToken's in native_token.c. */
+int sj_conf_begin(JNIEnv *env, jobjectArray keys, jobjectArray values, struct jconf *c)
 {
 	memset(c, 0, sizeof(*c));
 	if (!keys || !values) {
@@ -125,7 +79,7 @@ static int conf_begin(JNIEnv *env, jobjectArray keys, jobjectArray values, struc
 	return 0;
 }
 
-static void conf_end(struct jconf *c)
+void sj_conf_end(struct jconf *c)
 {
 	free(c->kv);
 	sj_free_strings(c->k, c->nk);
@@ -139,7 +93,7 @@ JNIEXPORT jlong JNICALL JNAME(init)(JNIEnv *env, jclass cls, jobjectArray keys,
 	(void)cls;
 	struct jconf c;
 	sluice_volume *vol = NULL;
-	if (conf_begin(env, keys, values, &c))
+	if (sj_conf_begin(env, keys, values, &c))
 		goto out;
 	char errmsg[1024] = "";
 	int rc = sluice_init(c.kv, c.nk, &vol, errmsg, sizeof(errmsg));
@@ -148,14 +102,14 @@ JNIEXPORT jlong JNICALL JNAME(init)(JNIEnv *env, jclass cls, jobjectArray keys,
 		sj_throw_errno(env, rc, errmsg, NULL);
 	}
 out:
-	conf_end(&c);
+	sj_conf_end(&c);
 	return HANDLE(vol);
 }
 
 JNIEXPORT jstring JNICALL JNAME(logNext)(JNIEnv *env, jclass cls, jlong vol)
 {
 	(void)cls;
-	if (check_handle(env, vol, "the volume"))
+	if (sj_check_handle(env, vol, "the volume"))
 		return NULL;
 	char line[1 + 1024];
 	int level;
@@ -195,7 +149,7 @@ static void add_counter(void *arg, const char *name, uint64_t value)
 JNIEXPORT jstring JNICALL JNAME(stats)(JNIEnv *env, jclass cls, jlong vol)
 {
 	(void)cls;
-	if (check_handle(env, vol, "the volume"))
+	if (sj_check_handle(env, vol, "the volume"))
 		return NULL;
 	struct stats_text t = {0};
 	sluice_stats(VOL(vol), add_counter, &t);
@@ -231,23 +185,23 @@ JNIEXPORT void JNICALL JNAME(stat)(JNIEnv *env, jclass cls, jlong vol, jstring u
 		sj_throwf(env, sj.npe, "stat: the NativeStat is null");
 		return;
 	}
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return;
 	sluice_stat s;
 	int rc = follow ? sluice_stat_path(VOL(vol), sj_user_ptr(&c.user), c.path, &s)
 			: sluice_lstat(VOL(vol), sj_user_ptr(&c.user), c.path, &s);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
 	else
 		sj_fill_stat(env, st, &s, NULL, NULL, NULL);
-	call_end(&c);
+	sj_call_end(&c);
 }
 
 JNIEXPORT jstring JNICALL JNAME(inodePath)(JNIEnv *env, jclass cls, jlong vol, jstring user,
 					   jobjectArray groups, jlong inode)
 {
 	(void)cls;
-	if (check_handle(env, vol, "volume"))
+	if (sj_check_handle(env, vol, "volume"))
 		return NULL;
 	struct sj_user u;
 	if (sj_user_get(env, user, groups, &u))
@@ -260,7 +214,7 @@ JNIEXPORT jstring JNICALL JNAME(inodePath)(JNIEnv *env, jclass cls, jlong vol, j
 		ssize_t n = sluice_inode_path(VOL(vol), sj_user_ptr(&u), (uint64_t)inode, buf,
 					      PATH_MAX + 1);
 		if (n < 0)
-			throw_vol(env, VOL(vol), (int)n, NULL);
+			sj_throw_vol(env, VOL(vol), (int)n, NULL);
 		else
 			r = sj_string(env, buf);
 	}
@@ -274,13 +228,13 @@ JNIEXPORT void JNICALL JNAME(mkdirs)(JNIEnv *env, jclass cls, jlong vol, jstring
 {
 	(void)cls;
 	struct call c;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return;
 	int rc = sluice_mkdirs(VOL(vol), sj_user_ptr(&c.user), c.path, (uint32_t)mode,
 			       (uint32_t)umask);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
-	call_end(&c);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
+	sj_call_end(&c);
 }
 
 JNIEXPORT void JNICALL JNAME(mkdir)(JNIEnv *env, jclass cls, jlong vol, jstring user,
@@ -288,13 +242,13 @@ JNIEXPORT void JNICALL JNAME(mkdir)(JNIEnv *env, jclass cls, jlong vol, jstring 
 {
 	(void)cls;
 	struct call c;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return;
 	int rc = sluice_mkdir(VOL(vol), sj_user_ptr(&c.user), c.path, (uint32_t)mode,
 			      (uint32_t)umask);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
-	call_end(&c);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
+	sj_call_end(&c);
 }
 
 JNIEXPORT void JNICALL JNAME(rename)(JNIEnv *env, jclass cls, jlong vol, jstring user,
@@ -302,17 +256,17 @@ JNIEXPORT void JNICALL JNAME(rename)(JNIEnv *env, jclass cls, jlong vol, jstring
 {
 	(void)cls;
 	struct call c;
-	if (call_begin(env, vol, user, groups, src, &c))
+	if (sj_call_begin(env, vol, user, groups, src, &c))
 		return;
 	char *d = sj_utf8(env, dst, "destination path");
 	if (d) {
 		int rc = sluice_rename(VOL(vol), sj_user_ptr(&c.user), c.path, d, flags);
 		/* EEXIST is about the destination; other errors are usually about the source */
 		if (rc < 0)
-			throw_vol(env, VOL(vol), rc, rc == -EEXIST ? d : c.path);
+			sj_throw_vol(env, VOL(vol), rc, rc == -EEXIST ? d : c.path);
 		free(d);
 	}
-	call_end(&c);
+	sj_call_end(&c);
 }
 
 JNIEXPORT void JNICALL JNAME(delete)(JNIEnv *env, jclass cls, jlong vol, jstring user,
@@ -320,12 +274,12 @@ JNIEXPORT void JNICALL JNAME(delete)(JNIEnv *env, jclass cls, jlong vol, jstring
 {
 	(void)cls;
 	struct call c;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return;
 	int rc = sluice_delete(VOL(vol), sj_user_ptr(&c.user), c.path, recursive ? 1 : 0);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
-	call_end(&c);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
+	sj_call_end(&c);
 }
 
 JNIEXPORT void JNICALL JNAME(truncate)(JNIEnv *env, jclass cls, jlong vol, jstring user,
@@ -337,12 +291,12 @@ JNIEXPORT void JNICALL JNAME(truncate)(JNIEnv *env, jclass cls, jlong vol, jstri
 		sj_throwf(env, sj.iae, "truncate: negative length %lld", (long long)length);
 		return;
 	}
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return;
 	int rc = sluice_truncate(VOL(vol), sj_user_ptr(&c.user), c.path, (uint64_t)length);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
-	call_end(&c);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
+	sj_call_end(&c);
 }
 
 /* recover: sluice_recover_lease, else sluice_is_file_closed; true when the file is closed. */
@@ -350,13 +304,13 @@ static jboolean lease_call(JNIEnv *env, jlong vol, jstring user, jobjectArray gr
 			   jstring path, bool recover)
 {
 	struct call c;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return JNI_FALSE;
 	int rc = recover ? sluice_recover_lease(VOL(vol), sj_user_ptr(&c.user), c.path)
 			 : sluice_is_file_closed(VOL(vol), sj_user_ptr(&c.user), c.path);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
-	call_end(&c);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
+	sj_call_end(&c);
 	return rc > 0 ? JNI_TRUE : JNI_FALSE;
 }
 
@@ -383,14 +337,14 @@ JNIEXPORT jint JNICALL JNAME(fileChecksum)(JNIEnv *env, jclass cls, jlong vol, j
 		return 0;
 	}
 	struct call c;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return 0;
 	uint32_t crc = 0;
 	int rc = sluice_file_checksum(VOL(vol), sj_user_ptr(&c.user), c.path, (uint64_t)length,
 				      &crc);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
-	call_end(&c);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
+	sj_call_end(&c);
 	return (jint)crc;
 }
 
@@ -403,7 +357,7 @@ JNIEXPORT void JNICALL JNAME(concat)(JNIEnv *env, jclass cls, jlong vol, jstring
 		sj_throwf(env, sj.npe, "concat: srcs is null");
 		return;
 	}
-	if (call_begin(env, vol, user, groups, target, &c))
+	if (sj_call_begin(env, vol, user, groups, target, &c))
 		return;
 	char **s = NULL;
 	size_t n = 0;
@@ -411,10 +365,10 @@ JNIEXPORT void JNICALL JNAME(concat)(JNIEnv *env, jclass cls, jlong vol, jstring
 		int rc = sluice_concat(VOL(vol), sj_user_ptr(&c.user), c.path,
 				       (const char *const *)s, n);
 		if (rc < 0)
-			throw_vol(env, VOL(vol), rc, c.path);
+			sj_throw_vol(env, VOL(vol), rc, c.path);
 		sj_free_strings(s, n);
 	}
-	call_end(&c);
+	sj_call_end(&c);
 }
 
 JNIEXPORT void JNICALL JNAME(chmod)(JNIEnv *env, jclass cls, jlong vol, jstring user,
@@ -422,12 +376,12 @@ JNIEXPORT void JNICALL JNAME(chmod)(JNIEnv *env, jclass cls, jlong vol, jstring 
 {
 	(void)cls;
 	struct call c;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return;
 	int rc = sluice_chmod(VOL(vol), sj_user_ptr(&c.user), c.path, (uint32_t)mode);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
-	call_end(&c);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
+	sj_call_end(&c);
 }
 
 JNIEXPORT void JNICALL JNAME(chown)(JNIEnv *env, jclass cls, jlong vol, jstring user,
@@ -438,7 +392,7 @@ JNIEXPORT void JNICALL JNAME(chown)(JNIEnv *env, jclass cls, jlong vol, jstring 
 	struct call c;
 	char *o = NULL, *g = NULL;
 	int failed;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return;
 	o = sj_utf8_opt(env, owner, &failed);
 	if (failed)
@@ -448,11 +402,11 @@ JNIEXPORT void JNICALL JNAME(chown)(JNIEnv *env, jclass cls, jlong vol, jstring 
 		goto out;
 	int rc = sluice_chown(VOL(vol), sj_user_ptr(&c.user), c.path, o, g);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
 out:
 	free(o);
 	free(g);
-	call_end(&c);
+	sj_call_end(&c);
 }
 
 JNIEXPORT void JNICALL JNAME(utimes)(JNIEnv *env, jclass cls, jlong vol, jstring user,
@@ -461,12 +415,12 @@ JNIEXPORT void JNICALL JNAME(utimes)(JNIEnv *env, jclass cls, jlong vol, jstring
 {
 	(void)cls;
 	struct call c;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return;
 	int rc = sluice_utimes(VOL(vol), sj_user_ptr(&c.user), c.path, mtime, atime);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
-	call_end(&c);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
+	sj_call_end(&c);
 }
 
 JNIEXPORT jstring JNICALL JNAME(readlink)(JNIEnv *env, jclass cls, jlong vol, jstring user,
@@ -476,7 +430,7 @@ JNIEXPORT jstring JNICALL JNAME(readlink)(JNIEnv *env, jclass cls, jlong vol, js
 	struct call c;
 	jstring r = NULL;
 	char *buf = NULL;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return NULL;
 	size_t size = 4096;
 	for (;;) {
@@ -487,7 +441,7 @@ JNIEXPORT jstring JNICALL JNAME(readlink)(JNIEnv *env, jclass cls, jlong vol, js
 		}
 		ssize_t n = sluice_readlink(VOL(vol), sj_user_ptr(&c.user), c.path, buf, size);
 		if (n < 0) {
-			throw_vol(env, VOL(vol), (int)n, c.path);
+			sj_throw_vol(env, VOL(vol), (int)n, c.path);
 			goto out;
 		}
 		if ((size_t)n < size) { /* room for the NUL: complete */
@@ -501,7 +455,7 @@ JNIEXPORT jstring JNICALL JNAME(readlink)(JNIEnv *env, jclass cls, jlong vol, js
 	}
 out:
 	free(buf);
-	call_end(&c);
+	sj_call_end(&c);
 	return r;
 }
 
@@ -519,30 +473,30 @@ JNIEXPORT jlongArray JNICALL JNAME(summary)(JNIEnv *env, jclass cls, jlong vol, 
 	(void)cls;
 	struct call c;
 	jlongArray r = NULL;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return NULL;
 	sluice_summary s;
 	int rc = sluice_summary_path(VOL(vol), sj_user_ptr(&c.user), c.path, &s);
 	if (rc < 0) {
-		throw_vol(env, VOL(vol), rc, c.path);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
 	} else {
 		jlong v[4] = {(jlong)s.length, (jlong)s.files, (jlong)s.directories,
 			      (jlong)s.space};
 		r = long_array(env, v, 4);
 	}
-	call_end(&c);
+	sj_call_end(&c);
 	return r;
 }
 
 JNIEXPORT jstring JNICALL JNAME(userName)(JNIEnv *env, jclass cls, jlong vol)
 {
 	(void)cls;
-	if (check_handle(env, vol, "volume"))
+	if (sj_check_handle(env, vol, "volume"))
 		return NULL;
 	sluice_volume_info info;
 	int rc = sluice_volume_get_info(VOL(vol), &info);
 	if (rc < 0) {
-		throw_vol(env, VOL(vol), rc, NULL);
+		sj_throw_vol(env, VOL(vol), rc, NULL);
 		return NULL;
 	}
 	return sj_string(env, info.user);
@@ -551,12 +505,12 @@ JNIEXPORT jstring JNICALL JNAME(userName)(JNIEnv *env, jclass cls, jlong vol)
 JNIEXPORT jlongArray JNICALL JNAME(statfs)(JNIEnv *env, jclass cls, jlong vol)
 {
 	(void)cls;
-	if (check_handle(env, vol, "volume"))
+	if (sj_check_handle(env, vol, "volume"))
 		return NULL;
 	sluice_statfs s;
 	int rc = sluice_statfs_get(VOL(vol), &s);
 	if (rc < 0) {
-		throw_vol(env, VOL(vol), rc, NULL);
+		sj_throw_vol(env, VOL(vol), rc, NULL);
 		return NULL;
 	}
 	/* a capacity without quota may exceed 2^63: clamp rather than turn negative */
@@ -590,7 +544,7 @@ static int fetch_blocks(JNIEnv *env, jlong vol, struct call *c, const char *what
 					   (uint64_t)start, (uint64_t)len, b, max);
 		if (n < 0) {
 			free(b);
-			throw_vol(env, VOL(vol), n, c->path);
+			sj_throw_vol(env, VOL(vol), n, c->path);
 			return -1;
 		}
 		if ((size_t)n < max || max >= (1u << 24)) {
@@ -611,7 +565,7 @@ JNIEXPORT jlongArray JNICALL JNAME(fileBlocks)(JNIEnv *env, jclass cls, jlong vo
 	jlongArray r = NULL;
 	sluice_block *b = NULL;
 	jlong *flat = NULL;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return NULL;
 	int n = fetch_blocks(env, vol, &c, "fileBlocks", start, len, &b);
 	if (n < 0)
@@ -629,7 +583,7 @@ JNIEXPORT jlongArray JNICALL JNAME(fileBlocks)(JNIEnv *env, jclass cls, jlong vo
 out:
 	free(flat);
 	free(b);
-	call_end(&c);
+	sj_call_end(&c);
 	return r;
 }
 
@@ -643,7 +597,7 @@ JNIEXPORT jobjectArray JNICALL JNAME(fileBlockHosts)(JNIEnv *env, jclass cls, jl
 	struct call c;
 	jobjectArray r = NULL;
 	sluice_block *b = NULL;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return NULL;
 	int n = fetch_blocks(env, vol, &c, "fileBlockHosts", start, len, &b);
 	if (n < 0)
@@ -680,110 +634,8 @@ fail:
 	r = NULL;
 out:
 	free(b);
-	call_end(&c);
+	sj_call_end(&c);
 	return r;
-}
-
-/* ---- listing ------------------------------------------------------------------------------- */
-
-JNIEXPORT jlong JNICALL JNAME(opendir)(JNIEnv *env, jclass cls, jlong vol, jstring user,
-				       jobjectArray groups, jstring path)
-{
-	(void)cls;
-	struct call c;
-	struct jdir *jd = NULL;
-	if (call_begin(env, vol, user, groups, path, &c))
-		return 0;
-	jd = calloc(1, sizeof(*jd));
-	if (!jd) {
-		sj_throwf(env, sj.oome, "out of memory");
-		goto out;
-	}
-	jd->vol = VOL(vol);
-	int rc = sluice_opendir(VOL(vol), sj_user_ptr(&c.user), c.path, &jd->d);
-	if (rc < 0) {
-		throw_vol(env, VOL(vol), rc, c.path);
-		free(jd);
-		jd = NULL;
-	}
-out:
-	call_end(&c);
-	return HANDLE(jd);
-}
-
-JNIEXPORT jint JNICALL JNAME(readdir)(JNIEnv *env, jclass cls, jlong dir, jobjectArray out)
-{
-	(void)cls;
-	struct jdir *jd = (struct jdir *)(intptr_t)dir;
-	if (check_handle(env, dir, "directory listing"))
-		return 0;
-	if (!out) {
-		sj_throwf(env, sj.npe, "readdir: the output array is null");
-		return 0;
-	}
-	jsize max = (*env)->GetArrayLength(env, out);
-	if (max == 0)
-		return 0;
-	sluice_dirent *ents = malloc((size_t)max * sizeof(*ents));
-	if (!ents) {
-		sj_throwf(env, sj.oome, "out of memory");
-		return 0;
-	}
-	int n = sluice_readdir(jd->d, ents, (size_t)max);
-	if (n < 0) {
-		throw_vol(env, jd->vol, n, NULL);
-		free(ents);
-		return 0;
-	}
-	/* entries of one directory mostly share owner and group: reuse the previous Strings */
-	jstring own = NULL, grp = NULL;
-	const char *own_c = NULL, *grp_c = NULL;
-	int i;
-	for (i = 0; i < n; i++) {
-		const sluice_stat *st = &ents[i].st;
-		jobject o = (*env)->GetObjectArrayElement(env, out, i);
-		if (!o) {
-			o = (*env)->NewObject(env, sj.stat_cls, sj.stat_ctor);
-			if (!o)
-				break;
-			(*env)->SetObjectArrayElement(env, out, i, o);
-		}
-		if (!own_c || strcmp(own_c, st->owner)) {
-			if (own)
-				(*env)->DeleteLocalRef(env, own);
-			own = sj_string(env, st->owner);
-			own_c = own ? st->owner : NULL;
-		}
-		if (!grp_c || strcmp(grp_c, st->group)) {
-			if (grp)
-				(*env)->DeleteLocalRef(env, grp);
-			grp = sj_string(env, st->group);
-			grp_c = grp ? st->group : NULL;
-		}
-		jstring name = sj_string(env, ents[i].name);
-		int rc = (own && grp && name) ? sj_fill_stat(env, o, st, name, own, grp) : -1;
-		if (name)
-			(*env)->DeleteLocalRef(env, name);
-		(*env)->DeleteLocalRef(env, o);
-		if (rc)
-			break;
-	}
-	if (own)
-		(*env)->DeleteLocalRef(env, own);
-	if (grp)
-		(*env)->DeleteLocalRef(env, grp);
-	free(ents);
-	return i == n ? n : 0; /* on a break an exception is pending */
-}
-
-JNIEXPORT void JNICALL JNAME(closedir)(JNIEnv *env, jclass cls, jlong dir)
-{
-	(void)env, (void)cls;
-	struct jdir *jd = (struct jdir *)(intptr_t)dir;
-	if (!jd)
-		return;
-	sluice_closedir(jd->d);
-	free(jd);
 }
 
 /* ---- xattrs -------------------------------------------------------------------------------- */
@@ -796,7 +648,7 @@ JNIEXPORT jbyteArray JNICALL JNAME(getxattr)(JNIEnv *env, jclass cls, jlong vol,
 	jbyteArray r = NULL;
 	char *nm = NULL;
 	void *buf = NULL;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return NULL;
 	nm = sj_utf8(env, name, "xattr name");
 	if (!nm)
@@ -807,7 +659,7 @@ JNIEXPORT jbyteArray JNICALL JNAME(getxattr)(JNIEnv *env, jclass cls, jlong vol,
 		if (n == -ENODATA)
 			goto out;
 		if (n < 0) {
-			throw_vol(env, VOL(vol), (int)n, c.path);
+			sj_throw_vol(env, VOL(vol), (int)n, c.path);
 			goto out;
 		}
 		buf = malloc(n ? (size_t)n : 1);
@@ -826,7 +678,7 @@ JNIEXPORT jbyteArray JNICALL JNAME(getxattr)(JNIEnv *env, jclass cls, jlong vol,
 		if (m == -ENODATA)
 			goto out;
 		if (m < 0) {
-			throw_vol(env, VOL(vol), (int)m, c.path);
+			sj_throw_vol(env, VOL(vol), (int)m, c.path);
 			goto out;
 		}
 		r = (*env)->NewByteArray(env, (jsize)m);
@@ -837,7 +689,7 @@ JNIEXPORT jbyteArray JNICALL JNAME(getxattr)(JNIEnv *env, jclass cls, jlong vol,
 out:
 	free(buf);
 	free(nm);
-	call_end(&c);
+	sj_call_end(&c);
 	return r;
 }
 
@@ -849,7 +701,7 @@ JNIEXPORT void JNICALL JNAME(setxattr)(JNIEnv *env, jclass cls, jlong vol, jstri
 	struct call c;
 	char *nm = NULL;
 	jbyte *v = NULL;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return;
 	nm = sj_utf8(env, name, "xattr name");
 	if (!nm)
@@ -864,11 +716,11 @@ JNIEXPORT void JNICALL JNAME(setxattr)(JNIEnv *env, jclass cls, jlong vol, jstri
 		(*env)->GetByteArrayRegion(env, value, 0, n, v);
 	int rc = sluice_setxattr(VOL(vol), sj_user_ptr(&c.user), c.path, nm, v, (size_t)n, flags);
 	if (rc < 0)
-		throw_vol(env, VOL(vol), rc, c.path);
+		sj_throw_vol(env, VOL(vol), rc, c.path);
 out:
 	free(v);
 	free(nm);
-	call_end(&c);
+	sj_call_end(&c);
 }
 
 JNIEXPORT jobjectArray JNICALL JNAME(listxattr)(JNIEnv *env, jclass cls, jlong vol,
@@ -878,13 +730,13 @@ JNIEXPORT jobjectArray JNICALL JNAME(listxattr)(JNIEnv *env, jclass cls, jlong v
 	struct call c;
 	jobjectArray r = NULL;
 	char *buf = NULL;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return NULL;
 	ssize_t m = 0;
 	for (int attempt = 0;; attempt++) {
 		ssize_t n = sluice_listxattr(VOL(vol), sj_user_ptr(&c.user), c.path, NULL, 0);
 		if (n < 0) {
-			throw_vol(env, VOL(vol), (int)n, c.path);
+			sj_throw_vol(env, VOL(vol), (int)n, c.path);
 			goto out;
 		}
 		buf = malloc((size_t)n + 1);
@@ -899,7 +751,7 @@ JNIEXPORT jobjectArray JNICALL JNAME(listxattr)(JNIEnv *env, jclass cls, jlong v
 			continue;
 		}
 		if (m < 0) {
-			throw_vol(env, VOL(vol), (int)m, c.path);
+			sj_throw_vol(env, VOL(vol), (int)m, c.path);
 			goto out;
 		}
 		break;
@@ -927,7 +779,7 @@ JNIEXPORT jobjectArray JNICALL JNAME(listxattr)(JNIEnv *env, jclass cls, jlong v
 	}
 out:
 	free(buf);
-	call_end(&c);
+	sj_call_end(&c);
 	return r;
 }
 
@@ -936,469 +788,14 @@ JNIEXPORT void JNICALL JNAME(removexattr)(JNIEnv *env, jclass cls, jlong vol, js
 {
 	(void)cls;
 	struct call c;
-	if (call_begin(env, vol, user, groups, path, &c))
+	if (sj_call_begin(env, vol, user, groups, path, &c))
 		return;
 	char *nm = sj_utf8(env, name, "xattr name");
 	if (nm) {
 		int rc = sluice_removexattr(VOL(vol), sj_user_ptr(&c.user), c.path, nm);
 		if (rc < 0)
-			throw_vol(env, VOL(vol), rc, c.path);
+			sj_throw_vol(env, VOL(vol), rc, c.path);
 		free(nm);
 	}
-	call_end(&c);
-}
-
-/* ---- files --------------------------------------------------------------------------------- */
-
-static inline struct jfile *FILEH(jlong h)
-{
-	return (struct jfile *)(intptr_t)h;
-}
-
-JNIEXPORT jlong JNICALL JNAME(open)(JNIEnv *env, jclass cls, jlong vol, jstring user,
-				    jobjectArray groups, jstring path, jint flags, jint mode,
-				    jint umask)
-{
-	(void)cls;
-	struct call c;
-	struct jfile *jf = NULL;
-	if (call_begin(env, vol, user, groups, path, &c))
-		return 0;
-	jf = calloc(1, sizeof(*jf));
-	if (!jf) {
-		sj_throwf(env, sj.oome, "out of memory");
-		goto out;
-	}
-	jf->vol = VOL(vol);
-	int rc = sluice_open(VOL(vol), sj_user_ptr(&c.user), c.path, flags, (uint32_t)mode,
-			     (uint32_t)umask, &jf->f);
-	if (rc < 0) {
-		throw_vol(env, VOL(vol), rc, c.path);
-		free(jf);
-		jf = NULL;
-	}
-out:
-	call_end(&c);
-	return HANDLE(jf);
-}
-
-JNIEXPORT void JNICALL JNAME(close)(JNIEnv *env, jclass cls, jlong file)
-{
-	(void)cls;
-	struct jfile *jf = FILEH(file);
-	if (!jf)
-		return;
-	int rc = sluice_close(jf->f); /* frees the file even when it fails */
-	if (rc < 0)
-		throw_vol(env, jf->vol, rc, NULL);
-	free(jf);
-}
-
-/* Checks [off, off+len) against an array or buffer of cap bytes. */
-static int check_range(JNIEnv *env, const char *what, jlong cap, jint off, jint len)
-{
-	if (off < 0 || len < 0 || (jlong)off + (jlong)len > cap) {
-		sj_throwf(env, sj.ioobe, "%s: offset %d and length %d outside a buffer of %lld bytes",
-			  what, (int)off, (int)len, (long long)cap);
-		return -1;
-	}
-	return 0;
-}
-
-static int check_array(JNIEnv *env, const char *what, jbyteArray buf, jint off, jint len)
-{
-	if (!buf) {
-		sj_throwf(env, sj.npe, "%s: the buffer is null", what);
-		return -1;
-	}
-	return check_range(env, what, (*env)->GetArrayLength(env, buf), off, len);
-}
-
-/* The address of a direct buffer's [pos, pos+len), or NULL with an exception pending. */
-static char *direct_range(JNIEnv *env, const char *what, jobject buf, jint pos, jint len)
-{
-	if (!buf) {
-		sj_throwf(env, sj.npe, "%s: the buffer is null", what);
-		return NULL;
-	}
-	char *addr = (*env)->GetDirectBufferAddress(env, buf);
-	jlong cap = (*env)->GetDirectBufferCapacity(env, buf);
-	if (!addr || cap < 0) {
-		sj_throwf(env, sj.iae, "%s: not a direct ByteBuffer", what);
-		return NULL;
-	}
-	if (check_range(env, what, cap, pos, len))
-		return NULL;
-	return addr + pos;
-}
-
-/* Reads into a heap array through a bounded temp: pread when position >= 0, else sequential.
- * Loops until len bytes, EOF or an error; an error after some bytes returns those bytes (the
- * error recurs on the next call). Returns bytes read, -1 at EOF, or 0 with an exception. */
-static jint read_heap(JNIEnv *env, struct jfile *jf, jlong position, jbyteArray buf, jint off,
-		      jint len)
-{
-	char stackbuf[STACK_CHUNK];
-	char *tmp = stackbuf;
-	size_t tmpsize = sizeof(stackbuf);
-	if ((size_t)len > tmpsize) {
-		tmpsize = (size_t)len < COPY_CHUNK ? (size_t)len : COPY_CHUNK;
-		tmp = malloc(tmpsize);
-		if (!tmp) {
-			sj_throwf(env, sj.oome, "out of memory for a read buffer");
-			return 0;
-		}
-	}
-	jint done = 0;
-	while (done < len) {
-		size_t want = (size_t)(len - done) < tmpsize ? (size_t)(len - done) : tmpsize;
-		ssize_t n = position >= 0
-				    ? sluice_pread(jf->f, tmp, want, (uint64_t)position + (uint64_t)done)
-				    : sluice_read(jf->f, tmp, want);
-		if (n < 0) {
-			if (!done)
-				throw_vol(env, jf->vol, (int)n, NULL);
-			break;
-		}
-		if (n == 0)
-			break;
-		(*env)->SetByteArrayRegion(env, buf, off + done, (jsize)n, (const jbyte *)tmp);
-		done += (jint)n;
-		if ((size_t)n < want) /* short: EOF */
-			break;
-	}
-	if (tmp != stackbuf)
-		free(tmp);
-	if (done == 0 && len > 0 && !(*env)->ExceptionCheck(env))
-		return -1;
-	return done;
-}
-
-/* As read_heap, straight into memory the caller owns. */
-static jint read_direct(JNIEnv *env, struct jfile *jf, jlong position, char *dst, jint len)
-{
-	jint done = 0;
-	while (done < len) {
-		size_t want = (size_t)(len - done);
-		ssize_t n = position >= 0 ? sluice_pread(jf->f, dst + done, want,
-							 (uint64_t)position + (uint64_t)done)
-					  : sluice_read(jf->f, dst + done, want);
-		if (n < 0) {
-			if (!done)
-				throw_vol(env, jf->vol, (int)n, NULL);
-			break;
-		}
-		if (n == 0)
-			break;
-		done += (jint)n;
-		if ((size_t)n < want)
-			break;
-	}
-	if (done == 0 && len > 0 && !(*env)->ExceptionCheck(env))
-		return -1;
-	return done;
-}
-
-static int check_position(JNIEnv *env, jlong position)
-{
-	if (position >= 0)
-		return 0;
-	sj_throwf(env, sj.eofe, "Cannot seek to a negative offset (%lld)", (long long)position);
-	return -1;
-}
-
-JNIEXPORT jint JNICALL JNAME(read)(JNIEnv *env, jclass cls, jlong file, jbyteArray buf, jint off,
-				   jint len)
-{
-	(void)cls;
-	if (check_handle(env, file, "file") || check_array(env, "read", buf, off, len))
-		return 0;
-	return read_heap(env, FILEH(file), -1, buf, off, len);
-}
-
-JNIEXPORT jint JNICALL JNAME(readDirect)(JNIEnv *env, jclass cls, jlong file, jobject buf,
-					 jint pos, jint len)
-{
-	(void)cls;
-	if (check_handle(env, file, "file"))
-		return 0;
-	char *dst = direct_range(env, "readDirect", buf, pos, len);
-	if (!dst)
-		return 0;
-	return read_direct(env, FILEH(file), -1, dst, len);
-}
-
-JNIEXPORT jint JNICALL JNAME(pread)(JNIEnv *env, jclass cls, jlong file, jlong position,
-				    jbyteArray buf, jint off, jint len)
-{
-	(void)cls;
-	if (check_handle(env, file, "file") || check_position(env, position) ||
-	    check_array(env, "pread", buf, off, len))
-		return 0;
-	return read_heap(env, FILEH(file), position, buf, off, len);
-}
-
-JNIEXPORT jint JNICALL JNAME(preadDirect)(JNIEnv *env, jclass cls, jlong file, jlong position,
-					  jobject buf, jint pos, jint len)
-{
-	(void)cls;
-	if (check_handle(env, file, "file") || check_position(env, position))
-		return 0;
-	char *dst = direct_range(env, "preadDirect", buf, pos, len);
-	if (!dst)
-		return 0;
-	return read_direct(env, FILEH(file), position, dst, len);
-}
-
-static int write_all(JNIEnv *env, struct jfile *jf, const char *src, size_t len)
-{
-	while (len) {
-		ssize_t n = sluice_write(jf->f, src, len);
-		if (n < 0) {
-			throw_vol(env, jf->vol, (int)n, NULL);
-			return -1;
-		}
-		if (n == 0) {
-			sj_throwf(env, sj.ioe, "write made no progress");
-			return -1;
-		}
-		src += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-JNIEXPORT void JNICALL JNAME(write)(JNIEnv *env, jclass cls, jlong file, jbyteArray buf,
-				    jint off, jint len)
-{
-	(void)cls;
-	if (check_handle(env, file, "file") || check_array(env, "write", buf, off, len) || !len)
-		return;
-	char stackbuf[STACK_CHUNK];
-	char *tmp = stackbuf;
-	size_t tmpsize = sizeof(stackbuf);
-	if ((size_t)len > tmpsize) {
-		tmpsize = (size_t)len < COPY_CHUNK ? (size_t)len : COPY_CHUNK;
-		tmp = malloc(tmpsize);
-		if (!tmp) {
-			sj_throwf(env, sj.oome, "out of memory for a write buffer");
-			return;
-		}
-	}
-	for (jint done = 0; done < len;) {
-		size_t n = (size_t)(len - done) < tmpsize ? (size_t)(len - done) : tmpsize;
-		(*env)->GetByteArrayRegion(env, buf, off + done, (jsize)n, (jbyte *)tmp);
-		if (write_all(env, FILEH(file), tmp, n))
-			break;
-		done += (jint)n;
-	}
-	if (tmp != stackbuf)
-		free(tmp);
-}
-
-JNIEXPORT void JNICALL JNAME(writeDirect)(JNIEnv *env, jclass cls, jlong file, jobject buf,
-					  jint pos, jint len)
-{
-	(void)cls;
-	if (check_handle(env, file, "file"))
-		return;
-	char *src = direct_range(env, "writeDirect", buf, pos, len);
-	if (src)
-		write_all(env, FILEH(file), src, (size_t)len);
-}
-
-JNIEXPORT void JNICALL JNAME(seek)(JNIEnv *env, jclass cls, jlong file, jlong position)
-{
-	(void)cls;
-	if (check_handle(env, file, "file") || check_position(env, position))
-		return;
-	int rc = sluice_seek(FILEH(file)->f, (uint64_t)position);
-	if (rc < 0)
-		throw_vol(env, FILEH(file)->vol, rc, NULL);
-}
-
-JNIEXPORT jlong JNICALL JNAME(tell)(JNIEnv *env, jclass cls, jlong file)
-{
-	(void)env, (void)cls;
-	return file ? (jlong)sluice_tell(FILEH(file)->f) : 0;
-}
-
-JNIEXPORT jlong JNICALL JNAME(length)(JNIEnv *env, jclass cls, jlong file)
-{
-	(void)cls;
-	if (check_handle(env, file, "file"))
-		return 0;
-	return (jlong)sluice_file_length(FILEH(file)->f);
-}
-
-JNIEXPORT void JNICALL JNAME(fstat)(JNIEnv *env, jclass cls, jlong file, jobject st)
-{
-	(void)cls;
-	if (check_handle(env, file, "file"))
-		return;
-	if (!st) {
-		sj_throwf(env, sj.npe, "fstat: the NativeStat is null");
-		return;
-	}
-	sluice_stat s;
-	int rc = sluice_fstat(FILEH(file)->f, &s);
-	if (rc < 0)
-		throw_vol(env, FILEH(file)->vol, rc, NULL);
-	else
-		sj_fill_stat(env, st, &s, NULL, NULL, NULL);
-}
-
-JNIEXPORT void JNICALL JNAME(hflush)(JNIEnv *env, jclass cls, jlong file)
-{
-	(void)cls;
-	if (check_handle(env, file, "file"))
-		return;
-	int rc = sluice_hflush(FILEH(file)->f);
-	if (rc < 0)
-		throw_vol(env, FILEH(file)->vol, rc, NULL);
-}
-
-JNIEXPORT void JNICALL JNAME(hsync)(JNIEnv *env, jclass cls, jlong file)
-{
-	(void)cls;
-	if (check_handle(env, file, "file"))
-		return;
-	int rc = sluice_hsync(FILEH(file)->f);
-	if (rc < 0)
-		throw_vol(env, FILEH(file)->vol, rc, NULL);
-}
-
-JNIEXPORT void JNICALL JNAME(unbuffer)(JNIEnv *env, jclass cls, jlong file)
-{
-	(void)env, (void)cls;
-	if (file)
-		sluice_unbuffer(FILEH(file)->f);
-}
-
-/* ---- delegation tokens ---------------------------------------------------------------------- */
-/* The token's password is a credential: every copy on this side is wiped before it goes. */
-
-static jbyteArray byte_array(JNIEnv *env, const void *p, size_t n)
-{
-	jbyteArray a = (*env)->NewByteArray(env, (jsize)n);
-	if (a && n)
-		(*env)->SetByteArrayRegion(env, a, 0, (jsize)n, (const jbyte *)p);
-	return a;
-}
-
-JNIEXPORT jobjectArray JNICALL JNAME(issueToken)(JNIEnv *env, jclass cls, jlong vol, jstring user,
-						 jobjectArray groups, jstring renewer)
-{
-	(void)cls;
-	struct sj_user su;
-	sluice_token t;
-	char *ren = NULL;
-	jbyteArray ident = NULL, pw = NULL;
-	jobjectArray r = NULL;
-	int failed = 0;
-	memset(&t, 0, sizeof(t));
-	if (check_handle(env, vol, "volume"))
-		return NULL;
-	if (sj_user_get(env, user, groups, &su))
-		return NULL;
-	ren = sj_utf8_opt(env, renewer, &failed);
-	if (failed)
-		goto out;
-	int rc = sluice_token_issue(VOL(vol), sj_user_ptr(&su), ren, &t);
-	if (rc < 0) {
-		throw_vol(env, VOL(vol), rc, NULL);
-		goto out;
-	}
-	if (!t.identifier_len || t.identifier_len > sizeof(t.identifier)) {
-		sj_throwf(env, sj.ioe,
-			  "libsluice issued a delegation token identifier of %zu bytes (1-%zu expected)",
-			  t.identifier_len, sizeof(t.identifier));
-		goto out;
-	}
-	if (!(ident = byte_array(env, t.identifier, t.identifier_len)) ||
-	    !(pw = byte_array(env, t.password, sizeof(t.password))))
-		goto out;
-	r = (*env)->NewObjectArray(env, 2, (*env)->GetObjectClass(env, ident), NULL);
-	if (!r)
-		goto out;
-	(*env)->SetObjectArrayElement(env, r, 0, ident);
-	(*env)->SetObjectArrayElement(env, r, 1, pw);
-out:
-	if (ident)
-		(*env)->DeleteLocalRef(env, ident);
-	if (pw)
-		(*env)->DeleteLocalRef(env, pw);
-	explicit_bzero(&t, sizeof(t));
-	free(ren);
-	sj_user_free(&su);
-	return r;
-}
-
-/* A token from the Java arrays, bounds-checked against sluice_token. Returns 0, or -1 with an
- * exception pending. */
-static int token_get(JNIEnv *env, jbyteArray identifier, jbyteArray password, sluice_token *t)
-{
-	memset(t, 0, sizeof(*t));
-	if (!identifier || !password) {
-		sj_throwf(env, sj.npe, "the token's identifier and password must not be null");
-		return -1;
-	}
-	jsize n = (*env)->GetArrayLength(env, identifier);
-	jsize pn = (*env)->GetArrayLength(env, password);
-	if (n <= 0 || (size_t)n > sizeof(t->identifier)) {
-		sj_throwf(env, sj.ioe,
-			  "not a sluice delegation token: its identifier has %d bytes (1-%zu expected)",
-			  (int)n, sizeof(t->identifier));
-		return -1;
-	}
-	if ((size_t)pn != sizeof(t->password)) {
-		sj_throwf(env, sj.ioe,
-			  "not a sluice delegation token: its password has %d bytes (%zu expected)",
-			  (int)pn, sizeof(t->password));
-		return -1;
-	}
-	(*env)->GetByteArrayRegion(env, identifier, 0, n, (jbyte *)t->identifier);
-	(*env)->GetByteArrayRegion(env, password, 0, pn, (jbyte *)t->password);
-	t->identifier_len = (size_t)n;
-	return 0;
-}
-
-JNIEXPORT jlong JNICALL JNAME(renewToken)(JNIEnv *env, jclass cls, jobjectArray keys,
-					  jobjectArray values, jbyteArray identifier,
-					  jbyteArray password)
-{
-	(void)cls;
-	struct jconf c;
-	sluice_token t;
-	int64_t expiry = 0;
-	memset(&t, 0, sizeof(t));
-	if (conf_begin(env, keys, values, &c) || token_get(env, identifier, password, &t))
-		goto out;
-	char errmsg[1024] = "";
-	int rc = sluice_token_renew(c.kv, c.nk, &t, &expiry, errmsg, sizeof(errmsg));
-	if (rc < 0)
-		sj_throw_errno(env, rc, errmsg, NULL);
-out:
-	explicit_bzero(&t, sizeof(t));
-	conf_end(&c);
-	return (jlong)expiry;
-}
-
-JNIEXPORT void JNICALL JNAME(cancelToken)(JNIEnv *env, jclass cls, jobjectArray keys,
-					  jobjectArray values, jbyteArray identifier,
-					  jbyteArray password)
-{
-	(void)cls;
-	struct jconf c;
-	sluice_token t;
-	memset(&t, 0, sizeof(t));
-	if (conf_begin(env, keys, values, &c) || token_get(env, identifier, password, &t))
-		goto out;
-	char errmsg[1024] = "";
-	int rc = sluice_token_cancel(c.kv, c.nk, &t, errmsg, sizeof(errmsg));
-	if (rc < 0)
-		sj_throw_errno(env, rc, errmsg, NULL);
-out:
-	explicit_bzero(&t, sizeof(t));
-	conf_end(&c);
+	sj_call_end(&c);
 }

@@ -1,56 +1,9 @@
 /*
- * peer.c - the cache group: the nodes of a volume's node list ("nodes") serve one another the
- * blocks they hold, so that a read that misses memory and the local disk asks the block's owners
- * on the ring (locality.c) before object storage, and a block cached anywhere in the group is
- * read from object storage once.
- *
- * Server: with cache-group.port set, a volume handle listens on that port at the address of
- * cache-group.host (its name in the node list) and answers each GET from its disk cache, then
- * its staging area. One process per node can listen; another one (the port is taken, or
- * cache-group.serve=false where `sluice cache-server` serves the node) reads from the group
- * without serving. At most MAX_CONNS connections are served at once.
- *
- * Client: a block's owners are the first hosts of the ring at its logical block (file, offset /
- * block.size), the hosts getFileBlockLocations names, so that a task Hadoop schedules there reads
- * from its own disk (at (slice id, block index) where a caller cannot say). The reader asks them
- * in ring order, skipping itself if it serves (else its node's server is asked like any other),
- * each within cache-group.timeout, and falls back to object storage when none has the block; a
- * slow or dead peer costs one timeout. Small random reads ask for just their bytes. A block it
- * then downloads goes to its first owner's disk cache (OFFER), not its own, unless it is that
- * owner: a node's disk holds its share of the group's cache.
- *
- * Replicated hflush (hflush.replicas = R): a block the writer staged for an hflush is sent to
- * R-1 owners (the next ones on the ring when one fails), which keep it durably (journaled as
- * hflush staging is, in DIR/<uuid>/replicas/.journal) in DIR/<uuid>/replicas/<key> of their
- * cache dir and serve it like their own: sent by the volume's replicator threads, while the
- * writer stages the same blocks locally. The hflush returns once they have it,
- * so a reader anywhere gets it at once and it survives the loss of the writer's node. Fewer
- * reachable owners than R-1: the hflush still returns, the block is counted as degraded and
- * logged. A holder's sweep (sl_peers_sweep) hands a replica over once
- * it is older than the grace period: into its disk cache if the block is in object storage by
- * then, else uploaded first if its slice was committed (its writer is gone), or dropped if the
- * slice never was after an hour (its writer died before the commit).
- *
- * Protocol, big-endian; a connection carries requests one after the other (clients keep idle
- * connections for the next request to the same peer):
- *   request  "SLPG", u8 version (1), u8 op (1: GET, 2: PUT a replica, 3: OFFER a block to
- *            its owner's cache, 4: a ticketed GET), u16 key length, key, i64 unix time, for
- *            GET u32 offset and u32 length of the bytes wanted (a ticketed GET then i64 the
- *            ticket's expiry, u64 ino and u64 logical block of the block's place), for PUT and
- *            OFFER u32 length and the block, and an HMAC-SHA256 under the group key (a ticketed
- *            GET: under its ticket's key) of everything before it
- *   answer   u8 status (0 or an errno), u32 length, the bytes (GET), and an HMAC-SHA256 under
- *            the same key of (the request's HMAC, status, length, bytes)
- * Kerberos mode: a client has no group key; the gateway gives it a ticket per block it may read
- * (ticket_key: the group key's HMAC of the block's key and an expiry), which it uses as the key of
- * a ticketed GET; the owner derives the same, and reads the block through from object storage if
- * it does not hold it (such a client never offers: it cannot prove a block's content).
- * The group key is derived from the volume's secret (sl_meta_volume_key): every client with
- * direct access to the metadata has it, and nobody else, so a peer of another volume or a
- * stranger is refused and a forged or altered answer is dropped. A request's time must be
- * within CLOCK_SKEW_S of the server's; a replayed GET only fetches a block its sender saw.
- * Keys must be data block keys of this volume (sl_block_key_parse). The disk cache verifies a
- * block's CRC32Cs before it is served, and the answer's HMAC covers it on the way.
+ * peer.c - the cache group's block server (GET, PUT of a replica, OFFER, ticketed GET) and the
+ * replicas it keeps for writers, handed over to its disk cache or uploaded by sl_peers_sweep; the
+ * group's handle (sl_peers_new, sl_peers_free), its key and tickets; and the HMACs and socket I/O
+ * with deadlines that the client side (peer_client.c) uses too. How the group works and its
+ * protocol: peer_internal.h.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -71,104 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../object/presign.h"
-#include "vfs.h"
+#include "peer_internal.h"
 
-#define PEER_MAGIC "SLPG"
-#define PEER_VERSION 1
-#define OP_GET 1
-#define OP_PUT 2
-#define OP_OFFER 3
-#define OP_GET_TICKETED 4 /* a GET from a client without the group key (Kerberos mode) */
-#define TICKET_LABEL "sluice peer ticket v1"
-#define TICKET_PREFIX "peer-ticket:"
-#define REPLICA_DIR "replicas"
-#define ABANDON_S 3600 /* an uncommitted replica older than this: its writer died */
-#define MAC_BYTES SL_META_KEY_BYTES
-#define KEY_LABEL "sluice cache group v1"
-#define CLOCK_SKEW_S 300
-#define MAX_CONNS 256
-#define REQ_HEAD 8 /* magic, version, op, key length */
-#define ANS_HEAD 5 /* status, length */
-#define PEER_TRIES 2 /* owners asked for one block before object storage */
-#define POOL_SIZE 32 /* idle connections kept to peers */
-#define REPLICATORS 16 /* hflush copies sent at once (as many as the writer's threads, mostly) */
-#define POOL_IDLE_MS 30000 /* the server closes after 60 s idle; we let go before */
-
-struct sl_peers {
-	struct sl_volume_core *v;
-	uint8_t key[MAC_BYTES];
-	char self[256]; /* this node's name in the node list */
-	char port[16];
-	int timeout_ms;
-	int replicas; /* hflush.replicas: copies of an hflushed block, the writer's included */
-	int lfd; /* -1: not serving */
-	pthread_t acceptor;
-	pthread_mutex_t lock;
-	pthread_cond_t idle;
-	bool stopping;
-	int conns[MAX_CONNS]; /* connections being served (their threads are detached) */
-	size_t nconns;
-	/* idle client connections to peers, reused by the next request to the same host */
-	pthread_mutex_t pool_lock;
-	struct idle_conn {
-		char host[256];
-		int fd;
-		int64_t since_ms;
-	} pool[POOL_SIZE];
-	size_t npool;
-	/* a serving node's journals of its replicas, one per cache directory (NULL where none
-	 * could be kept: each replica is then synced on its own) */
-	struct sl_journal **journals;
-	size_t njournals;
-	/* threads that send an hflush's copies while the writer stages them itself (with
-	 * hflush.replicas >= 2), so that no hflush creates a thread */
-	struct sl_pool *replicators;
-	/* Kerberos mode (no group key): tickets for ticketed GETs come from the gateway through
-	 * this provider (method "PEER"); none after a gateway said it issues none */
-	bool ticketed;
-	struct sl_presign_provider tickets;
-	atomic_bool no_tickets;
-	struct sl_peer_stats stats;
-};
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void put_u16(uint8_t *p, uint16_t x) { p[0] = (uint8_t)(x >> 8); p[1] = (uint8_t)x; }
-static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static void put_u32(uint8_t *p, uint32_t x)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(x >> (24 - 8 * i));
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_i64(uint8_t *p, int64_t x)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)((uint64_t)x >> (56 - 8 * i));
-}
-
-static int64_t get_i64(const uint8_t *p)
-{
-	uint64_t x = 0;
-	for (int i = 0; i < 8; i++)
-		x = x << 8 | p[i];
-	return (int64_t)x;
-}
-
-static bool mac(const uint8_t key[MAC_BYTES], const uint8_t *data, size_t n,
-		     uint8_t out[MAC_BYTES])
+bool sl_peer_mac(const uint8_t key[MAC_BYTES], const uint8_t *data, size_t n,
+		 uint8_t out[MAC_BYTES])
 {
 	unsigned len = 0;
 	return HMAC(EVP_sha256(), key, MAC_BYTES, data, n, out, &len) && len == MAC_BYTES;
@@ -186,8 +45,8 @@ static bool ticket_key(const uint8_t group[MAC_BYTES], const char *key, int64_t 
 		return false;
 	memcpy(msg, TICKET_LABEL, sizeof(TICKET_LABEL)); /* with its NUL: the label ends there */
 	memcpy(msg + sizeof(TICKET_LABEL), key, klen);
-	put_i64(msg + sizeof(TICKET_LABEL) + klen, expiry);
-	bool ok = mac(group, msg, n, out);
+	sl_peer_put_i64(msg + sizeof(TICKET_LABEL) + klen, expiry);
+	bool ok = sl_peer_mac(group, msg, n, out);
 	free(msg);
 	return ok;
 }
@@ -215,31 +74,10 @@ int sl_peers_ticket(const uint8_t group[SL_META_KEY_BYTES], const char *key, int
 	return 0;
 }
 
-/* "peer-ticket:EXPIRY:HEX" into its expiry and key. */
-static bool parse_ticket(const char *s, int64_t *expiry, uint8_t t[MAC_BYTES])
-{
-	if (strncmp(s, TICKET_PREFIX, strlen(TICKET_PREFIX)))
-		return false;
-	char *end;
-	long long e = strtoll(s + strlen(TICKET_PREFIX), &end, 10);
-	if (*end != ':' || strlen(end + 1) != 2 * MAC_BYTES)
-		return false;
-	for (size_t i = 0; i < MAC_BYTES; i++) {
-		unsigned x;
-		if (sscanf(end + 1 + 2 * i, "%2x", &x) != 1)
-			return false;
-		t[i] = (uint8_t)x;
-	}
-	*expiry = e;
-	return true;
-}
-
-/* Waits until fd is ready for events or the deadline (monotonic ms) passes: 0, -ETIMEDOUT or
- * -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
+int sl_peer_wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - sl_peer_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd pf = {.fd = fd, .events = events};
@@ -251,12 +89,11 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
-/* Reads exactly n bytes: 0, -ECONNRESET at end of stream, -ETIMEDOUT or -errno. */
-static int read_full(int fd, void *buf, size_t n, int64_t deadline)
+int sl_peer_read_full(int fd, void *buf, size_t n, int64_t deadline)
 {
 	uint8_t *b = buf;
 	while (n) {
-		int rc = wait_fd(fd, POLLIN, deadline);
+		int rc = sl_peer_wait_fd(fd, POLLIN, deadline);
 		if (rc)
 			return rc;
 		ssize_t k = recv(fd, b, n, 0);
@@ -273,11 +110,11 @@ static int read_full(int fd, void *buf, size_t n, int64_t deadline)
 	return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t n, int64_t deadline)
+int sl_peer_write_full(int fd, const void *buf, size_t n, int64_t deadline)
 {
 	const uint8_t *b = buf;
 	while (n) {
-		int rc = wait_fd(fd, POLLOUT, deadline);
+		int rc = sl_peer_wait_fd(fd, POLLOUT, deadline);
 		if (rc)
 			return rc;
 		ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
@@ -299,8 +136,6 @@ struct conn {
 	int fd;
 };
 
-static bool replica_path(struct sl_volume_core *v, const char *key, char *out, size_t size);
-
 /* Bytes [off, off+len) of the block named by key (blen bytes), from the disk cache, the staging
  * area or the replicas, into a new buffer: 0, or -ENOENT where this node does not hold it. */
 static int local_block(struct sl_peers *p, const char *key, uint32_t blen, uint32_t off,
@@ -321,7 +156,7 @@ static int local_block(struct sl_peers *p, const char *key, uint32_t blen, uint3
 	bool found = v->stage && !sl_stage_read(v->stage, key, &copy, &whole, &err) &&
 		     whole == blen;
 	char path[PATH_MAX];
-	if (!found && v->disk && replica_path(v, key, path, sizeof(path))) {
+	if (!found && v->disk && sl_peer_replica_path(v, key, path, sizeof(path))) {
 		free(copy);
 		copy = NULL;
 		found = !sl_cachefile_read_all(path, &copy, &whole, &err) && whole == blen;
@@ -361,8 +196,7 @@ static int read_through(struct sl_peers *p, uint64_t id, uint32_t indx, uint32_t
 	return 0;
 }
 
-/* Where this node keeps the replica of key: false if the path does not fit. */
-static bool replica_path(struct sl_volume_core *v, const char *key, char *out, size_t size)
+bool sl_peer_replica_path(struct sl_volume_core *v, const char *key, char *out, size_t size)
 {
 	int n = snprintf(out, size, "%s/%s/%s", sl_diskcache_root(v->disk, key), REPLICA_DIR, key);
 	return n > 0 && (size_t)n < size;
@@ -388,7 +222,7 @@ static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data
 	char path[PATH_MAX];
 	if (!v->disk)
 		return -EROFS; /* nowhere durable to keep it: the writer asks the next owner */
-	if (!replica_path(v, key, path, sizeof(path)))
+	if (!sl_peer_replica_path(v, key, path, sizeof(path)))
 		return -ENAMETOOLONG;
 	if (!sl_diskcache_keep_room(v->disk, key, len))
 		return -ENOSPC; /* the writer asks the next owner */
@@ -429,8 +263,8 @@ static void open_journals(struct sl_peers *p)
 /* Answers one request whose head was read; false when the connection must close. */
 static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 {
-	int64_t deadline = mono_ms() + p->timeout_ms;
-	uint16_t klen = get_u16(head + 6);
+	int64_t deadline = sl_peer_mono_ms() + p->timeout_ms;
+	uint16_t klen = sl_peer_get_u16(head + 6);
 	uint8_t op = head[5];
 	if (memcmp(head, PEER_MAGIC, 4) || head[4] != PEER_VERSION ||
 	    (op != OP_GET && op != OP_PUT && op != OP_OFFER && op != OP_GET_TICKETED) || !klen ||
@@ -443,15 +277,15 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	uint8_t fixed[REQ_HEAD + SL_KEY_MAX + 8 + 8 + 24]; /* the longest: a ticketed GET's */
 	memcpy(fixed, head, REQ_HEAD);
 	size_t nfixed = REQ_HEAD + (size_t)klen + 8 + (carries ? 4 : ticketed ? 32 : 8);
-	if (read_full(fd, fixed + REQ_HEAD, nfixed - REQ_HEAD, deadline))
+	if (sl_peer_read_full(fd, fixed + REQ_HEAD, nfixed - REQ_HEAD, deadline))
 		return false;
 	const uint8_t *tail = fixed + REQ_HEAD + klen + 8;
-	uint32_t plen = carries ? get_u32(tail) : 0;
-	uint32_t goff = carries ? 0 : get_u32(tail);
-	uint32_t glen = carries ? 0 : get_u32(tail + 4);
-	int64_t expiry = ticketed ? get_i64(tail + 8) : 0;
-	struct sl_place place = {.ino = ticketed ? (uint64_t)get_i64(tail + 16) : 0,
-				 .lblock = ticketed ? (uint64_t)get_i64(tail + 24) : 0};
+	uint32_t plen = carries ? sl_peer_get_u32(tail) : 0;
+	uint32_t goff = carries ? 0 : sl_peer_get_u32(tail);
+	uint32_t glen = carries ? 0 : sl_peer_get_u32(tail + 4);
+	int64_t expiry = ticketed ? sl_peer_get_i64(tail + 8) : 0;
+	struct sl_place place = {.ino = ticketed ? (uint64_t)sl_peer_get_i64(tail + 16) : 0,
+				 .lblock = ticketed ? (uint64_t)sl_peer_get_i64(tail + 24) : 0};
 	if (plen > p->v->layout.block_size)
 		return false;
 	/* a ticketed request is signed with its ticket's key, the rest with the group key */
@@ -467,19 +301,19 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	if (!req)
 		return false;
 	memcpy(req, fixed, nfixed);
-	if (read_full(fd, req + nfixed, (size_t)plen + MAC_BYTES, deadline)) {
+	if (sl_peer_read_full(fd, req + nfixed, (size_t)plen + MAC_BYTES, deadline)) {
 		free(req);
 		return false;
 	}
 	const uint8_t *got = req + nfixed + plen;
 	uint8_t want[MAC_BYTES];
-	if (!mac(rkey, req, nfixed + plen, want) || CRYPTO_memcmp(want, got, MAC_BYTES)) {
+	if (!sl_peer_mac(rkey, req, nfixed + plen, want) || CRYPTO_memcmp(want, got, MAC_BYTES)) {
 		atomic_fetch_add(&p->stats.refused, 1);
 		free(req);
 		OPENSSL_cleanse(rkey, sizeof(rkey));
 		return false; /* not a member of the group, no valid ticket: nothing to say */
 	}
-	int64_t skew = get_i64(req + REQ_HEAD + klen) - (int64_t)time(NULL);
+	int64_t skew = sl_peer_get_i64(req + REQ_HEAD + klen) - (int64_t)time(NULL);
 	uint64_t id;
 	uint32_t indx, blen = 0;
 	uint8_t *block = NULL;
@@ -513,12 +347,13 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	if (ok) {
 		memcpy(ans, got, MAC_BYTES);
 		ans[MAC_BYTES] = (uint8_t)(status > 255 ? EIO : status);
-		put_u32(ans + MAC_BYTES + 1, len);
+		sl_peer_put_u32(ans + MAC_BYTES + 1, len);
 		if (len)
 			memcpy(ans + MAC_BYTES + ANS_HEAD, block, len);
-		ok = mac(rkey, ans, MAC_BYTES + ANS_HEAD + len,
-			      ans + MAC_BYTES + ANS_HEAD + len) &&
-		     !write_full(fd, ans + MAC_BYTES, ANS_HEAD + (size_t)len + MAC_BYTES, deadline);
+		ok = sl_peer_mac(rkey, ans, MAC_BYTES + ANS_HEAD + len,
+				 ans + MAC_BYTES + ANS_HEAD + len) &&
+		     !sl_peer_write_full(fd, ans + MAC_BYTES, ANS_HEAD + (size_t)len + MAC_BYTES,
+					 deadline);
 	}
 	if (ok && !status && !carries)
 		atomic_fetch_add(&p->stats.served, 1);
@@ -535,7 +370,8 @@ static void *conn_main(void *arg)
 	struct sl_peers *p = c->p;
 	uint8_t head[REQ_HEAD];
 	/* one idle minute, then the client connects again */
-	while (!read_full(c->fd, head, sizeof(head), mono_ms() + 60000) && serve_one(p, c->fd, head))
+	while (!sl_peer_read_full(c->fd, head, sizeof(head), sl_peer_mono_ms() + 60000) &&
+	       serve_one(p, c->fd, head))
 		;
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < p->nconns; i++)
@@ -763,402 +599,6 @@ bool sl_peers_serving(const struct sl_peers *p)
 	return p && p->lfd >= 0;
 }
 
-/* ---- client ---------------------------------------------------------------------------------- */
-
-static int dial(const struct sl_peers *p, const char *host, int64_t deadline)
-{
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *ai = NULL;
-	if (getaddrinfo(host, p->port, &hints, &ai))
-		return -EHOSTUNREACH;
-	int rc = -ECONNREFUSED;
-	for (struct addrinfo *a = ai; a; a = a->ai_next) {
-		int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		if (connect(fd, a->ai_addr, a->ai_addrlen) && errno != EINPROGRESS) {
-			rc = -errno;
-			close(fd);
-			continue;
-		}
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-		rc = wait_fd(fd, POLLOUT, deadline);
-		if (!rc && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl))
-			rc = -errno;
-		if (!rc && soerr)
-			rc = -soerr;
-		if (!rc) {
-			int one = 1;
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-			freeaddrinfo(ai);
-			return fd;
-		}
-		close(fd);
-	}
-	freeaddrinfo(ai);
-	return rc;
-}
-
-/* An idle connection to host, or a new one: an fd, or a negative errno. *reused says which (a
- * reused one may have been closed by the server meanwhile: the caller tries once more). */
-static int take_conn(struct sl_peers *p, const char *host, int64_t deadline, bool *reused)
-{
-	int64_t now = mono_ms();
-	int fd = -1;
-	pthread_mutex_lock(&p->pool_lock);
-	for (size_t i = p->npool; i-- > 0 && fd < 0;) {
-		struct idle_conn *c = &p->pool[i];
-		struct pollfd pf = {.fd = c->fd, .events = POLLIN};
-		bool stale = now - c->since_ms > POOL_IDLE_MS || poll(&pf, 1, 0) != 0;
-		if (stale || !strcmp(c->host, host)) {
-			if (stale)
-				close(c->fd);
-			else
-				fd = c->fd;
-			*c = p->pool[--p->npool];
-		}
-	}
-	pthread_mutex_unlock(&p->pool_lock);
-	*reused = fd >= 0;
-	return fd >= 0 ? fd : dial(p, host, deadline);
-}
-
-/* Keeps a connection that finished a request cleanly for the next one to host. */
-static void give_conn(struct sl_peers *p, const char *host, int fd)
-{
-	pthread_mutex_lock(&p->pool_lock);
-	if (p->npool < POOL_SIZE && strlen(host) < sizeof(p->pool[0].host)) {
-		struct idle_conn *c = &p->pool[p->npool++];
-		snprintf(c->host, sizeof(c->host), "%s", host);
-		c->fd = fd;
-		c->since_ms = mono_ms();
-		fd = -1;
-	}
-	pthread_mutex_unlock(&p->pool_lock);
-	if (fd >= 0)
-		close(fd);
-}
-
-/* One exchange on fd: sends req (n bytes and its HMAC), reads the answer into ans (behind the
- * request's HMAC, as the answer's HMAC covers it). 0 when the whole answer was read (whatever
- * its status: the connection stays in step), or an error of the connection. */
-static int exchange(int fd, const uint8_t *req, size_t n, uint8_t *ans, uint32_t want_len,
-		    int64_t deadline)
-{
-	int rc = write_full(fd, req, n + MAC_BYTES, deadline);
-	if (!rc) {
-		memcpy(ans, req + n, MAC_BYTES);
-		rc = read_full(fd, ans + MAC_BYTES, ANS_HEAD, deadline);
-	}
-	uint32_t len = rc ? 0 : get_u32(ans + MAC_BYTES + 1);
-	if (!rc && len != (ans[MAC_BYTES] ? 0 : want_len))
-		rc = -EPROTO;
-	if (!rc)
-		rc = read_full(fd, ans + MAC_BYTES + ANS_HEAD, (size_t)len + MAC_BYTES, deadline);
-	return rc;
-}
-
-/* One request to host: GET (put NULL) fills buf with bytes [off, off+len) of the block; PUT and
- * OFFER (op) send put's len bytes (off 0). 0, or an error. */
-/* A ticket from the gateway for one block (Kerberos mode): its expiry and key, and where the
- * block is placed (so that the owner that reads it through keeps it). */
-struct ticket {
-	int64_t expiry;
-	uint8_t key[MAC_BYTES];
-	struct sl_place at;
-};
-
-static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key,
-	       const uint8_t *put, uint8_t *buf, uint32_t off, uint32_t len,
-	       const struct ticket *t)
-{
-	int64_t deadline = mono_ms() + p->timeout_ms;
-	size_t klen = strlen(key);
-	size_t n = REQ_HEAD + klen + 8 + (put ? 4 + (size_t)len : t ? 32 : 8);
-	uint32_t want_len = put ? 0 : len;
-	const uint8_t *mkey = t ? t->key : p->key;
-	uint8_t *req = malloc(n + MAC_BYTES);
-	uint8_t *ans = malloc(MAC_BYTES + ANS_HEAD + (size_t)want_len + MAC_BYTES);
-	if (!req || !ans) {
-		free(req);
-		free(ans);
-		return -ENOMEM;
-	}
-	memcpy(req, PEER_MAGIC, 4);
-	req[4] = PEER_VERSION;
-	req[5] = op;
-	put_u16(req + 6, (uint16_t)klen);
-	memcpy(req + REQ_HEAD, key, klen);
-	put_i64(req + REQ_HEAD + klen, (int64_t)time(NULL));
-	uint8_t *tail = req + REQ_HEAD + klen + 8;
-	if (put) {
-		put_u32(tail, len);
-		memcpy(tail + 4, put, len);
-	} else {
-		put_u32(tail, off);
-		put_u32(tail + 4, len);
-	}
-	if (t) {
-		put_i64(tail + 8, t->expiry);
-		put_i64(tail + 16, (int64_t)t->at.ino);
-		put_i64(tail + 24, (int64_t)t->at.lblock);
-	}
-	int rc = mac(mkey, req, n, req + n) ? 0 : -EIO;
-	int fd = -1;
-	bool reused = false;
-	while (!rc) {
-		fd = take_conn(p, host, deadline, &reused);
-		if (fd < 0) {
-			rc = fd;
-			break;
-		}
-		rc = exchange(fd, req, n, ans, want_len, deadline);
-		if (!rc)
-			break;
-		close(fd);
-		fd = -1;
-		/* a pooled connection the server closed meanwhile: once more on a new one */
-		if (!reused || (rc != -ECONNRESET && rc != -EPIPE))
-			break;
-		rc = 0;
-	}
-	if (fd >= 0) /* the whole answer was read: the connection serves the next request */
-		give_conn(p, host, fd);
-	uint8_t want[MAC_BYTES];
-	uint32_t got = rc ? 0 : get_u32(ans + MAC_BYTES + 1);
-	size_t covered = MAC_BYTES + ANS_HEAD + (size_t)got;
-	if (!rc &&
-	    (!mac(mkey, ans, covered, want) || CRYPTO_memcmp(want, ans + covered, MAC_BYTES)))
-		rc = -EBADMSG;
-	if (!rc && ans[MAC_BYTES])
-		rc = -(int)ans[MAC_BYTES];
-	if (!rc && !put)
-		memcpy(buf, ans + MAC_BYTES + ANS_HEAD, len);
-	free(ans);
-	free(req);
-	return rc;
-}
-
-/* Whether host is this process's own server: the one owner never to ask. A client that does not
- * serve asks its node's server (another process, `sluice cache-server`) like any other. */
-static bool is_me(const struct sl_peers *p, const char *host)
-{
-	return p->lfd >= 0 && !strcmp(host, p->self);
-}
-
-/* The block's owners on the ring, first first: those of its logical block where at says, else
- * those of (slice id, block index) from its key. How many were filled. */
-static size_t owners_of(struct sl_peers *p, const char *key, const struct sl_place *at,
-			const char *owners[SL_RING_MAX_REPLICAS])
-{
-	struct sl_ring *ring = p ? sl_vol_ring(p->v) : NULL;
-	uint64_t id;
-	uint32_t indx, blen;
-	if (!ring)
-		return 0;
-	if (at && at->ino)
-		return sl_ring_lookup(ring, at->ino, at->lblock, owners, SL_RING_MAX_REPLICAS);
-	if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen))
-		return 0;
-	return sl_ring_lookup(ring, id, indx, owners, SL_RING_MAX_REPLICAS);
-}
-
-/* sl_peers_fetch in Kerberos mode: a ticket for the block from the gateway, then the owners. */
-static int fetch_ticketed(struct sl_peers *p, const char *key, const struct sl_place *at,
-			  uint32_t off, uint8_t *buf, uint32_t len)
-{
-	if (atomic_load(&p->no_tickets))
-		return -ENOENT;
-	char *s = malloc(SL_PRESIGN_URL_MAX);
-	struct ticket t = {.at = at ? *at : (struct sl_place){0}};
-	struct sl_err err = {0};
-	int rc = s ? p->tickets.url(p->tickets.arg, "PEER", key, 0, s, SL_PRESIGN_URL_MAX, &err)
-		   : -ENOMEM;
-	bool parsed = !rc && parse_ticket(s, &t.expiry, t.key);
-	if (s)
-		OPENSSL_cleanse(s, SL_PRESIGN_URL_MAX);
-	free(s);
-	if (rc == -EINVAL || rc == -EOPNOTSUPP || rc == -ENOSYS) {
-		/* a gateway that does not issue tickets (older, or without the group key) */
-		if (!atomic_exchange(&p->no_tickets, true))
-			sl_log(&p->v->log, SL_LOG_WARN, "cache group: the gateway issues no tickets "
-			       "(%s); reading from object storage only", err.msg);
-		return -ENOENT;
-	}
-	if (!parsed)
-		return -ENOENT; /* no read context here, or a malformed answer: object storage */
-	const char *owners[SL_RING_MAX_REPLICAS];
-	size_t n = owners_of(p, key, at, owners);
-	rc = -ENOENT;
-	for (size_t i = 0; i < n && i < PEER_TRIES && rc; i++) {
-		rc = ask(p, owners[i], OP_GET_TICKETED, key, NULL, buf, off, len, &t);
-		if (!rc) {
-			atomic_fetch_add(&p->stats.fetched, 1);
-			atomic_fetch_add(&p->stats.fetched_bytes, len);
-		} else if (rc != -ENOENT) {
-			atomic_fetch_add(&p->stats.failed, 1);
-			sl_log(&p->v->log, SL_LOG_WARN, "cache group: %s from %s: %s", key,
-			       owners[i], strerror(-rc));
-		}
-	}
-	OPENSSL_cleanse(t.key, sizeof(t.key));
-	return rc ? -ENOENT : 0;
-}
-
-int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint32_t off,
-		   uint8_t *buf, uint32_t len)
-{
-	if (!p)
-		return -ENOENT;
-	if (p->ticketed)
-		return fetch_ticketed(p, key, at, off, buf, len);
-	char path[PATH_MAX];
-	uint8_t *copy = NULL;
-	uint32_t clen = 0;
-	struct sl_err err = {0};
-	if (p->v->disk && replica_path(p->v, key, path, sizeof(path)) &&
-	    !sl_cachefile_read_all(path, &copy, &clen, &err) && off <= clen && len <= clen - off) {
-		memcpy(buf, copy + off, len); /* a replica this node keeps for a writer */
-		free(copy);
-		return 0;
-	}
-	free(copy);
-	const char *owners[SL_RING_MAX_REPLICAS];
-	size_t n = owners_of(p, key, at, owners);
-	size_t asked = 0;
-	for (size_t i = 0; i < n && asked < PEER_TRIES; i++) {
-		if (is_me(p, owners[i]))
-			continue;
-		asked++;
-		int rc = ask(p, owners[i], OP_GET, key, NULL, buf, off, len, NULL);
-		if (!rc) {
-			atomic_fetch_add(&p->stats.fetched, 1);
-			atomic_fetch_add(&p->stats.fetched_bytes, len);
-			return 0;
-		}
-		if (rc != -ENOENT) {
-			atomic_fetch_add(&p->stats.failed, 1);
-			sl_log(&p->v->log, SL_LOG_WARN, "cache group: %s from %s: %s", key,
-			       owners[i], strerror(-rc));
-		}
-	}
-	return -ENOENT;
-}
-
-/* The copies of one hflushed block, sent by a thread of its own. */
-struct replica_job {
-	struct sl_peers *p;
-	struct sl_peer_batch *batch;
-	const char *key;
-	struct sl_place at;
-	const uint8_t *data;
-	uint32_t len;
-	int got;
-	bool queued; /* handed to the replicators (else finish sends it itself) */
-};
-
-struct sl_peer_batch {
-	pthread_mutex_t lock;
-	pthread_cond_t done;
-	size_t pending; /* queued jobs not finished */
-	size_t n;
-	struct replica_job jobs[];
-};
-
-static void replicate_one(struct replica_job *j)
-{
-	struct sl_peers *p = j->p;
-	int want = p->replicas - 1;
-	const char *owners[SL_RING_MAX_REPLICAS];
-	size_t nowners = owners_of(p, j->key, &j->at, owners);
-	for (size_t i = 0; i < nowners && j->got < want; i++) {
-		if (is_me(p, owners[i]))
-			continue;
-		int rc = ask(p, owners[i], OP_PUT, j->key, j->data, NULL, 0, j->len, NULL);
-		if (!rc)
-			j->got++;
-		else
-			sl_log(&p->v->log, SL_LOG_DEBUG, "cache group: replica of %s on %s: %s", j->key,
-			       owners[i], strerror(-rc));
-	}
-}
-
-static void replicate_task(void *arg)
-{
-	struct replica_job *j = arg;
-	replicate_one(j);
-	struct sl_peer_batch *b = j->batch;
-	pthread_mutex_lock(&b->lock);
-	if (--b->pending == 0)
-		pthread_cond_signal(&b->done);
-	pthread_mutex_unlock(&b->lock);
-}
-
-struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *const *keys,
-					       const struct sl_place *at,
-					       const uint8_t *const *data, const uint32_t *lens,
-					       size_t n)
-{
-	if (!p || p->replicas < 2 || !n)
-		return NULL;
-	struct sl_peer_batch *b = calloc(1, sizeof(*b) + n * sizeof(b->jobs[0]));
-	if (!b)
-		return NULL; /* out of memory: the blocks count as degraded in finish */
-	pthread_mutex_init(&b->lock, NULL);
-	pthread_cond_init(&b->done, NULL);
-	b->n = n;
-	pthread_mutex_lock(&b->lock); /* no task finishes before every one is counted */
-	for (size_t k = 0; k < n; k++) {
-		struct replica_job *j = &b->jobs[k];
-		*j = (struct replica_job){.p = p, .batch = b, .key = keys[k], .at = at[k],
-					  .data = data[k], .len = lens[k]};
-		j->queued = p->replicators && !sl_pool_submit(p->replicators, replicate_task, j);
-		b->pending += j->queued;
-	}
-	pthread_mutex_unlock(&b->lock);
-	return b;
-}
-
-int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const int *staged,
-			      size_t n)
-{
-	if (!p || p->replicas < 2 || !n)
-		return 0;
-	int short_of = 0;
-	if (b) {
-		pthread_mutex_lock(&b->lock);
-		while (b->pending)
-			pthread_cond_wait(&b->done, &b->lock);
-		pthread_mutex_unlock(&b->lock);
-	}
-	for (size_t k = 0; k < n; k++) {
-		struct replica_job *j = b ? &b->jobs[k] : NULL;
-		if (j && !j->queued) /* no replicator took it: here, after the others */
-			replicate_one(j);
-		if (staged[k])
-			continue; /* not staged here either: this hflush waits for its upload */
-		int got = j ? j->got : 0;
-		atomic_fetch_add(&p->stats.replicated, (uint64_t)got);
-		if (got < p->replicas - 1) {
-			short_of++;
-			if (atomic_fetch_add(&p->stats.degraded, 1) == 0)
-				sl_log(&p->v->log, SL_LOG_WARN, "cache group: hflush kept %d of %d "
-				       "copies of block %zu of a batch (peers unreachable or too few "
-				       "nodes); such blocks are counted as degraded from now on",
-				       got + 1, p->replicas, k);
-		}
-	}
-	if (b) {
-		pthread_mutex_destroy(&b->lock);
-		pthread_cond_destroy(&b->done);
-	}
-	free(b);
-	return short_of;
-}
-
 /* ---- handing replicas over ------------------------------------------------------------------- */
 
 struct sweep {
@@ -1286,18 +726,4 @@ unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s)
 	/* the count of kept bytes as on disk: what was handed over or dropped leaves it */
 	sl_diskcache_set_kept(p->v->disk, sw.bytes);
 	return sw.handed;
-}
-
-bool sl_peers_offer(struct sl_peers *p, const char *key, const struct sl_place *at,
-		    const uint8_t *data, uint32_t blen)
-{
-	const char *owner[SL_RING_MAX_REPLICAS];
-	/* a Kerberos client cannot prove a block's content: the owner reads it through itself */
-	if (!p || p->ticketed || !owners_of(p, key, at, owner) || is_me(p, owner[0]))
-		return false;
-	int rc = ask(p, owner[0], OP_OFFER, key, data, NULL, 0, blen, NULL);
-	if (rc)
-		sl_log(&p->v->log, SL_LOG_DEBUG, "cache group: offering %s to %s: %s", key, owner[0],
-		       strerror(-rc));
-	return !rc;
 }

@@ -270,7 +270,7 @@ const char *sl_ring_host(const struct sl_ring *r, size_t i);
 size_t sl_ring_lookup(const struct sl_ring *r, uint64_t ino, uint64_t index, const char **out,
 		      size_t n);
 
-/* ---- the cache group (peer.c) -------------------------------------------------------------- */
+/* ---- the cache group (peer.c, peer_client.c) ----------------------------------------------- */
 struct sl_peers;
 /* What the block server and the reads from peers did (relaxed counters, for tests and stats). */
 struct sl_peer_stats {
