@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "jni/native_internal.h"
+#include "util/strbuf.h"
 
 /* The frame of a path call (native_internal.h). */
 
@@ -119,31 +120,9 @@ JNIEXPORT jstring JNICALL JNAME(logNext)(JNIEnv *env, jclass cls, jlong vol)
 	return sj_string(env, line);
 }
 
-struct stats_text {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-};
-
 static void add_counter(void *arg, const char *name, uint64_t value)
 {
-	struct stats_text *t = arg;
-	char line[160];
-	int n = snprintf(line, sizeof(line), "%s %llu\n", name, (unsigned long long)value);
-	if (t->oom || n < 0 || (size_t)n >= sizeof(line))
-		return;
-	if (t->len + (size_t)n + 1 > t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 4096;
-		char *nb = realloc(t->buf, cap);
-		if (!nb) {
-			t->oom = true;
-			return;
-		}
-		t->buf = nb;
-		t->cap = cap;
-	}
-	memcpy(t->buf + t->len, line, (size_t)n + 1);
-	t->len += (size_t)n;
+	sl_strbuf_printf(arg, "%s %llu\n", name, (unsigned long long)value);
 }
 
 JNIEXPORT jstring JNICALL JNAME(stats)(JNIEnv *env, jclass cls, jlong vol)
@@ -151,14 +130,15 @@ JNIEXPORT jstring JNICALL JNAME(stats)(JNIEnv *env, jclass cls, jlong vol)
 	(void)cls;
 	if (sj_check_handle(env, vol, "the volume"))
 		return NULL;
-	struct stats_text t = {0};
+	struct sl_strbuf t = {0};
 	sluice_stats(VOL(vol), add_counter, &t);
+	const char *text = sl_strbuf_str(&t);
 	jstring out = NULL;
-	if (t.oom)
+	if (!text)
 		sj_throwf(env, sj.oome, "out of memory reading the volume's counters");
 	else
-		out = sj_string(env, t.buf ? t.buf : "");
-	free(t.buf);
+		out = sj_string(env, text);
+	sl_strbuf_free(&t);
 	return out;
 }
 
