@@ -1,6 +1,6 @@
 /*
- * internal.h - what the files of libsluice-hdfs share: the connection and stream structs behind
- * hdfsFS and hdfsFile, the per-process volume registry, configuration lookup, path resolution and
+ * internal.h - what the files of libsluice-hdfs share: the connection struct behind
+ * hdfsFS, the per-process volume registry, configuration lookup, path resolution and
  * the error convention (errno plus the calling thread's message, returned as -1 or NULL).
  */
 #ifndef SL_HDFS_INTERNAL_H

@@ -2,7 +2,7 @@ package io.sluice.hadoop.nativeio;
 
 /**
  * Attributes of one path as libsluice reports them (sluice_stat). Filled by the JNI layer
- * (native/src/jni/native_volume.c) through cached field IDs; plain fields, no logic.
+ * (native/src/jni/jni_util.c) through cached field IDs; plain fields, no logic.
  */
 public final class NativeStat {
   public static final int TYPE_FILE = 1;
