@@ -186,9 +186,29 @@ static void test_a2l_sluice(void)
 	CHECK_RC(rc, -EACCES);
 	CHECK(strstr(err.msg, "alice@OTHER") != NULL);
 
-	/* The documented POSIX difference: leftmost-longest alternation (Hadoop gives "Xb"). */
+	/* Java's leftmost-first alternation, as Hadoop (POSIX would give "X"). */
 	s = map1("RULE:[1:$1]s/(a|ab)/X/", "hadoop", "ab@R", &rc, out, sizeof(out), &err);
-	CHECK(s && !strcmp(s, "X"));
+	CHECK(s && !strcmp(s, "Xb"));
+	/* Java syntax PCRE2 reads the same way: lazy and possessive quantifiers, negated shorthands
+	 * in classes, \Q..\E, \x escapes, word boundaries, a ']' first in a class. */
+	s = map1("RULE:[1:$1]s/a+?/X/", "hadoop", "aaa@R", &rc, out, sizeof(out), &err);
+	CHECK(s && !strcmp(s, "Xaa"));
+	s = map1("RULE:[1:$1](a*+)", "hadoop", "aaa@R", &rc, out, sizeof(out), &err);
+	CHECK(s && !strcmp(s, "aaa"));
+	s = map1("RULE:[1:$1]s/a++a/X/", "hadoop", "aaa@R", &rc, out, sizeof(out), &err);
+	CHECK(s && !strcmp(s, "aaa")); /* possessive: gives nothing back, so no match */
+	s = map1("RULE:[1:$1]s/[\\D]+/_/", "hadoop", "ab12@R", &rc, out, sizeof(out), &err);
+	CHECK(s && !strcmp(s, "_12"));
+	s = map1("RULE:[1:$1](\\Qa.b\\E)", "hadoop", "a.b@R", &rc, out, sizeof(out), &err);
+	CHECK(s && !strcmp(s, "a.b"));
+	s = map1("RULE:[1:$1](\\Qa.b\\E)", "hadoop", "axb@R", &rc, out, sizeof(out), &err);
+	CHECK_RC(rc, -EACCES);
+	s = map1("RULE:[1:$1]s/\\x41/b/", "hadoop", "xAx@R", &rc, out, sizeof(out), &err);
+	CHECK(s && !strcmp(s, "xbx"));
+	s = map1("RULE:[1:$1]s/\\bx/y/g", "hadoop", "x.xx@R", &rc, out, sizeof(out), &err);
+	CHECK(s && !strcmp(s, "y.yx"));
+	s = map1("RULE:[1:$1]s/[]-a]/_/g", "hadoop", "]^a@R", &rc, out, sizeof(out), &err);
+	CHECK(s && !strcmp(s, "___"));
 
 	/* Non-simple results: refused by the hadoop mechanism (naming the rule), kept by mit. */
 	sl_err_clear(&err);
@@ -220,11 +240,11 @@ static void test_a2l_sluice(void)
 	s = map1("DEFAULT", "hadoop", "alice@SLUICE.TEST", &rc, out, 6, &err);
 	CHECK(s && !strcmp(s, "alice"));
 
-	/* Java syntax translated to POSIX: classes with escapes, shorthands, backreferences. */
+	/* Java syntax as Java reads it: classes with escapes, shorthands, backreferences. */
 	s = map1("RULE:[1:$1](a[\\.\\\\]b)s/[.\\\\]/_/", "hadoop", "a\\b@R", &rc, out, sizeof(out), &err);
 	CHECK(s && !strcmp(s, "a_b"));
 	s = map1("RULE:[1:$1](a[\\.\\\\]b)s/[.\\\\]/_/", "hadoop", "axb@R", &rc, out, sizeof(out), &err);
-	CHECK_RC(rc, -EACCES); /* POSIX would have read [\.] as "backslash or dot" */
+	CHECK_RC(rc, -EACCES); /* [\.] is a dot, not "backslash or dot" */
 	s = map1("RULE:[1:$1](a.*)s/(.)\\1/$1/", "hadoop", "aab@R", &rc, out, sizeof(out), &err);
 	CHECK(s && !strcmp(s, "ab"));
 	s = map1("RULE:[1:$1]([\\[:]+)s/[\\[]/L/g", "hadoop", "[:[@R", &rc, out, sizeof(out), &err);
@@ -247,18 +267,17 @@ static void test_a2l_sluice(void)
 static void test_a2l_malformed(void)
 {
 	/* First block: Hadoop 3.3.6's setRules throws too. Second: Hadoop accepts them and fails
-	 * when a principal reaches the rule; we refuse them up front. Third: Java-only regex syntax
-	 * that we do not translate, refused rather than read differently. */
+	 * when a principal reaches the rule; we refuse them up front. Third: Java syntax PCRE2 would
+	 * read differently or does not know, refused rather than read another way. */
 	static const char *const bad[] = {
 		"RULE:[1:$1", "RULE:[:$1]", "RULE:1:$1", "FOO", "RULE:[1:$1](abc", "RULE:[1:$1]s/a/b",
 		"DEFAULT x", "RULE:[1:$1]s/a/b/gg", "RULE:[x:$1]", "RULE:[1:$1](a(b)",
 		"RULE:[1:$1]s/(a/b/", "RULE:[99999999999:$1]", "DEFAULT\nRULE:[2:$1]s/x",
 		"RULE:[1:$2]", "RULE:[1:$]", "RULE:[1:$1]s/(a)/$2/", "RULE:[1:$1]s/a/$x/",
 		"RULE:[1:$1]s/a/b\\/", "RULE:[1:$1]s/a/${name}/", "RULE:[1:$1](a{2,1})",
-		"RULE:[1:$1]((?i)abc)", "RULE:[1:$1](a*?)", "RULE:[1:$1](a++)", "RULE:[1:$1]([a&&b])",
-		"RULE:[1:$1]([a[b]])", "RULE:[1:$1](\\bx)", "RULE:[1:$1](\\Qx\\E)", "RULE:[1:$1]([\\D])",
-		"RULE:[1:$1](\\x41)", "RULE:[1:$1](\\0)", "RULE:[1:$1]([ab)", "RULE:[1:$1](ab\\)",
-		"RULE:[1:$1]([]-a])",
+		"RULE:[1:$1]((?i)abc)", "RULE:[1:$1]([a&&b])", "RULE:[1:$1]([a[b]])",
+		"RULE:[1:$1](\\0)", "RULE:[1:$1](\\01)", "RULE:[1:$1]([ab)", "RULE:[1:$1](ab\\)",
+		"RULE:[1:$1](\\p{Alpha})", "RULE:[1:$1]((?<=a+)b)",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct sl_auth_rules *r = (struct sl_auth_rules *)1;

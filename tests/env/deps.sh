@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config openssl
   libcurl4-openssl-dev libssl-dev libmariadb-dev libsqlite3-dev sqlite3
-  libkrb5-dev liblz4-dev libjansson-dev libexpat1-dev
+  libkrb5-dev liblz4-dev libjansson-dev libexpat1-dev libpcre2-dev
   krb5-kdc krb5-admin-server krb5-user clang-16 libclang-rt-16-dev
   mariadb-server mariadb-client
   python3-venv golang-go unzip
