@@ -94,8 +94,9 @@ void sl_obj_close(struct sl_objstore *s)
 {
 	if (!s)
 		return;
-	if (s->be->cleanup)
-		s->be->cleanup(s);
+	const struct sl_obj_backend *be = s->be;
+	if (be->cleanup)
+		be->cleanup(s);
 	free(s->priv);
 	free(s);
 }
@@ -206,7 +207,8 @@ static int check_key(const char *key, struct sl_err *err)
 
 int sl_obj_create_bucket(struct sl_objstore *s, struct sl_err *err)
 {
-	if (!s->be->create_bucket)
+	const struct sl_obj_backend *be = s->be;
+	if (!be->create_bucket)
 		return sl_errf(err, -EOPNOTSUPP, "%s: creating the bucket is not supported",
 			       s->description);
 	struct op op = {.kind = OP_CREATE_BUCKET};
