@@ -176,6 +176,8 @@ int sluice_mkdirs(sluice_volume *vol, const sluice_user *u, const char *path, ui
 
 enum sluice_rename_flags {
 	SLUICE_RENAME_NOREPLACE = 1 << 0, /* fail with -EEXIST if dst exists (Hadoop semantics) */
+	SLUICE_RENAME_INTO_DIR = 1 << 1,  /* a dst that is a directory takes src under its own name,
+	                                     in the same transaction (Hadoop's rename) */
 };
 /* Atomic rename of a file or directory. Without NOREPLACE an existing dst file or empty directory
  * is replaced atomically (POSIX). Never exchanges. */

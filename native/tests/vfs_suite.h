@@ -337,6 +337,29 @@ static void test_rename(sluice_volume *vol)
 	CHECK_RC(sluice_mkdirs(vol, NULL, "/rn/other/x", 0755, 0), 0);
 	CHECK_RC(sluice_rename(vol, NULL, "/rn/moved", "/rn/other", 0), -ENOTEMPTY);
 	CHECK_RC(sluice_rename(vol, NULL, "/rn/g", "/rn/g", 0), 0);
+
+	/* Hadoop's rename: into an existing directory under its own name, in one transaction */
+	const int hadoop = SLUICE_RENAME_NOREPLACE | SLUICE_RENAME_INTO_DIR;
+	CHECK_RC(write_file(vol, NULL, "/rn/into", d, 20, 20, 0), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/into", "/rn/other", hadoop), 0);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/rn/other/into", &st), 0);
+	CHECK(st.length == 20);
+	/* its name taken there: refused, nothing moves */
+	CHECK_RC(write_file(vol, NULL, "/rn/into", d, 30, 30, 0), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/into", "/rn/other", hadoop), -EEXIST);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/rn/into", &st), 0);
+	CHECK(st.length == 30);
+	/* into the directory it is in already: nothing to do */
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/other/into", "/rn/other", hadoop), 0);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/rn/other/into", &st), 0);
+	/* a destination that is no directory: a plain rename, or EEXIST */
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/into", "/rn/into2", hadoop), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/into2", "/rn/g", hadoop), -EEXIST);
+	/* a directory into a directory */
+	CHECK_RC(sluice_mkdirs(vol, NULL, "/rn/dd/e", 0755, 0), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/rn/dd", "/rn/other", hadoop), 0);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/rn/other/dd/e", &st), 0);
+	CHECK(st.type == SLUICE_DIR);
 }
 
 static int count_objects_cb(void *arg, const struct sl_obj_info *info)

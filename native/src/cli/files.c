@@ -138,7 +138,8 @@ int cmd_files(const char *cmd, int argc, char **argv)
 	} else if (!strcmp(cmd, "cat")) {
 		rc = do_get(vol, args[1], STDOUT_FILENO, cmd);
 	} else if (!strcmp(cmd, "mv")) {
-		if (sluice_rename(vol, NULL, args[1], args[2], SLUICE_RENAME_NOREPLACE))
+		if (sluice_rename(vol, NULL, args[1], args[2],
+				  SLUICE_RENAME_NOREPLACE | SLUICE_RENAME_INTO_DIR))
 			rc = cli_fail(cmd, "%s", sluice_last_error(vol));
 	} else if (!strcmp(cmd, "rm")) {
 		if (sluice_delete(vol, NULL, args[1], recursive))

@@ -196,8 +196,10 @@ static void into_dir(hdfsFS fs, const char *src, char *dst)
 
 static int rename_in(hdfsFS fs, const char *s, char *d)
 {
-	into_dir(fs, s, d);
-	int rc = sluice_rename(fs->vol, hd_user(fs), s, d, SLUICE_RENAME_NOREPLACE);
+	if (!strcmp(d, "/")) /* the root has no parent to rename into: its child by name */
+		into_dir(fs, s, d);
+	int rc = sluice_rename(fs->vol, hd_user(fs), s, d,
+			       SLUICE_RENAME_NOREPLACE | SLUICE_RENAME_INTO_DIR);
 	return rc < 0 ? hd_fail_rc(fs, rc, "rename", s) : 0;
 }
 

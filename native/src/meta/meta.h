@@ -301,9 +301,12 @@ struct sl_meta_backend {
 	/* Removes an empty directory (-ENOTEMPTY otherwise). */
 	int (*rmdir)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		     const char *name, struct sl_err *err);
-	/* Moves an entry. flags: SL_RENAME_NOREPLACE. Without it an existing destination file or
-	 * empty directory of a compatible type is replaced (reported in *replaced). Moving a
-	 * directory into its own subtree is -EINVAL. */
+	/* Moves an entry. flags: SL_RENAME_NOREPLACE, SL_RENAME_INTO_DIR. Without NOREPLACE an
+	 * existing destination file or empty directory of a compatible type is replaced (reported
+	 * in *replaced). With INTO_DIR a destination that is a directory takes the entry under its
+	 * own name, in the same transaction (Hadoop's rename; into where it is already: nothing to
+	 * do). Moving a directory into its own subtree is -EINVAL; unknown flags are -EINVAL
+	 * "unknown rename flags" (as a gateway older than INTO_DIR answers it). */
 	int (*rename)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
 		      const char *nsrc, sl_ino pdst, const char *ndst, int flags,
 		      struct sl_removed *replaced, struct sl_err *err);
@@ -752,6 +755,7 @@ int sl_meta_file_crc(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino
 #define SL_MKNOD_REPLACE 1
 /* rename flags */
 #define SL_RENAME_NOREPLACE 1
+#define SL_RENAME_INTO_DIR 2
 /* setxattr flags */
 #define SL_XATTR_CREATE 1
 #define SL_XATTR_REPLACE 2

@@ -400,29 +400,59 @@ struct rename_arg {
 	struct acct ac;
 };
 
+/* SL_RENAME_INTO_DIR: when the destination is a directory, the entry goes into it under its own
+ * name (Hadoop's rename). Looking the destination up needs search permission on its parent.
+ * Returns 1 when that puts the entry where it is already (nothing to do). */
+static int into_dir(struct tx *t, const struct rename_arg *a, sl_ino *pdst, const char **ndst)
+{
+	struct sl_attr parent;
+	int rc = sl_sql_node_get(t, *pdst, false, &parent);
+	if (rc)
+		return rc;
+	if (sl_meta_access(a->u, &parent, SL_MAY_EXEC))
+		return sl_sql_deny(t, "cannot search the destination's directory", *pdst);
+	sl_ino d;
+	uint8_t type;
+	rc = edge_get(t, *pdst, *ndst, false, &d, &type);
+	if (rc == -ENOENT) {
+		sl_err_clear(t->err);
+		return 0;
+	}
+	if (rc || type != SL_TYPE_DIR)
+		return rc;
+	*pdst = d;
+	*ndst = a->nsrc;
+	return d == a->psrc ? 1 : 0;
+}
+
 static int rename_op(struct tx *t, void *arg)
 {
 	struct rename_arg *a = arg;
 	memset(&a->replaced, 0, sizeof(a->replaced));
 	sl_sql_acct_reset(&a->ac);
 	struct sl_attr sp, dp, sn, dn;
-	int rc = sl_sql_dir_for_change(t, a->u, a->psrc, &sp);
+	sl_ino pdst = a->pdst;
+	const char *ndst = a->ndst;
+	int rc;
+	if ((a->flags & SL_RENAME_INTO_DIR) && (rc = into_dir(t, a, &pdst, &ndst)))
+		return rc == 1 ? 0 : rc;
+	rc = sl_sql_dir_for_change(t, a->u, a->psrc, &sp);
 	if (!rc)
-		rc = sl_sql_dir_for_change(t, a->u, a->pdst, &dp);
+		rc = sl_sql_dir_for_change(t, a->u, pdst, &dp);
 	if (rc)
 		return rc;
 	if (sp.flags & SL_FLAG_APPEND)
 		return sl_errf(t->err, -EPERM, "directory %" PRIu64 " is append-only", a->psrc);
 	if (dp.parent > SL_TRASH_INO)
-		return sl_errf(t->err, -ENOENT, "directory %" PRIu64 " is being deleted", a->pdst);
+		return sl_errf(t->err, -ENOENT, "directory %" PRIu64 " is being deleted", pdst);
 	sl_ino sino, dino;
 	uint8_t stype, dtype;
 	if ((rc = edge_get(t, a->psrc, a->nsrc, true, &sino, &stype)))
 		return rc == -ENOENT ? sl_errf(t->err, -ENOENT, "'%s' does not exist in directory "
 					       "%" PRIu64, a->nsrc, a->psrc) : rc;
-	if (a->psrc == a->pdst && !strcmp(a->nsrc, a->ndst))
+	if (a->psrc == pdst && !strcmp(a->nsrc, ndst))
 		return (a->flags & SL_RENAME_NOREPLACE)
-			? sl_errf(t->err, -EEXIST, "'%s' exists", a->ndst) : 0;
+			? sl_errf(t->err, -EEXIST, "'%s' exists", ndst) : 0;
 	if ((rc = sl_sql_node_get(t, sino, true, &sn)))
 		return rc;
 	if (sn.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
@@ -430,9 +460,9 @@ static int rename_op(struct tx *t, void *arg)
 	if (sl_sql_sticky_denies(a->u, &sp, &sn))
 		return sl_sql_deny(t, "sticky directory: cannot move another user's entry",
 				   a->psrc);
-	if (stype == SL_TYPE_DIR && a->psrc != a->pdst) {
+	if (stype == SL_TYPE_DIR && a->psrc != pdst) {
 		bool below;
-		if ((rc = is_below(t, a->pdst, sino, &below)))
+		if ((rc = is_below(t, pdst, sino, &below)))
 			return rc;
 		if (below)
 			return sl_errf(t->err, -EINVAL, "cannot move directory '%s' into itself",
@@ -440,13 +470,13 @@ static int rename_op(struct tx *t, void *arg)
 	}
 	int64_t now = sl_sql_now_ns();
 	int64_t snlink = 0, dnlink = 0;
-	rc = edge_get(t, a->pdst, a->ndst, true, &dino, &dtype);
+	rc = edge_get(t, pdst, ndst, true, &dino, &dtype);
 	if (rc && rc != -ENOENT)
 		return rc;
 	if (!rc) {
 		if (a->flags & SL_RENAME_NOREPLACE)
-			return sl_errf(t->err, -EEXIST, "'%s' exists in directory %" PRIu64, a->ndst,
-				       a->pdst);
+			return sl_errf(t->err, -EEXIST, "'%s' exists in directory %" PRIu64, ndst,
+				       pdst);
 		if (dino == sino) /* two links of one file: nothing to do, as POSIX says */
 			return 0;
 		int grc = sl_sql_node_get(t, dino, true, &dn);
@@ -458,34 +488,34 @@ static int rename_op(struct tx *t, void *arg)
 		}
 		if (stype == SL_TYPE_DIR && dtype != SL_TYPE_DIR)
 			return sl_errf(t->err, -ENOTDIR, "cannot replace non-directory '%s' by a "
-				       "directory", a->ndst);
+				       "directory", ndst);
 		if (stype != SL_TYPE_DIR && dtype == SL_TYPE_DIR)
 			return sl_errf(t->err, -EISDIR, "cannot replace directory '%s' by a "
-				       "non-directory", a->ndst);
+				       "non-directory", ndst);
 		if (dn.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
-			return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->ndst);
+			return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", ndst);
 		if (sl_sql_sticky_denies(a->u, &dp, &dn))
 			return sl_sql_deny(t,
 					   "sticky directory: cannot replace another user's entry",
-					   a->pdst);
+					   pdst);
 		if (dtype == SL_TYPE_DIR) {
 			bool empty;
 			if ((rc = dir_is_empty(t, dino, &empty)))
 				return rc;
 			if (!empty)
 				return sl_errf(t->err, -ENOTEMPTY, "directory '%s' is not empty",
-					       a->ndst);
-			rc = drop_dir(t, a->pdst, dino, &a->ac);
+					       ndst);
+			rc = drop_dir(t, pdst, dino, &a->ac);
 			dnlink--;
 		} else if (grc == 0) {
-			rc = drop_link(t, a->pdst, dino, &dn, now, &a->replaced, &a->ac);
+			rc = drop_link(t, pdst, dino, &dn, now, &a->replaced, &a->ac);
 		} else {
-			rc = sl_sql_acct_dir(t, &a->ac, a->pdst, 0, -DIR_SPACE, -1);
+			rc = sl_sql_acct_dir(t, &a->ac, pdst, 0, -DIR_SPACE, -1);
 		}
 		if (!rc)
 			rc = sl_sqlq_exec(t, NULL,
 					  "DELETE FROM jfs_edge WHERE parent = ? AND name = ?",
-					  "ib", (int64_t)a->pdst, a->ndst, strlen(a->ndst));
+					  "ib", (int64_t)pdst, ndst, strlen(ndst));
 		if (rc)
 			return rc;
 	} else {
@@ -493,21 +523,21 @@ static int rename_op(struct tx *t, void *arg)
 	}
 	if ((rc = sl_sqlq_exec(t, NULL,
 			       "UPDATE jfs_edge SET parent = ?, name = ? WHERE parent = ? AND "
-			       "name = ?", "ibib", (int64_t)a->pdst, a->ndst, strlen(a->ndst),
+			       "name = ?", "ibib", (int64_t)pdst, ndst, strlen(ndst),
 			       (int64_t)a->psrc, a->nsrc, strlen(a->nsrc))))
 		return rc;
 	sl_ino newparent = sn.parent;
-	if (a->psrc != a->pdst) {
+	if (a->psrc != pdst) {
 		if (stype == SL_TYPE_DIR) {
 			snlink--;
 			dnlink++;
 		}
 		if (sn.parent) /* hard-linked files keep parent 0 */
-			newparent = a->pdst;
+			newparent = pdst;
 		uint64_t flen = stype == SL_TYPE_FILE ? sn.length : 0;
 		int64_t space = stype == SL_TYPE_FILE ? sl_sql_jfs_space(flen) : DIR_SPACE;
 		if ((rc = sl_sql_acct_dir(t, &a->ac, a->psrc, -(int64_t)flen, -space, -1)) ||
-		    (rc = sl_sql_acct_dir(t, &a->ac, a->pdst, (int64_t)flen, space, 1)))
+		    (rc = sl_sql_acct_dir(t, &a->ac, pdst, (int64_t)flen, space, 1)))
 			return rc;
 	}
 	if ((rc = sl_sqlq_exec(t, NULL, "UPDATE jfs_node SET ctime = ?, ctimensec = ?, parent = ? "
@@ -515,11 +545,11 @@ static int rename_op(struct tx *t, void *arg)
 			       (int64_t)newparent, (int64_t)sino)))
 		return rc;
 	/* Lower inode first, so that two renames never wait for each other in a cycle. */
-	if (a->psrc == a->pdst)
+	if (a->psrc == pdst)
 		return a->psrc == SL_TRASH_INO
 			? 0 : sl_sql_dir_touch(t, a->psrc, snlink + dnlink, now);
-	sl_ino first = a->psrc < a->pdst ? a->psrc : a->pdst;
-	sl_ino second = first == a->psrc ? a->pdst : a->psrc;
+	sl_ino first = a->psrc < pdst ? a->psrc : pdst;
+	sl_ino second = first == a->psrc ? pdst : a->psrc;
 	if (first != SL_TRASH_INO &&
 	    (rc = sl_sql_dir_touch(t, first, first == a->psrc ? snlink : dnlink, now)))
 		return rc;
@@ -543,7 +573,7 @@ int sl_sql_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
 		rc = check_reserved(psrc, nsrc, err);
 	if (!rc)
 		rc = check_reserved(pdst, ndst, err);
-	if (!rc && (flags & ~SL_RENAME_NOREPLACE))
+	if (!rc && (flags & ~(SL_RENAME_NOREPLACE | SL_RENAME_INTO_DIR)))
 		rc = sl_errf(err, -EINVAL, "unknown rename flags %#x", flags);
 	if (!rc)
 		rc = sl_sqlq_run(m, true, rename_op, &a, err);

@@ -278,6 +278,34 @@ int sluice_mkdirs(sluice_volume *vol, const sluice_user *u, const char *path, ui
 	return sl_mkdirs_user(vol, &mu, path, (uint16_t)(mode & ~umask & 07777), sl_vol_err(vol));
 }
 
+/* SLUICE_RENAME_INTO_DIR through a gateway older than it: the destination looked up first, then
+ * renamed in a transaction of its own (a directory created in between is replaced, or refused
+ * with NOREPLACE). */
+static int rename_into_dir_in_two_steps(sluice_volume *vol, const struct sl_meta_user *mu,
+					sl_ino psrc, const char *name_src, sl_ino pdst,
+					const char *name_dst, int mflags, struct sl_err *err)
+{
+	sl_err_clear(err);
+	sl_ino d;
+	struct sl_attr attr;
+	int rc = sl_meta_lookup(vol->core.meta, mu, pdst, name_dst, &d, &attr, err);
+	if (!rc && attr.type == SL_TYPE_DIR) {
+		if (d == psrc)
+			return 0; /* already there */
+		pdst = d;
+		name_dst = name_src;
+	} else if (rc == -ENOENT) {
+		sl_err_clear(err);
+	} else if (rc) {
+		return rc;
+	}
+	struct sl_removed replaced = {0};
+	rc = sl_meta_rename(vol->core.meta, mu, psrc, name_src, pdst, name_dst, mflags, &replaced,
+			    err);
+	doom_removed(vol, &replaced);
+	return rc;
+}
+
 int sluice_rename(sluice_volume *vol, const sluice_user *u, const char *src, const char *dst,
 		  int flags)
 {
@@ -304,10 +332,15 @@ int sluice_rename(sluice_volume *vol, const sluice_user *u, const char *src, con
 		return rc ? rc : (flags & SLUICE_RENAME_NOREPLACE)
 			? sl_errf(err, -EEXIST, "%s exists", ndst) : 0;
 	}
+	int mflags = (flags & SLUICE_RENAME_NOREPLACE ? SL_RENAME_NOREPLACE : 0) |
+		     (flags & SLUICE_RENAME_INTO_DIR ? SL_RENAME_INTO_DIR : 0);
 	struct sl_removed replaced = {0};
-	rc = sl_meta_rename(vol->core.meta, &mu, psrc, name_src, pdst, name_dst,
-			    flags & SLUICE_RENAME_NOREPLACE ? SL_RENAME_NOREPLACE : 0,
+	rc = sl_meta_rename(vol->core.meta, &mu, psrc, name_src, pdst, name_dst, mflags,
 			    &replaced, err);
+	if (rc == -EINVAL && (mflags & SL_RENAME_INTO_DIR) &&
+	    strstr(err->msg, "unknown rename flags"))
+		return rename_into_dir_in_two_steps(vol, &mu, psrc, name_src, pdst, name_dst,
+						    mflags & ~SL_RENAME_INTO_DIR, err);
 	doom_removed(vol, &replaced);
 	return rc;
 }

@@ -641,19 +641,15 @@ public class SluiceFileSystem210 extends FileSystem {
       if (d.startsWith(s + "/")) {
         return false; // HDFS: a directory cannot move into its own subtree
       }
-      String target = d;
-      NativeStat dstStat = statOrNull(v, d);
-      if (dstStat != null) {
-        if (!dstStat.isDirectory()) {
-          return false;
-        }
-        target = (d.equals("/") ? "" : d) + "/" + new Path(s).getName();
-        if (target.equals(s)) {
-          return true; // already there
-        }
+      // into an existing directory under its own name: decided in the rename's transaction
+      // (the root has no parent to rename into, so its child is named here)
+      String target = d.equals("/") ? "/" + new Path(s).getName() : d;
+      if (target.equals(s)) {
+        return true; // already there
       }
       try {
-        NativeVolume.rename(v, user, groups, s, target, NativeVolume.RENAME_NOREPLACE);
+        NativeVolume.rename(v, user, groups, s, target,
+            NativeVolume.RENAME_NOREPLACE | NativeVolume.RENAME_INTO_DIR);
         return true;
       } catch (FileNotFoundException | FileAlreadyExistsException
           | ParentNotDirectoryException e) {

@@ -32,6 +32,8 @@ public final class NativeVolume {
   public static final int O_MKDIRS = 1 << 6;
   // rename flags
   public static final int RENAME_NOREPLACE = 1;
+  /** A dst that is a directory takes src under its own name, in one transaction. */
+  public static final int RENAME_INTO_DIR = 2;
   // xattr flags
   public static final int XATTR_CREATE = 1;
   public static final int XATTR_REPLACE = 2;
