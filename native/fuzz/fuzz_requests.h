@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "rpc/wire.h"
+#include "meta/codec.h"
 
 #define FZ_INO_ROOT 1
 #define FZ_INO_DIR 2  /* /d, mode 0777 */

@@ -1,6 +1,7 @@
 /*
- * fuzz_wire.c - libFuzzer target for the protocol's field decoder (rpc/wire.c): the bytes are a
- * script of reads (one selector byte, then the field it names) run against the rest of the input.
+ * fuzz_wire.c - libFuzzer target for the protocol's field decoder (rpc/wire.c, meta/codec.c): the
+ * bytes are a script of reads (one selector byte, then the field it names) run against the rest
+ * of the input.
  * A read must stay inside the input, a bad reader must stay bad, and what a good read returns must
  * encode back to the bytes it was read from.
  */
@@ -9,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc/wire.h"
+#include "meta/codec.h"
 
 #define FAIL(...)                                 \
 	do {                                      \

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../meta/meta.h"
+#include "slice.h"
 #include "../util/err.h"
 
 enum sl_compression { SL_COMPRESS_NONE = 0, SL_COMPRESS_LZ4 = 1 };
@@ -49,10 +49,6 @@ int64_t sl_compress(enum sl_compression c, const void *src, size_t n, void *dst,
  * -EIO naming the key if the object is corrupt or has the wrong size. */
 int sl_decompress(enum sl_compression c, const void *src, size_t n, void *dst, size_t expect,
 		  const char *key, struct sl_err *err);
-
-/* Encodes/decodes the jfs_chunk.slices blob (SL_SLICE_BYTES per slice, big-endian). */
-void sl_slice_encode(const struct sl_slice *s, uint8_t out[SL_SLICE_BYTES]);
-void sl_slice_decode(const uint8_t in[SL_SLICE_BYTES], struct sl_slice *s);
 
 /* The visible view of a chunk: slices applied in order, later ones covering earlier ones.
  * Produces non-overlapping segments sorted by pos; parts of [0, chunk) not covered are holes

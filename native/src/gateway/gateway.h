@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "sluice.h"
-#include "../rpc/wire.h"
+#include "../meta/codec.h"
 
 struct sl_gateway;
 

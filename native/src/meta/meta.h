@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../chunk/slice.h"
 #include "../util/conf.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -26,7 +27,6 @@ typedef uint64_t sl_ino;
 
 #define SL_ROOT_INO 1ULL
 #define SL_TRASH_INO 0x7FFFFFFF10000000ULL
-#define SL_CHUNK_SIZE (64ULL << 20)
 /* The largest file: JuiceFS's limit (chunk indexes below 2^31), which keeps every length and usage
  * sum within an int64. Longer truncates, writes and concats are refused with EFBIG. */
 #define SL_MAX_FILE_LENGTH (SL_CHUNK_SIZE << 31)
@@ -69,17 +69,6 @@ struct sl_meta_user {
 	bool superuser;               /* skips permission checks (HDFS superuser/supergroup) */
 	const char *name;             /* the user's name (the gateway backend sends it), or NULL */
 };
-
-/* A slice reference inside a chunk, 24 bytes big-endian in jfs_chunk.slices:
- * pos(4) id(8) size(4) off(4) len(4). id 0 is a hole (reads as zeros). */
-struct sl_slice {
-	uint32_t pos;  /* offset in the chunk */
-	uint64_t id;   /* slice id (jfs_chunk_ref.chunkid); object keys derive from it */
-	uint32_t size; /* total size of the slice's data in object storage */
-	uint32_t off;  /* offset into the slice's data */
-	uint32_t len;  /* bytes used */
-};
-#define SL_SLICE_BYTES 24
 
 /* Permission masks for sl_meta_access. */
 #define SL_MAY_READ 4

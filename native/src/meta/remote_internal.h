@@ -13,8 +13,7 @@
 #include <time.h>
 
 #include "../rpc/proto.h"
-#include "../rpc/wire.h"
-#include "meta.h"
+#include "codec.h"
 
 #define MAX_POOL 64
 

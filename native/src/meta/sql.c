@@ -3,7 +3,7 @@
  * jfs_chunk, ...) through a driver table (sql_driver.h), with every modifying operation one
  * transaction run by sql_pool.c's runner, which retries on deadlocks and lost connections.
  *
- * This file holds the backend's core (the slice codec, transactions and statements, node helpers,
+ * This file holds the backend's core (transactions and statements, node helpers,
  * usage deltas, init and the volume) and its table, sl_meta_sql_backend; the operations are in
  * sql_sessions.c, sql_namespace.c (lookups and listing), sql_changes.c (namespace changes),
  * sql_data.c, sql_delete.c (deletion of file data), sql_xattr.c (xattrs and summaries),
@@ -50,40 +50,6 @@ int64_t sl_sql_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* ---- slices: 24 bytes big-endian each, pos(4) id(8) size(4) off(4) len(4) -------------------- */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-void sl_sql_slice_put(uint8_t *p, const struct sl_slice *s)
-{
-	put32(p, s->pos);
-	put32(p + 4, (uint32_t)(s->id >> 32));
-	put32(p + 8, (uint32_t)s->id);
-	put32(p + 12, s->size);
-	put32(p + 16, s->off);
-	put32(p + 20, s->len);
-}
-
-void sl_sql_slice_get(const uint8_t *p, struct sl_slice *s)
-{
-	s->pos = get32(p);
-	s->id = (uint64_t)get32(p + 4) << 32 | get32(p + 8);
-	s->size = get32(p + 12);
-	s->off = get32(p + 16);
-	s->len = get32(p + 20);
 }
 
 /* ---- transactions and statements ------------------------------------------------------------- */

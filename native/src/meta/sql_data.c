@@ -80,7 +80,7 @@ static int append_hole(struct tx *t, sl_ino ino, uint32_t indx, uint32_t pos, ui
 {
 	uint8_t rec[SL_SLICE_BYTES];
 	struct sl_slice s = {.pos = pos, .len = len};
-	sl_sql_slice_put(rec, &s);
+	sl_slice_encode(&s, rec);
 	return chunk_append(t, ino, indx, rec, sizeof(rec));
 }
 
@@ -200,7 +200,7 @@ int sl_sql_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			rc = sl_errf(err, -ENOMEM, "out of memory");
 		} else {
 			for (size_t i = 0; i < cnt; i++)
-				sl_sql_slice_get(a.buf + i * SL_SLICE_BYTES, &ss[i]);
+				sl_slice_decode(a.buf + i * SL_SLICE_BYTES, &ss[i]);
 			*slices = ss;
 			*n = cnt;
 		}
@@ -315,7 +315,7 @@ static int write_inode_records(struct tx *t, struct write_chunks_arg *b, size_t 
 		size_t at = 0;
 		for (size_t k = i; k < b->n; k++)
 			if (a[k].ino == ino && a[k].indx == a[i].indx)
-				sl_sql_slice_put(recs + SL_SLICE_BYTES * at++, a[k].s);
+				sl_slice_encode(a[k].s, recs + SL_SLICE_BYTES * at++);
 		rc = chunk_append(t, ino, a[i].indx, recs, cnt * SL_SLICE_BYTES);
 		free(recs);
 		if (rc)
@@ -552,7 +552,7 @@ static int pending_add(struct tx *t, struct pending *p, uint32_t indx, const str
 		c->buf = nb;
 		c->cap = nc;
 	}
-	sl_sql_slice_put(c->buf + c->len, s);
+	sl_slice_encode(s, c->buf + c->len);
 	c->len += SL_SLICE_BYTES;
 	return 0;
 }
@@ -609,7 +609,7 @@ static int concat_move(struct tx *t, sl_ino src, uint64_t slen, uint64_t off, st
 		size_t keep = 0; /* records left with src, compacted at the front of buf */
 		for (size_t i = 0; !rc && i < len; i += SL_SLICE_BYTES) {
 			struct sl_slice sl;
-			sl_sql_slice_get(buf + i, &sl);
+			sl_slice_decode(buf + i, &sl);
 			if (sl.pos >= valid) {
 				memmove(buf + keep, buf + i, SL_SLICE_BYTES);
 				keep += SL_SLICE_BYTES;

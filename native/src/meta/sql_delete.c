@@ -112,7 +112,7 @@ static int del_chunk_op(struct tx *t, void *arg)
 		return sl_sql_nomem(t);
 	}
 	for (size_t i = 0; i < cnt; i++)
-		sl_sql_slice_get(buf + i * SL_SLICE_BYTES, &ss[i]);
+		sl_slice_decode(buf + i * SL_SLICE_BYTES, &ss[i]);
 	free(buf);
 	for (size_t i = 0; !rc && i < cnt; i++) {
 		if (!ss[i].id)
@@ -169,7 +169,7 @@ static int compact_op(struct tx *t, void *arg)
 		return sl_sql_nomem(t);
 	}
 	for (size_t i = 0; i < a->n; i++)
-		sl_sql_slice_get(buf + i * SL_SLICE_BYTES, &ss[i]);
+		sl_slice_decode(buf + i * SL_SLICE_BYTES, &ss[i]);
 	for (size_t i = a->skip; !rc && i < a->n; i++) {
 		if (!ss[i].id)
 			continue;
@@ -191,7 +191,7 @@ static int compact_op(struct tx *t, void *arg)
 		/* [0, skip) + repl + [n, cnt): the list shrinks, so it fits in the old buffer */
 		uint8_t *tail = buf + a->n * SL_SLICE_BYTES;
 		size_t tail_len = len - a->n * SL_SLICE_BYTES;
-		sl_sql_slice_put(buf + a->skip * SL_SLICE_BYTES, a->repl);
+		sl_slice_encode(a->repl, buf + a->skip * SL_SLICE_BYTES);
 		memmove(buf + (a->skip + 1) * SL_SLICE_BYTES, tail, tail_len);
 		rc = sl_sql_chunk_store(t, a->dead.ino, a->dead.indx, true, buf,
 					(a->skip + 1) * SL_SLICE_BYTES + tail_len);
@@ -213,7 +213,7 @@ int sl_sql_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	if (!enc)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		sl_sql_slice_put(enc + i * SL_SLICE_BYTES, &expect[i]);
+		sl_slice_encode(&expect[i], enc + i * SL_SLICE_BYTES);
 	struct compact_arg a = {.dead = {.ino = ino, .indx = indx}, .expect = enc, .n = n,
 				.skip = skip, .repl = repl, .u = u, .lease = lease};
 	int rc = sl_sqlq_run(m, true, compact_op, &a, err);

@@ -87,10 +87,6 @@ struct sqlbe *sl_sql_be_of(struct sl_meta *m);
 int64_t sl_sql_jfs_space(uint64_t n);
 /* The time now (CLOCK_REALTIME) in ns since the epoch. */
 int64_t sl_sql_now_ns(void);
-/* Encodes s at p as a slice record of jfs_chunk (SL_SLICE_BYTES, big-endian). */
-void sl_sql_slice_put(uint8_t *p, const struct sl_slice *s);
-/* Decodes the slice record at p into s. */
-void sl_sql_slice_get(const uint8_t *p, struct sl_slice *s);
 /* sql followed by the driver's FOR UPDATE clause, in buf of size bytes (FU for an array). */
 const char *sl_sql_fu(struct tx *t, char *buf, size_t size, const char *sql);
 /* An integer column as uint64_t; NULL reads as 0. */

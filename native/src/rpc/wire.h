@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../meta/meta.h"
 #include "proto.h"
 
 struct sl_wbuf {
@@ -33,11 +32,6 @@ void sl_w_bytes(struct sl_wbuf *w, const void *p, size_t n);
 /* A NUL-terminated string as bytes including its NUL (so a reader can hand out a pointer into
  * the buffer); NULL is encoded as length 0. */
 void sl_w_str(struct sl_wbuf *w, const char *s);
-void sl_w_attr(struct sl_wbuf *w, const struct sl_attr *a);
-void sl_w_slice(struct sl_wbuf *w, const struct sl_slice *s);
-/* A slice grant as PRESIGN (PUT), WRITE_CHUNK and COMPACT_CHUNK show it: u64 first, u32 count,
- * i64 issued, bytes mac. NULL: none (zeros and an empty mac). */
-void sl_w_grant(struct sl_wbuf *w, const struct sl_slice_grant *g);
 void sl_wbuf_free(struct sl_wbuf *w);
 
 struct sl_rbuf {
@@ -61,11 +55,6 @@ size_t sl_r_bytes(struct sl_rbuf *r, const void **p, size_t max);
 /* A string written by sl_w_str: NULL for length 0; bad if it is longer than max (without the NUL),
  * lacks its NUL or holds another one. */
 const char *sl_r_str(struct sl_rbuf *r, size_t max);
-void sl_r_attr(struct sl_rbuf *r, struct sl_attr *a);
-void sl_r_slice(struct sl_rbuf *r, struct sl_slice *s);
-/* Reads a grant written by sl_w_grant: false when none was shown (an empty mac); a mac of
- * another length makes r bad. */
-bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 /* true when everything was read and nothing was malformed. */
 static inline bool sl_r_done(const struct sl_rbuf *r) { return !r->bad && r->pos == r->len; }
 
