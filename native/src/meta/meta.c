@@ -234,8 +234,6 @@ int sl_meta_next_slice_id(struct sl_meta *m, uint64_t *id, struct sl_err *err)
 		       &m->slice_batch_until_ms, "nextChunk", SLICE_BATCH, 1, id, err);
 }
 
-/* ---- permissions ----------------------------------------------------------------------------- */
-
 int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
 			 bool atomic, size_t *done, unsigned *txns, struct sl_err *err)
 {
@@ -267,32 +265,6 @@ int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, si
 		*done = i + 1;
 	}
 	return 0;
-}
-
-int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr, int mask)
-{
-	mask &= 7;
-	if (!u || !mask)
-		return 0;
-	if (u->superuser) {
-		/* As POSIX: even the superuser may execute a file only if someone may. */
-		if ((mask & SL_MAY_EXEC) && attr->type != SL_TYPE_DIR && !(attr->mode & 0111))
-			return -EACCES;
-		return 0;
-	}
-	int bits;
-	if (u->uid == attr->uid) {
-		bits = (attr->mode >> 6) & 7;
-	} else {
-		bool member = false;
-		for (int i = 0; i < u->ngids && i < SL_MAX_GROUPS; i++)
-			if (u->gids[i] == attr->gid) {
-				member = true;
-				break;
-			}
-		bits = member ? (attr->mode >> 3) & 7 : attr->mode & 7;
-	}
-	return (bits & mask) == mask ? 0 : -EACCES;
 }
 
 /* ---- open-file table (open addressing, linear probing, guarded by m->lock) ------------------- */

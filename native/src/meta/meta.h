@@ -805,8 +805,26 @@ int sl_meta_volume_key(struct sl_meta *m, const char *label, uint8_t key[SL_META
 int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n, bool atomic,
 			 size_t *done, unsigned *txns, struct sl_err *err);
 
-/* POSIX permission check of u against attr for mask (SL_MAY_*): 0 or -EACCES. */
+/* ---- permission rules (perm.c), for the backends' transactions ------------------------------ */
+/* POSIX permission check of u against attr for mask (SL_MAY_*): 0 or -EACCES. u NULL (the
+ * volume's own maintenance) and superusers pass, except that nobody executes a file no one may. */
 int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr, int mask);
+bool sl_meta_superuser(const struct sl_meta_user *u);
+bool sl_meta_in_group(const struct sl_meta_user *u, uint32_t gid);
+/* The sticky bit: only the owner of the entry or of the directory (or a superuser) may remove
+ * or rename an entry of a sticky directory. */
+bool sl_meta_sticky_denies(const struct sl_meta_user *u, const struct sl_attr *dir,
+			   const struct sl_attr *victim);
+/* HDFS's rules for setattr (set: SL_SET_*, in: the new values) against attr: NULL, or why not.
+ * chmod by the owner; chown only by a superuser; chgrp by the owner to one of its groups;
+ * setTimes by the owner or anyone who may write. (HDFS refuses with AccessControlException:
+ * EACCES, where POSIX would say EPERM.) */
+const char *sl_meta_setattr_denied(const struct sl_meta_user *u, const struct sl_attr *attr,
+				   int set, const struct sl_attr *in);
+/* The data slots' check: whether u may not read or write (mask) the data of a file. The owner
+ * always may (it could grant itself the bits, and a file it created read-only stays writable
+ * through the creating stream); u NULL always may. */
+bool sl_meta_data_denied(const struct sl_meta_user *u, const struct sl_attr *attr, int mask);
 
 /* Local open-file table: backends ask it whether an unlinked inode must be kept (sustained). */
 void sl_meta_open_inc(struct sl_meta *m, sl_ino ino);

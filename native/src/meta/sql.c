@@ -331,20 +331,9 @@ int sl_sql_check_name(const char *name, struct sl_err *err)
 	return 0;
 }
 
-bool sl_sql_superuser(const struct sl_meta_user *u) { return !u || u->superuser; }
-
 int sl_sql_deny(struct tx *t, const char *what, sl_ino ino)
 {
 	return sl_errf(t->err, -EACCES, "permission denied: %s (inode %" PRIu64 ")", what, ino);
-}
-
-/* The sticky bit: only the owner of the entry or of the directory (or a superuser) may remove
- * or rename an entry of a sticky directory. */
-bool sl_sql_sticky_denies(const struct sl_meta_user *u, const struct sl_attr *dir,
-			  const struct sl_attr *victim)
-{
-	return (dir->mode & 01000) && !sl_sql_superuser(u) && u->uid != dir->uid &&
-	       u->uid != victim->uid;
 }
 
 /* The parent of a modifying operation: a directory the user may write and search. */

@@ -172,7 +172,7 @@ static int mknod_op(struct tx *t, void *arg)
 			return sl_errf(t->err, -EEXIST, "'%s' exists in directory %" PRIu64, a->name,
 				       a->parent);
 		}
-		if (sl_sql_sticky_denies(a->u, &p, &oa))
+		if (sl_meta_sticky_denies(a->u, &p, &oa))
 			return sl_sql_deny(t,
 					   "sticky directory: cannot replace another user's file",
 					   a->parent);
@@ -315,7 +315,7 @@ static int unlink_op(struct tx *t, void *arg)
 	} else if (grc) {
 		return grc;
 	}
-	if (sl_sql_sticky_denies(a->u, &p, &n))
+	if (sl_meta_sticky_denies(a->u, &p, &n))
 		return sl_sql_deny(t, "sticky directory: cannot remove another user's entry",
 				   a->parent);
 	if (n.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
@@ -457,7 +457,7 @@ static int rename_op(struct tx *t, void *arg)
 		return rc;
 	if (sn.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
 		return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->nsrc);
-	if (sl_sql_sticky_denies(a->u, &sp, &sn))
+	if (sl_meta_sticky_denies(a->u, &sp, &sn))
 		return sl_sql_deny(t, "sticky directory: cannot move another user's entry",
 				   a->psrc);
 	if (stype == SL_TYPE_DIR && a->psrc != pdst) {
@@ -494,7 +494,7 @@ static int rename_op(struct tx *t, void *arg)
 				       "non-directory", ndst);
 		if (dn.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
 			return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", ndst);
-		if (sl_sql_sticky_denies(a->u, &dp, &dn))
+		if (sl_meta_sticky_denies(a->u, &dp, &dn))
 			return sl_sql_deny(t,
 					   "sticky directory: cannot replace another user's entry",
 					   pdst);
@@ -644,12 +644,12 @@ static int trash_tree_op(struct tx *t, void *arg)
 		return sl_errf(t->err, -ENOTDIR, "'%s' is not a directory", a->name);
 	if ((rc = sl_sql_node_get(t, a->ino, true, &n)))
 		return rc;
-	if (sl_sql_sticky_denies(a->u, &p, &n))
+	if (sl_meta_sticky_denies(a->u, &p, &n))
 		return sl_sql_deny(t, "sticky directory: cannot remove another user's entry",
 				   a->parent);
 	if (n.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
 		return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->name);
-	if (!sl_sql_superuser(a->u) && (rc = check_tree(t, a->u, a->ino)))
+	if (!sl_meta_superuser(a->u) && (rc = check_tree(t, a->u, a->ino)))
 		return rc;
 	/* The hour's directory, made if missing (numbered from the trash's own counter). */
 	a->hour_dir = (struct mknod_arg){.parent = SL_TRASH_INO, .name = a->hour,

@@ -96,7 +96,7 @@ static int deleted_while_read(struct tx *t, sl_ino ino)
 static int data_denied(struct tx *t, const struct sl_meta_user *u, sl_ino ino,
 		       const struct sl_attr *attr, int mask)
 {
-	if (u->uid == attr->uid || !sl_meta_access(u, attr, mask))
+	if (!sl_meta_data_denied(u, attr, mask))
 		return 0;
 	return sl_errf(t->err, -EACCES, "permission denied: %s inode %" PRIu64,
 		       mask == SL_MAY_READ ? "reading" : "writing", ino);
@@ -710,7 +710,7 @@ static int concat_op(struct tx *t, void *arg)
 		}
 		if ((rc = sl_sql_dir_for_change(t, a->u, sa.parent, &pa)))
 			break;
-		if (sl_sql_sticky_denies(a->u, &pa, &sa)) {
+		if (sl_meta_sticky_denies(a->u, &pa, &sa)) {
 			rc = sl_sql_deny(t, "sticky directory: cannot remove a concat source",
 					 sa.parent);
 			break;

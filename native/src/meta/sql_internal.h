@@ -108,13 +108,8 @@ int sl_sql_dir_touch(struct tx *t, sl_ino dir, int64_t dnlink, int64_t now);
 int sl_sql_counter_add(struct tx *t, const char *name, int64_t delta, int64_t *value);
 /* Checks an entry name: not empty, at most SL_NAME_MAX bytes, no '/', not "." or "..". */
 int sl_sql_check_name(const char *name, struct sl_err *err);
-/* Whether u may do anything (NULL: the volume's own rights). */
-bool sl_sql_superuser(const struct sl_meta_user *u);
 /* -EACCES with a message saying what u may not do to inode ino. */
 int sl_sql_deny(struct tx *t, const char *what, sl_ino ino);
-/* Whether a sticky dir keeps u from removing or renaming its entry victim. */
-bool sl_sql_sticky_denies(const struct sl_meta_user *u, const struct sl_attr *dir,
-			  const struct sl_attr *victim);
 /* Loads dir, the parent of a modifying operation: a directory u may write and search. */
 int sl_sql_dir_for_change(struct tx *t, const struct sl_meta_user *u, sl_ino dir,
 			  struct sl_attr *a);

@@ -255,17 +255,7 @@ struct setattr_arg {
 	struct sl_attr out;
 };
 
-static bool in_group(const struct sl_meta_user *u, uint32_t gid)
-{
-	for (int i = 0; i < u->ngids && i < SL_MAX_GROUPS; i++)
-		if (u->gids[i] == gid)
-			return true;
-	return false;
-}
-
-/* Hadoop (HDFS) rules: chmod by the owner; chown only by a superuser; chgrp by the owner to one
- * of its own groups; setTimes by the owner or anyone who may write (HDFS checks WRITE). A
- * refusal is EACCES (AccessControlException), where POSIX would say EPERM. */
+/* HDFS's rules (sl_meta_setattr_denied), in the transaction that changes the attributes. */
 static int setattr_op(struct tx *t, void *arg)
 {
 	struct setattr_arg *a = arg;
@@ -273,21 +263,11 @@ static int setattr_op(struct tx *t, void *arg)
 	int rc = sl_sql_node_get(t, a->ino, true, n);
 	if (rc)
 		return rc;
-	const struct sl_meta_user *u = a->u;
-	bool su = sl_sql_superuser(u), owner = su || u->uid == n->uid;
 	if (n->flags & SL_FLAG_IMMUTABLE)
 		return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", a->ino);
-	if ((a->set & SL_SET_MODE) && !owner)
-		return sl_sql_deny(t, "only the owner may change the permissions", a->ino);
-	if ((a->set & SL_SET_UID) && a->in->uid != n->uid && !su)
-		return sl_sql_deny(t, "only a superuser may change the owner", a->ino);
-	if ((a->set & (SL_SET_UID | SL_SET_GID)) && !owner)
-		return sl_sql_deny(t, "only the owner may change the owner or group", a->ino);
-	if ((a->set & SL_SET_GID) && a->in->gid != n->gid && !su && !in_group(u, a->in->gid))
-		return sl_sql_deny(t, "the new group is not one of the caller's groups", a->ino);
-	if ((a->set & (SL_SET_ATIME | SL_SET_MTIME)) && !owner &&
-	    sl_meta_access(u, n, SL_MAY_WRITE))
-		return sl_sql_deny(t, "cannot change the times", a->ino);
+	const char *why = sl_meta_setattr_denied(a->u, n, a->set, a->in);
+	if (why)
+		return sl_sql_deny(t, why, a->ino);
 	if (a->set & SL_SET_MODE)
 		n->mode = a->in->mode & 07777;
 	if (a->set & SL_SET_UID)
@@ -382,7 +362,7 @@ static int reach_op(struct tx *t, void *arg)
 int sl_sql_reach(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		 struct sl_err *err)
 {
-	if (sl_sql_superuser(u))
+	if (sl_meta_superuser(u))
 		return 0;
 	struct reach_arg a = {.u = u, .ino = ino};
 	return sl_sqlq_run(m, false, reach_op, &a, err);

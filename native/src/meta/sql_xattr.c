@@ -229,7 +229,7 @@ static int summary_op(struct tx *t, void *arg)
 		return 0;
 	}
 	struct sl_sql_stmt *s;
-	if (!sl_sql_superuser(a->u)) {
+	if (!sl_meta_superuser(a->u)) {
 		/* Hadoop: a content summary needs READ_EXECUTE on every directory of the subtree;
 		 * the distinct (mode, owner, group) triples are few even in a large tree. */
 		rc = sl_sqlq_open(t, &s,
