@@ -23,6 +23,7 @@ engine_volumes() {
 
 engine_volumes_drop() {
   if [ -n "$ENGINE_DB" ]; then
+    # cleanup after the step's result is known: a failure here must not change it
     $SLUICE_TEST_MYSQL_ADMIN -e "DROP DATABASE IF EXISTS $ENGINE_DB" || true
   fi
 }

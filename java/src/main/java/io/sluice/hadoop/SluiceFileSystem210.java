@@ -270,20 +270,11 @@ public class SluiceFileSystem210 extends FileSystem {
   /** settings without the Kerberos login, with token's identifier and password (base64). */
   /** libsluice's counters of this instance's volume handle by name; none once it is closed. */
   Map<String, Long> nativeCounters() {
-    if (volume == null) {
-      return new LinkedHashMap<>();
-    }
-    long h;
-    try {
-      h = volume.acquire();
-    } catch (IOException closed) {
-      return new LinkedHashMap<>();
-    }
     String text;
     try {
-      text = NativeVolume.stats(h);
-    } finally {
-      volume.release();
+      text = volume == null ? "" : withVolume(NativeVolume::stats);
+    } catch (IOException closed) {
+      return new LinkedHashMap<>();
     }
     Map<String, Long> out = new LinkedHashMap<>();
     for (String line : text.split("\n")) {
