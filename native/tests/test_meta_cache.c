@@ -137,12 +137,12 @@ static void test_enable(void)
 	REQUIRE(sl_meta_open(url, NULL, NULL, &h, &err) == 0);
 	struct sl_meta_cache_conf off = {0};
 	CHECK_RC(sl_meta_cache_enable(h, &off, &err), 0);
-	CHECK(h->be == &sl_meta_sql_backend); /* all TTLs 0: nothing is wrapped */
+	CHECK(!h->cache); /* all TTLs 0: no stage */
 	CHECK(!sl_meta_cache_stats(h, &st));
 	struct sl_meta_cache_conf big = {.attr_s = 1, .open_s = SL_META_CACHE_MAX_TTL + 1};
 	CHECK_RC(sl_meta_cache_enable(h, &big, &err), -EINVAL);
 	CHECK(strstr(err.msg, "open-cache") && strstr(err.msg, "86401"));
-	CHECK(h->be == &sl_meta_sql_backend);
+	CHECK(!h->cache);
 	sl_err_clear(&err);
 	struct sl_meta_cache_conf huge = {.entry_s = UINT64_MAX};
 	CHECK_RC(sl_meta_cache_enable(h, &huge, &err), -EINVAL);
@@ -150,7 +150,7 @@ static void test_enable(void)
 	sl_err_clear(&err);
 	struct sl_meta_cache_conf on = {.attr_s = 1};
 	CHECK_RC(sl_meta_cache_enable(h, &on, &err), 0);
-	CHECK(h->be != &sl_meta_sql_backend);
+	CHECK(h->cache && h->be == &sl_meta_sql_backend); /* a stage in front, the backend kept */
 	CHECK(!strcmp(sl_meta_backend_name(h), "sql"));
 	CHECK(sl_meta_cache_stats(h, &st) && st.entries == 0);
 	CHECK_RC(sl_meta_cache_enable(h, &on, &err), -EINVAL);
@@ -161,6 +161,21 @@ static void test_enable(void)
 	CHECK_RC(getattr_ok(h, SL_ROOT_INO).type, SL_TYPE_DIR);
 	CHECK_RC(getattr_ok(h, SL_ROOT_INO).type, SL_TYPE_DIR);
 	CHECK(sl_meta_cache_stats(h, &st) && st.hits >= 1 && st.entries >= 1);
+	/* the stage sits behind the core's counters and fault point: a hit is a counted call, and
+	 * a fault a test injects fails the call even when the answer is cached */
+	struct sl_meta_op_stats before, after;
+	sl_meta_op_stats(h, SL_META_OP_GETATTR, &before);
+	uint64_t hits = st.hits;
+	CHECK_RC(getattr_ok(h, SL_ROOT_INO).type, SL_TYPE_DIR);
+	sl_meta_op_stats(h, SL_META_OP_GETATTR, &after);
+	CHECK(after.calls == before.calls + 1 && after.failures == before.failures);
+	CHECK(sl_meta_cache_stats(h, &st) && st.hits == hits + 1);
+	sl_meta_inject_fault(h, SL_META_OP_GETATTR, -EIO, 1);
+	struct sl_attr a;
+	CHECK_RC(sl_meta_getattr(h, &bob, SL_ROOT_INO, &a, &err), -EIO);
+	sl_err_clear(&err);
+	CHECK(sl_meta_cache_stats(h, &st) && st.hits == hits + 1);
+	CHECK_RC(getattr_ok(h, SL_ROOT_INO).type, SL_TYPE_DIR);
 	sl_meta_close(h); /* frees the cache (ASan checks) */
 }
 

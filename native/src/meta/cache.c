@@ -1,10 +1,11 @@
 /*
- * cache.c - the metadata cache: a layer over a volume's backend table that answers getattr,
- * resolve, lookup and read_chunk from memory within their TTLs (attr-cache, entry-cache,
- * dir-entry-cache, open-cache) and forwards every other slot. Off unless sl_meta_cache_enable.
+ * cache.c - the metadata cache: a stage of the metadata core (calls.c puts it between
+ * sl_meta_SLOT and the backend) that answers getattr, resolve, lookup and read_chunk from memory
+ * within their TTLs (attr-cache, entry-cache, dir-entry-cache, open-cache); the other slots pass
+ * it by. Off unless sl_meta_cache_enable.
  *
  * The contract: a handle sees its OWN changes at once, because every mutating slot called
- * through this table invalidates, after the backend returns (whatever it returned), what it may
+ * through the core invalidates, after the backend returns (whatever it returned), what it may
  * have changed; another client's change may be seen up to a TTL late, counted from the moment
  * the cached value was fetched.
  *
@@ -90,9 +91,7 @@ struct centry {
 	unsigned char key[]; /* K_USER: identity bytes; K_PATH: the path; K_NAME: the name */
 };
 
-struct meta_cache {
-	struct sl_meta_backend table; /* m->be points here */
-	const struct sl_meta_backend *inner;
+struct sl_meta_cache {
 	int64_t attr_ns, entry_ns, dir_entry_ns, open_ns;
 	size_t max_entries;
 
@@ -116,11 +115,6 @@ struct ckey {
 	const void *key;
 	size_t klen;
 };
-
-static struct meta_cache *cache_of(struct sl_meta *m)
-{
-	return (struct meta_cache *)((const char *)m->be - offsetof(struct meta_cache, table));
-}
 
 static int64_t now_ns(void)
 {
@@ -165,7 +159,7 @@ static bool key_eq(const struct centry *e, uint64_t h, const struct ckey *k)
 	       (!k->klen || !memcmp(e->key, k->key, k->klen));
 }
 
-static struct centry *find(struct meta_cache *c, const struct ckey *k)
+static struct centry *find(struct sl_meta_cache *c, const struct ckey *k)
 {
 	uint64_t h = key_hash(k);
 	for (struct centry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext)
@@ -199,7 +193,7 @@ static void entry_free(struct centry *e)
 	free(e);
 }
 
-static void list_unlink(struct meta_cache *c, struct centry *e)
+static void list_unlink(struct sl_meta_cache *c, struct centry *e)
 {
 	if (e->older)
 		e->older->newer = e->newer;
@@ -212,7 +206,7 @@ static void list_unlink(struct meta_cache *c, struct centry *e)
 	e->older = e->newer = NULL;
 }
 
-static void list_append(struct meta_cache *c, struct centry *e)
+static void list_append(struct sl_meta_cache *c, struct centry *e)
 {
 	e->older = c->newest;
 	e->newer = NULL;
@@ -223,7 +217,7 @@ static void list_append(struct meta_cache *c, struct centry *e)
 	c->newest = e;
 }
 
-static void touch(struct meta_cache *c, struct centry *e)
+static void touch(struct sl_meta_cache *c, struct centry *e)
 {
 	if (c->newest != e) {
 		list_unlink(c, e);
@@ -231,7 +225,7 @@ static void touch(struct meta_cache *c, struct centry *e)
 	}
 }
 
-static void entry_remove(struct meta_cache *c, struct centry *e)
+static void entry_remove(struct sl_meta_cache *c, struct centry *e)
 {
 	struct centry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
 	while (*pp != e)
@@ -244,7 +238,7 @@ static void entry_remove(struct meta_cache *c, struct centry *e)
 }
 
 /* More buckets as the table grows; if that fails, chains just get longer. */
-static void maybe_grow(struct meta_cache *c)
+static void maybe_grow(struct sl_meta_cache *c)
 {
 	if (c->count < c->nbuckets || c->nbuckets >= MAX_BUCKETS)
 		return;
@@ -264,7 +258,7 @@ static void maybe_grow(struct meta_cache *c)
 
 /* Puts e in the table (replacing an entry with the same key) and evicts the least recently used
  * entries over the limits, never e itself. */
-static void insert(struct meta_cache *c, struct centry *e)
+static void insert(struct sl_meta_cache *c, struct centry *e)
 {
 	struct ckey k = {e->kind, e->who, e->ino, e->indx, e->key, e->klen};
 	struct centry *old = find(c, &k);
@@ -281,7 +275,7 @@ static void insert(struct meta_cache *c, struct centry *e)
 	maybe_grow(c);
 }
 
-static void clear_all(struct meta_cache *c)
+static void clear_all(struct sl_meta_cache *c)
 {
 	for (struct centry *e = c->oldest, *next; e; e = next) {
 		next = e->newer;
@@ -293,7 +287,7 @@ static void clear_all(struct meta_cache *c)
 }
 
 /* The id of the caller's identity (made on first sight); 0 if out of memory (do not cache). */
-static uint64_t user_id(struct meta_cache *c, const struct sl_meta_user *u)
+static uint64_t user_id(struct sl_meta_cache *c, const struct sl_meta_user *u)
 {
 	unsigned char buf[1 + 2 * sizeof(uint32_t) + SL_MAX_GROUPS * sizeof(uint32_t)];
 	size_t len = 1;
@@ -323,14 +317,14 @@ static uint64_t user_id(struct meta_cache *c, const struct sl_meta_user *u)
 	return e->v.id;
 }
 
-static struct centry *find_node(struct meta_cache *c, sl_ino ino)
+static struct centry *find_node(struct sl_meta_cache *c, sl_ino ino)
 {
 	struct ckey k = {.kind = K_NODE, .ino = ino};
 	return find(c, &k);
 }
 
 /* The cached attributes of ino if attr-cache allows serving them now. */
-static bool attr_hit(struct meta_cache *c, sl_ino ino, int64_t now, struct sl_attr *out)
+static bool attr_hit(struct sl_meta_cache *c, sl_ino ino, int64_t now, struct sl_attr *out)
 {
 	if (!c->attr_ns)
 		return false;
@@ -349,7 +343,7 @@ static bool same_stamp(const struct sl_attr *a, const struct sl_attr *b)
 
 /* ---- invalidation ------------------------------------------------------------------------------ */
 
-static void drop_node(struct meta_cache *c, sl_ino ino)
+static void drop_node(struct sl_meta_cache *c, sl_ino ino)
 {
 	pthread_mutex_lock(&c->lock);
 	struct centry *e = find_node(c, ino);
@@ -359,7 +353,7 @@ static void drop_node(struct meta_cache *c, sl_ino ino)
 	pthread_mutex_unlock(&c->lock);
 }
 
-static void drop_names(struct meta_cache *c)
+static void drop_names(struct sl_meta_cache *c)
 {
 	pthread_mutex_lock(&c->lock);
 	c->ngen++;
@@ -367,7 +361,7 @@ static void drop_names(struct meta_cache *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-static void drop_all(struct meta_cache *c)
+static void drop_all(struct sl_meta_cache *c)
 {
 	pthread_mutex_lock(&c->lock);
 	clear_all(c);
@@ -383,7 +377,7 @@ struct fill {
 	uint64_t seq;
 };
 
-static struct fill fill_begin(struct meta_cache *c)
+static struct fill fill_begin(struct sl_meta_cache *c)
 {
 	struct fill f = {.born = now_ns()};
 	pthread_mutex_lock(&c->lock);
@@ -394,7 +388,7 @@ static struct fill fill_begin(struct meta_cache *c)
 
 /* Records attributes fresh from the backend (invariant 2). Node records are kept whenever
  * attr-cache or open-cache is on: open-cache needs them to notice that a file changed. */
-static void learn(struct meta_cache *c, sl_ino ino, const struct sl_attr *attr, struct fill f)
+static void learn(struct sl_meta_cache *c, sl_ino ino, const struct sl_attr *attr, struct fill f)
 {
 	if (!c->attr_ns && !c->open_ns)
 		return;
@@ -431,7 +425,7 @@ static void learn(struct meta_cache *c, sl_ino ino, const struct sl_attr *attr, 
 }
 
 /* Records a path or name entry fresh from the backend. */
-static void store_entry(struct meta_cache *c, const struct ckey *k, sl_ino ino, bool dir,
+static void store_entry(struct sl_meta_cache *c, const struct ckey *k, sl_ino ino, bool dir,
 			struct fill f)
 {
 	if (!(dir ? c->dir_entry_ns : c->entry_ns) || !k->who)
@@ -457,7 +451,7 @@ static void store_entry(struct meta_cache *c, const struct ckey *k, sl_ino ino, 
 static int c_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		     struct sl_attr *attr, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
+	struct sl_meta_cache *c = m->cache;
 	struct fill f = {.born = now_ns()};
 	pthread_mutex_lock(&c->lock);
 	if (attr_hit(c, ino, f.born, attr)) {
@@ -469,7 +463,7 @@ static int c_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino
 		c->misses++;
 	f.seq = c->seq;
 	pthread_mutex_unlock(&c->lock);
-	int rc = c->inner->getattr(m, u, ino, attr, err);
+	int rc = m->be->getattr(m, u, ino, attr, err);
 	if (!rc) {
 		learn(c, ino, attr, f);
 	} else if (rc == -ENOENT) {
@@ -488,7 +482,7 @@ static int c_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino
  * backend. An inode that has gone (another client removed it) drops the entry and the full
  * lookup runs instead.
  */
-static int entry_cached(struct meta_cache *c, struct sl_meta *m, const struct sl_meta_user *u,
+static int entry_cached(struct sl_meta_cache *c, struct sl_meta *m, const struct sl_meta_user *u,
 			struct ckey *k, sl_ino *ino, struct sl_attr *attr, struct fill *f,
 			bool *done, struct sl_err *err)
 {
@@ -523,7 +517,7 @@ static int entry_cached(struct meta_cache *c, struct sl_meta *m, const struct sl
 	if (!hit)
 		return 0;
 
-	int rc = c->inner->getattr(m, u, hit, attr, err);
+	int rc = m->be->getattr(m, u, hit, attr, err);
 	if (rc != -ENOENT) {
 		if (!rc) {
 			learn(c, hit, attr, *f);
@@ -546,7 +540,7 @@ static int entry_cached(struct meta_cache *c, struct sl_meta *m, const struct sl
 static int c_resolve(struct sl_meta *m, const struct sl_meta_user *u, const char *path,
 		     sl_ino *ino, struct sl_attr *attr, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
+	struct sl_meta_cache *c = m->cache;
 	struct ckey k = {.kind = K_PATH, .key = path, .klen = path ? strlen(path) : 0};
 	struct fill f;
 	int rc = 0;
@@ -558,7 +552,7 @@ static int c_resolve(struct sl_meta *m, const struct sl_meta_user *u, const char
 	} else {
 		f = fill_begin(c);
 	}
-	rc = c->inner->resolve(m, u, path, ino, attr, err);
+	rc = m->be->resolve(m, u, path, ino, attr, err);
 	if (!rc) {
 		learn(c, *ino, attr, f);
 		if (path)
@@ -570,7 +564,7 @@ static int c_resolve(struct sl_meta *m, const struct sl_meta_user *u, const char
 static int c_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		    const char *name, sl_ino *ino, struct sl_attr *attr, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
+	struct sl_meta_cache *c = m->cache;
 	struct ckey k = {.kind = K_NAME, .ino = parent, .key = name, .klen = name ? strlen(name) : 0};
 	struct fill f;
 	int rc = 0;
@@ -582,7 +576,7 @@ static int c_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino pare
 	} else {
 		f = fill_begin(c);
 	}
-	rc = c->inner->lookup(m, u, parent, name, ino, attr, err);
+	rc = m->be->lookup(m, u, parent, name, ino, attr, err);
 	/* nlink 0: the entry exists without its node (a damaged volume); report, do not keep */
 	if (!rc && attr->nlink > 0) {
 		learn(c, *ino, attr, f);
@@ -596,9 +590,9 @@ static int c_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			sl_ino ino, uint32_t indx, struct sl_slice **slices,
 			size_t *n, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
+	struct sl_meta_cache *c = m->cache;
 	if (!c->open_ns || u) { /* lists are cached without a caller: only for checked opens */
-		int rc = c->inner->read_chunk(m, u, ino, indx, slices, n, err);
+		int rc = m->be->read_chunk(m, u, ino, indx, slices, n, err);
 		if (rc == -ESTALE) /* deleted elsewhere: its path is looked up again next time */
 			drop_node(c, ino);
 		return rc;
@@ -643,7 +637,7 @@ static int c_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	f.seq = c->seq;
 	pthread_mutex_unlock(&c->lock);
 
-	int rc = c->inner->read_chunk(m, u, ino, indx, slices, n, err);
+	int rc = m->be->read_chunk(m, u, ino, indx, slices, n, err);
 	if (rc == -ESTALE)
 		drop_node(c, ino);
 	if (rc || !gen)
@@ -677,8 +671,8 @@ static int c_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 static int c_format(struct sl_meta *m, const char *json, const struct sl_attr *root, bool force,
 		    struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->format(m, json, root, force, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->format(m, json, root, force, err);
 	drop_all(c);
 	return rc;
 }
@@ -686,8 +680,8 @@ static int c_format(struct sl_meta *m, const char *json, const struct sl_attr *r
 static int c_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int set,
 		     const struct sl_attr *in, struct sl_attr *out, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->setattr(m, u, ino, set, in, out, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->setattr(m, u, ino, set, in, out, err);
 	drop_node(c, ino);
 	/* a directory's mode or owner decides who may search it: cached paths below may change */
 	if (rc || (out->type == SL_TYPE_DIR && (set & (SL_SET_MODE | SL_SET_UID | SL_SET_GID))))
@@ -699,8 +693,8 @@ static int c_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino paren
 		   const char *name, uint8_t type, uint16_t mode, int flags, const char *target,
 		   sl_ino *ino, struct sl_attr *attr, struct sl_removed *replaced, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->mknod(m, u, parent, name, type, mode, flags, target, ino, attr,
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->mknod(m, u, parent, name, type, mode, flags, target, ino, attr,
 				 replaced, err);
 	drop_names(c);
 	return rc;
@@ -709,8 +703,8 @@ static int c_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino paren
 static int c_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		    const char *name, struct sl_removed *removed, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->unlink(m, u, parent, name, removed, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->unlink(m, u, parent, name, removed, err);
 	drop_names(c);
 	return rc;
 }
@@ -718,8 +712,8 @@ static int c_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino pare
 static int c_rmdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		   const char *name, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->rmdir(m, u, parent, name, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->rmdir(m, u, parent, name, err);
 	drop_names(c);
 	return rc;
 }
@@ -728,8 +722,8 @@ static int c_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc
 		    const char *nsrc, sl_ino pdst, const char *ndst, int flags,
 		    struct sl_removed *replaced, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->rename(m, u, psrc, nsrc, pdst, ndst, flags, replaced, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->rename(m, u, psrc, nsrc, pdst, ndst, flags, replaced, err);
 	drop_names(c);
 	return rc;
 }
@@ -738,8 +732,8 @@ static int c_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 			 const char *name, sl_meta_removed_cb removed, void *arg,
 			 struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->remove_tree(m, u, parent, name, removed, arg, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->remove_tree(m, u, parent, name, removed, arg, err);
 	drop_names(c);
 	return rc;
 }
@@ -749,8 +743,8 @@ static int c_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			 const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
 			 struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->write_chunk(m, u, lease, ino, indx, s, mtime_ns, attr, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->write_chunk(m, u, lease, ino, indx, s, mtime_ns, attr, err);
 	drop_node(c, ino);
 	return rc;
 }
@@ -758,8 +752,8 @@ static int c_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 static int c_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
 			  size_t *done, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->write_chunks(m, recs, n, done, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->write_chunks(m, recs, n, done, err);
 	for (size_t i = 0; i < n; i++)
 		if (!i || recs[i].ino != recs[i - 1].ino)
 			drop_node(c, recs[i].ino);
@@ -769,8 +763,8 @@ static int c_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, s
 static int c_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		      uint64_t length, struct sl_attr *attr, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->truncate(m, u, ino, length, attr, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->truncate(m, u, ino, length, attr, err);
 	drop_node(c, ino);
 	return rc;
 }
@@ -778,8 +772,8 @@ static int c_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino in
 static int c_concat(struct sl_meta *m, const struct sl_meta_user *u, sl_ino target,
 		    const sl_ino *srcs, size_t n, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->concat(m, u, target, srcs, n, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->concat(m, u, target, srcs, n, err);
 	drop_node(c, target);
 	for (size_t i = 0; i < n; i++)
 		drop_node(c, srcs[i]);
@@ -790,8 +784,8 @@ static int c_concat(struct sl_meta *m, const struct sl_meta_user *u, sl_ino targ
 static int c_delete_file_data(struct sl_meta *m, sl_ino ino, sl_meta_slice_cb cb, void *arg,
 			      struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->delete_file_data(m, ino, cb, arg, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->delete_file_data(m, ino, cb, arg, err);
 	drop_node(c, ino);
 	return rc;
 }
@@ -802,8 +796,8 @@ static int c_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			   const struct sl_slice *repl, sl_meta_slice_cb cb, void *arg,
 			   struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->compact_chunk(m, u, lease, ino, indx, expect, n, skip, repl, cb, arg,
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->compact_chunk(m, u, lease, ino, indx, expect, n, skip, repl, cb, arg,
 					 err);
 	drop_node(c, ino);
 	return rc;
@@ -811,8 +805,8 @@ static int c_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 
 static int c_release(struct sl_meta *m, sl_ino ino, bool *orphan, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->release(m, ino, orphan, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->release(m, ino, orphan, err);
 	drop_node(c, ino);
 	return rc;
 }
@@ -821,8 +815,8 @@ static int c_setxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino in
 		      const char *name, const void *value, size_t len, int flags,
 		      struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->setxattr(m, u, ino, name, value, len, flags, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->setxattr(m, u, ino, name, value, len, flags, err);
 	drop_node(c, ino);
 	return rc;
 }
@@ -830,25 +824,27 @@ static int c_setxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino in
 static int c_removexattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			 const char *name, struct sl_err *err)
 {
-	struct meta_cache *c = cache_of(m);
-	int rc = c->inner->removexattr(m, u, ino, name, err);
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->removexattr(m, u, ino, name, err);
 	drop_node(c, ino);
 	return rc;
 }
 
-/* ---- life cycle --------------------------------------------------------------------------------- */
+/* ---- the stage calls.c puts in front of the backend ------------------------------------------- */
 
-static void c_cleanup(struct sl_meta *m)
-{
-	struct meta_cache *c = cache_of(m);
-	m->be = c->inner;
-	if (c->inner->cleanup)
-		c->inner->cleanup(m);
-	clear_all(c);
-	free(c->buckets);
-	pthread_mutex_destroy(&c->lock);
-	free(c);
-}
+/* The CACHED and DROPS slots of SL_META_OPS, and only those; a DROPS slot without a c_SLOT here
+ * does not compile. */
+const struct sl_meta_backend sl_meta_cache_stage = {
+#define STAGE_PASS(slot)
+#define STAGE_CACHED(slot) .slot = c_##slot,
+#define STAGE_DROPS(slot) .slot = c_##slot,
+#define STAGE(OP, slot, cache) STAGE_##cache(slot)
+	SL_META_OPS(STAGE)
+#undef STAGE
+#undef STAGE_DROPS
+#undef STAGE_CACHED
+#undef STAGE_PASS
+};
 
 int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *conf,
 			 struct sl_err *err)
@@ -866,58 +862,49 @@ int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *con
 	}
 	if (!any)
 		return 0;
-	if (m->be->cleanup == c_cleanup)
+	if (m->cache)
 		return sl_errf(err, -EINVAL, "the metadata cache of %s is already enabled",
 			       m->url_redacted);
-	struct meta_cache *c = calloc(1, sizeof(*c));
+	struct sl_meta_cache *c = calloc(1, sizeof(*c));
 	if (!c || !(c->buckets = calloc(MIN_BUCKETS, sizeof(*c->buckets)))) {
 		free(c);
 		return sl_errf(err, -ENOMEM, "out of memory");
 	}
 	c->nbuckets = MIN_BUCKETS;
-	c->inner = m->be;
 	c->attr_ns = (int64_t)conf->attr_s * NS_PER_S;
 	c->entry_ns = (int64_t)conf->entry_s * NS_PER_S;
 	c->dir_entry_ns = (int64_t)conf->dir_entry_s * NS_PER_S;
 	c->open_ns = (int64_t)conf->open_s * NS_PER_S;
 	c->max_entries = conf->max_entries ? conf->max_entries : SL_META_CACHE_MAX_ENTRIES;
 	pthread_mutex_init(&c->lock, NULL);
-
-	/* Every slot starts as the backend's own; the CACHED and DROPS ones of SL_META_OPS are
-	 * replaced by this file's c_SLOT (only where the backend has them: optional slots stay
-	 * NULL). */
-	struct sl_meta_backend *t = &c->table;
-	*t = *c->inner;
-	t->cleanup = c_cleanup;
-#define WRAP_PASS(slot)
-#define WRAP_CACHED(slot) WRAP_DROPS(slot)
-#define WRAP_DROPS(slot)                   \
-	do {                               \
-		if (c->inner->slot)        \
-			t->slot = c_##slot; \
-	} while (0);
-#define WRAP(OP, slot, cache) WRAP_##cache(slot)
-	SL_META_OPS(WRAP)
-#undef WRAP
-#undef WRAP_DROPS
-#undef WRAP_CACHED
-#undef WRAP_PASS
-	m->be = t;
+	m->cache = c;
 	return 0;
+}
+
+void sl_meta_cache_free(struct sl_meta *m)
+{
+	struct sl_meta_cache *c = m->cache;
+	if (!c)
+		return;
+	m->cache = NULL;
+	clear_all(c);
+	free(c->buckets);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
 }
 
 void sl_meta_cache_forget(struct sl_meta *m, sl_ino ino)
 {
-	if (m->be->cleanup == c_cleanup)
-		drop_node(cache_of(m), ino);
+	if (m->cache)
+		drop_node(m->cache, ino);
 }
 
 bool sl_meta_cache_stats(struct sl_meta *m, struct sl_meta_cache_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (m->be->cleanup != c_cleanup)
+	if (!m->cache)
 		return false;
-	struct meta_cache *c = cache_of(m);
+	struct sl_meta_cache *c = m->cache;
 	pthread_mutex_lock(&c->lock);
 	out->hits = c->hits;
 	out->misses = c->misses;

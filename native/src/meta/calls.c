@@ -2,7 +2,8 @@
  * calls.c - the one way above meta/ into a metadata backend: sl_meta_SLOT for every slot of
  * struct sl_meta_backend. Like object/object.c for object stores, it is where an operation is
  * counted (calls, failures, time), where a slot the backend lacks is refused with a message
- * naming both, and where tests inject faults.
+ * naming both, and where tests inject faults. Then, when the metadata cache is on, the call goes
+ * through its stage (cache.c) for the slots it answers or must see, else to the backend.
  *
  * Counters are relaxed atomics: a reader wants totals, not a consistent cut across them. A
  * fault is armed with a count that each call it fails takes one from.
@@ -136,7 +137,11 @@ static int call_end(struct sl_meta *m, enum sl_meta_op op, uint64_t t0, int rc)
 	do {                                                                                       \
 		uint64_t t0_;                                                                      \
 		int rc_ = call_begin(m, SL_META_OP_##OP, (m)->be->slot != NULL, &t0_, err);       \
-		return rc_ ? rc_ : call_end(m, SL_META_OP_##OP, t0_, (m)->be->slot args);          \
+		if (rc_)                                                                           \
+			return rc_;                                                                \
+		const struct sl_meta_backend *to_ =                                                \
+			(m)->cache && sl_meta_cache_stage.slot ? &sl_meta_cache_stage : (m)->be;   \
+		return call_end(m, SL_META_OP_##OP, t0_, to_->slot args);                          \
 	} while (0)
 
 #define CALL_TOKEN_STORE(m, OP, slot, args)                                                        \

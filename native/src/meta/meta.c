@@ -153,6 +153,7 @@ void sl_meta_close(struct sl_meta *m)
 		if (sl_meta_flush_usage(m, &err))
 			sl_log(m->log, SL_LOG_WARN, "flushing usage counters of %s: %s",
 			       m->url_redacted, err.msg);
+		sl_meta_cache_free(m);
 		m->be->cleanup(m);
 		free(m->priv);
 	}

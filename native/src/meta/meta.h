@@ -512,9 +512,10 @@ struct sl_meta_backend {
  * call before the backend sees it. init and cleanup are the core's (sl_meta_open/close);
  * write_chunks and inode_path have callers' versions with more to them (sl_meta_write_chunks,
  * sl_meta_inode_path).
- * The list names each slot's relation to the metadata cache (cache.c): CACHED, answered from it;
- * DROPS, changes what it may hold, so the cache must wrap it (a c_SLOT there, or it does not
- * compile); PASS, neither. A new slot takes its place here, and with it that decision. */
+ * The list names each slot's relation to the metadata cache (cache.c), the stage a call passes
+ * on its way to the backend when the cache is on: CACHED, answered from it; DROPS, changes what
+ * it may hold, so the stage must see it (a c_SLOT in cache.c, or it does not compile); PASS,
+ * neither. A new slot takes its place here, and with it that decision. */
 #define SL_META_OPS(X) \
 	X(LOAD_FORMAT, load_format, PASS) \
 	X(GET_SETTING, get_setting, PASS) \
@@ -777,6 +778,7 @@ struct sl_meta {
 	size_t open_cap, open_count;
 	uint64_t sid;
 	struct sl_meta_calls *calls; /* counters and injected faults of sl_meta_SLOT (calls.c) */
+	struct sl_meta_cache *cache; /* the metadata cache stage (cache.c), or NULL when off */
 };
 
 /* ---- the core (meta.c) ---------------------------------------------------------------------- */
@@ -862,8 +864,8 @@ extern const struct sl_meta_backend sl_meta_sql_backend;
 extern const struct sl_meta_backend sl_meta_remote_backend;
 
 /* ---- metadata cache (cache.c) --------------------------------------------------------------- */
-/* A layer over m->be that answers getattr, resolve, lookup and read_chunk from memory within
- * their TTLs and forwards every other slot. Every mutating slot called through m drops what it
+/* A stage between sl_meta_SLOT and m->be that answers getattr, resolve, lookup and read_chunk
+ * from memory within their TTLs and lets every other slot pass. Every mutating slot called through m drops what it
  * may have changed, so a handle always sees its own changes; other clients' changes may be seen
  * up to a TTL late. Path and name entries are kept per caller identity (uid, gids, superuser). */
 struct sl_meta_cache_conf {
@@ -879,8 +881,8 @@ struct sl_meta_cache_stats {
 	uint64_t hits, misses;
 	size_t entries, bytes;
 };
-/* Wraps m->be (call before m is shared between threads); freed by sl_meta_close. All TTLs 0:
- * does nothing. -EINVAL for a TTL above SL_META_CACHE_MAX_TTL or a second enable. */
+/* Puts the stage in place (call before m is shared between threads); freed by sl_meta_close.
+ * All TTLs 0: does nothing. -EINVAL for a TTL above SL_META_CACHE_MAX_TTL or a second enable. */
 int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *conf,
 			 struct sl_err *err);
 /* Drops what is cached about ino (its attributes and slice lists); a no-op without the cache.
@@ -889,5 +891,9 @@ int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *con
 void sl_meta_cache_forget(struct sl_meta *m, sl_ino ino);
 /* false (and *out zeroed) when the cache is not enabled on m. */
 bool sl_meta_cache_stats(struct sl_meta *m, struct sl_meta_cache_stats *out);
+/* For calls.c and meta.c: the stage's slots (the CACHED and DROPS ones of SL_META_OPS, the
+ * others NULL), each of which reaches the backend through m->be; and its end. */
+extern const struct sl_meta_backend sl_meta_cache_stage;
+void sl_meta_cache_free(struct sl_meta *m);
 
 #endif
