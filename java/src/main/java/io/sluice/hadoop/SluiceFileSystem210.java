@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -19,10 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
-import java.util.regex.Pattern;
 import org.apache.hadoop.HadoopIllegalArgumentException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.BlockLocation;
@@ -151,15 +148,15 @@ public class SluiceFileSystem210 extends FileSystem {
     user = ugi.getShortUserName();
     groups = ugi.getGroupNames();
 
-    String[][] settings = nativeSettings(conf, volumeName);
-    service = SluiceDelegationTokens.canonicalService(setting(settings, SluiceConstants.META));
+    SluiceSettings settings = SluiceSettings.forVolume(conf, volumeName);
+    service = SluiceDelegationTokens.canonicalService(settings.get(SluiceConstants.META));
     Token<SluiceDelegationTokenIdentifier> token = SluiceDelegationTokens.selectToken(ugi,
         service);
     if (token != null) {
-      settings = withToken(settings, token);
+      settings = settings.withToken(token);
     }
-    hasNodes = Arrays.asList(settings[0]).contains(SluiceConstants.NODES);
-    String leaseSetting = setting(settings, SluiceConstants.LEASES);
+    hasNodes = settings.has(SluiceConstants.NODES);
+    String leaseSetting = settings.get(SluiceConstants.LEASES);
     leases = leaseSetting == null ? SluiceConstants.LEASES_DEFAULT
         : Boolean.parseBoolean(leaseSetting);
     blockSize = conf.getLongBytes(SluiceConstants.volumeKey(volumeName,
@@ -171,8 +168,8 @@ public class SluiceFileSystem210 extends FileSystem {
     } catch (UnsatisfiedLinkError e) {
       throw new IOException("Cannot load libsluice for " + uri + ": " + e.getMessage(), e);
     }
-    settings = withSetting(settings, SluiceConstants.LOG_QUEUE, SluiceNativeLog.QUEUE_LINES);
-    long handle = NativeVolume.init(settings[0], settings[1]);
+    settings = settings.with(SluiceConstants.LOG_QUEUE, SluiceNativeLog.QUEUE_LINES);
+    long handle = NativeVolume.init(settings.keys(), settings.values());
     volume = new HandleGuard(handle, "Filesystem closed: " + uri);
     nativeLog = SluiceNativeLog.follow(volume, uri.toString());
     userName = user;
@@ -184,90 +181,6 @@ public class SluiceFileSystem210 extends FileSystem {
     workingDir = getHomeDirectory();
   }
 
-  /**
-   * The native settings from Hadoop configuration: for each native key K, sluice.VOLUME.K, else
-   * sluice.K; unset keys are left out. Secrets go through Configuration.getPassword so credential
-   * providers work. Returns {keys, values}.
-   */
-  static String[][] nativeSettings(Configuration conf, String volume) throws IOException {
-    List<String> keys = new ArrayList<>();
-    List<String> values = new ArrayList<>();
-    collectSettings(conf, volume, keys, values);
-    if (!keys.contains(SluiceConstants.META)) {
-      throw new IOException("No META-URL for sluice volume '" + volume + "': set "
-          + SluiceConstants.volumeKey(volume, SluiceConstants.META) + " or "
-          + SluiceConstants.hadoopKey(SluiceConstants.META)
-          + " (e.g. sqlite3:///var/lib/sluice/" + volume + ".db)");
-    }
-    return new String[][] {keys.toArray(new String[0]), values.toArray(new String[0])};
-  }
-
-  /** The settings of volume (null: the global sluice.K keys only) into keys and values. */
-  private static void collectSettings(Configuration conf, String volume, List<String> keys,
-      List<String> values) throws IOException {
-    Set<String> secret = new HashSet<>(Arrays.asList(SluiceConstants.SECRET_KEYS));
-    for (String key : SluiceConstants.NATIVE_KEYS) {
-      String value = volume == null ? null
-          : lookup(conf, SluiceConstants.volumeKey(volume, key), secret.contains(key));
-      if (value == null) {
-        value = lookup(conf, SluiceConstants.hadoopKey(key), secret.contains(key));
-      }
-      if (value != null) {
-        keys.add(key);
-        values.add(value);
-      }
-    }
-    String ticketCache = conf.getTrimmed(SluiceConstants.HADOOP_TICKET_CACHE, "");
-    if (!keys.contains(SluiceConstants.KERBEROS_CCACHE) && !ticketCache.isEmpty()) {
-      keys.add(SluiceConstants.KERBEROS_CCACHE);
-      values.add(ticketCache);
-    }
-  }
-
-  /**
-   * The native settings for reaching the gateway {@code service} ("HOST:PORT", a token's
-   * service) without a volume, as SluiceTokenRenewer does: those of the first volume (by name)
-   * whose sluice.VOLUME.meta names that gateway, else the global sluice.K keys, with "meta" set
-   * to gateway://service. Returns {keys, values}.
-   */
-  public static String[][] gatewaySettings(Configuration conf, String service)
-      throws IOException {
-    if (service == null || service.isEmpty()) {
-      throw new IOException("A sluice delegation token without a service (the gateway's"
-          + " HOST:PORT) names no gateway to renew or cancel it with");
-    }
-    String volume = null;
-    String suffix = "." + SluiceConstants.META;
-    for (Map.Entry<String, String> e : new TreeMap<>(conf.getValByRegex(
-        "^" + Pattern.quote(SluiceConstants.PREFIX) + "[a-z0-9-]+"
-            + Pattern.quote(suffix) + "$")).entrySet()) {
-      if (service.equals(SluiceDelegationTokens.canonicalService(e.getValue().trim()))) {
-        String key = e.getKey();
-        volume = key.substring(SluiceConstants.PREFIX.length(), key.length() - suffix.length());
-        break;
-      }
-    }
-    List<String> keys = new ArrayList<>();
-    List<String> values = new ArrayList<>();
-    collectSettings(conf, volume, keys, values);
-    String meta = SluiceConstants.GATEWAY_SCHEME + "://" + service;
-    int i = keys.indexOf(SluiceConstants.META);
-    if (i >= 0) {
-      values.set(i, meta);
-    } else {
-      keys.add(0, SluiceConstants.META);
-      values.add(0, meta);
-    }
-    return new String[][] {keys.toArray(new String[0]), values.toArray(new String[0])};
-  }
-
-  /** The value of key in {keys, values}, or null. */
-  private static String setting(String[][] settings, String key) {
-    int i = Arrays.asList(settings[0]).indexOf(key);
-    return i < 0 ? null : settings[1][i];
-  }
-
-  /** settings without the Kerberos login, with token's identifier and password (base64). */
   /** libsluice's counters of this instance's volume handle by name; none once it is closed. */
   Map<String, Long> nativeCounters() {
     String text;
@@ -284,47 +197,6 @@ public class SluiceFileSystem210 extends FileSystem {
       }
     }
     return out;
-  }
-
-  private static String[][] withSetting(String[][] settings, String key, String value) {
-    String[] keys = Arrays.copyOf(settings[0], settings[0].length + 1);
-    String[] values = Arrays.copyOf(settings[1], settings[1].length + 1);
-    keys[keys.length - 1] = key;
-    values[values.length - 1] = value;
-    return new String[][] {keys, values};
-  }
-
-  private static String[][] withToken(String[][] settings,
-      Token<SluiceDelegationTokenIdentifier> token) {
-    Set<String> kerberos = new HashSet<>(Arrays.asList(SluiceConstants.KERBEROS_KEYS));
-    List<String> keys = new ArrayList<>();
-    List<String> values = new ArrayList<>();
-    for (int i = 0; i < settings[0].length; i++) {
-      if (!kerberos.contains(settings[0][i])) {
-        keys.add(settings[0][i]);
-        values.add(settings[1][i]);
-      }
-    }
-    Base64.Encoder b64 = Base64.getEncoder();
-    keys.add(SluiceConstants.TOKEN_IDENTIFIER);
-    values.add(b64.encodeToString(token.getIdentifier()));
-    keys.add(SluiceConstants.TOKEN_PASSWORD);
-    values.add(b64.encodeToString(token.getPassword()));
-    return new String[][] {keys.toArray(new String[0]), values.toArray(new String[0])};
-  }
-
-  private static String lookup(Configuration conf, String key, boolean secret)
-      throws IOException {
-    if (secret) {
-      char[] pw = conf.getPassword(key);
-      if (pw == null) {
-        return null;
-      }
-      String s = new String(pw).trim();
-      return s.isEmpty() ? null : s;
-    }
-    String s = conf.getTrimmed(key);
-    return s == null || s.isEmpty() ? null : s;
   }
 
   private static long parseSize(String s) {

@@ -1,7 +1,7 @@
 package io.sluice.hadoop.security;
 
 import io.sluice.hadoop.SluiceConstants;
-import io.sluice.hadoop.SluiceFileSystem210;
+import io.sluice.hadoop.SluiceSettings;
 import io.sluice.hadoop.nativeio.NativeLoader;
 import io.sluice.hadoop.nativeio.NativeVolume;
 import java.io.IOException;
@@ -38,24 +38,24 @@ public class SluiceTokenRenewer extends TokenRenewer {
   /** Returns the new expiry time, in ms since the epoch (at most the token's max date). */
   @Override
   public long renew(Token<?> token, Configuration conf) throws IOException {
-    String[][] settings = settings(token, conf);
-    return NativeVolume.renewToken(settings[0], settings[1], token.getIdentifier(),
+    SluiceSettings settings = settings(token, conf);
+    return NativeVolume.renewToken(settings.keys(), settings.values(), token.getIdentifier(),
         token.getPassword());
   }
 
   @Override
   public void cancel(Token<?> token, Configuration conf) throws IOException {
-    String[][] settings = settings(token, conf);
-    NativeVolume.cancelToken(settings[0], settings[1], token.getIdentifier(),
+    SluiceSettings settings = settings(token, conf);
+    NativeVolume.cancelToken(settings.keys(), settings.values(), token.getIdentifier(),
         token.getPassword());
   }
 
-  private static String[][] settings(Token<?> token, Configuration conf) throws IOException {
+  private static SluiceSettings settings(Token<?> token, Configuration conf)
+      throws IOException {
     if (!SluiceDelegationTokenIdentifier.KIND.equals(token.getKind())) {
       throw new IOException("Not a sluice delegation token: kind " + token.getKind());
     }
-    String[][] settings = SluiceFileSystem210.gatewaySettings(conf,
-        token.getService().toString());
+    SluiceSettings settings = SluiceSettings.forGateway(conf, token.getService().toString());
     try {
       NativeLoader.load(conf.getTrimmed(SluiceConstants.NATIVE_PATH));
     } catch (UnsatisfiedLinkError e) {

@@ -6,7 +6,7 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 import static org.junit.Assume.assumeFalse;
 
-import io.sluice.hadoop.SluiceFileSystem;
+import io.sluice.hadoop.SluiceSettings;
 import io.sluice.hadoop.contract.SluiceTestVolume;
 import io.sluice.hadoop.nativeio.NativeLoader;
 import io.sluice.hadoop.nativeio.NativeVolume;
@@ -25,11 +25,13 @@ import org.junit.Test;
  * token's gateway), and that direct mode has no tokens.
  */
 public class TestSluiceDelegationTokenSettings {
-  private static Map<String, String> asMap(String[][] settings) {
-    assertEquals(settings[0].length, settings[1].length);
+  private static Map<String, String> asMap(SluiceSettings settings) {
+    String[] keys = settings.keys();
+    String[] values = settings.values();
+    assertEquals(keys.length, values.length);
     Map<String, String> m = new LinkedHashMap<>();
-    for (int i = 0; i < settings[0].length; i++) {
-      m.put(settings[0][i], settings[1][i]);
+    for (int i = 0; i < keys.length; i++) {
+      m.put(keys[i], values[i]);
     }
     return m;
   }
@@ -45,40 +47,40 @@ public class TestSluiceDelegationTokenSettings {
     conf.set("sluice.beta.meta", "gateway://gw-b");
     conf.set("sluice.beta.kerberos.principal", "rm/host@EXAMPLE.COM");
 
-    Map<String, String> a = asMap(SluiceFileSystem.gatewaySettings(conf, "gw-a:9900"));
+    Map<String, String> a = asMap(SluiceSettings.forGateway(conf, "gw-a:9900"));
     assertEquals("gateway://gw-a:9900", a.get("meta"));
     assertEquals("/etc/security/alpha.keytab", a.get("kerberos.keytab"));
     assertEquals("30", a.get("io-timeout"));
     assertNull(a.get("kerberos.principal"));
 
     // the default port matches a URL that leaves it out
-    Map<String, String> b = asMap(SluiceFileSystem.gatewaySettings(conf, "gw-b:9810"));
+    Map<String, String> b = asMap(SluiceSettings.forGateway(conf, "gw-b:9810"));
     assertEquals("gateway://gw-b:9810", b.get("meta"));
     assertEquals("rm/host@EXAMPLE.COM", b.get("kerberos.principal"));
     assertEquals("/etc/security/global.keytab", b.get("kerberos.keytab"));
 
     // a gateway no volume names: the global keys
-    Map<String, String> c = asMap(SluiceFileSystem.gatewaySettings(conf, "gw-c:1"));
+    Map<String, String> c = asMap(SluiceSettings.forGateway(conf, "gw-c:1"));
     assertEquals("gateway://gw-c:1", c.get("meta"));
     assertEquals("/etc/security/global.keytab", c.get("kerberos.keytab"));
 
     // with no sluice.meta at all, meta is still the first setting
     Configuration bare = new Configuration(false);
-    String[][] s = SluiceFileSystem.gatewaySettings(bare, "gw:9810");
-    assertEquals(Arrays.asList("meta"), Arrays.asList(s[0]));
-    assertEquals("gateway://gw:9810", s[1][0]);
+    SluiceSettings s = SluiceSettings.forGateway(bare, "gw:9810");
+    assertEquals(Arrays.asList("meta"), Arrays.asList(s.keys()));
+    assertEquals("gateway://gw:9810", s.values()[0]);
 
     // Hadoop's ticket cache setting is the default ticket cache, as for the FileSystem
     bare.set("hadoop.security.kerberos.ticket.cache.path", "/tmp/krb5cc_rm");
     assertEquals("/tmp/krb5cc_rm",
-        asMap(SluiceFileSystem.gatewaySettings(bare, "gw:9810")).get("kerberos.ccache"));
+        asMap(SluiceSettings.forGateway(bare, "gw:9810")).get("kerberos.ccache"));
   }
 
   @Test
   public void aTokenWithoutServiceIsRefused() {
     for (String service : new String[] {null, ""}) {
       try {
-        SluiceFileSystem.gatewaySettings(new Configuration(false), service);
+        SluiceSettings.forGateway(new Configuration(false), service);
         fail("service " + service);
       } catch (IOException expected) {
         // names no gateway
