@@ -250,6 +250,17 @@ static void test_urls(void)
 	struct sl_meta *x = NULL;
 	CHECK_RC(sl_meta_open("tikv://h", NULL, NULL, &x, &err), -EINVAL);
 	CHECK(!x);
+	/* the schemes on offer come from the driver registry, the gateway's besides */
+	CHECK(strstr(err.msg, "'tikv://'") && strstr(err.msg, "sqlite3://, mysql://") &&
+	      strstr(err.msg, "gateway://"));
+	for (size_t i = 0; sl_sql_drivers[i]; i++)
+		CHECK(sl_sql_drivers[i]->version == SL_SQL_DRIVER_VERSION &&
+		      sl_sql_drivers[i]->parse_url && sl_sql_drivers[i]->url_example &&
+		      sl_sql_drivers[i]->lease_tables && sl_sql_drivers[i]->block_crc_tables &&
+		      sl_sql_drivers[i]->token_tables);
+	CHECK_RC(sl_sql_url_parse("mysql://me@(h)/db", &u, &err), 0);
+	CHECK(u.driver == &sl_mysql_driver);
+	sl_sql_url_free(&u);
 }
 
 /* ---- the core ------------------------------------------------------------------------------- */

@@ -83,12 +83,12 @@ static struct meta_core *core_of(struct sl_meta *m)
 
 /* ---- open / close ---------------------------------------------------------------------------- */
 
+/* The gateway's scheme names its backend; every other scheme is an SQL driver's (sql_url.c
+ * keeps their registry and refuses a scheme none of them has). */
 static const struct {
 	const char *scheme;
 	const struct sl_meta_backend *be;
 } backends[] = {
-	{"sqlite3", &sl_meta_sql_backend},
-	{"mysql", &sl_meta_sql_backend},
 	{"gateway", &sl_meta_remote_backend},
 };
 
@@ -101,13 +101,10 @@ int sl_meta_open(const char *url, const struct sl_conf *conf, const struct sl_lo
 		return sl_errf(err, -EINVAL, "the META-URL has no scheme: expected sqlite3://PATH or "
 			       "mysql://USER:PASSWORD@(HOST:PORT)/DATABASE or gateway://HOST:PORT");
 	size_t slen = (size_t)(sep - url);
-	const struct sl_meta_backend *be = NULL;
+	const struct sl_meta_backend *be = &sl_meta_sql_backend;
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		if (strlen(backends[i].scheme) == slen && !strncmp(url, backends[i].scheme, slen))
 			be = backends[i].be;
-	if (!be)
-		return sl_errf(err, -EINVAL, "unsupported META-URL scheme '%.*s://' (supported: "
-			       "sqlite3://, mysql://, gateway://)", (int)(slen > 32 ? 32 : slen), url);
 	if (be->version != SL_META_BACKEND_VERSION)
 		return sl_errf(err, -EINVAL, "metadata backend %s has version %d, expected %d",
 			       be->name, be->version, SL_META_BACKEND_VERSION);

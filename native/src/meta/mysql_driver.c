@@ -9,6 +9,7 @@
  */
 #include "sql_driver.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -934,10 +935,186 @@ static const char *const mysql_schema[] = {
 	NULL,
 };
 
+/* ---- Sluice's own tables (sql_driver.h) -------------------------------------------------------- */
+
+static const char *const mysql_lease_tables[] = {
+	"CREATE TABLE IF NOT EXISTS `sluice_lease` (`inode` BIGINT NOT NULL PRIMARY KEY, "
+	"`sid` BIGINT NOT NULL, `gen` BIGINT NOT NULL, `since` BIGINT NOT NULL) ENGINE=InnoDB",
+	NULL,
+};
+
+static const char *const mysql_block_crc_tables[] = {
+	"CREATE TABLE IF NOT EXISTS `sluice_block_crc` (`id` BIGINT NOT NULL, "
+	"`indx` INT NOT NULL, `crc` BIGINT NOT NULL, `len` INT NOT NULL, "
+	"PRIMARY KEY (`id`, `indx`)) ENGINE=InnoDB",
+	NULL,
+};
+
+static const char *const mysql_token_tables[] = {
+	"CREATE TABLE IF NOT EXISTS `sluice_dt_key` (`id` INT NOT NULL PRIMARY KEY, "
+	"`secret` VARBINARY(64) NOT NULL, `created` BIGINT NOT NULL, `expiry` BIGINT NOT NULL) "
+	"ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS `sluice_dt_token` (`seq` INT NOT NULL PRIMARY KEY, "
+	"`owner` VARBINARY(255) NOT NULL, `renewer` VARBINARY(255) NOT NULL, "
+	"`real_user` VARBINARY(255) NOT NULL, `issue_date` BIGINT NOT NULL, "
+	"`max_date` BIGINT NOT NULL, `expiry` BIGINT NOT NULL, `key_id` INT NOT NULL, "
+	"KEY `IDX_sluice_dt_token_expiry` (`expiry`)) ENGINE=InnoDB",
+	"CREATE TABLE IF NOT EXISTS `sluice_dt_counter` (`name` VARCHAR(32) NOT NULL PRIMARY KEY, "
+	"`value` BIGINT NOT NULL) ENGINE=InnoDB",
+	NULL,
+};
+
+/* ---- the META-URL ---------------------------------------------------------------------------- */
+
+#define MY_URL_EXAMPLE "mysql://USER:PASSWORD@(HOST:PORT)/DATABASE"
+
+/* The address part of a MySQL DSN: "", "(host[:port])", "tcp(host[:port])", "unix(/sock)". */
+static int my_parse_addr(const char *a, size_t n, struct sl_sql_url *out, struct sl_err *err)
+{
+	if (n == 0)
+		return 0; /* the driver's default host, 127.0.0.1 */
+	const char *open = memchr(a, '(', n);
+	if (!open || a[n - 1] != ')')
+		return sl_errf(err, -EINVAL, "META-URL %s: the server address must be written in "
+			       "parentheses, e.g. %s or USER@unix(/path/to.sock)/DATABASE",
+			       out->redacted, MY_URL_EXAMPLE);
+	size_t netlen = (size_t)(open - a);
+	const char *in = open + 1;
+	size_t inlen = (size_t)(a + n - 1 - in);
+	if (netlen == 4 && !strncmp(a, "unix", 4)) {
+		if (inlen == 0)
+			return sl_errf(err, -EINVAL, "META-URL %s: unix() needs the socket path",
+				       out->redacted);
+		if (!(out->socket = strndup(in, inlen)))
+			return sl_sql_url_nomem(err);
+		return 0;
+	}
+	if (!(netlen == 0 || (netlen == 3 && !strncmp(a, "tcp", 3))))
+		return sl_errf(err, -EINVAL, "META-URL %s: unknown network '%.*s' (use tcp(HOST:PORT) "
+			       "or unix(/path/to.sock))", out->redacted, (int)netlen, a);
+	if (inlen == 0)
+		return 0;
+	const char *hs = in, *he, *colon = NULL;
+	if (*in == '[') { /* [ipv6]:port */
+		const char *rb = memchr(in, ']', inlen);
+		if (!rb)
+			return sl_errf(err, -EINVAL, "META-URL %s: unbalanced '[' in the IPv6 address",
+				       out->redacted);
+		hs = in + 1;
+		he = rb;
+		if (rb + 1 < in + inlen) {
+			if (rb[1] != ':')
+				return sl_errf(err, -EINVAL, "META-URL %s: expected ':PORT' after the "
+					       "IPv6 address", out->redacted);
+			colon = rb + 1;
+		}
+	} else {
+		colon = memchr(in, ':', inlen);
+		he = colon ? colon : in + inlen;
+	}
+	if (he == hs)
+		return sl_errf(err, -EINVAL, "META-URL %s: empty host name", out->redacted);
+	if (colon) {
+		const char *ps = colon + 1, *pe = in + inlen;
+		long port = 0;
+		if (ps == pe)
+			return sl_errf(err, -EINVAL, "META-URL %s: empty port after ':'", out->redacted);
+		for (const char *p = ps; p < pe; p++) {
+			if (!isdigit((unsigned char)*p) || port > 65535)
+				return sl_errf(err, -EINVAL, "META-URL %s: port '%.*s' is not a number",
+					       out->redacted, (int)(pe - ps), ps);
+			port = port * 10 + (*p - '0');
+		}
+		if (port < 1 || port > 65535)
+			return sl_errf(err, -EINVAL, "META-URL %s: port %ld is out of range 1-65535",
+				       out->redacted, port);
+		out->port = (int)port;
+	}
+	if (!(out->host = strndup(hs, (size_t)(he - hs))))
+		return sl_sql_url_nomem(err);
+	return 0;
+}
+
+/* mysql://[USER[:PASSWORD]@](HOST[:PORT])/DATABASE[?params], and the tcp(...) and unix(...)
+ * forms of Go's MySQL DSN; the password may come from $META_PASSWORD. out->redacted comes holding
+ * the URL as given; the password is hidden in it first. */
+static int my_parse_url(const char *rest, struct sl_sql_url *out, struct sl_err *err)
+{
+	const char *q = strchr(rest, '?');
+	size_t n = q ? (size_t)(q - rest) : strlen(rest);
+	/* As Go's MySQL DSN parser does: the database follows the last '/', the credentials end at
+	 * the last '@' before it (so passwords may hold '@' and '/'). */
+	const char *slash = NULL;
+	for (const char *p = rest + n; p > rest; p--)
+		if (p[-1] == '/') {
+			slash = p - 1;
+			break;
+		}
+	/* A '/' inside unix(...) is part of the socket path, not the start of the database. */
+	if (slash) {
+		const char *rp = memchr(slash, ')', (size_t)(rest + n - slash));
+		if (rp)
+			slash = NULL;
+	}
+	const char *at = NULL;
+	const char *end = slash ? slash : rest + n;
+	for (const char *p = end; p > rest; p--)
+		if (p[-1] == '@') {
+			at = p - 1;
+			break;
+		}
+	/* Redacted form first, so later messages can use it. */
+	if (at) {
+		const char *colon = memchr(rest, ':', (size_t)(at - rest));
+		if (colon)
+			snprintf(out->redacted, sizeof(out->redacted), "mysql://%.*s:****%s",
+				 (int)(colon - rest), rest, at);
+	}
+	if (!slash)
+		return sl_errf(err, -EINVAL, "META-URL %s has no database name: expected %s",
+			       out->redacted, MY_URL_EXAMPLE);
+	if (slash + 1 == rest + n)
+		return sl_errf(err, -EINVAL, "META-URL %s: the database name after '/' is empty "
+			       "(expected %s)", out->redacted, MY_URL_EXAMPLE);
+	if (!(out->database = strndup(slash + 1, (size_t)(rest + n - slash - 1))))
+		return sl_sql_url_nomem(err);
+	if (q && !(out->params = strdup(q + 1)))
+		return sl_sql_url_nomem(err);
+	const char *addr = rest;
+	if (at) {
+		const char *colon = memchr(rest, ':', (size_t)(at - rest));
+		const char *ue = colon ? colon : at;
+		bool bad = false;
+		if (ue > rest && !(out->user = sl_sql_url_decode(rest, (size_t)(ue - rest), &bad)))
+			return bad ? sl_errf(err, -EINVAL, "META-URL %s: broken %%-escape in the user "
+					     "name", out->redacted) : sl_sql_url_nomem(err);
+		if (colon && !(out->password = sl_sql_url_decode(colon + 1, (size_t)(at - colon - 1), &bad)))
+			return bad ? sl_errf(err, -EINVAL, "META-URL %s: broken %%-escape in the "
+					     "password", out->redacted) : sl_sql_url_nomem(err);
+		addr = at + 1;
+	}
+	int rc = my_parse_addr(addr, (size_t)(slash - addr), out, err);
+	if (rc)
+		return rc;
+	if (!out->socket && !out->port)
+		out->port = 3306;
+	if (!out->password) {
+		const char *env = getenv("META_PASSWORD");
+		if (env && *env && !(out->password = strdup(env)))
+			return sl_sql_url_nomem(err);
+	}
+	return 0;
+}
+
 const struct sl_sql_driver sl_mysql_driver = {
 	.version = SL_SQL_DRIVER_VERSION,
 	.scheme = "mysql",
+	.url_example = MY_URL_EXAMPLE,
+	.parse_url = my_parse_url,
 	.schema = mysql_schema,
+	.lease_tables = mysql_lease_tables,
+	.block_crc_tables = mysql_block_crc_tables,
+	.token_tables = mysql_token_tables,
 	.for_update = " FOR UPDATE",
 	.op_table = "CREATE TABLE IF NOT EXISTS `sluice_op` (`id` BIGINT(20) PRIMARY KEY NOT NULL, "
 		    "`expire` BIGINT(20) NOT NULL, KEY `IDX_sluice_op_expire` (`expire`)) ENGINE=InnoDB",

@@ -161,10 +161,14 @@ int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_er
 
 static int ddl_op(struct tx *t, void *arg)
 {
-	return t->d->exec(t->c, arg, t->err);
+	const char *const *ddl = arg;
+	int rc = 0;
+	for (size_t i = 0; !rc && ddl[i]; i++)
+		rc = t->d->exec(t->c, ddl[i], t->err);
+	return rc;
 }
 
-int sl_sqlq_own_table(struct sl_meta *m, bool *ready, const char *const ddl[2], const char *what,
+int sl_sqlq_own_table(struct sl_meta *m, bool *ready, const char *const *ddl, const char *what,
 		      struct sl_err *err)
 {
 	struct sqlbe *b = sl_sql_be_of(m);
@@ -173,7 +177,7 @@ int sl_sqlq_own_table(struct sl_meta *m, bool *ready, const char *const ddl[2], 
 	pthread_mutex_unlock(&b->lock);
 	if (done)
 		return 0;
-	int rc = sl_sqlq_run(m, false, ddl_op, (void *)ddl[!strcmp(b->d->scheme, "mysql")], err);
+	int rc = sl_sqlq_run(m, false, ddl_op, (void *)ddl, err);
 	if (rc)
 		return sl_err_wrap(err, "creating the %s table in %s", what, m->url_redacted);
 	pthread_mutex_lock(&b->lock);
@@ -451,14 +455,7 @@ static int sql_init(struct sl_meta *m, const char *url, struct sl_err *err)
 	if (rc)
 		return rc;
 	snprintf(m->url_redacted, sizeof(m->url_redacted), "%s", u.redacted);
-	if (!strcmp(u.scheme, "sqlite3")) {
-		b->d = &sl_sqlite_driver;
-	} else if (!strcmp(u.scheme, "mysql")) {
-		b->d = &sl_mysql_driver;
-	} else {
-		rc = sl_errf(err, -EINVAL, "no SQL driver for %s", u.redacted);
-		goto out;
-	}
+	b->d = u.driver;
 	/* juicefs's own parameters: max_open_conns sizes the pool; table_prefix names other
 	 * tables, which this backend does not support. "retries" is Sluice's: the attempts of a
 	 * transaction that meets deadlocks; an unreachable database is retried for

@@ -14,20 +14,10 @@
 
 #include "sql_internal.h"
 
-/* [0] SQLite, [1] MySQL */
-static const char *const table_ddl[2] = {
-	"CREATE TABLE IF NOT EXISTS `sluice_block_crc` (`id` INTEGER NOT NULL, "
-	"`indx` INTEGER NOT NULL, `crc` INTEGER NOT NULL, `len` INTEGER NOT NULL, "
-	"PRIMARY KEY (`id`, `indx`))",
-	"CREATE TABLE IF NOT EXISTS `sluice_block_crc` (`id` BIGINT NOT NULL, "
-	"`indx` INT NOT NULL, `crc` BIGINT NOT NULL, `len` INT NOT NULL, "
-	"PRIMARY KEY (`id`, `indx`)) ENGINE=InnoDB",
-};
-
 int sl_sql_block_crc_table(struct sl_meta *m, struct sl_err *err)
 {
 	struct sqlbe *b = m->priv;
-	return sl_sqlq_own_table(m, &b->crc_table, table_ddl, "block CRC", err);
+	return sl_sqlq_own_table(m, &b->crc_table, b->d->block_crc_tables, "block CRC", err);
 }
 
 struct crc_arg {

@@ -27,6 +27,8 @@
 
 #include "../util/err.h"
 
+struct sl_sql_driver;
+
 /* A parsed META-URL. JuiceFS syntax:
  *   sqlite3://PATH[?params]                        (PATH relative or absolute: sqlite3:///abs/x.db)
  *   mysql://[USER[:PASS]@](HOST[:PORT])/DB[?params]  also mysql://USER:PASS@tcp(HOST:PORT)/DB and
@@ -40,9 +42,15 @@ struct sl_sql_url {
 	char *database; /* mysql database, or the sqlite file path */
 	char *params;   /* the raw query string after '?', or NULL */
 	char redacted[512]; /* the URL with the password replaced by "****", for messages */
+	const struct sl_sql_driver *driver; /* the driver of the scheme */
 };
+/* Picks the driver by the scheme (sl_sql_drivers) and has it parse the rest. */
 int sl_sql_url_parse(const char *url, struct sl_sql_url *out, struct sl_err *err);
 void sl_sql_url_free(struct sl_sql_url *u);
+/* For the drivers' parsers: %XX-decodes [s, s+n) into a new string (NULL with *bad set on a
+ * broken escape, else on no memory); the error for no memory. */
+char *sl_sql_url_decode(const char *s, size_t n, bool *bad);
+int sl_sql_url_nomem(struct sl_err *err);
 
 struct sl_sql_conn;
 struct sl_sql_stmt;
@@ -50,11 +58,22 @@ struct sl_sql_stmt;
 struct sl_sql_driver {
 	int version; /* SL_SQL_DRIVER_VERSION */
 	const char *scheme; /* "sqlite3", "mysql" */
+	const char *url_example; /* for messages: "sqlite3://PATH" */
+	/* Parses what follows "SCHEME://" into out (out->redacted holds the whole URL, which the
+	 * parser redacts where it holds a password); on failure the caller frees out. */
+	int (*parse_url)(const char *rest, struct sl_sql_url *out, struct sl_err *err);
 
 	/* CREATE TABLE / CREATE INDEX statements, NULL-terminated, in this dialect, producing exactly
 	 * the tables `juicefs format` creates for this engine. Each must succeed if the object
 	 * already exists (IF NOT EXISTS). */
 	const char *const *schema;
+	/* Sluice's own tables in this dialect, each a NULL-terminated list of statements that
+	 * succeed if the objects exist already, run on first use: sluice_lease (writer leases,
+	 * sql_leases.c), sluice_block_crc (block checksums, sql_crc.c), and the gateway's delegation
+	 * tokens (sluice_dt_key, sluice_dt_token, sluice_dt_counter; sql_tokens.c). */
+	const char *const *lease_tables;
+	const char *const *block_crc_tables;
+	const char *const *token_tables;
 	/* Appended to SELECTs that lock rows in a write transaction: " FOR UPDATE" or "". */
 	const char *for_update;
 	/* A client-server database can lose the connection after the server committed and before
@@ -108,5 +127,7 @@ struct sl_sql_driver {
 
 extern const struct sl_sql_driver sl_sqlite_driver;
 extern const struct sl_sql_driver sl_mysql_driver;
+/* Every driver, NULL-terminated (sql_url.c). */
+extern const struct sl_sql_driver *const sl_sql_drivers[];
 
 #endif

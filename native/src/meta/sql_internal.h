@@ -24,6 +24,7 @@ struct sqlbe {
 	bool lease_table;     /* sluice_lease exists (sql_leases.c creates it on first use) */
 	uint64_t lease_gen;   /* the last lease generation handed out by this handle */
 	bool crc_table;       /* sluice_block_crc exists (sql_crc.c creates it on first use) */
+	bool token_tables;    /* the delegation token tables exist (sql_tokens.c, dt_setup) */
 };
 
 /* One attempt of a transaction: the connection it runs on. */
@@ -39,10 +40,10 @@ typedef int (*op_fn)(struct tx *t, void *arg);
 /* One transaction of fn (write: a write transaction; otherwise autocommit reads), retried by
  * the runner as needed. */
 int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_err *err);
-/* A table of Sluice's own, created on first use (ddl: [0] for SQLite, [1] for MySQL) unless *ready
- * says this handle made sure of it already; what names it in an error message. DDL runs outside
- * a transaction (MySQL would commit one). */
-int sl_sqlq_own_table(struct sl_meta *m, bool *ready, const char *const ddl[2], const char *what,
+/* A table of Sluice's own, created on first use (ddl: the driver's statements for it) unless
+ * *ready says this handle made sure of it already; what names it in an error message. DDL runs
+ * outside a transaction (MySQL would commit one). */
+int sl_sqlq_own_table(struct sl_meta *m, bool *ready, const char *const *ddl, const char *what,
 		      struct sl_err *err);
 /* A statement without results, arguments described by fmt: 'i' int64_t, 'b' const void * +
  * size_t (blob), 't' const char * (text); *changes (may be NULL) gets the rows it changed. */

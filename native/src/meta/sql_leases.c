@@ -23,14 +23,6 @@
 
 #include "sql_internal.h"
 
-/* [0] SQLite, [1] MySQL */
-static const char *const table_ddl[2] = {
-	"CREATE TABLE IF NOT EXISTS `sluice_lease` (`inode` INTEGER PRIMARY KEY NOT NULL, "
-	"`sid` INTEGER NOT NULL, `gen` INTEGER NOT NULL, `since` INTEGER NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS `sluice_lease` (`inode` BIGINT NOT NULL PRIMARY KEY, "
-	"`sid` BIGINT NOT NULL, `gen` BIGINT NOT NULL, `since` BIGINT NOT NULL) ENGINE=InnoDB",
-};
-
 static int64_t now_s(void)
 {
 	return (int64_t)time(NULL);
@@ -39,7 +31,7 @@ static int64_t now_s(void)
 static int ensure_table(struct sl_meta *m, struct sl_err *err)
 {
 	struct sqlbe *b = m->priv;
-	return sl_sqlq_own_table(m, &b->lease_table, table_ddl, "lease", err);
+	return sl_sqlq_own_table(m, &b->lease_table, b->d->lease_tables, "lease", err);
 }
 
 /* A generation unique within every session of this handle: increasing from the clock at the

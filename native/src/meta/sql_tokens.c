@@ -14,42 +14,6 @@
 
 #include "sql_internal.h"
 
-static const char *const sqlite_tables[] = {
-	"CREATE TABLE IF NOT EXISTS `sluice_dt_key` (`id` INTEGER PRIMARY KEY NOT NULL, "
-	"`secret` BLOB NOT NULL, `created` INTEGER NOT NULL, `expiry` INTEGER NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS `sluice_dt_token` (`seq` INTEGER PRIMARY KEY NOT NULL, "
-	"`owner` BLOB NOT NULL, `renewer` BLOB NOT NULL, `real_user` BLOB NOT NULL, "
-	"`issue_date` INTEGER NOT NULL, `max_date` INTEGER NOT NULL, `expiry` INTEGER NOT NULL, "
-	"`key_id` INTEGER NOT NULL)",
-	"CREATE INDEX IF NOT EXISTS `IDX_sluice_dt_token_expiry` ON `sluice_dt_token` (`expiry`)",
-	"CREATE TABLE IF NOT EXISTS `sluice_dt_counter` (`name` TEXT PRIMARY KEY NOT NULL, "
-	"`value` INTEGER NOT NULL)",
-	NULL,
-};
-
-static const char *const mysql_tables[] = {
-	"CREATE TABLE IF NOT EXISTS `sluice_dt_key` (`id` INT NOT NULL PRIMARY KEY, "
-	"`secret` VARBINARY(64) NOT NULL, `created` BIGINT NOT NULL, `expiry` BIGINT NOT NULL) "
-	"ENGINE=InnoDB",
-	"CREATE TABLE IF NOT EXISTS `sluice_dt_token` (`seq` INT NOT NULL PRIMARY KEY, "
-	"`owner` VARBINARY(255) NOT NULL, `renewer` VARBINARY(255) NOT NULL, "
-	"`real_user` VARBINARY(255) NOT NULL, `issue_date` BIGINT NOT NULL, "
-	"`max_date` BIGINT NOT NULL, `expiry` BIGINT NOT NULL, `key_id` INT NOT NULL, "
-	"KEY `IDX_sluice_dt_token_expiry` (`expiry`)) ENGINE=InnoDB",
-	"CREATE TABLE IF NOT EXISTS `sluice_dt_counter` (`name` VARCHAR(32) NOT NULL PRIMARY KEY, "
-	"`value` BIGINT NOT NULL) ENGINE=InnoDB",
-	NULL,
-};
-
-/* The dialects' DDL, by driver scheme (the one place these tables' types differ). */
-static const struct {
-	const char *scheme;
-	const char *const *tables;
-} dialects[] = {
-	{"sqlite3", sqlite_tables},
-	{"mysql", mysql_tables},
-};
-
 #define KEY_COUNTER "key"
 #define TOKEN_COUNTER "token"
 
@@ -73,15 +37,6 @@ static int col_name(struct tx *t, struct sl_sql_stmt *s, int col, char out[256])
 
 /* ---- tables ---------------------------------------------------------------------------------- */
 
-static int create_op(struct tx *t, void *arg)
-{
-	const char *const *tables = arg;
-	int rc = 0;
-	for (size_t i = 0; !rc && tables[i]; i++)
-		rc = t->d->exec(t->c, tables[i], t->err);
-	return rc;
-}
-
 static int counter_op(struct tx *t, void *arg)
 {
 	const char *name = arg;
@@ -97,16 +52,10 @@ static int counter_op(struct tx *t, void *arg)
 
 static int dt_setup(struct sl_meta *m, struct sl_err *err)
 {
-	const struct sqlbe *b = m->priv;
-	const char *const *tables = NULL;
-	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++)
-		if (!strcmp(dialects[i].scheme, b->d->scheme))
-			tables = dialects[i].tables;
-	if (!tables)
-		return sl_errf(err, -ENOTSUP, "%s: no delegation token tables for %s databases",
-			       m->url_redacted, b->d->scheme);
-	/* DDL outside a transaction (MySQL would commit one anyway) */
-	int rc = sl_sqlq_run(m, false, create_op, (void *)tables, err);
+	struct sqlbe *b = m->priv;
+	int rc = sl_sqlq_own_table(m, &b->token_tables, b->d->token_tables, "delegation token", err);
+	if (rc)
+		return rc;
 	static const char *const counters[] = {KEY_COUNTER, TOKEN_COUNTER};
 	for (size_t i = 0; !rc && i < 2; i++) {
 		rc = sl_sqlq_run(m, true, counter_op, (void *)counters[i], err);
@@ -114,7 +63,7 @@ static int dt_setup(struct sl_meta *m, struct sl_err *err)
 			rc = 0;
 	}
 	if (rc)
-		return sl_err_wrap(err, "creating the delegation token tables in %s",
+		return sl_err_wrap(err, "creating the delegation token counters in %s",
 				   m->url_redacted);
 	return 0;
 }

@@ -419,10 +419,59 @@ static void lite_finalize(struct sl_sql_stmt *s)
 	c->nidle++;
 }
 
+/* ---- Sluice's own tables (sql_driver.h) -------------------------------------------------------- */
+
+static const char *const sqlite_lease_tables[] = {
+	"CREATE TABLE IF NOT EXISTS `sluice_lease` (`inode` INTEGER PRIMARY KEY NOT NULL, "
+	"`sid` INTEGER NOT NULL, `gen` INTEGER NOT NULL, `since` INTEGER NOT NULL)",
+	NULL,
+};
+
+static const char *const sqlite_block_crc_tables[] = {
+	"CREATE TABLE IF NOT EXISTS `sluice_block_crc` (`id` INTEGER NOT NULL, "
+	"`indx` INTEGER NOT NULL, `crc` INTEGER NOT NULL, `len` INTEGER NOT NULL, "
+	"PRIMARY KEY (`id`, `indx`))",
+	NULL,
+};
+
+static const char *const sqlite_token_tables[] = {
+	"CREATE TABLE IF NOT EXISTS `sluice_dt_key` (`id` INTEGER PRIMARY KEY NOT NULL, "
+	"`secret` BLOB NOT NULL, `created` INTEGER NOT NULL, `expiry` INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS `sluice_dt_token` (`seq` INTEGER PRIMARY KEY NOT NULL, "
+	"`owner` BLOB NOT NULL, `renewer` BLOB NOT NULL, `real_user` BLOB NOT NULL, "
+	"`issue_date` INTEGER NOT NULL, `max_date` INTEGER NOT NULL, `expiry` INTEGER NOT NULL, "
+	"`key_id` INTEGER NOT NULL)",
+	"CREATE INDEX IF NOT EXISTS `IDX_sluice_dt_token_expiry` ON `sluice_dt_token` (`expiry`)",
+	"CREATE TABLE IF NOT EXISTS `sluice_dt_counter` (`name` TEXT PRIMARY KEY NOT NULL, "
+	"`value` INTEGER NOT NULL)",
+	NULL,
+};
+
+/* ---- the META-URL ---------------------------------------------------------------------------- */
+
+/* sqlite3://PATH[?params]: the file, relative or absolute (sqlite3:///abs/x.db). */
+static int lite_parse_url(const char *rest, struct sl_sql_url *out, struct sl_err *err)
+{
+	const char *q = strchr(rest, '?');
+	size_t n = q ? (size_t)(q - rest) : strlen(rest);
+	if (n == 0)
+		return sl_errf(err, -EINVAL, "META-URL %s has no database file: expected "
+			       "sqlite3://PATH (relative) or sqlite3:///ABSOLUTE/PATH", out->redacted);
+	out->database = strndup(rest, n);
+	if (!out->database || (q && !(out->params = strdup(q + 1))))
+		return sl_sql_url_nomem(err);
+	return 0;
+}
+
 const struct sl_sql_driver sl_sqlite_driver = {
 	.version = SL_SQL_DRIVER_VERSION,
 	.scheme = "sqlite3",
+	.url_example = "sqlite3://PATH",
+	.parse_url = lite_parse_url,
 	.schema = sqlite_schema,
+	.lease_tables = sqlite_lease_tables,
+	.block_crc_tables = sqlite_block_crc_tables,
+	.token_tables = sqlite_token_tables,
 	.for_update = "",
 	.connect = lite_connect,
 	.disconnect = lite_disconnect,
