@@ -52,7 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vfs.h"
+#include "../vfs/vfs.h"
 
 #define HOLD_BUCKETS 256
 #define RETRY_MIN_S 5

@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vfs.h"
+#include "../vfs/vfs.h"
 
 #define TMP_GRACE_S 600  /* a temporary file this old belongs to no running write */
 #define WARN_EVERY_S 60  /* at most one warning per directory and minute about the same trouble */

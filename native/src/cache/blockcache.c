@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vfs.h"
+#include "../vfs/vfs.h"
 
 #define NBUCKETS 4096
 

@@ -37,7 +37,7 @@
 
 #include "../util/crc32c.h"
 #include "../util/fileio.h"
-#include "vfs.h"
+#include "../vfs/vfs.h"
 
 #define JOURNAL_FILE ".journal"
 #define HEADER 32

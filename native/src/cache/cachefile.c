@@ -20,7 +20,7 @@
 
 #include "../util/crc32c.h"
 #include "../util/fileio.h"
-#include "vfs.h"
+#include "../vfs/vfs.h"
 
 #define SEG SL_CACHEFILE_SEGMENT
 #define FOOTER 16
