@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../vfs/vfs.h"
+#include "../chunk/chunk.h"
+#include "cachefile.h"
+#include "diskcache.h"
 
 #define TMP_GRACE_S 600  /* a temporary file this old belongs to no running write */
 #define WARN_EVERY_S 60  /* at most one warning per directory and minute about the same trouble */
@@ -528,32 +531,21 @@ static void scan_all(struct sl_diskcache *dc)
 		       n, used);
 }
 
-int sl_diskcache_new(struct sl_volume_core *v, struct sl_diskcache **out, struct sl_err *err)
+int sl_diskcache_new(const struct sl_diskcache_config *cfg, struct sl_diskcache **out,
+		     struct sl_err *err)
 {
 	*out = NULL;
-	const char *spec = sl_conf_str(v->conf, "cache-dir");
+	const char *spec = cfg->dirs;
 	if (!spec || !*spec)
 		return 0;
-	uint64_t capacity;
-	double ratio;
-	bool full;
-	uint64_t writers;
-	int rc = sl_conf_u64(v->conf, "cache-size", &capacity, err);
-	if (!rc)
-		rc = sl_conf_u64(v->conf, "cache-writers", &writers, err);
-	if (!rc)
-		rc = sl_conf_double(v->conf, "free-space-ratio", &ratio, err);
-	if (!rc)
-		rc = sl_conf_bool(v->conf, "cache-full-block", &full, err);
-	if (rc)
-		return rc;
-	if (writers > 1024)
+	if (cfg->max_writers > 1024)
 		return sl_errf(err, -EINVAL, "cache-writers is from 0 (no limit) to 1024, not %llu",
-			       (unsigned long long)writers);
-	if (ratio >= 1)
+			       (unsigned long long)cfg->max_writers);
+	if (cfg->free_ratio >= 1)
 		return sl_errf(err, -EINVAL, "free-space-ratio is the fraction of each cache file "
-			       "system to keep free: from 0 to below 1, not %g", ratio);
-	const char *uuid = v->format.uuid[0] ? v->format.uuid : v->format.name;
+			       "system to keep free: from 0 to below 1, not %g", cfg->free_ratio);
+	const char *uuid = cfg->volume_id;
+	int rc;
 
 	size_t maxdirs = 1;
 	for (const char *c = spec; *c; c++)
@@ -568,11 +560,11 @@ int sl_diskcache_new(struct sl_volume_core *v, struct sl_diskcache **out, struct
 		goto fail;
 	}
 	dc->nbuckets = 1024;
-	dc->log = &v->log;
-	dc->capacity = capacity;
-	dc->free_ratio = ratio;
-	dc->full_block = full;
-	dc->max_writers = (uint32_t)writers;
+	dc->log = cfg->log;
+	dc->capacity = cfg->capacity;
+	dc->free_ratio = cfg->free_ratio;
+	dc->full_block = cfg->full_block;
+	dc->max_writers = (uint32_t)cfg->max_writers;
 	pthread_mutex_init(&dc->lock, NULL);
 	char *save = NULL;
 	for (char *dir = strtok_r(list, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
@@ -592,7 +584,7 @@ int sl_diskcache_new(struct sl_volume_core *v, struct sl_diskcache **out, struct
 	free(list);
 	list = NULL;
 	if (!dc->ndirs) {
-		sl_log(&v->log, SL_LOG_WARN, "cache-dir: no usable directory in '%s'; blocks are not "
+		sl_log(cfg->log, SL_LOG_WARN, "cache-dir: no usable directory in '%s'; blocks are not "
 		       "cached on disk", spec);
 		sl_diskcache_free(dc);
 		return 0;
