@@ -1,31 +1,38 @@
 /*
  * blockcache.c - decompressed blocks in memory, shared by all readers of a volume: a hash table
- * of entries plus an LRU list of the unused ones. Memory comes from the volume's hard limit; a
- * full limit evicts unused blocks first, then makes foreground reads wait and prefetch give up.
+ * of entries plus a use list of the unused ones (util/lru.h). Memory comes from the volume's
+ * hard limit; a full limit evicts unused blocks first, then makes foreground reads wait and
+ * prefetch give up.
  *
  * Entry states: LOADING (one thread fetches it; others wait on `loaded`) -> READY, or removed
  * from the table on failure (the waiters get the error, the next read tries again).
- * Invariant: an entry is on the LRU list iff it is READY and refs == 0.
+ * Invariant: an entry is on the use list iff it is READY and refs == 0.
  *
  * Below it sits the disk cache (diskcache.c): a load tries it first, then the staging area, then
- * the block's owners in the cache group (the volume's, vfs/peer.c), then object storage; a block downloaded from
- * object storage is stored on disk after the readers got it, while the loader still holds its
- * reference (a READY block's data never changes, so no lock is needed to write it out).
+ * the block's owners in the cache group (the volume's, through struct sl_block_group), then
+ * object storage; a block downloaded from object storage is stored on disk after the readers got
+ * it, while the loader still holds its reference (a READY block's data never changes, so no lock
+ * is needed to write it out).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/counter.h"
+#include "../util/lru.h"
 #include "blockcache.h"
 #include "diskcache.h"
 #include "stage.h"
 
-#define NBUCKETS 4096
+#define MIN_BUCKETS 4096
+#define MAX_BUCKETS (1u << 20)
 
 enum entry_state { LOADING, READY, FAILED };
 
 struct entry {
+	struct sl_lru_link link; /* in the table while it may be found; on `unused` iff READY and
+				    refs == 0 */
 	uint64_t id;
 	uint32_t indx, slice_size, len;
 	enum entry_state state;
@@ -34,8 +41,11 @@ struct entry {
 	int refs;
 	uint8_t *data;
 	struct sl_err err;
-	struct entry *hnext;
-	struct entry *lru_prev, *lru_next;
+};
+
+struct block_id {
+	uint64_t id;
+	uint32_t indx;
 };
 
 struct sl_blockcache {
@@ -49,40 +59,27 @@ struct sl_blockcache {
 	struct sl_read_stats *reads;
 	pthread_mutex_t lock;
 	pthread_cond_t loaded;
-	struct entry *buckets[NBUCKETS];
-	struct entry lru; /* sentinel; lru.lru_next is the oldest */
+	struct sl_lru table;
+	struct sl_lru_list unused;
 	uint64_t bytes;
 };
 
-static size_t bucket_of(uint64_t id, uint32_t indx)
+static struct entry *entry_of(struct sl_lru_link *l)
 {
-	return (size_t)((id * 0x9E3779B97F4A7C15ULL + indx) >> 52) % NBUCKETS;
+	return l ? (struct entry *)((char *)l - offsetof(struct entry, link)) : NULL;
 }
 
-static void lru_unlink(struct entry *e)
+static bool entry_is(const struct sl_lru_link *l, const void *key)
 {
-	if (e->lru_next) {
-		e->lru_prev->lru_next = e->lru_next;
-		e->lru_next->lru_prev = e->lru_prev;
-		e->lru_next = e->lru_prev = NULL;
-	}
+	const struct entry *e = entry_of((struct sl_lru_link *)l);
+	const struct block_id *b = key;
+	return e->id == b->id && e->indx == b->indx;
 }
 
-static void lru_push(struct sl_blockcache *c, struct entry *e)
+static uint64_t hash_of(uint64_t id, uint32_t indx)
 {
-	e->lru_prev = c->lru.lru_prev;
-	e->lru_next = &c->lru;
-	c->lru.lru_prev->lru_next = e;
-	c->lru.lru_prev = e;
-}
-
-static void table_remove(struct sl_blockcache *c, struct entry *e)
-{
-	struct entry **pp = &c->buckets[bucket_of(e->id, e->indx)];
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
+	uint64_t h = sl_lru_hash(SL_LRU_HASH_INIT, &id, sizeof(id));
+	return sl_lru_hash(h, &indx, sizeof(indx));
 }
 
 static void entry_free(struct sl_blockcache *c, struct entry *e)
@@ -95,14 +92,18 @@ static void entry_free(struct sl_blockcache *c, struct entry *e)
 	free(e);
 }
 
+static void free_link(struct sl_lru_link *l, void *c)
+{
+	entry_free(c, entry_of(l));
+}
+
 /* Evicts the least recently used unused block; false if there is none. Called with lock held. */
 static bool evict_one_locked(struct sl_blockcache *c)
 {
-	struct entry *e = c->lru.lru_next;
-	if (e == &c->lru)
+	struct entry *e = entry_of(sl_lru_oldest(&c->unused));
+	if (!e)
 		return false;
-	lru_unlink(e);
-	table_remove(c, e);
+	sl_lru_remove(&c->table, &e->link);
 	entry_free(c, e);
 	return true;
 }
@@ -130,8 +131,10 @@ static bool reserve(struct sl_blockcache *c, uint64_t n, bool wait)
 int sl_blockcache_new(const struct sl_blockcache_config *cfg, struct sl_blockcache **out)
 {
 	struct sl_blockcache *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c || sl_lru_init(&c->table, MIN_BUCKETS, MAX_BUCKETS, entry_is)) {
+		free(c);
 		return -ENOMEM;
+	}
 	c->layout = *cfg->layout;
 	c->store = cfg->store;
 	c->mem = cfg->mem;
@@ -142,7 +145,7 @@ int sl_blockcache_new(const struct sl_blockcache_config *cfg, struct sl_blockcac
 	c->reads = cfg->reads;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->loaded, NULL);
-	c->lru.lru_next = c->lru.lru_prev = &c->lru;
+	sl_lru_list_init(&c->unused);
 	*out = c;
 	return 0;
 }
@@ -151,14 +154,8 @@ void sl_blockcache_free(struct sl_blockcache *c)
 {
 	if (!c)
 		return;
-	for (size_t b = 0; b < NBUCKETS; b++) {
-		struct entry *e = c->buckets[b];
-		while (e) {
-			struct entry *next = e->hnext;
-			entry_free(c, e);
-			e = next;
-		}
-	}
+	sl_lru_clear(&c->table, free_link, c);
+	sl_lru_destroy(&c->table);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->loaded);
 	free(c);
@@ -249,10 +246,8 @@ static int fetch_block(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 
 static struct entry *find_locked(struct sl_blockcache *c, uint64_t id, uint32_t indx)
 {
-	for (struct entry *e = c->buckets[bucket_of(id, indx)]; e; e = e->hnext)
-		if (e->id == id && e->indx == indx)
-			return e;
-	return NULL;
+	struct block_id b = {id, indx};
+	return entry_of(sl_lru_find(&c->table, hash_of(id, indx), &b));
 }
 
 static struct entry *insert_loading_locked(struct sl_blockcache *c, uint64_t id, uint32_t size,
@@ -268,9 +263,7 @@ static struct entry *insert_loading_locked(struct sl_blockcache *c, uint64_t id,
 		e->at = *at;
 	e->state = LOADING;
 	e->refs = 1;
-	size_t b = bucket_of(id, indx);
-	e->hnext = c->buckets[b];
-	c->buckets[b] = e;
+	sl_lru_insert(&c->table, &e->link, hash_of(id, indx));
 	return e;
 }
 
@@ -290,7 +283,7 @@ static bool load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserv
 		e->state = FAILED;
 		e->err = err;
 		e->err.code = rc;
-		table_remove(c, e);
+		sl_lru_remove(&c->table, &e->link);
 	} else {
 		e->state = READY;
 		e->data = data;
@@ -324,7 +317,7 @@ static void release_locked(struct sl_blockcache *c, struct entry *e)
 	if (--e->refs > 0)
 		return;
 	if (e->state == READY) {
-		lru_push(c, e);
+		sl_lru_touch(&c->unused, &e->link);
 		sl_mem_notify(c->mem);
 	}
 	else if (e->state == FAILED)
@@ -341,7 +334,7 @@ int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 	if (e) {
 		sl_stat_add(&c->reads->memory, 1);
 		if (e->refs++ == 0)
-			lru_unlink(e);
+			sl_lru_unlink(&e->link);
 		while (e->state == LOADING)
 			pthread_cond_wait(&c->loaded, &c->lock);
 		pthread_mutex_unlock(&c->lock);
@@ -404,7 +397,7 @@ static void prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32
 		e->random = true;
 		if (e->state == READY && (t = malloc(sizeof(*t)))) {
 			if (e->refs++ == 0)
-				lru_unlink(e);
+				sl_lru_unlink(&e->link);
 			*t = (struct prefetch_task){.c = c, .e = e, .loaded = true};
 		}
 	}
@@ -450,8 +443,7 @@ void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size)
 	for (uint32_t indx = 0; indx < nblocks; indx++) {
 		struct entry *e = find_locked(c, id, indx);
 		if (e && e->refs == 0 && e->state == READY) {
-			lru_unlink(e);
-			table_remove(c, e);
+			sl_lru_remove(&c->table, &e->link);
 			entry_free(c, e);
 		}
 	}

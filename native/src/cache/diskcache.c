@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "../chunk/chunk.h"
+#include "../util/lru.h"
 #include "cachefile.h"
 #include "diskcache.h"
 
@@ -41,9 +43,8 @@
 enum { WRITING, READY };
 
 struct dc_entry {
-	struct dc_entry *hnext;
-	struct dc_entry *prev, *next; /* LRU of its directory, oldest first; only when READY */
-	uint64_t hash;
+	struct sl_lru_link link; /* in the index; on its directory's use list only when READY */
+	struct dc_entry *next_victim; /* evicted, waiting for its file to be deleted */
 	uint64_t size;  /* bytes of the file */
 	uint64_t tick;  /* last use */
 	uint64_t gen;   /* tells a re-inserted key from the entry a reader looked at */
@@ -57,7 +58,7 @@ struct dc_dir {
 	char *root; /* DIR/<uuid> */
 	char *raw;  /* DIR/<uuid>/raw/ */
 	size_t rawlen;
-	struct dc_entry lru; /* sentinel */
+	struct sl_lru_list lru;
 	bool low_space;
 	time_t last_warn;
 	uint32_t writers; /* puts writing a file now */
@@ -68,8 +69,7 @@ struct sl_diskcache {
 	pthread_mutex_t lock;
 	struct dc_dir *dirs;
 	size_t ndirs;
-	struct dc_entry **buckets;
-	size_t nbuckets, nentries;
+	struct sl_lru index;
 	uint64_t capacity, used, tick, gen;
 	uint64_t kept;        /* bytes of files held for others (peer.c's replicas), within capacity */
 	double free_ratio;
@@ -78,13 +78,10 @@ struct sl_diskcache {
 	uint64_t skipped;     /* puts given up because the disk was busy */
 };
 
-/* FNV-1a: stable across runs, so a key picks the same directory after a restart. */
+/* Stable across runs, so a key picks the same directory after a restart. */
 static uint64_t key_hash(const char *key)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	return h;
+	return sl_lru_hash(SL_LRU_HASH_INIT, key, strlen(key));
 }
 
 static size_t dir_of(const struct sl_diskcache *dc, uint64_t hash)
@@ -116,30 +113,25 @@ static void path_of(const struct dc_dir *d, const char *key, char *out)
 
 /* ---- the index (all under dc->lock) ---------------------------------------------------------- */
 
-static struct dc_entry *find_locked(struct sl_diskcache *dc, const char *key, uint64_t h)
+static struct dc_entry *entry_of(struct sl_lru_link *l)
 {
-	for (struct dc_entry *e = dc->buckets[h & (dc->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == h && !strcmp(e->key, key))
-			return e;
-	return NULL;
+	return l ? (struct dc_entry *)((char *)l - offsetof(struct dc_entry, link)) : NULL;
 }
 
-static void grow_locked(struct sl_diskcache *dc)
+static bool entry_is(const struct sl_lru_link *l, const void *key)
 {
-	size_t nb = dc->nbuckets * 2;
-	struct dc_entry **b = calloc(nb, sizeof(*b));
-	if (!b)
-		return; /* longer chains, still correct */
-	for (size_t i = 0; i < dc->nbuckets; i++)
-		while (dc->buckets[i]) {
-			struct dc_entry *e = dc->buckets[i];
-			dc->buckets[i] = e->hnext;
-			e->hnext = b[e->hash & (nb - 1)];
-			b[e->hash & (nb - 1)] = e;
-		}
-	free(dc->buckets);
-	dc->buckets = b;
-	dc->nbuckets = nb;
+	return !strcmp(entry_of((struct sl_lru_link *)l)->key, key);
+}
+
+static void free_entry(struct sl_lru_link *l, void *arg)
+{
+	(void)arg;
+	free(entry_of(l));
+}
+
+static struct dc_entry *find_locked(struct sl_diskcache *dc, const char *key, uint64_t h)
+{
+	return entry_of(sl_lru_find(&dc->index, h, key));
 }
 
 static struct dc_entry *insert_locked(struct sl_diskcache *dc, const char *key, uint64_t h,
@@ -150,52 +142,27 @@ static struct dc_entry *insert_locked(struct sl_diskcache *dc, const char *key, 
 	if (!e)
 		return NULL;
 	memcpy(e->key, key, klen + 1);
-	e->hash = h;
 	e->size = size;
 	e->dir = (uint16_t)dir;
 	e->state = (uint8_t)state;
 	e->gen = ++dc->gen;
 	e->tick = ++dc->tick;
-	if (dc->nentries >= dc->nbuckets)
-		grow_locked(dc);
-	struct dc_entry **b = &dc->buckets[h & (dc->nbuckets - 1)];
-	e->hnext = *b;
-	*b = e;
-	dc->nentries++;
+	sl_lru_insert(&dc->index, &e->link, h);
 	dc->used += size;
 	return e;
 }
 
-static void lru_unlink(struct dc_entry *e)
-{
-	if (e->next) {
-		e->prev->next = e->next;
-		e->next->prev = e->prev;
-		e->next = e->prev = NULL;
-	}
-}
-
+/* Makes e the most recently used entry of its directory. */
 static void lru_push(struct sl_diskcache *dc, struct dc_entry *e)
 {
-	struct dc_entry *s = &dc->dirs[e->dir].lru;
 	e->tick = ++dc->tick;
-	e->prev = s->prev;
-	e->next = s;
-	s->prev->next = e;
-	s->prev = e;
+	sl_lru_touch(&dc->dirs[e->dir].lru, &e->link);
 }
 
 /* Takes e out of the index (the caller frees it, and deletes its file if it should go). */
 static void remove_locked(struct sl_diskcache *dc, struct dc_entry *e)
 {
-	struct dc_entry **pp = &dc->buckets[e->hash & (dc->nbuckets - 1)];
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
-	e->hnext = NULL;
-	lru_unlink(e);
-	dc->nentries--;
+	sl_lru_remove(&dc->index, &e->link);
 	dc->used -= e->size;
 }
 
@@ -206,18 +173,18 @@ static struct dc_entry *oldest_locked(struct sl_diskcache *dc, long dir)
 	for (size_t i = 0; i < dc->ndirs; i++) {
 		if (dir >= 0 && (size_t)dir != i)
 			continue;
-		struct dc_entry *e = dc->dirs[i].lru.next;
-		if (e != &dc->dirs[i].lru && (!best || e->tick < best->tick))
+		struct dc_entry *e = entry_of(sl_lru_oldest(&dc->dirs[i].lru));
+		if (e && (!best || e->tick < best->tick))
 			best = e;
 	}
 	return best;
 }
 
-/* Evicted entries wait on a list (through hnext) for their files to be deleted outside the lock. */
+/* Evicted entries wait on a list for their files to be deleted outside the lock. */
 static void evict_locked(struct sl_diskcache *dc, struct dc_entry *e, struct dc_entry **victims)
 {
 	remove_locked(dc, e);
-	e->hnext = *victims;
+	e->next_victim = *victims;
 	*victims = e;
 }
 
@@ -225,7 +192,7 @@ static void delete_victims(struct sl_diskcache *dc, struct dc_entry *victims)
 {
 	while (victims) {
 		struct dc_entry *e = victims;
-		victims = e->hnext;
+		victims = e->next_victim;
 		char p[PATH_MAX];
 		path_of(&dc->dirs[e->dir], e->key, p);
 		if (unlink(p) && errno != ENOENT)
@@ -410,7 +377,7 @@ static bool setup_dir(struct sl_diskcache *dc, const char *dir, const char *uuid
 	}
 	close(fd);
 	unlink(p);
-	d->lru.next = d->lru.prev = &d->lru;
+	sl_lru_list_init(&d->lru);
 	return true;
 bad:
 	free(d->root);
@@ -522,7 +489,7 @@ static void scan_all(struct sl_diskcache *dc)
 	struct dc_entry *e;
 	while (dc->used + dc->kept > dc->capacity && (e = oldest_locked(dc, -1)))
 		evict_locked(dc, e, &s.victims);
-	uint64_t used = dc->used, n = dc->nentries;
+	uint64_t used = dc->used, n = dc->index.count;
 	pthread_mutex_unlock(&dc->lock);
 	free(s.found);
 	delete_victims(dc, s.victims);
@@ -555,11 +522,10 @@ int sl_diskcache_new(const struct sl_diskcache_config *cfg, struct sl_diskcache 
 	struct sl_diskcache *dc = calloc(1, sizeof(*dc));
 	char *list = strdup(spec);
 	if (!dc || !list || !(dc->dirs = calloc(maxdirs, sizeof(*dc->dirs))) ||
-	    !(dc->buckets = calloc(1024, sizeof(*dc->buckets)))) {
+	    sl_lru_init(&dc->index, 1024, SIZE_MAX, entry_is)) {
 		rc = sl_errf(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	dc->nbuckets = 1024;
 	dc->log = cfg->log;
 	dc->capacity = cfg->capacity;
 	dc->free_ratio = cfg->free_ratio;
@@ -596,7 +562,7 @@ fail:
 	free(list);
 	if (dc) {
 		free(dc->dirs);
-		free(dc->buckets);
+		sl_lru_destroy(&dc->index);
 		free(dc);
 	}
 	return rc;
@@ -606,13 +572,8 @@ void sl_diskcache_free(struct sl_diskcache *dc)
 {
 	if (!dc)
 		return;
-	for (size_t i = 0; i < dc->nbuckets; i++)
-		while (dc->buckets[i]) {
-			struct dc_entry *e = dc->buckets[i];
-			dc->buckets[i] = e->hnext;
-			free(e);
-		}
-	free(dc->buckets);
+	sl_lru_clear(&dc->index, free_entry, NULL);
+	sl_lru_destroy(&dc->index);
 	for (size_t i = 0; i < dc->ndirs; i++) {
 		free(dc->dirs[i].root);
 		free(dc->dirs[i].raw);
@@ -639,9 +600,7 @@ int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off
 		return sl_errf(err, -ENOENT, "block %s is not in the disk cache yet", key);
 	}
 	if (e) {
-		/* most recently used now */
-		lru_unlink(e);
-		lru_push(dc, e);
+		lru_push(dc, e); /* most recently used now */
 		di = e->dir;
 		gen = e->gen;
 	}
@@ -872,7 +831,7 @@ void sl_diskcache_usage(struct sl_diskcache *dc, uint64_t *bytes, uint64_t *bloc
 	if (dc) {
 		pthread_mutex_lock(&dc->lock);
 		b = dc->used;
-		n = dc->nentries;
+		n = dc->index.count;
 		l = dc->capacity;
 		pthread_mutex_unlock(&dc->lock);
 	}

@@ -30,7 +30,11 @@ int sl_lru_init(struct sl_lru *t, size_t nbuckets, size_t max_buckets, sl_lru_eq
 	*t = (struct sl_lru){.nbuckets = n, .eq = eq};
 	t->max_buckets = max_buckets < n ? n : pow2_at_least(max_buckets);
 	t->buckets = calloc(n, sizeof(*t->buckets));
-	return t->buckets ? 0 : -ENOMEM;
+	if (!t->buckets) {
+		*t = (struct sl_lru){0}; /* clear and destroy stay harmless */
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void sl_lru_destroy(struct sl_lru *t)

@@ -40,7 +40,8 @@ struct sl_lru_list {
 #define SL_LRU_HASH_INIT 0xcbf29ce484222325ULL
 uint64_t sl_lru_hash(uint64_t h, const void *p, size_t n);
 
-/* nbuckets and max_buckets are rounded up to powers of two. -ENOMEM or 0. */
+/* nbuckets and max_buckets (SIZE_MAX: no limit) are rounded up to powers of two. 0, or -ENOMEM
+ * with t left empty (clear and destroy do nothing). */
 int sl_lru_init(struct sl_lru *t, size_t nbuckets, size_t max_buckets, sl_lru_eq_fn eq);
 /* Frees the buckets, not the entries (sl_lru_clear first). */
 void sl_lru_destroy(struct sl_lru *t);
