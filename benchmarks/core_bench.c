@@ -417,8 +417,8 @@ static int bench_walmt(const char *meta, const char *cache_dir, int n, int threa
 	struct walmt *a = calloc((size_t)threads, sizeof(*a));
 	pthread_t *t = calloc((size_t)threads, sizeof(*t));
 	struct sl_flush_stats *fs = &vol->core.flush;
-	uint64_t h0 = fs->hflushes, st0 = fs->stage_ns, sy0 = fs->stage_sync_ns, c0 = fs->commit_ns,
-		 n0 = fs->commits, w0 = fs->wait_ns, r0 = fs->replica_wait_ns;
+	uint64_t h0 = fs->hflushes, st0 = fs->stage.stage_ns, sy0 = fs->stage.stage_sync_ns,
+		 c0 = fs->commit_ns, n0 = fs->commits, w0 = fs->wait_ns, r0 = fs->replica_wait_ns;
 	double t0 = now_s();
 	for (int i = 0; i < threads; i++) {
 		a[i] = (struct walmt){vol, f, i, per, lat + (size_t)i * per, 0};
@@ -441,8 +441,8 @@ static int bench_walmt(const char *meta, const char *cache_dir, int n, int threa
 	snprintf(name, sizeof(name), "hflush_%s_t%d", shared ? "shared" : "streams", threads);
 	percentiles(name, lat, per * threads);
 	printf("%s_rate %.0f ops/s\n", name, per * threads / secs);
-	printf("%s_stage %.0f us\n", name, (double)(fs->stage_ns - st0) / h / 1e3);
-	printf("%s_fdatasync %.0f us\n", name, (double)(fs->stage_sync_ns - sy0) / h / 1e3);
+	printf("%s_stage %.0f us\n", name, (double)(fs->stage.stage_ns - st0) / h / 1e3);
+	printf("%s_fdatasync %.0f us\n", name, (double)(fs->stage.stage_sync_ns - sy0) / h / 1e3);
 	printf("%s_replicas %.0f us\n", name, (double)(fs->replica_wait_ns - r0) / h / 1e3);
 	printf("%s_commit %.0f us\n", name, (double)(fs->commit_ns - c0) / h / 1e3);
 	printf("%s_wait %.0f us\n", name, (double)(fs->wait_ns - w0) / h / 1e3);

@@ -1,4 +1,4 @@
-/* test_vfs_journal.c - the staging journal (vfs/journal.c) on its own: a writer process appends
+/* test_vfs_journal.c - the staging journal (cache/journal.c) on its own: a writer process appends
  * blocks and dies without closing; its staged files are then damaged as a crash of the machine
  * may leave files that were never synced; replay restores exactly the blocks of the journal's
  * current generation (a full generation was retired after its files were synced, and its

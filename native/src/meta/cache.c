@@ -52,6 +52,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../util/lru.h"
+
 #define MIN_BUCKETS 256
 #define MAX_BUCKETS (1u << 18)
 #define MAX_BYTES (64u << 20) /* a slice list may be 64 KiB: bound the memory, not only the count */
@@ -60,9 +62,7 @@
 enum kind { K_USER = 1, K_NODE, K_CHUNK, K_PATH, K_NAME };
 
 struct centry {
-	struct centry *hnext;         /* hash chain */
-	struct centry *older, *newer; /* use list */
-	uint64_t hash;
+	struct sl_lru_link link; /* in the table and on the use list */
 	uint8_t kind;
 	uint64_t who;    /* K_PATH, K_NAME: the caller's identity id */
 	sl_ino ino;      /* K_NODE, K_CHUNK: the inode; K_NAME: the parent */
@@ -96,9 +96,9 @@ struct sl_meta_cache {
 	size_t max_entries;
 
 	pthread_mutex_t lock; /* guards everything below */
-	struct centry **buckets;
-	size_t nbuckets, count, bytes;
-	struct centry *oldest, *newest;
+	struct sl_lru entries;
+	struct sl_lru_list uses;
+	size_t bytes;
 	uint64_t seq;      /* moves on every invalidation (invariant 1) */
 	uint64_t ngen;     /* moves on every namespace change */
 	uint64_t next_gen; /* K_NODE generations, never reused */
@@ -130,42 +130,34 @@ static bool fresh(const struct centry *e, int64_t ttl_ns, int64_t now)
 
 /* ---- the table (all under c->lock) ---------------------------------------------------------- */
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static uint64_t key_hash(const struct ckey *k)
 {
-	uint64_t h = 1469598103934665603ULL;
-	h = fnv(h, &k->kind, sizeof(k->kind));
-	h = fnv(h, &k->who, sizeof(k->who));
-	h = fnv(h, &k->ino, sizeof(k->ino));
-	h = fnv(h, &k->indx, sizeof(k->indx));
+	uint64_t h = sl_lru_hash(SL_LRU_HASH_INIT, &k->kind, sizeof(k->kind));
+	h = sl_lru_hash(h, &k->who, sizeof(k->who));
+	h = sl_lru_hash(h, &k->ino, sizeof(k->ino));
+	h = sl_lru_hash(h, &k->indx, sizeof(k->indx));
 	if (k->klen)
-		h = fnv(h, k->key, k->klen);
+		h = sl_lru_hash(h, k->key, k->klen);
 	return h ^ (h >> 31);
 }
 
-static bool key_eq(const struct centry *e, uint64_t h, const struct ckey *k)
+static struct centry *entry_of(struct sl_lru_link *l)
 {
-	return e->hash == h && e->kind == k->kind && e->who == k->who && e->ino == k->ino &&
+	return l ? (struct centry *)((char *)l - offsetof(struct centry, link)) : NULL;
+}
+
+static bool key_eq(const struct sl_lru_link *l, const void *key)
+{
+	const struct centry *e = entry_of((struct sl_lru_link *)l);
+	const struct ckey *k = key;
+	return e->kind == k->kind && e->who == k->who && e->ino == k->ino &&
 	       e->indx == k->indx && e->klen == k->klen &&
 	       (!k->klen || !memcmp(e->key, k->key, k->klen));
 }
 
 static struct centry *find(struct sl_meta_cache *c, const struct ckey *k)
 {
-	uint64_t h = key_hash(k);
-	for (struct centry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext)
-		if (key_eq(e, h, k))
-			return e;
-	return NULL;
+	return entry_of(sl_lru_find(&c->entries, key_hash(k), k));
 }
 
 /* A new entry for key k, not yet in the table; extra bytes are charged for owned memory. */
@@ -174,7 +166,6 @@ static struct centry *entry_new(const struct ckey *k, size_t extra)
 	struct centry *e = calloc(1, sizeof(*e) + k->klen);
 	if (!e)
 		return NULL;
-	e->hash = key_hash(k);
 	e->kind = k->kind;
 	e->who = k->who;
 	e->ino = k->ino;
@@ -193,67 +184,16 @@ static void entry_free(struct centry *e)
 	free(e);
 }
 
-static void list_unlink(struct sl_meta_cache *c, struct centry *e)
-{
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		c->oldest = e->newer;
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		c->newest = e->older;
-	e->older = e->newer = NULL;
-}
-
-static void list_append(struct sl_meta_cache *c, struct centry *e)
-{
-	e->older = c->newest;
-	e->newer = NULL;
-	if (c->newest)
-		c->newest->newer = e;
-	else
-		c->oldest = e;
-	c->newest = e;
-}
-
 static void touch(struct sl_meta_cache *c, struct centry *e)
 {
-	if (c->newest != e) {
-		list_unlink(c, e);
-		list_append(c, e);
-	}
+	sl_lru_touch(&c->uses, &e->link);
 }
 
 static void entry_remove(struct sl_meta_cache *c, struct centry *e)
 {
-	struct centry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	list_unlink(c, e);
-	c->count--;
+	sl_lru_remove(&c->entries, &e->link);
 	c->bytes -= e->bytes;
 	entry_free(e);
-}
-
-/* More buckets as the table grows; if that fails, chains just get longer. */
-static void maybe_grow(struct sl_meta_cache *c)
-{
-	if (c->count < c->nbuckets || c->nbuckets >= MAX_BUCKETS)
-		return;
-	size_t n = c->nbuckets * 2;
-	struct centry **b = calloc(n, sizeof(*b));
-	if (!b)
-		return;
-	for (struct centry *e = c->oldest; e; e = e->newer) {
-		size_t i = e->hash & (n - 1);
-		e->hnext = b[i];
-		b[i] = e;
-	}
-	free(c->buckets);
-	c->buckets = b;
-	c->nbuckets = n;
 }
 
 /* Puts e in the table (replacing an entry with the same key) and evicts the least recently used
@@ -264,26 +204,26 @@ static void insert(struct sl_meta_cache *c, struct centry *e)
 	struct centry *old = find(c, &k);
 	if (old)
 		entry_remove(c, old);
-	size_t i = e->hash & (c->nbuckets - 1);
-	e->hnext = c->buckets[i];
-	c->buckets[i] = e;
-	list_append(c, e);
-	c->count++;
+	sl_lru_insert(&c->entries, &e->link, key_hash(&k));
+	touch(c, e);
 	c->bytes += e->bytes;
-	while ((c->count > c->max_entries || c->bytes > MAX_BYTES) && c->oldest != e)
-		entry_remove(c, c->oldest);
-	maybe_grow(c);
+	struct centry *oldest;
+	while ((c->entries.count > c->max_entries || c->bytes > MAX_BYTES) &&
+	       (oldest = entry_of(sl_lru_oldest(&c->uses))) != e)
+		entry_remove(c, oldest);
+}
+
+static void release_entry(struct sl_lru_link *l, void *arg)
+{
+	(void)arg;
+	entry_free(entry_of(l));
 }
 
 static void clear_all(struct sl_meta_cache *c)
 {
-	for (struct centry *e = c->oldest, *next; e; e = next) {
-		next = e->newer;
-		entry_free(e);
-	}
-	memset(c->buckets, 0, c->nbuckets * sizeof(*c->buckets));
-	c->oldest = c->newest = NULL;
-	c->count = c->bytes = 0;
+	sl_lru_clear(&c->entries, release_entry, NULL);
+	sl_lru_list_init(&c->uses);
+	c->bytes = 0;
 }
 
 /* The id of the caller's identity (made on first sight); 0 if out of memory (do not cache). */
@@ -866,11 +806,11 @@ int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *con
 		return sl_errf(err, -EINVAL, "the metadata cache of %s is already enabled",
 			       m->url_redacted);
 	struct sl_meta_cache *c = calloc(1, sizeof(*c));
-	if (!c || !(c->buckets = calloc(MIN_BUCKETS, sizeof(*c->buckets)))) {
+	if (!c || sl_lru_init(&c->entries, MIN_BUCKETS, MAX_BUCKETS, key_eq)) {
 		free(c);
 		return sl_errf(err, -ENOMEM, "out of memory");
 	}
-	c->nbuckets = MIN_BUCKETS;
+	sl_lru_list_init(&c->uses);
 	c->attr_ns = (int64_t)conf->attr_s * NS_PER_S;
 	c->entry_ns = (int64_t)conf->entry_s * NS_PER_S;
 	c->dir_entry_ns = (int64_t)conf->dir_entry_s * NS_PER_S;
@@ -888,7 +828,7 @@ void sl_meta_cache_free(struct sl_meta *m)
 		return;
 	m->cache = NULL;
 	clear_all(c);
-	free(c->buckets);
+	sl_lru_destroy(&c->entries);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -908,7 +848,7 @@ bool sl_meta_cache_stats(struct sl_meta *m, struct sl_meta_cache_stats *out)
 	pthread_mutex_lock(&c->lock);
 	out->hits = c->hits;
 	out->misses = c->misses;
-	out->entries = c->count;
+	out->entries = c->entries.count;
 	out->bytes = c->bytes;
 	pthread_mutex_unlock(&c->lock);
 	return true;

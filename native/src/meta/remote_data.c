@@ -8,105 +8,85 @@
 #include "remote_data.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- a bounded LRU map of byte keys to byte values ------------------------------------------ */
+#include "../util/lru.h"
+
+/* ---- a bounded LRU map of byte keys to byte values (util/lru.h) ----------------------------- */
 
 struct lru_ent {
-	struct lru_ent *hnext;       /* bucket chain */
-	struct lru_ent *newer, *older;
-	uint64_t hash;
+	struct sl_lru_link link;
 	size_t klen, vlen;
-	unsigned char data[];        /* key, then value */
+	unsigned char data[]; /* key, then value */
 };
 
 struct lru {
-	struct lru_ent **buckets;
-	size_t nbuckets;             /* a power of two */
-	size_t n, max;
-	struct lru_ent *newest, *oldest;
+	struct sl_lru table;
+	struct sl_lru_list uses;
+	size_t max;
 };
 
-static uint64_t fnv1a(const void *p, size_t n)
+/* A lookup key. */
+struct bytes {
+	const void *p;
+	size_t n;
+};
+
+static struct lru_ent *ent_of(struct sl_lru_link *l)
 {
-	const unsigned char *b = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return h;
+	return (struct lru_ent *)((char *)l - offsetof(struct lru_ent, link));
+}
+
+static bool ent_is(const struct sl_lru_link *l, const void *key)
+{
+	const struct lru_ent *e = ent_of((struct sl_lru_link *)l);
+	const struct bytes *k = key;
+	return e->klen == k->n && !memcmp(e->data, k->p, k->n);
+}
+
+static void ent_free(struct sl_lru_link *l, void *arg)
+{
+	(void)arg;
+	free(ent_of(l));
 }
 
 static int lru_init(struct lru *l, size_t max)
 {
-	size_t nb = 64;
-	while (nb < max)
-		nb *= 2;
-	*l = (struct lru){.nbuckets = nb, .max = max};
-	l->buckets = calloc(nb, sizeof(*l->buckets));
-	return l->buckets ? 0 : -ENOMEM;
+	l->max = max;
+	sl_lru_list_init(&l->uses);
+	return sl_lru_init(&l->table, max < 64 ? 64 : max, max, ent_is);
 }
 
 static void lru_destroy(struct lru *l)
 {
-	for (struct lru_ent *e = l->newest, *next; e; e = next) {
-		next = e->older;
-		free(e);
-	}
-	free(l->buckets);
-	*l = (struct lru){0};
+	sl_lru_clear(&l->table, ent_free, NULL);
+	sl_lru_destroy(&l->table);
 }
 
-static void unlink_age(struct lru *l, struct lru_ent *e)
+static struct lru_ent *lru_find(struct lru *l, const void *key, size_t klen, uint64_t *h)
 {
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		l->newest = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		l->oldest = e->newer;
-	e->newer = e->older = NULL;
+	struct bytes k = {key, klen};
+	*h = sl_lru_hash(SL_LRU_HASH_INIT, key, klen);
+	struct sl_lru_link *found = sl_lru_find(&l->table, *h, &k);
+	return found ? ent_of(found) : NULL;
 }
 
-static void push_newest(struct lru *l, struct lru_ent *e)
+static void lru_remove(struct lru *l, struct lru_ent *e)
 {
-	e->older = l->newest;
-	e->newer = NULL;
-	if (l->newest)
-		l->newest->newer = e;
-	l->newest = e;
-	if (!l->oldest)
-		l->oldest = e;
-}
-
-/* The slot that points at the entry of key (or at the NULL ending its chain). */
-static struct lru_ent **lru_slot(struct lru *l, const void *key, size_t klen, uint64_t h)
-{
-	struct lru_ent **pp = &l->buckets[h & (l->nbuckets - 1)];
-	while (*pp && ((*pp)->hash != h || (*pp)->klen != klen || memcmp((*pp)->data, key, klen)))
-		pp = &(*pp)->hnext;
-	return pp;
-}
-
-static void lru_remove(struct lru *l, struct lru_ent **slot)
-{
-	struct lru_ent *e = *slot;
-	*slot = e->hnext;
-	unlink_age(l, e);
-	l->n--;
+	sl_lru_remove(&l->table, &e->link);
 	free(e);
 }
 
 /* The value of key (touched as newest), or NULL; valid until the next change of the map. */
 static const unsigned char *lru_get(struct lru *l, const void *key, size_t klen, size_t *vlen)
 {
-	struct lru_ent *e = *lru_slot(l, key, klen, fnv1a(key, klen));
+	uint64_t h;
+	struct lru_ent *e = lru_find(l, key, klen, &h);
 	if (!e)
 		return NULL;
-	unlink_age(l, e);
-	push_newest(l, e);
+	sl_lru_touch(&l->uses, &e->link);
 	*vlen = e->vlen;
 	return e->data + e->klen;
 }
@@ -116,28 +96,24 @@ static const unsigned char *lru_get(struct lru *l, const void *key, size_t klen,
 static void lru_put(struct lru *l, const void *key, size_t klen, const void *v1, size_t n1,
 		    const void *v2, size_t n2)
 {
-	uint64_t h = fnv1a(key, klen);
-	struct lru_ent **slot = lru_slot(l, key, klen, h);
-	if (*slot)
-		lru_remove(l, slot);
-	struct lru_ent *e = malloc(sizeof(*e) + klen + n1 + n2);
+	uint64_t h;
+	struct lru_ent *e = lru_find(l, key, klen, &h);
+	if (e)
+		lru_remove(l, e);
+	e = malloc(sizeof(*e) + klen + n1 + n2);
 	if (!e)
 		return;
-	e->hash = h;
 	e->klen = klen;
 	e->vlen = n1 + n2;
 	memcpy(e->data, key, klen);
 	memcpy(e->data + klen, v1, n1);
 	if (n2)
 		memcpy(e->data + klen + n1, v2, n2);
-	struct lru_ent **head = &l->buckets[h & (l->nbuckets - 1)];
-	e->hnext = *head;
-	*head = e;
-	push_newest(l, e);
-	if (++l->n > l->max) {
-		struct lru_ent *old = l->oldest;
-		lru_remove(l, lru_slot(l, old->data, old->klen, old->hash));
-	}
+	e->link = (struct sl_lru_link){0};
+	sl_lru_insert(&l->table, &e->link, h);
+	sl_lru_touch(&l->uses, &e->link);
+	if (l->table.count > l->max)
+		lru_remove(l, ent_of(sl_lru_oldest(&l->uses)));
 }
 
 /* ---- the three memories --------------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /*
  * fileio.h - the few pieces of file I/O that the self-checking files of the local cache need
- * (cache files, vfs/cachefile.c; the staging journal, vfs/journal.c): little-endian integers in
+ * (cache files, cache/cachefile.c; the staging journal, cache/journal.c): little-endian integers in
  * their headers, whole reads at an offset, and syncing a file or directory by name.
  */
 #ifndef SL_FILEIO_H

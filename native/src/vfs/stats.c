@@ -35,9 +35,9 @@ void sluice_stats(sluice_volume *vol, sluice_counter_fn fn, void *arg)
 
 	const struct sl_flush_stats *f = &v->flush;
 	fn(arg, "hflush.calls", get(&f->hflushes));
-	fn(arg, "hflush.staged_blocks", get(&f->stages));
-	fn(arg, "hflush.stage_ns", get(&f->stage_ns));
-	fn(arg, "hflush.stage_sync_ns", get(&f->stage_sync_ns));
+	fn(arg, "hflush.staged_blocks", get(&f->stage.stages));
+	fn(arg, "hflush.stage_ns", get(&f->stage.stage_ns));
+	fn(arg, "hflush.stage_sync_ns", get(&f->stage.stage_sync_ns));
 	fn(arg, "hflush.replica_wait_ns", get(&f->replica_wait_ns));
 	fn(arg, "hflush.wait_ns", get(&f->wait_ns));
 	fn(arg, "commit.transactions", get(&f->commits));

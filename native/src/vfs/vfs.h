@@ -1,7 +1,7 @@
 /*
  * vfs.h - the internals behind sluice.h: the volume (config, format, metadata, object store,
- * session, background work), the worker pools and the memory limit, user mapping, paths, and the
- * reader/writer of file data. Only the vfs layer sees all the layers below it.
+ * session, background work), user mapping, paths, and the reader/writer of file data. Only the
+ * vfs layer sees all the layers below it.
  */
 #ifndef SL_VFS_H
 #define SL_VFS_H
@@ -12,12 +12,19 @@
 #include <stdint.h>
 
 #include "sluice.h"
+#include "../cache/blockcache.h"
+#include "../cache/cachefile.h"
+#include "../cache/diskcache.h"
+#include "../cache/journal.h"
+#include "../cache/stage.h"
 #include "../chunk/chunk.h"
 #include "../meta/meta.h"
 #include "../object/object.h"
 #include "../util/conf.h"
+#include "../util/counter.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/pool.h"
 
 /* ---- format record (format.c) --------------------------------------------------------------- */
 /* The JuiceFS `format` JSON, as far as Sluice reads or writes it. */
@@ -54,205 +61,6 @@ int sl_format_parse(const char *json, struct sl_format *f, struct sl_err *err);
 int sl_format_dump(const struct sl_format *f, char **json, struct sl_err *err);
 void sl_format_free(struct sl_format *f);
 
-/* ---- worker pool and memory limit (pool.c) ------------------------------------------------- */
-struct sl_pool;
-typedef void (*sl_task_fn)(void *arg);
-int sl_pool_new(int threads, const char *name, struct sl_pool **out);
-/* Queues fn(arg); never fails once the pool exists (the queue is unbounded, its entries small;
- * the memory they point at is bounded by the memory limit). */
-int sl_pool_submit(struct sl_pool *p, sl_task_fn fn, void *arg);
-/* Runs queued tasks to completion, then stops the threads. */
-void sl_pool_free(struct sl_pool *p);
-
-/* A hard limit on buffer memory. Users take memory with try_acquire and, when it does not fit,
- * reclaim what they can (unused cached blocks) or wait (backpressure); see blockcache.c. */
-struct sl_memlimit {
-	pthread_mutex_t lock;
-	pthread_cond_t freed;
-	uint64_t limit, used;
-	uint64_t peak; /* the most ever used at once (<= limit): for tests and metrics */
-};
-void sl_mem_init(struct sl_memlimit *m, uint64_t limit);
-void sl_mem_destroy(struct sl_memlimit *m);
-/* Takes n bytes only if available now. */
-bool sl_mem_try_acquire(struct sl_memlimit *m, uint64_t n);
-void sl_mem_release(struct sl_memlimit *m, uint64_t n);
-/* Sleeps until memory is released or becomes reclaimable (sl_mem_notify), at most 100 ms, if n
- * bytes do not fit now. Callers retry their reclaim loop after it. */
-void sl_mem_wait(struct sl_memlimit *m, uint64_t n);
-/* Wakes waiters because something they could reclaim appeared (an unused cached block). */
-void sl_mem_notify(struct sl_memlimit *m);
-
-/* ---- block cache (blockcache.c) ------------------------------------------------------------ */
-struct sl_blockcache;
-struct sl_volume_core;
-/* Where a block lives in the cache group (peer.c): the owners of the logical block lblock of
- * file ino on the ring, the hosts getFileBlockLocations names, so that a task Hadoop runs there
- * finds its blocks on its own disk. NULL (or ino 0): where the owners of (slice id, block index)
- * are. */
-struct sl_place {
-	uint64_t ino;
-	uint64_t lblock;
-};
-int sl_blockcache_new(struct sl_volume_core *v, struct sl_blockcache **out);
-void sl_blockcache_free(struct sl_blockcache *c);
-/* Copies [off, off+len) of block indx of slice (id, size) into buf, loading the block if needed
- * (whole block, decompressed). Returns 0 or a negative errno with err set. */
-int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
-		       const struct sl_place *at, uint32_t off, void *buf, uint32_t len,
-		       struct sl_err *err);
-/* Starts loading a block in the background if it is not cached and memory allows. */
-void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
-			    const struct sl_place *at);
-/* Drops a slice's blocks (after the slice was deleted). */
-void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size);
-/* Takes n bytes from the volume's memory limit for a writer, evicting unused cached blocks
- * first and waiting (backpressure) if the rest is in use. Give back with sl_mem_release. */
-void sl_blockcache_reserve(struct sl_blockcache *c, uint64_t n);
-/* Drops everything not in use. */
-void sl_blockcache_drop_all(struct sl_blockcache *c);
-/* Like sl_blockcache_prefetch for a block a small random read missed in the disk cache: the
- * block also goes into the disk cache when cache-full-block is false. */
-void sl_blockcache_prefetch_random(struct sl_blockcache *c, uint64_t id, uint32_t size,
-				   uint32_t indx, const struct sl_place *at);
-
-/* ---- cache files (cachefile.c) ------------------------------------------------------------ */
-/* One block on local disk, for the disk cache and for hflush staging: the raw (decompressed)
- * bytes, then a CRC32C per 64 KiB segment, then a footer (magic, version, length, CRC32C of the
- * CRC list). A read verifies the segments it touches, so a flipped byte is detected, never
- * returned. */
-#define SL_CACHEFILE_SEGMENT 65536
-/* Temporary files of unfinished writes are named SL_CACHEFILE_TMP_PREFIX "<name>.tmp.<random>"
- * in the target's directory. */
-#define SL_CACHEFILE_TMP_PREFIX ".slcb-"
-/* Writes data to path atomically (a temporary file renamed over it), creating missing parent
- * directories (mode 0700). With sync, the file is fdatasync'ed and its directory fsync'ed
- * before returning: the block survives a crash of the process or the machine. */
-int sl_cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
-		       struct sl_err *err);
-/* sl_cachefile_write with sync; *sync_ns gets the time spent in fdatasync and the directory's
- * fsync (the benchmark's per-phase breakdown of hflush). */
-int sl_cachefile_write_synced(const char *path, const void *data, uint32_t len,
-			      int64_t *sync_ns, struct sl_err *err);
-/* Writes n cache files. With sync, sharing the cost of making them durable: all are written
- * and their writeback started, then each is fdatasync'ed and renamed, then each directory is
- * fsync'ed once. rcs[i] gets each file's outcome; returns the first error (in *err), or 0. */
-int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data,
-			    const uint32_t *lens, size_t n, bool sync, int *rcs, int64_t *sync_ns,
-			    struct sl_err *err);
-/* Reads [off, off+n) of the block in path (n is cut at the block's end) and returns the bytes
- * read; *blen (may be NULL) gets the block's length. -ENOENT if there is no such file,
- * -EBADMSG if it is corrupt or truncated (callers delete it and fetch the block elsewhere). */
-int64_t sl_cachefile_read(const char *path, uint32_t off, void *buf, uint32_t n, uint32_t *blen,
-			  struct sl_err *err);
-/* Reads and verifies the whole block into a new buffer (caller frees). */
-int sl_cachefile_read_all(const char *path, uint8_t **data, uint32_t *len, struct sl_err *err);
-
-/* ---- disk cache (diskcache.c) ---------------------------------------------------------------- */
-/* Blocks on local disk under `cache-dir` (several directories, ':'-separated; a block's key picks
- * one), at most `cache-size` bytes in all, keeping `free-space-ratio` of each file system free,
- * least recently used evicted first. The index is rebuilt from the files at start, so the cache
- * survives restarts. Files live under DIR/<volume uuid>/raw/<object key>; hflush staging uses
- * DIR/<volume uuid>/rawstaging/ beside it (stage.c). */
-struct sl_diskcache;
-/* *out is NULL when no cache-dir is configured. A directory that cannot be created or written
- * is skipped with a warning; none usable leaves *out NULL as well. */
-int sl_diskcache_new(struct sl_volume_core *v, struct sl_diskcache **out, struct sl_err *err);
-void sl_diskcache_free(struct sl_diskcache *dc);
-/* Like sl_cachefile_read for the cached block key; -ENOENT when not cached. A corrupt file is
- * deleted (and logged) and reported as -ENOENT, so the caller fetches the block elsewhere. */
-int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off, void *buf,
-			  uint32_t n, struct sl_err *err);
-/* Stores a block (best effort: a full or failing disk only logs; so many writes at once into
- * its directory that cache-writers is reached skip it): whether it was stored. random: the block
- * was fetched for a small random read; blocks fetched otherwise (sequential reads, readahead)
- * are stored only with cache-full-block=true. */
-bool sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data, uint32_t len,
-		      bool random);
-/* Moves a finished cache file (a staged block, after its upload) into the cache as key; the file
- * must be on the directory sl_diskcache_root(dc, key) names. Deletes it if it cannot be kept. */
-void sl_diskcache_adopt(struct sl_diskcache *dc, const char *key, const char *path);
-/* Room for a file of a block of len bytes that the cache does not own but must leave room for
- * (a replica a peer keeps for a writer): evicts cached blocks as needed, counts it as kept, and
- * says whether it fits within cache-size and free-space-ratio. */
-bool sl_diskcache_keep_room(struct sl_diskcache *dc, const char *key, uint32_t len);
-/* Such a file of bytes is leaving (moved into the cache, or deleted). */
-void sl_diskcache_unkeep(struct sl_diskcache *dc, uint64_t bytes);
-/* What such files take now, as counted on disk (corrects the count; the owner recounts). */
-void sl_diskcache_set_kept(struct sl_diskcache *dc, uint64_t bytes);
-/* Removes a block (its slice was deleted). */
-void sl_diskcache_forget(struct sl_diskcache *dc, const char *key);
-/* "DIR/<volume uuid>" of the cache directory that holds key. */
-const char *sl_diskcache_root(const struct sl_diskcache *dc, const char *key);
-/* Every configured directory's "DIR/<volume uuid>" (for staging recovery): count and i-th. */
-size_t sl_diskcache_nroots(const struct sl_diskcache *dc);
-const char *sl_diskcache_root_at(const struct sl_diskcache *dc, size_t i);
-/* What the cache holds now: bytes of its files, their number, and the cache-size limit. */
-void sl_diskcache_usage(struct sl_diskcache *dc, uint64_t *bytes, uint64_t *blocks,
-			uint64_t *limit);
-/* Puts not done because cache-writers files were being written to the directory already. */
-uint64_t sl_diskcache_skipped(struct sl_diskcache *dc);
-
-/* ---- the staging journal (journal.c) ------------------------------------------------------- */
-/* The write-ahead journal of one staging directory: a round of staged cache files, written
- * without syncing, is made durable by one append and fdatasync here. */
-struct sl_journal;
-/* The bytes of one generation (a larger round grows the file). */
-#define SL_JOURNAL_CAPACITY (8u << 20)
-/* Creates DIR/.journal (DIR is new and ours: the file must not exist). */
-int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err);
-/* Records n blocks (keys relative to DIR) and makes them durable; when the current generation
- * is full, the still-staged blocks of it are synced first and the generation retired. */
-int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8_t *const *data,
-		      const uint32_t *lens, size_t n, int64_t *sync_ns, struct sl_err *err);
-/* Syncs the blocks still staged and removes the journal (kept, with a warning, if that fails). */
-void sl_journal_close(struct sl_journal *j, const struct sl_logger *log);
-/* In a dead client's DIR: rewrites every journaled block whose cache file is missing, torn or
- * different, then removes the journal. 0, or an error (the journal then stays). */
-int sl_journal_replay(const char *dir, const struct sl_logger *log, struct sl_err *err);
-
-/* ---- hflush staging (stage.c) ---------------------------------------------------------------- */
-/* The local write cache: blocks an hflush made visible before they reached object storage. */
-struct sl_stage;
-/* *out stays NULL without a disk cache (hflush then waits for object storage, as hsync). Takes
- * over the staging directories of clients that are gone and queues their blocks for upload. */
-int sl_stage_new(struct sl_volume_core *v, struct sl_stage **out, struct sl_err *err);
-/* After the upload pool was drained. Blocks still not uploaded stay for the next client. */
-void sl_stage_free(struct sl_stage *st);
-/* Writes n blocks durably to the staging area (journaled, journal.c; or each file synced where
- * no journal can be kept), in one round with what other threads stage at the same time (group
- * staging). rcs[i] gets each block's outcome; returns the first error. */
-int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_t *const *data,
-		      const uint32_t *lens, size_t n, int *rcs, struct sl_err *err);
-/* The staged block (verified) for readers in this process; -ENOENT if not staged here. */
-int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,
-		  struct sl_err *err);
-/* The block is in object storage and its slice committed: its staged copy moves into the disk
- * cache. (Until then the copy stays, so that a client taking over after a crash finds every
- * block of an uncommitted slice and deletes its object.) */
-void sl_stage_uploaded(struct sl_stage *st, const char *key);
-/* A staged block its writer did not retire (not uploaded, or its slice not committed): the
- * background thread uploads it if its slice is still referenced, and drops it otherwise. */
-void sl_stage_orphan(struct sl_stage *st, const char *key);
-/* Background thread: starts uploads of queued blocks that are due (each checks first that its
- * slice is still referenced, and drops it otherwise), and the checks of dead clients' merged
- * slices. */
-void sl_stage_sweep(struct sl_stage *st);
-/* An upload succeeded: blocks waiting after failed uploads become due at once. */
-void sl_stage_store_ok(struct sl_stage *st);
-/* Whether a dead client's staging directory was taken over at start (its deferred deletions
- * died with it: the volume then sweeps unreferenced slices). */
-bool sl_stage_recovered(const struct sl_stage *st);
-/* Marks a slice that is uploaded before it is committed (compaction's merged slice) until
- * pending_end, so that a client taking over after a crash deletes it unless it was committed. */
-int sl_stage_pending_begin(struct sl_stage *st, uint64_t id, uint32_t size, struct sl_err *err);
-void sl_stage_pending_end(struct sl_stage *st, uint64_t id, uint32_t size);
-/* Slices with uploads in flight. A deletion of a held slice is deferred: defer_delete records it
- * (true if held), and the last unhold returns true with the size so the caller deletes it. */
-void sl_stage_hold(struct sl_stage *st, uint64_t id);
-bool sl_stage_unhold(struct sl_stage *st, uint64_t id, uint32_t *size);
-bool sl_stage_defer_delete(struct sl_stage *st, uint64_t id, uint32_t size);
-
 /* ---- block locality (locality.c) ------------------------------------------------------------ */
 /* A consistent hash ring with weighted virtual nodes over the "nodes" list; immutable once built,
  * so lookups from many threads need no lock. */
@@ -272,6 +80,7 @@ size_t sl_ring_lookup(const struct sl_ring *r, uint64_t ino, uint64_t index, con
 
 /* ---- the cache group (peer.c, peer_client.c) ----------------------------------------------- */
 struct sl_peers;
+struct sl_volume_core;
 /* What the block server and the reads from peers did (relaxed counters, for tests and stats). */
 struct sl_peer_stats {
 	atomic_uint_fast64_t served;  /* blocks this node sent to peers */
@@ -331,29 +140,13 @@ struct sl_idmap;
  * and the tests; relaxed counters, not a consistent snapshot). */
 struct sl_flush_stats {
 	atomic_uint_fast64_t hflushes;      /* sl_writer_hflush calls */
-	atomic_uint_fast64_t stages;        /* blocks staged by hflush */
-	atomic_uint_fast64_t stage_ns;      /* writing them, fdatasync included */
-	atomic_uint_fast64_t stage_sync_ns; /* of which fdatasync (the journal's, or the files') */
+	struct sl_stage_stats stage;        /* staging the blocks hflush made visible */
 	atomic_uint_fast64_t replica_wait_ns; /* waiting for peers' copies after staging locally */
 	atomic_uint_fast64_t commits;       /* metadata transactions committing slices */
 	atomic_uint_fast64_t records;       /* slices they committed */
 	atomic_uint_fast64_t commit_ns;     /* time in those transactions */
 	atomic_uint_fast64_t wait_ns;       /* hflush waiting for locks and for other flushes */
 };
-
-/* Where the blocks that readers (and readahead, prefetch, compaction) needed came from. */
-struct sl_read_stats {
-	atomic_uint_fast64_t memory; /* in the block cache already, or being loaded by another */
-	atomic_uint_fast64_t disk;   /* the disk cache */
-	atomic_uint_fast64_t staged; /* this handle's staging area (hflushed, not uploaded yet) */
-	atomic_uint_fast64_t peers;  /* another node of the cache group */
-	atomic_uint_fast64_t object; /* object storage */
-};
-
-static inline void sl_stat_add(atomic_uint_fast64_t *c, uint64_t v)
-{
-	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
-}
 
 /* Group commit of the slices of every stream of a volume handle (commit.c). */
 struct sl_commit_req;

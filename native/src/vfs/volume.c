@@ -461,6 +461,71 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 	return open_store(v, err);
 }
 
+/* ---- the cache layer's pieces (cache/), each given what it needs of the volume ------------- */
+
+/* The disk cache as cache-dir, cache-size, cache-writers, free-space-ratio and cache-full-block
+ * say (the others are read only with a cache-dir). */
+static int open_disk_cache(struct sl_volume_core *v, struct sl_err *err)
+{
+	struct sl_diskcache_config dc = {
+		.dirs = sl_conf_str(v->conf, "cache-dir"),
+		.volume_id = v->format.uuid[0] ? v->format.uuid : v->format.name,
+		.log = &v->log,
+	};
+	if (!dc.dirs || !*dc.dirs)
+		return 0;
+	int rc;
+	if ((rc = sl_conf_u64(v->conf, "cache-size", &dc.capacity, err)) ||
+	    (rc = sl_conf_u64(v->conf, "cache-writers", &dc.max_writers, err)) ||
+	    (rc = sl_conf_double(v->conf, "free-space-ratio", &dc.free_ratio, err)) ||
+	    (rc = sl_conf_bool(v->conf, "cache-full-block", &dc.full_block, err)))
+		return rc;
+	return sl_diskcache_new(&dc, &v->disk, err);
+}
+
+static int stage_store_block(void *core, const char *key, const void *data, uint32_t len,
+			     struct sl_err *err)
+{
+	return sl_store_block(core, key, data, len, err);
+}
+
+static bool stage_delete_slice_blocks(void *core, uint64_t id, uint32_t size)
+{
+	return sl_vol_delete_slice_blocks(core, id, size);
+}
+
+static int open_stage(struct sl_volume_core *v, struct sl_err *err)
+{
+	struct sl_stage_config sc = {
+		.disk = v->disk,
+		.meta = v->meta,
+		.store = v->store,
+		.uploads = v->uploads,
+		.log = &v->log,
+		.stats = &v->flush.stage,
+		.vol = {.store_block = stage_store_block,
+			.delete_slice = sl_vol_delete_slice,
+			.delete_slice_blocks = stage_delete_slice_blocks,
+			.arg = v},
+	};
+	return sl_stage_new(&sc, &v->stage, err);
+}
+
+/* The block cache's cache group: the volume's peers, which start after it (NULL: none). */
+static int group_fetch(void *core, const char *key, const struct sl_place *at, uint32_t off,
+		       uint8_t *buf, uint32_t len)
+{
+	struct sl_volume_core *v = core;
+	return v->peers ? sl_peers_fetch(v->peers, key, at, off, buf, len) : -ENOENT;
+}
+
+static bool group_offer(void *core, const char *key, const struct sl_place *at,
+			const uint8_t *data, uint32_t len)
+{
+	struct sl_volume_core *v = core;
+	return v->peers && sl_peers_offer(v->peers, key, at, data, len);
+}
+
 static int setup(sluice_volume *vol, struct sl_err *err)
 {
 	struct sl_volume_core *v = &vol->core;
@@ -539,16 +604,29 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 			       v->meta, !v->read_only, &v->log, &v->ids, err)))
 		return rc;
 	if (sl_pool_new((int)uploads, "up", &v->uploads) ||
-	    sl_pool_new((int)downloads, "down", &v->downloads) || sl_blockcache_new(v, &v->cache))
+	    sl_pool_new((int)downloads, "down", &v->downloads))
 		return sl_errf(err, -ENOMEM, "cannot start worker threads");
-	if (!v->disk && (rc = sl_diskcache_new(v, &v->disk, err)))
+	if (!v->disk && (rc = open_disk_cache(v, err)))
 		return rc;
-	if ((rc = sl_stage_new(v, &v->stage, err)))
+	if ((rc = open_stage(v, err)))
 		return rc;
 	if (v->stage && v->read_only) { /* nothing to stage; leave other clients' blocks alone */
 		sl_stage_free(v->stage);
 		v->stage = NULL;
 	}
+	/* Before the cache group, whose server reads through it; the group joins it later. */
+	struct sl_blockcache_config bc = {
+		.layout = &v->layout,
+		.store = v->store,
+		.mem = &v->mem,
+		.downloads = v->downloads,
+		.disk = v->disk,
+		.stage = v->stage,
+		.group = {.fetch = group_fetch, .offer = group_offer, .arg = v},
+		.reads = &v->reads,
+	};
+	if (sl_blockcache_new(&bc, &v->cache))
+		return sl_errf(err, -ENOMEM, "out of memory");
 	if ((rc = sl_peers_new(v, &v->peers, err)))
 		return rc;
 	if (v->stage)

@@ -1,13 +1,13 @@
 /*
  * pool.c - a fixed set of worker threads draining a FIFO of tasks (uploads, downloads), and the
- * memory limit that makes writers and readahead wait instead of growing (see vfs.h).
+ * memory limit that makes writers and readahead wait instead of growing (pool.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "vfs.h"
+#include "pool.h"
 
 struct task {
 	sl_task_fn fn;

@@ -1,6 +1,6 @@
 /*
  * cachefile.c - one block in a local file that checks itself: the data, a CRC32C per 64 KiB
- * segment, then a 16-byte footer. Shared by the disk cache and hflush staging (layout in vfs.h).
+ * segment, then a 16-byte footer. Shared by the disk cache and hflush staging (cachefile.h).
  *
  * File layout (all integers u32 little-endian):
  *   data[len] | crc[0..nseg) | "SLCB" | version (1) | len | CRC32C(crc[0..nseg) as stored)
@@ -20,7 +20,7 @@
 
 #include "../util/crc32c.h"
 #include "../util/fileio.h"
-#include "vfs.h"
+#include "cachefile.h"
 
 #define SEG SL_CACHEFILE_SEGMENT
 #define FOOTER 16

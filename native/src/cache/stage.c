@@ -52,7 +52,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vfs.h"
+#include "../chunk/chunk.h"
+#include "../util/counter.h"
+#include "cachefile.h"
+#include "diskcache.h"
+#include "journal.h"
+#include "stage.h"
 
 #define HOLD_BUCKETS 256
 #define RETRY_MIN_S 5
@@ -119,7 +124,7 @@ struct put_req {
 };
 
 struct sl_stage {
-	struct sl_volume_core *v;
+	struct sl_stage_config cfg;
 	pthread_mutex_t put_lock;  /* the group staging queue */
 	pthread_cond_t put_done;
 	struct put_req *put_queue;
@@ -206,7 +211,7 @@ static void queue_add_locked(struct sl_stage *st, const char *key, struct sdir *
 	struct queued *q = calloc(1, sizeof(*q));
 	if (!q) {
 		/* the file stays; the next start of a client on this cache dir uploads it */
-		sl_log(&st->v->log, SL_LOG_WARN, "out of memory queueing staged block %s", key);
+		sl_log(st->cfg.log, SL_LOG_WARN, "out of memory queueing staged block %s", key);
 		return;
 	}
 	snprintf(q->key, sizeof(q->key), "%s", key);
@@ -315,29 +320,29 @@ static void recover_root(struct sl_stage *st, const char *staging)
 		}
 		/* what a crash of the machine took from its unsynced staged files comes back first */
 		struct sl_err jerr = {0};
-		if (sl_journal_replay(p, &st->v->log, &jerr))
-			sl_log(&st->v->log, SL_LOG_WARN, "%s; its blocks that were lost stay lost "
+		if (sl_journal_replay(p, st->cfg.log, &jerr))
+			sl_log(st->cfg.log, SL_LOG_WARN, "%s; its blocks that were lost stay lost "
 			       "until a later start restores them", jerr.msg);
 		collect_files(st, d, p, strlen(p) + 1);
 		collect_pending(st, d);
 		st->recovered = true;
 		if (d->waiting)
-			sl_log(&st->v->log, SL_LOG_INFO,
+			sl_log(st->cfg.log, SL_LOG_INFO,
 			       "uploading %zu blocks staged by a client that stopped (%s)", d->waiting,
 			       p);
 	}
 	closedir(dp);
 }
 
-int sl_stage_new(struct sl_volume_core *v, struct sl_stage **out, struct sl_err *err)
+int sl_stage_new(const struct sl_stage_config *cfg, struct sl_stage **out, struct sl_err *err)
 {
 	*out = NULL;
-	if (!v->disk)
+	if (!cfg->disk)
 		return 0;
 	struct sl_stage *st = calloc(1, sizeof(*st));
 	if (!st)
 		return sl_errf(err, -ENOMEM, "out of memory");
-	st->v = v;
+	st->cfg = *cfg;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_mutex_init(&st->put_lock, NULL);
 	pthread_cond_init(&st->put_done, NULL);
@@ -346,17 +351,17 @@ int sl_stage_new(struct sl_volume_core *v, struct sl_stage **out, struct sl_err 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	rnd = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)st;
 	snprintf(st->owner, sizeof(st->owner), "%d-%016" PRIx64, (int)getpid(), rnd);
-	size_t nroots = sl_diskcache_nroots(v->disk);
+	size_t nroots = sl_diskcache_nroots(cfg->disk);
 	for (size_t i = 0; i < nroots; i++) {
 		char p[PATH_MAX];
-		snprintf(p, sizeof(p), "%s/rawstaging/%s", sl_diskcache_root_at(v->disk, i),
+		snprintf(p, sizeof(p), "%s/rawstaging/%s", sl_diskcache_root_at(cfg->disk, i),
 			 st->owner);
 		int rc = mkdirs(p);
 		int fd = rc ? rc : lock_dir(p, LOCK_EX | LOCK_NB);
 		if (fd < 0 || !sdir_add(st, p, fd, true)) {
 			if (fd >= 0)
 				close(fd);
-			sl_log(&v->log, SL_LOG_WARN, "cannot use %s for hflush staging (%s); hflush "
+			sl_log(cfg->log, SL_LOG_WARN, "cannot use %s for hflush staging (%s); hflush "
 			       "waits for object storage", p, strerror(fd < 0 ? -fd : ENOMEM));
 			sl_stage_free(st);
 			return 0;
@@ -365,7 +370,7 @@ int sl_stage_new(struct sl_volume_core *v, struct sl_stage **out, struct sl_err 
 	st->nown = st->ndirs;
 	for (size_t i = 0; i < nroots; i++) {
 		char p[PATH_MAX];
-		snprintf(p, sizeof(p), "%s/rawstaging", sl_diskcache_root_at(v->disk, i));
+		snprintf(p, sizeof(p), "%s/rawstaging", sl_diskcache_root_at(cfg->disk, i));
 		recover_root(st, p);
 	}
 	*out = st;
@@ -384,7 +389,7 @@ void sl_stage_free(struct sl_stage *st)
 		free(q);
 	}
 	if (left)
-		sl_log(&st->v->log, SL_LOG_WARN, "%zu staged blocks are not in object storage yet; "
+		sl_log(st->cfg.log, SL_LOG_WARN, "%zu staged blocks are not in object storage yet; "
 		       "the next client started on this cache directory uploads them", left);
 	while (st->pending) { /* their markers stay for the next client */
 		struct pending *pd = st->pending;
@@ -392,7 +397,7 @@ void sl_stage_free(struct sl_stage *st)
 		free(pd);
 	}
 	for (size_t i = 0; i < st->ndirs; i++) {
-		sl_journal_close(st->dirs[i]->journal, &st->v->log);
+		sl_journal_close(st->dirs[i]->journal, st->cfg.log);
 		remove_dir(st->dirs[i]); /* only what is empty: blocks left stay for recovery */
 		close(st->dirs[i]->lock_fd);
 		free(st->dirs[i]);
@@ -414,7 +419,7 @@ void sl_stage_free(struct sl_stage *st)
  * staged block moves into the cache by rename. */
 static struct sdir *own_dir(struct sl_stage *st, const char *key)
 {
-	const char *root = sl_diskcache_root(st->v->disk, key);
+	const char *root = sl_diskcache_root(st->cfg.disk, key);
 	for (size_t i = 0; i < st->nown; i++) {
 		size_t n = strlen(root);
 		if (!strncmp(st->dirs[i]->path, root, n) && st->dirs[i]->path[n] == '/')
@@ -436,7 +441,7 @@ static bool open_journal(struct sl_stage *st, struct sdir *d)
 	struct sl_err err = {0};
 	if (sl_journal_open(d->path, &d->journal, &err)) {
 		d->no_journal = true;
-		sl_log(&st->v->log, SL_LOG_WARN, "%s; hflush syncs each staged block instead",
+		sl_log(st->cfg.log, SL_LOG_WARN, "%s; hflush syncs each staged block instead",
 		       err.msg);
 	}
 	return d->journal;
@@ -539,10 +544,10 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 					strerror(-rcs[k]));
 			}
 		}
-	struct sl_flush_stats *fs = &st->v->flush;
-	sl_stat_add(&fs->stages, total);
-	sl_stat_add(&fs->stage_ns, (uint64_t)(now_ns() - t0));
-	sl_stat_add(&fs->stage_sync_ns, (uint64_t)sync_ns);
+	struct sl_stage_stats *stats = st->cfg.stats;
+	sl_stat_add(&stats->stages, total);
+	sl_stat_add(&stats->stage_ns, (uint64_t)(now_ns() - t0));
+	sl_stat_add(&stats->stage_sync_ns, (uint64_t)sync_ns);
 out:
 	free(paths);
 	free(pp);
@@ -602,9 +607,9 @@ static void retire(struct sl_stage *st, struct sdir *d, const char *key)
 {
 	char p[PATH_MAX];
 	path_of(d, key, p, sizeof(p));
-	if (!strncmp(d->path, sl_diskcache_root(st->v->disk, key),
-		     strlen(sl_diskcache_root(st->v->disk, key))))
-		sl_diskcache_adopt(st->v->disk, key, p);
+	if (!strncmp(d->path, sl_diskcache_root(st->cfg.disk, key),
+		     strlen(sl_diskcache_root(st->cfg.disk, key))))
+		sl_diskcache_adopt(st->cfg.disk, key, p);
 	else
 		unlink(p);
 }
@@ -639,7 +644,7 @@ enum liveness { SLICE_LIVE, SLICE_GONE, SLICE_UNREFERENCED, SLICE_UNKNOWN };
  * cannot tell (a gateway client) say live: the upload goes ahead as it always did. */
 static enum liveness liveness(struct sl_stage *st, uint64_t id, uint32_t *size, struct sl_err *err)
 {
-	struct sl_meta *m = st->v->meta;
+	struct sl_meta *m = st->cfg.meta;
 	int64_t refs = 0;
 	*size = 0;
 	if (!id || !sl_meta_supports(m, SL_META_OP_SLICE_REFS))
@@ -659,10 +664,10 @@ static enum liveness liveness(struct sl_stage *st, uint64_t id, uint32_t *size, 
 static void bury(struct sl_stage *st, const char *key, uint64_t id, enum liveness l, uint32_t size)
 {
 	struct sl_err err = {0};
-	if (sl_obj_delete(st->v->store, key, &err))
-		sl_log(&st->v->log, SL_LOG_WARN, "cannot delete %s: %s (left for gc)", key, err.msg);
+	if (sl_obj_delete(st->cfg.store, key, &err))
+		sl_log(st->cfg.log, SL_LOG_WARN, "cannot delete %s: %s (left for gc)", key, err.msg);
 	if (l == SLICE_UNREFERENCED)
-		sl_vol_delete_slice(st->v, id, size);
+		st->cfg.vol.delete_slice(st->cfg.vol.arg, id, size);
 }
 
 void sl_stage_store_ok(struct sl_stage *st)
@@ -698,7 +703,7 @@ static void retry_run(void *arg)
 	enum liveness l = SLICE_LIVE;
 	if (rc == -ENOENT || rc == -EBADMSG) {
 		if (rc == -EBADMSG) {
-			sl_log(&st->v->log, SL_LOG_WARN, "dropping staged block %s: %s (a write cut "
+			sl_log(st->cfg.log, SL_LOG_WARN, "dropping staged block %s: %s (a write cut "
 			       "short by a crash; its hflush had not returned)", q->key, err.msg);
 			unlink(p);
 		}
@@ -706,13 +711,13 @@ static void retry_run(void *arg)
 	} else if (!rc && (l = liveness(st, id, &size, &err)) == SLICE_UNKNOWN) {
 		rc = err.code ? err.code : -EIO;
 	} else if (!rc && l != SLICE_LIVE) {
-		sl_log(&st->v->log, SL_LOG_INFO, "dropping staged block %s: its slice is %s", q->key,
+		sl_log(st->cfg.log, SL_LOG_INFO, "dropping staged block %s: its slice is %s", q->key,
 		       l == SLICE_GONE ? "not committed or deleted" : "no longer referenced");
 		bury(st, q->key, id, l, size);
 		unlink(p);
 		drop = true;
 	} else if (!rc) {
-		rc = sl_store_block(st->v, q->key, data, len, &err);
+		rc = st->cfg.vol.store_block(st->cfg.vol.arg, q->key, data, len, &err);
 		store_failed = rc != 0;
 		if (!rc) {
 			stored = drop = true;
@@ -747,7 +752,7 @@ static void retry_run(void *arg)
 		q->next_try = now_s() + (delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
 		if (store_failed) /* (not when the database could not tell the slice's state) */
 			atomic_store(&st->backing_off, true);
-		sl_log(&st->v->log, SL_LOG_WARN, "uploading staged block %s: %s (retrying in %d s)",
+		sl_log(st->cfg.log, SL_LOG_WARN, "uploading staged block %s: %s (retrying in %d s)",
 		       q->key, err.msg, delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -770,11 +775,11 @@ static void pending_run(void *arg)
 	enum liveness l = liveness(st, pd->id, &size, &err);
 	bool done = l != SLICE_UNKNOWN;
 	if (l == SLICE_GONE)
-		done = sl_vol_delete_slice_blocks(st->v, pd->id, pd->size);
+		done = st->cfg.vol.delete_slice_blocks(st->cfg.vol.arg, pd->id, pd->size);
 	else if (l == SLICE_UNREFERENCED)
-		sl_vol_delete_slice(st->v, pd->id, size);
+		st->cfg.vol.delete_slice(st->cfg.vol.arg, pd->id, size);
 	if (l == SLICE_GONE)
-		sl_log(&st->v->log, SL_LOG_INFO, "deleted slice %" PRIu64 " of a compaction that "
+		sl_log(st->cfg.log, SL_LOG_INFO, "deleted slice %" PRIu64 " of a compaction that "
 		       "did not commit (%s)", pd->id, pd->dir->path);
 	pthread_mutex_lock(&st->lock);
 	pd->checking = false;
@@ -825,7 +830,7 @@ void sl_stage_sweep(struct sl_stage *st)
 			break;
 		*t = (struct retry_task){.st = st, .q = q};
 		q->uploading = true;
-		if (sl_pool_submit(st->v->uploads, retry_run, t)) {
+		if (sl_pool_submit(st->cfg.uploads, retry_run, t)) {
 			q->uploading = false;
 			free(t);
 			break;
@@ -839,7 +844,7 @@ void sl_stage_sweep(struct sl_stage *st)
 			break;
 		*t = (struct pending_task){.st = st, .pd = pd};
 		pd->checking = true;
-		if (sl_pool_submit(st->v->uploads, pending_run, t)) {
+		if (sl_pool_submit(st->cfg.uploads, pending_run, t)) {
 			pd->checking = false;
 			free(t);
 			break;

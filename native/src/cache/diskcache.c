@@ -19,6 +19,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vfs.h"
+#include "../chunk/chunk.h"
+#include "../util/lru.h"
+#include "cachefile.h"
+#include "diskcache.h"
 
 #define TMP_GRACE_S 600  /* a temporary file this old belongs to no running write */
 #define WARN_EVERY_S 60  /* at most one warning per directory and minute about the same trouble */
@@ -38,9 +43,8 @@
 enum { WRITING, READY };
 
 struct dc_entry {
-	struct dc_entry *hnext;
-	struct dc_entry *prev, *next; /* LRU of its directory, oldest first; only when READY */
-	uint64_t hash;
+	struct sl_lru_link link; /* in the index; on its directory's use list only when READY */
+	struct dc_entry *next_victim; /* evicted, waiting for its file to be deleted */
 	uint64_t size;  /* bytes of the file */
 	uint64_t tick;  /* last use */
 	uint64_t gen;   /* tells a re-inserted key from the entry a reader looked at */
@@ -54,7 +58,7 @@ struct dc_dir {
 	char *root; /* DIR/<uuid> */
 	char *raw;  /* DIR/<uuid>/raw/ */
 	size_t rawlen;
-	struct dc_entry lru; /* sentinel */
+	struct sl_lru_list lru;
 	bool low_space;
 	time_t last_warn;
 	uint32_t writers; /* puts writing a file now */
@@ -65,8 +69,7 @@ struct sl_diskcache {
 	pthread_mutex_t lock;
 	struct dc_dir *dirs;
 	size_t ndirs;
-	struct dc_entry **buckets;
-	size_t nbuckets, nentries;
+	struct sl_lru index;
 	uint64_t capacity, used, tick, gen;
 	uint64_t kept;        /* bytes of files held for others (peer.c's replicas), within capacity */
 	double free_ratio;
@@ -75,13 +78,10 @@ struct sl_diskcache {
 	uint64_t skipped;     /* puts given up because the disk was busy */
 };
 
-/* FNV-1a: stable across runs, so a key picks the same directory after a restart. */
+/* Stable across runs, so a key picks the same directory after a restart. */
 static uint64_t key_hash(const char *key)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	return h;
+	return sl_lru_hash(SL_LRU_HASH_INIT, key, strlen(key));
 }
 
 static size_t dir_of(const struct sl_diskcache *dc, uint64_t hash)
@@ -113,30 +113,25 @@ static void path_of(const struct dc_dir *d, const char *key, char *out)
 
 /* ---- the index (all under dc->lock) ---------------------------------------------------------- */
 
-static struct dc_entry *find_locked(struct sl_diskcache *dc, const char *key, uint64_t h)
+static struct dc_entry *entry_of(struct sl_lru_link *l)
 {
-	for (struct dc_entry *e = dc->buckets[h & (dc->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == h && !strcmp(e->key, key))
-			return e;
-	return NULL;
+	return l ? (struct dc_entry *)((char *)l - offsetof(struct dc_entry, link)) : NULL;
 }
 
-static void grow_locked(struct sl_diskcache *dc)
+static bool entry_is(const struct sl_lru_link *l, const void *key)
 {
-	size_t nb = dc->nbuckets * 2;
-	struct dc_entry **b = calloc(nb, sizeof(*b));
-	if (!b)
-		return; /* longer chains, still correct */
-	for (size_t i = 0; i < dc->nbuckets; i++)
-		while (dc->buckets[i]) {
-			struct dc_entry *e = dc->buckets[i];
-			dc->buckets[i] = e->hnext;
-			e->hnext = b[e->hash & (nb - 1)];
-			b[e->hash & (nb - 1)] = e;
-		}
-	free(dc->buckets);
-	dc->buckets = b;
-	dc->nbuckets = nb;
+	return !strcmp(entry_of((struct sl_lru_link *)l)->key, key);
+}
+
+static void free_entry(struct sl_lru_link *l, void *arg)
+{
+	(void)arg;
+	free(entry_of(l));
+}
+
+static struct dc_entry *find_locked(struct sl_diskcache *dc, const char *key, uint64_t h)
+{
+	return entry_of(sl_lru_find(&dc->index, h, key));
 }
 
 static struct dc_entry *insert_locked(struct sl_diskcache *dc, const char *key, uint64_t h,
@@ -147,52 +142,27 @@ static struct dc_entry *insert_locked(struct sl_diskcache *dc, const char *key, 
 	if (!e)
 		return NULL;
 	memcpy(e->key, key, klen + 1);
-	e->hash = h;
 	e->size = size;
 	e->dir = (uint16_t)dir;
 	e->state = (uint8_t)state;
 	e->gen = ++dc->gen;
 	e->tick = ++dc->tick;
-	if (dc->nentries >= dc->nbuckets)
-		grow_locked(dc);
-	struct dc_entry **b = &dc->buckets[h & (dc->nbuckets - 1)];
-	e->hnext = *b;
-	*b = e;
-	dc->nentries++;
+	sl_lru_insert(&dc->index, &e->link, h);
 	dc->used += size;
 	return e;
 }
 
-static void lru_unlink(struct dc_entry *e)
-{
-	if (e->next) {
-		e->prev->next = e->next;
-		e->next->prev = e->prev;
-		e->next = e->prev = NULL;
-	}
-}
-
+/* Makes e the most recently used entry of its directory. */
 static void lru_push(struct sl_diskcache *dc, struct dc_entry *e)
 {
-	struct dc_entry *s = &dc->dirs[e->dir].lru;
 	e->tick = ++dc->tick;
-	e->prev = s->prev;
-	e->next = s;
-	s->prev->next = e;
-	s->prev = e;
+	sl_lru_touch(&dc->dirs[e->dir].lru, &e->link);
 }
 
 /* Takes e out of the index (the caller frees it, and deletes its file if it should go). */
 static void remove_locked(struct sl_diskcache *dc, struct dc_entry *e)
 {
-	struct dc_entry **pp = &dc->buckets[e->hash & (dc->nbuckets - 1)];
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
-	e->hnext = NULL;
-	lru_unlink(e);
-	dc->nentries--;
+	sl_lru_remove(&dc->index, &e->link);
 	dc->used -= e->size;
 }
 
@@ -203,18 +173,18 @@ static struct dc_entry *oldest_locked(struct sl_diskcache *dc, long dir)
 	for (size_t i = 0; i < dc->ndirs; i++) {
 		if (dir >= 0 && (size_t)dir != i)
 			continue;
-		struct dc_entry *e = dc->dirs[i].lru.next;
-		if (e != &dc->dirs[i].lru && (!best || e->tick < best->tick))
+		struct dc_entry *e = entry_of(sl_lru_oldest(&dc->dirs[i].lru));
+		if (e && (!best || e->tick < best->tick))
 			best = e;
 	}
 	return best;
 }
 
-/* Evicted entries wait on a list (through hnext) for their files to be deleted outside the lock. */
+/* Evicted entries wait on a list for their files to be deleted outside the lock. */
 static void evict_locked(struct sl_diskcache *dc, struct dc_entry *e, struct dc_entry **victims)
 {
 	remove_locked(dc, e);
-	e->hnext = *victims;
+	e->next_victim = *victims;
 	*victims = e;
 }
 
@@ -222,7 +192,7 @@ static void delete_victims(struct sl_diskcache *dc, struct dc_entry *victims)
 {
 	while (victims) {
 		struct dc_entry *e = victims;
-		victims = e->hnext;
+		victims = e->next_victim;
 		char p[PATH_MAX];
 		path_of(&dc->dirs[e->dir], e->key, p);
 		if (unlink(p) && errno != ENOENT)
@@ -407,7 +377,7 @@ static bool setup_dir(struct sl_diskcache *dc, const char *dir, const char *uuid
 	}
 	close(fd);
 	unlink(p);
-	d->lru.next = d->lru.prev = &d->lru;
+	sl_lru_list_init(&d->lru);
 	return true;
 bad:
 	free(d->root);
@@ -519,7 +489,7 @@ static void scan_all(struct sl_diskcache *dc)
 	struct dc_entry *e;
 	while (dc->used + dc->kept > dc->capacity && (e = oldest_locked(dc, -1)))
 		evict_locked(dc, e, &s.victims);
-	uint64_t used = dc->used, n = dc->nentries;
+	uint64_t used = dc->used, n = dc->index.count;
 	pthread_mutex_unlock(&dc->lock);
 	free(s.found);
 	delete_victims(dc, s.victims);
@@ -528,32 +498,21 @@ static void scan_all(struct sl_diskcache *dc)
 		       n, used);
 }
 
-int sl_diskcache_new(struct sl_volume_core *v, struct sl_diskcache **out, struct sl_err *err)
+int sl_diskcache_new(const struct sl_diskcache_config *cfg, struct sl_diskcache **out,
+		     struct sl_err *err)
 {
 	*out = NULL;
-	const char *spec = sl_conf_str(v->conf, "cache-dir");
+	const char *spec = cfg->dirs;
 	if (!spec || !*spec)
 		return 0;
-	uint64_t capacity;
-	double ratio;
-	bool full;
-	uint64_t writers;
-	int rc = sl_conf_u64(v->conf, "cache-size", &capacity, err);
-	if (!rc)
-		rc = sl_conf_u64(v->conf, "cache-writers", &writers, err);
-	if (!rc)
-		rc = sl_conf_double(v->conf, "free-space-ratio", &ratio, err);
-	if (!rc)
-		rc = sl_conf_bool(v->conf, "cache-full-block", &full, err);
-	if (rc)
-		return rc;
-	if (writers > 1024)
+	if (cfg->max_writers > 1024)
 		return sl_errf(err, -EINVAL, "cache-writers is from 0 (no limit) to 1024, not %llu",
-			       (unsigned long long)writers);
-	if (ratio >= 1)
+			       (unsigned long long)cfg->max_writers);
+	if (cfg->free_ratio >= 1)
 		return sl_errf(err, -EINVAL, "free-space-ratio is the fraction of each cache file "
-			       "system to keep free: from 0 to below 1, not %g", ratio);
-	const char *uuid = v->format.uuid[0] ? v->format.uuid : v->format.name;
+			       "system to keep free: from 0 to below 1, not %g", cfg->free_ratio);
+	const char *uuid = cfg->volume_id;
+	int rc;
 
 	size_t maxdirs = 1;
 	for (const char *c = spec; *c; c++)
@@ -563,16 +522,15 @@ int sl_diskcache_new(struct sl_volume_core *v, struct sl_diskcache **out, struct
 	struct sl_diskcache *dc = calloc(1, sizeof(*dc));
 	char *list = strdup(spec);
 	if (!dc || !list || !(dc->dirs = calloc(maxdirs, sizeof(*dc->dirs))) ||
-	    !(dc->buckets = calloc(1024, sizeof(*dc->buckets)))) {
+	    sl_lru_init(&dc->index, 1024, SIZE_MAX, entry_is)) {
 		rc = sl_errf(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	dc->nbuckets = 1024;
-	dc->log = &v->log;
-	dc->capacity = capacity;
-	dc->free_ratio = ratio;
-	dc->full_block = full;
-	dc->max_writers = (uint32_t)writers;
+	dc->log = cfg->log;
+	dc->capacity = cfg->capacity;
+	dc->free_ratio = cfg->free_ratio;
+	dc->full_block = cfg->full_block;
+	dc->max_writers = (uint32_t)cfg->max_writers;
 	pthread_mutex_init(&dc->lock, NULL);
 	char *save = NULL;
 	for (char *dir = strtok_r(list, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
@@ -592,7 +550,7 @@ int sl_diskcache_new(struct sl_volume_core *v, struct sl_diskcache **out, struct
 	free(list);
 	list = NULL;
 	if (!dc->ndirs) {
-		sl_log(&v->log, SL_LOG_WARN, "cache-dir: no usable directory in '%s'; blocks are not "
+		sl_log(cfg->log, SL_LOG_WARN, "cache-dir: no usable directory in '%s'; blocks are not "
 		       "cached on disk", spec);
 		sl_diskcache_free(dc);
 		return 0;
@@ -604,7 +562,7 @@ fail:
 	free(list);
 	if (dc) {
 		free(dc->dirs);
-		free(dc->buckets);
+		sl_lru_destroy(&dc->index);
 		free(dc);
 	}
 	return rc;
@@ -614,13 +572,8 @@ void sl_diskcache_free(struct sl_diskcache *dc)
 {
 	if (!dc)
 		return;
-	for (size_t i = 0; i < dc->nbuckets; i++)
-		while (dc->buckets[i]) {
-			struct dc_entry *e = dc->buckets[i];
-			dc->buckets[i] = e->hnext;
-			free(e);
-		}
-	free(dc->buckets);
+	sl_lru_clear(&dc->index, free_entry, NULL);
+	sl_lru_destroy(&dc->index);
 	for (size_t i = 0; i < dc->ndirs; i++) {
 		free(dc->dirs[i].root);
 		free(dc->dirs[i].raw);
@@ -647,9 +600,7 @@ int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off
 		return sl_errf(err, -ENOENT, "block %s is not in the disk cache yet", key);
 	}
 	if (e) {
-		/* most recently used now */
-		lru_unlink(e);
-		lru_push(dc, e);
+		lru_push(dc, e); /* most recently used now */
 		di = e->dir;
 		gen = e->gen;
 	}
@@ -880,7 +831,7 @@ void sl_diskcache_usage(struct sl_diskcache *dc, uint64_t *bytes, uint64_t *bloc
 	if (dc) {
 		pthread_mutex_lock(&dc->lock);
 		b = dc->used;
-		n = dc->nentries;
+		n = dc->index.count;
 		l = dc->capacity;
 		pthread_mutex_unlock(&dc->lock);
 	}

@@ -35,9 +35,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../chunk/chunk.h"
 #include "../util/crc32c.h"
 #include "../util/fileio.h"
-#include "vfs.h"
+#include "cachefile.h"
+#include "journal.h"
 
 #define JOURNAL_FILE ".journal"
 #define HEADER 32

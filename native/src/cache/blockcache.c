@@ -1,28 +1,38 @@
 /*
  * blockcache.c - decompressed blocks in memory, shared by all readers of a volume: a hash table
- * of entries plus an LRU list of the unused ones. Memory comes from the volume's hard limit; a
- * full limit evicts unused blocks first, then makes foreground reads wait and prefetch give up.
+ * of entries plus a use list of the unused ones (util/lru.h). Memory comes from the volume's
+ * hard limit; a full limit evicts unused blocks first, then makes foreground reads wait and
+ * prefetch give up.
  *
  * Entry states: LOADING (one thread fetches it; others wait on `loaded`) -> READY, or removed
  * from the table on failure (the waiters get the error, the next read tries again).
- * Invariant: an entry is on the LRU list iff it is READY and refs == 0.
+ * Invariant: an entry is on the use list iff it is READY and refs == 0.
  *
  * Below it sits the disk cache (diskcache.c): a load tries it first, then the staging area, then
- * the block's owners in the cache group (peer.c), then object storage; a block downloaded from
- * object storage is stored on disk after the readers got it, while the loader still holds its
- * reference (a READY block's data never changes, so no lock is needed to write it out).
+ * the block's owners in the cache group (the volume's, through struct sl_block_group), then
+ * object storage; a block downloaded from object storage is stored on disk after the readers got
+ * it, while the loader still holds its reference (a READY block's data never changes, so no lock
+ * is needed to write it out).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vfs.h"
+#include "../util/counter.h"
+#include "../util/lru.h"
+#include "blockcache.h"
+#include "diskcache.h"
+#include "stage.h"
 
-#define NBUCKETS 4096
+#define MIN_BUCKETS 4096
+#define MAX_BUCKETS (1u << 20)
 
 enum entry_state { LOADING, READY, FAILED };
 
 struct entry {
+	struct sl_lru_link link; /* in the table while it may be found; on `unused` iff READY and
+				    refs == 0 */
 	uint64_t id;
 	uint32_t indx, slice_size, len;
 	enum entry_state state;
@@ -31,48 +41,45 @@ struct entry {
 	int refs;
 	uint8_t *data;
 	struct sl_err err;
-	struct entry *hnext;
-	struct entry *lru_prev, *lru_next;
+};
+
+struct block_id {
+	uint64_t id;
+	uint32_t indx;
 };
 
 struct sl_blockcache {
-	struct sl_volume_core *v;
+	struct sl_chunk_layout layout;
+	struct sl_objstore *store;
+	struct sl_memlimit *mem;
+	struct sl_pool *downloads;
+	struct sl_diskcache *disk;
+	struct sl_stage *stage;
+	struct sl_block_group group;
+	struct sl_read_stats *reads;
 	pthread_mutex_t lock;
 	pthread_cond_t loaded;
-	struct entry *buckets[NBUCKETS];
-	struct entry lru; /* sentinel; lru.lru_next is the oldest */
+	struct sl_lru table;
+	struct sl_lru_list unused;
 	uint64_t bytes;
 };
 
-static size_t bucket_of(uint64_t id, uint32_t indx)
+static struct entry *entry_of(struct sl_lru_link *l)
 {
-	return (size_t)((id * 0x9E3779B97F4A7C15ULL + indx) >> 52) % NBUCKETS;
+	return l ? (struct entry *)((char *)l - offsetof(struct entry, link)) : NULL;
 }
 
-static void lru_unlink(struct entry *e)
+static bool entry_is(const struct sl_lru_link *l, const void *key)
 {
-	if (e->lru_next) {
-		e->lru_prev->lru_next = e->lru_next;
-		e->lru_next->lru_prev = e->lru_prev;
-		e->lru_next = e->lru_prev = NULL;
-	}
+	const struct entry *e = entry_of((struct sl_lru_link *)l);
+	const struct block_id *b = key;
+	return e->id == b->id && e->indx == b->indx;
 }
 
-static void lru_push(struct sl_blockcache *c, struct entry *e)
+static uint64_t hash_of(uint64_t id, uint32_t indx)
 {
-	e->lru_prev = c->lru.lru_prev;
-	e->lru_next = &c->lru;
-	c->lru.lru_prev->lru_next = e;
-	c->lru.lru_prev = e;
-}
-
-static void table_remove(struct sl_blockcache *c, struct entry *e)
-{
-	struct entry **pp = &c->buckets[bucket_of(e->id, e->indx)];
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
+	uint64_t h = sl_lru_hash(SL_LRU_HASH_INIT, &id, sizeof(id));
+	return sl_lru_hash(h, &indx, sizeof(indx));
 }
 
 static void entry_free(struct sl_blockcache *c, struct entry *e)
@@ -80,19 +87,23 @@ static void entry_free(struct sl_blockcache *c, struct entry *e)
 	if (e->data) {
 		free(e->data);
 		c->bytes -= e->len;
-		sl_mem_release(&c->v->mem, e->len);
+		sl_mem_release(c->mem, e->len);
 	}
 	free(e);
+}
+
+static void free_link(struct sl_lru_link *l, void *c)
+{
+	entry_free(c, entry_of(l));
 }
 
 /* Evicts the least recently used unused block; false if there is none. Called with lock held. */
 static bool evict_one_locked(struct sl_blockcache *c)
 {
-	struct entry *e = c->lru.lru_next;
-	if (e == &c->lru)
+	struct entry *e = entry_of(sl_lru_oldest(&c->unused));
+	if (!e)
 		return false;
-	lru_unlink(e);
-	table_remove(c, e);
+	sl_lru_remove(&c->table, &e->link);
 	entry_free(c, e);
 	return true;
 }
@@ -104,7 +115,7 @@ static bool evict_one_locked(struct sl_blockcache *c)
 static bool reserve(struct sl_blockcache *c, uint64_t n, bool wait)
 {
 	for (;;) {
-		if (sl_mem_try_acquire(&c->v->mem, n))
+		if (sl_mem_try_acquire(c->mem, n))
 			return true;
 		pthread_mutex_lock(&c->lock);
 		bool evicted = evict_one_locked(c);
@@ -113,19 +124,28 @@ static bool reserve(struct sl_blockcache *c, uint64_t n, bool wait)
 			continue;
 		if (!wait)
 			return false;
-		sl_mem_wait(&c->v->mem, n);
+		sl_mem_wait(c->mem, n);
 	}
 }
 
-int sl_blockcache_new(struct sl_volume_core *v, struct sl_blockcache **out)
+int sl_blockcache_new(const struct sl_blockcache_config *cfg, struct sl_blockcache **out)
 {
 	struct sl_blockcache *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c || sl_lru_init(&c->table, MIN_BUCKETS, MAX_BUCKETS, entry_is)) {
+		free(c);
 		return -ENOMEM;
-	c->v = v;
+	}
+	c->layout = *cfg->layout;
+	c->store = cfg->store;
+	c->mem = cfg->mem;
+	c->downloads = cfg->downloads;
+	c->disk = cfg->disk;
+	c->stage = cfg->stage;
+	c->group = cfg->group;
+	c->reads = cfg->reads;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->loaded, NULL);
-	c->lru.lru_next = c->lru.lru_prev = &c->lru;
+	sl_lru_list_init(&c->unused);
 	*out = c;
 	return 0;
 }
@@ -134,14 +154,8 @@ void sl_blockcache_free(struct sl_blockcache *c)
 {
 	if (!c)
 		return;
-	for (size_t b = 0; b < NBUCKETS; b++) {
-		struct entry *e = c->buckets[b];
-		while (e) {
-			struct entry *next = e->hnext;
-			entry_free(c, e);
-			e = next;
-		}
-	}
+	sl_lru_clear(&c->table, free_link, c);
+	sl_lru_destroy(&c->table);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->loaded);
 	free(c);
@@ -149,37 +163,37 @@ void sl_blockcache_free(struct sl_blockcache *c)
 
 /* Fetches and decodes one block into a new buffer of its length, from the disk cache if it is
  * there (*remote false) or else from object storage (*remote true). */
-static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uint32_t indx,
+static int fetch_block(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
 		       const struct sl_place *at, uint8_t **out, uint32_t *outlen, bool *remote,
 		       struct sl_err *err)
 {
 	char key[SL_KEY_MAX];
-	sl_block_key(&v->layout, id, indx, size, key);
-	uint32_t blen = sl_block_len(&v->layout, size, indx);
+	sl_block_key(&c->layout, id, indx, size, key);
+	uint32_t blen = sl_block_len(&c->layout, size, indx);
 	uint8_t *data = malloc(blen ? blen : 1);
 	if (!data)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	int rc = 0;
 	*remote = false;
-	if (v->disk && blen) {
+	if (c->disk && blen) {
 		struct sl_err derr = {0};
-		int64_t n = sl_diskcache_read(v->disk, key, 0, data, blen, &derr);
+		int64_t n = sl_diskcache_read(c->disk, key, 0, data, blen, &derr);
 		if (n == (int64_t)blen) {
-			sl_stat_add(&v->reads.disk, 1);
+			sl_stat_add(&c->reads->disk, 1);
 			*out = data;
 			*outlen = blen;
 			return 0;
 		}
 		if (n >= 0) /* a cache file of the wrong length is no copy of this block */
-			sl_diskcache_forget(v->disk, key);
+			sl_diskcache_forget(c->disk, key);
 	}
-	if (v->stage && blen) {
+	if (c->stage && blen) {
 		/* hflushed here and maybe not uploaded yet (compaction reads such slices) */
 		uint8_t *staged = NULL;
 		uint32_t slen = 0;
 		struct sl_err serr = {0};
-		if (!sl_stage_read(v->stage, key, &staged, &slen, &serr) && slen == blen) {
-			sl_stat_add(&v->reads.staged, 1);
+		if (!sl_stage_read(c->stage, key, &staged, &slen, &serr) && slen == blen) {
+			sl_stat_add(&c->reads->staged, 1);
 			free(data);
 			*out = staged;
 			*outlen = blen;
@@ -187,31 +201,31 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 		}
 		free(staged);
 	}
-	if (v->peers && blen) {
-		if (!sl_peers_fetch(v->peers, key, at, 0, data, blen)) {
-			sl_stat_add(&v->reads.peers, 1);
+	if (c->group.fetch && blen) {
+		if (!c->group.fetch(c->group.arg, key, at, 0, data, blen)) {
+			sl_stat_add(&c->reads->peers, 1);
 			*out = data;
 			*outlen = blen;
 			return 0; /* the owner caches it: not here too */
 		}
 	}
 	*remote = true;
-	sl_stat_add(&v->reads.object, 1);
-	if (v->layout.compression == SL_COMPRESS_NONE) {
-		int64_t n = sl_obj_get(v->store, key, 0, data, blen, err);
+	sl_stat_add(&c->reads->object, 1);
+	if (c->layout.compression == SL_COMPRESS_NONE) {
+		int64_t n = sl_obj_get(c->store, key, 0, data, blen, err);
 		if (n >= 0 && (uint64_t)n != blen)
 			n = sl_errf(err, -EIO, "object %s is truncated: %lld bytes, expected %u", key,
 				    (long long)n, blen);
 		rc = n < 0 ? (int)n : 0;
 	} else {
-		size_t cap = sl_compress_bound(v->layout.compression, blen);
+		size_t cap = sl_compress_bound(c->layout.compression, blen);
 		uint8_t *raw = malloc(cap);
 		if (!raw) {
 			rc = sl_errf(err, -ENOMEM, "out of memory");
 		} else {
-			int64_t n = sl_obj_get(v->store, key, 0, raw, cap, err);
+			int64_t n = sl_obj_get(c->store, key, 0, raw, cap, err);
 			rc = n < 0 ? (int)n
-				   : sl_decompress(v->layout.compression, raw, (size_t)n, data, blen,
+				   : sl_decompress(c->layout.compression, raw, (size_t)n, data, blen,
 						   key, err);
 			free(raw);
 		}
@@ -221,7 +235,7 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 		 * replaced the slice since its view was built */
 		if (rc == -ENOENT)
 			sl_errf(err, -ENOENT, "block %s is missing from object storage (%s)", key,
-				v->store->description);
+				c->store->description);
 		free(data);
 		return rc;
 	}
@@ -232,10 +246,8 @@ static int fetch_block(struct sl_volume_core *v, uint64_t id, uint32_t size, uin
 
 static struct entry *find_locked(struct sl_blockcache *c, uint64_t id, uint32_t indx)
 {
-	for (struct entry *e = c->buckets[bucket_of(id, indx)]; e; e = e->hnext)
-		if (e->id == id && e->indx == indx)
-			return e;
-	return NULL;
+	struct block_id b = {id, indx};
+	return entry_of(sl_lru_find(&c->table, hash_of(id, indx), &b));
 }
 
 static struct entry *insert_loading_locked(struct sl_blockcache *c, uint64_t id, uint32_t size,
@@ -251,9 +263,7 @@ static struct entry *insert_loading_locked(struct sl_blockcache *c, uint64_t id,
 		e->at = *at;
 	e->state = LOADING;
 	e->refs = 1;
-	size_t b = bucket_of(id, indx);
-	e->hnext = c->buckets[b];
-	c->buckets[b] = e;
+	sl_lru_insert(&c->table, &e->link, hash_of(id, indx));
 	return e;
 }
 
@@ -266,14 +276,14 @@ static bool load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserv
 	uint8_t *data = NULL;
 	uint32_t len = 0;
 	bool remote = false;
-	int rc = fetch_block(c->v, e->id, e->slice_size, e->indx, &e->at, &data, &len, &remote,
+	int rc = fetch_block(c, e->id, e->slice_size, e->indx, &e->at, &data, &len, &remote,
 			     &err);
 	pthread_mutex_lock(&c->lock);
 	if (rc) {
 		e->state = FAILED;
 		e->err = err;
 		e->err.code = rc;
-		table_remove(c, e);
+		sl_lru_remove(&c->table, &e->link);
 	} else {
 		e->state = READY;
 		e->data = data;
@@ -284,8 +294,8 @@ static bool load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserv
 	pthread_mutex_unlock(&c->lock);
 	/* The reservation was the block length: keep it for the data, or give it back on failure. */
 	if (rc)
-		sl_mem_release(&c->v->mem, reserved);
-	return !rc && remote && (c->v->disk || c->v->peers);
+		sl_mem_release(c->mem, reserved);
+	return !rc && remote && (c->disk || c->group.offer);
 }
 
 /* Writes a READY block the caller holds a reference to into the disk cache, or, in a cache group,
@@ -293,13 +303,13 @@ static bool load_entry(struct sl_blockcache *c, struct entry *e, uint64_t reserv
 static void store_on_disk(struct sl_blockcache *c, struct entry *e)
 {
 	char key[SL_KEY_MAX];
-	sl_block_key(&c->v->layout, e->id, e->indx, e->slice_size, key);
-	if (sl_peers_offer(c->v->peers, key, &e->at, e->data, e->len))
+	sl_block_key(&c->layout, e->id, e->indx, e->slice_size, key);
+	if (c->group.offer && c->group.offer(c->group.arg, key, &e->at, e->data, e->len))
 		return;
 	pthread_mutex_lock(&c->lock);
 	bool random = e->random;
 	pthread_mutex_unlock(&c->lock);
-	sl_diskcache_put(c->v->disk, key, e->data, e->len, random);
+	sl_diskcache_put(c->disk, key, e->data, e->len, random);
 }
 
 static void release_locked(struct sl_blockcache *c, struct entry *e)
@@ -307,8 +317,8 @@ static void release_locked(struct sl_blockcache *c, struct entry *e)
 	if (--e->refs > 0)
 		return;
 	if (e->state == READY) {
-		lru_push(c, e);
-		sl_mem_notify(&c->v->mem);
+		sl_lru_touch(&c->unused, &e->link);
+		sl_mem_notify(c->mem);
 	}
 	else if (e->state == FAILED)
 		entry_free(c, e);
@@ -322,9 +332,9 @@ int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 	struct entry *e = find_locked(c, id, indx);
 	bool store = false;
 	if (e) {
-		sl_stat_add(&c->v->reads.memory, 1);
+		sl_stat_add(&c->reads->memory, 1);
 		if (e->refs++ == 0)
-			lru_unlink(e);
+			sl_lru_unlink(&e->link);
 		while (e->state == LOADING)
 			pthread_cond_wait(&c->loaded, &c->lock);
 		pthread_mutex_unlock(&c->lock);
@@ -333,7 +343,7 @@ int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 		pthread_mutex_unlock(&c->lock);
 		if (!e)
 			return sl_errf(err, -ENOMEM, "out of memory");
-		uint32_t blen = sl_block_len(&c->v->layout, size, indx);
+		uint32_t blen = sl_block_len(&c->layout, size, indx);
 		reserve(c, blen, true);
 		store = load_entry(c, e, blen);
 	}
@@ -381,22 +391,22 @@ static void prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32
 	pthread_mutex_lock(&c->lock);
 	struct entry *e = find_locked(c, id, indx);
 	struct prefetch_task *t = NULL;
-	if (e && random && c->v->disk) {
+	if (e && random && c->disk) {
 		/* Loading: its loader stores it on disk. In memory already (the disk cache missed
 		 * it): a task stores it, so the random read does not wait for the disk. */
 		e->random = true;
 		if (e->state == READY && (t = malloc(sizeof(*t)))) {
 			if (e->refs++ == 0)
-				lru_unlink(e);
+				sl_lru_unlink(&e->link);
 			*t = (struct prefetch_task){.c = c, .e = e, .loaded = true};
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (t && sl_pool_submit(c->v->downloads, prefetch_run, t))
+	if (t && sl_pool_submit(c->downloads, prefetch_run, t))
 		prefetch_run(t);
 	if (e)
 		return;
-	uint32_t blen = sl_block_len(&c->v->layout, size, indx);
+	uint32_t blen = sl_block_len(&c->layout, size, indx);
 	if (!reserve(c, blen, false))
 		return; /* memory is short: readahead shrinks to nothing rather than waiting */
 	t = malloc(sizeof(*t));
@@ -406,11 +416,11 @@ static void prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32
 	pthread_mutex_unlock(&c->lock);
 	if (!e) {
 		free(t);
-		sl_mem_release(&c->v->mem, blen);
+		sl_mem_release(c->mem, blen);
 		return;
 	}
 	*t = (struct prefetch_task){.c = c, .e = e, .reserved = blen};
-	if (sl_pool_submit(c->v->downloads, prefetch_run, t))
+	if (sl_pool_submit(c->downloads, prefetch_run, t))
 		prefetch_run(t);
 }
 
@@ -428,13 +438,12 @@ void sl_blockcache_prefetch_random(struct sl_blockcache *c, uint64_t id, uint32_
 
 void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size)
 {
-	uint32_t nblocks = sl_block_count(&c->v->layout, size);
+	uint32_t nblocks = sl_block_count(&c->layout, size);
 	pthread_mutex_lock(&c->lock);
 	for (uint32_t indx = 0; indx < nblocks; indx++) {
 		struct entry *e = find_locked(c, id, indx);
 		if (e && e->refs == 0 && e->state == READY) {
-			lru_unlink(e);
-			table_remove(c, e);
+			sl_lru_remove(&c->table, &e->link);
 			entry_free(c, e);
 		}
 	}

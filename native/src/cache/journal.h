@@ -1,0 +1,31 @@
+/*
+ * journal.h - the write-ahead journal of a staging directory (journal.c): hflush staging and the
+ * cache group's replicas make a round of unsynced cache files durable with one append.
+ */
+#ifndef SL_JOURNAL_H
+#define SL_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/err.h"
+#include "../util/log.h"
+
+/* The write-ahead journal of one staging directory: a round of staged cache files, written
+ * without syncing, is made durable by one append and fdatasync here. */
+struct sl_journal;
+/* The bytes of one generation (a larger round grows the file). */
+#define SL_JOURNAL_CAPACITY (8u << 20)
+/* Creates DIR/.journal (DIR is new and ours: the file must not exist). */
+int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err);
+/* Records n blocks (keys relative to DIR) and makes them durable; when the current generation
+ * is full, the still-staged blocks of it are synced first and the generation retired. */
+int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8_t *const *data,
+		      const uint32_t *lens, size_t n, int64_t *sync_ns, struct sl_err *err);
+/* Syncs the blocks still staged and removes the journal (kept, with a warning, if that fails). */
+void sl_journal_close(struct sl_journal *j, const struct sl_logger *log);
+/* In a dead client's DIR: rewrites every journaled block whose cache file is missing, torn or
+ * different, then removes the journal. 0, or an error (the journal then stays). */
+int sl_journal_replay(const char *dir, const struct sl_logger *log, struct sl_err *err);
+
+#endif

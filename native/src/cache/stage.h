@@ -1,0 +1,91 @@
+/*
+ * stage.h - hflush staging (stage.c), the local write cache: blocks an hflush made visible before
+ * they reached object storage, kept durably beside the disk cache until they are uploaded.
+ */
+#ifndef SL_STAGE_H
+#define SL_STAGE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../meta/meta.h"
+#include "../object/object.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/pool.h"
+
+struct sl_stage;
+struct sl_diskcache;
+
+/* What staging rounds cost (part of the volume's hflush statistics). */
+struct sl_stage_stats {
+	atomic_uint_fast64_t stages;        /* blocks staged */
+	atomic_uint_fast64_t stage_ns;      /* writing them, fdatasync included */
+	atomic_uint_fast64_t stage_sync_ns; /* of which fdatasync (the journal's, or the files') */
+};
+
+/* What staging asks of the volume that owns it (arg is the volume's). */
+struct sl_stage_volume {
+	/* Compresses one block as the volume does and stores it in object storage. */
+	int (*store_block)(void *arg, const char *key, const void *data, uint32_t len,
+			   struct sl_err *err);
+	/* Deletes an unreferenced slice: its blocks (everywhere the volume keeps them), then its
+	 * row; as sl_meta_slice_cb. */
+	int (*delete_slice)(void *arg, uint64_t id, uint32_t size);
+	/* Deletes the blocks of a slice that has no row; false if some could not be deleted. */
+	bool (*delete_slice_blocks)(void *arg, uint64_t id, uint32_t size);
+	void *arg;
+};
+
+struct sl_stage_config {
+	struct sl_diskcache *disk;  /* staging lives beside its directories; NULL: no staging */
+	struct sl_meta *meta;       /* whether a staged block's slice is still referenced */
+	struct sl_objstore *store;  /* deletes the objects of slices that are gone */
+	struct sl_pool *uploads;    /* retries and the checks of dead clients' slices run there */
+	const struct sl_logger *log;
+	struct sl_stage_stats *stats;
+	struct sl_stage_volume vol;
+};
+
+/* *out stays NULL without a disk cache (hflush then waits for object storage, as hsync). Takes
+ * over the staging directories of clients that are gone and queues their blocks for upload. */
+int sl_stage_new(const struct sl_stage_config *cfg, struct sl_stage **out, struct sl_err *err);
+/* After the upload pool was drained. Blocks still not uploaded stay for the next client. */
+void sl_stage_free(struct sl_stage *st);
+/* Writes n blocks durably to the staging area (journaled, journal.c; or each file synced where
+ * no journal can be kept), in one round with what other threads stage at the same time (group
+ * staging). rcs[i] gets each block's outcome; returns the first error. */
+int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_t *const *data,
+		      const uint32_t *lens, size_t n, int *rcs, struct sl_err *err);
+/* The staged block (verified) for readers in this process; -ENOENT if not staged here. */
+int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,
+		  struct sl_err *err);
+/* The block is in object storage and its slice committed: its staged copy moves into the disk
+ * cache. (Until then the copy stays, so that a client taking over after a crash finds every
+ * block of an uncommitted slice and deletes its object.) */
+void sl_stage_uploaded(struct sl_stage *st, const char *key);
+/* A staged block its writer did not retire (not uploaded, or its slice not committed): the
+ * background thread uploads it if its slice is still referenced, and drops it otherwise. */
+void sl_stage_orphan(struct sl_stage *st, const char *key);
+/* Background thread: starts uploads of queued blocks that are due (each checks first that its
+ * slice is still referenced, and drops it otherwise), and the checks of dead clients' merged
+ * slices. */
+void sl_stage_sweep(struct sl_stage *st);
+/* An upload succeeded: blocks waiting after failed uploads become due at once. */
+void sl_stage_store_ok(struct sl_stage *st);
+/* Whether a dead client's staging directory was taken over at start (its deferred deletions
+ * died with it: the volume then sweeps unreferenced slices). */
+bool sl_stage_recovered(const struct sl_stage *st);
+/* Marks a slice that is uploaded before it is committed (compaction's merged slice) until
+ * pending_end, so that a client taking over after a crash deletes it unless it was committed. */
+int sl_stage_pending_begin(struct sl_stage *st, uint64_t id, uint32_t size, struct sl_err *err);
+void sl_stage_pending_end(struct sl_stage *st, uint64_t id, uint32_t size);
+/* Slices with uploads in flight. A deletion of a held slice is deferred: defer_delete records it
+ * (true if held), and the last unhold returns true with the size so the caller deletes it. */
+void sl_stage_hold(struct sl_stage *st, uint64_t id);
+bool sl_stage_unhold(struct sl_stage *st, uint64_t id, uint32_t *size);
+bool sl_stage_defer_delete(struct sl_stage *st, uint64_t id, uint32_t size);
+
+#endif
