@@ -8,9 +8,11 @@
  * (CLIENT_FOUND_ROWS), as SQLite's does, not only rows whose values changed.
  */
 #include "sql_driver.h"
+#include "sql_stmt_cache.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,7 +28,6 @@
 /* Idle prepared statements kept per connection; each also holds server memory, and the server
  * caps the total (max_prepared_stmt_count), so dynamic SQL must not grow the cache unbounded. */
 #define STMT_CACHE_MAX 128
-#define STMT_BUCKETS 64
 /* First buffer of a text/blob column; longer values grow it (see fetch_row). */
 #define COL_BUF_INIT 256
 /* A cached statement does not keep column buffers bigger than this (one huge value once). */
@@ -38,9 +39,7 @@ struct sl_sql_conn {
 	MYSQL *my;
 	char where[200];   /* user@(host:port)/db for messages; never the password */
 	bool broken;       /* the server connection is gone: statements are not cached any more */
-	struct sl_sql_stmt *buckets[STMT_BUCKETS]; /* idle statements by hash of their SQL */
-	struct sl_sql_stmt *lru_head, *lru_tail;   /* idle statements, most recently used first */
-	size_t nidle;
+	struct sl_sql_stmt_cache idle;
 };
 
 struct param {
@@ -63,10 +62,10 @@ struct col {
 enum stmt_state { ST_READY, ST_ROWS, ST_DONE };
 
 struct sl_sql_stmt {
+	struct sl_sql_idle idle; /* in c->idle between uses; idle.sql is sql */
 	struct sl_sql_conn *c;
 	MYSQL_STMT *st;
 	char *sql;
-	uint32_t hash;
 	unsigned nparams;
 	MYSQL_BIND *pbind;
 	struct param *pv;
@@ -75,7 +74,6 @@ struct sl_sql_stmt {
 	struct col *cv;
 	enum stmt_state state;
 	int64_t changes;
-	struct sl_sql_stmt *hnext, *lprev, *lnext; /* cache links while idle */
 };
 
 /* ---- library and thread initialisation -------------------------------------------------------
@@ -202,17 +200,14 @@ static int lost(struct sl_sql_conn *c, struct sl_err *err)
 
 /* ---- connections ------------------------------------------------------------------------------- */
 
-static void stmt_destroy(struct sl_sql_stmt *s);
+static void cache_clear(struct sl_sql_conn *c);
 
 static void my_disconnect(struct sl_sql_conn *c)
 {
 	if (!c)
 		return;
-	while (c->lru_head) {
-		struct sl_sql_stmt *s = c->lru_head;
-		c->lru_head = s->lnext;
-		stmt_destroy(s);
-	}
+	cache_clear(c);
+	sl_sql_stmt_cache_destroy(&c->idle);
 	if (c->my)
 		mysql_close(c->my);
 	free(c);
@@ -232,8 +227,10 @@ static int my_connect(const struct sl_sql_url *u, struct sl_sql_conn **out, stru
 	if (rc)
 		return rc;
 	struct sl_sql_conn *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c || sl_sql_stmt_cache_init(&c->idle, STMT_CACHE_MAX)) {
+		free(c);
 		return sl_errf(err, -ENOMEM, "out of memory");
+	}
 	/* juicefs (Go's MySQL driver) talks TCP to 127.0.0.1:3306 when the address is empty, and
 	 * TCP even to "localhost", where libmysql would silently switch to the default socket. */
 	const char *host = u->socket ? "localhost" : (u->host && *u->host ? u->host : "127.0.0.1");
@@ -374,36 +371,9 @@ static void my_rollback(struct sl_sql_conn *c)
 
 /* ---- statement cache --------------------------------------------------------------------------- */
 
-static uint32_t hash_sql(const char *s)
+static struct sl_sql_stmt *stmt_of(struct sl_sql_idle *i)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
-static void lru_unlink(struct sl_sql_conn *c, struct sl_sql_stmt *s)
-{
-	if (s->lprev)
-		s->lprev->lnext = s->lnext;
-	else
-		c->lru_head = s->lnext;
-	if (s->lnext)
-		s->lnext->lprev = s->lprev;
-	else
-		c->lru_tail = s->lprev;
-	s->lprev = s->lnext = NULL;
-}
-
-static void bucket_unlink(struct sl_sql_conn *c, struct sl_sql_stmt *s)
-{
-	for (struct sl_sql_stmt **pp = &c->buckets[s->hash % STMT_BUCKETS]; *pp; pp = &(*pp)->hnext) {
-		if (*pp == s) {
-			*pp = s->hnext;
-			break;
-		}
-	}
-	s->hnext = NULL;
+	return (struct sl_sql_stmt *)((char *)i - offsetof(struct sl_sql_stmt, idle));
 }
 
 static void stmt_destroy(struct sl_sql_stmt *s)
@@ -426,13 +396,8 @@ static void stmt_destroy(struct sl_sql_stmt *s)
 
 static void cache_clear(struct sl_sql_conn *c)
 {
-	while (c->lru_head) {
-		struct sl_sql_stmt *s = c->lru_head;
-		lru_unlink(c, s);
-		bucket_unlink(c, s);
-		stmt_destroy(s);
-	}
-	c->nidle = 0;
+	for (struct sl_sql_idle *i; (i = sl_sql_stmt_cache_evict(&c->idle));)
+		stmt_destroy(stmt_of(i));
 }
 
 static void param_clear(MYSQL_BIND *b)
@@ -441,7 +406,7 @@ static void param_clear(MYSQL_BIND *b)
 	b->buffer_type = MYSQL_TYPE_NULL;
 }
 
-static int stmt_create(struct sl_sql_conn *c, const char *sql, uint32_t h, struct sl_sql_stmt **out,
+static int stmt_create(struct sl_sql_conn *c, const char *sql, struct sl_sql_stmt **out,
 		       unsigned *myerr, struct sl_err *err)
 {
 	*myerr = 0;
@@ -450,8 +415,8 @@ static int stmt_create(struct sl_sql_conn *c, const char *sql, uint32_t h, struc
 	if (!s)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	s->c = c;
-	s->hash = h;
 	s->sql = strdup(sql);
+	s->idle.sql = s->sql;
 	if (!s->sql) {
 		rc = sl_errf(err, -ENOMEM, "out of memory");
 		goto out;
@@ -493,23 +458,18 @@ static int my_prepare(struct sl_sql_conn *c, const char *sql, struct sl_sql_stmt
 		return rc;
 	if (c->broken)
 		return lost(c, err);
-	uint32_t h = hash_sql(sql);
-	for (struct sl_sql_stmt *s = c->buckets[h % STMT_BUCKETS]; s; s = s->hnext) {
-		if (s->hash == h && !strcmp(s->sql, sql)) {
-			bucket_unlink(c, s);
-			lru_unlink(c, s);
-			c->nidle--;
-			*out = s;
-			return 0;
-		}
+	struct sl_sql_idle *idle = sl_sql_stmt_cache_take(&c->idle, sql);
+	if (idle) {
+		*out = stmt_of(idle);
+		return 0;
 	}
 	unsigned myerr;
-	rc = stmt_create(c, sql, h, out, &myerr, err);
+	rc = stmt_create(c, sql, out, &myerr, err);
 	/* ER_MAX_PREPARED_STMT_COUNT_REACHED: the server-wide cap; give back what we hold. */
-	if (rc && myerr == 1461 && c->nidle) {
+	if (rc && myerr == 1461 && sl_sql_stmt_cache_count(&c->idle)) {
 		cache_clear(c);
 		sl_err_clear(err);
-		rc = stmt_create(c, sql, h, out, &myerr, err);
+		rc = stmt_create(c, sql, out, &myerr, err);
 	}
 	return rc;
 }
@@ -543,23 +503,9 @@ static void my_finalize(struct sl_sql_stmt *s)
 		stmt_destroy(s);
 		return;
 	}
-	struct sl_sql_stmt **b = &c->buckets[s->hash % STMT_BUCKETS];
-	s->hnext = *b;
-	*b = s;
-	s->lprev = NULL;
-	s->lnext = c->lru_head;
-	if (c->lru_head)
-		c->lru_head->lprev = s;
-	c->lru_head = s;
-	if (!c->lru_tail)
-		c->lru_tail = s;
-	if (++c->nidle > STMT_CACHE_MAX) {
-		struct sl_sql_stmt *old = c->lru_tail;
-		lru_unlink(c, old);
-		bucket_unlink(c, old);
-		c->nidle--;
-		stmt_destroy(old);
-	}
+	struct sl_sql_idle *gone = sl_sql_stmt_cache_keep(&c->idle, &s->idle);
+	if (gone)
+		stmt_destroy(stmt_of(gone));
 }
 
 /* ---- parameters -------------------------------------------------------------------------------- */

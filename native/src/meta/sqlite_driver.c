@@ -4,8 +4,10 @@
  * statements, and the tables exactly as `juicefs format` creates them on SQLite.
  */
 #include "sql_driver.h"
+#include "sql_stmt_cache.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,6 @@
 #define BUSY_TIMEOUT_MS 5000
 /* Idle prepared statements kept per connection. */
 #define STMT_CACHE_MAX 256
-#define STMT_BUCKETS 128
 /* How much of a statement's SQL goes into error messages. */
 #define SQL_IN_MSG 120
 
@@ -101,21 +102,18 @@ static const char *const sqlite_schema[] = {
 struct sl_sql_conn {
 	sqlite3 *db;
 	char path[256]; /* for messages */
-	struct sl_sql_stmt *buckets[STMT_BUCKETS]; /* idle statements by hash of their SQL */
-	struct sl_sql_stmt *lru_head, *lru_tail;   /* idle statements, most recently used first */
-	size_t nidle;
+	struct sl_sql_stmt_cache idle;
 };
 
 enum stmt_state { ST_READY, ST_ROWS, ST_DONE };
 
 struct sl_sql_stmt {
+	struct sl_sql_idle idle; /* in c->idle between uses; idle.sql is sql */
 	struct sl_sql_conn *c;
 	sqlite3_stmt *st;
 	char *sql;
-	uint32_t hash;
 	enum stmt_state state;
 	int64_t changes;
-	struct sl_sql_stmt *hnext, *lprev, *lnext; /* cache links while idle */
 };
 
 /* ---- errors ---------------------------------------------------------------------------------- */
@@ -170,6 +168,11 @@ static int conn_err(struct sl_sql_conn *c, int rc, struct sl_err *err, const cha
 
 /* ---- connections ----------------------------------------------------------------------------- */
 
+static struct sl_sql_stmt *stmt_of(struct sl_sql_idle *i)
+{
+	return (struct sl_sql_stmt *)((char *)i - offsetof(struct sl_sql_stmt, idle));
+}
+
 static void stmt_destroy(struct sl_sql_stmt *s)
 {
 	sqlite3_finalize(s->st);
@@ -181,11 +184,9 @@ static void lite_disconnect(struct sl_sql_conn *c)
 {
 	if (!c)
 		return;
-	while (c->lru_head) {
-		struct sl_sql_stmt *s = c->lru_head;
-		c->lru_head = s->lnext;
-		stmt_destroy(s);
-	}
+	for (struct sl_sql_idle *i; (i = sl_sql_stmt_cache_evict(&c->idle));)
+		stmt_destroy(stmt_of(i));
+	sl_sql_stmt_cache_destroy(&c->idle);
 	sqlite3_close_v2(c->db);
 	free(c);
 }
@@ -218,8 +219,10 @@ static int lite_connect(const struct sl_sql_url *u, struct sl_sql_conn **out, st
 	if (!u->database || !*u->database)
 		return sl_errf(err, -EINVAL, "no SQLite database file given");
 	struct sl_sql_conn *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c || sl_sql_stmt_cache_init(&c->idle, STMT_CACHE_MAX)) {
+		free(c);
 		return sl_errf(err, -ENOMEM, "out of memory");
+	}
 	snprintf(c->path, sizeof(c->path), "%s", u->database);
 	/* The file is created when missing: `format` needs that, and opening an empty database
 	 * for a volume finds no format record and says so. One thread uses a connection at a time
@@ -277,45 +280,17 @@ static void lite_rollback(struct sl_sql_conn *c)
 
 /* ---- statements ------------------------------------------------------------------------------ */
 
-static uint32_t hash_sql(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
-static void cache_unlink(struct sl_sql_conn *c, struct sl_sql_stmt *s)
-{
-	struct sl_sql_stmt **pp = &c->buckets[s->hash % STMT_BUCKETS];
-	while (*pp != s)
-		pp = &(*pp)->hnext;
-	*pp = s->hnext;
-	if (s->lprev)
-		s->lprev->lnext = s->lnext;
-	else
-		c->lru_head = s->lnext;
-	if (s->lnext)
-		s->lnext->lprev = s->lprev;
-	else
-		c->lru_tail = s->lprev;
-	s->hnext = s->lprev = s->lnext = NULL;
-	c->nidle--;
-}
-
 static int lite_prepare(struct sl_sql_conn *c, const char *sql, struct sl_sql_stmt **out,
 			struct sl_err *err)
 {
 	*out = NULL;
-	uint32_t h = hash_sql(sql);
-	for (struct sl_sql_stmt *s = c->buckets[h % STMT_BUCKETS]; s; s = s->hnext) {
-		if (s->hash == h && !strcmp(s->sql, sql)) {
-			cache_unlink(c, s);
-			s->state = ST_READY;
-			s->changes = 0;
-			*out = s;
-			return 0;
-		}
+	struct sl_sql_idle *idle = sl_sql_stmt_cache_take(&c->idle, sql);
+	if (idle) {
+		struct sl_sql_stmt *s = stmt_of(idle);
+		s->state = ST_READY;
+		s->changes = 0;
+		*out = s;
+		return 0;
 	}
 	struct sl_sql_stmt *s = calloc(1, sizeof(*s));
 	if (!s || !(s->sql = strdup(sql))) {
@@ -329,7 +304,7 @@ static int lite_prepare(struct sl_sql_conn *c, const char *sql, struct sl_sql_st
 		return ret;
 	}
 	s->c = c;
-	s->hash = h;
+	s->idle.sql = s->sql;
 	*out = s;
 	return 0;
 }
@@ -401,22 +376,9 @@ static void lite_finalize(struct sl_sql_stmt *s)
 	struct sl_sql_conn *c = s->c;
 	sqlite3_reset(s->st);
 	sqlite3_clear_bindings(s->st);
-	if (c->nidle >= STMT_CACHE_MAX) {
-		struct sl_sql_stmt *old = c->lru_tail;
-		cache_unlink(c, old);
-		stmt_destroy(old);
-	}
-	struct sl_sql_stmt **b = &c->buckets[s->hash % STMT_BUCKETS];
-	s->hnext = *b;
-	*b = s;
-	s->lprev = NULL;
-	s->lnext = c->lru_head;
-	if (c->lru_head)
-		c->lru_head->lprev = s;
-	c->lru_head = s;
-	if (!c->lru_tail)
-		c->lru_tail = s;
-	c->nidle++;
+	struct sl_sql_idle *gone = sl_sql_stmt_cache_keep(&c->idle, &s->idle);
+	if (gone)
+		stmt_destroy(stmt_of(gone));
 }
 
 /* ---- Sluice's own tables (sql_driver.h) -------------------------------------------------------- */
