@@ -122,13 +122,6 @@ static struct meta_cache *cache_of(struct sl_meta *m)
 	return (struct meta_cache *)((const char *)m->be - offsetof(struct meta_cache, table));
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
-
 static bool fresh(const struct centry *e, int64_t ttl_ns, int64_t now)
 {
 	return ttl_ns > 0 && now - e->born_ns < ttl_ns;
@@ -385,7 +378,7 @@ struct fill {
 
 static struct fill fill_begin(struct meta_cache *c)
 {
-	struct fill f = {.born = now_ns()};
+	struct fill f = {.born = sl_mono_ns()};
 	pthread_mutex_lock(&c->lock);
 	f.seq = c->seq;
 	pthread_mutex_unlock(&c->lock);
@@ -458,7 +451,7 @@ static int c_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino
 		     struct sl_attr *attr, struct sl_err *err)
 {
 	struct meta_cache *c = cache_of(m);
-	struct fill f = {.born = now_ns()};
+	struct fill f = {.born = sl_mono_ns()};
 	pthread_mutex_lock(&c->lock);
 	if (attr_hit(c, ino, f.born, attr)) {
 		c->hits++;
@@ -493,7 +486,7 @@ static int entry_cached(struct meta_cache *c, struct sl_meta *m, const struct sl
 			bool *done, struct sl_err *err)
 {
 	*done = false;
-	f->born = now_ns();
+	f->born = sl_mono_ns();
 	sl_ino hit = 0;
 	pthread_mutex_lock(&c->lock);
 	k->who = user_id(c, u);
@@ -605,7 +598,7 @@ static int c_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	}
 	*slices = NULL;
 	*n = 0;
-	struct fill f = {.born = now_ns()};
+	struct fill f = {.born = sl_mono_ns()};
 	struct ckey k = {.kind = K_CHUNK, .ino = ino, .indx = indx};
 	pthread_mutex_lock(&c->lock);
 	struct centry *node = find_node(c, ino), *e = find(c, &k);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "../chunk/slice.h"
+#include "../util/clock.h"
 #include "../util/conf.h"
 #include "../util/err.h"
 #include "../util/log.h"

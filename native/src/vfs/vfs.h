@@ -15,6 +15,7 @@
 #include "../chunk/chunk.h"
 #include "../meta/meta.h"
 #include "../object/object.h"
+#include "../util/clock.h"
 #include "../util/conf.h"
 #include "../util/err.h"
 #include "../util/log.h"

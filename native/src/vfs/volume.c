@@ -118,14 +118,7 @@ static void delete_doomed(sluice_volume *vol)
 
 int sl_vol_settle_deletions(sluice_volume *vol, int timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = sl_deadline_ms(CLOCK_REALTIME, timeout_ms);
 	int rc = 0;
 	pthread_mutex_lock(&vol->lock);
 	while (!rc && (vol->ndoomed || vol->deleting))
@@ -255,30 +248,19 @@ static void refresh_nodes(sluice_volume *vol)
 	vol->nodes_text = copy;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *background_main(void *arg)
 {
 	sluice_volume *vol = arg;
 	struct sl_volume_core *v = &vol->core;
-	int64_t next_beat = mono_ms() + vol->heartbeat_s * 1000LL;
-	int64_t next_sweep = mono_ms() + 60 * 1000LL;
-	int64_t next_nodes = mono_ms() + vol->nodes_refresh_s * 1000LL;
-	int64_t next_slices = mono_ms() + 60 * 1000LL;
-	int64_t next_leases = mono_ms() + LEASE_SWEEP_S * 1000LL;
-	int64_t next_replicas = mono_ms() + REPLICA_SWEEP_S * 1000LL;
+	int64_t next_beat = sl_mono_ms() + vol->heartbeat_s * 1000LL;
+	int64_t next_sweep = sl_mono_ms() + 60 * 1000LL;
+	int64_t next_nodes = sl_mono_ms() + vol->nodes_refresh_s * 1000LL;
+	int64_t next_slices = sl_mono_ms() + 60 * 1000LL;
+	int64_t next_leases = sl_mono_ms() + LEASE_SWEEP_S * 1000LL;
+	int64_t next_replicas = sl_mono_ms() + REPLICA_SWEEP_S * 1000LL;
 	pthread_mutex_lock(&vol->lock);
 	while (!vol->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += USAGE_FLUSH_MS * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = sl_deadline_ms(CLOCK_REALTIME, USAGE_FLUSH_MS);
 		if (!vol->ndoomed)
 			pthread_cond_timedwait(&vol->wake, &vol->lock, &ts);
 		if (vol->stopping)
@@ -289,7 +271,7 @@ static void *background_main(void *arg)
 		delete_doomed(vol);
 		if (sl_meta_flush_usage(v->meta, &err))
 			sl_log(&v->log, SL_LOG_WARN, "flushing usage counters: %s", err.msg);
-		int64_t now = mono_ms();
+		int64_t now = sl_mono_ms();
 		if (now >= next_beat) {
 			next_beat = now + vol->heartbeat_s * 1000LL;
 			if (sl_meta_refresh_session(v->meta, v->meta->sid,
