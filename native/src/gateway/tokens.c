@@ -33,6 +33,7 @@
 
 struct sl_gw_tokens {
 	struct sl_meta *m;
+	const struct sl_clock *clock; /* the handle's: issue, expiry and re-check times */
 	const struct sl_logger *log;
 	int64_t max_lifetime_ms, renew_ms, update_ms, sweep_ms;
 
@@ -70,6 +71,7 @@ int sl_gw_tokens_new(struct sl_meta *m, const struct sl_conf *c, const struct sl
 	if (!t)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	t->m = m;
+	t->clock = m->clock;
 	t->log = log;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_condattr_t ca;
@@ -108,7 +110,7 @@ void sl_gw_tokens_free(struct sl_gw_tokens *t)
 int sl_gw_tokens_sweep(struct sl_gw_tokens *t, struct sl_err *err)
 {
 	uint64_t ntok = 0, nkey = 0;
-	int64_t now = sl_real_ms();
+	int64_t now = sl_clock_real_ms(t->clock);
 	int rc = sl_meta_dt_sweep(t->m, now, &ntok, &nkey, err);
 	if (rc)
 		return sl_err_wrap(err, "sweeping expired delegation tokens");
@@ -312,7 +314,7 @@ int sl_gw_token_verify(struct sl_gw_tokens *t, const uint8_t *ident, size_t len,
 		       struct sl_err *err)
 {
 	struct sl_dt_row row;
-	int rc = check(t, ident, len, sl_real_ms(), false, &row, password, err);
+	int rc = check(t, ident, len, sl_clock_real_ms(t->clock), false, &row, password, err);
 	if (rc)
 		return rc;
 	memcpy(st->ident, ident, len);
@@ -320,13 +322,13 @@ int sl_gw_token_verify(struct sl_gw_tokens *t, const uint8_t *ident, size_t len,
 	snprintf(st->owner, sizeof(st->owner), "%s", row.owner);
 	st->seq = row.seq;
 	st->expiry_ms = row.expiry_ms;
-	st->checked_ms = sl_mono_ms();
+	st->checked_ms = sl_clock_mono_ms(t->clock);
 	return 0;
 }
 
 int sl_gw_token_recheck(struct sl_gw_tokens *t, struct sl_gw_token_conn *st, struct sl_err *err)
 {
-	int64_t now = sl_real_ms(), mono = sl_mono_ms();
+	int64_t now = sl_clock_real_ms(t->clock), mono = sl_clock_mono_ms(t->clock);
 	if (mono - st->checked_ms < SL_GW_TOKEN_RECHECK_MS && now <= st->expiry_ms)
 		return 0;
 	struct sl_dt_row row;
@@ -351,7 +353,7 @@ int sl_gw_token_issue(struct sl_gw_tokens *t, const char *owner, const char *rea
 	    (renewer && strlen(renewer) >= sizeof(row.renewer)))
 		return sl_errf(err, -EINVAL, "user names of a delegation token must have 1-255 "
 			       "bytes");
-	int64_t now = sl_real_ms();
+	int64_t now = sl_clock_real_ms(t->clock);
 	struct sl_dt_key key;
 	int rc = signing_key(t, now, &key, err);
 	if (rc)
@@ -383,7 +385,7 @@ int sl_gw_token_issue(struct sl_gw_tokens *t, const char *owner, const char *rea
 int sl_gw_token_renew(struct sl_gw_tokens *t, const char *caller, const uint8_t *ident,
 		      size_t len, const uint8_t *password, int64_t *expiry_ms, struct sl_err *err)
 {
-	int64_t now = sl_real_ms();
+	int64_t now = sl_clock_real_ms(t->clock);
 	struct sl_dt_row row;
 	int rc = check_password(t, ident, len, password, now, false, &row, err);
 	if (rc)
@@ -414,7 +416,8 @@ int sl_gw_token_cancel(struct sl_gw_tokens *t, const char *caller, const uint8_t
 		       size_t len, const uint8_t *password, struct sl_err *err)
 {
 	struct sl_dt_row row;
-	int rc = check_password(t, ident, len, password, sl_real_ms(), true, &row, err);
+	int64_t now = sl_clock_real_ms(t->clock);
+	int rc = check_password(t, ident, len, password, now, true, &row, err);
 	if (rc)
 		return rc;
 	if (strcmp(row.owner, caller) && (!*row.renewer || strcmp(row.renewer, caller)))

@@ -66,7 +66,7 @@ struct centry {
 	uint64_t who;    /* K_PATH, K_NAME: the caller's identity id */
 	sl_ino ino;      /* K_NODE, K_CHUNK: the inode; K_NAME: the parent */
 	uint32_t indx;   /* K_CHUNK */
-	int64_t born_ns; /* when the fetch of the value began (CLOCK_MONOTONIC) */
+	int64_t born_ns; /* when the fetch of the value began (the clock's mono ns) */
 	uint64_t ngen;   /* K_NODE attributes, K_PATH, K_NAME: valid only while == cache ngen */
 	size_t bytes;
 	union {
@@ -93,6 +93,7 @@ struct centry {
 struct meta_cache {
 	struct sl_meta_backend table; /* m->be points here */
 	const struct sl_meta_backend *inner;
+	const struct sl_clock *clock; /* the handle's: entries age by it */
 	int64_t attr_ns, entry_ns, dir_entry_ns, open_ns;
 	size_t max_entries;
 
@@ -378,7 +379,7 @@ struct fill {
 
 static struct fill fill_begin(struct meta_cache *c)
 {
-	struct fill f = {.born = sl_mono_ns()};
+	struct fill f = {.born = sl_clock_mono_ns(c->clock)};
 	pthread_mutex_lock(&c->lock);
 	f.seq = c->seq;
 	pthread_mutex_unlock(&c->lock);
@@ -451,7 +452,7 @@ static int c_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino
 		     struct sl_attr *attr, struct sl_err *err)
 {
 	struct meta_cache *c = cache_of(m);
-	struct fill f = {.born = sl_mono_ns()};
+	struct fill f = {.born = sl_clock_mono_ns(c->clock)};
 	pthread_mutex_lock(&c->lock);
 	if (attr_hit(c, ino, f.born, attr)) {
 		c->hits++;
@@ -486,7 +487,7 @@ static int entry_cached(struct meta_cache *c, struct sl_meta *m, const struct sl
 			bool *done, struct sl_err *err)
 {
 	*done = false;
-	f->born = sl_mono_ns();
+	f->born = sl_clock_mono_ns(c->clock);
 	sl_ino hit = 0;
 	pthread_mutex_lock(&c->lock);
 	k->who = user_id(c, u);
@@ -598,7 +599,7 @@ static int c_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	}
 	*slices = NULL;
 	*n = 0;
-	struct fill f = {.born = sl_mono_ns()};
+	struct fill f = {.born = sl_clock_mono_ns(c->clock)};
 	struct ckey k = {.kind = K_CHUNK, .ino = ino, .indx = indx};
 	pthread_mutex_lock(&c->lock);
 	struct centry *node = find_node(c, ino), *e = find(c, &k);
@@ -869,6 +870,7 @@ int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *con
 	}
 	c->nbuckets = MIN_BUCKETS;
 	c->inner = m->be;
+	c->clock = m->clock;
 	c->attr_ns = (int64_t)conf->attr_s * NS_PER_S;
 	c->entry_ns = (int64_t)conf->entry_s * NS_PER_S;
 	c->dir_entry_ns = (int64_t)conf->dir_entry_s * NS_PER_S;

@@ -179,7 +179,8 @@ static int next_id(struct sl_meta *m, pthread_mutex_t *refill, uint64_t *next, u
 	bool refilled = false; /* by this call: its ids are used even if the deadline is near */
 	for (;;) {
 		pthread_mutex_lock(&m->lock);
-		if (until && *until && !refilled && *next < *max && sl_mono_ms() >= *until)
+		if (until && *until && !refilled && *next < *max &&
+		    sl_clock_mono_ms(m->clock) >= *until)
 			*next = *max;
 		while (*next < *max) {
 			uint64_t v = (*next)++;

@@ -399,7 +399,7 @@ static int remote_url(void *arg, const char *method, const char *key, unsigned f
 	if (!slice_of_key(key, &id))
 		return sl_errf(err, put ? -EPERM : -EACCES, "%s: '%s' is not a data block key; the "
 			       "gateway presigns data blocks only", m->url_redacted, key);
-	int64_t start = sl_mono_ms();
+	int64_t start = sl_clock_mono_ms(m->clock);
 	if (!(flags & SL_PRESIGN_FRESH) && sl_rdata_url_get(r->data, method, key, start, out, size))
 		return 0;
 	sl_ino ino = 0;
