@@ -246,7 +246,8 @@ static int collect_files(struct sl_stage *st, struct sdir *d, const char *dir, s
 		else if (S_ISREG(sb.st_mode) && tmp)
 			unlink(p); /* an unfinished write: its hflush never returned */
 		else if (S_ISREG(sb.st_mode))
-			queue_add_locked(st, p + base, d, 0, sl_mono_s() + SETTLE_S);
+			queue_add_locked(st, p + base, d, 0,
+					 sl_clock_mono_s(st->v->clock) + SETTLE_S);
 	}
 	closedir(dp);
 	return 0;
@@ -271,7 +272,8 @@ static void collect_pending(struct sl_stage *st, struct sdir *d)
 		if (!pd)
 			break; /* the marker stays for the next client */
 		*pd = (struct pending){.id = id, .size = size, .dir = d,
-				       .next_try = sl_mono_s() + SETTLE_S, .next = st->pending};
+				       .next_try = sl_clock_mono_s(st->v->clock) + SETTLE_S,
+				       .next = st->pending};
 		st->pending = pd;
 		d->waiting++;
 	}
@@ -601,7 +603,7 @@ void sl_stage_uploaded(struct sl_stage *st, const char *key)
 void sl_stage_orphan(struct sl_stage *st, const char *key)
 {
 	pthread_mutex_lock(&st->lock);
-	queue_add_locked(st, key, own_dir(st, key), sl_mono_s() + RETRY_MIN_S, 0);
+	queue_add_locked(st, key, own_dir(st, key), sl_clock_mono_s(st->v->clock) + RETRY_MIN_S, 0);
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -653,7 +655,7 @@ void sl_stage_store_ok(struct sl_stage *st)
 {
 	if (!atomic_load(&st->backing_off) || !atomic_exchange(&st->backing_off, false))
 		return;
-	int64_t now = sl_mono_s();
+	int64_t now = sl_clock_mono_s(st->v->clock);
 	pthread_mutex_lock(&st->lock);
 	for (struct queued *q = st->queue; q; q = q->next)
 		if (q->next_try > now)
@@ -728,7 +730,8 @@ static void retry_run(void *arg)
 	} else {
 		int delay = RETRY_MIN_S << (q->attempts < 6 ? q->attempts : 6);
 		q->attempts++;
-		q->next_try = sl_mono_s() + (delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
+		q->next_try = sl_clock_mono_s(st->v->clock) +
+			      (delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
 		if (store_failed) /* (not when the database could not tell the slice's state) */
 			atomic_store(&st->backing_off, true);
 		sl_log(&st->v->log, SL_LOG_WARN, "uploading staged block %s: %s (retrying in %d s)",
@@ -775,7 +778,7 @@ static void pending_run(void *arg)
 			remove_dir(pd->dir);
 		free(pd);
 	} else {
-		pd->next_try = sl_mono_s() + RETRY_MIN_S;
+		pd->next_try = sl_clock_mono_s(st->v->clock) + RETRY_MIN_S;
 	}
 	pthread_mutex_unlock(&st->lock);
 	free(t);
@@ -783,7 +786,7 @@ static void pending_run(void *arg)
 
 void sl_stage_sweep(struct sl_stage *st)
 {
-	int64_t now = sl_mono_s();
+	int64_t now = sl_clock_mono_s(st->v->clock);
 	pthread_mutex_lock(&st->lock);
 	/* While blocks wait after failures, try the one due first now and then, whatever its
 	 * delay: if it gets through, the store answers again and all of them become due. */
