@@ -27,12 +27,14 @@ static inline void *tu_gateway_main(void *arg)
 	return NULL;
 }
 
-/* Starts a gateway with conf in a thread of its own; a gateway that cannot start ends the test. */
-static inline void tu_serve(struct served *s, const sluice_kv *conf, size_t n)
+/* Starts a gateway with conf on clock (NULL: the system clock) in a thread of its own; a gateway
+ * that cannot start ends the test. */
+static inline void tu_serve(struct served *s, const sluice_kv *conf, size_t n,
+			    const struct sl_clock *clock)
 {
 	char msg[1024];
 	*s = (struct served){0};
-	if (sl_gateway_new(conf, n, &s->gw, msg, sizeof(msg))) {
+	if (sl_gateway_new(conf, n, clock, &s->gw, msg, sizeof(msg))) {
 		fprintf(stderr, "gateway: %s\n", msg);
 		exit(1);
 	}

@@ -565,7 +565,7 @@ static void expire_check(struct carol *k)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double waited = (double)(now.tv_sec - k->t0.tv_sec) + (now.tv_nsec - k->t0.tv_nsec) / 1e9;
-	if (waited < CAROL_DEAD_AFTER_S) {
+	if (waited < CAROL_DEAD_AFTER_S) { /* Kerberos, not Sluice, checks the ticket's end time */
 		fprintf(stderr, "  waiting %.1f s for carol's ticket to expire\n",
 			CAROL_DEAD_AFTER_S - waited);
 		usleep((useconds_t)((CAROL_DEAD_AFTER_S - waited) * 1e6));

@@ -721,16 +721,16 @@ int main(void)
 	};
 	size_t nconf = sizeof(conf) / sizeof(conf[0]);
 	struct served s, s2, s3;
-	tu_serve(&s, conf, nconf);
+	tu_serve(&s, conf, nconf, NULL);
 	port = s.port;
 	snprintf(url, sizeof(url), "%s", s.url);
 	/* a second gateway on the same volume (they keep no state of their own) */
 	conf[nconf - 1] = (sluice_kv){"gateway.protection", "privacy"};
-	tu_serve(&s2, conf, nconf);
+	tu_serve(&s2, conf, nconf, NULL);
 	private_port = s2.port;
 	/* a third that serves two connections at a time */
 	conf[nconf - 1] = (sluice_kv){"gateway.max-connections", "2"};
-	tu_serve(&s3, conf, nconf);
+	tu_serve(&s3, conf, nconf, NULL);
 
 	test_sessions(s.gw);
 	test_users();

@@ -33,6 +33,9 @@ static struct sl_objstore *direct; /* the bucket with its real keys: what is rea
 static struct served gw_main;   /* defaults */
 static struct served gw_short;  /* gateway.presign-expiry=1, gateway.grant-lifetime=3 */
 static struct served gw_file;   /* a file-storage volume: nothing to presign */
+/* The gateways' clock, which decides a grant's age: moved on instead of waiting. Presigned URLs
+ * are signed on the system clock, which the object store checks. */
+static struct sl_clock gw_clock;
 
 static void serve(struct served *s, const char *meta, const char *rcache, const char *expiry,
 		  const char *lifetime)
@@ -52,7 +55,7 @@ static void serve(struct served *s, const char *meta, const char *rcache, const 
 		{"gateway.presign-expiry", expiry},
 		{"gateway.grant-lifetime", lifetime},
 	};
-	tu_serve(s, conf, sizeof(conf) / sizeof(conf[0]));
+	tu_serve(s, conf, sizeof(conf) / sizeof(conf[0]), &gw_clock);
 }
 
 /* A client logged in from who's keytab, configured with no bucket keys (unless keys). */
@@ -511,7 +514,7 @@ static void test_read_permission(void)
 	/* URLs are reused until near their end, and a fresh one is had on demand */
 	CHECK_RC(prov2.url(prov2.arg, "GET", pk[0], 0, other, SL_PRESIGN_URL_MAX, &err), 0);
 	CHECK(!strcmp(url, other));
-	sleep(1);
+	sleep(1); /* a fresh URL differs by its X-Amz-Date: whole seconds of the system clock */
 	CHECK_RC(prov2.url(prov2.arg, "GET", pk[0], 0, other, SL_PRESIGN_URL_MAX, &err), 0);
 	CHECK(!strcmp(url, other));
 	CHECK_RC(prov2.url(prov2.arg, "GET", pk[0], SL_PRESIGN_FRESH, other, SL_PRESIGN_URL_MAX,
@@ -603,7 +606,7 @@ static void test_put_grants(void)
 	 * gateway.grant-lifetime (3 s at gw_short) */
 	sl_block_key(l, g.first + 2, 0, 1000, key);
 	CHECK_RC(presign(&cs, NULL, "PUT", key, 0, 0, &g, url, msg, sizeof(msg)), 0);
-	sleep(4);
+	sl_clock_advance(&gw_clock, 4000);
 	CHECK_RC(presign(&cs, NULL, "PUT", key, 0, 0, &g, url, msg, sizeof(msg)), -EPERM);
 	CHECK(strstr(msg, "grant-lifetime") != NULL);
 	CHECK_RC(presign(&ca, NULL, "PUT", key, 0, 0, &g, url, msg, sizeof(msg)), 0);
@@ -660,7 +663,7 @@ static void test_expiry(void)
 	CHECK_RC(presign(&c, NULL, "GET", keys[0], ino, 0, NULL, url, msg, sizeof(msg)), 0);
 	CHECK(strstr(url, "X-Amz-Expires=1&") != NULL);
 	CHECK_RC(http("GET", url, NULL, 0, NULL), 200);
-	sleep(3);
+	sleep(3); /* the object store decides on its own clock that a URL expired: real time */
 	struct resp r;
 	CHECK_RC(http("GET", url, NULL, 0, &r), 403);
 	CHECK(r.body && strstr(r.body, "xpired") != NULL);
@@ -685,7 +688,7 @@ static void test_expiry(void)
 	/* the same through the client's store directly, past the expiry of its cached URL */
 	struct sl_err err = {0};
 	CHECK_RC(sl_obj_get(a->core.store, keys[1], 10, buf, 100, &err), 100);
-	sleep(2);
+	sleep(2); /* past the URL's expiry on the object store's clock */
 	CHECK_RC(sl_obj_get(a->core.store, keys[1], 20, buf, 100, &err), 100);
 	CHECK(buf[0] == byte_at(4 * MiB + 20, 7));
 	free(url);

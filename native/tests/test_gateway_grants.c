@@ -35,6 +35,9 @@ static char db[64];
 
 static struct served gw_a, gw_b; /* two gateways of one volume */
 static struct served gw_short;    /* a third, with gateway.grant-lifetime=2 */
+/* The clock of the gateways and the clients, which decides a grant's age: moved on instead of
+ * waiting for grants to age. */
+static struct sl_clock test_clock;
 
 static void serve(struct served *s, const char *meta, const char *rcache, const char *lifetime)
 {
@@ -52,7 +55,7 @@ static void serve(struct served *s, const char *meta, const char *rcache, const 
 		{"proxyuser.hive.users", "alice"},
 		{"gateway.grant-lifetime", lifetime},
 	};
-	tu_serve(s, conf, sizeof(conf) / sizeof(conf[0]));
+	tu_serve(s, conf, sizeof(conf) / sizeof(conf[0]), &test_clock);
 }
 
 /* An ordinary client of who (keytab login, no bucket keys); with cache_dir, hflush stages. */
@@ -69,7 +72,7 @@ static sluice_volume *client(const char *who, const struct served *s, const char
 		{"cache-dir", cache_dir},
 	};
 	sluice_volume *v = NULL;
-	if (sluice_init(conf, cache_dir ? 6 : 5, &v, msg, sizeof(msg))) {
+	if (sl_vol_init(conf, cache_dir ? 6 : 5, &test_clock, &v, msg, sizeof(msg))) {
 		fprintf(stderr, "client %s: %s\n", who, msg);
 		return NULL;
 	}
@@ -709,7 +712,7 @@ static void test_grant_lifetime(void)
 	sluice_volume *a = client("alice", &gw_short, NULL);
 	REQUIRE(a);
 	CHECK_RC(write_pattern(a, "/alice/early", 100, 12, 0600), 0);
-	sleep(3);
+	sl_clock_advance(&test_clock, 3000);
 	CHECK_RC(write_pattern(a, "/alice/late", 100, 13, 0600), 0);
 	CHECK_RC(check_pattern(a, "/alice/late", 100, 13), 0);
 	struct sl_slice e[2], l[2];
@@ -721,7 +724,7 @@ static void test_grant_lifetime(void)
 	raw_open(&x, "alice", &gw_short);
 	struct sl_slice_grant g = take_ids(&x, 2);
 	CHECK_RC(put_block(&x, &g, g.first, 0, 10, 10), 0);
-	sleep(3);
+	sl_clock_advance(&test_clock, 3000);
 	CHECK_RC(commit(&x, NULL, inode_of(a, "/alice/late"), slice(0, g.first, 10, 10), &g), -EPERM);
 	CHECK(strstr(x.msg, "grant-lifetime") != NULL);
 	raw_close(&x);

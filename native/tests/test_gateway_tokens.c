@@ -39,14 +39,45 @@ static const char *meta;
 static char bucket[1024], no_ccache[1200];
 static struct served g1, g2;
 
-static int64_t now_ms(void)
+/* The gateways' clock, by which tokens and master keys age and connections are re-checked:
+ * moved on instead of waiting. Their sweeps still run every second of real time. */
+static struct sl_clock gw_clock;
+
+static int64_t now_ms(void) { return sl_clock_real_ms(&gw_clock); }
+
+static void advance_ms(int64_t ms) { sl_clock_advance(&gw_clock, ms); }
+
+/* Moves the gateways' clock past the time t (ms since the epoch). */
+static void advance_past(int64_t t)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	int64_t now = now_ms();
+	if (now <= t)
+		advance_ms(t - now + 1);
 }
 
-static void sleep_ms(int ms) { usleep((useconds_t)ms * 1000); }
+/* Waits up to 1.5 s, about a round of both gateways' sweeps, for get to say -ENOENT; returns
+ * what it said last. */
+static int swept(int (*get)(struct sl_meta *, int64_t), struct sl_meta *m, int64_t id)
+{
+	int rc;
+	for (int waited = 0; (rc = get(m, id)) != -ENOENT && waited < 1500; waited += 50)
+		usleep(50 * 1000);
+	return rc;
+}
+
+static int get_token(struct sl_meta *m, int64_t seq)
+{
+	struct sl_dt_row row;
+	struct sl_err err = {0};
+	return sl_meta_dt_get_token(m, (int32_t)seq, &row, &err);
+}
+
+static int get_key(struct sl_meta *m, int64_t id)
+{
+	struct sl_dt_key key;
+	struct sl_err err = {0};
+	return sl_meta_dt_get_key(m, (int32_t)id, &key, &err);
+}
 
 static void start(struct served *s, const char *renew, const char *max)
 {
@@ -67,7 +98,7 @@ static void start(struct served *s, const char *renew, const char *max)
 		{"gateway.token.max-lifetime", max},
 		{"gateway.token.key-update-interval", "1"},
 	};
-	tu_serve(s, conf, sizeof(conf) / sizeof(conf[0]));
+	tu_serve(s, conf, sizeof(conf) / sizeof(conf[0]), &gw_clock);
 }
 
 /* ---- clients -------------------------------------------------------------------------------- */
@@ -262,7 +293,7 @@ static void test_renew(void)
 	REQUIRE(alice);
 	sluice_token t = issue(alice, NULL, "hive");
 	struct sl_dt_ident id = decode(&t);
-	sleep_ms(1100);
+	advance_ms(1100);
 	int64_t expiry = 0;
 	int rc = as_user("hive", g1.url, &t, &expiry, msg, sizeof(msg));
 	if (rc)
@@ -295,14 +326,13 @@ static void test_renew(void)
 	REQUIRE(tv);
 	int64_t last = 0;
 	for (int i = 0; i < 8 && last < id.max_ms; i++) {
-		sleep_ms(1200);
+		advance_ms(1200);
 		CHECK_RC(as_user("hive", g2.url, &s, &last, msg, sizeof(msg)), 0);
 		CHECK(last <= id.max_ms);
 		CHECK_RC(ping(tv), 0); /* alive past the 2 s it was issued for */
 	}
 	CHECK(last == id.max_ms); /* capped */
-	while (now_ms() <= id.max_ms + 100)
-		sleep_ms(100);
+	advance_past(id.max_ms + 100);
 	CHECK_RC(as_user("hive", g2.url, &s, &last, msg, sizeof(msg)), -EACCES);
 	CHECK(ping(tv) != 0);
 	sluice_shutdown(tv);
@@ -327,7 +357,7 @@ static void test_cancel(void)
 	CHECK(strstr(msg, "may not cancel") != NULL);
 	CHECK_RC(ping(tv), 0);
 	CHECK_RC(as_user("alice", g1.url, &t, NULL, msg, sizeof(msg)), 0);
-	sleep_ms(1200); /* SL_GW_TOKEN_RECHECK_MS */
+	advance_ms(1200); /* SL_GW_TOKEN_RECHECK_MS */
 	CHECK_RC(ping(tv), -EACCES);
 	CHECK(strstr(sluice_last_error(tv), "cancelled or has expired") != NULL);
 	CHECK(ping(tv) != 0); /* and the next one too (a new connection is refused) */
@@ -355,8 +385,7 @@ static void test_expiry(void)
 	sluice_volume *tv = tclient(&t, g2.url, msg, sizeof(msg));
 	REQUIRE(tv);
 	CHECK_RC(ping(tv), 0);
-	while (now_ms() <= id.issue_ms + G2_RENEW_MS + 100)
-		sleep_ms(100);
+	advance_past(id.issue_ms + G2_RENEW_MS + 100);
 	CHECK_RC(ping(tv), -EACCES);
 	sluice_shutdown(tv);
 	CHECK(tclient(&t, g2.url, msg, sizeof(msg)) == NULL);
@@ -364,12 +393,10 @@ static void test_expiry(void)
 	int64_t expiry;
 	CHECK_RC(as_user("hive", g2.url, &t, &expiry, msg, sizeof(msg)), -EACCES);
 	/* swept from the database soon after (both gateways sweep every second here) */
-	sleep_ms(1500);
 	struct sl_meta *m = NULL;
 	struct sl_err err = {0};
 	REQUIRE(sl_meta_open(meta, NULL, NULL, &m, &err) == 0);
-	struct sl_dt_row row;
-	CHECK_RC(sl_meta_dt_get_token(m, id.seq, &row, &err), -ENOENT);
+	CHECK_RC(swept(get_token, m, id.seq), -ENOENT);
 	sl_meta_close(m);
 	sluice_shutdown(alice);
 }
@@ -418,7 +445,7 @@ static void test_rotation(void)
 	sluice_volume *alice = kclient("alice", g1.url);
 	REQUIRE(alice);
 	sluice_token t1 = issue(alice, NULL, "hive");
-	sleep_ms(1200); /* past gateway.token.key-update-interval */
+	advance_ms(1200); /* past gateway.token.key-update-interval */
 	sluice_token t2 = issue(alice, NULL, "hive");
 	struct sl_dt_ident i1 = decode(&t1), i2 = decode(&t2);
 	CHECK(i2.master_key_id > i1.master_key_id);
@@ -484,8 +511,8 @@ static void test_key_race(void)
 		}
 	}
 	/* keys are swept after their expiry (these: 1 ms + 1 s after they were made) */
-	sleep_ms(2500);
-	CHECK_RC(sl_meta_dt_get_key(m, r[0].keys[0].id, &(struct sl_dt_key){0}, &err), -ENOENT);
+	advance_ms(1100);
+	CHECK_RC(swept(get_key, m, r[0].keys[0].id), -ENOENT);
 	sl_meta_close(m);
 }
 

@@ -404,7 +404,7 @@ static void test_urls(struct sl_presigner *ps, struct sl_objstore *s3)
 	CHECK(!memcmp(small, "B-data", 6));
 	char *short_get = sign(ps, "GET", a, 1, time(NULL)), *short_del = sign(ps, "DELETE", a, 1,
 										time(NULL));
-	sleep(2);
+	sleep(2); /* the S3 server checks the expiry, on its own clock */
 	CHECK_RC(status_of("GET", short_get, NULL, 0, why, sizeof(why)), 403);
 	CHECK(strstr(why, "Request has expired") != NULL);
 	CHECK_RC(status_of("DELETE", short_del, NULL, 0, NULL, 0), 403);

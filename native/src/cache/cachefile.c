@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../util/clock.h"
 #include "../util/crc32c.h"
 #include "../util/fileio.h"
 #include "cachefile.h"
@@ -79,13 +80,6 @@ static int fsync_dir(const char *path, size_t dirlen)
 		dir[dirlen] = 0;
 	}
 	return sl_fsync_path(dir);
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* A cache file being written: its temporary file is open until finish_write. */
@@ -168,11 +162,11 @@ static int finish_write(struct pending_write *pw, bool sync, int64_t *sync_ns, s
 {
 	int e = 0;
 	const char *step = "fdatasync";
-	int64_t t0 = mono_ns();
+	int64_t t0 = sl_mono_ns();
 	if (sync && fdatasync(pw->fd))
 		e = errno;
 	if (sync_ns)
-		*sync_ns += mono_ns() - t0;
+		*sync_ns += sl_mono_ns() - t0;
 	if (close(pw->fd) && !e)
 		e = errno, step = "close";
 	pw->fd = -1;
@@ -186,10 +180,10 @@ static int finish_write(struct pending_write *pw, bool sync, int64_t *sync_ns, s
 
 static int sync_dir_of(const struct pending_write *pw, int64_t *sync_ns, struct sl_err *err)
 {
-	int64_t t0 = mono_ns();
+	int64_t t0 = sl_mono_ns();
 	int e = fsync_dir(pw->path, pw->dirlen);
 	if (sync_ns)
-		*sync_ns += mono_ns() - t0;
+		*sync_ns += sl_mono_ns() - t0;
 	return e ? sl_errf(err, -e, "writing cache file %s: fsync of the directory of: %s",
 			   pw->path, strerror(e)) : 0;
 }

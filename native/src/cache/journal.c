@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "../chunk/chunk.h"
+#include "../util/clock.h"
 #include "../util/crc32c.h"
 #include "../util/fileio.h"
 #include "cachefile.h"
@@ -67,13 +68,6 @@ struct sl_journal {
 	uint64_t failed_from, failed_upto;
 	int sync_err;
 };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static size_t padding(size_t n)
 {
@@ -168,7 +162,7 @@ static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
 #define SYNC_EACH_MAX 16
 static int sync_staged(struct sl_journal *j, int64_t *sync_ns)
 {
-	int64_t t0 = mono_ns();
+	int64_t t0 = sl_mono_ns();
 	int rc = 0;
 	size_t nkeys = 0;
 	for (size_t at = 0; at < j->keys_len; at += strlen(j->keys + at) + 1)
@@ -176,7 +170,7 @@ static int sync_staged(struct sl_journal *j, int64_t *sync_ns)
 	if (nkeys > SYNC_EACH_MAX) {
 		rc = syncfs(j->fd) ? -errno : 0;
 		if (sync_ns)
-			*sync_ns += mono_ns() - t0;
+			*sync_ns += sl_mono_ns() - t0;
 		return rc;
 	}
 	char last_dir[PATH_MAX] = "";
@@ -207,7 +201,7 @@ static int sync_staged(struct sl_journal *j, int64_t *sync_ns)
 	if (!rc)
 		rc = fsync_path(j->dir);
 	if (sync_ns)
-		*sync_ns += mono_ns() - t0;
+		*sync_ns += sl_mono_ns() - t0;
 	return rc;
 }
 
@@ -263,10 +257,10 @@ static int group_sync(struct sl_journal *j, uint64_t upto, int64_t *sync_ns)
 		j->syncing = true;
 		uint64_t target = j->written, from = j->synced;
 		pthread_mutex_unlock(&j->lock);
-		int64_t t0 = mono_ns();
+		int64_t t0 = sl_mono_ns();
 		int rc = fdatasync(j->fd) ? -errno : 0;
 		if (sync_ns)
-			*sync_ns += mono_ns() - t0;
+			*sync_ns += sl_mono_ns() - t0;
 		pthread_mutex_lock(&j->lock);
 		j->syncing = false;
 		if (rc) {

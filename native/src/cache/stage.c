@@ -142,20 +142,6 @@ struct sl_stage {
 	struct hold *holds[HOLD_BUCKETS];
 };
 
-static int64_t now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int mkdirs(char *path)
 {
 	for (char *p = path + 1; *p; p++)
@@ -265,7 +251,8 @@ static int collect_files(struct sl_stage *st, struct sdir *d, const char *dir, s
 		else if (S_ISREG(sb.st_mode) && tmp)
 			unlink(p); /* an unfinished write: its hflush never returned */
 		else if (S_ISREG(sb.st_mode))
-			queue_add_locked(st, p + base, d, 0, now_s() + SETTLE_S);
+			queue_add_locked(st, p + base, d, 0,
+					 sl_clock_mono_s(st->cfg.clock) + SETTLE_S);
 	}
 	closedir(dp);
 	return 0;
@@ -290,7 +277,8 @@ static void collect_pending(struct sl_stage *st, struct sdir *d)
 		if (!pd)
 			break; /* the marker stays for the next client */
 		*pd = (struct pending){.id = id, .size = size, .dir = d,
-				       .next_try = now_s() + SETTLE_S, .next = st->pending};
+				       .next_try = sl_clock_mono_s(st->cfg.clock) + SETTLE_S,
+				       .next = st->pending};
 		st->pending = pd;
 		d->waiting++;
 	}
@@ -347,9 +335,7 @@ int sl_stage_new(const struct sl_stage_config *cfg, struct sl_stage **out, struc
 	pthread_mutex_init(&st->put_lock, NULL);
 	pthread_cond_init(&st->put_done, NULL);
 	uint64_t rnd = 0;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rnd = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)st;
+	rnd = (uint64_t)sl_real_ns() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)st;
 	snprintf(st->owner, sizeof(st->owner), "%d-%016" PRIx64, (int)getpid(), rnd);
 	size_t nroots = sl_diskcache_nroots(cfg->disk);
 	for (size_t i = 0; i < nroots; i++) {
@@ -507,7 +493,7 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 	uint32_t *lens = malloc(total * sizeof(*lens));
 	int *rcs = malloc(total * sizeof(*rcs));
 	struct sl_err err = {0};
-	int64_t t0 = now_ns(), sync_ns = 0;
+	int64_t t0 = sl_mono_ns(), sync_ns = 0;
 	if (!paths || !pp || !keys || !dirs || !data || !lens || !rcs) {
 		for (struct put_req *r = batch; r; r = r->next) {
 			for (size_t i = 0; i < r->n; i++)
@@ -546,7 +532,7 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 		}
 	struct sl_stage_stats *stats = st->cfg.stats;
 	sl_stat_add(&stats->stages, total);
-	sl_stat_add(&stats->stage_ns, (uint64_t)(now_ns() - t0));
+	sl_stat_add(&stats->stage_ns, (uint64_t)(sl_mono_ns() - t0));
 	sl_stat_add(&stats->stage_sync_ns, (uint64_t)sync_ns);
 out:
 	free(paths);
@@ -622,7 +608,7 @@ void sl_stage_uploaded(struct sl_stage *st, const char *key)
 void sl_stage_orphan(struct sl_stage *st, const char *key)
 {
 	pthread_mutex_lock(&st->lock);
-	queue_add_locked(st, key, own_dir(st, key), now_s() + RETRY_MIN_S, 0);
+	queue_add_locked(st, key, own_dir(st, key), sl_clock_mono_s(st->cfg.clock) + RETRY_MIN_S, 0);
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -674,7 +660,7 @@ void sl_stage_store_ok(struct sl_stage *st)
 {
 	if (!atomic_load(&st->backing_off) || !atomic_exchange(&st->backing_off, false))
 		return;
-	int64_t now = now_s();
+	int64_t now = sl_clock_mono_s(st->cfg.clock);
 	pthread_mutex_lock(&st->lock);
 	for (struct queued *q = st->queue; q; q = q->next)
 		if (q->next_try > now)
@@ -749,7 +735,8 @@ static void retry_run(void *arg)
 	} else {
 		int delay = RETRY_MIN_S << (q->attempts < 6 ? q->attempts : 6);
 		q->attempts++;
-		q->next_try = now_s() + (delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
+		q->next_try = sl_clock_mono_s(st->cfg.clock) +
+			      (delay > RETRY_MAX_S ? RETRY_MAX_S : delay);
 		if (store_failed) /* (not when the database could not tell the slice's state) */
 			atomic_store(&st->backing_off, true);
 		sl_log(st->cfg.log, SL_LOG_WARN, "uploading staged block %s: %s (retrying in %d s)",
@@ -796,7 +783,7 @@ static void pending_run(void *arg)
 			remove_dir(pd->dir);
 		free(pd);
 	} else {
-		pd->next_try = now_s() + RETRY_MIN_S;
+		pd->next_try = sl_clock_mono_s(st->cfg.clock) + RETRY_MIN_S;
 	}
 	pthread_mutex_unlock(&st->lock);
 	free(t);
@@ -804,7 +791,7 @@ static void pending_run(void *arg)
 
 void sl_stage_sweep(struct sl_stage *st)
 {
-	int64_t now = now_s();
+	int64_t now = sl_clock_mono_s(st->cfg.clock);
 	pthread_mutex_lock(&st->lock);
 	/* While blocks wait after failures, try the one due first now and then, whatever its
 	 * delay: if it gets through, the store answers again and all of them become due. */

@@ -12,6 +12,7 @@
 
 #include "../meta/meta.h"
 #include "../object/object.h"
+#include "../util/clock.h"
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/pool.h"
@@ -46,6 +47,7 @@ struct sl_stage_config {
 	struct sl_pool *uploads;    /* retries and the checks of dead clients' slices run there */
 	const struct sl_logger *log;
 	struct sl_stage_stats *stats;
+	const struct sl_clock *clock; /* retries are timed by it (NULL: the system clock) */
 	struct sl_stage_volume vol;
 };
 

@@ -127,7 +127,7 @@ int cmd_gateway(int argc, char **argv)
 	cli_block_stop_signals(&set); /* before sl_gateway_new starts threads that inherit it */
 	if (!rc) {
 		char msg[1024];
-		if (sl_gateway_new(k.kv, k.n, &gw, msg, sizeof(msg)))
+		if (sl_gateway_new(k.kv, k.n, NULL, &gw, msg, sizeof(msg)))
 			rc = cli_fail("gateway", "%s", msg);
 	}
 	if (!rc)

@@ -39,13 +39,6 @@ struct warmup {
 	atomic_uint_fast64_t bytes_done, files_done, failures;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double mib(uint64_t b)
 {
 	return (double)b / (1024.0 * 1024.0);
@@ -159,7 +152,7 @@ static void *worker(void *arg)
 static void progress(struct warmup *w, double start, bool final)
 {
 	uint64_t b = atomic_load(&w->bytes_done), nf = atomic_load(&w->files_done);
-	double t = now_s() - start;
+	double t = ((double)sl_mono_ns() / 1e9) - start;
 	double rate = t > 0 ? mib(b) / t : 0;
 	pthread_mutex_lock(&w->lock);
 	fprintf(stderr, "%sfiles %" PRIu64 "/%zu, %.1f/%.1f MiB, %.1f MiB/s%s%s",
@@ -204,7 +197,7 @@ static int run(struct warmup *w, char **paths, int npaths, int threads)
 
 	pthread_t tids[MAX_THREADS];
 	int started = 0;
-	double start = now_s(), last = start;
+	double start = ((double)sl_mono_ns() / 1e9), last = start;
 	for (; started < threads && (size_t)started < w->nfiles; started++)
 		if (pthread_create(&tids[started], NULL, worker, w))
 			break;
@@ -214,8 +207,8 @@ static int run(struct warmup *w, char **paths, int npaths, int threads)
 	while (atomic_load(&w->files_done) < w->nfiles && started) {
 		struct timespec ts = {0, 100 * 1000000L};
 		nanosleep(&ts, NULL);
-		if (now_s() - last >= every) {
-			last = now_s();
+		if (((double)sl_mono_ns() / 1e9) - last >= every) {
+			last = ((double)sl_mono_ns() / 1e9);
 			progress(w, start, false);
 		}
 	}

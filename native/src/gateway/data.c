@@ -88,7 +88,8 @@ bool sl_gw_grant_mac(const uint8_t key[SL_GRANT_MAC_BYTES], const char *principa
 bool sl_gw_grant(const struct sl_gateway *gw, const char *principal, uint64_t first,
 		 uint32_t count, struct sl_slice_grant *out)
 {
-	*out = (struct sl_slice_grant){.first = first, .count = count, .issued = time(NULL)};
+	*out = (struct sl_slice_grant){.first = first, .count = count,
+				       .issued = sl_clock_real_s(gw->vol->core.clock)};
 	return sl_gw_grant_mac(gw->grant_key, principal, out, out->mac);
 }
 
@@ -108,7 +109,7 @@ static int check_grant(const struct sl_gateway *gw, const struct sl_gw_caller *c
 		return sl_errf(err, -EPERM, "%s: the slice grant was not issued to %s by a gateway "
 			       "of this volume (altered, forged, or another user's)", what,
 			       caller->name);
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = sl_clock_real_s(gw->vol->core.clock);
 	if (g->issued > now + GRANT_SKEW_S || now - g->issued > gw->grant_lifetime_s)
 		return sl_errf(err, -EPERM, "%s: the slice grant was issued %" PRId64 " s ago; "
 			       "grants last gateway.grant-lifetime = %" PRId64 " s", what,
@@ -227,12 +228,14 @@ int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 			       p->key ? p->key : "", gw->vol->core.format.name);
 	int rc = put ? check_put(gw, caller, p, id, err)
 		     : check_read(gw, u, p, id, bindx, blen, err);
+	/* On the system clock, not the gateway's: the object store and the cache group's servers
+	 * check these expiries on theirs. */
 	if (!rc && peer)
-		rc = sl_peers_ticket(gw->group_key, p->key,
-				     (int64_t)time(NULL) + gw->presign_expiry_s, url, size, err);
+		rc = sl_peers_ticket(gw->group_key, p->key, sl_real_s() + gw->presign_expiry_s, url,
+				     size, err);
 	else if (!rc)
-		rc = sl_presign(gw->presigner, method, p->key, gw->presign_expiry_s, time(NULL), url,
-				size, err);
+		rc = sl_presign(gw->presigner, method, p->key, gw->presign_expiry_s, sl_real_s(),
+				url, size, err);
 	if (rc)
 		return rc;
 	*expires_s = (uint32_t)gw->presign_expiry_s;

@@ -15,11 +15,13 @@
 #include "../meta/codec.h"
 
 struct sl_gateway;
+struct sl_clock;
 
-/* Opens the volume in direct mode (conf as for sluice_init, plus the gateway.* keys), reads the
- * identity rules and starts listening. -errno with a message in errmsg. */
-int sl_gateway_new(const sluice_kv *conf, size_t nconf, struct sl_gateway **out, char *errmsg,
-		   size_t errmsg_size);
+/* Opens the volume in direct mode (conf as for sluice_init, plus the gateway.* keys) on clock
+ * (NULL: the system clock; a test's own, which decides the lifetimes of grants and tokens),
+ * reads the identity rules and starts listening. -errno with a message in errmsg. */
+int sl_gateway_new(const sluice_kv *conf, size_t nconf, const struct sl_clock *clock,
+		   struct sl_gateway **out, char *errmsg, size_t errmsg_size);
 /* Its volume handle (direct mode), whose counters /metrics shows. */
 sluice_volume *sl_gateway_volume(struct sl_gateway *gw);
 /* The port it listens on (useful with gateway.listen=127.0.0.1:0). */

@@ -69,7 +69,7 @@ struct sl_gw_token_conn {
 	char owner[256];   /* the identity of the connection */
 	int32_t seq;
 	int64_t expiry_ms;  /* as last read (ms since the epoch) */
-	int64_t checked_ms; /* when it was last read (monotonic ms) */
+	int64_t checked_ms; /* when it was last read (the clock's mono ms) */
 };
 /* The handshake's lookup (sl_rpc_token_lookup_fn): the password of the valid token that ident
  * names; fills *st. -EACCES with the reason (for the log) when it is not valid. */

@@ -106,8 +106,8 @@ static int setup(struct sl_gateway *gw, struct sl_err *err)
 	return do_listen(gw, sl_conf_str(c, "gateway.listen"), err);
 }
 
-int sl_gateway_new(const sluice_kv *conf, size_t nconf, struct sl_gateway **out, char *errmsg,
-		   size_t errmsg_size)
+int sl_gateway_new(const sluice_kv *conf, size_t nconf, const struct sl_clock *clock,
+		   struct sl_gateway **out, char *errmsg, size_t errmsg_size)
 {
 	*out = NULL;
 	struct sl_gateway *gw = calloc(1, sizeof(*gw));
@@ -118,7 +118,7 @@ int sl_gateway_new(const sluice_kv *conf, size_t nconf, struct sl_gateway **out,
 	gw->listen_fd = gw->wake[0] = gw->wake[1] = -1;
 	pthread_mutex_init(&gw->lock, NULL);
 	pthread_cond_init(&gw->idle, NULL);
-	int rc = sluice_init(conf, nconf, &gw->vol, errmsg, errmsg_size);
+	int rc = sl_vol_init(conf, nconf, clock, &gw->vol, errmsg, errmsg_size);
 	if (!rc) {
 		struct sl_err err = {0};
 		if ((rc = setup(gw, &err)))

@@ -33,6 +33,7 @@
 
 struct sl_gw_tokens {
 	struct sl_meta *m;
+	const struct sl_clock *clock; /* the handle's: issue, expiry and re-check times */
 	const struct sl_logger *log;
 	int64_t max_lifetime_ms, renew_ms, update_ms, sweep_ms;
 
@@ -46,20 +47,6 @@ struct sl_gw_tokens {
 	pthread_t sweeper;
 	bool sweeping, stop;
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int conf_seconds(const struct sl_conf *c, const char *key, int64_t *ms, struct sl_err *err)
 {
@@ -84,6 +71,7 @@ int sl_gw_tokens_new(struct sl_meta *m, const struct sl_conf *c, const struct sl
 	if (!t)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	t->m = m;
+	t->clock = m->clock;
 	t->log = log;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_condattr_t ca;
@@ -122,7 +110,7 @@ void sl_gw_tokens_free(struct sl_gw_tokens *t)
 int sl_gw_tokens_sweep(struct sl_gw_tokens *t, struct sl_err *err)
 {
 	uint64_t ntok = 0, nkey = 0;
-	int64_t now = wall_ms();
+	int64_t now = sl_clock_real_ms(t->clock);
 	int rc = sl_meta_dt_sweep(t->m, now, &ntok, &nkey, err);
 	if (rc)
 		return sl_err_wrap(err, "sweeping expired delegation tokens");
@@ -142,14 +130,7 @@ static void *sweeper_main(void *arg)
 	struct sl_gw_tokens *t = arg;
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += t->sweep_ms / 1000;
-		until.tv_nsec += (t->sweep_ms % 1000) * 1000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
+		struct timespec until = sl_deadline_ms(CLOCK_MONOTONIC, t->sweep_ms);
 		while (!t->stop && pthread_cond_timedwait(&t->wake, &t->lock, &until) != ETIMEDOUT)
 			;
 		if (t->stop)
@@ -333,7 +314,7 @@ int sl_gw_token_verify(struct sl_gw_tokens *t, const uint8_t *ident, size_t len,
 		       struct sl_err *err)
 {
 	struct sl_dt_row row;
-	int rc = check(t, ident, len, wall_ms(), false, &row, password, err);
+	int rc = check(t, ident, len, sl_clock_real_ms(t->clock), false, &row, password, err);
 	if (rc)
 		return rc;
 	memcpy(st->ident, ident, len);
@@ -341,13 +322,13 @@ int sl_gw_token_verify(struct sl_gw_tokens *t, const uint8_t *ident, size_t len,
 	snprintf(st->owner, sizeof(st->owner), "%s", row.owner);
 	st->seq = row.seq;
 	st->expiry_ms = row.expiry_ms;
-	st->checked_ms = mono_ms();
+	st->checked_ms = sl_clock_mono_ms(t->clock);
 	return 0;
 }
 
 int sl_gw_token_recheck(struct sl_gw_tokens *t, struct sl_gw_token_conn *st, struct sl_err *err)
 {
-	int64_t now = wall_ms(), mono = mono_ms();
+	int64_t now = sl_clock_real_ms(t->clock), mono = sl_clock_mono_ms(t->clock);
 	if (mono - st->checked_ms < SL_GW_TOKEN_RECHECK_MS && now <= st->expiry_ms)
 		return 0;
 	struct sl_dt_row row;
@@ -372,7 +353,7 @@ int sl_gw_token_issue(struct sl_gw_tokens *t, const char *owner, const char *rea
 	    (renewer && strlen(renewer) >= sizeof(row.renewer)))
 		return sl_errf(err, -EINVAL, "user names of a delegation token must have 1-255 "
 			       "bytes");
-	int64_t now = wall_ms();
+	int64_t now = sl_clock_real_ms(t->clock);
 	struct sl_dt_key key;
 	int rc = signing_key(t, now, &key, err);
 	if (rc)
@@ -404,7 +385,7 @@ int sl_gw_token_issue(struct sl_gw_tokens *t, const char *owner, const char *rea
 int sl_gw_token_renew(struct sl_gw_tokens *t, const char *caller, const uint8_t *ident,
 		      size_t len, const uint8_t *password, int64_t *expiry_ms, struct sl_err *err)
 {
-	int64_t now = wall_ms();
+	int64_t now = sl_clock_real_ms(t->clock);
 	struct sl_dt_row row;
 	int rc = check_password(t, ident, len, password, now, false, &row, err);
 	if (rc)
@@ -435,7 +416,8 @@ int sl_gw_token_cancel(struct sl_gw_tokens *t, const char *caller, const uint8_t
 		       size_t len, const uint8_t *password, struct sl_err *err)
 {
 	struct sl_dt_row row;
-	int rc = check_password(t, ident, len, password, wall_ms(), true, &row, err);
+	int64_t now = sl_clock_real_ms(t->clock);
+	int rc = check_password(t, ident, len, password, now, true, &row, err);
 	if (rc)
 		return rc;
 	if (strcmp(row.owner, caller) && (!*row.renewer || strcmp(row.renewer, caller)))

@@ -67,7 +67,7 @@ struct centry {
 	uint64_t who;    /* K_PATH, K_NAME: the caller's identity id */
 	sl_ino ino;      /* K_NODE, K_CHUNK: the inode; K_NAME: the parent */
 	uint32_t indx;   /* K_CHUNK */
-	int64_t born_ns; /* when the fetch of the value began (CLOCK_MONOTONIC) */
+	int64_t born_ns; /* when the fetch of the value began (the clock's mono ns) */
 	uint64_t ngen;   /* K_NODE attributes, K_PATH, K_NAME: valid only while == cache ngen */
 	size_t bytes;
 	union {
@@ -92,6 +92,7 @@ struct centry {
 };
 
 struct sl_meta_cache {
+	const struct sl_clock *clock; /* the handle's: entries age by it */
 	int64_t attr_ns, entry_ns, dir_entry_ns, open_ns;
 	size_t max_entries;
 
@@ -115,13 +116,6 @@ struct ckey {
 	const void *key;
 	size_t klen;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 static bool fresh(const struct centry *e, int64_t ttl_ns, int64_t now)
 {
@@ -319,7 +313,7 @@ struct fill {
 
 static struct fill fill_begin(struct sl_meta_cache *c)
 {
-	struct fill f = {.born = now_ns()};
+	struct fill f = {.born = sl_clock_mono_ns(c->clock)};
 	pthread_mutex_lock(&c->lock);
 	f.seq = c->seq;
 	pthread_mutex_unlock(&c->lock);
@@ -392,7 +386,7 @@ static int c_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino
 		     struct sl_attr *attr, struct sl_err *err)
 {
 	struct sl_meta_cache *c = m->cache;
-	struct fill f = {.born = now_ns()};
+	struct fill f = {.born = sl_clock_mono_ns(c->clock)};
 	pthread_mutex_lock(&c->lock);
 	if (attr_hit(c, ino, f.born, attr)) {
 		c->hits++;
@@ -427,7 +421,7 @@ static int entry_cached(struct sl_meta_cache *c, struct sl_meta *m, const struct
 			bool *done, struct sl_err *err)
 {
 	*done = false;
-	f->born = now_ns();
+	f->born = sl_clock_mono_ns(c->clock);
 	sl_ino hit = 0;
 	pthread_mutex_lock(&c->lock);
 	k->who = user_id(c, u);
@@ -539,7 +533,7 @@ static int c_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	}
 	*slices = NULL;
 	*n = 0;
-	struct fill f = {.born = now_ns()};
+	struct fill f = {.born = sl_clock_mono_ns(c->clock)};
 	struct ckey k = {.kind = K_CHUNK, .ino = ino, .indx = indx};
 	pthread_mutex_lock(&c->lock);
 	struct centry *node = find_node(c, ino), *e = find(c, &k);
@@ -811,6 +805,7 @@ int sl_meta_cache_enable(struct sl_meta *m, const struct sl_meta_cache_conf *con
 		return sl_errf(err, -ENOMEM, "out of memory");
 	}
 	sl_lru_list_init(&c->uses);
+	c->clock = m->clock;
 	c->attr_ns = (int64_t)conf->attr_s * NS_PER_S;
 	c->entry_ns = (int64_t)conf->entry_s * NS_PER_S;
 	c->dir_entry_ns = (int64_t)conf->dir_entry_s * NS_PER_S;

@@ -95,13 +95,6 @@ void sl_meta_inject_fault(struct sl_meta *m, enum sl_meta_op op, int rc, unsigne
 	atomic_store(&c->fault_count, count);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Before a call: 0 to go on, else the error the call returns (slot missing, fault injected). */
 static int call_begin(struct sl_meta *m, enum sl_meta_op op, bool present, uint64_t *t0,
 		      struct sl_err *err)
@@ -120,14 +113,14 @@ static int call_begin(struct sl_meta *m, enum sl_meta_op op, bool present, uint6
 			     op_names[op], m->be->name, m->url_redacted);
 	if (rc)
 		atomic_fetch_add_explicit(&c->failures, 1, memory_order_relaxed);
-	*t0 = mono_ns();
+	*t0 = (uint64_t)sl_mono_ns();
 	return rc;
 }
 
 static int call_end(struct sl_meta *m, enum sl_meta_op op, uint64_t t0, int rc)
 {
 	struct op_counters *c = &m->calls->op[op];
-	atomic_fetch_add_explicit(&c->ns, mono_ns() - t0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->ns, (uint64_t)sl_mono_ns() - t0, memory_order_relaxed);
 	if (rc)
 		atomic_fetch_add_explicit(&c->failures, 1, memory_order_relaxed);
 	return rc;

@@ -167,13 +167,6 @@ void sl_meta_close(struct sl_meta *m)
 
 /* ---- id allocation --------------------------------------------------------------------------- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Takes the next id of [*next, *max) under m->lock, refilling the batch from the counter (the
  * counter holds the next free id; adding n reserves [new - n, new)). until (NULL: none) is the
  * batch's deadline (see slice_batch_until_ms): past it, the rest of the batch is dropped. */
@@ -184,7 +177,8 @@ static int next_id(struct sl_meta *m, pthread_mutex_t *refill, uint64_t *next, u
 	bool refilled = false; /* by this call: its ids are used even if the deadline is near */
 	for (;;) {
 		pthread_mutex_lock(&m->lock);
-		if (until && *until && !refilled && *next < *max && mono_ms() >= *until)
+		if (until && *until && !refilled && *next < *max &&
+		    sl_clock_mono_ms(m->clock) >= *until)
 			*next = *max;
 		while (*next < *max) {
 			uint64_t v = (*next)++;

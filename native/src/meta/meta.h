@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "../chunk/slice.h"
+#include "../util/clock.h"
 #include "../util/conf.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -761,13 +762,17 @@ struct sl_meta {
 	void *priv;
 	const struct sl_logger *log;
 	const struct sl_conf *conf; /* the volume's settings for backends that need some, or NULL */
+	/* The clock of its decisions by time (the cache's ttls, a batch's deadline, a presigned
+	 * URL's reuse); NULL: the system clock. Set by the opener before first use (a test's own,
+	 * util/clock.h); sl_meta_cache_enable takes it as it is then. */
+	const struct sl_clock *clock;
 	char url_redacted[512]; /* the META-URL with the password replaced by **** */
 
 	/* core state, guarded by lock */
 	pthread_mutex_t lock;
 	uint64_t next_ino, max_ino;     /* current batch of inode numbers: [next, max) */
 	uint64_t next_slice, max_slice; /* current batch of slice ids */
-	int64_t slice_batch_until_ms;   /* its ids are handed out until then (CLOCK_MONOTONIC ms; 0:
+	int64_t slice_batch_until_ms;   /* its ids are handed out until then (clock's mono ms; 0:
 	                                   no limit): a backend whose batches come with a grant of
 	                                   limited life (remote) sets it in incr_counter("nextChunk"),
 	                                   so that ids are used while their grant has time left */

@@ -258,7 +258,7 @@ int sl_remote_invoke(struct sl_meta *m, struct call *c, struct sl_err *err)
 {
 	struct remote *r = sl_remote_of(m);
 	struct pooled *p = NULL;
-	int64_t now = sl_remote_now_ms();
+	int64_t now = sl_mono_ms();
 	pthread_mutex_lock(&r->lock);
 	while (r->nidle && !p) {
 		p = r->idle[--r->nidle];
@@ -288,7 +288,7 @@ int sl_remote_invoke(struct sl_meta *m, struct call *c, struct sl_err *err)
 		drop(p);
 		return sl_err_wrap(err, "gateway %s:%s", r->host, r->port);
 	}
-	p->last_used_ms = sl_remote_now_ms();
+	p->last_used_ms = sl_mono_ms();
 	pthread_mutex_lock(&r->lock);
 	if (r->nidle < r->max_idle) {
 		r->idle[r->nidle++] = p;
@@ -399,7 +399,7 @@ static int remote_url(void *arg, const char *method, const char *key, unsigned f
 	if (!slice_of_key(key, &id))
 		return sl_errf(err, put ? -EPERM : -EACCES, "%s: '%s' is not a data block key; the "
 			       "gateway presigns data blocks only", m->url_redacted, key);
-	int64_t start = sl_remote_now_ms();
+	int64_t start = sl_clock_mono_ms(m->clock);
 	if (!(flags & SL_PRESIGN_FRESH) && sl_rdata_url_get(r->data, method, key, start, out, size))
 		return 0;
 	sl_ino ino = 0;

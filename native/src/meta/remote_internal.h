@@ -38,14 +38,6 @@ struct remote {
 
 static inline struct remote *sl_remote_of(struct sl_meta *m) { return m->priv; }
 
-/* The monotonic clock in milliseconds. */
-static inline int64_t sl_remote_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the backend's life and data access (remote.c; slots of sl_meta_remote_backend) --------- */
 int sl_remote_init(struct sl_meta *m, const char *url, struct sl_err *err);
 void sl_remote_cleanup(struct sl_meta *m);

@@ -158,7 +158,7 @@ static int remote_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *
 static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delta, int64_t *value,
 			       struct sl_err *err)
 {
-	int64_t asked = sl_remote_now_ms();
+	int64_t asked = sl_clock_mono_ms(m->clock);
 	struct call c;
 	sl_remote_begin(&c, SL_OP_NEXT_IDS, NULL);
 	sl_w_str(&c.req, name);

@@ -45,13 +45,6 @@ int64_t sl_sql_jfs_space(uint64_t n)
 	return n == 0 ? 4096 : (int64_t)((((n - 1) >> 12) + 1) << 12);
 }
 
-int64_t sl_sql_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* ---- transactions and statements ------------------------------------------------------------- */
 
 struct run_ctx {

@@ -150,7 +150,7 @@ static int mknod_op(struct tx *t, void *arg)
 		return rc;
 	if (p.parent > SL_TRASH_INO) /* a directory that was deleted into the trash */
 		return sl_errf(t->err, -ENOENT, "directory %" PRIu64 " is being deleted", a->parent);
-	int64_t now = sl_sql_now_ns();
+	int64_t now = sl_real_ns();
 	sl_ino old;
 	uint8_t otype;
 	rc = edge_get(t, a->parent, a->name, true, &old, &otype);
@@ -320,7 +320,7 @@ static int unlink_op(struct tx *t, void *arg)
 				   a->parent);
 	if (n.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
 		return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->name);
-	int64_t now = sl_sql_now_ns();
+	int64_t now = sl_real_ns();
 	if (a->dir) {
 		bool empty;
 		if ((rc = dir_is_empty(t, ino, &empty)))
@@ -468,7 +468,7 @@ static int rename_op(struct tx *t, void *arg)
 			return sl_errf(t->err, -EINVAL, "cannot move directory '%s' into itself",
 				       a->nsrc);
 	}
-	int64_t now = sl_sql_now_ns();
+	int64_t now = sl_real_ns();
 	int64_t snlink = 0, dnlink = 0;
 	rc = edge_get(t, pdst, ndst, true, &dino, &dtype);
 	if (rc && rc != -ENOENT)

@@ -288,7 +288,7 @@ static int write_inode_records(struct tx *t, struct write_chunks_arg *b, size_t 
 			n.length = end;
 		}
 		n.mtime_ns = a[i].mtime;
-		n.ctime_ns = sl_sql_now_ns();
+		n.ctime_ns = sl_real_ns();
 		a[i].attr = n; /* the file as this record leaves it */
 		if ((rc = sl_sqlq_exec(t, NULL,
 				       "INSERT INTO jfs_chunk_ref (chunkid, size, refs) "
@@ -483,7 +483,7 @@ static int truncate_op(struct tx *t, void *arg)
 	if (rc)
 		return rc;
 	n->length = a->length;
-	n->mtime_ns = n->ctime_ns = sl_sql_now_ns();
+	n->mtime_ns = n->ctime_ns = sl_real_ns();
 	return set_length(t, a->ino, n->length, n->mtime_ns, n->ctime_ns);
 }
 
@@ -689,7 +689,7 @@ static int concat_op(struct tx *t, void *arg)
 	if ((rc = sl_sql_lease_idle(t, a->target, "concat to")))
 		return rc;
 	uint64_t off = ta.length;
-	int64_t now = sl_sql_now_ns();
+	int64_t now = sl_real_ns();
 	for (size_t i = 0; !rc && i < a->n; i++) {
 		sl_ino src = a->srcs[i];
 		if ((rc = sl_sql_node_get(t, src, true, &sa)))

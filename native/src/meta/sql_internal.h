@@ -86,8 +86,6 @@ struct acct {
 struct sqlbe *sl_sql_be_of(struct sl_meta *m);
 /* JuiceFS's align4K: the space of a file of n bytes; an empty one counts as 4 KiB. */
 int64_t sl_sql_jfs_space(uint64_t n);
-/* The time now (CLOCK_REALTIME) in ns since the epoch. */
-int64_t sl_sql_now_ns(void);
 /* sql followed by the driver's FOR UPDATE clause, in buf of size bytes (FU for an array). */
 const char *sl_sql_fu(struct tx *t, char *buf, size_t size, const char *sql);
 /* An integer column as uint64_t; NULL reads as 0. */

@@ -23,10 +23,6 @@
 
 #include "sql_internal.h"
 
-static int64_t now_s(void)
-{
-	return (int64_t)time(NULL);
-}
 
 static int ensure_table(struct sl_meta *m, struct sl_err *err)
 {
@@ -39,9 +35,7 @@ static int ensure_table(struct sl_meta *m, struct sl_err *err)
 static uint64_t next_gen(struct sl_meta *m)
 {
 	struct sqlbe *b = m->priv;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	uint64_t now = (uint64_t)sl_real_ns();
 	pthread_mutex_lock(&b->lock);
 	b->lease_gen = now > b->lease_gen ? now : b->lease_gen + 1;
 	uint64_t g = b->lease_gen;
@@ -73,7 +67,7 @@ static int session_live(struct tx *t, uint64_t sid, bool *live)
 			     (int64_t)sid);
 	if (rc <= 0)
 		return rc;
-	*live = t->d->col_i64(s, 0) >= now_s();
+	*live = t->d->col_i64(s, 0) >= sl_real_s();
 	t->d->finalize(s);
 	return 0;
 }
@@ -120,11 +114,11 @@ static int acquire_op(struct tx *t, void *arg)
 				       "writers", a->ino, sid);
 		rc = sl_sqlq_exec(t, NULL, "UPDATE sluice_lease SET sid = ?, gen = ?, since = ? "
 				  "WHERE inode = ?", "iiii", (int64_t)a->l.sid, (int64_t)a->l.gen,
-				  now_s(), (int64_t)a->ino);
+				  sl_real_s(), (int64_t)a->ino);
 	} else {
 		rc = sl_sqlq_exec(t, NULL, "INSERT INTO sluice_lease (inode, sid, gen, since) "
 				  "VALUES (?, ?, ?, ?)", "iiii", (int64_t)a->ino, (int64_t)a->l.sid,
-				  (int64_t)a->l.gen, now_s());
+				  (int64_t)a->l.gen, sl_real_s());
 	}
 	return rc;
 }
@@ -257,7 +251,7 @@ int sl_sql_lease_sweep(struct sl_meta *m, int64_t hard_limit_s, uint64_t *ended,
 {
 	*ended = 0;
 	int rc = ensure_table(m, err);
-	struct sweep_arg a = {.before = now_s() - hard_limit_s};
+	struct sweep_arg a = {.before = sl_real_s() - hard_limit_s};
 	if (!rc)
 		rc = sl_sqlq_run(m, true, sweep_op, &a, err);
 	if (!rc)

@@ -278,7 +278,7 @@ static int setattr_op(struct tx *t, void *arg)
 		n->atime_ns = a->in->atime_ns;
 	if (a->set & SL_SET_MTIME)
 		n->mtime_ns = a->in->mtime_ns;
-	n->ctime_ns = sl_sql_now_ns();
+	n->ctime_ns = sl_real_ns();
 	return sl_sqlq_exec(t, NULL,
 			    "UPDATE jfs_node SET mode = ?, uid = ?, gid = ?, atime = ?, "
 			    "atimensec = ?, mtime = ?, mtimensec = ?, ctime = ?, ctimensec = ? "

@@ -23,6 +23,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/retry.h"
 
@@ -54,20 +55,6 @@ struct sl_sql_pool {
 	int nidle;
 };
 
-static int64_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int sl_sql_pool_new(const struct sl_sql_driver *drv, struct sl_sql_url *url,
 		    const struct sl_sql_pool_conf *conf, struct sl_sql_pool **out,
 		    struct sl_err *err)
@@ -95,7 +82,7 @@ int sl_sql_pool_new(const struct sl_sql_driver *drv, struct sl_sql_url *url,
 	p->log = conf->log;
 	atomic_init(&p->ops, drv->op_table ? OPS_UNKNOWN : OPS_UNAVAILABLE);
 	if (getrandom(&p->op_base, sizeof(p->op_base), 0) != (ssize_t)sizeof(p->op_base))
-		p->op_base = (uint64_t)mono_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
+		p->op_base = (uint64_t)sl_mono_ms() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
 	atomic_init(&p->op_next, 0);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->freed, NULL);
@@ -135,7 +122,7 @@ int sl_sql_pool_get(struct sl_sql_pool *p, struct sl_sql_conn **out, struct sl_e
 		if (p->nidle) {
 			struct idle_conn ic = p->idle[--p->nidle];
 			pthread_mutex_unlock(&p->lock);
-			if (mono_s() - ic.since < PING_AFTER_S || p->drv->ping(ic.c, NULL) == 0) {
+			if (sl_mono_s() - ic.since < PING_AFTER_S || p->drv->ping(ic.c, NULL) == 0) {
 				*out = ic.c;
 				return 0;
 			}
@@ -172,7 +159,7 @@ void sl_sql_pool_put(struct sl_sql_pool *p, struct sl_sql_conn *c, bool broken)
 		p->total--;
 	} else {
 		p->idle[p->nidle].c = c;
-		p->idle[p->nidle].since = mono_s();
+		p->idle[p->nidle].since = sl_mono_s();
 		p->nidle++;
 		c = NULL;
 	}
@@ -183,11 +170,6 @@ void sl_sql_pool_put(struct sl_sql_pool *p, struct sl_sql_conn *c, bool broken)
 }
 
 /* ---- operation ids ---------------------------------------------------------------------------- */
-
-static int64_t now_s(void)
-{
-	return (int64_t)time(NULL);
-}
 
 /* A fresh operation id: positive (a signed BIGINT column), never 0. */
 static int64_t op_new_id(struct sl_sql_pool *p)
@@ -254,7 +236,7 @@ int sl_sql_pool_expire_ops(struct sl_sql_pool *p, struct sl_err *err)
 	int rc = sl_sql_pool_get(p, &c, err);
 	if (rc)
 		return rc;
-	rc = op_exec(p, c, "DELETE FROM sluice_op WHERE expire < ?", now_s(), 0, 1, err);
+	rc = op_exec(p, c, "DELETE FROM sluice_op WHERE expire < ?", sl_real_s(), 0, 1, err);
 	sl_sql_pool_put(p, c, sl_retry_class_of(rc) == SL_RETRY_CONNECTION);
 	return rc;
 }
@@ -280,7 +262,7 @@ static int write_attempt(struct sl_sql_pool *p, struct sl_sql_conn *c, sl_sql_tx
 		if (atomic_load(&p->ops) == OPS_READY)
 			at->op = op_new_id(p);
 	}
-	int64_t expire = now_s() + p->retry_s + OP_KEEP_MARGIN_S;
+	int64_t expire = sl_real_s() + p->retry_s + OP_KEEP_MARGIN_S;
 	if (at->op && d->begin_op) {
 		rc = d->begin_op(c, at->op, expire, err);
 	} else {
@@ -325,7 +307,7 @@ int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
 						   .max_ms = 1000};
 	const struct sl_retry_policy connection = {.max_attempts = 1, .base_ms = 20,
 						   .max_ms = 1000};
-	const int64_t start = mono_ms(), budget = (int64_t)p->retry_s * 1000;
+	const int64_t start = sl_mono_ms(), budget = (int64_t)p->retry_s * 1000;
 	struct attempt at = {0};
 	int rc, attempts = 0, ncontention = 0, nconnection = 0;
 	for (;;) {
@@ -354,11 +336,11 @@ int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
 			}
 			sl_backoff(&contention, ncontention);
 		} else if (cls == SL_RETRY_CONNECTION) {
-			int64_t left = budget - (mono_ms() - start);
+			int64_t left = budget - (sl_mono_ms() - start);
 			if (left <= 0) {
 				if (budget > 0)
 					sl_err_wrap(err, "gave up after %d s (%d attempts%s)",
-						    (int)((mono_ms() - start + 500) / 1000), attempts,
+						    (int)((sl_mono_ms() - start + 500) / 1000), attempts,
 						    at.in_doubt ? "; whether the last COMMIT took "
 						    "effect is unknown" : "");
 				break;

@@ -98,7 +98,7 @@ int sl_sql_unsustain(struct tx *t, uint64_t sid, sl_ino ino, struct acct *ac, bo
 	} else if (!rc) {
 		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_delfile (inode, length, expire) "
 				  "VALUES (?, ?, ?)", "iii", (int64_t)ino, (int64_t)a.length,
-				  sl_sql_now_ns() / 1000000000LL);
+				  sl_real_ns() / 1000000000LL);
 		if (!rc)
 			rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_node WHERE inode = ?", "i",
 					  (int64_t)ino);

@@ -1,6 +1,7 @@
 /* conn.c - frames, the opening exchange, the handshakes (GSSAPI, delegation token) and message
  * protection (conn.h). */
 #include "conn.h"
+#include "../util/clock.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -17,20 +18,13 @@
 
 static const uint8_t MAGIC[4] = {'S', 'L', 'G', 'W'};
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for fd to become ready for events until the deadline (-1: none). */
 static int wait_fd(int fd, short events, int64_t deadline, struct sl_err *err)
 {
 	for (;;) {
 		int left = -1;
 		if (deadline >= 0) {
-			int64_t l = deadline - now_ms();
+			int64_t l = deadline - sl_mono_ms();
 			if (l <= 0)
 				return sl_errf(err, -ETIMEDOUT, "the gateway connection timed out");
 			left = l > INT32_MAX ? INT32_MAX : (int)l;
@@ -99,7 +93,7 @@ int sl_rpc_frame_write(int fd, const void *p, size_t len, int timeout_ms, struct
 		return sl_errf(err, -EMSGSIZE, "a message of %zu bytes is too big to send", len);
 	uint8_t hdr[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
 			  (uint8_t)len};
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = sl_mono_ms() + timeout_ms;
 	int rc = write_all(fd, hdr, 4, deadline, err);
 	return rc ? rc : write_all(fd, p, len, deadline, err);
 }
@@ -110,10 +104,10 @@ int sl_rpc_frame_read(int fd, uint32_t max, int wait_ms, int timeout_ms, void **
 	*p = NULL;
 	*len = 0;
 	uint8_t hdr[4];
-	int rc = wait_fd(fd, POLLIN, wait_ms < 0 ? -1 : now_ms() + wait_ms, err);
+	int rc = wait_fd(fd, POLLIN, wait_ms < 0 ? -1 : sl_mono_ms() + wait_ms, err);
 	if (rc)
 		return rc;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = sl_mono_ms() + timeout_ms;
 	if ((rc = read_all(fd, hdr, 4, deadline, err)))
 		return rc;
 	uint32_t n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
@@ -151,7 +145,7 @@ int sl_rpc_connect(const char *host, const char *port, int timeout_ms, int *fd, 
 		}
 		if (!connect(s, ai->ai_addr, ai->ai_addrlen) || errno == EINPROGRESS) {
 			struct sl_err e2 = {0};
-			int ok = wait_fd(s, POLLOUT, now_ms() + timeout_ms, &e2);
+			int ok = wait_fd(s, POLLOUT, sl_mono_ms() + timeout_ms, &e2);
 			int soerr = 0;
 			socklen_t sl = sizeof(soerr);
 			if (!ok && !getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &sl) && !soerr) {

@@ -9,6 +9,8 @@
 
 #include "pool.h"
 
+#include "clock.h"
+
 struct task {
 	sl_task_fn fn;
 	void *arg;
@@ -141,11 +143,7 @@ void sl_mem_wait(struct sl_memlimit *m, uint64_t n)
 	pthread_mutex_lock(&m->lock);
 	if (m->used > 0 && m->used + n > m->limit) {
 		/* Bounded, so that a wake-up that happened just before we slept costs little. */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = sl_deadline_ms(CLOCK_REALTIME, 100);
 		pthread_cond_timedwait(&m->freed, &m->lock, &ts);
 	}
 	pthread_mutex_unlock(&m->lock);

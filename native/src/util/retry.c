@@ -1,5 +1,6 @@
 /* retry.c - the table of transient errors and jittered backoff (see retry.h). */
 #include "retry.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -43,9 +44,7 @@ uint64_t sl_backoff_ms(const struct sl_retry_policy *p, int attempt)
 	if (ms > p->max_ms)
 		ms = p->max_ms;
 	/* The seed is per call, derived from the clock and the stack address; no shared state. */
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	unsigned seed = (unsigned)now.tv_nsec ^ (unsigned)(uintptr_t)&seed ^ (unsigned)attempt;
+	unsigned seed = (unsigned)sl_mono_ns() ^ (unsigned)(uintptr_t)&seed ^ (unsigned)attempt;
 	return ms / 2 + (ms > 1 ? (uint64_t)rand_r(&seed) % (ms / 2 + 1) : 0);
 }
 

@@ -219,13 +219,10 @@ int sl_checksum_inode(struct sl_volume_core *v, const struct sl_meta_user *mu, s
 	/* A block missing from object storage: a compaction replaced slices we listed (list them
 	 * again), or another client's hflush committed a slice still uploading (wait, up to
 	 * get-timeout), as the reader does. */
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	int64_t start = sl_mono_ms();
 	long delay_ms = 20;
 	while (rc == -ENOENT) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000L + delay_ms > v->get_timeout_s * 1000L) {
+		if (sl_mono_ms() - start + delay_ms > v->get_timeout_s * 1000L) {
 			rc = -EIO;
 			if (err) {
 				err->code = rc;

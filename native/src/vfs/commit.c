@@ -40,13 +40,6 @@ struct sl_commit_req {
 	struct sl_commit_req *next;
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 void sl_commit_init(struct sl_commit_group *g)
 {
 	memset(g, 0, sizeof(*g));
@@ -65,12 +58,12 @@ void sl_commit_destroy(struct sl_commit_group *g)
 static int commit_once(struct sl_volume_core *v, struct sl_meta_chunk_write *recs, size_t n,
 		       bool atomic, size_t *done, struct sl_err *err)
 {
-	int64_t t0 = mono_ns();
+	int64_t t0 = sl_mono_ns();
 	unsigned txns = 0;
 	int rc = sl_meta_write_chunks(v->meta, recs, n, atomic, done, &txns, err);
 	sl_stat_add(&v->flush.commits, txns);
 	sl_stat_add(&v->flush.records, *done);
-	sl_stat_add(&v->flush.commit_ns, (uint64_t)(mono_ns() - t0));
+	sl_stat_add(&v->flush.commit_ns, (uint64_t)(sl_mono_ns() - t0));
 	return rc;
 }
 
@@ -128,7 +121,7 @@ int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs,
 			*err = e;
 		return rc;
 	}
-	int64_t t0 = mono_ns();
+	int64_t t0 = sl_mono_ns();
 	pthread_mutex_lock(&g->lock);
 	struct sl_commit_req **pp = &g->queue;
 	while (*pp)
@@ -150,9 +143,9 @@ int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs,
 		g->queue = last->next;
 		last->next = NULL;
 		pthread_mutex_unlock(&g->lock);
-		sl_stat_add(&v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
+		sl_stat_add(&v->flush.wait_ns, (uint64_t)(sl_mono_ns() - t0));
 		commit_batch(v, batch);
-		t0 = mono_ns();
+		t0 = sl_mono_ns();
 		pthread_mutex_lock(&g->lock);
 		for (struct sl_commit_req *r = batch; r;) {
 			struct sl_commit_req *next = r->next;
@@ -163,7 +156,7 @@ int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs,
 		pthread_cond_broadcast(&g->done);
 	}
 	pthread_mutex_unlock(&g->lock);
-	sl_stat_add(&v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
+	sl_stat_add(&v->flush.wait_ns, (uint64_t)(sl_mono_ns() - t0));
 	*done = me.done;
 	if (me.rc && err)
 		*err = me.err;

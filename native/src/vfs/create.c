@@ -219,9 +219,7 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 	}
 	if ((rc = sl_format_dump(&f, &json, err)))
 		goto out;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	int64_t ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+	int64_t ns = sl_real_ns();
 	struct sl_attr root = {.type = SL_TYPE_DIR, .mode = 0777, .nlink = 2, .length = 4096,
 			       .atime_ns = ns, .mtime_ns = ns, .ctime_ns = ns,
 			       .parent = SL_ROOT_INO};

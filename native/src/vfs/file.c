@@ -240,12 +240,9 @@ uint64_t sluice_file_length(const sluice_file *f)
 int sluice_hflush(sluice_file *f)
 {
 	struct sl_err *err = sl_vol_err(f->vol);
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = sl_mono_ns();
 	pthread_mutex_lock(&f->lock);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	sl_stat_add(&f->vol->core.flush.wait_ns, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
-							     (t1.tv_nsec - t0.tv_nsec)));
+	sl_stat_add(&f->vol->core.flush.wait_ns, (uint64_t)(sl_mono_ns() - t0));
 	struct sl_writer *w = f->w;
 	if (!w) {
 		pthread_mutex_unlock(&f->lock);

@@ -77,7 +77,7 @@ int sl_peers_ticket(const uint8_t group[SL_META_KEY_BYTES], const char *key, int
 int sl_peer_wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - sl_peer_mono_ms();
+		int64_t left = deadline - sl_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd pf = {.fd = fd, .events = events};
@@ -263,7 +263,7 @@ static void open_journals(struct sl_peers *p)
 /* Answers one request whose head was read; false when the connection must close. */
 static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 {
-	int64_t deadline = sl_peer_mono_ms() + p->timeout_ms;
+	int64_t deadline = sl_mono_ms() + p->timeout_ms;
 	uint16_t klen = sl_peer_get_u16(head + 6);
 	uint8_t op = head[5];
 	if (memcmp(head, PEER_MAGIC, 4) || head[4] != PEER_VERSION ||
@@ -370,7 +370,7 @@ static void *conn_main(void *arg)
 	struct sl_peers *p = c->p;
 	uint8_t head[REQ_HEAD];
 	/* one idle minute, then the client connects again */
-	while (!sl_peer_read_full(c->fd, head, sizeof(head), sl_peer_mono_ms() + 60000) &&
+	while (!sl_peer_read_full(c->fd, head, sizeof(head), sl_mono_ms() + 60000) &&
 	       serve_one(p, c->fd, head))
 		;
 	pthread_mutex_lock(&p->lock);

@@ -82,7 +82,7 @@ static int dial(const struct sl_peers *p, const char *host, int64_t deadline)
  * reused one may have been closed by the server meanwhile: the caller tries once more). */
 static int take_conn(struct sl_peers *p, const char *host, int64_t deadline, bool *reused)
 {
-	int64_t now = sl_peer_mono_ms();
+	int64_t now = sl_mono_ms();
 	int fd = -1;
 	pthread_mutex_lock(&p->pool_lock);
 	for (size_t i = p->npool; i-- > 0 && fd < 0;) {
@@ -110,7 +110,7 @@ static void give_conn(struct sl_peers *p, const char *host, int fd)
 		struct idle_conn *c = &p->pool[p->npool++];
 		snprintf(c->host, sizeof(c->host), "%s", host);
 		c->fd = fd;
-		c->since_ms = sl_peer_mono_ms();
+		c->since_ms = sl_mono_ms();
 		fd = -1;
 	}
 	pthread_mutex_unlock(&p->pool_lock);
@@ -152,7 +152,7 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 	       const uint8_t *put, uint8_t *buf, uint32_t off, uint32_t len,
 	       const struct ticket *t)
 {
-	int64_t deadline = sl_peer_mono_ms() + p->timeout_ms;
+	int64_t deadline = sl_mono_ms() + p->timeout_ms;
 	size_t klen = strlen(key);
 	size_t n = REQ_HEAD + klen + 8 + (put ? 4 + (size_t)len : t ? 32 : 8);
 	uint32_t want_len = put ? 0 : len;

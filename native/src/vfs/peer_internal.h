@@ -126,14 +126,6 @@ struct sl_peers {
 	struct sl_peer_stats stats;
 };
 
-/* The monotonic clock in milliseconds. */
-static inline int64_t sl_peer_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The protocol's big-endian integers. */
 static inline void sl_peer_put_u16(uint8_t *p, uint16_t x)
 {

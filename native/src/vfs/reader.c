@@ -14,13 +14,6 @@
 
 #include "vfs.h"
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct chunk_view {
 	uint32_t indx;
 	struct sl_slice *segs; /* sorted, non-overlapping */
@@ -328,11 +321,11 @@ int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off
 	/* A block missing from object storage: a compaction may have replaced slices of a view we
 	 * cached (rebuild the views and retry at once), or another client's hflush committed a
 	 * slice whose upload is still running (keep retrying, up to get-timeout). Never zeros. */
-	int64_t deadline = mono_ms() + v->get_timeout_s * 1000LL;
+	int64_t deadline = sl_mono_ms() + v->get_timeout_s * 1000LL;
 	int delay_ms = 0;
 	while (rc == -ENOENT) {
 		if (delay_ms) {
-			if (mono_ms() + delay_ms > deadline)
+			if (sl_mono_ms() + delay_ms > deadline)
 				break;
 			struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
 			nanosleep(&ts, NULL);

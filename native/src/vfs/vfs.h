@@ -20,6 +20,7 @@
 #include "../chunk/chunk.h"
 #include "../meta/meta.h"
 #include "../object/object.h"
+#include "../util/clock.h"
 #include "../util/conf.h"
 #include "../util/counter.h"
 #include "../util/err.h"
@@ -167,6 +168,9 @@ int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs,
 
 struct sl_volume_core {
 	struct sl_conf *conf;
+	/* The clock of its decisions by time (sessions, the background thread's rounds, the
+	 * metadata handle's, meta->clock); NULL: the system clock, a test's own (sl_vol_init). */
+	const struct sl_clock *clock;
 	struct sl_logger log;
 	struct sl_format format;
 	struct sl_chunk_layout layout;
@@ -219,6 +223,10 @@ struct sluice_volume {
 	size_t nold_rings;
 };
 
+/* sluice_init on clock (NULL: the system clock), which must outlive the volume: tests move
+ * a volume's time forward instead of sleeping (util/clock.h). */
+int sl_vol_init(const sluice_kv *conf, size_t nconf, const struct sl_clock *clock,
+		sluice_volume **out, char *errmsg, size_t errmsg_size);
 /* The current node ring (NULL without one). */
 struct sl_ring *sl_vol_ring(struct sl_volume_core *v);
 

@@ -118,14 +118,7 @@ static void delete_doomed(sluice_volume *vol)
 
 int sl_vol_settle_deletions(sluice_volume *vol, int timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = sl_deadline_ms(CLOCK_REALTIME, timeout_ms);
 	int rc = 0;
 	pthread_mutex_lock(&vol->lock);
 	while (!rc && (vol->ndoomed || vol->deleting))
@@ -156,7 +149,7 @@ static bool cleanup_slices_turn(sluice_volume *vol)
 	bool mine = false;
 	if (!sl_meta_supports(v->meta, SL_META_OP_SET_IF_SMALL))
 		return false;
-	if (sl_meta_set_if_small(v->meta, "nextCleanupSlices", (int64_t)time(NULL),
+	if (sl_meta_set_if_small(v->meta, "nextCleanupSlices", sl_clock_real_s(v->clock),
 				 CLEANUP_SLICES_S * 9 / 10, &mine, &err))
 		sl_log(&v->log, SL_LOG_WARN, "checking counter nextCleanupSlices: %s", err.msg);
 	return mine;
@@ -255,30 +248,20 @@ static void refresh_nodes(sluice_volume *vol)
 	vol->nodes_text = copy;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *background_main(void *arg)
 {
 	sluice_volume *vol = arg;
 	struct sl_volume_core *v = &vol->core;
-	int64_t next_beat = mono_ms() + vol->heartbeat_s * 1000LL;
-	int64_t next_sweep = mono_ms() + 60 * 1000LL;
-	int64_t next_nodes = mono_ms() + vol->nodes_refresh_s * 1000LL;
-	int64_t next_slices = mono_ms() + 60 * 1000LL;
-	int64_t next_leases = mono_ms() + LEASE_SWEEP_S * 1000LL;
-	int64_t next_replicas = mono_ms() + REPLICA_SWEEP_S * 1000LL;
+	const int64_t start = sl_clock_mono_ms(v->clock);
+	int64_t next_beat = start + vol->heartbeat_s * 1000LL;
+	int64_t next_sweep = start + 60 * 1000LL;
+	int64_t next_nodes = start + vol->nodes_refresh_s * 1000LL;
+	int64_t next_slices = start + 60 * 1000LL;
+	int64_t next_leases = start + LEASE_SWEEP_S * 1000LL;
+	int64_t next_replicas = start + REPLICA_SWEEP_S * 1000LL;
 	pthread_mutex_lock(&vol->lock);
 	while (!vol->stopping) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += USAGE_FLUSH_MS * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = sl_deadline_ms(CLOCK_REALTIME, USAGE_FLUSH_MS);
 		if (!vol->ndoomed)
 			pthread_cond_timedwait(&vol->wake, &vol->lock, &ts);
 		if (vol->stopping)
@@ -289,11 +272,11 @@ static void *background_main(void *arg)
 		delete_doomed(vol);
 		if (sl_meta_flush_usage(v->meta, &err))
 			sl_log(&v->log, SL_LOG_WARN, "flushing usage counters: %s", err.msg);
-		int64_t now = mono_ms();
+		int64_t now = sl_clock_mono_ms(v->clock);
 		if (now >= next_beat) {
 			next_beat = now + vol->heartbeat_s * 1000LL;
-			if (sl_meta_refresh_session(v->meta, v->meta->sid,
-						    time(NULL) + 5LL * vol->heartbeat_s, &err))
+			int64_t expire = sl_clock_real_s(v->clock) + 5LL * vol->heartbeat_s;
+			if (sl_meta_refresh_session(v->meta, v->meta->sid, expire, &err))
 				sl_log(&v->log, SL_LOG_WARN, "session heartbeat: %s", err.msg);
 		}
 		if (v->stage)
@@ -327,8 +310,8 @@ static void *background_main(void *arg)
 		}
 		if (now >= next_sweep) {
 			next_sweep = now + 600 * 1000LL;
-			if (sl_meta_list_delfiles(v->meta, time(NULL) - STALE_DELFILE_S,
-						  doom_stale, vol, &err))
+			int64_t stale = sl_clock_real_s(v->clock) - STALE_DELFILE_S;
+			if (sl_meta_list_delfiles(v->meta, stale, doom_stale, vol, &err))
 				sl_log(&v->log, SL_LOG_WARN, "listing pending deletions: %s", err.msg);
 		}
 		pthread_mutex_lock(&vol->lock);
@@ -436,6 +419,7 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 		return sl_errf(err, -EINVAL, "config key 'meta' (the META-URL of the volume) is not set");
 	if ((rc = sl_meta_open(url, v->conf, &v->log, &v->meta, err)))
 		return rc;
+	v->meta->clock = v->clock;
 	char *json = NULL;
 	rc = sl_meta_load_format(v->meta, &json, err);
 	if (rc == -ENOENT)
@@ -503,6 +487,7 @@ static int open_stage(struct sl_volume_core *v, struct sl_err *err)
 		.uploads = v->uploads,
 		.log = &v->log,
 		.stats = &v->flush.stage,
+		.clock = v->clock,
 		.vol = {.store_block = stage_store_block,
 			.delete_slice = sl_vol_delete_slice,
 			.delete_slice_blocks = stage_delete_slice_blocks,
@@ -636,7 +621,8 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	if (!v->read_only) {
 		char info[1024];
 		session_info(info, sizeof(info));
-		if ((rc = sl_meta_new_session(v->meta, info, time(NULL) + 5LL * vol->heartbeat_s,
+		if ((rc = sl_meta_new_session(v->meta, info, sl_clock_real_s(v->clock) +
+					      5LL * vol->heartbeat_s,
 					      &v->meta->sid, err)))
 			return sl_err_wrap(err, "registering a session");
 		if (pthread_create(&vol->bg_thread, NULL, background_main, vol))
@@ -719,6 +705,12 @@ int sluice_log_next(sluice_volume *vol, int *level, char *line, size_t size)
 int sluice_init(const sluice_kv *conf, size_t nconf, sluice_volume **out, char *errmsg,
 		size_t errmsg_size)
 {
+	return sl_vol_init(conf, nconf, NULL, out, errmsg, errmsg_size);
+}
+
+int sl_vol_init(const sluice_kv *conf, size_t nconf, const struct sl_clock *clock,
+		sluice_volume **out, char *errmsg, size_t errmsg_size)
+{
 	struct sl_err err = {0};
 	*out = NULL;
 	sluice_volume *vol = calloc(1, sizeof(*vol));
@@ -734,6 +726,7 @@ int sluice_init(const sluice_kv *conf, size_t nconf, sluice_volume **out, char *
 		keys[i] = conf[i].key;
 		values[i] = conf[i].value;
 	}
+	vol->core.clock = clock;
 	pthread_mutex_init(&vol->lock, NULL);
 	pthread_mutex_init(&vol->core.ring_lock, NULL);
 	sl_commit_init(&vol->core.commits);

@@ -171,20 +171,6 @@ static void free_list(struct sl_writer *w, struct wslice *s)
 	}
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Every COMPACT_EVERY commits into one chunk, its slices are merged if there are COMPACT_AT or
  * more (an hflush per record makes a slice per record). The merge runs on the upload pool, one at
  * a time per writer, so that an hflush never waits for it; commits meanwhile are safe because
@@ -314,9 +300,9 @@ static struct wslice *commit_settle(struct sl_writer *w, struct wslice *s, bool 
 #define COMMIT_BATCH 64
 static void commit_ready(struct sl_writer *w)
 {
-	int64_t t0 = mono_ns();
+	int64_t t0 = sl_mono_ns();
 	pthread_mutex_lock(&w->commit_lock);
-	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
+	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(sl_mono_ns() - t0));
 	for (;;) {
 		struct wslice *batch[COMMIT_BATCH];
 		struct sl_meta_chunk_write recs[COMMIT_BATCH];
@@ -342,7 +328,7 @@ static void commit_ready(struct sl_writer *w)
 			if (s->len > 0)
 				recs[nrec++] = (struct sl_meta_chunk_write){
 					.u = &w->user.mu, .lease = w->leased ? &w->lease : NULL,
-					.ino = w->ino, .indx = s->chunk, .mtime_ns = now_ns(),
+					.ino = w->ino, .indx = s->chunk, .mtime_ns = sl_real_ns(),
 					.s = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
 					      .len = s->len}};
 		}
@@ -690,9 +676,9 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 		struct sl_peer_batch *copies =
 			sl_peers_replicate_start(w->v->peers, kp, at, data, lens, n);
 		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
-		int64_t t0 = mono_ns();
+		int64_t t0 = sl_mono_ns();
 		sl_peers_replicate_finish(w->v->peers, copies, rcs, n);
-		sl_stat_add(&w->v->flush.replica_wait_ns, (uint64_t)(mono_ns() - t0));
+		sl_stat_add(&w->v->flush.replica_wait_ns, (uint64_t)(sl_mono_ns() - t0));
 		pthread_mutex_lock(&w->lock);
 		for (size_t k = 0; k < n; k++) {
 			bs[k]->pinned = false;
@@ -724,9 +710,9 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 	sl_stat_add(&w->v->flush.hflushes, 1);
 	if (!w->v->stage)
 		return sl_writer_flush(w, err);
-	int64_t t0 = mono_ns();
+	int64_t t0 = sl_mono_ns();
 	pthread_rwlock_rdlock(&w->gate);
-	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
+	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(sl_mono_ns() - t0));
 	pthread_mutex_lock(&w->lock);
 	int rc = sticky(w, err);
 	if (!rc)
@@ -753,10 +739,10 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 	}
 	commit_ready(w);
 	pthread_mutex_lock(&w->lock);
-	t0 = mono_ns();
+	t0 = sl_mono_ns();
 	while (w->done_seq < target && !w->err.code)
 		pthread_cond_wait(&w->changed, &w->lock);
-	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(mono_ns() - t0));
+	sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(sl_mono_ns() - t0));
 	rc = sticky(w, err);
 	pthread_mutex_unlock(&w->lock);
 	pthread_rwlock_unlock(&w->gate);
