@@ -78,11 +78,13 @@ static void verify_fixture(void)
 		struct sl_wbuf req = {0}, resp = {0};
 		sl_w_u16(&req, SL_OP_RESOLVE);
 		sl_w_str(&req, NULL);
-		sl_w_str(&req, want[i].path);
+		sl_w_path(&req, &(struct sl_rpc_path){.path = want[i].path});
 		sl_gw_dispatch(&gw, &caller, req.p, req.len, &resp);
 		struct sl_rbuf r = sl_rbuf_of(resp.p, resp.len);
-		uint32_t status = sl_r_u32(&r);
-		sl_ino ino = status ? 0 : sl_r_u64(&r);
+		struct sl_rpc_found found = {0};
+		if (sl_r_u32(&r) || sl_r_found(&r, &found))
+			found.ino = 0;
+		sl_ino ino = found.ino;
 		if (ino != want[i].ino)
 			fprintf(stderr, "fuzz_dispatch: %s is inode %llu, the seeds expect %llu "
 				"(fuzz_requests.h): they reach fewer paths\n", want[i].path,

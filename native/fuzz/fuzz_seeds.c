@@ -157,8 +157,7 @@ static void handshake_seed(const char *name, const char *keytab, const char *dir
 		struct sl_wbuf req = {0};
 		sl_w_u16(&req, SL_OP_LOOKUP);
 		sl_w_str(&req, NULL);
-		sl_w_u64(&req, FZ_INO_DIR);
-		sl_w_str(&req, "f");
+		sl_w_entry(&req, &(struct sl_rpc_entry){.parent = FZ_INO_DIR, .name = "f"});
 		void *wr = NULL;
 		size_t wl = 0;
 		gss_check(sl_gss_wrap(cli, privacy, req.p, req.len, &wr, &wl, &err), &err, "wrap");

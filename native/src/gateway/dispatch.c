@@ -1,6 +1,6 @@
 /*
- * dispatch.c - the gateway's operations: decodes a request (rpc/proto.h; the mirror of
- * meta/remote.c), decides who the caller acts as (itself, or another user when proxy rules allow
+ * dispatch.c - the gateway's operations: decodes a request (rpc/proto.h, its layouts rpc/codec.h),
+ * decides who the caller acts as (itself, or another user when proxy rules allow
  * it), and runs the metadata backend slot with that identity, so that every permission check
  * happens here, inside the slot's transaction. What a client must not do with the gateway's
  * database rights is refused or done by the gateway itself: formatting, usage counters, settings
@@ -62,13 +62,27 @@ static int identify(struct req *q, const struct sl_gw_caller *caller, const char
 }
 
 /* What was removed is deleted here; the client learns there is nothing left for it to do. */
-static void put_removed(struct req *q, const struct sl_removed *rm)
+static struct sl_removed doomed(struct req *q, const struct sl_removed *rm)
 {
 	if (rm->ino && rm->data_pending)
 		sl_vol_doom(q->gw->vol, rm->ino);
-	sl_w_u64(&q->out, rm->ino);
-	sl_w_u64(&q->out, rm->length);
-	sl_w_bool(&q->out, false);
+	return (struct sl_removed){.ino = rm->ino, .length = rm->length, .data_pending = false};
+}
+
+static void put_removed(struct req *q, const struct sl_removed *rm)
+{
+	struct sl_removed sent = doomed(q, rm);
+	sl_w_removed(&q->out, &sent);
+}
+
+/* rc, what decoding an op's arguments returned, and whether they were all the request held. */
+static int args_read(struct req *q, uint16_t op, int rc)
+{
+	if (rc == -ENOMEM)
+		return sl_errf(&q->err, -ENOMEM, "out of memory");
+	if (rc || !sl_r_done(&q->r))
+		return sl_errf(&q->err, -EPROTO, "malformed arguments of operation %u", op);
+	return 0;
 }
 
 /* A request that names an inode reaches it only if its caller could by a path (meta.h, reach):
@@ -81,15 +95,34 @@ static int reach(struct req *q, sl_ino ino)
 
 /* The arguments of an op on one entry (LOOKUP, UNLINK, RMDIR, REMOVE_TREE): a directory the
  * caller can reach and a name in it. */
-static int entry_args(struct req *q, uint16_t op, sl_ino *parent, const char **name)
+static int entry_args(struct req *q, uint16_t op, struct sl_rpc_entry *a)
 {
-	*parent = sl_r_u64(&q->r);
-	*name = sl_r_str(&q->r, SL_RPC_MAX_NAME);
-	if (!sl_r_done(&q->r))
-		return sl_errf(&q->err, -EPROTO, "malformed arguments of operation %u", op);
-	if (!*name)
+	int rc = args_read(q, op, sl_r_entry(&q->r, a));
+	if (rc)
+		return rc;
+	if (!a->name)
 		return sl_errf(&q->err, -EINVAL, "no name");
-	return reach(q, *parent);
+	return reach(q, a->parent);
+}
+
+/* The arguments of an op on an inode the caller can reach (GETATTR, READLINK, LISTXATTR,
+ * SUMMARY). */
+static int inode_args(struct req *q, uint16_t op, struct sl_rpc_inode *a)
+{
+	int rc = args_read(q, op, sl_r_inode(&q->r, a));
+	return rc ? rc : reach(q, a->ino);
+}
+
+/* The arguments of an op on an extended attribute (GETXATTR, REMOVEXATTR): its name, of an inode
+ * the caller can reach. */
+static int xattr_args(struct req *q, uint16_t op, struct sl_rpc_xattr *a)
+{
+	int rc = args_read(q, op, sl_r_xattr(&q->r, a));
+	if (rc)
+		return rc;
+	if (!a->name)
+		return sl_errf(&q->err, -EINVAL, "no name");
+	return reach(q, a->ino);
 }
 
 static void doom_removed(void *vol, const struct sl_removed *rm)
@@ -120,7 +153,7 @@ static int op_load_format(struct req *q)
 	json_decref(o);
 	if (!text)
 		return sl_errf(&q->err, -ENOMEM, "out of memory");
-	sl_w_str(&q->out, text);
+	sl_w_text(&q->out, &(struct sl_rpc_text){.text = text});
 	free(text);
 	return 0;
 }
@@ -159,19 +192,18 @@ static int op_next_ids(struct req *q, const struct sl_gw_caller *caller, const c
 	int rc = sl_meta_incr_counter(q->m, name, delta, &v, &q->err);
 	if (rc)
 		return rc;
-	sl_w_i64(&q->out, v);
 	struct sl_slice_grant g;
 	bool granted = delta && !strcmp(name, "nextChunk");
 	if (granted && (v < delta ||
 			!sl_gw_grant(q->gw, caller->name, (uint64_t)(v - delta), (uint32_t)delta, &g)))
 		return sl_errf(&q->err, -EIO, "cannot grant slice ids %" PRId64 "-%" PRId64, v - delta,
 			       v - 1);
-	sl_w_bool(&q->out, granted);
-	if (granted) {
-		sl_w_i64(&q->out, g.issued);
-		sl_w_bytes(&q->out, g.mac, SL_GRANT_MAC_BYTES);
-		sl_w_u32(&q->out, (uint32_t)q->gw->grant_lifetime_s); /* how long it is accepted */
-	}
+	struct sl_rpc_ids res = {.value = v, .has_grant = granted};
+	if (granted)
+		res.grant = (struct sl_rpc_id_grant){
+			.issued = g.issued, .mac = g.mac, .mac_len = SL_GRANT_MAC_BYTES,
+			.lifetime_s = (uint32_t)q->gw->grant_lifetime_s}; /* how long it holds */
+	sl_w_ids(&q->out, &res);
 	return 0;
 }
 
@@ -198,7 +230,7 @@ static int op_new_session(struct req *q, const char *info, int64_t expire)
 	int rc = sl_meta_new_session(q->m, text, expire, &sid, &q->err);
 	free(text);
 	if (!rc)
-		sl_w_u64(&q->out, sid);
+		sl_w_session_id(&q->out, &(struct sl_rpc_session_id){.sid = sid});
 	return rc;
 }
 
@@ -219,16 +251,6 @@ static int match_session(void *arg, const struct sl_session_info *s)
 	so->owned = owner && !strcmp(owner, so->name);
 	json_decref(o);
 	return 1;
-}
-
-/* The optional lease after a data op's arguments (proto.h): false if there is none. */
-static bool take_lease(struct sl_rbuf *r, struct sl_meta_lease *l)
-{
-	if (r->bad || r->pos == r->len)
-		return false;
-	l->sid = sl_r_u64(r);
-	l->gen = sl_r_u64(r);
-	return true;
 }
 
 static int check_session_owner(struct req *q, uint64_t sid)
@@ -257,9 +279,7 @@ static int put_dirent(void *arg, const struct sl_dirent_info *e)
 	size_t n = e->name_len > SL_NAME_MAX ? SL_NAME_MAX : e->name_len;
 	memcpy(name, e->name, n);
 	name[n] = 0;
-	sl_w_str(l->w, name);
-	sl_w_u64(l->w, e->ino);
-	sl_w_attr(l->w, &e->attr);
+	sl_w_dirent(l->w, &(struct sl_rpc_dirent){.name = name, .ino = e->ino, .attr = e->attr});
 	l->n++;
 	return 0;
 }
@@ -267,9 +287,7 @@ static int put_dirent(void *arg, const struct sl_dirent_info *e)
 static int put_session(void *arg, const struct sl_session_info *s)
 {
 	struct list_ctx *l = arg;
-	sl_w_u64(l->w, s->sid);
-	sl_w_i64(l->w, s->expire_s);
-	sl_w_str(l->w, s->info_json);
+	sl_w_session(l->w, s);
 	l->n++;
 	return 0;
 }
@@ -278,7 +296,7 @@ static int put_session(void *arg, const struct sl_session_info *s)
 static int put_list(struct req *q, int rc, struct sl_wbuf *items, uint32_t n)
 {
 	if (!rc) {
-		sl_w_u32(&q->out, n);
+		sl_w_count(&q->out, &(struct sl_rpc_count){.n = n});
 		sl_w_raw(&q->out, items->p, items->len);
 		if (items->oom)
 			q->out.oom = true;
@@ -320,8 +338,9 @@ static int op_issue_token(struct req *q, const char *renewer)
 	struct sl_meta_token tok;
 	if ((rc = sl_gw_token_issue(t, q->user, real, rshort, &tok, &q->err)))
 		return rc;
-	sl_w_bytes(&q->out, tok.ident, tok.ident_len);
-	sl_w_bytes(&q->out, tok.password, sizeof(tok.password));
+	sl_w_issued_token(&q->out, &(struct sl_rpc_issued_token){
+		.ident = tok.ident, .ident_len = tok.ident_len, .password = tok.password,
+		.password_len = sizeof(tok.password)});
 	OPENSSL_cleanse(&tok, sizeof(tok));
 	return 0;
 }
@@ -330,39 +349,32 @@ static int op_issue_token(struct req *q, const char *renewer)
  * (PUT); answers the URL and how long it is valid. */
 static int op_presign(struct req *q, const struct sl_gw_caller *caller)
 {
-	struct sl_rbuf *r = &q->r;
-	struct sl_gw_presign_req p = {0};
-	p.method = sl_r_str(r, 16);
-	p.key = sl_r_str(r, SL_RPC_MAX_KEY);
-	p.ino = sl_r_u64(r);
-	p.indx = sl_r_u32(r);
-	p.has_mac = sl_r_grant(r, &p.grant);
-	if (!sl_r_done(r))
-		return sl_errf(&q->err, -EPROTO, "malformed arguments of operation %u",
-			       SL_OP_PRESIGN);
+	struct sl_rpc_presign a;
+	int rc = args_read(q, SL_OP_PRESIGN, sl_r_presign(&q->r, &a));
+	if (rc)
+		return rc;
+	struct sl_gw_presign_req p = {.method = a.method, .key = a.key, .ino = a.ino,
+				      .indx = a.indx, .grant = a.grant, .has_mac = a.has_grant};
 	char *url = malloc(SL_PRESIGN_URL_MAX);
 	if (!url)
 		return sl_errf(&q->err, -ENOMEM, "out of memory");
 	uint32_t expires = 0;
-	int rc = sl_gw_presign(q->gw, caller, &q->mu, &p, url, SL_PRESIGN_URL_MAX, &expires,
-			       &q->err);
-	if (!rc) {
-		sl_w_str(&q->out, url);
-		sl_w_u32(&q->out, expires);
-	}
+	rc = sl_gw_presign(q->gw, caller, &q->mu, &p, url, SL_PRESIGN_URL_MAX, &expires, &q->err);
+	if (!rc)
+		sl_w_url(&q->out, &(struct sl_rpc_url){.url = url, .expires_s = expires});
 	free(url);
 	return rc;
 }
 
-/* One op: reads its arguments (all of them, before acting), runs it, writes its results. */
 /* WRITE_CHUNKS: every record passes WRITE_CHUNK's checks as its own acting user (the streams
  * of one client may act for several users), then all commit in one transaction. */
 static int op_write_chunks(struct req *q, const struct sl_gw_caller *caller)
 {
 	struct sl_rbuf *r = &q->r;
 	struct sl_err *err = &q->err;
-	uint32_t n = sl_r_u32(r);
-	if (r->bad || !n || n > SL_RPC_MAX_BATCH)
+	struct sl_rpc_count head;
+	uint32_t n = sl_r_count(r, &head) ? 0 : head.n;
+	if (!n || n > SL_RPC_MAX_BATCH)
 		return sl_errf(err, -EPROTO, "malformed arguments of operation %u",
 			       SL_OP_WRITE_CHUNKS);
 	struct sl_meta_chunk_write *recs = calloc(n, sizeof(*recs));
@@ -371,27 +383,23 @@ static int op_write_chunks(struct req *q, const struct sl_gw_caller *caller)
 	int rc = recs && users && leases ? 0 : sl_errf(err, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; !rc && i < n; i++) {
 		struct sl_meta_chunk_write *w = &recs[i];
-		const char *acting = sl_r_str(r, SL_RPC_MAX_NAME);
-		w->ino = sl_r_u64(r);
-		w->indx = sl_r_u32(r);
-		sl_r_slice(r, &w->s);
-		w->mtime_ns = sl_r_i64(r);
-		struct sl_slice_grant g;
-		bool shown = sl_r_grant(r, &g);
-		if (sl_r_bool(r)) {
-			leases[i].sid = sl_r_u64(r);
-			leases[i].gen = sl_r_u64(r);
-			w->lease = &leases[i];
-		}
-		if (r->bad) {
+		struct sl_rpc_chunk_write a;
+		if (sl_r_chunk_write(r, &a)) {
 			rc = sl_errf(err, -EPROTO, "malformed arguments of operation %u",
 				     SL_OP_WRITE_CHUNKS);
 			break;
 		}
-		if ((rc = identify(q, caller, acting && *acting ? acting : NULL)) ||
+		*w = (struct sl_meta_chunk_write){.ino = a.ino, .indx = a.indx, .s = a.slice,
+						  .mtime_ns = a.mtime_ns};
+		if (a.has_lease) {
+			leases[i] = a.lease;
+			w->lease = &leases[i];
+		}
+		if ((rc = identify(q, caller, a.acting && *a.acting ? a.acting : NULL)) ||
 		    (rc = reach(q, w->ino)) ||
 		    (w->lease && (rc = check_session_owner(q, w->lease->sid))) ||
-		    (rc = sl_gw_check_new_slice(q->gw, caller, shown ? &g : NULL, &w->s, err)))
+		    (rc = sl_gw_check_new_slice(q->gw, caller, a.has_grant ? &a.grant : NULL, &w->s,
+						err)))
 			break;
 		users[i] = q->mu;
 		w->u = &users[i];
@@ -409,485 +417,408 @@ static int op_write_chunks(struct req *q, const struct sl_gw_caller *caller)
 	return rc;
 }
 
+/* One op: reads its arguments (all of them, before acting), runs it, writes its results. */
 static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 {
 	struct sl_rbuf *r = &q->r;
 	struct sl_meta *m = q->m;
 	struct sl_meta_user *u = &q->mu;
 	struct sl_err *err = &q->err;
-	struct sl_attr a;
-	sl_ino ino;
+	struct sl_attr attr;
 	int rc;
-#define ARGS_DONE()                                                                          \
+/* Reads the op's arguments (layout: rpc/codec.h) into a; returns when they are malformed. */
+#define ARGS(layout, a)                                                                      \
 	do {                                                                                 \
-		if (!sl_r_done(r))                                                           \
-			return sl_errf(err, -EPROTO, "malformed arguments of operation %u", op); \
+		if ((rc = args_read(q, op, sl_r_##layout(r, &(a)))))                         \
+			return rc;                                                           \
+	} while (0)
+#define NO_ARGS()                                                                            \
+	do {                                                                                 \
+		if ((rc = args_read(q, op, 0)))                                              \
+			return rc;                                                           \
 	} while (0)
 
 	switch (op) {
 	case SL_OP_LOAD_FORMAT:
-		ARGS_DONE();
+		NO_ARGS();
 		return op_load_format(q);
 	case SL_OP_GET_SETTING: {
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		ARGS_DONE();
-		if (!registry_name(name))
+		struct sl_rpc_setting_name a;
+		ARGS(setting_name, a);
+		if (!registry_name(a.name))
 			return sl_errf(err, -EPERM, "setting '%s' is not readable through the "
 				       "gateway (only the user and group registry is)",
-				       name ? name : "");
+				       a.name ? a.name : "");
 		char *v = NULL;
-		if (!(rc = sl_meta_get_setting(m, name, &v, err)))
-			sl_w_str(&q->out, v);
+		if (!(rc = sl_meta_get_setting(m, a.name, &v, err)))
+			sl_w_text(&q->out, &(struct sl_rpc_text){.text = v});
 		free(v);
 		return rc;
 	}
 	case SL_OP_ADD_SETTING: {
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		const char *value = sl_r_str(r, SL_RPC_MAX_NAME);
-		ARGS_DONE();
-		if (!registry_name(name) || !value)
+		struct sl_rpc_setting a;
+		ARGS(setting, a);
+		if (!registry_name(a.name) || !a.value)
 			return sl_errf(err, -EPERM, "only the user and group registry may be added "
 				       "to through the gateway");
-		return sl_meta_add_setting(m, name, value, err);
+		return sl_meta_add_setting(m, a.name, a.value, err);
 	}
 	case SL_OP_NEW_SESSION: {
-		const char *info = sl_r_str(r, SL_RPC_MAX_JSON);
-		int64_t expire = sl_r_i64(r);
-		ARGS_DONE();
-		return op_new_session(q, info, expire);
+		struct sl_rpc_new_session a;
+		ARGS(new_session, a);
+		return op_new_session(q, a.info_json, a.expire_s);
 	}
 	case SL_OP_REFRESH_SESSION: {
-		uint64_t sid = sl_r_u64(r);
-		int64_t expire = sl_r_i64(r);
-		ARGS_DONE();
-		if ((rc = check_session_owner(q, sid)))
+		struct sl_rpc_refresh_session a;
+		ARGS(refresh_session, a);
+		if ((rc = check_session_owner(q, a.sid)))
 			return rc;
-		return sl_meta_refresh_session(m, sid, expire, err);
+		return sl_meta_refresh_session(m, a.sid, a.expire_s, err);
 	}
 	case SL_OP_CLOSE_SESSION: {
-		uint64_t sid = sl_r_u64(r);
-		ARGS_DONE();
-		if ((rc = check_session_owner(q, sid)))
+		struct sl_rpc_session_id a;
+		ARGS(session_id, a);
+		if ((rc = check_session_owner(q, a.sid)))
 			return rc;
-		return sl_meta_close_session(m, sid, err);
+		return sl_meta_close_session(m, a.sid, err);
 	}
 	case SL_OP_LIST_SESSIONS: {
-		ARGS_DONE();
+		NO_ARGS();
 		struct sl_wbuf items = {0};
 		struct list_ctx l = {.w = &items};
 		rc = sl_meta_list_sessions(m, put_session, &l, err);
 		return put_list(q, rc, &items, l.n);
 	}
 	case SL_OP_NEXT_IDS: {
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		int64_t delta = sl_r_i64(r);
-		ARGS_DONE();
-		return op_next_ids(q, caller, name, delta);
+		struct sl_rpc_counter a;
+		ARGS(counter, a);
+		return op_next_ids(q, caller, a.name, a.delta);
 	}
 	case SL_OP_RESOLVE: {
-		const char *path = sl_r_str(r, SL_RPC_MAX_PATH);
-		ARGS_DONE();
-		if (!path)
+		struct sl_rpc_path a;
+		ARGS(path, a);
+		if (!a.path)
 			return sl_errf(err, -EINVAL, "no path");
-		if (!(rc = sl_meta_resolve(m, u, path, &ino, &a, err))) {
-			sl_w_u64(&q->out, ino);
-			sl_w_attr(&q->out, &a);
-		}
+		struct sl_rpc_found res;
+		if (!(rc = sl_meta_resolve(m, u, a.path, &res.ino, &res.attr, err)))
+			sl_w_found(&q->out, &res);
 		return rc;
 	}
 	case SL_OP_LOOKUP: {
-		sl_ino parent;
-		const char *name;
-		if ((rc = entry_args(q, op, &parent, &name)))
+		struct sl_rpc_entry a;
+		if ((rc = entry_args(q, op, &a)))
 			return rc;
-		if (!(rc = sl_meta_lookup(m, u, parent, name, &ino, &a, err))) {
-			sl_w_u64(&q->out, ino);
-			sl_w_attr(&q->out, &a);
-		}
+		struct sl_rpc_found res;
+		if (!(rc = sl_meta_lookup(m, u, a.parent, a.name, &res.ino, &res.attr, err)))
+			sl_w_found(&q->out, &res);
 		return rc;
 	}
-	case SL_OP_GETATTR:
-		ino = sl_r_u64(r);
-		ARGS_DONE();
-		if (!(rc = reach(q, ino)) && !(rc = sl_meta_getattr(m, u, ino, &a, err)))
-			sl_w_attr(&q->out, &a);
+	case SL_OP_GETATTR: {
+		struct sl_rpc_inode a;
+		if (!(rc = inode_args(q, op, &a)) && !(rc = sl_meta_getattr(m, u, a.ino, &attr, err)))
+			sl_w_attr(&q->out, &attr);
 		return rc;
+	}
 	case SL_OP_SETATTR: {
-		ino = sl_r_u64(r);
-		int set = (int)sl_r_u32(r);
-		struct sl_attr in;
-		sl_r_attr(r, &in);
-		ARGS_DONE();
-		if ((rc = reach(q, ino)))
+		struct sl_rpc_setattr a;
+		ARGS(setattr, a);
+		if ((rc = reach(q, a.ino)))
 			return rc;
-		if (!(rc = sl_meta_setattr(m, u, ino, set, &in, &a, err)))
-			sl_w_attr(&q->out, &a);
+		if (!(rc = sl_meta_setattr(m, u, a.ino, (int)a.set, &a.attr, &attr, err)))
+			sl_w_attr(&q->out, &attr);
 		return rc;
 	}
 	case SL_OP_MKNOD: {
-		sl_ino parent = sl_r_u64(r);
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		uint8_t type = sl_r_u8(r);
-		uint16_t mode = sl_r_u16(r);
-		int flags = (int)sl_r_u32(r);
-		const char *target = sl_r_str(r, SL_RPC_MAX_PATH);
-		ARGS_DONE();
-		if (!name)
+		struct sl_rpc_mknod a;
+		ARGS(mknod, a);
+		if (!a.name)
 			return sl_errf(err, -EINVAL, "no name");
-		if ((rc = reach(q, parent)))
+		if ((rc = reach(q, a.parent)))
 			return rc;
+		struct sl_rpc_made res = {0};
 		struct sl_removed rm = {0};
-		ino = 0;
-		memset(&a, 0, sizeof(a));
-		rc = sl_meta_mknod(m, u, parent, name, type, mode, flags, target, &ino, &a, &rm, err);
+		rc = sl_meta_mknod(m, u, a.parent, a.name, a.type, a.mode, (int)a.flags, a.target,
+				   &res.ino, &res.attr, &rm, err);
 		if (!rc || rc == -EEXIST) { /* the existing entry is reported with -EEXIST */
-			sl_w_u64(&q->out, ino);
-			sl_w_attr(&q->out, &a);
-			put_removed(q, &rm);
+			res.replaced = doomed(q, &rm);
+			sl_w_made(&q->out, &res);
 		}
 		return rc;
 	}
 	case SL_OP_UNLINK: {
-		sl_ino parent;
-		const char *name;
-		if ((rc = entry_args(q, op, &parent, &name)))
+		struct sl_rpc_entry a;
+		if ((rc = entry_args(q, op, &a)))
 			return rc;
 		struct sl_removed rm = {0};
-		if (!(rc = sl_meta_unlink(m, u, parent, name, &rm, err)))
+		if (!(rc = sl_meta_unlink(m, u, a.parent, a.name, &rm, err)))
 			put_removed(q, &rm);
 		return rc;
 	}
 	case SL_OP_RMDIR: {
-		sl_ino parent;
-		const char *name;
-		if ((rc = entry_args(q, op, &parent, &name)))
+		struct sl_rpc_entry a;
+		if ((rc = entry_args(q, op, &a)))
 			return rc;
-		return sl_meta_rmdir(m, u, parent, name, err);
+		return sl_meta_rmdir(m, u, a.parent, a.name, err);
 	}
 	case SL_OP_RENAME: {
-		sl_ino psrc = sl_r_u64(r);
-		const char *nsrc = sl_r_str(r, SL_RPC_MAX_NAME);
-		sl_ino pdst = sl_r_u64(r);
-		const char *ndst = sl_r_str(r, SL_RPC_MAX_NAME);
-		int flags = (int)sl_r_u32(r);
-		ARGS_DONE();
-		if (!nsrc || !ndst)
+		struct sl_rpc_rename a;
+		ARGS(rename, a);
+		if (!a.nsrc || !a.ndst)
 			return sl_errf(err, -EINVAL, "no name");
-		if ((rc = reach(q, psrc)) || (rc = reach(q, pdst)))
+		if ((rc = reach(q, a.psrc)) || (rc = reach(q, a.pdst)))
 			return rc;
 		struct sl_removed rm = {0};
-		if (!(rc = sl_meta_rename(m, u, psrc, nsrc, pdst, ndst, flags, &rm, err)))
+		if (!(rc = sl_meta_rename(m, u, a.psrc, a.nsrc, a.pdst, a.ndst, (int)a.flags, &rm,
+					  err)))
 			put_removed(q, &rm);
 		return rc;
 	}
 	case SL_OP_REMOVE_TREE: {
-		sl_ino parent;
-		const char *name;
-		if ((rc = entry_args(q, op, &parent, &name)))
+		struct sl_rpc_entry a;
+		if ((rc = entry_args(q, op, &a)))
 			return rc;
-		return sl_meta_remove_tree(m, u, parent, name, doom_removed, q->gw->vol, err);
+		return sl_meta_remove_tree(m, u, a.parent, a.name, doom_removed, q->gw->vol, err);
 	}
 	case SL_OP_READDIR: {
-		ino = sl_r_u64(r);
-		const char *after = sl_r_str(r, SL_RPC_MAX_NAME);
-		uint32_t limit = sl_r_u32(r);
-		ARGS_DONE();
-		if (!limit || limit > SL_RPC_MAX_LIST)
+		struct sl_rpc_readdir a;
+		ARGS(readdir, a);
+		if (!a.limit || a.limit > SL_RPC_MAX_LIST)
 			return sl_errf(err, -EINVAL, "a listing page must hold 1-%u entries",
 				       SL_RPC_MAX_LIST);
-		if ((rc = reach(q, ino)))
+		if ((rc = reach(q, a.ino)))
 			return rc;
 		struct sl_wbuf items = {0};
 		struct list_ctx l = {.w = &items};
-		rc = sl_meta_readdir(m, u, ino, after, limit, put_dirent, &l, err);
+		rc = sl_meta_readdir(m, u, a.ino, a.after, a.limit, put_dirent, &l, err);
 		return put_list(q, rc, &items, l.n);
 	}
 	case SL_OP_READLINK: {
-		ino = sl_r_u64(r);
-		ARGS_DONE();
-		if ((rc = reach(q, ino)))
+		struct sl_rpc_inode a;
+		if ((rc = inode_args(q, op, &a)))
 			return rc;
 		char *target = NULL;
-		if (!(rc = sl_meta_readlink(m, u, ino, &target, err)))
-			sl_w_str(&q->out, target);
+		if (!(rc = sl_meta_readlink(m, u, a.ino, &target, err)))
+			sl_w_path(&q->out, &(struct sl_rpc_path){.path = target});
 		free(target);
 		return rc;
 	}
 	case SL_OP_INODE_PATH: {
-		ino = sl_r_u64(r);
-		ARGS_DONE();
-		char *path = NULL;
-		if (!(rc = sl_meta_inode_path(m, u, ino, &path, err))) /* resolved as the caller */
-			sl_w_str(&q->out, path);
+		struct sl_rpc_inode a;
+		ARGS(inode, a);
+		char *path = NULL; /* resolved as the caller */
+		if (!(rc = sl_meta_inode_path(m, u, a.ino, &path, err)))
+			sl_w_path(&q->out, &(struct sl_rpc_path){.path = path});
 		free(path);
 		return rc;
 	}
 	case SL_OP_READ_CHUNK: {
-		ino = sl_r_u64(r);
-		uint32_t indx = sl_r_u32(r);
-		ARGS_DONE();
-		if ((rc = reach(q, ino)))
+		struct sl_rpc_chunk a;
+		ARGS(chunk, a);
+		if ((rc = reach(q, a.ino)))
 			return rc;
 		struct sl_slice *ss = NULL;
 		size_t n = 0;
-		if (!(rc = sl_meta_read_chunk(m, u, ino, indx, &ss, &n, err))) {
-			sl_w_u32(&q->out, (uint32_t)n);
-			for (size_t i = 0; i < n; i++)
-				sl_w_slice(&q->out, &ss[i]);
-		}
+		if (!(rc = sl_meta_read_chunk(m, u, a.ino, a.indx, &ss, &n, err)))
+			sl_w_slices(&q->out, &(struct sl_rpc_slices){.slices_n = (uint32_t)n,
+								   .slices = ss});
 		free(ss);
 		return rc;
 	}
 	case SL_OP_WRITE_CHUNK: {
-		ino = sl_r_u64(r);
-		uint32_t indx = sl_r_u32(r);
-		struct sl_slice s;
-		sl_r_slice(r, &s);
-		int64_t mtime = sl_r_i64(r);
-		struct sl_slice_grant g;
-		bool shown = sl_r_grant(r, &g);
-		struct sl_meta_lease lease;
-		bool leased = take_lease(r, &lease);
-		ARGS_DONE();
-		if ((rc = reach(q, ino)) || (leased && (rc = check_session_owner(q, lease.sid))))
+		struct sl_rpc_write_chunk a;
+		ARGS(write_chunk, a);
+		if ((rc = reach(q, a.ino)) ||
+		    (a.has_lease && (rc = check_session_owner(q, a.lease.sid))))
 			return rc;
 		/* a new slice: granted to the caller, stored with its size (data.c) */
-		if ((rc = sl_gw_check_new_slice(q->gw, caller, shown ? &g : NULL, &s, err)))
+		if ((rc = sl_gw_check_new_slice(q->gw, caller, a.has_grant ? &a.grant : NULL,
+						&a.slice, err)))
 			return rc;
-		if (!(rc = sl_meta_write_chunk(m, u, leased ? &lease : NULL, ino, indx, &s, mtime, &a,
-					       err)))
-			sl_w_attr(&q->out, &a);
+		if (!(rc = sl_meta_write_chunk(m, u, a.has_lease ? &a.lease : NULL, a.ino, a.indx,
+					       &a.slice, a.mtime_ns, &attr, err)))
+			sl_w_attr(&q->out, &attr);
 		return rc;
 	}
 	case SL_OP_WRITE_CHUNKS:
 		return op_write_chunks(q, caller);
 	case SL_OP_TRUNCATE: {
-		ino = sl_r_u64(r);
-		uint64_t length = sl_r_u64(r);
-		ARGS_DONE();
-		if ((rc = reach(q, ino)))
+		struct sl_rpc_inode_length a;
+		ARGS(inode_length, a);
+		if ((rc = reach(q, a.ino)))
 			return rc;
-		if (!(rc = sl_meta_truncate(m, u, ino, length, &a, err)))
-			sl_w_attr(&q->out, &a);
+		if (!(rc = sl_meta_truncate(m, u, a.ino, a.length, &attr, err)))
+			sl_w_attr(&q->out, &attr);
 		return rc;
 	}
 	case SL_OP_CONCAT: {
 		/* No slice ids on the wire: the slot moves the slices of sources the acting user may
 		 * read and remove (Hadoop's rule) into a target it may write, in one transaction. */
-		sl_ino target = sl_r_u64(r);
-		uint32_t n = sl_r_u32(r);
-		if (n > SL_RPC_MAX_CONCAT || (size_t)n * 8 > r->len - r->pos)
-			return sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
-		sl_ino *srcs = malloc((n ? n : 1) * sizeof(*srcs));
-		if (!srcs)
-			return sl_errf(err, -ENOMEM, "out of memory");
-		for (uint32_t i = 0; i < n; i++)
-			srcs[i] = sl_r_u64(r);
-		rc = sl_r_done(r) ? reach(q, target)
-				  : sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
-		for (uint32_t i = 0; !rc && i < n; i++)
-			rc = reach(q, srcs[i]);
+		struct sl_rpc_concat a;
+		if (!(rc = args_read(q, op, sl_r_concat(r, &a))))
+			rc = reach(q, a.target);
+		for (uint32_t i = 0; !rc && i < a.srcs_n; i++)
+			rc = reach(q, a.srcs[i]);
 		if (!rc)
-			rc = sl_meta_concat(m, u, target, srcs, n, err);
-		free(srcs);
+			rc = sl_meta_concat(m, u, a.target, a.srcs, a.srcs_n, err);
+		free((void *)a.srcs);
 		return rc;
 	}
 	case SL_OP_COMPACT_CHUNK: {
-		ino = sl_r_u64(r);
-		uint32_t indx = sl_r_u32(r);
-		uint32_t n = sl_r_u32(r);
-		if (n > SL_RPC_MAX_SLICES || (size_t)n * SL_SLICE_BYTES > r->len - r->pos)
-			return sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
-		struct sl_slice *expect = malloc((n ? n : 1) * sizeof(*expect));
-		if (!expect)
-			return sl_errf(err, -ENOMEM, "out of memory");
-		for (uint32_t i = 0; i < n; i++)
-			sl_r_slice(r, &expect[i]);
-		uint32_t skip = sl_r_u32(r);
-		struct sl_slice repl;
-		sl_r_slice(r, &repl);
-		struct sl_slice_grant g;
-		bool shown = sl_r_grant(r, &g);
-		struct sl_meta_lease lease;
-		bool leased = take_lease(r, &lease);
 		/* The replacement is a new slice (granted, stored with its size); the records it
 		 * replaces are matched byte for byte against the chunk in the slot's transaction,
 		 * which checks write permission on the file: no other slice gets in. */
-		if (!sl_r_done(r))
-			rc = sl_errf(err, -EPROTO, "malformed arguments of operation %u", op);
-		else if (!(rc = reach(q, ino)) && leased)
-			rc = check_session_owner(q, lease.sid);
+		struct sl_rpc_compact_chunk a;
+		rc = args_read(q, op, sl_r_compact_chunk(r, &a));
+		if (!rc && !(rc = reach(q, a.ino)) && a.has_lease)
+			rc = check_session_owner(q, a.lease.sid);
 		if (!rc)
-			rc = sl_gw_check_new_slice(q->gw, caller, shown ? &g : NULL, &repl, err);
+			rc = sl_gw_check_new_slice(q->gw, caller, a.has_grant ? &a.grant : NULL,
+						   &a.repl, err);
 		if (!rc) /* the slices it frees are deleted by the gateway, as after an unlink */
-			rc = sl_meta_compact_chunk(m, u, leased ? &lease : NULL, ino, indx, expect, n,
-						   skip, &repl,
+			rc = sl_meta_compact_chunk(m, u, a.has_lease ? &a.lease : NULL, a.ino,
+						   a.indx, a.expect, a.expect_n, a.skip, &a.repl,
 						   sl_vol_delete_slice, &q->gw->vol->core, err);
-		free(expect);
+		free((void *)a.expect);
 		return rc;
 	}
 	case SL_OP_GETXATTR: {
-		ino = sl_r_u64(r);
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		ARGS_DONE();
-		if (!name)
-			return sl_errf(err, -EINVAL, "no name");
-		if ((rc = reach(q, ino)))
+		struct sl_rpc_xattr a;
+		if ((rc = xattr_args(q, op, &a)))
 			return rc;
 		void *v = NULL;
 		size_t len = 0;
-		if (!(rc = sl_meta_getxattr(m, u, ino, name, &v, &len, err)))
-			sl_w_bytes(&q->out, v, len);
+		if (!(rc = sl_meta_getxattr(m, u, a.ino, a.name, &v, &len, err)))
+			sl_w_xattr_value(&q->out, &(struct sl_rpc_xattr_value){.value = v,
+									     .value_len = len});
 		free(v);
 		return rc;
 	}
 	case SL_OP_SETXATTR: {
-		ino = sl_r_u64(r);
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		const void *v;
-		size_t len = sl_r_bytes(r, &v, SL_RPC_MAX_XATTR);
-		int flags = (int)sl_r_u32(r);
-		ARGS_DONE();
-		if (!name)
+		struct sl_rpc_setxattr a;
+		ARGS(setxattr, a);
+		if (!a.name)
 			return sl_errf(err, -EINVAL, "no name");
-		if ((rc = reach(q, ino)))
+		if ((rc = reach(q, a.ino)))
 			return rc;
-		return sl_meta_setxattr(m, u, ino, name, v, len, flags, err);
+		return sl_meta_setxattr(m, u, a.ino, a.name, a.value, a.value_len, (int)a.flags,
+					err);
 	}
 	case SL_OP_LISTXATTR: {
-		ino = sl_r_u64(r);
-		ARGS_DONE();
-		if ((rc = reach(q, ino)))
+		struct sl_rpc_inode a;
+		if ((rc = inode_args(q, op, &a)))
 			return rc;
 		char *names = NULL;
 		size_t len = 0;
-		if (!(rc = sl_meta_listxattr(m, u, ino, &names, &len, err)))
-			sl_w_bytes(&q->out, names, len);
+		if (!(rc = sl_meta_listxattr(m, u, a.ino, &names, &len, err)))
+			sl_w_xattr_value(&q->out, &(struct sl_rpc_xattr_value){.value = names,
+									     .value_len = len});
 		free(names);
 		return rc;
 	}
 	case SL_OP_REMOVEXATTR: {
-		ino = sl_r_u64(r);
-		const char *name = sl_r_str(r, SL_RPC_MAX_NAME);
-		ARGS_DONE();
-		if (!name)
-			return sl_errf(err, -EINVAL, "no name");
-		if ((rc = reach(q, ino)))
+		struct sl_rpc_xattr a;
+		if ((rc = xattr_args(q, op, &a)))
 			return rc;
-		return sl_meta_removexattr(m, u, ino, name, err);
+		return sl_meta_removexattr(m, u, a.ino, a.name, err);
 	}
 	case SL_OP_SUMMARY: {
-		ino = sl_r_u64(r);
-		ARGS_DONE();
-		if ((rc = reach(q, ino)))
+		struct sl_rpc_inode a;
+		if ((rc = inode_args(q, op, &a)))
 			return rc;
 		struct sl_meta_summary s;
-		if (!(rc = sl_meta_summary(m, u, ino, &s, err))) {
-			sl_w_u64(&q->out, s.length);
-			sl_w_u64(&q->out, s.space);
-			sl_w_u64(&q->out, s.files);
-			sl_w_u64(&q->out, s.dirs);
-		}
+		if (!(rc = sl_meta_summary(m, u, a.ino, &s, err)))
+			sl_w_summary(&q->out, &s);
 		return rc;
 	}
 	case SL_OP_UNSUPPORTED_FEATURES: {
-		ARGS_DONE();
+		NO_ARGS();
 		char what[512] = "";
 		if (!(rc = sl_meta_unsupported_features(m, what, sizeof(what), err)))
-			sl_w_str(&q->out, what);
+			sl_w_features(&q->out, &(struct sl_rpc_features){.what = what});
 		return rc;
 	}
 	case SL_OP_ISSUE_TOKEN: {
-		const char *renewer = sl_r_str(r, SL_RPC_MAX_USER);
-		ARGS_DONE();
-		return op_issue_token(q, renewer && *renewer ? renewer : NULL);
+		struct sl_rpc_renewer a;
+		ARGS(renewer, a);
+		return op_issue_token(q, a.renewer && *a.renewer ? a.renewer : NULL);
 	}
 	case SL_OP_RENEW_TOKEN: {
-		const void *ident, *password;
-		size_t ilen = sl_r_bytes(r, &ident, SL_DT_IDENT_MAX);
-		size_t plen = sl_r_bytes(r, &password, SL_DT_PASSWORD_LEN);
-		ARGS_DONE();
+		struct sl_rpc_token a;
+		ARGS(token, a);
 		struct sl_gw_tokens *t;
 		if ((rc = tokens_of(q, &t)))
 			return rc;
 		if (q->caller->token) /* as HDFS: renewal needs the renewer's own credentials */
 			return sl_errf(err, -EPERM, "a delegation token cannot be renewed over a "
 				       "connection authenticated with a token (use Kerberos)");
-		if (plen != SL_DT_PASSWORD_LEN)
+		if (a.password_len != SL_DT_PASSWORD_LEN)
 			return sl_errf(err, -EACCES, "a delegation token password has %d bytes",
 				       SL_DT_PASSWORD_LEN);
-		int64_t expiry = 0;
-		if (!(rc = sl_gw_token_renew(t, q->user, ident, ilen, password, &expiry, err)))
-			sl_w_i64(&q->out, expiry);
+		struct sl_rpc_expiry res = {0};
+		if (!(rc = sl_gw_token_renew(t, q->user, a.ident, a.ident_len, a.password,
+					     &res.expiry_ms, err)))
+			sl_w_expiry(&q->out, &res);
 		return rc;
 	}
 	case SL_OP_CANCEL_TOKEN: {
-		const void *ident, *password;
-		size_t ilen = sl_r_bytes(r, &ident, SL_DT_IDENT_MAX);
-		size_t plen = sl_r_bytes(r, &password, SL_DT_PASSWORD_LEN);
-		ARGS_DONE();
+		struct sl_rpc_token a;
+		ARGS(token, a);
 		struct sl_gw_tokens *t;
 		if ((rc = tokens_of(q, &t)))
 			return rc;
-		if (plen != SL_DT_PASSWORD_LEN)
+		if (a.password_len != SL_DT_PASSWORD_LEN)
 			return sl_errf(err, -EACCES, "a delegation token password has %d bytes",
 				       SL_DT_PASSWORD_LEN);
-		return sl_gw_token_cancel(t, q->user, ident, ilen, password, err);
+		return sl_gw_token_cancel(t, q->user, a.ident, a.ident_len, a.password, err);
 	}
 	case SL_OP_PRESIGN:
 		return op_presign(q, caller);
 	case SL_OP_LEASE_ACQUIRE: {
-		ino = sl_r_u64(r);
-		uint64_t sid = sl_r_u64(r);
-		ARGS_DONE();
+		struct sl_rpc_lease_acquire a;
+		ARGS(lease_acquire, a);
 		struct sl_meta_lease lease;
-		if ((rc = reach(q, ino)) || (rc = check_session_owner(q, sid)))
+		if ((rc = reach(q, a.ino)) || (rc = check_session_owner(q, a.sid)))
 			return rc;
-		if (!(rc = sl_meta_lease_acquire(m, u, ino, sid, &lease, err)))
-			sl_w_u64(&q->out, lease.gen);
+		if (!(rc = sl_meta_lease_acquire(m, u, a.ino, a.sid, &lease, err)))
+			sl_w_generation(&q->out, &(struct sl_rpc_generation){.gen = lease.gen});
 		return rc;
 	}
 	case SL_OP_LEASE_RELEASE: {
-		ino = sl_r_u64(r);
-		struct sl_meta_lease lease = {.sid = sl_r_u64(r)};
-		lease.gen = sl_r_u64(r);
-		ARGS_DONE();
-		if ((rc = check_session_owner(q, lease.sid)))
+		struct sl_rpc_lease_release a;
+		ARGS(lease_release, a);
+		if ((rc = check_session_owner(q, a.lease.sid)))
 			return rc;
-		return sl_meta_lease_release(m, ino, &lease, err);
+		return sl_meta_lease_release(m, a.ino, &a.lease, err);
 	}
 	case SL_OP_LEASE_RECOVER: {
-		ino = sl_r_u64(r);
-		bool recover = sl_r_bool(r);
-		ARGS_DONE();
-		bool closed = false;
-		if ((rc = reach(q, ino)))
+		struct sl_rpc_lease_recover a;
+		ARGS(lease_recover, a);
+		if ((rc = reach(q, a.ino)))
 			return rc;
-		if (!(rc = sl_meta_lease_recover(m, u, ino, recover, &closed, err)))
-			sl_w_bool(&q->out, closed);
+		struct sl_rpc_closed res = {0};
+		if (!(rc = sl_meta_lease_recover(m, u, a.ino, a.recover, &res.closed, err)))
+			sl_w_closed(&q->out, &res);
 		return rc;
 	}
 	case SL_OP_FILE_CRC: {
-		ino = sl_r_u64(r);
-		uint64_t length = sl_r_u64(r);
-		ARGS_DONE();
-		uint32_t crc = 0;
-		struct sl_attr a;
-		if ((rc = reach(q, ino)) || (rc = sl_meta_getattr(m, u, ino, &a, err)))
+		struct sl_rpc_inode_length a;
+		ARGS(inode_length, a);
+		struct sl_rpc_crc res = {0};
+		if ((rc = reach(q, a.ino)) || (rc = sl_meta_getattr(m, u, a.ino, &attr, err)))
 			return rc;
-		if (a.type != SL_TYPE_FILE)
-			return sl_errf(err, -EISDIR, "inode %" PRIu64 " is not a file", ino);
-		if (length > a.length)
-			length = a.length;
+		if (attr.type != SL_TYPE_FILE)
+			return sl_errf(err, -EISDIR, "inode %" PRIu64 " is not a file", a.ino);
+		uint64_t length = a.length < attr.length ? a.length : attr.length;
 		/* read_chunk, as the caller, checks its read permission on every chunk */
-		if (!(rc = sl_checksum_inode(&q->gw->vol->core, u, ino, length, &crc, err)))
-			sl_w_u32(&q->out, crc);
+		if (!(rc = sl_checksum_inode(&q->gw->vol->core, u, a.ino, length, &res.crc, err)))
+			sl_w_crc(&q->out, &res);
 		return rc;
 	}
 	default:
 		return sl_errf(err, -ENOSYS, "unknown operation %u", op);
 	}
-#undef ARGS_DONE
+#undef ARGS
+#undef NO_ARGS
 }
 
 /* Whether a client may read the message of an error of this class: the answers about its own

@@ -1,23 +1,26 @@
 /*
- * codec.h - the metadata types in the gateway protocol's encoding (rpc/wire.h): attributes,
- * slices and slice grants, for the protocol's client (remote*.c) and its server (gateway/), so
- * that rpc/ itself knows no metadata type.
+ * codec.h - the gateway protocol's layouts (rpc/codec.h) instantiated for the client (remote*.c),
+ * the server (gateway/) and the fuzz seeds: the metadata types those layouts carry as records
+ * (attributes, slices, ...), which rpc/ does not know, and every layout's struct and codec.
  */
 #ifndef SL_META_CODEC_H
 #define SL_META_CODEC_H
 
-#include "../rpc/wire.h"
+#include "../rpc/codec.h"
 #include "meta.h"
 
-void sl_w_attr(struct sl_wbuf *w, const struct sl_attr *a);
-void sl_w_slice(struct sl_wbuf *w, const struct sl_slice *s);
-/* A slice grant as PRESIGN (PUT), WRITE_CHUNK and COMPACT_CHUNK show it: u64 first, u32 count,
- * i64 issued, bytes mac. NULL: none (zeros and an empty mac). */
-void sl_w_grant(struct sl_wbuf *w, const struct sl_slice_grant *g);
-void sl_r_attr(struct sl_rbuf *r, struct sl_attr *a);
-void sl_r_slice(struct sl_rbuf *r, struct sl_slice *s);
-/* Reads a grant written by sl_w_grant: false when none was shown (an empty mac); a mac of
- * another length makes r bad. */
-bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
+#define SL_RPC_T_attr struct sl_attr
+#define SL_RPC_T_slice struct sl_slice
+#define SL_RPC_T_removed struct sl_removed
+#define SL_RPC_T_lease struct sl_meta_lease
+#define SL_RPC_T_session struct sl_session_info
+#define SL_RPC_T_summary struct sl_meta_summary
+
+#define SL_META_RECORD_DECLARE(name) SL_RPC_DECLARE(name, SL_RPC_T_##name)
+#define SL_META_LAYOUT_DECLARE(name) SL_RPC_STRUCT(name) SL_RPC_DECLARE(name, struct sl_rpc_##name)
+SL_RPC_RECORDS(SL_META_RECORD_DECLARE)
+SL_RPC_LAYOUTS(SL_META_LAYOUT_DECLARE)
+#undef SL_META_RECORD_DECLARE
+#undef SL_META_LAYOUT_DECLARE
 
 #endif

@@ -11,7 +11,7 @@
  * What the client does not do in this mode, because it holds no database password: it never
  * deletes data or sweeps deletions (the gateway does both), never formats, and never writes usage
  * counters (the gateway accounts every change it commits). The argument and result layouts of each
- * op are the mirror of gateway/dispatch.c.
+ * op are rpc/codec.h's.
  *
  * Without bucket keys either, it reaches object storage through presigned URLs the gateway signs
  * (object_provider, used by the `presigned` object backend): a GET for a block of a slice this
@@ -41,6 +41,8 @@
 #include "../rpc/wire.h"
 #include "../util/base64.h"
 #include "remote_data.h"
+
+_Static_assert(SL_RPC_MAX_URL == SL_PRESIGN_URL_MAX - 1, "a presigned URL must fit its buffer");
 
 #define DEFAULT_PORT "9810"
 #define POOL_IDLE_MS 60000 /* well below the gateway's idle timeout, so a pooled one is alive */
@@ -347,10 +349,8 @@ static bool slice_of_key(const char *key, uint64_t *id)
 	return true;
 }
 
-/* Arguments: str method, str key, u64 inode, u32 chunk index (GET/HEAD: the read the URL is
- * for; 0 otherwise), u64 grant first, u32 count, i64 issued, bytes mac (PUT: the grant of the
- * key's slice; zeros and no mac otherwise). Results: str URL, u32 seconds it is valid for. The
- * acting user of a GET is the one that read the chunk. */
+/* GET/HEAD name the read the URL is for (ino, indx), PUT the grant of the key's slice
+ * (rpc/codec.h, SL_FIELDS_presign); the acting user of a GET is the one that read the chunk. */
 static int remote_presign(struct sl_meta *m, const char *method, const char *key,
 			  const char *user, sl_ino ino, uint32_t indx,
 			  const struct sl_slice_grant *g, char *out, size_t size,
@@ -359,14 +359,17 @@ static int remote_presign(struct sl_meta *m, const char *method, const char *key
 	struct sl_meta_user as = {.name = user && *user ? user : NULL};
 	struct call c;
 	sl_remote_begin(&c, SL_OP_PRESIGN, &as);
-	sl_w_str(&c.req, method);
-	sl_w_str(&c.req, key);
-	sl_w_u64(&c.req, ino);
-	sl_w_u32(&c.req, indx);
-	sl_w_grant(&c.req, g);
+	struct sl_rpc_presign a = {.method = method, .key = key, .ino = ino, .indx = indx,
+				   .has_grant = g != NULL};
+	if (g)
+		a.grant = *g;
+	sl_w_presign(&c.req, &a);
 	int rc = sl_remote_invoke(m, &c, err);
-	const char *url = rc ? NULL : sl_r_str(&c.r, SL_PRESIGN_URL_MAX - 1);
-	*expires_s = rc ? 0 : sl_r_u32(&c.r);
+	struct sl_rpc_url res = {0};
+	if (!rc)
+		sl_r_url(&c.r, &res);
+	const char *url = res.url;
+	*expires_s = res.expires_s;
 	if (!rc && sl_r_done(&c.r)) { /* url points into the response: copy before finish */
 		if (!url || !*expires_s)
 			rc = sl_errf(err, -EPROTO, "malformed presigned URL from the gateway");

@@ -1,7 +1,7 @@
 /*
  * remote_ops.c - the slots of the "gateway://" metadata backend (remote.c): each is one request
- * to the gateway, its arguments and results the mirror of gateway/dispatch.c; and the backend's
- * table, sl_meta_remote_backend.
+ * to the gateway, its arguments and results encoded with the op's layouts (rpc/codec.h); and the
+ * backend's table, sl_meta_remote_backend.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,6 +13,8 @@
 #include "remote_data.h"
 #include "remote_internal.h"
 
+_Static_assert(SL_RPC_MAX_TOKEN_IDENT <= SL_META_TOKEN_IDENT_MAX, "an issued token must fit");
+
 /* ---- volume ---------------------------------------------------------------------------------- */
 
 static int copy_str(const char *s, char **out, struct sl_err *err)
@@ -22,11 +24,10 @@ static int copy_str(const char *s, char **out, struct sl_err *err)
 	return 0;
 }
 
-/* A string result, copied for the caller. */
-static int take_str(struct call *c, int rc, size_t max, char **out, struct sl_err *err)
+/* A string result (s, decoded when rc is 0), copied for the caller. */
+static int take_str(struct call *c, int rc, const char *s, char **out, struct sl_err *err)
 {
 	*out = NULL;
-	const char *s = rc ? NULL : sl_r_str(&c->r, max);
 	if (!rc && sl_r_done(&c->r))
 		rc = copy_str(s, out, err);
 	rc = sl_remote_finish(c, rc, err);
@@ -37,32 +38,51 @@ static int take_str(struct call *c, int rc, size_t max, char **out, struct sl_er
 	return rc;
 }
 
+/* A text result (LOAD_FORMAT, GET_SETTING). */
+static int take_text(struct call *c, int rc, char **out, struct sl_err *err)
+{
+	struct sl_rpc_text t = {0};
+	if (!rc)
+		sl_r_text(&c->r, &t);
+	return take_str(c, rc, t.text, out, err);
+}
+
+/* A path result (READLINK, INODE_PATH). */
+static int take_path(struct call *c, int rc, char **out, struct sl_err *err)
+{
+	struct sl_rpc_path p = {0};
+	if (!rc)
+		sl_r_path(&c->r, &p);
+	return take_str(c, rc, p.path, out, err);
+}
+
 /* Attributes as the result (out may be NULL). */
 static int take_attr(struct call *c, int rc, struct sl_attr *out, struct sl_err *err)
 {
 	struct sl_attr a;
-	if (!rc) {
-		sl_r_attr(&c->r, &a);
-		if (out && !c->r.bad)
-			*out = a;
-	}
+	if (!rc && !sl_r_attr(&c->r, &a) && out)
+		*out = a;
 	return sl_remote_finish(c, rc, err);
 }
 
-/* An inode and its attributes as the result. */
-static int take_entry(struct call *c, int rc, sl_ino *ino, struct sl_attr *attr,
+/* An inode and its attributes as the result (RESOLVE, LOOKUP). */
+static int take_found(struct call *c, int rc, sl_ino *ino, struct sl_attr *attr,
 		      struct sl_err *err)
 {
-	if (!rc)
-		*ino = sl_r_u64(&c->r);
-	return take_attr(c, rc, attr, err);
+	struct sl_rpc_found f;
+	if (!rc && !sl_r_found(&c->r, &f)) {
+		*ino = f.ino;
+		if (attr)
+			*attr = f.attr;
+	}
+	return sl_remote_finish(c, rc, err);
 }
 
 static int remote_load_format(struct sl_meta *m, char **json, struct sl_err *err)
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_LOAD_FORMAT, NULL);
-	return take_str(&c, sl_remote_invoke(m, &c, err), SL_RPC_MAX_JSON, json, err);
+	return take_text(&c, sl_remote_invoke(m, &c, err), json, err);
 }
 
 static int remote_get_setting(struct sl_meta *m, const char *name, char **value,
@@ -70,8 +90,8 @@ static int remote_get_setting(struct sl_meta *m, const char *name, char **value,
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_GET_SETTING, NULL);
-	sl_w_str(&c.req, name);
-	return take_str(&c, sl_remote_invoke(m, &c, err), SL_RPC_MAX_JSON, value, err);
+	sl_w_setting_name(&c.req, &(struct sl_rpc_setting_name){.name = name});
+	return take_text(&c, sl_remote_invoke(m, &c, err), value, err);
 }
 
 static int remote_add_setting(struct sl_meta *m, const char *name, const char *value,
@@ -79,8 +99,7 @@ static int remote_add_setting(struct sl_meta *m, const char *name, const char *v
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_ADD_SETTING, NULL);
-	sl_w_str(&c.req, name);
-	sl_w_str(&c.req, value);
+	sl_w_setting(&c.req, &(struct sl_rpc_setting){.name = name, .value = value});
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
@@ -101,11 +120,12 @@ static int remote_new_session(struct sl_meta *m, const char *info_json, int64_t 
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_NEW_SESSION, NULL);
-	sl_w_str(&c.req, info_json);
-	sl_w_i64(&c.req, expire_s);
+	struct sl_rpc_new_session a = {.info_json = info_json, .expire_s = expire_s};
+	sl_w_new_session(&c.req, &a);
 	int rc = sl_remote_invoke(m, &c, err);
-	if (!rc)
-		*sid = sl_r_u64(&c.r);
+	struct sl_rpc_session_id res;
+	if (!rc && !sl_r_session_id(&c.r, &res))
+		*sid = res.sid;
 	return sl_remote_finish(&c, rc, err);
 }
 
@@ -114,8 +134,8 @@ static int remote_refresh_session(struct sl_meta *m, uint64_t sid, int64_t expir
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_REFRESH_SESSION, NULL);
-	sl_w_u64(&c.req, sid);
-	sl_w_i64(&c.req, expire_s);
+	sl_w_refresh_session(&c.req,
+			     &(struct sl_rpc_refresh_session){.sid = sid, .expire_s = expire_s});
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
@@ -123,7 +143,7 @@ static int remote_close_session(struct sl_meta *m, uint64_t sid, struct sl_err *
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_CLOSE_SESSION, NULL);
-	sl_w_u64(&c.req, sid);
+	sl_w_session_id(&c.req, &(struct sl_rpc_session_id){.sid = sid});
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
@@ -133,13 +153,12 @@ static int remote_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *
 	struct call c;
 	sl_remote_begin(&c, SL_OP_LIST_SESSIONS, NULL);
 	int rc = sl_remote_invoke(m, &c, err);
-	uint32_t n = rc ? 0 : sl_r_u32(&c.r);
-	for (uint32_t i = 0; i < n && !c.r.bad; i++) {
+	struct sl_rpc_count head = {0};
+	if (!rc)
+		sl_r_count(&c.r, &head);
+	for (uint32_t i = 0; i < head.n && !c.r.bad; i++) {
 		struct sl_session_info s;
-		s.sid = sl_r_u64(&c.r);
-		s.expire_s = sl_r_i64(&c.r);
-		s.info_json = sl_r_str(&c.r, SL_RPC_MAX_JSON);
-		if (!c.r.bad && cb(arg, &s))
+		if (!sl_r_session(&c.r, &s) && cb(arg, &s))
 			break;
 	}
 	if (!rc && c.r.bad)
@@ -150,42 +169,35 @@ static int remote_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *
 }
 
 /* Reads (delta 0) of usedSpace and totalInodes, batches (delta > 0) of nextInode and nextChunk;
- * the gateway refuses the rest. The results: i64 the counter's new value, u8 whether a grant
- * follows, and for a batch of "nextChunk" ids [value - delta, value): i64 issued, bytes mac, u32
- * the seconds the gateway accepts it. The grant is kept (remote_data.h) for the PUTs and commits
- * of those ids, and the core hands the ids out during the first half of that time only, so that
- * the slices begun with them have the other half to be uploaded and committed. */
+ * the gateway refuses the rest. A batch of "nextChunk" ids comes with its grant, which is kept
+ * (remote_data.h) for the PUTs and commits of those ids, and the core hands the ids out during
+ * the first half of the grant's lifetime only, so that the slices begun with them have the other
+ * half to be uploaded and committed. */
 static int remote_incr_counter(struct sl_meta *m, const char *name, int64_t delta, int64_t *value,
 			       struct sl_err *err)
 {
 	int64_t asked = sl_clock_mono_ms(m->clock);
 	struct call c;
 	sl_remote_begin(&c, SL_OP_NEXT_IDS, NULL);
-	sl_w_str(&c.req, name);
-	sl_w_i64(&c.req, delta);
+	sl_w_counter(&c.req, &(struct sl_rpc_counter){.name = name, .delta = delta});
 	int rc = sl_remote_invoke(m, &c, err);
+	struct sl_rpc_ids res = {0};
 	struct sl_slice_grant g = {0};
-	bool granted = false;
-	uint32_t lifetime = 0;
-	if (!rc) {
-		*value = sl_r_i64(&c.r);
-		if ((granted = sl_r_bool(&c.r))) {
-			g.issued = sl_r_i64(&c.r);
-			const void *mac;
-			if (sl_r_bytes(&c.r, &mac, SL_GRANT_MAC_BYTES) == SL_GRANT_MAC_BYTES)
-				memcpy(g.mac, mac, SL_GRANT_MAC_BYTES);
-			else
-				c.r.bad = true;
-			lifetime = sl_r_u32(&c.r);
-		}
+	if (!rc && !sl_r_ids(&c.r, &res)) {
+		*value = res.value;
+		if (res.has_grant && res.grant.mac_len == SL_GRANT_MAC_BYTES)
+			memcpy(g.mac, res.grant.mac, SL_GRANT_MAC_BYTES);
+		else if (res.has_grant)
+			c.r.bad = true;
+		g.issued = res.grant.issued;
 	}
 	rc = sl_remote_finish(&c, rc, err);
-	if (!rc && granted && delta > 0 && delta <= UINT32_MAX && *value >= delta) {
+	if (!rc && res.has_grant && delta > 0 && delta <= UINT32_MAX && *value >= delta) {
 		g.first = (uint64_t)(*value - delta);
 		g.count = (uint32_t)delta;
 		sl_rdata_add_grant(sl_remote_of(m)->data, &g);
 		pthread_mutex_lock(&m->lock);
-		m->slice_batch_until_ms = asked + (int64_t)lifetime * 500;
+		m->slice_batch_until_ms = asked + (int64_t)res.grant.lifetime_s * 500;
 		pthread_mutex_unlock(&m->lock);
 	}
 	return rc;
@@ -202,14 +214,13 @@ static int remote_update_dir_stats(struct sl_meta *m, const sl_ino *inos, const 
 
 /* ---- namespace ------------------------------------------------------------------------------- */
 
-static void read_removed(struct sl_rbuf *r, struct sl_removed *out)
+/* What an op removed or replaced as the result (out may be NULL). */
+static int take_removed(struct call *c, int rc, struct sl_removed *out, struct sl_err *err)
 {
 	struct sl_removed x;
-	x.ino = sl_r_u64(r);
-	x.length = sl_r_u64(r);
-	x.data_pending = sl_r_bool(r);
-	if (out)
+	if (!rc && !sl_r_removed(&c->r, &x) && out)
 		*out = x;
+	return sl_remote_finish(c, rc, err);
 }
 
 static int remote_resolve(struct sl_meta *m, const struct sl_meta_user *u, const char *path,
@@ -217,8 +228,8 @@ static int remote_resolve(struct sl_meta *m, const struct sl_meta_user *u, const
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_RESOLVE, u);
-	sl_w_str(&c.req, path);
-	return take_entry(&c, sl_remote_invoke(m, &c, err), ino, attr, err);
+	sl_w_path(&c.req, &(struct sl_rpc_path){.path = path});
+	return take_found(&c, sl_remote_invoke(m, &c, err), ino, attr, err);
 }
 
 static int remote_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
@@ -226,9 +237,8 @@ static int remote_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_LOOKUP, u);
-	sl_w_u64(&c.req, parent);
-	sl_w_str(&c.req, name);
-	return take_entry(&c, sl_remote_invoke(m, &c, err), ino, attr, err);
+	sl_w_entry(&c.req, &(struct sl_rpc_entry){.parent = parent, .name = name});
+	return take_found(&c, sl_remote_invoke(m, &c, err), ino, attr, err);
 }
 
 static int remote_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
@@ -236,7 +246,7 @@ static int remote_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_in
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_GETATTR, u);
-	sl_w_u64(&c.req, ino);
+	sl_w_inode(&c.req, &(struct sl_rpc_inode){.ino = ino});
 	return take_attr(&c, sl_remote_invoke(m, &c, err), attr, err);
 }
 
@@ -245,9 +255,8 @@ static int remote_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_in
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_SETATTR, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_u32(&c.req, (uint32_t)set);
-	sl_w_attr(&c.req, in);
+	sl_w_setattr(&c.req,
+		     &(struct sl_rpc_setattr){.ino = ino, .set = (uint32_t)set, .attr = *in});
 	return take_attr(&c, sl_remote_invoke(m, &c, err), out, err);
 }
 
@@ -259,24 +268,20 @@ static int remote_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino 
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_MKNOD, u);
-	sl_w_u64(&c.req, parent);
-	sl_w_str(&c.req, name);
-	sl_w_u8(&c.req, type);
-	sl_w_u16(&c.req, mode);
-	sl_w_u32(&c.req, (uint32_t)flags);
-	sl_w_str(&c.req, target);
+	sl_w_mknod(&c.req, &(struct sl_rpc_mknod){.parent = parent, .name = name, .type = type,
+						  .mode = mode, .flags = (uint32_t)flags,
+						  .target = target});
 	int rc = sl_remote_invoke(m, &c, err);
 	if (!rc || rc == -EEXIST) {
 		struct sl_rbuf *r = &c.r;
-		sl_ino i = sl_r_u64(r);
-		struct sl_attr a;
-		sl_r_attr(r, &a);
-		read_removed(r, replaced);
-		if (!r->bad) {
+		struct sl_rpc_made made;
+		if (!sl_r_made(r, &made)) {
 			if (ino)
-				*ino = i;
+				*ino = made.ino;
 			if (attr)
-				*attr = a;
+				*attr = made.attr;
+			if (replaced)
+				*replaced = made.replaced;
 		}
 		if (rc && !sl_r_done(r))
 			rc = sl_errf(err, -EPROTO, "malformed response from the gateway");
@@ -294,12 +299,8 @@ static int remote_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_UNLINK, u);
-	sl_w_u64(&c.req, parent);
-	sl_w_str(&c.req, name);
-	int rc = sl_remote_invoke(m, &c, err);
-	if (!rc)
-		read_removed(&c.r, removed);
-	return sl_remote_finish(&c, rc, err);
+	sl_w_entry(&c.req, &(struct sl_rpc_entry){.parent = parent, .name = name});
+	return take_removed(&c, sl_remote_invoke(m, &c, err), removed, err);
 }
 
 static int remote_rmdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
@@ -307,8 +308,7 @@ static int remote_rmdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino 
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_RMDIR, u);
-	sl_w_u64(&c.req, parent);
-	sl_w_str(&c.req, name);
+	sl_w_entry(&c.req, &(struct sl_rpc_entry){.parent = parent, .name = name});
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
@@ -330,8 +330,7 @@ static int remote_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, s
 	(void)arg;
 	struct call c;
 	sl_remote_begin(&c, SL_OP_REMOVE_TREE, u);
-	sl_w_u64(&c.req, parent);
-	sl_w_str(&c.req, name);
+	sl_w_entry(&c.req, &(struct sl_rpc_entry){.parent = parent, .name = name});
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
@@ -341,15 +340,9 @@ static int remote_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_RENAME, u);
-	sl_w_u64(&c.req, psrc);
-	sl_w_str(&c.req, nsrc);
-	sl_w_u64(&c.req, pdst);
-	sl_w_str(&c.req, ndst);
-	sl_w_u32(&c.req, (uint32_t)flags);
-	int rc = sl_remote_invoke(m, &c, err);
-	if (!rc)
-		read_removed(&c.r, replaced);
-	return sl_remote_finish(&c, rc, err);
+	sl_w_rename(&c.req, &(struct sl_rpc_rename){.psrc = psrc, .nsrc = nsrc, .pdst = pdst,
+						   .ndst = ndst, .flags = (uint32_t)flags});
+	return take_removed(&c, sl_remote_invoke(m, &c, err), replaced, err);
 }
 
 /* Pages of at most SL_RPC_MAX_LIST entries until limit entries came or the directory ended. */
@@ -364,22 +357,21 @@ static int remote_readdir(struct sl_meta *m, const struct sl_meta_user *u, sl_in
 		size_t page = limit < SL_RPC_MAX_LIST ? limit : SL_RPC_MAX_LIST;
 		struct call c;
 		sl_remote_begin(&c, SL_OP_READDIR, u);
-		sl_w_u64(&c.req, dir);
-		sl_w_str(&c.req, after);
-		sl_w_u32(&c.req, (uint32_t)page);
+		sl_w_readdir(&c.req, &(struct sl_rpc_readdir){.ino = dir, .after = after,
+							     .limit = (uint32_t)page});
 		rc = sl_remote_invoke(m, &c, err);
-		uint32_t n = rc ? 0 : sl_r_u32(&c.r);
+		struct sl_rpc_count head = {0};
+		if (!rc)
+			sl_r_count(&c.r, &head);
+		uint32_t n = head.n;
 		if (n > page)
 			c.r.bad = true;
-		uint32_t i;
-		for (i = 0; i < n && !c.r.bad && !stop; i++) {
-			struct sl_dirent_info e;
-			e.name = sl_r_str(&c.r, SL_RPC_MAX_NAME);
-			e.ino = sl_r_u64(&c.r);
-			sl_r_attr(&c.r, &e.attr);
-			if (c.r.bad || !e.name)
+		for (uint32_t i = 0; i < n && !c.r.bad && !stop; i++) {
+			struct sl_rpc_dirent d;
+			if (sl_r_dirent(&c.r, &d) || !d.name)
 				break;
-			e.name_len = strlen(e.name);
+			struct sl_dirent_info e = {.name = d.name, .name_len = strlen(d.name),
+						   .ino = d.ino, .attr = d.attr};
 			snprintf(last, sizeof(last), "%s", e.name);
 			stop = cb(arg, &e) != 0;
 		}
@@ -400,8 +392,8 @@ static int remote_readlink(struct sl_meta *m, const struct sl_meta_user *u, sl_i
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_READLINK, u);
-	sl_w_u64(&c.req, ino);
-	return take_str(&c, sl_remote_invoke(m, &c, err), SL_RPC_MAX_PATH, target, err);
+	sl_w_inode(&c.req, &(struct sl_rpc_inode){.ino = ino});
+	return take_path(&c, sl_remote_invoke(m, &c, err), target, err);
 }
 
 static int remote_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
@@ -409,8 +401,8 @@ static int remote_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_INODE_PATH, u);
-	sl_w_u64(&c.req, ino);
-	return take_str(&c, sl_remote_invoke(m, &c, err), SL_RPC_MAX_PATH, path, err);
+	sl_w_inode(&c.req, &(struct sl_rpc_inode){.ino = ino});
+	return take_path(&c, sl_remote_invoke(m, &c, err), path, err);
 }
 
 /* ---- file data ------------------------------------------------------------------------------- */
@@ -421,41 +413,27 @@ static int remote_read_chunk(struct sl_meta *m, const struct sl_meta_user *u, sl
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_READ_CHUNK, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_u32(&c.req, indx);
+	sl_w_chunk(&c.req, &(struct sl_rpc_chunk){.ino = ino, .indx = indx});
 	*slices = NULL;
 	*n = 0;
 	int rc = sl_remote_invoke(m, &c, err);
-	uint32_t cnt = rc ? 0 : sl_r_u32(&c.r);
-	if (cnt > SL_RPC_MAX_SLICES || cnt * (size_t)SL_SLICE_BYTES > c.r.len - c.r.pos)
-		c.r.bad = true;
-	struct sl_slice *ss = NULL;
-	if (!rc && !c.r.bad && cnt && !(ss = malloc(cnt * sizeof(*ss))))
+	struct sl_rpc_slices res = {0};
+	if (!rc && sl_r_slices(&c.r, &res) == -ENOMEM)
 		rc = sl_errf(err, -ENOMEM, "out of memory");
-	for (uint32_t i = 0; !rc && !c.r.bad && i < cnt; i++)
-		sl_r_slice(&c.r, &ss[i]);
+	struct sl_slice *ss = (struct sl_slice *)res.slices; /* the decoder's: ours now */
 	rc = sl_remote_finish(&c, rc, err);
 	if (rc) {
 		free(ss);
 		return rc;
 	}
 	/* what a PRESIGN GET of their blocks names, so that the gateway can repeat this check */
-	for (uint32_t i = 0; i < cnt; i++)
+	for (uint32_t i = 0; i < res.slices_n; i++)
 		if (ss[i].id)
 			sl_rdata_note_read(sl_remote_of(m)->data, ss[i].id, ino, indx,
 					   u ? u->name : NULL);
 	*slices = ss;
-	*n = cnt;
+	*n = res.slices_n;
 	return 0;
-}
-
-/* The stream's lease after a data op's arguments (proto.h), if it holds one. */
-static void put_lease(struct call *c, const struct sl_meta_lease *lease)
-{
-	if (lease) {
-		sl_w_u64(&c->req, lease->sid);
-		sl_w_u64(&c->req, lease->gen);
-	}
 }
 
 /* The grant of a slice this client is about to commit (the gateway accepts new slices only with
@@ -470,25 +448,20 @@ static int grant_for_commit(struct sl_meta *m, uint64_t id, struct sl_slice_gran
 	return 0;
 }
 
-/* Arguments: u64 inode, u32 chunk index, the slice, i64 mtime, the slice's grant, the stream's
- * lease if it holds one. */
 static int remote_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			      const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
 			      const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,
 			      struct sl_err *err)
 {
-	struct sl_slice_grant g;
-	int rc = grant_for_commit(m, s->id, &g, err);
+	struct sl_rpc_write_chunk a = {.ino = ino, .indx = indx, .slice = *s, .mtime_ns = mtime_ns,
+				       .has_grant = true, .has_lease = lease != NULL,
+				       .lease = lease ? *lease : (struct sl_meta_lease){0}};
+	int rc = grant_for_commit(m, s->id, &a.grant, err);
 	if (rc)
 		return rc;
 	struct call c;
 	sl_remote_begin(&c, SL_OP_WRITE_CHUNK, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_u32(&c.req, indx);
-	sl_w_slice(&c.req, s);
-	sl_w_i64(&c.req, mtime_ns);
-	sl_w_grant(&c.req, &g);
-	put_lease(&c, lease);
+	sl_w_write_chunk(&c.req, &a);
 	return take_attr(&c, sl_remote_invoke(m, &c, err), attr, err);
 }
 
@@ -509,23 +482,20 @@ static int remote_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *re
 			       SL_RPC_MAX_BATCH);
 	struct call c;
 	sl_remote_begin(&c, SL_OP_WRITE_CHUNKS, NULL);
-	sl_w_u32(&c.req, (uint32_t)n);
+	sl_w_count(&c.req, &(struct sl_rpc_count){.n = (uint32_t)n});
 	for (size_t i = 0; i < n; i++) {
 		const struct sl_meta_chunk_write *w = &recs[i];
-		struct sl_slice_grant g;
-		int rc = grant_for_commit(m, w->s.id, &g, err);
+		struct sl_rpc_chunk_write a = {
+			.acting = w->u ? w->u->name : NULL, .ino = w->ino, .indx = w->indx,
+			.slice = w->s, .mtime_ns = w->mtime_ns, .has_grant = true,
+			.has_lease = w->lease != NULL,
+			.lease = w->lease ? *w->lease : (struct sl_meta_lease){0}};
+		int rc = grant_for_commit(m, w->s.id, &a.grant, err);
 		if (rc) {
 			sl_wbuf_free(&c.req);
 			return rc;
 		}
-		sl_w_str(&c.req, w->u ? w->u->name : NULL);
-		sl_w_u64(&c.req, w->ino);
-		sl_w_u32(&c.req, w->indx);
-		sl_w_slice(&c.req, &w->s);
-		sl_w_i64(&c.req, w->mtime_ns);
-		sl_w_grant(&c.req, &g);
-		sl_w_bool(&c.req, w->lease != NULL);
-		put_lease(&c, w->lease);
+		sl_w_chunk_write(&c.req, &a);
 	}
 	int rc = sl_remote_invoke(m, &c, err);
 	if (rc == -ENOSYS) {
@@ -546,8 +516,7 @@ static int remote_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_i
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_TRUNCATE, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_u64(&c.req, length);
+	sl_w_inode_length(&c.req, &(struct sl_rpc_inode_length){.ino = ino, .length = length});
 	return take_attr(&c, sl_remote_invoke(m, &c, err), attr, err);
 }
 
@@ -559,10 +528,8 @@ static int remote_concat(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 			       SL_RPC_MAX_CONCAT);
 	struct call c;
 	sl_remote_begin(&c, SL_OP_CONCAT, u);
-	sl_w_u64(&c.req, target);
-	sl_w_u32(&c.req, (uint32_t)n);
-	for (size_t i = 0; i < n; i++)
-		sl_w_u64(&c.req, srcs[i]);
+	sl_w_concat(&c.req, &(struct sl_rpc_concat){.target = target, .srcs_n = (uint32_t)n,
+						   .srcs = srcs});
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
@@ -574,9 +541,7 @@ static int remote_delete_file_data(struct sl_meta *m, sl_ino ino, sl_meta_slice_
 		       m->url_redacted, ino);
 }
 
-/* Slices the compaction frees are deleted by the gateway (cb is not called here). Arguments:
- * u64 inode, u32 chunk index, u32 n and the n records expected, u32 skip, the replacement slice,
- * its grant, the stream's lease if it holds one. */
+/* Slices the compaction frees are deleted by the gateway (cb is not called here). */
 static int remote_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 				const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
 				const struct sl_slice *expect, size_t n, size_t skip,
@@ -586,21 +551,16 @@ static int remote_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	(void)cb, (void)arg;
 	if (n > SL_RPC_MAX_SLICES)
 		return sl_errf(err, -E2BIG, "too many slices to compact at once");
-	struct sl_slice_grant g;
-	int rc = grant_for_commit(m, repl->id, &g, err);
+	struct sl_rpc_compact_chunk a = {
+		.ino = ino, .indx = indx, .expect_n = (uint32_t)n, .expect = expect,
+		.skip = (uint32_t)skip, .repl = *repl, .has_grant = true,
+		.has_lease = lease != NULL, .lease = lease ? *lease : (struct sl_meta_lease){0}};
+	int rc = grant_for_commit(m, repl->id, &a.grant, err);
 	if (rc)
 		return rc;
 	struct call c;
 	sl_remote_begin(&c, SL_OP_COMPACT_CHUNK, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_u32(&c.req, indx);
-	sl_w_u32(&c.req, (uint32_t)n);
-	for (size_t i = 0; i < n; i++)
-		sl_w_slice(&c.req, &expect[i]);
-	sl_w_u32(&c.req, (uint32_t)skip);
-	sl_w_slice(&c.req, repl);
-	sl_w_grant(&c.req, &g);
-	put_lease(&c, lease);
+	sl_w_compact_chunk(&c.req, &a);
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
@@ -609,11 +569,11 @@ static int remote_lease_acquire(struct sl_meta *m, const struct sl_meta_user *u,
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_LEASE_ACQUIRE, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_u64(&c.req, sid);
+	sl_w_lease_acquire(&c.req, &(struct sl_rpc_lease_acquire){.ino = ino, .sid = sid});
 	int rc = sl_remote_invoke(m, &c, err);
-	if (!rc)
-		*out = (struct sl_meta_lease){.sid = sid, .gen = sl_r_u64(&c.r)};
+	struct sl_rpc_generation res;
+	if (!rc && !sl_r_generation(&c.r, &res))
+		*out = (struct sl_meta_lease){.sid = sid, .gen = res.gen};
 	return sl_remote_finish(&c, rc, err);
 }
 
@@ -622,9 +582,7 @@ static int remote_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_m
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_LEASE_RELEASE, NULL);
-	sl_w_u64(&c.req, ino);
-	sl_w_u64(&c.req, lease->sid);
-	sl_w_u64(&c.req, lease->gen);
+	sl_w_lease_release(&c.req, &(struct sl_rpc_lease_release){.ino = ino, .lease = *lease});
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
@@ -633,10 +591,12 @@ static int remote_lease_recover(struct sl_meta *m, const struct sl_meta_user *u,
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_LEASE_RECOVER, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_bool(&c.req, recover);
+	sl_w_lease_recover(&c.req, &(struct sl_rpc_lease_recover){.ino = ino, .recover = recover});
 	int rc = sl_remote_invoke(m, &c, err);
-	*closed = !rc && sl_r_bool(&c.r);
+	struct sl_rpc_closed res = {0};
+	if (!rc)
+		sl_r_closed(&c.r, &res);
+	*closed = res.closed;
 	return sl_remote_finish(&c, rc, err);
 }
 
@@ -645,10 +605,12 @@ static int remote_file_crc(struct sl_meta *m, const struct sl_meta_user *u, sl_i
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_FILE_CRC, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_u64(&c.req, length);
+	sl_w_inode_length(&c.req, &(struct sl_rpc_inode_length){.ino = ino, .length = length});
 	int rc = sl_remote_invoke(m, &c, err);
-	*crc = rc ? 0 : sl_r_u32(&c.r);
+	struct sl_rpc_crc res = {0};
+	if (!rc)
+		sl_r_crc(&c.r, &res);
+	*crc = res.crc;
 	return sl_remote_finish(&c, rc, err);
 }
 
@@ -677,12 +639,14 @@ static int remote_release(struct sl_meta *m, sl_ino ino, bool *orphan, struct sl
 
 /* ---- xattrs ---------------------------------------------------------------------------------- */
 
-static int take_bytes(struct call *c, void **value, size_t *len, size_t max, struct sl_err *err)
+/* A GETXATTR or LISTXATTR result, copied for the caller. */
+static int take_bytes(struct call *c, void **value, size_t *len, struct sl_err *err)
 {
-	const void *p;
-	size_t n = sl_r_bytes(&c->r, &p, max);
-	if (c->r.bad)
+	struct sl_rpc_xattr_value res;
+	if (sl_r_xattr_value(&c->r, &res))
 		return 0; /* finish reports it */
+	const void *p = res.value;
+	size_t n = res.value_len;
 	void *copy = malloc(n ? n : 1);
 	if (!copy)
 		return sl_errf(err, -ENOMEM, "out of memory");
@@ -698,13 +662,12 @@ static int remote_getxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_i
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_GETXATTR, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_str(&c.req, name);
+	sl_w_xattr(&c.req, &(struct sl_rpc_xattr){.ino = ino, .name = name});
 	*value = NULL;
 	*len = 0;
 	int rc = sl_remote_invoke(m, &c, err);
 	if (!rc)
-		rc = take_bytes(&c, value, len, SL_RPC_MAX_XATTR, err);
+		rc = take_bytes(&c, value, len, err);
 	rc = sl_remote_finish(&c, rc, err);
 	if (rc) {
 		free(*value);
@@ -720,10 +683,8 @@ static int remote_setxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_i
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_SETXATTR, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_str(&c.req, name);
-	sl_w_bytes(&c.req, value, len);
-	sl_w_u32(&c.req, (uint32_t)flags);
+	sl_w_setxattr(&c.req, &(struct sl_rpc_setxattr){.ino = ino, .name = name, .value = value,
+						       .value_len = len, .flags = (uint32_t)flags});
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
@@ -732,13 +693,13 @@ static int remote_listxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_LISTXATTR, u);
-	sl_w_u64(&c.req, ino);
+	sl_w_inode(&c.req, &(struct sl_rpc_inode){.ino = ino});
 	void *v = NULL;
 	*names = NULL;
 	*len = 0;
 	int rc = sl_remote_invoke(m, &c, err);
 	if (!rc)
-		rc = take_bytes(&c, &v, len, SL_RPC_MAX_XATTR, err);
+		rc = take_bytes(&c, &v, len, err);
 	rc = sl_remote_finish(&c, rc, err);
 	if (rc) {
 		free(v);
@@ -754,8 +715,7 @@ static int remote_removexattr(struct sl_meta *m, const struct sl_meta_user *u, s
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_REMOVEXATTR, u);
-	sl_w_u64(&c.req, ino);
-	sl_w_str(&c.req, name);
+	sl_w_xattr(&c.req, &(struct sl_rpc_xattr){.ino = ino, .name = name});
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
@@ -766,14 +726,10 @@ static int remote_summary(struct sl_meta *m, const struct sl_meta_user *u, sl_in
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_SUMMARY, u);
-	sl_w_u64(&c.req, ino);
+	sl_w_inode(&c.req, &(struct sl_rpc_inode){.ino = ino});
 	int rc = sl_remote_invoke(m, &c, err);
-	if (!rc) {
-		out->length = sl_r_u64(&c.r);
-		out->space = sl_r_u64(&c.r);
-		out->files = sl_r_u64(&c.r);
-		out->dirs = sl_r_u64(&c.r);
-	}
+	if (!rc)
+		sl_r_summary(&c.r, out);
 	return sl_remote_finish(&c, rc, err);
 }
 
@@ -783,9 +739,11 @@ static int remote_unsupported_features(struct sl_meta *m, char *what, size_t wha
 	struct call c;
 	sl_remote_begin(&c, SL_OP_UNSUPPORTED_FEATURES, NULL);
 	int rc = sl_remote_invoke(m, &c, err);
-	const char *s = rc ? NULL : sl_r_str(&c.r, 1024);
+	struct sl_rpc_features res = {0};
+	if (!rc && sl_r_features(&c.r, &res))
+		res.what = NULL;
 	if (what_size)
-		snprintf(what, what_size, "%s", s && !c.r.bad ? s : "");
+		snprintf(what, what_size, "%s", res.what ? res.what : "");
 	return sl_remote_finish(&c, rc, err);
 }
 
@@ -809,20 +767,18 @@ static int remote_issue_token(struct sl_meta *m, const struct sl_meta_user *u, c
 			       "itself; tokens are issued to Kerberos clients only");
 	struct call c;
 	sl_remote_begin(&c, SL_OP_ISSUE_TOKEN, u);
-	sl_w_str(&c.req, renewer && *renewer ? renewer : NULL);
+	sl_w_renewer(&c.req, &(struct sl_rpc_renewer){.renewer = renewer && *renewer ? renewer
+									  : NULL});
 	int rc = sl_remote_invoke(m, &c, err);
-	if (!rc) {
-		const void *ident, *pass;
-		size_t ilen = sl_r_bytes(&c.r, &ident, sizeof(out->ident));
-		size_t plen = sl_r_bytes(&c.r, &pass, sizeof(out->password));
-		if (sl_r_done(&c.r) && ilen && plen == sizeof(out->password)) {
-			memcpy(out->ident, ident, ilen);
-			out->ident_len = ilen;
-			memcpy(out->password, pass, plen);
-			OPENSSL_cleanse((void *)pass, plen);
-		} else {
-			c.r.bad = true;
-		}
+	struct sl_rpc_issued_token res;
+	if (!rc && !sl_r_issued_token(&c.r, &res) && sl_r_done(&c.r) && res.ident_len &&
+	    res.password_len == sizeof(out->password)) {
+		memcpy(out->ident, res.ident, res.ident_len);
+		out->ident_len = res.ident_len;
+		memcpy(out->password, res.password, res.password_len);
+		OPENSSL_cleanse((void *)res.password, res.password_len);
+	} else if (!rc) {
+		c.r.bad = true;
 	}
 	rc = sl_remote_finish(&c, rc, err);
 	if (rc)
@@ -838,11 +794,13 @@ static int remote_renew_token(struct sl_meta *m, const struct sl_meta_token *t,
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_RENEW_TOKEN, NULL);
-	sl_w_bytes(&c.req, t->ident, t->ident_len);
-	sl_w_bytes(&c.req, t->password, sizeof(t->password));
+	sl_w_token(&c.req, &(struct sl_rpc_token){.ident = t->ident, .ident_len = t->ident_len,
+						 .password = t->password,
+						 .password_len = sizeof(t->password)});
 	int rc = sl_remote_invoke(m, &c, err);
-	if (!rc)
-		*expiry_ms = sl_r_i64(&c.r);
+	struct sl_rpc_expiry res;
+	if (!rc && !sl_r_expiry(&c.r, &res))
+		*expiry_ms = res.expiry_ms;
 	return finish_secret(&c, rc, err);
 }
 
@@ -851,8 +809,9 @@ static int remote_cancel_token(struct sl_meta *m, const struct sl_meta_token *t,
 {
 	struct call c;
 	sl_remote_begin(&c, SL_OP_CANCEL_TOKEN, NULL);
-	sl_w_bytes(&c.req, t->ident, t->ident_len);
-	sl_w_bytes(&c.req, t->password, sizeof(t->password));
+	sl_w_token(&c.req, &(struct sl_rpc_token){.ident = t->ident, .ident_len = t->ident_len,
+						 .password = t->password,
+						 .password_len = sizeof(t->password)});
 	return finish_secret(&c, sl_remote_invoke(m, &c, err), err);
 }
 

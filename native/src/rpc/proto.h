@@ -5,8 +5,9 @@
  * for a refusal, a message). Then each request is: u16 op, str acting user (NULL: the authenticated
  * one; another name asks to act as a proxy user), the op's arguments; each response: u32 status
  * (0 or a negative errno), str message (only when status != 0), the op's results. The argument and
- * result layouts are written out once, in meta/remote.c (client) and gateway/dispatch.c (server),
- * next to each other op by op. A new op gets a new number; numbers are never reused.
+ * result layouts are written once, as field lists in codec.h (SL_RPC_OPS names each op's), whose
+ * codecs the client (meta/remote*.c), the server (gateway/dispatch.c) and the fuzz seeds use. A new
+ * op gets a new number; numbers are never reused.
  *
  * Slice ids: a NEXT_IDS batch of "nextChunk" ids carries a slice grant (struct sl_slice_grant) for
  * the authenticated caller, and how many seconds gateways accept it (gateway.grant-lifetime). Every request that places a new slice into a file shows the grant of
@@ -86,6 +87,8 @@ enum sl_rpc_op {
 #define SL_RPC_MAX_BATCH 1024 /* records of one WRITE_CHUNKS */
 #define SL_RPC_MAX_JSON (1u << 20)
 #define SL_RPC_MAX_KEY 1024      /* an object key (S3's limit) */
+#define SL_RPC_MAX_URL 16383     /* a presigned URL (object/presign.h SL_PRESIGN_URL_MAX - 1) */
+#define SL_RPC_MAX_TOKEN_IDENT 1024 /* an issued token's identifier (meta.h struct sl_meta_token) */
 
 /* The proof that the gateway handed slice ids [first, first + count) to a principal at `issued`
  * (Unix seconds): mac = HMAC-SHA256(K, the grant's fields and the principal's short name), K =
@@ -93,9 +96,9 @@ enum sl_rpc_op {
  * the first gateway and kept in the database (setting sluice.grant-secret, which clients cannot
  * read), so that every gateway of the volume can check a grant without shared state
  * (gateway/data.c). The client keeps it and shows it with PRESIGN PUT, WRITE_CHUNK and
- * COMPACT_CHUNK (encoded by sl_w_grant: u64 first, u32 count, i64 issued, bytes mac). A grant is
- * valid for gateway.grant-lifetime; each id is committed at most once (the database refuses a
- * slice id that is committed already). */
+ * COMPACT_CHUNK (encoded by sl_w_grant, codec.h: u64 first, u32 count, i64 issued, bytes mac). A
+ * grant is valid for gateway.grant-lifetime; each id is committed at most once (the database
+ * refuses a slice id that is committed already). */
 #define SL_GRANT_MAC_BYTES 32
 struct sl_slice_grant {
 	uint64_t first;
