@@ -780,23 +780,15 @@ int main(void)
 	run_all("SQLite");
 
 	/* MariaDB, when make test runs it (or must) */
-	const char *req = getenv("SLUICE_TEST_REQUIRE_SERVICES");
-	if (getenv("SLUICE_TEST_MYSQL_URL") || (req && !strcmp(req, "1"))) {
-		const char *base = tu_service_env("SLUICE_TEST_MYSQL_URL");
-		const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
-		char db[64], cmd[2048], murl[1100], mdir[1200];
-		snprintf(db, sizeof(db), "tokens_test_%d", (int)getpid());
-		snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
-		REQUIRE(system(cmd) == 0);
-		const char *slash = strrchr(base, '/');
-		REQUIRE(slash != NULL);
-		snprintf(murl, sizeof(murl), "%.*s/%s", (int)(slash - base), base, db);
+	if (getenv("SLUICE_TEST_MYSQL_URL") || tu_services_required()) {
+		struct tu_mysql_db db;
+		tu_mysql_db_create(&db, "tokens_test");
+		char mdir[1200];
 		snprintf(mdir, sizeof(mdir), "%s/mysql", dir);
 		REQUIRE(mkdir(mdir, 0700) == 0);
-		format(murl, mdir);
+		format(db.url, mdir);
 		run_all("MariaDB");
-		snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
-		CHECK(system(cmd) == 0);
+		CHECK(tu_mysql_db_drop(&db) == 0);
 	} else {
 		fprintf(stderr, "MariaDB: skipped (SLUICE_TEST_MYSQL_URL is not set)\n");
 	}

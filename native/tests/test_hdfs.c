@@ -540,15 +540,10 @@ int main(void)
 
 	const char *base_url = getenv("SLUICE_TEST_MYSQL_URL");
 	if (base_url && *base_url) {
-		const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
 		const char *endpoint = tu_service_env("SLUICE_TEST_S3_ENDPOINT");
-		char db[64], cmd[2048];
-		snprintf(db, sizeof(db), "hdfs_test_%d", (int)getpid());
-		snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
-		REQUIRE(system(cmd) == 0);
-		const char *slash = strrchr(base_url, '/');
-		REQUIRE(slash != NULL);
-		snprintf(t.meta, sizeof(t.meta), "%.*s/%s", (int)(slash - base_url), base_url, db);
+		struct tu_mysql_db db;
+		tu_mysql_db_create(&db, "hdfs_test");
+		snprintf(t.meta, sizeof(t.meta), "%s", db.url);
 		snprintf(bucket, sizeof(bucket), "%s/hdfs-test-%d", endpoint, (int)getpid());
 		fmt = (sluice_format_options){.meta_url = t.meta, .name = "hdvol", .storage = "minio",
 					      .bucket = bucket,
@@ -556,10 +551,8 @@ int main(void)
 					      .secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"),
 					      .compression = "lz4", .trash_days = 0};
 		run(&t, &fmt);
-		snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
-		CHECK(system(cmd) == 0);
-	} else if (getenv("SLUICE_TEST_REQUIRE_SERVICES") &&
-		   !strcmp(getenv("SLUICE_TEST_REQUIRE_SERVICES"), "1")) {
+		CHECK(tu_mysql_db_drop(&db) == 0);
+	} else if (tu_services_required()) {
 		fprintf(stderr, "SLUICE_TEST_MYSQL_URL is not set but services are required\n");
 		return 1;
 	} else {

@@ -838,41 +838,31 @@ int main(int argc, char **argv)
 
 	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
 	if (!endpoint || !*endpoint) {
-		const char *req = getenv("SLUICE_TEST_REQUIRE_SERVICES");
-		if (req && !strcmp(req, "1")) {
+		if (tu_services_required()) {
 			fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");
 			tu_failures++;
 		} else {
 			fprintf(stderr, "MariaDB + S3 part skipped: no services (run through make test)\n");
 		}
 	} else {
-		const char *base_url = tu_service_env("SLUICE_TEST_MYSQL_URL");
-		const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
-		char db[64], cmd[2048], murl[1024], s3bucket[1024];
-		snprintf(db, sizeof(db), "durability_%d", (int)getpid());
-		snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
-		REQUIRE(system(cmd) == 0);
-		const char *slash = strrchr(base_url, '/');
-		REQUIRE(slash != NULL);
-		snprintf(murl, sizeof(murl), "%.*s/%s", (int)(slash - base_url), base_url, db);
+		struct tu_mysql_db db;
+		tu_mysql_db_create(&db, "durability");
+		char s3bucket[1024];
 		snprintf(s3bucket, sizeof(s3bucket), "%s/durability-%d", endpoint, (int)getpid());
-		struct backend s3 = {.name = "MariaDB + S3", .meta = murl,
+		struct backend s3 = {.name = "MariaDB + S3", .meta = db.url,
 				     .broken_bucket = "http://127.0.0.1:9/refused"};
 		s3.fmt = (sluice_format_options){
-			.meta_url = murl, .name = "durable", .storage = "minio", .bucket = s3bucket,
+			.meta_url = db.url, .name = "durable", .storage = "minio", .bucket = s3bucket,
 			.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
 			.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"),
 			.compression = "lz4", .trash_days = -1};
 		snprintf(s3.scratch, sizeof(s3.scratch), "%s/s3", dir);
 		REQUIRE(mkdir(s3.scratch, 0700) == 0);
 		run(self, &s3);
-		snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
-		CHECK(system(cmd) == 0);
+		CHECK(tu_mysql_db_drop(&db) == 0);
 	}
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (!tu_failures)
-		CHECK(system(cmd) == 0);
+		CHECK(tu_rm_rf(dir) == 0);
 	free(dir);
 	return tu_finish("test_vfs_durability");
 }

@@ -665,18 +665,12 @@ int main(int argc, char **argv)
 	/* on MariaDB + S3 too (make test's services) */
 	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
 	if (endpoint && *endpoint) {
-		const char *base_url = tu_service_env("SLUICE_TEST_MYSQL_URL");
-		const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
-		char db[64], cmd[2048], murl[1024], s3bucket[1024], msg[512];
-		snprintf(db, sizeof(db), "peers_%d", (int)getpid());
-		snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
-		REQUIRE(system(cmd) == 0);
-		const char *slash = strrchr(base_url, '/');
-		REQUIRE(slash != NULL);
-		snprintf(murl, sizeof(murl), "%.*s/%s", (int)(slash - base_url), base_url, db);
+		struct tu_mysql_db db;
+		tu_mysql_db_create(&db, "peers");
+		char s3bucket[1024], msg[512];
 		snprintf(s3bucket, sizeof(s3bucket), "%s/peers-%d", endpoint, (int)getpid());
 		sluice_format_options fo = {
-			.meta_url = murl, .name = "peervol", .storage = "minio", .bucket = s3bucket,
+			.meta_url = db.url, .name = "peervol", .storage = "minio", .bucket = s3bucket,
 			.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
 			.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"),
 			.compression = "lz4"};
@@ -684,11 +678,9 @@ int main(int argc, char **argv)
 		if (frc)
 			fprintf(stderr, "format: %s\n", msg);
 		REQUIRE(frc == 0);
-		test_replicated_hflush(self, murl, "http://127.0.0.1:9/refused", "mysql");
-		snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
-		CHECK(system(cmd) == 0);
-	} else if (getenv("SLUICE_TEST_REQUIRE_SERVICES") &&
-		   !strcmp(getenv("SLUICE_TEST_REQUIRE_SERVICES"), "1")) {
+		test_replicated_hflush(self, db.url, "http://127.0.0.1:9/refused", "mysql");
+		CHECK(tu_mysql_db_drop(&db) == 0);
+	} else if (tu_services_required()) {
 		fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");
 		CHECK(!"services");
 	} else {
