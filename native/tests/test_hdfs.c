@@ -13,8 +13,7 @@
 #include <unistd.h>
 
 #include "hdfs.h"
-#include "sluice.h"
-#include "testutil.h"
+#include "volume_testutil.h"
 
 #define FILE_SIZE (3 * 1024 * 1024 + 12345)
 
@@ -492,19 +491,13 @@ static void test_core_site(const struct target *t)
 	CHECK_ERR(hdfsConnect("default", 0), EINVAL);
 	unsetenv("HADOOP_CONF_DIR");
 	CHECK_ERR(hdfsConnect("default", 0), EINVAL);
-	char cmd[1300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	CHECK(tu_rm_rf(dir) == 0);
 	free(dir);
 }
 
 static void run(struct target *t, const sluice_format_options *fmt)
 {
-	char err[512];
-	int rc = sluice_format(fmt, err, sizeof(err));
-	if (rc)
-		fprintf(stderr, "format: %s\n", err);
-	REQUIRE(rc == 0);
+	tu_format(fmt);
 	hdfsFS fs = connect_as(t, NULL);
 	/* the process's user: the volume's default user */
 	char user[256];

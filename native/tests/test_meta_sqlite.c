@@ -1312,9 +1312,7 @@ int main(void)
 	CHECK(sl_meta_open(url, NULL, NULL, &m, &err) < 0);
 	CHECK(!m && strstr(err.msg, "missing/dir"));
 
-	char cmd[700];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
+	if (tu_rm_rf(dir) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 	free(dir);
 	return tu_finish("test_meta_sqlite");

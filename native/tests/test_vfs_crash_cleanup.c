@@ -35,9 +35,8 @@
 
 #include <sqlite3.h>
 
-#include "sluice.h"
-#include "testutil.h"
 #include "vfs/vfs.h"
+#include "volume_testutil.h"
 
 #define MAX_RECORDS 4000
 
@@ -554,11 +553,7 @@ int main(int argc, char **argv)
 		.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
 		.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"), .compression = "lz4",
 		.trash_days = 0};
-	char msg[512];
-	int rc = sluice_format(&fo, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "format: %s\n", msg);
-	REQUIRE(rc == 0);
+	tu_format(&fo);
 	char *dir = tu_tempdir("crash");
 	char cache[1100];
 	snprintf(cache, sizeof(cache), "%s/cache", dir);

@@ -16,8 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sluice.h"
-#include "testutil.h"
+#include "volume_testutil.h"
 
 #define THREADS 4
 #define DOWN_S 15
@@ -111,16 +110,9 @@ int main(void)
 	snprintf(bucket, sizeof(bucket), "%s/data", dir);
 	sluice_format_options fo = {.meta_url = db.url, .name = "restart", .storage = "file",
 				    .bucket = bucket, .trash_days = 0};
-	char msg[512];
-	int rc = sluice_format(&fo, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "format: %s\n", msg);
-	REQUIRE(rc == 0);
+	tu_format(&fo);
 	sluice_kv conf[] = {{"meta", db.url}};
-	rc = sluice_init(conf, 1, &vol, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "init: %s\n", msg);
-	REQUIRE(rc == 0);
+	vol = tu_open(conf, 1);
 	for (int i = 0; i < THREADS; i++) {
 		char p[32];
 		snprintf(p, sizeof(p), "/w%d", i);

@@ -24,9 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sluice.h"
-#include "testutil.h"
 #include "vfs/vfs.h"
+#include "volume_testutil.h"
 
 /* The content of every test file: byte o is a hash of o, so any range can be checked. */
 static uint8_t byte_at(uint64_t o)
@@ -73,13 +72,7 @@ static sluice_volume *open_with(const struct backend *b, const char *const *extr
 		conf[n] = (sluice_kv){keys[n], eq + 1};
 		n++;
 	}
-	sluice_volume *vol = NULL;
-	char msg[512];
-	int rc = sluice_init(conf, n, &vol, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "sluice_init: %s\n", msg);
-	REQUIRE(rc == 0);
-	return vol;
+	return tu_open(conf, n);
 }
 
 /* ---- the child: writes records to PATH, flushes each, reports every flushed length ---------- */
@@ -455,7 +448,7 @@ static void test_kill_after_hflush(const char *self, struct backend *b, bool mac
 /* hsync'ed data is in object storage: kill the writer, delete its cache dir, nothing is lost. */
 static void test_kill_after_hsync(const char *self, struct backend *b)
 {
-	char wcache[600], cmd[700];
+	char wcache[600];
 	snprintf(wcache, sizeof(wcache), "%s/sync-w", b->scratch);
 	struct child c = spawn_writer(self, b, wcache, "-", "/synced", "hsync", 25, "hold");
 	uint64_t len = 0, l;
@@ -463,8 +456,7 @@ static void test_kill_after_hsync(const char *self, struct backend *b)
 		len = l;
 	CHECK_RC(finish(&c, true), 0);
 	REQUIRE(len > 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", wcache);
-	REQUIRE(system(cmd) == 0);
+	REQUIRE(tu_rm_rf(wcache) == 0);
 	const char *quick[] = {"get-timeout=0", NULL};
 	sluice_volume *vol = open_with(b, quick);
 	CHECK_RC(length_of(vol, "/synced"), len);
@@ -798,11 +790,7 @@ static void test_group_commit_kill(const char *self, struct backend *b)
 
 static void run(const char *self, struct backend *b)
 {
-	char msg[512];
-	int rc = sluice_format(&b->fmt, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "sluice_format: %s\n", msg);
-	REQUIRE(rc == 0);
+	tu_format(&b->fmt);
 	fprintf(stderr, "== %s\n", b->name);
 	test_two_processes(self, b);
 	test_kill_after_hflush(self, b, false);

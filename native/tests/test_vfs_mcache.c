@@ -113,7 +113,7 @@ static void test_keys_and_staleness(void)
 	REQUIRE(sl_vol_init(s.conf, s.nconf, &reader_clock, &r, msg, sizeof(msg)) == 0);
 
 	uint8_t data[200000], buf[200000];
-	fill_pattern(data, sizeof(data), 42);
+	tu_fill_pattern(data, sizeof(data), 42);
 	sluice_file *wf, *rf;
 	REQUIRE(sluice_open(w, NULL, "/tail", SLUICE_O_CREATE, 0644, 0, &wf) == 0);
 	CHECK_RC(sluice_write(wf, data, 100000), 100000);
@@ -177,7 +177,7 @@ static void test_foreign_compaction(void)
 
 	enum { REC = 1000, NREC = 320 };
 	uint8_t *want = malloc((size_t)REC * NREC), *got = malloc((size_t)REC * NREC);
-	fill_pattern(want, (size_t)REC * NREC, 77);
+	tu_fill_pattern(want, (size_t)REC * NREC, 77);
 	sluice_file *wf, *rf;
 	REQUIRE(sluice_open(w, NULL, "/wal", SLUICE_O_CREATE, 0644, 0, &wf) == 0);
 	for (int i = 0; i < 50; i++) {
@@ -223,7 +223,7 @@ static void test_deleted_elsewhere(void)
 	s.conf[s.nconf++] = (sluice_kv){"open-cache", "600"};
 	sluice_volume *r = open_vol(&s, NULL, NULL);
 	uint8_t data[100000], buf[100000];
-	fill_pattern(data, sizeof(data), 9);
+	tu_fill_pattern(data, sizeof(data), 9);
 	CHECK_RC(write_file(w, NULL, "/read-before", data, sizeof(data), sizeof(data), 0), 0);
 	CHECK_RC(write_file(w, NULL, "/stat-before", data, sizeof(data), sizeof(data), 0), 0);
 	CHECK_RC(check_file(r, NULL, "/read-before", data, sizeof(data), 10000), 0);

@@ -25,9 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sluice.h"
-#include "testutil.h"
 #include "vfs/vfs.h"
+#include "volume_testutil.h"
 
 #define MiB (1u << 20)
 #define BLOCK_KIB 64 /* many blocks, so that the shares of the weights show */
@@ -57,13 +56,9 @@ static void pick_port(void)
 
 static void format(const char *meta, const char *name, const char *bucket)
 {
-	char msg[512];
 	sluice_format_options fo = {.meta_url = meta, .name = name, .storage = "file",
 				    .bucket = bucket, .trash_days = 0, .block_size_kib = BLOCK_KIB};
-	int rc = sluice_format(&fo, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "format: %s\n", msg);
-	REQUIRE(rc == 0);
+	tu_format(&fo);
 }
 
 /* A node (host) of the group on volume meta, with a cache dir of its own unless cache is NULL;
@@ -330,9 +325,7 @@ static void test_replicated_hflush(const char *self, const char *meta, const cha
 	sluice_shutdown(r);
 
 	/* the writer's node is lost with its disk; the holders upload what they keep */
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", wcache);
-	CHECK(system(cmd) == 0);
+	CHECK(tu_rm_rf(wcache) == 0);
 	CHECK(sl_peers_sweep(b->core.peers, 0) + sl_peers_sweep(c->core.peers, 0) >= 1);
 	char msg[512];
 	sluice_kv plain[] = {{"meta", meta}};
@@ -391,9 +384,7 @@ static void test_holder_crash(const char *self, const char *meta, const char *br
 	size_t acked[THREADS];
 	int t;
 	wal_until_killed(self, meta, broken, wcache, acked);
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", wcache);
-	CHECK(system(cmd) == 0);
+	CHECK(tu_rm_rf(wcache) == 0);
 
 	kill(holder, SIGKILL);
 	waitpid(holder, NULL, 0);
@@ -667,17 +658,14 @@ int main(int argc, char **argv)
 	if (endpoint && *endpoint) {
 		struct tu_mysql_db db;
 		tu_mysql_db_create(&db, "peers");
-		char s3bucket[1024], msg[512];
+		char s3bucket[1024];
 		snprintf(s3bucket, sizeof(s3bucket), "%s/peers-%d", endpoint, (int)getpid());
 		sluice_format_options fo = {
 			.meta_url = db.url, .name = "peervol", .storage = "minio", .bucket = s3bucket,
 			.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
 			.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"),
 			.compression = "lz4"};
-		int frc = sluice_format(&fo, msg, sizeof(msg));
-		if (frc)
-			fprintf(stderr, "format: %s\n", msg);
-		REQUIRE(frc == 0);
+		tu_format(&fo);
 		test_replicated_hflush(self, db.url, "http://127.0.0.1:9/refused", "mysql");
 		CHECK(tu_mysql_db_drop(&db) == 0);
 	} else if (tu_services_required()) {

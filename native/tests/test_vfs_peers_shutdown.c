@@ -295,9 +295,7 @@ int main(void)
 	close(o.lfd);
 	pthread_cond_destroy(&o.changed);
 	pthread_mutex_destroy(&o.lock);
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	CHECK(system(cmd) == 0);
+	CHECK(tu_rm_rf(dir) == 0);
 	free(dir);
 	return tu_finish("test_vfs_peers_shutdown");
 }

@@ -1,0 +1,48 @@
+/*
+ * volume_testutil.h - helpers of the tests that use volumes through the public API (sluice.h):
+ * formatting and opening one, with the library's message on stderr when that fails, and test
+ * data.
+ */
+#ifndef SL_VOLUME_TESTUTIL_H
+#define SL_VOLUME_TESTUTIL_H
+
+#include <stdint.h>
+
+#include "sluice.h"
+#include "testutil.h"
+
+/* Formats a volume, or stops the test. */
+static inline void tu_format(const sluice_format_options *fo)
+{
+	char msg[512];
+	int rc = sluice_format(fo, msg, sizeof(msg));
+	if (rc)
+		fprintf(stderr, "sluice_format: %s\n", msg);
+	REQUIRE(rc == 0);
+}
+
+/* Opens a volume with the settings conf[0..n), or stops the test. */
+static inline sluice_volume *tu_open(const sluice_kv *conf, size_t n)
+{
+	sluice_volume *vol = NULL;
+	char msg[512];
+	int rc = sluice_init(conf, n, &vol, msg, sizeof(msg));
+	if (rc)
+		fprintf(stderr, "sluice_init: %s\n", msg);
+	REQUIRE(rc == 0);
+	return vol;
+}
+
+/* n bytes of a pseudo-random pattern (xorshift) that seed determines. */
+static inline void tu_fill_pattern(uint8_t *buf, size_t n, uint64_t seed)
+{
+	uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (uint8_t)x;
+	}
+}
+
+#endif
