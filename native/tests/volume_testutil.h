@@ -33,6 +33,35 @@ static inline sluice_volume *tu_open(const sluice_kv *conf, size_t n)
 	return vol;
 }
 
+/* Writes text as the whole of path (created or overwritten with mode): 0 or a negative errno. */
+static inline int tu_put_text(sluice_volume *v, const sluice_user *u, const char *path,
+			      const char *text, uint32_t mode)
+{
+	sluice_file *f;
+	int rc = sluice_open(v, u, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, mode, 0, &f);
+	if (rc)
+		return rc;
+	ssize_t n = sluice_write(f, text, strlen(text));
+	rc = sluice_close(f);
+	return n < 0 ? (int)n : rc;
+}
+
+/* Reads path into buf as a string (at most size - 1 bytes): 0 or a negative errno. */
+static inline int tu_get_text(sluice_volume *v, const sluice_user *u, const char *path, char *buf,
+			      size_t size)
+{
+	sluice_file *f;
+	int rc = sluice_open(v, u, path, SLUICE_O_READ, 0, 0, &f);
+	if (rc)
+		return rc;
+	ssize_t n = sluice_pread(f, buf, size - 1, 0);
+	sluice_close(f);
+	if (n < 0)
+		return (int)n;
+	buf[n] = 0;
+	return 0;
+}
+
 /* n bytes of a pseudo-random pattern (xorshift) that seed determines. */
 static inline void tu_fill_pattern(uint8_t *buf, size_t n, uint64_t seed)
 {
