@@ -1224,11 +1224,7 @@ public class SluiceFileSystem210 extends FileSystem {
         }
       });
     } catch (IOException e) {
-      if (failure == null) {
-        failure = e;
-      } else {
-        failure.addSuppressed(e);
-      }
+      failure = IOFailures.add(failure, e);
     }
     if (failure != null) {
       throw failure;
@@ -1241,11 +1237,7 @@ public class SluiceFileSystem210 extends FileSystem {
       try {
         stream.close();
       } catch (IOException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
+        failure = IOFailures.add(failure, e);
       } finally {
         openStreams.remove(stream);
       }
