@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.File;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -76,8 +75,7 @@ public class TestSluiceExitWithOpenVolume {
             new String(Files.readAllBytes(log.toPath()), StandardCharsets.UTF_8)).isZero();
       }
     } finally {
-      try (FileSystem fs = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS),
-          conf)) {
+      try (FileSystem fs = SluiceTestVolume.newFileSystem(conf)) {
         fs.delete(dir, true);
       } catch (IOException e) {
         // best effort: the directory is under a unique name

@@ -9,7 +9,6 @@ import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,18 +41,14 @@ public class TestSluiceLeaseRecovery {
   @Before
   public void setUp() throws IOException {
     Configuration conf = SluiceTestVolume.configureScratch(new Configuration());
-    a = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
-    b = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
-    dir = new Path("/test/leases-" + System.nanoTime());
-    a.mkdirs(dir);
+    a = SluiceTestVolume.newFileSystem(conf);
+    b = SluiceTestVolume.newFileSystem(conf);
+    dir = SluiceTestVolume.freshDir(a, "/test/leases-");
   }
 
   @After
   public void tearDown() throws IOException {
-    if (b != null) {
-      b.delete(dir, true);
-      b.close();
-    }
+    SluiceTestVolume.removeAndClose(b, dir);
     if (a != null) {
       try {
         a.close();
@@ -243,8 +238,8 @@ public class TestSluiceLeaseRecovery {
     Configuration conf = SluiceTestVolume.configureScratch(new Configuration());
     conf.setBoolean(SluiceConstants.hadoopKey(SluiceConstants.LEASES), false);
     Path p = new Path(dir, "multi");
-    try (FileSystem x = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
-        FileSystem y = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf)) {
+    try (FileSystem x = SluiceTestVolume.newFileSystem(conf);
+        FileSystem y = SluiceTestVolume.newFileSystem(conf)) {
       assertThat(x.hasPathCapability(p, CommonPathCapabilities.LEASE_RECOVERABLE)).isFalse();
       try (FSDataOutputStream o1 = x.create(p); FSDataOutputStream o2 = y.append(p)) {
         o1.write(1);

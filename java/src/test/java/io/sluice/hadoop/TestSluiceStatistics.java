@@ -3,15 +3,12 @@ package io.sluice.hadoop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.CommonPathCapabilities;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -25,32 +22,15 @@ import org.apache.hadoop.fs.statistics.IOStatistics;
 import org.apache.hadoop.fs.statistics.IOStatisticsSource;
 import org.apache.hadoop.fs.statistics.StoreStatisticNames;
 import org.apache.hadoop.fs.statistics.StreamStatisticNames;
-import org.junit.After;
-import org.junit.Before;
 import org.junit.Test;
 
 /**
  * FileSystem.Statistics and IOStatistics count every read and write path exactly once, the
  * openFile options do what SluiceFileSystem says, and the capabilities claimed hold.
  */
-public class TestSluiceStatistics {
-  private FileSystem fs;
-  private Path dir;
-
-  @Before
-  public void setUp() throws IOException {
-    Configuration conf = SluiceTestVolume.configure(new Configuration());
-    fs = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
-    dir = new Path("/stats-" + System.nanoTime());
-    fs.mkdirs(dir);
-  }
-
-  @After
-  public void tearDown() throws IOException {
-    if (fs != null) {
-      fs.delete(dir, true);
-      fs.close();
-    }
+public class TestSluiceStatistics extends VolumeTestBase {
+  public TestSluiceStatistics() {
+    super("/stats-");
   }
 
   private static byte[] data(int len) {
