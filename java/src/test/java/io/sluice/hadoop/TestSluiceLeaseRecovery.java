@@ -5,15 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.CommonPathCapabilities;
@@ -119,15 +117,7 @@ public class TestSluiceLeaseRecovery {
   @Test
   public void recoveryOfAKilledWritersFile() throws Exception {
     Path wal = new Path(dir, "killed-wal");
-    Process child = startKilledWriter(wal, 5000);
-    try {
-      BufferedReader said = new BufferedReader(
-          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      assertThat(said.readLine()).isEqualTo("hflushed");
-    } finally {
-      child.destroyForcibly(); // SIGKILL: no close, no session cleanup
-      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
+    killWriterAfterHflush(wal, 5000);
     LeaseRecoverable lr = (LeaseRecoverable) b;
     assertThat(lr.isFileClosed(wal)).isFalse();
     assertThatThrownBy(() -> b.append(wal)).isInstanceOf(IOException.class)
@@ -141,19 +131,24 @@ public class TestSluiceLeaseRecovery {
     assertThat(b.getFileStatus(wal).getLen()).isEqualTo(5010);
   }
 
-  private Process startKilledWriter(Path wal, int n) throws IOException {
+  /**
+   * Has a LeaseWriterChild write and hflush n bytes to wal, then kills it with SIGKILL: no close,
+   * no session cleanup.
+   */
+  private void killWriterAfterHflush(Path wal, int n) throws Exception {
     Configuration conf = SluiceTestVolume.configureScratch(new Configuration());
-    List<String> cmd = new ArrayList<>(Arrays.asList(
-        new File(System.getProperty("java.home"), "bin/java").getPath(),
-        "-cp", System.getProperty("java.class.path"),
-        LeaseWriterChild.class.getName(), SluiceTestVolume.DEFAULT_FS, wal.toString(),
-        Integer.toString(n)));
-    for (Map.Entry<String, String> e : conf) {
-      if (e.getKey().startsWith("sluice.") || e.getKey().startsWith("fs.sluice.")) {
-        cmd.add(e.getKey() + "=" + e.getValue());
-      }
+    List<String> cmd = ChildJvm.command(Collections.emptyList(), LeaseWriterChild.class,
+        Arrays.asList(SluiceTestVolume.DEFAULT_FS, wal.toString(), Integer.toString(n)), conf,
+        key -> true);
+    Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try {
+      BufferedReader said = new BufferedReader(
+          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(said.readLine()).isEqualTo("hflushed");
+    } finally {
+      child.destroyForcibly();
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
-    return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
   }
 
   /**
@@ -167,15 +162,7 @@ public class TestSluiceLeaseRecovery {
   public void killedWritersFileWithoutRecovery() throws Exception {
     Path walDir = new Path(dir, "WALs/server1");
     Path wal = new Path(walDir, "wal.1");
-    Process child = startKilledWriter(wal, 70000);
-    try {
-      BufferedReader said = new BufferedReader(
-          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      assertThat(said.readLine()).isEqualTo("hflushed");
-    } finally {
-      child.destroyForcibly();
-      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
+    killWriterAfterHflush(wal, 70000);
     Path splitting = new Path(dir, "WALs/server1-splitting");
     assertThat(b.rename(walDir, splitting)).isTrue();
     Path moved = new Path(splitting, "wal.1");
