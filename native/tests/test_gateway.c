@@ -273,15 +273,7 @@ static int raw_ticketed_get(const uint8_t group[SL_META_KEY_BYTES], const char *
 
 static void test_cache_group(const char *meta, const char *dir)
 {
-	/* a port free on 127.0.0.2 */
-	int pfd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
-	socklen_t alen = sizeof(a);
-	REQUIRE(pfd >= 0 && !bind(pfd, (struct sockaddr *)&a, sizeof(a)) &&
-		!getsockname(pfd, (struct sockaddr *)&a, &alen));
-	snprintf(group_port, sizeof(group_port), "%d", ntohs(a.sin_port));
-	close(pfd);
+	snprintf(group_port, sizeof(group_port), "%d", tu_free_port("127.0.0.2"));
 	char cache[1100], msg[512];
 	snprintf(cache, sizeof(cache), "%s/group-server-cache", dir);
 	sluice_kv sconf[] = {{"meta", meta}, {"cache-dir", cache}, {"nodes", "127.0.0.2"},

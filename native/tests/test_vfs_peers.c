@@ -44,14 +44,7 @@ static uint8_t byte_at(size_t i, unsigned seed)
 /* A free TCP port on 127.0.0.2 (the same number is free on the other addresses in practice). */
 static void pick_port(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
-	socklen_t len = sizeof(a);
-	REQUIRE(fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
-		!getsockname(fd, (struct sockaddr *)&a, &len));
-	snprintf(port, sizeof(port), "%u", ntohs(a.sin_port));
-	close(fd);
+	snprintf(port, sizeof(port), "%d", tu_free_port("127.0.0.2"));
 }
 
 static void format(const char *meta, const char *name, const char *bucket)
@@ -140,11 +133,9 @@ static int blocks_seen;
 static int delete_block(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)ftw;
-	const char *base = strrchr(path, '/');
 	unsigned long long id;
 	unsigned indx, len;
-	char extra;
-	if (flag == FTW_F && base && sscanf(base + 1, "%llu_%u_%u%c", &id, &indx, &len, &extra) == 3) {
+	if (flag == FTW_F && tu_block_file(path, &id, &indx, &len)) {
 		blocks_seen++;
 		unlink(path);
 	}
@@ -162,11 +153,9 @@ static int nblocks_under(const char *root)
 static int corrupt_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)ftw;
-	const char *base = strrchr(path, '/');
 	unsigned long long id;
 	unsigned indx, len;
-	char extra;
-	if (flag == FTW_F && base && sscanf(base + 1, "%llu_%u_%u%c", &id, &indx, &len, &extra) == 3) {
+	if (flag == FTW_F && tu_block_file(path, &id, &indx, &len)) {
 		int fd = open(path, O_RDWR);
 		if (fd >= 0) {
 			uint8_t b;

@@ -5,10 +5,13 @@
 #ifndef SL_TESTUTIL_H
 #define SL_TESTUTIL_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -118,6 +121,19 @@ static inline int tu_rm_rf(const char *path)
 	int rc = system(cmd);
 	free(cmd);
 	return rc;
+}
+
+/* A TCP port free on the loopback address addr (e.g. 127.0.0.2) when called. */
+static inline int tu_free_port(const char *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	REQUIRE(inet_pton(AF_INET, addr, &a.sin_addr) == 1);
+	socklen_t len = sizeof(a);
+	REQUIRE(fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
+		!getsockname(fd, (struct sockaddr *)&a, &len));
+	close(fd);
+	return ntohs(a.sin_port);
 }
 
 /* Runs argv (argv[0] a path, NULL-terminated) in a child process whose stdout comes back in *out

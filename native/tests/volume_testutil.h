@@ -62,6 +62,16 @@ static inline int tu_get_text(sluice_volume *v, const sluice_user *u, const char
 	return 0;
 }
 
+/* Whether path is a block in file object storage (named id_indx_len, as block keys end), and the
+ * numbers in its name. */
+static inline bool tu_block_file(const char *path, unsigned long long *id, unsigned *indx,
+				 unsigned *len)
+{
+	const char *base = strrchr(path, '/');
+	char extra;
+	return base && sscanf(base + 1, "%llu_%u_%u%c", id, indx, len, &extra) == 3;
+}
+
 /* n bytes of a pseudo-random pattern (xorshift) that seed determines. */
 static inline void tu_fill_pattern(uint8_t *buf, size_t n, uint64_t seed)
 {
