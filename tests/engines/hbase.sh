@@ -17,47 +17,25 @@
 # HBase's jars once (~/.m2; the class path in target/engines/hbase/classpath-VERSION.txt).
 set -euo pipefail
 # `|| true` in this script marks best-effort cleanup and reporting only (stopping processes that
-# may be gone already, dropping a scratch database, showing a log, counting zero matches); no
-# check is ever made to pass by it.
+# may be gone already, counting zero matches); no check is ever made to pass by it.
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=$(cd "${1:-build}" && pwd)
 ROWS=${SLUICE_HBASE_ROWS:-100000}
 # the Hadoop 3 build of an HBase release (the pom's default: 2.5.11-hadoop3)
 VERSION=${SLUICE_HBASE_VERSION:-2.5.11-hadoop3}
-POM=$ROOT/tests/engines/hbase/pom.xml
-OUT=$ROOT/target/engines/hbase
-REPORT_DIR=$ROOT/target/engines
-TAP=$REPORT_DIR/hbase.tap
-mkdir -p "$REPORT_DIR"
-: >"$TAP.lines"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-hbase-XXXXXX")
+source "$ROOT/tests/env/engine-step.sh"
+engine_step hbase
 pids=()
-source "$ROOT/tests/env/engine-volumes.sh"
 cleanup() {
   local p
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  engine_volumes_drop
-  rm -rf "$WORK"
+  engine_cleanup
 }
 trap cleanup EXIT
 
-mvn_quiet() {
-  if ! mvn -B -q -ntp "$@" >"$WORK/mvn.log" 2>&1; then
-    cat "$WORK/mvn.log" >&2
-    echo "hbase: mvn $* failed" >&2
-    return 1
-  fi
-}
-
 JAR=$(bash tests/env/sluice-jar.sh "$BUILD")
-mvn_quiet -f "$POM" -Dhbase.version="$VERSION" compile
-CP_FILE=$OUT/classpath-$VERSION.txt
-if [[ ! -s $CP_FILE || $POM -nt $CP_FILE ]] || ! ls $(tr ':' ' ' <"$CP_FILE") >/dev/null 2>&1
-then
-  mvn_quiet -f "$POM" -Dhbase.version="$VERSION" dependency:build-classpath \
-    -Dmdep.outputFile="$CP_FILE"
-fi
+engine_classpath "$ROOT/tests/engines/hbase/pom.xml" hbase.version "$VERSION"
 
 source "$ROOT/tests/env/hbase-java-flags.sh"
 
@@ -287,12 +265,4 @@ for vol in "${vols[@]}"; do
   only rs-crash || crash_rs "$vol" "$meta" || rc=1
 done
 
-# TAP: numbered lines, the plan first
-{
-  echo "1..$(wc -l <"$TAP.lines")"
-  awk '{ sub(/^ok/, "ok " NR); sub(/^not ok/, "not ok " NR); print }' "$TAP.lines"
-} >"$TAP"
-rm -f "$TAP.lines"*
-echo "hbase: $(grep -c '^ok' "$TAP") checks passed, $(grep -c '^not ok' "$TAP" || true) failed" \
-  "(report: ${TAP#"$ROOT"/})"
-exit $rc
+engine_report $rc
