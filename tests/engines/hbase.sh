@@ -38,6 +38,7 @@ JAR=$(bash tests/env/sluice-jar.sh "$BUILD")
 engine_classpath "$ROOT/tests/engines/hbase/pom.xml" hbase.version "$VERSION"
 
 source "$ROOT/tests/env/hbase-java-flags.sh"
+source "$ROOT/tests/env/hbase-conf.sh"
 
 engine_volumes hbase hbvol hbs3vol
 
@@ -55,36 +56,29 @@ conf() {
   {
     echo '<?xml version="1.0"?>'
     echo '<configuration>'
-    prop() { echo "  <property><name>$1</name><value>$2</value></property>"; }
-    prop hbase.rootdir "sluice://$vol/$root"
-    prop hbase.wal.dir "sluice://$vol/$root-wal"
-    prop "sluice.$vol.meta" "$meta"
-    prop "sluice.$vol.cache-dir" "$dir/cache"
-    prop hbase.cluster.distributed false
-    prop hbase.tmp.dir "$dir/tmp"
-    prop hbase.zookeeper.quorum 127.0.0.1
-    prop hbase.zookeeper.property.clientPort "$(free_port)"
+    hbase_property hbase.rootdir "sluice://$vol/$root"
+    hbase_property hbase.wal.dir "sluice://$vol/$root-wal"
+    hbase_property "sluice.$vol.meta" "$meta"
+    hbase_property "sluice.$vol.cache-dir" "$dir/cache"
+    hbase_property hbase.cluster.distributed false
+    hbase_property hbase.tmp.dir "$dir/tmp"
+    hbase_property hbase.zookeeper.quorum 127.0.0.1
+    hbase_property hbase.zookeeper.property.clientPort "$(free_port)"
     # the killed process's ZooKeeper session ends after this (HBase's default: 90 s)
-    prop zookeeper.session.timeout 10000
-    prop hbase.master.port 0
-    prop hbase.master.info.port -1
-    prop hbase.regionserver.port 0
-    prop hbase.regionserver.info.port -1
+    hbase_property zookeeper.session.timeout 10000
+    hbase_property hbase.master.port 0
+    hbase_property hbase.master.info.port -1
+    hbase_property hbase.regionserver.port 0
+    hbase_property hbase.regionserver.info.port -1
     while (($#)); do
-      prop "$1" "$2"
+      hbase_property "$1" "$2"
       shift 2
     done
     echo '</configuration>'
   } >"$dir/hbase-site.xml"
-  printf '%s\n' 'log4j.rootLogger=WARN,console' \
-    'log4j.appender.console=org.apache.log4j.ConsoleAppender' \
-    'log4j.appender.console.target=System.err' \
-    'log4j.appender.console.layout=org.apache.log4j.PatternLayout' \
-    'log4j.appender.console.layout.ConversionPattern=%d{HH:mm:ss} %p %c{1}: %m%n' \
-    'log4j.logger.org.apache.hadoop.hbase.wal.WALSplitter=INFO' \
-    'log4j.logger.org.apache.hadoop.hbase.wal.AbstractFSWALProvider=INFO' \
-    'log4j.logger.org.apache.hadoop.hbase.regionserver.wal.AbstractFSWAL=INFO' \
-    >"$dir/log4j.properties"
+  hbase_log4j HH:mm:ss org.apache.hadoop.hbase.wal.WALSplitter \
+    org.apache.hadoop.hbase.wal.AbstractFSWALProvider \
+    org.apache.hadoop.hbase.regionserver.wal.AbstractFSWAL >"$dir/log4j.properties"
 }
 
 # check DIR LOG LABEL ARGS...: HBaseCheck with DIR's configuration (10 minutes at most), its TAP
