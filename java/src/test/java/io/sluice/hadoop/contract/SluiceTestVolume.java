@@ -48,6 +48,16 @@ public final class SluiceTestVolume {
     return configure(conf, meta());
   }
 
+  /**
+   * As {@link #configure}, with the test volume as fs.defaultFS too, for what resolves paths
+   * against it (FsShell, MapReduce jobs).
+   */
+  public static Configuration configureAsDefault(Configuration conf) {
+    configure(conf);
+    conf.set(FileSystem.FS_DEFAULT_NAME_KEY, conf.get("fs.contract.test.fs.sluice"));
+    return conf;
+  }
+
   /** As {@link #configure}, for the scratch volume of tests whose clients die. */
   public static Configuration configureScratch(Configuration conf) {
     return configure(conf, scratchMeta());
