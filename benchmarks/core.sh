@@ -92,6 +92,16 @@ for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlit
 done
 
 ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# table COLUMN...: the header and rule of a markdown table
+table() {
+  local column header="|" rule="|"
+  for column in "$@"; do
+    header+=" $column |"
+    rule+="---|"
+  done
+  printf '%s\n' "$header" "$rule"
+}
+backend_name() { if [ "$1" = s3 ]; then echo "MariaDB + S3"; else echo "SQLite + file"; fi; }
 {
   echo "## libsluice against the raw limits (C, benchmarks/core_bench.c)"
   echo
@@ -99,8 +109,7 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
   echo "thread. Each figure stands next to the raw limit measured in the same run: a plain file on the"
   echo "same disk, 4 MiB PUT/GET x20 on the S3 server, one single-row database transaction."
   echo
-  echo "| workload | Sluice | raw limit | ratio |"
-  echo "|---|---|---|---|"
+  table workload Sluice "raw limit" ratio
   echo "| write, file storage | ${R[file.sluice_write]} | ${R[file.raw_file_write]} (plain file) | $(ratio "${R[file.sluice_write]}" "${R[file.raw_file_write]}") |"
   echo "| read (cold), file storage | ${R[file.sluice_read]} | ${R[file.raw_file_read]} (plain file) | $(ratio "${R[file.sluice_read]}" "${R[file.raw_file_read]}") |"
   echo "| write, S3 | ${R[s3.sluice_write]} | ${R[s3.raw_s3_put]} (4 MiB PUT x20) | $(ratio "${R[s3.sluice_write]}" "${R[s3.raw_s3_put]}") |"
@@ -115,8 +124,7 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
   echo "\`sluice gateway\` on loopback (GSSAPI-authenticated, integrity-protected messages, permission"
   echo "checks on the gateway), one thread."
   echo
-  echo "| workload | direct | through the gateway | gateway / direct |"
-  echo "|---|---|---|---|"
+  table workload direct "through the gateway" "gateway / direct"
   for op in create stat rename delete; do
     echo "| $op | ${R[mysql.sluice_$op]} | ${R[gateway.sluice_$op]} | $(ratio "${R[gateway.sluice_$op]}" "${R[mysql.sluice_$op]}") |"
   done
@@ -127,10 +135,9 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
   echo "object storage), latency in microseconds; hsync is read against one raw 1 KiB PUT plus one"
   echo "single-row transaction measured in the same run."
   echo
-  echo "| backend | call | p50 | p99 | p999 |"
-  echo "|---|---|---|---|---|"
+  table backend call p50 p99 p999
   for b in file s3; do
-    name="SQLite + file"; [ $b = s3 ] && name="MariaDB + S3"
+    name=$(backend_name $b)
     for c in hflush hsync hflush_nocache raw_put_1k raw_txn; do
       echo "| $name | $c | ${R[wal$b.${c}_p50]} | ${R[wal$b.${c}_p99]} | ${R[wal$b.${c}_p999]} |"
     done
@@ -141,10 +148,9 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
   echo "hflush the time spent staging (of which fdatasync), committing and waiting, and the metadata"
   echo "transactions it cost."
   echo
-  echo "| backend | streams | threads | p50 | p99 | p999 | hflush/s | staging (fdatasync) | commit | wait | txn/hflush |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  table backend streams threads p50 p99 p999 hflush/s "staging (fdatasync)" commit wait txn/hflush
   for b in file s3; do
-    name="SQLite + file"; [ $b = s3 ] && name="MariaDB + S3"
+    name=$(backend_name $b)
     for mode in shared streams; do
       for t in 1 4 16; do
         [ $mode = streams ] && [ $t = 1 ] && continue
@@ -159,8 +165,7 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
   echo "stream, latency in microseconds, and the time an hflush waited for the copies after its own"
   echo "staging. Loopback: the network costs nothing here."
   echo
-  echo "| copies | threads | p50 | p99 | p999 | hflush/s | waiting for copies | 2 copies / 1, p50 |"
-  echo "|---|---|---|---|---|---|---|---|"
+  table copies threads p50 p99 p999 hflush/s "waiting for copies" "2 copies / 1, p50"
   for r in 1 2; do
     for t in 1 4; do
       k=cg$r.hflush_shared_t$t
@@ -170,10 +175,9 @@ ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f",
   echo
   echo "Disk cache: sequential read of $CACHE_MIB MiB through a new volume handle (memory cache empty)."
   echo
-  echo "| backend | cold (fills the cache) | warm (disk cache) | plain local file | warm / plain |"
-  echo "|---|---|---|---|---|"
+  table backend "cold (fills the cache)" "warm (disk cache)" "plain local file" "warm / plain"
   for b in file s3; do
-    name="SQLite + file"; [ $b = s3 ] && name="MariaDB + S3"
+    name=$(backend_name $b)
     echo "| $name | ${R[cache$b.cold_read]} | ${R[cache$b.warm_read]} | ${R[cache$b.plain_file_read]} | $(ratio "${R[cache$b.warm_read]}" "${R[cache$b.plain_file_read]}") |"
   done
 } > "$OUT/core.md"

@@ -169,12 +169,19 @@ static void *raw_s3_worker(void *p)
 	return NULL;
 }
 
+/* len bytes of a fixed pattern. */
+static uint8_t *pattern_buf(size_t len)
+{
+	uint8_t *buf = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 2654435761u >> 13);
+	return buf;
+}
+
 /* Raw limit for S3: 4 MiB PUT then GET of the same amount at the writer's concurrency. */
 static void raw_s3(struct sl_objstore *store, uint64_t size, int threads)
 {
-	uint8_t *buf = malloc(RAW_BLOCK);
-	for (size_t i = 0; i < RAW_BLOCK; i++)
-		buf[i] = (uint8_t)(i * 2654435761u >> 13);
+	uint8_t *buf = pattern_buf(RAW_BLOCK);
 	int per = (int)(size / RAW_BLOCK / (uint64_t)threads);
 	if (per < 1)
 		per = 1;
@@ -202,44 +209,55 @@ static void raw_s3(struct sl_objstore *store, uint64_t size, int threads)
 	free(buf);
 }
 
-static int bench_data(const char *meta, uint64_t mib)
+/* Writes size bytes of buf (IO of them) to path in calls of IO bytes, the first byte the MiB's
+ * number so that every block differs; MiB/s from open to close. */
+static double write_seq(sluice_volume *vol, const char *path, uint8_t *buf, uint64_t size)
 {
-	uint64_t size = mib << 20;
-	uint8_t *buf = malloc(IO);
-	for (size_t i = 0; i < IO; i++)
-		buf[i] = (uint8_t)(i * 2654435761u >> 13);
-	sluice_volume *vol = open_volume(meta);
 	sluice_file *f;
 	double t0 = now_s();
-	if (sluice_open(vol, NULL, "/bench-seq", SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f))
+	if (sluice_open(vol, NULL, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f))
 		fail(vol, "create");
 	for (uint64_t off = 0; off < size; off += IO) {
-		buf[0] = (uint8_t)(off >> 20); /* every block differs */
+		buf[0] = (uint8_t)(off >> 20);
 		if (sluice_write(f, buf, IO) != (ssize_t)IO)
 			fail(vol, "write");
 	}
 	if (sluice_close(f))
 		fail(vol, "close");
-	double tw = now_s() - t0;
-	printf("sluice_write %.1f MiB/s\n", (double)size / tw / (1 << 20));
+	return (double)size / (now_s() - t0) / (1 << 20);
+}
+
+/* Reads path (size bytes) to its end in calls of IO bytes; MiB/s from open to close. */
+static double read_all(sluice_volume *vol, const char *path, uint64_t size)
+{
+	uint8_t *buf = malloc(IO);
+	sluice_file *f;
+	double t0 = now_s();
+	if (sluice_open(vol, NULL, path, SLUICE_O_READ, 0, 0, &f))
+		fail(vol, "open");
+	ssize_t n;
+	uint64_t total = 0;
+	while ((n = sluice_read(f, buf, IO)) > 0)
+		total += (uint64_t)n;
+	if (n < 0 || total != size)
+		fail(vol, "read");
+	sluice_close(f);
+	free(buf);
+	return (double)size / (now_s() - t0) / (1 << 20);
+}
+
+static int bench_data(const char *meta, uint64_t mib)
+{
+	uint64_t size = mib << 20;
+	uint8_t *buf = pattern_buf(IO);
+	sluice_volume *vol = open_volume(meta);
+	printf("sluice_write %.1f MiB/s\n", write_seq(vol, "/bench-seq", buf, size));
 	sluice_shutdown(vol);
 
 	vol = open_volume(meta); /* cold: a new handle has an empty block cache */
 	if (!strcmp(vol->core.format.storage, "file"))
 		nftw(vol->core.format.bucket, drop_file_cache, 16, FTW_PHYS);
-	uint8_t *rbuf = malloc(IO);
-	t0 = now_s();
-	if (sluice_open(vol, NULL, "/bench-seq", SLUICE_O_READ, 0, 0, &f))
-		fail(vol, "open");
-	ssize_t n;
-	uint64_t total = 0;
-	while ((n = sluice_read(f, rbuf, IO)) > 0)
-		total += (uint64_t)n;
-	if (n < 0 || total != size)
-		fail(vol, "read");
-	sluice_close(f);
-	double tr = now_s() - t0;
-	printf("sluice_read %.1f MiB/s\n", (double)size / tr / (1 << 20));
+	printf("sluice_read %.1f MiB/s\n", read_all(vol, "/bench-seq", size));
 
 	struct sl_volume_core *v = &vol->core;
 	if (!strcmp(v->format.storage, "file"))
@@ -249,7 +267,6 @@ static int bench_data(const char *meta, uint64_t mib)
 	sluice_delete(vol, NULL, "/bench-seq", 0);
 	sluice_shutdown(vol);
 	free(buf);
-	free(rbuf);
 	return 0;
 }
 
@@ -463,43 +480,14 @@ static int bench_walmt(const char *meta, const char *cache_dir, int n, int threa
 	return 0;
 }
 
-static double read_all(sluice_volume *vol, const char *path, uint64_t size)
-{
-	uint8_t *buf = malloc(IO);
-	sluice_file *f;
-	double t0 = now_s();
-	if (sluice_open(vol, NULL, path, SLUICE_O_READ, 0, 0, &f))
-		fail(vol, "open");
-	ssize_t n;
-	uint64_t total = 0;
-	while ((n = sluice_read(f, buf, IO)) > 0)
-		total += (uint64_t)n;
-	if (n < 0 || total != size)
-		fail(vol, "read");
-	sluice_close(f);
-	free(buf);
-	return (double)size / (now_s() - t0) / (1 << 20);
-}
-
 /* Cold read (fills the disk cache), then warm reads through a new handle (empty memory cache,
  * blocks from the disk cache), next to a plain read of a local file beside the cache. */
 static int bench_cache(const char *meta, const char *cache_dir, uint64_t mib)
 {
 	uint64_t size = mib << 20;
-	uint8_t *buf = malloc(IO);
-	for (size_t i = 0; i < IO; i++)
-		buf[i] = (uint8_t)(i * 2654435761u >> 13);
+	uint8_t *buf = pattern_buf(IO);
 	sluice_volume *vol = open_volume(meta);
-	sluice_file *f;
-	if (sluice_open(vol, NULL, "/bench-cache", SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f))
-		fail(vol, "create");
-	for (uint64_t off = 0; off < size; off += IO) {
-		buf[0] = (uint8_t)(off >> 20);
-		if (sluice_write(f, buf, IO) != (ssize_t)IO)
-			fail(vol, "write");
-	}
-	if (sluice_close(f))
-		fail(vol, "close");
+	write_seq(vol, "/bench-cache", buf, size);
 	sluice_shutdown(vol);
 
 	vol = open_volume_cache(meta, cache_dir);

@@ -12,15 +12,9 @@ import statistics
 import sys
 from collections import defaultdict
 
+from report import fmt  # the main report's numbers, written alike
+
 RATE_UNITS = {"MiB/s", "reads/s"}  # the rest are times
-
-
-def fmt(x):
-    if x >= 100:
-        return f"{x:,.0f}"
-    if x >= 10:
-        return f"{x:.1f}"
-    return f"{x:.2f}"
 
 
 def main(path):

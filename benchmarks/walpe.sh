@@ -49,6 +49,7 @@ log "building the WALPE launcher (benchmarks/walpe)"
 CP=$ROOT/benchmarks/walpe/target/classes:$(cat benchmarks/walpe/target/classpath.txt)
 
 source "$ROOT/tests/env/hbase-java-flags.sh"
+source "$ROOT/tests/env/hbase-conf.sh"
 
 W=$WORK/walpe
 RAW=$OUT/walpe
@@ -83,24 +84,18 @@ conf() {
   {
     echo '<?xml version="1.0"?>'
     echo '<configuration>'
-    echo "  <property><name>hbase.rootdir</name><value>${BASE[$peer]}</value></property>"
-    echo "  <property><name>hbase.tmp.dir</name><value>$dir/tmp</value></property>"
+    hbase_property hbase.rootdir "${BASE[$peer]}"
+    hbase_property hbase.tmp.dir "$dir/tmp"
     local i
     for ((i = 0; i < ${#props[@]}; i += 2)); do
-      echo "  <property><name>${props[i]}</name><value>${props[i + 1]}</value></property>"
+      hbase_property "${props[i]}" "${props[i + 1]}"
     done
     echo '</configuration>'
   } >"$dir/hbase-site.xml"
   # WALPE's Summary line and the WAL's configuration and writer are logged at INFO
-  printf '%s\n' 'log4j.rootLogger=WARN,console' \
-    'log4j.appender.console=org.apache.log4j.ConsoleAppender' \
-    'log4j.appender.console.target=System.err' \
-    'log4j.appender.console.layout=org.apache.log4j.PatternLayout' \
-    'log4j.appender.console.layout.ConversionPattern=%d{HH:mm:ss.SSS} %p %c{1}: %m%n' \
-    'log4j.logger.org.apache.hadoop.hbase.wal.WALPerformanceEvaluation=INFO' \
-    'log4j.logger.org.apache.hadoop.hbase.wal.WALFactory=INFO' \
-    'log4j.logger.org.apache.hadoop.hbase.regionserver.wal.AbstractFSWAL=INFO' \
-    >"$dir/log4j.properties"
+  hbase_log4j HH:mm:ss.SSS org.apache.hadoop.hbase.wal.WALPerformanceEvaluation \
+    org.apache.hadoop.hbase.wal.WALFactory \
+    org.apache.hadoop.hbase.regionserver.wal.AbstractFSWAL >"$dir/log4j.properties"
   echo "$dir"
 }
 

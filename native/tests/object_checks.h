@@ -1,7 +1,8 @@
 /*
  * object_checks.h - object store checks every backend test runs (test_object_s3.c,
- * test_object_presign.c): deterministic data, many threads writing and reading their own keys, and
- * a 20 MiB object with ranged reads. Static functions, included once per test.
+ * test_object_presign.c): deterministic data, ranged reads of a small object, keys that need
+ * encoding, many threads writing and reading their own keys, and a 20 MiB object with ranged
+ * reads. Static functions, included once per test.
  */
 #ifndef SL_TESTS_OBJECT_CHECKS_H
 #define SL_TESTS_OBJECT_CHECKS_H
@@ -18,6 +19,50 @@ static void fill(char *buf, size_t len, unsigned seed)
 {
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (char)((i * 31 + seed * 7 + (i >> 8)) & 0xff);
+}
+
+/* key holds the 1000 bytes of data: read whole, in the middle, short past the end, and at and
+ * beyond the end (nothing). */
+static void check_ranged_gets(struct sl_objstore *s, const char *key, const char *data)
+{
+	struct sl_err err = {0};
+	char buf[1000];
+	memset(buf, 0, sizeof(buf));
+	CHECK_RC(sl_obj_get(s, key, 0, buf, sizeof(buf), &err), 1000);
+	CHECK(!memcmp(buf, data, sizeof(buf)));
+	CHECK_RC(sl_obj_get(s, key, 100, buf, 50, &err), 50);
+	CHECK(!memcmp(buf, data + 100, 50));
+	CHECK_RC(sl_obj_get(s, key, 990, buf, 50, &err), 10);
+	CHECK(!memcmp(buf, data + 990, 10));
+	CHECK_RC(sl_obj_get(s, key, 1000, buf, 50, &err), 0);
+	CHECK_RC(sl_obj_get(s, key, 5000, buf, 50, &err), 0);
+}
+
+/* Keys with characters that URLs, XML and signatures encode. */
+static const char *const odd_keys[] = {
+	"odd/with space/a+b=c&d?e#f%g;h,i",
+	"odd/\xc3\xbcnic\xc3\xb6" "de/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+	"odd/dots..x/.hidden/y..",
+	"odd/tilde~/*star*/(paren)!$'",
+	"odd/xml<&>\"quote\"",
+	"odd/plus+plus",
+};
+enum { N_ODD_KEYS = sizeof(odd_keys) / sizeof(odd_keys[0]) };
+
+/* Puts each odd key (its own name as its content) and reads it back. */
+static void put_odd_keys(struct sl_objstore *s)
+{
+	struct sl_err err = {0};
+	char buf[256];
+	for (size_t i = 0; i < N_ODD_KEYS; i++) {
+		const char *key = odd_keys[i];
+		int rc = sl_obj_put(s, key, key, strlen(key), &err);
+		if (rc)
+			fprintf(stderr, "put '%s': %s\n", key, err.msg);
+		CHECK_RC(rc, 0);
+		CHECK_RC(sl_obj_get(s, key, 0, buf, sizeof(buf), &err), (int64_t)strlen(key));
+		CHECK(!memcmp(buf, key, strlen(key)));
+	}
 }
 
 #define THREADS 8

@@ -22,9 +22,9 @@
 #include "rpc/proto.h"
 #include "sluice.h"
 #include "gateway_testutil.h"
-#include "testutil.h"
 #include "util/crc32c.h"
 #include "vfs/vfs.h"
+#include "volume_testutil.h"
 
 static const char *kdir;
 static char url[256], bucket[1024];
@@ -57,32 +57,6 @@ static sluice_volume *client(const char *who, const char *service, char *msg, si
 	return client_at(who, service, url, "integrity", msg, size);
 }
 
-static int put(sluice_volume *v, const sluice_user *u, const char *path, const char *text,
-	       uint32_t mode)
-{
-	sluice_file *f;
-	int rc = sluice_open(v, u, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, mode, 0, &f);
-	if (rc)
-		return rc;
-	ssize_t n = sluice_write(f, text, strlen(text));
-	rc = sluice_close(f);
-	return n < 0 ? (int)n : rc;
-}
-
-static int get(sluice_volume *v, const sluice_user *u, const char *path, char *buf, size_t size)
-{
-	sluice_file *f;
-	int rc = sluice_open(v, u, path, SLUICE_O_READ, 0, 0, &f);
-	if (rc)
-		return rc;
-	ssize_t n = sluice_pread(f, buf, size - 1, 0);
-	sluice_close(f);
-	if (n < 0)
-		return (int)n;
-	buf[n] = 0;
-	return 0;
-}
-
 static void test_users(void)
 {
 	char msg[512], buf[256];
@@ -92,13 +66,13 @@ static void test_users(void)
 	REQUIRE(alice && bob && hive);
 
 	CHECK_RC(sluice_mkdir(alice, NULL, "/alice", 0700, 0), 0);
-	CHECK_RC(put(alice, NULL, "/alice/private", "alice's secret", 0600), 0);
+	CHECK_RC(tu_put_text(alice, NULL, "/alice/private", "alice's secret", 0600), 0);
 	CHECK_RC(sluice_mkdir(alice, NULL, "/pub", 0755, 0), 0);
-	CHECK_RC(put(alice, NULL, "/pub/shared", "for everyone", 0644), 0);
+	CHECK_RC(tu_put_text(alice, NULL, "/pub/shared", "for everyone", 0644), 0);
 	sluice_stat st;
 	CHECK_RC(sluice_stat_path(alice, NULL, "/alice/private", &st), 0);
 	CHECK(!strcmp(st.owner, "alice"));
-	CHECK_RC(get(alice, NULL, "/alice/private", buf, sizeof(buf)), 0);
+	CHECK_RC(tu_get_text(alice, NULL, "/alice/private", buf, sizeof(buf)), 0);
 	CHECK(!strcmp(buf, "alice's secret"));
 
 	/* file checksums are computed by the gateway (FILE_CRC) with the caller's permissions */
@@ -112,21 +86,21 @@ static void test_users(void)
 	CHECK_RC(sluice_file_checksum(bob, NULL, "/alice/private", UINT64_MAX, &crc), -EACCES);
 
 	/* bob: cannot look into, read, change or remove alice's private files */
-	CHECK_RC(get(bob, NULL, "/alice/private", buf, sizeof(buf)), -EACCES);
+	CHECK_RC(tu_get_text(bob, NULL, "/alice/private", buf, sizeof(buf)), -EACCES);
 	CHECK_RC(sluice_delete(bob, NULL, "/alice/private", 0), -EACCES);
 	CHECK_RC(sluice_rename(bob, NULL, "/alice/private", "/stolen", 0), -EACCES);
 	CHECK_RC(sluice_chmod(bob, NULL, "/pub/shared", 0666), -EACCES); /* as HDFS says it */
-	CHECK_RC(put(bob, NULL, "/pub/shared", "overwritten", 0644), -EACCES);
-	CHECK_RC(get(bob, NULL, "/pub/shared", buf, sizeof(buf)), 0);
+	CHECK_RC(tu_put_text(bob, NULL, "/pub/shared", "overwritten", 0644), -EACCES);
+	CHECK_RC(tu_get_text(bob, NULL, "/pub/shared", buf, sizeof(buf)), 0);
 	CHECK(!strcmp(buf, "for everyone"));
 	/* nor by claiming to be alice: that is a proxy request, and bob is no proxy user */
 	const sluice_user as_alice = {.name = "alice"};
-	CHECK_RC(get(bob, &as_alice, "/alice/private", buf, sizeof(buf)), -EACCES);
+	CHECK_RC(tu_get_text(bob, &as_alice, "/alice/private", buf, sizeof(buf)), -EACCES);
 	CHECK(strstr(sluice_last_error(bob), "bob") != NULL);
 	/* nor by claiming alice's groups: groups come from the gateway */
 	const char *groups[] = {"alice", "supergroup"};
 	const sluice_user bob_super = {.name = "bob", .groups = groups, .ngroups = 2};
-	CHECK_RC(get(bob, &bob_super, "/alice/private", buf, sizeof(buf)), -EACCES);
+	CHECK_RC(tu_get_text(bob, &bob_super, "/alice/private", buf, sizeof(buf)), -EACCES);
 
 	/* a path by inode number, only for a caller who may resolve it */
 	char ipath[256];
@@ -136,21 +110,21 @@ static void test_users(void)
 	CHECK_RC(sluice_inode_path(bob, &as_alice, st.inode, ipath, sizeof(ipath)), -EACCES);
 
 	/* hive may act for alice (proxyuser.hive.users), not for bob */
-	CHECK_RC(get(hive, &as_alice, "/alice/private", buf, sizeof(buf)), 0);
+	CHECK_RC(tu_get_text(hive, &as_alice, "/alice/private", buf, sizeof(buf)), 0);
 	CHECK(!strcmp(buf, "alice's secret"));
-	CHECK_RC(put(hive, &as_alice, "/alice/by-hive", "written for alice", 0600), 0);
+	CHECK_RC(tu_put_text(hive, &as_alice, "/alice/by-hive", "written for alice", 0600), 0);
 	CHECK_RC(sluice_stat_path(alice, NULL, "/alice/by-hive", &st), 0);
 	CHECK(!strcmp(st.owner, "alice"));
 	const sluice_user as_bob = {.name = "bob"};
-	CHECK_RC(put(hive, &as_bob, "/by-hive-for-bob", "x", 0644), -EACCES);
+	CHECK_RC(tu_put_text(hive, &as_bob, "/by-hive-for-bob", "x", 0644), -EACCES);
 	CHECK(strstr(sluice_last_error(hive), "impersonate") != NULL);
 	/* hive as itself is an ordinary user */
-	CHECK_RC(get(hive, NULL, "/alice/private", buf, sizeof(buf)), -EACCES);
+	CHECK_RC(tu_get_text(hive, NULL, "/alice/private", buf, sizeof(buf)), -EACCES);
 
 	/* the superuser (carol is in supergroup on the gateway) reads and removes anything */
 	sluice_volume *carol = client("carol", NULL, msg, sizeof(msg));
 	REQUIRE(carol);
-	CHECK_RC(get(carol, NULL, "/alice/private", buf, sizeof(buf)), 0);
+	CHECK_RC(tu_get_text(carol, NULL, "/alice/private", buf, sizeof(buf)), 0);
 	CHECK_RC(sluice_delete(carol, NULL, "/alice/by-hive", 0), 0);
 	sluice_shutdown(carol);
 
@@ -186,10 +160,10 @@ static void test_recursive_delete(void)
 	CHECK_RC(sluice_statfs_get(alice, &before), 0);
 	CHECK_RC(sluice_mkdirs(alice, NULL, "/alice-rm/d1/a/b", 0755, 0), 0);
 	CHECK_RC(sluice_mkdir(alice, NULL, "/alice-rm/d1/empty", 0700, 0), 0);
-	CHECK_RC(put(alice, NULL, "/alice-rm/d1/f", "one", 0644), 0);
-	CHECK_RC(put(alice, NULL, "/alice-rm/d1/a/b/g", "two", 0600), 0);
+	CHECK_RC(tu_put_text(alice, NULL, "/alice-rm/d1/f", "one", 0644), 0);
+	CHECK_RC(tu_put_text(alice, NULL, "/alice-rm/d1/a/b/g", "two", 0600), 0);
 	CHECK_RC(sluice_delete(bob, NULL, "/alice-rm/d1", 1), -EACCES);
-	CHECK_RC(get(alice, NULL, "/alice-rm/d1/a/b/g", buf, sizeof(buf)), 0);
+	CHECK_RC(tu_get_text(alice, NULL, "/alice-rm/d1/a/b/g", buf, sizeof(buf)), 0);
 	CHECK_RC(sluice_delete(alice, NULL, "/alice-rm/d1", 0), -ENOTEMPTY);
 	CHECK_RC(sluice_delete(alice, NULL, "/alice-rm/d1", 1), 0);
 	sluice_stat st;
@@ -299,15 +273,7 @@ static int raw_ticketed_get(const uint8_t group[SL_META_KEY_BYTES], const char *
 
 static void test_cache_group(const char *meta, const char *dir)
 {
-	/* a port free on 127.0.0.2 */
-	int pfd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
-	socklen_t alen = sizeof(a);
-	REQUIRE(pfd >= 0 && !bind(pfd, (struct sockaddr *)&a, sizeof(a)) &&
-		!getsockname(pfd, (struct sockaddr *)&a, &alen));
-	snprintf(group_port, sizeof(group_port), "%d", ntohs(a.sin_port));
-	close(pfd);
+	snprintf(group_port, sizeof(group_port), "%d", tu_free_port("127.0.0.2"));
 	char cache[1100], msg[512];
 	snprintf(cache, sizeof(cache), "%s/group-server-cache", dir);
 	sluice_kv sconf[] = {{"meta", meta}, {"cache-dir", cache}, {"nodes", "127.0.0.2"},
@@ -388,14 +354,14 @@ static void test_protection(void)
 	sluice_volume *a = client_at("alice", NULL, purl, "integrity", msg, sizeof(msg));
 	CHECK(a != NULL);
 	if (a) {
-		CHECK_RC(get(a, NULL, "/alice/private", buf, sizeof(buf)), 0);
+		CHECK_RC(tu_get_text(a, NULL, "/alice/private", buf, sizeof(buf)), 0);
 		sluice_shutdown(a);
 	}
 	/* a client demanding privacy of a gateway that asks only integrity gets it */
 	a = client_at("alice", NULL, url, "privacy", msg, sizeof(msg));
 	CHECK(a != NULL);
 	if (a) {
-		CHECK_RC(get(a, NULL, "/alice/private", buf, sizeof(buf)), 0);
+		CHECK_RC(tu_get_text(a, NULL, "/alice/private", buf, sizeof(buf)), 0);
 		sluice_shutdown(a);
 	}
 
@@ -604,7 +570,7 @@ static void test_leases(struct sl_gateway *gw)
 	CHECK_RC(sluice_hflush(fa), -ENOLCK);
 	CHECK(strstr(sluice_last_error(a), "recovered") != NULL);
 	CHECK_RC(sluice_close(fa), -ENOLCK);
-	CHECK_RC(get(b, NULL, "/leases/wal", buf, sizeof(buf)), 0);
+	CHECK_RC(tu_get_text(b, NULL, "/leases/wal", buf, sizeof(buf)), 0);
 	CHECK(!strcmp(buf, "first;"));
 	/* the recovering client carries on writing the file */
 	REQUIRE(sluice_open(b, NULL, "/leases/wal", SLUICE_O_APPEND, 0, 0, &fb) == 0);
@@ -612,7 +578,7 @@ static void test_leases(struct sl_gateway *gw)
 	CHECK_RC(sluice_is_file_closed(a, NULL, "/leases/wal"), 0);
 	CHECK_RC(sluice_close(fb), 0);
 	CHECK_RC(sluice_is_file_closed(a, NULL, "/leases/wal"), 1);
-	CHECK_RC(get(bob, NULL, "/leases/wal", buf, sizeof(buf)), 0);
+	CHECK_RC(tu_get_text(bob, NULL, "/leases/wal", buf, sizeof(buf)), 0);
 	CHECK(!strcmp(buf, "first;second;"));
 	CHECK_RC(sluice_delete(a, NULL, "/leases", 1), 0);
 	sluice_shutdown(a);

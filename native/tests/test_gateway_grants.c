@@ -31,7 +31,7 @@
 #define MiB (1u << 20)
 
 static const char *kdir, *admin;
-static char db[64];
+static struct tu_mysql_db db;
 
 static struct served gw_a, gw_b; /* two gateways of one volume */
 static struct served gw_short;    /* a third, with gateway.grant-lifetime=2 */
@@ -756,7 +756,7 @@ static char *logged_during(const char *file, int (*fn)(void *), void *arg, int *
 static void sql(const char *statement)
 {
 	char cmd[2048];
-	snprintf(cmd, sizeof(cmd), "%s %s -e '%s'", admin, db, statement);
+	snprintf(cmd, sizeof(cmd), "%s %s -e '%s'", admin, db.name, statement);
 	REQUIRE(system(cmd) == 0);
 }
 
@@ -792,7 +792,7 @@ static void check_hidden(const char *msg, const char *log, const char *detail)
 			fprintf(stderr, "the client's message shows '%s': %s\n", leaks[i], msg);
 			CHECK(false);
 		}
-	CHECK(strstr(msg, db) == NULL);
+	CHECK(strstr(msg, db.name) == NULL);
 	const char *at = strstr(msg, "under request ");
 	REQUIRE(at);
 	char id[32] = "";
@@ -864,20 +864,15 @@ static void test_error_texts(const char *dir)
 int main(void)
 {
 	kdir = tu_service_env("SLUICE_TEST_KRB5_DIR");
-	const char *base_url = tu_service_env("SLUICE_TEST_MYSQL_URL");
 	admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
 	const char *endpoint = tu_service_env("SLUICE_TEST_S3_ENDPOINT");
 	const char *ak = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY");
 	const char *sk = tu_service_env("SLUICE_TEST_S3_SECRET_KEY");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	char *dir = tu_tempdir("gwgrants");
-	char cmd[2048], meta[1024], bucket[1024], rc1[1100], rc2[1100], rc3[1100], msg[1024];
-	snprintf(db, sizeof(db), "gwgrants_%d", (int)getpid());
-	snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
-	REQUIRE(system(cmd) == 0);
-	const char *slash = strrchr(base_url, '/');
-	REQUIRE(slash);
-	snprintf(meta, sizeof(meta), "%.*s/%s", (int)(slash - base_url), base_url, db);
+	char bucket[1024], rc1[1100], rc2[1100], rc3[1100], msg[1024];
+	tu_mysql_db_create(&db, "gwgrants");
+	const char *meta = db.url;
 	snprintf(bucket, sizeof(bucket), "%s/gwgrants-%ld-%ld", endpoint, (long)getpid(),
 		 (long)time(NULL));
 	sluice_format_options fo = {.meta_url = meta, .name = VOL, .storage = "minio",
@@ -906,8 +901,7 @@ int main(void)
 	tu_unserve(&gw_a);
 	tu_unserve(&gw_b);
 	tu_unserve(&gw_short);
-	snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
-	CHECK(system(cmd) == 0);
+	CHECK(tu_mysql_db_drop(&db) == 0);
 	curl_global_cleanup();
 	free(dir);
 	return tu_finish("test_gateway_grants");

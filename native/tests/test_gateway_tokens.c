@@ -25,7 +25,7 @@
 #include "rpc/proto.h"
 #include "sluice.h"
 #include "gateway_testutil.h"
-#include "testutil.h"
+#include "volume_testutil.h"
 
 /* Gateway 1: tokens live 30 s (60 s at most); gateway 2: 2 s (6 s at most). Both make a new
  * master key every second, so rotation happens within a test. */
@@ -174,31 +174,6 @@ static struct sl_dt_ident decode(const sluice_token *t)
 	return id;
 }
 
-static int put(sluice_volume *v, const sluice_user *u, const char *path, const char *text)
-{
-	sluice_file *f;
-	int rc = sluice_open(v, u, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f);
-	if (rc)
-		return rc;
-	ssize_t n = sluice_write(f, text, strlen(text));
-	rc = sluice_close(f);
-	return n < 0 ? (int)n : rc;
-}
-
-static int get(sluice_volume *v, const char *path, char *buf, size_t size)
-{
-	sluice_file *f;
-	int rc = sluice_open(v, NULL, path, SLUICE_O_READ, 0, 0, &f);
-	if (rc)
-		return rc;
-	ssize_t n = sluice_pread(f, buf, size - 1, 0);
-	sluice_close(f);
-	if (n < 0)
-		return (int)n;
-	buf[n] = 0;
-	return 0;
-}
-
 /* A request that needs the gateway: the root's attributes are not cached by a client. */
 static int ping(sluice_volume *v)
 {
@@ -242,17 +217,17 @@ static void test_issue_and_use(void)
 	if (!tv)
 		fprintf(stderr, "token client: %s\n", msg);
 	REQUIRE(tv);
-	CHECK_RC(put(tv, NULL, "/alice/by-token", "written with a token"), 0);
+	CHECK_RC(tu_put_text(tv, NULL, "/alice/by-token", "written with a token", 0644), 0);
 	sluice_stat st;
 	CHECK_RC(sluice_stat_path(tv, NULL, "/alice/by-token", &st), 0);
 	CHECK(!strcmp(st.owner, "alice"));
-	CHECK_RC(get(alice, "/alice/by-token", buf, sizeof(buf)), 0);
+	CHECK_RC(tu_get_text(alice, NULL, "/alice/by-token", buf, sizeof(buf)), 0);
 	CHECK(!strcmp(buf, "written with a token"));
 	const sluice_user as_alice = {.name = "alice"};
 	CHECK_RC(sluice_stat_path(tv, &as_alice, "/alice/by-token", &st), 0);
 	/* the token acts only as alice: no proxy requests, whatever the proxy rules say */
 	const sluice_user as_bob = {.name = "bob"};
-	CHECK_RC(put(tv, &as_bob, "/bob-by-token", "x"), -EACCES);
+	CHECK_RC(tu_put_text(tv, &as_bob, "/bob-by-token", "x", 0644), -EACCES);
 	CHECK(strstr(sluice_last_error(tv), "delegation token") != NULL);
 	/* and cannot beget tokens */
 	sluice_token t2;
@@ -269,7 +244,7 @@ static void test_issue_and_use(void)
 	CHECK(!strcmp(id.renewer, ""));
 	tv = tclient(&th, g1.url, msg, sizeof(msg));
 	REQUIRE(tv);
-	CHECK_RC(get(tv, "/alice/by-token", buf, sizeof(buf)), 0);
+	CHECK_RC(tu_get_text(tv, NULL, "/alice/by-token", buf, sizeof(buf)), 0);
 	sluice_shutdown(tv);
 	/* but not for a user it may not act for */
 	const sluice_user as_carol = {.name = "carol"};
@@ -780,23 +755,15 @@ int main(void)
 	run_all("SQLite");
 
 	/* MariaDB, when make test runs it (or must) */
-	const char *req = getenv("SLUICE_TEST_REQUIRE_SERVICES");
-	if (getenv("SLUICE_TEST_MYSQL_URL") || (req && !strcmp(req, "1"))) {
-		const char *base = tu_service_env("SLUICE_TEST_MYSQL_URL");
-		const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
-		char db[64], cmd[2048], murl[1100], mdir[1200];
-		snprintf(db, sizeof(db), "tokens_test_%d", (int)getpid());
-		snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
-		REQUIRE(system(cmd) == 0);
-		const char *slash = strrchr(base, '/');
-		REQUIRE(slash != NULL);
-		snprintf(murl, sizeof(murl), "%.*s/%s", (int)(slash - base), base, db);
+	if (getenv("SLUICE_TEST_MYSQL_URL") || tu_services_required()) {
+		struct tu_mysql_db db;
+		tu_mysql_db_create(&db, "tokens_test");
+		char mdir[1200];
 		snprintf(mdir, sizeof(mdir), "%s/mysql", dir);
 		REQUIRE(mkdir(mdir, 0700) == 0);
-		format(murl, mdir);
+		format(db.url, mdir);
 		run_all("MariaDB");
-		snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
-		CHECK(system(cmd) == 0);
+		CHECK(tu_mysql_db_drop(&db) == 0);
 	} else {
 		fprintf(stderr, "MariaDB: skipped (SLUICE_TEST_MYSQL_URL is not set)\n");
 	}

@@ -13,8 +13,7 @@
 #include <unistd.h>
 
 #include "hdfs.h"
-#include "sluice.h"
-#include "testutil.h"
+#include "volume_testutil.h"
 
 #define FILE_SIZE (3 * 1024 * 1024 + 12345)
 
@@ -492,19 +491,13 @@ static void test_core_site(const struct target *t)
 	CHECK_ERR(hdfsConnect("default", 0), EINVAL);
 	unsetenv("HADOOP_CONF_DIR");
 	CHECK_ERR(hdfsConnect("default", 0), EINVAL);
-	char cmd[1300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	CHECK(tu_rm_rf(dir) == 0);
 	free(dir);
 }
 
 static void run(struct target *t, const sluice_format_options *fmt)
 {
-	char err[512];
-	int rc = sluice_format(fmt, err, sizeof(err));
-	if (rc)
-		fprintf(stderr, "format: %s\n", err);
-	REQUIRE(rc == 0);
+	tu_format(fmt);
 	hdfsFS fs = connect_as(t, NULL);
 	/* the process's user: the volume's default user */
 	char user[256];
@@ -540,15 +533,10 @@ int main(void)
 
 	const char *base_url = getenv("SLUICE_TEST_MYSQL_URL");
 	if (base_url && *base_url) {
-		const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
 		const char *endpoint = tu_service_env("SLUICE_TEST_S3_ENDPOINT");
-		char db[64], cmd[2048];
-		snprintf(db, sizeof(db), "hdfs_test_%d", (int)getpid());
-		snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
-		REQUIRE(system(cmd) == 0);
-		const char *slash = strrchr(base_url, '/');
-		REQUIRE(slash != NULL);
-		snprintf(t.meta, sizeof(t.meta), "%.*s/%s", (int)(slash - base_url), base_url, db);
+		struct tu_mysql_db db;
+		tu_mysql_db_create(&db, "hdfs_test");
+		snprintf(t.meta, sizeof(t.meta), "%s", db.url);
 		snprintf(bucket, sizeof(bucket), "%s/hdfs-test-%d", endpoint, (int)getpid());
 		fmt = (sluice_format_options){.meta_url = t.meta, .name = "hdvol", .storage = "minio",
 					      .bucket = bucket,
@@ -556,10 +544,8 @@ int main(void)
 					      .secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"),
 					      .compression = "lz4", .trash_days = 0};
 		run(&t, &fmt);
-		snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
-		CHECK(system(cmd) == 0);
-	} else if (getenv("SLUICE_TEST_REQUIRE_SERVICES") &&
-		   !strcmp(getenv("SLUICE_TEST_REQUIRE_SERVICES"), "1")) {
+		CHECK(tu_mysql_db_drop(&db) == 0);
+	} else if (tu_services_required()) {
 		fprintf(stderr, "SLUICE_TEST_MYSQL_URL is not set but services are required\n");
 		return 1;
 	} else {

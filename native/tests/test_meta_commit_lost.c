@@ -214,7 +214,7 @@ static void proxy_stop(void)
 static struct sl_meta *m;  /* through the proxy */
 static struct sl_meta *md; /* directly */
 static const char *admin;
-static char dbname[64];
+static struct tu_mysql_db db;
 static const struct sl_meta_user root_u = {.uid = 0, .gids = {0}, .ngids = 1, .superuser = true};
 
 /* One number from the database, through the admin client. */
@@ -225,7 +225,7 @@ static int64_t q1(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s -N -B -D %s -e \"%s\"", admin, dbname, sql);
+	snprintf(cmd, sizeof(cmd), "%s -N -B -D %s -e \"%s\"", admin, db.name, sql);
 	FILE *p = popen(cmd, "r");
 	REQUIRE(p != NULL);
 	long long v = -999;
@@ -431,19 +431,16 @@ int main(void)
 	admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
 	const char *host = tu_service_env("SLUICE_TEST_MYSQL_HOST");
 	int port = atoi(tu_service_env("SLUICE_TEST_MYSQL_PORT"));
-	snprintf(dbname, sizeof(dbname), "commit_lost_%d", (int)getpid());
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, dbname);
-	REQUIRE(system(cmd) == 0);
+	tu_mysql_db_create(&db, "commit_lost");
 
 	/* The same URL with the database replaced, directly and through the proxy. */
 	const char *at = strrchr(base, '@'), *slash = strrchr(base, '/');
 	REQUIRE(at && slash && slash > at);
-	char direct[1024], proxied[1024];
-	snprintf(direct, sizeof(direct), "%.*s/%s", (int)(slash - base), base, dbname);
+	const char *direct = db.url;
+	char proxied[1024];
 	int pport = proxy_start(host, port);
 	snprintf(proxied, sizeof(proxied), "%.*s@(127.0.0.1:%d)/%s", (int)(at - base), base, pport,
-		 dbname);
+		 db.name);
 
 	struct sl_err err = {0};
 	REQUIRE(sl_meta_open(direct, NULL, NULL, &md, &err) == 0);
@@ -465,7 +462,6 @@ int main(void)
 	sl_meta_close(m);
 	sl_meta_close(md);
 	proxy_stop();
-	snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, dbname);
-	CHECK(system(cmd) == 0);
+	CHECK(tu_mysql_db_drop(&db) == 0);
 	return tu_finish("test_meta_commit_lost");
 }

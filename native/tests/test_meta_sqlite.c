@@ -1075,6 +1075,22 @@ static void *creator(void *arg)
 	return (void *)(intptr_t)failures;
 }
 
+/* n creators at once, each 200 files in conc_dir: the files they failed to make. */
+static int run_creators(int n)
+{
+	pthread_t th[4];
+	REQUIRE(n <= 4);
+	for (int i = 0; i < n; i++)
+		REQUIRE(pthread_create(&th[i], NULL, creator, (void *)(intptr_t)i) == 0);
+	int failures = 0;
+	for (int i = 0; i < n; i++) {
+		void *r;
+		pthread_join(th[i], &r);
+		failures += (int)(intptr_t)r;
+	}
+	return failures;
+}
+
 /* The trash as the vfs uses it for recursive deletes: hour directories numbered from nextTrash,
  * a tree parked there while it is emptied. */
 static void test_trash_and_counters(void)
@@ -1139,16 +1155,7 @@ static void test_small_pool(const char *path)
 	struct sl_meta *saved = m;
 	m = m1;
 	conc_dir = mk(&root_u, SL_ROOT_INO, "conc1", SL_TYPE_DIR, 0777);
-	pthread_t th[3];
-	for (int i = 0; i < 3; i++)
-		REQUIRE(pthread_create(&th[i], NULL, creator, (void *)(intptr_t)i) == 0);
-	int failures = 0;
-	for (int i = 0; i < 3; i++) {
-		void *r;
-		pthread_join(th[i], &r);
-		failures += (int)(intptr_t)r;
-	}
-	CHECK_RC(failures, 0);
+	CHECK_RC(run_creators(3), 0);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_edge WHERE parent = %" PRIu64, conc_dir), 600);
 	sl_meta_close(m1); /* flushes its usage */
 	m = saved;
@@ -1163,16 +1170,7 @@ static void test_concurrency(void)
 	CHECK_RC(sl_meta_flush_usage(m, &err), 0);
 	int64_t inodes_before = counter("totalInodes");
 	conc_dir = mk(&root_u, SL_ROOT_INO, "conc", SL_TYPE_DIR, 0777);
-	pthread_t th[4];
-	for (int i = 0; i < 4; i++)
-		REQUIRE(pthread_create(&th[i], NULL, creator, (void *)(intptr_t)i) == 0);
-	int failures = 0;
-	for (int i = 0; i < 4; i++) {
-		void *r;
-		pthread_join(th[i], &r);
-		failures += (int)(intptr_t)r;
-	}
-	CHECK_RC(failures, 0);
+	CHECK_RC(run_creators(4), 0);
 	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_edge WHERE parent = %" PRIu64, conc_dir), 800);
 	CHECK_RC(q1f("SELECT COUNT(DISTINCT inode) FROM jfs_edge WHERE parent = %" PRIu64,
 		     conc_dir), 800);
@@ -1312,9 +1310,7 @@ int main(void)
 	CHECK(sl_meta_open(url, NULL, NULL, &m, &err) < 0);
 	CHECK(!m && strstr(err.msg, "missing/dir"));
 
-	char cmd[700];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
+	if (tu_rm_rf(dir) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 	free(dir);
 	return tu_finish("test_meta_sqlite");

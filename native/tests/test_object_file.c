@@ -481,9 +481,7 @@ int main(void)
 	test_basics(tmp);
 	test_list(tmp);
 	test_concurrency(tmp);
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
+	if (tu_rm_rf(tmp) != 0)
 		fprintf(stderr, "could not remove %s\n", tmp);
 	free(tmp);
 	return tu_finish("test_object_file");

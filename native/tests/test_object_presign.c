@@ -534,15 +534,7 @@ static void test_contract(struct sl_objstore *s, struct sl_objstore *s3)
 	fill(data, sizeof(data), 3);
 	const char *key = "vol/chunks/0/0/1_0_1000";
 	CHECK_RC(sl_obj_put(s, key, data, sizeof(data), &err), 0);
-	memset(buf, 0, sizeof(buf));
-	CHECK_RC(sl_obj_get(s, key, 0, buf, sizeof(buf), &err), 1000);
-	CHECK(!memcmp(buf, data, sizeof(data)));
-	CHECK_RC(sl_obj_get(s, key, 100, buf, 50, &err), 50);
-	CHECK(!memcmp(buf, data + 100, 50));
-	CHECK_RC(sl_obj_get(s, key, 990, buf, 50, &err), 10);
-	CHECK(!memcmp(buf, data + 990, 10));
-	CHECK_RC(sl_obj_get(s, key, 1000, buf, 50, &err), 0);
-	CHECK_RC(sl_obj_get(s, key, 5000, buf, 50, &err), 0);
+	check_ranged_gets(s, key, data);
 	/* the same object through the s3 backend: same keys, same bytes */
 	CHECK_RC(sl_obj_get(s3, key, 0, buf, sizeof(buf), &err), 1000);
 	CHECK(!memcmp(buf, data, sizeof(data)));
@@ -606,27 +598,13 @@ static void test_contract(struct sl_objstore *s, struct sl_objstore *s3)
 static void test_odd_keys(struct sl_objstore *s)
 {
 	struct sl_err err = {0};
-	const char *odd[] = {
-		"odd/with space/a+b=c&d?e#f%g;h,i",
-		"odd/\xc3\xbcnic\xc3\xb6" "de/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
-		"odd/dots..x/.hidden/y..",
-		"odd/tilde~/*star*/(paren)!$'",
-		"odd/xml<&>\"quote\"",
-		"odd/plus+plus",
-	};
-	char buf[256];
-	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
-		int rc = sl_obj_put(s, odd[i], odd[i], strlen(odd[i]), &err);
-		if (rc)
-			fprintf(stderr, "put '%s': %s\n", odd[i], err.msg);
-		CHECK_RC(rc, 0);
-		CHECK_RC(sl_obj_get(s, odd[i], 0, buf, sizeof(buf), &err), (int64_t)strlen(odd[i]));
-		CHECK(!memcmp(buf, odd[i], strlen(odd[i])));
+	put_odd_keys(s);
+	for (size_t i = 0; i < N_ODD_KEYS; i++) {
 		struct sl_obj_info info;
-		CHECK_RC(sl_obj_head(s, odd[i], &info, &err), 0);
-		CHECK_RC(info.size, strlen(odd[i]));
-		CHECK_RC(sl_obj_delete(s, odd[i], &err), 0);
-		CHECK_RC(sl_obj_head(s, odd[i], &info, &err), -ENOENT);
+		CHECK_RC(sl_obj_head(s, odd_keys[i], &info, &err), 0);
+		CHECK_RC(info.size, strlen(odd_keys[i]));
+		CHECK_RC(sl_obj_delete(s, odd_keys[i], &err), 0);
+		CHECK_RC(sl_obj_head(s, odd_keys[i], &info, &err), -ENOENT);
 	}
 }
 

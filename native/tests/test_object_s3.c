@@ -175,15 +175,7 @@ static void test_contract(struct sl_objstore *s)
 	fill(data, sizeof(data), 3);
 	const char *key = "vol/chunks/0/0/1_0_1000";
 	CHECK_RC(sl_obj_put(s, key, data, sizeof(data), &err), 0);
-	memset(buf, 0, sizeof(buf));
-	CHECK_RC(sl_obj_get(s, key, 0, buf, sizeof(buf), &err), 1000);
-	CHECK(!memcmp(buf, data, sizeof(data)));
-	CHECK_RC(sl_obj_get(s, key, 100, buf, 50, &err), 50);
-	CHECK(!memcmp(buf, data + 100, 50));
-	CHECK_RC(sl_obj_get(s, key, 990, buf, 50, &err), 10);
-	CHECK(!memcmp(buf, data + 990, 10));
-	CHECK_RC(sl_obj_get(s, key, 1000, buf, 50, &err), 0);
-	CHECK_RC(sl_obj_get(s, key, 5000, buf, 50, &err), 0);
+	check_ranged_gets(s, key, data);
 
 	struct sl_obj_info info;
 	CHECK_RC(sl_obj_head(s, key, &info, &err), 0);
@@ -230,34 +222,17 @@ static void test_contract(struct sl_objstore *s)
 static void test_odd_keys(struct sl_objstore *s)
 {
 	struct sl_err err = {0};
-	const char *odd[] = {
-		"odd/with space/a+b=c&d?e#f%g;h,i",
-		"odd/\xc3\xbcnic\xc3\xb6" "de/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
-		"odd/dots..x/.hidden/y..",
-		"odd/tilde~/*star*/(paren)!$'",
-		"odd/xml<&>\"quote\"",
-		"odd/plus+plus",
-	};
-	enum { N = sizeof(odd) / sizeof(odd[0]) };
-	char buf[256];
-	for (size_t i = 0; i < N; i++) {
-		int rc = sl_obj_put(s, odd[i], odd[i], strlen(odd[i]), &err);
-		if (rc)
-			fprintf(stderr, "put '%s': %s\n", odd[i], err.msg);
-		CHECK_RC(rc, 0);
-		CHECK_RC(sl_obj_get(s, odd[i], 0, buf, sizeof(buf), &err), (int64_t)strlen(odd[i]));
-		CHECK(!memcmp(buf, odd[i], strlen(odd[i])));
-	}
+	put_odd_keys(s);
 	/* the listing hands back exactly the same keys (XML entities decoded) */
 	struct keys k = {0};
 	CHECK_RC(sl_obj_list(s, "odd/", NULL, collect, &k, &err), 0);
-	CHECK_RC(k.n, N);
-	for (size_t i = 0; i < N; i++) {
+	CHECK_RC(k.n, N_ODD_KEYS);
+	for (size_t i = 0; i < N_ODD_KEYS; i++) {
 		bool found = false;
 		for (size_t j = 0; j < k.n; j++)
-			found |= !strcmp(k.v[j], odd[i]);
+			found |= !strcmp(k.v[j], odd_keys[i]);
 		if (!found)
-			fprintf(stderr, "key '%s' not listed back\n", odd[i]);
+			fprintf(stderr, "key '%s' not listed back\n", odd_keys[i]);
 		CHECK(found);
 	}
 	for (size_t j = 1; j < k.n; j++)
@@ -267,8 +242,8 @@ static void test_odd_keys(struct sl_objstore *s)
 	CHECK_RC(sl_obj_list(s, "odd/with space/", "odd/with space/a", collect, &k, &err), 0);
 	CHECK_RC(k.n, 1);
 	keys_free(&k);
-	for (size_t i = 0; i < N; i++)
-		CHECK_RC(sl_obj_delete(s, odd[i], &err), 0);
+	for (size_t i = 0; i < N_ODD_KEYS; i++)
+		CHECK_RC(sl_obj_delete(s, odd_keys[i], &err), 0);
 }
 
 /* ---- many threads ---- */

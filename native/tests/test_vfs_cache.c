@@ -24,24 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sluice.h"
-#include "testutil.h"
 #include "util/crc32c.h"
 #include "vfs/vfs.h"
+#include "volume_testutil.h"
 
 #define MIB (1024 * 1024)
 #define BLOCK (4 * MIB)
-
-static void fill(uint8_t *buf, size_t n, uint64_t seed)
-{
-	uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		buf[i] = (uint8_t)x;
-	}
-}
 
 /* ---- file system helpers ---------------------------------------------------------------- */
 
@@ -162,7 +150,7 @@ static void test_crc32c(void)
 	/* every length and alignment around the 8-byte steps, and continuation */
 	size_t big = 1 << 20;
 	uint8_t *buf = malloc(big + 16);
-	fill(buf, big + 16, 7);
+	tu_fill_pattern(buf, big + 16, 7);
 	int bad = 0;
 	for (size_t align = 0; align < 8; align++)
 		for (size_t n = 0; n < 300; n++) {
@@ -196,7 +184,7 @@ static void test_cachefile(const char *dir)
 	struct sl_err err = {0};
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		uint32_t len = lens[i];
-		fill(data, len, len);
+		tu_fill_pattern(data, len, len);
 		snprintf(path, sizeof(path), "%s/cf/a/b/%u", dir, len);
 		CHECK_RC(sl_cachefile_write(path, data, len, i % 2 == 0, &err), 0);
 		uint64_t nseg = ((uint64_t)len + 65535) / 65536;
@@ -233,7 +221,7 @@ static void test_cachefile(const char *dir)
 
 	/* corruption: 200000 bytes = 4 segments (the last one short) */
 	uint32_t len = 200000;
-	fill(data, len, 99);
+	tu_fill_pattern(data, len, 99);
 	snprintf(path, sizeof(path), "%s/corrupt", dir);
 	off_t flen = (off_t)len + 4 * 4 + 16;
 	struct {
@@ -374,13 +362,7 @@ static sluice_volume *open_vol(struct env *e, ...)
 		kv[n++] = (sluice_kv){k, v};
 	}
 	va_end(ap);
-	sluice_volume *vol = NULL;
-	char msg[512];
-	int rc = sluice_init(kv, n, &vol, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "sluice_init: %s\n", msg);
-	REQUIRE(rc == 0);
-	return vol;
+	return tu_open(kv, n);
 }
 
 struct keys {
@@ -545,9 +527,9 @@ static void test_survives_restart(struct backend *b, const char *compression)
 	snprintf(cache, sizeof(cache), "%s/cache", e.dir);
 	size_t len = 10 * MIB + 12345;
 	uint8_t *data = malloc(len);
-	fill(data, len, 1);
+	tu_fill_pattern(data, len, 1);
 	uint8_t small[3000];
-	fill(small, sizeof(small), 2);
+	tu_fill_pattern(small, sizeof(small), 2);
 
 	sluice_volume *vol = open_vol(&e, "cache-dir", cache, NULL);
 	put_file(vol, "/d/big", data, len);
@@ -594,7 +576,7 @@ static void test_corruption_healed(struct backend *b, const char *compression)
 	snprintf(cache, sizeof(cache), "%s/cache", e.dir);
 	size_t len = 3 * BLOCK;
 	uint8_t *data = malloc(len);
-	fill(data, len, 3);
+	tu_fill_pattern(data, len, 3);
 	sluice_volume *vol = open_vol(&e, "cache-dir", cache, NULL);
 	put_file(vol, "/f", data, len);
 	CHECK_RC(read_seq(vol, "/f", data, len, 8 * MIB), 0);
@@ -664,7 +646,7 @@ static void test_limit(struct backend *b)
 	snprintf(cache, sizeof(cache), "%s/cache", e.dir);
 	size_t len = 48 * MIB;
 	uint8_t *data = malloc(len);
-	fill(data, len, 4);
+	tu_fill_pattern(data, len, 4);
 	sluice_volume *vol = open_vol(&e, "cache-dir", cache, "cache-size", "8M", NULL);
 	put_file(vol, "/big", data, len);
 	sluice_file *f;
@@ -715,7 +697,7 @@ static void test_full_block_false(struct backend *b)
 	snprintf(cache, sizeof(cache), "%s/cache", e.dir);
 	size_t len = 4 * BLOCK;
 	uint8_t *data = malloc(len);
-	fill(data, len, 5);
+	tu_fill_pattern(data, len, 5);
 	sluice_volume *vol = open_vol(&e, "cache-dir", cache, "cache-full-block", "false", NULL);
 	put_file(vol, "/f", data, len);
 	CHECK_RC(read_seq(vol, "/f", data, len, 1 * MIB), 0);
@@ -758,7 +740,7 @@ static void test_dirs(struct backend *b)
 	snprintf(spec, sizeof(spec), "%s:%s::%s:%s/", c1, bad, c2, c1);
 	size_t len = 48 * MIB;
 	uint8_t *data = malloc(len);
-	fill(data, len, 6);
+	tu_fill_pattern(data, len, 6);
 	sluice_volume *vol = open_vol(&e, "cache-dir", spec, NULL);
 	CHECK_RC(sl_diskcache_nroots(vol->core.disk), 2);
 	put_file(vol, "/f", data, len);
@@ -797,7 +779,7 @@ static void test_index(struct backend *b)
 	REQUIRE(dc != NULL);
 	const char *key = "testvol/chunks/0/0/777_0_5000";
 	uint8_t block[5000], buf[5000];
-	fill(block, sizeof(block), 8);
+	tu_fill_pattern(block, sizeof(block), 8);
 	struct sl_err err = {0};
 
 	/* adopt: a finished file under the key's root moves in */
@@ -880,7 +862,7 @@ static void test_free_space(struct backend *b)
 	snprintf(cache, sizeof(cache), "%s/cache", e.dir);
 	size_t len = 2 * BLOCK;
 	uint8_t *data = malloc(len);
-	fill(data, len, 9);
+	tu_fill_pattern(data, len, 9);
 	sluice_volume *vol = open_vol(&e, "cache-dir", cache, NULL);
 	put_file(vol, "/a", data, BLOCK);
 	put_file(vol, "/b", data + BLOCK, BLOCK);
@@ -956,7 +938,7 @@ static void test_concurrent(struct backend *b)
 	snprintf(cache, sizeof(cache), "%s/cache", e.dir);
 	size_t len = 8 * BLOCK + 4321;
 	uint8_t *data = malloc(len);
-	fill(data, len, 14);
+	tu_fill_pattern(data, len, 14);
 	sluice_volume *vol = open_vol(&e, "cache-dir", cache, "cache-size", "13M",
 				      "memory-size", "16M", NULL);
 	put_file(vol, "/f", data, len);
@@ -1048,10 +1030,10 @@ static void test_warmup(struct backend *be)
 	snprintf(opt, sizeof(opt), "cache-dir=%s", cache);
 	size_t la = 9 * MIB, lb = 5 * MIB + 123, lc = 100;
 	uint8_t *a = malloc(la), *b = malloc(lb), *c = malloc(lc), *other = malloc(BLOCK);
-	fill(a, la, 10);
-	fill(b, lb, 11);
-	fill(c, lc, 12);
-	fill(other, BLOCK, 13);
+	tu_fill_pattern(a, la, 10);
+	tu_fill_pattern(b, lb, 11);
+	tu_fill_pattern(c, lc, 12);
+	tu_fill_pattern(other, BLOCK, 13);
 	sluice_volume *vol = open_vol(&e, NULL);
 	put_file(vol, "/wm/a", a, la);
 	put_file(vol, "/wm/sub/b", b, lb);
@@ -1145,7 +1127,7 @@ static void test_writers(struct backend *b)
 		sluice_volume *vol = open_vol(&e, "cache-dir", cache, "cache-writers",
 					      limit ? "1" : "0", NULL);
 		uint8_t *block = malloc(BLOCK);
-		fill(block, BLOCK, 9);
+		tu_fill_pattern(block, BLOCK, 9);
 		pthread_t t[8];
 		struct put_arg a[8];
 		for (int i = 0; i < 8; i++) {
@@ -1242,7 +1224,7 @@ static void test_stats(struct backend *b)
 	make_volume(&e, b, "dc-stats", "none");
 	size_t len = 5 * MIB; /* two blocks */
 	uint8_t *data = malloc(len);
-	fill(data, len, 9);
+	tu_fill_pattern(data, len, 9);
 	sluice_volume *vol = open_vol(&e, NULL);
 	CHECK_RC(counter(vol, "object.puts"), 0);
 	CHECK_RC(counter(vol, "meta.whoami.calls"), -1); /* never used: not listed */

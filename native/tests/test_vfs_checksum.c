@@ -19,7 +19,7 @@ static void test_combine(void)
 {
 	size_t max = 20000;
 	uint8_t *buf = malloc(max);
-	fill_pattern(buf, max, 3);
+	tu_fill_pattern(buf, max, 3);
 	int bad = 0;
 	/* many random buffers and splits, including empty halves */
 	for (int i = 0; i < 2000; i++) {
@@ -88,7 +88,7 @@ static void test_files(struct suite *s, const char *dir)
 	sluice_volume *vol = open_vol(s, NULL, NULL);
 	size_t big = 70 * MIB + 123;
 	uint8_t *d = malloc(big), *want = malloc(big);
-	fill_pattern(d, big, 11);
+	tu_fill_pattern(d, big, 11);
 	REQUIRE(sluice_mkdirs(vol, NULL, "/c", 0755, 0) == 0);
 
 	/* sizes around the 512-byte checksum chunks and the 4 MiB blocks; 70 MiB spans 2 chunks */
@@ -241,15 +241,9 @@ int main(void)
 					.bucket = bucket, .compression = "none", .trash_days = -1};
 	s.conf[s.nconf++] = (sluice_kv){"meta", url};
 	s.conf[s.nconf++] = (sluice_kv){"get-timeout", "1"};
-	char msg[512];
-	int rc = sluice_format(&s.fmt, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "sluice_format: %s\n", msg);
-	REQUIRE(rc == 0);
+	tu_format(&s.fmt);
 	test_files(&s, dir);
-	char cmd[1100];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (tu_rm_rf(dir) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 	free(dir);
 	return tu_finish("test_vfs_checksum");

@@ -35,9 +35,8 @@
 
 #include <sqlite3.h>
 
-#include "sluice.h"
-#include "testutil.h"
 #include "vfs/vfs.h"
+#include "volume_testutil.h"
 
 #define MAX_RECORDS 4000
 
@@ -47,13 +46,13 @@ static uint8_t byte_at(uint64_t o)
 }
 
 static const char *admin;
-static char dbname[64];
+static struct tu_mysql_db db;
 
 /* One number from the volume's database, through the admin client. */
 static long long q1(const char *sql)
 {
 	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "%s -N -B -D %s -e \"%s\"", admin, dbname, sql);
+	snprintf(cmd, sizeof(cmd), "%s -N -B -D %s -e \"%s\"", admin, db.name, sql);
 	FILE *p = popen(cmd, "r");
 	REQUIRE(p != NULL);
 	long long v = -999;
@@ -526,10 +525,8 @@ static void test_recovery_rules(void)
 	CHECK_RC(sluice_shutdown(vol), 0);
 	printf("recovery of a dead client's staging directory: %s\n",
 	       tu_failures ? "FAILED" : "referenced blocks uploaded, the rest deleted");
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (!tu_failures)
-		CHECK(system(cmd) == 0);
+		CHECK(tu_rm_rf(dir) == 0);
 	free(dir);
 }
 
@@ -538,7 +535,6 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "--writer"))
 		return writer_main(argv[2], argv[3], argv[4]);
 	test_recovery_rules();
-	const char *base_url = tu_service_env("SLUICE_TEST_MYSQL_URL");
 	admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
 	const char *endpoint = tu_service_env("SLUICE_TEST_S3_ENDPOINT");
 	const char *juicefs = tu_service_env("SLUICE_JUICEFS");
@@ -547,13 +543,9 @@ int main(int argc, char **argv)
 	REQUIRE(n > 0);
 	self[n] = 0;
 
-	snprintf(dbname, sizeof(dbname), "crash_%d", (int)getpid());
-	char cmd[2048], meta[1024], bucket[1024], bucket_name[64];
-	snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, dbname);
-	REQUIRE(system(cmd) == 0);
-	const char *slash = strrchr(base_url, '/');
-	REQUIRE(slash != NULL);
-	snprintf(meta, sizeof(meta), "%.*s/%s", (int)(slash - base_url), base_url, dbname);
+	tu_mysql_db_create(&db, "crash");
+	const char *meta = db.url;
+	char bucket[1024], bucket_name[64];
 	snprintf(bucket_name, sizeof(bucket_name), "crash-%d", (int)getpid());
 	snprintf(bucket, sizeof(bucket), "%s/%s", endpoint, bucket_name);
 	sluice_format_options fo = {
@@ -561,11 +553,7 @@ int main(int argc, char **argv)
 		.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
 		.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"), .compression = "lz4",
 		.trash_days = 0};
-	char msg[512];
-	int rc = sluice_format(&fo, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "format: %s\n", msg);
-	REQUIRE(rc == 0);
+	tu_format(&fo);
 	char *dir = tu_tempdir("crash");
 	char cache[1100];
 	snprintf(cache, sizeof(cache), "%s/cache", dir);
@@ -573,11 +561,9 @@ int main(int argc, char **argv)
 	test_kill_during_compaction(self, meta, cache, juicefs);
 	test_outage(meta, cache, endpoint, bucket_name);
 
-	snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, dbname);
-	CHECK(system(cmd) == 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(tu_mysql_db_drop(&db) == 0);
 	if (!tu_failures)
-		CHECK(system(cmd) == 0);
+		CHECK(tu_rm_rf(dir) == 0);
 	free(dir);
 	return tu_finish("test_vfs_crash_cleanup");
 }

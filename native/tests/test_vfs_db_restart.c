@@ -16,8 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sluice.h"
-#include "testutil.h"
+#include "volume_testutil.h"
 
 #define THREADS 4
 #define DOWN_S 15
@@ -103,30 +102,17 @@ static void *work(void *arg)
 
 int main(void)
 {
-	const char *base_url = tu_service_env("SLUICE_TEST_MYSQL_URL");
-	const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
 	const char *restart = tu_service_env("SLUICE_TEST_MYSQL_RESTART");
-	char db[64], cmd[2048], url[1024], bucket[1024];
-	snprintf(db, sizeof(db), "restart_%d", (int)getpid());
-	snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
-	REQUIRE(system(cmd) == 0);
-	const char *slash = strrchr(base_url, '/');
-	REQUIRE(slash != NULL);
-	snprintf(url, sizeof(url), "%.*s/%s", (int)(slash - base_url), base_url, db);
+	struct tu_mysql_db db;
+	tu_mysql_db_create(&db, "restart");
+	char cmd[2048], bucket[1024];
 	char *dir = tu_tempdir("restart");
 	snprintf(bucket, sizeof(bucket), "%s/data", dir);
-	sluice_format_options fo = {.meta_url = url, .name = "restart", .storage = "file",
+	sluice_format_options fo = {.meta_url = db.url, .name = "restart", .storage = "file",
 				    .bucket = bucket, .trash_days = 0};
-	char msg[512];
-	int rc = sluice_format(&fo, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "format: %s\n", msg);
-	REQUIRE(rc == 0);
-	sluice_kv conf[] = {{"meta", url}};
-	rc = sluice_init(conf, 1, &vol, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "init: %s\n", msg);
-	REQUIRE(rc == 0);
+	tu_format(&fo);
+	sluice_kv conf[] = {{"meta", db.url}};
+	vol = tu_open(conf, 1);
 	for (int i = 0; i < THREADS; i++) {
 		char p[32];
 		snprintf(p, sizeof(p), "/w%d", i);
@@ -183,11 +169,9 @@ int main(void)
 		CHECK_RC(n, 0);
 	}
 	CHECK_RC(sluice_shutdown(vol), 0);
-	snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
-	CHECK(system(cmd) == 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(tu_mysql_db_drop(&db) == 0);
 	if (!tu_failures)
-		CHECK(system(cmd) == 0);
+		CHECK(tu_rm_rf(dir) == 0);
 	free(dir);
 	return tu_finish("test_vfs_db_restart");
 }

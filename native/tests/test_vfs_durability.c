@@ -24,9 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sluice.h"
-#include "testutil.h"
 #include "vfs/vfs.h"
+#include "volume_testutil.h"
 
 /* The content of every test file: byte o is a hash of o, so any range can be checked. */
 static uint8_t byte_at(uint64_t o)
@@ -73,13 +72,7 @@ static sluice_volume *open_with(const struct backend *b, const char *const *extr
 		conf[n] = (sluice_kv){keys[n], eq + 1};
 		n++;
 	}
-	sluice_volume *vol = NULL;
-	char msg[512];
-	int rc = sluice_init(conf, n, &vol, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "sluice_init: %s\n", msg);
-	REQUIRE(rc == 0);
-	return vol;
+	return tu_open(conf, n);
 }
 
 /* ---- the child: writes records to PATH, flushes each, reports every flushed length ---------- */
@@ -455,7 +448,7 @@ static void test_kill_after_hflush(const char *self, struct backend *b, bool mac
 /* hsync'ed data is in object storage: kill the writer, delete its cache dir, nothing is lost. */
 static void test_kill_after_hsync(const char *self, struct backend *b)
 {
-	char wcache[600], cmd[700];
+	char wcache[600];
 	snprintf(wcache, sizeof(wcache), "%s/sync-w", b->scratch);
 	struct child c = spawn_writer(self, b, wcache, "-", "/synced", "hsync", 25, "hold");
 	uint64_t len = 0, l;
@@ -463,8 +456,7 @@ static void test_kill_after_hsync(const char *self, struct backend *b)
 		len = l;
 	CHECK_RC(finish(&c, true), 0);
 	REQUIRE(len > 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", wcache);
-	REQUIRE(system(cmd) == 0);
+	REQUIRE(tu_rm_rf(wcache) == 0);
 	const char *quick[] = {"get-timeout=0", NULL};
 	sluice_volume *vol = open_with(b, quick);
 	CHECK_RC(length_of(vol, "/synced"), len);
@@ -798,11 +790,7 @@ static void test_group_commit_kill(const char *self, struct backend *b)
 
 static void run(const char *self, struct backend *b)
 {
-	char msg[512];
-	int rc = sluice_format(&b->fmt, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "sluice_format: %s\n", msg);
-	REQUIRE(rc == 0);
+	tu_format(&b->fmt);
 	fprintf(stderr, "== %s\n", b->name);
 	test_two_processes(self, b);
 	test_kill_after_hflush(self, b, false);
@@ -838,41 +826,31 @@ int main(int argc, char **argv)
 
 	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
 	if (!endpoint || !*endpoint) {
-		const char *req = getenv("SLUICE_TEST_REQUIRE_SERVICES");
-		if (req && !strcmp(req, "1")) {
+		if (tu_services_required()) {
 			fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");
 			tu_failures++;
 		} else {
 			fprintf(stderr, "MariaDB + S3 part skipped: no services (run through make test)\n");
 		}
 	} else {
-		const char *base_url = tu_service_env("SLUICE_TEST_MYSQL_URL");
-		const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
-		char db[64], cmd[2048], murl[1024], s3bucket[1024];
-		snprintf(db, sizeof(db), "durability_%d", (int)getpid());
-		snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
-		REQUIRE(system(cmd) == 0);
-		const char *slash = strrchr(base_url, '/');
-		REQUIRE(slash != NULL);
-		snprintf(murl, sizeof(murl), "%.*s/%s", (int)(slash - base_url), base_url, db);
+		struct tu_mysql_db db;
+		tu_mysql_db_create(&db, "durability");
+		char s3bucket[1024];
 		snprintf(s3bucket, sizeof(s3bucket), "%s/durability-%d", endpoint, (int)getpid());
-		struct backend s3 = {.name = "MariaDB + S3", .meta = murl,
+		struct backend s3 = {.name = "MariaDB + S3", .meta = db.url,
 				     .broken_bucket = "http://127.0.0.1:9/refused"};
 		s3.fmt = (sluice_format_options){
-			.meta_url = murl, .name = "durable", .storage = "minio", .bucket = s3bucket,
+			.meta_url = db.url, .name = "durable", .storage = "minio", .bucket = s3bucket,
 			.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
 			.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"),
 			.compression = "lz4", .trash_days = -1};
 		snprintf(s3.scratch, sizeof(s3.scratch), "%s/s3", dir);
 		REQUIRE(mkdir(s3.scratch, 0700) == 0);
 		run(self, &s3);
-		snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
-		CHECK(system(cmd) == 0);
+		CHECK(tu_mysql_db_drop(&db) == 0);
 	}
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (!tu_failures)
-		CHECK(system(cmd) == 0);
+		CHECK(tu_rm_rf(dir) == 0);
 	free(dir);
 	return tu_finish("test_vfs_durability");
 }

@@ -235,10 +235,8 @@ int main(void)
 	CHECK(exists(jpath));
 	sl_journal_close(j, &log);
 
-	char cmd[700];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (!tu_failures)
-		CHECK(system(cmd) == 0);
+		CHECK(tu_rm_rf(base) == 0);
 	free(base);
 	return tu_finish("test_vfs_journal");
 }

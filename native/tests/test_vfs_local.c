@@ -74,9 +74,7 @@ static void test_rename_old_gateway(void)
 	CHECK_RC(sluice_stat_path(vol, NULL, "/g", &st), 0);
 	m->be = real_backend;
 	REQUIRE(sluice_shutdown(vol) == 0);
-	char cmd[1100];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
+	if (tu_rm_rf(dir) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 	free(dir);
 }

@@ -5,32 +5,47 @@
  */
 #include "vfs_suite.h"
 
-static void base_conf(struct suite *s, const char *dir, char *url, size_t url_size, char *bucket,
-		      size_t bucket_size)
+/* A volume on SQLite + file storage in a new directory of its own; the suite's settings, which
+ * point into the struct, open it. */
+struct volume {
+	char *dir;
+	char url[1024], bucket[1024];
+	struct suite s;
+};
+
+static void new_volume(struct volume *v, const char *tag)
 {
-	snprintf(url, url_size, "sqlite3://%s/meta.db", dir);
-	snprintf(bucket, bucket_size, "%s/data", dir);
-	s->meta_url = url;
-	s->fmt = (sluice_format_options){.meta_url = url, .name = "testvol", .storage = "file",
-					 .bucket = bucket, .compression = "lz4",
-					 .trash_days = -1};
-	s->conf[s->nconf++] = (sluice_kv){"meta", url};
-	s->conf[s->nconf++] = (sluice_kv){"get-timeout", "1"};
+	v->dir = tu_tempdir(tag);
+	snprintf(v->url, sizeof(v->url), "sqlite3://%s/meta.db", v->dir);
+	snprintf(v->bucket, sizeof(v->bucket), "%s/data", v->dir);
+	v->s = (struct suite){.meta_url = v->url};
+	v->s.fmt = (sluice_format_options){.meta_url = v->url, .name = "testvol", .storage = "file",
+					   .bucket = v->bucket, .compression = "lz4",
+					   .trash_days = -1};
+	v->s.conf[v->s.nconf++] = (sluice_kv){"meta", v->url};
+	v->s.conf[v->s.nconf++] = (sluice_kv){"get-timeout", "1"};
+}
+
+/* Handles opened from s later cache entries, directory entries and open files for ttl seconds,
+ * and with attrs attributes too. */
+static void cache_for(struct suite *s, const char *ttl, bool attrs)
+{
+	if (attrs)
+		s->conf[s->nconf++] = (sluice_kv){"attr-cache", ttl};
+	s->conf[s->nconf++] = (sluice_kv){"entry-cache", ttl};
+	s->conf[s->nconf++] = (sluice_kv){"dir-entry-cache", ttl};
+	s->conf[s->nconf++] = (sluice_kv){"open-cache", ttl};
 }
 
 /* Entry, directory-entry and open caches, attributes fresh: even the suite's checks of what
  * another handle sees hold, since slice lists follow the attributes. */
 static void run_without_attr_cache(void)
 {
-	char *dir = tu_tempdir("vfs-mcache-a");
-	char url[1024], bucket[1024];
-	struct suite s = {0};
-	base_conf(&s, dir, url, sizeof(url), bucket, sizeof(bucket));
-	s.conf[s.nconf++] = (sluice_kv){"entry-cache", "60"};
-	s.conf[s.nconf++] = (sluice_kv){"dir-entry-cache", "60"};
-	s.conf[s.nconf++] = (sluice_kv){"open-cache", "60"};
-	run_suite(&s);
-	free(dir);
+	struct volume v;
+	new_volume(&v, "vfs-mcache-a");
+	cache_for(&v.s, "60", false);
+	run_suite(&v.s);
+	free(v.dir);
 }
 
 /* Everything cached for a minute: every test of one client's own view must pass. Left out:
@@ -38,19 +53,11 @@ static void run_without_attr_cache(void)
  * what attr-cache gives up. */
 static void run_all_caches(void)
 {
-	char *dir = tu_tempdir("vfs-mcache-b");
-	char url[1024], bucket[1024];
-	struct suite s = {0};
-	base_conf(&s, dir, url, sizeof(url), bucket, sizeof(bucket));
-	s.conf[s.nconf++] = (sluice_kv){"attr-cache", "60"};
-	s.conf[s.nconf++] = (sluice_kv){"entry-cache", "60"};
-	s.conf[s.nconf++] = (sluice_kv){"dir-entry-cache", "60"};
-	s.conf[s.nconf++] = (sluice_kv){"open-cache", "60"};
-	char msg[512];
-	int rc = sluice_format(&s.fmt, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "sluice_format: %s\n", msg);
-	REQUIRE(rc == 0);
+	struct volume v;
+	new_volume(&v, "vfs-mcache-b");
+	struct suite s = v.s;
+	cache_for(&s, "60", true);
+	tu_format(&s.fmt);
 	sluice_volume *vol = open_vol(&s, NULL, NULL);
 	struct sl_meta_cache_stats st;
 	CHECK(sl_meta_cache_stats(vol->core.meta, &st));
@@ -71,7 +78,7 @@ static void run_all_caches(void)
 	test_delete(&s);
 	test_concurrency(&s);
 	test_refuse_unsupported(&s);
-	free(dir);
+	free(v.dir);
 }
 
 /* The reader's clock, by which its metadata cache entries age: moved on instead of waiting. */
@@ -86,12 +93,11 @@ static double now_s(void)
  * handle late but never wrong: no zeros in place of data. */
 static void test_keys_and_staleness(void)
 {
-	char *dir = tu_tempdir("vfs-mcache-c");
-	char url[1024], bucket[1024];
-	struct suite s = {0};
-	base_conf(&s, dir, url, sizeof(url), bucket, sizeof(bucket));
+	struct volume v;
+	new_volume(&v, "vfs-mcache-c");
+	struct suite s = v.s;
+	tu_format(&s.fmt);
 	char msg[512];
-	REQUIRE(sluice_format(&s.fmt, msg, sizeof(msg)) == 0);
 	sluice_volume *bad = NULL;
 	const char *bad_values[][2] = {{"attr-cache", "1.5"}, {"entry-cache", "-1"},
 				       {"dir-entry-cache", "abc"}, {"open-cache", "86401"}};
@@ -105,15 +111,12 @@ static void test_keys_and_staleness(void)
 	}
 	sluice_volume *w = open_vol(&s, NULL, NULL);
 	CHECK(!sl_meta_cache_stats(w->core.meta, &(struct sl_meta_cache_stats){0})); /* off */
-	s.conf[s.nconf++] = (sluice_kv){"attr-cache", "4"};
-	s.conf[s.nconf++] = (sluice_kv){"entry-cache", "4"};
-	s.conf[s.nconf++] = (sluice_kv){"dir-entry-cache", "4"};
-	s.conf[s.nconf++] = (sluice_kv){"open-cache", "4"};
+	cache_for(&s, "4", true);
 	sluice_volume *r = NULL;
 	REQUIRE(sl_vol_init(s.conf, s.nconf, &reader_clock, &r, msg, sizeof(msg)) == 0);
 
 	uint8_t data[200000], buf[200000];
-	fill_pattern(data, sizeof(data), 42);
+	tu_fill_pattern(data, sizeof(data), 42);
 	sluice_file *wf, *rf;
 	REQUIRE(sluice_open(w, NULL, "/tail", SLUICE_O_CREATE, 0644, 0, &wf) == 0);
 	CHECK_RC(sluice_write(wf, data, 100000), 100000);
@@ -157,7 +160,7 @@ static void test_keys_and_staleness(void)
 	CHECK_RC(st.length, 200000);
 	CHECK_RC(sluice_shutdown(r), 0);
 	CHECK_RC(sluice_shutdown(w), 0);
-	free(dir);
+	free(v.dir);
 }
 
 /* Another client compacts a file (deleting the blocks of the slices it merged) while this
@@ -165,19 +168,15 @@ static void test_keys_and_staleness(void)
  * must get the new list, not the cached one again. */
 static void test_foreign_compaction(void)
 {
-	char *dir = tu_tempdir("vfs-mcache-d");
-	char url[1024], bucket[1024];
-	struct suite s = {0};
-	base_conf(&s, dir, url, sizeof(url), bucket, sizeof(bucket));
-	char msg[512];
-	REQUIRE(sluice_format(&s.fmt, msg, sizeof(msg)) == 0);
-	sluice_volume *w = open_vol(&s, NULL, NULL);
-	s.conf[s.nconf++] = (sluice_kv){"open-cache", "600"};
-	sluice_volume *r = open_vol(&s, NULL, NULL);
+	struct volume v;
+	new_volume(&v, "vfs-mcache-d");
+	tu_format(&v.s.fmt);
+	sluice_volume *w = open_vol(&v.s, NULL, NULL);
+	sluice_volume *r = open_vol(&v.s, "open-cache", "600");
 
 	enum { REC = 1000, NREC = 320 };
 	uint8_t *want = malloc((size_t)REC * NREC), *got = malloc((size_t)REC * NREC);
-	fill_pattern(want, (size_t)REC * NREC, 77);
+	tu_fill_pattern(want, (size_t)REC * NREC, 77);
 	sluice_file *wf, *rf;
 	REQUIRE(sluice_open(w, NULL, "/wal", SLUICE_O_CREATE, 0644, 0, &wf) == 0);
 	for (int i = 0; i < 50; i++) {
@@ -203,27 +202,21 @@ static void test_foreign_compaction(void)
 	CHECK_RC(sluice_shutdown(w), 0);
 	free(want);
 	free(got);
-	free(dir);
+	free(v.dir);
 }
 
 /* A file deleted by another client while this one has its path and attributes cached: opening
  * it may still succeed (stale), but reading must fail, never return zeros. */
 static void test_deleted_elsewhere(void)
 {
-	char *dir = tu_tempdir("vfs-mcache-e");
-	char url[1024], bucket[1024];
-	struct suite s = {0};
-	base_conf(&s, dir, url, sizeof(url), bucket, sizeof(bucket));
-	char msg[512];
-	REQUIRE(sluice_format(&s.fmt, msg, sizeof(msg)) == 0);
-	sluice_volume *w = open_vol(&s, NULL, NULL);
-	s.conf[s.nconf++] = (sluice_kv){"attr-cache", "600"};
-	s.conf[s.nconf++] = (sluice_kv){"entry-cache", "600"};
-	s.conf[s.nconf++] = (sluice_kv){"dir-entry-cache", "600"};
-	s.conf[s.nconf++] = (sluice_kv){"open-cache", "600"};
-	sluice_volume *r = open_vol(&s, NULL, NULL);
+	struct volume v;
+	new_volume(&v, "vfs-mcache-e");
+	tu_format(&v.s.fmt);
+	sluice_volume *w = open_vol(&v.s, NULL, NULL);
+	cache_for(&v.s, "600", true);
+	sluice_volume *r = open_vol(&v.s, NULL, NULL);
 	uint8_t data[100000], buf[100000];
-	fill_pattern(data, sizeof(data), 9);
+	tu_fill_pattern(data, sizeof(data), 9);
 	CHECK_RC(write_file(w, NULL, "/read-before", data, sizeof(data), sizeof(data), 0), 0);
 	CHECK_RC(write_file(w, NULL, "/stat-before", data, sizeof(data), sizeof(data), 0), 0);
 	CHECK_RC(check_file(r, NULL, "/read-before", data, sizeof(data), 10000), 0);
@@ -244,7 +237,7 @@ static void test_deleted_elsewhere(void)
 		CHECK_RC(sluice_close(f), 0);
 	}
 	CHECK_RC(sluice_shutdown(r), 0);
-	free(dir);
+	free(v.dir);
 }
 
 int main(void)

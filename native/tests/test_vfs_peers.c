@@ -25,9 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sluice.h"
-#include "testutil.h"
 #include "vfs/vfs.h"
+#include "volume_testutil.h"
 
 #define MiB (1u << 20)
 #define BLOCK_KIB 64 /* many blocks, so that the shares of the weights show */
@@ -45,25 +44,14 @@ static uint8_t byte_at(size_t i, unsigned seed)
 /* A free TCP port on 127.0.0.2 (the same number is free on the other addresses in practice). */
 static void pick_port(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
-	socklen_t len = sizeof(a);
-	REQUIRE(fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
-		!getsockname(fd, (struct sockaddr *)&a, &len));
-	snprintf(port, sizeof(port), "%u", ntohs(a.sin_port));
-	close(fd);
+	snprintf(port, sizeof(port), "%d", tu_free_port("127.0.0.2"));
 }
 
 static void format(const char *meta, const char *name, const char *bucket)
 {
-	char msg[512];
 	sluice_format_options fo = {.meta_url = meta, .name = name, .storage = "file",
 				    .bucket = bucket, .trash_days = 0, .block_size_kib = BLOCK_KIB};
-	int rc = sluice_format(&fo, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "format: %s\n", msg);
-	REQUIRE(rc == 0);
+	tu_format(&fo);
 }
 
 /* A node (host) of the group on volume meta, with a cache dir of its own unless cache is NULL;
@@ -145,11 +133,9 @@ static int blocks_seen;
 static int delete_block(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)ftw;
-	const char *base = strrchr(path, '/');
 	unsigned long long id;
 	unsigned indx, len;
-	char extra;
-	if (flag == FTW_F && base && sscanf(base + 1, "%llu_%u_%u%c", &id, &indx, &len, &extra) == 3) {
+	if (flag == FTW_F && tu_block_file(path, &id, &indx, &len)) {
 		blocks_seen++;
 		unlink(path);
 	}
@@ -167,11 +153,9 @@ static int nblocks_under(const char *root)
 static int corrupt_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)ftw;
-	const char *base = strrchr(path, '/');
 	unsigned long long id;
 	unsigned indx, len;
-	char extra;
-	if (flag == FTW_F && base && sscanf(base + 1, "%llu_%u_%u%c", &id, &indx, &len, &extra) == 3) {
+	if (flag == FTW_F && tu_block_file(path, &id, &indx, &len)) {
 		int fd = open(path, O_RDWR);
 		if (fd >= 0) {
 			uint8_t b;
@@ -330,9 +314,7 @@ static void test_replicated_hflush(const char *self, const char *meta, const cha
 	sluice_shutdown(r);
 
 	/* the writer's node is lost with its disk; the holders upload what they keep */
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", wcache);
-	CHECK(system(cmd) == 0);
+	CHECK(tu_rm_rf(wcache) == 0);
 	CHECK(sl_peers_sweep(b->core.peers, 0) + sl_peers_sweep(c->core.peers, 0) >= 1);
 	char msg[512];
 	sluice_kv plain[] = {{"meta", meta}};
@@ -391,9 +373,7 @@ static void test_holder_crash(const char *self, const char *meta, const char *br
 	size_t acked[THREADS];
 	int t;
 	wal_until_killed(self, meta, broken, wcache, acked);
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", wcache);
-	CHECK(system(cmd) == 0);
+	CHECK(tu_rm_rf(wcache) == 0);
 
 	kill(holder, SIGKILL);
 	waitpid(holder, NULL, 0);
@@ -665,30 +645,19 @@ int main(int argc, char **argv)
 	/* on MariaDB + S3 too (make test's services) */
 	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
 	if (endpoint && *endpoint) {
-		const char *base_url = tu_service_env("SLUICE_TEST_MYSQL_URL");
-		const char *admin = tu_service_env("SLUICE_TEST_MYSQL_ADMIN");
-		char db[64], cmd[2048], murl[1024], s3bucket[1024], msg[512];
-		snprintf(db, sizeof(db), "peers_%d", (int)getpid());
-		snprintf(cmd, sizeof(cmd), "%s -e 'CREATE DATABASE %s'", admin, db);
-		REQUIRE(system(cmd) == 0);
-		const char *slash = strrchr(base_url, '/');
-		REQUIRE(slash != NULL);
-		snprintf(murl, sizeof(murl), "%.*s/%s", (int)(slash - base_url), base_url, db);
+		struct tu_mysql_db db;
+		tu_mysql_db_create(&db, "peers");
+		char s3bucket[1024];
 		snprintf(s3bucket, sizeof(s3bucket), "%s/peers-%d", endpoint, (int)getpid());
 		sluice_format_options fo = {
-			.meta_url = murl, .name = "peervol", .storage = "minio", .bucket = s3bucket,
+			.meta_url = db.url, .name = "peervol", .storage = "minio", .bucket = s3bucket,
 			.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
 			.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"),
 			.compression = "lz4"};
-		int frc = sluice_format(&fo, msg, sizeof(msg));
-		if (frc)
-			fprintf(stderr, "format: %s\n", msg);
-		REQUIRE(frc == 0);
-		test_replicated_hflush(self, murl, "http://127.0.0.1:9/refused", "mysql");
-		snprintf(cmd, sizeof(cmd), "%s -e 'DROP DATABASE %s'", admin, db);
-		CHECK(system(cmd) == 0);
-	} else if (getenv("SLUICE_TEST_REQUIRE_SERVICES") &&
-		   !strcmp(getenv("SLUICE_TEST_REQUIRE_SERVICES"), "1")) {
+		tu_format(&fo);
+		test_replicated_hflush(self, db.url, "http://127.0.0.1:9/refused", "mysql");
+		CHECK(tu_mysql_db_drop(&db) == 0);
+	} else if (tu_services_required()) {
 		fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");
 		CHECK(!"services");
 	} else {

@@ -25,9 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sluice.h"
-#include "testutil.h"
 #include "vfs/vfs.h"
+#include "volume_testutil.h"
 
 #define BLK 65536
 #define KEY_LABEL "sluice cache group v1" /* vfs/peer_internal.h's: the owner answers as a member */
@@ -195,12 +194,9 @@ static unsigned long long block_id;
 static int find_block(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)ftw;
-	const char *base = strrchr(path, '/');
 	unsigned long long id;
 	unsigned indx, len;
-	char extra;
-	if (flag == FTW_F && base && sscanf(base + 1, "%llu_%u_%u%c", &id, &indx, &len, &extra) == 3 &&
-	    indx == 0 && len == BLK)
+	if (flag == FTW_F && tu_block_file(path, &id, &indx, &len) && indx == 0 && len == BLK)
 		block_id = id;
 	return 0;
 }
@@ -295,9 +291,7 @@ int main(void)
 	close(o.lfd);
 	pthread_cond_destroy(&o.changed);
 	pthread_mutex_destroy(&o.lock);
-	char cmd[1200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	CHECK(system(cmd) == 0);
+	CHECK(tu_rm_rf(dir) == 0);
 	free(dir);
 	return tu_finish("test_vfs_peers_shutdown");
 }

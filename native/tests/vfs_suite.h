@@ -16,10 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sluice.h"
-#include "testutil.h"
 #include "util/crc32c.h"
 #include "vfs/vfs.h"
+#include "volume_testutil.h"
 
 struct suite {
 	const char *meta_url;
@@ -37,17 +36,6 @@ static const sluice_user su_hdfs = {"hdfs", (const char *const[]){"hdfs"}, 1};
 static const sluice_user root_user = {"root", (const char *const[]){"root"}, 1};
 static const sluice_user carol_super = {"carol", (const char *const[]){"carol", "supergroup"}, 2};
 
-static void fill_pattern(uint8_t *buf, size_t n, uint64_t seed)
-{
-	uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		buf[i] = (uint8_t)x;
-	}
-}
-
 static sluice_volume *open_vol(struct suite *s, const char *extra_key, const char *extra_value)
 {
 	sluice_kv conf[10];
@@ -55,13 +43,7 @@ static sluice_volume *open_vol(struct suite *s, const char *extra_key, const cha
 	memcpy(conf, s->conf, n * sizeof(sluice_kv));
 	if (extra_key)
 		conf[n++] = (sluice_kv){extra_key, extra_value};
-	sluice_volume *vol = NULL;
-	char msg[512];
-	int rc = sluice_init(conf, n, &vol, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "sluice_init: %s\n", msg);
-	REQUIRE(rc == 0);
-	return vol;
+	return tu_open(conf, n);
 }
 
 static int write_file(sluice_volume *vol, const sluice_user *u, const char *path,
@@ -183,7 +165,7 @@ static void test_write_read(sluice_volume *vol)
 {
 	const size_t len = 70u << 20; /* crosses a chunk boundary */
 	uint8_t *data = malloc(len);
-	fill_pattern(data, len, 1);
+	tu_fill_pattern(data, len, 1);
 	CHECK_RC(sluice_mkdirs(vol, NULL, "/wr/deep/er", 0755, 022), 0);
 	CHECK_RC(write_file(vol, NULL, "/wr/deep/er/big", data, len, 1000003, 0), 0);
 	sluice_stat st;
@@ -221,8 +203,8 @@ static void test_write_read(sluice_volume *vol)
 static void test_create_modes(sluice_volume *vol)
 {
 	uint8_t a[5000], b[3000];
-	fill_pattern(a, sizeof(a), 2);
-	fill_pattern(b, sizeof(b), 3);
+	tu_fill_pattern(a, sizeof(a), 2);
+	tu_fill_pattern(b, sizeof(b), 3);
 	CHECK_RC(sluice_mkdirs(vol, NULL, "/cm", 0755, 0), 0);
 	CHECK_RC(write_file(vol, NULL, "/cm/f", a, sizeof(a), 1000, 0), 0);
 	/* no-replace */
@@ -268,7 +250,7 @@ static void test_hflush_visibility(struct suite *s, sluice_volume *vol)
 {
 	sluice_volume *other = open_vol(s, NULL, NULL);
 	uint8_t data[300000];
-	fill_pattern(data, sizeof(data), 4);
+	tu_fill_pattern(data, sizeof(data), 4);
 	sluice_file *w;
 	REQUIRE(sluice_open(vol, NULL, "/hflush", SLUICE_O_CREATE, 0644, 0, &w) == 0);
 	size_t written = 0;
@@ -296,7 +278,7 @@ static void test_hflush_visibility(struct suite *s, sluice_volume *vol)
 static void test_read_deleted_elsewhere(struct suite *s, sluice_volume *vol)
 {
 	static uint8_t d[100000], buf[100000];
-	fill_pattern(d, sizeof(d), 21);
+	tu_fill_pattern(d, sizeof(d), 21);
 	CHECK_RC(write_file(vol, NULL, "/gone", d, sizeof(d), sizeof(d), 0), 0);
 	sluice_volume *other = open_vol(s, NULL, NULL);
 	sluice_file *r;
@@ -315,7 +297,7 @@ static void test_read_deleted_elsewhere(struct suite *s, sluice_volume *vol)
 static void test_rename(sluice_volume *vol)
 {
 	uint8_t d[100];
-	fill_pattern(d, sizeof(d), 5);
+	tu_fill_pattern(d, sizeof(d), 5);
 	CHECK_RC(sluice_mkdirs(vol, NULL, "/rn/a/b", 0755, 0), 0);
 	CHECK_RC(write_file(vol, NULL, "/rn/a/b/f", d, sizeof(d), 100, 0), 0);
 	CHECK_RC(write_file(vol, NULL, "/rn/g", d, 50, 50, 0), 0);
@@ -400,7 +382,7 @@ static void test_delete(struct suite *s)
 {
 	sluice_volume *vol = open_vol(s, NULL, NULL);
 	uint8_t *d = malloc(5u << 20);
-	fill_pattern(d, 5u << 20, 6);
+	tu_fill_pattern(d, 5u << 20, 6);
 	CHECK_RC(sluice_mkdirs(vol, NULL, "/del", 0755, 0), 0);
 	sluice_statfs fs0, fs1;
 	CHECK_RC(sluice_statfs_get(vol, &fs0), 0);
@@ -441,7 +423,7 @@ static void test_delete(struct suite *s)
 static void test_truncate_concat(sluice_volume *vol)
 {
 	uint8_t d[300000], want[900000];
-	fill_pattern(d, sizeof(d), 7);
+	tu_fill_pattern(d, sizeof(d), 7);
 	CHECK_RC(sluice_mkdirs(vol, NULL, "/tc", 0755, 0), 0);
 	CHECK_RC(write_file(vol, NULL, "/tc/t", d, sizeof(d), 65536, 0), 0);
 	CHECK_RC(sluice_truncate(vol, NULL, "/tc/t", 1000), 0);
@@ -612,7 +594,7 @@ static void *concurrent_writer(void *p)
 	struct writer_arg *a = p;
 	size_t len = (6u << 20) + (size_t)a->id * 1000;
 	uint8_t *d = malloc(len);
-	fill_pattern(d, len, 100 + (uint64_t)a->id);
+	tu_fill_pattern(d, len, 100 + (uint64_t)a->id);
 	char path[64];
 	snprintf(path, sizeof(path), "/conc/w%d", a->id);
 	a->rc = write_file(a->vol, NULL, path, d, len, 100000, 0);
@@ -666,7 +648,7 @@ static void test_concurrency(struct suite *s)
 	/* many threads reading one handle at random offsets */
 	size_t len = 20u << 20;
 	uint8_t *d = malloc(len);
-	fill_pattern(d, len, 9);
+	tu_fill_pattern(d, len, 9);
 	CHECK_RC(write_file(vol, NULL, "/conc/shared", d, len, 1 << 20, 0), 0);
 	sluice_file *f;
 	REQUIRE(sluice_open(vol, NULL, "/conc/shared", SLUICE_O_READ, 0, 0, &f) == 0);
@@ -688,7 +670,7 @@ static void test_concurrency(struct suite *s)
 static void test_corruption(sluice_volume *vol)
 {
 	uint8_t d[200000];
-	fill_pattern(d, sizeof(d), 11);
+	tu_fill_pattern(d, sizeof(d), 11);
 	CHECK_RC(write_file(vol, NULL, "/corrupt", d, sizeof(d), sizeof(d), 0), 0);
 	sluice_stat st;
 	REQUIRE(sluice_stat_path(vol, NULL, "/corrupt", &st) == 0);
@@ -724,7 +706,7 @@ static void test_compaction(sluice_volume *vol)
 {
 	enum { REC = 1000, NREC = 650 };
 	uint8_t *want = malloc((size_t)REC * NREC);
-	fill_pattern(want, (size_t)REC * NREC, 13);
+	tu_fill_pattern(want, (size_t)REC * NREC, 13);
 	CHECK_RC(sl_vol_settle_deletions(vol, 60000), 0); /* earlier tests' objects are gone */
 	size_t objects_before = count_chunk_objects(vol);
 	sluice_file *w, *r = NULL;
@@ -766,7 +748,7 @@ static void test_checksums(sluice_volume *vol)
 {
 	size_t len = (9 << 20) + 1000, len2 = (7 << 20) + 3;
 	uint8_t *d = malloc(len), *want = malloc(len2);
-	fill_pattern(d, len, 21);
+	tu_fill_pattern(d, len, 21);
 	CHECK_RC(sluice_mkdirs(vol, NULL, "/sums", 0755, 0), 0);
 	sluice_file *f;
 	REQUIRE(sluice_open(vol, NULL, "/sums/f", SLUICE_O_CREATE, 0644, 022, &f) == 0);
@@ -879,7 +861,7 @@ static void test_symlink(sluice_volume *vol)
 	struct sl_meta_user root = {.uid = 0, .ngids = 1, .superuser = true};
 	struct sl_err err = {0};
 	uint8_t d[321];
-	fill_pattern(d, sizeof(d), 12);
+	tu_fill_pattern(d, sizeof(d), 12);
 	CHECK_RC(sluice_mkdirs(vol, NULL, "/sym/real", 0755, 0), 0);
 	CHECK_RC(write_file(vol, NULL, "/sym/real/target", d, sizeof(d), 100, 0), 0);
 	sluice_stat st;
@@ -961,7 +943,7 @@ static void *wal_writer_run(void *p)
 static void test_leases(struct suite *s, sluice_volume *a)
 {
 	static uint8_t d[3000];
-	fill_pattern(d, sizeof(d), 77);
+	tu_fill_pattern(d, sizeof(d), 77);
 	sluice_volume *b = open_vol(s, NULL, NULL);
 	CHECK_RC(sluice_mkdirs(a, NULL, "/lease", 0777, 0), 0);
 
@@ -1020,7 +1002,7 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	/* recovery in the middle of a stream of hflushes: the file holds exactly what the writer
 	 * was told is flushed (the check runs inside the commit, not before it) */
 	static uint8_t w[200000];
-	fill_pattern(w, sizeof(w), 78);
+	tu_fill_pattern(w, sizeof(w), 78);
 	struct wal_writer ww = {.d = w};
 	REQUIRE(sluice_open(a, NULL, "/lease/busy", SLUICE_O_CREATE, 0644, 0, &ww.f) == 0);
 	pthread_t th;
@@ -1157,11 +1139,7 @@ static void test_leases(struct suite *s, sluice_volume *a)
 
 static int run_suite(struct suite *s)
 {
-	char msg[512];
-	int rc = sluice_format(&s->fmt, msg, sizeof(msg));
-	if (rc)
-		fprintf(stderr, "sluice_format: %s\n", msg);
-	REQUIRE(rc == 0);
+	tu_format(&s->fmt);
 	test_bad_input(s);
 	sluice_volume *vol = open_vol(s, NULL, NULL);
 	test_paths(vol);

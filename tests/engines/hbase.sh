@@ -17,49 +17,28 @@
 # HBase's jars once (~/.m2; the class path in target/engines/hbase/classpath-VERSION.txt).
 set -euo pipefail
 # `|| true` in this script marks best-effort cleanup and reporting only (stopping processes that
-# may be gone already, dropping a scratch database, showing a log, counting zero matches); no
-# check is ever made to pass by it.
+# may be gone already, counting zero matches); no check is ever made to pass by it.
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=$(cd "${1:-build}" && pwd)
 ROWS=${SLUICE_HBASE_ROWS:-100000}
 # the Hadoop 3 build of an HBase release (the pom's default: 2.5.11-hadoop3)
 VERSION=${SLUICE_HBASE_VERSION:-2.5.11-hadoop3}
-POM=$ROOT/tests/engines/hbase/pom.xml
-OUT=$ROOT/target/engines/hbase
-REPORT_DIR=$ROOT/target/engines
-TAP=$REPORT_DIR/hbase.tap
-mkdir -p "$REPORT_DIR"
-: >"$TAP.lines"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-hbase-XXXXXX")
+source "$ROOT/tests/env/engine-step.sh"
+engine_step hbase
 pids=()
-source "$ROOT/tests/env/engine-volumes.sh"
 cleanup() {
   local p
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  engine_volumes_drop
-  rm -rf "$WORK"
+  engine_cleanup
 }
 trap cleanup EXIT
 
-mvn_quiet() {
-  if ! mvn -B -q -ntp "$@" >"$WORK/mvn.log" 2>&1; then
-    cat "$WORK/mvn.log" >&2
-    echo "hbase: mvn $* failed" >&2
-    return 1
-  fi
-}
-
 JAR=$(bash tests/env/sluice-jar.sh "$BUILD")
-mvn_quiet -f "$POM" -Dhbase.version="$VERSION" compile
-CP_FILE=$OUT/classpath-$VERSION.txt
-if [[ ! -s $CP_FILE || $POM -nt $CP_FILE ]] || ! ls $(tr ':' ' ' <"$CP_FILE") >/dev/null 2>&1
-then
-  mvn_quiet -f "$POM" -Dhbase.version="$VERSION" dependency:build-classpath \
-    -Dmdep.outputFile="$CP_FILE"
-fi
+engine_classpath "$ROOT/tests/engines/hbase/pom.xml" hbase.version "$VERSION"
 
 source "$ROOT/tests/env/hbase-java-flags.sh"
+source "$ROOT/tests/env/hbase-conf.sh"
 
 engine_volumes hbase hbvol hbs3vol
 
@@ -77,36 +56,29 @@ conf() {
   {
     echo '<?xml version="1.0"?>'
     echo '<configuration>'
-    prop() { echo "  <property><name>$1</name><value>$2</value></property>"; }
-    prop hbase.rootdir "sluice://$vol/$root"
-    prop hbase.wal.dir "sluice://$vol/$root-wal"
-    prop "sluice.$vol.meta" "$meta"
-    prop "sluice.$vol.cache-dir" "$dir/cache"
-    prop hbase.cluster.distributed false
-    prop hbase.tmp.dir "$dir/tmp"
-    prop hbase.zookeeper.quorum 127.0.0.1
-    prop hbase.zookeeper.property.clientPort "$(free_port)"
+    hbase_property hbase.rootdir "sluice://$vol/$root"
+    hbase_property hbase.wal.dir "sluice://$vol/$root-wal"
+    hbase_property "sluice.$vol.meta" "$meta"
+    hbase_property "sluice.$vol.cache-dir" "$dir/cache"
+    hbase_property hbase.cluster.distributed false
+    hbase_property hbase.tmp.dir "$dir/tmp"
+    hbase_property hbase.zookeeper.quorum 127.0.0.1
+    hbase_property hbase.zookeeper.property.clientPort "$(free_port)"
     # the killed process's ZooKeeper session ends after this (HBase's default: 90 s)
-    prop zookeeper.session.timeout 10000
-    prop hbase.master.port 0
-    prop hbase.master.info.port -1
-    prop hbase.regionserver.port 0
-    prop hbase.regionserver.info.port -1
+    hbase_property zookeeper.session.timeout 10000
+    hbase_property hbase.master.port 0
+    hbase_property hbase.master.info.port -1
+    hbase_property hbase.regionserver.port 0
+    hbase_property hbase.regionserver.info.port -1
     while (($#)); do
-      prop "$1" "$2"
+      hbase_property "$1" "$2"
       shift 2
     done
     echo '</configuration>'
   } >"$dir/hbase-site.xml"
-  printf '%s\n' 'log4j.rootLogger=WARN,console' \
-    'log4j.appender.console=org.apache.log4j.ConsoleAppender' \
-    'log4j.appender.console.target=System.err' \
-    'log4j.appender.console.layout=org.apache.log4j.PatternLayout' \
-    'log4j.appender.console.layout.ConversionPattern=%d{HH:mm:ss} %p %c{1}: %m%n' \
-    'log4j.logger.org.apache.hadoop.hbase.wal.WALSplitter=INFO' \
-    'log4j.logger.org.apache.hadoop.hbase.wal.AbstractFSWALProvider=INFO' \
-    'log4j.logger.org.apache.hadoop.hbase.regionserver.wal.AbstractFSWAL=INFO' \
-    >"$dir/log4j.properties"
+  hbase_log4j HH:mm:ss org.apache.hadoop.hbase.wal.WALSplitter \
+    org.apache.hadoop.hbase.wal.AbstractFSWALProvider \
+    org.apache.hadoop.hbase.regionserver.wal.AbstractFSWAL >"$dir/log4j.properties"
 }
 
 # check DIR LOG LABEL ARGS...: HBaseCheck with DIR's configuration (10 minutes at most), its TAP
@@ -287,12 +259,4 @@ for vol in "${vols[@]}"; do
   only rs-crash || crash_rs "$vol" "$meta" || rc=1
 done
 
-# TAP: numbered lines, the plan first
-{
-  echo "1..$(wc -l <"$TAP.lines")"
-  awk '{ sub(/^ok/, "ok " NR); sub(/^not ok/, "not ok " NR); print }' "$TAP.lines"
-} >"$TAP"
-rm -f "$TAP.lines"*
-echo "hbase: $(grep -c '^ok' "$TAP") checks passed, $(grep -c '^not ok' "$TAP" || true) failed" \
-  "(report: ${TAP#"$ROOT"/})"
-exit $rc
+engine_report $rc

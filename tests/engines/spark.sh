@@ -8,9 +8,8 @@
 # (tests/env/pyvenv.sh, keyed by its version); it bundles Spark's and Hadoop's (3.3.4, shaded)
 # jars.
 set -euo pipefail
-# `|| true` in this script marks best-effort cleanup and reporting only (stopping processes that
-# may be gone already, dropping a scratch database, showing a log, counting zero matches); no
-# check is ever made to pass by it.
+# `|| true` in this script marks best-effort reporting only (showing a log); no check is ever
+# made to pass by it.
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=$(cd "${1:-build}" && pwd)
@@ -19,17 +18,8 @@ VENV=$(bash tests/env/pyvenv.sh pyspark "$VERSION")
 
 JAR=$(bash tests/env/sluice-jar.sh "$BUILD")
 
-REPORT_DIR=$ROOT/target/engines
-mkdir -p "$REPORT_DIR"
-TAP=$REPORT_DIR/spark.tap
-: >"$TAP.lines"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-spark-XXXXXX")
-source "$ROOT/tests/env/engine-volumes.sh"
-cleanup() {
-  engine_volumes_drop
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$ROOT/tests/env/engine-step.sh"
+engine_step spark
 
 engine_volumes spark sparkvol sparks3vol
 
@@ -126,12 +116,4 @@ if [ -n "$S3META" ]; then
   run sparks3vol "$S3META" || rc=1
 fi
 
-# TAP: numbered lines, the plan first
-{
-  echo "1..$(wc -l <"$TAP.lines")"
-  awk '{ sub(/^ok/, "ok " NR); sub(/^not ok/, "not ok " NR); print }' "$TAP.lines"
-} >"$TAP"
-rm -f "$TAP.lines"
-echo "spark: $(grep -c '^ok' "$TAP") checks passed, $(grep -c '^not ok' "$TAP" || true) failed" \
-  "(report: ${TAP#"$ROOT"/})"
-exit $rc
+engine_report $rc

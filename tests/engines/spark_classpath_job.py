@@ -6,28 +6,14 @@ FileSystem API and warned that its checkpoints' correctness was not guaranteed).
 and read, and a streaming query run twice on its checkpoint. Run by tests/engines/spark.sh."""
 import sys
 
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
+
+from spark_checks import Checks, session
 
 volume, tap_path = sys.argv[1], sys.argv[2]
 SL = f"sluice://{volume}/classpath"
-spark = SparkSession.builder.appName(f"sluice-classpath-{volume}").getOrCreate()
-sc = spark.sparkContext
-jvm = sc._jvm
-hconf = sc._jsc.hadoopConfiguration()
-failures = 0
-tap = open(tap_path, "a")
-
-
-def check(cond, what, detail=""):
-    global failures
-    tap.write(f"{'ok' if cond else 'not ok'} - {volume} (jar on the class path): {what}\n")
-    tap.flush()
-    if not cond:
-        failures += 1
-        print(f"FAILED [{volume}, jar on the class path]: {what} {detail}", file=sys.stderr,
-              flush=True)
-
+spark, sc, jvm, hconf = session(f"sluice-classpath-{volume}")
+check = Checks(tap_path, f"{volume} (jar on the class path)")
 
 check(hconf.get("spark.hadoop.fs.sluice.impl") is None and hconf.get("fs.sluice.impl") is None,
       "no fs.sluice.impl setting")
@@ -60,6 +46,5 @@ values = sorted(r[0] for r in ids)
 check(len(values) == len(set(values)) and values == list(range(len(values))) and
       len(values) >= 600, "streaming, stopped and restarted: every row once, none lost",
       len(values))
-tap.close()
 spark.stop()
-sys.exit(1 if failures else 0)
+check.exit()

@@ -11,31 +11,18 @@ import sys
 import time
 
 from pyspark import TaskContext
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+from spark_checks import Checks, session
 
 volume, local_dir, tap_path = sys.argv[1], sys.argv[2], sys.argv[3]
 SL = f"sluice://{volume}/spark"
 LO = f"file://{local_dir}"
 ROWS = 2_000_000
 
-spark = SparkSession.builder.appName(f"sluice-{volume}").getOrCreate()
-sc = spark.sparkContext
-jvm = sc._jvm
-hconf = sc._jsc.hadoopConfiguration()
-failures = 0
-tap = open(tap_path, "a")
-
-
-def check(cond, what, detail=""):
-    global failures
-    what = what.replace(LO, "file://LOCAL")
-    tap.write(f"{'ok' if cond else 'not ok'} - {volume}: {what}\n")
-    tap.flush()
-    if not cond:
-        failures += 1
-        print(f"FAILED [{volume}]: {what} {detail}", file=sys.stderr, flush=True)
+spark, sc, jvm, hconf = session(f"sluice-{volume}")
+check = Checks(tap_path, volume, scrub=lambda what: what.replace(LO, "file://LOCAL"))
 
 
 def fs_of(path):
@@ -475,6 +462,6 @@ log_text = jvm.org.apache.commons.io.IOUtils.toString(fs_e.open(p_e), "UTF-8") i
 check('"Event":"SparkListenerApplicationEnd"' in log_text and
       log_text.count('"Event":"SparkListenerJobEnd"') > 50,
       "event log: complete, with every job", log_text[-300:])
-print(f"  {volume}: all jobs {time.time() - start:.1f} s, {failures} failed checks", flush=True)
-tap.close()
-sys.exit(1 if failures else 0)
+print(f"  {volume}: all jobs {time.time() - start:.1f} s, {check.failures} failed checks",
+      flush=True)
+check.exit()

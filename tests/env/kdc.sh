@@ -46,23 +46,8 @@ CAROL_LIFE=5
 CLOCKSKEW=5
 START_TIMEOUT=${SLUICE_KDC_START_TIMEOUT:-30}
 
-die() {
-  echo "kdc.sh: $*" >&2
-  if [ -f "$LOG" ]; then
-    echo "---- last lines of $LOG ----" >&2
-    tail -n 30 "$LOG" >&2 || true
-  fi
-  exit 1
-}
-
-find_bin() {
-  local b=$1 d
-  if command -v "$b" >/dev/null 2>&1; then command -v "$b"; return 0; fi
-  for d in /usr/sbin /usr/bin /sbin; do
-    if [ -x "$d/$b" ]; then echo "$d/$b"; return 0; fi
-  done
-  return 1
-}
+# shellcheck source=tests/env/service-lib.sh
+source "$(dirname "$0")/service-lib.sh"
 
 # A pid from the pid file, if that process is alive and is the krb5kdc of this DIR (pids get reused).
 kdc_pid() {
@@ -76,7 +61,8 @@ kdc_pid() {
   echo "$pid"
 }
 
-# A port free for both TCP and UDP on 127.0.0.1 (the KDC listens on both).
+# A port free for both TCP and UDP on 127.0.0.1 (the KDC listens on both), in place of
+# service-lib.sh's.
 free_port() {
   python3 - <<'EOF'
 import socket
@@ -163,9 +149,7 @@ make_realm() {
   mkdir -p "$DIR/db"
   : >"$DIR/kadm5.acl"
   local mpass
-  # head closes the pipe early, so tr ends with SIGPIPE; the length check below is the real test
-  mpass=$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 || true)
-  [ ${#mpass} -eq 24 ] || die "could not generate a master password"
+  mpass=$(random_password 24)
   kenv "$KDB5_UTIL" -r "$REALM" create -s -P "$mpass" >>"$DIR/kadmin.log" 2>&1 ||
     die "kdb5_util create failed (see $DIR/kadmin.log)"
   local p f
@@ -182,11 +166,9 @@ make_realm() {
 }
 
 do_stop() {
-  local pid i
+  local pid
   if pid=$(kdc_pid); then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    stop_pid "$pid" 5
   fi
   rm -f "$PIDFILE"
 }
@@ -241,15 +223,9 @@ do_start() {
   write_conf 0
   make_realm
 
-  local try rc port
-  for try in 1 2 3 4 5; do
-    port=$(free_port) || die "no free port"
-    rc=0
-    launch "$port" || rc=$?
-    [ "$rc" -eq 3 ] || break
-    echo "kdc.sh: port $port was taken, retrying" >&2
-  done
-  [ "$rc" -eq 0 ] || die "could not find a free port"
+  local port
+  launch_on_free_port launch || die "could not find a free port"
+  port=$LAUNCHED_PORT
 
   local pid
   pid=$(kdc_pid) || die "krb5kdc vanished"

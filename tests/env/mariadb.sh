@@ -36,23 +36,8 @@ STOP_TIMEOUT=${SLUICE_MARIADB_STOP_TIMEOUT:-30}
 # worth a clean shutdown: it gets a short grace before SIGKILL.
 STOP_TIMEOUT_UNREADY=5
 
-die() {
-  echo "mariadb.sh: $*" >&2
-  if [ -f "$LOG" ]; then
-    echo "---- last lines of $LOG ----" >&2
-    tail -n 30 "$LOG" >&2 || true
-  fi
-  exit 1
-}
-
-find_bin() {
-  local b
-  for b in "$@"; do
-    if command -v "$b" >/dev/null 2>&1; then command -v "$b"; return 0; fi
-    if [ -x "/usr/sbin/$b" ]; then echo "/usr/sbin/$b"; return 0; fi
-  done
-  return 1
-}
+# shellcheck source=tests/env/service-lib.sh
+source "$(dirname "$0")/service-lib.sh"
 
 # The unix socket path must fit in sun_path (108 bytes); a deep DIR gets one under /tmp instead.
 socket_path() {
@@ -65,31 +50,8 @@ socket_path() {
   echo "$s"
 }
 
-# A pid from a file, if that process is alive and is a mariadbd of this DIR (pids get reused).
-live_pid() {
-  local f=$1 pid
-  [ -f "$f" ] || return 1
-  pid=$(tr -dc '0-9' <"$f")
-  [ -n "$pid" ] || return 1
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--datadir=$DATA" || return 1
-  echo "$pid"
-}
-
-server_pid() { live_pid "$PIDFILE" || live_pid "$LAUNCHPID"; }
-
-free_port() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-  else
-    local p
-    for _ in $(seq 1 100); do
-      p=$((20000 + RANDOM % 40000))
-      if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-    done
-    return 1
-  fi
-}
+# The mariadbd of this DIR, from the pid file it writes or the one of the launch.
+server_pid() { live_pid "$PIDFILE" "--datadir=$DATA" || live_pid "$LAUNCHPID" "--datadir=$DATA"; }
 
 admin() { "$ADMIN_BIN" --defaults-file="$CNF" "$@"; }
 client() { "$CLIENT_BIN" --defaults-file="$CNF" "$@"; }
@@ -116,18 +78,7 @@ do_stop() { # [grace seconds]
   fi
   # A clean shutdown first, then signals; a half-started server may not accept the admin command.
   if [ -f "$CNF" ]; then admin shutdown >/dev/null 2>&1 || true; fi
-  # TERM again now and then: a server still initialising may not act on the first one.
-  local i
-  for ((i = 0; i < grace * 5; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    ((i % 10)) || kill -TERM "$pid" 2>/dev/null || true
-    sleep 0.2
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "mariadb.sh: server $pid did not stop in ${grace}s, killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  fi
+  stop_pid "$pid" "$grace" reterm
   rm -f "$PIDFILE" "$LAUNCHPID"
   echo "mariadb.sh: stopped ($DIR)"
 }
@@ -175,13 +126,7 @@ do_start() {
   CLIENT_BIN=$(find_bin mariadb mysql) || die "mariadb client not found"
 
   local pass port
-  if [ -s "$PASSFILE" ]; then
-    pass=$(cat "$PASSFILE")
-  else
-    pass=$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 || true)
-    [ ${#pass} -eq 24 ] || die "could not generate a password"
-    (umask 077 && echo "$pass" >"$PASSFILE")
-  fi
+  pass=$(stored_password "$PASSFILE" 24)
 
   if server_pid >/dev/null && [ -f "$DIR/.ready" ] && [ -f "$ENVFILE" ] && admin ping >/dev/null 2>&1; then
     echo "mariadb.sh: already running ($DIR)"
@@ -203,23 +148,14 @@ do_start() {
     rm -f "$DIR/.password_set"
   fi
 
-  local try rc
   if [ -n "${KEEP_PORT:-}" ]; then
     # A restart: clients keep their URL, so the server comes back where it was.
     port=$(cat "$PORTFILE") || die "no port recorded in $PORTFILE"
-    rc=0
-    launch "$port" || rc=$?
-    [ "$rc" -ne 3 ] || die "port $port was taken while the server was down"
+    launch "$port" || die "port $port was taken while the server was down"
   else
-    for try in 1 2 3 4 5; do
-      port=$(free_port) || die "no free port"
-      rc=0
-      launch "$port" || rc=$?
-      [ "$rc" -eq 3 ] || break
-      echo "mariadb.sh: port $port was taken, retrying" >&2
-    done
+    launch_on_free_port launch || die "could not find a free port"
+    port=$LAUNCHED_PORT
   fi
-  [ "$rc" -eq 0 ] || die "could not find a free port"
   echo "$port" >"$PORTFILE"
 
   # A fresh data directory has a root without password; set ours once.

@@ -39,14 +39,8 @@ SCHEME=http
 CERT=$DIR/certs/public.crt
 STOP_TIMEOUT=${SLUICE_MINIO_STOP_TIMEOUT:-30}
 
-die() {
-  echo "s3-server.sh: $*" >&2
-  if [ -f "$LOG" ]; then
-    echo "---- last lines of $LOG ----" >&2
-    tail -n 30 "$LOG" >&2 || true
-  fi
-  exit 1
-}
+# shellcheck source=tests/env/service-lib.sh
+source "$(dirname "$0")/service-lib.sh"
 
 # Builds the pinned MinIO once; a lock keeps concurrent starts from building it twice.
 ensure_minio() {
@@ -73,19 +67,8 @@ ensure_minio() {
   exec 9>&-
 }
 
-# The pid in PIDFILE, if that process is alive and is a minio serving this DIR (pids get reused).
-server_pid() {
-  local pid
-  [ -f "$PIDFILE" ] || return 1
-  pid=$(tr -dc '0-9' <"$PIDFILE")
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- " $DATA " || return 1
-  echo "$pid"
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# The minio serving this DIR.
+server_pid() { live_pid "$PIDFILE" " $DATA "; }
 
 healthy() { # port
   local url="$SCHEME://127.0.0.1:$1/minio/health/live" ca=()
@@ -107,22 +90,13 @@ make_cert() { # a self-signed certificate for 127.0.0.1, where MinIO looks for i
 }
 
 do_stop() {
-  local pid i
+  local pid
   if ! pid=$(server_pid); then
     rm -f "$PIDFILE"
     echo "s3-server.sh: not running ($DIR)"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "s3-server.sh: minio $pid did not stop in ${STOP_TIMEOUT}s, killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  fi
+  stop_pid "$pid" "$STOP_TIMEOUT"
   rm -f "$PIDFILE"
   echo "s3-server.sh: stopped ($DIR)"
 }
@@ -155,13 +129,7 @@ do_start() {
   command -v python3 >/dev/null 2>&1 || die "python3 not found"
   ensure_minio
   local pass port console try rc pid
-  if [ -s "$PASSFILE" ]; then
-    pass=$(cat "$PASSFILE")
-  else
-    pass=$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 || true)
-    [ ${#pass} -eq 32 ] || die "could not generate a password"
-    (umask 077 && echo "$pass" >"$PASSFILE")
-  fi
+  pass=$(stored_password "$PASSFILE" 32)
 
   if pid=$(server_pid) && [ -f "$ENVFILE" ] && port=$(sed -n 's/^# port //p' "$ENVFILE") &&
     [ -n "$port" ] && healthy "$port"; then

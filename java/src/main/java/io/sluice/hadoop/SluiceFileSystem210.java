@@ -317,8 +317,7 @@ public class SluiceFileSystem210 extends FileSystem {
   FSDataInputStream openInput(Path f, long knownLength, String readPolicy)
       throws IOException {
     String p = pathOf(f);
-    statistics.incrementReadOps(1);
-    counters.increment(SluiceStatistic.OP_OPEN);
+    countRead(SluiceStatistic.OP_OPEN);
     return withVolume(v -> {
       long file;
       try {
@@ -381,8 +380,7 @@ public class SluiceFileSystem210 extends FileSystem {
     String p = pathOf(f);
     int mode = permission == null ? FsPermission.getFileDefault().toShort()
         : permission.toShort();
-    statistics.incrementWriteOps(1);
-    counters.increment((flags & NativeVolume.O_CREATE) != 0 ? SluiceStatistic.OP_CREATE
+    countWrite((flags & NativeVolume.O_CREATE) != 0 ? SluiceStatistic.OP_CREATE
         : SluiceStatistic.OP_APPEND);
     return withVolume(v -> {
       long file;
@@ -490,8 +488,7 @@ public class SluiceFileSystem210 extends FileSystem {
   public boolean rename(Path src, Path dst) throws IOException {
     String s = pathOf(src);
     String d = pathOf(dst);
-    statistics.incrementWriteOps(1);
-    counters.increment(SluiceStatistic.OP_RENAME);
+    countWrite(SluiceStatistic.OP_RENAME);
     if (s.equals("/")) {
       return false;
     }
@@ -524,8 +521,7 @@ public class SluiceFileSystem210 extends FileSystem {
   @Override
   public boolean delete(Path f, boolean recursive) throws IOException {
     String p = pathOf(f);
-    statistics.incrementWriteOps(1);
-    counters.increment(SluiceStatistic.OP_DELETE);
+    countWrite(SluiceStatistic.OP_DELETE);
     return withVolume(v -> {
       try {
         NativeVolume.delete(v, user, groups, p, recursive);
@@ -560,8 +556,7 @@ public class SluiceFileSystem210 extends FileSystem {
     String p = pathOf(f);
     int mode = (absolutePermission == null ? FsPermission.getDirDefault()
         : absolutePermission).toShort();
-    statistics.incrementWriteOps(1);
-    counters.increment(SluiceStatistic.OP_MKDIRS);
+    countWrite(SluiceStatistic.OP_MKDIRS);
     withVolume(v -> {
       NativeVolume.mkdir(v, user, groups, p, mode & 07777, 0);
       return null;
@@ -583,8 +578,7 @@ public class SluiceFileSystem210 extends FileSystem {
   private void mkdirs(Path f, FsPermission permission, int umask) throws IOException {
     String p = pathOf(f);
     int mode = (permission == null ? FsPermission.getDirDefault() : permission).toShort();
-    statistics.incrementWriteOps(1);
-    counters.increment(SluiceStatistic.OP_MKDIRS);
+    countWrite(SluiceStatistic.OP_MKDIRS);
     withVolume(v -> {
       try {
         NativeVolume.mkdirs(v, user, groups, p, mode & 07777, umask);
@@ -614,8 +608,7 @@ public class SluiceFileSystem210 extends FileSystem {
   public FileStatus getFileStatus(Path f) throws IOException {
     Path q = makeQualified(f);
     String p = pathOf(q);
-    statistics.incrementReadOps(1);
-    counters.increment(SluiceStatistic.OP_GET_FILE_STATUS);
+    countRead(SluiceStatistic.OP_GET_FILE_STATUS);
     return withVolume(v -> {
       NativeStat st = new NativeStat();
       try {
@@ -649,8 +642,7 @@ public class SluiceFileSystem210 extends FileSystem {
   public RemoteIterator<FileStatus> listStatusIterator(Path f) throws IOException {
     Path q = makeQualified(f);
     String p = pathOf(q);
-    statistics.incrementReadOps(1);
-    counters.increment(SluiceStatistic.OP_LIST_STATUS);
+    countRead(SluiceStatistic.OP_LIST_STATUS);
     return withVolume(v -> {
       long dir;
       try {
@@ -916,8 +908,7 @@ public class SluiceFileSystem210 extends FileSystem {
           + " for " + f);
     }
     String p = pathOf(f);
-    statistics.incrementReadOps(1);
-    counters.increment(SluiceStatistic.OP_GET_FILE_CHECKSUM);
+    countRead(SluiceStatistic.OP_GET_FILE_CHECKSUM);
     return withVolume(v -> {
       int crc;
       try {
@@ -1224,11 +1215,7 @@ public class SluiceFileSystem210 extends FileSystem {
         }
       });
     } catch (IOException e) {
-      if (failure == null) {
-        failure = e;
-      } else {
-        failure.addSuppressed(e);
-      }
+      failure = IOFailures.add(failure, e);
     }
     if (failure != null) {
       throw failure;
@@ -1241,11 +1228,7 @@ public class SluiceFileSystem210 extends FileSystem {
       try {
         stream.close();
       } catch (IOException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
+        failure = IOFailures.add(failure, e);
       } finally {
         openStreams.remove(stream);
       }
@@ -1254,6 +1237,18 @@ public class SluiceFileSystem210 extends FileSystem {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
+
+  /** One read operation: in Hadoop's FileSystem.Statistics and as op in this filesystem's. */
+  private void countRead(SluiceStatistic op) {
+    statistics.incrementReadOps(1);
+    counters.increment(op);
+  }
+
+  /** One write operation: in Hadoop's FileSystem.Statistics and as op in this filesystem's. */
+  private void countWrite(SluiceStatistic op) {
+    statistics.incrementWriteOps(1);
+    counters.increment(op);
+  }
 
   private boolean exists(long v, String p) throws IOException {
     return statOrNull(v, p) != null;

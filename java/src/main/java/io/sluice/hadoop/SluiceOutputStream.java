@@ -210,11 +210,7 @@ public class SluiceOutputStream extends OutputStream implements Syncable, Stream
       try {
         NativeVolume.close(file); // frees the handle even when it throws
       } catch (IOException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
+        failure = IOFailures.add(failure, e);
       }
       if (failure != null) {
         failed(failure);

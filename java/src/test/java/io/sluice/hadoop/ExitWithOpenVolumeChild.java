@@ -20,11 +20,7 @@ public final class ExitWithOpenVolumeChild {
   private ExitWithOpenVolumeChild() {}
 
   public static void main(String[] args) throws IOException, InterruptedException {
-    Configuration conf = new Configuration();
-    for (int i = 3; i < args.length; i++) {
-      int eq = args[i].indexOf('=');
-      conf.set(args[i].substring(0, eq), args[i].substring(eq + 1));
-    }
+    Configuration conf = ChildJvm.settings(args, 3);
     // as docs/configuration.md says for FileContext used before any FileSystem
     conf.set("fs.AbstractFileSystem.sluice.impl", Sluice.class.getName());
     final FileContext fc = FileContext.getFileContext(URI.create(args[0]), conf);

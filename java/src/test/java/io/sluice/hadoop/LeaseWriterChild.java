@@ -19,11 +19,7 @@ public final class LeaseWriterChild {
   private LeaseWriterChild() {}
 
   public static void main(String[] args) throws IOException, InterruptedException {
-    Configuration conf = new Configuration();
-    for (int i = 3; i < args.length; i++) {
-      int eq = args[i].indexOf('=');
-      conf.set(args[i].substring(0, eq), args[i].substring(eq + 1));
-    }
+    Configuration conf = ChildJvm.settings(args, 3);
     FileSystem fs = FileSystem.newInstance(URI.create(args[0]), conf);
     FSDataOutputStream out = fs.create(new Path(args[1]));
     out.write(TestSluiceLeaseRecovery.bytes(Integer.parseInt(args[2]), 9));

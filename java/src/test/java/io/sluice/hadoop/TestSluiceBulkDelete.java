@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.IOException;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -30,19 +29,14 @@ public class TestSluiceBulkDelete {
 
   @Before
   public void setUp() throws IOException {
-    fs = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS),
-        SluiceTestVolume.configure(new Configuration()));
-    base = fs.makeQualified(new Path("/bulk-" + System.nanoTime()));
-    fs.mkdirs(base);
+    fs = SluiceTestVolume.newFileSystem(SluiceTestVolume.configure(new Configuration()));
+    base = fs.makeQualified(SluiceTestVolume.freshDir(fs, "/bulk-"));
     bulk = new SluiceBulkDelete(fs, base);
   }
 
   @After
   public void tearDown() throws IOException {
-    if (fs != null) {
-      fs.delete(base, true);
-      fs.close();
-    }
+    SluiceTestVolume.removeAndClose(fs, base);
   }
 
   private void touch(Path p) throws IOException {

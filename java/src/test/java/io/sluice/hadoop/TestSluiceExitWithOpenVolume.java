@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.File;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
@@ -49,19 +46,12 @@ public class TestSluiceExitWithOpenVolume {
     File reports = tmp.newFolder();
     try {
       for (int run = 0; run < RUNS; run++) {
-        List<String> cmd = new ArrayList<>(Arrays.asList(
-            new File(System.getProperty("java.home"), "bin/java").getPath(),
-            "-Xmx256m", "-XX:ErrorFile=" + new File(reports, "hs_err_pid%p.log"),
-            "-cp", System.getProperty("java.class.path"),
-            ExitWithOpenVolumeChild.class.getName(), SluiceTestVolume.DEFAULT_FS,
-            dir.toString(), "1500"));
-        for (Map.Entry<String, String> e : conf) {
-          // no disk cache: every block goes to object storage from the workers while they run
-          if ((e.getKey().startsWith("sluice.") || e.getKey().startsWith("fs.sluice."))
-              && !e.getKey().endsWith("cache-dir")) {
-            cmd.add(e.getKey() + "=" + e.getValue());
-          }
-        }
+        // no disk cache: every block goes to object storage from the workers while they run
+        List<String> cmd = ChildJvm.command(
+            Arrays.asList("-Xmx256m", "-XX:ErrorFile=" + new File(reports, "hs_err_pid%p.log")),
+            ExitWithOpenVolumeChild.class,
+            Arrays.asList(SluiceTestVolume.DEFAULT_FS, dir.toString(), "1500"), conf,
+            key -> !key.endsWith("cache-dir"));
         File log = new File(tmp.getRoot(), "child-" + run + ".log");
         Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
             .redirectOutput(log).start();
@@ -76,8 +66,7 @@ public class TestSluiceExitWithOpenVolume {
             new String(Files.readAllBytes(log.toPath()), StandardCharsets.UTF_8)).isZero();
       }
     } finally {
-      try (FileSystem fs = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS),
-          conf)) {
+      try (FileSystem fs = SluiceTestVolume.newFileSystem(conf)) {
         fs.delete(dir, true);
       } catch (IOException e) {
         // best effort: the directory is under a unique name

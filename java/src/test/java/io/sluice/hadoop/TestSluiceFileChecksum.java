@@ -7,7 +7,6 @@ import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.CommonPathCapabilities;
@@ -55,18 +54,14 @@ public class TestSluiceFileChecksum {
     hdfs.waitActive();
     dfs = hdfs.getFileSystem();
     Configuration conf = SluiceTestVolume.configure(new Configuration());
-    fs = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
-    dir = new Path("/test/checksum-" + System.nanoTime());
-    fs.mkdirs(dir);
+    fs = SluiceTestVolume.newFileSystem(conf);
+    dir = SluiceTestVolume.freshDir(fs, "/test/checksum-");
     dfs.mkdirs(dir);
   }
 
   @AfterClass
   public static void tearDown() throws IOException {
-    if (fs != null) {
-      fs.delete(dir, true);
-      fs.close();
-    }
+    SluiceTestVolume.removeAndClose(fs, dir);
     if (hdfs != null) {
       hdfs.shutdown();
     }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
@@ -20,31 +19,19 @@ import org.apache.hadoop.fs.FsStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.XAttrSetFlag;
 import org.apache.hadoop.fs.permission.FsPermission;
-import org.junit.After;
-import org.junit.Before;
 import org.junit.Test;
 
 /** The operations of SluiceFileSystem that Hadoop's contract suites do not cover. */
-public class TestSluiceFileSystem {
-  private FileSystem fs;
-  private Path dir;
-
-  @Before
-  public void setUp() throws IOException {
-    Configuration conf = SluiceTestVolume.configure(new Configuration());
-    conf.set("sluice.testvol.block.size", "1M"); // per-volume key wins over sluice.block.size
-    conf.set("sluice.block.size", "64M");
-    fs = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
-    dir = new Path("/unit-" + System.nanoTime());
-    fs.mkdirs(dir);
+public class TestSluiceFileSystem extends VolumeTestBase {
+  public TestSluiceFileSystem() {
+    super("/unit-");
   }
 
-  @After
-  public void tearDown() throws IOException {
-    if (fs != null) {
-      fs.delete(dir, true);
-      fs.close();
-    }
+  @Override
+  protected Configuration configure(Configuration conf) {
+    conf.set("sluice.testvol.block.size", "1M"); // per-volume key wins over sluice.block.size
+    conf.set("sluice.block.size", "64M");
+    return conf;
   }
 
   private byte[] write(Path p, int len) throws IOException {
@@ -119,8 +106,8 @@ public class TestSluiceFileSystem {
    */
   @Test
   public void usedSpaceIsCurrentAcrossInstances() throws IOException {
-    try (FileSystem other = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS),
-        SluiceTestVolume.configure(new Configuration()))) {
+    try (FileSystem other =
+        SluiceTestVolume.newFileSystem(SluiceTestVolume.configure(new Configuration()))) {
       long before = fs.getStatus().getUsed();
       Path p = new Path(dir, "used");
       write(p, 1 << 20);
@@ -151,8 +138,7 @@ public class TestSluiceFileSystem {
     assertThatThrownBy(() -> left.read()).isInstanceOf(IOException.class);
     out.close(); // idempotent
     left.close();
-    fs = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS),
-        SluiceTestVolume.configure(new Configuration()));
+    fs = SluiceTestVolume.newFileSystem(SluiceTestVolume.configure(new Configuration()));
     assertThat(fs.getFileStatus(p).getLen()).isEqualTo(3);
   }
 }

@@ -5,16 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.CommonPathCapabilities;
@@ -42,18 +39,14 @@ public class TestSluiceLeaseRecovery {
   @Before
   public void setUp() throws IOException {
     Configuration conf = SluiceTestVolume.configureScratch(new Configuration());
-    a = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
-    b = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
-    dir = new Path("/test/leases-" + System.nanoTime());
-    a.mkdirs(dir);
+    a = SluiceTestVolume.newFileSystem(conf);
+    b = SluiceTestVolume.newFileSystem(conf);
+    dir = SluiceTestVolume.freshDir(a, "/test/leases-");
   }
 
   @After
   public void tearDown() throws IOException {
-    if (b != null) {
-      b.delete(dir, true);
-      b.close();
-    }
+    SluiceTestVolume.removeAndClose(b, dir);
     if (a != null) {
       try {
         a.close();
@@ -124,15 +117,7 @@ public class TestSluiceLeaseRecovery {
   @Test
   public void recoveryOfAKilledWritersFile() throws Exception {
     Path wal = new Path(dir, "killed-wal");
-    Process child = startKilledWriter(wal, 5000);
-    try {
-      BufferedReader said = new BufferedReader(
-          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      assertThat(said.readLine()).isEqualTo("hflushed");
-    } finally {
-      child.destroyForcibly(); // SIGKILL: no close, no session cleanup
-      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
+    killWriterAfterHflush(wal, 5000);
     LeaseRecoverable lr = (LeaseRecoverable) b;
     assertThat(lr.isFileClosed(wal)).isFalse();
     assertThatThrownBy(() -> b.append(wal)).isInstanceOf(IOException.class)
@@ -146,19 +131,24 @@ public class TestSluiceLeaseRecovery {
     assertThat(b.getFileStatus(wal).getLen()).isEqualTo(5010);
   }
 
-  private Process startKilledWriter(Path wal, int n) throws IOException {
+  /**
+   * Has a LeaseWriterChild write and hflush n bytes to wal, then kills it with SIGKILL: no close,
+   * no session cleanup.
+   */
+  private void killWriterAfterHflush(Path wal, int n) throws Exception {
     Configuration conf = SluiceTestVolume.configureScratch(new Configuration());
-    List<String> cmd = new ArrayList<>(Arrays.asList(
-        new File(System.getProperty("java.home"), "bin/java").getPath(),
-        "-cp", System.getProperty("java.class.path"),
-        LeaseWriterChild.class.getName(), SluiceTestVolume.DEFAULT_FS, wal.toString(),
-        Integer.toString(n)));
-    for (Map.Entry<String, String> e : conf) {
-      if (e.getKey().startsWith("sluice.") || e.getKey().startsWith("fs.sluice.")) {
-        cmd.add(e.getKey() + "=" + e.getValue());
-      }
+    List<String> cmd = ChildJvm.command(Collections.emptyList(), LeaseWriterChild.class,
+        Arrays.asList(SluiceTestVolume.DEFAULT_FS, wal.toString(), Integer.toString(n)), conf,
+        key -> true);
+    Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try {
+      BufferedReader said = new BufferedReader(
+          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(said.readLine()).isEqualTo("hflushed");
+    } finally {
+      child.destroyForcibly();
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
-    return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
   }
 
   /**
@@ -172,15 +162,7 @@ public class TestSluiceLeaseRecovery {
   public void killedWritersFileWithoutRecovery() throws Exception {
     Path walDir = new Path(dir, "WALs/server1");
     Path wal = new Path(walDir, "wal.1");
-    Process child = startKilledWriter(wal, 70000);
-    try {
-      BufferedReader said = new BufferedReader(
-          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      assertThat(said.readLine()).isEqualTo("hflushed");
-    } finally {
-      child.destroyForcibly();
-      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
+    killWriterAfterHflush(wal, 70000);
     Path splitting = new Path(dir, "WALs/server1-splitting");
     assertThat(b.rename(walDir, splitting)).isTrue();
     Path moved = new Path(splitting, "wal.1");
@@ -243,8 +225,8 @@ public class TestSluiceLeaseRecovery {
     Configuration conf = SluiceTestVolume.configureScratch(new Configuration());
     conf.setBoolean(SluiceConstants.hadoopKey(SluiceConstants.LEASES), false);
     Path p = new Path(dir, "multi");
-    try (FileSystem x = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
-        FileSystem y = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf)) {
+    try (FileSystem x = SluiceTestVolume.newFileSystem(conf);
+        FileSystem y = SluiceTestVolume.newFileSystem(conf)) {
       assertThat(x.hasPathCapability(p, CommonPathCapabilities.LEASE_RECOVERABLE)).isFalse();
       try (FSDataOutputStream o1 = x.create(p); FSDataOutputStream o2 = y.append(p)) {
         o1.write(1);

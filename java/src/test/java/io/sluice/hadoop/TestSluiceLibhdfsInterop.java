@@ -2,22 +2,18 @@ package io.sluice.hadoop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Map;
 import java.util.Random;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
 import org.junit.Test;
@@ -28,24 +24,21 @@ import org.junit.rules.TemporaryFolder;
  * process of its own, configured by core-site.xml as any libhdfs program) and through the Java
  * FileSystem: what one writes, the other reads identically, across block and chunk sizes.
  */
-public class TestSluiceLibhdfsInterop {
+public class TestSluiceLibhdfsInterop extends VolumeTestBase {
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
 
-  private Configuration conf;
-  private FileSystem fs;
-  private Path dir;
   private File confDir;
+
+  public TestSluiceLibhdfsInterop() {
+    super("/libhdfs-");
+  }
 
   @Before
   public void setUp() throws IOException {
-    conf = SluiceTestVolume.configure(new Configuration());
-    fs = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
-    dir = new Path("/libhdfs-" + System.nanoTime());
-    fs.mkdirs(dir);
     // core-site.xml with the volume's settings, as an operator would give libhdfs programs
     confDir = tmp.newFolder("conf");
     StringBuilder xml = new StringBuilder("<?xml version=\"1.0\"?>\n<configuration>\n");
-    for (Map.Entry<String, String> e : conf) {
+    for (Map.Entry<String, String> e : fs.getConf()) {
       if (e.getKey().startsWith("sluice.")) {
         xml.append("  <property><name>").append(escape(e.getKey())).append("</name><value>")
             .append(escape(e.getValue())).append("</value></property>\n");
@@ -54,14 +47,6 @@ public class TestSluiceLibhdfsInterop {
     xml.append("</configuration>\n");
     Files.write(new File(confDir, "core-site.xml").toPath(),
         xml.toString().getBytes(StandardCharsets.UTF_8));
-  }
-
-  @After
-  public void tearDown() throws IOException {
-    if (fs != null) {
-      fs.delete(dir, true);
-      fs.close();
-    }
   }
 
   private static String escape(String s) {

@@ -29,7 +29,6 @@ import org.apache.hadoop.fs.RawPathHandle;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.security.AccessControlException;
 import org.apache.hadoop.security.UserGroupInformation;
-import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 
@@ -37,25 +36,16 @@ import org.junit.Test;
  * Path handles and etags beyond Hadoop's suites: permissions on handles that follow renames,
  * handles that are not ours, and etags through truncate, append and listings.
  */
-public class TestSluicePathHandlesAndEtags {
+public class TestSluicePathHandlesAndEtags extends VolumeTestBase {
   private static final URI VOLUME = URI.create(SluiceTestVolume.DEFAULT_FS);
-  private FileSystem fs;
-  private Path dir;
 
-  @Before
-  public void setUp() throws IOException {
-    fs = FileSystem.newInstance(VOLUME, SluiceTestVolume.configure(new Configuration()));
-    dir = new Path("/handles-" + System.nanoTime());
-    fs.mkdirs(dir, new FsPermission((short) 0777));
-    fs.setPermission(dir, new FsPermission((short) 0777));
+  public TestSluicePathHandlesAndEtags() {
+    super("/handles-");
   }
 
-  @After
-  public void tearDown() throws IOException {
-    if (fs != null) {
-      fs.delete(dir, true);
-      fs.close();
-    }
+  @Before
+  public void openDirToAll() throws IOException {
+    fs.setPermission(dir, new FsPermission((short) 0777));
   }
 
   private void write(Path p, byte[] data, boolean append) throws IOException {

@@ -7,7 +7,6 @@ import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.CompositeCrcFileChecksum;
@@ -39,8 +38,17 @@ public class TestSluiceSafeMode {
 
   @Before
   public void setUp() throws IOException {
+    fs = SluiceTestVolume.newFileSystem(SluiceTestVolume.configure(new Configuration()));
+  }
+
+  /** A FileSystem of the test volume with fs.sluice.impl set to className, which must be impl's. */
+  private static FileSystem newInstanceNaming(String className, Class<? extends FileSystem> impl)
+      throws IOException {
     Configuration conf = SluiceTestVolume.configure(new Configuration());
-    fs = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS), conf);
+    conf.set(SluiceConstants.FS_SLUICE_IMPL, className);
+    FileSystem named = SluiceTestVolume.newFileSystem(conf);
+    assertThat(named.getClass()).isEqualTo(impl);
+    return named;
   }
 
   @After
@@ -76,14 +84,11 @@ public class TestSluiceSafeMode {
 
   @Test
   public void theEverywhereClassNamedExplicitlyWorksAndIsWarnedAbout() throws IOException {
-    Configuration conf = SluiceTestVolume.configure(new Configuration());
-    conf.set(SluiceConstants.FS_SLUICE_IMPL, SluiceConstants.FS_SLUICE_IMPL_DEFAULT);
-    try (FileSystem base = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS),
-        conf)) {
-      assertThat(base.getClass()).isEqualTo(SluiceFileSystem.class);
+    try (FileSystem base = newInstanceNaming(SluiceConstants.FS_SLUICE_IMPL_DEFAULT,
+        SluiceFileSystem.class)) {
       assertThat(base).isNotInstanceOf(SafeMode.class);
       assertThat(base.exists(new Path("/"))).isTrue();
-      assertThat(HadoopCompat.lackingWarning((SluiceFileSystem) base, conf))
+      assertThat(HadoopCompat.lackingWarning((SluiceFileSystem) base, base.getConf()))
           .contains("fs.sluice.impl = io.sluice.hadoop.SluiceFileSystem)")
           .contains("Set fs.sluice.impl = io.sluice.hadoop.SluiceFileSystem336")
           .contains("SafeMode");
@@ -96,11 +101,8 @@ public class TestSluiceSafeMode {
    */
   @Test
   public void theHadoop210ClassNamedExplicitlyWorksAndIsWarnedAbout() throws IOException {
-    Configuration conf = SluiceTestVolume.configure(new Configuration());
-    conf.set(SluiceConstants.FS_SLUICE_IMPL, SluiceConstants.FS_SLUICE_IMPL_210);
-    try (FileSystem base = FileSystem.newInstance(URI.create(SluiceTestVolume.DEFAULT_FS),
-        conf)) {
-      assertThat(base.getClass()).isEqualTo(SluiceFileSystem210.class);
+    try (FileSystem base = newInstanceNaming(SluiceConstants.FS_SLUICE_IMPL_210,
+        SluiceFileSystem210.class)) {
       assertThat(base).isNotInstanceOf(IOStatisticsSource.class);
       Path p = new Path("/hadoop210-" + System.nanoTime());
       try (FSDataOutputStream out = base.create(p)) {
@@ -125,7 +127,7 @@ public class TestSluiceSafeMode {
       assertThat(own.getChecksumOpt().getChecksumType())
           .isEqualTo(hadoops.getChecksumOpt().getChecksumType());
       assertThat(base.delete(p, false)).isTrue();
-      assertThat(HadoopCompat.lackingWarning((SluiceFileSystem210) base, conf))
+      assertThat(HadoopCompat.lackingWarning((SluiceFileSystem210) base, base.getConf()))
           .contains("fs.sluice.impl = io.sluice.hadoop.SluiceFileSystem210)")
           .contains("Set fs.sluice.impl = io.sluice.hadoop.SluiceFileSystem336")
           .contains("IOStatistics")

@@ -3,6 +3,7 @@ package io.sluice.hadoop.contract;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import io.sluice.hadoop.SluiceConstants;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 
 /**
  * The volume the contract suites run on: an embedded one (SQLite metadata, a local directory as
@@ -46,9 +48,44 @@ public final class SluiceTestVolume {
     return configure(conf, meta());
   }
 
+  /**
+   * As {@link #configure}, with the test volume as fs.defaultFS too, for what resolves paths
+   * against it (FsShell, MapReduce jobs).
+   */
+  public static Configuration configureAsDefault(Configuration conf) {
+    configure(conf);
+    conf.set(FileSystem.FS_DEFAULT_NAME_KEY, conf.get("fs.contract.test.fs.sluice"));
+    return conf;
+  }
+
   /** As {@link #configure}, for the scratch volume of tests whose clients die. */
   public static Configuration configureScratch(Configuration conf) {
     return configure(conf, scratchMeta());
+  }
+
+  /** A FileSystem of the test volume of its own (not the cached one), for the caller to close. */
+  public static FileSystem newFileSystem(Configuration conf) throws IOException {
+    return FileSystem.newInstance(URI.create(DEFAULT_FS), conf);
+  }
+
+  /** A new directory for one test: prefix followed by the time in nanoseconds. */
+  public static org.apache.hadoop.fs.Path freshDir(FileSystem fs, String prefix)
+      throws IOException {
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(prefix + System.nanoTime());
+    fs.mkdirs(dir);
+    return dir;
+  }
+
+  /** A test's cleanup: removes dir (when made) and closes fs (when opened). */
+  public static void removeAndClose(FileSystem fs, org.apache.hadoop.fs.Path dir)
+      throws IOException {
+    if (fs == null) {
+      return;
+    }
+    if (dir != null) {
+      fs.delete(dir, true);
+    }
+    fs.close();
   }
 
   private static Configuration configure(Configuration conf, String metaUrl) {

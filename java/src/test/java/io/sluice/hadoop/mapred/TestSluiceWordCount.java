@@ -6,7 +6,6 @@ import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,17 +52,13 @@ public class TestSluiceWordCount {
 
   @BeforeClass
   public static void setUpClass() throws IOException {
-    base = SluiceTestVolume.configure(new Configuration());
-    String name = base.get("fs.contract.test.fs.sluice");
-    base.set(FileSystem.FS_DEFAULT_NAME_KEY, name);
-    fs = FileSystem.newInstance(URI.create(name), base); // closed here; the job uses the cache
+    base = SluiceTestVolume.configureAsDefault(new Configuration());
+    fs = FileSystem.newInstance(base); // closed here; the job uses the cache
   }
 
   @AfterClass
   public static void tearDownClass() throws IOException {
-    if (fs != null) {
-      fs.close();
-    }
+    SluiceTestVolume.removeAndClose(fs, null);
   }
 
   @Before

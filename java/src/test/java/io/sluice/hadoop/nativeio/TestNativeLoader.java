@@ -98,6 +98,16 @@ public class TestNativeLoader {
     }
   }
 
+  /** extract(lib) must fail with an IOException whose message has every one of parts. */
+  private void assertExtractRefuses(String what, String... parts) throws Exception {
+    try {
+      extract(lib);
+      fail("accepted " + what);
+    } catch (IOException e) {
+      assertMessage(e, parts);
+    }
+  }
+
   @Test
   public void cacheDirIsUnderHome() {
     assertEquals(Paths.get("/h/u", ".cache", "sluice", "native"), NativeLoader.cacheDir("/h/u"));
@@ -260,24 +270,16 @@ public class TestNativeLoader {
   public void refusesWorldWritableHashDirectory() throws Exception {
     Path dir = Paths.get(extract(lib)).getParent();
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
-    try {
-      extract(lib);
-      fail("accepted a world-writable " + dir);
-    } catch (IOException e) {
-      assertMessage(e, dir.toString(), "writable by group or others", "rwxrwxrwx", "refusing");
-    }
+    assertExtractRefuses("a world-writable " + dir, dir.toString(), "writable by group or others",
+        "rwxrwxrwx", "refusing");
   }
 
   @Test
   public void refusesGroupWritableHashDirectory() throws Exception {
     Path dir = Paths.get(extract(lib)).getParent();
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
-    try {
-      extract(lib);
-      fail("accepted a group-writable " + dir);
-    } catch (IOException e) {
-      assertMessage(e, dir.toString(), "writable by group or others", "rwxrwx---");
-    }
+    assertExtractRefuses("a group-writable " + dir, dir.toString(), "writable by group or others",
+        "rwxrwx---");
   }
 
   @Test
@@ -285,12 +287,8 @@ public class TestNativeLoader {
     // Whoever can write the cache root can swap the hash directory for their own.
     Files.createDirectories(base);
     Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxrwxrwx"));
-    try {
-      extract(lib);
-      fail("accepted a world-writable " + base);
-    } catch (IOException e) {
-      assertMessage(e, base.toString(), "writable by group or others");
-    }
+    assertExtractRefuses("a world-writable " + base, base.toString(),
+        "writable by group or others");
   }
 
   @Test
@@ -308,12 +306,7 @@ public class TestNativeLoader {
     Files.createDirectories(base);
     Path dir = base.resolve(sha256(lib));
     Files.createSymbolicLink(dir, real);
-    try {
-      extract(lib);
-      fail("accepted a symlink as " + dir);
-    } catch (IOException e) {
-      assertMessage(e, dir.toString(), "is not a directory");
-    }
+    assertExtractRefuses("a symlink as " + dir, dir.toString(), "is not a directory");
     assertEquals("nothing written through the link", 0, names(real).size());
   }
 
@@ -339,12 +332,8 @@ public class TestNativeLoader {
   public void refusesALibraryOwnedBySomeoneElse() throws Exception {
     Path target = Paths.get(extract(lib));
     if (chownToNobody(target)) {
-      try {
-        extract(lib);
-        fail("accepted " + target + " owned by nobody");
-      } catch (IOException e) {
-        assertMessage(e, target.toString(), "owned by nobody", "not by " + me);
-      }
+      assertExtractRefuses(target + " owned by nobody", target.toString(), "owned by nobody",
+          "not by " + me);
     } else {
       // Without root the directories are what another user would have to own; see above.
       try {

@@ -6,7 +6,6 @@ import io.sluice.hadoop.contract.SluiceTestVolume;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -87,26 +86,21 @@ public class TestSluiceFsShell {
 
   @BeforeClass
   public static void setUpClass() throws IOException {
-    conf = SluiceTestVolume.configure(new Configuration());
-    String name = conf.get("fs.contract.test.fs.sluice");
-    conf.set(FileSystem.FS_DEFAULT_NAME_KEY, name);
+    conf = SluiceTestVolume.configureAsDefault(new Configuration());
     conf.setLong("fs.trash.interval", 0);
-    fs = FileSystem.newInstance(URI.create(name), conf); // closed here; the shell uses the cache
+    fs = FileSystem.newInstance(conf); // closed here; the shell uses the cache
     root = fs.getUri().toString();
   }
 
   @AfterClass
   public static void tearDownClass() throws IOException {
-    if (fs != null) {
-      fs.close();
-    }
+    SluiceTestVolume.removeAndClose(fs, null);
   }
 
   @Before
   public void setUp() throws IOException {
-    dir = new Path("/shell-" + System.nanoTime());
+    dir = SluiceTestVolume.freshDir(fs, "/shell-");
     d = root + dir;
-    fs.mkdirs(dir);
   }
 
   @After
