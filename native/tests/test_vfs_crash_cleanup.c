@@ -336,8 +336,7 @@ static void test_kill_during_compaction(const char *self, const char *meta, cons
 /* Stages a block of a new file while the store is out and closes the file (which reports that
  * the block is not in object storage yet), then keeps the store out for 12 s of the volume's
  * clock: by then the block's own retry delay has grown to 20 s. */
-static void staged_during_outage(sluice_volume *vol, const char *path, const char *staging,
-				 int before)
+static void staged_during_outage(sluice_volume *vol, const char *path, size_t before)
 {
 	atomic_store(&relay.down, true);
 	sluice_file *f;
@@ -345,7 +344,7 @@ static void staged_during_outage(sluice_volume *vol, const char *path, const cha
 	CHECK(sluice_write(f, "staged while the store was out", 30) == 30);
 	CHECK_RC(sluice_hflush(f), 0);
 	CHECK(sluice_close(f) != 0); /* durable locally, not in object storage yet */
-	CHECK_RC(count_files(staging), before + 1);
+	CHECK_RC(sl_stage_backlog(vol->core.stage), before + 1);
 	/* a second at a time, each with the round of retries the background thread would run in
 	 * it (it runs one every second of real time) */
 	for (int s = 0; s < 12; s++) {
@@ -353,13 +352,13 @@ static void staged_during_outage(sluice_volume *vol, const char *path, const cha
 		sl_stage_sweep(vol->core.stage);
 		usleep(100 * 1000); /* the upload it tried fails */
 	}
-	CHECK_RC(count_files(staging), before + 1);
+	CHECK_RC(sl_stage_backlog(vol->core.stage), before + 1);
 	atomic_store(&relay.down, false);
 }
 
-static double until_uploaded(const char *staging, int before, int64_t up)
+static double until_uploaded(sluice_volume *vol, size_t before, int64_t up)
 {
-	while (count_files(staging) > before && mono_ms() - up < 30000)
+	while (sl_stage_backlog(vol->core.stage) > before && mono_ms() - up < 30000)
 		usleep(100 * 1000);
 	return (mono_ms() - up) / 1000.0;
 }
@@ -375,25 +374,21 @@ static void test_outage(const char *meta, const char *cache, const char *endpoin
 	snprintf(bucket, sizeof(bucket), "http://127.0.0.1:%d/%s", relay.port, bucket_name);
 	sluice_volume *vol = open_vol(meta, cache, bucket, NULL);
 	REQUIRE(vol != NULL);
-	sluice_volume_info info;
-	REQUIRE(sluice_volume_get_info(vol, &info) == 0);
-	char staging[1200];
-	snprintf(staging, sizeof(staging), "%s/%s/rawstaging", cache, info.uuid);
-	int before = count_files(staging);
+	size_t before = sl_stage_backlog(vol->core.stage);
 
-	staged_during_outage(vol, "/outage-1", staging, before);
+	staged_during_outage(vol, "/outage-1", before);
 	int64_t up = mono_ms();
 	sluice_file *f;
 	REQUIRE(sluice_open(vol, NULL, "/after-outage", SLUICE_O_CREATE, 0644, 022, &f) == 0);
 	CHECK(sluice_write(f, "x", 1) == 1);
 	CHECK_RC(sluice_close(f), 0); /* an upload that succeeds */
-	double took = until_uploaded(staging, before, up);
+	double took = until_uploaded(vol, before, up);
 	printf("after an outage the staged block was uploaded %.1f s after the store answered "
 	       "(another upload succeeded)\n", took);
 	CHECK(took < 3.0);
 
-	staged_during_outage(vol, "/outage-2", staging, before);
-	took = until_uploaded(staging, before, mono_ms());
+	staged_during_outage(vol, "/outage-2", before);
+	took = until_uploaded(vol, before, mono_ms());
 	printf("after an outage the staged block was uploaded %.1f s after the store answered "
 	       "(no other traffic)\n", took);
 	CHECK(took < 5.0);

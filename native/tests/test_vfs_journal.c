@@ -4,7 +4,9 @@
  * current generation (a full generation was retired after its files were synced, and its
  * stale records left behind the new ones are not replayed), stops at a torn tail, refuses a key
  * that leaves the directory, and removes the journal. A clean close removes it too. Threads
- * appending at once (a block server's connections) all get their blocks journaled. */
+ * appending at once (a block server's connections) all get their blocks journaled. Blocks
+ * journaled without a file are read from the journal; at the end of their generation (or at
+ * close) the journal writes the files of those not retired, and of no retired one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -48,7 +50,7 @@ static int stage_block(struct sl_journal *j, const char *dir, int i, bool unsafe
 	uint32_t len = BLOCK;
 	struct sl_err err = {0};
 	int rc = unsafe ? 0 : sl_cachefile_write(path, buf, BLOCK, false, &err);
-	return rc ? rc : sl_journal_append(j, &k, &d, &len, 1, NULL, &err);
+	return rc ? rc : sl_journal_append(j, &k, &d, &len, 1, true, NULL, &err);
 }
 
 /* Waits for the child pid, which must exit with 0. */
@@ -226,7 +228,7 @@ int main(void)
 	const char *k = "chunks/0/0/000001_0_4096";
 	const uint8_t *d = buf;
 	uint32_t len = BLOCK;
-	CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, NULL, &err), 0);
+	CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, true, NULL, &err), 0);
 	snprintf(jpath, sizeof(jpath), "%s/.journal", dir);
 	CHECK(exists(jpath));
 	sl_journal_close(j, &log);
@@ -234,6 +236,55 @@ int main(void)
 	CHECK_RC(sl_journal_open(dir, &j, &err), 0);
 	CHECK(exists(jpath));
 	sl_journal_close(j, &log);
+
+	/* 5. blocks without files: read from the journal; a generation's end writes the files of
+	 * the ones not retired (readable from there on), and close those of the current one */
+	snprintf(dir, sizeof(dir), "%s/nofiles", base);
+	REQUIRE(mkdir(dir, 0700) == 0);
+	CHECK_RC(sl_journal_open(dir, &j, &err), 0);
+	for (int i = 0; i < per_gen; i++) {
+		char key[128];
+		key_of(i, key, sizeof(key));
+		fill(buf, i);
+		k = key;
+		CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, false, NULL, &err), 0);
+	}
+	uint8_t *got = NULL;
+	uint32_t got_len = 0;
+	char key[128], path[700];
+	key_of(7, key, sizeof(key));
+	fill(buf, 7);
+	CHECK_RC(sl_journal_read(j, key, &got, &got_len, &err), 0);
+	CHECK(got_len == BLOCK && got && !memcmp(got, buf, BLOCK));
+	free(got);
+	got = NULL;
+	CHECK_RC(sl_journal_read(j, "chunks/0/0/999999_0_4096", &got, &got_len, &err), -ENOENT);
+	CHECK(whole(dir, per_gen, &first) == 0); /* no file yet */
+	for (int i = 0; i < per_gen; i += 2) { /* the even ones are uploaded */
+		key_of(i, key, sizeof(key));
+		CHECK(sl_journal_retire(j, key));
+		CHECK(!sl_journal_retire(j, key)); /* once */
+	}
+	key_of(per_gen, key, sizeof(key)); /* does not fit: the generation ends */
+	fill(buf, per_gen);
+	k = key;
+	CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, false, NULL, &err), 0);
+	CHECK_RC(whole(dir, per_gen, &first), per_gen / 2);
+	CHECK_RC(first, 1);
+	for (int i = 0; i < 4; i++) {
+		key_of(i, key, sizeof(key));
+		snprintf(path, sizeof(path), "%s/%s", dir, key);
+		CHECK(exists(path) == (i % 2 == 1));
+		/* an odd one's file now holds it; the journal no longer does */
+		CHECK_RC(sl_journal_read(j, key, &got, &got_len, &err), -ENOENT);
+	}
+	key_of(per_gen, key, sizeof(key));
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	CHECK(!exists(path));
+	sl_journal_close(j, &log);
+	CHECK(exists(path));
+	snprintf(jpath, sizeof(jpath), "%s/.journal", dir);
+	CHECK(!exists(jpath));
 
 	if (!tu_failures)
 		CHECK(tu_rm_rf(base) == 0);

@@ -8,11 +8,18 @@
  * client that takes the directory over replays the journal first, rewriting every block whose
  * cache file is missing or fails verification.
  *
+ * Small blocks (the last block of an hflushed slice, a WAL's records mostly) need no cache file
+ * at all while they are staged: creating one per hflush costs more than the journal's append
+ * (inode allocation dominates a WAL writer's CPU profile). Appended without a file, a block is
+ * read from the journal (sl_journal_read) until it is retired (uploaded and committed: it is
+ * then needed nowhere, as its object serves readers) or its generation ends, when the journal
+ * writes its cache file, so that it is staged as any other block from then on.
+ *
  * The file is reused in generations. When a round does not fit, the blocks of the generation
- * that are still staged are fdatasync'ed with their directories, then the generation number in
- * the header is bumped, which retires every older record at once. Each record carries its
- * generation and a CRC32C, so replay stops at the first torn or stale one: nothing after it was
- * acknowledged.
+ * that are still staged are made durable in their own files (written first where only the
+ * journal held them) with their directories, then the generation number in the header is
+ * bumped, which retires every older record at once. Each record carries its generation and a
+ * CRC32C, so replay stops at the first torn or stale one: nothing after it was acknowledged.
  *
  * Appenders may be many threads (a block server's connections): each writes its records under
  * the lock, then waits until an fdatasync that started after its write has finished; one of
@@ -39,6 +46,7 @@
 #include "../util/clock.h"
 #include "../util/crc32c.h"
 #include "../util/fileio.h"
+#include "../util/lru.h"
 #include "cachefile.h"
 #include "journal.h"
 
@@ -51,6 +59,17 @@
 static const uint8_t FILE_MAGIC[4] = {'S', 'L', 'J', 'N'};
 static const uint8_t REC_MAGIC[4] = {'S', 'L', 'J', 'R'};
 
+/* A block of the current generation. */
+struct jentry {
+	struct sl_lru_link link; /* in the index, by key */
+	struct jentry *next;     /* in the order appended */
+	uint64_t off;            /* its record */
+	uint32_t len;            /* the block's bytes */
+	bool has_file;           /* its cache file exists (written by the appender, or by us) */
+	bool retired;            /* needed no longer: its file is not to be written or synced */
+	char key[];
+};
+
 struct sl_journal {
 	char dir[PATH_MAX];
 	int fd;
@@ -58,8 +77,8 @@ struct sl_journal {
 	pthread_cond_t synced_cond;
 	uint64_t gen;
 	uint64_t off;     /* end of this generation's records */
-	char *keys;       /* this generation's keys, each NUL-terminated */
-	size_t keys_len, keys_cap;
+	struct sl_lru index;             /* this generation's blocks by key */
+	struct jentry *entries, **tail;  /* the same, in the order appended */
 	/* bytes appended over all generations, and how many of them are durable */
 	uint64_t written, synced;
 	bool syncing;     /* a waiter runs the fdatasync for everyone */
@@ -93,6 +112,35 @@ static int write_header(struct sl_journal *j)
 	return fdatasync(j->fd) ? -errno : 0;
 }
 
+static bool entry_is(const struct sl_lru_link *l, const void *key)
+{
+	return !strcmp(((const struct jentry *)l)->key, key);
+}
+
+static uint64_t key_hash(const char *key)
+{
+	return sl_lru_hash(SL_LRU_HASH_INIT, key, strlen(key));
+}
+
+static struct jentry *find_entry(const struct sl_journal *j, const char *key)
+{
+	return (struct jentry *)sl_lru_find(&j->index, key_hash(key), key);
+}
+
+static void free_entry(struct sl_lru_link *l, void *arg)
+{
+	(void)arg;
+	free(l);
+}
+
+/* Forgets the generation's blocks (each is in the index once, see note_entry). */
+static void free_entries(struct sl_journal *j)
+{
+	sl_lru_clear(&j->index, free_entry, NULL);
+	j->entries = NULL;
+	j->tail = &j->entries;
+}
+
 int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err)
 {
 	*out = NULL;
@@ -115,12 +163,16 @@ int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err
 	pthread_cond_init(&j->synced_cond, NULL);
 	j->gen = 1;
 	j->off = HEADER;
-	int rc = write_header(j);
+	j->tail = &j->entries;
+	int rc = sl_lru_init(&j->index, 256, SIZE_MAX, entry_is);
+	if (!rc)
+		rc = write_header(j);
 	if (!rc)
 		rc = fsync_path(dir); /* the journal's own entry must survive the crash too */
 	if (rc) {
 		close(j->fd);
 		unlink(path);
+		sl_lru_destroy(&j->index);
 		pthread_mutex_destroy(&j->lock);
 		pthread_cond_destroy(&j->synced_cond);
 		free(j);
@@ -154,29 +206,77 @@ static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
 	return 0;
 }
 
+/* Reads and verifies the block of a record at off into a new buffer (caller frees): 0, or
+ * -ESTALE if the record is no longer there (a later generation wrote over it), or -errno. The
+ * lock need not be held: the check of the record's generation and CRC catches a record
+ * rewritten meanwhile. */
+static int read_record(int fd, uint64_t gen, const char *key, uint64_t off, uint32_t len,
+		       uint8_t **out)
+{
+	size_t klen = strlen(key);
+	uint8_t r[REC_HEADER];
+	uint8_t *data = malloc(len ? len : 1);
+	if (!data)
+		return -ENOMEM;
+	int rc = sl_pread_all(fd, r, REC_HEADER, off);
+	if (!rc && (memcmp(r, REC_MAGIC, 4) || sl_get_le32(r + 4) != klen ||
+		    sl_get_le32(r + 8) != len || sl_get_le32(r + 12) != (uint32_t)gen))
+		rc = -ESTALE;
+	if (!rc)
+		rc = sl_pread_all(fd, data, len, off + REC_HEADER + klen);
+	if (!rc) {
+		uint32_t crc = sl_crc32c(sl_crc32c(0, r, 16), key, klen);
+		if (sl_crc32c(crc, data, len) != sl_get_le32(r + 16))
+			rc = -ESTALE;
+	}
+	if (rc) {
+		free(data);
+		return rc;
+	}
+	*out = data;
+	return 0;
+}
+
 /* Makes the blocks of this generation that are still staged durable with their directories
- * (up to the journal's directory), so that its records are no longer needed. Many of them (a
- * holder keeps replicas for minutes) are synced with the whole file system at once: one syncfs
- * costs what the dirty data costs, an fdatasync per file what the files cost (seconds for a few
- * thousand on a busy disk). */
+ * (up to the journal's directory), so that its records are no longer needed: the files only
+ * the journal held are written first. Many of them (a holder keeps replicas for minutes) are
+ * synced with the whole file system at once: one syncfs costs what the dirty data costs, an
+ * fdatasync per file what the files cost (seconds for a few thousand on a busy disk). Called
+ * with the lock held. */
 #define SYNC_EACH_MAX 16
 static int sync_staged(struct sl_journal *j, int64_t *sync_ns)
 {
 	int64_t t0 = sl_mono_ns();
 	int rc = 0;
 	size_t nkeys = 0;
-	for (size_t at = 0; at < j->keys_len; at += strlen(j->keys + at) + 1)
+	for (struct jentry *e = j->entries; e && !rc; e = e->next) {
+		if (e->retired)
+			continue;
 		nkeys++;
-	if (nkeys > SYNC_EACH_MAX) {
+		if (e->has_file)
+			continue;
+		char p[PATH_MAX];
+		uint8_t *data = NULL;
+		struct sl_err err = {0};
+		snprintf(p, sizeof(p), "%s/%s", j->dir, e->key);
+		rc = read_record(j->fd, j->gen, e->key, e->off, e->len, &data);
+		if (!rc)
+			rc = sl_cachefile_write(p, data, e->len, false, &err);
+		free(data);
+		e->has_file = !rc;
+	}
+	if (!rc && nkeys > SYNC_EACH_MAX) {
 		rc = syncfs(j->fd) ? -errno : 0;
 		if (sync_ns)
 			*sync_ns += sl_mono_ns() - t0;
 		return rc;
 	}
 	char last_dir[PATH_MAX] = "";
-	for (size_t at = 0; at < j->keys_len && !rc; at += strlen(j->keys + at) + 1) {
+	for (struct jentry *e = j->entries; e && !rc; e = e->next) {
+		if (e->retired)
+			continue;
 		char p[PATH_MAX];
-		snprintf(p, sizeof(p), "%s/%s", j->dir, j->keys + at);
+		snprintf(p, sizeof(p), "%s/%s", j->dir, e->key);
 		int fd = open(p, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			if (errno != ENOENT) /* ENOENT: uploaded and moved to the cache, or dropped */
@@ -205,21 +305,26 @@ static int sync_staged(struct sl_journal *j, int64_t *sync_ns)
 	return rc;
 }
 
-static int note_key(struct sl_journal *j, const char *key)
+/* Indexes the block just appended at off. A key appended again in one generation (a replica
+ * sent twice) keeps one entry, now naming the newer record. */
+static int note_entry(struct sl_journal *j, const char *key, uint64_t off, uint32_t len,
+		      bool has_file)
 {
-	size_t n = strlen(key) + 1;
-	if (j->keys_len + n > j->keys_cap) {
-		size_t cap = j->keys_cap ? j->keys_cap * 2 : 4096;
-		while (cap < j->keys_len + n)
-			cap *= 2;
-		char *k = realloc(j->keys, cap);
-		if (!k)
+	struct jentry *e = find_entry(j, key);
+	if (!e) {
+		size_t n = strlen(key) + 1;
+		e = calloc(1, sizeof(*e) + n);
+		if (!e)
 			return -ENOMEM;
-		j->keys = k;
-		j->keys_cap = cap;
+		memcpy(e->key, key, n);
+		sl_lru_insert(&j->index, &e->link, key_hash(key));
+		*j->tail = e;
+		j->tail = &e->next;
 	}
-	memcpy(j->keys + j->keys_len, key, n);
-	j->keys_len += n;
+	e->off = off;
+	e->len = len;
+	e->has_file = has_file;
+	e->retired = false;
 	return 0;
 }
 
@@ -235,7 +340,7 @@ static int next_generation(struct sl_journal *j, int64_t *sync_ns)
 		return rc;
 	j->synced = j->written;
 	j->off = HEADER;
-	j->keys_len = 0;
+	free_entries(j);
 	pthread_cond_broadcast(&j->synced_cond);
 	return 0;
 }
@@ -277,7 +382,8 @@ static int group_sync(struct sl_journal *j, uint64_t upto, int64_t *sync_ns)
 }
 
 int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8_t *const *data,
-		      const uint32_t *lens, size_t n, int64_t *sync_ns, struct sl_err *err)
+		      const uint32_t *lens, size_t n, bool with_files, int64_t *sync_ns,
+		      struct sl_err *err)
 {
 	if (!n)
 		return 0;
@@ -331,12 +437,25 @@ int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8
 	free(iov);
 	free(hdr);
 	if (!rc) { /* the next append writes over whatever part of a failed one landed */
+		uint64_t at = j->off;
 		j->off = off;
 		j->written += total;
-		for (size_t i = 0; i < n && !rc; i++)
-			if (note_key(j, keys[i]))
-				/* without the key the generation cannot be retired safely: now, then */
-				rc = next_generation(j, sync_ns);
+		for (size_t i = 0; i < n && !rc; i++) {
+			size_t klen = strlen(keys[i]);
+			if (note_entry(j, keys[i], at, lens[i], with_files)) {
+				/* Without its entry the generation cannot be retired safely: now,
+				 * then, with the files of the blocks not indexed written first. */
+				for (size_t k = i; k < n && !with_files && !rc; k++) {
+					char p[PATH_MAX];
+					snprintf(p, sizeof(p), "%s/%s", j->dir, keys[k]);
+					rc = sl_cachefile_write(p, data[k], lens[k], false, err);
+				}
+				if (!rc)
+					rc = next_generation(j, sync_ns);
+				break;
+			}
+			at += REC_HEADER + klen + lens[i] + padding(klen + lens[i]);
+		}
 	}
 	if (!rc)
 		rc = group_sync(j, j->written, sync_ns);
@@ -351,7 +470,10 @@ void sl_journal_close(struct sl_journal *j, const struct sl_logger *log)
 		return;
 	/* The blocks still staged stay for the next client; made durable, they no longer need
 	 * the journal. If that fails, the journal stays and is replayed by the next client. */
+	pthread_mutex_lock(&j->lock);
 	int rc = sync_staged(j, NULL);
+	free_entries(j);
+	pthread_mutex_unlock(&j->lock);
 	close(j->fd);
 	pthread_mutex_destroy(&j->lock);
 	pthread_cond_destroy(&j->synced_cond);
@@ -365,8 +487,42 @@ void sl_journal_close(struct sl_journal *j, const struct sl_logger *log)
 		       "client on this cache directory restores them from %s", j->dir,
 		       strerror(-rc), path);
 	}
-	free(j->keys);
+	sl_lru_destroy(&j->index);
 	free(j);
+}
+
+int sl_journal_read(struct sl_journal *j, const char *key, uint8_t **data, uint32_t *len,
+		    struct sl_err *err)
+{
+	pthread_mutex_lock(&j->lock);
+	struct jentry *e = find_entry(j, key);
+	bool here = e && !e->has_file;
+	uint64_t gen = j->gen, off = e ? e->off : 0;
+	uint32_t n = e ? e->len : 0;
+	pthread_mutex_unlock(&j->lock);
+	if (!here)
+		return -ENOENT;
+	/* Read without the lock, so that appends go on meanwhile; a record a new generation
+	 * wrote over is detected, and by then its block has a file (or was retired). */
+	int rc = read_record(j->fd, gen, key, off, n, data);
+	if (rc == -ESTALE)
+		return -ENOENT;
+	if (rc)
+		return sl_errf(err, rc, "reading staged block %s from the journal in %s: %s", key,
+			       j->dir, strerror(-rc));
+	*len = n;
+	return 0;
+}
+
+bool sl_journal_retire(struct sl_journal *j, const char *key)
+{
+	pthread_mutex_lock(&j->lock);
+	struct jentry *e = find_entry(j, key);
+	bool only_here = e && !e->has_file && !e->retired;
+	if (e)
+		e->retired = true;
+	pthread_mutex_unlock(&j->lock);
+	return only_here;
 }
 
 

@@ -5,6 +5,7 @@
 #ifndef SL_JOURNAL_H
 #define SL_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,11 +19,24 @@ struct sl_journal;
 #define SL_JOURNAL_CAPACITY (8u << 20)
 /* Creates DIR/.journal (DIR is new and ours: the file must not exist). */
 int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err);
-/* Records n blocks (keys relative to DIR) and makes them durable; when the current generation
- * is full, the still-staged blocks of it are synced first and the generation retired. */
+/* Records n blocks (keys relative to DIR) and makes them durable. with_files: the caller wrote
+ * each block's cache file (unsynced) first; without, the journal alone holds them until they
+ * are retired or their generation ends (it then writes their files). When the current
+ * generation is full, the still-staged blocks of it are synced first and the generation
+ * retired. */
 int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8_t *const *data,
-		      const uint32_t *lens, size_t n, int64_t *sync_ns, struct sl_err *err);
-/* Syncs the blocks still staged and removes the journal (kept, with a warning, if that fails). */
+		      const uint32_t *lens, size_t n, bool with_files, int64_t *sync_ns,
+		      struct sl_err *err);
+/* A block appended without a file that has none yet, verified, into a new buffer (caller frees);
+ * -ENOENT if the journal does not hold key so (then its file does, if anything). */
+int sl_journal_read(struct sl_journal *j, const char *key, uint8_t **data, uint32_t *len,
+		    struct sl_err *err);
+/* Key is needed no longer (in object storage and committed, or dropped): its file is not to be
+ * written or synced at the end of the generation. Returns true if only the journal held it (no
+ * file to move or delete); it stays readable with sl_journal_read until its generation ends. */
+bool sl_journal_retire(struct sl_journal *j, const char *key);
+/* Syncs the blocks still staged (writing the files of those only the journal held) and removes
+ * the journal (kept, with a warning, if that fails). */
 void sl_journal_close(struct sl_journal *j, const struct sl_logger *log);
 /* In a dead client's DIR: rewrites every journaled block whose cache file is missing, torn or
  * different, then removes the journal. 0, or an error (the journal then stays). */

@@ -1,7 +1,8 @@
 /*
  * stage.c - the local write cache behind hflush. A flushed block that is not in object storage
- * yet is written (fdatasync'ed) under CACHEDIR/<uuid>/rawstaging/<owner>/<object key> before its
- * slice is committed, so a reader anywhere may see the slice while the upload still runs.
+ * yet is made durable under CACHEDIR/<uuid>/rawstaging/<owner>/ before its slice is committed, so
+ * a reader anywhere may see the slice while the upload still runs: recorded in the directory's
+ * journal (journal.c), and, if larger than JOURNAL_ONLY_MAX, written to <object key> there too.
  *
  * Ownership: each volume handle stages into its own <owner> directory and holds an flock on
  * <owner>/.lock for its life. A directory whose lock can be taken belongs to a client that is
@@ -29,9 +30,9 @@
  *
  * Group staging: hflushes that stage at the same time (threads of one stream, or streams of
  * the handle) share the cost of durability (sl_stage_put_many): one of them, the leader, writes
- * every waiting block, then fdatasyncs them together and fsyncs each directory once; blocks
- * that arrive meanwhile go in the next round. Each caller returns once its own blocks are
- * durable (fdatasync'ed, renamed, its directory fsync'ed).
+ * every waiting block and appends them to the journal with one fdatasync (without a journal:
+ * fdatasyncs the files together and fsyncs each directory once); blocks that arrive meanwhile
+ * go in the next round. Each caller returns once its own blocks are durable.
  *
  * Compaction's merged slice is uploaded before its commit, so a client killed in between would
  * leave objects no slice names: `<own dir>/.pending/<id>_<size>` marks it meanwhile, and a client
@@ -433,11 +434,17 @@ static bool open_journal(struct sl_stage *st, struct sdir *d)
 	return d->journal;
 }
 
-/* Journals the blocks of the round that were written, one append per directory; a block whose
- * directory's append failed fails with it, and its file goes (it was never durable). */
+/* Blocks up to this size are journaled without a cache file of their own while staged (journal.c):
+ * for the small last blocks of hflushed slices a file costs more than the append. Larger ones
+ * get their file too, so that a few of them do not fill a journal generation. */
+#define JOURNAL_ONLY_MAX (256u << 10)
+
+/* Journals the blocks of the round that were written (or need no file), one append per
+ * directory and kind; a block whose append failed fails with it, and its file goes (it was
+ * never durable). */
 static void journal_round(const char **paths, const char **keys, struct sdir **dirs,
-			  const uint8_t **data, const uint32_t *lens, size_t n, int *rcs,
-			  int64_t *sync_ns)
+			  const uint8_t **data, const uint32_t *lens, const bool *with_file,
+			  size_t n, int *rcs, int64_t *sync_ns)
 {
 	size_t *idx = malloc(n * sizeof(*idx));
 	const char **jk = malloc(n * sizeof(*jk));
@@ -457,7 +464,8 @@ static void journal_round(const char **paths, const char **keys, struct sdir **d
 			continue;
 		size_t m = 0;
 		for (size_t k = i; k < n; k++)
-			if (!done[k] && !rcs[k] && dirs[k] == dirs[i]) {
+			if (!done[k] && !rcs[k] && dirs[k] == dirs[i] &&
+			    with_file[k] == with_file[i]) {
 				done[k] = true;
 				idx[m] = k;
 				jk[m] = keys[k];
@@ -465,10 +473,12 @@ static void journal_round(const char **paths, const char **keys, struct sdir **d
 				jl[m++] = lens[k];
 			}
 		struct sl_err err = {0};
-		int rc = sl_journal_append(dirs[i]->journal, jk, jd, jl, m, sync_ns, &err);
+		int rc = sl_journal_append(dirs[i]->journal, jk, jd, jl, m, with_file[i], sync_ns,
+					   &err);
 		for (size_t k = 0; rc && k < m; k++) {
 			rcs[idx[k]] = rc;
-			unlink(paths[idx[k]]);
+			if (with_file[i])
+				unlink(paths[idx[k]]);
 		}
 	}
 out:
@@ -479,7 +489,7 @@ out:
 	free(done);
 }
 
-/* The leader's round: every block of batch in one sl_cachefile_write_many. */
+/* The leader's round: every block of batch; the files in one sl_cachefile_write_many. */
 static void put_round(struct sl_stage *st, struct put_req *batch)
 {
 	size_t total = 0;
@@ -491,10 +501,11 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 	struct sdir **dirs = malloc(total * sizeof(*dirs));
 	const uint8_t **data = malloc(total * sizeof(*data));
 	uint32_t *lens = malloc(total * sizeof(*lens));
+	bool *with_file = malloc(total * sizeof(*with_file));
 	int *rcs = malloc(total * sizeof(*rcs));
 	struct sl_err err = {0};
 	int64_t t0 = sl_mono_ns(), sync_ns = 0;
-	if (!paths || !pp || !keys || !dirs || !data || !lens || !rcs) {
+	if (!paths || !pp || !keys || !dirs || !data || !lens || !with_file || !rcs) {
 		for (struct put_req *r = batch; r; r = r->next) {
 			for (size_t i = 0; i < r->n; i++)
 				r->rcs[i] = -ENOMEM;
@@ -508,7 +519,6 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 		for (size_t i = 0; i < r->n; i++, k++) {
 			struct sdir *d = own_dir(st, r->keys[i]);
 			path_of(d, r->keys[i], paths[k], sizeof(paths[k]));
-			pp[k] = paths[k];
 			keys[k] = r->keys[i];
 			dirs[k] = d;
 			data[k] = r->data[i];
@@ -516,10 +526,41 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 			journaled = journaled && open_journal(st, d);
 		}
 	/* Journaled, the files need no sync of their own: the journal's one fdatasync covers
-	 * them. Where no journal could be kept, each file is synced (slower, as safe). */
-	sl_cachefile_write_many(pp, data, lens, total, !journaled, rcs, &sync_ns, &err);
+	 * them, and small blocks need none yet. Where no journal could be kept, each file is
+	 * synced (slower, as safe). */
+	size_t nfiles = 0;
+	for (k = 0; k < total; k++) {
+		with_file[k] = !journaled || lens[k] > JOURNAL_ONLY_MAX;
+		rcs[k] = 0;
+		if (with_file[k])
+			pp[nfiles++] = paths[k];
+	}
+	if (nfiles) {
+		const uint8_t **fdata = malloc(nfiles * sizeof(*fdata));
+		uint32_t *flens = malloc(nfiles * sizeof(*flens));
+		int *frcs = malloc(nfiles * sizeof(*frcs));
+		size_t f = 0;
+		for (k = 0; fdata && flens && frcs && k < total; k++)
+			if (with_file[k]) {
+				fdata[f] = data[k];
+				flens[f++] = lens[k];
+			}
+		if (fdata && flens && frcs)
+			sl_cachefile_write_many(pp, fdata, flens, nfiles, !journaled, frcs, &sync_ns,
+						&err);
+		for (k = 0, f = 0; k < total; k++)
+			if (with_file[k]) {
+				rcs[k] = fdata && flens && frcs ? frcs[f] : -ENOMEM;
+				f++;
+			}
+		free(fdata);
+		free(flens);
+		free(frcs);
+	}
+	for (k = 0; k < total; k++)
+		pp[k] = paths[k];
 	if (journaled)
-		journal_round(pp, keys, dirs, data, lens, total, rcs, &sync_ns);
+		journal_round(pp, keys, dirs, data, lens, with_file, total, rcs, &sync_ns);
 	k = 0;
 	for (struct put_req *r = batch; r; r = r->next)
 		for (size_t i = 0; i < r->n; i++, k++) {
@@ -541,6 +582,7 @@ out:
 	free(dirs);
 	free(data);
 	free(lens);
+	free(with_file);
 	free(rcs);
 }
 
@@ -580,17 +622,43 @@ int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_
 	return me.rc;
 }
 
-int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,
-		  struct sl_err *err)
+/* The staged block key of d: from its journal while only that holds it, else its file. */
+static int read_staged(struct sdir *d, const char *key, uint8_t **data, uint32_t *len,
+		       struct sl_err *err)
 {
+	if (d->journal) {
+		int rc = sl_journal_read(d->journal, key, data, len, err);
+		if (rc != -ENOENT)
+			return rc;
+	}
 	char p[PATH_MAX];
-	path_of(own_dir(st, key), key, p, sizeof(p));
+	path_of(d, key, p, sizeof(p));
 	return sl_cachefile_read_all(p, data, len, err);
 }
 
-/* The staged copy of key in d is in object storage now: keep it as a cached block. */
+int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,
+		  struct sl_err *err)
+{
+	return read_staged(own_dir(st, key), key, data, len, err);
+}
+
+/* The staged block key of d is not needed here any more: its file (if it has one) goes. */
+static void forget(struct sdir *d, const char *key)
+{
+	char p[PATH_MAX];
+	path_of(d, key, p, sizeof(p));
+	if (d->journal)
+		sl_journal_retire(d->journal, key);
+	unlink(p);
+}
+
+/* The staged copy of key in d is in object storage now: keep it as a cached block. One only the
+ * journal holds stays readable there until its generation ends (small blocks: an hflushed
+ * slice's last, which compaction soon replaces; not worth a cache file of their own). */
 static void retire(struct sl_stage *st, struct sdir *d, const char *key)
 {
+	if (d->journal && sl_journal_retire(d->journal, key))
+		return;
 	char p[PATH_MAX];
 	path_of(d, key, p, sizeof(p));
 	if (!strncmp(d->path, sl_diskcache_root(st->cfg.disk, key),
@@ -679,19 +747,17 @@ static void retry_run(void *arg)
 	struct sl_stage *st = t->st;
 	struct queued *q = t->q;
 	struct sl_err err = {0};
-	char p[PATH_MAX];
-	path_of(q->dir, q->key, p, sizeof(p));
 	uint8_t *data = NULL;
 	uint32_t len = 0, size = 0;
 	uint64_t id = key_slice(q->key);
-	int rc = sl_cachefile_read_all(p, &data, &len, &err);
+	int rc = read_staged(q->dir, q->key, &data, &len, &err);
 	bool drop = false, stored = false, store_failed = false;
 	enum liveness l = SLICE_LIVE;
 	if (rc == -ENOENT || rc == -EBADMSG) {
 		if (rc == -EBADMSG) {
 			sl_log(st->cfg.log, SL_LOG_WARN, "dropping staged block %s: %s (a write cut "
 			       "short by a crash; its hflush had not returned)", q->key, err.msg);
-			unlink(p);
+			forget(q->dir, q->key);
 		}
 		drop = true;
 	} else if (!rc && (l = liveness(st, id, &size, &err)) == SLICE_UNKNOWN) {
@@ -700,7 +766,7 @@ static void retry_run(void *arg)
 		sl_log(st->cfg.log, SL_LOG_INFO, "dropping staged block %s: its slice is %s", q->key,
 		       l == SLICE_GONE ? "not committed or deleted" : "no longer referenced");
 		bury(st, q->key, id, l, size);
-		unlink(p);
+		forget(q->dir, q->key);
 		drop = true;
 	} else if (!rc) {
 		rc = st->cfg.vol.store_block(st->cfg.vol.arg, q->key, data, len, &err);
@@ -712,7 +778,7 @@ static void retry_run(void *arg)
 			l = liveness(st, id, &size, &lerr);
 			if (l == SLICE_GONE || l == SLICE_UNREFERENCED) {
 				bury(st, q->key, id, l, size);
-				unlink(p);
+				forget(q->dir, q->key);
 			} else {
 				retire(st, q->dir, q->key);
 			}
@@ -838,6 +904,16 @@ void sl_stage_sweep(struct sl_stage *st)
 		}
 	}
 	pthread_mutex_unlock(&st->lock);
+}
+
+size_t sl_stage_backlog(struct sl_stage *st)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&st->lock);
+	for (struct queued *q = st->queue; q; q = q->next)
+		n++;
+	pthread_mutex_unlock(&st->lock);
+	return n;
 }
 
 bool sl_stage_recovered(const struct sl_stage *st)

@@ -77,6 +77,8 @@ void sl_stage_orphan(struct sl_stage *st, const char *key);
 void sl_stage_sweep(struct sl_stage *st);
 /* An upload succeeded: blocks waiting after failed uploads become due at once. */
 void sl_stage_store_ok(struct sl_stage *st);
+/* Staged blocks waiting in the queue for an upload (of writers that are gone or closed). */
+size_t sl_stage_backlog(struct sl_stage *st);
 /* Whether a dead client's staging directory was taken over at start (its deferred deletions
  * died with it: the volume then sweeps unreferenced slices). */
 bool sl_stage_recovered(const struct sl_stage *st);

@@ -229,7 +229,7 @@ static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data
 	struct sl_err err = {0};
 	struct sl_journal *j = journal_for(p, key);
 	int rc = sl_cachefile_write(path, data, len, !j, &err);
-	if (!rc && j && (rc = sl_journal_append(j, &key, &data, &len, 1, NULL, &err)))
+	if (!rc && j && (rc = sl_journal_append(j, &key, &data, &len, 1, true, NULL, &err)))
 		unlink(path); /* never durable: the writer asks the next owner */
 	if (rc)
 		sl_log(&v->log, SL_LOG_WARN, "cache group: keeping a replica: %s", err.msg);
