@@ -648,6 +648,8 @@ static void test_data(void)
 	CHECK_RC(q1f("SELECT length(slices) FROM jfs_chunk WHERE inode = %" PRIu64, f), 48);
 	CHECK_RC(q1f("SELECT hex(substr(slices, 25, 4)) = '00100000' FROM jfs_chunk WHERE "
 		     "inode = %" PRIu64, f), 1);
+	/* appended in the database, the records stay a blob (as juicefs reads them) */
+	CHECK_RC(q1f("SELECT typeof(slices) = 'blob' FROM jfs_chunk WHERE inode = %" PRIu64, f), 1);
 	struct sl_slice bad = {.pos = CHUNK - 10, .id = 99, .size = 20, .len = 20};
 	CHECK_RC(sl_meta_write_chunk(m, NULL, NULL, f, 0, &bad, 0, &attr, &err), -EINVAL);
 	struct sl_slice far = {.id = 98, .size = 20, .len = 20}; /* chunk 2^31: past 2^57 bytes */

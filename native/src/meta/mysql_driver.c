@@ -1062,6 +1062,8 @@ const struct sl_sql_driver sl_mysql_driver = {
 	.block_crc_tables = mysql_block_crc_tables,
 	.token_tables = mysql_token_tables,
 	.for_update = " FOR UPDATE",
+	.append_slices = "UPDATE jfs_chunk SET slices = CONCAT(slices, ?) WHERE inode = ? "
+			 "AND indx = ?",
 	.op_table = "CREATE TABLE IF NOT EXISTS `sluice_op` (`id` BIGINT(20) PRIMARY KEY NOT NULL, "
 		    "`expire` BIGINT(20) NOT NULL, KEY `IDX_sluice_op_expire` (`expire`)) ENGINE=InnoDB",
 	.begin_op = my_begin_op,

@@ -55,25 +55,17 @@ int sl_sql_chunk_store(struct tx *t, sl_ino ino, uint32_t indx, bool existed, co
 			    "iib", (int64_t)ino, (int64_t)indx, (const void *)buf, len);
 }
 
-/* Appends slice records to a chunk. The caller holds the inode's row lock, so the read and the
- * write back cannot interleave with another writer of the same file. */
+/* Appends slice records to a chunk in one statement, the chunk's row created if it has none. The
+ * caller holds the inode's row lock, so no other writer of the file creates the row meanwhile.
+ * (Read and written back, a chunk's records went to the client and back on every hflush.) */
 static int chunk_append(struct tx *t, sl_ino ino, uint32_t indx, const uint8_t *add, size_t n)
 {
-	uint8_t *old;
-	size_t len;
-	int rc = sl_sql_chunk_load(t, ino, indx, true, &old, &len);
-	if (rc)
+	int64_t changed = 0;
+	int rc = sl_sqlq_exec(t, &changed, t->d->append_slices, "bii", (const void *)add, n,
+			      (int64_t)ino, (int64_t)indx);
+	if (rc || changed)
 		return rc;
-	bool existed = old != NULL;
-	uint8_t *buf = realloc(old, len + n);
-	if (!buf) {
-		free(old);
-		return sl_sql_nomem(t);
-	}
-	memcpy(buf + len, add, n);
-	rc = sl_sql_chunk_store(t, ino, indx, existed, buf, len + n);
-	free(buf);
-	return rc;
+	return sl_sql_chunk_store(t, ino, indx, false, add, n);
 }
 
 static int append_hole(struct tx *t, sl_ino ino, uint32_t indx, uint32_t pos, uint32_t len)

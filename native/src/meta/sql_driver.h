@@ -76,6 +76,10 @@ struct sl_sql_driver {
 	const char *const *token_tables;
 	/* Appended to SELECTs that lock rows in a write transaction: " FOR UPDATE" or "". */
 	const char *for_update;
+	/* Appends slice records (a bound blob) to a chunk row in the database, without reading
+	 * it: "UPDATE jfs_chunk SET slices = <slices followed by ?> WHERE inode = ? AND indx = ?"
+	 * in this dialect (a blob stays a blob). */
+	const char *append_slices;
 	/* A client-server database can lose the connection after the server committed and before
 	 * its answer arrived: the COMMIT ends in doubt. Such a driver names here, as a CREATE TABLE
 	 * IF NOT EXISTS statement of its dialect, Sluice's table of operation ids `sluice_op` (id

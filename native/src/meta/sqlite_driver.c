@@ -435,6 +435,9 @@ const struct sl_sql_driver sl_sqlite_driver = {
 	.block_crc_tables = sqlite_block_crc_tables,
 	.token_tables = sqlite_token_tables,
 	.for_update = "",
+	/* || makes text of blobs (byte for byte); the cast keeps the column's values blobs */
+	.append_slices = "UPDATE jfs_chunk SET slices = CAST(slices || ? AS BLOB) WHERE inode = ? "
+			 "AND indx = ?",
 	.connect = lite_connect,
 	.disconnect = lite_disconnect,
 	.ping = lite_ping,
