@@ -201,9 +201,10 @@ int sl_sql_read_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 	return rc;
 }
 
-static int file_for_data(struct tx *t, sl_ino ino, struct sl_attr *a)
+/* Loads the regular file ino is, locked; with l, its lease row too, in the same query. */
+static int file_for_data(struct tx *t, sl_ino ino, struct sl_attr *a, struct sl_sql_lease_row *l)
 {
-	int rc = sl_sql_node_get(t, ino, true, a);
+	int rc = l ? sl_sql_node_lease_get(t, ino, a, l) : sl_sql_node_get(t, ino, true, a);
 	if (rc)
 		return rc;
 	if (a->type == SL_TYPE_DIR)
@@ -239,37 +240,31 @@ struct write_chunks_arg {
 	bool *done; /* records of inodes handled already (per attempt) */
 };
 
-static bool same_lease(const struct sl_meta_lease *x, const struct sl_meta_lease *y)
-{
-	return x == y || (x && y && x->sid == y->sid && x->gen == y->gen);
-}
-
 /* The records of inode a[first].ino, from first on: checked one by one as write_chunk checks
- * them (permission, lease, immutability, sizes), but the inode, its lease and each chunk are read
- * and written once for all of them. A stream's hflushes that meet commit several slices of one
- * file; the cost of the transaction then grows by one statement per slice, not six. */
+ * them (permission, lease, immutability, sizes), but the inode and its lease (one query) and
+ * each chunk are read and written once for all of them. A stream's hflushes that meet commit
+ * several slices of one file; the cost of the transaction then grows by one statement per slice,
+ * not four. */
 static int write_inode_records(struct tx *t, struct write_chunks_arg *b, size_t first)
 {
 	struct write_chunk_arg *a = b->a;
 	sl_ino ino = a[first].ino;
 	struct sl_attr n;
-	int rc = file_for_data(t, ino, &n);
+	struct sl_sql_lease_row lease_row;
+	bool leased = false;
+	for (size_t i = first; i < b->n && !leased; i++)
+		leased = a[i].ino == ino && a[i].lease;
+	int rc = file_for_data(t, ino, &n, leased ? &lease_row : NULL);
 	if (rc)
 		return rc;
-	const struct sl_meta_lease *checked = NULL;
-	bool any_checked = false;
 	for (size_t i = first; i < b->n; i++) {
 		if (a[i].ino != ino)
 			continue;
 		b->done[i] = true;
 		if (a[i].u && (rc = data_denied(t, a[i].u, ino, &n, SL_MAY_WRITE)))
 			return rc;
-		if (!any_checked || !same_lease(checked, a[i].lease)) {
-			if ((rc = sl_sql_lease_check(t, ino, a[i].lease)))
-				return rc;
-			checked = a[i].lease;
-			any_checked = true;
-		}
+		if ((rc = sl_sql_lease_check_row(t, ino, a[i].lease, &lease_row)))
+			return rc;
 		if (n.flags & SL_FLAG_IMMUTABLE)
 			return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", ino);
 		uint64_t end = (uint64_t)a[i].indx * SL_CHUNK_SIZE + a[i].s->pos + a[i].s->len;
@@ -418,7 +413,7 @@ static int truncate_op(struct tx *t, void *arg)
 	struct truncate_arg *a = arg;
 	struct sl_attr *n = &a->attr;
 	a->dlen = a->dspace = 0;
-	int rc = file_for_data(t, a->ino, n);
+	int rc = file_for_data(t, a->ino, n, NULL);
 	if (rc)
 		return rc;
 	if (n->flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
@@ -667,7 +662,7 @@ static int concat_op(struct tx *t, void *arg)
 			rc = sl_errf(t->err, -EINVAL, "inode %" PRIu64 " is given twice to concat",
 				     order[i]);
 		else
-			rc = file_for_data(t, order[i], &sa);
+			rc = file_for_data(t, order[i], &sa, NULL);
 	}
 	free(order);
 	if (rc)

@@ -272,6 +272,17 @@ int sl_sqlq_file_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, 
 /* Inside a data slot's transaction: 0 if lease (NULL: none to check) is still ino's, else
  * -SL_ELEASE_LOST saying the lease was recovered. Locks the lease row until the commit. */
 int sl_sql_lease_check(struct tx *t, sl_ino ino, const struct sl_meta_lease *lease);
+/* An inode's lease row as sl_sql_node_lease_get read it. */
+struct sl_sql_lease_row {
+	bool held;
+	uint64_t sid, gen;
+};
+/* Reads a node and its lease row in one query, both locked for update (the lease table must
+ * exist: a caller with a lease acquired it); -ENOENT if the node does not exist. */
+int sl_sql_node_lease_get(struct tx *t, sl_ino ino, struct sl_attr *a, struct sl_sql_lease_row *l);
+/* sl_sql_lease_check against a row read so. */
+int sl_sql_lease_check_row(struct tx *t, sl_ino ino, const struct sl_meta_lease *lease,
+			   const struct sl_sql_lease_row *l);
 /* Makes sure sluice_lease exists, before a transaction that calls the two below. */
 int sl_sql_lease_ready(struct sl_meta *m, struct sl_err *err);
 /* Inside a transaction that changes file ino outside any stream (truncate, concat; `what` names

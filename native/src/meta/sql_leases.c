@@ -72,19 +72,50 @@ static int session_live(struct tx *t, uint64_t sid, bool *live)
 	return 0;
 }
 
+/* Whether lease is the inode's row (held says whether it has one): 0, or the stream's error. */
+static int lease_matches(struct tx *t, sl_ino ino, const struct sl_meta_lease *lease, bool held,
+			 uint64_t sid, uint64_t gen)
+{
+	if (held && sid == lease->sid && gen == lease->gen)
+		return 0;
+	return sl_errf(t->err, -SL_ELEASE_LOST, "the lease on inode %" PRIu64 " was recovered by another "
+		       "client (lease recovery); this output stream can no longer write to the file",
+		       ino);
+}
+
 int sl_sql_lease_check(struct tx *t, sl_ino ino, const struct sl_meta_lease *lease)
 {
 	if (!lease)
 		return 0;
 	uint64_t sid = 0, gen = 0;
 	int rc = lease_row(t, ino, true, &sid, &gen);
+	return rc < 0 ? rc : lease_matches(t, ino, lease, rc, sid, gen);
+}
+
+int sl_sql_node_lease_get(struct tx *t, sl_ino ino, struct sl_attr *a, struct sl_sql_lease_row *l)
+{
+	char buf[512];
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s, FU(t, buf, "SELECT " NODE_COLS_N ", l.sid, l.gen FROM jfs_node n "
+					       "LEFT JOIN sluice_lease l ON l.inode = n.inode "
+					       "WHERE n.inode = ?"),
+			     "i", (int64_t)ino);
 	if (rc < 0)
 		return rc;
-	if (rc && sid == lease->sid && gen == lease->gen)
-		return 0;
-	return sl_errf(t->err, -SL_ELEASE_LOST, "the lease on inode %" PRIu64 " was recovered by another "
-		       "client (lease recovery); this output stream can no longer write to the file",
-		       ino);
+	if (rc == 0)
+		return sl_errf(t->err, -ENOENT, "inode %" PRIu64 " does not exist", ino);
+	sl_sql_node_row(t, s, 0, NULL, a);
+	l->held = !t->d->col_null(s, 16);
+	l->sid = l->held ? (uint64_t)t->d->col_i64(s, 16) : 0;
+	l->gen = l->held ? (uint64_t)t->d->col_i64(s, 17) : 0;
+	t->d->finalize(s);
+	return 0;
+}
+
+int sl_sql_lease_check_row(struct tx *t, sl_ino ino, const struct sl_meta_lease *lease,
+			   const struct sl_sql_lease_row *l)
+{
+	return lease ? lease_matches(t, ino, lease, l->held, l->sid, l->gen) : 0;
 }
 
 struct acquire_arg {
