@@ -665,7 +665,7 @@ static void hand_over(struct sweep *sw, const char *path, const char *key)
 		return;
 	}
 	/* The other holders of the block (and a client that took over the writer's staging
-	 * directory) are at it too: one of them uploads it. */
+	 * directory) may be at it too: one of them uploads it. */
 	enum sl_meta_claim claim;
 	rc = sl_upload_claimed(v->meta, key, data, len, sl_vol_store_block, v, &claim, &err);
 	free(data);
