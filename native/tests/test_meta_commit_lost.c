@@ -3,9 +3,11 @@
  * (the transaction happened, the client cannot know) or before forwarding it (it did not). Every
  * kind of modifying operation then must succeed, and its effect must be there exactly once: a
  * retried mknod does not fail with EEXIST for the file it created itself, a retried rename not
- * with ENOENT, a write_chunk is not appended twice, a counter not added twice, and so on. The
- * state is checked through a second handle that talks to the server directly. Last, a server
- * that stays away: the operation gives up after meta-retry-seconds, naming the database once. */
+ * with ENOENT, a write_chunk is not appended twice, a counter not added twice, a claim not
+ * found held by its own first attempt, and so on. The state is checked through a second handle
+ * that talks to the server directly. Then the claim slots on MariaDB (meta_claim_checks.h). Last,
+ * a server that stays away: the operation gives up after meta-retry-seconds, naming the database
+ * once. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +27,7 @@
 
 #include "meta/meta.h"
 #include "meta/sql_driver.h"
+#include "meta_claim_checks.h"
 #include "util/retry.h"
 #include "testutil.h"
 
@@ -383,6 +386,17 @@ static void round_of_ops(const char *tag)
 	CHECK(!exists(SL_ROOT_INO, name, NULL));
 	CHECK(exists(d, "moved", &seen) && seen == f);
 
+	/* block_claim: a retry does not take the claim its own first attempt made for another's */
+	uint64_t cid = slice_id();
+	enum sl_meta_claim claim = SL_CLAIM_HELD;
+	CHECK_RC(report("block_claim", sl_meta_block_claim(m, cid, 0, 1, 300, &claim, &err), &err),
+		 0);
+	CHECK(claim == SL_CLAIM_WON);
+	CHECK_RC(report("block_claim_end", sl_meta_block_claim_end(m, cid, 0, 1, true, &err), &err),
+		 0);
+	CHECK_RC(sl_meta_block_claim(md, cid, 0, 2, 300, &claim, &err), 0);
+	CHECK(claim == SL_CLAIM_DONE);
+
 	/* unlink and rmdir */
 	CHECK_RC(report("unlink", sl_meta_unlink(m, &root_u, d, "moved", &rm, &err), &err), 0);
 	CHECK(!exists(d, "moved", NULL));
@@ -457,6 +471,7 @@ int main(void)
 	atomic_store(&px.mode, CUT_BEFORE);
 	round_of_ops("before");
 	atomic_store(&px.mode, CUT_NONE);
+	check_block_claims(m, md);
 	test_gives_up(proxied);
 
 	sl_meta_close(m);

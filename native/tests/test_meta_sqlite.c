@@ -12,6 +12,7 @@
 
 #include "meta/meta.h"
 #include "meta/sql_driver.h"
+#include "meta_claim_checks.h"
 #include "testutil.h"
 
 #define MiB (1ULL << 20)
@@ -257,7 +258,7 @@ static void test_urls(void)
 		CHECK(sl_sql_drivers[i]->version == SL_SQL_DRIVER_VERSION &&
 		      sl_sql_drivers[i]->parse_url && sl_sql_drivers[i]->url_example &&
 		      sl_sql_drivers[i]->lease_tables && sl_sql_drivers[i]->block_crc_tables &&
-		      sl_sql_drivers[i]->token_tables);
+		      sl_sql_drivers[i]->block_claim_tables && sl_sql_drivers[i]->token_tables);
 	CHECK_RC(sl_sql_url_parse("mysql://me@(h)/db", &u, &err), 0);
 	CHECK(u.driver == &sl_mysql_driver);
 	sl_sql_url_free(&u);
@@ -1186,6 +1187,25 @@ static void test_concurrency(void)
 	test_usage();
 }
 
+/* Claims on uploads (meta_claim_checks.h) through a second handle as the other client; the
+ * table is created on first use and holds what the slots said. */
+static void test_block_claims(const char *url)
+{
+	struct sl_err err = {0};
+	struct sl_meta *other = NULL;
+	REQUIRE(sl_meta_open(url, NULL, NULL, &other, &err) == 0);
+	CHECK(sl_meta_supports(m, SL_META_OP_BLOCK_CLAIM) &&
+	      sl_meta_supports(m, SL_META_OP_BLOCK_CLAIM_END));
+	check_block_claims(m, other);
+	enum sl_meta_claim c;
+	CHECK_RC(sl_meta_block_claim(other, 77, 5, 9, 300, &c, &err), 0);
+	CHECK(c == SL_CLAIM_WON);
+	CHECK_RC(q1("SELECT sid FROM sluice_block_claim WHERE id = 77 AND indx = 5 AND done = 0"), 9);
+	CHECK_RC(sl_meta_block_claim_end(m, 77, 5, 9, true, &err), 0);
+	CHECK_RC(q1("SELECT done FROM sluice_block_claim WHERE id = 77 AND indx = 5"), 1);
+	sl_meta_close(other);
+}
+
 /* The calls layer (calls.c): every call counted, a slot the backend lacks refused by name, a
  * fault injected by a test failing the call before the backend sees it. */
 static void test_calls(void)
@@ -1290,6 +1310,7 @@ int main(void)
 	test_trash_and_counters();
 	test_concurrency();
 	test_small_pool(path);
+	test_block_claims(url);
 
 	/* a reopened volume reads what was written */
 	sl_meta_close(m);

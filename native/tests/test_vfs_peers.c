@@ -7,7 +7,8 @@
  * answer), also by `sluice cache-server` in place of a client; a corrupted cached copy is not
  * served; a client of another volume (its own group
  * key) is refused by the servers and reads from its own store; replicated hflush with a writer
- * killed with SIGKILL (below), on SQLite + files and on MariaDB + S3. */
+ * killed with SIGKILL (below), and each block it left uploaded exactly once by the nodes that
+ * keep it, on SQLite + files and on MariaDB + S3. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -219,13 +220,14 @@ static void *wal_main(void *arg)
 
 static int writer_main(char **argv)
 {
-	/* --writer META BUCKET CACHEDIR PORT */
+	/* --writer META BUCKET CACHEDIR PORT REPLICAS */
 	sluice_kv conf[] = {
 		{"meta", argv[2]}, {"bucket", argv[3]}, {"cache-dir", argv[4]},
 		{"cache-group.port", argv[5]}, {"cache-group.host", "127.0.0.2"},
 		{"nodes", NODES}, {"free-space-ratio", "0"}, {"io-retries", "1"},
 		{"block.size", "65536"},
 		{"connect-timeout", "1"},
+		{"hflush.replicas", argv[6]},
 	};
 	sluice_volume *vol;
 	char msg[512];
@@ -266,14 +268,15 @@ static int read_records(sluice_volume *v, int t, size_t len)
 	return rc;
 }
 
-/* Runs the writer (cache dir wcache, object store broken) until it acknowledged KILL_AFTER
- * records, then kills it with SIGKILL; acked[t] gets thread t's acknowledged length. */
+/* Runs the writer (cache dir wcache, object store broken, hflush.replicas) until it
+ * acknowledged KILL_AFTER records, then kills it with SIGKILL; acked[t] gets thread t's
+ * acknowledged length. */
 static void wal_until_killed(const char *self, const char *meta, const char *broken,
-			     const char *wcache, size_t acked[THREADS])
+			     const char *wcache, const char *replicas, size_t acked[THREADS])
 {
 	FILE *out;
 	char *const wargv[] = {(char *)self, "--writer", (char *)meta, (char *)broken,
-			       (char *)wcache, port, NULL};
+			       (char *)wcache, port, (char *)replicas, NULL};
 	pid_t pid = tu_spawn(wargv, &out);
 	int t, n = 0;
 	size_t end;
@@ -301,7 +304,7 @@ static void test_replicated_hflush(const char *self, const char *meta, const cha
 	sluice_volume *c = node(meta, "127.0.0.4", cname);
 	size_t acked[THREADS];
 	int t;
-	wal_until_killed(self, meta, broken, wcache, acked);
+	wal_until_killed(self, meta, broken, wcache, "2", acked);
 	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->kept) +
 	      atomic_load(&sl_peers_stats(c->core.peers)->kept) >= KILL_AFTER);
 
@@ -322,6 +325,153 @@ static void test_replicated_hflush(const char *self, const char *meta, const cha
 	for (t = 0; t < THREADS; t++)
 		CHECK_RC(read_records(r, t, acked[t]), 0);
 	sluice_shutdown(r);
+	sluice_shutdown(b);
+	sluice_shutdown(c);
+}
+
+/* ---- exactly one upload of each block a dead writer left ---------------------------------- *
+ * With hflush.replicas=3 both other nodes keep a copy of every block the writer hflushed. The
+ * writer is killed; its node is lost, or (takeover) a client starts on its cache dir and uploads
+ * what the dead one staged while the holders hand over. The two holders hand over at the same
+ * time, in rounds (a later one adopts what an earlier one left to another node): every
+ * acknowledged record is read from object storage, and the nodes stored each block in it once
+ * between them (their PUTs equal the number of replicated blocks that are in object storage). */
+enum { MAX_KEYS = 4096 };
+static char *replica_keys[MAX_KEYS];
+static int nreplica_keys, nstaged;
+
+/* Notes the key of each replica file under a cache dir, once whichever holder keeps it. */
+static int note_replica(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	const char *at = strstr(path, "/replicas/");
+	if (flag != FTW_F || !at || path[ftw->base] == '.')
+		return 0;
+	const char *key = at + strlen("/replicas/");
+	for (int i = 0; i < nreplica_keys; i++)
+		if (!strcmp(replica_keys[i], key))
+			return 0;
+	REQUIRE(nreplica_keys < MAX_KEYS);
+	replica_keys[nreplica_keys++] = strdup(key);
+	return 0;
+}
+
+static void forget_replica_keys(void)
+{
+	for (int i = 0; i < nreplica_keys; i++)
+		free(replica_keys[i]);
+	nreplica_keys = 0;
+}
+
+/* The keys of the replicas the holders keep in their cache dirs: how many. */
+static int replica_keys_under(const char *bdir, const char *cdir)
+{
+	forget_replica_keys();
+	nftw(bdir, note_replica, 16, FTW_PHYS);
+	nftw(cdir, note_replica, 16, FTW_PHYS);
+	return nreplica_keys;
+}
+
+static int count_staged(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	unsigned long long id;
+	unsigned indx, len;
+	nstaged += flag == FTW_F && strstr(path, "/rawstaging/") && path[ftw->base] != '.' &&
+		   tu_block_file(path, &id, &indx, &len);
+	return 0;
+}
+
+static void *sweep_main(void *arg)
+{
+	sl_peers_sweep(arg, 0);
+	return NULL;
+}
+
+/* A round of both holders' hand-over, at the same time. */
+static void hand_over_round(sluice_volume *b, sluice_volume *c)
+{
+	pthread_t tb, tc;
+	REQUIRE(pthread_create(&tb, NULL, sweep_main, b->core.peers) == 0);
+	REQUIRE(pthread_create(&tc, NULL, sweep_main, c->core.peers) == 0);
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+}
+
+static uint64_t puts_of(sluice_volume *v)
+{
+	return v ? atomic_load(&v->core.store->stats.puts) : 0;
+}
+
+static void test_exactly_once(const char *self, const char *meta, const char *broken,
+			      const char *tag, bool takeover)
+{
+	char wname[32], wcache[1100], bname[32], cname[32], bdir[1100], cdir[1100];
+	snprintf(wname, sizeof(wname), "w3-%s-%d", tag, takeover);
+	snprintf(bname, sizeof(bname), "b3-%s-%d", tag, takeover);
+	snprintf(cname, sizeof(cname), "c3-%s-%d", tag, takeover);
+	snprintf(wcache, sizeof(wcache), "%s/cache-%s", dir, wname);
+	snprintf(bdir, sizeof(bdir), "%s/cache-%s", dir, bname);
+	snprintf(cdir, sizeof(cdir), "%s/cache-%s", dir, cname);
+	sluice_volume *b = node(meta, "127.0.0.3", bname);
+	sluice_volume *c = node(meta, "127.0.0.4", cname);
+	size_t acked[THREADS];
+	wal_until_killed(self, meta, broken, wcache, "3", acked);
+	/* each holder got every hflush's copy */
+	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->kept) >= KILL_AFTER);
+	CHECK(atomic_load(&sl_peers_stats(c->core.peers)->kept) >= KILL_AFTER);
+	int nreplicated = replica_keys_under(bdir, cdir);
+	CHECK(nreplicated > 0);
+
+	uint64_t puts0 = puts_of(b) + puts_of(c);
+	sluice_volume *w = NULL;
+	if (takeover) {
+		/* the client takes over the dead one's staging directory at start and uploads its
+		 * blocks once they settled (5 s): the holders hand over meanwhile */
+		w = node(meta, "127.0.0.2", wname);
+		sleep(5);
+	} else {
+		CHECK(tu_rm_rf(wcache) == 0);
+	}
+	hand_over_round(b, c);
+	hand_over_round(b, c);
+	for (int waited = 0; takeover && waited < 600; waited++) {
+		nstaged = 0;
+		nftw(wcache, count_staged, 16, FTW_PHYS);
+		if (!nstaged)
+			break;
+		usleep(100 * 1000);
+	}
+	CHECK_RC(nstaged, 0);
+	hand_over_round(b, c);
+
+	int stored = 0;
+	for (int i = 0; i < nreplica_keys; i++) {
+		struct sl_obj_info info;
+		struct sl_err err = {0};
+		stored += sl_obj_head(b->core.store, replica_keys[i], &info, &err) == 0;
+	}
+	uint64_t puts = puts_of(b) + puts_of(c) + puts_of(w) - puts0;
+	fprintf(stderr, "  %s%s: %d replicated blocks, %d in object storage, %llu PUTs in all "
+		"(%llu by the client that took over)\n", tag, takeover ? " (takeover)" : "",
+		nreplicated, stored, (unsigned long long)puts, (unsigned long long)puts_of(w));
+	CHECK(stored > 0);
+	CHECK_RC(puts, (uint64_t)stored);
+	/* the copies of what is stored went into the holders' caches: the replicas left are of
+	 * slices never committed */
+	int left = replica_keys_under(bdir, cdir);
+	CHECK_RC(left, nreplicated - stored);
+	forget_replica_keys();
+
+	char msg[512];
+	sluice_volume *r;
+	sluice_kv plain[] = {{"meta", meta}};
+	REQUIRE(sluice_init(plain, 1, &r, msg, sizeof(msg)) == 0);
+	for (int t = 0; t < THREADS; t++)
+		CHECK_RC(read_records(r, t, acked[t]), 0);
+	sluice_shutdown(r);
+	if (w)
+		sluice_shutdown(w);
 	sluice_shutdown(b);
 	sluice_shutdown(c);
 }
@@ -372,7 +522,7 @@ static void test_holder_crash(const char *self, const char *meta, const char *br
 
 	size_t acked[THREADS];
 	int t;
-	wal_until_killed(self, meta, broken, wcache, acked);
+	wal_until_killed(self, meta, broken, wcache, "2", acked);
 	CHECK(tu_rm_rf(wcache) == 0);
 
 	kill(holder, SIGKILL);
@@ -452,7 +602,7 @@ static void test_replica_room(const char *meta)
 
 int main(int argc, char **argv)
 {
-	if (argc > 5 && !strcmp(argv[1], "--writer")) {
+	if (argc > 6 && !strcmp(argv[1], "--writer")) {
 		snprintf(port, sizeof(port), "%s", argv[5]);
 		return writer_main(argv);
 	}
@@ -641,6 +791,8 @@ int main(int argc, char **argv)
 	test_replicated_hflush(self, meta, broken, "sqlite");
 	test_replica_room(meta);
 	test_holder_crash(self, meta, broken);
+	test_exactly_once(self, meta, broken, "sqlite", false);
+	test_exactly_once(self, meta, broken, "sqlite", true);
 
 	/* on MariaDB + S3 too (make test's services) */
 	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
@@ -656,6 +808,8 @@ int main(int argc, char **argv)
 			.compression = "lz4"};
 		tu_format(&fo);
 		test_replicated_hflush(self, db.url, "http://127.0.0.1:9/refused", "mysql");
+		test_exactly_once(self, db.url, "http://127.0.0.1:9/refused", "mysql", false);
+		test_exactly_once(self, db.url, "http://127.0.0.1:9/refused", "mysql", true);
 		CHECK(tu_mysql_db_drop(&db) == 0);
 	} else if (tu_services_required()) {
 		fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");

@@ -56,6 +56,7 @@
 #include "../chunk/chunk.h"
 #include "../util/counter.h"
 #include "cachefile.h"
+#include "claim.h"
 #include "diskcache.h"
 #include "journal.h"
 #include "stage.h"
@@ -769,8 +770,16 @@ static void retry_run(void *arg)
 		forget(q->dir, q->key);
 		drop = true;
 	} else if (!rc) {
-		rc = st->cfg.vol.store_block(st->cfg.vol.arg, q->key, data, len, &err);
-		store_failed = rc != 0;
+		/* A dead client's block: the cache group's holders of its replicas may be uploading
+		 * it too; one of them does (DONE: it is there, as if uploaded here). */
+		enum sl_meta_claim claim = SL_CLAIM_WON;
+		rc = q->dir->own ? st->cfg.vol.store_block(st->cfg.vol.arg, q->key, data, len, &err)
+				 : sl_upload_claimed(st->cfg.meta, q->key, data, len,
+						     st->cfg.vol.store_block, st->cfg.vol.arg,
+						     &claim, &err);
+		if (!rc && claim == SL_CLAIM_HELD)
+			rc = sl_errf(&err, -EAGAIN, "another node is uploading it");
+		store_failed = rc != 0 && claim != SL_CLAIM_HELD;
 		if (!rc) {
 			stored = drop = true;
 			/* Deleted by another client while this upload ran: it must not stay. */

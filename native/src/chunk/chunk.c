@@ -183,8 +183,7 @@ static bool number(const char **p, uint64_t max, uint64_t *out)
 	return true;
 }
 
-bool sl_block_key_parse(const struct sl_chunk_layout *l, const char *key, uint64_t *id,
-			uint32_t *indx, uint32_t *len)
+bool sl_block_key_name(const char *key, uint64_t *id, uint32_t *indx, uint32_t *len)
 {
 	const char *base = strrchr(key, '/');
 	uint64_t i, x, n;
@@ -194,15 +193,28 @@ bool sl_block_key_parse(const struct sl_chunk_layout *l, const char *key, uint64
 	if (!number(&base, UINT64_MAX, &i) || *base++ != '_' || !number(&base, UINT32_MAX, &x) ||
 	    *base++ != '_' || !number(&base, UINT32_MAX, &n) || *base)
 		return false;
-	/* a slice lies within one chunk; only its last block may be shorter */
-	if (!n || n > l->block_size || x * l->block_size + n > SL_CHUNK_SIZE)
-		return false;
-	char want[SL_KEY_MAX];
-	sl_block_key(l, i, (uint32_t)x, (uint32_t)(x * l->block_size + n), want);
-	if (strcmp(want, key))
-		return false;
 	*id = i;
 	*indx = (uint32_t)x;
 	*len = (uint32_t)n;
+	return true;
+}
+
+bool sl_block_key_parse(const struct sl_chunk_layout *l, const char *key, uint64_t *id,
+			uint32_t *indx, uint32_t *len)
+{
+	uint64_t i;
+	uint32_t x, n;
+	if (!sl_block_key_name(key, &i, &x, &n))
+		return false;
+	/* a slice lies within one chunk; only its last block may be shorter */
+	if (!n || n > l->block_size || (uint64_t)x * l->block_size + n > SL_CHUNK_SIZE)
+		return false;
+	char want[SL_KEY_MAX];
+	sl_block_key(l, i, x, (uint32_t)((uint64_t)x * l->block_size + n), want);
+	if (strcmp(want, key))
+		return false;
+	*id = i;
+	*indx = x;
+	*len = n;
 	return true;
 }

@@ -29,6 +29,9 @@ struct sl_chunk_layout {
 /* Key of block `indx` of slice id whose total size is slice_size. */
 void sl_block_key(const struct sl_chunk_layout *l, uint64_t id, uint32_t indx, uint32_t slice_size,
 		  char key[SL_KEY_MAX]);
+/* The slice id, block index and length a block key's last component "<id>_<index>_<size>"
+ * names, whatever the rest; false if it names none. */
+bool sl_block_key_name(const char *key, uint64_t *id, uint32_t *indx, uint32_t *len);
 /* Whether key is exactly the key of block *indx (*len bytes) of slice *id of this volume, as
  * sl_block_key writes it: the volume's prefix, the directory levels and no other spelling. */
 bool sl_block_key_parse(const struct sl_chunk_layout *l, const char *key, uint64_t *id,

@@ -513,6 +513,18 @@ int sl_meta_file_crc(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino
 	CALL(m, FILE_CRC, file_crc, (m, u, ino, length, crc, err));
 }
 
+int sl_meta_block_claim(struct sl_meta *m, uint64_t id, uint32_t indx, uint64_t sid,
+			int64_t ttl_s, enum sl_meta_claim *out, struct sl_err *err)
+{
+	CALL(m, BLOCK_CLAIM, block_claim, (m, id, indx, sid, ttl_s, out, err));
+}
+
+int sl_meta_block_claim_end(struct sl_meta *m, uint64_t id, uint32_t indx, uint64_t sid,
+			    bool uploaded, struct sl_err *err)
+{
+	CALL(m, BLOCK_CLAIM_END, block_claim_end, (m, id, indx, sid, uploaded, err));
+}
+
 /* The slots behind sl_meta_write_chunks and sl_meta_inode_path (meta.c), counted as the rest. */
 int sl_meta_slot_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
 			      size_t *done, struct sl_err *err)

@@ -140,6 +140,19 @@ struct sl_meta_chunk_write {
 	struct sl_attr attr; /* out: the file's attributes after this record */
 };
 
+/* ---- claims on the upload of a block its writer left (docs/format.md, sluice_block_claim) ----
+ * When a writer dies before uploading blocks an hflush made visible, every node that kept a copy
+ * (the replica holders of the cache group, a client that takes over the dead client's staging
+ * directory) could upload it. Each claims the block first, so that one of them does: a claim is
+ * its claimant's (a session) until it expires or ends, and a block uploaded under one is done
+ * for good. A claimant that dies without ending its claim holds the block off only until the
+ * claim expires. */
+enum sl_meta_claim {
+	SL_CLAIM_WON,  /* the caller uploads the block, then ends its claim */
+	SL_CLAIM_HELD, /* another claim lives: its claimant uploads; ask again later */
+	SL_CLAIM_DONE, /* uploaded under a claim: the block is in object storage */
+};
+
 /* ---- delegation tokens (Kerberos mode) -------------------------------------------------------
  * A client holds a token as Hadoop does: the identifier's bytes (auth/token.h) and its HMAC-SHA1
  * password. The gateway keeps what it issued in two tables of its own (sql_tokens.c): master keys
@@ -501,6 +514,22 @@ struct sl_meta_backend {
 	 * blocks it read; NULL: the client composes it from the slots above). */
 	int (*file_crc)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			uint64_t length, uint32_t *crc, struct sl_err *err);
+
+	/* -- claims on the upload of a block its writer left (optional: NULL where the backend
+	 * keeps none, the gateway's; callers then upload without). See enum sl_meta_claim. A
+	 * slice's claims go with its jfs_chunk_ref row (forget_slice). Each slot is one
+	 * transaction. ---------------------------------------------------------------------------- */
+	/* Claims block indx of slice id for session sid until now + ttl_s (unix seconds; a claim
+	 * whose time is up is expired): *out gets WON when the block has no claim or only an
+	 * expired one that was not done, HELD when a live claim is there (sid's own too: two
+	 * uploaders of one process stay apart), DONE when it was uploaded under a claim. */
+	int (*block_claim)(struct sl_meta *m, uint64_t id, uint32_t indx, uint64_t sid,
+			   int64_t ttl_s, enum sl_meta_claim *out, struct sl_err *err);
+	/* Ends sid's claim on the block. uploaded: the block is done, whoever holds the claim now
+	 * (the object is there either way); otherwise sid's claim goes, if it is still sid's and
+	 * not done, so that another claimant need not wait for it to expire. */
+	int (*block_claim_end)(struct sl_meta *m, uint64_t id, uint32_t indx, uint64_t sid,
+			       bool uploaded, struct sl_err *err);
 };
 #define SL_META_BACKEND_VERSION 1
 
@@ -573,7 +602,9 @@ struct sl_meta_backend {
 	X(SET_IF_SMALL, set_if_small, PASS) \
 	X(BLOCK_CRC_GET, block_crc_get, PASS) \
 	X(BLOCK_CRC_PUT, block_crc_put, PASS) \
-	X(FILE_CRC, file_crc, PASS)
+	X(FILE_CRC, file_crc, PASS) \
+	X(BLOCK_CLAIM, block_claim, PASS) \
+	X(BLOCK_CLAIM_END, block_claim_end, PASS)
 
 #define SL_META_TOKEN_OPS(X) \
 	X(DT_SETUP, setup, PASS) \
@@ -735,6 +766,10 @@ int sl_meta_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_
 			  uint32_t len, struct sl_err *err);
 int sl_meta_file_crc(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, uint64_t length,
 		     uint32_t *crc, struct sl_err *err);
+int sl_meta_block_claim(struct sl_meta *m, uint64_t id, uint32_t indx, uint64_t sid,
+			int64_t ttl_s, enum sl_meta_claim *out, struct sl_err *err);
+int sl_meta_block_claim_end(struct sl_meta *m, uint64_t id, uint32_t indx, uint64_t sid,
+			    bool uploaded, struct sl_err *err);
 
 /* setattr masks */
 #define SL_SET_MODE 1

@@ -896,6 +896,13 @@ static const char *const mysql_block_crc_tables[] = {
 	NULL,
 };
 
+static const char *const mysql_block_claim_tables[] = {
+	"CREATE TABLE IF NOT EXISTS `sluice_block_claim` (`id` BIGINT NOT NULL, "
+	"`indx` INT NOT NULL, `sid` BIGINT NOT NULL, `expire` BIGINT NOT NULL, "
+	"`done` TINYINT NOT NULL, PRIMARY KEY (`id`, `indx`)) ENGINE=InnoDB",
+	NULL,
+};
+
 static const char *const mysql_token_tables[] = {
 	"CREATE TABLE IF NOT EXISTS `sluice_dt_key` (`id` INT NOT NULL PRIMARY KEY, "
 	"`secret` VARBINARY(64) NOT NULL, `created` BIGINT NOT NULL, `expiry` BIGINT NOT NULL) "
@@ -1060,6 +1067,7 @@ const struct sl_sql_driver sl_mysql_driver = {
 	.schema = mysql_schema,
 	.lease_tables = mysql_lease_tables,
 	.block_crc_tables = mysql_block_crc_tables,
+	.block_claim_tables = mysql_block_claim_tables,
 	.token_tables = mysql_token_tables,
 	.for_update = " FOR UPDATE",
 	.append_slices = "UPDATE jfs_chunk SET slices = CONCAT(slices, ?) WHERE inode = ? "

@@ -729,4 +729,6 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.set_if_small = sl_sql_set_if_small,
 	.block_crc_get = sl_sql_block_crc_get,
 	.block_crc_put = sl_sql_block_crc_put,
+	.block_claim = sl_sql_block_claim,
+	.block_claim_end = sl_sql_block_claim_end,
 };

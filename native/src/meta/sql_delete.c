@@ -283,6 +283,8 @@ static int forget_slice_op(struct tx *t, void *arg)
 			      "i", (int64_t)a->id);
 	if (!rc && n)
 		rc = sl_sql_block_crc_forget(t, a->id); /* its blocks are gone: so are their CRCs */
+	if (!rc && n)
+		rc = sl_sql_block_claim_forget(t, a->id); /* and nothing is left to upload */
 	return rc;
 }
 
@@ -290,6 +292,8 @@ int sl_sql_forget_slice(struct sl_meta *m, uint64_t id, struct sl_err *err)
 {
 	struct slice_arg a = {id};
 	int rc = sl_sql_block_crc_table(m, err);
+	if (!rc)
+		rc = sl_sql_block_claim_table(m, err);
 	return rc ? rc : sl_sqlq_run(m, true, forget_slice_op, &a, err);
 }
 

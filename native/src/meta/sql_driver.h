@@ -69,10 +69,12 @@ struct sl_sql_driver {
 	const char *const *schema;
 	/* Sluice's own tables in this dialect, each a NULL-terminated list of statements that
 	 * succeed if the objects exist already, run on first use: sluice_lease (writer leases,
-	 * sql_leases.c), sluice_block_crc (block checksums, sql_crc.c), and the gateway's delegation
+	 * sql_leases.c), sluice_block_crc (block checksums, sql_crc.c), sluice_block_claim (claims
+	 * on uploads of blocks a dead writer left, sql_claims.c), and the gateway's delegation
 	 * tokens (sluice_dt_key, sluice_dt_token, sluice_dt_counter; sql_tokens.c). */
 	const char *const *lease_tables;
 	const char *const *block_crc_tables;
+	const char *const *block_claim_tables;
 	const char *const *token_tables;
 	/* Appended to SELECTs that lock rows in a write transaction: " FOR UPDATE" or "". */
 	const char *for_update;

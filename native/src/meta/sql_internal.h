@@ -2,8 +2,8 @@
  * sql_internal.h - what the files of the "sql" backend share: sql.c's private state, transaction
  * runner, statement and node helpers, so that every file follows the same rules (sql.c's header:
  * portable SQL, retry-safe transaction functions), and the slots that sql_sessions.c,
- * sql_namespace.c, sql_changes.c, sql_data.c, sql_delete.c, sql_xattr.c, sql_leases.c and
- * sql_crc.c give to sl_meta_sql_backend (sql.c). Private to src/meta.
+ * sql_namespace.c, sql_changes.c, sql_data.c, sql_delete.c, sql_xattr.c, sql_leases.c, sql_crc.c
+ * and sql_claims.c give to sl_meta_sql_backend (sql.c). Private to src/meta.
  */
 #ifndef SL_SQL_INTERNAL_H
 #define SL_SQL_INTERNAL_H
@@ -24,6 +24,7 @@ struct sqlbe {
 	bool lease_table;     /* sluice_lease exists (sql_leases.c creates it on first use) */
 	uint64_t lease_gen;   /* the last lease generation handed out by this handle */
 	bool crc_table;       /* sluice_block_crc exists (sql_crc.c creates it on first use) */
+	bool claim_table;     /* sluice_block_claim exists (sql_claims.c creates it on first use) */
 	bool token_tables;    /* the delegation token tables exist (sql_tokens.c, dt_setup) */
 };
 
@@ -309,5 +310,16 @@ int sl_sql_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t
 int sl_sql_block_crc_table(struct sl_meta *m, struct sl_err *err);
 /* Inside the transaction that deletes slice id's jfs_chunk_ref row: deletes its blocks' rows. */
 int sl_sql_block_crc_forget(struct tx *t, uint64_t id);
+
+/* ---- claims on uploads of blocks a dead writer left (sql_claims.c; slots of
+ * sl_meta_sql_backend) ------------------------------------------------------------------------ */
+int sl_sql_block_claim(struct sl_meta *m, uint64_t id, uint32_t indx, uint64_t sid,
+		       int64_t ttl_s, enum sl_meta_claim *out, struct sl_err *err);
+int sl_sql_block_claim_end(struct sl_meta *m, uint64_t id, uint32_t indx, uint64_t sid,
+			   bool uploaded, struct sl_err *err);
+/* Creates sluice_block_claim if this handle has not seen it yet (DDL: outside transactions). */
+int sl_sql_block_claim_table(struct sl_meta *m, struct sl_err *err);
+/* Inside the transaction that deletes slice id's jfs_chunk_ref row: deletes its blocks' claims. */
+int sl_sql_block_claim_forget(struct tx *t, uint64_t id);
 
 #endif

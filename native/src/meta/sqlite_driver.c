@@ -396,6 +396,13 @@ static const char *const sqlite_block_crc_tables[] = {
 	NULL,
 };
 
+static const char *const sqlite_block_claim_tables[] = {
+	"CREATE TABLE IF NOT EXISTS `sluice_block_claim` (`id` INTEGER NOT NULL, "
+	"`indx` INTEGER NOT NULL, `sid` INTEGER NOT NULL, `expire` INTEGER NOT NULL, "
+	"`done` INTEGER NOT NULL, PRIMARY KEY (`id`, `indx`))",
+	NULL,
+};
+
 static const char *const sqlite_token_tables[] = {
 	"CREATE TABLE IF NOT EXISTS `sluice_dt_key` (`id` INTEGER PRIMARY KEY NOT NULL, "
 	"`secret` BLOB NOT NULL, `created` INTEGER NOT NULL, `expiry` INTEGER NOT NULL)",
@@ -433,6 +440,7 @@ const struct sl_sql_driver sl_sqlite_driver = {
 	.schema = sqlite_schema,
 	.lease_tables = sqlite_lease_tables,
 	.block_crc_tables = sqlite_block_crc_tables,
+	.block_claim_tables = sqlite_block_claim_tables,
 	.token_tables = sqlite_token_tables,
 	.for_update = "",
 	/* || makes text of blobs (byte for byte); the cast keeps the column's values blobs */

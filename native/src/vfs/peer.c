@@ -622,6 +622,9 @@ static int referenced(struct sl_volume_core *v, uint64_t id)
 	return rc == -ENOENT ? 0 : rc ? -1 : refs > 0;
 }
 
+/* A replica past the grace period: into the disk cache if its block is in object storage, else
+ * uploaded if its slice is committed (its writer is gone), by this holder unless another node
+ * claimed the upload (cache/claim.h); dropped once its slice is deleted or never committed. */
 static void hand_over(struct sweep *sw, const char *path, const char *key)
 {
 	struct sl_volume_core *v = sw->p->v;
@@ -661,11 +664,21 @@ static void hand_over(struct sweep *sw, const char *path, const char *key)
 		free(data);
 		return;
 	}
-	rc = sl_store_block(v, key, data, len, &err);
+	/* The other holders of the block (and a client that took over the writer's staging
+	 * directory) may be at it too: one of them uploads it. */
+	enum sl_meta_claim claim;
+	rc = sl_upload_claimed(v->meta, key, data, len, sl_vol_store_block, v, &claim, &err);
 	free(data);
 	if (rc) {
 		sl_log(&v->log, SL_LOG_WARN, "cache group: uploading the replica of %s: %s", key,
 		       err.msg);
+		return;
+	}
+	if (claim == SL_CLAIM_HELD)
+		return; /* another node is uploading it: the next round finds the object */
+	if (claim == SL_CLAIM_DONE) { /* another node uploaded it */
+		sl_diskcache_adopt(v->disk, key, path);
+		sw->handed++;
 		return;
 	}
 	if (referenced(v, id) == 0) { /* deleted meanwhile: take the object back */

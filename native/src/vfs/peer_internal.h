@@ -33,7 +33,10 @@
  * logged. A holder's sweep (sl_peers_sweep) hands a replica over once
  * it is older than the grace period: into its disk cache if the block is in object storage by
  * then, else uploaded first if its slice was committed (its writer is gone), or dropped if the
- * slice never was after an hour (its writer died before the commit).
+ * slice never was after an hour (its writer died before the commit). The upload is claimed in
+ * the metadata first (cache/claim.h), so that of the block's holders and a client that takes
+ * over the writer's staging directory one uploads it; the others keep their copies until the
+ * object is there.
  *
  * Protocol, big-endian; a connection carries requests one after the other (clients keep idle
  * connections for the next request to the same peer):

@@ -14,6 +14,7 @@
 #include "sluice.h"
 #include "../cache/blockcache.h"
 #include "../cache/cachefile.h"
+#include "../cache/claim.h"
 #include "../cache/diskcache.h"
 #include "../cache/journal.h"
 #include "../cache/stage.h"
@@ -241,6 +242,9 @@ int sl_vol_settle_deletions(sluice_volume *vol, int timeout_ms);
 int sl_vol_delete_data(struct sl_volume_core *v, sl_ino ino, struct sl_err *err);
 /* An sl_meta_slice_cb (arg: the volume core): deletes a dead slice's blocks, then forgets it. */
 int sl_vol_delete_slice(void *core, uint64_t id, uint32_t size);
+/* sl_store_block as an sl_store_block_fn (cache/claim.h; arg: the volume core). */
+int sl_vol_store_block(void *core, const char *key, const void *data, uint32_t len,
+		       struct sl_err *err);
 /* Deletes the blocks of a slice; false if some could not be deleted (left for gc). */
 bool sl_vol_delete_slice_blocks(struct sl_volume_core *v, uint64_t id, uint32_t size);
 

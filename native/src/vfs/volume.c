@@ -467,8 +467,8 @@ static int open_disk_cache(struct sl_volume_core *v, struct sl_err *err)
 	return sl_diskcache_new(&dc, &v->disk, err);
 }
 
-static int stage_store_block(void *core, const char *key, const void *data, uint32_t len,
-			     struct sl_err *err)
+int sl_vol_store_block(void *core, const char *key, const void *data, uint32_t len,
+		       struct sl_err *err)
 {
 	return sl_store_block(core, key, data, len, err);
 }
@@ -488,7 +488,7 @@ static int open_stage(struct sl_volume_core *v, struct sl_err *err)
 		.log = &v->log,
 		.stats = &v->flush.stage,
 		.clock = v->clock,
-		.vol = {.store_block = stage_store_block,
+		.vol = {.store_block = sl_vol_store_block,
 			.delete_slice = sl_vol_delete_slice,
 			.delete_slice_blocks = stage_delete_slice_blocks,
 			.arg = v},
