@@ -159,7 +159,7 @@ static inline void dc_test_table(const struct dc_ctx *t)
 	CHECK_RC(t->d->version, SL_SQL_DRIVER_VERSION);
 	CHECK(t->d->scheme && !strcmp(t->d->scheme, t->url->scheme));
 	CHECK(t->d->schema && t->d->schema[0]);
-	CHECK(t->d->for_update != NULL);
+	CHECK(t->d->for_update != NULL && t->d->upsert_slices != NULL);
 	CHECK(t->d->connect && t->d->disconnect && t->d->ping && t->d->begin && t->d->commit &&
 	      t->d->rollback && t->d->exec && t->d->prepare && t->d->bind_i64 &&
 	      t->d->bind_blob && t->d->bind_text && t->d->bind_null && t->d->step &&
@@ -210,6 +210,22 @@ static inline void dc_test_schema(const struct dc_ctx *t)
 		CHECK_RC(t->d->step(s, &err), 0);
 		t->d->finalize(s);
 	}
+
+	/* The upsert of chunk records appends in the database, and makes the row when missing */
+	const char *up = t->d->upsert_slices;
+	DC_OK(dc_do(t, c, &err, NULL, up, "iib", (int64_t)7, (int64_t)0, "\0\1", (size_t)2));
+	DC_OK(dc_do(t, c, &err, NULL, up, "iib", (int64_t)7, (int64_t)0, "\2\0", (size_t)2));
+	struct sl_sql_stmt *cs = NULL;
+	DC_OK(t->d->prepare(c, "SELECT slices FROM jfs_chunk WHERE inode = 7 AND indx = 0", &cs,
+			    &err));
+	if (cs) {
+		CHECK_RC(t->d->step(cs, &err), 1);
+		size_t blen = 0;
+		const void *b = t->d->col_blob(cs, 0, &blen);
+		CHECK(blen == 4 && b && !memcmp(b, "\0\1\2\0", 4));
+		t->d->finalize(cs);
+	}
+	DC_OK(dc_do(t, c, &err, NULL, "DELETE FROM jfs_chunk", NULL));
 	DC_OK(dc_do(t, c, &err, NULL, "DELETE FROM jfs_edge", NULL));
 	t->d->disconnect(c);
 }
@@ -354,6 +370,23 @@ static inline void dc_test_errors_and_changes(const struct dc_ctx *t)
 	printf("duplicate key message: %s\n", err.msg);
 	sl_err_clear(&err);
 	CHECK_RC(dc_do(t, c, &err, NULL, ins, "iit", (int64_t)9, (int64_t)11, "two"), -EEXIST);
+
+	/* Several statements in one exec (a script, sl_sqlq_script): all run, or the first that
+	 * fails says why and none after it runs. */
+	DC_OK(t->d->exec(c, "INSERT INTO dc_t (id, v, s) VALUES (40, 400, 'forty'); "
+			    "INSERT INTO dc_t (id, v, s) VALUES (41, 410, 'forty-one')", &err));
+	int64_t n = -1;
+	CHECK_RC(dc_i64(t, c, &err, &n, "SELECT COUNT(*) FROM dc_t WHERE id IN (40, 41)", NULL), 1);
+	CHECK_RC(n, 2);
+	sl_err_clear(&err);
+	CHECK_RC(t->d->exec(c, "INSERT INTO dc_t (id, v, s) VALUES (42, 420, 'forty-two'); "
+			       "INSERT INTO dc_t (id, v, s) VALUES (1, 11, 'dup'); "
+			       "INSERT INTO dc_t (id, v, s) VALUES (43, 430, 'never')", &err),
+		 -EEXIST);
+	CHECK(err.msg[0] != 0);
+	CHECK_RC(dc_i64(t, c, &err, &n, "SELECT COUNT(*) FROM dc_t WHERE id = 43", NULL), 1);
+	CHECK_RC(n, 0);
+	DC_OK(dc_do(t, c, &err, NULL, "DELETE FROM dc_t WHERE id >= 40", NULL));
 
 	/* Bad SQL fails (at prepare or at step) with a message; the connection stays usable. */
 	sl_err_clear(&err);

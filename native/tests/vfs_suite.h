@@ -728,7 +728,10 @@ static void test_compaction(sluice_volume *vol)
 	struct sl_err err = {0};
 	REQUIRE(sl_meta_read_chunk(vol->core.meta, NULL, st.inode, 0, &slices, &n, &err) == 0);
 	free(slices);
-	CHECK(n < 100); /* 650 flushes, compacted at 300 and 600 */
+	/* 650 flushes: compacted when 300 or more slices are there at a 100th commit; a compaction
+	 * merges what it finds when it runs, so later commits may find fewer than 300 at the next
+	 * check, and at most 300 + 100 are ever left */
+	CHECK(n < 400);
 	CHECK_RC(count_chunk_objects(vol), objects_before + n);
 	CHECK_RC(check_file(vol, NULL, "/wal", want, (size_t)REC * NREC, 65536), 0);
 	uint32_t crc = 0;

@@ -268,8 +268,10 @@ static int my_connect(const struct sl_sql_url *u, struct sl_sql_conn **out, stru
 	    (rc = set_opt(c, MYSQL_SET_CHARSET_NAME, "utf8mb4", err)))
 		goto out;
 
-	/* CLIENT_MULTI_STATEMENTS only for my_begin_op's two statements of its own making: every
-	 * other query is a prepared statement (never more than one) or a constant. */
+	/* CLIENT_MULTI_STATEMENTS for queries of several statements, all of Sluice's own making:
+	 * my_begin_op's, and scripts (sl_sqlq_script) whose values are integers and hex literals
+	 * written by sql.c; every other query is a prepared statement (never more than one) or a
+	 * constant. */
 	if (!mysql_real_connect(c->my, u->socket ? NULL : host, u->user, u->password, db,
 				u->socket ? 0 : port, u->socket,
 				CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS)) {
@@ -302,6 +304,30 @@ static int my_ping(struct sl_sql_conn *c, struct sl_err *err)
 	return 0;
 }
 
+/* Reads every result of the query just sent (one per statement): 0, or the error of the first
+ * statement that failed (the server runs none after it). */
+static int drain_results(struct sl_sql_conn *c, const char *sql, struct sl_err *err)
+{
+	for (;;) {
+		/* A statement that returns rows must have them read, or the connection is out of
+		 * sync. */
+		MYSQL_RES *res = mysql_store_result(c->my);
+		if (res)
+			mysql_free_result(res);
+		else if (mysql_field_count(c->my))
+			return conn_err(c, err, "reading the result from");
+		int r = mysql_next_result(c->my);
+		if (r < 0)
+			return 0;
+		if (r > 0) {
+			char what[SQL_IN_MSG + 32];
+			snprintf(what, sizeof(what), "executing \"%.*s%s\" on", SQL_IN_MSG, sql,
+				 strlen(sql) > SQL_IN_MSG ? "..." : "");
+			return conn_err(c, err, what);
+		}
+	}
+}
+
 static int my_exec(struct sl_sql_conn *c, const char *sql, struct sl_err *err)
 {
 	int rc = enter(err);
@@ -313,13 +339,7 @@ static int my_exec(struct sl_sql_conn *c, const char *sql, struct sl_err *err)
 			 strlen(sql) > SQL_IN_MSG ? "..." : "");
 		return conn_err(c, err, what);
 	}
-	/* A statement that returns rows must have them read, or the connection is out of sync. */
-	MYSQL_RES *res = mysql_store_result(c->my);
-	if (res)
-		mysql_free_result(res);
-	else if (mysql_field_count(c->my))
-		return conn_err(c, err, "reading the result from");
-	return 0;
+	return drain_results(c, sql, err);
 }
 
 static int my_begin(struct sl_sql_conn *c, bool write, struct sl_err *err)
@@ -331,9 +351,7 @@ static int my_begin(struct sl_sql_conn *c, bool write, struct sl_err *err)
 }
 
 /* BEGIN and the operation id's INSERT as one query of two statements: the id costs no round trip
- * of its own. The connection allows several statements per query for this (CLIENT_MULTI_STATEMENTS);
- * only this function sends more than one, from numbers it formats itself, and sql.c's statements
- * are all prepared, which never run more than one. */
+ * of its own. */
 static int my_begin_op(struct sl_sql_conn *c, int64_t op, int64_t expire, struct sl_err *err)
 {
 	int rc = enter(err);
@@ -344,16 +362,7 @@ static int my_begin_op(struct sl_sql_conn *c, int64_t op, int64_t expire, struct
 			 "(%" PRId64 ", %" PRId64 ")", op, expire);
 	if (mysql_real_query(c->my, sql, (unsigned long)n))
 		return conn_err(c, err, "beginning a transaction on");
-	for (;;) { /* neither statement returns rows; an error of the INSERT shows here */
-		MYSQL_RES *res = mysql_store_result(c->my);
-		if (res)
-			mysql_free_result(res);
-		int r = mysql_next_result(c->my);
-		if (r < 0)
-			return 0;
-		if (r > 0)
-			return conn_err(c, err, "recording the operation id on");
-	}
+	return drain_results(c, sql, err); /* an error of the INSERT shows here */
 }
 
 static int my_commit(struct sl_sql_conn *c, struct sl_err *err)
@@ -1070,8 +1079,9 @@ const struct sl_sql_driver sl_mysql_driver = {
 	.block_claim_tables = mysql_block_claim_tables,
 	.token_tables = mysql_token_tables,
 	.for_update = " FOR UPDATE",
-	.append_slices = "UPDATE jfs_chunk SET slices = CONCAT(slices, ?) WHERE inode = ? "
-			 "AND indx = ?",
+	.upsert_slices = "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (?, ?, ?) ON DUPLICATE "
+			 "KEY UPDATE slices = CONCAT(slices, VALUES(slices))",
+	.batches_statements = true,
 	.op_table = "CREATE TABLE IF NOT EXISTS `sluice_op` (`id` BIGINT(20) PRIMARY KEY NOT NULL, "
 		    "`expire` BIGINT(20) NOT NULL, KEY `IDX_sluice_op_expire` (`expire`)) ENGINE=InnoDB",
 	.begin_op = my_begin_op,

@@ -197,6 +197,60 @@ int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const cha
 	return rc;
 }
 
+int sl_sqlq_script_add(struct tx *t, struct sl_sqlq_script *sc, const char *sql,
+		       const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (!t->d->batches_statements) {
+		int rc = q_vexec(t, NULL, sql, fmt, ap);
+		va_end(ap);
+		return rc;
+	}
+	/* The statement with each '?' replaced by its value: integers in decimal, blobs as hex
+	 * literals, which both dialects read as binary strings whatever the SQL mode. */
+	struct sl_strbuf *b = &sc->text;
+	if (b->len)
+		sl_strbuf_puts(b, "; ");
+	const char *f = fmt;
+	for (const char *c = sql; *c; c++) {
+		if (*c != '?') {
+			sl_strbuf_putc(b, *c);
+			continue;
+		}
+		if (*f == 'i') {
+			sl_strbuf_printf(b, "%" PRId64, va_arg(ap, int64_t));
+		} else if (*f == 'b') {
+			const uint8_t *p = va_arg(ap, const uint8_t *);
+			size_t n = va_arg(ap, size_t);
+			sl_strbuf_puts(b, "X'");
+			for (size_t k = 0; k < n; k++)
+				sl_strbuf_printf(b, "%02X", p[k]);
+			sl_strbuf_putc(b, '\'');
+		} else {
+			va_end(ap);
+			return sl_errf(t->err, -EINVAL, "a script takes integers and blobs only, not "
+				       "'%c' in \"%.80s\"", *f ? *f : '?', sql);
+		}
+		f++;
+	}
+	va_end(ap);
+	return b->oom ? sl_sql_nomem(t) : 0;
+}
+
+int sl_sqlq_script_run(struct tx *t, struct sl_sqlq_script *sc)
+{
+	const char *text = sl_strbuf_str(&sc->text);
+	int rc = !text ? sl_sql_nomem(t) : *text ? t->d->exec(t->c, text, t->err) : 0;
+	sl_strbuf_free(&sc->text);
+	return rc;
+}
+
+void sl_sqlq_script_free(struct sl_sqlq_script *sc)
+{
+	sl_strbuf_free(&sc->text);
+}
+
 /* sql followed by the driver's FOR UPDATE clause, in buf. */
 const char *sl_sql_fu(struct tx *t, char *buf, size_t size, const char *sql)
 {

@@ -78,10 +78,13 @@ struct sl_sql_driver {
 	const char *const *token_tables;
 	/* Appended to SELECTs that lock rows in a write transaction: " FOR UPDATE" or "". */
 	const char *for_update;
-	/* Appends slice records (a bound blob) to a chunk row in the database, without reading
-	 * it: "UPDATE jfs_chunk SET slices = <slices followed by ?> WHERE inode = ? AND indx = ?"
-	 * in this dialect (a blob stays a blob). */
-	const char *append_slices;
+	/* Appends slice records to a chunk's row in the database, without reading it, the row
+	 * made if it has none: "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (?, ?, ?)" and
+	 * this dialect's upsert of slices followed by the new ones (a blob stays a blob). */
+	const char *upsert_slices;
+	/* A client-server database: statements whose results are not needed are sent together,
+	 * through exec, in one round trip (sl_sqlq_script). */
+	bool batches_statements;
 	/* A client-server database can lose the connection after the server committed and before
 	 * its answer arrived: the COMMIT ends in doubt. Such a driver names here, as a CREATE TABLE
 	 * IF NOT EXISTS statement of its dialect, Sluice's table of operation ids `sluice_op` (id
@@ -105,7 +108,8 @@ struct sl_sql_driver {
 	int (*begin)(struct sl_sql_conn *c, bool write, struct sl_err *err);
 	int (*commit)(struct sl_sql_conn *c, struct sl_err *err);
 	void (*rollback)(struct sl_sql_conn *c);
-	/* Runs a statement without parameters or results (DDL). */
+	/* Runs one or more statements (';' between them) without parameters or results (DDL,
+	 * sl_sqlq_script); stops at the first that fails, with its error. */
 	int (*exec)(struct sl_sql_conn *c, const char *sql, struct sl_err *err);
 
 	/* Prepared statements. A driver caches prepared statements per connection by SQL text, so

@@ -444,8 +444,8 @@ const struct sl_sql_driver sl_sqlite_driver = {
 	.token_tables = sqlite_token_tables,
 	.for_update = "",
 	/* || makes text of blobs (byte for byte); the cast keeps the column's values blobs */
-	.append_slices = "UPDATE jfs_chunk SET slices = CAST(slices || ? AS BLOB) WHERE inode = ? "
-			 "AND indx = ?",
+	.upsert_slices = "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (?, ?, ?) ON CONFLICT "
+			 "(inode, indx) DO UPDATE SET slices = CAST(slices || excluded.slices AS BLOB)",
 	.connect = lite_connect,
 	.disconnect = lite_disconnect,
 	.ping = lite_ping,
