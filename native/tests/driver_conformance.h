@@ -371,8 +371,8 @@ static inline void dc_test_errors_and_changes(const struct dc_ctx *t)
 	sl_err_clear(&err);
 	CHECK_RC(dc_do(t, c, &err, NULL, ins, "iit", (int64_t)9, (int64_t)11, "two"), -EEXIST);
 
-	/* Several statements in one exec (a script, sl_sqlq_script): all run, or the first that
-	 * fails says why and none after it runs. */
+	/* Several statements in one exec (deferred writes, sl_sqlq_write): all run, or the first
+	 * that fails says why and none after it runs. */
 	DC_OK(t->d->exec(c, "INSERT INTO dc_t (id, v, s) VALUES (40, 400, 'forty'); "
 			    "INSERT INTO dc_t (id, v, s) VALUES (41, 410, 'forty-one')", &err));
 	int64_t n = -1;

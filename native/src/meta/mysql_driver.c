@@ -269,9 +269,9 @@ static int my_connect(const struct sl_sql_url *u, struct sl_sql_conn **out, stru
 		goto out;
 
 	/* CLIENT_MULTI_STATEMENTS for queries of several statements, all of Sluice's own making:
-	 * my_begin_op's, and scripts (sl_sqlq_script) whose values are integers and hex literals
-	 * written by sql.c; every other query is a prepared statement (never more than one) or a
-	 * constant. */
+	 * my_begin_op's, and deferred writes (sl_sqlq_write) whose values are integers and hex
+	 * literals written by sql.c; every other query is a prepared statement (never more than
+	 * one) or a constant. */
 	if (!mysql_real_connect(c->my, u->socket ? NULL : host, u->user, u->password, db,
 				u->socket ? 0 : port, u->socket,
 				CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS)) {

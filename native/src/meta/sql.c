@@ -53,11 +53,26 @@ struct run_ctx {
 	void *arg;
 };
 
+/* Sends the writes sl_sqlq_write deferred, if any. */
+static int flush_writes(struct tx *t)
+{
+	if (!t->writes.len)
+		return 0;
+	const char *text = sl_strbuf_str(&t->writes);
+	int rc = text ? t->d->exec(t->c, text, t->err) : sl_sql_nomem(t);
+	sl_strbuf_free(&t->writes);
+	return rc;
+}
+
 static int run_cb(struct sl_sql_conn *c, void *a, struct sl_err *err)
 {
 	struct run_ctx *r = a;
 	struct tx t = {.m = r->m, .d = sl_sql_be_of(r->m)->d, .c = c, .err = err};
-	return r->fn(&t, r->arg);
+	int rc = r->fn(&t, r->arg);
+	if (!rc)
+		rc = flush_writes(&t); /* before the runner's COMMIT */
+	sl_strbuf_free(&t.writes);
+	return rc;
 }
 
 /* One transaction (retried by the runner as needed). */
@@ -95,7 +110,10 @@ static int q_vopen(struct tx *t, struct sl_sql_stmt **s, const char *sql, const 
 		   va_list ap)
 {
 	*s = NULL;
-	int rc = t->d->prepare(t->c, sql, s, t->err);
+	int rc = flush_writes(t); /* the transaction reads its own writes */
+	if (rc)
+		return rc;
+	rc = t->d->prepare(t->c, sql, s, t->err);
 	if (rc)
 		return rc;
 	if ((rc = q_vbind(t, *s, sql, fmt, ap))) {
@@ -197,8 +215,7 @@ int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const cha
 	return rc;
 }
 
-int sl_sqlq_script_add(struct tx *t, struct sl_sqlq_script *sc, const char *sql,
-		       const char *fmt, ...)
+int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -209,7 +226,7 @@ int sl_sqlq_script_add(struct tx *t, struct sl_sqlq_script *sc, const char *sql,
 	}
 	/* The statement with each '?' replaced by its value: integers in decimal, blobs as hex
 	 * literals, which both dialects read as binary strings whatever the SQL mode. */
-	struct sl_strbuf *b = &sc->text;
+	struct sl_strbuf *b = &t->writes;
 	if (b->len)
 		sl_strbuf_puts(b, "; ");
 	const char *f = fmt;
@@ -229,26 +246,13 @@ int sl_sqlq_script_add(struct tx *t, struct sl_sqlq_script *sc, const char *sql,
 			sl_strbuf_putc(b, '\'');
 		} else {
 			va_end(ap);
-			return sl_errf(t->err, -EINVAL, "a script takes integers and blobs only, not "
-				       "'%c' in \"%.80s\"", *f ? *f : '?', sql);
+			return sl_errf(t->err, -EINVAL, "a deferred write takes integers and blobs "
+				       "only, not '%c' in \"%.80s\"", *f ? *f : '?', sql);
 		}
 		f++;
 	}
 	va_end(ap);
 	return b->oom ? sl_sql_nomem(t) : 0;
-}
-
-int sl_sqlq_script_run(struct tx *t, struct sl_sqlq_script *sc)
-{
-	const char *text = sl_strbuf_str(&sc->text);
-	int rc = !text ? sl_sql_nomem(t) : *text ? t->d->exec(t->c, text, t->err) : 0;
-	sl_strbuf_free(&sc->text);
-	return rc;
-}
-
-void sl_sqlq_script_free(struct sl_sqlq_script *sc)
-{
-	sl_strbuf_free(&sc->text);
 }
 
 /* sql followed by the driver's FOR UPDATE clause, in buf. */

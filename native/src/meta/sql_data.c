@@ -55,17 +55,12 @@ int sl_sql_chunk_store(struct tx *t, sl_ino ino, uint32_t indx, bool existed, co
 			    "iib", (int64_t)ino, (int64_t)indx, (const void *)buf, len);
 }
 
-/* Appends slice records to a chunk in one statement, the chunk's row made if it has none, in sc
- * (NULL: now). (Read and written back, a chunk's records went to the client and back on every
- * hflush.) */
-static int chunk_append(struct tx *t, struct sl_sqlq_script *sc, sl_ino ino, uint32_t indx,
-			const uint8_t *add, size_t n)
+/* Appends slice records to a chunk in one statement, the chunk's row made if it has none.
+ * (Read and written back, a chunk's records went to the client and back on every hflush.) */
+static int chunk_append(struct tx *t, sl_ino ino, uint32_t indx, const uint8_t *add, size_t n)
 {
-	if (sc)
-		return sl_sqlq_script_add(t, sc, t->d->upsert_slices, "iib", (int64_t)ino,
-					  (int64_t)indx, (const void *)add, n);
-	return sl_sqlq_exec(t, NULL, t->d->upsert_slices, "iib", (int64_t)ino, (int64_t)indx,
-			    (const void *)add, n);
+	return sl_sqlq_write(t, t->d->upsert_slices, "iib", (int64_t)ino, (int64_t)indx,
+			     (const void *)add, n);
 }
 
 static int append_hole(struct tx *t, sl_ino ino, uint32_t indx, uint32_t pos, uint32_t len)
@@ -73,7 +68,7 @@ static int append_hole(struct tx *t, sl_ino ino, uint32_t indx, uint32_t pos, ui
 	uint8_t rec[SL_SLICE_BYTES];
 	struct sl_slice s = {.pos = pos, .len = len};
 	sl_slice_encode(&s, rec);
-	return chunk_append(t, NULL, ino, indx, rec, sizeof(rec));
+	return chunk_append(t, ino, indx, rec, sizeof(rec));
 }
 
 /* A read of a file deleted (by another client) while it was read must fail, not read as zeros. */
@@ -214,14 +209,12 @@ static int file_for_data(struct tx *t, sl_ino ino, struct sl_attr *a, struct sl_
 	return 0;
 }
 
-#define SET_LENGTH "UPDATE jfs_node SET length = ?, mtime = ?, mtimensec = ?, ctime = ?, " \
-		   "ctimensec = ? WHERE inode = ?"
-
 static int set_length(struct tx *t, sl_ino ino, uint64_t length, int64_t mtime, int64_t ctime)
 {
-	return sl_sqlq_exec(t, NULL, SET_LENGTH, "iiiiii", (int64_t)length, sl_time_us(mtime),
-			    sl_time_nsrem(mtime), sl_time_us(ctime), sl_time_nsrem(ctime),
-			    (int64_t)ino);
+	return sl_sqlq_write(t, "UPDATE jfs_node SET length = ?, mtime = ?, mtimensec = ?, ctime = ?, "
+			     "ctimensec = ? WHERE inode = ?",
+			     "iiiiii", (int64_t)length, sl_time_us(mtime), sl_time_nsrem(mtime),
+			     sl_time_us(ctime), sl_time_nsrem(ctime), (int64_t)ino);
 }
 
 struct write_chunk_arg {
@@ -239,8 +232,6 @@ struct write_chunks_arg {
 	struct write_chunk_arg *a;
 	size_t n;
 	bool *done; /* records of inodes handled already (per attempt) */
-	/* the writes, after the reads of every inode: one round trip to a database server */
-	struct sl_sqlq_script writes;
 };
 
 
@@ -281,9 +272,8 @@ static int write_inode_records(struct tx *t, struct write_chunks_arg *b, size_t 
 		n.mtime_ns = a[i].mtime;
 		n.ctime_ns = sl_real_ns();
 		a[i].attr = n; /* the file as this record leaves it */
-		if ((rc = sl_sqlq_script_add(t, &b->writes, "INSERT INTO jfs_chunk_ref (chunkid, "
-					     "size, refs) VALUES (?, ?, 1)", "ii",
-					     (int64_t)a[i].s->id, (int64_t)a[i].s->size)))
+		if ((rc = sl_sqlq_write(t, "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES "
+					"(?, ?, 1)", "ii", (int64_t)a[i].s->id, (int64_t)a[i].s->size)))
 			return rc == -EEXIST ? sl_errf(t->err, -EEXIST, "slice %" PRIu64 " is already "
 						       "committed", a[i].s->id) : rc;
 	}
@@ -306,21 +296,18 @@ static int write_inode_records(struct tx *t, struct write_chunks_arg *b, size_t 
 		for (size_t k = i; k < b->n; k++)
 			if (a[k].ino == ino && a[k].indx == a[i].indx)
 				sl_slice_encode(a[k].s, recs + SL_SLICE_BYTES * at++);
-		rc = chunk_append(t, &b->writes, ino, a[i].indx, recs, cnt * SL_SLICE_BYTES);
+		rc = chunk_append(t, ino, a[i].indx, recs, cnt * SL_SLICE_BYTES);
 		free(recs);
 		if (rc)
 			return rc;
 	}
-	return sl_sqlq_script_add(t, &b->writes, SET_LENGTH, "iiiiii", (int64_t)n.length,
-				  sl_time_us(n.mtime_ns), sl_time_nsrem(n.mtime_ns),
-				  sl_time_us(n.ctime_ns), sl_time_nsrem(n.ctime_ns), (int64_t)ino);
+	return set_length(t, ino, n.length, n.mtime_ns, n.ctime_ns);
 }
 
 static int write_chunks_op(struct tx *t, void *arg)
 {
 	struct write_chunks_arg *b = arg;
 	memset(b->done, 0, b->n * sizeof(*b->done));
-	sl_sqlq_script_free(&b->writes); /* of an attempt that failed */
 	for (size_t i = 0; i < b->n; i++) {
 		if (b->done[i])
 			continue;
@@ -328,10 +315,7 @@ static int write_chunks_op(struct tx *t, void *arg)
 		if (rc)
 			return rc;
 	}
-	/* A database server reports a slice committed twice here, without saying which. */
-	int rc = sl_sqlq_script_run(t, &b->writes);
-	return rc == -EEXIST ? sl_errf(t->err, -EEXIST, "a slice of this commit is already committed")
-			     : rc;
+	return 0;
 }
 
 /* A slice to be added to a chunk: data of its own (no hole), within the chunk, and within its
@@ -366,7 +350,6 @@ static int write_records(struct sl_meta *m, struct write_chunk_arg *a, size_t n,
 	if (!b.done)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	int rc = sl_sqlq_run(m, true, write_chunks_op, &b, err);
-	sl_sqlq_script_free(&b.writes);
 	free(b.done);
 	for (size_t i = 0; !rc && i < n; i++)
 		if (a[i].dlen || a[i].dspace)
@@ -746,7 +729,7 @@ static int concat_op(struct tx *t, void *arg)
 		sl_sql_acct_total(&a->ac, -sl_sql_jfs_space(sa.length), -1);
 	}
 	for (size_t i = 0; !rc && i < p.n; i++)
-		rc = chunk_append(t, NULL, a->target, p.c[i].indx, p.c[i].buf, p.c[i].len);
+		rc = chunk_append(t, a->target, p.c[i].indx, p.c[i].buf, p.c[i].len);
 	pending_free(&p);
 	if (rc)
 		return rc;

@@ -83,7 +83,7 @@ struct sl_sql_driver {
 	 * this dialect's upsert of slices followed by the new ones (a blob stays a blob). */
 	const char *upsert_slices;
 	/* A client-server database: statements whose results are not needed are sent together,
-	 * through exec, in one round trip (sl_sqlq_script). */
+	 * through exec, in one round trip (sl_sqlq_write). */
 	bool batches_statements;
 	/* A client-server database can lose the connection after the server committed and before
 	 * its answer arrived: the COMMIT ends in doubt. Such a driver names here, as a CREATE TABLE
@@ -109,7 +109,7 @@ struct sl_sql_driver {
 	int (*commit)(struct sl_sql_conn *c, struct sl_err *err);
 	void (*rollback)(struct sl_sql_conn *c);
 	/* Runs one or more statements (';' between them) without parameters or results (DDL,
-	 * sl_sqlq_script); stops at the first that fails, with its error. */
+	 * sl_sqlq_write); stops at the first that fails, with its error. */
 	int (*exec)(struct sl_sql_conn *c, const char *sql, struct sl_err *err);
 
 	/* Prepared statements. A driver caches prepared statements per connection by SQL text, so

@@ -35,6 +35,7 @@ struct tx {
 	const struct sl_sql_driver *d;
 	struct sl_sql_conn *c;
 	struct sl_err *err;
+	struct sl_strbuf writes; /* sl_sqlq_write's, not sent yet */
 };
 
 typedef int (*op_fn)(struct tx *t, void *arg);
@@ -50,20 +51,13 @@ int sl_sqlq_own_table(struct sl_meta *m, bool *ready, const char *const *ddl, co
 /* A statement without results, arguments described by fmt: 'i' int64_t, 'b' const void * +
  * size_t (blob), 't' const char * (text); *changes (may be NULL) gets the rows it changed. */
 int sl_sqlq_exec(struct tx *t, int64_t *changes, const char *sql, const char *fmt, ...);
-/* Statements of a write transaction whose results are not needed (no rows, no count of changed
- * rows), collected so that a client-server database gets them together, in one round trip, when
- * the transaction is done with them (driver->batches_statements: sent through exec, the values
- * written into the text); an in-process database runs each at once as a prepared statement.
- * Arguments as sl_sqlq_exec's, integers and blobs only. A statement's error may then show at
- * sl_sqlq_script_run. Start from {0}; run or free it. */
-struct sl_sqlq_script {
-	struct sl_strbuf text;
-};
-int sl_sqlq_script_add(struct tx *t, struct sl_sqlq_script *sc, const char *sql,
-		       const char *fmt, ...);
-/* Runs what was collected and frees it. */
-int sl_sqlq_script_run(struct tx *t, struct sl_sqlq_script *sc);
-void sl_sqlq_script_free(struct sl_sqlq_script *sc);
+/* A write whose result the operation does not need (no rows, no count of changed rows, no
+ * error it handles itself): a client-server database gets such writes together, in one round
+ * trip, just before the transaction's next query or its COMMIT (driver->batches_statements:
+ * sent through exec, the values written into the text); an in-process database runs each at
+ * once as a prepared statement. Arguments as sl_sqlq_exec's, integers and blobs only. Its error
+ * may show at that next query, or fail the transaction at its end. */
+int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...);
 /* A query for its first row: 1 with *s on the row (caller finalizes with t->d->finalize), 0 if
  * there is none, or a negative errno. */
 int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt, ...);
