@@ -217,6 +217,9 @@ int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const cha
 
 int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
 {
+	if (strspn(fmt, "ib") != strlen(fmt)) /* refused alike by every driver */
+		return sl_errf(t->err, -EINVAL, "a deferred write takes integers and blobs only: "
+			       "\"%.80s\"", sql);
 	va_list ap;
 	va_start(ap, fmt);
 	if (!t->d->batches_statements) {
@@ -235,21 +238,24 @@ int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
 			sl_strbuf_putc(b, *c);
 			continue;
 		}
-		if (*f == 'i') {
+		if (!*f) {
+			va_end(ap);
+			return sl_errf(t->err, -EINVAL, "more parameters than arguments in \"%.80s\"",
+				       sql);
+		}
+		if (*f++ == 'i') {
 			sl_strbuf_printf(b, "%" PRId64, va_arg(ap, int64_t));
-		} else if (*f == 'b') {
+		} else {
+			static const char hex[] = "0123456789ABCDEF";
 			const uint8_t *p = va_arg(ap, const uint8_t *);
 			size_t n = va_arg(ap, size_t);
 			sl_strbuf_puts(b, "X'");
-			for (size_t k = 0; k < n; k++)
-				sl_strbuf_printf(b, "%02X", p[k]);
+			for (size_t k = 0; k < n; k++) {
+				char two[2] = {hex[p[k] >> 4], hex[p[k] & 15]};
+				sl_strbuf_putn(b, two, 2);
+			}
 			sl_strbuf_putc(b, '\'');
-		} else {
-			va_end(ap);
-			return sl_errf(t->err, -EINVAL, "a deferred write takes integers and blobs "
-				       "only, not '%c' in \"%.80s\"", *f ? *f : '?', sql);
 		}
-		f++;
 	}
 	va_end(ap);
 	return b->oom ? sl_sql_nomem(t) : 0;
@@ -324,16 +330,24 @@ int sl_sql_node_get(struct tx *t, sl_ino ino, bool lock, struct sl_attr *a)
 
 int sl_sql_node_insert(struct tx *t, sl_ino ino, const struct sl_attr *a)
 {
-	return sl_sqlq_exec(t, NULL,
-			    "INSERT INTO jfs_node (inode, type, flags, mode, uid, gid, atime, mtime, ctime, "
-			    "atimensec, mtimensec, ctimensec, nlink, length, rdev, parent, access_acl_id, "
-			    "default_acl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
-			    "iiiiiiiiiiiiiiii", (int64_t)ino, (int64_t)a->type, (int64_t)a->flags,
-			    (int64_t)(a->mode & 07777), (int64_t)a->uid, (int64_t)a->gid,
-			    sl_time_us(a->atime_ns), sl_time_us(a->mtime_ns), sl_time_us(a->ctime_ns),
-			    sl_time_nsrem(a->atime_ns), sl_time_nsrem(a->mtime_ns),
-			    sl_time_nsrem(a->ctime_ns), (int64_t)a->nlink, (int64_t)a->length,
-			    (int64_t)a->rdev, (int64_t)a->parent);
+	return sl_sqlq_write(t,
+			     "INSERT INTO jfs_node (inode, type, flags, mode, uid, gid, atime, mtime, ctime, "
+			     "atimensec, mtimensec, ctimensec, nlink, length, rdev, parent, access_acl_id, "
+			     "default_acl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
+			     "iiiiiiiiiiiiiiii", (int64_t)ino, (int64_t)a->type, (int64_t)a->flags,
+			     (int64_t)(a->mode & 07777), (int64_t)a->uid, (int64_t)a->gid,
+			     sl_time_us(a->atime_ns), sl_time_us(a->mtime_ns), sl_time_us(a->ctime_ns),
+			     sl_time_nsrem(a->atime_ns), sl_time_nsrem(a->mtime_ns),
+			     sl_time_nsrem(a->ctime_ns), (int64_t)a->nlink, (int64_t)a->length,
+			     (int64_t)a->rdev, (int64_t)a->parent);
+}
+
+int sl_sql_locked_dir_touch(struct tx *t, sl_ino dir, int64_t dnlink, int64_t now)
+{
+	return sl_sqlq_write(t, "UPDATE jfs_node SET nlink = nlink + ?, mtime = ?, mtimensec = ?, "
+			     "ctime = ?, ctimensec = ? WHERE inode = ?",
+			     "iiiiii", dnlink, sl_time_us(now), sl_time_nsrem(now), sl_time_us(now),
+			     sl_time_nsrem(now), (int64_t)dir);
 }
 
 /* Adds dnlink to a directory's link count and sets its mtime and ctime; -ENOENT if it vanished. */
@@ -396,8 +410,33 @@ int sl_sql_dir_for_change(struct tx *t, const struct sl_meta_user *u, sl_ino dir
 			  struct sl_attr *a)
 {
 	int rc = sl_sql_node_get(t, dir, false, a);
-	if (rc)
+	return rc ? rc : sl_sql_dir_change_check(t, u, dir, a);
+}
+
+int sl_sql_dir_entry_lock(struct tx *t, sl_ino dir, const char *name, struct sl_attr *a,
+			  sl_ino *ino, uint8_t *type)
+{
+	char buf[512];
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s, FU(t, buf, "SELECT " NODE_COLS_N ", e.inode, e.type FROM "
+					       "jfs_node n LEFT JOIN jfs_edge e ON e.parent = "
+					       "n.inode AND e.name = ? WHERE n.inode = ?"),
+			     "bi", name, strlen(name), (int64_t)dir);
+	if (rc < 0)
 		return rc;
+	if (rc == 0)
+		return sl_errf(t->err, -ENOENT, "inode %" PRIu64 " does not exist", dir);
+	sl_sql_node_row(t, s, 0, NULL, a);
+	bool found = !t->d->col_null(s, 16);
+	*ino = found ? sl_sql_col_u64(t, s, 16) : 0;
+	*type = found ? (uint8_t)sl_sql_col_u64(t, s, 17) : 0;
+	t->d->finalize(s);
+	return found;
+}
+
+int sl_sql_dir_change_check(struct tx *t, const struct sl_meta_user *u, sl_ino dir,
+			    const struct sl_attr *a)
+{
 	if (a->type != SL_TYPE_DIR)
 		return sl_errf(t->err, -ENOTDIR, "inode %" PRIu64 " is not a directory", dir);
 	if (sl_meta_access(u, a, SL_MAY_WRITE | SL_MAY_EXEC))

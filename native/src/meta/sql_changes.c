@@ -27,58 +27,58 @@ static int drop_link(struct tx *t, sl_ino parent, sl_ino ino, struct sl_attr *a,
 	a->nlink = a->nlink ? a->nlink - 1 : 0;
 	a->ctime_ns = now;
 	if (a->nlink > 0)
-		return sl_sqlq_exec(t, NULL,
-				    "UPDATE jfs_node SET nlink = ?, ctime = ?, ctimensec = ? "
-				    "WHERE inode = ?",
-				    "iiii", (int64_t)a->nlink, sl_time_us(now), sl_time_nsrem(now),
-				    (int64_t)ino);
+		return sl_sqlq_write(t,
+				     "UPDATE jfs_node SET nlink = ?, ctime = ?, ctimensec = ? "
+				     "WHERE inode = ?",
+				     "iiii", (int64_t)a->nlink, sl_time_us(now), sl_time_nsrem(now),
+				     (int64_t)ino);
 	out->ino = ino;
 	out->length = a->length;
 	out->data_pending = false;
 	if (a->type == SL_TYPE_FILE && t->m->sid && sl_meta_is_open(t->m, ino)) {
 		/* Open here: keep the inode until the last handle closes (release). */
-		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_sustained (sid, inode) VALUES (?, ?)",
-				  "ii", (int64_t)t->m->sid, (int64_t)ino);
+		rc = sl_sqlq_write(t, "INSERT INTO jfs_sustained (sid, inode) VALUES (?, ?)",
+				   "ii", (int64_t)t->m->sid, (int64_t)ino);
 		if (!rc)
-			rc = sl_sqlq_exec(t, NULL,
-					  "UPDATE jfs_node SET nlink = 0, ctime = ?, ctimensec = ? "
-					  "WHERE inode = ?",
-					  "iii", sl_time_us(now), sl_time_nsrem(now), (int64_t)ino);
+			rc = sl_sqlq_write(t,
+					   "UPDATE jfs_node SET nlink = 0, ctime = ?, ctimensec = ? "
+					   "WHERE inode = ?",
+					   "iii", sl_time_us(now), sl_time_nsrem(now), (int64_t)ino);
 	} else {
 		if (a->type == SL_TYPE_FILE) {
-			rc = sl_sqlq_exec(t, NULL,
-					  "INSERT INTO jfs_delfile (inode, length, expire) VALUES "
-					  "(?, ?, ?)", "iii", (int64_t)ino, (int64_t)a->length,
-					  now / 1000000000LL);
+			rc = sl_sqlq_write(t,
+					   "INSERT INTO jfs_delfile (inode, length, expire) VALUES "
+					   "(?, ?, ?)", "iii", (int64_t)ino, (int64_t)a->length,
+					   now / 1000000000LL);
 			out->data_pending = true;
 		} else if (a->type == SL_TYPE_SYMLINK) {
-			rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_symlink WHERE inode = ?", "i",
-					  (int64_t)ino);
+			rc = sl_sqlq_write(t, "DELETE FROM jfs_symlink WHERE inode = ?", "i",
+					   (int64_t)ino);
 		}
 		if (!rc)
-			rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_node WHERE inode = ?", "i",
-					  (int64_t)ino);
+			rc = sl_sqlq_write(t, "DELETE FROM jfs_node WHERE inode = ?", "i",
+					   (int64_t)ino);
 		sl_sql_acct_total(ac, -sl_sql_jfs_space(flen), -1);
 	}
 	if (!rc)
-		rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_xattr WHERE inode = ?", "i",
-				  (int64_t)ino);
+		rc = sl_sqlq_write(t, "DELETE FROM jfs_xattr WHERE inode = ?", "i",
+				   (int64_t)ino);
 	return rc;
 }
 
 /* Removes an empty directory node (its entry is removed by the caller). */
 static int drop_dir(struct tx *t, sl_ino parent, sl_ino ino, struct acct *ac)
 {
-	int rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_node WHERE inode = ?", "i", (int64_t)ino);
+	int rc = sl_sqlq_write(t, "DELETE FROM jfs_node WHERE inode = ?", "i", (int64_t)ino);
 	if (!rc)
-		rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_dir_stats WHERE inode = ?", "i",
-				  (int64_t)ino);
+		rc = sl_sqlq_write(t, "DELETE FROM jfs_dir_stats WHERE inode = ?", "i",
+				   (int64_t)ino);
 	if (!rc)
-		rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_dir_quota WHERE inode = ?", "i",
-				  (int64_t)ino);
+		rc = sl_sqlq_write(t, "DELETE FROM jfs_dir_quota WHERE inode = ?", "i",
+				   (int64_t)ino);
 	if (!rc)
-		rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_xattr WHERE inode = ?", "i",
-				  (int64_t)ino);
+		rc = sl_sqlq_write(t, "DELETE FROM jfs_xattr WHERE inode = ?", "i",
+				   (int64_t)ino);
 	if (!rc)
 		rc = sl_sql_acct_dir(t, ac, parent, 0, -DIR_SPACE, -1);
 	sl_sql_acct_total(ac, -DIR_SPACE, -1);
@@ -101,14 +101,12 @@ static int dir_is_empty(struct tx *t, sl_ino dir, bool *empty)
 
 /* ---- namespace: changes ---------------------------------------------------------------------- */
 
-static int edge_get(struct tx *t, sl_ino parent, const char *name, bool lock, sl_ino *ino,
-		    uint8_t *type)
+/* Entry name of parent, not locked: 0 with its *ino and *type, or -ENOENT. */
+static int edge_get(struct tx *t, sl_ino parent, const char *name, sl_ino *ino, uint8_t *type)
 {
-	char buf[256];
-	const char *sql = "SELECT inode, type FROM jfs_edge WHERE parent = ? AND name = ?";
 	struct sl_sql_stmt *s;
-	int rc = sl_sqlq_row(t, &s, lock ? FU(t, buf, sql) : sql, "ib", (int64_t)parent, name,
-			     strlen(name));
+	int rc = sl_sqlq_row(t, &s, "SELECT inode, type FROM jfs_edge WHERE parent = ? AND name = ?",
+			     "ib", (int64_t)parent, name, strlen(name));
 	if (rc <= 0)
 		return rc < 0 ? rc : -ENOENT;
 	*ino = sl_sql_col_u64(t, s, 0);
@@ -145,19 +143,19 @@ static int mknod_op(struct tx *t, void *arg)
 	struct sl_attr p;
 	memset(&a->replaced, 0, sizeof(a->replaced));
 	sl_sql_acct_reset(&a->ac);
-	int rc = sl_sql_dir_for_change(t, a->u, a->parent, &p);
+	sl_ino old;
+	uint8_t otype;
+	int found = sl_sql_dir_entry_lock(t, a->parent, a->name, &p, &old, &otype);
+	if (found < 0)
+		return found;
+	int rc = sl_sql_dir_change_check(t, a->u, a->parent, &p);
 	if (rc)
 		return rc;
 	if (p.parent > SL_TRASH_INO) /* a directory that was deleted into the trash */
 		return sl_errf(t->err, -ENOENT, "directory %" PRIu64 " is being deleted", a->parent);
 	int64_t now = sl_real_ns();
-	sl_ino old;
-	uint8_t otype;
-	rc = edge_get(t, a->parent, a->name, true, &old, &otype);
-	if (rc && rc != -ENOENT)
-		return rc;
 	bool replace = false;
-	if (!rc) {
+	if (found) {
 		struct sl_attr oa;
 		int grc = sl_sql_node_get(t, old, true, &oa);
 		if (grc == -ENOENT) {
@@ -206,27 +204,24 @@ static int mknod_op(struct tx *t, void *arg)
 		    : a->type == SL_TYPE_SYMLINK ? strlen(a->target) : 0;
 	n->parent = a->parent;
 	if (replace)
-		rc = sl_sqlq_exec(t, NULL,
-				  "UPDATE jfs_edge SET inode = ?, type = ? WHERE parent = ? AND "
-				  "name = ?", "iiib", (int64_t)a->ino, (int64_t)a->type,
-				  (int64_t)a->parent, a->name, strlen(a->name));
+		rc = sl_sqlq_write(t, "UPDATE jfs_edge SET inode = ?, type = ? WHERE parent = ? AND "
+				   "name = ?", "iiib", (int64_t)a->ino, (int64_t)a->type,
+				   (int64_t)a->parent, a->name, strlen(a->name));
 	else
-		rc = sl_sqlq_exec(t, NULL,
-				  "INSERT INTO jfs_edge (parent, name, inode, type) VALUES "
-				  "(?, ?, ?, ?)", "ibii", (int64_t)a->parent, a->name,
-				  strlen(a->name), (int64_t)a->ino, (int64_t)a->type);
+		rc = sl_sqlq_write(t, "INSERT INTO jfs_edge (parent, name, inode, type) VALUES "
+				   "(?, ?, ?, ?)", "ibii", (int64_t)a->parent, a->name,
+				   strlen(a->name), (int64_t)a->ino, (int64_t)a->type);
 	if (!rc)
 		rc = sl_sql_node_insert(t, a->ino, n);
 	if (!rc && a->type == SL_TYPE_SYMLINK)
-		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_symlink (inode, target) VALUES (?, ?)",
-				  "ib", (int64_t)a->ino, a->target, strlen(a->target));
+		rc = sl_sqlq_write(t, "INSERT INTO jfs_symlink (inode, target) VALUES (?, ?)",
+				   "ib", (int64_t)a->ino, a->target, strlen(a->target));
 	if (!rc && a->type == SL_TYPE_DIR)
-		rc = sl_sqlq_exec(t, NULL,
-				  "INSERT INTO jfs_dir_stats (inode, data_length, used_space, "
-				  "used_inodes) VALUES (?, 0, 0, 0)", "i", (int64_t)a->ino);
+		rc = sl_sqlq_write(t, "INSERT INTO jfs_dir_stats (inode, data_length, used_space, "
+				   "used_inodes) VALUES (?, 0, 0, 0)", "i", (int64_t)a->ino);
 	/* juicefs leaves the trash directory itself untouched when it adds to it */
 	if (!rc && a->parent != SL_TRASH_INO)
-		rc = sl_sql_dir_touch(t, a->parent, a->type == SL_TYPE_DIR ? 1 : 0, now);
+		rc = sl_sql_locked_dir_touch(t, a->parent, a->type == SL_TYPE_DIR ? 1 : 0, now);
 	if (!rc)
 		rc = sl_sql_acct_dir(t, &a->ac, a->parent, 0, DIR_SPACE, 1);
 	sl_sql_acct_total(&a->ac, DIR_SPACE, 1);
@@ -278,18 +273,21 @@ struct unlink_arg {
 };
 
 /* The entry name of parent that u is about to remove: parent (*p) writable and not append-only,
- * the entry locked for update. */
+ * both locked for update. */
 static int entry_to_remove(struct tx *t, const struct sl_meta_user *u, sl_ino parent,
 			   const char *name, struct sl_attr *p, sl_ino *ino, uint8_t *type)
 {
-	int rc = sl_sql_dir_for_change(t, u, parent, p);
+	int found = sl_sql_dir_entry_lock(t, parent, name, p, ino, type);
+	if (found < 0)
+		return found;
+	int rc = sl_sql_dir_change_check(t, u, parent, p);
 	if (rc)
 		return rc;
 	if (p->flags & SL_FLAG_APPEND)
 		return sl_errf(t->err, -EPERM, "directory %" PRIu64 " is append-only", parent);
-	if ((rc = edge_get(t, parent, name, true, ino, type)))
-		return rc == -ENOENT ? sl_errf(t->err, -ENOENT, "'%s' does not exist in directory "
-					       "%" PRIu64, name, parent) : rc;
+	if (!found)
+		return sl_errf(t->err, -ENOENT, "'%s' does not exist in directory %" PRIu64, name,
+			       parent);
 	return 0;
 }
 
@@ -334,10 +332,10 @@ static int unlink_op(struct tx *t, void *arg)
 		rc = sl_sql_acct_dir(t, &a->ac, a->parent, 0, -DIR_SPACE, -1);
 	}
 	if (!rc)
-		rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_edge WHERE parent = ? AND name = ?",
-				  "ib", (int64_t)a->parent, a->name, strlen(a->name));
+		rc = sl_sqlq_write(t, "DELETE FROM jfs_edge WHERE parent = ? AND name = ?", "ib",
+				   (int64_t)a->parent, a->name, strlen(a->name));
 	if (!rc && a->parent != SL_TRASH_INO)
-		rc = sl_sql_dir_touch(t, a->parent, a->dir ? -1 : 0, now);
+		rc = sl_sql_locked_dir_touch(t, a->parent, a->dir ? -1 : 0, now);
 	return rc;
 }
 
@@ -413,7 +411,7 @@ static int into_dir(struct tx *t, const struct rename_arg *a, sl_ino *pdst, cons
 		return sl_sql_deny(t, "cannot search the destination's directory", *pdst);
 	sl_ino d;
 	uint8_t type;
-	rc = edge_get(t, *pdst, *ndst, false, &d, &type);
+	rc = edge_get(t, *pdst, *ndst, &d, &type);
 	if (rc == -ENOENT) {
 		sl_err_clear(t->err);
 		return 0;
@@ -436,20 +434,35 @@ static int rename_op(struct tx *t, void *arg)
 	int rc;
 	if ((a->flags & SL_RENAME_INTO_DIR) && (rc = into_dir(t, a, &pdst, &ndst)))
 		return rc == 1 ? 0 : rc;
-	rc = sl_sql_dir_for_change(t, a->u, a->psrc, &sp);
+	/* Both directories with their entries, locked, the lower inode first: every namespace
+	 * change locks directories before entries and nodes, so that none waits for another in a
+	 * cycle. */
+	sl_ino sino, dino;
+	uint8_t stype, dtype;
+	int sfound, dfound;
+	if (a->psrc <= pdst) {
+		sfound = sl_sql_dir_entry_lock(t, a->psrc, a->nsrc, &sp, &sino, &stype);
+		dfound = sfound < 0 ? sfound
+				    : sl_sql_dir_entry_lock(t, pdst, ndst, &dp, &dino, &dtype);
+	} else {
+		dfound = sl_sql_dir_entry_lock(t, pdst, ndst, &dp, &dino, &dtype);
+		sfound = dfound < 0 ? dfound
+				    : sl_sql_dir_entry_lock(t, a->psrc, a->nsrc, &sp, &sino, &stype);
+	}
+	if (sfound < 0 || dfound < 0)
+		return sfound < 0 ? sfound : dfound;
+	rc = sl_sql_dir_change_check(t, a->u, a->psrc, &sp);
 	if (!rc)
-		rc = sl_sql_dir_for_change(t, a->u, pdst, &dp);
+		rc = sl_sql_dir_change_check(t, a->u, pdst, &dp);
 	if (rc)
 		return rc;
 	if (sp.flags & SL_FLAG_APPEND)
 		return sl_errf(t->err, -EPERM, "directory %" PRIu64 " is append-only", a->psrc);
 	if (dp.parent > SL_TRASH_INO)
 		return sl_errf(t->err, -ENOENT, "directory %" PRIu64 " is being deleted", pdst);
-	sl_ino sino, dino;
-	uint8_t stype, dtype;
-	if ((rc = edge_get(t, a->psrc, a->nsrc, true, &sino, &stype)))
-		return rc == -ENOENT ? sl_errf(t->err, -ENOENT, "'%s' does not exist in directory "
-					       "%" PRIu64, a->nsrc, a->psrc) : rc;
+	if (!sfound)
+		return sl_errf(t->err, -ENOENT, "'%s' does not exist in directory %" PRIu64,
+			       a->nsrc, a->psrc);
 	if (a->psrc == pdst && !strcmp(a->nsrc, ndst))
 		return (a->flags & SL_RENAME_NOREPLACE)
 			? sl_errf(t->err, -EEXIST, "'%s' exists", ndst) : 0;
@@ -470,10 +483,7 @@ static int rename_op(struct tx *t, void *arg)
 	}
 	int64_t now = sl_real_ns();
 	int64_t snlink = 0, dnlink = 0;
-	rc = edge_get(t, pdst, ndst, true, &dino, &dtype);
-	if (rc && rc != -ENOENT)
-		return rc;
-	if (!rc) {
+	if (dfound) {
 		if (a->flags & SL_RENAME_NOREPLACE)
 			return sl_errf(t->err, -EEXIST, "'%s' exists in directory %" PRIu64, ndst,
 				       pdst);
@@ -513,18 +523,14 @@ static int rename_op(struct tx *t, void *arg)
 			rc = sl_sql_acct_dir(t, &a->ac, pdst, 0, -DIR_SPACE, -1);
 		}
 		if (!rc)
-			rc = sl_sqlq_exec(t, NULL,
-					  "DELETE FROM jfs_edge WHERE parent = ? AND name = ?",
-					  "ib", (int64_t)pdst, ndst, strlen(ndst));
+			rc = sl_sqlq_write(t, "DELETE FROM jfs_edge WHERE parent = ? AND name = ?",
+					   "ib", (int64_t)pdst, ndst, strlen(ndst));
 		if (rc)
 			return rc;
-	} else {
-		sl_err_clear(t->err);
 	}
-	if ((rc = sl_sqlq_exec(t, NULL,
-			       "UPDATE jfs_edge SET parent = ?, name = ? WHERE parent = ? AND "
-			       "name = ?", "ibib", (int64_t)pdst, ndst, strlen(ndst),
-			       (int64_t)a->psrc, a->nsrc, strlen(a->nsrc))))
+	if ((rc = sl_sqlq_write(t, "UPDATE jfs_edge SET parent = ?, name = ? WHERE parent = ? AND "
+				"name = ?", "ibib", (int64_t)pdst, ndst, strlen(ndst),
+				(int64_t)a->psrc, a->nsrc, strlen(a->nsrc))))
 		return rc;
 	sl_ino newparent = sn.parent;
 	if (a->psrc != pdst) {
@@ -540,22 +546,16 @@ static int rename_op(struct tx *t, void *arg)
 		    (rc = sl_sql_acct_dir(t, &a->ac, pdst, (int64_t)flen, space, 1)))
 			return rc;
 	}
-	if ((rc = sl_sqlq_exec(t, NULL, "UPDATE jfs_node SET ctime = ?, ctimensec = ?, parent = ? "
-			       "WHERE inode = ?", "iiii", sl_time_us(now), sl_time_nsrem(now),
-			       (int64_t)newparent, (int64_t)sino)))
+	if ((rc = sl_sqlq_write(t, "UPDATE jfs_node SET ctime = ?, ctimensec = ?, parent = ? "
+				"WHERE inode = ?", "iiii", sl_time_us(now), sl_time_nsrem(now),
+				(int64_t)newparent, (int64_t)sino)))
 		return rc;
-	/* Lower inode first, so that two renames never wait for each other in a cycle. */
 	if (a->psrc == pdst)
 		return a->psrc == SL_TRASH_INO
-			? 0 : sl_sql_dir_touch(t, a->psrc, snlink + dnlink, now);
-	sl_ino first = a->psrc < pdst ? a->psrc : pdst;
-	sl_ino second = first == a->psrc ? pdst : a->psrc;
-	if (first != SL_TRASH_INO &&
-	    (rc = sl_sql_dir_touch(t, first, first == a->psrc ? snlink : dnlink, now)))
+			? 0 : sl_sql_locked_dir_touch(t, a->psrc, snlink + dnlink, now);
+	if (a->psrc != SL_TRASH_INO && (rc = sl_sql_locked_dir_touch(t, a->psrc, snlink, now)))
 		return rc;
-	if (second != SL_TRASH_INO)
-		rc = sl_sql_dir_touch(t, second, second == a->psrc ? snlink : dnlink, now);
-	return rc;
+	return pdst == SL_TRASH_INO ? 0 : sl_sql_locked_dir_touch(t, pdst, dnlink, now);
 }
 
 int sl_sql_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,

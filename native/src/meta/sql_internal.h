@@ -113,13 +113,25 @@ int sl_sql_node_get(struct tx *t, sl_ino ino, bool lock, struct sl_attr *a);
 int sl_sql_node_insert(struct tx *t, sl_ino ino, const struct sl_attr *a);
 /* Adds dnlink to a directory's link count and sets its mtime and ctime; -ENOENT if it vanished. */
 int sl_sql_dir_touch(struct tx *t, sl_ino dir, int64_t dnlink, int64_t now);
+/* The same for a directory this transaction holds locked (sl_sql_dir_entry_lock), which cannot
+ * vanish meanwhile: a deferred write (sl_sqlq_write). */
+int sl_sql_locked_dir_touch(struct tx *t, sl_ino dir, int64_t dnlink, int64_t now);
 /* Adds delta to a counter inside a transaction (creating it at 0); *value gets the new value. */
 int sl_sql_counter_add(struct tx *t, const char *name, int64_t delta, int64_t *value);
 /* Checks an entry name: not empty, at most SL_NAME_MAX bytes, no '/', not "." or "..". */
 int sl_sql_check_name(const char *name, struct sl_err *err);
 /* -EACCES with a message saying what u may not do to inode ino. */
 int sl_sql_deny(struct tx *t, const char *what, sl_ino ino);
-/* Loads dir, the parent of a modifying operation: a directory u may write and search. */
+/* Reads directory dir (-ENOENT if it does not exist) and its entry name in one query, both
+ * locked for update (a namespace change locks its directories first, then their entries and
+ * nodes): 1 with *ino and *type of the entry, 0 if dir has no such entry. dir is not checked:
+ * see sl_sql_dir_change_check. */
+int sl_sql_dir_entry_lock(struct tx *t, sl_ino dir, const char *name, struct sl_attr *a,
+			  sl_ino *ino, uint8_t *type);
+/* Whether u may change directory dir (attributes a): one it may write and search. */
+int sl_sql_dir_change_check(struct tx *t, const struct sl_meta_user *u, sl_ino dir,
+			    const struct sl_attr *a);
+/* Loads dir, the parent of a modifying operation (not locked), and checks it so. */
 int sl_sql_dir_for_change(struct tx *t, const struct sl_meta_user *u, sl_ino dir,
 			  struct sl_attr *a);
 /* Empties a, at the start of an attempt of the transaction. */
