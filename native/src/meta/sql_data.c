@@ -99,15 +99,22 @@ int sl_sql_data_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, i
 	return rc ? rc : data_denied(t, u, ino, attr, mask);
 }
 
+int sl_sqlq_file_check(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
+		       const struct sl_attr *attr)
+{
+	if (attr->type != SL_TYPE_FILE)
+		return attr->type == SL_TYPE_DIR
+			       ? sl_errf(t->err, -EISDIR, "inode %" PRIu64 " is a directory", ino)
+			       : sl_errf(t->err, -EINVAL, "inode %" PRIu64 " is not a regular file",
+					 ino);
+	return u ? data_denied(t, u, ino, attr, mask) : 0;
+}
+
 int sl_sqlq_file_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
 			struct sl_attr *attr)
 {
 	int rc = sl_sql_node_get(t, ino, false, attr);
-	if (!rc && attr->type != SL_TYPE_FILE)
-		rc = attr->type == SL_TYPE_DIR
-			     ? sl_errf(t->err, -EISDIR, "inode %" PRIu64 " is a directory", ino)
-			     : sl_errf(t->err, -EINVAL, "inode %" PRIu64 " is not a regular file", ino);
-	return rc || !u ? rc : data_denied(t, u, ino, attr, mask);
+	return rc ? rc : sl_sqlq_file_check(t, u, ino, mask, attr);
 }
 
 struct next_chunk_arg {

@@ -289,6 +289,9 @@ extern const struct sl_meta_token_store sl_sql_token_store;
  * mask as the data slots do (the owner always passes; u NULL: no check). */
 int sl_sqlq_file_access(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
 			struct sl_attr *attr);
+/* sl_sqlq_file_access's checks of a file already read (attr). */
+int sl_sqlq_file_check(struct tx *t, const struct sl_meta_user *u, sl_ino ino, int mask,
+		       const struct sl_attr *attr);
 
 /* ---- writer leases (sql_leases.c; slots of sl_meta_sql_backend) ------------------------------ */
 /* Inside a data slot's transaction: 0 if lease (NULL: none to check) is still ino's, else

@@ -128,13 +128,14 @@ static int acquire_op(struct tx *t, void *arg)
 {
 	struct acquire_arg *a = arg;
 	struct sl_attr attr;
-	int rc = sl_sqlq_file_access(t, a->u, a->ino, SL_MAY_WRITE, &attr);
-	uint64_t sid = 0, gen = 0;
+	struct sl_sql_lease_row l;
+	int rc = sl_sql_node_lease_get(t, a->ino, &attr, &l);
 	if (!rc)
-		rc = lease_row(t, a->ino, true, &sid, &gen);
-	if (rc < 0)
+		rc = sl_sqlq_file_check(t, a->u, a->ino, SL_MAY_WRITE, &attr);
+	if (rc)
 		return rc;
-	if (rc) {
+	if (l.held) {
+		uint64_t sid = l.sid;
 		bool live;
 		if ((rc = session_live(t, sid, &live)))
 			return rc;
@@ -143,13 +144,13 @@ static int acquire_op(struct tx *t, void *arg)
 				       "output stream (its lease is held by session %" PRIu64 "); "
 				       "recover the lease first, or turn leases off for several "
 				       "writers", a->ino, sid);
-		rc = sl_sqlq_exec(t, NULL, "UPDATE sluice_lease SET sid = ?, gen = ?, since = ? "
-				  "WHERE inode = ?", "iiii", (int64_t)a->l.sid, (int64_t)a->l.gen,
-				  sl_real_s(), (int64_t)a->ino);
+		rc = sl_sqlq_write(t, "UPDATE sluice_lease SET sid = ?, gen = ?, since = ? "
+				   "WHERE inode = ?", "iiii", (int64_t)a->l.sid, (int64_t)a->l.gen,
+				   sl_real_s(), (int64_t)a->ino);
 	} else {
-		rc = sl_sqlq_exec(t, NULL, "INSERT INTO sluice_lease (inode, sid, gen, since) "
-				  "VALUES (?, ?, ?, ?)", "iiii", (int64_t)a->ino, (int64_t)a->l.sid,
-				  (int64_t)a->l.gen, sl_real_s());
+		rc = sl_sqlq_write(t, "INSERT INTO sluice_lease (inode, sid, gen, since) "
+				   "VALUES (?, ?, ?, ?)", "iiii", (int64_t)a->ino, (int64_t)a->l.sid,
+				   (int64_t)a->l.gen, sl_real_s());
 	}
 	return rc;
 }
