@@ -1,6 +1,7 @@
 /*
  * journal.h - the write-ahead journal of a staging directory (journal.c): hflush staging and the
- * cache group's replicas make a round of unsynced cache files durable with one append.
+ * cache group's replicas make a round of blocks durable with one append, small ones without a
+ * cache file of their own until later, larger ones with their files written unsynced.
  */
 #ifndef SL_JOURNAL_H
 #define SL_JOURNAL_H
