@@ -6,10 +6,15 @@
  * that leaves the directory, and removes the journal. A clean close removes it too. Threads
  * appending at once (a block server's connections) all get their blocks journaled. Blocks
  * journaled without a file are read from the journal; at the end of their generation (or at
- * close) the journal writes the files of those not retired, and of no retired one. */
+ * close) the journal writes the files of those not retired, and of no retired one. Asked to
+ * (sl_journal_write_files, a holder's sweep), it writes them at once, unsynced but still covered
+ * by the journal, and leaves no temporary file behind when threads append and a generation ends
+ * meanwhile. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +56,30 @@ static int stage_block(struct sl_journal *j, const char *dir, int i, bool unsafe
 	struct sl_err err = {0};
 	int rc = unsafe ? 0 : sl_cachefile_write(path, buf, BLOCK, false, &err);
 	return rc ? rc : sl_journal_append(j, &k, &d, &len, 1, true, NULL, &err);
+}
+
+/* Journals block i without a cache file, as small blocks are staged. 0 or an error. */
+static int append_only(struct sl_journal *j, int i)
+{
+	char key[128];
+	uint8_t buf[BLOCK];
+	key_of(i, key, sizeof(key));
+	fill(buf, i);
+	const char *k = key;
+	const uint8_t *d = buf;
+	uint32_t len = BLOCK;
+	struct sl_err err = {0};
+	return sl_journal_append(j, &k, &d, &len, 1, false, NULL, &err);
+}
+
+/* Temporary files of cache file writes under a directory (nftw's callback counts them). */
+static int ntemp;
+static int count_temp(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	ntemp += flag == FTW_F && !strncmp(path + ftw->base, SL_CACHEFILE_TMP_PREFIX,
+					   strlen(SL_CACHEFILE_TMP_PREFIX));
+	return 0;
 }
 
 /* Waits for the child pid, which must exit with 0. */
@@ -102,6 +131,17 @@ static void *append_main(void *arg)
 	struct appender *a = arg;
 	for (int i = a->first; i < a->first + a->n; i++)
 		a->failed |= stage_block(a->j, a->dir, i, false) != 0;
+	return NULL;
+}
+
+static atomic_int appenders_done;
+
+static void *append_only_main(void *arg)
+{
+	struct appender *a = arg;
+	for (int i = a->first; i < a->first + a->n; i++)
+		a->failed |= append_only(a->j, i) != 0;
+	atomic_fetch_add(&appenders_done, 1);
 	return NULL;
 }
 
@@ -285,6 +325,65 @@ int main(void)
 	CHECK(exists(path));
 	snprintf(jpath, sizeof(jpath), "%s/.journal", dir);
 	CHECK(!exists(jpath));
+
+	/* 6. files written on request: for the blocks only the journal holds, not for a retired
+	 * one nor one appended with its file; from then on read from their files, and still in
+	 * the journal, which a crash of the machine replays as any other */
+	snprintf(dir, sizeof(dir), "%s/write-files", base);
+	REQUIRE(mkdir(dir, 0700) == 0);
+	j = in_child(dir);
+	if (j) {
+		bool ok = stage_block(j, dir, 0, false) == 0; /* with its file */
+		for (int i = 1; i < 10; i++)
+			ok = ok && append_only(j, i) == 0;
+		key_of(3, key, sizeof(key));
+		ok = ok && sl_journal_retire(j, key);
+		ok = ok && sl_journal_write_files(j, &err) == 8;
+		ok = ok && sl_journal_write_files(j, &err) == 0; /* nothing left to write */
+		key_of(5, key, sizeof(key));
+		ok = ok && sl_journal_read(j, key, &got, &got_len, &err) == -ENOENT;
+		ok = ok && !sl_journal_retire(j, key); /* it has a file now */
+		_exit(ok ? 0 : 1); /* dies without closing, as after a crash */
+	}
+	CHECK_RC(whole(dir, 10, &first), 9);
+	key_of(3, key, sizeof(key));
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	CHECK(!exists(path));
+	damage(dir, 10);
+	CHECK_RC(sl_journal_replay(dir, &log, &err), 0);
+	CHECK_RC(whole(dir, 10, &first), 10);
+
+	/* 7. written while threads append, past the end of a generation: every block ends in a
+	 * whole file, and no temporary file is left */
+	snprintf(dir, sizeof(dir), "%s/write-files-busy", base);
+	REQUIRE(mkdir(dir, 0700) == 0);
+	CHECK_RC(sl_journal_open(dir, &j, &err), 0);
+	enum { APPENDERS = 4 };
+	int each = per_gen / APPENDERS + 100, rounds = 0, files = 0;
+	pthread_t t[APPENDERS];
+	struct appender a[APPENDERS];
+	for (int i = 0; i < APPENDERS; i++) {
+		a[i] = (struct appender){j, dir, i * each, each, false};
+		REQUIRE(pthread_create(&t[i], NULL, append_only_main, &a[i]) == 0);
+	}
+	for (; atomic_load(&appenders_done) < APPENDERS; rounds++) {
+		int rc = sl_journal_write_files(j, &err);
+		CHECK(rc >= 0);
+		files += rc > 0 ? rc : 0;
+		usleep(1000);
+	}
+	for (int i = 0; i < APPENDERS; i++) {
+		pthread_join(t[i], NULL);
+		CHECK(!a[i].failed);
+	}
+	fprintf(stderr, "  %d files written in %d rounds while %d blocks were appended\n", files,
+		rounds, APPENDERS * each);
+	CHECK(files > 0);
+	sl_journal_close(j, &log);
+	CHECK_RC(whole(dir, APPENDERS * each, &first), APPENDERS * each);
+	ntemp = 0;
+	nftw(dir, count_temp, 16, FTW_PHYS);
+	CHECK_RC(ntemp, 0);
 
 	if (!tu_failures)
 		CHECK(tu_rm_rf(base) == 0);

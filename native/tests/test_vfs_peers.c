@@ -7,8 +7,9 @@
  * answer), also by `sluice cache-server` in place of a client; a corrupted cached copy is not
  * served; a client of another volume (its own group
  * key) is refused by the servers and reads from its own store; replicated hflush with a writer
- * killed with SIGKILL (below), and each block it left uploaded exactly once by the nodes that
- * keep it, on SQLite + files and on MariaDB + S3. */
+ * killed with SIGKILL (below: holders keep small replicas in their journals alone, serve them
+ * from there, and write their files when they sweep), and each block it left uploaded exactly
+ * once by the nodes that keep it, on SQLite + files and on MariaDB + S3. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -185,6 +186,7 @@ static uint64_t gets(sluice_volume *v)
  * from the group meanwhile; the holders then upload the replicas, and a client without the group
  * reads every acknowledged record from object storage. */
 enum { THREADS = 4, RECORD_LEN = 1024, KILL_AFTER = 120 };
+#define HOLD 3600 /* a grace period no replica of a test reaches: a sweep only writes files */
 
 struct wal_thread {
 	sluice_volume *vol;
@@ -293,52 +295,10 @@ static void wal_until_killed(const char *self, const char *meta, const char *bro
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
-static void test_replicated_hflush(const char *self, const char *meta, const char *broken,
-				   const char *tag)
-{
-	char wcache[1100], bname[32], cname[32];
-	snprintf(wcache, sizeof(wcache), "%s/cache-w-%s", dir, tag);
-	snprintf(bname, sizeof(bname), "b-%s", tag);
-	snprintf(cname, sizeof(cname), "c-%s", tag);
-	sluice_volume *b = node(meta, "127.0.0.3", bname);
-	sluice_volume *c = node(meta, "127.0.0.4", cname);
-	size_t acked[THREADS];
-	int t;
-	wal_until_killed(self, meta, broken, wcache, "2", acked);
-	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->kept) +
-	      atomic_load(&sl_peers_stats(c->core.peers)->kept) >= KILL_AFTER);
-
-	/* a reader on a node of its own reads every acknowledged record, none from object storage
-	 * (which never got them) and none from the writer (dead): from the replicas */
-	sluice_volume *r = node(meta, "127.0.0.9", NULL);
-	for (t = 0; t < THREADS; t++)
-		CHECK_RC(read_records(r, t, acked[t]), 0);
-	CHECK(atomic_load(&sl_peers_stats(r->core.peers)->fetched) > 0);
-	sluice_shutdown(r);
-
-	/* the writer's node is lost with its disk; the holders upload what they keep */
-	CHECK(tu_rm_rf(wcache) == 0);
-	CHECK(sl_peers_sweep(b->core.peers, 0) + sl_peers_sweep(c->core.peers, 0) >= 1);
-	char msg[512];
-	sluice_kv plain[] = {{"meta", meta}};
-	REQUIRE(sluice_init(plain, 1, &r, msg, sizeof(msg)) == 0);
-	for (t = 0; t < THREADS; t++)
-		CHECK_RC(read_records(r, t, acked[t]), 0);
-	sluice_shutdown(r);
-	sluice_shutdown(b);
-	sluice_shutdown(c);
-}
-
-/* ---- exactly one upload of each block a dead writer left ---------------------------------- *
- * With hflush.replicas=3 both other nodes keep a copy of every block the writer hflushed. The
- * writer is killed; its node is lost, or (takeover) a client starts on its cache dir and uploads
- * what the dead one staged while the holders hand over. The two holders hand over at the same
- * time, in rounds (a later one adopts what an earlier one left to another node): every
- * acknowledged record is read from object storage, and the nodes stored each block in it once
- * between them (their PUTs equal the number of replicated blocks that are in object storage). */
+/* The replicas the holders keep as files (a small one has none until its holder's sweep). */
 enum { MAX_KEYS = 4096 };
 static char *replica_keys[MAX_KEYS];
-static int nreplica_keys, nstaged;
+static int nreplica_keys;
 
 /* Notes the key of each replica file under a cache dir, once whichever holder keeps it. */
 static int note_replica(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -372,6 +332,66 @@ static int replica_keys_under(const char *bdir, const char *cdir)
 	return nreplica_keys;
 }
 
+static void test_replicated_hflush(const char *self, const char *meta, const char *broken,
+				   const char *tag)
+{
+	char wcache[1100], bname[32], cname[32], bdir[1100], cdir[1100];
+	snprintf(wcache, sizeof(wcache), "%s/cache-w-%s", dir, tag);
+	snprintf(bname, sizeof(bname), "b-%s", tag);
+	snprintf(cname, sizeof(cname), "c-%s", tag);
+	sluice_volume *b = node(meta, "127.0.0.3", bname);
+	sluice_volume *c = node(meta, "127.0.0.4", cname);
+	size_t acked[THREADS];
+	int t;
+	wal_until_killed(self, meta, broken, wcache, "2", acked);
+	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->kept) +
+	      atomic_load(&sl_peers_stats(c->core.peers)->kept) >= KILL_AFTER);
+	/* the replicas are small (the WAL's blocks): their holders' journals alone keep them */
+	snprintf(bdir, sizeof(bdir), "%s/cache-%s", dir, bname);
+	snprintf(cdir, sizeof(cdir), "%s/cache-%s", dir, cname);
+	CHECK_RC(replica_keys_under(bdir, cdir), 0);
+
+	/* a reader on a node of its own reads every acknowledged record, none from object storage
+	 * (which never got them) and none from the writer (dead): from the replicas, in journals */
+	sluice_volume *r = node(meta, "127.0.0.9", NULL);
+	for (t = 0; t < THREADS; t++)
+		CHECK_RC(read_records(r, t, acked[t]), 0);
+	CHECK(atomic_load(&sl_peers_stats(r->core.peers)->fetched) > 0);
+	sluice_shutdown(r);
+
+	/* a sweep writes their files (and hands none over before its grace): all of them, as a
+	 * clean stop, which writes the files of what only the journals hold, finds none left */
+	CHECK_RC(sl_peers_sweep(b->core.peers, HOLD) + sl_peers_sweep(c->core.peers, HOLD), 0);
+	int nfiles = replica_keys_under(bdir, cdir);
+	CHECK(nfiles > 0);
+	sluice_shutdown(b);
+	sluice_shutdown(c);
+	CHECK_RC(replica_keys_under(bdir, cdir), nfiles);
+	forget_replica_keys();
+	b = node(meta, "127.0.0.3", bname);
+	c = node(meta, "127.0.0.4", cname);
+
+	/* the writer's node is lost with its disk; the holders upload what they keep */
+	CHECK(tu_rm_rf(wcache) == 0);
+	CHECK(sl_peers_sweep(b->core.peers, 0) + sl_peers_sweep(c->core.peers, 0) >= 1);
+	char msg[512];
+	sluice_kv plain[] = {{"meta", meta}};
+	REQUIRE(sluice_init(plain, 1, &r, msg, sizeof(msg)) == 0);
+	for (t = 0; t < THREADS; t++)
+		CHECK_RC(read_records(r, t, acked[t]), 0);
+	sluice_shutdown(r);
+	sluice_shutdown(b);
+	sluice_shutdown(c);
+}
+
+/* ---- exactly one upload of each block a dead writer left ---------------------------------- *
+ * With hflush.replicas=3 both other nodes keep a copy of every block the writer hflushed. The
+ * writer is killed; its node is lost, or (takeover) a client starts on its cache dir and uploads
+ * what the dead one staged while the holders hand over. The two holders hand over at the same
+ * time, in rounds (a later one adopts what an earlier one left to another node): every
+ * acknowledged record is read from object storage, and the nodes stored each block in it once
+ * between them (their PUTs equal the number of replicated blocks that are in object storage). */
+static int nstaged;
 static int count_staged(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -420,6 +440,8 @@ static void test_exactly_once(const char *self, const char *meta, const char *br
 	/* each holder got every hflush's copy */
 	CHECK(atomic_load(&sl_peers_stats(b->core.peers)->kept) >= KILL_AFTER);
 	CHECK(atomic_load(&sl_peers_stats(c->core.peers)->kept) >= KILL_AFTER);
+	/* their files, so that their keys can be counted */
+	CHECK_RC(sl_peers_sweep(b->core.peers, HOLD) + sl_peers_sweep(c->core.peers, HOLD), 0);
 	int nreplicated = replica_keys_under(bdir, cdir);
 	CHECK(nreplicated > 0);
 
@@ -477,8 +499,9 @@ static void test_exactly_once(const char *self, const char *meta, const char *br
 }
 
 /* nftw helpers of test_holder_crash: replica files under a cache dir are emptied, as a crash
- * of the machine may leave files that were never synced, and journals counted. */
-static int replicas_damaged, journals_seen;
+ * of the machine may leave files that were never synced, and journals counted; replica files
+ * that are not empty counted. */
+static int replicas_damaged, replicas_whole, journals_seen;
 static int damage_replica(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -492,6 +515,13 @@ static int damage_replica(const char *path, const struct stat *st, int flag, str
 	return 0;
 }
 
+static int count_whole(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	replicas_whole += flag == FTW_F && strstr(path, "/replicas/") &&
+			  path[ftw->base] != '.' && st->st_size > 0;
+	return 0;
+}
+
 static int count_journals(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -500,10 +530,11 @@ static int count_journals(const char *path, const struct stat *st, int flag, str
 }
 
 /* A holder that crashes with its machine keeps the copies it acknowledged: they are journaled,
- * and the server that starts on its cache dir restores the files the crash lost. The holder is a
+ * and the server that starts on its cache dir restores their files (which the crash lost, or
+ * which the holder never wrote: small replicas have none before a sweep). The holder is a
  * `sluice cache-server` (127.0.0.3; 127.0.0.4 is down, so every copy goes to it); the writer is
- * killed and its node lost; the holder is killed, its replica files emptied, and restarted; a
- * reader then gets every acknowledged record from it. */
+ * killed and its node lost; the holder is killed, its replica files (if any) emptied, and
+ * restarted: it has whole files again, and a reader gets every acknowledged record from it. */
 static void test_holder_crash(const char *self, const char *meta, const char *broken)
 {
 	char cli[1100], hcache[1100], copt[1200], popt[64], wcache[1100];
@@ -530,11 +561,14 @@ static void test_holder_crash(const char *self, const char *meta, const char *br
 	fclose(said);
 	replicas_damaged = journals_seen = 0;
 	nftw(hcache, damage_replica, 16, FTW_PHYS);
-	CHECK(replicas_damaged > 0);
 	CHECK_RC(journals_seen, 1);
+	fprintf(stderr, "  holder crash: %d replica files emptied\n", replicas_damaged);
 
 	holder = tu_spawn(sargv, &said);
 	CHECK(fgets(line, sizeof(line), said) && strstr(line, "serving volume peervol"));
+	replicas_whole = 0; /* restored from the journal before the server took connections */
+	nftw(hcache, count_whole, 16, FTW_PHYS);
+	CHECK(replicas_whole > 0);
 	sluice_volume *r = node(meta, "127.0.0.9", NULL);
 	for (t = 0; t < THREADS; t++)
 		CHECK_RC(read_records(r, t, acked[t]), 0);

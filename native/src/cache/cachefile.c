@@ -82,17 +82,7 @@ static int fsync_dir(const char *path, size_t dirlen)
 	return sl_fsync_path(dir);
 }
 
-/* A cache file being written: its temporary file is open until finish_write. */
-struct pending_write {
-	const char *path;
-	size_t dirlen;
-	char tmp[PATH_MAX];
-	int fd;
-};
-
-/* Creates the temporary file of path (and missing directories) and writes data and the
- * trailer into it: 0 with pw->fd open, or an error (nothing left behind). */
-static int begin_write(struct pending_write *pw, const char *path, const void *data,
+int sl_cachefile_begin(struct sl_cachefile_pending *pw, const char *path, const void *data,
 		       uint32_t len, struct sl_err *err)
 {
 	const char *slash = strrchr(path, '/');
@@ -157,8 +147,8 @@ out:
 	return rc;
 }
 
-/* fdatasync (with sync), close and rename into place; the directory is not synced here. */
-static int finish_write(struct pending_write *pw, bool sync, int64_t *sync_ns, struct sl_err *err)
+int sl_cachefile_finish(struct sl_cachefile_pending *pw, bool sync, int64_t *sync_ns,
+			struct sl_err *err)
 {
 	int e = 0;
 	const char *step = "fdatasync";
@@ -178,7 +168,14 @@ static int finish_write(struct pending_write *pw, bool sync, int64_t *sync_ns, s
 	return sl_errf(err, -e, "writing cache file %s: %s: %s", pw->path, step, strerror(e));
 }
 
-static int sync_dir_of(const struct pending_write *pw, int64_t *sync_ns, struct sl_err *err)
+void sl_cachefile_abandon(struct sl_cachefile_pending *pw)
+{
+	close(pw->fd);
+	pw->fd = -1;
+	unlink(pw->tmp);
+}
+
+static int sync_dir_of(const struct sl_cachefile_pending *pw, int64_t *sync_ns, struct sl_err *err)
 {
 	int64_t t0 = sl_mono_ns();
 	int e = fsync_dir(pw->path, pw->dirlen);
@@ -191,10 +188,10 @@ static int sync_dir_of(const struct pending_write *pw, int64_t *sync_ns, struct 
 static int cachefile_write(const char *path, const void *data, uint32_t len, bool sync,
 			   int64_t *sync_ns, struct sl_err *err)
 {
-	struct pending_write pw;
-	int rc = begin_write(&pw, path, data, len, err);
+	struct sl_cachefile_pending pw;
+	int rc = sl_cachefile_begin(&pw, path, data, len, err);
 	if (!rc)
-		rc = finish_write(&pw, sync, sync_ns, err);
+		rc = sl_cachefile_finish(&pw, sync, sync_ns, err);
 	if (!rc && sync)
 		rc = sync_dir_of(&pw, sync_ns, err);
 	return rc;
@@ -218,7 +215,7 @@ int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data
 			    struct sl_err *err)
 {
 	*sync_ns = 0;
-	struct pending_write *pw = calloc(n, sizeof(*pw));
+	struct sl_cachefile_pending *pw = calloc(n, sizeof(*pw));
 	if (!pw)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	int first = 0;
@@ -226,7 +223,7 @@ int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data
 	 * commit finds the others' blocks allocated and covers them */
 	for (size_t i = 0; i < n; i++) {
 		struct sl_err e = {0};
-		rcs[i] = begin_write(&pw[i], paths[i], data[i], lens[i], &e);
+		rcs[i] = sl_cachefile_begin(&pw[i], paths[i], data[i], lens[i], &e);
 		if (!rcs[i] && sync)
 			sync_file_range(pw[i].fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		else if (!first && (first = rcs[i]))
@@ -235,7 +232,7 @@ int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data
 	/* 2: each made durable and renamed into place */
 	for (size_t i = 0; i < n; i++) {
 		struct sl_err e = {0};
-		if (!rcs[i] && (rcs[i] = finish_write(&pw[i], sync, sync_ns, &e)) && !first)
+		if (!rcs[i] && (rcs[i] = sl_cachefile_finish(&pw[i], sync, sync_ns, &e)) && !first)
 			first = rcs[i], *err = e;
 	}
 	/* 3: each directory synced once (its renames with it) */

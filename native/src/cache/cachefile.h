@@ -5,6 +5,7 @@
 #ifndef SL_CACHEFILE_H
 #define SL_CACHEFILE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,25 @@ int sl_cachefile_write_synced(const char *path, const void *data, uint32_t len,
 int sl_cachefile_write_many(const char *const *paths, const uint8_t *const *data,
 			    const uint32_t *lens, size_t n, bool sync, int *rcs, int64_t *sync_ns,
 			    struct sl_err *err);
+/* A cache file written into its temporary file but not in place yet: so that a caller can do the
+ * costly part (creating the file, writing the block) outside its lock and decide under the lock
+ * whether the file goes into place (sl_cachefile_finish) or not (sl_cachefile_abandon). */
+struct sl_cachefile_pending {
+	const char *path; /* the caller's, until finished or abandoned */
+	size_t dirlen;
+	char tmp[PATH_MAX];
+	int fd;
+};
+/* Creates the temporary file of path (and missing parent directories) and writes the block into
+ * it: 0 with the file open, or an error (nothing left behind). */
+int sl_cachefile_begin(struct sl_cachefile_pending *pw, const char *path, const void *data,
+		       uint32_t len, struct sl_err *err);
+/* fdatasync (with sync; *sync_ns, if not NULL, gets the time added), close and rename into place;
+ * the directory is not synced here. On an error the temporary file is removed. */
+int sl_cachefile_finish(struct sl_cachefile_pending *pw, bool sync, int64_t *sync_ns,
+			struct sl_err *err);
+/* Closes and removes the temporary file: the block is not to be kept after all. */
+void sl_cachefile_abandon(struct sl_cachefile_pending *pw);
 /* Reads [off, off+n) of the block in path (n is cut at the block's end) and returns the bytes
  * read; *blen (may be NULL) gets the block's length. -ENOENT if there is no such file,
  * -EBADMSG if it is corrupt or truncated (callers delete it and fetch the block elsewhere). */

@@ -13,7 +13,9 @@
  * (inode allocation dominates a WAL writer's CPU profile). Appended without a file, a block is
  * read from the journal (sl_journal_read) until it is retired (uploaded and committed: it is
  * then needed nowhere, as its object serves readers) or its generation ends, when the journal
- * writes its cache file, so that it is staged as any other block from then on.
+ * writes its cache file, so that it is staged as any other block from then on. A cache group's
+ * holder keeps small replicas so too, and has their files written when it sweeps its replicas
+ * (sl_journal_write_files), since its sweep works on files.
  *
  * The file is reused in generations. When a round does not fit, the blocks of the generation
  * that are still staged are made durable in their own files (written first where only the
@@ -523,6 +525,55 @@ bool sl_journal_retire(struct sl_journal *j, const char *key)
 		e->retired = true;
 	pthread_mutex_unlock(&j->lock);
 	return only_here;
+}
+
+int sl_journal_write_files(struct sl_journal *j, struct sl_err *err)
+{
+	char key[PATH_MAX], path[PATH_MAX];
+	int written = 0, rc = 0;
+	pthread_mutex_lock(&j->lock);
+	const uint64_t gen = j->gen;
+	struct jentry *e = j->entries;
+	/* e stays valid while the generation does: its entries are freed only when it ends */
+	while (!rc && j->gen == gen) {
+		while (e && (e->has_file || e->retired))
+			e = e->next;
+		if (!e)
+			break;
+		uint64_t off = e->off;
+		uint32_t len = e->len;
+		snprintf(key, sizeof(key), "%s", e->key);
+		pthread_mutex_unlock(&j->lock);
+		uint8_t *data = NULL;
+		struct sl_cachefile_pending pf;
+		snprintf(path, sizeof(path), "%s/%s", j->dir, key);
+		rc = read_record(j->fd, gen, key, off, len, &data);
+		if (!rc)
+			rc = sl_cachefile_begin(&pf, path, data, len, err);
+		else if (rc != -ESTALE)
+			sl_errf(err, rc, "reading staged block %s from the journal: %s", key,
+				strerror(-rc));
+		free(data);
+		pthread_mutex_lock(&j->lock);
+		if (rc)
+			break;
+		/* Its generation ended meanwhile (which wrote the file, durably), it was retired
+		 * (its file is needed nowhere), or appended again (the newer record is written
+		 * next): this file is not needed. */
+		if (j->gen != gen || e->off != off || e->has_file || e->retired) {
+			sl_cachefile_abandon(&pf);
+			continue;
+		}
+		rc = sl_cachefile_finish(&pf, false, NULL, err);
+		e->has_file = !rc;
+		written += !rc;
+	}
+	pthread_mutex_unlock(&j->lock);
+	if (rc == -ESTALE) /* the generation ended: it wrote the files of the rest */
+		rc = 0;
+	return rc ? sl_err_wrap(err, "staging journal in %s: writing the files of its blocks",
+				j->dir)
+		  : written;
 }
 
 

@@ -1,6 +1,7 @@
 /*
  * journal.h - the write-ahead journal of a staging directory (journal.c): hflush staging and the
- * cache group's replicas make a round of unsynced cache files durable with one append.
+ * cache group's replicas make a round of blocks durable with one append, small ones without a
+ * cache file of their own until later, larger ones with their files written unsynced.
  */
 #ifndef SL_JOURNAL_H
 #define SL_JOURNAL_H
@@ -17,6 +18,11 @@
 struct sl_journal;
 /* The bytes of one generation (a larger round grows the file). */
 #define SL_JOURNAL_CAPACITY (8u << 20)
+/* Blocks up to this size are appended without a cache file of their own, by hflush staging and
+ * by the cache group's holders alike: for the small last block of an hflushed slice a new file
+ * costs more than the append (inode allocation). Larger ones get their file first, so that a few
+ * of them do not fill a generation. */
+#define SL_JOURNAL_ONLY_MAX (256u << 10)
 /* Creates DIR/.journal (DIR is new and ours: the file must not exist). */
 int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err);
 /* Records n blocks (keys relative to DIR) and makes them durable. with_files: the caller wrote
@@ -35,6 +41,12 @@ int sl_journal_read(struct sl_journal *j, const char *key, uint8_t **data, uint3
  * written or synced at the end of the generation. Returns true if only the journal held it (no
  * file to move or delete); it stays readable with sl_journal_read until its generation ends. */
 bool sl_journal_retire(struct sl_journal *j, const char *key);
+/* Writes the cache files of the blocks that only the journal holds (not retired), unsynced: the
+ * journal covers them until their generation ends, as blocks appended with their files. From
+ * then on they are read from their files. Appends go on meanwhile: each file is created outside
+ * the lock and renamed into place under it, if the journal still holds its block alone then.
+ * Returns how many files it wrote, or a negative errno. */
+int sl_journal_write_files(struct sl_journal *j, struct sl_err *err);
 /* Syncs the blocks still staged (writing the files of those only the journal held) and removes
  * the journal (kept, with a warning, if that fails). */
 void sl_journal_close(struct sl_journal *j, const struct sl_logger *log);

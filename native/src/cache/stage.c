@@ -2,7 +2,7 @@
  * stage.c - the local write cache behind hflush. A flushed block that is not in object storage
  * yet is made durable under CACHEDIR/<uuid>/rawstaging/<owner>/ before its slice is committed, so
  * a reader anywhere may see the slice while the upload still runs: recorded in the directory's
- * journal (journal.c), and, if larger than JOURNAL_ONLY_MAX, written to <object key> there too.
+ * journal (journal.c), and, if larger than SL_JOURNAL_ONLY_MAX, written to <object key> there too.
  *
  * Ownership: each volume handle stages into its own <owner> directory and holds an flock on
  * <owner>/.lock for its life. A directory whose lock can be taken belongs to a client that is
@@ -435,11 +435,6 @@ static bool open_journal(struct sl_stage *st, struct sdir *d)
 	return d->journal;
 }
 
-/* Blocks up to this size are journaled without a cache file of their own while staged (journal.c):
- * for the small last blocks of hflushed slices a file costs more than the append. Larger ones
- * get their file too, so that a few of them do not fill a journal generation. */
-#define JOURNAL_ONLY_MAX (256u << 10)
-
 /* Journals the blocks of the round that were written (or need no file), one append per
  * directory and kind; a block whose append failed fails with it, and its file goes (it was
  * never durable). */
@@ -531,7 +526,7 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 	 * synced (slower, as safe). */
 	size_t nfiles = 0;
 	for (k = 0; k < total; k++) {
-		with_file[k] = !journaled || lens[k] > JOURNAL_ONLY_MAX;
+		with_file[k] = !journaled || lens[k] > SL_JOURNAL_ONLY_MAX;
 		rcs[k] = 0;
 		if (with_file[k])
 			pp[nfiles++] = paths[k];

@@ -155,11 +155,10 @@ static int local_block(struct sl_peers *p, const char *key, uint32_t blen, uint3
 	uint8_t *copy = NULL;
 	bool found = v->stage && !sl_stage_read(v->stage, key, &copy, &whole, &err) &&
 		     whole == blen;
-	char path[PATH_MAX];
-	if (!found && v->disk && sl_peer_replica_path(v, key, path, sizeof(path))) {
+	if (!found) {
 		free(copy);
 		copy = NULL;
-		found = !sl_cachefile_read_all(path, &copy, &whole, &err) && whole == blen;
+		found = !sl_peer_read_replica(p, key, &copy, &whole) && whole == blen;
 	}
 	if (found)
 		memcpy(data, copy + off, len);
@@ -196,7 +195,8 @@ static int read_through(struct sl_peers *p, uint64_t id, uint32_t indx, uint32_t
 	return 0;
 }
 
-bool sl_peer_replica_path(struct sl_volume_core *v, const char *key, char *out, size_t size)
+/* Where this node keeps the replica of key, once it has a file: false if the path does not fit. */
+static bool replica_path(struct sl_volume_core *v, const char *key, char *out, size_t size)
 {
 	int n = snprintf(out, size, "%s/%s/%s", sl_diskcache_root(v->disk, key), REPLICA_DIR, key);
 	return n > 0 && (size_t)n < size;
@@ -212,24 +212,43 @@ static struct sl_journal *journal_for(struct sl_peers *p, const char *key)
 	return NULL;
 }
 
+int sl_peer_read_replica(struct sl_peers *p, const char *key, uint8_t **data, uint32_t *len)
+{
+	struct sl_volume_core *v = p->v;
+	char path[PATH_MAX];
+	struct sl_err err = {0};
+	if (!v->disk)
+		return -ENOENT;
+	struct sl_journal *j = journal_for(p, key);
+	int rc = j ? sl_journal_read(j, key, data, len, &err) : -ENOENT;
+	if (rc != -ENOENT)
+		return rc;
+	if (!replica_path(v, key, path, sizeof(path)))
+		return -ENOENT;
+	return sl_cachefile_read_all(path, data, len, &err);
+}
+
 /* PUT: keeps a replica of key durably in this node's cache dir, within its cache-size and
- * free-space-ratio (cached blocks are evicted for it). Durably as hflush staging is: the file
- * unsynced and the block in the directory's journal, whose fdatasync the PUTs that arrive
- * together share (journal.c). */
+ * free-space-ratio (cached blocks are evicted for it). Durably as hflush staging is: in the
+ * directory's journal, whose fdatasync the PUTs that arrive together share (journal.c), small
+ * blocks there alone (sl_peers_sweep writes their files), larger ones with their file written
+ * first, unsynced. Where no journal could be kept, the file is synced. */
 static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data, uint32_t len)
 {
 	struct sl_volume_core *v = p->v;
 	char path[PATH_MAX];
 	if (!v->disk)
 		return -EROFS; /* nowhere durable to keep it: the writer asks the next owner */
-	if (!sl_peer_replica_path(v, key, path, sizeof(path)))
+	if (!replica_path(v, key, path, sizeof(path)))
 		return -ENAMETOOLONG;
 	if (!sl_diskcache_keep_room(v->disk, key, len))
 		return -ENOSPC; /* the writer asks the next owner */
 	struct sl_err err = {0};
 	struct sl_journal *j = journal_for(p, key);
-	int rc = sl_cachefile_write(path, data, len, !j, &err);
-	if (!rc && j && (rc = sl_journal_append(j, &key, &data, &len, 1, true, NULL, &err)))
+	bool with_file = !j || len > SL_JOURNAL_ONLY_MAX;
+	int rc = with_file ? sl_cachefile_write(path, data, len, !j, &err) : 0;
+	if (!rc && j && (rc = sl_journal_append(j, &key, &data, &len, 1, with_file, NULL, &err)) &&
+	    with_file)
 		unlink(path); /* never durable: the writer asks the next owner */
 	if (rc)
 		sl_log(&v->log, SL_LOG_WARN, "cache group: keeping a replica: %s", err.msg);
@@ -728,6 +747,18 @@ unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s)
 {
 	if (!p || !p->v->disk || p->lfd < 0)
 		return 0;
+	/* The replicas only a journal holds get their files first (unsynced: the journal covers
+	 * them until its generation ends), so that the walk sees every replica. Their grace
+	 * period thus starts when the file is written: at the first sweep after they arrived,
+	 * at most one round (REPLICA_SWEEP_S in volume.c, 30 s) late, or at the end of their
+	 * journal's generation if that comes first. Here, not on the PUT path: a file per small
+	 * replica is what made the holder the slow side of a replicated hflush. */
+	for (size_t i = 0; i < p->njournals; i++) {
+		struct sl_err err = {0};
+		if (p->journals[i] && sl_journal_write_files(p->journals[i], &err) < 0)
+			sl_log(&p->v->log, SL_LOG_WARN, "cache group: %s; those replicas are "
+			       "handed over in a later round", err.msg);
+	}
 	struct sweep sw = {.p = p, .grace_s = grace_s, .now = (int64_t)time(NULL)};
 	for (size_t i = 0; i < sl_diskcache_nroots(p->v->disk); i++) {
 		char root[PATH_MAX];

@@ -292,12 +292,9 @@ int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *a
 		return -ENOENT;
 	if (p->ticketed)
 		return fetch_ticketed(p, key, at, off, buf, len);
-	char path[PATH_MAX];
 	uint8_t *copy = NULL;
 	uint32_t clen = 0;
-	struct sl_err err = {0};
-	if (p->v->disk && sl_peer_replica_path(p->v, key, path, sizeof(path)) &&
-	    !sl_cachefile_read_all(path, &copy, &clen, &err) && off <= clen && len <= clen - off) {
+	if (!sl_peer_read_replica(p, key, &copy, &clen) && off <= clen && len <= clen - off) {
 		memcpy(buf, copy + off, len); /* a replica this node keeps for a writer */
 		free(copy);
 		return 0;

@@ -10,9 +10,11 @@
  *
  * Server: with cache-group.port set, a volume handle listens on that port at the address of
  * cache-group.host (its name in the node list) and answers each GET from its disk cache, then
- * its staging area. One process per node can listen; another one (the port is taken, or
+ * its staging area and the replicas it keeps (below). One process per node can listen, and only
+ * it keeps replicas (their journals are its own); another one (the port is taken, or
  * cache-group.serve=false where `sluice cache-server` serves the node) reads from the group
- * without serving. At most MAX_CONNS connections are served at once.
+ * without serving (asking its node's server like any other). At most MAX_CONNS connections are
+ * served at once.
  *
  * Client: a block's owners are the first hosts of the ring at its logical block (file, offset /
  * block.size), the hosts getFileBlockLocations names, so that a task Hadoop schedules there reads
@@ -24,16 +26,17 @@
  * owner: a node's disk holds its share of the group's cache.
  *
  * Replicated hflush (hflush.replicas = R): a block the writer staged for an hflush is sent to
- * R-1 owners (the next ones on the ring when one fails), which keep it durably (journaled as
- * hflush staging is, in DIR/<uuid>/replicas/.journal) in DIR/<uuid>/replicas/<key> of their
- * cache dir and serve it like their own: sent by the volume's replicator threads, while the
- * writer stages the same blocks locally. The hflush returns once they have it,
- * so a reader anywhere gets it at once and it survives the loss of the writer's node. Fewer
- * reachable owners than R-1: the hflush still returns, the block is counted as degraded and
- * logged. A holder's sweep (sl_peers_sweep) hands a replica over once
- * it is older than the grace period: into its disk cache if the block is in object storage by
- * then, else uploaded first if its slice was committed (its writer is gone), or dropped if the
- * slice never was after an hour (its writer died before the commit). The upload is claimed in
+ * R-1 owners (the next ones on the ring when one fails) by the volume's replicator threads, while
+ * the writer stages the same blocks locally. The owners keep it durably as hflush staging does,
+ * in the journal DIR/<uuid>/replicas/.journal of their cache dir (a block of up to
+ * SL_JOURNAL_ONLY_MAX there alone until the holder's next sweep writes its file
+ * DIR/<uuid>/replicas/<key>, a larger one with its file written first), and serve it like their
+ * own. The hflush returns once they have it, so a reader anywhere gets it at once and it
+ * survives the loss of the writer's node. Fewer reachable owners than R-1: the hflush still
+ * returns, the block is counted as degraded and logged. A holder's sweep (sl_peers_sweep) hands
+ * a replica over once its file is older than the grace period: into its disk cache if the block
+ * is in object storage by then, else uploaded first if its slice was committed (its writer is
+ * gone), or dropped if the slice never was after an hour (its writer died before the commit). The upload is claimed in
  * the metadata first (cache/claim.h), so that of the block's holders and a client that takes
  * over the writer's staging directory one uploads it; the others keep their copies until the
  * object is there.
@@ -176,7 +179,9 @@ int sl_peer_wait_fd(int fd, short events, int64_t deadline);
 int sl_peer_read_full(int fd, void *buf, size_t n, int64_t deadline);
 /* Writes all n bytes: 0, -ETIMEDOUT or -errno. */
 int sl_peer_write_full(int fd, const void *buf, size_t n, int64_t deadline);
-/* Where this node keeps the replica of key: false if the path does not fit. */
-bool sl_peer_replica_path(struct sl_volume_core *v, const char *key, char *out, size_t size);
+/* The replica of key this node keeps for a writer, whole, into a new buffer (caller frees): from
+ * its journal while that alone holds it, else from its file. 0, -ENOENT if this node keeps none,
+ * or another negative errno. */
+int sl_peer_read_replica(struct sl_peers *p, const char *key, uint8_t **data, uint32_t *len);
 
 #endif
