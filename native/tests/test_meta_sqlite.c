@@ -386,6 +386,34 @@ static void test_namespace(void)
 	CHECK(strstr(err.msg, "/a/b/c/d/f is not a directory"));
 	CHECK_RC(sl_meta_resolve(m, &bob, "/a/b/c/d/l/g", &ino, &attr, &err), -ENOTDIR);
 	CHECK_RC(sl_meta_resolve(m, &bob, "a/b", &ino, &attr, &err), -EINVAL);
+	/* a walk deeper than one query's share of components goes on where the last one ended,
+	 * and stops at the same places */
+	char deep[1024] = "";
+	sl_ino at = SL_ROOT_INO, deep_ino[61], f24 = 0;
+	for (int d = 1; d <= 60; d++) {
+		char name[16];
+		snprintf(name, sizeof(name), "p%d", d);
+		at = deep_ino[d] = mk(&alice, at, name, SL_TYPE_DIR, 0755);
+		snprintf(deep + strlen(deep), sizeof(deep) - strlen(deep), "/%s", name);
+		if (d == 23) /* the 24th component is a file, the last of the first query's */
+			f24 = mk(&alice, at, "f24", SL_TYPE_FILE, 0644);
+	}
+	CHECK_RC(sl_meta_resolve(m, &bob, deep, &ino, &attr, &err), 0);
+	CHECK(ino == deep_ino[60] && attr.type == SL_TYPE_DIR);
+	char dpath[1100];
+	snprintf(dpath, sizeof(dpath), "%s/none", deep);
+	CHECK_RC(sl_meta_resolve(m, &bob, dpath, &ino, &attr, &err), -ENOENT);
+	CHECK(strstr(err.msg, "/p60/none does not exist"));
+	const char *p23 = strstr(deep, "/p24/");
+	snprintf(dpath, sizeof(dpath), "%.*s/f24", (int)(p23 - deep), deep);
+	CHECK_RC(sl_meta_resolve(m, &bob, dpath, &ino, &attr, &err), 0);
+	CHECK(ino == f24);
+	snprintf(dpath, sizeof(dpath), "%.*s/f24/p25/x", (int)(p23 - deep), deep);
+	CHECK_RC(sl_meta_resolve(m, &bob, dpath, &ino, &attr, &err), -ENOTDIR);
+	CHECK(strstr(err.msg, "/p23/f24 is not a directory"));
+	snprintf(dpath, sizeof(dpath), "%.*s/p24/gone/p26", (int)(p23 - deep), deep);
+	CHECK_RC(sl_meta_resolve(m, &bob, dpath, &ino, &attr, &err), -ENOENT);
+	CHECK(strstr(err.msg, "/p24/gone does not exist"));
 	struct sl_attr in = {.mode = 0700};
 	CHECK_RC(sl_meta_setattr(m, &alice, b, SL_SET_MODE, &in, &attr, &err), 0);
 	CHECK_RC(sl_meta_resolve(m, &bob, "/a/b/c/d/f", &ino, &attr, &err), -EACCES);

@@ -159,6 +159,21 @@ static void test_paths(sluice_volume *vol)
 	longname[0] = '/';
 	longname[sizeof(longname) - 1] = 0;
 	CHECK_RC(sluice_mkdir(vol, NULL, longname, 0755, 0), -ENAMETOOLONG);
+	/* a path of more components than one lookup query walks (the backend goes on from where it
+	 * ended) */
+	char deep[400] = "/paths";
+	for (int d = 1; d <= 50; d++)
+		snprintf(deep + strlen(deep), sizeof(deep) - strlen(deep), "/d%d", d);
+	CHECK_RC(sluice_mkdirs(vol, NULL, deep, 0755, 0), 0);
+	char file[420];
+	snprintf(file, sizeof(file), "%s/f", deep);
+	CHECK_RC(write_file(vol, NULL, file, (const uint8_t *)"deep", 4, 4, 0), 0);
+	CHECK_RC(sluice_stat_path(vol, NULL, file, &st), 0);
+	CHECK(st.type == SLUICE_FILE && st.length == 4);
+	snprintf(file, sizeof(file), "%s/f/under", deep);
+	CHECK_RC(sluice_stat_path(vol, NULL, file, &st), -ENOTDIR);
+	snprintf(file, sizeof(file), "%s/none/f", deep);
+	CHECK_RC(sluice_stat_path(vol, NULL, file, &st), -ENOENT);
 }
 
 static void test_write_read(sluice_volume *vol)

@@ -28,49 +28,93 @@ struct resolve_arg {
 	size_t found;
 };
 
-/* One query walks the path from the root: the components are a small table (d, name), and a
- * recursive CTE follows jfs_edge one depth at a time, so the walk stops where a name is missing
- * (or below a file, which has no entries). The node of every step comes back, so that the caller
- * can tell ENOENT from ENOTDIR and check search permission on each directory. */
+/* Components walked by one query: each adds two tables to its join (MariaDB joins at most 61). */
+#define RESOLVE_CHUNK 24
+
+/* The node columns of table alias x, as NODE_COLS lists them. */
+static void node_cols_of(struct sl_strbuf *b, const char *x)
+{
+	static const char cols[] = NODE_COLS;
+	for (const char *c = cols; *c; c += strspn(c, ", ")) {
+		size_t n = strcspn(c, ",");
+		sl_strbuf_printf(b, "%s%s.%.*s", c == cols ? "" : ", ", x, (int)n, c);
+		c += n;
+	}
+}
+
+/* One query walks k components of the path from depth `from` (found already): a chain of joins,
+ * edge then node at each depth, so that every step is a lookup by unique key and the row stops
+ * being filled where a name is missing (or below a file, which has no entries). The node of
+ * every step comes back, so that the caller can tell ENOENT from ENOTDIR and check search
+ * permission on each directory. (A recursive CTE did the same in one query for any depth, at a
+ * cost the server's temporary tables made about a third higher.) */
+static int resolve_chunk(struct tx *t, struct resolve_arg *a, size_t from, size_t k)
+{
+	struct sl_strbuf q = {0};
+	sl_strbuf_puts(&q, "SELECT ");
+	node_cols_of(&q, "n0");
+	for (size_t d = 1; d <= k; d++) {
+		char x[8];
+		snprintf(x, sizeof(x), "n%zu", d);
+		sl_strbuf_printf(&q, ", e%zu.inode, ", d);
+		node_cols_of(&q, x);
+	}
+	sl_strbuf_puts(&q, " FROM jfs_node n0");
+	for (size_t d = 1; d <= k; d++) {
+		if (d == 1)
+			sl_strbuf_puts(&q, " LEFT JOIN jfs_edge e1 ON e1.parent = n0.inode");
+		else
+			sl_strbuf_printf(&q, " LEFT JOIN jfs_edge e%zu ON e%zu.parent = e%zu.inode", d,
+					 d, d - 1);
+		sl_strbuf_printf(&q, " AND e%zu.name = ? LEFT JOIN jfs_node n%zu ON n%zu.inode = "
+				 "e%zu.inode", d, d, d, d);
+	}
+	sl_strbuf_printf(&q, " WHERE n0.inode = ?");
+	const char *sql = sl_strbuf_str(&q);
+	struct sl_sql_stmt *s = NULL;
+	int rc = sql ? t->d->prepare(t->c, sql, &s, t->err) : sl_sql_nomem(t);
+	for (size_t d = 1; !rc && d <= k; d++)
+		if (t->d->bind_blob(s, (int)d, a->names[from + d - 1],
+				    strlen(a->names[from + d - 1])))
+			rc = sl_errf(t->err, -EIO, "binding a path component");
+	if (!rc && t->d->bind_i64(s, (int)k + 1, (int64_t)(from ? a->inos[from] : SL_ROOT_INO)))
+		rc = sl_errf(t->err, -EIO, "binding the inode a walk starts from");
+	if (!rc && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		if (!from) {
+			a->inos[0] = sl_sql_col_u64(t, s, 0);
+			a->valid[0] = true;
+			sl_sql_node_row(t, s, 0, NULL, &a->attrs[0]);
+			a->found = 1;
+		}
+		for (size_t d = 1; d <= k; d++) {
+			int c = (int)(NODE_NCOLS + (d - 1) * (NODE_NCOLS + 1));
+			if (t->d->col_null(s, c))
+				break;
+			size_t at = from + d;
+			a->inos[at] = sl_sql_col_u64(t, s, c);
+			a->valid[at] = !t->d->col_null(s, c + 1);
+			if (a->valid[at])
+				sl_sql_node_row(t, s, c + 1, NULL, &a->attrs[at]);
+			a->found = at + 1;
+		}
+	}
+	t->d->finalize(s);
+	sl_strbuf_free(&q);
+	return rc < 0 ? rc : 0;
+}
+
 static int resolve_op(struct tx *t, void *arg)
 {
 	struct resolve_arg *a = arg;
 	a->found = 0;
-	size_t cap = 512 + a->n * 24;
-	char *sql = malloc(cap);
-	if (!sql)
-		return sl_sql_nomem(t);
-	size_t len = (size_t)snprintf(sql, cap, "WITH RECURSIVE comps(d, name) AS (");
-	for (size_t i = 0; i < a->n; i++)
-		len += (size_t)snprintf(sql + len, cap - len, "%sSELECT %zu, ?", i ? " UNION ALL " : "",
-					i + 1);
-	snprintf(sql + len, cap - len,
-		 "), walk(d, ino) AS (SELECT 0, inode FROM jfs_node WHERE inode = 1 UNION ALL "
-		 /* The name comes from a scalar subquery, not a join with comps: MariaDB would
-		  * otherwise join jfs_edge first and use only the parent half of its unique key,
-		  * scanning every entry of each directory on the path. */
-		 "SELECT w.d + 1, e.inode FROM walk w JOIN jfs_edge e ON e.parent = w.ino AND "
-		 "e.name = (SELECT c.name FROM comps c WHERE c.d = w.d + 1)) "
-		 "SELECT w.d, w.ino, " NODE_COLS_N " FROM walk w LEFT JOIN jfs_node n "
-		 "ON n.inode = w.ino ORDER BY w.d");
-	struct sl_sql_stmt *s = NULL;
-	int rc = t->d->prepare(t->c, sql, &s, t->err);
-	for (size_t i = 0; !rc && i < a->n; i++)
-		if (t->d->bind_blob(s, (int)i + 1, a->names[i], strlen(a->names[i])))
-			rc = sl_errf(t->err, -EIO, "binding a path component");
-	while (!rc && (rc = t->d->step(s, t->err)) > 0) {
-		rc = 0;
-		size_t d = (size_t)t->d->col_i64(s, 0);
-		if (d != a->found || d > a->n) /* cannot happen: names are unique per directory */
-			continue;
-		a->inos[d] = sl_sql_col_u64(t, s, 1);
-		a->valid[d] = !t->d->col_null(s, 2);
-		if (a->valid[d])
-			sl_sql_node_row(t, s, 2, NULL, &a->attrs[d]);
-		a->found = d + 1;
+	int rc = 0;
+	for (size_t from = 0; !rc && from < a->n; from += RESOLVE_CHUNK) {
+		if (from && a->found != from + 1)
+			break; /* the walk stopped before the chunk's end */
+		size_t k = a->n - from < RESOLVE_CHUNK ? a->n - from : RESOLVE_CHUNK;
+		rc = resolve_chunk(t, a, from, k);
 	}
-	t->d->finalize(s);
-	free(sql);
 	return rc;
 }
 
