@@ -195,7 +195,7 @@ launch() {
     fi
     sleep 0.1
   done
-  kill -KILL "$pid" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true # it may have exited meanwhile
   die "krb5kdc did not issue a ticket within ${START_TIMEOUT}s"
 }
 

@@ -9,7 +9,7 @@ die() {
   echo "${0##*/}: $*" >&2
   if [ -f "$LOG" ]; then
     echo "---- last lines of $LOG ----" >&2
-    tail -n 30 "$LOG" >&2 || true
+    tail -n 30 "$LOG" >&2 || true # reporting only: the log may be unreadable
   fi
   exit 1
 }
@@ -89,7 +89,7 @@ launch_on_free_port() {
 # again every 2 s: a server still initialising may not act on the first), then SIGKILL.
 stop_pid() {
   local pid=$1 grace=$2 reterm=${3:-} i
-  kill -TERM "$pid" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true # it may have exited already
   for ((i = 1; i <= grace * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || return 0
     if [ -n "$reterm" ] && ((i % 20 == 0)); then kill -TERM "$pid" 2>/dev/null || true; fi
@@ -97,6 +97,6 @@ stop_pid() {
   done
   kill -0 "$pid" 2>/dev/null || return 0
   echo "${0##*/}: process $pid did not stop in ${grace}s, killing it" >&2
-  kill -KILL "$pid" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true # it may have exited meanwhile
   for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 }
