@@ -498,10 +498,11 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 	const uint8_t **data = malloc(total * sizeof(*data));
 	uint32_t *lens = malloc(total * sizeof(*lens));
 	bool *with_file = malloc(total * sizeof(*with_file));
-	int *rcs = malloc(total * sizeof(*rcs));
+	int *rcs = calloc(total, sizeof(*rcs));
+	size_t *slot = malloc(total * sizeof(*slot)); /* where each caller's block went */
 	struct sl_err err = {0};
 	int64_t t0 = sl_mono_ns(), sync_ns = 0;
-	if (!paths || !pp || !keys || !dirs || !data || !lens || !with_file || !rcs) {
+	if (!paths || !pp || !keys || !dirs || !data || !lens || !with_file || !rcs || !slot) {
 		for (struct put_req *r = batch; r; r = r->next) {
 			for (size_t i = 0; i < r->n; i++)
 				r->rcs[i] = -ENOMEM;
@@ -509,62 +510,39 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 		}
 		goto out;
 	}
-	size_t k = 0;
 	bool journaled = true;
 	for (struct put_req *r = batch; r; r = r->next)
+		for (size_t i = 0; i < r->n; i++)
+			journaled = open_journal(st, own_dir(st, r->keys[i])) && journaled;
+	/* Blocks that get a file first, the others (journaled alone) after them, so that the files
+	 * are written in one sl_cachefile_write_many. Journaled, the files need no sync of their
+	 * own: the journal's one fdatasync covers them. Where no journal could be kept, each file
+	 * is synced (slower, as safe). */
+	size_t k = 0, nfiles = 0, last = total;
+	for (struct put_req *r = batch; r; r = r->next)
 		for (size_t i = 0; i < r->n; i++, k++) {
-			struct sdir *d = own_dir(st, r->keys[i]);
-			path_of(d, r->keys[i], paths[k], sizeof(paths[k]));
-			keys[k] = r->keys[i];
-			dirs[k] = d;
-			data[k] = r->data[i];
-			lens[k] = r->lens[i];
-			journaled = journaled && open_journal(st, d);
+			bool file = !journaled || r->lens[i] > SL_JOURNAL_ONLY_MAX;
+			size_t at = slot[k] = file ? nfiles++ : --last;
+			dirs[at] = own_dir(st, r->keys[i]);
+			path_of(dirs[at], r->keys[i], paths[at], sizeof(paths[at]));
+			pp[at] = paths[at];
+			keys[at] = r->keys[i];
+			data[at] = r->data[i];
+			lens[at] = r->lens[i];
+			with_file[at] = file;
 		}
-	/* Journaled, the files need no sync of their own: the journal's one fdatasync covers
-	 * them, and small blocks need none yet. Where no journal could be kept, each file is
-	 * synced (slower, as safe). */
-	size_t nfiles = 0;
-	for (k = 0; k < total; k++) {
-		with_file[k] = !journaled || lens[k] > SL_JOURNAL_ONLY_MAX;
-		rcs[k] = 0;
-		if (with_file[k])
-			pp[nfiles++] = paths[k];
-	}
-	if (nfiles) {
-		const uint8_t **fdata = malloc(nfiles * sizeof(*fdata));
-		uint32_t *flens = malloc(nfiles * sizeof(*flens));
-		int *frcs = malloc(nfiles * sizeof(*frcs));
-		size_t f = 0;
-		for (k = 0; fdata && flens && frcs && k < total; k++)
-			if (with_file[k]) {
-				fdata[f] = data[k];
-				flens[f++] = lens[k];
-			}
-		if (fdata && flens && frcs)
-			sl_cachefile_write_many(pp, fdata, flens, nfiles, !journaled, frcs, &sync_ns,
-						&err);
-		for (k = 0, f = 0; k < total; k++)
-			if (with_file[k]) {
-				rcs[k] = fdata && flens && frcs ? frcs[f] : -ENOMEM;
-				f++;
-			}
-		free(fdata);
-		free(flens);
-		free(frcs);
-	}
-	for (k = 0; k < total; k++)
-		pp[k] = paths[k];
+	if (nfiles)
+		sl_cachefile_write_many(pp, data, lens, nfiles, !journaled, rcs, &sync_ns, &err);
 	if (journaled)
 		journal_round(pp, keys, dirs, data, lens, with_file, total, rcs, &sync_ns);
 	k = 0;
 	for (struct put_req *r = batch; r; r = r->next)
 		for (size_t i = 0; i < r->n; i++, k++) {
-			r->rcs[i] = rcs[k];
-			if (rcs[k] && !r->rc) {
-				r->rc = rcs[k];
-				sl_errf(&r->err, rcs[k], "staging block %s: %s", r->keys[i],
-					strerror(-rcs[k]));
+			int rc = rcs[slot[k]];
+			r->rcs[i] = rc;
+			if (rc && !r->rc) {
+				r->rc = rc;
+				sl_errf(&r->err, rc, "staging block %s: %s", r->keys[i], strerror(-rc));
 			}
 		}
 	struct sl_stage_stats *stats = st->cfg.stats;
@@ -580,6 +558,7 @@ out:
 	free(lens);
 	free(with_file);
 	free(rcs);
+	free(slot);
 }
 
 int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_t *const *data,
