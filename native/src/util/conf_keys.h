@@ -34,6 +34,8 @@
 	X("cache-group.serve", "true", 0, 1, "serve this node's blocks to the group (false: only read from it, where `sluice cache-server` serves the node)") \
 	X("cache-group.timeout", "1000", 0, 1, "milliseconds a read waits for a peer before it asks the next owner or object storage") \
 	X("hflush.replicas", NULL, 0, 1, "copies of an hflushed block before hflush returns, the writer's staged one included, kept by the block's owners in the cache group (default 2 with cache-group.port, else 1)") \
+	X("hflush.commit", "sync", 0, 1, "sync: hflush returns after its metadata commit; background: once its blocks are staged with every copy, the commit following within hflush.commit-delay (needs a cache dir and a cache group this process serves; readers with the same setting ask the group for it)") \
+	X("hflush.commit-delay", "0", 0, 1, "milliseconds a background commit may wait, to share its transaction with later hflushes (0-60000)") \
 	X("cache-replicas", "1", 0, 1, "hosts per logical block in getFileBlockLocations (1-4)")   \
 	X("cache-dir", NULL, 0, 1, "':'-separated local directories for the disk block cache and hflush staging (unset: none; hflush then waits for object storage)") \
 	X("cache-size", "100G", 1, 1, "total size of cached blocks over all cache directories")      \

@@ -53,6 +53,36 @@ static int open_existing(sluice_volume *vol, const struct sl_meta_user *mu, cons
 	return 0;
 }
 
+/* hflush.commit=background: what a writer hflushed may not be in the metadata yet. As an HDFS
+ * reader asks the DataNode for the visible length, a reader asks the file's writer (this
+ * handle's, else the group's nodes, if the file has a live writer's lease) to commit it, then
+ * reads the attributes again. A writer that cannot be asked costs a warning: the reader reads
+ * what is committed. */
+static int see_pending_commits(sluice_volume *vol, const struct sl_meta_user *mu,
+			       const char *path, sl_ino ino, struct sl_attr *attr,
+			       struct sl_err *err)
+{
+	struct sl_volume_core *v = &vol->core;
+	bool committed = v->background_commit && sl_background_commit_ino(v->background_commit, ino);
+	bool closed = false;
+	if (!committed && v->leases && sl_meta_supports(v->meta, SL_META_OP_LEASE_RECOVER)) {
+		struct sl_err lerr = {0};
+		if (sl_meta_lease_recover(v->meta, mu, ino, false, &closed, &lerr))
+			closed = false; /* ask anyway */
+	}
+	if (!committed && !closed) {
+		int rc = sl_peers_commit_pending(v->peers, ino);
+		committed = !rc;
+		if (rc && rc != -ENOENT)
+			sl_log(&v->log, SL_LOG_WARN, "%s: its writer could not be asked to commit what "
+			       "it hflushed (%s); reading what is committed", path, strerror(-rc));
+	}
+	if (!committed)
+		return 0;
+	sl_meta_cache_forget(v->meta, ino);
+	return sl_meta_getattr(v->meta, mu, ino, attr, err);
+}
+
 int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int flags,
 		uint32_t mode, uint32_t umask, sluice_file **out)
 {
@@ -95,6 +125,8 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 		}
 	} else {
 		rc = open_existing(vol, &mu, path, flags, &ino, &attr, err);
+		if (!rc && !(flags & SLUICE_O_WRITE) && v->ask_pending_commits)
+			rc = see_pending_commits(vol, &mu, path, ino, &attr, err);
 	}
 	if (rc)
 		return rc;

@@ -280,13 +280,34 @@ static void open_journals(struct sl_peers *p)
 }
 
 /* Answers one request whose head was read; false when the connection must close. */
+/* OP_COMMIT: commits what this process's writers of the file hflushed (background_commit.c),
+ * so that the asking reader finds it in the metadata. 0, ENOENT (no writer of it here) or
+ * EINVAL (not a commit key). */
+static int commit_pending(struct sl_peers *p, const char *key)
+{
+	size_t plen = strlen(COMMIT_PREFIX);
+	if (strncmp(key, COMMIT_PREFIX, plen) || key[plen] < '1' || key[plen] > '9')
+		return EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long ino = strtoull(key + plen, &end, 10);
+	if (*end || errno)
+		return EINVAL;
+	struct sl_background_commit *c = p->v->background_commit;
+	if (!c || !sl_background_commit_ino(c, (sl_ino)ino))
+		return ENOENT;
+	atomic_fetch_add(&p->stats.commits, 1);
+	return 0;
+}
+
 static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 {
-	int64_t deadline = sl_mono_ms() + p->timeout_ms;
 	uint16_t klen = sl_peer_get_u16(head + 6);
 	uint8_t op = head[5];
+	int64_t deadline = sl_mono_ms() + (op == OP_COMMIT ? COMMIT_WAIT_MS : p->timeout_ms);
 	if (memcmp(head, PEER_MAGIC, 4) || head[4] != PEER_VERSION ||
-	    (op != OP_GET && op != OP_PUT && op != OP_OFFER && op != OP_GET_TICKETED) || !klen ||
+	    (op != OP_GET && op != OP_PUT && op != OP_OFFER && op != OP_GET_TICKETED &&
+	     op != OP_COMMIT) || !klen ||
 	    klen >= SL_KEY_MAX)
 		return false;
 	bool carries = op == OP_PUT || op == OP_OFFER; /* a block comes with the request */
@@ -341,6 +362,8 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	    (ticketed && expiry < (int64_t)time(NULL))) {
 		atomic_fetch_add(&p->stats.refused, 1);
 		status = EACCES;
+	} else if (op == OP_COMMIT) {
+		status = commit_pending(p, key);
 	} else if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen) ||
 		   (carries && plen != blen) ||
 		   (!carries && (!glen || goff > blen || glen > blen - goff))) {

@@ -152,7 +152,9 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 	       const uint8_t *put, uint8_t *buf, uint32_t off, uint32_t len,
 	       const struct ticket *t)
 {
-	int64_t deadline = sl_mono_ms() + p->timeout_ms;
+	/* connected within the group's timeout; a COMMIT then waits for a transaction */
+	int64_t connected_by = sl_mono_ms() + p->timeout_ms;
+	int64_t deadline = op == OP_COMMIT ? sl_mono_ms() + COMMIT_WAIT_MS : connected_by;
 	size_t klen = strlen(key);
 	size_t n = REQ_HEAD + klen + 8 + (put ? 4 + (size_t)len : t ? 32 : 8);
 	uint32_t want_len = put ? 0 : len;
@@ -187,7 +189,7 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 	int fd = -1;
 	bool reused = false;
 	while (!rc) {
-		fd = take_conn(p, host, deadline, &reused);
+		fd = take_conn(p, host, connected_by, &reused);
 		if (fd < 0) {
 			rc = fd;
 			break;
@@ -224,6 +226,41 @@ static int ask(struct sl_peers *p, const char *host, uint8_t op, const char *key
 static bool is_me(const struct sl_peers *p, const char *host)
 {
 	return p->lfd >= 0 && !strcmp(host, p->self);
+}
+
+int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino)
+{
+	if (!p)
+		return -ENOENT;
+	if (p->ticketed)
+		return -ENOSYS;
+	struct sl_ring *ring = sl_vol_ring(p->v);
+	char key[64];
+	snprintf(key, sizeof(key), COMMIT_PREFIX "%llu", (unsigned long long)ino);
+	/* a writer here was asked by the caller itself (background_commit.c) */
+	const char *owners[SL_RING_MAX_REPLICAS];
+	size_t nowners = ring ? sl_ring_lookup(ring, ino, 0, owners, SL_RING_MAX_REPLICAS) : 0;
+	size_t nhosts = ring ? sl_ring_nhosts(ring) : 0;
+	uint8_t none[1];
+	int rc = -ENOENT;
+	/* the file's first owners first (where its writer runs, when Hadoop placed it there),
+	 * then every other node */
+	for (size_t i = 0; i < nowners + nhosts; i++) {
+		const char *host = i < nowners ? owners[i] : sl_ring_host(ring, i - nowners);
+		bool asked = is_me(p, host);
+		for (size_t k = 0; k < nowners && i >= nowners && !asked; k++)
+			asked = !strcmp(owners[k], host);
+		if (asked)
+			continue;
+		int got = ask(p, host, OP_COMMIT, key, NULL, none, 0, 0, NULL);
+		if (!got)
+			return 0;
+		if (got != -ENOENT) {
+			atomic_fetch_add(&p->stats.failed, 1);
+			rc = got;
+		}
+	}
+	return rc;
 }
 
 /* The block's owners on the ring, first first: those of its logical block where at says, else

@@ -44,8 +44,10 @@
  * Protocol, big-endian; a connection carries requests one after the other (clients keep idle
  * connections for the next request to the same peer):
  *   request  "SLPG", u8 version (1), u8 op (1: GET, 2: PUT a replica, 3: OFFER a block to
- *            its owner's cache, 4: a ticketed GET), u16 key length, key, i64 unix time, for
- *            GET u32 offset and u32 length of the bytes wanted (a ticketed GET then i64 the
+ *            its owner's cache, 4: a ticketed GET, 5: COMMIT the pending hflushes of the file
+ *            whose key is "commit/<ino>": answered ENOENT by a node without its writer), u16 key
+ *            length, key, i64 unix time, for GET (and COMMIT: 0, 0) u32 offset and u32 length
+ *            of the bytes wanted (a ticketed GET then i64 the
  *            ticket's expiry, u64 ino and u64 logical block of the block's place), for PUT and
  *            OFFER u32 length and the block, and an HMAC-SHA256 under the group key (a ticketed
  *            GET: under its ticket's key) of everything before it
@@ -80,6 +82,9 @@
 #define OP_PUT 2
 #define OP_OFFER 3
 #define OP_GET_TICKETED 4 /* a GET from a client without the group key (Kerberos mode) */
+#define OP_COMMIT 5 /* commit the pending hflushes of a file (key COMMIT_PREFIX<ino>) */
+#define COMMIT_PREFIX "commit/"
+#define COMMIT_WAIT_MS 30000 /* how long an OP_COMMIT may take once connected */
 #define TICKET_LABEL "sluice peer ticket v1"
 #define TICKET_PREFIX "peer-ticket:"
 #define REPLICA_DIR "replicas"

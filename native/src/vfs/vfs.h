@@ -94,12 +94,17 @@ struct sl_peer_stats {
 	atomic_uint_fast64_t offered; /* blocks other nodes downloaded and gave this owner */
 	atomic_uint_fast64_t replicated; /* copies of this node's hflushed blocks on peers */
 	atomic_uint_fast64_t degraded;   /* hflushed blocks with fewer copies than hflush.replicas */
+	atomic_uint_fast64_t commits;    /* readers elsewhere that had this node commit hflushes */
 };
 /* Starts the cache group when "cache-group.port" is set (*out stays NULL otherwise): the block
  * server on this node's address, unless another process of the node has it. */
 int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err *err);
 /* Once nothing can call into p any more: the pools' tasks (readahead, compaction) do. */
 void sl_peers_free(struct sl_peers *p);
+/* hflush.commit=background, for a reader of file ino: asks the other nodes of the group, in
+ * ring order, until one has a writer of ino and committed what it hflushed. 0 then, -ENOENT if
+ * none has one (or there is no group), -ENOSYS without the group key (Kerberos mode). */
+int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino);
 /* Bytes [off, off+len) of the block of key (placed at) from its owners on the ring, into buf: 0,
  * or -ENOENT when none of them has it (or there is no group, p NULL). */
 int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint32_t off,
@@ -167,6 +172,31 @@ void sl_commit_destroy(struct sl_commit_group *g);
 int sl_commit_slices(struct sl_volume_core *v, struct sl_meta_chunk_write *recs, size_t n,
 		     size_t *done, struct sl_err *err);
 
+/* hflush.commit=background (background_commit.c): writers register a slot; an hflush schedules
+ * its slices' commit, at most the delay later, and a reader asks for the commit of a file's
+ * pending slices before it trusts the metadata's length. */
+struct sl_background_commit;
+struct sl_commit_slot {
+	struct sl_background_commit *owner;
+	struct sl_writer *w;
+	sl_ino ino;
+	int64_t due_ms;  /* a commit is scheduled for then (0: none) */
+	int refs;        /* commits running on it; unregister waits for them */
+	struct sl_commit_slot *next;
+};
+int sl_background_commit_new(struct sl_volume_core *v, int64_t delay_ms,
+			     struct sl_background_commit **out, struct sl_err *err);
+/* After every writer unregistered. */
+void sl_background_commit_free(struct sl_background_commit *c);
+void sl_background_commit_register(struct sl_background_commit *c, struct sl_commit_slot *s);
+/* Waits for the commits running on s. */
+void sl_background_commit_unregister(struct sl_background_commit *c, struct sl_commit_slot *s);
+/* Schedules a commit of s's ready slices; -EAGAIN: none could be (commit them yourself). */
+int sl_background_commit_schedule(struct sl_background_commit *c, struct sl_commit_slot *s);
+/* Commits now what this handle's writers of ino hflushed; returns when done, with how many
+ * writers of ino it has. */
+size_t sl_background_commit_ino(struct sl_background_commit *c, sl_ino ino);
+
 struct sl_volume_core {
 	struct sl_conf *conf;
 	/* The clock of its decisions by time (sessions, the background thread's rounds, the
@@ -184,6 +214,8 @@ struct sl_volume_core {
 	struct sl_diskcache *disk;  /* NULL without cache-dir */
 	struct sl_stage *stage;     /* NULL without a usable cache-dir: hflush acts as hsync */
 	struct sl_peers *peers;     /* the cache group; NULL without cache-group.port */
+	struct sl_background_commit *background_commit; /* NULL: hflush commits before it returns */
+	bool ask_pending_commits; /* hflush.commit=background: readers ask the group's writers */
 	int get_timeout_s;          /* how long a reader waits for a committed, missing block */
 	struct sl_idmap *ids;
 	uint64_t readahead_max;
@@ -348,6 +380,9 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err);
 /* Frees; the caller flushed first. Waits for uploads still running; staged blocks whose upload
  * failed are left to the staging area's retries. */
 void sl_writer_free(struct sl_writer *w);
+/* Commits the writer's sealed slices whose blocks are stored or staged, in order (the
+ * committers of background_commit.c, and readers through them). */
+void sl_writer_commit_ready(struct sl_writer *w);
 /* Compresses (as the volume says) and stores one block. */
 /* ---- file checksums (checksum.c) ------------------------------------------------------------ */
 /* Records the CRC32C of block indx of slice id (len bytes) for file checksums, best effort (a

@@ -511,6 +511,41 @@ static bool group_offer(void *core, const char *key, const struct sl_place *at,
 	return v->peers && sl_peers_offer(v->peers, key, at, data, len);
 }
 
+/* hflush.commit: background commits need somewhere to stage (a cache dir), a block server of
+ * this process that readers elsewhere can ask for the commit (checked once the group started,
+ * whose server finds the committers here), and a backend that takes staged blocks at commit. A
+ * client without them commits before hflush returns, and says so; as a reader it still asks
+ * writers elsewhere for their pending commits. */
+static int setup_background_commit(struct sl_volume_core *v, struct sl_err *err)
+{
+	const char *mode = sl_conf_str(v->conf, "hflush.commit");
+	uint64_t delay;
+	int rc = sl_conf_u64(v->conf, "hflush.commit-delay", &delay, err);
+	if (rc)
+		return rc;
+	if (strcmp(mode, "sync") && strcmp(mode, "background"))
+		return sl_errf(err, -EINVAL, "hflush.commit must be sync or background, not '%s'",
+			       mode);
+	if (delay > 60000)
+		return sl_errf(err, -EINVAL, "hflush.commit-delay must be 0-60000 milliseconds");
+	if (!strcmp(mode, "sync"))
+		return 0;
+	v->ask_pending_commits = true;
+	if (v->read_only)
+		return 0;
+	const char *missing = !v->stage ? "no usable cache-dir"
+			      : !sl_conf_str(v->conf, "cache-group.port") ? "no cache group"
+			      : sl_meta_caps(v->meta) & SL_META_CAP_COMMIT_STORED
+				      ? "a metadata service that needs blocks stored at commit"
+				      : NULL;
+	if (missing) {
+		sl_log(&v->log, SL_LOG_WARN, "hflush.commit=background: %s here, so hflush commits "
+		       "before it returns", missing);
+		return 0;
+	}
+	return sl_background_commit_new(v, (int64_t)delay, &v->background_commit, err);
+}
+
 static int setup(sluice_volume *vol, struct sl_err *err)
 {
 	struct sl_volume_core *v = &vol->core;
@@ -612,8 +647,15 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	};
 	if (sl_blockcache_new(&bc, &v->cache))
 		return sl_errf(err, -ENOMEM, "out of memory");
-	if ((rc = sl_peers_new(v, &v->peers, err)))
+	if ((rc = setup_background_commit(v, err)) || (rc = sl_peers_new(v, &v->peers, err)))
 		return rc;
+	if (v->background_commit && !sl_peers_serving(v->peers)) {
+		sl_log(&v->log, SL_LOG_WARN, "hflush.commit=background: no cache group served by "
+		       "this process here, so hflush commits before it returns");
+		sl_background_commit_free(v->background_commit);
+		v->background_commit = NULL;
+	}
+	v->ask_pending_commits = v->ask_pending_commits && v->peers;
 	if (v->stage)
 		sl_stage_sweep(v->stage); /* blocks recovered from clients that are gone */
 	vol->slices_due = v->stage && sl_stage_recovered(v->stage);
@@ -644,6 +686,8 @@ static void teardown(sluice_volume *vol)
 		pthread_mutex_unlock(&vol->lock);
 		pthread_join(vol->bg_thread, NULL);
 	}
+	sl_background_commit_free(v->background_commit); /* writers are closed by now */
+	v->background_commit = NULL;
 	/* Uploads first (writers are closed by now), then the last round of bookkeeping. */
 	if (v->stage)
 		sl_stage_sweep(v->stage); /* one last try for staged blocks that are due */

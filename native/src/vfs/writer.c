@@ -16,7 +16,9 @@
  * it alone). Each seals what was written before it, notes the seq of the last sealed slice, and
  * returns once done_seq reaches it; the blocks go to the volume's staging rounds together
  * (stage.c) and the ready slices to its group commit (commit.c), so hflushes that meet share
- * fdatasyncs and one metadata transaction.
+ * fdatasyncs and one metadata transaction. With hflush.commit=background an hflush returns once
+ * its slices are ready (and fully copied), and the volume's committers commit them
+ * (background_commit.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -79,6 +81,9 @@ struct sl_writer {
 	bool compacting;       /* a compaction task runs; the writer outlives it */
 	bool compact_again;    /* another was due meanwhile (of compact_again_chunk) */
 	uint32_t compact_again_chunk;
+	/* hflush.commit=background: where the committers find this writer (v->background_commit) */
+	struct sl_commit_slot slot;
+	uint64_t short_rounds; /* staging rounds whose blocks got fewer copies than asked */
 	struct sl_err err;     /* sticky */
 };
 
@@ -438,7 +443,9 @@ static void upload_run(void *arg)
 		sl_stage_store_ok(v->stage);
 	free_list(w, done);
 	free(u);
-	commit_ready(w);
+	/* what this upload completed may commit now: with background commits, as they say */
+	if (!w->slot.owner || sl_background_commit_schedule(w->slot.owner, &w->slot))
+		commit_ready(w);
 	if (note_crc)
 		sl_checksum_note_block(v, id, indx, crc, len);
 	pthread_mutex_lock(&w->lock);
@@ -556,6 +563,10 @@ int sl_writer_new(struct sl_volume_core *v, const struct sl_meta_user *u,
 	pthread_rwlockattr_setkind_np(&ga, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&w->gate, &ga);
 	pthread_rwlockattr_destroy(&ga);
+	if (v->background_commit) {
+		w->slot = (struct sl_commit_slot){.owner = v->background_commit, .w = w, .ino = ino};
+		sl_background_commit_register(v->background_commit, &w->slot);
+	}
 	*out = w;
 	return 0;
 }
@@ -677,9 +688,11 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 			sl_peers_replicate_start(w->v->peers, kp, at, data, lens, n);
 		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
 		int64_t t0 = sl_mono_ns();
-		sl_peers_replicate_finish(w->v->peers, copies, rcs, n);
+		int short_of = sl_peers_replicate_finish(w->v->peers, copies, rcs, n);
 		sl_stat_add(&w->v->flush.replica_wait_ns, (uint64_t)(sl_mono_ns() - t0));
 		pthread_mutex_lock(&w->lock);
+		if (short_of)
+			w->short_rounds++;
 		for (size_t k = 0; k < n; k++) {
 			bs[k]->pinned = false;
 			if (!rcs[k])
@@ -705,6 +718,18 @@ static int sticky(struct sl_writer *w, struct sl_err *err)
 	return w->err.code;
 }
 
+/* Whether the slices sealed up to seq are ready to commit (every block staged or stored, none
+ * still being staged): what an hflush acknowledges before its commit, so that a commit asked
+ * for by a reader takes all of them. Called with w->lock held. */
+static bool ready_through(struct sl_writer *w, uint64_t seq)
+{
+	struct sl_err why;
+	for (struct wslice *s = w->head; s && s->seq <= seq; s = s->next)
+		if (head_state(w, s, &why) == HEAD_WAIT)
+			return false;
+	return true;
+}
+
 int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 {
 	sl_stat_add(&w->v->flush.hflushes, 1);
@@ -720,6 +745,7 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 	/* This hflush covers every byte written before it: all of it is in slices sealed by now
 	 * (by this thread or another one), so it is done when slice `target` is committed. */
 	uint64_t target = w->sealed_seq;
+	uint64_t short_before = w->short_rounds;
 	if (!rc && !w->staging_broken) {
 		resubmit_failed(w);
 		struct sl_err serr = {0};
@@ -730,12 +756,30 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 		}
 	}
 	bool sync = w->staging_broken;
+	/* In the background: once every block up to target is staged with all its copies (another
+	 * thread may still be staging some); with fewer copies the commit is waited for. */
+	bool background = !rc && !sync && w->slot.owner;
+	if (background) {
+		t0 = sl_mono_ns();
+		while (!ready_through(w, target) && !w->err.code && !w->staging_broken)
+			pthread_cond_wait(&w->changed, &w->lock);
+		sl_stat_add(&w->v->flush.wait_ns, (uint64_t)(sl_mono_ns() - t0));
+		background = !w->staging_broken && w->short_rounds == short_before;
+		sync = w->staging_broken;
+	}
 	pthread_mutex_unlock(&w->lock);
 	if (rc || sync) {
 		pthread_rwlock_unlock(&w->gate);
 		if (rc)
 			return sl_errf(err, rc, "cannot queue an upload: out of memory");
 		return sl_writer_flush(w, err);
+	}
+	if (background && !sl_background_commit_schedule(w->slot.owner, &w->slot)) {
+		pthread_mutex_lock(&w->lock);
+		rc = sticky(w, err);
+		pthread_mutex_unlock(&w->lock);
+		pthread_rwlock_unlock(&w->gate);
+		return rc;
 	}
 	commit_ready(w);
 	pthread_mutex_lock(&w->lock);
@@ -747,6 +791,11 @@ int sl_writer_hflush(struct sl_writer *w, struct sl_err *err)
 	pthread_mutex_unlock(&w->lock);
 	pthread_rwlock_unlock(&w->gate);
 	return rc;
+}
+
+void sl_writer_commit_ready(struct sl_writer *w)
+{
+	commit_ready(w);
 }
 
 /* The first block of this writer that is not in object storage, or NULL. */
@@ -771,6 +820,9 @@ int sl_writer_flush(struct sl_writer *w, struct sl_err *err)
 	pthread_mutex_lock(&w->lock);
 	while (w->tasks > 0)
 		pthread_cond_wait(&w->changed, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	commit_ready(w); /* what the uploads completed (background commits may not have yet) */
+	pthread_mutex_lock(&w->lock);
 	if (w->head && !w->err.code) {
 		/* Uploads are over and the head still cannot commit: one of its blocks failed. */
 		for (uint32_t i = 0; i < used_blocks(w, w->head); i++)
@@ -815,6 +867,8 @@ void sl_writer_free(struct sl_writer *w)
 {
 	if (!w)
 		return;
+	if (w->slot.owner) /* no committer works on it from here on */
+		sl_background_commit_unregister(w->slot.owner, &w->slot);
 	pthread_mutex_lock(&w->lock);
 	struct wslice *dead = NULL;
 	if (w->cur) { /* never flushed: drop it (close flushes first, so only after errors) */

@@ -154,6 +154,18 @@ public final class SluiceConstants {
    */
   public static final String HFLUSH_REPLICAS = "hflush.replicas";
 
+  /**
+   * "sync": hflush returns after its metadata commit; "background": once its blocks are staged
+   * with every copy, the commit following within {@link #HFLUSH_COMMIT_DELAY} (needs a cache dir
+   * and a cache group this process serves; readers with the same setting ask the group for it).
+   */
+  public static final String HFLUSH_COMMIT = "hflush.commit";
+  public static final String HFLUSH_COMMIT_DEFAULT = "sync";
+
+  /** Milliseconds a background commit may wait to share its transaction with later hflushes. */
+  public static final String HFLUSH_COMMIT_DELAY = "hflush.commit-delay";
+  public static final int HFLUSH_COMMIT_DELAY_DEFAULT = 0;
+
   /** Seconds between re-reads of a nodes list kept in a file on the volume. */
   public static final String NODES_REFRESH = "nodes-refresh";
   public static final int NODES_REFRESH_DEFAULT = 60;
@@ -272,6 +284,7 @@ public final class SluiceConstants {
     S3_CA_FILE, IO_RETRIES, META_RETRY_SECONDS, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS,
     MAX_DOWNLOADS, MEMORY_SIZE, READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS,
     CACHE_GROUP_PORT, CACHE_GROUP_HOST, CACHE_GROUP_SERVE, CACHE_GROUP_TIMEOUT, HFLUSH_REPLICAS,
+    HFLUSH_COMMIT, HFLUSH_COMMIT_DELAY,
     CACHE_DIR, CACHE_SIZE, FREE_SPACE_RATIO, CACHE_WRITERS, CACHE_FULL_BLOCK, GET_TIMEOUT,
     ATTR_CACHE, ENTRY_CACHE, DIR_ENTRY_CACHE, OPEN_CACHE, HEARTBEAT, LEASES, LEASE_HARD_LIMIT,
     READ_ONLY, USERS_FILE, GROUPS_FILE, LOG_LEVEL, KERBEROS_PRINCIPAL, KERBEROS_KEYTAB,
