@@ -7,13 +7,19 @@
  *     and so does a reader on W's own handle; hsync and close commit before they return;
  *   - many threads hflushing (own streams and one shared stream) with a 5 ms delay share
  *     transactions, and every acknowledged record is read back by R at once;
+ *   - W in a process of its own, hflushing from 4 threads, killed with SIGKILL while the metadata
+ *     lacks what it acknowledged: a client started on W's cache dir commits every acknowledged
+ *     record from the staging journal's slice records;
  *   - with R's node gone, W's hflushes lack their copies and commit before they return;
  *   - bad settings are refused with a message naming the key.
  * On SQLite + files and on MariaDB + S3. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "vfs/vfs.h"
 #include "volume_testutil.h"
@@ -243,6 +249,101 @@ static void test_threads(sluice_volume *w, sluice_volume *r, sluice_volume *o)
 	CHECK_RC(check_records(o, "/shared", SHARED_THREADS * RECORDS * RECORD_LEN, 9), 0);
 }
 
+/* ---- kill -9 ---------------------------------------------------------------------------- */
+enum { KILL_THREADS = 4, KILL_AFTER = 60 };
+
+struct killed_thread {
+	sluice_volume *vol;
+	pthread_mutex_t *out_lock;
+	int t;
+};
+
+static void *killed_main(void *arg)
+{
+	struct killed_thread *k = arg;
+	char path[32];
+	snprintf(path, sizeof(path), "/killed-%d", k->t);
+	sluice_file *f;
+	if (sluice_open(k->vol, NULL, path, SLUICE_O_CREATE, 0644, 0, &f))
+		exit(1);
+	for (size_t off = 0;; off += RECORD_LEN) {
+		if (append_record(f, off, 20 + (unsigned)k->t) || sluice_hflush(f)) {
+			fprintf(stderr, "writer: %s\n", sluice_last_error(k->vol));
+			exit(1);
+		}
+		pthread_mutex_lock(k->out_lock);
+		printf("%d %zu\n", k->t, off + RECORD_LEN);
+		fflush(stdout);
+		pthread_mutex_unlock(k->out_lock);
+	}
+	return NULL;
+}
+
+/* --writer META PORT DIR: W with a one-minute commit delay, until the test kills it. */
+static int writer_main(char **argv)
+{
+	snprintf(port, sizeof(port), "%s", argv[3]);
+	snprintf(dir, sizeof(dir), "%s", argv[4]);
+	sluice_volume *w = node(argv[2], "127.0.0.2", "60000");
+	pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct killed_thread k[KILL_THREADS];
+	pthread_t th[KILL_THREADS];
+	for (int t = 0; t < KILL_THREADS; t++) {
+		k[t] = (struct killed_thread){.vol = w, .out_lock = &out_lock, .t = t};
+		if (pthread_create(&th[t], NULL, killed_main, &k[t]))
+			return 1;
+	}
+	for (;;)
+		pause();
+}
+
+static void test_killed_writer(const char *self, const char *meta, sluice_volume *o)
+{
+	sluice_volume *r = node(meta, "127.0.0.3", "60000"); /* keeps W's copies */
+	FILE *out;
+	char *const wargv[] = {(char *)self, "--writer", (char *)meta, port, dir, NULL};
+	pid_t pid = tu_spawn(wargv, &out);
+	size_t acked[KILL_THREADS] = {0};
+	int t, n = 0;
+	size_t end;
+	while (n < KILL_AFTER && fscanf(out, "%d %zu", &t, &end) == 2 && t >= 0 &&
+	       t < KILL_THREADS) {
+		acked[t] = end > acked[t] ? end : acked[t];
+		n++;
+	}
+	kill(pid, SIGKILL);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	fclose(out);
+	CHECK_RC(n, KILL_AFTER);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* the metadata lacks acknowledged records (their commits waited for the delay) */
+	size_t missing = 0;
+	for (t = 0; t < KILL_THREADS; t++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/killed-%d", t);
+		uint64_t len = committed_length(o, path);
+		missing += len == UINT64_MAX ? acked[t] : len < acked[t] ? acked[t] - len : 0;
+	}
+	fprintf(stderr, "  killed with %zu acknowledged bytes not committed\n", missing);
+	CHECK(missing > 0);
+	/* a client started on W's cache dir commits them */
+	sluice_volume *w = node(meta, "127.0.0.2", "60000");
+	CHECK(atomic_load(&w->core.flush.stage.records_recovered) > 0);
+	for (t = 0; t < KILL_THREADS; t++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/killed-%d", t);
+		uint64_t len = committed_length(o, path);
+		if (!acked[t] && len == UINT64_MAX)
+			continue; /* killed before this thread's create: it acknowledged nothing */
+		CHECK(len != UINT64_MAX && len >= acked[t]);
+		/* what is there beyond the acknowledged end was staged, never torn */
+		CHECK_RC(check_records(o, path, len, 20 + (unsigned)t), 0);
+	}
+	sluice_shutdown(w);
+	sluice_shutdown(r);
+}
+
 /* R's node is gone: W's blocks get no copy, so W's hflushes commit before they return. */
 static void test_without_copies(sluice_volume *w, sluice_volume *o)
 {
@@ -271,7 +372,7 @@ static void test_bad_settings(const char *meta)
 	}
 }
 
-static void run(const char *meta, const char *what)
+static void run(const char *self, const char *meta, const char *what)
 {
 	fprintf(stderr, "%s:\n", what);
 	sluice_kv oconf[] = {{"meta", meta}};
@@ -282,6 +383,7 @@ static void run(const char *meta, const char *what)
 	test_visibility(w, r, o);
 	sluice_shutdown(w);
 	sluice_shutdown(r);
+	test_killed_writer(self, meta, o);
 
 	w = node(meta, "127.0.0.2", "5");
 	r = node(meta, "127.0.0.3", "5");
@@ -293,8 +395,14 @@ static void run(const char *meta, const char *what)
 	test_bad_settings(meta);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 4 && !strcmp(argv[1], "--writer"))
+		return writer_main(argv);
+	char self[1024];
+	ssize_t sn = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	REQUIRE(sn > 0);
+	self[sn] = 0;
 	char *tmp = tu_tempdir("bgcommit");
 	snprintf(dir, sizeof(dir), "%s", tmp);
 	free(tmp);
@@ -305,7 +413,7 @@ int main(void)
 	sluice_format_options fo = {.meta_url = meta, .name = "bgvol", .storage = "file",
 				    .bucket = bucket, .trash_days = 0};
 	tu_format(&fo);
-	run(meta, "sqlite3 + file");
+	run(self, meta, "sqlite3 + file");
 
 	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
 	if (endpoint && *endpoint) {
@@ -318,7 +426,7 @@ int main(void)
 			.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
 			.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY")};
 		tu_format(&mfo);
-		run(db.url, "mysql + s3");
+		run(self, db.url, "mysql + s3");
 		CHECK(tu_mysql_db_drop(&db) == 0);
 	} else if (tu_services_required()) {
 		fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");

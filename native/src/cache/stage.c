@@ -70,6 +70,7 @@
  * an object deleted for a slice that is gone is not stored again behind the deletion. */
 #define SETTLE_S 5
 #define PENDING_DIR ".pending"
+#define RECORD_DIR ".records"
 
 struct hold {
 	uint64_t id;
@@ -287,6 +288,136 @@ static void collect_pending(struct sl_stage *st, struct sdir *d)
 	closedir(dp);
 }
 
+enum liveness { SLICE_LIVE, SLICE_GONE, SLICE_UNREFERENCED, SLICE_UNKNOWN };
+
+/* Whether slice id is still referenced; *size gets its size when it has a row. Backends that
+ * cannot tell (a gateway client) say live: the upload goes ahead as it always did. */
+static enum liveness liveness(struct sl_stage *st, uint64_t id, uint32_t *size, struct sl_err *err)
+{
+	struct sl_meta *m = st->cfg.meta;
+	int64_t refs = 0;
+	*size = 0;
+	if (!id || !sl_meta_supports(m, SL_META_OP_SLICE_REFS))
+		return SLICE_LIVE;
+	int rc = sl_meta_slice_refs(m, id, &refs, size, err);
+	if (rc == -ENOENT) {
+		sl_err_clear(err);
+		return SLICE_GONE;
+	}
+	if (rc)
+		return SLICE_UNKNOWN;
+	return refs > 0 ? SLICE_LIVE : SLICE_UNREFERENCED;
+}
+
+static void path_of(const struct sdir *d, const char *key, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", d->path, key);
+}
+
+/* The staged block key of d is not needed here any more: its file (if it has one) goes. */
+static void forget(struct sdir *d, const char *key)
+{
+	char p[PATH_MAX];
+	path_of(d, key, p, sizeof(p));
+	if (d->journal)
+		sl_journal_retire(d->journal, key);
+	unlink(p);
+}
+
+void sl_stage_record_key(const struct sl_stage_record *r, char key[SL_KEY_MAX])
+{
+	snprintf(key, SL_KEY_MAX, RECORD_DIR "/%" PRIu64 "_%u_%u_%" PRIu64 "_%u_%" PRIu64 "_%" PRIu64,
+		 r->ino, r->chunk, r->pos, r->id, r->size, r->lease_sid, r->lease_gen);
+}
+
+static bool parse_record(const char *name, struct sl_stage_record *r)
+{
+	char extra;
+	return sscanf(name, "%" SCNu64 "_%u_%u_%" SCNu64 "_%u_%" SCNu64 "_%" SCNu64 "%c", &r->ino,
+		      &r->chunk, &r->pos, &r->id, &r->size, &r->lease_sid, &r->lease_gen,
+		      &extra) == 7 &&
+	       r->ino && r->id && r->size &&
+	       r->pos < SL_CHUNK_SIZE && r->size <= SL_CHUNK_SIZE - r->pos;
+}
+
+static int record_cmp(const void *a, const void *b)
+{
+	const struct sl_stage_record *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* A dead client's slice records (sl_stage_record): each whose slice is not committed is
+ * committed now, in the order the slices were made, under the writer's lease, before the
+ * directory's blocks are looked at (they would be dropped as never committed). A record the
+ * lease fences (the file was taken over meanwhile) is dropped; one that fails otherwise stays
+ * for the next client. */
+static void commit_records(struct sl_stage *st, struct sdir *d)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/" RECORD_DIR, d->path);
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return;
+	struct sl_stage_record *recs = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(dp))) {
+		struct sl_stage_record r;
+		if (!parse_record(e->d_name, &r))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			struct sl_stage_record *more = realloc(recs, ncap * sizeof(*recs));
+			if (!more)
+				break; /* the rest stay for the next client */
+			recs = more;
+			cap = ncap;
+		}
+		recs[n++] = r;
+	}
+	closedir(dp);
+	qsort(recs, n, sizeof(*recs), record_cmp);
+	struct sl_meta_user root = {.superuser = true};
+	size_t committed = 0, fenced = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct sl_stage_record *r = &recs[i];
+		struct sl_err err = {0};
+		uint32_t size;
+		enum liveness l = liveness(st, r->id, &size, &err);
+		int rc = 0;
+		if (l == SLICE_GONE) {
+			struct sl_meta_lease lease = {.sid = r->lease_sid, .gen = r->lease_gen};
+			struct sl_slice s = {.pos = r->pos, .id = r->id, .size = r->size,
+					     .len = r->size};
+			struct sl_attr attr;
+			rc = sl_meta_write_chunk(st->cfg.meta, &root, r->lease_sid ? &lease : NULL,
+						 r->ino, r->chunk, &s, sl_real_ns(), &attr, &err);
+			if (!rc)
+				committed++;
+			else if (rc == -SL_ELEASE_LOST || rc == -ENOENT)
+				fenced++;
+			else
+				sl_log(st->cfg.log, SL_LOG_WARN, "committing slice %" PRIu64 " of inode "
+				       "%" PRIu64 " that a client hflushed before it stopped: %s (the "
+				       "next client tries again)", r->id, r->ino, err.msg);
+		} else if (l == SLICE_UNKNOWN) {
+			rc = -EAGAIN;
+		}
+		if (rc && rc != -SL_ELEASE_LOST && rc != -ENOENT)
+			continue;
+		char key[SL_KEY_MAX];
+		sl_stage_record_key(r, key);
+		forget(d, key);
+	}
+	free(recs);
+	if (committed || fenced)
+		sl_log(st->cfg.log, fenced ? SL_LOG_WARN : SL_LOG_INFO,
+		       "committed %zu slices a client hflushed before it stopped (%s)%s", committed,
+		       d->path, fenced ? "; dropped the others: their files were taken over by "
+					 "another writer or removed meanwhile" : "");
+	atomic_fetch_add(&st->cfg.stats->records_recovered, committed);
+}
+
 /* Takes over the staging directories in root/rawstaging whose owners are gone. */
 static void recover_root(struct sl_stage *st, const char *staging)
 {
@@ -313,6 +444,7 @@ static void recover_root(struct sl_stage *st, const char *staging)
 		if (sl_journal_replay(p, st->cfg.log, &jerr))
 			sl_log(st->cfg.log, SL_LOG_WARN, "%s; its blocks that were lost stay lost "
 			       "until a later start restores them", jerr.msg);
+		commit_records(st, d);
 		collect_files(st, d, p, strlen(p) + 1);
 		collect_pending(st, d);
 		st->recovered = true;
@@ -416,10 +548,6 @@ static struct sdir *own_dir(struct sl_stage *st, const char *key)
 	return st->dirs[0];
 }
 
-static void path_of(const struct sdir *d, const char *key, char *out, size_t size)
-{
-	snprintf(out, size, "%s/%s", d->path, key);
-}
 
 /* Whether d (own) has a journal, opening it at its first round. Called by a round's leader. */
 static bool open_journal(struct sl_stage *st, struct sdir *d)
@@ -617,16 +745,6 @@ int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t
 	return read_staged(own_dir(st, key), key, data, len, err);
 }
 
-/* The staged block key of d is not needed here any more: its file (if it has one) goes. */
-static void forget(struct sdir *d, const char *key)
-{
-	char p[PATH_MAX];
-	path_of(d, key, p, sizeof(p));
-	if (d->journal)
-		sl_journal_retire(d->journal, key);
-	unlink(p);
-}
-
 /* The staged copy of key in d is in object storage now: keep it as a cached block. One only the
  * journal holds stays readable there until its generation ends (small blocks: an hflushed
  * slice's last, which compaction soon replaces; not worth a cache file of their own). */
@@ -641,6 +759,11 @@ static void retire(struct sl_stage *st, struct sdir *d, const char *key)
 		sl_diskcache_adopt(st->cfg.disk, key, p);
 	else
 		unlink(p);
+}
+
+void sl_stage_forget(struct sl_stage *st, const char *key)
+{
+	forget(own_dir(st, key), key);
 }
 
 void sl_stage_uploaded(struct sl_stage *st, const char *key)
@@ -665,27 +788,6 @@ static uint64_t key_slice(const char *key)
 	if (sscanf(base ? base + 1 : key, "%llu_%u_%u%c", &id, &indx, &len, &extra) != 3)
 		return 0;
 	return id;
-}
-
-enum liveness { SLICE_LIVE, SLICE_GONE, SLICE_UNREFERENCED, SLICE_UNKNOWN };
-
-/* Whether slice id is still referenced; *size gets its size when it has a row. Backends that
- * cannot tell (a gateway client) say live: the upload goes ahead as it always did. */
-static enum liveness liveness(struct sl_stage *st, uint64_t id, uint32_t *size, struct sl_err *err)
-{
-	struct sl_meta *m = st->cfg.meta;
-	int64_t refs = 0;
-	*size = 0;
-	if (!id || !sl_meta_supports(m, SL_META_OP_SLICE_REFS))
-		return SLICE_LIVE;
-	int rc = sl_meta_slice_refs(m, id, &refs, size, err);
-	if (rc == -ENOENT) {
-		sl_err_clear(err);
-		return SLICE_GONE;
-	}
-	if (rc)
-		return SLICE_UNKNOWN;
-	return refs > 0 ? SLICE_LIVE : SLICE_UNREFERENCED;
 }
 
 /* Deletes what is left of a slice that is gone or unreferenced: the object of key (an upload may

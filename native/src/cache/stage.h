@@ -25,6 +25,7 @@ struct sl_stage_stats {
 	atomic_uint_fast64_t stages;        /* blocks staged */
 	atomic_uint_fast64_t stage_ns;      /* writing them, fdatasync included */
 	atomic_uint_fast64_t stage_sync_ns; /* of which fdatasync (the journal's, or the files') */
+	atomic_uint_fast64_t records_recovered; /* slices of dead clients committed at takeover */
 };
 
 /* What staging asks of the volume that owns it (arg is the volume's). */
@@ -71,6 +72,24 @@ void sl_stage_uploaded(struct sl_stage *st, const char *key);
 /* A staged block its writer did not retire (not uploaded, or its slice not committed): the
  * background thread uploads it if its slice is still referenced, and drops it otherwise. */
 void sl_stage_orphan(struct sl_stage *st, const char *key);
+/* The commit record of an hflushed slice whose commit follows the hflush (hflush.commit=
+ * background): staged in the same round as its blocks, under the key sl_stage_record_key
+ * names, with SL_STAGE_RECORD as its bytes, and forgotten (sl_stage_forget) once committed. A
+ * client that takes the directory over commits the records it finds whose slice is not, under
+ * the writer's lease (a stream that took the file over since fences them), before it looks at
+ * the blocks. */
+struct sl_stage_record {
+	uint64_t ino;
+	uint32_t chunk, pos; /* where the slice starts */
+	uint64_t id;
+	uint32_t size;
+	uint64_t lease_sid, lease_gen; /* 0, 0: the writer held no lease */
+};
+#define SL_STAGE_RECORD "sluice slice record v1"
+void sl_stage_record_key(const struct sl_stage_record *r, char key[SL_KEY_MAX]);
+/* A staged key nobody needs any more (a committed slice's record): dropped from the journal and
+ * the directory. */
+void sl_stage_forget(struct sl_stage *st, const char *key);
 /* Background thread: starts uploads of queued blocks that are due (each checks first that its
  * slice is still referenced, and drops it otherwise), and the checks of dead clients' merged
  * slices. */

@@ -21,6 +21,7 @@
  * (background_commit.c).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +53,8 @@ struct wslice {
 	int inflight;        /* uploads queued or running */
 	bool committed;      /* in metadata */
 	bool dropped;        /* given up after an error; never committed */
+	bool recorded;       /* its commit record is staged (background commits) */
+	bool record_pinned;  /* its commit record is being staged */
 	uint64_t seq;        /* 1, 2, ... in the order slices are sealed */
 	struct wslice *next; /* in the queue or on the pending list */
 };
@@ -274,23 +277,50 @@ static enum head_state head_state(struct sl_writer *w, struct wslice *s, struct 
 	return wait ? HEAD_WAIT : HEAD_READY;
 }
 
+/* Keys to hand to the staging area after a commit, outside the writer's lock. */
+struct key_list {
+	char (*keys)[SL_KEY_MAX];
+	uint32_t n;
+};
+
+static void key_list_add(struct key_list *l, const char *key)
+{
+	char (*more)[SL_KEY_MAX] = realloc(l->keys, (l->n + 1) * sizeof(*l->keys));
+	if (!more)
+		return; /* staged copies stay: the next client here finds them committed */
+	l->keys = more;
+	snprintf(l->keys[l->n++], SL_KEY_MAX, "%s", key);
+}
+
+/* The key of s's commit record in the staging area (stage.h). */
+static void record_key(const struct sl_writer *w, const struct wslice *s, char key[SL_KEY_MAX])
+{
+	struct sl_stage_record r = {.ino = w->ino, .chunk = s->chunk, .pos = s->pos, .id = s->id,
+				    .size = s->len, .lease_sid = w->leased ? w->lease.sid : 0,
+				    .lease_gen = w->leased ? w->lease.gen : 0};
+	sl_stage_record_key(&r, key);
+}
+
 /* Settles s after its commit (committed or not). Called with w->lock held; returns the slices
- * to free after unlock and the staged copies to retire (caller frees *retire). */
+ * to free after unlock, and adds the staged copies to retire and the records to forget. */
 static struct wslice *commit_settle(struct sl_writer *w, struct wslice *s, bool committed,
-				    char (**retire)[SL_KEY_MAX], uint32_t *nretire)
+				    struct key_list *retire, struct key_list *forget)
 {
 	s->committed = committed;
 	s->dropped = !committed;
 	w->done_seq = s->seq;
+	char key[SL_KEY_MAX];
+	/* an uncommitted one's record stays: the next client here commits it if its lease lets */
+	if (committed && s->recorded) {
+		record_key(w, s, key);
+		key_list_add(forget, key);
+	}
 	/* Blocks uploaded and staged before the commit: their staged copies can go now. */
 	for (uint32_t i = 0; committed && i < used_blocks(w, s); i++) {
 		if (!s->b[i].stored || !s->b[i].staged)
 			continue;
-		char (*more)[SL_KEY_MAX] = realloc(*retire, (*nretire + 1) * sizeof(**retire));
-		if (!more)
-			break; /* the copies stay staged: the next client here uploads them again */
-		*retire = more;
-		block_key(w, s, i, (*retire)[(*nretire)++]);
+		block_key(w, s, i, key);
+		key_list_add(retire, key);
 	}
 	s->next = w->pending;
 	w->pending = s;
@@ -353,8 +383,7 @@ static void commit_ready(struct sl_writer *w)
 			sl_err_wrap(&w->err, "commit of a slice of inode %llu",
 				    (unsigned long long)w->ino);
 		}
-		char (*retire)[SL_KEY_MAX] = NULL;
-		uint32_t nretire = 0;
+		struct key_list retire = {0}, forget = {0};
 		struct wslice *done_list = NULL;
 		size_t r = 0; /* records of batch[0..i) */
 		for (size_t i = 0; i < nb; i++) {
@@ -362,7 +391,7 @@ static void commit_ready(struct sl_writer *w)
 			bool committed = !failed && (s->len > 0 ? r < done : !rc);
 			if (s->len > 0)
 				r++;
-			struct wslice *d = commit_settle(w, s, committed, &retire, &nretire);
+			struct wslice *d = commit_settle(w, s, committed, &retire, &forget);
 			while (d) { /* gather what the reaps freed */
 				struct wslice *next = d->next;
 				d->next = done_list;
@@ -372,9 +401,12 @@ static void commit_ready(struct sl_writer *w)
 		}
 		pthread_cond_broadcast(&w->changed);
 		pthread_mutex_unlock(&w->lock);
-		for (uint32_t i = 0; i < nretire; i++)
-			sl_stage_uploaded(w->v->stage, retire[i]);
-		free(retire);
+		for (uint32_t i = 0; i < retire.n; i++)
+			sl_stage_uploaded(w->v->stage, retire.keys[i]);
+		for (uint32_t i = 0; i < forget.n; i++)
+			sl_stage_forget(w->v->stage, forget.keys[i]);
+		free(retire.keys);
+		free(forget.keys);
 		free_list(w, done_list);
 	}
 	pthread_mutex_unlock(&w->commit_lock);
@@ -680,20 +712,48 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 				b->pinned = true; /* keeps b->data and the slice */
 				bs[n++] = b;
 			}
+		/* With background commits, the commit record of each slice this round completes
+		 * (or that needs no block staged) goes in the same round (stage.h). */
+		size_t nblocks = n;
+		struct wslice *recorded[STAGE_BATCH];
+		for (struct wslice *s = w->head; w->slot.owner && s && n < STAGE_BATCH; s = s->next) {
+			if (s->recorded || s->record_pinned || s->len == 0)
+				continue;
+			bool covered = true;
+			for (uint32_t i = 0; i < used_blocks(w, s) && covered; i++) {
+				struct wblock *b = &s->b[i];
+				bool ours = false;
+				for (size_t k = 0; k < nblocks && !ours; k++)
+					ours = bs[k] == b;
+				covered = ours || b->stored || (b->staged && !b->pinned);
+			}
+			if (!covered)
+				continue;
+			record_key(w, s, keys[n]);
+			kp[n] = keys[n];
+			data[n] = (const uint8_t *)SL_STAGE_RECORD;
+			lens[n] = (uint32_t)strlen(SL_STAGE_RECORD);
+			s->record_pinned = true;
+			recorded[n++] = s;
+		}
 		if (!n)
 			return 0;
 		pthread_mutex_unlock(&w->lock);
 		/* in a cache group, copies on hflush.replicas - 1 owners, made meanwhile */
 		struct sl_peer_batch *copies =
-			sl_peers_replicate_start(w->v->peers, kp, at, data, lens, n);
+			sl_peers_replicate_start(w->v->peers, kp, at, data, lens, nblocks);
 		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
 		int64_t t0 = sl_mono_ns();
-		int short_of = sl_peers_replicate_finish(w->v->peers, copies, rcs, n);
+		int short_of = sl_peers_replicate_finish(w->v->peers, copies, rcs, nblocks);
 		sl_stat_add(&w->v->flush.replica_wait_ns, (uint64_t)(sl_mono_ns() - t0));
 		pthread_mutex_lock(&w->lock);
 		if (short_of)
 			w->short_rounds++;
-		for (size_t k = 0; k < n; k++) {
+		for (size_t k = nblocks; k < n; k++) {
+			recorded[k]->record_pinned = false;
+			recorded[k]->recorded = !rcs[k];
+		}
+		for (size_t k = 0; k < nblocks; k++) {
 			bs[k]->pinned = false;
 			if (!rcs[k])
 				bs[k]->staged = true;
@@ -719,13 +779,14 @@ static int sticky(struct sl_writer *w, struct sl_err *err)
 }
 
 /* Whether the slices sealed up to seq are ready to commit (every block staged or stored, none
- * still being staged): what an hflush acknowledges before its commit, so that a commit asked
- * for by a reader takes all of them. Called with w->lock held. */
+ * still being staged) and their commit records staged: what an hflush acknowledges before its
+ * commit, so that a commit asked for by a reader takes all of them, and a client that takes
+ * over after a crash commits them. Called with w->lock held. */
 static bool ready_through(struct sl_writer *w, uint64_t seq)
 {
 	struct sl_err why;
 	for (struct wslice *s = w->head; s && s->seq <= seq; s = s->next)
-		if (head_state(w, s, &why) == HEAD_WAIT)
+		if (head_state(w, s, &why) == HEAD_WAIT || (s->len && !s->recorded))
 			return false;
 	return true;
 }
