@@ -9,7 +9,9 @@
  *     transactions, and every acknowledged record is read back by R at once;
  *   - W in a process of its own, hflushing from 4 threads, killed with SIGKILL while the metadata
  *     lacks what it acknowledged: a client started on W's cache dir commits every acknowledged
- *     record from the staging journal's slice records;
+ *     record from the staging journal's slice records; the same with W's cache dir deleted (its
+ *     node lost): once W's session expired, a reader on R reads every acknowledged record, which
+ *     R commits from the copies of W's records it keeps;
  *   - with R's node gone, W's hflushes lack their copies and commit before they return;
  *   - bad settings are refused with a message naming the key.
  * On SQLite + files and on MariaDB + S3. */
@@ -28,6 +30,8 @@
 #define RECORD_LEN 1024
 
 static char dir[1024], port[16];
+static const char *heartbeat = "12"; /* the writer's, whose session ends 5 heartbeats after it dies */
+static char prefix[32] = "killed"; /* of the files of a killed writer's run */
 
 static uint8_t byte_at(size_t i, unsigned seed)
 {
@@ -51,6 +55,7 @@ static sluice_volume *node(const char *meta, const char *host, const char *delay
 		{"hflush.replicas", "2"},
 		{"hflush.commit", "background"},
 		{"hflush.commit-delay", delay_ms},
+		{"heartbeat", heartbeat},
 	};
 	return tu_open(conf, sizeof(conf) / sizeof(conf[0]));
 }
@@ -72,6 +77,24 @@ static int check_records(sluice_volume *v, const char *path, size_t len, unsigne
 		return rc;
 	uint8_t *buf = malloc(len + 1);
 	ssize_t n = sluice_pread(f, buf, len + 1, 0);
+	sluice_close(f);
+	rc = n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO;
+	for (size_t i = 0; !rc && i < len; i++)
+		if (buf[i] != byte_at(i, seed))
+			rc = -EBADMSG;
+	free(buf);
+	return rc;
+}
+
+/* Opens path on v and checks that it starts with len bytes of the pattern seed. */
+static int check_prefix(sluice_volume *v, const char *path, size_t len, unsigned seed)
+{
+	sluice_file *f;
+	int rc = sluice_open(v, NULL, path, SLUICE_O_READ, 0, 0, &f);
+	if (rc)
+		return rc;
+	uint8_t *buf = malloc(len);
+	ssize_t n = sluice_pread(f, buf, len, 0);
 	sluice_close(f);
 	rc = n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO;
 	for (size_t i = 0; !rc && i < len; i++)
@@ -262,10 +285,12 @@ static void *killed_main(void *arg)
 {
 	struct killed_thread *k = arg;
 	char path[32];
-	snprintf(path, sizeof(path), "/killed-%d", k->t);
+	snprintf(path, sizeof(path), "/%s-%d", prefix, k->t);
 	sluice_file *f;
-	if (sluice_open(k->vol, NULL, path, SLUICE_O_CREATE, 0644, 0, &f))
+	if (sluice_open(k->vol, NULL, path, SLUICE_O_CREATE, 0644, 0, &f)) {
+		fprintf(stderr, "writer: %s\n", sluice_last_error(k->vol));
 		exit(1);
+	}
 	for (size_t off = 0;; off += RECORD_LEN) {
 		if (append_record(f, off, 20 + (unsigned)k->t) || sluice_hflush(f)) {
 			fprintf(stderr, "writer: %s\n", sluice_last_error(k->vol));
@@ -279,11 +304,14 @@ static void *killed_main(void *arg)
 	return NULL;
 }
 
-/* --writer META PORT DIR: W with a one-minute commit delay, until the test kills it. */
+/* --writer META PORT DIR PREFIX: W with a one-minute commit delay and heartbeats every second,
+ * until the test kills it. */
 static int writer_main(char **argv)
 {
 	snprintf(port, sizeof(port), "%s", argv[3]);
 	snprintf(dir, sizeof(dir), "%s", argv[4]);
+	snprintf(prefix, sizeof(prefix), "%s", argv[5]);
+	heartbeat = "1";
 	sluice_volume *w = node(argv[2], "127.0.0.2", "60000");
 	pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 	struct killed_thread k[KILL_THREADS];
@@ -297,13 +325,16 @@ static int writer_main(char **argv)
 		pause();
 }
 
-static void test_killed_writer(const char *self, const char *meta, sluice_volume *o)
+/* Runs W in a process of its own until it acknowledged KILL_AFTER records, kills it with
+ * SIGKILL, and checks that the metadata lacks some of them: acked[t] gets thread t's
+ * acknowledged end. */
+static void run_killed_writer(const char *self, const char *meta, sluice_volume *o,
+			      size_t acked[KILL_THREADS])
 {
-	sluice_volume *r = node(meta, "127.0.0.3", "60000"); /* keeps W's copies */
 	FILE *out;
-	char *const wargv[] = {(char *)self, "--writer", (char *)meta, port, dir, NULL};
+	char *const wargv[] = {(char *)self, "--writer", (char *)meta, port, dir, prefix, NULL};
 	pid_t pid = tu_spawn(wargv, &out);
-	size_t acked[KILL_THREADS] = {0};
+	memset(acked, 0, KILL_THREADS * sizeof(*acked));
 	int t, n = 0;
 	size_t end;
 	while (n < KILL_AFTER && fscanf(out, "%d %zu", &t, &end) == 2 && t >= 0 &&
@@ -321,26 +352,66 @@ static void test_killed_writer(const char *self, const char *meta, sluice_volume
 	size_t missing = 0;
 	for (t = 0; t < KILL_THREADS; t++) {
 		char path[32];
-		snprintf(path, sizeof(path), "/killed-%d", t);
+		snprintf(path, sizeof(path), "/%s-%d", prefix, t);
 		uint64_t len = committed_length(o, path);
 		missing += len == UINT64_MAX ? acked[t] : len < acked[t] ? acked[t] - len : 0;
 	}
 	fprintf(stderr, "  killed with %zu acknowledged bytes not committed\n", missing);
 	CHECK(missing > 0);
-	/* a client started on W's cache dir commits them */
-	sluice_volume *w = node(meta, "127.0.0.2", "60000");
-	CHECK(atomic_load(&w->core.flush.stage.records_recovered) > 0);
-	for (t = 0; t < KILL_THREADS; t++) {
+}
+
+/* Every acknowledged record is in the metadata (what is there beyond the acknowledged end was
+ * staged, never torn). */
+static void check_killed_files(sluice_volume *o, const size_t acked[KILL_THREADS])
+{
+	for (int t = 0; t < KILL_THREADS; t++) {
 		char path[32];
-		snprintf(path, sizeof(path), "/killed-%d", t);
+		snprintf(path, sizeof(path), "/%s-%d", prefix, t);
 		uint64_t len = committed_length(o, path);
 		if (!acked[t] && len == UINT64_MAX)
 			continue; /* killed before this thread's create: it acknowledged nothing */
 		CHECK(len != UINT64_MAX && len >= acked[t]);
-		/* what is there beyond the acknowledged end was staged, never torn */
 		CHECK_RC(check_records(o, path, len, 20 + (unsigned)t), 0);
 	}
+}
+
+/* W killed, then a client started on its cache dir commits what it acknowledged. */
+static void test_killed_writer(const char *self, const char *meta, sluice_volume *o)
+{
+	sluice_volume *r = node(meta, "127.0.0.3", "60000"); /* keeps W's copies */
+	size_t acked[KILL_THREADS];
+	snprintf(prefix, sizeof(prefix), "killed");
+	run_killed_writer(self, meta, o, acked);
+	sluice_volume *w = node(meta, "127.0.0.2", "60000");
+	CHECK(atomic_load(&w->core.flush.stage.records_recovered) > 0);
+	check_killed_files(o, acked);
 	sluice_shutdown(w);
+	sluice_shutdown(r);
+}
+
+/* W's node lost: killed, its cache dir gone. Once its session expired, a reader on R (which
+ * holds the copies of W's blocks and records) reads every acknowledged record: R commits them
+ * from its records, in order, under W's lease. */
+static void test_lost_writer(const char *self, const char *meta, sluice_volume *o)
+{
+	sluice_volume *r = node(meta, "127.0.0.3", "60000");
+	size_t acked[KILL_THREADS];
+	snprintf(prefix, sizeof(prefix), "lost");
+	run_killed_writer(self, meta, o, acked);
+	char wcache[1100];
+	snprintf(wcache, sizeof(wcache), "%s/cache-127.0.0.2", dir);
+	CHECK_RC(tu_rm_rf(wcache), 0);
+	sleep(6); /* W's session (heartbeat 1 s) expires 5 s after its last heartbeat */
+	for (int t = 0; t < KILL_THREADS; t++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/%s-%d", prefix, t);
+		if (acked[t])
+			CHECK_RC(check_prefix(r, path, acked[t], 20 + (unsigned)t), 0);
+	}
+	CHECK(atomic_load(&sl_peers_stats(r->core.peers)->records_committed) > 0);
+	/* O is outside the group: it reads once R handed its copies over (uploaded them) */
+	sl_peers_sweep(r->core.peers, 0);
+	check_killed_files(o, acked);
 	sluice_shutdown(r);
 }
 
@@ -384,6 +455,7 @@ static void run(const char *self, const char *meta, const char *what)
 	sluice_shutdown(w);
 	sluice_shutdown(r);
 	test_killed_writer(self, meta, o);
+	test_lost_writer(self, meta, o);
 
 	w = node(meta, "127.0.0.2", "5");
 	r = node(meta, "127.0.0.3", "5");
@@ -397,7 +469,7 @@ static void run(const char *self, const char *meta, const char *what)
 
 int main(int argc, char **argv)
 {
-	if (argc > 4 && !strcmp(argv[1], "--writer"))
+	if (argc > 5 && !strcmp(argv[1], "--writer"))
 		return writer_main(argv);
 	char self[1024];
 	ssize_t sn = readlink("/proc/self/exe", self, sizeof(self) - 1);

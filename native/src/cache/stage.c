@@ -70,7 +70,7 @@
  * an object deleted for a slice that is gone is not stored again behind the deletion. */
 #define SETTLE_S 5
 #define PENDING_DIR ".pending"
-#define RECORD_DIR ".records"
+#define RECORD_DIR SL_STAGE_RECORD_DIR
 
 struct hold {
 	uint64_t id;
@@ -330,7 +330,7 @@ void sl_stage_record_key(const struct sl_stage_record *r, char key[SL_KEY_MAX])
 		 r->ino, r->chunk, r->pos, r->id, r->size, r->lease_sid, r->lease_gen);
 }
 
-static bool parse_record(const char *name, struct sl_stage_record *r)
+bool sl_stage_record_parse(const char *name, struct sl_stage_record *r)
 {
 	char extra;
 	return sscanf(name, "%" SCNu64 "_%u_%u_%" SCNu64 "_%u_%" SCNu64 "_%" SCNu64 "%c", &r->ino,
@@ -338,6 +338,30 @@ static bool parse_record(const char *name, struct sl_stage_record *r)
 		      &extra) == 7 &&
 	       r->ino && r->id && r->size &&
 	       r->pos < SL_CHUNK_SIZE && r->size <= SL_CHUNK_SIZE - r->pos;
+}
+
+void sl_stage_record_body(uint64_t committed_end, uint8_t out[SL_STAGE_RECORD_LEN])
+{
+	size_t n = sizeof(SL_STAGE_RECORD) - 1;
+	memcpy(out, SL_STAGE_RECORD, n);
+	for (int i = 0; i < 8; i++)
+		out[n + (size_t)i] = (uint8_t)(committed_end >> (56 - 8 * i));
+}
+
+bool sl_stage_record_body_parse(const uint8_t *b, uint32_t len, uint64_t *committed_end)
+{
+	size_t n = sizeof(SL_STAGE_RECORD) - 1;
+	if (len != SL_STAGE_RECORD_LEN || memcmp(b, SL_STAGE_RECORD, n))
+		return false;
+	*committed_end = 0;
+	for (int i = 0; i < 8; i++)
+		*committed_end = *committed_end << 8 | b[n + (size_t)i];
+	return true;
+}
+
+uint64_t sl_stage_record_end(const struct sl_stage_record *r)
+{
+	return (uint64_t)r->chunk * SL_CHUNK_SIZE + r->pos + r->size;
 }
 
 static int record_cmp(const void *a, const void *b)
@@ -363,7 +387,7 @@ static void commit_records(struct sl_stage *st, struct sdir *d)
 	struct dirent *e;
 	while ((e = readdir(dp))) {
 		struct sl_stage_record r;
-		if (!parse_record(e->d_name, &r))
+		if (!sl_stage_record_parse(e->d_name, &r))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? 2 * cap : 64;
@@ -377,33 +401,23 @@ static void commit_records(struct sl_stage *st, struct sdir *d)
 	}
 	closedir(dp);
 	qsort(recs, n, sizeof(*recs), record_cmp);
-	struct sl_meta_user root = {.superuser = true};
 	size_t committed = 0, fenced = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct sl_stage_record *r = &recs[i];
 		struct sl_err err = {0};
-		uint32_t size;
-		enum liveness l = liveness(st, r->id, &size, &err);
-		int rc = 0;
-		if (l == SLICE_GONE) {
-			struct sl_meta_lease lease = {.sid = r->lease_sid, .gen = r->lease_gen};
-			struct sl_slice s = {.pos = r->pos, .id = r->id, .size = r->size,
-					     .len = r->size};
-			struct sl_attr attr;
-			rc = sl_meta_write_chunk(st->cfg.meta, &root, r->lease_sid ? &lease : NULL,
-						 r->ino, r->chunk, &s, sl_real_ns(), &attr, &err);
-			if (!rc)
-				committed++;
-			else if (rc == -SL_ELEASE_LOST || rc == -ENOENT)
-				fenced++;
-			else
-				sl_log(st->cfg.log, SL_LOG_WARN, "committing slice %" PRIu64 " of inode "
-				       "%" PRIu64 " that a client hflushed before it stopped: %s (the "
-				       "next client tries again)", r->id, r->ino, err.msg);
-		} else if (l == SLICE_UNKNOWN) {
-			rc = -EAGAIN;
-		}
-		if (rc && rc != -SL_ELEASE_LOST && rc != -ENOENT)
+		enum sl_meta_claim got;
+		int rc = sl_record_commit_claimed(st->cfg.meta, r, 0, &got, &err);
+		if (!rc && got == SL_CLAIM_WON)
+			committed++;
+		else if (rc == -SL_ELEASE_LOST || rc == -ENOENT)
+			fenced++;
+		else if (rc)
+			sl_log(st->cfg.log, SL_LOG_WARN, "committing slice %" PRIu64 " of inode %"
+			       PRIu64 " that a client hflushed before it stopped: %s (the next "
+			       "client tries again)", r->id, r->ino, err.msg);
+		/* DONE: it is committed; HELD: a holder of its copy is committing it (the record
+		 * stays for the next client, should that one die) */
+		if ((rc && rc != -SL_ELEASE_LOST && rc != -ENOENT) || (!rc && got == SL_CLAIM_HELD))
 			continue;
 		char key[SL_KEY_MAX];
 		sl_stage_record_key(r, key);

@@ -5,6 +5,7 @@
 #ifndef SL_STAGE_H
 #define SL_STAGE_H
 
+#include "../chunk/chunk.h"
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -86,7 +87,19 @@ struct sl_stage_record {
 	uint64_t lease_sid, lease_gen; /* 0, 0: the writer held no lease */
 };
 #define SL_STAGE_RECORD "sluice slice record v1"
+#define SL_STAGE_RECORD_DIR ".records"
+/* SL_STAGE_RECORD_DIR "/" and the record's name. */
 void sl_stage_record_key(const struct sl_stage_record *r, char key[SL_KEY_MAX]);
+/* A record's name (the key's last component): false if it is not one. */
+bool sl_stage_record_parse(const char *name, struct sl_stage_record *r);
+/* A record's bytes: SL_STAGE_RECORD, then (big-endian) the file offset up to which the writer
+ * had committed when it sent it, so that the cache group's holders of its copies drop those
+ * of committed slices as they go. */
+#define SL_STAGE_RECORD_LEN (sizeof(SL_STAGE_RECORD) - 1 + 8)
+void sl_stage_record_body(uint64_t committed_end, uint8_t out[SL_STAGE_RECORD_LEN]);
+bool sl_stage_record_body_parse(const uint8_t *b, uint32_t len, uint64_t *committed_end);
+/* Where r's slice ends in its file. */
+uint64_t sl_stage_record_end(const struct sl_stage_record *r);
 /* A staged key nobody needs any more (a committed slice's record): dropped from the journal and
  * the directory. */
 void sl_stage_forget(struct sl_stage *st, const char *key);

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cache/claim.h"
 #include "peer_internal.h"
 
 bool sl_peer_mac(const uint8_t key[MAC_BYTES], const uint8_t *data, size_t n,
@@ -241,7 +242,9 @@ static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data
 		return -EROFS; /* nowhere durable to keep it: the writer asks the next owner */
 	if (!replica_path(v, key, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	if (!sl_diskcache_keep_room(v->disk, key, len))
+	/* a slice's commit record is a few bytes, and gone with its slice's commit */
+	bool record = !strncmp(key, SL_STAGE_RECORD_DIR "/", strlen(SL_STAGE_RECORD_DIR) + 1);
+	if (!record && !sl_diskcache_keep_room(v->disk, key, len))
 		return -ENOSPC; /* the writer asks the next owner */
 	struct sl_err err = {0};
 	struct sl_journal *j = journal_for(p, key);
@@ -253,6 +256,227 @@ static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data
 	if (rc)
 		sl_log(&v->log, SL_LOG_WARN, "cache group: keeping a replica: %s", err.msg);
 	return rc;
+}
+
+/* ---- commit records kept for writers (OP_PUT_RECORD) ----------------------------------------
+ * A writer with background commits sends each slice's record with the copies of its blocks. A
+ * holder keeps it as a replica (journaled), indexed in memory by inode, and drops it once the
+ * file reaches the slice's end (the writer says how far it committed with each record it sends;
+ * commits are in order). When the writer's session is gone, the holder commits the records
+ * itself, in order and without a hole, under the writer's lease and a claim (one holder does):
+ * for a reader that asks (OP_COMMIT) or at its sweep. */
+
+static void forget_held(struct sl_peers *p, struct held_record *h)
+{
+	struct sl_journal *j = journal_for(p, h->key);
+	char path[PATH_MAX];
+	if (j)
+		sl_journal_retire(j, h->key);
+	if (replica_path(p->v, h->key, path, sizeof(path)))
+		unlink(path);
+	free(h);
+}
+
+/* Drops the records of ino that end by end (all of them with all), those under like's lease
+ * only when like is given. */
+static void drop_held(struct sl_peers *p, sl_ino ino, uint64_t end, bool all,
+		      const struct sl_stage_record *like)
+{
+	struct held_record *gone = NULL;
+	pthread_mutex_lock(&p->records_lock);
+	for (struct held_record **pp = &p->records; *pp;) {
+		struct held_record *h = *pp;
+		if (h->r.ino == ino && (all || sl_stage_record_end(&h->r) <= end) &&
+		    (!like || (h->r.lease_sid == like->lease_sid &&
+			       h->r.lease_gen == like->lease_gen))) {
+			*pp = h->next;
+			h->next = gone;
+			gone = h;
+		} else {
+			pp = &h->next;
+		}
+	}
+	pthread_mutex_unlock(&p->records_lock);
+	while (gone) {
+		struct held_record *next = gone->next;
+		forget_held(p, gone);
+		gone = next;
+	}
+}
+
+static void drop_held_key(struct sl_peers *p, const char *key)
+{
+	struct held_record *found = NULL;
+	pthread_mutex_lock(&p->records_lock);
+	for (struct held_record **pp = &p->records; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->key, key)) {
+			found = *pp;
+			*pp = found->next;
+			break;
+		}
+	pthread_mutex_unlock(&p->records_lock);
+	if (found)
+		forget_held(p, found);
+}
+
+static void add_held(struct sl_peers *p, const char *key, const struct sl_stage_record *r)
+{
+	struct held_record *h = calloc(1, sizeof(*h));
+	if (!h)
+		return; /* kept on disk all the same: indexed again at the next start */
+	snprintf(h->key, sizeof(h->key), "%s", key);
+	h->r = *r;
+	pthread_mutex_lock(&p->records_lock);
+	bool dup = false;
+	for (struct held_record *o = p->records; o && !dup; o = o->next)
+		dup = !strcmp(o->key, key);
+	if (!dup) {
+		h->next = p->records;
+		p->records = h;
+	}
+	pthread_mutex_unlock(&p->records_lock);
+	if (dup)
+		free(h);
+}
+
+/* The records kept in root's replica directory (after its journal's replay). */
+static void index_held(struct sl_peers *p, const char *root)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/%s/" SL_STAGE_RECORD_DIR, root, REPLICA_DIR);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		struct sl_stage_record r;
+		char key[SL_KEY_MAX];
+		if (!sl_stage_record_parse(e->d_name, &r))
+			continue;
+		sl_stage_record_key(&r, key);
+		add_held(p, key, &r);
+	}
+	closedir(d);
+}
+
+struct session_seen {
+	bool found;
+	int64_t expire_s;
+};
+
+static int session_seen_cb(void *arg, const struct sl_session_info *s)
+{
+	struct session_seen *seen = arg;
+	seen->found = true;
+	seen->expire_s = s->expire_s;
+	return 0;
+}
+
+/* Whether the session that held a record's lease is gone (expired or closed). Without a lease
+ * (leases=false) nobody can tell: the writer counts as alive, and its records wait for it. */
+static bool writer_gone(struct sl_peers *p, uint64_t sid)
+{
+	struct sl_meta *m = p->v->meta;
+	struct session_seen seen = {0};
+	struct sl_err err = {0};
+	if (!sid || !sl_meta_supports(m, SL_META_OP_GET_SESSION) ||
+	    sl_meta_get_session(m, sid, session_seen_cb, &seen, &err))
+		return false;
+	return !seen.found || seen.expire_s < sl_clock_real_s(p->v->clock);
+}
+
+static int held_cmp(const void *a, const void *b)
+{
+	const struct held_record *x = a, *y = b;
+	return x->r.id < y->r.id ? -1 : x->r.id > y->r.id;
+}
+
+int sl_peers_commit_held(struct sl_peers *p, sl_ino ino)
+{
+	if (!p)
+		return ENOENT;
+	struct held_record *mine = NULL;
+	size_t n = 0, cap = 0;
+	pthread_mutex_lock(&p->records_lock);
+	for (struct held_record *h = p->records; h; h = h->next) {
+		if (h->r.ino != ino)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			struct held_record *more = realloc(mine, ncap * sizeof(*mine));
+			if (!more)
+				break;
+			mine = more;
+			cap = ncap;
+		}
+		mine[n++] = *h;
+	}
+	pthread_mutex_unlock(&p->records_lock);
+	if (!n) {
+		free(mine);
+		return ENOENT;
+	}
+	qsort(mine, n, sizeof(*mine), held_cmp);
+	struct sl_meta *m = p->v->meta;
+	struct sl_meta_user root = {.superuser = true};
+	struct sl_attr attr;
+	struct sl_err err = {0};
+	int rc = sl_meta_getattr(m, &root, ino, &attr, &err);
+	if (rc == -ENOENT)
+		drop_held(p, ino, 0, true, NULL); /* the file is gone */
+	if (!rc)
+		drop_held(p, ino, attr.length, false, NULL); /* committed (in order) */
+	int committed = 0;
+	bool gone = !rc && writer_gone(p, mine[0].r.lease_sid);
+	for (size_t i = 0; gone && i < n; i++) {
+		const struct sl_stage_record *r = &mine[i].r;
+		if (sl_stage_record_end(r) <= attr.length)
+			continue;
+		if (i && (r->lease_sid != mine[i - 1].r.lease_sid ||
+			  r->lease_gen != mine[i - 1].r.lease_gen))
+			gone = writer_gone(p, r->lease_sid);
+		if (!gone)
+			break;
+		enum sl_meta_claim got;
+		sl_err_clear(&err);
+		rc = sl_record_commit_claimed(m, r, sl_stage_record_end(r) - r->size, &got, &err);
+		if (rc == -SL_ELEASE_LOST || rc == -ENOENT) {
+			sl_log(&p->v->log, SL_LOG_WARN, "cache group: a slice inode %" PRIu64 "'s "
+			       "writer hflushed before it died cannot be committed: %s", r->ino,
+			       err.msg);
+			drop_held_key(p, mine[i].key);
+			continue;
+		}
+		if (rc || got == SL_CLAIM_HELD)
+			break; /* an earlier slice is still to come, or another holder is at it */
+		committed += got == SL_CLAIM_WON;
+		drop_held_key(p, mine[i].key);
+	}
+	if (committed) {
+		atomic_fetch_add(&p->stats.records_committed, (uint64_t)committed);
+		sl_log(&p->v->log, SL_LOG_INFO, "cache group: committed %d slices of inode %" PRIu64
+		       " that its writer hflushed before it died", committed, (uint64_t)ino);
+	}
+	free(mine);
+	return committed ? EINPROGRESS : ENOENT;
+}
+
+/* The sweep's part: the records of every inode whose writer may be gone. */
+static void sweep_held(struct sl_peers *p)
+{
+	sl_ino inos[64];
+	size_t n = 0;
+	pthread_mutex_lock(&p->records_lock);
+	for (struct held_record *h = p->records; h && n < 64; h = h->next) {
+		bool seen = false;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = inos[i] == h->r.ino;
+		if (!seen)
+			inos[n++] = h->r.ino;
+	}
+	pthread_mutex_unlock(&p->records_lock);
+	for (size_t i = 0; i < n; i++)
+		sl_peers_commit_held(p, inos[i]);
 }
 
 /* A serving node's replica journals: first what a server that died here left is restored
@@ -276,13 +500,15 @@ static void open_journals(struct sl_peers *p)
 		if (!p->journals[i])
 			sl_log(&v->log, SL_LOG_WARN, "cache group: %s; replicas there are synced one "
 			       "by one", err.msg);
+		index_held(p, sl_diskcache_root_at(v->disk, i));
 	}
 }
 
 /* Answers one request whose head was read; false when the connection must close. */
 /* OP_COMMIT: commits what this process's writers of the file hflushed (background_commit.c),
- * so that the asking reader finds it in the metadata. 0, ENOENT (no writer of it here) or
- * EINVAL (not a commit key). */
+ * so that the asking reader finds it in the metadata: 0. Without a writer of it here, what its
+ * gone writers left in the records kept here (EINPROGRESS: some; ENOENT: none). EINVAL: not a
+ * commit key. */
 static int commit_pending(struct sl_peers *p, const char *key)
 {
 	size_t plen = strlen(COMMIT_PREFIX);
@@ -295,8 +521,29 @@ static int commit_pending(struct sl_peers *p, const char *key)
 		return EINVAL;
 	struct sl_background_commit *c = p->v->background_commit;
 	if (!c || !sl_background_commit_ino(c, (sl_ino)ino))
-		return ENOENT;
+		return sl_peers_commit_held(p, (sl_ino)ino);
 	atomic_fetch_add(&p->stats.commits, 1);
+	return 0;
+}
+
+/* OP_PUT_RECORD: keeps a writer's slice record (as a replica) and drops those the writer
+ * committed since. 0 or an errno. */
+static int keep_record(struct sl_peers *p, const char *key, const uint8_t *body, uint32_t len)
+{
+	size_t dlen = strlen(SL_STAGE_RECORD_DIR);
+	struct sl_stage_record r;
+	uint64_t committed_end;
+	if (strncmp(key, SL_STAGE_RECORD_DIR "/", dlen + 1) ||
+	    !sl_stage_record_parse(key + dlen + 1, &r) ||
+	    !sl_stage_record_body_parse(body, len, &committed_end)) {
+		atomic_fetch_add(&p->stats.refused, 1);
+		return EINVAL;
+	}
+	int status = -keep_replica(p, key, body, len);
+	if (status)
+		return status;
+	add_held(p, key, &r);
+	drop_held(p, r.ino, committed_end, false, &r);
 	return 0;
 }
 
@@ -307,10 +554,11 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	int64_t deadline = sl_mono_ms() + (op == OP_COMMIT ? COMMIT_WAIT_MS : p->timeout_ms);
 	if (memcmp(head, PEER_MAGIC, 4) || head[4] != PEER_VERSION ||
 	    (op != OP_GET && op != OP_PUT && op != OP_OFFER && op != OP_GET_TICKETED &&
-	     op != OP_COMMIT) || !klen ||
+	     op != OP_COMMIT && op != OP_PUT_RECORD) || !klen ||
 	    klen >= SL_KEY_MAX)
 		return false;
-	bool carries = op == OP_PUT || op == OP_OFFER; /* a block comes with the request */
+	/* a block (or a record) comes with the request */
+	bool carries = op == OP_PUT || op == OP_OFFER || op == OP_PUT_RECORD;
 	bool ticketed = op == OP_GET_TICKETED;
 	/* the request as its HMAC covers it: head, key, time, then [length, block] or [offset,
 	 * length, and for a ticketed GET the ticket's expiry and the block's place] */
@@ -364,6 +612,8 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 		status = EACCES;
 	} else if (op == OP_COMMIT) {
 		status = commit_pending(p, key);
+	} else if (op == OP_PUT_RECORD) {
+		status = keep_record(p, key, req + nfixed, plen);
 	} else if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen) ||
 		   (carries && plen != blen) ||
 		   (!carries && (!glen || goff > blen || glen > blen - goff))) {
@@ -541,6 +791,7 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->idle, NULL);
 	pthread_mutex_init(&p->pool_lock, NULL);
+	pthread_mutex_init(&p->records_lock, NULL);
 	if (sl_meta_caps(v->meta) & SL_META_CAP_SERVER_CHECKS) {
 		/* Kerberos mode: the volume's secret is not for clients, so no group key. Such a
 		 * client reads from the group's servers (`sluice cache-server`, direct access)
@@ -624,6 +875,12 @@ void sl_peers_free(struct sl_peers *p)
 	for (size_t i = 0; i < p->njournals; i++) /* no connection is served any more */
 		sl_journal_close(p->journals[i], &p->v->log);
 	free(p->journals);
+	while (p->records) { /* kept on disk: indexed again at the next start */
+		struct held_record *h = p->records;
+		p->records = h->next;
+		free(h);
+	}
+	pthread_mutex_destroy(&p->records_lock);
 	OPENSSL_cleanse(p->key, sizeof(p->key));
 	pthread_mutex_destroy(&p->pool_lock);
 	pthread_mutex_destroy(&p->lock);
@@ -782,6 +1039,7 @@ unsigned sl_peers_sweep(struct sl_peers *p, int64_t grace_s)
 			sl_log(&p->v->log, SL_LOG_WARN, "cache group: %s; those replicas are "
 			       "handed over in a later round", err.msg);
 	}
+	sweep_held(p);
 	struct sweep sw = {.p = p, .grace_s = grace_s, .now = (int64_t)time(NULL)};
 	for (size_t i = 0; i < sl_diskcache_nroots(p->v->disk); i++) {
 		char root[PATH_MAX];

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cache/stage.h"
 #include "peer_internal.h"
 
 /* ---- client ---------------------------------------------------------------------------------- */
@@ -237,30 +238,40 @@ int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino)
 	struct sl_ring *ring = sl_vol_ring(p->v);
 	char key[64];
 	snprintf(key, sizeof(key), COMMIT_PREFIX "%llu", (unsigned long long)ino);
-	/* a writer here was asked by the caller itself (background_commit.c) */
 	const char *owners[SL_RING_MAX_REPLICAS];
 	size_t nowners = ring ? sl_ring_lookup(ring, ino, 0, owners, SL_RING_MAX_REPLICAS) : 0;
 	size_t nhosts = ring ? sl_ring_nhosts(ring) : 0;
 	uint8_t none[1];
 	int rc = -ENOENT;
-	/* the file's first owners first (where its writer runs, when Hadoop placed it there),
-	 * then every other node */
-	for (size_t i = 0; i < nowners + nhosts; i++) {
-		const char *host = i < nowners ? owners[i] : sl_ring_host(ring, i - nowners);
-		bool asked = is_me(p, host);
-		for (size_t k = 0; k < nowners && i >= nowners && !asked; k++)
-			asked = !strcmp(owners[k], host);
-		if (asked)
-			continue;
-		int got = ask(p, host, OP_COMMIT, key, NULL, none, 0, 0, NULL);
-		if (!got)
-			return 0;
-		if (got != -ENOENT) {
-			atomic_fetch_add(&p->stats.failed, 1);
-			rc = got;
+	bool committed = false;
+	/* The file's first owners first (where its writer runs, when Hadoop placed it there),
+	 * then every other node. A writer's node commits everything it acknowledged: done. Nodes
+	 * holding copies of a dead writer's records commit what follows the file's end: another
+	 * round then, since the records that come first may be held elsewhere. */
+	for (size_t round = 0; round <= nhosts; round++) {
+		bool progress = false;
+		for (size_t i = 0; i < nowners + nhosts; i++) {
+			const char *host = i < nowners ? owners[i] : sl_ring_host(ring, i - nowners);
+			bool asked = false;
+			for (size_t k = 0; k < nowners && i >= nowners && !asked; k++)
+				asked = !strcmp(owners[k], host);
+			if (asked)
+				continue;
+			int got = is_me(p, host) ? -sl_peers_commit_held(p, ino)
+						 : ask(p, host, OP_COMMIT, key, NULL, none, 0, 0, NULL);
+			if (!got)
+				return 0;
+			if (got == -EINPROGRESS) {
+				progress = committed = true;
+			} else if (got != -ENOENT) {
+				atomic_fetch_add(&p->stats.failed, 1);
+				rc = got;
+			}
 		}
+		if (!progress)
+			break;
 	}
-	return rc;
+	return committed ? 0 : rc;
 }
 
 /* The block's owners on the ring, first first: those of its logical block where at says, else
@@ -388,7 +399,9 @@ static void replicate_one(struct replica_job *j)
 	for (size_t i = 0; i < nowners && j->got < want; i++) {
 		if (is_me(p, owners[i]))
 			continue;
-		int rc = ask(p, owners[i], OP_PUT, j->key, j->data, NULL, 0, j->len, NULL);
+		bool record = !strncmp(j->key, SL_STAGE_RECORD_DIR "/", strlen(SL_STAGE_RECORD_DIR) + 1);
+		int rc = ask(p, owners[i], record ? OP_PUT_RECORD : OP_PUT, j->key, j->data, NULL, 0,
+			     j->len, NULL);
 		if (!rc)
 			j->got++;
 		else

@@ -73,6 +73,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "../cache/stage.h"
 #include "../object/presign.h"
 #include "vfs.h"
 
@@ -83,6 +84,7 @@
 #define OP_OFFER 3
 #define OP_GET_TICKETED 4 /* a GET from a client without the group key (Kerberos mode) */
 #define OP_COMMIT 5 /* commit the pending hflushes of a file (key COMMIT_PREFIX<ino>) */
+#define OP_PUT_RECORD 6 /* keep a copy of a slice's commit record (cache/stage.h) */
 #define COMMIT_PREFIX "commit/"
 #define COMMIT_WAIT_MS 30000 /* how long an OP_COMMIT may take once connected */
 #define TICKET_LABEL "sluice peer ticket v1"
@@ -134,8 +136,23 @@ struct sl_peers {
 	bool ticketed;
 	struct sl_presign_provider tickets;
 	atomic_bool no_tickets;
+	/* the commit records this node keeps for writers (OP_PUT_RECORD), until their slices are
+	 * committed: by their writer, or here when it is gone */
+	pthread_mutex_t records_lock;
+	struct held_record *records;
 	struct sl_peer_stats stats;
 };
+
+struct held_record {
+	char key[SL_KEY_MAX];
+	struct sl_stage_record r;
+	struct held_record *next;
+};
+
+/* For a reader of ino (this node's own part of sl_peers_commit_pending): commits the records
+ * this node keeps of ino's writers that are gone, in order, as far as the file reaches.
+ * EINPROGRESS if it committed some, else ENOENT. */
+int sl_peers_commit_held(struct sl_peers *p, sl_ino ino);
 
 /* The protocol's big-endian integers. */
 static inline void sl_peer_put_u16(uint8_t *p, uint16_t x)

@@ -95,6 +95,7 @@ struct sl_peer_stats {
 	atomic_uint_fast64_t replicated; /* copies of this node's hflushed blocks on peers */
 	atomic_uint_fast64_t degraded;   /* hflushed blocks with fewer copies than hflush.replicas */
 	atomic_uint_fast64_t commits;    /* readers elsewhere that had this node commit hflushes */
+	atomic_uint_fast64_t records_committed; /* slices of writers gone, committed from records */
 };
 /* Starts the cache group when "cache-group.port" is set (*out stays NULL otherwise): the block
  * server on this node's address, unless another process of the node has it. */

@@ -87,6 +87,7 @@ struct sl_writer {
 	/* hflush.commit=background: where the committers find this writer (v->background_commit) */
 	struct sl_commit_slot slot;
 	uint64_t short_rounds; /* staging rounds whose blocks got fewer copies than asked */
+	uint64_t committed_end; /* file offset up to which slices are committed (in order) */
 	struct sl_err err;     /* sticky */
 };
 
@@ -310,6 +311,9 @@ static struct wslice *commit_settle(struct sl_writer *w, struct wslice *s, bool 
 	s->dropped = !committed;
 	w->done_seq = s->seq;
 	char key[SL_KEY_MAX];
+	uint64_t end = (uint64_t)s->chunk * SL_CHUNK_SIZE + s->pos + s->len;
+	if (committed && end > w->committed_end)
+		w->committed_end = end;
 	/* an uncommitted one's record stays: the next client here commits it if its lease lets */
 	if (committed && s->recorded) {
 		record_key(w, s, key);
@@ -716,6 +720,7 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 		 * (or that needs no block staged) goes in the same round (stage.h). */
 		size_t nblocks = n;
 		struct wslice *recorded[STAGE_BATCH];
+		uint8_t bodies[STAGE_BATCH][SL_STAGE_RECORD_LEN];
 		for (struct wslice *s = w->head; w->slot.owner && s && n < STAGE_BATCH; s = s->next) {
 			if (s->recorded || s->record_pinned || s->len == 0)
 				continue;
@@ -731,8 +736,13 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 				continue;
 			record_key(w, s, keys[n]);
 			kp[n] = keys[n];
-			data[n] = (const uint8_t *)SL_STAGE_RECORD;
-			lens[n] = (uint32_t)strlen(SL_STAGE_RECORD);
+			/* the group's holders drop the records up to where this stream committed */
+			sl_stage_record_body(w->committed_end, bodies[n]);
+			data[n] = bodies[n];
+			lens[n] = SL_STAGE_RECORD_LEN;
+			at[n] = (struct sl_place){
+				.ino = w->ino,
+				.lblock = ((uint64_t)s->chunk * SL_CHUNK_SIZE + s->pos) / lbs};
 			s->record_pinned = true;
 			recorded[n++] = s;
 		}
@@ -741,10 +751,10 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 		pthread_mutex_unlock(&w->lock);
 		/* in a cache group, copies on hflush.replicas - 1 owners, made meanwhile */
 		struct sl_peer_batch *copies =
-			sl_peers_replicate_start(w->v->peers, kp, at, data, lens, nblocks);
+			sl_peers_replicate_start(w->v->peers, kp, at, data, lens, n);
 		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
 		int64_t t0 = sl_mono_ns();
-		int short_of = sl_peers_replicate_finish(w->v->peers, copies, rcs, nblocks);
+		int short_of = sl_peers_replicate_finish(w->v->peers, copies, rcs, n);
 		sl_stat_add(&w->v->flush.replica_wait_ns, (uint64_t)(sl_mono_ns() - t0));
 		pthread_mutex_lock(&w->lock);
 		if (short_of)
