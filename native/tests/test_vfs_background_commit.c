@@ -11,7 +11,8 @@
  *     lacks what it acknowledged: a client started on W's cache dir commits every acknowledged
  *     record from the staging journal's slice records; the same with W's cache dir deleted (its
  *     node lost): once W's session expired, a reader on R reads every acknowledged record, which
- *     R commits from the copies of W's records it keeps;
+ *     R commits from the copies of W's records it keeps; and, W's session still live, a
+ *     recovery of its files' leases has R commit them before W is fenced;
  *   - with R's node gone, W's hflushes lack their copies and commit before they return;
  *   - bad settings are refused with a message naming the key.
  * On SQLite + files and on MariaDB + S3. */
@@ -415,6 +416,31 @@ static void test_lost_writer(const char *self, const char *meta, sluice_volume *
 	sluice_shutdown(r);
 }
 
+/* W's node lost, and its files' leases recovered at once (its session still live, as when
+ * HBase's master recovers a dead region server's WAL): the recovery has R commit every
+ * acknowledged record before it fences W. */
+static void test_recovered_writer(const char *self, const char *meta, sluice_volume *o)
+{
+	sluice_volume *r = node(meta, "127.0.0.3", "60000");
+	size_t acked[KILL_THREADS];
+	snprintf(prefix, sizeof(prefix), "recovered");
+	uint64_t held0 = atomic_load(&sl_peers_stats(r->core.peers)->records_committed);
+	run_killed_writer(self, meta, o, acked);
+	char wcache[1100];
+	snprintf(wcache, sizeof(wcache), "%s/cache-127.0.0.2", dir);
+	CHECK_RC(tu_rm_rf(wcache), 0);
+	for (int t = 0; t < KILL_THREADS; t++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/%s-%d", prefix, t);
+		if (acked[t])
+			CHECK_RC(sluice_recover_lease(r, NULL, path), 1);
+	}
+	CHECK(atomic_load(&sl_peers_stats(r->core.peers)->records_committed) > held0);
+	sl_peers_sweep(r->core.peers, 0);
+	check_killed_files(o, acked);
+	sluice_shutdown(r);
+}
+
 /* R's node is gone: W's blocks get no copy, so W's hflushes commit before they return. */
 static void test_without_copies(sluice_volume *w, sluice_volume *o)
 {
@@ -456,6 +482,7 @@ static void run(const char *self, const char *meta, const char *what)
 	sluice_shutdown(r);
 	test_killed_writer(self, meta, o);
 	test_lost_writer(self, meta, o);
+	test_recovered_writer(self, meta, o);
 
 	w = node(meta, "127.0.0.2", "5");
 	r = node(meta, "127.0.0.3", "5");

@@ -70,13 +70,8 @@ static int see_pending_commits(sluice_volume *vol, const struct sl_meta_user *mu
 		if (sl_meta_lease_recover(v->meta, mu, ino, false, &closed, &lerr))
 			closed = false; /* ask anyway */
 	}
-	if (!committed && !closed) {
-		int rc = sl_peers_commit_pending(v->peers, ino);
-		committed = !rc;
-		if (rc && rc != -ENOENT)
-			sl_log(&v->log, SL_LOG_WARN, "%s: its writer could not be asked to commit what "
-			       "it hflushed (%s); reading what is committed", path, strerror(-rc));
-	}
+	if (!committed && !closed)
+		committed = sl_gather_pending(v, ino, path, false);
 	if (!committed)
 		return 0;
 	sl_meta_cache_forget(v->meta, ino);
@@ -101,6 +96,7 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 	sl_ino ino = 0;
 	struct sl_attr attr;
 	int rc;
+	bool existed = true; /* not created here */
 	if (flags & SLUICE_O_CREATE) {
 		if (flags & SLUICE_O_MKDIRS) {
 			char norm[PATH_MAX], parent[PATH_MAX];
@@ -117,6 +113,7 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 		rc = sl_create_entry(vol, &mu, path, SL_TYPE_FILE, (uint16_t)(mode & ~umask & 07777),
 				     flags & SLUICE_O_OVERWRITE ? SL_MKNOD_REPLACE : 0, &ino, &attr,
 				     err);
+		existed = rc == -EEXIST;
 		if (rc == -EEXIST && !(flags & (SLUICE_O_EXCL | SLUICE_O_OVERWRITE))) {
 			sl_err_clear(err);
 			rc = open_existing(vol, &mu, path, flags, &ino, &attr, err);
@@ -141,6 +138,8 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 	pthread_cond_init(&f->idle, NULL);
 	if (flags & SLUICE_O_APPEND)
 		f->pos = attr.length;
+	if ((flags & SLUICE_O_WRITE) && existed && v->ask_pending_commits)
+		sl_gather_pending(v, ino, path, false); /* before a dead writer's lease is taken */
 	if (flags & SLUICE_O_WRITE)
 		rc = sl_lease_take(v, &mu, ino, path, &f->lease, &f->leased, err);
 	if (rc) {

@@ -6,6 +6,7 @@
  * hold none and any number of them may write one file (JuiceFS's semantics).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "vfs.h"
 
@@ -34,6 +35,19 @@ int sl_lease_end(struct sl_volume_core *v, sl_ino ino, const struct sl_meta_leas
 	return sl_meta_lease_release(v->meta, ino, lease, err);
 }
 
+bool sl_gather_pending(struct sl_volume_core *v, sl_ino ino, const char *path, bool recovering)
+{
+	if (v->background_commit && sl_background_commit_ino(v->background_commit, ino))
+		return true; /* its writer is here */
+	int rc = sl_peers_commit_pending(v->peers, ino, recovering);
+	if (rc && rc != -ENOENT)
+		sl_log(&v->log, SL_LOG_WARN, "%s: what its writer hflushed could not all be committed "
+		       "(%s)%s", path, rc == -EBUSY ? "its writer is alive and could not be asked"
+						     : strerror(-rc),
+		       recovering ? "" : "; reading what is committed");
+	return !rc;
+}
+
 /* recover: sluice_recover_lease; otherwise sluice_is_file_closed. */
 static int lease_call(sluice_volume *vol, const sluice_user *u, const char *path, bool recover)
 {
@@ -57,6 +71,10 @@ static int lease_call(sluice_volume *vol, const sluice_user *u, const char *path
 				       sl_meta_backend_name(v->meta));
 		return 1;
 	}
+	/* As HDFS's lease recovery keeps what the DataNodes acknowledged: what the writer
+	 * hflushed is committed before it is fenced (hflush.commit=background). */
+	if (recover && v->ask_pending_commits)
+		sl_gather_pending(v, ino, path, true);
 	bool closed = false;
 	rc = sl_meta_lease_recover(v->meta, &mu, ino, recover, &closed, err);
 	if (rc)

@@ -391,7 +391,7 @@ static int held_cmp(const void *a, const void *b)
 	return x->r.id < y->r.id ? -1 : x->r.id > y->r.id;
 }
 
-int sl_peers_commit_held(struct sl_peers *p, sl_ino ino)
+int sl_peers_commit_held(struct sl_peers *p, sl_ino ino, bool recovering)
 {
 	if (!p)
 		return ENOENT;
@@ -427,16 +427,19 @@ int sl_peers_commit_held(struct sl_peers *p, sl_ino ino)
 	if (!rc)
 		drop_held(p, ino, attr.length, false, NULL); /* committed (in order) */
 	int committed = 0;
-	bool gone = !rc && writer_gone(p, mine[0].r.lease_sid);
-	for (size_t i = 0; gone && i < n; i++) {
+	bool waiting = false; /* records of a writer that may still commit them itself */
+	bool gone = !rc && (recovering || writer_gone(p, mine[0].r.lease_sid));
+	for (size_t i = 0; !rc && i < n; i++) {
 		const struct sl_stage_record *r = &mine[i].r;
 		if (sl_stage_record_end(r) <= attr.length)
 			continue;
-		if (i && (r->lease_sid != mine[i - 1].r.lease_sid ||
-			  r->lease_gen != mine[i - 1].r.lease_gen))
+		if (i && !recovering && (r->lease_sid != mine[i - 1].r.lease_sid ||
+					 r->lease_gen != mine[i - 1].r.lease_gen))
 			gone = writer_gone(p, r->lease_sid);
-		if (!gone)
+		if (!gone) {
+			waiting = true;
 			break;
+		}
 		enum sl_meta_claim got;
 		sl_err_clear(&err);
 		rc = sl_record_commit_claimed(m, r, sl_stage_record_end(r) - r->size, &got, &err);
@@ -458,7 +461,7 @@ int sl_peers_commit_held(struct sl_peers *p, sl_ino ino)
 		       " that its writer hflushed before it died", committed, (uint64_t)ino);
 	}
 	free(mine);
-	return committed ? EINPROGRESS : ENOENT;
+	return committed ? EINPROGRESS : waiting ? EBUSY : ENOENT;
 }
 
 /* The sweep's part: the records of every inode whose writer may be gone. */
@@ -476,7 +479,7 @@ static void sweep_held(struct sl_peers *p)
 	}
 	pthread_mutex_unlock(&p->records_lock);
 	for (size_t i = 0; i < n; i++)
-		sl_peers_commit_held(p, inos[i]);
+		sl_peers_commit_held(p, inos[i], false);
 }
 
 /* A serving node's replica journals: first what a server that died here left is restored
@@ -517,11 +520,12 @@ static int commit_pending(struct sl_peers *p, const char *key)
 	char *end;
 	errno = 0;
 	unsigned long long ino = strtoull(key + plen, &end, 10);
-	if (*end || errno)
+	bool recovering = !strcmp(end, COMMIT_RECOVERING);
+	if ((*end && !recovering) || errno)
 		return EINVAL;
 	struct sl_background_commit *c = p->v->background_commit;
 	if (!c || !sl_background_commit_ino(c, (sl_ino)ino))
-		return sl_peers_commit_held(p, (sl_ino)ino);
+		return sl_peers_commit_held(p, (sl_ino)ino, recovering);
 	atomic_fetch_add(&p->stats.commits, 1);
 	return 0;
 }

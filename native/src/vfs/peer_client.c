@@ -229,7 +229,7 @@ static bool is_me(const struct sl_peers *p, const char *host)
 	return p->lfd >= 0 && !strcmp(host, p->self);
 }
 
-int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino)
+int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino, bool recovering)
 {
 	if (!p)
 		return -ENOENT;
@@ -237,13 +237,14 @@ int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino)
 		return -ENOSYS;
 	struct sl_ring *ring = sl_vol_ring(p->v);
 	char key[64];
-	snprintf(key, sizeof(key), COMMIT_PREFIX "%llu", (unsigned long long)ino);
+	snprintf(key, sizeof(key), COMMIT_PREFIX "%llu%s", (unsigned long long)ino,
+		 recovering ? COMMIT_RECOVERING : "");
 	const char *owners[SL_RING_MAX_REPLICAS];
 	size_t nowners = ring ? sl_ring_lookup(ring, ino, 0, owners, SL_RING_MAX_REPLICAS) : 0;
 	size_t nhosts = ring ? sl_ring_nhosts(ring) : 0;
 	uint8_t none[1];
 	int rc = -ENOENT;
-	bool committed = false;
+	bool committed = false, busy = false;
 	/* The file's first owners first (where its writer runs, when Hadoop placed it there),
 	 * then every other node. A writer's node commits everything it acknowledged: done. Nodes
 	 * holding copies of a dead writer's records commit what follows the file's end: another
@@ -257,12 +258,14 @@ int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino)
 				asked = !strcmp(owners[k], host);
 			if (asked)
 				continue;
-			int got = is_me(p, host) ? -sl_peers_commit_held(p, ino)
+			int got = is_me(p, host) ? -sl_peers_commit_held(p, ino, recovering)
 						 : ask(p, host, OP_COMMIT, key, NULL, none, 0, 0, NULL);
 			if (!got)
 				return 0;
 			if (got == -EINPROGRESS) {
 				progress = committed = true;
+			} else if (got == -EBUSY) {
+				busy = true;
 			} else if (got != -ENOENT) {
 				atomic_fetch_add(&p->stats.failed, 1);
 				rc = got;
@@ -271,7 +274,7 @@ int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino)
 		if (!progress)
 			break;
 	}
-	return committed ? 0 : rc;
+	return committed ? 0 : busy ? -EBUSY : rc;
 }
 
 /* The block's owners on the ring, first first: those of its logical block where at says, else

@@ -45,7 +45,10 @@
  * connections for the next request to the same peer):
  *   request  "SLPG", u8 version (1), u8 op (1: GET, 2: PUT a replica, 3: OFFER a block to
  *            its owner's cache, 4: a ticketed GET, 5: COMMIT the pending hflushes of the file
- *            whose key is "commit/<ino>": answered ENOENT by a node without its writer), u16 key
+ *            whose key is "commit/<ino>" or, recovering its lease, "commit/<ino>/recover":
+ *            answered 0 by its writer's node, EINPROGRESS by a node that committed records a gone
+ *            writer left, EBUSY by one that keeps records of a live writer, else ENOENT;
+ *            6: PUT_RECORD a slice's commit record, cache/stage.h), u16 key
  *            length, key, i64 unix time, for GET (and COMMIT: 0, 0) u32 offset and u32 length
  *            of the bytes wanted (a ticketed GET then i64 the
  *            ticket's expiry, u64 ino and u64 logical block of the block's place), for PUT and
@@ -86,6 +89,7 @@
 #define OP_COMMIT 5 /* commit the pending hflushes of a file (key COMMIT_PREFIX<ino>) */
 #define OP_PUT_RECORD 6 /* keep a copy of a slice's commit record (cache/stage.h) */
 #define COMMIT_PREFIX "commit/"
+#define COMMIT_RECOVERING "/recover" /* after the ino: the file's lease is being recovered */
 #define COMMIT_WAIT_MS 30000 /* how long an OP_COMMIT may take once connected */
 #define TICKET_LABEL "sluice peer ticket v1"
 #define TICKET_PREFIX "peer-ticket:"
@@ -150,9 +154,10 @@ struct held_record {
 };
 
 /* For a reader of ino (this node's own part of sl_peers_commit_pending): commits the records
- * this node keeps of ino's writers that are gone, in order, as far as the file reaches.
- * EINPROGRESS if it committed some, else ENOENT. */
-int sl_peers_commit_held(struct sl_peers *p, sl_ino ino);
+ * this node keeps of ino's writers that are gone (of any writer: recovering, for a recovery of
+ * the file's lease, which fences its writer), in order, as far as the file reaches.
+ * EINPROGRESS if it committed some; EBUSY if it keeps some of a writer that is alive; ENOENT. */
+int sl_peers_commit_held(struct sl_peers *p, sl_ino ino, bool recovering);
 
 /* The protocol's big-endian integers. */
 static inline void sl_peer_put_u16(uint8_t *p, uint16_t x)

@@ -102,10 +102,13 @@ struct sl_peer_stats {
 int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err *err);
 /* Once nothing can call into p any more: the pools' tasks (readahead, compaction) do. */
 void sl_peers_free(struct sl_peers *p);
-/* hflush.commit=background, for a reader of file ino: asks the other nodes of the group, in
- * ring order, until one has a writer of ino and committed what it hflushed. 0 then, -ENOENT if
- * none has one (or there is no group), -ENOSYS without the group key (Kerberos mode). */
-int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino);
+/* hflush.commit=background, for a reader of file ino (or a recovery of its lease: recovering)
+ * asks the nodes of the group, in ring order, until its writer's node committed what it
+ * hflushed, and has the nodes that keep records of writers that are gone (of any writer when
+ * recovering) commit them. 0 then; -EBUSY if records of a live writer that could not be asked
+ * are kept; -ENOENT if nobody had anything (or there is no group); -ENOSYS without the group
+ * key (Kerberos mode); another error of a node that could not be asked. */
+int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino, bool recovering);
 /* Bytes [off, off+len) of the block of key (placed at) from its owners on the ring, into buf: 0,
  * or -ENOENT when none of them has it (or there is no group, p NULL). */
 int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint32_t off,
@@ -350,6 +353,10 @@ struct sluice_file {
  * them: *leased says whether it did. -SL_ELEASE_HELD (a live writer holds it) or another error. */
 int sl_lease_take(struct sl_volume_core *v, const struct sl_meta_user *mu, sl_ino ino,
 		  const char *path, struct sl_meta_lease *lease, bool *leased, struct sl_err *err);
+/* hflush.commit=background: has what the writers of ino hflushed committed, by this handle's
+ * writers and through the group (sl_peers_commit_pending; recovering: the file's lease is about
+ * to be recovered). Whether something was; what could not be is logged. */
+bool sl_gather_pending(struct sl_volume_core *v, sl_ino ino, const char *path, bool recovering);
 /* Ends a stream's lease at close: 0, or -SL_ELEASE_LOST if it had been recovered (the stream was fenced;
  * its close fails as HDFS's does). */
 int sl_lease_end(struct sl_volume_core *v, sl_ino ino, const struct sl_meta_lease *lease,
