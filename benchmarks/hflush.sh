@@ -65,6 +65,7 @@ cache_server() {
 # ---- 1. hflush latency ------------------------------------------------------------------------
 # R=2: the writer (127.0.0.1, serving its own staging area in process) and one cache server; with
 # two nodes every block's other owner is the server, so each hflush waits for its copy there.
+# r2bg: the same with hflush.commit=background (the metadata commit after the hflush returns).
 HF_NODES=127.0.0.1,127.0.0.2
 HF_PORT_MYSQL=$(free_port)
 cache_server hf-mysql 127.0.0.2 "$HF_PORT_MYSQL" "$HF_NODES" "$MYSQL_META"
@@ -105,13 +106,20 @@ hf_args() {
         --conf "sluice.nodes=$HF_NODES" --conf "sluice.cache-group.port=$port" \
         --conf sluice.cache-group.host=127.0.0.1 --conf sluice.hflush.replicas=2 \
         --tag "label=Sluice $db, R=2 (cache server on 127.0.0.2)" --tag replicas=2 ;;
+    sluice-*-r2bg)
+      printf '%s\n' --peer "$p" --fs "sluice://bench/$p" "${common_sluice[@]}" \
+        --conf "sluice.meta=$meta" --conf "sluice.cache-dir=$cache" --cache-dir "$cache" \
+        --conf "sluice.nodes=$HF_NODES" --conf "sluice.cache-group.port=$port" \
+        --conf sluice.cache-group.host=127.0.0.1 --conf sluice.hflush.replicas=2 \
+        --conf sluice.hflush.commit=background \
+        --tag "label=Sluice $db, R=2, background commit" --tag replicas=2 ;;
     hdfs-3dn)
       printf '%s\n' --peer hdfs-3dn --fs "$HDFS_URI/bench" --conf dfs.replication=3 \
         --conf dfs.client.block.write.locateFollowingBlock.initial.delay.ms=20 \
         --tag "label=HDFS, 3 DataNodes, replication 3" --tag replicas=3 ;;
   esac
 }
-HF_PEERS="sluice-mysql-r1 sluice-mysql-r2 hdfs-3dn sluice-sqlite-r1 sluice-sqlite-r2"
+HF_PEERS="sluice-mysql-r1 sluice-mysql-r2 sluice-mysql-r2bg hdfs-3dn sluice-sqlite-r1 sluice-sqlite-r2 sluice-sqlite-r2bg"
 [ -n "$HDFS_URI" ] || HF_PEERS=${HF_PEERS/hdfs-3dn /}
 mkdir -p "$WORK/hf/work"
 started=$(date +%s)
