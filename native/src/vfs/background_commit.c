@@ -1,7 +1,7 @@
 /*
  * background_commit.c - hflush without waiting for the metadata transaction
- * (hflush.commit=background): an hflush returns once its blocks are staged and copied to the
- * cache group, and its slices are committed here, by a small pool of committer threads, at most
+ * (hflush.commit=background): an hflush returns once its blocks and its slices' commit records
+ * are staged and copied to the cache group, and its slices are committed here, by a small pool of committer threads, at most
  * hflush.commit-delay milliseconds later (0: at once). Committers of several streams meet in
  * the volume's group commit (commit.c), so one transaction carries them all.
  *
@@ -12,9 +12,9 @@
  * (sl_peers_commit_pending), whose members do the same for their own writers. The writers
  * register here; the registry is the only list of them by inode.
  *
- * What it does not cover yet: a writer that dies between an hflush and its commit takes the
- * acknowledged slices with it (its blocks stay staged and copied, their records do not); see
- * docs/architecture.md. hsync and close still commit before they return.
+ * A writer that dies before the commit leaves the records (cache/stage.h): the client that
+ * takes its staging directory over, or the cache group's holders of their copies (peer.c), commit
+ * them; see docs/architecture.md. hsync and close still commit before they return.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -177,14 +177,27 @@ int sl_background_commit_schedule(struct sl_background_commit *c, struct sl_comm
 
 size_t sl_background_commit_ino(struct sl_background_commit *c, sl_ino ino)
 {
-	struct sl_commit_slot *found[16];
-	size_t n = 0;
+	/* usually one writer (the lease holder); several only with leases=false */
+	struct sl_commit_slot *one[4], **found = one;
+	size_t n = 0, cap = sizeof(one) / sizeof(one[0]);
 	pthread_mutex_lock(&c->lock);
-	for (struct sl_commit_slot *s = c->slots; s && n < 16; s = s->next)
-		if (s->ino == ino) {
-			s->refs++;
-			found[n++] = s;
+	for (struct sl_commit_slot *s = c->slots; s; s = s->next) {
+		if (s->ino != ino)
+			continue;
+		if (n == cap) {
+			struct sl_commit_slot **more =
+				malloc(2 * cap * sizeof(*more)); /* under the lock: rare */
+			if (!more)
+				break; /* the others commit within the delay all the same */
+			memcpy(more, found, n * sizeof(*found));
+			if (found != one)
+				free(found);
+			found = more;
+			cap *= 2;
 		}
+		s->refs++;
+		found[n++] = s;
+	}
 	pthread_mutex_unlock(&c->lock);
 	for (size_t i = 0; i < n; i++)
 		sl_writer_commit_ready(found[i]->w);
@@ -193,5 +206,7 @@ size_t sl_background_commit_ino(struct sl_background_commit *c, sl_ino ino)
 		found[i]->refs--;
 	pthread_cond_broadcast(&c->changed);
 	pthread_mutex_unlock(&c->lock);
+	if (found != one)
+		free(found);
 	return n;
 }
