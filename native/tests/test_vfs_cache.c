@@ -553,6 +553,11 @@ static void test_survives_restart(struct backend *b, const char *compression)
 	uint64_t offs[] = {5 * MIB + 3, 123, 9 * MIB + 77, 4 * MIB - 10, len - 4096};
 	CHECK_RC(read_random(vol, "/d/big", data, offs, 5, 4096), 0);
 	CHECK_RC(gets(vol), 0); /* not one object was fetched */
+	/* the blocks were read from their files into the callers' buffers, readahead included:
+	 * none was loaded into memory */
+	CHECK_RC(vol->core.mem.peak, 0);
+	CHECK_RC(atomic_load(&vol->core.reads.memory), 0);
+	CHECK(atomic_load(&vol->core.reads.disk) >= 3);
 	REQUIRE(sluice_shutdown(vol) == 0);
 
 	/* without the cache the data is gone: proves the reads above came from the cache */
