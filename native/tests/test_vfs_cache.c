@@ -167,6 +167,18 @@ static void test_crc32c(void)
 	uint32_t want = crc_bitwise(0, buf + 3, big);
 	CHECK_RC(sl_crc32c(0, buf + 3, big), want);
 	CHECK_RC(sl_crc32c_portable(0, buf + 3, big), want);
+	/* long inputs go as three streams of 21840 bytes: lengths around one and two rounds,
+	 * a cache file's segment, and continuation from a CRC that is not 0 */
+	static const size_t longs[] = {65519, 65520, 65521, 65536, 131039, 131040, 131041, 200000};
+	for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++)
+		for (size_t align = 0; align < 8; align += 5) {
+			size_t n = longs[i];
+			want = crc_bitwise(0, buf + align, n);
+			bad += sl_crc32c(0, buf + align, n) != want;
+			bad += sl_crc32c(sl_crc32c(0, buf + align, 100), buf + align + 100, n - 100) !=
+			       want;
+		}
+	CHECK_RC(bad, 0);
 	free(buf);
 #if defined(__x86_64__)
 	printf("crc32c: hardware path %s\n", __builtin_cpu_supports("sse4.2") ? "used" : "absent");
@@ -553,6 +565,11 @@ static void test_survives_restart(struct backend *b, const char *compression)
 	uint64_t offs[] = {5 * MIB + 3, 123, 9 * MIB + 77, 4 * MIB - 10, len - 4096};
 	CHECK_RC(read_random(vol, "/d/big", data, offs, 5, 4096), 0);
 	CHECK_RC(gets(vol), 0); /* not one object was fetched */
+	/* the blocks were read from their files into the callers' buffers, readahead included:
+	 * none was loaded into memory */
+	CHECK_RC(vol->core.mem.peak, 0);
+	CHECK_RC(atomic_load(&vol->core.reads.memory), 0);
+	CHECK(atomic_load(&vol->core.reads.disk) >= 3);
 	REQUIRE(sluice_shutdown(vol) == 0);
 
 	/* without the cache the data is gone: proves the reads above came from the cache */

@@ -8,7 +8,9 @@
  * from the table on failure (the waiters get the error, the next read tries again).
  * Invariant: an entry is on the use list iff it is READY and refs == 0.
  *
- * Below it sits the disk cache (diskcache.c): a load tries it first, then the staging area, then
+ * Below it sits the disk cache (diskcache.c). A block it holds is not loaded into memory: reads
+ * copy from its file into the caller's buffer, and readahead only asks the kernel for its pages.
+ * A load (a block in neither) tries the disk cache first all the same, then the staging area, then
  * the block's owners in the cache group (the volume's, through struct sl_block_group), then
  * object storage; a block downloaded from object storage is stored on disk after the readers got
  * it, while the loader still holds its reference (a READY block's data never changes, so no lock
@@ -62,6 +64,7 @@ struct sl_blockcache {
 	struct sl_lru table;
 	struct sl_lru_list unused;
 	uint64_t bytes;
+	struct block_id hinted; /* the block on disk whose pages were asked for last */
 };
 
 static struct entry *entry_of(struct sl_lru_link *l)
@@ -175,17 +178,12 @@ static int fetch_block(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 		return sl_errf(err, -ENOMEM, "out of memory");
 	int rc = 0;
 	*remote = false;
-	if (c->disk && blen) {
-		struct sl_err derr = {0};
-		int64_t n = sl_diskcache_read(c->disk, key, 0, data, blen, &derr);
-		if (n == (int64_t)blen) {
-			sl_stat_add(&c->reads->disk, 1);
-			*out = data;
-			*outlen = blen;
-			return 0;
-		}
-		if (n >= 0) /* a cache file of the wrong length is no copy of this block */
-			sl_diskcache_forget(c->disk, key);
+	if (c->disk && blen &&
+	    sl_diskcache_read_block(c->disk, key, blen, 0, data, blen, NULL) == (int64_t)blen) {
+		sl_stat_add(&c->reads->disk, 1);
+		*out = data;
+		*outlen = blen;
+		return 0;
 	}
 	if (c->stage && blen) {
 		/* hflushed here and maybe not uploaded yet (compaction reads such slices) */
@@ -242,6 +240,24 @@ static int fetch_block(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 	*out = data;
 	*outlen = blen;
 	return 0;
+}
+
+/* [off, off+len) of a block not in memory, from the disk cache straight into buf (the segments
+ * it touches verified): true if it was there. A block the disk holds is not loaded into memory,
+ * which spares a sequential reader of cached data the page faults of a fresh buffer per block,
+ * their unmapping and a copy (two thirds of its CPU in a profile of a warm read). */
+static bool read_on_disk(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
+			 uint32_t off, void *buf, uint32_t len)
+{
+	uint32_t blen = sl_block_len(&c->layout, size, indx);
+	if (!len || (uint64_t)off + len > blen)
+		return false; /* the load reports what is wrong */
+	char key[SL_KEY_MAX];
+	sl_block_key(&c->layout, id, indx, size, key);
+	if (sl_diskcache_read_block(c->disk, key, blen, off, buf, len, NULL) != (int64_t)len)
+		return false;
+	sl_stat_add(&c->reads->disk, 1);
+	return true;
 }
 
 static struct entry *find_locked(struct sl_blockcache *c, uint64_t id, uint32_t indx)
@@ -330,6 +346,13 @@ int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 {
 	pthread_mutex_lock(&c->lock);
 	struct entry *e = find_locked(c, id, indx);
+	if (!e && c->disk) {
+		pthread_mutex_unlock(&c->lock);
+		if (read_on_disk(c, id, size, indx, off, buf, len))
+			return 0;
+		pthread_mutex_lock(&c->lock);
+		e = find_locked(c, id, indx); /* another reader may have begun to load it */
+	}
 	bool store = false;
 	if (e) {
 		sl_stat_add(&c->reads->memory, 1);
@@ -406,6 +429,24 @@ static void prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32
 		prefetch_run(t);
 	if (e)
 		return;
+	if (!random && c->disk) {
+		/* Read from disk when wanted (read_on_disk): only its pages are read ahead. A
+		 * sequential reader asks for each block once per read call that reaches into it,
+		 * and asking the kernel again walks the cached pages again. */
+		pthread_mutex_lock(&c->lock);
+		bool again = c->hinted.id == id && c->hinted.indx == indx;
+		pthread_mutex_unlock(&c->lock);
+		if (again)
+			return;
+		char key[SL_KEY_MAX];
+		sl_block_key(&c->layout, id, indx, size, key);
+		if (sl_diskcache_willneed(c->disk, key)) {
+			pthread_mutex_lock(&c->lock);
+			c->hinted = (struct block_id){id, indx};
+			pthread_mutex_unlock(&c->lock);
+			return;
+		}
+	}
 	uint32_t blen = sl_block_len(&c->layout, size, indx);
 	if (!reserve(c, blen, false))
 		return; /* memory is short: readahead shrinks to nothing rather than waiting */

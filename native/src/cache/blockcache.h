@@ -63,12 +63,14 @@ struct sl_blockcache_config {
 
 int sl_blockcache_new(const struct sl_blockcache_config *cfg, struct sl_blockcache **out);
 void sl_blockcache_free(struct sl_blockcache *c);
-/* Copies [off, off+len) of block indx of slice (id, size) into buf, loading the block if needed
- * (whole block, decompressed). Returns 0 or a negative errno with err set. */
+/* Copies [off, off+len) of block indx of slice (id, size) into buf: from memory, else from the
+ * disk cache's file, else loading the block (whole block, decompressed). Returns 0 or a negative
+ * errno with err set. */
 int sl_blockcache_read(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
 		       const struct sl_place *at, uint32_t off, void *buf, uint32_t len,
 		       struct sl_err *err);
-/* Starts loading a block in the background if it is not cached and memory allows. */
+/* Starts loading a block in the background if it is not cached and memory allows; of a block in
+ * the disk cache only the file's pages are read ahead. */
 void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size, uint32_t indx,
 			    const struct sl_place *at);
 /* Drops a slice's blocks (after the slice was deleted). */

@@ -585,8 +585,9 @@ void sl_diskcache_free(struct sl_diskcache *dc)
 
 /* ---- use ------------------------------------------------------------------------------------ */
 
-int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off, void *buf,
-			  uint32_t n, struct sl_err *err)
+/* sl_diskcache_read, which also tells the length of the block the file holds (*blen). */
+static int64_t read_file(struct sl_diskcache *dc, const char *key, uint32_t off, void *buf,
+			 uint32_t n, uint32_t *blen, struct sl_err *err)
 {
 	if (!dc || !key_ok(key))
 		return sl_errf(err, -ENOENT, "block %s is not in the disk cache", key);
@@ -611,14 +612,13 @@ int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off
 	char p[PATH_MAX];
 	path_of(&dc->dirs[di], key, p);
 	struct sl_err ferr = {0};
-	uint32_t blen = 0;
-	int64_t got = sl_cachefile_read(p, off, buf, n, &blen, &ferr);
+	int64_t got = sl_cachefile_read(p, off, buf, n, blen, &ferr);
 	struct dc_entry *victims = NULL;
 	if (got >= 0) {
 		if (!gen) {
 			pthread_mutex_lock(&dc->lock);
 			if (!find_locked(dc, key, h)) {
-				enter_found_locked(dc, key, h, di, file_size(blen));
+				enter_found_locked(dc, key, h, di, file_size(*blen));
 				struct dc_entry *old;
 				while (dc->used + dc->kept > dc->capacity &&
 				       (old = oldest_locked(dc, -1)))
@@ -647,6 +647,48 @@ int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off
 		pthread_mutex_unlock(&dc->lock);
 	}
 	return sl_errf(err, -ENOENT, "block %s is not in the disk cache", key);
+}
+
+int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off, void *buf,
+			  uint32_t n, struct sl_err *err)
+{
+	uint32_t blen = 0;
+	return read_file(dc, key, off, buf, n, &blen, err);
+}
+
+int64_t sl_diskcache_read_block(struct sl_diskcache *dc, const char *key, uint32_t block_len,
+				uint32_t off, void *buf, uint32_t n, struct sl_err *err)
+{
+	uint32_t blen = 0;
+	int64_t got = read_file(dc, key, off, buf, n, &blen, err);
+	if (got >= 0 && blen != block_len) {
+		sl_diskcache_forget(dc, key);
+		return sl_errf(err, -ENOENT, "the cache file of block %s holds %u bytes, not %u", key,
+			       blen, block_len);
+	}
+	return got;
+}
+
+bool sl_diskcache_willneed(struct sl_diskcache *dc, const char *key)
+{
+	if (!dc || !key_ok(key))
+		return false;
+	uint64_t h = key_hash(key);
+	pthread_mutex_lock(&dc->lock);
+	struct dc_entry *e = find_locked(dc, key, h);
+	bool ready = e && e->state == READY;
+	size_t di = ready ? e->dir : 0;
+	pthread_mutex_unlock(&dc->lock);
+	if (!ready)
+		return false;
+	char p[PATH_MAX];
+	path_of(&dc->dirs[di], key, p);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED); /* advice: the read works without it */
+	close(fd);
+	return true;
 }
 
 bool sl_diskcache_put(struct sl_diskcache *dc, const char *key, const void *data, uint32_t len,

@@ -39,6 +39,13 @@ void sl_diskcache_free(struct sl_diskcache *dc);
  * deleted (and logged) and reported as -ENOENT, so the caller fetches the block elsewhere. */
 int64_t sl_diskcache_read(struct sl_diskcache *dc, const char *key, uint32_t off, void *buf,
 			  uint32_t n, struct sl_err *err);
+/* Like sl_diskcache_read, for a block of block_len bytes: a file holding a block of another length
+ * is no copy of it (it is forgotten, and the read is -ENOENT). */
+int64_t sl_diskcache_read_block(struct sl_diskcache *dc, const char *key, uint32_t block_len,
+				uint32_t off, void *buf, uint32_t n, struct sl_err *err);
+/* Whether the cache holds block key; if so, the kernel is asked to read its file into the page
+ * cache in the background (readahead of a block that will be read from disk). */
+bool sl_diskcache_willneed(struct sl_diskcache *dc, const char *key);
 /* Stores a block (best effort: a full or failing disk only logs; so many writes at once into
  * its directory that cache-writers is reached skip it): whether it was stored. random: the block
  * was fetched for a small random read; blocks fetched otherwise (sequential reads, readahead)
