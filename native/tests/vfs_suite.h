@@ -965,9 +965,18 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	sluice_volume *b = open_vol(s, NULL, NULL);
 	CHECK_RC(sluice_mkdirs(a, NULL, "/lease", 0777, 0), 0);
 
-	/* A writes and hflushes twice; B cannot write beside it, then recovers the lease */
+	/* A writes and hflushes twice; B cannot write beside it, then recovers the lease. The
+	 * file is under A's lease from its create on, taken in the create's transaction where the
+	 * backend can (no lease_acquire of its own) */
 	sluice_file *fa, *fb;
+	struct sl_meta_op_stats acq0, acq1;
+	sl_meta_op_stats(a->core.meta, SL_META_OP_LEASE_ACQUIRE, &acq0);
 	REQUIRE(sluice_open(a, NULL, "/lease/wal", SLUICE_O_CREATE, 0644, 0, &fa) == 0);
+	sl_meta_op_stats(a->core.meta, SL_META_OP_LEASE_ACQUIRE, &acq1);
+	CHECK(acq1.calls - acq0.calls ==
+	      (sl_meta_supports(a->core.meta, SL_META_OP_MKNOD_LEASED) ? 0u : 1u));
+	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/wal"), 0);
+	CHECK_RC(sluice_open(b, NULL, "/lease/wal", SLUICE_O_APPEND, 0, 0, &fb), -ETXTBSY);
 	CHECK_RC(sluice_write(fa, d, 600), 600);
 	CHECK_RC(sluice_hflush(fa), 0);
 	CHECK_RC(sluice_write(fa, d + 600, 400), 400);

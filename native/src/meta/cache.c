@@ -634,6 +634,18 @@ static int c_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino paren
 	return rc;
 }
 
+static int c_mknod_leased(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+			  const char *name, uint16_t mode, int flags, uint64_t sid,
+			  struct sl_meta_lease *lease, sl_ino *ino, struct sl_attr *attr,
+			  struct sl_removed *replaced, struct sl_err *err)
+{
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->mknod_leased(m, u, parent, name, mode, flags, sid, lease, ino, attr,
+				     replaced, err);
+	drop_names(c);
+	return rc;
+}
+
 static int c_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		    const char *name, struct sl_removed *removed, struct sl_err *err)
 {

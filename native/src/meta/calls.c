@@ -525,6 +525,15 @@ int sl_meta_block_claim_end(struct sl_meta *m, uint64_t id, uint32_t indx, uint6
 	CALL(m, BLOCK_CLAIM_END, block_claim_end, (m, id, indx, sid, uploaded, err));
 }
 
+int sl_meta_mknod_leased(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+			 const char *name, uint16_t mode, int flags, uint64_t sid,
+			 struct sl_meta_lease *lease, sl_ino *ino, struct sl_attr *attr,
+			 struct sl_removed *replaced, struct sl_err *err)
+{
+	CALL(m, MKNOD_LEASED, mknod_leased,
+	     (m, u, parent, name, mode, flags, sid, lease, ino, attr, replaced, err));
+}
+
 /* The slots behind sl_meta_write_chunks and sl_meta_inode_path (meta.c), counted as the rest. */
 int sl_meta_slot_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, size_t n,
 			      size_t *done, struct sl_err *err)

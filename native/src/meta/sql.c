@@ -792,6 +792,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.reach = sl_sql_reach,
 	.setattr = sl_sql_setattr,
 	.mknod = sl_sql_mknod,
+	.mknod_leased = sl_sql_mknod_leased,
 	.unlink = sl_sql_unlink,
 	.rmdir = sl_sql_rmdir,
 	.rename = sl_sql_rename,

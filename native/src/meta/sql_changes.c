@@ -131,6 +131,7 @@ struct mknod_arg {
 	uint16_t mode;
 	int flags;
 	const char *target;
+	const struct sl_meta_lease *lease; /* taken on the new file (mknod_leased), or NULL */
 	sl_ino ino; /* allocated before the transaction (except in the trash) */
 	struct sl_attr attr;
 	struct sl_removed replaced;
@@ -213,6 +214,8 @@ static int mknod_op(struct tx *t, void *arg)
 				   strlen(a->name), (int64_t)a->ino, (int64_t)a->type);
 	if (!rc)
 		rc = sl_sql_node_insert(t, a->ino, n);
+	if (!rc && a->lease)
+		rc = sl_sql_lease_insert(t, a->ino, a->lease);
 	if (!rc && a->type == SL_TYPE_SYMLINK)
 		rc = sl_sqlq_write(t, "INSERT INTO jfs_symlink (inode, target) VALUES (?, ?)",
 				   "ib", (int64_t)a->ino, a->target, strlen(a->target));
@@ -228,6 +231,9 @@ static int mknod_op(struct tx *t, void *arg)
 	return rc;
 }
 
+static int mknod_run(struct sl_meta *m, struct mknod_arg a, sl_ino *ino, struct sl_attr *attr,
+		     struct sl_removed *replaced, struct sl_err *err);
+
 int sl_sql_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		 const char *name, uint8_t type, uint16_t mode, int flags, const char *target,
 		 sl_ino *ino, struct sl_attr *attr, struct sl_removed *replaced,
@@ -235,6 +241,28 @@ int sl_sql_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 {
 	struct mknod_arg a = {.u = u, .parent = parent, .name = name, .type = type, .mode = mode,
 			      .flags = flags, .target = target};
+	return mknod_run(m, a, ino, attr, replaced, err);
+}
+
+int sl_sql_mknod_leased(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+			const char *name, uint16_t mode, int flags, uint64_t sid,
+			struct sl_meta_lease *lease, sl_ino *ino, struct sl_attr *attr,
+			struct sl_removed *replaced, struct sl_err *err)
+{
+	int rc = sl_sql_lease_new(m, sid, lease, err);
+	if (rc)
+		return rc;
+	struct mknod_arg a = {.u = u, .parent = parent, .name = name, .type = SL_TYPE_FILE,
+			      .mode = mode, .flags = flags, .lease = lease};
+	return mknod_run(m, a, ino, attr, replaced, err);
+}
+
+static int mknod_run(struct sl_meta *m, struct mknod_arg a, sl_ino *ino, struct sl_attr *attr,
+		     struct sl_removed *replaced, struct sl_err *err)
+{
+	const char *name = a.name, *target = a.target;
+	sl_ino parent = a.parent;
+	uint8_t type = a.type;
 	if (replaced)
 		memset(replaced, 0, sizeof(*replaced));
 	int rc = sl_sql_check_name(name, err);

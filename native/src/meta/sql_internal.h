@@ -209,6 +209,10 @@ int sl_sql_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		 const char *name, uint8_t type, uint16_t mode, int flags, const char *target,
 		 sl_ino *ino, struct sl_attr *attr, struct sl_removed *replaced,
 		 struct sl_err *err);
+int sl_sql_mknod_leased(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+			const char *name, uint16_t mode, int flags, uint64_t sid,
+			struct sl_meta_lease *lease, sl_ino *ino, struct sl_attr *attr,
+			struct sl_removed *replaced, struct sl_err *err);
 int sl_sql_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		  const char *name, struct sl_removed *removed, struct sl_err *err);
 int sl_sql_rmdir(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
@@ -314,6 +318,11 @@ int sl_sql_lease_ready(struct sl_meta *m, struct sl_err *err);
  * it in the error): -SL_ELEASE_HELD if a live writer holds ino's lease, as HDFS refuses them on a
  * file under construction; a dead holder's lease ends here (it is fenced, as by recoverLease). */
 int sl_sql_lease_idle(struct tx *t, sl_ino ino, const char *what);
+/* A new lease of session sid (the table made sure of first), for sl_sql_lease_insert. */
+int sl_sql_lease_new(struct sl_meta *m, uint64_t sid, struct sl_meta_lease *out,
+		     struct sl_err *err);
+/* Inside a transaction: l becomes the lease of ino, which has none (a file made in it). */
+int sl_sql_lease_insert(struct tx *t, sl_ino ino, const struct sl_meta_lease *l);
 /* Inside close_session's transaction: ends the leases of session sid (its files are closed). */
 int sl_sql_lease_drop_session(struct tx *t, uint64_t sid);
 int sl_sql_lease_sweep(struct sl_meta *m, int64_t hard_limit_s, uint64_t *ended,

@@ -148,22 +148,36 @@ static int acquire_op(struct tx *t, void *arg)
 				   "WHERE inode = ?", "iiii", (int64_t)a->l.sid, (int64_t)a->l.gen,
 				   sl_real_s(), (int64_t)a->ino);
 	} else {
-		rc = sl_sqlq_write(t, "INSERT INTO sluice_lease (inode, sid, gen, since) "
-				   "VALUES (?, ?, ?, ?)", "iiii", (int64_t)a->ino, (int64_t)a->l.sid,
-				   (int64_t)a->l.gen, sl_real_s());
+		rc = sl_sql_lease_insert(t, a->ino, &a->l);
 	}
 	return rc;
+}
+
+int sl_sql_lease_new(struct sl_meta *m, uint64_t sid, struct sl_meta_lease *out,
+		     struct sl_err *err)
+{
+	if (!sid)
+		return sl_errf(err, -EINVAL, "a lease needs a session");
+	int rc = ensure_table(m, err);
+	if (!rc)
+		*out = (struct sl_meta_lease){.sid = sid, .gen = next_gen(m)};
+	return rc;
+}
+
+int sl_sql_lease_insert(struct tx *t, sl_ino ino, const struct sl_meta_lease *l)
+{
+	return sl_sqlq_write(t, "INSERT INTO sluice_lease (inode, sid, gen, since) VALUES (?, ?, ?, "
+			     "?)", "iiii", (int64_t)ino, (int64_t)l->sid, (int64_t)l->gen,
+			     sl_real_s());
 }
 
 int sl_sql_lease_acquire(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			 uint64_t sid, struct sl_meta_lease *out, struct sl_err *err)
 {
-	if (!sid)
-		return sl_errf(err, -EINVAL, "a lease needs a session");
-	int rc = ensure_table(m, err);
+	struct acquire_arg a = {.u = u, .ino = ino};
+	int rc = sl_sql_lease_new(m, sid, &a.l, err);
 	if (rc)
 		return rc;
-	struct acquire_arg a = {.u = u, .ino = ino, .l = {.sid = sid, .gen = next_gen(m)}};
 	rc = sl_sqlq_run(m, true, acquire_op, &a, err);
 	if (!rc)
 		*out = a.l;

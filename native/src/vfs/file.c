@@ -97,6 +97,8 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 	struct sl_attr attr;
 	int rc;
 	bool existed = true; /* not created here */
+	struct sl_meta_lease lease;
+	bool leased = false; /* the create took the stream's lease */
 	if (flags & SLUICE_O_CREATE) {
 		if (flags & SLUICE_O_MKDIRS) {
 			char norm[PATH_MAX], parent[PATH_MAX];
@@ -112,7 +114,7 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 		}
 		rc = sl_create_entry(vol, &mu, path, SL_TYPE_FILE, (uint16_t)(mode & ~umask & 07777),
 				     flags & SLUICE_O_OVERWRITE ? SL_MKNOD_REPLACE : 0, &ino, &attr,
-				     err);
+				     flags & SLUICE_O_WRITE ? &lease : NULL, &leased, err);
 		existed = rc == -EEXIST;
 		if (rc == -EEXIST && !(flags & (SLUICE_O_EXCL | SLUICE_O_OVERWRITE))) {
 			sl_err_clear(err);
@@ -129,8 +131,11 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 		return rc;
 
 	sluice_file *f = calloc(1, sizeof(*f));
-	if (!f)
+	if (!f) {
+		if (leased)
+			sl_lease_end(v, ino, &lease, err);
 		return sl_errf(err, -ENOMEM, "out of memory");
+	}
 	f->vol = vol;
 	f->ino = ino;
 	f->flags = flags;
@@ -140,8 +145,12 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 		f->pos = attr.length;
 	if ((flags & SLUICE_O_WRITE) && existed && v->ask_pending_commits)
 		sl_gather_pending(v, ino, path, false); /* before a dead writer's lease is taken */
-	if (flags & SLUICE_O_WRITE)
+	if (leased) {
+		f->lease = lease;
+		f->leased = true;
+	} else if (flags & SLUICE_O_WRITE) {
 		rc = sl_lease_take(v, &mu, ino, path, &f->lease, &f->leased, err);
+	}
 	if (rc) {
 		pthread_mutex_destroy(&f->lock);
 		pthread_cond_destroy(&f->idle);

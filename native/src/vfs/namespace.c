@@ -195,19 +195,30 @@ static void doom_removed(sluice_volume *vol, const struct sl_removed *r)
 
 int sl_create_entry(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
 		    uint8_t type, uint16_t mode, int flags, sl_ino *ino, struct sl_attr *attr,
-		    struct sl_err *err)
+		    struct sl_meta_lease *lease, bool *leased, struct sl_err *err)
 {
 	char norm[PATH_MAX];
 	sl_ino parent;
 	const char *name;
+	struct sl_volume_core *v = &vol->core;
 	int rc = check_writable(vol, err);
 	if (!rc)
 		rc = resolve_parent(vol, mu, path, norm, &parent, &name, err);
+	if (leased)
+		*leased = false;
 	if (rc)
 		return rc;
 	struct sl_removed replaced = {0};
-	rc = sl_meta_mknod(vol->core.meta, mu, parent, name, type, mode, flags, NULL,
-			   ino, attr, &replaced, err);
+	/* a stream's lease in the create's own transaction, where the backend can */
+	if (lease && type == SL_TYPE_FILE && v->leases && v->meta->sid &&
+	    sl_meta_supports(v->meta, SL_META_OP_MKNOD_LEASED)) {
+		rc = sl_meta_mknod_leased(v->meta, mu, parent, name, mode, flags, v->meta->sid,
+					  lease, ino, attr, &replaced, err);
+		*leased = !rc;
+	} else {
+		rc = sl_meta_mknod(v->meta, mu, parent, name, type, mode, flags, NULL, ino, attr,
+				   &replaced, err);
+	}
 	doom_removed(vol, &replaced);
 	return rc;
 }
@@ -221,7 +232,7 @@ int sluice_mkdir(sluice_volume *vol, const sluice_user *u, const char *path, uin
 	sl_ino ino;
 	struct sl_attr attr;
 	return sl_create_entry(vol, &mu, path, SL_TYPE_DIR, (uint16_t)(mode & ~umask & 07777), 0,
-			       &ino, &attr, err);
+			       &ino, &attr, NULL, NULL, err);
 }
 
 int sl_mkdirs_user(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
