@@ -989,6 +989,29 @@ static void test_leases(struct suite *s, sluice_volume *a)
 	CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/wal"), 1);
 	CHECK_RC(sluice_is_file_closed(a, NULL, "/lease/wal"), 1);
 
+	/* a written file's close ends its lease in its last commit where the backend can: no
+	 * lease_release call of its own; closed at once, and another writer may append */
+	{
+		sluice_file *fc;
+		struct sl_meta_op_stats rel0, rel1;
+		REQUIRE(sluice_open(a, NULL, "/lease/closed", SLUICE_O_CREATE, 0644, 0, &fc) == 0);
+		CHECK_RC(sluice_write(fc, d, 700), 700);
+		sl_meta_op_stats(a->core.meta, SL_META_OP_LEASE_RELEASE, &rel0);
+		CHECK_RC(sluice_close(fc), 0);
+		sl_meta_op_stats(a->core.meta, SL_META_OP_LEASE_RELEASE, &rel1);
+		CHECK(rel1.calls - rel0.calls ==
+		      (sl_meta_caps(a->core.meta) & SL_META_CAP_COMMIT_ENDS_LEASE ? 0u : 1u));
+		CHECK_RC(sluice_is_file_closed(b, NULL, "/lease/closed"), 1);
+		REQUIRE(sluice_open(b, NULL, "/lease/closed", SLUICE_O_APPEND, 0, 0, &fc) == 0);
+		CHECK_RC(sluice_write(fc, d + 700, 300), 300);
+		CHECK_RC(sluice_close(fc), 0);
+		uint8_t back[1001];
+		REQUIRE(sluice_open(b, NULL, "/lease/closed", SLUICE_O_READ, 0, 0, &fc) == 0);
+		CHECK_RC(sluice_pread(fc, back, sizeof(back), 0), 1000);
+		CHECK(!memcmp(back, d, 1000));
+		CHECK_RC(sluice_close(fc), 0);
+	}
+
 	/* the fenced writer's commits fail in their transaction: slices and compaction alike */
 	struct sl_meta *m = a->core.meta;
 	struct sl_err err = {0};

@@ -255,6 +255,9 @@ int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, si
 		if (rc)
 			return rc;
 		*done = i + 1;
+		if (r->end_lease && r->lease && /* as the slot would have in its transaction */
+		    (rc = sl_meta_lease_release(m, r->ino, r->lease, err)))
+			return rc;
 	}
 	return 0;
 }

@@ -137,6 +137,7 @@ struct sl_meta_chunk_write {
 	uint32_t indx;
 	struct sl_slice s;
 	int64_t mtime_ns;
+	bool end_lease;      /* and end lease (its stream's last commit): SL_META_CAP_COMMIT_ENDS_LEASE */
 	struct sl_attr attr; /* out: the file's attributes after this record */
 };
 
@@ -190,6 +191,9 @@ struct sl_dt_row {
  * block is in object storage, not merely staged: the gateway checks the slice's size there
  * (gateway/data.c). The writer's hflush then waits for that one upload. */
 #define SL_META_CAP_COMMIT_STORED 2u
+/* write_chunks ends a record's lease in its transaction when the record says so (end_lease: the
+ * stream's last commit, at its close), sparing close a transaction of its own. */
+#define SL_META_CAP_COMMIT_ENDS_LEASE 4u
 
 /* The gateway's store of delegation tokens and their signing keys, apart from the metadata
  * engine's slots (sl_meta_backend.token_store). Times are ms since the epoch. Each slot is one

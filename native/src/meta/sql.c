@@ -772,6 +772,7 @@ static int sql_format(struct sl_meta *m, const char *json, const struct sl_attr 
 const struct sl_meta_backend sl_meta_sql_backend = {
 	.version = SL_META_BACKEND_VERSION,
 	.name = "sql",
+	.caps = SL_META_CAP_COMMIT_ENDS_LEASE,
 	.priv_size = sizeof(struct sqlbe),
 	.init = sql_init,
 	.cleanup = sql_cleanup,

@@ -231,6 +231,7 @@ struct write_chunk_arg {
 	uint32_t indx;
 	const struct sl_slice *s;
 	int64_t mtime;
+	bool end_lease;
 	struct sl_attr attr;
 	int64_t dlen, dspace;
 };
@@ -322,6 +323,17 @@ static int write_chunks_op(struct tx *t, void *arg)
 		if (rc)
 			return rc;
 	}
+	/* a stream's last commit ends its lease (checked above, row locked) */
+	for (size_t i = 0; i < b->n; i++) {
+		const struct write_chunk_arg *a = &b->a[i];
+		int rc = a->end_lease && a->lease
+				 ? sl_sqlq_write(t, "DELETE FROM sluice_lease WHERE inode = ? AND "
+						 "sid = ? AND gen = ?", "iii", (int64_t)a->ino,
+						 (int64_t)a->lease->sid, (int64_t)a->lease->gen)
+				 : 0;
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -387,7 +399,8 @@ int sl_sql_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, siz
 	for (size_t i = 0; i < n; i++)
 		a[i] = (struct write_chunk_arg){.u = recs[i].u, .lease = recs[i].lease,
 						.ino = recs[i].ino, .indx = recs[i].indx,
-						.s = &recs[i].s, .mtime = recs[i].mtime_ns};
+						.s = &recs[i].s, .mtime = recs[i].mtime_ns,
+						.end_lease = recs[i].end_lease};
 	int rc = write_records(m, a, n, err);
 	for (size_t i = 0; !rc && i < n; i++)
 		recs[i].attr = a[i].attr;

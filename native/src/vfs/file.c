@@ -185,11 +185,12 @@ int sluice_close(sluice_file *f)
 	pthread_mutex_lock(&f->lock);
 	while (f->flushing)
 		pthread_cond_wait(&f->idle, &f->lock);
+	bool lease_ended = false; /* by the stream's last commit */
 	if (f->w)
-		rc = sl_writer_flush(f->w, err);
+		rc = sl_writer_close(f->w, &lease_ended, err);
 	sl_writer_free(f->w);
 	f->w = NULL;
-	if (f->leased) {
+	if (f->leased && !lease_ended) {
 		/* after a failed flush: its error is the one to report */
 		struct sl_err lerr = {0};
 		int lrc = sl_lease_end(&vol->core, f->ino, &f->lease, &lerr);

@@ -382,6 +382,9 @@ int sl_writer_write(struct sl_writer *w, const void *buf, size_t len, struct sl_
 /* hsync: uploads everything written (and anything an hflush staged) and commits it; returns
  * when all of it is in object storage and metadata. */
 int sl_writer_flush(struct sl_writer *w, struct sl_err *err);
+/* Close's flush: as sl_writer_flush, and the last commit ends the stream's lease where the
+ * backend can (*lease_ended; the caller ends it otherwise). Nothing is written after it. */
+int sl_writer_close(struct sl_writer *w, bool *lease_ended, struct sl_err *err);
 /* Length including buffered data. */
 uint64_t sl_writer_length(const struct sl_writer *w);
 /* hflush: makes everything written visible to new readers. With a staging area the blocks not

@@ -88,6 +88,8 @@ struct sl_writer {
 	struct sl_commit_slot slot;
 	uint64_t short_rounds; /* staging rounds whose blocks got fewer copies than asked */
 	uint64_t committed_end; /* file offset up to which slices are committed (in order) */
+	bool closing;          /* sealed for good: the last commit may end the lease */
+	bool lease_ended;      /* the last commit ended it (SL_META_CAP_COMMIT_ENDS_LEASE) */
 	struct sl_err err;     /* sticky */
 };
 
@@ -331,6 +333,23 @@ static struct wslice *commit_settle(struct sl_writer *w, struct wslice *s, bool 
 	return reap_locked(w);
 }
 
+/* Whether committing recs would start a compaction (maybe_compact's count, without counting).
+ * Called under commit_lock. */
+static bool compaction_due(const struct sl_writer *w, const struct sl_meta_chunk_write *recs,
+			   size_t n)
+{
+	uint32_t chunk = w->cc_chunk, count = w->cc_count;
+	for (size_t i = 0; i < n; i++) {
+		if (recs[i].indx != chunk) {
+			chunk = recs[i].indx;
+			count = 0;
+		}
+		if (++count % COMPACT_EVERY == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Commits every sealed slice at the head of the queue whose blocks are all stored or staged:
  * up to COMMIT_BATCH at a time in one request to the volume's group commit (commit.c), which
  * shares the transaction with other streams' commits. Threads of this stream that hflush
@@ -371,6 +390,12 @@ static void commit_ready(struct sl_writer *w)
 					.s = {.pos = s->pos, .id = s->id, .size = s->len, .off = 0,
 					      .len = s->len}};
 		}
+		/* The stream's last commit, at its close, ends its lease too: one transaction
+		 * fewer. Not while a compaction, which needs the lease, runs or would start. */
+		if (nrec && !w->head && w->closing && w->leased && !failed && !w->compacting &&
+		    (sl_meta_caps(w->v->meta) & SL_META_CAP_COMMIT_ENDS_LEASE) &&
+		    !compaction_due(w, recs, nrec))
+			recs[nrec - 1].end_lease = true;
 		pthread_mutex_unlock(&w->lock);
 		if (!nb)
 			break;
@@ -387,6 +412,8 @@ static void commit_ready(struct sl_writer *w)
 			sl_err_wrap(&w->err, "commit of a slice of inode %llu",
 				    (unsigned long long)w->ino);
 		}
+		if (!rc && nrec && recs[nrec - 1].end_lease && done == nrec)
+			w->lease_ended = true;
 		struct key_list retire = {0}, forget = {0};
 		struct wslice *done_list = NULL;
 		size_t r = 0; /* records of batch[0..i) */
@@ -879,11 +906,29 @@ static struct wblock *first_unstored(struct sl_writer *w)
 	return NULL;
 }
 
+static int flush(struct sl_writer *w, bool closing, struct sl_err *err);
+
 int sl_writer_flush(struct sl_writer *w, struct sl_err *err)
+{
+	return flush(w, false, err);
+}
+
+int sl_writer_close(struct sl_writer *w, bool *lease_ended, struct sl_err *err)
+{
+	int rc = flush(w, true, err);
+	pthread_mutex_lock(&w->lock);
+	*lease_ended = w->lease_ended;
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+static int flush(struct sl_writer *w, bool closing, struct sl_err *err)
 {
 	pthread_rwlock_wrlock(&w->gate);
 	pthread_mutex_lock(&w->lock);
 	int rc = seal_current(w);
+	if (!rc && closing)
+		w->closing = true; /* nothing is written after this */
 	if (!rc)
 		resubmit_failed(w); /* one more try for what failed before */
 	pthread_mutex_unlock(&w->lock);
