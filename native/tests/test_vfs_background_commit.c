@@ -17,11 +17,9 @@
  *   - bad settings are refused with a message naming the key.
  * On SQLite + files and on MariaDB + S3. */
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vfs/vfs.h"
@@ -69,15 +67,17 @@ static uint64_t committed_length(sluice_volume *o, const char *path)
 	return st.length;
 }
 
-/* Opens path on v and checks that it holds exactly len bytes of the pattern seed. */
-static int check_records(sluice_volume *v, const char *path, size_t len, unsigned seed)
+/* Opens path on v and checks that it starts with len bytes of the pattern seed and, exact,
+ * holds no more. */
+static int check_bytes(sluice_volume *v, const char *path, size_t len, unsigned seed, bool exact)
 {
 	sluice_file *f;
 	int rc = sluice_open(v, NULL, path, SLUICE_O_READ, 0, 0, &f);
 	if (rc)
 		return rc;
-	uint8_t *buf = malloc(len + 1);
-	ssize_t n = sluice_pread(f, buf, len + 1, 0);
+	size_t want = len + (exact ? 1 : 0);
+	uint8_t *buf = malloc(want ? want : 1);
+	ssize_t n = sluice_pread(f, buf, want, 0);
 	sluice_close(f);
 	rc = n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO;
 	for (size_t i = 0; !rc && i < len; i++)
@@ -87,22 +87,9 @@ static int check_records(sluice_volume *v, const char *path, size_t len, unsigne
 	return rc;
 }
 
-/* Opens path on v and checks that it starts with len bytes of the pattern seed. */
-static int check_prefix(sluice_volume *v, const char *path, size_t len, unsigned seed)
+static int check_records(sluice_volume *v, const char *path, size_t len, unsigned seed)
 {
-	sluice_file *f;
-	int rc = sluice_open(v, NULL, path, SLUICE_O_READ, 0, 0, &f);
-	if (rc)
-		return rc;
-	uint8_t *buf = malloc(len);
-	ssize_t n = sluice_pread(f, buf, len, 0);
-	sluice_close(f);
-	rc = n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO;
-	for (size_t i = 0; !rc && i < len; i++)
-		if (buf[i] != byte_at(i, seed))
-			rc = -EBADMSG;
-	free(buf);
-	return rc;
+	return check_bytes(v, path, len, seed, true);
 }
 
 static int append_record(sluice_file *f, size_t off, unsigned seed)
@@ -276,35 +263,6 @@ static void test_threads(sluice_volume *w, sluice_volume *r, sluice_volume *o)
 /* ---- kill -9 ---------------------------------------------------------------------------- */
 enum { KILL_THREADS = 4, KILL_AFTER = 60 };
 
-struct killed_thread {
-	sluice_volume *vol;
-	pthread_mutex_t *out_lock;
-	int t;
-};
-
-static void *killed_main(void *arg)
-{
-	struct killed_thread *k = arg;
-	char path[32];
-	snprintf(path, sizeof(path), "/%s-%d", prefix, k->t);
-	sluice_file *f;
-	if (sluice_open(k->vol, NULL, path, SLUICE_O_CREATE, 0644, 0, &f)) {
-		fprintf(stderr, "writer: %s\n", sluice_last_error(k->vol));
-		exit(1);
-	}
-	for (size_t off = 0;; off += RECORD_LEN) {
-		if (append_record(f, off, 20 + (unsigned)k->t) || sluice_hflush(f)) {
-			fprintf(stderr, "writer: %s\n", sluice_last_error(k->vol));
-			exit(1);
-		}
-		pthread_mutex_lock(k->out_lock);
-		printf("%d %zu\n", k->t, off + RECORD_LEN);
-		fflush(stdout);
-		pthread_mutex_unlock(k->out_lock);
-	}
-	return NULL;
-}
-
 /* --writer META PORT DIR PREFIX: W with a one-minute commit delay and heartbeats every second,
  * until the test kills it. */
 static int writer_main(char **argv)
@@ -314,16 +272,8 @@ static int writer_main(char **argv)
 	snprintf(prefix, sizeof(prefix), "%s", argv[5]);
 	heartbeat = "1";
 	sluice_volume *w = node(argv[2], "127.0.0.2", "60000");
-	pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
-	struct killed_thread k[KILL_THREADS];
-	pthread_t th[KILL_THREADS];
-	for (int t = 0; t < KILL_THREADS; t++) {
-		k[t] = (struct killed_thread){.vol = w, .out_lock = &out_lock, .t = t};
-		if (pthread_create(&th[t], NULL, killed_main, &k[t]))
-			return 1;
-	}
-	for (;;)
-		pause();
+	return tu_run_wal_writers(w, KILL_THREADS, prefix, SLUICE_O_CREATE, byte_at, 20,
+				  RECORD_LEN);
 }
 
 /* Runs W in a process of its own until it acknowledged KILL_AFTER records, kills it with
@@ -332,26 +282,11 @@ static int writer_main(char **argv)
 static void run_killed_writer(const char *self, const char *meta, sluice_volume *o,
 			      size_t acked[KILL_THREADS])
 {
-	FILE *out;
 	char *const wargv[] = {(char *)self, "--writer", (char *)meta, port, dir, prefix, NULL};
-	pid_t pid = tu_spawn(wargv, &out);
-	memset(acked, 0, KILL_THREADS * sizeof(*acked));
-	int t, n = 0;
-	size_t end;
-	while (n < KILL_AFTER && fscanf(out, "%d %zu", &t, &end) == 2 && t >= 0 &&
-	       t < KILL_THREADS) {
-		acked[t] = end > acked[t] ? end : acked[t];
-		n++;
-	}
-	kill(pid, SIGKILL);
-	int status = 0;
-	waitpid(pid, &status, 0);
-	fclose(out);
-	CHECK_RC(n, KILL_AFTER);
-	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	tu_kill_after_acks(wargv, KILL_THREADS, KILL_AFTER, acked);
 	/* the metadata lacks acknowledged records (their commits waited for the delay) */
 	size_t missing = 0;
-	for (t = 0; t < KILL_THREADS; t++) {
+	for (int t = 0; t < KILL_THREADS; t++) {
 		char path[32];
 		snprintf(path, sizeof(path), "/%s-%d", prefix, t);
 		uint64_t len = committed_length(o, path);
@@ -407,7 +342,7 @@ static void test_lost_writer(const char *self, const char *meta, sluice_volume *
 		char path[32];
 		snprintf(path, sizeof(path), "/%s-%d", prefix, t);
 		if (acked[t])
-			CHECK_RC(check_prefix(r, path, acked[t], 20 + (unsigned)t), 0);
+			CHECK_RC(check_bytes(r, path, acked[t], 20 + (unsigned)t, false), 0);
 	}
 	CHECK(atomic_load(&sl_peers_stats(r->core.peers)->records_committed) > 0);
 	/* O is outside the group: it reads once R handed its copies over (uploaded them) */
@@ -514,24 +449,10 @@ int main(int argc, char **argv)
 	tu_format(&fo);
 	run(self, meta, "sqlite3 + file");
 
-	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
-	if (endpoint && *endpoint) {
-		struct tu_mysql_db db;
-		tu_mysql_db_create(&db, "bgcommit");
-		char s3bucket[1024];
-		snprintf(s3bucket, sizeof(s3bucket), "%s/bgcommit-%d", endpoint, (int)getpid());
-		sluice_format_options mfo = {
-			.meta_url = db.url, .name = "bgvol", .storage = "minio", .bucket = s3bucket,
-			.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
-			.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY")};
-		tu_format(&mfo);
+	struct tu_mysql_db db;
+	if (tu_mysql_s3_volume(&db, "bgcommit", "bgvol", NULL)) {
 		run(self, db.url, "mysql + s3");
 		CHECK(tu_mysql_db_drop(&db) == 0);
-	} else if (tu_services_required()) {
-		fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");
-		CHECK(!"services");
-	} else {
-		fprintf(stderr, "MariaDB + S3 part skipped: no services (run through make test)\n");
 	}
 	return tu_finish("test_vfs_background_commit");
 }

@@ -188,38 +188,6 @@ static uint64_t gets(sluice_volume *v)
 enum { THREADS = 4, RECORD_LEN = 1024, KILL_AFTER = 120 };
 #define HOLD 3600 /* a grace period no replica of a test reaches: a sweep only writes files */
 
-struct wal_thread {
-	sluice_volume *vol;
-	pthread_mutex_t *out_lock;
-	int t;
-};
-
-static void *wal_main(void *arg)
-{
-	struct wal_thread *w = arg;
-	char path[32];
-	snprintf(path, sizeof(path), "/wal-%d", w->t);
-	sluice_file *f;
-	if (sluice_open(w->vol, NULL, path, SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &f)) {
-		fprintf(stderr, "writer: %s\n", sluice_last_error(w->vol));
-		exit(1);
-	}
-	uint8_t rec[RECORD_LEN];
-	for (size_t off = 0;; off += RECORD_LEN) {
-		for (size_t k = 0; k < RECORD_LEN; k++)
-			rec[k] = byte_at(off + k, (unsigned)w->t);
-		if (sluice_write(f, rec, RECORD_LEN) != RECORD_LEN || sluice_hflush(f)) {
-			fprintf(stderr, "writer: %s\n", sluice_last_error(w->vol));
-			exit(1);
-		}
-		pthread_mutex_lock(w->out_lock);
-		printf("%d %zu\n", w->t, off + RECORD_LEN);
-		fflush(stdout);
-		pthread_mutex_unlock(w->out_lock);
-	}
-	return NULL;
-}
-
 static int writer_main(char **argv)
 {
 	/* --writer META BUCKET CACHEDIR PORT REPLICAS */
@@ -237,16 +205,8 @@ static int writer_main(char **argv)
 		fprintf(stderr, "writer: %s\n", msg);
 		return 1;
 	}
-	pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
-	struct wal_thread w[THREADS];
-	pthread_t t[THREADS];
-	for (int i = 0; i < THREADS; i++) {
-		w[i] = (struct wal_thread){.vol = vol, .out_lock = &out_lock, .t = i};
-		if (pthread_create(&t[i], NULL, wal_main, &w[i]))
-			return 1;
-	}
-	for (;;)
-		pause(); /* until the test kills us */
+	return tu_run_wal_writers(vol, THREADS, "wal", SLUICE_O_CREATE | SLUICE_O_OVERWRITE,
+				  byte_at, 0, RECORD_LEN);
 }
 
 static int read_records(sluice_volume *v, int t, size_t len)
@@ -276,23 +236,9 @@ static int read_records(sluice_volume *v, int t, size_t len)
 static void wal_until_killed(const char *self, const char *meta, const char *broken,
 			     const char *wcache, const char *replicas, size_t acked[THREADS])
 {
-	FILE *out;
 	char *const wargv[] = {(char *)self, "--writer", (char *)meta, (char *)broken,
 			       (char *)wcache, port, (char *)replicas, NULL};
-	pid_t pid = tu_spawn(wargv, &out);
-	int t, n = 0;
-	size_t end;
-	memset(acked, 0, THREADS * sizeof(*acked));
-	while (n < KILL_AFTER && fscanf(out, "%d %zu", &t, &end) == 2 && t >= 0 && t < THREADS) {
-		acked[t] = end > acked[t] ? end : acked[t];
-		n++;
-	}
-	kill(pid, SIGKILL);
-	int status = 0;
-	waitpid(pid, &status, 0);
-	fclose(out);
-	CHECK_RC(n, KILL_AFTER);
-	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	tu_kill_after_acks(wargv, THREADS, KILL_AFTER, acked);
 }
 
 /* The replicas the holders keep as files (a small one has none until its holder's sweep). */
@@ -829,27 +775,12 @@ int main(int argc, char **argv)
 	test_exactly_once(self, meta, broken, "sqlite", true);
 
 	/* on MariaDB + S3 too (make test's services) */
-	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
-	if (endpoint && *endpoint) {
-		struct tu_mysql_db db;
-		tu_mysql_db_create(&db, "peers");
-		char s3bucket[1024];
-		snprintf(s3bucket, sizeof(s3bucket), "%s/peers-%d", endpoint, (int)getpid());
-		sluice_format_options fo = {
-			.meta_url = db.url, .name = "peervol", .storage = "minio", .bucket = s3bucket,
-			.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
-			.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"),
-			.compression = "lz4"};
-		tu_format(&fo);
+	struct tu_mysql_db db;
+	if (tu_mysql_s3_volume(&db, "peers", "peervol", "lz4")) {
 		test_replicated_hflush(self, db.url, "http://127.0.0.1:9/refused", "mysql");
 		test_exactly_once(self, db.url, "http://127.0.0.1:9/refused", "mysql", false);
 		test_exactly_once(self, db.url, "http://127.0.0.1:9/refused", "mysql", true);
 		CHECK(tu_mysql_db_drop(&db) == 0);
-	} else if (tu_services_required()) {
-		fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");
-		CHECK(!"services");
-	} else {
-		fprintf(stderr, "MariaDB + S3 part skipped: no services (run through make test)\n");
 	}
 	return tu_finish("test_vfs_peers");
 }

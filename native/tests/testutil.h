@@ -6,6 +6,7 @@
 #define SL_TESTUTIL_H
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int tu_failures;
@@ -155,6 +157,28 @@ static inline pid_t tu_spawn(char *const argv[], FILE **out)
 	*out = fdopen(fds[0], "r");
 	REQUIRE(*out != NULL);
 	return pid;
+}
+
+/* Runs argv, a writer whose threads print "THREAD END" for each record they had acknowledged,
+ * until it printed `after` such lines, then kills it with SIGKILL and reaps it, checking both:
+ * acked[t] (for threads 0..nthreads-1) gets thread t's highest acknowledged end. */
+static inline void tu_kill_after_acks(char *const argv[], int nthreads, int after, size_t *acked)
+{
+	FILE *out;
+	pid_t pid = tu_spawn(argv, &out);
+	int t, n = 0;
+	size_t end;
+	memset(acked, 0, (size_t)nthreads * sizeof(*acked));
+	while (n < after && fscanf(out, "%d %zu", &t, &end) == 2 && t >= 0 && t < nthreads) {
+		acked[t] = end > acked[t] ? end : acked[t];
+		n++;
+	}
+	kill(pid, SIGKILL);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	fclose(out);
+	CHECK_RC(n, after);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 static inline int tu_finish(const char *name)

@@ -6,6 +6,7 @@
 #ifndef SL_VOLUME_TESTUTIL_H
 #define SL_VOLUME_TESTUTIL_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "sluice.h"
@@ -82,6 +83,92 @@ static inline void tu_fill_pattern(uint8_t *buf, size_t n, uint64_t seed)
 		x ^= x << 17;
 		buf[i] = (uint8_t)x;
 	}
+}
+
+/* A volume on make test's MariaDB and S3 server: a new database (db, dropped by the caller with
+ * tu_mysql_db_drop) and bucket named after prefix, formatted as name (compression: NULL or an
+ * algorithm). false without the services: the caller skips its MariaDB + S3 part, which fails
+ * the test when services are required. */
+static inline bool tu_mysql_s3_volume(struct tu_mysql_db *db, const char *prefix, const char *name,
+				      const char *compression)
+{
+	const char *endpoint = getenv("SLUICE_TEST_S3_ENDPOINT");
+	if (!endpoint || !*endpoint) {
+		if (tu_services_required()) {
+			fprintf(stderr, "SLUICE_TEST_S3_ENDPOINT is not set but services are required\n");
+			CHECK(!"services");
+		} else {
+			fprintf(stderr, "MariaDB + S3 part skipped: no services (run through make test)\n");
+		}
+		return false;
+	}
+	tu_mysql_db_create(db, prefix);
+	char bucket[1024];
+	snprintf(bucket, sizeof(bucket), "%s/%s-%d", endpoint, prefix, (int)getpid());
+	sluice_format_options fo = {
+		.meta_url = db->url, .name = name, .storage = "minio", .bucket = bucket,
+		.access_key = tu_service_env("SLUICE_TEST_S3_ACCESS_KEY"),
+		.secret_key = tu_service_env("SLUICE_TEST_S3_SECRET_KEY"), .compression = compression};
+	tu_format(&fo);
+	return true;
+}
+
+/* The writer process of the kill -9 tests (tu_kill_after_acks): nthreads threads, thread t
+ * appending records of len bytes to "/PREFIX-t" (opened with open_flags, SLUICE_O_CREATE and
+ * more), byte i of it being at(i, seed_base + t), each hflushed, and printing "t END" for each
+ * acknowledged end, until the process is killed; it exits on an error. Never returns. */
+struct tu_wal_thread {
+	sluice_volume *vol;
+	pthread_mutex_t *out_lock;
+	const char *prefix;
+	int flags, t;
+	uint8_t (*at)(size_t i, unsigned seed);
+	unsigned seed;
+	size_t len;
+};
+
+static inline void *tu_wal_thread_main(void *arg)
+{
+	struct tu_wal_thread *w = arg;
+	char path[64];
+	snprintf(path, sizeof(path), "/%s-%d", w->prefix, w->t);
+	sluice_file *f;
+	uint8_t *rec = malloc(w->len);
+	if (!rec || sluice_open(w->vol, NULL, path, w->flags, 0644, 0, &f)) {
+		fprintf(stderr, "writer: %s\n", sluice_last_error(w->vol));
+		exit(1);
+	}
+	for (size_t off = 0;; off += w->len) {
+		for (size_t k = 0; k < w->len; k++)
+			rec[k] = w->at(off + k, w->seed);
+		if (sluice_write(f, rec, w->len) != (ssize_t)w->len || sluice_hflush(f)) {
+			fprintf(stderr, "writer: %s\n", sluice_last_error(w->vol));
+			exit(1);
+		}
+		pthread_mutex_lock(w->out_lock);
+		printf("%d %zu\n", w->t, off + w->len);
+		fflush(stdout);
+		pthread_mutex_unlock(w->out_lock);
+	}
+	return NULL;
+}
+
+static inline int tu_run_wal_writers(sluice_volume *vol, int nthreads, const char *prefix,
+				     int open_flags, uint8_t (*at)(size_t i, unsigned seed),
+				     unsigned seed_base, size_t len)
+{
+	static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct tu_wal_thread *w = calloc((size_t)nthreads, sizeof(*w));
+	REQUIRE(w != NULL);
+	for (int t = 0; t < nthreads; t++) {
+		pthread_t th;
+		w[t] = (struct tu_wal_thread){.vol = vol, .out_lock = &out_lock, .prefix = prefix,
+					      .flags = open_flags, .t = t, .at = at,
+					      .seed = seed_base + (unsigned)t, .len = len};
+		REQUIRE(pthread_create(&th, NULL, tu_wal_thread_main, &w[t]) == 0);
+	}
+	for (;;)
+		pause(); /* until the test kills us */
 }
 
 #endif
