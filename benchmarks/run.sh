@@ -47,28 +47,41 @@ OUT=$ROOT/benchmarks/results/$(date -u +%Y-%m-%d)-$COMMIT
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -rf "$OUT"/results.jsonl "$OUT"/wal-*.csv "$OUT"/*.png "$OUT"/work "$OUT"/core.md \
+  "$OUT"/core.tsv "$OUT"/obtain.tsv \
   "$OUT"/libhdfs.md "$OUT"/libhdfs.jsonl \
   "$OUT"/walpe "$OUT"/walpe.md "$OUT"/walpe.jsonl # a rerun starts afresh
 log() { echo "== $*" >&2; }
+export OBTAIN_TSV=$OUT/obtain.tsv
+source benchmarks/obtain.sh
 
 bash tests/env/deps.sh bench
 SLUICE_JAR=$(ls "$ROOT"/target/sluice-hadoop-*.jar 2>/dev/null | grep -v -e sources -e original | head -1)
 [ -n "$SLUICE_JAR" ] || { echo "no Sluice jar in target/: run make first" >&2; exit 1; }
 log "building the driver (benchmarks/hadoop)"
-(cd benchmarks/hadoop && mvn -B -ntp -q package)
+obtain_mvn_package benchmarks/hadoop "Hadoop client, S3A, MiniDFSCluster (the driver's Maven dependencies)" 3.3.6
 DRIVER_CP=$ROOT/benchmarks/hadoop/target/classes:$(cat benchmarks/hadoop/target/classpath.txt)
 
 declare -A UNAVAILABLE
 JFS_JAR=""
 if [[ " $PEERS $WALPE_PEERS " == *" juicefs-"* ]]; then
   log "obtaining the JuiceFS Hadoop SDK"
-  if ! JFS_JAR=$(benchmarks/peers/juicefs-sdk.sh 2>"$OUT/juicefs-sdk.log"); then
+  jfs_version=1.4.1 # juicefs-sdk.sh's default, keyed so in the tools cache
+  jfs_cached=no; [ -f "$TOOLS/juicefs-sdk-$jfs_version/.complete" ] && jfs_cached=yes
+  if ! JFS_JAR=$(obtain_timed "JuiceFS Hadoop SDK" "$jfs_version" $jfs_cached \
+      benchmarks/peers/juicefs-sdk.sh "$jfs_version" 2>"$OUT/juicefs-sdk.log"); then
     UNAVAILABLE[juicefs]="$(tail -1 "$OUT/juicefs-sdk.log")"
     JFS_JAR=""
   fi
 fi
 
+# MinIO is built once into the tools cache when the S3 server first starts; its time, when it was
+# not cached, is that of starting all the services (MariaDB and the KDC come with the system).
+minio_version=$(sed -n 's/^MINIO_VERSION=//p' tests/env/s3-server.sh)
+minio_cached=no; [ -x "$TOOLS/minio-$minio_version/minio" ] && minio_cached=yes
+services_started=$SECONDS
 source tests/env/services.sh bench >/dev/null
+obtain_record "MinIO (S3 server)" "$minio_version" $minio_cached \
+  "$([ $minio_cached = yes ] && echo 0 || echo $((SECONDS - services_started)))"
 S3=$SLUICE_TEST_S3_ENDPOINT
 $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE IF NOT EXISTS bench"
 MYSQL_META="${SLUICE_TEST_MYSQL_URL%/*}/bench"
