@@ -10,8 +10,11 @@
 # (benchmarks/hflush.sh): WAL hflush latency at 1-16 threads with one and two copies next to a
 # 3-DataNode HDFS, and cold reads from the cache group next to object storage. The walpe part
 # (benchmarks/walpe.sh): HBase's WALPerformanceEvaluation on Sluice, HDFS and the JuiceFS SDK.
-# Writes benchmarks/results/<date>-<commit>/: report.md, PNG charts, results.jsonl/csv, raw
-# latencies, logs. Nothing here is a test.
+# The peers part also lists a directory of 100,000 entries (10,000 quick) and sums the tree
+# holding them (driver workload bigdir) on Sluice and the JuiceFS SDK (both databases) and HDFS.
+# Writes benchmarks/results/<date>-<commit>/: report.md (opening with the goals of issue 17,
+# passed or not: report.py's GOALS), PNG charts, results.jsonl/csv, core.tsv, obtain.tsv (how
+# long obtaining each peer took), raw latencies, logs. Nothing here is a test.
 #
 #   SLUICE_BENCH_MODE=quick|full (default full: about 30 minutes; quick: a first look)
 #   SLUICE_BENCH_REPS=N          (default: quick 1, full 3)
@@ -266,7 +269,7 @@ export B_TITLE="$MODE mode, commit $COMMIT, $(date -u +%Y-%m-%dT%H:%MZ)"
 export B_MACHINE="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
 export B_VERSIONS="Hadoop 3.3.6 client, hadoop-aws 3.3.6 (S3A), MiniDFSCluster 3.3.6; JuiceFS SDK: $(if [ -n "$JFS_JAR" ]; then echo "$(basename "$JFS_JAR") built from its Go module with Maven (benchmarks/peers/juicefs-sdk.sh)"; else echo none; fi); $($SLUICE_TEST_MYSQL_ADMIN -N -e 'SELECT VERSION()' 2>/dev/null) (MariaDB); MinIO from tests/env/s3-server.sh; $(java -version 2>&1 | head -1)"
 export B_SETTINGS="$REPS repetition(s), peers interleaved per repetition; $SIZES_TEXT; buffers 300 MiB, 20 parallel transfers, a disk cache per peer that has one; cold = new FileSystem instance, emptied cache dir, dropped page cache; the peers ran for ${peers_seconds} s; parts run: $PARTS"
-export B_MODE=$MODE
+export B_MODE=$MODE B_PARTS=$PARTS B_PEERS=$PEERS
 B_UNAVAILABLE=$(for k in "${!UNAVAILABLE[@]}"; do printf '%s\t%s\n' "$k" "${UNAVAILABLE[$k]}"; done)
 export B_UNAVAILABLE
 /usr/bin/python3 - "$OUT/meta.json" <<'EOF'
@@ -275,6 +278,7 @@ e = os.environ
 unavailable = dict(l.split("\t", 1) for l in e["B_UNAVAILABLE"].splitlines() if "\t" in l)
 json.dump({"title": e["B_TITLE"], "machine": e["B_MACHINE"], "versions": e["B_VERSIONS"],
            "settings": e["B_SETTINGS"], "mode": e["B_MODE"], "unavailable": unavailable,
+           "parts": e["B_PARTS"].split(), "peers": e["B_PEERS"].split(),
            "appendix": ["core.md", "spark.md", "libhdfs.md", "walpe.md"]}, open(sys.argv[1], "w"), indent=1)
 EOF
 report=$(/usr/bin/python3 benchmarks/report.py "$OUT")
