@@ -128,6 +128,6 @@ shim_seconds=$(( $(date +%s) - started ))
 export LH_ROWS=$ROWS LH_REPS=$REPS LH_SIZE=$SIZE_MIB LH_OPS=$PREAD_OPS LH_ROUNDS=$ROUNDS
 export LH_UNAVAILABLE=$UNAVAILABLE LH_PARQUET_S=$parquet_seconds LH_SHIM_S=$shim_seconds
 export LH_APACHE_INFO="$( [ -n "$APACHE" ] && head -n 2 "$APACHE/BUILD-INFO" | paste -sd ';' )"
-export LH_PYARROW=$VERSION LH_JAVA="$("$JDK/bin/java" -version 2>&1 | head -n 1)"
+export LH_PYARROW=$pyarrow LH_JAVA="$("$JDK/bin/java" -version 2>&1 | head -n 1)"
 /usr/bin/python3 benchmarks/libhdfs_report.py "$JSONL" >"$OUT/libhdfs.md"
 echo "$OUT/libhdfs.md"
