@@ -16,7 +16,8 @@
 # passed or not: report.py's GOALS), PNG charts, results.jsonl/csv, core.tsv, obtain.tsv (how
 # long obtaining each peer took), raw latencies, logs. Nothing here is a test.
 #
-#   SLUICE_BENCH_MODE=quick|full (default full: about 30 minutes; quick: a first look)
+#   SLUICE_BENCH_MODE=quick|full (default full: about 40 minutes, at most 45; quick: a first
+#                                 look in about 9 minutes, at most 15)
 #   SLUICE_BENCH_REPS=N          (default: quick 1, full 3)
 #   SLUICE_BENCH_PEERS="..."     (default: all; names below)
 #   SLUICE_BENCH_ONLY="..."      (default: "peers core libhdfs spark hflush walpe", the parts to
@@ -175,12 +176,14 @@ for p in $PEERS; do
 done
 unset 'UNAVAILABLE[juicefs]'
 
-# Sizes. Full mode fits the 30 minutes on 2 cores with 3 repetitions of 8 peers, so some
-# are below the figures (said in the report): 512 MiB sequential files, 3,000 metadata
-# files (1,000 on S3A, whose every operation is several HTTP requests; ops/s barely depend on the
-# count once directories hold 1,000 entries), 1,000 WAL records, 500 small files. The large
-# directory holds the 100,000 entries in full mode, 10,000 in quick; its files are made
-# once per peer (on 16 threads; peer_sizes) and kept for the next repetitions.
+# Sizes. Full mode, every part, fits in 45 minutes on 2 busy cores with 3 repetitions of 8 peers
+# (39 minutes measured with `make` up to date, the peers part 23 of them), so some sizes are
+# below the figures (said in the report): 512 MiB sequential files, 3,000 metadata files
+# (1,000 on S3A, whose every operation is several HTTP requests; ops/s barely depend on the count
+# once directories hold 1,000 entries), 1,000 WAL records, 500 small files. The large directory
+# holds the 100,000 entries in full mode (making them took 20-80 s per peer, 4.5 minutes
+# in all), 10,000 in quick; its files are made once per peer (on 16 threads; peer_sizes) and
+# kept for the next repetitions.
 if [ "$MODE" = full ]; then
   SIZES=(--size 512 --meta-files 3000 --pread-ops 500 --wal-records 1000 --small-files 500
          --dfsio-files 4 --dfsio-mib 64 --nnbench-files 500 --bigdir-files 100000)
