@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # core.sh - the C benchmark of libsluice (benchmarks/core_bench.c), each figure next to the raw
 # limit measured in the same run; called by run.sh with the services already up. Writes
-# OUT/core.md.
+# OUT/core.md, and every figure as "PART.NAME VALUE UNIT" lines to OUT/core.tsv (report.py's
+# headline table reads them).
 #   core.sh OUT MYSQL-META-BASE WORK SIZE_MIB NFILES NWAL CACHE_MIB
 set -euo pipefail
 # `|| true` in this script marks best-effort cleanup and reporting only (stopping processes that
@@ -91,6 +92,8 @@ for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlit
   [ -n "${R[$k]:-}" ] || { echo "benchmark step $k produced no figure; see the errors above" >&2; exit 1; }
 done
 
+for k in "${!R[@]}"; do printf '%s %s\n' "$k" "${R[$k]}"; done | sort >"$OUT/core.tsv"
+
 ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # table COLUMN...: the header and rule of a markdown table
 table() {
@@ -118,6 +121,18 @@ backend_name() { if [ "$1" = s3 ]; then echo "MariaDB + S3"; else echo "SQLite +
     for op in create stat rename delete; do
       echo "| $op, $db | ${R[$db.sluice_$op]} | ${R[$db.raw_db_txn]} (1-row txn) | $(ratio "${R[$db.sluice_$op]}" "${R[$db.raw_db_txn]}") |"
     done
+  done
+  echo
+  echo "What the sequential I/O above cost the process (C API, one process per backend): CPU seconds"
+  echo "(user + system, getrusage) per GiB moved (the write from opening the volume to its shutdown,"
+  echo "the read from opening a new handle to the last byte), and the peak resident set of each"
+  echo "phase (VmHWM, its window reset through /proc/self/clear_refs), against the cap of the"
+  echo "volume's memory-size plus 64 MiB."
+  echo
+  table backend "write CPU s/GiB" "read CPU s/GiB" "write peak RSS" "read peak RSS" "cap (memory-size + 64 MiB)"
+  for b in file s3; do
+    mem=${R[$b.memory_size]:-0 MiB}
+    echo "| $(backend_name $b) | ${R[$b.sluice_write_cpu_s_per_gib]:-} | ${R[$b.sluice_read_cpu_s_per_gib]:-} | ${R[$b.sluice_write_peak_rss]:-} | ${R[$b.sluice_read_peak_rss]:-} | $(( ${mem%% *} + 64 )) MiB |"
   done
   echo
   echo "Kerberos mode: the same metadata workload on the same MariaDB database, directly and through"

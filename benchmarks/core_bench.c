@@ -4,6 +4,11 @@
  * the raw limit measured in the same run: a plain file copy on the same disk (file storage), raw
  * 4 MiB PUT/GET at the same concurrency (S3), the database's single-row transaction rate (meta).
  *
+ * `data` also prints what the write and the read cost the process: CPU seconds (user + system,
+ * getrusage) per GiB moved and the peak resident set (VmHWM, reset before each phase through
+ * /proc/self/clear_refs; ru_maxrss, the process's lifetime peak, where that is refused), next to
+ * the memory-size the volume was opened with, for the report's memory cap check.
+ *
  * It also measures the durability calls of a write-ahead log (1 KiB record + hflush, + hsync:
  * latency percentiles, next to one raw PUT plus one database transaction) and reads through the
  * disk cache (warm, next to a plain read of a local file holding the same bytes).
@@ -34,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,11 +57,63 @@ static double now_s(void)
 }
 
 #define MAX_EXTRA 16
+#define MEMORY_SIZE_MIB 512 /* the volume's memory-size below: the cap's buffer part */
+#define MEMORY_SIZE_TEXT "512M"
+
+/* User plus system CPU seconds of the whole process so far (every thread of the volume). */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Starts a new peak-RSS window: "5" to clear_refs resets VmHWM to the current RSS; where that
+ * is refused, the peak read afterwards is the process's lifetime peak. */
+static void peak_rss_reset(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY);
+	if (fd < 0)
+		return;
+	if (write(fd, "5", 1) != 1)
+		fprintf(stderr, "core_bench: clear_refs: %s (peak RSS over the process's life)\n",
+			strerror(errno));
+	close(fd);
+}
+
+/* Peak resident set in MiB: VmHWM of /proc/self/status, else getrusage's ru_maxrss. */
+static double peak_rss_mib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (kib < 0) {
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		kib = ru.ru_maxrss;
+	}
+	return (double)kib / 1024.0;
+}
+
+/* Prints the cost of one phase that moved size bytes since cpu0 (cpu_s) and the peak RSS of
+ * its window (of the process's life so far where the window could not be started). */
+static void print_cost(const char *phase, double cpu0, uint64_t size)
+{
+	printf("%s_cpu_s_per_gib %.3f s/GiB\n", phase,
+	       (cpu_s() - cpu0) / ((double)size / (double)(1u << 30)));
+	printf("%s_peak_rss %.1f MiB\n", phase, peak_rss_mib());
+}
 
 static sluice_volume *open_volume_cache(const char *meta, const char *cache_dir)
 {
 	/* Readahead of 20 blocks and 20 upload threads: the concurrency the raw limits use. */
-	sluice_kv conf[6 + MAX_EXTRA] = {{"meta", meta}, {"memory-size", "512M"},
+	sluice_kv conf[6 + MAX_EXTRA] = {{"meta", meta}, {"memory-size", MEMORY_SIZE_TEXT},
 					 {"readahead", "80M"}, {"max-uploads", "20"},
 					 {"max-downloads", "20"}};
 	size_t n = 5;
@@ -250,14 +308,22 @@ static int bench_data(const char *meta, uint64_t mib)
 {
 	uint64_t size = mib << 20;
 	uint8_t *buf = pattern_buf(IO);
+	/* each phase's cost window spans the handle's whole life: its threads' start and end too */
+	peak_rss_reset();
+	double cpu0 = cpu_s();
 	sluice_volume *vol = open_volume(meta);
 	printf("sluice_write %.1f MiB/s\n", write_seq(vol, "/bench-seq", buf, size));
 	sluice_shutdown(vol);
+	print_cost("sluice_write", cpu0, size);
 
+	peak_rss_reset();
+	cpu0 = cpu_s();
 	vol = open_volume(meta); /* cold: a new handle has an empty block cache */
 	if (!strcmp(vol->core.format.storage, "file"))
 		nftw(vol->core.format.bucket, drop_file_cache, 16, FTW_PHYS);
 	printf("sluice_read %.1f MiB/s\n", read_all(vol, "/bench-seq", size));
+	print_cost("sluice_read", cpu0, size);
+	printf("memory_size %d MiB\n", MEMORY_SIZE_MIB);
 
 	struct sl_volume_core *v = &vol->core;
 	if (!strcmp(v->format.storage, "file"))

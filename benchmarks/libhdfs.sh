@@ -22,10 +22,15 @@ rm -f "$JSONL"
 log() { echo "== $*" >&2; }
 
 # pyarrow: the virtualenv of tests/libhdfs-pyarrow.sh (same version, same place)
-VENV=$(bash tests/env/pyvenv.sh pyarrow "${SLUICE_PYARROW_VERSION:-26.0.1}")
+source benchmarks/obtain.sh
+pyarrow=${SLUICE_PYARROW_VERSION:-26.0.1}
+cached=no; [ -f "$TOOLS/pyarrow-$pyarrow/.complete" ] && cached=yes
+VENV=$(obtain_timed pyarrow "$pyarrow" $cached bash tests/env/pyvenv.sh pyarrow "$pyarrow")
 
 UNAVAILABLE=""
-if ! APACHE=$(JAVA_HOME=$JDK benchmarks/peers/apache-libhdfs.sh 2>"$OUT/apache-libhdfs.log"); then
+cached=no; [ -f "$TOOLS/apache-libhdfs-pydoop-2.0.0/.complete" ] && cached=yes
+if ! APACHE=$(JAVA_HOME=$JDK obtain_timed "Apache libhdfs (from pydoop's sources)" 2.0.0 $cached \
+    benchmarks/peers/apache-libhdfs.sh 2>"$OUT/apache-libhdfs.log"); then
   UNAVAILABLE=$(tail -n 1 "$OUT/apache-libhdfs.log")
   APACHE=""
 fi
@@ -123,6 +128,6 @@ shim_seconds=$(( $(date +%s) - started ))
 export LH_ROWS=$ROWS LH_REPS=$REPS LH_SIZE=$SIZE_MIB LH_OPS=$PREAD_OPS LH_ROUNDS=$ROUNDS
 export LH_UNAVAILABLE=$UNAVAILABLE LH_PARQUET_S=$parquet_seconds LH_SHIM_S=$shim_seconds
 export LH_APACHE_INFO="$( [ -n "$APACHE" ] && head -n 2 "$APACHE/BUILD-INFO" | paste -sd ';' )"
-export LH_PYARROW=$VERSION LH_JAVA="$("$JDK/bin/java" -version 2>&1 | head -n 1)"
+export LH_PYARROW=$pyarrow LH_JAVA="$("$JDK/bin/java" -version 2>&1 | head -n 1)"
 /usr/bin/python3 benchmarks/libhdfs_report.py "$JSONL" >"$OUT/libhdfs.md"
 echo "$OUT/libhdfs.md"

@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 """report.py - turns the measurements of one `make bench` run into report.md and PNG charts.
 
+The report opens with the goals of issue 17 and whether this run met them (goals.py, the one
+list of goals, and its headline table), then how long obtaining each peer took (obtain.tsv from
+run.sh and the part scripts), CPU and memory per peer for sequential I/O, and the large
+directory (workload bigdir).
+
 Input: results.jsonl from the driver (benchmarks/hadoop: one JSON object per measurement with
 peer, workload, variant, metric, rep, value, unit; a failed workload has value null and an error),
 the driver's raw latency files wal-<peer>-<call>-rep<K>.csv (record,latency_us), and meta.json
-(title, machine, versions, settings, peers that could not be obtained and why, appendix files).
+(title, machine, versions, settings, parts and peers run, peers that could not be obtained and
+why, appendix files), core.tsv from core.sh (the C benchmark's figures, "PART.NAME VALUE UNIT")
+and obtain.tsv ("peer, version, cached?, seconds" per line, tab-separated).
 Output, beside them: report.md, results.csv, *.png.
 
 The hflush part (benchmarks/hflush.sh: workloads "hflush" and "coldread") gets tables of its own
@@ -21,10 +28,13 @@ import statistics
 import sys
 from collections import defaultdict
 
+import goals
+
 LOWER_IS_BETTER = {"ns", "us", "ms", "s", "MiB", "KiB", "bytes", "s/GiB"}
 SLUICE_PREFIX = "sluice"
 CHARTED = {"throughput", "ops_per_s", "files_per_s", "tps", "p99_us"}  # the rest: tables only
-OWN_SECTION = {"hflush", "coldread"}  # rendered by hflush_section, not as generic tables
+# rendered by hflush_section and bigdir_section, not as generic tables
+OWN_SECTION = {"hflush", "coldread", "bigdir"}
 HDFS_REF = "hdfs-3dn"  # the peer the hflush ratios are taken against
 
 
@@ -134,7 +144,7 @@ def ms(us):
 
 def hflush_section(rows, figures, outdir, charts_ok):
     """Markdown lines for the hflush part; empty when it did not run."""
-    if not any(r["workload"] in OWN_SECTION for r in rows):
+    if not any(r["workload"] in ("hflush", "coldread") for r in rows):
         return []
     labels, info = {}, {}
     for r in rows:
@@ -265,6 +275,130 @@ def hflush_section(rows, figures, outdir, charts_ok):
     return lines
 
 
+def load_core(outdir):
+    """core.tsv: {"PART.NAME": (value, unit)}; empty when the core part did not run."""
+    core = {}
+    path = os.path.join(outdir, "core.tsv")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 2:
+                    try:
+                        core[parts[0]] = (float(parts[1]), " ".join(parts[2:]))
+                    except ValueError:
+                        pass  # a figure core_bench could not measure, shown as such in core.md
+    return core
+
+
+def obtain_section(outdir):
+    """The table of how long obtaining each peer's software took in this run."""
+    path = os.path.join(outdir, "obtain.tsv")
+    if not os.path.exists(path):
+        return []
+    lines = ["## Obtaining the peers", "",
+             "How long obtaining each peer's software took in this run: 0 s when it was in its "
+             "cache already (the tools cache, the local Maven repository), else the download and "
+             "build. Maven projects count as cached when they build offline.", "",
+             "| peer | version | cached? | seconds |", "|---|---|---|---|"]
+    with open(path) as f:
+        for rec in csv.reader(f, delimiter="\t"):
+            if len(rec) == 4:
+                lines.append("| " + " | ".join(rec) + " |")
+    return lines + [""]
+
+
+def resources_section(figures, core):
+    """CPU seconds per GiB and peak RSS of sequential I/O, one row per peer, beside the peers'
+    throughput tables; the C API's rows come from the core part."""
+    cols = [("seqwrite", "t1"), ("seqwrite", "t4"), ("seqread", "cold-t1"),
+            ("seqread", "cold-t4")]
+    peers = []
+    for w, v in cols:
+        for p in figures.get((w, v, "cpu_s_per_gib"), {}):
+            if p not in peers:
+                peers.append(p)
+    c_rows = [(name, b) for b, name in (("file", "SQLite+file"), ("s3", "MariaDB+S3"))
+              if f"{b}.sluice_write_cpu_s_per_gib" in core]
+    if not peers and not c_rows:
+        return []
+    lines = ["## CPU and memory of sequential I/O", "",
+             "CPU seconds (user + system of the whole process: every thread of the client, "
+             "OperatingSystemMXBean.getProcessCpuTime) per GiB moved, and peak RSS (VmHWM, its "
+             "window reset through /proc/self/clear_refs before each measurement) of the driver's "
+             "process around each workload; the MiniDFSCluster and the S3 server run in processes "
+             "of their own and do not count. The process CPU clock ticks in 10 ms: 0.16 s/GiB "
+             "when 64 MiB move (quick mode). Peak RSS is the highest of the four measurements. "
+             "The last rows: the C API (core_bench, 20 transfers, memory-size 512 MiB, one "
+             "thread) without a JVM.", "",
+             "| peer | write t1 s/GiB | write t4 s/GiB | cold read t1 s/GiB | cold read t4 s/GiB "
+             "| peak RSS MiB |", "|---|---|---|---|---|---|"]
+
+    def med(key, p):
+        f = figures.get(key, {}).get(p)
+        return f[0] if f else None
+    for p in sluice_peers(peers) + [p for p in peers if not p.startswith(SLUICE_PREFIX)]:
+        cells = [p]
+        for w, v in cols:
+            x = med((w, v, "cpu_s_per_gib"), p)
+            cells.append(fmt(x) if x is not None else "")
+        xs = [med((w, v, "rss_max"), p) for w, v in cols]
+        xs = [x for x in xs if x is not None]
+        cells.append(fmt(max(xs)) if xs else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    for name, b in c_rows:
+        def c(key):
+            v = core.get(f"{b}.{key}")
+            return fmt(v[0]) if v else ""
+        rss = [core[k][0] for k in (f"{b}.sluice_write_peak_rss", f"{b}.sluice_read_peak_rss")
+               if k in core]
+        lines.append("| " + " | ".join([f"sluice C API, {name}", c("sluice_write_cpu_s_per_gib"),
+                                        "", c("sluice_read_cpu_s_per_gib"), "",
+                                        fmt(max(rss)) if rss else ""]) + " |")
+    return lines + [""]
+
+
+def bigdir_section(rows, figures):
+    """The large directory: listing and content summary, one row per peer."""
+    keys = [k for k in figures if k[0] == "bigdir"]
+    errors = [r for r in rows if r["workload"] == "bigdir" and r.get("value") is None]
+    if not keys and not errors:
+        return []
+    entries = next((r.get("entries") for r in rows if r["workload"] == "bigdir"
+                    and r.get("entries")), None)
+    calls = ["listStatus", "listStatusIterator", "getContentSummary"]
+    peers = []
+    for k in keys:
+        for p in figures[k]:
+            if p not in peers:
+                peers.append(p)
+    size = f"{entries:,}" if entries else "?"
+    lines = ["## Large directory", "",
+             f"A directory of {size} empty files: listStatus and listStatusIterator of it, and "
+             "getContentSummary of its parent (the tree of that directory), each through a new "
+             "FileSystem instance after a cold reset, through the Hadoop driver. The files are "
+             "made once per peer through the same API on as many threads as make them fastest "
+             "on that peer, and kept for the next repetitions; \"made at\" is that rate. "
+             "Milliseconds, and entries per second in brackets."
+             + (" Quick mode: the issue asks for 100,000." if entries and entries < 100000
+                else ""), "",
+             "| peer | " + " | ".join(calls) + " | made at (files/s) |",
+             "|" + "---|" * (len(calls) + 2)]
+    for p in sluice_peers(peers) + [p for p in peers if not p.startswith(SLUICE_PREFIX)]:
+        cells = [p]
+        for call in calls:
+            sec = figures.get(("bigdir", call, "seconds"), {}).get(p)
+            rate = figures.get(("bigdir", call, "entries_per_s"), {}).get(p)
+            cells.append(f"{fmt(sec[0] * 1000)} ({fmt(rate[0])})" if sec and rate else "")
+        made = figures.get(("bigdir", "create", "entries_per_s"), {}).get(p)
+        threads = next((r.get("threads") for r in rows if r["peer"] == p
+                        and r["workload"] == "bigdir" and r["variant"] == "create"), "?")
+        cells.append(f"{fmt(made[0])} ({threads} thread{'' if threads == 1 else 's'})"
+                     if made else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def main(outdir):
     rp = os.path.join(outdir, "results.jsonl")  # none when only the C parts ran
     rows = load(rp) if os.path.exists(rp) else []
@@ -274,6 +408,7 @@ def main(outdir):
         with open(mp) as f:
             meta = json.load(f)
     figures = summarize(rows)
+    core = load_core(outdir)
 
     with open(os.path.join(outdir, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -294,6 +429,7 @@ def main(outdir):
         charts_ok = False
 
     lines = [f"# Sluice benchmark: {meta.get('title', os.path.basename(outdir))}", ""]
+    lines += goals.headline(figures, core, rows, meta)
     for k in ("machine", "versions", "settings", "mode"):
         if k in meta:
             lines.append(f"**{k.capitalize()}:** {meta[k]}  ")
@@ -310,7 +446,10 @@ def main(outdir):
               "interleaved. Ratios are Sluice's advantage: above 1 means Sluice is better "
               "(Sluice/peer for rates, peer/Sluice for times and sizes).", ""]
 
+    lines += obtain_section(outdir)
     lines += hflush_section(rows, figures, outdir, charts_ok)
+    lines += resources_section(figures, core)
+    lines += bigdir_section(rows, figures)
 
     by_workload = defaultdict(list)
     for key in figures:

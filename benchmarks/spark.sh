@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$1 WORK=$3 ROWS=$4 REPS=$5 JAR=$6
 SLUICE=$ROOT/build/bin/sluice
-VENV=$(bash tests/env/pyvenv.sh pyspark 3.5.9)
+source benchmarks/obtain.sh
+cached=no; [ -f "$TOOLS/pyspark-3.5.9/.complete" ] && cached=yes
+VENV=$(obtain_timed "Spark (PySpark)" 3.5.9 $cached bash tests/env/pyvenv.sh pyspark 3.5.9)
 $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE IF NOT EXISTS sparkbench"
 MYSQL_META="${2%/*}/sparkbench"
 SQLITE_META="sqlite3://$WORK/sparkbench.db"

@@ -45,7 +45,8 @@ else
 fi
 
 log "building the WALPE launcher (benchmarks/walpe)"
-(cd benchmarks/walpe && mvn -B -ntp -q package)
+source benchmarks/obtain.sh
+obtain_mvn_package benchmarks/walpe "HBase (WALPerformanceEvaluation, its test dependencies)" 2.5.11
 CP=$ROOT/benchmarks/walpe/target/classes:$(cat benchmarks/walpe/target/classpath.txt)
 
 source "$ROOT/tests/env/hbase-java-flags.sh"

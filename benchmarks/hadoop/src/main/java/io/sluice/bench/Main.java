@@ -22,7 +22,7 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
 
 public final class Main {
   static final List<String> ALL = Arrays.asList("seqwrite", "seqread", "pread", "meta", "wal",
-      "smallfiles", "dfsio", "nnbench", "jni");
+      "smallfiles", "dfsio", "nnbench", "jni", "bigdir");
   /** Workloads run only when named: not part of "all" (hflush: benchmarks/hflush.sh). */
   static final List<String> NAMED_ONLY = Arrays.asList("hflush");
 
@@ -54,6 +54,8 @@ public final class Main {
     int dfsioFiles;
     int dfsioMib;
     int nnbenchFiles;
+    int bigdirFiles;
+    int bigdirThreads;
     long jniCalls;
     int jniFileMib;
     double jniSeconds;
@@ -167,7 +169,8 @@ public final class Main {
         + " [--hflush-records N] [--hflush-threads 1,4,16] [--hflush-shared T]"
         + " [--hsync-records N]"
         + " [--small-threads N] [--dfsio-files N] [--dfsio-mib N] [--nnbench-files N]"
-        + " [--jni-calls N] [--jni-file-mib N] [--jni-seconds S]\n"
+        + " [--jni-calls N] [--jni-file-mib N] [--jni-seconds S]"
+        + " [--bigdir-files N] [--bigdir-threads T]\n"
         + "workloads: " + ALL + " (all = every one; jni only on sluice://), and " + NAMED_ONLY
         + " when named; see README.md");
     System.exit(2);
@@ -254,6 +257,8 @@ public final class Main {
     b.dfsioFiles = Integer.parseInt(take(opts, "--dfsio-files", b.full ? "4" : "2"));
     b.dfsioMib = Integer.parseInt(take(opts, "--dfsio-mib", b.full ? "128" : "16"));
     b.nnbenchFiles = Integer.parseInt(take(opts, "--nnbench-files", b.full ? "1000" : "100"));
+    b.bigdirFiles = Integer.parseInt(take(opts, "--bigdir-files", b.full ? "100000" : "10000"));
+    b.bigdirThreads = Integer.parseInt(take(opts, "--bigdir-threads", "16"));
     b.jniCalls = Long.parseLong(take(opts, "--jni-calls", b.full ? "10000000" : "2000000"));
     b.jniFileMib = Integer.parseInt(take(opts, "--jni-file-mib", b.full ? "64" : "16"));
     b.jniSeconds = Double.parseDouble(take(opts, "--jni-seconds", b.full ? "3" : "1"));

@@ -1,12 +1,15 @@
-// Resources (workload 8): samples the process while a data workload runs - RSS from
-// /proc/self/status, heap and non-heap committed, direct ByteBuffers - and reads process CPU time,
-// so each sequential figure can carry its memory and CPU cost. "offheap" is RSS minus the JVM's
+// Resources (workload 8): the process's CPU time (OperatingSystemMXBean.getProcessCpuTime) and
+// peak RSS (VmHWM of /proc/self/status, its window started by writing "5" to
+// /proc/self/clear_refs; the highest sampled VmRSS where that is refused) around a data
+// workload, and samples of heap and non-heap committed and direct ByteBuffers meanwhile, so
+// each sequential figure can carry its memory and CPU cost. "offheap" is RSS minus the JVM's
 // committed heap and non-heap (metaspace, code cache): for a native peer that is what its C code
 // (and malloc) holds - a lower bound, since committed heap need not be resident; the direct pool
 // is reported beside it for the Java peers, and rss_growth (peak RSS minus RSS at the start).
 package io.sluice.bench;
 
 import java.io.BufferedReader;
+import java.io.FileOutputStream;
 import java.io.FileReader;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
@@ -24,8 +27,10 @@ final class Resources implements AutoCloseable {
   private long directMax;
   private long heapMax;
   private final long rssStart;
+  private final boolean hwmWindow; // VmHWM was reset at the start: it is this window's peak
 
   Resources() {
+    hwmWindow = resetPeakRss();
     rssStart = rss();
     cpuStartNs = cpuNs();
     sample();
@@ -60,12 +65,27 @@ final class Resources implements AutoCloseable {
     directMax = Math.max(directMax, direct);
   }
 
+  /** Starts a new VmHWM window (resets it to the current RSS); false where that is refused. */
+  private static boolean resetPeakRss() {
+    try (FileOutputStream o = new FileOutputStream("/proc/self/clear_refs")) {
+      o.write('5');
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** VmRSS in bytes, or -1 where /proc is missing. */
   static long rss() {
+    return status("VmRSS:");
+  }
+
+  /** A size field of /proc/self/status (in kB there) in bytes, or -1. */
+  private static long status(String field) {
     try (BufferedReader r = new BufferedReader(new FileReader("/proc/self/status"))) {
       String line;
       while ((line = r.readLine()) != null) {
-        if (line.startsWith("VmRSS:")) {
+        if (line.startsWith(field)) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         }
       }
@@ -94,6 +114,10 @@ final class Resources implements AutoCloseable {
     }
     sample();
     cpuEndNs = cpuNs();
+    long hwm = hwmWindow ? status("VmHWM:") : -1;
+    synchronized (this) {
+      rssMax = Math.max(rssMax, hwm); // the kernel's peak sees what 50 ms samples miss
+    }
   }
 
   /** Emits the resource records of one measurement that moved {@code bytes}. */
@@ -104,7 +128,8 @@ final class Resources implements AutoCloseable {
         .put("cpu_s", cpuS).put("bytes", bytes).emit();
     synchronized (this) {
       res.rec(workload, variant, "rss_max", rep).value(rssMax / (double) MIB, "MiB")
-          .put("rss_start_mib", rssStart / (double) MIB).emit();
+          .put("rss_start_mib", rssStart / (double) MIB)
+          .put("rss_source", hwmWindow ? "VmHWM" : "sampled VmRSS").emit();
       res.rec(workload, variant, "rss_growth", rep)
           .value((rssMax - rssStart) / (double) MIB, "MiB").emit();
       res.rec(workload, variant, "offheap_max", rep).value(offheapMax / (double) MIB, "MiB").emit();

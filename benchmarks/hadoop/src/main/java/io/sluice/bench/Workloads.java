@@ -1,7 +1,8 @@
 // Workloads: the measurements of issue 5, numbered as there (1 seqwrite, 2 seqread, 3 pread,
 // 4 meta, 5 wal, 6 smallfiles; 7 dfsio/nnbench in HadoopTools, 8 rides on 1-2 via Resources,
-// 9 jni in JniProbe). Everything goes through org.apache.hadoop.fs.FileSystem, the same code for
-// every peer; each figure is one record (see README.md for the fields).
+// 9 jni in JniProbe; issue 17's large directory in BigDir). Everything goes through
+// org.apache.hadoop.fs.FileSystem, the same code for every peer; each figure is one record (see
+// README.md for the fields).
 package io.sluice.bench;
 
 import java.io.File;
@@ -48,6 +49,7 @@ final class Workloads {
       case "nnbench": new HadoopTools(b).nnbench(); break;
       case "jni": new JniProbe(b).run(); break;
       case "hflush": new Hflush(b).run(); break;
+      case "bigdir": new BigDir(b).run(); break;
       default: throw new IllegalArgumentException(name);
     }
   }
