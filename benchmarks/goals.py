@@ -79,7 +79,7 @@ GOALS = (
 )
 
 
-def _fmt(x):
+def fmt(x):
     if x >= 100:
         return f"{x:,.0f}"
     if x >= 10:
@@ -120,12 +120,12 @@ def _check(c, figures, core, labels, best):
         s, p = _median(figures, c["key"], c["sluice"]), _median(figures, c["key"], c["peer"])
         if s is None or p is None:
             return None, f"{c['sluice'] if s is None else c['peer']} has no figure"
-        return _fmt(s), _fmt(p), s / p if p else None, c["sluice"], c["peer"]
+        return fmt(s), fmt(p), s / p if p else None, c["sluice"], c["peer"]
     if kind == "core":
         s, r = core.get(c["sluice"]), core.get(c["ref"])
         if s is None or r is None:
             return None, "no figure in core.tsv"
-        return (_fmt(s[0]), _fmt(r[0]), s[0] / r[0] if r[0] else None, None,
+        return (fmt(s[0]), fmt(r[0]), s[0] / r[0] if r[0] else None, None,
                 c["ref"].split(".", 1)[1])
     if kind == "hflush":
         peer = best.get((c["variant"], c["replicas"]))
@@ -140,7 +140,7 @@ def _check(c, figures, core, labels, best):
         if rss is None or buf is None:
             return None, "no figure in core.tsv"
         cap = buf[0] + MEMORY_SLACK_MIB
-        return f"{_fmt(rss[0])} MiB", f"{cap:.0f} MiB", rss[0] / cap, None, "the cap"
+        return f"{fmt(rss[0])} MiB", f"{cap:.0f} MiB", rss[0] / cap, None, "the cap"
     raise ValueError(kind)
 
 

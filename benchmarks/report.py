@@ -72,12 +72,7 @@ def summarize(rows):
     return out
 
 
-def fmt(x):
-    if x >= 100:
-        return f"{x:,.0f}"
-    if x >= 10:
-        return f"{x:.1f}"
-    return f"{x:.2f}"
+fmt = goals.fmt  # one way to print a figure, in the headline and the tables alike
 
 
 def sluice_peers(peers):
