@@ -188,7 +188,9 @@ backend_name() { if [ "$1" = s3 ]; then echo "MariaDB + S3"; else echo "SQLite +
     done
   done
   echo
-  echo "Disk cache: sequential read of $CACHE_MIB MiB through a new volume handle (memory cache empty)."
+  echo "Disk cache: sequential read of $CACHE_MIB MiB through a new volume handle (memory cache empty);"
+  echo "every block read is cached (cache-writers=0, free-space-ratio=0, as sluice warmup does), so"
+  echo "that the warm read measures reading from the disk cache, not what a busy or full disk admits."
   echo
   table backend "cold (fills the cache)" "warm (disk cache)" "plain local file" "warm / plain"
   for b in file s3; do

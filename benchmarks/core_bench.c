@@ -110,19 +110,25 @@ static void print_cost(const char *phase, double cpu0, uint64_t size)
 	printf("%s_peak_rss %.1f MiB\n", phase, peak_rss_mib());
 }
 
-static sluice_volume *open_volume_cache(const char *meta, const char *cache_dir)
+/* cache_all: every block read is cached, whatever the disk's load and free space (as `sluice
+ * warmup` does), so that a warm read measures reading from the disk cache, not its admission. */
+static sluice_volume *open_volume_with(const char *meta, const char *cache_dir, bool cache_all)
 {
 	/* Readahead of 20 blocks and 20 upload threads: the concurrency the raw limits use. */
-	sluice_kv conf[6 + MAX_EXTRA] = {{"meta", meta}, {"memory-size", MEMORY_SIZE_TEXT},
+	sluice_kv conf[8 + MAX_EXTRA] = {{"meta", meta}, {"memory-size", MEMORY_SIZE_TEXT},
 					 {"readahead", "80M"}, {"max-uploads", "20"},
 					 {"max-downloads", "20"}};
 	size_t n = 5;
 	if (cache_dir)
 		conf[n++] = (sluice_kv){"cache-dir", cache_dir};
+	if (cache_dir && cache_all) {
+		conf[n++] = (sluice_kv){"cache-writers", "0"};
+		conf[n++] = (sluice_kv){"free-space-ratio", "0"};
+	}
 	const char *env = getenv("SLUICE_BENCH_CONF");
 	char *extra = strdup(env ? env : "");
 	char *save = NULL;
-	for (char *kv = strtok_r(extra, ";", &save); kv && n < 6 + MAX_EXTRA;
+	for (char *kv = strtok_r(extra, ";", &save); kv && n < 8 + MAX_EXTRA;
 	     kv = strtok_r(NULL, ";", &save)) {
 		char *eq = strchr(kv, '=');
 		if (eq) {
@@ -139,6 +145,11 @@ static sluice_volume *open_volume_cache(const char *meta, const char *cache_dir)
 		exit(1);
 	}
 	return vol;
+}
+
+static sluice_volume *open_volume_cache(const char *meta, const char *cache_dir)
+{
+	return open_volume_with(meta, cache_dir, false);
 }
 
 static sluice_volume *open_volume(const char *meta)
@@ -556,12 +567,12 @@ static int bench_cache(const char *meta, const char *cache_dir, uint64_t mib)
 	write_seq(vol, "/bench-cache", buf, size);
 	sluice_shutdown(vol);
 
-	vol = open_volume_cache(meta, cache_dir);
+	vol = open_volume_with(meta, cache_dir, true);
 	printf("cold_read %.1f MiB/s\n", read_all(vol, "/bench-cache", size));
 	sluice_shutdown(vol);
 	double best = 0;
 	for (int i = 0; i < 3; i++) {
-		vol = open_volume_cache(meta, cache_dir);
+		vol = open_volume_with(meta, cache_dir, true);
 		double r = read_all(vol, "/bench-cache", size);
 		best = r > best ? r : best;
 		sluice_shutdown(vol);
