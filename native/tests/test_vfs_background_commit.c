@@ -4,7 +4,8 @@
  * process) and an observer O outside the group, which reads the metadata as it is:
  *   - with a commit delay of a minute, O sees nothing of an hflushed record, while R, opening the
  *     file, reads every acknowledged record (it has W's node commit first, through the group),
- *     and so does a reader on W's own handle; hsync and close commit before they return;
+ *     and so does a reader on W's own handle; hsync and close commit before they return; the
+ *     hflush syncs neither W's copy nor R's, the commit syncs both first;
  *   - many threads hflushing (own streams and one shared stream) with a 5 ms delay share
  *     transactions, and every acknowledged record is read back by R at once;
  *   - W in a process of its own, hflushing from 4 threads, killed with SIGKILL while the metadata
@@ -105,14 +106,23 @@ static void test_visibility(sluice_volume *w, sluice_volume *r, sluice_volume *o
 	sluice_file *f;
 	REQUIRE(sluice_open(w, NULL, "/wal", SLUICE_O_CREATE, 0644, 0, &f) == 0);
 	size_t off = 0;
+	const struct sl_peer_stats *held = sl_peers_stats(r->core.peers);
 	for (int i = 0; i < 5; i++, off += RECORD_LEN) {
+		uint64_t syncs = atomic_load(&held->syncs);
+		uint64_t synced_ns = atomic_load(&w->core.flush.stage.stage_sync_ns);
 		CHECK_RC(append_record(f, off, 1), 0);
 		CHECK_RC(sluice_hflush(f), 0);
 		/* acknowledged, not committed: the metadata still has the earlier records */
 		CHECK(committed_length(o, "/wal") == off);
+		/* acknowledged with both copies written, neither synced (as HDFS's hflush) */
+		CHECK(atomic_load(&held->syncs) == syncs);
+		CHECK(atomic_load(&w->core.flush.stage.stage_sync_ns) == synced_ns);
 		/* a reader elsewhere has it committed first, and reads every record */
 		CHECK_RC(check_records(r, "/wal", off + RECORD_LEN, 1), 0);
 		CHECK(committed_length(o, "/wal") == off + RECORD_LEN);
+		/* the commit made both copies durable first */
+		CHECK(atomic_load(&held->syncs) > syncs);
+		CHECK(atomic_load(&w->core.flush.stage.stage_sync_ns) > synced_ns);
 	}
 	CHECK(atomic_load(&sl_peers_stats(w->core.peers)->commits) >= 5);
 	/* a reader on the writer's own handle */

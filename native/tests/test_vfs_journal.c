@@ -55,7 +55,7 @@ static int stage_block(struct sl_journal *j, const char *dir, int i, bool unsafe
 	uint32_t len = BLOCK;
 	struct sl_err err = {0};
 	int rc = unsafe ? 0 : sl_cachefile_write(path, buf, BLOCK, false, &err);
-	return rc ? rc : sl_journal_append(j, &k, &d, &len, 1, true, NULL, &err);
+	return rc ? rc : sl_journal_append(j, &k, &d, &len, 1, true, true, NULL, &err);
 }
 
 /* Journals block i without a cache file, as small blocks are staged. 0 or an error. */
@@ -69,7 +69,7 @@ static int append_only(struct sl_journal *j, int i)
 	const uint8_t *d = buf;
 	uint32_t len = BLOCK;
 	struct sl_err err = {0};
-	return sl_journal_append(j, &k, &d, &len, 1, false, NULL, &err);
+	return sl_journal_append(j, &k, &d, &len, 1, false, true, NULL, &err);
 }
 
 /* Temporary files of cache file writes under a directory (nftw's callback counts them). */
@@ -268,7 +268,7 @@ int main(void)
 	const char *k = "chunks/0/0/000001_0_4096";
 	const uint8_t *d = buf;
 	uint32_t len = BLOCK;
-	CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, true, NULL, &err), 0);
+	CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, true, true, NULL, &err), 0);
 	snprintf(jpath, sizeof(jpath), "%s/.journal", dir);
 	CHECK(exists(jpath));
 	sl_journal_close(j, &log);
@@ -287,7 +287,7 @@ int main(void)
 		key_of(i, key, sizeof(key));
 		fill(buf, i);
 		k = key;
-		CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, false, NULL, &err), 0);
+		CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, false, true, NULL, &err), 0);
 	}
 	uint8_t *got = NULL;
 	uint32_t got_len = 0;
@@ -308,7 +308,7 @@ int main(void)
 	key_of(per_gen, key, sizeof(key)); /* does not fit: the generation ends */
 	fill(buf, per_gen);
 	k = key;
-	CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, false, NULL, &err), 0);
+	CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, false, true, NULL, &err), 0);
 	CHECK_RC(whole(dir, per_gen, &first), per_gen / 2);
 	CHECK_RC(first, 1);
 	for (int i = 0; i < 4; i++) {
@@ -384,6 +384,32 @@ int main(void)
 	ntemp = 0;
 	nftw(dir, count_temp, 16, FTW_PHYS);
 	CHECK_RC(ntemp, 0);
+
+	/* 8. appends without sync (hflush.commit=background): no fdatasync until sl_journal_sync,
+	 * and a crash of the process (the page cache survives) replays them as synced ones */
+	snprintf(dir, sizeof(dir), "%s/unsynced", base);
+	REQUIRE(mkdir(dir, 0700) == 0);
+	j = in_child(dir);
+	if (j) {
+		int64_t sync_ns = 0;
+		bool ok = true;
+		for (int i = 0; i < 6; i++) {
+			key_of(i, key, sizeof(key));
+			fill(buf, i);
+			k = key;
+			ok = ok && !sl_journal_append(j, &k, &d, &len, 1, i % 2, false, &sync_ns, &err);
+		}
+		ok = ok && sync_ns == 0;
+		ok = ok && !sl_journal_sync(j, &sync_ns, &err) && sync_ns > 0;
+		key_of(6, key, sizeof(key)); /* the last one never synced */
+		fill(buf, 6);
+		k = key;
+		ok = ok && !sl_journal_append(j, &k, &d, &len, 1, false, false, NULL, &err);
+		_exit(ok ? 0 : 1);
+	}
+	damage(dir, 7);
+	CHECK_RC(sl_journal_replay(dir, &log, &err), 0);
+	CHECK_RC(whole(dir, 7, &first), 7);
 
 	if (!tu_failures)
 		CHECK(tu_rm_rf(base) == 0);

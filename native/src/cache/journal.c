@@ -1,6 +1,7 @@
 /*
  * journal.c - the write-ahead journal of a staging directory (stage.c). An hflush must not
- * return before its blocks survive a crash of the machine. Making each staged cache file
+ * return before its blocks survive a crash of the machine (or, with background commits and
+ * copies on other nodes, of the process: the commit makes them durable first). Making each staged cache file
  * durable costs an fdatasync of a new file, a rename and an fsync of its directory per round;
  * instead a round appends its blocks to DIR/.journal, one preallocated file, and fdatasyncs that
  * alone. The cache files themselves are written without syncing: a crash of the process keeps
@@ -25,7 +26,8 @@
  *
  * Appenders may be many threads (a block server's connections): each writes its records under
  * the lock, then waits until an fdatasync that started after its write has finished; one of
- * the waiters runs it for all (group sync), so concurrent appends share the sync.
+ * the waiters runs it for all (group sync), so concurrent appends share the sync. An append
+ * without sync leaves that to a later sl_journal_sync, which shares it the same way.
  *
  * Layout (little-endian): a 32-byte header ("SLJN", version, generation u64, CRC32C of the 16
  * bytes before it), then records: "SLJR", key length, data length, low 32 bits of the
@@ -384,7 +386,7 @@ static int group_sync(struct sl_journal *j, uint64_t upto, int64_t *sync_ns)
 }
 
 int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8_t *const *data,
-		      const uint32_t *lens, size_t n, bool with_files, int64_t *sync_ns,
+		      const uint32_t *lens, size_t n, bool with_files, bool sync, int64_t *sync_ns,
 		      struct sl_err *err)
 {
 	if (!n)
@@ -459,10 +461,19 @@ int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8
 			at += REC_HEADER + klen + lens[i] + padding(klen + lens[i]);
 		}
 	}
-	if (!rc)
+	if (!rc && sync)
 		rc = group_sync(j, j->written, sync_ns);
 	pthread_mutex_unlock(&j->lock);
 	return rc ? sl_errf(err, rc, "writing staging journal in %s: %s", j->dir, strerror(-rc))
+		  : 0;
+}
+
+int sl_journal_sync(struct sl_journal *j, int64_t *sync_ns, struct sl_err *err)
+{
+	pthread_mutex_lock(&j->lock);
+	int rc = group_sync(j, j->written, sync_ns);
+	pthread_mutex_unlock(&j->lock);
+	return rc ? sl_errf(err, rc, "syncing staging journal in %s: %s", j->dir, strerror(-rc))
 		  : 0;
 }
 

@@ -25,14 +25,18 @@ struct sl_journal;
 #define SL_JOURNAL_ONLY_MAX (256u << 10)
 /* Creates DIR/.journal (DIR is new and ours: the file must not exist). */
 int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err);
-/* Records n blocks (keys relative to DIR) and makes them durable. with_files: the caller wrote
+/* Records n blocks (keys relative to DIR) and, with sync, makes them durable; without, returns
+ * once they are written (in the page cache: a crash of the process keeps them, a crash of the
+ * machine may not) and sl_journal_sync makes them durable later. with_files: the caller wrote
  * each block's cache file (unsynced) first; without, the journal alone holds them until they
  * are retired or their generation ends (it then writes their files). When the current
  * generation is full, the still-staged blocks of it are synced first and the generation
  * retired. */
 int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8_t *const *data,
-		      const uint32_t *lens, size_t n, bool with_files, int64_t *sync_ns,
+		      const uint32_t *lens, size_t n, bool with_files, bool sync, int64_t *sync_ns,
 		      struct sl_err *err);
+/* Makes everything appended so far durable (one fdatasync shared with concurrent callers). */
+int sl_journal_sync(struct sl_journal *j, int64_t *sync_ns, struct sl_err *err);
 /* A block appended without a file that has none yet, verified, into a new buffer (caller frees);
  * -ENOENT if the journal does not hold key so (then its file does, if anything). */
 int sl_journal_read(struct sl_journal *j, const char *key, uint8_t **data, uint32_t *len,

@@ -120,6 +120,7 @@ struct put_req {
 	const uint32_t *lens;
 	size_t n;
 	int *rcs;
+	bool sync; /* durable before it returns (else sl_stage_sync makes it so) */
 	int rc;
 	struct sl_err err;
 	bool finished;
@@ -582,7 +583,7 @@ static bool open_journal(struct sl_stage *st, struct sdir *d)
  * never durable). */
 static void journal_round(const char **paths, const char **keys, struct sdir **dirs,
 			  const uint8_t **data, const uint32_t *lens, const bool *with_file,
-			  size_t n, int *rcs, int64_t *sync_ns)
+			  size_t n, bool sync, int *rcs, int64_t *sync_ns)
 {
 	size_t *idx = malloc(n * sizeof(*idx));
 	const char **jk = malloc(n * sizeof(*jk));
@@ -611,8 +612,8 @@ static void journal_round(const char **paths, const char **keys, struct sdir **d
 				jl[m++] = lens[k];
 			}
 		struct sl_err err = {0};
-		int rc = sl_journal_append(dirs[i]->journal, jk, jd, jl, m, with_file[i], sync_ns,
-					   &err);
+		int rc = sl_journal_append(dirs[i]->journal, jk, jd, jl, m, with_file[i], sync,
+					   sync_ns, &err);
 		for (size_t k = 0; rc && k < m; k++) {
 			rcs[idx[k]] = rc;
 			if (with_file[i])
@@ -652,10 +653,12 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 		}
 		goto out;
 	}
-	bool journaled = true;
-	for (struct put_req *r = batch; r; r = r->next)
+	bool journaled = true, sync = false;
+	for (struct put_req *r = batch; r; r = r->next) {
+		sync = sync || r->sync;
 		for (size_t i = 0; i < r->n; i++)
 			journaled = open_journal(st, own_dir(st, r->keys[i])) && journaled;
+	}
 	/* Blocks that get a file first, the others (journaled alone) after them, so that the files
 	 * are written in one sl_cachefile_write_many. Journaled, the files need no sync of their
 	 * own: the journal's one fdatasync covers them. Where no journal could be kept, each file
@@ -676,7 +679,7 @@ static void put_round(struct sl_stage *st, struct put_req *batch)
 	if (nfiles)
 		sl_cachefile_write_many(pp, data, lens, nfiles, !journaled, rcs, &sync_ns, &err);
 	if (journaled)
-		journal_round(pp, keys, dirs, data, lens, with_file, total, rcs, &sync_ns);
+		journal_round(pp, keys, dirs, data, lens, with_file, total, sync, rcs, &sync_ns);
 	k = 0;
 	for (struct put_req *r = batch; r; r = r->next)
 		for (size_t i = 0; i < r->n; i++, k++) {
@@ -704,9 +707,10 @@ out:
 }
 
 int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_t *const *data,
-		      const uint32_t *lens, size_t n, int *rcs, struct sl_err *err)
+		      const uint32_t *lens, size_t n, bool sync, int *rcs, struct sl_err *err)
 {
-	struct put_req me = {.keys = keys, .data = data, .lens = lens, .n = n, .rcs = rcs};
+	struct put_req me = {.keys = keys, .data = data, .lens = lens, .n = n, .rcs = rcs,
+			     .sync = sync};
 	if (!n)
 		return 0;
 	pthread_mutex_lock(&st->put_lock);
@@ -737,6 +741,18 @@ int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_
 	if (me.rc && err)
 		*err = me.err;
 	return me.rc;
+}
+
+int sl_stage_sync(struct sl_stage *st, struct sl_err *err)
+{
+	int64_t sync_ns = 0;
+	int rc = 0;
+	/* a block staged without sync went to a journal its round opened before it returned */
+	for (size_t i = 0; i < st->nown && !rc; i++)
+		if (st->dirs[i]->journal)
+			rc = sl_journal_sync(st->dirs[i]->journal, &sync_ns, err);
+	sl_stat_add(&st->cfg.stats->stage_sync_ns, (uint64_t)sync_ns);
+	return rc;
 }
 
 /* The staged block key of d: from its journal while only that holds it, else its file. */

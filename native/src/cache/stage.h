@@ -58,11 +58,14 @@ struct sl_stage_config {
 int sl_stage_new(const struct sl_stage_config *cfg, struct sl_stage **out, struct sl_err *err);
 /* After the upload pool was drained. Blocks still not uploaded stay for the next client. */
 void sl_stage_free(struct sl_stage *st);
-/* Writes n blocks durably to the staging area (journaled, journal.c; or each file synced where
- * no journal can be kept), in one round with what other threads stage at the same time (group
- * staging). rcs[i] gets each block's outcome; returns the first error. */
+/* Writes n blocks to the staging area (journaled, journal.c; or each file synced where no
+ * journal can be kept), in one round with what other threads stage at the same time (group
+ * staging): durably, or with !sync only so that a crash of the process keeps them (the page
+ * cache), until sl_stage_sync. rcs[i] gets each block's outcome; returns the first error. */
 int sl_stage_put_many(struct sl_stage *st, const char *const *keys, const uint8_t *const *data,
-		      const uint32_t *lens, size_t n, int *rcs, struct sl_err *err);
+		      const uint32_t *lens, size_t n, bool sync, int *rcs, struct sl_err *err);
+/* Makes every block staged so far durable. */
+int sl_stage_sync(struct sl_stage *st, struct sl_err *err);
 /* The staged block (verified) for readers in this process; -ENOENT if not staged here. */
 int sl_stage_read(struct sl_stage *st, const char *key, uint8_t **data, uint32_t *len,
 		  struct sl_err *err);

@@ -234,7 +234,8 @@ int sl_peer_read_replica(struct sl_peers *p, const char *key, uint8_t **data, ui
  * directory's journal, whose fdatasync the PUTs that arrive together share (journal.c), small
  * blocks there alone (sl_peers_sweep writes their files), larger ones with their file written
  * first, unsynced. Where no journal could be kept, the file is synced. */
-static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data, uint32_t len)
+static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data, uint32_t len,
+			bool sync)
 {
 	struct sl_volume_core *v = p->v;
 	char path[PATH_MAX];
@@ -250,12 +251,27 @@ static int keep_replica(struct sl_peers *p, const char *key, const uint8_t *data
 	struct sl_journal *j = journal_for(p, key);
 	bool with_file = !j || len > SL_JOURNAL_ONLY_MAX;
 	int rc = with_file ? sl_cachefile_write(path, data, len, !j, &err) : 0;
-	if (!rc && j && (rc = sl_journal_append(j, &key, &data, &len, 1, with_file, NULL, &err)) &&
+	if (!rc && j &&
+	    (rc = sl_journal_append(j, &key, &data, &len, 1, with_file, sync, NULL, &err)) &&
 	    with_file)
 		unlink(path); /* never durable: the writer asks the next owner */
 	if (rc)
 		sl_log(&v->log, SL_LOG_WARN, "cache group: keeping a replica: %s", err.msg);
 	return rc;
+}
+
+/* OP_SYNC: the copies kept so far (replicas and records) made durable. 0 or a positive errno. */
+static int sync_replicas(struct sl_peers *p)
+{
+	for (size_t i = 0; i < p->njournals; i++) {
+		struct sl_err err = {0};
+		if (p->journals[i] && sl_journal_sync(p->journals[i], NULL, &err)) {
+			sl_log(&p->v->log, SL_LOG_WARN, "cache group: %s", err.msg);
+			return -err.code;
+		}
+	}
+	atomic_fetch_add(&p->stats.syncs, 1);
+	return 0;
 }
 
 /* ---- commit records kept for writers (OP_PUT_RECORD) ----------------------------------------
@@ -429,6 +445,7 @@ int sl_peers_commit_held(struct sl_peers *p, sl_ino ino, bool recovering)
 	int committed = 0;
 	bool waiting = false; /* records of a writer that may still commit them itself */
 	bool gone = !rc && (recovering || writer_gone(p, mine[0].r.lease_sid));
+	bool synced = false;
 	for (size_t i = 0; !rc && i < n; i++) {
 		const struct sl_stage_record *r = &mine[i].r;
 		if (sl_stage_record_end(r) <= attr.length)
@@ -440,6 +457,11 @@ int sl_peers_commit_held(struct sl_peers *p, sl_ino ino, bool recovering)
 			waiting = true;
 			break;
 		}
+		/* copies its writer had not had synced yet: now, before a commit names them (if
+		 * that fails they are still here, and committing keeps what the writer acknowledged) */
+		if (!synced)
+			sync_replicas(p);
+		synced = true;
 		enum sl_meta_claim got;
 		sl_err_clear(&err);
 		rc = sl_record_commit_claimed(m, r, sl_stage_record_end(r) - r->size, &got, &err);
@@ -532,7 +554,8 @@ static int commit_pending(struct sl_peers *p, const char *key)
 
 /* OP_PUT_RECORD: keeps a writer's slice record (as a replica) and drops those the writer
  * committed since. 0 or an errno. */
-static int keep_record(struct sl_peers *p, const char *key, const uint8_t *body, uint32_t len)
+static int keep_record(struct sl_peers *p, const char *key, const uint8_t *body, uint32_t len,
+		       bool sync)
 {
 	size_t dlen = strlen(SL_STAGE_RECORD_DIR);
 	struct sl_stage_record r;
@@ -543,7 +566,7 @@ static int keep_record(struct sl_peers *p, const char *key, const uint8_t *body,
 		atomic_fetch_add(&p->stats.refused, 1);
 		return EINVAL;
 	}
-	int status = -keep_replica(p, key, body, len);
+	int status = -keep_replica(p, key, body, len, sync);
 	if (status)
 		return status;
 	add_held(p, key, &r);
@@ -554,12 +577,13 @@ static int keep_record(struct sl_peers *p, const char *key, const uint8_t *body,
 static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 {
 	uint16_t klen = sl_peer_get_u16(head + 6);
-	uint8_t op = head[5];
+	uint8_t op = head[5] & (uint8_t)~OP_UNSYNCED;
+	bool sync = !(head[5] & OP_UNSYNCED);
 	int64_t deadline = sl_mono_ms() + (op == OP_COMMIT ? COMMIT_WAIT_MS : p->timeout_ms);
 	if (memcmp(head, PEER_MAGIC, 4) || head[4] != PEER_VERSION ||
 	    (op != OP_GET && op != OP_PUT && op != OP_OFFER && op != OP_GET_TICKETED &&
-	     op != OP_COMMIT && op != OP_PUT_RECORD) || !klen ||
-	    klen >= SL_KEY_MAX)
+	     op != OP_COMMIT && op != OP_PUT_RECORD && op != OP_SYNC) ||
+	    (!sync && op != OP_PUT && op != OP_PUT_RECORD) || !klen || klen >= SL_KEY_MAX)
 		return false;
 	/* a block (or a record) comes with the request */
 	bool carries = op == OP_PUT || op == OP_OFFER || op == OP_PUT_RECORD;
@@ -617,14 +641,16 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	} else if (op == OP_COMMIT) {
 		status = commit_pending(p, key);
 	} else if (op == OP_PUT_RECORD) {
-		status = keep_record(p, key, req + nfixed, plen);
+		status = keep_record(p, key, req + nfixed, plen, sync);
+	} else if (op == OP_SYNC) {
+		status = sync_replicas(p);
 	} else if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen) ||
 		   (carries && plen != blen) ||
 		   (!carries && (!glen || goff > blen || glen > blen - goff))) {
 		atomic_fetch_add(&p->stats.refused, 1);
 		status = EINVAL;
 	} else if (op == OP_PUT) {
-		status = -keep_replica(p, key, req + nfixed, plen);
+		status = -keep_replica(p, key, req + nfixed, plen, sync);
 		if (!status)
 			atomic_fetch_add(&p->stats.kept, 1);
 	} else if (op == OP_OFFER) { /* declined (busy, full, no cache): the sender keeps it */
@@ -651,7 +677,7 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 		     !sl_peer_write_full(fd, ans + MAC_BYTES, ANS_HEAD + (size_t)len + MAC_BYTES,
 					 deadline);
 	}
-	if (ok && !status && !carries)
+	if (ok && !status && len) /* a block (or a range of one) sent */
 		atomic_fetch_add(&p->stats.served, 1);
 	OPENSSL_cleanse(rkey, sizeof(rkey));
 	free(ans);
@@ -796,6 +822,7 @@ int sl_peers_new(struct sl_volume_core *v, struct sl_peers **out, struct sl_err 
 	pthread_cond_init(&p->idle, NULL);
 	pthread_mutex_init(&p->pool_lock, NULL);
 	pthread_mutex_init(&p->records_lock, NULL);
+	pthread_mutex_init(&p->unsynced_lock, NULL);
 	if (sl_meta_caps(v->meta) & SL_META_CAP_SERVER_CHECKS) {
 		/* Kerberos mode: the volume's secret is not for clients, so no group key. Such a
 		 * client reads from the group's servers (`sluice cache-server`, direct access)
@@ -885,6 +912,7 @@ void sl_peers_free(struct sl_peers *p)
 		free(h);
 	}
 	pthread_mutex_destroy(&p->records_lock);
+	pthread_mutex_destroy(&p->unsynced_lock);
 	OPENSSL_cleanse(p->key, sizeof(p->key));
 	pthread_mutex_destroy(&p->pool_lock);
 	pthread_mutex_destroy(&p->lock);

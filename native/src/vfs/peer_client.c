@@ -381,6 +381,7 @@ struct replica_job {
 	struct sl_place at;
 	const uint8_t *data;
 	uint32_t len;
+	bool sync;
 	int got;
 	bool queued; /* handed to the replicators (else finish sends it itself) */
 };
@@ -393,6 +394,91 @@ struct sl_peer_batch {
 	struct replica_job jobs[];
 };
 
+/* The hosts holding copies not synced yet (struct sl_peers): a copy about to be sent without
+ * sync is tracked from before it goes until its answer; false when no more hosts can be
+ * tracked (the copy is then sent synced). */
+static bool unsynced_begin(struct sl_peers *p, const char *host)
+{
+	if (strlen(host) >= sizeof(p->unsynced[0].host))
+		return false;
+	pthread_mutex_lock(&p->unsynced_lock);
+	struct unsynced_host *h = NULL, *free_slot = NULL;
+	for (size_t i = 0; i < p->nunsynced && !h; i++) {
+		struct unsynced_host *u = &p->unsynced[i];
+		if (!strcmp(u->host, host))
+			h = u;
+		else if (!free_slot && u->kept == u->synced && !u->inflight)
+			free_slot = u;
+	}
+	if (!h && !free_slot && p->nunsynced < MAX_UNSYNCED_HOSTS)
+		free_slot = &p->unsynced[p->nunsynced++];
+	if (!h && free_slot) {
+		h = free_slot;
+		snprintf(h->host, sizeof(h->host), "%s", host);
+		h->kept = h->synced = 0;
+		h->inflight = 0;
+	}
+	if (h)
+		h->inflight++;
+	pthread_mutex_unlock(&p->unsynced_lock);
+	return h != NULL;
+}
+
+/* A copy tracked by unsynced_begin was answered: kept (to be synced), or not. */
+static void unsynced_end(struct sl_peers *p, const char *host, bool kept)
+{
+	pthread_mutex_lock(&p->unsynced_lock);
+	for (size_t i = 0; i < p->nunsynced; i++) {
+		struct unsynced_host *u = &p->unsynced[i];
+		if (!strcmp(u->host, host) && u->inflight) {
+			u->inflight--;
+			u->kept += kept;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->unsynced_lock);
+}
+
+void sl_peers_sync(struct sl_peers *p)
+{
+	if (!p)
+		return;
+	char host[256];
+	uint8_t none[1];
+	for (size_t i = 0;; i++) {
+		/* Only answered copies count: one still on its way when the OP_SYNC starts is
+		 * counted when answered, for the next sync (its own slice's commit runs one). */
+		pthread_mutex_lock(&p->unsynced_lock);
+		while (i < p->nunsynced && p->unsynced[i].kept == p->unsynced[i].synced)
+			i++;
+		bool more = i < p->nunsynced;
+		uint64_t upto = more ? p->unsynced[i].kept : 0;
+		if (more)
+			snprintf(host, sizeof(host), "%s", p->unsynced[i].host);
+		pthread_mutex_unlock(&p->unsynced_lock);
+		if (!more)
+			return;
+		int rc = ask(p, host, OP_SYNC, SYNC_KEY, NULL, none, 0, 0, NULL);
+		pthread_mutex_lock(&p->unsynced_lock);
+		/* The slot keeps its host while kept != synced, so it is still host's. A holder
+		 * that failed is not asked again for these copies: it would cost every commit a
+		 * timeout, and a holder that is down keeps nothing. */
+		if (upto > p->unsynced[i].synced)
+			p->unsynced[i].synced = upto;
+		pthread_mutex_unlock(&p->unsynced_lock);
+		if (rc && atomic_fetch_add(&p->stats.sync_failures, 1) == 0)
+			sl_log(&p->v->log, SL_LOG_WARN, "cache group: the copies hflushed to %s could "
+			       "not be made durable there (%s); they are counted as sync failures "
+			       "from now on, and the writer's own copy is durable", host,
+			       strerror(-rc));
+	}
+}
+
+int sl_peers_hflush_copies(const struct sl_peers *p)
+{
+	return p ? p->replicas : 1;
+}
+
 static void replicate_one(struct replica_job *j)
 {
 	struct sl_peers *p = j->p;
@@ -403,8 +489,12 @@ static void replicate_one(struct replica_job *j)
 		if (is_me(p, owners[i]))
 			continue;
 		bool record = !strncmp(j->key, SL_STAGE_RECORD_DIR "/", strlen(SL_STAGE_RECORD_DIR) + 1);
-		int rc = ask(p, owners[i], record ? OP_PUT_RECORD : OP_PUT, j->key, j->data, NULL, 0,
+		uint8_t op = record ? OP_PUT_RECORD : OP_PUT;
+		bool sync = j->sync || !unsynced_begin(p, owners[i]);
+		int rc = ask(p, owners[i], sync ? op : op | OP_UNSYNCED, j->key, j->data, NULL, 0,
 			     j->len, NULL);
+		if (!sync)
+			unsynced_end(p, owners[i], !rc);
 		if (!rc)
 			j->got++;
 		else
@@ -427,7 +517,7 @@ static void replicate_task(void *arg)
 struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *const *keys,
 					       const struct sl_place *at,
 					       const uint8_t *const *data, const uint32_t *lens,
-					       size_t n)
+					       size_t n, bool sync)
 {
 	if (!p || p->replicas < 2 || !n)
 		return NULL;
@@ -441,7 +531,7 @@ struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *c
 	for (size_t k = 0; k < n; k++) {
 		struct replica_job *j = &b->jobs[k];
 		*j = (struct replica_job){.p = p, .batch = b, .key = keys[k], .at = at[k],
-					  .data = data[k], .len = lens[k]};
+					  .data = data[k], .len = lens[k], .sync = sync};
 		j->queued = p->replicators && !sl_pool_submit(p->replicators, replicate_task, j);
 		b->pending += j->queued;
 	}

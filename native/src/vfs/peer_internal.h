@@ -32,7 +32,10 @@
  * SL_JOURNAL_ONLY_MAX there alone until the holder's next sweep writes its file
  * DIR/<uuid>/replicas/<key>, a larger one with its file written first), and serve it like their
  * own. The hflush returns once they have it, so a reader anywhere gets it at once and it
- * survives the loss of the writer's node. Fewer reachable owners than R-1: the hflush still
+ * survives the loss of the writer's node. With background commits (hflush.commit=background)
+ * the copies, the writer's own included, are acknowledged once written and synced before the
+ * commit (OP_SYNC): as on HDFS, an acknowledged hflush is in the memory of R nodes, and survives
+ * any process's crash and the loss of R-1 nodes. Fewer reachable owners than R-1: the hflush still
  * returns, the block is counted as degraded and logged. A holder's sweep (sl_peers_sweep) hands
  * a replica over once its file is older than the grace period: into its disk cache if the block
  * is in object storage by then, else uploaded first if its slice was committed (its writer is
@@ -48,8 +51,10 @@
  *            whose key is "commit/<ino>" or, recovering its lease, "commit/<ino>/recover":
  *            answered 0 by its writer's node, EINPROGRESS by a node that committed records a gone
  *            writer left, EBUSY by one that keeps records of a live writer, else ENOENT;
- *            6: PUT_RECORD a slice's commit record, cache/stage.h), u16 key
- *            length, key, i64 unix time, for GET (and COMMIT: 0, 0) u32 offset and u32 length
+ *            6: PUT_RECORD a slice's commit record, cache/stage.h; 7: SYNC the copies kept
+ *            so far, key "sync"; PUT and PUT_RECORD | 0x80: answered once written, unsynced,
+ *            an OP_SYNC follows before the writer commits), u16 key
+ *            length, key, i64 unix time, for GET (and COMMIT, SYNC: 0, 0) u32 offset and u32 length
  *            of the bytes wanted (a ticketed GET then i64 the
  *            ticket's expiry, u64 ino and u64 logical block of the block's place), for PUT and
  *            OFFER u32 length and the block, and an HMAC-SHA256 under the group key (a ticketed
@@ -88,6 +93,11 @@
 #define OP_GET_TICKETED 4 /* a GET from a client without the group key (Kerberos mode) */
 #define OP_COMMIT 5 /* commit the pending hflushes of a file (key COMMIT_PREFIX<ino>) */
 #define OP_PUT_RECORD 6 /* keep a copy of a slice's commit record (cache/stage.h) */
+#define OP_SYNC 7 /* make the copies kept so far durable (key SYNC_KEY) */
+/* On OP_PUT or OP_PUT_RECORD: answer once the copy is written, unsynced (an OP_SYNC follows
+ * before its writer commits it). */
+#define OP_UNSYNCED 0x80
+#define SYNC_KEY "sync"
 #define COMMIT_PREFIX "commit/"
 #define COMMIT_RECOVERING "/recover" /* after the ino: the file's lease is being recovered */
 #define COMMIT_WAIT_MS 30000 /* how long an OP_COMMIT may take once connected */
@@ -104,6 +114,7 @@
 #define PEER_TRIES 2 /* owners asked for one block before object storage */
 #define POOL_SIZE 32 /* idle connections kept to peers */
 #define REPLICATORS 16 /* hflush copies sent at once (as many as the writer's threads, mostly) */
+#define MAX_UNSYNCED_HOSTS 64 /* hosts with unsynced copies tracked (more: the oldest synced) */
 #define POOL_IDLE_MS 30000 /* the server closes after 60 s idle; we let go before */
 
 struct sl_peers {
@@ -144,6 +155,16 @@ struct sl_peers {
 	 * committed: by their writer, or here when it is gone */
 	pthread_mutex_t records_lock;
 	struct held_record *records;
+	/* the hosts that take copies without sync (OP_UNSYNCED), until an OP_SYNC covers them:
+	 * kept counts the copies they answered, synced how many of those an OP_SYNC that started
+	 * after their answers covered, inflight the copies on their way */
+	pthread_mutex_t unsynced_lock;
+	struct unsynced_host {
+		char host[256];
+		uint64_t kept, synced;
+		uint32_t inflight;
+	} unsynced[MAX_UNSYNCED_HOSTS];
+	size_t nunsynced;
 	struct sl_peer_stats stats;
 };
 

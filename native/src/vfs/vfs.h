@@ -96,6 +96,8 @@ struct sl_peer_stats {
 	atomic_uint_fast64_t degraded;   /* hflushed blocks with fewer copies than hflush.replicas */
 	atomic_uint_fast64_t commits;    /* readers elsewhere that had this node commit hflushes */
 	atomic_uint_fast64_t records_committed; /* slices of writers gone, committed from records */
+	atomic_uint_fast64_t syncs; /* OP_SYNCs this node answered (its copies made durable) */
+	atomic_uint_fast64_t sync_failures; /* copies on peers that could not be synced */
 };
 /* Starts the cache group when "cache-group.port" is set (*out stays NULL otherwise): the block
  * server on this node's address, unless another process of the node has it. */
@@ -114,13 +116,19 @@ int sl_peers_commit_pending(struct sl_peers *p, sl_ino ino, bool recovering);
 int sl_peers_fetch(struct sl_peers *p, const char *key, const struct sl_place *at, uint32_t off,
 		   uint8_t *buf, uint32_t len);
 /* Replicated hflush: starts sending blocks [0, n) to hflush.replicas - 1 of their owners each
- * (the next ones when one fails), which keep them durably; data must stay valid until finish.
+ * (the next ones when one fails), which keep them durably (!sync: written, until sl_peers_sync);
+ * data must stay valid until finish.
  * NULL when there is nothing to do (or no memory: finish then sends them itself). */
 struct sl_peer_batch;
 struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *const *keys,
 					       const struct sl_place *at,
 					       const uint8_t *const *data, const uint32_t *lens,
-					       size_t n);
+					       size_t n, bool sync);
+/* Copies an hflush keeps: hflush.replicas in a cache group that keeps copies, else 1. */
+int sl_peers_hflush_copies(const struct sl_peers *p);
+/* Makes the copies sent without sync (sl_peers_replicate_start) durable on their holders; a
+ * holder that cannot be reached or fails is counted (sync_failures) and logged. */
+void sl_peers_sync(struct sl_peers *p);
 /* Waits for the copies, frees b, and counts those of the blocks staged here (staged[k] == 0)
  * that got fewer copies than hflush.replicas - 1 as degraded (logged once): returns how many. */
 int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const int *staged,

@@ -55,6 +55,7 @@ struct wslice {
 	bool dropped;        /* given up after an error; never committed */
 	bool recorded;       /* its commit record is staged (background commits) */
 	bool record_pinned;  /* its commit record is being staged */
+	bool unsynced;       /* staged (and copied) without sync: synced before its commit */
 	uint64_t seq;        /* 1, 2, ... in the order slices are sealed */
 	struct wslice *next; /* in the queue or on the pending list */
 };
@@ -350,6 +351,18 @@ static bool compaction_due(const struct sl_writer *w, const struct sl_meta_chunk
 	return false;
 }
 
+/* Makes the copies an hflush staged without sync durable before the commit names their blocks:
+ * the staging journal here (failing the stream: what it holds may be gone after a crash of the
+ * machine), then the cache group's copies (those that cannot be synced only leave fewer
+ * durable copies, as a round that reached fewer owners does). */
+static int sync_copies(struct sl_writer *w, struct sl_err *err)
+{
+	int rc = sl_stage_sync(w->v->stage, err);
+	if (!rc)
+		sl_peers_sync(w->v->peers);
+	return rc;
+}
+
 /* Commits every sealed slice at the head of the queue whose blocks are all stored or staged:
  * up to COMMIT_BATCH at a time in one request to the volume's group commit (commit.c), which
  * shares the transaction with other streams' commits. Threads of this stream that hflush
@@ -402,7 +415,12 @@ static void commit_ready(struct sl_writer *w)
 
 		struct sl_err err = {0};
 		size_t done = 0;
-		int rc = failed ? 0 : sl_commit_slices(w->v, recs, nrec, &done, &err);
+		bool unsynced = false;
+		for (size_t i = 0; i < nb && !failed; i++)
+			unsynced = unsynced || batch[i]->unsynced;
+		int rc = unsynced ? sync_copies(w, &err) : 0;
+		if (!rc && !failed)
+			rc = sl_commit_slices(w->v, recs, nrec, &done, &err);
 		for (size_t i = 0; i < done; i++)
 			maybe_compact(w, recs[i].indx);
 		pthread_mutex_lock(&w->lock);
@@ -713,6 +731,10 @@ static void resubmit_failed(struct sl_writer *w)
 static int stage_queued(struct sl_writer *w, struct sl_err *err)
 {
 	bool stored_last = sl_meta_caps(w->v->meta) & SL_META_CAP_COMMIT_STORED;
+	/* With background commits and copies on other nodes, an hflush is acknowledged once every
+	 * copy is written (HDFS's own hflush: in the memory of every node of the pipeline); the
+	 * commit makes them durable first (commit_ready). Alone, the one copy must be durable. */
+	bool sync = !w->slot.owner || sl_peers_hflush_copies(w->v->peers) < 2;
 	for (;;) {
 		/* Pins what needs staging (up to STAGE_BATCH blocks), stages it in one group round
 		 * (stage.c: with what other threads and streams stage now), then looks again: the
@@ -778,8 +800,8 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 		pthread_mutex_unlock(&w->lock);
 		/* in a cache group, copies on hflush.replicas - 1 owners, made meanwhile */
 		struct sl_peer_batch *copies =
-			sl_peers_replicate_start(w->v->peers, kp, at, data, lens, n);
-		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, rcs, err);
+			sl_peers_replicate_start(w->v->peers, kp, at, data, lens, n, sync);
+		int rc = sl_stage_put_many(w->v->stage, kp, data, lens, n, sync, rcs, err);
 		int64_t t0 = sl_mono_ns();
 		int short_of = sl_peers_replicate_finish(w->v->peers, copies, rcs, n);
 		sl_stat_add(&w->v->flush.replica_wait_ns, (uint64_t)(sl_mono_ns() - t0));
@@ -789,6 +811,8 @@ static int stage_queued(struct sl_writer *w, struct sl_err *err)
 		for (size_t k = nblocks; k < n; k++) {
 			recorded[k]->record_pinned = false;
 			recorded[k]->recorded = !rcs[k];
+			/* its blocks were staged in this round or before, as unsynced as it */
+			recorded[k]->unsynced = !sync;
 		}
 		for (size_t k = 0; k < nblocks; k++) {
 			bs[k]->pinned = false;
