@@ -335,9 +335,9 @@ static void test_killed_writer(const char *self, const char *meta, sluice_volume
 	sluice_shutdown(r);
 }
 
-/* W's node lost: killed, its cache dir gone. Once its session expired, a reader on R (which
- * holds the copies of W's blocks and records) reads every acknowledged record: R commits them
- * from its records, in order, under W's lease. */
+/* W's node lost: killed, its cache dir gone. A reader on R (which holds the copies of W's
+ * blocks and records) opening the files at once waits until W's session expired, and reads
+ * every acknowledged record: R commits them from its records, in order, under W's lease. */
 static void test_lost_writer(const char *self, const char *meta, sluice_volume *o)
 {
 	sluice_volume *r = node(meta, "127.0.0.3", "60000");
@@ -347,13 +347,16 @@ static void test_lost_writer(const char *self, const char *meta, sluice_volume *
 	char wcache[1100];
 	snprintf(wcache, sizeof(wcache), "%s/cache-127.0.0.2", dir);
 	CHECK_RC(tu_rm_rf(wcache), 0);
-	sleep(6); /* W's session (heartbeat 1 s) expires 5 s after its last heartbeat */
+	/* W's session (heartbeat 1 s) expires 5 s after its last heartbeat; the first open waits */
+	int64_t t0 = sl_mono_ms();
 	for (int t = 0; t < KILL_THREADS; t++) {
 		char path[32];
 		snprintf(path, sizeof(path), "/%s-%d", prefix, t);
 		if (acked[t])
 			CHECK_RC(check_bytes(r, path, acked[t], 20 + (unsigned)t, false), 0);
 	}
+	fprintf(stderr, "  the readers waited %.1f s for W's session to expire\n",
+		(double)(sl_mono_ms() - t0) / 1000);
 	CHECK(atomic_load(&sl_peers_stats(r->core.peers)->records_committed) > 0);
 	/* O is outside the group: it reads once R handed its copies over (uploaded them) */
 	sl_peers_sweep(r->core.peers, 0);

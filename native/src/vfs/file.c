@@ -56,8 +56,9 @@ static int open_existing(sluice_volume *vol, const struct sl_meta_user *mu, cons
 /* hflush.commit=background: what a writer hflushed may not be in the metadata yet. As an HDFS
  * reader asks the DataNode for the visible length, a reader asks the file's writer (this
  * handle's, else the group's nodes, if the file has a live writer's lease) to commit it, then
- * reads the attributes again. A writer that cannot be asked costs a warning: the reader reads
- * what is committed. */
+ * reads the attributes again. When the writer cannot be asked while the group keeps its
+ * records, the reader waits for them to be committed (sl_gather_pending); a group that cannot
+ * be asked at all costs a warning, and the reader reads what is committed. */
 static int see_pending_commits(sluice_volume *vol, const struct sl_meta_user *mu,
 			       const char *path, sl_ino ino, struct sl_attr *attr,
 			       struct sl_err *err)

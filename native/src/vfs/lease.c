@@ -6,7 +6,9 @@
  * hold none and any number of them may write one file (JuiceFS's semantics).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "vfs.h"
 
@@ -40,6 +42,20 @@ bool sl_gather_pending(struct sl_volume_core *v, sl_ino ino, const char *path, b
 	if (v->background_commit && sl_background_commit_ino(v->background_commit, ino))
 		return true; /* its writer is here */
 	int rc = sl_peers_commit_pending(v->peers, ino, recovering);
+	if (rc == -EBUSY) {
+		/* A holder keeps slices a writer acknowledged, and the writer, alive by its
+		 * session, could not be asked (its node lost, or cut off): reading now would miss
+		 * them. Either the writer commits them within its delay, or its session expires
+		 * and the holders do; as an HDFS reader waits for a block's recovery. */
+		sl_log(&v->log, SL_LOG_INFO, "%s: its writer could not be asked for what it "
+		       "hflushed; waiting up to %" PRId64 " s for it to be committed", path,
+		       v->pending_wait_ms / 1000);
+		int64_t until = sl_mono_ms() + v->pending_wait_ms;
+		while (rc == -EBUSY && sl_mono_ms() < until) {
+			nanosleep(&(struct timespec){.tv_nsec = 500 * 1000000L}, NULL);
+			rc = sl_peers_commit_pending(v->peers, ino, recovering);
+		}
+	}
 	if (rc && rc != -ENOENT)
 		sl_log(&v->log, SL_LOG_WARN, "%s: what its writer hflushed could not all be committed "
 		       "(%s)%s", path, rc == -EBUSY ? "its writer is alive and could not be asked"

@@ -228,6 +228,9 @@ struct sl_volume_core {
 	struct sl_peers *peers;     /* the cache group; NULL without cache-group.port */
 	struct sl_background_commit *background_commit; /* NULL: hflush commits before it returns */
 	bool ask_pending_commits; /* hflush.commit=background: readers ask the group's writers */
+	/* how long a reader waits for the pending slices of a writer that cannot be asked to be
+	 * committed (sl_gather_pending): its session's life or the longest commit delay */
+	int64_t pending_wait_ms;
 	int get_timeout_s;          /* how long a reader waits for a committed, missing block */
 	struct sl_idmap *ids;
 	uint64_t readahead_max;
@@ -365,7 +368,8 @@ int sl_lease_take(struct sl_volume_core *v, const struct sl_meta_user *mu, sl_in
 		  const char *path, struct sl_meta_lease *lease, bool *leased, struct sl_err *err);
 /* hflush.commit=background: has what the writers of ino hflushed committed, by this handle's
  * writers and through the group (sl_peers_commit_pending; recovering: the file's lease is about
- * to be recovered). Whether something was; what could not be is logged. */
+ * to be recovered); waits up to pending_wait_ms while the group keeps records of a writer that
+ * could not be asked. Whether something was; what could not be is logged. */
 bool sl_gather_pending(struct sl_volume_core *v, sl_ino ino, const char *path, bool recovering);
 /* Ends a stream's lease at close: 0, or -SL_ELEASE_LOST if it had been recovered (the stream was fenced;
  * its close fails as HDFS's does). */

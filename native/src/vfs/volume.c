@@ -595,6 +595,9 @@ static int setup(sluice_volume *vol, struct sl_err *err)
 	v->readahead_max = ra;
 	v->logical_block_size = bsize;
 	vol->heartbeat_s = (int)(heartbeat > 600 ? 600 : heartbeat);
+	/* a session lives 5 heartbeats (ours stands for the writer's); a commit waits at most
+	 * 60 s (hflush.commit-delay); and a few seconds for the holders' own round */
+	v->pending_wait_ms = ((vol->heartbeat_s * 5 > 60 ? vol->heartbeat_s * 5 : 60) + 5) * 1000LL;
 	snprintf(v->superuser, sizeof(v->superuser), "%s", sl_conf_str(v->conf, "superuser"));
 	snprintf(v->supergroup, sizeof(v->supergroup), "%s", sl_conf_str(v->conf, "supergroup"));
 	const char *user = sl_conf_str(v->conf, "user");
