@@ -1,8 +1,9 @@
 /* test_vfs_journal.c - the staging journal (cache/journal.c) on its own: a writer process appends
  * blocks and dies without closing; its staged files are then damaged as a crash of the machine
  * may leave files that were never synced; replay restores exactly the blocks of the journal's
- * current generation (a full generation was retired after its files were synced, and its
- * stale records left behind the new ones are not replayed), stops at a torn tail, refuses a key
+ * current generation (a full generation whose blocks were uploaded but a few was retired after
+ * their files were synced, and its stale records left behind the new ones are not replayed;
+ * with none uploaded the file grows instead and replays them all), stops at a torn tail, refuses a key
  * that leaves the directory, and removes the journal. A clean close removes it too. Threads
  * appending at once (a block server's connections) all get their blocks journaled. Blocks
  * journaled without a file are read from the journal; at the end of their generation (or at
@@ -107,15 +108,21 @@ static struct sl_journal *in_child(const char *dir)
 }
 
 /* In a child: stages blocks [0, n) (one append each, as n rounds would), the one at `unsafe`
- * (if >= 0) under a key outside the directory. */
-static void writer(const char *dir, int n, int unsafe)
+ * (if >= 0) under a key outside the directory; with keep_every > 0, retires each at once (as
+ * uploaded) but every keep_every-th. */
+static void writer(const char *dir, int n, int unsafe, int keep_every)
 {
 	struct sl_journal *j = in_child(dir);
 	if (!j)
 		return;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (stage_block(j, dir, i, i == unsafe))
 			_exit(2);
+		char key[128];
+		key_of(i, key, sizeof(key));
+		if (keep_every && i % keep_every)
+			sl_journal_retire(j, key);
+	}
 	_exit(0);
 }
 
@@ -215,14 +222,15 @@ int main(void)
 	struct sl_err err = {0};
 	char dir[600], jpath[700];
 
-	/* 1. more than a generation: only the current one is replayed */
+	/* 1. more than a generation, the blocks uploaded but a few: only the current one is
+	 * replayed */
 	size_t rec = 24 + strlen("chunks/0/0/000000_0_4096") + BLOCK;
 	rec += (8 - rec % 8) % 8;
 	int per_gen = (int)((SL_JOURNAL_CAPACITY - 32) / rec);
 	int n = per_gen + 100;
 	snprintf(dir, sizeof(dir), "%s/gens", base);
 	REQUIRE(mkdir(dir, 0700) == 0);
-	writer(dir, n, -1);
+	writer(dir, n, -1, 256);
 	snprintf(jpath, sizeof(jpath), "%s/.journal", dir);
 	CHECK(exists(jpath));
 	damage(dir, n);
@@ -234,10 +242,23 @@ int main(void)
 	CHECK(!exists(jpath));
 	CHECK_RC(sl_journal_replay(dir, &log, &err), 0); /* nothing left to replay */
 
+	/* 1b. the same with none uploaded: ending the generation would write and sync them all,
+	 * so the file grows instead, and everything is replayed */
+	snprintf(dir, sizeof(dir), "%s/grown", base);
+	REQUIRE(mkdir(dir, 0700) == 0);
+	writer(dir, n, -1, 0);
+	snprintf(jpath, sizeof(jpath), "%s/.journal", dir);
+	struct stat jst;
+	CHECK(stat(jpath, &jst) == 0 && jst.st_size > (off_t)SL_JOURNAL_CAPACITY);
+	damage(dir, n);
+	CHECK_RC(sl_journal_replay(dir, &log, &err), 0);
+	CHECK_RC(whole(dir, n, &first), n);
+	CHECK(!exists(jpath));
+
 	/* 2. a torn tail and a key that leaves the directory */
 	snprintf(dir, sizeof(dir), "%s/torn", base);
 	REQUIRE(mkdir(dir, 0700) == 0);
-	writer(dir, 16, 10);
+	writer(dir, 16, 10, 0);
 	snprintf(jpath, sizeof(jpath), "%s/.journal", dir);
 	/* the last record cut in the middle of its block (the unsafe key is 8 bytes shorter) */
 	REQUIRE(truncate(jpath, (off_t)(32 + 15 * rec - 8 + rec / 2)) == 0);
@@ -300,8 +321,13 @@ int main(void)
 	got = NULL;
 	CHECK_RC(sl_journal_read(j, "chunks/0/0/999999_0_4096", &got, &got_len, &err), -ENOENT);
 	CHECK(whole(dir, per_gen, &first) == 0); /* no file yet */
-	for (int i = 0; i < per_gen; i += 2) { /* the even ones are uploaded */
+	int kept = 0;
+	for (int i = 0; i < per_gen; i++) { /* uploaded, but every 64th (1, 65, ...) */
 		key_of(i, key, sizeof(key));
+		if (i % 64 == 1) {
+			kept++;
+			continue;
+		}
 		CHECK(sl_journal_retire(j, key));
 		CHECK(!sl_journal_retire(j, key)); /* once */
 	}
@@ -309,12 +335,12 @@ int main(void)
 	fill(buf, per_gen);
 	k = key;
 	CHECK_RC(sl_journal_append(j, &k, &d, &len, 1, false, true, NULL, &err), 0);
-	CHECK_RC(whole(dir, per_gen, &first), per_gen / 2);
+	CHECK_RC(whole(dir, per_gen, &first), kept);
 	CHECK_RC(first, 1);
 	for (int i = 0; i < 4; i++) {
 		key_of(i, key, sizeof(key));
 		snprintf(path, sizeof(path), "%s/%s", dir, key);
-		CHECK(exists(path) == (i % 2 == 1));
+		CHECK(exists(path) == (i == 1));
 		/* an odd one's file now holds it; the journal no longer does */
 		CHECK_RC(sl_journal_read(j, key, &got, &got_len, &err), -ENOENT);
 	}

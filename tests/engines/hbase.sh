@@ -11,6 +11,11 @@
 #          every acknowledged row (WAL replay; HBase 2.x calls recoverLease only on HDFS)
 #   crash-hsync-nocache  the same with hbase.wal.hsync=true and the killed process's cache dir
 #          deleted before the restart
+#   crash-group-nocache  the same with hbase.wal.hsync at its default (hflush) in a cache group
+#          with hflush.commit=background (a `sluice cache-server` on 127.0.0.2 keeps the copies
+#          and commit records): the killed node's cache dir deleted, as if the machine were lost,
+#          the WAL split waits until its session expired and the holder committed its records
+#          (MariaDB + S3 only)
 #   rs-crash  master, region server and client in JVMs of their own; kill -9 the region server
 #          alone, start a new one: the live master has the dead one's WAL split
 # Writes the TAP report target/engines/hbase.tap; fails if any check failed. Maven resolves
@@ -244,7 +249,27 @@ crash_rs() {
   return 1
 }
 
-# SLUICE_HBASE_ONLY=NAME runs only that one (full, crash, crash-hsync-nocache, rs-crash)
+# crash_group VOL META: crash VOL META crash-group-nocache in a cache group of this node
+# (127.0.0.1, HBase) and a `sluice cache-server` on 127.0.0.2, with background commits.
+crash_group() {
+  local vol=$1 meta=$2 port server log=$WORK/cache-server-$1.log ok=0
+  port=$(free_port)
+  "$BUILD/bin/sluice" cache-server -o cache-group.port="$port" -o cache-group.host=127.0.0.2 \
+    -o cache-dir="$WORK/cache-server-$vol" -o nodes=127.0.0.1,127.0.0.2 \
+    -o free-space-ratio=0 "$meta" >"$log" 2>&1 &
+  server=$!
+  pids+=("$server")
+  for _ in $(seq 100); do grep -q serving "$log" && break; sleep 0.1; done
+  crash "$vol" "$meta" crash-group-nocache "sluice.$vol.nodes" 127.0.0.1,127.0.0.2 \
+    "sluice.$vol.cache-group.port" "$port" "sluice.$vol.cache-group.host" 127.0.0.1 \
+    "sluice.$vol.hflush.commit" background || ok=1
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  return $ok
+}
+
+# SLUICE_HBASE_ONLY=NAME runs only that one (full, crash, crash-hsync-nocache,
+# crash-group-nocache, rs-crash)
 only() { [[ -n ${SLUICE_HBASE_ONLY:-} && $SLUICE_HBASE_ONLY != "$1" ]]; }
 rc=0
 vols=(hbvol)
@@ -257,6 +282,9 @@ for vol in "${vols[@]}"; do
   only crash-hsync-nocache || crash "$vol" "$meta" crash-hsync-nocache hbase.wal.hsync true ||
     rc=1
   only rs-crash || crash_rs "$vol" "$meta" || rc=1
+  if [[ $vol == hbs3vol ]]; then
+    only crash-group-nocache || crash_group "$vol" "$meta" || rc=1
+  fi
 done
 
 engine_report $rc

@@ -23,6 +23,11 @@
  * journal held them) with their directories, then the generation number in the header is
  * bumped, which retires every older record at once. Each record carries its generation and a
  * CRC32C, so replay stops at the first torn or stale one: nothing after it was acknowledged.
+ * That costs what those files cost, under the lock, so appends wait for it: with more than a
+ * few blocks still staged (uploads behind a busy WAL, a holder's replicas kept for minutes;
+ * thousands of 1 KiB blocks took 2.6 s) the file grows by another SL_JOURNAL_CAPACITY instead,
+ * up to SL_JOURNAL_MAX, and the generation goes on; the first rollover after that shrinks the
+ * file back.
  *
  * Appenders may be many threads (a block server's connections): each writes its records under
  * the lock, then waits until an fdatasync that started after its write has finished; one of
@@ -81,6 +86,7 @@ struct sl_journal {
 	pthread_cond_t synced_cond;
 	uint64_t gen;
 	uint64_t off;     /* end of this generation's records */
+	uint64_t capacity; /* the file's allocated size (SL_JOURNAL_CAPACITY, more when grown) */
 	struct sl_lru index;             /* this generation's blocks by key */
 	struct jentry *entries, **tail;  /* the same, in the order appended */
 	/* bytes appended over all generations, and how many of them are durable */
@@ -163,6 +169,7 @@ int sl_journal_open(const char *dir, struct sl_journal **out, struct sl_err *err
 	/* Allocated up front, so that an append changes no metadata the fdatasync must carry
 	 * (where the file system supports it; otherwise the first generation pays for it). */
 	(void)posix_fallocate(j->fd, 0, SL_JOURNAL_CAPACITY);
+	j->capacity = SL_JOURNAL_CAPACITY;
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->synced_cond, NULL);
 	j->gen = 1;
@@ -248,6 +255,8 @@ static int read_record(int fd, uint64_t gen, const char *key, uint64_t off, uint
  * fdatasync per file what the files cost (seconds for a few thousand on a busy disk). Called
  * with the lock held. */
 #define SYNC_EACH_MAX 16
+/* A rollover writes at most this many files (else the journal grows, if it may) */
+#define ROLLOVER_WRITES_MAX 64
 static int sync_staged(struct sl_journal *j, int64_t *sync_ns)
 {
 	int64_t t0 = sl_mono_ns();
@@ -346,7 +355,32 @@ static int next_generation(struct sl_journal *j, int64_t *sync_ns)
 	j->off = HEADER;
 	free_entries(j);
 	pthread_cond_broadcast(&j->synced_cond);
+	if (j->capacity > SL_JOURNAL_CAPACITY && !ftruncate(j->fd, SL_JOURNAL_CAPACITY))
+		j->capacity = SL_JOURNAL_CAPACITY; /* the next fdatasync carries the new size */
 	return 0;
+}
+
+/* A round of total bytes does not fit the file: whether to grow it rather than end the
+ * generation, which would write and sync more files than appends should wait for. Grows it if
+ * so. Called with the lock held. */
+static bool grow(struct sl_journal *j, uint64_t total)
+{
+	size_t to_write = 0, to_sync = 0;
+	for (struct jentry *e = j->entries; e; e = e->next)
+		if (!e->retired && e->has_file)
+			to_sync++;
+		else if (!e->retired)
+			to_write++;
+	if (to_write <= ROLLOVER_WRITES_MAX && to_sync <= SYNC_EACH_MAX)
+		return false;
+	uint64_t step = SL_JOURNAL_CAPACITY;
+	while (step < total)
+		step += SL_JOURNAL_CAPACITY;
+	if (j->capacity + step > SL_JOURNAL_MAX || posix_fallocate(j->fd, (off_t)j->capacity,
+								    (off_t)step))
+		return false;
+	j->capacity += step;
+	return true;
 }
 
 /* Returns once the first `upto` bytes ever appended are durable: by an fdatasync this thread
@@ -405,7 +439,7 @@ int sl_journal_append(struct sl_journal *j, const char *const *keys, const uint8
 	}
 	pthread_mutex_lock(&j->lock);
 	int rc = 0;
-	if (j->off > HEADER && j->off + total > SL_JOURNAL_CAPACITY &&
+	if (j->off > HEADER && j->off + total > j->capacity && !grow(j, total) &&
 	    (rc = next_generation(j, sync_ns))) {
 		pthread_mutex_unlock(&j->lock);
 		free(hdr);

@@ -16,8 +16,10 @@
 /* The write-ahead journal of one staging directory: a round of staged cache files, written
  * without syncing, is made durable by one append and fdatasync here. */
 struct sl_journal;
-/* The bytes of one generation (a larger round grows the file). */
+/* The file's size, and the step it grows by while ending a generation would write many files
+ * (a larger round grows the file too), up to SL_JOURNAL_MAX. */
 #define SL_JOURNAL_CAPACITY (8u << 20)
+#define SL_JOURNAL_MAX (256u << 20)
 /* Blocks up to this size are appended without a cache file of their own, by hflush staging and
  * by the cache group's holders alike: for the small last block of an hflushed slice a new file
  * costs more than the append (inode allocation). Larger ones get their file first, so that a few
