@@ -262,7 +262,7 @@ crash_group() {
   for _ in $(seq 100); do grep -q serving "$log" && break; sleep 0.1; done
   crash "$vol" "$meta" crash-group-nocache "sluice.$vol.nodes" 127.0.0.1,127.0.0.2 \
     "sluice.$vol.cache-group.port" "$port" "sluice.$vol.cache-group.host" 127.0.0.1 \
-    "sluice.$vol.hflush.commit" background || ok=1
+    "sluice.$vol.hflush.commit" background "sluice.$vol.hflush.commit-delay" 60000 || ok=1
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
   return $ok

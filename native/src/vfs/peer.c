@@ -401,6 +401,36 @@ static bool writer_gone(struct sl_peers *p, uint64_t sid)
 	return !seen.found || seen.expire_s < sl_clock_real_s(p->v->clock);
 }
 
+/* Whether every block of r's slice is somewhere: here, with its other owners, or in object
+ * storage. A writer killed in the middle of an hflush may have sent a slice's record and not
+ * yet its block copies (they travel at once); that hflush was never acknowledged, and its slice
+ * must not be committed with a block nobody has. */
+static bool slice_kept(struct sl_peers *p, const struct sl_stage_record *r)
+{
+	struct sl_volume_core *v = p->v;
+	uint64_t lbs = v->logical_block_size ? v->logical_block_size : 1;
+	uint32_t nblocks = (uint32_t)((r->size + v->layout.block_size - 1) / v->layout.block_size);
+	for (uint32_t i = 0; i < nblocks; i++) {
+		char key[SL_KEY_MAX];
+		uint32_t blen = sl_block_len(&v->layout, r->size, i);
+		sl_block_key(&v->layout, r->id, i, r->size, key);
+		uint8_t *one = NULL, byte;
+		bool here = !local_block(p, key, blen, 0, 1, &one);
+		free(one);
+		if (here)
+			continue;
+		struct sl_place at = {.ino = r->ino,
+				      .lblock = ((uint64_t)r->chunk * SL_CHUNK_SIZE + r->pos +
+						 (uint64_t)i * v->layout.block_size) / lbs};
+		struct sl_obj_info info;
+		struct sl_err err = {0};
+		if (sl_peers_fetch(p, key, &at, 0, &byte, 1) &&
+		    sl_obj_head(v->store, key, &info, &err))
+			return false;
+	}
+	return true;
+}
+
 static int held_cmp(const void *a, const void *b)
 {
 	const struct held_record *x = a, *y = b;
@@ -462,6 +492,14 @@ int sl_peers_commit_held(struct sl_peers *p, sl_ino ino, bool recovering)
 		if (!synced)
 			sync_replicas(p);
 		synced = true;
+		if (!slice_kept(p, r)) {
+			sl_log(&p->v->log, SL_LOG_WARN, "cache group: a block of slice %" PRIu64 " of "
+			       "inode %" PRIu64 " its writer was hflushing when it died is nowhere: "
+			       "that hflush was not acknowledged; its record and the file's later "
+			       "ones are dropped", r->id, r->ino);
+			drop_held(p, ino, 0, true, r);
+			break;
+		}
 		enum sl_meta_claim got;
 		sl_err_clear(&err);
 		rc = sl_record_commit_claimed(m, r, sl_stage_record_end(r) - r->size, &got, &err);

@@ -532,6 +532,10 @@ struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *c
 		struct replica_job *j = &b->jobs[k];
 		*j = (struct replica_job){.p = p, .batch = b, .key = keys[k], .at = at[k],
 					  .data = data[k], .len = lens[k], .sync = sync};
+		/* Unsynced, staging here takes microseconds: the caller sends the last copy itself
+		 * then, rather than wait idle for a replicator (one handoff less per hflush). */
+		if (!sync && k == n - 1)
+			break;
 		j->queued = p->replicators && !sl_pool_submit(p->replicators, replicate_task, j);
 		b->pending += j->queued;
 	}
@@ -545,6 +549,9 @@ int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const
 	if (!p || p->replicas < 2 || !n)
 		return 0;
 	int short_of = 0;
+	for (size_t k = 0; b && k < n; k++)
+		if (!b->jobs[k].queued) /* left to the caller, or no replicator took it */
+			replicate_one(&b->jobs[k]);
 	if (b) {
 		pthread_mutex_lock(&b->lock);
 		while (b->pending)
@@ -553,8 +560,6 @@ int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const
 	}
 	for (size_t k = 0; k < n; k++) {
 		struct replica_job *j = b ? &b->jobs[k] : NULL;
-		if (j && !j->queued) /* no replicator took it: here, after the others */
-			replicate_one(j);
 		if (staged[k])
 			continue; /* not staged here either: this hflush waits for its upload */
 		int got = j ? j->got : 0;

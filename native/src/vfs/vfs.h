@@ -129,7 +129,8 @@ int sl_peers_hflush_copies(const struct sl_peers *p);
 /* Makes the copies sent without sync (sl_peers_replicate_start) durable on their holders; a
  * holder that cannot be reached or fails is counted (sync_failures) and logged. */
 void sl_peers_sync(struct sl_peers *p);
-/* Waits for the copies, frees b, and counts those of the blocks staged here (staged[k] == 0)
+/* Sends the copies left to the caller (unsynced: the last one; those no replicator took),
+ * waits for the others, frees b, and counts those of the blocks staged here (staged[k] == 0)
  * that got fewer copies than hflush.replicas - 1 as degraded (logged once): returns how many. */
 int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const int *staged,
 			      size_t n);
