@@ -114,7 +114,9 @@ static void test_visibility(sluice_volume *w, sluice_volume *r, sluice_volume *o
 		CHECK_RC(sluice_hflush(f), 0);
 		/* acknowledged, not committed: the metadata still has the earlier records */
 		CHECK(committed_length(o, "/wal") == off);
-		/* acknowledged with both copies written, neither synced (as HDFS's hflush) */
+		/* acknowledged with both copies written, neither synced (as HDFS's hflush); R got
+		 * the block and the record in one request */
+		CHECK(atomic_load(&held->batches) > 0);
 		CHECK(atomic_load(&held->syncs) == syncs);
 		CHECK(atomic_load(&w->core.flush.stage.stage_sync_ns) == synced_ns);
 		/* a reader elsewhere has it committed first, and reads every record */

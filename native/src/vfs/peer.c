@@ -612,6 +612,71 @@ static int keep_record(struct sl_peers *p, const char *key, const uint8_t *body,
 	return 0;
 }
 
+/* OP_PUT_MANY: the items of body (its format in peer_internal.h), all checked first, then the
+ * blocks kept, then the records (a record never without the blocks that came with it). 0 or an
+ * errno. */
+static int keep_batch(struct sl_peers *p, const uint8_t *body, uint32_t plen, bool sync)
+{
+	enum { MAX_ITEMS = 64 };
+	struct item {
+		char key[SL_KEY_MAX];
+		const uint8_t *data;
+		uint32_t len;
+		bool record;
+	} *items = NULL;
+	uint32_t n = plen >= 4 ? sl_peer_get_u32(body) : 0;
+	if (!n || n > MAX_ITEMS || !(items = calloc(n, sizeof(*items)))) {
+		atomic_fetch_add(&p->stats.refused, 1);
+		free(items);
+		return n && n <= MAX_ITEMS ? ENOMEM : EINVAL;
+	}
+	size_t at = 4, dlen = strlen(SL_STAGE_RECORD_DIR);
+	int status = 0;
+	for (uint32_t i = 0; i < n && !status; i++) {
+		struct item *it = &items[i];
+		uint16_t klen = at + 2 <= plen ? sl_peer_get_u16(body + at) : 0;
+		if (!klen || klen >= SL_KEY_MAX || at + 2 + klen + 4 > plen) {
+			status = EINVAL;
+			break;
+		}
+		memcpy(it->key, body + at + 2, klen);
+		it->key[klen] = 0;
+		it->len = sl_peer_get_u32(body + at + 2 + klen);
+		at += 2 + (size_t)klen + 4;
+		if (it->len > plen - at) {
+			status = EINVAL;
+			break;
+		}
+		it->data = body + at;
+		at += it->len;
+		it->record = !strncmp(it->key, SL_STAGE_RECORD_DIR "/", dlen + 1);
+		uint64_t id;
+		uint32_t indx, blen;
+		if (!it->record && (!sl_block_key_parse(&p->v->layout, it->key, &id, &indx, &blen) ||
+				    blen != it->len))
+			status = EINVAL;
+	}
+	if (status || at != plen) {
+		atomic_fetch_add(&p->stats.refused, 1);
+		free(items);
+		return EINVAL;
+	}
+	for (int pass = 0; pass < 2 && !status; pass++)
+		for (uint32_t i = 0; i < n && !status; i++) {
+			struct item *it = &items[i];
+			if (it->record != (pass == 1))
+				continue;
+			status = it->record ? keep_record(p, it->key, it->data, it->len, sync)
+					    : -keep_replica(p, it->key, it->data, it->len, sync);
+			if (!status && !it->record)
+				atomic_fetch_add(&p->stats.kept, 1);
+		}
+	free(items);
+	if (!status)
+		atomic_fetch_add(&p->stats.batches, 1);
+	return status;
+}
+
 static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 {
 	uint16_t klen = sl_peer_get_u16(head + 6);
@@ -620,11 +685,12 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 	int64_t deadline = sl_mono_ms() + (op == OP_COMMIT ? COMMIT_WAIT_MS : p->timeout_ms);
 	if (memcmp(head, PEER_MAGIC, 4) || head[4] != PEER_VERSION ||
 	    (op != OP_GET && op != OP_PUT && op != OP_OFFER && op != OP_GET_TICKETED &&
-	     op != OP_COMMIT && op != OP_PUT_RECORD && op != OP_SYNC) ||
-	    (!sync && op != OP_PUT && op != OP_PUT_RECORD) || !klen || klen >= SL_KEY_MAX)
+	     op != OP_COMMIT && op != OP_PUT_RECORD && op != OP_SYNC && op != OP_PUT_MANY) ||
+	    (!sync && op != OP_PUT && op != OP_PUT_RECORD && op != OP_PUT_MANY) || !klen ||
+	    klen >= SL_KEY_MAX)
 		return false;
 	/* a block (or a record) comes with the request */
-	bool carries = op == OP_PUT || op == OP_OFFER || op == OP_PUT_RECORD;
+	bool carries = op == OP_PUT || op == OP_OFFER || op == OP_PUT_RECORD || op == OP_PUT_MANY;
 	bool ticketed = op == OP_GET_TICKETED;
 	/* the request as its HMAC covers it: head, key, time, then [length, block] or [offset,
 	 * length, and for a ticketed GET the ticket's expiry and the block's place] */
@@ -682,6 +748,8 @@ static bool serve_one(struct sl_peers *p, int fd, const uint8_t head[REQ_HEAD])
 		status = keep_record(p, key, req + nfixed, plen, sync);
 	} else if (op == OP_SYNC) {
 		status = sync_replicas(p);
+	} else if (op == OP_PUT_MANY) {
+		status = keep_batch(p, req + nfixed, plen, sync);
 	} else if (!sl_block_key_parse(&p->v->layout, key, &id, &indx, &blen) ||
 		   (carries && plen != blen) ||
 		   (!carries && (!glen || goff > blen || glen > blen - goff))) {

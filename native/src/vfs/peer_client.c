@@ -382,6 +382,11 @@ struct replica_job {
 	const uint8_t *data;
 	uint32_t len;
 	bool sync;
+	/* a batch (OP_PUT_MANY): every item of the round, key and at those of the first */
+	size_t nitems;
+	const char *const *keys;
+	const uint8_t *const *datas;
+	const uint32_t *lens;
 	int got;
 	bool queued; /* handed to the replicators (else finish sends it itself) */
 };
@@ -391,6 +396,7 @@ struct sl_peer_batch {
 	pthread_cond_t done;
 	size_t pending; /* queued jobs not finished */
 	size_t n;
+	bool batched; /* jobs[0] carries every item */
 	struct replica_job jobs[];
 };
 
@@ -479,20 +485,48 @@ int sl_peers_hflush_copies(const struct sl_peers *p)
 	return p ? p->replicas : 1;
 }
 
+/* The body of j's OP_PUT_MANY (peer_internal.h), or NULL (no memory); *len its length. */
+static uint8_t *batch_body(const struct replica_job *j, uint32_t *len)
+{
+	size_t total = 4;
+	for (size_t k = 0; k < j->nitems; k++)
+		total += 2 + strlen(j->keys[k]) + 4 + j->lens[k];
+	uint8_t *body = malloc(total), *at = body + 4;
+	if (!body)
+		return NULL;
+	sl_peer_put_u32(body, (uint32_t)j->nitems);
+	for (size_t k = 0; k < j->nitems; k++) {
+		size_t klen = strlen(j->keys[k]);
+		sl_peer_put_u16(at, (uint16_t)klen);
+		memcpy(at + 2, j->keys[k], klen);
+		sl_peer_put_u32(at + 2 + klen, j->lens[k]);
+		memcpy(at + 2 + klen + 4, j->datas[k], j->lens[k]);
+		at += 2 + klen + 4 + j->lens[k];
+	}
+	*len = (uint32_t)total;
+	return body;
+}
+
 static void replicate_one(struct replica_job *j)
 {
 	struct sl_peers *p = j->p;
 	int want = p->replicas - 1;
 	const char *owners[SL_RING_MAX_REPLICAS];
 	size_t nowners = owners_of(p, j->key, &j->at, owners);
+	bool record = !strncmp(j->key, SL_STAGE_RECORD_DIR "/", strlen(SL_STAGE_RECORD_DIR) + 1);
+	uint8_t op = j->nitems ? OP_PUT_MANY : record ? OP_PUT_RECORD : OP_PUT;
+	const char *key = j->nitems ? BATCH_KEY : j->key;
+	const uint8_t *put = j->data;
+	uint32_t len = j->len;
+	uint8_t *body = j->nitems ? batch_body(j, &len) : NULL;
+	if (j->nitems && !(put = body))
+		return; /* no memory: counted as fewer copies */
 	for (size_t i = 0; i < nowners && j->got < want; i++) {
 		if (is_me(p, owners[i]))
 			continue;
-		bool record = !strncmp(j->key, SL_STAGE_RECORD_DIR "/", strlen(SL_STAGE_RECORD_DIR) + 1);
-		uint8_t op = record ? OP_PUT_RECORD : OP_PUT;
 		bool sync = j->sync || !unsynced_begin(p, owners[i]);
-		int rc = ask(p, owners[i], sync ? op : op | OP_UNSYNCED, j->key, j->data, NULL, 0,
-			     j->len, NULL);
+		int rc = ask(p, owners[i], sync ? op : op | OP_UNSYNCED, key, put, NULL, 0, len,
+			     NULL);
 		if (!sync)
 			unsynced_end(p, owners[i], !rc);
 		if (!rc)
@@ -501,6 +535,28 @@ static void replicate_one(struct replica_job *j)
 			sl_log(&p->v->log, SL_LOG_DEBUG, "cache group: replica of %s on %s: %s", j->key,
 			       owners[i], strerror(-rc));
 	}
+	free(body);
+}
+
+/* Whether the n items of an unsynced round can go in one OP_PUT_MANY: the same owners (an
+ * hflush's slice within one logical block: a WAL's always) and a request a block long at most. */
+static bool one_batch(struct sl_peers *p, const char *const *keys, const struct sl_place *at,
+		      const uint32_t *lens, size_t n)
+{
+	const char *first[SL_RING_MAX_REPLICAS], *other[SL_RING_MAX_REPLICAS];
+	size_t nfirst = owners_of(p, keys[0], &at[0], first);
+	size_t total = 4;
+	for (size_t k = 0; k < n; k++) {
+		total += 2 + strlen(keys[k]) + 4 + lens[k];
+		if (total > p->v->layout.block_size || !nfirst)
+			return false;
+		if (k && owners_of(p, keys[k], &at[k], other) != nfirst)
+			return false;
+		for (size_t i = 0; k && i < nfirst; i++)
+			if (strcmp(first[i], other[i]))
+				return false;
+	}
+	return true;
 }
 
 static void replicate_task(void *arg)
@@ -527,6 +583,15 @@ struct sl_peer_batch *sl_peers_replicate_start(struct sl_peers *p, const char *c
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->done, NULL);
 	b->n = n;
+	/* Unsynced, staging here takes microseconds: the round's copies go in one request (so a
+	 * holder never keeps a record without its blocks), sent by the caller in finish. */
+	if (!sync && n > 1 && one_batch(p, keys, at, lens, n)) {
+		b->batched = true;
+		b->jobs[0] = (struct replica_job){.p = p, .batch = b, .key = keys[0], .at = at[0],
+						  .sync = sync, .nitems = n, .keys = keys,
+						  .datas = data, .lens = lens};
+		return b;
+	}
 	pthread_mutex_lock(&b->lock); /* no task finishes before every one is counted */
 	for (size_t k = 0; k < n; k++) {
 		struct replica_job *j = &b->jobs[k];
@@ -549,7 +614,7 @@ int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const
 	if (!p || p->replicas < 2 || !n)
 		return 0;
 	int short_of = 0;
-	for (size_t k = 0; b && k < n; k++)
+	for (size_t k = 0; b && k < (b->batched ? 1 : n); k++)
 		if (!b->jobs[k].queued) /* left to the caller, or no replicator took it */
 			replicate_one(&b->jobs[k]);
 	if (b) {
@@ -559,7 +624,7 @@ int sl_peers_replicate_finish(struct sl_peers *p, struct sl_peer_batch *b, const
 		pthread_mutex_unlock(&b->lock);
 	}
 	for (size_t k = 0; k < n; k++) {
-		struct replica_job *j = b ? &b->jobs[k] : NULL;
+		struct replica_job *j = b ? &b->jobs[b->batched ? 0 : k] : NULL;
 		if (staged[k])
 			continue; /* not staged here either: this hflush waits for its upload */
 		int got = j ? j->got : 0;

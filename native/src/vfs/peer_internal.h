@@ -52,8 +52,11 @@
  *            answered 0 by its writer's node, EINPROGRESS by a node that committed records a gone
  *            writer left, EBUSY by one that keeps records of a live writer, else ENOENT;
  *            6: PUT_RECORD a slice's commit record, cache/stage.h; 7: SYNC the copies kept
- *            so far, key "sync"; PUT and PUT_RECORD | 0x80: answered once written, unsynced,
- *            an OP_SYNC follows before the writer commits), u16 key
+ *            so far, key "sync"; 8: PUT_MANY, key "batch", whose block is u32 n, then n items
+ *            of u16 key length, key, u32 length, bytes: blocks and records an hflush round
+ *            sends to the same owners, kept all or none before the answer; PUT, PUT_RECORD and
+ *            PUT_MANY | 0x80: answered once written, unsynced, an OP_SYNC follows before the
+ *            writer commits), u16 key
  *            length, key, i64 unix time, for GET (and COMMIT, SYNC: 0, 0) u32 offset and u32 length
  *            of the bytes wanted (a ticketed GET then i64 the
  *            ticket's expiry, u64 ino and u64 logical block of the block's place), for PUT and
@@ -94,6 +97,8 @@
 #define OP_COMMIT 5 /* commit the pending hflushes of a file (key COMMIT_PREFIX<ino>) */
 #define OP_PUT_RECORD 6 /* keep a copy of a slice's commit record (cache/stage.h) */
 #define OP_SYNC 7 /* make the copies kept so far durable (key SYNC_KEY) */
+#define OP_PUT_MANY 8 /* PUT and PUT_RECORD of several items at once (key BATCH_KEY) */
+#define BATCH_KEY "batch"
 /* On OP_PUT or OP_PUT_RECORD: answer once the copy is written, unsynced (an OP_SYNC follows
  * before its writer commits it). */
 #define OP_UNSYNCED 0x80

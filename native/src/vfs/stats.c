@@ -79,6 +79,7 @@ void sluice_stats(sluice_volume *vol, sluice_counter_fn fn, void *arg)
 		fn(arg, "cache_group.commits", get(&p->commits));
 		fn(arg, "cache_group.records_committed", get(&p->records_committed));
 		fn(arg, "cache_group.syncs", get(&p->syncs));
+		fn(arg, "cache_group.batches", get(&p->batches));
 		fn(arg, "cache_group.sync_failures", get(&p->sync_failures));
 	}
 }

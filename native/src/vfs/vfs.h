@@ -97,6 +97,7 @@ struct sl_peer_stats {
 	atomic_uint_fast64_t commits;    /* readers elsewhere that had this node commit hflushes */
 	atomic_uint_fast64_t records_committed; /* slices of writers gone, committed from records */
 	atomic_uint_fast64_t syncs; /* OP_SYNCs this node answered (its copies made durable) */
+	atomic_uint_fast64_t batches; /* OP_PUT_MANYs kept (an hflush round's copies at once) */
 	atomic_uint_fast64_t sync_failures; /* copies on peers that could not be synced */
 };
 /* Starts the cache group when "cache-group.port" is set (*out stays NULL otherwise): the block
