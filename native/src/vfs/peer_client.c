@@ -423,6 +423,7 @@ static bool unsynced_begin(struct sl_peers *p, const char *host)
 		snprintf(h->host, sizeof(h->host), "%s", host);
 		h->kept = h->synced = 0;
 		h->inflight = 0;
+		h->uses++;
 	}
 	if (h)
 		h->inflight++;
@@ -459,6 +460,7 @@ void sl_peers_sync(struct sl_peers *p)
 			i++;
 		bool more = i < p->nunsynced;
 		uint64_t upto = more ? p->unsynced[i].kept : 0;
+		uint64_t uses = more ? p->unsynced[i].uses : 0;
 		if (more)
 			snprintf(host, sizeof(host), "%s", p->unsynced[i].host);
 		pthread_mutex_unlock(&p->unsynced_lock);
@@ -466,10 +468,10 @@ void sl_peers_sync(struct sl_peers *p)
 			return;
 		int rc = ask(p, host, OP_SYNC, SYNC_KEY, NULL, none, 0, 0, NULL);
 		pthread_mutex_lock(&p->unsynced_lock);
-		/* The slot keeps its host while kept != synced, so it is still host's. A holder
-		 * that failed is not asked again for these copies: it would cost every commit a
-		 * timeout, and a holder that is down keeps nothing. */
-		if (upto > p->unsynced[i].synced)
+		/* Unless another SYNC covered it meanwhile and the slot went to a new host. A
+		 * holder that failed is not asked again for these copies: it would cost every
+		 * commit a timeout, and a holder that is down keeps nothing. */
+		if (p->unsynced[i].uses == uses && upto > p->unsynced[i].synced)
 			p->unsynced[i].synced = upto;
 		pthread_mutex_unlock(&p->unsynced_lock);
 		if (rc && atomic_fetch_add(&p->stats.sync_failures, 1) == 0)

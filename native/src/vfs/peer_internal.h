@@ -162,11 +162,12 @@ struct sl_peers {
 	struct held_record *records;
 	/* the hosts that take copies without sync (OP_UNSYNCED), until an OP_SYNC covers them:
 	 * kept counts the copies they answered, synced how many of those an OP_SYNC that started
-	 * after their answers covered, inflight the copies on their way */
+	 * after their answers covered, inflight the copies on their way; uses counts the times
+	 * the slot was taken, so that a SYNC's late answer does not count for its next host */
 	pthread_mutex_t unsynced_lock;
 	struct unsynced_host {
 		char host[256];
-		uint64_t kept, synced;
+		uint64_t kept, synced, uses;
 		uint32_t inflight;
 	} unsynced[MAX_UNSYNCED_HOSTS];
 	size_t nunsynced;
