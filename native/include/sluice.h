@@ -73,6 +73,11 @@ typedef struct sluice_format_options {
 	uint64_t inodes;           /* 0: no quota */
 	int hash_prefix;
 	int force;                 /* overwrite an existing volume record */
+	/* encryption at rest, as juicefs format --encrypt-rsa-key: a PEM file of an RSA private
+	 * key (protected by the passphrase in JFS_RSA_PASSPHRASE, or not); NULL: not encrypted.
+	 * Set only when the volume is created. */
+	const char *encrypt_rsa_key;
+	const char *encrypt_algo;  /* NULL or "aes256gcm-rsa", "chacha20-rsa" */
 } sluice_format_options;
 int sluice_format(const sluice_format_options *o, char *errmsg, size_t errmsg_size);
 

@@ -906,12 +906,12 @@ static void test_refuse_unsupported(struct suite *s)
 	struct sl_err err = {0};
 	char *json = NULL;
 	REQUIRE(sl_meta_load_format(m, &json, &err) == 0);
-	/* add an encryption key to the record */
+	/* add a feature Sluice lacks to the record: Ranger authorization */
 	char *patched = malloc(strlen(json) + 64);
 	char *brace = strrchr(json, '}');
 	REQUIRE(brace != NULL);
 	*brace = 0;
-	sprintf(patched, "%s,\"EncryptKey\":\"abc\"}", json);
+	sprintf(patched, "%s,\"RangerRestUrl\":\"http://ranger\"}", json);
 	struct sl_attr root = {.type = SL_TYPE_DIR, .mode = 0777, .nlink = 2};
 	*brace = '}';
 	REQUIRE(sl_meta_format(m, patched, &root, true, &err) == 0);
@@ -919,7 +919,7 @@ static void test_refuse_unsupported(struct suite *s)
 	sluice_volume *v2 = NULL;
 	char msg[512];
 	CHECK_RC(sluice_init(s->conf, s->nconf, &v2, msg, sizeof(msg)), -ENOTSUP);
-	CHECK(strstr(msg, "encryption") != NULL);
+	CHECK(strstr(msg, "Ranger") != NULL);
 	/* put the original back */
 	vol = NULL;
 	struct sl_logger lg = {.level = SL_LOG_WARN};

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# juicefs.sh - interoperability with the real JuiceFS client (1.3): a volume formatted and written
-# by Sluice passes `juicefs fsck` and reads back byte-identical through juicefs; files written by
-# juicefs into a juicefs-formatted volume read back byte-identical through Sluice; a volume using
-# a feature Sluice lacks (encryption) is refused with a clear message; a file written through
-# libhdfs (libsluice-hdfs.so, the build's hdfs_copy) reads back identical through juicefs. On
-# sqlite3+file and on MariaDB+S3 (the servers tests/run.sh started).
+# juicefs.sh - interoperability with the real JuiceFS client (1.3 and 1.4): a volume formatted and
+# written by Sluice passes `juicefs fsck` and reads back byte-identical through juicefs; files
+# written by juicefs into a juicefs-formatted volume read back byte-identical through Sluice; the
+# same both ways for encrypted volumes (RSA key with and without a passphrase, aes256gcm-rsa and
+# chacha20-rsa), and each client refuses the other's volume without the passphrase; a volume using
+# a feature Sluice lacks (Ranger) is refused with a clear message; a file written through libhdfs
+# (libsluice-hdfs.so, the build's hdfs_copy) reads back identical through juicefs. On sqlite3+file
+# and on MariaDB+S3 (the servers tests/run.sh started).
 #   usage: tests/interop/juicefs.sh PATH-TO-sluice
 set -euo pipefail
 SLUICE=${1:?usage: juicefs.sh PATH-TO-sluice}
@@ -73,15 +75,63 @@ juicefs_to_sluice() { # META STORAGE BUCKET COMPRESS [keys...]
   echo "ok: juicefs -> Sluice ($storage, $compress)"
 }
 
-refuse_encrypted() { # META STORAGE BUCKET
-  openssl genrsa -out "$W/key.pem" 2048 2>/dev/null
-  jfs format "$1" jfs-encrypted --storage "$2" --bucket "$3" --encrypt-rsa-key "$W/key.pem" "${@:4}" >/dev/null \
-    || fail "juicefs format --encrypt-rsa-key"
-  if "$SLUICE" ls "$1" / >"$W/refused.log" 2>&1; then
-    fail "Sluice opened an encrypted volume"
+openssl genrsa -out "$W/key.pem" 2048 2>/dev/null
+# a key as juicefs's docs make one: traditional PEM, AES-256 under a passphrase
+openssl genrsa -traditional -aes256 -passout pass:interop-pass -out "$W/key-pass.pem" 3072 2>/dev/null
+
+# Encrypted both ways: META STORAGE BUCKET ALGO KEY PASSPHRASE [keys...]. The passphrase reaches
+# both clients as JFS_RSA_PASSPHRASE; without it each refuses to open the volume.
+encrypted_both_ways() {
+  local meta=$1 storage=$2 bucket=$3 algo=$4 key=$5 pass=$6
+  shift 6
+  local m1=$meta m2=$meta
+  if [[ $meta == sqlite3://* ]]; then m1=${meta%.db}-j.db; m2=${meta%.db}-s.db; else m1=$(mysql_db "${meta}_j"); m2=$(mysql_db "${meta}_s"); fi
+  JFS_RSA_PASSPHRASE=$pass jfs format "$m1" jfs-enc --storage "$storage" --bucket "$bucket-j" \
+    --encrypt-rsa-key "$key" --encrypt-algo "$algo" --compress lz4 "$@" >/dev/null || fail "juicefs format --encrypt-rsa-key"
+  JFS_RSA_PASSPHRASE=$pass JFS_META_URL=$m1 jfs sync --dirs "$SRC/" jfs://JFS_META_URL/ >/dev/null \
+    || fail "juicefs sync into its encrypted volume"
+  for f in "${FILES[@]}"; do
+    JFS_RSA_PASSPHRASE=$pass "$SLUICE" get "$m1" "/$f" "$W/got" || fail "sluice get $f (encrypted)"
+    cmp "$SRC/$f" "$W/got" || fail "$f written encrypted by juicefs differs when read by Sluice"
+  done
+  if [[ -n $pass ]]; then
+    if "$SLUICE" get "$m1" /a/hello.txt "$W/got" 2>"$W/nopass.log"; then fail "Sluice read without the passphrase"; fi
+    grep -q "passphrase" "$W/nopass.log" || { cat "$W/nopass.log"; fail "no clear message without the passphrase"; }
   fi
-  grep -q "encryption" "$W/refused.log" || { cat "$W/refused.log"; fail "no clear refusal message"; }
-  echo "ok: an encrypted juicefs volume is refused"
+  JFS_RSA_PASSPHRASE=$pass "$SLUICE" format "$m2" sl-enc --storage "$storage" --bucket "$bucket-s" \
+    --encrypt-rsa-key "$key" --encrypt-algo "$algo" "$@" >/dev/null || fail "sluice format --encrypt-rsa-key"
+  for f in "${FILES[@]}"; do
+    JFS_RSA_PASSPHRASE=$pass "$SLUICE" put "$m2" "$SRC/$f" "/$f" || fail "sluice put $f (encrypted)"
+  done
+  JFS_RSA_PASSPHRASE=$pass jfs fsck "$m2" >"$W/fsck.log" || { cat "$W/fsck.log"; fail "juicefs fsck of an encrypted Sluice volume"; }
+  local out=$W/out-$RANDOM
+  mkdir "$out"
+  JFS_RSA_PASSPHRASE=$pass JFS_META_URL=$m2 jfs sync --dirs jfs://JFS_META_URL/ "$out/" >/dev/null \
+    || fail "juicefs sync from an encrypted Sluice volume"
+  for f in "${FILES[@]}"; do
+    cmp "$SRC/$f" "$out/$f" || fail "$f written encrypted by Sluice differs when read by juicefs"
+  done
+  if [[ -n $pass ]] && JFS_META_URL=$m2 jfs sync jfs://JFS_META_URL/a/ "$W/nopass/" >/dev/null 2>&1; then
+    fail "juicefs read Sluice's encrypted volume without the passphrase"
+  fi
+  echo "ok: encrypted ($algo${pass:+, key with a passphrase}) both ways ($storage)"
+}
+
+refuse_unsupported() { # META: a format record naming Ranger is refused with a clear message
+  "$SLUICE" format "$1" ranger --storage file --bucket "$W/data-ranger" >/dev/null
+  python3 - "$1" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1][len("sqlite3://"):])
+fmt = json.loads(db.execute("SELECT value FROM jfs_setting WHERE name='format'").fetchone()[0])
+fmt["RangerRestUrl"] = "http://ranger.invalid:6080"
+db.execute("UPDATE jfs_setting SET value=? WHERE name='format'", (json.dumps(fmt),))
+db.commit()
+PY
+  if "$SLUICE" ls "$1" / >"$W/refused.log" 2>&1; then
+    fail "Sluice opened a volume that names Ranger"
+  fi
+  grep -q "Ranger" "$W/refused.log" || { cat "$W/refused.log"; fail "no clear refusal message"; }
+  echo "ok: a volume using a feature Sluice lacks is refused"
 }
 
 session_visible() { # a Sluice client's session shows in `juicefs status`
@@ -117,11 +167,13 @@ sluice_to_juicefs "sqlite3://$W/s1.db" file "$W/data1" none
 sluice_to_juicefs "sqlite3://$W/s2.db" file "$W/data2" lz4
 juicefs_to_sluice "sqlite3://$W/j1.db" file "$W/data3" none
 juicefs_to_sluice "sqlite3://$W/j2.db" file "$W/data4" lz4
-refuse_encrypted "sqlite3://$W/e1.db" file "$W/data5"
+encrypted_both_ways "sqlite3://$W/e1.db" file "$W/data5" aes256gcm-rsa "$W/key.pem" ""
+encrypted_both_ways "sqlite3://$W/e2.db" file "$W/data6" chacha20-rsa "$W/key-pass.pem" interop-pass
+refuse_unsupported "sqlite3://$W/r1.db"
 
 # MariaDB + S3
 S3KEYS=(--access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY")
 sluice_to_juicefs "$(mysql_db interop_s1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-s1" lz4 "${S3KEYS[@]}"
 juicefs_to_sluice "$(mysql_db interop_j1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-j1" none "${S3KEYS[@]}"
-refuse_encrypted "$(mysql_db interop_e1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-e1" "${S3KEYS[@]}"
+encrypted_both_ways interop_e1 minio "$SLUICE_TEST_S3_ENDPOINT/interop-e1" aes256gcm-rsa "$W/key-pass.pem" interop-pass "${S3KEYS[@]}"
 echo "interop with juicefs: all passed"

@@ -209,22 +209,22 @@ static int fetch_block(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 	}
 	*remote = true;
 	sl_stat_add(&c->reads->object, 1);
-	if (c->layout.compression == SL_COMPRESS_NONE) {
+	if (sl_block_stored_plain(&c->layout)) {
 		int64_t n = sl_obj_get(c->store, key, 0, data, blen, err);
 		if (n >= 0 && (uint64_t)n != blen)
 			n = sl_errf(err, -EIO, "object %s is truncated: %lld bytes, expected %u", key,
 				    (long long)n, blen);
 		rc = n < 0 ? (int)n : 0;
 	} else {
-		size_t cap = sl_compress_bound(c->layout.compression, blen);
+		size_t cap = sl_block_stored_bound(&c->layout, blen);
 		uint8_t *raw = malloc(cap);
 		if (!raw) {
 			rc = sl_errf(err, -ENOMEM, "out of memory");
 		} else {
 			int64_t n = sl_obj_get(c->store, key, 0, raw, cap, err);
 			rc = n < 0 ? (int)n
-				   : sl_decompress(c->layout.compression, raw, (size_t)n, data, blen,
-						   key, err);
+				   : sl_block_decode(&c->layout, raw, (size_t)n, data, blen, key,
+						     err);
 			free(raw);
 		}
 	}

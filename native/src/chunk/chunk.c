@@ -49,13 +49,23 @@ int sl_compression_parse(const char *name, enum sl_compression *out, struct sl_e
 		       name);
 }
 
-size_t sl_compress_bound(enum sl_compression c, size_t n)
+static size_t compress_bound(enum sl_compression c, size_t n)
 {
 	return c == SL_COMPRESS_LZ4 ? (size_t)LZ4_compressBound((int)n) : n;
 }
 
-int64_t sl_compress(enum sl_compression c, const void *src, size_t n, void *dst, size_t cap,
-		    struct sl_err *err)
+bool sl_block_stored_plain(const struct sl_chunk_layout *l)
+{
+	return l->compression == SL_COMPRESS_NONE && !l->cipher;
+}
+
+size_t sl_block_stored_bound(const struct sl_chunk_layout *l, size_t n)
+{
+	return compress_bound(l->compression, n) + (l->cipher ? sl_cipher_overhead(l->cipher) : 0);
+}
+
+static int64_t compress(enum sl_compression c, const void *src, size_t n, void *dst, size_t cap,
+			struct sl_err *err)
 {
 	if (c == SL_COMPRESS_NONE) {
 		if (cap < n)
@@ -69,8 +79,8 @@ int64_t sl_compress(enum sl_compression c, const void *src, size_t n, void *dst,
 	return r;
 }
 
-int sl_decompress(enum sl_compression c, const void *src, size_t n, void *dst, size_t expect,
-		  const char *key, struct sl_err *err)
+static int decompress(enum sl_compression c, const void *src, size_t n, void *dst, size_t expect,
+		      const char *key, struct sl_err *err)
 {
 	if (c == SL_COMPRESS_NONE) {
 		if (n != expect)
@@ -87,6 +97,45 @@ int sl_decompress(enum sl_compression c, const void *src, size_t n, void *dst, s
 			       "object %s is corrupt: lz4 block of %zu bytes does not decode to %zu bytes",
 			       key, n, expect);
 	return 0;
+}
+
+int64_t sl_block_encode(const struct sl_chunk_layout *l, const void *src, size_t n, void *dst,
+			size_t cap, struct sl_err *err)
+{
+	if (!l->cipher)
+		return compress(l->compression, src, n, dst, cap, err);
+	if (l->compression == SL_COMPRESS_NONE)
+		return sl_cipher_seal(l->cipher, src, n, dst, cap, err);
+	size_t zcap = compress_bound(l->compression, n);
+	uint8_t *z = malloc(zcap ? zcap : 1);
+	if (!z)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	int64_t zn = compress(l->compression, src, n, z, zcap, err);
+	int64_t rc = zn < 0 ? zn : sl_cipher_seal(l->cipher, z, (size_t)zn, dst, cap, err);
+	free(z);
+	return rc;
+}
+
+int sl_block_decode(const struct sl_chunk_layout *l, const void *src, size_t n, void *dst,
+		    size_t expect, const char *key, struct sl_err *err)
+{
+	if (!l->cipher)
+		return decompress(l->compression, src, n, dst, expect, key, err);
+	if (l->compression == SL_COMPRESS_NONE) {
+		int64_t got = sl_cipher_open(l->cipher, src, n, dst, expect, key, err);
+		if (got >= 0 && (size_t)got != expect)
+			return sl_errf(err, -EIO, "object %s is corrupt: %lld bytes, expected %zu",
+				       key, (long long)got, expect);
+		return got < 0 ? (int)got : 0;
+	}
+	size_t zcap = compress_bound(l->compression, expect);
+	uint8_t *z = malloc(zcap ? zcap : 1);
+	if (!z)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	int64_t zn = sl_cipher_open(l->cipher, src, n, z, zcap, key, err);
+	int rc = zn < 0 ? (int)zn : decompress(l->compression, z, (size_t)zn, dst, expect, key, err);
+	free(z);
+	return rc;
 }
 
 /* Inserts slice s over the sorted, non-overlapping view v (capacity grows as needed): segments it

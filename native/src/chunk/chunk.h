@@ -3,7 +3,8 @@
  * slice inside one chunk; a slice's data is stored as blocks of the volume's block size (the last
  * one shorter) under "chunks/<id/1e6>/<id/1e3>/<id>_<index>_<size>" (or, with HashPrefix,
  * "chunks/<%02X id%256>/<id/1e6>/<id>_<index>_<size>"), compressed as raw LZ4 blocks when the
- * volume says "lz4". Keys are relative to the volume prefix "<name>/".
+ * volume says "lz4", then sealed when the volume is encrypted (cipher.h). Keys are relative to the
+ * volume prefix "<name>/".
  */
 #ifndef SL_CHUNK_H
 #define SL_CHUNK_H
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cipher.h"
 #include "slice.h"
 #include "../util/err.h"
 
@@ -21,6 +23,7 @@ struct sl_chunk_layout {
 	uint32_t block_size;      /* bytes */
 	bool hash_prefix;
 	enum sl_compression compression;
+	const struct sl_cipher *cipher; /* NULL: not encrypted; owned by the volume */
 	char prefix[300];         /* "<volume name>/" */
 };
 
@@ -43,15 +46,20 @@ uint32_t sl_block_count(const struct sl_chunk_layout *l, uint32_t slice_size);
 
 /* Parses "none"/"" or "lz4"; -ENOTSUP with a clear message for others (zstd...). */
 int sl_compression_parse(const char *name, enum sl_compression *out, struct sl_err *err);
-/* Worst-case size of a compressed block of n bytes. */
-size_t sl_compress_bound(enum sl_compression c, size_t n);
-/* Compresses src into dst (capacity from sl_compress_bound); returns the compressed size. */
-int64_t sl_compress(enum sl_compression c, const void *src, size_t n, void *dst, size_t cap,
-		    struct sl_err *err);
-/* Decompresses a whole stored block into dst, which must receive exactly expect bytes;
- * -EIO naming the key if the object is corrupt or has the wrong size. */
-int sl_decompress(enum sl_compression c, const void *src, size_t n, void *dst, size_t expect,
-		  const char *key, struct sl_err *err);
+
+/* ---- a block as stored: compressed, then sealed ---------------------------------------------- */
+/* Whether a stored block holds exactly the block's bytes (neither compressed nor encrypted), so
+ * that a range of it can be read without the rest. */
+bool sl_block_stored_plain(const struct sl_chunk_layout *l);
+/* Largest stored form of a block of n bytes. */
+size_t sl_block_stored_bound(const struct sl_chunk_layout *l, size_t n);
+/* Encodes n bytes into dst (capacity sl_block_stored_bound); returns the stored size. */
+int64_t sl_block_encode(const struct sl_chunk_layout *l, const void *src, size_t n, void *dst,
+			size_t cap, struct sl_err *err);
+/* Decodes a whole stored block into dst, which must receive exactly expect bytes; -EIO naming
+ * the key if the object is corrupt, has the wrong size or does not decrypt. */
+int sl_block_decode(const struct sl_chunk_layout *l, const void *src, size_t n, void *dst,
+		    size_t expect, const char *key, struct sl_err *err);
 
 /* The visible view of a chunk: slices applied in order, later ones covering earlier ones.
  * Produces non-overlapping segments sorted by pos; parts of [0, chunk) not covered are holes

@@ -22,7 +22,8 @@ static struct option format_opts[] = {
 	{"block-size", required_argument, 0, 'B'}, {"compress", required_argument, 0, 'c'},
 	{"trash-days", required_argument, 0, 't'}, {"capacity", required_argument, 0, 'C'},
 	{"inodes", required_argument, 0, 'i'},     {"hash-prefix", no_argument, 0, 'H'},
-	{"force", no_argument, 0, 'f'},            {0, 0, 0, 0},
+	{"force", no_argument, 0, 'f'},            {"encrypt-rsa-key", required_argument, 0, 'e'},
+	{"encrypt-algo", required_argument, 0, 'E'}, {0, 0, 0, 0},
 };
 
 static int parse_num(const char *cmd, const char *what, const char *s, uint64_t max, uint64_t *out)
@@ -55,6 +56,8 @@ int cmd_format(int argc, char **argv)
 		case 'c': o.compression = optarg; break;
 		case 'H': o.hash_prefix = 1; break;
 		case 'f': o.force = 1; break;
+		case 'e': o.encrypt_rsa_key = optarg; break;
+		case 'E': o.encrypt_algo = optarg; break;
 		case 'B':
 			if (parse_num(cmd, "--block-size", optarg, 1 << 20, &n))
 				return 1;

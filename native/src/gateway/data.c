@@ -143,9 +143,9 @@ static int check_stored(struct sl_gateway *gw, const struct sl_slice *s, struct 
 		sl_err_wrap(err, "checking the blocks of slice %" PRIu64, s->id);
 		return sl_err_internal(err, rc);
 	}
-	bool fits = l->compression == SL_COMPRESS_NONE
+	bool fits = sl_block_stored_plain(l)
 			    ? info.size == blen
-			    : info.size > 0 && info.size <= sl_compress_bound(l->compression, blen);
+			    : info.size > 0 && info.size <= sl_block_stored_bound(l, blen);
 	if (!fits)
 		return sl_errf(err, -EINVAL, "slice %" PRIu64 " of %u bytes: its last block %s holds "
 			       "%" PRIu64 " bytes, which is no block of %u bytes", s->id, s->size, key,

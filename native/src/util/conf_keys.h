@@ -15,6 +15,7 @@
 	X("access-key", NULL, 0, 1, "object storage access key; overrides the one in the format")   \
 	X("secret-key", NULL, 0, 1, "object storage secret key; overrides the one in the format")   \
 	X("bucket", NULL, 0, 1, "overrides the bucket (endpoint) recorded in the format")           \
+	X("encrypt.passphrase", NULL, 0, 1, "passphrase of an encrypted volume's RSA key (default: JFS_RSA_PASSPHRASE from the environment, as juicefs)") \
 	X("s3.region", NULL, 0, 1, "SigV4 region (default: from the endpoint URL, else us-east-1)")                       \
 	X("s3.path-style", NULL, 0, 1, "true/false; default: path style for IP/localhost endpoints") \
 	X("s3.ca-file", NULL, 0, 1, "CA bundle to verify HTTPS endpoints (default: system store)")  \

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "vfs.h"
+#include "../util/fileio.h"
 
 static void new_uuid(char out[37])
 {
@@ -109,11 +111,54 @@ static int check_options(const sluice_format_options *o, struct sl_err *err)
 	if (strcmp(st, "file") && (!o->bucket || !*o->bucket))
 		return sl_errf(err, -EINVAL, "a bucket is required for storage %s (e.g. "
 			       "http://127.0.0.1:9000/mybucket)", st);
+	int rc = sl_cipher_check_algo(o->encrypt_algo, err);
+	if (rc)
+		return rc;
 	uint32_t bs = o->block_size_kib;
 	if (bs && (bs < 64 || bs > 16384 || (bs & (bs - 1))))
 		return sl_errf(err, -EINVAL, "block size must be a power of two between 64 and 16384 KiB");
 	enum sl_compression c;
 	return sl_compression_parse(o->compression, &c, err);
+}
+
+/* The key file's PEM into f, once it loads (with JFS_RSA_PASSPHRASE if it is protected, as
+ * juicefs format checks it). */
+static int load_rsa_key(const char *path, struct sl_format *f, struct sl_cipher **cipher,
+			struct sl_err *err)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int rc = sl_read_small_file(path, 64 * 1024, &pem, &len, err);
+	if (rc)
+		return sl_err_wrap(err, "reading the RSA key");
+	if (strlen(pem) != len) {
+		free(pem);
+		return sl_errf(err, -EINVAL, "%s is not a PEM file", path);
+	}
+	if ((rc = sl_cipher_new(f->encrypt_algo, pem, getenv("JFS_RSA_PASSPHRASE"), cipher, err))) {
+		OPENSSL_cleanse(pem, len);
+		free(pem);
+		return sl_err_wrap(err, "%s", path);
+	}
+	f->encrypt_key = pem;
+	return 0;
+}
+
+/* juicefs writes the volume's UUID as an object of its own, sealed like the blocks. */
+static int put_uuid(struct sl_objstore *store, const char *key, const char *uuid,
+		    const struct sl_cipher *cipher, struct sl_err *err)
+{
+	size_t n = strlen(uuid);
+	if (!cipher)
+		return sl_obj_put(store, key, uuid, n, err);
+	size_t cap = n + sl_cipher_overhead(cipher);
+	uint8_t *sealed = malloc(cap);
+	if (!sealed)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	int64_t len = sl_cipher_seal(cipher, uuid, n, sealed, cap, err);
+	int rc = len < 0 ? (int)len : sl_obj_put(store, key, sealed, (size_t)len, err);
+	free(sealed);
+	return rc;
 }
 
 static int format_volume(const sluice_format_options *o, struct sl_err *err)
@@ -122,6 +167,7 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 	struct sl_meta *meta = NULL;
 	struct sl_objstore *store = NULL;
 	struct sl_format f, old;
+	struct sl_cipher *cipher = NULL;
 	char *json = NULL, *old_json = NULL;
 	memset(&f, 0, sizeof(f));
 	memset(&old, 0, sizeof(old));
@@ -151,6 +197,12 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 			: o->block_size_kib && old.block_size_kib != o->block_size_kib ? "block size"
 			: o->compression && strcmp(oc, o->compression) ? "compression"
 			: o->hash_prefix && !old.hash_prefix ? "hash prefix" : NULL;
+		if (!change && o->encrypt_rsa_key)
+			change = old.encrypt_key ? "encryption key" : "encryption (none)";
+		if (!change && o->encrypt_algo && strcmp(o->encrypt_algo, old.encrypt_algo[0]
+								      ? old.encrypt_algo
+								      : "aes256gcm-rsa"))
+			change = "encryption algorithm";
 		if (change) {
 			rc = sl_errf(err, -EEXIST, "%s already holds volume '%s'; its %s cannot be "
 				     "changed (force overwrites the volume record)",
@@ -159,6 +211,7 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 		}
 		f = old; /* update what may change */
 		old.json = NULL;
+		old.encrypt_key = NULL;
 		snprintf(f.storage, sizeof(f.storage), "%s", storage);
 		snprintf(f.bucket, sizeof(f.bucket), "%s", bucket);
 		if (o->access_key)
@@ -185,6 +238,10 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 		f.trash_days = o->trash_days >= 0 ? o->trash_days : 1;
 		f.meta_version = 1;
 		f.dir_stats = true;
+		snprintf(f.encrypt_algo, sizeof(f.encrypt_algo), "%s",
+			 o->encrypt_algo ? o->encrypt_algo : "aes256gcm-rsa");
+		if (o->encrypt_rsa_key && (rc = load_rsa_key(o->encrypt_rsa_key, &f, &cipher, err)))
+			goto out;
 	}
 
 	struct sl_obj_config oc = {.storage = f.storage, .bucket = f.bucket,
@@ -214,7 +271,7 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 		}
 		char key[SL_KEY_MAX];
 		snprintf(key, sizeof(key), "%sjuicefs_uuid", prefix);
-		if ((rc = sl_obj_put(store, key, f.uuid, strlen(f.uuid), err)))
+		if ((rc = put_uuid(store, key, f.uuid, cipher, err)))
 			goto out;
 	}
 	if ((rc = sl_format_dump(&f, &json, err)))
@@ -231,6 +288,7 @@ out:
 	free(old_json);
 	sl_format_free(&f);
 	sl_format_free(&old);
+	sl_cipher_free(cipher);
 	sl_obj_close(store);
 	sl_meta_close(meta);
 	return rc;

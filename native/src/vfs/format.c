@@ -1,8 +1,8 @@
 /*
  * format.c - the JuiceFS `format` record (jfs_setting name='format'): parsing with refusal of
- * features Sluice does not implement, secret-key encryption as JuiceFS does it (AES-GCM keyed by
- * MD5 of the volume UUID, base64 of nonce||ciphertext), and serialization that keeps fields
- * Sluice does not know.
+ * features Sluice does not implement, secret encryption as JuiceFS does it (the secret key, the
+ * session token and the data encryption key, each AES-128-GCM keyed by MD5 of the volume UUID,
+ * base64 of nonce||ciphertext), and serialization that keeps fields Sluice does not know.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -182,8 +182,6 @@ int sl_format_parse(const char *text, struct sl_format *f, struct sl_err *err)
 	else if (f->block_size_kib == 0 || f->block_size_kib > 64 * 1024)
 		rc = sl_errf(err, -EINVAL, "the volume's format record has an invalid BlockSize %u",
 			     f->block_size_kib);
-	else if ((s = json_string_value(json_object_get(o, "EncryptKey"))) && *s)
-		rc = refuse(err, "data encryption (EncryptKey)");
 	else if (json_integer_value(json_object_get(o, "Shards")) > 0)
 		rc = refuse(err, "storage sharding (Shards)");
 	else if (tiers && json_is_object(tiers) && !only_default_tier(tiers))
@@ -204,9 +202,20 @@ int sl_format_parse(const char *text, struct sl_format *f, struct sl_err *err)
 		enum sl_compression c;
 		rc = sl_compression_parse(f->compression, &c, err);
 	}
+	if (!rc && (s = json_string_value(json_object_get(o, "EncryptKey"))) && *s) {
+		if (!strcmp(f->encrypt_algo, "sm4gcm"))
+			rc = refuse(err, "data encryption with SM4 (EncryptAlgo sm4gcm)");
+		else if (!strcmp(s, "removed"))
+			rc = sl_errf(err, -EINVAL, "the volume's encryption key was removed from the "
+				     "format record (juicefs config --encrypt-secret=false?)");
+		else if (!(f->encrypt_key = strdup(s)))
+			rc = sl_errf(err, -ENOMEM, "out of memory");
+		else
+			rc = sl_cipher_check_algo(f->encrypt_algo, err);
+	}
 	if (!rc && f->key_encrypted) {
-		if (strcmp(f->encrypt_algo, "") && strcmp(f->encrypt_algo, "aes256gcm-rsa"))
-			rc = refuse(err, "secret keys encrypted with SM4 (EncryptAlgo sm4gcm)");
+		if (!strcmp(f->encrypt_algo, "sm4gcm"))
+			rc = refuse(err, "secrets encrypted with SM4 (EncryptAlgo sm4gcm)");
 		else if (!strcmp(f->secret_key, "removed") || !strcmp(f->session_token, "removed"))
 			rc = sl_errf(err, -EINVAL, "the volume's secret key was removed from the "
 				     "format record; pass it with the secret-key setting");
@@ -221,6 +230,20 @@ int sl_format_parse(const char *text, struct sl_format *f, struct sl_err *err)
 				rc = decrypt_secret(f->uuid, f->session_token, plain, sizeof(plain), err);
 				if (!rc)
 					snprintf(f->session_token, sizeof(f->session_token), "%s", plain);
+			}
+			OPENSSL_cleanse(plain, sizeof(plain));
+			if (!rc && f->encrypt_key) {
+				size_t size = strlen(f->encrypt_key) + 1; /* base64 is longer */
+				char *pem = malloc(size);
+				rc = pem ? decrypt_secret(f->uuid, f->encrypt_key, pem, size, err)
+					 : sl_errf(err, -ENOMEM, "out of memory");
+				if (!rc) {
+					OPENSSL_cleanse(f->encrypt_key, strlen(f->encrypt_key));
+					free(f->encrypt_key);
+					f->encrypt_key = pem;
+				} else {
+					free(pem);
+				}
 			}
 			f->key_encrypted = false;
 		}
@@ -240,7 +263,7 @@ static int set_str(json_t *o, const char *key, const char *v, bool omit_empty)
 int sl_format_dump(const struct sl_format *f, char **out, struct sl_err *err)
 {
 	json_t *o = f->json ? json_deep_copy(f->json) : json_object();
-	char *secret = NULL, *token = NULL;
+	char *secret = NULL, *token = NULL, *data_key = NULL;
 	int rc = 0;
 	if (!o)
 		return sl_errf(err, -ENOMEM, "out of memory");
@@ -248,6 +271,8 @@ int sl_format_dump(const struct sl_format *f, char **out, struct sl_err *err)
 		rc = encrypt_secret(f->uuid, f->secret_key, &secret, err);
 	if (!rc && f->session_token[0])
 		rc = encrypt_secret(f->uuid, f->session_token, &token, err);
+	if (!rc && f->encrypt_key)
+		rc = encrypt_secret(f->uuid, f->encrypt_key, &data_key, err);
 	if (rc)
 		goto out;
 	/* Field order as juicefs writes it (JSON_PRESERVE_ORDER keeps insertion order). */
@@ -267,8 +292,9 @@ int sl_format_dump(const struct sl_format *f, char **out, struct sl_err *err)
 		json_object_set_new(o, "Capacity", json_integer((json_int_t)f->capacity));
 	if (f->inodes)
 		json_object_set_new(o, "Inodes", json_integer((json_int_t)f->inodes));
+	set_str(o, "EncryptKey", data_key, true);
 	set_str(o, "EncryptAlgo", f->encrypt_algo[0] ? f->encrypt_algo : "aes256gcm-rsa", false);
-	if (secret || token)
+	if (secret || token || data_key)
 		json_object_set_new(o, "KeyEncrypted", json_true());
 	else
 		json_object_del(o, "KeyEncrypted");
@@ -284,6 +310,7 @@ int sl_format_dump(const struct sl_format *f, char **out, struct sl_err *err)
 out:
 	free(secret);
 	free(token);
+	free(data_key);
 	json_decref(o);
 	return rc;
 }
@@ -295,4 +322,9 @@ void sl_format_free(struct sl_format *f)
 	/* do not leave the secret in freed memory */
 	OPENSSL_cleanse(f->secret_key, sizeof(f->secret_key));
 	OPENSSL_cleanse(f->session_token, sizeof(f->session_token));
+	if (f->encrypt_key) {
+		OPENSSL_cleanse(f->encrypt_key, strlen(f->encrypt_key));
+		free(f->encrypt_key);
+		f->encrypt_key = NULL;
+	}
 }

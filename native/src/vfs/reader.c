@@ -315,7 +315,7 @@ int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off
 		for_each_piece(r, ra_start, ra_end - ra_start, prefetch_piece, NULL, &perr);
 
 	struct copy_arg a = {.buf = buf, .base = off,
-			     .direct = !sequential && v->layout.compression == SL_COMPRESS_NONE &&
+			     .direct = !sequential && sl_block_stored_plain(&v->layout) &&
 				       len <= bs / 4};
 	int rc = for_each_piece(r, off, len, copy_piece, &a, err);
 	/* A block missing from object storage: a compaction may have replaced slices of a view we

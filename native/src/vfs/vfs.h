@@ -49,15 +49,16 @@ struct sl_format {
 	bool enable_acl;
 	bool key_encrypted;
 	char encrypt_algo[32];
+	char *encrypt_key;  /* the RSA private key's PEM (as juicefs stores it), or NULL */
 	char storage_class[64];
 	/* the record as loaded, so that fields Sluice does not know survive a rewrite */
 	void *json; /* json_t* */
 };
 
 /* Parses a format record; refuses (with -ENOTSUP and a message naming the feature) any feature
- * Sluice does not implement: encryption keys, shards, tiers, user/group quotas, ACLs, Ranger,
- * changelog, zstd compression, meta versions above 1. Decrypts the secret key when the record
- * says KeyEncrypted. */
+ * Sluice does not implement: SM4/SM2 encryption, shards, tiers, user/group quotas, ACLs, Ranger,
+ * changelog, zstd compression, meta versions above 1. Decrypts the secret key, session token and
+ * encryption key when the record says KeyEncrypted. */
 int sl_format_parse(const char *json, struct sl_format *f, struct sl_err *err);
 /* Serializes f as juicefs does (secret encrypted with the UUID when set). Caller frees. */
 int sl_format_dump(const struct sl_format *f, char **json, struct sl_err *err);
@@ -219,6 +220,7 @@ struct sl_volume_core {
 	struct sl_logger log;
 	struct sl_format format;
 	struct sl_chunk_layout layout;
+	struct sl_cipher *cipher; /* the layout's, for an encrypted volume (else NULL) */
 	struct sl_meta *meta;
 	struct sl_objstore *store;
 	struct sl_pool *uploads;

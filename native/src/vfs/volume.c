@@ -442,6 +442,13 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 	v->layout.hash_prefix = v->format.hash_prefix;
 	sl_compression_parse(v->format.compression, &v->layout.compression, NULL);
 	snprintf(v->layout.prefix, sizeof(v->layout.prefix), "%s/", v->format.name);
+	if (v->format.encrypt_key) {
+		const char *pass = sl_conf_str(v->conf, "encrypt.passphrase");
+		if ((rc = sl_cipher_new(v->format.encrypt_algo, v->format.encrypt_key,
+					pass ? pass : getenv("JFS_RSA_PASSPHRASE"), &v->cipher, err)))
+			return sl_err_wrap(err, "volume %s is encrypted", v->format.name);
+		v->layout.cipher = v->cipher;
+	}
 	return open_store(v, err);
 }
 
@@ -729,6 +736,7 @@ static void teardown(sluice_volume *vol)
 	sl_commit_destroy(&v->commits);
 	sl_obj_close(v->store);
 	sl_meta_close(v->meta);
+	sl_cipher_free(v->cipher);
 	sl_format_free(&v->format);
 	sl_conf_free(v->conf);
 	free(vol->doomed);

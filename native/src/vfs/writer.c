@@ -464,11 +464,11 @@ static void commit_ready(struct sl_writer *w)
 int sl_store_block(struct sl_volume_core *v, const char *key, const void *data, uint32_t len,
 		   struct sl_err *err)
 {
-	if (v->layout.compression == SL_COMPRESS_NONE)
+	if (sl_block_stored_plain(&v->layout))
 		return sl_obj_put(v->store, key, data, len, err);
-	size_t cap = sl_compress_bound(v->layout.compression, len);
+	size_t cap = sl_block_stored_bound(&v->layout, len);
 	uint8_t *z = malloc(cap ? cap : 1);
-	int64_t n = z ? sl_compress(v->layout.compression, data, len, z, cap, err)
+	int64_t n = z ? sl_block_encode(&v->layout, data, len, z, cap, err)
 		      : sl_errf(err, -ENOMEM, "out of memory");
 	int rc = n < 0 ? (int)n : sl_obj_put(v->store, key, z, (size_t)n, err);
 	free(z);

@@ -72,6 +72,12 @@ public final class SluiceConstants {
   /** Overrides the bucket (endpoint) recorded in the volume's format record. */
   public static final String BUCKET = "bucket";
 
+  /**
+   * Passphrase of an encrypted volume's RSA key (a secret: credential providers work); default:
+   * JFS_RSA_PASSPHRASE from the environment, as juicefs.
+   */
+  public static final String ENCRYPT_PASSPHRASE = "encrypt.passphrase";
+
   /** SigV4 region; default: from the endpoint URL, else us-east-1. */
   public static final String S3_REGION = "s3.region";
 
@@ -280,7 +286,8 @@ public final class SluiceConstants {
    * "user" is not here: the FileSystem passes its UGI user on every call instead.
    */
   static final String[] NATIVE_KEYS = {
-    META, SUPERUSER, SUPERGROUP, ACCESS_KEY, SECRET_KEY, BUCKET, S3_REGION, S3_PATH_STYLE,
+    META, SUPERUSER, SUPERGROUP, ACCESS_KEY, SECRET_KEY, BUCKET, ENCRYPT_PASSPHRASE, S3_REGION,
+    S3_PATH_STYLE,
     S3_CA_FILE, IO_RETRIES, META_RETRY_SECONDS, IO_TIMEOUT, CONNECT_TIMEOUT, MAX_UPLOADS,
     MAX_DOWNLOADS, MEMORY_SIZE, READAHEAD, BLOCK_SIZE, NODES, NODES_REFRESH, CACHE_REPLICAS,
     CACHE_GROUP_PORT, CACHE_GROUP_HOST, CACHE_GROUP_SERVE, CACHE_GROUP_TIMEOUT, HFLUSH_REPLICAS,
@@ -295,7 +302,7 @@ public final class SluiceConstants {
   static final String[] KERBEROS_KEYS = {KERBEROS_PRINCIPAL, KERBEROS_KEYTAB, KERBEROS_CCACHE};
 
   /** Keys whose values are read through Configuration.getPassword (credential providers). */
-  static final String[] SECRET_KEYS = {META, ACCESS_KEY, SECRET_KEY};
+  static final String[] SECRET_KEYS = {META, ACCESS_KEY, SECRET_KEY, ENCRYPT_PASSPHRASE};
 
   /** {@code sluice.<key>}. */
   public static String hadoopKey(String nativeKey) {
