@@ -3,10 +3,14 @@
  * and S3 server of the test environment: gateways in this process serve an SQLite + S3 volume,
  * and clients that hold no bucket keys write, read and remove files through URLs the gateways
  * sign. Checks who gets which URL (read permission, slice grants, no deletes), that a URL serves
- * exactly one object until it expires, and that clients get fresh URLs on their own.
+ * exactly one object until it expires, and that clients get fresh URLs on their own. On an
+ * encrypted volume, clients seal with the public key and get from the gateway the data keys of
+ * the blocks they may read, and nothing else of the key.
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +37,9 @@ static struct sl_objstore *direct; /* the bucket with its real keys: what is rea
 static struct served gw_main;   /* defaults */
 static struct served gw_short;  /* gateway.presign-expiry=1, gateway.grant-lifetime=3 */
 static struct served gw_file;   /* a file-storage volume: nothing to presign */
+static struct served gw_enc;    /* an encrypted volume, gateway.protection=privacy */
+static char enc_meta[1100], enc_bucket[512];
+#define ENC_PASS "gw-enc-pass"
 /* The gateways' clock, which decides a grant's age: moved on instead of waiting. Presigned URLs
  * are signed on the system clock, which the object store checks. */
 static struct sl_clock gw_clock;
@@ -41,6 +48,7 @@ static void serve(struct served *s, const char *meta, const char *rcache, const 
 		  const char *lifetime)
 {
 	char keytab[1100];
+	bool enc = s == &gw_enc;
 	snprintf(keytab, sizeof(keytab), "%s/gateway.keytab", kdir);
 	sluice_kv conf[] = {
 		{"meta", meta},
@@ -54,8 +62,11 @@ static void serve(struct served *s, const char *meta, const char *rcache, const 
 		{"proxyuser.hive.users", "alice"},
 		{"gateway.presign-expiry", expiry},
 		{"gateway.grant-lifetime", lifetime},
+		{"encrypt.passphrase", ENC_PASS},
+		{"gateway.protection", "privacy"},
 	};
-	tu_serve(s, conf, sizeof(conf) / sizeof(conf[0]), &gw_clock);
+	size_t n = sizeof(conf) / sizeof(conf[0]);
+	tu_serve(s, conf, enc ? n : n - 2, &gw_clock);
 }
 
 /* A client logged in from who's keytab, configured with no bucket keys (unless keys). */
@@ -261,10 +272,12 @@ static void swap_object(const char *url, const char *key, char *out, size_t size
 
 /* ---- the volume as the gateway sees it ------------------------------------------------------ */
 
-/* The keys of every block of chunk indx of ino, from the gateway's own metadata; count returned. */
-static size_t chunk_keys(sl_ino ino, uint32_t indx, char keys[][SL_KEY_MAX], size_t max)
+/* The keys of every block of chunk indx of ino, from the gateway's own metadata (gw_main's
+ * volume, or s's); count returned. */
+static size_t chunk_keys_of(const struct served *s, sl_ino ino, uint32_t indx,
+			    char keys[][SL_KEY_MAX], size_t max)
 {
-	struct sl_volume_core *v = &gw_main.gw->vol->core;
+	struct sl_volume_core *v = &s->gw->vol->core;
 	struct sl_slice *ss = NULL;
 	size_t n = 0, k = 0;
 	struct sl_err err = {0};
@@ -275,6 +288,11 @@ static size_t chunk_keys(sl_ino ino, uint32_t indx, char keys[][SL_KEY_MAX], siz
 				sl_block_key(&v->layout, ss[i].id, b, ss[i].size, keys[k++]);
 	free(ss);
 	return k;
+}
+
+static size_t chunk_keys(sl_ino ino, uint32_t indx, char keys[][SL_KEY_MAX], size_t max)
+{
+	return chunk_keys_of(&gw_main, ino, indx, keys, max);
 }
 
 static sl_ino inode_of(sluice_volume *v, const char *path)
@@ -695,6 +713,124 @@ static void test_expiry(void)
 	sluice_shutdown(a);
 }
 
+/* An encrypted volume through the gateway: the gateway insists on privacy; its clients get the
+ * public key, never the private one; what they write is sealed (a direct client with the key
+ * reads it, and the reverse); a data key goes to those who may read the block, as a URL does. */
+static void test_encrypted(const char *keyfile)
+{
+	char keytab[1100], rcache[1100], msg[1024];
+	snprintf(keytab, sizeof(keytab), "%s/gateway.keytab", kdir);
+	snprintf(rcache, sizeof(rcache), "%s.rc", keyfile);
+	sluice_kv no_privacy[] = {{"meta", enc_meta}, {"gateway.listen", "127.0.0.1:0"},
+			     {"gateway.keytab", keytab}, {"gateway.principal", SERVICE},
+			     {"gateway.rcache", rcache}, {"encrypt.passphrase", ENC_PASS}};
+	struct sl_gateway *refused = NULL;
+	CHECK_RC(sl_gateway_new(no_privacy, 6, NULL, &refused, msg, sizeof(msg)), -EINVAL);
+	CHECK(strstr(msg, "gateway.protection=privacy") != NULL);
+
+	sluice_volume *a = client("alice", &gw_enc, false);
+	sluice_volume *b = client("bob", &gw_enc, false);
+	REQUIRE(a && b);
+	CHECK(!strcmp(a->core.store->be->name, "presigned"));
+	CHECK(a->core.format.encrypt_key == NULL && a->core.format.encrypt_public_key != NULL);
+	CHECK(a->core.layout.cipher != NULL);
+	CHECK(strstr(a->core.format.encrypt_public_key, "PRIVATE") == NULL);
+
+	const size_t big = 5 * MiB + 777;
+	CHECK_RC(sluice_mkdir(a, NULL, "/e", 0755, 0), 0);
+	CHECK_RC(write_pattern(a, "/e/big", 0, big, 7, 0600, false), 0);
+	CHECK_RC(write_pattern(a, "/e/open", 0, 3000, 8, 0644, false), 0);
+	CHECK_RC(check_pattern(a, "/e/big", big, 7, big, 7), 0);
+	CHECK_RC(check_pattern(b, "/e/open", 3000, 8, 3000, 8), 0);
+	CHECK_RC(check_pattern(b, "/e/big", big, 7, big, 7), -EACCES);
+
+	/* stored sealed: one block's object is its length plus the overhead, not its bytes */
+	sl_ino ino = inode_of(a, "/e/big"), open_ino = inode_of(a, "/e/open");
+	static char keys[8][SL_KEY_MAX];
+	REQUIRE(chunk_keys_of(&gw_enc, ino, 0, keys, 8) == 2);
+	struct sl_objstore *store = NULL;
+	struct sl_obj_config oc = {.storage = "minio", .bucket = enc_bucket,
+				   .access_key = s3_access, .secret_key = s3_secret,
+				   .path_style = -1, .connect_timeout_s = 10, .io_timeout_s = 30,
+				   .retries = 3};
+	struct sl_err err = {0};
+	REQUIRE(sl_obj_open(&oc, &store, &err) == 0);
+	uint8_t *obj = malloc(5 * MiB), *want = malloc(4 * MiB);
+	int64_t n = sl_obj_get(store, keys[0], 0, obj, 5 * MiB, &err);
+	CHECK_RC(n, 4 * MiB + sl_cipher_overhead(a->core.layout.cipher));
+	fill(want, 4 * MiB, 0, 7);
+	CHECK(n < 4096 || memcmp(obj + n - 4096 - 16, want + 4 * MiB - 4096, 4096) != 0);
+
+	/* a client with the private key (direct mode) reads what the gateway's client wrote, and
+	 * the reverse */
+	sluice_kv dconf[] = {{"meta", enc_meta}, {"encrypt.passphrase", ENC_PASS}, {"user", "alice"}};
+	sluice_volume *d = NULL;
+	REQUIRE(sluice_init(dconf, 3, &d, msg, sizeof(msg)) == 0);
+	const sluice_user alice_u = {"alice", (const char *const[]){"alice"}, 1};
+	CHECK_RC(check_pattern(d, "/e/big", big, 7, big, 7), 0);
+	sluice_file *f;
+	uint8_t buf[4000];
+	fill(buf, sizeof(buf), 0, 9);
+	REQUIRE(sluice_open(d, &alice_u, "/e/direct", SLUICE_O_CREATE, 0644, 0, &f) == 0);
+	CHECK_RC(sluice_write(f, buf, sizeof(buf)), (long long)sizeof(buf));
+	CHECK_RC(sluice_close(f), 0);
+	CHECK_RC(check_pattern(a, "/e/direct", sizeof(buf), 9, sizeof(buf), 9), 0);
+	sluice_shutdown(d);
+
+	/* data keys: for those who may read the block, as URLs are; a malformed one goes nowhere */
+	struct sl_rpc_conn ca, cb;
+	REQUIRE(raw_open(&ca, "alice", &gw_enc) && raw_open(&cb, "bob", &gw_enc));
+	char *key = malloc(SL_PRESIGN_URL_MAX), *other = malloc(SL_PRESIGN_URL_MAX);
+	REQUIRE(key && other);
+	CHECK_RC(presign(&ca, NULL, "KEY", keys[0], ino, 0, NULL, key, msg, sizeof(msg)), 0);
+	CHECK_RC(strlen(key), 64);
+	CHECK_RC(presign(&ca, NULL, "KEY", keys[1], ino, 0, NULL, other, msg, sizeof(msg)), 0);
+	CHECK(strcmp(key, other) != 0); /* a data key per block */
+	CHECK_RC(presign(&cb, NULL, "KEY", keys[0], ino, 0, NULL, key, msg, sizeof(msg)), -EACCES);
+	static char okeys[2][SL_KEY_MAX];
+	REQUIRE(chunk_keys_of(&gw_enc, open_ino, 0, okeys, 2) == 1);
+	CHECK_RC(presign(&cb, NULL, "KEY", keys[0], open_ino, 0, NULL, key, msg, sizeof(msg)),
+		 -ENOENT);
+	CHECK_RC(presign(&cb, NULL, "KEY", okeys[0], open_ino, 0, NULL, key, msg, sizeof(msg)), 0);
+	/* the key opens the block: AES-256-GCM over what follows the header */
+	size_t hlen = sl_cipher_header_len(a->core.layout.cipher);
+	uint8_t dk[32], *plain = malloc(4 * MiB);
+	for (int i = 0; i < 32; i++) {
+		unsigned x;
+		REQUIRE(sscanf(key + 2 * i, "%2x", &x) == 1);
+		dk[i] = (uint8_t)x;
+	}
+	uint8_t *small = malloc(8192);
+	int64_t sn = sl_obj_get(store, okeys[0], 0, small, 8192, &err);
+	REQUIRE(sn == (int64_t)(3000 + sl_cipher_overhead(a->core.layout.cipher)));
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int len = 0, fin = 0;
+	CHECK(EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, dk, small + hlen - 12) == 1 &&
+	      EVP_DecryptUpdate(ctx, plain, &len, small + hlen, 3000) == 1 &&
+	      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, small + hlen + 3000) == 1 &&
+	      EVP_DecryptFinal_ex(ctx, plain + len, &fin) == 1);
+	fill(want, 3000, 0, 8);
+	CHECK(len == 3000 && memcmp(plain, want, 3000) == 0);
+	EVP_CIPHER_CTX_free(ctx);
+	/* a volume without encryption has no data keys */
+	struct sl_rpc_conn cm;
+	REQUIRE(raw_open(&cm, "alice", &gw_main));
+	CHECK_RC(presign(&cm, NULL, "KEY", okeys[0], open_ino, 0, NULL, key, msg, sizeof(msg)),
+		 -EINVAL);
+	sl_rpc_conn_close(&cm);
+	sl_rpc_conn_close(&ca);
+	sl_rpc_conn_close(&cb);
+	free(small);
+	free(plain);
+	free(key);
+	free(other);
+	free(obj);
+	free(want);
+	sl_obj_close(store);
+	sluice_shutdown(a);
+	sluice_shutdown(b);
+}
+
 int main(void)
 {
 	kdir = tu_service_env("SLUICE_TEST_KRB5_DIR");
@@ -730,6 +866,30 @@ int main(void)
 		fprintf(stderr, "bucket: %s\n", err.msg);
 		return 1;
 	}
+	/* the encrypted volume: a passphrase-protected RSA key */
+	char keyfile[1100], rc4[1100];
+	snprintf(keyfile, sizeof(keyfile), "%s/key.pem", dir);
+	snprintf(rc4, sizeof(rc4), "%s/rcache4", dir);
+	snprintf(enc_meta, sizeof(enc_meta), "sqlite3://%s/enc-meta.db", dir);
+	snprintf(enc_bucket, sizeof(enc_bucket), "%s-enc", bucket);
+	EVP_PKEY *rsa = EVP_RSA_gen(2048);
+	FILE *kf = fopen(keyfile, "w");
+	REQUIRE(rsa && kf && PEM_write_PrivateKey(kf, rsa, EVP_aes_256_cbc(),
+						  (unsigned char *)ENC_PASS, strlen(ENC_PASS),
+						  NULL, NULL) == 1);
+	fclose(kf);
+	EVP_PKEY_free(rsa);
+	sluice_format_options fe = {.meta_url = enc_meta, .name = "gwenc", .storage = "minio",
+				    .bucket = enc_bucket, .access_key = s3_access,
+				    .secret_key = s3_secret, .trash_days = 0,
+				    .encrypt_rsa_key = keyfile};
+	REQUIRE(setenv("JFS_RSA_PASSPHRASE", ENC_PASS, 1) == 0);
+	if (sluice_format(&fe, msg, sizeof(msg))) {
+		fprintf(stderr, "format (encrypted): %s\n", msg);
+		return 1;
+	}
+	REQUIRE(unsetenv("JFS_RSA_PASSPHRASE") == 0);
+	serve(&gw_enc, enc_meta, rc4, "900", "86400");
 	serve(&gw_main, meta, rc1, "900", "86400");
 	serve(&gw_short, meta, rc2, "1", "3");
 	serve(&gw_file, fmeta, rc3, "900", "86400");
@@ -738,10 +898,12 @@ int main(void)
 	test_read_permission();
 	test_put_grants();
 	test_expiry();
+	test_encrypted(keyfile);
 
 	tu_unserve(&gw_main);
 	tu_unserve(&gw_short);
 	tu_unserve(&gw_file);
+	tu_unserve(&gw_enc);
 	sl_obj_close(direct);
 	curl_global_cleanup();
 	free(dir);

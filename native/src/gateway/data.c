@@ -203,6 +203,32 @@ static int check_put(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 	return check_grant(gw, caller, p->has_mac ? &p->grant : NULL, id, what, err);
 }
 
+/* The data key of an encrypted block, from the wrapped key at the start of the object as stored
+ * (never from the client, who could pass the wrapped key of a block it may not read), as hex. */
+static int block_data_key(struct sl_gateway *gw, const char *key, char *out, size_t size,
+			  struct sl_err *err)
+{
+	const struct sl_cipher *c = gw->vol->core.cipher;
+	size_t hlen = sl_cipher_header_len(c);
+	uint8_t head[1024], dk[SL_CIPHER_DATA_KEY];
+	if (hlen > sizeof(head) || size < 2 * sizeof(dk) + 1)
+		return sl_errf(err, -EINVAL, "the volume's RSA key is larger than 8192 bits");
+	int64_t n = sl_obj_get(gw->vol->core.store, key, 0, head, hlen, err);
+	if (n < 0)
+		return (int)n;
+	int rc = sl_cipher_unwrap(c, head, (size_t)n, dk, key, err);
+	if (rc)
+		return rc;
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < sizeof(dk); i++) {
+		out[2 * i] = digits[dk[i] >> 4];
+		out[2 * i + 1] = digits[dk[i] & 15];
+	}
+	out[2 * sizeof(dk)] = 0;
+	OPENSSL_cleanse(dk, sizeof(dk));
+	return 0;
+}
+
 int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 		  const struct sl_meta_user *u, const struct sl_gw_presign_req *p, char *url,
 		  size_t size, uint32_t *expires_s, struct sl_err *err)
@@ -210,17 +236,20 @@ int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 	const char *method = p->method ? p->method : "";
 	/* PEER: for the same reads as GET, a ticket for the cache group's servers (peer.c), valid
 	 * as long as a URL would be; it needs the group key, not a URL signer */
-	bool peer = !strcmp(method, "PEER");
-	if (!peer && !gw->presigner)
+	bool peer = !strcmp(method, "PEER"), data_key = !strcmp(method, "KEY");
+	if (data_key && !gw->vol->core.cipher)
+		return sl_errf(err, -EINVAL, "volume %s is not encrypted: its blocks have no data "
+			       "keys", gw->vol->core.format.name);
+	if (!peer && !data_key && !gw->presigner)
 		return sl_errf(err, -EOPNOTSUPP, "this gateway does not presign object URLs (%s); "
 			       "configure access-key/secret-key on the client",
 			       gw->presign_why[0] ? gw->presign_why : "no URL signer");
 	if (!strcmp(method, "DELETE"))
 		return sl_errf(err, -EPERM, "objects are deleted by the gateway, never by clients");
 	bool put = !strcmp(method, "PUT");
-	if (!put && !peer && strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return sl_errf(err, -EINVAL, "presign: method '%.16s' is not GET, HEAD, PEER or PUT",
-			       method);
+	if (!put && !peer && !data_key && strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return sl_errf(err, -EINVAL, "presign: method '%.16s' is not GET, HEAD, KEY, PEER "
+			       "or PUT", method);
 	uint64_t id;
 	uint32_t bindx, blen;
 	if (!p->key || !sl_block_key_parse(&gw->vol->core.layout, p->key, &id, &bindx, &blen))
@@ -233,6 +262,8 @@ int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 	if (!rc && peer)
 		rc = sl_peers_ticket(gw->group_key, p->key, sl_real_s() + gw->presign_expiry_s, url,
 				     size, err);
+	else if (!rc && data_key)
+		rc = block_data_key(gw, p->key, url, size, err);
 	else if (!rc)
 		rc = sl_presign(gw->presigner, method, p->key, gw->presign_expiry_s, sl_real_s(),
 				url, size, err);

@@ -149,6 +149,17 @@ static int op_load_format(struct req *q)
 					     "EncryptKey", "EncryptKeyFile"};
 	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
 		json_object_del(o, secret[i]);
+	/* an encrypted volume's clients seal blocks with the public key and ask for data keys */
+	char *pub = NULL;
+	const struct sl_cipher *c = q->gw->vol->core.cipher;
+	if (c && (rc = sl_cipher_public_pem(c, &pub, &q->err))) {
+		json_decref(o);
+		return rc;
+	}
+	if (pub) {
+		json_object_set_new(o, "EncryptPublicKey", json_string(pub));
+		free(pub);
+	}
 	char *text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!text)
@@ -362,6 +373,7 @@ static int op_presign(struct req *q, const struct sl_gw_caller *caller)
 	rc = sl_gw_presign(q->gw, caller, &q->mu, &p, url, SL_PRESIGN_URL_MAX, &expires, &q->err);
 	if (!rc)
 		sl_w_url(&q->out, &(struct sl_rpc_url){.url = url, .expires_s = expires});
+	OPENSSL_cleanse(url, strnlen(url, SL_PRESIGN_URL_MAX)); /* may be a data key */
 	free(url);
 	return rc;
 }

@@ -113,13 +113,14 @@ int sl_gw_check_new_slice(struct sl_gateway *gw, const struct sl_gw_caller *call
 /* One PRESIGN request, decoded (dispatch.c). */
 struct sl_gw_presign_req {
 	const char *method, *key;
-	sl_ino ino;       /* GET/HEAD: the file and chunk whose slice list holds the key */
+	sl_ino ino;       /* GET/HEAD/KEY: the file and chunk whose slice list holds the key */
 	uint32_t indx;
 	struct sl_slice_grant grant; /* PUT: the grant of the key's slice */
 	bool has_mac;
 };
 /* Checks that caller, acting as u, may have method on the key, then writes the URL (size bytes,
- * SL_PRESIGN_URL_MAX) and its validity in seconds. */
+ * SL_PRESIGN_URL_MAX) and its validity in seconds. KEY, on an encrypted volume, is for the same
+ * reads as GET and answers the block's data key (hex) instead of a URL. */
 int sl_gw_presign(struct sl_gateway *gw, const struct sl_gw_caller *caller,
 		  const struct sl_meta_user *u, const struct sl_gw_presign_req *p, char *url,
 		  size_t size, uint32_t *expires_s, struct sl_err *err);

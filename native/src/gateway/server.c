@@ -59,9 +59,10 @@ static int setup(struct sl_gateway *gw, struct sl_err *err)
 	    (rc = conf_ms(c, "gateway.handshake-timeout", &gw->handshake_timeout_ms, err)) ||
 	    (rc = sl_rpc_conf_privacy(c, &gw->privacy, err)))
 		return rc;
-	if (gw->vol->core.cipher)
-		return sl_errf(err, -ENOTSUP, "volume %s is encrypted: serving encrypted volumes to "
-			       "Kerberos clients is not supported yet", gw->vol->core.format.name);
+	if (gw->vol->core.cipher && !gw->privacy)
+		return sl_errf(err, -EINVAL, "volume %s is encrypted and its clients get the data "
+			       "keys of the blocks they read from the gateway: set "
+			       "gateway.protection=privacy", gw->vol->core.format.name);
 	if (!max_conns || max_conns > 65536 || max_frame < 4096 || max_frame > (1u << 30))
 		return sl_errf(err, -EINVAL, "gateway.max-connections must be 1-65536 and "
 			       "gateway.max-frame 4K-1G");

@@ -394,9 +394,11 @@ static int remote_url(void *arg, const char *method, const char *key, unsigned f
 		return sl_errf(err, -EPERM, "%s: a client in Kerberos mode does not delete objects; "
 			       "the gateway deletes the data of removed files and slices (%s is "
 			       "left for it or for gc)", m->url_redacted, key);
-	/* PEER: a ticket for GETs from the cache group's servers, given for reads as a GET URL */
-	if (!put && strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "PEER"))
-		return sl_errf(err, -EINVAL, "presign: method %s is not GET, HEAD, PEER or PUT",
+	/* PEER: a ticket for GETs from the cache group's servers, and KEY: an encrypted block's
+	 * data key, each given for reads as a GET URL */
+	if (!put && strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "PEER") &&
+	    strcmp(method, "KEY"))
+		return sl_errf(err, -EINVAL, "presign: method %s is not GET, HEAD, KEY, PEER or PUT",
 			       method);
 	uint64_t id;
 	if (!slice_of_key(key, &id))

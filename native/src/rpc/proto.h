@@ -19,6 +19,9 @@
  * Data access (Kerberos clients hold no bucket keys): PRESIGN asks for a URL for one block:
  * GET/HEAD of a block of a slice in a chunk the acting user may read, PUT of a block of a slice
  * whose ids were granted to the authenticated caller. The gateway deletes; DELETE is refused.
+ * For the same reads as GET, PEER answers a ticket for the cache group's servers and, on an
+ * encrypted volume (LOAD_FORMAT then carries EncryptPublicKey, never EncryptKey), KEY answers the
+ * block's data key in hex, which the gateway unwraps from the object's own header.
  */
 #ifndef SL_RPC_PROTO_H
 #define SL_RPC_PROTO_H

@@ -211,7 +211,7 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 		}
 		f = old; /* update what may change */
 		old.json = NULL;
-		old.encrypt_key = NULL;
+		old.encrypt_key = old.encrypt_public_key = NULL;
 		snprintf(f.storage, sizeof(f.storage), "%s", storage);
 		snprintf(f.bucket, sizeof(f.bucket), "%s", bucket);
 		if (o->access_key)

@@ -213,6 +213,14 @@ int sl_format_parse(const char *text, struct sl_format *f, struct sl_err *err)
 		else
 			rc = sl_cipher_check_algo(f->encrypt_algo, err);
 	}
+	if (!rc && (s = json_string_value(json_object_get(o, "EncryptPublicKey"))) && *s) {
+		if (!strcmp(f->encrypt_algo, "sm4gcm"))
+			rc = refuse(err, "data encryption with SM4 (EncryptAlgo sm4gcm)");
+		else if (!(f->encrypt_public_key = strdup(s)))
+			rc = sl_errf(err, -ENOMEM, "out of memory");
+		else
+			rc = sl_cipher_check_algo(f->encrypt_algo, err);
+	}
 	if (!rc && f->key_encrypted) {
 		if (!strcmp(f->encrypt_algo, "sm4gcm"))
 			rc = refuse(err, "secrets encrypted with SM4 (EncryptAlgo sm4gcm)");
@@ -327,4 +335,6 @@ void sl_format_free(struct sl_format *f)
 		free(f->encrypt_key);
 		f->encrypt_key = NULL;
 	}
+	free(f->encrypt_public_key);
+	f->encrypt_public_key = NULL;
 }

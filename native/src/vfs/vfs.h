@@ -50,6 +50,8 @@ struct sl_format {
 	bool key_encrypted;
 	char encrypt_algo[32];
 	char *encrypt_key;  /* the RSA private key's PEM (as juicefs stores it), or NULL */
+	/* the public key's PEM, which only a gateway's answer holds (EncryptPublicKey), or NULL */
+	char *encrypt_public_key;
 	char storage_class[64];
 	/* the record as loaded, so that fields Sluice does not know survive a rewrite */
 	void *json; /* json_t* */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,6 +398,28 @@ static void session_info(char *buf, size_t size)
 	json_decref(o);
 }
 
+/* A gateway client's unwrapper: the gateway opens the data key of a block the client may read,
+ * through the same provider as its URLs (method KEY), as hex. */
+static int data_key_from_gateway(void *arg, const char *key, uint8_t out[SL_CIPHER_DATA_KEY],
+				 struct sl_err *err)
+{
+	struct sl_presign_provider prov;
+	char hex[2 * SL_CIPHER_DATA_KEY + 64];
+	int rc = sl_meta_object_provider(arg, &prov, err);
+	if (!rc)
+		rc = prov.url(prov.arg, "KEY", key, 0, hex, sizeof(hex), err);
+	for (size_t i = 0; !rc && i < SL_CIPHER_DATA_KEY; i++) {
+		unsigned byte;
+		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+			rc = sl_errf(err, -EPROTO, "the gateway's data key for %s is not hex", key);
+		out[i] = (uint8_t)byte;
+	}
+	if (!rc && hex[2 * SL_CIPHER_DATA_KEY])
+		rc = sl_errf(err, -EPROTO, "the gateway's data key for %s has the wrong length", key);
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return rc;
+}
+
 static int load_volume(sluice_volume *vol, struct sl_err *err)
 {
 	struct sl_volume_core *v = &vol->core;
@@ -447,8 +470,16 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 		if ((rc = sl_cipher_new(v->format.encrypt_algo, v->format.encrypt_key,
 					pass ? pass : getenv("JFS_RSA_PASSPHRASE"), &v->cipher, err)))
 			return sl_err_wrap(err, "volume %s is encrypted", v->format.name);
-		v->layout.cipher = v->cipher;
+	} else if (v->format.encrypt_public_key) {
+		if (!sl_meta_supports(v->meta, SL_META_OP_OBJECT_PROVIDER))
+			return sl_errf(err, -EINVAL, "volume %s: a public encryption key in the format "
+				       "record, yet no gateway to open data keys", v->format.name);
+		struct sl_cipher_unwrapper u = {.unwrap = data_key_from_gateway, .arg = v->meta};
+		if ((rc = sl_cipher_new_public(v->format.encrypt_algo,
+					       v->format.encrypt_public_key, &u, &v->cipher, err)))
+			return sl_err_wrap(err, "volume %s is encrypted", v->format.name);
 	}
+	v->layout.cipher = v->cipher;
 	return open_store(v, err);
 }
 
