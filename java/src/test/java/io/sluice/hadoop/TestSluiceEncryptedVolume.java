@@ -1,17 +1,17 @@
 package io.sluice.hadoop;
 
+import static io.sluice.hadoop.TestProcesses.setting;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -54,31 +54,9 @@ public class TestSluiceEncryptedVolume {
   private File data;
   private String meta;
 
-  private static String setting(String property, String env, String dflt) {
-    String v = System.getProperty(property);
-    if (v == null || v.isEmpty()) {
-      v = System.getenv(env);
-    }
-    return v == null || v.isEmpty() ? dflt : v;
-  }
-
-  /** Runs cmd (with JFS_RSA_PASSPHRASE set to passphrase) and fails with its output unless 0. */
+  /** Runs cmd (with JFS_RSA_PASSPHRASE set to passphrase, or unset if null) to exit 0. */
   private static void run(String passphrase, String... cmd) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().remove("JFS_RSA_PASSPHRASE");
-    if (passphrase != null) {
-      pb.environment().put("JFS_RSA_PASSPHRASE", passphrase);
-    }
-    Process p = pb.start();
-    ByteArrayOutputStream said = new ByteArrayOutputStream();
-    try (InputStream in = p.getInputStream()) {
-      byte[] b = new byte[4096];
-      for (int n; (n = in.read(b)) > 0; ) {
-        said.write(b, 0, n);
-      }
-    }
-    assertThat(p.waitFor()).as("%s said: %s", String.join(" ", cmd),
-        said.toString("UTF-8")).isZero();
+    TestProcesses.run(Collections.singletonMap("JFS_RSA_PASSPHRASE", passphrase), cmd);
   }
 
   @Before

@@ -2,12 +2,11 @@ package io.sluice.hadoop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Random;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -63,18 +62,7 @@ public class TestSluiceLibhdfsInterop extends VolumeTestBase {
     String[] cmd = new String[args.length + 1];
     cmd[0] = tool().getPath();
     System.arraycopy(args, 0, cmd, 1, args.length);
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("HADOOP_CONF_DIR", confDir.getPath());
-    Process p = pb.start();
-    ByteArrayOutputStream said = new ByteArrayOutputStream();
-    try (InputStream in = p.getInputStream()) {
-      byte[] b = new byte[4096];
-      for (int n; (n = in.read(b)) > 0; ) {
-        said.write(b, 0, n);
-      }
-    }
-    assertThat(p.waitFor()).as("%s said: %s", String.join(" ", cmd),
-        said.toString("UTF-8")).isZero();
+    TestProcesses.run(Collections.singletonMap("HADOOP_CONF_DIR", confDir.getPath()), cmd);
   }
 
   private String uri(Path p) {

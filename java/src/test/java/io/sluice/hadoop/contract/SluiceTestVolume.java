@@ -1,17 +1,16 @@
 package io.sluice.hadoop.contract;
 
+import static io.sluice.hadoop.TestProcesses.setting;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import io.sluice.hadoop.SluiceConstants;
+import io.sluice.hadoop.TestProcesses;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 
@@ -139,16 +138,9 @@ public final class SluiceTestVolume {
       Path dir = Files.createTempDirectory(target.toAbsolutePath(), "sluice-contract-");
       String url = "sqlite3://" + dir.resolve("meta.db");
       String cli = setting("sluice.test.cli", "SLUICE_TEST_CLI", "build/bin/sluice");
-      List<String> cmd = new ArrayList<>(Arrays.asList(new File(cli).getAbsolutePath(),
-          "format", url, "testvol", "--storage", "file", "--bucket",
-          dir.resolve("data").toString() + "/", "--trash-days", "0"));
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      byte[] out = readAll(p);
-      int rc = p.waitFor();
-      if (rc != 0) {
-        throw new IllegalStateException("sluice format failed (" + rc + "): " + cmd + "\n"
-            + new String(out, StandardCharsets.UTF_8));
-      }
+      TestProcesses.run(null, new File(cli).getAbsolutePath(), "format", url, "testvol",
+          "--storage", "file", "--bucket", dir.resolve("data").toString() + "/",
+          "--trash-days", "0");
       return url;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot format the test volume", e);
@@ -156,23 +148,5 @@ public final class SluiceTestVolume {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while formatting the test volume", e);
     }
-  }
-
-  private static byte[] readAll(Process p) throws IOException {
-    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-    byte[] b = new byte[8192];
-    int n;
-    while ((n = p.getInputStream().read(b)) > 0) {
-      buf.write(b, 0, n);
-    }
-    return buf.toByteArray();
-  }
-
-  private static String setting(String property, String env, String dflt) {
-    String v = System.getProperty(property);
-    if ((v == null || v.isEmpty()) && env != null) {
-      v = System.getenv(env);
-    }
-    return v == null || v.isEmpty() ? dflt : v;
   }
 }

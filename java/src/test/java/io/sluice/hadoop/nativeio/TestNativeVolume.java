@@ -1,5 +1,6 @@
 package io.sluice.hadoop.nativeio;
 
+import static io.sluice.hadoop.TestProcesses.setting;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
@@ -8,10 +9,10 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import io.sluice.hadoop.TestProcesses;
 import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -54,14 +55,6 @@ public class TestNativeVolume {
   private long vol;
   private String meta;
 
-  private static String setting(String property, String env, String dflt) {
-    String v = System.getProperty(property);
-    if (v == null || v.isEmpty()) {
-      v = System.getenv(env);
-    }
-    return v == null || v.isEmpty() ? dflt : v;
-  }
-
   @BeforeClass
   public static void loadLibrary() {
     libPath = new File(setting("sluice.native.path", "SLUICE_NATIVE_PATH",
@@ -75,11 +68,8 @@ public class TestNativeVolume {
     meta = "sqlite3://" + new File(dir, "meta.db").getAbsolutePath();
     String cli = new File(setting("sluice.test.cli", "SLUICE_TEST_CLI", "build/bin/sluice"))
         .getAbsolutePath();
-    Process p = new ProcessBuilder(cli, "format", meta, "jnitest", "--storage", "file",
-        "--bucket", new File(dir, "data").getAbsolutePath() + "/")
-        .redirectErrorStream(true).start();
-    String out = readAll(p.getInputStream());
-    assertEquals("sluice format: " + out, 0, p.waitFor());
+    TestProcesses.run(null, cli, "format", meta, "jnitest", "--storage", "file",
+        "--bucket", new File(dir, "data").getAbsolutePath() + "/");
     vol = NativeVolume.init(new String[] {"meta"}, new String[] {meta});
     assertNotEquals(0, vol);
   }
@@ -90,16 +80,6 @@ public class TestNativeVolume {
       NativeVolume.shutdown(vol);
       vol = 0;
     }
-  }
-
-  private static String readAll(InputStream in) throws IOException {
-    byte[] buf = new byte[8192];
-    StringBuilder sb = new StringBuilder();
-    int n;
-    while ((n = in.read(buf)) > 0) {
-      sb.append(new String(buf, 0, n, StandardCharsets.UTF_8));
-    }
-    return sb.toString();
   }
 
   private static byte[] pattern(int n, long seed) {

@@ -1,5 +1,6 @@
 package io.sluice.hadoop.security;
 
+import static io.sluice.hadoop.TestProcesses.setting;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
@@ -48,14 +49,6 @@ public class TestSluiceDelegationTokensThroughGateway {
   private static final Pattern KERBEROS_KEY =
       Pattern.compile("^sluice\\.([a-z0-9-]+\\.)?kerberos\\..*");
 
-  private static String setting(String property, String env) {
-    String v = System.getProperty(property);
-    if (v == null || v.isEmpty()) {
-      v = System.getenv(env);
-    }
-    return v == null ? "" : v;
-  }
-
   /** conf without any Kerberos login: no keytab, no principal, a ticket cache that is not. */
   private static Configuration withoutKerberos(Configuration conf, File dir) {
     Configuration c = new Configuration(conf);
@@ -87,11 +80,12 @@ public class TestSluiceDelegationTokensThroughGateway {
 
   @Test
   public void testIssueRenewUseCancel() throws Exception {
-    String meta = setting("sluice.test.meta", "SLUICE_TEST_META");
+    String meta = setting("sluice.test.meta", "SLUICE_TEST_META", "");
     assumeTrue("needs a gateway: SLUICE_TEST_META=gateway://... (tests/gateway-contract.sh)",
         meta.startsWith("gateway://"));
     assumeTrue("needs the client's keytab in SLUICE_TEST_CONF (kerberos.keytab=...)",
-        setting("sluice.test.conf", "SLUICE_TEST_CONF").contains("kerberos.keytab="));
+        setting("sluice.test.conf", "SLUICE_TEST_CONF", "")
+            .contains("kerberos.keytab="));
 
     Configuration conf = SluiceTestVolume.configure(new Configuration());
     URI uri = URI.create(conf.get("fs.contract.test.fs.sluice"));
