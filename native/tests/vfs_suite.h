@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "meta/sql_internal.h"
 #include "util/crc32c.h"
 #include "vfs/vfs.h"
 #include "volume_testutil.h"
@@ -374,6 +375,126 @@ static size_t count_chunk_objects(sluice_volume *vol)
 	struct sl_err err = {0};
 	REQUIRE(sl_obj_list(vol->core.store, prefix, NULL, count_objects_cb, &n, &err) == 0);
 	return n;
+}
+
+/* ---- JuiceFS's trash, as juicefs leaves it, cleaned (meta.h, clean_trash) ---------------- */
+
+struct delayed_row {
+	uint64_t row, id;
+	uint32_t size;
+	int64_t deleted;
+};
+
+/* What juicefs does when it replaces a slice on a volume with trash days: the slice keeps a
+ * reference, recorded in jfs_delslices with the time. */
+static int plant_delayed_op(struct tx *t, void *arg)
+{
+	const struct delayed_row *d = arg;
+	uint8_t b[12];
+	for (int k = 0; k < 8; k++)
+		b[k] = (uint8_t)(d->id >> (56 - 8 * k));
+	for (int k = 0; k < 4; k++)
+		b[8 + k] = (uint8_t)(d->size >> (24 - 8 * k));
+	int rc = sl_sqlq_write(t, "INSERT INTO jfs_delslices (chunkid, deleted, slices) VALUES "
+			       "(?, ?, ?)", "iib", (int64_t)d->row, d->deleted, b, sizeof(b));
+	return rc ? rc : sl_sqlq_write(t, "UPDATE jfs_chunk_ref SET refs = refs + 1 WHERE "
+				       "chunkid = ?", "i", (int64_t)d->id);
+}
+
+/* Moves path into the trash hour directory hour as juicefs's unlink does. */
+static void trash_like_juicefs(sluice_volume *vol, const char *path, sl_ino hour)
+{
+	struct sl_meta *m = vol->core.meta;
+	struct sl_err err = {0};
+	sluice_stat st, pst;
+	char parent[256];
+	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(path, '/') - path), path);
+	REQUIRE(sluice_stat_path(vol, NULL, path, &st) == 0);
+	REQUIRE(sluice_stat_path(vol, NULL, parent, &pst) == 0);
+	char name[300];
+	snprintf(name, sizeof(name), "%" PRIu64 "-%" PRIu64 "-%s", pst.inode, st.inode,
+		 strrchr(path, '/') + 1);
+	REQUIRE(sl_meta_rename(m, NULL, pst.inode, strrchr(path, '/') + 1, hour, name,
+			       SL_RENAME_NOREPLACE, NULL, &err) == 0);
+}
+
+static void test_trash_cleaning(sluice_volume *vol)
+{
+	struct sl_meta *m = vol->core.meta;
+	struct sl_err err = {0};
+	struct sl_attr at;
+	sl_ino old_hour, new_hour, other;
+	time_t now = time(NULL);
+	struct tm tm;
+	char this_hour[32];
+	gmtime_r(&now, &tm);
+	strftime(this_hour, sizeof(this_hour), "%Y-%m-%d-%H", &tm);
+	REQUIRE(sl_meta_mknod(m, NULL, SL_TRASH_INO, "2020-01-02-03", SL_TYPE_DIR, 0555, 0, NULL,
+			      &old_hour, &at, NULL, &err) == 0);
+	int rc = sl_meta_mknod(m, NULL, SL_TRASH_INO, this_hour, SL_TYPE_DIR, 0555, 0, NULL,
+			       &new_hour, &at, NULL, &err);
+	REQUIRE(rc == 0 || rc == -EEXIST);
+	REQUIRE(sl_meta_mknod(m, NULL, SL_TRASH_INO, "not-an-hour", SL_TYPE_DIR, 0555, 0, NULL,
+			      &other, &at, NULL, &err) == 0);
+
+	static uint8_t d[5 << 20];
+	tu_fill_pattern(d, sizeof(d), 41);
+	REQUIRE(sluice_mkdirs(vol, NULL, "/tt/d", 0755, 0) == 0);
+	CHECK_RC(write_file(vol, NULL, "/tt/a", d, sizeof(d), 1 << 20, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/tt/d/e", d, 1000, 1000, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/tt/b", d, 2000, 2000, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/tt/c", d, 3000, 3000, 0), 0);
+	size_t objects = count_chunk_objects(vol);
+	trash_like_juicefs(vol, "/tt/a", old_hour);
+	trash_like_juicefs(vol, "/tt/d", old_hour);
+	trash_like_juicefs(vol, "/tt/b", new_hour);
+	CHECK_RC(count_chunk_objects(vol), objects); /* in the trash, the data stays */
+
+	/* c's slice: once replaced long ago and once just now, as juicefs records it */
+	sluice_stat st;
+	REQUIRE(sluice_stat_path(vol, NULL, "/tt/c", &st) == 0);
+	struct sl_slice *ss = NULL;
+	size_t n = 0;
+	REQUIRE(sl_meta_read_chunk(m, NULL, st.inode, 0, &ss, &n, &err) == 0 && n == 1);
+	struct delayed_row old_row = {.row = ss[0].id, .id = ss[0].id, .size = ss[0].size,
+				      .deleted = 1000};
+	struct delayed_row new_row = {.row = ss[0].id + 1000000, .id = ss[0].id,
+				      .size = ss[0].size, .deleted = (int64_t)now};
+	free(ss);
+	REQUIRE(sl_sqlq_run(m, true, plant_delayed_op, &old_row, &err) == 0);
+	REQUIRE(sl_sqlq_run(m, true, plant_delayed_op, &new_row, &err) == 0);
+	CHECK_RC(sluice_delete(vol, NULL, "/tt/c", 0), 0);
+	CHECK_RC(sl_vol_settle_deletions(vol, 10000), 0);
+	int64_t refs = 0;
+	uint32_t size = 0;
+	CHECK_RC(sl_meta_slice_refs(m, old_row.id, &refs, &size, &err), 0);
+	CHECK_RC(refs, 2); /* the file's reference went, the delayed ones stay */
+
+	/* a round for the trash days: the old hour goes, this hour and a stray name stay */
+	uint64_t files = 0, delayed = 0;
+	CHECK_RC(sl_vol_clean_trash(vol, (int64_t)now - 2 * 3600, &files, &delayed, &err), 0);
+	CHECK_RC(files, 2);
+	CHECK_RC(delayed, 1);
+	sl_ino ino;
+	CHECK_RC(sl_meta_lookup(m, NULL, SL_TRASH_INO, "2020-01-02-03", &ino, &at, &err), -ENOENT);
+	CHECK_RC(sl_meta_lookup(m, NULL, SL_TRASH_INO, this_hour, &ino, &at, &err), 0);
+	CHECK_RC(sl_meta_lookup(m, NULL, SL_TRASH_INO, "not-an-hour", &ino, &at, &err), 0);
+	CHECK_RC(sl_vol_settle_deletions(vol, 10000), 0);
+	CHECK_RC(count_chunk_objects(vol), objects - 3); /* a's 2 blocks (5 MiB), e's 1 */
+	CHECK_RC(sl_meta_slice_refs(m, old_row.id, &refs, &size, &err), 0);
+	CHECK_RC(refs, 1);
+
+	/* everything older than a day from now: the rest goes, c's slice with its last reference */
+	CHECK_RC(sl_vol_clean_trash(vol, (int64_t)now + 86400, &files, &delayed, &err), 0);
+	CHECK_RC(files, 1);
+	CHECK_RC(delayed, 1);
+	CHECK_RC(sl_meta_lookup(m, NULL, SL_TRASH_INO, this_hour, &ino, &at, &err), -ENOENT);
+	CHECK_RC(sl_vol_settle_deletions(vol, 10000), 0);
+	CHECK_RC(count_chunk_objects(vol), objects - 5); /* b's block, c's */
+	CHECK_RC(sl_meta_slice_refs(m, old_row.id, &refs, &size, &err), -ENOENT);
+	CHECK_RC(sl_vol_clean_trash(vol, (int64_t)now + 86400, &files, &delayed, &err), 0);
+	CHECK(files == 0 && delayed == 0);
+	CHECK_RC(sl_meta_rmdir(m, NULL, SL_TRASH_INO, "not-an-hour", &err), 0);
 }
 
 static int count_entry(void *arg, const struct sl_dirent_info *e)
@@ -1209,6 +1330,7 @@ static int run_suite(struct suite *s)
 	test_statfs_info(vol);
 	test_statfs_across_handles(s, vol);
 	test_inode_path(vol);
+	test_trash_cleaning(vol);
 	test_corruption(vol);
 	CHECK_RC(sluice_shutdown(vol), 0);
 	test_delete(s);

@@ -489,6 +489,12 @@ int sl_meta_list_dead_slices(struct sl_meta *m, sl_meta_slice_cb cb, void *arg, 
 	CALL(m, LIST_DEAD_SLICES, list_dead_slices, (m, cb, arg, err));
 }
 
+int sl_meta_clean_trash(struct sl_meta *m, int64_t before_s, sl_meta_removed_cb removed,
+			void *arg, uint64_t *files, uint64_t *delayed, struct sl_err *err)
+{
+	CALL(m, CLEAN_TRASH, clean_trash, (m, before_s, removed, arg, files, delayed, err));
+}
+
 int sl_meta_set_if_small(struct sl_meta *m, const char *name, int64_t value, int64_t diff,
 			 bool *changed, struct sl_err *err)
 {

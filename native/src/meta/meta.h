@@ -509,6 +509,15 @@ struct sl_meta_backend {
 	 * same value, one wins: it takes the periodic task the counter stands for. */
 	int (*set_if_small)(struct sl_meta *m, const char *name, int64_t value, int64_t diff,
 			    bool *changed, struct sl_err *err);
+	/* JuiceFS's trash cleaner, with the volume's rights: empties and removes each hour
+	 * directory of the trash (.trash/<YYYY-MM-DD-HH>, UTC) that began before before_s,
+	 * calling removed for each file whose data the caller is to delete; and releases the
+	 * delayed slices deleted before before_s (jfs_delslices, which juicefs fills when it
+	 * replaces slices of a volume with trash days): their references go, and the caller
+	 * deletes those that reached zero (list_dead_slices). Counts files and delayed-slice rows
+	 * removed. What fails is logged and left for the next round. */
+	int (*clean_trash)(struct sl_meta *m, int64_t before_s, sl_meta_removed_cb removed,
+			   void *arg, uint64_t *files, uint64_t *delayed, struct sl_err *err);
 
 	/* -- per-block CRC32C of stored blocks, for file checksums (optional: NULL where the
 	 * backend keeps none, the gateway's, which has file_crc instead). A slice's
@@ -617,7 +626,8 @@ struct sl_meta_backend {
 	X(FILE_CRC, file_crc, PASS) \
 	X(BLOCK_CLAIM, block_claim, PASS) \
 	X(BLOCK_CLAIM_END, block_claim_end, PASS) \
-	X(MKNOD_LEASED, mknod_leased, DROPS)
+	X(MKNOD_LEASED, mknod_leased, DROPS) \
+	X(CLEAN_TRASH, clean_trash, PASS)
 
 #define SL_META_TOKEN_OPS(X) \
 	X(DT_SETUP, setup, PASS) \
@@ -775,6 +785,8 @@ int sl_meta_object_provider(struct sl_meta *m, struct sl_presign_provider *out, 
 int sl_meta_slice_refs(struct sl_meta *m, uint64_t id, int64_t *refs, uint32_t *size,
 		       struct sl_err *err);
 int sl_meta_list_dead_slices(struct sl_meta *m, sl_meta_slice_cb cb, void *arg, struct sl_err *err);
+int sl_meta_clean_trash(struct sl_meta *m, int64_t before_s, sl_meta_removed_cb removed,
+			void *arg, uint64_t *files, uint64_t *delayed, struct sl_err *err);
 int sl_meta_set_if_small(struct sl_meta *m, const char *name, int64_t value, int64_t diff,
 			 bool *changed, struct sl_err *err);
 int sl_meta_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t first, uint32_t n,

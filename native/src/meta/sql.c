@@ -825,6 +825,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.token_store = &sl_sql_token_store,
 	.slice_refs = sl_sql_slice_refs,
 	.list_dead_slices = sl_sql_list_dead_slices,
+	.clean_trash = sl_sql_clean_trash,
 	.set_if_small = sl_sql_set_if_small,
 	.block_crc_get = sl_sql_block_crc_get,
 	.block_crc_put = sl_sql_block_crc_put,

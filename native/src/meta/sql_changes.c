@@ -697,9 +697,10 @@ static int trash_tree_op(struct tx *t, void *arg)
 	return rename_op(t, &a->move);
 }
 
-/* Removes everything below dir with the volume's rights; removed files go to cb. */
+/* Removes everything below dir with the volume's rights; removed files go to cb and are
+ * counted in *files (if not NULL). */
 static int empty_tree(struct sl_meta *m, sl_ino dir, sl_meta_removed_cb cb, void *arg,
-		      struct sl_err *err, int depth)
+		      uint64_t *files, struct sl_err *err, int depth)
 {
 	if (depth > 1000)
 		return sl_errf(err, -ELOOP, "directory tree too deep");
@@ -711,7 +712,7 @@ static int empty_tree(struct sl_meta *m, sl_ino dir, sl_meta_removed_cb cb, void
 			char name[SL_NAME_MAX + 1];
 			snprintf(name, sizeof(name), "%.*s", (int)l.rows[i].len, l.rows[i].name);
 			if (l.rows[i].attr.type == SL_TYPE_DIR) {
-				rc = empty_tree(m, l.rows[i].ino, cb, arg, err, depth + 1);
+				rc = empty_tree(m, l.rows[i].ino, cb, arg, files, err, depth + 1);
 				if (!rc)
 					rc = sl_sql_rmdir(m, NULL, dir, name, err);
 			} else {
@@ -719,6 +720,8 @@ static int empty_tree(struct sl_meta *m, sl_ino dir, sl_meta_removed_cb cb, void
 				rc = sl_sql_unlink(m, NULL, dir, name, &removed, err);
 				if (!rc && removed.ino && cb)
 					cb(arg, &removed);
+				if (!rc && files)
+					(*files)++;
 			}
 			if (rc == -ENOENT) { /* removed meanwhile (by a trash cleaner) */
 				sl_err_clear(err);
@@ -756,7 +759,7 @@ int sl_sql_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino p
 		return rc;
 	/* The tree is gone for every client; what fails from here is left to a trash cleaner. */
 	struct sl_err e = {0};
-	int erc = empty_tree(m, a.ino, cb, arg, &e, 0);
+	int erc = empty_tree(m, a.ino, cb, arg, NULL, &e, 0);
 	if (!erc)
 		erc = sl_sql_rmdir(m, NULL, a.hour_dir.ino, a.trash_name, &e);
 	if (erc) {
@@ -769,4 +772,141 @@ int sl_sql_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino p
 	if (rc && rc != -ENOTEMPTY && rc != -ENOENT)
 		sl_log(m->log, SL_LOG_WARN, "removing .trash/%s: %s", a.hour, e.msg);
 	return 0;
+}
+
+/* ---- the trash cleaner ------------------------------------------------------------------------ */
+
+/* The start (unix seconds, UTC) of the hour a trash directory is named after, or -1 if the name
+ * is not <YYYY-MM-DD-HH>. */
+static int64_t trash_hour(const char *name, size_t len)
+{
+	int y, mo, d, h, n = 0;
+	char buf[32];
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, name, len);
+	buf[len] = 0;
+	if (sscanf(buf, "%4d-%2d-%2d-%2d%n", &y, &mo, &d, &h, &n) != 4 || n != 13 || len != 13 ||
+	    mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23)
+		return -1;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h};
+	return (int64_t)timegm(&tm);
+}
+
+struct delayed_arg {
+	int64_t before;
+	uint64_t *ids;
+	size_t n, cap;
+};
+
+static int list_delayed_op(struct tx *t, void *arg)
+{
+	struct delayed_arg *a = arg;
+	a->n = 0;
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_open(t, &s, "SELECT chunkid FROM jfs_delslices WHERE deleted < ?", "i",
+			      a->before);
+	while (!rc && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		if (a->n == a->cap) {
+			size_t nc = a->cap ? a->cap * 2 : 64;
+			uint64_t *ni = realloc(a->ids, nc * sizeof(*ni));
+			if (!ni) {
+				rc = sl_sql_nomem(t);
+				break;
+			}
+			a->ids = ni;
+			a->cap = nc;
+		}
+		a->ids[a->n++] = sl_sql_col_u64(t, s, 0);
+	}
+	t->d->finalize(s);
+	return rc;
+}
+
+struct release_delayed_arg {
+	uint64_t id;
+	bool released;
+};
+
+/* One jfs_delslices row: its slices (12 bytes each, big-endian id and size) lose the reference
+ * the row held, and the row goes, together. */
+static int release_delayed_op(struct tx *t, void *arg)
+{
+	struct release_delayed_arg *a = arg;
+	a->released = false;
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s, "SELECT slices FROM jfs_delslices WHERE chunkid = ?", "i",
+			     (int64_t)a->id);
+	if (rc <= 0)
+		return rc; /* gone: another client released it */
+	rc = 0;
+	size_t len = 0;
+	uint8_t *slices = (uint8_t *)sl_sql_col_dup(t, s, 0, &len);
+	t->d->finalize(s);
+	if (!slices)
+		return sl_sql_nomem(t);
+	if (len % 12)
+		rc = sl_errf(t->err, -EIO, "delayed slices %" PRIu64 ": %zu bytes is not a list of "
+			     "slices", a->id, len);
+	for (size_t i = 0; !rc && i + 12 <= len; i += 12) {
+		uint64_t id = 0;
+		uint32_t size = 0;
+		for (int k = 0; k < 8; k++)
+			id = id << 8 | slices[i + k];
+		for (int k = 8; k < 12; k++)
+			size = size << 8 | slices[i + k];
+		rc = sl_sqlq_write(t, "UPDATE jfs_chunk_ref SET refs = refs - 1 WHERE chunkid = ? "
+				   "AND size = ?", "ii", (int64_t)id, (int64_t)size);
+	}
+	free(slices);
+	if (!rc)
+		rc = sl_sqlq_write(t, "DELETE FROM jfs_delslices WHERE chunkid = ?", "i",
+				   (int64_t)a->id);
+	a->released = !rc;
+	return rc;
+}
+
+int sl_sql_clean_trash(struct sl_meta *m, int64_t before_s, sl_meta_removed_cb removed,
+		       void *arg, uint64_t *files, uint64_t *delayed, struct sl_err *err)
+{
+	*files = *delayed = 0;
+	struct readdir_arg l = {.dir = SL_TRASH_INO, .limit = 100000};
+	int rc = sl_sqlq_run(m, false, sl_sql_readdir_op, &l, err);
+	for (size_t i = 0; !rc && i < l.n; i++) {
+		const struct dirent_row *e = &l.rows[i];
+		int64_t hour = trash_hour(e->name, e->len);
+		if (e->attr.type != SL_TYPE_DIR || hour < 0) {
+			sl_log(m->log, SL_LOG_DEBUG, "trash entry %.*s is not an hour's directory",
+			       (int)e->len, e->name);
+			continue;
+		}
+		if (hour >= before_s)
+			continue;
+		char name[32];
+		snprintf(name, sizeof(name), "%.*s", (int)e->len, e->name);
+		struct sl_err e2 = {0};
+		int erc = empty_tree(m, e->ino, removed, arg, files, &e2, 0);
+		if (!erc)
+			erc = sl_sql_rmdir(m, NULL, SL_TRASH_INO, name, &e2);
+		if (erc && erc != -ENOENT)
+			sl_log(m->log, SL_LOG_WARN, "cleaning .trash/%s: %s", name, e2.msg);
+	}
+	sl_sql_dirent_rows_clear(&l);
+	free(l.rows);
+	if (rc)
+		return rc;
+	struct delayed_arg d = {.before = before_s};
+	rc = sl_sqlq_run(m, false, list_delayed_op, &d, err);
+	for (size_t i = 0; !rc && i < d.n; i++) {
+		struct release_delayed_arg r = {.id = d.ids[i]};
+		struct sl_err e2 = {0};
+		if (sl_sqlq_run(m, true, release_delayed_op, &r, &e2))
+			sl_log(m->log, SL_LOG_WARN, "releasing delayed slices %" PRIu64 ": %s",
+			       d.ids[i], e2.msg);
+		else if (r.released)
+			(*delayed)++;
+	}
+	free(d.ids);
+	return rc;
 }

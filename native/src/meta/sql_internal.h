@@ -262,6 +262,8 @@ int sl_sql_delete_file_data(struct sl_meta *m, sl_ino ino, sl_meta_slice_cb cb, 
 int sl_sql_forget_slice(struct sl_meta *m, uint64_t id, struct sl_err *err);
 int sl_sql_slice_refs(struct sl_meta *m, uint64_t id, int64_t *refs, uint32_t *size,
 		      struct sl_err *err);
+int sl_sql_clean_trash(struct sl_meta *m, int64_t before_s, sl_meta_removed_cb removed,
+		       void *arg, uint64_t *files, uint64_t *delayed, struct sl_err *err);
 int sl_sql_list_dead_slices(struct sl_meta *m, sl_meta_slice_cb cb, void *arg,
 			    struct sl_err *err);
 int sl_sql_set_if_small(struct sl_meta *m, const char *name, int64_t value, int64_t diff,

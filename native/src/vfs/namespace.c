@@ -358,7 +358,7 @@ int sluice_rename(sluice_volume *vol, const sluice_user *u, const char *src, con
 
 /* ---- delete ----------------------------------------------------------------------------------- */
 
-static void doom_removed_cb(void *vol, const struct sl_removed *r)
+void sl_vol_doom_removed(void *vol, const struct sl_removed *r)
 {
 	doom_removed(vol, r);
 }
@@ -379,7 +379,7 @@ static int delete_entry(sluice_volume *vol, const struct sl_meta_user *mu, sl_in
 	if (rc != -ENOTEMPTY || !recursive)
 		return rc;
 	sl_err_clear(err);
-	return sl_meta_remove_tree(m, mu, dir, name, doom_removed_cb, vol, err);
+	return sl_meta_remove_tree(m, mu, dir, name, sl_vol_doom_removed, vol, err);
 }
 
 struct child_list {

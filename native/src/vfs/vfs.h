@@ -288,6 +288,13 @@ struct sl_ring *sl_vol_ring(struct sl_volume_core *v);
 struct sl_err *sl_vol_err(sluice_volume *vol);
 /* Queues the data of a removed inode for deletion (background thread). */
 void sl_vol_doom(sluice_volume *vol, sl_ino ino);
+/* A removal's data: queued for deletion, or kept until its last local close if it is open here
+ * (an sl_meta_removed_cb; arg: the sluice_volume). */
+void sl_vol_doom_removed(void *vol, const struct sl_removed *r);
+/* JuiceFS's trash cleaning (meta.h, clean_trash) for hours before before_s, and the deletion of
+ * the slices it released. */
+int sl_vol_clean_trash(sluice_volume *vol, int64_t before_s, uint64_t *files, uint64_t *delayed,
+		       struct sl_err *err);
 /* Waits up to timeout_ms until every queued deletion has ended; -ETIMEDOUT if not. Lets a caller
  * (tests, tools) observe the state after the deleting client's background work. */
 int sl_vol_settle_deletions(sluice_volume *vol, int timeout_ms);

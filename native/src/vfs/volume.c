@@ -24,6 +24,7 @@
  * clients do it: whoever moves the nextCleanupSlices counter (a unix time) forward by at least
  * 9/10 of the period takes the turn. */
 #define CLEANUP_SLICES_S 3600
+#define CLEAN_TRASH_S 3600    /* how often the trash is cleaned (by one client) */
 #define LEASE_SWEEP_S 60      /* how often leases past lease-hard-limit are looked for */
 #define REPLICA_SWEEP_S 30    /* how often the cache group's replicas are looked at */
 #define REPLICA_GRACE_S 120   /* a replica's block should be in object storage by then */
@@ -156,6 +157,40 @@ static bool cleanup_slices_turn(sluice_volume *vol)
 	return mine;
 }
 
+int sl_vol_clean_trash(sluice_volume *vol, int64_t before_s, uint64_t *files, uint64_t *delayed,
+		       struct sl_err *err)
+{
+	int rc = sl_meta_clean_trash(vol->core.meta, before_s, sl_vol_doom_removed, vol, files,
+				     delayed, err);
+	if (!rc && *delayed)
+		cleanup_slices(vol);
+	return rc;
+}
+
+/* JuiceFS's hourly trash cleaning, by the client that takes the turn (lastCleanupTrash, as
+ * juicefs clients do): hours older than the volume's trash days and two hours more. */
+static void clean_trash(sluice_volume *vol)
+{
+	struct sl_volume_core *v = &vol->core;
+	struct sl_err err = {0};
+	bool mine = false;
+	int64_t now = sl_clock_real_s(v->clock);
+	if (sl_meta_set_if_small(v->meta, "lastCleanupTrash", now, CLEAN_TRASH_S * 9 / 10, &mine,
+				 &err)) {
+		sl_log(&v->log, SL_LOG_WARN, "checking counter lastCleanupTrash: %s", err.msg);
+		return;
+	}
+	if (!mine)
+		return;
+	int64_t days = v->format.trash_days > 0 ? v->format.trash_days : 0;
+	uint64_t files = 0, delayed = 0;
+	if (sl_vol_clean_trash(vol, now - (24 * days + 2) * 3600, &files, &delayed, &err))
+		sl_log(&v->log, SL_LOG_WARN, "cleaning the trash: %s", err.msg);
+	else if (files || delayed)
+		sl_log(&v->log, SL_LOG_INFO, "cleaned the trash: %" PRIu64 " files, %" PRIu64
+		       " lists of delayed slices", files, delayed);
+}
+
 /* HDFS's hard limit: the leases of writers gone for longer end, so their files count as closed
  * (isFileClosed) without a recoverLease. */
 static void sweep_leases(sluice_volume *vol)
@@ -259,6 +294,7 @@ static void *background_main(void *arg)
 	int64_t next_nodes = start + vol->nodes_refresh_s * 1000LL;
 	int64_t next_slices = start + 60 * 1000LL;
 	int64_t next_leases = start + LEASE_SWEEP_S * 1000LL;
+	int64_t next_trash = start + 120 * 1000LL;
 	int64_t next_replicas = start + REPLICA_SWEEP_S * 1000LL;
 	pthread_mutex_lock(&vol->lock);
 	while (!vol->stopping) {
@@ -302,6 +338,13 @@ static void *background_main(void *arg)
 			next_slices = now + CLEANUP_SLICES_S * 1000LL * (90 + rand_r(&seed) % 21) / 100;
 			if (cleanup_slices_turn(vol))
 				cleanup_slices(vol);
+		}
+		if (now >= next_trash && !v->read_only &&
+		    sl_meta_supports(v->meta, SL_META_OP_CLEAN_TRASH) &&
+		    sl_meta_supports(v->meta, SL_META_OP_SET_IF_SMALL)) {
+			unsigned seed = (unsigned)now;
+			next_trash = now + CLEAN_TRASH_S * 1000LL * (90 + rand_r(&seed) % 21) / 100;
+			clean_trash(vol);
 		}
 		if (now >= next_leases && !v->read_only &&
 		    sl_meta_supports(v->meta, SL_META_OP_LEASE_SWEEP)) {
