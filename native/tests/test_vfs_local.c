@@ -295,9 +295,67 @@ static void test_encryption(const char *compression)
 	free(dir);
 }
 
+/* The volume's Capacity and Inodes (juicefs format --capacity/--inodes) hold: growth past them
+ * fails with ENOSPC and changes nothing, deletions make room again, and a second client weighs
+ * the first one's usage. */
+static void test_capacity(void)
+{
+	char *dir = tu_tempdir("vfs-cap");
+	char url[1024], bucket[1024];
+	snprintf(url, sizeof(url), "sqlite3://%s/meta.db", dir);
+	snprintf(bucket, sizeof(bucket), "%s/data", dir);
+	sluice_format_options fo = {.meta_url = url, .name = "capvol", .storage = "file",
+				    .bucket = bucket, .trash_days = 0,
+				    .capacity_bytes = 10 * MIB_BYTES, .inodes = 6};
+	tu_format(&fo);
+	sluice_kv conf[] = {{"meta", url}};
+	sluice_volume *a = tu_open(conf, 1);
+	size_t len = 6 * MIB_BYTES;
+	uint8_t *d = malloc(len);
+	tu_fill_pattern(d, len, 3);
+	CHECK_RC(write_file(a, NULL, "/six", d, len, MIB_BYTES, 0), 0);
+	/* 6 MiB and the root's 4 KiB used: 5 MiB more does not fit, and leaves no file behind
+	 * longer than what was committed before */
+	sluice_file *f;
+	REQUIRE(sluice_open(a, NULL, "/five", SLUICE_O_CREATE, 0644, 0, &f) == 0);
+	CHECK_RC(sluice_write(f, d, 5 * MIB_BYTES), (long long)(5 * MIB_BYTES));
+	CHECK_RC(sluice_close(f), -ENOSPC);
+	CHECK(strstr(sluice_last_error(a), "the volume is full") != NULL);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(a, NULL, "/five", &st), 0);
+	CHECK_RC(st.length, 0);
+	CHECK_RC(sluice_truncate(a, NULL, "/five", 5 * MIB_BYTES), -ENOSPC);
+	CHECK_RC(sluice_truncate(a, NULL, "/five", 3 * MIB_BYTES), 0); /* fits */
+	/* inodes (the root not counted, as juicefs): six, five and four more; the next is
+	 * refused */
+	CHECK_RC(sluice_mkdir(a, NULL, "/d1", 0755, 0), 0);
+	CHECK_RC(tu_put_text(a, NULL, "/t1", "x", 0644), 0);
+	CHECK_RC(tu_put_text(a, NULL, "/t2", "x", 0644), 0);
+	CHECK_RC(tu_put_text(a, NULL, "/t3", "x", 0644), 0);
+	CHECK_RC(tu_put_text(a, NULL, "/t4", "x", 0644), -ENOSPC);
+	CHECK(strstr(sluice_last_error(a), "inode limit") != NULL);
+	CHECK_RC(sluice_mkdir(a, NULL, "/d2", 0755, 0), -ENOSPC);
+	/* a second client sees the first one's usage once flushed */
+	usleep(1500 * 1000);
+	sluice_volume *b = tu_open(conf, 1);
+	CHECK_RC(tu_put_text(b, NULL, "/t4", "x", 0644), -ENOSPC);
+	CHECK_RC(tu_put_text(b, NULL, "/t3", "y", 0644), 0); /* overwriting adds no inode */
+	CHECK_RC(sluice_truncate(b, NULL, "/five", 5 * MIB_BYTES), -ENOSPC);
+	/* room again after a delete (this handle's own deletion counts at once) */
+	CHECK_RC(sluice_delete(b, NULL, "/six", 0), 0);
+	CHECK_RC(sluice_truncate(b, NULL, "/five", 5 * MIB_BYTES), 0);
+	CHECK_RC(tu_put_text(b, NULL, "/t4", "x", 0644), 0);
+	CHECK_RC(sluice_shutdown(b), 0);
+	CHECK_RC(sluice_shutdown(a), 0);
+	free(d);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	test_rename_old_gateway();
+	test_capacity();
 	test_cipher();
 	test_encryption("none");
 	test_encryption("lz4");

@@ -117,6 +117,21 @@ encrypted_both_ways() {
   echo "ok: encrypted ($algo${pass:+, key with a passphrase}) both ways ($storage)"
 }
 
+limits_respected() { # META: juicefs's --inodes holds for Sluice's creates too
+  jfs format "$1" jfs-limits --storage file --bucket "$W/data-limits" --inodes 3 \
+    >/dev/null || fail "juicefs format --inodes"
+  "$SLUICE" put "$1" "$SRC/a/hello.txt" /one || fail "sluice put within the limits"
+  "$SLUICE" put "$1" "$SRC/a/hello.txt" /two || fail "sluice put within the limits"
+  "$SLUICE" mkdir "$1" /three || fail "sluice mkdir within the limits"
+  if "$SLUICE" put "$1" "$SRC/a/hello.txt" /four 2>"$W/limits.log"; then
+    fail "Sluice created a fourth inode on a volume limited to 3"
+  fi
+  grep -q "inode limit" "$W/limits.log" || { cat "$W/limits.log"; fail "no clear message at the inode limit"; }
+  "$SLUICE" rm "$1" /one || fail "sluice rm"
+  "$SLUICE" put "$1" "$SRC/a/hello.txt" /four || fail "sluice put after a deletion made room"
+  echo "ok: juicefs's inode limit holds for Sluice (capacity: test_vfs_local)"
+}
+
 refuse_unsupported() { # META: a format record naming Ranger is refused with a clear message
   "$SLUICE" format "$1" ranger --storage file --bucket "$W/data-ranger" >/dev/null
   python3 - "$1" <<'PY'
@@ -170,6 +185,7 @@ juicefs_to_sluice "sqlite3://$W/j2.db" file "$W/data4" lz4
 encrypted_both_ways "sqlite3://$W/e1.db" file "$W/data5" aes256gcm-rsa "$W/key.pem" ""
 encrypted_both_ways "sqlite3://$W/e2.db" file "$W/data6" chacha20-rsa "$W/key-pass.pem" interop-pass
 refuse_unsupported "sqlite3://$W/r1.db"
+limits_respected "sqlite3://$W/l1.db"
 
 # MariaDB + S3
 S3KEYS=(--access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY")

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #define INODE_BATCH 1024 /* as juicefs */
+#define USAGE_REREAD_MS 5000 /* how stale the volume's totals may be when it has limits */
 #define SLICE_BATCH 4096 /* as juicefs */
 
 struct sl_open_file {
@@ -454,6 +455,24 @@ void sl_meta_account(struct sl_meta *m, sl_ino parent, int64_t length, int64_t s
 	pthread_mutex_unlock(&m->lock);
 }
 
+int sl_meta_check_capacity(struct sl_meta *m, int64_t space, int64_t inodes, struct sl_err *err)
+{
+	if ((space <= 0 || !m->capacity) && (inodes <= 0 || !m->max_inodes))
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	int64_t used = m->used_space + m->pending_space, files = m->used_inodes + m->pending_inodes;
+	pthread_mutex_unlock(&m->lock);
+	if (space > 0 && m->capacity && used + space > (int64_t)m->capacity)
+		return sl_errf(err, -ENOSPC, "the volume is full: %" PRId64 " of its %" PRIu64
+			       " bytes are used (its capacity, juicefs config --capacity)", used,
+			       m->capacity);
+	if (inodes > 0 && m->max_inodes && files + inodes > (int64_t)m->max_inodes)
+		return sl_errf(err, -ENOSPC, "the volume holds %" PRId64 " of its %" PRIu64
+			       " inodes (its inode limit, juicefs config --inodes)", files,
+			       m->max_inodes);
+	return 0;
+}
+
 static int flush_usage(struct sl_meta *m, struct sl_err *err);
 
 int sl_meta_flush_usage(struct sl_meta *m, struct sl_err *err)
@@ -478,16 +497,29 @@ static int flush_usage(struct sl_meta *m, struct sl_err *err)
 
 	int rc = 0;
 	int64_t v;
-	if (space) {
+	/* with limits to weigh growth against, the totals are read now and then even when this
+	 * handle adds nothing (other clients do) */
+	int64_t now = sl_clock_mono_ms(m->clock);
+	bool limited = m->capacity || m->max_inodes;
+	bool reread = limited && now - m->used_read_ms >= USAGE_REREAD_MS;
+	if (space || reread) {
 		if ((rc = sl_meta_incr_counter(m, "usedSpace", space, &v, err)))
 			goto out;
 		space = 0;
+		pthread_mutex_lock(&m->lock);
+		m->used_space = v;
+		pthread_mutex_unlock(&m->lock);
 	}
-	if (inodes) {
+	if (inodes || reread) {
 		if ((rc = sl_meta_incr_counter(m, "totalInodes", inodes, &v, err)))
 			goto out;
 		inodes = 0;
+		pthread_mutex_lock(&m->lock);
+		m->used_inodes = v;
+		pthread_mutex_unlock(&m->lock);
 	}
+	if (reread)
+		m->used_read_ms = now;
 	if (ndirs) {
 		sl_ino *inos = malloc(ndirs * sizeof(*inos));
 		int64_t *vals = malloc(3 * ndirs * sizeof(*vals));

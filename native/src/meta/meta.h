@@ -841,6 +841,11 @@ struct sl_meta {
 	                                   limited life (remote) sets it in incr_counter("nextChunk"),
 	                                   so that ids are used while their grant has time left */
 	int64_t pending_space, pending_inodes;
+	/* The volume's limits (format Capacity in bytes, Inodes; 0: none), set by the opener, and
+	 * the volume's usage as last read from its counters (sl_meta_flush_usage), against which
+	 * sl_meta_check_capacity weighs growth as juicefs does. */
+	uint64_t capacity, max_inodes;
+	int64_t used_space, used_inodes, used_read_ms;
 	struct sl_meta_dirstat *pending_dirs;
 	size_t npending_dirs, cap_pending_dirs;
 	struct sl_open_file *open_files; /* hash table of locally open inodes */
@@ -918,6 +923,12 @@ int sl_meta_inode_path(struct sl_meta *m, const struct sl_meta_user *u, sl_ino i
 
 /* Writes the accumulated usage to jfs_counter (usedSpace, totalInodes) and jfs_dir_stats. */
 int sl_meta_flush_usage(struct sl_meta *m, struct sl_err *err);
+/* Whether the volume has room for space more bytes and inodes more inodes (either may be 0 or
+ * negative: no check): 0, or -ENOSPC with a message naming the limit, as juicefs refuses growth
+ * past the volume's Capacity or Inodes. Weighs the usage last read from the counters plus what
+ * this handle has not flushed yet, so clients overshoot by at most a second's growth each. The
+ * backends call it in every operation that adds inodes or grows a file. */
+int sl_meta_check_capacity(struct sl_meta *m, int64_t space, int64_t inodes, struct sl_err *err);
 /* As sl_meta_flush_usage, after flushing every other open handle of this process on the same
  * database (same META-URL): a usage read after it counts every change this process committed.
  * Other processes' changes count once they flushed (each handle does about once a second). Only

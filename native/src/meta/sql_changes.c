@@ -225,6 +225,8 @@ static int mknod_op(struct tx *t, void *arg)
 	/* juicefs leaves the trash directory itself untouched when it adds to it */
 	if (!rc && a->parent != SL_TRASH_INO)
 		rc = sl_sql_locked_dir_touch(t, a->parent, a->type == SL_TYPE_DIR ? 1 : 0, now);
+	if (!rc && a->parent != SL_TRASH_INO && !replace)
+		rc = sl_meta_check_capacity(t->m, DIR_SPACE, 1, t->err);
 	if (!rc)
 		rc = sl_sql_acct_dir(t, &a->ac, a->parent, 0, DIR_SPACE, 1);
 	sl_sql_acct_total(&a->ac, DIR_SPACE, 1);

@@ -260,6 +260,7 @@ static int write_inode_records(struct tx *t, struct write_chunks_arg *b, size_t 
 	int rc = file_for_data(t, ino, &n, leased ? &lease_row : NULL);
 	if (rc)
 		return rc;
+	int64_t grown = 0;
 	for (size_t i = first; i < b->n; i++) {
 		if (a[i].ino != ino)
 			continue;
@@ -275,6 +276,7 @@ static int write_inode_records(struct tx *t, struct write_chunks_arg *b, size_t 
 		if (end > n.length) {
 			a[i].dlen = (int64_t)(end - n.length);
 			a[i].dspace = sl_sql_jfs_space(end) - sl_sql_jfs_space(n.length);
+			grown += a[i].dspace;
 			n.length = end;
 		}
 		n.mtime_ns = a[i].mtime;
@@ -285,6 +287,8 @@ static int write_inode_records(struct tx *t, struct write_chunks_arg *b, size_t 
 			return rc == -EEXIST ? sl_errf(t->err, -EEXIST, "slice %" PRIu64 " is already "
 						       "committed", a[i].s->id) : rc;
 	}
+	if ((rc = sl_meta_check_capacity(t->m, grown, 0, t->err)))
+		return rc;
 	/* each chunk once, its new slices appended in the order of the records */
 	for (size_t i = first; i < b->n; i++) {
 		if (a[i].ino != ino)
@@ -440,6 +444,8 @@ static int truncate_op(struct tx *t, void *arg)
 		return 0;
 	a->dlen = (int64_t)a->length - (int64_t)n->length;
 	a->dspace = sl_sql_jfs_space(a->length) - sl_sql_jfs_space(n->length);
+	if ((rc = sl_meta_check_capacity(t->m, a->dspace, 0, t->err)))
+		return rc;
 	uint64_t left = n->length < a->length ? n->length : a->length;
 	uint64_t right = n->length < a->length ? a->length : n->length;
 	uint64_t lc = left / SL_CHUNK_SIZE, rcix = right / SL_CHUNK_SIZE;

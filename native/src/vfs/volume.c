@@ -504,6 +504,11 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 		return sl_errf(err, -ENOTSUP, "volume %s uses %s, which this version of Sluice does not "
 			       "support yet; refusing to open it rather than misread it",
 			       v->format.name, what);
+	v->meta->capacity = v->format.capacity;
+	v->meta->max_inodes = v->format.inodes;
+	if ((v->meta->capacity || v->meta->max_inodes) && !v->read_only &&
+	    (rc = sl_meta_flush_usage(v->meta, err))) /* the first reading of the totals */
+		return rc;
 	v->layout.block_size = v->format.block_size_kib * 1024;
 	v->layout.hash_prefix = v->format.hash_prefix;
 	sl_compression_parse(v->format.compression, &v->layout.compression, NULL);
