@@ -447,18 +447,20 @@ static int data_key_from_gateway(void *arg, const char *key, uint8_t out[SL_CIPH
 				 struct sl_err *err)
 {
 	struct sl_presign_provider prov;
-	char hex[2 * SL_CIPHER_DATA_KEY + 64];
+	char hex[2 * SL_CIPHER_DATA_KEY + 64] = "";
 	int rc = sl_meta_object_provider(arg, &prov, err);
 	if (!rc)
 		rc = prov.url(prov.arg, "KEY", key, 0, hex, sizeof(hex), err);
-	for (size_t i = 0; !rc && i < SL_CIPHER_DATA_KEY; i++) {
-		unsigned byte;
-		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
-			rc = sl_errf(err, -EPROTO, "the gateway's data key for %s is not hex", key);
-		out[i] = (uint8_t)byte;
-	}
-	if (!rc && hex[2 * SL_CIPHER_DATA_KEY])
+	if (!rc && strlen(hex) != 2 * SL_CIPHER_DATA_KEY)
 		rc = sl_errf(err, -EPROTO, "the gateway's data key for %s has the wrong length", key);
+	for (size_t i = 0; !rc && i < 2 * SL_CIPHER_DATA_KEY; i++) {
+		const char *digits = "0123456789abcdef", *d = strchr(digits, hex[i]);
+		if (!d)
+			rc = sl_errf(err, -EPROTO, "the gateway's data key for %s is not hex", key);
+		else
+			out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | (d - digits))
+						    : (d - digits) << 4);
+	}
 	OPENSSL_cleanse(hex, sizeof(hex));
 	return rc;
 }

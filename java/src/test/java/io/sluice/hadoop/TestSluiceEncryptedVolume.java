@@ -168,6 +168,7 @@ public class TestSluiceEncryptedVolume {
 
   @Test
   public void doesNotOpenWithoutThePassphrase() {
+    // a JVM cannot unset its own environment: with the variable set, the client would find it
     Assume.assumeTrue("JFS_RSA_PASSPHRASE is set in the test's environment",
         System.getenv("JFS_RSA_PASSPHRASE") == null);
     assertThatThrownBy(() -> FileSystem.newInstance(FS_URI, volumeConf()).close())
