@@ -35,15 +35,23 @@ static char *read_text(const char *path)
 	return text;
 }
 
+/* A fresh directory for one SQLite + file volume: its META-URL and bucket (1024 bytes each).
+ * Caller frees the directory's name. */
+static char *local_volume(const char *tag, char url[1024], char bucket[1024])
+{
+	char *dir = tu_tempdir(tag);
+	snprintf(url, 1024, "sqlite3://%s/meta.db", dir);
+	snprintf(bucket, 1024, "%s/data", dir);
+	return dir;
+}
+
 /* cached: with a cache dir, so that hflush stages blocks and reads go through the disk cache;
  * algo: encrypted with that algorithm and a passphrase-protected key */
 static void run_local(const char *tag, const char *compression, uint32_t block_kib, bool cached,
 		      const char *algo)
 {
-	char *dir = tu_tempdir(tag);
 	char url[1024], bucket[1024];
-	snprintf(url, sizeof(url), "sqlite3://%s/meta.db", dir);
-	snprintf(bucket, sizeof(bucket), "%s/data", dir);
+	char *dir = local_volume(tag, url, bucket);
 	struct suite s = {.meta_url = url};
 	s.fmt = (sluice_format_options){.meta_url = url, .name = "testvol", .storage = "file",
 					.bucket = bucket, .compression = compression,
@@ -90,10 +98,8 @@ static int old_gateway_rename(struct sl_meta *m, const struct sl_meta_user *u, s
  * looks the destination up itself, then renames. */
 static void test_rename_old_gateway(void)
 {
-	char *dir = tu_tempdir("vfs-oldgw");
 	char url[1024], bucket[1024], msg[512];
-	snprintf(url, sizeof(url), "sqlite3://%s/meta.db", dir);
-	snprintf(bucket, sizeof(bucket), "%s/data", dir);
+	char *dir = local_volume("vfs-oldgw", url, bucket);
 	sluice_format_options fo = {.meta_url = url, .name = "testvol", .storage = "file",
 				    .bucket = bucket, .trash_days = -1};
 	REQUIRE(sluice_format(&fo, msg, sizeof(msg)) == 0);
@@ -196,10 +202,8 @@ static bool storage_holds(const char *dir, const char *needle)
  * the volume's UUID; a changed object is an error, not wrong data; random and sequential reads. */
 static void test_encryption(const char *compression)
 {
-	char *dir = tu_tempdir("vfs-enc");
 	char url[1024], bucket[1024], key[1100], msg[512];
-	snprintf(url, sizeof(url), "sqlite3://%s/meta.db", dir);
-	snprintf(bucket, sizeof(bucket), "%s/data", dir);
+	char *dir = local_volume("vfs-enc", url, bucket);
 	snprintf(key, sizeof(key), "%s/key.pem", dir);
 	write_rsa_key(key, 2048, KEY_PASSPHRASE);
 	sluice_format_options fo = {.meta_url = url, .name = "encvol", .storage = "file",
@@ -300,10 +304,8 @@ static void test_encryption(const char *compression)
  * the first one's usage. */
 static void test_capacity(void)
 {
-	char *dir = tu_tempdir("vfs-cap");
 	char url[1024], bucket[1024];
-	snprintf(url, sizeof(url), "sqlite3://%s/meta.db", dir);
-	snprintf(bucket, sizeof(bucket), "%s/data", dir);
+	char *dir = local_volume("vfs-cap", url, bucket);
 	sluice_format_options fo = {.meta_url = url, .name = "capvol", .storage = "file",
 				    .bucket = bucket, .trash_days = 0,
 				    .capacity_bytes = 10 * MIB_BYTES, .inodes = 6};

@@ -202,25 +202,22 @@ int sl_format_parse(const char *text, struct sl_format *f, struct sl_err *err)
 		enum sl_compression c;
 		rc = sl_compression_parse(f->compression, &c, err);
 	}
-	if (!rc && (s = json_string_value(json_object_get(o, "EncryptKey"))) && *s) {
-		if (!strcmp(f->encrypt_algo, "sm4gcm"))
-			rc = refuse(err, "data encryption with SM4 (EncryptAlgo sm4gcm)");
-		else if (!strcmp(s, "removed"))
+	const char *data_key = json_string_value(json_object_get(o, "EncryptKey"));
+	const char *public_key = json_string_value(json_object_get(o, "EncryptPublicKey"));
+	bool encrypted = (data_key && *data_key) || (public_key && *public_key);
+	if (!rc && encrypted && !strcmp(f->encrypt_algo, "sm4gcm"))
+		rc = refuse(err, "data encryption with SM4 (EncryptAlgo sm4gcm)");
+	else if (!rc && encrypted)
+		rc = sl_cipher_check_algo(f->encrypt_algo, err);
+	if (!rc && (s = data_key) && *s) {
+		if (!strcmp(s, "removed"))
 			rc = sl_errf(err, -EINVAL, "the volume's encryption key was removed from the "
 				     "format record (juicefs config --encrypt-secret=false?)");
 		else if (!(f->encrypt_key = strdup(s)))
 			rc = sl_errf(err, -ENOMEM, "out of memory");
-		else
-			rc = sl_cipher_check_algo(f->encrypt_algo, err);
 	}
-	if (!rc && (s = json_string_value(json_object_get(o, "EncryptPublicKey"))) && *s) {
-		if (!strcmp(f->encrypt_algo, "sm4gcm"))
-			rc = refuse(err, "data encryption with SM4 (EncryptAlgo sm4gcm)");
-		else if (!(f->encrypt_public_key = strdup(s)))
-			rc = sl_errf(err, -ENOMEM, "out of memory");
-		else
-			rc = sl_cipher_check_algo(f->encrypt_algo, err);
-	}
+	if (!rc && (s = public_key) && *s && !(f->encrypt_public_key = strdup(s)))
+		rc = sl_errf(err, -ENOMEM, "out of memory");
 	if (!rc && f->key_encrypted) {
 		if (!strcmp(f->encrypt_algo, "sm4gcm"))
 			rc = refuse(err, "secrets encrypted with SM4 (EncryptAlgo sm4gcm)");
