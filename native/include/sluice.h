@@ -9,6 +9,9 @@
  *  - A sluice_volume is safe to use from many threads at once. A sluice_file may be used from many
  *    threads too: writes and flushes are serialized inside, sluice_pread never moves the position.
  *  - Paths are absolute, '/'-separated, without scheme or authority ("/user/alice/data.csv").
+ *  - Growth past a limit fails before anything changes: -ENOSPC past the volume's capacity or
+ *    inode limit, -EDQUOT past a directory quota (the message of an inode quota's refusal starts
+ *    with SLUICE_INODE_QUOTA_MSG, so that callers can tell it from a space quota's).
  *  - Every call that checks permissions takes a sluice_user (name and groups, as Hadoop's UGI
  *    knows them); NULL means the volume's default user from the config ("user", default: the
  *    process owner).
@@ -28,6 +31,8 @@ extern "C" {
 #define SLUICE_VERSION_MINOR 1
 #define SLUICE_VERSION_PATCH 0
 #define SLUICE_VERSION_STRING "0.1.0"
+
+#define SLUICE_INODE_QUOTA_MSG "inode quota exceeded"
 
 /* ABI version: bumped whenever a struct below or a signature changes; the JNI loader refuses a
  * library whose ABI differs from the one it was built for. */
@@ -261,6 +266,8 @@ typedef struct sluice_summary {
 	uint64_t files;
 	uint64_t directories; /* including path itself */
 	uint64_t space;       /* bytes used in storage (4 KiB-aligned, as JuiceFS counts) */
+	/* path's own directory quota (sluice quota set): its limits, -1 where there is none */
+	int64_t quota_space, quota_inodes;
 } sluice_summary;
 int sluice_summary_path(sluice_volume *vol, const sluice_user *u, const char *path,
 			sluice_summary *out);

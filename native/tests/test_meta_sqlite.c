@@ -851,11 +851,12 @@ static void test_xattrs(void)
 	char what[256];
 	CHECK_RC(sl_meta_unsupported_features(m, what, sizeof(what), &err), 0);
 	CHECK(what[0] == 0);
-	CHECK_RC(sqlite3_exec(db, "INSERT INTO jfs_dir_quota VALUES (1, 100, 10, 0, 0)", NULL, NULL,
-			      NULL), SQLITE_OK);
+	CHECK_RC(sqlite3_exec(db, "UPDATE jfs_node SET access_acl_id = 1 WHERE inode = 1", NULL,
+			      NULL, NULL), SQLITE_OK);
 	CHECK_RC(sl_meta_unsupported_features(m, what, sizeof(what), &err), 0);
-	CHECK(strstr(what, "directory quotas (1 rows in jfs_dir_quota)"));
-	CHECK_RC(sqlite3_exec(db, "DELETE FROM jfs_dir_quota", NULL, NULL, NULL), SQLITE_OK);
+	CHECK(strstr(what, "POSIX ACLs (1 inodes with ACL ids in jfs_node)"));
+	CHECK_RC(sqlite3_exec(db, "UPDATE jfs_node SET access_acl_id = 0 WHERE inode = 1", NULL,
+			      NULL, NULL), SQLITE_OK);
 }
 
 static void test_summary(void)

@@ -497,6 +497,150 @@ static void test_trash_cleaning(sluice_volume *vol)
 	CHECK_RC(sl_meta_rmdir(m, NULL, SL_TRASH_INO, "not-an-hour", &err), 0);
 }
 
+struct quota_seen {
+	struct sl_meta_quota q;
+	int found;
+};
+
+static int see_quota(void *arg, const struct sl_meta_quota *q)
+{
+	struct quota_seen *s = arg;
+	s->q = *q;
+	s->found++;
+	return 0;
+}
+
+/* The quota of path as flushed to the database, after m's own usage is written. */
+static struct sl_meta_quota quota_of(sluice_volume *vol, const char *path)
+{
+	struct sl_meta *m = vol->core.meta;
+	struct sl_err err = {0};
+	sluice_stat st;
+	REQUIRE(sluice_stat_path(vol, NULL, path, &st) == 0);
+	REQUIRE(sl_meta_flush_usage(m, &err) == 0);
+	struct quota_seen seen = {0};
+	REQUIRE(sl_meta_quota_list(m, st.inode, see_quota, &seen, &err) == 0);
+	CHECK_RC(seen.found, 1);
+	return seen.q;
+}
+
+/* Sets a quota on path as `sluice quota set` does: the limits, then the usage of the tree. */
+static void set_quota(sluice_volume *vol, const char *path, int64_t space, int64_t inodes)
+{
+	struct sl_meta *m = vol->core.meta;
+	struct sl_err err = {0};
+	sluice_stat st;
+	sluice_summary sum;
+	REQUIRE(sluice_stat_path(vol, NULL, path, &st) == 0);
+	struct sl_meta_quota q = {.ino = st.inode, .max_space = space, .max_inodes = inodes,
+				  .used_space = -1, .used_inodes = -1};
+	bool created = false;
+	REQUIRE(sl_meta_quota_set(m, &q, &created, &err) == 0);
+	CHECK(created);
+	REQUIRE(sluice_summary_path(vol, NULL, path, &sum) == 0);
+	q = (struct sl_meta_quota){.ino = st.inode, .max_space = -1, .max_inodes = -1,
+				   .used_space = (int64_t)sum.space - 4096,
+				   .used_inodes = (int64_t)(sum.files + sum.directories) - 1};
+	REQUIRE(sl_meta_quota_set(m, &q, NULL, &err) == 0);
+}
+
+/* A quota's usage as flushed equals what the tree holds. */
+static void check_quota_usage(sluice_volume *vol, const char *path)
+{
+	struct sl_meta_quota q = quota_of(vol, path);
+	sluice_summary sum;
+	REQUIRE(sluice_summary_path(vol, NULL, path, &sum) == 0);
+	CHECK_RC(q.used_space, (int64_t)sum.space - 4096);
+	CHECK_RC(q.used_inodes, (int64_t)(sum.files + sum.directories) - 1);
+}
+
+/* Directory quotas (jfs_dir_quota, juicefs quota's rules): every operation that would take a
+ * tree past its space or inode limit fails with EDQUOT and changes nothing; renames and
+ * deletes move usage between quotas; a second client enforces them too. */
+static void test_dir_quotas(struct suite *s, sluice_volume *vol)
+{
+	static uint8_t d[64 << 10];
+	tu_fill_pattern(d, sizeof(d), 77);
+	REQUIRE(sluice_mkdirs(vol, NULL, "/q/in/deep", 0755, 0) == 0);
+	REQUIRE(sluice_mkdirs(vol, NULL, "/q/out/tree/sub", 0755, 0) == 0);
+	CHECK_RC(write_file(vol, NULL, "/q/in/a", d, 10000, 10000, 0), 0);
+	set_quota(vol, "/q/in", 72 << 10, 5);
+	struct sl_meta_quota q = quota_of(vol, "/q/in");
+	CHECK_RC(q.used_space, 4096 + 12288); /* deep, and a's 10000 bytes in 4 KiB units */
+	CHECK_RC(q.used_inodes, 2);
+	sluice_summary sum;
+	CHECK_RC(sluice_summary_path(vol, NULL, "/q/in", &sum), 0);
+	CHECK(sum.quota_space == 72 << 10 && sum.quota_inodes == 5);
+	CHECK_RC(sluice_summary_path(vol, NULL, "/q/out", &sum), 0);
+	CHECK(sum.quota_space == -1 && sum.quota_inodes == -1);
+
+	/* space: 40 KiB fits below, 20 KiB more does not; the refused write leaves nothing */
+	CHECK_RC(write_file(vol, NULL, "/q/in/deep/b", d, 40000, 40000, 0), 0);
+	CHECK_RC(write_file(vol, NULL, "/q/in/c", d, 20000, 20000, 0), -EDQUOT);
+	CHECK(strstr(sluice_last_error(vol), "space quota") != NULL);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(vol, NULL, "/q/in/c", &st), 0);
+	CHECK_RC(st.length, 0);
+	CHECK_RC(sluice_truncate(vol, NULL, "/q/in/c", 20000), -EDQUOT);
+	CHECK_RC(sluice_truncate(vol, NULL, "/q/in/c", 4000), 0); /* within its 4 KiB */
+	/* inodes: deep, a, b, c and one more */
+	CHECK_RC(sluice_mkdir(vol, NULL, "/q/in/e", 0755, 0), 0);
+	CHECK_RC(tu_put_text(vol, NULL, "/q/in/f", "x", 0644), -EDQUOT);
+	CHECK(strstr(sluice_last_error(vol), SLUICE_INODE_QUOTA_MSG) != NULL);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/q/in/f", &st), -ENOENT);
+	CHECK_RC(tu_put_text(vol, NULL, "/q/in/c", "y", 0644), 0); /* a replacement adds none */
+	check_quota_usage(vol, "/q/in");
+
+	/* renames into the tree weigh what arrives, renames inside it nothing */
+	CHECK_RC(tu_put_text(vol, NULL, "/q/out/x", "x", 0644), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/q/out/x", "/q/in/x", 0), -EDQUOT);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/q/out/x", &st), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/q/in/a", "/q/in/deep/a", 0), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/q/in/deep/a", "/q/out/a", 0), 0); /* room again */
+	CHECK_RC(sluice_rename(vol, NULL, "/q/out/x", "/q/in/x", 0), 0);
+	CHECK_RC(sluice_rename(vol, NULL, "/q/out/tree", "/q/in/tree", 0), -EDQUOT);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/q/out/tree/sub", &st), 0);
+	/* a directory moved out takes its tree's usage along */
+	CHECK_RC(sluice_rename(vol, NULL, "/q/in/deep", "/q/out/deep", 0), 0);
+	q = quota_of(vol, "/q/in");
+	CHECK_RC(q.used_inodes, 3); /* c, e, x */
+	CHECK_RC(sluice_rename(vol, NULL, "/q/out/tree", "/q/in/tree", 0), 0);
+	check_quota_usage(vol, "/q/in");
+	/* concat of a file from elsewhere brings its bytes */
+	CHECK_RC(write_file(vol, NULL, "/q/out/big", d, 60000, 60000, 0), 0);
+	const char *srcs[] = {"/q/out/big"};
+	CHECK_RC(sluice_concat(vol, NULL, "/q/in/c", srcs, 1), -EDQUOT);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/q/out/big", &st), 0);
+
+	/* nested: the quota of /q holds for /q/in as well */
+	CHECK_RC(sluice_delete(vol, NULL, "/q/out", 1), 0);
+	set_quota(vol, "/q", -1, 7); /* in, its 5 entries and one more */
+	CHECK_RC(sluice_mkdir(vol, NULL, "/q/g", 0755, 0), 0);
+	CHECK_RC(sluice_mkdir(vol, NULL, "/q/h", 0755, 0), -EDQUOT);
+	CHECK_RC(sluice_delete(vol, NULL, "/q/in/tree", 1), 0);
+	CHECK_RC(sluice_mkdir(vol, NULL, "/q/h", 0755, 0), 0);
+	CHECK_RC(sluice_mkdir(vol, NULL, "/q/j", 0755, 0), 0);
+	check_quota_usage(vol, "/q");
+	check_quota_usage(vol, "/q/in");
+
+	/* another client enforces the quotas with the first one's usage */
+	sluice_volume *b = open_vol(s, NULL, NULL);
+	CHECK_RC(sluice_mkdir(b, NULL, "/q/in/i", 0755, 0), -EDQUOT);
+	CHECK_RC(sluice_delete(b, NULL, "/q/h", 0), 0);
+	CHECK_RC(sluice_mkdir(b, NULL, "/q/in/i", 0755, 0), 0);
+	CHECK_RC(sluice_shutdown(b), 0);
+	check_quota_usage(vol, "/q");
+
+	/* a quota goes with its directory */
+	struct sl_err err = {0};
+	CHECK_RC(sluice_stat_path(vol, NULL, "/q/in", &st), 0);
+	CHECK_RC(sluice_delete(vol, NULL, "/q", 1), 0);
+	struct quota_seen seen = {0};
+	CHECK_RC(sl_meta_quota_list(vol->core.meta, 0, see_quota, &seen, &err), 0);
+	CHECK_RC(seen.found, 0);
+	CHECK_RC(sl_meta_quota_delete(vol->core.meta, st.inode, &err), -ENOENT);
+}
+
 static int count_entry(void *arg, const struct sl_dirent_info *e)
 {
 	(void)e;
@@ -1331,6 +1475,7 @@ static int run_suite(struct suite *s)
 	test_statfs_across_handles(s, vol);
 	test_inode_path(vol);
 	test_trash_cleaning(vol);
+	test_dir_quotas(s, vol);
 	test_corruption(vol);
 	CHECK_RC(sluice_shutdown(vol), 0);
 	test_delete(s);

@@ -53,6 +53,7 @@ int cmd_files(const char *cmd, int argc, char **argv);
 int cmd_warmup(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_quota(int argc, char **argv);
 int cmd_cache_server(int argc, char **argv);
 
 #endif

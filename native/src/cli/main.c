@@ -24,6 +24,9 @@ static void usage(FILE *out)
 		"                                  (a protected key's passphrase: JFS_RSA_PASSPHRASE)\n"
 		"  status META-URL                 the volume's settings, usage and sessions (JSON)\n"
 		"  info META-URL [PATH]            a path's inode, attributes and data layout\n"
+		"  quota set|get|delete|list|check META-URL [--path DIR] [--capacity GiB]\n"
+		"         [--inodes N] [--create] [--repair]\n"
+		"                                  directory quotas, as juicefs quota\n"
 		"\n"
 		"File commands (each also takes -o KEY=VALUE settings, see docs/configuration.md; they\n"
 		"act as -o user=NAME, default the process owner; info and warmup as the superuser):\n"
@@ -149,6 +152,8 @@ int main(int argc, char **argv)
 		return cmd_gateway(argc - 1, argv + 1);
 	if (!strcmp(cmd, "token"))
 		return cmd_token(argc - 1, argv + 1);
+	if (!strcmp(cmd, "quota"))
+		return cmd_quota(argc - 1, argv + 1);
 	if (!strcmp(cmd, "cache-server"))
 		return cmd_cache_server(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||

@@ -31,7 +31,7 @@ static void drop_all(JNIEnv *env)
 	jclass *all[] = {&sj.stat_cls, &sj.string_cls, &sj.ioe,   &sj.fnfe,  &sj.eofe,
 			 &sj.iae,      &sj.ioobe,      &sj.npe,   &sj.uoe,   &sj.oome,
 			 &sj.faee,     &sj.ace,        &sj.pinede, &sj.pnde, &sj.pide,
-			 &sj.dose};
+			 &sj.dose,     &sj.dsqe,       &sj.nsqe};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		drop(env, all[i]);
 }
@@ -95,6 +95,8 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved)
 		{&sj.pnde, "org/apache/hadoop/fs/ParentNotDirectoryException"},
 		{&sj.pide, "org/apache/hadoop/fs/PathIsDirectoryException"},
 		{&sj.dose, "org/apache/hadoop/util/DiskChecker$DiskOutOfSpaceException"},
+		{&sj.dsqe, "org/apache/hadoop/hdfs/protocol/DSQuotaExceededException"},
+		{&sj.nsqe, "org/apache/hadoop/hdfs/protocol/NSQuotaExceededException"},
 	};
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		*required[i].slot = global_class(env, required[i].name);
@@ -203,7 +205,11 @@ void sj_throw_errno(JNIEnv *env, int rc, const char *msg, const char *path)
 		cls = sj.pide;
 		path_subject = 1;
 		break;
-	case EDQUOT:
+	case EDQUOT: /* HDFS's exceptions where hadoop-hdfs-client is on the class path */
+		cls = strstr(msg, SLUICE_INODE_QUOTA_MSG) ? sj.nsqe : sj.dsqe;
+		if (!cls)
+			cls = sj.dose;
+		break;
 	case ENOSPC:
 		cls = sj.dose;
 		break;

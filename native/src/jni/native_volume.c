@@ -460,9 +460,9 @@ JNIEXPORT jlongArray JNICALL JNAME(summary)(JNIEnv *env, jclass cls, jlong vol, 
 	if (rc < 0) {
 		sj_throw_vol(env, VOL(vol), rc, c.path);
 	} else {
-		jlong v[4] = {(jlong)s.length, (jlong)s.files, (jlong)s.directories,
-			      (jlong)s.space};
-		r = long_array(env, v, 4);
+		jlong v[6] = {(jlong)s.length, (jlong)s.files, (jlong)s.directories,
+			      (jlong)s.space, (jlong)s.quota_space, (jlong)s.quota_inodes};
+		r = long_array(env, v, 6);
 	}
 	sj_call_end(&c);
 	return r;

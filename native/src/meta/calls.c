@@ -501,6 +501,28 @@ int sl_meta_set_if_small(struct sl_meta *m, const char *name, int64_t value, int
 	CALL(m, SET_IF_SMALL, set_if_small, (m, name, value, diff, changed, err));
 }
 
+int sl_meta_quota_set(struct sl_meta *m, const struct sl_meta_quota *q, bool *created,
+		      struct sl_err *err)
+{
+	CALL(m, QUOTA_SET, quota_set, (m, q, created, err));
+}
+
+int sl_meta_quota_delete(struct sl_meta *m, sl_ino ino, struct sl_err *err)
+{
+	CALL(m, QUOTA_DELETE, quota_delete, (m, ino, err));
+}
+
+int sl_meta_quota_list(struct sl_meta *m, sl_ino ino, sl_meta_quota_cb cb, void *arg,
+		       struct sl_err *err)
+{
+	CALL(m, QUOTA_LIST, quota_list, (m, ino, cb, arg, err));
+}
+
+int sl_meta_quota_flush(struct sl_meta *m, struct sl_err *err)
+{
+	CALL(m, QUOTA_FLUSH, quota_flush, (m, err));
+}
+
 int sl_meta_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t first, uint32_t n,
 			  uint32_t *crcs, uint32_t *lens, struct sl_err *err)
 {

@@ -542,6 +542,8 @@ static int flush_usage(struct sl_meta *m, struct sl_err *err)
 		if (!rc)
 			ndirs = 0;
 	}
+	if (!rc && sl_meta_supports(m, SL_META_OP_QUOTA_FLUSH))
+		rc = sl_meta_quota_flush(m, err);
 out:
 	/* Whatever was not written goes back, to be retried by the next flush. */
 	pthread_mutex_lock(&m->lock);

@@ -109,7 +109,19 @@ typedef int (*sl_meta_slice_cb)(void *arg, uint64_t id, uint32_t size);
 
 struct sl_meta_summary {
 	uint64_t length, space, files, dirs;
+	/* the directory's own quota (jfs_dir_quota) if it has one: its limits, 0 where none */
+	bool has_quota;
+	int64_t quota_space, quota_inodes;
 };
+
+/* A directory quota (JuiceFS's jfs_dir_quota): limits of the subtree under directory ino, the
+ * directory itself not counted; a limit of 0 or less is none. Usage as juicefs counts it:
+ * align4K of each file's length and 4 KiB per directory; one inode per entry. */
+struct sl_meta_quota {
+	sl_ino ino;
+	int64_t max_space, max_inodes, used_space, used_inodes;
+};
+typedef int (*sl_meta_quota_cb)(void *arg, const struct sl_meta_quota *q);
 
 struct sl_meta;
 struct sl_presign_provider; /* object/presign.h */
@@ -453,7 +465,7 @@ struct sl_meta_backend {
 	int (*summary)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		       struct sl_meta_summary *out, struct sl_err *err);
 	/* Counts of rows that mean the volume uses a feature Sluice does not implement yet
-	 * (directory quotas, ACL rules): the core refuses such volumes. */
+	 * (ACL rules): the core refuses such volumes. */
 	int (*unsupported_features)(struct sl_meta *m, char *what, size_t what_size,
 				    struct sl_err *err);
 
@@ -518,6 +530,23 @@ struct sl_meta_backend {
 	 * removed. What fails is logged and left for the next round. */
 	int (*clean_trash)(struct sl_meta *m, int64_t before_s, sl_meta_removed_cb removed,
 			   void *arg, uint64_t *files, uint64_t *delayed, struct sl_err *err);
+
+	/* -- directory quotas (optional; a backend that has them enforces them in the slots that
+	 * add inodes or grow files, failing with -EDQUOT) ---------------------------------------- */
+	/* Sets the quota of directory q->ino, making it if there is none (*created, may be NULL,
+	 * says so): a negative max_* keeps the current limit (none for a new quota), a negative
+	 * used_* the current usage (0 for a new one). */
+	int (*quota_set)(struct sl_meta *m, const struct sl_meta_quota *q, bool *created,
+			 struct sl_err *err);
+	/* Removes the quota of directory ino; -ENOENT if there is none. */
+	int (*quota_delete)(struct sl_meta *m, sl_ino ino, struct sl_err *err);
+	/* The quotas of the volume (ino 0) or of directory ino alone, in inode order, with their
+	 * usage as flushed. */
+	int (*quota_list)(struct sl_meta *m, sl_ino ino, sl_meta_quota_cb cb, void *arg,
+			  struct sl_err *err);
+	/* Writes the usage changes of this handle's quotas and reads the quotas again when they
+	 * are due (every few seconds); the core calls it with every usage flush. */
+	int (*quota_flush)(struct sl_meta *m, struct sl_err *err);
 
 	/* -- per-block CRC32C of stored blocks, for file checksums (optional: NULL where the
 	 * backend keeps none, the gateway's, which has file_crc instead). A slice's
@@ -627,7 +656,11 @@ struct sl_meta_backend {
 	X(BLOCK_CLAIM, block_claim, PASS) \
 	X(BLOCK_CLAIM_END, block_claim_end, PASS) \
 	X(MKNOD_LEASED, mknod_leased, DROPS) \
-	X(CLEAN_TRASH, clean_trash, PASS)
+	X(CLEAN_TRASH, clean_trash, PASS) \
+	X(QUOTA_SET, quota_set, PASS) \
+	X(QUOTA_DELETE, quota_delete, PASS) \
+	X(QUOTA_LIST, quota_list, PASS) \
+	X(QUOTA_FLUSH, quota_flush, PASS)
 
 #define SL_META_TOKEN_OPS(X) \
 	X(DT_SETUP, setup, PASS) \
@@ -789,6 +822,12 @@ int sl_meta_clean_trash(struct sl_meta *m, int64_t before_s, sl_meta_removed_cb 
 			void *arg, uint64_t *files, uint64_t *delayed, struct sl_err *err);
 int sl_meta_set_if_small(struct sl_meta *m, const char *name, int64_t value, int64_t diff,
 			 bool *changed, struct sl_err *err);
+int sl_meta_quota_set(struct sl_meta *m, const struct sl_meta_quota *q, bool *created,
+		      struct sl_err *err);
+int sl_meta_quota_delete(struct sl_meta *m, sl_ino ino, struct sl_err *err);
+int sl_meta_quota_list(struct sl_meta *m, sl_ino ino, sl_meta_quota_cb cb, void *arg,
+		       struct sl_err *err);
+int sl_meta_quota_flush(struct sl_meta *m, struct sl_err *err);
 int sl_meta_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t first, uint32_t n,
 			  uint32_t *crcs, uint32_t *lens, struct sl_err *err);
 int sl_meta_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,

@@ -452,6 +452,13 @@ void sl_sql_acct_reset(struct acct *a)
 {
 	a->n = 0;
 	a->tspace = a->tinodes = 0;
+	sl_sql_acct_move(a, 0, 0, 0, 0);
+}
+
+void sl_sql_account(struct sl_meta *m, sl_ino dir, int64_t len, int64_t space, int64_t inodes)
+{
+	sl_meta_account(m, dir, len, space, inodes);
+	sl_sql_quota_account(m, dir, space, inodes);
 }
 
 int sl_sql_acct_dir(struct tx *t, struct acct *a, sl_ino dir, int64_t len, int64_t space,
@@ -484,11 +491,22 @@ void sl_sql_acct_total(struct acct *a, int64_t space, int64_t inodes)
 	a->tinodes += inodes;
 }
 
+void sl_sql_acct_move(struct acct *a, sl_ino from, sl_ino to, int64_t space, int64_t inodes)
+{
+	a->move_from = from;
+	a->move_to = to;
+	a->move_space = space;
+	a->move_inodes = inodes;
+}
+
 void sl_sql_acct_apply(struct sl_meta *m, struct acct *a)
 {
 	int64_t space = a->tspace, inodes = a->tinodes;
+	if (a->move_space || a->move_inodes)
+		sl_sql_quota_account_move(m, a->move_from, a->move_to, a->move_space,
+					  a->move_inodes);
 	for (size_t i = 0; i < a->n; i++) {
-		sl_meta_account(m, a->d[i].dir, a->d[i].len, a->d[i].space, a->d[i].inodes);
+		sl_sql_account(m, a->d[i].dir, a->d[i].len, a->d[i].space, a->d[i].inodes);
 		space -= a->d[i].space;
 		inodes -= a->d[i].inodes;
 	}
@@ -574,9 +592,12 @@ static int sql_init(struct sl_meta *m, const char *url, struct sl_err *err)
 	struct sl_sql_pool_conf pc = {.size = size, .attempts = attempts, .retry_s = (int)retry_s,
 				      .log = m->log};
 	pthread_mutex_init(&b->lock, NULL);
+	sl_sql_quotas_init(&b->quotas);
 	rc = sl_sql_pool_new(b->d, &u, &pc, &b->pool, err);
-	if (rc)
+	if (rc) {
+		sl_sql_quotas_free(&b->quotas);
 		pthread_mutex_destroy(&b->lock);
+	}
 out:
 	sl_sql_url_free(&u);
 	return rc;
@@ -590,6 +611,7 @@ static void sql_cleanup(struct sl_meta *m)
 	sl_sql_pool_free(b->pool);
 	b->pool = NULL;
 	free(b->info);
+	sl_sql_quotas_free(&b->quotas);
 	pthread_mutex_destroy(&b->lock);
 }
 
@@ -597,12 +619,15 @@ static void sql_cleanup(struct sl_meta *m)
 
 /* A database without our tables is "no volume", not an I/O error; drivers report a missing
  * table as a generic error, so recognise the engines' own wording. */
+bool sl_sql_missing_table(const struct sl_err *err, int rc, const char *table)
+{
+	return err && rc == -EIO && strstr(err->msg, table) &&
+	       (strstr(err->msg, "no such table") || strstr(err->msg, "doesn't exist"));
+}
+
 static bool missing_table(const struct sl_err *err, int rc)
 {
-	if (rc == -ENOENT)
-		return true;
-	return err && rc == -EIO && strstr(err->msg, "jfs_setting") &&
-	       (strstr(err->msg, "no such table") || strstr(err->msg, "doesn't exist"));
+	return rc == -ENOENT || sl_sql_missing_table(err, rc, "jfs_setting");
 }
 
 struct load_arg {
@@ -787,6 +812,10 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.get_session = sl_sql_get_session,
 	.incr_counter = sl_sql_incr_counter,
 	.update_dir_stats = sl_sql_update_dir_stats,
+	.quota_set = sl_sql_quota_set,
+	.quota_delete = sl_sql_quota_delete,
+	.quota_list = sl_sql_quota_list,
+	.quota_flush = sl_sql_quota_flush,
 	.resolve = sl_sql_resolve,
 	.lookup = sl_sql_lookup,
 	.getattr = sl_sql_getattr,

@@ -227,6 +227,8 @@ static int mknod_op(struct tx *t, void *arg)
 		rc = sl_sql_locked_dir_touch(t, a->parent, a->type == SL_TYPE_DIR ? 1 : 0, now);
 	if (!rc && a->parent != SL_TRASH_INO && !replace)
 		rc = sl_meta_check_capacity(t->m, DIR_SPACE, 1, t->err);
+	if (!rc && a->parent != SL_TRASH_INO && !replace)
+		rc = sl_sql_quota_check(t, a->parent, DIR_SPACE, 1);
 	if (!rc)
 		rc = sl_sql_acct_dir(t, &a->ac, a->parent, 0, DIR_SPACE, 1);
 	sl_sql_acct_total(&a->ac, DIR_SPACE, 1);
@@ -426,6 +428,7 @@ struct rename_arg {
 	int flags;
 	struct sl_removed replaced;
 	struct acct ac;
+	sl_ino moved_dir, moved_to; /* a directory moved to another parent, and that parent */
 };
 
 /* SL_RENAME_INTO_DIR: when the destination is a directory, the entry goes into it under its own
@@ -458,6 +461,7 @@ static int rename_op(struct tx *t, void *arg)
 	struct rename_arg *a = arg;
 	memset(&a->replaced, 0, sizeof(a->replaced));
 	sl_sql_acct_reset(&a->ac);
+	a->moved_dir = a->moved_to = 0;
 	struct sl_attr sp, dp, sn, dn;
 	sl_ino pdst = a->pdst;
 	const char *ndst = a->ndst;
@@ -572,6 +576,20 @@ static int rename_op(struct tx *t, void *arg)
 			newparent = pdst;
 		uint64_t flen = stype == SL_TYPE_FILE ? sn.length : 0;
 		int64_t space = stype == SL_TYPE_FILE ? sl_sql_jfs_space(flen) : DIR_SPACE;
+		/* the quotas over the destination (and not over the source) weigh what arrives: the
+		 * entry and, for a directory, the tree under it */
+		int64_t tree_space = 0, tree_inodes = 0;
+		if (stype == SL_TYPE_DIR) {
+			a->moved_dir = sino;
+			a->moved_to = pdst;
+			rc = sl_sql_quota_moving(t, sino, a->psrc, pdst, &tree_space, &tree_inodes);
+		}
+		if (!rc)
+			rc = sl_sql_quota_check_move(t, a->psrc, pdst, space + tree_space,
+						     1 + tree_inodes);
+		if (rc)
+			return rc;
+		sl_sql_acct_move(&a->ac, a->psrc, pdst, tree_space, tree_inodes);
 		if ((rc = sl_sql_acct_dir(t, &a->ac, a->psrc, -(int64_t)flen, -space, -1)) ||
 		    (rc = sl_sql_acct_dir(t, &a->ac, pdst, (int64_t)flen, space, 1)))
 			return rc;
@@ -608,6 +626,7 @@ int sl_sql_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
 	if (!rc)
 		rc = sl_sqlq_run(m, true, rename_op, &a, err);
 	if (!rc) {
+		sl_sql_quota_moved_dir(m, a.moved_dir, a.moved_to);
 		sl_sql_acct_apply(m, &a.ac);
 		if (replaced)
 			*replaced = a.replaced;
@@ -752,6 +771,7 @@ int sl_sql_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino p
 	strftime(a.hour, sizeof(a.hour), "%Y-%m-%d-%H", &tm);
 	rc = sl_sqlq_run(m, true, trash_tree_op, &a, err);
 	if (!rc) {
+		sl_sql_quota_moved_dir(m, a.move.moved_dir, a.move.moved_to);
 		sl_sql_acct_apply(m, &a.hour_dir.ac);
 		sl_sql_acct_apply(m, &a.move.ac);
 	}

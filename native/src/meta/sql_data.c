@@ -287,7 +287,8 @@ static int write_inode_records(struct tx *t, struct write_chunks_arg *b, size_t 
 			return rc == -EEXIST ? sl_errf(t->err, -EEXIST, "slice %" PRIu64 " is already "
 						       "committed", a[i].s->id) : rc;
 	}
-	if ((rc = sl_meta_check_capacity(t->m, grown, 0, t->err)))
+	if ((rc = sl_meta_check_capacity(t->m, grown, 0, t->err)) ||
+	    (rc = sl_sql_quota_check(t, n.parent, grown, 0)))
 		return rc;
 	/* each chunk once, its new slices appended in the order of the records */
 	for (size_t i = first; i < b->n; i++) {
@@ -376,7 +377,7 @@ static int write_records(struct sl_meta *m, struct write_chunk_arg *a, size_t n,
 	free(b.done);
 	for (size_t i = 0; !rc && i < n; i++)
 		if (a[i].dlen || a[i].dspace)
-			sl_meta_account(m, a[i].attr.parent, a[i].dlen, a[i].dspace, 0);
+			sl_sql_account(m, a[i].attr.parent, a[i].dlen, a[i].dspace, 0);
 	return rc;
 }
 
@@ -444,7 +445,8 @@ static int truncate_op(struct tx *t, void *arg)
 		return 0;
 	a->dlen = (int64_t)a->length - (int64_t)n->length;
 	a->dspace = sl_sql_jfs_space(a->length) - sl_sql_jfs_space(n->length);
-	if ((rc = sl_meta_check_capacity(t->m, a->dspace, 0, t->err)))
+	if ((rc = sl_meta_check_capacity(t->m, a->dspace, 0, t->err)) ||
+	    (rc = sl_sql_quota_check(t, n->parent, a->dspace, 0)))
 		return rc;
 	uint64_t left = n->length < a->length ? n->length : a->length;
 	uint64_t right = n->length < a->length ? a->length : n->length;
@@ -506,7 +508,7 @@ int sl_sql_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 	if (rc)
 		return rc;
 	if (a.dlen || a.dspace)
-		sl_meta_account(m, a.attr.parent, a.dlen, a.dspace, 0);
+		sl_sql_account(m, a.attr.parent, a.dlen, a.dspace, 0);
 	if (attr)
 		*attr = a.attr;
 	return 0;
@@ -728,6 +730,10 @@ static int concat_op(struct tx *t, void *arg)
 				     "the largest file size", a->target);
 			break;
 		}
+		/* what moves from another directory counts toward the quotas over the target's */
+		if ((rc = sl_sql_quota_check_move(t, sa.parent, ta.parent,
+						  sl_sql_jfs_space(sa.length), 0)))
+			break;
 		bool leftover = false;
 		if ((rc = concat_move(t, src, sa.length, off, &p, &leftover)))
 			break;

@@ -17,6 +17,19 @@
 #include "sql_driver.h"
 #include "sql_pool.h"
 
+/* Directory quotas as this handle knows them (sql_quota.c), guarded by lock. */
+struct quota_entry;
+struct dir_parent;
+struct sql_quotas {
+	pthread_mutex_t lock;
+	struct quota_entry *q; /* by inode */
+	size_t n;
+	bool loaded;
+	int64_t loaded_ms;          /* when they were read (m->clock's mono ms) */
+	struct dir_parent *parents; /* directory -> parent, open addressing */
+	size_t parents_cap, parents_n;
+};
+
 struct sqlbe {
 	const struct sl_sql_driver *d;
 	struct sl_sql_pool *pool;
@@ -27,6 +40,7 @@ struct sqlbe {
 	bool crc_table;       /* sluice_block_crc exists (sql_crc.c creates it on first use) */
 	bool claim_table;     /* sluice_block_claim exists (sql_claims.c creates it on first use) */
 	bool token_tables;    /* the delegation token tables exist (sql_tokens.c, dt_setup) */
+	struct sql_quotas quotas;
 };
 
 /* One attempt of a transaction: the connection it runs on. */
@@ -90,6 +104,9 @@ struct acct {
 	struct acct_dir *d;
 	size_t n, cap;
 	int64_t tspace, tinodes;
+	/* a subtree a rename moved (its directory's own entry is in d): quotas only */
+	sl_ino move_from, move_to;
+	int64_t move_space, move_inodes;
 };
 
 /* The backend's state of handle m (m->priv). */
@@ -103,6 +120,9 @@ uint64_t sl_sql_col_u64(struct tx *t, struct sl_sql_stmt *s, int col);
 /* A blob column copied into a fresh NUL-terminated buffer (NULL: no memory); *len (may be NULL)
  * gets its size. */
 char *sl_sql_col_dup(struct tx *t, struct sl_sql_stmt *s, int col, size_t *len);
+/* Whether a query failed (rc, err) because table does not exist; the engines report it as a
+ * generic error, so this recognises their own wording. */
+bool sl_sql_missing_table(const struct sl_err *err, int rc, const char *table);
 /* Says "out of memory" in t->err: -ENOMEM. */
 int sl_sql_nomem(struct tx *t);
 /* Reads a node from the NODE_COLS columns of s that start at column c0 (ino may be NULL). */
@@ -141,6 +161,11 @@ int sl_sql_acct_dir(struct tx *t, struct acct *a, sl_ino dir, int64_t len, int64
 		    int64_t inodes);
 /* Adds to the file system's totals. */
 void sl_sql_acct_total(struct acct *a, int64_t space, int64_t inodes);
+/* Records that a rename moved a subtree of space bytes and inodes inodes (the directory's own
+ * entry not counted) from directory `from` to `to`: for the quotas over them. */
+void sl_sql_acct_move(struct acct *a, sl_ino from, sl_ino to, int64_t space, int64_t inodes);
+/* After a commit: the stats of directory dir, the totals and the quotas over dir. */
+void sl_sql_account(struct sl_meta *m, sl_ino dir, int64_t len, int64_t space, int64_t inodes);
 /* Accounts a's deltas to m (after the commit). */
 void sl_sql_acct_apply(struct sl_meta *m, struct acct *a);
 /* Frees a's memory. */
@@ -285,8 +310,41 @@ int sl_sql_removexattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino i
 		       const char *name, struct sl_err *err);
 int sl_sql_summary(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		   struct sl_meta_summary *out, struct sl_err *err);
+/* The totals of the subtree under ino (the summary slot's, without its permission check and
+ * quota), inside a transaction. */
+int sl_sql_subtree_usage(struct tx *t, sl_ino ino, struct sl_meta_summary *out);
 int sl_sql_unsupported_features(struct sl_meta *m, char *what, size_t what_size,
 				struct sl_err *err);
+
+/* ---- directory quotas (sql_quota.c; slots of sl_meta_sql_backend) ---------------------------- */
+void sl_sql_quotas_init(struct sql_quotas *qs);
+void sl_sql_quotas_free(struct sql_quotas *qs);
+/* Whether the quotas over directory dir (its own included) have room for space more bytes and
+ * inodes more inodes (either may be 0 or negative: no check): 0 or -EDQUOT naming the quota;
+ * inside the transaction that grows. */
+int sl_sql_quota_check(struct tx *t, sl_ino dir, int64_t space, int64_t inodes);
+/* The same for what a rename moves from directory `from` to `to`: the quotas over both are
+ * left alone, as the move does not change their usage. */
+int sl_sql_quota_check_move(struct tx *t, sl_ino from, sl_ino to, int64_t space,
+			    int64_t inodes);
+/* What a rename of directory dir from `from` to `to` moves between quotas: the usage of the
+ * tree under dir (dir itself not counted) as a quota counts it, from dir's own quota if it has
+ * one; nothing when the same quotas are over both (or none at all). */
+int sl_sql_quota_moving(struct tx *t, sl_ino dir, sl_ino from, sl_ino to, int64_t *space,
+			int64_t *inodes);
+/* After a commit: adds to the usage of the quotas over directory dir. */
+void sl_sql_quota_account(struct sl_meta *m, sl_ino dir, int64_t space, int64_t inodes);
+/* After a commit: moves usage from the quotas over `from` to those over `to` (a rename). */
+void sl_sql_quota_account_move(struct sl_meta *m, sl_ino from, sl_ino to, int64_t space,
+			       int64_t inodes);
+/* After a commit: directory dir (0: none) moved under parent. */
+void sl_sql_quota_moved_dir(struct sl_meta *m, sl_ino dir, sl_ino parent);
+int sl_sql_quota_set(struct sl_meta *m, const struct sl_meta_quota *q, bool *created,
+		     struct sl_err *err);
+int sl_sql_quota_delete(struct sl_meta *m, sl_ino ino, struct sl_err *err);
+int sl_sql_quota_list(struct sl_meta *m, sl_ino ino, sl_meta_quota_cb cb, void *arg,
+		      struct sl_err *err);
+int sl_sql_quota_flush(struct sl_meta *m, struct sl_err *err);
 
 /* ---- the delegation token store (sql_tokens.c; sl_meta_sql_backend.token_store) ------------- */
 extern const struct sl_meta_token_store sl_sql_token_store;

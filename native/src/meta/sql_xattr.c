@@ -214,49 +214,29 @@ struct summary_arg {
 	struct sl_meta_summary out;
 };
 
-static int summary_op(struct tx *t, void *arg)
+int sl_sql_subtree_usage(struct tx *t, sl_ino ino, struct sl_meta_summary *out)
 {
-	struct summary_arg *a = arg;
-	memset(&a->out, 0, sizeof(a->out));
+	memset(out, 0, sizeof(*out));
 	struct sl_attr n;
-	int rc = sl_sql_node_get(t, a->ino, false, &n);
+	int rc = sl_sql_node_get(t, ino, false, &n);
 	if (rc)
 		return rc;
 	if (n.type != SL_TYPE_DIR) { /* as juicefs counts a single inode */
-		a->out.files = 1;
-		a->out.length = n.type == SL_TYPE_FILE ? n.length : 0;
-		a->out.space = (uint64_t)sl_sql_jfs_space(n.length);
+		out->files = 1;
+		out->length = n.type == SL_TYPE_FILE ? n.length : 0;
+		out->space = (uint64_t)sl_sql_jfs_space(n.length);
 		return 0;
-	}
-	struct sl_sql_stmt *s;
-	if (!sl_meta_superuser(a->u)) {
-		/* Hadoop: a content summary needs READ_EXECUTE on every directory of the subtree;
-		 * the distinct (mode, owner, group) triples are few even in a large tree. */
-		rc = sl_sqlq_open(t, &s,
-				  SUBTREE_CTE "SELECT DISTINCT n.mode, n.uid, n.gid FROM tree t "
-				  "JOIN jfs_node n ON n.inode = t.ino", "i", (int64_t)a->ino);
-		while (!rc && (rc = t->d->step(s, t->err)) > 0) {
-			struct sl_attr d = {.type = SL_TYPE_DIR,
-					    .mode = (uint16_t)(sl_sql_col_u64(t, s, 0) & 07777),
-					    .uid = (uint32_t)sl_sql_col_u64(t, s, 1),
-					    .gid = (uint32_t)sl_sql_col_u64(t, s, 2)};
-			rc = sl_meta_access(a->u, &d, SL_MAY_READ | SL_MAY_EXEC)
-				? sl_sql_deny(t, "cannot read a directory in the subtree", a->ino)
-				: 0;
-		}
-		t->d->finalize(s);
-		if (rc)
-			return rc;
 	}
 	/* juicefs's summary: files are all non-directories (length counted for regular files
 	 * only), space is align4K of each length, 4 KiB per directory. */
+	struct sl_sql_stmt *s;
 	rc = sl_sqlq_row(t, &s, SUBTREE_CTE
 			 "SELECT COUNT(e.inode), SUM(CASE WHEN e.type = 2 THEN 1 ELSE 0 END), "
 			 "SUM(CASE WHEN n.type = 1 THEN n.length ELSE 0 END), "
 			 "SUM(CASE WHEN e.type = 2 OR n.length IS NULL OR n.length = 0 THEN 4096 "
 			 "ELSE n.length + 4095 - (n.length + 4095) % 4096 END) "
 			 "FROM tree t JOIN jfs_edge e ON e.parent = t.ino "
-			 "LEFT JOIN jfs_node n ON n.inode = e.inode", "i", (int64_t)a->ino);
+			 "LEFT JOIN jfs_node n ON n.inode = e.inode", "i", (int64_t)ino);
 	if (rc < 0)
 		return rc;
 	uint64_t entries = 0, dirs = 0, length = 0, space = 0;
@@ -267,10 +247,54 @@ static int summary_op(struct tx *t, void *arg)
 		space = sl_sql_col_u64(t, s, 3);
 		t->d->finalize(s);
 	}
-	a->out.dirs = dirs + 1;
-	a->out.files = entries - dirs;
-	a->out.length = length;
-	a->out.space = space + DIR_SPACE;
+	out->dirs = dirs + 1;
+	out->files = entries - dirs;
+	out->length = length;
+	out->space = space + DIR_SPACE;
+	return 0;
+}
+
+static int summary_op(struct tx *t, void *arg)
+{
+	struct summary_arg *a = arg;
+	struct sl_sql_stmt *s;
+	int rc;
+	if (!sl_meta_superuser(a->u)) {
+		struct sl_attr n;
+		if ((rc = sl_sql_node_get(t, a->ino, false, &n)))
+			return rc;
+		/* Hadoop: a content summary needs READ_EXECUTE on every directory of the subtree;
+		 * the distinct (mode, owner, group) triples are few even in a large tree. */
+		rc = n.type != SL_TYPE_DIR ? 0 :
+			sl_sqlq_open(t, &s, SUBTREE_CTE "SELECT DISTINCT n.mode, n.uid, n.gid FROM "
+				     "tree t JOIN jfs_node n ON n.inode = t.ino", "i",
+				     (int64_t)a->ino);
+		while (!rc && n.type == SL_TYPE_DIR && (rc = t->d->step(s, t->err)) > 0) {
+			struct sl_attr d = {.type = SL_TYPE_DIR,
+					    .mode = (uint16_t)(sl_sql_col_u64(t, s, 0) & 07777),
+					    .uid = (uint32_t)sl_sql_col_u64(t, s, 1),
+					    .gid = (uint32_t)sl_sql_col_u64(t, s, 2)};
+			rc = sl_meta_access(a->u, &d, SL_MAY_READ | SL_MAY_EXEC)
+				? sl_sql_deny(t, "cannot read a directory in the subtree", a->ino)
+				: 0;
+		}
+		if (n.type == SL_TYPE_DIR)
+			t->d->finalize(s);
+		if (rc)
+			return rc;
+	}
+	if ((rc = sl_sql_subtree_usage(t, a->ino, &a->out)))
+		return rc;
+	rc = sl_sqlq_row(t, &s, "SELECT max_space, max_inodes FROM jfs_dir_quota WHERE inode = ?",
+			 "i", (int64_t)a->ino);
+	if (rc < 0)
+		return rc;
+	a->out.has_quota = rc > 0;
+	if (rc) {
+		a->out.quota_space = t->d->col_i64(s, 0);
+		a->out.quota_inodes = t->d->col_i64(s, 1);
+		t->d->finalize(s);
+	}
 	return 0;
 }
 
@@ -285,19 +309,18 @@ int sl_sql_summary(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 }
 
 struct features_arg {
-	int64_t quotas, acls, acl_xattrs, acl_nodes;
+	int64_t acls, acl_xattrs, acl_nodes;
 };
 
 static int features_op(struct tx *t, void *arg)
 {
 	struct features_arg *a = arg;
 	static const char *const queries[] = {
-		"SELECT COUNT(*) FROM jfs_dir_quota",
 		"SELECT COUNT(*) FROM jfs_acl",
 		"SELECT COUNT(*) FROM jfs_xattr WHERE SUBSTR(name, 1, 16) = 'system.posix_acl'",
 		"SELECT COUNT(*) FROM jfs_node WHERE access_acl_id <> 0 OR default_acl_id <> 0",
 	};
-	int64_t *out[] = {&a->quotas, &a->acls, &a->acl_xattrs, &a->acl_nodes};
+	int64_t *out[] = {&a->acls, &a->acl_xattrs, &a->acl_nodes};
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		struct sl_sql_stmt *s;
 		int rc = sl_sqlq_row(t, &s, queries[i], "");
@@ -323,7 +346,6 @@ int sl_sql_unsupported_features(struct sl_meta *m, char *what, size_t what_size,
 		int64_t n;
 		const char *desc;
 	} found[] = {
-		{a.quotas, "directory quotas (%" PRId64 " rows in jfs_dir_quota)"},
 		{a.acls, "POSIX ACLs (%" PRId64 " rules in jfs_acl)"},
 		{a.acl_nodes, "POSIX ACLs (%" PRId64 " inodes with ACL ids in jfs_node)"},
 		{a.acl_xattrs, "POSIX ACLs (%" PRId64 " system.posix_acl_* rows in jfs_xattr)"},

@@ -54,7 +54,8 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 #define SL_FIELDS_removed(F) F(u64, ino) F(u64, length) F(bool, data_pending)
 #define SL_FIELDS_lease(F) F(u64, sid) F(u64, gen)
 #define SL_FIELDS_session(F) F(u64, sid) F(i64, expire_s) F(str, info_json, SL_RPC_MAX_JSON)
-#define SL_FIELDS_summary(F) F(u64, length) F(u64, space) F(u64, files) F(u64, dirs)
+#define SL_FIELDS_summary(F) F(u64, length) F(u64, space) F(u64, files) F(u64, dirs) \
+	F(bool, has_quota) F(i64, quota_space) F(i64, quota_inodes)
 
 #define SL_RPC_RECORDS(R) R(attr) R(slice) R(removed) R(lease) R(session) R(summary)
 

@@ -764,6 +764,9 @@ int sluice_summary_path(sluice_volume *vol, const sluice_user *u, const char *pa
 		out->files = s.files;
 		out->directories = s.dirs;
 		out->space = s.space;
+		/* juicefs: a limit of 0 is none too */
+		out->quota_space = s.has_quota && s.quota_space > 0 ? s.quota_space : -1;
+		out->quota_inodes = s.has_quota && s.quota_inodes > 0 ? s.quota_inodes : -1;
 	}
 	return rc;
 }

@@ -1098,8 +1098,10 @@ public class SluiceFileSystem210 extends FileSystem {
         fnf.initCause(e);
         throw fnf;
       }
+      // the directory's own quota (juicefs quota set / sluice quota set), -1 where none;
+      // FileSystem.getQuotaUsage builds on this
       return new ContentSummary.Builder().length(s[0]).fileCount(s[1]).directoryCount(s[2])
-          .spaceConsumed(s[3]).quota(-1).spaceQuota(-1).build();
+          .spaceConsumed(s[3]).quota(s[5]).spaceQuota(s[4]).build();
     });
   }
 

@@ -9,7 +9,8 @@ import java.nio.ByteBuffer;
  * method throws the IOException subclass that matches the native errno (translated in one place,
  * native/src/jni/jni_util.c): ENOENT FileNotFoundException, EEXIST FileAlreadyExistsException,
  * EACCES/EPERM AccessControlException, ENOTEMPTY PathIsNotEmptyDirectoryException, ENOTDIR
- * ParentNotDirectoryException, EDQUOT/ENOSPC DiskChecker-style quota/space exceptions, others
+ * ParentNotDirectoryException, EDQUOT HDFS's DSQuotaExceededException or
+ * NSQuotaExceededException (a directory quota), ENOSPC DiskOutOfSpaceException (the volume), others
  * IOException with the native message. Direct ByteBuffers are used without copying; array
  * variants copy once. No method holds a Java lock while in native code.
  *
@@ -119,7 +120,7 @@ public final class NativeVolume {
   public static native String readlink(long vol, String user, String[] groups, String path)
       throws IOException;
 
-  /** {length, files, directories, space} */
+  /** {length, files, directories, space, space quota, inode quota}; a quota of -1: none */
   public static native long[] summary(long vol, String user, String[] groups, String path)
       throws IOException;
 
