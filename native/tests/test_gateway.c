@@ -175,6 +175,37 @@ static void test_recursive_delete(void)
 	sluice_shutdown(bob);
 }
 
+/* Directory quotas hold through the gateway, which checks them in its transactions, and a
+ * content summary there carries the directory's quota. */
+static void test_quotas(struct sl_gateway *gw)
+{
+	char msg[512];
+	sluice_volume *alice = client("alice", NULL, msg, sizeof(msg));
+	REQUIRE(alice);
+	CHECK_RC(sluice_mkdir(alice, NULL, "/alice-q", 0755, 0), 0);
+	struct sl_meta *m = sl_gateway_volume(gw)->core.meta; /* as `sluice quota set` would */
+	struct sl_err err = {0};
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(alice, NULL, "/alice-q", &st), 0);
+	struct sl_meta_quota q = {.ino = st.inode, .max_space = 1 << 20, .max_inodes = 2,
+				  .used_space = 0, .used_inodes = 0};
+	CHECK_RC(sl_meta_quota_set(m, &q, NULL, &err), 0);
+	CHECK_RC(tu_put_text(alice, NULL, "/alice-q/one", "1", 0644), 0);
+	static uint8_t big[2 << 20];
+	sluice_file *f;
+	REQUIRE(sluice_open(alice, NULL, "/alice-q/two", SLUICE_O_CREATE, 0644, 0, &f) == 0);
+	CHECK_RC(sluice_write(f, big, sizeof(big)), (long long)sizeof(big));
+	CHECK_RC(sluice_close(f), -EDQUOT);
+	CHECK(strstr(sluice_last_error(alice), "space quota exceeded") != NULL);
+	CHECK_RC(tu_put_text(alice, NULL, "/alice-q/three", "3", 0644), -EDQUOT);
+	CHECK(strstr(sluice_last_error(alice), SLUICE_INODE_QUOTA_MSG) != NULL);
+	sluice_summary sum;
+	CHECK_RC(sluice_summary_path(alice, NULL, "/alice-q", &sum), 0);
+	CHECK(sum.quota_space == 1 << 20 && sum.quota_inodes == 2 && sum.files == 2);
+	CHECK_RC(sluice_delete(alice, NULL, "/alice-q", 1), 0);
+	sluice_shutdown(alice);
+}
+
 static void test_refusals(void)
 {
 	char msg[512];
@@ -701,6 +732,7 @@ int main(void)
 	test_sessions(s.gw);
 	test_users();
 	test_recursive_delete();
+	test_quotas(s.gw);
 	test_inode_requests(s.gw);
 	test_leases(s.gw);
 	test_protection();

@@ -4,7 +4,8 @@
 # written by juicefs into a juicefs-formatted volume read back byte-identical through Sluice; the
 # same both ways for encrypted volumes (RSA key with and without a passphrase, aes256gcm-rsa and
 # chacha20-rsa), and each client refuses the other's volume without the passphrase; a volume using
-# a feature Sluice lacks (Ranger) is refused with a clear message; a file written through libhdfs
+# a feature Sluice lacks (Ranger) is refused with a clear message; a directory quota set by
+# either client holds for both; a file written through libhdfs
 # (libsluice-hdfs.so, the build's hdfs_copy) reads back identical through juicefs. On sqlite3+file
 # and on MariaDB+S3 (the servers tests/run.sh started).
 #   usage: tests/interop/juicefs.sh PATH-TO-sluice
@@ -132,6 +133,39 @@ limits_respected() { # META: juicefs's --inodes holds for Sluice's creates too
   echo "ok: juicefs's inode limit holds for Sluice (capacity: test_vfs_local)"
 }
 
+quotas_both_ways() { # META: a directory quota set by either client holds for both
+  jfs format "$1" jfs-quota --storage file --bucket "$W/data-quota-$RANDOM" >/dev/null || fail "juicefs format"
+  jfs quota set "$1" --path /jq --create --inodes 3 >/dev/null || fail "juicefs quota set"
+  "$SLUICE" put "$1" "$SRC/a/hello.txt" /jq/one || fail "sluice put within juicefs's quota"
+  "$SLUICE" mkdir "$1" /jq/two || fail "sluice mkdir within juicefs's quota"
+  "$SLUICE" put "$1" "$SRC/a/4095" /jq/two/three || fail "sluice put within juicefs's quota"
+  if "$SLUICE" put "$1" "$SRC/a/hello.txt" /jq/four 2>"$W/quota.log"; then
+    fail "Sluice created a fourth inode under a juicefs quota of 3"
+  fi
+  grep -q "inode quota exceeded" "$W/quota.log" || { cat "$W/quota.log"; fail "no clear message at juicefs's quota"; }
+  # Sluice kept the quota's usage as juicefs counts it
+  jfs quota check "$1" --path /jq >"$W/qcheck.log" 2>&1 || { cat "$W/qcheck.log"; fail "juicefs quota check after Sluice's changes"; }
+  "$SLUICE" rm "$1" /jq/one || fail "sluice rm"
+  "$SLUICE" put "$1" "$SRC/a/hello.txt" /jq/four || fail "sluice put after a deletion made room"
+  jfs quota check "$1" --path /jq >"$W/qcheck.log" 2>&1 || { cat "$W/qcheck.log"; fail "juicefs quota check after a Sluice delete"; }
+
+  # the other way: Sluice's quota, as juicefs shows and enforces it
+  "$SLUICE" quota set "$1" --path /sq --create --capacity 1M >/dev/null || fail "sluice quota set"
+  "$SLUICE" put "$1" "$SRC/a/4095" /sq/small || fail "sluice put within its own quota"
+  jfs quota get "$1" --path /sq >"$W/qget.log" 2>&1 || { cat "$W/qget.log"; fail "juicefs quota get"; }
+  grep -q "1.0 MiB" "$W/qget.log" || { cat "$W/qget.log"; fail "juicefs does not show Sluice's 1 MiB quota"; }
+  jfs quota check "$1" --path /sq >"$W/qcheck.log" 2>&1 || { cat "$W/qcheck.log"; fail "juicefs quota check of Sluice's quota"; }
+  mkdir -p "$W/quota-src"
+  cp "$SRC/a/b/block" "$W/quota-src/"
+  export JFS_META_URL=$1
+  if jfs sync "$W/quota-src/" jfs://JFS_META_URL/sq/ >"$W/qsync.log" 2>&1; then
+    fail "juicefs wrote 4 MiB under Sluice's quota of 1 MiB"
+  fi
+  "$SLUICE" quota delete "$1" --path /sq || fail "sluice quota delete"
+  jfs quota list "$1" 2>&1 | grep -q "/sq" && fail "juicefs still lists a quota Sluice deleted"
+  echo "ok: directory quotas hold both ways"
+}
+
 refuse_unsupported() { # META: a format record naming Ranger is refused with a clear message
   "$SLUICE" format "$1" ranger --storage file --bucket "$W/data-ranger" >/dev/null
   python3 - "$1" <<'PY'
@@ -186,10 +220,12 @@ encrypted_both_ways "sqlite3://$W/e1.db" file "$W/data5" aes256gcm-rsa "$W/key.p
 encrypted_both_ways "sqlite3://$W/e2.db" file "$W/data6" chacha20-rsa "$W/key-pass.pem" interop-pass
 refuse_unsupported "sqlite3://$W/r1.db"
 limits_respected "sqlite3://$W/l1.db"
+quotas_both_ways "sqlite3://$W/q1.db"
 
 # MariaDB + S3
 S3KEYS=(--access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY")
 sluice_to_juicefs "$(mysql_db interop_s1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-s1" lz4 "${S3KEYS[@]}"
+quotas_both_ways "$(mysql_db interop_q1)"
 juicefs_to_sluice "$(mysql_db interop_j1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-j1" none "${S3KEYS[@]}"
 encrypted_both_ways interop_e1 minio "$SLUICE_TEST_S3_ENDPOINT/interop-e1" aes256gcm-rsa "$W/key-pass.pem" interop-pass "${S3KEYS[@]}"
 echo "interop with juicefs: all passed"
