@@ -630,6 +630,11 @@ static void test_dir_quotas(struct suite *s, sluice_volume *vol)
 	CHECK_RC(sluice_mkdir(b, NULL, "/q/in/i", 0755, 0), 0);
 	CHECK_RC(sluice_shutdown(b), 0);
 	check_quota_usage(vol, "/q");
+	/* a client whose only change is a deletion counts it too */
+	b = open_vol(s, NULL, NULL);
+	CHECK_RC(sluice_delete(b, NULL, "/q/j", 0), 0);
+	CHECK_RC(sluice_shutdown(b), 0);
+	check_quota_usage(vol, "/q");
 
 	/* a quota goes with its directory */
 	struct sl_err err = {0};

@@ -356,11 +356,14 @@ static void quota_add(struct sl_meta *m, sl_ino dir, int64_t space, int64_t inod
 
 void sl_sql_quota_account(struct sl_meta *m, sl_ino dir, int64_t space, int64_t inodes)
 {
-	struct sql_quotas *qs = &sl_sql_be_of(m)->quotas;
-	pthread_mutex_lock(&qs->lock);
-	bool any = qs->n > 0; /* a handle that never read them has checked nothing either */
-	pthread_mutex_unlock(&qs->lock);
-	if (any && dir && (space || inodes))
+	if (!dir || (!space && !inodes))
+		return;
+	bool any;
+	struct sl_err err = {0};
+	if (quotas_any(m, NULL, &any, &err)) /* a deletion may be this handle's first change */
+		sl_log(m->log, SL_LOG_WARN, "reading the directory quotas: %s; their usage misses "
+		       "a change (sluice quota check --repair mends it)", err.msg);
+	else if (any)
 		quota_add(m, dir, space, inodes);
 }
 
