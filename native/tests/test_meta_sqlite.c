@@ -269,21 +269,21 @@ static void test_urls(void)
 static void test_access(void)
 {
 	struct sl_attr f = {.type = SL_TYPE_FILE, .mode = 0640, .uid = 1000, .gid = 50};
-	CHECK_RC(sl_meta_access(&alice, &f, SL_MAY_READ | SL_MAY_WRITE), 0);
-	CHECK_RC(sl_meta_access(&alice, &f, SL_MAY_EXEC), -EACCES);
+	CHECK_RC(sl_meta_access(&alice, &f, NULL, SL_MAY_READ | SL_MAY_WRITE), 0);
+	CHECK_RC(sl_meta_access(&alice, &f, NULL, SL_MAY_EXEC), -EACCES);
 	struct sl_meta_user carol = {.uid = 7, .gids = {9, 50}, .ngids = 2};
-	CHECK_RC(sl_meta_access(&carol, &f, SL_MAY_READ), 0);
-	CHECK_RC(sl_meta_access(&carol, &f, SL_MAY_WRITE), -EACCES);
-	CHECK_RC(sl_meta_access(&bob, &f, SL_MAY_READ), -EACCES);
+	CHECK_RC(sl_meta_access(&carol, &f, NULL, SL_MAY_READ), 0);
+	CHECK_RC(sl_meta_access(&carol, &f, NULL, SL_MAY_WRITE), -EACCES);
+	CHECK_RC(sl_meta_access(&bob, &f, NULL, SL_MAY_READ), -EACCES);
 	/* The owner class decides even when "other" would allow more. */
 	struct sl_attr g = {.type = SL_TYPE_FILE, .mode = 0077, .uid = 1000, .gid = 1};
-	CHECK_RC(sl_meta_access(&alice, &g, SL_MAY_READ), -EACCES);
-	CHECK_RC(sl_meta_access(&bob, &g, SL_MAY_READ), 0);
-	CHECK_RC(sl_meta_access(&root_u, &g, SL_MAY_READ | SL_MAY_WRITE), 0);
-	CHECK_RC(sl_meta_access(&root_u, &f, SL_MAY_EXEC), -EACCES); /* no x bit anywhere */
+	CHECK_RC(sl_meta_access(&alice, &g, NULL, SL_MAY_READ), -EACCES);
+	CHECK_RC(sl_meta_access(&bob, &g, NULL, SL_MAY_READ), 0);
+	CHECK_RC(sl_meta_access(&root_u, &g, NULL, SL_MAY_READ | SL_MAY_WRITE), 0);
+	CHECK_RC(sl_meta_access(&root_u, &f, NULL, SL_MAY_EXEC), -EACCES); /* no x bit anywhere */
 	struct sl_attr d = {.type = SL_TYPE_DIR, .mode = 0, .uid = 1};
-	CHECK_RC(sl_meta_access(&root_u, &d, SL_MAY_EXEC), 0);
-	CHECK_RC(sl_meta_access(NULL, &d, SL_MAY_WRITE), 0);
+	CHECK_RC(sl_meta_access(&root_u, &d, NULL, SL_MAY_EXEC), 0);
+	CHECK_RC(sl_meta_access(NULL, &d, NULL, SL_MAY_WRITE), 0);
 }
 
 static void test_open_files(void)

@@ -623,6 +623,17 @@ static int c_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino
 	return rc;
 }
 
+static int c_setfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		     enum sl_acl_op op, const struct sl_acl_spec *spec, size_t n,
+		     struct sl_attr *attr, struct sl_err *err)
+{
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->setfacl(m, u, ino, op, spec, n, attr, err);
+	drop_node(c, ino);
+	drop_names(c); /* an ACL, like the mode, decides who may search a directory */
+	return rc;
+}
+
 static int c_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		   const char *name, uint8_t type, uint16_t mode, int flags, const char *target,
 		   sl_ino *ino, struct sl_attr *attr, struct sl_removed *replaced, struct sl_err *err)

@@ -523,6 +523,33 @@ int sl_meta_quota_flush(struct sl_meta *m, struct sl_err *err)
 	CALL(m, QUOTA_FLUSH, quota_flush, (m, err));
 }
 
+int sl_meta_getfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    struct sl_attr *attr, struct sl_acl_state *out, struct sl_err *err)
+{
+	CALL(m, GETFACL, getfacl, (m, u, ino, attr, out, err));
+}
+
+int sl_meta_setfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    enum sl_acl_op op, const struct sl_acl_spec *spec, size_t n,
+		    struct sl_attr *attr, struct sl_err *err)
+{
+	CALL(m, SETFACL, setfacl, (m, u, ino, op, spec, n, attr, err));
+}
+
+static int meta_access(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int mask,
+		       struct sl_err *err)
+{
+	CALL(m, ACCESS, access, (m, u, ino, mask, err));
+}
+
+int sl_meta_may(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		const struct sl_attr *attr, int mask, struct sl_err *err)
+{
+	if (!attr->access_acl || !(attr->mode & 070) || sl_meta_superuser(u) || !(mask & 7))
+		return sl_meta_access(u, attr, NULL, mask);
+	return meta_access(m, u, ino, mask, err);
+}
+
 int sl_meta_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t first, uint32_t n,
 			  uint32_t *crcs, uint32_t *lens, struct sl_err *err)
 {

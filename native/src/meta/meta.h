@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "../chunk/slice.h"
+#include "acl.h"
 #include "../util/clock.h"
 #include "../util/conf.h"
 #include "../util/err.h"
@@ -59,6 +60,7 @@ struct sl_attr {
 	uint64_t length;
 	uint32_t rdev;
 	sl_ino parent;        /* 0 for hard-linked files */
+	uint32_t access_acl, default_acl; /* jfs_acl rows of its POSIX ACLs, 0: none (acl.h) */
 };
 
 /* The caller of an operation, already mapped from names to ids by the vfs. */
@@ -531,6 +533,22 @@ struct sl_meta_backend {
 	int (*clean_trash)(struct sl_meta *m, int64_t before_s, sl_meta_removed_cb removed,
 			   void *arg, uint64_t *files, uint64_t *delayed, struct sl_err *err);
 
+	/* -- POSIX ACLs (optional; JuiceFS's rules in jfs_acl, HDFS's operations, acl.h) -------- */
+	/* ino's attributes and ACL state (permission bits and rules); anyone who reaches ino may
+	 * read them (HDFS's getAclStatus). */
+	int (*getfacl)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		       struct sl_attr *attr, struct sl_acl_state *out, struct sl_err *err);
+	/* Changes ino's ACL by op with its spec of n entries (HDFS's setAcl, modifyAclEntries,
+	 * removeAclEntries, removeDefaultAcl, removeAcl): only its owner or a superuser; -EINVAL
+	 * with HDFS's reason for an invalid result. *attr (may be NULL) gets the new attributes. */
+	int (*setfacl)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		       enum sl_acl_op op, const struct sl_acl_spec *spec, size_t n,
+		       struct sl_attr *attr, struct sl_err *err);
+	/* Whether u may mask (SL_MAY_*) inode ino by its permission bits or ACL: 0 or -EACCES.
+	 * For the checks above the backend on inodes that have an ACL. */
+	int (*access)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int mask,
+		      struct sl_err *err);
+
 	/* -- directory quotas (optional; a backend that has them enforces them in the slots that
 	 * add inodes or grow files, failing with -EDQUOT) ---------------------------------------- */
 	/* Sets the quota of directory q->ino, making it if there is none (*created, may be NULL,
@@ -660,7 +678,10 @@ struct sl_meta_backend {
 	X(QUOTA_SET, quota_set, PASS) \
 	X(QUOTA_DELETE, quota_delete, PASS) \
 	X(QUOTA_LIST, quota_list, PASS) \
-	X(QUOTA_FLUSH, quota_flush, PASS)
+	X(QUOTA_FLUSH, quota_flush, PASS) \
+	X(GETFACL, getfacl, PASS) \
+	X(SETFACL, setfacl, DROPS) \
+	X(ACCESS, access, PASS)
 
 #define SL_META_TOKEN_OPS(X) \
 	X(DT_SETUP, setup, PASS) \
@@ -828,6 +849,16 @@ int sl_meta_quota_delete(struct sl_meta *m, sl_ino ino, struct sl_err *err);
 int sl_meta_quota_list(struct sl_meta *m, sl_ino ino, sl_meta_quota_cb cb, void *arg,
 		       struct sl_err *err);
 int sl_meta_quota_flush(struct sl_meta *m, struct sl_err *err);
+int sl_meta_getfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    struct sl_attr *attr, struct sl_acl_state *out, struct sl_err *err);
+int sl_meta_setfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		    enum sl_acl_op op, const struct sl_acl_spec *spec, size_t n,
+		    struct sl_attr *attr, struct sl_err *err);
+/* u's access mask to inode ino whose attributes (as the caller read them) are attr: by the
+ * permission bits at once, through the backend's access slot when attr has an ACL that
+ * decides. 0, -EACCES, or the backend's error. */
+int sl_meta_may(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		const struct sl_attr *attr, int mask, struct sl_err *err);
 int sl_meta_block_crc_get(struct sl_meta *m, uint64_t id, uint32_t first, uint32_t n,
 			  uint32_t *crcs, uint32_t *lens, struct sl_err *err);
 int sl_meta_block_crc_put(struct sl_meta *m, uint64_t id, uint32_t indx, uint32_t crc,
@@ -922,8 +953,12 @@ int sl_meta_write_chunks(struct sl_meta *m, struct sl_meta_chunk_write *recs, si
 
 /* ---- permission rules (perm.c), for the backends' transactions ------------------------------ */
 /* POSIX permission check of u against attr for mask (SL_MAY_*): 0 or -EACCES. u NULL (the
- * volume's own maintenance) and superusers pass, except that nobody executes a file no one may. */
-int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr, int mask);
+ * volume's own maintenance) and superusers pass, except that nobody executes a file no one may.
+ * acl: the rule of attr->access_acl (which decides when the group bits, its mask, are not 0, as
+ * juicefs and Linux check), NULL when attr has none; an attr with one checked without it is
+ * denied. */
+int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr,
+		   const struct sl_acl *acl, int mask);
 bool sl_meta_superuser(const struct sl_meta_user *u);
 bool sl_meta_in_group(const struct sl_meta_user *u, uint32_t gid);
 /* The sticky bit: only the owner of the entry or of the directory (or a superuser) may remove
@@ -935,11 +970,12 @@ bool sl_meta_sticky_denies(const struct sl_meta_user *u, const struct sl_attr *d
  * setTimes by the owner or anyone who may write. (HDFS refuses with AccessControlException:
  * EACCES, where POSIX would say EPERM.) */
 const char *sl_meta_setattr_denied(const struct sl_meta_user *u, const struct sl_attr *attr,
-				   int set, const struct sl_attr *in);
+				   const struct sl_acl *acl, int set, const struct sl_attr *in);
 /* The data slots' check: whether u may not read or write (mask) the data of a file. The owner
  * always may (it could grant itself the bits, and a file it created read-only stays writable
  * through the creating stream); u NULL always may. */
-bool sl_meta_data_denied(const struct sl_meta_user *u, const struct sl_attr *attr, int mask);
+bool sl_meta_data_denied(const struct sl_meta_user *u, const struct sl_attr *attr,
+			 const struct sl_acl *acl, int mask);
 
 /* Local open-file table: backends ask it whether an unlinked inode must be kept (sustained). */
 void sl_meta_open_inc(struct sl_meta *m, sl_ino ino);

@@ -1,6 +1,6 @@
 /*
  * perm.c - the permission rules, in one place for every backend and for the gateway (which runs
- * the sql backend as its callers): POSIX mode bits with HDFS's superuser, the sticky bit,
+ * the sql backend as its callers): POSIX mode bits or ACLs with HDFS's superuser, the sticky bit,
  * HDFS's rules for changing attributes, and the data slots' owner exemption. The backends call
  * them inside their transactions, on the rows they read there.
  */
@@ -21,7 +21,8 @@ bool sl_meta_in_group(const struct sl_meta_user *u, uint32_t gid)
 	return false;
 }
 
-int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr, int mask)
+int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr,
+		   const struct sl_acl *acl, int mask)
 {
 	mask &= 7;
 	if (!u || !mask)
@@ -31,6 +32,12 @@ int sl_meta_access(const struct sl_meta_user *u, const struct sl_attr *attr, int
 		if ((mask & SL_MAY_EXEC) && attr->type != SL_TYPE_DIR && !(attr->mode & 0111))
 			return -EACCES;
 		return 0;
+	}
+	if (attr->access_acl && (attr->mode & 070)) {
+		if (!acl)
+			return -EACCES;
+		return sl_acl_allows(acl, u->uid, u->gids, u->ngids < SL_MAX_GROUPS ? u->ngids :
+				     SL_MAX_GROUPS, attr->uid, attr->gid, mask) ? 0 : -EACCES;
 	}
 	int bits;
 	if (u->uid == attr->uid) {
@@ -49,7 +56,7 @@ bool sl_meta_sticky_denies(const struct sl_meta_user *u, const struct sl_attr *d
 }
 
 const char *sl_meta_setattr_denied(const struct sl_meta_user *u, const struct sl_attr *attr,
-				   int set, const struct sl_attr *in)
+				   const struct sl_acl *acl, int set, const struct sl_attr *in)
 {
 	bool su = sl_meta_superuser(u), owner = su || u->uid == attr->uid;
 	if ((set & SL_SET_MODE) && !owner)
@@ -61,12 +68,13 @@ const char *sl_meta_setattr_denied(const struct sl_meta_user *u, const struct sl
 	if ((set & SL_SET_GID) && in->gid != attr->gid && !su && !sl_meta_in_group(u, in->gid))
 		return "the new group is not one of the caller's groups";
 	if ((set & (SL_SET_ATIME | SL_SET_MTIME)) && !owner &&
-	    sl_meta_access(u, attr, SL_MAY_WRITE))
+	    sl_meta_access(u, attr, acl, SL_MAY_WRITE))
 		return "cannot change the times";
 	return NULL;
 }
 
-bool sl_meta_data_denied(const struct sl_meta_user *u, const struct sl_attr *attr, int mask)
+bool sl_meta_data_denied(const struct sl_meta_user *u, const struct sl_attr *attr,
+			 const struct sl_acl *acl, int mask)
 {
-	return u && u->uid != attr->uid && sl_meta_access(u, attr, mask);
+	return u && u->uid != attr->uid && sl_meta_access(u, attr, acl, mask);
 }

@@ -310,6 +310,8 @@ void sl_sql_node_row(struct tx *t, struct sl_sql_stmt *s, int c0, sl_ino *ino, s
 	a->length = sl_sql_col_u64(t, s, c0 + 13);
 	a->rdev = (uint32_t)sl_sql_col_u64(t, s, c0 + 14);
 	a->parent = sl_sql_col_u64(t, s, c0 + 15);
+	a->access_acl = (uint32_t)sl_sql_col_u64(t, s, c0 + 16);
+	a->default_acl = (uint32_t)sl_sql_col_u64(t, s, c0 + 17);
 }
 
 /* Reads a node (locked for update when lock); -ENOENT if it does not exist. */
@@ -333,13 +335,14 @@ int sl_sql_node_insert(struct tx *t, sl_ino ino, const struct sl_attr *a)
 	return sl_sqlq_write(t,
 			     "INSERT INTO jfs_node (inode, type, flags, mode, uid, gid, atime, mtime, ctime, "
 			     "atimensec, mtimensec, ctimensec, nlink, length, rdev, parent, access_acl_id, "
-			     "default_acl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
-			     "iiiiiiiiiiiiiiii", (int64_t)ino, (int64_t)a->type, (int64_t)a->flags,
+			     "default_acl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			     "iiiiiiiiiiiiiiiiii", (int64_t)ino, (int64_t)a->type, (int64_t)a->flags,
 			     (int64_t)(a->mode & 07777), (int64_t)a->uid, (int64_t)a->gid,
 			     sl_time_us(a->atime_ns), sl_time_us(a->mtime_ns), sl_time_us(a->ctime_ns),
 			     sl_time_nsrem(a->atime_ns), sl_time_nsrem(a->mtime_ns),
 			     sl_time_nsrem(a->ctime_ns), (int64_t)a->nlink, (int64_t)a->length,
-			     (int64_t)a->rdev, (int64_t)a->parent);
+			     (int64_t)a->rdev, (int64_t)a->parent, (int64_t)a->access_acl,
+			     (int64_t)a->default_acl);
 }
 
 int sl_sql_locked_dir_touch(struct tx *t, sl_ino dir, int64_t dnlink, int64_t now)
@@ -427,9 +430,9 @@ int sl_sql_dir_entry_lock(struct tx *t, sl_ino dir, const char *name, struct sl_
 	if (rc == 0)
 		return sl_errf(t->err, -ENOENT, "inode %" PRIu64 " does not exist", dir);
 	sl_sql_node_row(t, s, 0, NULL, a);
-	bool found = !t->d->col_null(s, 16);
-	*ino = found ? sl_sql_col_u64(t, s, 16) : 0;
-	*type = found ? (uint8_t)sl_sql_col_u64(t, s, 17) : 0;
+	bool found = !t->d->col_null(s, NODE_NCOLS);
+	*ino = found ? sl_sql_col_u64(t, s, NODE_NCOLS) : 0;
+	*type = found ? (uint8_t)sl_sql_col_u64(t, s, NODE_NCOLS + 1) : 0;
 	t->d->finalize(s);
 	return found;
 }
@@ -439,8 +442,10 @@ int sl_sql_dir_change_check(struct tx *t, const struct sl_meta_user *u, sl_ino d
 {
 	if (a->type != SL_TYPE_DIR)
 		return sl_errf(t->err, -ENOTDIR, "inode %" PRIu64 " is not a directory", dir);
-	if (sl_meta_access(u, a, SL_MAY_WRITE | SL_MAY_EXEC))
-		return sl_sql_deny(t, "cannot write to the directory", dir);
+	int rc = sl_sql_may(t, u, dir, a, SL_MAY_WRITE | SL_MAY_EXEC,
+			    "cannot write to the directory");
+	if (rc)
+		return rc;
 	if (a->flags & SL_FLAG_IMMUTABLE)
 		return sl_errf(t->err, -EPERM, "directory %" PRIu64 " is immutable", dir);
 	return 0;
@@ -593,8 +598,10 @@ static int sql_init(struct sl_meta *m, const char *url, struct sl_err *err)
 				      .log = m->log};
 	pthread_mutex_init(&b->lock, NULL);
 	sl_sql_quotas_init(&b->quotas);
+	sl_sql_acls_init(&b->acls);
 	rc = sl_sql_pool_new(b->d, &u, &pc, &b->pool, err);
 	if (rc) {
+		sl_sql_acls_free(&b->acls);
 		sl_sql_quotas_free(&b->quotas);
 		pthread_mutex_destroy(&b->lock);
 	}
@@ -612,6 +619,7 @@ static void sql_cleanup(struct sl_meta *m)
 	b->pool = NULL;
 	free(b->info);
 	sl_sql_quotas_free(&b->quotas);
+	sl_sql_acls_free(&b->acls);
 	pthread_mutex_destroy(&b->lock);
 }
 
@@ -816,6 +824,9 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.quota_delete = sl_sql_quota_delete,
 	.quota_list = sl_sql_quota_list,
 	.quota_flush = sl_sql_quota_flush,
+	.getfacl = sl_sql_getfacl,
+	.setfacl = sl_sql_setfacl,
+	.access = sl_sql_access_check,
 	.resolve = sl_sql_resolve,
 	.lookup = sl_sql_lookup,
 	.getattr = sl_sql_getattr,

@@ -440,8 +440,9 @@ static int into_dir(struct tx *t, const struct rename_arg *a, sl_ino *pdst, cons
 	int rc = sl_sql_node_get(t, *pdst, false, &parent);
 	if (rc)
 		return rc;
-	if (sl_meta_access(a->u, &parent, SL_MAY_EXEC))
-		return sl_sql_deny(t, "cannot search the destination's directory", *pdst);
+	if ((rc = sl_sql_may(t, a->u, *pdst, &parent, SL_MAY_EXEC,
+			      "cannot search the destination's directory")))
+		return rc;
 	sl_ino d;
 	uint8_t type;
 	rc = edge_get(t, *pdst, *ndst, &d, &type);
@@ -661,21 +662,52 @@ static int check_tree(struct tx *t, const struct sl_meta_user *u, sl_ino top)
 	int rc = sl_sqlq_open(t, &s,
 			      "WITH RECURSIVE sub(ino) AS (SELECT ? UNION SELECT e.inode "
 			      "FROM jfs_edge e JOIN sub ON e.parent = sub.ino WHERE e.type = 2) "
-			      "SELECT n.inode, n.mode, n.uid, n.gid FROM sub JOIN jfs_node n "
-			      "ON n.inode = sub.ino WHERE EXISTS (SELECT 1 FROM jfs_edge c "
-			      "WHERE c.parent = n.inode)",
+			      "SELECT n.inode, n.mode, n.uid, n.gid, n.access_acl_id FROM sub JOIN "
+			      "jfs_node n ON n.inode = sub.ino WHERE EXISTS (SELECT 1 FROM jfs_edge "
+			      "c WHERE c.parent = n.inode)",
 			      "i", (int64_t)top);
+	if (rc)
+		return rc;
+	/* directories with ACLs are checked once the walk's statement is done */
+	struct acl_dir {
+		sl_ino ino;
+		struct sl_attr d;
+	} *later = NULL;
+	size_t nlater = 0, cap = 0;
 	sl_ino denied = 0;
-	while (!rc && !denied && (rc = t->d->step(s, t->err)) > 0) {
+	while (!denied && (rc = t->d->step(s, t->err)) > 0) {
 		rc = 0;
 		struct sl_attr d = {.type = SL_TYPE_DIR,
 				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 1) & 07777),
 				    .uid = (uint32_t)sl_sql_col_u64(t, s, 2),
-				    .gid = (uint32_t)sl_sql_col_u64(t, s, 3)};
-		if (sl_meta_access(u, &d, SL_MAY_READ | SL_MAY_WRITE | SL_MAY_EXEC))
-			denied = sl_sql_col_u64(t, s, 0);
+				    .gid = (uint32_t)sl_sql_col_u64(t, s, 3),
+				    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 4)};
+		sl_ino ino = sl_sql_col_u64(t, s, 0);
+		if (!d.access_acl) {
+			if (sl_meta_access(u, &d, NULL, SL_MAY_READ | SL_MAY_WRITE | SL_MAY_EXEC))
+				denied = ino;
+			continue;
+		}
+		if (nlater == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct acl_dir *nl = realloc(later, cap * sizeof(*nl));
+			if (!nl) {
+				rc = sl_sql_nomem(t);
+				break;
+			}
+			later = nl;
+		}
+		later[nlater++] = (struct acl_dir){ino, d};
 	}
 	t->d->finalize(s);
+	for (size_t i = 0; rc >= 0 && !denied && i < nlater; i++) {
+		int arc = sl_sql_access(t, u, &later[i].d, SL_MAY_READ | SL_MAY_WRITE | SL_MAY_EXEC);
+		if (arc == -EACCES)
+			denied = later[i].ino;
+		else if (arc)
+			rc = arc;
+	}
+	free(later);
 	if (rc < 0)
 		return rc;
 	return denied ? sl_sql_deny(t, "cannot delete inside the directory", denied) : 0;

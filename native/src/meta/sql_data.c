@@ -83,7 +83,15 @@ static int deleted_while_read(struct tx *t, sl_ino ino)
 static int data_denied(struct tx *t, const struct sl_meta_user *u, sl_ino ino,
 		       const struct sl_attr *attr, int mask)
 {
-	if (!sl_meta_data_denied(u, attr, mask))
+	struct sl_acl rule;
+	const struct sl_acl *acl = NULL;
+	if (u && attr->access_acl && u->uid != attr->uid) {
+		int rc = sl_sql_acl_get(t, attr->access_acl, &rule);
+		if (rc)
+			return rc;
+		acl = &rule;
+	}
+	if (!sl_meta_data_denied(u, attr, acl, mask))
 		return 0;
 	return sl_errf(t->err, -EACCES, "permission denied: %s inode %" PRIu64,
 		       mask == SL_MAY_READ ? "reading" : "writing", ino);
@@ -437,8 +445,8 @@ static int truncate_op(struct tx *t, void *arg)
 	if (n->flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
 		return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable or append-only",
 			       a->ino);
-	if (sl_meta_access(a->u, n, SL_MAY_WRITE))
-		return sl_sql_deny(t, "cannot write to the file", a->ino);
+	if ((rc = sl_sql_may(t, a->u, a->ino, n, SL_MAY_WRITE, "cannot write to the file")))
+		return rc;
 	if ((rc = sl_sql_lease_idle(t, a->ino, "truncate")))
 		return rc;
 	if (a->length == n->length)
@@ -692,8 +700,9 @@ static int concat_op(struct tx *t, void *arg)
 		return rc;
 	if (ta.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND))
 		return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", a->target);
-	if (sl_meta_access(a->u, &ta, SL_MAY_WRITE))
-		return sl_sql_deny(t, "cannot write to the concat target", a->target);
+	if ((rc = sl_sql_may(t, a->u, a->target, &ta, SL_MAY_WRITE,
+			      "cannot write to the concat target")))
+		return rc;
 	if ((rc = sl_sql_lease_idle(t, a->target, "concat to")))
 		return rc;
 	uint64_t off = ta.length;
@@ -703,10 +712,8 @@ static int concat_op(struct tx *t, void *arg)
 		if ((rc = sl_sql_node_get(t, src, true, &sa)))
 			break;
 		/* Hadoop: the sources need READ, and WRITE on their directories (they go away). */
-		if (sl_meta_access(a->u, &sa, SL_MAY_READ)) {
-			rc = sl_sql_deny(t, "cannot read a concat source", src);
+		if ((rc = sl_sql_may(t, a->u, src, &sa, SL_MAY_READ, "cannot read a concat source")))
 			break;
-		}
 		if (sa.flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND)) {
 			rc = sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", src);
 			break;

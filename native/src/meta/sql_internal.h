@@ -17,6 +17,14 @@
 #include "sql_driver.h"
 #include "sql_pool.h"
 
+/* ACL rules this handle read or wrote (sql_acl.c): jfs_acl rows never change. */
+struct acl_cached;
+struct sql_acls {
+	pthread_mutex_t lock;
+	struct acl_cached *e;
+	size_t n, cap;
+};
+
 /* Directory quotas as this handle knows them (sql_quota.c), guarded by lock. */
 struct quota_entry;
 struct dir_parent;
@@ -41,6 +49,7 @@ struct sqlbe {
 	bool claim_table;     /* sluice_block_claim exists (sql_claims.c creates it on first use) */
 	bool token_tables;    /* the delegation token tables exist (sql_tokens.c, dt_setup) */
 	struct sql_quotas quotas;
+	struct sql_acls acls;
 };
 
 /* One attempt of a transaction: the connection it runs on. */
@@ -84,10 +93,11 @@ int sl_sqlq_open(struct tx *t, struct sl_sql_stmt **s, const char *sql, const ch
 
 /* The columns of jfs_node in the order sl_sql_node_row reads them; _N: of a node joined as n. */
 #define NODE_COLS "inode, type, flags, mode, uid, gid, atime, mtime, ctime, atimensec, " \
-	"mtimensec, ctimensec, nlink, length, rdev, parent"
+	"mtimensec, ctimensec, nlink, length, rdev, parent, access_acl_id, default_acl_id"
 #define NODE_COLS_N "n.inode, n.type, n.flags, n.mode, n.uid, n.gid, n.atime, n.mtime, n.ctime, " \
-	"n.atimensec, n.mtimensec, n.ctimensec, n.nlink, n.length, n.rdev, n.parent"
-#define NODE_NCOLS 16
+	"n.atimensec, n.mtimensec, n.ctimensec, n.nlink, n.length, n.rdev, n.parent, " \
+	"n.access_acl_id, n.default_acl_id"
+#define NODE_NCOLS 18
 
 /* sql followed by the driver's FOR UPDATE clause, in the array buf. */
 #define FU(t, buf, sql) sl_sql_fu(t, buf, sizeof(buf), sql)
@@ -315,6 +325,33 @@ int sl_sql_summary(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 int sl_sql_subtree_usage(struct tx *t, sl_ino ino, struct sl_meta_summary *out);
 int sl_sql_unsupported_features(struct sl_meta *m, char *what, size_t what_size,
 				struct sl_err *err);
+
+/* ---- POSIX ACLs (sql_acl.c; slots of sl_meta_sql_backend) ------------------------------------ */
+void sl_sql_acls_init(struct sql_acls *c);
+void sl_sql_acls_free(struct sql_acls *c);
+/* The rule of jfs_acl row id (from the handle's cache, else read in t). */
+int sl_sql_acl_get(struct tx *t, uint32_t id, struct sl_acl *out);
+/* The id of a row holding rule (an existing one, else a new row). */
+int sl_sql_acl_put(struct tx *t, const struct sl_acl *rule, uint32_t *id);
+/* sl_meta_access with node a's ACL read as needed: 0, -EACCES (no message), or the error of
+ * reading the rule. */
+int sl_sql_access(struct tx *t, const struct sl_meta_user *u, const struct sl_attr *a, int mask);
+/* sl_sql_access outside a transaction (the rule read in one of its own if not cached). */
+int sl_sql_access_outside(struct sl_meta *m, const struct sl_meta_user *u,
+			  const struct sl_attr *a, int mask, struct sl_err *err);
+/* The same, saying what u may not do to inode ino (sl_sql_deny) when denied. */
+int sl_sql_may(struct tx *t, const struct sl_meta_user *u, sl_ino ino, const struct sl_attr *a,
+	       int mask, const char *what);
+/* A new inode child (its requested mode in child->mode) in directory parent: with parent's
+ * default ACL, the mode and access ACL it inherits, and a directory the default ACL too. */
+int sl_sql_acl_inherit(struct tx *t, const struct sl_attr *parent, struct sl_attr *child);
+int sl_sql_getfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		   struct sl_attr *attr, struct sl_acl_state *out, struct sl_err *err);
+int sl_sql_setfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+		   enum sl_acl_op op, const struct sl_acl_spec *spec, size_t n,
+		   struct sl_attr *attr, struct sl_err *err);
+int sl_sql_access_check(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int mask,
+			struct sl_err *err);
 
 /* ---- directory quotas (sql_quota.c; slots of sl_meta_sql_backend) ---------------------------- */
 void sl_sql_quotas_init(struct sql_quotas *qs);

@@ -105,9 +105,9 @@ int sl_sql_node_lease_get(struct tx *t, sl_ino ino, struct sl_attr *a, struct sl
 	if (rc == 0)
 		return sl_errf(t->err, -ENOENT, "inode %" PRIu64 " does not exist", ino);
 	sl_sql_node_row(t, s, 0, NULL, a);
-	l->held = !t->d->col_null(s, 16);
-	l->sid = l->held ? (uint64_t)t->d->col_i64(s, 16) : 0;
-	l->gen = l->held ? (uint64_t)t->d->col_i64(s, 17) : 0;
+	l->held = !t->d->col_null(s, NODE_NCOLS);
+	l->sid = l->held ? (uint64_t)t->d->col_i64(s, NODE_NCOLS) : 0;
+	l->gen = l->held ? (uint64_t)t->d->col_i64(s, NODE_NCOLS + 1) : 0;
 	t->d->finalize(s);
 	return 0;
 }

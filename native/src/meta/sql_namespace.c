@@ -194,9 +194,10 @@ int sl_sql_resolve(struct sl_meta *m, const struct sl_meta_user *u, const char *
 				     path_prefix(a.names, i, pbuf, sizeof(pbuf)));
 			goto out;
 		}
-		if (sl_meta_access(u, &a.attrs[i], SL_MAY_EXEC)) {
-			rc = sl_errf(err, -EACCES, "permission denied: cannot search %s",
-				     path_prefix(a.names, i, pbuf, sizeof(pbuf)));
+		if ((rc = sl_sql_access_outside(m, u, &a.attrs[i], SL_MAY_EXEC, err))) {
+			if (rc == -EACCES)
+				rc = sl_errf(err, -EACCES, "permission denied: cannot search %s",
+					     path_prefix(a.names, i, pbuf, sizeof(pbuf)));
 			goto out;
 		}
 	}
@@ -229,7 +230,8 @@ static int lookup_op(struct tx *t, void *arg)
 	struct lookup_arg *a = arg;
 	struct sl_sql_stmt *s;
 	int rc = sl_sqlq_row(t, &s,
-			     "SELECT p.type, p.mode, p.uid, p.gid, e.inode, e.type, " NODE_COLS_N
+			     "SELECT p.type, p.mode, p.uid, p.gid, e.inode, e.type, p.access_acl_id, "
+			     NODE_COLS_N
 			     " FROM jfs_node p LEFT JOIN jfs_edge e "
 			     "ON e.parent = p.inode AND e.name = ? "
 			     "LEFT JOIN jfs_node n ON n.inode = e.inode WHERE p.inode = ?",
@@ -241,19 +243,20 @@ static int lookup_op(struct tx *t, void *arg)
 	struct sl_attr p = {.type = (uint8_t)sl_sql_col_u64(t, s, 0),
 			    .mode = (uint16_t)(sl_sql_col_u64(t, s, 1) & 07777),
 			    .uid = (uint32_t)sl_sql_col_u64(t, s, 2),
-			    .gid = (uint32_t)sl_sql_col_u64(t, s, 3)};
-	bool exists = !t->d->col_null(s, 4), corrupt = t->d->col_null(s, 6);
+			    .gid = (uint32_t)sl_sql_col_u64(t, s, 3),
+			    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 6)};
+	bool exists = !t->d->col_null(s, 4), corrupt = t->d->col_null(s, 7);
 	a->ino = sl_sql_col_u64(t, s, 4);
 	if (exists && !corrupt)
-		sl_sql_node_row(t, s, 6, NULL, &a->attr);
+		sl_sql_node_row(t, s, 7, NULL, &a->attr);
 	else if (exists) /* the entry without its node: report what the entry says */
 		a->attr = (struct sl_attr){.type = (uint8_t)sl_sql_col_u64(t, s, 5),
 					   .parent = a->parent};
 	t->d->finalize(s);
 	if (p.type != SL_TYPE_DIR)
 		return sl_errf(t->err, -ENOTDIR, "inode %" PRIu64 " is not a directory", a->parent);
-	if (sl_meta_access(a->u, &p, SL_MAY_EXEC))
-		return sl_sql_deny(t, "cannot search the directory", a->parent);
+	if ((rc = sl_sql_may(t, a->u, a->parent, &p, SL_MAY_EXEC, "cannot search the directory")))
+		return rc;
 	if (!exists)
 		return sl_errf(t->err, -ENOENT, "'%s' does not exist in directory %" PRIu64, a->name,
 			       a->parent);
@@ -309,11 +312,25 @@ static int setattr_op(struct tx *t, void *arg)
 		return rc;
 	if (n->flags & SL_FLAG_IMMUTABLE)
 		return sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", a->ino);
-	const char *why = sl_meta_setattr_denied(a->u, n, a->set, a->in);
+	struct sl_acl rule;
+	const struct sl_acl *acl = NULL;
+	if (n->access_acl) {
+		if ((rc = sl_sql_acl_get(t, n->access_acl, &rule)))
+			return rc;
+		acl = &rule;
+	}
+	const char *why = sl_meta_setattr_denied(a->u, n, acl, a->set, a->in);
 	if (why)
 		return sl_sql_deny(t, why, a->ino);
-	if (a->set & SL_SET_MODE)
+	if (a->set & SL_SET_MODE) {
 		n->mode = a->in->mode & 07777;
+		if (acl) { /* the bits go to the ACL (its mask for the group's), as juicefs does */
+			sl_acl_set_mode(&rule, n->mode);
+			n->mode = (uint16_t)((n->mode & 07000) | sl_acl_mode(&rule));
+			if ((rc = sl_sql_acl_put(t, &rule, &n->access_acl)))
+				return rc;
+		}
+	}
 	if (a->set & SL_SET_UID)
 		n->uid = a->in->uid;
 	if (a->set & SL_SET_GID)
@@ -325,12 +342,13 @@ static int setattr_op(struct tx *t, void *arg)
 	n->ctime_ns = sl_real_ns();
 	return sl_sqlq_exec(t, NULL,
 			    "UPDATE jfs_node SET mode = ?, uid = ?, gid = ?, atime = ?, "
-			    "atimensec = ?, mtime = ?, mtimensec = ?, ctime = ?, ctimensec = ? "
-			    "WHERE inode = ?",
-			    "iiiiiiiiii", (int64_t)n->mode, (int64_t)n->uid, (int64_t)n->gid,
+			    "atimensec = ?, mtime = ?, mtimensec = ?, ctime = ?, ctimensec = ?, "
+			    "access_acl_id = ? WHERE inode = ?",
+			    "iiiiiiiiiii", (int64_t)n->mode, (int64_t)n->uid, (int64_t)n->gid,
 			    sl_time_us(n->atime_ns), sl_time_nsrem(n->atime_ns),
 			    sl_time_us(n->mtime_ns), sl_time_nsrem(n->mtime_ns),
-			    sl_time_us(n->ctime_ns), sl_time_nsrem(n->ctime_ns), (int64_t)a->ino);
+			    sl_time_us(n->ctime_ns), sl_time_nsrem(n->ctime_ns),
+			    (int64_t)n->access_acl, (int64_t)a->ino);
 }
 
 int sl_sql_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int set,
@@ -352,21 +370,36 @@ static int search_up(struct tx *t, const struct sl_meta_user *u, sl_ino dir, boo
 			      "WITH RECURSIVE up(ino, d) AS (SELECT ?, 0 UNION ALL "
 			      "SELECT n.parent, up.d + 1 FROM jfs_node n JOIN up "
 			      "ON n.inode = up.ino WHERE up.ino <> 1 AND up.d < 1000) "
-			      "SELECT up.ino, n.type, n.mode, n.uid, n.gid FROM up "
+			      "SELECT up.ino, n.type, n.mode, n.uid, n.gid, n.access_acl_id FROM up "
 			      "LEFT JOIN jfs_node n ON n.inode = up.ino",
 			      "i", (int64_t)dir);
+	if (rc)
+		return rc;
 	bool root = false, denied = false;
-	while (!rc && !denied && (rc = t->d->step(s, t->err)) > 0) {
+	struct sl_attr acl_dirs[64]; /* directories with ACLs, checked once the walk is done */
+	size_t nacl = 0;
+	while (!denied && (rc = t->d->step(s, t->err)) > 0) {
 		rc = 0;
 		struct sl_attr d = {.type = (uint8_t)sl_sql_col_u64(t, s, 1),
 				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 2) & 07777),
 				    .uid = (uint32_t)sl_sql_col_u64(t, s, 3),
-				    .gid = (uint32_t)sl_sql_col_u64(t, s, 4)};
-		denied = t->d->col_null(s, 1) || d.type != SL_TYPE_DIR ||
-			 sl_meta_access(u, &d, SL_MAY_EXEC);
+				    .gid = (uint32_t)sl_sql_col_u64(t, s, 4),
+				    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 5)};
+		denied = t->d->col_null(s, 1) || d.type != SL_TYPE_DIR;
+		if (!denied && d.access_acl && nacl < sizeof(acl_dirs) / sizeof(acl_dirs[0]))
+			acl_dirs[nacl++] = d;
+		else if (!denied)
+			denied = sl_meta_access(u, &d, NULL, SL_MAY_EXEC) != 0;
 		root = root || sl_sql_col_u64(t, s, 0) == SL_ROOT_INO;
 	}
 	t->d->finalize(s);
+	for (size_t i = 0; rc >= 0 && !denied && i < nacl; i++) {
+		int arc = sl_sql_access(t, u, &acl_dirs[i], SL_MAY_EXEC);
+		if (arc == -EACCES)
+			denied = true;
+		else if (arc)
+			rc = arc;
+	}
 	*ok = rc >= 0 && root && !denied;
 	return rc < 0 ? rc : 0;
 }
@@ -432,8 +465,9 @@ int sl_sql_readdir_op(struct tx *t, void *arg)
 	if (d.type != SL_TYPE_DIR)
 		return sl_errf(t->err, -ENOTDIR, "inode %" PRIu64 " is not a directory", a->dir);
 	/* Hadoop: listing needs READ_EXECUTE on the directory, as HDFS checks it. */
-	if (sl_meta_access(a->u, &d, SL_MAY_READ | SL_MAY_EXEC))
-		return sl_sql_deny(t, "cannot list the directory", a->dir);
+	if ((rc = sl_sql_may(t, a->u, a->dir, &d, SL_MAY_READ | SL_MAY_EXEC,
+			      "cannot list the directory")))
+		return rc;
 	char sql[512];
 	/* Names are compared and ordered as bytes (BLOB in SQLite, VARBINARY in MySQL). */
 	snprintf(sql, sizeof(sql),

@@ -30,9 +30,10 @@ static int xattr_check(struct tx *t, struct xattr_arg *a, int mask, bool lock)
 {
 	struct sl_attr n;
 	int rc = sl_sql_node_get(t, a->ino, lock, &n);
-	if (!rc && sl_meta_access(a->u, &n, mask))
-		rc = sl_sql_deny(t, mask & SL_MAY_WRITE ? "cannot change extended attributes"
-				 : "cannot read extended attributes", a->ino);
+	if (!rc)
+		rc = sl_sql_may(t, a->u, a->ino, &n, mask, mask & SL_MAY_WRITE
+				? "cannot change extended attributes"
+				: "cannot read extended attributes");
 	if (!rc && (mask & SL_MAY_WRITE) && (n.flags & SL_FLAG_IMMUTABLE))
 		rc = sl_errf(t->err, -EPERM, "inode %" PRIu64 " is immutable", a->ino);
 	return rc;
@@ -254,6 +255,55 @@ int sl_sql_subtree_usage(struct tx *t, sl_ino ino, struct sl_meta_summary *out)
 	return 0;
 }
 
+/* Hadoop: a content summary needs READ_EXECUTE on every directory of the subtree; the distinct
+ * (mode, owner, group, ACL) of its directories are few even in a large tree. */
+static int subtree_readable(struct tx *t, const struct sl_meta_user *u, sl_ino top)
+{
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_open(t, &s, SUBTREE_CTE "SELECT DISTINCT n.mode, n.uid, n.gid, "
+			      "n.access_acl_id FROM tree t JOIN jfs_node n ON n.inode = t.ino", "i",
+			      (int64_t)top);
+	if (rc)
+		return rc;
+	struct sl_attr *acl_dirs = NULL; /* checked once the statement is done */
+	size_t nacl = 0, cap = 0;
+	bool denied = false;
+	while (!denied && (rc = t->d->step(s, t->err)) > 0) {
+		rc = 0;
+		struct sl_attr d = {.type = SL_TYPE_DIR,
+				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 0) & 07777),
+				    .uid = (uint32_t)sl_sql_col_u64(t, s, 1),
+				    .gid = (uint32_t)sl_sql_col_u64(t, s, 2),
+				    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 3)};
+		if (!d.access_acl) {
+			denied = sl_meta_access(u, &d, NULL, SL_MAY_READ | SL_MAY_EXEC) != 0;
+			continue;
+		}
+		if (nacl == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct sl_attr *na = realloc(acl_dirs, cap * sizeof(*na));
+			if (!na) {
+				rc = sl_sql_nomem(t);
+				break;
+			}
+			acl_dirs = na;
+		}
+		acl_dirs[nacl++] = d;
+	}
+	t->d->finalize(s);
+	for (size_t i = 0; rc >= 0 && !denied && i < nacl; i++) {
+		int arc = sl_sql_access(t, u, &acl_dirs[i], SL_MAY_READ | SL_MAY_EXEC);
+		if (arc == -EACCES)
+			denied = true;
+		else if (arc)
+			rc = arc;
+	}
+	free(acl_dirs);
+	if (rc < 0)
+		return rc;
+	return denied ? sl_sql_deny(t, "cannot read a directory in the subtree", top) : 0;
+}
+
 static int summary_op(struct tx *t, void *arg)
 {
 	struct summary_arg *a = arg;
@@ -265,22 +315,7 @@ static int summary_op(struct tx *t, void *arg)
 			return rc;
 		/* Hadoop: a content summary needs READ_EXECUTE on every directory of the subtree;
 		 * the distinct (mode, owner, group) triples are few even in a large tree. */
-		rc = n.type != SL_TYPE_DIR ? 0 :
-			sl_sqlq_open(t, &s, SUBTREE_CTE "SELECT DISTINCT n.mode, n.uid, n.gid FROM "
-				     "tree t JOIN jfs_node n ON n.inode = t.ino", "i",
-				     (int64_t)a->ino);
-		while (!rc && n.type == SL_TYPE_DIR && (rc = t->d->step(s, t->err)) > 0) {
-			struct sl_attr d = {.type = SL_TYPE_DIR,
-					    .mode = (uint16_t)(sl_sql_col_u64(t, s, 0) & 07777),
-					    .uid = (uint32_t)sl_sql_col_u64(t, s, 1),
-					    .gid = (uint32_t)sl_sql_col_u64(t, s, 2)};
-			rc = sl_meta_access(a->u, &d, SL_MAY_READ | SL_MAY_EXEC)
-				? sl_sql_deny(t, "cannot read a directory in the subtree", a->ino)
-				: 0;
-		}
-		if (n.type == SL_TYPE_DIR)
-			t->d->finalize(s);
-		if (rc)
+		if (n.type == SL_TYPE_DIR && (rc = subtree_readable(t, a->u, a->ino)))
 			return rc;
 	}
 	if ((rc = sl_sql_subtree_usage(t, a->ino, &a->out)))

@@ -47,9 +47,10 @@ static int open_existing(sluice_volume *vol, const struct sl_meta_user *mu, cons
 		return sl_errf(err, -EINVAL, "%s is not a regular file", path);
 	int mask = (flags & SLUICE_O_READ ? SL_MAY_READ : 0) |
 		   (flags & SLUICE_O_WRITE ? SL_MAY_WRITE : 0);
-	if (sl_meta_access(mu, attr, mask))
-		return sl_errf(err, -EACCES, "permission denied opening %s for %s", path,
-			       flags & SLUICE_O_WRITE ? "writing" : "reading");
+	if ((rc = sl_meta_may(vol->core.meta, mu, *ino, attr, mask, err)))
+		return rc == -EACCES ? sl_errf(err, -EACCES, "permission denied opening %s for %s",
+					       path, flags & SLUICE_O_WRITE ? "writing" : "reading")
+				     : rc;
 	return 0;
 }
 

@@ -609,7 +609,8 @@ int sluice_opendir(sluice_volume *vol, const sluice_user *u, const char *path, s
 		rc = sl_resolve(vol, &mu, path, true, &d->ino, &attr, err);
 	if (!rc && attr.type != SL_TYPE_DIR)
 		rc = sl_errf(err, -ENOTDIR, "%s is not a directory", path);
-	if (!rc && sl_meta_access(&mu, &attr, SL_MAY_READ))
+	if (!rc && (rc = sl_meta_may(vol->core.meta, &mu, d->ino, &attr, SL_MAY_READ, err)) ==
+		   -EACCES)
 		rc = sl_errf(err, -EACCES, "permission denied listing %s", path);
 	if (rc) {
 		sl_held_user_clear(&d->user);
