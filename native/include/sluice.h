@@ -83,6 +83,7 @@ typedef struct sluice_format_options {
 	 * Set only when the volume is created. */
 	const char *encrypt_rsa_key;
 	const char *encrypt_algo;  /* NULL or "aes256gcm-rsa", "chacha20-rsa" */
+	int enable_acl;            /* POSIX ACLs (juicefs format --enable-acl); cannot be undone */
 } sluice_format_options;
 int sluice_format(const sluice_format_options *o, char *errmsg, size_t errmsg_size);
 
@@ -218,6 +219,36 @@ int sluice_concat(sluice_volume *vol, const sluice_user *u, const char *target,
 int sluice_chmod(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t mode);
 int sluice_chown(sluice_volume *vol, const sluice_user *u, const char *path, const char *owner,
 		 const char *group);
+
+/* ---- POSIX ACLs ----------------------------------------------------------------------------
+ * HDFS's model (Hadoop's AclEntry and its FileSystem calls), kept in JuiceFS's rows so that a
+ * volume's ACLs hold for juicefs clients too. An entry: scope (access or default), type (user,
+ * group, mask, other), a user or group name ("": the owner's, the owning group's, or none), and
+ * rwx bits (4, 2, 1). Only the owner or a superuser changes an ACL; an invalid result fails with
+ * -EINVAL and HDFS's reason, changing nothing. */
+enum sluice_acl_scope { SLUICE_ACL_ACCESS = 0, SLUICE_ACL_DEFAULT = 1 };
+enum sluice_acl_type { SLUICE_ACL_USER = 0, SLUICE_ACL_GROUP = 1, SLUICE_ACL_MASK = 2,
+		       SLUICE_ACL_OTHER = 3 };
+typedef struct sluice_acl_entry {
+	int scope, type;
+	char name[256];
+	unsigned perm;
+} sluice_acl_entry;
+enum sluice_acl_op {
+	SLUICE_ACL_SET,            /* setAcl: replaces each scope the spec has entries of */
+	SLUICE_ACL_MODIFY,         /* modifyAclEntries */
+	SLUICE_ACL_REMOVE_ENTRIES, /* removeAclEntries (perms of the spec ignored) */
+	SLUICE_ACL_REMOVE_DEFAULT, /* removeDefaultAcl (no spec) */
+	SLUICE_ACL_REMOVE,         /* removeAcl (no spec) */
+};
+int sluice_acl_change(sluice_volume *vol, const sluice_user *u, const char *path, int op,
+		      const sluice_acl_entry *spec, size_t n);
+/* getAclStatus: *mode (07777) gets the permission bits (with an extended ACL, the group bits
+ * are its mask), out up to max entries as HDFS lists them: the access ACL's named users, owning
+ * group and named groups when it has more than the permission bits, then every default entry.
+ * Returns the number of entries, which may exceed max (call again with room for them). */
+int sluice_acl_get(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t *mode,
+		   sluice_acl_entry *out, size_t max);
 /* Times in milliseconds since the epoch; -1 leaves that time unchanged. */
 int sluice_utimes(sluice_volume *vol, const sluice_user *u, const char *path, int64_t mtime_ms,
 		  int64_t atime_ms);

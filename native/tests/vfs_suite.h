@@ -646,6 +646,124 @@ static void test_dir_quotas(struct suite *s, sluice_volume *vol)
 	CHECK_RC(sl_meta_quota_delete(vol->core.meta, st.inode, &err), -ENOENT);
 }
 
+/* An ACL entry for a spec: scope, type, name ("" none), perm. */
+static sluice_acl_entry acl_entry(int scope, int type, const char *name, unsigned perm)
+{
+	sluice_acl_entry e = {.scope = scope, .type = type, .perm = perm};
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	return e;
+}
+
+/* Whether getAclStatus of path lists an entry (scope, type, name, perm). */
+static bool acl_lists(sluice_volume *vol, const char *path, int scope, int type,
+		      const char *name, unsigned perm)
+{
+	sluice_acl_entry e[64];
+	uint32_t mode;
+	int n = sluice_acl_get(vol, &su_hdfs, path, &mode, e, 64);
+	for (int i = 0; i < n && i < 64; i++)
+		if (e[i].scope == scope && e[i].type == type && !strcmp(e[i].name, name) &&
+		    e[i].perm == perm)
+			return true;
+	return false;
+}
+
+/* POSIX ACLs by HDFS's rules in JuiceFS's rows: named entries grant access under the mask, only
+ * the owner changes an ACL, chmod moves the mask, a directory's default ACL is inherited (in
+ * place of the umask), invalid ACLs are refused with HDFS's reasons, removeAcl restores the
+ * permission bits. */
+static void test_acls(sluice_volume *vol)
+{
+	uint8_t d[10] = {1};
+	char buf[16];
+	CHECK_RC(sluice_mkdirs(vol, &alice, "/acl/dir", 0700, 0), 0);
+	CHECK_RC(sluice_chmod(vol, &alice, "/acl", 0755), 0);
+	CHECK_RC(write_file(vol, &alice, "/acl/dir/f", d, sizeof(d), 10, 0), 0);
+	CHECK_RC(sluice_chmod(vol, &alice, "/acl/dir/f", 0600), 0);
+	CHECK_RC(tu_get_text(vol, &bob, "/acl/dir/f", buf, sizeof(buf)), -EACCES);
+
+	sluice_acl_entry bob_rx = acl_entry(SLUICE_ACL_ACCESS, SLUICE_ACL_USER, "bob", 5);
+	sluice_acl_entry bob_r = acl_entry(SLUICE_ACL_ACCESS, SLUICE_ACL_USER, "bob", 4);
+	CHECK_RC(sluice_acl_change(vol, &bob, "/acl/dir", SLUICE_ACL_MODIFY, &bob_rx, 1), -EACCES);
+	CHECK_RC(sluice_acl_change(vol, &alice, "/acl/dir", SLUICE_ACL_MODIFY, &bob_rx, 1), 0);
+	CHECK_RC(sluice_acl_change(vol, &alice, "/acl/dir/f", SLUICE_ACL_MODIFY, &bob_r, 1), 0);
+	CHECK_RC(tu_get_text(vol, &bob, "/acl/dir/f", buf, sizeof(buf)), 0);
+	CHECK_RC(write_file(vol, &bob, "/acl/dir/f", d, sizeof(d), 10, SLUICE_O_OVERWRITE), -EACCES);
+	CHECK_RC(write_file(vol, &bob, "/acl/dir/g", d, sizeof(d), 10, 0), -EACCES);
+	sluice_stat st;
+	CHECK_RC(sluice_stat_path(vol, &bob, "/acl/dir/f", &st), 0);
+	CHECK_RC(st.mode & 0777, 0640); /* the group bits show the mask: r, bob's entry */
+	CHECK(acl_lists(vol, "/acl/dir/f", SLUICE_ACL_ACCESS, SLUICE_ACL_USER, "bob", 4));
+	CHECK(acl_lists(vol, "/acl/dir/f", SLUICE_ACL_ACCESS, SLUICE_ACL_GROUP, "", 0));
+	/* chmod sets the mask: group bits 0 leave only the permission bits to decide */
+	CHECK_RC(sluice_chmod(vol, &alice, "/acl/dir/f", 0600), 0);
+	CHECK_RC(tu_get_text(vol, &bob, "/acl/dir/f", buf, sizeof(buf)), -EACCES);
+	CHECK_RC(sluice_chmod(vol, &alice, "/acl/dir/f", 0640), 0);
+	CHECK_RC(tu_get_text(vol, &bob, "/acl/dir/f", buf, sizeof(buf)), 0);
+	/* a mask given explicitly holds even over a named entry's rights */
+	sluice_acl_entry mask0 = acl_entry(SLUICE_ACL_ACCESS, SLUICE_ACL_MASK, "", 0);
+	CHECK_RC(sluice_acl_change(vol, &alice, "/acl/dir/f", SLUICE_ACL_MODIFY, &mask0, 1), 0);
+	CHECK_RC(sluice_stat_path(vol, &alice, "/acl/dir/f", &st), 0);
+	CHECK_RC(st.mode & 0777, 0600);
+	/* removeAclEntries recalculates the mask; removeAcl restores the bits */
+	CHECK_RC(sluice_acl_change(vol, &alice, "/acl/dir/f", SLUICE_ACL_REMOVE_ENTRIES, &bob_r, 1),
+		 0);
+	uint32_t mode;
+	sluice_acl_entry e[64];
+	/* as HDFS: an ACL that had a mask keeps one (recalculated), so group:: stays listed */
+	CHECK_RC(sluice_acl_get(vol, &alice, "/acl/dir/f", &mode, e, 64), 1);
+	CHECK(e[0].type == SLUICE_ACL_GROUP && !e[0].name[0] && e[0].perm == 0);
+	CHECK_RC(sluice_acl_change(vol, &alice, "/acl/dir", SLUICE_ACL_REMOVE, NULL, 0), 0);
+	CHECK_RC(sluice_stat_path(vol, &alice, "/acl/dir", &st), 0);
+	CHECK_RC(st.mode & 0777, 0700);
+	CHECK_RC(sluice_stat_path(vol, &bob, "/acl/dir/f", &st), -EACCES);
+
+	/* default ACLs: inherited by new files (umask not applied) and directories */
+	sluice_acl_entry defs[] = {
+		acl_entry(SLUICE_ACL_DEFAULT, SLUICE_ACL_USER, "bob", 7),
+		acl_entry(SLUICE_ACL_ACCESS, SLUICE_ACL_USER, "bob", 5),
+	};
+	CHECK_RC(sluice_acl_change(vol, &alice, "/acl/dir", SLUICE_ACL_MODIFY, defs, 2), 0);
+	CHECK(acl_lists(vol, "/acl/dir", SLUICE_ACL_DEFAULT, SLUICE_ACL_USER, "bob", 7));
+	CHECK(acl_lists(vol, "/acl/dir", SLUICE_ACL_DEFAULT, SLUICE_ACL_MASK, "", 7));
+	sluice_file *f;
+	REQUIRE(sluice_open(vol, &alice, "/acl/dir/shared", SLUICE_O_CREATE | SLUICE_O_WRITE,
+			    0666, 022, &f) == 0);
+	CHECK_RC(sluice_close(f), 0);
+	CHECK_RC(sluice_stat_path(vol, &alice, "/acl/dir/shared", &st), 0);
+	CHECK_RC(st.mode & 0777, 0660); /* other: the default ACL's, copied from the access ACL */
+	CHECK_RC(sluice_open(vol, &bob, "/acl/dir/shared", SLUICE_O_WRITE, 0, 0, &f), 0);
+	CHECK_RC(sluice_close(f), 0);
+	CHECK_RC(sluice_mkdir(vol, &alice, "/acl/dir/sub", 0755, 022), 0);
+	CHECK(acl_lists(vol, "/acl/dir/sub", SLUICE_ACL_DEFAULT, SLUICE_ACL_USER, "bob", 7));
+	CHECK(acl_lists(vol, "/acl/dir/sub", SLUICE_ACL_ACCESS, SLUICE_ACL_USER, "bob", 7));
+	CHECK_RC(sluice_stat_path(vol, &bob, "/acl/dir/sub", &st), 0); /* bob's r-x under mask */
+	CHECK_RC(sluice_stat_path(vol, &alice, "/acl/dir/sub", &st), 0);
+	CHECK_RC(st.mode & 0777, 0750);
+	CHECK_RC(write_file(vol, &bob, "/acl/dir/sub/bobs", d, sizeof(d), 10, 0), -EACCES);
+	CHECK_RC(sluice_acl_change(vol, &alice, "/acl/dir", SLUICE_ACL_REMOVE_DEFAULT, NULL, 0), 0);
+	CHECK(!acl_lists(vol, "/acl/dir", SLUICE_ACL_DEFAULT, SLUICE_ACL_USER, "bob", 7));
+
+	/* HDFS's refusals */
+	sluice_acl_entry partial = acl_entry(SLUICE_ACL_ACCESS, SLUICE_ACL_USER, "", 7);
+	CHECK_RC(sluice_acl_change(vol, &alice, "/acl/dir/f", SLUICE_ACL_SET, &partial, 1), -EINVAL);
+	CHECK(strstr(sluice_last_error(vol), "the user, group and other entries are required"));
+	sluice_acl_entry deffile = acl_entry(SLUICE_ACL_DEFAULT, SLUICE_ACL_USER, "bob", 7);
+	CHECK_RC(sluice_acl_change(vol, &alice, "/acl/dir/f", SLUICE_ACL_MODIFY, &deffile, 1),
+		 -EINVAL);
+	CHECK(strstr(sluice_last_error(vol), "only directories may have a default ACL"));
+	sluice_acl_entry full[] = {
+		acl_entry(SLUICE_ACL_ACCESS, SLUICE_ACL_USER, "", 6),
+		acl_entry(SLUICE_ACL_ACCESS, SLUICE_ACL_GROUP, "", 4),
+		acl_entry(SLUICE_ACL_ACCESS, SLUICE_ACL_OTHER, "", 4),
+	};
+	CHECK_RC(sluice_acl_change(vol, &alice, "/acl/dir/f", SLUICE_ACL_SET, full, 3), 0);
+	CHECK_RC(sluice_stat_path(vol, &alice, "/acl/dir/f", &st), 0);
+	CHECK_RC(st.mode & 0777, 0644);
+	CHECK_RC(sluice_acl_get(vol, &alice, "/acl/dir/f", &mode, e, 64), 0); /* minimal: none */
+	CHECK_RC(sluice_delete(vol, &alice, "/acl", 1), 0);
+}
+
 static int count_entry(void *arg, const struct sl_dirent_info *e)
 {
 	(void)e;
@@ -1459,6 +1577,7 @@ static void test_leases(struct suite *s, sluice_volume *a)
 
 static int run_suite(struct suite *s)
 {
+	s->fmt.enable_acl = 1;
 	tu_format(&s->fmt);
 	test_bad_input(s);
 	sluice_volume *vol = open_vol(s, NULL, NULL);
@@ -1481,6 +1600,7 @@ static int run_suite(struct suite *s)
 	test_inode_path(vol);
 	test_trash_cleaning(vol);
 	test_dir_quotas(s, vol);
+	test_acls(vol);
 	test_corruption(vol);
 	CHECK_RC(sluice_shutdown(vol), 0);
 	test_delete(s);

@@ -23,7 +23,8 @@ static struct option format_opts[] = {
 	{"trash-days", required_argument, 0, 't'}, {"capacity", required_argument, 0, 'C'},
 	{"inodes", required_argument, 0, 'i'},     {"hash-prefix", no_argument, 0, 'H'},
 	{"force", no_argument, 0, 'f'},            {"encrypt-rsa-key", required_argument, 0, 'e'},
-	{"encrypt-algo", required_argument, 0, 'E'}, {0, 0, 0, 0},
+	{"encrypt-algo", required_argument, 0, 'E'}, {"enable-acl", no_argument, 0, 'A'},
+	{0, 0, 0, 0},
 };
 
 static int parse_num(const char *cmd, const char *what, const char *s, uint64_t max, uint64_t *out)
@@ -58,6 +59,7 @@ int cmd_format(int argc, char **argv)
 		case 'f': o.force = 1; break;
 		case 'e': o.encrypt_rsa_key = optarg; break;
 		case 'E': o.encrypt_algo = optarg; break;
+		case 'A': o.enable_acl = 1; break;
 		case 'B':
 			if (parse_num(cmd, "--block-size", optarg, 1 << 20, &n))
 				return 1;

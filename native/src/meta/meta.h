@@ -466,8 +466,8 @@ struct sl_meta_backend {
 	/* Totals of the subtree under ino (ino itself included), one query where possible. */
 	int (*summary)(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		       struct sl_meta_summary *out, struct sl_err *err);
-	/* Counts of rows that mean the volume uses a feature Sluice does not implement yet
-	 * (ACL rules): the core refuses such volumes. */
+	/* Counts of rows that mean the volume uses a feature Sluice does not implement (ACLs kept
+	 * as extended attributes): the core refuses such volumes. */
 	int (*unsupported_features)(struct sl_meta *m, char *what, size_t what_size,
 				    struct sl_err *err);
 
@@ -878,6 +878,10 @@ int sl_meta_block_claim_end(struct sl_meta *m, uint64_t id, uint32_t indx, uint6
 #define SL_SET_MTIME 16
 /* mknod flags */
 #define SL_MKNOD_REPLACE 1
+/* The creator's umask (0777 bits), in the flags: the mode given is the one asked for, which a
+ * directory's default ACL takes instead of the umask (as HDFS and POSIX do). */
+#define SL_MKNOD_UMASK(umask) ((int)(((umask) & 0777u) << 8))
+#define SL_MKNOD_UMASK_OF(flags) ((uint16_t)(((unsigned)(flags) >> 8) & 0777u))
 /* rename flags */
 #define SL_RENAME_NOREPLACE 1
 #define SL_RENAME_INTO_DIR 2

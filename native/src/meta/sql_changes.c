@@ -196,6 +196,13 @@ static int mknod_op(struct tx *t, void *arg)
 	memset(n, 0, sizeof(*n));
 	n->type = a->type;
 	n->mode = a->mode & 07777;
+	/* a directory's default ACL takes the place of the creator's umask */
+	if (p.default_acl && a->type != SL_TYPE_SYMLINK)
+		rc = sl_sql_acl_inherit(t, &p, n);
+	else
+		n->mode &= (uint16_t)~SL_MKNOD_UMASK_OF(a->flags);
+	if (rc)
+		return rc;
 	n->uid = a->u ? a->u->uid : 0;
 	n->gid = p.gid; /* Hadoop: a new inode takes the group of its directory (BSD rule) */
 	n->flags = p.flags & SL_FLAG_SKIPTRASH;

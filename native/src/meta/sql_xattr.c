@@ -344,18 +344,16 @@ int sl_sql_summary(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 }
 
 struct features_arg {
-	int64_t acls, acl_xattrs, acl_nodes;
+	int64_t acl_xattrs;
 };
 
 static int features_op(struct tx *t, void *arg)
 {
 	struct features_arg *a = arg;
 	static const char *const queries[] = {
-		"SELECT COUNT(*) FROM jfs_acl",
 		"SELECT COUNT(*) FROM jfs_xattr WHERE SUBSTR(name, 1, 16) = 'system.posix_acl'",
-		"SELECT COUNT(*) FROM jfs_node WHERE access_acl_id <> 0 OR default_acl_id <> 0",
 	};
-	int64_t *out[] = {&a->acls, &a->acl_xattrs, &a->acl_nodes};
+	int64_t *out[] = {&a->acl_xattrs};
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		struct sl_sql_stmt *s;
 		int rc = sl_sqlq_row(t, &s, queries[i], "");
@@ -381,9 +379,8 @@ int sl_sql_unsupported_features(struct sl_meta *m, char *what, size_t what_size,
 		int64_t n;
 		const char *desc;
 	} found[] = {
-		{a.acls, "POSIX ACLs (%" PRId64 " rules in jfs_acl)"},
-		{a.acl_nodes, "POSIX ACLs (%" PRId64 " inodes with ACL ids in jfs_node)"},
-		{a.acl_xattrs, "POSIX ACLs (%" PRId64 " system.posix_acl_* rows in jfs_xattr)"},
+		{a.acl_xattrs, "POSIX ACLs kept as extended attributes (%" PRId64
+		 " system.posix_acl_* rows in jfs_xattr)"},
 	};
 	for (size_t i = 0; i < sizeof(found) / sizeof(found[0]); i++) {
 		if (!found[i].n || len + 1 >= what_size)

@@ -238,6 +238,7 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 		f.trash_days = o->trash_days >= 0 ? o->trash_days : 1;
 		f.meta_version = 1;
 		f.dir_stats = true;
+		f.enable_acl = o->enable_acl != 0;
 		snprintf(f.encrypt_algo, sizeof(f.encrypt_algo), "%s",
 			 o->encrypt_algo ? o->encrypt_algo : "aes256gcm-rsa");
 		if (o->encrypt_rsa_key && (rc = load_rsa_key(o->encrypt_rsa_key, &f, &cipher, err)))

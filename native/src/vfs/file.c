@@ -110,12 +110,13 @@ int sluice_open(sluice_volume *vol, const sluice_user *u, const char *path, int 
 				rc = sl_errf(err, -EISDIR, "cannot create a file at /");
 			/* Parent directories get the default directory mode, like Hadoop's create. */
 			if (!rc)
-				rc = sl_mkdirs_user(vol, &mu, parent, (uint16_t)(0777 & ~umask), err);
+				rc = sl_mkdirs_user(vol, &mu, parent, 0777, (uint16_t)umask, err);
 			if (rc)
 				return rc;
 		}
-		rc = sl_create_entry(vol, &mu, path, SL_TYPE_FILE, (uint16_t)(mode & ~umask & 07777),
-				     flags & SLUICE_O_OVERWRITE ? SL_MKNOD_REPLACE : 0, &ino, &attr,
+		rc = sl_create_entry(vol, &mu, path, SL_TYPE_FILE, (uint16_t)(mode & 07777),
+				     (flags & SLUICE_O_OVERWRITE ? SL_MKNOD_REPLACE : 0) |
+				     SL_MKNOD_UMASK(umask), &ino, &attr,
 				     flags & SLUICE_O_WRITE ? &lease : NULL, &leased, err);
 		existed = rc == -EEXIST;
 		if (rc == -EEXIST && !(flags & (SLUICE_O_EXCL | SLUICE_O_OVERWRITE))) {

@@ -188,8 +188,6 @@ int sl_format_parse(const char *text, struct sl_format *f, struct sl_err *err)
 		rc = refuse(err, "storage tiers other than the default one (Tiers)");
 	else if (json_is_true(json_object_get(o, "UserGroupQuota")))
 		rc = refuse(err, "user/group quotas (UserGroupQuota)");
-	else if (f->enable_acl)
-		rc = refuse(err, "POSIX ACLs (EnableACL)");
 	else if ((s = json_string_value(json_object_get(o, "RangerRestUrl"))) && *s)
 		rc = refuse(err, "Apache Ranger authorization (RangerRestUrl)");
 	else if (json_is_true(json_object_get(o, "ChangeLog")))
@@ -305,8 +303,10 @@ int sl_format_dump(const struct sl_format *f, char **out, struct sl_err *err)
 		json_object_del(o, "KeyEncrypted");
 	json_object_set_new(o, "TrashDays", json_integer(f->trash_days));
 	json_object_set_new(o, "MetaVersion", json_integer(f->meta_version ? f->meta_version : 1));
-	if (!json_object_get(o, "MinClientVersion"))
-		set_str(o, "MinClientVersion", "1.1.0-A", false);
+	/* juicefs clients before 1.2 would ignore ACLs: the volume keeps them out */
+	const char *minv = json_string_value(json_object_get(o, "MinClientVersion"));
+	if (!minv || (f->enable_acl && !strcmp(minv, "1.1.0-A")))
+		set_str(o, "MinClientVersion", f->enable_acl ? "1.2.0-A" : "1.1.0-A", false);
 	json_object_set_new(o, "DirStats", json_boolean(f->dir_stats));
 	json_object_set_new(o, "EnableACL", json_boolean(f->enable_acl));
 	*out = json_dumps(o, JSON_INDENT(0) | JSON_PRESERVE_ORDER);

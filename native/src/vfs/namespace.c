@@ -231,12 +231,13 @@ int sluice_mkdir(sluice_volume *vol, const sluice_user *u, const char *path, uin
 	sl_vol_user(&vol->core, u, &mu);
 	sl_ino ino;
 	struct sl_attr attr;
-	return sl_create_entry(vol, &mu, path, SL_TYPE_DIR, (uint16_t)(mode & ~umask & 07777), 0,
+	return sl_create_entry(vol, &mu, path, SL_TYPE_DIR, (uint16_t)(mode & 07777),
+			       SL_MKNOD_UMASK(umask),
 			       &ino, &attr, NULL, NULL, err);
 }
 
 int sl_mkdirs_user(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
-		   uint16_t mode, struct sl_err *err)
+		   uint16_t mode, uint16_t umask, struct sl_err *err)
 {
 	struct sl_volume_core *v = &vol->core;
 	char norm[PATH_MAX];
@@ -262,8 +263,8 @@ int sl_mkdirs_user(sluice_volume *vol, const struct sl_meta_user *mu, const char
 		rc = sl_meta_lookup(v->meta, mu, ino, c, &child, &attr, err);
 		if (rc == -ENOENT) {
 			struct sl_removed none = {0};
-			rc = sl_meta_mknod(v->meta, mu, ino, c, SL_TYPE_DIR, mode, 0, NULL,
-					   &child, &attr, &none, err);
+			rc = sl_meta_mknod(v->meta, mu, ino, c, SL_TYPE_DIR, mode,
+					   SL_MKNOD_UMASK(umask), NULL, &child, &attr, &none, err);
 			if (rc == -EEXIST) /* created concurrently by someone else */
 				rc = sl_meta_lookup(v->meta, mu, ino, c, &child, &attr, err);
 		}
@@ -286,7 +287,8 @@ int sluice_mkdirs(sluice_volume *vol, const sluice_user *u, const char *path, ui
 {
 	struct sl_meta_user mu;
 	sl_vol_user(&vol->core, u, &mu);
-	return sl_mkdirs_user(vol, &mu, path, (uint16_t)(mode & ~umask & 07777), sl_vol_err(vol));
+	return sl_mkdirs_user(vol, &mu, path, (uint16_t)(mode & 07777), (uint16_t)umask,
+			      sl_vol_err(vol));
 }
 
 /* SLUICE_RENAME_INTO_DIR through a gateway older than it: the destination looked up first, then
@@ -543,6 +545,76 @@ int sluice_chown(sluice_volume *vol, const sluice_user *u, const char *path, con
 	if (!set)
 		return 0;
 	return set_attr(vol, u, path, set, &in);
+}
+
+/* ---- ACLs ------------------------------------------------------------------------------------ */
+
+int sluice_acl_change(sluice_volume *vol, const sluice_user *u, const char *path, int op,
+		      const sluice_acl_entry *spec, size_t n)
+{
+	struct sl_err *err = sl_vol_err(vol);
+	if (op < SLUICE_ACL_SET || op > SLUICE_ACL_REMOVE || (n && !spec))
+		return sl_errf(err, -EINVAL, "invalid ACL operation %d", op);
+	if (n > SL_ACL_MAX_ENTRIES)
+		return sl_errf(err, -EINVAL, "Invalid ACL: ACL spec has %zu entries, which exceeds "
+			       "maximum of %d.", n, SL_ACL_MAX_ENTRIES);
+	struct sl_acl_spec s[SL_ACL_MAX_ENTRIES];
+	for (size_t i = 0; i < n; i++) {
+		const sluice_acl_entry *e = &spec[i];
+		if (e->scope < 0 || e->scope > SLUICE_ACL_DEFAULT || e->type < 0 ||
+		    e->type > SLUICE_ACL_OTHER || e->perm > 7)
+			return sl_errf(err, -EINVAL, "invalid ACL entry %zu (scope %d, type %d, "
+				       "perm %u)", i, e->scope, e->type, e->perm);
+		bool named = e->name[0] != 0;
+		uint32_t id = !named ? 0 : e->type == SLUICE_ACL_USER
+			? sl_idmap_uid(vol->core.ids, e->name) : sl_idmap_gid(vol->core.ids, e->name);
+		s[i] = (struct sl_acl_spec){.scope = (uint8_t)e->scope, .type = (uint8_t)e->type,
+					    .named = named, .id = id, .perm = (uint16_t)e->perm};
+	}
+	if (!vol->core.format.enable_acl)
+		return sl_errf(err, -ENOTSUP, "ACLs are off on volume %s: juicefs config META-URL "
+			       "--enable-acl turns them on (juicefs clients before 1.2 then stay "
+			       "out)", vol->core.format.name);
+	struct path_call c;
+	int rc = path_begin(vol, u, path, true, WRITES, &c);
+	if (!rc)
+		rc = sl_meta_setfacl(vol->core.meta, &c.mu, c.ino, (enum sl_acl_op)op, s, n, &c.attr,
+				     c.err);
+	return rc;
+}
+
+int sluice_acl_get(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t *mode,
+		   sluice_acl_entry *out, size_t max)
+{
+	struct path_call c;
+	int rc = path_begin(vol, u, path, true, READS, &c);
+	struct sl_acl_state st;
+	if (!rc)
+		rc = sl_meta_getfacl(vol->core.meta, &c.mu, c.ino, &c.attr, &st, c.err);
+	if (rc)
+		return rc;
+	*mode = st.mode;
+	struct sl_acl_spec all[SL_ACL_MAX_LIST];
+	size_t n = sl_acl_list(&st, all), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct sl_acl_spec *e = &all[i];
+		/* HDFS lists the access ACL's user::, mask:: and other:: as permission bits, and
+		 * its group:: only when the ACL has more than those */
+		if (e->scope == SL_ACL_ACCESS &&
+		    (!st.has_access || e->type == SL_ACL_MASK || e->type == SL_ACL_OTHER ||
+		     (e->type == SL_ACL_USER && !e->named)))
+			continue;
+		if (k < max) {
+			sluice_acl_entry *o = &out[k];
+			*o = (sluice_acl_entry){.scope = e->scope, .type = e->type, .perm = e->perm};
+			if (e->named && e->type == SL_ACL_USER)
+				sl_idmap_user_name(vol->core.ids, e->id, o->name, sizeof(o->name));
+			else if (e->named)
+				sl_idmap_group_name(vol->core.ids, e->id, o->name, sizeof(o->name));
+		}
+		k++;
+	}
+	return (int)k;
 }
 
 int sluice_utimes(sluice_volume *vol, const sluice_user *u, const char *path, int64_t mtime_ms,

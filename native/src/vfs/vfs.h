@@ -339,14 +339,15 @@ int sl_path_split(const char *path, char *parent, size_t psize, const char **nam
 
 /* ---- namespace helpers shared with file.c (namespace.c) ------------------------------------ */
 void sl_fill_stat(struct sl_volume_core *v, sl_ino ino, const struct sl_attr *a, sluice_stat *st);
-/* Creates a file or directory at path (parent must exist); flags: SL_MKNOD_REPLACE. With lease
+/* Creates a file or directory at path (parent must exist) with mode as asked for; flags:
+ * SL_MKNOD_REPLACE and the caller's SL_MKNOD_UMASK. With lease
  * (a file's output stream), the stream's lease is taken in the same transaction where the
  * volume uses leases and the backend can (*leased says whether it was). */
 int sl_create_entry(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
 		    uint8_t type, uint16_t mode, int flags, sl_ino *ino, struct sl_attr *attr,
 		    struct sl_meta_lease *lease, bool *leased, struct sl_err *err);
 int sl_mkdirs_user(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
-		   uint16_t mode, struct sl_err *err);
+		   uint16_t mode, uint16_t umask, struct sl_err *err);
 /* Resolves path, following a final symlink if follow. */
 int sl_resolve(sluice_volume *vol, const struct sl_meta_user *mu, const char *path, bool follow,
 	       sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
