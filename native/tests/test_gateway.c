@@ -206,6 +206,41 @@ static void test_quotas(struct sl_gateway *gw)
 	sluice_shutdown(alice);
 }
 
+/* ACLs through the gateway: set, read and enforced there (the client asks the gateway about an
+ * inode whose ACL decides). */
+static void test_acls(void)
+{
+	char msg[512], buf[64];
+	sluice_volume *alice = client("alice", NULL, msg, sizeof(msg));
+	sluice_volume *bob = client("bob", NULL, msg, sizeof(msg));
+	REQUIRE(alice && bob);
+	CHECK_RC(sluice_mkdir(alice, NULL, "/alice-acl", 0700, 0), 0);
+	CHECK_RC(tu_put_text(alice, NULL, "/alice-acl/f", "for bob", 0600), 0);
+	CHECK_RC(tu_get_text(bob, NULL, "/alice-acl/f", buf, sizeof(buf)), -EACCES);
+	sluice_acl_entry spec[] = {
+		{.scope = SLUICE_ACL_ACCESS, .type = SLUICE_ACL_USER, .name = "bob", .perm = 5},
+		{.scope = SLUICE_ACL_DEFAULT, .type = SLUICE_ACL_USER, .name = "bob", .perm = 4},
+	};
+	CHECK_RC(sluice_acl_change(bob, NULL, "/alice-acl", SLUICE_ACL_MODIFY, spec, 2), -EACCES);
+	CHECK_RC(sluice_acl_change(alice, NULL, "/alice-acl", SLUICE_ACL_MODIFY, spec, 2), 0);
+	spec[0].perm = 4;
+	CHECK_RC(sluice_acl_change(alice, NULL, "/alice-acl/f", SLUICE_ACL_MODIFY, spec, 1), 0);
+	CHECK_RC(tu_get_text(bob, NULL, "/alice-acl/f", buf, sizeof(buf)), 0);
+	CHECK(!strcmp(buf, "for bob"));
+	CHECK_RC(tu_put_text(bob, NULL, "/alice-acl/g", "no", 0644), -EACCES);
+	sluice_acl_entry e[16];
+	uint32_t mode;
+	CHECK_RC(sluice_acl_get(bob, NULL, "/alice-acl", &mode, e, 16), 7); /* bob, group; 5 default */
+	CHECK(e[0].type == SLUICE_ACL_USER && !strcmp(e[0].name, "bob") && e[0].perm == 5);
+	CHECK_RC(mode & 0777, 0750);
+	/* inherited: a file alice makes there is readable by bob */
+	CHECK_RC(tu_put_text(alice, NULL, "/alice-acl/new", "inherited", 0640), 0);
+	CHECK_RC(tu_get_text(bob, NULL, "/alice-acl/new", buf, sizeof(buf)), 0);
+	CHECK_RC(sluice_delete(alice, NULL, "/alice-acl", 1), 0);
+	sluice_shutdown(alice);
+	sluice_shutdown(bob);
+}
+
 static void test_refusals(void)
 {
 	char msg[512];
@@ -700,7 +735,7 @@ int main(void)
 	snprintf(rcache, sizeof(rcache), "%s/rcache", dir);
 	char msg[1024];
 	sluice_format_options fo = {.meta_url = meta, .name = "gwvol", .storage = "file",
-				    .bucket = bucket, .trash_days = 0};
+				    .bucket = bucket, .trash_days = 0, .enable_acl = 1};
 	REQUIRE(sluice_format(&fo, msg, sizeof(msg)) == 0);
 
 	sluice_kv conf[] = {
@@ -733,6 +768,7 @@ int main(void)
 	test_users();
 	test_recursive_delete();
 	test_quotas(s.gw);
+	test_acls();
 	test_inode_requests(s.gw);
 	test_leases(s.gw);
 	test_protection();

@@ -247,12 +247,13 @@ static void test_layouts_by_hand(void)
 	sl_wbuf_free(&w);
 
 	/* GETATTR's result: u8 type, u8 flags, u16 mode, u32 uid, u32 gid, i64 atime, mtime,
-	 * ctime (ns), u32 nlink, u64 length, u32 rdev, u64 parent */
+	 * ctime (ns), u32 nlink, u64 length, u32 rdev, u64 parent, u32 access and default ACL */
 	sl_w_attr(&w, &(struct sl_attr){.type = 1, .flags = 2, .mode = 0644, .uid = 1000, .gid = 100,
 					.atime_ns = 1, .mtime_ns = 2, .ctime_ns = -1, .nlink = 1,
-					.length = 4096, .rdev = 0, .parent = 7});
+					.length = 4096, .rdev = 0, .parent = 7, .access_acl = 3});
 	CHECK(holds(&w, "01 02 01a4 000003e8 00000064 | 0000000000000001 0000000000000002 "
-			"ffffffffffffffff | 00000001 0000000000001000 00000000 0000000000000007"));
+			"ffffffffffffffff | 00000001 0000000000001000 00000000 0000000000000007 "
+			"00000003 00000000"));
 	sl_wbuf_free(&w);
 
 	/* WRITE_CHUNK: u64 ino, u32 indx, the slice (u32 pos, u64 id, u32 size, u32 off, u32 len),
@@ -292,7 +293,7 @@ static void test_layouts_by_hand(void)
 	sl_w_made(&w, &(struct sl_rpc_made){.ino = 9, .replaced = {.ino = 5, .length = 10}});
 	CHECK(holds(&w, "0000000000000009 | 00 00 0000 00000000 00000000 0000000000000000 "
 			"0000000000000000 0000000000000000 00000000 0000000000000000 00000000 "
-			"0000000000000000 | 0000000000000005 000000000000000a 00"));
+			"0000000000000000 00000000 00000000 | 0000000000000005 000000000000000a 00"));
 	sl_wbuf_free(&w);
 
 	/* a WRITE_CHUNKS record: str acting, WRITE_CHUNK's arguments, bool leased [lease] */

@@ -826,6 +826,43 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			sl_w_crc(&q->out, &res);
 		return rc;
 	}
+	case SL_OP_GETFACL: {
+		struct sl_rpc_inode a;
+		if ((rc = inode_args(q, op, &a)))
+			return rc;
+		struct sl_acl_state st;
+		if ((rc = sl_meta_getfacl(m, u, a.ino, &attr, &st, err)))
+			return rc;
+		uint8_t access[SL_ACL_RULE_BYTES], def[SL_ACL_RULE_BYTES];
+		struct sl_rpc_facl res = {.attr = attr, .mode = st.mode,
+					  .has_access = st.has_access,
+					  .has_default = st.has_default, .access = access,
+					  .def = def};
+		res.access_len = st.has_access ? sl_acl_encode(&st.access, access) : 0;
+		res.def_len = st.has_default ? sl_acl_encode(&st.def, def) : 0;
+		sl_w_facl(&q->out, &res);
+		return 0;
+	}
+	case SL_OP_SETFACL: {
+		struct sl_rpc_setfacl a;
+		ARGS(setfacl, a);
+		struct sl_acl_spec spec[SL_ACL_MAX_ENTRIES];
+		size_t n;
+		if (!sl_acl_spec_decode(a.spec, a.spec_len, spec, SL_ACL_MAX_ENTRIES, &n))
+			return sl_errf(err, -EINVAL, "a malformed ACL spec");
+		if ((rc = reach(q, a.ino)))
+			return rc;
+		if (!(rc = sl_meta_setfacl(m, u, a.ino, (enum sl_acl_op)a.op, spec, n, &attr, err)))
+			sl_w_attr(&q->out, &attr);
+		return rc;
+	}
+	case SL_OP_ACCESS: {
+		struct sl_rpc_access a;
+		ARGS(access, a);
+		if ((rc = reach(q, a.ino)) || (rc = sl_meta_getattr(m, u, a.ino, &attr, err)))
+			return rc;
+		return sl_meta_may(m, u, a.ino, &attr, (int)a.mask, err);
+	}
 	default:
 		return sl_errf(err, -ENOSYS, "unknown operation %u", op);
 	}

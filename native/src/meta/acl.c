@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static uint32_t get32(const uint8_t *p);
+
 void sl_acl_init(struct sl_acl *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -60,11 +62,90 @@ bool sl_acl_decode_entries(const uint8_t *buf, size_t len, struct sl_acl_entry *
 		return false;
 	*n = (uint32_t)(len / SL_ACL_ENTRY_BYTES);
 	for (uint32_t i = 0; i < *n; i++, buf += SL_ACL_ENTRY_BYTES) {
-		e[i].id = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 |
-			  buf[3];
+		e[i].id = get32(buf);
 		e[i].perm = (uint16_t)(buf[4] << 8 | buf[5]);
 	}
 	qsort(e, *n, sizeof(*e), by_id);
+	return true;
+}
+
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+size_t sl_acl_encode(const struct sl_acl *a, uint8_t *out)
+{
+	uint8_t *p = out;
+	const uint16_t base[] = {a->owner, a->group, a->mask, a->other};
+	for (int i = 0; i < 4; i++, p += 2) {
+		p[0] = (uint8_t)(base[i] >> 8);
+		p[1] = (uint8_t)base[i];
+	}
+	p = put32(p, a->nusers);
+	sl_acl_encode_entries(a->users, a->nusers, p);
+	p += a->nusers * SL_ACL_ENTRY_BYTES;
+	p = put32(p, a->ngroups);
+	sl_acl_encode_entries(a->groups, a->ngroups, p);
+	p += a->ngroups * SL_ACL_ENTRY_BYTES;
+	return (size_t)(p - out);
+}
+
+bool sl_acl_decode(const uint8_t *buf, size_t len, struct sl_acl *a)
+{
+	sl_acl_init(a);
+	if (len < 12)
+		return false;
+	a->owner = (uint16_t)(buf[0] << 8 | buf[1]);
+	a->group = (uint16_t)(buf[2] << 8 | buf[3]);
+	a->mask = (uint16_t)(buf[4] << 8 | buf[5]);
+	a->other = (uint16_t)(buf[6] << 8 | buf[7]);
+	size_t off = 8;
+	for (int k = 0; k < 2; k++) {
+		if (len - off < 4)
+			return false;
+		uint32_t n = get32(buf + off);
+		off += 4;
+		if (n > SL_ACL_MAX_NAMED || (len - off) / SL_ACL_ENTRY_BYTES < n)
+			return false;
+		size_t bytes = (size_t)n * SL_ACL_ENTRY_BYTES;
+		if (!sl_acl_decode_entries(buf + off, bytes, k ? a->groups : a->users,
+					   k ? &a->ngroups : &a->nusers))
+			return false;
+		off += bytes;
+	}
+	return off == len;
+}
+
+void sl_acl_spec_encode(const struct sl_acl_spec *s, size_t n, uint8_t *out)
+{
+	for (size_t i = 0; i < n; i++, out += SL_ACL_SPEC_BYTES) {
+		out[0] = s[i].scope;
+		out[1] = s[i].type;
+		out[2] = s[i].named;
+		out[3] = (uint8_t)s[i].perm;
+		put32(out + 4, s[i].id);
+	}
+}
+
+bool sl_acl_spec_decode(const uint8_t *buf, size_t len, struct sl_acl_spec *s, size_t max,
+			size_t *n)
+{
+	if (len % SL_ACL_SPEC_BYTES || len / SL_ACL_SPEC_BYTES > max)
+		return false;
+	*n = len / SL_ACL_SPEC_BYTES;
+	for (size_t i = 0; i < *n; i++, buf += SL_ACL_SPEC_BYTES)
+		s[i] = (struct sl_acl_spec){.scope = buf[0], .type = buf[1], .named = buf[2] != 0,
+					    .perm = buf[3], .id = get32(buf + 4)};
 	return true;
 }
 

@@ -66,6 +66,17 @@ void sl_acl_encode_entries(const struct sl_acl_entry *e, uint32_t n, uint8_t *ou
 /* Reads a column written by sl_acl_encode_entries (or juicefs) into e (at most SL_ACL_MAX_NAMED,
  * sorted by id); false if its length is not a multiple of 6 or it has more entries. */
 bool sl_acl_decode_entries(const uint8_t *buf, size_t len, struct sl_acl_entry *e, uint32_t *n);
+/* A whole rule as juicefs's Rule.Encode writes it (owner, group, mask, other as u16, then each
+ * kind's count as u32 and its entries), big-endian: at most SL_ACL_RULE_BYTES. */
+#define SL_ACL_RULE_BYTES (16 + 2 * SL_ACL_MAX_NAMED * SL_ACL_ENTRY_BYTES)
+size_t sl_acl_encode(const struct sl_acl *a, uint8_t *out);
+bool sl_acl_decode(const uint8_t *buf, size_t len, struct sl_acl *a);
+/* An HDFS-form entry on the wire: scope, type, named, perm (u8 each), id (u32), 8 bytes. */
+#define SL_ACL_SPEC_BYTES 8
+void sl_acl_spec_encode(const struct sl_acl_spec *s, size_t n, uint8_t *out);
+/* false if len is not n whole entries (n at most max) */
+bool sl_acl_spec_decode(const uint8_t *buf, size_t len, struct sl_acl_spec *s, size_t max,
+			size_t *n);
 /* The permission bits a rule shows (juicefs's GetMode): owner, mask (group when minimal),
  * other. */
 uint16_t sl_acl_mode(const struct sl_acl *a);

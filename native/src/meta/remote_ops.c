@@ -260,6 +260,55 @@ static int remote_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_in
 	return take_attr(&c, sl_remote_invoke(m, &c, err), out, err);
 }
 
+static int remote_getfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  struct sl_attr *attr, struct sl_acl_state *out, struct sl_err *err)
+{
+	struct call c;
+	sl_remote_begin(&c, SL_OP_GETFACL, u);
+	sl_w_inode(&c.req, &(struct sl_rpc_inode){.ino = ino});
+	int rc = sl_remote_invoke(m, &c, err);
+	struct sl_rpc_facl res = {0};
+	if (!rc && sl_r_facl(&c.r, &res))
+		rc = sl_errf(err, -ENOMEM, "out of memory");
+	if (!rc) {
+		memset(out, 0, sizeof(*out));
+		*attr = res.attr;
+		out->mode = res.mode;
+		out->has_access = res.has_access;
+		out->has_default = res.has_default;
+		if ((res.has_access && !sl_acl_decode(res.access, res.access_len, &out->access)) ||
+		    (res.has_default && !sl_acl_decode(res.def, res.def_len, &out->def)))
+			rc = sl_errf(err, -EPROTO, "the gateway sent a malformed ACL");
+	}
+	return sl_remote_finish(&c, rc, err);
+}
+
+static int remote_setfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
+			  enum sl_acl_op op, const struct sl_acl_spec *spec, size_t n,
+			  struct sl_attr *attr, struct sl_err *err)
+{
+	if (n > SL_ACL_MAX_ENTRIES)
+		return sl_errf(err, -EINVAL, "Invalid ACL: ACL spec has %zu entries, which exceeds "
+			       "maximum of %d.", n, SL_ACL_MAX_ENTRIES);
+	uint8_t buf[SL_ACL_MAX_ENTRIES * SL_ACL_SPEC_BYTES];
+	sl_acl_spec_encode(spec, n, buf);
+	struct call c;
+	sl_remote_begin(&c, SL_OP_SETFACL, u);
+	sl_w_setfacl(&c.req, &(struct sl_rpc_setfacl){.ino = ino, .op = (uint32_t)op, .spec = buf,
+						     .spec_len = n * SL_ACL_SPEC_BYTES});
+	struct sl_attr ignored;
+	return take_attr(&c, sl_remote_invoke(m, &c, err), attr ? attr : &ignored, err);
+}
+
+static int remote_access(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, int mask,
+			 struct sl_err *err)
+{
+	struct call c;
+	sl_remote_begin(&c, SL_OP_ACCESS, u);
+	sl_w_access(&c.req, &(struct sl_rpc_access){.ino = ino, .mask = (uint32_t)mask});
+	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
+}
+
 /* mknod reports the existing entry with -EEXIST, so its results follow any status. */
 static int remote_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 			const char *name, uint8_t type, uint16_t mode, int flags, const char *target,
@@ -863,6 +912,9 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.listxattr = remote_listxattr,
 	.removexattr = remote_removexattr,
 	.summary = remote_summary,
+	.getfacl = remote_getfacl,
+	.setfacl = remote_setfacl,
+	.access = remote_access,
 	.unsupported_features = remote_unsupported_features,
 	.issue_token = remote_issue_token,
 	.renew_token = remote_renew_token,

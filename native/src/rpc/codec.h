@@ -47,7 +47,8 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 
 #define SL_FIELDS_attr(F)                                                                       \
 	F(u8, type) F(u8, flags) F(u16, mode) F(u32, uid) F(u32, gid) F(i64, atime_ns)            \
-	F(i64, mtime_ns) F(i64, ctime_ns) F(u32, nlink) F(u64, length) F(u32, rdev) F(u64, parent)
+	F(i64, mtime_ns) F(i64, ctime_ns) F(u32, nlink) F(u64, length) F(u32, rdev) F(u64, parent) \
+	F(u32, access_acl) F(u32, default_acl)
 #define SL_FIELDS_slice(F) F(u32, pos) F(u64, id) F(u32, size) F(u32, off) F(u32, len)
 /* What an unlink, a rename or a mknod replaced; the gateway deletes its data itself, so it
  * always sends data_pending false. */
@@ -133,6 +134,11 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 #define SL_FIELDS_lease_recover(F) F(u64, ino) F(bool, recover)
 #define SL_FIELDS_closed(F) F(bool, closed)
 #define SL_FIELDS_crc(F) F(u32, crc)
+#define SL_FIELDS_facl(F)                                                                       \
+	F(rec, attr, attr) F(u16, mode) F(bool, has_access) F(bool, has_default)                 \
+	F(bytes, access, SL_RPC_MAX_ACL) F(bytes, def, SL_RPC_MAX_ACL)
+#define SL_FIELDS_setfacl(F) F(u64, ino) F(u32, op) F(bytes, spec, SL_RPC_MAX_ACL)
+#define SL_FIELDS_access(F) F(u64, ino) F(u32, mask)
 
 #define SL_RPC_LAYOUTS(L)                                                                       \
 	L(count) L(text) L(setting_name) L(setting) L(new_session) L(refresh_session)            \
@@ -141,7 +147,7 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 	L(write_chunk) L(chunk_write) L(inode_length) L(concat) L(compact_chunk) L(xattr)        \
 	L(setxattr) L(xattr_value) L(features) L(presign) L(url) L(renewer) L(issued_token)      \
 	L(token) L(expiry) L(lease_acquire) L(generation) L(lease_release) L(lease_recover)      \
-	L(closed) L(crc)
+	L(closed) L(crc) L(facl) L(setfacl) L(access)
 
 /* ---- the operations ----------------------------------------------------------------------- *
  * X(op, args, each arg record, results, each result record): after a count layout, count
@@ -187,7 +193,10 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 	X(LEASE_RECOVER, lease_recover, none, closed, none)                                       \
 	X(INODE_PATH, inode, none, path, none)                                                    \
 	X(FILE_CRC, inode_length, none, crc, none)                                                \
-	X(WRITE_CHUNKS, count, chunk_write, none, attr)
+	X(WRITE_CHUNKS, count, chunk_write, none, attr)                                           \
+	X(GETFACL, inode, none, facl, none)                                                       \
+	X(SETFACL, setfacl, none, attr, none)                                                     \
+	X(ACCESS, access, none, none, none)
 
 /* ---- what a field list expands to ---------------------------------------------------------- *
  * M: the struct member; W: appends it from s to w; R: reads it from r into s (rc: -ENOMEM);

@@ -76,6 +76,11 @@ enum sl_rpc_op {
 	 * preceded by the record's acting user (str, empty: the caller) and followed by bool leased
 	 * [u64 sid, u64 gen] -> n attrs; one transaction, all or nothing. */
 	SL_OP_WRITE_CHUNKS = 40,
+	/* POSIX ACLs (meta.h getfacl, setfacl, access): rules as juicefs encodes them, HDFS-form
+	 * entries 8 bytes each (acl.h) */
+	SL_OP_GETFACL = 41,      /* u64 ino -> attr, u16 mode, bool, bool, access rule, default */
+	SL_OP_SETFACL = 42,      /* u64 ino, u32 op, entries -> attr */
+	SL_OP_ACCESS = 43,       /* u64 ino, u32 mask */
 	SL_OP_MAX
 };
 
@@ -88,6 +93,7 @@ enum sl_rpc_op {
 #define SL_RPC_MAX_LIST 4096     /* directory entries per readdir call */
 #define SL_RPC_MAX_CONCAT 4096
 #define SL_RPC_MAX_BATCH 1024 /* records of one WRITE_CHUNKS */
+#define SL_RPC_MAX_ACL 1024   /* an encoded ACL rule or spec */
 #define SL_RPC_MAX_JSON (1u << 20)
 #define SL_RPC_MAX_KEY 1024      /* an object key (S3's limit) */
 #define SL_RPC_MAX_URL 16383     /* a presigned URL (object/presign.h SL_PRESIGN_URL_MAX - 1) */
