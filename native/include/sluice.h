@@ -134,6 +134,7 @@ typedef struct sluice_stat {
 	uint64_t block_size; /* logical block size for split planning */
 	int64_t mtime_ns;    /* mtime in nanoseconds: with inode and length, what changes when the
 			      * content does (etags, PathHandle content checks) */
+	int has_acl;         /* an access or default ACL (sluice_acl_get) */
 } sluice_stat;
 
 int sluice_stat_path(sluice_volume *vol, const sluice_user *u, const char *path, sluice_stat *st);

@@ -123,6 +123,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved)
 		{&sj.st_group, "group", "Ljava/lang/String;"},
 		{&sj.st_block_size, "blockSize", "J"},
 		{&sj.st_mtime_ns, "mtimeNs", "J"},
+		{&sj.st_has_acl, "hasAcl", "Z"},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		*fields[i].slot = (*env)->GetFieldID(env, sj.stat_cls, fields[i].name, fields[i].sig);
@@ -466,6 +467,7 @@ int sj_fill_stat(JNIEnv *env, jobject obj, const sluice_stat *st, jstring name, 
 	(*env)->SetObjectField(env, obj, sj.st_group, grp);
 	(*env)->SetLongField(env, obj, sj.st_block_size, (jlong)st->block_size);
 	(*env)->SetLongField(env, obj, sj.st_mtime_ns, st->mtime_ns);
+	(*env)->SetBooleanField(env, obj, sj.st_has_acl, st->has_acl ? JNI_TRUE : JNI_FALSE);
 	rc = 0;
 out:
 	if (own && own != owner)

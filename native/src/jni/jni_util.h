@@ -16,7 +16,7 @@ struct sj_cache {
 	jclass stat_cls;
 	jmethodID stat_ctor;
 	jfieldID st_name, st_inode, st_type, st_mode, st_nlink, st_length, st_mtime, st_atime,
-		st_ctime, st_owner, st_group, st_block_size, st_mtime_ns;
+		st_ctime, st_owner, st_group, st_block_size, st_mtime_ns, st_has_acl;
 	jclass string_cls;
 	/* always present (java.*) */
 	jclass ioe, fnfe, eofe, iae, ioobe, npe, uoe, oome;

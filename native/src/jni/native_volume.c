@@ -779,3 +779,130 @@ JNIEXPORT void JNICALL JNAME(removexattr)(JNIEnv *env, jclass cls, jlong vol, js
 	}
 	sj_call_end(&c);
 }
+
+/* ---- ACLs: entries in Hadoop's AclEntry text ([default:]user|group|mask|other:[name][:rwx]) */
+
+static const char *const acl_types[] = {"user", "group", "mask", "other"};
+
+/* Parses one entry; perm optional (removeAclEntries' spec). false if malformed. */
+static bool acl_parse(const char *s, sluice_acl_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (!strncmp(s, "default:", 8)) {
+		e->scope = SLUICE_ACL_DEFAULT;
+		s += 8;
+	}
+	const char *c1 = strchr(s, ':');
+	if (!c1)
+		return false;
+	e->type = -1;
+	for (int t = 0; t < 4; t++)
+		if ((size_t)(c1 - s) == strlen(acl_types[t]) && !strncmp(s, acl_types[t], c1 - s))
+			e->type = t;
+	const char *name = c1 + 1, *c2 = strchr(name, ':');
+	size_t nlen = c2 ? (size_t)(c2 - name) : strlen(name);
+	if (e->type < 0 || nlen >= sizeof(e->name))
+		return false;
+	memcpy(e->name, name, nlen);
+	const char *p = c2 ? c2 + 1 : "";
+	if (!*p) /* no permission: an entry of removeAclEntries' spec */
+		return true;
+	if (strlen(p) != 3)
+		return false;
+	static const char bits[] = "rwx";
+	for (int i = 0; i < 3; i++) {
+		if (p[i] == bits[i])
+			e->perm |= 4u >> i;
+		else if (p[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+JNIEXPORT void JNICALL JNAME(aclChange)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					jobjectArray groups, jstring path, jint op,
+					jobjectArray spec)
+{
+	(void)cls;
+	struct call c;
+	if (sj_call_begin(env, vol, user, groups, path, &c))
+		return;
+	jsize n = spec ? (*env)->GetArrayLength(env, spec) : 0;
+	sluice_acl_entry *e = n ? calloc((size_t)n, sizeof(*e)) : NULL;
+	if (n && !e) {
+		sj_throwf(env, sj.oome, "out of memory");
+		goto out;
+	}
+	for (jsize i = 0; i < n; i++) {
+		jstring js = (jstring)(*env)->GetObjectArrayElement(env, spec, i);
+		char *s = sj_utf8(env, js, "ACL entry");
+		(*env)->DeleteLocalRef(env, js);
+		if (!s)
+			goto out;
+		bool ok = acl_parse(s, &e[i]);
+		if (!ok)
+			sj_throwf(env, sj.iae, "Invalid ACL entry: %s", s);
+		free(s);
+		if (!ok)
+			goto out;
+	}
+	int rc = sluice_acl_change(VOL(vol), sj_user_ptr(&c.user), c.path, (int)op, e, (size_t)n);
+	if (rc < 0)
+		sj_throw_vol(env, VOL(vol), rc, c.path);
+out:
+	free(e);
+	sj_call_end(&c);
+}
+
+/* {permission bits in octal, then each entry of getAclStatus in AclEntry's text} */
+JNIEXPORT jobjectArray JNICALL JNAME(getAcl)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					     jobjectArray groups, jstring path)
+{
+	(void)cls;
+	struct call c;
+	jobjectArray r = NULL;
+	if (sj_call_begin(env, vol, user, groups, path, &c))
+		return NULL;
+	size_t max = 2 * (2 * 32 + 4);
+	sluice_acl_entry *e = calloc(max, sizeof(*e));
+	if (!e) {
+		sj_throwf(env, sj.oome, "out of memory");
+		goto out;
+	}
+	uint32_t mode = 0;
+	int n = sluice_acl_get(VOL(vol), sj_user_ptr(&c.user), c.path, &mode, e, max);
+	if (n < 0) {
+		sj_throw_vol(env, VOL(vol), n, c.path);
+		goto out;
+	}
+	if ((size_t)n > max)
+		n = (int)max;
+	r = (*env)->NewObjectArray(env, n + 1, sj.string_cls, NULL);
+	for (int i = -1; r && i < n; i++) {
+		char text[320];
+		if (i < 0) {
+			snprintf(text, sizeof(text), "%o", mode);
+		} else {
+			static const char bits[] = "rwx";
+			char p[4];
+			for (int b = 0; b < 3; b++)
+				p[b] = e[i].perm & (4u >> b) ? bits[b] : '-';
+			p[3] = 0;
+			snprintf(text, sizeof(text), "%s%s:%s:%s",
+				 e[i].scope == SLUICE_ACL_DEFAULT ? "default:" : "",
+				 acl_types[e[i].type & 3], e[i].name, p);
+		}
+		jstring s = sj_string(env, text);
+		if (!s) {
+			(*env)->DeleteLocalRef(env, r);
+			r = NULL;
+			break;
+		}
+		(*env)->SetObjectArrayElement(env, r, i + 1, s);
+		(*env)->DeleteLocalRef(env, s);
+	}
+out:
+	free(e);
+	sj_call_end(&c);
+	return r;
+}

@@ -33,6 +33,7 @@ void sl_fill_stat(struct sl_volume_core *v, sl_ino ino, const struct sl_attr *a,
 	st->length = a->type == SL_TYPE_DIR ? 0 : a->length;
 	st->mtime_ms = a->mtime_ns / 1000000;
 	st->mtime_ns = a->mtime_ns;
+	st->has_acl = a->access_acl || a->default_acl;
 	st->atime_ms = a->atime_ns / 1000000;
 	st->ctime_ms = a->ctime_ns / 1000000;
 	st->uid = a->uid;

@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options.OpenFileOptions;
+import org.apache.hadoop.fs.permission.FsCreateModes;
+import org.apache.hadoop.fs.permission.FsPermission;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -203,6 +205,25 @@ final class HadoopCompat {
    * Whether the class loads (with its superclasses and interfaces) through the loader of
    * neighbour, without initialising it.
    */
+  private static final boolean CREATE_MODES =
+      present("org.apache.hadoop.fs.permission.FsCreateModes", FileSystem.class);
+
+  /**
+   * The permission asked for before the umask, where FileSystem.create passed it with the masked
+   * one (FsCreateModes, Hadoop 3): a directory's default ACL takes the place of the umask, as
+   * HDFS's NameNode does with it. Null otherwise.
+   */
+  static FsPermission unmaskedOf(FsPermission p) {
+    return CREATE_MODES && p != null ? CreateModes.unmasked(p) : null;
+  }
+
+  /** Loaded only where FsCreateModes exists. */
+  private static final class CreateModes {
+    static FsPermission unmasked(FsPermission p) {
+      return p instanceof FsCreateModes ? ((FsCreateModes) p).getUnmasked() : null;
+    }
+  }
+
   private static boolean present(String className, Class<?> neighbour) {
     try {
       Class.forName(className, false, neighbour.getClassLoader());

@@ -19,6 +19,7 @@ public class SluiceFileStatus extends FileStatus {
 
   private final long inode;
   private final long mtimeNs;
+  private final boolean acl;
 
   protected SluiceFileStatus(NativeStat st, long defaultBlockSize, Path qualified) {
     super(st.isDirectory() ? 0 : st.length, st.isDirectory(), 1,
@@ -26,6 +27,13 @@ public class SluiceFileStatus extends FileStatus {
         new FsPermission((short) (st.mode & 01777)), st.owner, st.group, qualified);
     this.inode = st.inode;
     this.mtimeNs = st.mtimeNs;
+    this.acl = st.hasAcl;
+  }
+
+  /** Whether the file has an ACL (FsShell's ls shows a '+', getfacl asks for it). */
+  @Override
+  public boolean hasAcl() {
+    return acl;
   }
 
   /** The inode number (JuiceFS's), which stays with the file across renames. */

@@ -43,6 +43,8 @@ import org.apache.hadoop.fs.PathIsDirectoryException;
 import org.apache.hadoop.fs.PathIsNotEmptyDirectoryException;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.fs.XAttrSetFlag;
+import org.apache.hadoop.fs.permission.AclEntry;
+import org.apache.hadoop.fs.permission.AclStatus;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.io.MD5Hash;
 import org.apache.hadoop.io.Text;
@@ -378,8 +380,9 @@ public class SluiceFileSystem210 extends FileSystem {
   private FSDataOutputStream openForWrite(Path f, int flags, FsPermission permission,
       int umask) throws IOException {
     String p = pathOf(f);
+    FsPermission unmasked = HadoopCompat.unmaskedOf(permission);
     int mode = permission == null ? FsPermission.getFileDefault().toShort()
-        : permission.toShort();
+        : unmasked != null ? unmasked.toShort() : permission.toShort();
     countWrite((flags & NativeVolume.O_CREATE) != 0 ? SluiceStatistic.OP_CREATE
         : SluiceStatistic.OP_APPEND);
     return withVolume(v -> {
@@ -985,6 +988,68 @@ public class SluiceFileSystem210 extends FileSystem {
       NativeVolume.chmod(v, user, groups, p, permission.toShort() & 07777);
       return null;
     });
+  }
+
+  // ---- ACLs (HDFS's model; the volume must have them on: sluice format --enable-acl or
+  // juicefs config --enable-acl) ---------------------------------------------------------------
+
+  private static final int ACL_SET = 0;
+  private static final int ACL_MODIFY = 1;
+  private static final int ACL_REMOVE_ENTRIES = 2;
+  private static final int ACL_REMOVE_DEFAULT = 3;
+  private static final int ACL_REMOVE = 4;
+
+  private void aclChange(Path f, int op, List<AclEntry> spec) throws IOException {
+    String p = pathOf(f);
+    String[] entries = new String[spec == null ? 0 : spec.size()];
+    for (int i = 0; i < entries.length; i++) {
+      entries[i] = spec.get(i).toString();
+    }
+    statistics.incrementWriteOps(1);
+    withVolume(v -> {
+      NativeVolume.aclChange(v, user, groups, p, op, entries);
+      return null;
+    });
+  }
+
+  @Override
+  public void setAcl(Path f, List<AclEntry> aclSpec) throws IOException {
+    aclChange(f, ACL_SET, aclSpec);
+  }
+
+  @Override
+  public void modifyAclEntries(Path f, List<AclEntry> aclSpec) throws IOException {
+    aclChange(f, ACL_MODIFY, aclSpec);
+  }
+
+  @Override
+  public void removeAclEntries(Path f, List<AclEntry> aclSpec) throws IOException {
+    aclChange(f, ACL_REMOVE_ENTRIES, aclSpec);
+  }
+
+  @Override
+  public void removeDefaultAcl(Path f) throws IOException {
+    aclChange(f, ACL_REMOVE_DEFAULT, null);
+  }
+
+  @Override
+  public void removeAcl(Path f) throws IOException {
+    aclChange(f, ACL_REMOVE, null);
+  }
+
+  @Override
+  public AclStatus getAclStatus(Path f) throws IOException {
+    String p = pathOf(f);
+    statistics.incrementReadOps(1);
+    FileStatus st = getFileStatus(f);
+    String[] r = withVolume(v -> NativeVolume.getAcl(v, user, groups, p));
+    FsPermission perm = new FsPermission((short) Integer.parseInt(r[0], 8));
+    List<AclEntry> entries = new ArrayList<>(r.length - 1);
+    for (int i = 1; i < r.length; i++) {
+      entries.add(AclEntry.parseAclEntry(r[i], true));
+    }
+    return new AclStatus.Builder().owner(st.getOwner()).group(st.getGroup())
+        .stickyBit(perm.getStickyBit()).setPermission(perm).addEntries(entries).build();
   }
 
   @Override

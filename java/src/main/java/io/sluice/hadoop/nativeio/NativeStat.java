@@ -25,6 +25,8 @@ public final class NativeStat {
   public long blockSize;
   /** mtime in nanoseconds: with inode and length, what changes when the content does. */
   public long mtimeNs;
+  /** An access or default ACL. */
+  public boolean hasAcl;
 
   public boolean isDirectory() {
     return type == TYPE_DIR;

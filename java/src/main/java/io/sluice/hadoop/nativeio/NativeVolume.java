@@ -120,6 +120,17 @@ public final class NativeVolume {
   public static native String readlink(long vol, String user, String[] groups, String path)
       throws IOException;
 
+  /**
+   * Changes path's ACL: op 0 setAcl, 1 modifyAclEntries, 2 removeAclEntries, 3 removeDefaultAcl,
+   * 4 removeAcl; spec in AclEntry's text form ("default:user:bob:r-x").
+   */
+  public static native void aclChange(long vol, String user, String[] groups, String path,
+      int op, String[] spec) throws IOException;
+
+  /** {permission bits in octal, then getAclStatus's entries in AclEntry's text form} */
+  public static native String[] getAcl(long vol, String user, String[] groups, String path)
+      throws IOException;
+
   /** {length, files, directories, space, space quota, inode quota}; a quota of -1: none */
   public static native long[] summary(long vol, String user, String[] groups, String path)
       throws IOException;
