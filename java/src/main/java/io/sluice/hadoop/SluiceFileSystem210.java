@@ -376,19 +376,31 @@ public class SluiceFileSystem210 extends FileSystem {
     return openForWrite(f, flags, permission, umask());
   }
 
+  /**
+   * The mode and umask the native create takes: the permission asked for and the umask, which a
+   * directory's default ACL replaces. Where Hadoop passed both the masked and the unmasked
+   * permission (FsCreateModes), the unmasked one and the bits the mask took away.
+   */
+  private static int[] modeAndUmask(FsPermission permission, FsPermission dflt, int umask) {
+    FsPermission unmasked = HadoopCompat.unmaskedOf(permission);
+    if (unmasked != null) {
+      return new int[] {unmasked.toShort() & 07777,
+          unmasked.toShort() & ~permission.toShort() & 0777};
+    }
+    return new int[] {(permission == null ? dflt : permission).toShort() & 07777, umask};
+  }
+
   /** umask: 0 when the permission is already absolute (FileContext applied its own umask). */
   private FSDataOutputStream openForWrite(Path f, int flags, FsPermission permission,
       int umask) throws IOException {
     String p = pathOf(f);
-    FsPermission unmasked = HadoopCompat.unmaskedOf(permission);
-    int mode = permission == null ? FsPermission.getFileDefault().toShort()
-        : unmasked != null ? unmasked.toShort() : permission.toShort();
+    int[] mu = modeAndUmask(permission, FsPermission.getFileDefault(), umask);
     countWrite((flags & NativeVolume.O_CREATE) != 0 ? SluiceStatistic.OP_CREATE
         : SluiceStatistic.OP_APPEND);
     return withVolume(v -> {
       long file;
       try {
-        file = NativeVolume.open(v, user, groups, p, flags, mode & 07777, umask);
+        file = NativeVolume.open(v, user, groups, p, flags, mu[0], mu[1]);
       } catch (PathIsDirectoryException e) {
         if ((flags & NativeVolume.O_CREATE) == 0) {
           throw e;
@@ -557,11 +569,10 @@ public class SluiceFileSystem210 extends FileSystem {
       return;
     }
     String p = pathOf(f);
-    int mode = (absolutePermission == null ? FsPermission.getDirDefault()
-        : absolutePermission).toShort();
+    int[] mu = modeAndUmask(absolutePermission, FsPermission.getDirDefault(), 0);
     countWrite(SluiceStatistic.OP_MKDIRS);
     withVolume(v -> {
-      NativeVolume.mkdir(v, user, groups, p, mode & 07777, 0);
+      NativeVolume.mkdir(v, user, groups, p, mu[0], mu[1]);
       return null;
     });
   }
@@ -580,11 +591,11 @@ public class SluiceFileSystem210 extends FileSystem {
 
   private void mkdirs(Path f, FsPermission permission, int umask) throws IOException {
     String p = pathOf(f);
-    int mode = (permission == null ? FsPermission.getDirDefault() : permission).toShort();
+    int[] mu = modeAndUmask(permission, FsPermission.getDirDefault(), umask);
     countWrite(SluiceStatistic.OP_MKDIRS);
     withVolume(v -> {
       try {
-        NativeVolume.mkdirs(v, user, groups, p, mode & 07777, umask);
+        NativeVolume.mkdirs(v, user, groups, p, mu[0], mu[1]);
         return null;
       } catch (FileAlreadyExistsException | ParentNotDirectoryException e) {
         throw explainMkdirs(v, p, f, e);

@@ -487,11 +487,13 @@ public class TestNativeVolume {
     writeFile("/sum/a", new byte[1000]);
     writeFile("/sum/sub/b", new byte[5000]);
     long[] s = NativeVolume.summary(vol, null, null, "/sum");
-    assertEquals(4, s.length);
+    assertEquals(6, s.length);
     assertEquals(6000, s[0]);
     assertEquals(2, s[1]);
     assertEquals(2, s[2]);
     assertTrue(s[3] >= 6000);
+    assertEquals(-1, s[4]); // no quota
+    assertEquals(-1, s[5]);
 
     long[] fs = NativeVolume.statfs(vol);
     assertEquals(5, fs.length);
