@@ -250,6 +250,11 @@ int sluice_acl_change(sluice_volume *vol, const sluice_user *u, const char *path
  * Returns the number of entries, which may exceed max (call again with room for them). */
 int sluice_acl_get(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t *mode,
 		   sluice_acl_entry *out, size_t max);
+/* An entry in Hadoop's text form, "[default:]user|group|mask|other:[name][:rwx]" (without the
+ * permission: an entry of a removal spec, perm 0): 0 or -EINVAL. */
+int sluice_acl_parse(const char *text, sluice_acl_entry *e);
+/* The text form of an entry, with its permission ("default:user:bob:r-x"). */
+void sluice_acl_format(const sluice_acl_entry *e, char *buf, size_t size);
 /* Times in milliseconds since the epoch; -1 leaves that time unchanged. */
 int sluice_utimes(sluice_volume *vol, const sluice_user *u, const char *path, int64_t mtime_ms,
 		  int64_t atime_ms);

@@ -1,6 +1,7 @@
 /*
- * files.c - the file commands of `sluice` (ls, mkdir, put, get, cat, mv, rm): thin wrappers over
- * the public API, for operators and for scripts that check a volume without Hadoop.
+ * files.c - the file commands of `sluice` (ls, mkdir, put, get, cat, mv, rm, getfacl, setfacl):
+ * thin wrappers over the public API, for operators and for scripts that check a volume without
+ * Hadoop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,11 +95,84 @@ static int do_get(sluice_volume *vol, const char *path, int outfd, const char *c
 	return rc;
 }
 
+/* getfacl as `hadoop fs -getfacl` prints it */
+static int do_getfacl(sluice_volume *vol, const char *path)
+{
+	sluice_stat st;
+	sluice_acl_entry e[136];
+	uint32_t mode;
+	int n;
+	if (sluice_stat_path(vol, NULL, path, &st) ||
+	    (n = sluice_acl_get(vol, NULL, path, &mode, e, 136)) < 0)
+		return cli_fail("getfacl", "%s", sluice_last_error(vol));
+	printf("# file: %s\n# owner: %s\n# group: %s\n", path, st.owner, st.group);
+	/* the access entries HDFS keeps in the permission bits, around the listed ones */
+	sluice_acl_entry user = {.type = SLUICE_ACL_USER, .perm = (mode >> 6) & 7};
+	sluice_acl_entry other = {.type = SLUICE_ACL_OTHER, .perm = mode & 7};
+	sluice_acl_entry group = {.type = SLUICE_ACL_GROUP, .perm = (mode >> 3) & 7};
+	sluice_acl_entry mask = {.type = SLUICE_ACL_MASK, .perm = (mode >> 3) & 7};
+	char text[320];
+	sluice_acl_format(&user, text, sizeof(text));
+	printf("%s\n", text);
+	bool extended = false;
+	for (int i = 0; i < n && i < 136; i++)
+		extended |= e[i].scope == SLUICE_ACL_ACCESS;
+	if (!extended) {
+		sluice_acl_format(&group, text, sizeof(text));
+		printf("%s\n", text);
+	}
+	for (int i = 0; i < n && i < 136 && e[i].scope == SLUICE_ACL_ACCESS; i++) {
+		sluice_acl_format(&e[i], text, sizeof(text));
+		printf("%s\n", text);
+	}
+	if (extended) {
+		sluice_acl_format(&mask, text, sizeof(text));
+		printf("%s\n", text);
+	}
+	sluice_acl_format(&other, text, sizeof(text));
+	printf("%s\n", text);
+	for (int i = 0; i < n && i < 136; i++) {
+		if (e[i].scope != SLUICE_ACL_DEFAULT)
+			continue;
+		sluice_acl_format(&e[i], text, sizeof(text));
+		printf("%s\n", text);
+	}
+	return 0;
+}
+
+/* setfacl as `hadoop fs -setfacl`: -m SPEC, -x SPEC, --set SPEC, -b, -k; SPEC comma-separated */
+static int do_setfacl(sluice_volume *vol, const char *how, const char *spec, const char *path)
+{
+	int op = !strcmp(how, "-m") ? SLUICE_ACL_MODIFY : !strcmp(how, "-x")
+		? SLUICE_ACL_REMOVE_ENTRIES : !strcmp(how, "--set") ? SLUICE_ACL_SET
+		: !strcmp(how, "-b") ? SLUICE_ACL_REMOVE : SLUICE_ACL_REMOVE_DEFAULT;
+	sluice_acl_entry e[32];
+	size_t n = 0;
+	char *copy = spec ? strdup(spec) : NULL;
+	if (spec && !copy)
+		return cli_fail("setfacl", "out of memory");
+	char *save = NULL;
+	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+		if (n == 32 || sluice_acl_parse(t, &e[n])) {
+			int rc = cli_fail("setfacl", n == 32 ? "more than 32 ACL entries"
+					  : "invalid ACL entry '%s'", t);
+			free(copy);
+			return rc;
+		}
+		n++;
+	}
+	free(copy);
+	if (sluice_acl_change(vol, NULL, path, op, e, n))
+		return cli_fail("setfacl", "%s", sluice_last_error(vol));
+	return 0;
+}
+
 int cmd_files(const char *cmd, int argc, char **argv)
 {
 	char **opts = calloc((size_t)argc + 1, sizeof(char *));
 	char **args = calloc((size_t)argc + 1, sizeof(char *));
 	int nopts = 0, nargs = 0, recursive = 0, rc = 0;
+	const char *acl_how = NULL, *acl_spec = NULL;
 	if (!opts || !args) {
 		rc = cli_fail(cmd, "out of memory");
 		goto out;
@@ -108,11 +182,18 @@ int cmd_files(const char *cmd, int argc, char **argv)
 			opts[nopts++] = argv[++i];
 		else if (!strcmp(argv[i], "-r") && !strcmp(cmd, "rm"))
 			recursive = 1;
+		else if (!strcmp(cmd, "setfacl") && !acl_how &&
+			 (!strcmp(argv[i], "-m") || !strcmp(argv[i], "-x") ||
+			  !strcmp(argv[i], "--set")) && i + 1 < argc)
+			acl_how = argv[i], acl_spec = argv[++i];
+		else if (!strcmp(cmd, "setfacl") && !acl_how &&
+			 (!strcmp(argv[i], "-b") || !strcmp(argv[i], "-k")))
+			acl_how = argv[i];
 		else
 			args[nargs++] = argv[i];
 	}
 	int need = !strcmp(cmd, "put") || !strcmp(cmd, "get") || !strcmp(cmd, "mv") ? 3 : 2;
-	if (nargs != need) {
+	if (nargs != need || (!strcmp(cmd, "setfacl") && !acl_how)) {
 		rc = cli_fail(cmd, "wrong number of arguments (see sluice help)");
 		goto out;
 	}
@@ -141,6 +222,10 @@ int cmd_files(const char *cmd, int argc, char **argv)
 		if (sluice_rename(vol, NULL, args[1], args[2],
 				  SLUICE_RENAME_NOREPLACE | SLUICE_RENAME_INTO_DIR))
 			rc = cli_fail(cmd, "%s", sluice_last_error(vol));
+	} else if (!strcmp(cmd, "getfacl")) {
+		rc = do_getfacl(vol, args[1]);
+	} else if (!strcmp(cmd, "setfacl")) {
+		rc = do_setfacl(vol, acl_how, acl_spec, args[1]);
 	} else if (!strcmp(cmd, "rm")) {
 		if (sluice_delete(vol, NULL, args[1], recursive))
 			rc = cli_fail(cmd, "%s", sluice_last_error(vol));

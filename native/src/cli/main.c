@@ -38,6 +38,9 @@ static void usage(FILE *out)
 		"  cat META-URL PATH               print a file\n"
 		"  mv META-URL SRC DST             rename\n"
 		"  rm [-r] META-URL PATH           delete\n"
+		"  getfacl META-URL PATH           a path's ACL, as hadoop fs -getfacl\n"
+		"  setfacl META-URL -m|-x|--set SPEC|-b|-k PATH\n"
+		"                                  change it, as hadoop fs -setfacl\n"
 		"  warmup [-p N] META-URL PATH...  read files (directories recursively) into the disk\n"
 		"                                  cache (needs -o cache-dir=DIR); N files at a time\n"
 		"\n"
@@ -158,7 +161,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "cache-server"))
 		return cmd_cache_server(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||
-	    !strcmp(cmd, "get") || !strcmp(cmd, "cat") || !strcmp(cmd, "mv") || !strcmp(cmd, "rm"))
+	    !strcmp(cmd, "get") || !strcmp(cmd, "cat") || !strcmp(cmd, "mv") || !strcmp(cmd, "rm") ||
+	    !strcmp(cmd, "getfacl") || !strcmp(cmd, "setfacl"))
 		return cmd_files(cmd, argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s'\n\n", cmd);
 	usage(stderr);

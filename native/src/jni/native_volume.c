@@ -782,43 +782,6 @@ JNIEXPORT void JNICALL JNAME(removexattr)(JNIEnv *env, jclass cls, jlong vol, js
 
 /* ---- ACLs: entries in Hadoop's AclEntry text ([default:]user|group|mask|other:[name][:rwx]) */
 
-static const char *const acl_types[] = {"user", "group", "mask", "other"};
-
-/* Parses one entry; perm optional (removeAclEntries' spec). false if malformed. */
-static bool acl_parse(const char *s, sluice_acl_entry *e)
-{
-	memset(e, 0, sizeof(*e));
-	if (!strncmp(s, "default:", 8)) {
-		e->scope = SLUICE_ACL_DEFAULT;
-		s += 8;
-	}
-	const char *c1 = strchr(s, ':');
-	if (!c1)
-		return false;
-	e->type = -1;
-	for (int t = 0; t < 4; t++)
-		if ((size_t)(c1 - s) == strlen(acl_types[t]) && !strncmp(s, acl_types[t], c1 - s))
-			e->type = t;
-	const char *name = c1 + 1, *c2 = strchr(name, ':');
-	size_t nlen = c2 ? (size_t)(c2 - name) : strlen(name);
-	if (e->type < 0 || nlen >= sizeof(e->name))
-		return false;
-	memcpy(e->name, name, nlen);
-	const char *p = c2 ? c2 + 1 : "";
-	if (!*p) /* no permission: an entry of removeAclEntries' spec */
-		return true;
-	if (strlen(p) != 3)
-		return false;
-	static const char bits[] = "rwx";
-	for (int i = 0; i < 3; i++) {
-		if (p[i] == bits[i])
-			e->perm |= 4u >> i;
-		else if (p[i] != '-')
-			return false;
-	}
-	return true;
-}
-
 JNIEXPORT void JNICALL JNAME(aclChange)(JNIEnv *env, jclass cls, jlong vol, jstring user,
 					jobjectArray groups, jstring path, jint op,
 					jobjectArray spec)
@@ -839,7 +802,7 @@ JNIEXPORT void JNICALL JNAME(aclChange)(JNIEnv *env, jclass cls, jlong vol, jstr
 		(*env)->DeleteLocalRef(env, js);
 		if (!s)
 			goto out;
-		bool ok = acl_parse(s, &e[i]);
+		bool ok = sluice_acl_parse(s, &e[i]) == 0;
 		if (!ok)
 			sj_throwf(env, sj.iae, "Invalid ACL entry: %s", s);
 		free(s);
@@ -880,18 +843,10 @@ JNIEXPORT jobjectArray JNICALL JNAME(getAcl)(JNIEnv *env, jclass cls, jlong vol,
 	r = (*env)->NewObjectArray(env, n + 1, sj.string_cls, NULL);
 	for (int i = -1; r && i < n; i++) {
 		char text[320];
-		if (i < 0) {
+		if (i < 0)
 			snprintf(text, sizeof(text), "%o", mode);
-		} else {
-			static const char bits[] = "rwx";
-			char p[4];
-			for (int b = 0; b < 3; b++)
-				p[b] = e[i].perm & (4u >> b) ? bits[b] : '-';
-			p[3] = 0;
-			snprintf(text, sizeof(text), "%s%s:%s:%s",
-				 e[i].scope == SLUICE_ACL_DEFAULT ? "default:" : "",
-				 acl_types[e[i].type & 3], e[i].name, p);
-		}
+		else
+			sluice_acl_format(&e[i], text, sizeof(text));
 		jstring s = sj_string(env, text);
 		if (!s) {
 			(*env)->DeleteLocalRef(env, r);

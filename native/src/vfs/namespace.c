@@ -550,6 +550,53 @@ int sluice_chown(sluice_volume *vol, const sluice_user *u, const char *path, con
 
 /* ---- ACLs ------------------------------------------------------------------------------------ */
 
+static const char *const acl_types[] = {"user", "group", "mask", "other"};
+
+int sluice_acl_parse(const char *s, sluice_acl_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (!strncmp(s, "default:", 8)) {
+		e->scope = SLUICE_ACL_DEFAULT;
+		s += 8;
+	}
+	const char *c1 = strchr(s, ':');
+	if (!c1)
+		return -EINVAL;
+	e->type = -1;
+	for (int t = 0; t < 4; t++)
+		if ((size_t)(c1 - s) == strlen(acl_types[t]) && !strncmp(s, acl_types[t], c1 - s))
+			e->type = t;
+	const char *name = c1 + 1, *c2 = strchr(name, ':');
+	size_t nlen = c2 ? (size_t)(c2 - name) : strlen(name);
+	if (e->type < 0 || nlen >= sizeof(e->name))
+		return -EINVAL;
+	memcpy(e->name, name, nlen);
+	const char *p = c2 ? c2 + 1 : "";
+	if (!*p) /* no permission: an entry of a removal spec */
+		return 0;
+	if (strlen(p) != 3)
+		return -EINVAL;
+	static const char bits[] = "rwx";
+	for (int i = 0; i < 3; i++) {
+		if (p[i] == bits[i])
+			e->perm |= 4u >> i;
+		else if (p[i] != '-')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+void sluice_acl_format(const sluice_acl_entry *e, char *buf, size_t size)
+{
+	char p[4];
+	static const char bits[] = "rwx";
+	for (int b = 0; b < 3; b++)
+		p[b] = e->perm & (4u >> b) ? bits[b] : '-';
+	p[3] = 0;
+	snprintf(buf, size, "%s%s:%s:%s", e->scope == SLUICE_ACL_DEFAULT ? "default:" : "",
+		 acl_types[e->type & 3], e->name, p);
+}
+
 int sluice_acl_change(sluice_volume *vol, const sluice_user *u, const char *path, int op,
 		      const sluice_acl_entry *spec, size_t n)
 {
