@@ -5,7 +5,7 @@
 # same both ways for encrypted volumes (RSA key with and without a passphrase, aes256gcm-rsa and
 # chacha20-rsa), and each client refuses the other's volume without the passphrase; a volume using
 # a feature Sluice lacks (Ranger) is refused with a clear message; a directory quota set by
-# either client holds for both; a file written through libhdfs
+# either client holds for both; ACLs Sluice sets are juicefs's and the reverse (dump/load); a file written through libhdfs
 # (libsluice-hdfs.so, the build's hdfs_copy) reads back identical through juicefs. On sqlite3+file
 # and on MariaDB+S3 (the servers tests/run.sh started).
 #   usage: tests/interop/juicefs.sh PATH-TO-sluice
@@ -166,6 +166,41 @@ quotas_both_ways() { # META: a directory quota set by either client holds for bo
   echo "ok: directory quotas hold both ways"
 }
 
+acls_both_ways() { # META: ACLs Sluice sets are juicefs's rows; rows juicefs writes hold for Sluice
+  "$SLUICE" format "$1" sl-acl --storage file --bucket "$W/data-acl-$RANDOM" --enable-acl >/dev/null ||
+    fail "sluice format --enable-acl"
+  "$SLUICE" mkdir "$1" /a && "$SLUICE" put "$1" "$SRC/a/hello.txt" /a/f || fail "sluice put"
+  "$SLUICE" setfacl "$1" -m user:bob:rw- /a/f || fail "sluice setfacl -m"
+  "$SLUICE" setfacl "$1" -m default:user:bob:r-x /a || fail "sluice setfacl default"
+  jfs dump "$1" "$W/acl.json" >/dev/null 2>&1 || fail "juicefs dump of a volume with Sluice's ACLs"
+  local uid
+  uid=$(python3 - "$W/acl.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = d["FSTree"]["entries"]["a"]
+f = a["entries"]["f"]
+acc, dfl = f["posix_acl_access"], a["posix_acl_default"]
+assert len(acc["users"]) == 1 and acc["users"][0]["perm"] == 6 and acc["mask"] == 6, acc
+assert acc["group"] == 4 and acc["owner"] == 6, acc
+assert dfl["users"][0]["perm"] == 5 and dfl["users"][0]["id"] == acc["users"][0]["id"], dfl
+# the other way: bob's entry narrowed to r--, as juicefs load writes it
+acc["users"][0]["perm"] = 4
+acc["mask"] = 4
+f["attr"]["mode"] = (f["attr"]["mode"] & ~0o070) | 0o040  # the group bits show the mask
+json.dump(d, open(sys.argv[1], "w"))
+print(acc["users"][0]["id"])
+PY
+) || fail "juicefs does not see Sluice's ACLs as expected"
+  local m2="sqlite3://$W/acl-loaded-$RANDOM.db"
+  jfs load "$m2" "$W/acl.json" >/dev/null 2>&1 || fail "juicefs load of a dump with ACLs"
+  "$SLUICE" getfacl "$m2" /a/f >"$W/getfacl.log" || { cat "$W/getfacl.log"; fail "sluice getfacl of juicefs's ACL"; }
+  grep -Eq "^user:(bob|$uid):r--$" "$W/getfacl.log" && grep -q "^mask::r--$" "$W/getfacl.log" ||
+    { cat "$W/getfacl.log"; fail "Sluice does not read the ACL juicefs wrote"; }
+  "$SLUICE" getfacl "$m2" /a | grep -Eq "^default:user:(bob|$uid):r-x$" ||
+    fail "Sluice does not read the default ACL juicefs wrote"
+  echo "ok: POSIX ACLs both ways (juicefs dump/load)"
+}
+
 refuse_unsupported() { # META: a format record naming Ranger is refused with a clear message
   "$SLUICE" format "$1" ranger --storage file --bucket "$W/data-ranger" >/dev/null
   python3 - "$1" <<'PY'
@@ -221,6 +256,7 @@ encrypted_both_ways "sqlite3://$W/e2.db" file "$W/data6" chacha20-rsa "$W/key-pa
 refuse_unsupported "sqlite3://$W/r1.db"
 limits_respected "sqlite3://$W/l1.db"
 quotas_both_ways "sqlite3://$W/q1.db"
+acls_both_ways "sqlite3://$W/acl1.db"
 
 # MariaDB + S3
 S3KEYS=(--access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY")
