@@ -3,15 +3,21 @@ package io.sluice.hadoop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FsShell;
+import org.apache.hadoop.util.ToolRunner;
 
 /**
  * What the tests share to find their inputs and run the build's tools: a setting read from a
  * system property, else an environment variable, else a default (as the pom and the test scripts
- * pass them), and a command run to completion with its output captured, failing the test with
- * that output unless it exits 0.
+ * pass them), a command run to completion with its output captured, failing the test with
+ * that output unless it exits 0, the build's CLI, a volume's settings, and FsShell's output.
  */
 public final class TestProcesses {
   private TestProcesses() {}
@@ -26,6 +32,42 @@ public final class TestProcesses {
       v = System.getenv(env);
     }
     return v == null || v.isEmpty() ? dflt : v;
+  }
+
+  /** The build's sluice CLI: system property sluice.test.cli, else build/bin/sluice. */
+  public static String cli() {
+    return new File(setting("sluice.test.cli", "SLUICE_TEST_CLI", "build/bin/sluice"))
+        .getAbsolutePath();
+  }
+
+  /** The settings of volume name at META-URL meta, with the build's native library if any. */
+  public static Configuration volumeConf(String name, String meta) {
+    Configuration conf = new Configuration();
+    conf.set(SluiceConstants.volumeKey(name, SluiceConstants.META), meta);
+    String lib = setting("sluice.native.path", "SLUICE_NATIVE_PATH", "build/lib/libsluice.so");
+    if (new File(lib).isFile()) {
+      conf.set(SluiceConstants.NATIVE_PATH, new File(lib).getAbsolutePath());
+    }
+    return conf;
+  }
+
+  /**
+   * Runs `hadoop fs args` (FsShell) on conf as the current user and returns what it printed on
+   * standard output; fails the test unless it exits 0.
+   */
+  public static String fsShell(Configuration conf, String... args) throws Exception {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream saved = System.out;
+    int rc;
+    try {
+      System.setOut(new PrintStream(buf, true, "UTF-8"));
+      rc = ToolRunner.run(conf, new FsShell(), args);
+    } finally {
+      System.setOut(saved);
+    }
+    String out = new String(buf.toByteArray(), StandardCharsets.UTF_8);
+    assertThat(rc).as("hadoop fs %s printed %s", String.join(" ", args), out).isZero();
+    return out;
   }
 
   /**

@@ -1,12 +1,9 @@
 package io.sluice.hadoop;
 
-import static io.sluice.hadoop.TestProcesses.setting;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivilegedExceptionAction;
@@ -16,14 +13,12 @@ import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.FsShell;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.permission.AclEntry;
 import org.apache.hadoop.fs.permission.AclStatus;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.security.AccessControlException;
 import org.apache.hadoop.security.UserGroupInformation;
-import org.apache.hadoop.util.ToolRunner;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
@@ -52,9 +47,8 @@ public class TestSluiceAcls {
   public void formatVolume() throws Exception {
     File dir = tmp.newFolder("vol");
     meta = "sqlite3://" + new File(dir, "meta.db").getAbsolutePath();
-    String cli = new File(setting("sluice.test.cli", "SLUICE_TEST_CLI", "build/bin/sluice"))
-        .getAbsolutePath();
-    TestProcesses.run(Collections.<String, String>emptyMap(), cli, "format", meta, VOLUME,
+    TestProcesses.run(Collections.<String, String>emptyMap(), TestProcesses.cli(), "format",
+        meta, VOLUME,
         "--storage", "file", "--bucket", new File(dir, "data").getAbsolutePath() + "/",
         "--trash-days", "0", "--enable-acl");
     alice = as("alice", "staff");
@@ -73,13 +67,8 @@ public class TestSluiceAcls {
   }
 
   private Configuration conf() {
-    Configuration conf = new Configuration();
-    conf.set(SluiceConstants.volumeKey(VOLUME, SluiceConstants.META), meta);
+    Configuration conf = TestProcesses.volumeConf(VOLUME, meta);
     conf.set("fs.permissions.umask-mode", "022");
-    String lib = setting("sluice.native.path", "SLUICE_NATIVE_PATH", "build/lib/libsluice.so");
-    if (new File(lib).isFile()) {
-      conf.set(SluiceConstants.NATIVE_PATH, new File(lib).getAbsolutePath());
-    }
     return conf;
   }
 
@@ -177,19 +166,9 @@ public class TestSluiceAcls {
   private String shell(String... args) throws Exception {
     UserGroupInformation ugi = UserGroupInformation.createUserForTesting("alice",
         new String[] {"staff"});
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream saved = System.out;
     Configuration conf = conf();
     conf.set("fs.defaultFS", FS_URI.toString());
-    int rc;
-    try {
-      System.setOut(new PrintStream(buf, true, "UTF-8"));
-      rc = ugi.doAs((PrivilegedExceptionAction<Integer>) () ->
-          ToolRunner.run(conf, new FsShell(), args));
-    } finally {
-      System.setOut(saved);
-    }
-    assertThat(rc).as("hadoop fs %s", String.join(" ", args)).isZero();
-    return new String(buf.toByteArray(), StandardCharsets.UTF_8);
+    return ugi.doAs((PrivilegedExceptionAction<String>) () ->
+        TestProcesses.fsShell(conf, args));
   }
 }

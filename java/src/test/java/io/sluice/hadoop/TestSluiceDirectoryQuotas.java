@@ -1,26 +1,20 @@
 package io.sluice.hadoop;
 
-import static io.sluice.hadoop.TestProcesses.setting;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ContentSummary;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.FsShell;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.QuotaUsage;
 import org.apache.hadoop.hdfs.protocol.DSQuotaExceededException;
 import org.apache.hadoop.hdfs.protocol.NSQuotaExceededException;
-import org.apache.hadoop.util.ToolRunner;
 import org.junit.Before;
 import org.junit.Rule;
 import org.junit.Test;
@@ -42,12 +36,11 @@ public class TestSluiceDirectoryQuotas {
   @Rule public TemporaryFolder tmp = new TemporaryFolder();
   @Rule public Timeout timeout = new Timeout(120, TimeUnit.SECONDS);
 
-  private String cli;
   private String meta;
 
-  private void sluice(String... args) throws Exception {
+  private static void sluice(String... args) throws Exception {
     String[] cmd = new String[args.length + 1];
-    cmd[0] = cli;
+    cmd[0] = TestProcesses.cli();
     System.arraycopy(args, 0, cmd, 1, args.length);
     TestProcesses.run(Collections.<String, String>emptyMap(), cmd);
   }
@@ -56,21 +49,13 @@ public class TestSluiceDirectoryQuotas {
   public void formatVolume() throws Exception {
     File dir = tmp.newFolder("vol");
     meta = "sqlite3://" + new File(dir, "meta.db").getAbsolutePath();
-    cli = new File(setting("sluice.test.cli", "SLUICE_TEST_CLI", "build/bin/sluice"))
-        .getAbsolutePath();
     sluice("format", meta, VOLUME, "--storage", "file", "--bucket",
         new File(dir, "data").getAbsolutePath() + "/", "--trash-days", "0");
     sluice("quota", "set", meta, "--path", "/q", "--create", "--inodes", "2", "--capacity", "1M");
   }
 
   private Configuration conf() {
-    Configuration conf = new Configuration();
-    conf.set(SluiceConstants.volumeKey(VOLUME, SluiceConstants.META), meta);
-    String lib = setting("sluice.native.path", "SLUICE_NATIVE_PATH", "build/lib/libsluice.so");
-    if (new File(lib).isFile()) {
-      conf.set(SluiceConstants.NATIVE_PATH, new File(lib).getAbsolutePath());
-    }
-    return conf;
+    return TestProcesses.volumeConf(VOLUME, meta);
   }
 
   @Test
@@ -99,19 +84,9 @@ public class TestSluiceDirectoryQuotas {
       assertThat(fs.getContentSummary(new Path("/")).getQuota()).isEqualTo(-1);
 
       // `hadoop fs -count -q`: QUOTA, REM_QUOTA, SPACE_QUOTA, REM_SPACE_QUOTA, ...
-      ByteArrayOutputStream shellOut = new ByteArrayOutputStream();
-      PrintStream saved = System.out;
       Configuration shellConf = conf();
       shellConf.set("fs.defaultFS", FS_URI.toString());
-      int rc;
-      try {
-        System.setOut(new PrintStream(shellOut, true, "UTF-8"));
-        rc = ToolRunner.run(shellConf, new FsShell(), new String[] {"-count", "-q", "/q"});
-      } finally {
-        System.setOut(saved);
-      }
-      assertThat(rc).isZero();
-      String[] cols = new String(shellOut.toByteArray(), StandardCharsets.UTF_8).trim()
+      String[] cols = TestProcesses.fsShell(shellConf, "-count", "-q", "/q").trim()
           .split("\\s+");
       assertThat(cols[0]).isEqualTo("2");
       assertThat(cols[2]).isEqualTo(Long.toString(MIB));

@@ -1,6 +1,5 @@
 package io.sluice.hadoop;
 
-import static io.sluice.hadoop.TestProcesses.setting;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -69,8 +68,7 @@ public class TestSluiceEncryptedVolume {
         .as("a passphrase-protected key").contains("ENCRYPTED");
     data = new File(dir, "data");
     meta = "sqlite3://" + new File(dir, "meta.db").getAbsolutePath();
-    String cli = new File(setting("sluice.test.cli", "SLUICE_TEST_CLI", "build/bin/sluice"))
-        .getAbsolutePath();
+    String cli = TestProcesses.cli();
     // no compression, so that only the encryption can hide the marker
     run(PASSPHRASE, cli, "format", meta, VOLUME, "--storage", "file", "--bucket",
         data.getAbsolutePath() + "/", "--trash-days", "0", "--compress", "none",
@@ -79,13 +77,7 @@ public class TestSluiceEncryptedVolume {
 
   /** The volume's settings, without any passphrase. */
   private Configuration volumeConf() {
-    Configuration conf = new Configuration();
-    conf.set(SluiceConstants.volumeKey(VOLUME, SluiceConstants.META), meta);
-    String lib = setting("sluice.native.path", "SLUICE_NATIVE_PATH", "build/lib/libsluice.so");
-    if (new File(lib).isFile()) {
-      conf.set(SluiceConstants.NATIVE_PATH, new File(lib).getAbsolutePath());
-    }
-    return conf;
+    return TestProcesses.volumeConf(VOLUME, meta);
   }
 
   /** The volume's settings with the passphrase in a JCEKS credential provider only. */
