@@ -286,9 +286,11 @@ static int quota_chain(struct sl_meta *m, struct tx *t, sl_ino dir, sl_ino *out,
  * inodes: 0 or -EDQUOT naming the first quota that has no room. */
 static int check_chain(struct tx *t, sl_ino from, sl_ino to, int64_t space, int64_t inodes)
 {
+	if (space <= 0 && inodes <= 0)
+		return 0;
 	bool any;
 	int rc = quotas_any(t->m, t, &any, t->err);
-	if (rc || !any || (space <= 0 && inodes <= 0))
+	if (rc || !any)
 		return rc;
 	sl_ino over_to[MAX_QUOTAS], over_from[MAX_QUOTAS];
 	size_t nto, nfrom = 0;
