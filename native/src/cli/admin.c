@@ -203,6 +203,9 @@ int cmd_info(int argc, char **argv)
 		}
 		printf("  files: %" PRIu64 "\n  dirs: %" PRIu64 "\n  total length: %" PRIu64
 		       "\n  space: %" PRIu64 "\n", s.files, s.directories, s.length, s.space);
+		if (s.quota_space >= 0 || s.quota_inodes >= 0)
+			printf("  quota: %" PRId64 " bytes, %" PRId64 " inodes (-1: none)\n",
+			       s.quota_space, s.quota_inodes);
 	} else if (st.type == SLUICE_FILE) {
 		printf("  chunks:\n");
 		uint32_t nchunks = (uint32_t)((st.length + SL_CHUNK_SIZE - 1) / SL_CHUNK_SIZE);
