@@ -226,7 +226,8 @@ int sluice_chown(sluice_volume *vol, const sluice_user *u, const char *path, con
  * volume's ACLs hold for juicefs clients too. An entry: scope (access or default), type (user,
  * group, mask, other), a user or group name ("": the owner's, the owning group's, or none), and
  * rwx bits (4, 2, 1). Only the owner or a superuser changes an ACL; an invalid result fails with
- * -EINVAL and HDFS's reason, changing nothing. */
+ * -EINVAL and HDFS's reason, changing nothing. On a volume without ACLs (EnableACL) every call,
+ * reads included, fails with -ENOTSUP, as HDFS with ACLs disabled refuses them. */
 enum sluice_acl_scope { SLUICE_ACL_ACCESS = 0, SLUICE_ACL_DEFAULT = 1 };
 enum sluice_acl_type { SLUICE_ACL_USER = 0, SLUICE_ACL_GROUP = 1, SLUICE_ACL_MASK = 2,
 		       SLUICE_ACL_OTHER = 3 };

@@ -597,6 +597,18 @@ void sluice_acl_format(const sluice_acl_entry *e, char *buf, size_t size)
 		 acl_types[e->type & 3], e->name, p);
 }
 
+/* HDFS refuses every ACL call, getAclStatus too, where ACLs are off (dfs.namenode.acls.enabled
+ * false), and engines rely on it: Spark's TRUNCATE TABLE puts back what getAclStatus returned
+ * and fails if that is refused. */
+static int acls_off(sluice_volume *vol, struct sl_err *err)
+{
+	if (vol->core.format.enable_acl)
+		return 0;
+	return sl_errf(err, -ENOTSUP, "ACLs are off on volume %s: juicefs config META-URL "
+		       "--enable-acl turns them on (juicefs clients before 1.2 then stay out)",
+		       vol->core.format.name);
+}
+
 int sluice_acl_change(sluice_volume *vol, const sluice_user *u, const char *path, int op,
 		      const sluice_acl_entry *spec, size_t n)
 {
@@ -619,12 +631,11 @@ int sluice_acl_change(sluice_volume *vol, const sluice_user *u, const char *path
 		s[i] = (struct sl_acl_spec){.scope = (uint8_t)e->scope, .type = (uint8_t)e->type,
 					    .named = named, .id = id, .perm = (uint16_t)e->perm};
 	}
-	if (!vol->core.format.enable_acl)
-		return sl_errf(err, -ENOTSUP, "ACLs are off on volume %s: juicefs config META-URL "
-			       "--enable-acl turns them on (juicefs clients before 1.2 then stay "
-			       "out)", vol->core.format.name);
+	int rc = acls_off(vol, err);
+	if (rc)
+		return rc;
 	struct path_call c;
-	int rc = path_begin(vol, u, path, true, WRITES, &c);
+	rc = path_begin(vol, u, path, true, WRITES, &c);
 	if (!rc)
 		rc = sl_meta_setfacl(vol->core.meta, &c.mu, c.ino, (enum sl_acl_op)op, s, n, &c.attr,
 				     c.err);
@@ -634,8 +645,11 @@ int sluice_acl_change(sluice_volume *vol, const sluice_user *u, const char *path
 int sluice_acl_get(sluice_volume *vol, const sluice_user *u, const char *path, uint32_t *mode,
 		   sluice_acl_entry *out, size_t max)
 {
+	int rc = acls_off(vol, sl_vol_err(vol));
+	if (rc)
+		return rc;
 	struct path_call c;
-	int rc = path_begin(vol, u, path, true, READS, &c);
+	rc = path_begin(vol, u, path, true, READS, &c);
 	struct sl_acl_state st;
 	if (!rc)
 		rc = sl_meta_getfacl(vol->core.meta, &c.mu, c.ino, &c.attr, &st, c.err);

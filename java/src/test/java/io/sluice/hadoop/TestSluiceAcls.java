@@ -151,6 +151,35 @@ public class TestSluiceAcls {
         .hasMessageContaining("Invalid ACL: mask is required and cannot be deleted.");
   }
 
+  /**
+   * Spark's TRUNCATE TABLE reads getAclStatus before it deletes a partition and puts the ACL back
+   * after it, unless getAclStatus fails, as it does on HDFS with ACLs disabled. On a volume
+   * without ACLs every ACL call, getAclStatus too, must fail (UnsupportedOperationException).
+   */
+  @Test
+  public void volumeWithoutAclsRefusesAclCallsAsHdfsWithAclsOff() throws Exception {
+    File dir = tmp.newFolder("noacl");
+    String plainMeta = "sqlite3://" + new File(dir, "meta.db").getAbsolutePath();
+    TestProcesses.run(Collections.<String, String>emptyMap(), TestProcesses.cli(), "format",
+        plainMeta, "noaclvol", "--storage", "file", "--bucket",
+        new File(dir, "data").getAbsolutePath() + "/", "--trash-days", "0");
+    try (FileSystem fs = FileSystem.newInstance(URI.create("sluice://noaclvol/"),
+        TestProcesses.volumeConf("noaclvol", plainMeta))) {
+      Path part = new Path("/warehouse/t/p=0");
+      fs.mkdirs(part);
+      assertThatThrownBy(() -> fs.getAclStatus(part))
+          .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("ACLs are off");
+      assertThatThrownBy(() -> fs.modifyAclEntries(part, spec("user:bob:r--")))
+          .isInstanceOf(UnsupportedOperationException.class);
+      // what TRUNCATE TABLE then does: delete, mkdirs, the permission put back
+      FsPermission perm = fs.getFileStatus(part).getPermission();
+      fs.delete(part, true);
+      fs.mkdirs(part);
+      fs.setPermission(part, perm);
+      assertThat(fs.getFileStatus(part).getPermission()).isEqualTo(perm);
+    }
+  }
+
   @Test
   public void fsShellSetfaclAndGetfacl() throws Exception {
     Path f = new Path("/acl/shell");
