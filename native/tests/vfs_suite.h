@@ -738,6 +738,9 @@ static void test_acls(sluice_volume *vol)
 	CHECK(acl_lists(vol, "/acl/dir/sub", SLUICE_ACL_DEFAULT, SLUICE_ACL_USER, "bob", 7));
 	CHECK(acl_lists(vol, "/acl/dir/sub", SLUICE_ACL_ACCESS, SLUICE_ACL_USER, "bob", 7));
 	CHECK_RC(sluice_stat_path(vol, &bob, "/acl/dir/sub", &st), 0); /* bob's r-x under mask */
+	sluice_summary sum; /* READ_EXECUTE on every directory below, granted by the ACLs */
+	CHECK_RC(sluice_summary_path(vol, &bob, "/acl/dir/sub", &sum), 0);
+	CHECK_RC(sluice_delete(vol, &bob, "/acl/dir/sub", 1), -EACCES); /* no write in /acl/dir */
 	CHECK_RC(sluice_stat_path(vol, &alice, "/acl/dir/sub", &st), 0);
 	CHECK_RC(st.mode & 0777, 0750);
 	CHECK_RC(write_file(vol, &bob, "/acl/dir/sub/bobs", d, sizeof(d), 10, 0), -EACCES);

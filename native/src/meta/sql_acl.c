@@ -324,3 +324,38 @@ int sl_sql_access_outside(struct sl_meta *m, const struct sl_meta_user *u,
 	}
 	return sl_meta_access(u, a, &r.rule, mask);
 }
+
+/* ---- checks of rows a statement is still reading ---------------------------------------------- */
+
+int sl_sql_access_or_defer(struct tx *t, const struct sl_meta_user *u, sl_ino ino,
+			   const struct sl_attr *a, int mask, struct sl_sql_deferred *d)
+{
+	if (!a->access_acl || sl_meta_superuser(u))
+		return sl_meta_access(u, a, NULL, mask);
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct sl_sql_deferred_node *ne = realloc(d->e, cap * sizeof(*ne));
+		if (!ne)
+			return sl_sql_nomem(t);
+		d->e = ne;
+		d->cap = cap;
+	}
+	d->e[d->n++] = (struct sl_sql_deferred_node){ino, *a};
+	return 0;
+}
+
+int sl_sql_access_deferred(struct tx *t, const struct sl_meta_user *u, int mask,
+			   struct sl_sql_deferred *d, sl_ino *denied)
+{
+	int rc = 0;
+	for (size_t i = 0; !rc && !*denied && i < d->n; i++) {
+		rc = sl_sql_access(t, u, &d->e[i].attr, mask);
+		if (rc == -EACCES) {
+			*denied = d->e[i].ino;
+			rc = 0;
+		}
+	}
+	free(d->e);
+	*d = (struct sl_sql_deferred){0};
+	return rc;
+}

@@ -675,47 +675,26 @@ static int check_tree(struct tx *t, const struct sl_meta_user *u, sl_ino top)
 			      "i", (int64_t)top);
 	if (rc)
 		return rc;
-	/* directories with ACLs are checked once the walk's statement is done */
-	struct acl_dir {
-		sl_ino ino;
-		struct sl_attr d;
-	} *later = NULL;
-	size_t nlater = 0, cap = 0;
+	const int mask = SL_MAY_READ | SL_MAY_WRITE | SL_MAY_EXEC;
+	struct sl_sql_deferred later = {0};
 	sl_ino denied = 0;
 	while (!denied && (rc = t->d->step(s, t->err)) > 0) {
-		rc = 0;
 		struct sl_attr d = {.type = SL_TYPE_DIR,
 				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 1) & 07777),
 				    .uid = (uint32_t)sl_sql_col_u64(t, s, 2),
 				    .gid = (uint32_t)sl_sql_col_u64(t, s, 3),
 				    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 4)};
 		sl_ino ino = sl_sql_col_u64(t, s, 0);
-		if (!d.access_acl) {
-			if (sl_meta_access(u, &d, NULL, SL_MAY_READ | SL_MAY_WRITE | SL_MAY_EXEC))
-				denied = ino;
-			continue;
-		}
-		if (nlater == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct acl_dir *nl = realloc(later, cap * sizeof(*nl));
-			if (!nl) {
-				rc = sl_sql_nomem(t);
-				break;
-			}
-			later = nl;
-		}
-		later[nlater++] = (struct acl_dir){ino, d};
+		rc = sl_sql_access_or_defer(t, u, ino, &d, mask, &later);
+		if (rc == -EACCES)
+			denied = ino;
+		else if (rc)
+			break;
+		rc = 0;
 	}
 	t->d->finalize(s);
-	for (size_t i = 0; rc >= 0 && !denied && i < nlater; i++) {
-		int arc = sl_sql_access(t, u, &later[i].d, SL_MAY_READ | SL_MAY_WRITE | SL_MAY_EXEC);
-		if (arc == -EACCES)
-			denied = later[i].ino;
-		else if (arc)
-			rc = arc;
-	}
-	free(later);
-	if (rc < 0)
+	int arc = sl_sql_access_deferred(t, u, mask, &later, &denied);
+	if (rc < 0 || (rc = arc))
 		return rc;
 	return denied ? sl_sql_deny(t, "cannot delete inside the directory", denied) : 0;
 }

@@ -342,6 +342,23 @@ int sl_sql_access_outside(struct sl_meta *m, const struct sl_meta_user *u,
 /* The same, saying what u may not do to inode ino (sl_sql_deny) when denied. */
 int sl_sql_may(struct tx *t, const struct sl_meta_user *u, sl_ino ino, const struct sl_attr *a,
 	       int mask, const char *what);
+/* Permission checks on rows a statement is still reading, whose ACL rules may need a query of
+ * their own (one connection runs one statement at a time): sl_sql_access_or_defer decides at
+ * once for a node without an ACL (0 or -EACCES) and keeps the others (0, or -ENOMEM);
+ * sl_sql_access_deferred, once the statement is finalized, checks those, sets *denied to the
+ * first refused (left alone if none) and frees what was kept. */
+struct sl_sql_deferred_node {
+	sl_ino ino;
+	struct sl_attr attr;
+};
+struct sl_sql_deferred {
+	struct sl_sql_deferred_node *e;
+	size_t n, cap;
+};
+int sl_sql_access_or_defer(struct tx *t, const struct sl_meta_user *u, sl_ino ino,
+			   const struct sl_attr *a, int mask, struct sl_sql_deferred *d);
+int sl_sql_access_deferred(struct tx *t, const struct sl_meta_user *u, int mask,
+			   struct sl_sql_deferred *d, sl_ino *denied);
 /* A new inode child (its requested mode in child->mode) in directory parent: with parent's
  * default ACL, the mode and access ACL it inherits, and a directory the default ACL too. */
 int sl_sql_acl_inherit(struct tx *t, const struct sl_attr *parent, struct sl_attr *child);

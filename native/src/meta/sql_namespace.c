@@ -375,31 +375,33 @@ static int search_up(struct tx *t, const struct sl_meta_user *u, sl_ino dir, boo
 			      "i", (int64_t)dir);
 	if (rc)
 		return rc;
-	bool root = false, denied = false;
-	struct sl_attr acl_dirs[64]; /* directories with ACLs, checked once the walk is done */
-	size_t nacl = 0;
+	bool root = false;
+	struct sl_sql_deferred later = {0};
+	sl_ino denied = 0;
 	while (!denied && (rc = t->d->step(s, t->err)) > 0) {
-		rc = 0;
 		struct sl_attr d = {.type = (uint8_t)sl_sql_col_u64(t, s, 1),
 				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 2) & 07777),
 				    .uid = (uint32_t)sl_sql_col_u64(t, s, 3),
 				    .gid = (uint32_t)sl_sql_col_u64(t, s, 4),
 				    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 5)};
-		denied = t->d->col_null(s, 1) || d.type != SL_TYPE_DIR;
-		if (!denied && d.access_acl && nacl < sizeof(acl_dirs) / sizeof(acl_dirs[0]))
-			acl_dirs[nacl++] = d;
-		else if (!denied)
-			denied = sl_meta_access(u, &d, NULL, SL_MAY_EXEC) != 0;
-		root = root || sl_sql_col_u64(t, s, 0) == SL_ROOT_INO;
+		sl_ino ino = sl_sql_col_u64(t, s, 0);
+		root = root || ino == SL_ROOT_INO;
+		if (t->d->col_null(s, 1) || d.type != SL_TYPE_DIR) {
+			denied = ino ? ino : SL_ROOT_INO; /* a chain that breaks off */
+			rc = 0;
+			continue;
+		}
+		rc = sl_sql_access_or_defer(t, u, ino, &d, SL_MAY_EXEC, &later);
+		if (rc == -EACCES)
+			denied = ino;
+		else if (rc)
+			break;
+		rc = 0;
 	}
 	t->d->finalize(s);
-	for (size_t i = 0; rc >= 0 && !denied && i < nacl; i++) {
-		int arc = sl_sql_access(t, u, &acl_dirs[i], SL_MAY_EXEC);
-		if (arc == -EACCES)
-			denied = true;
-		else if (arc)
-			rc = arc;
-	}
+	int arc = sl_sql_access_deferred(t, u, SL_MAY_EXEC, &later, &denied);
+	if (rc >= 0)
+		rc = arc;
 	*ok = rc >= 0 && root && !denied;
 	return rc < 0 ? rc : 0;
 }

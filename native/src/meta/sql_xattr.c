@@ -265,41 +265,25 @@ static int subtree_readable(struct tx *t, const struct sl_meta_user *u, sl_ino t
 			      (int64_t)top);
 	if (rc)
 		return rc;
-	struct sl_attr *acl_dirs = NULL; /* checked once the statement is done */
-	size_t nacl = 0, cap = 0;
-	bool denied = false;
+	const int mask = SL_MAY_READ | SL_MAY_EXEC;
+	struct sl_sql_deferred later = {0};
+	sl_ino denied = 0;
 	while (!denied && (rc = t->d->step(s, t->err)) > 0) {
-		rc = 0;
 		struct sl_attr d = {.type = SL_TYPE_DIR,
 				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 0) & 07777),
 				    .uid = (uint32_t)sl_sql_col_u64(t, s, 1),
 				    .gid = (uint32_t)sl_sql_col_u64(t, s, 2),
 				    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 3)};
-		if (!d.access_acl) {
-			denied = sl_meta_access(u, &d, NULL, SL_MAY_READ | SL_MAY_EXEC) != 0;
-			continue;
-		}
-		if (nacl == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct sl_attr *na = realloc(acl_dirs, cap * sizeof(*na));
-			if (!na) {
-				rc = sl_sql_nomem(t);
-				break;
-			}
-			acl_dirs = na;
-		}
-		acl_dirs[nacl++] = d;
+		rc = sl_sql_access_or_defer(t, u, top, &d, mask, &later);
+		if (rc == -EACCES)
+			denied = top;
+		else if (rc)
+			break;
+		rc = 0;
 	}
 	t->d->finalize(s);
-	for (size_t i = 0; rc >= 0 && !denied && i < nacl; i++) {
-		int arc = sl_sql_access(t, u, &acl_dirs[i], SL_MAY_READ | SL_MAY_EXEC);
-		if (arc == -EACCES)
-			denied = true;
-		else if (arc)
-			rc = arc;
-	}
-	free(acl_dirs);
-	if (rc < 0)
+	int arc = sl_sql_access_deferred(t, u, mask, &later, &denied);
+	if (rc < 0 || (rc = arc))
 		return rc;
 	return denied ? sl_sql_deny(t, "cannot read a directory in the subtree", top) : 0;
 }
