@@ -359,3 +359,28 @@ int sl_sql_access_deferred(struct tx *t, const struct sl_meta_user *u, int mask,
 	*d = (struct sl_sql_deferred){0};
 	return rc;
 }
+
+int sl_sql_dirs_may(struct tx *t, const struct sl_meta_user *u, struct sl_sql_stmt *s, int mask,
+		    sl_ino whole, sl_ino *denied)
+{
+	struct sl_sql_deferred later = {0};
+	int rc;
+	*denied = 0;
+	while (!*denied && (rc = t->d->step(s, t->err)) > 0) {
+		struct sl_attr d = {.type = SL_TYPE_DIR,
+				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 0) & 07777),
+				    .uid = (uint32_t)sl_sql_col_u64(t, s, 1),
+				    .gid = (uint32_t)sl_sql_col_u64(t, s, 2),
+				    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 3)};
+		sl_ino ino = whole ? whole : sl_sql_col_u64(t, s, 4);
+		rc = sl_sql_access_or_defer(t, u, ino, &d, mask, &later);
+		if (rc == -EACCES)
+			*denied = ino;
+		else if (rc)
+			break;
+		rc = 0;
+	}
+	t->d->finalize(s);
+	int arc = sl_sql_access_deferred(t, u, mask, &later, denied);
+	return rc < 0 ? rc : arc;
+}

@@ -669,32 +669,13 @@ static int check_tree(struct tx *t, const struct sl_meta_user *u, sl_ino top)
 	int rc = sl_sqlq_open(t, &s,
 			      "WITH RECURSIVE sub(ino) AS (SELECT ? UNION SELECT e.inode "
 			      "FROM jfs_edge e JOIN sub ON e.parent = sub.ino WHERE e.type = 2) "
-			      "SELECT n.inode, n.mode, n.uid, n.gid, n.access_acl_id FROM sub JOIN "
+			      "SELECT n.mode, n.uid, n.gid, n.access_acl_id, n.inode FROM sub JOIN "
 			      "jfs_node n ON n.inode = sub.ino WHERE EXISTS (SELECT 1 FROM jfs_edge "
 			      "c WHERE c.parent = n.inode)",
 			      "i", (int64_t)top);
-	if (rc)
-		return rc;
-	const int mask = SL_MAY_READ | SL_MAY_WRITE | SL_MAY_EXEC;
-	struct sl_sql_deferred later = {0};
 	sl_ino denied = 0;
-	while (!denied && (rc = t->d->step(s, t->err)) > 0) {
-		struct sl_attr d = {.type = SL_TYPE_DIR,
-				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 1) & 07777),
-				    .uid = (uint32_t)sl_sql_col_u64(t, s, 2),
-				    .gid = (uint32_t)sl_sql_col_u64(t, s, 3),
-				    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 4)};
-		sl_ino ino = sl_sql_col_u64(t, s, 0);
-		rc = sl_sql_access_or_defer(t, u, ino, &d, mask, &later);
-		if (rc == -EACCES)
-			denied = ino;
-		else if (rc)
-			break;
-		rc = 0;
-	}
-	t->d->finalize(s);
-	int arc = sl_sql_access_deferred(t, u, mask, &later, &denied);
-	if (rc < 0 || (rc = arc))
+	if (rc || (rc = sl_sql_dirs_may(t, u, s, SL_MAY_READ | SL_MAY_WRITE | SL_MAY_EXEC, 0,
+					&denied)))
 		return rc;
 	return denied ? sl_sql_deny(t, "cannot delete inside the directory", denied) : 0;
 }

@@ -359,6 +359,11 @@ int sl_sql_access_or_defer(struct tx *t, const struct sl_meta_user *u, sl_ino in
 			   const struct sl_attr *a, int mask, struct sl_sql_deferred *d);
 int sl_sql_access_deferred(struct tx *t, const struct sl_meta_user *u, int mask,
 			   struct sl_sql_deferred *d, sl_ino *denied);
+/* Steps s, whose rows are directories (mode, uid, gid, access_acl_id, then their inode unless
+ * whole is not 0), checks u's mask on each and finalizes s: 0 with *denied the first refused
+ * (its inode, or whole; 0: none), or an error. */
+int sl_sql_dirs_may(struct tx *t, const struct sl_meta_user *u, struct sl_sql_stmt *s, int mask,
+		    sl_ino whole, sl_ino *denied);
 /* A new inode child (its requested mode in child->mode) in directory parent: with parent's
  * default ACL, the mode and access ACL it inherits, and a directory the default ACL too. */
 int sl_sql_acl_inherit(struct tx *t, const struct sl_attr *parent, struct sl_attr *child);

@@ -263,27 +263,8 @@ static int subtree_readable(struct tx *t, const struct sl_meta_user *u, sl_ino t
 	int rc = sl_sqlq_open(t, &s, SUBTREE_CTE "SELECT DISTINCT n.mode, n.uid, n.gid, "
 			      "n.access_acl_id FROM tree t JOIN jfs_node n ON n.inode = t.ino", "i",
 			      (int64_t)top);
-	if (rc)
-		return rc;
-	const int mask = SL_MAY_READ | SL_MAY_EXEC;
-	struct sl_sql_deferred later = {0};
 	sl_ino denied = 0;
-	while (!denied && (rc = t->d->step(s, t->err)) > 0) {
-		struct sl_attr d = {.type = SL_TYPE_DIR,
-				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 0) & 07777),
-				    .uid = (uint32_t)sl_sql_col_u64(t, s, 1),
-				    .gid = (uint32_t)sl_sql_col_u64(t, s, 2),
-				    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 3)};
-		rc = sl_sql_access_or_defer(t, u, top, &d, mask, &later);
-		if (rc == -EACCES)
-			denied = top;
-		else if (rc)
-			break;
-		rc = 0;
-	}
-	t->d->finalize(s);
-	int arc = sl_sql_access_deferred(t, u, mask, &later, &denied);
-	if (rc < 0 || (rc = arc))
+	if (rc || (rc = sl_sql_dirs_may(t, u, s, SL_MAY_READ | SL_MAY_EXEC, top, &denied)))
 		return rc;
 	return denied ? sl_sql_deny(t, "cannot read a directory in the subtree", top) : 0;
 }
