@@ -12,6 +12,8 @@
  *  - Growth past a limit fails before anything changes: -ENOSPC past the volume's capacity or
  *    inode limit, -EDQUOT past a directory quota (the message of an inode quota's refusal starts
  *    with SLUICE_INODE_QUOTA_MSG, so that callers can tell it from a space quota's).
+ *  - Deleting a directory that has snapshots fails with -EPERM and a message that contains
+ *    SLUICE_HAS_SNAPSHOTS_MSG.
  *  - Every call that checks permissions takes a sluice_user (name and groups, as Hadoop's UGI
  *    knows them); NULL means the volume's default user from the config ("user", default: the
  *    process owner).
@@ -33,6 +35,7 @@ extern "C" {
 #define SLUICE_VERSION_STRING "0.1.0"
 
 #define SLUICE_INODE_QUOTA_MSG "inode quota exceeded"
+#define SLUICE_HAS_SNAPSHOTS_MSG "has snapshots"
 
 /* ABI version: bumped whenever a struct below or a signature changes; the JNI loader refuses a
  * library whose ABI differs from the one it was built for. */
@@ -256,6 +259,18 @@ int sluice_acl_get(sluice_volume *vol, const sluice_user *u, const char *path, u
 int sluice_acl_parse(const char *text, sluice_acl_entry *e);
 /* The text form of an entry, with its permission ("default:user:bob:r-x"). */
 void sluice_acl_format(const sluice_acl_entry *e, char *buf, size_t size);
+/* ---- snapshots (HDFS's): read-only copies of a directory's tree that share its data, read
+ * under DIR/.snapshot/NAME; only the directory's owner (or a superuser) makes, renames and
+ * deletes them, and a directory that has snapshots cannot be deleted. ------------------------- */
+/* Takes snapshot name (NULL: HDFS's default name, "s" + yyyyMMdd-HHmmss.SSS) of directory dir;
+ * out (may be NULL) gets the snapshot's path. -EEXIST if dir has a snapshot of that name. */
+int sluice_snapshot_create(sluice_volume *vol, const sluice_user *u, const char *dir,
+			   const char *name, char *out, size_t out_size);
+/* Deletes snapshot name of dir; data no other file shares is freed. */
+int sluice_snapshot_delete(sluice_volume *vol, const sluice_user *u, const char *dir,
+			   const char *name);
+int sluice_snapshot_rename(sluice_volume *vol, const sluice_user *u, const char *dir,
+			   const char *old_name, const char *new_name);
 /* Times in milliseconds since the epoch; -1 leaves that time unchanged. */
 int sluice_utimes(sluice_volume *vol, const sluice_user *u, const char *path, int64_t mtime_ms,
 		  int64_t atime_ms);

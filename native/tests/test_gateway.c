@@ -241,6 +241,46 @@ static void test_acls(void)
 	sluice_shutdown(bob);
 }
 
+/* Snapshots through the gateway: made and read there; a node of a snapshot is reached only by
+ * who could reach the snapshot's directory (the gateway's reach() through the trash). */
+static void test_snapshots(void)
+{
+	char msg[512], buf[64];
+	sluice_volume *alice = client("alice", NULL, msg, sizeof(msg));
+	sluice_volume *bob = client("bob", NULL, msg, sizeof(msg));
+	REQUIRE(alice && bob);
+	CHECK_RC(sluice_mkdir(alice, NULL, "/alice-snap", 0755, 0), 0);
+	CHECK_RC(tu_put_text(alice, NULL, "/alice-snap/f", "before", 0644), 0);
+	CHECK_RC(sluice_snapshot_create(bob, NULL, "/alice-snap", "s1", NULL, 0), -EACCES);
+	CHECK_RC(sluice_snapshot_create(alice, NULL, "/alice-snap", "s1", NULL, 0), 0);
+	CHECK_RC(tu_put_text(alice, NULL, "/alice-snap/f", "after", 0644), 0);
+	CHECK_RC(tu_get_text(bob, NULL, "/alice-snap/.snapshot/s1/f", buf, sizeof(buf)), 0);
+	CHECK(!strcmp(buf, "before"));
+	CHECK_RC(tu_put_text(alice, NULL, "/alice-snap/.snapshot/s1/f", "x", 0644), -EPERM);
+	/* bob asks for the nodes by number: the gateway checks the way to alice's directory, whose
+	 * mode is no longer the snapshot's */
+	sluice_stat box, file;
+	REQUIRE(sluice_stat_path(alice, NULL, "/alice-snap/.snapshot", &box) == 0);
+	REQUIRE(sluice_stat_path(alice, NULL, "/alice-snap/.snapshot/s1/f", &file) == 0);
+	struct sl_meta_user mu;
+	struct sl_attr attr;
+	struct sl_err err = {0};
+	sl_vol_user(&bob->core, NULL, &mu);
+	CHECK_RC(sl_meta_getattr(bob->core.meta, &mu, file.inode, &attr, &err), 0);
+	CHECK_RC(sluice_chmod(alice, NULL, "/alice-snap", 0700), 0);
+	CHECK_RC(sl_meta_getattr(bob->core.meta, &mu, file.inode, &attr, &err), -EACCES);
+	CHECK_RC(sl_meta_getattr(bob->core.meta, &mu, box.inode, &attr, &err), -EACCES);
+	CHECK_RC(tu_get_text(bob, NULL, "/alice-snap/.snapshot/s1/f", buf, sizeof(buf)), -EACCES);
+	CHECK_RC(tu_get_text(alice, NULL, "/alice-snap/.snapshot/s1/f", buf, sizeof(buf)), 0);
+	CHECK_RC(sluice_snapshot_rename(alice, NULL, "/alice-snap", "s1", "s2"), 0);
+	CHECK_RC(sluice_delete(alice, NULL, "/alice-snap", 1), -EPERM);
+	CHECK_RC(sluice_snapshot_delete(bob, NULL, "/alice-snap", "s2"), -EACCES);
+	CHECK_RC(sluice_snapshot_delete(alice, NULL, "/alice-snap", "s2"), 0);
+	CHECK_RC(sluice_delete(alice, NULL, "/alice-snap", 1), 0);
+	sluice_shutdown(alice);
+	sluice_shutdown(bob);
+}
+
 static void test_refusals(void)
 {
 	char msg[512];
@@ -769,6 +809,7 @@ int main(void)
 	test_recursive_delete();
 	test_quotas(s.gw);
 	test_acls();
+	test_snapshots();
 	test_inode_requests(s.gw);
 	test_leases(s.gw);
 	test_protection();

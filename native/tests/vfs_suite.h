@@ -784,6 +784,146 @@ static size_t trash_entries(sluice_volume *vol)
 	return n;
 }
 
+/* Names in directory path, in order, joined by ',' into buf. */
+static const char *list_names(sluice_volume *vol, const sluice_user *u, const char *path,
+			      char *buf, size_t size)
+{
+	sluice_dir *dir;
+	buf[0] = 0;
+	if (sluice_opendir(vol, u, path, &dir))
+		return "(error)";
+	sluice_dirent ents[16];
+	size_t k = 0;
+	for (int n; (n = sluice_readdir(dir, ents, 16)) > 0;)
+		for (int i = 0; i < n; i++)
+			k += (size_t)snprintf(buf + k, size - k, "%s%s", k ? "," : "", ents[i].name);
+	sluice_closedir(dir);
+	return buf;
+}
+
+static void test_snapshots(sluice_volume *vol)
+{
+	static uint8_t d1[300 << 10], d2[200 << 10];
+	tu_fill_pattern(d1, sizeof(d1), 31);
+	tu_fill_pattern(d2, sizeof(d2), 32);
+	struct sl_meta *m = vol->core.meta;
+	struct sl_meta_user root = {.uid = 0, .ngids = 1, .superuser = true};
+	struct sl_err err = {0};
+	REQUIRE(sluice_mkdirs(vol, NULL, "/snap", 0777, 0) == 0);
+	REQUIRE(sluice_mkdirs(vol, &alice, "/snap/d/sub", 0755, 0) == 0);
+	/* a: two slices (an append after the first close); sub/b; an xattr; a symlink */
+	CHECK_RC(write_file(vol, &alice, "/snap/d/a", d1, 100 << 10, 64 << 10, 0), 0);
+	CHECK_RC(write_file(vol, &alice, "/snap/d/a", d1 + (100 << 10), 200 << 10, 64 << 10,
+			    SLUICE_O_APPEND), 0);
+	CHECK_RC(tu_put_text(vol, &alice, "/snap/d/sub/b", "bee", 0640), 0);
+	CHECK_RC(sluice_setxattr(vol, &alice, "/snap/d/a", "user.k", "v1", 2, 0), 0);
+	sluice_stat st;
+	REQUIRE(sluice_stat_path(vol, NULL, "/snap/d", &st) == 0);
+	sl_ino ino;
+	struct sl_attr attr;
+	struct sl_removed none = {0};
+	CHECK_RC(sl_meta_mknod(m, &root, st.inode, "ln", SL_TYPE_SYMLINK, 0777, 0, "a", &ino,
+			       &attr, &none, &err), 0);
+	REQUIRE(sluice_stat_path(vol, NULL, "/snap/d/a", &st) == 0);
+	struct sl_slice *ss = NULL;
+	size_t n = 0;
+	REQUIRE(sl_meta_read_chunk(m, NULL, st.inode, 0, &ss, &n, &err) == 0 && n == 2);
+	uint64_t first_slice = ss[0].id;
+	free(ss);
+	int64_t refs = 0;
+	uint32_t size = 0;
+	CHECK_RC(sl_meta_slice_refs(m, first_slice, &refs, &size, &err), 0);
+	CHECK_RC(refs, 1);
+
+	/* only the owner (or a superuser) takes snapshots; names are checked */
+	char path[256];
+	CHECK_RC(sluice_snapshot_create(vol, &bob, "/snap/d", "s1", NULL, 0), -EACCES);
+	CHECK_RC(sluice_snapshot_create(vol, &alice, "/snap/d/a", "s1", NULL, 0), -ENOTDIR);
+	CHECK_RC(sluice_snapshot_create(vol, &alice, "/snap/d", "x/y", NULL, 0), -EINVAL);
+	CHECK_RC(sluice_snapshot_create(vol, &alice, "/snap/d", "s1", path, sizeof(path)), 0);
+	CHECK(!strcmp(path, "/snap/d/.snapshot/s1"));
+	CHECK_RC(sluice_snapshot_create(vol, &alice, "/snap/d", "s1", NULL, 0), -EEXIST);
+	CHECK_RC(sl_meta_slice_refs(m, first_slice, &refs, &size, &err), 0);
+	CHECK_RC(refs, 2); /* shared, not copied */
+
+	/* the live tree changes; the snapshot does not */
+	CHECK_RC(write_file(vol, &alice, "/snap/d/a", d2, sizeof(d2), 64 << 10,
+			    SLUICE_O_OVERWRITE), 0);
+	CHECK_RC(sluice_delete(vol, &alice, "/snap/d/sub/b", 0), 0);
+	CHECK_RC(tu_put_text(vol, &alice, "/snap/d/new", "new", 0644), 0);
+	CHECK_RC(sluice_setxattr(vol, &alice, "/snap/d/a", "user.k", "v2", 2, 0), 0);
+	CHECK_RC(sl_vol_settle_deletions(vol, 10000), 0);
+	CHECK_RC(sl_meta_slice_refs(m, first_slice, &refs, &size, &err), 0);
+	CHECK_RC(refs, 1); /* a's old data stays for the snapshot */
+	CHECK_RC(check_file(vol, &alice, "/snap/d/.snapshot/s1/a", d1, sizeof(d1), 50 << 10), 0);
+	CHECK_RC(check_file(vol, &alice, "/snap/d/a", d2, sizeof(d2), 50 << 10), 0);
+	char text[64];
+	CHECK_RC(tu_get_text(vol, &alice, "/snap/d/.snapshot/s1/sub/b", text, sizeof(text)), 0);
+	CHECK(!strcmp(text, "bee"));
+	CHECK_RC(tu_get_text(vol, &bob, "/snap/d/.snapshot/s1/sub/b", text, sizeof(text)),
+		 -EACCES); /* its permissions come along */
+	CHECK_RC(sluice_stat_path(vol, &alice, "/snap/d/.snapshot/s1/new", &st), -ENOENT);
+	CHECK_RC(sluice_getxattr(vol, &alice, "/snap/d/.snapshot/s1/a", "user.k", text,
+				 sizeof(text)), 2);
+	CHECK(!memcmp(text, "v1", 2));
+	CHECK_RC(sluice_lstat(vol, &alice, "/snap/d/.snapshot/s1/ln", &st), 0);
+	CHECK(st.type == SLUICE_SYMLINK);
+	CHECK_RC(sluice_stat_path(vol, &alice, "/snap/d/.snapshot/s1/ln", &st), 0);
+	CHECK(st.type == SLUICE_FILE && st.length == sizeof(d1));
+	char names[256];
+	CHECK(!strcmp(list_names(vol, &alice, "/snap/d/.snapshot/s1", names, sizeof(names)),
+		      "a,ln,sub"));
+	CHECK(!strcmp(list_names(vol, &alice, "/snap/d/.snapshot", names, sizeof(names)), "s1"));
+	CHECK(!strcmp(list_names(vol, &alice, "/snap/d", names, sizeof(names)), "a,ln,new,sub"));
+
+	/* read-only, for its owner and the superuser alike */
+	sluice_file *f;
+	CHECK_RC(sluice_open(vol, &alice, "/snap/d/.snapshot/s1/a", SLUICE_O_APPEND, 0, 0, &f),
+		 -EPERM);
+	CHECK_RC(tu_put_text(vol, &su_hdfs, "/snap/d/.snapshot/s1/x", "x", 0644), -EPERM);
+	CHECK_RC(sluice_delete(vol, &su_hdfs, "/snap/d/.snapshot/s1/a", 0), -EPERM);
+	CHECK_RC(sluice_delete(vol, &su_hdfs, "/snap/d/.snapshot/s1/sub", 1), -EPERM);
+	CHECK_RC(sluice_delete(vol, &su_hdfs, "/snap/d/.snapshot/s1", 1), -EPERM);
+	CHECK_RC(sluice_rename(vol, &su_hdfs, "/snap/d/.snapshot/s1/a", "/snap/a", 0), -EPERM);
+	CHECK_RC(sluice_chmod(vol, &su_hdfs, "/snap/d/.snapshot/s1/a", 0777), -EPERM);
+	CHECK_RC(sluice_truncate(vol, &su_hdfs, "/snap/d/.snapshot/s1/a", 0), -EPERM);
+	CHECK_RC(sluice_snapshot_create(vol, &su_hdfs, "/snap/d/.snapshot/s1/sub", "x", NULL, 0),
+		 -EPERM);
+	CHECK_RC(sluice_mkdir(vol, &alice, "/snap/d/.snapshot", 0755, 0), -EINVAL); /* reserved */
+
+	/* a directory with snapshots stays; a copy of it elsewhere is an ordinary tree */
+	CHECK_RC(sluice_delete(vol, &alice, "/snap/d", 1), -EPERM);
+	CHECK(strstr(sluice_last_error(vol), SLUICE_HAS_SNAPSHOTS_MSG) != NULL);
+	CHECK_RC(sluice_delete(vol, &su_hdfs, "/snap", 1), -EPERM);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/snap/d/a", &st), 0);
+	CHECK_RC(sluice_rename(vol, &alice, "/snap/d", "/snap/moved", 0), 0); /* they move along */
+	CHECK_RC(check_file(vol, &alice, "/snap/moved/.snapshot/s1/a", d1, sizeof(d1), 1 << 20), 0);
+	CHECK_RC(sluice_rename(vol, &alice, "/snap/moved", "/snap/d", 0), 0);
+
+	/* rename; a default name; delete */
+	CHECK_RC(sluice_snapshot_rename(vol, &bob, "/snap/d", "s1", "s2"), -EACCES);
+	CHECK_RC(sluice_snapshot_rename(vol, &alice, "/snap/d", "nope", "s2"), -ENOENT);
+	CHECK_RC(sluice_snapshot_rename(vol, &alice, "/snap/d", "s1", "s2"), 0);
+	CHECK_RC(sluice_stat_path(vol, &alice, "/snap/d/.snapshot/s1", &st), -ENOENT);
+	CHECK_RC(check_file(vol, &alice, "/snap/d/.snapshot/s2/a", d1, sizeof(d1), 1 << 20), 0);
+	CHECK_RC(sluice_snapshot_create(vol, &alice, "/snap/d", NULL, path, sizeof(path)), 0);
+	CHECK(!strncmp(path, "/snap/d/.snapshot/s", 19) && strlen(path) == 19 + 19);
+	char second[256];
+	snprintf(second, sizeof(second), "%s/a", path);
+	CHECK_RC(check_file(vol, &alice, second, d2, sizeof(d2), 1 << 20), 0);
+	CHECK_RC(sluice_delete(vol, &alice, "/snap/d/a", 0), 0);
+	CHECK_RC(sluice_snapshot_delete(vol, &bob, "/snap/d", "s2"), -EACCES);
+	CHECK_RC(sluice_snapshot_delete(vol, &alice, "/snap/d", "s2"), 0);
+	CHECK_RC(sl_vol_settle_deletions(vol, 10000), 0);
+	CHECK_RC(sl_meta_slice_refs(m, first_slice, &refs, &size, &err), -ENOENT); /* freed */
+	CHECK_RC(sluice_stat_path(vol, &alice, "/snap/d/.snapshot/s2", &st), -ENOENT);
+	CHECK_RC(sluice_delete(vol, &alice, "/snap/d", 1), -EPERM); /* one left */
+	CHECK_RC(sluice_snapshot_delete(vol, &alice, "/snap/d", path + 18), 0);
+	CHECK_RC(sluice_stat_path(vol, &alice, "/snap/d/.snapshot", &st), -ENOENT);
+	CHECK_RC(sluice_delete(vol, &alice, "/snap/d", 1), 0);
+	CHECK_RC(sluice_snapshot_delete(vol, &su_hdfs, "/snap", "s1"), -ENOENT);
+}
+
 static void test_delete(struct suite *s)
 {
 	sluice_volume *vol = open_vol(s, NULL, NULL);
@@ -1604,6 +1744,7 @@ static int run_suite(struct suite *s)
 	test_trash_cleaning(vol);
 	test_dir_quotas(s, vol);
 	test_acls(vol);
+	test_snapshots(vol);
 	test_corruption(vol);
 	CHECK_RC(sluice_shutdown(vol), 0);
 	test_delete(s);

@@ -1,5 +1,6 @@
 /*
- * files.c - the file commands of `sluice` (ls, mkdir, put, get, cat, mv, rm, getfacl, setfacl):
+ * files.c - the file commands of `sluice` (ls, mkdir, put, get, cat, mv, rm, getfacl, setfacl,
+ * snapshot):
  * thin wrappers over the public API, for operators and for scripts that check a volume without
  * Hadoop.
  */
@@ -167,6 +168,32 @@ static int do_setfacl(sluice_volume *vol, const char *how, const char *spec, con
 	return 0;
 }
 
+/* snapshot create|delete|rename|list DIR [NAME [NEW-NAME]], as hdfs dfs -createSnapshot,
+ * -deleteSnapshot, -renameSnapshot and -ls DIR/.snapshot */
+static int do_snapshot(sluice_volume *vol, char **args, int nargs)
+{
+	const char *sub = args[0], *dir = args[2];
+	char path[4096];
+	int rc;
+	if (!strcmp(sub, "create") && (nargs == 3 || nargs == 4)) {
+		rc = sluice_snapshot_create(vol, NULL, dir, nargs == 4 ? args[3] : NULL, path,
+					    sizeof(path));
+		if (!rc)
+			printf("Created snapshot %s\n", path);
+	} else if (!strcmp(sub, "delete") && nargs == 4) {
+		rc = sluice_snapshot_delete(vol, NULL, dir, args[3]);
+	} else if (!strcmp(sub, "rename") && nargs == 5) {
+		rc = sluice_snapshot_rename(vol, NULL, dir, args[3], args[4]);
+	} else if (!strcmp(sub, "list") && nargs == 3) {
+		snprintf(path, sizeof(path), "%s/.snapshot", strcmp(dir, "/") ? dir : "");
+		return do_ls(vol, path);
+	} else {
+		return cli_fail("snapshot", "usage: snapshot create|delete|rename|list META-URL DIR "
+				"[NAME [NEW-NAME]] (see sluice help)");
+	}
+	return rc ? cli_fail("snapshot", "%s", sluice_last_error(vol)) : 0;
+}
+
 int cmd_files(const char *cmd, int argc, char **argv)
 {
 	char **opts = calloc((size_t)argc + 1, sizeof(char *));
@@ -192,15 +219,20 @@ int cmd_files(const char *cmd, int argc, char **argv)
 		else
 			args[nargs++] = argv[i];
 	}
+	bool snapshot = !strcmp(cmd, "snapshot");
 	int need = !strcmp(cmd, "put") || !strcmp(cmd, "get") || !strcmp(cmd, "mv") ? 3 : 2;
-	if (nargs != need || (!strcmp(cmd, "setfacl") && !acl_how)) {
+	if (snapshot ? nargs < 3 || nargs > 5
+		     : nargs != need || (!strcmp(cmd, "setfacl") && !acl_how)) {
 		rc = cli_fail(cmd, "wrong number of arguments (see sluice help)");
 		goto out;
 	}
 	sluice_volume *vol;
-	if ((rc = cli_open_volume(cmd, args[0], opts, nopts, &vol)))
+	/* snapshot's subcommand goes before META-URL, as quota's */
+	if ((rc = cli_open_volume(cmd, args[snapshot ? 1 : 0], opts, nopts, &vol)))
 		goto out;
-	if (!strcmp(cmd, "ls")) {
+	if (snapshot)
+		rc = do_snapshot(vol, args, nargs);
+	else if (!strcmp(cmd, "ls")) {
 		rc = do_ls(vol, args[1]);
 	} else if (!strcmp(cmd, "mkdir")) {
 		if (sluice_mkdirs(vol, NULL, args[1], 0777, 022))

@@ -41,6 +41,10 @@ static void usage(FILE *out)
 		"  getfacl META-URL PATH           a path's ACL, as hadoop fs -getfacl\n"
 		"  setfacl META-URL -m|-x|--set SPEC|-b|-k PATH\n"
 		"                                  change it, as hadoop fs -setfacl\n"
+		"  snapshot create|delete|rename|list META-URL DIR [NAME [NEW-NAME]]\n"
+		"                                  directory snapshots, as hdfs dfs -createSnapshot,\n"
+		"                                  -deleteSnapshot, -renameSnapshot (read them under\n"
+		"                                  DIR/.snapshot/NAME)\n"
 		"  warmup [-p N] META-URL PATH...  read files (directories recursively) into the disk\n"
 		"                                  cache (needs -o cache-dir=DIR); N files at a time\n"
 		"\n"
@@ -162,7 +166,7 @@ int main(int argc, char **argv)
 		return cmd_cache_server(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||
 	    !strcmp(cmd, "get") || !strcmp(cmd, "cat") || !strcmp(cmd, "mv") || !strcmp(cmd, "rm") ||
-	    !strcmp(cmd, "getfacl") || !strcmp(cmd, "setfacl"))
+	    !strcmp(cmd, "getfacl") || !strcmp(cmd, "setfacl") || !strcmp(cmd, "snapshot"))
 		return cmd_files(cmd, argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s'\n\n", cmd);
 	usage(stderr);

@@ -863,6 +863,18 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			return rc;
 		return sl_meta_may(m, u, a.ino, &attr, (int)a.mask, err);
 	}
+	case SL_OP_SNAPSHOT: {
+		struct sl_rpc_snapshot a;
+		ARGS(snapshot, a);
+		if ((rc = reach(q, a.dir)))
+			return rc;
+		struct sl_rpc_found res = {0};
+		if (!(rc = sl_meta_snapshot(m, u, (enum sl_snapshot_op)a.op, a.dir, a.name,
+					    a.new_name, doom_removed, q->gw->vol, &res.ino,
+					    &res.attr, err)))
+			sl_w_found(&q->out, &res);
+		return rc;
+	}
 	default:
 		return sl_errf(err, -ENOSYS, "unknown operation %u", op);
 	}

@@ -31,7 +31,7 @@ static void drop_all(JNIEnv *env)
 	jclass *all[] = {&sj.stat_cls, &sj.string_cls, &sj.ioe,   &sj.fnfe,  &sj.eofe,
 			 &sj.iae,      &sj.ioobe,      &sj.npe,   &sj.uoe,   &sj.oome,
 			 &sj.faee,     &sj.ace,        &sj.pinede, &sj.pnde, &sj.pide,
-			 &sj.dose,     &sj.dsqe,       &sj.nsqe};
+			 &sj.dose,     &sj.dsqe,       &sj.nsqe,  &sj.snpe};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		drop(env, all[i]);
 }
@@ -97,6 +97,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved)
 		{&sj.dose, "org/apache/hadoop/util/DiskChecker$DiskOutOfSpaceException"},
 		{&sj.dsqe, "org/apache/hadoop/hdfs/protocol/DSQuotaExceededException"},
 		{&sj.nsqe, "org/apache/hadoop/hdfs/protocol/NSQuotaExceededException"},
+		{&sj.snpe, "org/apache/hadoop/hdfs/protocol/SnapshotException"},
 	};
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		*required[i].slot = global_class(env, required[i].name);
@@ -192,8 +193,8 @@ void sj_throw_errno(JNIEnv *env, int rc, const char *msg, const char *path)
 		cls = sj.faee;
 		break;
 	case EACCES:
-	case EPERM:
-		cls = sj.ace;
+	case EPERM: /* HDFS refuses to delete a directory with snapshots with a SnapshotException */
+		cls = strstr(msg, SLUICE_HAS_SNAPSHOTS_MSG) ? (sj.snpe ? sj.snpe : sj.ioe) : sj.ace;
 		break;
 	case ENOTEMPTY:
 		cls = sj.pinede;

@@ -21,7 +21,7 @@ struct sj_cache {
 	/* always present (java.*) */
 	jclass ioe, fnfe, eofe, iae, ioobe, npe, uoe, oome;
 	/* Hadoop's; NULL when not on the class path, then IOException is thrown instead */
-	jclass faee, ace, pinede, pnde, pide, dose, dsqe, nsqe;
+	jclass faee, ace, pinede, pnde, pide, dose, dsqe, nsqe, snpe;
 };
 
 extern struct sj_cache sj;

@@ -695,6 +695,21 @@ static int c_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 	return rc;
 }
 
+/* A snapshot's creation changes its directory's flags, its deletion removes a tree. */
+static int c_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
+		      sl_ino dir, const char *name, const char *new_name,
+		      sl_meta_removed_cb removed, void *arg, sl_ino *ino, struct sl_attr *attr,
+		      struct sl_err *err)
+{
+	struct sl_meta_cache *c = m->cache;
+	int rc = m->be->snapshot(m, u, op, dir, name, new_name, removed, arg, ino, attr, err);
+	if (op != SL_SNAP_LOOKUP) {
+		drop_node(c, dir);
+		drop_names(c);
+	}
+	return rc;
+}
+
 static int c_write_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 			 const struct sl_meta_lease *lease, sl_ino ino, uint32_t indx,
 			 const struct sl_slice *s, int64_t mtime_ns, struct sl_attr *attr,

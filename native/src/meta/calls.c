@@ -523,6 +523,14 @@ int sl_meta_quota_flush(struct sl_meta *m, struct sl_err *err)
 	CALL(m, QUOTA_FLUSH, quota_flush, (m, err));
 }
 
+int sl_meta_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
+		     sl_ino dir, const char *name, const char *new_name,
+		     sl_meta_removed_cb removed, void *arg, sl_ino *ino, struct sl_attr *attr,
+		     struct sl_err *err)
+{
+	CALL(m, SNAPSHOT, snapshot, (m, u, op, dir, name, new_name, removed, arg, ino, attr, err));
+}
+
 int sl_meta_getfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		    struct sl_attr *attr, struct sl_acl_state *out, struct sl_err *err)
 {

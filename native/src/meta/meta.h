@@ -49,6 +49,19 @@ enum sl_node_type {
 #define SL_FLAG_IMMUTABLE 1
 #define SL_FLAG_APPEND 2
 #define SL_FLAG_SKIPTRASH 4
+/* Sluice's own: the directory has snapshots (which stops its removal); a bit juicefs leaves alone. */
+#define SL_FLAG_SNAPSHOTS 0x80
+
+/* HDFS's name, in every directory, for the directory's snapshots (DIR/.snapshot/NAME). */
+#define SL_SNAPSHOT_NAME ".snapshot"
+
+/* What the snapshot slot does (HDFS's snapshot operations). */
+enum sl_snapshot_op {
+	SL_SNAP_LOOKUP = 0, /* find snapshot name (NULL: the directory's .snapshot itself) */
+	SL_SNAP_CREATE = 1,
+	SL_SNAP_DELETE = 2,
+	SL_SNAP_RENAME = 3,
+};
 
 struct sl_attr {
 	uint8_t type;
@@ -566,6 +579,16 @@ struct sl_meta_backend {
 	 * are due (every few seconds); the core calls it with every usage flush. */
 	int (*quota_flush)(struct sl_meta *m, struct sl_err *err);
 
+	/* -- directory snapshots (optional; HDFS's createSnapshot, deleteSnapshot, renameSnapshot,
+	 * and what DIR/.snapshot/NAME resolves to). A snapshot is a read-only copy of dir's tree
+	 * that shares the file data. CREATE, DELETE and RENAME: only dir's owner or a superuser;
+	 * LOOKUP: whoever may search dir. *ino and *attr (may be NULL) get the snapshot's (after
+	 * RENAME: under new_name); DELETE sends the files it removed to removed. */
+	int (*snapshot)(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
+			sl_ino dir, const char *name, const char *new_name,
+			sl_meta_removed_cb removed, void *arg, sl_ino *ino, struct sl_attr *attr,
+			struct sl_err *err);
+
 	/* -- per-block CRC32C of stored blocks, for file checksums (optional: NULL where the
 	 * backend keeps none, the gateway's, which has file_crc instead). A slice's
 	 * blocks never change once stored and slice ids are never reused, so a recorded value stays
@@ -681,7 +704,8 @@ struct sl_meta_backend {
 	X(QUOTA_FLUSH, quota_flush, PASS) \
 	X(GETFACL, getfacl, PASS) \
 	X(SETFACL, setfacl, DROPS) \
-	X(ACCESS, access, PASS)
+	X(ACCESS, access, PASS) \
+	X(SNAPSHOT, snapshot, DROPS)
 
 #define SL_META_TOKEN_OPS(X) \
 	X(DT_SETUP, setup, PASS) \
@@ -849,6 +873,10 @@ int sl_meta_quota_delete(struct sl_meta *m, sl_ino ino, struct sl_err *err);
 int sl_meta_quota_list(struct sl_meta *m, sl_ino ino, sl_meta_quota_cb cb, void *arg,
 		       struct sl_err *err);
 int sl_meta_quota_flush(struct sl_meta *m, struct sl_err *err);
+int sl_meta_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
+		     sl_ino dir, const char *name, const char *new_name,
+		     sl_meta_removed_cb removed, void *arg, sl_ino *ino, struct sl_attr *attr,
+		     struct sl_err *err);
 int sl_meta_getfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		    struct sl_attr *attr, struct sl_acl_state *out, struct sl_err *err);
 int sl_meta_setfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,

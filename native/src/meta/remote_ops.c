@@ -241,6 +241,24 @@ static int remote_lookup(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 	return take_found(&c, sl_remote_invoke(m, &c, err), ino, attr, err);
 }
 
+static int remote_snapshot(struct sl_meta *m, const struct sl_meta_user *u,
+			   enum sl_snapshot_op op, sl_ino dir, const char *name,
+			   const char *new_name, sl_meta_removed_cb removed, void *arg, sl_ino *ino,
+			   struct sl_attr *attr, struct sl_err *err)
+{
+	(void)removed; /* the gateway deletes the data of what it removes */
+	(void)arg;
+	struct call c;
+	sl_remote_begin(&c, SL_OP_SNAPSHOT, u);
+	sl_w_snapshot(&c.req, &(struct sl_rpc_snapshot){.op = (uint32_t)op, .dir = dir,
+							.name = name, .new_name = new_name});
+	sl_ino found;
+	int rc = take_found(&c, sl_remote_invoke(m, &c, err), &found, attr, err);
+	if (!rc && ino)
+		*ino = found;
+	return rc;
+}
+
 static int remote_getattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			  struct sl_attr *attr, struct sl_err *err)
 {
@@ -913,6 +931,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.removexattr = remote_removexattr,
 	.summary = remote_summary,
 	.getfacl = remote_getfacl,
+	.snapshot = remote_snapshot,
 	.setfacl = remote_setfacl,
 	.access = remote_access,
 	.unsupported_features = remote_unsupported_features,

@@ -825,6 +825,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.quota_list = sl_sql_quota_list,
 	.quota_flush = sl_sql_quota_flush,
 	.getfacl = sl_sql_getfacl,
+	.snapshot = sl_sql_snapshot,
 	.setfacl = sl_sql_setfacl,
 	.access = sl_sql_access_check,
 	.resolve = sl_sql_resolve,

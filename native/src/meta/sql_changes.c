@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sluice.h"
 #include "sql_internal.h"
 
 /* ---- removing a link ------------------------------------------------------------------------- */
@@ -85,7 +86,7 @@ static int drop_dir(struct tx *t, sl_ino parent, sl_ino ino, struct acct *ac)
 	return rc;
 }
 
-static int dir_is_empty(struct tx *t, sl_ino dir, bool *empty)
+int sl_sql_dir_is_empty(struct tx *t, sl_ino dir, bool *empty)
 {
 	char buf[128];
 	struct sl_sql_stmt *s;
@@ -102,7 +103,7 @@ static int dir_is_empty(struct tx *t, sl_ino dir, bool *empty)
 /* ---- namespace: changes ---------------------------------------------------------------------- */
 
 /* Entry name of parent, not locked: 0 with its *ino and *type, or -ENOENT. */
-static int edge_get(struct tx *t, sl_ino parent, const char *name, sl_ino *ino, uint8_t *type)
+int sl_sql_edge_get(struct tx *t, sl_ino parent, const char *name, sl_ino *ino, uint8_t *type)
 {
 	struct sl_sql_stmt *s;
 	int rc = sl_sqlq_row(t, &s, "SELECT inode, type FROM jfs_edge WHERE parent = ? AND name = ?",
@@ -123,22 +124,18 @@ static int check_reserved(sl_ino parent, const char *name, struct sl_err *err)
 	return 0;
 }
 
-struct mknod_arg {
-	const struct sl_meta_user *u;
-	sl_ino parent;
-	const char *name;
-	uint8_t type;
-	uint16_t mode;
-	int flags;
-	const char *target;
-	const struct sl_meta_lease *lease; /* taken on the new file (mknod_leased), or NULL */
-	sl_ino ino; /* allocated before the transaction (except in the trash) */
-	struct sl_attr attr;
-	struct sl_removed replaced;
-	struct acct ac;
-};
+/* A name a new entry may take: HDFS keeps .snapshot for the snapshots of every directory (one
+ * juicefs made stays usable, shadowed where its directory has snapshots). */
+static int check_new_name(sl_ino parent, const char *name, struct sl_err *err)
+{
+	if (!strcmp(name, SL_SNAPSHOT_NAME))
+		return sl_errf(err, -EINVAL, "\"%s\" is a reserved name (directory snapshots)",
+			       SL_SNAPSHOT_NAME);
+	return check_reserved(parent, name, err);
+}
 
-static int mknod_op(struct tx *t, void *arg)
+
+int sl_sql_mknod_op(struct tx *t, void *arg)
 {
 	struct mknod_arg *a = arg;
 	struct sl_attr p;
@@ -278,7 +275,7 @@ static int mknod_run(struct sl_meta *m, struct mknod_arg a, sl_ino *ino, struct 
 		memset(replaced, 0, sizeof(*replaced));
 	int rc = sl_sql_check_name(name, err);
 	if (!rc)
-		rc = check_reserved(parent, name, err);
+		rc = check_new_name(parent, name, err);
 	if (rc)
 		return rc;
 	if (type != SL_TYPE_FILE && type != SL_TYPE_DIR && type != SL_TYPE_SYMLINK)
@@ -287,7 +284,7 @@ static int mknod_run(struct sl_meta *m, struct mknod_arg a, sl_ino *ino, struct 
 		return sl_errf(err, -EINVAL, "a symlink needs a target of 1 to 4096 bytes");
 	if (parent != SL_TRASH_INO && (rc = sl_meta_next_inode(m, &a.ino, err)))
 		return rc;
-	rc = sl_sqlq_run(m, true, mknod_op, &a, err);
+	rc = sl_sqlq_run(m, true, sl_sql_mknod_op, &a, err);
 	if (!rc)
 		sl_sql_acct_apply(m, &a.ac);
 	sl_sql_acct_free(&a.ac);
@@ -302,14 +299,6 @@ static int mknod_run(struct sl_meta *m, struct mknod_arg a, sl_ino *ino, struct 
 	return rc;
 }
 
-struct unlink_arg {
-	const struct sl_meta_user *u;
-	sl_ino parent;
-	const char *name;
-	bool dir; /* rmdir */
-	struct sl_removed removed;
-	struct acct ac;
-};
 
 /* The entry name of parent that u is about to remove: parent (*p) writable and not append-only,
  * both locked for update. */
@@ -330,7 +319,7 @@ static int entry_to_remove(struct tx *t, const struct sl_meta_user *u, sl_ino pa
 	return 0;
 }
 
-static int unlink_op(struct tx *t, void *arg)
+int sl_sql_unlink_op(struct tx *t, void *arg)
 {
 	struct unlink_arg *a = arg;
 	memset(&a->removed, 0, sizeof(a->removed));
@@ -360,7 +349,9 @@ static int unlink_op(struct tx *t, void *arg)
 	int64_t now = sl_real_ns();
 	if (a->dir) {
 		bool empty;
-		if ((rc = dir_is_empty(t, ino, &empty)))
+		if (n.flags & SL_FLAG_SNAPSHOTS)
+			return sl_sql_no_snapshots_below(t, ino, a->name);
+		if ((rc = sl_sql_dir_is_empty(t, ino, &empty)))
 			return rc;
 		if (!empty)
 			return sl_errf(t->err, -ENOTEMPTY, "directory '%s' is not empty", a->name);
@@ -382,7 +373,7 @@ static int do_unlink(struct sl_meta *m, struct unlink_arg *a, struct sl_err *err
 {
 	int rc = sl_sql_check_name(a->name, err);
 	if (!rc)
-		rc = sl_sqlq_run(m, true, unlink_op, a, err);
+		rc = sl_sqlq_run(m, true, sl_sql_unlink_op, a, err);
 	if (!rc)
 		sl_sql_acct_apply(m, &a->ac);
 	sl_sql_acct_free(&a->ac);
@@ -428,15 +419,6 @@ static int is_below(struct tx *t, sl_ino dir, sl_ino anc, bool *below)
 	return 0;
 }
 
-struct rename_arg {
-	const struct sl_meta_user *u;
-	sl_ino psrc, pdst;
-	const char *nsrc, *ndst;
-	int flags;
-	struct sl_removed replaced;
-	struct acct ac;
-	sl_ino moved_dir, moved_to; /* a directory moved to another parent, and that parent */
-};
 
 /* SL_RENAME_INTO_DIR: when the destination is a directory, the entry goes into it under its own
  * name (Hadoop's rename). Looking the destination up needs search permission on its parent.
@@ -452,7 +434,7 @@ static int into_dir(struct tx *t, const struct rename_arg *a, sl_ino *pdst, cons
 		return rc;
 	sl_ino d;
 	uint8_t type;
-	rc = edge_get(t, *pdst, *ndst, &d, &type);
+	rc = sl_sql_edge_get(t, *pdst, *ndst, &d, &type);
 	if (rc == -ENOENT) {
 		sl_err_clear(t->err);
 		return 0;
@@ -464,7 +446,7 @@ static int into_dir(struct tx *t, const struct rename_arg *a, sl_ino *pdst, cons
 	return d == a->psrc ? 1 : 0;
 }
 
-static int rename_op(struct tx *t, void *arg)
+int sl_sql_rename_op(struct tx *t, void *arg)
 {
 	struct rename_arg *a = arg;
 	memset(&a->replaced, 0, sizeof(a->replaced));
@@ -552,7 +534,9 @@ static int rename_op(struct tx *t, void *arg)
 					   pdst);
 		if (dtype == SL_TYPE_DIR) {
 			bool empty;
-			if ((rc = dir_is_empty(t, dino, &empty)))
+			if (dn.flags & SL_FLAG_SNAPSHOTS)
+				return sl_sql_no_snapshots_below(t, dino, ndst);
+			if ((rc = sl_sql_dir_is_empty(t, dino, &empty)))
 				return rc;
 			if (!empty)
 				return sl_errf(t->err, -ENOTEMPTY, "directory '%s' is not empty",
@@ -628,11 +612,11 @@ int sl_sql_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
 	if (!rc)
 		rc = check_reserved(psrc, nsrc, err);
 	if (!rc)
-		rc = check_reserved(pdst, ndst, err);
+		rc = check_new_name(pdst, ndst, err);
 	if (!rc && (flags & ~(SL_RENAME_NOREPLACE | SL_RENAME_INTO_DIR)))
 		rc = sl_errf(err, -EINVAL, "unknown rename flags %#x", flags);
 	if (!rc)
-		rc = sl_sqlq_run(m, true, rename_op, &a, err);
+		rc = sl_sqlq_run(m, true, sl_sql_rename_op, &a, err);
 	if (!rc) {
 		sl_sql_quota_moved_dir(m, a.moved_dir, a.moved_to);
 		sl_sql_acct_apply(m, &a.ac);
@@ -649,16 +633,6 @@ int sl_sql_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
  * into the trash, then empties it there with the volume's own rights. JuiceFS's names
  * (.trash/<YYYY-MM-DD-HH>/<parent>-<inode>-<name>) let any client's trash cleaner finish the job
  * after a crash. */
-struct tree_arg {
-	const struct sl_meta_user *u;
-	sl_ino parent;
-	const char *name;
-	char hour[32];
-	char trash_name[SL_NAME_MAX + 1];
-	sl_ino ino; /* the tree's top directory */
-	struct mknod_arg hour_dir;
-	struct rename_arg move;
-};
 
 /* Hadoop: deleting a tree needs read, write and search permission on every non-empty directory
  * in it, as HDFS checks it (empty ones need nothing). One query collects the directories. */
@@ -682,7 +656,7 @@ static int check_tree(struct tx *t, const struct sl_meta_user *u, sl_ino top)
 
 static int trash_tree_op(struct tx *t, void *arg)
 {
-	struct tree_arg *a = arg;
+	struct sl_sql_tree *a = arg;
 	struct sl_attr p, n;
 	uint8_t type;
 	int rc = entry_to_remove(t, a->u, a->parent, a->name, &p, &a->ino, &type);
@@ -699,10 +673,25 @@ static int trash_tree_op(struct tx *t, void *arg)
 		return sl_errf(t->err, -EPERM, "'%s' is immutable or append-only", a->name);
 	if (!sl_meta_superuser(a->u) && (rc = check_tree(t, a->u, a->ino)))
 		return rc;
+	if ((rc = sl_sql_no_snapshots_below(t, a->ino, a->name)))
+		return rc;
+	return sl_sql_tree_to_trash(t, a);
+}
+
+void sl_sql_tree_init(struct sl_sql_tree *a)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(a->hour, sizeof(a->hour), "%Y-%m-%d-%H", &tm);
+}
+
+int sl_sql_tree_to_trash(struct tx *t, struct sl_sql_tree *a)
+{
 	/* The hour's directory, made if missing (numbered from the trash's own counter). */
 	a->hour_dir = (struct mknod_arg){.parent = SL_TRASH_INO, .name = a->hour,
 					 .type = SL_TYPE_DIR, .mode = 0555};
-	rc = mknod_op(t, &a->hour_dir);
+	int rc = sl_sql_mknod_op(t, &a->hour_dir);
 	if (rc == -EEXIST) {
 		sl_err_clear(t->err);
 		rc = a->hour_dir.attr.type == SL_TYPE_DIR
@@ -714,7 +703,25 @@ static int trash_tree_op(struct tx *t, void *arg)
 		 a->ino, a->name);
 	a->move = (struct rename_arg){.psrc = a->parent, .nsrc = a->name, .pdst = a->hour_dir.ino,
 				      .ndst = a->trash_name, .flags = SL_RENAME_NOREPLACE};
-	return rename_op(t, &a->move);
+	return sl_sql_rename_op(t, &a->move);
+}
+
+int sl_sql_no_snapshots_below(struct tx *t, sl_ino top, const char *name)
+{
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s,
+			     "WITH RECURSIVE sub(ino) AS (SELECT ? UNION SELECT e.inode "
+			     "FROM jfs_edge e JOIN sub ON e.parent = sub.ino WHERE e.type = 2) "
+			     "SELECT n.inode FROM sub JOIN jfs_node n ON n.inode = sub.ino "
+			     "WHERE (n.flags & 128) <> 0 LIMIT 1",
+			     "i", (int64_t)top);
+	if (rc <= 0)
+		return rc;
+	sl_ino dir = sl_sql_col_u64(t, s, 0);
+	t->d->finalize(s);
+	return sl_errf(t->err, -EPERM, "'%s' cannot be deleted: directory %" PRIu64 " %s "
+		       SLUICE_HAS_SNAPSHOTS_MSG " (delete them first)", name, dir,
+		       dir == top ? "(itself)" : "in it");
 }
 
 /* Removes everything below dir with the volume's rights; removed files go to cb and are
@@ -758,40 +765,44 @@ static int empty_tree(struct sl_meta *m, sl_ino dir, sl_meta_removed_cb cb, void
 int sl_sql_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		       const char *name, sl_meta_removed_cb cb, void *arg, struct sl_err *err)
 {
-	struct tree_arg a = {.u = u, .parent = parent, .name = name};
+	struct sl_sql_tree a = {.u = u, .parent = parent, .name = name};
 	int rc = sl_sql_check_name(name, err);
 	if (!rc)
 		rc = check_reserved(parent, name, err);
 	if (rc)
 		return rc;
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(a.hour, sizeof(a.hour), "%Y-%m-%d-%H", &tm);
+	sl_sql_tree_init(&a);
 	rc = sl_sqlq_run(m, true, trash_tree_op, &a, err);
+	return sl_sql_tree_remove(m, &a, rc, cb, arg);
+}
+
+int sl_sql_tree_remove(struct sl_meta *m, struct sl_sql_tree *a, int rc, sl_meta_removed_cb cb,
+		       void *arg)
+{
 	if (!rc) {
-		sl_sql_quota_moved_dir(m, a.move.moved_dir, a.move.moved_to);
-		sl_sql_acct_apply(m, &a.hour_dir.ac);
-		sl_sql_acct_apply(m, &a.move.ac);
+		sl_sql_quota_moved_dir(m, a->move.moved_dir, a->move.moved_to);
+		sl_sql_acct_apply(m, &a->hour_dir.ac);
+		sl_sql_acct_apply(m, &a->move.ac);
 	}
-	sl_sql_acct_free(&a.hour_dir.ac);
-	sl_sql_acct_free(&a.move.ac);
+	sl_sql_acct_free(&a->hour_dir.ac);
+	sl_sql_acct_free(&a->move.ac);
 	if (rc)
 		return rc;
 	/* The tree is gone for every client; what fails from here is left to a trash cleaner. */
 	struct sl_err e = {0};
-	int erc = empty_tree(m, a.ino, cb, arg, NULL, &e, 0);
+	int erc = empty_tree(m, a->ino, cb, arg, NULL, &e, 0);
 	if (!erc)
-		erc = sl_sql_rmdir(m, NULL, a.hour_dir.ino, a.trash_name, &e);
+		erc = sl_sql_rmdir(m, NULL, a->hour_dir.ino, a->trash_name, &e);
 	if (erc) {
-		sl_log(m->log, SL_LOG_WARN, "emptying .trash/%s/%s: %s", a.hour, a.trash_name, e.msg);
+		sl_log(m->log, SL_LOG_WARN, "emptying .trash/%s/%s: %s", a->hour, a->trash_name,
+		       e.msg);
 		return 0;
 	}
 	/* The hour's directory goes too once empty (a volume without trash days keeps no trash);
 	 * if another delete or juicefs put something there meanwhile, it stays. */
-	rc = sl_sql_rmdir(m, NULL, SL_TRASH_INO, a.hour, &e);
-	if (rc && rc != -ENOTEMPTY && rc != -ENOENT)
-		sl_log(m->log, SL_LOG_WARN, "removing .trash/%s: %s", a.hour, e.msg);
+	erc = sl_sql_rmdir(m, NULL, SL_TRASH_INO, a->hour, &e);
+	if (erc && erc != -ENOTEMPTY && erc != -ENOENT)
+		sl_log(m->log, SL_LOG_WARN, "removing .trash/%s: %s", a->hour, e.msg);
 	return 0;
 }
 

@@ -258,6 +258,83 @@ int sl_sql_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
 int sl_sql_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 		       const char *name, sl_meta_removed_cb cb, void *arg, struct sl_err *err);
 
+/* The transaction functions of those slots, for operations made of several of them in one
+ * transaction (sql_snapshot.c); each takes its struct. */
+struct mknod_arg {
+	const struct sl_meta_user *u;
+	sl_ino parent;
+	const char *name;
+	uint8_t type;
+	uint16_t mode;
+	int flags;
+	const char *target;
+	const struct sl_meta_lease *lease; /* taken on the new file (mknod_leased), or NULL */
+	sl_ino ino; /* allocated before the transaction (except in the trash) */
+	struct sl_attr attr;
+	struct sl_removed replaced;
+	struct acct ac;
+};
+int sl_sql_mknod_op(struct tx *t, void *arg);
+
+struct unlink_arg {
+	const struct sl_meta_user *u;
+	sl_ino parent;
+	const char *name;
+	bool dir; /* rmdir */
+	struct sl_removed removed;
+	struct acct ac;
+};
+int sl_sql_unlink_op(struct tx *t, void *arg);
+
+struct rename_arg {
+	const struct sl_meta_user *u;
+	sl_ino psrc, pdst;
+	const char *nsrc, *ndst;
+	int flags;
+	struct sl_removed replaced;
+	struct acct ac;
+	sl_ino moved_dir, moved_to; /* a directory moved to another parent, and that parent */
+};
+int sl_sql_rename_op(struct tx *t, void *arg);
+
+/* A directory tree on its way out: moved into the trash inside a transaction
+ * (sl_sql_tree_to_trash), emptied there after the commit (sl_sql_tree_remove). */
+struct sl_sql_tree {
+	const struct sl_meta_user *u;
+	sl_ino parent;
+	const char *name;
+	char hour[32];
+	char trash_name[SL_NAME_MAX + 1];
+	sl_ino ino; /* the tree's top directory */
+	struct mknod_arg hour_dir;
+	struct rename_arg move;
+};
+/* a's hour in the trash: now's. */
+void sl_sql_tree_init(struct sl_sql_tree *a);
+/* Inside a transaction: moves directory a->ino, entry a->name of a->parent, into the hour's
+ * directory of the trash (made if missing). */
+int sl_sql_tree_to_trash(struct tx *t, struct sl_sql_tree *a);
+/* After the transaction that moved it (its result rc): accounts the move and, if it committed,
+ * removes the tree with the volume's rights (its files go to cb), then the hour's directory if
+ * that is empty. What fails is logged and left to a trash cleaner. Returns rc. */
+int sl_sql_tree_remove(struct sl_meta *m, struct sl_sql_tree *a, int rc, sl_meta_removed_cb cb,
+		       void *arg);
+/* An entry of parent, not locked: 0 with its *ino and *type, or -ENOENT. */
+int sl_sql_edge_get(struct tx *t, sl_ino parent, const char *name, sl_ino *ino, uint8_t *type);
+/* Whether directory dir has no entries. */
+int sl_sql_dir_is_empty(struct tx *t, sl_ino dir, bool *empty);
+/* Inside a transaction: -EPERM if directory top or one below it has snapshots. */
+int sl_sql_no_snapshots_below(struct tx *t, sl_ino top, const char *name);
+
+/* ---- directory snapshots (sql_snapshot.c; the snapshot slot) --------------------------------- */
+int sl_sql_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
+		    sl_ino dir, const char *name, const char *new_name,
+		    sl_meta_removed_cb removed, void *arg, sl_ino *ino, struct sl_attr *attr,
+		    struct sl_err *err);
+/* Inside a transaction: if box is a directory of .trash/.sluice-snapshots (top), *dir gets the
+ * directory whose snapshots it holds; otherwise 0. */
+int sl_sql_snapshot_owner(struct tx *t, sl_ino top, sl_ino box, sl_ino *dir);
+
 /* ---- file data (sql_data.c; slots of sl_meta_sql_backend) ------------------------------------ */
 /* The slices blob of a chunk (locked for update when lock); *buf is NULL if there is none. */
 int sl_sql_chunk_load(struct tx *t, sl_ino ino, uint32_t indx, bool lock, uint8_t **buf,

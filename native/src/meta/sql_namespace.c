@@ -362,8 +362,11 @@ int sl_sql_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, 
 }
 
 /* Whether u may search every directory from the root down to dir (dir included): one query walks
- * up the parent column. Sets *ok; a chain that breaks off (a missing node) or loops is not ok. */
-static int search_up(struct tx *t, const struct sl_meta_user *u, sl_ino dir, bool *ok)
+ * up the parent column. Sets *ok; a chain that breaks off (a missing node) or loops is not ok.
+ * A chain through the trash sets *in_trash to the trash's entry it passes (0: none) and *below
+ * to the node under that (child: the one whose parent dir is, when that is the entry). */
+static int search_up(struct tx *t, const struct sl_meta_user *u, sl_ino dir, sl_ino child,
+		     bool *ok, sl_ino *in_trash, sl_ino *below)
 {
 	struct sl_sql_stmt *s;
 	int rc = sl_sqlq_open(t, &s,
@@ -371,13 +374,14 @@ static int search_up(struct tx *t, const struct sl_meta_user *u, sl_ino dir, boo
 			      "SELECT n.parent, up.d + 1 FROM jfs_node n JOIN up "
 			      "ON n.inode = up.ino WHERE up.ino <> 1 AND up.d < 1000) "
 			      "SELECT up.ino, n.type, n.mode, n.uid, n.gid, n.access_acl_id FROM up "
-			      "LEFT JOIN jfs_node n ON n.inode = up.ino",
+			      "LEFT JOIN jfs_node n ON n.inode = up.ino ORDER BY up.d",
 			      "i", (int64_t)dir);
 	if (rc)
 		return rc;
 	bool root = false;
 	struct sl_sql_deferred later = {0};
-	sl_ino denied = 0;
+	sl_ino denied = 0, prev = child, prev2 = 0;
+	*in_trash = *below = 0;
 	while (!denied && (rc = t->d->step(s, t->err)) > 0) {
 		struct sl_attr d = {.type = (uint8_t)sl_sql_col_u64(t, s, 1),
 				    .mode = (uint16_t)(sl_sql_col_u64(t, s, 2) & 07777),
@@ -386,6 +390,12 @@ static int search_up(struct tx *t, const struct sl_meta_user *u, sl_ino dir, boo
 				    .access_acl = (uint32_t)sl_sql_col_u64(t, s, 5)};
 		sl_ino ino = sl_sql_col_u64(t, s, 0);
 		root = root || ino == SL_ROOT_INO;
+		if (ino == SL_TRASH_INO && !*in_trash) {
+			*in_trash = prev;
+			*below = prev2;
+		}
+		prev2 = prev;
+		prev = ino;
 		if (t->d->col_null(s, 1) || d.type != SL_TYPE_DIR) {
 			denied = ino ? ino : SL_ROOT_INO; /* a chain that breaks off */
 			rc = 0;
@@ -411,6 +421,21 @@ struct reach_arg {
 	sl_ino ino;
 };
 
+/* Whether u may search every directory down to dir, where dir may be in the trash: a node of a
+ * snapshot (its chain passes .trash/.sluice-snapshots/<dir>) needs the snapshot's directory
+ * reachable, the rest of the trash only its own modes. */
+static int reachable(struct tx *t, const struct sl_meta_user *u, sl_ino dir, sl_ino child,
+		     bool *ok)
+{
+	sl_ino entry, below, owner = 0;
+	int rc = search_up(t, u, dir, child, ok, &entry, &below);
+	if (!rc && *ok && entry && below)
+		rc = sl_sql_snapshot_owner(t, entry, below, &owner);
+	if (!rc && owner)
+		rc = search_up(t, u, owner, 0, ok, &entry, &below);
+	return rc;
+}
+
 static int reach_op(struct tx *t, void *arg)
 {
 	struct reach_arg *a = arg;
@@ -420,7 +445,7 @@ static int reach_op(struct tx *t, void *arg)
 		return rc;
 	bool ok = false;
 	if (n.parent) /* hard-linked files have none: any of their entries will do */
-		return (rc = search_up(t, a->u, n.parent, &ok)) ? rc : ok ? 0
+		return (rc = reachable(t, a->u, n.parent, a->ino, &ok)) ? rc : ok ? 0
 			: sl_sql_deny(t, "cannot reach it from the root", a->ino);
 	struct sl_sql_stmt *s;
 	if ((rc = sl_sqlq_open(t, &s, "SELECT parent FROM jfs_edge WHERE inode = ?", "i",
@@ -434,7 +459,7 @@ static int reach_op(struct tx *t, void *arg)
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; !rc && !ok && i < np; i++)
-		rc = search_up(t, a->u, parents[i], &ok);
+		rc = reachable(t, a->u, parents[i], a->ino, &ok);
 	return rc ? rc : ok ? 0 : sl_sql_deny(t, "cannot reach it from the root", a->ino);
 }
 

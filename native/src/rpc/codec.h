@@ -139,6 +139,8 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 	F(bytes, access, SL_RPC_MAX_ACL) F(bytes, def, SL_RPC_MAX_ACL)
 #define SL_FIELDS_setfacl(F) F(u64, ino) F(u32, op) F(bytes, spec, SL_RPC_MAX_ACL)
 #define SL_FIELDS_access(F) F(u64, ino) F(u32, mask)
+#define SL_FIELDS_snapshot(F)                                                                   \
+	F(u32, op) F(u64, dir) F(str, name, SL_RPC_MAX_NAME) F(str, new_name, SL_RPC_MAX_NAME)
 
 #define SL_RPC_LAYOUTS(L)                                                                       \
 	L(count) L(text) L(setting_name) L(setting) L(new_session) L(refresh_session)            \
@@ -147,7 +149,7 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 	L(write_chunk) L(chunk_write) L(inode_length) L(concat) L(compact_chunk) L(xattr)        \
 	L(setxattr) L(xattr_value) L(features) L(presign) L(url) L(renewer) L(issued_token)      \
 	L(token) L(expiry) L(lease_acquire) L(generation) L(lease_release) L(lease_recover)      \
-	L(closed) L(crc) L(facl) L(setfacl) L(access)
+	L(closed) L(crc) L(facl) L(setfacl) L(access) L(snapshot)
 
 /* ---- the operations ----------------------------------------------------------------------- *
  * X(op, args, each arg record, results, each result record): after a count layout, count
@@ -196,7 +198,8 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 	X(WRITE_CHUNKS, count, chunk_write, none, attr)                                           \
 	X(GETFACL, inode, none, facl, none)                                                       \
 	X(SETFACL, setfacl, none, attr, none)                                                     \
-	X(ACCESS, access, none, none, none)
+	X(ACCESS, access, none, none, none)                                                       \
+	X(SNAPSHOT, snapshot, none, found, none)
 
 /* ---- what a field list expands to ---------------------------------------------------------- *
  * M: the struct member; W: appends it from s to w; R: reads it from r into s (rc: -ENOMEM);

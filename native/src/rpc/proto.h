@@ -81,6 +81,9 @@ enum sl_rpc_op {
 	SL_OP_GETFACL = 41,      /* u64 ino -> attr, u16 mode, bool, bool, access rule, default */
 	SL_OP_SETFACL = 42,      /* u64 ino, u32 op, entries -> attr */
 	SL_OP_ACCESS = 43,       /* u64 ino, u32 mask */
+	/* directory snapshots (meta.h snapshot): u32 op, u64 dir, str name, str new_name ->
+	 * u64 ino, attr */
+	SL_OP_SNAPSHOT = 44,
 	SL_OP_MAX
 };
 

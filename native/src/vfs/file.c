@@ -45,6 +45,10 @@ static int open_existing(sluice_volume *vol, const struct sl_meta_user *mu, cons
 		return sl_errf(err, -EISDIR, "%s is a directory", path);
 	if (attr->type != SL_TYPE_FILE)
 		return sl_errf(err, -EINVAL, "%s is not a regular file", path);
+	if ((flags & SLUICE_O_WRITE) && (attr->flags & (SL_FLAG_IMMUTABLE | SL_FLAG_APPEND)) &&
+	    ((attr->flags & SL_FLAG_IMMUTABLE) || !(flags & SLUICE_O_APPEND)))
+		return sl_errf(err, -EPERM, "%s is %s", path, attr->flags & SL_FLAG_IMMUTABLE
+			       ? "read-only (immutable, or in a snapshot)" : "append-only");
 	int mask = (flags & SLUICE_O_READ ? SL_MAY_READ : 0) |
 		   (flags & SLUICE_O_WRITE ? SL_MAY_WRITE : 0);
 	if ((rc = sl_meta_may(vol->core.meta, mu, *ino, attr, mask, err)))

@@ -85,7 +85,7 @@ int sl_resolve(sluice_volume *vol, const struct sl_meta_user *mu, const char *pa
 	char norm[PATH_MAX];
 	int rc = sl_path_normalize(path, norm, sizeof(norm), err);
 	for (int hops = 0; !rc; hops++) {
-		rc = sl_meta_resolve(v->meta, mu, norm, ino, attr, err);
+		rc = sl_snapshot_resolve(vol, mu, norm, ino, attr, err);
 		if (rc || !follow || attr->type != SL_TYPE_SYMLINK)
 			break;
 		if (hops == MAX_SYMLINK_HOPS)

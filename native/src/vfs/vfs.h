@@ -348,6 +348,10 @@ int sl_create_entry(sluice_volume *vol, const struct sl_meta_user *mu, const cha
 		    struct sl_meta_lease *lease, bool *leased, struct sl_err *err);
 int sl_mkdirs_user(sluice_volume *vol, const struct sl_meta_user *mu, const char *path,
 		   uint16_t mode, uint16_t umask, struct sl_err *err);
+/* Resolves normalized path norm, DIR/.snapshot/NAME/... through the snapshots of DIR when it
+ * has any (snapshot.c); symlinks are not followed. */
+int sl_snapshot_resolve(sluice_volume *vol, const struct sl_meta_user *mu, const char *norm,
+			sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
 /* Resolves path, following a final symlink if follow. */
 int sl_resolve(sluice_volume *vol, const struct sl_meta_user *mu, const char *path, bool follow,
 	       sl_ino *ino, struct sl_attr *attr, struct sl_err *err);
