@@ -780,6 +780,41 @@ JNIEXPORT void JNICALL JNAME(removexattr)(JNIEnv *env, jclass cls, jlong vol, js
 	sj_call_end(&c);
 }
 
+/* ---- snapshots: op 1 create (returns the snapshot's path), 2 delete, 3 rename ------------- */
+
+JNIEXPORT jstring JNICALL JNAME(snapshot)(JNIEnv *env, jclass cls, jlong vol, jstring user,
+					  jobjectArray groups, jstring path, jint op, jstring name,
+					  jstring new_name)
+{
+	(void)cls;
+	struct call c;
+	jstring r = NULL;
+	if (sj_call_begin(env, vol, user, groups, path, &c))
+		return NULL;
+	char *nm = name ? sj_utf8(env, name, "snapshot name") : NULL;
+	char *nn = new_name ? sj_utf8(env, new_name, "new snapshot name") : NULL;
+	if ((name && !nm) || (new_name && !nn))
+		goto out;
+	if (op < 1 || op > 3) {
+		sj_throwf(env, sj.iae, "unknown snapshot operation %d", (int)op);
+		goto out;
+	}
+	char out[4096];
+	int rc = op == 1 ? sluice_snapshot_create(VOL(vol), sj_user_ptr(&c.user), c.path, nm, out,
+						  sizeof(out))
+		 : op == 2 ? sluice_snapshot_delete(VOL(vol), sj_user_ptr(&c.user), c.path, nm)
+			   : sluice_snapshot_rename(VOL(vol), sj_user_ptr(&c.user), c.path, nm, nn);
+	if (rc < 0)
+		sj_throw_vol(env, VOL(vol), rc, c.path);
+	else if (op == 1)
+		r = sj_string(env, out);
+out:
+	free(nm);
+	free(nn);
+	sj_call_end(&c);
+	return r;
+}
+
 /* ---- ACLs: entries in Hadoop's AclEntry text ([default:]user|group|mask|other:[name][:rwx]) */
 
 JNIEXPORT void JNICALL JNAME(aclChange)(JNIEnv *env, jclass cls, jlong vol, jstring user,

@@ -1063,6 +1063,35 @@ public class SluiceFileSystem210 extends FileSystem {
         .stickyBit(perm.getStickyBit()).setPermission(perm).addEntries(entries).build();
   }
 
+  // ---- snapshots (HDFS's: read-only copies of a directory, read under DIR/.snapshot/NAME) ----
+
+  private static final int SNAPSHOT_CREATE = 1;
+  private static final int SNAPSHOT_DELETE = 2;
+  private static final int SNAPSHOT_RENAME = 3;
+
+  @Override
+  public Path createSnapshot(Path dir, String name) throws IOException {
+    String p = pathOf(dir);
+    statistics.incrementWriteOps(1);
+    String made = withVolume(
+        v -> NativeVolume.snapshot(v, user, groups, p, SNAPSHOT_CREATE, name, null));
+    return new Path(made); // unqualified, as HDFS returns it
+  }
+
+  @Override
+  public void renameSnapshot(Path dir, String oldName, String newName) throws IOException {
+    String p = pathOf(dir);
+    statistics.incrementWriteOps(1);
+    withVolume(v -> NativeVolume.snapshot(v, user, groups, p, SNAPSHOT_RENAME, oldName, newName));
+  }
+
+  @Override
+  public void deleteSnapshot(Path dir, String name) throws IOException {
+    String p = pathOf(dir);
+    statistics.incrementWriteOps(1);
+    withVolume(v -> NativeVolume.snapshot(v, user, groups, p, SNAPSHOT_DELETE, name, null));
+  }
+
   @Override
   public void setOwner(Path f, String username, String groupname) throws IOException {
     String p = pathOf(f);

@@ -179,6 +179,14 @@ public final class NativeVolume {
   public static native void removexattr(long vol, String user, String[] groups, String path,
       String name) throws IOException;
 
+  // ---- snapshots ------------------------------------------------------------------------------
+  /**
+   * Directory snapshots of path: op 1 creates snapshot name (null: HDFS's default name) and
+   * returns its path, 2 deletes it, 3 renames it to newName.
+   */
+  public static native String snapshot(long vol, String user, String[] groups, String path,
+      int op, String name, String newName) throws IOException;
+
   // ---- files ----------------------------------------------------------------------------------
   public static native long open(long vol, String user, String[] groups, String path, int flags,
       int mode, int umask) throws IOException;
