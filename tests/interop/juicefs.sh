@@ -5,7 +5,8 @@
 # same both ways for encrypted volumes (RSA key with and without a passphrase, aes256gcm-rsa and
 # chacha20-rsa), and each client refuses the other's volume without the passphrase; a volume using
 # a feature Sluice lacks (Ranger) is refused with a clear message; a directory quota set by
-# either client holds for both; ACLs Sluice sets are juicefs's and the reverse (dump/load); a file written through libhdfs
+# either client holds for both; ACLs Sluice sets are juicefs's and the reverse (dump/load); a volume
+# with Sluice's snapshots passes juicefs fsck and keeps them through juicefs dump/load; a file written through libhdfs
 # (libsluice-hdfs.so, the build's hdfs_copy) reads back identical through juicefs. On sqlite3+file
 # and on MariaDB+S3 (the servers tests/run.sh started).
 #   usage: tests/interop/juicefs.sh PATH-TO-sluice
@@ -201,6 +202,23 @@ PY
   echo "ok: POSIX ACLs both ways (juicefs dump/load)"
 }
 
+snapshots_for_juicefs() { # META: Sluice's snapshots keep a volume sound for juicefs
+  "$SLUICE" format "$1" sl-snap --storage file --bucket "$W/data-snap-$RANDOM" >/dev/null || fail "sluice format"
+  "$SLUICE" mkdir "$1" /s && "$SLUICE" put "$1" "$SRC/a/b/block-plus-1" /s/f || fail "sluice put"
+  "$SLUICE" snapshot create "$1" /s one >/dev/null || fail "sluice snapshot create"
+  "$SLUICE" rm "$1" /s/f && "$SLUICE" put "$1" "$SRC/a/hello.txt" /s/f || fail "sluice rm and put after a snapshot"
+  jfs fsck "$1" >"$W/snap-fsck.log" 2>&1 || { cat "$W/snap-fsck.log"; fail "juicefs fsck of a volume with snapshots"; }
+  jfs dump "$1" "$W/snap.json" >/dev/null 2>&1 || fail "juicefs dump of a volume with snapshots"
+  local m2="sqlite3://$W/snap-loaded-$RANDOM.db"
+  jfs load "$m2" "$W/snap.json" >/dev/null 2>&1 || fail "juicefs load of a dump with snapshots"
+  "$SLUICE" get "$m2" /s/.snapshot/one/f "$W/snap-f" && cmp -s "$W/snap-f" "$SRC/a/b/block-plus-1" ||
+    fail "a snapshot does not read back after juicefs dump/load"
+  "$SLUICE" snapshot delete "$1" /s one || fail "sluice snapshot delete"
+  jfs fsck "$1" >"$W/snap-fsck.log" 2>&1 || { cat "$W/snap-fsck.log"; fail "juicefs fsck after a snapshot's deletion"; }
+  "$SLUICE" rm -r "$1" /s || fail "sluice rm -r of a directory whose snapshots are gone"
+  echo "ok: snapshots keep the volume sound for juicefs (fsck, dump/load)"
+}
+
 refuse_unsupported() { # META: a format record naming Ranger is refused with a clear message
   "$SLUICE" format "$1" ranger --storage file --bucket "$W/data-ranger" >/dev/null
   python3 - "$1" <<'PY'
@@ -257,11 +275,13 @@ refuse_unsupported "sqlite3://$W/r1.db"
 limits_respected "sqlite3://$W/l1.db"
 quotas_both_ways "sqlite3://$W/q1.db"
 acls_both_ways "sqlite3://$W/acl1.db"
+snapshots_for_juicefs "sqlite3://$W/snap1.db"
 
 # MariaDB + S3
 S3KEYS=(--access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY")
 sluice_to_juicefs "$(mysql_db interop_s1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-s1" lz4 "${S3KEYS[@]}"
 quotas_both_ways "$(mysql_db interop_q1)"
+snapshots_for_juicefs "$(mysql_db interop_snap1)"
 juicefs_to_sluice "$(mysql_db interop_j1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-j1" none "${S3KEYS[@]}"
 encrypted_both_ways interop_e1 minio "$SLUICE_TEST_S3_ENDPOINT/interop-e1" aes256gcm-rsa "$W/key-pass.pem" interop-pass "${S3KEYS[@]}"
 echo "interop with juicefs: all passed"
