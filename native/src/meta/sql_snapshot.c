@@ -349,6 +349,7 @@ static int create_op(struct tx *t, struct snap_arg *a)
 {
 	struct sl_attr d, b;
 	sl_ino old;
+	uint8_t type;
 	int rc = owned_dir(t, a, &d);
 	if (rc)
 		return rc;
@@ -357,7 +358,7 @@ static int create_op(struct tx *t, struct snap_arg *a)
 			       a->dir);
 	if ((rc = find_box(t, a, true)) || (rc = sl_sql_node_get(t, a->box, true, &b)))
 		return rc;
-	rc = sl_sql_edge_get(t, a->box, a->name, &old, &b.type);
+	rc = sl_sql_edge_get(t, a->box, a->name, &old, &type);
 	if (rc != -ENOENT)
 		return rc ? rc : sl_errf(t->err, -EEXIST, "directory %" PRIu64 " has a snapshot "
 					 "'%s' already", a->dir, a->name);
@@ -369,7 +370,8 @@ static int create_op(struct tx *t, struct snap_arg *a)
 	return rc ? rc : sl_sql_node_get(t, a->ino, false, &a->attr);
 }
 
-static int delete_op(struct tx *t, struct snap_arg *a)
+/* Snapshot a->name of a->dir, for its owner: a->ino, and its box locked. */
+static int owned_snapshot(struct tx *t, struct snap_arg *a)
 {
 	struct sl_attr d, b;
 	int rc = owned_dir(t, a, &d);
@@ -377,8 +379,12 @@ static int delete_op(struct tx *t, struct snap_arg *a)
 		rc = find_box(t, a, false);
 	if (!rc)
 		rc = sl_sql_node_get(t, a->box, true, &b);
-	if (!rc)
-		rc = find_snapshot(t, a, a->name, &a->ino);
+	return rc ? rc : find_snapshot(t, a, a->name, &a->ino);
+}
+
+static int delete_op(struct tx *t, struct snap_arg *a)
+{
+	int rc = owned_snapshot(t, a);
 	/* writable again, so that the trash cleaner's rules can remove it */
 	if (!rc)
 		rc = sl_sqlq_exec(t, NULL, "UPDATE jfs_node SET flags = flags & 254 WHERE inode IN "
@@ -409,18 +415,12 @@ static int delete_op(struct tx *t, struct snap_arg *a)
 
 static int rename_snapshot_op(struct tx *t, struct snap_arg *a)
 {
-	struct sl_attr d, b;
 	sl_ino other;
-	int rc = owned_dir(t, a, &d);
-	if (!rc)
-		rc = find_box(t, a, false);
-	if (!rc)
-		rc = sl_sql_node_get(t, a->box, true, &b);
-	if (!rc)
-		rc = find_snapshot(t, a, a->name, &a->ino);
+	uint8_t type;
+	int rc = owned_snapshot(t, a);
 	if (rc || !strcmp(a->name, a->new_name))
 		return rc;
-	rc = sl_sql_edge_get(t, a->box, a->new_name, &other, &b.type);
+	rc = sl_sql_edge_get(t, a->box, a->new_name, &other, &type);
 	if (rc != -ENOENT)
 		return rc ? rc : sl_errf(t->err, -EEXIST, "directory %" PRIu64 " has a snapshot "
 					 "'%s' already", a->dir, a->new_name);

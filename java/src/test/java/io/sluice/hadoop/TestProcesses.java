@@ -7,10 +7,14 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.PrivilegedExceptionAction;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FsShell;
+import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.hadoop.util.ToolRunner;
 
 /**
@@ -49,6 +53,23 @@ public final class TestProcesses {
       conf.set(SluiceConstants.NATIVE_PATH, new File(lib).getAbsolutePath());
     }
     return conf;
+  }
+
+  /** A new FileSystem of uri on conf as user, a test user of Hadoop's with one group. */
+  public static FileSystem fsAs(URI uri, Configuration conf, String user, String group)
+      throws Exception {
+    UserGroupInformation ugi = UserGroupInformation.createUserForTesting(user,
+        new String[] {group});
+    return ugi.doAs((PrivilegedExceptionAction<FileSystem>) () ->
+        FileSystem.newInstance(uri, conf));
+  }
+
+  /** {@link #fsShell} as user, a test user of Hadoop's with one group. */
+  public static String fsShellAs(Configuration conf, String user, String group, String... args)
+      throws Exception {
+    UserGroupInformation ugi = UserGroupInformation.createUserForTesting(user,
+        new String[] {group});
+    return ugi.doAs((PrivilegedExceptionAction<String>) () -> fsShell(conf, args));
   }
 
   /**

@@ -6,11 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.File;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.PrivilegedExceptionAction;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -18,13 +15,8 @@ import org.apache.hadoop.fs.permission.AclEntry;
 import org.apache.hadoop.fs.permission.AclStatus;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.security.AccessControlException;
-import org.apache.hadoop.security.UserGroupInformation;
-import org.junit.After;
 import org.junit.Before;
-import org.junit.Rule;
 import org.junit.Test;
-import org.junit.rules.TemporaryFolder;
-import org.junit.rules.Timeout;
 
 /**
  * POSIX ACLs through the FileSystem API and FsShell, by HDFS's rules (the cases of HDFS's
@@ -32,51 +24,14 @@ import org.junit.rules.Timeout;
  * ACLs and their inheritance, HDFS's AclException reasons, enforcement for another user, and
  * `hadoop fs -setfacl/-getfacl`. The volume is formatted with --enable-acl by the sluice CLI.
  */
-public class TestSluiceAcls {
-  private static final String VOLUME = "aclvol";
-  private static final URI FS_URI = URI.create("sluice://" + VOLUME + "/");
-
-  @Rule public TemporaryFolder tmp = new TemporaryFolder();
-  @Rule public Timeout timeout = new Timeout(120, TimeUnit.SECONDS);
-
-  private String meta;
-  private FileSystem alice;
-  private FileSystem bob;
+public class TestSluiceAcls extends TwoUsersVolumeTestBase {
+  public TestSluiceAcls() {
+    super("aclvol", "--enable-acl");
+  }
 
   @Before
-  public void formatVolume() throws Exception {
-    File dir = tmp.newFolder("vol");
-    meta = "sqlite3://" + new File(dir, "meta.db").getAbsolutePath();
-    TestProcesses.run(Collections.<String, String>emptyMap(), TestProcesses.cli(), "format",
-        meta, VOLUME,
-        "--storage", "file", "--bucket", new File(dir, "data").getAbsolutePath() + "/",
-        "--trash-days", "0", "--enable-acl");
-    alice = as("alice", "staff");
-    bob = as("bob", "bob");
+  public void makeDirectory() throws Exception {
     alice.mkdirs(new Path("/acl"), new FsPermission((short) 0700));
-  }
-
-  @After
-  public void close() throws Exception {
-    if (alice != null) {
-      alice.close();
-    }
-    if (bob != null) {
-      bob.close();
-    }
-  }
-
-  private Configuration conf() {
-    Configuration conf = TestProcesses.volumeConf(VOLUME, meta);
-    conf.set("fs.permissions.umask-mode", "022");
-    return conf;
-  }
-
-  private FileSystem as(String user, String group) throws Exception {
-    UserGroupInformation ugi = UserGroupInformation.createUserForTesting(user,
-        new String[] {group});
-    return ugi.doAs((PrivilegedExceptionAction<FileSystem>) () ->
-        FileSystem.newInstance(FS_URI, conf()));
   }
 
   private static List<AclEntry> spec(String text) {
@@ -189,15 +144,5 @@ public class TestSluiceAcls {
     assertThat(out).contains("# owner: alice", "user:bob:r--", "mask::r--", "other::r--");
     shell("-setfacl", "-b", "/acl/shell");
     assertThat(shell("-getfacl", "/acl/shell")).doesNotContain("user:bob");
-  }
-
-  /** Runs FsShell as alice; its standard output. */
-  private String shell(String... args) throws Exception {
-    UserGroupInformation ugi = UserGroupInformation.createUserForTesting("alice",
-        new String[] {"staff"});
-    Configuration conf = conf();
-    conf.set("fs.defaultFS", FS_URI.toString());
-    return ugi.doAs((PrivilegedExceptionAction<String>) () ->
-        TestProcesses.fsShell(conf, args));
   }
 }

@@ -3,16 +3,10 @@ package io.sluice.hadoop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.File;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.PrivilegedExceptionAction;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -22,13 +16,8 @@ import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.hdfs.protocol.SnapshotException;
 import org.apache.hadoop.io.IOUtils;
 import org.apache.hadoop.security.AccessControlException;
-import org.apache.hadoop.security.UserGroupInformation;
-import org.junit.After;
 import org.junit.Before;
-import org.junit.Rule;
 import org.junit.Test;
-import org.junit.rules.TemporaryFolder;
-import org.junit.rules.Timeout;
 
 /**
  * Directory snapshots through the FileSystem API and FsShell, as HDFS has them: createSnapshot
@@ -36,51 +25,14 @@ import org.junit.rules.Timeout;
  * DIR/.snapshot/NAME keeps the tree as it was, refuses changes, and only the directory's owner
  * manages it; a directory with snapshots cannot be deleted.
  */
-public class TestSluiceSnapshots {
-  private static final String VOLUME = "snapvol";
-  private static final URI FS_URI = URI.create("sluice://" + VOLUME + "/");
-
-  @Rule public TemporaryFolder tmp = new TemporaryFolder();
-  @Rule public Timeout timeout = new Timeout(120, TimeUnit.SECONDS);
-
-  private String meta;
-  private FileSystem alice;
-  private FileSystem bob;
+public class TestSluiceSnapshots extends TwoUsersVolumeTestBase {
+  public TestSluiceSnapshots() {
+    super("snapvol");
+  }
 
   @Before
-  public void formatVolume() throws Exception {
-    File dir = tmp.newFolder("vol");
-    meta = "sqlite3://" + new File(dir, "meta.db").getAbsolutePath();
-    TestProcesses.run(Collections.<String, String>emptyMap(), TestProcesses.cli(), "format",
-        meta, VOLUME,
-        "--storage", "file", "--bucket", new File(dir, "data").getAbsolutePath() + "/",
-        "--trash-days", "0");
-    alice = as("alice", "staff");
-    bob = as("bob", "bob");
+  public void makeDirectory() throws Exception {
     alice.mkdirs(new Path("/data/sub"), new FsPermission((short) 0755));
-  }
-
-  @After
-  public void close() throws Exception {
-    if (alice != null) {
-      alice.close();
-    }
-    if (bob != null) {
-      bob.close();
-    }
-  }
-
-  private Configuration conf() {
-    Configuration conf = TestProcesses.volumeConf(VOLUME, meta);
-    conf.set("fs.permissions.umask-mode", "022");
-    return conf;
-  }
-
-  private FileSystem as(String user, String group) throws Exception {
-    UserGroupInformation ugi = UserGroupInformation.createUserForTesting(user,
-        new String[] {group});
-    return ugi.doAs((PrivilegedExceptionAction<FileSystem>) () ->
-        FileSystem.newInstance(FS_URI, conf()));
   }
 
   private static void write(FileSystem fs, String path, String text) throws IOException {
@@ -172,15 +124,5 @@ public class TestSluiceSnapshots {
         .contains("/data/.snapshot/" + made.getName());
     shell("-deleteSnapshot", "/data", "renamed");
     assertThat(names(alice, "/data/.snapshot")).containsExactly(made.getName());
-  }
-
-  /** Runs FsShell as alice; its standard output. */
-  private String shell(String... args) throws Exception {
-    UserGroupInformation ugi = UserGroupInformation.createUserForTesting("alice",
-        new String[] {"staff"});
-    Configuration conf = conf();
-    conf.set("fs.defaultFS", FS_URI.toString());
-    return ugi.doAs((PrivilegedExceptionAction<String>) () ->
-        TestProcesses.fsShell(conf, args));
   }
 }
