@@ -999,6 +999,41 @@ static void test_truncate_concat(sluice_volume *vol)
 	CHECK_RC(sluice_concat(vol, NULL, "/tc/c0", self, 1), -EINVAL);
 }
 
+/* A summary adds up the directories' stats (jfs_dir_stats) when every directory of the tree has
+ * its row, and counts the entries when one lacks it: planted stats show which way it went. */
+struct stats_plant {
+	sl_ino dir;
+	bool drop;
+};
+
+static int plant_stats_op(struct tx *t, void *arg)
+{
+	struct stats_plant *p = arg;
+	return p->drop ? sl_sqlq_exec(t, NULL, "DELETE FROM jfs_dir_stats WHERE inode = ?", "i",
+				      (int64_t)p->dir)
+		       : sl_sqlq_exec(t, NULL, "UPDATE jfs_dir_stats SET used_inodes = used_inodes "
+				      "+ 5, data_length = data_length + 7 WHERE inode = ?", "i",
+				      (int64_t)p->dir);
+}
+
+static void check_summary_paths(sluice_volume *vol, const char *top, const char *sub,
+				const sluice_summary *want)
+{
+	struct sl_err err = {0};
+	sluice_stat st;
+	REQUIRE(sluice_stat_path(vol, NULL, sub, &st) == 0);
+	struct stats_plant p = {.dir = st.inode};
+	REQUIRE(sl_sqlq_run(vol->core.meta, true, plant_stats_op, &p, &err) == 0);
+	sluice_summary sum;
+	CHECK_RC(sluice_summary_path(vol, NULL, top, &sum), 0);
+	CHECK(sum.files == want->files + 5 && sum.length == want->length + 7); /* the stats */
+	p.drop = true;
+	REQUIRE(sl_sqlq_run(vol->core.meta, true, plant_stats_op, &p, &err) == 0);
+	CHECK_RC(sluice_summary_path(vol, NULL, top, &sum), 0);
+	CHECK(sum.files == want->files && sum.length == want->length &&
+	      sum.directories == want->directories && sum.space == want->space); /* the entries */
+}
+
 static void test_listing(sluice_volume *vol)
 {
 	CHECK_RC(sluice_mkdirs(vol, NULL, "/ls", 0755, 0), 0);
@@ -1042,7 +1077,9 @@ static void test_listing(sluice_volume *vol)
 	CHECK_RC(sluice_summary_path(vol, NULL, "/ls", &sum), 0);
 	CHECK(sum.files == (uint64_t)n && sum.directories == 2);
 	CHECK(sum.length == (uint64_t)(n + 99) / 100 * strlen("/ls/f00000"));
+	CHECK(sum.space == 4096 * (uint64_t)(n + 2));
 	CHECK_RC(sluice_opendir(vol, NULL, "/ls/f00001", &d), -ENOTDIR);
+	check_summary_paths(vol, "/ls", "/ls/zdir", &sum);
 }
 
 static void test_permissions(struct suite *s, sluice_volume *vol)
