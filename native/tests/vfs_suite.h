@@ -418,6 +418,37 @@ static void trash_like_juicefs(sluice_volume *vol, const char *path, sl_ino hour
 			       SL_RENAME_NOREPLACE, NULL, &err) == 0);
 }
 
+struct set_flags {
+	sl_ino ino;
+	int64_t flags;
+};
+
+static int set_flags_op(struct tx *t, void *arg)
+{
+	struct set_flags *a = arg;
+	return sl_sqlq_exec(t, NULL, "UPDATE jfs_node SET flags = ? WHERE inode = ?", "ii",
+			    a->flags, (int64_t)a->ino);
+}
+
+/* juicefs 1.4's skip-trash flag (chattr +s, 32) passes to new entries; the Windows attributes
+ * next to it (4, 8, 16) do not. */
+static void test_flags_inherited(sluice_volume *vol)
+{
+	struct sl_meta *m = vol->core.meta;
+	struct sl_err err = {0};
+	sluice_stat st;
+	struct sl_attr at;
+	REQUIRE(sluice_mkdirs(vol, NULL, "/flags", 0755, 0) == 0);
+	REQUIRE(sluice_stat_path(vol, NULL, "/flags", &st) == 0);
+	struct set_flags f = {.ino = st.inode, .flags = 32 | 4 | 8 | 16};
+	REQUIRE(sl_sqlq_run(m, true, set_flags_op, &f, &err) == 0);
+	CHECK_RC(tu_put_text(vol, NULL, "/flags/f", "x", 0644), 0);
+	REQUIRE(sluice_stat_path(vol, NULL, "/flags/f", &st) == 0);
+	CHECK_RC(sl_meta_getattr(m, NULL, st.inode, &at, &err), 0);
+	CHECK_RC(at.flags, 32);
+	CHECK_RC(sluice_delete(vol, NULL, "/flags", 1), 0);
+}
+
 static void test_trash_cleaning(sluice_volume *vol)
 {
 	struct sl_meta *m = vol->core.meta;
@@ -1779,6 +1810,7 @@ static int run_suite(struct suite *s)
 	test_statfs_across_handles(s, vol);
 	test_inode_path(vol);
 	test_trash_cleaning(vol);
+	test_flags_inherited(vol);
 	test_dir_quotas(s, vol);
 	test_acls(vol);
 	test_snapshots(vol);

@@ -45,10 +45,10 @@ enum sl_node_type {
 	SL_TYPE_SOCKET = 7,
 };
 
-/* JuiceFS node flags. */
+/* JuiceFS node flags (1.4: immutable, append, three Windows attributes, skip-trash). */
 #define SL_FLAG_IMMUTABLE 1
 #define SL_FLAG_APPEND 2
-#define SL_FLAG_SKIPTRASH 4
+#define SL_FLAG_SKIPTRASH 32 /* inherited by new entries of the directory */
 /* Sluice's own: the directory has snapshots (which stops its removal); a bit juicefs leaves alone. */
 #define SL_FLAG_SNAPSHOTS 0x80
 
