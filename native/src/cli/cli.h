@@ -54,6 +54,8 @@ int cmd_warmup(int argc, char **argv);
 int cmd_gateway(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_quota(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 int cmd_cache_server(int argc, char **argv);
 
 #endif

@@ -28,6 +28,12 @@ static void usage(FILE *out)
 		"  quota set|get|delete|list|check META-URL [--path DIR] [--capacity GiB]\n"
 		"         [--inodes N] [--create] [--repair]\n"
 		"                                  directory quotas, as juicefs quota\n"
+		"  fsck META-URL                   every block of every file's slices is in object\n"
+		"                                  storage (exit status 1 and the files if not)\n"
+		"  gc META-URL [--delete] [--skip-newer SECONDS]\n"
+		"                                  objects no file uses (leaked) and pending deletions;\n"
+		"                                  --delete removes them (objects newer than SECONDS,\n"
+		"                                  default 3600, are left alone), as juicefs gc\n"
 		"\n"
 		"File commands (each also takes -o KEY=VALUE settings, see docs/configuration.md; they\n"
 		"act as -o user=NAME, default the process owner; info and warmup as the superuser):\n"
@@ -162,6 +168,10 @@ int main(int argc, char **argv)
 		return cmd_token(argc - 1, argv + 1);
 	if (!strcmp(cmd, "quota"))
 		return cmd_quota(argc - 1, argv + 1);
+	if (!strcmp(cmd, "fsck"))
+		return cmd_fsck(argc - 1, argv + 1);
+	if (!strcmp(cmd, "gc"))
+		return cmd_gc(argc - 1, argv + 1);
 	if (!strcmp(cmd, "cache-server"))
 		return cmd_cache_server(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||

@@ -523,6 +523,11 @@ int sl_meta_quota_flush(struct sl_meta *m, struct sl_err *err)
 	CALL(m, QUOTA_FLUSH, quota_flush, (m, err));
 }
 
+int sl_meta_scan_chunks(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struct sl_err *err)
+{
+	CALL(m, SCAN_CHUNKS, scan_chunks, (m, cb, arg, err));
+}
+
 int sl_meta_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
 		     sl_ino dir, const char *name, const char *new_name,
 		     sl_meta_removed_cb removed, void *arg, sl_ino *ino, struct sl_attr *attr,

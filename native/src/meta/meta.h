@@ -121,6 +121,10 @@ typedef void (*sl_meta_removed_cb)(void *arg, const struct sl_removed *r);
 /* A slice whose reference count reached zero: the caller deletes its blocks, then calls
  * forget_slice. */
 typedef int (*sl_meta_slice_cb)(void *arg, uint64_t id, uint32_t size);
+/* A chunk row: n slice records of chunk indx of file ino; a non-zero return stops the scan
+ * with it. */
+typedef int (*sl_meta_chunk_cb)(void *arg, sl_ino ino, uint32_t indx, const struct sl_slice *ss,
+				size_t n);
 
 struct sl_meta_summary {
 	uint64_t length, space, files, dirs;
@@ -531,6 +535,9 @@ struct sl_meta_backend {
 	 * as JuiceFS's cleanup of slices finds them. cb deletes the blocks, then forget_slice. */
 	int (*list_dead_slices)(struct sl_meta *m, sl_meta_slice_cb cb, void *arg,
 				struct sl_err *err);
+	/* Every chunk row of the volume, in (inode, indx) order, page by page (the operator's
+	 * tools: fsck, gc). */
+	int (*scan_chunks)(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struct sl_err *err);
 	/* JuiceFS's setIfSmall, in one transaction: sets counter name to value if it holds at most
 	 * value - diff (or is missing); *changed says whether it did. Of clients racing with the
 	 * same value, one wins: it takes the periodic task the counter stands for. */
@@ -691,6 +698,7 @@ struct sl_meta_backend {
 	X(SLICE_REFS, slice_refs, PASS) \
 	X(LIST_DEAD_SLICES, list_dead_slices, PASS) \
 	X(SET_IF_SMALL, set_if_small, PASS) \
+	X(SCAN_CHUNKS, scan_chunks, PASS) \
 	X(BLOCK_CRC_GET, block_crc_get, PASS) \
 	X(BLOCK_CRC_PUT, block_crc_put, PASS) \
 	X(FILE_CRC, file_crc, PASS) \
@@ -873,6 +881,7 @@ int sl_meta_quota_delete(struct sl_meta *m, sl_ino ino, struct sl_err *err);
 int sl_meta_quota_list(struct sl_meta *m, sl_ino ino, sl_meta_quota_cb cb, void *arg,
 		       struct sl_err *err);
 int sl_meta_quota_flush(struct sl_meta *m, struct sl_err *err);
+int sl_meta_scan_chunks(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struct sl_err *err);
 int sl_meta_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
 		     sl_ino dir, const char *name, const char *new_name,
 		     sl_meta_removed_cb removed, void *arg, sl_ino *ino, struct sl_attr *attr,
