@@ -449,6 +449,59 @@ static void test_flags_inherited(sluice_volume *vol)
 	CHECK_RC(sluice_delete(vol, NULL, "/flags", 1), 0);
 }
 
+struct plant_session {
+	sl_ino ino;
+};
+
+/* A session that expired long ago, keeping alive a file whose last link went (a client that died
+ * with the file open). */
+static int plant_session_op(struct tx *t, void *arg)
+{
+	struct plant_session *p = arg;
+	int rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_edge WHERE inode = ?", "i", (int64_t)p->ino);
+	if (!rc)
+		rc = sl_sqlq_exec(t, NULL, "UPDATE jfs_node SET nlink = 0 WHERE inode = ?", "i",
+				  (int64_t)p->ino);
+	if (!rc)
+		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_session2 (sid, expire, info) VALUES "
+				  "(777777, 1000, ?)", "b", "{}", (size_t)2);
+	if (!rc)
+		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_sustained (sid, inode) VALUES "
+				  "(777777, ?)", "i", (int64_t)p->ino);
+	return rc;
+}
+
+static int count_delfile(void *arg, sl_ino ino, uint64_t length)
+{
+	(void)length;
+	struct plant_session *p = arg;
+	if (ino == p->ino)
+		p->ino = 0;
+	return 0;
+}
+
+/* Stale sessions are closed as juicefs closes them: their sustained files become pending
+ * deletions. */
+static void test_stale_sessions(sluice_volume *vol)
+{
+	struct sl_meta *m = vol->core.meta;
+	struct sl_err err = {0};
+	sluice_stat st;
+	CHECK_RC(tu_put_text(vol, NULL, "/stale-file", "kept by a dead client", 0644), 0);
+	REQUIRE(sluice_stat_path(vol, NULL, "/stale-file", &st) == 0);
+	struct plant_session p = {.ino = st.inode};
+	REQUIRE(sl_sqlq_run(m, true, plant_session_op, &p, &err) == 0);
+	uint64_t n = 0;
+	CHECK_RC(sl_vol_stale_sessions(&vol->core, false, &n, &err), 0);
+	CHECK_RC(n, 1);
+	CHECK_RC(sl_vol_stale_sessions(&vol->core, true, &n, &err), 0);
+	CHECK_RC(n, 1);
+	CHECK_RC(sl_vol_stale_sessions(&vol->core, false, &n, &err), 0);
+	CHECK_RC(n, 0);
+	CHECK_RC(sl_meta_list_delfiles(m, INT64_MAX / 2, count_delfile, &p, &err), 0);
+	CHECK(p.ino == 0); /* its data is now a pending deletion */
+}
+
 static void test_trash_cleaning(sluice_volume *vol)
 {
 	struct sl_meta *m = vol->core.meta;
@@ -1811,6 +1864,7 @@ static int run_suite(struct suite *s)
 	test_inode_path(vol);
 	test_trash_cleaning(vol);
 	test_flags_inherited(vol);
+	test_stale_sessions(vol);
 	test_dir_quotas(s, vol);
 	test_acls(vol);
 	test_snapshots(vol);

@@ -3,7 +3,8 @@
 # sharing data) and by juicefs: clean volumes are reported clean; planted faults are found and,
 # by gc --delete, removed: a leaked slice (objects whose metadata rows are gone), a pending one
 # (its reference count at zero, its objects still there), and a lost block (a chunk row naming a
-# slice that has no object). On sqlite3+file and on MariaDB+S3 (the servers tests/run.sh started).
+# slice that has no object), and a session that expired. On sqlite3+file and on MariaDB+S3 (the
+# servers tests/run.sh started).
 #   usage: tests/interop/operator-tools.sh PATH-TO-sluice
 set -euo pipefail
 SLUICE=${1:?usage: operator-tools.sh PATH-TO-sluice}
@@ -35,7 +36,7 @@ gc_count() { # META WHAT [ARGS...]: the number gc reports before WHAT ("leaked",
   local meta=$1 what=$2
   shift 2
   "$SLUICE" gc "$meta" --skip-newer 0 "$@" >"$W/gc.log" || { cat "$W/gc.log"; fail "sluice gc $*"; }
-  sed -n "s/.* \([0-9][0-9]*\) $what.*/\1/p" "$W/gc.log" | tail -1
+  sed -n -E "s/(^|.* )([0-9]+) $what.*/\2/p" "$W/gc.log" | tail -1
 }
 
 clean() { # META: fsck and gc find nothing wrong
@@ -70,9 +71,14 @@ sluice_volume() { # META FORMAT-ARGS...: faults planted in a volume Sluice wrote
   sql "$meta" "DELETE FROM jfs_chunk WHERE inode IN ($leak, $pending); UPDATE jfs_node SET length = 0 WHERE inode IN ($leak, $pending); DELETE FROM jfs_chunk_ref WHERE chunkid IN ($(echo $ids | tr ' ' ,)); UPDATE jfs_chunk_ref SET refs = 0 WHERE chunkid IN ($(echo $pids | tr ' ' ,));"
   [ "$(gc_count "$meta" leaked)" = 2 ] || { cat "$W/gc.log"; fail "gc does not find the 2 leaked blocks"; }
   [ "$(gc_count "$meta" "pending deletion")" = 2 ] || { cat "$W/gc.log"; fail "gc does not find the 2 pending blocks"; }
+  # and a session that expired long ago (a client that died)
+  sql "$meta" "INSERT INTO jfs_session2 (sid, expire, info) VALUES (777777, 1000, '{}');"
+  [ "$(gc_count "$meta" "stale sessions")" = 1 ] || { cat "$W/gc.log"; fail "gc does not find the stale session"; }
   gc_count "$meta" leaked --delete >/dev/null
-  grep -q "deleted 2 leaked objects" "$W/gc.log" || { cat "$W/gc.log"; fail "gc --delete"; }
+  grep -q "deleted 2 leaked objects" "$W/gc.log" && grep -q "1 stale sessions closed" "$W/gc.log" ||
+    { cat "$W/gc.log"; fail "gc --delete"; }
   clean "$meta"
+  [ "$(gc_count "$meta" "stale sessions")" = 0 ] || { cat "$W/gc.log"; fail "gc --delete left the stale session"; }
 
   # lost: a chunk row naming a slice that has no object
   local lost

@@ -7,7 +7,8 @@
  *   sluice gc META-URL [--delete] [--skip-newer SECONDS]
  *                              objects no slice references (leaked: a client died after an
  *                              upload, or a deletion failed), slices and files whose deletion is
- *                              pending; with --delete, removes them. Objects newer than
+ *                              pending, sessions past their expiry; with --delete, removes them
+ *                              (closes the sessions, as juicefs clients do every heartbeat). Objects newer than
  *                              SECONDS (default 3600, as juicefs) are skipped: they may belong
  *                              to an upload whose commit is still to come.
  * Both read every chunk row and list every object: a long job on a large volume, which shows its
@@ -303,7 +304,14 @@ static int gc_pending(const char *cmd, sluice_volume *vol, int64_t before)
 static int cmd_gc_run(const char *cmd, sluice_volume *vol, bool delete, int64_t skip_s)
 {
 	struct scan sc = {0};
-	int rc = delete ? gc_pending(cmd, vol, (int64_t)time(NULL) - skip_s) : 0;
+	uint64_t stale = 0;
+	struct sl_err err = {0};
+	int rc = 0;
+	if (sl_meta_supports(vol->core.meta, SL_META_OP_LIST_SESSIONS) &&
+	    sl_vol_stale_sessions(&vol->core, delete, &stale, &err))
+		rc = cli_fail(cmd, "stale sessions: %s", err.msg);
+	if (!rc && delete)
+		rc = gc_pending(cmd, vol, (int64_t)time(NULL) - skip_s);
 	if (!rc)
 		rc = scan_metadata(cmd, vol, &sc);
 	if (rc)
@@ -313,7 +321,6 @@ static int cmd_gc_run(const char *cmd, sluice_volume *vol, bool delete, int64_t 
 			    .newest = (int64_t)time(NULL) - skip_s};
 	char prefix[SL_KEY_MAX];
 	snprintf(prefix, sizeof(prefix), "%schunks/", l->prefix);
-	struct sl_err err = {0};
 	if ((rc = sl_obj_list(vol->core.store, prefix, NULL, gc_object, &g, &err))) {
 		rc = cli_fail(cmd, "listing %s: %s", prefix, g.err.msg[0] ? g.err.msg : err.msg);
 		goto out;
@@ -323,10 +330,12 @@ static int cmd_gc_run(const char *cmd, sluice_volume *vol, bool delete, int64_t 
 	       " leaked (%" PRIu64 " bytes), %" PRIu64 " skipped (newer than %" PRId64 " s), %"
 	       PRIu64 " not blocks\n", g.objects, g.valid, g.pending, g.leaked, g.leaked_bytes,
 	       g.skipped, skip_s, g.other);
+	printf("%" PRIu64 " stale sessions%s\n", stale, delete && stale ? " closed" : "");
 	if (delete)
 		printf("deleted %" PRIu64 " leaked objects\n", g.deleted);
-	else if (g.leaked || g.pending)
-		printf("run with --delete to remove the leaked objects and pending deletions\n");
+	else if (g.leaked || g.pending || stale)
+		printf("run with --delete to remove the leaked objects and pending deletions and to "
+		       "close the stale sessions\n");
 out:
 	free(sc.slices.e);
 	return rc;

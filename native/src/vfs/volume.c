@@ -143,6 +143,68 @@ static void cleanup_slices(sluice_volume *vol)
 		sl_log(&v->log, SL_LOG_WARN, "cleaning up unreferenced slices: %s", err.msg);
 }
 
+struct stale_sessions {
+	uint64_t own;
+	int64_t now_s;
+	uint64_t *sids;
+	size_t n, cap;
+	bool nomem;
+};
+
+static int collect_stale(void *arg, const struct sl_session_info *s)
+{
+	struct stale_sessions *st = arg;
+	if (s->sid == st->own || s->expire_s >= st->now_s)
+		return 0;
+	if (st->n == st->cap) {
+		size_t nc = st->cap ? 2 * st->cap : 16;
+		uint64_t *ns = realloc(st->sids, nc * sizeof(*ns));
+		if (!ns) {
+			st->nomem = true;
+			return 1;
+		}
+		st->sids = ns;
+		st->cap = nc;
+	}
+	st->sids[st->n++] = s->sid;
+	return 0;
+}
+
+int sl_vol_stale_sessions(struct sl_volume_core *v, bool close, uint64_t *n, struct sl_err *err)
+{
+	struct stale_sessions st = {.own = v->meta->sid, .now_s = sl_clock_real_s(v->clock)};
+	int rc = sl_meta_list_sessions(v->meta, collect_stale, &st, err);
+	if (!rc && st.nomem)
+		rc = sl_errf(err, -ENOMEM, "out of memory");
+	*n = 0;
+	for (size_t i = 0; !rc && i < st.n; i++) {
+		if (close && (rc = sl_meta_close_session(v->meta, st.sids[i], err)))
+			break;
+		if (close)
+			sl_log(&v->log, SL_LOG_INFO, "closed stale session %" PRIu64, st.sids[i]);
+		(*n)++;
+	}
+	free(st.sids);
+	return rc;
+}
+
+/* JuiceFS's cleanup of stale sessions: each heartbeat, the client that moves the counter
+ * lastCleanupSessions forward by 9/10 of a heartbeat closes the sessions past their expiry. */
+static void clean_stale_sessions(sluice_volume *vol)
+{
+	struct sl_volume_core *v = &vol->core;
+	struct sl_err err = {0};
+	bool mine = false;
+	uint64_t n;
+	if (v->read_only || !sl_meta_supports(v->meta, SL_META_OP_SET_IF_SMALL) ||
+	    !sl_meta_supports(v->meta, SL_META_OP_LIST_SESSIONS))
+		return;
+	if (sl_meta_set_if_small(v->meta, "lastCleanupSessions", sl_clock_real_s(v->clock),
+				 vol->heartbeat_s * 9 / 10, &mine, &err) ||
+	    (mine && sl_vol_stale_sessions(v, true, &n, &err)))
+		sl_log(&v->log, SL_LOG_WARN, "cleaning up stale sessions: %s", err.msg);
+}
+
 /* JuiceFS's turn-taking for the hourly sweep: true if this client moved the counter. */
 static bool cleanup_slices_turn(sluice_volume *vol)
 {
@@ -315,6 +377,7 @@ static void *background_main(void *arg)
 			int64_t expire = sl_clock_real_s(v->clock) + 5LL * vol->heartbeat_s;
 			if (sl_meta_refresh_session(v->meta, v->meta->sid, expire, &err))
 				sl_log(&v->log, SL_LOG_WARN, "session heartbeat: %s", err.msg);
+			clean_stale_sessions(vol);
 		}
 		if (v->stage)
 			sl_stage_sweep(v->stage);
