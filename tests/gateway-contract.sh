@@ -27,6 +27,17 @@ check_metrics() {
     { echo "FAIL: ${url%/metrics}/other is not 404"; return 1; }
   echo "ok: the gateway's /metrics ($resolves resolves)"
 }
+# `sluice stats` of the gateway during the suites: its header, and lines with metadata operations
+# per second and their mean time (the clients move data through presigned URLs, so the gateway's
+# object storage rates stay near zero).
+check_stats() {
+  local log=$1
+  if ! head -1 "$log" | grep -q 'meta/s' ||
+    ! awk 'NR > 1 && $2 > 100 && $3 > 0 { busy++ } END { exit busy >= 3 ? 0 : 1 }' "$log"; then
+    echo "FAIL: sluice stats of the gateway shows no activity:"; head -20 "$log"; return 1
+  fi
+  echo "ok: sluice stats ($(($(wc -l <"$log") - 1)) lines)"
+}
 # contract_through_gateway DB USER: a volume in database DB, the suites logged in as USER
 contract_through_gateway() {
   local db=$1 user=$2 rc=0
@@ -42,6 +53,10 @@ contract_through_gateway() {
   local keytab=$SLUICE_TEST_GATEWAY_KEYTAB
   [ "$user" = root ] || keytab=$SLUICE_TEST_GATEWAY_USER_KEYTAB
   echo "== the suites through the gateway as $user"
+  # `sluice stats` watches the gateway's counters while the suites run
+  local hostport=${SLUICE_TEST_GATEWAY_METRICS#http://}
+  "$ROOT/$BUILD/bin/sluice" stats "${hostport%/metrics}" --interval 1 >"$WORK/$db/stats.log" 2>&1 &
+  local stats_pid=$!
   # The client holds no bucket keys (only the gateway does): its data goes through presigned URLs.
   # Hadoop's user is the login's, as in a Kerberized cluster (the suites expect /user/<UGI user>).
   HADOOP_USER_NAME=$user SLUICE_TEST_GATEWAY_AS=$user SLUICE_TEST_META=$SLUICE_TEST_GATEWAY_URL \
@@ -49,6 +64,9 @@ contract_through_gateway() {
     mvn -B -ntp -o surefire:test -Dsluice.build.dir="$ROOT/$BUILD" \
     -Dtest='TestSluiceContract*,TestSluiceFileSystemContract,TestSluiceDelegationTokensThroughGateway,TestSluiceGatewayIdentity' || rc=$?
   check_metrics "$SLUICE_TEST_GATEWAY_METRICS" || rc=1
+  kill "$stats_pid" 2>/dev/null
+  wait "$stats_pid" 2>/dev/null || true
+  check_stats "$WORK/$db/stats.log" || rc=1
   tests/env/gateway.sh stop "$WORK/$db" || rc=$((rc ? rc : 1))
   if ((rc)); then echo "---- gateway log ----"; tail -n 50 "$WORK/$db/gateway.log"; fi
   return $rc

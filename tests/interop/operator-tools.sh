@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# operator-tools.sh - `sluice fsck` and `sluice gc` on volumes made by Sluice (with a snapshot
-# sharing data) and by juicefs: clean volumes are reported clean; planted faults are found and,
-# by gc --delete, removed: a leaked slice (objects whose metadata rows are gone), a pending one
-# (its reference count at zero, its objects still there), and a lost block (a chunk row naming a
-# slice that has no object), and a session that expired. On sqlite3+file and on MariaDB+S3 (the
-# servers tests/run.sh started).
+# operator-tools.sh - `sluice fsck`, `sluice gc` (and that `sluice bench` runs and cleans up) on
+# volumes made by Sluice (with a snapshot sharing data) and by juicefs: clean volumes are
+# reported clean; planted faults are found and, by gc --delete, removed: a leaked slice (objects
+# whose metadata rows are gone), a pending one (its reference count at zero, its objects still
+# there), a lost block (a chunk row naming a slice that has no object), a session that expired.
+# On sqlite3+file and on MariaDB+S3 (the servers tests/run.sh started).
 #   usage: tests/interop/operator-tools.sh PATH-TO-sluice
 set -euo pipefail
 SLUICE=${1:?usage: operator-tools.sh PATH-TO-sluice}
@@ -97,7 +97,12 @@ sluice_volume() { # META FORMAT-ARGS...: faults planted in a volume Sluice wrote
     "$SLUICE" fsck "$meta" >"$W/fsck.log" && fail "fsck passed a volume with a deleted object"
     grep -q "used by /d/small" "$W/fsck.log" || { cat "$W/fsck.log"; fail "fsck does not name /d/small"; }
   fi
-  echo "ok: fsck and gc on a volume Sluice wrote (${meta%%:*})"
+  "$SLUICE" bench "$meta" --big-file-size 8 --small-files 5 --threads 2 >"$W/bench.log" ||
+    { cat "$W/bench.log"; fail "sluice bench"; }
+  [ "$(grep -cE '^(write|read|stat) .* (MiB|files)/s .* ms$' "$W/bench.log")" = 5 ] ||
+    { cat "$W/bench.log"; fail "sluice bench's report"; }
+  "$SLUICE" ls "$meta" / | grep -q sluice-bench && fail "sluice bench left its files"
+  echo "ok: fsck, gc and bench on a volume Sluice wrote (${meta%%:*})"
 }
 
 juicefs_volume() { # META FORMAT-ARGS...: a volume juicefs wrote is sound for fsck and gc

@@ -56,6 +56,8 @@ int cmd_token(int argc, char **argv);
 int cmd_quota(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_cache_server(int argc, char **argv);
 
 #endif

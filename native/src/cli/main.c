@@ -62,6 +62,13 @@ static void usage(FILE *out)
 		"  token renew|cancel [-o KEY=VALUE]... FILE\n"
 		"                                  delegation tokens of a gateway (Kerberos login);\n"
 		"                                  FILE holds the token (base64 lines)\n"
+		"  bench [-o KEY=VALUE]... META-URL [--path DIR] [--big-file-size MiB]\n"
+		"         [--small-file-size KiB] [--small-files N] [--threads N]\n"
+		"                                  a quick I/O and metadata benchmark of the volume,\n"
+		"                                  as juicefs bench (defaults: 1024 MiB, 128 KiB, 100, 1)\n"
+		"  stats HOST:PORT [--interval S] [--count N]\n"
+		"                                  a running gateway's or cache server's counters\n"
+		"                                  (its metrics.listen) per second, as juicefs stats\n"
 		"  cache-server [-o KEY=VALUE]... META-URL\n"
 		"                                  serve this node's share of the cache group (needs\n"
 		"                                  cache-group.port, cache-dir and nodes)\n"
@@ -172,6 +179,10 @@ int main(int argc, char **argv)
 		return cmd_fsck(argc - 1, argv + 1);
 	if (!strcmp(cmd, "gc"))
 		return cmd_gc(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "cache-server"))
 		return cmd_cache_server(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||
