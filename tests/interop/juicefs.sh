@@ -6,7 +6,9 @@
 # chacha20-rsa), and each client refuses the other's volume without the passphrase; a volume using
 # a feature Sluice lacks (Ranger) is refused with a clear message; a directory quota set by
 # either client holds for both; ACLs Sluice sets are juicefs's and the reverse (dump/load); a volume
-# with Sluice's snapshots passes juicefs fsck and keeps them through juicefs dump/load; a file written through libhdfs
+# with Sluice's snapshots passes juicefs fsck and keeps them through juicefs dump/load; what
+# `sluice dump` writes, `juicefs load` and `sluice load` read (files, ACLs, quotas, snapshots, the
+# user registry), and `sluice load` reads what `juicefs dump` writes; a file written through libhdfs
 # (libsluice-hdfs.so, the build's hdfs_copy) reads back identical through juicefs. On sqlite3+file
 # and on MariaDB+S3 (the servers tests/run.sh started).
 #   usage: tests/interop/juicefs.sh PATH-TO-sluice
@@ -219,6 +221,61 @@ snapshots_for_juicefs() { # META: Sluice's snapshots keep a volume sound for jui
   echo "ok: snapshots keep the volume sound for juicefs (fsck, dump/load)"
 }
 
+dump_to_juicefs() { # META: `sluice dump` writes what `juicefs load` reads: files, ACLs, quotas, snapshots
+  "$SLUICE" format "$1" sl-dump --storage file --bucket "$W/data-dump-$RANDOM" --enable-acl >/dev/null ||
+    fail "sluice format"
+  "$SLUICE" mkdir "$1" /src/a/b && "$SLUICE" mkdir "$1" /src/empty-dir || fail "sluice mkdir"
+  for f in "${FILES[@]}"; do
+    "$SLUICE" put "$1" "$SRC/$f" "/src/$f" || fail "sluice put $f"
+  done
+  "$SLUICE" setfacl "$1" -m user:bob:r-x /src/a || fail "sluice setfacl"
+  "$SLUICE" quota set "$1" --path /src --inodes 77 >/dev/null || fail "sluice quota set"
+  "$SLUICE" snapshot create "$1" /src s1 >/dev/null || fail "sluice snapshot create"
+  "$SLUICE" dump "$1" "$W/sluice-dump.json" 2>/dev/null || fail "sluice dump"
+  local m2="sqlite3://$W/dump-loaded-$RANDOM.db"
+  jfs load "$m2" "$W/sluice-dump.json" >/dev/null 2>&1 || fail "juicefs load of sluice dump's output"
+  jfs fsck "$m2" >"$W/dump-fsck.log" 2>&1 || { cat "$W/dump-fsck.log"; fail "juicefs fsck after loading sluice dump's output"; }
+  local out=$W/dump-out-$RANDOM
+  mkdir "$out"
+  JFS_META_URL=$m2 jfs sync --dirs jfs://JFS_META_URL/src/ "$out/" >/dev/null || fail "juicefs sync from the loaded volume"
+  diff -r "$SRC" "$out" || fail "files differ after sluice dump and juicefs load"
+  jfs quota get "$m2" --path /src 2>&1 | grep -q " 77 " || fail "the quota did not survive sluice dump and juicefs load"
+  "$SLUICE" getfacl "$m2" /src/a | grep -q "^user:.*:r-x$" || fail "the ACL did not survive sluice dump and juicefs load"
+  "$SLUICE" get "$m2" /src/.snapshot/s1/a/hello.txt "$W/dump-snap" && cmp -s "$W/dump-snap" "$SRC/a/hello.txt" ||
+    fail "the snapshot did not survive sluice dump and juicefs load"
+  echo "ok: sluice dump -> juicefs load"
+
+  # and back: sluice load of the same dump, the registry's names kept
+  local m3="sqlite3://$W/dump-reloaded-$RANDOM.db"
+  "$SLUICE" load "$m3" "$W/sluice-dump.json" 2>/dev/null || fail "sluice load of sluice dump's output"
+  "$SLUICE" getfacl "$m3" /src/a | grep -q "^user:bob:r-x$" || fail "sluice load lost the registry's names"
+  "$SLUICE" quota check "$m3" --path /src >/dev/null || fail "the quota's usage after sluice load"
+  "$SLUICE" fsck "$m3" >/dev/null || fail "sluice fsck after sluice load"
+  jfs fsck "$m3" >/dev/null 2>&1 || fail "juicefs fsck after sluice load"
+  "$SLUICE" load "$m3" "$W/sluice-dump.json" 2>"$W/reload.log" && fail "sluice load into a database that holds a volume"
+  grep -q "holds a volume already" "$W/reload.log" || { cat "$W/reload.log"; fail "no clear refusal of a second load"; }
+  echo "ok: sluice dump -> sluice load"
+}
+
+load_from_juicefs() { # META: what `juicefs dump` writes, `sluice load` reads
+  jfs format "$1" jfs-dumped --storage file --bucket "$W/data-jdump-$RANDOM" >/dev/null || fail "juicefs format"
+  JFS_META_URL=$1 jfs sync --dirs "$SRC/" jfs://JFS_META_URL/ >/dev/null || fail "juicefs sync into its volume"
+  jfs quota set "$1" --path /a --inodes 55 >/dev/null || fail "juicefs quota set"
+  jfs dump "$1" "$W/juicefs-dump.json" >/dev/null 2>&1 || fail "juicefs dump"
+  local m2="sqlite3://$W/jdump-loaded-$RANDOM.db"
+  "$SLUICE" load "$m2" "$W/juicefs-dump.json" 2>/dev/null || fail "sluice load of juicefs dump's output"
+  for f in "${FILES[@]}"; do
+    "$SLUICE" get "$m2" "/$f" "$W/jdump-out" && cmp -s "$W/jdump-out" "$SRC/$f" ||
+      fail "$f differs after juicefs dump and sluice load"
+  done
+  "$SLUICE" quota get "$m2" --path /a | grep -q " 55 " || fail "the quota did not survive juicefs dump and sluice load"
+  "$SLUICE" quota check "$m2" --path /a >/dev/null || fail "the quota's usage after sluice load"
+  "$SLUICE" fsck "$m2" >/dev/null || fail "sluice fsck after sluice load"
+  jfs fsck "$m2" >/dev/null 2>&1 || fail "juicefs fsck after sluice load"
+  "$SLUICE" put "$m2" "$SRC/a/hello.txt" /after-load || fail "sluice put into a loaded volume"
+  echo "ok: juicefs dump -> sluice load"
+}
+
 refuse_unsupported() { # META: a format record naming Ranger is refused with a clear message
   "$SLUICE" format "$1" ranger --storage file --bucket "$W/data-ranger" >/dev/null
   python3 - "$1" <<'PY'
@@ -276,12 +333,16 @@ limits_respected "sqlite3://$W/l1.db"
 quotas_both_ways "sqlite3://$W/q1.db"
 acls_both_ways "sqlite3://$W/acl1.db"
 snapshots_for_juicefs "sqlite3://$W/snap1.db"
+dump_to_juicefs "sqlite3://$W/dump1.db"
+load_from_juicefs "sqlite3://$W/jdump1.db"
 
 # MariaDB + S3
 S3KEYS=(--access-key "$SLUICE_TEST_S3_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3_SECRET_KEY")
 sluice_to_juicefs "$(mysql_db interop_s1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-s1" lz4 "${S3KEYS[@]}"
 quotas_both_ways "$(mysql_db interop_q1)"
 snapshots_for_juicefs "$(mysql_db interop_snap1)"
+dump_to_juicefs "$(mysql_db interop_dump1)"
+load_from_juicefs "$(mysql_db interop_jdump1)"
 juicefs_to_sluice "$(mysql_db interop_j1)" minio "$SLUICE_TEST_S3_ENDPOINT/interop-j1" none "${S3KEYS[@]}"
 encrypted_both_ways interop_e1 minio "$SLUICE_TEST_S3_ENDPOINT/interop-e1" aes256gcm-rsa "$W/key-pass.pem" interop-pass "${S3KEYS[@]}"
 echo "interop with juicefs: all passed"

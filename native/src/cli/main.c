@@ -28,6 +28,11 @@ static void usage(FILE *out)
 		"  quota set|get|delete|list|check META-URL [--path DIR] [--capacity GiB]\n"
 		"         [--inodes N] [--create] [--repair]\n"
 		"                                  directory quotas, as juicefs quota\n"
+		"  dump META-URL FILE [--keep-secret-key]\n"
+		"                                  the metadata as juicefs dump writes it (juicefs load\n"
+		"                                  reads it)\n"
+		"  load META-URL FILE              such a dump (juicefs dump's too) into an empty\n"
+		"                                  database\n"
 		"  fsck META-URL                   every block of every file's slices is in object\n"
 		"                                  storage (exit status 1 and the files if not)\n"
 		"  gc META-URL [--delete] [--skip-newer SECONDS]\n"
@@ -183,6 +188,10 @@ int main(int argc, char **argv)
 		return cmd_stats(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "dump"))
+		return cmd_dump(argc - 1, argv + 1);
+	if (!strcmp(cmd, "load"))
+		return cmd_load(argc - 1, argv + 1);
 	if (!strcmp(cmd, "cache-server"))
 		return cmd_cache_server(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ls") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "put") ||

@@ -76,8 +76,9 @@ static int read_metrics(const char *host, const char *port, struct sample *s, ch
 {
 	struct sl_err err = {0};
 	int fd;
-	if (sl_rpc_connect(host, port, 5000, &fd, &err)) {
-		snprintf(why, why_size, "%s", err.msg);
+	int rc = sl_rpc_connect(host, port, 5000, &fd, &err);
+	if (rc) {
+		snprintf(why, why_size, "cannot connect to %s:%s: %s", host, port, strerror(-rc));
 		return -1;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); /* reads below wait, up to 5 s */
@@ -88,7 +89,7 @@ static int read_metrics(const char *host, const char *port, struct sample *s, ch
 	int n = snprintf(req, sizeof(req), "GET /metrics HTTP/1.0\r\nHost: %s:%s\r\n\r\n", host,
 			 port);
 	struct sl_strbuf body = {0};
-	int rc = write(fd, req, (size_t)n) == n ? 0 : -1;
+	rc = write(fd, req, (size_t)n) == n ? 0 : -1;
 	char buf[16384];
 	for (ssize_t r; !rc && (r = read(fd, buf, sizeof(buf))) != 0;) {
 		if (r < 0) {

@@ -695,6 +695,13 @@ static int c_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 	return rc;
 }
 
+static int c_load(struct sl_meta *m, const struct sl_meta_dumped *d, struct sl_err *err)
+{
+	int rc = m->be->load(m, d, err);
+	drop_names(m->cache);
+	return rc;
+}
+
 /* A snapshot's creation changes its directory's flags, its deletion removes a tree. */
 static int c_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
 		      sl_ino dir, const char *name, const char *new_name,

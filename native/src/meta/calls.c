@@ -528,6 +528,11 @@ int sl_meta_scan_chunks(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struc
 	CALL(m, SCAN_CHUNKS, scan_chunks, (m, cb, arg, err));
 }
 
+int sl_meta_load(struct sl_meta *m, const struct sl_meta_dumped *d, struct sl_err *err)
+{
+	CALL(m, LOAD, load, (m, d, err));
+}
+
 int sl_meta_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
 		     sl_ino dir, const char *name, const char *new_name,
 		     sl_meta_removed_cb removed, void *arg, sl_ino *ino, struct sl_attr *attr,

@@ -142,6 +142,54 @@ struct sl_meta_quota {
 };
 typedef int (*sl_meta_quota_cb)(void *arg, const struct sl_meta_quota *q);
 
+/* A dump's content, for the load slot (`sluice load`; juicefs's dump format, cli/load.c). */
+struct sl_meta_dumped_node {
+	sl_ino ino;
+	struct sl_attr attr; /* acl ids ignored; parent: 0 for a file with several links */
+	const char *symlink; /* a symlink's target, else NULL */
+	const struct sl_acl *access, *def; /* NULL: none */
+};
+struct sl_meta_dumped_edge {
+	sl_ino parent, ino;
+	const char *name;
+	size_t len;
+	uint8_t type;
+};
+struct sl_meta_dumped_chunk {
+	sl_ino ino;
+	uint32_t indx;
+	const struct sl_slice *ss;
+	size_t n;
+};
+struct sl_meta_dumped_xattr {
+	sl_ino ino;
+	const char *name;
+	const void *value;
+	size_t len;
+};
+struct sl_meta_dumped_delfile {
+	sl_ino ino;
+	uint64_t length;
+	int64_t expire;
+};
+struct sl_meta_dumped {
+	struct sl_meta_dumped_node *nodes; /* the root and the trash among them */
+	size_t nnodes;
+	struct sl_meta_dumped_edge *edges;
+	size_t nedges;
+	struct sl_meta_dumped_chunk *chunks;
+	size_t nchunks;
+	struct sl_meta_dumped_xattr *xattrs;
+	size_t nxattrs;
+	struct sl_meta_quota *quotas; /* the limits; usage is counted anew */
+	size_t nquotas;
+	struct sl_meta_dumped_delfile *delfiles;
+	size_t ndelfiles;
+	const char **settings; /* name, value, name, value... (jfs_setting rows besides the format) */
+	size_t nsettings;
+	int64_t next_inode, next_chunk, next_session, next_trash; /* the dump's counters */
+};
+
 struct sl_meta;
 struct sl_presign_provider; /* object/presign.h */
 
@@ -538,6 +586,11 @@ struct sl_meta_backend {
 	/* Every chunk row of the volume, in (inode, indx) order, page by page (the operator's
 	 * tools: fsck, gc). */
 	int (*scan_chunks)(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struct sl_err *err);
+	/* Fills a volume whose database holds only what format wrote with d: its rows as they were,
+	 * inode numbers kept; reference counts, directory stats, quota usage and usage counters
+	 * computed from them, the id counters past what d uses. In several transactions: a load
+	 * that fails leaves a partial volume, to be dropped. */
+	int (*load)(struct sl_meta *m, const struct sl_meta_dumped *d, struct sl_err *err);
 	/* JuiceFS's setIfSmall, in one transaction: sets counter name to value if it holds at most
 	 * value - diff (or is missing); *changed says whether it did. Of clients racing with the
 	 * same value, one wins: it takes the periodic task the counter stands for. */
@@ -699,6 +752,7 @@ struct sl_meta_backend {
 	X(LIST_DEAD_SLICES, list_dead_slices, PASS) \
 	X(SET_IF_SMALL, set_if_small, PASS) \
 	X(SCAN_CHUNKS, scan_chunks, PASS) \
+	X(LOAD, load, DROPS) \
 	X(BLOCK_CRC_GET, block_crc_get, PASS) \
 	X(BLOCK_CRC_PUT, block_crc_put, PASS) \
 	X(FILE_CRC, file_crc, PASS) \
@@ -882,6 +936,7 @@ int sl_meta_quota_list(struct sl_meta *m, sl_ino ino, sl_meta_quota_cb cb, void 
 		       struct sl_err *err);
 int sl_meta_quota_flush(struct sl_meta *m, struct sl_err *err);
 int sl_meta_scan_chunks(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struct sl_err *err);
+int sl_meta_load(struct sl_meta *m, const struct sl_meta_dumped *d, struct sl_err *err);
 int sl_meta_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
 		     sl_ino dir, const char *name, const char *new_name,
 		     sl_meta_removed_cb removed, void *arg, sl_ino *ino, struct sl_attr *attr,

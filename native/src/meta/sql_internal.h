@@ -326,8 +326,9 @@ int sl_sql_dir_is_empty(struct tx *t, sl_ino dir, bool *empty);
 /* Inside a transaction: -EPERM if directory top or one below it has snapshots. */
 int sl_sql_no_snapshots_below(struct tx *t, sl_ino top, const char *name);
 
-/* ---- whole-volume scans (sql_scan.c; slots of sl_meta_sql_backend) --------------------------- */
+/* ---- whole-volume scans and loads (sql_scan.c, sql_load.c; slots of sl_meta_sql_backend) ---- */
 int sl_sql_scan_chunks(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struct sl_err *err);
+int sl_sql_load(struct sl_meta *m, const struct sl_meta_dumped *d, struct sl_err *err);
 
 /* ---- directory snapshots (sql_snapshot.c; the snapshot slot) --------------------------------- */
 int sl_sql_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
