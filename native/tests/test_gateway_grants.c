@@ -6,7 +6,7 @@
  * user's granted id, an id with a size its blocks were not stored with, a compaction or a concat
  * that places slices of alice's files into his, and cannot read the counters that name the next
  * ids; alice's writes and reads go on unharmed. Also: error texts that name SQL or the database
- * reach the gateway's log, not the client.
+ * reach the gateway's log, not the client; a client of both gateways goes on when one stops.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include "sluice.h"
 #include "gateway_testutil.h"
 #include "testutil.h"
+#include "volume_testutil.h"
 
 #define VOL "gwgrants"
 #define SERVICE "sluice/localhost@SLUICE.TEST"
@@ -861,6 +862,78 @@ static void test_error_texts(const char *dir)
 	raw_close(&b);
 }
 
+/* ---- several gateways in one URL ------------------------------------------------------------- */
+
+static void add_calls(void *arg, const char *name, uint64_t value)
+{
+	size_t n = strlen(name);
+	if (!strncmp(name, "meta.", 5) && n > 6 && !strcmp(name + n - 6, ".calls"))
+		*(uint64_t *)arg += value;
+}
+
+static uint64_t calls_of(struct served *s)
+{
+	uint64_t n = 0;
+	sluice_stats(s->gw->vol, add_calls, &n);
+	return n;
+}
+
+struct worker {
+	sluice_volume *v;
+	int id, round, failures;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	char path[64], text[64], back[64];
+	for (int i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "/failover/w%d-%d-%d", w->id, w->round, i);
+		snprintf(text, sizeof(text), "round %d, file %d", w->round, i);
+		if (tu_put_text(w->v, NULL, path, text, 0644) ||
+		    tu_get_text(w->v, NULL, path, back, sizeof(back)) || strcmp(text, back)) {
+			fprintf(stderr, "worker %d: %s: %s\n", w->id, path, sluice_last_error(w->v));
+			w->failures++;
+		}
+	}
+	return NULL;
+}
+
+static void run_workers(struct worker *w, int round)
+{
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++) {
+		w[i].round = round;
+		REQUIRE(pthread_create(&t[i], NULL, work, &w[i]) == 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* A client of "gateway://A,B" spreads its connections over both gateways and, when one stops,
+ * goes on through the other: no request that had not started fails. gw_b stays stopped. */
+static void test_failover(void)
+{
+	struct served both = {0};
+	snprintf(both.url, sizeof(both.url), "gateway://127.0.0.1:%d,127.0.0.1:%d", gw_a.port,
+		 gw_b.port);
+	sluice_volume *a = client("alice", &both, NULL);
+	REQUIRE(a);
+	CHECK_RC(sluice_mkdirs(a, NULL, "/failover", 0777, 0), 0);
+	struct worker w[2] = {{.v = a, .id = 0}, {.v = a, .id = 1}};
+	uint64_t a0 = calls_of(&gw_a), b0 = calls_of(&gw_b);
+	run_workers(w, 0); /* two threads: two connections, one to each gateway */
+	CHECK(calls_of(&gw_a) > a0 && calls_of(&gw_b) > b0);
+	tu_unserve(&gw_b);
+	run_workers(w, 1);
+	CHECK_RC(w[0].failures + w[1].failures, 0);
+	sluice_summary sum;
+	CHECK_RC(sluice_summary_path(a, NULL, "/failover", &sum), 0);
+	CHECK_RC(sum.files, 80);
+	CHECK_RC(sluice_delete(a, NULL, "/failover", 1), 0);
+	sluice_shutdown(a);
+}
+
 int main(void)
 {
 	kdir = tu_service_env("SLUICE_TEST_KRB5_DIR");
@@ -897,9 +970,9 @@ int main(void)
 	test_group_commit(dir);
 	test_grant_lifetime();
 	test_error_texts(dir);
+	test_failover();
 
 	tu_unserve(&gw_a);
-	tu_unserve(&gw_b);
 	tu_unserve(&gw_short);
 	CHECK(tu_mysql_db_drop(&db) == 0);
 	curl_global_cleanup();

@@ -57,14 +57,10 @@ static char *dup_opt(const char *s)
 	return s && *s ? strdup(s) : NULL;
 }
 
-/* "gateway://host[:port]", host may be "[v6]"; no path, no parameters. */
-static int parse_url(struct remote *r, const char *url, struct sl_err *err)
+/* One "host[:port]" of the URL (host may be "[v6]") into g. */
+static int parse_gateway(struct gateway_addr *g, const char *h, const char *end, const char *url,
+			 struct sl_err *err)
 {
-	const char *h = url + strlen("gateway://");
-	const char *end = h + strcspn(h, "/?#");
-	if (*end && strcmp(end, "/"))
-		return sl_errf(err, -EINVAL, "gateway URL '%.200s': expected gateway://HOST[:PORT]",
-			       url);
 	const char *colon;
 	const char *hs = h, *he;
 	if (*h == '[') {
@@ -78,17 +74,41 @@ static int parse_url(struct remote *r, const char *url, struct sl_err *err)
 		he = colon ? colon : end;
 	}
 	size_t hl = (size_t)(he - hs);
-	if (!hl || hl >= sizeof(r->host))
+	if (!hl || hl >= sizeof(g->host))
 		return sl_errf(err, -EINVAL, "gateway URL '%.200s': missing or too long host", url);
-	memcpy(r->host, hs, hl);
-	r->host[hl] = 0;
+	memcpy(g->host, hs, hl);
+	g->host[hl] = 0;
 	const char *ps = colon ? colon + 1 : DEFAULT_PORT;
 	size_t pl = colon ? (size_t)(end - ps) : strlen(ps);
-	if (!pl || pl >= sizeof(r->port) || strspn(ps, "0123456789") < pl)
+	if (!pl || pl >= sizeof(g->port) || strspn(ps, "0123456789") < pl)
 		return sl_errf(err, -EINVAL, "gateway URL '%.200s': the port must be a number", url);
-	memcpy(r->port, ps, pl);
-	r->port[pl] = 0;
+	memcpy(g->port, ps, pl);
+	g->port[pl] = 0;
 	return 0;
+}
+
+/* "gateway://host[:port][,host[:port]]...": one gateway or several of one volume; no path, no
+ * parameters. */
+static int parse_url(struct remote *r, const char *url, struct sl_err *err)
+{
+	const char *h = url + strlen("gateway://");
+	const char *end = h + strcspn(h, "/?#");
+	if (*end && strcmp(end, "/"))
+		return sl_errf(err, -EINVAL, "gateway URL '%.200s': expected "
+			       "gateway://HOST[:PORT][,HOST[:PORT]]...", url);
+	for (const char *p = h; p < end;) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *e = comma ? comma : end;
+		if (r->ngw == MAX_GATEWAYS)
+			return sl_errf(err, -EINVAL, "gateway URL '%.200s': more than %d gateways",
+				       url, MAX_GATEWAYS);
+		int rc = parse_gateway(&r->gw[r->ngw], p, e, url, err);
+		if (rc)
+			return rc;
+		r->ngw++;
+		p = comma ? comma + 1 : end;
+	}
+	return r->ngw ? 0 : sl_errf(err, -EINVAL, "gateway URL '%.200s': no gateway", url);
 }
 
 /* A base64 setting decoded into at most size bytes. */
@@ -134,12 +154,21 @@ int sl_remote_init(struct sl_meta *m, const char *url, struct sl_err *err)
 	int rc = parse_url(r, url, err);
 	if (rc)
 		return rc;
-	snprintf(m->url_redacted, sizeof(m->url_redacted), "gateway://%s:%s", r->host, r->port);
+	size_t k = (size_t)snprintf(m->url_redacted, sizeof(m->url_redacted), "gateway://");
 	const char *svc = sl_conf_str(m->conf, "gateway.principal");
-	if (svc && *svc)
-		snprintf(r->service, sizeof(r->service), "%s", svc);
-	else
-		snprintf(r->service, sizeof(r->service), "sluice@%s", r->host);
+	for (size_t i = 0; i < r->ngw; i++) {
+		struct gateway_addr *g = &r->gw[i];
+		if (k < sizeof(m->url_redacted))
+			k += (size_t)snprintf(m->url_redacted + k, sizeof(m->url_redacted) - k,
+					      "%s%s:%s", i ? "," : "", g->host, g->port);
+		if (svc && *svc)
+			snprintf(g->service, sizeof(g->service), "%s", svc);
+		else
+			snprintf(g->service, sizeof(g->service), "sluice@%s", g->host);
+	}
+	/* clients of several gateways start at different ones, which spreads their connections */
+	unsigned seed = (unsigned)sl_mono_ms() ^ (unsigned)(uintptr_t)m;
+	r->next_gw = (size_t)rand_r(&seed) % r->ngw;
 	if ((rc = sl_rpc_conf_privacy(m->conf, &r->confidential, err)))
 		return rc;
 	uint64_t timeout = 60, conns = 8;
@@ -181,8 +210,10 @@ void sl_remote_cleanup(struct sl_meta *m)
 	pthread_mutex_destroy(&r->lock);
 }
 
-/* A new authenticated connection; the gateway's welcome tells whether it accepts the principal. */
-static int dial(struct remote *r, struct pooled **out, struct sl_err *err)
+/* A new authenticated connection to gateway g; its welcome tells whether it accepts the
+ * principal. */
+static int dial_one(struct remote *r, const struct gateway_addr *g, struct pooled **out,
+		    struct sl_err *err)
 {
 	struct pooled *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -191,11 +222,11 @@ static int dial(struct remote *r, struct pooled **out, struct sl_err *err)
 	p->c.confidential = r->confidential;
 	p->c.max_frame = SL_RPC_DEFAULT_MAX_FRAME;
 	p->c.timeout_ms = r->timeout_ms;
-	struct sl_gss_client_conf gc = {.service = r->service, .principal = r->principal,
+	struct sl_gss_client_conf gc = {.service = g->service, .principal = r->principal,
 					.keytab = r->keytab, .ccache = r->ccache};
 	void *msg = NULL;
 	size_t len = 0;
-	int rc = sl_rpc_connect(r->host, r->port, r->timeout_ms, &p->c.fd, err);
+	int rc = sl_rpc_connect(g->host, g->port, r->timeout_ms, &p->c.fd, err);
 	if (!rc && r->use_token)
 		rc = sl_rpc_client_token_handshake(&p->c, r->tok.ident, r->tok.ident_len,
 						   r->tok.password, err);
@@ -222,7 +253,7 @@ static int dial(struct remote *r, struct pooled **out, struct sl_err *err)
 	}
 	free(msg);
 	if (rc) {
-		sl_err_wrap(err, "gateway %s:%s", r->host, r->port);
+		sl_err_wrap(err, "gateway %s:%s", g->host, g->port);
 		drop(p);
 		return rc;
 	}
@@ -230,12 +261,61 @@ static int dial(struct remote *r, struct pooled **out, struct sl_err *err)
 	return 0;
 }
 
+/* A new connection: to the next gateway of the URL, or to the one after it if that one cannot
+ * be reached (a gateway that refuses the client refuses it: that ends the search). */
+static int dial(struct remote *r, struct pooled **out, struct sl_err *err)
+{
+	pthread_mutex_lock(&r->lock);
+	size_t start = r->next_gw++ % r->ngw;
+	pthread_mutex_unlock(&r->lock);
+	int rc = -ENOTCONN;
+	for (size_t k = 0; k < r->ngw; k++) {
+		if (k)
+			sl_err_clear(err);
+		rc = dial_one(r, &r->gw[(start + k) % r->ngw], out, err);
+		if (!rc || sl_retry_class_of(rc) != SL_RETRY_CONNECTION)
+			break;
+	}
+	return rc;
+}
+
+/* Requests that only read (or, as NEXT_IDS, whose repetition only wastes ids): sent again to
+ * another gateway when theirs went away mid-request. */
+static bool idempotent(enum sl_rpc_op op)
+{
+	switch (op) {
+	case SL_OP_LOAD_FORMAT:
+	case SL_OP_GET_SETTING:
+	case SL_OP_REFRESH_SESSION:
+	case SL_OP_LIST_SESSIONS:
+	case SL_OP_NEXT_IDS:
+	case SL_OP_RESOLVE:
+	case SL_OP_LOOKUP:
+	case SL_OP_GETATTR:
+	case SL_OP_READDIR:
+	case SL_OP_READLINK:
+	case SL_OP_READ_CHUNK:
+	case SL_OP_GETXATTR:
+	case SL_OP_LISTXATTR:
+	case SL_OP_SUMMARY:
+	case SL_OP_UNSUPPORTED_FEATURES:
+	case SL_OP_PRESIGN:
+	case SL_OP_INODE_PATH:
+	case SL_OP_FILE_CRC:
+	case SL_OP_GETFACL:
+	case SL_OP_ACCESS:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- one call ------------------------------------------------------------------------------- */
 /* The frame of every slot's request (remote_internal.h). */
 
 void sl_remote_begin(struct call *c, enum sl_rpc_op op, const struct sl_meta_user *u)
 {
-	*c = (struct call){0};
+	*c = (struct call){.op = op};
 	sl_w_u16(&c->req, (uint16_t)op);
 	sl_w_str(&c->req, u ? u->name : NULL);
 }
@@ -281,14 +361,21 @@ int sl_remote_invoke(struct sl_meta *m, struct call *c, struct sl_err *err)
 			rc = sl_rpc_recv(&p->c, r->timeout_ms, &c->resp, &c->resp_len, err);
 		}
 	}
-	if (!p) {
+	/* a fresh connection; one more per other gateway for a read whose gateway went away */
+	for (size_t tries = 0; !p || (rc && idempotent(c->op) && tries <= r->ngw &&
+				      sl_retry_class_of(rc) == SL_RETRY_CONNECTION); tries++) {
+		if (p) {
+			drop(p);
+			p = NULL;
+			sl_err_clear(err);
+		}
 		if ((rc = dial(r, &p, err)))
 			return rc;
 		rc = exchange(r, p, c, err);
 	}
 	if (rc) {
 		drop(p);
-		return sl_err_wrap(err, "gateway %s:%s", r->host, r->port);
+		return sl_err_wrap(err, "gateway %s", m->url_redacted + strlen("gateway://"));
 	}
 	p->last_used_ms = sl_mono_ms();
 	pthread_mutex_lock(&r->lock);

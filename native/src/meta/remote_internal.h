@@ -16,12 +16,20 @@
 #include "codec.h"
 
 #define MAX_POOL 64
+#define MAX_GATEWAYS 16
 
 struct pooled; /* an idle connection (remote.c) */
 
-struct remote {
+/* One gateway of the URL, and its Kerberos service principal. */
+struct gateway_addr {
 	char host[256], port[16];
 	char service[512];
+};
+
+struct remote {
+	struct gateway_addr gw[MAX_GATEWAYS]; /* the URL's gateways, in its order */
+	size_t ngw;
+	size_t next_gw; /* where the next new connection starts trying, guarded by lock */
 	char *principal, *keytab, *ccache;
 	bool use_token;            /* authenticate with tok, not Kerberos */
 	struct sl_meta_token tok;
@@ -48,6 +56,7 @@ int sl_remote_object_provider(struct sl_meta *m, struct sl_presign_provider *out
 /* ---- one call (remote.c) -------------------------------------------------------------------- */
 
 struct call {
+	enum sl_rpc_op op;
 	struct sl_wbuf req;
 	void *resp;
 	size_t resp_len;
@@ -58,7 +67,10 @@ struct call {
 void sl_remote_begin(struct call *c, enum sl_rpc_op op, const struct sl_meta_user *u);
 /* Sends the request and reads the response: the op's status with the gateway's message, or a
  * transport error (the connection is then dropped). A request is resent on a fresh connection
- * only if the pooled one turned out closed before anything could have been processed. */
+ * (to the next gateway that answers, when the URL names several) if the pooled one turned out
+ * closed before anything could have been processed, or if the request only reads (its op is
+ * idempotent) and its gateway went away; a change whose gateway went away mid-request fails,
+ * since it may or may not have happened. */
 int sl_remote_invoke(struct sl_meta *m, struct call *c, struct sl_err *err);
 /* Ends a call: a successful one must have been read exactly to its end. */
 int sl_remote_finish(struct call *c, int rc, struct sl_err *err);

@@ -851,8 +851,8 @@ static int remote_issue_token(struct sl_meta *m, const struct sl_meta_user *u, c
 	if (rc)
 		return rc;
 	/* The name this client reaches the gateway by: what Hadoop's token selection matches. */
-	snprintf(service, service_size, strchr(r->host, ':') ? "[%s]:%s" : "%s:%s", r->host,
-		 r->port);
+	snprintf(service, service_size, strchr(r->gw[0].host, ':') ? "[%s]:%s" : "%s:%s",
+		 r->gw[0].host, r->gw[0].port);
 	return 0;
 }
 
