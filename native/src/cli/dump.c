@@ -459,6 +459,11 @@ int cmd_dump(int argc, char **argv)
 	if (cli_open_volume(cmd, args[0], NULL, 0, &vol))
 		return 1;
 	struct dump d = {.vol = vol, .m = vol->core.meta};
+	if (!sl_meta_supports(d.m, SL_META_OP_SCAN_CHUNKS)) { /* a gateway's client */
+		sluice_shutdown(vol);
+		return cli_fail(cmd, "a dump reads every row: run sluice dump with the volume's "
+				"META-URL, not a gateway's");
+	}
 	int rc = 0;
 	FILE *out = fopen(args[1], "w");
 	if (!out || !(d.out = tmpfile())) {
