@@ -161,10 +161,12 @@ int sl_remote_init(struct sl_meta *m, const char *url, struct sl_err *err)
 		if (k < sizeof(m->url_redacted))
 			k += (size_t)snprintf(m->url_redacted + k, sizeof(m->url_redacted) - k,
 					      "%s%s:%s", i ? "," : "", g->host, g->port);
+		char service[sizeof(g->service)]; /* not straight into g: it holds g->host too */
 		if (svc && *svc)
-			snprintf(g->service, sizeof(g->service), "%s", svc);
+			snprintf(service, sizeof(service), "%s", svc);
 		else
-			snprintf(g->service, sizeof(g->service), "sluice@%s", g->host);
+			snprintf(service, sizeof(service), "sluice@%s", g->host);
+		memcpy(g->service, service, sizeof(service));
 	}
 	/* clients of several gateways start at different ones, which spreads their connections */
 	unsigned seed = (unsigned)sl_mono_ms() ^ (unsigned)(uintptr_t)m;
