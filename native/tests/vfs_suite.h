@@ -468,7 +468,21 @@ static int plant_session_op(struct tx *t, void *arg)
 	if (!rc)
 		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_sustained (sid, inode) VALUES "
 				  "(777777, ?)", "i", (int64_t)p->ino);
+	/* and a dead writer's session, whose lease its file's recovery still needs */
+	if (!rc)
+		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_session2 (sid, expire, info) VALUES "
+				  "(777778, 1000, ?)", "b", "{}", (size_t)2);
+	if (!rc)
+		rc = sl_sqlq_exec(t, NULL, "INSERT INTO sluice_lease (inode, sid, gen, since) VALUES "
+				  "(?, 777778, 1, 1000)", "i", (int64_t)p->ino + 1000000);
 	return rc;
+}
+
+static int drop_planted_op(struct tx *t, void *arg)
+{
+	(void)arg;
+	int rc = sl_sqlq_exec(t, NULL, "DELETE FROM sluice_lease WHERE sid = 777778", "");
+	return rc ? rc : sl_sqlq_exec(t, NULL, "DELETE FROM jfs_session2 WHERE sid = 777778", "");
 }
 
 static int count_delfile(void *arg, sl_ino ino, uint64_t length)
@@ -481,7 +495,7 @@ static int count_delfile(void *arg, sl_ino ino, uint64_t length)
 }
 
 /* Stale sessions are closed as juicefs closes them: their sustained files become pending
- * deletions. */
+ * deletions; one whose writer's lease is still there stays until the lease is swept. */
 static void test_stale_sessions(sluice_volume *vol)
 {
 	struct sl_meta *m = vol->core.meta;
@@ -490,14 +504,16 @@ static void test_stale_sessions(sluice_volume *vol)
 	CHECK_RC(tu_put_text(vol, NULL, "/stale-file", "kept by a dead client", 0644), 0);
 	REQUIRE(sluice_stat_path(vol, NULL, "/stale-file", &st) == 0);
 	struct plant_session p = {.ino = st.inode};
+	REQUIRE(sl_sql_lease_ready(m, &err) == 0);
 	REQUIRE(sl_sqlq_run(m, true, plant_session_op, &p, &err) == 0);
-	uint64_t n = 0;
-	CHECK_RC(sl_vol_stale_sessions(&vol->core, false, &n, &err), 0);
-	CHECK_RC(n, 1);
-	CHECK_RC(sl_vol_stale_sessions(&vol->core, true, &n, &err), 0);
-	CHECK_RC(n, 1);
-	CHECK_RC(sl_vol_stale_sessions(&vol->core, false, &n, &err), 0);
-	CHECK_RC(n, 0);
+	uint64_t n = 0, closed = 0;
+	CHECK_RC(sl_vol_stale_sessions(&vol->core, false, &n, &closed, &err), 0);
+	CHECK(n == 2 && closed == 0);
+	CHECK_RC(sl_vol_stale_sessions(&vol->core, true, &n, &closed, &err), 0);
+	CHECK(n == 2 && closed == 1);
+	CHECK_RC(sl_vol_stale_sessions(&vol->core, false, &n, &closed, &err), 0);
+	CHECK_RC(n, 1); /* the one with a lease */
+	REQUIRE(sl_sqlq_run(m, true, drop_planted_op, NULL, &err) == 0);
 	CHECK_RC(sl_meta_list_delfiles(m, INT64_MAX / 2, count_delfile, &p, &err), 0);
 	CHECK(p.ino == 0); /* its data is now a pending deletion */
 }

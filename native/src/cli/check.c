@@ -304,11 +304,11 @@ static int gc_pending(const char *cmd, sluice_volume *vol, int64_t before)
 static int cmd_gc_run(const char *cmd, sluice_volume *vol, bool delete, int64_t skip_s)
 {
 	struct scan sc = {0};
-	uint64_t stale = 0;
+	uint64_t stale = 0, closed = 0;
 	struct sl_err err = {0};
 	int rc = 0;
-	if (sl_meta_supports(vol->core.meta, SL_META_OP_LIST_SESSIONS) &&
-	    sl_vol_stale_sessions(&vol->core, delete, &stale, &err))
+	if (sl_meta_supports(vol->core.meta, SL_META_OP_CLOSE_STALE_SESSION) &&
+	    sl_vol_stale_sessions(&vol->core, delete, &stale, &closed, &err))
 		rc = cli_fail(cmd, "stale sessions: %s", err.msg);
 	if (!rc && delete)
 		rc = gc_pending(cmd, vol, (int64_t)time(NULL) - skip_s);
@@ -330,7 +330,11 @@ static int cmd_gc_run(const char *cmd, sluice_volume *vol, bool delete, int64_t 
 	       " leaked (%" PRIu64 " bytes), %" PRIu64 " skipped (newer than %" PRId64 " s), %"
 	       PRIu64 " not blocks\n", g.objects, g.valid, g.pending, g.leaked, g.leaked_bytes,
 	       g.skipped, skip_s, g.other);
-	printf("%" PRIu64 " stale sessions%s\n", stale, delete && stale ? " closed" : "");
+	if (delete)
+		printf("%" PRIu64 " stale sessions, %" PRIu64 " closed (those with writers' leases "
+		       "wait for the lease-hard-limit sweep)\n", stale, closed);
+	else
+		printf("%" PRIu64 " stale sessions\n", stale);
 	if (delete)
 		printf("deleted %" PRIu64 " leaked objects\n", g.deleted);
 	else if (g.leaked || g.pending || stale)

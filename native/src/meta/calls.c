@@ -184,6 +184,12 @@ int sl_meta_close_session(struct sl_meta *m, uint64_t sid, struct sl_err *err)
 	CALL(m, CLOSE_SESSION, close_session, (m, sid, err));
 }
 
+int sl_meta_close_stale_session(struct sl_meta *m, uint64_t sid, bool *closed,
+				struct sl_err *err)
+{
+	CALL(m, CLOSE_STALE_SESSION, close_stale_session, (m, sid, closed, err));
+}
+
 int sl_meta_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *arg, struct sl_err *err)
 {
 	CALL(m, LIST_SESSIONS, list_sessions, (m, cb, arg, err));

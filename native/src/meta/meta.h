@@ -337,6 +337,12 @@ struct sl_meta_backend {
 	/* Removes the session and its jfs_sustained rows; files it was keeping alive get
 	 * jfs_delfile rows (list_delfiles finds them, the caller deletes their data). */
 	int (*close_session)(struct sl_meta *m, uint64_t sid, struct sl_err *err);
+	/* Optional: closes another client's session as close_session does, if it is past its
+	 * expiry and holds no writer's lease (*closed says whether it did): a dead client's session,
+	 * cleaned as juicefs cleans stale sessions. Its leases outlive it until the hard-limit sweep
+	 * ends them, since the recovery of its files needs them. */
+	int (*close_stale_session)(struct sl_meta *m, uint64_t sid, bool *closed,
+				   struct sl_err *err);
 	int (*list_sessions)(struct sl_meta *m, sl_meta_session_cb cb, void *arg,
 			     struct sl_err *err);
 	/* The one session sid, if it exists, to cb (the sql backend, for the gateway; NULL in
@@ -705,6 +711,7 @@ struct sl_meta_backend {
 	X(NEW_SESSION, new_session, PASS) \
 	X(REFRESH_SESSION, refresh_session, PASS) \
 	X(CLOSE_SESSION, close_session, PASS) \
+	X(CLOSE_STALE_SESSION, close_stale_session, PASS) \
 	X(LIST_SESSIONS, list_sessions, PASS) \
 	X(GET_SESSION, get_session, PASS) \
 	X(INCR_COUNTER, incr_counter, PASS) \
@@ -820,6 +827,8 @@ int sl_meta_new_session(struct sl_meta *m, const char *info_json, int64_t expire
 			struct sl_err *err);
 int sl_meta_refresh_session(struct sl_meta *m, uint64_t sid, int64_t expire_s, struct sl_err *err);
 int sl_meta_close_session(struct sl_meta *m, uint64_t sid, struct sl_err *err);
+int sl_meta_close_stale_session(struct sl_meta *m, uint64_t sid, bool *closed,
+				struct sl_err *err);
 int sl_meta_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *arg, struct sl_err *err);
 int sl_meta_get_session(struct sl_meta *m, uint64_t sid, sl_meta_session_cb cb, void *arg,
 			struct sl_err *err);

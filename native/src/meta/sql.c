@@ -816,6 +816,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.new_session = sl_sql_new_session,
 	.refresh_session = sl_sql_refresh_session,
 	.close_session = sl_sql_close_session,
+	.close_stale_session = sl_sql_close_stale_session,
 	.list_sessions = sl_sql_list_sessions,
 	.get_session = sl_sql_get_session,
 	.incr_counter = sl_sql_incr_counter,

@@ -190,6 +190,8 @@ int sl_sql_new_session(struct sl_meta *m, const char *info_json, int64_t expire_
 int sl_sql_refresh_session(struct sl_meta *m, uint64_t sid, int64_t expire_s,
 			   struct sl_err *err);
 int sl_sql_close_session(struct sl_meta *m, uint64_t sid, struct sl_err *err);
+int sl_sql_close_stale_session(struct sl_meta *m, uint64_t sid, bool *closed,
+			       struct sl_err *err);
 int sl_sql_list_sessions(struct sl_meta *m, sl_meta_session_cb cb, void *arg,
 			 struct sl_err *err);
 int sl_sql_get_session(struct sl_meta *m, uint64_t sid, sl_meta_session_cb cb, void *arg,

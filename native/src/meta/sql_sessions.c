@@ -85,6 +85,8 @@ int sl_sql_refresh_session(struct sl_meta *m, uint64_t sid, int64_t expire_s,
 struct close_session_arg {
 	uint64_t sid;
 	struct acct ac;
+	bool stale_only; /* close it only if expired and without leases (*closed says) */
+	bool closed;
 };
 
 /* Turns a sustained inode of session sid into a jfs_delfile row (its data is deleted later). */
@@ -112,10 +114,40 @@ int sl_sql_unsustain(struct tx *t, uint64_t sid, sl_ino ino, struct acct *ac, bo
 	return rc;
 }
 
+/* Whether session sid is past its expiry and holds no writer's lease: a dead client's session
+ * whose leases are gone. Leases outlive their session until the hard-limit sweep, since the
+ * recovery of its files needs them (lease_recover, a cache group's commit of its records). */
+static int stale_without_leases(struct tx *t, uint64_t sid, bool *stale)
+{
+	struct sl_sql_stmt *s;
+	*stale = false;
+	int rc = sl_sqlq_row(t, &s, "SELECT expire FROM jfs_session2 WHERE sid = ?", "i",
+			     (int64_t)sid);
+	if (rc <= 0)
+		return rc;
+	int64_t expire = t->d->col_i64(s, 0);
+	t->d->finalize(s);
+	if (expire >= sl_real_ns() / 1000000000LL)
+		return 0;
+	if ((rc = sl_sqlq_row(t, &s, "SELECT sid FROM sluice_lease WHERE sid = ? LIMIT 1", "i",
+			      (int64_t)sid)) < 0)
+		return rc;
+	if (rc)
+		t->d->finalize(s);
+	*stale = rc == 0;
+	return 0;
+}
+
 static int close_session_op(struct tx *t, void *arg)
 {
 	struct close_session_arg *a = arg;
 	sl_sql_acct_reset(&a->ac);
+	a->closed = false;
+	if (a->stale_only) {
+		int rc = stale_without_leases(t, a->sid, &a->closed);
+		if (rc || !a->closed)
+			return rc;
+	}
 	sl_ino *inos = NULL;
 	size_t n = 0, cap = 0;
 	struct sl_sql_stmt *s;
@@ -152,15 +184,29 @@ static int close_session_op(struct tx *t, void *arg)
 	return rc;
 }
 
+static int close_session(struct sl_meta *m, struct close_session_arg *a, struct sl_err *err)
+{
+	int rc = sl_sql_lease_ready(m, err);
+	if (!rc)
+		rc = sl_sqlq_run(m, true, close_session_op, a, err);
+	if (!rc)
+		sl_sql_acct_apply(m, &a->ac);
+	sl_sql_acct_free(&a->ac);
+	return rc;
+}
+
 int sl_sql_close_session(struct sl_meta *m, uint64_t sid, struct sl_err *err)
 {
 	struct close_session_arg a = {.sid = sid};
-	int rc = sl_sql_lease_ready(m, err);
-	if (!rc)
-		rc = sl_sqlq_run(m, true, close_session_op, &a, err);
-	if (!rc)
-		sl_sql_acct_apply(m, &a.ac);
-	sl_sql_acct_free(&a.ac);
+	return close_session(m, &a, err);
+}
+
+int sl_sql_close_stale_session(struct sl_meta *m, uint64_t sid, bool *closed,
+			       struct sl_err *err)
+{
+	struct close_session_arg a = {.sid = sid, .stale_only = true};
+	int rc = close_session(m, &a, err);
+	*closed = !rc && a.closed;
 	return rc;
 }
 

@@ -298,9 +298,11 @@ int sl_vol_clean_trash(sluice_volume *vol, int64_t before_s, uint64_t *files, ui
 /* Waits up to timeout_ms until every queued deletion has ended; -ETIMEDOUT if not. Lets a caller
  * (tests, tools) observe the state after the deleting client's background work. */
 int sl_vol_settle_deletions(sluice_volume *vol, int timeout_ms);
-/* The sessions of other clients past their expiry (*n of them); closed if close: their sustained
- * files become pending deletions and their leases free, as juicefs cleans stale sessions. */
-int sl_vol_stale_sessions(struct sl_volume_core *v, bool close, uint64_t *n, struct sl_err *err);
+/* The sessions of other clients past their expiry (*n of them); if close, those that hold no
+ * writer's lease are closed (*closed of them) as juicefs cleans stale sessions: their sustained
+ * files become pending deletions. One with leases waits for the hard-limit sweep to end them. */
+int sl_vol_stale_sessions(struct sl_volume_core *v, bool close, uint64_t *n, uint64_t *closed,
+			  struct sl_err *err);
 /* Deletes the blocks of every slice whose last reference went away with inode ino. */
 int sl_vol_delete_data(struct sl_volume_core *v, sl_ino ino, struct sl_err *err);
 /* An sl_meta_slice_cb (arg: the volume core): deletes a dead slice's blocks, then forgets it. */

@@ -170,38 +170,42 @@ static int collect_stale(void *arg, const struct sl_session_info *s)
 	return 0;
 }
 
-int sl_vol_stale_sessions(struct sl_volume_core *v, bool close, uint64_t *n, struct sl_err *err)
+int sl_vol_stale_sessions(struct sl_volume_core *v, bool close, uint64_t *n, uint64_t *closed,
+			  struct sl_err *err)
 {
 	struct stale_sessions st = {.own = v->meta->sid, .now_s = sl_clock_real_s(v->clock)};
 	int rc = sl_meta_list_sessions(v->meta, collect_stale, &st, err);
 	if (!rc && st.nomem)
 		rc = sl_errf(err, -ENOMEM, "out of memory");
-	*n = 0;
-	for (size_t i = 0; !rc && i < st.n; i++) {
-		if (close && (rc = sl_meta_close_session(v->meta, st.sids[i], err)))
+	*n = rc ? 0 : st.n;
+	*closed = 0;
+	for (size_t i = 0; !rc && close && i < st.n; i++) {
+		bool done = false;
+		if ((rc = sl_meta_close_stale_session(v->meta, st.sids[i], &done, err)))
 			break;
-		if (close)
+		if (done)
 			sl_log(&v->log, SL_LOG_INFO, "closed stale session %" PRIu64, st.sids[i]);
-		(*n)++;
+		*closed += done;
 	}
 	free(st.sids);
 	return rc;
 }
 
 /* JuiceFS's cleanup of stale sessions: each heartbeat, the client that moves the counter
- * lastCleanupSessions forward by 9/10 of a heartbeat closes the sessions past their expiry. */
+ * lastCleanupSessions forward by 9/10 of a heartbeat closes the sessions past their expiry
+ * that hold no writer's lease (meta.h, close_stale_session). */
 static void clean_stale_sessions(sluice_volume *vol)
 {
 	struct sl_volume_core *v = &vol->core;
 	struct sl_err err = {0};
 	bool mine = false;
-	uint64_t n;
+	uint64_t n, closed;
 	if (v->read_only || !sl_meta_supports(v->meta, SL_META_OP_SET_IF_SMALL) ||
-	    !sl_meta_supports(v->meta, SL_META_OP_LIST_SESSIONS))
+	    !sl_meta_supports(v->meta, SL_META_OP_CLOSE_STALE_SESSION))
 		return;
 	if (sl_meta_set_if_small(v->meta, "lastCleanupSessions", sl_clock_real_s(v->clock),
 				 vol->heartbeat_s * 9 / 10, &mine, &err) ||
-	    (mine && sl_vol_stale_sessions(v, true, &n, &err)))
+	    (mine && sl_vol_stale_sessions(v, true, &n, &closed, &err)))
 		sl_log(&v->log, SL_LOG_WARN, "cleaning up stale sessions: %s", err.msg);
 }
 
