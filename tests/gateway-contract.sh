@@ -65,7 +65,7 @@ contract_through_gateway() {
     -Dtest='TestSluiceContract*,TestSluiceFileSystemContract,TestSluiceDelegationTokensThroughGateway,TestSluiceGatewayIdentity' || rc=$?
   check_metrics "$SLUICE_TEST_GATEWAY_METRICS" || rc=1
   kill "$stats_pid" 2>/dev/null
-  wait "$stats_pid" 2>/dev/null || true
+  wait "$stats_pid" 2>/dev/null || true # killed just above: its status is the signal's
   check_stats "$WORK/$db/stats.log" || rc=1
   tests/env/gateway.sh stop "$WORK/$db" || rc=$((rc ? rc : 1))
   if ((rc)); then echo "---- gateway log ----"; tail -n 50 "$WORK/$db/gateway.log"; fi
