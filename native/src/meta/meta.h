@@ -1020,9 +1020,6 @@ struct sl_meta {
 	 * the volume's usage as last read from its counters (sl_meta_flush_usage), against which
 	 * sl_meta_check_capacity weighs growth as juicefs does. */
 	uint64_t capacity, max_inodes;
-	/* The format's DirStats, set by the opener: every client keeps jfs_dir_stats, so a summary
-	 * may add up the stats of a tree's directories instead of reading all of its entries. */
-	bool dir_stats_kept;
 	int64_t used_space, used_inodes, used_read_ms;
 	struct sl_meta_dirstat *pending_dirs;
 	size_t npending_dirs, cap_pending_dirs;

@@ -269,32 +269,6 @@ static int subtree_readable(struct tx *t, const struct sl_meta_user *u, sl_ino t
 	return denied ? sl_sql_deny(t, "cannot read a directory in the subtree", top) : 0;
 }
 
-/* The usage of directory ino's tree from the stats of its directories (juicefs's
- * jfs_dir_stats: each directory's entries, their lengths and space), in one query that reads the
- * directories only: 1 if every directory has its row, 0 if one lacks it (made by a client that
- * kept no stats; the caller counts the entries instead). */
-static int subtree_usage_by_stats(struct tx *t, sl_ino ino, struct sl_meta_summary *out)
-{
-	struct sl_sql_stmt *s;
-	int rc = sl_sqlq_row(t, &s, SUBTREE_CTE
-			     "SELECT COUNT(t.ino), COUNT(d.inode), SUM(d.data_length), "
-			     "SUM(d.used_space), SUM(d.used_inodes) FROM tree t "
-			     "LEFT JOIN jfs_dir_stats d ON d.inode = t.ino", "i", (int64_t)ino);
-	if (rc <= 0)
-		return rc;
-	int64_t dirs = t->d->col_i64(s, 0), with_stats = t->d->col_i64(s, 1);
-	int64_t length = t->d->col_i64(s, 2), space = t->d->col_i64(s, 3);
-	int64_t entries = t->d->col_i64(s, 4);
-	t->d->finalize(s);
-	if (!dirs || with_stats != dirs || length < 0 || space < 0 || entries < dirs - 1)
-		return 0;
-	out->dirs = (uint64_t)dirs;
-	out->files = (uint64_t)(entries - (dirs - 1));
-	out->length = (uint64_t)length;
-	out->space = (uint64_t)space + DIR_SPACE;
-	return 1;
-}
-
 static int summary_op(struct tx *t, void *arg)
 {
 	struct summary_arg *a = arg;
@@ -308,10 +282,10 @@ static int summary_op(struct tx *t, void *arg)
 	if (!sl_meta_superuser(a->u) && n.type == SL_TYPE_DIR &&
 	    (rc = subtree_readable(t, a->u, a->ino)))
 		return rc;
-	memset(&a->out, 0, sizeof(a->out));
-	rc = n.type == SL_TYPE_DIR && t->m->dir_stats_kept
-		? subtree_usage_by_stats(t, a->ino, &a->out) : 0;
-	if (rc < 0 || (!rc && (rc = sl_sql_subtree_usage(t, a->ino, &a->out))))
+	/* Counted from the entries, as juicefs's Hadoop SDK does (a strict summary), not added up
+	 * from jfs_dir_stats: every client writes its share of those about once a second, so
+	 * another client's fresh changes would be missing. */
+	if ((rc = sl_sql_subtree_usage(t, a->ino, &a->out)))
 		return rc;
 	rc = sl_sqlq_row(t, &s, "SELECT max_space, max_inodes FROM jfs_dir_quota WHERE inode = ?",
 			 "i", (int64_t)a->ino);
@@ -330,10 +304,7 @@ int sl_sql_summary(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		   struct sl_meta_summary *out, struct sl_err *err)
 {
 	struct summary_arg a = {.u = u, .ino = ino};
-	/* the stats this process has not written yet first, as statfs does with the totals */
-	int rc = m->dir_stats_kept ? sl_meta_flush_usage_shared(m, err) : 0;
-	if (!rc)
-		rc = sl_sqlq_run(m, false, summary_op, &a, err);
+	int rc = sl_sqlq_run(m, false, summary_op, &a, err);
 	if (!rc)
 		*out = a.out;
 	return rc;

@@ -575,7 +575,6 @@ static int load_volume(sluice_volume *vol, struct sl_err *err)
 			       v->format.name, what);
 	v->meta->capacity = v->format.capacity;
 	v->meta->max_inodes = v->format.inodes;
-	v->meta->dir_stats_kept = v->format.dir_stats;
 	if ((v->meta->capacity || v->meta->max_inodes) && !v->read_only &&
 	    (rc = sl_meta_flush_usage(v->meta, err))) /* the first reading of the totals */
 		return rc;
