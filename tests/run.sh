@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # run.sh - `make test`: starts MariaDB, an S3 server (MinIO) and an MIT KDC on loopback in a private
 # temporary directory, runs the C tests (normal and ASan/UBSan builds), the Java tests (JNI bridge,
-# FileSystem, Hadoop's contract suites, the jar on older and newer Hadoop versions), Spark's jobs,
-# HBase and Hive (tests/engines/) and the interoperability tests with the real JuiceFS client, and
-# stops everything, also on failure.
+# FileSystem, Hadoop's contract suites, the jar on older and newer Hadoop versions), the metadata
+# tests on a MariaDB Galera cluster, Spark's jobs, HBase and Hive (tests/engines/) and the
+# interoperability tests with the real JuiceFS client, and stops everything, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -57,6 +57,8 @@ contract_on_mysql_s3() {
       -Dtest='TestSluiceContract*,TestSluiceFileContext*,TestSluiceAbstractFileSystem,TestSluiceFileSystemContract,TestSluiceFSMainOperations,TestSluiceConcurrencyAndUsers,TestSluiceDurability,TestSluiceLibhdfsInterop,TestSluiceLeaseRecovery,TestSluiceFileChecksum,TestSluiceExitWithOpenVolume'
 }
 run_step "Java on MariaDB+S3: contract, FileContext and FileSystem suites" contract_on_mysql_s3
+run_step "Metadata on a three-node MariaDB Galera cluster: driver checks, C API suite, one client per node, Hadoop's contract suites" \
+  bash tests/galera.sh "$BUILD" "$ASAN_BUILD"
 # Hadoop 3.4's own suites (and the newer cases of the old ones) with the classes compiled against
 # Hadoop 3.4.1, in a copy of the Java tree so that the 3.3.6 build above stays as it is.
 java_on_hadoop34() {

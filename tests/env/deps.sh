@@ -9,7 +9,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libmariadb-dev libsqlite3-dev sqlite3
   libkrb5-dev liblz4-dev libjansson-dev libexpat1-dev libpcre2-dev
   krb5-kdc krb5-admin-server krb5-user clang-16 libclang-rt-16-dev
-  mariadb-server mariadb-client
+  mariadb-server mariadb-client galera-4 rsync
   python3-venv golang-go unzip
   default-jdk-headless maven
 )

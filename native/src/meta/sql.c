@@ -222,7 +222,7 @@ int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
 			       "\"%.80s\"", sql);
 	va_list ap;
 	va_start(ap, fmt);
-	if (!t->d->batches_statements) {
+	if (!t->d->batches_statements || !t->d->batches_statements(t->c)) {
 		int rc = q_vexec(t, NULL, sql, fmt, ap);
 		va_end(ap);
 		return rc;

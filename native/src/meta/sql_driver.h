@@ -82,9 +82,9 @@ struct sl_sql_driver {
 	 * made if it has none: "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (?, ?, ?)" and
 	 * this dialect's upsert of slices followed by the new ones (a blob stays a blob). */
 	const char *upsert_slices;
-	/* A client-server database: statements whose results are not needed are sent together,
-	 * through exec, in one round trip (sl_sqlq_write). */
-	bool batches_statements;
+	/* Whether statements whose results are not needed are sent together on c, through exec, in
+	 * one round trip (sl_sqlq_write): a client-server database's choice; NULL: never. */
+	bool (*batches_statements)(const struct sl_sql_conn *c);
 	/* A client-server database can lose the connection after the server committed and before
 	 * its answer arrived: the COMMIT ends in doubt. Such a driver names here, as a CREATE TABLE
 	 * IF NOT EXISTS statement of its dialect, Sluice's table of operation ids `sluice_op` (id
