@@ -899,19 +899,113 @@ static void *work(void *arg)
 	return NULL;
 }
 
-static void run_workers(struct worker *w, int round)
+/* Two workers, one round; meanwhile (NULL: nothing) runs while they work. */
+static void run_workers(struct worker *w, int round, void (*meanwhile)(void))
 {
 	pthread_t t[2];
 	for (int i = 0; i < 2; i++) {
 		w[i].round = round;
 		REQUIRE(pthread_create(&t[i], NULL, work, &w[i]) == 0);
 	}
+	if (meanwhile)
+		meanwhile();
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 }
 
-/* A client of "gateway://A,B" spreads its connections over both gateways and, when one stops,
- * goes on through the other: no request that had not started fails. gw_b stays stopped. */
+static void stop_gw_b_soon(void)
+{
+	usleep(30 * 1000);
+	tu_unserve(&gw_b);
+}
+
+/* A tokened request (proto.h, SL_OP_ONCE) of op with the arguments in args (freed) through x. */
+static int once_call(struct raw *x, uint16_t op, uint64_t token, struct sl_wbuf *args,
+		     void **resp, struct sl_rbuf *r)
+{
+	struct sl_wbuf w = {0};
+	sl_w_u16(&w, (uint16_t)(op | SL_OP_ONCE));
+	sl_w_u64(&w, token);
+	sl_w_str(&w, NULL);
+	sl_w_raw(&w, args->p, args->len);
+	sl_wbuf_free(args);
+	return call(x, &w, resp, r);
+}
+
+static int once_mknod(struct raw *x, uint64_t token, sl_ino parent, const char *name, sl_ino *ino)
+{
+	struct sl_wbuf a = {0};
+	sl_w_mknod(&a, &(struct sl_rpc_mknod){.parent = parent, .name = name, .type = SL_TYPE_FILE,
+					       .mode = 0644});
+	void *resp = NULL;
+	struct sl_rbuf r;
+	int rc = once_call(x, SL_OP_MKNOD, token, &a, &resp, &r);
+	struct sl_rpc_made made = {0};
+	if (!rc && sl_r_made(&r, &made) == 0)
+		*ino = made.ino;
+	free(resp);
+	return rc;
+}
+
+static int once_entry(struct raw *x, uint16_t op, uint64_t token, struct sl_wbuf *a)
+{
+	void *resp = NULL;
+	struct sl_rbuf r;
+	int rc = once_call(x, op, token, a, &resp, &r);
+	free(resp);
+	return rc;
+}
+
+/* A change sent again with its token, to another gateway, as a client does when the first one went
+ * away before answering: answered as the first sending was, made once. */
+static void test_idempotency_tokens(void)
+{
+	sluice_volume *a = client("alice", &gw_a, NULL);
+	REQUIRE(a);
+	CHECK_RC(sluice_mkdirs(a, NULL, "/once", 0755, 0), 0);
+	sluice_stat dir, st;
+	REQUIRE(sluice_stat_path(a, NULL, "/once", &dir) == 0);
+	struct raw xa, xb;
+	raw_open(&xa, "alice", &gw_a);
+	raw_open(&xb, "alice", &gw_b);
+
+	sl_ino first = 0, again = 0;
+	CHECK_RC(once_mknod(&xa, 0x1234567, dir.inode, "f", &first), 0);
+	CHECK_RC(once_mknod(&xb, 0x1234567, dir.inode, "f", &again), 0);
+	CHECK(first != 0 && again == first);
+	CHECK_RC(once_mknod(&xb, 0x1234568, dir.inode, "f", &again), -EEXIST); /* a new request */
+
+	struct sl_wbuf w = {0};
+	struct sl_rpc_rename mv = {.psrc = dir.inode, .nsrc = "f", .pdst = dir.inode, .ndst = "g",
+				   .flags = SLUICE_RENAME_NOREPLACE};
+	sl_w_rename(&w, &mv);
+	CHECK_RC(once_entry(&xa, SL_OP_RENAME, 0x2345678, &w), 0);
+	sl_w_rename(&w, &mv);
+	CHECK_RC(once_entry(&xb, SL_OP_RENAME, 0x2345678, &w), 0);
+	CHECK_RC(sluice_stat_path(a, NULL, "/once/g", &st), 0);
+	CHECK_RC(st.inode, first);
+	CHECK_RC(sluice_stat_path(a, NULL, "/once/f", &st), -ENOENT);
+	sl_w_rename(&w, &mv);
+	CHECK_RC(once_entry(&xb, SL_OP_RENAME, 0x2345679, &w), -ENOENT);
+
+	struct sl_rpc_entry rm = {.parent = dir.inode, .name = "g"};
+	sl_w_entry(&w, &rm);
+	CHECK_RC(once_entry(&xb, SL_OP_UNLINK, 0x3456789, &w), 0);
+	sl_w_entry(&w, &rm);
+	CHECK_RC(once_entry(&xa, SL_OP_UNLINK, 0x3456789, &w), 0);
+	CHECK_RC(sluice_stat_path(a, NULL, "/once/g", &st), -ENOENT);
+	sl_w_entry(&w, &rm);
+	CHECK_RC(once_entry(&xa, SL_OP_UNLINK, 0x345678a, &w), -ENOENT);
+
+	raw_close(&xa);
+	raw_close(&xb);
+	CHECK_RC(sluice_delete(a, NULL, "/once", 1), 0);
+	sluice_shutdown(a);
+}
+
+/* A client of "gateway://A,B" spreads its connections over both gateways and, when one stops in
+ * the middle of the work, goes on through the other: no request fails, the ones in flight are
+ * sent again (changes with their tokens), nothing is done twice. gw_b stays stopped. */
 static void test_failover(void)
 {
 	struct served both = {0};
@@ -922,14 +1016,14 @@ static void test_failover(void)
 	CHECK_RC(sluice_mkdirs(a, NULL, "/failover", 0777, 0), 0);
 	struct worker w[2] = {{.v = a, .id = 0}, {.v = a, .id = 1}};
 	uint64_t a0 = calls_of(&gw_a), b0 = calls_of(&gw_b);
-	run_workers(w, 0); /* two threads: two connections, one to each gateway */
+	run_workers(w, 0, NULL); /* two threads: two connections, one to each gateway */
 	CHECK(calls_of(&gw_a) > a0 && calls_of(&gw_b) > b0);
-	tu_unserve(&gw_b);
-	run_workers(w, 1);
+	run_workers(w, 1, stop_gw_b_soon);
+	run_workers(w, 2, NULL);
 	CHECK_RC(w[0].failures + w[1].failures, 0);
 	sluice_summary sum;
 	CHECK_RC(sluice_summary_path(a, NULL, "/failover", &sum), 0);
-	CHECK_RC(sum.files, 80);
+	CHECK_RC(sum.files, 120);
 	CHECK_RC(sluice_delete(a, NULL, "/failover", 1), 0);
 	sluice_shutdown(a);
 }
@@ -970,6 +1064,7 @@ int main(void)
 	test_group_commit(dir);
 	test_grant_lifetime();
 	test_error_texts(dir);
+	test_idempotency_tokens();
 	test_failover();
 
 	tu_unserve(&gw_a);

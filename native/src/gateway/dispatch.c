@@ -33,7 +33,18 @@ struct req {
 	const char *user;   /* whom the request acts for (the caller, or whom it acts for) */
 	const struct sl_gw_caller *caller;
 	struct sl_err err;
+	struct sl_meta_once once; /* the request's idempotency token (proto.h, SL_OP_ONCE) */
 };
+
+/* Whether rc says that an earlier sending of this request made its change (sl_meta_once): the
+ * op then answers from what is stored, as if it had made the change now. */
+static bool done_before(struct req *q, int rc)
+{
+	if (rc != -EALREADY || !q->once.done_before)
+		return false;
+	sl_err_clear(&q->err);
+	return true;
+}
 
 /* The identity of a request: the authenticated user, or the one it acts for if proxy rules let it.
  * Groups always come from the gateway's own mapping, never from the client. */
@@ -421,6 +432,11 @@ static int op_write_chunks(struct req *q, const struct sl_gw_caller *caller)
 	size_t done = 0;
 	if (!rc)
 		rc = sl_meta_slot_write_chunks(q->m, recs, n, &done, err);
+	if (done_before(q, rc)) {
+		rc = 0;
+		for (uint32_t i = 0; !rc && i < n; i++)
+			rc = sl_meta_getattr(q->m, recs[i].u, recs[i].ino, &recs[i].attr, err);
+	}
 	for (uint32_t i = 0; !rc && i < n; i++)
 		sl_w_attr(&q->out, &recs[i].attr);
 	free(recs);
@@ -536,7 +552,10 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS(setattr, a);
 		if ((rc = reach(q, a.ino)))
 			return rc;
-		if (!(rc = sl_meta_setattr(m, u, a.ino, (int)a.set, &a.attr, &attr, err)))
+		rc = sl_meta_setattr(m, u, a.ino, (int)a.set, &a.attr, &attr, err);
+		if (done_before(q, rc))
+			rc = sl_meta_getattr(m, u, a.ino, &attr, err);
+		if (!rc)
 			sl_w_attr(&q->out, &attr);
 		return rc;
 	}
@@ -551,6 +570,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_removed rm = {0};
 		rc = sl_meta_mknod(m, u, a.parent, a.name, a.type, a.mode, (int)a.flags, a.target,
 				   &res.ino, &res.attr, &rm, err);
+		if (done_before(q, rc)) /* what it replaced then was doomed then */
+			rc = sl_meta_lookup(m, u, a.parent, a.name, &res.ino, &res.attr, err);
 		if (!rc || rc == -EEXIST) { /* the existing entry is reported with -EEXIST */
 			res.replaced = doomed(q, &rm);
 			sl_w_made(&q->out, &res);
@@ -562,7 +583,10 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if ((rc = entry_args(q, op, &a)))
 			return rc;
 		struct sl_removed rm = {0};
-		if (!(rc = sl_meta_unlink(m, u, a.parent, a.name, &rm, err)))
+		rc = sl_meta_unlink(m, u, a.parent, a.name, &rm, err);
+		if (done_before(q, rc))
+			rc = 0;
+		if (!rc)
 			put_removed(q, &rm);
 		return rc;
 	}
@@ -570,7 +594,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_rpc_entry a;
 		if ((rc = entry_args(q, op, &a)))
 			return rc;
-		return sl_meta_rmdir(m, u, a.parent, a.name, err);
+		rc = sl_meta_rmdir(m, u, a.parent, a.name, err);
+		return done_before(q, rc) ? 0 : rc;
 	}
 	case SL_OP_RENAME: {
 		struct sl_rpc_rename a;
@@ -580,8 +605,10 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if ((rc = reach(q, a.psrc)) || (rc = reach(q, a.pdst)))
 			return rc;
 		struct sl_removed rm = {0};
-		if (!(rc = sl_meta_rename(m, u, a.psrc, a.nsrc, a.pdst, a.ndst, (int)a.flags, &rm,
-					  err)))
+		rc = sl_meta_rename(m, u, a.psrc, a.nsrc, a.pdst, a.ndst, (int)a.flags, &rm, err);
+		if (done_before(q, rc))
+			rc = 0;
+		if (!rc)
 			put_removed(q, &rm);
 		return rc;
 	}
@@ -589,7 +616,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_rpc_entry a;
 		if ((rc = entry_args(q, op, &a)))
 			return rc;
-		return sl_meta_remove_tree(m, u, a.parent, a.name, doom_removed, q->gw->vol, err);
+		rc = sl_meta_remove_tree(m, u, a.parent, a.name, doom_removed, q->gw->vol, err);
+		return done_before(q, rc) ? 0 : rc;
 	}
 	case SL_OP_READDIR: {
 		struct sl_rpc_readdir a;
@@ -646,8 +674,11 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if ((rc = sl_gw_check_new_slice(q->gw, caller, a.has_grant ? &a.grant : NULL,
 						&a.slice, err)))
 			return rc;
-		if (!(rc = sl_meta_write_chunk(m, u, a.has_lease ? &a.lease : NULL, a.ino, a.indx,
-					       &a.slice, a.mtime_ns, &attr, err)))
+		rc = sl_meta_write_chunk(m, u, a.has_lease ? &a.lease : NULL, a.ino, a.indx, &a.slice,
+					 a.mtime_ns, &attr, err);
+		if (done_before(q, rc))
+			rc = sl_meta_getattr(m, u, a.ino, &attr, err);
+		if (!rc)
 			sl_w_attr(&q->out, &attr);
 		return rc;
 	}
@@ -658,7 +689,10 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS(inode_length, a);
 		if ((rc = reach(q, a.ino)))
 			return rc;
-		if (!(rc = sl_meta_truncate(m, u, a.ino, a.length, &attr, err)))
+		rc = sl_meta_truncate(m, u, a.ino, a.length, &attr, err);
+		if (done_before(q, rc))
+			rc = sl_meta_getattr(m, u, a.ino, &attr, err);
+		if (!rc)
 			sl_w_attr(&q->out, &attr);
 		return rc;
 	}
@@ -673,7 +707,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if (!rc)
 			rc = sl_meta_concat(m, u, a.target, a.srcs, a.srcs_n, err);
 		free((void *)a.srcs);
-		return rc;
+		return done_before(q, rc) ? 0 : rc;
 	}
 	case SL_OP_COMPACT_CHUNK: {
 		/* The replacement is a new slice (granted, stored with its size); the records it
@@ -691,7 +725,7 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 						   a.indx, a.expect, a.expect_n, a.skip, &a.repl,
 						   sl_vol_delete_slice, &q->gw->vol->core, err);
 		free((void *)a.expect);
-		return rc;
+		return done_before(q, rc) ? 0 : rc;
 	}
 	case SL_OP_GETXATTR: {
 		struct sl_rpc_xattr a;
@@ -712,8 +746,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			return sl_errf(err, -EINVAL, "no name");
 		if ((rc = reach(q, a.ino)))
 			return rc;
-		return sl_meta_setxattr(m, u, a.ino, a.name, a.value, a.value_len, (int)a.flags,
-					err);
+		rc = sl_meta_setxattr(m, u, a.ino, a.name, a.value, a.value_len, (int)a.flags, err);
+		return done_before(q, rc) ? 0 : rc;
 	}
 	case SL_OP_LISTXATTR: {
 		struct sl_rpc_inode a;
@@ -731,7 +765,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_rpc_xattr a;
 		if ((rc = xattr_args(q, op, &a)))
 			return rc;
-		return sl_meta_removexattr(m, u, a.ino, a.name, err);
+		rc = sl_meta_removexattr(m, u, a.ino, a.name, err);
+		return done_before(q, rc) ? 0 : rc;
 	}
 	case SL_OP_SUMMARY: {
 		struct sl_rpc_inode a;
@@ -800,7 +835,8 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		ARGS(lease_release, a);
 		if ((rc = check_session_owner(q, a.lease.sid)))
 			return rc;
-		return sl_meta_lease_release(m, a.ino, &a.lease, err);
+		rc = sl_meta_lease_release(m, a.ino, &a.lease, err);
+		return done_before(q, rc) ? 0 : rc;
 	}
 	case SL_OP_LEASE_RECOVER: {
 		struct sl_rpc_lease_recover a;
@@ -852,7 +888,10 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 			return sl_errf(err, -EINVAL, "a malformed ACL spec");
 		if ((rc = reach(q, a.ino)))
 			return rc;
-		if (!(rc = sl_meta_setfacl(m, u, a.ino, (enum sl_acl_op)a.op, spec, n, &attr, err)))
+		rc = sl_meta_setfacl(m, u, a.ino, (enum sl_acl_op)a.op, spec, n, &attr, err);
+		if (done_before(q, rc))
+			rc = sl_meta_getattr(m, u, a.ino, &attr, err);
+		if (!rc)
 			sl_w_attr(&q->out, &attr);
 		return rc;
 	}
@@ -924,14 +963,22 @@ void sl_gw_dispatch(struct sl_gateway *gw, const struct sl_gw_caller *caller, co
 	struct req q = {.gw = gw, .m = gw->vol->core.meta, .r = sl_rbuf_of(req, len),
 			.caller = caller};
 	uint16_t op = sl_r_u16(&q.r);
+	if (op & SL_OP_ONCE) {
+		op &= (uint16_t)~SL_OP_ONCE;
+		q.once.token = sl_r_u64(&q.r);
+	}
 	const char *acting = sl_r_str(&q.r, SL_RPC_MAX_USER);
 	int rc;
 	if (q.r.bad)
 		rc = sl_errf(&q.err, -EPROTO, "malformed request");
 	else
 		rc = identify(&q, caller, acting);
-	if (!rc)
+	if (!rc) {
+		bool armed = q.once.token && sl_meta_arm_once(q.m, &q.once);
 		rc = run_op(&q, caller, op);
+		if (armed)
+			sl_meta_arm_once(q.m, NULL);
+	}
 	if (q.out.oom)
 		rc = sl_errf(&q.err, -ENOMEM, "out of memory");
 	*resp = (struct sl_wbuf){0};

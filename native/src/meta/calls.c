@@ -75,6 +75,14 @@ unsigned sl_meta_caps(const struct sl_meta *m)
 	return m->be->caps;
 }
 
+bool sl_meta_arm_once(struct sl_meta *m, struct sl_meta_once *once)
+{
+	if (!m->be->arm_once)
+		return false;
+	m->be->arm_once(m, once);
+	return true;
+}
+
 const char *sl_meta_backend_name(const struct sl_meta *m)
 {
 	return m->be->name;

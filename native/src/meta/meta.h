@@ -86,6 +86,16 @@ struct sl_meta_user {
 	const char *name;             /* the user's name (the gateway backend sends it), or NULL */
 };
 
+/* A gateway request's idempotency token (rpc/proto.h, SL_OP_ONCE). Armed for the thread that
+ * serves the request, it becomes the operation id of the request's own write transaction: a
+ * client that resends the request to another gateway after losing the first one's answer gets
+ * done_before set and -EALREADY from the slot instead of the change made twice; the gateway then
+ * answers from what is stored. Backends without it run the request again. */
+struct sl_meta_once {
+	uint64_t token; /* 0: none */
+	bool done_before;
+};
+
 /* Permission masks for sl_meta_access. */
 #define SL_MAY_READ 4
 #define SL_MAY_WRITE 2
@@ -313,6 +323,9 @@ struct sl_meta_backend {
 	/* Connects; does not require the volume to be formatted. */
 	int (*init)(struct sl_meta *m, const char *url, struct sl_err *err);
 	void (*cleanup)(struct sl_meta *m);
+	/* Optional (a gateway's backend): the idempotency token of the request the calling thread
+	 * serves, NULL when it is done (sl_meta_arm_once). */
+	void (*arm_once)(struct sl_meta *m, struct sl_meta_once *once);
 
 	/* -- volume ------------------------------------------------------------------------------ */
 	/* The JSON of the `format` setting; -ENOENT if the database holds no volume. Caller frees. */
@@ -800,6 +813,9 @@ bool sl_meta_supports(const struct sl_meta *m, enum sl_meta_op op);
 /* SL_META_CAP_* of m's backend, and its name ("sql", "remote"). */
 unsigned sl_meta_caps(const struct sl_meta *m);
 const char *sl_meta_backend_name(const struct sl_meta *m);
+/* Arms (once) or disarms (NULL) the calling thread's request token; false if the backend keeps
+ * no tokens. */
+bool sl_meta_arm_once(struct sl_meta *m, struct sl_meta_once *once);
 
 struct sl_meta_op_stats {
 	uint64_t calls, failures; /* failures: calls that returned an error */

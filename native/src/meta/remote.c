@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,10 +316,46 @@ static bool idempotent(enum sl_rpc_op op)
 /* ---- one call ------------------------------------------------------------------------------- */
 /* The frame of every slot's request (remote_internal.h). */
 
+/* Changes the gateway can answer again from what is stored when an earlier sending made them
+ * (proto.h, idempotency tokens): sent again, with their token, to another gateway when theirs
+ * went away mid-request. */
+static bool once_able(enum sl_rpc_op op)
+{
+	switch (op) {
+	case SL_OP_SETATTR:
+	case SL_OP_MKNOD:
+	case SL_OP_UNLINK:
+	case SL_OP_RMDIR:
+	case SL_OP_RENAME:
+	case SL_OP_REMOVE_TREE:
+	case SL_OP_WRITE_CHUNK:
+	case SL_OP_WRITE_CHUNKS:
+	case SL_OP_TRUNCATE:
+	case SL_OP_CONCAT:
+	case SL_OP_COMPACT_CHUNK:
+	case SL_OP_SETXATTR:
+	case SL_OP_REMOVEXATTR:
+	case SL_OP_SETFACL:
+	case SL_OP_LEASE_RELEASE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void sl_remote_begin(struct call *c, enum sl_rpc_op op, const struct sl_meta_user *u)
 {
 	*c = (struct call){.op = op};
-	sl_w_u16(&c->req, (uint16_t)op);
+	uint64_t token = 0;
+	if (once_able(op) && RAND_bytes((unsigned char *)&token, sizeof(token)) == 1)
+		token = (token & INT64_MAX) | 1; /* the database keeps it as a positive BIGINT */
+	if (token) {
+		c->once = true;
+		sl_w_u16(&c->req, (uint16_t)(op | SL_OP_ONCE));
+		sl_w_u64(&c->req, token);
+	} else {
+		sl_w_u16(&c->req, (uint16_t)op);
+	}
 	sl_w_str(&c->req, u ? u->name : NULL);
 }
 
@@ -363,8 +400,9 @@ int sl_remote_invoke(struct sl_meta *m, struct call *c, struct sl_err *err)
 			rc = sl_rpc_recv(&p->c, r->timeout_ms, &c->resp, &c->resp_len, err);
 		}
 	}
-	/* a fresh connection; one more per other gateway for a read whose gateway went away */
-	for (size_t tries = 0; !p || (rc && idempotent(c->op) && tries <= r->ngw &&
+	/* a fresh connection; one more per other gateway for a read or a change with a token whose
+	 * gateway went away */
+	for (size_t tries = 0; !p || (rc && (idempotent(c->op) || c->once) && tries <= r->ngw &&
 				      sl_retry_class_of(rc) == SL_RETRY_CONNECTION); tries++) {
 		if (p) {
 			drop(p);

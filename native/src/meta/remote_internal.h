@@ -57,6 +57,7 @@ int sl_remote_object_provider(struct sl_meta *m, struct sl_presign_provider *out
 
 struct call {
 	enum sl_rpc_op op;
+	bool once;        /* the request carries an idempotency token: it may be sent again */
 	struct sl_wbuf req;
 	void *resp;
 	size_t resp_len;

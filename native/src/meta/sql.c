@@ -170,6 +170,17 @@ int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_er
 	return sl_sql_txn(sl_sql_be_of(m)->pool, write, run_cb, &r, err);
 }
 
+int sl_sqlq_run_once(struct sl_meta *m, op_fn fn, void *arg, struct sl_err *err)
+{
+	struct run_ctx r = {.m = m, .fn = fn, .arg = arg};
+	return sl_sql_txn_once(sl_sql_be_of(m)->pool, run_cb, &r, err);
+}
+
+static void sql_arm_once(struct sl_meta *m, struct sl_meta_once *once)
+{
+	sl_sql_pool_arm_once(sl_sql_be_of(m)->pool, once);
+}
+
 static int ddl_op(struct tx *t, void *arg)
 {
 	const char *const *ddl = arg;
@@ -809,6 +820,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.priv_size = sizeof(struct sqlbe),
 	.init = sql_init,
 	.cleanup = sql_cleanup,
+	.arm_once = sql_arm_once,
 	.load_format = sql_load_format,
 	.get_setting = sql_get_setting,
 	.add_setting = sql_add_setting,

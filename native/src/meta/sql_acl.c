@@ -271,7 +271,7 @@ int sl_sql_setfacl(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 		   struct sl_attr *attr, struct sl_err *err)
 {
 	struct acl_arg a = {.u = u, .ino = ino, .op = op, .spec = spec, .n = n};
-	int rc = sl_sqlq_run(m, true, setfacl_op, &a, err);
+	int rc = sl_sqlq_run_once(m, setfacl_op, &a, err);
 	if (!rc && attr)
 		*attr = a.attr;
 	return rc;

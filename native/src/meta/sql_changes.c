@@ -284,7 +284,7 @@ static int mknod_run(struct sl_meta *m, struct mknod_arg a, sl_ino *ino, struct 
 		return sl_errf(err, -EINVAL, "a symlink needs a target of 1 to 4096 bytes");
 	if (parent != SL_TRASH_INO && (rc = sl_meta_next_inode(m, &a.ino, err)))
 		return rc;
-	rc = sl_sqlq_run(m, true, sl_sql_mknod_op, &a, err);
+	rc = sl_sqlq_run_once(m, sl_sql_mknod_op, &a, err);
 	if (!rc)
 		sl_sql_acct_apply(m, &a.ac);
 	sl_sql_acct_free(&a.ac);
@@ -373,7 +373,7 @@ static int do_unlink(struct sl_meta *m, struct unlink_arg *a, struct sl_err *err
 {
 	int rc = sl_sql_check_name(a->name, err);
 	if (!rc)
-		rc = sl_sqlq_run(m, true, sl_sql_unlink_op, a, err);
+		rc = sl_sqlq_run_once(m, sl_sql_unlink_op, a, err);
 	if (!rc)
 		sl_sql_acct_apply(m, &a->ac);
 	sl_sql_acct_free(&a->ac);
@@ -616,7 +616,7 @@ int sl_sql_rename(struct sl_meta *m, const struct sl_meta_user *u, sl_ino psrc,
 	if (!rc && (flags & ~(SL_RENAME_NOREPLACE | SL_RENAME_INTO_DIR)))
 		rc = sl_errf(err, -EINVAL, "unknown rename flags %#x", flags);
 	if (!rc)
-		rc = sl_sqlq_run(m, true, sl_sql_rename_op, &a, err);
+		rc = sl_sqlq_run_once(m, sl_sql_rename_op, &a, err);
 	if (!rc) {
 		sl_sql_quota_moved_dir(m, a.moved_dir, a.moved_to);
 		sl_sql_acct_apply(m, &a.ac);
@@ -772,7 +772,7 @@ int sl_sql_remove_tree(struct sl_meta *m, const struct sl_meta_user *u, sl_ino p
 	if (rc)
 		return rc;
 	sl_sql_tree_init(&a);
-	rc = sl_sqlq_run(m, true, trash_tree_op, &a, err);
+	rc = sl_sqlq_run_once(m, trash_tree_op, &a, err);
 	return sl_sql_tree_remove(m, &a, rc, cb, arg);
 }
 

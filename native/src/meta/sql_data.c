@@ -381,7 +381,7 @@ static int write_records(struct sl_meta *m, struct write_chunk_arg *a, size_t n,
 	struct write_chunks_arg b = {.a = a, .n = n, .done = calloc(n, sizeof(*b.done))};
 	if (!b.done)
 		return sl_errf(err, -ENOMEM, "out of memory");
-	int rc = sl_sqlq_run(m, true, write_chunks_op, &b, err);
+	int rc = sl_sqlq_run_once(m, write_chunks_op, &b, err);
 	free(b.done);
 	for (size_t i = 0; !rc && i < n; i++)
 		if (a[i].dlen || a[i].dspace)
@@ -512,7 +512,7 @@ int sl_sql_truncate(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 	struct truncate_arg a = {.u = u, .ino = ino, .length = length};
 	int rc = sl_sql_lease_ready(m, err);
 	if (!rc)
-		rc = sl_sqlq_run(m, true, truncate_op, &a, err);
+		rc = sl_sqlq_run_once(m, truncate_op, &a, err);
 	if (rc)
 		return rc;
 	if (a.dlen || a.dspace)
@@ -789,7 +789,7 @@ int sl_sql_concat(struct sl_meta *m, const struct sl_meta_user *u, sl_ino target
 				       target);
 	int rc = n ? sl_sql_lease_ready(m, err) : 0;
 	if (n && !rc)
-		rc = sl_sqlq_run(m, true, concat_op, &a, err);
+		rc = sl_sqlq_run_once(m, concat_op, &a, err);
 	if (!rc)
 		sl_sql_acct_apply(m, &a.ac);
 	sl_sql_acct_free(&a.ac);

@@ -216,7 +216,7 @@ int sl_sql_compact_chunk(struct sl_meta *m, const struct sl_meta_user *u,
 		sl_slice_encode(&expect[i], enc + i * SL_SLICE_BYTES);
 	struct compact_arg a = {.dead = {.ino = ino, .indx = indx}, .expect = enc, .n = n,
 				.skip = skip, .repl = repl, .u = u, .lease = lease};
-	int rc = sl_sqlq_run(m, true, compact_op, &a, err);
+	int rc = sl_sqlq_run_once(m, compact_op, &a, err);
 	for (size_t j = 0; !rc && j < a.dead.ndead; j++)
 		if (cb)
 			cb(arg, a.dead.dead[j].id, a.dead.dead[j].size);

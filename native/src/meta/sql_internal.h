@@ -66,6 +66,11 @@ typedef int (*op_fn)(struct tx *t, void *arg);
 /* One transaction of fn (write: a write transaction; otherwise autocommit reads), retried by
  * the runner as needed. */
 int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_err *err);
+/* The write transaction that makes a slot's change: it carries the idempotency token of the
+ * gateway request being served, if one is armed (sl_sql_txn_once); -EALREADY when an earlier
+ * sending of the request made the change. A slot makes its change in one such transaction;
+ * id batches and other side work use sl_sqlq_run. */
+int sl_sqlq_run_once(struct sl_meta *m, op_fn fn, void *arg, struct sl_err *err);
 /* A table of Sluice's own, created on first use (ddl: the driver's statements for it) unless
  * *ready says this handle made sure of it already; what names it in an error message. DDL runs
  * outside a transaction (MySQL would commit one). */

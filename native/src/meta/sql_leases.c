@@ -206,7 +206,7 @@ int sl_sql_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_meta_lea
 {
 	int rc = ensure_table(m, err);
 	struct release_arg a = {.ino = ino, .l = lease};
-	return rc ? rc : sl_sqlq_run(m, true, release_op, &a, err);
+	return rc ? rc : sl_sqlq_run_once(m, release_op, &a, err);
 }
 
 struct recover_arg {

@@ -355,7 +355,7 @@ int sl_sql_setattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino, 
 		   const struct sl_attr *in, struct sl_attr *out, struct sl_err *err)
 {
 	struct setattr_arg a = {.u = u, .ino = ino, .set = set, .in = in};
-	int rc = sl_sqlq_run(m, true, setattr_op, &a, err);
+	int rc = sl_sqlq_run_once(m, setattr_op, &a, err);
 	if (!rc && out)
 		*out = a.out;
 	return rc;

@@ -26,6 +26,7 @@
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/retry.h"
+#include "meta.h"
 
 /* An idle connection older than this is pinged before it is handed out: servers close idle
  * connections (wait_timeout) and a lost one would cost a failed statement and a retry. */
@@ -50,6 +51,8 @@ struct sl_sql_pool {
 	atomic_uint_fast64_t op_next;
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
+	pthread_key_t once;       /* struct sl_meta_once * armed by this thread (sl_sql_pool_arm_once) */
+	bool once_key_made;
 	int total;                /* connections open or being opened */
 	struct idle_conn *idle;   /* stack of idle connections, most recently used on top */
 	int nidle;
@@ -86,6 +89,11 @@ int sl_sql_pool_new(const struct sl_sql_driver *drv, struct sl_sql_url *url,
 	atomic_init(&p->op_next, 0);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->freed, NULL);
+	if (pthread_key_create(&p->once, NULL)) {
+		sl_sql_pool_free(p);
+		return sl_errf(err, -EAGAIN, "pthread_key_create failed");
+	}
+	p->once_key_made = true;
 	struct sl_sql_conn *c;
 	int rc = sl_sql_pool_get(p, &c, err);
 	if (rc) {
@@ -104,6 +112,8 @@ void sl_sql_pool_free(struct sl_sql_pool *p)
 	for (int i = 0; i < p->nidle; i++)
 		p->drv->disconnect(p->idle[i].c);
 	free(p->idle);
+	if (p->once_key_made)
+		pthread_key_delete(p->once);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->freed);
 	sl_sql_url_free(&p->url);
@@ -246,6 +256,7 @@ int sl_sql_pool_expire_ops(struct sl_sql_pool *p, struct sl_err *err)
 /* What one attempt learned beyond its result. */
 struct attempt {
 	int64_t op;        /* the operation id (0: none) */
+	struct sl_meta_once *once; /* op is this request's token (sl_sql_txn_once) */
 	bool in_doubt;     /* a COMMIT of an earlier attempt ended in doubt */
 	bool happened;     /* ... and this attempt found that it was committed */
 	bool broken;       /* the connection is lost or in an unknown state */
@@ -260,7 +271,7 @@ static int write_attempt(struct sl_sql_pool *p, struct sl_sql_conn *c, sl_sql_tx
 		if ((rc = op_table_ready(p, c, err)))
 			return rc;
 		if (atomic_load(&p->ops) == OPS_READY)
-			at->op = op_new_id(p);
+			at->op = at->once ? (int64_t)(at->once->token & INT64_MAX) : op_new_id(p);
 	}
 	int64_t expire = sl_real_s() + p->retry_s + OP_KEEP_MARGIN_S;
 	if (at->op && d->begin_op) {
@@ -277,6 +288,11 @@ static int write_attempt(struct sl_sql_pool *p, struct sl_sql_conn *c, sl_sql_tx
 		if (at->in_doubt) { /* the earlier COMMIT took effect */
 			at->happened = true;
 			return 0;
+		}
+		if (at->once) { /* an earlier sending of the request committed it */
+			at->once->done_before = true;
+			return sl_errf(err, -EALREADY, "this change was made by an earlier sending "
+				       "of the same request");
 		}
 		/* Another client's id (a 1 in 2^64 chance): take a new one, at once. */
 		at->op = op_new_id(p);
@@ -300,15 +316,15 @@ static int write_attempt(struct sl_sql_pool *p, struct sl_sql_conn *c, sl_sql_tx
 	return rc;
 }
 
-int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
-	       struct sl_err *err)
+static int txn(struct sl_sql_pool *p, bool write, struct sl_meta_once *once, sl_sql_txn_fn fn,
+	       void *arg, struct sl_err *err)
 {
 	const struct sl_retry_policy contention = {.max_attempts = p->attempts, .base_ms = 2,
 						   .max_ms = 1000};
 	const struct sl_retry_policy connection = {.max_attempts = 1, .base_ms = 20,
 						   .max_ms = 1000};
 	const int64_t start = sl_mono_ms(), budget = (int64_t)p->retry_s * 1000;
-	struct attempt at = {0};
+	struct attempt at = {.once = once};
 	int rc, attempts = 0, ncontention = 0, nconnection = 0;
 	for (;;) {
 		struct sl_sql_conn *c = NULL;
@@ -352,4 +368,23 @@ int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
 		}
 	}
 	return rc;
+}
+
+int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
+	       struct sl_err *err)
+{
+	return txn(p, write, NULL, fn, arg, err);
+}
+
+void sl_sql_pool_arm_once(struct sl_sql_pool *p, struct sl_meta_once *once)
+{
+	pthread_setspecific(p->once, once);
+}
+
+int sl_sql_txn_once(struct sl_sql_pool *p, sl_sql_txn_fn fn, void *arg, struct sl_err *err)
+{
+	struct sl_meta_once *once = pthread_getspecific(p->once);
+	if (once) /* one transaction a request: the request's own change */
+		pthread_setspecific(p->once, NULL);
+	return txn(p, true, once && once->token ? once : NULL, fn, arg, err);
 }

@@ -16,6 +16,7 @@
 #include "sql_driver.h"
 
 struct sl_sql_pool;
+struct sl_meta_once;
 
 struct sl_logger;
 
@@ -59,6 +60,15 @@ typedef int (*sl_sql_txn_fn)(struct sl_sql_conn *c, void *arg, struct sl_err *er
 int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
 	       struct sl_err *err);
 
+/* Idempotency tokens (struct sl_meta_once, meta.h): the gateway arms the token of the request a
+ * thread serves (NULL disarms); the thread's next sl_sql_txn_once records the token as its
+ * operation id instead of a fresh one, and disarms. Finding the token recorded means an earlier
+ * sending of the request committed its change: fn is not run, done_before is set and the result
+ * is -EALREADY. Side transactions of the request (id batches, usage flushes) use sl_sql_txn and
+ * leave the token alone. Without an op_table (SQLite) nothing is recorded: a resent change runs
+ * again. */
+void sl_sql_pool_arm_once(struct sl_sql_pool *p, struct sl_meta_once *once);
+int sl_sql_txn_once(struct sl_sql_pool *p, sl_sql_txn_fn fn, void *arg, struct sl_err *err);
 /* Deletes operation ids too old for any retry to ask for (drivers with an op_table; 0 at once
  * otherwise). For a background thread: one statement in autocommit mode. */
 int sl_sql_pool_expire_ops(struct sl_sql_pool *p, struct sl_err *err);

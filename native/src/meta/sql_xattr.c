@@ -125,7 +125,7 @@ int sl_sql_setxattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino ino,
 			       XATTR_VALUE_MAX);
 	if ((flags & SL_XATTR_CREATE) && (flags & SL_XATTR_REPLACE))
 		return sl_errf(err, -EINVAL, "setxattr: CREATE and REPLACE exclude each other");
-	return sl_sqlq_run(m, true, setxattr_op, &a, err);
+	return sl_sqlq_run_once(m, setxattr_op, &a, err);
 }
 
 static int listxattr_op(struct tx *t, void *arg)
@@ -199,7 +199,7 @@ int sl_sql_removexattr(struct sl_meta *m, const struct sl_meta_user *u, sl_ino i
 {
 	struct xattr_arg a = {.u = u, .ino = ino, .name = name};
 	int rc = check_xattr_name(name, err);
-	return rc ? rc : sl_sqlq_run(m, true, removexattr_op, &a, err);
+	return rc ? rc : sl_sqlq_run_once(m, removexattr_op, &a, err);
 }
 
 /* ---- summaries and features ------------------------------------------------------------------ */

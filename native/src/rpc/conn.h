@@ -34,8 +34,9 @@
 #include "wire.h"
 
 /* 2: WRITE_CHUNK and COMPACT_CHUNK carry the grant of the new slice; NEXT_IDS reads only the
- * usage counters. A gateway refuses clients of another version in the opening exchange. */
-#define SL_RPC_VERSION 2
+ * usage counters. 3: idempotency tokens (proto.h, SL_OP_ONCE). A gateway refuses clients of
+ * another version in the opening exchange. */
+#define SL_RPC_VERSION 3
 #define SL_RPC_MECH_KERBEROS 1
 #define SL_RPC_MECH_TOKEN 2
 #define SL_RPC_TOKEN_IDENT_MAX 1024 /* identifiers longer than this are refused */

@@ -9,6 +9,15 @@
  * codecs the client (meta/remote*.c), the server (gateway/dispatch.c) and the fuzz seeds use. A new
  * op gets a new number; numbers are never reused.
  *
+ * Idempotency tokens: a request whose op has SL_OP_ONCE set carries a u64 token (random, not 0)
+ * between the op and the acting user. A client gives one to each request that changes something
+ * and whose answer the gateway can give again from what is stored, and sends the request with
+ * the same token to another gateway when the first one went away before answering. The gateway
+ * records the token with the request's change, in the same transaction (meta.h struct
+ * sl_meta_once); finding it recorded, it does not make the change again and answers as if it
+ * had: MKNOD the entry now at the name, SETATTR, TRUNCATE, WRITE_CHUNK(S) and SETFACL the
+ * file's attributes now, UNLINK and RENAME with nothing removed, the others with success.
+ *
  * Slice ids: a NEXT_IDS batch of "nextChunk" ids carries a slice grant (struct sl_slice_grant) for
  * the authenticated caller, and how many seconds gateways accept it (gateway.grant-lifetime). Every request that places a new slice into a file shows the grant of
  * its id: WRITE_CHUNK and COMPACT_CHUNK (its replacement slice); the gateway also checks that the
@@ -86,6 +95,7 @@ enum sl_rpc_op {
 	SL_OP_SNAPSHOT = 44,
 	SL_OP_MAX
 };
+#define SL_OP_ONCE 0x8000u /* flag of the op number: an idempotency token follows (above) */
 
 /* Limits both ends enforce on what they decode. */
 #define SL_RPC_MAX_PATH 4096
