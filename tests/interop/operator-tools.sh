@@ -3,7 +3,8 @@
 # volumes made by Sluice (with a snapshot sharing data) and by juicefs: clean volumes are
 # reported clean; planted faults are found and, by gc --delete, removed: a leaked slice (objects
 # whose metadata rows are gone), a pending one (its reference count at zero, its objects still
-# there), a lost block (a chunk row naming a slice that has no object), a session that expired.
+# there), a lost block (a chunk row naming a slice that has no object), a session that expired;
+# fsck --path finds and --repair fixes directories with a wrong link count, no stats row, no node.
 # On sqlite3+file and on MariaDB+S3 (the servers tests/run.sh started).
 #   usage: tests/interop/operator-tools.sh PATH-TO-sluice
 set -euo pipefail
@@ -80,6 +81,8 @@ sluice_volume() { # META FORMAT-ARGS...: faults planted in a volume Sluice wrote
   clean "$meta"
   [ "$(gc_count "$meta" "stale sessions")" = 0 ] || { cat "$W/gc.log"; fail "gc --delete left the stale session"; }
 
+  dir_faults "$meta"
+
   # lost: a chunk row naming a slice that has no object
   local lost
   lost=$(inode_of "$meta" /d/lost)
@@ -103,6 +106,30 @@ sluice_volume() { # META FORMAT-ARGS...: faults planted in a volume Sluice wrote
     { cat "$W/bench.log"; fail "sluice bench's report"; }
   "$SLUICE" ls "$meta" / | grep -q sluice-bench && fail "sluice bench left its files"
   echo "ok: fsck, gc and bench on a volume Sluice wrote (${meta%%:*})"
+}
+
+dir_faults() { # META: fsck --path finds and --repair fixes broken directories, as juicefs fsck
+  local meta=$1 a b
+  "$SLUICE" mkdir "$meta" /t/a/b || fail "sluice mkdir"
+  "$SLUICE" put "$meta" "$W/small" /t/a/f || fail "sluice put"
+  "$SLUICE" fsck "$meta" --path /t --recursive >"$W/fsck.log" || { cat "$W/fsck.log"; fail "fsck --path of sound directories"; }
+  grep -q "^3 directories checked: 0 broken, 0 repaired" "$W/fsck.log" || { cat "$W/fsck.log"; fail "fsck --path's summary"; }
+  a=$(inode_of "$meta" /t/a)
+  b=$(inode_of "$meta" /t/a/b)
+  # a wrong link count and no stats row for /t/a, no node row for /t/a/b
+  sql "$meta" "UPDATE jfs_node SET nlink = 7 WHERE inode = $a; DELETE FROM jfs_dir_stats WHERE inode = $a; DELETE FROM jfs_node WHERE inode = $b;"
+  "$SLUICE" fsck "$meta" --path /t --recursive >"$W/fsck.log" && { cat "$W/fsck.log"; fail "fsck --path passed broken directories"; }
+  grep -q "^nlink of /t/a should be 3, but got 7" "$W/fsck.log" &&
+    grep -q "^usage stat of /t/a is missing or broken" "$W/fsck.log" &&
+    grep -q "^attribute of /t/a/b (inode $b) is missing" "$W/fsck.log" &&
+    grep -q "^3 directories checked: 2 broken, 0 repaired" "$W/fsck.log" || { cat "$W/fsck.log"; fail "fsck --path's findings"; }
+  "$SLUICE" fsck "$meta" --path /t/a --recursive --repair --repair-dir-mode 0750 >"$W/fsck.log" || { cat "$W/fsck.log"; fail "fsck --repair"; }
+  grep -q "^repaired /t/a$" "$W/fsck.log" && grep -q "^repaired /t/a/b$" "$W/fsck.log" || { cat "$W/fsck.log"; fail "fsck --repair's report"; }
+  "$SLUICE" fsck "$meta" --path /t --recursive --sync-dir-stat >"$W/fsck.log" || { cat "$W/fsck.log"; fail "fsck after the repair"; }
+  grep -q " 0 broken, 0 repaired" "$W/fsck.log" || { cat "$W/fsck.log"; fail "fsck after the repair's summary"; }
+  "$SLUICE" info "$meta" /t/a/b | grep -q "mode: 0750" || { "$SLUICE" info "$meta" /t/a/b; fail "the repaired directory's mode"; }
+  "$JUICEFS" --quiet fsck "$meta" --path /t --recursive --sync-dir-stat >"$W/jfsck.log" 2>&1 || { cat "$W/jfsck.log"; fail "juicefs fsck of the repaired directories"; }
+  "$SLUICE" rm -r "$meta" /t || fail "sluice rm -r /t"
 }
 
 juicefs_volume() { # META FORMAT-ARGS...: a volume juicefs wrote is sound for fsck and gc

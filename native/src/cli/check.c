@@ -1,9 +1,15 @@
 /*
  * check.c - the operator's checks of a volume's data against its metadata, as juicefs fsck and
  * juicefs gc make them:
- *   sluice fsck META-URL       every block of every slice a file uses exists in object storage,
+ *   sluice fsck META-URL [--path PATH [--recursive] [--repair] [--sync-dir-stat]
+ *                        [--repair-dir-mode MODE]]
+ *                              every block of every slice a file uses exists in object storage,
  *                              with its size where the volume stores blocks as they are; lists
- *                              the files that lost data; exit status 1 if any did
+ *                              the files that lost data. With --path (juicefs fsck's options),
+ *                              only the files at or (--recursive) below PATH, and its
+ *                              directories are checked too: node row, link count, directory
+ *                              stats; --repair fixes those. Exit status 1 if anything is wrong
+ *                              (and not repaired)
  *   sluice gc META-URL [--delete] [--skip-newer SECONDS]
  *                              objects no slice references (leaked: a client died after an
  *                              upload, or a deletion failed), slices and files whose deletion is
@@ -93,6 +99,7 @@ static void progress_show(struct progress *p, const char *what, uint64_t n, bool
 
 struct scan {
 	struct slice_set slices;
+	const struct slice_set *only; /* NULL, or the inodes (ids) whose chunks count */
 	uint64_t chunks, bytes;
 	struct progress prog;
 };
@@ -101,6 +108,8 @@ static int add_chunk(void *arg, sl_ino ino, uint32_t indx, const struct sl_slice
 {
 	(void)indx;
 	struct scan *sc = arg;
+	if (sc->only && !slice_find(sc->only, ino))
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!ss[i].id)
 			continue;
@@ -173,9 +182,9 @@ static int fsck_object(void *arg, const struct sl_obj_info *o)
 	return 0;
 }
 
-static int cmd_fsck_run(const char *cmd, sluice_volume *vol)
+static int cmd_fsck_run(const char *cmd, sluice_volume *vol, const struct slice_set *only)
 {
-	struct scan sc = {0};
+	struct scan sc = {.only = only};
 	int rc = scan_metadata(cmd, vol, &sc);
 	if (rc)
 		goto out;
@@ -212,15 +221,253 @@ out:
 	return rc;
 }
 
+/* ---- fsck --path: directories ------------------------------------------------------------- */
+
+struct dir_todo {
+	sl_ino parent, ino;
+	char *path;
+};
+
+struct dir_walk {
+	const char *cmd;
+	sluice_volume *vol;
+	const struct sl_meta_dir_repair *repair; /* NULL: only check */
+	bool recursive, stats, sync;
+	struct slice_set files; /* the files in scope, by inode (for the block check) */
+	struct dir_todo *todo;
+	size_t ntodo, cap;
+	uint64_t dirs, broken, repaired;
+	struct progress prog;
+	const char *at; /* the directory being listed */
+};
+
+static const struct sl_meta_user fsck_root = {.superuser = true};
+
+static int todo_push(struct dir_walk *w, sl_ino parent, sl_ino ino, const char *dir,
+		     const char *name)
+{
+	if (w->ntodo == w->cap) {
+		size_t nc = w->cap ? 2 * w->cap : 64;
+		struct dir_todo *t = realloc(w->todo, nc * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		w->todo = t;
+		w->cap = nc;
+	}
+	size_t len = strlen(dir) + strlen(name) + 2;
+	char *path = malloc(len);
+	if (!path)
+		return -ENOMEM;
+	snprintf(path, len, "%s%s%s", dir, strcmp(dir, "/") && *name ? "/" : "", name);
+	w->todo[w->ntodo++] = (struct dir_todo){parent, ino, path};
+	return 0;
+}
+
+static int walk_entry(void *arg, const struct sl_dirent_info *e)
+{
+	struct dir_walk *w = arg;
+	char name[SL_NAME_MAX + 1];
+	snprintf(name, sizeof(name), "%.*s", (int)e->name_len, e->name);
+	if (e->attr.type == SL_TYPE_DIR)
+		return todo_push(w, e->attr.parent, e->ino, w->at, name);
+	return e->attr.type == SL_TYPE_FILE ? slice_add(&w->files, e->ino, 0, e->ino) : 0;
+}
+
+/* Checks (and with a repair, fixes) one directory; reports what is wrong as juicefs fsck does. */
+static int check_one(struct dir_walk *w, const struct dir_todo *d)
+{
+	struct sl_meta_dir_check c;
+	struct sl_err err = {0};
+	int rc = sl_meta_check_dir(w->vol->core.meta, d->parent, d->ino, w->repair, &c, &err);
+	if (rc == -ENOENT) /* removed meanwhile */
+		return 0;
+	if (rc)
+		return cli_fail(w->cmd, "checking %s: %s", d->path, err.msg);
+	w->dirs++;
+	bool broken = false, stats_broken = false;
+	if (c.node_missing) {
+		printf("attribute of %s (inode %" PRIu64 ") is missing\n", d->path, d->ino);
+		broken = true;
+	} else if (c.nlink != c.want_nlink) {
+		printf("nlink of %s should be %" PRIu32 ", but got %" PRIu32 "\n", d->path,
+		       c.want_nlink, c.nlink);
+		broken = true;
+	}
+	if (w->stats && c.stats_missing) {
+		printf("usage stat of %s is missing or broken\n", d->path);
+		stats_broken = true;
+	} else if (w->stats && w->sync && (c.length != c.want_length || c.space != c.want_space ||
+					   c.inodes != c.want_inodes)) {
+		printf("usage stat of %s should be (length %" PRId64 ", space %" PRId64 ", inodes "
+		       "%" PRId64 "), but got (%" PRId64 ", %" PRId64 ", %" PRId64 ")\n", d->path,
+		       c.want_length, c.want_space, c.want_inodes, c.length, c.space, c.inodes);
+		stats_broken = true;
+	}
+	if (w->repair && c.repaired) {
+		printf("repaired %s\n", d->path);
+		w->repaired++;
+	} else if (broken || stats_broken) {
+		w->broken++;
+	}
+	return 0;
+}
+
+/* One step of --path: the entry's inode and type, found by listing the directory where the
+ * entry's node row is missing (which a lookup reports as no entry). */
+struct find_entry {
+	const char *name;
+	sl_ino ino;
+	uint8_t type;
+};
+
+static int find_in_listing(void *arg, const struct sl_dirent_info *e)
+{
+	struct find_entry *f = arg;
+	if (e->name_len != strlen(f->name) || memcmp(e->name, f->name, e->name_len))
+		return 0;
+	f->ino = e->ino;
+	f->type = e->attr.type;
+	return 1;
+}
+
+static int resolve_entry(struct sl_meta *m, sl_ino parent, const char *name, sl_ino *ino,
+			 uint8_t *type)
+{
+	struct sl_err err = {0};
+	struct sl_attr a;
+	int rc = sl_meta_lookup(m, &fsck_root, parent, name, ino, &a, &err);
+	if (!rc) {
+		*type = a.type;
+		return 0;
+	}
+	if (rc != -ENOENT)
+		return rc;
+	struct find_entry f = {.name = name};
+	rc = sl_meta_readdir(m, &fsck_root, parent, NULL, 0, find_in_listing, &f, &err);
+	if (rc < 0)
+		return rc;
+	if (!f.ino)
+		return -ENOENT;
+	*ino = f.ino;
+	*type = f.type;
+	return 0;
+}
+
+static int fsck_path(const char *cmd, sluice_volume *vol, const char *path, struct dir_walk *w)
+{
+	struct sl_meta *m = vol->core.meta;
+	if (!sl_meta_supports(m, SL_META_OP_CHECK_DIR))
+		return cli_fail(cmd, "%s cannot be checked from here: run sluice fsck with the "
+				"volume's META-URL", m->url_redacted);
+	if (path[0] != '/')
+		return cli_fail(cmd, "--path %s: give the absolute path within the volume", path);
+	sl_ino parent = SL_ROOT_INO, ino = SL_ROOT_INO;
+	uint8_t type = SL_TYPE_DIR;
+	char *copy = strdup(path), *save = NULL;
+	if (!copy)
+		return cli_fail(cmd, "out of memory");
+	int rc = 0;
+	for (char *name = strtok_r(copy, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+		if (type != SL_TYPE_DIR) {
+			rc = -ENOTDIR;
+			break;
+		}
+		parent = ino;
+		if ((rc = resolve_entry(m, parent, name, &ino, &type)))
+			break;
+	}
+	free(copy);
+	if (rc)
+		return cli_fail(cmd, "--path %s: %s", path, strerror(-rc));
+	if (type == SL_TYPE_FILE)
+		return slice_add(&w->files, ino, 0, ino) ? cli_fail(cmd, "out of memory") : 0;
+	if (type != SL_TYPE_DIR)
+		return 0;
+	w->prog.tty = isatty(STDERR_FILENO);
+	if (todo_push(w, parent, ino, path, ""))
+		return cli_fail(cmd, "out of memory");
+	while (w->ntodo) {
+		struct dir_todo d = w->todo[--w->ntodo];
+		rc = check_one(w, &d);
+		if (!rc && w->recursive) {
+			struct sl_err err = {0};
+			w->at = d.path;
+			rc = sl_meta_readdir(m, &fsck_root, d.ino, NULL, 0, walk_entry, w, &err);
+			if (rc == -ENOMEM)
+				rc = cli_fail(cmd, "out of memory");
+			else if (rc && rc != -ENOENT)
+				rc = cli_fail(cmd, "listing %s: %s", d.path, err.msg);
+			else
+				rc = 0;
+		}
+		free(d.path);
+		progress_show(&w->prog, "directories checked", w->dirs, false);
+		if (rc)
+			return rc;
+	}
+	progress_show(&w->prog, "directories checked", w->dirs, true);
+	printf("%" PRIu64 " directories checked: %" PRIu64 " broken, %" PRIu64 " repaired\n",
+	       w->dirs, w->broken, w->repaired);
+	return 0;
+}
+
+#define FSCK_USAGE "usage: sluice fsck META-URL [--path PATH [--recursive] [--repair] " \
+	"[--sync-dir-stat] [--repair-dir-mode MODE]]"
+
 int cmd_fsck(int argc, char **argv)
 {
 	const char *cmd = "fsck";
-	if (argc != 2)
-		return cli_fail(cmd, "usage: sluice fsck META-URL");
+	static struct option opts[] = {
+		{"path", required_argument, 0, 'p'},
+		{"recursive", no_argument, 0, 'r'},
+		{"repair", no_argument, 0, 'R'},
+		{"sync-dir-stat", no_argument, 0, 's'},
+		{"repair-dir-mode", required_argument, 0, 'm'},
+		{0, 0, 0, 0},
+	};
+	const char *path = NULL;
+	bool recursive = false, repair = false, sync = false;
+	unsigned long mode = 0755;
+	optind = 1;
+	for (int c; (c = getopt_long(argc, argv, "r", opts, NULL)) != -1;) {
+		char *end;
+		if (c == 'p') {
+			path = optarg;
+		} else if (c == 'r') {
+			recursive = true;
+		} else if (c == 'R') {
+			repair = true;
+		} else if (c == 's') {
+			sync = true;
+		} else if (c == 'm') {
+			mode = strtoul(optarg, &end, 8);
+			if (*end || end == optarg || mode > 07777)
+				return cli_fail(cmd, "--repair-dir-mode takes an octal mode, e.g. 0755");
+		} else {
+			return cli_fail(cmd, FSCK_USAGE);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_fail(cmd, FSCK_USAGE);
+	if (!path && (recursive || repair || sync))
+		return cli_fail(cmd, "--recursive, --repair and --sync-dir-stat need --path");
 	sluice_volume *vol;
-	if (cli_open_volume(cmd, argv[1], NULL, 0, &vol))
+	if (cli_open_volume(cmd, argv[optind], NULL, 0, &vol))
 		return 1;
-	int rc = cmd_fsck_run(cmd, vol);
+	struct sl_meta_dir_repair how = {.mode = (uint16_t)mode, .stats = vol->core.format.dir_stats,
+					 .sync_stats = sync};
+	struct dir_walk w = {.cmd = cmd, .vol = vol, .repair = repair ? &how : NULL,
+			     .recursive = recursive, .stats = vol->core.format.dir_stats, .sync = sync};
+	int rc = path ? fsck_path(cmd, vol, path, &w) : 0;
+	if (!rc) {
+		rc = cmd_fsck_run(cmd, vol, path ? &w.files : NULL);
+		if (!rc && w.broken)
+			rc = 1;
+	}
+	for (size_t i = 0; i < w.ntodo; i++)
+		free(w.todo[i].path);
+	free(w.todo);
+	free(w.files.e);
 	if (sluice_shutdown(vol) && !rc)
 		rc = cli_fail(cmd, "closing the volume failed");
 	return rc;

@@ -702,6 +702,17 @@ static int c_load(struct sl_meta *m, const struct sl_meta_dumped *d, struct sl_e
 	return rc;
 }
 
+/* A repair may make a directory's node anew and change its link count. */
+static int c_check_dir(struct sl_meta *m, sl_ino parent, sl_ino ino,
+		       const struct sl_meta_dir_repair *repair, struct sl_meta_dir_check *out,
+		       struct sl_err *err)
+{
+	int rc = m->be->check_dir(m, parent, ino, repair, out, err);
+	if (repair)
+		drop_node(m->cache, ino);
+	return rc;
+}
+
 /* A snapshot's creation changes its directory's flags, its deletion removes a tree. */
 static int c_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
 		      sl_ino dir, const char *name, const char *new_name,

@@ -542,6 +542,13 @@ int sl_meta_scan_chunks(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struc
 	CALL(m, SCAN_CHUNKS, scan_chunks, (m, cb, arg, err));
 }
 
+int sl_meta_check_dir(struct sl_meta *m, sl_ino parent, sl_ino ino,
+		      const struct sl_meta_dir_repair *repair, struct sl_meta_dir_check *out,
+		      struct sl_err *err)
+{
+	CALL(m, CHECK_DIR, check_dir, (m, parent, ino, repair, out, err));
+}
+
 int sl_meta_load(struct sl_meta *m, const struct sl_meta_dumped *d, struct sl_err *err)
 {
 	CALL(m, LOAD, load, (m, d, err));

@@ -96,6 +96,21 @@ struct sl_meta_once {
 	bool done_before;
 };
 
+/* One directory as `sluice fsck --path` finds it (check_dir). */
+struct sl_meta_dir_check {
+	bool node_missing;                 /* an entry names it, its node row is gone */
+	uint32_t nlink, want_nlink;        /* 2 + its subdirectories */
+	bool stats_missing;                /* no jfs_dir_stats row, or a negative one */
+	int64_t length, space, inodes;     /* the row's */
+	int64_t want_length, want_space, want_inodes; /* counted from its entries */
+	bool repaired;                     /* the repair changed something */
+};
+struct sl_meta_dir_repair {
+	uint16_t mode;   /* of a directory whose node row is made anew */
+	bool stats;      /* the volume keeps jfs_dir_stats (format DirStats): repair them */
+	bool sync_stats; /* write them from the entries even when the row looks sound */
+};
+
 /* Permission masks for sl_meta_access. */
 #define SL_MAY_READ 4
 #define SL_MAY_WRITE 2
@@ -605,6 +620,14 @@ struct sl_meta_backend {
 	/* Every chunk row of the volume, in (inode, indx) order, page by page (the operator's
 	 * tools: fsck, gc). */
 	int (*scan_chunks)(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struct sl_err *err);
+	/* `sluice fsck --path` (juicefs fsck's directory checks): directory ino, an entry of
+	 * parent: its node row, its link count (2 + subdirectories), its jfs_dir_stats row against
+	 * its entries; with repair (NULL: only check), in one transaction, a missing node row made
+	 * anew (repair->mode, owner root, now), the link count set, and the stats row written from
+	 * the entries where it is missing or broken, or always with repair->sync_stats. */
+	int (*check_dir)(struct sl_meta *m, sl_ino parent, sl_ino ino,
+			 const struct sl_meta_dir_repair *repair, struct sl_meta_dir_check *out,
+			 struct sl_err *err);
 	/* Fills a volume whose database holds only what format wrote with d: its rows as they were,
 	 * inode numbers kept; reference counts, directory stats, quota usage and usage counters
 	 * computed from them, the id counters past what d uses. In several transactions: a load
@@ -772,6 +795,7 @@ struct sl_meta_backend {
 	X(LIST_DEAD_SLICES, list_dead_slices, PASS) \
 	X(SET_IF_SMALL, set_if_small, PASS) \
 	X(SCAN_CHUNKS, scan_chunks, PASS) \
+	X(CHECK_DIR, check_dir, DROPS) \
 	X(LOAD, load, DROPS) \
 	X(BLOCK_CRC_GET, block_crc_get, PASS) \
 	X(BLOCK_CRC_PUT, block_crc_put, PASS) \
@@ -961,6 +985,9 @@ int sl_meta_quota_list(struct sl_meta *m, sl_ino ino, sl_meta_quota_cb cb, void 
 		       struct sl_err *err);
 int sl_meta_quota_flush(struct sl_meta *m, struct sl_err *err);
 int sl_meta_scan_chunks(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struct sl_err *err);
+int sl_meta_check_dir(struct sl_meta *m, sl_ino parent, sl_ino ino,
+		      const struct sl_meta_dir_repair *repair, struct sl_meta_dir_check *out,
+		      struct sl_err *err);
 int sl_meta_load(struct sl_meta *m, const struct sl_meta_dumped *d, struct sl_err *err);
 int sl_meta_snapshot(struct sl_meta *m, const struct sl_meta_user *u, enum sl_snapshot_op op,
 		     sl_ino dir, const char *name, const char *new_name,

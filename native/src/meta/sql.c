@@ -840,6 +840,7 @@ const struct sl_meta_backend sl_meta_sql_backend = {
 	.getfacl = sl_sql_getfacl,
 	.snapshot = sl_sql_snapshot,
 	.scan_chunks = sl_sql_scan_chunks,
+	.check_dir = sl_sql_check_dir,
 	.load = sl_sql_load,
 	.setfacl = sl_sql_setfacl,
 	.access = sl_sql_access_check,

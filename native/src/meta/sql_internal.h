@@ -335,6 +335,12 @@ int sl_sql_no_snapshots_below(struct tx *t, sl_ino top, const char *name);
 
 /* ---- whole-volume scans and loads (sql_scan.c, sql_load.c; slots of sl_meta_sql_backend) ---- */
 int sl_sql_scan_chunks(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struct sl_err *err);
+int sl_sql_check_dir(struct sl_meta *m, sl_ino parent, sl_ino ino,
+		     const struct sl_meta_dir_repair *repair, struct sl_meta_dir_check *out,
+		     struct sl_err *err);
+/* A directory's jfs_dir_stats as juicefs's calcDirStat counts them from its entries. */
+int sl_sql_dir_stats_count(struct tx *t, sl_ino dir, int64_t *length, int64_t *space,
+			   int64_t *inodes);
 int sl_sql_load(struct sl_meta *m, const struct sl_meta_dumped *d, struct sl_err *err);
 
 /* ---- directory snapshots (sql_snapshot.c; the snapshot slot) --------------------------------- */

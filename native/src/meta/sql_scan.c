@@ -1,9 +1,10 @@
 /*
- * sql_scan.c - the "sql" backend's whole-volume scans for the operator's tools (`sluice fsck`,
- * `sluice gc`): every chunk row, page by page in (inode, indx) order, each page one read
- * transaction (a scan of a live volume sees each row as one of its versions, not one moment of
- * the whole volume). The rules of sql.c's header hold here too.
+ * sql_scan.c - the "sql" backend's work for the operator's tools (`sluice fsck`, `sluice gc`):
+ * every chunk row, page by page in (inode, indx) order, each page one read transaction (a scan of
+ * a live volume sees each row as one of its versions, not one moment of the whole volume); and
+ * fsck --path's check and repair of one directory. The rules of sql.c's header hold here too.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,5 +105,95 @@ int sl_sql_scan_chunks(struct sl_meta *m, sl_meta_chunk_cb cb, void *arg, struct
 	rows_free(a);
 	free(a);
 	free(ss);
+	return rc;
+}
+
+/* ---- fsck --path: one directory ------------------------------------------------------------ */
+
+struct check_dir_arg {
+	sl_ino parent, ino;
+	const struct sl_meta_dir_repair *repair;
+	struct sl_meta_dir_check out;
+};
+
+static int check_dir_op(struct tx *t, void *arg)
+{
+	struct check_dir_arg *a = arg;
+	struct sl_meta_dir_check *o = &a->out;
+	const struct sl_meta_dir_repair *r = a->repair;
+	memset(o, 0, sizeof(*o));
+	struct sl_attr n;
+	int rc = sl_sql_node_get(t, a->ino, r != NULL, &n);
+	if (rc == -ENOENT) {
+		sl_err_clear(t->err);
+		o->node_missing = true;
+	} else if (rc) {
+		return rc;
+	} else if (n.type != SL_TYPE_DIR) {
+		return sl_errf(t->err, -ENOTDIR, "inode %" PRIu64 " is not a directory", a->ino);
+	}
+	struct sl_sql_stmt *s;
+	rc = sl_sqlq_row(t, &s, "SELECT COUNT(*) FROM jfs_edge WHERE parent = ? AND type = 2", "i",
+			 (int64_t)a->ino);
+	if (rc < 0)
+		return rc;
+	o->want_nlink = 2 + (uint32_t)(rc ? t->d->col_i64(s, 0) : 0);
+	if (rc)
+		t->d->finalize(s);
+	o->nlink = o->node_missing ? 0 : n.nlink;
+	if ((rc = sl_sql_dir_stats_count(t, a->ino, &o->want_length, &o->want_space,
+					 &o->want_inodes)))
+		return rc;
+	rc = sl_sqlq_row(t, &s, "SELECT data_length, used_space, used_inodes FROM jfs_dir_stats "
+			 "WHERE inode = ?", "i", (int64_t)a->ino);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		o->length = t->d->col_i64(s, 0);
+		o->space = t->d->col_i64(s, 1);
+		o->inodes = t->d->col_i64(s, 2);
+		t->d->finalize(s);
+	}
+	o->stats_missing = !rc || o->length < 0 || o->space < 0 || o->inodes < 0;
+	if (!r)
+		return 0;
+
+	if (o->node_missing) { /* juicefs's repair: the mode asked for, root's, now */
+		int64_t now = sl_real_ns();
+		struct sl_attr d = {.type = SL_TYPE_DIR, .mode = r->mode & 07777,
+				    .atime_ns = now, .mtime_ns = now, .ctime_ns = now,
+				    .nlink = o->want_nlink, .length = 4096, .parent = a->parent};
+		if ((rc = sl_sql_node_insert(t, a->ino, &d)))
+			return rc;
+		o->repaired = true;
+	} else if (o->nlink != o->want_nlink) {
+		if ((rc = sl_sqlq_exec(t, NULL, "UPDATE jfs_node SET nlink = ? WHERE inode = ?", "ii",
+				       (int64_t)o->want_nlink, (int64_t)a->ino)))
+			return rc;
+		o->repaired = true;
+	}
+	if (r->stats && (o->stats_missing || r->sync_stats) &&
+	    (o->stats_missing || o->length != o->want_length || o->space != o->want_space ||
+	     o->inodes != o->want_inodes)) {
+		if ((rc = sl_sqlq_exec(t, NULL, "DELETE FROM jfs_dir_stats WHERE inode = ?", "i",
+				       (int64_t)a->ino)) ||
+		    (rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_dir_stats (inode, data_length, "
+				       "used_space, used_inodes) VALUES (?, ?, ?, ?)", "iiii",
+				       (int64_t)a->ino, o->want_length, o->want_space,
+				       o->want_inodes)))
+			return rc;
+		o->repaired = true;
+	}
+	return 0;
+}
+
+int sl_sql_check_dir(struct sl_meta *m, sl_ino parent, sl_ino ino,
+		     const struct sl_meta_dir_repair *repair, struct sl_meta_dir_check *out,
+		     struct sl_err *err)
+{
+	struct check_dir_arg a = {.parent = parent, .ino = ino, .repair = repair};
+	int rc = sl_sqlq_run(m, repair != NULL, check_dir_op, &a, err);
+	if (!rc)
+		*out = a.out;
 	return rc;
 }

@@ -319,6 +319,26 @@ int sl_sql_incr_counter(struct sl_meta *m, const char *name, int64_t delta, int6
 #define ENTRY_SPACE "CASE WHEN n.type = 1 AND n.length > 0 " \
 	"THEN n.length + 4095 - (n.length + 4095) % 4096 ELSE 4096 END"
 
+int sl_sql_dir_stats_count(struct tx *t, sl_ino dir, int64_t *length, int64_t *space,
+			   int64_t *inodes)
+{
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s,
+			     "SELECT COUNT(e.inode), "
+			     "SUM(CASE WHEN n.type = 1 THEN n.length ELSE 0 END), "
+			     "SUM(" ENTRY_SPACE ") FROM jfs_edge e LEFT JOIN jfs_node n "
+			     "ON n.inode = e.inode WHERE e.parent = ?",
+			     "i", (int64_t)dir);
+	*length = *space = *inodes = 0;
+	if (rc <= 0)
+		return rc;
+	*inodes = t->d->col_i64(s, 0);
+	*length = (int64_t)sl_sql_col_u64(t, s, 1);
+	*space = (int64_t)sl_sql_col_u64(t, s, 2);
+	t->d->finalize(s);
+	return 0;
+}
+
 struct dir_stats_arg {
 	const sl_ino *inos;
 	const int64_t *length, *space, *inodes;
@@ -351,22 +371,9 @@ static int dir_stats_op(struct tx *t, void *arg)
 		}
 		if (rc)
 			return rc;
-		struct sl_sql_stmt *s;
-		rc = sl_sqlq_row(t, &s,
-				 "SELECT COUNT(e.inode), "
-				 "SUM(CASE WHEN n.type = 1 THEN n.length ELSE 0 END), "
-				 "SUM(" ENTRY_SPACE ") FROM jfs_edge e LEFT JOIN jfs_node n "
-				 "ON n.inode = e.inode WHERE e.parent = ?",
-				 "i", (int64_t)a->inos[i]);
-		if (rc < 0)
-			return rc;
 		int64_t cnt = 0, len = 0, space = 0;
-		if (rc) {
-			cnt = t->d->col_i64(s, 0);
-			len = (int64_t)sl_sql_col_u64(t, s, 1);
-			space = (int64_t)sl_sql_col_u64(t, s, 2);
-			t->d->finalize(s);
-		}
+		if ((rc = sl_sql_dir_stats_count(t, a->inos[i], &len, &space, &cnt)))
+			return rc;
 		rc = sl_sqlq_exec(t, NULL,
 				  "INSERT INTO jfs_dir_stats (inode, data_length, used_space, "
 				  "used_inodes) VALUES (?, ?, ?, ?)",
