@@ -139,6 +139,27 @@ static int scan_metadata(const char *cmd, sluice_volume *vol, struct scan *sc)
 	return 0;
 }
 
+/* What an object of the chunks/ prefix is to the scanned metadata. */
+enum block_kind {
+	NOT_A_BLOCK,  /* no block's key: not ours to judge */
+	BLOCK_IN_USE, /* a block of a slice the chunk rows use */
+	BLOCK_UNUSED, /* a block's key, but no block of a slice in use */
+};
+
+/* The key's slice id, block length, and the slice if the chunk rows use it (else NULL). */
+static enum block_kind block_of(const struct scan *sc, const struct sl_chunk_layout *l,
+				const char *key, uint64_t *id, uint32_t *len,
+				struct slice_seen **seen)
+{
+	uint32_t indx;
+	*seen = NULL;
+	if (!sl_block_key_parse(l, key, id, &indx, len))
+		return NOT_A_BLOCK;
+	struct slice_seen *s = *seen = slice_find(&sc->slices, *id);
+	return s && indx < sl_block_count(l, s->size) && *len == sl_block_len(l, s->size, indx)
+		       ? BLOCK_IN_USE : BLOCK_UNUSED;
+}
+
 static void path_of(sluice_volume *vol, sl_ino ino, char *buf, size_t size)
 {
 	struct sl_err err = {0};
@@ -165,12 +186,10 @@ static int fsck_object(void *arg, const struct sl_obj_info *o)
 	struct fsck_list *f = arg;
 	const struct sl_chunk_layout *l = &f->vol->core.layout;
 	uint64_t id;
-	uint32_t indx, len;
+	uint32_t len;
+	struct slice_seen *s;
 	progress_show(&f->sc->prog, "objects listed", ++f->objects, false);
-	if (!sl_block_key_parse(l, o->key, &id, &indx, &len))
-		return 0;
-	struct slice_seen *s = slice_find(&f->sc->slices, id);
-	if (!s || indx >= sl_block_count(l, s->size) || len != sl_block_len(l, s->size, indx))
+	if (block_of(f->sc, l, o->key, &id, &len, &s) != BLOCK_IN_USE)
 		return 0; /* not a block of a slice in use: gc's business */
 	if (f->sizes_show && o->size != len) {
 		fprintf(stderr, "wrong size: %s has %" PRIu64 " bytes, not %" PRIu32 "\n", o->key,
@@ -487,16 +506,16 @@ struct gc_list {
 static int gc_object(void *arg, const struct sl_obj_info *o)
 {
 	struct gc_list *g = arg;
-	const struct sl_chunk_layout *l = &g->vol->core.layout;
 	uint64_t id;
-	uint32_t indx, len;
+	uint32_t len;
+	struct slice_seen *s;
 	progress_show(&g->sc->prog, "objects listed", ++g->objects, false);
-	if (!sl_block_key_parse(l, o->key, &id, &indx, &len)) {
-		g->other++; /* not a block's key: not ours to judge */
+	enum block_kind kind = block_of(g->sc, &g->vol->core.layout, o->key, &id, &len, &s);
+	if (kind == NOT_A_BLOCK) {
+		g->other++;
 		return 0;
 	}
-	const struct slice_seen *s = slice_find(&g->sc->slices, id);
-	if (s && indx < sl_block_count(l, s->size) && len == sl_block_len(l, s->size, indx)) {
+	if (kind == BLOCK_IN_USE) {
 		g->valid++;
 		return 0;
 	}
