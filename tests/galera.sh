@@ -7,17 +7,17 @@
 #   - test_vfs_galera: one client on each node, changes seen at once through the other nodes,
 #     creates racing on different nodes (Galera's certification conflicts, retried);
 #   - Hadoop's contract suites, the volume on node 1 and the suites' scratch volume on node 2.
-# Needs the S3 server of make test (tests/run.sh starts it and sets WORK).
+# Needs the S3 server of make test (tests/run.sh starts it).
 #   usage: tests/galera.sh [BUILD [ASAN_BUILD]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${1:-build}
 ASAN_BUILD=${2:-build-asan}
-: "${WORK:?run through make test (tests/run.sh), which starts the S3 server and sets WORK}"
-CLUSTER=$WORK/galera
+: "${SLUICE_TEST_S3_ENDPOINT:?run through make test (tests/run.sh), which starts the S3 server}"
+CLUSTER=$(mktemp -d "${TMPDIR:-/tmp}/galera.XXXXXX")
 # stopping is best effort: the cluster may not have started
-trap 'tests/env/galera.sh stop "$CLUSTER" >/dev/null 2>&1 || true' EXIT
+trap 'tests/env/galera.sh stop "$CLUSTER" >/dev/null 2>&1 || true; rm -rf "$CLUSTER"' EXIT
 start=$SECONDS
 tests/env/galera.sh start "$CLUSTER"
 echo "galera: cluster up in $((SECONDS - start)) s"
