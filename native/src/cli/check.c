@@ -82,26 +82,11 @@ static int slice_add(struct slice_set *s, uint64_t id, uint32_t size, sl_ino ino
 	return 0;
 }
 
-/* A progress line on a terminal, at most one a second. */
-struct progress {
-	bool tty;
-	time_t last;
-};
-
-static void progress_show(struct progress *p, const char *what, uint64_t n, bool done)
-{
-	time_t now = time(NULL);
-	if (!p->tty || (!done && now == p->last))
-		return;
-	p->last = now;
-	fprintf(stderr, "\r%s: %" PRIu64 "%s", what, n, done ? "\n" : "");
-}
-
 struct scan {
 	struct slice_set slices;
 	const struct slice_set *only; /* NULL, or the inodes (ids) whose chunks count */
 	uint64_t chunks, bytes;
-	struct progress prog;
+	struct cli_progress prog;
 };
 
 static int add_chunk(void *arg, sl_ino ino, uint32_t indx, const struct sl_slice *ss, size_t n)
@@ -118,7 +103,7 @@ static int add_chunk(void *arg, sl_ino ino, uint32_t indx, const struct sl_slice
 		if (slice_add(&sc->slices, ss[i].id, ss[i].size, ino))
 			return -ENOMEM;
 	}
-	progress_show(&sc->prog, "chunks read", ++sc->chunks, false);
+	cli_progress_show(&sc->prog, "chunks read", ++sc->chunks, false);
 	return 0;
 }
 
@@ -130,9 +115,9 @@ static int scan_metadata(const char *cmd, sluice_volume *vol, struct scan *sc)
 	if (!sl_meta_supports(m, SL_META_OP_SCAN_CHUNKS))
 		return cli_fail(cmd, "%s cannot be scanned from here: run sluice %s with the volume's "
 				"META-URL", m->url_redacted, cmd);
-	sc->prog.tty = isatty(STDERR_FILENO);
+	cli_progress_init(&sc->prog);
 	int rc = sl_meta_scan_chunks(m, add_chunk, sc, &err);
-	progress_show(&sc->prog, "chunks read", sc->chunks, true);
+	cli_progress_show(&sc->prog, "chunks read", sc->chunks, true);
 	if (rc)
 		return cli_fail(cmd, "reading the chunks: %s", rc == -ENOMEM ? "out of memory"
 								 : err.msg);
@@ -188,7 +173,7 @@ static int fsck_object(void *arg, const struct sl_obj_info *o)
 	uint64_t id;
 	uint32_t len;
 	struct slice_seen *s;
-	progress_show(&f->sc->prog, "objects listed", ++f->objects, false);
+	cli_progress_show(&f->sc->prog, "objects listed", ++f->objects, false);
 	if (block_of(f->sc, l, o->key, &id, &len, &s) != BLOCK_IN_USE)
 		return 0; /* not a block of a slice in use: gc's business */
 	if (f->sizes_show && o->size != len) {
@@ -217,7 +202,7 @@ static int cmd_fsck_run(const char *cmd, sluice_volume *vol, const struct slice_
 		rc = cli_fail(cmd, "listing %s: %s", prefix, err.msg);
 		goto out;
 	}
-	progress_show(&sc.prog, "objects listed", f.objects, true);
+	cli_progress_show(&sc.prog, "objects listed", f.objects, true);
 	uint64_t lost_blocks = 0, lost_slices = 0;
 	for (size_t i = 0; i < sc.slices.cap; i++) {
 		const struct slice_seen *s = &sc.slices.e[i];
@@ -256,7 +241,7 @@ struct dir_walk {
 	struct dir_todo *todo;
 	size_t ntodo, cap;
 	uint64_t dirs, broken, repaired;
-	struct progress prog;
+	struct cli_progress prog;
 	const char *at; /* the directory being listed */
 };
 
@@ -402,7 +387,7 @@ static int fsck_path(const char *cmd, sluice_volume *vol, const char *path, stru
 		return slice_add(&w->files, ino, 0, ino) ? cli_fail(cmd, "out of memory") : 0;
 	if (type != SL_TYPE_DIR)
 		return 0;
-	w->prog.tty = isatty(STDERR_FILENO);
+	cli_progress_init(&w->prog);
 	if (todo_push(w, parent, ino, path, ""))
 		return cli_fail(cmd, "out of memory");
 	while (w->ntodo) {
@@ -420,11 +405,11 @@ static int fsck_path(const char *cmd, sluice_volume *vol, const char *path, stru
 				rc = 0;
 		}
 		free(d.path);
-		progress_show(&w->prog, "directories checked", w->dirs, false);
+		cli_progress_show(&w->prog, "directories checked", w->dirs, false);
 		if (rc)
 			return rc;
 	}
-	progress_show(&w->prog, "directories checked", w->dirs, true);
+	cli_progress_show(&w->prog, "directories checked", w->dirs, true);
 	printf("%" PRIu64 " directories checked: %" PRIu64 " broken, %" PRIu64 " repaired\n",
 	       w->dirs, w->broken, w->repaired);
 	return 0;
@@ -509,7 +494,7 @@ static int gc_object(void *arg, const struct sl_obj_info *o)
 	uint64_t id;
 	uint32_t len;
 	struct slice_seen *s;
-	progress_show(&g->sc->prog, "objects listed", ++g->objects, false);
+	cli_progress_show(&g->sc->prog, "objects listed", ++g->objects, false);
 	enum block_kind kind = block_of(g->sc, &g->vol->core.layout, o->key, &id, &len, &s);
 	if (kind == NOT_A_BLOCK) {
 		g->other++;
@@ -591,7 +576,7 @@ static int cmd_gc_run(const char *cmd, sluice_volume *vol, bool delete, int64_t 
 		rc = cli_fail(cmd, "listing %s: %s", prefix, g.err.msg[0] ? g.err.msg : err.msg);
 		goto out;
 	}
-	progress_show(&sc.prog, "objects listed", g.objects, true);
+	cli_progress_show(&sc.prog, "objects listed", g.objects, true);
 	printf("%" PRIu64 " objects: %" PRIu64 " valid, %" PRIu64 " pending deletion, %" PRIu64
 	       " leaked (%" PRIu64 " bytes), %" PRIu64 " skipped (newer than %" PRId64 " s), %"
 	       PRIu64 " not blocks\n", g.objects, g.valid, g.pending, g.leaked, g.leaked_bytes,

@@ -3,12 +3,24 @@
 #define SL_CLI_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "sluice.h"
 #include "vfs/vfs.h"
 
 /* Prints "sluice <cmd>: message" to stderr and returns exit status 1. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A progress line of long work on stderr, when it is a terminal: at most one a second, and the
+ * final count (done) on a line of its own. */
+struct cli_progress {
+	bool tty;
+	time_t last;
+};
+void cli_progress_init(struct cli_progress *p);
+void cli_progress_show(struct cli_progress *p, const char *what, uint64_t n, bool done);
+
 /* meta_url and the "-o key=value" options as settings (a later key wins); owns copies of the
  * options. On failure the message is printed; cli_conf_free in any case. */
 struct cli_conf {

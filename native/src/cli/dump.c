@@ -33,6 +33,8 @@ struct dump {
 	struct sl_meta *m;
 	FILE *out;
 	uint64_t inodes;
+	uint64_t entries; /* of the trees, for the progress line */
+	struct cli_progress prog;
 	struct reg_id *ids;
 	size_t nids, capids;
 	struct sl_err err;
@@ -253,6 +255,7 @@ static int put_entry(struct dump *d, const char *key, size_t klen, sl_ino ino,
 	note_id(d, a->uid, false);
 	note_id(d, a->gid, true);
 	d->inodes++;
+	cli_progress_show(&d->prog, "entries dumped", ++d->entries, false);
 	int rc = 0;
 	if (a->type == SL_TYPE_SYMLINK) {
 		char *target = NULL;
@@ -470,7 +473,9 @@ int cmd_dump(int argc, char **argv)
 		rc = cli_fail(cmd, "cannot create %s: %s", out ? "a temporary file" : args[1],
 			      strerror(errno));
 	} else {
+		cli_progress_init(&d.prog);
 		int drc = dump_volume(&d);
+		cli_progress_show(&d.prog, "entries dumped", d.entries, true);
 		if (!drc)
 			drc = put_setting(&d, keep, out);
 		char buf[65536];

@@ -23,6 +23,8 @@ struct loader {
 	void **owned; /* what the arrays point to */
 	size_t nowned, cap_owned;
 	char why[512];
+	uint64_t entries; /* read so far, for the progress line */
+	struct cli_progress prog;
 };
 
 static void *own(struct loader *l, void *p)
@@ -168,6 +170,7 @@ static int load_entry(struct loader *l, struct seen *seen, json_t *e, const char
 	json_t *attr = json_object_get(e, "attr");
 	sl_ino ino = (sl_ino)num(attr, "inode");
 	uint8_t type = type_of(json_string_value(json_object_get(attr, "type")));
+	cli_progress_show(&l->prog, "entries read", ++l->entries, false);
 	if (!ino || !type || depth > 2000) {
 		snprintf(l->why, sizeof(l->why), "entry '%.*s' of inode %" PRIu64 " has no valid "
 			 "attr (inode and type)", (int)nlen, name, parent);
@@ -369,7 +372,10 @@ int cmd_load(int argc, char **argv)
 		rc = cli_fail(cmd, "out of memory");
 		goto out;
 	}
-	if ((rc = read_dump(&l, root))) {
+	cli_progress_init(&l.prog);
+	rc = read_dump(&l, root);
+	cli_progress_show(&l.prog, "entries read", l.entries, true);
+	if (rc) {
 		rc = cli_fail(cmd, "%s: %s", argv[2], rc == -ENOMEM ? "out of memory" : l.why);
 		goto out;
 	}

@@ -2,12 +2,15 @@
  * main.c - the `sluice` command line: dispatch to subcommands and the helpers they share.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -95,6 +98,20 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return 1;
+}
+
+void cli_progress_init(struct cli_progress *p)
+{
+	*p = (struct cli_progress){.tty = isatty(STDERR_FILENO)};
+}
+
+void cli_progress_show(struct cli_progress *p, const char *what, uint64_t n, bool done)
+{
+	time_t now = time(NULL);
+	if (!p->tty || (!done && now == p->last))
+		return;
+	p->last = now;
+	fprintf(stderr, "\r%s: %" PRIu64 "%s", what, n, done ? "\n" : "");
 }
 
 int cli_conf_build(const char *cmd, const char *meta_url, char **opts, int nopts,
