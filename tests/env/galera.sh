@@ -125,10 +125,7 @@ start_node() {
 }
 
 do_start() {
-  SERVER_BIN=$(find_bin mariadbd mysqld) || die "mariadbd not found (run tests/env/deps.sh)"
-  INSTALL_BIN=$(find_bin mariadb-install-db mysql_install_db) || die "mariadb-install-db not found"
-  ADMIN_BIN=$(find_bin mariadb-admin mysqladmin) || die "mariadb-admin not found"
-  CLIENT_BIN=$(find_bin mariadb mysql) || die "mariadb client not found"
+  mariadb_bins
   PROVIDER=/usr/lib/galera/libgalera_smm.so
   [ -f "$PROVIDER" ] || die "the Galera provider $PROVIDER is missing (package galera-4; run tests/env/deps.sh)"
   RSYNC_BIN=$(find_bin rsync) || die "rsync not found (the state transfer needs it; run tests/env/deps.sh)"

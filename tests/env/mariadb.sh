@@ -120,10 +120,7 @@ launch() {
 }
 
 do_start() {
-  SERVER_BIN=$(find_bin mariadbd mysqld) || die "mariadbd not found (run tests/env/deps.sh)"
-  INSTALL_BIN=$(find_bin mariadb-install-db mysql_install_db) || die "mariadb-install-db not found"
-  ADMIN_BIN=$(find_bin mariadb-admin mysqladmin) || die "mariadb-admin not found"
-  CLIENT_BIN=$(find_bin mariadb mysql) || die "mariadb client not found"
+  mariadb_bins
 
   local pass port
   pass=$(stored_password "$PASSFILE" 24)

@@ -27,6 +27,15 @@ find_bin() {
   return 1
 }
 
+# mariadb_bins: SERVER_BIN, INSTALL_BIN, ADMIN_BIN and CLIENT_BIN, MariaDB's programs (or
+# MySQL's names for them), or dies naming the one missing.
+mariadb_bins() {
+  SERVER_BIN=$(find_bin mariadbd mysqld) || die "mariadbd not found (run tests/env/deps.sh)"
+  INSTALL_BIN=$(find_bin mariadb-install-db mysql_install_db) || die "mariadb-install-db not found"
+  ADMIN_BIN=$(find_bin mariadb-admin mysqladmin) || die "mariadb-admin not found"
+  CLIENT_BIN=$(find_bin mariadb mysql) || die "mariadb client not found"
+}
+
 # random_password LENGTH: that many random letters and digits.
 random_password() {
   local pass
