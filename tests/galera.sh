@@ -16,8 +16,11 @@ BUILD=${1:-build}
 ASAN_BUILD=${2:-build-asan}
 : "${SLUICE_TEST_S3_ENDPOINT:?run through make test (tests/run.sh), which starts the S3 server}"
 CLUSTER=$(mktemp -d "${TMPDIR:-/tmp}/galera.XXXXXX")
-# stopping is best effort: the cluster may not have started
-trap 'tests/env/galera.sh stop "$CLUSTER" >/dev/null 2>&1 || true; rm -rf "$CLUSTER"' EXIT
+stop_cluster() {
+  tests/env/galera.sh stop "$CLUSTER" >/dev/null 2>&1 || true # it may not have started
+  rm -rf "$CLUSTER"
+}
+trap stop_cluster EXIT
 start=$SECONDS
 tests/env/galera.sh start "$CLUSTER"
 echo "galera: cluster up in $((SECONDS - start)) s"

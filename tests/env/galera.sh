@@ -68,7 +68,7 @@ stop_node() {
   local n=$1 pid
   pid=$(server_pid "$n") || { rm -f "$(node_dir "$n")/mariadb.pid" "$(node_dir "$n")/launch.pid"; return 0; }
   if [ -f "$(node_dir "$n")/client.cnf" ]; then
-    "$ADMIN_BIN" --defaults-file="$(node_dir "$n")/client.cnf" shutdown >/dev/null 2>&1 || true
+    "$ADMIN_BIN" --defaults-file="$(node_dir "$n")/client.cnf" shutdown >/dev/null 2>&1 || true # signals follow
   fi
   stop_pid "$pid" "$STOP_TIMEOUT" reterm
   rm -f "$(node_dir "$n")/mariadb.pid" "$(node_dir "$n")/launch.pid"
