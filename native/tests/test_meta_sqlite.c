@@ -1172,6 +1172,46 @@ static void test_trash_and_counters(void)
 	CHECK_RC(q1("SELECT COUNT(*) FROM jfs_dir_stats WHERE inode = 999999999"), 0);
 }
 
+static void exec_f(const char *fmt, uint64_t a)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql), fmt, a);
+	CHECK_RC(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* check_dir (sluice fsck --path): a directory whose node row is gone is reported, and made anew
+ * by a repair, only while an entry still names it; once the entry is gone too, the directory was
+ * removed since its parent was listed: -ENOENT, and a repair makes no orphan node. */
+static void test_check_dir(void)
+{
+	struct sl_err err = {0};
+	struct sl_meta_dir_check c;
+	const struct sl_meta_dir_repair rep = {.mode = 0750, .stats = true};
+	struct sl_attr attr;
+	sl_ino top = mk(&alice, SL_ROOT_INO, "fsck", SL_TYPE_DIR, 0755);
+	sl_ino sub = mk(&alice, top, "sub", SL_TYPE_DIR, 0755);
+	CHECK_RC(sl_meta_check_dir(m, SL_ROOT_INO, top, NULL, &c, &err), 0);
+	CHECK(!c.node_missing && c.nlink == 3 && c.want_nlink == 3);
+
+	exec_f("DELETE FROM jfs_node WHERE inode = %" PRIu64, sub);
+	CHECK_RC(sl_meta_check_dir(m, top, sub, NULL, &c, &err), 0);
+	CHECK(c.node_missing && !c.repaired);
+	CHECK_RC(sl_meta_check_dir(m, top, sub, &rep, &c, &err), 0);
+	CHECK(c.node_missing && c.repaired);
+	CHECK_RC(sl_meta_getattr(m, NULL, sub, &attr, &err), 0);
+	CHECK(attr.type == SL_TYPE_DIR && attr.mode == 0750 && attr.nlink == 2 &&
+	      attr.parent == top);
+
+	/* removed since top was listed */
+	CHECK_RC(sl_meta_rmdir(m, &alice, top, "sub", &err), 0);
+	CHECK_RC(sl_meta_check_dir(m, top, sub, NULL, &c, &err), -ENOENT);
+	CHECK_RC(sl_meta_check_dir(m, top, sub, &rep, &c, &err), -ENOENT);
+	CHECK_RC(q1f("SELECT COUNT(*) FROM jfs_node WHERE inode = %" PRIu64, sub), 0);
+	CHECK_RC(sl_meta_check_dir(m, SL_ROOT_INO, top, NULL, &c, &err), 0);
+	CHECK(!c.node_missing && c.nlink == 2 && c.want_nlink == 2);
+	CHECK_RC(sl_meta_rmdir(m, &alice, SL_ROOT_INO, "fsck", &err), 0);
+}
+
 /* A pool of one connection: callers queue for it. Unknown options are refused. */
 static void test_small_pool(const char *path)
 {
@@ -1338,6 +1378,7 @@ int main(void)
 	test_sessions();
 	test_delfiles();
 	test_trash_and_counters();
+	test_check_dir();
 	test_concurrency();
 	test_small_pool(path);
 	test_block_claims(url);

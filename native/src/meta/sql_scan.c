@@ -116,6 +116,21 @@ struct check_dir_arg {
 	struct sl_meta_dir_check out;
 };
 
+/* 1 if an entry of directory parent names ino (the root names itself), 0 if none does. */
+static int entry_names(struct tx *t, sl_ino parent, sl_ino ino, bool lock)
+{
+	if (ino == SL_ROOT_INO)
+		return 1;
+	char buf[128];
+	const char *sql = "SELECT type FROM jfs_edge WHERE parent = ? AND inode = ?";
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_row(t, &s, lock ? FU(t, buf, sql) : sql, "ii", (int64_t)parent,
+			     (int64_t)ino);
+	if (rc > 0)
+		t->d->finalize(s);
+	return rc;
+}
+
 static int check_dir_op(struct tx *t, void *arg)
 {
 	struct check_dir_arg *a = arg;
@@ -125,6 +140,12 @@ static int check_dir_op(struct tx *t, void *arg)
 	struct sl_attr n;
 	int rc = sl_sql_node_get(t, a->ino, r != NULL, &n);
 	if (rc == -ENOENT) {
+		/* Missing only while an entry still names it (locked for a repair, so that a
+		 * concurrent rmdir cannot leave the node made anew as an orphan); otherwise the
+		 * directory was removed since its parent was listed. */
+		if ((rc = entry_names(t, a->parent, a->ino, r != NULL)) <= 0)
+			return rc ? rc : sl_errf(t->err, -ENOENT, "inode %" PRIu64 " is no longer "
+						 "in directory %" PRIu64, a->ino, a->parent);
 		sl_err_clear(t->err);
 		o->node_missing = true;
 	} else if (rc) {
