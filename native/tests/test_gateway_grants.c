@@ -947,6 +947,34 @@ static int once_mknod(struct raw *x, uint64_t token, sl_ino parent, const char *
 	return rc;
 }
 
+static int once_lease(struct raw *x, uint64_t token, sl_ino ino, uint64_t sid, uint64_t *gen)
+{
+	struct sl_wbuf a = {0};
+	sl_w_lease_acquire(&a, &(struct sl_rpc_lease_acquire){.ino = ino, .sid = sid});
+	void *resp = NULL;
+	struct sl_rbuf r;
+	int rc = once_call(x, SL_OP_LEASE_ACQUIRE, token, &a, &resp, &r);
+	struct sl_rpc_generation res = {0};
+	if (!rc && sl_r_generation(&r, &res) == 0)
+		*gen = res.gen;
+	free(resp);
+	return rc;
+}
+
+static int once_recover(struct raw *x, uint64_t token, sl_ino ino, bool *closed)
+{
+	struct sl_wbuf a = {0};
+	sl_w_lease_recover(&a, &(struct sl_rpc_lease_recover){.ino = ino, .recover = true});
+	void *resp = NULL;
+	struct sl_rbuf r;
+	int rc = once_call(x, SL_OP_LEASE_RECOVER, token, &a, &resp, &r);
+	struct sl_rpc_closed res = {0};
+	if (!rc && sl_r_closed(&r, &res) == 0)
+		*closed = res.closed;
+	free(resp);
+	return rc;
+}
+
 static int once_entry(struct raw *x, uint16_t op, uint64_t token, struct sl_wbuf *a)
 {
 	void *resp = NULL;
@@ -996,6 +1024,34 @@ static void test_idempotency_tokens(void)
 	CHECK_RC(sluice_stat_path(a, NULL, "/once/g", &st), -ENOENT);
 	sl_w_entry(&w, &rm);
 	CHECK_RC(once_entry(&xa, SL_OP_UNLINK, 0x345678a, &w), -ENOENT);
+
+	/* A writer lease: answered with the same generation, taken once; then a recovery. */
+	struct sl_wbuf sa = {0};
+	begin(&sa, SL_OP_NEW_SESSION, NULL);
+	sl_w_new_session(&sa, &(struct sl_rpc_new_session){.info_json = "{}",
+						       .expire_s = (int64_t)time(NULL) + 600});
+	void *resp = NULL;
+	struct sl_rbuf r;
+	struct sl_rpc_session_id sess = {0};
+	REQUIRE(call(&xa, &sa, &resp, &r) == 0 && sl_r_session_id(&r, &sess) == 0);
+	free(resp);
+	sl_ino leased = 0;
+	CHECK_RC(once_mknod(&xa, 0x4567890, dir.inode, "leased", &leased), 0);
+	uint64_t gen_a = 0, gen_b = 0, gen_c = 0;
+	CHECK_RC(once_lease(&xa, 0x5678901, leased, sess.sid, &gen_a), 0);
+	CHECK_RC(once_lease(&xb, 0x5678901, leased, sess.sid, &gen_b), 0);
+	CHECK(gen_a != 0 && gen_b == gen_a);
+	CHECK_RC(once_lease(&xb, 0x5678902, leased, sess.sid, &gen_c), -SL_ELEASE_HELD);
+	bool closed_a = false, closed_b = false;
+	CHECK_RC(once_recover(&xa, 0x6789012, leased, &closed_a), 0);
+	CHECK_RC(once_recover(&xb, 0x6789012, leased, &closed_b), 0);
+	CHECK(closed_a && closed_b);
+	/* recovered once: the next writer takes the lease at once */
+	CHECK_RC(once_lease(&xb, 0x5678903, leased, sess.sid, &gen_c), 0);
+	CHECK(gen_c != gen_a);
+	begin(&sa, SL_OP_CLOSE_SESSION, NULL);
+	sl_w_session_id(&sa, &sess);
+	CHECK_RC(call(&xa, &sa, NULL, NULL), 0);
 
 	raw_close(&xa);
 	raw_close(&xb);

@@ -826,7 +826,12 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		struct sl_meta_lease lease;
 		if ((rc = reach(q, a.ino)) || (rc = check_session_owner(q, a.sid)))
 			return rc;
-		if (!(rc = sl_meta_lease_acquire(m, u, a.ino, a.sid, &lease, err)))
+		rc = sl_meta_lease_acquire(m, u, a.ino, a.sid, &lease, err);
+		if (done_before(q, rc)) { /* the token is the generation (sql_leases.c) */
+			rc = 0;
+			lease.gen = q->once.token;
+		}
+		if (!rc)
 			sl_w_generation(&q->out, &(struct sl_rpc_generation){.gen = lease.gen});
 		return rc;
 	}
@@ -844,7 +849,12 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		if ((rc = reach(q, a.ino)))
 			return rc;
 		struct sl_rpc_closed res = {0};
-		if (!(rc = sl_meta_lease_recover(m, u, a.ino, a.recover, &res.closed, err)))
+		rc = sl_meta_lease_recover(m, u, a.ino, a.recover, &res.closed, err);
+		if (done_before(q, rc)) { /* the earlier sending ended the lease */
+			rc = 0;
+			res.closed = true;
+		}
+		if (!rc)
 			sl_w_closed(&q->out, &res);
 		return rc;
 	}

@@ -336,7 +336,9 @@ static bool once_able(enum sl_rpc_op op)
 	case SL_OP_SETXATTR:
 	case SL_OP_REMOVEXATTR:
 	case SL_OP_SETFACL:
+	case SL_OP_LEASE_ACQUIRE:
 	case SL_OP_LEASE_RELEASE:
+	case SL_OP_LEASE_RECOVER:
 		return true;
 	default:
 		return false;

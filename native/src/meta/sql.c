@@ -176,6 +176,11 @@ int sl_sqlq_run_once(struct sl_meta *m, op_fn fn, void *arg, struct sl_err *err)
 	return sl_sql_txn_once(sl_sql_be_of(m)->pool, run_cb, &r, err);
 }
 
+uint64_t sl_sqlq_armed_token(struct sl_meta *m)
+{
+	return sl_sql_pool_armed_token(sl_sql_be_of(m)->pool);
+}
+
 static void sql_arm_once(struct sl_meta *m, struct sl_meta_once *once)
 {
 	sl_sql_pool_arm_once(sl_sql_be_of(m)->pool, once);

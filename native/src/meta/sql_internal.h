@@ -71,6 +71,9 @@ int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_er
  * sending of the request made the change. A slot makes its change in one such transaction;
  * id batches and other side work use sl_sqlq_run. */
 int sl_sqlq_run_once(struct sl_meta *m, op_fn fn, void *arg, struct sl_err *err);
+/* The idempotency token armed for the request this thread serves, until its sl_sqlq_run_once
+ * (0: none). */
+uint64_t sl_sqlq_armed_token(struct sl_meta *m);
 /* A table of Sluice's own, created on first use (ddl: the driver's statements for it) unless
  * *ready says this handle made sure of it already; what names it in an error message. DDL runs
  * outside a transaction (MySQL would commit one). */

@@ -178,7 +178,13 @@ int sl_sql_lease_acquire(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 	int rc = sl_sql_lease_new(m, sid, &a.l, err);
 	if (rc)
 		return rc;
-	rc = sl_sqlq_run(m, true, acquire_op, &a, err);
+	/* A request resent with its token to another gateway, which finds it done, must be answered
+	 * with the generation the first sending stored: the token is that generation (random, so
+	 * unique within the session as next_gen's are). */
+	uint64_t token = sl_sqlq_armed_token(m);
+	if (token)
+		a.l.gen = token;
+	rc = sl_sqlq_run_once(m, acquire_op, &a, err);
 	if (!rc)
 		*out = a.l;
 	return rc;
@@ -244,7 +250,8 @@ int sl_sql_lease_recover(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 	if (rc)
 		return rc;
 	struct recover_arg a = {.u = u, .ino = ino, .recover = recover};
-	rc = sl_sqlq_run(m, recover, recover_op, &a, err);
+	rc = recover ? sl_sqlq_run_once(m, recover_op, &a, err)
+		     : sl_sqlq_run(m, false, recover_op, &a, err);
 	if (!rc)
 		*closed = a.closed;
 	return rc;

@@ -381,6 +381,12 @@ void sl_sql_pool_arm_once(struct sl_sql_pool *p, struct sl_meta_once *once)
 	pthread_setspecific(p->once, once);
 }
 
+uint64_t sl_sql_pool_armed_token(struct sl_sql_pool *p)
+{
+	struct sl_meta_once *once = pthread_getspecific(p->once);
+	return once ? once->token : 0;
+}
+
 int sl_sql_txn_once(struct sl_sql_pool *p, sl_sql_txn_fn fn, void *arg, struct sl_err *err)
 {
 	struct sl_meta_once *once = pthread_getspecific(p->once);

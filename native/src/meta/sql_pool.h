@@ -68,6 +68,8 @@ int sl_sql_txn(struct sl_sql_pool *p, bool write, sl_sql_txn_fn fn, void *arg,
  * leave the token alone. Without an op_table (SQLite) nothing is recorded: a resent change runs
  * again. */
 void sl_sql_pool_arm_once(struct sl_sql_pool *p, struct sl_meta_once *once);
+/* The token armed for this thread and not yet used by a sl_sql_txn_once (0: none). */
+uint64_t sl_sql_pool_armed_token(struct sl_sql_pool *p);
 int sl_sql_txn_once(struct sl_sql_pool *p, sl_sql_txn_fn fn, void *arg, struct sl_err *err);
 /* Deletes operation ids too old for any retry to ask for (drivers with an op_table; 0 at once
  * otherwise). For a background thread: one statement in autocommit mode. */

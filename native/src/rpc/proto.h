@@ -16,7 +16,9 @@
  * records the token with the request's change, in the same transaction (meta.h struct
  * sl_meta_once); finding it recorded, it does not make the change again and answers as if it
  * had: MKNOD the entry now at the name, SETATTR, TRUNCATE, WRITE_CHUNK(S) and SETFACL the
- * file's attributes now, UNLINK and RENAME with nothing removed, the others with success.
+ * file's attributes now, UNLINK and RENAME with nothing removed, LEASE_ACQUIRE with the token as
+ * the generation (a tokened acquire stores it so), LEASE_RECOVER with closed, the others with
+ * success.
  *
  * Slice ids: a NEXT_IDS batch of "nextChunk" ids carries a slice grant (struct sl_slice_grant) for
  * the authenticated caller, and how many seconds gateways accept it (gateway.grant-lifetime). Every request that places a new slice into a file shows the grant of
