@@ -34,8 +34,10 @@ run_step() {
   fi
 }
 
-run_step "C tests (release build)" ctest --test-dir "$BUILD" --output-on-failure
-run_step "C tests (ASan+UBSan build)" ctest --test-dir "$ASAN_BUILD" --output-on-failure
+# Two at a time: most of the tests wait on the database, the object store, timers and child
+# processes rather than the CPU (about half the time of one at a time on 2 cores).
+run_step "C tests (release build)" ctest --test-dir "$BUILD" --parallel 2 --output-on-failure
+run_step "C tests (ASan+UBSan build)" ctest --test-dir "$ASAN_BUILD" --parallel 2 --output-on-failure
 run_step "Java on sqlite3+file: JNI bridge, FileSystem, Hadoop suites" \
   mvn -B -ntp test -Dsluice.build.dir="$ROOT/$BUILD"
 run_step "Java on the real jars of Hadoop 2.10.2, 3.3.1, 3.3.4 (shaded), 3.3.6, 3.4.1, Java 11-25: FsShell, FileSystem class" \
