@@ -187,6 +187,8 @@ void fz_seed_requests(fz_emit emit, void *arg)
 	 * first), and a slice commit carrying one. */
 	REQUEST(SEED(SL_OP_LEASE_ACQUIRE, "lease-acquire"), SL_OP_LEASE_ACQUIRE, NULL,
 		lease_acquire, .ino = FZ_INO_FILE, .sid = 3);
+	REQUEST(SEED(SL_OP_MKNOD_LEASED, "create-leased"), SL_OP_MKNOD_LEASED, NULL, mknod_leased,
+		.parent = FZ_INO_DIR, .name = "leased", .mode = 0644, .sid = 3);
 	REQUEST(SEED(SL_OP_LEASE_RELEASE, "lease-release"), SL_OP_LEASE_RELEASE, NULL,
 		lease_release, .ino = FZ_INO_FILE, .lease = {.sid = 3, .gen = 1});
 	REQUEST(SEED(SL_OP_LEASE_RECOVER, "lease-recover"), SL_OP_LEASE_RECOVER, NULL,

@@ -663,6 +663,12 @@ static void test_leases(struct sl_gateway *gw)
 
 	/* nobody uses a lease of alice's sessions but alice: not to take, end or write with */
 	CHECK_RC(lease_op(gw, "bob", SL_OP_LEASE_ACQUIRE, fa->ino, fa->lease.sid, 0), -EPERM);
+	struct sl_wbuf req = {0};
+	sl_w_u16(&req, SL_OP_MKNOD_LEASED);
+	sl_w_str(&req, NULL);
+	sl_w_mknod_leased(&req, &(struct sl_rpc_mknod_leased){.parent = SL_ROOT_INO, .name = "bobs",
+							       .mode = 0644, .sid = fa->lease.sid});
+	CHECK_RC(dispatch_status(gw, "bob", &req), -EPERM);
 	CHECK_RC(lease_op(gw, "bob", SL_OP_LEASE_RELEASE, fa->ino, fa->lease.sid, fa->lease.gen),
 		 -EPERM);
 	CHECK_RC(lease_op(gw, "carol", SL_OP_WRITE_CHUNK, fa->ino, fa->lease.sid, fa->lease.gen),

@@ -947,6 +947,21 @@ static int once_mknod(struct raw *x, uint64_t token, sl_ino parent, const char *
 	return rc;
 }
 
+static int once_mknod_leased(struct raw *x, uint64_t token, sl_ino parent, const char *name,
+			     uint64_t sid, struct sl_rpc_made_leased *made)
+{
+	struct sl_wbuf a = {0};
+	sl_w_mknod_leased(&a, &(struct sl_rpc_mknod_leased){.parent = parent, .name = name,
+							     .mode = 0644, .sid = sid});
+	void *resp = NULL;
+	struct sl_rbuf r;
+	int rc = once_call(x, SL_OP_MKNOD_LEASED, token, &a, &resp, &r);
+	if (!rc && sl_r_made_leased(&r, made))
+		rc = -EPROTO;
+	free(resp);
+	return rc;
+}
+
 static int once_lease(struct raw *x, uint64_t token, sl_ino ino, uint64_t sid, uint64_t *gen)
 {
 	struct sl_wbuf a = {0};
@@ -1035,14 +1050,23 @@ static void test_idempotency_tokens(void)
 	struct sl_rpc_session_id sess = {0};
 	REQUIRE(call(&xa, &sa, &resp, &r) == 0 && sl_r_session_id(&r, &sess) == 0);
 	free(resp);
-	sl_ino leased = 0;
-	CHECK_RC(once_mknod(&xa, 0x4567890, dir.inode, "leased", &leased), 0);
+	/* created under its lease: answered as the first sending was */
+	struct sl_rpc_made_leased made_a = {0}, made_b = {0};
+	CHECK_RC(once_mknod_leased(&xa, 0x4567890, dir.inode, "leased", sess.sid, &made_a), 0);
+	CHECK_RC(once_mknod_leased(&xb, 0x4567890, dir.inode, "leased", sess.sid, &made_b), 0);
+	CHECK(made_a.ino != 0 && made_b.ino == made_a.ino && made_a.gen == 0x4567890 &&
+	      made_b.gen == made_a.gen);
+	CHECK_RC(once_mknod_leased(&xb, 0x4567891, dir.inode, "leased", sess.sid, &made_b), -EEXIST);
+	sl_ino leased = made_a.ino;
+	bool closed_a = false, closed_b = false;
+	CHECK_RC(once_recover(&xa, 0x4567892, leased, &closed_a), 0);
+	CHECK(closed_a);
 	uint64_t gen_a = 0, gen_b = 0, gen_c = 0;
 	CHECK_RC(once_lease(&xa, 0x5678901, leased, sess.sid, &gen_a), 0);
 	CHECK_RC(once_lease(&xb, 0x5678901, leased, sess.sid, &gen_b), 0);
 	CHECK(gen_a != 0 && gen_b == gen_a);
 	CHECK_RC(once_lease(&xb, 0x5678902, leased, sess.sid, &gen_c), -SL_ELEASE_HELD);
-	bool closed_a = false, closed_b = false;
+	closed_a = false;
 	CHECK_RC(once_recover(&xa, 0x6789012, leased, &closed_a), 0);
 	CHECK_RC(once_recover(&xb, 0x6789012, leased, &closed_b), 0);
 	CHECK(closed_a && closed_b);

@@ -1617,7 +1617,7 @@ static void test_leases(struct suite *s, sluice_volume *a)
 
 	/* A writes and hflushes twice; B cannot write beside it, then recovers the lease. The
 	 * file is under A's lease from its create on, taken in the create's transaction where the
-	 * backend can (no lease_acquire of its own) */
+	 * backend can (no lease_acquire of its own; through a gateway too) */
 	sluice_file *fa, *fb;
 	struct sl_meta_op_stats acq0, acq1;
 	sl_meta_op_stats(a->core.meta, SL_META_OP_LEASE_ACQUIRE, &acq0);

@@ -578,6 +578,29 @@ static int run_op(struct req *q, const struct sl_gw_caller *caller, uint16_t op)
 		}
 		return rc;
 	}
+	case SL_OP_MKNOD_LEASED: {
+		struct sl_rpc_mknod_leased a;
+		ARGS(mknod_leased, a);
+		if (!a.name)
+			return sl_errf(err, -EINVAL, "no name");
+		if ((rc = reach(q, a.parent)) || (rc = check_session_owner(q, a.sid)))
+			return rc;
+		struct sl_rpc_made_leased res = {0};
+		struct sl_removed rm = {0};
+		struct sl_meta_lease lease = {0};
+		rc = sl_meta_mknod_leased(m, u, a.parent, a.name, a.mode, (int)a.flags, a.sid, &lease,
+					  &res.ino, &res.attr, &rm, err);
+		if (done_before(q, rc)) { /* the token is the generation (sql_leases.c) */
+			rc = sl_meta_lookup(m, u, a.parent, a.name, &res.ino, &res.attr, err);
+			lease.gen = q->once.token;
+		}
+		if (!rc || rc == -EEXIST) {
+			res.replaced = doomed(q, &rm);
+			res.gen = rc ? 0 : lease.gen;
+			sl_w_made_leased(&q->out, &res);
+		}
+		return rc;
+	}
 	case SL_OP_UNLINK: {
 		struct sl_rpc_entry a;
 		if ((rc = entry_args(q, op, &a)))

@@ -324,6 +324,7 @@ static bool once_able(enum sl_rpc_op op)
 	switch (op) {
 	case SL_OP_SETATTR:
 	case SL_OP_MKNOD:
+	case SL_OP_MKNOD_LEASED:
 	case SL_OP_UNLINK:
 	case SL_OP_RMDIR:
 	case SL_OP_RENAME:

@@ -361,6 +361,37 @@ static int remote_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino 
 	return sl_remote_finish(&c, rc, err);
 }
 
+static int remote_mknod_leased(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
+			       const char *name, uint16_t mode, int flags, uint64_t sid,
+			       struct sl_meta_lease *lease, sl_ino *ino, struct sl_attr *attr,
+			       struct sl_removed *replaced, struct sl_err *err)
+{
+	struct call c;
+	sl_remote_begin(&c, SL_OP_MKNOD_LEASED, u);
+	sl_w_mknod_leased(&c.req, &(struct sl_rpc_mknod_leased){
+		.parent = parent, .name = name, .mode = mode, .flags = (uint32_t)flags, .sid = sid});
+	int rc = sl_remote_invoke(m, &c, err);
+	if (!rc || rc == -EEXIST) {
+		struct sl_rbuf *r = &c.r;
+		struct sl_rpc_made_leased made;
+		if (!sl_r_made_leased(r, &made)) {
+			*ino = made.ino;
+			*attr = made.attr;
+			if (replaced)
+				*replaced = made.replaced;
+			*lease = (struct sl_meta_lease){.sid = sid, .gen = made.gen};
+		}
+		if (rc && !sl_r_done(r))
+			rc = sl_errf(err, -EPROTO, "malformed response from the gateway");
+		if (rc) {
+			sl_wbuf_free(&c.req);
+			free(c.resp);
+			return rc;
+		}
+	}
+	return sl_remote_finish(&c, rc, err);
+}
+
 static int remote_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 			 const char *name, struct sl_removed *removed, struct sl_err *err)
 {
@@ -904,6 +935,7 @@ const struct sl_meta_backend sl_meta_remote_backend = {
 	.getattr = remote_getattr,
 	.setattr = remote_setattr,
 	.mknod = remote_mknod,
+	.mknod_leased = remote_mknod_leased,
 	.unlink = remote_unlink,
 	.rmdir = remote_rmdir,
 	.rename = remote_rename,

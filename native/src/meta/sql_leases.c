@@ -159,9 +159,14 @@ int sl_sql_lease_new(struct sl_meta *m, uint64_t sid, struct sl_meta_lease *out,
 	if (!sid)
 		return sl_errf(err, -EINVAL, "a lease needs a session");
 	int rc = ensure_table(m, err);
-	if (!rc)
-		*out = (struct sl_meta_lease){.sid = sid, .gen = next_gen(m)};
-	return rc;
+	if (rc)
+		return rc;
+	/* A gateway request resent with its token to another gateway, which finds it done, is
+	 * answered with the generation the first sending stored: the token is that generation
+	 * (random, so unique within the session as next_gen's are). */
+	uint64_t token = sl_sqlq_armed_token(m);
+	*out = (struct sl_meta_lease){.sid = sid, .gen = token ? token : next_gen(m)};
+	return 0;
 }
 
 int sl_sql_lease_insert(struct tx *t, sl_ino ino, const struct sl_meta_lease *l)
@@ -178,12 +183,6 @@ int sl_sql_lease_acquire(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 	int rc = sl_sql_lease_new(m, sid, &a.l, err);
 	if (rc)
 		return rc;
-	/* A request resent with its token to another gateway, which finds it done, must be answered
-	 * with the generation the first sending stored: the token is that generation (random, so
-	 * unique within the session as next_gen's are). */
-	uint64_t token = sl_sqlq_armed_token(m);
-	if (token)
-		a.l.gen = token;
 	rc = sl_sqlq_run_once(m, acquire_op, &a, err);
 	if (!rc)
 		*out = a.l;

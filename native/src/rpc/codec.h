@@ -87,6 +87,12 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 	F(str, target, SL_RPC_MAX_PATH)
 /* also after -EEXIST: the entry that exists */
 #define SL_FIELDS_made(F) F(u64, ino) F(rec, attr, attr) F(rec, replaced, removed)
+/* a file for an output stream of session sid, under its lease from the create on */
+#define SL_FIELDS_mknod_leased(F)                                                               \
+	F(u64, parent) F(str, name, SL_RPC_MAX_NAME) F(u16, mode) F(u32, flags) F(u64, sid)
+/* also after -EEXIST (gen 0: no lease taken) */
+#define SL_FIELDS_made_leased(F)                                                                \
+	F(u64, ino) F(rec, attr, attr) F(rec, replaced, removed) F(u64, gen)
 #define SL_FIELDS_rename(F)                                                                     \
 	F(u64, psrc) F(str, nsrc, SL_RPC_MAX_NAME) F(u64, pdst) F(str, ndst, SL_RPC_MAX_NAME)     \
 	F(u32, flags)
@@ -149,7 +155,7 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 	L(write_chunk) L(chunk_write) L(inode_length) L(concat) L(compact_chunk) L(xattr)        \
 	L(setxattr) L(xattr_value) L(features) L(presign) L(url) L(renewer) L(issued_token)      \
 	L(token) L(expiry) L(lease_acquire) L(generation) L(lease_release) L(lease_recover)      \
-	L(closed) L(crc) L(facl) L(setfacl) L(access) L(snapshot)
+	L(closed) L(crc) L(facl) L(setfacl) L(access) L(snapshot) L(mknod_leased) L(made_leased)
 
 /* ---- the operations ----------------------------------------------------------------------- *
  * X(op, args, each arg record, results, each result record): after a count layout, count
@@ -199,7 +205,8 @@ bool sl_r_grant(struct sl_rbuf *r, struct sl_slice_grant *g);
 	X(GETFACL, inode, none, facl, none)                                                       \
 	X(SETFACL, setfacl, none, attr, none)                                                     \
 	X(ACCESS, access, none, none, none)                                                       \
-	X(SNAPSHOT, snapshot, none, found, none)
+	X(SNAPSHOT, snapshot, none, found, none)                                                   \
+	X(MKNOD_LEASED, mknod_leased, none, made_leased, none)
 
 /* ---- what a field list expands to ---------------------------------------------------------- *
  * M: the struct member; W: appends it from s to w; R: reads it from r into s (rc: -ENOMEM);

@@ -17,8 +17,8 @@
  * sl_meta_once); finding it recorded, it does not make the change again and answers as if it
  * had: MKNOD the entry now at the name, SETATTR, TRUNCATE, WRITE_CHUNK(S) and SETFACL the
  * file's attributes now, UNLINK and RENAME with nothing removed, LEASE_ACQUIRE with the token as
- * the generation (a tokened acquire stores it so), LEASE_RECOVER with closed, the others with
- * success.
+ * the generation (a tokened lease is stored with it), MKNOD_LEASED as MKNOD and LEASE_ACQUIRE,
+ * LEASE_RECOVER with closed, the others with success.
  *
  * Slice ids: a NEXT_IDS batch of "nextChunk" ids carries a slice grant (struct sl_slice_grant) for
  * the authenticated caller, and how many seconds gateways accept it (gateway.grant-lifetime). Every request that places a new slice into a file shows the grant of
@@ -95,6 +95,7 @@ enum sl_rpc_op {
 	/* directory snapshots (meta.h snapshot): u32 op, u64 dir, str name, str new_name ->
 	 * u64 ino, attr */
 	SL_OP_SNAPSHOT = 44,
+	SL_OP_MKNOD_LEASED = 45, /* mknod of a file with its stream's lease in one transaction */
 	SL_OP_MAX
 };
 #define SL_OP_ONCE 0x8000u /* flag of the op number: an idempotency token follows (above) */
