@@ -654,6 +654,12 @@ static void test_leases(struct sl_gateway *gw)
 	sluice_file *fa, *fb;
 	REQUIRE(sluice_open(a, NULL, "/leases/wal", SLUICE_O_CREATE, 0644, 0, &fa) == 0);
 	CHECK(fa->leased);
+	/* a create (one MKNOD_LEASED) over an existing entry: the gateway's answer names it */
+	CHECK_RC(sluice_open(b, NULL, "/leases/wal", SLUICE_O_CREATE | SLUICE_O_EXCL, 0644, 0, &fb),
+		 -EEXIST);
+	CHECK(strstr(sluice_last_error(b), "exists") != NULL);
+	CHECK_RC(sluice_open(b, NULL, "/leases", SLUICE_O_CREATE | SLUICE_O_OVERWRITE, 0644, 0, &fb),
+		 -EISDIR);
 	CHECK_RC(sluice_write(fa, "first;", 6), 6);
 	CHECK_RC(sluice_hflush(fa), 0);
 	CHECK_RC(sluice_is_file_closed(b, NULL, "/leases/wal"), 0);

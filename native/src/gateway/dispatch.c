@@ -1024,7 +1024,7 @@ void sl_gw_dispatch(struct sl_gateway *gw, const struct sl_gw_caller *caller, co
 			hide_error(gw, caller, op, &q.err);
 		sl_w_str(resp, q.err.msg);
 	}
-	if (!rc || (rc == -EEXIST && op == SL_OP_MKNOD))
+	if (!rc || (rc == -EEXIST && (op == SL_OP_MKNOD || op == SL_OP_MKNOD_LEASED)))
 		sl_w_raw(resp, q.out.p, q.out.len);
 	sl_wbuf_free(&q.out);
 }
