@@ -327,7 +327,15 @@ static int remote_access(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 	return sl_remote_finish(&c, sl_remote_invoke(m, &c, err), err);
 }
 
-/* mknod reports the existing entry with -EEXIST, so its results follow any status. */
+/* A create's answer: its results follow success and -EEXIST (the entry that exists), read whole
+ * in either case. */
+static int finish_create(struct call *c, int rc, struct sl_err *err)
+{
+	if (rc == -EEXIST && !sl_r_done(&c->r))
+		rc = sl_errf(err, -EPROTO, "malformed response from the gateway");
+	return sl_remote_finish(c, rc, err);
+}
+
 static int remote_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
 			const char *name, uint8_t type, uint16_t mode, int flags, const char *target,
 			sl_ino *ino, struct sl_attr *attr, struct sl_removed *replaced,
@@ -339,26 +347,16 @@ static int remote_mknod(struct sl_meta *m, const struct sl_meta_user *u, sl_ino 
 						  .mode = mode, .flags = (uint32_t)flags,
 						  .target = target});
 	int rc = sl_remote_invoke(m, &c, err);
-	if (!rc || rc == -EEXIST) {
-		struct sl_rbuf *r = &c.r;
-		struct sl_rpc_made made;
-		if (!sl_r_made(r, &made)) {
-			if (ino)
-				*ino = made.ino;
-			if (attr)
-				*attr = made.attr;
-			if (replaced)
-				*replaced = made.replaced;
-		}
-		if (rc && !sl_r_done(r))
-			rc = sl_errf(err, -EPROTO, "malformed response from the gateway");
-		if (rc) {
-			sl_wbuf_free(&c.req);
-			free(c.resp);
-			return rc;
-		}
+	struct sl_rpc_made made;
+	if ((!rc || rc == -EEXIST) && !sl_r_made(&c.r, &made)) {
+		if (ino)
+			*ino = made.ino;
+		if (attr)
+			*attr = made.attr;
+		if (replaced)
+			*replaced = made.replaced;
 	}
-	return sl_remote_finish(&c, rc, err);
+	return finish_create(&c, rc, err);
 }
 
 static int remote_mknod_leased(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
@@ -371,25 +369,15 @@ static int remote_mknod_leased(struct sl_meta *m, const struct sl_meta_user *u, 
 	sl_w_mknod_leased(&c.req, &(struct sl_rpc_mknod_leased){
 		.parent = parent, .name = name, .mode = mode, .flags = (uint32_t)flags, .sid = sid});
 	int rc = sl_remote_invoke(m, &c, err);
-	if (!rc || rc == -EEXIST) {
-		struct sl_rbuf *r = &c.r;
-		struct sl_rpc_made_leased made;
-		if (!sl_r_made_leased(r, &made)) {
-			*ino = made.ino;
-			*attr = made.attr;
-			if (replaced)
-				*replaced = made.replaced;
-			*lease = (struct sl_meta_lease){.sid = sid, .gen = made.gen};
-		}
-		if (rc && !sl_r_done(r))
-			rc = sl_errf(err, -EPROTO, "malformed response from the gateway");
-		if (rc) {
-			sl_wbuf_free(&c.req);
-			free(c.resp);
-			return rc;
-		}
+	struct sl_rpc_made_leased made;
+	if ((!rc || rc == -EEXIST) && !sl_r_made_leased(&c.r, &made)) {
+		*ino = made.ino;
+		*attr = made.attr;
+		if (replaced)
+			*replaced = made.replaced;
+		*lease = (struct sl_meta_lease){.sid = sid, .gen = made.gen};
 	}
-	return sl_remote_finish(&c, rc, err);
+	return finish_create(&c, rc, err);
 }
 
 static int remote_unlink(struct sl_meta *m, const struct sl_meta_user *u, sl_ino parent,
