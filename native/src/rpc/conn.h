@@ -34,8 +34,8 @@
 #include "wire.h"
 
 /* 2: WRITE_CHUNK and COMPACT_CHUNK carry the grant of the new slice; NEXT_IDS reads only the
- * usage counters. 3: idempotency tokens (proto.h, SL_OP_ONCE), MKNOD_LEASED. A gateway refuses clients of
- * another version in the opening exchange. */
+ * usage counters. 3: idempotency tokens (proto.h, SL_OP_ONCE), MKNOD_LEASED. A gateway refuses
+ * clients of another version in the opening exchange. */
 #define SL_RPC_VERSION 3
 #define SL_RPC_MECH_KERBEROS 1
 #define SL_RPC_MECH_TOKEN 2
