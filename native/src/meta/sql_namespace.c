@@ -31,10 +31,9 @@ struct resolve_arg {
 /* Components walked by one query: each adds two tables to its join (MariaDB joins at most 61). */
 #define RESOLVE_CHUNK 24
 
-/* The node columns of table alias x, as NODE_COLS lists them. */
-static void node_cols_of(struct sl_strbuf *b, const char *x)
+/* The columns of table alias x in cols ("a, b, ..."). */
+static void cols_of(struct sl_strbuf *b, const char *x, const char *cols)
 {
-	static const char cols[] = NODE_COLS;
 	for (const char *c = cols; *c; c += strspn(c, ", ")) {
 		size_t n = strcspn(c, ",");
 		sl_strbuf_printf(b, "%s%s.%.*s", c == cols ? "" : ", ", x, (int)n, c);
@@ -42,22 +41,37 @@ static void node_cols_of(struct sl_strbuf *b, const char *x)
 	}
 }
 
+/* What a walk reads of a directory it passes through: enough to search it (sl_meta_access). */
+#define DIR_COLS "inode, type, mode, uid, gid, access_acl_id"
+#define DIR_NCOLS 6
+
+static void dir_row(struct tx *t, struct sl_sql_stmt *s, int c0, struct sl_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->type = (uint8_t)sl_sql_col_u64(t, s, c0 + 1);
+	a->mode = (uint16_t)(sl_sql_col_u64(t, s, c0 + 2) & 07777);
+	a->uid = (uint32_t)sl_sql_col_u64(t, s, c0 + 3);
+	a->gid = (uint32_t)sl_sql_col_u64(t, s, c0 + 4);
+	a->access_acl = (uint32_t)sl_sql_col_u64(t, s, c0 + 5);
+}
+
 /* One query walks k components of the path from depth `from` (found already): a chain of joins,
  * edge then node at each depth, so that every step is a lookup by unique key and the row stops
  * being filled where a name is missing (or below a file, which has no entries). The node of
  * every step comes back, so that the caller can tell ENOENT from ENOTDIR and check search
- * permission on each directory. (A recursive CTE did the same in one query for any depth, at a
- * cost the server's temporary tables made about a third higher.) */
+ * permission on each directory: the permission columns of the nodes on the way, every column of
+ * the path's last. (A recursive CTE did the same in one query for any depth, at a cost the
+ * server's temporary tables made about a third higher.) */
 static int resolve_chunk(struct tx *t, struct resolve_arg *a, size_t from, size_t k)
 {
 	struct sl_strbuf q = {0};
 	sl_strbuf_puts(&q, "SELECT ");
-	node_cols_of(&q, "n0");
+	cols_of(&q, "n0", DIR_COLS);
 	for (size_t d = 1; d <= k; d++) {
 		char x[8];
 		snprintf(x, sizeof(x), "n%zu", d);
 		sl_strbuf_printf(&q, ", e%zu.inode, ", d);
-		node_cols_of(&q, x);
+		cols_of(&q, x, from + d == a->n ? NODE_COLS : DIR_COLS);
 	}
 	sl_strbuf_puts(&q, " FROM jfs_node n0");
 	for (size_t d = 1; d <= k; d++) {
@@ -84,18 +98,20 @@ static int resolve_chunk(struct tx *t, struct resolve_arg *a, size_t from, size_
 		if (!from) {
 			a->inos[0] = sl_sql_col_u64(t, s, 0);
 			a->valid[0] = true;
-			sl_sql_node_row(t, s, 0, NULL, &a->attrs[0]);
+			dir_row(t, s, 0, &a->attrs[0]);
 			a->found = 1;
 		}
-		for (size_t d = 1; d <= k; d++) {
-			int c = (int)(NODE_NCOLS + (d - 1) * (NODE_NCOLS + 1));
+		int c = DIR_NCOLS;
+		for (size_t d = 1; d <= k; d++, c += DIR_NCOLS + 1) {
 			if (t->d->col_null(s, c))
 				break;
 			size_t at = from + d;
 			a->inos[at] = sl_sql_col_u64(t, s, c);
 			a->valid[at] = !t->d->col_null(s, c + 1);
-			if (a->valid[at])
+			if (a->valid[at] && at == a->n)
 				sl_sql_node_row(t, s, c + 1, NULL, &a->attrs[at]);
+			else if (a->valid[at])
+				dir_row(t, s, c + 1, &a->attrs[at]);
 			a->found = at + 1;
 		}
 	}
