@@ -538,6 +538,111 @@ static inline void dc_test_transactions(const struct dc_ctx *t)
 	t->d->disconnect(b);
 }
 
+/* A driver that defers statements (defer, begin_op with taken) sends them in front of the next
+ * query: that query reads what they wrote, values come back as a statement executed alone returns
+ * them, a deferred statement's error is the next query's, a taken operation id is reported
+ * there, rollback drops what waits and commit sends it. */
+static inline void dc_test_deferred(const struct dc_ctx *t)
+{
+	struct sl_err err = {0};
+	struct sl_sql_conn *a = dc_connect(t), *b = dc_connect(t);
+	if (!t->d->defer || !t->d->batches_statements(a)) {
+		printf("[%s] deferred statements: not deferred by this driver\n", t->d->scheme);
+		goto out;
+	}
+	dc_make_tables(t, a);
+	dc_exec(t, a, t->d->op_table);
+	dc_exec(t, a, "DELETE FROM sluice_op");
+	const int64_t big = (int64_t)0x8000000000000001ULL;
+	unsigned char bytes[256]; /* every byte: NUL, quotes, backslash */
+	for (int i = 0; i < 256; i++)
+		bytes[i] = (unsigned char)i;
+	const char *txt = "it's \\ \"quoted\" \xc3\xa9\xe2\x82\xac";
+	int64_t n = -1;
+	bool taken = false;
+
+	/* The first query carries BEGIN, the id and a write, and reads the write. */
+	DC_OK(t->d->begin_op(a, 11, 99, &taken, &err));
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v, s) VALUES (1, -9223372036854775807, 'w')",
+			  &err));
+	struct sl_sql_stmt *s = NULL;
+	DC_OK(t->d->prepare(a, "SELECT v, s, ? , ?, ?, ?, ? FROM dc_t WHERE id = ?", &s, &err));
+	if (s) {
+		CHECK_RC(t->d->bind_i64(s, 1, big), 0);
+		CHECK_RC(t->d->bind_blob(s, 2, bytes, sizeof(bytes)), 0);
+		CHECK_RC(t->d->bind_text(s, 3, txt), 0);
+		CHECK_RC(t->d->bind_null(s, 4), 0);
+		CHECK_RC(t->d->bind_blob(s, 5, "", 0), 0);
+		CHECK_RC(t->d->bind_i64(s, 6, 1), 0);
+		CHECK_RC(t->d->step(s, &err), 1);
+		CHECK_RC(t->d->col_i64(s, 0), -9223372036854775807LL);
+		size_t len = 0;
+		const char *p = t->d->col_blob(s, 1, &len);
+		CHECK(len == 1 && p && p[0] == 'w');
+		CHECK_RC(t->d->col_i64(s, 2), big);
+		p = t->d->col_blob(s, 3, &len);
+		CHECK(len == sizeof(bytes) && p && !memcmp(p, bytes, len));
+		p = t->d->col_blob(s, 4, &len);
+		CHECK(len == strlen(txt) && p && !memcmp(p, txt, len));
+		CHECK(t->d->col_null(s, 5));
+		CHECK(!t->d->col_null(s, 6));
+		t->d->col_blob(s, 6, &len);
+		CHECK_RC(len, 0);
+		CHECK_RC(t->d->step(s, &err), 0);
+		t->d->finalize(s);
+	}
+	CHECK_RC(dc_i64(t, b, &err, &n, "SELECT COUNT(*) FROM sluice_op WHERE id = 11", NULL), 1);
+	CHECK_RC(n, 0); /* begun: nothing is seen from outside */
+	DC_OK(t->d->commit(a, &err));
+	CHECK(!taken);
+	CHECK_RC(dc_i64(t, b, &err, &n, "SELECT COUNT(*) FROM sluice_op WHERE id = 11", NULL), 1);
+	CHECK_RC(n, 1);
+
+	/* A statement that changes rows, sent behind deferred ones, counts its own changes. */
+	DC_OK(t->d->begin_op(a, 12, 99, &taken, &err));
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (2, 2)", &err));
+	int64_t ch = -1;
+	DC_OK(dc_do(t, a, &err, &ch, "UPDATE dc_t SET v = v + 1 WHERE id >= ?", "i", (int64_t)1));
+	CHECK_RC(ch, 2);
+	/* Commit sends what waits: the last write goes with it. */
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (3, 3)", &err));
+	DC_OK(t->d->commit(a, &err));
+	CHECK_RC(dc_i64(t, b, &err, &n, "SELECT SUM(v) FROM dc_t", NULL), 1);
+	CHECK_RC(n, -9223372036854775806LL + 3 + 3);
+
+	/* A taken id: the first query fails with EEXIST and says so; the write did not happen. */
+	taken = false;
+	DC_OK(t->d->begin_op(a, 11, 99, &taken, &err));
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (4, 4)", &err));
+	CHECK_RC(dc_i64(t, a, &err, &n, "SELECT COUNT(*) FROM dc_t", NULL), -EEXIST);
+	CHECK(taken);
+	t->d->rollback(a);
+	/* ... and asked at once (no taken flag), the error comes from begin_op itself. */
+	CHECK_RC(t->d->begin_op(a, 11, 99, NULL, &err), -EEXIST);
+	t->d->rollback(a);
+
+	/* A deferred write that fails: the next query has its error, the id was not taken. */
+	taken = false;
+	DC_OK(t->d->begin_op(a, 13, 99, &taken, &err));
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (2, 5)", &err)); /* duplicate */
+	CHECK_RC(dc_i64(t, a, &err, &n, "SELECT COUNT(*) FROM dc_t", NULL), -EEXIST);
+	CHECK(!taken);
+	t->d->rollback(a);
+
+	/* Rollback drops what waits; the connection works on. */
+	DC_OK(t->d->begin_op(a, 14, 99, &taken, &err));
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (5, 5)", &err));
+	t->d->rollback(a);
+	CHECK_RC(dc_i64(t, a, &err, &n, "SELECT COUNT(*) FROM dc_t WHERE id >= 4", NULL), 1);
+	CHECK_RC(n, 0);
+	CHECK_RC(dc_i64(t, b, &err, &n, "SELECT COUNT(*) FROM sluice_op WHERE id IN (13, 14)",
+			NULL), 1);
+	CHECK_RC(n, 0);
+out:
+	t->d->disconnect(a);
+	t->d->disconnect(b);
+}
+
 /* Many threads, each with its own connection, increment one counter under FOR UPDATE. */
 #define DC_THREADS 8
 #define DC_INCREMENTS 25
@@ -711,6 +816,7 @@ static inline void dc_run_all(const struct dc_ctx *t)
 		{"errors and changes", dc_test_errors_and_changes},
 		{"statement cache", dc_test_stmt_cache},
 		{"transactions", dc_test_transactions},
+		{"deferred statements", dc_test_deferred},
 		{"threads", dc_test_threads},
 		{"deadlock", dc_test_deadlock},
 	};

@@ -5,7 +5,8 @@
  * retried mknod does not fail with EEXIST for the file it created itself, a retried rename not
  * with ENOENT, a write_chunk is not appended twice, a counter not added twice, a claim not
  * found held by its own first attempt, and so on. The state is checked through a second handle
- * that talks to the server directly. Then the claim slots on MariaDB (meta_claim_checks.h). Last,
+ * that talks to the server directly. The proxy also counts round trips: what a counter, a mknod,
+ * a rename and an unlink each cost. Then the claim slots on MariaDB (meta_claim_checks.h). Last,
  * a server that stays away: the operation gives up after meta-retry-seconds, naming the database
  * once. */
 #include <arpa/inet.h>
@@ -43,6 +44,7 @@ static struct {
 	atomic_int mode;        /* enum cut */
 	atomic_int commits;     /* COMMITs seen */
 	atomic_int cuts;        /* connections cut */
+	atomic_int commands;    /* client commands forwarded: round trips */
 	atomic_bool stopping;
 	atomic_bool down;       /* the server is unreachable: connections are cut and refused */
 	pthread_t acceptor;
@@ -56,11 +58,14 @@ struct relay {
 	int client, server;
 };
 
-/* A client packet that is COM_QUERY "COMMIT" (the MySQL protocol: 3 bytes length, 1 byte sequence,
- * then the command byte, 0x03 for a query, and its text). */
+/* A client packet that is COM_QUERY ending in COMMIT: "COMMIT" alone, or the last of several
+ * statements, after the writes the driver deferred to it (the MySQL protocol: 3 bytes length, 1
+ * byte sequence, then the command byte, 0x03 for a query, and its text). */
 static bool is_commit(const uint8_t *p, size_t len)
 {
-	return len == 7 && p[0] == 0x03 && !strncasecmp((const char *)p + 1, "COMMIT", 6);
+	if (len < 7 || p[0] != 0x03 || strncasecmp((const char *)p + len - 6, "COMMIT", 6))
+		return false;
+	return len == 7 || (len >= 9 && !memcmp(p + len - 8, "; ", 2));
 }
 
 static bool send_all(int fd, const uint8_t *p, size_t n)
@@ -117,6 +122,8 @@ static void *relay_main(void *arg)
 			if (have - off < 4 + len)
 				break;
 			enum cut c = is_commit(buf + off + 4, len) ? cut_this_commit() : CUT_NONE;
+			if (buf[off + 3] == 0) /* a command's first packet */
+				atomic_fetch_add(&px.commands, 1);
 			if (c == CUT_BEFORE) {
 				cut = true;
 				break;
@@ -411,6 +418,54 @@ static void round_of_ops(const char *tag)
 		CHECK(atomic_load(&px.cuts) - cuts >= 12);
 }
 
+/* Round trips to the server per operation, counted as client commands at the proxy, with every
+ * statement prepared already (each is run once before it is counted): a write transaction's
+ * BEGIN, operation id and deferred writes travel with its queries and its COMMIT. */
+static int round_trips(const char *what, int rc, int before, int most)
+{
+	int n = atomic_load(&px.commands) - before;
+	printf("round trips: %-12s %d (at most %d)\n", what, n, most);
+	CHECK_RC(rc, 0);
+	CHECK(n <= most);
+	return n;
+}
+
+static void test_round_trips(void)
+{
+	struct sl_err err = {0};
+	struct sl_attr a;
+	struct sl_removed rm;
+	sl_ino f, d;
+	int64_t v;
+	int n;
+	/* pass 0 prepares the statements; pass 1 counts */
+	CHECK_RC(sl_meta_mknod(m, &root_u, SL_ROOT_INO, "rt-dir", SL_TYPE_DIR, 0755, 0, NULL, &d,
+			       &a, &rm, &err), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		char name[32], moved[32];
+		snprintf(name, sizeof(name), "rt-%d", pass);
+		snprintf(moved, sizeof(moved), "rt-moved-%d", pass);
+		n = atomic_load(&px.commands);
+		int rc = sl_meta_incr_counter(m, "sluiceTestCounter", 1, &v, &err);
+		if (pass)
+			round_trips("incr_counter", rc, n, 2);
+		n = atomic_load(&px.commands);
+		rc = sl_meta_mknod(m, &root_u, d, name, SL_TYPE_FILE, 0644, 0, NULL, &f, &a, &rm,
+				   &err);
+		if (pass)
+			round_trips("mknod", rc, n, 2);
+		n = atomic_load(&px.commands);
+		rc = sl_meta_rename(m, &root_u, d, name, SL_ROOT_INO, moved, 0, &rm, &err);
+		if (pass)
+			round_trips("rename", rc, n, 4);
+		n = atomic_load(&px.commands);
+		rc = sl_meta_unlink(m, &root_u, SL_ROOT_INO, moved, &rm, &err);
+		if (pass)
+			round_trips("unlink", rc, n, 3);
+	}
+	CHECK_RC(sl_meta_rmdir(m, &root_u, SL_ROOT_INO, "rt-dir", &err), 0);
+}
+
 /* A database that stays away: an operation retries for meta-retry-seconds, then fails with a
  * message that names the database once. */
 static void test_gives_up(const char *proxied)
@@ -466,6 +521,7 @@ int main(void)
 
 	round_of_ops("none"); /* the proxy itself changes nothing */
 	CHECK_RC(atomic_load(&px.cuts), 0);
+	test_round_trips();
 	atomic_store(&px.mode, CUT_AFTER_REPLY);
 	round_of_ops("after-reply");
 	atomic_store(&px.mode, CUT_BEFORE);

@@ -3,12 +3,15 @@
  * MySQL client API (MariaDB Connector/C): connections, a per-connection cache of prepared
  * statements, and the tables exactly as `juicefs format` creates them on these servers.
  *
- * Statements always buffer their whole result on the client (mysql_stmt_store_result), so several
- * statements may be open on one connection at once, as SQLite allows. `changes` counts matched rows
+ * Statements always buffer their whole result on the client (mysql_stmt_store_result, or
+ * mysql_store_result for one sent as text), so several statements may be open on one connection
+ * at once, as SQLite allows. A write transaction's BEGIN, operation id and deferred writes wait on
+ * the connection and travel with its next query (see "deferred statements"). `changes` counts matched rows
  * (CLIENT_FOUND_ROWS), as SQLite's does, not only rows whose values changed.
  */
 #include "sql_driver.h"
 #include "sql_stmt_cache.h"
+#include "../util/strbuf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -42,6 +45,12 @@ struct sl_sql_conn {
 	bool broken;       /* the server connection is gone: statements are not cached any more */
 	bool galera;       /* the server is a node of a Galera cluster (join_causal_reads) */
 	struct sl_sql_stmt_cache idle;
+	/* Statements deferred to the next query (my_defer, my_begin_op), sent in front of it in
+	 * the same round trip; op_at numbers the operation id's INSERT among them (0: none), and
+	 * *op_taken is set when that INSERT finds the id taken. */
+	struct sl_strbuf pending;
+	int npending, op_at;
+	bool *op_taken;
 };
 
 struct param {
@@ -76,6 +85,7 @@ struct sl_sql_stmt {
 	struct col *cv;
 	enum stmt_state state;
 	int64_t changes;
+	MYSQL_RES *res; /* rows read through the text protocol (run_as_text), else NULL */
 };
 
 /* ---- library and thread initialisation -------------------------------------------------------
@@ -212,6 +222,7 @@ static void my_disconnect(struct sl_sql_conn *c)
 		return;
 	cache_clear(c);
 	sl_sql_stmt_cache_destroy(&c->idle);
+	sl_strbuf_free(&c->pending);
 	if (c->my)
 		mysql_close(c->my);
 	free(c);
@@ -296,9 +307,9 @@ static int my_connect(const struct sl_sql_url *u, struct sl_sql_conn **out, stru
 		goto out;
 
 	/* CLIENT_MULTI_STATEMENTS for queries of several statements, all of Sluice's own making:
-	 * my_begin_op's, and deferred writes (sl_sqlq_write) whose values are integers and hex
-	 * literals written by sql.c; every other query is a prepared statement (never more than
-	 * one) or a constant. */
+	 * deferred ones (my_begin_op's, and writes from sl_sqlq_write whose values are integers and
+	 * hex literals written by sql.c) in front of a constant or of a prepared statement written
+	 * out with its values (render); every other query is a prepared statement or a constant. */
 	if (!mysql_real_connect(c->my, u->socket ? NULL : host, u->user, u->password, db,
 				u->socket ? 0 : port, u->socket,
 				CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS)) {
@@ -357,17 +368,102 @@ static int drain_results(struct sl_sql_conn *c, const char *sql, struct sl_err *
 	}
 }
 
+/* ---- deferred statements ------------------------------------------------------------------------
+ * A write transaction's BEGIN, its operation id and the writes whose results it does not need wait
+ * on the connection for its next query, and go in front of it as one query of several statements:
+ * on a server a round trip costs more than the statements do. The server runs none after the
+ * first that fails, and the error of a deferred statement is that query's error. */
+
+static void pending_clear(struct sl_sql_conn *c)
+{
+	sl_strbuf_free(&c->pending);
+	c->npending = 0;
+	c->op_at = 0;
+	c->op_taken = NULL;
+}
+
+static int my_defer(struct sl_sql_conn *c, const char *sql, struct sl_err *err)
+{
+	if (c->pending.len)
+		sl_strbuf_puts(&c->pending, "; ");
+	sl_strbuf_puts(&c->pending, sql);
+	c->npending++;
+	return c->pending.oom ? sl_errf(err, -ENOMEM, "out of memory") : 0;
+}
+
+/* The error of statement k (1-based) of the query text just sent. */
+static int statement_err(struct sl_sql_conn *c, const char *text, int k, struct sl_err *err)
+{
+	char what[SQL_IN_MSG + 32];
+	snprintf(what, sizeof(what), "executing \"%.*s%s\" on", SQL_IN_MSG, text,
+		 strlen(text) > SQL_IN_MSG ? "..." : "");
+	int rc = conn_err(c, err, what);
+	if (k == c->op_at && rc == -EEXIST && c->op_taken)
+		*c->op_taken = true;
+	return rc;
+}
+
+/* Sends the deferred statements followed by sql (NULL: none) as one query and reads the results of
+ * the deferred ones; sql's result is left for the caller to read. The deferred statements are
+ * gone afterwards, sent or failed. */
+static int send_query(struct sl_sql_conn *c, const char *sql, struct sl_err *err)
+{
+	int n = c->npending, rc = 0;
+	const char *text = sql;
+	if (n && sql) {
+		sl_strbuf_puts(&c->pending, "; ");
+		sl_strbuf_puts(&c->pending, sql);
+	}
+	if (n && !(text = sl_strbuf_str(&c->pending))) {
+		pending_clear(c);
+		return sl_errf(err, -ENOMEM, "out of memory");
+	}
+	if (!text)
+		return 0;
+	int total = n + (sql ? 1 : 0);
+	if (mysql_real_query(c->my, text, strlen(text))) {
+		rc = statement_err(c, text, 1, err);
+	} else {
+		for (int k = 1; k <= n; k++) {
+			MYSQL_RES *res = mysql_store_result(c->my);
+			if (res)
+				mysql_free_result(res);
+			else if (mysql_field_count(c->my)) {
+				rc = conn_err(c, err, "reading the result from");
+				break;
+			}
+			int r = mysql_next_result(c->my);
+			if (k == total) {
+				if (r > 0)
+					rc = conn_err(c, err, "reading the results from");
+				break;
+			}
+			if (r < 0) { /* fewer results than statements: out of step with the server */
+				c->broken = true;
+				rc = sl_errf(err, -ENOTCONN, "%s answered %d statements of %d", c->where,
+					     k, total);
+				rc = sl_err_internal(err, rc);
+				break;
+			}
+			if (r > 0) {
+				rc = statement_err(c, text, k + 1, err);
+				break;
+			}
+		}
+	}
+	pending_clear(c);
+	return rc;
+}
+
 static int my_exec(struct sl_sql_conn *c, const char *sql, struct sl_err *err)
 {
 	int rc = enter(err);
 	if (rc)
 		return rc;
-	if (mysql_real_query(c->my, sql, strlen(sql))) {
-		char what[SQL_IN_MSG + 32];
-		snprintf(what, sizeof(what), "executing \"%.*s%s\" on", SQL_IN_MSG, sql,
-			 strlen(sql) > SQL_IN_MSG ? "..." : "");
-		return conn_err(c, err, what);
-	}
+	if (c->broken)
+		return lost(c, err);
+	if ((rc = send_query(c, sql, err)) || !sql)
+		return rc;
 	return drain_results(c, sql, err);
 }
 
@@ -386,19 +482,28 @@ static int my_begin(struct sl_sql_conn *c, bool write, struct sl_err *err)
 	return my_exec(c, "BEGIN", err);
 }
 
-/* BEGIN and the operation id's INSERT as one query of two statements: the id costs no round trip
- * of its own. */
-static int my_begin_op(struct sl_sql_conn *c, int64_t op, int64_t expire, struct sl_err *err)
+/* BEGIN and the operation id's INSERT, deferred to the transaction's first query when the server
+ * takes several statements in one (taken: where a taken id is reported then), else sent now as
+ * one query of two statements: the id costs no round trip of its own. */
+static int my_begin_op(struct sl_sql_conn *c, int64_t op, int64_t expire, bool *taken,
+		       struct sl_err *err)
 {
 	int rc = enter(err);
 	if (rc)
 		return rc;
-	char sql[128];
-	int n = snprintf(sql, sizeof(sql), "BEGIN; INSERT INTO sluice_op (id, expire) VALUES "
-			 "(%" PRId64 ", %" PRId64 ")", op, expire);
-	if (mysql_real_query(c->my, sql, (unsigned long)n))
-		return conn_err(c, err, "beginning a transaction on");
-	return drain_results(c, sql, err); /* an error of the INSERT shows here */
+	char sql[96];
+	snprintf(sql, sizeof(sql), "INSERT INTO sluice_op (id, expire) VALUES (%" PRId64 ", %" PRId64
+		 ")", op, expire);
+	pending_clear(c);
+	if ((rc = my_defer(c, "BEGIN", err)) || (rc = my_defer(c, sql, err))) {
+		pending_clear(c);
+		return rc;
+	}
+	c->op_at = 2;
+	c->op_taken = taken;
+	if (taken && my_batches(c))
+		return 0;
+	return my_exec(c, NULL, err); /* an error of the INSERT shows here */
 }
 
 static int my_commit(struct sl_sql_conn *c, struct sl_err *err)
@@ -408,6 +513,7 @@ static int my_commit(struct sl_sql_conn *c, struct sl_err *err)
 
 static void my_rollback(struct sl_sql_conn *c)
 {
+	pending_clear(c);
 	if (enter(NULL) || c->broken)
 		return;
 	if (mysql_real_query(c->my, "ROLLBACK", 8))
@@ -427,6 +533,8 @@ static void stmt_destroy(struct sl_sql_stmt *s)
 		return;
 	if (s->st)
 		mysql_stmt_close(s->st);
+	if (s->res)
+		mysql_free_result(s->res);
 	for (unsigned i = 0; i < s->nparams; i++)
 		free(s->pv[i].buf);
 	for (unsigned i = 0; i < s->cols_cap; i++)
@@ -526,6 +634,10 @@ static void my_finalize(struct sl_sql_stmt *s)
 	struct sl_sql_conn *c = s->c;
 	/* Client side only: drops the buffered rows (or drains an unread result) and the error. */
 	mysql_stmt_free_result(s->st);
+	if (s->res) {
+		mysql_free_result(s->res);
+		s->res = NULL;
+	}
 	for (unsigned i = 0; i < s->nparams; i++) {
 		param_clear(&s->pbind[i]);
 		if (s->pv[i].cap > COL_BUF_KEEP) {
@@ -661,20 +773,29 @@ static int grow_col(struct col *cv, size_t need)
 	return 0;
 }
 
+/* Room for nf result columns. */
+static int cols_reserve(struct sl_sql_stmt *s, unsigned nf, struct sl_err *err)
+{
+	if (nf <= s->cols_cap)
+		return 0;
+	MYSQL_BIND *rb = realloc(s->rbind, nf * sizeof(*rb));
+	if (!rb)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	s->rbind = rb;
+	struct col *cv = realloc(s->cv, nf * sizeof(*cv));
+	if (!cv)
+		return sl_errf(err, -ENOMEM, "out of memory");
+	memset(cv + s->cols_cap, 0, (nf - s->cols_cap) * sizeof(*cv));
+	s->cv = cv;
+	s->cols_cap = nf;
+	return 0;
+}
+
 static int setup_result(struct sl_sql_stmt *s, unsigned nf, struct sl_err *err)
 {
-	if (nf > s->cols_cap) {
-		MYSQL_BIND *rb = realloc(s->rbind, nf * sizeof(*rb));
-		if (!rb)
-			return sl_errf(err, -ENOMEM, "out of memory");
-		s->rbind = rb;
-		struct col *cv = realloc(s->cv, nf * sizeof(*cv));
-		if (!cv)
-			return sl_errf(err, -ENOMEM, "out of memory");
-		memset(cv + s->cols_cap, 0, (nf - s->cols_cap) * sizeof(*cv));
-		s->cv = cv;
-		s->cols_cap = nf;
-	}
+	int rc = cols_reserve(s, nf, err);
+	if (rc)
+		return rc;
 	MYSQL_RES *md = mysql_stmt_result_metadata(s->st);
 	if (!md)
 		return stmt_err(s, err, "reading the result columns of");
@@ -755,6 +876,117 @@ static int fetch_row(struct sl_sql_stmt *s, struct sl_err *err)
 	return 1;
 }
 
+/* ---- the text protocol, for a statement sent behind deferred ones ----------------------------
+ * A prepared statement cannot share a round trip with other statements; a transaction's first
+ * query (usually a read that locks rows) would pay one for its BEGIN alone. Such a statement is
+ * written out with its parameters' values and sent behind them as text instead: integers in
+ * decimal, blobs as hex literals, text escaped and quoted (compared with the column's collation,
+ * as a bound string is). */
+
+/* s's SQL with each '?' replaced by its bound value, in b; -EINVAL if they do not pair up. */
+static int render(struct sl_sql_stmt *s, struct sl_strbuf *b)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned k = 0;
+	for (const char *p = s->sql; *p; p++) {
+		if (*p != '?') {
+			sl_strbuf_putc(b, *p);
+			continue;
+		}
+		if (k >= s->nparams)
+			return -EINVAL;
+		const MYSQL_BIND *pb = &s->pbind[k];
+		const struct param *pv = &s->pv[k++];
+		switch (pb->buffer_type) {
+		case MYSQL_TYPE_LONGLONG:
+			sl_strbuf_printf(b, "%" PRId64, pv->i);
+			break;
+		case MYSQL_TYPE_BLOB:
+			sl_strbuf_puts(b, "X'");
+			for (unsigned long i = 0; i < pv->len; i++) {
+				unsigned char ch = (unsigned char)pv->buf[i];
+				char two[2] = {hex[ch >> 4], hex[ch & 15]};
+				sl_strbuf_putn(b, two, 2);
+			}
+			sl_strbuf_putc(b, '\'');
+			break;
+		case MYSQL_TYPE_STRING: {
+			char *e = malloc(2 * (size_t)pv->len + 1);
+			if (!e)
+				return -ENOMEM;
+			unsigned long n = mysql_real_escape_string(s->c->my, e, pv->buf ? pv->buf : "",
+								   pv->len);
+			sl_strbuf_putc(b, '\'');
+			sl_strbuf_putn(b, e, n);
+			sl_strbuf_putc(b, '\'');
+			free(e);
+			break;
+		}
+		default:
+			sl_strbuf_puts(b, "NULL");
+		}
+	}
+	if (k != s->nparams)
+		return -EINVAL;
+	return b->oom ? -ENOMEM : 0;
+}
+
+static int text_fetch(struct sl_sql_stmt *s, struct sl_err *err)
+{
+	MYSQL_ROW row = mysql_fetch_row(s->res);
+	if (!row) {
+		s->state = ST_DONE;
+		return 0;
+	}
+	unsigned long *len = mysql_fetch_lengths(s->res);
+	for (unsigned i = 0; i < s->ncols; i++) {
+		struct col *cv = &s->cv[i];
+		cv->is_null = row[i] == NULL;
+		if (cv->is_null)
+			continue;
+		if (cv->numeric) {
+			cv->i = cv->is_unsigned ? (int64_t)strtoull(row[i], NULL, 10)
+						: strtoll(row[i], NULL, 10);
+			continue;
+		}
+		if (grow_col(cv, len[i])) {
+			s->state = ST_DONE;
+			return sl_errf(err, -ENOMEM, "out of memory for a %lu-byte value", len[i]);
+		}
+		memcpy(cv->buf, row[i], len[i]);
+		cv->buf[len[i]] = 0;
+		cv->len = len[i];
+	}
+	return 1;
+}
+
+/* Runs s as text behind the deferred statements (see above); 1 when it found a row. */
+static int run_as_text(struct sl_sql_stmt *s, const char *text, struct sl_err *err)
+{
+	struct sl_sql_conn *c = s->c;
+	int rc = send_query(c, text, err);
+	if (rc)
+		return rc;
+	s->res = mysql_store_result(c->my);
+	if (!s->res) {
+		if (mysql_field_count(c->my))
+			return conn_err(c, err, "reading the result from");
+		s->changes = (int64_t)mysql_affected_rows(c->my);
+		return 0;
+	}
+	unsigned nf = mysql_num_fields(s->res);
+	if ((rc = cols_reserve(s, nf, err)))
+		return rc;
+	MYSQL_FIELD *f = mysql_fetch_fields(s->res);
+	for (unsigned i = 0; i < nf; i++) {
+		s->cv[i].numeric = is_numeric(f[i].type);
+		s->cv[i].is_unsigned = (f[i].flags & UNSIGNED_FLAG) != 0;
+	}
+	s->ncols = nf;
+	s->state = ST_ROWS;
+	return text_fetch(s, err);
+}
+
 static int my_step(struct sl_sql_stmt *s, struct sl_err *err)
 {
 	int rc;
@@ -762,11 +994,24 @@ static int my_step(struct sl_sql_stmt *s, struct sl_err *err)
 	case ST_DONE:
 		return 0;
 	case ST_ROWS:
-		return fetch_row(s, err);
+		return s->res ? text_fetch(s, err) : fetch_row(s, err);
 	case ST_READY:
 		break;
 	}
 	s->state = ST_DONE;
+	struct sl_sql_conn *c = s->c;
+	if (c->npending) {
+		struct sl_strbuf text = {0};
+		rc = render(s, &text);
+		if (!rc)
+			rc = run_as_text(s, sl_strbuf_str(&text), err);
+		sl_strbuf_free(&text);
+		if (rc != -EINVAL)
+			return rc == -ENOMEM ? sl_errf(err, rc, "out of memory") : rc;
+		/* not a statement to write out: the deferred ones go first, alone */
+		if ((rc = send_query(c, NULL, err)))
+			return rc;
+	}
 	if (s->nparams && mysql_stmt_bind_param(s->st, s->pbind))
 		return stmt_err(s, err, "binding the parameters of");
 	if (mysql_stmt_execute(s->st))
@@ -1118,6 +1363,7 @@ const struct sl_sql_driver sl_mysql_driver = {
 	.upsert_slices = "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (?, ?, ?) ON DUPLICATE "
 			 "KEY UPDATE slices = CONCAT(slices, VALUES(slices))",
 	.batches_statements = my_batches,
+	.defer = my_defer,
 	.op_table = "CREATE TABLE IF NOT EXISTS `sluice_op` (`id` BIGINT(20) PRIMARY KEY NOT NULL, "
 		    "`expire` BIGINT(20) NOT NULL, KEY `IDX_sluice_op_expire` (`expire`)) ENGINE=InnoDB",
 	.begin_op = my_begin_op,

@@ -49,30 +49,16 @@ int64_t sl_sql_jfs_space(uint64_t n)
 
 struct run_ctx {
 	struct sl_meta *m;
+	bool write;
 	op_fn fn;
 	void *arg;
 };
 
-/* Sends the writes sl_sqlq_write deferred, if any. */
-static int flush_writes(struct tx *t)
-{
-	if (!t->writes.len)
-		return 0;
-	const char *text = sl_strbuf_str(&t->writes);
-	int rc = text ? t->d->exec(t->c, text, t->err) : sl_sql_nomem(t);
-	sl_strbuf_free(&t->writes);
-	return rc;
-}
-
 static int run_cb(struct sl_sql_conn *c, void *a, struct sl_err *err)
 {
 	struct run_ctx *r = a;
-	struct tx t = {.m = r->m, .d = sl_sql_be_of(r->m)->d, .c = c, .err = err};
-	int rc = r->fn(&t, r->arg);
-	if (!rc)
-		rc = flush_writes(&t); /* before the runner's COMMIT */
-	sl_strbuf_free(&t.writes);
-	return rc;
+	struct tx t = {.m = r->m, .d = sl_sql_be_of(r->m)->d, .c = c, .err = err, .write = r->write};
+	return r->fn(&t, r->arg);
 }
 
 /* One transaction (retried by the runner as needed). */
@@ -110,10 +96,7 @@ static int q_vopen(struct tx *t, struct sl_sql_stmt **s, const char *sql, const 
 		   va_list ap)
 {
 	*s = NULL;
-	int rc = flush_writes(t); /* the transaction reads its own writes */
-	if (rc)
-		return rc;
-	rc = t->d->prepare(t->c, sql, s, t->err);
+	int rc = t->d->prepare(t->c, sql, s, t->err);
 	if (rc)
 		return rc;
 	if ((rc = q_vbind(t, *s, sql, fmt, ap))) {
@@ -166,13 +149,13 @@ static int q_vrow(struct tx *t, struct sl_sql_stmt **s, const char *sql, const c
 /* The same for the backend's other files (sql_internal.h). */
 int sl_sqlq_run(struct sl_meta *m, bool write, op_fn fn, void *arg, struct sl_err *err)
 {
-	struct run_ctx r = {.m = m, .fn = fn, .arg = arg};
+	struct run_ctx r = {.m = m, .write = write, .fn = fn, .arg = arg};
 	return sl_sql_txn(sl_sql_be_of(m)->pool, write, run_cb, &r, err);
 }
 
 int sl_sqlq_run_once(struct sl_meta *m, op_fn fn, void *arg, struct sl_err *err)
 {
-	struct run_ctx r = {.m = m, .fn = fn, .arg = arg};
+	struct run_ctx r = {.m = m, .write = true, .fn = fn, .arg = arg};
 	return sl_sql_txn_once(sl_sql_be_of(m)->pool, run_cb, &r, err);
 }
 
@@ -233,48 +216,50 @@ int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const cha
 
 int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
 {
-	if (strspn(fmt, "ib") != strlen(fmt)) /* refused alike by every driver */
-		return sl_errf(t->err, -EINVAL, "a deferred write takes integers and blobs only: "
+	if (strspn(fmt, "ibt") != strlen(fmt)) /* refused alike by every driver */
+		return sl_errf(t->err, -EINVAL, "a deferred write takes integers, blobs and text: "
 			       "\"%.80s\"", sql);
 	va_list ap;
 	va_start(ap, fmt);
-	if (!t->d->batches_statements || !t->d->batches_statements(t->c)) {
+	if (!t->write || !t->d->defer || !t->d->batches_statements(t->c)) {
 		int rc = q_vexec(t, NULL, sql, fmt, ap);
 		va_end(ap);
 		return rc;
 	}
-	/* The statement with each '?' replaced by its value: integers in decimal, blobs as hex
-	 * literals, which both dialects read as binary strings whatever the SQL mode. */
-	struct sl_strbuf *b = &t->writes;
-	if (b->len)
-		sl_strbuf_puts(b, "; ");
+	/* The statement with each '?' replaced by its value: integers in decimal, blobs and text as
+	 * hex literals, which both dialects read as binary strings whatever the SQL mode (text is
+	 * then compared byte by byte, not by the column's collation). */
+	struct sl_strbuf b = {0};
 	const char *f = fmt;
-	for (const char *c = sql; *c; c++) {
+	int rc = 0;
+	for (const char *c = sql; *c && !rc; c++) {
 		if (*c != '?') {
-			sl_strbuf_putc(b, *c);
+			sl_strbuf_putc(&b, *c);
 			continue;
 		}
 		if (!*f) {
-			va_end(ap);
-			return sl_errf(t->err, -EINVAL, "more parameters than arguments in \"%.80s\"",
-				       sql);
-		}
-		if (*f++ == 'i') {
-			sl_strbuf_printf(b, "%" PRId64, va_arg(ap, int64_t));
+			rc = sl_errf(t->err, -EINVAL, "more parameters than arguments in \"%.80s\"",
+				     sql);
+		} else if (*f++ == 'i') {
+			sl_strbuf_printf(&b, "%" PRId64, va_arg(ap, int64_t));
 		} else {
 			static const char hex[] = "0123456789ABCDEF";
 			const uint8_t *p = va_arg(ap, const uint8_t *);
-			size_t n = va_arg(ap, size_t);
-			sl_strbuf_puts(b, "X'");
+			size_t n = f[-1] == 't' ? strlen((const char *)p) : va_arg(ap, size_t);
+			sl_strbuf_puts(&b, "X'");
 			for (size_t k = 0; k < n; k++) {
 				char two[2] = {hex[p[k] >> 4], hex[p[k] & 15]};
-				sl_strbuf_putn(b, two, 2);
+				sl_strbuf_putn(&b, two, 2);
 			}
-			sl_strbuf_putc(b, '\'');
+			sl_strbuf_putc(&b, '\'');
 		}
 	}
 	va_end(ap);
-	return b->oom ? sl_sql_nomem(t) : 0;
+	const char *text = sl_strbuf_str(&b);
+	if (!rc)
+		rc = text ? t->d->defer(t->c, text, t->err) : sl_sql_nomem(t);
+	sl_strbuf_free(&b);
+	return rc;
 }
 
 /* sql followed by the driver's FOR UPDATE clause, in buf. */
@@ -396,7 +381,7 @@ int sl_sql_counter_add(struct tx *t, const char *name, int64_t delta, int64_t *v
 	if (rc) {
 		v += t->d->col_i64(s, 0);
 		t->d->finalize(s);
-		rc = sl_sqlq_exec(t, NULL, "UPDATE jfs_counter SET value = ? WHERE name = ?", "it", v, name);
+		rc = sl_sqlq_write(t, "UPDATE jfs_counter SET value = ? WHERE name = ?", "it", v, name);
 	} else {
 		rc = sl_sqlq_exec(t, NULL, "INSERT INTO jfs_counter (name, value) VALUES (?, ?)", "ti", name,
 				  v);

@@ -82,9 +82,14 @@ struct sl_sql_driver {
 	 * made if it has none: "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (?, ?, ?)" and
 	 * this dialect's upsert of slices followed by the new ones (a blob stays a blob). */
 	const char *upsert_slices;
-	/* Whether statements whose results are not needed are sent together on c, through exec, in
-	 * one round trip (sl_sqlq_write): a client-server database's choice; NULL: never. */
+	/* Whether statements whose results are not needed may wait for the connection's next query
+	 * and go with it, in one round trip (defer, sl_sqlq_write): a client-server database's
+	 * choice; NULL: never. */
 	bool (*batches_statements)(const struct sl_sql_conn *c);
+	/* With batches_statements: keeps a statement without parameters or results on c until the
+	 * next query (exec, a statement's first step, commit), which sends it first; rollback
+	 * drops it. Its error is that query's. */
+	int (*defer)(struct sl_sql_conn *c, const char *sql, struct sl_err *err);
 	/* A client-server database can lose the connection after the server committed and before
 	 * its answer arrived: the COMMIT ends in doubt. Such a driver names here, as a CREATE TABLE
 	 * IF NOT EXISTS statement of its dialect, Sluice's table of operation ids `sluice_op` (id
@@ -93,10 +98,13 @@ struct sl_sql_driver {
 	 * commit is never in doubt (SQLite, in-process). */
 	const char *op_table;
 	/* Optional, with op_table: begins a write transaction whose first statement records
-	 * operation id `op` (INSERT INTO sluice_op (id, expire) VALUES (op, expire)), in one round
-	 * trip. A duplicate id is -EEXIST, with the transaction begun (the caller rolls back). NULL:
-	 * the pool runs begin and the INSERT one after the other. */
-	int (*begin_op)(struct sl_sql_conn *c, int64_t op, int64_t expire, struct sl_err *err);
+	 * operation id `op` (INSERT INTO sluice_op (id, expire) VALUES (op, expire)). With taken
+	 * NULL, at once: a duplicate id is -EEXIST, with the transaction begun (the caller rolls
+	 * back). Otherwise the driver may defer both to the transaction's first query, as defer
+	 * does; a duplicate id then sets *taken and fails that query with -EEXIST. NULL: the pool
+	 * runs begin and the INSERT one after the other. */
+	int (*begin_op)(struct sl_sql_conn *c, int64_t op, int64_t expire, bool *taken,
+			struct sl_err *err);
 
 	int (*connect)(const struct sl_sql_url *url, struct sl_sql_conn **out, struct sl_err *err);
 	void (*disconnect)(struct sl_sql_conn *c);
@@ -133,7 +141,7 @@ struct sl_sql_driver {
 	/* Releases the statement (back to the per-connection cache); safe on a NULL statement. */
 	void (*finalize)(struct sl_sql_stmt *s);
 };
-#define SL_SQL_DRIVER_VERSION 2
+#define SL_SQL_DRIVER_VERSION 3
 
 extern const struct sl_sql_driver sl_sqlite_driver;
 extern const struct sl_sql_driver sl_mysql_driver;

@@ -58,7 +58,7 @@ struct tx {
 	const struct sl_sql_driver *d;
 	struct sl_sql_conn *c;
 	struct sl_err *err;
-	struct sl_strbuf writes; /* sl_sqlq_write's, not sent yet */
+	bool write; /* a write transaction (else autocommit reads) */
 };
 
 typedef int (*op_fn)(struct tx *t, void *arg);
@@ -83,10 +83,10 @@ int sl_sqlq_own_table(struct sl_meta *m, bool *ready, const char *const *ddl, co
  * size_t (blob), 't' const char * (text); *changes (may be NULL) gets the rows it changed. */
 int sl_sqlq_exec(struct tx *t, int64_t *changes, const char *sql, const char *fmt, ...);
 /* A write whose result the operation does not need (no rows, no count of changed rows, no
- * error it handles itself): a client-server database gets such writes together, in one round
- * trip, just before the transaction's next query or its COMMIT (driver->batches_statements:
- * sent through exec, the values written into the text); an in-process database runs each at
- * once as a prepared statement. Arguments as sl_sqlq_exec's, integers and blobs only. Its error
+ * error it handles itself): a client-server database gets such writes of a write transaction
+ * in the same round trip as the transaction's next query or its COMMIT (driver->defer, the
+ * values written into the text); an in-process database runs each at once as a prepared
+ * statement. Arguments as sl_sqlq_exec's; text is compared as its bytes on a server. Its error
  * may show at that next query, or fail the transaction at its end. */
 int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...);
 /* A query for its first row: 1 with *s on the row (caller finalizes with t->d->finalize), 0 if

@@ -274,15 +274,37 @@ static int write_attempt(struct sl_sql_pool *p, struct sl_sql_conn *c, sl_sql_tx
 			at->op = at->once ? (int64_t)(at->once->token & INT64_MAX) : op_new_id(p);
 	}
 	int64_t expire = sl_real_s() + p->retry_s + OP_KEEP_MARGIN_S;
+	/* The id's INSERT may go with fn's first query, and a taken id shows there. After a COMMIT
+	 * in doubt it is asked at once: if that COMMIT took effect, fn must not run again, since it
+	 * would reset the outputs that attempt produced. */
+	bool taken = false;
 	if (at->op && d->begin_op) {
-		rc = d->begin_op(c, at->op, expire, err);
+		rc = d->begin_op(c, at->op, expire, at->in_doubt ? NULL : &taken, err);
 	} else {
 		rc = d->begin(c, true, err);
 		if (!rc && at->op)
 			rc = op_exec(p, c, "INSERT INTO sluice_op (id, expire) VALUES (?, ?)", at->op,
 				     expire, 2, err);
 	}
-	if (rc == -EEXIST && at->op) {
+	if (rc == -EEXIST && at->op) /* begun at once: only the id's INSERT gives that */
+		taken = true;
+	else if (rc) {
+		/* Busy is normal; anything else leaves the connection in doubt. */
+		at->broken = !sl_retryable(rc);
+		d->rollback(c);
+		return rc;
+	}
+	if (!taken) {
+		rc = fn(c, arg, err);
+		if (!rc && !taken) {
+			rc = d->commit(c, err);
+			/* A COMMIT that failed for want of a connection may have happened all the
+			 * same. */
+			if (rc && sl_retry_class_of(rc) == SL_RETRY_CONNECTION)
+				at->in_doubt = true;
+		}
+	}
+	if (taken) {
 		d->rollback(c);
 		sl_err_clear(err);
 		if (at->in_doubt) { /* the earlier COMMIT took effect */
@@ -297,19 +319,6 @@ static int write_attempt(struct sl_sql_pool *p, struct sl_sql_conn *c, sl_sql_tx
 		/* Another client's id (a 1 in 2^64 chance): take a new one, at once. */
 		at->op = op_new_id(p);
 		return sl_errf(err, -EDEADLK, "operation id taken; retrying with another");
-	}
-	if (rc) {
-		/* Busy is normal; anything else leaves the connection in doubt. */
-		at->broken = !sl_retryable(rc);
-		d->rollback(c);
-		return rc;
-	}
-	rc = fn(c, arg, err);
-	if (!rc) {
-		rc = d->commit(c, err);
-		/* A COMMIT that failed for want of a connection may have happened all the same. */
-		if (rc && sl_retry_class_of(rc) == SL_RETRY_CONNECTION)
-			at->in_doubt = true;
 	}
 	if (rc)
 		d->rollback(c);
