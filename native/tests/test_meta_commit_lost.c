@@ -457,7 +457,7 @@ static void test_round_trips(void)
 		n = atomic_load(&px.commands);
 		rc = sl_meta_rename(m, &root_u, d, name, SL_ROOT_INO, moved, 0, &rm, &err);
 		if (pass)
-			round_trips("rename", rc, n, 4);
+			round_trips("rename", rc, n, 3);
 		n = atomic_load(&px.commands);
 		rc = sl_meta_unlink(m, &root_u, SL_ROOT_INO, moved, &rm, &err);
 		if (pass)

@@ -438,6 +438,36 @@ int sl_sql_dir_entry_lock(struct tx *t, sl_ino dir, const char *name, struct sl_
 	return found;
 }
 
+int sl_sql_dirs_entries_lock(struct tx *t, struct sl_sql_dir_entry *x, struct sl_sql_dir_entry *y)
+{
+	char buf[640];
+	struct sl_sql_stmt *s;
+	int rc = sl_sqlq_open(t, &s, FU(t, buf, "SELECT " NODE_COLS_N ", e.inode, e.type FROM "
+					"jfs_node n LEFT JOIN jfs_edge e ON e.parent = n.inode AND "
+					"e.name = CASE WHEN n.inode = ? THEN ? ELSE ? END WHERE "
+					"n.inode IN (?, ?) ORDER BY n.inode"),
+			      "ibbii", (int64_t)x->dir, x->name, strlen(x->name), y->name,
+			      strlen(y->name), (int64_t)x->dir, (int64_t)y->dir);
+	if (rc < 0)
+		return rc;
+	x->found = y->found = -ENOENT;
+	while ((rc = t->d->step(s, t->err)) > 0) {
+		sl_ino ino = sl_sql_col_u64(t, s, 0);
+		struct sl_sql_dir_entry *at = ino == x->dir ? x : y;
+		sl_sql_node_row(t, s, 0, NULL, &at->attr);
+		at->found = !t->d->col_null(s, NODE_NCOLS);
+		at->ino = at->found ? sl_sql_col_u64(t, s, NODE_NCOLS) : 0;
+		at->type = at->found ? (uint8_t)sl_sql_col_u64(t, s, NODE_NCOLS + 1) : 0;
+	}
+	t->d->finalize(s);
+	if (rc < 0)
+		return rc;
+	if (x->found < 0 || y->found < 0)
+		return sl_errf(t->err, -ENOENT, "inode %" PRIu64 " does not exist",
+			       x->found < 0 ? x->dir : y->dir);
+	return 0;
+}
+
 int sl_sql_dir_change_check(struct tx *t, const struct sl_meta_user *u, sl_ino dir,
 			    const struct sl_attr *a)
 {

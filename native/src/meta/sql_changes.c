@@ -464,14 +464,17 @@ int sl_sql_rename_op(struct tx *t, void *arg)
 	sl_ino sino, dino;
 	uint8_t stype, dtype;
 	int sfound, dfound;
-	if (a->psrc <= pdst) {
+	if (a->psrc == pdst) {
 		sfound = sl_sql_dir_entry_lock(t, a->psrc, a->nsrc, &sp, &sino, &stype);
 		dfound = sfound < 0 ? sfound
 				    : sl_sql_dir_entry_lock(t, pdst, ndst, &dp, &dino, &dtype);
 	} else {
-		dfound = sl_sql_dir_entry_lock(t, pdst, ndst, &dp, &dino, &dtype);
-		sfound = dfound < 0 ? dfound
-				    : sl_sql_dir_entry_lock(t, a->psrc, a->nsrc, &sp, &sino, &stype);
+		struct sl_sql_dir_entry src = {.dir = a->psrc, .name = a->nsrc},
+					dst = {.dir = pdst, .name = ndst};
+		if ((rc = sl_sql_dirs_entries_lock(t, &src, &dst)))
+			return rc;
+		sp = src.attr, sino = src.ino, stype = src.type, sfound = src.found;
+		dp = dst.attr, dino = dst.ino, dtype = dst.type, dfound = dst.found;
 	}
 	if (sfound < 0 || dfound < 0)
 		return sfound < 0 ? sfound : dfound;

@@ -166,6 +166,18 @@ int sl_sql_deny(struct tx *t, const char *what, sl_ino ino);
  * see sl_sql_dir_change_check. */
 int sl_sql_dir_entry_lock(struct tx *t, sl_ino dir, const char *name, struct sl_attr *a,
 			  sl_ino *ino, uint8_t *type);
+/* Two different directories with an entry each, as sl_sql_dir_entry_lock reads one, in one
+ * query that locks them in the same order (the lower inode first, each with its entry): dir and
+ * name in, the rest out (found: 1 or 0 as there). -ENOENT if either directory does not exist. */
+struct sl_sql_dir_entry {
+	sl_ino dir;
+	const char *name;
+	struct sl_attr attr;
+	sl_ino ino;
+	uint8_t type;
+	int found;
+};
+int sl_sql_dirs_entries_lock(struct tx *t, struct sl_sql_dir_entry *x, struct sl_sql_dir_entry *y);
 /* Whether u may change directory dir (attributes a): one it may write and search. */
 int sl_sql_dir_change_check(struct tx *t, const struct sl_meta_user *u, sl_ino dir,
 			    const struct sl_attr *a);
