@@ -1270,6 +1270,35 @@ static void test_stats(struct backend *b)
 	free_volume(&e);
 }
 
+/* A long sequential read streams: the blocks it read to their end past its first 16 blocks are
+ * not kept in memory (their buffers serve the next downloads); a second read finds the first 16
+ * in memory and downloads the rest again (a block someone else holds when it is passed stays). */
+static void test_streaming(struct backend *b)
+{
+	struct env e;
+	make_volume(&e, b, "dc-stream", "none");
+	size_t len = 20 * 4 * MIB; /* 20 blocks */
+	uint8_t *data = malloc(len);
+	REQUIRE(data);
+	tu_fill_pattern(data, len, 5);
+	sluice_volume *vol = open_vol(&e, NULL);
+	put_file(vol, "/big", data, len);
+	REQUIRE(sluice_shutdown(vol) == 0);
+
+	vol = open_vol(&e, "readahead", "8M", NULL);
+	CHECK_RC(read_seq(vol, "/big", data, len, 1 * MIB), 0);
+	CHECK_RC(counter(vol, "block_reads.object"), 20);
+	int64_t memory = counter(vol, "block_reads.memory");
+	CHECK_RC(read_seq(vol, "/big", data, len, 1 * MIB), 0);
+	/* the last 4 again, but for any a loading thread still held when the reader passed it */
+	int64_t object = counter(vol, "block_reads.object");
+	CHECK(object > 20 && object <= 24);
+	CHECK(counter(vol, "block_reads.memory") >= memory + 16);
+	REQUIRE(sluice_shutdown(vol) == 0);
+	free(data);
+	free_volume(&e);
+}
+
 int main(void)
 {
 	test_crc32c();
@@ -1286,6 +1315,7 @@ int main(void)
 	test_dirs(&local);
 	test_log_queue(&local);
 	test_stats(&local);
+	test_streaming(&local);
 	test_index(&local);
 	test_free_space(&local);
 	test_concurrent(&local);

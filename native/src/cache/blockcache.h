@@ -75,6 +75,10 @@ void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size,
 			    const struct sl_place *at);
 /* Drops a slice's blocks (after the slice was deleted). */
 void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size);
+/* A streaming reader read block indx of slice id to its end: the block is dropped unless
+ * someone else uses it, and its buffer serves the next load (a stream's blocks behind it are
+ * not read again; a cached copy would only push out blocks that are). */
+void sl_blockcache_passed(struct sl_blockcache *c, uint64_t id, uint32_t indx);
 /* Takes n bytes from the memory limit for a writer, evicting unused cached blocks first and
  * waiting (backpressure) if the rest is in use. Give back with sl_mem_release. */
 void sl_blockcache_reserve(struct sl_blockcache *c, uint64_t n);

@@ -14,6 +14,11 @@
 
 #include "vfs.h"
 
+/* A sequential reader streams once it has read this many blocks (or its readahead, if more) in
+ * one run: the blocks it reads to their end are then not kept (sl_blockcache_passed). A file read
+ * once more soon after is one of the smaller ones, and stays in memory. */
+#define STREAMING_BLOCKS 16
+
 struct chunk_view {
 	uint32_t indx;
 	struct sl_slice *segs; /* sorted, non-overlapping */
@@ -32,6 +37,7 @@ struct sl_reader {
 	uint64_t last_end;        /* end of the previous read, to detect sequential access */
 	uint64_t window;          /* current readahead */
 	uint64_t prefetched_to;   /* file offset up to which readahead was issued */
+	uint64_t run_start;       /* where the current sequential run began */
 };
 
 static void free_views(struct chunk_view *v)
@@ -185,6 +191,7 @@ struct copy_arg {
 	uint8_t *buf;
 	uint64_t base;
 	bool direct; /* small random read: fetch only the bytes needed */
+	bool streaming; /* a long sequential read: blocks read to their end are not kept */
 };
 
 /* The logical block the piece's bytes belong to: where the cache group keeps its block. */
@@ -225,8 +232,12 @@ static int copy_piece(struct sl_reader *r, const struct piece *p, void *arg, str
 		return n < 0 ? (int)n : 0;
 	}
 	struct sl_place at = place_of(r, p);
-	return sl_blockcache_read(r->v->cache, p->id, p->size, p->indx, &at, p->boff, dst, p->len,
-				  err);
+	int rc = sl_blockcache_read(r->v->cache, p->id, p->size, p->indx, &at, p->boff, dst,
+				    p->len, err);
+	if (!rc && a->streaming &&
+	    p->boff + p->len == sl_block_len(&r->v->layout, p->size, p->indx))
+		sl_blockcache_passed(r->v->cache, p->id, p->indx);
+	return rc;
 }
 
 static int prefetch_piece(struct sl_reader *r, const struct piece *p, void *arg,
@@ -297,8 +308,13 @@ int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off
 	} else {
 		r->window = 0;
 		r->prefetched_to = 0;
+		r->run_start = off;
 	}
 	r->last_end = off + len;
+	uint64_t stream_after = STREAMING_BLOCKS * (uint64_t)bs;
+	if (stream_after < v->readahead_max)
+		stream_after = v->readahead_max;
+	bool streaming = sequential && off - r->run_start >= stream_after;
 	uint64_t ra_start = off + len > r->prefetched_to ? off + len : r->prefetched_to;
 	uint64_t ra_end = off + len + r->window;
 	if (ra_end > length)
@@ -316,7 +332,8 @@ int64_t sl_reader_pread(struct sl_reader *r, void *buf, size_t len, uint64_t off
 
 	struct copy_arg a = {.buf = buf, .base = off,
 			     .direct = !sequential && sl_block_stored_plain(&v->layout) &&
-				       len <= bs / 4};
+				       len <= bs / 4,
+			     .streaming = streaming};
 	int rc = for_each_piece(r, off, len, copy_piece, &a, err);
 	/* A block missing from object storage: a compaction may have replaced slices of a view we
 	 * cached (rebuild the views and retry at once), or another client's hflush committed a
