@@ -92,8 +92,7 @@ static uint64_t hash_of(uint64_t id, uint32_t indx)
 	return sl_lru_hash(h, &indx, sizeof(indx));
 }
 
-/* A buffer for a block of len bytes: a spare one when there is one. */
-static uint8_t *buf_take(struct sl_blockcache *c, uint32_t len)
+uint8_t *sl_blockcache_buffer(struct sl_blockcache *c, uint32_t len)
 {
 	uint8_t *b = NULL;
 	if (len <= c->layout.block_size) {
@@ -105,8 +104,7 @@ static uint8_t *buf_take(struct sl_blockcache *c, uint32_t len)
 	return b ? b : malloc(len ? len : 1);
 }
 
-/* Gives back a block's buffer of len bytes (it may hold more). */
-static void buf_give(struct sl_blockcache *c, uint8_t *b, uint32_t len)
+void sl_blockcache_give_buffer(struct sl_blockcache *c, uint8_t *b, uint32_t len)
 {
 	if (b && len == c->layout.block_size) {
 		pthread_mutex_lock(&c->spare_lock);
@@ -123,7 +121,7 @@ static void buf_give(struct sl_blockcache *c, uint8_t *b, uint32_t len)
 static void entry_free(struct sl_blockcache *c, struct entry *e)
 {
 	if (e->data) {
-		buf_give(c, e->data, e->len);
+		sl_blockcache_give_buffer(c, e->data, e->len);
 		c->bytes -= e->len;
 		sl_mem_release(c->mem, e->len);
 	}
@@ -221,7 +219,7 @@ static int fetch_block(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 	char key[SL_KEY_MAX];
 	sl_block_key(&c->layout, id, indx, size, key);
 	uint32_t blen = sl_block_len(&c->layout, size, indx);
-	uint8_t *data = buf_take(c, blen);
+	uint8_t *data = sl_blockcache_buffer(c, blen);
 	if (!data)
 		return sl_errf(err, -ENOMEM, "out of memory");
 	int rc = 0;
@@ -240,7 +238,7 @@ static int fetch_block(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 		struct sl_err serr = {0};
 		if (!sl_stage_read(c->stage, key, &staged, &slen, &serr) && slen == blen) {
 			sl_stat_add(&c->reads->staged, 1);
-			buf_give(c, data, blen);
+			sl_blockcache_give_buffer(c, data, blen);
 			*out = staged;
 			*outlen = blen;
 			return 0;
@@ -282,7 +280,7 @@ static int fetch_block(struct sl_blockcache *c, uint64_t id, uint32_t size, uint
 		if (rc == -ENOENT)
 			sl_errf(err, -ENOENT, "block %s is missing from object storage (%s)", key,
 				c->store->description);
-		buf_give(c, data, blen);
+		sl_blockcache_give_buffer(c, data, blen);
 		return rc;
 	}
 	*out = data;

@@ -75,6 +75,12 @@ void sl_blockcache_prefetch(struct sl_blockcache *c, uint64_t id, uint32_t size,
 			    const struct sl_place *at);
 /* Drops a slice's blocks (after the slice was deleted). */
 void sl_blockcache_forget(struct sl_blockcache *c, uint64_t id, uint32_t size);
+/* A buffer for a block of len bytes: one of the idle block-size buffers the cache keeps, if it
+ * has one (a fresh buffer is fresh pages for the kernel to fault in), else a new one. Given back
+ * with len its length (it may hold more): a block-size one is kept for the next taker (at most
+ * 32 MiB of them), others are freed. Memory accounting is the caller's. */
+uint8_t *sl_blockcache_buffer(struct sl_blockcache *c, uint32_t len);
+void sl_blockcache_give_buffer(struct sl_blockcache *c, uint8_t *b, uint32_t len);
 /* A streaming reader read block indx of slice id to its end: the block is dropped unless
  * someone else uses it, and its buffer serves the next load (a stream's blocks behind it are
  * not read again; a cached copy would only push out blocks that are). */

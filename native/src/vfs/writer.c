@@ -120,7 +120,7 @@ static void block_key(const struct sl_writer *w, const struct wslice *s, uint32_
 static void drop_data(struct sl_volume_core *v, struct wblock *b)
 {
 	if (b->data) {
-		free(b->data);
+		sl_blockcache_give_buffer(v->cache, b->data, b->acct);
 		sl_mem_release(&v->mem, b->acct);
 		b->data = NULL;
 		b->acct = 0;
@@ -670,7 +670,7 @@ int sl_writer_write(struct sl_writer *w, const void *buf, size_t len, struct sl_
 			 * finished uploads can update this writer meanwhile. */
 			pthread_mutex_unlock(&w->lock);
 			sl_blockcache_reserve(w->v->cache, bs);
-			uint8_t *data = malloc(bs);
+			uint8_t *data = sl_blockcache_buffer(w->v->cache, bs);
 			pthread_mutex_lock(&w->lock);
 			if (!data) {
 				sl_mem_release(&w->v->mem, bs);
@@ -678,7 +678,7 @@ int sl_writer_write(struct sl_writer *w, const void *buf, size_t len, struct sl_
 				break;
 			}
 			if (w->cur != s || s->b[indx].data) { /* changed while we waited */
-				free(data);
+				sl_blockcache_give_buffer(w->v->cache, data, bs);
 				sl_mem_release(&w->v->mem, bs);
 				continue;
 			}
