@@ -638,6 +638,23 @@ static inline void dc_test_deferred(const struct dc_ctx *t)
 	CHECK_RC(dc_i64(t, b, &err, &n, "SELECT COUNT(*) FROM sluice_op WHERE id IN (13, 14)",
 			NULL), 1);
 	CHECK_RC(n, 0);
+
+	/* Text written out reads back as bound whatever the session's escaping rules. */
+	if (!strcmp(t->d->scheme, "mysql")) {
+		dc_exec(t, a, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')");
+		DC_OK(t->d->begin_op(a, 15, 99, &taken, &err));
+		s = NULL;
+		DC_OK(t->d->prepare(a, "SELECT ?", &s, &err));
+		if (s) {
+			CHECK_RC(t->d->bind_text(s, 1, txt), 0);
+			CHECK_RC(t->d->step(s, &err), 1);
+			size_t len = 0;
+			const char *p = t->d->col_blob(s, 0, &len);
+			CHECK(len == strlen(txt) && p && !memcmp(p, txt, len));
+			t->d->finalize(s);
+		}
+		t->d->rollback(a);
+	}
 out:
 	t->d->disconnect(a);
 	t->d->disconnect(b);

@@ -916,6 +916,10 @@ static int render(struct sl_sql_stmt *s, struct sl_strbuf *b)
 				return -ENOMEM;
 			unsigned long n = mysql_real_escape_string(s->c->my, e, pv->buf ? pv->buf : "",
 								   pv->len);
+			if (n == (unsigned long)-1) { /* a client that will not escape: bind it */
+				free(e);
+				return -EINVAL;
+			}
 			sl_strbuf_putc(b, '\'');
 			sl_strbuf_putn(b, e, n);
 			sl_strbuf_putc(b, '\'');
