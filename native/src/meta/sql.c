@@ -214,6 +214,19 @@ int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const cha
 	return rc;
 }
 
+/* n bytes as an SQL hex literal, X'..', which both dialects read as a binary string. */
+static void put_hex(struct sl_strbuf *b, const void *data, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const uint8_t *p = data;
+	sl_strbuf_puts(b, "X'");
+	for (size_t k = 0; k < n; k++) {
+		char two[2] = {hex[p[k] >> 4], hex[p[k] & 15]};
+		sl_strbuf_putn(b, two, 2);
+	}
+	sl_strbuf_putc(b, '\'');
+}
+
 int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
 {
 	if (strspn(fmt, "ibt") != strlen(fmt)) /* refused alike by every driver */
@@ -226,9 +239,12 @@ int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
 		va_end(ap);
 		return rc;
 	}
-	/* The statement with each '?' replaced by its value: integers in decimal, blobs and text as
-	 * hex literals, which both dialects read as binary strings whatever the SQL mode (text is
-	 * then compared byte by byte, not by the column's collation). */
+	/* The statement with each '?' replaced by its value: integers in decimal, blobs as hex
+	 * literals, which both dialects read as binary strings whatever the SQL mode; text made of
+	 * letters, digits and "_.-" (counter and setting names) quoted, as the column's own kind of
+	 * string, which any index on it serves; other text as a hex literal, compared as bytes. */
+	static const char PLAIN_TEXT[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789_.-";
 	struct sl_strbuf b = {0};
 	const char *f = fmt;
 	int rc = 0;
@@ -242,16 +258,17 @@ int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
 				     sql);
 		} else if (*f++ == 'i') {
 			sl_strbuf_printf(&b, "%" PRId64, va_arg(ap, int64_t));
+		} else if (f[-1] == 't') {
+			const char *txt = va_arg(ap, const char *);
+			if (!txt)
+				sl_strbuf_puts(&b, "NULL");
+			else if (strspn(txt, PLAIN_TEXT) == strlen(txt))
+				sl_strbuf_printf(&b, "'%s'", txt);
+			else
+				put_hex(&b, txt, strlen(txt));
 		} else {
-			static const char hex[] = "0123456789ABCDEF";
-			const uint8_t *p = va_arg(ap, const uint8_t *);
-			size_t n = f[-1] == 't' ? strlen((const char *)p) : va_arg(ap, size_t);
-			sl_strbuf_puts(&b, "X'");
-			for (size_t k = 0; k < n; k++) {
-				char two[2] = {hex[p[k] >> 4], hex[p[k] & 15]};
-				sl_strbuf_putn(&b, two, 2);
-			}
-			sl_strbuf_putc(&b, '\'');
+			const void *p = va_arg(ap, const void *);
+			put_hex(&b, p, va_arg(ap, size_t));
 		}
 	}
 	va_end(ap);

@@ -86,8 +86,9 @@ int sl_sqlq_exec(struct tx *t, int64_t *changes, const char *sql, const char *fm
  * error it handles itself): a client-server database gets such writes of a write transaction
  * in the same round trip as the transaction's next query or its COMMIT (driver->defer, the
  * values written into the text); an in-process database runs each at once as a prepared
- * statement. Arguments as sl_sqlq_exec's; text is compared as its bytes on a server. Its error
- * may show at that next query, or fail the transaction at its end. */
+ * statement. Arguments as sl_sqlq_exec's; on a server, text other than plain names (letters,
+ * digits, "_.-") is compared as its bytes. Its error may show at that next query, or fail the
+ * transaction at its end. */
 int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...);
 /* A query for its first row: 1 with *s on the row (caller finalizes with t->d->finalize), 0 if
  * there is none, or a negative errno. */
