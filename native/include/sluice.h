@@ -87,6 +87,8 @@ typedef struct sluice_format_options {
 	const char *encrypt_rsa_key;
 	const char *encrypt_algo;  /* NULL or "aes256gcm-rsa", "chacha20-rsa" */
 	int enable_acl;            /* POSIX ACLs (juicefs format --enable-acl); cannot be undone */
+	const char *ca_file;       /* CA bundle for an HTTPS endpoint (s3.ca-file); NULL: the
+				    * system trust store. Used to test the storage, not stored. */
 } sluice_format_options;
 int sluice_format(const sluice_format_options *o, char *errmsg, size_t errmsg_size);
 

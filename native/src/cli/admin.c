@@ -24,6 +24,7 @@ static struct option format_opts[] = {
 	{"inodes", required_argument, 0, 'i'},     {"hash-prefix", no_argument, 0, 'H'},
 	{"force", no_argument, 0, 'f'},            {"encrypt-rsa-key", required_argument, 0, 'e'},
 	{"encrypt-algo", required_argument, 0, 'E'}, {"enable-acl", no_argument, 0, 'A'},
+	{"ca-file", required_argument, 0, 'T'},
 	{0, 0, 0, 0},
 };
 
@@ -60,6 +61,7 @@ int cmd_format(int argc, char **argv)
 		case 'e': o.encrypt_rsa_key = optarg; break;
 		case 'E': o.encrypt_algo = optarg; break;
 		case 'A': o.enable_acl = 1; break;
+		case 'T': o.ca_file = optarg; break;
 		case 'B':
 			if (parse_num(cmd, "--block-size", optarg, 1 << 20, &n))
 				return 1;

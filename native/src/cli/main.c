@@ -24,7 +24,7 @@ static void usage(FILE *out)
 		"         [--secret-key S] [--block-size KiB] [--compress none|lz4] [--trash-days N]\n"
 		"         [--capacity GiB] [--inodes N] [--hash-prefix] [--force]\n"
 		"         [--encrypt-rsa-key PEM-FILE [--encrypt-algo aes256gcm-rsa|chacha20-rsa]]\n"
-		"         [--enable-acl]\n"
+		"         [--enable-acl] [--ca-file PEM-FILE]\n"
 		"                                  (a protected key's passphrase: JFS_RSA_PASSPHRASE)\n"
 		"  status META-URL                 the volume's settings, usage and sessions (JSON)\n"
 		"  info META-URL [PATH]            a path's inode, attributes and data layout\n"

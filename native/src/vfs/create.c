@@ -248,7 +248,7 @@ static int format_volume(const sluice_format_options *o, struct sl_err *err)
 	struct sl_obj_config oc = {.storage = f.storage, .bucket = f.bucket,
 				   .access_key = f.access_key, .secret_key = f.secret_key,
 				   .path_style = -1, .connect_timeout_s = 10, .io_timeout_s = 30,
-				   .retries = 3};
+				   .retries = 3, .ca_file = o->ca_file};
 	char prefix[300];
 	snprintf(prefix, sizeof(prefix), "%s/", f.name);
 	rc = sl_obj_open(&oc, &store, err);
