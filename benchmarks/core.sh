@@ -32,6 +32,15 @@ echo "== data, SQLite + file storage ($SIZE_MIB MiB)"
 collect file < <("$BENCH" data "$SQLITE_META" "$SIZE_MIB")
 echo "== data, MariaDB + S3 ($SIZE_MIB MiB)"
 collect s3 < <("$BENCH" data "$MYSQL_META" "$SIZE_MIB")
+# The same over HTTPS (the S3 server's TLS instance, same machine): uploads are signed with
+# UNSIGNED-PAYLOAD and carry a CRC32C instead of the SHA-256 of every block that plain HTTP gets.
+$SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE IF NOT EXISTS corebenchtls"
+TLS_META="${2%/*}/corebenchtls"
+"$SLUICE" format "$TLS_META" corebench --storage minio --bucket "$SLUICE_TEST_S3TLS_ENDPOINT/corebench" \
+  --ca-file "$SLUICE_TEST_S3TLS_CA" \
+  --access-key "$SLUICE_TEST_S3TLS_ACCESS_KEY" --secret-key "$SLUICE_TEST_S3TLS_SECRET_KEY" >/dev/null
+echo "== data, MariaDB + S3 over HTTPS ($SIZE_MIB MiB)"
+collect s3tls < <(SLUICE_BENCH_CONF="s3.ca-file=$SLUICE_TEST_S3TLS_CA" "$BENCH" data "$TLS_META" "$SIZE_MIB")
 echo "== metadata, SQLite ($NFILES files)"
 collect sqlite < <("$BENCH" meta "$SQLITE_META" "$NFILES")
 echo "== metadata, MariaDB ($NFILES files)"
@@ -48,6 +57,48 @@ collect gateway < <(SLUICE_BENCH_CONF=$gwconf "$BENCH" meta "$SLUICE_TEST_GATEWA
 echo "== data, MariaDB + S3 through the Kerberos gateway, presigned URLs ($SIZE_MIB MiB)"
 collect gwdata < <(SLUICE_BENCH_CONF=$gwconf "$BENCH" data "$SLUICE_TEST_GATEWAY_URL" "$SIZE_MIB")
 tests/env/gateway.sh stop "$WORK/gateway"
+
+# Profiles of the data paths on MariaDB + S3 (perf: CPU samples of the whole process, every
+# thread, flat by symbol): what bounds the sequential write, the cold read and the warm read
+# from the disk cache (the goals report.py names point here). The warm read's blocks come from
+# the cache dir the read before it filled; its object GETs are checked to be none.
+PROFILES=(write cold-read warm-read)
+PROFILE_MIB=$SIZE_MIB
+profile() { # NAME COMMAND...: perf's top symbols of COMMAND into OUT/profile-NAME.txt
+  local name=$1
+  shift
+  rm -f "$OUT/profile-$name.txt"
+  if ! command -v perf >/dev/null; then
+    echo "  no profile $name: perf is not installed"
+    "$@" >/dev/null
+    return
+  fi
+  perf record -q -e cpu-clock -F 999 -o "$WORK/perf-$name.data" -- "$@" >"$WORK/profile-$name.out"
+  # Symbols a library was stripped of (libcrypto's) show as addresses: one line per library.
+  perf report -i "$WORK/perf-$name.data" --stdio --no-children --sort dso,sym -q 2>/dev/null |
+    awk '$3 == "[.]" || $3 == "[k]" {
+           sym = $4; for (i = 5; i <= NF; i++) sym = sym " " $i
+           if (sym ~ /^0x[0-9a-f]+$/) sym = "(no symbols)"
+           share[$2 "\t" sym] += $1 + 0
+         }
+         END { for (k in share) if (share[k] >= 1) printf "%.2f%%\t%s\n", share[k], k }' |
+    sort -t "$(printf '\t')" -k1,1 -g -r | head -n 15 >"$OUT/profile-$name.txt"
+  rm -f "$WORK/perf-$name.data"
+  echo "  profile $name: $(wc -l <"$OUT/profile-$name.txt") symbols"
+}
+echo "== profiles: write, cold read, warm read (MariaDB + S3, $PROFILE_MIB MiB)"
+warm_conf="cache-writers=0;free-space-ratio=0"
+profile write "$BENCH" coldread "$MYSQL_META" - "$PROFILE_MIB" write
+profile cold-read "$BENCH" coldread "$MYSQL_META" - "$PROFILE_MIB" read
+SLUICE_BENCH_CONF=$warm_conf "$BENCH" coldread "$MYSQL_META" "$WORK/cache-profile" "$PROFILE_MIB" read >/dev/null
+# passes enough to read about 4 GiB from the cache: a single pass is over before the profile says much
+SLUICE_BENCH_CONF=$warm_conf profile warm-read "$BENCH" coldread "$MYSQL_META" "$WORK/cache-profile" \
+  "$PROFILE_MIB" read $(( (4096 + PROFILE_MIB - 1) / PROFILE_MIB ))
+if [ -e "$WORK/profile-warm-read.out" ] && ! grep -qx "obj_gets 0 GETs" "$WORK/profile-warm-read.out"; then
+  echo "the profiled warm read went to object storage: $(grep obj_gets "$WORK/profile-warm-read.out")" >&2
+  exit 1
+fi
+"$BENCH" coldread "$MYSQL_META" - "$PROFILE_MIB" delete
 
 for b in file s3; do
   meta=$SQLITE_META; [ $b = s3 ] && meta=$MYSQL_META
@@ -88,7 +139,7 @@ done
 kill "${cg_pids[@]}" 2>/dev/null || true
 wait "${cg_pids[@]}" 2>/dev/null || true
 
-for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read sqlite.sluice_delete mysql.sluice_delete gateway.sluice_delete gwdata.sluice_read; do
+for k in file.sluice_write file.sluice_read s3.sluice_write s3.sluice_read s3tls.sluice_write s3tls.sluice_read sqlite.sluice_delete mysql.sluice_delete gateway.sluice_delete gwdata.sluice_read; do
   [ -n "${R[$k]:-}" ] || { echo "benchmark step $k produced no figure; see the errors above" >&2; exit 1; }
 done
 
@@ -104,7 +155,9 @@ table() {
   done
   printf '%s\n' "$header" "$rule"
 }
-backend_name() { if [ "$1" = s3 ]; then echo "MariaDB + S3"; else echo "SQLite + file"; fi; }
+backend_name() {
+  case $1 in s3) echo "MariaDB + S3" ;; s3tls) echo "MariaDB + S3 over HTTPS" ;; *) echo "SQLite + file" ;; esac
+}
 {
   echo "## libsluice against the raw limits (C, benchmarks/core_bench.c)"
   echo
@@ -117,9 +170,28 @@ backend_name() { if [ "$1" = s3 ]; then echo "MariaDB + S3"; else echo "SQLite +
   echo "| read (cold), file storage | ${R[file.sluice_read]} | ${R[file.raw_file_read]} (plain file) | $(ratio "${R[file.sluice_read]}" "${R[file.raw_file_read]}") |"
   echo "| write, S3 | ${R[s3.sluice_write]} | ${R[s3.raw_s3_put]} (4 MiB PUT x20) | $(ratio "${R[s3.sluice_write]}" "${R[s3.raw_s3_put]}") |"
   echo "| read (cold), S3 | ${R[s3.sluice_read]} | ${R[s3.raw_s3_get]} (4 MiB GET x20) | $(ratio "${R[s3.sluice_read]}" "${R[s3.raw_s3_get]}") |"
+  echo "| write, S3 over HTTPS | ${R[s3tls.sluice_write]} | ${R[s3tls.raw_s3_put]} (4 MiB PUT x20) | $(ratio "${R[s3tls.sluice_write]}" "${R[s3tls.raw_s3_put]}") |"
+  echo "| read (cold), S3 over HTTPS | ${R[s3tls.sluice_read]} | ${R[s3tls.raw_s3_get]} (4 MiB GET x20) | $(ratio "${R[s3tls.sluice_read]}" "${R[s3tls.raw_s3_get]}") |"
   for db in sqlite mysql; do
     for op in create stat rename delete; do
       echo "| $op, $db | ${R[$db.sluice_$op]} | ${R[$db.raw_db_txn]} (1-row txn) | $(ratio "${R[$db.sluice_$op]}" "${R[$db.raw_db_txn]}") |"
+    done
+  done
+  echo
+  echo "What one metadata call above is made of, from the handle's counters (sluice_stats"
+  echo "meta.OP.calls and .ns over the phase): the metadata backend operations it used, each as"
+  echo "calls per call x their mean time in microseconds (a write operation is one transaction of"
+  echo "its own; its round trips: docs/architecture.md). Against it, wall microseconds per call."
+  echo
+  table database call "wall us/call" "backend operations per call (x mean us)"
+  for db in sqlite mysql; do
+    for op in sluice_create sluice_stat sluice_rename sluice_delete raw_db_txn; do
+      parts=""
+      for k in $(printf '%s\n' "${!R[@]}" | grep "^$db\.${op}_calls\." | sort); do
+        bop=${k##*.}
+        parts+="${parts:+, }$bop ${R[$k]%% *} x ${R[$db.${op}_us.$bop]%% *}"
+      done
+      echo "| $db | ${op#sluice_} | $(awk -v r="${R[$db.$op]%% *}" 'BEGIN { if (r > 0) printf "%.0f", 1e6 / r }') | $parts |"
     done
   done
   echo
@@ -130,9 +202,19 @@ backend_name() { if [ "$1" = s3 ]; then echo "MariaDB + S3"; else echo "SQLite +
   echo "volume's memory-size plus 64 MiB."
   echo
   table backend "write CPU s/GiB" "read CPU s/GiB" "write peak RSS" "read peak RSS" "cap (memory-size + 64 MiB)"
-  for b in file s3; do
+  for b in file s3 s3tls; do
     mem=${R[$b.memory_size]:-0 MiB}
     echo "| $(backend_name $b) | ${R[$b.sluice_write_cpu_s_per_gib]:-} | ${R[$b.sluice_read_cpu_s_per_gib]:-} | ${R[$b.sluice_write_peak_rss]:-} | ${R[$b.sluice_read_peak_rss]:-} | $(( ${mem%% *} + 64 )) MiB |"
+  done
+  echo
+  echo "Payload signing (issue 17's \"measure both\"): over plain HTTP every upload is signed with"
+  echo "the SHA-256 of its body; over HTTPS with UNSIGNED-PAYLOAD and a CRC32C the server checks"
+  echo "(x-amz-checksum-crc32c). The same MinIO build serves both on this machine; HTTPS adds TLS"
+  echo "on both ends, so the rates mix what the signing saves with what TLS costs."
+  echo
+  table "" "HTTP (SHA-256 payload)" "HTTPS (UNSIGNED-PAYLOAD + CRC32C)" "HTTPS / HTTP"
+  for m in sluice_write raw_s3_put sluice_write_cpu_s_per_gib sluice_read raw_s3_get sluice_read_cpu_s_per_gib; do
+    echo "| ${m//_/ } | ${R[s3.$m]:-} | ${R[s3tls.$m]:-} | $(ratio "${R[s3tls.$m]:-0}" "${R[s3.$m]:-0}") |"
   done
   echo
   echo "Kerberos mode: the same metadata workload on the same MariaDB database, directly and through"
@@ -196,6 +278,23 @@ backend_name() { if [ "$1" = s3 ]; then echo "MariaDB + S3"; else echo "SQLite +
   for b in file s3; do
     name=$(backend_name $b)
     echo "| $name | ${R[cache$b.cold_read]} | ${R[cache$b.warm_read]} | ${R[cache$b.plain_file_read]} | $(ratio "${R[cache$b.warm_read]}" "${R[cache$b.plain_file_read]}") |"
+  done
+  echo
+  echo "Profiles (perf record, CPU samples of the whole core_bench process at 999 Hz, flat by"
+  echo "symbol, the symbols above 1%; a stripped library's addresses summed as one line): the sequential write and the cold read of $PROFILE_MIB MiB on"
+  echo "MariaDB + S3 (no disk cache), and the warm read of the same file from a disk cache the read"
+  echo "before filled (page cache warm, as the warm read above). Where CPU goes while the goal's"
+  echo "rate is measured; time waiting on the network or the S3 server shows as no samples."
+  for name in "${PROFILES[@]}"; do
+    echo
+    echo "**$name**"
+    echo
+    if [ -s "$OUT/profile-$name.txt" ]; then
+      table "share of samples" object symbol
+      awk -F '\t' '{ printf "| %s | %s | `%s` |\n", $1, $2, $3 }' "$OUT/profile-$name.txt"
+    else
+      echo "(no profile: perf is not installed)"
+    fi
   done
 } > "$OUT/core.md"
 echo "$OUT/core.md"

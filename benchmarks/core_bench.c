@@ -18,7 +18,7 @@
  *   core_bench wal META-URL CACHE-DIR NRECORDS
  *   core_bench cache META-URL CACHE-DIR SIZE_MIB
  *   core_bench walmt META-URL CACHE-DIR NRECORDS THREADS shared|streams
- *   core_bench coldread META-URL CACHE-DIR|- SIZE_MIB write|read|delete
+ *   core_bench coldread META-URL CACHE-DIR|- SIZE_MIB write|read|delete [READ-PASSES]
  * walmt: THREADS threads append 1 KiB records and hflush each, NRECORDS in all, into one stream
  * they share (HBase's WAL with several syncer threads) or one stream each (several WALs of one
  * volume handle); prints latency percentiles, hflush/s, and where an hflush spends its time
@@ -27,7 +27,8 @@
  * coldread: the cold read of benchmarks/hflush.sh: `write` stores /bench-coldread of SIZE_MIB,
  * `read` reads it through a new volume handle (CACHE-DIR, "-" for none, emptied by the caller)
  * and prints its rate with the object-store GETs and the blocks fetched from cache-group peers
- * (the handle's own counters, so other processes' traffic does not count), `delete` removes it.
+ * (the handle's own counters, so other processes' traffic does not count; READ-PASSES reads it
+ * that many times, the rate of the last pass printed), `delete` removes it.
  * Whether the handle is in a cache group is SLUICE_BENCH_CONF's business.
  * Prints one line per figure: "name value unit". SLUICE_BENCH_CONF="KEY=VALUE;..." adds settings
  * (the Kerberos login of a gateway:// META-URL, say).
@@ -347,6 +348,59 @@ static int bench_data(const char *meta, uint64_t mib)
 	return 0;
 }
 
+/* The metadata operations' counters of a volume handle (sluice_stats "meta.OP.calls"/".ns"),
+ * to tell what one namespace call costs in backend operations and in their time. */
+#define MAX_META_OPS 64
+struct meta_counts {
+	int n;
+	char op[MAX_META_OPS][48];
+	uint64_t calls[MAX_META_OPS], ns[MAX_META_OPS];
+};
+
+static void take_meta_counter(void *arg, const char *name, uint64_t value)
+{
+	struct meta_counts *c = arg;
+	if (strncmp(name, "meta.", 5))
+		return;
+	const char *op = name + 5, *dot = strrchr(op, '.');
+	if (!dot || (strcmp(dot, ".calls") && strcmp(dot, ".ns")))
+		return;
+	int len = (int)(dot - op), i;
+	for (i = 0; i < c->n; i++)
+		if ((int)strlen(c->op[i]) == len && !strncmp(c->op[i], op, (size_t)len))
+			break;
+	if (i == c->n) {
+		if (c->n == MAX_META_OPS || len >= (int)sizeof(c->op[0]))
+			return;
+		snprintf(c->op[c->n++], sizeof(c->op[0]), "%.*s", len, op);
+	}
+	if (!strcmp(dot, ".calls"))
+		c->calls[i] = value;
+	else
+		c->ns[i] = value;
+}
+
+/* Prints, for the calls of one phase of n operations, each backend operation it used: how many
+ * per operation ("NAME_calls.OP") and their mean time ("NAME_us.OP"). Operations fewer than one
+ * call in 20 used are left out: the handle's background work (session and statistics flushes,
+ * inode batches), not the call's. */
+static void print_meta_profile(sluice_volume *vol, const char *name, const struct meta_counts *before,
+			       int n)
+{
+	struct meta_counts after = {0};
+	sluice_stats(vol, take_meta_counter, &after);
+	for (int i = 0; i < after.n; i++) {
+		uint64_t calls = after.calls[i], ns = after.ns[i];
+		for (int j = 0; j < before->n; j++)
+			if (!strcmp(before->op[j], after.op[i]))
+				calls -= before->calls[j], ns -= before->ns[j];
+		if (calls * 20 < (uint64_t)n)
+			continue;
+		printf("%s_calls.%s %.2f per-op\n", name, after.op[i], (double)calls / n);
+		printf("%s_us.%s %.0f us\n", name, after.op[i], ns / 1e3 / (double)calls);
+	}
+}
+
 static int bench_meta(const char *meta, int nfiles)
 {
 	sluice_volume *vol = open_volume(meta);
@@ -357,6 +411,8 @@ static int bench_meta(const char *meta, int nfiles)
 	char p[128], q[128];
 	const char *names[] = {"create", "stat", "rename", "delete"};
 	for (int op = 0; op < 4; op++) {
+		struct meta_counts before = {0};
+		sluice_stats(vol, take_meta_counter, &before);
 		double t0 = now_s();
 		for (int i = 0; i < nfiles; i++) {
 			snprintf(p, sizeof(p), "/bench-meta/a/f%d", i);
@@ -374,6 +430,9 @@ static int bench_meta(const char *meta, int nfiles)
 				fail(vol, "close");
 		}
 		printf("sluice_%s %.0f ops/s\n", names[op], nfiles / (now_s() - t0));
+		char what[32];
+		snprintf(what, sizeof(what), "sluice_%s", names[op]);
+		print_meta_profile(vol, what, &before, nfiles);
 	}
 	/* Raw limit: one single-row update transaction, through the same connection pool (not
 	 * through a gateway, which takes no such writes from clients). */
@@ -382,6 +441,8 @@ static int bench_meta(const char *meta, int nfiles)
 		goto out;
 	struct sl_err err = {0};
 	int64_t value;
+	struct meta_counts before = {0};
+	sluice_stats(vol, take_meta_counter, &before);
 	double t0 = now_s();
 	for (int i = 0; i < nfiles; i++)
 		if (sl_meta_incr_counter(m, "benchRawTxn", 1, &value, &err)) {
@@ -389,6 +450,7 @@ static int bench_meta(const char *meta, int nfiles)
 			return 1;
 		}
 	printf("raw_db_txn %.0f ops/s\n", nfiles / (now_s() - t0));
+	print_meta_profile(vol, "raw_db_txn", &before, nfiles);
 out:
 	sluice_delete(vol, NULL, "/bench-meta", 1);
 	sluice_shutdown(vol);
@@ -612,7 +674,8 @@ static int bench_cache(const char *meta, const char *cache_dir, uint64_t mib)
 	return 0;
 }
 
-static int bench_coldread(const char *meta, const char *cache_dir, uint64_t mib, const char *what)
+static int bench_coldread(const char *meta, const char *cache_dir, uint64_t mib, const char *what,
+			  int passes)
 {
 	const char *path = "/bench-coldread";
 	uint64_t size = mib << 20;
@@ -653,7 +716,9 @@ static int bench_coldread(const char *meta, const char *cache_dir, uint64_t mib,
 	uint64_t f0 = ps ? ps->fetched : 0, fb0 = ps ? ps->fetched_bytes : 0;
 	uint64_t fail0 = ps ? ps->failed : 0;
 	double t0 = now_s();
-	double rate = read_all(vol, path, size);
+	double rate = 0;
+	for (int i = 0; i < passes; i++)
+		rate = read_all(vol, path, size);
 	double secs = now_s() - t0;
 	printf("read %.1f MiB/s\n", rate);
 	printf("seconds %.2f s\n", secs);
@@ -675,8 +740,9 @@ int main(int argc, char **argv)
 	if (argc == 7 && !strcmp(argv[1], "walmt"))
 		return bench_walmt(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]),
 				   !strcmp(argv[6], "shared"));
-	if (argc == 6 && !strcmp(argv[1], "coldread"))
-		return bench_coldread(argv[2], argv[3], strtoull(argv[4], NULL, 10), argv[5]);
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "coldread"))
+		return bench_coldread(argv[2], argv[3], strtoull(argv[4], NULL, 10), argv[5],
+				      argc == 7 ? atoi(argv[6]) : 1);
 	if (argc == 5 && !strcmp(argv[1], "cache"))
 		return bench_cache(argv[2], argv[3], strtoull(argv[4], NULL, 10));
 	if (argc == 4 && !strcmp(argv[1], "data"))
@@ -686,6 +752,6 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: core_bench data META-URL SIZE_MIB | meta META-URL NFILES | "
 		"wal META-URL CACHE-DIR NRECORDS | cache META-URL CACHE-DIR SIZE_MIB | "
 		"walmt META-URL CACHE-DIR NRECORDS THREADS shared|streams | "
-		"coldread META-URL CACHE-DIR|- SIZE_MIB write|read|delete\n");
+		"coldread META-URL CACHE-DIR|- SIZE_MIB write|read|delete [READ-PASSES]\n");
 	return 2;
 }

@@ -28,10 +28,10 @@ mkdir -p "$LOGS" "$WORK/hf"
 log() { echo "== $*" >&2; }
 
 # Sizes: records per variant (split over its threads), hsync records, the cold-read file. The
-# group places a file by logical block (block.size, 128 MiB): a file of 2 (8) of them can spread
+# group places a file by logical block (block.size, 128 MiB): a file of 2 (4) of them can spread
 # over both peers.
 if [ "$MODE" = full ]; then
-  HF_RECORDS=1000 HS_RECORDS=300 CR_MIB=1024
+  HF_RECORDS=1000 HS_RECORDS=300 CR_MIB=512
 else
   HF_RECORDS=400 HS_RECORDS=100 CR_MIB=256
 fi

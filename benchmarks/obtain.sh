@@ -7,8 +7,11 @@
 OBTAIN_TSV=${OBTAIN_TSV:-/dev/null}
 TOOLS=${SLUICE_TOOLS_DIR:-$HOME/.cache/sluice-tools}
 
-# obtain_record PEER VERSION CACHED(yes|no) SECONDS
+# obtain_record PEER VERSION CACHED(yes|no) SECONDS; a peer recorded already (obtained ahead by
+# run.sh's prefetch) keeps its first record
 obtain_record() {
+  [ "$OBTAIN_TSV" != /dev/null ] && [ -f "$OBTAIN_TSV" ] &&
+    cut -f1 "$OBTAIN_TSV" | grep -qxF "$1" && return 0
   printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$OBTAIN_TSV"
 }
 

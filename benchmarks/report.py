@@ -375,8 +375,10 @@ def bigdir_section(rows, figures):
              f"A directory of {size} empty files: listStatus and listStatusIterator of it, and "
              "getContentSummary of its parent (the tree of that directory), each through a new "
              "FileSystem instance after a cold reset, through the Hadoop driver. The files are "
-             "made once per peer through the same API on as many threads as make them fastest "
-             "on that peer, and kept for the next repetitions; \"made at\" is that rate. "
+             "made once per volume through the same API on as many threads as make them "
+             "fastest on that peer, and kept for the next repetitions; \"made at\" is that "
+             "rate. Sluice and the JuiceFS SDK list one directory on the volume they share "
+             "(one per database), made by whichever ran first (its row has the rate). "
              "Milliseconds, and entries per second in brackets."
              + (" Quick mode: the issue asks for 100,000." if entries and entries < 100000
                 else ""), "",

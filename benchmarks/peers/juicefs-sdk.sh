@@ -3,13 +3,15 @@
 # scheme jfs://) for the peer benchmarks, building it once from the Go module's sdk/java.
 #
 #   JAR=$(benchmarks/peers/juicefs-sdk.sh) || echo "JuiceFS SDK: not obtainable: ..."
+#   benchmarks/peers/juicefs-sdk.sh --cached [VERSION]   (status 0: built already, nothing to do)
 #
 # The jar is not on Maven Central, so it is built from the Go module github.com/juicedata/juicefs
 # (VERSION, default 1.4.1) as served by the Go module proxy: libjfs (Go, cgo, -buildmode=c-shared)
 # from sdk/java/libjfs, gzipped where the SDK's pom takes it as a resource; then Maven packages the
 # shaded jar against Hadoop $JFS_HADOOP_VERSION (default 3.3.6), skipping tests, javadoc, sources
-# and the git plugin. Cached as ${SLUICE_TOOLS_DIR:-~/.cache/sluice-tools}/juicefs-sdk-VERSION/
-# juicefs-hadoop-VERSION.jar (BUILD-INFO beside it); a first build takes about 5 minutes.
+# and the git plugin. Cached as ${SLUICE_TOOLS_DIR:-~/.cache/sluice-tools}/juicefs-sdk-VERSION-
+# s3-mysql-sqlite/juicefs-hadoop-VERSION.jar (BUILD-INFO beside it; the name says which backends
+# are built in); a first build takes about 5 minutes.
 # Logs go to stderr; on failure the last stderr line is "JuiceFS SDK: not obtainable: REASON" and
 # the exit status is 1. Needs Go >= the module's go.mod (1.25 for 1.4.1), gcc, a JDK, mvn.
 # At run time the jar extracts libjfs to /tmp/libjfs-<arch>.<commit>.so (the SDK's own loader).
@@ -18,21 +20,25 @@
 set -euo pipefail
 # `|| true` below marks best-effort steps of failure reporting and cleanup; they are not checks.
 
+CHECK_ONLY=no
+[ "${1:-}" = --cached ] && { CHECK_ONLY=yes; shift; }
 VERSION=${1:-1.4.1}
 VERSION=${VERSION#v}
 MODULE=github.com/juicedata/juicefs
 HADOOP_VERSION=${JFS_HADOOP_VERSION:-3.3.6}
+UNUSED_BACKENDS=nogateway,nowebdav,nocos,nobos,nohdfs,noibmcos,noobs,nooss,noqingstor,nosftp,noswift,noazure,nogs,noufile,nob2,nonfs,nodragonfly,nopg,notikv,nobadger,noetcd,noredis,nocifs,nostorj,noqiniu,notos,noks3
 TOOLS=${SLUICE_TOOLS_DIR:-$HOME/.cache/sluice-tools}
-OUT=$TOOLS/juicefs-sdk-$VERSION
+OUT=$TOOLS/juicefs-sdk-$VERSION-s3-mysql-sqlite
 JAR=$OUT/juicefs-hadoop-$VERSION.jar
 
 log() { echo "juicefs-sdk.sh: $*" >&2; }
 fail() { echo "JuiceFS SDK: not obtainable: $*" >&2; exit 1; }
 
 if [ -f "$OUT/.complete" ] && [ -s "$JAR" ]; then
-  echo "$JAR"
+  [ $CHECK_ONLY = yes ] || echo "$JAR"
   exit 0
 fi
+[ $CHECK_ONLY = no ] || exit 1
 
 # The base image keeps its Go toolchain outside PATH for non-login shells.
 command -v go >/dev/null 2>&1 || [ ! -x /usr/local/go/bin/go ] || PATH=$PATH:/usr/local/go/bin
@@ -92,9 +98,13 @@ esac
 log "building libjfs-$ARCH.so (Go, c-shared; several minutes the first time)"
 LDFLAGS="-s -w -X $MODULE/pkg/version.revision=$SHORT"
 # nogspt: no process-title rewriting, which inside a JVM would scribble over its argv (their own
-# Makefile sets it from 1.4 on; older versions have no such tag and ignore it).
+# Makefile sets it from 1.4 on; older versions have no such tag and ignore it). The no<backend>
+# tags leave out the object stores and metadata engines the benchmarks do not use (their
+# Makefile's juicefs.lite does the same): S3 (MinIO), MySQL and SQLite stay. That halves what
+# a fresh machine compiles and downloads.
+GO_TAGS=nogspt,$UNUSED_BACKENDS
 step "go build of libjfs" \
-  env -C "$SDK/libjfs" CGO_ENABLED=1 go build -tags nogspt -buildmode=c-shared -trimpath \
+  env -C "$SDK/libjfs" CGO_ENABLED=1 go build -tags "$GO_TAGS" -buildmode=c-shared -trimpath \
   -ldflags="$LDFLAGS" -o "libjfs-$ARCH.so" .
 mkdir -p "$SDK/libjfs/target"
 gzip -c "$SDK/libjfs/libjfs-$ARCH.so" >"$SDK/libjfs/target/libjfs-$ARCH.so.gz"
@@ -123,7 +133,7 @@ cp "$BUILT" "$JAR"
 {
   echo "module $MODULE@v$VERSION commit $COMMIT"
   echo "hadoop $HADOOP_VERSION"
-  echo "go $(go env GOVERSION)"
+  echo "go $(go env GOVERSION), tags nogspt,$UNUSED_BACKENDS"
   echo "built $(date -u '+%F %T') in $((SECONDS - START)) s"
 } >"$OUT/BUILD-INFO"
 touch "$OUT/.complete"

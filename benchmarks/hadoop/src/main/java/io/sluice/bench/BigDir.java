@@ -4,6 +4,8 @@
 // The N empty files are made once per peer and size (kept for the next repetitions; a marker
 // beside the tree says they are complete), on many threads, the fastest way every peer's Hadoop
 // client offers, so that making them does not dominate the run; their rate is recorded too.
+// Peers on one volume (Sluice and the JuiceFS SDK share one per database) can be given one place
+// for the tree (--bigdir-at): whichever comes first makes it, and both list the same rows.
 package io.sluice.bench;
 
 import java.io.IOException;
@@ -26,9 +28,10 @@ final class BigDir {
 
   void run() throws Exception {
     int n = b.bigdirFiles;
-    Path tree = b.path("bigdir/n" + n); // getContentSummary's tree: one directory, flat/
+    Path parent = b.bigdirAt == null ? b.path("bigdir") : new Path(b.bigdirAt);
+    Path tree = new Path(parent, "n" + n); // getContentSummary's tree: one directory, flat/
     Path flat = new Path(tree, "flat"); // the listed directory: n files
-    Path complete = b.path("bigdir/n" + n + ".complete"); // outside the tree: not counted
+    Path complete = new Path(parent, "n" + n + ".complete"); // outside the tree: not counted
     FileSystem fs = b.fs();
     if (!fs.exists(complete)) {
       create(fs, tree, flat, n);

@@ -56,6 +56,7 @@ public final class Main {
     int nnbenchFiles;
     int bigdirFiles;
     int bigdirThreads;
+    String bigdirAt; // the tree's parent, an absolute path in the file system; null: path("bigdir")
     long jniCalls;
     int jniFileMib;
     double jniSeconds;
@@ -170,7 +171,7 @@ public final class Main {
         + " [--hsync-records N]"
         + " [--small-threads N] [--dfsio-files N] [--dfsio-mib N] [--nnbench-files N]"
         + " [--jni-calls N] [--jni-file-mib N] [--jni-seconds S]"
-        + " [--bigdir-files N] [--bigdir-threads T]\n"
+        + " [--bigdir-files N] [--bigdir-threads T] [--bigdir-at ABSOLUTE-PATH]\n"
         + "workloads: " + ALL + " (all = every one; jni only on sluice://), and " + NAMED_ONLY
         + " when named; see README.md");
     System.exit(2);
@@ -259,6 +260,10 @@ public final class Main {
     b.nnbenchFiles = Integer.parseInt(take(opts, "--nnbench-files", b.full ? "1000" : "100"));
     b.bigdirFiles = Integer.parseInt(take(opts, "--bigdir-files", b.full ? "100000" : "10000"));
     b.bigdirThreads = Integer.parseInt(take(opts, "--bigdir-threads", "16"));
+    b.bigdirAt = take(opts, "--bigdir-at", null);
+    if (b.bigdirAt != null && !b.bigdirAt.startsWith("/")) {
+      usage("--bigdir-at takes an absolute path in the file system, not " + b.bigdirAt);
+    }
     b.jniCalls = Long.parseLong(take(opts, "--jni-calls", b.full ? "10000000" : "2000000"));
     b.jniFileMib = Integer.parseInt(take(opts, "--jni-file-mib", b.full ? "64" : "16"));
     b.jniSeconds = Double.parseDouble(take(opts, "--jni-seconds", b.full ? "3" : "1"));
