@@ -14,8 +14,8 @@ PACKAGES=(
   default-jdk-headless maven
 )
 
-# `deps.sh bench` also installs what `make bench` needs (charts in the report).
-if [ "${1:-}" = bench ]; then PACKAGES+=(python3-matplotlib); fi
+# `deps.sh bench` also installs what `make bench` needs (charts in the report, perf for its profiles).
+if [ "${1:-}" = bench ]; then PACKAGES+=(python3-matplotlib linux-perf); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
