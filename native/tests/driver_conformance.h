@@ -541,7 +541,8 @@ static inline void dc_test_transactions(const struct dc_ctx *t)
 /* A driver that defers statements (defer, begin_op with taken) sends them in front of the next
  * query: that query reads what they wrote, values come back as a statement executed alone returns
  * them, a deferred statement's error is the next query's, a taken operation id is reported
- * there, rollback drops what waits and commit sends it. */
+ * there, rollback drops what waits and commit sends it, and a deferred statement's count of
+ * changed rows is there once it has been sent. */
 static inline void dc_test_deferred(const struct dc_ctx *t)
 {
 	struct sl_err err = {0};
@@ -564,7 +565,7 @@ static inline void dc_test_deferred(const struct dc_ctx *t)
 	/* The first query carries BEGIN, the id and a write, and reads the write. */
 	DC_OK(t->d->begin_op(a, 11, 99, &taken, &err));
 	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v, s) VALUES (1, -9223372036854775807, 'w')",
-			  &err));
+			  NULL, &err));
 	struct sl_sql_stmt *s = NULL;
 	DC_OK(t->d->prepare(a, "SELECT v, s, ? , ?, ?, ?, ? FROM dc_t WHERE id = ?", &s, &err));
 	if (s) {
@@ -600,12 +601,12 @@ static inline void dc_test_deferred(const struct dc_ctx *t)
 
 	/* A statement that changes rows, sent behind deferred ones, counts its own changes. */
 	DC_OK(t->d->begin_op(a, 12, 99, &taken, &err));
-	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (2, 2)", &err));
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (2, 2)", NULL, &err));
 	int64_t ch = -1;
 	DC_OK(dc_do(t, a, &err, &ch, "UPDATE dc_t SET v = v + 1 WHERE id >= ?", "i", (int64_t)1));
 	CHECK_RC(ch, 2);
 	/* Commit sends what waits: the last write goes with it. */
-	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (3, 3)", &err));
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (3, 3)", NULL, &err));
 	DC_OK(t->d->commit(a, &err));
 	CHECK_RC(dc_i64(t, b, &err, &n, "SELECT SUM(v) FROM dc_t", NULL), 1);
 	CHECK_RC(n, -9223372036854775806LL + 3 + 3);
@@ -613,7 +614,7 @@ static inline void dc_test_deferred(const struct dc_ctx *t)
 	/* A taken id: the first query fails with EEXIST and says so; the write did not happen. */
 	taken = false;
 	DC_OK(t->d->begin_op(a, 11, 99, &taken, &err));
-	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (4, 4)", &err));
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (4, 4)", NULL, &err));
 	CHECK_RC(dc_i64(t, a, &err, &n, "SELECT COUNT(*) FROM dc_t", NULL), -EEXIST);
 	CHECK(taken);
 	t->d->rollback(a);
@@ -624,14 +625,14 @@ static inline void dc_test_deferred(const struct dc_ctx *t)
 	/* A deferred write that fails: the next query has its error, the id was not taken. */
 	taken = false;
 	DC_OK(t->d->begin_op(a, 13, 99, &taken, &err));
-	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (2, 5)", &err)); /* duplicate */
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (2, 5)", NULL, &err)); /* duplicate */
 	CHECK_RC(dc_i64(t, a, &err, &n, "SELECT COUNT(*) FROM dc_t", NULL), -EEXIST);
 	CHECK(!taken);
 	t->d->rollback(a);
 
 	/* Rollback drops what waits; the connection works on. */
 	DC_OK(t->d->begin_op(a, 14, 99, &taken, &err));
-	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (5, 5)", &err));
+	DC_OK(t->d->defer(a, "INSERT INTO dc_t (id, v) VALUES (5, 5)", NULL, &err));
 	t->d->rollback(a);
 	CHECK_RC(dc_i64(t, a, &err, &n, "SELECT COUNT(*) FROM dc_t WHERE id >= 4", NULL), 1);
 	CHECK_RC(n, 0);
@@ -655,6 +656,22 @@ static inline void dc_test_deferred(const struct dc_ctx *t)
 		}
 		t->d->rollback(a);
 	}
+
+	/* A deferred write's count of changed rows arrives with the query that sends it: the
+	 * commit's, or the one a second counted write sends first. */
+	int64_t gone1 = -1, gone2 = -1;
+	taken = false;
+	DC_OK(t->d->begin_op(a, 16, 99, &taken, &err));
+	DC_OK(t->d->defer(a, "DELETE FROM dc_t WHERE id IN (2, 3)", &gone1, &err));
+	CHECK_RC(gone1, -1); /* not sent yet */
+	DC_OK(t->d->defer(a, "DELETE FROM dc_t WHERE id = 2", &gone2, &err));
+	CHECK_RC(gone1, 2);
+	CHECK_RC(gone2, -1);
+	DC_OK(t->d->commit(a, &err));
+	CHECK_RC(gone2, 0);
+	CHECK(!taken);
+	CHECK_RC(dc_i64(t, b, &err, &n, "SELECT COUNT(*) FROM dc_t WHERE id IN (2, 3)", NULL), 1);
+	CHECK_RC(n, 0);
 out:
 	t->d->disconnect(a);
 	t->d->disconnect(b);

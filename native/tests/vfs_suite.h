@@ -1024,6 +1024,25 @@ static void test_snapshots(sluice_volume *vol)
 	CHECK_RC(sluice_snapshot_delete(vol, &su_hdfs, "/snap", "s1"), -ENOENT);
 }
 
+static void add_meta_calls(void *arg, const char *name, uint64_t value)
+{
+	const char *want = ((const char **)arg)[0];
+	uint64_t *sum = (uint64_t *)((const char **)arg)[1];
+	if (!strcmp(name, want))
+		*sum += value;
+}
+
+/* how often this handle has called the metadata operation op (sluice_stats "meta.OP.calls") */
+static uint64_t meta_calls(sluice_volume *vol, const char *op)
+{
+	char name[64];
+	uint64_t sum = 0;
+	snprintf(name, sizeof(name), "meta.%s.calls", op);
+	const char *arg[2] = {name, (const char *)&sum};
+	sluice_stats(vol, add_meta_calls, arg);
+	return sum;
+}
+
 static void test_delete(struct suite *s)
 {
 	sluice_volume *vol = open_vol(s, NULL, NULL);
@@ -1050,6 +1069,15 @@ static void test_delete(struct suite *s)
 	CHECK_RC(sluice_statfs_get(vol, &fs1), 0);
 	CHECK(fs1.inodes_used == fs0.inodes_used && fs1.used == fs0.used);
 	CHECK_RC(sluice_stat_path(vol, NULL, "/del", &st), 0);
+	/* a file goes in one metadata operation, no lookup of its type first; a directory too */
+	CHECK_RC(write_file(vol, NULL, "/del/one", d, 10, 10, 0), 0);
+	CHECK_RC(sluice_mkdir(vol, NULL, "/del/empty", 0755, 0), 0);
+	uint64_t lookups = meta_calls(vol, "lookup"), unlinks = meta_calls(vol, "unlink");
+	CHECK_RC(sluice_delete(vol, NULL, "/del/one", 0), 0);
+	CHECK(meta_calls(vol, "lookup") == lookups && meta_calls(vol, "unlink") == unlinks + 1);
+	CHECK_RC(sluice_delete(vol, NULL, "/del/empty", 0), 0);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/del/one", &st), -ENOENT);
+	CHECK_RC(sluice_stat_path(vol, NULL, "/del/empty", &st), -ENOENT);
 	/* a file deleted while open stays readable until closed */
 	CHECK_RC(write_file(vol, NULL, "/del/open", d, 100000, 100000, 0), 0);
 	sluice_file *f;
@@ -1164,6 +1192,14 @@ static void test_permissions(struct suite *s, sluice_volume *vol)
 	CHECK_RC(sluice_stat_path(vol, &alice, "/perm/bob/secret", &st), -EACCES);
 	CHECK_RC(write_file(vol, &alice, "/perm/bob/mine", d, sizeof(d), 10, 0), -EACCES);
 	CHECK_RC(sluice_delete(vol, &alice, "/perm/bob", 1), -EACCES);
+	CHECK_RC(sluice_delete(vol, &alice, "/perm/bob/none", 0), -EACCES); /* cannot even look */
+	/* a name missing from a directory one may search but not write: ENOENT (Hadoop's delete
+	 * answers false), an existing one: EACCES */
+	CHECK_RC(sluice_mkdir(vol, &bob, "/perm/ro", 0755, 0), 0);
+	CHECK_RC(write_file(vol, &bob, "/perm/ro/f", d, sizeof(d), 10, 0), 0);
+	CHECK_RC(sluice_delete(vol, &alice, "/perm/ro/none", 0), -ENOENT);
+	CHECK_RC(sluice_delete(vol, &alice, "/perm/ro/f", 0), -EACCES);
+	CHECK_RC(sluice_stat_path(vol, &alice, "/perm/ro/f", &st), 0);
 	/* a recursive delete needs rwx on every non-empty directory of the tree (as HDFS), none on
 	 * empty ones; a refusal leaves the whole tree in place */
 	CHECK_RC(sluice_mkdirs(vol, &alice, "/perm/at/empty", 0755, 0), 0);

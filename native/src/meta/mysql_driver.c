@@ -47,10 +47,12 @@ struct sl_sql_conn {
 	struct sl_sql_stmt_cache idle;
 	/* Statements deferred to the next query (my_defer, my_begin_op), sent in front of it in
 	 * the same round trip; op_at numbers the operation id's INSERT among them (0: none), and
-	 * *op_taken is set when that INSERT finds the id taken. */
+	 * *op_taken is set when that INSERT finds the id taken; *changed_out gets the changed rows
+	 * of statement changed_at (0: none). */
 	struct sl_strbuf pending;
-	int npending, op_at;
+	int npending, op_at, changed_at;
 	bool *op_taken;
+	int64_t *changed_out;
 };
 
 struct param {
@@ -380,14 +382,26 @@ static void pending_clear(struct sl_sql_conn *c)
 	c->npending = 0;
 	c->op_at = 0;
 	c->op_taken = NULL;
+	c->changed_at = 0;
+	c->changed_out = NULL;
 }
 
-static int my_defer(struct sl_sql_conn *c, const char *sql, struct sl_err *err)
+static int send_query(struct sl_sql_conn *c, const char *sql, struct sl_err *err);
+
+static int my_defer(struct sl_sql_conn *c, const char *sql, int64_t *changed, struct sl_err *err)
 {
+	/* one counted statement per query: a second one sends what waits first */
+	int rc;
+	if (changed && c->changed_out && (rc = send_query(c, NULL, err)))
+		return rc;
 	if (c->pending.len)
 		sl_strbuf_puts(&c->pending, "; ");
 	sl_strbuf_puts(&c->pending, sql);
 	c->npending++;
+	if (changed) {
+		c->changed_at = c->npending;
+		c->changed_out = changed;
+	}
 	return c->pending.oom ? sl_errf(err, -ENOMEM, "out of memory") : 0;
 }
 
@@ -432,6 +446,8 @@ static int send_query(struct sl_sql_conn *c, const char *sql, struct sl_err *err
 				rc = conn_err(c, err, "reading the result from");
 				break;
 			}
+			if (k == c->changed_at)
+				*c->changed_out = (int64_t)mysql_affected_rows(c->my);
 			int r = mysql_next_result(c->my);
 			if (k == total) {
 				if (r > 0)
@@ -495,7 +511,7 @@ static int my_begin_op(struct sl_sql_conn *c, int64_t op, int64_t expire, bool *
 	snprintf(sql, sizeof(sql), "INSERT INTO sluice_op (id, expire) VALUES (%" PRId64 ", %" PRId64
 		 ")", op, expire);
 	pending_clear(c);
-	if ((rc = my_defer(c, "BEGIN", err)) || (rc = my_defer(c, sql, err))) {
+	if ((rc = my_defer(c, "BEGIN", NULL, err)) || (rc = my_defer(c, sql, NULL, err))) {
 		pending_clear(c);
 		return rc;
 	}

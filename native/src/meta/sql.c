@@ -227,18 +227,13 @@ static void put_hex(struct sl_strbuf *b, const void *data, size_t n)
 	sl_strbuf_putc(b, '\'');
 }
 
-int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
+static int write_v(struct tx *t, int64_t *changed, const char *sql, const char *fmt, va_list ap)
 {
 	if (strspn(fmt, "ibt") != strlen(fmt)) /* refused alike by every driver */
 		return sl_errf(t->err, -EINVAL, "a deferred write takes integers, blobs and text: "
 			       "\"%.80s\"", sql);
-	va_list ap;
-	va_start(ap, fmt);
-	if (!t->write || !t->d->defer || !t->d->batches_statements(t->c)) {
-		int rc = q_vexec(t, NULL, sql, fmt, ap);
-		va_end(ap);
-		return rc;
-	}
+	if (!t->write || !t->d->defer || !t->d->batches_statements(t->c))
+		return q_vexec(t, changed, sql, fmt, ap);
 	/* The statement with each '?' replaced by its value: integers in decimal, blobs as hex
 	 * literals, which both dialects read as binary strings whatever the SQL mode; text made of
 	 * letters, digits and "_.-" (counter and setting names) quoted, as the column's own kind of
@@ -271,11 +266,28 @@ int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
 			put_hex(&b, p, va_arg(ap, size_t));
 		}
 	}
-	va_end(ap);
 	const char *text = sl_strbuf_str(&b);
 	if (!rc)
-		rc = text ? t->d->defer(t->c, text, t->err) : sl_sql_nomem(t);
+		rc = text ? t->d->defer(t->c, text, changed, t->err) : sl_sql_nomem(t);
 	sl_strbuf_free(&b);
+	return rc;
+}
+
+int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = write_v(t, NULL, sql, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int sl_sqlq_write_counted(struct tx *t, int64_t *changed, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = write_v(t, changed, sql, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 

@@ -88,8 +88,9 @@ struct sl_sql_driver {
 	bool (*batches_statements)(const struct sl_sql_conn *c);
 	/* With batches_statements: keeps a statement without parameters or results on c until the
 	 * next query (exec, a statement's first step, commit), which sends it first; rollback
-	 * drops it. Its error is that query's. */
-	int (*defer)(struct sl_sql_conn *c, const char *sql, struct sl_err *err);
+	 * drops it. Its error is that query's. changed (NULL: not wanted) gets the rows it changed
+	 * once that query's answer has them, and is left alone if it never ran. */
+	int (*defer)(struct sl_sql_conn *c, const char *sql, int64_t *changed, struct sl_err *err);
 	/* A client-server database can lose the connection after the server committed and before
 	 * its answer arrived: the COMMIT ends in doubt. Such a driver names here, as a CREATE TABLE
 	 * IF NOT EXISTS statement of its dialect, Sluice's table of operation ids `sluice_op` (id

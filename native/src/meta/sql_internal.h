@@ -90,6 +90,11 @@ int sl_sqlq_exec(struct tx *t, int64_t *changes, const char *sql, const char *fm
  * digits, "_.-") is compared as its bytes. Its error may show at that next query, or fail the
  * transaction at its end. */
 int sl_sqlq_write(struct tx *t, const char *sql, const char *fmt, ...);
+/* A deferred write whose count of changed rows the operation needs only after its commit:
+ * *changed gets it when the statement has run, at once or in the round trip of the next query
+ * or the COMMIT, and keeps the caller's value if it never ran (or an in-doubt commit lost the
+ * answer). */
+int sl_sqlq_write_counted(struct tx *t, int64_t *changed, const char *sql, const char *fmt, ...);
 /* A query for its first row: 1 with *s on the row (caller finalizes with t->d->finalize), 0 if
  * there is none, or a negative errno. */
 int sl_sqlq_row(struct tx *t, struct sl_sql_stmt **s, const char *sql, const char *fmt, ...);

@@ -72,15 +72,21 @@ static int session_live(struct tx *t, uint64_t sid, bool *live)
 	return 0;
 }
 
+/* The error of a stream whose lease is gone. */
+static int lease_lost(struct sl_err *err, sl_ino ino)
+{
+	return sl_errf(err, -SL_ELEASE_LOST, "the lease on inode %" PRIu64 " was recovered by another "
+		       "client (lease recovery); this output stream can no longer write to the file",
+		       ino);
+}
+
 /* Whether lease is the inode's row (held says whether it has one): 0, or the stream's error. */
 static int lease_matches(struct tx *t, sl_ino ino, const struct sl_meta_lease *lease, bool held,
 			 uint64_t sid, uint64_t gen)
 {
 	if (held && sid == lease->sid && gen == lease->gen)
 		return 0;
-	return sl_errf(t->err, -SL_ELEASE_LOST, "the lease on inode %" PRIu64 " was recovered by another "
-		       "client (lease recovery); this output stream can no longer write to the file",
-		       ino);
+	return lease_lost(t->err, ino);
 }
 
 int sl_sql_lease_check(struct tx *t, sl_ino ino, const struct sl_meta_lease *lease)
@@ -192,18 +198,19 @@ int sl_sql_lease_acquire(struct sl_meta *m, const struct sl_meta_user *u, sl_ino
 struct release_arg {
 	sl_ino ino;
 	const struct sl_meta_lease *l;
+	int64_t deleted; /* -1: not known */
 };
 
+/* The DELETE goes with the COMMIT, in one round trip: a lease that was gone already (no row of
+ * this stream's generation to delete) leaves the transaction without an effect but its
+ * operation id, and is the stream's error after it. */
 static int release_op(struct tx *t, void *arg)
 {
 	struct release_arg *a = arg;
-	int64_t n = 0;
-	int rc = sl_sqlq_exec(t, &n, "DELETE FROM sluice_lease WHERE inode = ? AND sid = ? AND "
-			      "gen = ?", "iii", (int64_t)a->ino, (int64_t)a->l->sid,
-			      (int64_t)a->l->gen);
-	if (!rc && !n)
-		rc = sl_sql_lease_check(t, a->ino, a->l); /* gone: says why */
-	return rc;
+	a->deleted = -1;
+	return sl_sqlq_write_counted(t, &a->deleted, "DELETE FROM sluice_lease WHERE inode = ? AND "
+				     "sid = ? AND gen = ?", "iii", (int64_t)a->ino,
+				     (int64_t)a->l->sid, (int64_t)a->l->gen);
 }
 
 int sl_sql_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_meta_lease *lease,
@@ -211,7 +218,13 @@ int sl_sql_lease_release(struct sl_meta *m, sl_ino ino, const struct sl_meta_lea
 {
 	int rc = ensure_table(m, err);
 	struct release_arg a = {.ino = ino, .l = lease};
-	return rc ? rc : sl_sqlq_run_once(m, release_op, &a, err);
+	if (!rc)
+		rc = sl_sqlq_run_once(m, release_op, &a, err);
+	/* -1, not known (an in-doubt commit that took effect, its answers lost): the row was
+	 * deleted then, or gone before; either way this stream holds no lease now */
+	if (!rc && a.deleted == 0)
+		rc = lease_lost(err, ino);
+	return rc;
 }
 
 struct recover_arg {

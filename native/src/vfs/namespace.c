@@ -467,11 +467,24 @@ int sluice_delete(sluice_volume *vol, const sluice_user *u, const char *path, in
 	char pnorm[PATH_MAX];
 	if ((rc = resolve_parent(vol, &mu, path, pnorm, &parent, &name, err)))
 		return rc;
-	sl_ino ino;
-	struct sl_attr attr;
-	if ((rc = sl_meta_lookup(m, &mu, parent, name, &ino, &attr, err)))
-		return rc;
-	return delete_entry(vol, &mu, parent, name, attr.type, recursive, err);
+	/* Most deletes are of files: unlink at once, which refuses a directory (EISDIR), rather than
+	 * look the entry's type up in a round trip of its own first. */
+	rc = delete_entry(vol, &mu, parent, name, SL_TYPE_FILE, recursive, err);
+	if (rc == -EISDIR) {
+		sl_err_clear(err);
+		return delete_entry(vol, &mu, parent, name, SL_TYPE_DIR, recursive, err);
+	}
+	if (rc == -EACCES || rc == -EPERM) {
+		/* a missing entry is ENOENT whatever the parent's permissions, as with the lookup
+		 * first: Hadoop's delete answers false to it, not an AccessControlException */
+		struct sl_err denied = *err;
+		sl_ino ino;
+		struct sl_attr attr;
+		if (sl_meta_lookup(m, &mu, parent, name, &ino, &attr, err) == -ENOENT)
+			return -ENOENT;
+		*err = denied;
+	}
+	return rc;
 }
 
 /* ---- data-level namespace ops --------------------------------------------------------------- */
