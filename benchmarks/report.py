@@ -442,8 +442,9 @@ def main(outdir):
         lines.append(f"- **{r['peer']} {r['workload']}: failed** - {r.get('error', '?')}")
     if errors:
         lines.append("")
-    lines += ["Each figure is the median of its repetitions (min-max in brackets); peers ran "
-              "interleaved. Ratios are Sluice's advantage: above 1 means Sluice is better "
+    lines += ["Each figure is the median of its repetitions (min-max in brackets; in full "
+              "mode the workloads no goal is measured on run in the first repetition only); "
+              "peers ran interleaved. Ratios are Sluice's advantage: above 1 means Sluice is better "
               "(Sluice/peer for rates, peer/Sluice for times and sizes).", ""]
 
     lines += obtain_section(outdir)

@@ -53,57 +53,57 @@ OUT=$(cd "$OUT" && pwd)
 rm -rf "$OUT"/results.jsonl "$OUT"/wal-*.csv "$OUT"/*.png "$OUT"/work "$OUT"/core.md \
   "$OUT"/core.tsv "$OUT"/obtain.tsv \
   "$OUT"/libhdfs.md "$OUT"/libhdfs.jsonl \
-  "$OUT"/walpe "$OUT"/walpe.md "$OUT"/walpe.jsonl "$OUT"/prefetch-*.log "$OUT"/profile-*.txt # a rerun starts afresh
+  "$OUT"/walpe "$OUT"/walpe.md "$OUT"/walpe.jsonl "$OUT"/prefetch-*.log "$OUT"/profile-*.txt \
+  "$OUT"/juicefs-sdk.log # a rerun starts afresh
 log() { echo "== $*" >&2; }
 export OBTAIN_TSV=$OUT/obtain.tsv
 source benchmarks/obtain.sh
 
 bash tests/env/deps.sh bench
 
-# The Python peers come from pip while Maven and the Go builds below run: on a fresh machine their
-# downloads then cost no time of their own. Nothing is measured before all of it is done, and the
-# parts' own obtain steps find them cached (obtain_record keeps this first, timed record).
+# Obtaining overlaps: the JuiceFS SDK's build and the Python peers' downloads run in the background
+# while Maven fetches the drivers' dependencies and the S3 server is built and started (Maven one
+# at a time: obtain.sh's lock), so that on a fresh machine downloads and builds share the wait.
+# Nothing is measured before all of it is done; the parts' own obtain steps then find their peer
+# cached (obtain_record keeps the first, timed record).
 prefetch_pids=()
-prefetch() { # PART PEER VERSION CACHE-NAME COMMAND...
-  local part=$1 peer=$2 version=$3 cached=no
-  [ -f "$TOOLS/$4/.complete" ] && cached=yes
+prefetch() { # PEER VERSION CACHED(yes|no) LOG COMMAND...
+  local peer=$1 version=$2 cached=$3 logfile=$4
   shift 4
-  has_part "$part" || return 0
-  ( obtain_timed "$peer" "$version" $cached "$@" >/dev/null 2>"$OUT/prefetch-$part-$version.log" ||
-      true ) & # if it failed, the part tries again and says why
-  prefetch_pids+=($!)
+  ( obtain_timed "$peer" "$version" "$cached" "$@" >/dev/null 2>"$logfile" || true ) &
+  prefetch_pids+=($!) # a failure is the part's to report (it tries again), the SDK's below
 }
+JFS_VERSION=1.4.1 # juicefs-sdk.sh's default
+if [[ " $PEERS $WALPE_PEERS " == *" juicefs-"* ]]; then
+  log "obtaining the JuiceFS Hadoop SDK (in the background)"
+  jfs_cached=no; benchmarks/peers/juicefs-sdk.sh --cached "$JFS_VERSION" && jfs_cached=yes
+  prefetch "JuiceFS Hadoop SDK" "$JFS_VERSION" $jfs_cached "$OUT/juicefs-sdk.log" \
+    benchmarks/peers/juicefs-sdk.sh "$JFS_VERSION"
+fi
+tool_cached() { if [ -f "$TOOLS/$1/.complete" ]; then echo yes; else echo no; fi; }
 pyarrow_version=${SLUICE_PYARROW_VERSION:-26.0.1} # libhdfs.sh's
-prefetch libhdfs pyarrow "$pyarrow_version" "pyarrow-$pyarrow_version" \
-  bash tests/env/pyvenv.sh pyarrow "$pyarrow_version"
-prefetch libhdfs "Apache libhdfs (from pydoop's sources)" 2.0.0 apache-libhdfs-pydoop-2.0.0 \
-  env JAVA_HOME="${SLUICE_BENCH_JDK:-/usr/lib/jvm/java-17-openjdk-amd64}" benchmarks/peers/apache-libhdfs.sh
-prefetch spark "Spark (PySpark)" 3.5.9 pyspark-3.5.9 bash tests/env/pyvenv.sh pyspark 3.5.9
+if has_part libhdfs; then
+  prefetch pyarrow "$pyarrow_version" "$(tool_cached "pyarrow-$pyarrow_version")" \
+    "$OUT/prefetch-pyarrow.log" bash tests/env/pyvenv.sh pyarrow "$pyarrow_version"
+  prefetch "Apache libhdfs (from pydoop's sources)" 2.0.0 \
+    "$(tool_cached apache-libhdfs-pydoop-2.0.0)" "$OUT/prefetch-apache-libhdfs.log" \
+    env JAVA_HOME="${SLUICE_BENCH_JDK:-/usr/lib/jvm/java-17-openjdk-amd64}" \
+    benchmarks/peers/apache-libhdfs.sh
+fi
+if has_part spark; then
+  prefetch "Spark (PySpark)" 3.5.9 "$(tool_cached pyspark-3.5.9)" "$OUT/prefetch-spark.log" \
+    bash tests/env/pyvenv.sh pyspark 3.5.9
+fi
 SLUICE_JAR=$(ls "$ROOT"/target/sluice-hadoop-*.jar 2>/dev/null | grep -v -e sources -e original | head -1)
 [ -n "$SLUICE_JAR" ] || { echo "no Sluice jar in target/: run make first" >&2; exit 1; }
 log "building the driver (benchmarks/hadoop)"
 obtain_mvn_package benchmarks/hadoop "Hadoop client, S3A, MiniDFSCluster (the driver's Maven dependencies)" 3.3.6
-# walpe.sh's Maven dependencies now, while pip works in the background (one Maven at a time: the
-# local repository takes no concurrent downloads of one artifact)
 if has_part walpe; then
   log "building the WALPE launcher (benchmarks/walpe)"
   obtain_mvn_package benchmarks/walpe "HBase (WALPerformanceEvaluation, its test dependencies)" 2.5.11 ||
     log "the WALPE launcher did not build; walpe.sh tries again"
 fi
 DRIVER_CP=$ROOT/benchmarks/hadoop/target/classes:$(cat benchmarks/hadoop/target/classpath.txt)
-
-declare -A UNAVAILABLE
-JFS_JAR=""
-if [[ " $PEERS $WALPE_PEERS " == *" juicefs-"* ]]; then
-  log "obtaining the JuiceFS Hadoop SDK"
-  jfs_version=1.4.1 # juicefs-sdk.sh's default
-  jfs_cached=no; benchmarks/peers/juicefs-sdk.sh --cached "$jfs_version" && jfs_cached=yes
-  if ! JFS_JAR=$(obtain_timed "JuiceFS Hadoop SDK" "$jfs_version" $jfs_cached \
-      benchmarks/peers/juicefs-sdk.sh "$jfs_version" 2>"$OUT/juicefs-sdk.log"); then
-    UNAVAILABLE[juicefs]="$(tail -1 "$OUT/juicefs-sdk.log")"
-    JFS_JAR=""
-  fi
-fi
 
 # MinIO is built once into the tools cache when the S3 server first starts; its time, when it was
 # not cached, is that of starting all the services (MariaDB and the KDC come with the system).
@@ -114,6 +114,18 @@ source tests/env/services.sh bench >/dev/null
 obtain_record "MinIO (S3 server)" "$minio_version" $minio_cached \
   "$([ $minio_cached = yes ] && echo 0 || echo $((SECONDS - services_started)))"
 S3=$SLUICE_TEST_S3_ENDPOINT
+# no bare `wait`: the MiniDFSCluster will run in the background too
+((${#prefetch_pids[@]} == 0)) || wait "${prefetch_pids[@]}" 2>/dev/null || true
+
+declare -A UNAVAILABLE
+JFS_JAR=""
+if [[ " $PEERS $WALPE_PEERS " == *" juicefs-"* ]]; then
+  if benchmarks/peers/juicefs-sdk.sh --cached "$JFS_VERSION"; then
+    JFS_JAR=$(benchmarks/peers/juicefs-sdk.sh "$JFS_VERSION")
+  else # its build failed in the background: the log's last line says why
+    UNAVAILABLE[juicefs]="$(tail -1 "$OUT/juicefs-sdk.log")"
+  fi
+fi
 $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE IF NOT EXISTS bench"
 MYSQL_META="${SLUICE_TEST_MYSQL_URL%/*}/bench"
 SQLITE_META="sqlite3://$WORK/bench.db"
@@ -187,8 +199,21 @@ peer_args() {
   esac
 }
 
-# What each peer runs: the database-bound workloads on the SQLite pair; everything elsewhere.
+# What each peer runs (PEER REP): the database-bound workloads on the SQLite pair, everything
+# elsewhere, in the first repetition. The later ones repeat what the goals are measured on
+# (goals.py: the sequential rates of Sluice, the JuiceFS SDK and S3A, the metadata of Sluice and
+# the SDK) and the large directory's listings; the other workloads are charts of one repetition,
+# which keeps a fresh machine's full run within 45 minutes. Empty: nothing to run.
 peer_workloads() {
+  if [ "$2" -gt 1 ]; then
+    case $1 in
+      *-sqlite) echo meta,bigdir ;;
+      sluice-mysql|juicefs-mysql) echo seqwrite,seqread,meta,bigdir ;;
+      s3a) echo seqwrite,seqread ;;
+      hdfs) echo bigdir ;;
+    esac
+    return 0
+  fi
   case $1 in
     *-sqlite) echo meta,wal,smallfiles,nnbench,bigdir ;;
     *-writeback) echo wal ;;
@@ -230,21 +255,20 @@ peer_sizes() {
   true
 }
 
-# each records its outcome; a part retries a failure (no bare `wait`: the MiniDFSCluster runs)
-((${#prefetch_pids[@]} == 0)) || wait "${prefetch_pids[@]}" 2>/dev/null || true
 mkdir -p "$OUT/work"
 started=$(date +%s)
 for rep in $(seq "$REPS"); do
   for p in $PEERS; do
     [ -z "${UNAVAILABLE[$p]:-}" ] || continue
     args=$(peer_args "$p")
-    [ -n "$args" ] || continue
+    workloads=$(peer_workloads "$p" "$rep")
+    [ -n "$args" ] && [ -n "$workloads" ] || continue
     log "rep $rep/$REPS: $p"
     # shellcheck disable=SC2086 # args is a list of words without spaces
     (cd "$OUT/work" && java -Xmx2g -cp "$DRIVER_CP:$SLUICE_JAR${JFS_JAR:+:$JFS_JAR}" \
       io.sluice.bench.Main $args --mode "$MODE" "${SIZES[@]}" $(peer_sizes "$p") \
       --reps 1 --first-rep "$rep" \
-      --workload "$(peer_workloads "$p")" --out "$OUT/results.jsonl" \
+      --workload "$workloads" --out "$OUT/results.jsonl" \
       >>"$OUT/driver-$p.log" 2>&1) || log "driver for $p exited with $? (see driver-$p.log)"
   done
 done
@@ -303,7 +327,7 @@ stop_hdfs
 export B_TITLE="$MODE mode, commit $COMMIT, $(date -u +%Y-%m-%dT%H:%MZ)"
 export B_MACHINE="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
 export B_VERSIONS="Hadoop 3.3.6 client, hadoop-aws 3.3.6 (S3A), MiniDFSCluster 3.3.6; JuiceFS SDK: $(if [ -n "$JFS_JAR" ]; then echo "$(basename "$JFS_JAR") built from its Go module with Maven (benchmarks/peers/juicefs-sdk.sh)"; else echo none; fi); $($SLUICE_TEST_MYSQL_ADMIN -N -e 'SELECT VERSION()' 2>/dev/null) (MariaDB); MinIO from tests/env/s3-server.sh; $(java -version 2>&1 | head -1)"
-export B_SETTINGS="$REPS repetition(s), peers interleaved per repetition; $SIZES_TEXT; buffers 300 MiB, 20 parallel transfers, a disk cache per peer that has one; cold = new FileSystem instance, emptied cache dir, dropped page cache; the peers ran for ${peers_seconds} s; parts run: $PARTS"
+export B_SETTINGS="$REPS repetition(s), peers interleaved per repetition (after the first only the workloads of the goals, sequential and metadata, and the large directory's listings); $SIZES_TEXT; buffers 300 MiB, 20 parallel transfers, a disk cache per peer that has one; cold = new FileSystem instance, emptied cache dir, dropped page cache; the peers ran for ${peers_seconds} s; parts run: $PARTS"
 export B_MODE=$MODE B_PARTS=$PARTS B_PEERS=$PEERS
 B_UNAVAILABLE=$(for k in "${!UNAVAILABLE[@]}"; do printf '%s\t%s\n' "$k" "${UNAVAILABLE[$k]}"; done)
 export B_UNAVAILABLE
