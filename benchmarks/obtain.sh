@@ -25,21 +25,14 @@ obtain_timed() {
   return $rc
 }
 
-# mvn_locked ARGS...: Maven, one at a time among the benchmark's obtain steps (run.sh runs some
-# at once): the local repository takes no concurrent downloads of one artifact.
-mvn_locked() {
-  mkdir -p "$TOOLS"
-  flock "$TOOLS/.maven.lock" mvn "$@"
-}
-
 # obtain_mvn_package DIR PEER VERSION: `mvn package` in DIR, offline first; online (and timed as
 # obtaining) only when the local repository lacks something.
 obtain_mvn_package() {
   local dir=$1 peer=$2 version=$3 start=$SECONDS
-  if (cd "$dir" && mvn_locked -B -ntp -q -o package >/dev/null 2>&1); then
+  if (cd "$dir" && mvn -B -ntp -q -o package >/dev/null 2>&1); then
     obtain_record "$peer" "$version" yes 0
     return 0
   fi
-  (cd "$dir" && mvn_locked -B -ntp -q package) || return
+  (cd "$dir" && mvn -B -ntp -q package) || return
   obtain_record "$peer" "$version" no $((SECONDS - start))
 }

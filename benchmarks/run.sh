@@ -61,25 +61,18 @@ source benchmarks/obtain.sh
 
 bash tests/env/deps.sh bench
 
-# Obtaining overlaps: the JuiceFS SDK's build and the Python peers' downloads run in the background
-# while Maven fetches the drivers' dependencies and the S3 server is built and started (Maven one
-# at a time: obtain.sh's lock), so that on a fresh machine downloads and builds share the wait.
-# Nothing is measured before all of it is done; the parts' own obtain steps then find their peer
-# cached (obtain_record keeps the first, timed record).
+# The Python peers come from pip while Maven and the Go builds below run: on a fresh machine their
+# downloads then cost no time of their own. (The two Go builds, of the JuiceFS SDK and MinIO, keep
+# both cores busy each: run at once they took as long as one after the other.) Nothing is measured
+# before all of it is done, and the parts' own obtain steps find them cached (obtain_record keeps
+# this first, timed record).
 prefetch_pids=()
 prefetch() { # PEER VERSION CACHED(yes|no) LOG COMMAND...
   local peer=$1 version=$2 cached=$3 logfile=$4
   shift 4
   ( obtain_timed "$peer" "$version" "$cached" "$@" >/dev/null 2>"$logfile" || true ) &
-  prefetch_pids+=($!) # a failure is the part's to report (it tries again), the SDK's below
+  prefetch_pids+=($!) # a failure is the part's to report: it tries again
 }
-JFS_VERSION=1.4.1 # juicefs-sdk.sh's default
-if [[ " $PEERS $WALPE_PEERS " == *" juicefs-"* ]]; then
-  log "obtaining the JuiceFS Hadoop SDK (in the background)"
-  jfs_cached=no; benchmarks/peers/juicefs-sdk.sh --cached "$JFS_VERSION" && jfs_cached=yes
-  prefetch "JuiceFS Hadoop SDK" "$JFS_VERSION" $jfs_cached "$OUT/juicefs-sdk.log" \
-    benchmarks/peers/juicefs-sdk.sh "$JFS_VERSION"
-fi
 tool_cached() { if [ -f "$TOOLS/$1/.complete" ]; then echo yes; else echo no; fi; }
 pyarrow_version=${SLUICE_PYARROW_VERSION:-26.0.1} # libhdfs.sh's
 if has_part libhdfs; then
@@ -105,6 +98,19 @@ if has_part walpe; then
 fi
 DRIVER_CP=$ROOT/benchmarks/hadoop/target/classes:$(cat benchmarks/hadoop/target/classpath.txt)
 
+declare -A UNAVAILABLE
+JFS_JAR=""
+if [[ " $PEERS $WALPE_PEERS " == *" juicefs-"* ]]; then
+  log "obtaining the JuiceFS Hadoop SDK"
+  jfs_version=1.4.1 # juicefs-sdk.sh's default
+  jfs_cached=no; benchmarks/peers/juicefs-sdk.sh --cached "$jfs_version" && jfs_cached=yes
+  if ! JFS_JAR=$(obtain_timed "JuiceFS Hadoop SDK" "$jfs_version" $jfs_cached \
+      benchmarks/peers/juicefs-sdk.sh "$jfs_version" 2>"$OUT/juicefs-sdk.log"); then
+    UNAVAILABLE[juicefs]="$(tail -1 "$OUT/juicefs-sdk.log")"
+    JFS_JAR=""
+  fi
+fi
+
 # MinIO is built once into the tools cache when the S3 server first starts; its time, when it was
 # not cached, is that of starting all the services (MariaDB and the KDC come with the system).
 minio_version=$(sed -n 's/^MINIO_VERSION=//p' tests/env/s3-server.sh)
@@ -116,16 +122,6 @@ obtain_record "MinIO (S3 server)" "$minio_version" $minio_cached \
 S3=$SLUICE_TEST_S3_ENDPOINT
 # no bare `wait`: the MiniDFSCluster will run in the background too
 ((${#prefetch_pids[@]} == 0)) || wait "${prefetch_pids[@]}" 2>/dev/null || true
-
-declare -A UNAVAILABLE
-JFS_JAR=""
-if [[ " $PEERS $WALPE_PEERS " == *" juicefs-"* ]]; then
-  if benchmarks/peers/juicefs-sdk.sh --cached "$JFS_VERSION"; then
-    JFS_JAR=$(benchmarks/peers/juicefs-sdk.sh "$JFS_VERSION")
-  else # its build failed in the background: the log's last line says why
-    UNAVAILABLE[juicefs]="$(tail -1 "$OUT/juicefs-sdk.log")"
-  fi
-fi
 $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE IF NOT EXISTS bench"
 MYSQL_META="${SLUICE_TEST_MYSQL_URL%/*}/bench"
 SQLITE_META="sqlite3://$WORK/bench.db"

@@ -114,9 +114,8 @@ gzip -c "$SDK/libjfs/libjfs-$ARCH.so" >"$SDK/libjfs/target/libjfs-$ARCH.so.gz"
 printf 'git.commit.id.abbrev=%s\ngit.commit.id.full=%s\ngit.build.version=%s\n' \
   "$SHORT" "$COMMIT" "$VERSION" >"$SDK/src/main/resources/juicefs-ver.properties"
 log "packaging the jar with Maven against Hadoop $HADOOP_VERSION"
-# one Maven at a time with make bench's other obtain steps (benchmarks/obtain.sh's lock)
 step "mvn package of sdk/java" \
-  flock "$TOOLS/.maven.lock" mvn -B -ntp -f "$SDK/pom.xml" package \
+  mvn -B -ntp -f "$SDK/pom.xml" package \
   -Dhadoop.version="$HADOOP_VERSION" \
   -Dmaven.test.skip=true -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
   -Dmaven.gitcommitid.skip=true -Djacoco.skip=true -Dgpg.skip=true
