@@ -16,8 +16,9 @@
 # passed or not: report.py's GOALS), PNG charts, results.jsonl/csv, core.tsv, obtain.tsv (how
 # long obtaining each peer took), raw latencies, logs. Nothing here is a test.
 #
-#   SLUICE_BENCH_MODE=quick|full (default full: about 40 minutes, at most 45; quick: a first
-#                                 look in about 9 minutes, at most 15)
+#   SLUICE_BENCH_MODE=quick|full (default full: about 41 minutes on a fresh machine, obtaining
+#                                 every peer included (10 of them), at most 45; quick: a first
+#                                 look in about 9 minutes with the peers cached)
 #   SLUICE_BENCH_REPS=N          (default: quick 1, full 3)
 #   SLUICE_BENCH_PEERS="..."     (default: all; names below)
 #   SLUICE_BENCH_ONLY="..."      (default: "peers core libhdfs spark hflush walpe", the parts to
