@@ -71,8 +71,10 @@ prefetch_pids=()
 prefetch() { # PEER VERSION CACHED(yes|no) LOG COMMAND...
   local peer=$1 version=$2 cached=$3 logfile=$4
   shift 4
+  # `|| true`: a failed download here is not the benchmark's failure; the part that needs the
+  # peer obtains it again and reports why it could not
   ( obtain_timed "$peer" "$version" "$cached" "$@" >/dev/null 2>"$logfile" || true ) &
-  prefetch_pids+=($!) # a failure is the part's to report: it tries again
+  prefetch_pids+=($!)
 }
 tool_cached() { if [ -f "$TOOLS/$1/.complete" ]; then echo yes; else echo no; fi; }
 pyarrow_version=${SLUICE_PYARROW_VERSION:-26.0.1} # libhdfs.sh's
@@ -121,7 +123,8 @@ source tests/env/services.sh bench >/dev/null
 obtain_record "MinIO (S3 server)" "$minio_version" $minio_cached \
   "$([ $minio_cached = yes ] && echo 0 || echo $((SECONDS - services_started)))"
 S3=$SLUICE_TEST_S3_ENDPOINT
-# no bare `wait`: the MiniDFSCluster will run in the background too
+# No bare `wait`: the MiniDFSCluster will run in the background too. The jobs always succeed
+# (see prefetch); `|| true` only keeps set -e from reading wait's status as the script's.
 ((${#prefetch_pids[@]} == 0)) || wait "${prefetch_pids[@]}" 2>/dev/null || true
 $SLUICE_TEST_MYSQL_ADMIN -e "CREATE DATABASE IF NOT EXISTS bench"
 MYSQL_META="${SLUICE_TEST_MYSQL_URL%/*}/bench"
